@@ -1,0 +1,550 @@
+//! The tamper-evident audit log: JSON lines, each hash-chained to the one
+//! before it with SHA-256.
+//!
+//! Every sensitive operation writes an `INITIATED` entry, fsynced, *before* it
+//! touches any secret, and a `COMPLETED` or `FAILED` entry afterwards, so the
+//! record exists even when the operation dies half-way. Entries carry who,
+//! what, key ids and file fingerprints — never a secret: callers pass only
+//! public details, and the tests grep every line for the secrets they used.
+//!
+//! Each entry's `hash` is SHA-256 over the canonical JSON of the entry without
+//! its `hash` field; `prev` is the previous entry's hash (64 zeros for the
+//! first) and `seq` counts from 1. [`verify`] recomputes the chain and names
+//! the first line that was edited, deleted, inserted or moved. Removing
+//! entries from the *end* leaves a valid but shorter chain: that is why
+//! `verify` prints the head hash for people to write down, and accepts an
+//! expected head to compare against.
+//!
+//! Appends from several processes are serialised with an exclusive lock on
+//! the log file itself.
+
+use std::fs::File;
+use std::io::{BufRead, BufReader, Read, Seek, SeekFrom, Write};
+use std::path::{Path, PathBuf};
+
+use serde::{Deserialize, Serialize};
+use serde_json::{Map, Value};
+use sha2::{Digest, Sha256};
+
+use crate::envelope::canonical_json;
+use crate::error::Explain;
+use crate::fsutil;
+
+/// The `prev` of the first entry.
+pub const GENESIS: &str = "0000000000000000000000000000000000000000000000000000000000000000";
+/// Longest line the reader accepts.
+const MAX_LINE: usize = 64 * 1024;
+
+/// Where an operation stands.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "SCREAMING_SNAKE_CASE")]
+pub enum Status {
+    /// Written before the operation starts.
+    Initiated,
+    /// The operation finished and its result was verified.
+    Completed,
+    /// The operation stopped with an error.
+    Failed,
+    /// A record that is not an operation (a checklist tick, a note).
+    Recorded,
+}
+
+impl Status {
+    /// The status as written in the log.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Status::Initiated => "INITIATED",
+            Status::Completed => "COMPLETED",
+            Status::Failed => "FAILED",
+            Status::Recorded => "RECORDED",
+        }
+    }
+}
+
+/// One line of the log.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Entry {
+    /// Position in the log, from 1.
+    pub seq: u64,
+    /// RFC 3339 UTC time of writing.
+    pub time: String,
+    /// What happened, e.g. `IDENTITY_CREATE`.
+    pub event: String,
+    /// Where the operation stands.
+    pub status: Status,
+    /// Links the INITIATED entry to its outcome.
+    pub op: String,
+    /// Public details: names, key ids, recipients, file fingerprints.
+    pub details: Value,
+    /// Hash of the previous entry.
+    pub prev: String,
+    /// SHA-256 of this entry's canonical JSON without `hash`.
+    pub hash: String,
+}
+
+impl Entry {
+    fn compute_hash(&self) -> String {
+        let mut value = serde_json::to_value(self).unwrap_or(Value::Null);
+        if let Value::Object(map) = &mut value {
+            map.remove("hash");
+        }
+        hex::encode(Sha256::digest(canonical_json(&value)))
+    }
+
+    /// The `keyId` in the details, if any (for filtering).
+    pub fn key_id(&self) -> Option<&str> {
+        self.details.get("keyId").and_then(Value::as_str)
+    }
+}
+
+/// Errors from writing or checking the log.
+#[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
+pub enum AuditError {
+    /// The log could not be opened, locked, read or written.
+    #[error(transparent)]
+    File(#[from] fsutil::FsError),
+    /// An I/O error on the open log.
+    #[error("audit log {}: {source}", path.display())]
+    Io {
+        /// The log.
+        path: PathBuf,
+        /// The error.
+        #[source]
+        source: std::io::Error,
+    },
+    /// The chain is broken.
+    #[error("audit log line {line}: {problem}")]
+    Broken {
+        /// 1-based line number.
+        line: u64,
+        /// What is wrong there.
+        problem: Problem,
+    },
+    /// The log's head is not the one the caller recorded.
+    #[error("the audit log head is {actual}, not the recorded {expected}")]
+    HeadMismatch {
+        /// The head people recorded.
+        expected: String,
+        /// The head found.
+        actual: String,
+    },
+}
+
+/// What [`verify`] found wrong at a line.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[non_exhaustive]
+pub enum Problem {
+    /// Not a JSON entry.
+    #[error("not a valid entry ({0})")]
+    Unreadable(String),
+    /// The entry's contents do not match its hash: it was edited.
+    #[error("entry {seq} was edited (its hash does not match its contents)")]
+    Edited {
+        /// The entry's seq.
+        seq: u64,
+    },
+    /// Sequence numbers skip forward: entries were deleted.
+    #[error("entries {from} to {to} are missing (deleted)")]
+    Deleted {
+        /// First missing seq.
+        from: u64,
+        /// Last missing seq.
+        to: u64,
+    },
+    /// Sequence numbers go backwards or repeat: entries were moved or inserted.
+    #[error("entry {found} appears where entry {expected} should be (reordered or inserted)")]
+    OutOfOrder {
+        /// The seq expected here.
+        expected: u64,
+        /// The seq found.
+        found: u64,
+    },
+    /// The entry does not chain to the one before it: something was inserted
+    /// or replaced.
+    #[error("entry {seq} does not follow the entry before it (inserted or replaced)")]
+    ChainBroken {
+        /// The entry's seq.
+        seq: u64,
+    },
+}
+
+impl Explain for AuditError {
+    fn remedy(&self) -> Option<String> {
+        Some(match self {
+            AuditError::File(e) => return e.remedy(),
+            AuditError::Io { .. } => "check the workspace directory and disk".into(),
+            AuditError::Broken { .. } | AuditError::HeadMismatch { .. } => {
+                "treat this as a security incident: keep this copy as evidence, compare with backups and the recorded head hash, and tell your security officer".into()
+            }
+        })
+    }
+}
+
+/// The result of a successful verification.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ChainStatus {
+    /// Number of entries.
+    pub entries: u64,
+    /// Hash of the last entry (or [`GENESIS`] for an empty log).
+    pub head: String,
+}
+
+/// An append-only, hash-chained log at a path.
+#[derive(Debug, Clone)]
+pub struct AuditLog {
+    path: PathBuf,
+}
+
+/// An operation whose INITIATED entry is on disk; finish it with
+/// [`PendingOp::complete`] or [`PendingOp::fail`].
+#[must_use = "an initiated operation must be completed or failed"]
+#[derive(Debug)]
+pub struct PendingOp {
+    log: AuditLog,
+    event: String,
+    op: String,
+    base: Value,
+}
+
+fn new_op_id() -> String {
+    let mut id = [0u8; 8];
+    rand::RngCore::fill_bytes(&mut rand::rngs::OsRng, &mut id);
+    hex::encode(id)
+}
+
+fn merge(base: &Value, extra: Value) -> Value {
+    let mut map = match base {
+        Value::Object(m) => m.clone(),
+        _ => Map::new(),
+    };
+    if let Value::Object(extra) = extra {
+        map.extend(extra);
+    }
+    Value::Object(map)
+}
+
+impl AuditLog {
+    /// The log at `path` (created on first append).
+    pub fn new(path: impl Into<PathBuf>) -> Self {
+        AuditLog { path: path.into() }
+    }
+
+    /// The log's path.
+    pub fn path(&self) -> &Path {
+        &self.path
+    }
+
+    fn io(&self) -> impl FnOnce(std::io::Error) -> AuditError + '_ {
+        |source| AuditError::Io {
+            path: self.path.clone(),
+            source,
+        }
+    }
+
+    /// Appends one entry under an exclusive lock and fsyncs it.
+    pub fn append(
+        &self,
+        event: &str,
+        status: Status,
+        op: &str,
+        details: Value,
+    ) -> Result<Entry, AuditError> {
+        let mut file = fsutil::open_append(&self.path)?;
+        file.lock().map_err(self.io())?;
+        let result = self.append_locked(&mut file, event, status, op, details);
+        let _ = file.unlock();
+        result
+    }
+
+    fn append_locked(
+        &self,
+        file: &mut File,
+        event: &str,
+        status: Status,
+        op: &str,
+        details: Value,
+    ) -> Result<Entry, AuditError> {
+        let (seq, prev) = match last_line(file).map_err(self.io())? {
+            None => (1, GENESIS.to_string()),
+            Some(line) => {
+                let last: Entry =
+                    serde_json::from_str(&line).map_err(|e| AuditError::Broken {
+                        line: 0,
+                        problem: Problem::Unreadable(format!("last entry: {e}")),
+                    })?;
+                (last.seq + 1, last.hash)
+            }
+        };
+        let mut entry = Entry {
+            seq,
+            time: crate::clock::now_string(),
+            event: event.to_string(),
+            status,
+            op: op.to_string(),
+            details,
+            prev,
+            hash: String::new(),
+        };
+        entry.hash = entry.compute_hash();
+        let mut line = serde_json::to_vec(&entry).map_err(|e| AuditError::Broken {
+            line: seq,
+            problem: Problem::Unreadable(e.to_string()),
+        })?;
+        line.push(b'\n');
+        file.write_all(&line).map_err(self.io())?;
+        file.sync_all().map_err(self.io())?;
+        Ok(entry)
+    }
+
+    /// Writes the INITIATED entry for `event` and returns the handle that
+    /// writes its outcome. `details` must hold no secret.
+    pub fn begin(&self, event: &str, details: Value) -> Result<PendingOp, AuditError> {
+        let op = new_op_id();
+        self.append(event, Status::Initiated, &op, details.clone())?;
+        Ok(PendingOp {
+            log: self.clone(),
+            event: event.to_string(),
+            op,
+            base: details,
+        })
+    }
+
+    /// Records a standalone fact (a checklist tick, an approval).
+    pub fn record(&self, event: &str, details: Value) -> Result<Entry, AuditError> {
+        self.append(event, Status::Recorded, &new_op_id(), details)
+    }
+
+    /// Reads every entry without checking the chain (for display).
+    pub fn entries(&self) -> Result<Vec<Entry>, AuditError> {
+        let mut out = Vec::new();
+        let file = match File::open(&self.path) {
+            Ok(f) => f,
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(out),
+            Err(e) => return Err(self.io()(e)),
+        };
+        for (i, line) in BufReader::new(file).lines().enumerate() {
+            let line = line.map_err(self.io())?;
+            let entry = serde_json::from_str(&line).map_err(|e| AuditError::Broken {
+                line: i as u64 + 1,
+                problem: Problem::Unreadable(e.to_string()),
+            })?;
+            out.push(entry);
+        }
+        Ok(out)
+    }
+
+    /// Verifies the whole chain; see [`verify`].
+    pub fn verify(&self) -> Result<ChainStatus, AuditError> {
+        let bytes = match std::fs::read(&self.path) {
+            Ok(b) => b,
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => Vec::new(),
+            Err(e) => return Err(self.io()(e)),
+        };
+        verify(&bytes)
+    }
+}
+
+impl PendingOp {
+    /// The operation id shared by its entries.
+    pub fn id(&self) -> &str {
+        &self.op
+    }
+
+    /// Writes COMPLETED with the initial details plus `extra`.
+    pub fn complete(self, extra: Value) -> Result<Entry, AuditError> {
+        self.log.append(
+            &self.event,
+            Status::Completed,
+            &self.op,
+            merge(&self.base, extra),
+        )
+    }
+
+    /// Writes FAILED with the error message (which never holds a secret).
+    pub fn fail(self, reason: &str) -> Result<Entry, AuditError> {
+        self.log.append(
+            &self.event,
+            Status::Failed,
+            &self.op,
+            merge(&self.base, serde_json::json!({ "error": reason })),
+        )
+    }
+
+    /// Runs `work`, then writes COMPLETED with the details it returns, or
+    /// FAILED with its error's message.
+    pub fn finish<T, E: std::fmt::Display>(
+        self,
+        result: Result<(T, Value), E>,
+    ) -> Result<Result<T, E>, AuditError> {
+        match result {
+            Ok((value, extra)) => {
+                self.complete(extra)?;
+                Ok(Ok(value))
+            }
+            Err(e) => {
+                self.fail(&e.to_string())?;
+                Ok(Err(e))
+            }
+        }
+    }
+}
+
+/// Returns the last non-empty line of the file, reading only its tail.
+fn last_line(file: &mut File) -> std::io::Result<Option<String>> {
+    let len = file.seek(SeekFrom::End(0))?;
+    if len == 0 {
+        return Ok(None);
+    }
+    let start = len.saturating_sub(MAX_LINE as u64 + 1);
+    file.seek(SeekFrom::Start(start))?;
+    let mut tail = Vec::with_capacity((len - start) as usize);
+    file.read_to_end(&mut tail)?;
+    let text = String::from_utf8_lossy(&tail);
+    Ok(text
+        .trim_end_matches('\n')
+        .rsplit('\n')
+        .next()
+        .map(str::to_string))
+}
+
+/// Checks a whole log: each line parses, `seq` counts up from 1, `prev` is
+/// the previous `hash`, and each `hash` matches its entry.
+pub fn verify(bytes: &[u8]) -> Result<ChainStatus, AuditError> {
+    let mut prev = GENESIS.to_string();
+    let mut expected_seq = 1u64;
+    let text = String::from_utf8_lossy(bytes);
+    for (i, line) in text.lines().enumerate() {
+        let line_no = i as u64 + 1;
+        let broken = |problem| AuditError::Broken {
+            line: line_no,
+            problem,
+        };
+        let entry: Entry = serde_json::from_str(line)
+            .map_err(|e| broken(Problem::Unreadable(e.to_string())))?;
+        if entry.compute_hash() != entry.hash {
+            return Err(broken(Problem::Edited { seq: entry.seq }));
+        }
+        if entry.seq > expected_seq {
+            return Err(broken(Problem::Deleted {
+                from: expected_seq,
+                to: entry.seq - 1,
+            }));
+        }
+        if entry.seq < expected_seq {
+            return Err(broken(Problem::OutOfOrder {
+                expected: expected_seq,
+                found: entry.seq,
+            }));
+        }
+        if entry.prev != prev {
+            return Err(broken(Problem::ChainBroken { seq: entry.seq }));
+        }
+        prev = entry.hash;
+        expected_seq += 1;
+    }
+    Ok(ChainStatus {
+        entries: expected_seq - 1,
+        head: prev,
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde_json::json;
+
+    fn log_with(n: usize) -> (tempfile::TempDir, AuditLog) {
+        let dir = tempfile::tempdir().unwrap();
+        let log = AuditLog::new(dir.path().join("audit.jsonl"));
+        for i in 0..n {
+            log.record("TEST", json!({ "i": i })).unwrap();
+        }
+        (dir, log)
+    }
+
+    fn lines(log: &AuditLog) -> Vec<String> {
+        std::fs::read_to_string(log.path())
+            .unwrap()
+            .lines()
+            .map(str::to_string)
+            .collect()
+    }
+
+    fn verify_lines(lines: &[String]) -> Result<ChainStatus, AuditError> {
+        verify((lines.join("\n") + "\n").as_bytes())
+    }
+
+    #[test]
+    fn a_fresh_chain_verifies_and_reports_its_head() {
+        let (_d, log) = log_with(4);
+        let status = log.verify().unwrap();
+        assert_eq!(status.entries, 4);
+        assert_eq!(status.head, log.entries().unwrap()[3].hash);
+        assert_eq!(verify(b"").unwrap().head, GENESIS);
+    }
+
+    #[test]
+    fn edits_deletions_insertions_and_reordering_are_each_caught() {
+        let (_d, log) = log_with(5);
+        let l = lines(&log);
+
+        let mut edited = l.clone();
+        edited[2] = edited[2].replace("\"i\":2", "\"i\":9");
+        assert!(matches!(
+            verify_lines(&edited),
+            Err(AuditError::Broken { line: 3, problem: Problem::Edited { seq: 3 } })
+        ));
+
+        let mut deleted = l.clone();
+        deleted.remove(1);
+        assert!(matches!(
+            verify_lines(&deleted),
+            Err(AuditError::Broken { line: 2, problem: Problem::Deleted { from: 2, to: 2 } })
+        ));
+
+        let mut reordered = l.clone();
+        reordered.swap(1, 2);
+        assert!(matches!(
+            verify_lines(&reordered),
+            Err(AuditError::Broken { line: 2, .. })
+        ));
+
+        // An inserted entry with a valid hash of its own but a forged place.
+        let mut forged: Entry = serde_json::from_str(&l[1]).unwrap();
+        forged.details = json!({"i": "forged"});
+        forged.hash = forged.compute_hash();
+        let mut inserted = l.clone();
+        inserted.insert(2, serde_json::to_string(&forged).unwrap());
+        assert!(matches!(
+            verify_lines(&inserted),
+            Err(AuditError::Broken { line: 3, problem: Problem::OutOfOrder { .. } })
+        ));
+
+        // Same seq rewritten with a fresh hash: the next entry's prev breaks.
+        let mut replaced = l.clone();
+        replaced[1] = serde_json::to_string(&forged).unwrap();
+        assert!(matches!(
+            verify_lines(&replaced),
+            Err(AuditError::Broken { line: 3, problem: Problem::ChainBroken { seq: 3 } })
+        ));
+    }
+
+    #[test]
+    fn begin_then_complete_and_fail_share_an_op_id() {
+        let (_d, log) = log_with(0);
+        let op = log.begin("X", json!({"keyId": "k1"})).unwrap();
+        let id = op.id().to_string();
+        op.complete(json!({"file": "abc"})).unwrap();
+        log.begin("Y", json!({})).unwrap().fail("boom").unwrap();
+        let e = log.entries().unwrap();
+        assert_eq!(e[0].status, Status::Initiated);
+        assert_eq!(e[1].op, id);
+        assert_eq!(e[1].details, json!({"keyId": "k1", "file": "abc"}));
+        assert_eq!(e[1].key_id(), Some("k1"));
+        assert_eq!(e[3].status, Status::Failed);
+        assert_eq!(e[3].details["error"], "boom");
+        log.verify().unwrap();
+    }
+}

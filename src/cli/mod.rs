@@ -1,0 +1,179 @@
+//! The command line: clap definitions mapped one-to-one onto library calls.
+//!
+//! `custodian` with no subcommand opens the full-screen console; every
+//! subcommand is a thin wrapper that parses arguments, gathers passphrases
+//! from a [`passphrase::Source`], calls the library and prints the result.
+//!
+//! Exit codes: 0 success, 1 the operation failed (the message and a "what to
+//! do" line are printed on stderr), 2 the command line itself was wrong.
+
+use std::io::Write;
+use std::path::{Path, PathBuf};
+use std::process::ExitCode;
+
+use clap::{Args, Parser, Subcommand};
+
+use crate::error::{Explain, Report};
+use crate::passphrase::{self, Prompter, Source};
+use crate::workspace::{self, Workspace};
+
+mod audit_cmd;
+mod envelope_cmd;
+mod identity_cmd;
+mod passphrase_cmd;
+
+/// Offline console for custodians of signing-key material.
+#[derive(Debug, Parser)]
+#[command(name = "custodian", version, about, long_about = None)]
+pub struct Cli {
+    /// Workspace directory (default: $CUSTODIAN_WORKSPACE, then the platform data directory).
+    #[arg(long, global = true, value_name = "DIR")]
+    pub workspace: Option<PathBuf>,
+    /// Print machine-readable JSON where a command supports it.
+    #[arg(long, global = true)]
+    pub json: bool,
+    /// What to do; without a command the full-screen console opens.
+    #[command(subcommand)]
+    pub command: Option<Command>,
+}
+
+/// The subcommands.
+#[derive(Debug, Subcommand)]
+pub enum Command {
+    /// Seal or open a passphrase envelope (PBKDF2-HMAC-SHA256 + AES-256-GCM).
+    #[command(subcommand)]
+    Envelope(envelope_cmd::EnvelopeCmd),
+    /// Create, inspect, open, import or export a custodian's age identity.
+    #[command(subcommand)]
+    Identity(identity_cmd::IdentityCmd),
+    /// Generate or check passphrases.
+    #[command(subcommand)]
+    Passphrase(passphrase_cmd::PassphraseCmd),
+    /// Show or verify the hash-chained audit log.
+    #[command(subcommand)]
+    Audit(audit_cmd::AuditCmd),
+}
+
+/// Where passphrases come from (the terminal when neither is given).
+#[derive(Debug, Clone, Args, Default)]
+pub struct PassphraseArgs {
+    /// Read passphrases from this file, one per line, in the order asked.
+    #[arg(long, value_name = "FILE", conflicts_with = "passphrase_fd")]
+    pub passphrase_file: Option<PathBuf>,
+    /// Read passphrases from this inherited file descriptor, one per line.
+    #[arg(long, value_name = "N")]
+    pub passphrase_fd: Option<u32>,
+}
+
+impl PassphraseArgs {
+    /// The prompter for these arguments.
+    pub fn prompter(&self) -> Prompter {
+        Prompter::new(match (&self.passphrase_file, self.passphrase_fd) {
+            (Some(p), _) => Source::File(p.clone()),
+            (None, Some(fd)) => Source::Fd(fd),
+            (None, None) => Source::Terminal,
+        })
+    }
+}
+
+/// A failure ready to print: the rendered error and the exit code.
+#[derive(Debug)]
+pub struct Failure {
+    /// What to print.
+    pub report: Report,
+    /// The process exit code.
+    pub code: u8,
+}
+
+impl<E: Explain> From<E> for Failure {
+    fn from(err: E) -> Self {
+        Failure {
+            report: Report::from_error(&err),
+            code: 1,
+        }
+    }
+}
+
+/// The result every command returns.
+pub type CmdResult = Result<(), Failure>;
+
+/// Shared context for commands.
+pub struct Ctx {
+    /// The resolved workspace directory.
+    pub workspace_dir: PathBuf,
+    /// JSON output requested.
+    pub json: bool,
+}
+
+impl Ctx {
+    /// Opens (creating if needed) the workspace.
+    pub fn workspace(&self) -> Result<Workspace, Failure> {
+        Ok(Workspace::open(&self.workspace_dir)?)
+    }
+}
+
+/// Prints a line to stdout, ignoring a closed pipe.
+pub fn say(text: impl AsRef<str>) {
+    let mut out = std::io::stdout().lock();
+    let _ = writeln!(out, "{}", text.as_ref());
+}
+
+/// Prints a warning to stderr.
+pub fn warn(text: impl AsRef<str>) {
+    eprintln!("warning: {}", text.as_ref());
+}
+
+/// Prints a JSON value to stdout.
+pub fn say_json(value: &serde_json::Value) {
+    say(serde_json::to_string_pretty(value).unwrap_or_default());
+}
+
+/// Shows a strength estimate on stderr (it never contains the passphrase).
+pub fn show_strength(s: &passphrase::Strength) {
+    eprintln!(
+        "strength: {} ({}/4), about 10^{} guesses; offline crack time: {}",
+        s.label(),
+        s.score,
+        s.guesses_log10,
+        s.crack_time
+    );
+}
+
+/// Runs the command line; returns the process exit code.
+pub fn main() -> ExitCode {
+    let cli = match Cli::try_parse() {
+        Ok(cli) => cli,
+        Err(e) => {
+            let _ = e.print();
+            return ExitCode::from(if e.use_stderr() { 2 } else { 0 });
+        }
+    };
+    match run(cli) {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(failure) => {
+            eprintln!("error: {}", failure.report);
+            ExitCode::from(failure.code)
+        }
+    }
+}
+
+/// Runs a parsed command line.
+pub fn run(cli: Cli) -> CmdResult {
+    let workspace_dir = workspace::resolve(cli.workspace.as_deref())?;
+    let ctx = Ctx {
+        workspace_dir,
+        json: cli.json,
+    };
+    match cli.command {
+        None => crate::tui::run(&ctx.workspace()?).map_err(Failure::from),
+        Some(Command::Envelope(cmd)) => envelope_cmd::run(&ctx, cmd),
+        Some(Command::Identity(cmd)) => identity_cmd::run(&ctx, cmd),
+        Some(Command::Passphrase(cmd)) => passphrase_cmd::run(&ctx, cmd),
+        Some(Command::Audit(cmd)) => audit_cmd::run(&ctx, cmd),
+    }
+}
+
+/// Shows a path for humans.
+pub fn show_path(p: &Path) -> String {
+    p.display().to_string()
+}

@@ -1,0 +1,61 @@
+//! What every error in the crate shares: a message (its `Display`) and a
+//! remedy, the line a custodian reads to know what to do next.
+//!
+//! Each domain module has its own `#[non_exhaustive]` error enum; they all
+//! implement [`Explain`] so the CLI and the console can show "error: …" and
+//! "what to do: …" the same way, without knowing the domain.
+
+/// An error that can tell the user what to do about it.
+pub trait Explain: std::error::Error {
+    /// One sentence saying what to do next, when there is something to say.
+    fn remedy(&self) -> Option<String> {
+        None
+    }
+}
+
+/// A rendered error: message, causes and remedy, ready for a screen or a
+/// terminal. Holds no secret: it is built from error messages, which never
+/// contain one.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Report {
+    /// The top-level message.
+    pub message: String,
+    /// The chain of underlying causes, outermost first.
+    pub causes: Vec<String>,
+    /// What to do next.
+    pub remedy: Option<String>,
+}
+
+impl Report {
+    /// Builds a report from any explained error.
+    pub fn from_error<E: Explain + ?Sized>(err: &E) -> Self {
+        let mut causes = Vec::new();
+        let mut next = err.source();
+        while let Some(cause) = next {
+            let text = cause.to_string();
+            // thiserror messages often already include their source; skip echoes.
+            if !err.to_string().contains(&text) {
+                causes.push(text);
+            }
+            next = cause.source();
+        }
+        Report {
+            message: err.to_string(),
+            causes,
+            remedy: err.remedy(),
+        }
+    }
+}
+
+impl std::fmt::Display for Report {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "{}", self.message)?;
+        for cause in &self.causes {
+            write!(f, "\n  caused by: {cause}")?;
+        }
+        if let Some(remedy) = &self.remedy {
+            write!(f, "\n  what to do: {remedy}")?;
+        }
+        Ok(())
+    }
+}

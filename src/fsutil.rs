@@ -1,0 +1,291 @@
+//! Careful file writing: the only way this crate puts bytes on disk.
+//!
+//! Every file the console produces holds key material or evidence about key
+//! material, so every write follows the same discipline:
+//!
+//! 1. the bytes go to a temporary file in the *same* directory (so the final
+//!    rename cannot cross a filesystem), created with mode 0600;
+//! 2. the temporary file is fsynced, then moved into place;
+//! 3. the directory is fsynced so the new name survives a power cut;
+//! 4. the file is read back and compared (and, where the caller can, checked
+//!    semantically — re-parsed, re-decrypted) before success is reported.
+//!
+//! Output files are never overwritten: [`write_new`] publishes with a
+//! no-clobber link, so a file that appears between our check and our rename
+//! still wins. State files that the console owns (the registry) are replaced
+//! with [`replace`], which uses an atomic rename over the old copy.
+
+use std::fs::{self, File, OpenOptions};
+use std::io::{self, Read, Write};
+use std::os::unix::fs::{DirBuilderExt, OpenOptionsExt, PermissionsExt};
+use std::path::{Path, PathBuf};
+
+use sha2::{Digest, Sha256};
+
+use crate::error::Explain;
+
+/// Why a careful write or read did not succeed.
+#[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
+pub enum FsError {
+    /// The destination already exists; the console never overwrites output.
+    #[error("{} already exists; refusing to overwrite it", .0.display())]
+    AlreadyExists(PathBuf),
+    /// The operating system refused an operation on a path.
+    #[error("{action} {}: {source}", path.display())]
+    Io {
+        /// What we were doing ("writing", "reading", …).
+        action: &'static str,
+        /// The path involved.
+        path: PathBuf,
+        /// The underlying error.
+        #[source]
+        source: io::Error,
+    },
+    /// The file was written but did not read back as expected; it was removed.
+    #[error("{} did not verify after writing ({reason}); it has been removed", path.display())]
+    VerifyFailed {
+        /// The path that failed verification.
+        path: PathBuf,
+        /// What the check found.
+        reason: String,
+    },
+    /// An input file is larger than the console will read for its kind.
+    #[error("{} is {size} bytes, more than the {limit}-byte limit for this kind of file", path.display())]
+    TooLarge {
+        /// The offending file.
+        path: PathBuf,
+        /// Its size.
+        size: u64,
+        /// The limit that applies.
+        limit: u64,
+    },
+}
+
+impl Explain for FsError {
+    fn remedy(&self) -> Option<String> {
+        Some(match self {
+            FsError::AlreadyExists(_) => {
+                "choose another output path, or move the existing file away first".into()
+            }
+            FsError::Io { source, .. } if source.kind() == io::ErrorKind::NotFound => {
+                "check the path: the file or its directory does not exist".into()
+            }
+            FsError::Io { source, .. } if source.kind() == io::ErrorKind::PermissionDenied => {
+                "check the file's owner and permissions".into()
+            }
+            FsError::Io { .. } => "check the disk and the path, then try again".into(),
+            FsError::VerifyFailed { .. } => {
+                "the disk may be failing or full; try another location".into()
+            }
+            FsError::TooLarge { .. } => "check that this is the file you meant".into(),
+        })
+    }
+}
+
+fn io_err<'a>(action: &'static str, path: &'a Path) -> impl FnOnce(io::Error) -> FsError + 'a {
+    move |source| FsError::Io {
+        action,
+        path: path.to_path_buf(),
+        source,
+    }
+}
+
+/// Creates `dir` (and parents) with mode 0700 if missing.
+pub fn ensure_private_dir(dir: &Path) -> Result<(), FsError> {
+    if dir.is_dir() {
+        return Ok(());
+    }
+    fs::DirBuilder::new()
+        .recursive(true)
+        .mode(0o700)
+        .create(dir)
+        .map_err(io_err("creating directory", dir))
+}
+
+fn parent_of(path: &Path) -> &Path {
+    match path.parent() {
+        Some(p) if !p.as_os_str().is_empty() => p,
+        _ => Path::new("."),
+    }
+}
+
+fn sync_dir(dir: &Path) -> Result<(), FsError> {
+    File::open(dir)
+        .and_then(|d| d.sync_all())
+        .map_err(io_err("syncing directory", dir))
+}
+
+fn temp_in(dir: &Path, bytes: &[u8]) -> Result<tempfile::NamedTempFile, FsError> {
+    // tempfile creates files with mode 0600 on Unix.
+    let mut tmp = tempfile::Builder::new()
+        .prefix(".custodian-tmp-")
+        .tempfile_in(dir)
+        .map_err(io_err("creating a temporary file in", dir))?;
+    tmp.write_all(bytes)
+        .and_then(|_| tmp.as_file().sync_all())
+        .map_err(io_err("writing a temporary file in", dir))?;
+    Ok(tmp)
+}
+
+/// Reads back `path` and checks it equals `expected`, then runs `check`.
+/// On any mismatch the file is removed and [`FsError::VerifyFailed`] returned.
+fn read_back<F>(path: &Path, expected: &[u8], check: F) -> Result<(), FsError>
+where
+    F: FnOnce(&[u8]) -> Result<(), String>,
+{
+    let fail = |reason: String| {
+        let _ = fs::remove_file(path);
+        FsError::VerifyFailed {
+            path: path.to_path_buf(),
+            reason,
+        }
+    };
+    let got = fs::read(path).map_err(io_err("reading back", path))?;
+    if got != expected {
+        return Err(fail("contents differ from what was written".into()));
+    }
+    let mode = fs::metadata(path)
+        .map_err(io_err("checking", path))?
+        .permissions()
+        .mode();
+    if mode & 0o077 != 0 {
+        return Err(fail(format!("mode is {:o}, expected 600", mode & 0o777)));
+    }
+    check(&got).map_err(fail)
+}
+
+/// Writes a new file atomically with mode 0600, refusing to overwrite, then
+/// reads it back and runs `check` on the bytes read. Nothing is left behind
+/// on failure.
+pub fn write_new_checked<F>(path: &Path, bytes: &[u8], check: F) -> Result<(), FsError>
+where
+    F: FnOnce(&[u8]) -> Result<(), String>,
+{
+    if path.symlink_metadata().is_ok() {
+        return Err(FsError::AlreadyExists(path.to_path_buf()));
+    }
+    let dir = parent_of(path);
+    let tmp = temp_in(dir, bytes)?;
+    tmp.persist_noclobber(path).map_err(|e| {
+        if e.error.kind() == io::ErrorKind::AlreadyExists {
+            FsError::AlreadyExists(path.to_path_buf())
+        } else {
+            FsError::Io {
+                action: "publishing",
+                path: path.to_path_buf(),
+                source: e.error,
+            }
+        }
+    })?;
+    sync_dir(dir)?;
+    read_back(path, bytes, check)
+}
+
+/// [`write_new_checked`] with only the byte-for-byte read-back check.
+pub fn write_new(path: &Path, bytes: &[u8]) -> Result<(), FsError> {
+    write_new_checked(path, bytes, |_| Ok(()))
+}
+
+/// Atomically replaces (or creates) a state file the console owns, with mode
+/// 0600, and reads it back. Callers serialise concurrent writers themselves
+/// (the workspace holds a lock around registry updates).
+pub fn replace(path: &Path, bytes: &[u8]) -> Result<(), FsError> {
+    let dir = parent_of(path);
+    let tmp = temp_in(dir, bytes)?;
+    tmp.persist(path).map_err(|e| FsError::Io {
+        action: "replacing",
+        path: path.to_path_buf(),
+        source: e.error,
+    })?;
+    sync_dir(dir)?;
+    read_back(path, bytes, |_| Ok(()))
+}
+
+/// Reads a whole file, refusing anything larger than `limit` bytes so a
+/// wrong or hostile input cannot exhaust memory.
+pub fn read_limited(path: &Path, limit: u64) -> Result<Vec<u8>, FsError> {
+    let file = File::open(path).map_err(io_err("opening", path))?;
+    let size = file.metadata().map_err(io_err("checking", path))?.len();
+    if size > limit {
+        return Err(FsError::TooLarge {
+            path: path.to_path_buf(),
+            size,
+            limit,
+        });
+    }
+    let mut buf = Vec::with_capacity(size as usize);
+    file.take(limit + 1)
+        .read_to_end(&mut buf)
+        .map_err(io_err("reading", path))?;
+    if buf.len() as u64 > limit {
+        return Err(FsError::TooLarge {
+            path: path.to_path_buf(),
+            size: buf.len() as u64,
+            limit,
+        });
+    }
+    Ok(buf)
+}
+
+/// Opens (creating if needed, mode 0600) a file for appending.
+pub fn open_append(path: &Path) -> Result<File, FsError> {
+    OpenOptions::new()
+        .create(true)
+        .append(true)
+        .read(true)
+        .mode(0o600)
+        .open(path)
+        .map_err(io_err("opening for append", path))
+}
+
+/// The SHA-256 of some bytes, as lowercase hex: how files are named in the
+/// audit log and in reports.
+pub fn sha256_hex(bytes: &[u8]) -> String {
+    hex::encode(Sha256::digest(bytes))
+}
+
+/// The SHA-256 fingerprint of a file on disk.
+pub fn file_fingerprint(path: &Path) -> Result<String, FsError> {
+    let mut file = File::open(path).map_err(io_err("opening", path))?;
+    let mut hasher = Sha256::new();
+    io::copy(&mut file, &mut hasher).map_err(io_err("reading", path))?;
+    Ok(hex::encode(hasher.finalize()))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn write_new_refuses_to_overwrite_and_keeps_the_old_bytes() {
+        let dir = tempfile::tempdir().unwrap();
+        let p = dir.path().join("a.json");
+        write_new(&p, b"first").unwrap();
+        let err = write_new(&p, b"second").unwrap_err();
+        assert!(matches!(err, FsError::AlreadyExists(ref q) if q == &p));
+        assert_eq!(fs::read(&p).unwrap(), b"first");
+        assert_eq!(fs::metadata(&p).unwrap().permissions().mode() & 0o777, 0o600);
+    }
+
+    #[test]
+    fn a_failed_semantic_check_removes_the_file() {
+        let dir = tempfile::tempdir().unwrap();
+        let p = dir.path().join("b.json");
+        let err = write_new_checked(&p, b"x", |_| Err("nope".into())).unwrap_err();
+        assert!(matches!(err, FsError::VerifyFailed { .. }));
+        assert!(!p.exists());
+        // no temporary files left behind either
+        assert_eq!(fs::read_dir(dir.path()).unwrap().count(), 0);
+    }
+
+    #[test]
+    fn replace_swaps_contents_and_read_limited_enforces_the_limit() {
+        let dir = tempfile::tempdir().unwrap();
+        let p = dir.path().join("state.json");
+        replace(&p, b"one").unwrap();
+        replace(&p, b"two").unwrap();
+        assert_eq!(read_limited(&p, 3).unwrap(), b"two");
+        assert!(matches!(read_limited(&p, 2), Err(FsError::TooLarge { .. })));
+    }
+}

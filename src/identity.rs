@@ -1,0 +1,661 @@
+//! Custodian identities: an age x25519 key pair whose secret half is kept in
+//! a passphrase envelope.
+//!
+//! An identity file is JSON:
+//!
+//! ```json
+//! {"format":"custodian-identity","version":1,"name":"Ana",
+//!  "recipient":"age1…","createdAt":"2026-11-22T09:30:00Z",
+//!  "envelope":{…the sealed AGE-SECRET-KEY-1… string…}}
+//! ```
+//!
+//! The public fields are bound into the envelope's context, so swapping the
+//! name or recipient of a file is detected when it is opened, and opening
+//! always checks that the unsealed key really belongs to the recipient on the
+//! label. `show` needs no passphrase: everything it prints is public.
+
+use std::path::{Path, PathBuf};
+use std::str::FromStr;
+
+use age::x25519;
+use secrecy::{ExposeSecret, SecretString};
+use serde::{Deserialize, Serialize};
+use serde_json::{Value, json};
+use sha2::{Digest, Sha256};
+use zeroize::Zeroizing;
+
+use crate::audit::AuditError;
+use crate::envelope::{self, Envelope, EnvelopeError};
+use crate::error::Explain;
+use crate::fsutil::{self, FsError};
+use crate::workspace::{CustodianRecord, ROTATION_DAYS, Workspace, WorkspaceError};
+
+/// The value of `format` in an identity file.
+pub const FORMAT: &str = "custodian-identity";
+/// The identity file version this build reads and writes.
+pub const VERSION: u32 = 1;
+/// Largest identity file the console reads.
+const MAX_FILE: u64 = 64 * 1024;
+/// Longest custodian or guardian name.
+pub const MAX_NAME: usize = 64;
+
+/// Everything that can go wrong with identities.
+#[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
+pub enum IdentityError {
+    /// A name that cannot be used.
+    #[error("`{name}` is not a usable name: {reason}")]
+    BadName {
+        /// The name given.
+        name: String,
+        /// Why not.
+        reason: &'static str,
+    },
+    /// The file is empty.
+    #[error("the identity file is empty")]
+    Empty,
+    /// The file ends early.
+    #[error("the identity file is truncated")]
+    Truncated,
+    /// Not an identity file.
+    #[error("this is not a custodian identity file ({0})")]
+    WrongFormat(String),
+    /// Written by a newer version.
+    #[error("identity file version {0} is not supported (this build reads version {VERSION})")]
+    UnsupportedVersion(u64),
+    /// The sealed key could not be opened.
+    #[error(transparent)]
+    Envelope(#[from] EnvelopeError),
+    /// The sealed key does not belong to the recipient on the file.
+    #[error("the sealed key does not match the file's recipient {recipient}: the file was altered")]
+    RecipientMismatch {
+        /// The recipient the file claims.
+        recipient: String,
+    },
+    /// A key file that is not an age identity.
+    #[error("{0}")]
+    NotAnAgeKey(String),
+    /// A recipient string that is not an age x25519 recipient.
+    #[error("`{0}` is not an age recipient (expected age1…)")]
+    BadRecipient(String),
+    /// Plaintext export without the confirmation flag.
+    #[error("exporting the plain secret key needs explicit confirmation")]
+    ConfirmationRequired,
+    /// Writing or reading a file failed.
+    #[error(transparent)]
+    File(#[from] FsError),
+    /// The workspace could not be updated.
+    #[error(transparent)]
+    Workspace(#[from] WorkspaceError),
+    /// The audit log could not be written, so the operation did not run.
+    #[error("audit log: {0}")]
+    Audit(#[from] AuditError),
+}
+
+impl Explain for IdentityError {
+    fn remedy(&self) -> Option<String> {
+        Some(match self {
+            IdentityError::BadName { .. } => format!(
+                "use 1 to {MAX_NAME} letters, digits, spaces, '-', '_' or '.', not starting with '.'"
+            ),
+            IdentityError::Empty | IdentityError::Truncated => {
+                "the file was not copied completely; use an intact copy".into()
+            }
+            IdentityError::WrongFormat(_) => {
+                "check that you chose an identity file (name.identity.json)".into()
+            }
+            IdentityError::UnsupportedVersion(_) => {
+                "open it with the newer version of custodian that wrote it".into()
+            }
+            IdentityError::Envelope(e) => return e.remedy(),
+            IdentityError::RecipientMismatch { .. } => {
+                "do not use this file; restore the identity from a backup or from its guardians".into()
+            }
+            IdentityError::NotAnAgeKey(_) => {
+                "give a key file written by age-keygen (it holds an AGE-SECRET-KEY-1… line)".into()
+            }
+            IdentityError::BadRecipient(_) => {
+                "copy the recipient exactly, as printed by `custodian identity show`".into()
+            }
+            IdentityError::ConfirmationRequired => {
+                "add --i-understand-this-writes-a-plaintext-key if you really need a plain key file".into()
+            }
+            IdentityError::File(e) => return e.remedy(),
+            IdentityError::Workspace(e) => return e.remedy(),
+            IdentityError::Audit(e) => return e.remedy(),
+        })
+    }
+}
+
+/// Checks a custodian or guardian name.
+pub fn validate_name(name: &str) -> Result<(), IdentityError> {
+    let bad = |reason| {
+        Err(IdentityError::BadName {
+            name: name.chars().take(80).collect(),
+            reason,
+        })
+    };
+    if name.trim().is_empty() {
+        return bad("it is empty");
+    }
+    if name.chars().count() > MAX_NAME {
+        return bad("it is too long");
+    }
+    if name.starts_with('.') || name != name.trim() {
+        return bad("it starts with '.' or has leading or trailing spaces");
+    }
+    if !name
+        .chars()
+        .all(|c| c.is_alphanumeric() || matches!(c, ' ' | '-' | '_' | '.'))
+    {
+        return bad("it contains a character other than letters, digits, space, '-', '_' or '.'");
+    }
+    Ok(())
+}
+
+/// A file-name-safe form of a (validated) name.
+pub fn file_stem(name: &str) -> String {
+    name.chars()
+        .map(|c| if c == ' ' { '-' } else { c })
+        .collect::<String>()
+        .to_lowercase()
+}
+
+/// A short fingerprint of a recipient, for people to compare aloud:
+/// the first 8 bytes of SHA-256(recipient) as four groups of four hex digits.
+pub fn fingerprint(recipient: &str) -> String {
+    let digest = Sha256::digest(recipient.as_bytes());
+    let hex = hex::encode(&digest[..8]);
+    hex.as_bytes()
+        .chunks(4)
+        .map(|c| String::from_utf8_lossy(c).into_owned())
+        .collect::<Vec<_>>()
+        .join(" ")
+}
+
+/// Parses an age x25519 recipient.
+pub fn parse_recipient(text: &str) -> Result<x25519::Recipient, IdentityError> {
+    x25519::Recipient::from_str(text.trim())
+        .map_err(|_| IdentityError::BadRecipient(text.chars().take(80).collect()))
+}
+
+/// An identity whose secret key is unsealed in memory. The age type zeroizes
+/// its key when dropped; this type has no `Debug` that could print it.
+pub struct OpenedIdentity {
+    /// The custodian's name.
+    pub name: String,
+    /// The public recipient.
+    pub recipient: String,
+    key: x25519::Identity,
+}
+
+impl std::fmt::Debug for OpenedIdentity {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("OpenedIdentity")
+            .field("name", &self.name)
+            .field("recipient", &self.recipient)
+            .finish_non_exhaustive()
+    }
+}
+
+impl OpenedIdentity {
+    /// Wraps an age identity with a name.
+    pub fn new(name: impl Into<String>, key: x25519::Identity) -> Self {
+        OpenedIdentity {
+            name: name.into(),
+            recipient: key.to_public().to_string(),
+            key,
+        }
+    }
+
+    /// Generates a fresh identity from the operating system's randomness.
+    pub fn generate(name: impl Into<String>) -> Self {
+        Self::new(name, x25519::Identity::generate())
+    }
+
+    /// The age identity, for decryption.
+    pub fn age_identity(&self) -> &x25519::Identity {
+        &self.key
+    }
+
+    /// The secret key string (`AGE-SECRET-KEY-1…`).
+    pub fn secret_key(&self) -> SecretString {
+        self.key.to_string()
+    }
+
+    /// The 32 raw secret bytes (for Shamir splitting).
+    pub fn secret_bytes(&self) -> Result<Zeroizing<[u8; 32]>, IdentityError> {
+        let text = self.key.to_string();
+        let (_, data) = bech32::decode(text.expose_secret())
+            .map_err(|_| IdentityError::NotAnAgeKey("malformed secret key".into()))?;
+        let data = Zeroizing::new(data);
+        let bytes: [u8; 32] = data
+            .as_slice()
+            .try_into()
+            .map_err(|_| IdentityError::NotAnAgeKey("secret key is not 32 bytes".into()))?;
+        Ok(Zeroizing::new(bytes))
+    }
+
+    /// Rebuilds an identity from its 32 raw secret bytes.
+    pub fn from_secret_bytes(
+        name: impl Into<String>,
+        bytes: &[u8; 32],
+    ) -> Result<Self, IdentityError> {
+        let hrp = bech32::Hrp::parse("age-secret-key-")
+            .map_err(|_| IdentityError::NotAnAgeKey("internal: bad hrp".into()))?;
+        let text = Zeroizing::new(
+            bech32::encode::<bech32::Bech32>(hrp, bytes)
+                .map_err(|_| IdentityError::NotAnAgeKey("could not encode key".into()))?
+                .to_uppercase(),
+        );
+        let key = x25519::Identity::from_str(&text)
+            .map_err(|_| IdentityError::NotAnAgeKey("not a valid age secret key".into()))?;
+        Ok(Self::new(name, key))
+    }
+
+    /// The contents of a plain age key file, as `age-keygen` writes it.
+    pub fn to_age_key_file(&self, created_at: &str) -> SecretString {
+        let text = Zeroizing::new(format!(
+            "# created: {created_at}\n# public key: {}\n{}\n",
+            self.recipient,
+            self.key.to_string().expose_secret()
+        ));
+        SecretString::from(text.as_str())
+    }
+}
+
+/// Parses the text of an `age-keygen` key file: comments, blank lines and
+/// exactly one `AGE-SECRET-KEY-1…` line. A `# public key:` comment, when
+/// present, must match the key.
+pub fn parse_age_key_file(text: &str) -> Result<x25519::Identity, IdentityError> {
+    let mut key = None;
+    let mut stated = None;
+    for (i, line) in text.lines().enumerate() {
+        let line = line.trim();
+        if let Some(rest) = line.strip_prefix("# public key:") {
+            stated = Some(rest.trim().to_string());
+        } else if line.is_empty() || line.starts_with('#') {
+            continue;
+        } else if line.starts_with("AGE-SECRET-KEY-1") {
+            if key.is_some() {
+                return Err(IdentityError::NotAnAgeKey(
+                    "the key file holds more than one secret key; import them one at a time"
+                        .into(),
+                ));
+            }
+            key = Some(x25519::Identity::from_str(line).map_err(|_| {
+                IdentityError::NotAnAgeKey(format!(
+                    "line {}: not a valid AGE-SECRET-KEY-1 key (damaged or mistyped)",
+                    i + 1
+                ))
+            })?);
+        } else if line.starts_with("AGE-PLUGIN-") {
+            return Err(IdentityError::NotAnAgeKey(
+                "plugin identities (hardware tokens) cannot be imported".into(),
+            ));
+        } else {
+            return Err(IdentityError::NotAnAgeKey(format!(
+                "line {} is neither a comment nor an age secret key",
+                i + 1
+            )));
+        }
+    }
+    let key = key.ok_or_else(|| {
+        IdentityError::NotAnAgeKey("the file holds no AGE-SECRET-KEY-1 line".into())
+    })?;
+    if let Some(stated) = stated {
+        if stated != key.to_public().to_string() {
+            return Err(IdentityError::NotAnAgeKey(
+                "the `# public key` comment does not match the secret key".into(),
+            ));
+        }
+    }
+    Ok(key)
+}
+
+/// An identity file: public facts plus the sealed secret key.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+pub struct IdentityFile {
+    /// Always [`FORMAT`].
+    pub format: String,
+    /// Always [`VERSION`].
+    pub version: u32,
+    /// The custodian's name.
+    pub name: String,
+    /// The age recipient.
+    pub recipient: String,
+    /// RFC 3339 creation time.
+    pub created_at: String,
+    /// The secret key, sealed.
+    pub envelope: Envelope,
+}
+
+impl IdentityFile {
+    fn context(name: &str, recipient: &str, created_at: &str) -> Value {
+        json!({
+            "kind": FORMAT,
+            "name": name,
+            "recipient": recipient,
+            "createdAt": created_at,
+        })
+    }
+
+    /// Seals an opened identity under a passphrase.
+    pub fn seal(
+        identity: &OpenedIdentity,
+        passphrase: &SecretString,
+        created_at: &str,
+    ) -> Result<IdentityFile, IdentityError> {
+        let secret = identity.secret_key();
+        let envelope = envelope::seal(
+            secret.expose_secret().as_bytes(),
+            passphrase,
+            envelope::DEFAULT_ITERATIONS,
+            Some(Self::context(
+                &identity.name,
+                &identity.recipient,
+                created_at,
+            )),
+        )?;
+        Ok(IdentityFile {
+            format: FORMAT.into(),
+            version: VERSION,
+            name: identity.name.clone(),
+            recipient: identity.recipient.clone(),
+            created_at: created_at.into(),
+            envelope,
+        })
+    }
+
+    /// Parses an identity file, naming what is wrong with it.
+    pub fn from_bytes(bytes: &[u8]) -> Result<IdentityFile, IdentityError> {
+        if bytes.iter().all(u8::is_ascii_whitespace) {
+            return Err(IdentityError::Empty);
+        }
+        let value: Value = serde_json::from_slice(bytes).map_err(|e| {
+            if e.is_eof() {
+                IdentityError::Truncated
+            } else {
+                IdentityError::WrongFormat(format!("not valid JSON: {e}"))
+            }
+        })?;
+        match value.get("format").and_then(Value::as_str) {
+            Some(FORMAT) => {}
+            Some(other) => {
+                return Err(IdentityError::WrongFormat(format!(
+                    "format is `{}`",
+                    other.chars().take(40).collect::<String>()
+                )));
+            }
+            None => return Err(IdentityError::WrongFormat("no `format` field".into())),
+        }
+        match value.get("version").and_then(Value::as_u64) {
+            Some(v) if v == u64::from(VERSION) => {}
+            Some(v) => return Err(IdentityError::UnsupportedVersion(v)),
+            None => return Err(IdentityError::WrongFormat("no `version` field".into())),
+        }
+        // Check the embedded envelope on its own first for its specific errors.
+        Envelope::from_value(value.get("envelope").unwrap_or(&Value::Null))?;
+        let file: IdentityFile = serde_json::from_value(value)
+            .map_err(|e| IdentityError::WrongFormat(e.to_string()))?;
+        parse_recipient(&file.recipient)?;
+        Ok(file)
+    }
+
+    /// Reads and parses an identity file.
+    pub fn load(path: &Path) -> Result<IdentityFile, IdentityError> {
+        Self::from_bytes(&fsutil::read_limited(path, MAX_FILE)?)
+    }
+
+    /// The file's bytes: pretty JSON with a final newline.
+    pub fn to_bytes(&self) -> Vec<u8> {
+        let mut out = serde_json::to_vec_pretty(self).unwrap_or_default();
+        out.push(b'\n');
+        out
+    }
+
+    /// The recipient's short fingerprint.
+    pub fn fingerprint(&self) -> String {
+        fingerprint(&self.recipient)
+    }
+
+    /// Unseals the key and checks it belongs to the recipient on the file.
+    pub fn open(&self, passphrase: &SecretString) -> Result<OpenedIdentity, IdentityError> {
+        // The context in the envelope must be the one the public fields imply.
+        let expected = Self::context(&self.name, &self.recipient, &self.created_at);
+        if self.envelope.context() != Some(&expected) {
+            return Err(IdentityError::RecipientMismatch {
+                recipient: self.recipient.clone(),
+            });
+        }
+        let plain = self.envelope.open(passphrase)?;
+        let text = std::str::from_utf8(plain.expose_secret())
+            .map_err(|_| IdentityError::NotAnAgeKey("sealed key is not text".into()))?;
+        let key = x25519::Identity::from_str(text.trim())
+            .map_err(|_| IdentityError::NotAnAgeKey("sealed key is not an age key".into()))?;
+        if key.to_public().to_string() != self.recipient {
+            return Err(IdentityError::RecipientMismatch {
+                recipient: self.recipient.clone(),
+            });
+        }
+        Ok(OpenedIdentity::new(self.name.clone(), key))
+    }
+}
+
+/// What a successful create or import produced (all public).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct CreatedIdentity {
+    /// Where the identity file was written.
+    pub path: PathBuf,
+    /// The custodian's name.
+    pub name: String,
+    /// The age recipient.
+    pub recipient: String,
+    /// Short fingerprint of the recipient.
+    pub fingerprint: String,
+    /// SHA-256 of the written file.
+    pub file_sha256: String,
+    /// Rotation due date.
+    pub rotation_due: String,
+}
+
+/// Default path for a custodian's identity file in the workspace.
+pub fn default_path(ws: &Workspace, name: &str) -> Result<PathBuf, IdentityError> {
+    Ok(ws
+        .identities_dir()?
+        .join(format!("{}.identity.json", file_stem(name))))
+}
+
+/// Seals `identity` under `passphrase`, writes it to `out` (or the default
+/// path), reads it back and re-opens it, registers the custodian and audits
+/// the whole operation as `event`.
+pub fn store_identity(
+    ws: &Workspace,
+    identity: OpenedIdentity,
+    passphrase: &SecretString,
+    out: Option<&Path>,
+    event: &str,
+) -> Result<CreatedIdentity, IdentityError> {
+    validate_name(&identity.name)?;
+    let path = match out {
+        Some(p) => p.to_path_buf(),
+        None => default_path(ws, &identity.name)?,
+    };
+    if ws.registry()?.custodian(&identity.name).is_some() {
+        return Err(WorkspaceError::DuplicateCustodian(identity.name.clone()).into());
+    }
+    if path.exists() {
+        return Err(FsError::AlreadyExists(path).into());
+    }
+    let op = ws.audit().begin(
+        event,
+        json!({ "custodian": identity.name, "recipient": identity.recipient, "file": path }),
+    )?;
+    let result = (|| {
+        let now = crate::clock::now();
+        let created_at = crate::clock::format(now);
+        let file = IdentityFile::seal(&identity, passphrase, &created_at)?;
+        let bytes = file.to_bytes();
+        fsutil::write_new_checked(&path, &bytes, |read| {
+            let back = IdentityFile::from_bytes(read).map_err(|e| e.to_string())?;
+            let reopened = back.open(passphrase).map_err(|e| e.to_string())?;
+            if reopened.recipient == identity.recipient {
+                Ok(())
+            } else {
+                Err("re-opened key has a different recipient".into())
+            }
+        })?;
+        let rotation_due = crate::clock::format(crate::clock::plus_days(now, ROTATION_DAYS));
+        let created = CreatedIdentity {
+            path: path.clone(),
+            name: identity.name.clone(),
+            recipient: identity.recipient.clone(),
+            fingerprint: fingerprint(&identity.recipient),
+            file_sha256: fsutil::sha256_hex(&bytes),
+            rotation_due: rotation_due.clone(),
+        };
+        ws.add_custodian(CustodianRecord {
+            name: identity.name.clone(),
+            recipient: identity.recipient.clone(),
+            fingerprint: created.fingerprint.clone(),
+            created_at,
+            rotation_due,
+            identity_file: Some(path.clone()),
+        })?;
+        Ok::<_, IdentityError>(created)
+    })();
+    match result {
+        Ok(created) => {
+            op.complete(json!({ "fileSha256": created.file_sha256 }))?;
+            Ok(created)
+        }
+        Err(e) => {
+            op.fail(&e.to_string())?;
+            Err(e)
+        }
+    }
+}
+
+/// Generates a new identity for `name` and stores it; see [`store_identity`].
+pub fn create_identity(
+    ws: &Workspace,
+    name: &str,
+    passphrase: &SecretString,
+    out: Option<&Path>,
+) -> Result<CreatedIdentity, IdentityError> {
+    validate_name(name)?;
+    store_identity(
+        ws,
+        OpenedIdentity::generate(name),
+        passphrase,
+        out,
+        "IDENTITY_CREATE",
+    )
+}
+
+/// Imports an `age-keygen` key file's text as a sealed identity.
+pub fn import_identity(
+    ws: &Workspace,
+    name: &str,
+    key_file_text: &SecretString,
+    passphrase: &SecretString,
+    out: Option<&Path>,
+) -> Result<CreatedIdentity, IdentityError> {
+    validate_name(name)?;
+    let key = parse_age_key_file(key_file_text.expose_secret())?;
+    store_identity(
+        ws,
+        OpenedIdentity::new(name, key),
+        passphrase,
+        out,
+        "IDENTITY_IMPORT",
+    )
+}
+
+/// Opens an identity file and writes its plain age key file to `out`
+/// (0600, never overwriting). Requires `confirmed`.
+pub fn export_plaintext(
+    ws: &Workspace,
+    identity_path: &Path,
+    passphrase: &SecretString,
+    out: &Path,
+    confirmed: bool,
+) -> Result<PathBuf, IdentityError> {
+    if !confirmed {
+        return Err(IdentityError::ConfirmationRequired);
+    }
+    let file = IdentityFile::load(identity_path)?;
+    if out.exists() {
+        return Err(FsError::AlreadyExists(out.to_path_buf()).into());
+    }
+    let op = ws.audit().begin(
+        "IDENTITY_EXPORT_PLAINTEXT",
+        json!({ "custodian": file.name, "recipient": file.recipient, "file": out }),
+    )?;
+    let result = (|| {
+        let opened = file.open(passphrase)?;
+        let text = opened.to_age_key_file(&file.created_at);
+        fsutil::write_new_checked(out, text.expose_secret().as_bytes(), |read| {
+            let s = std::str::from_utf8(read).map_err(|e| e.to_string())?;
+            let key = parse_age_key_file(s).map_err(|e| e.to_string())?;
+            if key.to_public().to_string() == opened.recipient {
+                Ok(())
+            } else {
+                Err("exported key has a different recipient".into())
+            }
+        })?;
+        Ok::<_, IdentityError>(out.to_path_buf())
+    })();
+    match result {
+        Ok(p) => {
+            op.complete(json!({}))?;
+            Ok(p)
+        }
+        Err(e) => {
+            op.fail(&e.to_string())?;
+            Err(e)
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn raw_bytes_round_trip_to_the_same_recipient() {
+        let id = OpenedIdentity::generate("Ana");
+        let bytes = id.secret_bytes().unwrap();
+        let back = OpenedIdentity::from_secret_bytes("Ana", &bytes).unwrap();
+        assert_eq!(back.recipient, id.recipient);
+    }
+
+    #[test]
+    fn names_are_checked() {
+        assert!(validate_name("Ana Lopez-2").is_ok());
+        for bad in ["", " Ana", ".hidden", "a/b", "x\ny", &"n".repeat(65)] {
+            assert!(validate_name(bad).is_err(), "{bad:?} accepted");
+        }
+        assert_eq!(file_stem("Ana Lopez"), "ana-lopez");
+    }
+
+    #[test]
+    fn fingerprints_are_four_groups() {
+        let f = fingerprint("age1xyz");
+        assert_eq!(f.len(), 19);
+        assert_eq!(f.split(' ').count(), 4);
+    }
+
+    #[test]
+    fn key_files_with_wrong_comment_or_junk_are_refused() {
+        let id = OpenedIdentity::generate("x");
+        let good = id.to_age_key_file("2026-01-01T00:00:00Z");
+        assert!(parse_age_key_file(good.expose_secret()).is_ok());
+        let other = OpenedIdentity::generate("y").recipient;
+        let lying = good.expose_secret().replace(&id.recipient, &other);
+        assert!(parse_age_key_file(&lying).is_err());
+        assert!(parse_age_key_file("hello\n").is_err());
+        assert!(parse_age_key_file("# only a comment\n").is_err());
+    }
+}

@@ -1,0 +1,34 @@
+//! # custodian
+//!
+//! An offline toolkit for the people who hold an institution's signing-key
+//! material: custodians, their Shamir guardians and incident responders.
+//!
+//! This library holds every operation; the `custodian` binary is a thin shell
+//! over it, either as a command line (`src/cli`) or as a full-screen console
+//! (`src/tui`). The library never touches a terminal: long operations take a
+//! progress callback and return typed results, and every error enum
+//! implements [`error::Explain`] so a shell can show what went wrong and what
+//! to do about it.
+//!
+//! Rules every module keeps:
+//! - secrets live in `secrecy`/`zeroize` types and never reach `Debug`,
+//!   `Display`, logs, panics or the audit log;
+//! - files are written through [`fsutil`]: atomic, 0600, never overwritten,
+//!   read back and checked before success is reported;
+//! - every sensitive operation is bracketed by [`audit`] entries, the first
+//!   written before any secret is touched.
+
+#![forbid(unsafe_code)]
+
+pub mod audit;
+pub mod clock;
+pub mod envelope;
+pub mod error;
+pub mod fsutil;
+pub mod identity;
+pub mod netcheck;
+pub mod passphrase;
+pub mod workspace;
+
+pub mod cli;
+pub mod tui;

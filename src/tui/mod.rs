@@ -1,0 +1,39 @@
+//! The full-screen console (ratatui + crossterm).
+//!
+//! Shape (after the ratatui component templates and gitui):
+//! - [`event`]: one channel carries keys, ticks and worker messages;
+//! - [`worker`]: long jobs run on threads and report progress plus exactly
+//!   one result;
+//! - [`screens`]: each screen maps keys to actions without I/O and renders
+//!   without side effects;
+//! - [`app`]: the screen stack and the only place effects happen.
+//!
+//! The terminal is restored on quit and, through ratatui's panic hook, after
+//! a panic.
+
+pub mod app;
+pub mod event;
+pub mod screens;
+pub mod strings;
+pub mod widgets;
+pub mod worker;
+
+use crate::error::Explain;
+use crate::workspace::Workspace;
+
+/// The console could not run.
+#[derive(Debug, thiserror::Error)]
+#[error("the console could not use the terminal: {0}")]
+pub struct TuiError(#[from] std::io::Error);
+
+impl Explain for TuiError {
+    fn remedy(&self) -> Option<String> {
+        Some("run custodian in an interactive terminal, or use a subcommand (see --help)".into())
+    }
+}
+
+/// Opens the console on `ws` and runs it until the user quits.
+pub fn run(ws: &Workspace) -> Result<(), TuiError> {
+    app::App::new(ws.clone()).run_terminal()?;
+    Ok(())
+}

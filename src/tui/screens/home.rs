@@ -1,0 +1,237 @@
+//! The home screen: where am I (workspace), who holds keys (custodians,
+//! recipients, rotation due dates), is the audit chain intact, and is this
+//! machine really offline.
+
+use crossterm::event::{KeyCode, KeyEvent};
+use ratatui::Frame;
+use ratatui::layout::{Constraint, Layout, Rect};
+use ratatui::style::{Color, Modifier, Style};
+use ratatui::text::{Line, Span};
+use ratatui::widgets::{Block, Borders, Cell, Paragraph, Row, Table, Wrap};
+
+use super::{Action, Chrome, Screen};
+use crate::netcheck::LiveInterface;
+use crate::tui::strings;
+use crate::workspace::CustodianRecord;
+
+/// Everything the home screen shows, gathered by the app.
+#[derive(Debug, Clone)]
+pub struct HomeView {
+    /// Workspace directory, as text.
+    pub workspace: String,
+    /// Registered custodians.
+    pub custodians: Vec<CustodianRecord>,
+    /// Audit chain: entries and head, or the problem found.
+    pub audit: Result<(u64, String), String>,
+    /// Live non-loopback interfaces, or why they could not be listed.
+    pub network: Result<Vec<LiveInterface>, String>,
+    /// Today's date (RFC 3339) to flag overdue rotations.
+    pub today: String,
+}
+
+impl Default for HomeView {
+    fn default() -> Self {
+        HomeView {
+            workspace: String::new(),
+            custodians: Vec::new(),
+            audit: Ok((0, crate::audit::GENESIS.to_string())),
+            network: Ok(Vec::new()),
+            today: String::new(),
+        }
+    }
+}
+
+/// The home screen.
+#[derive(Debug, Default)]
+pub struct HomeScreen {
+    view: HomeView,
+    selected: usize,
+}
+
+impl HomeScreen {
+    /// A home screen showing `view`.
+    pub fn new(view: HomeView) -> Self {
+        HomeScreen { view, selected: 0 }
+    }
+
+    /// Replaces what is shown.
+    pub fn set_view(&mut self, view: HomeView) {
+        self.selected = self.selected.min(view.custodians.len().saturating_sub(1));
+        self.view = view;
+    }
+
+    /// What is shown.
+    pub fn view(&self) -> &HomeView {
+        &self.view
+    }
+}
+
+fn network_banner(net: &Result<Vec<LiveInterface>, String>) -> Option<Paragraph<'static>> {
+    let warn = Style::default()
+        .fg(Color::White)
+        .bg(Color::Red)
+        .add_modifier(Modifier::BOLD);
+    match net {
+        Ok(list) if list.is_empty() => None,
+        Ok(list) => {
+            let names = list
+                .iter()
+                .map(|i| format!("{} ({})", i.name, i.address))
+                .collect::<Vec<_>>()
+                .join(", ");
+            Some(
+                Paragraph::new(Line::from(vec![
+                    Span::styled(format!(" {} ", strings::NET_WARNING), warn),
+                    Span::styled(format!(" {names} "), warn),
+                ]))
+                .wrap(Wrap { trim: true }),
+            )
+        }
+        Err(e) => Some(Paragraph::new(Line::from(Span::styled(
+            format!(" {}: {e} ", strings::NET_UNKNOWN),
+            Style::default().fg(Color::Black).bg(Color::Yellow),
+        )))),
+    }
+}
+
+impl Screen for HomeScreen {
+    fn title(&self) -> String {
+        strings::HOME_TITLE.into()
+    }
+
+    fn handle_key(&mut self, key: KeyEvent) -> Option<Action> {
+        match key.code {
+            KeyCode::Char('q') => Some(Action::Quit),
+            KeyCode::Char('n') => Some(Action::OpenNewIdentity),
+            KeyCode::Char('r') => Some(Action::RefreshHome),
+            KeyCode::Down | KeyCode::Char('j') => {
+                if self.selected + 1 < self.view.custodians.len() {
+                    self.selected += 1;
+                }
+                None
+            }
+            KeyCode::Up | KeyCode::Char('k') => {
+                self.selected = self.selected.saturating_sub(1);
+                None
+            }
+            _ => None,
+        }
+    }
+
+    fn render(&self, frame: &mut Frame, area: Rect, _chrome: &Chrome) {
+        let banner = network_banner(&self.view.network);
+        let banner_h = if banner.is_some() { 2 } else { 0 };
+        let [banner_area, ws_area, table_area, audit_area] = Layout::vertical([
+            Constraint::Length(banner_h),
+            Constraint::Length(3),
+            Constraint::Min(4),
+            Constraint::Length(4),
+        ])
+        .areas(area);
+        if let Some(b) = banner {
+            frame.render_widget(b, banner_area);
+        }
+
+        let net_line = match &self.view.network {
+            Ok(l) if l.is_empty() => {
+                Span::styled(strings::NET_OK, Style::default().fg(Color::Green))
+            }
+            _ => Span::raw(""),
+        };
+        frame.render_widget(
+            Paragraph::new(vec![
+                Line::from(self.view.workspace.clone()),
+                Line::from(net_line),
+            ])
+            .block(
+                Block::default()
+                    .borders(Borders::TOP)
+                    .title(format!(" {} ", strings::HOME_WORKSPACE)),
+            ),
+            ws_area,
+        );
+
+        let block = Block::default()
+            .borders(Borders::TOP)
+            .title(format!(" {} ({}) ", strings::HOME_CUSTODIANS, self.view.custodians.len()));
+        if self.view.custodians.is_empty() {
+            frame.render_widget(
+                Paragraph::new(strings::HOME_NO_CUSTODIANS).block(block),
+                table_area,
+            );
+        } else {
+            let rows = self.view.custodians.iter().enumerate().map(|(i, c)| {
+                let overdue = c.rotation_due.as_str() < self.view.today.as_str();
+                let due_style = if overdue {
+                    Style::default().fg(Color::Red).add_modifier(Modifier::BOLD)
+                } else {
+                    Style::default()
+                };
+                let due = c.rotation_due.get(..10).unwrap_or(&c.rotation_due).to_string();
+                let due = if overdue { format!("{due} OVERDUE") } else { due };
+                let marker = if i == self.selected { "▶" } else { " " };
+                Row::new(vec![
+                    Cell::from(marker),
+                    Cell::from(c.name.clone()),
+                    Cell::from(c.recipient.clone()),
+                    Cell::from(c.fingerprint.clone()),
+                    Cell::from(due).style(due_style),
+                ])
+            });
+            let table = Table::new(
+                rows,
+                [
+                    Constraint::Length(1),
+                    Constraint::Length(16),
+                    Constraint::Min(30),
+                    Constraint::Length(19),
+                    Constraint::Length(19),
+                ],
+            )
+            .header(
+                Row::new(vec!["", "Name", "Recipient", "Fingerprint", "Rotation due"])
+                    .style(Style::default().add_modifier(Modifier::BOLD)),
+            )
+            .block(block);
+            frame.render_widget(table, table_area);
+        }
+
+        let audit_lines = match &self.view.audit {
+            Ok((n, head)) => vec![
+                Line::from(Span::styled(
+                    format!("Chain intact: {n} entries"),
+                    Style::default().fg(Color::Green),
+                )),
+                Line::from(format!("Head: {head}")),
+            ],
+            Err(problem) => vec![Line::from(Span::styled(
+                format!("CHAIN BROKEN: {problem}"),
+                Style::default()
+                    .fg(Color::White)
+                    .bg(Color::Red)
+                    .add_modifier(Modifier::BOLD),
+            ))],
+        };
+        frame.render_widget(
+            Paragraph::new(audit_lines).wrap(Wrap { trim: true }).block(
+                Block::default()
+                    .borders(Borders::TOP)
+                    .title(format!(" {} ", strings::HOME_AUDIT)),
+            ),
+            audit_area,
+        );
+    }
+
+    fn commands(&self) -> Vec<(&'static str, &'static str)> {
+        vec![
+            ("n", "new custodian identity"),
+            ("↑/↓", "select custodian"),
+            ("r", "refresh"),
+            ("q", "quit"),
+        ]
+    }
+
+    fn as_home(&mut self) -> Option<&mut HomeScreen> {
+        Some(self)
+    }
+}

@@ -1,0 +1,76 @@
+//! Worker threads: every KDF, key generation and batch job runs off the UI
+//! thread and reports back over the event channel — progress as often as it
+//! likes, and exactly one `Finished` message.
+//!
+//! Worker messages are facts ("identity created"), not commands; results are
+//! carried as public values or as a rendered [`Report`], never as secrets.
+
+use std::sync::mpsc::Sender;
+use std::thread;
+
+use super::event::Event;
+use crate::error::Report;
+use crate::identity::CreatedIdentity;
+
+/// What a job produced.
+#[derive(Debug, Clone)]
+pub enum JobResult {
+    /// A new custodian identity was written and verified.
+    IdentityCreated(CreatedIdentity),
+}
+
+/// A message from a worker.
+#[derive(Debug)]
+pub enum WorkerMsg {
+    /// Partial progress: `done` of `total` units, with a label.
+    Progress {
+        /// Units finished.
+        done: u64,
+        /// Units in all.
+        total: u64,
+        /// What is being done.
+        label: String,
+    },
+    /// The job ended, successfully or not.
+    Finished(Result<JobResult, Report>),
+}
+
+/// Lets a job report progress.
+#[derive(Clone)]
+pub struct ProgressSink {
+    tx: Sender<Event>,
+}
+
+impl ProgressSink {
+    /// Reports progress (dropped silently if the app has gone).
+    pub fn report(&self, done: u64, total: u64, label: impl Into<String>) {
+        let _ = self.tx.send(Event::Worker(WorkerMsg::Progress {
+            done,
+            total,
+            label: label.into(),
+        }));
+    }
+}
+
+/// Runs `job` on a new thread; its result arrives as one `Finished` message.
+/// A panicking job is reported as a failure, not lost.
+pub fn spawn<F>(tx: &Sender<Event>, job: F)
+where
+    F: FnOnce(ProgressSink) -> Result<JobResult, Report> + Send + 'static,
+{
+    let tx = tx.clone();
+    thread::spawn(move || {
+        let sink = ProgressSink { tx: tx.clone() };
+        let result = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| job(sink)))
+            .unwrap_or_else(|_| {
+                Err(Report {
+                    message: "the operation stopped unexpectedly (internal error)".into(),
+                    causes: Vec::new(),
+                    remedy: Some(
+                        "nothing was reported as done; check the audit log and try again".into(),
+                    ),
+                })
+            });
+        let _ = tx.send(Event::Worker(WorkerMsg::Finished(result)));
+    });
+}

@@ -1,0 +1,368 @@
+//! The workspace: one private directory holding the registry and the audit
+//! log for a team of custodians (or, for a drill, a sandbox of synthetic
+//! ones).
+//!
+//! ```text
+//! <workspace>/            mode 0700
+//!   registry.json         custodians, guardian splits, keys, drills, checklist
+//!   audit.jsonl           the hash-chained audit log
+//!   identities/           identity files created here by default
+//!   .lock                 serialises registry updates between processes
+//! ```
+//!
+//! The location is, in order: `--workspace DIR`, the `CUSTODIAN_WORKSPACE`
+//! environment variable, or the platform data directory from `directories`.
+//! Registry updates take an exclusive lock, re-read the file, apply the
+//! change and atomically replace it, so two consoles cannot lose each
+//! other's writes.
+
+use std::fs::{File, OpenOptions};
+use std::os::unix::fs::{OpenOptionsExt, PermissionsExt};
+use std::path::{Path, PathBuf};
+
+use serde::{Deserialize, Serialize};
+
+use crate::audit::AuditLog;
+use crate::error::Explain;
+use crate::fsutil::{self, FsError};
+
+/// Environment variable that overrides the default workspace location.
+pub const ENV_VAR: &str = "CUSTODIAN_WORKSPACE";
+/// Registry file name.
+pub const REGISTRY_FILE: &str = "registry.json";
+/// Audit log file name.
+pub const AUDIT_FILE: &str = "audit.jsonl";
+/// Days between a custodian's creation (or rotation) and their rotation due date.
+pub const ROTATION_DAYS: i64 = 90;
+/// Largest registry the console will read.
+const MAX_REGISTRY: u64 = 16 << 20;
+/// The registry version this build writes.
+pub const REGISTRY_VERSION: u32 = 1;
+
+/// Why the workspace could not be used.
+#[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
+pub enum WorkspaceError {
+    /// No workspace was given and the platform has no data directory.
+    #[error("no workspace directory: no --workspace, no {ENV_VAR}, and no home directory")]
+    NoDefault,
+    /// A file operation failed.
+    #[error(transparent)]
+    File(#[from] FsError),
+    /// The workspace directory is readable by other users.
+    #[error("workspace {} has mode {mode:o}; it must not be accessible to other users", path.display())]
+    Permissions {
+        /// The directory.
+        path: PathBuf,
+        /// Its mode.
+        mode: u32,
+    },
+    /// registry.json is not a registry this build can read.
+    #[error("registry {} is unreadable: {reason}", path.display())]
+    BadRegistry {
+        /// The file.
+        path: PathBuf,
+        /// What is wrong.
+        reason: String,
+    },
+    /// The registry lock could not be taken.
+    #[error("could not lock the workspace {}: {source}", path.display())]
+    Lock {
+        /// The lock file.
+        path: PathBuf,
+        /// The error.
+        #[source]
+        source: std::io::Error,
+    },
+    /// A custodian with this name already exists.
+    #[error("a custodian named `{0}` is already registered in this workspace")]
+    DuplicateCustodian(String),
+}
+
+impl Explain for WorkspaceError {
+    fn remedy(&self) -> Option<String> {
+        Some(match self {
+            WorkspaceError::NoDefault => format!("pass --workspace DIR or set {ENV_VAR}"),
+            WorkspaceError::File(e) => return e.remedy(),
+            WorkspaceError::Permissions { path, .. } => {
+                format!("run `chmod 700 {}`", path.display())
+            }
+            WorkspaceError::BadRegistry { .. } => {
+                "restore registry.json from a backup; do not edit it by hand".into()
+            }
+            WorkspaceError::Lock { .. } => "check the workspace directory's permissions".into(),
+            WorkspaceError::DuplicateCustodian(_) => {
+                "choose another name, or rotate the existing custodian instead".into()
+            }
+        })
+    }
+}
+
+/// A custodian, as the registry knows them (public facts only).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct CustodianRecord {
+    /// Display name.
+    pub name: String,
+    /// Their age recipient (`age1…`).
+    pub recipient: String,
+    /// Short fingerprint of the recipient.
+    pub fingerprint: String,
+    /// When the identity was created (RFC 3339).
+    pub created_at: String,
+    /// When it is due for rotation (RFC 3339).
+    pub rotation_due: String,
+    /// Where the identity file was written, if it was written by this console.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub identity_file: Option<PathBuf>,
+}
+
+/// The workspace registry: public state the console keeps between runs.
+///
+/// Sections other modules own are kept as JSON values keyed by section name,
+/// so that older and newer builds can share a registry without losing what
+/// they do not understand.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct Registry {
+    /// Registry format version.
+    pub version: u32,
+    /// True for a drill sandbox: every screen says DRILL.
+    #[serde(default)]
+    pub sandbox: bool,
+    /// Registered custodians.
+    #[serde(default)]
+    pub custodians: Vec<CustodianRecord>,
+    /// Sections owned by other modules (guardian splits, keys, drills,
+    /// checklist, incidents), by name.
+    #[serde(default, flatten)]
+    pub sections: serde_json::Map<String, serde_json::Value>,
+}
+
+impl Default for Registry {
+    fn default() -> Self {
+        Registry {
+            version: REGISTRY_VERSION,
+            sandbox: false,
+            custodians: Vec::new(),
+            sections: serde_json::Map::new(),
+        }
+    }
+}
+
+impl Registry {
+    /// A typed view of a section (empty default when absent or unreadable as `T`).
+    pub fn section<T: serde::de::DeserializeOwned + Default>(&self, name: &str) -> T {
+        self.sections
+            .get(name)
+            .and_then(|v| serde_json::from_value(v.clone()).ok())
+            .unwrap_or_default()
+    }
+
+    /// Replaces a section with a typed value.
+    pub fn set_section<T: Serialize>(&mut self, name: &str, value: &T) {
+        if let Ok(v) = serde_json::to_value(value) {
+            self.sections.insert(name.to_string(), v);
+        }
+    }
+
+    /// Finds a custodian by name.
+    pub fn custodian(&self, name: &str) -> Option<&CustodianRecord> {
+        self.custodians.iter().find(|c| c.name == name)
+    }
+}
+
+/// An open workspace directory.
+#[derive(Debug, Clone)]
+pub struct Workspace {
+    root: PathBuf,
+}
+
+/// Resolves the workspace location: explicit flag, then the environment
+/// variable, then the platform data directory.
+pub fn resolve(explicit: Option<&Path>) -> Result<PathBuf, WorkspaceError> {
+    if let Some(p) = explicit {
+        return Ok(p.to_path_buf());
+    }
+    if let Some(p) = std::env::var_os(ENV_VAR).filter(|v| !v.is_empty()) {
+        return Ok(PathBuf::from(p));
+    }
+    directories::ProjectDirs::from("", "", "custodian")
+        .map(|d| d.data_dir().to_path_buf())
+        .ok_or(WorkspaceError::NoDefault)
+}
+
+impl Workspace {
+    /// Opens the workspace at `root`, creating it (mode 0700) if needed.
+    /// Refuses a directory other users can read.
+    pub fn open(root: impl Into<PathBuf>) -> Result<Workspace, WorkspaceError> {
+        let root = root.into();
+        fsutil::ensure_private_dir(&root)?;
+        let mode = std::fs::metadata(&root)
+            .map_err(|source| FsError::Io {
+                action: "checking",
+                path: root.clone(),
+                source,
+            })?
+            .permissions()
+            .mode();
+        if mode & 0o077 != 0 {
+            return Err(WorkspaceError::Permissions {
+                path: root,
+                mode: mode & 0o777,
+            });
+        }
+        Ok(Workspace { root })
+    }
+
+    /// The workspace directory.
+    pub fn root(&self) -> &Path {
+        &self.root
+    }
+
+    /// The audit log.
+    pub fn audit(&self) -> AuditLog {
+        AuditLog::new(self.root.join(AUDIT_FILE))
+    }
+
+    /// Where identity files go by default.
+    pub fn identities_dir(&self) -> Result<PathBuf, WorkspaceError> {
+        let dir = self.root.join("identities");
+        fsutil::ensure_private_dir(&dir)?;
+        Ok(dir)
+    }
+
+    /// A subdirectory of the workspace (created 0700) for a kind of output.
+    pub fn subdir(&self, name: &str) -> Result<PathBuf, WorkspaceError> {
+        let dir = self.root.join(name);
+        fsutil::ensure_private_dir(&dir)?;
+        Ok(dir)
+    }
+
+    fn registry_path(&self) -> PathBuf {
+        self.root.join(REGISTRY_FILE)
+    }
+
+    /// Reads the registry (an empty one if none has been written yet).
+    pub fn registry(&self) -> Result<Registry, WorkspaceError> {
+        let path = self.registry_path();
+        if !path.exists() {
+            return Ok(Registry::default());
+        }
+        let bytes = fsutil::read_limited(&path, MAX_REGISTRY)?;
+        let reg: Registry =
+            serde_json::from_slice(&bytes).map_err(|e| WorkspaceError::BadRegistry {
+                path: path.clone(),
+                reason: e.to_string(),
+            })?;
+        if reg.version > REGISTRY_VERSION {
+            return Err(WorkspaceError::BadRegistry {
+                path,
+                reason: format!(
+                    "version {} was written by a newer custodian (this build reads {REGISTRY_VERSION})",
+                    reg.version
+                ),
+            });
+        }
+        Ok(reg)
+    }
+
+    fn lock(&self) -> Result<File, WorkspaceError> {
+        let path = self.root.join(".lock");
+        let file = OpenOptions::new()
+            .create(true)
+            .truncate(false)
+            .write(true)
+            .mode(0o600)
+            .open(&path)
+            .map_err(|source| WorkspaceError::Lock {
+                path: path.clone(),
+                source,
+            })?;
+        file.lock()
+            .map_err(|source| WorkspaceError::Lock { path, source })?;
+        Ok(file)
+    }
+
+    /// Applies `change` to the registry under the workspace lock and writes
+    /// it back atomically. Nothing is written if `change` fails.
+    pub fn update_registry<T, E>(
+        &self,
+        change: impl FnOnce(&mut Registry) -> Result<T, E>,
+    ) -> Result<T, E>
+    where
+        E: From<WorkspaceError>,
+    {
+        let lock = self.lock()?;
+        let mut reg = self.registry()?;
+        let out = change(&mut reg)?;
+        let mut bytes = serde_json::to_vec_pretty(&reg).map_err(|e| {
+            WorkspaceError::BadRegistry {
+                path: self.registry_path(),
+                reason: e.to_string(),
+            }
+        })?;
+        bytes.push(b'\n');
+        fsutil::replace(&self.registry_path(), &bytes).map_err(WorkspaceError::from)?;
+        drop(lock);
+        Ok(out)
+    }
+
+    /// Adds a custodian, refusing a duplicate name.
+    pub fn add_custodian(&self, record: CustodianRecord) -> Result<(), WorkspaceError> {
+        self.update_registry(|reg| {
+            if reg.custodian(&record.name).is_some() {
+                return Err(WorkspaceError::DuplicateCustodian(record.name.clone()));
+            }
+            reg.custodians.push(record);
+            Ok(())
+        })
+    }
+
+    /// True when this workspace is a drill sandbox.
+    pub fn is_sandbox(&self) -> bool {
+        self.registry().map(|r| r.sandbox).unwrap_or(false)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_new_workspace_is_private_and_keeps_unknown_sections() {
+        let dir = tempfile::tempdir().unwrap();
+        let root = dir.path().join("ws");
+        let ws = Workspace::open(&root).unwrap();
+        assert_eq!(
+            std::fs::metadata(&root).unwrap().permissions().mode() & 0o777,
+            0o700
+        );
+        ws.update_registry(|r| {
+            r.sections
+                .insert("future".into(), serde_json::json!({"x": 1}));
+            Ok::<_, WorkspaceError>(())
+        })
+        .unwrap();
+        let reg = ws.registry().unwrap();
+        assert_eq!(reg.sections["future"]["x"], 1);
+    }
+
+    #[test]
+    fn a_world_readable_workspace_is_refused() {
+        let dir = tempfile::tempdir().unwrap();
+        std::fs::set_permissions(dir.path(), std::fs::Permissions::from_mode(0o755)).unwrap();
+        assert!(matches!(
+            Workspace::open(dir.path()),
+            Err(WorkspaceError::Permissions { mode: 0o755, .. })
+        ));
+    }
+
+    #[test]
+    fn resolve_prefers_the_flag() {
+        assert_eq!(
+            resolve(Some(Path::new("/x/y"))).unwrap(),
+            PathBuf::from("/x/y")
+        );
+    }
+}
