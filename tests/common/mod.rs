@@ -1,0 +1,102 @@
+//! Helpers shared by the integration tests: a private temporary workspace,
+//! passphrase files, and the `custodian` binary pointed at that workspace.
+#![allow(dead_code, clippy::unwrap_used, clippy::expect_used)]
+
+use std::os::unix::fs::PermissionsExt;
+use std::path::{Path, PathBuf};
+
+use assert_cmd::Command;
+
+/// A temporary directory holding a workspace (`ws/`) and scratch files.
+pub struct Sandbox {
+    pub dir: tempfile::TempDir,
+}
+
+impl Sandbox {
+    pub fn new() -> Self {
+        let dir = tempfile::tempdir().unwrap();
+        std::fs::set_permissions(dir.path(), std::fs::Permissions::from_mode(0o700)).unwrap();
+        Sandbox { dir }
+    }
+
+    pub fn path(&self) -> &Path {
+        self.dir.path()
+    }
+
+    pub fn ws(&self) -> PathBuf {
+        self.dir.path().join("ws")
+    }
+
+    pub fn file(&self, name: &str) -> PathBuf {
+        self.dir.path().join(name)
+    }
+
+    /// Writes a passphrase file with one passphrase per line.
+    pub fn pass_file(&self, name: &str, lines: &[&str]) -> PathBuf {
+        let p = self.file(name);
+        let mut text = lines.join("\n");
+        text.push('\n');
+        std::fs::write(&p, text).unwrap();
+        std::fs::set_permissions(&p, std::fs::Permissions::from_mode(0o600)).unwrap();
+        p
+    }
+
+    /// The binary with `--workspace` set to this sandbox's workspace.
+    pub fn cmd(&self) -> Command {
+        let mut c = Command::cargo_bin("custodian").unwrap();
+        c.env_remove("CUSTODIAN_WORKSPACE")
+            .arg("--workspace")
+            .arg(self.ws());
+        c
+    }
+
+    /// Every file under the sandbox, with its bytes, for "nothing changed" checks.
+    pub fn snapshot(&self) -> Vec<(PathBuf, Vec<u8>)> {
+        let mut out = Vec::new();
+        walk(self.path(), &mut out);
+        out.sort();
+        out
+    }
+
+    /// Concatenation of every file under the sandbox, lossily as text (for canary greps).
+    pub fn all_text(&self) -> String {
+        self.snapshot()
+            .into_iter()
+            .map(|(_, b)| String::from_utf8_lossy(&b).into_owned())
+            .collect::<Vec<_>>()
+            .join("\n")
+    }
+}
+
+fn walk(dir: &Path, out: &mut Vec<(PathBuf, Vec<u8>)>) {
+    for entry in std::fs::read_dir(dir).unwrap() {
+        let p = entry.unwrap().path();
+        if p.is_dir() {
+            walk(&p, out);
+        } else {
+            out.push((p.clone(), std::fs::read(&p).unwrap()));
+        }
+    }
+}
+
+/// Two strong passphrases that pass the policy.
+pub const PASS_A: &str = "correct horse battery staple orbit lantern";
+pub const PASS_B: &str = "velvet quarry hobnail drizzle copper anthem";
+
+/// Skips (returning true) when an external tool is missing, with a loud note.
+/// CI installs every tool, so there this never skips.
+pub fn missing_tool(tool: &str) -> bool {
+    let found = std::process::Command::new("sh")
+        .arg("-c")
+        .arg(format!("command -v {tool}"))
+        .output()
+        .map(|o| o.status.success())
+        .unwrap_or(false);
+    if !found {
+        if std::env::var_os("CI").is_some() {
+            panic!("{tool} is required in CI but is not installed");
+        }
+        eprintln!("SKIPPED: {tool} is not installed");
+    }
+    !found
+}
