@@ -269,11 +269,10 @@ impl AuditLog {
         let (seq, prev) = match last_line(file).map_err(self.io())? {
             None => (1, GENESIS.to_string()),
             Some(line) => {
-                let last: Entry =
-                    serde_json::from_str(&line).map_err(|e| AuditError::Broken {
-                        line: 0,
-                        problem: Problem::Unreadable(format!("last entry: {e}")),
-                    })?;
+                let last: Entry = serde_json::from_str(&line).map_err(|e| AuditError::Broken {
+                    line: 0,
+                    problem: Problem::Unreadable(format!("last entry: {e}")),
+                })?;
                 (last.seq + 1, last.hash)
             }
         };
@@ -421,8 +420,8 @@ pub fn verify(bytes: &[u8]) -> Result<ChainStatus, AuditError> {
             line: line_no,
             problem,
         };
-        let entry: Entry = serde_json::from_str(line)
-            .map_err(|e| broken(Problem::Unreadable(e.to_string())))?;
+        let entry: Entry =
+            serde_json::from_str(line).map_err(|e| broken(Problem::Unreadable(e.to_string())))?;
         if entry.compute_hash() != entry.hash {
             return Err(broken(Problem::Edited { seq: entry.seq }));
         }
@@ -494,14 +493,20 @@ mod tests {
         edited[2] = edited[2].replace("\"i\":2", "\"i\":9");
         assert!(matches!(
             verify_lines(&edited),
-            Err(AuditError::Broken { line: 3, problem: Problem::Edited { seq: 3 } })
+            Err(AuditError::Broken {
+                line: 3,
+                problem: Problem::Edited { seq: 3 }
+            })
         ));
 
         let mut deleted = l.clone();
         deleted.remove(1);
         assert!(matches!(
             verify_lines(&deleted),
-            Err(AuditError::Broken { line: 2, problem: Problem::Deleted { from: 2, to: 2 } })
+            Err(AuditError::Broken {
+                line: 2,
+                problem: Problem::Deleted { from: 2, to: 2 }
+            })
         ));
 
         let mut reordered = l.clone();
@@ -519,7 +524,10 @@ mod tests {
         inserted.insert(2, serde_json::to_string(&forged).unwrap());
         assert!(matches!(
             verify_lines(&inserted),
-            Err(AuditError::Broken { line: 3, problem: Problem::OutOfOrder { .. } })
+            Err(AuditError::Broken {
+                line: 3,
+                problem: Problem::OutOfOrder { .. }
+            })
         ));
 
         // Same seq rewritten with a fresh hash: the next entry's prev breaks.
@@ -527,7 +535,10 @@ mod tests {
         replaced[1] = serde_json::to_string(&forged).unwrap();
         assert!(matches!(
             verify_lines(&replaced),
-            Err(AuditError::Broken { line: 3, problem: Problem::ChainBroken { seq: 3 } })
+            Err(AuditError::Broken {
+                line: 3,
+                problem: Problem::ChainBroken { seq: 3 }
+            })
         ));
     }
 

@@ -11,7 +11,8 @@ pub fn now() -> OffsetDateTime {
 
 /// Formats a timestamp as RFC 3339 (`2026-11-22T09:30:00Z`).
 pub fn format(t: OffsetDateTime) -> String {
-    t.format(&Rfc3339).unwrap_or_else(|_| t.unix_timestamp().to_string())
+    t.format(&Rfc3339)
+        .unwrap_or_else(|_| t.unix_timestamp().to_string())
 }
 
 /// Parses an RFC 3339 timestamp.

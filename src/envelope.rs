@@ -229,11 +229,7 @@ pub fn canonical_json(value: &Value) -> Vec<u8> {
     out
 }
 
-fn derive_key(
-    passphrase: &SecretString,
-    salt: &[u8],
-    iterations: u32,
-) -> Zeroizing<[u8; 32]> {
+fn derive_key(passphrase: &SecretString, salt: &[u8], iterations: u32) -> Zeroizing<[u8; 32]> {
     let mut key = Zeroizing::new([0u8; 32]);
     pbkdf2::pbkdf2_hmac::<sha2::Sha256>(
         passphrase.expose_secret().as_bytes(),
@@ -253,14 +249,9 @@ impl Header {
     }
 }
 
-/// Seals `plaintext` under `passphrase` with the given iteration count,
-/// binding `context` (public metadata) into the authenticated header.
-pub fn seal(
-    plaintext: &[u8],
-    passphrase: &SecretString,
-    iterations: u32,
-    context: Option<Value>,
-) -> Result<Envelope, EnvelopeError> {
+/// Checks an iteration count for sealing: at least [`MIN_ITERATIONS`], at
+/// most [`MAX_ITERATIONS`].
+pub fn check_iterations(iterations: u32) -> Result<(), EnvelopeError> {
     if iterations < MIN_ITERATIONS {
         return Err(EnvelopeError::IterationsTooLow {
             found: iterations.into(),
@@ -271,6 +262,18 @@ pub fn seal(
             found: iterations.into(),
         });
     }
+    Ok(())
+}
+
+/// Seals `plaintext` under `passphrase` with the given iteration count,
+/// binding `context` (public metadata) into the authenticated header.
+pub fn seal(
+    plaintext: &[u8],
+    passphrase: &SecretString,
+    iterations: u32,
+    context: Option<Value>,
+) -> Result<Envelope, EnvelopeError> {
+    check_iterations(iterations)?;
     let mut salt = [0u8; SALT_LEN];
     let mut nonce = [0u8; NONCE_LEN];
     OsRng.fill_bytes(&mut salt);
@@ -477,8 +480,8 @@ mod tests {
 
     #[test]
     fn canonical_json_sorts_keys_recursively() {
-        let v: Value = serde_json::from_str(r#"{"b":1,"a":{"d":"x","c":[2,{"f":1,"e":0}]}}"#)
-            .unwrap();
+        let v: Value =
+            serde_json::from_str(r#"{"b":1,"a":{"d":"x","c":[2,{"f":1,"e":0}]}}"#).unwrap();
         assert_eq!(
             canonical_json(&v),
             br#"{"a":{"c":[2,{"e":0,"f":1}],"d":"x"},"b":1}"#.to_vec()
@@ -489,6 +492,9 @@ mod tests {
     fn sealing_below_the_minimum_is_refused() {
         let pass = SecretString::from("correct horse battery staple");
         let err = seal(b"k", &pass, 599_999, None).unwrap_err();
-        assert!(matches!(err, EnvelopeError::IterationsTooLow { found: 599_999 }));
+        assert!(matches!(
+            err,
+            EnvelopeError::IterationsTooLow { found: 599_999 }
+        ));
     }
 }

@@ -265,7 +265,10 @@ mod tests {
         let err = write_new(&p, b"second").unwrap_err();
         assert!(matches!(err, FsError::AlreadyExists(ref q) if q == &p));
         assert_eq!(fs::read(&p).unwrap(), b"first");
-        assert_eq!(fs::metadata(&p).unwrap().permissions().mode() & 0o777, 0o600);
+        assert_eq!(
+            fs::metadata(&p).unwrap().permissions().mode() & 0o777,
+            0o600
+        );
     }
 
     #[test]

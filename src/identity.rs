@@ -109,7 +109,8 @@ impl Explain for IdentityError {
             }
             IdentityError::Envelope(e) => return e.remedy(),
             IdentityError::RecipientMismatch { .. } => {
-                "do not use this file; restore the identity from a backup or from its guardians".into()
+                "do not use this file; restore the identity from a backup or from its guardians"
+                    .into()
             }
             IdentityError::NotAnAgeKey(_) => {
                 "give a key file written by age-keygen (it holds an AGE-SECRET-KEY-1… line)".into()
@@ -118,7 +119,8 @@ impl Explain for IdentityError {
                 "copy the recipient exactly, as printed by `custodian identity show`".into()
             }
             IdentityError::ConfirmationRequired => {
-                "add --i-understand-this-writes-a-plaintext-key if you really need a plain key file".into()
+                "add --i-understand-this-writes-a-plaintext-key if you really need a plain key file"
+                    .into()
             }
             IdentityError::File(e) => return e.remedy(),
             IdentityError::Workspace(e) => return e.remedy(),
@@ -279,8 +281,7 @@ pub fn parse_age_key_file(text: &str) -> Result<x25519::Identity, IdentityError>
         } else if line.starts_with("AGE-SECRET-KEY-1") {
             if key.is_some() {
                 return Err(IdentityError::NotAnAgeKey(
-                    "the key file holds more than one secret key; import them one at a time"
-                        .into(),
+                    "the key file holds more than one secret key; import them one at a time".into(),
                 ));
             }
             key = Some(x25519::Identity::from_str(line).map_err(|_| {
@@ -303,12 +304,10 @@ pub fn parse_age_key_file(text: &str) -> Result<x25519::Identity, IdentityError>
     let key = key.ok_or_else(|| {
         IdentityError::NotAnAgeKey("the file holds no AGE-SECRET-KEY-1 line".into())
     })?;
-    if let Some(stated) = stated {
-        if stated != key.to_public().to_string() {
-            return Err(IdentityError::NotAnAgeKey(
-                "the `# public key` comment does not match the secret key".into(),
-            ));
-        }
+    if stated.is_some_and(|s| s != key.to_public().to_string()) {
+        return Err(IdentityError::NotAnAgeKey(
+            "the `# public key` comment does not match the secret key".into(),
+        ));
     }
     Ok(key)
 }
@@ -397,8 +396,8 @@ impl IdentityFile {
         }
         // Check the embedded envelope on its own first for its specific errors.
         Envelope::from_value(value.get("envelope").unwrap_or(&Value::Null))?;
-        let file: IdentityFile = serde_json::from_value(value)
-            .map_err(|e| IdentityError::WrongFormat(e.to_string()))?;
+        let file: IdentityFile =
+            serde_json::from_value(value).map_err(|e| IdentityError::WrongFormat(e.to_string()))?;
         parse_recipient(&file.recipient)?;
         Ok(file)
     }

@@ -11,11 +11,11 @@
 //! list. On top of that the zxcvbn estimate must not call it guessable, so a
 //! 24-character run of one letter is still refused.
 
+use std::collections::HashSet;
 use std::fs::File;
 use std::io::{BufRead, BufReader, Read};
 use std::path::PathBuf;
 use std::sync::OnceLock;
-use std::collections::HashSet;
 
 use rand::Rng;
 use rand::rngs::OsRng;
@@ -160,7 +160,10 @@ fn count_diceware_words(text: &str) -> usize {
         .split(|c: char| c.is_whitespace() || c == '-' || c == '.' || c == '_')
         .filter(|w| !w.is_empty())
         .collect();
-    if words.iter().all(|w| word_set().contains(&*w.to_lowercase())) {
+    if words
+        .iter()
+        .all(|w| word_set().contains(&*w.to_lowercase()))
+    {
         words.len()
     } else {
         0
@@ -270,7 +273,9 @@ pub struct Prompter {
 
 impl std::fmt::Debug for Prompter {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("Prompter").field("source", &self.source).finish()
+        f.debug_struct("Prompter")
+            .field("source", &self.source)
+            .finish()
     }
 }
 
@@ -403,13 +408,23 @@ mod tests {
         let six = "abacus abdomen abdominal abide abiding ability";
         assert_eq!(check_new(&s(six)).unwrap().diceware_words, 6);
         // Five short list words: under 24 characters and under 6 words.
-        let short: Vec<&str> = word_list().iter().copied().filter(|w| w.len() <= 3).take(5).collect();
+        let short: Vec<&str> = word_list()
+            .iter()
+            .copied()
+            .filter(|w| w.len() <= 3)
+            .take(5)
+            .collect();
         assert!(matches!(
             check_new(&s(&short.join(" "))),
             Err(PassphraseError::TooShort { words: 5, .. })
         ));
         // Six short list words pass on word count alone.
-        let six: Vec<&str> = word_list().iter().copied().filter(|w| w.len() <= 3).take(6).collect();
+        let six: Vec<&str> = word_list()
+            .iter()
+            .copied()
+            .filter(|w| w.len() <= 3)
+            .take(6)
+            .collect();
         assert!(six.join(" ").len() < MIN_CHARS);
         assert_eq!(check_new(&s(&six.join(" "))).unwrap().diceware_words, 6);
         assert!(matches!(

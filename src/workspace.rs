@@ -296,12 +296,11 @@ impl Workspace {
         let lock = self.lock()?;
         let mut reg = self.registry()?;
         let out = change(&mut reg)?;
-        let mut bytes = serde_json::to_vec_pretty(&reg).map_err(|e| {
-            WorkspaceError::BadRegistry {
+        let mut bytes =
+            serde_json::to_vec_pretty(&reg).map_err(|e| WorkspaceError::BadRegistry {
                 path: self.registry_path(),
                 reason: e.to_string(),
-            }
-        })?;
+            })?;
         bytes.push(b'\n');
         fsutil::replace(&self.registry_path(), &bytes).map_err(WorkspaceError::from)?;
         drop(lock);

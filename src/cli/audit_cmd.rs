@@ -58,14 +58,12 @@ pub fn run(ctx: &Ctx, cmd: AuditCmd) -> CmdResult {
         }
         AuditCmd::Verify { expect_head } => {
             let status = log.verify()?;
-            if let Some(expected) = expect_head {
-                if !expected.eq_ignore_ascii_case(&status.head) {
-                    return Err(AuditError::HeadMismatch {
-                        expected,
-                        actual: status.head,
-                    }
-                    .into());
+            if let Some(expected) = expect_head.filter(|e| !e.eq_ignore_ascii_case(&status.head)) {
+                return Err(AuditError::HeadMismatch {
+                    expected,
+                    actual: status.head,
                 }
+                .into());
             }
             if ctx.json {
                 say_json(&json!({ "ok": true, "entries": status.entries, "head": status.head }));

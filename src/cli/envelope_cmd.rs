@@ -56,9 +56,7 @@ pub fn run(ctx: &Ctx, cmd: EnvelopeCmd) -> CmdResult {
                 return Err(fsutil::FsError::AlreadyExists(out).into());
             }
             // Check the parameters before asking for anything.
-            if iterations < envelope::MIN_ITERATIONS || iterations > envelope::MAX_ITERATIONS {
-                envelope::seal(b"", &secrecy::SecretString::from("x"), iterations, None)?;
-            }
+            envelope::check_iterations(iterations)?;
             let passphrase = pass
                 .prompter()
                 .new_passphrase("New passphrase for the envelope", &mut show_strength)?;

@@ -80,7 +80,9 @@ fn print_created(ctx: &Ctx, c: &CreatedIdentity, verb: &str) {
         say(format!("  fingerprint:  {}", c.fingerprint));
         say(format!("  file:         {}", c.path.display()));
         say(format!("  rotation due: {}", c.rotation_due));
-        say("Record the recipient and fingerprint; keep the identity file apart from any shard file.");
+        say(
+            "Record the recipient and fingerprint; keep the identity file apart from any shard file.",
+        );
     }
 }
 
@@ -181,7 +183,9 @@ pub fn run(ctx: &Ctx, cmd: IdentityCmd) -> CmdResult {
                 return Err(IdentityError::ConfirmationRequired.into());
             }
             let id = IdentityFile::load(&file)?;
-            warn("this writes the secret key unprotected; anyone who reads the file can decrypt this custodian's shards");
+            warn(
+                "this writes the secret key unprotected; anyone who reads the file can decrypt this custodian's shards",
+            );
             let passphrase = pass
                 .prompter()
                 .existing(&format!("Passphrase for {}'s identity", id.name))?;

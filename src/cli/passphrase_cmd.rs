@@ -30,7 +30,9 @@ pub fn run(ctx: &Ctx, cmd: PassphraseCmd) -> CmdResult {
             let p = passphrase::generate(words)?;
             let bits = passphrase::generated_bits(words);
             if ctx.json {
-                say_json(&json!({ "passphrase": p.expose_secret(), "words": words, "bits": bits.floor() }));
+                say_json(
+                    &json!({ "passphrase": p.expose_secret(), "words": words, "bits": bits.floor() }),
+                );
             } else {
                 say(p.expose_secret());
                 eprintln!("{words} words from the EFF large list: about {bits:.0} bits of entropy");

@@ -5,7 +5,7 @@
 //! makes whole-app tests simple: feed keys, pump worker events, render to a
 //! `TestBackend`.
 
-use std::sync::mpsc::{Sender, RecvTimeoutError};
+use std::sync::mpsc::{RecvTimeoutError, Sender};
 use std::time::{Duration, Instant};
 
 use crossterm::event::{KeyCode, KeyEvent, KeyModifiers};
@@ -102,10 +102,7 @@ impl App {
 
     /// The title of the screen on top (for tests).
     pub fn current_title(&self) -> String {
-        self.screens
-            .last()
-            .map(|s| s.title())
-            .unwrap_or_default()
+        self.screens.last().map(|s| s.title()).unwrap_or_default()
     }
 
     fn busy(&self) -> bool {
@@ -258,7 +255,10 @@ impl App {
         } else {
             let mut spans = Vec::new();
             for (k, what) in screen.commands() {
-                spans.push(Span::styled(format!(" {k} "), Style::default().bg(Color::DarkGray)));
+                spans.push(Span::styled(
+                    format!(" {k} "),
+                    Style::default().bg(Color::DarkGray),
+                ));
                 spans.push(Span::raw(format!(" {what}  ")));
             }
             spans.push(Span::styled(" ? ", Style::default().bg(Color::DarkGray)));

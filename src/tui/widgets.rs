@@ -82,10 +82,7 @@ impl TextField {
         } else {
             Style::default().fg(Color::Gray)
         };
-        let mut spans = vec![
-            Span::styled(format!("{label}: "), style),
-            Span::raw(shown),
-        ];
+        let mut spans = vec![Span::styled(format!("{label}: "), style), Span::raw(shown)];
         if focused {
             spans.push(Span::styled("▏", Style::default().fg(Color::Cyan)));
         }

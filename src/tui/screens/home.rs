@@ -151,9 +151,11 @@ impl Screen for HomeScreen {
             ws_area,
         );
 
-        let block = Block::default()
-            .borders(Borders::TOP)
-            .title(format!(" {} ({}) ", strings::HOME_CUSTODIANS, self.view.custodians.len()));
+        let block = Block::default().borders(Borders::TOP).title(format!(
+            " {} ({}) ",
+            strings::HOME_CUSTODIANS,
+            self.view.custodians.len()
+        ));
         if self.view.custodians.is_empty() {
             frame.render_widget(
                 Paragraph::new(strings::HOME_NO_CUSTODIANS).block(block),
@@ -167,8 +169,16 @@ impl Screen for HomeScreen {
                 } else {
                     Style::default()
                 };
-                let due = c.rotation_due.get(..10).unwrap_or(&c.rotation_due).to_string();
-                let due = if overdue { format!("{due} OVERDUE") } else { due };
+                let due = c
+                    .rotation_due
+                    .get(..10)
+                    .unwrap_or(&c.rotation_due)
+                    .to_string();
+                let due = if overdue {
+                    format!("{due} OVERDUE")
+                } else {
+                    due
+                };
                 let marker = if i == self.selected { "▶" } else { " " };
                 Row::new(vec![
                     Cell::from(marker),

@@ -209,15 +209,18 @@ impl Screen for NewIdentityWizard {
                     })
                 }
                 _ => {
-                    let field = if *focus == Focus::First { first } else { confirm };
+                    let field = if *focus == Focus::First {
+                        first
+                    } else {
+                        confirm
+                    };
                     if field.input(key) {
                         *error = None;
                         if *focus == Focus::First {
                             // Typing over a generated phrase hides it again.
                             *generated = None;
-                            *strength = Some(passphrase::estimate(&SecretString::from(
-                                field.text(),
-                            )));
+                            *strength =
+                                Some(passphrase::estimate(&SecretString::from(field.text())));
                         }
                     }
                     None
@@ -259,7 +262,9 @@ impl Screen for NewIdentityWizard {
         let mut lines: Vec<Line> = Vec::new();
         let step_label = |n: u8, label: &str, active: bool| {
             let style = if active {
-                Style::default().fg(Color::Cyan).add_modifier(Modifier::BOLD)
+                Style::default()
+                    .fg(Color::Cyan)
+                    .add_modifier(Modifier::BOLD)
             } else {
                 Style::default().fg(Color::DarkGray)
             };
@@ -340,7 +345,9 @@ impl Screen for NewIdentityWizard {
             Step::Done(c) => {
                 lines.push(Line::from(Span::styled(
                     format!("✔ {}", strings::NEWID_DONE),
-                    Style::default().fg(Color::Green).add_modifier(Modifier::BOLD),
+                    Style::default()
+                        .fg(Color::Green)
+                        .add_modifier(Modifier::BOLD),
                 )));
                 lines.push(Line::from(""));
                 lines.push(Line::from(format!("Name:         {}", c.name)));
