@@ -228,6 +228,109 @@ pub fn read_limited(path: &Path, limit: u64) -> Result<Vec<u8>, FsError> {
     Ok(buf)
 }
 
+/// A new output file written as a stream, with the same discipline as
+/// [`write_new_checked`]: the bytes go to a 0600 temporary file in the same
+/// directory; [`NewFileWriter::finish`] fsyncs it, publishes it with a
+/// no-clobber link (never overwriting), fsyncs the directory, and reads the
+/// published file back, comparing its SHA-256 with what was written.
+/// Dropping the writer without `finish` deletes the temporary file, so a
+/// failed run leaves nothing behind.
+pub struct NewFileWriter {
+    path: PathBuf,
+    tmp: tempfile::NamedTempFile,
+    hasher: Sha256,
+    len: u64,
+}
+
+impl std::fmt::Debug for NewFileWriter {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("NewFileWriter")
+            .field("path", &self.path)
+            .field("len", &self.len)
+            .finish_non_exhaustive()
+    }
+}
+
+impl NewFileWriter {
+    /// Starts a new file at `path`; fails at once if `path` exists.
+    pub fn create(path: &Path) -> Result<NewFileWriter, FsError> {
+        if path.symlink_metadata().is_ok() {
+            return Err(FsError::AlreadyExists(path.to_path_buf()));
+        }
+        let tmp = temp_in(parent_of(path), b"")?;
+        Ok(NewFileWriter {
+            path: path.to_path_buf(),
+            tmp,
+            hasher: Sha256::new(),
+            len: 0,
+        })
+    }
+
+    /// Appends bytes.
+    pub fn write_all(&mut self, bytes: &[u8]) -> Result<(), FsError> {
+        self.tmp
+            .as_file_mut()
+            .write_all(bytes)
+            .map_err(io_err("writing a temporary file for", &self.path))?;
+        self.hasher.update(bytes);
+        self.len += bytes.len() as u64;
+        Ok(())
+    }
+
+    /// Bytes written so far.
+    pub fn len(&self) -> u64 {
+        self.len
+    }
+
+    /// True when nothing has been written yet.
+    pub fn is_empty(&self) -> bool {
+        self.len == 0
+    }
+
+    /// Publishes the file (see the type's docs) and returns its SHA-256 hex.
+    pub fn finish(self) -> Result<String, FsError> {
+        let NewFileWriter {
+            path, tmp, hasher, ..
+        } = self;
+        let dir = parent_of(&path).to_path_buf();
+        tmp.as_file()
+            .sync_all()
+            .map_err(io_err("syncing a temporary file for", &path))?;
+        tmp.persist_noclobber(&path).map_err(|e| {
+            if e.error.kind() == io::ErrorKind::AlreadyExists {
+                FsError::AlreadyExists(path.clone())
+            } else {
+                FsError::Io {
+                    action: "publishing",
+                    path: path.clone(),
+                    source: e.error,
+                }
+            }
+        })?;
+        sync_dir(&dir)?;
+        let expected = hex::encode(hasher.finalize());
+        let fail = |reason: String| {
+            let _ = fs::remove_file(&path);
+            FsError::VerifyFailed {
+                path: path.clone(),
+                reason,
+            }
+        };
+        let got = file_fingerprint(&path)?;
+        if got != expected {
+            return Err(fail("contents differ from what was written".into()));
+        }
+        let mode = fs::metadata(&path)
+            .map_err(io_err("checking", &path))?
+            .permissions()
+            .mode();
+        if mode & 0o077 != 0 {
+            return Err(fail(format!("mode is {:o}, expected 600", mode & 0o777)));
+        }
+        Ok(expected)
+    }
+}
+
 /// Opens (creating if needed, mode 0600) a file for appending.
 pub fn open_append(path: &Path) -> Result<File, FsError> {
     OpenOptions::new()
@@ -280,6 +383,42 @@ mod tests {
         assert!(!p.exists());
         // no temporary files left behind either
         assert_eq!(fs::read_dir(dir.path()).unwrap().count(), 0);
+    }
+
+    #[test]
+    fn streamed_files_publish_once_and_vanish_when_abandoned() {
+        let dir = tempfile::tempdir().unwrap();
+        let p = dir.path().join("out.jsonl");
+        let mut w = NewFileWriter::create(&p).unwrap();
+        w.write_all(b"one\n").unwrap();
+        w.write_all(b"two\n").unwrap();
+        assert!(!p.exists(), "nothing is visible before finish");
+        let sha = w.finish().unwrap();
+        assert_eq!(sha, sha256_hex(b"one\ntwo\n"));
+        assert_eq!(fs::read(&p).unwrap(), b"one\ntwo\n");
+        assert_eq!(
+            fs::metadata(&p).unwrap().permissions().mode() & 0o777,
+            0o600
+        );
+        assert!(matches!(
+            NewFileWriter::create(&p),
+            Err(FsError::AlreadyExists(_))
+        ));
+
+        let q = dir.path().join("abandoned.jsonl");
+        let mut w = NewFileWriter::create(&q).unwrap();
+        w.write_all(b"partial").unwrap();
+        drop(w);
+        assert!(!q.exists());
+        assert_eq!(fs::read_dir(dir.path()).unwrap().count(), 1);
+
+        // A file that appears while we write still wins.
+        let r = dir.path().join("raced.jsonl");
+        let mut w = NewFileWriter::create(&r).unwrap();
+        w.write_all(b"ours").unwrap();
+        fs::write(&r, b"theirs").unwrap();
+        assert!(matches!(w.finish(), Err(FsError::AlreadyExists(_))));
+        assert_eq!(fs::read(&r).unwrap(), b"theirs");
     }
 
     #[test]
