@@ -22,6 +22,7 @@
 
 pub mod audit;
 pub mod clock;
+pub mod drkit;
 pub mod envelope;
 pub mod error;
 pub mod fsutil;

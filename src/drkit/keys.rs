@@ -1,0 +1,438 @@
+//! The RSA-4096 recovery key pair: creating it, reading it back in every
+//! form it may have been written in, and its verification phrase.
+//!
+//! New keys are written as encrypted PKCS#8 (PBES2: PBKDF2-HMAC-SHA256 with
+//! [`PBKDF2_ITERATIONS`] iterations and AES-256-CBC), a form `openssl pkey`
+//! opens. Reading also accepts what the vendor's own tool writes — the legacy
+//! OpenSSL PEM with `Proc-Type: 4,ENCRYPTED` / `DEK-Info: AES-256-CBC,<iv>`,
+//! whose key is EVP_BytesToKey(MD5, passphrase, iv[0..8]) — and plain PKCS#8
+//! and PKCS#1, so a kit can be opened with whatever key file survived.
+
+use std::path::{Path, PathBuf};
+
+use aes::cipher::{BlockDecryptMut, KeyIvInit, block_padding::Pkcs7};
+use base64::Engine as _;
+use md5::{Digest as _, Md5};
+use rsa010::pkcs1::DecodeRsaPrivateKey;
+use rsa010::pkcs8::pkcs5::pbes2;
+use rsa010::pkcs8::{
+    DecodePrivateKey, DecodePublicKey, EncodePrivateKey, EncodePublicKey,
+    EncryptedPrivateKeyInfoRef, LineEnding, PrivateKeyInfoRef,
+};
+use rsa010::traits::PublicKeyParts;
+use rsa010::{RsaPrivateKey, RsaPublicKey};
+use secrecy::{ExposeSecret, SecretString};
+use sha2::Sha256;
+use zeroize::Zeroizing;
+
+use super::DrKitError;
+use crate::fsutil::{self, FsError};
+
+/// Modulus size of the recovery key, as the vendor requires.
+pub const KEY_BITS: usize = 4096;
+/// PBKDF2-HMAC-SHA256 iterations protecting a new private key file.
+pub const PBKDF2_ITERATIONS: u32 = 600_000;
+/// Largest key file we read.
+pub const MAX_KEY_FILE: u64 = 64 * 1024;
+
+const PKCS8_ENCRYPTED_LABEL: &str = "ENCRYPTED PRIVATE KEY";
+
+/// The stage a key-pair creation has reached (for progress displays).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum KeygenStage {
+    /// Searching for the two 2048-bit primes (the long part).
+    GeneratingPrimes,
+    /// Encrypting the private key (PBKDF2, 600,000 iterations).
+    EncryptingPrivateKey,
+    /// Writing and re-reading both files.
+    WritingFiles,
+}
+
+impl KeygenStage {
+    /// Stage number (1-based) and the total, for a progress bar.
+    pub fn step(self) -> (u64, u64) {
+        match self {
+            KeygenStage::GeneratingPrimes => (1, 3),
+            KeygenStage::EncryptingPrivateKey => (2, 3),
+            KeygenStage::WritingFiles => (3, 3),
+        }
+    }
+
+    /// What the stage does, for people.
+    pub fn label(self) -> &'static str {
+        match self {
+            KeygenStage::GeneratingPrimes => "generating the RSA-4096 primes",
+            KeygenStage::EncryptingPrivateKey => {
+                "encrypting the private key (PBKDF2, 600,000 iterations)"
+            }
+            KeygenStage::WritingFiles => "writing and checking both files",
+        }
+    }
+}
+
+/// A recovery key pair that was written and checked. Public facts only.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct CreatedKeyPair {
+    /// The encrypted private key file.
+    pub private_path: PathBuf,
+    /// The public key PEM file (what is sent to the vendor).
+    pub public_path: PathBuf,
+    /// The public key PEM text, exactly as written.
+    pub public_pem: String,
+    /// The verification phrase of that PEM text.
+    pub phrase: String,
+}
+
+fn rng() -> getrandom::rand_core::UnwrapErr<getrandom::SysRng> {
+    getrandom::rand_core::UnwrapErr(getrandom::SysRng)
+}
+
+/// The verification phrase for a public key: the first 8 characters of
+/// base64(SHA-256(PEM text)), computed over the exact bytes of the text.
+pub fn verification_phrase(public_pem: &str) -> String {
+    let digest = Sha256::digest(public_pem.as_bytes());
+    let b64 = base64::engine::general_purpose::STANDARD.encode(digest);
+    b64[..8].to_string()
+}
+
+/// Generates a fresh RSA-4096 key (e = 65537). Slow: call from a worker.
+pub fn generate() -> Result<RsaPrivateKey, DrKitError> {
+    RsaPrivateKey::new(&mut rng(), KEY_BITS).map_err(|e| DrKitError::Rsa(e.to_string()))
+}
+
+/// The public key as SPKI PEM (`BEGIN PUBLIC KEY`), LF line endings.
+pub fn public_pem(key: &RsaPublicKey) -> Result<String, DrKitError> {
+    key.to_public_key_pem(LineEnding::LF)
+        .map_err(|e| DrKitError::Encode(e.to_string()))
+}
+
+/// Encrypts a private key as PKCS#8 PBES2 (PBKDF2-HMAC-SHA256 with
+/// `iterations`, AES-256-CBC, random 16-byte salt and IV) PEM.
+pub fn encrypt_private_key(
+    key: &RsaPrivateKey,
+    passphrase: &SecretString,
+    iterations: u32,
+) -> Result<Zeroizing<String>, DrKitError> {
+    let enc = |e: &dyn std::fmt::Display| DrKitError::Encode(e.to_string());
+    let mut salt = [0u8; 16];
+    let mut iv = [0u8; 16];
+    getrandom::fill(&mut salt).map_err(|e| enc(&e))?;
+    getrandom::fill(&mut iv).map_err(|e| enc(&e))?;
+    let params = pbes2::Parameters::generate_pbkdf2_sha256_aes256cbc(iterations, &salt, iv)
+        .map_err(|e| enc(&e))?;
+    let plain = key.to_pkcs8_der().map_err(|e| enc(&e))?;
+    let info = PrivateKeyInfoRef::try_from(plain.as_bytes()).map_err(|e| enc(&e))?;
+    let encrypted = info
+        .encrypt_with_params(params, passphrase.expose_secret().as_bytes())
+        .map_err(|e| enc(&e))?;
+    encrypted
+        .to_pem(PKCS8_ENCRYPTED_LABEL, LineEnding::LF)
+        .map_err(|e| enc(&e))
+}
+
+/// Creates the recovery key pair: generates, encrypts, writes both files
+/// (never overwriting), and re-reads both before returning. `progress` is
+/// told each stage as it starts.
+pub fn create_key_pair(
+    private_path: &Path,
+    public_path: &Path,
+    passphrase: &SecretString,
+    progress: &mut dyn FnMut(KeygenStage),
+) -> Result<CreatedKeyPair, DrKitError> {
+    // Refuse early: an hour-long ceremony should not end in "already exists".
+    for p in [private_path, public_path] {
+        if p.symlink_metadata().is_ok() {
+            return Err(FsError::AlreadyExists(p.to_path_buf()).into());
+        }
+    }
+    progress(KeygenStage::GeneratingPrimes);
+    let key = generate()?;
+    progress(KeygenStage::EncryptingPrivateKey);
+    let private_pem = encrypt_private_key(&key, passphrase, PBKDF2_ITERATIONS)?;
+    let public = key.to_public_key();
+    let public_text = public_pem(&public)?;
+    progress(KeygenStage::WritingFiles);
+    fsutil::write_new_checked(private_path, private_pem.as_bytes(), |back| {
+        let text = std::str::from_utf8(back).map_err(|e| e.to_string())?;
+        let reread = load_private_key_text(text, Some(passphrase)).map_err(|e| e.to_string())?;
+        if reread.n() == key.n() && reread.e() == key.e() {
+            Ok(())
+        } else {
+            Err("the key read back differs from the key generated".into())
+        }
+    })?;
+    let public_written = fsutil::write_new_checked(public_path, public_text.as_bytes(), |back| {
+        let text = std::str::from_utf8(back).map_err(|e| e.to_string())?;
+        let reread = load_public_key_text(text).map_err(|e| e.to_string())?;
+        if &reread == &public {
+            Ok(())
+        } else {
+            Err("the public key read back differs".into())
+        }
+    });
+    if let Err(e) = public_written {
+        // Half a pair is worse than none: take back the private key we wrote.
+        let _ = std::fs::remove_file(private_path);
+        return Err(e.into());
+    }
+    Ok(CreatedKeyPair {
+        private_path: private_path.to_path_buf(),
+        public_path: public_path.to_path_buf(),
+        phrase: verification_phrase(&public_text),
+        public_pem: public_text,
+    })
+}
+
+/// A PEM block split into its label, RFC 1421 headers and decoded body.
+struct PemBlock {
+    label: String,
+    headers: Vec<(String, String)>,
+    body: Zeroizing<Vec<u8>>,
+}
+
+/// A small PEM reader that, unlike RFC 7468 parsers, keeps the legacy
+/// `Proc-Type`/`DEK-Info` headers. Reads the first block only.
+fn parse_pem(text: &str) -> Option<PemBlock> {
+    let mut lines = text.lines().map(str::trim_end);
+    let label = loop {
+        let line = lines.next()?;
+        if let Some(rest) = line.strip_prefix("-----BEGIN ") {
+            break rest.strip_suffix("-----")?.to_string();
+        }
+    };
+    let end = format!("-----END {label}-----");
+    let mut headers = Vec::new();
+    let mut b64 = Zeroizing::new(String::new());
+    let mut in_headers = true;
+    for line in lines {
+        if line == end {
+            let body = base64::engine::general_purpose::STANDARD
+                .decode(b64.as_bytes())
+                .ok()?;
+            return Some(PemBlock {
+                label,
+                headers,
+                body: Zeroizing::new(body),
+            });
+        }
+        if in_headers {
+            if let Some((k, v)) = line.split_once(':') {
+                headers.push((k.trim().to_string(), v.trim().to_string()));
+                continue;
+            }
+            in_headers = false;
+            if line.is_empty() {
+                continue;
+            }
+        }
+        b64.push_str(line.trim());
+    }
+    None
+}
+
+/// True when reading this key text needs a passphrase.
+pub fn needs_passphrase(text: &str) -> bool {
+    match parse_pem(text) {
+        Some(block) => {
+            block.label == PKCS8_ENCRYPTED_LABEL
+                || block
+                    .headers
+                    .iter()
+                    .any(|(k, v)| k == "Proc-Type" && v.contains("ENCRYPTED"))
+        }
+        None => false,
+    }
+}
+
+/// Reads a private key file (see [`load_private_key_text`]).
+pub fn load_private_key(
+    path: &Path,
+    passphrase: Option<&SecretString>,
+) -> Result<RsaPrivateKey, DrKitError> {
+    let bytes = Zeroizing::new(fsutil::read_limited(path, MAX_KEY_FILE)?);
+    let text = std::str::from_utf8(&bytes)
+        .map_err(|_| DrKitError::NotAPrivateKey(path.display().to_string()))?;
+    load_private_key_text(text, passphrase).map_err(|e| match e {
+        DrKitError::NotAPrivateKey(_) => DrKitError::NotAPrivateKey(path.display().to_string()),
+        other => other,
+    })
+}
+
+/// Reads an RSA private key from PEM text in any supported form. The
+/// passphrase is needed only for encrypted forms ([`needs_passphrase`]).
+pub fn load_private_key_text(
+    text: &str,
+    passphrase: Option<&SecretString>,
+) -> Result<RsaPrivateKey, DrKitError> {
+    let not_key = || DrKitError::NotAPrivateKey("the key".into());
+    let block = parse_pem(text).ok_or_else(not_key)?;
+    let pass = || passphrase.ok_or(DrKitError::WrongPassphrase);
+    let key = match block.label.as_str() {
+        PKCS8_ENCRYPTED_LABEL => {
+            let info = EncryptedPrivateKeyInfoRef::try_from(block.body.as_slice())
+                .map_err(|_| not_key())?;
+            let doc = info
+                .decrypt(pass()?.expose_secret().as_bytes())
+                .map_err(|e| match e {
+                    rsa010::pkcs8::Error::EncryptedPrivateKey(
+                        rsa010::pkcs8::pkcs5::Error::DecryptFailed,
+                    ) => DrKitError::WrongPassphrase,
+                    rsa010::pkcs8::Error::EncryptedPrivateKey(other) => {
+                        DrKitError::UnsupportedKeyEncryption(other.to_string())
+                    }
+                    _ => DrKitError::WrongPassphrase,
+                })?;
+            // A wrong passphrase passes the padding check 1 time in 256;
+            // then the plaintext is not DER.
+            RsaPrivateKey::from_pkcs8_der(doc.as_bytes()).map_err(|_| {
+                if PrivateKeyInfoRef::try_from(doc.as_bytes()).is_ok() {
+                    not_key()
+                } else {
+                    DrKitError::WrongPassphrase
+                }
+            })?
+        }
+        "PRIVATE KEY" => RsaPrivateKey::from_pkcs8_der(&block.body).map_err(|_| not_key())?,
+        "RSA PRIVATE KEY" => {
+            let encrypted = block
+                .headers
+                .iter()
+                .any(|(k, v)| k == "Proc-Type" && v.contains("ENCRYPTED"));
+            if encrypted {
+                let der = decrypt_legacy(&block, pass()?)?;
+                RsaPrivateKey::from_pkcs1_der(&der).map_err(|_| DrKitError::WrongPassphrase)?
+            } else {
+                RsaPrivateKey::from_pkcs1_der(&block.body).map_err(|_| not_key())?
+            }
+        }
+        _ => return Err(not_key()),
+    };
+    key.validate().map_err(|e| DrKitError::Rsa(e.to_string()))?;
+    Ok(key)
+}
+
+/// OpenSSL's EVP_BytesToKey with MD5 and one iteration, as the legacy PEM
+/// encryption uses it: D1 = MD5(pass ‖ salt), Di = MD5(Di-1 ‖ pass ‖ salt).
+fn evp_bytes_to_key_md5(pass: &[u8], salt: &[u8], len: usize) -> Zeroizing<Vec<u8>> {
+    let mut out = Zeroizing::new(Vec::with_capacity(len + 16));
+    let mut prev: Option<Zeroizing<[u8; 16]>> = None;
+    while out.len() < len {
+        let mut h = Md5::new();
+        if let Some(p) = &prev {
+            h.update(p.as_slice());
+        }
+        h.update(pass);
+        h.update(salt);
+        let d: Zeroizing<[u8; 16]> = Zeroizing::new(h.finalize().into());
+        out.extend_from_slice(d.as_slice());
+        prev = Some(d);
+    }
+    out.truncate(len);
+    out
+}
+
+fn decrypt_legacy(block: &PemBlock, pass: &SecretString) -> Result<Zeroizing<Vec<u8>>, DrKitError> {
+    let dek = block
+        .headers
+        .iter()
+        .find(|(k, _)| k == "DEK-Info")
+        .map(|(_, v)| v.as_str())
+        .ok_or_else(|| DrKitError::UnsupportedKeyEncryption("no DEK-Info header".into()))?;
+    let (cipher, iv_hex) = dek
+        .split_once(',')
+        .ok_or_else(|| DrKitError::UnsupportedKeyEncryption(format!("DEK-Info {dek}")))?;
+    let iv = hex::decode(iv_hex.trim())
+        .ok()
+        .filter(|iv| iv.len() == 16)
+        .ok_or_else(|| DrKitError::UnsupportedKeyEncryption(format!("DEK-Info IV {iv_hex}")))?;
+    let pass = pass.expose_secret().as_bytes();
+    let mut buf = Zeroizing::new(block.body.to_vec());
+    let bad = |_| DrKitError::WrongPassphrase;
+    let len = match cipher.trim() {
+        "AES-256-CBC" => {
+            let key = evp_bytes_to_key_md5(pass, &iv[..8], 32);
+            cbc::Decryptor::<aes::Aes256>::new_from_slices(&key, &iv)
+                .map_err(|e| DrKitError::Encode(e.to_string()))?
+                .decrypt_padded_mut::<Pkcs7>(&mut buf)
+                .map_err(bad)?
+                .len()
+        }
+        "AES-128-CBC" => {
+            let key = evp_bytes_to_key_md5(pass, &iv[..8], 16);
+            cbc::Decryptor::<aes::Aes128>::new_from_slices(&key, &iv)
+                .map_err(|e| DrKitError::Encode(e.to_string()))?
+                .decrypt_padded_mut::<Pkcs7>(&mut buf)
+                .map_err(bad)?
+                .len()
+        }
+        other => return Err(DrKitError::UnsupportedKeyEncryption(other.to_string())),
+    };
+    buf.truncate(len);
+    Ok(buf)
+}
+
+/// Reads a public key PEM file; returns the key and the exact text (the
+/// phrase is computed over the text).
+pub fn load_public_key(path: &Path) -> Result<(RsaPublicKey, String), DrKitError> {
+    let bytes = fsutil::read_limited(path, MAX_KEY_FILE)?;
+    let text = String::from_utf8(bytes)
+        .map_err(|_| DrKitError::NotAPublicKey(path.display().to_string()))?;
+    let key = load_public_key_text(&text).map_err(|e| match e {
+        DrKitError::NotAPublicKey(_) => DrKitError::NotAPublicKey(path.display().to_string()),
+        other => other,
+    })?;
+    Ok((key, text))
+}
+
+/// Parses SPKI (`PUBLIC KEY`) or PKCS#1 (`RSA PUBLIC KEY`) PEM text.
+pub fn load_public_key_text(text: &str) -> Result<RsaPublicKey, DrKitError> {
+    use rsa010::pkcs1::DecodeRsaPublicKey;
+    let not_key = || DrKitError::NotAPublicKey("the key".into());
+    let block = parse_pem(text).ok_or_else(not_key)?;
+    match block.label.as_str() {
+        "PUBLIC KEY" => RsaPublicKey::from_public_key_der(&block.body).map_err(|_| not_key()),
+        "RSA PUBLIC KEY" => RsaPublicKey::from_pkcs1_der(&block.body).map_err(|_| not_key()),
+        _ => Err(not_key()),
+    }
+}
+
+/// The modulus size in bits.
+pub fn key_bits(key: &impl PublicKeyParts) -> usize {
+    key.size() * 8
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn evp_bytes_to_key_matches_openssl() {
+        // `openssl enc -aes-256-cbc -P -md md5 -pass pass:password -S 0102030405060708`
+        let key = evp_bytes_to_key_md5(b"password", &[1, 2, 3, 4, 5, 6, 7, 8], 32);
+        assert_eq!(
+            hex::encode_upper(key.as_slice()),
+            "E7B0971E52CA5CC8D0539FB3412F6316F7BA2E6EE293D9F3457B99436B51CE02"
+        );
+    }
+
+    #[test]
+    fn phrase_is_eight_base64_chars_of_the_pem_digest() {
+        let p = verification_phrase("-----BEGIN PUBLIC KEY-----\n");
+        assert_eq!(p.len(), 8);
+        let full = base64::engine::general_purpose::STANDARD
+            .encode(Sha256::digest(b"-----BEGIN PUBLIC KEY-----\n"));
+        assert_eq!(p, full[..8]);
+    }
+
+    #[test]
+    fn non_pem_text_is_not_a_key() {
+        assert!(matches!(
+            load_private_key_text("hello", None),
+            Err(DrKitError::NotAPrivateKey(_))
+        ));
+        assert!(matches!(
+            load_public_key_text("-----BEGIN CERTIFICATE-----\nAA==\n-----END CERTIFICATE-----\n"),
+            Err(DrKitError::NotAPublicKey(_))
+        ));
+    }
+}

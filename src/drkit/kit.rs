@@ -1,0 +1,644 @@
+//! The kit itself: a zip holding `metadata.json` and, for each cloud
+//! cosigner of the NCW master key, an entry `<P>_<masterKeyId>` with the
+//! 32-byte master key encrypted to the recovery key (one RSA-OAEP block,
+//! SHA-1 and MGF1-SHA-1, no label).
+//!
+//! `P` is the decimal value of the cosigner UUID's first four bytes read as
+//! a little-endian u32 — a quirk of the vendor's tool, reproduced exactly
+//! (`21926ecc-…` → `3429798433`).
+//!
+//! `metadata.json` comes in two layouts: current kits list signing keys
+//! under `keys`; older ones put one `keyId`/`publicKey` at the top level.
+//! Both are read; anything we would have to guess about (no NCW master key,
+//! two of them, a missing or odd-sized entry) is an error, never a guess.
+
+use std::io::{Cursor, Read, Write};
+use std::path::{Path, PathBuf};
+
+use rsa010::traits::PublicKeyParts;
+use rsa010::{Oaep, RsaPrivateKey, RsaPublicKey};
+use serde_json::{Map, Value, json};
+use sha1::Sha1;
+use zeroize::Zeroizing;
+
+use super::DrKitError;
+use crate::fsutil;
+
+/// Largest kit zip we read.
+pub const MAX_KIT_SIZE: u64 = 64 * 1024 * 1024;
+/// Largest single zip entry we inflate (metadata.json or a key blob).
+const MAX_ENTRY_SIZE: u64 = 4 * 1024 * 1024;
+/// The metadata entry's name.
+pub const METADATA_ENTRY: &str = "metadata.json";
+/// The master-key type this tool derives from.
+pub const NCW_MASTER_TYPE: &str = "NON_CUSTODIAL_WALLET_MASTER";
+
+/// A cosigner listed in the metadata.
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
+pub struct Cosigner {
+    /// Its UUID.
+    pub id: String,
+    /// `cloud`, `mobile`, …
+    #[serde(rename = "type")]
+    pub kind: String,
+}
+
+/// A signing key listed in the metadata (public facts only).
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct KitKey {
+    /// The key id.
+    pub key_id: String,
+    /// The algorithm name, if given.
+    pub algo: Option<String>,
+    /// The public key, if given.
+    pub public_key: Option<String>,
+    /// Its cosigners.
+    pub cosigners: Vec<Cosigner>,
+}
+
+/// A master key listed in the metadata. The seeds are not secret on their
+/// own but are kept out of reports all the same.
+#[derive(Clone, PartialEq, Eq)]
+pub struct MasterKeyInfo {
+    /// The master key id.
+    pub id: String,
+    /// Its type (NON_CUSTODIAL_WALLET_MASTER for NCW).
+    pub kind: String,
+    /// Mixed into each wallet's chain code for Key Share #1.
+    pub wallet_seed: [u8; 32],
+    /// Mixed into each wallet's asset chain code.
+    pub asset_seed: [u8; 32],
+    /// Its cosigners.
+    pub cosigners: Vec<Cosigner>,
+}
+
+impl std::fmt::Debug for MasterKeyInfo {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("MasterKeyInfo")
+            .field("id", &self.id)
+            .field("kind", &self.kind)
+            .field("cosigners", &self.cosigners)
+            .finish_non_exhaustive()
+    }
+}
+
+/// Which metadata layout the kit uses.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize)]
+pub enum Layout {
+    /// `keys: {<keyId>: …}`.
+    Keys,
+    /// Older: `keyId` / `publicKey` at the top level.
+    Legacy,
+}
+
+/// The parsed `metadata.json`.
+#[derive(Debug, Clone)]
+pub struct KitMetadata {
+    /// The tenant (workspace) id.
+    pub tenant_id: Option<String>,
+    /// The layout found.
+    pub layout: Layout,
+    /// Signing keys.
+    pub keys: Vec<KitKey>,
+    /// Master keys, of every type.
+    pub master_keys: Vec<MasterKeyInfo>,
+}
+
+fn bad(msg: impl Into<String>) -> DrKitError {
+    DrKitError::BadMetadata(msg.into())
+}
+
+fn opt_str(v: &Value, field: &str) -> Option<String> {
+    v.get(field).and_then(Value::as_str).map(str::to_string)
+}
+
+fn cosigners(v: &Value, whose: &str) -> Result<Vec<Cosigner>, DrKitError> {
+    let Some(list) = v.get("cosigners") else {
+        return Ok(Vec::new());
+    };
+    let list = list
+        .as_array()
+        .ok_or_else(|| bad(format!("{whose}: cosigners is not a list")))?;
+    list.iter()
+        .map(|c| {
+            Ok(Cosigner {
+                id: opt_str(c, "id")
+                    .ok_or_else(|| bad(format!("{whose}: a cosigner has no id")))?,
+                kind: opt_str(c, "type").unwrap_or_default(),
+            })
+        })
+        .collect()
+}
+
+fn seed(v: &Value, field: &str, whose: &str) -> Result<[u8; 32], DrKitError> {
+    let text = v
+        .get(field)
+        .and_then(Value::as_str)
+        .ok_or_else(|| bad(format!("master key {whose} has no {field}")))?;
+    let bytes =
+        hex::decode(text).map_err(|_| bad(format!("master key {whose}: {field} is not hex")))?;
+    bytes
+        .try_into()
+        .map_err(|_| bad(format!("master key {whose}: {field} is not 32 bytes")))
+}
+
+impl KitMetadata {
+    /// Parses `metadata.json` bytes (either layout).
+    pub fn parse(bytes: &[u8]) -> Result<KitMetadata, DrKitError> {
+        let v: Value = serde_json::from_slice(bytes).map_err(|e| bad(e.to_string()))?;
+        let obj = v.as_object().ok_or_else(|| bad("not a JSON object"))?;
+        let (layout, keys) = match obj.get("keys") {
+            Some(keys) => {
+                let keys = keys
+                    .as_object()
+                    .ok_or_else(|| bad("keys is not an object"))?;
+                let list = keys
+                    .iter()
+                    .map(|(id, k)| {
+                        Ok(KitKey {
+                            key_id: id.clone(),
+                            algo: opt_str(k, "algo"),
+                            public_key: opt_str(k, "publicKey"),
+                            cosigners: cosigners(k, id)?,
+                        })
+                    })
+                    .collect::<Result<Vec<_>, DrKitError>>()?;
+                (Layout::Keys, list)
+            }
+            None => {
+                let key = opt_str(&v, "keyId").map(|key_id| KitKey {
+                    key_id,
+                    algo: opt_str(&v, "algo"),
+                    public_key: opt_str(&v, "publicKey"),
+                    cosigners: Vec::new(),
+                });
+                (Layout::Legacy, key.into_iter().collect())
+            }
+        };
+        let master_keys = match obj.get("masterKeys") {
+            None | Some(Value::Null) => Vec::new(),
+            Some(Value::Object(m)) => m
+                .iter()
+                .map(|(id, mk)| {
+                    Ok(MasterKeyInfo {
+                        id: id.clone(),
+                        kind: opt_str(mk, "type").unwrap_or_default(),
+                        wallet_seed: seed(mk, "walletSeed", id)?,
+                        asset_seed: seed(mk, "assetSeed", id)?,
+                        cosigners: cosigners(mk, id)?,
+                    })
+                })
+                .collect::<Result<Vec<_>, DrKitError>>()?,
+            Some(_) => return Err(bad("masterKeys is not an object")),
+        };
+        Ok(KitMetadata {
+            tenant_id: opt_str(&v, "tenantId"),
+            layout,
+            keys,
+            master_keys,
+        })
+    }
+
+    /// The one NCW master key; none or several is an error.
+    pub fn ncw_master(&self) -> Result<&MasterKeyInfo, DrKitError> {
+        let ncw: Vec<&MasterKeyInfo> = self
+            .master_keys
+            .iter()
+            .filter(|m| m.kind == NCW_MASTER_TYPE)
+            .collect();
+        match ncw.as_slice() {
+            [] => Err(DrKitError::NoMasterKey),
+            [one] => Ok(one),
+            many => Err(DrKitError::TooManyMasterKeys {
+                count: many.len(),
+                ids: many
+                    .iter()
+                    .map(|m| m.id.as_str())
+                    .collect::<Vec<_>>()
+                    .join(", "),
+            }),
+        }
+    }
+}
+
+/// The zip entry prefix for a cosigner: the first four bytes of its UUID as
+/// a little-endian u32, in decimal.
+pub fn cosigner_prefix(cosigner_id: &str) -> Result<u32, DrKitError> {
+    let hexdigits: String = cosigner_id.chars().filter(|c| *c != '-').collect();
+    let ok = hexdigits.len() == 32
+        && cosigner_id.len() == 36
+        && hexdigits.chars().all(|c| c.is_ascii_hexdigit());
+    let bytes = hex::decode(&hexdigits[..8.min(hexdigits.len())]).ok();
+    match bytes {
+        Some(b) if ok && b.len() == 4 => Ok(u32::from_le_bytes([b[0], b[1], b[2], b[3]])),
+        _ => Err(DrKitError::BadCosignerId(cosigner_id.to_string())),
+    }
+}
+
+/// The zip entry holding `master_key_id`'s key for `cosigner_id`.
+pub fn master_key_entry_name(cosigner_id: &str, master_key_id: &str) -> Result<String, DrKitError> {
+    Ok(format!(
+        "{}_{}",
+        cosigner_prefix(cosigner_id)?,
+        master_key_id
+    ))
+}
+
+/// A decrypted master key for one cloud cosigner. The key is secret: it is
+/// zeroized on drop and never shown by `Debug`.
+pub struct DecryptedMasterKey {
+    /// The master key id.
+    pub master_key_id: String,
+    /// The cloud cosigner.
+    pub cosigner_id: String,
+    /// The zip entry it came from.
+    pub entry: String,
+    /// The 32-byte master key.
+    pub key: Zeroizing<[u8; 32]>,
+}
+
+impl std::fmt::Debug for DecryptedMasterKey {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("DecryptedMasterKey")
+            .field("master_key_id", &self.master_key_id)
+            .field("cosigner_id", &self.cosigner_id)
+            .field("entry", &self.entry)
+            .field("key", &"<redacted>")
+            .finish()
+    }
+}
+
+/// An opened kit: the metadata plus access to its entries.
+pub struct RecoveryKit {
+    /// Where it was read from.
+    pub path: PathBuf,
+    /// SHA-256 of the zip file, for the audit log and reports.
+    pub sha256: String,
+    /// The parsed metadata.
+    pub metadata: KitMetadata,
+    /// Every entry name in the zip.
+    pub entries: Vec<String>,
+    archive: zip::ZipArchive<Cursor<Vec<u8>>>,
+}
+
+impl std::fmt::Debug for RecoveryKit {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("RecoveryKit")
+            .field("path", &self.path)
+            .field("sha256", &self.sha256)
+            .finish_non_exhaustive()
+    }
+}
+
+fn read_entry(
+    archive: &mut zip::ZipArchive<Cursor<Vec<u8>>>,
+    name: &str,
+) -> Result<Option<Vec<u8>>, String> {
+    let file = match archive.by_name(name) {
+        Ok(f) => f,
+        Err(zip::result::ZipError::FileNotFound) => return Ok(None),
+        Err(e) => return Err(e.to_string()),
+    };
+    let mut buf = Vec::new();
+    file.take(MAX_ENTRY_SIZE + 1)
+        .read_to_end(&mut buf)
+        .map_err(|e| e.to_string())?;
+    if buf.len() as u64 > MAX_ENTRY_SIZE {
+        return Err(format!(
+            "entry {name} is larger than {MAX_ENTRY_SIZE} bytes"
+        ));
+    }
+    Ok(Some(buf))
+}
+
+impl RecoveryKit {
+    /// Opens a kit zip and parses its metadata.
+    pub fn open(path: &Path) -> Result<RecoveryKit, DrKitError> {
+        let bytes = fsutil::read_limited(path, MAX_KIT_SIZE)?;
+        Self::from_bytes(path, bytes)
+    }
+
+    /// Opens a kit held in memory (`path` is for messages).
+    pub fn from_bytes(path: &Path, bytes: Vec<u8>) -> Result<RecoveryKit, DrKitError> {
+        let sha256 = fsutil::sha256_hex(&bytes);
+        let not_zip = |reason: String| DrKitError::NotAZip {
+            path: path.to_path_buf(),
+            reason,
+        };
+        let mut archive =
+            zip::ZipArchive::new(Cursor::new(bytes)).map_err(|e| not_zip(e.to_string()))?;
+        let entries: Vec<String> = archive
+            .file_names()
+            .map(|n| n.map(|n| n.into_owned()))
+            .collect::<Result<_, _>>()
+            .map_err(|e| not_zip(e.to_string()))?;
+        let meta = read_entry(&mut archive, METADATA_ENTRY)
+            .map_err(not_zip)?
+            .ok_or(DrKitError::MissingMetadata)?;
+        let metadata = KitMetadata::parse(&meta)?;
+        Ok(RecoveryKit {
+            path: path.to_path_buf(),
+            sha256,
+            metadata,
+            entries,
+            archive,
+        })
+    }
+
+    /// Decrypts the NCW master key for each of its cloud cosigners.
+    pub fn decrypt_master_keys(
+        &mut self,
+        key: &RsaPrivateKey,
+    ) -> Result<Vec<DecryptedMasterKey>, DrKitError> {
+        let master = self.metadata.ncw_master()?.clone();
+        let cloud: Vec<&Cosigner> = master
+            .cosigners
+            .iter()
+            .filter(|c| c.kind == "cloud")
+            .collect();
+        if cloud.is_empty() {
+            return Err(DrKitError::NoCloudCosigner(master.id.clone()));
+        }
+        let mut out = Vec::with_capacity(cloud.len());
+        for c in cloud {
+            let entry = master_key_entry_name(&c.id, &master.id)?;
+            let blob = read_entry(&mut self.archive, &entry)
+                .map_err(|reason| DrKitError::NotAZip {
+                    path: self.path.clone(),
+                    reason,
+                })?
+                .ok_or_else(|| DrKitError::MissingMasterKeyEntry {
+                    entry: entry.clone(),
+                    master_key_id: master.id.clone(),
+                    cosigner_id: c.id.clone(),
+                })?;
+            let key_bytes = decrypt_master_key(key, &blob, &entry)?;
+            out.push(DecryptedMasterKey {
+                master_key_id: master.id.clone(),
+                cosigner_id: c.id.clone(),
+                entry,
+                key: key_bytes,
+            });
+        }
+        Ok(out)
+    }
+}
+
+/// Decrypts one master-key blob: RSA-OAEP, SHA-1 + MGF1-SHA-1, no label,
+/// and the plaintext must be exactly 32 bytes.
+pub fn decrypt_master_key(
+    key: &RsaPrivateKey,
+    blob: &[u8],
+    entry: &str,
+) -> Result<Zeroizing<[u8; 32]>, DrKitError> {
+    let wrong_key = || DrKitError::WrongRsaKey {
+        entry: entry.to_string(),
+    };
+    if blob.len() != key.size() {
+        return Err(wrong_key());
+    }
+    let plain = Zeroizing::new(
+        key.decrypt(Oaep::<Sha1>::new(), blob)
+            .map_err(|_| wrong_key())?,
+    );
+    if plain.len() != 32 {
+        return Err(DrKitError::MasterKeyWrongLength {
+            entry: entry.to_string(),
+            len: plain.len(),
+        });
+    }
+    let mut out = Zeroizing::new([0u8; 32]);
+    out.copy_from_slice(&plain);
+    Ok(out)
+}
+
+/// What verifying a kit found. Public facts only: no key, no seed.
+#[derive(Debug, Clone, serde::Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct KitReport {
+    /// The kit file.
+    pub kit: PathBuf,
+    /// Its SHA-256.
+    pub kit_sha256: String,
+    /// The tenant id.
+    pub tenant_id: Option<String>,
+    /// The metadata layout.
+    pub layout: Layout,
+    /// Signing keys listed.
+    pub keys: Vec<KitKey>,
+    /// Master keys listed: (id, type, cosigner count).
+    pub master_keys: Vec<MasterKeySummary>,
+    /// Entries decrypted: one per cloud cosigner of the NCW master key.
+    pub decrypted: Vec<DecryptedSummary>,
+}
+
+/// A master key as a report shows it.
+#[derive(Debug, Clone, serde::Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct MasterKeySummary {
+    /// Its id.
+    pub id: String,
+    /// Its type.
+    #[serde(rename = "type")]
+    pub kind: String,
+    /// Its cosigners.
+    pub cosigners: Vec<Cosigner>,
+}
+
+/// A decrypted entry as a report shows it (no key bytes).
+#[derive(Debug, Clone, serde::Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct DecryptedSummary {
+    /// The master key id.
+    pub master_key_id: String,
+    /// The cloud cosigner.
+    pub cosigner_id: String,
+    /// The zip entry.
+    pub entry: String,
+}
+
+/// Opens a kit, decrypts every cloud cosigner's master key with `key`, and
+/// reports what it found. The decrypted keys are dropped (zeroized) here.
+pub fn verify_kit(path: &Path, key: &RsaPrivateKey) -> Result<KitReport, DrKitError> {
+    let mut kit = RecoveryKit::open(path)?;
+    let decrypted = kit.decrypt_master_keys(key)?;
+    Ok(KitReport {
+        kit: path.to_path_buf(),
+        kit_sha256: kit.sha256.clone(),
+        tenant_id: kit.metadata.tenant_id.clone(),
+        layout: kit.metadata.layout,
+        keys: kit.metadata.keys.clone(),
+        master_keys: kit
+            .metadata
+            .master_keys
+            .iter()
+            .map(|m| MasterKeySummary {
+                id: m.id.clone(),
+                kind: m.kind.clone(),
+                cosigners: m.cosigners.clone(),
+            })
+            .collect(),
+        decrypted: decrypted
+            .iter()
+            .map(|d| DecryptedSummary {
+                master_key_id: d.master_key_id.clone(),
+                cosigner_id: d.cosigner_id.clone(),
+                entry: d.entry.clone(),
+            })
+            .collect(),
+    })
+}
+
+/// What a synthetic drill kit contains (public facts).
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct DrillKit {
+    /// Where it was written.
+    pub path: PathBuf,
+    /// The random tenant id.
+    pub tenant_id: String,
+    /// The NCW master key id.
+    pub master_key_id: String,
+    /// The cloud cosigner id.
+    pub cosigner_id: String,
+    /// The master-key entry name.
+    pub entry: String,
+}
+
+fn random_uuid() -> String {
+    let mut b = [0u8; 16];
+    rand::RngCore::fill_bytes(&mut rand::rngs::OsRng, &mut b);
+    b[6] = (b[6] & 0x0f) | 0x40;
+    b[8] = (b[8] & 0x3f) | 0x80;
+    let h = hex::encode(b);
+    format!(
+        "{}-{}-{}-{}-{}",
+        &h[..8],
+        &h[8..12],
+        &h[12..16],
+        &h[16..20],
+        &h[20..]
+    )
+}
+
+fn random_hex32() -> String {
+    let mut b = [0u8; 32];
+    rand::RngCore::fill_bytes(&mut rand::rngs::OsRng, &mut b);
+    hex::encode(b)
+}
+
+/// Builds a synthetic kit in the vendor's format, encrypted to `public`:
+/// a random tenant, one MPC signing key, one NCW master key with one cloud
+/// cosigner, and its 32-byte master key under RSA-OAEP-SHA1. Returns the zip
+/// bytes and its description (`path` left empty).
+pub fn build_drill_kit(public: &RsaPublicKey) -> Result<(Vec<u8>, DrillKit), DrKitError> {
+    let enc = |e: &dyn std::fmt::Display| DrKitError::Encode(e.to_string());
+    let tenant_id = random_uuid();
+    let key_id = random_uuid();
+    let master_key_id = random_uuid();
+    let cosigner_id = random_uuid();
+    let entry = master_key_entry_name(&cosigner_id, &master_key_id)?;
+    let mut master = Zeroizing::new([0u8; 32]);
+    rand::RngCore::fill_bytes(&mut rand::rngs::OsRng, master.as_mut_slice());
+    let mut rng = getrandom::rand_core::UnwrapErr(getrandom::SysRng);
+    let blob = public
+        .encrypt(&mut rng, Oaep::<Sha1>::new(), master.as_slice())
+        .map_err(|e| enc(&e))?;
+    // A drill kit carries a plausible but unrelated signing key: the point
+    // is the master key, which is what NCW recovery needs.
+    let fake_pub = format!("02{}", random_hex32());
+    let mut keys = Map::new();
+    keys.insert(
+        key_id.clone(),
+        json!({
+            "publicKey": fake_pub,
+            "algo": "MPC_CMP_ECDSA_SECP256K1",
+            "cosigners": [{"id": cosigner_id, "type": "cloud"}],
+        }),
+    );
+    let mut master_keys = Map::new();
+    master_keys.insert(
+        master_key_id.clone(),
+        json!({
+            "type": NCW_MASTER_TYPE,
+            "walletSeed": random_hex32(),
+            "assetSeed": random_hex32(),
+            "cosigners": [{"id": cosigner_id, "type": "cloud"}],
+        }),
+    );
+    let metadata = json!({
+        "chainCode": random_hex32(),
+        "tenantId": tenant_id,
+        "keys": keys,
+        "masterKeys": master_keys,
+    });
+    let meta_bytes = serde_json::to_vec_pretty(&metadata).map_err(|e| enc(&e))?;
+    let mut zip = zip::ZipWriter::new(Cursor::new(Vec::new()));
+    let opts = zip::write::SimpleFileOptions::default()
+        .compression_method(zip::CompressionMethod::Deflated)
+        .unix_permissions(0o600);
+    zip.start_file(METADATA_ENTRY, opts).map_err(|e| enc(&e))?;
+    zip.write_all(&meta_bytes).map_err(|e| enc(&e))?;
+    zip.start_file(entry.as_str(), opts).map_err(|e| enc(&e))?;
+    zip.write_all(&blob).map_err(|e| enc(&e))?;
+    let bytes = zip.finish().map_err(|e| enc(&e))?.into_inner();
+    Ok((
+        bytes,
+        DrillKit {
+            path: PathBuf::new(),
+            tenant_id,
+            master_key_id,
+            cosigner_id,
+            entry,
+        },
+    ))
+}
+
+/// Writes a drill kit for `public` to `out` (never overwriting), and checks
+/// it reopens with its entry present.
+pub fn make_drill_kit(public: &RsaPublicKey, out: &Path) -> Result<DrillKit, DrKitError> {
+    let (bytes, mut kit) = build_drill_kit(public)?;
+    fsutil::write_new_checked(out, &bytes, |back| {
+        let reopened = RecoveryKit::from_bytes(out, back.to_vec()).map_err(|e| e.to_string())?;
+        let master = reopened.metadata.ncw_master().map_err(|e| e.to_string())?;
+        if master.id == kit.master_key_id && reopened.entries.contains(&kit.entry) {
+            Ok(())
+        } else {
+            Err("the kit read back lacks its master-key entry".into())
+        }
+    })?;
+    kit.path = out.to_path_buf();
+    Ok(kit)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn cosigner_prefix_matches_the_vendor_example() {
+        assert_eq!(
+            cosigner_prefix("21926ecc-4a8a-4614-bbac-7c591aa7efdd").unwrap(),
+            3_429_798_433
+        );
+        assert!(cosigner_prefix("21926ecc").is_err());
+        assert!(cosigner_prefix("zz926ecc-4a8a-4614-bbac-7c591aa7efdd").is_err());
+    }
+
+    #[test]
+    fn legacy_layout_parses_and_two_ncw_master_keys_are_refused() {
+        let m = KitMetadata::parse(
+            br#"{"tenantId":"t","keyId":"k1","publicKey":"02ab","masterKeys":{
+              "a":{"type":"NON_CUSTODIAL_WALLET_MASTER","walletSeed":"00000000000000000000000000000000000000000000000000000000000000aa","assetSeed":"00000000000000000000000000000000000000000000000000000000000000bb","cosigners":[]},
+              "b":{"type":"NON_CUSTODIAL_WALLET_MASTER","walletSeed":"00000000000000000000000000000000000000000000000000000000000000aa","assetSeed":"00000000000000000000000000000000000000000000000000000000000000bb","cosigners":[]}}}"#,
+        )
+        .unwrap();
+        assert_eq!(m.layout, Layout::Legacy);
+        assert_eq!(m.keys[0].key_id, "k1");
+        assert!(matches!(
+            m.ncw_master(),
+            Err(DrKitError::TooManyMasterKeys { count: 2, .. })
+        ));
+    }
+}
