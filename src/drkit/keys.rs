@@ -396,6 +396,22 @@ pub fn load_public_key_text(text: &str) -> Result<RsaPublicKey, DrKitError> {
     }
 }
 
+/// The public key PEM as a QR code, drawn with Unicode half blocks (two
+/// modules per character row) for a dark terminal: light modules are
+/// filled, dark ones left blank. One `String` per terminal row.
+pub fn qr_lines(public_pem: &str) -> Result<Vec<String>, DrKitError> {
+    use qrcode::render::unicode::Dense1x2;
+    let code = qrcode::QrCode::with_error_correction_level(public_pem.as_bytes(), qrcode::EcLevel::L)
+        .map_err(|e| DrKitError::Encode(format!("QR code: {e}")))?;
+    let text = code
+        .render::<Dense1x2>()
+        .dark_color(Dense1x2::Light)
+        .light_color(Dense1x2::Dark)
+        .quiet_zone(true)
+        .build();
+    Ok(text.lines().map(str::to_string).collect())
+}
+
 /// The modulus size in bits.
 pub fn key_bits(key: &impl PublicKeyParts) -> usize {
     key.size() * 8

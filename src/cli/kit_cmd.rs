@@ -1,0 +1,417 @@
+//! `custodian kit keygen|fingerprint|verify|derive|make-drill-kit`: the
+//! vendor DR kit (see `crate::drkit`).
+
+use std::io::{IsTerminal, Write};
+use std::path::PathBuf;
+
+use clap::{Args, Subcommand, ValueEnum};
+use secrecy::SecretString;
+use serde_json::json;
+
+use super::{CmdResult, Ctx, Failure, PassphraseArgs, say, say_json, show_strength, warn};
+use crate::drkit::derive::{self, DeriveOptions, Deriver, OutputFormat, WalletSource};
+use crate::drkit::keys::{self, KeygenStage};
+use crate::drkit::kit::{self, RecoveryKit};
+use crate::drkit::DrKitError;
+use crate::fsutil;
+
+/// DR kit subcommands.
+#[derive(Debug, Subcommand)]
+pub enum KitCmd {
+    /// Create the RSA-4096 recovery key pair (the public key goes to the vendor).
+    Keygen {
+        /// Where to write the encrypted private key (default: <workspace>/drkit/recovery-private.pem).
+        #[arg(long, value_name = "FILE")]
+        private: Option<PathBuf>,
+        /// Where to write the public key (default: <workspace>/drkit/recovery-public.pem).
+        #[arg(long, value_name = "FILE")]
+        public: Option<PathBuf>,
+        /// Also print the public key as a QR code.
+        #[arg(long)]
+        qr: bool,
+        #[command(flatten)]
+        pass: PassphraseArgs,
+    },
+    /// Print a public key's verification phrase (compare it with the vendor's).
+    Fingerprint {
+        /// The public key PEM.
+        public: PathBuf,
+        /// Also print the public key as a QR code.
+        #[arg(long)]
+        qr: bool,
+    },
+    /// Decrypt a kit's master keys with the recovery key and report what it holds.
+    Verify {
+        /// The kit zip.
+        kit: PathBuf,
+        #[command(flatten)]
+        key: KeyArgs,
+    },
+    /// Derive Key Share #1 (and the asset chain code) for wallets into a new file.
+    Derive {
+        /// The kit zip.
+        kit: PathBuf,
+        #[command(flatten)]
+        key: KeyArgs,
+        /// A wallet id (repeatable).
+        #[arg(long = "wallet", value_name = "ID", required_unless_present = "wallets", conflicts_with = "wallets")]
+        wallet: Vec<String>,
+        /// A file of wallet ids, one per line.
+        #[arg(long, value_name = "FILE")]
+        wallets: Option<PathBuf>,
+        /// Where to write the shares (must not exist; created 0600).
+        #[arg(long, value_name = "FILE")]
+        out: PathBuf,
+        /// Output format.
+        #[arg(long, value_enum, default_value_t = FormatArg::VendorJson)]
+        format: FormatArg,
+        /// Leave out (and list) bad wallet id lines instead of failing.
+        #[arg(long)]
+        skip_invalid: bool,
+        /// Worker threads (default: all cores).
+        #[arg(long, value_name = "N")]
+        threads: Option<usize>,
+    },
+    /// Write a synthetic kit encrypted to a public key, for drills and tests.
+    MakeDrillKit {
+        /// The recovery public key PEM.
+        #[arg(long, value_name = "FILE")]
+        public: PathBuf,
+        /// Where to write the kit zip (must not exist).
+        #[arg(long, value_name = "FILE")]
+        out: PathBuf,
+    },
+}
+
+/// The recovery private key and where its passphrase comes from.
+#[derive(Debug, Args)]
+pub struct KeyArgs {
+    /// The recovery private key (legacy encrypted PEM, PKCS#8 or PKCS#1).
+    #[arg(long, value_name = "FILE")]
+    key: PathBuf,
+    #[command(flatten)]
+    pass: PassphraseArgs,
+}
+
+/// Output formats on the command line.
+#[derive(Debug, Clone, Copy, ValueEnum)]
+pub enum FormatArg {
+    /// The vendor tool's JSON object.
+    VendorJson,
+    /// One JSON object per wallet per line.
+    Jsonl,
+    /// CSV with a header row, one row per share.
+    Csv,
+}
+
+impl From<FormatArg> for OutputFormat {
+    fn from(f: FormatArg) -> Self {
+        match f {
+            FormatArg::VendorJson => OutputFormat::VendorJson,
+            FormatArg::Jsonl => OutputFormat::Jsonl,
+            FormatArg::Csv => OutputFormat::Csv,
+        }
+    }
+}
+
+fn load_key(args: &KeyArgs) -> Result<rsa010::RsaPrivateKey, Failure> {
+    let bytes = zeroize::Zeroizing::new(fsutil::read_limited(&args.key, keys::MAX_KEY_FILE)?);
+    let text = std::str::from_utf8(&bytes)
+        .map_err(|_| DrKitError::NotAPrivateKey(args.key.display().to_string()))?;
+    let pass: Option<SecretString> = if keys::needs_passphrase(text) {
+        Some(
+            args.pass
+                .prompter()
+                .existing(&format!("Passphrase for {}", args.key.display()))?,
+        )
+    } else {
+        None
+    };
+    Ok(keys::load_private_key(&args.key, pass.as_ref())?)
+}
+
+fn print_qr(pem: &str) -> Result<(), Failure> {
+    for line in keys::qr_lines(pem)? {
+        say(line);
+    }
+    Ok(())
+}
+
+/// A progress bar on stderr, drawn only when stderr is a terminal.
+struct Bar {
+    tty: bool,
+    last: u64,
+}
+
+impl Bar {
+    fn new() -> Bar {
+        Bar {
+            tty: std::io::stderr().is_terminal(),
+            last: u64::MAX,
+        }
+    }
+
+    fn show(&mut self, done: u64, total: u64) {
+        if !self.tty || total == 0 {
+            return;
+        }
+        let pct = done * 100 / total;
+        if pct == self.last {
+            return;
+        }
+        self.last = pct;
+        let filled = (pct / 2) as usize;
+        let mut err = std::io::stderr().lock();
+        let _ = write!(
+            err,
+            "\r[{}{}] {pct:3}% {done}/{total} wallets",
+            "#".repeat(filled),
+            " ".repeat(50 - filled)
+        );
+        if done == total {
+            let _ = writeln!(err);
+        }
+        let _ = err.flush();
+    }
+}
+
+/// Runs a kit subcommand.
+pub fn run(ctx: &Ctx, cmd: KitCmd) -> CmdResult {
+    match cmd {
+        KitCmd::Keygen {
+            private,
+            public,
+            qr,
+            pass,
+        } => {
+            let ws = ctx.workspace()?;
+            let dir = || ws.subdir("drkit");
+            let private = match private {
+                Some(p) => p,
+                None => dir()?.join("recovery-private.pem"),
+            };
+            let public = match public {
+                Some(p) => p,
+                None => dir()?.join("recovery-public.pem"),
+            };
+            for p in [&private, &public] {
+                if p.symlink_metadata().is_ok() {
+                    return Err(fsutil::FsError::AlreadyExists(p.clone()).into());
+                }
+            }
+            let passphrase = pass.prompter().new_passphrase(
+                "New passphrase for the recovery private key",
+                &mut show_strength,
+            )?;
+            let op = ws.audit().begin(
+                "DRKIT_KEYGEN",
+                json!({ "privateKey": private, "publicKey": public, "bits": keys::KEY_BITS }),
+            )?;
+            let mut stage = |s: KeygenStage| {
+                let (n, of) = s.step();
+                eprintln!("[{n}/{of}] {}…", s.label());
+            };
+            let created = keys::create_key_pair(&private, &public, &passphrase, &mut stage);
+            let created = match created {
+                Ok(c) => {
+                    op.complete(json!({
+                        "phrase": c.phrase,
+                        "publicKeySha256": fsutil::sha256_hex(c.public_pem.as_bytes()),
+                    }))?;
+                    c
+                }
+                Err(e) => {
+                    op.fail(&e.to_string())?;
+                    return Err(e.into());
+                }
+            };
+            if ctx.json {
+                say_json(&json!({
+                    "privateKey": created.private_path, "publicKey": created.public_path,
+                    "phrase": created.phrase,
+                }));
+            } else {
+                say(format!("private key:         {} (encrypted PKCS#8)", created.private_path.display()));
+                say(format!("public key:          {}", created.public_path.display()));
+                say(format!("verification phrase: {}", created.phrase));
+                say("Send the public key to the vendor; read this phrase back with them before they build a kit.");
+                say("Store the private key and its passphrase apart, offline; without both no kit can be opened.");
+                if qr {
+                    print_qr(&created.public_pem)?;
+                }
+            }
+            Ok(())
+        }
+        KitCmd::Fingerprint { public, qr } => {
+            let (key, text) = keys::load_public_key(&public)?;
+            let phrase = keys::verification_phrase(&text);
+            if ctx.json {
+                say_json(&json!({ "publicKey": public, "phrase": phrase, "bits": keys::key_bits(&key) }));
+            } else {
+                say(format!("verification phrase: {phrase}"));
+                say(format!("key:                 RSA-{}", keys::key_bits(&key)));
+                if qr {
+                    print_qr(&text)?;
+                }
+            }
+            Ok(())
+        }
+        KitCmd::Verify { kit, key } => {
+            // Parse the kit first: a wrong file fails before any passphrase.
+            RecoveryKit::open(&kit)?;
+            let private = load_key(&key)?;
+            let ws = ctx.workspace()?;
+            let op = ws.audit().begin(
+                "DRKIT_VERIFY",
+                json!({ "kit": kit, "kitSha256": fsutil::file_fingerprint(&kit)?, "key": key.key }),
+            )?;
+            let report = match kit::verify_kit(&kit, &private) {
+                Ok(r) => {
+                    op.complete(json!({ "decrypted": r.decrypted.len() }))?;
+                    r
+                }
+                Err(e) => {
+                    op.fail(&e.to_string())?;
+                    return Err(e.into());
+                }
+            };
+            if ctx.json {
+                say_json(&serde_json::to_value(&report).unwrap_or_default());
+                return Ok(());
+            }
+            say(format!("kit:        {}", report.kit.display()));
+            say(format!("sha256:     {}", report.kit_sha256));
+            say(format!("tenant:     {}", report.tenant_id.as_deref().unwrap_or("(not given)")));
+            say(format!("layout:     {:?}", report.layout));
+            say(format!("keys:       {}", report.keys.len()));
+            for k in &report.keys {
+                say(format!(
+                    "  {}  {}",
+                    k.key_id,
+                    k.algo.as_deref().unwrap_or("(algorithm not given)")
+                ));
+            }
+            say(format!("master keys: {}", report.master_keys.len()));
+            for m in &report.master_keys {
+                say(format!("  {}  {}  {} cosigner(s)", m.id, m.kind, m.cosigners.len()));
+            }
+            for d in &report.decrypted {
+                say(format!(
+                    "decrypted:  master key {} for cloud cosigner {} (entry {}, 32 bytes)",
+                    d.master_key_id, d.cosigner_id, d.entry
+                ));
+            }
+            say("OK: the recovery key opens this kit. No secret was printed or written.");
+            Ok(())
+        }
+        KitCmd::Derive {
+            kit,
+            key,
+            wallet,
+            wallets,
+            out,
+            format,
+            skip_invalid,
+            threads,
+        } => {
+            let source = match wallets {
+                Some(f) => WalletSource::File(f),
+                None => WalletSource::List(wallet),
+            };
+            // Everything that can be checked without secrets is checked first.
+            if out.symlink_metadata().is_ok() {
+                return Err(fsutil::FsError::AlreadyExists(out).into());
+            }
+            let scan = derive::scan_wallets(&source)?;
+            if !scan.bad.is_empty() && !skip_invalid {
+                return Err(DrKitError::InvalidWalletIds(scan.bad).into());
+            }
+            let mut opened = RecoveryKit::open(&kit)?;
+            let master = opened.metadata.ncw_master()?.clone();
+            let private = load_key(&key)?;
+            let ws = ctx.workspace()?;
+            let op = ws.audit().begin(
+                "DRKIT_DERIVE",
+                json!({
+                    "kit": kit, "kitSha256": opened.sha256, "key": key.key,
+                    "masterKeyId": master.id, "out": out, "format": OutputFormat::from(format).name(),
+                    "wallets": scan.valid,
+                }),
+            )?;
+            let result = opened.decrypt_master_keys(&private).and_then(|mks| {
+                let deriver = Deriver {
+                    wallet_seed: master.wallet_seed,
+                    asset_seed: master.asset_seed,
+                    master_keys: &mks,
+                };
+                let mut bar = Bar::new();
+                derive::derive_to_file(
+                    &deriver,
+                    &source,
+                    &out,
+                    &DeriveOptions {
+                        format: format.into(),
+                        skip_invalid,
+                        threads,
+                    },
+                    &mut |p| bar.show(p.done, p.total),
+                )
+            });
+            let summary = match result {
+                Ok(s) => {
+                    op.complete(json!({
+                        "wallets": s.wallets, "shares": s.shares, "skipped": s.skipped.len(),
+                        "outSha256": s.out_sha256,
+                    }))?;
+                    s
+                }
+                Err(e) => {
+                    op.fail(&e.to_string())?;
+                    return Err(e.into());
+                }
+            };
+            for s in &summary.skipped {
+                warn(format!("skipped line {}: {}", s.line, s.reason));
+            }
+            if ctx.json {
+                say_json(&serde_json::to_value(&summary).unwrap_or_default());
+            } else {
+                say(format!(
+                    "derived {} share(s) for {} wallet(s) and {} cloud cosigner(s)",
+                    summary.shares,
+                    summary.wallets,
+                    summary.cosigners.len()
+                ));
+                if !summary.skipped.is_empty() {
+                    say(format!("skipped {} invalid line(s) (listed above)", summary.skipped.len()));
+                }
+                say(format!("wrote {} ({})", summary.out.display(), summary.format));
+                say(format!("sha256 {}", summary.out_sha256));
+                warn("that file holds private key shares: keep it offline and destroy it when the recovery is done");
+            }
+            Ok(())
+        }
+        KitCmd::MakeDrillKit { public, out } => {
+            let (key, _) = keys::load_public_key(&public)?;
+            let ws = ctx.workspace()?;
+            let made = ws
+                .audit()
+                .begin("DRKIT_MAKE_DRILL_KIT", json!({ "publicKey": public, "out": out }))?
+                .finish(kit::make_drill_kit(&key, &out).map(|k| {
+                    let extra = json!({ "masterKeyId": k.master_key_id, "entry": k.entry });
+                    (k, extra)
+                }))??;
+            if ctx.json {
+                say_json(&serde_json::to_value(&made).unwrap_or_default());
+            } else {
+                say(format!("wrote drill kit {}", made.path.display()));
+                say(format!("  tenant:          {}", made.tenant_id));
+                say(format!("  NCW master key:  {}", made.master_key_id));
+                say(format!("  cloud cosigner:  {}", made.cosigner_id));
+                say(format!("  master-key entry {}", made.entry));
+                say("This kit is synthetic: drill material only.");
+            }
+            Ok(())
+        }
+    }
+}
