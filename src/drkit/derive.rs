@@ -24,7 +24,7 @@
 //! that is published only when complete.
 
 use std::fs::File;
-use std::io::{BufRead, BufReader, Cursor};
+use std::io::{BufRead, BufReader};
 use std::path::{Path, PathBuf};
 
 use hmac::{Hmac, Mac};
@@ -191,20 +191,6 @@ pub enum WalletSource {
 }
 
 impl WalletSource {
-    fn open(&self) -> Result<Box<dyn BufRead + '_>, DrKitError> {
-        match self {
-            WalletSource::List(ids) => Ok(Box::new(Cursor::new(ids.join("\n").into_bytes()))),
-            WalletSource::File(p) => {
-                let f = File::open(p).map_err(|source| DrKitError::Io {
-                    action: "opening",
-                    path: p.clone(),
-                    source,
-                })?;
-                Ok(Box::new(BufReader::with_capacity(1 << 20, f)))
-            }
-        }
-    }
-
     fn path(&self) -> PathBuf {
         match self {
             WalletSource::List(_) => PathBuf::from("<wallet list>"),
@@ -219,7 +205,23 @@ fn for_each_line(
     source: &WalletSource,
     mut f: impl FnMut(u64, &str) -> Result<(), DrKitError>,
 ) -> Result<(), DrKitError> {
-    let mut reader = source.open()?;
+    let path = match source {
+        WalletSource::List(ids) => {
+            // Each given id is one "line", checked as it is (an embedded line
+            // break makes it non-canonical, never two ids).
+            for (i, id) in ids.iter().enumerate() {
+                f(i as u64 + 1, id)?;
+            }
+            return Ok(());
+        }
+        WalletSource::File(p) => p,
+    };
+    let file = File::open(path).map_err(|source| DrKitError::Io {
+        action: "opening",
+        path: path.clone(),
+        source,
+    })?;
+    let mut reader = BufReader::with_capacity(1 << 20, file);
     let mut buf = Vec::with_capacity(64);
     let mut line_no = 0u64;
     loop {
@@ -448,35 +450,57 @@ pub fn derive_to_file(
 
     let mut writer = NewFileWriter::create(out)?;
     writer.write_all(options.format.header())?;
-    let mut chunk: Vec<[u8; UUID_LEN]> = Vec::with_capacity(CHUNK);
-    let mut done = 0u64;
-    let mut flush = |chunk: &mut Vec<[u8; UUID_LEN]>,
-                     writer: &mut NewFileWriter,
-                     done: &mut u64|
-     -> Result<(), DrKitError> {
-        if chunk.is_empty() {
-            return Ok(());
-        }
-        let bytes = pool.install(|| deriver.derive_chunk(chunk, options.format, *done == 0));
-        writer.write_all(&bytes)?;
-        *done += chunk.len() as u64;
-        chunk.zeroize();
-        chunk.clear();
-        progress(DeriveProgress { done: *done, total });
-        Ok(())
-    };
-    for_each_line(source, |_, text| {
-        if check_wallet_id(text).is_ok() {
-            let mut id = [0u8; UUID_LEN];
-            id.copy_from_slice(text.as_bytes());
-            chunk.push(id);
-            if chunk.len() == CHUNK {
-                flush(&mut chunk, &mut writer, &mut done)?;
+    // Derivation (the pool) and writing + hashing (one writer thread) overlap:
+    // chunk k is written while chunk k+1 is derived.
+    let (tx, rx) = std::sync::mpsc::sync_channel::<Zeroizing<Vec<u8>>>(2);
+    let (done, writer) = std::thread::scope(|scope| {
+        let writer_thread = scope.spawn(move || -> Result<NewFileWriter, DrKitError> {
+            for bytes in rx {
+                writer.write_all(&bytes)?;
             }
-        }
-        Ok(())
+            Ok(writer)
+        });
+        let mut chunk: Vec<[u8; UUID_LEN]> = Vec::with_capacity(CHUNK);
+        let mut done = 0u64;
+        let mut flush = |chunk: &mut Vec<[u8; UUID_LEN]>,
+                         done: &mut u64|
+         -> Result<(), DrKitError> {
+            if chunk.is_empty() {
+                return Ok(());
+            }
+            let bytes = pool.install(|| deriver.derive_chunk(chunk, options.format, *done == 0));
+            if tx.send(bytes).is_err() {
+                // The writer stopped; its error is reported when it is joined.
+                return Err(DrKitError::Encode("the output writer stopped".into()));
+            }
+            *done += chunk.len() as u64;
+            chunk.zeroize();
+            chunk.clear();
+            progress(DeriveProgress { done: *done, total });
+            Ok(())
+        };
+        let read = for_each_line(source, |_, text| {
+            if check_wallet_id(text).is_ok() {
+                let mut id = [0u8; UUID_LEN];
+                id.copy_from_slice(text.as_bytes());
+                chunk.push(id);
+                if chunk.len() == CHUNK {
+                    flush(&mut chunk, &mut done)?;
+                }
+            }
+            Ok(())
+        })
+        .and_then(|()| flush(&mut chunk, &mut done));
+        drop(tx);
+        let written = writer_thread
+            .join()
+            .unwrap_or_else(|_| Err(DrKitError::Encode("the output writer panicked".into())));
+        // A writer error explains a send failure better than the send does.
+        let writer = written?;
+        read?;
+        Ok::<_, DrKitError>((done, writer))
     })?;
-    flush(&mut chunk, &mut writer, &mut done)?;
+    let mut writer = writer;
     if done != total {
         // The file changed between the two passes.
         return Err(DrKitError::Io {

@@ -401,8 +401,9 @@ pub fn load_public_key_text(text: &str) -> Result<RsaPublicKey, DrKitError> {
 /// filled, dark ones left blank. One `String` per terminal row.
 pub fn qr_lines(public_pem: &str) -> Result<Vec<String>, DrKitError> {
     use qrcode::render::unicode::Dense1x2;
-    let code = qrcode::QrCode::with_error_correction_level(public_pem.as_bytes(), qrcode::EcLevel::L)
-        .map_err(|e| DrKitError::Encode(format!("QR code: {e}")))?;
+    let code =
+        qrcode::QrCode::with_error_correction_level(public_pem.as_bytes(), qrcode::EcLevel::L)
+            .map_err(|e| DrKitError::Encode(format!("QR code: {e}")))?;
     let text = code
         .render::<Dense1x2>()
         .dark_color(Dense1x2::Light)
