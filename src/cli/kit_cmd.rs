@@ -9,10 +9,11 @@ use secrecy::SecretString;
 use serde_json::json;
 
 use super::{CmdResult, Ctx, Failure, PassphraseArgs, say, say_json, show_strength, warn};
-use crate::drkit::derive::{self, DeriveOptions, Deriver, OutputFormat, WalletSource};
-use crate::drkit::keys::{self, KeygenStage};
-use crate::drkit::kit::{self, RecoveryKit};
 use crate::drkit::DrKitError;
+use crate::drkit::derive::{self, DeriveOptions, OutputFormat, WalletSource};
+use crate::drkit::keys::{self, KeygenStage};
+use crate::drkit::kit::RecoveryKit;
+use crate::drkit::ops;
 use crate::fsutil;
 
 /// DR kit subcommands.
@@ -54,7 +55,12 @@ pub enum KitCmd {
         #[command(flatten)]
         key: KeyArgs,
         /// A wallet id (repeatable).
-        #[arg(long = "wallet", value_name = "ID", required_unless_present = "wallets", conflicts_with = "wallets")]
+        #[arg(
+            long = "wallet",
+            value_name = "ID",
+            required_unless_present = "wallets",
+            conflicts_with = "wallets"
+        )]
         wallet: Vec<String>,
         /// A file of wallet ids, one per line.
         #[arg(long, value_name = "FILE")]
@@ -114,20 +120,18 @@ impl From<FormatArg> for OutputFormat {
     }
 }
 
-fn load_key(args: &KeyArgs) -> Result<rsa010::RsaPrivateKey, Failure> {
+/// Asks for the key's passphrase only when the key file is encrypted.
+fn key_passphrase(args: &KeyArgs) -> Result<Option<SecretString>, Failure> {
     let bytes = zeroize::Zeroizing::new(fsutil::read_limited(&args.key, keys::MAX_KEY_FILE)?);
     let text = std::str::from_utf8(&bytes)
         .map_err(|_| DrKitError::NotAPrivateKey(args.key.display().to_string()))?;
-    let pass: Option<SecretString> = if keys::needs_passphrase(text) {
-        Some(
-            args.pass
-                .prompter()
-                .existing(&format!("Passphrase for {}", args.key.display()))?,
-        )
-    } else {
-        None
-    };
-    Ok(keys::load_private_key(&args.key, pass.as_ref())?)
+    if !keys::needs_passphrase(text) {
+        return Ok(None);
+    }
+    Ok(Some(args.pass.prompter().existing(&format!(
+        "Passphrase for {}",
+        args.key.display()
+    ))?))
 }
 
 fn print_qr(pem: &str) -> Result<(), Failure> {
@@ -185,14 +189,12 @@ pub fn run(ctx: &Ctx, cmd: KitCmd) -> CmdResult {
             pass,
         } => {
             let ws = ctx.workspace()?;
-            let dir = || ws.subdir("drkit");
-            let private = match private {
-                Some(p) => p,
-                None => dir()?.join("recovery-private.pem"),
-            };
-            let public = match public {
-                Some(p) => p,
-                None => dir()?.join("recovery-public.pem"),
+            let (private, public) = match (private, public) {
+                (Some(a), Some(b)) => (a, b),
+                (a, b) => {
+                    let (da, db) = ops::default_key_paths(&ws)?;
+                    (a.unwrap_or(da), b.unwrap_or(db))
+                }
             };
             for p in [&private, &public] {
                 if p.symlink_metadata().is_ok() {
@@ -203,39 +205,33 @@ pub fn run(ctx: &Ctx, cmd: KitCmd) -> CmdResult {
                 "New passphrase for the recovery private key",
                 &mut show_strength,
             )?;
-            let op = ws.audit().begin(
-                "DRKIT_KEYGEN",
-                json!({ "privateKey": private, "publicKey": public, "bits": keys::KEY_BITS }),
-            )?;
             let mut stage = |s: KeygenStage| {
                 let (n, of) = s.step();
                 eprintln!("[{n}/{of}] {}…", s.label());
             };
-            let created = keys::create_key_pair(&private, &public, &passphrase, &mut stage);
-            let created = match created {
-                Ok(c) => {
-                    op.complete(json!({
-                        "phrase": c.phrase,
-                        "publicKeySha256": fsutil::sha256_hex(c.public_pem.as_bytes()),
-                    }))?;
-                    c
-                }
-                Err(e) => {
-                    op.fail(&e.to_string())?;
-                    return Err(e.into());
-                }
-            };
+            let created =
+                ops::create_recovery_key(&ws, &private, &public, &passphrase, &mut stage)?;
             if ctx.json {
                 say_json(&json!({
                     "privateKey": created.private_path, "publicKey": created.public_path,
                     "phrase": created.phrase,
                 }));
             } else {
-                say(format!("private key:         {} (encrypted PKCS#8)", created.private_path.display()));
-                say(format!("public key:          {}", created.public_path.display()));
+                say(format!(
+                    "private key:         {} (encrypted PKCS#8)",
+                    created.private_path.display()
+                ));
+                say(format!(
+                    "public key:          {}",
+                    created.public_path.display()
+                ));
                 say(format!("verification phrase: {}", created.phrase));
-                say("Send the public key to the vendor; read this phrase back with them before they build a kit.");
-                say("Store the private key and its passphrase apart, offline; without both no kit can be opened.");
+                say(
+                    "Send the public key to the vendor; read this phrase back with them before they build a kit.",
+                );
+                say(
+                    "Store the private key and its passphrase apart, offline; without both no kit can be opened.",
+                );
                 if qr {
                     print_qr(&created.public_pem)?;
                 }
@@ -246,7 +242,9 @@ pub fn run(ctx: &Ctx, cmd: KitCmd) -> CmdResult {
             let (key, text) = keys::load_public_key(&public)?;
             let phrase = keys::verification_phrase(&text);
             if ctx.json {
-                say_json(&json!({ "publicKey": public, "phrase": phrase, "bits": keys::key_bits(&key) }));
+                say_json(
+                    &json!({ "publicKey": public, "phrase": phrase, "bits": keys::key_bits(&key) }),
+                );
             } else {
                 say(format!("verification phrase: {phrase}"));
                 say(format!("key:                 RSA-{}", keys::key_bits(&key)));
@@ -259,29 +257,19 @@ pub fn run(ctx: &Ctx, cmd: KitCmd) -> CmdResult {
         KitCmd::Verify { kit, key } => {
             // Parse the kit first: a wrong file fails before any passphrase.
             RecoveryKit::open(&kit)?;
-            let private = load_key(&key)?;
+            let pass = key_passphrase(&key)?;
             let ws = ctx.workspace()?;
-            let op = ws.audit().begin(
-                "DRKIT_VERIFY",
-                json!({ "kit": kit, "kitSha256": fsutil::file_fingerprint(&kit)?, "key": key.key }),
-            )?;
-            let report = match kit::verify_kit(&kit, &private) {
-                Ok(r) => {
-                    op.complete(json!({ "decrypted": r.decrypted.len() }))?;
-                    r
-                }
-                Err(e) => {
-                    op.fail(&e.to_string())?;
-                    return Err(e.into());
-                }
-            };
+            let report = ops::verify(&ws, &kit, &key.key, pass.as_ref())?;
             if ctx.json {
                 say_json(&serde_json::to_value(&report).unwrap_or_default());
                 return Ok(());
             }
             say(format!("kit:        {}", report.kit.display()));
             say(format!("sha256:     {}", report.kit_sha256));
-            say(format!("tenant:     {}", report.tenant_id.as_deref().unwrap_or("(not given)")));
+            say(format!(
+                "tenant:     {}",
+                report.tenant_id.as_deref().unwrap_or("(not given)")
+            ));
             say(format!("layout:     {:?}", report.layout));
             say(format!("keys:       {}", report.keys.len()));
             for k in &report.keys {
@@ -293,7 +281,12 @@ pub fn run(ctx: &Ctx, cmd: KitCmd) -> CmdResult {
             }
             say(format!("master keys: {}", report.master_keys.len()));
             for m in &report.master_keys {
-                say(format!("  {}  {}  {} cosigner(s)", m.id, m.kind, m.cosigners.len()));
+                say(format!(
+                    "  {}  {}  {} cosigner(s)",
+                    m.id,
+                    m.kind,
+                    m.cosigners.len()
+                ));
             }
             for d in &report.decrypted {
                 say(format!(
@@ -326,50 +319,24 @@ pub fn run(ctx: &Ctx, cmd: KitCmd) -> CmdResult {
             if !scan.bad.is_empty() && !skip_invalid {
                 return Err(DrKitError::InvalidWalletIds(scan.bad).into());
             }
-            let mut opened = RecoveryKit::open(&kit)?;
-            let master = opened.metadata.ncw_master()?.clone();
-            let private = load_key(&key)?;
+            RecoveryKit::open(&kit)?.metadata.ncw_master()?;
+            let pass = key_passphrase(&key)?;
             let ws = ctx.workspace()?;
-            let op = ws.audit().begin(
-                "DRKIT_DERIVE",
-                json!({
-                    "kit": kit, "kitSha256": opened.sha256, "key": key.key,
-                    "masterKeyId": master.id, "out": out, "format": OutputFormat::from(format).name(),
-                    "wallets": scan.valid,
-                }),
+            let mut bar = Bar::new();
+            let summary = ops::derive(
+                &ws,
+                &kit,
+                &key.key,
+                pass.as_ref(),
+                &source,
+                &out,
+                &DeriveOptions {
+                    format: format.into(),
+                    skip_invalid,
+                    threads,
+                },
+                &mut |p| bar.show(p.done, p.total),
             )?;
-            let result = opened.decrypt_master_keys(&private).and_then(|mks| {
-                let deriver = Deriver {
-                    wallet_seed: master.wallet_seed,
-                    asset_seed: master.asset_seed,
-                    master_keys: &mks,
-                };
-                let mut bar = Bar::new();
-                derive::derive_to_file(
-                    &deriver,
-                    &source,
-                    &out,
-                    &DeriveOptions {
-                        format: format.into(),
-                        skip_invalid,
-                        threads,
-                    },
-                    &mut |p| bar.show(p.done, p.total),
-                )
-            });
-            let summary = match result {
-                Ok(s) => {
-                    op.complete(json!({
-                        "wallets": s.wallets, "shares": s.shares, "skipped": s.skipped.len(),
-                        "outSha256": s.out_sha256,
-                    }))?;
-                    s
-                }
-                Err(e) => {
-                    op.fail(&e.to_string())?;
-                    return Err(e.into());
-                }
-            };
             for s in &summary.skipped {
                 warn(format!("skipped line {}: {}", s.line, s.reason));
             }
@@ -383,24 +350,26 @@ pub fn run(ctx: &Ctx, cmd: KitCmd) -> CmdResult {
                     summary.cosigners.len()
                 ));
                 if !summary.skipped.is_empty() {
-                    say(format!("skipped {} invalid line(s) (listed above)", summary.skipped.len()));
+                    say(format!(
+                        "skipped {} invalid line(s) (listed above)",
+                        summary.skipped.len()
+                    ));
                 }
-                say(format!("wrote {} ({})", summary.out.display(), summary.format));
+                say(format!(
+                    "wrote {} ({})",
+                    summary.out.display(),
+                    summary.format
+                ));
                 say(format!("sha256 {}", summary.out_sha256));
-                warn("that file holds private key shares: keep it offline and destroy it when the recovery is done");
+                warn(
+                    "that file holds private key shares: keep it offline and destroy it when the recovery is done",
+                );
             }
             Ok(())
         }
         KitCmd::MakeDrillKit { public, out } => {
-            let (key, _) = keys::load_public_key(&public)?;
             let ws = ctx.workspace()?;
-            let made = ws
-                .audit()
-                .begin("DRKIT_MAKE_DRILL_KIT", json!({ "publicKey": public, "out": out }))?
-                .finish(kit::make_drill_kit(&key, &out).map(|k| {
-                    let extra = json!({ "masterKeyId": k.master_key_id, "entry": k.entry });
-                    (k, extra)
-                }))??;
+            let made = ops::make_drill_kit(&ws, &public, &out)?;
             if ctx.json {
                 say_json(&serde_json::to_value(&made).unwrap_or_default());
             } else {

@@ -32,6 +32,7 @@
 pub mod derive;
 pub mod keys;
 pub mod kit;
+pub mod ops;
 
 use std::path::PathBuf;
 
@@ -45,6 +46,12 @@ pub enum DrKitError {
     /// Reading or writing a file failed.
     #[error(transparent)]
     Fs(#[from] FsError),
+    /// The audit log could not be written, so the operation did not start.
+    #[error(transparent)]
+    Audit(#[from] crate::audit::AuditError),
+    /// The workspace could not be used.
+    #[error(transparent)]
+    Workspace(#[from] crate::workspace::WorkspaceError),
     /// The private key file is not a PEM form we know.
     #[error(
         "{0} is not an RSA private key in a form we read (PKCS#8, PKCS#1 or legacy encrypted PEM)"
@@ -173,6 +180,8 @@ impl Explain for DrKitError {
         use DrKitError::*;
         Some(match self {
             Fs(e) => return e.remedy(),
+            Audit(e) => return e.remedy(),
+            Workspace(e) => return e.remedy(),
             NotAPrivateKey(_) => "give the recovery private key file (BEGIN ENCRYPTED PRIVATE KEY, BEGIN PRIVATE KEY or BEGIN RSA PRIVATE KEY)".into(),
             NotAPublicKey(_) => "give the recovery public key PEM written by `custodian kit keygen` or the vendor's tool".into(),
             WrongPassphrase => "check the passphrase (and its caps lock and keyboard layout) and try again".into(),

@@ -1,0 +1,159 @@
+//! The DR-kit operations as the command line and the console run them:
+//! each bracketed by audit entries (INITIATED before any secret is touched,
+//! then COMPLETED or FAILED) that name files and fingerprints, never a key,
+//! a seed or a share.
+
+use std::path::{Path, PathBuf};
+
+use secrecy::SecretString;
+use serde_json::json;
+
+use super::DrKitError;
+use super::derive::{self, DeriveOptions, DeriveProgress, DeriveSummary, Deriver, WalletSource};
+use super::keys::{self, CreatedKeyPair, KeygenStage};
+use super::kit::{self, DrillKit, KitReport, RecoveryKit};
+use crate::fsutil;
+use crate::workspace::Workspace;
+
+/// Default place for the recovery key pair: `<workspace>/drkit/`.
+pub fn default_key_paths(ws: &Workspace) -> Result<(PathBuf, PathBuf), DrKitError> {
+    let dir = ws.subdir("drkit")?;
+    Ok((
+        dir.join("recovery-private.pem"),
+        dir.join("recovery-public.pem"),
+    ))
+}
+
+/// Creates the recovery key pair (see [`keys::create_key_pair`]), audited.
+pub fn create_recovery_key(
+    ws: &Workspace,
+    private: &Path,
+    public: &Path,
+    passphrase: &SecretString,
+    progress: &mut dyn FnMut(KeygenStage),
+) -> Result<CreatedKeyPair, DrKitError> {
+    let op = ws.audit().begin(
+        "DRKIT_KEYGEN",
+        json!({ "privateKey": private, "publicKey": public, "bits": keys::KEY_BITS }),
+    )?;
+    Ok(op.finish(
+        keys::create_key_pair(private, public, passphrase, progress).map(|c| {
+            let extra = json!({
+                "phrase": c.phrase,
+                "publicKeySha256": fsutil::sha256_hex(c.public_pem.as_bytes()),
+            });
+            (c, extra)
+        }),
+    )??)
+}
+
+/// Verifies a kit with a private key file, audited.
+pub fn verify(
+    ws: &Workspace,
+    kit_path: &Path,
+    key_path: &Path,
+    passphrase: Option<&SecretString>,
+) -> Result<KitReport, DrKitError> {
+    // A wrong kit fails before the key is touched.
+    let opened = RecoveryKit::open(kit_path)?;
+    let op = ws.audit().begin(
+        "DRKIT_VERIFY",
+        json!({ "kit": kit_path, "kitSha256": opened.sha256, "key": key_path }),
+    )?;
+    Ok(op.finish(
+        keys::load_private_key(key_path, passphrase)
+            .and_then(|key| kit::verify_kit(kit_path, &key))
+            .map(|r| {
+                let extra = json!({ "decrypted": r.decrypted.len() });
+                (r, extra)
+            }),
+    )??)
+}
+
+#[allow(clippy::too_many_arguments)]
+/// Derives shares for a list of wallets into a new file, audited. Bad
+/// wallet lines fail the run before any key is touched (unless
+/// `options.skip_invalid`).
+pub fn derive(
+    ws: &Workspace,
+    kit_path: &Path,
+    key_path: &Path,
+    passphrase: Option<&SecretString>,
+    source: &WalletSource,
+    out: &Path,
+    options: &DeriveOptions,
+    progress: &mut dyn FnMut(DeriveProgress),
+) -> Result<DeriveSummary, DrKitError> {
+    if out.symlink_metadata().is_ok() {
+        return Err(fsutil::FsError::AlreadyExists(out.to_path_buf()).into());
+    }
+    let scan = derive::scan_wallets(source)?;
+    if !scan.bad.is_empty() && !options.skip_invalid {
+        return Err(DrKitError::InvalidWalletIds(scan.bad));
+    }
+    let mut opened = RecoveryKit::open(kit_path)?;
+    let master = opened.metadata.ncw_master()?.clone();
+    let op = ws.audit().begin(
+        "DRKIT_DERIVE",
+        json!({
+            "kit": kit_path, "kitSha256": opened.sha256, "key": key_path,
+            "masterKeyId": master.id, "out": out, "format": options.format.name(),
+            "wallets": scan.valid,
+        }),
+    )?;
+    let result = keys::load_private_key(key_path, passphrase)
+        .and_then(|key| opened.decrypt_master_keys(&key))
+        .and_then(|mks| {
+            let deriver = Deriver {
+                wallet_seed: master.wallet_seed,
+                asset_seed: master.asset_seed,
+                master_keys: &mks,
+            };
+            derive::derive_to_file(&deriver, source, out, options, progress)
+        })
+        .map(|s| {
+            let extra = json!({
+                "wallets": s.wallets, "shares": s.shares, "skipped": s.skipped.len(),
+                "outSha256": s.out_sha256,
+            });
+            (s, extra)
+        });
+    Ok(op.finish(result)??)
+}
+
+/// Writes a synthetic drill kit for a public key file, audited.
+pub fn make_drill_kit(ws: &Workspace, public: &Path, out: &Path) -> Result<DrillKit, DrKitError> {
+    let (key, _) = keys::load_public_key(public)?;
+    let op = ws.audit().begin(
+        "DRKIT_MAKE_DRILL_KIT",
+        json!({ "publicKey": public, "out": out }),
+    )?;
+    Ok(op.finish(kit::make_drill_kit(&key, out).map(|k| {
+        let extra = json!({ "masterKeyId": k.master_key_id, "entry": k.entry });
+        (k, extra)
+    }))??)
+}
+
+/// A public key's phrase and QR code, for the "check a public key" screen.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct PublicKeyCheck {
+    /// The file.
+    pub path: PathBuf,
+    /// Its verification phrase.
+    pub phrase: String,
+    /// The modulus size.
+    pub bits: usize,
+    /// The QR code rows.
+    pub qr: Vec<String>,
+}
+
+/// Reads a public key file and computes its phrase and QR code.
+pub fn check_public_key(path: &Path) -> Result<PublicKeyCheck, DrKitError> {
+    let (key, text) = keys::load_public_key(path)?;
+    Ok(PublicKeyCheck {
+        path: path.to_path_buf(),
+        phrase: keys::verification_phrase(&text),
+        bits: keys::key_bits(&key),
+        qr: keys::qr_lines(&text)?,
+    })
+}
