@@ -17,11 +17,16 @@ use ratatui::widgets::{Block, Borders, Paragraph};
 
 use super::event::{Event, Events};
 use super::screens::home::{HomeScreen, HomeView};
+use super::screens::kit_fingerprint::KitFingerprintScreen;
+use super::screens::kit_keygen::KitKeygenWizard;
+use super::screens::kit_menu::KitMenu;
+use super::screens::kit_use::KitUseWizard;
 use super::screens::new_identity::NewIdentityWizard;
 use super::screens::{Action, Chrome, Screen};
 use super::strings;
 use super::widgets;
 use super::worker::{self, JobResult, WorkerMsg};
+use crate::drkit;
 use crate::error::Report;
 use crate::netcheck::{self, LiveInterface};
 use crate::workspace::Workspace;
@@ -181,6 +186,90 @@ impl App {
             }
             Action::OpenNewIdentity => self.screens.push(Box::new(NewIdentityWizard::new())),
             Action::RefreshHome => self.refresh_home(),
+            Action::OpenKitMenu => self.screens.push(Box::new(KitMenu::new())),
+            Action::OpenKitKeygen => {
+                let (private, public) = self.kit_key_paths();
+                self.screens.push(Box::new(KitKeygenWizard::new(&private, &public)));
+            }
+            Action::OpenKitFingerprint => {
+                let (_, public) = self.kit_key_paths();
+                self.screens.push(Box::new(KitFingerprintScreen::new(&public)));
+            }
+            Action::OpenKitUse { derive } => {
+                let (private, _) = self.kit_key_paths();
+                self.screens.push(Box::new(KitUseWizard::new(derive, &private)));
+            }
+            Action::CreateRecoveryKey {
+                private,
+                public,
+                passphrase,
+            } => {
+                let ws = self.ws.clone();
+                self.running_jobs += 1;
+                worker::spawn(&self.sender(), move |progress| {
+                    let mut stage = |s: crate::drkit::keys::KeygenStage| {
+                        let (n, of) = s.step();
+                        progress.report(n - 1, of, s.label());
+                    };
+                    let created = drkit::ops::create_recovery_key(
+                        &ws,
+                        &private,
+                        &public,
+                        &passphrase,
+                        &mut stage,
+                    )
+                    .map_err(|e| Report::from_error(&e))?;
+                    let qr = drkit::keys::qr_lines(&created.public_pem)
+                        .map_err(|e| Report::from_error(&e))?;
+                    Ok(JobResult::RecoveryKeyCreated(created, qr))
+                });
+            }
+            Action::CheckPublicKey { path } => {
+                self.running_jobs += 1;
+                worker::spawn(&self.sender(), move |_| {
+                    drkit::ops::check_public_key(&path)
+                        .map(JobResult::PublicKeyChecked)
+                        .map_err(|e| Report::from_error(&e))
+                });
+            }
+            Action::VerifyKit {
+                kit,
+                key,
+                passphrase,
+            } => {
+                let ws = self.ws.clone();
+                self.running_jobs += 1;
+                worker::spawn(&self.sender(), move |_| {
+                    drkit::ops::verify(&ws, &kit, &key, passphrase.as_ref())
+                        .map(JobResult::KitVerified)
+                        .map_err(|e| Report::from_error(&e))
+                });
+            }
+            Action::DeriveShares {
+                kit,
+                key,
+                passphrase,
+                wallets,
+                out,
+                options,
+            } => {
+                let ws = self.ws.clone();
+                self.running_jobs += 1;
+                worker::spawn(&self.sender(), move |progress| {
+                    drkit::ops::derive(
+                        &ws,
+                        &kit,
+                        &key,
+                        passphrase.as_ref(),
+                        &wallets,
+                        &out,
+                        &options,
+                        &mut |p| progress.report(p.done, p.total, "wallets"),
+                    )
+                    .map(JobResult::SharesDerived)
+                    .map_err(|e| Report::from_error(&e))
+                });
+            }
             Action::CreateIdentity { name, passphrase } => {
                 let ws = self.ws.clone();
                 self.running_jobs += 1;
@@ -191,6 +280,13 @@ impl App {
                 });
             }
         }
+    }
+
+    /// The default recovery key paths, as text for the kit screens.
+    fn kit_key_paths(&self) -> (String, String) {
+        drkit::ops::default_key_paths(&self.ws)
+            .map(|(a, b)| (a.display().to_string(), b.display().to_string()))
+            .unwrap_or_default()
     }
 
     fn refresh_home(&mut self) {

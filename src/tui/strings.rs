@@ -37,3 +37,43 @@ pub const NEWID_DONE: &str = "Identity created and verified";
 pub const NEWID_DONE_HINT: &str = "Record the recipient and fingerprint on paper. Keep the identity file apart from any shard file.";
 pub const FAILED_TITLE: &str = "Operation failed";
 pub const WHAT_TO_DO: &str = "What to do: ";
+
+// --- Vendor DR kit (src/tui/screens/kit_*.rs) ---
+pub const KIT_MENU_TITLE: &str = "Vendor DR kit";
+pub const KIT_MENU_INTRO: &str = "The vendor's NCW disaster-recovery kit: the RSA-4096 recovery key pair you create, and the kit the vendor encrypts to it. With both, each wallet's server-side key share (Key Share #1) can be derived without the vendor.";
+pub const KIT_MENU_ITEMS: &[(&str, &str)] = &[
+    ("1", "Create the recovery key pair"),
+    ("2", "Check a public key's verification phrase and QR code"),
+    ("3", "Verify a kit with the recovery private key"),
+    ("4", "Derive Key Share #1 for wallets"),
+];
+pub const KIT_KEYGEN_TITLE: &str = "Create recovery key pair";
+pub const KIT_PRIVATE_PROMPT: &str = "Private key file";
+pub const KIT_PUBLIC_PROMPT: &str = "Public key file";
+pub const KIT_PATHS_HINT: &str = "Neither file may exist yet. The private key is written encrypted (PKCS#8, PBKDF2-HMAC-SHA256 600,000 iterations, AES-256-CBC).";
+pub const KIT_KEY_PASS_HINT: &str = "This passphrase protects the recovery private key. At least 24 characters or 6+ diceware words; Ctrl-G generates one.";
+pub const KIT_KEYGEN_WORKING: &str = "Creating the RSA-4096 key pair";
+pub const KIT_KEYGEN_DONE: &str = "Recovery key pair created and checked";
+pub const KIT_KEYGEN_DONE_HINT: &str = "Send the public key file to the vendor. Read the verification phrase back with them before they build a kit. Keep the private key and its passphrase apart, offline.";
+pub const KIT_PHRASE: &str = "Verification phrase";
+pub const KIT_QR_HINT: &str = "Press v to show the public key as a QR code.";
+pub const KIT_QR_TOO_SMALL: &str = "The terminal is too small for the QR code; enlarge it to at least";
+pub const KIT_FP_TITLE: &str = "Check a public key";
+pub const KIT_FP_PROMPT: &str = "Public key file";
+pub const KIT_FP_HINT: &str = "The phrase is the first 8 characters of base64(SHA-256(the PEM text)). It must match the phrase the vendor reads back.";
+pub const KIT_VERIFY_TITLE: &str = "Verify a DR kit";
+pub const KIT_DERIVE_TITLE: &str = "Derive Key Share #1";
+pub const KIT_KIT_PROMPT: &str = "Kit zip";
+pub const KIT_KEY_PROMPT: &str = "Recovery private key";
+pub const KIT_OPEN_PASS_PROMPT: &str = "Key passphrase";
+pub const KIT_OPEN_PASS_HINT: &str = "Leave empty if the private key file is not encrypted.";
+pub const KIT_WALLETS_FILE_PROMPT: &str = "Wallet list file";
+pub const KIT_WALLETS_LIST_PROMPT: &str = "Wallet ids (one per line)";
+pub const KIT_WALLETS_HINT: &str = "Wallet ids are canonical lowercase UUIDs; any other line is refused, never corrected. Tab switches between a file and a pasted list.";
+pub const KIT_OUT_PROMPT: &str = "Output file";
+pub const KIT_OUT_HINT: &str = "The output file holds private key shares: it is created 0600 and never overwrites anything.";
+pub const KIT_VERIFY_WORKING: &str = "Opening the key and decrypting the master keys";
+pub const KIT_DERIVE_WORKING: &str = "Deriving shares";
+pub const KIT_VERIFY_DONE: &str = "The recovery key opens this kit";
+pub const KIT_DERIVE_DONE: &str = "Shares derived and written";
+pub const KIT_NO_SECRET: &str = "No secret was shown or written to the audit log.";

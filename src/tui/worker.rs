@@ -17,6 +17,14 @@ use crate::identity::CreatedIdentity;
 pub enum JobResult {
     /// A new custodian identity was written and verified.
     IdentityCreated(CreatedIdentity),
+    /// The DR-kit recovery key pair was written and checked (public facts + QR rows).
+    RecoveryKeyCreated(crate::drkit::keys::CreatedKeyPair, Vec<String>),
+    /// A public key's verification phrase and QR code.
+    PublicKeyChecked(crate::drkit::ops::PublicKeyCheck),
+    /// A DR kit was opened with the recovery key.
+    KitVerified(crate::drkit::kit::KitReport),
+    /// Shares were derived and written.
+    SharesDerived(crate::drkit::derive::DeriveSummary),
 }
 
 /// A message from a worker.

@@ -110,7 +110,8 @@ impl Screen for HomeScreen {
                 }
                 None
             }
-            KeyCode::Up | KeyCode::Char('k') => {
+            KeyCode::Char('k') => Some(Action::OpenKitMenu),
+            KeyCode::Up => {
                 self.selected = self.selected.saturating_sub(1);
                 None
             }
@@ -235,6 +236,7 @@ impl Screen for HomeScreen {
     fn commands(&self) -> Vec<(&'static str, &'static str)> {
         vec![
             ("n", "new custodian identity"),
+            ("k", "vendor DR kit"),
             ("↑/↓", "select custodian"),
             ("r", "refresh"),
             ("q", "quit"),

@@ -10,6 +10,10 @@ use secrecy::SecretString;
 use super::worker::WorkerMsg;
 
 pub mod home;
+pub mod kit_fingerprint;
+pub mod kit_keygen;
+pub mod kit_menu;
+pub mod kit_use;
 pub mod new_identity;
 
 /// What a screen asks the app to do. Imperative; carries only what the
@@ -30,6 +34,55 @@ pub enum Action {
     },
     /// Re-read the workspace for the home screen.
     RefreshHome,
+    /// Open the vendor DR kit menu.
+    OpenKitMenu,
+    /// Open the "create recovery key pair" wizard.
+    OpenKitKeygen,
+    /// Open the "check a public key" screen.
+    OpenKitFingerprint,
+    /// Open the kit wizard to verify (false) or derive (true).
+    OpenKitUse {
+        /// Derive shares rather than only verify.
+        derive: bool,
+    },
+    /// Create the recovery key pair on a worker thread.
+    CreateRecoveryKey {
+        /// Private key file.
+        private: std::path::PathBuf,
+        /// Public key file.
+        public: std::path::PathBuf,
+        /// The new passphrase.
+        passphrase: SecretString,
+    },
+    /// Compute a public key file's phrase and QR code.
+    CheckPublicKey {
+        /// The file.
+        path: std::path::PathBuf,
+    },
+    /// Verify a kit on a worker thread.
+    VerifyKit {
+        /// The kit zip.
+        kit: std::path::PathBuf,
+        /// The private key file.
+        key: std::path::PathBuf,
+        /// Its passphrase, if it is encrypted.
+        passphrase: Option<SecretString>,
+    },
+    /// Derive shares on a worker thread.
+    DeriveShares {
+        /// The kit zip.
+        kit: std::path::PathBuf,
+        /// The private key file.
+        key: std::path::PathBuf,
+        /// Its passphrase, if it is encrypted.
+        passphrase: Option<SecretString>,
+        /// The wallet ids.
+        wallets: crate::drkit::derive::WalletSource,
+        /// The output file.
+        out: std::path::PathBuf,
+        /// Format and skip-invalid.
+        options: crate::drkit::derive::DeriveOptions,
+    },
 }
 
 impl std::fmt::Debug for Action {
@@ -40,6 +93,18 @@ impl std::fmt::Debug for Action {
             Action::OpenNewIdentity => write!(f, "OpenNewIdentity"),
             Action::CreateIdentity { name, .. } => write!(f, "CreateIdentity({name})"),
             Action::RefreshHome => write!(f, "RefreshHome"),
+            Action::OpenKitMenu => write!(f, "OpenKitMenu"),
+            Action::OpenKitKeygen => write!(f, "OpenKitKeygen"),
+            Action::OpenKitFingerprint => write!(f, "OpenKitFingerprint"),
+            Action::OpenKitUse { derive } => write!(f, "OpenKitUse(derive={derive})"),
+            Action::CreateRecoveryKey { private, .. } => {
+                write!(f, "CreateRecoveryKey({})", private.display())
+            }
+            Action::CheckPublicKey { path } => write!(f, "CheckPublicKey({})", path.display()),
+            Action::VerifyKit { kit, .. } => write!(f, "VerifyKit({})", kit.display()),
+            Action::DeriveShares { kit, out, .. } => {
+                write!(f, "DeriveShares({} -> {})", kit.display(), out.display())
+            }
         }
     }
 }

@@ -1,0 +1,165 @@
+//! "Check a public key": its verification phrase and a QR code of the PEM,
+//! so the key the vendor received can be compared with the one made here.
+
+use crossterm::event::{KeyCode, KeyEvent};
+use ratatui::Frame;
+use ratatui::layout::Rect;
+use ratatui::style::{Color, Modifier, Style};
+use ratatui::text::{Line, Span};
+use ratatui::widgets::{Paragraph, Wrap};
+
+use super::{Action, Chrome, Screen};
+use crate::drkit::ops::PublicKeyCheck;
+use crate::error::Report;
+use crate::tui::strings;
+use crate::tui::widgets::{self, TextField};
+use crate::tui::worker::{JobResult, WorkerMsg};
+
+#[derive(Debug)]
+enum Step {
+    Path { field: TextField, error: Option<Report> },
+    Working,
+    Shown { check: PublicKeyCheck, qr: bool },
+}
+
+/// The screen.
+#[derive(Debug)]
+pub struct KitFingerprintScreen {
+    step: Step,
+}
+
+impl KitFingerprintScreen {
+    /// A screen with `path` prefilled.
+    pub fn new(path: &str) -> Self {
+        let mut field = TextField::default();
+        field.set(path);
+        KitFingerprintScreen {
+            step: Step::Path { field, error: None },
+        }
+    }
+}
+
+/// Renders QR rows if they fit in `area`, else a line saying how big the
+/// terminal must be.
+pub fn qr_widget(qr: &[String], area: Rect) -> Paragraph<'static> {
+    let width = qr.first().map(|l| l.chars().count()).unwrap_or(0) as u16;
+    let height = qr.len() as u16;
+    if width > area.width || height > area.height {
+        return Paragraph::new(format!(
+            "{} {}×{} characters (now {}×{}).",
+            strings::KIT_QR_TOO_SMALL,
+            width,
+            height + 3,
+            area.width,
+            area.height + 3
+        ))
+        .wrap(Wrap { trim: false });
+    }
+    // Fixed colours: the QR must read as black on white whatever the theme.
+    let style = Style::default().fg(Color::White).bg(Color::Black);
+    Paragraph::new(
+        qr.iter()
+            .map(|l| Line::from(Span::styled(l.clone(), style)))
+            .collect::<Vec<_>>(),
+    )
+}
+
+impl Screen for KitFingerprintScreen {
+    fn title(&self) -> String {
+        strings::KIT_FP_TITLE.into()
+    }
+
+    fn handle_key(&mut self, key: KeyEvent) -> Option<Action> {
+        match &mut self.step {
+            Step::Path { field, error } => match key.code {
+                KeyCode::Esc => Some(Action::Back),
+                KeyCode::Enter => {
+                    let path = field.text().trim().into();
+                    self.step = Step::Working;
+                    Some(Action::CheckPublicKey { path })
+                }
+                _ => {
+                    if field.input(key) {
+                        *error = None;
+                    }
+                    None
+                }
+            },
+            Step::Working => None,
+            Step::Shown { qr, .. } => match key.code {
+                KeyCode::Char('v') => {
+                    *qr = !*qr;
+                    None
+                }
+                KeyCode::Esc | KeyCode::Enter => Some(Action::Back),
+                _ => None,
+            },
+        }
+    }
+
+    fn on_worker(&mut self, msg: &WorkerMsg) -> Option<Action> {
+        if let (Step::Working, WorkerMsg::Finished(result)) = (&self.step, msg) {
+            self.step = match result {
+                Ok(JobResult::PublicKeyChecked(check)) => Step::Shown {
+                    check: check.clone(),
+                    qr: false,
+                },
+                Err(report) => Step::Path {
+                    field: TextField::default(),
+                    error: Some(report.clone()),
+                },
+                Ok(_) => return None,
+            };
+        }
+        None
+    }
+
+    fn render(&self, frame: &mut Frame, area: Rect, chrome: &Chrome) {
+        let lines = match &self.step {
+            Step::Path { field, error } => {
+                let mut l = vec![
+                    field.line(strings::KIT_FP_PROMPT, true),
+                    Line::from(Span::styled(strings::KIT_FP_HINT, Style::default().fg(Color::DarkGray))),
+                ];
+                if let Some(r) = error {
+                    l.push(Line::from(""));
+                    l.extend(widgets::report_lines(r));
+                }
+                l
+            }
+            Step::Working => vec![Line::from(format!("{} …", widgets::spinner(chrome.tick)))],
+            Step::Shown { check, qr: true } => {
+                frame.render_widget(qr_widget(&check.qr, area), area);
+                return;
+            }
+            Step::Shown { check, qr: false } => vec![
+                Line::from(format!("File: {}", check.path.display())),
+                Line::from(format!("Key:  RSA-{}", check.bits)),
+                Line::from(""),
+                Line::from(vec![
+                    Span::raw(format!("{}: ", strings::KIT_PHRASE)),
+                    Span::styled(
+                        check.phrase.clone(),
+                        Style::default().fg(Color::Cyan).add_modifier(Modifier::BOLD),
+                    ),
+                ]),
+                Line::from(""),
+                Line::from(strings::KIT_FP_HINT),
+                Line::from(strings::KIT_QR_HINT),
+            ],
+        };
+        frame.render_widget(Paragraph::new(lines).wrap(Wrap { trim: false }), area);
+    }
+
+    fn commands(&self) -> Vec<(&'static str, &'static str)> {
+        match self.step {
+            Step::Path { .. } => vec![("Enter", "check"), ("Esc", "back")],
+            Step::Working => vec![],
+            Step::Shown { .. } => vec![("v", "QR code / phrase"), ("Enter", "back")],
+        }
+    }
+
+    fn busy(&self) -> bool {
+        matches!(self.step, Step::Working)
+    }
+}
