@@ -25,7 +25,8 @@ fn audit_append_child() {
     let log = AuditLog::new(path);
     let me = std::process::id();
     for i in 0..PER_CHILD {
-        log.record("CHILD_APPEND", json!({ "pid": me, "i": i })).unwrap();
+        log.record("CHILD_APPEND", json!({ "pid": me, "i": i }))
+            .unwrap();
     }
 }
 

@@ -17,7 +17,14 @@ fn new_identity(sb: &Sandbox, name: &str, pass: &str) -> (String, std::path::Pat
     let pf = sb.pass_file(&format!("{name}.pass"), &[pass]);
     let out = sb
         .cmd()
-        .args(["--json", "identity", "new", "--name", name, "--passphrase-file"])
+        .args([
+            "--json",
+            "identity",
+            "new",
+            "--name",
+            name,
+            "--passphrase-file",
+        ])
         .arg(&pf)
         .assert()
         .success()
@@ -56,8 +63,10 @@ fn new_identity_is_written_registered_and_audited() {
     assert_eq!((due - created).whole_days(), 90);
 
     let log = std::fs::read_to_string(sb.ws().join("audit.jsonl")).unwrap();
-    let events: Vec<serde_json::Value> =
-        log.lines().map(|l| serde_json::from_str(l).unwrap()).collect();
+    let events: Vec<serde_json::Value> = log
+        .lines()
+        .map(|l| serde_json::from_str(l).unwrap())
+        .collect();
     assert_eq!(events.len(), 2);
     assert_eq!(events[0]["event"], "IDENTITY_CREATE");
     assert_eq!(events[0]["status"], "INITIATED");
@@ -147,7 +156,10 @@ fn damaged_identity_files_each_get_a_specific_error() {
     let sb = Sandbox::new();
     let (_r, path) = new_identity(&sb, "Eli", PASS_A);
     let bytes = std::fs::read(&path).unwrap();
-    assert!(matches!(IdentityFile::from_bytes(b""), Err(IdentityError::Empty)));
+    assert!(matches!(
+        IdentityFile::from_bytes(b""),
+        Err(IdentityError::Empty)
+    ));
     assert!(matches!(
         IdentityFile::from_bytes(&bytes[..bytes.len() - 20]),
         Err(IdentityError::Truncated)
@@ -216,7 +228,11 @@ fn age_cli_interop_both_ways_and_keygen_import() {
     sb.cmd()
         .args(["identity", "export"])
         .arg(&path)
-        .args(["--plaintext", "--i-understand-this-writes-a-plaintext-key", "--out"])
+        .args([
+            "--plaintext",
+            "--i-understand-this-writes-a-plaintext-key",
+            "--out",
+        ])
         .arg(&key)
         .arg("--passphrase-file")
         .arg(&pf)
@@ -239,12 +255,20 @@ fn age_cli_interop_both_ways_and_keygen_import() {
         .arg(&ours)
         .output()
         .unwrap();
-    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
     assert_eq!(out.stdout, b"from custodian");
 
     // 4. An age-keygen key imports with the same recipient.
     let kg = sb.file("kg.key");
-    let st = Command::new("age-keygen").arg("-o").arg(&kg).output().unwrap();
+    let st = Command::new("age-keygen")
+        .arg("-o")
+        .arg(&kg)
+        .output()
+        .unwrap();
     assert!(st.status.success());
     let kg_text = std::fs::read_to_string(&kg).unwrap();
     let public = kg_text
@@ -274,7 +298,9 @@ fn age_cli_interop_both_ways_and_keygen_import() {
         .arg(sb.pass_file("h", &[PASS_B]))
         .assert()
         .code(1)
-        .stderr(predicate::str::contains("neither a comment nor an age secret key"));
+        .stderr(predicate::str::contains(
+            "neither a comment nor an age secret key",
+        ));
 
     // Canary: no passphrase or secret key in the audit log, registry or any
     // identity file; the plain key only in the file the user asked for.

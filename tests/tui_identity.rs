@@ -41,7 +41,10 @@ fn key(app: &mut App, code: KeyCode) {
 }
 
 fn ctrl(app: &mut App, c: char) {
-    app.handle(Event::Key(KeyEvent::new(KeyCode::Char(c), KeyModifiers::CONTROL)));
+    app.handle(Event::Key(KeyEvent::new(
+        KeyCode::Char(c),
+        KeyModifiers::CONTROL,
+    )));
 }
 
 fn type_text(app: &mut App, text: &str) {
@@ -168,7 +171,10 @@ fn new_identity_wizard_end_to_end() {
     ctrl(&mut app, 'u');
     type_text(&mut app, PASS_A);
     let t = draw(&app);
-    assert!(!format!("{}", t.backend()).contains(PASS_A), "passphrase shown in clear");
+    assert!(
+        !format!("{}", t.backend()).contains(PASS_A),
+        "passphrase shown in clear"
+    );
     snap!("new_identity_passphrase_strong", t);
     key(&mut app, KeyCode::Enter);
 

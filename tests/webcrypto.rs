@@ -13,7 +13,10 @@ use custodian::envelope::{self, Envelope, EnvelopeError};
 use secrecy::{ExposeSecret, SecretString};
 use serde_json::json;
 
-const SCRIPT: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/tests/node/envelope_webcrypto.mjs");
+const SCRIPT: &str = concat!(
+    env!("CARGO_MANIFEST_DIR"),
+    "/tests/node/envelope_webcrypto.mjs"
+);
 
 #[test]
 fn webcrypto_opens_what_we_seal() {
@@ -32,8 +35,18 @@ fn webcrypto_opens_what_we_seal() {
     let file = sb.file("ours.env");
     std::fs::write(&file, env.to_bytes()).unwrap();
     let pf = sb.pass_file("p", &[PASS_A]);
-    let out = Command::new("node").arg(SCRIPT).arg("open").arg(&file).arg(&pf).output().unwrap();
-    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    let out = Command::new("node")
+        .arg(SCRIPT)
+        .arg("open")
+        .arg(&file)
+        .arg(&pf)
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
     let got = base64::engine::general_purpose::STANDARD
         .decode(String::from_utf8(out.stdout).unwrap().trim())
         .unwrap();
@@ -41,7 +54,13 @@ fn webcrypto_opens_what_we_seal() {
 
     // And with the wrong passphrase the peer fails too (the check is real).
     let wrong = sb.pass_file("w", &[PASS_B]);
-    let out = Command::new("node").arg(SCRIPT).arg("open").arg(&file).arg(&wrong).output().unwrap();
+    let out = Command::new("node")
+        .arg(SCRIPT)
+        .arg("open")
+        .arg(&file)
+        .arg(&wrong)
+        .output()
+        .unwrap();
     assert!(!out.status.success());
 }
 
