@@ -196,3 +196,18 @@ fn new_identity_wizard_end_to_end() {
     key(&mut app, KeyCode::Char('q'));
     assert!(app.quit);
 }
+
+#[test]
+fn wizard_refuses_a_registered_name_before_asking_for_a_passphrase() {
+    let sb = Sandbox::new();
+    let ws = Workspace::open(sb.ws()).unwrap();
+    custodian::identity::create_identity(&ws, "Ana", &PASS_A.into(), None).unwrap();
+    let mut app = App::with_probe(ws, offline());
+    key(&mut app, KeyCode::Char('n'));
+    type_text(&mut app, "Ana");
+    key(&mut app, KeyCode::Enter);
+    let screen = format!("{}", draw(&app).backend());
+    assert!(screen.contains("already registered"), "{screen}");
+    assert!(screen.contains("Custodian name"));
+    assert!(!screen.contains("Passphrase again"));
+}

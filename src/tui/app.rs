@@ -180,7 +180,15 @@ impl App {
                 }
                 self.refresh_home();
             }
-            Action::OpenNewIdentity => self.screens.push(Box::new(NewIdentityWizard::new())),
+            Action::OpenNewIdentity => {
+                let taken = self
+                    .ws
+                    .registry()
+                    .map(|r| r.custodians.into_iter().map(|c| c.name).collect())
+                    .unwrap_or_default();
+                self.screens
+                    .push(Box::new(NewIdentityWizard::new().with_taken(taken)));
+            }
             Action::RefreshHome => self.refresh_home(),
             Action::CreateIdentity { name, passphrase } => {
                 let ws = self.ws.clone();
