@@ -198,15 +198,18 @@ impl App {
             Action::OpenKitMenu => self.screens.push(Box::new(KitMenu::new())),
             Action::OpenKitKeygen => {
                 let (private, public) = self.kit_key_paths();
-                self.screens.push(Box::new(KitKeygenWizard::new(&private, &public)));
+                self.screens
+                    .push(Box::new(KitKeygenWizard::new(&private, &public)));
             }
             Action::OpenKitFingerprint => {
                 let (_, public) = self.kit_key_paths();
-                self.screens.push(Box::new(KitFingerprintScreen::new(&public)));
+                self.screens
+                    .push(Box::new(KitFingerprintScreen::new(&public)));
             }
             Action::OpenKitUse { derive } => {
                 let (private, _) = self.kit_key_paths();
-                self.screens.push(Box::new(KitUseWizard::new(derive, &private)));
+                self.screens
+                    .push(Box::new(KitUseWizard::new(derive, &private)));
             }
             Action::CreateRecoveryKey {
                 private,

@@ -60,7 +60,8 @@ pub const KIT_KEYGEN_DONE: &str = "Recovery key pair created and checked";
 pub const KIT_KEYGEN_DONE_HINT: &str = "Send the public key file to the vendor. Read the verification phrase back with them before they build a kit. Keep the private key and its passphrase apart, offline.";
 pub const KIT_PHRASE: &str = "Verification phrase";
 pub const KIT_QR_HINT: &str = "Press v to show the public key as a QR code.";
-pub const KIT_QR_TOO_SMALL: &str = "The terminal is too small for the QR code; enlarge it to at least";
+pub const KIT_QR_TOO_SMALL: &str =
+    "The terminal is too small for the QR code; enlarge it to at least";
 pub const KIT_FP_TITLE: &str = "Check a public key";
 pub const KIT_FP_PROMPT: &str = "Public key file";
 pub const KIT_FP_HINT: &str = "The phrase is the first 8 characters of base64(SHA-256(the PEM text)). It must match the phrase the vendor reads back.";
@@ -74,7 +75,8 @@ pub const KIT_WALLETS_FILE_PROMPT: &str = "Wallet list file";
 pub const KIT_WALLETS_LIST_PROMPT: &str = "Wallet ids (one per line)";
 pub const KIT_WALLETS_HINT: &str = "Wallet ids are canonical lowercase UUIDs; any other line is refused, never corrected. Tab switches between a file and a pasted list.";
 pub const KIT_OUT_PROMPT: &str = "Output file";
-pub const KIT_OUT_HINT: &str = "The output file holds private key shares: it is created 0600 and never overwrites anything.";
+pub const KIT_OUT_HINT: &str =
+    "The output file holds private key shares: it is created 0600 and never overwrites anything.";
 pub const KIT_VERIFY_WORKING: &str = "Opening the key and decrypting the master keys";
 pub const KIT_DERIVE_WORKING: &str = "Deriving shares";
 pub const KIT_VERIFY_DONE: &str = "The recovery key opens this kit";

@@ -17,9 +17,15 @@ use crate::tui::worker::{JobResult, WorkerMsg};
 
 #[derive(Debug)]
 enum Step {
-    Path { field: TextField, error: Option<Report> },
+    Path {
+        field: TextField,
+        error: Option<Report>,
+    },
     Working,
-    Shown { check: PublicKeyCheck, qr: bool },
+    Shown {
+        check: PublicKeyCheck,
+        qr: bool,
+    },
 }
 
 /// The screen.
@@ -119,7 +125,10 @@ impl Screen for KitFingerprintScreen {
             Step::Path { field, error } => {
                 let mut l = vec![
                     field.line(strings::KIT_FP_PROMPT, true),
-                    Line::from(Span::styled(strings::KIT_FP_HINT, Style::default().fg(Color::DarkGray))),
+                    Line::from(Span::styled(
+                        strings::KIT_FP_HINT,
+                        Style::default().fg(Color::DarkGray),
+                    )),
                 ];
                 if let Some(r) = error {
                     l.push(Line::from(""));
@@ -140,7 +149,9 @@ impl Screen for KitFingerprintScreen {
                     Span::raw(format!("{}: ", strings::KIT_PHRASE)),
                     Span::styled(
                         check.phrase.clone(),
-                        Style::default().fg(Color::Cyan).add_modifier(Modifier::BOLD),
+                        Style::default()
+                            .fg(Color::Cyan)
+                            .add_modifier(Modifier::BOLD),
                     ),
                 ]),
                 Line::from(""),

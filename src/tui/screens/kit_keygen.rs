@@ -113,7 +113,11 @@ impl Screen for KitKeygenWizard {
                     None
                 }
                 _ => {
-                    let f = if self.on_public { &mut self.public } else { &mut self.private };
+                    let f = if self.on_public {
+                        &mut self.public
+                    } else {
+                        &mut self.private
+                    };
                     if f.input(key) {
                         self.error = None;
                     }
@@ -162,7 +166,8 @@ impl Screen for KitKeygenWizard {
                         return None;
                     }
                     if first.text() != confirm.text() {
-                        self.error = Some(Report::from_error(&passphrase::PassphraseError::Mismatch));
+                        self.error =
+                            Some(Report::from_error(&passphrase::PassphraseError::Mismatch));
                         confirm.set("");
                         return None;
                     }
@@ -244,7 +249,10 @@ impl Screen for KitKeygenWizard {
         let mut lines: Vec<Line> = Vec::new();
         match &self.step {
             Step::Paths => {
-                lines.push(self.private.line(strings::KIT_PRIVATE_PROMPT, !self.on_public));
+                lines.push(
+                    self.private
+                        .line(strings::KIT_PRIVATE_PROMPT, !self.on_public),
+                );
                 lines.push(self.public.line(strings::KIT_PUBLIC_PROMPT, self.on_public));
                 lines.push(Line::from(""));
                 lines.push(Line::from(Span::styled(strings::KIT_PATHS_HINT, dim)));
@@ -300,16 +308,26 @@ impl Screen for KitKeygenWizard {
             Step::Done { created, .. } => {
                 lines.push(Line::from(Span::styled(
                     format!("✔ {}", strings::KIT_KEYGEN_DONE),
-                    Style::default().fg(Color::Green).add_modifier(Modifier::BOLD),
+                    Style::default()
+                        .fg(Color::Green)
+                        .add_modifier(Modifier::BOLD),
                 )));
                 lines.push(Line::from(""));
-                lines.push(Line::from(format!("Private key: {}", created.private_path.display())));
-                lines.push(Line::from(format!("Public key:  {}", created.public_path.display())));
+                lines.push(Line::from(format!(
+                    "Private key: {}",
+                    created.private_path.display()
+                )));
+                lines.push(Line::from(format!(
+                    "Public key:  {}",
+                    created.public_path.display()
+                )));
                 lines.push(Line::from(vec![
                     Span::raw(format!("{}: ", strings::KIT_PHRASE)),
                     Span::styled(
                         created.phrase.clone(),
-                        Style::default().fg(Color::Cyan).add_modifier(Modifier::BOLD),
+                        Style::default()
+                            .fg(Color::Cyan)
+                            .add_modifier(Modifier::BOLD),
                     ),
                 ]));
                 lines.push(Line::from(""));
@@ -333,7 +351,11 @@ impl Screen for KitKeygenWizard {
 
     fn commands(&self) -> Vec<(&'static str, &'static str)> {
         match self.step {
-            Step::Paths => vec![("Tab", "switch field"), ("Enter", "next"), ("Esc", "cancel")],
+            Step::Paths => vec![
+                ("Tab", "switch field"),
+                ("Enter", "next"),
+                ("Esc", "cancel"),
+            ],
             Step::Passphrase { .. } => vec![
                 ("Tab", "switch field"),
                 ("Ctrl-G", "generate"),

@@ -70,7 +70,10 @@ impl Screen for KitMenu {
                 Style::default()
             };
             let marker = if i == self.selected { "▶" } else { " " };
-            lines.push(Line::from(Span::styled(format!(" {marker} {k}  {label}"), style)));
+            lines.push(Line::from(Span::styled(
+                format!(" {marker} {k}  {label}"),
+                style,
+            )));
         }
         frame.render_widget(Paragraph::new(lines).wrap(Wrap { trim: false }), area);
     }

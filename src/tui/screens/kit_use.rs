@@ -34,7 +34,11 @@ enum Field {
 #[derive(Debug)]
 enum Step {
     Input(Field),
-    Working { done: u64, total: u64, label: String },
+    Working {
+        done: u64,
+        total: u64,
+        label: String,
+    },
     Verified(KitReport),
     Derived(DeriveSummary),
     Failed(Report),
@@ -274,14 +278,19 @@ impl Screen for KitUseWizard {
 
     fn render(&self, frame: &mut Frame, area: Rect, chrome: &Chrome) {
         let dim = Style::default().fg(Color::DarkGray);
-        let ok = Style::default().fg(Color::Green).add_modifier(Modifier::BOLD);
+        let ok = Style::default()
+            .fg(Color::Green)
+            .add_modifier(Modifier::BOLD);
         let mut lines: Vec<Line> = Vec::new();
         match &self.step {
             Step::Input(f) => {
                 let f = *f;
                 lines.push(self.kit.line(strings::KIT_KIT_PROMPT, f == Field::Kit));
                 lines.push(self.key.line(strings::KIT_KEY_PROMPT, f == Field::Key));
-                lines.push(self.pass.line(strings::KIT_OPEN_PASS_PROMPT, f == Field::Passphrase));
+                lines.push(
+                    self.pass
+                        .line(strings::KIT_OPEN_PASS_PROMPT, f == Field::Passphrase),
+                );
                 if f == Field::Passphrase {
                     lines.push(Line::from(Span::styled(strings::KIT_OPEN_PASS_HINT, dim)));
                 }
@@ -291,10 +300,22 @@ impl Screen for KitUseWizard {
                         lines.push(Line::from(format!(
                             "{}: {n} line(s){}",
                             strings::KIT_WALLETS_LIST_PROMPT,
-                            if f == Field::Wallets { " — Ctrl-D when done" } else { "" }
+                            if f == Field::Wallets {
+                                " — Ctrl-D when done"
+                            } else {
+                                ""
+                            }
                         )));
                         if f == Field::Wallets {
-                            for l in self.wallets_list.lines().rev().take(5).collect::<Vec<_>>().into_iter().rev() {
+                            for l in self
+                                .wallets_list
+                                .lines()
+                                .rev()
+                                .take(5)
+                                .collect::<Vec<_>>()
+                                .into_iter()
+                                .rev()
+                            {
                                 lines.push(Line::from(Span::styled(format!("    {l}"), dim)));
                             }
                         }
@@ -336,7 +357,10 @@ impl Screen for KitUseWizard {
                 return;
             }
             Step::Verified(r) => {
-                lines.push(Line::from(Span::styled(format!("✔ {}", strings::KIT_VERIFY_DONE), ok)));
+                lines.push(Line::from(Span::styled(
+                    format!("✔ {}", strings::KIT_VERIFY_DONE),
+                    ok,
+                )));
                 lines.push(Line::from(""));
                 lines.push(Line::from(format!("Kit:     {}", r.kit.display())));
                 lines.push(Line::from(format!("SHA-256: {}", r.kit_sha256)));
@@ -367,7 +391,10 @@ impl Screen for KitUseWizard {
                 lines.push(Line::from(strings::KIT_NO_SECRET));
             }
             Step::Derived(s) => {
-                lines.push(Line::from(Span::styled(format!("✔ {}", strings::KIT_DERIVE_DONE), ok)));
+                lines.push(Line::from(Span::styled(
+                    format!("✔ {}", strings::KIT_DERIVE_DONE),
+                    ok,
+                )));
                 lines.push(Line::from(""));
                 lines.push(Line::from(format!(
                     "{} share(s) for {} wallet(s) and {} cloud cosigner(s)",
@@ -375,7 +402,11 @@ impl Screen for KitUseWizard {
                     s.wallets,
                     s.cosigners.len()
                 )));
-                lines.push(Line::from(format!("File:    {} ({})", s.out.display(), s.format)));
+                lines.push(Line::from(format!(
+                    "File:    {} ({})",
+                    s.out.display(),
+                    s.format
+                )));
                 lines.push(Line::from(format!("SHA-256: {}", s.out_sha256)));
                 if !s.skipped.is_empty() {
                     lines.push(Line::from(Span::styled(
@@ -390,14 +421,29 @@ impl Screen for KitUseWizard {
                     }
                 }
                 lines.push(Line::from(""));
-                lines.push(Line::from(Span::styled(strings::KIT_OUT_HINT, Style::default().fg(Color::Yellow))));
+                lines.push(Line::from(Span::styled(
+                    strings::KIT_OUT_HINT,
+                    Style::default().fg(Color::Yellow),
+                )));
             }
             Step::Failed(report) => {
                 lines.push(Line::from(Span::styled(
                     strings::FAILED_TITLE,
                     Style::default().fg(Color::Red).add_modifier(Modifier::BOLD),
                 )));
-                lines.extend(widgets::report_lines(report));
+                // The bad-wallet-id message lists one line per refused id.
+                let mut first = report.clone();
+                let mut rest = Vec::new();
+                if let Some((head, tail)) = report.message.split_once('\n') {
+                    first.message = head.to_string();
+                    rest = tail.lines().map(str::to_string).collect();
+                }
+                let mut shown = widgets::report_lines(&first);
+                let at = 1.min(shown.len());
+                for (i, l) in rest.into_iter().enumerate() {
+                    shown.insert(at + i, Line::from(l));
+                }
+                lines.extend(shown);
             }
         }
         if let Some(r) = &self.error {

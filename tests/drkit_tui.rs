@@ -1,0 +1,251 @@
+//! The DR kit screens driven key by key through the real app and real
+//! worker threads: create the recovery key pair, check its phrase, verify a
+//! drill kit (and fail with a wrong passphrase), derive shares for a pasted
+//! list. Snapshots on a fixed 110×30 `TestBackend`.
+#![allow(clippy::unwrap_used, clippy::expect_used)]
+
+mod common;
+
+use std::time::Duration;
+
+use common::{PASS_A, PASS_B, Sandbox};
+use crossterm::event::{KeyCode, KeyEvent, KeyModifiers};
+use custodian::drkit::{derive, keys, kit};
+use custodian::tui::app::App;
+use custodian::tui::event::Event;
+use custodian::workspace::Workspace;
+use ratatui::Terminal;
+use ratatui::backend::TestBackend;
+use ratatui::style::Color;
+
+const WALLET_1: &str = "2d33e419-4c84-44b1-9d9a-3598f96642b0";
+const WALLET_2: &str = "0d8f6b1e-3c2a-4f5e-9b7d-1a2b3c4d5e6f";
+
+fn draw(app: &App) -> Terminal<TestBackend> {
+    let mut t = Terminal::new(TestBackend::new(110, 30)).unwrap();
+    t.draw(|f| app.render(f)).unwrap();
+    t
+}
+
+fn key(app: &mut App, code: KeyCode) {
+    app.handle(Event::Key(KeyEvent::from(code)));
+}
+
+fn ctrl(app: &mut App, c: char) {
+    app.handle(Event::Key(KeyEvent::new(
+        KeyCode::Char(c),
+        KeyModifiers::CONTROL,
+    )));
+}
+
+fn type_text(app: &mut App, text: &str) {
+    for c in text.chars() {
+        key(app, KeyCode::Char(c));
+    }
+}
+
+fn clear_field(app: &mut App) {
+    ctrl(app, 'u');
+}
+
+fn screen_text(t: &Terminal<TestBackend>) -> String {
+    let buf = t.backend().buffer();
+    (0..buf.area.height)
+        .map(|y| {
+            (0..buf.area.width)
+                .map(|x| buf[(x, y)].symbol())
+                .collect::<String>()
+        })
+        .collect::<Vec<_>>()
+        .join("\n")
+}
+
+macro_rules! snap {
+    ($name:expr, $term:expr) => {
+        insta::with_settings!({filters => vec![
+            (r"/tmp/\.tmp[A-Za-z0-9]+", "[TMP]"),
+            (r"phrase: [A-Za-z0-9+/]{8}", "phrase: [PHRASE]"),
+            (r"[0-9a-f]{64}", "[SHA256]"),
+            (r"[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}", "[UUID]"),
+            (r"\b\d{5,10}_", "[P]_"),
+        ]}, {
+            insta::assert_snapshot!($name, $term.backend());
+        });
+    };
+}
+
+fn app(sb: &Sandbox) -> App {
+    App::with_probe(Workspace::open(sb.ws()).unwrap(), Box::new(|| Ok(vec![])))
+}
+
+/// Creates the recovery key pair through the wizard (default paths).
+fn create_key_pair(app: &mut App) -> String {
+    key(app, KeyCode::Char('k'));
+    key(app, KeyCode::Char('1'));
+    key(app, KeyCode::Enter); // private path (default) → public path
+    key(app, KeyCode::Enter); // → passphrase
+    type_text(app, PASS_A);
+    key(app, KeyCode::Enter);
+    type_text(app, PASS_A);
+    key(app, KeyCode::Enter);
+    assert!(app.pump_until_idle(Duration::from_secs(300)));
+    screen_text(&draw(app))
+}
+
+#[test]
+fn keygen_check_verify_and_derive_through_the_console() {
+    let sb = Sandbox::new();
+    let mut app = app(&sb);
+    let home = draw(&app);
+    assert!(screen_text(&home).contains("vendor DR kit"));
+
+    key(&mut app, KeyCode::Char('k'));
+    assert_eq!(app.current_title(), "Vendor DR kit");
+    snap!("kit_menu", draw(&app));
+    key(&mut app, KeyCode::Esc);
+
+    // 1. Create the recovery key pair.
+    key(&mut app, KeyCode::Char('k'));
+    key(&mut app, KeyCode::Char('1'));
+    snap!("kit_keygen_paths", draw(&app));
+    key(&mut app, KeyCode::Esc);
+    key(&mut app, KeyCode::Esc);
+    let done = create_key_pair(&mut app);
+    let drkit = sb.ws().join("drkit");
+    let private = drkit.join("recovery-private.pem");
+    let public = drkit.join("recovery-public.pem");
+    let public_pem = std::fs::read_to_string(&public).unwrap();
+    let phrase = keys::verification_phrase(&public_pem);
+    assert!(
+        done.contains(&format!("Verification phrase: {phrase}")),
+        "{done}"
+    );
+    snap!("kit_keygen_done", draw(&app));
+    // The QR view: too big for 110×30, so it says how big the terminal must be.
+    key(&mut app, KeyCode::Char('v'));
+    assert!(screen_text(&draw(&app)).contains("too small for the QR code"));
+    let mut big = Terminal::new(TestBackend::new(140, 80)).unwrap();
+    big.draw(|f| app.render(f)).unwrap();
+    let qr_cell = &big.backend().buffer()[(2, 3)];
+    assert_eq!(qr_cell.bg, Color::Black);
+    assert!(screen_text(&big).contains('█') || screen_text(&big).contains('▀'));
+    key(&mut app, KeyCode::Enter);
+    key(&mut app, KeyCode::Esc);
+    assert_eq!(app.current_title(), "Home");
+
+    // 2. Check the public key: same phrase.
+    key(&mut app, KeyCode::Char('k'));
+    key(&mut app, KeyCode::Char('2'));
+    key(&mut app, KeyCode::Enter);
+    assert!(app.pump_until_idle(Duration::from_secs(60)));
+    assert!(screen_text(&draw(&app)).contains(&format!("Verification phrase: {phrase}")));
+    snap!("kit_fingerprint_shown", draw(&app));
+    key(&mut app, KeyCode::Enter);
+    key(&mut app, KeyCode::Esc);
+
+    // A drill kit for that key.
+    let (pk, _) = keys::load_public_key(&public).unwrap();
+    let kit_path = sb.file("drill-kit.zip");
+    let drill = kit::make_drill_kit(&pk, &kit_path).unwrap();
+
+    // 3. Verify with a wrong passphrase: a specific error, then the right one.
+    key(&mut app, KeyCode::Char('k'));
+    key(&mut app, KeyCode::Char('3'));
+    type_text(&mut app, kit_path.to_str().unwrap());
+    key(&mut app, KeyCode::Enter);
+    key(&mut app, KeyCode::Enter); // key path prefilled
+    type_text(&mut app, PASS_B);
+    key(&mut app, KeyCode::Enter);
+    assert!(app.pump_until_idle(Duration::from_secs(120)));
+    let failed = draw(&app);
+    assert!(screen_text(&failed).contains("the passphrase does not open the private key"));
+    snap!("kit_verify_wrong_passphrase", failed);
+    key(&mut app, KeyCode::Enter); // try again: back to the kit field, values kept
+    key(&mut app, KeyCode::Enter);
+    key(&mut app, KeyCode::Enter);
+    type_text(&mut app, PASS_A);
+    key(&mut app, KeyCode::Enter);
+    assert!(app.pump_until_idle(Duration::from_secs(120)));
+    let verified = screen_text(&draw(&app));
+    assert!(
+        verified.contains("The recovery key opens this kit"),
+        "{verified}"
+    );
+    assert!(verified.contains(&drill.entry));
+    snap!("kit_verify_done", draw(&app));
+    key(&mut app, KeyCode::Enter);
+    key(&mut app, KeyCode::Esc);
+
+    // 4. Derive for a pasted list with one bad line, skipping it.
+    let out = sb.file("shares.jsonl");
+    key(&mut app, KeyCode::Char('k'));
+    key(&mut app, KeyCode::Char('4'));
+    assert_eq!(app.current_title(), "Derive Key Share #1");
+    type_text(&mut app, kit_path.to_str().unwrap());
+    key(&mut app, KeyCode::Enter);
+    key(&mut app, KeyCode::Enter);
+    type_text(&mut app, PASS_A);
+    key(&mut app, KeyCode::Enter);
+    key(&mut app, KeyCode::Tab); // paste a list
+    type_text(&mut app, WALLET_1);
+    key(&mut app, KeyCode::Enter);
+    type_text(&mut app, &WALLET_2.to_uppercase());
+    key(&mut app, KeyCode::Enter);
+    type_text(&mut app, WALLET_2);
+    ctrl(&mut app, 'd');
+    clear_field(&mut app);
+    type_text(&mut app, out.to_str().unwrap());
+    key(&mut app, KeyCode::Tab); // vendor-json → jsonl
+    ctrl(&mut app, 's'); // skip invalid
+    snap!("kit_derive_output", draw(&app));
+    key(&mut app, KeyCode::Enter);
+    assert!(app.pump_until_idle(Duration::from_secs(120)));
+    let derived = screen_text(&draw(&app));
+    assert!(derived.contains("2 share(s) for 2 wallet(s)"), "{derived}");
+    assert!(derived.contains("line 2: uppercase wallet id"), "{derived}");
+    snap!("kit_derive_done", draw(&app));
+
+    // The file holds exactly what the library derives for that kit.
+    let text = std::fs::read_to_string(&out).unwrap();
+    let mut opened = kit::RecoveryKit::open(&kit_path).unwrap();
+    let master = opened.metadata.ncw_master().unwrap().clone();
+    let pkey = keys::load_private_key(&private, Some(&PASS_A.into())).unwrap();
+    let mks = opened.decrypt_master_keys(&pkey).unwrap();
+    for (line, w) in text.lines().zip([WALLET_1, WALLET_2]) {
+        let v: serde_json::Value = serde_json::from_str(line).unwrap();
+        let share = derive::derive_share(w, &master.wallet_seed, &mks[0].key);
+        assert_eq!(v["walletId"], w);
+        assert_eq!(
+            v["shares"][0]["MPC_CMP_ECDSA_SECP256K1"],
+            hex::encode(share.as_slice())
+        );
+        // The share is in the file, never on screen.
+        assert!(!derived.contains(&hex::encode(share.as_slice())));
+    }
+}
+
+#[test]
+fn a_bad_wallet_list_fails_in_the_console_without_an_output_file() {
+    let sb = Sandbox::new();
+    let mut app = app(&sb);
+    let wallets = sb.file("wallets.txt");
+    std::fs::write(&wallets, format!("{WALLET_1}\n\n")).unwrap();
+    let out = sb.file("never.json");
+    key(&mut app, KeyCode::Char('k'));
+    key(&mut app, KeyCode::Char('4'));
+    type_text(&mut app, "/nonexistent/kit.zip");
+    key(&mut app, KeyCode::Enter);
+    key(&mut app, KeyCode::Enter);
+    key(&mut app, KeyCode::Enter);
+    type_text(&mut app, wallets.to_str().unwrap());
+    key(&mut app, KeyCode::Enter);
+    type_text(&mut app, out.to_str().unwrap());
+    key(&mut app, KeyCode::Enter);
+    assert!(app.pump_until_idle(Duration::from_secs(60)));
+    let t = draw(&app);
+    let text = screen_text(&t);
+    // The wallet list is checked before the kit or the key is touched.
+    assert!(text.contains("line 2: empty wallet id"), "{text}");
+    assert!(!out.exists());
+    snap!("kit_derive_bad_wallets", t);
+}
