@@ -11,10 +11,10 @@ ours_bin=target/release/examples/keygen_time
 tmp=$(mktemp -d)
 trap 'rm -rf "$tmp"' EXIT
 for i in $(seq "$runs"); do
-  s=$(date +%s.%N)
+  s=$(date +%s%N)
   openssl genpkey -algorithm RSA -pkeyopt rsa_keygen_bits:4096 -out "$tmp/k.pem" 2>/dev/null
-  e=$(date +%s.%N)
-  echo "$e - $s" | bc -l | xargs printf '%.3f\n' >>"$tmp/openssl"
+  e=$(date +%s%N)
+  awk -v ns=$((e - s)) 'BEGIN { printf "%.3f\n", ns / 1e9 }' >>"$tmp/openssl"
   "$ours_bin" 1 >>"$tmp/ours"
   echo "run $i: openssl $(tail -1 "$tmp/openssl") s, ours $(tail -1 "$tmp/ours") s"
 done
@@ -22,4 +22,4 @@ median() { sort -n "$1" | awk '{a[NR]=$1} END {print (NR%2 ? a[(NR+1)/2] : (a[NR
 mo=$(median "$tmp/openssl"); mu=$(median "$tmp/ours")
 echo "median openssl: $mo s"
 echo "median ours:    $mu s"
-echo "ratio ours/openssl: $(echo "$mu / $mo" | bc -l | xargs printf '%.2f')  (target <= 0.60)"
+awk -v u="$mu" -v o="$mo" 'BEGIN { printf "ratio ours/openssl: %.2f  (target <= 0.60)\n", u / o }'
