@@ -164,7 +164,7 @@ pub fn create_key_pair(
     let public_written = fsutil::write_new_checked(public_path, public_text.as_bytes(), |back| {
         let text = std::str::from_utf8(back).map_err(|e| e.to_string())?;
         let reread = load_public_key_text(text).map_err(|e| e.to_string())?;
-        if &reread == &public {
+        if reread == public {
             Ok(())
         } else {
             Err("the public key read back differs".into())

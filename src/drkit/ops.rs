@@ -36,7 +36,7 @@ pub fn create_recovery_key(
         "DRKIT_KEYGEN",
         json!({ "privateKey": private, "publicKey": public, "bits": keys::KEY_BITS }),
     )?;
-    Ok(op.finish(
+    op.finish(
         keys::create_key_pair(private, public, passphrase, progress).map(|c| {
             let extra = json!({
                 "phrase": c.phrase,
@@ -44,7 +44,7 @@ pub fn create_recovery_key(
             });
             (c, extra)
         }),
-    )??)
+    )?
 }
 
 /// Verifies a kit with a private key file, audited.
@@ -60,14 +60,14 @@ pub fn verify(
         "DRKIT_VERIFY",
         json!({ "kit": kit_path, "kitSha256": opened.sha256, "key": key_path }),
     )?;
-    Ok(op.finish(
+    op.finish(
         keys::load_private_key(key_path, passphrase)
             .and_then(|key| kit::verify_kit(kit_path, &key))
             .map(|r| {
                 let extra = json!({ "decrypted": r.decrypted.len() });
                 (r, extra)
             }),
-    )??)
+    )?
 }
 
 #[allow(clippy::too_many_arguments)]
@@ -118,7 +118,7 @@ pub fn derive(
             });
             (s, extra)
         });
-    Ok(op.finish(result)??)
+    op.finish(result)?
 }
 
 /// Writes a synthetic drill kit for a public key file, audited.
@@ -128,10 +128,10 @@ pub fn make_drill_kit(ws: &Workspace, public: &Path, out: &Path) -> Result<Drill
         "DRKIT_MAKE_DRILL_KIT",
         json!({ "publicKey": public, "out": out }),
     )?;
-    Ok(op.finish(kit::make_drill_kit(&key, out).map(|k| {
+    op.finish(kit::make_drill_kit(&key, out).map(|k| {
         let extra = json!({ "masterKeyId": k.master_key_id, "entry": k.entry });
         (k, extra)
-    }))??)
+    }))?
 }
 
 /// A public key's phrase and QR code, for the "check a public key" screen.
