@@ -310,8 +310,7 @@ pub fn open_for_scenario(ws: &Workspace, number: u8) -> Result<Option<Incident>,
     Ok(list(ws)?
         .into_iter()
         .filter_map(Result::ok)
-        .filter(|i| i.scenario == number && !i.is_closed())
-        .next_back())
+        .rfind(|i| i.scenario == number && !i.is_closed()))
 }
 
 fn save(ws: &Workspace, incident: &Incident) -> Result<(), PlaybookError> {

@@ -104,6 +104,10 @@ impl Screen for HomeScreen {
             KeyCode::Char('q') => Some(Action::Quit),
             KeyCode::Char('n') => Some(Action::OpenNewIdentity),
             KeyCode::Char('r') => Some(Action::RefreshHome),
+            KeyCode::Char('p') => Some(Action::OpenScenarios),
+            KeyCode::Char('t') => Some(Action::OpenThreats(1)),
+            KeyCode::Char('l') => Some(Action::OpenChecklist),
+            KeyCode::Char('a') => Some(Action::OpenAuditView),
             KeyCode::Down | KeyCode::Char('j') => {
                 if self.selected + 1 < self.view.custodians.len() {
                     self.selected += 1;
@@ -235,6 +239,10 @@ impl Screen for HomeScreen {
     fn commands(&self) -> Vec<(&'static str, &'static str)> {
         vec![
             ("n", "new custodian identity"),
+            ("p", "playbook"),
+            ("t", "threats"),
+            ("l", "checklist"),
+            ("a", "audit"),
             ("↑/↓", "select custodian"),
             ("r", "refresh"),
             ("q", "quit"),
