@@ -20,6 +20,7 @@ use crate::workspace::{self, Workspace};
 mod audit_cmd;
 mod envelope_cmd;
 mod identity_cmd;
+mod incident_cmd;
 mod passphrase_cmd;
 
 /// Offline console for custodians of signing-key material.
@@ -52,6 +53,9 @@ pub enum Command {
     /// Show or verify the hash-chained audit log.
     #[command(subcommand)]
     Audit(audit_cmd::AuditCmd),
+    /// List, show or close playbook incidents.
+    #[command(subcommand)]
+    Incident(incident_cmd::IncidentCmd),
 }
 
 /// Where passphrases come from (the terminal when neither is given).
@@ -170,6 +174,7 @@ pub fn run(cli: Cli) -> CmdResult {
         Some(Command::Identity(cmd)) => identity_cmd::run(&ctx, cmd),
         Some(Command::Passphrase(cmd)) => passphrase_cmd::run(&ctx, cmd),
         Some(Command::Audit(cmd)) => audit_cmd::run(&ctx, cmd),
+        Some(Command::Incident(cmd)) => incident_cmd::run(&ctx, cmd),
     }
 }
 

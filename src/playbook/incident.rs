@@ -185,9 +185,10 @@ fn check_id(id: &str) -> Result<(), PlaybookError> {
     }
 }
 
+/// Where incident `id` lives (the directory is created only when writing).
 fn incident_path(ws: &Workspace, id: &str) -> Result<PathBuf, PlaybookError> {
     check_id(id)?;
-    Ok(ws.subdir(DIR)?.join(format!("{id}.json")))
+    Ok(ws.root().join(DIR).join(format!("{id}.json")))
 }
 
 fn new_id() -> String {
@@ -215,6 +216,7 @@ pub fn open(
         None => None,
     };
     let id = new_id();
+    ws.subdir(DIR)?;
     let path = incident_path(ws, &id)?;
     let op = ws.audit().begin(
         "INCIDENT_OPEN",
