@@ -212,7 +212,11 @@ pub fn open(
         .ok_or(PlaybookError::UnknownScenario(number))?;
     let operator = validate_operator(operator)?;
     let affected = match affected.map(str::trim).filter(|a| !a.is_empty()) {
-        Some(a) => Some(validate_operator(a)?),
+        Some(a) => {
+            crate::identity::validate_name(a)
+                .map_err(|_| PlaybookError::BadCustodianName(a.chars().take(40).collect()))?;
+            Some(a.to_string())
+        }
         None => None,
     };
     let id = new_id();
@@ -652,6 +656,14 @@ mod tests {
         let before = std::fs::read(ws.root().join(AUDIT_NAME)).unwrap();
         let file = incident_path(&ws, &inc.id).unwrap();
         let state = std::fs::read(&file).unwrap();
+        assert!(matches!(
+            open(&ws, book, 1, "Ana", Some("Ben/../x")),
+            Err(PlaybookError::BadCustodianName(_))
+        ));
+        assert!(matches!(
+            open(&ws, book, 9, "Ana", None),
+            Err(PlaybookError::UnknownScenario(9))
+        ));
         assert!(matches!(
             complete_step(&ws, book, &inc.id, "nope", "Ana", StepHow::Attested, &[]),
             Err(PlaybookError::UnknownStep { scenario: 1, .. })

@@ -52,6 +52,9 @@ pub enum PlaybookError {
     /// No operator name was given, or it is not a plain name.
     #[error("an operator name is required (letters, digits, spaces, '-', '_' or '.')")]
     MissingOperator,
+    /// The custodian named as concerned by an incident is not a plain name.
+    #[error("`{0}` is not a custodian name (letters, digits, spaces, '-', '_' or '.')")]
+    BadCustodianName(String),
     /// No incident with this id exists in the workspace.
     #[error("no incident `{0}` in this workspace")]
     UnknownIncident(String),
@@ -96,6 +99,9 @@ impl Explain for PlaybookError {
                 "nothing to do; the incident report will show who did it and when".into()
             }
             PlaybookError::MissingOperator => "type the name of the person confirming".into(),
+            PlaybookError::BadCustodianName(_) => {
+                "type the custodian's name as the registry shows it, or leave it empty".into()
+            }
             PlaybookError::UnknownIncident(_) => "run `custodian incident list` to see the ids".into(),
             PlaybookError::IncidentClosed(_) => {
                 "open a new incident from the scenario screen if the situation continues".into()
