@@ -364,10 +364,10 @@ impl App {
 
     /// After a screen above it closed, re-reads what a playbook screen shows.
     fn refresh_playbook_top(&mut self) {
-        let number = self
+        let shown = self
             .top_as::<ScenarioScreen>()
-            .map(|s| (s.number(), s.incident().map(|i| i.id.clone())));
-        if let Some((_, Some(id))) = number {
+            .and_then(|s| s.incident().map(|i| i.id.clone()));
+        if let Some(id) = shown {
             let loaded = incident::load(&self.ws, &id);
             if let (Ok(inc), Some(s)) = (loaded, self.top_as::<ScenarioScreen>()) {
                 s.set_incident(inc);
