@@ -34,7 +34,10 @@ fn round_trip_and_wrong_passphrase() {
     assert_eq!(env.header.kdf.iterations, 600_000);
     assert_eq!(env.context(), Some(&json!({"kind": "test"})));
     let opened = env.open(&pass(PASS_A)).unwrap();
-    assert_eq!(opened.expose_secret().as_slice(), b"AGE-SECRET-KEY-1EXAMPLE");
+    assert_eq!(
+        opened.expose_secret().as_slice(),
+        b"AGE-SECRET-KEY-1EXAMPLE"
+    );
     assert!(matches!(
         env.open(&pass(PASS_B)),
         Err(EnvelopeError::WrongPassphraseOrAltered)
@@ -75,8 +78,14 @@ fn every_single_byte_flip_fails_cleanly() {
 #[test]
 fn each_kind_of_bad_file_has_its_own_error() {
     let bytes = sealed(b"k");
-    assert!(matches!(Envelope::from_bytes(b""), Err(EnvelopeError::Empty)));
-    assert!(matches!(Envelope::from_bytes(b" \n"), Err(EnvelopeError::Empty)));
+    assert!(matches!(
+        Envelope::from_bytes(b""),
+        Err(EnvelopeError::Empty)
+    ));
+    assert!(matches!(
+        Envelope::from_bytes(b" \n"),
+        Err(EnvelopeError::Empty)
+    ));
     assert!(matches!(
         Envelope::from_bytes(&bytes[..bytes.len() / 2]),
         Err(EnvelopeError::Truncated)
@@ -93,13 +102,18 @@ fn each_kind_of_bad_file_has_its_own_error() {
     v["header"]["version"] = json!(2);
     assert!(matches!(
         Envelope::from_bytes(v.to_string().as_bytes()),
-        Err(EnvelopeError::UnsupportedVersion { found: 2, supported: 1 })
+        Err(EnvelopeError::UnsupportedVersion {
+            found: 2,
+            supported: 1
+        })
     ));
     let mut v: serde_json::Value = serde_json::from_slice(&bytes).unwrap();
     v["header"]["kdf"]["iterations"] = json!(4_000_000_000u64);
     assert!(matches!(
         Envelope::from_bytes(v.to_string().as_bytes()),
-        Err(EnvelopeError::IterationsAboveCap { found: 4_000_000_000 })
+        Err(EnvelopeError::IterationsAboveCap {
+            found: 4_000_000_000
+        })
     ));
     let mut v: serde_json::Value = serde_json::from_slice(&bytes).unwrap();
     v["header"]["kdf"]["iterations"] = json!(1000);
@@ -111,7 +125,10 @@ fn each_kind_of_bad_file_has_its_own_error() {
     v["header"]["cipher"]["nonce"] = json!("AAAA");
     assert!(matches!(
         Envelope::from_bytes(v.to_string().as_bytes()),
-        Err(EnvelopeError::BadField { field: "header.cipher.nonce", .. })
+        Err(EnvelopeError::BadField {
+            field: "header.cipher.nonce",
+            ..
+        })
     ));
 }
 
@@ -140,7 +157,10 @@ fn cli_seal_then_open_round_trips_and_refuses_to_overwrite() {
         .arg(&pf)
         .assert()
         .success();
-    assert_eq!(std::fs::read(sb.file("opened.txt")).unwrap(), b"the plaintext");
+    assert_eq!(
+        std::fs::read(sb.file("opened.txt")).unwrap(),
+        b"the plaintext"
+    );
 
     // Opening again onto the same output is refused and leaves it alone.
     let before = sb.snapshot();
@@ -153,7 +173,9 @@ fn cli_seal_then_open_round_trips_and_refuses_to_overwrite() {
         .arg(&pf)
         .assert()
         .code(1)
-        .stderr(predicate::str::contains("already exists; refusing to overwrite it"));
+        .stderr(predicate::str::contains(
+            "already exists; refusing to overwrite it",
+        ));
     assert_eq!(sb.snapshot(), before);
 }
 
@@ -169,19 +191,41 @@ fn cli_bad_inputs_name_the_problem_and_write_nothing() {
 
     let cases: Vec<(Vec<std::ffi::OsString>, &str)> = vec![
         (
-            vec!["envelope".into(), "seal".into(), input.clone().into(), "--out".into(),
-                 sb.file("a.env").into(), "--iterations".into(), "100000".into(),
-                 "--passphrase-file".into(), pf.clone().into()],
+            vec![
+                "envelope".into(),
+                "seal".into(),
+                input.clone().into(),
+                "--out".into(),
+                sb.file("a.env").into(),
+                "--iterations".into(),
+                "100000".into(),
+                "--passphrase-file".into(),
+                pf.clone().into(),
+            ],
             "100000 PBKDF2 iterations is below the minimum of 600000",
         ),
         (
-            vec!["envelope".into(), "seal".into(), input.clone().into(), "--out".into(),
-                 sb.file("a.env").into(), "--passphrase-file".into(), weak.clone().into()],
+            vec![
+                "envelope".into(),
+                "seal".into(),
+                input.clone().into(),
+                "--out".into(),
+                sb.file("a.env").into(),
+                "--passphrase-file".into(),
+                weak.clone().into(),
+            ],
             "the passphrase is too short",
         ),
         (
-            vec!["envelope".into(), "open".into(), input.clone().into(), "--out".into(),
-                 sb.file("a.txt").into(), "--passphrase-file".into(), pf.clone().into()],
+            vec![
+                "envelope".into(),
+                "open".into(),
+                input.clone().into(),
+                "--out".into(),
+                sb.file("a.txt").into(),
+                "--passphrase-file".into(),
+                pf.clone().into(),
+            ],
             "this is not a custodian envelope",
         ),
     ];
@@ -208,7 +252,9 @@ fn cli_bad_inputs_name_the_problem_and_write_nothing() {
         .arg(&wrong)
         .assert()
         .code(1)
-        .stderr(predicate::str::contains("the passphrase is wrong, or the file was altered"));
+        .stderr(predicate::str::contains(
+            "the passphrase is wrong, or the file was altered",
+        ));
     assert!(!sb.file("out.txt").exists());
     let log = std::fs::read_to_string(sb.ws().join("audit.jsonl")).unwrap();
     assert!(log.contains("\"status\":\"FAILED\""));

@@ -62,7 +62,6 @@ fn settings() -> insta::Settings {
     s.add_filter(r"INC-\d{8}-[0-9a-f]{6}", "INC-[ID]");
     s.add_filter(r"[0-9a-f]{64}", "[HASH]");
     s.add_filter(r"/tmp/\.tmp[A-Za-z0-9]+", "[TMP]");
-    s.set_prepend_module_to_snapshot(false);
     s
 }
 

@@ -129,6 +129,7 @@ impl App {
             Event::Worker(msg) => {
                 if matches!(msg, WorkerMsg::Finished(_)) {
                     self.running_jobs = self.running_jobs.saturating_sub(1);
+                    self.notice = None;
                     self.record_launched_step(&msg);
                 }
                 if let Some(action) = self.top().on_worker(&msg) {
@@ -155,7 +156,7 @@ impl App {
             }
             return;
         }
-        if key.code == KeyCode::Char('?') && !self.top_is_typing() {
+        if key.code == KeyCode::F(1) || (key.code == KeyCode::Char('?') && !self.top_is_typing()) {
             self.help = true;
             return;
         }
@@ -194,7 +195,11 @@ impl App {
                 self.refresh_home();
                 self.refresh_playbook_top();
             }
-            Action::OpenNewIdentity => self.screens.push(Box::new(NewIdentityWizard::new())),
+            Action::OpenNewIdentity => {
+                let taken = self.custodian_names();
+                self.screens
+                    .push(Box::new(NewIdentityWizard::new().with_taken(taken)));
+            }
             Action::RefreshHome => self.refresh_home(),
             Action::CreateIdentity { name, passphrase } => {
                 let ws = self.ws.clone();
@@ -301,8 +306,10 @@ impl App {
             Operation::NewIdentity => {
                 let name = prefill.new_name.clone().unwrap_or_default();
                 self.pending_step = Some(prefill);
-                self.screens
-                    .push(Box::new(NewIdentityWizard::with_name(&name)));
+                let taken = self.custodian_names();
+                self.screens.push(Box::new(
+                    NewIdentityWizard::with_name(&name).with_taken(taken),
+                ));
             }
             Operation::GuardianReconstruct
             | Operation::Rewrap
@@ -340,6 +347,13 @@ impl App {
         ) {
             self.notice = Some(Report::from_error(&e).to_string());
         }
+    }
+
+    fn custodian_names(&self) -> Vec<String> {
+        self.ws
+            .registry()
+            .map(|r| r.custodians.into_iter().map(|c| c.name).collect())
+            .unwrap_or_default()
     }
 
     /// The top screen as a concrete playbook screen type.
