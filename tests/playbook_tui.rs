@@ -185,6 +185,8 @@ fn scenario_2_end_to_end_with_a_real_identity_wizard() {
     assert_eq!(report.audit_head, close_initiated.hash);
     assert!(md.contains(&format!("Audit head at close: `{}`", close_initiated.hash)));
     assert!(md.contains(&id_file.display().to_string()));
+    // The identity creation's own audit entries are listed with the incident's.
+    assert!(md.contains("| IDENTITY_CREATE | COMPLETED |"), "{md}");
     assert!(md.contains("Update the custodian list"), "open step listed");
     assert!(screen_text(&app).contains("Incident closed. Report written:"));
     workspace.audit().verify().unwrap();
@@ -195,6 +197,8 @@ fn scenario_2_end_to_end_with_a_real_identity_wizard() {
         .map(|e| e.details["step"].as_str().unwrap())
         .collect();
     assert_eq!(steps, ["record-loss", "new-identity", "rewrap"]);
+    // Nothing the incident wrote (record, report, audit, registry) holds the passphrase.
+    assert!(!sb.all_text().contains(common::PASS_A));
 }
 
 #[test]

@@ -587,12 +587,24 @@ pub fn render_report(
     );
     let _ = writeln!(
         out,
+        "Entries about this incident, and about the files its steps produced:\n"
+    );
+    let _ = writeln!(
+        out,
         "| Seq | Time (UTC) | Event | Status |\n|---|---|---|---|"
     );
-    for e in entries
+    let produced: Vec<String> = incident
+        .steps
         .iter()
-        .filter(|e| e.details.get("incident").and_then(|v| v.as_str()) == Some(&incident.id))
-    {
+        .flat_map(|s| &s.files)
+        .map(|f| f.path.display().to_string())
+        .collect();
+    let related = |e: &&crate::audit::Entry| {
+        let detail = |k: &str| e.details.get(k).and_then(|v| v.as_str());
+        detail("incident") == Some(incident.id.as_str())
+            || detail("file").is_some_and(|f| produced.iter().any(|p| p == f))
+    };
+    for e in entries.iter().filter(related) {
         let _ = writeln!(
             out,
             "| {} | {} | {} | {} |",
