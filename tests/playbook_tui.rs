@@ -437,3 +437,33 @@ fn audit_viewer_scrolls_filters_and_verifies() {
     assert_eq!(t.backend().buffer()[(x, y)].bg, Color::Red);
     assert!(screen_text(&app).contains("entry 1 was edited"));
 }
+
+#[test]
+fn playbook_screens_survive_tiny_terminals_and_show_drill() {
+    let sb = common::Sandbox::new();
+    let w = threat_workspace(&sb);
+    w.update_registry(|r| {
+        r.sandbox = true;
+        Ok::<_, custodian::workspace::WorkspaceError>(())
+    })
+    .unwrap();
+    let mut app = offline_app(w);
+    let tiny = |app: &App| {
+        for (w, h) in [(40, 10), (20, 5), (100, 30)] {
+            let mut t = Terminal::new(TestBackend::new(w, h)).unwrap();
+            t.draw(|f| app.render(f)).unwrap();
+        }
+    };
+    for key in ['p', 't', 'l', 'a'] {
+        press(&mut app, KeyCode::Char(key));
+        tiny(&app);
+        assert!(screen_text(&app).contains("DRILL"), "{key}");
+        if key == 'p' {
+            press(&mut app, KeyCode::Char('5'));
+            tiny(&app);
+            assert!(screen_text(&app).contains("DRILL"));
+            press(&mut app, KeyCode::Esc);
+        }
+        press(&mut app, KeyCode::Esc);
+    }
+}
