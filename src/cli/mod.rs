@@ -20,6 +20,7 @@ use crate::workspace::{self, Workspace};
 mod audit_cmd;
 mod envelope_cmd;
 mod identity_cmd;
+mod incident_cmd;
 mod kit_cmd;
 mod passphrase_cmd;
 
@@ -56,6 +57,9 @@ pub enum Command {
     /// The vendor DR kit: recovery key pair, kit verification, Key Share #1 derivation.
     #[command(subcommand)]
     Kit(kit_cmd::KitCmd),
+    /// List, show or close playbook incidents.
+    #[command(subcommand)]
+    Incident(incident_cmd::IncidentCmd),
 }
 
 /// Where passphrases come from (the terminal when neither is given).
@@ -175,6 +179,7 @@ pub fn run(cli: Cli) -> CmdResult {
         Some(Command::Passphrase(cmd)) => passphrase_cmd::run(&ctx, cmd),
         Some(Command::Audit(cmd)) => audit_cmd::run(&ctx, cmd),
         Some(Command::Kit(cmd)) => kit_cmd::run(&ctx, cmd),
+        Some(Command::Incident(cmd)) => incident_cmd::run(&ctx, cmd),
     }
 }
 

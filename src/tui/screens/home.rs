@@ -115,6 +115,10 @@ impl Screen for HomeScreen {
             KeyCode::Char('q') => Some(Action::Quit),
             KeyCode::Char('n') => Some(Action::OpenNewIdentity),
             KeyCode::Char('r') => Some(Action::RefreshHome),
+            KeyCode::Char('p') => Some(Action::OpenScenarios),
+            KeyCode::Char('t') => Some(Action::OpenThreats(1)),
+            KeyCode::Char('l') => Some(Action::OpenChecklist),
+            KeyCode::Char('a') => Some(Action::OpenAuditView),
             KeyCode::Down | KeyCode::Char('j') => {
                 if self.selected + 1 < self.view.custodians.len() {
                     self.selected += 1;
@@ -269,6 +273,7 @@ impl Screen for HomeScreen {
             ("↑/↓", "select custodian"),
             ("r", "refresh"),
             ("q", "quit"),
+            ("p/t/l/a", "playbook · threats · checklist · audit"),
         ]
     }
 

@@ -9,12 +9,17 @@ use secrecy::SecretString;
 
 use super::worker::WorkerMsg;
 
+pub mod audit_view;
+pub mod checklist;
 pub mod home;
 pub mod kit_fingerprint;
 pub mod kit_keygen;
 pub mod kit_menu;
 pub mod kit_use;
 pub mod new_identity;
+pub mod scenario;
+pub mod scenarios;
+pub mod threats;
 
 /// What a screen asks the app to do. Imperative; carries only what the
 /// effect needs.
@@ -83,6 +88,63 @@ pub enum Action {
         /// Format and skip-invalid.
         options: crate::drkit::derive::DeriveOptions,
     },
+    /// Open the scenario list.
+    OpenScenarios,
+    /// Open scenario `n` (resuming its open incident, if any).
+    OpenScenario(u8),
+    /// Open the threat screens on threat `n`.
+    OpenThreats(u8),
+    /// Open the pre-launch checklist and policy.
+    OpenChecklist,
+    /// Open the audit viewer.
+    OpenAuditView,
+    /// Re-run the local threat checks.
+    RefreshThreats,
+    /// Re-read and verify the audit log.
+    VerifyAudit,
+    /// Open an incident for a scenario.
+    StartIncident {
+        /// The scenario number.
+        scenario: u8,
+        /// Who opens it.
+        operator: String,
+        /// The custodian it concerns, if any.
+        affected: Option<String>,
+    },
+    /// Record a step of an incident as done.
+    CompleteStep {
+        /// The incident id.
+        incident: String,
+        /// The step id.
+        step: String,
+        /// Who confirms it.
+        operator: String,
+        /// How it was done.
+        how: crate::playbook::incident::StepHow,
+    },
+    /// Launch the local operation a scenario step names.
+    LaunchOperation {
+        /// Which operation.
+        op: crate::playbook::Operation,
+        /// What the step knows: incident, step, operator, suggested values.
+        prefill: scenario::Prefill,
+    },
+    /// Close an incident and write its report.
+    CloseIncident {
+        /// The incident id.
+        incident: String,
+        /// Who closes it.
+        operator: String,
+    },
+    /// Tick or untick a manual checklist item.
+    TickChecklist {
+        /// The item id.
+        item: String,
+        /// Who ticks it.
+        operator: String,
+        /// Tick (true) or untick (false).
+        ticked: bool,
+    },
 }
 
 impl std::fmt::Debug for Action {
@@ -104,6 +166,24 @@ impl std::fmt::Debug for Action {
             Action::VerifyKit { kit, .. } => write!(f, "VerifyKit({})", kit.display()),
             Action::DeriveShares { kit, out, .. } => {
                 write!(f, "DeriveShares({} -> {})", kit.display(), out.display())
+            }
+            Action::OpenScenarios => write!(f, "OpenScenarios"),
+            Action::OpenScenario(n) => write!(f, "OpenScenario({n})"),
+            Action::OpenThreats(n) => write!(f, "OpenThreats({n})"),
+            Action::OpenChecklist => write!(f, "OpenChecklist"),
+            Action::OpenAuditView => write!(f, "OpenAuditView"),
+            Action::RefreshThreats => write!(f, "RefreshThreats"),
+            Action::VerifyAudit => write!(f, "VerifyAudit"),
+            Action::StartIncident { scenario, .. } => write!(f, "StartIncident({scenario})"),
+            Action::CompleteStep { incident, step, .. } => {
+                write!(f, "CompleteStep({incident}, {step})")
+            }
+            Action::LaunchOperation { op, prefill } => {
+                write!(f, "LaunchOperation({op}, {})", prefill.step)
+            }
+            Action::CloseIncident { incident, .. } => write!(f, "CloseIncident({incident})"),
+            Action::TickChecklist { item, ticked, .. } => {
+                write!(f, "TickChecklist({item}, {ticked})")
             }
         }
     }
@@ -138,6 +218,10 @@ pub trait Screen {
     }
     /// Downcast hook for the home screen's data refresh.
     fn as_home(&mut self) -> Option<&mut home::HomeScreen> {
+        None
+    }
+    /// Downcast hook for screens the app feeds after an effect (playbook).
+    fn as_any(&mut self) -> Option<&mut dyn std::any::Any> {
         None
     }
 }
