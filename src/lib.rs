@@ -22,12 +22,15 @@
 
 pub mod audit;
 pub mod clock;
+pub mod drill;
 pub mod envelope;
 pub mod error;
 pub mod fsutil;
 pub mod identity;
 pub mod netcheck;
 pub mod passphrase;
+pub mod recovery;
+pub mod shard;
 pub mod workspace;
 
 pub mod cli;
