@@ -77,7 +77,16 @@ fn copy_dir(from: &Path, to: &Path) {
 /// A fresh sandbox holding a copy of the prepared workspace.
 pub fn sandbox() -> Sandbox {
     let sb = Sandbox::new();
-    copy_dir(&template().join("ws"), &sb.ws());
+    let from = template().join("ws");
+    copy_dir(&from, &sb.ws());
+    // The registry records absolute paths: point them at the copy.
+    let reg = sb.ws().join("registry.json");
+    let text = std::fs::read_to_string(&reg).unwrap();
+    std::fs::write(
+        &reg,
+        text.replace(from.to_str().unwrap(), sb.ws().to_str().unwrap()),
+    )
+    .unwrap();
     sb
 }
 

@@ -115,6 +115,8 @@ impl Screen for HomeScreen {
             KeyCode::Char('q') => Some(Action::Quit),
             KeyCode::Char('n') => Some(Action::OpenNewIdentity),
             KeyCode::Char('r') => Some(Action::RefreshHome),
+            KeyCode::Char('s') => Some(Action::OpenShards),
+            KeyCode::Char('R') => Some(Action::OpenRecovery),
             KeyCode::Down | KeyCode::Char('j') => {
                 if self.selected + 1 < self.view.custodians.len() {
                     self.selected += 1;
@@ -266,6 +268,8 @@ impl Screen for HomeScreen {
             ("n", "new custodian identity"),
             ("↑/↓", "select custodian"),
             ("r", "refresh"),
+            ("s", "shards: inspect, rewrap, restore to node"),
+            ("R", "recover a raw key (scenario 5)"),
             ("q", "quit"),
         ]
     }
