@@ -184,7 +184,7 @@ impl Explain for RecoveryError {
     fn remedy(&self) -> Option<String> {
         Some(match self {
             RecoveryError::TooFewApprovers { .. } | RecoveryError::DuplicateApprover(_) => {
-                "name every approver of the quorum (at least two different people) with --approver".into()
+                "name every approver of the quorum: at least two different people".into()
             }
             RecoveryError::BadApprover(e) => return e.remedy(),
             RecoveryError::UnpairedInputs { .. } => {
