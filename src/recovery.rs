@@ -414,8 +414,7 @@ pub fn plan(
                 expected: threshold,
             });
         }
-        if let Some((other, _, _, _)) = shards[..i].iter().find(|(_, o, _, _)| o.index == s.index)
-        {
+        if let Some((other, _, _, _)) = shards[..i].iter().find(|(_, o, _, _)| o.index == s.index) {
             return Err(RecoveryError::DuplicateIndex {
                 index: s.index,
                 first: other.clone(),

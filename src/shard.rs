@@ -34,8 +34,8 @@ use age::armor::{ArmoredReader, ArmoredWriter, Format};
 use age::x25519;
 use age_core::format::{FileKey, Stanza};
 use base64::Engine;
-use k256::elliptic_curve::sec1::ToEncodedPoint;
 use k256::elliptic_curve::PrimeField;
+use k256::elliptic_curve::sec1::ToEncodedPoint;
 use k256::{ProjectivePoint, PublicKey, Scalar};
 use secrecy::{ExposeSecret, SecretString};
 use serde::{Deserialize, Serialize};
@@ -105,7 +105,9 @@ pub enum ShardError {
     #[error(transparent)]
     Identity(#[from] IdentityError),
     /// The payload is not encrypted to the identity, though the metadata says so.
-    #[error("the wrapped key share is not encrypted to {recipient}: its recipient field was altered")]
+    #[error(
+        "the wrapped key share is not encrypted to {recipient}: its recipient field was altered"
+    )]
     NotEncryptedToIdentity {
         /// The recipient the metadata claims.
         recipient: String,
@@ -117,7 +119,9 @@ pub enum ShardError {
     #[error("the decrypted key share is not a valid shard payload: {0}")]
     BadPayload(String),
     /// The payload disagrees with the public metadata.
-    #[error("the shard's public `{field}` does not match its encrypted payload: the file was altered")]
+    #[error(
+        "the shard's public `{field}` does not match its encrypted payload: the file was altered"
+    )]
     PayloadMismatch {
         /// The field that disagrees.
         field: &'static str,
@@ -189,7 +193,10 @@ fn bad(field: &'static str, reason: impl Into<String>) -> ShardError {
 /// Checks a key id: 1 to 128 letters, digits, '-', '_', '.', ':'.
 pub fn validate_key_id(key_id: &str) -> Result<(), ShardError> {
     if key_id.is_empty() || key_id.len() > MAX_KEY_ID {
-        return Err(bad("keyId", format!("must be 1 to {MAX_KEY_ID} characters")));
+        return Err(bad(
+            "keyId",
+            format!("must be 1 to {MAX_KEY_ID} characters"),
+        ));
     }
     if !key_id
         .chars()
@@ -348,7 +355,9 @@ impl SharePayload {
         let mut share = Zeroizing::new([0u8; 32]);
         if share_hex.len() != 64 || hex::decode_to_slice(share_hex.as_bytes(), &mut *share).is_err()
         {
-            return Err(ShardError::BadPayload("the share is not 64 hex digits".into()));
+            return Err(ShardError::BadPayload(
+                "the share is not 64 hex digits".into(),
+            ));
         }
         let payload = SharePayload {
             key_id: wire.key_id,
@@ -515,8 +524,7 @@ struct KnownFileKey {
 
 impl age::Identity for KnownFileKey {
     fn unwrap_stanza(&self, stanza: &Stanza) -> Option<Result<FileKey, age::DecryptError>> {
-        (HeaderStanza::from(stanza) == self.stanza)
-            .then(|| Ok(FileKey::new(Box::new(*self.key))))
+        (HeaderStanza::from(stanza) == self.stanza).then(|| Ok(FileKey::new(Box::new(*self.key))))
     }
 }
 
@@ -647,8 +655,7 @@ impl ShardFile {
     /// Checks every public field.
     pub fn validate(&self) -> Result<(), ShardError> {
         validate_key_id(&self.key_id)?;
-        identity::validate_name(&self.custodian)
-            .map_err(|e| bad("custodian", e.to_string()))?;
+        identity::validate_name(&self.custodian).map_err(|e| bad("custodian", e.to_string()))?;
         identity::parse_recipient(&self.recipient)
             .map_err(|_| bad("recipient", "not an age1… recipient"))?;
         if self.scheme != SCHEME {
@@ -662,11 +669,7 @@ impl ShardFile {
         }
         parse_public_key("rootPublicKey", &self.root_public_key)?;
         parse_public_key("sharePublicKey", &self.share_public_key)?;
-        if !self
-            .wrapped_key_share
-            .trim_start()
-            .starts_with(ARMOR_BEGIN)
-        {
+        if !self.wrapped_key_share.trim_start().starts_with(ARMOR_BEGIN) {
             return Err(bad(
                 "wrappedKeyShare",
                 "not an ASCII-armored age file (-----BEGIN AGE ENCRYPTED FILE-----)",
@@ -816,10 +819,7 @@ pub fn register(ws: &Workspace, records: Vec<ShardRecord>) -> Result<(), Workspa
 /// The default file name for a shard.
 pub fn default_file_name(key_id: &str, index: u32, holder: &str) -> String {
     let key = key_id.replace(':', "_");
-    format!(
-        "{key}.{index}.{}.shard.json",
-        identity::file_stem(holder)
-    )
+    format!("{key}.{index}.{}.shard.json", identity::file_stem(holder))
 }
 
 /// Which rewrap this is: to a custodian (rotation, replacement) or to a
@@ -927,8 +927,14 @@ pub fn preflight_rewrap(
 /// Rewraps a shard to a new recipient (see the module docs). The original
 /// file is never modified.
 pub fn rewrap_shard(ws: &Workspace, req: &RewrapRequest) -> Result<RewrapOutcome, ShardError> {
-    let (shard, id, path) =
-        preflight_rewrap(ws, &req.shard, &req.identity, &req.to, &req.name, req.out.as_deref())?;
+    let (shard, id, path) = preflight_rewrap(
+        ws,
+        &req.shard,
+        &req.identity,
+        &req.to,
+        &req.name,
+        req.out.as_deref(),
+    )?;
     let to = identity::parse_recipient(&req.to)?.to_string();
     let op = ws.audit().begin(
         req.kind.event(),
@@ -973,7 +979,9 @@ pub fn rewrap_shard(ws: &Workspace, req: &RewrapRequest) -> Result<RewrapOutcome
     })();
     match result {
         Ok(outcome) => {
-            op.complete(json!({ "newFileSha256": outcome.file_sha256, "oldFileLeftInPlace": true }))?;
+            op.complete(
+                json!({ "newFileSha256": outcome.file_sha256, "oldFileLeftInPlace": true }),
+            )?;
             Ok(outcome)
         }
         Err(e) => {
@@ -994,10 +1002,7 @@ pub fn split_scalar(secret: &Scalar, threshold: u32, total: u32) -> Vec<(u32, Sc
         .map(|i| {
             let x = Scalar::from(u64::from(i));
             // Horner's rule from the highest coefficient down.
-            let y = coeffs
-                .iter()
-                .rev()
-                .fold(Scalar::ZERO, |acc, c| acc * x + c);
+            let y = coeffs.iter().rev().fold(Scalar::ZERO, |acc, c| acc * x + c);
             (i, y)
         })
         .collect();

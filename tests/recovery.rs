@@ -102,7 +102,14 @@ fn the_hsm_output_opens_with_openssl_and_is_the_key() {
         assert!(st.success());
     };
     run(&["genrsa", "-out", pem.to_str().unwrap(), "2048"]);
-    run(&["rsa", "-in", pem.to_str().unwrap(), "-pubout", "-out", public.to_str().unwrap()]);
+    run(&[
+        "rsa",
+        "-in",
+        pem.to_str().unwrap(),
+        "-pubout",
+        "-out",
+        public.to_str().unwrap(),
+    ]);
     let out = sb.file("key.oaep");
     let pass = sb.pass_file("p", &[pass_of("Ben"), pass_of("Cy")]);
     sb.cmd()
@@ -121,8 +128,18 @@ fn the_hsm_output_opens_with_openssl_and_is_the_key() {
         .stdout(contains("verified it against root public key"));
     let plain = std::process::Command::new("openssl")
         .args(["pkeyutl", "-decrypt", "-inkey", pem.to_str().unwrap()])
-        .args(["-pkeyopt", "rsa_padding_mode:oaep", "-pkeyopt", "rsa_oaep_md:sha256"])
-        .args(["-pkeyopt", "rsa_mgf1_md:sha256", "-in", out.to_str().unwrap()])
+        .args([
+            "-pkeyopt",
+            "rsa_padding_mode:oaep",
+            "-pkeyopt",
+            "rsa_oaep_md:sha256",
+        ])
+        .args([
+            "-pkeyopt",
+            "rsa_mgf1_md:sha256",
+            "-in",
+            out.to_str().unwrap(),
+        ])
         .output()
         .unwrap();
     assert!(plain.status.success());
@@ -184,8 +201,7 @@ fn canary_the_recovered_key_appears_only_in_the_chosen_output() {
     }
     // The audit log records the recovery, the approvers, and the output's hash.
     let audit = std::fs::read_to_string(sb.ws().join("audit.jsonl")).unwrap();
-    let last: serde_json::Value =
-        serde_json::from_str(audit.lines().last().unwrap()).unwrap();
+    let last: serde_json::Value = serde_json::from_str(audit.lines().last().unwrap()).unwrap();
     assert_eq!(last["event"], "RECOVER_PRIVATE_KEY");
     assert_eq!(last["status"], "COMPLETED");
     assert_eq!(last["details"]["verified"], true);
@@ -197,7 +213,11 @@ fn canary_the_recovered_key_appears_only_in_the_chosen_output() {
 
 /// Runs a recovery expected to fail at planning (before the audit entry),
 /// checking the error and that no file at all changed.
-fn refused_before_audit(sb: &Sandbox, srcs: Vec<ShardSource>, approvers: Vec<String>) -> RecoveryError {
+fn refused_before_audit(
+    sb: &Sandbox,
+    srcs: Vec<ShardSource>,
+    approvers: Vec<String>,
+) -> RecoveryError {
     let before = sb.snapshot();
     let out = sb.file("never.age");
     let err = recovery::plan(
@@ -217,7 +237,11 @@ fn refused_before_audit(sb: &Sandbox, srcs: Vec<ShardSource>, approvers: Vec<Str
 /// Runs a recovery expected to fail after the INITIATED entry: no output,
 /// nothing changed but the audit log, which ends INITIATED (naming the
 /// approvers) then FAILED.
-fn refused_after_audit(sb: &Sandbox, srcs: Vec<ShardSource>, passphrases: Vec<SecretString>) -> RecoveryError {
+fn refused_after_audit(
+    sb: &Sandbox,
+    srcs: Vec<ShardSource>,
+    passphrases: Vec<SecretString>,
+) -> RecoveryError {
     let ws = Workspace::open(sb.ws()).unwrap();
     let before = snapshot_without_audit(sb);
     let out = sb.file("never.age");
@@ -256,7 +280,10 @@ fn wrong_passphrase_is_named_after_the_approvers_were_recorded() {
     let err = refused_after_audit(
         &sb,
         sources(&sb, "alpha", &[1, 2]),
-        vec![SecretString::from(pass_of("Ana")), SecretString::from(pass_of("Ana"))],
+        vec![
+            SecretString::from(pass_of("Ana")),
+            SecretString::from(pass_of("Ana")),
+        ],
     );
     assert!(matches!(err, RecoveryError::Shard { .. }));
     assert!(err.to_string().contains("the passphrase is wrong"), "{err}");
@@ -269,7 +296,10 @@ fn wrong_identity_is_refused_before_anything_is_written() {
     let mut srcs = sources(&sb, "alpha", &[1, 2]);
     srcs[1].identity = identity(&sb, "Cy");
     let err = refused_before_audit(&sb, srcs, approvers());
-    assert!(err.to_string().contains("but the identity given is Cy's"), "{err}");
+    assert!(
+        err.to_string().contains("but the identity given is Cy's"),
+        "{err}"
+    );
 }
 
 #[test]
@@ -279,7 +309,10 @@ fn a_shard_of_another_key_is_refused() {
     srcs[1].shard = shard(&sb, "beta", 2);
     let err = refused_before_audit(&sb, srcs, approvers());
     assert!(matches!(err, RecoveryError::OtherKey { .. }), "{err}");
-    assert!(err.to_string().contains("is a shard of key drill-beta, not of drill-alpha"));
+    assert!(
+        err.to_string()
+            .contains("is a shard of key drill-beta, not of drill-alpha")
+    );
 }
 
 #[test]
@@ -290,7 +323,10 @@ fn a_duplicate_index_is_refused() {
     let mut srcs = sources(&sb, "alpha", &[1, 1]);
     srcs[1].shard = copy;
     let err = refused_before_audit(&sb, srcs, approvers());
-    assert!(matches!(err, RecoveryError::DuplicateIndex { index: 1, .. }), "{err}");
+    assert!(
+        matches!(err, RecoveryError::DuplicateIndex { index: 1, .. }),
+        "{err}"
+    );
 }
 
 #[test]
@@ -298,7 +334,14 @@ fn below_threshold_is_refused() {
     let sb = sandbox();
     let err = refused_before_audit(&sb, sources(&sb, "alpha", &[3]), approvers());
     assert!(
-        matches!(err, RecoveryError::BelowThreshold { given: 1, threshold: 2, .. }),
+        matches!(
+            err,
+            RecoveryError::BelowThreshold {
+                given: 1,
+                threshold: 2,
+                ..
+            }
+        ),
         "{err}"
     );
 }
@@ -339,11 +382,21 @@ fn a_tampered_root_public_key_is_caught() {
     let path = shard(&sb, "alpha", 2);
     tamper(&path, "rootPublicKey", serde_json::json!(other));
     let err = refused_before_audit(&sb, sources(&sb, "alpha", &[1, 2]), approvers());
-    assert!(matches!(err, RecoveryError::RootKeyMismatch { .. }), "{err}");
+    assert!(
+        matches!(err, RecoveryError::RootKeyMismatch { .. }),
+        "{err}"
+    );
     // On both: each payload disagrees with its metadata.
-    tamper(&shard(&sb, "alpha", 1), "rootPublicKey", serde_json::json!(other));
+    tamper(
+        &shard(&sb, "alpha", 1),
+        "rootPublicKey",
+        serde_json::json!(other),
+    );
     let err = refused_after_audit(&sb, sources(&sb, "alpha", &[1, 2]), passes(&[1, 2]));
-    assert!(err.to_string().contains("`rootPublicKey` does not match"), "{err}");
+    assert!(
+        err.to_string().contains("`rootPublicKey` does not match"),
+        "{err}"
+    );
 }
 
 #[test]
@@ -354,7 +407,10 @@ fn corrupted_ciphertext_is_named() {
     file.wrapped_key_share = file.wrapped_key_share.replacen("YWdl", "YXdl", 1);
     std::fs::write(&path, file.to_bytes()).unwrap();
     let err = refused_after_audit(&sb, sources(&sb, "alpha", &[1, 2]), passes(&[1, 2]));
-    assert!(err.to_string().contains("the wrapped key share is damaged"), "{err}");
+    assert!(
+        err.to_string().contains("the wrapped key share is damaged"),
+        "{err}"
+    );
 }
 
 /// A shard whose payload agrees with its own metadata but holds the wrong
@@ -372,7 +428,10 @@ fn a_consistent_but_wrong_shard_is_named_by_subset_search() {
     forged.write_checked(&path, &sealed, &payload).unwrap();
     // With exactly the threshold, the mismatch is reported without a culprit.
     let err = refused_after_audit(&sb, sources(&sb, "alpha", &[1, 3]), passes(&[1, 3]));
-    assert!(matches!(err, RecoveryError::VerificationFailed { .. }), "{err}");
+    assert!(
+        matches!(err, RecoveryError::VerificationFailed { .. }),
+        "{err}"
+    );
     // With all three, the disagreeing shard is named.
     let err = refused_after_audit(&sb, sources(&sb, "alpha", &[1, 2, 3]), passes(&[1, 2, 3]));
     match err {
@@ -390,9 +449,23 @@ fn cli_refuses_unpaired_inputs_and_missing_output_choice() {
     let s = shard(&sb, "alpha", 1);
     sb.cmd()
         .arg("recover")
-        .args(["--shard", s.to_str().unwrap(), "--shard", s.to_str().unwrap()])
+        .args([
+            "--shard",
+            s.to_str().unwrap(),
+            "--shard",
+            s.to_str().unwrap(),
+        ])
         .args(["--identity", identity(&sb, "Ana").to_str().unwrap()])
-        .args(["--approver", "A", "--approver", "B", "--to", "age1x", "--out", "x"])
+        .args([
+            "--approver",
+            "A",
+            "--approver",
+            "B",
+            "--to",
+            "age1x",
+            "--out",
+            "x",
+        ])
         .assert()
         .code(1)
         .stderr(contains("give one --identity for each --shard"));
@@ -421,8 +494,12 @@ fn screen_output_hands_back_the_key_only_in_memory() {
     let sb = sandbox();
     let ws = Workspace::open(sb.ws()).unwrap();
     let before: Vec<PathBuf> = sb.snapshot().into_iter().map(|(p, _)| p).collect();
-    let plan = recovery::plan(&sources(&sb, "alpha", &[2, 3]), &approvers(), RecoveryOutput::Screen)
-        .unwrap();
+    let plan = recovery::plan(
+        &sources(&sb, "alpha", &[2, 3]),
+        &approvers(),
+        RecoveryOutput::Screen,
+    )
+    .unwrap();
     let outcome = recovery::recover(&ws, &plan, &passes(&[2, 3])).unwrap();
     let key = outcome.shown_once.unwrap();
     assert_eq!(format!("{key:?}"), "RecoveredKey(<redacted>)");

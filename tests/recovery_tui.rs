@@ -73,7 +73,12 @@ macro_rules! snap {
 
 /// Walks the wizard to the confirmation step with shards `indices` of
 /// drill-alpha; `output` picks 1/2/3 and fills its fields.
-fn walk_to_confirm(app: &mut App, sb: &common::Sandbox, indices: &[u32], output: &dyn Fn(&mut App)) {
+fn walk_to_confirm(
+    app: &mut App,
+    sb: &common::Sandbox,
+    indices: &[u32],
+    output: &dyn Fn(&mut App),
+) {
     key(app, KeyCode::Char('R'));
     key(app, KeyCode::Enter);
     type_text(app, "Officer One");
@@ -183,7 +188,10 @@ fn recovery_to_screen_shows_the_verified_key_once_then_clears_it() {
         [
             ("RECOVER_PRIVATE_KEY".into(), "INITIATED".into()),
             ("RECOVER_PRIVATE_KEY".into(), "COMPLETED".into()),
-            ("RECOVER_PRIVATE_KEY_SCREEN_CLEARED".into(), "RECORDED".into()),
+            (
+                "RECOVER_PRIVATE_KEY_SCREEN_CLEARED".into(),
+                "RECORDED".into()
+            ),
         ]
     );
 }

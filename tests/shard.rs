@@ -64,13 +64,18 @@ fn assert_payload_matches(payload: &[u8], file: &ShardFile) {
     assert_eq!(v["index"], file.index);
     assert_eq!(v["rootPublicKey"], file.root_public_key.as_str());
     let bytes = hex::decode(v["share"].as_str().unwrap()).unwrap();
-    let scalar =
-        k256::Scalar::from_repr(k256::FieldBytes::clone_from_slice(&bytes)).unwrap();
+    let scalar = k256::Scalar::from_repr(k256::FieldBytes::clone_from_slice(&bytes)).unwrap();
     let public = shard::public_key_hex(&shard::public_of(&scalar).unwrap());
     assert_eq!(public, file.share_public_key);
 }
 
-fn rewrap_cmd(sb: &Sandbox, shard: &Path, identity: &Path, to: &str, name: &str) -> assert_cmd::Command {
+fn rewrap_cmd(
+    sb: &Sandbox,
+    shard: &Path,
+    identity: &Path,
+    to: &str,
+    name: &str,
+) -> assert_cmd::Command {
     let holder_pass = {
         let id = IdentityFile::load(identity).unwrap();
         pass_of(&id.name)
@@ -140,10 +145,23 @@ fn rewrap_writes_a_new_shard_the_age_cli_opens_with_the_new_identity() {
     assert_eq!(new.custodian, "Dee");
     assert_eq!(new.recipient, dee.recipient);
     assert_eq!(
-        (&new.key_id, new.index, &new.root_public_key, &new.share_public_key),
-        (&before.key_id, before.index, &before.root_public_key, &before.share_public_key)
+        (
+            &new.key_id,
+            new.index,
+            &new.root_public_key,
+            &new.share_public_key
+        ),
+        (
+            &before.key_id,
+            before.index,
+            &before.root_public_key,
+            &before.share_public_key
+        )
     );
-    assert_eq!(shard::x25519_stanzas(&new.wrapped_key_share).unwrap().len(), 1);
+    assert_eq!(
+        shard::x25519_stanzas(&new.wrapped_key_share).unwrap().len(),
+        1
+    );
     // The real age CLI decrypts the payload with Dee's key.
     let payload = age_cli_decrypt(&new.wrapped_key_share, &dee_key);
     assert_payload_matches(&payload, &new);
@@ -207,9 +225,7 @@ fn restore_to_node_writes_the_import_file_and_a_checklist() {
     assert_eq!(new.custodian, "mpc-node-7");
     let payload = age_cli_decrypt(&new.wrapped_key_share, &node_key);
     assert_payload_matches(&payload, &new);
-    assert!(
-        audit_events(&sb).contains(&("SHARD_RESTORE_TO_NODE".into(), "COMPLETED".into()))
-    );
+    assert!(audit_events(&sb).contains(&("SHARD_RESTORE_TO_NODE".into(), "COMPLETED".into())));
 }
 
 #[test]
@@ -268,13 +284,7 @@ fn a_shard_encrypted_by_the_age_encryption_npm_package_rewraps() {
 
 /// Runs a rewrap expected to fail; checks the message, that no output file
 /// appeared, and that nothing but the audit log changed.
-fn assert_rewrap_refused(
-    sb: &Sandbox,
-    shard: &Path,
-    identity: &Path,
-    pass: &str,
-    message: &str,
-) {
+fn assert_rewrap_refused(sb: &Sandbox, shard: &Path, identity: &Path, pass: &str, message: &str) {
     let before = snapshot_without_audit(sb);
     let out = sb.file("new.shard.json");
     let dee = OpenedIdentity::generate("Dee");
@@ -316,7 +326,10 @@ fn rewrap_with_the_wrong_identity_is_refused_before_any_passphrase() {
         common::PASS_B,
         "but the identity given is Ben's",
     );
-    assert_eq!(std::fs::read(sb.ws().join("audit.jsonl")).unwrap(), audit_before);
+    assert_eq!(
+        std::fs::read(sb.ws().join("audit.jsonl")).unwrap(),
+        audit_before
+    );
 }
 
 #[test]
@@ -330,7 +343,10 @@ fn rewrap_with_the_wrong_passphrase_fails_and_is_audited() {
         "the passphrase is wrong",
     );
     let events = audit_events(&sb);
-    assert_eq!(events.last().unwrap(), &("SHARD_REWRAP".into(), "FAILED".into()));
+    assert_eq!(
+        events.last().unwrap(),
+        &("SHARD_REWRAP".into(), "FAILED".into())
+    );
 }
 
 #[test]
@@ -393,12 +409,18 @@ fn rewrap_never_overwrites_an_existing_file() {
     let out = sb.file("taken.json");
     std::fs::write(&out, b"keep me").unwrap();
     let dee = OpenedIdentity::generate("Dee");
-    rewrap_cmd(&sb, &shard(&sb, "alpha", 1), &identity(&sb, "Ana"), &dee.recipient, "Dee")
-        .arg("--out")
-        .arg(&out)
-        .assert()
-        .failure()
-        .stderr(contains("already exists"));
+    rewrap_cmd(
+        &sb,
+        &shard(&sb, "alpha", 1),
+        &identity(&sb, "Ana"),
+        &dee.recipient,
+        "Dee",
+    )
+    .arg("--out")
+    .arg(&out)
+    .assert()
+    .failure()
+    .stderr(contains("already exists"));
     assert_eq!(std::fs::read(&out).unwrap(), b"keep me");
 }
 

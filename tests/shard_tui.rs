@@ -155,10 +155,7 @@ fn rewrap_wizard_writes_a_verified_shard_and_warns_about_the_old_file() {
     });
     assert!(warned, "the old-file warning is not highlighted");
     // The new file exists and opens with Dee's key.
-    let new = sb
-        .ws()
-        .join("shards")
-        .join("drill-alpha.1.dee.shard.json");
+    let new = sb.ws().join("shards").join("drill-alpha.1.dee.shard.json");
     let file = ShardFile::load(&new).unwrap();
     let payload = file.open(&dee).unwrap();
     assert_eq!(payload.index, 1);
@@ -182,7 +179,10 @@ fn restore_to_node_wizard_shows_the_checklist() {
     assert!(app.pump_until_idle(Duration::from_secs(60)));
     let t = draw(&app);
     let text = screen_text(&t);
-    assert!(text.contains("the node reports key id        drill-alpha"), "{text}");
+    assert!(
+        text.contains("the node reports key id        drill-alpha"),
+        "{text}"
+    );
     snap!("shard_restore_done", t);
 }
 

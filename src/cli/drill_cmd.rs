@@ -48,7 +48,9 @@ pub fn run(ctx: &Ctx, cmd: DrillCmd) -> CmdResult {
             key::check_request(&custodians, threshold)?;
             let ws = ctx.workspace()?;
             if !ws.is_sandbox() {
-                warn("this workspace is not marked as a drill sandbox; the key is still recorded as drill material");
+                warn(
+                    "this workspace is not marked as a drill sandbox; the key is still recorded as drill material",
+                );
             }
             let missing = key::missing_custodians(&ws, &custodians)?;
             let mut generate = Vec::new();

@@ -49,9 +49,7 @@ fn not_a_terminal() -> Failure {
         report: Report {
             message: "--show-once needs an interactive terminal".into(),
             causes: Vec::new(),
-            remedy: Some(
-                "run it in a terminal, or use --hsm-public-key or --to with --out".into(),
-            ),
+            remedy: Some("run it in a terminal, or use --hsm-public-key or --to with --out".into()),
         },
         code: 1,
     }

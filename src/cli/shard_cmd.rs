@@ -67,7 +67,10 @@ pub fn inspect_lines(file: &ShardFile) -> Vec<String> {
         format!("key id:           {}", file.key_id),
         format!("holder:           {}", file.custodian),
         format!("recipient:        {}", file.recipient),
-        format!("fingerprint:      {}", identity::fingerprint(&file.recipient)),
+        format!(
+            "fingerprint:      {}",
+            identity::fingerprint(&file.recipient)
+        ),
         format!("scheme:           {}", file.scheme),
         format!("threshold:        {}", file.threshold),
         format!("index:            {}", file.index),
@@ -95,7 +98,9 @@ fn print_outcome(ctx: &Ctx, o: &RewrapOutcome) {
             identity::fingerprint(&o.recipient)
         ));
         say(format!("  sha256:      {}", o.file_sha256));
-        say("  checked: metadata read back, exactly one X25519 recipient, payload decrypts to the same share");
+        say(
+            "  checked: metadata read back, exactly one X25519 recipient, payload decrypts to the same share",
+        );
     }
 }
 
@@ -121,7 +126,16 @@ pub fn run(ctx: &Ctx, cmd: ShardCmd) -> CmdResult {
             out,
             pass,
         } => {
-            let outcome = rewrap(ctx, shard, identity, to, name, out, pass, RewrapKind::Custodian)?;
+            let outcome = rewrap(
+                ctx,
+                shard,
+                identity,
+                to,
+                name,
+                out,
+                pass,
+                RewrapKind::Custodian,
+            )?;
             print_outcome(ctx, &outcome);
             warn(format!(
                 "the old shard file {} is left in place: once {} has confirmed they can open the new one, destroy it (e.g. `shred -u`) and any copies",
@@ -168,10 +182,7 @@ pub fn node_checklist(o: &RewrapOutcome) -> Vec<String> {
         format!("  [ ] the node reports key id        {}", o.key_id),
         format!("  [ ] the node reports root pub key  {}", o.root_public_key),
         format!("  [ ] the node reports share index   {}", o.index),
-        format!(
-            "  [ ] the import file's sha256 is     {}",
-            o.file_sha256
-        ),
+        format!("  [ ] the import file's sha256 is     {}", o.file_sha256),
         format!(
             "Your own shard {} is unchanged; keep it.",
             o.old_path.display()
@@ -192,14 +203,8 @@ fn rewrap(
 ) -> Result<RewrapOutcome, super::Failure> {
     let ws = ctx.workspace()?;
     // Everything public is checked before the passphrase is asked for.
-    let (_, id, _) = shard::preflight_rewrap(
-        &ws,
-        &shard_path,
-        &identity_path,
-        &to,
-        &name,
-        out.as_deref(),
-    )?;
+    let (_, id, _) =
+        shard::preflight_rewrap(&ws, &shard_path, &identity_path, &to, &name, out.as_deref())?;
     let passphrase = pass
         .prompter()
         .existing(&format!("Passphrase for {}'s identity", id.name))?;

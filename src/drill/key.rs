@@ -28,7 +28,9 @@ pub const KEY_ID_PREFIX: &str = "drill-";
 #[non_exhaustive]
 pub enum DrillKeyError {
     /// Threshold or custodian count out of range.
-    #[error("a {threshold}-of-{total} split is not possible: need 2 ≤ threshold ≤ custodians ≤ 255")]
+    #[error(
+        "a {threshold}-of-{total} split is not possible: need 2 ≤ threshold ≤ custodians ≤ 255"
+    )]
     BadSplit {
         /// Requested threshold.
         threshold: u32,

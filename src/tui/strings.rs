@@ -82,8 +82,7 @@ pub const RECOVERY_APPROVER_HINT: &str =
 pub const RECOVERY_SHARD_PROMPT: &str = "Shard file";
 pub const RECOVERY_IDENTITY_PROMPT: &str = "Holder's identity file";
 pub const RECOVERY_PASS_PROMPT: &str = "Holder's passphrase";
-pub const RECOVERY_SHARDS_HINT: &str =
-    "Tab moves between fields; Enter on the passphrase adds the shard. Ctrl-N continues once enough shards are added.";
+pub const RECOVERY_SHARDS_HINT: &str = "Tab moves between fields; Enter on the passphrase adds the shard. Ctrl-N continues once enough shards are added.";
 pub const RECOVERY_OUTPUT_HINT: &str = "Choose exactly one output: 1 HSM import key (RSA-OAEP-SHA256), 2 age recipient, 3 show once on screen.";
 pub const RECOVERY_OUT_HSM: &str = "HSM import public key (PEM)";
 pub const RECOVERY_OUT_AGE: &str = "age recipient (age1…)";
@@ -91,7 +90,8 @@ pub const RECOVERY_OUT_FILE: &str = "Output file";
 pub const RECOVERY_OUT_SCREEN: &str =
     "The key will be shown once, after you type its key id, for 60 seconds, then cleared.";
 pub const RECOVERY_CONFIRM: &str = "Press Enter to record the approval and start. Esc goes back.";
-pub const RECOVERY_WORKING: &str = "Recording the approval, opening identities (PBKDF2), decrypting, interpolating and verifying…";
+pub const RECOVERY_WORKING: &str =
+    "Recording the approval, opening identities (PBKDF2), decrypting, interpolating and verifying…";
 pub const RECOVERY_DONE: &str = "Key recovered, verified against its root public key, and written";
 pub const RECOVERY_NOT_ELSEWHERE: &str =
     "The key was not written anywhere else and is not in the audit log.";

@@ -112,8 +112,7 @@ pub fn holder(i: u32) -> &'static str {
 
 /// Rewrites one JSON field of a shard file in place (to simulate tampering).
 pub fn tamper(path: &Path, field: &str, value: serde_json::Value) {
-    let mut v: serde_json::Value =
-        serde_json::from_slice(&std::fs::read(path).unwrap()).unwrap();
+    let mut v: serde_json::Value = serde_json::from_slice(&std::fs::read(path).unwrap()).unwrap();
     v[field] = value;
     std::fs::write(path, serde_json::to_vec_pretty(&v).unwrap()).unwrap();
 }

@@ -247,7 +247,8 @@ impl RecoveryWizard {
                         message: "add at least two shards first".into(),
                         causes: Vec::new(),
                         remedy: Some(
-                            "each custodian enters their shard, identity file and passphrase".into(),
+                            "each custodian enters their shard, identity file and passphrase"
+                                .into(),
                         ),
                     });
                 } else {
@@ -305,9 +306,7 @@ impl RecoveryWizard {
         match key.code {
             KeyCode::Esc => self.step = shards_step(),
             KeyCode::F(1) => {}
-            KeyCode::Left | KeyCode::Right
-                if first.text().is_empty() && file.text().is_empty() =>
-            {
+            KeyCode::Left | KeyCode::Right if first.text().is_empty() && file.text().is_empty() => {
                 *choice = if key.code == KeyCode::Left {
                     (*choice + 2) % 3
                 } else {
@@ -506,13 +505,18 @@ impl Screen for RecoveryWizard {
                     });
                 }
                 lines.push(Line::from(""));
-                lines.push(Line::from("Press Enter to name the approvers, Esc to leave."));
+                lines.push(Line::from(
+                    "Press Enter to name the approvers, Esc to leave.",
+                ));
             }
             Step::Approvers { field, error } => {
                 lines.push(approvers());
                 lines.push(Line::from(""));
                 lines.push(field.line(strings::RECOVERY_APPROVER_PROMPT, true));
-                lines.push(Line::from(Span::styled(strings::RECOVERY_APPROVER_HINT, dim)));
+                lines.push(Line::from(Span::styled(
+                    strings::RECOVERY_APPROVER_HINT,
+                    dim,
+                )));
                 if let Some(r) = error {
                     lines.push(Line::from(""));
                     lines.extend(widgets::report_lines(r));
@@ -623,7 +627,10 @@ impl Screen for RecoveryWizard {
                         .add_modifier(Modifier::BOLD),
                 )));
                 lines.push(Line::from(format!("Key id:          {}", o.key_id)));
-                lines.push(Line::from(format!("Root public key: {}", o.root_public_key)));
+                lines.push(Line::from(format!(
+                    "Root public key: {}",
+                    o.root_public_key
+                )));
                 lines.push(Line::from(format!("Shares used:     {:?}", o.indices)));
                 if let Some((p, sha)) = &o.written {
                     lines.push(Line::from(format!("Output:          {}", p.display())));
@@ -695,10 +702,7 @@ impl Screen for RecoveryWizard {
                 );
                 frame.render_widget(
                     Paragraph::new(vec![
-                        Line::from(Span::styled(
-                            format!("Clearing in {left:>2} s"),
-                            bold,
-                        )),
+                        Line::from(Span::styled(format!("Clearing in {left:>2} s"), bold)),
                         Line::from("Press Enter or Esc to clear now."),
                     ]),
                     rest,

@@ -39,20 +39,10 @@ pub struct ShardEntry {
 #[derive(Debug)]
 enum Mode {
     List,
-    Path {
-        field: TextField,
-    },
-    Loading {
-        path: PathBuf,
-    },
-    Inspect {
-        path: PathBuf,
-        file: Box<ShardFile>,
-    },
-    Failed {
-        path: PathBuf,
-        report: Report,
-    },
+    Path { field: TextField },
+    Loading { path: PathBuf },
+    Inspect { path: PathBuf, file: Box<ShardFile> },
+    Failed { path: PathBuf, report: Report },
 }
 
 /// The shards screen.
@@ -209,7 +199,10 @@ impl Screen for ShardsScreen {
                     lines.push(Line::from(strings::SHARDS_NONE));
                 } else {
                     lines.push(Line::from(Span::styled(
-                        format!("{:<3}{:<24}{:>6}  {:<18}{}", "", "Key id", "Index", "Holder", "File"),
+                        format!(
+                            "{:<3}{:<24}{:>6}  {:<18}{}",
+                            "", "Key id", "Index", "Holder", "File"
+                        ),
                         Style::default().add_modifier(Modifier::BOLD),
                     )));
                     for (i, e) in self.entries.iter().enumerate() {

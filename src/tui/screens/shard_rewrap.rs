@@ -367,7 +367,9 @@ impl Screen for RewrapWizard {
     fn commands(&self) -> Vec<(&'static str, &'static str)> {
         match self.step {
             Step::Identity { .. } => vec![("Enter", "next"), ("Esc", "cancel")],
-            Step::Target { .. } => vec![("Tab", "switch field"), ("Enter", "next"), ("Esc", "back")],
+            Step::Target { .. } => {
+                vec![("Tab", "switch field"), ("Enter", "next"), ("Esc", "back")]
+            }
             Step::Passphrase { .. } => vec![("Enter", "rewrap"), ("Esc", "back")],
             Step::Working => vec![],
             Step::Done(_) => vec![("Enter", "back to shards")],
