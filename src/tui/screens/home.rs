@@ -268,8 +268,8 @@ impl Screen for HomeScreen {
             ("n", "new custodian identity"),
             ("↑/↓", "select custodian"),
             ("r", "refresh"),
-            ("s", "shards: inspect, rewrap, restore to node"),
-            ("R", "recover a raw key (scenario 5)"),
+            ("s", "shards"),
+            ("R", "recover"),
             ("q", "quit"),
         ]
     }
