@@ -136,8 +136,13 @@ fn show_once_in_a_real_terminal_shows_the_verified_key_then_clears_it() {
         .replace(' ', "");
     let bytes: [u8; 32] = hex::decode(&key_hex).unwrap().try_into().unwrap();
     let scalar = k256::Scalar::from_repr(bytes.into()).unwrap();
-    let root = ShardFile::load(&shard(&sb, "alpha", 2)).unwrap().root_public_key;
-    assert_eq!(shard::public_key_hex(&shard::public_of(&scalar).unwrap()), root);
+    let root = ShardFile::load(&shard(&sb, "alpha", 2))
+        .unwrap()
+        .root_public_key;
+    assert_eq!(
+        shard::public_key_hex(&shard::public_of(&scalar).unwrap()),
+        root
+    );
     // Any key clears it early.
     t.keys(&["x"]);
     t.wait_for("the screen has been cleared", 10);
@@ -157,6 +162,9 @@ fn show_once_in_a_real_terminal_shows_the_verified_key_then_clears_it() {
     let events = audit_events(&sb);
     assert_eq!(
         events.last().unwrap(),
-        &("RECOVER_PRIVATE_KEY_SCREEN_CLEARED".into(), "RECORDED".into())
+        &(
+            "RECOVER_PRIVATE_KEY_SCREEN_CLEARED".into(),
+            "RECORDED".into()
+        )
     );
 }
