@@ -1063,4 +1063,22 @@ mod tests {
         assert_eq!(back.index, 2);
         assert_eq!(back.scalar().unwrap(), shares[1].1);
     }
+
+    proptest::proptest! {
+        #[test]
+        fn the_header_parser_never_panics_on_arbitrary_armor(body in proptest::collection::vec(proptest::prelude::any::<u8>(), 0..400)) {
+            let b64 = base64::engine::general_purpose::STANDARD.encode(&body);
+            let armored = format!("{ARMOR_BEGIN}\n{b64}\n{ARMOR_END}\n");
+            let _ = parse_armored_header(&armored);
+            let mut with_magic = b"age-encryption.org/v1\n-> X25519 ".to_vec();
+            with_magic.extend_from_slice(&body);
+            let b64 = base64::engine::general_purpose::STANDARD.encode(&with_magic);
+            let _ = x25519_stanzas(&format!("{ARMOR_BEGIN}\n{b64}\n{ARMOR_END}\n"));
+        }
+
+        #[test]
+        fn payload_parsing_never_panics(bytes in proptest::collection::vec(proptest::prelude::any::<u8>(), 0..300)) {
+            let _ = SharePayload::from_bytes(&bytes);
+        }
+    }
 }
