@@ -166,19 +166,6 @@ pub fn make_key(ws: &Workspace, req: MakeKeyRequest) -> Result<DrillKeyRecord, D
             return Err(DrillKeyError::UnknownCustodian(c.clone()));
         }
     }
-    for (name, pass) in &req.generate {
-        if reg.custodian(name).is_none() {
-            identity::create_identity(ws, name, pass, None)?;
-        }
-    }
-    let reg = ws.registry()?;
-    let mut recipients = Vec::new();
-    for c in &req.custodians {
-        let rec = reg
-            .custodian(c)
-            .ok_or_else(|| DrillKeyError::UnknownCustodian(c.clone()))?;
-        recipients.push(rec.recipient.clone());
-    }
     let dir = match &req.out_dir {
         Some(d) => {
             crate::fsutil::ensure_private_dir(d).map_err(WorkspaceError::from)?;
@@ -196,6 +183,20 @@ pub fn make_key(ws: &Workspace, req: MakeKeyRequest) -> Result<DrillKeyRecord, D
         if p.exists() {
             return Err(ShardError::File(crate::fsutil::FsError::AlreadyExists(p.clone())).into());
         }
+    }
+    // Sandbox identities are made only once the shard paths are known to be free.
+    for (name, pass) in &req.generate {
+        if reg.custodian(name).is_none() {
+            identity::create_identity(ws, name, pass, None)?;
+        }
+    }
+    let reg = ws.registry()?;
+    let mut recipients = Vec::new();
+    for c in &req.custodians {
+        let rec = reg
+            .custodian(c)
+            .ok_or_else(|| DrillKeyError::UnknownCustodian(c.clone()))?;
+        recipients.push(rec.recipient.clone());
     }
     let total = req.custodians.len() as u32;
     let op = ws.audit().begin(
