@@ -29,6 +29,7 @@ pub mod fsutil;
 pub mod identity;
 pub mod netcheck;
 pub mod passphrase;
+pub mod playbook;
 pub mod recovery;
 pub mod shard;
 pub mod workspace;

@@ -21,6 +21,7 @@ mod audit_cmd;
 mod drill_cmd;
 mod envelope_cmd;
 mod identity_cmd;
+mod incident_cmd;
 mod passphrase_cmd;
 mod recover_cmd;
 mod shard_cmd;
@@ -63,6 +64,9 @@ pub enum Command {
     /// Make synthetic drill material.
     #[command(subcommand)]
     Drill(drill_cmd::DrillCmd),
+    /// List, show or close playbook incidents.
+    #[command(subcommand)]
+    Incident(incident_cmd::IncidentCmd),
 }
 
 /// Where passphrases come from (the terminal when neither is given).
@@ -184,6 +188,7 @@ pub fn run(cli: Cli) -> CmdResult {
         Some(Command::Shard(cmd)) => shard_cmd::run(&ctx, cmd),
         Some(Command::Recover(args)) => recover_cmd::run(&ctx, args),
         Some(Command::Drill(cmd)) => drill_cmd::run(&ctx, cmd),
+        Some(Command::Incident(cmd)) => incident_cmd::run(&ctx, cmd),
     }
 }
 

@@ -117,6 +117,10 @@ impl Screen for HomeScreen {
             KeyCode::Char('r') => Some(Action::RefreshHome),
             KeyCode::Char('s') => Some(Action::OpenShards),
             KeyCode::Char('R') => Some(Action::OpenRecovery),
+            KeyCode::Char('p') => Some(Action::OpenScenarios),
+            KeyCode::Char('t') => Some(Action::OpenThreats(1)),
+            KeyCode::Char('l') => Some(Action::OpenChecklist),
+            KeyCode::Char('a') => Some(Action::OpenAuditView),
             KeyCode::Down | KeyCode::Char('j') => {
                 if self.selected + 1 < self.view.custodians.len() {
                     self.selected += 1;
@@ -268,9 +272,9 @@ impl Screen for HomeScreen {
             ("n", "new custodian identity"),
             ("↑/↓", "select custodian"),
             ("r", "refresh"),
-            ("s", "shards"),
-            ("R", "recover"),
             ("q", "quit"),
+            ("p/t/l/a", "playbook · threats · checklist · audit"),
+            ("s/R", "shards · recover"),
         ]
     }
 
