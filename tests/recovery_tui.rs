@@ -255,3 +255,57 @@ fn recovery_with_a_wrong_passphrase_fails_with_nothing_output() {
         &("RECOVER_PRIVATE_KEY".into(), "FAILED".into())
     );
 }
+
+/// Scenario 5's "recover" step opens this wizard, and the finished
+/// recovery is recorded on the incident with its output file.
+#[test]
+fn scenario_5_recover_step_launches_the_wizard_and_records_the_output() {
+    let sb = sandbox();
+    let ws = Workspace::open(sb.ws()).unwrap();
+    let mut app = App::with_probe(ws.clone(), Box::new(|| Ok(vec![])));
+    key(&mut app, KeyCode::Char('p'));
+    key(&mut app, KeyCode::Char('5'));
+    for _ in 0..4 {
+        key(&mut app, KeyCode::Down);
+    }
+    key(&mut app, KeyCode::Enter);
+    type_text(&mut app, "Officer One");
+    key(&mut app, KeyCode::Enter);
+    key(&mut app, KeyCode::Enter);
+    assert_eq!(
+        app.current_title(),
+        "Recover a raw private key (scenario 5)"
+    );
+    let vault = OpenedIdentity::generate("Vault");
+    let out = sb.file("scenario5.age");
+    key(&mut app, KeyCode::Enter);
+    type_text(&mut app, "Officer One");
+    key(&mut app, KeyCode::Enter);
+    type_text(&mut app, "Legal Two");
+    key(&mut app, KeyCode::Enter);
+    key(&mut app, KeyCode::Enter);
+    for i in [1u32, 2] {
+        type_text(&mut app, shard(&sb, "alpha", i).to_str().unwrap());
+        key(&mut app, KeyCode::Tab);
+        type_text(&mut app, identity(&sb, holder(i)).to_str().unwrap());
+        key(&mut app, KeyCode::Tab);
+        type_text(&mut app, pass_of(holder(i)));
+        key(&mut app, KeyCode::Enter);
+    }
+    ctrl(&mut app, 'n');
+    key(&mut app, KeyCode::Char('2'));
+    type_text(&mut app, &vault.recipient);
+    key(&mut app, KeyCode::Enter);
+    type_text(&mut app, out.to_str().unwrap());
+    key(&mut app, KeyCode::Enter);
+    key(&mut app, KeyCode::Enter);
+    assert!(app.pump_until_idle(Duration::from_secs(60)));
+    assert!(screen_text(&draw(&app)).contains("written"));
+    key(&mut app, KeyCode::Enter);
+    assert!(app.current_title().starts_with("Scenario 5"));
+    let inc = custodian::playbook::incident::open_for_scenario(&ws, 5)
+        .unwrap()
+        .unwrap();
+    let step = inc.step("recover").expect("recover step recorded");
+    assert_eq!(step.files[0].path, out);
+}
