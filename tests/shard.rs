@@ -118,6 +118,20 @@ fn inspect_shows_public_metadata_only() {
         assert!(text.contains(expected), "{expected} missing in\n{text}");
     }
     assert!(!text.contains("AGE ENCRYPTED"));
+    let json = sb
+        .cmd()
+        .args(["--json", "shard", "inspect"])
+        .arg(&path)
+        .assert()
+        .success()
+        .get_output()
+        .stdout
+        .clone();
+    let v: serde_json::Value = serde_json::from_slice(&json).unwrap();
+    assert_eq!(v["keyId"], "drill-alpha");
+    assert_eq!(v["index"], 2);
+    assert_eq!(v["sharePublicKey"], file.share_public_key.as_str());
+    assert!(v.get("wrappedKeyShare").is_none());
 }
 
 #[test]
