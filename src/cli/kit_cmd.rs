@@ -367,20 +367,28 @@ pub fn run(ctx: &Ctx, cmd: KitCmd) -> CmdResult {
             }
             Ok(())
         }
-        KitCmd::MakeDrillKit { public, out } => {
-            let ws = ctx.workspace()?;
-            let made = ops::make_drill_kit(&ws, &public, &out)?;
-            if ctx.json {
-                say_json(&serde_json::to_value(&made).unwrap_or_default());
-            } else {
-                say(format!("wrote drill kit {}", made.path.display()));
-                say(format!("  tenant:          {}", made.tenant_id));
-                say(format!("  NCW master key:  {}", made.master_key_id));
-                say(format!("  cloud cosigner:  {}", made.cosigner_id));
-                say(format!("  master-key entry {}", made.entry));
-                say("This kit is synthetic: drill material only.");
-            }
-            Ok(())
-        }
+        KitCmd::MakeDrillKit { public, out } => make_drill_kit(ctx, &public, &out),
     }
+}
+
+/// `kit make-drill-kit` (and, once wired, `drill make-kit`): a synthetic
+/// kit encrypted to `public`, written to `out`.
+pub(super) fn make_drill_kit(
+    ctx: &Ctx,
+    public: &std::path::Path,
+    out: &std::path::Path,
+) -> CmdResult {
+    let ws = ctx.workspace()?;
+    let made = ops::make_drill_kit(&ws, public, out)?;
+    if ctx.json {
+        say_json(&serde_json::to_value(&made).unwrap_or_default());
+    } else {
+        say(format!("wrote drill kit {}", made.path.display()));
+        say(format!("  tenant:          {}", made.tenant_id));
+        say(format!("  NCW master key:  {}", made.master_key_id));
+        say(format!("  cloud cosigner:  {}", made.cosigner_id));
+        say(format!("  master-key entry {}", made.entry));
+        say("This kit is synthetic: drill material only.");
+    }
+    Ok(())
 }

@@ -25,6 +25,17 @@ pub enum JobResult {
     KitVerified(crate::drkit::kit::KitReport),
     /// Shares were derived and written.
     SharesDerived(crate::drkit::derive::DeriveSummary),
+    /// A shard file's public metadata was read.
+    ShardInspected {
+        /// The file.
+        path: std::path::PathBuf,
+        /// Its parsed, validated metadata.
+        file: Box<crate::shard::ShardFile>,
+    },
+    /// A shard was rewrapped (or restored to a node) and verified.
+    ShardRewrapped(crate::shard::RewrapOutcome),
+    /// A key was recovered and verified (the key itself only for a one-time display).
+    Recovered(Box<crate::recovery::RecoveryOutcome>),
 }
 
 /// A message from a worker.

@@ -115,6 +115,8 @@ impl Screen for HomeScreen {
             KeyCode::Char('q') => Some(Action::Quit),
             KeyCode::Char('n') => Some(Action::OpenNewIdentity),
             KeyCode::Char('r') => Some(Action::RefreshHome),
+            KeyCode::Char('s') => Some(Action::OpenShards),
+            KeyCode::Char('R') => Some(Action::OpenRecovery),
             KeyCode::Char('p') => Some(Action::OpenScenarios),
             KeyCode::Char('t') => Some(Action::OpenThreats(1)),
             KeyCode::Char('l') => Some(Action::OpenChecklist),
@@ -274,6 +276,7 @@ impl Screen for HomeScreen {
             ("r", "refresh"),
             ("q", "quit"),
             ("p/t/l/a", "playbook · threats · checklist · audit"),
+            ("s/R", "shards · recover"),
         ]
     }
 
