@@ -145,9 +145,11 @@ fn recovery_key_pair_wizard_in_a_real_terminal() {
     t.wait_for("No custodians yet", 10);
     t.keys(&["q"]);
     let deadline = Instant::now() + Duration::from_secs(10);
-    while !marker.exists() && Instant::now() < deadline {
+    // The shell creates the marker before it writes the status: wait for both.
+    let status = || std::fs::read_to_string(&marker).unwrap_or_default();
+    while status().trim().is_empty() && Instant::now() < deadline {
         std::thread::sleep(Duration::from_millis(100));
     }
-    assert_eq!(std::fs::read_to_string(&marker).unwrap().trim(), "0");
+    assert_eq!(status().trim(), "0");
     assert!(t.alive());
 }
