@@ -25,6 +25,7 @@ pub mod clock;
 pub mod envelope;
 pub mod error;
 pub mod fsutil;
+pub mod guardians;
 pub mod identity;
 pub mod netcheck;
 pub mod passphrase;

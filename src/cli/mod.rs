@@ -19,6 +19,7 @@ use crate::workspace::{self, Workspace};
 
 mod audit_cmd;
 mod envelope_cmd;
+mod guardians_cmd;
 mod identity_cmd;
 mod passphrase_cmd;
 
@@ -49,6 +50,9 @@ pub enum Command {
     /// Generate or check passphrases.
     #[command(subcommand)]
     Passphrase(passphrase_cmd::PassphraseCmd),
+    /// Split a custodian's key among guardians, rebuild it, or inspect a share.
+    #[command(subcommand)]
+    Guardians(guardians_cmd::GuardiansCmd),
     /// Show or verify the hash-chained audit log.
     #[command(subcommand)]
     Audit(audit_cmd::AuditCmd),
@@ -170,6 +174,7 @@ pub fn run(cli: Cli) -> CmdResult {
         Some(Command::Identity(cmd)) => identity_cmd::run(&ctx, cmd),
         Some(Command::Passphrase(cmd)) => passphrase_cmd::run(&ctx, cmd),
         Some(Command::Audit(cmd)) => audit_cmd::run(&ctx, cmd),
+        Some(Command::Guardians(cmd)) => guardians_cmd::run(&ctx, cmd),
     }
 }
 
