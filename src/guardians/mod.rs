@@ -109,10 +109,12 @@ pub enum GuardianError {
         reason: String,
     },
     /// A printed share whose checksum does not match: a character was mistyped.
-    #[error("the printed share's checksum does not match: a character was mistyped{}", match position { Some(p) => format!(" (character {p} looks wrong)"), None => String::new() })]
+    #[error("the printed share's checksum does not match: a character was mistyped{}", match typo { Some((g, c)) => format!(" (group {g}, character {c} looks wrong)"), None => String::new() })]
     PrintedChecksum {
-        /// 1-based position of a likely typo, when exactly one substitution explains it.
-        position: Option<usize>,
+        /// Where a single substitution would make the checksum valid: the
+        /// 1-based group after the `custodianshare1` prefix and the 1-based
+        /// character within it. A hint for re-typing, never applied.
+        typo: Option<(usize, usize)>,
     },
     /// A share claims index 0, which would be the secret itself.
     #[error("{guardian}'s share has index 0, which no real share has: the file is damaged or forged")]
@@ -172,6 +174,9 @@ pub enum GuardianError {
         /// The other.
         second: String,
     },
+    /// No share was given at all.
+    #[error("no guardian share was given")]
+    NoShares,
     /// Fewer distinct shares than the threshold.
     #[error("have {have} of {need} needed; missing: {missing}")]
     TooFew {
@@ -299,6 +304,7 @@ impl Explain for GuardianError {
             G::ParameterMismatch { .. } | G::DuplicateIndex { .. } => {
                 "leave out the suspect share, ask both guardians for their original copies, and report it".into()
             }
+            G::NoShares => "give the guardians' share files or printed lines".into(),
             G::TooFew { .. } => "ask the missing guardians for their shares".into(),
             G::WrongPassphrase { guardian, .. } => format!(
                 "ask {guardian} to type their passphrase again (caps lock, keyboard layout); if it is right, their copy was altered"
@@ -361,17 +367,17 @@ pub struct ShareFile {
 impl ShareFile {
     /// The public fields as bound into the envelope (its AAD context).
     pub fn context(&self) -> Value {
-        json!({
-            "kind": FORMAT,
-            "setId": self.set_id,
-            "threshold": self.threshold,
-            "total": self.total,
-            "index": self.index,
-            "guardian": self.guardian,
-            "custodian": self.custodian,
-            "recipient": self.recipient,
-            "createdAt": self.created_at,
-        })
+        Label {
+            set_id: &self.set_id,
+            threshold: self.threshold,
+            total: self.total,
+            index: self.index,
+            guardian: &self.guardian,
+            custodian: &self.custodian,
+            recipient: &self.recipient,
+            created_at: &self.created_at,
+        }
+        .context()
     }
 
     /// The set id's first 8 hex digits, for people.
@@ -485,11 +491,62 @@ impl ShareFile {
     }
 }
 
+/// A share's public fields, before it is sealed.
+struct Label<'a> {
+    set_id: &'a str,
+    threshold: u8,
+    total: u8,
+    index: u8,
+    guardian: &'a str,
+    custodian: &'a str,
+    recipient: &'a str,
+    created_at: &'a str,
+}
+
+impl Label<'_> {
+    fn context(&self) -> Value {
+        json!({
+            "kind": FORMAT,
+            "setId": self.set_id,
+            "threshold": self.threshold,
+            "total": self.total,
+            "index": self.index,
+            "guardian": self.guardian,
+            "custodian": self.custodian,
+            "recipient": self.recipient,
+            "createdAt": self.created_at,
+        })
+    }
+
+    fn seal(&self, share: &[u8], passphrase: &SecretString) -> Result<ShareFile, GuardianError> {
+        let envelope = envelope::seal(
+            share,
+            passphrase,
+            envelope::DEFAULT_ITERATIONS,
+            Some(self.context()),
+        )?;
+        Ok(ShareFile {
+            format: FORMAT.into(),
+            version: VERSION,
+            set_id: self.set_id.into(),
+            threshold: self.threshold,
+            total: self.total,
+            index: self.index,
+            guardian: self.guardian.into(),
+            custodian: self.custodian.into(),
+            recipient: self.recipient.into(),
+            created_at: self.created_at.into(),
+            envelope,
+        })
+    }
+}
+
 fn short_set(set_id: &str) -> String {
     set_id.chars().take(8).collect()
 }
 
 /// A share's secret bytes, unsealed (zeroized on drop, no `Debug` of them).
+#[derive(Clone)]
 pub struct OpenedShare {
     /// Its index.
     pub index: u8,
@@ -670,6 +727,55 @@ pub fn share_path(dir: &Path, custodian: &str, set_id: &str, index: u8, guardian
     ))
 }
 
+/// Splits 32 secret bytes into one share per name (index = position + 1),
+/// any `threshold` of which rebuild them. No file, no passphrase: the raw
+/// arithmetic [`split`] seals, exposed for property tests.
+pub fn deal(secret: &[u8; 32], threshold: u8, names: &[String]) -> Vec<OpenedShare> {
+    blahaj::Sharks(threshold)
+        .dealer(secret)
+        .zip(names)
+        .map(|(s, name)| {
+            let bytes = Zeroizing::new(Vec::from(&s));
+            OpenedShare {
+                index: bytes[0],
+                guardian: name.clone(),
+                bytes,
+            }
+        })
+        .collect()
+}
+
+/// Rebuilds a key from exactly `threshold` opened shares with distinct
+/// indices and checks it against `recipient`. Fewer shares are refused
+/// (blahaj would otherwise interpolate a wrong secret from them).
+pub fn rebuild_key(
+    custodian: &str,
+    threshold: u8,
+    recipient: &str,
+    shares: &[OpenedShare],
+) -> Result<OpenedIdentity, GuardianError> {
+    let mut indices: Vec<u8> = shares.iter().map(|s| s.index).collect();
+    indices.sort_unstable();
+    indices.dedup();
+    if indices.len() < usize::from(threshold) || indices.contains(&0) {
+        return Err(GuardianError::TooFew {
+            have: indices.len(),
+            need: threshold.into(),
+            missing: "more distinct shares".into(),
+        });
+    }
+    let chosen: Vec<&[u8]> = shares.iter().map(|s| s.bytes.as_slice()).collect();
+    let key = interpolate(threshold, &chosen)?;
+    let rebuilt = OpenedIdentity::from_secret_bytes(custodian, &key)?;
+    if rebuilt.recipient != recipient {
+        return Err(GuardianError::RecipientMismatch {
+            expected: recipient.into(),
+            got: rebuilt.recipient,
+        });
+    }
+    Ok(rebuilt)
+}
+
 fn interpolate(threshold: u8, shares: &[&[u8]]) -> Result<Zeroizing<[u8; 32]>, GuardianError> {
     let parsed: Vec<blahaj::Share> = shares
         .iter()
@@ -691,10 +797,6 @@ fn interpolate(threshold: u8, shares: &[&[u8]]) -> Result<Zeroizing<[u8; 32]>, G
             total: shares.len(),
         })?;
     Ok(Zeroizing::new(arr))
-}
-
-fn recipient_of(bytes: &[u8; 32]) -> Result<String, GuardianError> {
-    Ok(OpenedIdentity::from_secret_bytes("check", bytes)?.recipient)
 }
 
 /// Splits a custodian's key among guardians; see the module docs.
@@ -782,21 +884,18 @@ fn split_inner(
     progress(0, steps, "opening the custodian's identity");
     let opened = file.open(req.identity_passphrase)?;
     let secret = opened.secret_bytes()?;
-    let raw: Vec<Zeroizing<Vec<u8>>> = blahaj::Sharks(threshold)
-        .dealer(secret.as_ref())
-        .take(total.into())
-        .map(|s| Zeroizing::new(Vec::from(&s)))
-        .collect();
+    let names: Vec<String> = req.guardians.iter().map(|(n, _)| n.clone()).collect();
+    let raw = deal(&secret, threshold, &names);
 
     // Prove the split in memory before sealing anything.
     let mut order: Vec<usize> = (0..raw.len()).collect();
     order.shuffle(&mut rand::rngs::OsRng);
     let mut subset: Vec<usize> = order[..threshold.into()].to_vec();
     subset.sort_unstable();
-    let proved_with: Vec<u8> = subset.iter().map(|i| raw[*i][0]).collect();
-    let chosen: Vec<&[u8]> = subset.iter().map(|i| raw[*i].as_slice()).collect();
-    let rebuilt = interpolate(threshold, &chosen)?;
-    if recipient_of(&rebuilt)? != file.recipient || *rebuilt != *secret {
+    let proved_with: Vec<u8> = subset.iter().map(|i| raw[*i].index).collect();
+    let chosen: Vec<OpenedShare> = subset.iter().map(|i| raw[*i].clone()).collect();
+    let proof = rebuild_key(&file.name, threshold, &file.recipient, &chosen);
+    if !matches!(proof, Ok(ref id) if id.recipient == file.recipient) {
         return Err(GuardianError::SplitProofFailed {
             indices: proved_with,
         });
@@ -809,42 +908,19 @@ fn split_inner(
         .guardians
         .par_iter()
         .zip(raw.par_iter())
-        .map(|((guardian, pass), bytes)| {
-            let mut share = ShareFile {
-                format: FORMAT.into(),
-                version: VERSION,
-                set_id: set_id.into(),
+        .map(|((guardian, pass), opened)| {
+            let bytes = opened.bytes.as_slice();
+            let share = Label {
+                set_id,
                 threshold,
                 total,
-                index: bytes[0],
-                guardian: guardian.clone(),
-                custodian: file.name.clone(),
-                recipient: file.recipient.clone(),
-                created_at: created_at.clone(),
-                envelope: Envelope {
-                    header: envelope::Header {
-                        format: String::new(),
-                        version: 0,
-                        kdf: envelope::KdfParams {
-                            name: String::new(),
-                            iterations: 0,
-                            salt: String::new(),
-                        },
-                        cipher: envelope::CipherParams {
-                            name: String::new(),
-                            nonce: String::new(),
-                        },
-                        context: None,
-                    },
-                    ciphertext: String::new(),
-                },
-            };
-            share.envelope = envelope::seal(
-                bytes,
-                pass,
-                envelope::DEFAULT_ITERATIONS,
-                Some(share.context()),
-            )?;
+                index: opened.index,
+                guardian,
+                custodian: &file.name,
+                recipient: &file.recipient,
+                created_at: &created_at,
+            }
+            .seal(bytes, pass)?;
             let n = done.fetch_add(1, std::sync::atomic::Ordering::SeqCst) + 1;
             progress(n, steps, &format!("sealed {guardian}'s share"));
             Ok(share)
@@ -1052,11 +1128,7 @@ impl Collection {
     /// Finishes collecting: refuses fewer shares than the threshold.
     pub fn finish(self, known: Option<&SplitRecord>) -> Result<ShareSet, GuardianError> {
         let Some(first) = self.members.values().next().cloned() else {
-            return Err(GuardianError::TooFew {
-                have: 0,
-                need: 0,
-                missing: "every share (none given)".into(),
-            });
+            return Err(GuardianError::NoShares);
         };
         let need = usize::from(first.share.threshold);
         if self.members.len() < need {
@@ -1125,59 +1197,66 @@ fn subsets(n: usize, k: usize) -> Vec<Vec<usize>> {
     }
 }
 
+/// Rebuilds the key from a validated set's opened shares; see [`rebuild_verified`].
+pub fn rebuild(set: &ShareSet, opened: &[OpenedShare]) -> Result<OpenedIdentity, GuardianError> {
+    rebuild_verified(&set.custodian, set.threshold, &set.recipient, opened)
+}
+
 /// Rebuilds the key from opened shares and verifies it against the recorded
 /// recipient. With exactly k shares the one combination must match; with
-/// more, every k-subset is tried and any share that only appears in failing
-/// combinations is named.
-pub fn rebuild(set: &ShareSet, opened: &[OpenedShare]) -> Result<OpenedIdentity, GuardianError> {
-    let k = usize::from(set.threshold);
+/// more, every k-subset is tried, and a share that appears only in failing
+/// combinations is named. Any disagreement is an error, even when some
+/// combination succeeds: a share that is not genuine must be looked into
+/// before the key is trusted.
+pub fn rebuild_verified(
+    custodian: &str,
+    threshold: u8,
+    recipient: &str,
+    opened: &[OpenedShare],
+) -> Result<OpenedIdentity, GuardianError> {
+    let k = usize::from(threshold);
+    if opened.len() <= k {
+        return rebuild_key(custodian, threshold, recipient, opened);
+    }
     let combos = subsets(opened.len(), k);
-    let mut good: Option<Zeroizing<[u8; 32]>> = None;
+    let mut good: Option<OpenedIdentity> = None;
     let mut failing: Vec<&Vec<usize>> = Vec::new();
-    let mut last_got = String::new();
     for combo in &combos {
-        let chosen: Vec<&[u8]> = combo.iter().map(|i| opened[*i].bytes.as_slice()).collect();
-        let key = interpolate(set.threshold, &chosen)?;
-        let got = recipient_of(&key)?;
-        if got == set.recipient {
-            good = Some(key);
-        } else {
-            last_got = got;
-            failing.push(combo);
+        let chosen: Vec<OpenedShare> = combo.iter().map(|i| opened[*i].clone()).collect();
+        match rebuild_key(custodian, threshold, recipient, &chosen) {
+            Ok(id) => good = Some(id),
+            Err(GuardianError::RecipientMismatch { .. }) => failing.push(combo),
+            Err(e) => return Err(e),
         }
     }
-    if failing.is_empty() {
-        let key = good.ok_or(GuardianError::NoConsistentSubset {
-            threshold: set.threshold,
-            expected: set.recipient.clone(),
-        })?;
-        return Ok(OpenedIdentity::from_secret_bytes(set.custodian.clone(), &key)?);
-    }
-    if opened.len() == k {
-        return Err(GuardianError::RecipientMismatch {
-            expected: set.recipient.clone(),
-            got: last_got,
-        });
-    }
-    // A share is suspect when no combination containing it succeeds.
-    let suspects: Vec<String> = (0..opened.len())
-        .filter(|i| {
-            combos
-                .iter()
-                .filter(|c| c.contains(i))
-                .all(|c| failing.contains(&c))
-        })
-        .map(|i| opened[i].guardian.clone())
-        .collect();
-    if good.is_some() && !suspects.is_empty() {
-        Err(GuardianError::DisagreeingShare {
-            guardians: suspects,
-        })
-    } else {
-        Err(GuardianError::NoConsistentSubset {
-            threshold: set.threshold,
-            expected: set.recipient.clone(),
-        })
+    match good {
+        Some(id) if failing.is_empty() => Ok(id),
+        Some(_) => {
+            // A share is suspect when no combination containing it succeeds.
+            let suspects: Vec<String> = (0..opened.len())
+                .filter(|i| {
+                    combos
+                        .iter()
+                        .filter(|c| c.contains(i))
+                        .all(|c| failing.contains(&c))
+                })
+                .map(|i| opened[i].guardian.clone())
+                .collect();
+            if suspects.is_empty() {
+                Err(GuardianError::NoConsistentSubset {
+                    threshold,
+                    expected: recipient.into(),
+                })
+            } else {
+                Err(GuardianError::DisagreeingShare {
+                    guardians: suspects,
+                })
+            }
+        }
+        None => Err(GuardianError::NoConsistentSubset {
+            threshold,
+            expected: recipient.into(),
+        }),
     }
 }
 

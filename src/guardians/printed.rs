@@ -163,9 +163,9 @@ fn normalise(text: &str) -> String {
 }
 
 /// Finds a single character whose replacement makes the checksum valid: a
-/// hint for the person re-typing (1-based position, in the grouped form).
-/// Never used to correct silently.
-fn locate_typo(clean: &str) -> Option<usize> {
+/// hint for the person re-typing, as (group, character) in the grouped form,
+/// both 1-based. Never used to correct silently.
+fn locate_typo(clean: &str) -> Option<(usize, usize)> {
     const CHARSET: &[u8] = b"qpzry9x8gf2tvdw0s3jn54khce6mua7l";
     let lower = clean.to_ascii_lowercase();
     let start = lower.rfind('1')? + 1;
@@ -179,7 +179,8 @@ fn locate_typo(clean: &str) -> Option<usize> {
             bytes[pos] = c;
             let candidate = String::from_utf8_lossy(&bytes);
             if CheckedHrpstring::new::<Bech32m>(&candidate).is_ok() {
-                return Some(pos + 1);
+                let d = pos - start;
+                return Some((d / GROUP + 1, d % GROUP + 1));
             }
         }
         bytes[pos] = orig;
@@ -205,7 +206,7 @@ pub fn decode(text: &str) -> Result<ShareFile, GuardianError> {
         Ok(c) => c,
         Err(_) => {
             return Err(GuardianError::PrintedChecksum {
-                position: locate_typo(&clean),
+                typo: locate_typo(&clean),
             });
         }
     };
