@@ -16,6 +16,8 @@ use ratatui::text::{Line, Span};
 use ratatui::widgets::{Block, Borders, Paragraph};
 
 use super::event::{Event, Events};
+use super::screens::guardians_reconstruct::GuardianReconstructWizard;
+use super::screens::guardians_split::GuardianSplitWizard;
 use super::screens::home::{HomeScreen, HomeView};
 use super::screens::new_identity::NewIdentityWizard;
 use super::screens::{Action, Chrome, Screen};
@@ -181,6 +183,81 @@ impl App {
             }
             Action::OpenNewIdentity => self.screens.push(Box::new(NewIdentityWizard::new())),
             Action::RefreshHome => self.refresh_home(),
+            Action::OpenGuardianSplit => {
+                let custodians = self
+                    .ws
+                    .registry()
+                    .map(|r| r.custodians)
+                    .unwrap_or_default();
+                self.screens
+                    .push(Box::new(GuardianSplitWizard::new(custodians)));
+            }
+            Action::OpenGuardianReconstruct => {
+                let known = crate::guardians::splits(&self.ws)
+                    .map(|s| s.splits)
+                    .unwrap_or_default();
+                self.screens
+                    .push(Box::new(GuardianReconstructWizard::new(known)));
+            }
+            Action::StartGuardianSplit {
+                identity_path,
+                identity_passphrase,
+                threshold,
+                guardians,
+            } => {
+                let ws = self.ws.clone();
+                self.running_jobs += 1;
+                worker::spawn(&self.sender(), move |progress| {
+                    let report = |done, total, label: &str| progress.report(done, total, label);
+                    crate::guardians::split(
+                        &ws,
+                        crate::guardians::SplitRequest {
+                            identity_path: &identity_path,
+                            identity_passphrase: &identity_passphrase,
+                            threshold,
+                            guardians,
+                            out_dir: None,
+                        },
+                        &report,
+                    )
+                    .map(JobResult::GuardianSplit)
+                    .map_err(|e| Report::from_error(&e))
+                });
+            }
+            Action::LoadGuardianShare { input } => {
+                self.running_jobs += 1;
+                worker::spawn(&self.sender(), move |_progress| {
+                    let loaded = if crate::guardians::printed::looks_printed(&input) {
+                        crate::guardians::LoadedShare::from_printed(&input)
+                    } else {
+                        crate::guardians::LoadedShare::from_path(std::path::Path::new(&input))
+                    };
+                    loaded
+                        .map(JobResult::GuardianShareLoaded)
+                        .map_err(|e| Report::from_error(&e))
+                });
+            }
+            Action::StartGuardianCombine {
+                set,
+                passphrases,
+                new_passphrase,
+            } => {
+                let ws = self.ws.clone();
+                self.running_jobs += 1;
+                worker::spawn(&self.sender(), move |progress| {
+                    let report = |done, total, label: &str| progress.report(done, total, label);
+                    crate::guardians::combine(
+                        &ws,
+                        &set,
+                        &passphrases,
+                        &new_passphrase,
+                        None,
+                        &report,
+                    )
+                    .map(JobResult::GuardianCombined)
+                    .map_err(|e| Report::from_error(&e))
+                });
+            }
             Action::CreateIdentity { name, passphrase } => {
                 let ws = self.ws.clone();
                 self.running_jobs += 1;

@@ -103,6 +103,8 @@ impl Screen for HomeScreen {
         match key.code {
             KeyCode::Char('q') => Some(Action::Quit),
             KeyCode::Char('n') => Some(Action::OpenNewIdentity),
+            KeyCode::Char('g') => Some(Action::OpenGuardianSplit),
+            KeyCode::Char('c') => Some(Action::OpenGuardianReconstruct),
             KeyCode::Char('r') => Some(Action::RefreshHome),
             KeyCode::Down | KeyCode::Char('j') => {
                 if self.selected + 1 < self.view.custodians.len() {
@@ -235,6 +237,8 @@ impl Screen for HomeScreen {
     fn commands(&self) -> Vec<(&'static str, &'static str)> {
         vec![
             ("n", "new custodian identity"),
+            ("g", "split key among guardians"),
+            ("c", "rebuild key from guardian shares"),
             ("↑/↓", "select custodian"),
             ("r", "refresh"),
             ("q", "quit"),

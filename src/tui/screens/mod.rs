@@ -9,6 +9,8 @@ use secrecy::SecretString;
 
 use super::worker::WorkerMsg;
 
+pub mod guardians_reconstruct;
+pub mod guardians_split;
 pub mod home;
 pub mod new_identity;
 
@@ -30,6 +32,35 @@ pub enum Action {
     },
     /// Re-read the workspace for the home screen.
     RefreshHome,
+    /// Open the guardian split wizard.
+    OpenGuardianSplit,
+    /// Open the reconstruct-from-guardians wizard.
+    OpenGuardianReconstruct,
+    /// Split a custodian's key among guardians on a worker thread.
+    StartGuardianSplit {
+        /// The custodian's identity file.
+        identity_path: std::path::PathBuf,
+        /// Its passphrase.
+        identity_passphrase: SecretString,
+        /// Shares needed.
+        threshold: usize,
+        /// Guardians and their new passphrases, in share order.
+        guardians: Vec<(String, SecretString)>,
+    },
+    /// Read a share file (or parse a printed line) on a worker thread.
+    LoadGuardianShare {
+        /// A path or a printed custodianshare1… line.
+        input: String,
+    },
+    /// Rebuild a key from a validated share set on a worker thread.
+    StartGuardianCombine {
+        /// The validated shares.
+        set: crate::guardians::ShareSet,
+        /// Each share's guardian passphrase, in the set's order.
+        passphrases: Vec<SecretString>,
+        /// The rebuilt identity's new passphrase.
+        new_passphrase: SecretString,
+    },
 }
 
 impl std::fmt::Debug for Action {
@@ -40,6 +71,17 @@ impl std::fmt::Debug for Action {
             Action::OpenNewIdentity => write!(f, "OpenNewIdentity"),
             Action::CreateIdentity { name, .. } => write!(f, "CreateIdentity({name})"),
             Action::RefreshHome => write!(f, "RefreshHome"),
+            Action::OpenGuardianSplit => write!(f, "OpenGuardianSplit"),
+            Action::OpenGuardianReconstruct => write!(f, "OpenGuardianReconstruct"),
+            Action::StartGuardianSplit {
+                threshold,
+                guardians,
+                ..
+            } => write!(f, "StartGuardianSplit({threshold} of {})", guardians.len()),
+            Action::LoadGuardianShare { .. } => write!(f, "LoadGuardianShare"),
+            Action::StartGuardianCombine { set, .. } => {
+                write!(f, "StartGuardianCombine({})", set.custodian)
+            }
         }
     }
 }
