@@ -129,7 +129,7 @@ impl GuardianReconstructWizard {
             set: set.clone(),
             collected: collected.clone(),
             new_passphrase: new_passphrase.clone(),
-            progress: (0, set.members.len() as u64, String::new()),
+            progress: (0, set.members.len() as u64, "starting".into()),
         };
         Action::StartGuardianCombine {
             set,
@@ -166,13 +166,17 @@ impl GuardianReconstructWizard {
             style.add_modifier(Modifier::BOLD),
         )));
         for m in self.collection.members() {
+            // The file name is enough to tell shares apart; full paths wrap.
+            let source = std::path::Path::new(&m.source)
+                .file_name()
+                .map(|n| n.to_string_lossy().into_owned())
+                .unwrap_or_else(|| m.source.clone());
             lines.push(Line::from(format!(
-                "  ✔ #{} {:<12} set {} · {} · {}",
+                "  ✔ #{} {:<12} set {} · {} · {source}",
                 m.share.index,
                 m.share.guardian,
                 m.share.short_set(),
                 m.share.custodian,
-                m.source
             )));
         }
         let missing = self.collection.missing(self.known_split());
@@ -487,7 +491,7 @@ impl Screen for GuardianReconstructWizard {
             } => {
                 let m = &set.members[collected.len().min(set.members.len() - 1)];
                 lines.push(Line::from(format!(
-                    "Custodian {} · set {} · {} of {} shares needed",
+                    "Custodian {} · set {} · {}-of-{} split",
                     set.custodian,
                     m.share.short_set(),
                     set.threshold,

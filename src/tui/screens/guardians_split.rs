@@ -253,9 +253,10 @@ impl GuardianSplitWizard {
     ) -> Action {
         let identity_path = plan.custodian.identity_file.clone().unwrap_or_default();
         let threshold = plan.threshold;
+        let steps = plan.guardians.len() as u64 + 2;
         self.step = Step::Working {
             plan,
-            progress: (0, 1, String::new()),
+            progress: (0, steps, "starting".into()),
             guardians: guardians.clone(),
         };
         Action::StartGuardianSplit {
@@ -519,9 +520,13 @@ impl Screen for GuardianSplitWizard {
                             Style::default()
                         };
                         lines.push(Line::from(Span::styled(
-                            format!("{marker}{:<16} {}  {}", c.name, c.recipient, c.fingerprint),
+                            format!("{marker}{:<16} fingerprint {}", c.name, c.fingerprint),
                             style,
                         )));
+                    }
+                    if let Some(c) = self.custodians.get(*selected) {
+                        lines.push(Line::from(""));
+                        lines.push(Line::from(format!("Recipient: {}", c.recipient)));
                     }
                 }
             }
