@@ -1,9 +1,42 @@
 #!/usr/bin/env bash
-# The full test suite: unit, integration, interop (age CLI, Node WebCrypto,
-# age-encryption npm, openssl, Python) and console tests.
+# The full test suite: unit, integration, interop with real peers (age CLI,
+# Node WebCrypto, the age-encryption npm package, openssl, Python) and the
+# console tests (TestBackend snapshots and a tmux end-to-end run).
+#
+# On a fresh Debian/Ubuntu machine it first installs the peers it needs
+# (apt packages when run as root, npm packages under tests/node).
 set -euo pipefail
 cd "$(dirname "$0")/.."
-if [ -f tests/node/package.json ] && [ ! -d tests/node/node_modules ]; then
-  (cd tests/node && npm ci --no-audit --no-fund --silent)
+
+missing=()
+for tool in age age-keygen openssl tmux python3 node npm; do
+  command -v "$tool" >/dev/null 2>&1 || missing+=("$tool")
+done
+if [ ${#missing[@]} -gt 0 ]; then
+  pkgs=()
+  for t in "${missing[@]}"; do
+    case "$t" in
+      age-keygen) pkgs+=(age) ;;
+      node) pkgs+=(nodejs) ;;
+      *) pkgs+=("$t") ;;
+    esac
+  done
+  if [ "$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1; then
+    echo "installing test peers: ${pkgs[*]}"
+    export DEBIAN_FRONTEND=noninteractive
+    apt-get update -qq
+    apt-get install -y -qq "${pkgs[@]}" >/dev/null
+  else
+    echo "missing test peers: ${pkgs[*]} (install them, e.g. sudo apt-get install ${pkgs[*]})" >&2
+    exit 1
+  fi
 fi
-cargo test --all-targets --locked
+
+if [ -f tests/node/package.json ]; then
+  if [ ! -d tests/node/node_modules ] || [ tests/node/package-lock.json -nt tests/node/node_modules ]; then
+    (cd tests/node && npm ci --no-audit --no-fund --silent)
+  fi
+fi
+
+cargo test --locked --all-targets
+cargo test --locked --doc

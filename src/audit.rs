@@ -294,6 +294,15 @@ impl AuditLog {
         line.push(b'\n');
         file.write_all(&line).map_err(self.io())?;
         file.sync_all().map_err(self.io())?;
+        if seq == 1 {
+            // A new log: make its directory entry durable too.
+            if let Some(dir) = self.path.parent() {
+                let dir = if dir.as_os_str().is_empty() { Path::new(".") } else { dir };
+                std::fs::File::open(dir)
+                    .and_then(|d| d.sync_all())
+                    .map_err(self.io())?;
+            }
+        }
         Ok(entry)
     }
 

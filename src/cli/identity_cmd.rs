@@ -86,12 +86,21 @@ fn print_created(ctx: &Ctx, c: &CreatedIdentity, verb: &str) {
     }
 }
 
+/// Refuses a name already in the registry before any passphrase is asked for.
+fn refuse_taken(ws: &crate::workspace::Workspace, name: &str) -> Result<(), Failure> {
+    if ws.registry()?.custodian(name).is_some() {
+        return Err(crate::workspace::WorkspaceError::DuplicateCustodian(name.into()).into());
+    }
+    Ok(())
+}
+
 /// Runs an identity subcommand.
 pub fn run(ctx: &Ctx, cmd: IdentityCmd) -> CmdResult {
     match cmd {
         IdentityCmd::New { name, out, pass } => {
             identity::validate_name(&name)?;
             let ws = ctx.workspace()?;
+            refuse_taken(&ws, &name)?;
             let passphrase = pass.prompter().new_passphrase(
                 &format!("New passphrase for {name}'s identity"),
                 &mut show_strength,
@@ -159,6 +168,7 @@ pub fn run(ctx: &Ctx, cmd: IdentityCmd) -> CmdResult {
             // Parse before asking for a passphrase, so a wrong file fails fast.
             identity::parse_age_key_file(secrecy::ExposeSecret::expose_secret(&text))?;
             let ws = ctx.workspace()?;
+            refuse_taken(&ws, &name)?;
             let passphrase = pass.prompter().new_passphrase(
                 &format!("New passphrase for {name}'s identity"),
                 &mut show_strength,

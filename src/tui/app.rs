@@ -120,6 +120,7 @@ impl App {
             Event::Worker(msg) => {
                 if matches!(msg, WorkerMsg::Finished(_)) {
                     self.running_jobs = self.running_jobs.saturating_sub(1);
+                    self.notice = None;
                 }
                 if let Some(action) = self.top().on_worker(&msg) {
                     self.perform(action);
@@ -145,7 +146,7 @@ impl App {
             }
             return;
         }
-        if key.code == KeyCode::Char('?') && !self.top_is_typing() {
+        if key.code == KeyCode::F(1) || (key.code == KeyCode::Char('?') && !self.top_is_typing()) {
             self.help = true;
             return;
         }
@@ -181,7 +182,15 @@ impl App {
                 }
                 self.refresh_home();
             }
-            Action::OpenNewIdentity => self.screens.push(Box::new(NewIdentityWizard::new())),
+            Action::OpenNewIdentity => {
+                let taken = self
+                    .ws
+                    .registry()
+                    .map(|r| r.custodians.into_iter().map(|c| c.name).collect())
+                    .unwrap_or_default();
+                self.screens
+                    .push(Box::new(NewIdentityWizard::new().with_taken(taken)));
+            }
             Action::RefreshHome => self.refresh_home(),
             Action::OpenGuardianSplit => {
                 let custodians = self

@@ -17,7 +17,10 @@ pub const NET_OK: &str = "Offline: no network interface is up";
 
 pub const HELP_TITLE: &str = "Help";
 pub const HELP_GLOBAL: &[(&str, &str)] = &[
-    ("?", "show or hide this help"),
+    (
+        "? / F1",
+        "show or hide this help (F1 where ? is typed as text)",
+    ),
     ("Esc", "go back / cancel (not while an operation runs)"),
     ("Ctrl-C", "quit (not while an operation runs)"),
 ];

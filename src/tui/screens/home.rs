@@ -94,6 +94,17 @@ fn network_banner(net: &Result<Vec<LiveInterface>, String>) -> Option<Paragraph<
     }
 }
 
+/// `age1abcdefgh…uvwxyz`: enough to tell recipients apart in a table.
+fn abbreviate(recipient: &str) -> String {
+    let n = recipient.chars().count();
+    if n <= 24 {
+        return recipient.to_string();
+    }
+    let head: String = recipient.chars().take(14).collect();
+    let tail: String = recipient.chars().skip(n - 8).collect();
+    format!("{head}…{tail}")
+}
+
 impl Screen for HomeScreen {
     fn title(&self) -> String {
         strings::HOME_TITLE.into()
@@ -185,7 +196,7 @@ impl Screen for HomeScreen {
                 Row::new(vec![
                     Cell::from(marker),
                     Cell::from(c.name.clone()),
-                    Cell::from(c.recipient.clone()),
+                    Cell::from(abbreviate(&c.recipient)),
                     Cell::from(c.fingerprint.clone()),
                     Cell::from(due).style(due_style),
                 ])
@@ -195,7 +206,7 @@ impl Screen for HomeScreen {
                 [
                     Constraint::Length(1),
                     Constraint::Length(16),
-                    Constraint::Min(30),
+                    Constraint::Length(24),
                     Constraint::Length(19),
                     Constraint::Length(19),
                 ],
@@ -205,7 +216,25 @@ impl Screen for HomeScreen {
                     .style(Style::default().add_modifier(Modifier::BOLD)),
             )
             .block(block);
-            frame.render_widget(table, table_area);
+            let [list_area, detail_area] =
+                Layout::vertical([Constraint::Min(2), Constraint::Length(2)]).areas(table_area);
+            frame.render_widget(table, list_area);
+            if let Some(c) = self.view.custodians.get(self.selected) {
+                frame.render_widget(
+                    Paragraph::new(vec![
+                        Line::from(format!("{} — recipient {}", c.name, c.recipient)),
+                        Line::from(format!(
+                            "created {} · identity file {}",
+                            c.created_at,
+                            c.identity_file
+                                .as_ref()
+                                .map(|p| p.display().to_string())
+                                .unwrap_or_else(|| "not recorded".into())
+                        )),
+                    ]),
+                    detail_area,
+                );
+            }
         }
 
         let audit_lines = match &self.view.audit {

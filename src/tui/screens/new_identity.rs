@@ -59,6 +59,8 @@ enum Step {
 #[derive(Debug)]
 pub struct NewIdentityWizard {
     step: Step,
+    /// Names already registered, refused at the name step.
+    taken: Vec<String>,
 }
 
 impl Default for NewIdentityWizard {
@@ -79,7 +81,15 @@ impl NewIdentityWizard {
                 field: plain_field(),
                 error: None,
             },
+            taken: Vec::new(),
         }
+    }
+
+    /// Tells the wizard which names are already registered, so a duplicate
+    /// is refused before any passphrase is typed.
+    pub fn with_taken(mut self, names: Vec<String>) -> Self {
+        self.taken = names;
+        self
     }
 
     /// A wizard with the name already filled in (launched from a playbook step).
@@ -126,11 +136,20 @@ impl Screen for NewIdentityWizard {
                 KeyCode::Esc => Some(Action::Back),
                 KeyCode::Enter => {
                     let name = field.text().to_string();
-                    match identity::validate_name(&name) {
-                        Ok(()) => {
-                            self.step = Self::passphrase_step(name);
+                    let checked =
+                        identity::validate_name(&name).map_err(|e| Report::from_error(&e));
+                    let checked = checked.and_then(|()| {
+                        if self.taken.contains(&name) {
+                            Err(Report::from_error(
+                                &crate::workspace::WorkspaceError::DuplicateCustodian(name.clone()),
+                            ))
+                        } else {
+                            Ok(())
                         }
-                        Err(e) => *error = Some(Report::from_error(&e)),
+                    });
+                    match checked {
+                        Ok(()) => self.step = Self::passphrase_step(name),
+                        Err(r) => *error = Some(r),
                     }
                     None
                 }
