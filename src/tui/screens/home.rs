@@ -266,8 +266,8 @@ impl Screen for HomeScreen {
     fn commands(&self) -> Vec<(&'static str, &'static str)> {
         vec![
             ("n", "new custodian identity"),
-            ("g", "split key among guardians"),
-            ("c", "rebuild key from guardian shares"),
+            ("g", "split"),
+            ("c", "rebuild"),
             ("↑/↓", "select custodian"),
             ("r", "refresh"),
             ("q", "quit"),
