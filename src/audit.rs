@@ -297,7 +297,11 @@ impl AuditLog {
         if seq == 1 {
             // A new log: make its directory entry durable too.
             if let Some(dir) = self.path.parent() {
-                let dir = if dir.as_os_str().is_empty() { Path::new(".") } else { dir };
+                let dir = if dir.as_os_str().is_empty() {
+                    Path::new(".")
+                } else {
+                    dir
+                };
                 std::fs::File::open(dir)
                     .and_then(|d| d.sync_all())
                     .map_err(self.io())?;

@@ -158,7 +158,10 @@ fn share_files_carry_the_documented_header_bound_as_aad() {
         assert_eq!(s.recipient, f.recipient);
         assert_eq!(s.set_id, f.shares[0].set_id);
         assert_eq!(s.envelope.context(), Some(&s.context()));
-        assert_eq!(s.envelope.header.kdf.iterations, envelope::DEFAULT_ITERATIONS);
+        assert_eq!(
+            s.envelope.header.kdf.iterations,
+            envelope::DEFAULT_ITERATIONS
+        );
     }
 }
 
@@ -333,9 +336,7 @@ fn threshold_and_total_mismatches_are_refused() {
 #[test]
 fn a_wrong_guardian_passphrase_names_the_guardian() {
     let s = &fixture().shares[3];
-    let err = s
-        .open(&SecretString::from(common::PASS_A))
-        .unwrap_err();
+    let err = s.open(&SecretString::from(common::PASS_A)).unwrap_err();
     assert_eq!(
         err.to_string(),
         "Dee's passphrase does not open share 4 (or the share was altered)"
@@ -379,9 +380,10 @@ fn share_files_with_bad_bytes_get_their_own_errors() {
         ShareFile::from_bytes(br#"{"format":"something-else"}"#),
         Err(GuardianError::WrongFormat { .. })
     ));
-    let future = String::from_utf8(bytes.clone())
-        .unwrap()
-        .replacen("\"version\": 1", "\"version\": 9", 1);
+    let future =
+        String::from_utf8(bytes.clone())
+            .unwrap()
+            .replacen("\"version\": 1", "\"version\": 9", 1);
     assert!(matches!(
         ShareFile::from_bytes(future.as_bytes()),
         Err(GuardianError::UnsupportedVersion(9))
@@ -395,9 +397,13 @@ fn sealed_shares_rebuild_and_a_disagreeing_sealed_share_is_named() {
     let mut forged = f.shares[2].clone();
     let mut bad = vec![3u8];
     bad.extend_from_slice(&[0x5a; 32]);
-    forged.envelope =
-        envelope::seal(&bad, &pass_of("Cy"), envelope::DEFAULT_ITERATIONS, Some(forged.context()))
-            .unwrap();
+    forged.envelope = envelope::seal(
+        &bad,
+        &pass_of("Cy"),
+        envelope::DEFAULT_ITERATIONS,
+        Some(forged.context()),
+    )
+    .unwrap();
     let set = assemble(&[
         f.shares[0].clone(),
         f.shares[1].clone(),
@@ -405,7 +411,10 @@ fn sealed_shares_rebuild_and_a_disagreeing_sealed_share_is_named() {
         f.shares[4].clone(),
     ])
     .unwrap();
-    let passes: Vec<_> = ["Ana", "Ben", "Cy", "Eli"].iter().map(|g| pass_of(g)).collect();
+    let passes: Vec<_> = ["Ana", "Ben", "Cy", "Eli"]
+        .iter()
+        .map(|g| pass_of(g))
+        .collect();
     let opened = guardians::open_all(&set, &passes, &|_, _, _| {}).unwrap();
     let err = guardians::rebuild(&set, &opened).unwrap_err();
     assert_eq!(
@@ -413,12 +422,18 @@ fn sealed_shares_rebuild_and_a_disagreeing_sealed_share_is_named() {
         "Cy disagrees with the other shares: every combination including it rebuilds the wrong key"
     );
     // With exactly k shares the mismatch is caught, though no share can be named.
-    let err = guardians::rebuild(&set, &[opened[0].clone(), opened[1].clone(), opened[2].clone()])
-        .unwrap_err();
+    let err = guardians::rebuild(
+        &set,
+        &[opened[0].clone(), opened[1].clone(), opened[2].clone()],
+    )
+    .unwrap_err();
     assert!(
         matches!(&err, GuardianError::RecipientMismatch { expected, .. } if *expected == f.recipient)
     );
     // The genuine three rebuild the key.
     let good = [opened[0].clone(), opened[1].clone(), opened[3].clone()];
-    assert_eq!(guardians::rebuild(&set, &good).unwrap().recipient, f.recipient);
+    assert_eq!(
+        guardians::rebuild(&set, &good).unwrap().recipient,
+        f.recipient
+    );
 }

@@ -47,7 +47,13 @@ fn master() -> &'static Master {
             .cmd()
             .args(["--json", "guardians", "split", "--identity"])
             .arg(&identity)
-            .args(["--threshold", "3", "--guardians", "Ana,Ben,Cy,Dee,Eli", "--passphrase-file"])
+            .args([
+                "--threshold",
+                "3",
+                "--guardians",
+                "Ana,Ben,Cy,Dee,Eli",
+                "--passphrase-file",
+            ])
             .arg(&p)
             .assert()
             .success();
@@ -144,8 +150,12 @@ fn split_inspect_and_combine_end_to_end() {
         .assert()
         .success()
         .stdout(predicate::str::contains("guardian:    Ben"))
-        .stdout(predicate::str::contains("share:       #2 of 5 (any 3 rebuild the key)"))
-        .stdout(predicate::str::contains(format!("recipient:   {recipient}")))
+        .stdout(predicate::str::contains(
+            "share:       #2 of 5 (any 3 rebuild the key)",
+        ))
+        .stdout(predicate::str::contains(format!(
+            "recipient:   {recipient}"
+        )))
         .stdout(predicate::str::contains("printed:     custodianshare1 "))
         .stdout(predicate::str::contains("█"));
 
@@ -188,7 +198,10 @@ fn split_inspect_and_combine_end_to_end() {
 
     // The rebuilt identity opens under its new passphrase and matches.
     assert_eq!(recipient_of(&sb, &out_path), recipient);
-    let p = sb.pass_file("open.pass", &["new passphrase for the rebuilt identity file"]);
+    let p = sb.pass_file(
+        "open.pass",
+        &["new passphrase for the rebuilt identity file"],
+    );
     sb.cmd()
         .args(["identity", "open"])
         .arg(&out_path)
@@ -202,8 +215,17 @@ fn split_inspect_and_combine_end_to_end() {
     let reg: Value =
         serde_json::from_slice(&std::fs::read(sb.ws().join("registry.json")).unwrap()).unwrap();
     assert_eq!(reg["custodians"].as_array().unwrap().len(), 1);
-    assert_eq!(reg["guardianSplits"]["splits"][0]["guardians"], serde_json::json!(GUARDIANS));
-    assert_eq!(reg["guardianSplits"]["reconstructions"].as_array().unwrap().len(), 1);
+    assert_eq!(
+        reg["guardianSplits"]["splits"][0]["guardians"],
+        serde_json::json!(GUARDIANS)
+    );
+    assert_eq!(
+        reg["guardianSplits"]["reconstructions"]
+            .as_array()
+            .unwrap()
+            .len(),
+        1
+    );
     let audit = std::fs::read_to_string(sb.ws().join("audit.jsonl")).unwrap();
     for needle in [
         r#""event":"GUARDIAN_SPLIT","status":"INITIATED""#,
@@ -244,8 +266,7 @@ fn combine_in_a_fresh_workspace_registers_the_custodian() {
     assert_eq!(c["registered"], true);
     assert_eq!(c["recipient"], recipient.as_str());
     let reg: Value =
-        serde_json::from_slice(&std::fs::read(sb.file("fresh-ws/registry.json")).unwrap())
-            .unwrap();
+        serde_json::from_slice(&std::fs::read(sb.file("fresh-ws/registry.json")).unwrap()).unwrap();
     assert_eq!(reg["custodians"][0]["name"], "Vic");
     assert_eq!(reg["custodians"][0]["recipient"], recipient.as_str());
 }
@@ -266,7 +287,9 @@ fn bad_share_sets_are_refused_before_any_passphrase_with_nothing_written() {
     let foreign = edited(&sb, &shares[2], "foreign.json", |v| {
         v["setId"] = "0123456789abcdef0123456789abcdef".into()
     });
-    let threshold = edited(&sb, &shares[2], "threshold.json", |v| v["threshold"] = 2.into());
+    let threshold = edited(&sb, &shares[2], "threshold.json", |v| {
+        v["threshold"] = 2.into()
+    });
     let total = edited(&sb, &shares[2], "total.json", |v| v["total"] = 6.into());
     let impostor = edited(&sb, &shares[4], "impostor.json", |v| v["index"] = 2.into());
     let set8 = |p: &PathBuf| {
@@ -415,7 +438,11 @@ fn bad_split_requests_are_refused_with_nothing_written() {
         assert_eq!(sb.snapshot(), before, "{message}");
     }
     // A wrong custodian passphrase: audited as FAILED, no share written.
-    let lines = ["wrong custodian passphrase entirely", &guardian_pass("Ana"), &guardian_pass("Ben")];
+    let lines = [
+        "wrong custodian passphrase entirely",
+        &guardian_pass("Ana"),
+        &guardian_pass("Ben"),
+    ];
     let p = sb.pass_file("split.pass", &lines);
     let before = files_but_audit(&sb);
     sb.cmd()

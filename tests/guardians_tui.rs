@@ -41,7 +41,10 @@ fn typ(app: &mut App, text: &str) {
 }
 
 fn pump(app: &mut App) {
-    assert!(app.pump_until_idle(Duration::from_secs(300)), "worker timed out");
+    assert!(
+        app.pump_until_idle(Duration::from_secs(300)),
+        "worker timed out"
+    );
 }
 
 fn screen(app: &App) -> String {

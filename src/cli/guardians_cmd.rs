@@ -14,9 +14,7 @@ use secrecy::SecretString;
 use serde_json::json;
 
 use super::{CmdResult, Ctx, PassphraseArgs, say, say_json, show_strength, warn};
-use crate::guardians::{
-    self, Collection, LoadedShare, ShareFile, ShareSet, SplitRequest, printed,
-};
+use crate::guardians::{self, Collection, LoadedShare, ShareFile, ShareSet, SplitRequest, printed};
 use crate::identity::{self, IdentityFile};
 
 /// Guardian subcommands.
@@ -81,7 +79,10 @@ pub fn run(ctx: &Ctx, cmd: GuardiansCmd) -> CmdResult {
             let mut guardian_passes: Vec<(String, SecretString)> = Vec::new();
             for (i, name) in names.iter().enumerate() {
                 let p = prompter.new_passphrase(
-                    &format!("New passphrase for guardian {name} (share {} of {total})", i + 1),
+                    &format!(
+                        "New passphrase for guardian {name} (share {} of {total})",
+                        i + 1
+                    ),
                     &mut show_strength,
                 )?;
                 guardian_passes.push((name.clone(), p));
@@ -122,7 +123,12 @@ pub fn run(ctx: &Ctx, cmd: GuardiansCmd) -> CmdResult {
                     outcome.proved_with
                 ));
                 for s in &outcome.shares {
-                    say(format!("  #{} {}: {}", s.index, s.guardian, s.path.display()));
+                    say(format!(
+                        "  #{} {}: {}",
+                        s.index,
+                        s.guardian,
+                        s.path.display()
+                    ));
                     say(format!("     printed: {}", printed::grouped(&s.printed)));
                 }
                 say("Give each guardian their own file (or printed line) and nothing else.");
@@ -157,7 +163,8 @@ pub fn run(ctx: &Ctx, cmd: GuardiansCmd) -> CmdResult {
                 &format!("New passphrase for {}'s rebuilt identity", set.custodian),
                 &mut show_strength,
             )?;
-            let c = guardians::combine(&ws, &set, &passes, &new_pass, out.as_deref(), &|_, _, _| {})?;
+            let c =
+                guardians::combine(&ws, &set, &passes, &new_pass, out.as_deref(), &|_, _, _| {})?;
             if ctx.json {
                 say_json(&json!({
                     "custodian": c.custodian, "recipient": c.recipient,
@@ -195,11 +202,17 @@ pub fn run(ctx: &Ctx, cmd: GuardiansCmd) -> CmdResult {
                 return Ok(());
             }
             say(format!("guardian:    {}", s.guardian));
-            say(format!("share:       #{} of {} (any {} rebuild the key)", s.index, s.total, s.threshold));
+            say(format!(
+                "share:       #{} of {} (any {} rebuild the key)",
+                s.index, s.total, s.threshold
+            ));
             say(format!("set:         {}", s.set_id));
             say(format!("custodian:   {}", s.custodian));
             say(format!("recipient:   {}", s.recipient));
-            say(format!("fingerprint: {}", identity::fingerprint(&s.recipient)));
+            say(format!(
+                "fingerprint: {}",
+                identity::fingerprint(&s.recipient)
+            ));
             say(format!("created at:  {}", s.created_at));
             say(format!("printed:     {}", printed::grouped(&line)));
             if qr {

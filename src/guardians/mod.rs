@@ -117,7 +117,9 @@ pub enum GuardianError {
         typo: Option<(usize, usize)>,
     },
     /// A share claims index 0, which would be the secret itself.
-    #[error("{guardian}'s share has index 0, which no real share has: the file is damaged or forged")]
+    #[error(
+        "{guardian}'s share has index 0, which no real share has: the file is damaged or forged"
+    )]
     IndexZero {
         /// The guardian named in the share.
         guardian: String,
@@ -147,9 +149,7 @@ pub enum GuardianError {
         second_set: String,
     },
     /// Two shares of the same set disagree about the threshold or total.
-    #[error(
-        "{field} mismatch: {first}'s share says {first_value}, {second}'s says {second_value}"
-    )]
+    #[error("{field} mismatch: {first}'s share says {first_value}, {second}'s says {second_value}")]
     ParameterMismatch {
         /// `threshold` or `total`.
         field: &'static str,
@@ -781,14 +781,12 @@ fn interpolate(threshold: u8, shares: &[&[u8]]) -> Result<Zeroizing<[u8; 32]>, G
         .iter()
         .filter_map(|s| blahaj::Share::try_from(*s).ok())
         .collect();
-    let secret = Zeroizing::new(
-        blahaj::Sharks(threshold)
-            .recover(parsed.iter())
-            .map_err(|_| GuardianError::BadThreshold {
-                threshold: threshold.into(),
-                total: shares.len(),
-            })?,
-    );
+    let secret = Zeroizing::new(blahaj::Sharks(threshold).recover(parsed.iter()).map_err(
+        |_| GuardianError::BadThreshold {
+            threshold: threshold.into(),
+            total: shares.len(),
+        },
+    )?);
     let arr: [u8; 32] = secret
         .as_slice()
         .try_into()
@@ -842,16 +840,7 @@ pub fn split(
             "identityFile": req.identity_path,
         }),
     )?;
-    let result = split_inner(
-        ws,
-        &req,
-        &file,
-        &set_id,
-        threshold,
-        total,
-        &paths,
-        progress,
-    );
+    let result = split_inner(ws, &req, &file, &set_id, threshold, total, &paths, progress);
     match result {
         Ok(outcome) => {
             op.complete(json!({
@@ -1118,10 +1107,12 @@ impl Collection {
         };
         (1..=first.share.total)
             .filter(|i| !self.members.contains_key(i))
-            .map(|i| match known.and_then(|k| k.guardians.get(usize::from(i) - 1)) {
-                Some(name) => format!("{name} (#{i})"),
-                None => format!("share #{i}"),
-            })
+            .map(
+                |i| match known.and_then(|k| k.guardians.get(usize::from(i) - 1)) {
+                    Some(name) => format!("{name} (#{i})"),
+                    None => format!("share #{i}"),
+                },
+            )
             .collect()
     }
 
@@ -1403,10 +1394,7 @@ pub fn combine(
                     recipient: set.recipient.clone(),
                     fingerprint: identity::fingerprint(&set.recipient),
                     created_at: created_at.clone(),
-                    rotation_due: crate::clock::format(crate::clock::plus_days(
-                        now,
-                        ROTATION_DAYS,
-                    )),
+                    rotation_due: crate::clock::format(crate::clock::plus_days(now, ROTATION_DAYS)),
                     identity_file: Some(path.clone()),
                 });
             }

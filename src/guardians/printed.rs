@@ -194,8 +194,8 @@ pub fn decode(text: &str) -> Result<ShareFile, GuardianError> {
     if clean.is_empty() {
         return Err(bad("the line is empty"));
     }
-    let unchecked = UncheckedHrpstring::new(&clean)
-        .map_err(|e| bad(format!("not a printed share ({e})")))?;
+    let unchecked =
+        UncheckedHrpstring::new(&clean).map_err(|e| bad(format!("not a printed share ({e})")))?;
     if !unchecked.hrp().as_str().eq_ignore_ascii_case(HRP) {
         return Err(bad(format!(
             "it starts with `{}`, not `{HRP}1`",

@@ -193,11 +193,7 @@ impl App {
             }
             Action::RefreshHome => self.refresh_home(),
             Action::OpenGuardianSplit => {
-                let custodians = self
-                    .ws
-                    .registry()
-                    .map(|r| r.custodians)
-                    .unwrap_or_default();
+                let custodians = self.ws.registry().map(|r| r.custodians).unwrap_or_default();
                 self.screens
                     .push(Box::new(GuardianSplitWizard::new(custodians)));
             }
@@ -229,7 +225,7 @@ impl App {
                         },
                         &report,
                     )
-                    .map(JobResult::GuardianSplit)
+                    .map(|o| JobResult::GuardianSplit(Box::new(o)))
                     .map_err(|e| Report::from_error(&e))
                 });
             }
@@ -242,7 +238,7 @@ impl App {
                         crate::guardians::LoadedShare::from_path(std::path::Path::new(&input))
                     };
                     loaded
-                        .map(JobResult::GuardianShareLoaded)
+                        .map(|s| JobResult::GuardianShareLoaded(Box::new(s)))
                         .map_err(|e| Report::from_error(&e))
                 });
             }
@@ -263,7 +259,7 @@ impl App {
                         None,
                         &report,
                     )
-                    .map(JobResult::GuardianCombined)
+                    .map(|c| JobResult::GuardianCombined(Box::new(c)))
                     .map_err(|e| Report::from_error(&e))
                 });
             }

@@ -43,10 +43,16 @@ pub const WHAT_TO_DO: &str = "What to do: ";
 
 // Guardians: split and reconstruct wizards.
 pub const GSPLIT_TITLE: &str = "Split a key among guardians";
-pub const GSPLIT_STEPS: &[&str] = &["Custodian", "Plan", "Unlock", "Guardians", "Seal", "Summary"];
+pub const GSPLIT_STEPS: &[&str] = &[
+    "Custodian",
+    "Plan",
+    "Unlock",
+    "Guardians",
+    "Seal",
+    "Summary",
+];
 pub const GSPLIT_PICK: &str = "Whose key is split? (↑/↓, Enter)";
-pub const GSPLIT_NO_CUSTODIANS: &str =
-    "No custodian identity file is registered in this workspace. Create one first (n on the home screen).";
+pub const GSPLIT_NO_CUSTODIANS: &str = "No custodian identity file is registered in this workspace. Create one first (n on the home screen).";
 pub const GSPLIT_THRESHOLD: &str = "Shares needed (k)";
 pub const GSPLIT_GUARDIANS: &str = "Guardians (comma-separated, in share order)";
 pub const GSPLIT_PLAN_HINT: &str =
@@ -60,7 +66,13 @@ pub const GSPLIT_WORKING: &str =
 pub const GSPLIT_DONE: &str = "Key split, proved and sealed";
 pub const GSPLIT_DONE_HINT: &str = "Give each guardian their own share file (or its printed line, `custodian guardians inspect FILE --qr`) and nothing else.";
 pub const GREC_TITLE: &str = "Rebuild a key from guardian shares";
-pub const GREC_STEPS: &[&str] = &["Shares", "Guardians", "New passphrase", "Rebuild", "Summary"];
+pub const GREC_STEPS: &[&str] = &[
+    "Shares",
+    "Guardians",
+    "New passphrase",
+    "Rebuild",
+    "Summary",
+];
 pub const GREC_ADD: &str = "Share file path, or a printed custodianshare1… line";
 pub const GREC_ADD_HINT: &str = "Enter adds the share; Enter on an empty field continues once enough shares are in. Shares are checked as they are added.";
 pub const GREC_LOADING: &str = "Reading the share…";

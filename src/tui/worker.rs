@@ -18,11 +18,11 @@ pub enum JobResult {
     /// A new custodian identity was written and verified.
     IdentityCreated(CreatedIdentity),
     /// A key was split among guardians, proved and written.
-    GuardianSplit(crate::guardians::SplitOutcome),
+    GuardianSplit(Box<crate::guardians::SplitOutcome>),
     /// A guardian share was read (not yet opened).
-    GuardianShareLoaded(crate::guardians::LoadedShare),
+    GuardianShareLoaded(Box<crate::guardians::LoadedShare>),
     /// A key was rebuilt from guardian shares, verified and re-sealed.
-    GuardianCombined(crate::guardians::Combined),
+    GuardianCombined(Box<crate::guardians::Combined>),
 }
 
 /// A message from a worker.

@@ -392,7 +392,7 @@ impl Screen for GuardianReconstructWizard {
                 *loading = false;
                 match result {
                     Ok(JobResult::GuardianShareLoaded(share)) => {
-                        match self.collection.add(share.clone()) {
+                        match self.collection.add(share.as_ref().clone()) {
                             Ok(n) => *note = n,
                             Err(e) => *error = Some(Report::from_error(&e)),
                         }
@@ -413,7 +413,7 @@ impl Screen for GuardianReconstructWizard {
                     None
                 }
                 WorkerMsg::Finished(Ok(JobResult::GuardianCombined(c))) => {
-                    self.step = Step::Done(c.clone());
+                    self.step = Step::Done(c.as_ref().clone());
                     Some(Action::RefreshHome)
                 }
                 WorkerMsg::Finished(Err(report)) => {
@@ -539,7 +539,10 @@ impl Screen for GuardianReconstructWizard {
                 lines.push(Line::from(format!("Custodian:   {}", c.custodian)));
                 lines.push(Line::from(format!("Recipient:   {}", c.recipient)));
                 lines.push(Line::from(format!("Fingerprint: {}", c.fingerprint)));
-                lines.push(Line::from(format!("Guardians:   {}", c.guardians.join(", "))));
+                lines.push(Line::from(format!(
+                    "Guardians:   {}",
+                    c.guardians.join(", ")
+                )));
                 lines.push(Line::from(format!("File:        {}", c.path.display())));
                 lines.push(Line::from(if c.registered {
                     "Registry:    custodian added to this workspace"
@@ -578,8 +581,7 @@ impl Screen for GuardianReconstructWizard {
                 lines.extend(widgets::report_lines(report));
             }
         }
-        let [body, bar] =
-            Layout::vertical([Constraint::Min(1), Constraint::Length(1)]).areas(area);
+        let [body, bar] = Layout::vertical([Constraint::Min(1), Constraint::Length(1)]).areas(area);
         frame.render_widget(Paragraph::new(lines).wrap(Wrap { trim: false }), body);
         if let Some((done, total, label)) = gauge {
             frame.render_widget(widgets::gauge(done, total, &label), bar);

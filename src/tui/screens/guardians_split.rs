@@ -101,9 +101,8 @@ impl NewPassEntry {
                     self.error = None;
                     if !self.on_confirm {
                         self.generated = None;
-                        self.strength = Some(passphrase::estimate(&SecretString::from(
-                            self.first.text(),
-                        )));
+                        self.strength =
+                            Some(passphrase::estimate(&SecretString::from(self.first.text())));
                     }
                 }
                 None
@@ -114,7 +113,8 @@ impl NewPassEntry {
     /// The block's lines.
     pub fn lines(&self) -> Vec<Line<'_>> {
         let mut lines = vec![
-            self.first.line(strings::NEWID_PASS_PROMPT, !self.on_confirm),
+            self.first
+                .line(strings::NEWID_PASS_PROMPT, !self.on_confirm),
             self.confirm
                 .line(strings::NEWID_CONFIRM_PROMPT, self.on_confirm),
             Line::from(""),
@@ -485,7 +485,7 @@ impl Screen for GuardianSplitWizard {
                 None
             }
             WorkerMsg::Finished(Ok(JobResult::GuardianSplit(outcome))) => {
-                self.step = Step::Done(outcome.clone());
+                self.step = Step::Done(outcome.as_ref().clone());
                 Some(Action::RefreshHome)
             }
             WorkerMsg::Finished(Err(report)) => {
@@ -539,7 +539,9 @@ impl Screen for GuardianSplitWizard {
             } => {
                 lines.push(Line::from(format!("Custodian: {}", custodian.name)));
                 lines.push(Line::from(""));
-                lines.push(threshold.line(strings::GSPLIT_THRESHOLD, *focus == PlanFocus::Threshold));
+                lines.push(
+                    threshold.line(strings::GSPLIT_THRESHOLD, *focus == PlanFocus::Threshold),
+                );
                 lines.push(names.line(strings::GSPLIT_GUARDIANS, *focus == PlanFocus::Guardians));
                 lines.push(Line::from(""));
                 lines.push(hint(strings::GSPLIT_PLAN_HINT));
@@ -641,8 +643,7 @@ impl Screen for GuardianSplitWizard {
                 lines.extend(widgets::report_lines(report));
             }
         }
-        let [body, bar] =
-            Layout::vertical([Constraint::Min(1), Constraint::Length(1)]).areas(area);
+        let [body, bar] = Layout::vertical([Constraint::Min(1), Constraint::Length(1)]).areas(area);
         frame.render_widget(Paragraph::new(lines).wrap(Wrap { trim: false }), body);
         if let Some((done, total, label)) = gauge {
             frame.render_widget(widgets::gauge(done, total, &label), bar);
