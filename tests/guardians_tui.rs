@@ -53,6 +53,19 @@ fn screen(app: &App) -> String {
     format!("{}", terminal.backend())
 }
 
+/// The foreground colour of the first cell of the row that starts with `text`.
+fn row_colour(app: &App, text: &str) -> Option<ratatui::style::Color> {
+    let mut terminal = Terminal::new(TestBackend::new(100, 30)).unwrap();
+    terminal.draw(|f| app.render(f)).unwrap();
+    let buf = terminal.backend().buffer();
+    (0..buf.area.height).find_map(|y| {
+        let row: String = (0..buf.area.width)
+            .map(|x| buf[(x, y)].symbol().to_string())
+            .collect();
+        row.starts_with(text).then(|| buf[(0, y)].fg)
+    })
+}
+
 fn snap(name: &str, app: &App) {
     let mut settings = insta::Settings::clone_current();
     settings.add_filter(r"/tmp/\.tmp\w+", "[TMP]");
@@ -107,6 +120,10 @@ fn split_then_rebuild_through_the_console() {
     assert_eq!(app.current_title(), "Split a key among guardians");
     pump(&mut app);
     snap("guardians_split_done", &app);
+    assert_eq!(
+        row_colour(&app, "✔ Key split, proved and sealed"),
+        Some(ratatui::style::Color::Green)
+    );
 
     let section = guardians::splits(&ws).unwrap();
     assert_eq!(section.splits.len(), 1);
@@ -151,6 +168,10 @@ fn split_then_rebuild_through_the_console() {
     key(&mut app, KeyCode::Enter);
     pump(&mut app);
     snap("guardians_reconstruct_wrong_passphrase", &app);
+    assert_eq!(
+        row_colour(&app, "Ana's passphrase does not open share 1"),
+        Some(ratatui::style::Color::Red)
+    );
     let before = sandbox.snapshot();
     assert!(
         !before
