@@ -29,6 +29,7 @@ pub mod guardians;
 pub mod identity;
 pub mod netcheck;
 pub mod passphrase;
+pub mod playbook;
 pub mod workspace;
 
 pub mod cli;

@@ -21,6 +21,7 @@ mod audit_cmd;
 mod envelope_cmd;
 mod guardians_cmd;
 mod identity_cmd;
+mod incident_cmd;
 mod passphrase_cmd;
 
 /// Offline console for custodians of signing-key material.
@@ -56,6 +57,9 @@ pub enum Command {
     /// Show or verify the hash-chained audit log.
     #[command(subcommand)]
     Audit(audit_cmd::AuditCmd),
+    /// List, show or close playbook incidents.
+    #[command(subcommand)]
+    Incident(incident_cmd::IncidentCmd),
 }
 
 /// Where passphrases come from (the terminal when neither is given).
@@ -174,6 +178,7 @@ pub fn run(cli: Cli) -> CmdResult {
         Some(Command::Identity(cmd)) => identity_cmd::run(&ctx, cmd),
         Some(Command::Passphrase(cmd)) => passphrase_cmd::run(&ctx, cmd),
         Some(Command::Audit(cmd)) => audit_cmd::run(&ctx, cmd),
+        Some(Command::Incident(cmd)) => incident_cmd::run(&ctx, cmd),
         Some(Command::Guardians(cmd)) => guardians_cmd::run(&ctx, cmd),
     }
 }

@@ -16,16 +16,23 @@ use ratatui::text::{Line, Span};
 use ratatui::widgets::{Block, Borders, Paragraph};
 
 use super::event::{Event, Events};
+use super::screens::audit_view::AuditViewScreen;
+use super::screens::checklist::{ChecklistLine, ChecklistScreen};
 use super::screens::guardians_reconstruct::GuardianReconstructWizard;
 use super::screens::guardians_split::GuardianSplitWizard;
 use super::screens::home::{HomeScreen, HomeView};
 use super::screens::new_identity::NewIdentityWizard;
+use super::screens::scenario::{Prefill, ScenarioScreen};
+use super::screens::scenarios::{ScenarioListScreen, ScenarioRow};
+use super::screens::threats::ThreatsScreen;
 use super::screens::{Action, Chrome, Screen};
 use super::strings;
 use super::widgets;
 use super::worker::{self, JobResult, WorkerMsg};
 use crate::error::Report;
 use crate::netcheck::{self, LiveInterface};
+use crate::playbook::incident::{self, StepHow};
+use crate::playbook::{Operation, Playbook, checklist, checks};
 use crate::workspace::Workspace;
 
 /// How the app learns which network interfaces are up (replaceable in tests).
@@ -41,6 +48,9 @@ pub struct App {
     chrome: Chrome,
     net_probe: NetProbe,
     running_jobs: usize,
+    /// The scenario step that launched the operation now running, so its
+    /// completion can be recorded on the incident.
+    pending_step: Option<Prefill>,
     /// Set when the user asked to quit.
     pub quit: bool,
 }
@@ -62,6 +72,7 @@ impl App {
             chrome: Chrome::default(),
             net_probe,
             running_jobs: 0,
+            pending_step: None,
             quit: false,
         };
         let view = app.home_view();
@@ -121,6 +132,7 @@ impl App {
                 if matches!(msg, WorkerMsg::Finished(_)) {
                     self.running_jobs = self.running_jobs.saturating_sub(1);
                     self.notice = None;
+                    self.record_launched_step(&msg);
                 }
                 if let Some(action) = self.top().on_worker(&msg) {
                     self.perform(action);
@@ -180,14 +192,13 @@ impl App {
                 if self.screens.len() > 1 {
                     self.screens.pop();
                 }
+                // A wizard left without finishing: its step stays open.
+                self.pending_step = None;
                 self.refresh_home();
+                self.refresh_playbook_top();
             }
             Action::OpenNewIdentity => {
-                let taken = self
-                    .ws
-                    .registry()
-                    .map(|r| r.custodians.into_iter().map(|c| c.name).collect())
-                    .unwrap_or_default();
+                let taken = self.custodian_names();
                 self.screens
                     .push(Box::new(NewIdentityWizard::new().with_taken(taken)));
             }
@@ -272,7 +283,259 @@ impl App {
                         .map_err(|e| Report::from_error(&e))
                 });
             }
+            Action::OpenScenarios => {
+                let rows = self.scenario_rows();
+                self.screens.push(Box::new(ScenarioListScreen::new(rows)));
+            }
+            Action::OpenScenario(n) => self.open_scenario(n),
+            Action::OpenThreats(n) => {
+                let results = self.threat_checks();
+                let threats = Playbook::builtin().threats.clone();
+                self.screens
+                    .push(Box::new(ThreatsScreen::new(threats, results, n)));
+            }
+            Action::RefreshThreats => {
+                let results = self.threat_checks();
+                if let Some(s) = self.top_as::<ThreatsScreen>() {
+                    s.set_results(results);
+                }
+            }
+            Action::OpenChecklist => {
+                let lines = self.checklist_lines();
+                let policy = Playbook::builtin().policy.clone();
+                self.screens
+                    .push(Box::new(ChecklistScreen::new(lines, policy)));
+            }
+            Action::TickChecklist {
+                item,
+                operator,
+                ticked,
+            } => {
+                let result =
+                    checklist::set_tick(&self.ws, Playbook::builtin(), &item, &operator, ticked);
+                let lines = self.checklist_lines();
+                if let Some(s) = self.top_as::<ChecklistScreen>() {
+                    match result {
+                        Ok(()) => s.set_lines(lines),
+                        Err(e) => s.show_error(Report::from_error(&e)),
+                    }
+                }
+            }
+            Action::OpenAuditView => {
+                let (entries, chain) = self.audit_view();
+                self.screens
+                    .push(Box::new(AuditViewScreen::new(entries, Some(chain))));
+            }
+            Action::VerifyAudit => {
+                let (entries, chain) = self.audit_view();
+                if let Some(s) = self.top_as::<AuditViewScreen>() {
+                    s.set_log(entries, Some(chain));
+                }
+            }
+            Action::StartIncident {
+                scenario,
+                operator,
+                affected,
+            } => {
+                let result = incident::open(
+                    &self.ws,
+                    Playbook::builtin(),
+                    scenario,
+                    &operator,
+                    affected.as_deref(),
+                );
+                self.apply_incident(result);
+            }
+            Action::CompleteStep {
+                incident,
+                step,
+                operator,
+                how,
+            } => {
+                let result = incident::complete_step(
+                    &self.ws,
+                    Playbook::builtin(),
+                    &incident,
+                    &step,
+                    &operator,
+                    how,
+                    &[],
+                );
+                self.apply_incident(result);
+            }
+            Action::CloseIncident { incident, operator } => {
+                let result = incident::close(&self.ws, Playbook::builtin(), &incident, &operator);
+                self.apply_incident(result);
+            }
+            Action::LaunchOperation { op, prefill } => self.launch(op, prefill),
         }
+    }
+
+    /// Starts the wizard for a scenario step's operation. Wiring a new
+    /// wizard is one arm here; until then the step shows its command line
+    /// and the operator records it.
+    fn launch(&mut self, op: Operation, prefill: Prefill) {
+        match op {
+            Operation::NewIdentity => {
+                let name = prefill.new_name.clone().unwrap_or_default();
+                self.pending_step = Some(prefill);
+                let taken = self.custodian_names();
+                self.screens.push(Box::new(
+                    NewIdentityWizard::with_name(&name).with_taken(taken),
+                ));
+            }
+            Operation::GuardianReconstruct
+            | Operation::Rewrap
+            | Operation::RestoreToNode
+            | Operation::Recover
+            | Operation::MoveAssetsChecklist => {
+                if let Some(s) = self.top_as::<ScenarioScreen>() {
+                    s.record_with_command(op, &prefill);
+                }
+            }
+        }
+    }
+
+    /// When an operation launched from a scenario step finishes, records
+    /// the step as done with the files it produced.
+    fn record_launched_step(&mut self, msg: &WorkerMsg) {
+        let Some(prefill) = self.pending_step.take() else {
+            return;
+        };
+        let files = match msg {
+            WorkerMsg::Finished(Ok(JobResult::IdentityCreated(c))) => vec![c.path.clone()],
+            #[allow(unreachable_patterns)]
+            WorkerMsg::Finished(Ok(_)) => Vec::new(),
+            // A failed operation leaves the step open.
+            _ => return,
+        };
+        if let Err(e) = incident::complete_step(
+            &self.ws,
+            Playbook::builtin(),
+            &prefill.incident,
+            &prefill.step,
+            &prefill.operator,
+            StepHow::Console,
+            &files,
+        ) {
+            self.notice = Some(Report::from_error(&e).to_string());
+        }
+    }
+
+    fn custodian_names(&self) -> Vec<String> {
+        self.ws
+            .registry()
+            .map(|r| r.custodians.into_iter().map(|c| c.name).collect())
+            .unwrap_or_default()
+    }
+
+    /// The top screen as a concrete playbook screen type.
+    fn top_as<T: 'static>(&mut self) -> Option<&mut T> {
+        self.screens
+            .last_mut()
+            .and_then(|s| s.as_any())
+            .and_then(|a| a.downcast_mut::<T>())
+    }
+
+    fn apply_incident(
+        &mut self,
+        result: Result<incident::Incident, crate::playbook::PlaybookError>,
+    ) {
+        if let Some(s) = self.top_as::<ScenarioScreen>() {
+            match result {
+                Ok(inc) => s.set_incident(inc),
+                Err(e) => s.show_error(Report::from_error(&e)),
+            }
+        }
+    }
+
+    /// After a screen above it closed, re-reads what a playbook screen shows.
+    fn refresh_playbook_top(&mut self) {
+        let shown = self
+            .top_as::<ScenarioScreen>()
+            .and_then(|s| s.incident().map(|i| i.id.clone()));
+        if let Some(id) = shown {
+            let loaded = incident::load(&self.ws, &id);
+            if let (Ok(inc), Some(s)) = (loaded, self.top_as::<ScenarioScreen>()) {
+                s.set_incident(inc);
+            }
+        }
+        if self.top_as::<ScenarioListScreen>().is_some() {
+            let rows = self.scenario_rows();
+            if let Some(s) = self.top_as::<ScenarioListScreen>() {
+                s.set_rows(rows);
+            }
+        }
+    }
+
+    fn open_scenario(&mut self, n: u8) {
+        let book = Playbook::builtin();
+        let Some(scenario) = book.scenario(n) else {
+            return;
+        };
+        let resumed = match incident::open_for_scenario(&self.ws, n) {
+            Ok(i) => i,
+            Err(e) => {
+                self.notice = Some(Report::from_error(&e).to_string());
+                None
+            }
+        };
+        self.screens.push(Box::new(ScenarioScreen::new(
+            scenario.clone(),
+            book.move_assets_checklist.clone(),
+            resumed,
+        )));
+    }
+
+    fn scenario_rows(&self) -> Vec<ScenarioRow> {
+        Playbook::builtin()
+            .scenarios
+            .iter()
+            .map(|s| ScenarioRow {
+                number: s.number,
+                title: s.title.clone(),
+                severity: s.severity.clone(),
+                open_incident: incident::open_for_scenario(&self.ws, s.number)
+                    .ok()
+                    .flatten()
+                    .map(|i| (i.id.clone(), i.steps.len(), s.steps.len())),
+            })
+            .collect()
+    }
+
+    fn threat_checks(&self) -> Vec<checks::CheckResult> {
+        let reg = self.ws.registry().unwrap_or_default();
+        checks::run_all(&self.ws, &reg, crate::clock::now(), &(self.net_probe)())
+    }
+
+    fn checklist_lines(&self) -> Vec<ChecklistLine> {
+        let book = Playbook::builtin();
+        let reg = self.ws.registry().unwrap_or_default();
+        let mut states = checklist::status(&self.ws, book, &reg, crate::clock::now()).into_iter();
+        let mut out = Vec::new();
+        for g in &book.checklist {
+            for item in &g.items {
+                let state = states
+                    .next()
+                    .map(|(_, s)| s)
+                    .unwrap_or(checklist::ItemState::Open);
+                out.push(ChecklistLine {
+                    group: g.group.clone(),
+                    item: item.clone(),
+                    state,
+                });
+            }
+        }
+        out
+    }
+
+    fn audit_view(&self) -> (Vec<crate::audit::Entry>, Result<(u64, String), String>) {
+        let log = self.ws.audit();
+        let chain = log
+            .verify()
+            .map(|s| (s.entries, s.head))
+            .map_err(|e| e.to_string());
+        (log.entries().unwrap_or_default(), chain)
     }
 
     fn refresh_home(&mut self) {

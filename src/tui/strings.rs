@@ -41,6 +41,49 @@ pub const NEWID_DONE_HINT: &str = "Record the recipient and fingerprint on paper
 pub const FAILED_TITLE: &str = "Operation failed";
 pub const WHAT_TO_DO: &str = "What to do: ";
 
+// Playbook: scenario list and screens, threats, checklist and policy, audit viewer.
+pub const SCENARIOS_TITLE: &str = "Playbook — disaster scenarios";
+pub const SCENARIOS_HINT: &str = "Pick the scenario that matches what happened. Opening one starts (or resumes) an incident record.";
+pub const SCENARIO_TITLE: &str = "Scenario";
+pub const SCENARIO_SITUATION: &str = "Situation";
+pub const SCENARIO_CHECK_FIRST: &str = "Check first";
+pub const SCENARIO_DO_NOT: &str = "Do NOT";
+pub const SCENARIO_STEPS: &str = "Steps";
+pub const SCENARIO_NO_INCIDENT: &str = "No incident open. Enter on a step opens one.";
+pub const SCENARIO_PEOPLE_STEP: &str =
+    "People or paper action: an operator confirms it by entering their name.";
+pub const SCENARIO_LAUNCHES: &str = "Launches: ";
+pub const SCENARIO_CLI: &str = "Command line: ";
+pub const SCENARIO_NO_CLI: &str =
+    "No command: follow the list below and confirm when every line is done.";
+pub const SCENARIO_START_PROMPT: &str = "Open an incident for this scenario";
+pub const SCENARIO_OPERATOR: &str = "Your name";
+pub const SCENARIO_AFFECTED: &str = "Custodian concerned (optional)";
+pub const SCENARIO_CONFIRM_PROMPT: &str = "Confirm this step";
+pub const SCENARIO_RECORD_PROMPT: &str =
+    "Run this on the offline machine, then press Enter to record it as done by";
+pub const SCENARIO_CLOSE_PROMPT: &str =
+    "Close the incident and write its report (steps not done are listed in it)";
+pub const SCENARIO_CLOSED: &str = "Incident closed. Report written:";
+pub const SCENARIO_HEAD: &str = "Audit head named in the report (write it down):";
+
+pub const THREATS_TITLE: &str = "Threats and local checks";
+pub const THREATS_RISK: &str = "Risk";
+pub const THREATS_MITIGATIONS: &str = "Mitigations";
+pub const THREATS_CHECKS: &str = "Checked on this machine";
+pub const THREATS_NO_CHECKS: &str = "Nothing about this threat can be checked from an offline console; the mitigations are organisational.";
+
+pub const CHECKLIST_TITLE: &str = "Pre-launch checklist";
+pub const POLICY_TITLE: &str = "Institutional policy";
+pub const CHECKLIST_TICK_PROMPT: &str = "Tick this item as";
+pub const CHECKLIST_UNTICK_PROMPT: &str = "Untick this item as";
+pub const CHECKLIST_AUTO: &str = "Verified from the workspace; it cannot be ticked by hand.";
+
+pub const AUDIT_TITLE: &str = "Audit log";
+pub const AUDIT_FILTER_EVENT: &str = "Filter by event";
+pub const AUDIT_FILTER_KEY: &str = "Filter by key id";
+pub const AUDIT_NOT_VERIFIED: &str = "Chain not verified yet: press v.";
+pub const AUDIT_EMPTY: &str = "No entries match.";
 // Guardians: split and reconstruct wizards.
 pub const GSPLIT_TITLE: &str = "Split a key among guardians";
 pub const GSPLIT_STEPS: &[&str] = &[

@@ -117,6 +117,10 @@ impl Screen for HomeScreen {
             KeyCode::Char('g') => Some(Action::OpenGuardianSplit),
             KeyCode::Char('c') => Some(Action::OpenGuardianReconstruct),
             KeyCode::Char('r') => Some(Action::RefreshHome),
+            KeyCode::Char('p') => Some(Action::OpenScenarios),
+            KeyCode::Char('t') => Some(Action::OpenThreats(1)),
+            KeyCode::Char('l') => Some(Action::OpenChecklist),
+            KeyCode::Char('a') => Some(Action::OpenAuditView),
             KeyCode::Down | KeyCode::Char('j') => {
                 if self.selected + 1 < self.view.custodians.len() {
                     self.selected += 1;
@@ -271,6 +275,7 @@ impl Screen for HomeScreen {
             ("↑/↓", "select custodian"),
             ("r", "refresh"),
             ("q", "quit"),
+            ("p/t/l/a", "playbook · threats · checklist · audit"),
         ]
     }
 

@@ -9,10 +9,15 @@ use secrecy::SecretString;
 
 use super::worker::WorkerMsg;
 
+pub mod audit_view;
+pub mod checklist;
 pub mod guardians_reconstruct;
 pub mod guardians_split;
 pub mod home;
 pub mod new_identity;
+pub mod scenario;
+pub mod scenarios;
+pub mod threats;
 
 /// What a screen asks the app to do. Imperative; carries only what the
 /// effect needs.
@@ -32,6 +37,63 @@ pub enum Action {
     },
     /// Re-read the workspace for the home screen.
     RefreshHome,
+    /// Open the scenario list.
+    OpenScenarios,
+    /// Open scenario `n` (resuming its open incident, if any).
+    OpenScenario(u8),
+    /// Open the threat screens on threat `n`.
+    OpenThreats(u8),
+    /// Open the pre-launch checklist and policy.
+    OpenChecklist,
+    /// Open the audit viewer.
+    OpenAuditView,
+    /// Re-run the local threat checks.
+    RefreshThreats,
+    /// Re-read and verify the audit log.
+    VerifyAudit,
+    /// Open an incident for a scenario.
+    StartIncident {
+        /// The scenario number.
+        scenario: u8,
+        /// Who opens it.
+        operator: String,
+        /// The custodian it concerns, if any.
+        affected: Option<String>,
+    },
+    /// Record a step of an incident as done.
+    CompleteStep {
+        /// The incident id.
+        incident: String,
+        /// The step id.
+        step: String,
+        /// Who confirms it.
+        operator: String,
+        /// How it was done.
+        how: crate::playbook::incident::StepHow,
+    },
+    /// Launch the local operation a scenario step names.
+    LaunchOperation {
+        /// Which operation.
+        op: crate::playbook::Operation,
+        /// What the step knows: incident, step, operator, suggested values.
+        prefill: scenario::Prefill,
+    },
+    /// Close an incident and write its report.
+    CloseIncident {
+        /// The incident id.
+        incident: String,
+        /// Who closes it.
+        operator: String,
+    },
+    /// Tick or untick a manual checklist item.
+    TickChecklist {
+        /// The item id.
+        item: String,
+        /// Who ticks it.
+        operator: String,
+        /// Tick (true) or untick (false).
+        ticked: bool,
+    },
     /// Open the guardian split wizard.
     OpenGuardianSplit,
     /// Open the reconstruct-from-guardians wizard.
@@ -71,6 +133,24 @@ impl std::fmt::Debug for Action {
             Action::OpenNewIdentity => write!(f, "OpenNewIdentity"),
             Action::CreateIdentity { name, .. } => write!(f, "CreateIdentity({name})"),
             Action::RefreshHome => write!(f, "RefreshHome"),
+            Action::OpenScenarios => write!(f, "OpenScenarios"),
+            Action::OpenScenario(n) => write!(f, "OpenScenario({n})"),
+            Action::OpenThreats(n) => write!(f, "OpenThreats({n})"),
+            Action::OpenChecklist => write!(f, "OpenChecklist"),
+            Action::OpenAuditView => write!(f, "OpenAuditView"),
+            Action::RefreshThreats => write!(f, "RefreshThreats"),
+            Action::VerifyAudit => write!(f, "VerifyAudit"),
+            Action::StartIncident { scenario, .. } => write!(f, "StartIncident({scenario})"),
+            Action::CompleteStep { incident, step, .. } => {
+                write!(f, "CompleteStep({incident}, {step})")
+            }
+            Action::LaunchOperation { op, prefill } => {
+                write!(f, "LaunchOperation({op}, {})", prefill.step)
+            }
+            Action::CloseIncident { incident, .. } => write!(f, "CloseIncident({incident})"),
+            Action::TickChecklist { item, ticked, .. } => {
+                write!(f, "TickChecklist({item}, {ticked})")
+            }
             Action::OpenGuardianSplit => write!(f, "OpenGuardianSplit"),
             Action::OpenGuardianReconstruct => write!(f, "OpenGuardianReconstruct"),
             Action::StartGuardianSplit {
@@ -115,6 +195,10 @@ pub trait Screen {
     }
     /// Downcast hook for the home screen's data refresh.
     fn as_home(&mut self) -> Option<&mut home::HomeScreen> {
+        None
+    }
+    /// Downcast hook for screens the app feeds after an effect (playbook).
+    fn as_any(&mut self) -> Option<&mut dyn std::any::Any> {
         None
     }
 }

@@ -1,0 +1,139 @@
+//! `custodian incident list|show|close`: the incident records the console's
+//! scenario screens keep, from the command line (for reports, scripts, and
+//! closing an incident on a machine without a full-screen terminal).
+
+use clap::Subcommand;
+use serde_json::json;
+
+use super::{CmdResult, Ctx, say, say_json, warn};
+use crate::playbook::Playbook;
+use crate::playbook::incident::{self, Incident};
+
+/// Incident subcommands.
+#[derive(Debug, Subcommand)]
+pub enum IncidentCmd {
+    /// List every incident in the workspace, oldest first.
+    List,
+    /// Show one incident: steps done, who did them, files produced.
+    Show {
+        /// The incident id (`INC-…`).
+        id: String,
+    },
+    /// Close an incident and write its Markdown report.
+    Close {
+        /// The incident id (`INC-…`).
+        id: String,
+        /// Who closes it.
+        #[arg(long)]
+        operator: String,
+    },
+}
+
+fn progress(inc: &Incident) -> String {
+    let total = Playbook::builtin()
+        .scenario(inc.scenario)
+        .map(|s| s.steps.len())
+        .unwrap_or(0);
+    format!("{}/{total}", inc.steps.len())
+}
+
+fn state(inc: &Incident) -> &'static str {
+    if inc.is_closed() { "closed" } else { "open" }
+}
+
+/// Runs an incident subcommand.
+pub fn run(ctx: &Ctx, cmd: IncidentCmd) -> CmdResult {
+    let ws = ctx.workspace()?;
+    match cmd {
+        IncidentCmd::List => {
+            let all = incident::list(&ws)?;
+            let mut json_out = Vec::new();
+            for item in all {
+                match item {
+                    Ok(inc) => {
+                        if ctx.json {
+                            json_out.push(json!({
+                                "id": inc.id, "scenario": inc.scenario, "startedAt": inc.started_at,
+                                "state": state(&inc), "stepsDone": inc.steps.len(),
+                                "closedAt": inc.closed_at,
+                            }));
+                        } else {
+                            say(format!(
+                                "{}  scenario {}  {}  {:<6}  {} steps  {}",
+                                inc.id,
+                                inc.scenario,
+                                inc.started_at,
+                                state(&inc),
+                                progress(&inc),
+                                inc.scenario_title
+                            ));
+                        }
+                    }
+                    Err(e) => warn(e.to_string()),
+                }
+            }
+            if ctx.json {
+                say_json(&serde_json::Value::Array(json_out));
+            }
+            Ok(())
+        }
+        IncidentCmd::Show { id } => {
+            let inc = incident::load(&ws, &id)?;
+            if ctx.json {
+                say_json(&serde_json::to_value(&inc).unwrap_or_default());
+                return Ok(());
+            }
+            say(format!("incident:  {}", inc.id));
+            say(format!(
+                "scenario:  {} — {}",
+                inc.scenario, inc.scenario_title
+            ));
+            say(format!("state:     {}", state(&inc)));
+            say(format!("opened:    {}", inc.started_at));
+            if let Some(a) = &inc.affected {
+                say(format!("concerns:  {a}"));
+            }
+            say(format!("operators: {}", inc.operators.join(", ")));
+            say(format!("steps:     {} done", progress(&inc)));
+            for s in &inc.steps {
+                say(format!(
+                    "  {}  {}  by {} ({})",
+                    s.completed_at,
+                    s.step,
+                    s.operator,
+                    s.how.describe()
+                ));
+                for f in &s.files {
+                    say(format!("      {}  {}", f.sha256, f.path.display()));
+                }
+            }
+            if let Some(r) = &inc.report {
+                say(format!("report:    {}", r.path.display()));
+                say(format!("audit head named in the report: {}", r.audit_head));
+            }
+            Ok(())
+        }
+        IncidentCmd::Close { id, operator } => {
+            let inc = incident::close(&ws, Playbook::builtin(), &id, &operator)?;
+            if let Some(r) = &inc.report {
+                if ctx.json {
+                    say_json(&json!({
+                        "id": inc.id, "report": r.path, "reportSha256": r.sha256,
+                        "auditHead": r.audit_head,
+                    }));
+                } else {
+                    say(format!(
+                        "closed {}; report written to {}",
+                        inc.id,
+                        r.path.display()
+                    ));
+                    say(format!("audit head: {}", r.audit_head));
+                    say(
+                        "Write the audit head down; `custodian audit verify --expect-head HASH` checks it later.",
+                    );
+                }
+            }
+            Ok(())
+        }
+    }
+}

@@ -1,0 +1,338 @@
+//! The pre-launch checklist. Items the workspace can prove (three custodian
+//! identities, each split 3-of-5, a restore drill, an intact audit chain,
+//! rotations current) are verified each time the checklist is shown and
+//! cannot be ticked by hand; every other item is ticked by a named operator.
+//!
+//! Ticks live in the registry section `checklist` (item id → who and when)
+//! and each tick or untick is audited (`CHECKLIST_TICK` / `CHECKLIST_UNTICK`).
+
+use std::collections::BTreeMap;
+
+use serde::{Deserialize, Serialize};
+use serde_json::{Value, json};
+use time::OffsetDateTime;
+
+use super::checks::{DRILLS, GUARDIAN_SPLITS};
+use super::model::Playbook;
+use super::{PlaybookError, validate_operator};
+use crate::workspace::{Registry, Workspace};
+
+/// Registry section holding manual ticks.
+pub const SECTION: &str = "checklist";
+
+/// A fact the console verifies from the workspace.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum AutoCheck {
+    /// At least three custodians are registered.
+    ThreeCustodianIdentities,
+    /// Every custodian has a 3-of-5 guardian split on record.
+    #[serde(rename = "guardian-splits-3-of-5")]
+    GuardianSplits3Of5,
+    /// A drill has been recorded.
+    RestoreDrillDone,
+    /// The audit log has entries and its chain verifies.
+    AuditChainIntact,
+    /// No custodian is past their rotation date.
+    RotationCurrent,
+}
+
+/// A manual tick.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct Tick {
+    /// Who ticked it.
+    pub operator: String,
+    /// When.
+    pub at: String,
+}
+
+/// The manual ticks, by item id.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ChecklistState {
+    /// Item id → tick.
+    #[serde(default)]
+    pub ticks: BTreeMap<String, Tick>,
+}
+
+/// Where an item stands.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum ItemState {
+    /// Verified from the workspace; the detail says what was seen.
+    Verified(String),
+    /// Checked automatically and not met; the detail says why.
+    NotMet(String),
+    /// Ticked by a named operator.
+    Ticked(Tick),
+    /// Waiting for an operator.
+    Open,
+}
+
+impl ItemState {
+    /// True when the item is satisfied.
+    pub fn done(&self) -> bool {
+        matches!(self, ItemState::Verified(_) | ItemState::Ticked(_))
+    }
+}
+
+fn splits_3_of_5(reg: &Registry) -> Result<String, String> {
+    if reg.custodians.is_empty() {
+        return Err("no custodians registered".into());
+    }
+    let list = match reg.sections.get(GUARDIAN_SPLITS) {
+        Some(Value::Array(l)) => l.as_slice(),
+        _ => &[],
+    };
+    let ok = |c: &crate::workspace::CustodianRecord| {
+        list.iter().any(|s| {
+            let who = s.get("custodian").and_then(Value::as_str) == Some(c.name.as_str())
+                || s.get("recipient").and_then(Value::as_str) == Some(c.recipient.as_str());
+            who && s.get("threshold").and_then(Value::as_u64) == Some(3)
+                && s.get("total").and_then(Value::as_u64) == Some(5)
+        })
+    };
+    let missing: Vec<&str> = reg
+        .custodians
+        .iter()
+        .filter(|c| !ok(c))
+        .map(|c| c.name.as_str())
+        .collect();
+    if missing.is_empty() {
+        Ok(format!(
+            "{} custodian(s), each split 3-of-5",
+            reg.custodians.len()
+        ))
+    } else {
+        Err(format!("no 3-of-5 split for {}", missing.join(", ")))
+    }
+}
+
+/// Evaluates an automatic item.
+pub fn evaluate(
+    check: AutoCheck,
+    ws: &Workspace,
+    reg: &Registry,
+    now: OffsetDateTime,
+) -> ItemState {
+    let result = match check {
+        AutoCheck::ThreeCustodianIdentities => {
+            let n = reg.custodians.len();
+            if n >= 3 {
+                Ok(format!("{n} custodians registered"))
+            } else {
+                Err(format!("{n} of 3 custodians registered"))
+            }
+        }
+        AutoCheck::GuardianSplits3Of5 => splits_3_of_5(reg),
+        AutoCheck::RestoreDrillDone => match super::checks::last_drill(reg) {
+            Some(d) => Ok(format!("last drill {}", crate::clock::format(d))),
+            None => Err(format!("no drill in the registry's `{DRILLS}` section")),
+        },
+        AutoCheck::AuditChainIntact => match ws.audit().verify() {
+            Ok(s) if s.entries > 0 => Ok(format!("{} entries, chain intact", s.entries)),
+            Ok(_) => Err("the audit log is empty".into()),
+            Err(e) => Err(e.to_string()),
+        },
+        AutoCheck::RotationCurrent => {
+            if reg.custodians.is_empty() {
+                Err("no custodians registered".into())
+            } else {
+                let late: Vec<&str> = reg
+                    .custodians
+                    .iter()
+                    .filter(|c| crate::clock::parse(&c.rotation_due).is_none_or(|d| d < now))
+                    .map(|c| c.name.as_str())
+                    .collect();
+                if late.is_empty() {
+                    Ok("every custodian has a rotation date ahead".into())
+                } else {
+                    Err(format!("rotation overdue: {}", late.join(", ")))
+                }
+            }
+        }
+    };
+    match result {
+        Ok(d) => ItemState::Verified(d),
+        Err(d) => ItemState::NotMet(d),
+    }
+}
+
+/// The state of every item, in playbook order.
+pub fn status(
+    ws: &Workspace,
+    book: &Playbook,
+    reg: &Registry,
+    now: OffsetDateTime,
+) -> Vec<(String, ItemState)> {
+    let state: ChecklistState = reg.section(SECTION);
+    book.checklist_items()
+        .map(|item| {
+            let s = match item.auto {
+                Some(check) => evaluate(check, ws, reg, now),
+                None => state
+                    .ticks
+                    .get(&item.id)
+                    .cloned()
+                    .map(ItemState::Ticked)
+                    .unwrap_or(ItemState::Open),
+            };
+            (item.id.clone(), s)
+        })
+        .collect()
+}
+
+/// Ticks (or, with `ticked = false`, unticks) a manual item as `operator`.
+/// Audited first, then stored.
+pub fn set_tick(
+    ws: &Workspace,
+    book: &Playbook,
+    item: &str,
+    operator: &str,
+    ticked: bool,
+) -> Result<(), PlaybookError> {
+    let operator = validate_operator(operator)?;
+    let def = book
+        .checklist_items()
+        .find(|i| i.id == item)
+        .ok_or_else(|| PlaybookError::UnknownChecklistItem(item.to_string()))?;
+    if def.auto.is_some() {
+        return Err(PlaybookError::AutomaticItem(item.to_string()));
+    }
+    let event = if ticked {
+        "CHECKLIST_TICK"
+    } else {
+        "CHECKLIST_UNTICK"
+    };
+    let entry = ws
+        .audit()
+        .record(event, json!({ "item": item, "operator": operator }))?;
+    ws.update_registry(|reg| {
+        let mut state: ChecklistState = reg.section(SECTION);
+        if ticked {
+            state.ticks.insert(
+                item.to_string(),
+                Tick {
+                    operator: operator.clone(),
+                    at: entry.time.clone(),
+                },
+            );
+        } else {
+            state.ticks.remove(item);
+        }
+        reg.set_section(SECTION, &state);
+        Ok::<_, PlaybookError>(())
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::workspace::CustodianRecord;
+
+    fn ws() -> (tempfile::TempDir, Workspace) {
+        let d = tempfile::tempdir().unwrap();
+        let ws = Workspace::open(d.path().join("ws")).unwrap();
+        (d, ws)
+    }
+
+    fn state_of(ws: &Workspace, id: &str) -> ItemState {
+        let reg = ws.registry().unwrap();
+        status(ws, Playbook::builtin(), &reg, crate::clock::now())
+            .into_iter()
+            .find(|(i, _)| i == id)
+            .unwrap()
+            .1
+    }
+
+    #[test]
+    fn automatic_items_follow_the_workspace() {
+        let (_d, ws) = ws();
+        assert!(matches!(
+            state_of(&ws, "three-identities"),
+            ItemState::NotMet(_)
+        ));
+        assert!(matches!(
+            state_of(&ws, "guardian-splits"),
+            ItemState::NotMet(_)
+        ));
+        assert!(matches!(
+            state_of(&ws, "restore-drill"),
+            ItemState::NotMet(_)
+        ));
+        for n in ["Ana", "Ben", "Cy"] {
+            ws.add_custodian(CustodianRecord {
+                name: n.into(),
+                recipient: format!("age1{n}"),
+                fingerprint: "f".into(),
+                created_at: "2026-01-01T00:00:00Z".into(),
+                rotation_due: "2099-01-01T00:00:00Z".into(),
+                identity_file: None,
+            })
+            .unwrap();
+        }
+        assert!(matches!(
+            state_of(&ws, "three-identities"),
+            ItemState::Verified(_)
+        ));
+        ws.update_registry(|r| {
+            r.set_section(
+                GUARDIAN_SPLITS,
+                &json!([{"custodian":"Ana","threshold":3,"total":5},
+                        {"custodian":"Ben","threshold":3,"total":5},
+                        {"custodian":"Cy","threshold":2,"total":3}]),
+            );
+            r.set_section(DRILLS, &json!([{"date": "2026-11-01T00:00:00Z"}]));
+            Ok::<_, crate::workspace::WorkspaceError>(())
+        })
+        .unwrap();
+        match state_of(&ws, "guardian-splits") {
+            ItemState::NotMet(why) => assert!(why.contains("Cy") && !why.contains("Ana")),
+            other => panic!("{other:?}"),
+        }
+        assert!(matches!(
+            state_of(&ws, "restore-drill"),
+            ItemState::Verified(_)
+        ));
+        assert!(matches!(
+            state_of(&ws, "rotation-calendar"),
+            ItemState::Verified(_)
+        ));
+    }
+
+    #[test]
+    fn manual_items_are_ticked_by_name_and_audited() {
+        let (_d, ws) = ws();
+        let book = Playbook::builtin();
+        set_tick(&ws, book, "allow-list", "Dee Officer", true).unwrap();
+        match state_of(&ws, "allow-list") {
+            ItemState::Ticked(t) => assert_eq!(t.operator, "Dee Officer"),
+            other => panic!("{other:?}"),
+        }
+        let e = ws.audit().entries().unwrap();
+        assert_eq!(e[0].event, "CHECKLIST_TICK");
+        assert_eq!(e[0].details["operator"], "Dee Officer");
+        set_tick(&ws, book, "allow-list", "Dee Officer", false).unwrap();
+        assert_eq!(state_of(&ws, "allow-list"), ItemState::Open);
+        assert_eq!(ws.audit().entries().unwrap()[1].event, "CHECKLIST_UNTICK");
+    }
+
+    #[test]
+    fn automatic_and_unknown_items_cannot_be_ticked_and_nothing_is_written() {
+        let (_d, ws) = ws();
+        let book = Playbook::builtin();
+        assert!(matches!(
+            set_tick(&ws, book, "three-identities", "Ana", true),
+            Err(PlaybookError::AutomaticItem(_))
+        ));
+        assert!(matches!(
+            set_tick(&ws, book, "nope", "Ana", true),
+            Err(PlaybookError::UnknownChecklistItem(_))
+        ));
+        assert!(matches!(
+            set_tick(&ws, book, "allow-list", "", true),
+            Err(PlaybookError::MissingOperator)
+        ));
+        assert!(ws.audit().entries().unwrap().is_empty());
+        assert!(!ws.root().join(crate::workspace::REGISTRY_FILE).exists());
+    }
+}

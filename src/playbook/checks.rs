@@ -1,0 +1,633 @@
+//! Threat checks the console can make on its own, offline, from the
+//! workspace and the machine it runs on. Each returns a [`CheckResult`]:
+//! passed, failed with findings (file paths, custodian names — never a
+//! secret), or "could not tell" when there is nothing to check yet.
+//!
+//! Key files are found by scanning the workspace (a few levels deep) and the
+//! directories the registry names for identity files, and classified by
+//! content, not by name: an identity file has the `custodian-identity`
+//! format, a shard file has a `wrappedKeyShare`, a guardian share names a
+//! guardian format, a PEM holds a private key, an age key file holds an
+//! `AGE-SECRET-KEY-1` line.
+
+use std::collections::BTreeSet;
+use std::os::unix::fs::PermissionsExt;
+use std::path::{Path, PathBuf};
+
+use serde::{Deserialize, Serialize};
+use serde_json::Value;
+use time::OffsetDateTime;
+
+use crate::netcheck::LiveInterface;
+use crate::workspace::{Registry, Workspace};
+
+/// Days after which the last drill counts as overdue (a quarter).
+pub const DRILL_DAYS: i64 = 92;
+/// Registry section listing guardian splits (owned by the guardians module).
+pub const GUARDIAN_SPLITS: &str = "guardianSplits";
+/// Registry section listing drills (owned by the drill module).
+pub const DRILLS: &str = "drills";
+/// Largest file the scanner opens to classify.
+const MAX_SCAN_FILE: u64 = 1 << 20;
+/// How deep the scanner descends under the workspace.
+const MAX_DEPTH: usize = 4;
+
+/// A local check.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum CheckId {
+    /// An identity file and a shard file in the same directory.
+    SameDirectory,
+    /// A key file readable by other users.
+    WorldReadable,
+    /// An identity or share sealed with fewer than 600,000 iterations.
+    PassphrasePolicy,
+    /// A custodian past their rotation date.
+    RotationOverdue,
+    /// A custodian whose key is not split among guardians.
+    GuardiansNotSplit,
+    /// A network interface is up.
+    NetworkUp,
+    /// The last drill is more than a quarter old.
+    DrillOverdue,
+}
+
+impl CheckId {
+    /// Every check, in display order.
+    pub const ALL: [CheckId; 7] = [
+        CheckId::SameDirectory,
+        CheckId::WorldReadable,
+        CheckId::PassphrasePolicy,
+        CheckId::RotationOverdue,
+        CheckId::GuardiansNotSplit,
+        CheckId::NetworkUp,
+        CheckId::DrillOverdue,
+    ];
+
+    /// What the check verifies, as a custodian reads it.
+    pub fn title(self) -> &'static str {
+        match self {
+            CheckId::SameDirectory => "Identity and shard files kept apart",
+            CheckId::WorldReadable => "Key files private to their owner",
+            CheckId::PassphrasePolicy => "Sealed with at least 600,000 PBKDF2 iterations",
+            CheckId::RotationOverdue => "Every custodian rotated within 90 days",
+            CheckId::GuardiansNotSplit => "Every custodian key split among guardians",
+            CheckId::NetworkUp => "No network interface up (air gap)",
+            CheckId::DrillOverdue => "A recovery drill within the last quarter",
+        }
+    }
+}
+
+/// The outcome of a check.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum CheckStatus {
+    /// Nothing wrong found.
+    Pass,
+    /// Something to fix; see the findings.
+    Fail,
+    /// Nothing to check yet, or the check could not run.
+    Unknown,
+}
+
+/// One check's result.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct CheckResult {
+    /// Which check.
+    pub id: CheckId,
+    /// Its outcome.
+    pub status: CheckStatus,
+    /// What was found (one line each), or why it passed.
+    pub findings: Vec<String>,
+}
+
+impl CheckResult {
+    fn pass(id: CheckId, why: impl Into<String>) -> Self {
+        CheckResult {
+            id,
+            status: CheckStatus::Pass,
+            findings: vec![why.into()],
+        }
+    }
+    fn unknown(id: CheckId, why: impl Into<String>) -> Self {
+        CheckResult {
+            id,
+            status: CheckStatus::Unknown,
+            findings: vec![why.into()],
+        }
+    }
+    fn fail_or_pass(id: CheckId, findings: Vec<String>, why_ok: &str) -> Self {
+        if findings.is_empty() {
+            Self::pass(id, why_ok)
+        } else {
+            CheckResult {
+                id,
+                status: CheckStatus::Fail,
+                findings,
+            }
+        }
+    }
+}
+
+/// What a key file is.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum KeyFileKind {
+    /// A sealed custodian identity.
+    Identity,
+    /// A shard file (wrapped MPC key share).
+    Shard,
+    /// A guardian share of a custodian key.
+    GuardianShare,
+    /// A PEM private key (e.g. the DR kit recovery key).
+    PemPrivateKey,
+    /// A plain age key file.
+    PlainAgeKey,
+}
+
+/// A key file found by the scanner.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct KeyFile {
+    /// Where.
+    pub path: PathBuf,
+    /// What.
+    pub kind: KeyFileKind,
+    /// Permission bits.
+    pub mode: u32,
+    /// PBKDF2 iterations declared by its envelope, if it has one.
+    pub iterations: Option<u64>,
+}
+
+fn classify(path: &Path) -> Option<(KeyFileKind, Option<u64>)> {
+    let bytes = crate::fsutil::read_limited(path, MAX_SCAN_FILE).ok()?;
+    let text = std::str::from_utf8(&bytes).ok()?;
+    if let Ok(v) = serde_json::from_str::<Value>(text) {
+        let iterations = v
+            .pointer("/envelope/header/kdf/iterations")
+            .or_else(|| v.pointer("/header/kdf/iterations"))
+            .and_then(Value::as_u64);
+        let format = v.get("format").and_then(Value::as_str).unwrap_or("");
+        if format == crate::identity::FORMAT {
+            return Some((KeyFileKind::Identity, iterations));
+        }
+        if v.get("wrappedKeyShare").is_some() {
+            return Some((KeyFileKind::Shard, iterations));
+        }
+        if format.contains("guardian") {
+            return Some((KeyFileKind::GuardianShare, iterations));
+        }
+        return None;
+    }
+    if text.contains("PRIVATE KEY-----") {
+        return Some((KeyFileKind::PemPrivateKey, None));
+    }
+    if text
+        .lines()
+        .any(|l| l.trim().starts_with("AGE-SECRET-KEY-1"))
+    {
+        return Some((KeyFileKind::PlainAgeKey, None));
+    }
+    None
+}
+
+fn scan_dir(dir: &Path, depth: usize, seen: &mut BTreeSet<PathBuf>, out: &mut Vec<KeyFile>) {
+    let Ok(entries) = std::fs::read_dir(dir) else {
+        return;
+    };
+    for entry in entries.filter_map(Result::ok) {
+        let path = entry.path();
+        let Ok(meta) = std::fs::symlink_metadata(&path) else {
+            continue;
+        };
+        if meta.is_dir() {
+            // Incident records and reports name files but hold no keys.
+            if depth > 0 && entry.file_name() != super::incident::DIR {
+                scan_dir(&path, depth - 1, seen, out);
+            }
+            continue;
+        }
+        if !meta.is_file() || !seen.insert(path.clone()) {
+            continue;
+        }
+        if let Some((kind, iterations)) = classify(&path) {
+            out.push(KeyFile {
+                path,
+                kind,
+                mode: meta.permissions().mode() & 0o777,
+                iterations,
+            });
+        }
+    }
+}
+
+/// Finds key files in the workspace and in the directories the registry
+/// names for identity files.
+pub fn scan_key_files(ws: &Workspace, reg: &Registry) -> Vec<KeyFile> {
+    let mut seen = BTreeSet::new();
+    let mut out = Vec::new();
+    scan_dir(ws.root(), MAX_DEPTH, &mut seen, &mut out);
+    let extra: BTreeSet<PathBuf> = reg
+        .custodians
+        .iter()
+        .filter_map(|c| c.identity_file.as_ref()?.parent().map(Path::to_path_buf))
+        .collect();
+    for dir in extra {
+        scan_dir(&dir, 0, &mut seen, &mut out);
+    }
+    out.sort_by(|a, b| a.path.cmp(&b.path));
+    out
+}
+
+fn check_same_directory(files: &[KeyFile]) -> CheckResult {
+    let dirs = |kind| -> BTreeSet<&Path> {
+        files
+            .iter()
+            .filter(|f| f.kind == kind)
+            .filter_map(|f| f.path.parent())
+            .collect()
+    };
+    let identities = dirs(KeyFileKind::Identity);
+    let shards = dirs(KeyFileKind::Shard);
+    let findings = identities
+        .intersection(&shards)
+        .map(|d| format!("{} holds both identity and shard files", d.display()))
+        .collect();
+    CheckResult::fail_or_pass(
+        CheckId::SameDirectory,
+        findings,
+        "no directory holds both an identity and a shard",
+    )
+}
+
+fn check_world_readable(files: &[KeyFile]) -> CheckResult {
+    let findings = files
+        .iter()
+        .filter(|f| f.mode & 0o077 != 0)
+        .map(|f| format!("{} has mode {:o}; run chmod 600", f.path.display(), f.mode))
+        .collect();
+    CheckResult::fail_or_pass(
+        CheckId::WorldReadable,
+        findings,
+        "every key file is readable by its owner only",
+    )
+}
+
+fn check_passphrase_policy(files: &[KeyFile]) -> CheckResult {
+    let sealed: Vec<&KeyFile> = files.iter().filter(|f| f.iterations.is_some()).collect();
+    if sealed.is_empty() {
+        return CheckResult::unknown(CheckId::PassphrasePolicy, "no sealed key file found yet");
+    }
+    let min = u64::from(crate::envelope::MIN_ITERATIONS);
+    let findings = sealed
+        .iter()
+        .filter(|f| f.iterations.unwrap_or(0) < min)
+        .map(|f| {
+            format!(
+                "{} is sealed with {} iterations",
+                f.path.display(),
+                f.iterations.unwrap_or(0)
+            )
+        })
+        .collect();
+    CheckResult::fail_or_pass(
+        CheckId::PassphrasePolicy,
+        findings,
+        &format!("{} sealed file(s), all at 600,000 or more", sealed.len()),
+    )
+}
+
+fn check_rotation(reg: &Registry, now: OffsetDateTime) -> CheckResult {
+    if reg.custodians.is_empty() {
+        return CheckResult::unknown(CheckId::RotationOverdue, "no custodians registered");
+    }
+    let findings = reg
+        .custodians
+        .iter()
+        .filter_map(|c| match crate::clock::parse(&c.rotation_due) {
+            Some(due) if due >= now => None,
+            Some(_) => Some(format!("{} was due on {}", c.name, c.rotation_due)),
+            None => Some(format!("{} has no readable rotation date", c.name)),
+        })
+        .collect();
+    CheckResult::fail_or_pass(
+        CheckId::RotationOverdue,
+        findings,
+        "no custodian is past their rotation date",
+    )
+}
+
+/// Which custodians (by name and recipient) have a guardian split on record.
+/// The section belongs to the guardians module: read it loosely, as a list
+/// of objects with `custodian` and/or `recipient`.
+fn split_holders(reg: &Registry) -> (BTreeSet<String>, BTreeSet<String>) {
+    let mut names = BTreeSet::new();
+    let mut recipients = BTreeSet::new();
+    if let Some(Value::Array(list)) = reg.sections.get(GUARDIAN_SPLITS) {
+        for v in list {
+            if let Some(n) = v.get("custodian").and_then(Value::as_str) {
+                names.insert(n.to_string());
+            }
+            if let Some(r) = v.get("recipient").and_then(Value::as_str) {
+                recipients.insert(r.to_string());
+            }
+        }
+    }
+    (names, recipients)
+}
+
+fn check_guardians(reg: &Registry) -> CheckResult {
+    if reg.custodians.is_empty() {
+        return CheckResult::unknown(CheckId::GuardiansNotSplit, "no custodians registered");
+    }
+    let (names, recipients) = split_holders(reg);
+    let findings = reg
+        .custodians
+        .iter()
+        .filter(|c| !names.contains(&c.name) && !recipients.contains(&c.recipient))
+        .map(|c| format!("{} has no guardian split on record", c.name))
+        .collect();
+    CheckResult::fail_or_pass(
+        CheckId::GuardiansNotSplit,
+        findings,
+        "every custodian has a guardian split on record",
+    )
+}
+
+fn check_network(net: &Result<Vec<LiveInterface>, String>) -> CheckResult {
+    match net {
+        Ok(list) if list.is_empty() => CheckResult::pass(CheckId::NetworkUp, "no interface is up"),
+        Ok(list) => CheckResult {
+            id: CheckId::NetworkUp,
+            status: CheckStatus::Fail,
+            findings: list
+                .iter()
+                .map(|i| format!("{} is up ({})", i.name, i.address))
+                .collect(),
+        },
+        Err(e) => CheckResult::unknown(
+            CheckId::NetworkUp,
+            format!("could not list interfaces: {e}"),
+        ),
+    }
+}
+
+/// The date of the most recent drill in the registry, if any.
+pub fn last_drill(reg: &Registry) -> Option<OffsetDateTime> {
+    let Some(Value::Array(list)) = reg.sections.get(DRILLS) else {
+        return None;
+    };
+    list.iter()
+        .filter_map(|v| v.get("date").and_then(Value::as_str))
+        .filter_map(|d| {
+            crate::clock::parse(d).or_else(|| crate::clock::parse(&format!("{d}T00:00:00Z")))
+        })
+        .max()
+}
+
+fn check_drill(reg: &Registry, now: OffsetDateTime) -> CheckResult {
+    match last_drill(reg) {
+        None => CheckResult {
+            id: CheckId::DrillOverdue,
+            status: CheckStatus::Fail,
+            findings: vec!["no drill has been recorded".into()],
+        },
+        Some(d) if now - d > time::Duration::days(DRILL_DAYS) => CheckResult {
+            id: CheckId::DrillOverdue,
+            status: CheckStatus::Fail,
+            findings: vec![format!(
+                "the last drill was on {}, more than a quarter ago",
+                crate::clock::format(d)
+            )],
+        },
+        Some(d) => CheckResult::pass(
+            CheckId::DrillOverdue,
+            format!("last drill on {}", crate::clock::format(d)),
+        ),
+    }
+}
+
+/// Runs every local check.
+pub fn run_all(
+    ws: &Workspace,
+    reg: &Registry,
+    now: OffsetDateTime,
+    net: &Result<Vec<LiveInterface>, String>,
+) -> Vec<CheckResult> {
+    let files = scan_key_files(ws, reg);
+    CheckId::ALL
+        .iter()
+        .map(|id| match id {
+            CheckId::SameDirectory => check_same_directory(&files),
+            CheckId::WorldReadable => check_world_readable(&files),
+            CheckId::PassphrasePolicy => check_passphrase_policy(&files),
+            CheckId::RotationOverdue => check_rotation(reg, now),
+            CheckId::GuardiansNotSplit => check_guardians(reg),
+            CheckId::NetworkUp => check_network(net),
+            CheckId::DrillOverdue => check_drill(reg, now),
+        })
+        .collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::workspace::CustodianRecord;
+    use serde_json::json;
+
+    fn ws() -> (tempfile::TempDir, Workspace) {
+        let d = tempfile::tempdir().unwrap();
+        let ws = Workspace::open(d.path().join("ws")).unwrap();
+        (d, ws)
+    }
+
+    fn run(ws: &Workspace, id: CheckId) -> CheckResult {
+        run_with(ws, id, crate::clock::now())
+    }
+
+    fn run_with(ws: &Workspace, id: CheckId, now: OffsetDateTime) -> CheckResult {
+        let reg = ws.registry().unwrap();
+        run_all(ws, &reg, now, &Ok(vec![]))
+            .into_iter()
+            .find(|r| r.id == id)
+            .unwrap()
+    }
+
+    fn write(path: &Path, text: &str, mode: u32) {
+        std::fs::create_dir_all(path.parent().unwrap()).unwrap();
+        std::fs::write(path, text).unwrap();
+        std::fs::set_permissions(path, std::fs::Permissions::from_mode(mode)).unwrap();
+    }
+
+    fn identity_json(iterations: u32) -> String {
+        json!({"format": crate::identity::FORMAT, "version": 1, "name": "a",
+               "envelope": {"header": {"kdf": {"iterations": iterations}}}})
+        .to_string()
+    }
+
+    const SHARD: &str = r#"{"keyId":"k1","wrappedKeyShare":"-----BEGIN AGE ENCRYPTED FILE-----"}"#;
+
+    fn custodian(name: &str, recipient: &str, due: &str) -> CustodianRecord {
+        CustodianRecord {
+            name: name.into(),
+            recipient: recipient.into(),
+            fingerprint: "fp".into(),
+            created_at: "2026-01-01T00:00:00Z".into(),
+            rotation_due: due.into(),
+            identity_file: None,
+        }
+    }
+
+    fn add(ws: &Workspace, c: CustodianRecord) {
+        ws.add_custodian(c).unwrap();
+    }
+
+    #[test]
+    fn identity_and_shard_side_by_side_is_flagged() {
+        let (_d, ws) = ws();
+        write(
+            &ws.root().join("keys/a.identity.json"),
+            &identity_json(600_000),
+            0o600,
+        );
+        write(&ws.root().join("shards/a.shard.json"), SHARD, 0o600);
+        assert_eq!(run(&ws, CheckId::SameDirectory).status, CheckStatus::Pass);
+
+        write(&ws.root().join("keys/a.shard.json"), SHARD, 0o600);
+        let r = run(&ws, CheckId::SameDirectory);
+        assert_eq!(r.status, CheckStatus::Fail);
+        assert!(r.findings[0].contains("keys"), "{:?}", r.findings);
+    }
+
+    #[test]
+    fn a_key_file_other_users_can_read_is_flagged() {
+        let (_d, ws) = ws();
+        write(
+            &ws.root().join("identities/a.identity.json"),
+            &identity_json(600_000),
+            0o600,
+        );
+        write(&ws.root().join("notes.txt"), "not a key", 0o644);
+        assert_eq!(run(&ws, CheckId::WorldReadable).status, CheckStatus::Pass);
+
+        write(
+            &ws.root().join("kit/recovery.pem"),
+            "-----BEGIN ENCRYPTED PRIVATE KEY-----\n",
+            0o644,
+        );
+        let r = run(&ws, CheckId::WorldReadable);
+        assert_eq!(r.status, CheckStatus::Fail);
+        assert!(r.findings[0].contains("recovery.pem") && r.findings[0].contains("644"));
+    }
+
+    #[test]
+    fn weakly_sealed_identities_break_the_passphrase_policy() {
+        let (_d, ws) = ws();
+        assert_eq!(
+            run(&ws, CheckId::PassphrasePolicy).status,
+            CheckStatus::Unknown
+        );
+        write(
+            &ws.root().join("identities/a.identity.json"),
+            &identity_json(600_000),
+            0o600,
+        );
+        assert_eq!(
+            run(&ws, CheckId::PassphrasePolicy).status,
+            CheckStatus::Pass
+        );
+        write(
+            &ws.root().join("identities/b.identity.json"),
+            &identity_json(100_000),
+            0o600,
+        );
+        let r = run(&ws, CheckId::PassphrasePolicy);
+        assert_eq!(r.status, CheckStatus::Fail);
+        assert!(r.findings[0].contains("b.identity.json") && r.findings[0].contains("100000"));
+    }
+
+    #[test]
+    fn a_custodian_past_the_rotation_date_is_flagged() {
+        let (_d, ws) = ws();
+        add(&ws, custodian("Ana", "age1ana", "2026-06-01T00:00:00Z"));
+        let before = crate::clock::parse("2026-05-01T00:00:00Z").unwrap();
+        let after = crate::clock::parse("2026-06-02T00:00:00Z").unwrap();
+        assert_eq!(
+            run_with(&ws, CheckId::RotationOverdue, before).status,
+            CheckStatus::Pass
+        );
+        let r = run_with(&ws, CheckId::RotationOverdue, after);
+        assert_eq!(r.status, CheckStatus::Fail);
+        assert!(r.findings[0].starts_with("Ana was due"));
+    }
+
+    #[test]
+    fn custodians_without_a_guardian_split_are_flagged() {
+        let (_d, ws) = ws();
+        add(&ws, custodian("Ana", "age1ana", "2099-01-01T00:00:00Z"));
+        add(&ws, custodian("Ben", "age1ben", "2099-01-01T00:00:00Z"));
+        // Absent section: both unsplit.
+        let r = run(&ws, CheckId::GuardiansNotSplit);
+        assert_eq!(r.status, CheckStatus::Fail);
+        assert_eq!(r.findings.len(), 2);
+        // Matched by name for one, by recipient for the other.
+        ws.update_registry(|reg| {
+            reg.set_section(
+                GUARDIAN_SPLITS,
+                &json!([{"custodian": "Ana", "threshold": 3, "total": 5},
+                        {"recipient": "age1ben"}]),
+            );
+            Ok::<_, crate::workspace::WorkspaceError>(())
+        })
+        .unwrap();
+        assert_eq!(
+            run(&ws, CheckId::GuardiansNotSplit).status,
+            CheckStatus::Pass
+        );
+    }
+
+    #[test]
+    fn a_live_interface_is_flagged() {
+        let (_d, ws) = ws();
+        let reg = ws.registry().unwrap();
+        let up = Ok(vec![LiveInterface {
+            name: "wlan0".into(),
+            address: "10.0.0.2".into(),
+        }]);
+        let now = crate::clock::now();
+        let r = &run_all(&ws, &reg, now, &up)[5];
+        assert_eq!((r.id, r.status), (CheckId::NetworkUp, CheckStatus::Fail));
+        assert!(r.findings[0].contains("wlan0"));
+        let r = &run_all(&ws, &reg, now, &Ok(vec![]))[5];
+        assert_eq!(r.status, CheckStatus::Pass);
+        let r = &run_all(&ws, &reg, now, &Err("denied".into()))[5];
+        assert_eq!(r.status, CheckStatus::Unknown);
+    }
+
+    #[test]
+    fn a_drill_older_than_a_quarter_is_flagged() {
+        let (_d, ws) = ws();
+        let now = crate::clock::parse("2026-11-22T00:00:00Z").unwrap();
+        assert_eq!(
+            run_with(&ws, CheckId::DrillOverdue, now).status,
+            CheckStatus::Fail
+        );
+        ws.update_registry(|reg| {
+            reg.set_section(
+                DRILLS,
+                &json!([{"date": "2026-01-10T00:00:00Z"}, {"date": "2026-05-01"}]),
+            );
+            Ok::<_, crate::workspace::WorkspaceError>(())
+        })
+        .unwrap();
+        let r = run_with(&ws, CheckId::DrillOverdue, now);
+        assert_eq!(r.status, CheckStatus::Fail);
+        assert!(r.findings[0].contains("2026-05-01"));
+        ws.update_registry(|reg| {
+            reg.set_section(DRILLS, &json!([{"date": "2026-10-01T09:00:00Z"}]));
+            Ok::<_, crate::workspace::WorkspaceError>(())
+        })
+        .unwrap();
+        assert_eq!(
+            run_with(&ws, CheckId::DrillOverdue, now).status,
+            CheckStatus::Pass
+        );
+    }
+}

@@ -1,0 +1,792 @@
+//! Incident records: one per scenario run, kept as a JSON state file under
+//! `<workspace>/incidents/<id>.json` so an interrupted response can be picked
+//! up after a restart (or on another console pointed at the same workspace).
+//!
+//! Every change is audited first and written second: opening
+//! (`INCIDENT_OPEN`), each step completion (`INCIDENT_STEP`, with the operator
+//! and the fingerprints of any files the step produced) and closing
+//! (`INCIDENT_CLOSE`). Closing writes a Markdown report next to the record,
+//! naming the audit head hash at that moment so people can write it down;
+//! the COMPLETED close entry then carries the report's own fingerprint,
+//! chaining the report into the log.
+
+use std::fmt::Write as _;
+use std::path::{Path, PathBuf};
+
+use serde::{Deserialize, Serialize};
+use serde_json::json;
+
+use super::model::{Operation, Playbook};
+use super::{PlaybookError, validate_operator};
+use crate::fsutil;
+use crate::workspace::Workspace;
+
+/// Incident file format name.
+pub const FORMAT: &str = "custodian-incident";
+/// Incident file format version.
+pub const VERSION: u32 = 1;
+/// Workspace subdirectory holding incidents and their reports.
+pub const DIR: &str = "incidents";
+/// Largest incident file the console reads.
+const MAX_FILE: u64 = 4 << 20;
+
+/// How a step was done.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum StepHow {
+    /// A people or paper action, confirmed by the named operator.
+    Attested,
+    /// A local operation run from the console, which recorded it itself.
+    Console,
+    /// A local operation run with the command line; the operator confirmed it.
+    Command,
+}
+
+impl StepHow {
+    /// Words for reports.
+    pub fn describe(self) -> &'static str {
+        match self {
+            StepHow::Attested => "confirmed by operator",
+            StepHow::Console => "run in the console",
+            StepHow::Command => "run with the command line, confirmed by operator",
+        }
+    }
+}
+
+/// A file a step produced, by path and SHA-256.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ProducedFile {
+    /// Where it was written.
+    pub path: PathBuf,
+    /// SHA-256 of its bytes when the step was recorded.
+    pub sha256: String,
+}
+
+/// One completed step.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct StepRecord {
+    /// The step id from the playbook.
+    pub step: String,
+    /// The operation it launched, if any.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub op: Option<Operation>,
+    /// How it was done.
+    pub how: StepHow,
+    /// Who confirmed it.
+    pub operator: String,
+    /// When (the time of its audit entry).
+    pub completed_at: String,
+    /// Files it produced.
+    #[serde(default)]
+    pub files: Vec<ProducedFile>,
+    /// Hash of the audit entry that records it.
+    pub audit_hash: String,
+}
+
+/// The report written when an incident is closed.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct ReportRef {
+    /// The Markdown file.
+    pub path: PathBuf,
+    /// Its SHA-256.
+    pub sha256: String,
+    /// The audit head hash the report names.
+    pub audit_head: String,
+}
+
+/// An incident record.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+pub struct Incident {
+    /// Always [`FORMAT`].
+    pub format: String,
+    /// Always [`VERSION`].
+    pub version: u32,
+    /// `INC-YYYYMMDD-xxxxxx`.
+    pub id: String,
+    /// The scenario number.
+    pub scenario: u8,
+    /// The scenario title when it was opened.
+    pub scenario_title: String,
+    /// When it was opened (RFC 3339).
+    pub started_at: String,
+    /// Everyone who opened, confirmed or closed something, in order of appearance.
+    pub operators: Vec<String>,
+    /// The custodian the incident is about, if one is.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub affected: Option<String>,
+    /// Opened in a drill sandbox.
+    #[serde(default)]
+    pub sandbox: bool,
+    /// Completed steps, in completion order.
+    #[serde(default)]
+    pub steps: Vec<StepRecord>,
+    /// When it was closed.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub closed_at: Option<String>,
+    /// The closing report.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub report: Option<ReportRef>,
+}
+
+impl Incident {
+    /// The record of step `id`, if it is done.
+    pub fn step(&self, id: &str) -> Option<&StepRecord> {
+        self.steps.iter().find(|s| s.step == id)
+    }
+
+    /// True once closed.
+    pub fn is_closed(&self) -> bool {
+        self.closed_at.is_some()
+    }
+
+    fn add_operator(&mut self, name: &str) {
+        if !self.operators.iter().any(|o| o == name) {
+            self.operators.push(name.to_string());
+        }
+    }
+
+    fn to_bytes(&self) -> Vec<u8> {
+        let mut out = serde_json::to_vec_pretty(self).unwrap_or_default();
+        out.push(b'\n');
+        out
+    }
+
+    fn from_bytes(path: &Path, bytes: &[u8]) -> Result<Incident, PlaybookError> {
+        let bad = |reason: String| PlaybookError::BadIncident {
+            path: path.to_path_buf(),
+            reason,
+        };
+        let inc: Incident = serde_json::from_slice(bytes).map_err(|e| bad(e.to_string()))?;
+        if inc.format != FORMAT {
+            return Err(bad(format!("format is `{}`", inc.format)));
+        }
+        if inc.version != VERSION {
+            return Err(bad(format!("version {} is not {VERSION}", inc.version)));
+        }
+        Ok(inc)
+    }
+}
+
+/// An incident id is generated by us; refuse anything else so an id typed
+/// on a command line cannot name a path outside the incidents directory.
+fn check_id(id: &str) -> Result<(), PlaybookError> {
+    let ok = id.starts_with("INC-")
+        && id.len() <= 40
+        && id.chars().all(|c| c.is_ascii_alphanumeric() || c == '-');
+    if ok {
+        Ok(())
+    } else {
+        Err(PlaybookError::UnknownIncident(
+            id.chars().take(40).collect(),
+        ))
+    }
+}
+
+/// Where incident `id` lives (the directory is created only when writing).
+fn incident_path(ws: &Workspace, id: &str) -> Result<PathBuf, PlaybookError> {
+    check_id(id)?;
+    Ok(ws.root().join(DIR).join(format!("{id}.json")))
+}
+
+fn new_id() -> String {
+    let mut tail = [0u8; 3];
+    rand::RngCore::fill_bytes(&mut rand::rngs::OsRng, &mut tail);
+    let date = crate::clock::now_string();
+    let day: String = date.chars().take(10).filter(|c| *c != '-').collect();
+    format!("INC-{day}-{}", hex::encode(tail))
+}
+
+/// Opens an incident for scenario `number`, audited as `INCIDENT_OPEN`.
+pub fn open(
+    ws: &Workspace,
+    book: &Playbook,
+    number: u8,
+    operator: &str,
+    affected: Option<&str>,
+) -> Result<Incident, PlaybookError> {
+    let scenario = book
+        .scenario(number)
+        .ok_or(PlaybookError::UnknownScenario(number))?;
+    let operator = validate_operator(operator)?;
+    let affected = match affected.map(str::trim).filter(|a| !a.is_empty()) {
+        Some(a) => {
+            crate::identity::validate_name(a)
+                .map_err(|_| PlaybookError::BadCustodianName(a.chars().take(40).collect()))?;
+            Some(a.to_string())
+        }
+        None => None,
+    };
+    let id = new_id();
+    ws.subdir(DIR)?;
+    let path = incident_path(ws, &id)?;
+    let op = ws.audit().begin(
+        "INCIDENT_OPEN",
+        json!({
+            "incident": id,
+            "scenario": number,
+            "operator": operator,
+            "affected": affected,
+        }),
+    )?;
+    let incident = Incident {
+        format: FORMAT.into(),
+        version: VERSION,
+        id: id.clone(),
+        scenario: number,
+        scenario_title: scenario.title.clone(),
+        started_at: crate::clock::now_string(),
+        operators: vec![operator],
+        affected,
+        sandbox: ws.is_sandbox(),
+        steps: Vec::new(),
+        closed_at: None,
+        report: None,
+    };
+    let written = fsutil::write_new_checked(&path, &incident.to_bytes(), |read| {
+        Incident::from_bytes(&path, read)
+            .map(|_| ())
+            .map_err(|e| e.to_string())
+    });
+    match written {
+        Ok(()) => {
+            op.complete(json!({ "file": path }))?;
+            Ok(incident)
+        }
+        Err(e) => {
+            op.fail(&e.to_string())?;
+            Err(e.into())
+        }
+    }
+}
+
+/// Reads incident `id`.
+pub fn load(ws: &Workspace, id: &str) -> Result<Incident, PlaybookError> {
+    let path = incident_path(ws, id)?;
+    if !path.exists() {
+        return Err(PlaybookError::UnknownIncident(id.to_string()));
+    }
+    Incident::from_bytes(&path, &fsutil::read_limited(&path, MAX_FILE)?)
+}
+
+/// Every incident in the workspace, oldest first. Unreadable files are
+/// returned as errors alongside, not hidden.
+pub fn list(ws: &Workspace) -> Result<Vec<Result<Incident, PlaybookError>>, PlaybookError> {
+    let dir = ws.root().join(DIR);
+    let mut out = Vec::new();
+    let entries = match std::fs::read_dir(&dir) {
+        Ok(e) => e,
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(out),
+        Err(source) => {
+            return Err(fsutil::FsError::Io {
+                action: "listing",
+                path: dir,
+                source,
+            }
+            .into());
+        }
+    };
+    let mut paths: Vec<PathBuf> = entries
+        .filter_map(Result::ok)
+        .map(|e| e.path())
+        .filter(|p| p.extension().is_some_and(|x| x == "json"))
+        .collect();
+    paths.sort();
+    for p in paths {
+        out.push(
+            fsutil::read_limited(&p, MAX_FILE)
+                .map_err(PlaybookError::from)
+                .and_then(|b| Incident::from_bytes(&p, &b)),
+        );
+    }
+    out.sort_by(|a, b| match (a, b) {
+        (Ok(a), Ok(b)) => a.started_at.cmp(&b.started_at).then(a.id.cmp(&b.id)),
+        (Ok(_), Err(_)) => std::cmp::Ordering::Less,
+        (Err(_), Ok(_)) => std::cmp::Ordering::Greater,
+        (Err(_), Err(_)) => std::cmp::Ordering::Equal,
+    });
+    Ok(out)
+}
+
+/// The most recent open incident for scenario `number`, if any: what the
+/// console resumes when the scenario is opened again.
+pub fn open_for_scenario(ws: &Workspace, number: u8) -> Result<Option<Incident>, PlaybookError> {
+    Ok(list(ws)?
+        .into_iter()
+        .filter_map(Result::ok)
+        .rfind(|i| i.scenario == number && !i.is_closed()))
+}
+
+fn save(ws: &Workspace, incident: &Incident) -> Result<(), PlaybookError> {
+    let path = incident_path(ws, &incident.id)?;
+    fsutil::replace(&path, &incident.to_bytes())?;
+    Ok(())
+}
+
+/// Records step `step` of incident `id` as done by `operator`, with the
+/// files it produced (fingerprinted now). Audited as `INCIDENT_STEP`.
+pub fn complete_step(
+    ws: &Workspace,
+    book: &Playbook,
+    id: &str,
+    step: &str,
+    operator: &str,
+    how: StepHow,
+    files: &[PathBuf],
+) -> Result<Incident, PlaybookError> {
+    let operator = validate_operator(operator)?;
+    let mut incident = load(ws, id)?;
+    if incident.is_closed() {
+        return Err(PlaybookError::IncidentClosed(incident.id));
+    }
+    let scenario = book
+        .scenario(incident.scenario)
+        .ok_or(PlaybookError::UnknownScenario(incident.scenario))?;
+    let def = scenario
+        .step(step)
+        .ok_or_else(|| PlaybookError::UnknownStep {
+            scenario: incident.scenario,
+            step: step.to_string(),
+        })?;
+    if incident.step(step).is_some() {
+        return Err(PlaybookError::StepAlreadyDone(step.to_string()));
+    }
+    let mut produced = Vec::with_capacity(files.len());
+    for f in files {
+        produced.push(ProducedFile {
+            path: f.clone(),
+            sha256: fsutil::file_fingerprint(f)?,
+        });
+    }
+    let entry = ws.audit().record(
+        "INCIDENT_STEP",
+        json!({
+            "incident": incident.id,
+            "scenario": incident.scenario,
+            "step": step,
+            "op": def.op,
+            "how": how,
+            "operator": operator,
+            "files": produced,
+        }),
+    )?;
+    incident.add_operator(&operator);
+    incident.steps.push(StepRecord {
+        step: step.to_string(),
+        op: def.op,
+        how,
+        operator,
+        completed_at: entry.time,
+        files: produced,
+        audit_hash: entry.hash,
+    });
+    save(ws, &incident)?;
+    Ok(incident)
+}
+
+/// Closes incident `id`: writes `<id>.md` (the report, naming the audit
+/// head) and marks the record closed. Audited as `INCIDENT_CLOSE`; refused
+/// when the audit chain does not verify.
+pub fn close(
+    ws: &Workspace,
+    book: &Playbook,
+    id: &str,
+    operator: &str,
+) -> Result<Incident, PlaybookError> {
+    let operator = validate_operator(operator)?;
+    let mut incident = load(ws, id)?;
+    if incident.is_closed() {
+        return Err(PlaybookError::IncidentClosed(incident.id));
+    }
+    let log = ws.audit();
+    log.verify()
+        .map_err(|e| PlaybookError::AuditBroken(e.to_string()))?;
+    let op = log.begin(
+        "INCIDENT_CLOSE",
+        json!({ "incident": incident.id, "scenario": incident.scenario, "operator": operator }),
+    )?;
+    let result = (|| {
+        // The head now includes the INITIATED close entry.
+        let head = log
+            .verify()
+            .map_err(|e| PlaybookError::AuditBroken(e.to_string()))?;
+        let entries = log.entries()?;
+        let closed_at = crate::clock::now_string();
+        incident.add_operator(&operator);
+        incident.closed_at = Some(closed_at);
+        let text = render_report(book, &incident, &operator, &head, &entries);
+        let path = ws.subdir(DIR)?.join(format!("{}.md", incident.id));
+        fsutil::write_new_checked(&path, text.as_bytes(), |read| {
+            if read == text.as_bytes() {
+                Ok(())
+            } else {
+                Err("the report read back differs".into())
+            }
+        })?;
+        incident.report = Some(ReportRef {
+            path,
+            sha256: fsutil::sha256_hex(text.as_bytes()),
+            audit_head: head.head.clone(),
+        });
+        save(ws, &incident)?;
+        Ok::<_, PlaybookError>(())
+    })();
+    match result {
+        Ok(()) => {
+            let report = incident.report.clone();
+            op.complete(json!({ "report": report }))?;
+            Ok(incident)
+        }
+        Err(e) => {
+            op.fail(&e.to_string())?;
+            Err(e)
+        }
+    }
+}
+
+fn md(text: &str) -> String {
+    text.replace('|', "\\|").replace('\n', " ")
+}
+
+/// The Markdown incident report.
+pub fn render_report(
+    book: &Playbook,
+    incident: &Incident,
+    closed_by: &str,
+    head: &crate::audit::ChainStatus,
+    entries: &[crate::audit::Entry],
+) -> String {
+    let mut out = String::new();
+    let scenario = book.scenario(incident.scenario);
+    let _ = writeln!(out, "# Incident report {}", incident.id);
+    let _ = writeln!(out);
+    if incident.sandbox {
+        let _ = writeln!(
+            out,
+            "> DRILL: this incident was run in a sandbox workspace on synthetic material.\n"
+        );
+    }
+    let _ = writeln!(out, "| | |\n|---|---|");
+    let _ = writeln!(
+        out,
+        "| Scenario | {} — {} |",
+        incident.scenario,
+        md(&incident.scenario_title)
+    );
+    let _ = writeln!(out, "| Opened | {} |", incident.started_at);
+    let _ = writeln!(
+        out,
+        "| Closed | {} by {} |",
+        incident.closed_at.as_deref().unwrap_or("-"),
+        md(closed_by)
+    );
+    if let Some(a) = &incident.affected {
+        let _ = writeln!(out, "| Custodian concerned | {} |", md(a));
+    }
+    let _ = writeln!(
+        out,
+        "| Operators | {} |",
+        md(&incident.operators.join(", "))
+    );
+    let _ = writeln!(out);
+
+    let _ = writeln!(out, "## Timeline\n");
+    let _ = writeln!(
+        out,
+        "| Time (UTC) | Step | Operator | How |\n|---|---|---|---|"
+    );
+    let _ = writeln!(
+        out,
+        "| {} | Incident opened | {} | |",
+        incident.started_at,
+        md(incident.operators.first().map(String::as_str).unwrap_or(""))
+    );
+    let text_of = |id: &str| {
+        scenario
+            .and_then(|s| s.step(id))
+            .map(|s| s.text.clone())
+            .unwrap_or_else(|| id.to_string())
+    };
+    for s in &incident.steps {
+        let _ = writeln!(
+            out,
+            "| {} | {} | {} | {} |",
+            s.completed_at,
+            md(&text_of(&s.step)),
+            md(&s.operator),
+            s.how.describe()
+        );
+    }
+    let _ = writeln!(
+        out,
+        "| {} | Incident closed | {} | |",
+        incident.closed_at.as_deref().unwrap_or("-"),
+        md(closed_by)
+    );
+    if let Some(s) = scenario {
+        let open: Vec<&str> = s
+            .steps
+            .iter()
+            .filter(|st| incident.step(&st.id).is_none())
+            .map(|st| st.text.as_str())
+            .collect();
+        if !open.is_empty() {
+            let _ = writeln!(out, "\nSteps not recorded as done:\n");
+            for t in open {
+                let _ = writeln!(out, "- {t}");
+            }
+        }
+    }
+
+    let _ = writeln!(out, "\n## Operations\n");
+    let ops: Vec<&StepRecord> = incident.steps.iter().filter(|s| s.op.is_some()).collect();
+    if ops.is_empty() {
+        let _ = writeln!(out, "No local operation was recorded.");
+    }
+    for s in ops {
+        let op = s.op.map(|o| o.label()).unwrap_or_default();
+        let _ = writeln!(
+            out,
+            "- {op} (`{}`), {} by {} at {}; audit entry `{}`",
+            s.op.map(|o| o.as_str()).unwrap_or_default(),
+            s.how.describe(),
+            md(&s.operator),
+            s.completed_at,
+            s.audit_hash
+        );
+    }
+
+    let _ = writeln!(out, "\n## Files produced\n");
+    let files: Vec<&ProducedFile> = incident.steps.iter().flat_map(|s| &s.files).collect();
+    if files.is_empty() {
+        let _ = writeln!(out, "No file was recorded.");
+    } else {
+        let _ = writeln!(out, "| File | SHA-256 |\n|---|---|");
+        for f in files {
+            let _ = writeln!(
+                out,
+                "| {} | `{}` |",
+                md(&f.path.display().to_string()),
+                f.sha256
+            );
+        }
+    }
+
+    let _ = writeln!(out, "\n## Audit log\n");
+    let _ = writeln!(
+        out,
+        "Audit head at close: `{}` ({} entries).\n",
+        head.head, head.entries
+    );
+    let _ = writeln!(
+        out,
+        "Write this hash down. `custodian audit verify --expect-head {}` later proves no entry up to here was changed or removed.\n",
+        head.head
+    );
+    let _ = writeln!(
+        out,
+        "Entries about this incident, and about the files its steps produced:\n"
+    );
+    let _ = writeln!(
+        out,
+        "| Seq | Time (UTC) | Event | Status |\n|---|---|---|---|"
+    );
+    let produced: Vec<String> = incident
+        .steps
+        .iter()
+        .flat_map(|s| &s.files)
+        .map(|f| f.path.display().to_string())
+        .collect();
+    let related = |e: &&crate::audit::Entry| {
+        let detail = |k: &str| e.details.get(k).and_then(|v| v.as_str());
+        detail("incident") == Some(incident.id.as_str())
+            || detail("file").is_some_and(|f| produced.iter().any(|p| p == f))
+    };
+    for e in entries.iter().filter(related) {
+        let _ = writeln!(
+            out,
+            "| {} | {} | {} | {} |",
+            e.seq,
+            e.time,
+            md(&e.event),
+            e.status.as_str()
+        );
+    }
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::audit::Status;
+
+    fn ws() -> (tempfile::TempDir, Workspace) {
+        let d = tempfile::tempdir().unwrap();
+        let ws = Workspace::open(d.path().join("ws")).unwrap();
+        (d, ws)
+    }
+
+    #[test]
+    fn an_incident_survives_reload_and_each_step_is_audited() {
+        let (_d, ws) = ws();
+        let book = Playbook::builtin();
+        let inc = open(&ws, book, 2, "Ana Officer", Some("Ben")).unwrap();
+        assert!(inc.id.starts_with("INC-"));
+        let again = open_for_scenario(&ws, 2).unwrap().unwrap();
+        assert_eq!(again, inc);
+        assert!(open_for_scenario(&ws, 3).unwrap().is_none());
+
+        let inc = complete_step(
+            &ws,
+            book,
+            &inc.id,
+            "record-loss",
+            "Cy",
+            StepHow::Attested,
+            &[],
+        )
+        .unwrap();
+        assert_eq!(inc.operators, ["Ana Officer", "Cy"]);
+        let reloaded = load(&ws, &inc.id).unwrap();
+        assert_eq!(reloaded.steps.len(), 1);
+        let entries = ws.audit().entries().unwrap();
+        let last = entries.last().unwrap();
+        assert_eq!(last.event, "INCIDENT_STEP");
+        assert_eq!(last.details["step"], "record-loss");
+        assert_eq!(last.details["operator"], "Cy");
+        assert_eq!(reloaded.steps[0].audit_hash, last.hash);
+        assert_eq!(reloaded.steps[0].completed_at, last.time);
+    }
+
+    #[test]
+    fn bad_step_requests_are_refused_and_change_nothing() {
+        let (_d, ws) = ws();
+        let book = Playbook::builtin();
+        let inc = open(&ws, book, 1, "Ana", None).unwrap();
+        let before = std::fs::read(ws.root().join(AUDIT_NAME)).unwrap();
+        let file = incident_path(&ws, &inc.id).unwrap();
+        let state = std::fs::read(&file).unwrap();
+        assert!(matches!(
+            open(&ws, book, 1, "Ana", Some("Ben/../x")),
+            Err(PlaybookError::BadCustodianName(_))
+        ));
+        assert!(matches!(
+            open(&ws, book, 9, "Ana", None),
+            Err(PlaybookError::UnknownScenario(9))
+        ));
+        assert!(matches!(
+            complete_step(&ws, book, &inc.id, "nope", "Ana", StepHow::Attested, &[]),
+            Err(PlaybookError::UnknownStep { scenario: 1, .. })
+        ));
+        assert!(matches!(
+            complete_step(
+                &ws,
+                book,
+                &inc.id,
+                "confirm-quorum",
+                "  ",
+                StepHow::Attested,
+                &[]
+            ),
+            Err(PlaybookError::MissingOperator)
+        ));
+        assert!(matches!(
+            complete_step(
+                &ws,
+                book,
+                "../../etc",
+                "confirm-quorum",
+                "Ana",
+                StepHow::Attested,
+                &[]
+            ),
+            Err(PlaybookError::UnknownIncident(_))
+        ));
+        assert_eq!(std::fs::read(ws.root().join(AUDIT_NAME)).unwrap(), before);
+        assert_eq!(std::fs::read(&file).unwrap(), state);
+
+        complete_step(
+            &ws,
+            book,
+            &inc.id,
+            "confirm-quorum",
+            "Ana",
+            StepHow::Attested,
+            &[],
+        )
+        .unwrap();
+        assert!(matches!(
+            complete_step(
+                &ws,
+                book,
+                &inc.id,
+                "confirm-quorum",
+                "Ben",
+                StepHow::Attested,
+                &[]
+            ),
+            Err(PlaybookError::StepAlreadyDone(_))
+        ));
+    }
+
+    const AUDIT_NAME: &str = crate::workspace::AUDIT_FILE;
+
+    #[test]
+    fn closing_writes_a_report_naming_the_head_and_files() {
+        let (d, ws) = ws();
+        let book = Playbook::builtin();
+        let inc = open(&ws, book, 4, "Ana", None).unwrap();
+        let produced = d.path().join("new.identity.json");
+        std::fs::write(&produced, b"pretend identity").unwrap();
+        complete_step(
+            &ws,
+            book,
+            &inc.id,
+            "new-identity",
+            "Ana",
+            StepHow::Console,
+            std::slice::from_ref(&produced),
+        )
+        .unwrap();
+        let closed = close(&ws, book, &inc.id, "Ben").unwrap();
+        let report = closed.report.clone().unwrap();
+        let text = std::fs::read_to_string(&report.path).unwrap();
+        assert!(text.contains(&format!("Audit head at close: `{}`", report.audit_head)));
+        assert!(text.contains(&fsutil::sha256_hex(b"pretend identity")));
+        assert!(text.contains("Steps not recorded as done"));
+        assert!(text.contains("New custodian identity (`new-identity`)"));
+        // The head the report names is in the log, right before the close completion.
+        let entries = ws.audit().entries().unwrap();
+        let n = entries.len();
+        assert_eq!(entries[n - 2].hash, report.audit_head);
+        assert_eq!(entries[n - 2].status, Status::Initiated);
+        assert_eq!(entries[n - 1].event, "INCIDENT_CLOSE");
+        assert_eq!(entries[n - 1].details["report"]["sha256"], report.sha256);
+        ws.audit().verify().unwrap();
+        // Closed is final.
+        assert!(matches!(
+            complete_step(&ws, book, &inc.id, "rewrap", "Ana", StepHow::Command, &[]),
+            Err(PlaybookError::IncidentClosed(_))
+        ));
+        assert!(open_for_scenario(&ws, 4).unwrap().is_none());
+    }
+
+    #[test]
+    fn closing_is_refused_when_the_audit_chain_is_broken() {
+        let (_d, ws) = ws();
+        let book = Playbook::builtin();
+        let inc = open(&ws, book, 1, "Ana", None).unwrap();
+        let path = ws.root().join(AUDIT_NAME);
+        let text = std::fs::read_to_string(&path)
+            .unwrap()
+            .replace("Ana", "Eve");
+        std::fs::write(&path, text).unwrap();
+        assert!(matches!(
+            close(&ws, book, &inc.id, "Ana"),
+            Err(PlaybookError::AuditBroken(_))
+        ));
+        assert!(!ws.root().join(DIR).join(format!("{}.md", inc.id)).exists());
+    }
+}

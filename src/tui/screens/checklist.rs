@@ -1,0 +1,266 @@
+//! The pre-launch checklist and the institutional policy table (Tab switches
+//! between them). Automatic items show what the workspace proves; manual
+//! items are ticked or unticked by an operator who types their name.
+
+use crossterm::event::{KeyCode, KeyEvent};
+use ratatui::Frame;
+use ratatui::layout::{Constraint, Layout, Rect};
+use ratatui::style::{Color, Modifier, Style};
+use ratatui::text::{Line, Span};
+use ratatui::widgets::{
+    Block, Borders, Cell, List, ListItem, ListState, Paragraph, Row, Table, Wrap,
+};
+
+use super::{Action, Chrome, Screen};
+use crate::error::Report;
+use crate::playbook::PlaybookError;
+use crate::playbook::checklist::ItemState;
+use crate::playbook::model::{ChecklistItem, PolicyRow};
+use crate::tui::strings;
+use crate::tui::widgets::{self, TextField};
+
+/// One checklist line, with its group heading.
+#[derive(Debug, Clone)]
+pub struct ChecklistLine {
+    /// The group it belongs to.
+    pub group: String,
+    /// The item.
+    pub item: ChecklistItem,
+    /// Its state.
+    pub state: ItemState,
+}
+
+#[derive(Debug)]
+enum Mode {
+    Browse,
+    Tick { operator: TextField, ticked: bool },
+}
+
+/// The checklist and policy screen.
+#[derive(Debug)]
+pub struct ChecklistScreen {
+    lines: Vec<ChecklistLine>,
+    policy: Vec<PolicyRow>,
+    show_policy: bool,
+    selected: usize,
+    mode: Mode,
+    last_operator: String,
+    error: Option<Report>,
+}
+
+impl ChecklistScreen {
+    /// The screen on the checklist tab.
+    pub fn new(lines: Vec<ChecklistLine>, policy: Vec<PolicyRow>) -> Self {
+        ChecklistScreen {
+            lines,
+            policy,
+            show_policy: false,
+            selected: 0,
+            mode: Mode::Browse,
+            last_operator: String::new(),
+            error: None,
+        }
+    }
+
+    /// Replaces the item states after a tick.
+    pub fn set_lines(&mut self, lines: Vec<ChecklistLine>) {
+        self.lines = lines;
+        self.mode = Mode::Browse;
+        self.error = None;
+    }
+
+    /// Shows an error from the app's last effect.
+    pub fn show_error(&mut self, report: Report) {
+        self.error = Some(report);
+    }
+}
+
+impl Screen for ChecklistScreen {
+    fn title(&self) -> String {
+        if self.show_policy {
+            strings::POLICY_TITLE.into()
+        } else {
+            strings::CHECKLIST_TITLE.into()
+        }
+    }
+
+    fn handle_key(&mut self, key: KeyEvent) -> Option<Action> {
+        match &mut self.mode {
+            Mode::Tick { operator, ticked } => match key.code {
+                KeyCode::Esc => {
+                    self.mode = Mode::Browse;
+                    self.error = None;
+                    None
+                }
+                KeyCode::Enter => {
+                    let name = operator.text().trim().to_string();
+                    let ticked = *ticked;
+                    if name.is_empty() {
+                        self.error = Some(Report::from_error(&PlaybookError::MissingOperator));
+                        return None;
+                    }
+                    self.last_operator = name.clone();
+                    let item = self.lines.get(self.selected)?.item.id.clone();
+                    Some(Action::TickChecklist {
+                        item,
+                        operator: name,
+                        ticked,
+                    })
+                }
+                _ => {
+                    operator.input(key);
+                    None
+                }
+            },
+            Mode::Browse => {
+                self.error = None;
+                match key.code {
+                    KeyCode::Esc => return Some(Action::Back),
+                    KeyCode::Tab | KeyCode::BackTab => self.show_policy = !self.show_policy,
+                    KeyCode::Down | KeyCode::Char('j') if !self.show_policy => {
+                        self.selected = (self.selected + 1).min(self.lines.len().saturating_sub(1));
+                    }
+                    KeyCode::Up | KeyCode::Char('k') if !self.show_policy => {
+                        self.selected = self.selected.saturating_sub(1)
+                    }
+                    KeyCode::Enter | KeyCode::Char(' ') if !self.show_policy => {
+                        let line = self.lines.get(self.selected)?;
+                        if line.item.auto.is_some() {
+                            self.error = Some(Report::from_error(&PlaybookError::AutomaticItem(
+                                line.item.id.clone(),
+                            )));
+                        } else {
+                            let mut operator = TextField::default();
+                            operator.set(&self.last_operator);
+                            let ticked = !matches!(line.state, ItemState::Ticked(_));
+                            self.mode = Mode::Tick { operator, ticked };
+                        }
+                    }
+                    _ => {}
+                }
+                None
+            }
+        }
+    }
+
+    fn render(&self, frame: &mut Frame, area: Rect, _chrome: &Chrome) {
+        let bold = Style::default().add_modifier(Modifier::BOLD);
+        if self.show_policy {
+            let rows = self.policy.iter().map(|p| {
+                Row::new(vec![
+                    Cell::from(p.concern.clone()).style(bold),
+                    Cell::from(p.rule.clone()),
+                ])
+            });
+            let table = Table::new(rows, [Constraint::Length(22), Constraint::Min(30)])
+                .header(Row::new(vec!["Concern", "Rule"]).style(bold.fg(Color::Cyan)));
+            frame.render_widget(table, area);
+            return;
+        }
+        let dim = Style::default().fg(Color::DarkGray);
+        let bottom_h = if self.error.is_some() { 5 } else { 3 };
+        let [list_area, bottom_area] =
+            Layout::vertical([Constraint::Min(3), Constraint::Length(bottom_h)]).areas(area);
+        let mut items = Vec::new();
+        let mut selected_row = 0;
+        let mut group = "";
+        for (i, l) in self.lines.iter().enumerate() {
+            if l.group != group {
+                group = &l.group;
+                items.push(ListItem::new(Line::from(Span::styled(
+                    l.group.clone(),
+                    bold.fg(Color::Cyan),
+                ))));
+            }
+            if i == self.selected {
+                selected_row = items.len();
+            }
+            let (mark, style) = match &l.state {
+                ItemState::Verified(_) | ItemState::Ticked(_) => {
+                    ("[✔]", Style::default().fg(Color::Green))
+                }
+                ItemState::NotMet(_) => ("[✘]", Style::default().fg(Color::Red)),
+                ItemState::Open => ("[ ]", Style::default()),
+            };
+            let note = match &l.state {
+                ItemState::Ticked(t) => {
+                    format!("  {} {}", t.operator, t.at.get(..10).unwrap_or(&t.at))
+                }
+                _ if l.item.auto.is_some() => "  auto".to_string(),
+                _ => String::new(),
+            };
+            items.push(ListItem::new(Line::from(vec![
+                Span::styled(format!("{mark} "), style),
+                Span::raw(l.item.text.clone()),
+                Span::styled(note, style),
+            ])));
+        }
+        let done = self.lines.iter().filter(|l| l.state.done()).count();
+        let mut state = ListState::default().with_selected(Some(selected_row));
+        let list = List::new(items)
+            .highlight_symbol("▶ ")
+            .highlight_spacing(ratatui::widgets::HighlightSpacing::Always)
+            .highlight_style(Style::default().add_modifier(Modifier::REVERSED))
+            .block(Block::default().title(format!(" {done}/{} done ", self.lines.len())));
+        frame.render_stateful_widget(list, list_area, &mut state);
+
+        let mut bottom = Vec::new();
+        match &self.mode {
+            Mode::Tick { operator, ticked } => {
+                let prompt = if *ticked {
+                    strings::CHECKLIST_TICK_PROMPT
+                } else {
+                    strings::CHECKLIST_UNTICK_PROMPT
+                };
+                bottom.push(Line::from(Span::styled(prompt, bold)));
+                bottom.push(operator.line(strings::SCENARIO_OPERATOR, true));
+            }
+            Mode::Browse => match self.lines.get(self.selected).map(|l| &l.state) {
+                Some(ItemState::Verified(d)) => {
+                    bottom.push(Line::from(Span::styled(
+                        format!("Verified: {d}"),
+                        Style::default().fg(Color::Green),
+                    )));
+                    bottom.push(Line::from(Span::styled(strings::CHECKLIST_AUTO, dim)));
+                }
+                Some(ItemState::NotMet(d)) => {
+                    bottom.push(Line::from(Span::styled(
+                        format!("Not met: {d}"),
+                        Style::default().fg(Color::Red),
+                    )));
+                    bottom.push(Line::from(Span::styled(strings::CHECKLIST_AUTO, dim)));
+                }
+                Some(ItemState::Ticked(t)) => {
+                    bottom.push(Line::from(format!("Ticked by {} at {}", t.operator, t.at)))
+                }
+                _ => {}
+            },
+        }
+        if let Some(r) = &self.error {
+            bottom.extend(widgets::report_lines(r));
+        }
+        frame.render_widget(
+            Paragraph::new(bottom)
+                .wrap(Wrap { trim: false })
+                .block(Block::default().borders(Borders::TOP)),
+            bottom_area,
+        );
+    }
+
+    fn commands(&self) -> Vec<(&'static str, &'static str)> {
+        match (&self.mode, self.show_policy) {
+            (Mode::Tick { .. }, _) => vec![("Enter", "confirm"), ("Esc", "cancel")],
+            (Mode::Browse, true) => vec![("Tab", "checklist"), ("Esc", "back")],
+            (Mode::Browse, false) => vec![
+                ("↑/↓", "select"),
+                ("Enter", "tick/untick"),
+                ("Tab", "policy"),
+                ("Esc", "back"),
+            ],
+        }
+    }
+
+    fn as_any(&mut self) -> Option<&mut dyn std::any::Any> {
+        Some(self)
+    }
+}

@@ -1,0 +1,606 @@
+//! One screen type for all five disaster scenarios: the situation, a decision
+//! aid (what to check first, what not to do), and the steps as a checklist
+//! tied to the scenario's incident record.
+//!
+//! Every step is either a people/paper action, confirmed by an operator who
+//! types their name, or a local operation: the screen then asks the app to
+//! launch it ([`Action::LaunchOperation`]) with what the incident already
+//! knows. Whether a wizard exists for the operation is the app's business
+//! (one match in `App::perform`); when none does yet, the app puts this
+//! screen into "record" mode, which shows the command line that performs the
+//! operation and lets the operator record it as done.
+
+use crossterm::event::{KeyCode, KeyEvent};
+use ratatui::Frame;
+use ratatui::layout::{Constraint, Layout, Rect};
+use ratatui::style::{Color, Modifier, Style};
+use ratatui::text::{Line, Span};
+use ratatui::widgets::{Block, Borders, Paragraph, Wrap};
+
+use super::{Action, Chrome, Screen};
+use crate::error::Report;
+use crate::playbook::incident::{Incident, StepHow};
+use crate::playbook::{Operation, PlaybookError, Scenario};
+use crate::tui::strings;
+use crate::tui::widgets::{self, TextField};
+
+/// What a launched operation is told by the step that launched it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Prefill {
+    /// The incident the step belongs to.
+    pub incident: String,
+    /// The step id.
+    pub step: String,
+    /// The operator who launched it (recorded on completion).
+    pub operator: String,
+    /// The custodian the incident concerns, if known.
+    pub custodian: Option<String>,
+    /// A suggested name for a new identity (`<custodian>-new`).
+    pub new_name: Option<String>,
+}
+
+#[derive(Debug)]
+enum Mode {
+    Browse,
+    Start {
+        step: usize,
+        operator: TextField,
+        affected: TextField,
+        on_affected: bool,
+    },
+    Confirm {
+        step: usize,
+        operator: TextField,
+    },
+    Record {
+        step: usize,
+        op: Operation,
+        operator: String,
+    },
+    Close {
+        operator: TextField,
+    },
+}
+
+/// The scenario screen.
+#[derive(Debug)]
+pub struct ScenarioScreen {
+    scenario: Scenario,
+    move_assets: Vec<String>,
+    incident: Option<Incident>,
+    selected: usize,
+    mode: Mode,
+    error: Option<Report>,
+}
+
+fn field_with(text: &str) -> TextField {
+    let mut f = TextField::default();
+    f.set(text);
+    f
+}
+
+impl ScenarioScreen {
+    /// A screen for `scenario`, resuming `incident` when one is open.
+    pub fn new(scenario: Scenario, move_assets: Vec<String>, incident: Option<Incident>) -> Self {
+        let selected = incident
+            .as_ref()
+            .and_then(|inc| {
+                scenario
+                    .steps
+                    .iter()
+                    .position(|s| inc.step(&s.id).is_none())
+            })
+            .unwrap_or(0);
+        ScenarioScreen {
+            scenario,
+            move_assets,
+            incident,
+            selected,
+            mode: Mode::Browse,
+            error: None,
+        }
+    }
+
+    /// The scenario number.
+    pub fn number(&self) -> u8 {
+        self.scenario.number
+    }
+
+    /// The incident shown, if any.
+    pub fn incident(&self) -> Option<&Incident> {
+        self.incident.as_ref()
+    }
+
+    /// A short name for the current mode (for tests).
+    pub fn mode_name(&self) -> &'static str {
+        match self.mode {
+            Mode::Browse => "browse",
+            Mode::Start { .. } => "start",
+            Mode::Confirm { .. } => "confirm",
+            Mode::Record { .. } => "record",
+            Mode::Close { .. } => "close",
+        }
+    }
+
+    fn last_operator(&self) -> String {
+        self.incident
+            .as_ref()
+            .and_then(|i| {
+                i.steps
+                    .last()
+                    .map(|s| s.operator.clone())
+                    .or_else(|| i.operators.first().cloned())
+            })
+            .unwrap_or_default()
+    }
+
+    /// Shows the incident after the app changed it. A freshly opened
+    /// incident goes straight on to confirming the step that asked for it.
+    pub fn set_incident(&mut self, incident: Incident) {
+        let next = match &self.mode {
+            Mode::Start { step, .. } => Some(*step),
+            _ => None,
+        };
+        let reopened = self.incident.as_ref().map(|i| &i.id) != Some(&incident.id);
+        self.incident = Some(incident);
+        self.error = None;
+        self.mode = match next {
+            Some(step) => Mode::Confirm {
+                step,
+                operator: field_with(&self.last_operator()),
+            },
+            None => Mode::Browse,
+        };
+        if next.is_none() && !reopened {
+            self.advance();
+        }
+    }
+
+    /// Moves the selection to the first step not yet done.
+    fn advance(&mut self) {
+        if let Some(inc) = &self.incident
+            && let Some(i) = self
+                .scenario
+                .steps
+                .iter()
+                .position(|s| inc.step(&s.id).is_none())
+        {
+            self.selected = i;
+        }
+    }
+
+    /// Shows an error from the app's last effect, keeping the current form.
+    pub fn show_error(&mut self, report: Report) {
+        self.error = Some(report);
+    }
+
+    /// No wizard exists for `op` yet: show its command line and let the
+    /// operator record the step as done.
+    pub fn record_with_command(&mut self, op: Operation, prefill: &Prefill) {
+        if let Some(step) = self
+            .scenario
+            .steps
+            .iter()
+            .position(|s| s.id == prefill.step)
+        {
+            self.mode = Mode::Record {
+                step,
+                op,
+                operator: prefill.operator.clone(),
+            };
+        }
+    }
+
+    fn prefill(&self, step: usize, operator: String) -> Option<Prefill> {
+        let inc = self.incident.as_ref()?;
+        Some(Prefill {
+            incident: inc.id.clone(),
+            step: self.scenario.steps.get(step)?.id.clone(),
+            operator,
+            custodian: inc.affected.clone(),
+            new_name: inc.affected.as_ref().map(|a| format!("{a}-new")),
+        })
+    }
+
+    fn refuse(&mut self, err: PlaybookError) {
+        self.error = Some(Report::from_error(&err));
+    }
+
+    fn browse_key(&mut self, key: KeyEvent) -> Option<Action> {
+        match key.code {
+            KeyCode::Esc => return Some(Action::Back),
+            KeyCode::Down | KeyCode::Char('j') => {
+                self.selected =
+                    (self.selected + 1).min(self.scenario.steps.len().saturating_sub(1));
+            }
+            KeyCode::Up | KeyCode::Char('k') => self.selected = self.selected.saturating_sub(1),
+            KeyCode::Char('c') => match &self.incident {
+                Some(inc) if inc.is_closed() => {
+                    self.refuse(PlaybookError::IncidentClosed(inc.id.clone()))
+                }
+                Some(_) => {
+                    self.mode = Mode::Close {
+                        operator: field_with(&self.last_operator()),
+                    }
+                }
+                None => {}
+            },
+            KeyCode::Enter => {
+                let step = self.selected;
+                let id = self.scenario.steps.get(step)?.id.clone();
+                match &self.incident {
+                    None => {
+                        self.mode = Mode::Start {
+                            step,
+                            operator: TextField::default(),
+                            affected: TextField::default(),
+                            on_affected: false,
+                        }
+                    }
+                    Some(inc) if inc.is_closed() => {
+                        self.refuse(PlaybookError::IncidentClosed(inc.id.clone()))
+                    }
+                    Some(inc) if inc.step(&id).is_some() => {
+                        self.refuse(PlaybookError::StepAlreadyDone(id))
+                    }
+                    Some(_) => {
+                        self.mode = Mode::Confirm {
+                            step,
+                            operator: field_with(&self.last_operator()),
+                        }
+                    }
+                }
+            }
+            _ => {}
+        }
+        None
+    }
+}
+
+impl Screen for ScenarioScreen {
+    fn title(&self) -> String {
+        format!(
+            "{} {} — {}",
+            strings::SCENARIO_TITLE,
+            self.scenario.number,
+            self.scenario.title
+        )
+    }
+
+    fn handle_key(&mut self, key: KeyEvent) -> Option<Action> {
+        if key.code == KeyCode::Esc && !matches!(self.mode, Mode::Browse) {
+            self.mode = Mode::Browse;
+            self.error = None;
+            return None;
+        }
+        let number = self.scenario.number;
+        match &mut self.mode {
+            Mode::Browse => {
+                self.error = None;
+                self.browse_key(key)
+            }
+            Mode::Start {
+                operator,
+                affected,
+                on_affected,
+                ..
+            } => match key.code {
+                KeyCode::Tab | KeyCode::BackTab | KeyCode::Up | KeyCode::Down => {
+                    *on_affected = !*on_affected;
+                    None
+                }
+                KeyCode::Enter => {
+                    if operator.text().trim().is_empty() {
+                        self.error = Some(Report::from_error(&PlaybookError::MissingOperator));
+                        return None;
+                    }
+                    let affected = affected.text().trim();
+                    Some(Action::StartIncident {
+                        scenario: number,
+                        operator: operator.text().trim().to_string(),
+                        affected: (!affected.is_empty()).then(|| affected.to_string()),
+                    })
+                }
+                _ => {
+                    let f = if *on_affected { affected } else { operator };
+                    f.input(key);
+                    None
+                }
+            },
+            Mode::Confirm { step, operator } => match key.code {
+                KeyCode::Enter => {
+                    let step = *step;
+                    let name = operator.text().trim().to_string();
+                    if name.is_empty() {
+                        self.error = Some(Report::from_error(&PlaybookError::MissingOperator));
+                        return None;
+                    }
+                    let def = self.scenario.steps.get(step)?.clone();
+                    let prefill = self.prefill(step, name)?;
+                    match def.op {
+                        None => Some(Action::CompleteStep {
+                            incident: prefill.incident,
+                            step: prefill.step,
+                            operator: prefill.operator,
+                            how: StepHow::Attested,
+                        }),
+                        Some(op) => {
+                            self.mode = Mode::Browse;
+                            Some(Action::LaunchOperation { op, prefill })
+                        }
+                    }
+                }
+                _ => {
+                    operator.input(key);
+                    None
+                }
+            },
+            Mode::Record { step, operator, .. } => match key.code {
+                KeyCode::Enter => {
+                    let (step, operator) = (*step, operator.clone());
+                    let prefill = self.prefill(step, operator)?;
+                    Some(Action::CompleteStep {
+                        incident: prefill.incident,
+                        step: prefill.step,
+                        operator: prefill.operator,
+                        how: StepHow::Command,
+                    })
+                }
+                _ => None,
+            },
+            Mode::Close { operator } => match key.code {
+                KeyCode::Enter => {
+                    let incident = self.incident.as_ref()?.id.clone();
+                    Some(Action::CloseIncident {
+                        incident,
+                        operator: operator.text().trim().to_string(),
+                    })
+                }
+                _ => {
+                    operator.input(key);
+                    None
+                }
+            },
+        }
+    }
+
+    fn render(&self, frame: &mut Frame, area: Rect, _chrome: &Chrome) {
+        let bold = Style::default().add_modifier(Modifier::BOLD);
+        let dim = Style::default().fg(Color::DarkGray);
+        let [status_area, main_area, bottom_area] = Layout::vertical([
+            Constraint::Length(1),
+            Constraint::Min(6),
+            Constraint::Length(7),
+        ])
+        .areas(area);
+
+        // Incident status line.
+        let status = match &self.incident {
+            None => Line::from(Span::styled(strings::SCENARIO_NO_INCIDENT, dim)),
+            Some(inc) => {
+                let done = self
+                    .scenario
+                    .steps
+                    .iter()
+                    .filter(|s| inc.step(&s.id).is_some())
+                    .count();
+                let state = if inc.is_closed() { "closed" } else { "open" };
+                Line::from(vec![
+                    Span::styled(format!("Incident {} ", inc.id), bold),
+                    Span::raw(format!(
+                        "({state}) opened {} by {} · {done}/{} steps done",
+                        inc.started_at,
+                        inc.operators.first().map(String::as_str).unwrap_or(""),
+                        self.scenario.steps.len()
+                    )),
+                ])
+            }
+        };
+        frame.render_widget(Paragraph::new(status), status_area);
+
+        let [left, right] =
+            Layout::horizontal([Constraint::Percentage(45), Constraint::Percentage(55)])
+                .areas(main_area);
+
+        // Decision aid.
+        let mut aid = vec![
+            Line::from(Span::styled(strings::SCENARIO_SITUATION, bold)),
+            Line::from(self.scenario.situation.clone()),
+            Line::from(""),
+            Line::from(Span::styled(strings::SCENARIO_CHECK_FIRST, bold)),
+        ];
+        for c in &self.scenario.check_first {
+            aid.push(Line::from(format!("• {c}")));
+        }
+        aid.push(Line::from(""));
+        aid.push(Line::from(Span::styled(
+            strings::SCENARIO_DO_NOT,
+            Style::default().fg(Color::Red).add_modifier(Modifier::BOLD),
+        )));
+        for d in &self.scenario.do_not {
+            aid.push(Line::from(Span::styled(
+                format!("✘ {d}"),
+                Style::default().fg(Color::Red),
+            )));
+        }
+        frame.render_widget(
+            Paragraph::new(aid)
+                .wrap(Wrap { trim: true })
+                .block(Block::default().borders(Borders::RIGHT)),
+            left,
+        );
+
+        // Steps.
+        let mut steps = vec![Line::from(Span::styled(strings::SCENARIO_STEPS, bold))];
+        for (i, s) in self.scenario.steps.iter().enumerate() {
+            let record = self.incident.as_ref().and_then(|inc| inc.step(&s.id));
+            let (mark, mark_style) = match record {
+                Some(_) => ("[✔]", Style::default().fg(Color::Green)),
+                None => ("[ ]", Style::default()),
+            };
+            let cursor = if i == self.selected { "▶" } else { " " };
+            let text_style = if i == self.selected {
+                Style::default().add_modifier(Modifier::REVERSED)
+            } else {
+                Style::default()
+            };
+            let mut spans = vec![
+                Span::raw(cursor),
+                Span::styled(mark, mark_style),
+                Span::styled(format!(" {}. {}", i + 1, s.text), text_style),
+            ];
+            if let Some(op) = s.op {
+                spans.push(Span::styled(
+                    format!(" ⟶ {op}"),
+                    Style::default().fg(Color::Cyan),
+                ));
+            }
+            steps.push(Line::from(spans));
+            if let Some(r) = record {
+                steps.push(Line::from(Span::styled(
+                    format!("       done by {} at {}", r.operator, r.completed_at),
+                    Style::default().fg(Color::Green),
+                )));
+            }
+        }
+        frame.render_widget(Paragraph::new(steps).wrap(Wrap { trim: false }), right);
+
+        // Bottom: the selected step's detail, the active form, or an error.
+        let mut bottom: Vec<Line> = Vec::new();
+        let step = match &self.mode {
+            Mode::Start { step, .. } | Mode::Confirm { step, .. } | Mode::Record { step, .. } => {
+                *step
+            }
+            _ => self.selected,
+        };
+        let def = self.scenario.steps.get(step);
+        match &self.mode {
+            Mode::Browse => {
+                if let Some(inc) = self.incident.as_ref().filter(|i| i.is_closed()) {
+                    if let Some(r) = &inc.report {
+                        bottom.push(Line::from(Span::styled(
+                            format!("{} {}", strings::SCENARIO_CLOSED, r.path.display()),
+                            Style::default().fg(Color::Green),
+                        )));
+                        bottom.push(Line::from(strings::SCENARIO_HEAD));
+                        bottom.push(Line::from(Span::styled(r.audit_head.clone(), bold)));
+                    }
+                } else if let Some(def) = def {
+                    match def.op {
+                        None => bottom.push(Line::from(strings::SCENARIO_PEOPLE_STEP)),
+                        Some(op) => {
+                            bottom.push(Line::from(vec![
+                                Span::raw(strings::SCENARIO_LAUNCHES),
+                                Span::styled(op.label(), bold),
+                            ]));
+                            if let Some(cli) = op.cli() {
+                                bottom.push(Line::from(vec![
+                                    Span::styled(strings::SCENARIO_CLI, dim),
+                                    Span::styled(cli, dim),
+                                ]));
+                            }
+                        }
+                    }
+                }
+            }
+            Mode::Start {
+                operator,
+                affected,
+                on_affected,
+                ..
+            } => {
+                bottom.push(Line::from(Span::styled(
+                    strings::SCENARIO_START_PROMPT,
+                    bold,
+                )));
+                bottom.push(operator.line(strings::SCENARIO_OPERATOR, !on_affected));
+                bottom.push(affected.line(strings::SCENARIO_AFFECTED, *on_affected));
+            }
+            Mode::Confirm { operator, .. } => {
+                bottom.push(Line::from(Span::styled(
+                    format!(
+                        "{}: {}",
+                        strings::SCENARIO_CONFIRM_PROMPT,
+                        def.map(|d| d.text.as_str()).unwrap_or("")
+                    ),
+                    bold,
+                )));
+                bottom.push(operator.line(strings::SCENARIO_OPERATOR, true));
+            }
+            Mode::Record { op, operator, .. } => {
+                bottom.push(Line::from(vec![
+                    Span::raw(strings::SCENARIO_LAUNCHES),
+                    Span::styled(op.label(), bold),
+                ]));
+                match op.cli() {
+                    Some(cli) => bottom.push(Line::from(vec![
+                        Span::raw(strings::SCENARIO_CLI),
+                        Span::styled(cli, Style::default().fg(Color::Cyan)),
+                    ])),
+                    None => {
+                        bottom.push(Line::from(strings::SCENARIO_NO_CLI));
+                        for item in &self.move_assets {
+                            bottom.push(Line::from(format!("  ☐ {item}")));
+                        }
+                    }
+                }
+                bottom.push(Line::from(Span::styled(
+                    format!("{} {operator}", strings::SCENARIO_RECORD_PROMPT),
+                    bold,
+                )));
+            }
+            Mode::Close { operator } => {
+                bottom.push(Line::from(Span::styled(
+                    strings::SCENARIO_CLOSE_PROMPT,
+                    bold,
+                )));
+                bottom.push(operator.line(strings::SCENARIO_OPERATOR, true));
+            }
+        }
+        if let Some(r) = &self.error {
+            bottom.extend(widgets::report_lines(r));
+        }
+        let bottom_area = if matches!(
+            self.mode,
+            Mode::Record {
+                op: Operation::MoveAssetsChecklist,
+                ..
+            }
+        ) {
+            // The paper list needs more room than a command line.
+            let [_, b] = Layout::vertical([Constraint::Min(0), Constraint::Length(12)]).areas(area);
+            frame.render_widget(ratatui::widgets::Clear, b);
+            b
+        } else {
+            bottom_area
+        };
+        frame.render_widget(
+            Paragraph::new(bottom)
+                .wrap(Wrap { trim: false })
+                .block(Block::default().borders(Borders::TOP)),
+            bottom_area,
+        );
+    }
+
+    fn commands(&self) -> Vec<(&'static str, &'static str)> {
+        match self.mode {
+            Mode::Browse => {
+                let mut c = vec![("↑/↓", "select step"), ("Enter", "do step")];
+                if self.incident.as_ref().is_some_and(|i| !i.is_closed()) {
+                    c.push(("c", "close incident"));
+                }
+                c.push(("Esc", "back"));
+                c
+            }
+            Mode::Start { .. } => vec![("Tab", "next field"), ("Enter", "open"), ("Esc", "cancel")],
+            Mode::Confirm { .. } | Mode::Close { .. } => {
+                vec![("Enter", "confirm"), ("Esc", "cancel")]
+            }
+            Mode::Record { .. } => vec![("Enter", "record as done"), ("Esc", "cancel")],
+        }
+    }
+
+    fn as_any(&mut self) -> Option<&mut dyn std::any::Any> {
+        Some(self)
+    }
+}

@@ -1,0 +1,179 @@
+//! Threats 1–6 from the attack-prevention policy: the risk, the mitigations,
+//! and the result of every local check that bears on the threat, coloured
+//! green (pass), red (fail) or yellow (could not tell).
+
+use crossterm::event::{KeyCode, KeyEvent};
+use ratatui::Frame;
+use ratatui::layout::Rect;
+use ratatui::style::{Color, Modifier, Style};
+use ratatui::text::{Line, Span};
+use ratatui::widgets::{Paragraph, Wrap};
+
+use super::{Action, Chrome, Screen};
+use crate::playbook::checks::{CheckResult, CheckStatus};
+use crate::playbook::model::Threat;
+use crate::tui::strings;
+
+/// The threat screens (one type, six pages).
+#[derive(Debug)]
+pub struct ThreatsScreen {
+    threats: Vec<Threat>,
+    results: Vec<CheckResult>,
+    current: usize,
+}
+
+/// The colour a check status is drawn in.
+pub fn status_style(status: CheckStatus) -> Style {
+    match status {
+        CheckStatus::Pass => Style::default().fg(Color::Green),
+        CheckStatus::Fail => Style::default().fg(Color::Red).add_modifier(Modifier::BOLD),
+        CheckStatus::Unknown => Style::default().fg(Color::Yellow),
+    }
+}
+
+/// The word for a check status.
+pub fn status_word(status: CheckStatus) -> &'static str {
+    match status {
+        CheckStatus::Pass => "PASS",
+        CheckStatus::Fail => "FAIL",
+        CheckStatus::Unknown => "N/A ",
+    }
+}
+
+impl ThreatsScreen {
+    /// The screens, opened on threat `number`.
+    pub fn new(threats: Vec<Threat>, results: Vec<CheckResult>, number: u8) -> Self {
+        let current = threats.iter().position(|t| t.number == number).unwrap_or(0);
+        ThreatsScreen {
+            threats,
+            results,
+            current,
+        }
+    }
+
+    /// Replaces the check results.
+    pub fn set_results(&mut self, results: Vec<CheckResult>) {
+        self.results = results;
+    }
+
+    /// The threat shown.
+    pub fn current(&self) -> u8 {
+        self.threats
+            .get(self.current)
+            .map(|t| t.number)
+            .unwrap_or(0)
+    }
+}
+
+impl Screen for ThreatsScreen {
+    fn title(&self) -> String {
+        strings::THREATS_TITLE.into()
+    }
+
+    fn handle_key(&mut self, key: KeyEvent) -> Option<Action> {
+        match key.code {
+            KeyCode::Esc => return Some(Action::Back),
+            KeyCode::Right | KeyCode::Tab | KeyCode::Char('l') => {
+                self.current = (self.current + 1) % self.threats.len().max(1);
+            }
+            KeyCode::Left | KeyCode::BackTab | KeyCode::Char('h') => {
+                let n = self.threats.len().max(1);
+                self.current = (self.current + n - 1) % n;
+            }
+            KeyCode::Char(c @ '1'..='9') => {
+                let n = c as u8 - b'0';
+                if let Some(i) = self.threats.iter().position(|t| t.number == n) {
+                    self.current = i;
+                }
+            }
+            KeyCode::Char('r') => return Some(Action::RefreshThreats),
+            _ => {}
+        }
+        None
+    }
+
+    fn render(&self, frame: &mut Frame, area: Rect, _chrome: &Chrome) {
+        let bold = Style::default().add_modifier(Modifier::BOLD);
+        let Some(threat) = self.threats.get(self.current) else {
+            return;
+        };
+        let mut tabs = Vec::new();
+        for (i, t) in self.threats.iter().enumerate() {
+            let failing = t.checks.iter().any(|id| {
+                self.results
+                    .iter()
+                    .any(|r| r.id == *id && r.status == CheckStatus::Fail)
+            });
+            let mut style = if failing {
+                Style::default().fg(Color::Red)
+            } else {
+                Style::default()
+            };
+            if i == self.current {
+                style = style.add_modifier(Modifier::REVERSED | Modifier::BOLD);
+            }
+            tabs.push(Span::styled(format!(" {} ", t.number), style));
+            tabs.push(Span::raw(" "));
+        }
+        let mut lines = vec![
+            Line::from(tabs),
+            Line::from(""),
+            Line::from(Span::styled(
+                format!("Threat {} — {}", threat.number, threat.title),
+                bold,
+            )),
+            Line::from(vec![
+                Span::styled(format!("{}: ", strings::THREATS_RISK), bold),
+                Span::raw(threat.risk.clone()),
+            ]),
+            Line::from(""),
+            Line::from(Span::styled(strings::THREATS_MITIGATIONS, bold)),
+        ];
+        for m in &threat.mitigations {
+            lines.push(Line::from(format!("• {m}")));
+        }
+        lines.push(Line::from(""));
+        lines.push(Line::from(Span::styled(strings::THREATS_CHECKS, bold)));
+        if threat.checks.is_empty() {
+            lines.push(Line::from(Span::styled(
+                strings::THREATS_NO_CHECKS,
+                Style::default().fg(Color::DarkGray),
+            )));
+        }
+        for id in &threat.checks {
+            let Some(r) = self.results.iter().find(|r| r.id == *id) else {
+                continue;
+            };
+            lines.push(Line::from(vec![
+                Span::styled(
+                    format!("{} ", status_word(r.status)),
+                    status_style(r.status),
+                ),
+                Span::raw(id.title()),
+            ]));
+            for f in &r.findings {
+                lines.push(Line::from(Span::styled(
+                    format!("     {f}"),
+                    if r.status == CheckStatus::Fail {
+                        Style::default().fg(Color::Red)
+                    } else {
+                        Style::default().fg(Color::DarkGray)
+                    },
+                )));
+            }
+        }
+        frame.render_widget(Paragraph::new(lines).wrap(Wrap { trim: false }), area);
+    }
+
+    fn commands(&self) -> Vec<(&'static str, &'static str)> {
+        vec![
+            ("←/→ 1-6", "threat"),
+            ("r", "re-run checks"),
+            ("Esc", "back"),
+        ]
+    }
+
+    fn as_any(&mut self) -> Option<&mut dyn std::any::Any> {
+        Some(self)
+    }
+}

@@ -1,0 +1,469 @@
+//! The playbook console driven through the real app: scenario screens,
+//! incidents (with a real new-identity worker), threat checks, the
+//! pre-launch checklist and the audit viewer. Snapshots are named
+//! `<screen>_<state>`; volatile text (times, ids, hashes, temp paths) is
+//! filtered.
+#![allow(clippy::unwrap_used)]
+
+mod common;
+
+use std::time::Duration;
+
+use crossterm::event::{KeyCode, KeyEvent};
+use custodian::netcheck::LiveInterface;
+use custodian::playbook::incident;
+use custodian::tui::app::App;
+use custodian::tui::event::Event;
+use custodian::workspace::{CustodianRecord, Workspace};
+use ratatui::Terminal;
+use ratatui::backend::TestBackend;
+use ratatui::style::Color;
+
+fn ws(sb: &common::Sandbox) -> Workspace {
+    Workspace::open(sb.ws()).unwrap()
+}
+
+fn offline_app(ws: Workspace) -> App {
+    App::with_probe(ws, Box::new(|| Ok(vec![])))
+}
+
+fn press(app: &mut App, code: KeyCode) {
+    app.handle(Event::Key(KeyEvent::from(code)));
+}
+
+fn keys(app: &mut App, text: &str) {
+    for c in text.chars() {
+        press(app, KeyCode::Char(c));
+    }
+}
+
+fn draw(app: &App) -> Terminal<TestBackend> {
+    let mut t = Terminal::new(TestBackend::new(100, 30)).unwrap();
+    t.draw(|f| app.render(f)).unwrap();
+    t
+}
+
+fn screen_text(app: &App) -> String {
+    let t = draw(app);
+    let buf = t.backend().buffer();
+    let mut out = String::new();
+    for y in 0..buf.area.height {
+        for x in 0..buf.area.width {
+            out.push_str(buf[(x, y)].symbol());
+        }
+        out.push('\n');
+    }
+    out
+}
+
+fn settings() -> insta::Settings {
+    let mut s = insta::Settings::clone_current();
+    s.add_filter(r"\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}Z", "[TIME]");
+    s.add_filter(r"INC-\d{8}-[0-9a-f]{6}", "INC-[ID]");
+    s.add_filter(r"[0-9a-f]{64}", "[HASH]");
+    s.add_filter(r"/tmp/\.tmp[A-Za-z0-9]+", "[TMP]");
+    s
+}
+
+fn snapshot(name: &str, app: &App) {
+    let t = draw(app);
+    settings().bind(|| insta::assert_snapshot!(name, t.backend()));
+}
+
+fn custodian(name: &str, due: &str) -> CustodianRecord {
+    CustodianRecord {
+        name: name.into(),
+        recipient: format!("age1{}", name.to_lowercase()),
+        fingerprint: format!("fp-{name}"),
+        created_at: "2026-01-01T00:00:00Z".into(),
+        rotation_due: due.into(),
+        identity_file: None,
+    }
+}
+
+#[test]
+fn every_scenario_screen_renders_from_data() {
+    let sb = common::Sandbox::new();
+    let mut app = offline_app(ws(&sb));
+    press(&mut app, KeyCode::Char('p'));
+    snapshot("scenarios_list", &app);
+    for n in 1..=5u8 {
+        keys(&mut app, &n.to_string());
+        assert!(app.current_title().starts_with(&format!("Scenario {n}")));
+        snapshot(&format!("scenario_{n}"), &app);
+        press(&mut app, KeyCode::Esc);
+    }
+    // Looking at scenarios opens no incident and writes nothing.
+    assert!(incident::list(&ws(&sb)).unwrap().is_empty());
+    assert!(!sb.ws().join("audit.jsonl").exists());
+}
+
+#[test]
+fn scenario_2_end_to_end_with_a_real_identity_wizard() {
+    let sb = common::Sandbox::new();
+    let workspace = ws(&sb);
+    let mut app = offline_app(workspace.clone());
+    press(&mut app, KeyCode::Char('p'));
+    press(&mut app, KeyCode::Char('2'));
+
+    // Step 1 is a people step: Enter asks to open an incident first.
+    press(&mut app, KeyCode::Enter);
+    keys(&mut app, "Ana Officer");
+    press(&mut app, KeyCode::Tab);
+    keys(&mut app, "Ben");
+    snapshot("scenario_2_open_incident", &app);
+    press(&mut app, KeyCode::Enter);
+    let inc = incident::open_for_scenario(&workspace, 2).unwrap().unwrap();
+    assert_eq!(inc.operators, ["Ana Officer"]);
+    assert_eq!(inc.affected.as_deref(), Some("Ben"));
+    // Then straight on to confirming step 1, with the operator's name filled in.
+    assert!(screen_text(&app).contains("Confirm this step: Record what was lost"));
+    press(&mut app, KeyCode::Enter);
+    let inc = incident::load(&workspace, &inc.id).unwrap();
+    assert_eq!(inc.steps[0].step, "record-loss");
+    assert_eq!(inc.steps[0].operator, "Ana Officer");
+
+    // Step 2 launches the new-identity wizard, pre-filled with the name.
+    press(&mut app, KeyCode::Enter);
+    press(&mut app, KeyCode::Enter);
+    assert_eq!(app.current_title(), "New custodian identity");
+    assert!(screen_text(&app).contains("Custodian name: Ben-new"));
+    press(&mut app, KeyCode::Enter);
+    keys(&mut app, common::PASS_A);
+    press(&mut app, KeyCode::Enter);
+    keys(&mut app, common::PASS_A);
+    press(&mut app, KeyCode::Enter);
+    assert!(app.pump_until_idle(Duration::from_secs(120)));
+    assert!(screen_text(&app).contains("Identity created and verified"));
+    press(&mut app, KeyCode::Enter);
+    assert!(app.current_title().starts_with("Scenario 2"));
+
+    let inc = incident::load(&workspace, &inc.id).unwrap();
+    let step = inc.step("new-identity").unwrap();
+    assert_eq!(step.operator, "Ana Officer");
+    let reg = workspace.registry().unwrap();
+    let id_file = reg
+        .custodian("Ben-new")
+        .unwrap()
+        .identity_file
+        .clone()
+        .unwrap();
+    assert_eq!(step.files[0].path, id_file);
+    assert_eq!(
+        step.files[0].sha256,
+        custodian::fsutil::file_fingerprint(&id_file).unwrap()
+    );
+    let text = screen_text(&app);
+    assert!(text.contains("[✔] 2. Generate an identity"), "{text}");
+    assert!(text.contains("2/4 steps done"), "{text}");
+    snapshot("scenario_2_in_progress", &app);
+
+    // Step 3 (rewrap) has no wizard yet: its command line is shown and the
+    // operator records it.
+    press(&mut app, KeyCode::Enter);
+    press(&mut app, KeyCode::Enter);
+    let text = screen_text(&app);
+    assert!(text.contains("custodian shard rewrap SHARD"), "{text}");
+    press(&mut app, KeyCode::Enter);
+    let inc = incident::load(&workspace, &inc.id).unwrap();
+    assert_eq!(inc.step("rewrap").unwrap().how, incident::StepHow::Command);
+
+    // Close: the report exists and names the audit head.
+    press(&mut app, KeyCode::Char('c'));
+    press(&mut app, KeyCode::Char('u')); // typed after the prefilled name
+    press(&mut app, KeyCode::Backspace);
+    press(&mut app, KeyCode::Enter);
+    let inc = incident::load(&workspace, &inc.id).unwrap();
+    let report = inc.report.clone().unwrap();
+    let md = std::fs::read_to_string(&report.path).unwrap();
+    let entries = workspace.audit().entries().unwrap();
+    let close_initiated = entries
+        .iter()
+        .rev()
+        .find(|e| e.event == "INCIDENT_CLOSE" && e.status == custodian::audit::Status::Initiated)
+        .unwrap();
+    assert_eq!(report.audit_head, close_initiated.hash);
+    assert!(md.contains(&format!("Audit head at close: `{}`", close_initiated.hash)));
+    assert!(md.contains(&id_file.display().to_string()));
+    // The identity creation's own audit entries are listed with the incident's.
+    assert!(md.contains("| IDENTITY_CREATE | COMPLETED |"), "{md}");
+    assert!(md.contains("Update the custodian list"), "open step listed");
+    assert!(screen_text(&app).contains("Incident closed. Report written:"));
+    workspace.audit().verify().unwrap();
+    // Every step completion is in the audit log.
+    let steps: Vec<&str> = entries
+        .iter()
+        .filter(|e| e.event == "INCIDENT_STEP")
+        .map(|e| e.details["step"].as_str().unwrap())
+        .collect();
+    assert_eq!(steps, ["record-loss", "new-identity", "rewrap"]);
+    // Nothing the incident wrote (record, report, audit, registry) holds the passphrase.
+    assert!(!sb.all_text().contains(common::PASS_A));
+}
+
+#[test]
+fn an_incident_resumes_in_a_new_app() {
+    let sb = common::Sandbox::new();
+    let workspace = ws(&sb);
+    {
+        let mut app = offline_app(workspace.clone());
+        press(&mut app, KeyCode::Char('p'));
+        press(&mut app, KeyCode::Char('1'));
+        press(&mut app, KeyCode::Enter);
+        keys(&mut app, "Cy");
+        press(&mut app, KeyCode::Enter);
+        press(&mut app, KeyCode::Enter);
+    }
+    let id = incident::open_for_scenario(&workspace, 1)
+        .unwrap()
+        .unwrap()
+        .id;
+    let mut app = offline_app(workspace.clone());
+    press(&mut app, KeyCode::Char('p'));
+    assert!(screen_text(&app).contains(&format!("{id} open, 1/5 done")));
+    press(&mut app, KeyCode::Char('1'));
+    let text = screen_text(&app);
+    assert!(text.contains(&format!("Incident {id}")), "{text}");
+    assert!(text.contains("[✔] 1. Confirm the two remaining"), "{text}");
+    // The cursor resumes on the first open step, with the last operator's name.
+    press(&mut app, KeyCode::Enter);
+    assert!(screen_text(&app).contains("Your name: Cy"));
+    press(&mut app, KeyCode::Enter);
+    let inc = incident::load(&workspace, &id).unwrap();
+    assert_eq!(inc.steps[1].step, "provision-node");
+}
+
+#[test]
+fn a_people_step_needs_an_operator_name() {
+    let sb = common::Sandbox::new();
+    let mut app = offline_app(ws(&sb));
+    press(&mut app, KeyCode::Char('p'));
+    press(&mut app, KeyCode::Char('3'));
+    press(&mut app, KeyCode::Enter);
+    press(&mut app, KeyCode::Enter);
+    assert!(screen_text(&app).contains("an operator name is required"));
+    assert!(incident::list(&ws(&sb)).unwrap().is_empty());
+}
+
+#[test]
+fn move_assets_step_shows_the_paper_checklist() {
+    let sb = common::Sandbox::new();
+    let mut app = offline_app(ws(&sb));
+    press(&mut app, KeyCode::Char('p'));
+    press(&mut app, KeyCode::Char('5'));
+    for _ in 0..6 {
+        press(&mut app, KeyCode::Down);
+    }
+    press(&mut app, KeyCode::Enter);
+    keys(&mut app, "Dee");
+    press(&mut app, KeyCode::Enter);
+    press(&mut app, KeyCode::Enter);
+    snapshot("scenario_5_move_assets", &app);
+    press(&mut app, KeyCode::Enter);
+    let inc = incident::open_for_scenario(&ws(&sb), 5).unwrap().unwrap();
+    assert_eq!(inc.steps[0].step, "move-assets");
+}
+
+fn threat_workspace(sb: &common::Sandbox) -> Workspace {
+    let w = ws(sb);
+    w.add_custodian(custodian("Ana", "2020-01-01T00:00:00Z"))
+        .unwrap();
+    w.add_custodian(custodian("Ben", "2099-01-01T00:00:00Z"))
+        .unwrap();
+    w.update_registry(|r| {
+        r.set_section(
+            "guardianSplits",
+            &serde_json::json!([{"custodian": "Ana", "threshold": 3, "total": 5}]),
+        );
+        Ok::<_, custodian::workspace::WorkspaceError>(())
+    })
+    .unwrap();
+    w
+}
+
+#[test]
+fn every_threat_screen_shows_its_checks() {
+    let sb = common::Sandbox::new();
+    let w = threat_workspace(&sb);
+    let mut app = App::with_probe(
+        w,
+        Box::new(|| {
+            Ok(vec![LiveInterface {
+                name: "eth0".into(),
+                address: "10.0.0.7".into(),
+            }])
+        }),
+    );
+    press(&mut app, KeyCode::Char('t'));
+    for n in 1..=6 {
+        snapshot(&format!("threats_{n}"), &app);
+        press(&mut app, KeyCode::Right);
+    }
+}
+
+/// The cells of the first occurrence of `needle` on screen.
+fn find_cells(t: &Terminal<TestBackend>, needle: &str) -> Option<(u16, u16)> {
+    let buf = t.backend().buffer();
+    for y in 0..buf.area.height {
+        let row: String = (0..buf.area.width)
+            .map(|x| buf[(x, y)].symbol().to_string())
+            .collect();
+        if let Some(i) = row.find(needle) {
+            let x = row[..i].chars().count() as u16;
+            return Some((x, y));
+        }
+    }
+    None
+}
+
+#[test]
+fn threat_check_results_are_colour_coded() {
+    let sb = common::Sandbox::new();
+    let w = threat_workspace(&sb);
+    let mut app = offline_app(w);
+    press(&mut app, KeyCode::Char('t'));
+    press(&mut app, KeyCode::Char('3'));
+    let t = draw(&app);
+    let buf = t.backend().buffer();
+    // Guardians: Ben has no split → red FAIL.
+    let (x, y) = find_cells(&t, "FAIL Every custodian key split").unwrap();
+    assert_eq!(buf[(x, y)].fg, Color::Red);
+    // Files kept apart → green PASS.
+    let (x, y) = find_cells(&t, "PASS Identity and shard files").unwrap();
+    assert_eq!(buf[(x, y)].fg, Color::Green);
+    // No sealed files yet → yellow.
+    let (x, y) = find_cells(&t, "N/A  Sealed with at least").unwrap();
+    assert_eq!(buf[(x, y)].fg, Color::Yellow);
+    // The failing threat's tab is red too.
+    let (x, y) = find_cells(&t, " 4 ").unwrap();
+    assert_eq!(buf[(x + 1, y)].fg, Color::Red);
+    // Offline: threat 1's network check passes in green.
+    press(&mut app, KeyCode::Char('1'));
+    let t = draw(&app);
+    let (x, y) = find_cells(&t, "PASS No network interface up").unwrap();
+    assert_eq!(t.backend().buffer()[(x, y)].fg, Color::Green);
+}
+
+#[test]
+fn checklist_and_policy_screens() {
+    let sb = common::Sandbox::new();
+    let w = threat_workspace(&sb);
+    let mut app = offline_app(w.clone());
+    press(&mut app, KeyCode::Char('l'));
+    snapshot("checklist_initial", &app);
+    // An automatic item cannot be ticked.
+    for _ in 0..3 {
+        press(&mut app, KeyCode::Down);
+    }
+    press(&mut app, KeyCode::Enter);
+    assert!(screen_text(&app).contains("verified automatically"));
+    // A manual item is ticked by name and audited.
+    press(&mut app, KeyCode::Up);
+    press(&mut app, KeyCode::Enter);
+    keys(&mut app, "Dee Officer");
+    snapshot("checklist_tick_prompt", &app);
+    press(&mut app, KeyCode::Enter);
+    let text = screen_text(&app);
+    assert!(text.contains("Dee Officer"), "{text}");
+    let e = w.audit().entries().unwrap();
+    assert_eq!(e.last().unwrap().event, "CHECKLIST_TICK");
+    assert_eq!(e.last().unwrap().details["item"], "root-key-verified");
+    // Persisted: a new app shows it ticked.
+    let app2 = offline_app(w.clone());
+    let mut app2 = app2;
+    press(&mut app2, KeyCode::Char('l'));
+    assert!(screen_text(&app2).contains("Dee Officer"));
+    press(&mut app, KeyCode::Tab);
+    snapshot("policy", &app);
+}
+
+#[test]
+fn audit_viewer_scrolls_filters_and_verifies() {
+    let sb = common::Sandbox::new();
+    let w = ws(&sb);
+    let log = w.audit();
+    for i in 0..30 {
+        let key = if i % 3 == 0 { "key-alpha" } else { "key-beta" };
+        log.record(
+            "SHARD_REWRAP",
+            serde_json::json!({"keyId": key, "custodian": "Ana"}),
+        )
+        .unwrap();
+    }
+    log.record(
+        "CHECKLIST_TICK",
+        serde_json::json!({"item": "allow-list", "operator": "Dee"}),
+    )
+    .unwrap();
+    let head = log.verify().unwrap().head;
+    let mut app = offline_app(w.clone());
+    press(&mut app, KeyCode::Char('a'));
+    let text = screen_text(&app);
+    assert!(text.contains(&format!("Head: {head}")));
+    assert!(text.contains("31 of 31 entries"));
+    snapshot("audit_view", &app);
+
+    // Scroll to the top.
+    press(&mut app, KeyCode::Home);
+    let text = screen_text(&app);
+    assert!(text.lines().any(|l| l.starts_with("1     ")), "{text}");
+    assert!(!text.contains("CHECKLIST_TICK"), "{text}");
+    // Filter by event.
+    press(&mut app, KeyCode::Char('/'));
+    keys(&mut app, "checklist");
+    press(&mut app, KeyCode::Enter);
+    assert!(screen_text(&app).contains("1 of 31 entries"));
+    // Switch to key id: 10 entries are about key-alpha.
+    press(&mut app, KeyCode::Char('/'));
+    press(&mut app, KeyCode::Char('u'));
+    for _ in 0.."checklist".len() + 1 {
+        press(&mut app, KeyCode::Backspace);
+    }
+    press(&mut app, KeyCode::Tab);
+    keys(&mut app, "key-alpha");
+    press(&mut app, KeyCode::Enter);
+    assert!(screen_text(&app).contains("10 of 31 entries"));
+    snapshot("audit_view_filtered", &app);
+
+    // Tamper with the log, then verify again: the break is shown.
+    let path = sb.ws().join("audit.jsonl");
+    let text = std::fs::read_to_string(&path)
+        .unwrap()
+        .replacen("Ana", "Eve", 1);
+    std::fs::write(&path, text).unwrap();
+    press(&mut app, KeyCode::Char('v'));
+    let t = draw(&app);
+    let (x, y) = find_cells(&t, "CHAIN BROKEN").unwrap();
+    assert_eq!(t.backend().buffer()[(x, y)].bg, Color::Red);
+    assert!(screen_text(&app).contains("entry 1 was edited"));
+}
+
+#[test]
+fn playbook_screens_survive_tiny_terminals_and_show_drill() {
+    let sb = common::Sandbox::new();
+    let w = threat_workspace(&sb);
+    w.update_registry(|r| {
+        r.sandbox = true;
+        Ok::<_, custodian::workspace::WorkspaceError>(())
+    })
+    .unwrap();
+    let mut app = offline_app(w);
+    let tiny = |app: &App| {
+        for (w, h) in [(40, 10), (20, 5), (100, 30)] {
+            let mut t = Terminal::new(TestBackend::new(w, h)).unwrap();
+            t.draw(|f| app.render(f)).unwrap();
+        }
+    };
+    for key in ['p', 't', 'l', 'a'] {
+        press(&mut app, KeyCode::Char(key));
+        tiny(&app);
+        assert!(screen_text(&app).contains("DRILL"), "{key}");
+        if key == 'p' {
+            press(&mut app, KeyCode::Char('5'));
+            tiny(&app);
+            assert!(screen_text(&app).contains("DRILL"));
+            press(&mut app, KeyCode::Esc);
+        }
+        press(&mut app, KeyCode::Esc);
+    }
+}
