@@ -210,6 +210,52 @@ fn split_inspect_and_combine_end_to_end() {
         .assert()
         .success();
 
+    // Interop: a file the real age CLI encrypted to the original recipient
+    // decrypts with the rebuilt key (exported as a plain age key file).
+    if !common::missing_tool("age") {
+        let message = sb.file("message.age");
+        let status = std::process::Command::new("age")
+            .args(["-r", &recipient, "-o"])
+            .arg(&message)
+            .stdin(std::process::Stdio::piped())
+            .spawn()
+            .and_then(|mut child| {
+                use std::io::Write;
+                child
+                    .stdin
+                    .take()
+                    .unwrap()
+                    .write_all(b"signing drill 2026-Q4\n")?;
+                child.wait()
+            })
+            .unwrap();
+        assert!(status.success());
+        let key = sb.file("rebuilt.key");
+        sb.cmd()
+            .args(["identity", "export", "--plaintext", "--out"])
+            .arg(&key)
+            .arg("--i-understand-this-writes-a-plaintext-key")
+            .arg(&out_path)
+            .arg("--passphrase-file")
+            .arg(&p)
+            .assert()
+            .success();
+        let plain = std::process::Command::new("age")
+            .arg("-d")
+            .arg("-i")
+            .arg(&key)
+            .arg(&message)
+            .output()
+            .unwrap();
+        assert!(
+            plain.status.success(),
+            "{}",
+            String::from_utf8_lossy(&plain.stderr)
+        );
+        assert_eq!(plain.stdout, b"signing drill 2026-Q4\n");
+        std::fs::remove_file(&key).unwrap();
+    }
+
     // The registry keeps one custodian and records split + reconstruction;
     // the audit has both operations bracketed, and the chain verifies.
     let reg: Value =
