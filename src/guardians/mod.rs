@@ -776,24 +776,26 @@ pub fn rebuild_key(
     Ok(rebuilt)
 }
 
+/// Lagrange interpolation at 0 through blahaj. Callers have already checked
+/// the count, the distinct indices and the 33-byte length of every share, so
+/// blahaj's own refusals cannot happen here; if one did, it is reported as
+/// damaged input rather than interpolated.
 fn interpolate(threshold: u8, shares: &[&[u8]]) -> Result<Zeroizing<[u8; 32]>, GuardianError> {
-    let parsed: Vec<blahaj::Share> = shares
+    let damaged = || GuardianError::ShareDamaged {
+        guardian: "one of the guardians".into(),
+        reason: "the shares cannot be interpolated together",
+    };
+    let parsed = shares
         .iter()
-        .filter_map(|s| blahaj::Share::try_from(*s).ok())
-        .collect();
-    let secret = Zeroizing::new(blahaj::Sharks(threshold).recover(parsed.iter()).map_err(
-        |_| GuardianError::BadThreshold {
-            threshold: threshold.into(),
-            total: shares.len(),
-        },
-    )?);
-    let arr: [u8; 32] = secret
-        .as_slice()
-        .try_into()
-        .map_err(|_| GuardianError::BadThreshold {
-            threshold: threshold.into(),
-            total: shares.len(),
-        })?;
+        .map(|s| blahaj::Share::try_from(*s))
+        .collect::<Result<Vec<_>, _>>()
+        .map_err(|_| damaged())?;
+    let secret = Zeroizing::new(
+        blahaj::Sharks(threshold)
+            .recover(parsed.iter())
+            .map_err(|_| damaged())?,
+    );
+    let arr: [u8; 32] = secret.as_slice().try_into().map_err(|_| damaged())?;
     Ok(Zeroizing::new(arr))
 }
 
