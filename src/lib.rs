@@ -22,6 +22,7 @@
 
 pub mod audit;
 pub mod clock;
+pub mod drill;
 pub mod envelope;
 pub mod error;
 pub mod fsutil;
@@ -30,6 +31,8 @@ pub mod identity;
 pub mod netcheck;
 pub mod passphrase;
 pub mod playbook;
+pub mod recovery;
+pub mod shard;
 pub mod workspace;
 
 pub mod cli;

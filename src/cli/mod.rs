@@ -18,11 +18,14 @@ use crate::passphrase::{self, Prompter, Source};
 use crate::workspace::{self, Workspace};
 
 mod audit_cmd;
+mod drill_cmd;
 mod envelope_cmd;
 mod guardians_cmd;
 mod identity_cmd;
 mod incident_cmd;
 mod passphrase_cmd;
+mod recover_cmd;
+mod shard_cmd;
 
 /// Offline console for custodians of signing-key material.
 #[derive(Debug, Parser)]
@@ -57,6 +60,14 @@ pub enum Command {
     /// Show or verify the hash-chained audit log.
     #[command(subcommand)]
     Audit(audit_cmd::AuditCmd),
+    /// Inspect a shard, rewrap it to a new custodian, or restore it to a node.
+    #[command(subcommand)]
+    Shard(shard_cmd::ShardCmd),
+    /// Rebuild a raw private key from threshold shards (approved, verified, one output).
+    Recover(recover_cmd::RecoverArgs),
+    /// Make synthetic drill material.
+    #[command(subcommand)]
+    Drill(drill_cmd::DrillCmd),
     /// List, show or close playbook incidents.
     #[command(subcommand)]
     Incident(incident_cmd::IncidentCmd),
@@ -178,6 +189,9 @@ pub fn run(cli: Cli) -> CmdResult {
         Some(Command::Identity(cmd)) => identity_cmd::run(&ctx, cmd),
         Some(Command::Passphrase(cmd)) => passphrase_cmd::run(&ctx, cmd),
         Some(Command::Audit(cmd)) => audit_cmd::run(&ctx, cmd),
+        Some(Command::Shard(cmd)) => shard_cmd::run(&ctx, cmd),
+        Some(Command::Recover(args)) => recover_cmd::run(&ctx, args),
+        Some(Command::Drill(cmd)) => drill_cmd::run(&ctx, cmd),
         Some(Command::Incident(cmd)) => incident_cmd::run(&ctx, cmd),
         Some(Command::Guardians(cmd)) => guardians_cmd::run(&ctx, cmd),
     }

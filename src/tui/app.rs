@@ -125,7 +125,13 @@ impl App {
     /// Handles one event.
     pub fn handle(&mut self, event: Event) {
         match event {
-            Event::Tick => self.chrome.tick = self.chrome.tick.wrapping_add(1),
+            Event::Tick => {
+                self.chrome.tick = self.chrome.tick.wrapping_add(1);
+                let tick = self.chrome.tick;
+                if let Some(action) = self.top().on_tick(tick) {
+                    self.perform(action);
+                }
+            }
             Event::Resize => {}
             Event::Key(key) => self.handle_key(key),
             Event::Worker(msg) => {
@@ -203,6 +209,13 @@ impl App {
                     .push(Box::new(NewIdentityWizard::new().with_taken(taken)));
             }
             Action::RefreshHome => self.refresh_home(),
+            Action::OpenShards
+            | Action::InspectShard(_)
+            | Action::OpenRewrap(_)
+            | Action::StartRewrap(_)
+            | Action::OpenRecovery
+            | Action::StartRecovery(_)
+            | Action::RecordDisplayCleared { .. } => self.perform_shards(action),
             Action::OpenGuardianSplit => {
                 let custodians = self.ws.registry().map(|r| r.custodians).unwrap_or_default();
                 self.screens
@@ -371,6 +384,83 @@ impl App {
         }
     }
 
+    /// Effects of the shard, rewrap and recovery screens.
+    fn perform_shards(&mut self, action: Action) {
+        use super::screens::recovery::RecoveryWizard;
+        use super::screens::shard_list::{ShardEntry, ShardsScreen};
+        use super::screens::shard_rewrap::RewrapWizard;
+        match action {
+            Action::OpenShards => {
+                let records: Vec<crate::shard::ShardRecord> = self
+                    .ws
+                    .registry()
+                    .map(|r| r.section(crate::shard::REGISTRY_SECTION))
+                    .unwrap_or_default();
+                let entries = records
+                    .into_iter()
+                    .filter(|r| r.file.exists())
+                    .map(|r| ShardEntry {
+                        path: r.file,
+                        key_id: r.key_id,
+                        index: r.index,
+                        holder: r.custodian,
+                    })
+                    .collect();
+                self.screens.push(Box::new(ShardsScreen::new(entries)));
+            }
+            Action::InspectShard(path) => {
+                self.running_jobs += 1;
+                worker::spawn(&self.sender(), move |_progress| {
+                    crate::shard::ShardFile::load(&path)
+                        .map(|file| JobResult::ShardInspected {
+                            path,
+                            file: Box::new(file),
+                        })
+                        .map_err(|e| Report::from_error(&e))
+                });
+            }
+            Action::OpenRewrap(start) => {
+                // Suggest the identity file of the registered custodian the
+                // shard is wrapped to.
+                let suggestion = self.ws.registry().ok().and_then(|r| {
+                    r.custodians
+                        .into_iter()
+                        .find(|c| c.recipient == start.file.recipient)
+                        .and_then(|c| c.identity_file)
+                });
+                self.screens
+                    .push(Box::new(RewrapWizard::new(*start, suggestion)));
+            }
+            Action::StartRewrap(req) => {
+                let ws = self.ws.clone();
+                self.running_jobs += 1;
+                worker::spawn(&self.sender(), move |_progress| {
+                    crate::shard::rewrap_shard(&ws, &req)
+                        .map(JobResult::ShardRewrapped)
+                        .map_err(|e| Report::from_error(&e))
+                });
+            }
+            Action::OpenRecovery => self.screens.push(Box::new(RecoveryWizard::new())),
+            Action::StartRecovery(job) => {
+                let ws = self.ws.clone();
+                self.running_jobs += 1;
+                worker::spawn(&self.sender(), move |_progress| {
+                    let job = *job;
+                    crate::recovery::plan(&job.sources, &job.approvers, job.output)
+                        .and_then(|plan| crate::recovery::recover(&ws, &plan, &job.passphrases))
+                        .map(|o| JobResult::Recovered(Box::new(o)))
+                        .map_err(|e| Report::from_error(&e))
+                });
+            }
+            Action::RecordDisplayCleared { key_id, op } => {
+                if let Err(e) = crate::recovery::record_cleared(&self.ws, &key_id, &op) {
+                    self.notice = Some(format!("audit log: {e}"));
+                }
+            }
+            _ => {}
+        }
+    }
+
     /// Starts the wizard for a scenario step's operation. Wiring a new
     /// wizard is one arm here; until then the step shows its command line
     /// and the operator records it.
@@ -384,10 +474,14 @@ impl App {
                     NewIdentityWizard::with_name(&name).with_taken(taken),
                 ));
             }
+            Operation::Recover => {
+                self.pending_step = Some(prefill);
+                self.screens
+                    .push(Box::new(super::screens::recovery::RecoveryWizard::new()));
+            }
             Operation::GuardianReconstruct
             | Operation::Rewrap
             | Operation::RestoreToNode
-            | Operation::Recover
             | Operation::MoveAssetsChecklist => {
                 if let Some(s) = self.top_as::<ScenarioScreen>() {
                     s.record_with_command(op, &prefill);
@@ -404,6 +498,9 @@ impl App {
         };
         let files = match msg {
             WorkerMsg::Finished(Ok(JobResult::IdentityCreated(c))) => vec![c.path.clone()],
+            WorkerMsg::Finished(Ok(JobResult::Recovered(o))) => {
+                o.written.iter().map(|w| w.0.clone()).collect()
+            }
             #[allow(unreachable_patterns)]
             WorkerMsg::Finished(Ok(_)) => Vec::new(),
             // A failed operation leaves the step open.

@@ -41,6 +41,66 @@ pub const NEWID_DONE_HINT: &str = "Record the recipient and fingerprint on paper
 pub const FAILED_TITLE: &str = "Operation failed";
 pub const WHAT_TO_DO: &str = "What to do: ";
 
+// Shards, rewrap, restore to node and recovery (issue 4).
+pub const SHARDS_TITLE: &str = "Shards";
+pub const SHARDS_NONE: &str =
+    "No shard files are recorded in this workspace. Press o to open a shard file by path.";
+pub const SHARDS_PATH_PROMPT: &str = "Shard file";
+pub const SHARDS_LOADING: &str = "Reading the shard file…";
+pub const SHARDS_NO_SECRET: &str =
+    "Public metadata only: the key share stays encrypted and is not shown.";
+pub const REWRAP_TITLE: &str = "Rewrap shard to a new custodian";
+pub const RESTORE_TITLE: &str = "Restore shard to a node";
+pub const REWRAP_IDENTITY_PROMPT: &str = "Holder's identity file";
+pub const REWRAP_IDENTITY_HINT: &str =
+    "The identity of the custodian this shard is wrapped to; its passphrase is asked next-but-one.";
+pub const REWRAP_TO_PROMPT: &str = "New recipient (age1…)";
+pub const REWRAP_NAME_PROMPT: &str = "New custodian's name";
+pub const RESTORE_TO_PROMPT: &str = "Node import recipient (age1…)";
+pub const RESTORE_NAME_PROMPT: &str = "Node name";
+pub const REWRAP_PASS_PROMPT: &str = "Holder's passphrase";
+pub const REWRAP_WORKING: &str =
+    "Opening the identity (PBKDF2), decrypting, re-encrypting and verifying the new file…";
+pub const REWRAP_DONE: &str = "New shard written and verified";
+pub const REWRAP_VERIFIED: &str = "Checked: metadata read back, exactly one X25519 recipient (the new one), payload decrypts to the same share.";
+pub const REWRAP_OLD_LEFT: &str = "THE OLD SHARD FILE IS STILL ON DISK.";
+pub const REWRAP_OLD_HINT: &str = "Once the new custodian has confirmed they can open the new shard, destroy the old file (e.g. shred -u) and every copy of it.";
+pub const RESTORE_CHECKLIST: &str = "After the import, confirm on the node:";
+pub const RESTORE_KEEP: &str = "Your own shard file is unchanged; keep it.";
+pub const RECOVERY_TITLE: &str = "Recover a raw private key (scenario 5)";
+pub const RECOVERY_WARNING: &[&str] = &[
+    "THIS REBUILDS THE RAW PRIVATE KEY FROM CUSTODIAN SHARDS.",
+    "Only under an approved incident, with the quorum present, on an air-gapped machine.",
+    "The approvers are written to the audit log before any shard is decrypted.",
+    "The key is verified against its root public key, then output ONE way only:",
+    "wrapped to an HSM import key, encrypted to an age recipient, or shown once on this screen.",
+    "It is never written to disk in plaintext and never logged.",
+];
+pub const RECOVERY_APPROVER_PROMPT: &str = "Approver name";
+pub const RECOVERY_APPROVER_HINT: &str =
+    "Enter adds an approver. At least two different people. Enter on an empty field continues.";
+pub const RECOVERY_SHARD_PROMPT: &str = "Shard file";
+pub const RECOVERY_IDENTITY_PROMPT: &str = "Holder's identity file";
+pub const RECOVERY_PASS_PROMPT: &str = "Holder's passphrase";
+pub const RECOVERY_SHARDS_HINT: &str = "Tab moves between fields; Enter on the passphrase adds the shard. Ctrl-N continues once enough shards are added.";
+pub const RECOVERY_OUTPUT_HINT: &str = "Choose exactly one output: 1 HSM import key (RSA-OAEP-SHA256), 2 age recipient, 3 show once on screen.";
+pub const RECOVERY_OUT_HSM: &str = "HSM import public key (PEM)";
+pub const RECOVERY_OUT_AGE: &str = "age recipient (age1…)";
+pub const RECOVERY_OUT_FILE: &str = "Output file";
+pub const RECOVERY_OUT_SCREEN: &str =
+    "The key will be shown once, after you type its key id, for 60 seconds, then cleared.";
+pub const RECOVERY_CONFIRM: &str = "Press Enter to record the approval and start. Esc goes back.";
+pub const RECOVERY_WORKING: &str =
+    "Recording the approval, opening identities (PBKDF2), decrypting, interpolating and verifying…";
+pub const RECOVERY_DONE: &str = "Key recovered, verified against its root public key, and written";
+pub const RECOVERY_NOT_ELSEWHERE: &str =
+    "The key was not written anywhere else and is not in the audit log.";
+pub const RECOVERY_TYPE_KEY_ID: &str = "Type the key id to show the private key once";
+pub const RECOVERY_SHOW_WARNING: &str =
+    "PRIVATE KEY — SHOWN ONCE. No cameras unless your procedure requires it.";
+pub const RECOVERY_CLEARED: &str = "The screen has been cleared and the key discarded.";
+pub const RECOVERY_DISCARDED: &str = "The key was discarded without being shown.";
+pub const RECOVERY_SHOW_SECONDS: u64 = 60;
 // Playbook: scenario list and screens, threats, checklist and policy, audit viewer.
 pub const SCENARIOS_TITLE: &str = "Playbook — disaster scenarios";
 pub const SCENARIOS_HINT: &str = "Pick the scenario that matches what happened. Opening one starts (or resumes) an incident record.";

@@ -17,6 +17,17 @@ use crate::identity::CreatedIdentity;
 pub enum JobResult {
     /// A new custodian identity was written and verified.
     IdentityCreated(CreatedIdentity),
+    /// A shard file's public metadata was read.
+    ShardInspected {
+        /// The file.
+        path: std::path::PathBuf,
+        /// Its parsed, validated metadata.
+        file: Box<crate::shard::ShardFile>,
+    },
+    /// A shard was rewrapped (or restored to a node) and verified.
+    ShardRewrapped(crate::shard::RewrapOutcome),
+    /// A key was recovered and verified (the key itself only for a one-time display).
+    Recovered(Box<crate::recovery::RecoveryOutcome>),
     /// A key was split among guardians, proved and written.
     GuardianSplit(Box<crate::guardians::SplitOutcome>),
     /// A guardian share was read (not yet opened).

@@ -117,6 +117,8 @@ impl Screen for HomeScreen {
             KeyCode::Char('g') => Some(Action::OpenGuardianSplit),
             KeyCode::Char('c') => Some(Action::OpenGuardianReconstruct),
             KeyCode::Char('r') => Some(Action::RefreshHome),
+            KeyCode::Char('s') => Some(Action::OpenShards),
+            KeyCode::Char('R') => Some(Action::OpenRecovery),
             KeyCode::Char('p') => Some(Action::OpenScenarios),
             KeyCode::Char('t') => Some(Action::OpenThreats(1)),
             KeyCode::Char('l') => Some(Action::OpenChecklist),
@@ -276,6 +278,7 @@ impl Screen for HomeScreen {
             ("r", "refresh"),
             ("q", "quit"),
             ("p/t/l/a", "playbook · threats · checklist · audit"),
+            ("s/R", "shards · recover"),
         ]
     }
 

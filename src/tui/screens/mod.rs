@@ -15,8 +15,11 @@ pub mod guardians_reconstruct;
 pub mod guardians_split;
 pub mod home;
 pub mod new_identity;
+pub mod recovery;
 pub mod scenario;
 pub mod scenarios;
+pub mod shard_list;
+pub mod shard_rewrap;
 pub mod threats;
 
 /// What a screen asks the app to do. Imperative; carries only what the
@@ -37,6 +40,25 @@ pub enum Action {
     },
     /// Re-read the workspace for the home screen.
     RefreshHome,
+    /// Open the shards screen.
+    OpenShards,
+    /// Read a shard file's public metadata on a worker thread.
+    InspectShard(std::path::PathBuf),
+    /// Open the rewrap or restore-to-node wizard for a loaded shard.
+    OpenRewrap(Box<shard_rewrap::RewrapStart>),
+    /// Rewrap a shard on a worker thread.
+    StartRewrap(Box<crate::shard::RewrapRequest>),
+    /// Open the recovery wizard.
+    OpenRecovery,
+    /// Run a recovery on a worker thread.
+    StartRecovery(Box<recovery::RecoveryJob>),
+    /// Record that a one-time key display was cleared.
+    RecordDisplayCleared {
+        /// The key id.
+        key_id: String,
+        /// The recovery's audit operation id.
+        op: String,
+    },
     /// Open the scenario list.
     OpenScenarios,
     /// Open scenario `n` (resuming its open incident, if any).
@@ -133,6 +155,15 @@ impl std::fmt::Debug for Action {
             Action::OpenNewIdentity => write!(f, "OpenNewIdentity"),
             Action::CreateIdentity { name, .. } => write!(f, "CreateIdentity({name})"),
             Action::RefreshHome => write!(f, "RefreshHome"),
+            Action::OpenShards => write!(f, "OpenShards"),
+            Action::InspectShard(p) => write!(f, "InspectShard({})", p.display()),
+            Action::OpenRewrap(s) => write!(f, "OpenRewrap({})", s.shard.display()),
+            Action::StartRewrap(r) => write!(f, "StartRewrap({r:?})"),
+            Action::OpenRecovery => write!(f, "OpenRecovery"),
+            Action::StartRecovery(_) => write!(f, "StartRecovery"),
+            Action::RecordDisplayCleared { key_id, .. } => {
+                write!(f, "RecordDisplayCleared({key_id})")
+            }
             Action::OpenScenarios => write!(f, "OpenScenarios"),
             Action::OpenScenario(n) => write!(f, "OpenScenario({n})"),
             Action::OpenThreats(n) => write!(f, "OpenThreats({n})"),
@@ -189,6 +220,10 @@ pub trait Screen {
     fn render(&self, frame: &mut Frame, area: Rect, chrome: &Chrome);
     /// Key hints for the help bar and overlay: (key, what it does).
     fn commands(&self) -> Vec<(&'static str, &'static str)>;
+    /// Time passed (one [`crate::tui::event::TICK`]); drives countdowns.
+    fn on_tick(&mut self, _tick: u64) -> Option<Action> {
+        None
+    }
     /// True while a worker runs for this screen: Esc and quit are refused.
     fn busy(&self) -> bool {
         false

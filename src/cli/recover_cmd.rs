@@ -1,0 +1,191 @@
+//! `custodian recover`: offline threshold recovery of a raw key from
+//! custodian shards, with exactly one output.
+
+use std::io::{IsTerminal, Write};
+use std::path::PathBuf;
+use std::time::{Duration, Instant};
+
+use clap::{ArgGroup, Args};
+use serde_json::json;
+
+use super::{CmdResult, Ctx, Failure, PassphraseArgs, say, say_json, warn};
+use crate::error::Report;
+use crate::recovery::{self, RecoveredKey, RecoveryOutput, ShardSource};
+
+/// Seconds a one-time display stays on screen.
+pub const SHOW_SECONDS: u64 = 60;
+
+/// Arguments of `custodian recover`.
+#[derive(Debug, Args)]
+#[command(group(ArgGroup::new("output").required(true).args(["hsm_public_key", "to", "show_once"])))]
+pub struct RecoverArgs {
+    /// A shard file; repeat, each followed by its holder's --identity.
+    #[arg(long = "shard", required = true)]
+    pub shards: Vec<PathBuf>,
+    /// The identity file of the custodian holding the shard before it.
+    #[arg(long = "identity", required = true)]
+    pub identities: Vec<PathBuf>,
+    /// An approver of the quorum (at least two, named before anything is decrypted).
+    #[arg(long = "approver", required = true)]
+    pub approvers: Vec<String>,
+    /// Wrap the key to this HSM import public key (RSA PEM) with RSA-OAEP-SHA256.
+    #[arg(long, requires = "out")]
+    pub hsm_public_key: Option<PathBuf>,
+    /// Encrypt the key (64 hex digits and a newline) to this age recipient.
+    #[arg(long, requires = "out")]
+    pub to: Option<String>,
+    /// Where the wrapped or encrypted key is written (must not exist).
+    #[arg(long)]
+    pub out: Option<PathBuf>,
+    /// Show the key once on this terminal, after typing the key id, for 60 seconds.
+    #[arg(long, conflicts_with = "out")]
+    pub show_once: bool,
+    #[command(flatten)]
+    pub pass: PassphraseArgs,
+}
+
+fn not_a_terminal() -> Failure {
+    Failure {
+        report: Report {
+            message: "--show-once needs an interactive terminal".into(),
+            causes: Vec::new(),
+            remedy: Some("run it in a terminal, or use --hsm-public-key or --to with --out".into()),
+        },
+        code: 1,
+    }
+}
+
+/// Runs `custodian recover`.
+pub fn run(ctx: &Ctx, args: RecoverArgs) -> CmdResult {
+    if args.shards.len() != args.identities.len() {
+        return Err(recovery::RecoveryError::UnpairedInputs {
+            shards: args.shards.len(),
+            identities: args.identities.len(),
+        }
+        .into());
+    }
+    let output = match (&args.hsm_public_key, &args.to, &args.out) {
+        (Some(pem), None, Some(out)) => RecoveryOutput::Hsm {
+            public_key_pem: pem.clone(),
+            out: out.clone(),
+        },
+        (None, Some(to), Some(out)) => RecoveryOutput::Age {
+            recipient: to.clone(),
+            out: out.clone(),
+        },
+        _ => {
+            if !(std::io::stdin().is_terminal() && std::io::stdout().is_terminal()) {
+                return Err(not_a_terminal());
+            }
+            RecoveryOutput::Screen
+        }
+    };
+    let sources: Vec<ShardSource> = args
+        .shards
+        .iter()
+        .zip(&args.identities)
+        .map(|(s, i)| ShardSource {
+            shard: s.clone(),
+            identity: i.clone(),
+        })
+        .collect();
+    let plan = recovery::plan(&sources, &args.approvers, output)?;
+    let ws = ctx.workspace()?;
+    let mut prompter = args.pass.prompter();
+    let mut passphrases = Vec::new();
+    for (_, s, _, id) in &plan.shards {
+        passphrases.push(prompter.existing(&format!(
+            "Passphrase for {}'s identity (shard {})",
+            id.name, s.index
+        ))?);
+    }
+    let outcome = recovery::recover(&ws, &plan, &passphrases)?;
+    drop(passphrases);
+    if let Some(key) = &outcome.shown_once {
+        let shown = show_once(&outcome.key_id, key).map_err(|e| Failure {
+            report: Report {
+                message: format!("the terminal failed during the one-time display: {e}"),
+                causes: Vec::new(),
+                remedy: Some("the key was not written anywhere; run the recovery again".into()),
+            },
+            code: 1,
+        })?;
+        recovery::record_cleared(&ws, &outcome.key_id, &outcome.audit_op)?;
+        if !shown {
+            warn("the key id was not confirmed; the key was discarded without being shown");
+            return Ok(());
+        }
+        say("The key was shown once and the screen has been cleared.");
+        return Ok(());
+    }
+    if ctx.json {
+        say_json(&json!({
+            "keyId": outcome.key_id, "rootPublicKey": outcome.root_public_key,
+            "indices": outcome.indices, "verified": true,
+            "file": outcome.written.as_ref().map(|w| &w.0),
+            "fileSha256": outcome.written.as_ref().map(|w| &w.1),
+        }));
+    } else {
+        say(format!(
+            "recovered key {} from shards {:?} and verified it against root public key {}",
+            outcome.key_id, outcome.indices, outcome.root_public_key
+        ));
+        if let Some((path, sha)) = &outcome.written {
+            say(format!("wrote {} (sha256 {sha})", path.display()));
+        }
+        say("The key was not written anywhere else and is not in the audit log.");
+    }
+    Ok(())
+}
+
+/// Asks for the key id, then shows the key on the alternate screen for
+/// [`SHOW_SECONDS`] (any key clears it early) and clears it. Returns false
+/// when the key id was not confirmed.
+fn show_once(key_id: &str, key: &RecoveredKey) -> std::io::Result<bool> {
+    use crossterm::{cursor, execute, terminal};
+    eprint!("Type the key id ({key_id}) to show the private key once: ");
+    std::io::stderr().flush()?;
+    let mut typed = String::new();
+    std::io::stdin().read_line(&mut typed)?;
+    if typed.trim() != key_id {
+        return Ok(false);
+    }
+    let mut out = std::io::stdout();
+    terminal::enable_raw_mode()?;
+    execute!(out, terminal::EnterAlternateScreen, cursor::Hide)?;
+    let result = (|| {
+        let start = Instant::now();
+        loop {
+            let left = SHOW_SECONDS.saturating_sub(start.elapsed().as_secs());
+            if left == 0 {
+                return Ok(());
+            }
+            let hex = key.grouped_hex();
+            execute!(
+                out,
+                terminal::Clear(terminal::ClearType::All),
+                cursor::MoveTo(0, 0)
+            )?;
+            write!(
+                out,
+                "PRIVATE KEY {key_id} — shown once. Do not photograph unless your procedure says so.\r\n\r\n    {}\r\n\r\nClearing in {left:>2} s. Press any key to clear now.\r\n",
+                hex.as_str()
+            )?;
+            out.flush()?;
+            if crossterm::event::poll(Duration::from_millis(250))?
+                && matches!(crossterm::event::read()?, crossterm::event::Event::Key(_))
+            {
+                return Ok(());
+            }
+        }
+    })();
+    let _ = execute!(
+        out,
+        terminal::Clear(terminal::ClearType::All),
+        terminal::Clear(terminal::ClearType::Purge),
+        cursor::Show,
+        terminal::LeaveAlternateScreen
+    );
+    let _ = terminal::disable_raw_mode();
+    result.map(|()| true)
+}

@@ -1,0 +1,223 @@
+//! `custodian shard inspect|rewrap|restore-to-node`.
+
+use std::path::PathBuf;
+
+use clap::Subcommand;
+use serde_json::json;
+
+use super::{CmdResult, Ctx, PassphraseArgs, say, say_json, warn};
+use crate::identity;
+use crate::shard::{self, RewrapKind, RewrapOutcome, RewrapRequest, ShardFile};
+
+/// Shard subcommands.
+#[derive(Debug, Subcommand)]
+pub enum ShardCmd {
+    /// Show a shard file's public metadata (no passphrase, no secret).
+    Inspect {
+        /// The shard file.
+        file: PathBuf,
+    },
+    /// Re-encrypt a shard from its holder's identity to a new custodian's recipient.
+    Rewrap {
+        /// The shard file (left untouched).
+        shard: PathBuf,
+        /// The current holder's identity file.
+        #[arg(long)]
+        identity: PathBuf,
+        /// The new recipient (age1…).
+        #[arg(long)]
+        to: String,
+        /// The new holder's name.
+        #[arg(long)]
+        name: String,
+        /// Where to write the new shard (default: <workspace>/shards/…).
+        #[arg(long)]
+        out: Option<PathBuf>,
+        #[command(flatten)]
+        pass: PassphraseArgs,
+    },
+    /// Re-encrypt a shard to a node's import recipient, for the platform to import.
+    RestoreToNode {
+        /// The shard file (left untouched).
+        shard: PathBuf,
+        /// The holder's identity file.
+        #[arg(long)]
+        identity: PathBuf,
+        /// The node's import recipient (age1…).
+        #[arg(long)]
+        node_recipient: String,
+        /// The node's name.
+        #[arg(long)]
+        node: String,
+        /// Where to write the import file (default: <workspace>/shards/…).
+        #[arg(long)]
+        out: Option<PathBuf>,
+        #[command(flatten)]
+        pass: PassphraseArgs,
+    },
+}
+
+/// The lines `shard inspect` prints (also used by the console).
+pub fn inspect_lines(file: &ShardFile) -> Vec<String> {
+    let stanzas = match shard::x25519_stanzas(&file.wrapped_key_share) {
+        Ok(s) => format!("{} X25519 recipient stanza(s)", s.len()),
+        Err(e) => format!("unreadable header: {e}"),
+    };
+    vec![
+        format!("key id:           {}", file.key_id),
+        format!("holder:           {}", file.custodian),
+        format!("recipient:        {}", file.recipient),
+        format!(
+            "fingerprint:      {}",
+            identity::fingerprint(&file.recipient)
+        ),
+        format!("scheme:           {}", file.scheme),
+        format!("threshold:        {}", file.threshold),
+        format!("index:            {}", file.index),
+        format!("root public key:  {}", file.root_public_key),
+        format!("share public key: {}", file.share_public_key),
+        format!("created at:       {}", file.created_at),
+        format!("wrapped share:    age, armored, {stanzas}"),
+    ]
+}
+
+fn print_outcome(ctx: &Ctx, o: &RewrapOutcome) {
+    if ctx.json {
+        say_json(&json!({
+            "file": o.path, "fileSha256": o.file_sha256, "keyId": o.key_id,
+            "index": o.index, "name": o.name, "recipient": o.recipient,
+            "rootPublicKey": o.root_public_key, "oldFile": o.old_path,
+        }));
+    } else {
+        say(format!("wrote and verified {}", o.path.display()));
+        say(format!("  key id:      {} (index {})", o.key_id, o.index));
+        say(format!("  holder:      {}", o.name));
+        say(format!(
+            "  recipient:   {} ({})",
+            o.recipient,
+            identity::fingerprint(&o.recipient)
+        ));
+        say(format!("  sha256:      {}", o.file_sha256));
+        say(
+            "  checked: metadata read back, exactly one X25519 recipient, payload decrypts to the same share",
+        );
+    }
+}
+
+/// Runs a shard subcommand.
+pub fn run(ctx: &Ctx, cmd: ShardCmd) -> CmdResult {
+    match cmd {
+        ShardCmd::Inspect { file } => {
+            let shard = ShardFile::load(&file)?;
+            if ctx.json {
+                say_json(&shard.public_summary());
+            } else {
+                for line in inspect_lines(&shard) {
+                    say(line);
+                }
+            }
+            Ok(())
+        }
+        ShardCmd::Rewrap {
+            shard,
+            identity,
+            to,
+            name,
+            out,
+            pass,
+        } => {
+            let outcome = rewrap(
+                ctx,
+                shard,
+                identity,
+                to,
+                name,
+                out,
+                pass,
+                RewrapKind::Custodian,
+            )?;
+            print_outcome(ctx, &outcome);
+            warn(format!(
+                "the old shard file {} is left in place: once {} has confirmed they can open the new one, destroy it (e.g. `shred -u`) and any copies",
+                outcome.old_path.display(),
+                outcome.name
+            ));
+            Ok(())
+        }
+        ShardCmd::RestoreToNode {
+            shard,
+            identity,
+            node_recipient,
+            node,
+            out,
+            pass,
+        } => {
+            let outcome = rewrap(
+                ctx,
+                shard,
+                identity,
+                node_recipient,
+                node,
+                out,
+                pass,
+                RewrapKind::Node,
+            )?;
+            print_outcome(ctx, &outcome);
+            if !ctx.json {
+                for line in node_checklist(&outcome) {
+                    say(line);
+                }
+            }
+            Ok(())
+        }
+    }
+}
+
+/// The after-import checklist for a restore to a node.
+pub fn node_checklist(o: &RewrapOutcome) -> Vec<String> {
+    vec![
+        String::new(),
+        "After the import, confirm on the node:".into(),
+        format!("  [ ] import {} on node {}", o.path.display(), o.name),
+        format!("  [ ] the node reports key id        {}", o.key_id),
+        format!("  [ ] the node reports root pub key  {}", o.root_public_key),
+        format!("  [ ] the node reports share index   {}", o.index),
+        format!("  [ ] the import file's sha256 is     {}", o.file_sha256),
+        format!(
+            "Your own shard {} is unchanged; keep it.",
+            o.old_path.display()
+        ),
+    ]
+}
+
+#[allow(clippy::too_many_arguments)]
+fn rewrap(
+    ctx: &Ctx,
+    shard_path: PathBuf,
+    identity_path: PathBuf,
+    to: String,
+    name: String,
+    out: Option<PathBuf>,
+    pass: PassphraseArgs,
+    kind: RewrapKind,
+) -> Result<RewrapOutcome, super::Failure> {
+    let ws = ctx.workspace()?;
+    // Everything public is checked before the passphrase is asked for.
+    let (_, id, _) =
+        shard::preflight_rewrap(&ws, &shard_path, &identity_path, &to, &name, out.as_deref())?;
+    let passphrase = pass
+        .prompter()
+        .existing(&format!("Passphrase for {}'s identity", id.name))?;
+    Ok(shard::rewrap_shard(
+        &ws,
+        &RewrapRequest {
+            shard: shard_path,
+            identity: identity_path,
+            passphrase,
+            to,
+            name,
+            out,
+            kind,
+        },
+    )?)
+}

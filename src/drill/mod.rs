@@ -1,0 +1,6 @@
+//! Drill material: synthetic keys and kits so every scenario can be
+//! rehearsed without production keys. Everything made here is recorded in
+//! the registry as drill material and named so it cannot be mistaken for a
+//! real key.
+
+pub mod key;

@@ -1,0 +1,700 @@
+//! Threshold recovery of a raw secp256k1 private key from custodian shards
+//! (the playbook's scenario 5, `RECOVER_PRIVATE_KEY`).
+//!
+//! The order of work is the point of this module:
+//!
+//! 1. **Public checks, no secret touched:** at least two distinct approvers;
+//!    every shard parses, belongs to the same key id and root public key, has
+//!    the same threshold and a distinct index; there are at least threshold
+//!    shards; each identity file is the one its shard is wrapped to; the
+//!    output is usable (the HSM key parses, the age recipient parses, the
+//!    output file does not exist).
+//! 2. **INITIATED audit entry,** naming the approvers, the shards and the
+//!    output, fsynced — before any identity is opened or shard decrypted.
+//! 3. **Decrypt** each shard; each payload is checked against its metadata.
+//! 4. **Interpolate** at 0 modulo the curve order (Lagrange) and **verify**
+//!    `G·key == rootPublicKey`. On a mismatch with more shards than the
+//!    threshold, every threshold-sized subset is tried and the shard outside
+//!    all agreeing subsets is named. Nothing is output on a mismatch.
+//! 5. **Output,** one way only: RSA-OAEP-SHA256 to an HSM import key, age to
+//!    a recipient, or handed back to the caller for a one-time display.
+//!
+//! The key is never written in plaintext and never reaches the audit log.
+
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+
+use k256::Scalar;
+use rsa::pkcs1::DecodeRsaPublicKey;
+use rsa::pkcs8::DecodePublicKey;
+use rsa::traits::PublicKeyParts;
+use rsa::{Oaep, RsaPublicKey};
+use secrecy::SecretString;
+use serde_json::json;
+use zeroize::{Zeroize, Zeroizing};
+
+use crate::audit::AuditError;
+use crate::error::Explain;
+use crate::fsutil::{self, FsError};
+use crate::identity::{self, IdentityError, IdentityFile};
+use crate::shard::{self, ShardError, ShardFile};
+use crate::workspace::{Workspace, WorkspaceError};
+
+/// The audit event for a recovery.
+pub const EVENT: &str = "RECOVER_PRIVATE_KEY";
+/// The audit event written when a one-time display has been cleared.
+pub const EVENT_CLEARED: &str = "RECOVER_PRIVATE_KEY_SCREEN_CLEARED";
+/// Fewest approvers the policy allows.
+pub const MIN_APPROVERS: usize = 2;
+/// Smallest RSA modulus accepted for an HSM import key.
+pub const MIN_RSA_BITS: usize = 2048;
+/// Largest PEM file read.
+const MAX_PEM: u64 = 64 * 1024;
+
+/// Everything that can stop a recovery.
+#[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
+pub enum RecoveryError {
+    /// Fewer than two approvers were named.
+    #[error("recovery needs at least {MIN_APPROVERS} approvers; {given} named")]
+    TooFewApprovers {
+        /// How many were named.
+        given: usize,
+    },
+    /// The same approver was named twice.
+    #[error("approver `{0}` is named twice; approvers must be different people")]
+    DuplicateApprover(String),
+    /// An approver name is unusable.
+    #[error("approver name: {0}")]
+    BadApprover(IdentityError),
+    /// Not as many shards as identities, or none at all.
+    #[error("give one --identity for each --shard ({shards} shards, {identities} identities)")]
+    UnpairedInputs {
+        /// Shards given.
+        shards: usize,
+        /// Identities given.
+        identities: usize,
+    },
+    /// Fewer shards than the threshold.
+    #[error("{given} shard(s) given, but key {key_id} needs {threshold}")]
+    BelowThreshold {
+        /// The key.
+        key_id: String,
+        /// Shards given.
+        given: usize,
+        /// Shards needed.
+        threshold: u32,
+    },
+    /// A shard of a different key.
+    #[error("{} is a shard of key {found}, not of {expected}", file.display())]
+    OtherKey {
+        /// The odd file.
+        file: PathBuf,
+        /// Its key id.
+        found: String,
+        /// The key the first shard belongs to.
+        expected: String,
+    },
+    /// Same key id, different root public key.
+    #[error("{} names root public key {found}, but the other shards name {expected}", file.display())]
+    RootKeyMismatch {
+        /// The odd file.
+        file: PathBuf,
+        /// Its root public key.
+        found: String,
+        /// The others'.
+        expected: String,
+    },
+    /// Same key, different threshold.
+    #[error("{} says threshold {found}, the other shards say {expected}", file.display())]
+    ThresholdMismatch {
+        /// The odd file.
+        file: PathBuf,
+        /// Its threshold.
+        found: u32,
+        /// The others'.
+        expected: u32,
+    },
+    /// Two shards with the same index.
+    #[error("{} and {} both hold share index {index}", first.display(), second.display())]
+    DuplicateIndex {
+        /// The index.
+        index: u32,
+        /// The first file with it.
+        first: PathBuf,
+        /// The second.
+        second: PathBuf,
+    },
+    /// A problem with one shard (or its identity).
+    #[error("{}: {source}", file.display())]
+    Shard {
+        /// The shard file.
+        file: PathBuf,
+        /// What went wrong.
+        #[source]
+        source: ShardError,
+    },
+    /// The rebuilt key does not match, and the bad shard could not be singled out.
+    #[error(
+        "the rebuilt key does not match root public key {root_public_key}; shards {indices:?} do not agree"
+    )]
+    VerificationFailed {
+        /// The expected root public key.
+        root_public_key: String,
+        /// The indices used.
+        indices: Vec<u32>,
+    },
+    /// Subset search found the shard that disagrees.
+    #[error(
+        "shard index {index} ({}) disagrees with the others: every set of shards without it rebuilds the key, every set with it does not",
+        file.display()
+    )]
+    BadShard {
+        /// The disagreeing shard's index.
+        index: u32,
+        /// Its file.
+        file: PathBuf,
+    },
+    /// The HSM import key is unusable.
+    #[error("HSM import key {}: {reason}", file.display())]
+    HsmKey {
+        /// The PEM file.
+        file: PathBuf,
+        /// What is wrong.
+        reason: String,
+    },
+    /// The age output recipient is unusable.
+    #[error(transparent)]
+    Recipient(IdentityError),
+    /// Wrapping the key for output failed.
+    #[error("could not wrap the recovered key: {0}")]
+    Wrap(String),
+    /// A file could not be read or written.
+    #[error(transparent)]
+    File(#[from] FsError),
+    /// The workspace could not be used.
+    #[error(transparent)]
+    Workspace(#[from] WorkspaceError),
+    /// The audit log could not be written, so nothing was decrypted.
+    #[error("audit log: {0}")]
+    Audit(#[from] AuditError),
+}
+
+impl Explain for RecoveryError {
+    fn remedy(&self) -> Option<String> {
+        Some(match self {
+            RecoveryError::TooFewApprovers { .. } | RecoveryError::DuplicateApprover(_) => {
+                "name every approver of the quorum: at least two different people".into()
+            }
+            RecoveryError::BadApprover(e) => return e.remedy(),
+            RecoveryError::UnpairedInputs { .. } => {
+                "pair each --shard with the --identity of the custodian who holds it".into()
+            }
+            RecoveryError::BelowThreshold { .. } => {
+                "bring more custodians with their shards and identities".into()
+            }
+            RecoveryError::OtherKey { .. } => {
+                "remove that shard; every shard must belong to the key being recovered".into()
+            }
+            RecoveryError::RootKeyMismatch { .. } | RecoveryError::ThresholdMismatch { .. } => {
+                "one of the files was altered; use the custodians' backup copies".into()
+            }
+            RecoveryError::DuplicateIndex { .. } => {
+                "each custodian holds a different index; remove the duplicate copy".into()
+            }
+            RecoveryError::Shard { source, .. } => return source.remedy(),
+            RecoveryError::VerificationFailed { .. } => {
+                "add one more custodian's shard so the disagreeing shard can be found, or use backup copies".into()
+            }
+            RecoveryError::BadShard { .. } => {
+                "leave that shard out (or use its backup copy) and run the recovery again".into()
+            }
+            RecoveryError::HsmKey { .. } => {
+                "export the HSM's import public key as PEM (RSA, 2048 bits or more)".into()
+            }
+            RecoveryError::Recipient(e) => return e.remedy(),
+            RecoveryError::Wrap(_) => "check the output key and try again".into(),
+            RecoveryError::File(e) => return e.remedy(),
+            RecoveryError::Workspace(e) => return e.remedy(),
+            RecoveryError::Audit(e) => return e.remedy(),
+        })
+    }
+}
+
+/// Where the recovered key goes: exactly one of these.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum RecoveryOutput {
+    /// RSA-OAEP-SHA256 to an HSM's import public key (PEM), written to `out`.
+    Hsm {
+        /// The HSM's import public key.
+        public_key_pem: PathBuf,
+        /// Where the wrapped key goes.
+        out: PathBuf,
+    },
+    /// Age-encrypted (armored) to a recipient, written to `out`.
+    Age {
+        /// The recipient.
+        recipient: String,
+        /// Where the file goes.
+        out: PathBuf,
+    },
+    /// Returned to the caller to show once on screen.
+    Screen,
+}
+
+impl RecoveryOutput {
+    fn describe(&self) -> serde_json::Value {
+        match self {
+            RecoveryOutput::Hsm {
+                public_key_pem,
+                out,
+            } => json!({"kind": "hsm-rsa-oaep-sha256", "publicKey": public_key_pem, "file": out}),
+            RecoveryOutput::Age { recipient, out } => {
+                json!({"kind": "age", "recipient": recipient, "file": out})
+            }
+            RecoveryOutput::Screen => json!({"kind": "screen-once"}),
+        }
+    }
+}
+
+/// One custodian's contribution: their shard and identity file.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ShardSource {
+    /// The shard file.
+    pub shard: PathBuf,
+    /// The custodian's identity file.
+    pub identity: PathBuf,
+}
+
+/// A checked recovery, ready for passphrases. Everything in it is public.
+#[derive(Debug, Clone)]
+pub struct RecoveryPlan {
+    /// The key.
+    pub key_id: String,
+    /// Its root public key.
+    pub root_public_key: String,
+    /// The threshold.
+    pub threshold: u32,
+    /// The approvers.
+    pub approvers: Vec<String>,
+    /// Shards with their identity files, in the order given.
+    pub shards: Vec<(PathBuf, ShardFile, PathBuf, IdentityFile)>,
+    /// The output.
+    pub output: RecoveryOutput,
+    hsm_key: Option<RsaPublicKey>,
+}
+
+/// The recovered key, for a one-time display. Zeroized when the last copy
+/// is dropped; no `Debug` or `Display` shows it.
+#[derive(Clone)]
+pub struct RecoveredKey(Arc<Zeroizing<[u8; 32]>>);
+
+impl std::fmt::Debug for RecoveredKey {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("RecoveredKey(<redacted>)")
+    }
+}
+
+impl RecoveredKey {
+    /// The key as 64 lowercase hex digits, in groups of 8 for reading aloud.
+    pub fn grouped_hex(&self) -> Zeroizing<String> {
+        let h = Zeroizing::new(hex::encode(**self.0));
+        let mut out = Zeroizing::new(String::with_capacity(72));
+        for (i, c) in h.chars().enumerate() {
+            if i > 0 && i % 8 == 0 {
+                out.push(' ');
+            }
+            out.push(c);
+        }
+        out
+    }
+}
+
+/// What a recovery produced (public, except the key for a screen output).
+#[derive(Debug, Clone)]
+pub struct RecoveryOutcome {
+    /// The key.
+    pub key_id: String,
+    /// Its verified root public key.
+    pub root_public_key: String,
+    /// The share indices used.
+    pub indices: Vec<u32>,
+    /// The written output and its SHA-256, for file outputs.
+    pub written: Option<(PathBuf, String)>,
+    /// The key, only for [`RecoveryOutput::Screen`].
+    pub shown_once: Option<RecoveredKey>,
+    /// The audit operation id (to record the screen clearing against).
+    pub audit_op: String,
+}
+
+fn load_hsm_key(path: &Path) -> Result<RsaPublicKey, RecoveryError> {
+    let hsm = |reason: &str| RecoveryError::HsmKey {
+        file: path.to_path_buf(),
+        reason: reason.into(),
+    };
+    let bytes = fsutil::read_limited(path, MAX_PEM)?;
+    let text = std::str::from_utf8(&bytes).map_err(|_| hsm("not a PEM text file"))?;
+    let key = RsaPublicKey::from_public_key_pem(text.trim())
+        .or_else(|_| RsaPublicKey::from_pkcs1_pem(text.trim()))
+        .map_err(|_| {
+            hsm("not an RSA public key in PEM (BEGIN PUBLIC KEY or BEGIN RSA PUBLIC KEY)")
+        })?;
+    if key.size() * 8 < MIN_RSA_BITS {
+        return Err(hsm(&format!(
+            "the key is {} bits; at least {MIN_RSA_BITS} are required",
+            key.size() * 8
+        )));
+    }
+    Ok(key)
+}
+
+/// Checks everything public (step 1 of the module docs). Nothing is
+/// written and no secret is touched.
+pub fn plan(
+    sources: &[ShardSource],
+    approvers: &[String],
+    output: RecoveryOutput,
+) -> Result<RecoveryPlan, RecoveryError> {
+    let mut seen = Vec::new();
+    for a in approvers {
+        identity::validate_name(a).map_err(RecoveryError::BadApprover)?;
+        if seen.contains(&a) {
+            return Err(RecoveryError::DuplicateApprover(a.clone()));
+        }
+        seen.push(a);
+    }
+    if approvers.len() < MIN_APPROVERS {
+        return Err(RecoveryError::TooFewApprovers {
+            given: approvers.len(),
+        });
+    }
+    if sources.is_empty() {
+        return Err(RecoveryError::UnpairedInputs {
+            shards: 0,
+            identities: 0,
+        });
+    }
+    let mut shards = Vec::new();
+    for src in sources {
+        let in_shard = |source: ShardError| RecoveryError::Shard {
+            file: src.shard.clone(),
+            source,
+        };
+        let file = ShardFile::load(&src.shard).map_err(in_shard)?;
+        let id = IdentityFile::load(&src.identity).map_err(|e| in_shard(e.into()))?;
+        file.check_identity(&id.recipient, &id.name)
+            .map_err(in_shard)?;
+        shards.push((src.shard.clone(), file, src.identity.clone(), id));
+    }
+    let first = &shards[0].1;
+    let (key_id, root, threshold) = (
+        first.key_id.clone(),
+        first.root_public_key.clone(),
+        first.threshold,
+    );
+    for (i, (path, s, _, _)) in shards.iter().enumerate() {
+        if s.key_id != key_id {
+            return Err(RecoveryError::OtherKey {
+                file: path.clone(),
+                found: s.key_id.clone(),
+                expected: key_id,
+            });
+        }
+        if s.root_public_key != root {
+            return Err(RecoveryError::RootKeyMismatch {
+                file: path.clone(),
+                found: s.root_public_key.clone(),
+                expected: root,
+            });
+        }
+        if s.threshold != threshold {
+            return Err(RecoveryError::ThresholdMismatch {
+                file: path.clone(),
+                found: s.threshold,
+                expected: threshold,
+            });
+        }
+        if let Some((other, _, _, _)) = shards[..i].iter().find(|(_, o, _, _)| o.index == s.index) {
+            return Err(RecoveryError::DuplicateIndex {
+                index: s.index,
+                first: other.clone(),
+                second: path.clone(),
+            });
+        }
+    }
+    if shards.len() < threshold as usize {
+        return Err(RecoveryError::BelowThreshold {
+            key_id,
+            given: shards.len(),
+            threshold,
+        });
+    }
+    let hsm_key = match &output {
+        RecoveryOutput::Hsm {
+            public_key_pem,
+            out,
+        } => {
+            let key = load_hsm_key(public_key_pem)?;
+            refuse_existing(out)?;
+            Some(key)
+        }
+        RecoveryOutput::Age { recipient, out } => {
+            identity::parse_recipient(recipient).map_err(RecoveryError::Recipient)?;
+            refuse_existing(out)?;
+            None
+        }
+        RecoveryOutput::Screen => None,
+    };
+    Ok(RecoveryPlan {
+        key_id,
+        root_public_key: root,
+        threshold,
+        approvers: approvers.to_vec(),
+        shards,
+        output,
+        hsm_key,
+    })
+}
+
+fn refuse_existing(out: &Path) -> Result<(), RecoveryError> {
+    if out.symlink_metadata().is_ok() {
+        return Err(FsError::AlreadyExists(out.to_path_buf()).into());
+    }
+    Ok(())
+}
+
+/// Lagrange interpolation at x = 0 modulo the secp256k1 order. The x
+/// coordinates must be distinct and non-zero (the plan guarantees it).
+pub fn interpolate_at_zero(points: &[(u32, Scalar)]) -> Scalar {
+    let mut acc = Scalar::ZERO;
+    for (i, (xi, yi)) in points.iter().enumerate() {
+        let xi = Scalar::from(u64::from(*xi));
+        let mut num = Scalar::ONE;
+        let mut den = Scalar::ONE;
+        for (j, (xj, _)) in points.iter().enumerate() {
+            if i != j {
+                let xj = Scalar::from(u64::from(*xj));
+                num *= xj;
+                den *= xj - xi;
+            }
+        }
+        // den is non-zero for distinct x; fall back to zero (which then fails
+        // verification) rather than panic.
+        let inv = Option::<Scalar>::from(den.invert()).unwrap_or(Scalar::ZERO);
+        acc += *yi * num * inv;
+    }
+    acc
+}
+
+fn matches_root(key: &Scalar, root: &str) -> bool {
+    shard::public_of(key).is_some_and(|p| shard::public_key_hex(&p) == root)
+}
+
+/// All `k`-element subsets of `0..n`, in lexicographic order.
+fn subsets(n: usize, k: usize) -> Vec<Vec<usize>> {
+    let mut out = Vec::new();
+    let mut cur = Vec::with_capacity(k);
+    fn go(start: usize, n: usize, k: usize, cur: &mut Vec<usize>, out: &mut Vec<Vec<usize>>) {
+        if cur.len() == k {
+            out.push(cur.clone());
+            return;
+        }
+        for i in start..n {
+            cur.push(i);
+            go(i + 1, n, k, cur, out);
+            cur.pop();
+        }
+    }
+    go(0, n, k, &mut cur, &mut out);
+    out
+}
+
+/// Rebuilds and verifies the key from decrypted points; on a mismatch,
+/// names the disagreeing shard when the subsets allow it.
+fn rebuild(
+    plan: &RecoveryPlan,
+    points: &[(u32, Scalar)],
+) -> Result<Zeroizing<[u8; 32]>, RecoveryError> {
+    let mut key = interpolate_at_zero(points);
+    let ok = matches_root(&key, &plan.root_public_key);
+    if ok {
+        let mut bytes = Zeroizing::new([0u8; 32]);
+        bytes.copy_from_slice(&key.to_bytes());
+        key.zeroize();
+        return Ok(bytes);
+    }
+    key.zeroize();
+    let t = plan.threshold as usize;
+    if points.len() > t {
+        let mut good = vec![false; points.len()];
+        let mut any = false;
+        for subset in subsets(points.len(), t) {
+            let pts: Vec<(u32, Scalar)> = subset.iter().map(|&i| points[i]).collect();
+            let mut k = interpolate_at_zero(&pts);
+            if matches_root(&k, &plan.root_public_key) {
+                any = true;
+                for &i in &subset {
+                    good[i] = true;
+                }
+            }
+            k.zeroize();
+        }
+        let bad: Vec<usize> = (0..points.len()).filter(|&i| !good[i]).collect();
+        if any && bad.len() == 1 {
+            return Err(RecoveryError::BadShard {
+                index: points[bad[0]].0,
+                file: plan.shards[bad[0]].0.clone(),
+            });
+        }
+    }
+    Err(RecoveryError::VerificationFailed {
+        root_public_key: plan.root_public_key.clone(),
+        indices: points.iter().map(|p| p.0).collect(),
+    })
+}
+
+/// Runs a checked recovery with the custodians' passphrases (one per
+/// shard, in plan order). See the module docs for the order of work.
+pub fn recover(
+    ws: &Workspace,
+    plan: &RecoveryPlan,
+    passphrases: &[SecretString],
+) -> Result<RecoveryOutcome, RecoveryError> {
+    if passphrases.len() != plan.shards.len() {
+        return Err(RecoveryError::UnpairedInputs {
+            shards: plan.shards.len(),
+            identities: passphrases.len(),
+        });
+    }
+    let mut shard_details = Vec::new();
+    for (path, s, id_path, _) in &plan.shards {
+        shard_details.push(json!({
+            "index": s.index, "custodian": s.custodian, "recipient": s.recipient,
+            "file": path, "fileSha256": fsutil::file_fingerprint(path)?, "identityFile": id_path,
+        }));
+    }
+    let op = ws.audit().begin(
+        EVENT,
+        json!({
+            "keyId": plan.key_id, "rootPublicKey": plan.root_public_key,
+            "threshold": plan.threshold, "approvers": plan.approvers,
+            "shards": shard_details, "output": plan.output.describe(),
+        }),
+    )?;
+    let op_id = op.id().to_string();
+    let result = run_recovery(plan, passphrases);
+    match result {
+        Ok((written, shown_once)) => {
+            let indices: Vec<u32> = plan.shards.iter().map(|s| s.1.index).collect();
+            op.complete(json!({
+                "verified": true, "indicesUsed": indices,
+                "outputSha256": written.as_ref().map(|w| w.1.clone()),
+            }))?;
+            Ok(RecoveryOutcome {
+                key_id: plan.key_id.clone(),
+                root_public_key: plan.root_public_key.clone(),
+                indices,
+                written,
+                shown_once,
+                audit_op: op_id,
+            })
+        }
+        Err(e) => {
+            op.fail(&e.to_string())?;
+            Err(e)
+        }
+    }
+}
+
+type Produced = (Option<(PathBuf, String)>, Option<RecoveredKey>);
+
+fn run_recovery(
+    plan: &RecoveryPlan,
+    passphrases: &[SecretString],
+) -> Result<Produced, RecoveryError> {
+    let mut points = Vec::new();
+    for ((path, s, _, id), pass) in plan.shards.iter().zip(passphrases) {
+        let in_shard = |source: ShardError| RecoveryError::Shard {
+            file: path.clone(),
+            source,
+        };
+        let opened = id.open(pass).map_err(|e| in_shard(e.into()))?;
+        let payload = s.open(&opened).map_err(in_shard)?;
+        points.push((s.index, payload.scalar().map_err(in_shard)?));
+    }
+    let key = rebuild(plan, &points);
+    for p in &mut points {
+        p.1.zeroize();
+    }
+    let key = key?;
+    match &plan.output {
+        RecoveryOutput::Screen => Ok((None, Some(RecoveredKey(Arc::new(key))))),
+        RecoveryOutput::Hsm { out, .. } => {
+            let pk = plan
+                .hsm_key
+                .as_ref()
+                .ok_or_else(|| RecoveryError::Wrap("the HSM key was not loaded".into()))?;
+            let wrapped = pk
+                .encrypt(
+                    &mut rand::rngs::OsRng,
+                    Oaep::new::<sha2::Sha256>(),
+                    key.as_slice(),
+                )
+                .map_err(|e| RecoveryError::Wrap(e.to_string()))?;
+            let size = pk.size();
+            fsutil::write_new_checked(out, &wrapped, |read| {
+                if read.len() == size {
+                    Ok(())
+                } else {
+                    Err("the wrapped key has the wrong length".into())
+                }
+            })?;
+            Ok((Some((out.clone(), fsutil::sha256_hex(&wrapped))), None))
+        }
+        RecoveryOutput::Age { recipient, out } => {
+            let to = identity::parse_recipient(recipient).map_err(RecoveryError::Recipient)?;
+            let mut text = Zeroizing::new(hex::encode(*key));
+            text.push('\n');
+            let sealed = shard::seal_to(&to, text.as_bytes())
+                .map_err(|e| RecoveryError::Wrap(e.to_string()))?;
+            let bytes = sealed.armored.as_bytes().to_vec();
+            fsutil::write_new_checked(out, &bytes, |read| {
+                let s = std::str::from_utf8(read).map_err(|e| e.to_string())?;
+                sealed.verify(s, text.as_bytes())
+            })?;
+            Ok((Some((out.clone(), fsutil::sha256_hex(&bytes))), None))
+        }
+    }
+}
+
+/// Records that a one-time display was cleared.
+pub fn record_cleared(ws: &Workspace, key_id: &str, op: &str) -> Result<(), AuditError> {
+    ws.audit()
+        .record(EVENT_CLEARED, json!({ "keyId": key_id, "recoveryOp": op }))
+        .map(|_| ())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn every_pair_of_three_interpolates_to_the_secret() {
+        let secret = *k256::NonZeroScalar::random(&mut rand::rngs::OsRng);
+        let shares = shard::split_scalar(&secret, 2, 3);
+        for s in subsets(3, 2) {
+            let pts: Vec<_> = s.iter().map(|&i| shares[i]).collect();
+            assert_eq!(interpolate_at_zero(&pts), secret);
+        }
+        // One share alone is not the secret.
+        assert_ne!(interpolate_at_zero(&shares[..1]), secret);
+    }
+
+    #[test]
+    fn three_of_five_with_all_points_still_interpolates() {
+        let secret = *k256::NonZeroScalar::random(&mut rand::rngs::OsRng);
+        let shares = shard::split_scalar(&secret, 3, 5);
+        assert_eq!(interpolate_at_zero(&shares), secret);
+        assert_eq!(subsets(5, 3).len(), 10);
+    }
+}

@@ -1,0 +1,273 @@
+//! The shards screen: the shard files this workspace knows, a path field for
+//! any other file, and the inspect view of one shard's public metadata, from
+//! which the rewrap and restore-to-node wizards start.
+//!
+//! Reading a file is the app's job (on a worker); this screen only holds
+//! what it was given and turns keys into actions.
+
+use std::path::PathBuf;
+
+use crossterm::event::{KeyCode, KeyEvent};
+use ratatui::Frame;
+use ratatui::layout::Rect;
+use ratatui::style::{Color, Modifier, Style};
+use ratatui::text::{Line, Span};
+use ratatui::widgets::{Paragraph, Wrap};
+
+use super::shard_rewrap::RewrapStart;
+use super::{Action, Chrome, Screen};
+use crate::error::Report;
+use crate::identity;
+use crate::shard::{self, RewrapKind, ShardFile};
+use crate::tui::strings;
+use crate::tui::widgets::{self, TextField};
+use crate::tui::worker::{JobResult, WorkerMsg};
+
+/// A shard file listed on the screen (public facts from the registry).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ShardEntry {
+    /// The file.
+    pub path: PathBuf,
+    /// Its key.
+    pub key_id: String,
+    /// Its index.
+    pub index: u32,
+    /// Its holder.
+    pub holder: String,
+}
+
+#[derive(Debug)]
+enum Mode {
+    List,
+    Path { field: TextField },
+    Loading { path: PathBuf },
+    Inspect { path: PathBuf, file: Box<ShardFile> },
+    Failed { path: PathBuf, report: Report },
+}
+
+/// The shards screen.
+#[derive(Debug)]
+pub struct ShardsScreen {
+    entries: Vec<ShardEntry>,
+    selected: usize,
+    mode: Mode,
+}
+
+impl ShardsScreen {
+    /// A screen listing `entries`.
+    pub fn new(entries: Vec<ShardEntry>) -> Self {
+        ShardsScreen {
+            entries,
+            selected: 0,
+            mode: Mode::List,
+        }
+    }
+
+    fn load(&mut self, path: PathBuf) -> Option<Action> {
+        self.mode = Mode::Loading { path: path.clone() };
+        Some(Action::InspectShard(path))
+    }
+}
+
+/// The inspect view's lines for a shard (public metadata only).
+pub fn metadata_lines(path: &std::path::Path, file: &ShardFile) -> Vec<Line<'static>> {
+    let stanzas = match shard::x25519_stanzas(&file.wrapped_key_share) {
+        Ok(s) => format!("age, ASCII-armored, {} X25519 recipient stanza(s)", s.len()),
+        Err(e) => format!("header unreadable: {e}"),
+    };
+    let row = |label: &str, value: String| {
+        Line::from(vec![
+            Span::styled(
+                format!("{label:<18}"),
+                Style::default().add_modifier(Modifier::BOLD),
+            ),
+            Span::raw(value),
+        ])
+    };
+    vec![
+        row("File", path.display().to_string()),
+        row("Key id", file.key_id.clone()),
+        row("Holder", file.custodian.clone()),
+        row("Recipient", file.recipient.clone()),
+        row("Fingerprint", identity::fingerprint(&file.recipient)),
+        row("Scheme", file.scheme.clone()),
+        row(
+            "Threshold / index",
+            format!("{} needed · this is share {}", file.threshold, file.index),
+        ),
+        row("Root public key", file.root_public_key.clone()),
+        row("Share public key", file.share_public_key.clone()),
+        row("Created", file.created_at.clone()),
+        row("Wrapped share", stanzas),
+    ]
+}
+
+impl Screen for ShardsScreen {
+    fn title(&self) -> String {
+        strings::SHARDS_TITLE.into()
+    }
+
+    fn handle_key(&mut self, key: KeyEvent) -> Option<Action> {
+        match &mut self.mode {
+            Mode::List => match key.code {
+                KeyCode::Esc | KeyCode::Char('q') => Some(Action::Back),
+                KeyCode::Down | KeyCode::Char('j') => {
+                    if self.selected + 1 < self.entries.len() {
+                        self.selected += 1;
+                    }
+                    None
+                }
+                KeyCode::Up | KeyCode::Char('k') => {
+                    self.selected = self.selected.saturating_sub(1);
+                    None
+                }
+                KeyCode::Char('o') => {
+                    self.mode = Mode::Path {
+                        field: TextField::default(),
+                    };
+                    None
+                }
+                KeyCode::Enter | KeyCode::Char('i') => {
+                    let path = self.entries.get(self.selected)?.path.clone();
+                    self.load(path)
+                }
+                _ => None,
+            },
+            Mode::Path { field } => match key.code {
+                KeyCode::Esc => {
+                    self.mode = Mode::List;
+                    None
+                }
+                KeyCode::Enter if !field.text().trim().is_empty() => {
+                    let path = PathBuf::from(field.text().trim());
+                    self.load(path)
+                }
+                _ => {
+                    field.input(key);
+                    None
+                }
+            },
+            Mode::Loading { .. } => None,
+            Mode::Inspect { path, file } => {
+                let kind = match key.code {
+                    KeyCode::Esc => {
+                        self.mode = Mode::List;
+                        return None;
+                    }
+                    KeyCode::Char('w') => RewrapKind::Custodian,
+                    KeyCode::Char('n') => RewrapKind::Node,
+                    _ => return None,
+                };
+                Some(Action::OpenRewrap(Box::new(RewrapStart {
+                    shard: path.clone(),
+                    file: file.clone(),
+                    kind,
+                })))
+            }
+            Mode::Failed { .. } => match key.code {
+                KeyCode::Esc | KeyCode::Enter => {
+                    self.mode = Mode::List;
+                    None
+                }
+                _ => None,
+            },
+        }
+    }
+
+    fn on_worker(&mut self, msg: &WorkerMsg) -> Option<Action> {
+        if let (Mode::Loading { path }, WorkerMsg::Finished(result)) = (&mut self.mode, msg) {
+            self.mode = match result {
+                Ok(JobResult::ShardInspected { path, file }) => Mode::Inspect {
+                    path: path.clone(),
+                    file: file.clone(),
+                },
+                Err(report) => Mode::Failed {
+                    path: std::mem::take(path),
+                    report: report.clone(),
+                },
+                Ok(_) => return None,
+            };
+        }
+        None
+    }
+
+    fn render(&self, frame: &mut Frame, area: Rect, chrome: &Chrome) {
+        let mut lines: Vec<Line> = Vec::new();
+        match &self.mode {
+            Mode::List | Mode::Path { .. } => {
+                if self.entries.is_empty() {
+                    lines.push(Line::from(strings::SHARDS_NONE));
+                } else {
+                    lines.push(Line::from(Span::styled(
+                        format!(
+                            "{:<3}{:<24}{:>6}  {:<18}{}",
+                            "", "Key id", "Index", "Holder", "File"
+                        ),
+                        Style::default().add_modifier(Modifier::BOLD),
+                    )));
+                    for (i, e) in self.entries.iter().enumerate() {
+                        let marker = if i == self.selected { "▶" } else { " " };
+                        let name = e
+                            .path
+                            .file_name()
+                            .map(|n| n.to_string_lossy().into_owned())
+                            .unwrap_or_default();
+                        lines.push(Line::from(format!(
+                            "{marker:<3}{:<24}{:>6}  {:<18}{name}",
+                            e.key_id, e.index, e.holder
+                        )));
+                    }
+                }
+                if let Mode::Path { field } = &self.mode {
+                    lines.push(Line::from(""));
+                    lines.push(field.line(strings::SHARDS_PATH_PROMPT, true));
+                }
+            }
+            Mode::Loading { path } => lines.push(Line::from(format!(
+                "{} {} {}",
+                widgets::spinner(chrome.tick),
+                strings::SHARDS_LOADING,
+                path.display()
+            ))),
+            Mode::Inspect { path, file } => {
+                lines.extend(metadata_lines(path, file));
+                lines.push(Line::from(""));
+                lines.push(Line::from(Span::styled(
+                    strings::SHARDS_NO_SECRET,
+                    Style::default().fg(Color::Green),
+                )));
+            }
+            Mode::Failed { path, report } => {
+                lines.push(Line::from(Span::styled(
+                    format!("{} — {}", strings::FAILED_TITLE, path.display()),
+                    Style::default().fg(Color::Red).add_modifier(Modifier::BOLD),
+                )));
+                lines.extend(widgets::report_lines(report));
+            }
+        }
+        frame.render_widget(Paragraph::new(lines).wrap(Wrap { trim: false }), area);
+    }
+
+    fn commands(&self) -> Vec<(&'static str, &'static str)> {
+        match self.mode {
+            Mode::List => vec![
+                ("↑/↓", "select"),
+                ("Enter", "inspect"),
+                ("o", "open a file by path"),
+                ("Esc", "home"),
+            ],
+            Mode::Path { .. } => vec![("Enter", "inspect"), ("Esc", "back")],
+            Mode::Loading { .. } => vec![],
+            Mode::Inspect { .. } => vec![
+                ("w", "rewrap to a new custodian"),
+                ("n", "restore to a node"),
+                ("Esc", "back"),
+            ],
+            Mode::Failed { .. } => vec![("Enter", "back")],
+        }
+    }
+
+    fn busy(&self) -> bool {
+        matches!(self.mode, Mode::Loading { .. })
+    }
+}

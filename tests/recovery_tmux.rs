@@ -1,0 +1,170 @@
+//! `custodian recover --show-once` in a real terminal (tmux): the key id
+//! must be typed, the key shown is the verified key, a key press clears it,
+//! and afterwards it is neither on the screen nor in the scrollback nor in
+//! any file.
+#![allow(clippy::unwrap_used, clippy::expect_used)]
+
+mod common;
+mod shard_fixture;
+
+use std::process::Command;
+use std::time::{Duration, Instant};
+
+use common::missing_tool;
+use custodian::shard::{self, ShardFile};
+use k256::elliptic_curve::PrimeField;
+use shard_fixture::*;
+
+struct Tmux {
+    session: String,
+}
+
+impl Tmux {
+    fn start(cmd: &str) -> Tmux {
+        let session = format!("custodian-recover-e2e-{}", std::process::id());
+        let st = Command::new("tmux")
+            .args([
+                "new-session",
+                "-d",
+                "-x",
+                "120",
+                "-y",
+                "36",
+                "-s",
+                &session,
+                cmd,
+            ])
+            .env("TERM", "xterm-256color")
+            .status()
+            .unwrap();
+        assert!(st.success(), "tmux could not start");
+        // Keep the pane after the program exits so we can see what it left.
+        let _ = Command::new("tmux")
+            .args(["set-option", "-t", &session, "remain-on-exit", "on"])
+            .status();
+        Tmux { session }
+    }
+
+    fn keys(&self, keys: &[&str]) {
+        let st = Command::new("tmux")
+            .args(["send-keys", "-t", &self.session])
+            .args(keys)
+            .status()
+            .unwrap();
+        assert!(st.success());
+    }
+
+    fn literal(&self, text: &str) {
+        let st = Command::new("tmux")
+            .args(["send-keys", "-t", &self.session, "-l", text])
+            .status()
+            .unwrap();
+        assert!(st.success());
+    }
+
+    fn screen(&self) -> String {
+        let out = Command::new("tmux")
+            .args(["capture-pane", "-p", "-t", &self.session])
+            .output()
+            .unwrap();
+        String::from_utf8_lossy(&out.stdout).into_owned()
+    }
+
+    /// The visible pane plus its whole scrollback history.
+    fn history(&self) -> String {
+        let out = Command::new("tmux")
+            .args(["capture-pane", "-p", "-S", "-", "-t", &self.session])
+            .output()
+            .unwrap();
+        String::from_utf8_lossy(&out.stdout).into_owned()
+    }
+
+    fn wait_for(&self, text: &str, secs: u64) -> String {
+        let deadline = Instant::now() + Duration::from_secs(secs);
+        loop {
+            let s = self.screen();
+            if s.contains(text) {
+                return s;
+            }
+            assert!(
+                Instant::now() < deadline,
+                "timed out waiting for {text:?}; screen:\n{s}"
+            );
+            std::thread::sleep(Duration::from_millis(100));
+        }
+    }
+}
+
+impl Drop for Tmux {
+    fn drop(&mut self) {
+        let _ = Command::new("tmux")
+            .args(["kill-session", "-t", &self.session])
+            .output();
+    }
+}
+
+#[test]
+fn show_once_in_a_real_terminal_shows_the_verified_key_then_clears_it() {
+    if missing_tool("tmux") {
+        return;
+    }
+    let sb = sandbox();
+    let pass = sb.pass_file("p", &[pass_of("Ben"), pass_of("Cy")]);
+    let marker = sb.file("exited");
+    let cmd = format!(
+        "{} --workspace {} recover --shard {} --identity {} --shard {} --identity {} --approver 'Officer One' --approver 'Legal Two' --show-once --passphrase-file {}; echo $? > {}",
+        env!("CARGO_BIN_EXE_custodian"),
+        sb.ws().display(),
+        shard(&sb, "alpha", 2).display(),
+        identity(&sb, "Ben").display(),
+        shard(&sb, "alpha", 3).display(),
+        identity(&sb, "Cy").display(),
+        pass.display(),
+        marker.display()
+    );
+    let t = Tmux::start(&cmd);
+    t.wait_for("Type the key id (drill-alpha)", 60);
+    t.literal("drill-alpha");
+    t.keys(&["Enter"]);
+    let shown = t.wait_for("Clearing in", 10);
+    assert!(shown.contains("PRIVATE KEY drill-alpha"), "{shown}");
+    let key_hex: String = shown
+        .lines()
+        .map(str::trim)
+        .find(|l| l.len() == 71 && l.chars().all(|c| c == ' ' || c.is_ascii_hexdigit()))
+        .expect("key line")
+        .replace(' ', "");
+    let bytes: [u8; 32] = hex::decode(&key_hex).unwrap().try_into().unwrap();
+    let scalar = k256::Scalar::from_repr(bytes.into()).unwrap();
+    let root = ShardFile::load(&shard(&sb, "alpha", 2))
+        .unwrap()
+        .root_public_key;
+    assert_eq!(
+        shard::public_key_hex(&shard::public_of(&scalar).unwrap()),
+        root
+    );
+    // Any key clears it early.
+    t.keys(&["x"]);
+    t.wait_for("the screen has been cleared", 10);
+    let deadline = Instant::now() + Duration::from_secs(10);
+    while !marker.exists() && Instant::now() < deadline {
+        std::thread::sleep(Duration::from_millis(100));
+    }
+    assert_eq!(std::fs::read_to_string(&marker).unwrap().trim(), "0");
+    let first_group = &key_hex[..8];
+    let history = t.history();
+    assert!(
+        !history.contains(first_group),
+        "key still visible or in scrollback:\n{history}"
+    );
+    drop(t);
+    assert!(!sb.all_text().to_lowercase().contains(&key_hex));
+    let events = audit_events(&sb);
+    assert_eq!(
+        events.last().unwrap(),
+        &(
+            "RECOVER_PRIVATE_KEY_SCREEN_CLEARED".into(),
+            "RECORDED".into()
+        )
+    );
+}

@@ -1,0 +1,207 @@
+//! Console flows for shards, driven key by key through the real app and
+//! real worker threads: the shards list, the inspect view, the rewrap
+//! wizard (to a new custodian) and the restore-to-node wizard.
+#![allow(clippy::unwrap_used, clippy::expect_used)]
+
+mod common;
+mod shard_fixture;
+
+use std::time::Duration;
+
+use crossterm::event::{KeyCode, KeyEvent};
+use custodian::identity::OpenedIdentity;
+use custodian::shard::ShardFile;
+use custodian::tui::app::App;
+use custodian::tui::event::Event;
+use custodian::workspace::Workspace;
+use ratatui::Terminal;
+use ratatui::backend::TestBackend;
+use ratatui::style::Color;
+use shard_fixture::*;
+
+fn draw(app: &App) -> Terminal<TestBackend> {
+    let mut t = Terminal::new(TestBackend::new(110, 30)).unwrap();
+    t.draw(|f| app.render(f)).unwrap();
+    t
+}
+
+fn key(app: &mut App, code: KeyCode) {
+    app.handle(Event::Key(KeyEvent::from(code)));
+}
+
+fn type_text(app: &mut App, text: &str) {
+    for c in text.chars() {
+        key(app, KeyCode::Char(c));
+    }
+}
+
+fn screen_text(t: &Terminal<TestBackend>) -> String {
+    let buf = t.backend().buffer();
+    (0..buf.area.height)
+        .map(|y| {
+            (0..buf.area.width)
+                .map(|x| buf[(x, y)].symbol())
+                .collect::<String>()
+        })
+        .collect::<Vec<_>>()
+        .join("\n")
+}
+
+macro_rules! snap {
+    ($name:expr, $term:expr) => {
+        insta::with_settings!({filters => vec![
+            (r"/tmp/\.tmp[A-Za-z0-9]+", "[TMP]"),
+            (r"age1[0-9a-z]{58}", "age1[RECIPIENT]"),
+            (r"[0-9a-f]{4} [0-9a-f]{4} [0-9a-f]{4} [0-9a-f]{4}", "[FINGERPRINT]"),
+            (r"\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}Z", "[TIME]"),
+            (r"0[23][0-9a-f]{64}", "[PUBKEY]"),
+            (r"[0-9a-f]{64}", "[SHA256]"),
+        ]}, {
+            insta::assert_snapshot!($name, $term.backend());
+        });
+    };
+}
+
+fn app_for(sb: &common::Sandbox) -> App {
+    App::with_probe(Workspace::open(sb.ws()).unwrap(), Box::new(|| Ok(vec![])))
+}
+
+/// Opens the shards screen and inspects the first shard (Ana's of drill-alpha).
+fn inspect_first(app: &mut App) {
+    key(app, KeyCode::Char('s'));
+    key(app, KeyCode::Enter);
+    assert!(app.pump_until_idle(Duration::from_secs(30)));
+}
+
+#[test]
+fn shards_list_and_inspect_show_public_metadata() {
+    let sb = sandbox();
+    let mut app = app_for(&sb);
+    key(&mut app, KeyCode::Char('s'));
+    assert_eq!(app.current_title(), "Shards");
+    let t = draw(&app);
+    snap!("shards_list", t);
+    key(&mut app, KeyCode::Enter);
+    assert!(app.pump_until_idle(Duration::from_secs(30)));
+    let t = draw(&app);
+    let text = screen_text(&t);
+    let file = ShardFile::load(&shard(&sb, "alpha", 1)).unwrap();
+    assert!(text.contains(&file.root_public_key));
+    assert!(text.contains(&file.share_public_key));
+    assert!(!text.contains("BEGIN AGE"));
+    snap!("shards_inspect", t);
+}
+
+#[test]
+fn a_bad_path_shows_the_specific_error() {
+    let sb = sandbox();
+    let mut app = app_for(&sb);
+    key(&mut app, KeyCode::Char('s'));
+    key(&mut app, KeyCode::Char('o'));
+    type_text(&mut app, identity(&sb, "Ana").to_str().unwrap());
+    key(&mut app, KeyCode::Enter);
+    assert!(app.pump_until_idle(Duration::from_secs(30)));
+    let t = draw(&app);
+    assert!(screen_text(&t).contains("format is `custodian-identity`"));
+    snap!("shards_open_failed", t);
+}
+
+#[test]
+fn rewrap_wizard_writes_a_verified_shard_and_warns_about_the_old_file() {
+    let sb = sandbox();
+    let mut app = app_for(&sb);
+    inspect_first(&mut app);
+    key(&mut app, KeyCode::Char('w'));
+    assert_eq!(app.current_title(), "Rewrap shard to a new custodian");
+    // The holder's identity file is suggested from the registry.
+    let t = draw(&app);
+    assert!(screen_text(&t).contains("ana.identity.json"));
+    snap!("shard_rewrap_identity", t);
+    key(&mut app, KeyCode::Enter);
+    let dee = OpenedIdentity::generate("Dee");
+    // A malformed recipient is refused at once.
+    type_text(&mut app, "age1nope");
+    key(&mut app, KeyCode::Enter);
+    type_text(&mut app, "Dee");
+    key(&mut app, KeyCode::Enter);
+    let t = draw(&app);
+    assert!(screen_text(&t).contains("is not an age recipient"));
+    snap!("shard_rewrap_target_error", t);
+    key(&mut app, KeyCode::Tab);
+    for _ in 0..8 {
+        key(&mut app, KeyCode::Backspace);
+    }
+    type_text(&mut app, &dee.recipient);
+    key(&mut app, KeyCode::Tab);
+    key(&mut app, KeyCode::Enter);
+    type_text(&mut app, pass_of("Ana"));
+    let t = draw(&app);
+    assert!(!screen_text(&t).contains(pass_of("Ana")));
+    snap!("shard_rewrap_passphrase", t);
+    key(&mut app, KeyCode::Enter);
+    snap!("shard_rewrap_working", draw(&app));
+    // Esc is refused while the worker runs.
+    key(&mut app, KeyCode::Esc);
+    assert_eq!(app.current_title(), "Rewrap shard to a new custodian");
+    assert!(app.pump_until_idle(Duration::from_secs(60)));
+    let t = draw(&app);
+    let text = screen_text(&t);
+    assert!(text.contains("New shard written and verified"), "{text}");
+    snap!("shard_rewrap_done", t);
+    // The old-file warning is drawn on yellow.
+    let buf = t.backend().buffer();
+    let warned = (0..buf.area.height).any(|y| {
+        (0..buf.area.width).any(|x| buf[(x, y)].symbol() == "T" && buf[(x, y)].bg == Color::Yellow)
+    });
+    assert!(warned, "the old-file warning is not highlighted");
+    // The new file exists and opens with Dee's key.
+    let new = sb.ws().join("shards").join("drill-alpha.1.dee.shard.json");
+    let file = ShardFile::load(&new).unwrap();
+    let payload = file.open(&dee).unwrap();
+    assert_eq!(payload.index, 1);
+}
+
+#[test]
+fn restore_to_node_wizard_shows_the_checklist() {
+    let sb = sandbox();
+    let mut app = app_for(&sb);
+    inspect_first(&mut app);
+    key(&mut app, KeyCode::Char('n'));
+    assert_eq!(app.current_title(), "Restore shard to a node");
+    key(&mut app, KeyCode::Enter);
+    let node = OpenedIdentity::generate("node");
+    type_text(&mut app, &node.recipient);
+    key(&mut app, KeyCode::Enter);
+    type_text(&mut app, "mpc-node-7");
+    key(&mut app, KeyCode::Enter);
+    type_text(&mut app, pass_of("Ana"));
+    key(&mut app, KeyCode::Enter);
+    assert!(app.pump_until_idle(Duration::from_secs(60)));
+    let t = draw(&app);
+    let text = screen_text(&t);
+    assert!(
+        text.contains("the node reports key id        drill-alpha"),
+        "{text}"
+    );
+    snap!("shard_restore_done", t);
+}
+
+#[test]
+fn rewrap_wizard_with_a_wrong_passphrase_fails_and_writes_no_shard() {
+    let sb = sandbox();
+    let mut app = app_for(&sb);
+    inspect_first(&mut app);
+    key(&mut app, KeyCode::Char('w'));
+    key(&mut app, KeyCode::Enter);
+    type_text(&mut app, &OpenedIdentity::generate("x").recipient);
+    key(&mut app, KeyCode::Enter);
+    type_text(&mut app, "Dee");
+    key(&mut app, KeyCode::Enter);
+    type_text(&mut app, "not the passphrase at all, sorry");
+    key(&mut app, KeyCode::Enter);
+    assert!(app.pump_until_idle(Duration::from_secs(60)));
+    let t = draw(&app);
+    assert!(screen_text(&t).contains("the passphrase is wrong"));
+    snap!("shard_rewrap_failed", t);
+    assert!(!sb.ws().join("shards/drill-alpha.1.dee.shard.json").exists());
+}
