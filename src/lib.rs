@@ -27,6 +27,7 @@ pub mod drkit;
 pub mod envelope;
 pub mod error;
 pub mod fsutil;
+pub mod guardians;
 pub mod identity;
 pub mod netcheck;
 pub mod passphrase;

@@ -20,6 +20,7 @@ use crate::workspace::{self, Workspace};
 mod audit_cmd;
 mod drill_cmd;
 mod envelope_cmd;
+mod guardians_cmd;
 mod identity_cmd;
 mod incident_cmd;
 mod kit_cmd;
@@ -54,6 +55,9 @@ pub enum Command {
     /// Generate or check passphrases.
     #[command(subcommand)]
     Passphrase(passphrase_cmd::PassphraseCmd),
+    /// Split a custodian's key among guardians, rebuild it, or inspect a share.
+    #[command(subcommand)]
+    Guardians(guardians_cmd::GuardiansCmd),
     /// Show or verify the hash-chained audit log.
     #[command(subcommand)]
     Audit(audit_cmd::AuditCmd),
@@ -194,6 +198,7 @@ pub fn run(cli: Cli) -> CmdResult {
         Some(Command::Recover(args)) => recover_cmd::run(&ctx, args),
         Some(Command::Drill(cmd)) => drill_cmd::run(&ctx, cmd),
         Some(Command::Incident(cmd)) => incident_cmd::run(&ctx, cmd),
+        Some(Command::Guardians(cmd)) => guardians_cmd::run(&ctx, cmd),
     }
 }
 

@@ -18,6 +18,8 @@ use ratatui::widgets::{Block, Borders, Paragraph};
 use super::event::{Event, Events};
 use super::screens::audit_view::AuditViewScreen;
 use super::screens::checklist::{ChecklistLine, ChecklistScreen};
+use super::screens::guardians_reconstruct::GuardianReconstructWizard;
+use super::screens::guardians_split::GuardianSplitWizard;
 use super::screens::home::{HomeScreen, HomeView};
 use super::screens::kit_fingerprint::KitFingerprintScreen;
 use super::screens::kit_keygen::KitKeygenWizard;
@@ -306,6 +308,77 @@ impl App {
             | Action::OpenRecovery
             | Action::StartRecovery(_)
             | Action::RecordDisplayCleared { .. } => self.perform_shards(action),
+            Action::OpenGuardianSplit => {
+                let custodians = self.ws.registry().map(|r| r.custodians).unwrap_or_default();
+                self.screens
+                    .push(Box::new(GuardianSplitWizard::new(custodians)));
+            }
+            Action::OpenGuardianReconstruct => {
+                let known = crate::guardians::splits(&self.ws)
+                    .map(|s| s.splits)
+                    .unwrap_or_default();
+                self.screens
+                    .push(Box::new(GuardianReconstructWizard::new(known)));
+            }
+            Action::StartGuardianSplit {
+                identity_path,
+                identity_passphrase,
+                threshold,
+                guardians,
+            } => {
+                let ws = self.ws.clone();
+                self.running_jobs += 1;
+                worker::spawn(&self.sender(), move |progress| {
+                    let report = |done, total, label: &str| progress.report(done, total, label);
+                    crate::guardians::split(
+                        &ws,
+                        crate::guardians::SplitRequest {
+                            identity_path: &identity_path,
+                            identity_passphrase: &identity_passphrase,
+                            threshold,
+                            guardians,
+                            out_dir: None,
+                        },
+                        &report,
+                    )
+                    .map(|o| JobResult::GuardianSplit(Box::new(o)))
+                    .map_err(|e| Report::from_error(&e))
+                });
+            }
+            Action::LoadGuardianShare { input } => {
+                self.running_jobs += 1;
+                worker::spawn(&self.sender(), move |_progress| {
+                    let loaded = if crate::guardians::printed::looks_printed(&input) {
+                        crate::guardians::LoadedShare::from_printed(&input)
+                    } else {
+                        crate::guardians::LoadedShare::from_path(std::path::Path::new(&input))
+                    };
+                    loaded
+                        .map(|s| JobResult::GuardianShareLoaded(Box::new(s)))
+                        .map_err(|e| Report::from_error(&e))
+                });
+            }
+            Action::StartGuardianCombine {
+                set,
+                passphrases,
+                new_passphrase,
+            } => {
+                let ws = self.ws.clone();
+                self.running_jobs += 1;
+                worker::spawn(&self.sender(), move |progress| {
+                    let report = |done, total, label: &str| progress.report(done, total, label);
+                    crate::guardians::combine(
+                        &ws,
+                        &set,
+                        &passphrases,
+                        &new_passphrase,
+                        None,
+                        &report,
+                    )
+                    .map(|c| JobResult::GuardianCombined(Box::new(c)))
+                    .map_err(|e| Report::from_error(&e))
+                });
+            }
             Action::CreateIdentity { name, passphrase } => {
                 let ws = self.ws.clone();
                 self.running_jobs += 1;

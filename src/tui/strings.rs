@@ -186,3 +186,46 @@ pub const AUDIT_FILTER_EVENT: &str = "Filter by event";
 pub const AUDIT_FILTER_KEY: &str = "Filter by key id";
 pub const AUDIT_NOT_VERIFIED: &str = "Chain not verified yet: press v.";
 pub const AUDIT_EMPTY: &str = "No entries match.";
+// Guardians: split and reconstruct wizards.
+pub const GSPLIT_TITLE: &str = "Split a key among guardians";
+pub const GSPLIT_STEPS: &[&str] = &[
+    "Custodian",
+    "Plan",
+    "Unlock",
+    "Guardians",
+    "Seal",
+    "Summary",
+];
+pub const GSPLIT_PICK: &str = "Whose key is split? (↑/↓, Enter)";
+pub const GSPLIT_NO_CUSTODIANS: &str = "No custodian identity file is registered in this workspace. Create one first (n on the home screen).";
+pub const GSPLIT_THRESHOLD: &str = "Shares needed (k)";
+pub const GSPLIT_GUARDIANS: &str = "Guardians (comma-separated, in share order)";
+pub const GSPLIT_PLAN_HINT: &str =
+    "Any k guardians together can rebuild the key; fewer learn nothing about it. Policy: 3 of 5.";
+pub const GSPLIT_UNLOCK: &str = "Custodian's identity passphrase";
+pub const GSPLIT_UNLOCK_HINT: &str =
+    "The custodian types their passphrase; it is checked when the shares are sealed.";
+pub const GSPLIT_GUARDIAN_HINT: &str = "Hand the keyboard to this guardian. At least 24 characters, or 6+ diceware words. Ctrl-G generates a 7-word phrase.";
+pub const GSPLIT_WORKING: &str =
+    "Opening the identity, splitting, proving the split, sealing each share (in parallel)…";
+pub const GSPLIT_DONE: &str = "Key split, proved and sealed";
+pub const GSPLIT_DONE_HINT: &str = "Give each guardian their own share file (or its printed line, `custodian guardians inspect FILE --qr`) and nothing else.";
+pub const GREC_TITLE: &str = "Rebuild a key from guardian shares";
+pub const GREC_STEPS: &[&str] = &[
+    "Shares",
+    "Guardians",
+    "New passphrase",
+    "Rebuild",
+    "Summary",
+];
+pub const GREC_ADD: &str = "Share file path, or a printed custodianshare1… line";
+pub const GREC_ADD_HINT: &str = "Enter adds the share; Enter on an empty field continues once enough shares are in. Shares are checked as they are added.";
+pub const GREC_LOADING: &str = "Reading the share…";
+pub const GREC_NONE_YET: &str = "No share added yet.";
+pub const GREC_PASS_HINT: &str =
+    "Hand the keyboard to this guardian. Passphrases are checked together when the key is rebuilt.";
+pub const GREC_NEW_PASS: &str = "New passphrase for the rebuilt identity";
+pub const GREC_WORKING: &str =
+    "Opening each share (in parallel), rebuilding and verifying the key, sealing it anew…";
+pub const GREC_DONE: &str = "Key rebuilt, verified against the recorded recipient, and sealed";
+pub const GREC_DONE_HINT: &str = "Compare the recipient and fingerprint with the paper record. Plan a rotation: the guardians have now seen the key rebuilt.";

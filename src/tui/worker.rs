@@ -36,6 +36,12 @@ pub enum JobResult {
     ShardRewrapped(crate::shard::RewrapOutcome),
     /// A key was recovered and verified (the key itself only for a one-time display).
     Recovered(Box<crate::recovery::RecoveryOutcome>),
+    /// A key was split among guardians, proved and written.
+    GuardianSplit(Box<crate::guardians::SplitOutcome>),
+    /// A guardian share was read (not yet opened).
+    GuardianShareLoaded(Box<crate::guardians::LoadedShare>),
+    /// A key was rebuilt from guardian shares, verified and re-sealed.
+    GuardianCombined(Box<crate::guardians::Combined>),
 }
 
 /// A message from a worker.

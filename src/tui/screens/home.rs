@@ -114,6 +114,8 @@ impl Screen for HomeScreen {
         match key.code {
             KeyCode::Char('q') => Some(Action::Quit),
             KeyCode::Char('n') => Some(Action::OpenNewIdentity),
+            KeyCode::Char('g') => Some(Action::OpenGuardianSplit),
+            KeyCode::Char('c') => Some(Action::OpenGuardianReconstruct),
             KeyCode::Char('r') => Some(Action::RefreshHome),
             KeyCode::Char('s') => Some(Action::OpenShards),
             KeyCode::Char('R') => Some(Action::OpenRecovery),
@@ -271,7 +273,9 @@ impl Screen for HomeScreen {
     fn commands(&self) -> Vec<(&'static str, &'static str)> {
         vec![
             ("n", "new custodian identity"),
-            ("k", "vendor DR kit"),
+            ("k", "DR kit"),
+            ("g", "split"),
+            ("c", "rebuild"),
             ("↑/↓", "select custodian"),
             ("r", "refresh"),
             ("q", "quit"),

@@ -11,6 +11,8 @@ use super::worker::WorkerMsg;
 
 pub mod audit_view;
 pub mod checklist;
+pub mod guardians_reconstruct;
+pub mod guardians_split;
 pub mod home;
 pub mod kit_fingerprint;
 pub mod kit_keygen;
@@ -167,6 +169,35 @@ pub enum Action {
         /// Tick (true) or untick (false).
         ticked: bool,
     },
+    /// Open the guardian split wizard.
+    OpenGuardianSplit,
+    /// Open the reconstruct-from-guardians wizard.
+    OpenGuardianReconstruct,
+    /// Split a custodian's key among guardians on a worker thread.
+    StartGuardianSplit {
+        /// The custodian's identity file.
+        identity_path: std::path::PathBuf,
+        /// Its passphrase.
+        identity_passphrase: SecretString,
+        /// Shares needed.
+        threshold: usize,
+        /// Guardians and their new passphrases, in share order.
+        guardians: Vec<(String, SecretString)>,
+    },
+    /// Read a share file (or parse a printed line) on a worker thread.
+    LoadGuardianShare {
+        /// A path or a printed custodianshare1… line.
+        input: String,
+    },
+    /// Rebuild a key from a validated share set on a worker thread.
+    StartGuardianCombine {
+        /// The validated shares.
+        set: crate::guardians::ShareSet,
+        /// Each share's guardian passphrase, in the set's order.
+        passphrases: Vec<SecretString>,
+        /// The rebuilt identity's new passphrase.
+        new_passphrase: SecretString,
+    },
 }
 
 impl std::fmt::Debug for Action {
@@ -215,6 +246,17 @@ impl std::fmt::Debug for Action {
             Action::CloseIncident { incident, .. } => write!(f, "CloseIncident({incident})"),
             Action::TickChecklist { item, ticked, .. } => {
                 write!(f, "TickChecklist({item}, {ticked})")
+            }
+            Action::OpenGuardianSplit => write!(f, "OpenGuardianSplit"),
+            Action::OpenGuardianReconstruct => write!(f, "OpenGuardianReconstruct"),
+            Action::StartGuardianSplit {
+                threshold,
+                guardians,
+                ..
+            } => write!(f, "StartGuardianSplit({threshold} of {})", guardians.len()),
+            Action::LoadGuardianShare { .. } => write!(f, "LoadGuardianShare"),
+            Action::StartGuardianCombine { set, .. } => {
+                write!(f, "StartGuardianCombine({})", set.custodian)
             }
         }
     }

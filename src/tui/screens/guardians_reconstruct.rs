@@ -1,0 +1,618 @@
+//! The reconstruct wizard: add shares one at a time (each read on a worker
+//! and checked against those already in, so a mixed set or a duplicate is
+//! named the moment it is added) → each guardian types their passphrase in
+//! turn, with "2 of 3 collected" and which shares are in → a new passphrase
+//! for the rebuilt identity → the rebuild on a worker thread → a summary.
+//!
+//! When a guardian's passphrase turns out to be wrong, Enter on the failure
+//! goes back to that guardian only; the other passphrases are kept.
+
+use crossterm::event::{KeyCode, KeyEvent};
+use ratatui::Frame;
+use ratatui::layout::{Constraint, Layout, Rect};
+use ratatui::style::{Color, Modifier, Style};
+use ratatui::text::{Line, Span};
+use ratatui::widgets::{Paragraph, Wrap};
+use secrecy::SecretString;
+
+use super::guardians_split::{NewPassEntry, step_bar};
+use super::{Action, Chrome, Screen};
+use crate::error::Report;
+use crate::guardians::{Collection, Combined, GuardianError, ShareSet, SplitRecord};
+use crate::tui::strings;
+use crate::tui::widgets::{self, TextField};
+use crate::tui::worker::{JobResult, WorkerMsg};
+
+/// The wizard's steps; each holds what it needs.
+enum Step {
+    Shares {
+        field: TextField,
+        loading: bool,
+        note: Option<String>,
+        error: Option<Report>,
+    },
+    Passphrases {
+        set: ShareSet,
+        collected: Vec<SecretString>,
+        field: TextField,
+    },
+    NewPassphrase {
+        set: ShareSet,
+        collected: Vec<SecretString>,
+        entry: NewPassEntry,
+    },
+    Working {
+        set: ShareSet,
+        collected: Vec<SecretString>,
+        new_passphrase: SecretString,
+        progress: (u64, u64, String),
+    },
+    Done(Combined),
+    Failed {
+        set: ShareSet,
+        collected: Vec<SecretString>,
+        new_passphrase: SecretString,
+        report: Report,
+        /// The share whose guardian must type again, if that is the problem.
+        retry_guardian: Option<usize>,
+    },
+    /// One guardian types their passphrase again; the rest are kept.
+    Retype {
+        set: ShareSet,
+        collected: Vec<SecretString>,
+        new_passphrase: SecretString,
+        index: usize,
+        field: TextField,
+    },
+}
+
+/// The reconstruct wizard.
+pub struct GuardianReconstructWizard {
+    known: Vec<SplitRecord>,
+    collection: Collection,
+    step: Step,
+}
+
+impl std::fmt::Debug for GuardianReconstructWizard {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("GuardianReconstructWizard")
+            .field("step", &self.step_name())
+            .field("shares", &self.collection.len())
+            .finish_non_exhaustive()
+    }
+}
+
+fn shares_step() -> Step {
+    Step::Shares {
+        field: TextField::default(),
+        loading: false,
+        note: None,
+        error: None,
+    }
+}
+
+impl GuardianReconstructWizard {
+    /// A wizard that knows this workspace's splits (to name missing guardians).
+    pub fn new(known: Vec<SplitRecord>) -> Self {
+        GuardianReconstructWizard {
+            known,
+            collection: Collection::new(),
+            step: shares_step(),
+        }
+    }
+
+    /// A short name for the current step (for tests and snapshots).
+    pub fn step_name(&self) -> &'static str {
+        match self.step {
+            Step::Shares { .. } => "shares",
+            Step::Passphrases { .. } => "passphrases",
+            Step::NewPassphrase { .. } => "new-passphrase",
+            Step::Working { .. } => "working",
+            Step::Done(_) => "done",
+            Step::Failed { .. } => "failed",
+            Step::Retype { .. } => "retype",
+        }
+    }
+
+    fn known_split(&self) -> Option<&SplitRecord> {
+        let set_id = &self.collection.members().next()?.share.set_id;
+        self.known.iter().find(|k| &k.set_id == set_id)
+    }
+
+    fn start(
+        &mut self,
+        set: ShareSet,
+        collected: Vec<SecretString>,
+        new_passphrase: SecretString,
+    ) -> Action {
+        self.step = Step::Working {
+            set: set.clone(),
+            collected: collected.clone(),
+            new_passphrase: new_passphrase.clone(),
+            progress: (0, set.members.len() as u64, "starting".into()),
+        };
+        Action::StartGuardianCombine {
+            set,
+            passphrases: collected,
+            new_passphrase,
+        }
+    }
+
+    fn step_index(&self) -> usize {
+        match self.step {
+            Step::Shares { .. } => 0,
+            Step::Passphrases { .. } | Step::Retype { .. } => 1,
+            Step::NewPassphrase { .. } => 2,
+            Step::Working { .. } => 3,
+            Step::Done(_) | Step::Failed { .. } => 4,
+        }
+    }
+
+    /// Lines listing the shares in and what is still needed.
+    fn share_lines(&self) -> Vec<Line<'static>> {
+        let mut lines = Vec::new();
+        let Some(k) = self.collection.threshold() else {
+            lines.push(Line::from(strings::GREC_NONE_YET));
+            return lines;
+        };
+        let have = self.collection.len();
+        let style = if have >= usize::from(k) {
+            Style::default().fg(Color::Green)
+        } else {
+            Style::default().fg(Color::Yellow)
+        };
+        lines.push(Line::from(Span::styled(
+            format!("{have} of {k} shares needed are in"),
+            style.add_modifier(Modifier::BOLD),
+        )));
+        for m in self.collection.members() {
+            // The file name is enough to tell shares apart; full paths wrap.
+            let source = std::path::Path::new(&m.source)
+                .file_name()
+                .map(|n| n.to_string_lossy().into_owned())
+                .unwrap_or_else(|| m.source.clone());
+            lines.push(Line::from(format!(
+                "  ✔ #{} {:<12} set {} · {} · {source}",
+                m.share.index,
+                m.share.guardian,
+                m.share.short_set(),
+                m.share.custodian,
+            )));
+        }
+        let missing = self.collection.missing(self.known_split());
+        if have < usize::from(k) && !missing.is_empty() {
+            lines.push(Line::from(format!(
+                "  still out: {} (any {} of them)",
+                missing.join(", "),
+                usize::from(k) - have
+            )));
+        }
+        lines
+    }
+}
+
+/// A line that owns its text (for labels built on the fly).
+fn owned(line: Line<'_>) -> Line<'static> {
+    Line::from(
+        line.spans
+            .into_iter()
+            .map(|s| Span::styled(s.content.into_owned(), s.style))
+            .collect::<Vec<_>>(),
+    )
+}
+
+/// Lines showing which guardians' passphrases are in.
+fn collected_lines(set: &ShareSet, collected: usize) -> Vec<Line<'static>> {
+    let mut lines = vec![Line::from(Span::styled(
+        format!("{collected} of {} collected", set.members.len()),
+        Style::default().add_modifier(Modifier::BOLD),
+    ))];
+    for (i, m) in set.members.iter().enumerate() {
+        let (mark, style) = if i < collected {
+            ("✔", Style::default().fg(Color::Green))
+        } else if i == collected {
+            ("▶", Style::default().add_modifier(Modifier::BOLD))
+        } else {
+            ("·", Style::default().fg(Color::DarkGray))
+        };
+        lines.push(Line::from(Span::styled(
+            format!("  {mark} #{} {}", m.share.index, m.share.guardian),
+            style,
+        )));
+    }
+    lines
+}
+
+impl Screen for GuardianReconstructWizard {
+    fn title(&self) -> String {
+        strings::GREC_TITLE.into()
+    }
+
+    fn handle_key(&mut self, key: KeyEvent) -> Option<Action> {
+        let known = self.known_split().cloned();
+        match &mut self.step {
+            Step::Shares {
+                field,
+                loading,
+                note,
+                error,
+            } => {
+                if *loading {
+                    return None;
+                }
+                match key.code {
+                    KeyCode::Esc => Some(Action::Back),
+                    KeyCode::Enter if field.text().trim().is_empty() => {
+                        match self.collection.clone().finish(known.as_ref()) {
+                            Ok(set) => {
+                                self.step = Step::Passphrases {
+                                    set,
+                                    collected: Vec::new(),
+                                    field: TextField::masked(),
+                                };
+                            }
+                            Err(e) => *error = Some(Report::from_error(&e)),
+                        }
+                        None
+                    }
+                    KeyCode::Enter => {
+                        let input = field.text().trim().to_string();
+                        field.set("");
+                        *loading = true;
+                        *note = None;
+                        *error = None;
+                        Some(Action::LoadGuardianShare { input })
+                    }
+                    _ => {
+                        if field.input(key) {
+                            *error = None;
+                        }
+                        None
+                    }
+                }
+            }
+            Step::Passphrases {
+                set,
+                collected,
+                field,
+            } => match key.code {
+                KeyCode::Esc => {
+                    if collected.pop().is_some() {
+                        field.set("");
+                    } else {
+                        self.step = shares_step();
+                    }
+                    None
+                }
+                KeyCode::Enter if !field.text().is_empty() => {
+                    collected.push(SecretString::from(field.text()));
+                    field.set("");
+                    if collected.len() == set.members.len() {
+                        self.step = Step::NewPassphrase {
+                            set: set.clone(),
+                            collected: std::mem::take(collected),
+                            entry: NewPassEntry::default(),
+                        };
+                    }
+                    None
+                }
+                _ => {
+                    field.input(key);
+                    None
+                }
+            },
+            Step::NewPassphrase {
+                set,
+                collected,
+                entry,
+            } => {
+                if key.code == KeyCode::Esc {
+                    let mut collected = std::mem::take(collected);
+                    collected.pop();
+                    self.step = Step::Passphrases {
+                        set: set.clone(),
+                        collected,
+                        field: TextField::masked(),
+                    };
+                    return None;
+                }
+                let new_passphrase = entry.handle_key(key)?;
+                let set = set.clone();
+                let collected = std::mem::take(collected);
+                Some(self.start(set, collected, new_passphrase))
+            }
+            Step::Retype {
+                set,
+                collected,
+                new_passphrase,
+                index,
+                field,
+            } => match key.code {
+                KeyCode::Esc => Some(Action::Back),
+                KeyCode::Enter if !field.text().is_empty() => {
+                    let mut collected = std::mem::take(collected);
+                    collected[*index] = SecretString::from(field.text());
+                    let set = set.clone();
+                    let new_passphrase = new_passphrase.clone();
+                    Some(self.start(set, collected, new_passphrase))
+                }
+                _ => {
+                    field.input(key);
+                    None
+                }
+            },
+            Step::Working { .. } => None,
+            Step::Done(_) => match key.code {
+                KeyCode::Enter | KeyCode::Esc => Some(Action::Back),
+                _ => None,
+            },
+            Step::Failed {
+                set,
+                collected,
+                new_passphrase,
+                retry_guardian,
+                ..
+            } => match key.code {
+                KeyCode::Esc => Some(Action::Back),
+                KeyCode::Enter => {
+                    match retry_guardian {
+                        // Ask only that guardian again.
+                        Some(i) if *i < collected.len() => {
+                            self.step = Step::Retype {
+                                set: set.clone(),
+                                collected: std::mem::take(collected),
+                                new_passphrase: new_passphrase.clone(),
+                                index: *i,
+                                field: TextField::masked(),
+                            };
+                        }
+                        _ => {
+                            self.collection = Collection::new();
+                            self.step = shares_step();
+                        }
+                    }
+                    None
+                }
+                _ => None,
+            },
+        }
+    }
+
+    fn on_worker(&mut self, msg: &WorkerMsg) -> Option<Action> {
+        match &mut self.step {
+            Step::Shares {
+                loading,
+                note,
+                error,
+                ..
+            } => {
+                let WorkerMsg::Finished(result) = msg else {
+                    return None;
+                };
+                *loading = false;
+                match result {
+                    Ok(JobResult::GuardianShareLoaded(share)) => {
+                        match self.collection.add(share.as_ref().clone()) {
+                            Ok(n) => *note = n,
+                            Err(e) => *error = Some(Report::from_error(&e)),
+                        }
+                    }
+                    Err(report) => *error = Some(report.clone()),
+                    Ok(_) => {}
+                }
+                None
+            }
+            Step::Working {
+                set,
+                collected,
+                new_passphrase,
+                progress,
+            } => match msg {
+                WorkerMsg::Progress { done, total, label } => {
+                    *progress = (*done, *total, label.clone());
+                    None
+                }
+                WorkerMsg::Finished(Ok(JobResult::GuardianCombined(c))) => {
+                    self.step = Step::Done(c.as_ref().clone());
+                    Some(Action::RefreshHome)
+                }
+                WorkerMsg::Finished(Err(report)) => {
+                    // A wrong passphrase names its guardian; find their share.
+                    let retry_guardian = set.members.iter().position(|m| {
+                        report.message
+                            == GuardianError::WrongPassphrase {
+                                guardian: m.share.guardian.clone(),
+                                index: m.share.index,
+                            }
+                            .to_string()
+                    });
+                    self.step = Step::Failed {
+                        set: set.clone(),
+                        collected: std::mem::take(collected),
+                        new_passphrase: new_passphrase.clone(),
+                        report: report.clone(),
+                        retry_guardian,
+                    };
+                    Some(Action::RefreshHome)
+                }
+                WorkerMsg::Finished(Ok(_)) => None,
+            },
+            _ => None,
+        }
+    }
+
+    fn render(&self, frame: &mut Frame, area: Rect, chrome: &Chrome) {
+        let mut lines: Vec<Line> = vec![
+            step_bar(strings::GREC_STEPS, self.step_index()),
+            Line::from(""),
+        ];
+        let mut gauge = None;
+        match &self.step {
+            Step::Shares {
+                field,
+                loading,
+                note,
+                error,
+            } => {
+                lines.extend(self.share_lines());
+                for n in self.collection.notes() {
+                    lines.push(Line::from(Span::styled(
+                        format!("  note: {n}"),
+                        Style::default().fg(Color::Yellow),
+                    )));
+                }
+                lines.push(Line::from(""));
+                lines.push(field.line(strings::GREC_ADD, !*loading));
+                if *loading {
+                    lines.push(Line::from(format!(
+                        "{} {}",
+                        widgets::spinner(chrome.tick),
+                        strings::GREC_LOADING
+                    )));
+                }
+                lines.push(Line::from(Span::styled(
+                    strings::GREC_ADD_HINT,
+                    Style::default().fg(Color::DarkGray),
+                )));
+                if let Some(n) = note
+                    && self.collection.notes().last() != Some(n)
+                {
+                    lines.push(Line::from(n.clone()));
+                }
+                if let Some(r) = error {
+                    lines.push(Line::from(""));
+                    lines.extend(widgets::report_lines(r));
+                }
+            }
+            Step::Passphrases {
+                set,
+                collected,
+                field,
+            } => {
+                let m = &set.members[collected.len().min(set.members.len() - 1)];
+                lines.push(Line::from(format!(
+                    "Custodian {} · set {} · {}-of-{} split",
+                    set.custodian,
+                    m.share.short_set(),
+                    set.threshold,
+                    set.total
+                )));
+                lines.push(Line::from(""));
+                lines.extend(collected_lines(set, collected.len()));
+                lines.push(Line::from(""));
+                let label = format!(
+                    "Passphrase of guardian {} (share #{})",
+                    m.share.guardian, m.share.index
+                );
+                lines.push(owned(field.line(&label, true)));
+                lines.push(Line::from(Span::styled(
+                    strings::GREC_PASS_HINT,
+                    Style::default().fg(Color::DarkGray),
+                )));
+            }
+            Step::NewPassphrase { set, entry, .. } => {
+                lines.extend(collected_lines(set, set.members.len()));
+                lines.push(Line::from(""));
+                lines.push(Line::from(Span::styled(
+                    format!("{} ({})", strings::GREC_NEW_PASS, set.custodian),
+                    Style::default().add_modifier(Modifier::BOLD),
+                )));
+                lines.extend(entry.lines());
+            }
+            Step::Working { set, progress, .. } => {
+                lines.push(Line::from(format!(
+                    "{} {} ({})",
+                    widgets::spinner(chrome.tick),
+                    strings::GREC_WORKING,
+                    set.custodian
+                )));
+                gauge = Some(progress.clone());
+            }
+            Step::Done(c) => {
+                lines.push(Line::from(Span::styled(
+                    format!("✔ {}", strings::GREC_DONE),
+                    Style::default()
+                        .fg(Color::Green)
+                        .add_modifier(Modifier::BOLD),
+                )));
+                lines.push(Line::from(""));
+                lines.push(Line::from(format!("Custodian:   {}", c.custodian)));
+                lines.push(Line::from(format!("Recipient:   {}", c.recipient)));
+                lines.push(Line::from(format!("Fingerprint: {}", c.fingerprint)));
+                lines.push(Line::from(format!(
+                    "Guardians:   {}",
+                    c.guardians.join(", ")
+                )));
+                lines.push(Line::from(format!("File:        {}", c.path.display())));
+                lines.push(Line::from(if c.registered {
+                    "Registry:    custodian added to this workspace"
+                } else {
+                    "Registry:    already registered with this key; reconstruction recorded"
+                }));
+                for n in &c.notes {
+                    lines.push(Line::from(format!("Note:        {n}")));
+                }
+                lines.push(Line::from(""));
+                lines.push(Line::from(strings::GREC_DONE_HINT));
+            }
+            Step::Retype {
+                set, index, field, ..
+            } => {
+                let m = &set.members[*index];
+                lines.push(Line::from(Span::styled(
+                    format!(
+                        "{} types their passphrase again; the other guardians' are kept.",
+                        m.share.guardian
+                    ),
+                    Style::default().add_modifier(Modifier::BOLD),
+                )));
+                lines.push(Line::from(""));
+                let label = format!(
+                    "Passphrase of guardian {} (share #{})",
+                    m.share.guardian, m.share.index
+                );
+                lines.push(owned(field.line(&label, true)));
+            }
+            Step::Failed { report, .. } => {
+                lines.push(Line::from(Span::styled(
+                    strings::FAILED_TITLE,
+                    Style::default().fg(Color::Red).add_modifier(Modifier::BOLD),
+                )));
+                lines.extend(widgets::report_lines(report));
+            }
+        }
+        let [body, bar] = Layout::vertical([Constraint::Min(1), Constraint::Length(1)]).areas(area);
+        frame.render_widget(Paragraph::new(lines).wrap(Wrap { trim: false }), body);
+        if let Some((done, total, label)) = gauge {
+            frame.render_widget(widgets::gauge(done, total, &label), bar);
+        }
+    }
+
+    fn commands(&self) -> Vec<(&'static str, &'static str)> {
+        match self.step {
+            Step::Shares { .. } => vec![
+                ("Enter", "add share / continue"),
+                ("Ctrl-U", "clear"),
+                ("Esc", "cancel"),
+            ],
+            Step::Passphrases { .. } => vec![("Enter", "next guardian"), ("Esc", "back")],
+            Step::Retype { .. } => vec![("Enter", "rebuild"), ("Esc", "home")],
+            Step::NewPassphrase { .. } => vec![
+                ("Tab", "switch field"),
+                ("Ctrl-G", "generate"),
+                ("Enter", "rebuild"),
+                ("Esc", "back"),
+            ],
+            Step::Working { .. } => vec![],
+            Step::Done(_) => vec![("Enter", "home")],
+            Step::Failed { .. } => vec![("Enter", "try again"), ("Esc", "home")],
+        }
+    }
+
+    fn busy(&self) -> bool {
+        matches!(
+            self.step,
+            Step::Working { .. } | Step::Shares { loading: true, .. }
+        )
+    }
+}

@@ -1,0 +1,221 @@
+//! The guardian wizards driven through the real app, with real worker
+//! threads and real 600,000-iteration envelopes: split a key 2-of-3, then
+//! rebuild it from one share file and one printed line, with a wrong
+//! passphrase on the way. Every step is a snapshot (`guardians_split_*`,
+//! `guardians_reconstruct_*`).
+#![allow(clippy::unwrap_used, clippy::expect_used)]
+
+mod common;
+
+use std::time::Duration;
+
+use crossterm::event::{KeyCode, KeyEvent, KeyModifiers};
+use custodian::guardians::{self, ShareFile};
+use custodian::identity;
+use custodian::tui::app::App;
+use custodian::tui::event::Event;
+use custodian::workspace::Workspace;
+use ratatui::Terminal;
+use ratatui::backend::TestBackend;
+use secrecy::SecretString;
+
+const ANA: &str = "amber kettle saddle morsel quiver lagoon";
+const BEN: &str = "bramble ditto velvet harbor pluck sierra";
+const CY: &str = "cobalt thimble orchid wagon lumber fiesta";
+
+fn key(app: &mut App, code: KeyCode) {
+    app.handle(Event::Key(KeyEvent::from(code)));
+}
+
+fn ctrl(app: &mut App, c: char) {
+    app.handle(Event::Key(KeyEvent::new(
+        KeyCode::Char(c),
+        KeyModifiers::CONTROL,
+    )));
+}
+
+fn typ(app: &mut App, text: &str) {
+    for c in text.chars() {
+        key(app, KeyCode::Char(c));
+    }
+}
+
+fn pump(app: &mut App) {
+    assert!(
+        app.pump_until_idle(Duration::from_secs(300)),
+        "worker timed out"
+    );
+}
+
+fn screen(app: &App) -> String {
+    let mut terminal = Terminal::new(TestBackend::new(100, 30)).unwrap();
+    terminal.draw(|f| app.render(f)).unwrap();
+    format!("{}", terminal.backend())
+}
+
+/// The foreground colour of the first cell of the row that starts with `text`.
+fn row_colour(app: &App, text: &str) -> Option<ratatui::style::Color> {
+    let mut terminal = Terminal::new(TestBackend::new(100, 30)).unwrap();
+    terminal.draw(|f| app.render(f)).unwrap();
+    let buf = terminal.backend().buffer();
+    (0..buf.area.height).find_map(|y| {
+        let row: String = (0..buf.area.width)
+            .map(|x| buf[(x, y)].symbol().to_string())
+            .collect();
+        row.starts_with(text).then(|| buf[(0, y)].fg)
+    })
+}
+
+fn snap(name: &str, app: &App) {
+    let mut settings = insta::Settings::clone_current();
+    settings.add_filter(r"/tmp/\.tmp\w+", "[TMP]");
+    settings.add_filter(r"\b[0-9a-f]{32}\b", "[SETID]");
+    settings.add_filter(r"set [0-9a-f]{8}\b", "set [SET]");
+    settings.add_filter(r"vic\.[0-9a-f]{8}\.", "vic.[SET].");
+    settings.add_filter(r"age1[0-9a-z]{58}", "[RECIPIENT]");
+    settings.add_filter(r"[0-9a-f]{4} [0-9a-f]{4} [0-9a-f]{4} [0-9a-f]{4}", "[FP]");
+    settings.add_filter(r"\d{4}-\d\d-\d\dT\d\d:?\d\d:?\d\dZ", "[TIME]");
+    settings.add_filter(r"shares #\d, #\d rebuilt", "shares [SUBSET] rebuilt");
+    settings.bind(|| insta::assert_snapshot!(name, screen(app)));
+}
+
+#[test]
+fn split_then_rebuild_through_the_console() {
+    let sandbox = common::Sandbox::new();
+    let ws = Workspace::open(sandbox.ws()).unwrap();
+    let created =
+        identity::create_identity(&ws, "Vic", &SecretString::from(common::PASS_A), None).unwrap();
+    let mut app = App::with_probe(ws.clone(), Box::new(|| Ok(vec![])));
+
+    // --- split wizard ---
+    key(&mut app, KeyCode::Char('g'));
+    assert_eq!(app.current_title(), "Split a key among guardians");
+    snap("guardians_split_custodian", &app);
+    key(&mut app, KeyCode::Enter);
+    // A bad plan is refused with its reason.
+    typ(&mut app, "Ana, Ben");
+    key(&mut app, KeyCode::Enter);
+    snap("guardians_split_plan_error", &app);
+    typ(&mut app, ", Cy");
+    key(&mut app, KeyCode::Tab);
+    ctrl(&mut app, 'u');
+    typ(&mut app, "2");
+    snap("guardians_split_plan", &app);
+    key(&mut app, KeyCode::Enter);
+    typ(&mut app, common::PASS_A);
+    snap("guardians_split_unlock", &app);
+    key(&mut app, KeyCode::Enter);
+    for (i, pass) in [ANA, BEN, CY].iter().enumerate() {
+        typ(&mut app, pass);
+        if i == 1 {
+            snap("guardians_split_guardian", &app);
+        }
+        key(&mut app, KeyCode::Enter);
+        typ(&mut app, pass);
+        key(&mut app, KeyCode::Enter);
+    }
+    snap("guardians_split_working", &app);
+    // Esc is refused while the worker runs.
+    key(&mut app, KeyCode::Esc);
+    assert_eq!(app.current_title(), "Split a key among guardians");
+    pump(&mut app);
+    snap("guardians_split_done", &app);
+    assert_eq!(
+        row_colour(&app, "✔ Key split, proved and sealed"),
+        Some(ratatui::style::Color::Green)
+    );
+
+    let section = guardians::splits(&ws).unwrap();
+    assert_eq!(section.splits.len(), 1);
+    let record = section.splits[0].clone();
+    assert_eq!(record.guardians, vec!["Ana", "Ben", "Cy"]);
+    assert_eq!((record.threshold, record.total), (2, 3));
+    assert_eq!(record.recipient, created.recipient);
+    key(&mut app, KeyCode::Enter);
+    assert_eq!(app.current_title(), "Home");
+
+    // --- reconstruct wizard ---
+    key(&mut app, KeyCode::Char('c'));
+    assert_eq!(app.current_title(), "Rebuild a key from guardian shares");
+    snap("guardians_reconstruct_empty", &app);
+    typ(&mut app, &record.files[0].display().to_string());
+    key(&mut app, KeyCode::Enter);
+    pump(&mut app);
+    snap("guardians_reconstruct_one_share", &app);
+    // Continuing with too few shares names who is missing.
+    key(&mut app, KeyCode::Enter);
+    snap("guardians_reconstruct_too_few", &app);
+    // Cy's share arrives as a printed line, typed in groups.
+    let cy = ShareFile::load(&record.files[2]).unwrap();
+    typ(
+        &mut app,
+        &guardians::printed::grouped(&cy.printed().unwrap()),
+    );
+    key(&mut app, KeyCode::Enter);
+    pump(&mut app);
+    snap("guardians_reconstruct_two_shares", &app);
+    key(&mut app, KeyCode::Enter);
+    snap("guardians_reconstruct_passphrases", &app);
+    typ(&mut app, BEN); // Ana mistypes (uses Ben's passphrase)
+    key(&mut app, KeyCode::Enter);
+    snap("guardians_reconstruct_one_collected", &app);
+    typ(&mut app, CY);
+    key(&mut app, KeyCode::Enter);
+    typ(&mut app, common::PASS_B);
+    key(&mut app, KeyCode::Enter);
+    typ(&mut app, common::PASS_B);
+    snap("guardians_reconstruct_new_passphrase", &app);
+    key(&mut app, KeyCode::Enter);
+    pump(&mut app);
+    snap("guardians_reconstruct_wrong_passphrase", &app);
+    assert_eq!(
+        row_colour(&app, "Ana's passphrase does not open share 1"),
+        Some(ratatui::style::Color::Red)
+    );
+    let before = sandbox.snapshot();
+    assert!(
+        !before
+            .iter()
+            .any(|(p, _)| p.to_string_lossy().contains("rebuilt")),
+        "a failed rebuild wrote an identity file"
+    );
+    key(&mut app, KeyCode::Enter);
+    snap("guardians_reconstruct_retype", &app);
+    typ(&mut app, ANA);
+    key(&mut app, KeyCode::Enter);
+    pump(&mut app);
+    snap("guardians_reconstruct_done", &app);
+
+    // The rebuilt file opens under the new passphrase to the same key, and
+    // the custodian was not registered twice.
+    let section = guardians::splits(&ws).unwrap();
+    assert_eq!(section.reconstructions.len(), 1);
+    let rebuilt = &section.reconstructions[0];
+    assert_eq!(rebuilt.guardians, vec!["Ana", "Cy"]);
+    let file = identity::IdentityFile::load(&rebuilt.identity_file).unwrap();
+    let opened = file.open(&SecretString::from(common::PASS_B)).unwrap();
+    assert_eq!(opened.recipient, created.recipient);
+    assert_eq!(ws.registry().unwrap().custodians.len(), 1);
+    let events: Vec<(String, String)> = ws
+        .audit()
+        .entries()
+        .unwrap()
+        .into_iter()
+        .filter(|e| e.event.starts_with("GUARDIAN"))
+        .map(|e| (e.event, e.status.as_str().to_string()))
+        .collect();
+    assert_eq!(
+        events,
+        [
+            ("GUARDIAN_SPLIT", "INITIATED"),
+            ("GUARDIAN_SPLIT", "COMPLETED"),
+            ("GUARDIAN_COMBINE", "INITIATED"),
+            ("GUARDIAN_COMBINE", "FAILED"),
+            ("GUARDIAN_COMBINE", "INITIATED"),
+            ("GUARDIAN_COMBINE", "COMPLETED"),
+        ]
+        .map(|(a, b)| (a.to_string(), b.to_string()))
+    );
+    key(&mut app, KeyCode::Enter);
+    assert_eq!(app.current_title(), "Home");
+}
