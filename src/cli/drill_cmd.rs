@@ -11,6 +11,33 @@ use crate::drill::key::{self, MakeKeyRequest};
 /// Drill subcommands.
 #[derive(Debug, Subcommand)]
 pub enum DrillCmd {
+    /// Run the quarterly drill: a new sandbox with synthetic custodians,
+    /// guardians, a 2-of-3 key and a vendor kit; all five scenarios run for
+    /// real and verified; a Markdown + JSON report in this workspace.
+    Run {
+        /// People taking part, comma-separated (at least two: the recovery quorum).
+        #[arg(long, value_delimiter = ',', required = true)]
+        participants: Vec<String>,
+        /// Sandbox directory, new or empty (default: beside the workspace).
+        #[arg(long)]
+        sandbox: Option<PathBuf>,
+        /// Generate every passphrase (non-interactive, for CI). Without it,
+        /// the three synthetic custodians' passphrases are typed by the participants.
+        #[arg(long)]
+        auto: bool,
+        #[command(flatten)]
+        pass: PassphraseArgs,
+    },
+    /// Write a synthetic vendor DR kit (the vendor's exact format) encrypted
+    /// to a recovery public key.
+    MakeKit {
+        /// The recovery public key PEM.
+        #[arg(long, value_name = "FILE")]
+        public: PathBuf,
+        /// Where to write the kit zip (must not exist).
+        #[arg(long, value_name = "FILE")]
+        out: PathBuf,
+    },
     /// Make a random secp256k1 drill key split into shards for the custodians.
     MakeKey {
         /// Custodian names, comma-separated, in index order.
@@ -37,6 +64,87 @@ pub enum DrillCmd {
 /// Runs a drill subcommand.
 pub fn run(ctx: &Ctx, cmd: DrillCmd) -> CmdResult {
     match cmd {
+        DrillCmd::MakeKit { public, out } => super::kit_cmd::make_drill_kit(ctx, &public, &out),
+        DrillCmd::Run {
+            participants,
+            sandbox,
+            auto,
+            pass,
+        } => {
+            let ws = ctx.workspace()?;
+            let sandbox = match sandbox {
+                Some(s) => s,
+                None => crate::drill::run::default_sandbox(&ws),
+            };
+            let custodian_passphrases = if auto {
+                None
+            } else {
+                let mut prompter = pass.prompter();
+                let mut list = Vec::new();
+                for name in crate::drill::run::CUSTODIANS {
+                    list.push(prompter.new_passphrase(
+                        &format!("Drill passphrase for synthetic custodian {name}"),
+                        &mut show_strength,
+                    )?);
+                }
+                Some(list)
+            };
+            let opts = crate::drill::run::DrillOptions {
+                sandbox,
+                participants,
+                custodian_passphrases,
+            };
+            let show = |done: u64, total: u64, what: &str| {
+                if !ctx.json {
+                    eprintln!("[{done}/{total}] {what}");
+                }
+            };
+            let outcome = crate::drill::run::run_drill(&ws, &opts, &show)?;
+            let r = &outcome.report;
+            if ctx.json {
+                say_json(&serde_json::to_value(r).unwrap_or_default());
+            } else {
+                say(format!(
+                    "drill {}: {}",
+                    r.id,
+                    if r.passed { "PASSED" } else { "FAILED" }
+                ));
+                for s in &r.scenarios {
+                    say(format!(
+                        "  scenario {}  {:<4}  {:>6.1} s  {}",
+                        s.number,
+                        if s.passed { "pass" } else { "FAIL" },
+                        s.duration_ms as f64 / 1000.0,
+                        s.title
+                    ));
+                    if let Some(e) = &s.error {
+                        say(format!("      stopped: {e}"));
+                    }
+                }
+                say(format!("report: {}", outcome.markdown.display()));
+                say(format!("        {}", outcome.json.display()));
+                say(format!(
+                    "sandbox: {} (walk the scenarios yourself: custodian --workspace {})",
+                    r.sandbox.display(),
+                    r.sandbox.display()
+                ));
+            }
+            if r.passed {
+                Ok(())
+            } else {
+                Err(super::Failure {
+                    report: crate::error::Report {
+                        message: format!("drill {} failed", r.id),
+                        causes: Vec::new(),
+                        remedy: Some(format!(
+                            "read {} for the failing checks; the sandbox is kept for inspection",
+                            outcome.markdown.display()
+                        )),
+                    },
+                    code: 1,
+                })
+            }
+        }
         DrillCmd::MakeKey {
             custodians,
             threshold,

@@ -4,3 +4,5 @@
 //! real key.
 
 pub mod key;
+pub mod kit_check;
+pub mod run;

@@ -18,6 +18,7 @@ use ratatui::widgets::{Block, Borders, Paragraph};
 use super::event::{Event, Events};
 use super::screens::audit_view::AuditViewScreen;
 use super::screens::checklist::{ChecklistLine, ChecklistScreen};
+use super::screens::drill::DrillScreen;
 use super::screens::guardians_reconstruct::GuardianReconstructWizard;
 use super::screens::guardians_split::GuardianSplitWizard;
 use super::screens::home::{HomeScreen, HomeView};
@@ -56,6 +57,8 @@ pub struct App {
     /// The scenario step that launched the operation now running, so its
     /// completion can be recorded on the incident.
     pending_step: Option<Prefill>,
+    /// While the console is in a drill sandbox: the workspace it came from.
+    origin: Option<Workspace>,
     /// Set when the user asked to quit.
     pub quit: bool,
 }
@@ -78,6 +81,7 @@ impl App {
             net_probe,
             running_jobs: 0,
             pending_step: None,
+            origin: None,
             quit: false,
         };
         let view = app.home_view();
@@ -109,6 +113,7 @@ impl App {
                 .map_err(|e| e.to_string()),
             network: (self.net_probe)(),
             today: crate::clock::now_string(),
+            sandbox_origin: self.origin.as_ref().map(|w| w.root().display().to_string()),
         }
     }
 
@@ -215,6 +220,41 @@ impl App {
             }
             Action::RefreshHome => self.refresh_home(),
             Action::OpenKitMenu => self.screens.push(Box::new(KitMenu::new())),
+            Action::OpenDrill => self.screens.push(Box::new(DrillScreen::new())),
+            Action::RunDrill { participants } => {
+                // The drill is recorded in the workspace the console came from.
+                let real = self.origin.clone().unwrap_or_else(|| self.ws.clone());
+                self.running_jobs += 1;
+                worker::spawn(&self.sender(), move |progress| {
+                    let opts = crate::drill::run::DrillOptions {
+                        sandbox: crate::drill::run::default_sandbox(&real),
+                        participants,
+                        custodian_passphrases: None,
+                    };
+                    let report = |d, t, what: &str| progress.report(d, t, what);
+                    crate::drill::run::run_drill(&real, &opts, &report)
+                        .map(|o| JobResult::DrillFinished(Box::new(o)))
+                        .map_err(|e| Report::from_error(&e))
+                });
+            }
+            Action::EnterSandbox(path) => match Workspace::open(&path) {
+                Ok(sandbox) => {
+                    if self.origin.is_none() {
+                        self.origin = Some(self.ws.clone());
+                    }
+                    self.ws = sandbox;
+                    self.screens.truncate(1);
+                    self.refresh_home();
+                }
+                Err(e) => self.notice = Some(Report::from_error(&e).to_string()),
+            },
+            Action::LeaveSandbox => {
+                if let Some(origin) = self.origin.take() {
+                    self.ws = origin;
+                    self.screens.truncate(1);
+                    self.refresh_home();
+                }
+            }
             Action::OpenKitKeygen => {
                 let (private, public) = self.kit_key_paths();
                 self.screens

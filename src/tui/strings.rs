@@ -229,3 +229,15 @@ pub const GREC_WORKING: &str =
     "Opening each share (in parallel), rebuilding and verifying the key, sealing it anew…";
 pub const GREC_DONE: &str = "Key rebuilt, verified against the recorded recipient, and sealed";
 pub const GREC_DONE_HINT: &str = "Compare the recipient and fingerprint with the paper record. Plan a rotation: the guardians have now seen the key rebuilt.";
+
+// Quarterly drill (console drill mode).
+pub const DRILL_TITLE: &str = "Quarterly drill";
+pub const DRILL_INTRO: &str = "Runs every disaster scenario for real on synthetic material in a new sandbox workspace: custodians, guardians, a 2-of-3 key and a vendor kit. No real key is touched.";
+pub const DRILL_PARTICIPANTS: &str = "Participants";
+pub const DRILL_PARTICIPANTS_HINT: &str =
+    "Names, comma-separated. At least two: they form the recovery quorum in scenario 5.";
+pub const DRILL_NEED_TWO: &str = "Name at least two participants, separated by commas.";
+pub const DRILL_STARTING: &str = "Preparing the sandbox…";
+pub const DRILL_PROGRESS: &str = "Drill";
+pub const DRILL_WALK_HINT: &str = "Press o to walk the scenarios by hand in the sandbox (every screen shows DRILL; X on the home screen returns here).";
+pub const DRILL_SANDBOX_BANNER: &str = "In a drill sandbox. X returns to";

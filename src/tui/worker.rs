@@ -15,6 +15,8 @@ use crate::identity::CreatedIdentity;
 /// What a job produced.
 #[derive(Debug, Clone)]
 pub enum JobResult {
+    /// The automatic drill finished (passed or not) and wrote its report.
+    DrillFinished(Box<crate::drill::run::DrillOutcome>),
     /// A new custodian identity was written and verified.
     IdentityCreated(CreatedIdentity),
     /// The DR-kit recovery key pair was written and checked (public facts + QR rows).

@@ -27,6 +27,8 @@ pub struct HomeView {
     pub network: Result<Vec<LiveInterface>, String>,
     /// Today's date (RFC 3339) to flag overdue rotations.
     pub today: String,
+    /// In drill mode: the workspace the console came from.
+    pub sandbox_origin: Option<String>,
 }
 
 impl Default for HomeView {
@@ -37,6 +39,7 @@ impl Default for HomeView {
             audit: Ok((0, crate::audit::GENESIS.to_string())),
             network: Ok(Vec::new()),
             today: String::new(),
+            sandbox_origin: None,
         }
     }
 }
@@ -130,6 +133,8 @@ impl Screen for HomeScreen {
                 None
             }
             KeyCode::Char('k') => Some(Action::OpenKitMenu),
+            KeyCode::Char('D') => Some(Action::OpenDrill),
+            KeyCode::Char('X') if self.view.sandbox_origin.is_some() => Some(Action::LeaveSandbox),
             KeyCode::Up => {
                 self.selected = self.selected.saturating_sub(1);
                 None
@@ -160,7 +165,16 @@ impl Screen for HomeScreen {
         };
         frame.render_widget(
             Paragraph::new(vec![
-                Line::from(self.view.workspace.clone()),
+                Line::from(match &self.view.sandbox_origin {
+                    Some(origin) => vec![
+                        Span::raw(self.view.workspace.clone()),
+                        Span::styled(
+                            format!("  {} {origin}", strings::DRILL_SANDBOX_BANNER),
+                            Style::default().fg(Color::Yellow),
+                        ),
+                    ],
+                    None => vec![Span::raw(self.view.workspace.clone())],
+                }),
                 Line::from(net_line),
             ])
             .block(

@@ -11,6 +11,7 @@ use super::worker::WorkerMsg;
 
 pub mod audit_view;
 pub mod checklist;
+pub mod drill;
 pub mod guardians_reconstruct;
 pub mod guardians_split;
 pub mod home;
@@ -46,6 +47,17 @@ pub enum Action {
     RefreshHome,
     /// Open the vendor DR kit menu.
     OpenKitMenu,
+    /// Open the quarterly drill screen.
+    OpenDrill,
+    /// Run the automatic drill on a worker thread.
+    RunDrill {
+        /// People taking part (the recovery quorum).
+        participants: Vec<String>,
+    },
+    /// Switch the console into a drill sandbox workspace.
+    EnterSandbox(std::path::PathBuf),
+    /// Return from a drill sandbox to the workspace the console opened on.
+    LeaveSandbox,
     /// Open the "create recovery key pair" wizard.
     OpenKitKeygen,
     /// Open the "check a public key" screen.
@@ -209,6 +221,10 @@ impl std::fmt::Debug for Action {
             Action::CreateIdentity { name, .. } => write!(f, "CreateIdentity({name})"),
             Action::RefreshHome => write!(f, "RefreshHome"),
             Action::OpenKitMenu => write!(f, "OpenKitMenu"),
+            Action::OpenDrill => write!(f, "OpenDrill"),
+            Action::RunDrill { participants } => write!(f, "RunDrill({})", participants.join(", ")),
+            Action::EnterSandbox(p) => write!(f, "EnterSandbox({})", p.display()),
+            Action::LeaveSandbox => write!(f, "LeaveSandbox"),
             Action::OpenKitKeygen => write!(f, "OpenKitKeygen"),
             Action::OpenKitFingerprint => write!(f, "OpenKitFingerprint"),
             Action::OpenKitUse { derive } => write!(f, "OpenKitUse(derive={derive})"),
