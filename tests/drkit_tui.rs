@@ -99,7 +99,7 @@ fn keygen_check_verify_and_derive_through_the_console() {
     let sb = Sandbox::new();
     let mut app = app(&sb);
     let home = draw(&app);
-    assert!(screen_text(&home).contains(" k  DR kit"));
+    assert!(screen_text(&home).contains(" k DR kit"));
 
     key(&mut app, KeyCode::Char('k'));
     assert_eq!(app.current_title(), "Vendor DR kit");

@@ -187,12 +187,9 @@ impl App {
         }
     }
 
-    /// Screens whose first step is a text field take '?' as text.
+    /// Screens with a text field take '?' as a character (help is F1 there).
     fn top_is_typing(&self) -> bool {
-        self.screens
-            .last()
-            .map(|s| s.title() != strings::HOME_TITLE)
-            .unwrap_or(false)
+        self.screens.last().is_some_and(|s| s.takes_text())
     }
 
     fn perform(&mut self, action: Action) {
@@ -834,16 +831,24 @@ impl App {
         let footer_line = if let Some(n) = &self.notice {
             Line::from(Span::styled(n.clone(), Style::default().fg(Color::Yellow)))
         } else {
-            let mut spans = Vec::new();
-            for (k, what) in screen.commands() {
+            // "? help" always shows; the screen's keys follow while they fit.
+            let mut spans = vec![
+                Span::styled(" ? ", Style::default().bg(Color::DarkGray)),
+                Span::raw(" help  "),
+            ];
+            let mut used = 9usize;
+            for (k, what) in screen.footer() {
+                let width = k.chars().count() + what.chars().count() + 5;
+                if used + width > usize::from(footer.width) {
+                    break;
+                }
+                used += width;
                 spans.push(Span::styled(
                     format!(" {k} "),
                     Style::default().bg(Color::DarkGray),
                 ));
                 spans.push(Span::raw(format!(" {what}  ")));
             }
-            spans.push(Span::styled(" ? ", Style::default().bg(Color::DarkGray)));
-            spans.push(Span::raw(" help"));
             Line::from(spans)
         };
         frame.render_widget(Paragraph::new(footer_line), footer);

@@ -10,6 +10,38 @@ pub const HOME_CUSTODIANS: &str = "Custodians";
 pub const HOME_NO_CUSTODIANS: &str =
     "No custodians yet. Press n to create the first custodian identity.";
 pub const HOME_AUDIT: &str = "Audit log";
+pub const HOME_OPERATIONS: &str = "Operations";
+/// The home screen's operations menu: (group, [(key, what)]).
+pub const HOME_MENU: &[(&str, &[(&str, &str)])] = &[
+    (
+        "Custodians",
+        &[
+            ("n", "new identity"),
+            ("g", "split among guardians"),
+            ("c", "rebuild from guardians"),
+        ],
+    ),
+    (
+        "Shards",
+        &[
+            ("s", "inspect · rewrap · restore to node"),
+            ("R", "recover a raw key"),
+        ],
+    ),
+    (
+        "Incidents",
+        &[
+            ("p", "playbook scenarios"),
+            ("t", "threats"),
+            ("l", "checklist & policy"),
+            ("a", "audit log"),
+        ],
+    ),
+    (
+        "Vendor kit & drills",
+        &[("k", "DR kit"), ("D", "quarterly drill")],
+    ),
+];
 pub const NET_WARNING: &str =
     "NETWORK UP — this machine should be air-gapped. Disconnect before handling key material:";
 pub const NET_UNKNOWN: &str = "Could not check network interfaces";
@@ -17,10 +49,7 @@ pub const NET_OK: &str = "Offline: no network interface is up";
 
 pub const HELP_TITLE: &str = "Help";
 pub const HELP_GLOBAL: &[(&str, &str)] = &[
-    (
-        "? / F1",
-        "show or hide this help (F1 where ? is typed as text)",
-    ),
+    ("? / F1", "help (F1 in screens with text fields)"),
     ("Esc", "go back / cancel (not while an operation runs)"),
     ("Ctrl-C", "quit (not while an operation runs)"),
 ];

@@ -146,13 +146,39 @@ impl Screen for HomeScreen {
     fn render(&self, frame: &mut Frame, area: Rect, _chrome: &Chrome) {
         let banner = network_banner(&self.view.network);
         let banner_h = if banner.is_some() { 2 } else { 0 };
-        let [banner_area, ws_area, table_area, audit_area] = Layout::vertical([
+        let [banner_area, ws_area, table_area, menu_area, audit_area] = Layout::vertical([
             Constraint::Length(banner_h),
             Constraint::Length(3),
             Constraint::Min(4),
+            Constraint::Length(strings::HOME_MENU.len() as u16 + 1),
             Constraint::Length(4),
         ])
         .areas(area);
+        let key_style = Style::default()
+            .fg(Color::Cyan)
+            .add_modifier(Modifier::BOLD);
+        let menu: Vec<Line> = strings::HOME_MENU
+            .iter()
+            .map(|(group, items)| {
+                let mut spans = vec![Span::styled(
+                    format!("{group:<20}"),
+                    Style::default().add_modifier(Modifier::BOLD),
+                )];
+                for (k, what) in *items {
+                    spans.push(Span::styled(format!(" {k} "), key_style));
+                    spans.push(Span::raw(format!("{what}  ")));
+                }
+                Line::from(spans)
+            })
+            .collect();
+        frame.render_widget(
+            Paragraph::new(menu).block(
+                Block::default()
+                    .borders(Borders::TOP)
+                    .title(format!(" {} ", strings::HOME_OPERATIONS)),
+            ),
+            menu_area,
+        );
         if let Some(b) = banner {
             frame.render_widget(b, banner_area);
         }
@@ -285,17 +311,23 @@ impl Screen for HomeScreen {
     }
 
     fn commands(&self) -> Vec<(&'static str, &'static str)> {
-        vec![
-            ("n", "new custodian identity"),
-            ("k", "DR kit"),
-            ("g", "split"),
-            ("c", "rebuild"),
-            ("↑/↓", "select custodian"),
-            ("r", "refresh"),
-            ("q", "quit"),
-            ("p/t/l/a", "playbook · threats · checklist · audit"),
-            ("s/R", "shards · recover"),
-        ]
+        let mut all: Vec<(&'static str, &'static str)> = strings::HOME_MENU
+            .iter()
+            .flat_map(|(_, items)| items.iter().copied())
+            .collect();
+        if self.view.sandbox_origin.is_some() {
+            all.push(("X", "leave the drill sandbox"));
+        }
+        all.extend(self.footer());
+        all
+    }
+
+    fn footer(&self) -> Vec<(&'static str, &'static str)> {
+        vec![("↑/↓", "select custodian"), ("r", "refresh"), ("q", "quit")]
+    }
+
+    fn takes_text(&self) -> bool {
+        false
     }
 
     fn as_home(&mut self) -> Option<&mut HomeScreen> {

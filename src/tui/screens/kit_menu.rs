@@ -78,6 +78,10 @@ impl Screen for KitMenu {
         frame.render_widget(Paragraph::new(lines).wrap(Wrap { trim: false }), area);
     }
 
+    fn takes_text(&self) -> bool {
+        false
+    }
+
     fn commands(&self) -> Vec<(&'static str, &'static str)> {
         vec![("1-4/Enter", "open"), ("↑/↓", "select"), ("Esc", "home")]
     }

@@ -299,8 +299,17 @@ pub trait Screen {
     }
     /// Draws the screen. Pure.
     fn render(&self, frame: &mut Frame, area: Rect, chrome: &Chrome);
-    /// Key hints for the help bar and overlay: (key, what it does).
+    /// Key hints for the help overlay: (key, what it does).
     fn commands(&self) -> Vec<(&'static str, &'static str)>;
+    /// The few hints the footer bar shows (all of [`Screen::commands`] by default).
+    fn footer(&self) -> Vec<(&'static str, &'static str)> {
+        self.commands()
+    }
+    /// True when the screen has a text field that takes `?` as a character;
+    /// help then opens with F1 only.
+    fn takes_text(&self) -> bool {
+        true
+    }
     /// Time passed (one [`crate::tui::event::TICK`]); drives countdowns.
     fn on_tick(&mut self, _tick: u64) -> Option<Action> {
         None

@@ -118,6 +118,10 @@ impl Screen for ScenarioListScreen {
         frame.render_widget(Paragraph::new(lines), list);
     }
 
+    fn takes_text(&self) -> bool {
+        false
+    }
+
     fn commands(&self) -> Vec<(&'static str, &'static str)> {
         vec![("1-5/Enter", "open scenario"), ("Esc", "back")]
     }

@@ -165,6 +165,10 @@ impl Screen for ThreatsScreen {
         frame.render_widget(Paragraph::new(lines).wrap(Wrap { trim: false }), area);
     }
 
+    fn takes_text(&self) -> bool {
+        false
+    }
+
     fn commands(&self) -> Vec<(&'static str, &'static str)> {
         vec![
             ("←/→ 1-6", "threat"),
