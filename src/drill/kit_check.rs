@@ -43,22 +43,6 @@ pub fn make(ws: &Workspace, passphrase: &SecretString) -> Result<KitMaterial, Dr
     })
 }
 
-fn random_wallet_id() -> String {
-    let mut b = [0u8; 16];
-    rand::RngCore::fill_bytes(&mut rand::rngs::OsRng, &mut b);
-    b[6] = (b[6] & 0x0f) | 0x40;
-    b[8] = (b[8] & 0x3f) | 0x80;
-    let h = hex::encode(b);
-    format!(
-        "{}-{}-{}-{}-{}",
-        &h[..8],
-        &h[8..12],
-        &h[12..16],
-        &h[16..20],
-        &h[20..]
-    )
-}
-
 /// Key Share #1, recomputed with big integers: d = (M + I_L) mod n,
 /// share = SHA-512(d) mod n.
 fn independent_share(wallet: &str, wallet_seed: &[u8], master: &[u8]) -> String {
@@ -89,10 +73,13 @@ pub fn check(m: &KitMaterial, wallets: usize) -> Result<bool, DrKitError> {
     if report.decrypted.is_empty() {
         return Ok(false);
     }
-    let ids: Vec<String> = (0..wallets).map(|_| random_wallet_id()).collect();
-    let out =
-        m.ws.subdir("drkit")?
-            .join(format!("derived-{}.jsonl", &random_wallet_id()[..8]));
+    let ids: Vec<String> = (0..wallets)
+        .map(|_| crate::drkit::kit::random_uuid())
+        .collect();
+    let out = m.ws.subdir("drkit")?.join(format!(
+        "derived-{}.jsonl",
+        &crate::drkit::kit::random_uuid()[..8]
+    ));
     let options = DeriveOptions {
         format: OutputFormat::Jsonl,
         skip_invalid: false,

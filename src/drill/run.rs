@@ -265,6 +265,14 @@ fn write_machine_identity(
     Ok((path, id))
 }
 
+/// A machine (node or HSM stand-in) with a fresh identity under a generated
+/// passphrase: its identity file, the opened identity, and the passphrase.
+fn machine(dir: &Path, prefix: &str) -> Result<(PathBuf, OpenedIdentity, SecretString), String> {
+    let pass = gen_pass().map_err(|e| e.to_string())?;
+    let (path, id) = write_machine_identity(dir, &format!("{prefix}-{}", random_suffix()), &pass)?;
+    Ok((path, id, pass))
+}
+
 fn no_progress(_: u64, _: u64, _: &str) {}
 
 fn setup(opts: &DrillOptions, progress: Progress<'_>) -> Result<Material, DrillError> {
@@ -493,6 +501,34 @@ fn reconstruct(
     Ok((combined.path, new_pass))
 }
 
+/// Guardians rebuild custodian `ci`'s key, then its shard is restored to
+/// the temporary `node` with the rebuilt identity.
+fn rebuild_and_restore(
+    m: &Material,
+    sc: &mut Scenario,
+    ci: usize,
+    guardians: &[usize],
+    node: &OpenedIdentity,
+    node_name: &str,
+) -> Result<shard::RewrapOutcome, String> {
+    let custodian = m.holders[ci].name.clone();
+    let (rebuilt, pass) = reconstruct(m, sc, &custodian, guardians)?;
+    let out = rewrap(
+        m,
+        &m.shards[ci],
+        &rebuilt,
+        &pass,
+        &node.recipient,
+        node_name,
+        RewrapKind::Node,
+    )?;
+    sc.op(format!(
+        "restored {custodian}'s shard {} to the {node_name}",
+        out.index
+    ));
+    Ok(out)
+}
+
 fn shard_opens_with(path: &Path, id: &OpenedIdentity, m: &Material) -> Result<bool, String> {
     let file = ShardFile::load(path).map_err(s)?;
     let payload = file.open(id).map_err(s)?;
@@ -502,12 +538,7 @@ fn shard_opens_with(path: &Path, id: &OpenedIdentity, m: &Material) -> Result<bo
 fn scenario_1(m: &Material, node_dir: &Path) -> ScenarioResult {
     let mut sc = Scenario::new(1);
     let r = (|| {
-        let node_pass = gen_pass().map_err(s)?;
-        let (_, node) = write_machine_identity(
-            node_dir,
-            &format!("drill-node-b-{}", random_suffix()),
-            &node_pass,
-        )?;
+        let (_, node, _) = machine(node_dir, "drill-node-b")?;
         sc.op("provisioned replacement node B (synthetic import key)");
         let h = &m.holders[0];
         let out = rewrap(
@@ -587,30 +618,12 @@ fn scenario_2(m: &Material) -> ScenarioResult {
 fn scenario_3(m: &Material, node_dir: &Path) -> ScenarioResult {
     let mut sc = Scenario::new(3);
     let r = (|| {
-        let node_pass = gen_pass().map_err(s)?;
-        let (_, node) = write_machine_identity(
-            node_dir,
-            &format!("drill-temp-node-{}", random_suffix()),
-            &node_pass,
-        )?;
+        let (_, node, _) = machine(node_dir, "drill-temp-node")?;
         sc.op("provisioned a temporary node");
         let mut restored = Vec::new();
         for (ci, guardians) in [(0usize, [0usize, 1, 2]), (1, [2, 3, 4])] {
             let custodian = &m.holders[ci].name;
-            let (rebuilt, pass) = reconstruct(m, &mut sc, custodian, &guardians)?;
-            let out = rewrap(
-                m,
-                &m.shards[ci],
-                &rebuilt,
-                &pass,
-                &node.recipient,
-                "drill temp node",
-                RewrapKind::Node,
-            )?;
-            sc.op(format!(
-                "restored {custodian}'s shard {} to the temporary node",
-                out.index
-            ));
+            let out = rebuild_and_restore(m, &mut sc, ci, &guardians, &node, "drill temp node")?;
             sc.check(
                 format!("the node opens {custodian}'s restored shard"),
                 shard_opens_with(&out.path, &node, m)?,
@@ -679,40 +692,17 @@ fn public_of(secret: &[u8]) -> Option<String> {
 fn scenario_5(m: &Material, node_dir: &Path, participants: &[String]) -> ScenarioResult {
     let mut sc = Scenario::new(5);
     let r = (|| {
-        let node_pass = gen_pass().map_err(s)?;
-        let (node_path, node) = write_machine_identity(
-            node_dir,
-            &format!("drill-recovery-node-{}", random_suffix()),
-            &node_pass,
-        )?;
+        let (node_path, node, node_pass) = machine(node_dir, "drill-recovery-node")?;
         let mut sources = Vec::new();
         for (ci, guardians) in [(0usize, [1usize, 3, 4]), (2, [0, 2, 4])] {
-            let custodian = &m.holders[ci].name;
-            let (rebuilt, pass) = reconstruct(m, &mut sc, custodian, &guardians)?;
-            let out = rewrap(
-                m,
-                &m.shards[ci],
-                &rebuilt,
-                &pass,
-                &node.recipient,
-                "drill recovery node",
-                RewrapKind::Node,
-            )?;
-            sc.op(format!(
-                "restored {custodian}'s shard {} to the temporary node",
-                out.index
-            ));
+            let out =
+                rebuild_and_restore(m, &mut sc, ci, &guardians, &node, "drill recovery node")?;
             sources.push(ShardSource {
                 shard: out.path,
                 identity: node_path.clone(),
             });
         }
-        let hsm_pass = gen_pass().map_err(s)?;
-        let (_, hsm) = write_machine_identity(
-            node_dir,
-            &format!("drill-hsm-{}", random_suffix()),
-            &hsm_pass,
-        )?;
+        let (_, hsm, _) = machine(node_dir, "drill-hsm")?;
         let out = node_dir.join(format!("recovered-{}.age", random_suffix()));
         let plan = recovery::plan(
             &sources,

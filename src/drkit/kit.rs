@@ -506,7 +506,8 @@ pub struct DrillKit {
     pub entry: String,
 }
 
-fn random_uuid() -> String {
+/// A random (version 4) UUID, canonical lowercase: synthetic ids for drills.
+pub fn random_uuid() -> String {
     let mut b = [0u8; 16];
     rand::RngCore::fill_bytes(&mut rand::rngs::OsRng, &mut b);
     b[6] = (b[6] & 0x0f) | 0x40;
