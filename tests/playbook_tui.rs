@@ -158,10 +158,28 @@ fn scenario_2_end_to_end_with_a_real_identity_wizard() {
     assert!(text.contains("2/4 steps done"), "{text}");
     snapshot("scenario_2_in_progress", &app);
 
-    // Step 3 (rewrap) has no wizard yet: its command line is shown and the
-    // operator records it.
+    // Step 3 (rewrap) opens the shards screen, where the rewrap wizard
+    // starts from a chosen shard; leaving it keeps the step open.
     press(&mut app, KeyCode::Enter);
     press(&mut app, KeyCode::Enter);
+    assert_eq!(app.current_title(), "Shards");
+    press(&mut app, KeyCode::Esc);
+    assert!(app.current_title().starts_with("Scenario 2"));
+    let inc_now = incident::load(&workspace, &inc.id).unwrap();
+    assert!(
+        inc_now.step("rewrap").is_none(),
+        "step recorded without a rewrap"
+    );
+
+    // Done elsewhere (the CLI on another machine): Ctrl-R shows the command
+    // and the operator records it.
+    press(&mut app, KeyCode::Enter);
+    app.handle(custodian::tui::event::Event::Key(
+        crossterm::event::KeyEvent::new(
+            KeyCode::Char('r'),
+            crossterm::event::KeyModifiers::CONTROL,
+        ),
+    ));
     let text = screen_text(&app);
     assert!(text.contains("custodian shard rewrap SHARD"), "{text}");
     press(&mut app, KeyCode::Enter);
@@ -466,4 +484,37 @@ fn playbook_screens_survive_tiny_terminals_and_show_drill() {
         }
         press(&mut app, KeyCode::Esc);
     }
+}
+
+#[test]
+fn operation_steps_open_their_wizards_and_only_their_own_result_completes_them() {
+    let sb = common::Sandbox::new();
+    let workspace = ws(&sb);
+    let mut app = offline_app(workspace.clone());
+    press(&mut app, KeyCode::Char('p'));
+    press(&mut app, KeyCode::Char('3'));
+    press(&mut app, KeyCode::Enter);
+    keys(&mut app, "Ana Officer");
+    press(&mut app, KeyCode::Enter);
+    press(&mut app, KeyCode::Enter); // confirm step 1 (convene)
+    let inc = incident::open_for_scenario(&workspace, 3).unwrap().unwrap();
+
+    // Step 2: guardians reconstruct → the reconstruct wizard.
+    press(&mut app, KeyCode::Enter);
+    press(&mut app, KeyCode::Enter);
+    assert_eq!(app.current_title(), "Rebuild a key from guardian shares");
+    press(&mut app, KeyCode::Esc);
+    assert!(app.current_title().starts_with("Scenario 3"));
+
+    // Step 3: restore to a node → the shards screen.
+    press(&mut app, KeyCode::Down);
+    press(&mut app, KeyCode::Enter);
+    press(&mut app, KeyCode::Enter);
+    assert_eq!(app.current_title(), "Shards");
+    press(&mut app, KeyCode::Esc);
+
+    // Leaving the wizards recorded nothing beyond step 1.
+    let inc = incident::load(&workspace, &inc.id).unwrap();
+    let done: Vec<&str> = inc.steps.iter().map(|s| s.step.as_str()).collect();
+    assert_eq!(done, ["convene"]);
 }

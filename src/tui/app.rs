@@ -56,7 +56,7 @@ pub struct App {
     running_jobs: usize,
     /// The scenario step that launched the operation now running, so its
     /// completion can be recorded on the incident.
-    pending_step: Option<Prefill>,
+    pending_step: Option<(Operation, Prefill)>,
     /// While the console is in a drill sandbox: the workspace it came from.
     origin: Option<Workspace>,
     /// Set when the user asked to quit.
@@ -205,8 +205,10 @@ impl App {
                 if self.screens.len() > 1 {
                     self.screens.pop();
                 }
-                // A wizard left without finishing: its step stays open.
-                self.pending_step = None;
+                // Back on the scenario without finishing: its step stays open.
+                if self.top_as::<ScenarioScreen>().is_some() {
+                    self.pending_step = None;
+                }
                 self.refresh_home();
                 self.refresh_playbook_top();
             }
@@ -604,21 +606,28 @@ impl App {
         match op {
             Operation::NewIdentity => {
                 let name = prefill.new_name.clone().unwrap_or_default();
-                self.pending_step = Some(prefill);
+                self.pending_step = Some((op, prefill));
                 let taken = self.custodian_names();
                 self.screens.push(Box::new(
                     NewIdentityWizard::with_name(&name).with_taken(taken),
                 ));
             }
             Operation::Recover => {
-                self.pending_step = Some(prefill);
+                self.pending_step = Some((op, prefill));
                 self.screens
                     .push(Box::new(super::screens::recovery::RecoveryWizard::new()));
             }
-            Operation::GuardianReconstruct
-            | Operation::Rewrap
-            | Operation::RestoreToNode
-            | Operation::MoveAssetsChecklist => {
+            Operation::GuardianReconstruct => {
+                self.pending_step = Some((op, prefill));
+                self.perform(Action::OpenGuardianReconstruct);
+            }
+            // Both start from the shards screen: pick the shard, then `w`
+            // (rewrap to a custodian) or `n` (restore to a node).
+            Operation::Rewrap | Operation::RestoreToNode => {
+                self.pending_step = Some((op, prefill));
+                self.perform_shards(Action::OpenShards);
+            }
+            Operation::MoveAssetsChecklist => {
                 if let Some(s) = self.top_as::<ScenarioScreen>() {
                     s.record_with_command(op, &prefill);
                 }
@@ -629,18 +638,31 @@ impl App {
     /// When an operation launched from a scenario step finishes, records
     /// the step as done with the files it produced.
     fn record_launched_step(&mut self, msg: &WorkerMsg) {
-        let Some(prefill) = self.pending_step.take() else {
+        let Some((op, _)) = &self.pending_step else {
             return;
         };
-        let files = match msg {
-            WorkerMsg::Finished(Ok(JobResult::IdentityCreated(c))) => vec![c.path.clone()],
-            WorkerMsg::Finished(Ok(JobResult::Recovered(o))) => {
+        // Only the launched operation's own result completes the step:
+        // intermediate jobs (reading a shard or a guardian share) and
+        // failures leave it open, so the wizard can be retried.
+        let files = match (op, msg) {
+            (Operation::NewIdentity, WorkerMsg::Finished(Ok(JobResult::IdentityCreated(c)))) => {
+                vec![c.path.clone()]
+            }
+            (Operation::Recover, WorkerMsg::Finished(Ok(JobResult::Recovered(o)))) => {
                 o.written.iter().map(|w| w.0.clone()).collect()
             }
-            #[allow(unreachable_patterns)]
-            WorkerMsg::Finished(Ok(_)) => Vec::new(),
-            // A failed operation leaves the step open.
+            (
+                Operation::GuardianReconstruct,
+                WorkerMsg::Finished(Ok(JobResult::GuardianCombined(c))),
+            ) => vec![c.path.clone()],
+            (
+                Operation::Rewrap | Operation::RestoreToNode,
+                WorkerMsg::Finished(Ok(JobResult::ShardRewrapped(o))),
+            ) => vec![o.path.clone()],
             _ => return,
+        };
+        let Some((_, prefill)) = self.pending_step.take() else {
+            return;
         };
         if let Err(e) = incident::complete_step(
             &self.ws,

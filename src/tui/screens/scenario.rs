@@ -10,7 +10,7 @@
 //! screen into "record" mode, which shows the command line that performs the
 //! operation and lets the operator record it as done.
 
-use crossterm::event::{KeyCode, KeyEvent};
+use crossterm::event::{KeyCode, KeyEvent, KeyModifiers};
 use ratatui::Frame;
 use ratatui::layout::{Constraint, Layout, Rect};
 use ratatui::style::{Color, Modifier, Style};
@@ -308,6 +308,22 @@ impl Screen for ScenarioScreen {
                 }
             },
             Mode::Confirm { step, operator } => match key.code {
+                // An operation done elsewhere (the CLI on another machine):
+                // show its command and let the operator record it.
+                KeyCode::Char('r') if key.modifiers.contains(KeyModifiers::CONTROL) => {
+                    let step = *step;
+                    let name = operator.text().trim().to_string();
+                    if name.is_empty() {
+                        self.error = Some(Report::from_error(&PlaybookError::MissingOperator));
+                        return None;
+                    }
+                    let def = self.scenario.steps.get(step)?.clone();
+                    let prefill = self.prefill(step, name)?;
+                    if let Some(op) = def.op {
+                        self.record_with_command(op, &prefill);
+                    }
+                    None
+                }
                 KeyCode::Enter => {
                     let step = *step;
                     let name = operator.text().trim().to_string();
@@ -593,6 +609,19 @@ impl Screen for ScenarioScreen {
                 c
             }
             Mode::Start { .. } => vec![("Tab", "next field"), ("Enter", "open"), ("Esc", "cancel")],
+            Mode::Confirm { step, .. }
+                if self
+                    .scenario
+                    .steps
+                    .get(step)
+                    .is_some_and(|s| s.op.is_some()) =>
+            {
+                vec![
+                    ("Enter", "open the wizard"),
+                    ("Ctrl-R", "done elsewhere: record it"),
+                    ("Esc", "cancel"),
+                ]
+            }
             Mode::Confirm { .. } | Mode::Close { .. } => {
                 vec![("Enter", "confirm"), ("Esc", "cancel")]
             }
