@@ -5,66 +5,10 @@
 
 mod common;
 
-use std::path::PathBuf;
-use std::process::Command;
-use std::time::{Duration, Instant};
+use common::tmux::Tmux;
 
-/// A tmux server on a private socket, killed on drop.
-struct Tmux {
-    socket: PathBuf,
-}
-
-impl Tmux {
-    fn run(&self, args: &[&str]) -> String {
-        let out = Command::new("tmux")
-            .arg("-S")
-            .arg(&self.socket)
-            .args(args)
-            .output()
-            .unwrap();
-        String::from_utf8_lossy(&out.stdout).into_owned()
-    }
-
-    fn keys(&self, keys: &[&str]) {
-        let mut args = vec!["send-keys", "-t", "t"];
-        args.extend_from_slice(keys);
-        self.run(&args);
-    }
-
-    fn text(&self, text: &str) {
-        self.run(&["send-keys", "-t", "t", "-l", text]);
-    }
-
-    fn screen(&self) -> String {
-        self.run(&["capture-pane", "-p", "-t", "t"])
-    }
-
-    /// Waits (up to two minutes: a KDF may be running) until `needle` shows.
-    fn wait_for(&self, needle: &str) -> String {
-        let deadline = Instant::now() + Duration::from_secs(120);
-        loop {
-            let s = self.screen();
-            if s.contains(needle) {
-                return s;
-            }
-            assert!(
-                Instant::now() < deadline,
-                "`{needle}` never appeared; screen:\n{s}"
-            );
-            std::thread::sleep(Duration::from_millis(100));
-        }
-    }
-}
-
-impl Drop for Tmux {
-    fn drop(&mut self) {
-        let _ = Command::new("tmux")
-            .arg("-S")
-            .arg(&self.socket)
-            .arg("kill-server")
-            .output();
-    }
-}
+/// Waits allow two minutes: a KDF may be running.
+const WAIT_SECS: u64 = 120;
 
 #[test]
 fn scenario_4_in_a_real_terminal() {
@@ -74,56 +18,43 @@ fn scenario_4_in_a_real_terminal() {
     let sb = common::Sandbox::new();
     custodian::workspace::Workspace::open(sb.ws()).unwrap();
     let bin = assert_cmd::cargo::cargo_bin("custodian");
-    let tmux = Tmux {
-        socket: sb.file("tmux.sock"),
-    };
     let command = format!(
         "env -u CUSTODIAN_WORKSPACE {} --workspace {}",
         bin.display(),
         sb.ws().display()
     );
-    tmux.run(&[
-        "new-session",
-        "-d",
-        "-s",
-        "t",
-        "-x",
-        "100",
-        "-y",
-        "30",
-        &command,
-    ]);
-    tmux.wait_for("Custodians");
+    let tmux = Tmux::start(sb.path(), &command, 100, 30);
+    tmux.wait_for("Custodians", WAIT_SECS);
     tmux.keys(&["p"]);
-    tmux.wait_for("disaster scenarios");
+    tmux.wait_for("disaster scenarios", WAIT_SECS);
     tmux.keys(&["4"]);
-    tmux.wait_for("An age key or shard may be compromised");
+    tmux.wait_for("An age key or shard may be compromised", WAIT_SECS);
 
     // Open the incident from step 1, then confirm it.
     tmux.keys(&["Enter"]);
-    tmux.wait_for("Open an incident");
+    tmux.wait_for("Open an incident", WAIT_SECS);
     tmux.text("Ana");
     tmux.keys(&["Tab"]);
     tmux.text("Cy");
     tmux.keys(&["Enter"]);
-    tmux.wait_for("Confirm this step: Assess the blast radius");
+    tmux.wait_for("Confirm this step: Assess the blast radius", WAIT_SECS);
     tmux.keys(&["Enter"]);
-    tmux.wait_for("1/5 steps done");
+    tmux.wait_for("1/5 steps done", WAIT_SECS);
 
     // Step 2: the new-identity wizard, pre-filled with Cy-new.
     tmux.keys(&["Enter"]);
-    tmux.wait_for("Confirm this step: Create a fresh identity");
+    tmux.wait_for("Confirm this step: Create a fresh identity", WAIT_SECS);
     tmux.keys(&["Enter"]);
-    tmux.wait_for("Custodian name: Cy-new");
+    tmux.wait_for("Custodian name: Cy-new", WAIT_SECS);
     tmux.keys(&["Enter"]);
-    tmux.wait_for("Passphrase");
+    tmux.wait_for("Passphrase", WAIT_SECS);
     tmux.text(common::PASS_B);
     tmux.keys(&["Enter"]);
     tmux.text(common::PASS_B);
     tmux.keys(&["Enter"]);
-    tmux.wait_for("Identity created and verified");
+    tmux.wait_for("Identity created and verified", WAIT_SECS);
     tmux.keys(&["Enter"]);
-    let screen = tmux.wait_for("2/5 steps done");
+    let screen = tmux.wait_for("2/5 steps done", WAIT_SECS);
     assert!(
         screen.contains("[✔] 2. Create a fresh identity"),
         "{screen}"
@@ -131,12 +62,12 @@ fn scenario_4_in_a_real_terminal() {
 
     // Close: the report's path and the audit head appear.
     tmux.keys(&["c"]);
-    tmux.wait_for("Close the incident");
+    tmux.wait_for("Close the incident", WAIT_SECS);
     tmux.keys(&["Enter"]);
-    tmux.wait_for("Incident closed. Report written:");
+    tmux.wait_for("Incident closed. Report written:", WAIT_SECS);
     tmux.keys(&["Escape"]);
     tmux.keys(&["Escape"]);
-    tmux.wait_for("Custodians");
+    tmux.wait_for("Custodians", WAIT_SECS);
     tmux.keys(&["q"]);
 
     let ws = custodian::workspace::Workspace::open(sb.ws()).unwrap();

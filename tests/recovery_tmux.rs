@@ -7,101 +7,11 @@
 mod common;
 mod shard_fixture;
 
-use std::process::Command;
-use std::time::{Duration, Instant};
-
 use common::missing_tool;
+use common::tmux::Tmux;
 use custodian::shard::{self, ShardFile};
 use k256::elliptic_curve::PrimeField;
 use shard_fixture::*;
-
-struct Tmux {
-    session: String,
-}
-
-impl Tmux {
-    fn start(cmd: &str) -> Tmux {
-        let session = format!("custodian-recover-e2e-{}", std::process::id());
-        let st = Command::new("tmux")
-            .args([
-                "new-session",
-                "-d",
-                "-x",
-                "120",
-                "-y",
-                "36",
-                "-s",
-                &session,
-                cmd,
-            ])
-            .env("TERM", "xterm-256color")
-            .status()
-            .unwrap();
-        assert!(st.success(), "tmux could not start");
-        // Keep the pane after the program exits so we can see what it left.
-        let _ = Command::new("tmux")
-            .args(["set-option", "-t", &session, "remain-on-exit", "on"])
-            .status();
-        Tmux { session }
-    }
-
-    fn keys(&self, keys: &[&str]) {
-        let st = Command::new("tmux")
-            .args(["send-keys", "-t", &self.session])
-            .args(keys)
-            .status()
-            .unwrap();
-        assert!(st.success());
-    }
-
-    fn literal(&self, text: &str) {
-        let st = Command::new("tmux")
-            .args(["send-keys", "-t", &self.session, "-l", text])
-            .status()
-            .unwrap();
-        assert!(st.success());
-    }
-
-    fn screen(&self) -> String {
-        let out = Command::new("tmux")
-            .args(["capture-pane", "-p", "-t", &self.session])
-            .output()
-            .unwrap();
-        String::from_utf8_lossy(&out.stdout).into_owned()
-    }
-
-    /// The visible pane plus its whole scrollback history.
-    fn history(&self) -> String {
-        let out = Command::new("tmux")
-            .args(["capture-pane", "-p", "-S", "-", "-t", &self.session])
-            .output()
-            .unwrap();
-        String::from_utf8_lossy(&out.stdout).into_owned()
-    }
-
-    fn wait_for(&self, text: &str, secs: u64) -> String {
-        let deadline = Instant::now() + Duration::from_secs(secs);
-        loop {
-            let s = self.screen();
-            if s.contains(text) {
-                return s;
-            }
-            assert!(
-                Instant::now() < deadline,
-                "timed out waiting for {text:?}; screen:\n{s}"
-            );
-            std::thread::sleep(Duration::from_millis(100));
-        }
-    }
-}
-
-impl Drop for Tmux {
-    fn drop(&mut self) {
-        let _ = Command::new("tmux")
-            .args(["kill-session", "-t", &self.session])
-            .output();
-    }
-}
 
 #[test]
 fn show_once_in_a_real_terminal_shows_the_verified_key_then_clears_it() {
@@ -122,9 +32,9 @@ fn show_once_in_a_real_terminal_shows_the_verified_key_then_clears_it() {
         pass.display(),
         marker.display()
     );
-    let t = Tmux::start(&cmd);
+    let t = Tmux::start(sb.path(), &cmd, 120, 36);
     t.wait_for("Type the key id (drill-alpha)", 60);
-    t.literal("drill-alpha");
+    t.text("drill-alpha");
     t.keys(&["Enter"]);
     let shown = t.wait_for("Clearing in", 10);
     assert!(shown.contains("PRIVATE KEY drill-alpha"), "{shown}");
@@ -146,10 +56,8 @@ fn show_once_in_a_real_terminal_shows_the_verified_key_then_clears_it() {
     // Any key clears it early.
     t.keys(&["x"]);
     t.wait_for("the screen has been cleared", 10);
-    let deadline = Instant::now() + Duration::from_secs(10);
-    while !marker.exists() && Instant::now() < deadline {
-        std::thread::sleep(Duration::from_millis(100));
-    }
+    // The shell has written the status once the pane is dead.
+    t.wait_exit(10);
     assert_eq!(std::fs::read_to_string(&marker).unwrap().trim(), "0");
     let first_group = &key_hex[..8];
     let history = t.history();

@@ -2,6 +2,8 @@
 //! passphrase files, and the `custodian` binary pointed at that workspace.
 #![allow(dead_code, clippy::unwrap_used, clippy::expect_used)]
 
+pub mod tmux;
+
 use std::os::unix::fs::PermissionsExt;
 use std::path::{Path, PathBuf};
 

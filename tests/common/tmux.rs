@@ -1,20 +1,22 @@
 //! Driving the real binary in a real terminal: a private tmux server (its
-//! own socket, so tests never touch a user's sessions), send-keys to type,
-//! capture-pane to read the screen.
+//! own socket in the test's temp dir and no user config, so tests never
+//! touch a user's sessions), send-keys to type, capture-pane to read the
+//! screen.
 #![allow(dead_code, clippy::unwrap_used, clippy::expect_used)]
 
 use std::path::{Path, PathBuf};
-use std::process::Command;
+use std::process::{Command, Output};
 use std::time::{Duration, Instant};
 
-/// One tmux server with one session named `t`.
+/// One tmux server with one session named `t`, killed on drop.
 pub struct Tmux {
     socket: PathBuf,
 }
 
 impl Tmux {
-    /// Starts `command` in a `width`×`height` terminal; the pane stays after
-    /// the program exits so what it left on screen can be read.
+    /// Starts `command` (run by the shell) in a `width`×`height` terminal;
+    /// the pane stays after the program exits so what it left on screen can
+    /// be read.
     pub fn start(dir: &Path, command: &str, width: u16, height: u16) -> Tmux {
         let t = Tmux {
             socket: dir.join("tmux.sock"),
@@ -34,14 +36,26 @@ impl Tmux {
         t
     }
 
-    fn run(&self, args: &[&str]) -> String {
-        let out = Command::new("tmux")
+    fn tmux(&self, args: &[&str]) -> Output {
+        Command::new("tmux")
+            .arg("-f")
+            .arg("/dev/null")
             .arg("-S")
             .arg(&self.socket)
             .args(args)
             .env("TERM", "xterm-256color")
             .output()
-            .unwrap();
+            .unwrap()
+    }
+
+    /// Runs a tmux command against this server, panicking if it fails.
+    fn run(&self, args: &[&str]) -> String {
+        let out = self.tmux(args);
+        assert!(
+            out.status.success(),
+            "tmux {args:?} failed: {}",
+            String::from_utf8_lossy(&out.stderr)
+        );
         String::from_utf8_lossy(&out.stdout).into_owned()
     }
 
@@ -60,6 +74,11 @@ impl Tmux {
     /// The visible screen.
     pub fn screen(&self) -> String {
         self.run(&["capture-pane", "-p", "-t", "t"])
+    }
+
+    /// The visible screen plus the whole scrollback history.
+    pub fn history(&self) -> String {
+        self.run(&["capture-pane", "-p", "-S", "-", "-t", "t"])
     }
 
     /// Waits until `needle` is on screen (panicking with the screen after `secs`).
@@ -84,14 +103,34 @@ impl Tmux {
             .trim()
             == "1"
     }
+
+    /// Waits until the program (the whole shell command) has exited, then
+    /// returns what it left on screen; panics after `secs`.
+    pub fn wait_exit(&self, secs: u64) -> String {
+        let deadline = Instant::now() + Duration::from_secs(secs);
+        while !self.exited() {
+            assert!(
+                Instant::now() < deadline,
+                "program did not exit; screen:\n{}",
+                self.screen()
+            );
+            std::thread::sleep(Duration::from_millis(100));
+        }
+        self.screen()
+    }
+
+    /// True while the session exists (with `remain-on-exit`, also after the
+    /// program has exited).
+    pub fn alive(&self) -> bool {
+        self.tmux(&["has-session", "-t", "t"]).status.success()
+    }
 }
 
 impl Drop for Tmux {
+    /// Kills the server and removes its socket, so that walking the temp dir
+    /// afterwards (e.g. `Sandbox::all_text`) never meets a socket.
     fn drop(&mut self) {
-        let _ = Command::new("tmux")
-            .arg("-S")
-            .arg(&self.socket)
-            .arg("kill-server")
-            .output();
+        let _ = self.tmux(&["kill-server"]);
+        let _ = std::fs::remove_file(&self.socket);
     }
 }
