@@ -118,15 +118,29 @@ pub fn check_wallet_id(id: &str) -> Result<(), BadWalletId> {
         return Err(BadWalletId::Empty);
     }
     let b = id.as_bytes();
-    let shape_ok = b.len() == UUID_LEN
-        && b.iter().enumerate().all(|(i, c)| match i {
-            8 | 13 | 18 | 23 => *c == b'-',
-            _ => c.is_ascii_hexdigit(),
-        });
-    if !shape_ok {
+    if b.len() != UUID_LEN {
         return Err(BadWalletId::NotCanonical);
     }
-    if b.iter().any(u8::is_ascii_uppercase) {
+    // One pass: dashes where they belong, hex digits elsewhere; uppercase
+    // hex is noted (and refused) only once the shape is known to be right.
+    let mut upper = false;
+    for (i, &c) in b.iter().enumerate() {
+        let ok = match i {
+            8 | 13 | 18 | 23 => c == b'-',
+            _ => match c {
+                b'0'..=b'9' | b'a'..=b'f' => true,
+                b'A'..=b'F' => {
+                    upper = true;
+                    true
+                }
+                _ => false,
+            },
+        };
+        if !ok {
+            return Err(BadWalletId::NotCanonical);
+        }
+    }
+    if upper {
         return Err(BadWalletId::Uppercase);
     }
     Ok(())
@@ -427,12 +441,25 @@ pub fn derive_to_file(
     options: &DeriveOptions,
     progress: &mut dyn FnMut(DeriveProgress),
 ) -> Result<DeriveSummary, DrKitError> {
+    let scan = scan_wallets(source)?;
+    derive_scanned(deriver, source, &scan, out, options, progress)
+}
+
+/// [`derive_to_file`] for a list already validated by [`scan_wallets`]
+/// (callers that check the list before touching any key scan it once).
+pub fn derive_scanned(
+    deriver: &Deriver<'_>,
+    source: &WalletSource,
+    scan: &WalletScan,
+    out: &Path,
+    options: &DeriveOptions,
+    progress: &mut dyn FnMut(DeriveProgress),
+) -> Result<DeriveSummary, DrKitError> {
     if deriver.master_keys.is_empty() {
         return Err(DrKitError::NoMasterKey);
     }
-    let scan = scan_wallets(source)?;
     if !scan.bad.is_empty() && !options.skip_invalid {
-        return Err(DrKitError::InvalidWalletIds(scan.bad));
+        return Err(DrKitError::InvalidWalletIds(scan.bad.clone()));
     }
     if scan.valid == 0 {
         return Err(DrKitError::NoWallets);
@@ -522,7 +549,7 @@ pub fn derive_to_file(
             .iter()
             .map(|m| m.cosigner_id.clone())
             .collect(),
-        skipped: scan.bad,
+        skipped: scan.bad.clone(),
     })
 }
 

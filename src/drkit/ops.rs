@@ -109,7 +109,7 @@ pub fn derive(
                 asset_seed: master.asset_seed,
                 master_keys: &mks,
             };
-            derive::derive_to_file(&deriver, source, out, options, progress)
+            derive::derive_scanned(&deriver, source, &scan, out, options, progress)
         })
         .map(|s| {
             let extra = json!({
