@@ -15,7 +15,7 @@ use ratatui::widgets::{Paragraph, Wrap};
 use secrecy::{ExposeSecret, SecretString};
 
 use super::{Action, Chrome, Screen};
-use crate::error::{Explain, Report};
+use crate::error::Report;
 use crate::identity::{self, CreatedIdentity};
 use crate::passphrase::{self, Strength};
 use crate::tui::strings;
@@ -269,7 +269,6 @@ impl Screen for NewIdentityWizard {
                     name: std::mem::take(name),
                     report: report.clone(),
                 },
-                #[allow(unreachable_patterns)]
                 Ok(_) => return None,
             };
             return Some(Action::RefreshHome);
@@ -407,9 +406,4 @@ impl Screen for NewIdentityWizard {
     fn busy(&self) -> bool {
         matches!(self.step, Step::Working { .. })
     }
-}
-
-/// Turns an explained error into a report (for worker jobs).
-pub fn report<E: Explain>(e: &E) -> Report {
-    Report::from_error(e)
 }
