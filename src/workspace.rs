@@ -284,6 +284,19 @@ impl Workspace {
         Ok(file)
     }
 
+    /// Runs `work` holding the workspace lock, for read-modify-write of
+    /// workspace files other than the registry (incident records). `work`
+    /// must not call [`Workspace::update_registry`], which takes the same lock.
+    pub fn locked<T, E>(&self, work: impl FnOnce() -> Result<T, E>) -> Result<T, E>
+    where
+        E: From<WorkspaceError>,
+    {
+        let lock = self.lock()?;
+        let out = work();
+        drop(lock);
+        out
+    }
+
     /// Applies `change` to the registry under the workspace lock and writes
     /// it back atomically. Nothing is written if `change` fails.
     pub fn update_registry<T, E>(

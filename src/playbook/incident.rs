@@ -336,6 +336,19 @@ pub fn complete_step(
     how: StepHow,
     files: &[PathBuf],
 ) -> Result<Incident, PlaybookError> {
+    // Two consoles on one incident must not lose each other's steps.
+    ws.locked(|| complete_step_locked(ws, book, id, step, operator, how, files))
+}
+
+fn complete_step_locked(
+    ws: &Workspace,
+    book: &Playbook,
+    id: &str,
+    step: &str,
+    operator: &str,
+    how: StepHow,
+    files: &[PathBuf],
+) -> Result<Incident, PlaybookError> {
     let operator = validate_operator(operator)?;
     let mut incident = load(ws, id)?;
     if incident.is_closed() {
@@ -390,6 +403,15 @@ pub fn complete_step(
 /// head) and marks the record closed. Audited as `INCIDENT_CLOSE`; refused
 /// when the audit chain does not verify.
 pub fn close(
+    ws: &Workspace,
+    book: &Playbook,
+    id: &str,
+    operator: &str,
+) -> Result<Incident, PlaybookError> {
+    ws.locked(|| close_locked(ws, book, id, operator))
+}
+
+fn close_locked(
     ws: &Workspace,
     book: &Playbook,
     id: &str,
@@ -626,6 +648,30 @@ mod tests {
         let d = tempfile::tempdir().unwrap();
         let ws = Workspace::open(d.path().join("ws")).unwrap();
         (d, ws)
+    }
+
+    #[test]
+    fn concurrent_step_completions_on_one_incident_are_all_kept() {
+        let (_d, ws) = ws();
+        let book = Playbook::builtin();
+        let inc = open(&ws, book, 3, "Ana Officer", None).unwrap();
+        let steps: Vec<String> = book
+            .scenario(3)
+            .unwrap()
+            .steps
+            .iter()
+            .map(|s| s.id.clone())
+            .collect();
+        std::thread::scope(|scope| {
+            for step in &steps {
+                let (ws, id) = (ws.clone(), inc.id.clone());
+                scope.spawn(move || {
+                    complete_step(&ws, book, &id, step, "Ben", StepHow::Attested, &[]).unwrap();
+                });
+            }
+        });
+        let done = load(&ws, &inc.id).unwrap();
+        assert_eq!(done.steps.len(), steps.len(), "a concurrent step was lost");
     }
 
     #[test]
