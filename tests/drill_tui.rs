@@ -7,55 +7,29 @@ mod common;
 use std::time::Duration;
 
 use common::Sandbox;
-use crossterm::event::{KeyCode, KeyEvent};
+use common::tui::{self, key, type_text};
+use crossterm::event::KeyCode;
 use custodian::tui::app::App;
-use custodian::tui::event::Event;
 use custodian::workspace::Workspace;
-use ratatui::Terminal;
-use ratatui::backend::TestBackend;
 
+/// The screen as `TestBackend` prints it (one quoted line per row).
 fn draw(app: &App) -> String {
-    let mut t = Terminal::new(TestBackend::new(110, 32)).unwrap();
-    t.draw(|f| app.render(f)).unwrap();
-    format!("{}", t.backend())
-}
-
-fn key(app: &mut App, code: KeyCode) {
-    app.handle(Event::Key(KeyEvent::from(code)));
-}
-
-fn text(app: &mut App, s: &str) {
-    for c in s.chars() {
-        key(app, KeyCode::Char(c));
-    }
-}
-
-macro_rules! snap {
-    ($name:expr, $screen:expr) => {
-        insta::with_settings!({filters => vec![
-            (r"/tmp/\.tmp[A-Za-z0-9]+", "[TMP]"),
-            (r"DRILL-\d{8}-[0-9a-f]{6}", "DRILL-[ID]"),
-            (r"drill-\d{8}-[0-9a-f]{6}", "drill-[ID]"),
-            (r"\d+\.\d s", "[T] s"),
-        ]}, {
-            insta::assert_snapshot!($name, $screen);
-        });
-    };
+    format!("{}", tui::draw(app, 110, 32).backend())
 }
 
 #[test]
 fn drill_screen_runs_the_drill_and_enters_the_sandbox() {
     let sb = Sandbox::new();
     let ws = Workspace::open(sb.ws()).unwrap();
-    let mut app = App::with_probe(ws, Box::new(|| Ok(vec![])));
+    let mut app = tui::offline_app(ws);
     key(&mut app, KeyCode::Char('D'));
     assert_eq!(app.current_title(), "Quarterly drill");
 
     // One participant is not a quorum.
-    text(&mut app, "Ana Officer");
+    type_text(&mut app, "Ana Officer");
     key(&mut app, KeyCode::Enter);
     assert!(draw(&app).contains("at least two participants"));
-    text(&mut app, ", Ben Legal");
+    type_text(&mut app, ", Ben Legal");
     snap!("drill_participants", draw(&app));
     key(&mut app, KeyCode::Enter);
     assert!(draw(&app).contains("Preparing the sandbox"));

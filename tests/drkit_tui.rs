@@ -8,11 +8,11 @@ mod common;
 
 use std::time::Duration;
 
+use common::tui::{self, ctrl, key, screen_text, type_text};
 use common::{PASS_A, PASS_B, Sandbox};
-use crossterm::event::{KeyCode, KeyEvent, KeyModifiers};
+use crossterm::event::KeyCode;
 use custodian::drkit::{derive, keys, kit};
 use custodian::tui::app::App;
-use custodian::tui::event::Event;
 use custodian::workspace::Workspace;
 use ratatui::Terminal;
 use ratatui::backend::TestBackend;
@@ -22,62 +22,30 @@ const WALLET_1: &str = "2d33e419-4c84-44b1-9d9a-3598f96642b0";
 const WALLET_2: &str = "0d8f6b1e-3c2a-4f5e-9b7d-1a2b3c4d5e6f";
 
 fn draw(app: &App) -> Terminal<TestBackend> {
-    let mut t = Terminal::new(TestBackend::new(110, 30)).unwrap();
-    t.draw(|f| app.render(f)).unwrap();
-    t
-}
-
-fn key(app: &mut App, code: KeyCode) {
-    app.handle(Event::Key(KeyEvent::from(code)));
-}
-
-fn ctrl(app: &mut App, c: char) {
-    app.handle(Event::Key(KeyEvent::new(
-        KeyCode::Char(c),
-        KeyModifiers::CONTROL,
-    )));
-}
-
-fn type_text(app: &mut App, text: &str) {
-    for c in text.chars() {
-        key(app, KeyCode::Char(c));
-    }
+    tui::draw(app, 110, 30)
 }
 
 fn clear_field(app: &mut App) {
     ctrl(app, 'u');
 }
 
-fn screen_text(t: &Terminal<TestBackend>) -> String {
-    let buf = t.backend().buffer();
-    (0..buf.area.height)
-        .map(|y| {
-            (0..buf.area.width)
-                .map(|x| buf[(x, y)].symbol())
-                .collect::<String>()
-        })
-        .collect::<Vec<_>>()
-        .join("\n")
-}
-
-macro_rules! snap {
-    ($name:expr, $term:expr) => {
-        insta::with_settings!({filters => vec![
-            (r"/tmp/\.tmp[A-Za-z0-9]+", "[TMP]"),
-            (r"phrase: [A-Za-z0-9+/]{8}", "phrase: [PHRASE]"),
-            (r"[0-9a-f]{64}", "[SHA256]"),
-            (r"[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}", "[UUID]"),
-            (r"\b\d{1,10}_\[UUID\]", "[P]_[UUID]"),
-            // Substitutions change line lengths: drop the padding they leave.
-            (r#"(?m) +"$"#, "\""),
-        ]}, {
-            insta::assert_snapshot!($name, $term.backend());
-        });
-    };
+/// The shared filters plus the check phrase and wallet ids; then, since
+/// substitutions change line lengths, drop the padding they leave.
+fn settings() -> insta::Settings {
+    let mut s = tui::settings(&[
+        (r"phrase: [A-Za-z0-9+/]{8}", "phrase: [PHRASE]"),
+        (
+            r"[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}",
+            "[UUID]",
+        ),
+        (r"\b\d{1,10}_\[UUID\]", "[P]_[UUID]"),
+    ]);
+    s.add_filter(r#"(?m) +"$"#, "\"");
+    s
 }
 
 fn app(sb: &Sandbox) -> App {
-    App::with_probe(Workspace::open(sb.ws()).unwrap(), Box::new(|| Ok(vec![])))
+    tui::offline_app(Workspace::open(sb.ws()).unwrap())
 }
 
 /// Creates the recovery key pair through the wizard (default paths).
@@ -103,13 +71,13 @@ fn keygen_check_verify_and_derive_through_the_console() {
 
     key(&mut app, KeyCode::Char('k'));
     assert_eq!(app.current_title(), "Vendor DR kit");
-    snap!("kit_menu", draw(&app));
+    snap!("kit_menu", draw(&app), settings());
     key(&mut app, KeyCode::Esc);
 
     // 1. Create the recovery key pair.
     key(&mut app, KeyCode::Char('k'));
     key(&mut app, KeyCode::Char('1'));
-    snap!("kit_keygen_paths", draw(&app));
+    snap!("kit_keygen_paths", draw(&app), settings());
     key(&mut app, KeyCode::Esc);
     key(&mut app, KeyCode::Esc);
     let done = create_key_pair(&mut app);
@@ -122,7 +90,7 @@ fn keygen_check_verify_and_derive_through_the_console() {
         done.contains(&format!("Verification phrase: {phrase}")),
         "{done}"
     );
-    snap!("kit_keygen_done", draw(&app));
+    snap!("kit_keygen_done", draw(&app), settings());
     // The QR view: too big for 110×30, so it says how big the terminal must be.
     key(&mut app, KeyCode::Char('v'));
     assert!(screen_text(&draw(&app)).contains("too small for the QR code"));
@@ -141,7 +109,7 @@ fn keygen_check_verify_and_derive_through_the_console() {
     key(&mut app, KeyCode::Enter);
     assert!(app.pump_until_idle(Duration::from_secs(60)));
     assert!(screen_text(&draw(&app)).contains(&format!("Verification phrase: {phrase}")));
-    snap!("kit_fingerprint_shown", draw(&app));
+    snap!("kit_fingerprint_shown", draw(&app), settings());
     key(&mut app, KeyCode::Enter);
     key(&mut app, KeyCode::Esc);
 
@@ -161,7 +129,7 @@ fn keygen_check_verify_and_derive_through_the_console() {
     assert!(app.pump_until_idle(Duration::from_secs(120)));
     let failed = draw(&app);
     assert!(screen_text(&failed).contains("the passphrase does not open the private key"));
-    snap!("kit_verify_wrong_passphrase", failed);
+    snap!("kit_verify_wrong_passphrase", failed, settings());
     key(&mut app, KeyCode::Enter); // try again: back to the kit field, values kept
     key(&mut app, KeyCode::Enter);
     key(&mut app, KeyCode::Enter);
@@ -174,7 +142,7 @@ fn keygen_check_verify_and_derive_through_the_console() {
         "{verified}"
     );
     assert!(verified.contains(&drill.entry));
-    snap!("kit_verify_done", draw(&app));
+    snap!("kit_verify_done", draw(&app), settings());
     key(&mut app, KeyCode::Enter);
     key(&mut app, KeyCode::Esc);
 
@@ -199,13 +167,13 @@ fn keygen_check_verify_and_derive_through_the_console() {
     type_text(&mut app, out.to_str().unwrap());
     key(&mut app, KeyCode::Tab); // vendor-json → jsonl
     ctrl(&mut app, 's'); // skip invalid
-    snap!("kit_derive_output", draw(&app));
+    snap!("kit_derive_output", draw(&app), settings());
     key(&mut app, KeyCode::Enter);
     assert!(app.pump_until_idle(Duration::from_secs(120)));
     let derived = screen_text(&draw(&app));
     assert!(derived.contains("2 share(s) for 2 wallet(s)"), "{derived}");
     assert!(derived.contains("line 2: uppercase wallet id"), "{derived}");
-    snap!("kit_derive_done", draw(&app));
+    snap!("kit_derive_done", draw(&app), settings());
 
     // The file holds exactly what the library derives for that kit.
     let text = std::fs::read_to_string(&out).unwrap();
@@ -249,5 +217,5 @@ fn a_bad_wallet_list_fails_in_the_console_without_an_output_file() {
     // The wallet list is checked before the kit or the key is touched.
     assert!(text.contains("line 2: empty wallet id"), "{text}");
     assert!(!out.exists());
-    snap!("kit_derive_bad_wallets", t);
+    snap!("kit_derive_bad_wallets", t, settings());
 }

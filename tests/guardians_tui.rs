@@ -9,36 +9,17 @@ mod common;
 
 use std::time::Duration;
 
-use crossterm::event::{KeyCode, KeyEvent, KeyModifiers};
+use common::tui::{self, ctrl, key, type_text};
+use crossterm::event::KeyCode;
 use custodian::guardians::{self, ShareFile};
 use custodian::identity;
 use custodian::tui::app::App;
-use custodian::tui::event::Event;
 use custodian::workspace::Workspace;
-use ratatui::Terminal;
-use ratatui::backend::TestBackend;
 use secrecy::SecretString;
 
 const ANA: &str = "amber kettle saddle morsel quiver lagoon";
 const BEN: &str = "bramble ditto velvet harbor pluck sierra";
 const CY: &str = "cobalt thimble orchid wagon lumber fiesta";
-
-fn key(app: &mut App, code: KeyCode) {
-    app.handle(Event::Key(KeyEvent::from(code)));
-}
-
-fn ctrl(app: &mut App, c: char) {
-    app.handle(Event::Key(KeyEvent::new(
-        KeyCode::Char(c),
-        KeyModifiers::CONTROL,
-    )));
-}
-
-fn typ(app: &mut App, text: &str) {
-    for c in text.chars() {
-        key(app, KeyCode::Char(c));
-    }
-}
 
 fn pump(app: &mut App) {
     assert!(
@@ -47,16 +28,9 @@ fn pump(app: &mut App) {
     );
 }
 
-fn screen(app: &App) -> String {
-    let mut terminal = Terminal::new(TestBackend::new(100, 30)).unwrap();
-    terminal.draw(|f| app.render(f)).unwrap();
-    format!("{}", terminal.backend())
-}
-
 /// The foreground colour of the first cell of the row that starts with `text`.
 fn row_colour(app: &App, text: &str) -> Option<ratatui::style::Color> {
-    let mut terminal = Terminal::new(TestBackend::new(100, 30)).unwrap();
-    terminal.draw(|f| app.render(f)).unwrap();
+    let terminal = tui::draw(app, 100, 30);
     let buf = terminal.backend().buffer();
     (0..buf.area.height).find_map(|y| {
         let row: String = (0..buf.area.width)
@@ -66,17 +40,19 @@ fn row_colour(app: &App, text: &str) -> Option<ratatui::style::Color> {
     })
 }
 
+/// Snapshot on a 100×30 screen: the shared filters plus guardian set ids
+/// and the share subset, with this file's shorter placeholders for
+/// recipients and fingerprints.
 fn snap(name: &str, app: &App) {
-    let mut settings = insta::Settings::clone_current();
-    settings.add_filter(r"/tmp/\.tmp\w+", "[TMP]");
-    settings.add_filter(r"\b[0-9a-f]{32}\b", "[SETID]");
-    settings.add_filter(r"set [0-9a-f]{8}\b", "set [SET]");
-    settings.add_filter(r"vic\.[0-9a-f]{8}\.", "vic.[SET].");
-    settings.add_filter(r"age1[0-9a-z]{58}", "[RECIPIENT]");
-    settings.add_filter(r"[0-9a-f]{4} [0-9a-f]{4} [0-9a-f]{4} [0-9a-f]{4}", "[FP]");
-    settings.add_filter(r"\d{4}-\d\d-\d\dT\d\d:?\d\d:?\d\dZ", "[TIME]");
-    settings.add_filter(r"shares #\d, #\d rebuilt", "shares [SUBSET] rebuilt");
-    settings.bind(|| insta::assert_snapshot!(name, screen(app)));
+    let settings = tui::settings(&[
+        (r"\b[0-9a-f]{32}\b", "[SETID]"),
+        (r"set [0-9a-f]{8}\b", "set [SET]"),
+        (r"vic\.[0-9a-f]{8}\.", "vic.[SET]."),
+        (r"age1[0-9a-z]{58}", "[RECIPIENT]"),
+        (r"[0-9a-f]{4} [0-9a-f]{4} [0-9a-f]{4} [0-9a-f]{4}", "[FP]"),
+        (r"shares #\d, #\d rebuilt", "shares [SUBSET] rebuilt"),
+    ]);
+    snap!(name, tui::draw(app, 100, 30), settings);
 }
 
 #[test]
@@ -85,7 +61,7 @@ fn split_then_rebuild_through_the_console() {
     let ws = Workspace::open(sandbox.ws()).unwrap();
     let created =
         identity::create_identity(&ws, "Vic", &SecretString::from(common::PASS_A), None).unwrap();
-    let mut app = App::with_probe(ws.clone(), Box::new(|| Ok(vec![])));
+    let mut app = tui::offline_app(ws.clone());
 
     // --- split wizard ---
     key(&mut app, KeyCode::Char('g'));
@@ -93,25 +69,25 @@ fn split_then_rebuild_through_the_console() {
     snap("guardians_split_custodian", &app);
     key(&mut app, KeyCode::Enter);
     // A bad plan is refused with its reason.
-    typ(&mut app, "Ana, Ben");
+    type_text(&mut app, "Ana, Ben");
     key(&mut app, KeyCode::Enter);
     snap("guardians_split_plan_error", &app);
-    typ(&mut app, ", Cy");
+    type_text(&mut app, ", Cy");
     key(&mut app, KeyCode::Tab);
     ctrl(&mut app, 'u');
-    typ(&mut app, "2");
+    type_text(&mut app, "2");
     snap("guardians_split_plan", &app);
     key(&mut app, KeyCode::Enter);
-    typ(&mut app, common::PASS_A);
+    type_text(&mut app, common::PASS_A);
     snap("guardians_split_unlock", &app);
     key(&mut app, KeyCode::Enter);
     for (i, pass) in [ANA, BEN, CY].iter().enumerate() {
-        typ(&mut app, pass);
+        type_text(&mut app, pass);
         if i == 1 {
             snap("guardians_split_guardian", &app);
         }
         key(&mut app, KeyCode::Enter);
-        typ(&mut app, pass);
+        type_text(&mut app, pass);
         key(&mut app, KeyCode::Enter);
     }
     snap("guardians_split_working", &app);
@@ -138,7 +114,7 @@ fn split_then_rebuild_through_the_console() {
     key(&mut app, KeyCode::Char('c'));
     assert_eq!(app.current_title(), "Rebuild a key from guardian shares");
     snap("guardians_reconstruct_empty", &app);
-    typ(&mut app, &record.files[0].display().to_string());
+    type_text(&mut app, &record.files[0].display().to_string());
     key(&mut app, KeyCode::Enter);
     pump(&mut app);
     snap("guardians_reconstruct_one_share", &app);
@@ -147,7 +123,7 @@ fn split_then_rebuild_through_the_console() {
     snap("guardians_reconstruct_too_few", &app);
     // Cy's share arrives as a printed line, typed in groups.
     let cy = ShareFile::load(&record.files[2]).unwrap();
-    typ(
+    type_text(
         &mut app,
         &guardians::printed::grouped(&cy.printed().unwrap()),
     );
@@ -156,14 +132,14 @@ fn split_then_rebuild_through_the_console() {
     snap("guardians_reconstruct_two_shares", &app);
     key(&mut app, KeyCode::Enter);
     snap("guardians_reconstruct_passphrases", &app);
-    typ(&mut app, BEN); // Ana mistypes (uses Ben's passphrase)
+    type_text(&mut app, BEN); // Ana mistypes (uses Ben's passphrase)
     key(&mut app, KeyCode::Enter);
     snap("guardians_reconstruct_one_collected", &app);
-    typ(&mut app, CY);
+    type_text(&mut app, CY);
     key(&mut app, KeyCode::Enter);
-    typ(&mut app, common::PASS_B);
+    type_text(&mut app, common::PASS_B);
     key(&mut app, KeyCode::Enter);
-    typ(&mut app, common::PASS_B);
+    type_text(&mut app, common::PASS_B);
     snap("guardians_reconstruct_new_passphrase", &app);
     key(&mut app, KeyCode::Enter);
     pump(&mut app);
@@ -181,7 +157,7 @@ fn split_then_rebuild_through_the_console() {
     );
     key(&mut app, KeyCode::Enter);
     snap("guardians_reconstruct_retype", &app);
-    typ(&mut app, ANA);
+    type_text(&mut app, ANA);
     key(&mut app, KeyCode::Enter);
     pump(&mut app);
     snap("guardians_reconstruct_done", &app);

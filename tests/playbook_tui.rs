@@ -9,11 +9,11 @@ mod common;
 
 use std::time::Duration;
 
-use crossterm::event::{KeyCode, KeyEvent};
+use common::tui::{self, key, offline_app, type_text};
+use crossterm::event::KeyCode;
 use custodian::netcheck::LiveInterface;
 use custodian::playbook::incident;
 use custodian::tui::app::App;
-use custodian::tui::event::Event;
 use custodian::workspace::{CustodianRecord, Workspace};
 use ratatui::Terminal;
 use ratatui::backend::TestBackend;
@@ -23,51 +23,16 @@ fn ws(sb: &common::Sandbox) -> Workspace {
     Workspace::open(sb.ws()).unwrap()
 }
 
-fn offline_app(ws: Workspace) -> App {
-    App::with_probe(ws, Box::new(|| Ok(vec![])))
-}
-
-fn press(app: &mut App, code: KeyCode) {
-    app.handle(Event::Key(KeyEvent::from(code)));
-}
-
-fn keys(app: &mut App, text: &str) {
-    for c in text.chars() {
-        press(app, KeyCode::Char(c));
-    }
-}
-
 fn draw(app: &App) -> Terminal<TestBackend> {
-    let mut t = Terminal::new(TestBackend::new(100, 30)).unwrap();
-    t.draw(|f| app.render(f)).unwrap();
-    t
+    tui::draw(app, 100, 30)
 }
 
 fn screen_text(app: &App) -> String {
-    let t = draw(app);
-    let buf = t.backend().buffer();
-    let mut out = String::new();
-    for y in 0..buf.area.height {
-        for x in 0..buf.area.width {
-            out.push_str(buf[(x, y)].symbol());
-        }
-        out.push('\n');
-    }
-    out
-}
-
-fn settings() -> insta::Settings {
-    let mut s = insta::Settings::clone_current();
-    s.add_filter(r"\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}Z", "[TIME]");
-    s.add_filter(r"INC-\d{8}-[0-9a-f]{6}", "INC-[ID]");
-    s.add_filter(r"[0-9a-f]{64}", "[HASH]");
-    s.add_filter(r"/tmp/\.tmp[A-Za-z0-9]+", "[TMP]");
-    s
+    tui::screen_text(&draw(app))
 }
 
 fn snapshot(name: &str, app: &App) {
-    let t = draw(app);
-    settings().bind(|| insta::assert_snapshot!(name, t.backend()));
+    snap!(name, draw(app));
 }
 
 fn custodian(name: &str, due: &str) -> CustodianRecord {
@@ -85,13 +50,13 @@ fn custodian(name: &str, due: &str) -> CustodianRecord {
 fn every_scenario_screen_renders_from_data() {
     let sb = common::Sandbox::new();
     let mut app = offline_app(ws(&sb));
-    press(&mut app, KeyCode::Char('p'));
+    key(&mut app, KeyCode::Char('p'));
     snapshot("scenarios_list", &app);
     for n in 1..=5u8 {
-        keys(&mut app, &n.to_string());
+        type_text(&mut app, &n.to_string());
         assert!(app.current_title().starts_with(&format!("Scenario {n}")));
         snapshot(&format!("scenario_{n}"), &app);
-        press(&mut app, KeyCode::Esc);
+        key(&mut app, KeyCode::Esc);
     }
     // Looking at scenarios opens no incident and writes nothing.
     assert!(incident::list(&ws(&sb)).unwrap().is_empty());
@@ -103,39 +68,39 @@ fn scenario_2_end_to_end_with_a_real_identity_wizard() {
     let sb = common::Sandbox::new();
     let workspace = ws(&sb);
     let mut app = offline_app(workspace.clone());
-    press(&mut app, KeyCode::Char('p'));
-    press(&mut app, KeyCode::Char('2'));
+    key(&mut app, KeyCode::Char('p'));
+    key(&mut app, KeyCode::Char('2'));
 
     // Step 1 is a people step: Enter asks to open an incident first.
-    press(&mut app, KeyCode::Enter);
-    keys(&mut app, "Ana Officer");
-    press(&mut app, KeyCode::Tab);
-    keys(&mut app, "Ben");
+    key(&mut app, KeyCode::Enter);
+    type_text(&mut app, "Ana Officer");
+    key(&mut app, KeyCode::Tab);
+    type_text(&mut app, "Ben");
     snapshot("scenario_2_open_incident", &app);
-    press(&mut app, KeyCode::Enter);
+    key(&mut app, KeyCode::Enter);
     let inc = incident::open_for_scenario(&workspace, 2).unwrap().unwrap();
     assert_eq!(inc.operators, ["Ana Officer"]);
     assert_eq!(inc.affected.as_deref(), Some("Ben"));
     // Then straight on to confirming step 1, with the operator's name filled in.
     assert!(screen_text(&app).contains("Confirm this step: Record what was lost"));
-    press(&mut app, KeyCode::Enter);
+    key(&mut app, KeyCode::Enter);
     let inc = incident::load(&workspace, &inc.id).unwrap();
     assert_eq!(inc.steps[0].step, "record-loss");
     assert_eq!(inc.steps[0].operator, "Ana Officer");
 
     // Step 2 launches the new-identity wizard, pre-filled with the name.
-    press(&mut app, KeyCode::Enter);
-    press(&mut app, KeyCode::Enter);
+    key(&mut app, KeyCode::Enter);
+    key(&mut app, KeyCode::Enter);
     assert_eq!(app.current_title(), "New custodian identity");
     assert!(screen_text(&app).contains("Custodian name: Ben-new"));
-    press(&mut app, KeyCode::Enter);
-    keys(&mut app, common::PASS_A);
-    press(&mut app, KeyCode::Enter);
-    keys(&mut app, common::PASS_A);
-    press(&mut app, KeyCode::Enter);
+    key(&mut app, KeyCode::Enter);
+    type_text(&mut app, common::PASS_A);
+    key(&mut app, KeyCode::Enter);
+    type_text(&mut app, common::PASS_A);
+    key(&mut app, KeyCode::Enter);
     assert!(app.pump_until_idle(Duration::from_secs(120)));
     assert!(screen_text(&app).contains("Identity created and verified"));
-    press(&mut app, KeyCode::Enter);
+    key(&mut app, KeyCode::Enter);
     assert!(app.current_title().starts_with("Scenario 2"));
 
     let inc = incident::load(&workspace, &inc.id).unwrap();
@@ -160,10 +125,10 @@ fn scenario_2_end_to_end_with_a_real_identity_wizard() {
 
     // Step 3 (rewrap) opens the shards screen, where the rewrap wizard
     // starts from a chosen shard; leaving it keeps the step open.
-    press(&mut app, KeyCode::Enter);
-    press(&mut app, KeyCode::Enter);
+    key(&mut app, KeyCode::Enter);
+    key(&mut app, KeyCode::Enter);
     assert_eq!(app.current_title(), "Shards");
-    press(&mut app, KeyCode::Esc);
+    key(&mut app, KeyCode::Esc);
     assert!(app.current_title().starts_with("Scenario 2"));
     let inc_now = incident::load(&workspace, &inc.id).unwrap();
     assert!(
@@ -173,7 +138,7 @@ fn scenario_2_end_to_end_with_a_real_identity_wizard() {
 
     // Done elsewhere (the CLI on another machine): Ctrl-R shows the command
     // and the operator records it.
-    press(&mut app, KeyCode::Enter);
+    key(&mut app, KeyCode::Enter);
     app.handle(custodian::tui::event::Event::Key(
         crossterm::event::KeyEvent::new(
             KeyCode::Char('r'),
@@ -182,15 +147,15 @@ fn scenario_2_end_to_end_with_a_real_identity_wizard() {
     ));
     let text = screen_text(&app);
     assert!(text.contains("custodian shard rewrap SHARD"), "{text}");
-    press(&mut app, KeyCode::Enter);
+    key(&mut app, KeyCode::Enter);
     let inc = incident::load(&workspace, &inc.id).unwrap();
     assert_eq!(inc.step("rewrap").unwrap().how, incident::StepHow::Command);
 
     // Close: the report exists and names the audit head.
-    press(&mut app, KeyCode::Char('c'));
-    press(&mut app, KeyCode::Char('u')); // typed after the prefilled name
-    press(&mut app, KeyCode::Backspace);
-    press(&mut app, KeyCode::Enter);
+    key(&mut app, KeyCode::Char('c'));
+    key(&mut app, KeyCode::Char('u')); // typed after the prefilled name
+    key(&mut app, KeyCode::Backspace);
+    key(&mut app, KeyCode::Enter);
     let inc = incident::load(&workspace, &inc.id).unwrap();
     let report = inc.report.clone().unwrap();
     let md = std::fs::read_to_string(&report.path).unwrap();
@@ -225,28 +190,28 @@ fn an_incident_resumes_in_a_new_app() {
     let workspace = ws(&sb);
     {
         let mut app = offline_app(workspace.clone());
-        press(&mut app, KeyCode::Char('p'));
-        press(&mut app, KeyCode::Char('1'));
-        press(&mut app, KeyCode::Enter);
-        keys(&mut app, "Cy");
-        press(&mut app, KeyCode::Enter);
-        press(&mut app, KeyCode::Enter);
+        key(&mut app, KeyCode::Char('p'));
+        key(&mut app, KeyCode::Char('1'));
+        key(&mut app, KeyCode::Enter);
+        type_text(&mut app, "Cy");
+        key(&mut app, KeyCode::Enter);
+        key(&mut app, KeyCode::Enter);
     }
     let id = incident::open_for_scenario(&workspace, 1)
         .unwrap()
         .unwrap()
         .id;
     let mut app = offline_app(workspace.clone());
-    press(&mut app, KeyCode::Char('p'));
+    key(&mut app, KeyCode::Char('p'));
     assert!(screen_text(&app).contains(&format!("{id} open, 1/5 done")));
-    press(&mut app, KeyCode::Char('1'));
+    key(&mut app, KeyCode::Char('1'));
     let text = screen_text(&app);
     assert!(text.contains(&format!("Incident {id}")), "{text}");
     assert!(text.contains("[✔] 1. Confirm the two remaining"), "{text}");
     // The cursor resumes on the first open step, with the last operator's name.
-    press(&mut app, KeyCode::Enter);
+    key(&mut app, KeyCode::Enter);
     assert!(screen_text(&app).contains("Your name: Cy"));
-    press(&mut app, KeyCode::Enter);
+    key(&mut app, KeyCode::Enter);
     let inc = incident::load(&workspace, &id).unwrap();
     assert_eq!(inc.steps[1].step, "provision-node");
 }
@@ -255,10 +220,10 @@ fn an_incident_resumes_in_a_new_app() {
 fn a_people_step_needs_an_operator_name() {
     let sb = common::Sandbox::new();
     let mut app = offline_app(ws(&sb));
-    press(&mut app, KeyCode::Char('p'));
-    press(&mut app, KeyCode::Char('3'));
-    press(&mut app, KeyCode::Enter);
-    press(&mut app, KeyCode::Enter);
+    key(&mut app, KeyCode::Char('p'));
+    key(&mut app, KeyCode::Char('3'));
+    key(&mut app, KeyCode::Enter);
+    key(&mut app, KeyCode::Enter);
     assert!(screen_text(&app).contains("an operator name is required"));
     assert!(incident::list(&ws(&sb)).unwrap().is_empty());
 }
@@ -267,17 +232,17 @@ fn a_people_step_needs_an_operator_name() {
 fn move_assets_step_shows_the_paper_checklist() {
     let sb = common::Sandbox::new();
     let mut app = offline_app(ws(&sb));
-    press(&mut app, KeyCode::Char('p'));
-    press(&mut app, KeyCode::Char('5'));
+    key(&mut app, KeyCode::Char('p'));
+    key(&mut app, KeyCode::Char('5'));
     for _ in 0..6 {
-        press(&mut app, KeyCode::Down);
+        key(&mut app, KeyCode::Down);
     }
-    press(&mut app, KeyCode::Enter);
-    keys(&mut app, "Dee");
-    press(&mut app, KeyCode::Enter);
-    press(&mut app, KeyCode::Enter);
+    key(&mut app, KeyCode::Enter);
+    type_text(&mut app, "Dee");
+    key(&mut app, KeyCode::Enter);
+    key(&mut app, KeyCode::Enter);
     snapshot("scenario_5_move_assets", &app);
-    press(&mut app, KeyCode::Enter);
+    key(&mut app, KeyCode::Enter);
     let inc = incident::open_for_scenario(&ws(&sb), 5).unwrap().unwrap();
     assert_eq!(inc.steps[0].step, "move-assets");
 }
@@ -312,10 +277,10 @@ fn every_threat_screen_shows_its_checks() {
             }])
         }),
     );
-    press(&mut app, KeyCode::Char('t'));
+    key(&mut app, KeyCode::Char('t'));
     for n in 1..=6 {
         snapshot(&format!("threats_{n}"), &app);
-        press(&mut app, KeyCode::Right);
+        key(&mut app, KeyCode::Right);
     }
 }
 
@@ -339,8 +304,8 @@ fn threat_check_results_are_colour_coded() {
     let sb = common::Sandbox::new();
     let w = threat_workspace(&sb);
     let mut app = offline_app(w);
-    press(&mut app, KeyCode::Char('t'));
-    press(&mut app, KeyCode::Char('3'));
+    key(&mut app, KeyCode::Char('t'));
+    key(&mut app, KeyCode::Char('3'));
     let t = draw(&app);
     let buf = t.backend().buffer();
     // Guardians: Ben has no split → red FAIL.
@@ -356,7 +321,7 @@ fn threat_check_results_are_colour_coded() {
     let (x, y) = find_cells(&t, " 4 ").unwrap();
     assert_eq!(buf[(x + 1, y)].fg, Color::Red);
     // Offline: threat 1's network check passes in green.
-    press(&mut app, KeyCode::Char('1'));
+    key(&mut app, KeyCode::Char('1'));
     let t = draw(&app);
     let (x, y) = find_cells(&t, "PASS No network interface up").unwrap();
     assert_eq!(t.backend().buffer()[(x, y)].fg, Color::Green);
@@ -367,20 +332,20 @@ fn checklist_and_policy_screens() {
     let sb = common::Sandbox::new();
     let w = threat_workspace(&sb);
     let mut app = offline_app(w.clone());
-    press(&mut app, KeyCode::Char('l'));
+    key(&mut app, KeyCode::Char('l'));
     snapshot("checklist_initial", &app);
     // An automatic item cannot be ticked.
     for _ in 0..3 {
-        press(&mut app, KeyCode::Down);
+        key(&mut app, KeyCode::Down);
     }
-    press(&mut app, KeyCode::Enter);
+    key(&mut app, KeyCode::Enter);
     assert!(screen_text(&app).contains("verified automatically"));
     // A manual item is ticked by name and audited.
-    press(&mut app, KeyCode::Up);
-    press(&mut app, KeyCode::Enter);
-    keys(&mut app, "Dee Officer");
+    key(&mut app, KeyCode::Up);
+    key(&mut app, KeyCode::Enter);
+    type_text(&mut app, "Dee Officer");
     snapshot("checklist_tick_prompt", &app);
-    press(&mut app, KeyCode::Enter);
+    key(&mut app, KeyCode::Enter);
     let text = screen_text(&app);
     assert!(text.contains("Dee Officer"), "{text}");
     let e = w.audit().entries().unwrap();
@@ -389,9 +354,9 @@ fn checklist_and_policy_screens() {
     // Persisted: a new app shows it ticked.
     let app2 = offline_app(w.clone());
     let mut app2 = app2;
-    press(&mut app2, KeyCode::Char('l'));
+    key(&mut app2, KeyCode::Char('l'));
     assert!(screen_text(&app2).contains("Dee Officer"));
-    press(&mut app, KeyCode::Tab);
+    key(&mut app, KeyCode::Tab);
     snapshot("policy", &app);
 }
 
@@ -415,31 +380,31 @@ fn audit_viewer_scrolls_filters_and_verifies() {
     .unwrap();
     let head = log.verify().unwrap().head;
     let mut app = offline_app(w.clone());
-    press(&mut app, KeyCode::Char('a'));
+    key(&mut app, KeyCode::Char('a'));
     let text = screen_text(&app);
     assert!(text.contains(&format!("Head: {head}")));
     assert!(text.contains("31 of 31 entries"));
     snapshot("audit_view", &app);
 
     // Scroll to the top.
-    press(&mut app, KeyCode::Home);
+    key(&mut app, KeyCode::Home);
     let text = screen_text(&app);
     assert!(text.lines().any(|l| l.starts_with("1     ")), "{text}");
     assert!(!text.contains("CHECKLIST_TICK"), "{text}");
     // Filter by event.
-    press(&mut app, KeyCode::Char('/'));
-    keys(&mut app, "checklist");
-    press(&mut app, KeyCode::Enter);
+    key(&mut app, KeyCode::Char('/'));
+    type_text(&mut app, "checklist");
+    key(&mut app, KeyCode::Enter);
     assert!(screen_text(&app).contains("1 of 31 entries"));
     // Switch to key id: 10 entries are about key-alpha.
-    press(&mut app, KeyCode::Char('/'));
-    press(&mut app, KeyCode::Char('u'));
+    key(&mut app, KeyCode::Char('/'));
+    key(&mut app, KeyCode::Char('u'));
     for _ in 0.."checklist".len() + 1 {
-        press(&mut app, KeyCode::Backspace);
+        key(&mut app, KeyCode::Backspace);
     }
-    press(&mut app, KeyCode::Tab);
-    keys(&mut app, "key-alpha");
-    press(&mut app, KeyCode::Enter);
+    key(&mut app, KeyCode::Tab);
+    type_text(&mut app, "key-alpha");
+    key(&mut app, KeyCode::Enter);
     assert!(screen_text(&app).contains("10 of 31 entries"));
     snapshot("audit_view_filtered", &app);
 
@@ -449,7 +414,7 @@ fn audit_viewer_scrolls_filters_and_verifies() {
         .unwrap()
         .replacen("Ana", "Eve", 1);
     std::fs::write(&path, text).unwrap();
-    press(&mut app, KeyCode::Char('v'));
+    key(&mut app, KeyCode::Char('v'));
     let t = draw(&app);
     let (x, y) = find_cells(&t, "CHAIN BROKEN").unwrap();
     assert_eq!(t.backend().buffer()[(x, y)].bg, Color::Red);
@@ -473,16 +438,16 @@ fn playbook_screens_survive_tiny_terminals_and_show_drill() {
         }
     };
     for key in ['p', 't', 'l', 'a'] {
-        press(&mut app, KeyCode::Char(key));
+        tui::key(&mut app, KeyCode::Char(key));
         tiny(&app);
         assert!(screen_text(&app).contains("DRILL"), "{key}");
         if key == 'p' {
-            press(&mut app, KeyCode::Char('5'));
+            tui::key(&mut app, KeyCode::Char('5'));
             tiny(&app);
             assert!(screen_text(&app).contains("DRILL"));
-            press(&mut app, KeyCode::Esc);
+            tui::key(&mut app, KeyCode::Esc);
         }
-        press(&mut app, KeyCode::Esc);
+        tui::key(&mut app, KeyCode::Esc);
     }
 }
 
@@ -491,27 +456,27 @@ fn operation_steps_open_their_wizards_and_only_their_own_result_completes_them()
     let sb = common::Sandbox::new();
     let workspace = ws(&sb);
     let mut app = offline_app(workspace.clone());
-    press(&mut app, KeyCode::Char('p'));
-    press(&mut app, KeyCode::Char('3'));
-    press(&mut app, KeyCode::Enter);
-    keys(&mut app, "Ana Officer");
-    press(&mut app, KeyCode::Enter);
-    press(&mut app, KeyCode::Enter); // confirm step 1 (convene)
+    key(&mut app, KeyCode::Char('p'));
+    key(&mut app, KeyCode::Char('3'));
+    key(&mut app, KeyCode::Enter);
+    type_text(&mut app, "Ana Officer");
+    key(&mut app, KeyCode::Enter);
+    key(&mut app, KeyCode::Enter); // confirm step 1 (convene)
     let inc = incident::open_for_scenario(&workspace, 3).unwrap().unwrap();
 
     // Step 2: guardians reconstruct → the reconstruct wizard.
-    press(&mut app, KeyCode::Enter);
-    press(&mut app, KeyCode::Enter);
+    key(&mut app, KeyCode::Enter);
+    key(&mut app, KeyCode::Enter);
     assert_eq!(app.current_title(), "Rebuild a key from guardian shares");
-    press(&mut app, KeyCode::Esc);
+    key(&mut app, KeyCode::Esc);
     assert!(app.current_title().starts_with("Scenario 3"));
 
     // Step 3: restore to a node → the shards screen.
-    press(&mut app, KeyCode::Down);
-    press(&mut app, KeyCode::Enter);
-    press(&mut app, KeyCode::Enter);
+    key(&mut app, KeyCode::Down);
+    key(&mut app, KeyCode::Enter);
+    key(&mut app, KeyCode::Enter);
     assert_eq!(app.current_title(), "Shards");
-    press(&mut app, KeyCode::Esc);
+    key(&mut app, KeyCode::Esc);
 
     // Leaving the wizards recorded nothing beyond step 1.
     let inc = incident::load(&workspace, &inc.id).unwrap();

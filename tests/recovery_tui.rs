@@ -9,7 +9,8 @@ mod shard_fixture;
 
 use std::time::Duration;
 
-use crossterm::event::{KeyCode, KeyEvent, KeyModifiers};
+use common::tui::{self, ctrl, key, screen_text, type_text};
+use crossterm::event::KeyCode;
 use custodian::identity::OpenedIdentity;
 use custodian::shard::{self, ShardFile};
 use custodian::tui::app::App;
@@ -22,53 +23,12 @@ use ratatui::style::Color;
 use shard_fixture::*;
 
 fn draw(app: &App) -> Terminal<TestBackend> {
-    let mut t = Terminal::new(TestBackend::new(110, 30)).unwrap();
-    t.draw(|f| app.render(f)).unwrap();
-    t
+    tui::draw(app, 110, 30)
 }
 
-fn key(app: &mut App, code: KeyCode) {
-    app.handle(Event::Key(KeyEvent::from(code)));
-}
-
-fn ctrl(app: &mut App, c: char) {
-    app.handle(Event::Key(KeyEvent::new(
-        KeyCode::Char(c),
-        KeyModifiers::CONTROL,
-    )));
-}
-
-fn type_text(app: &mut App, text: &str) {
-    for c in text.chars() {
-        key(app, KeyCode::Char(c));
-    }
-}
-
-fn screen_text(t: &Terminal<TestBackend>) -> String {
-    let buf = t.backend().buffer();
-    (0..buf.area.height)
-        .map(|y| {
-            (0..buf.area.width)
-                .map(|x| buf[(x, y)].symbol())
-                .collect::<String>()
-        })
-        .collect::<Vec<_>>()
-        .join("\n")
-}
-
-macro_rules! snap {
-    ($name:expr, $term:expr) => {
-        insta::with_settings!({filters => vec![
-            (r"/tmp/\.tmp[A-Za-z0-9]+", "[TMP]"),
-            (r"age1[0-9a-z]{58}", "age1[RECIPIENT]"),
-            (r"\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}Z", "[TIME]"),
-            (r"0[23][0-9a-f]{64}", "[PUBKEY]"),
-            (r"[0-9a-f]{64}", "[SHA256]"),
-            (r"([0-9a-f]{8} ){7}[0-9a-f]{8}", "[PRIVATE KEY]"),
-        ]}, {
-            insta::assert_snapshot!($name, $term.backend());
-        });
-    };
+/// The shared filters plus the recovered key as shown on screen.
+fn settings() -> insta::Settings {
+    tui::settings(&[(r"([0-9a-f]{8} ){7}[0-9a-f]{8}", "[PRIVATE KEY]")])
 }
 
 /// Walks the wizard to the confirmation step with shards `indices` of
@@ -102,13 +62,13 @@ fn walk_to_confirm(
 fn recovery_to_screen_shows_the_verified_key_once_then_clears_it() {
     let sb = sandbox();
     let ws = Workspace::open(sb.ws()).unwrap();
-    let mut app = App::with_probe(ws, Box::new(|| Ok(vec![])));
+    let mut app = tui::offline_app(ws);
     key(&mut app, KeyCode::Char('R'));
     let t = draw(&app);
     // The opening warning is white on red.
     let buf = t.backend().buffer();
     assert!((0..buf.area.width).any(|x| buf[(x, 1)].bg == Color::Red));
-    snap!("recovery_warning", t);
+    snap!("recovery_warning", t, settings());
     key(&mut app, KeyCode::Enter);
     type_text(&mut app, "Officer One");
     key(&mut app, KeyCode::Enter);
@@ -116,24 +76,24 @@ fn recovery_to_screen_shows_the_verified_key_once_then_clears_it() {
     key(&mut app, KeyCode::Enter);
     let t = draw(&app);
     assert!(screen_text(&t).contains("recovery needs at least 2 approvers; 1 named"));
-    snap!("recovery_approvers_too_few", t);
+    snap!("recovery_approvers_too_few", t, settings());
     key(&mut app, KeyCode::Esc);
     app = {
         // Start again cleanly through the helper.
         let ws = Workspace::open(sb.ws()).unwrap();
-        App::with_probe(ws, Box::new(|| Ok(vec![])))
+        tui::offline_app(ws)
     };
     walk_to_confirm(&mut app, &sb, &[1, 3], &|app| {
         key(app, KeyCode::Char('3'));
-        snap!("recovery_output_screen", draw(app));
+        snap!("recovery_output_screen", draw(app), settings());
         key(app, KeyCode::Enter);
     });
     let t = draw(&app);
     assert!(!screen_text(&t).contains(pass_of("Ana")));
-    snap!("recovery_confirm", t);
+    snap!("recovery_confirm", t, settings());
     key(&mut app, KeyCode::Enter);
     assert!(app.pump_until_idle(Duration::from_secs(60)));
-    snap!("recovery_confirm_show", draw(&app));
+    snap!("recovery_confirm_show", draw(&app), settings());
     // A wrong key id does not show the key.
     type_text(&mut app, "drill-beta");
     key(&mut app, KeyCode::Enter);
@@ -145,7 +105,7 @@ fn recovery_to_screen_shows_the_verified_key_once_then_clears_it() {
     let t = draw(&app);
     let text = screen_text(&t);
     assert!(text.contains("Clearing in 60 s"), "{text}");
-    snap!("recovery_showing", t);
+    snap!("recovery_showing", t, settings());
     // The key on screen is the key: G·key equals the root public key.
     let line = text
         .lines()
@@ -177,7 +137,7 @@ fn recovery_to_screen_shows_the_verified_key_once_then_clears_it() {
     let text = screen_text(&t);
     assert!(text.contains("The screen has been cleared"), "{text}");
     assert!(!text.contains(&line[..8]));
-    snap!("recovery_cleared", t);
+    snap!("recovery_cleared", t, settings());
     // Canary: the key is in no file; the audit log records the clearing.
     let all = sb.all_text().to_lowercase();
     assert!(!all.contains(&line));
@@ -200,7 +160,7 @@ fn recovery_to_screen_shows_the_verified_key_once_then_clears_it() {
 fn recovery_to_an_age_recipient_reports_the_written_file() {
     let sb = sandbox();
     let ws = Workspace::open(sb.ws()).unwrap();
-    let mut app = App::with_probe(ws, Box::new(|| Ok(vec![])));
+    let mut app = tui::offline_app(ws);
     let vault = OpenedIdentity::generate("Vault");
     let out = sb.file("key.age");
     walk_to_confirm(&mut app, &sb, &[2, 3], &|app| {
@@ -215,7 +175,7 @@ fn recovery_to_an_age_recipient_reports_the_written_file() {
     let t = draw(&app);
     let text = screen_text(&t);
     assert!(text.contains("written"), "{text}");
-    snap!("recovery_written", t);
+    snap!("recovery_written", t, settings());
     let plain = age::decrypt(vault.age_identity(), &std::fs::read(&out).unwrap()).unwrap();
     let key_hex = String::from_utf8(plain).unwrap();
     assert!(!text.contains(key_hex.trim()));
@@ -225,7 +185,7 @@ fn recovery_to_an_age_recipient_reports_the_written_file() {
 fn recovery_with_a_wrong_passphrase_fails_with_nothing_output() {
     let sb = sandbox();
     let ws = Workspace::open(sb.ws()).unwrap();
-    let mut app = App::with_probe(ws, Box::new(|| Ok(vec![])));
+    let mut app = tui::offline_app(ws);
     key(&mut app, KeyCode::Char('R'));
     key(&mut app, KeyCode::Enter);
     type_text(&mut app, "Officer One");
@@ -248,7 +208,7 @@ fn recovery_with_a_wrong_passphrase_fails_with_nothing_output() {
     assert!(app.pump_until_idle(Duration::from_secs(60)));
     let t = draw(&app);
     assert!(screen_text(&t).contains("the passphrase is wrong"));
-    snap!("recovery_failed", t);
+    snap!("recovery_failed", t, settings());
     let events = audit_events(&sb);
     assert_eq!(
         events.last().unwrap(),
@@ -262,7 +222,7 @@ fn recovery_with_a_wrong_passphrase_fails_with_nothing_output() {
 fn scenario_5_recover_step_launches_the_wizard_and_records_the_output() {
     let sb = sandbox();
     let ws = Workspace::open(sb.ws()).unwrap();
-    let mut app = App::with_probe(ws.clone(), Box::new(|| Ok(vec![])));
+    let mut app = tui::offline_app(ws.clone());
     key(&mut app, KeyCode::Char('p'));
     key(&mut app, KeyCode::Char('5'));
     for _ in 0..4 {

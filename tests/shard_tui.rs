@@ -8,11 +8,11 @@ mod shard_fixture;
 
 use std::time::Duration;
 
-use crossterm::event::{KeyCode, KeyEvent};
+use common::tui::{self, key, screen_text, type_text};
+use crossterm::event::KeyCode;
 use custodian::identity::OpenedIdentity;
 use custodian::shard::ShardFile;
 use custodian::tui::app::App;
-use custodian::tui::event::Event;
 use custodian::workspace::Workspace;
 use ratatui::Terminal;
 use ratatui::backend::TestBackend;
@@ -20,50 +20,11 @@ use ratatui::style::Color;
 use shard_fixture::*;
 
 fn draw(app: &App) -> Terminal<TestBackend> {
-    let mut t = Terminal::new(TestBackend::new(110, 30)).unwrap();
-    t.draw(|f| app.render(f)).unwrap();
-    t
-}
-
-fn key(app: &mut App, code: KeyCode) {
-    app.handle(Event::Key(KeyEvent::from(code)));
-}
-
-fn type_text(app: &mut App, text: &str) {
-    for c in text.chars() {
-        key(app, KeyCode::Char(c));
-    }
-}
-
-fn screen_text(t: &Terminal<TestBackend>) -> String {
-    let buf = t.backend().buffer();
-    (0..buf.area.height)
-        .map(|y| {
-            (0..buf.area.width)
-                .map(|x| buf[(x, y)].symbol())
-                .collect::<String>()
-        })
-        .collect::<Vec<_>>()
-        .join("\n")
-}
-
-macro_rules! snap {
-    ($name:expr, $term:expr) => {
-        insta::with_settings!({filters => vec![
-            (r"/tmp/\.tmp[A-Za-z0-9]+", "[TMP]"),
-            (r"age1[0-9a-z]{58}", "age1[RECIPIENT]"),
-            (r"[0-9a-f]{4} [0-9a-f]{4} [0-9a-f]{4} [0-9a-f]{4}", "[FINGERPRINT]"),
-            (r"\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}Z", "[TIME]"),
-            (r"0[23][0-9a-f]{64}", "[PUBKEY]"),
-            (r"[0-9a-f]{64}", "[SHA256]"),
-        ]}, {
-            insta::assert_snapshot!($name, $term.backend());
-        });
-    };
+    tui::draw(app, 110, 30)
 }
 
 fn app_for(sb: &common::Sandbox) -> App {
-    App::with_probe(Workspace::open(sb.ws()).unwrap(), Box::new(|| Ok(vec![])))
+    tui::offline_app(Workspace::open(sb.ws()).unwrap())
 }
 
 /// Opens the shards screen and inspects the first shard (Ana's of drill-alpha).

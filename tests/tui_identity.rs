@@ -7,19 +7,15 @@ mod common;
 
 use std::time::Duration;
 
+use common::tui::{self, ctrl, key, type_text};
 use common::{PASS_A, Sandbox};
-use crossterm::event::{KeyCode, KeyEvent, KeyModifiers};
+use crossterm::event::KeyCode;
 use custodian::netcheck::LiveInterface;
 use custodian::tui::app::App;
-use custodian::tui::event::Event;
 use custodian::workspace::Workspace;
 use ratatui::Terminal;
 use ratatui::backend::TestBackend;
 use ratatui::style::Color;
-
-fn offline() -> custodian::tui::app::NetProbe {
-    Box::new(|| Ok(vec![]))
-}
 
 fn online() -> custodian::tui::app::NetProbe {
     Box::new(|| {
@@ -31,42 +27,7 @@ fn online() -> custodian::tui::app::NetProbe {
 }
 
 fn draw(app: &App) -> Terminal<TestBackend> {
-    let mut t = Terminal::new(TestBackend::new(110, 30)).unwrap();
-    t.draw(|f| app.render(f)).unwrap();
-    t
-}
-
-fn key(app: &mut App, code: KeyCode) {
-    app.handle(Event::Key(KeyEvent::from(code)));
-}
-
-fn ctrl(app: &mut App, c: char) {
-    app.handle(Event::Key(KeyEvent::new(
-        KeyCode::Char(c),
-        KeyModifiers::CONTROL,
-    )));
-}
-
-fn type_text(app: &mut App, text: &str) {
-    for c in text.chars() {
-        key(app, KeyCode::Char(c));
-    }
-}
-
-macro_rules! snap {
-    ($name:expr, $term:expr) => {
-        insta::with_settings!({filters => vec![
-            (r"/tmp/\.tmp[A-Za-z0-9]+", "[TMP]"),
-            (r"age1[0-9a-z]{58}", "age1[RECIPIENT]"),
-            (r"age1[0-9a-z]{10}…[0-9a-z]{8}", "age1[SHORT]"),
-            (r"[0-9a-f]{4} [0-9a-f]{4} [0-9a-f]{4} [0-9a-f]{4}", "[FINGERPRINT]"),
-            (r"\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}Z", "[TIME]"),
-            (r"\d{4}-\d{2}-\d{2}", "[DATE]"),
-            (r"Head: [0-9a-f]{64}", "Head: [HASH]"),
-        ]}, {
-            insta::assert_snapshot!($name, $term.backend());
-        });
-    };
+    tui::draw(app, 110, 30)
 }
 
 fn row_text(t: &Terminal<TestBackend>, y: u16) -> String {
@@ -77,7 +38,7 @@ fn row_text(t: &Terminal<TestBackend>, y: u16) -> String {
 #[test]
 fn home_empty_offline() {
     let sb = Sandbox::new();
-    let app = App::with_probe(Workspace::open(sb.ws()).unwrap(), offline());
+    let app = tui::offline_app(Workspace::open(sb.ws()).unwrap());
     let t = draw(&app);
     snap!("home_empty", t);
 }
@@ -108,7 +69,7 @@ fn home_lists_custodians_and_flags_overdue_rotation() {
         Ok::<_, custodian::workspace::WorkspaceError>(())
     })
     .unwrap();
-    let app = App::with_probe(ws, offline());
+    let app = tui::offline_app(ws);
     let t = draw(&app);
     snap!("home_custodians", t);
     let buf = t.backend().buffer();
@@ -126,7 +87,7 @@ fn home_lists_custodians_and_flags_overdue_rotation() {
 #[test]
 fn help_overlay_opens_and_closes() {
     let sb = Sandbox::new();
-    let mut app = App::with_probe(Workspace::open(sb.ws()).unwrap(), offline());
+    let mut app = tui::offline_app(Workspace::open(sb.ws()).unwrap());
     key(&mut app, KeyCode::Char('?'));
     snap!("home_help", draw(&app));
     key(&mut app, KeyCode::Esc);
@@ -137,7 +98,7 @@ fn help_overlay_opens_and_closes() {
 fn new_identity_wizard_end_to_end() {
     let sb = Sandbox::new();
     let ws = Workspace::open(sb.ws()).unwrap();
-    let mut app = App::with_probe(ws.clone(), offline());
+    let mut app = tui::offline_app(ws.clone());
 
     key(&mut app, KeyCode::Char('n'));
     assert_eq!(app.current_title(), "New custodian identity");
@@ -202,7 +163,7 @@ fn wizard_refuses_a_registered_name_before_asking_for_a_passphrase() {
     let sb = Sandbox::new();
     let ws = Workspace::open(sb.ws()).unwrap();
     custodian::identity::create_identity(&ws, "Ana", &PASS_A.into(), None).unwrap();
-    let mut app = App::with_probe(ws, offline());
+    let mut app = tui::offline_app(ws);
     key(&mut app, KeyCode::Char('n'));
     type_text(&mut app, "Ana");
     key(&mut app, KeyCode::Enter);

@@ -3,6 +3,7 @@
 #![allow(dead_code, clippy::unwrap_used, clippy::expect_used)]
 
 pub mod tmux;
+pub mod tui;
 
 use std::os::unix::fs::PermissionsExt;
 use std::path::{Path, PathBuf};

@@ -1,0 +1,122 @@
+//! Helpers shared by the whole-app console tests: an offline `App`, drawing
+//! it on a fixed-size `TestBackend`, key input, screen text, and the `snap!`
+//! macro with the filters for volatile text.
+//!
+//! Each test file keeps its own terminal size and passes it to [`draw`].
+
+use crossterm::event::{KeyCode, KeyEvent, KeyModifiers};
+use custodian::tui::app::App;
+use custodian::tui::event::Event;
+use custodian::workspace::Workspace;
+use ratatui::Terminal;
+use ratatui::backend::TestBackend;
+
+/// The app on `ws` with a network probe that always reports "offline".
+pub fn offline_app(ws: Workspace) -> App {
+    App::with_probe(ws, Box::new(|| Ok(vec![])))
+}
+
+/// Renders `app` once on a `width`×`height` test terminal.
+pub fn draw(app: &App, width: u16, height: u16) -> Terminal<TestBackend> {
+    let mut t = Terminal::new(TestBackend::new(width, height)).unwrap();
+    t.draw(|f| app.render(f)).unwrap();
+    t
+}
+
+/// One key press without modifiers.
+pub fn key(app: &mut App, code: KeyCode) {
+    app.handle(Event::Key(KeyEvent::from(code)));
+}
+
+/// Ctrl + `c`.
+pub fn ctrl(app: &mut App, c: char) {
+    app.handle(Event::Key(KeyEvent::new(
+        KeyCode::Char(c),
+        KeyModifiers::CONTROL,
+    )));
+}
+
+/// Types `text` one character key at a time.
+pub fn type_text(app: &mut App, text: &str) {
+    for c in text.chars() {
+        key(app, KeyCode::Char(c));
+    }
+}
+
+/// The screen as plain text: one line per row, joined by `\n`, no quotes.
+pub fn screen_text(t: &Terminal<TestBackend>) -> String {
+    let buf = t.backend().buffer();
+    (0..buf.area.height)
+        .map(|y| {
+            (0..buf.area.width)
+                .map(|x| buf[(x, y)].symbol())
+                .collect::<String>()
+        })
+        .collect::<Vec<_>>()
+        .join("\n")
+}
+
+/// Insta filters for volatile text, applied in this order. A snapshot file
+/// that needs more (or different placeholders) passes extra filters to
+/// [`settings`]; those run first.
+pub const FILTERS: &[(&str, &str)] = &[
+    (r"/tmp/\.tmp[A-Za-z0-9]+", "[TMP]"),
+    (r"age1[0-9a-z]{58}", "age1[RECIPIENT]"),
+    (r"age1[0-9a-z]{10}…[0-9a-z]{8}", "age1[SHORT]"),
+    (
+        r"[0-9a-f]{4} [0-9a-f]{4} [0-9a-f]{4} [0-9a-f]{4}",
+        "[FINGERPRINT]",
+    ),
+    (r"INC-\d{8}-[0-9a-f]{6}", "INC-[ID]"),
+    (r"DRILL-\d{8}-[0-9a-f]{6}", "DRILL-[ID]"),
+    (r"drill-\d{8}-[0-9a-f]{6}", "drill-[ID]"),
+    (r"\d{4}-\d{2}-\d{2}T\d{2}:?\d{2}:?\d{2}Z", "[TIME]"),
+    (r"\d{4}-\d{2}-\d{2}", "[DATE]"),
+    (r"\d+\.\d s", "[T] s"),
+    (r"0[23][0-9a-f]{64}", "[PUBKEY]"),
+    (r"Head: [0-9a-f]{64}", "Head: [HASH]"),
+    (r"[0-9a-f]{64}", "[SHA256]"),
+];
+
+/// Insta settings with `extra` filters followed by [`FILTERS`].
+pub fn settings(extra: &[(&str, &str)]) -> insta::Settings {
+    let mut s = insta::Settings::clone_current();
+    for (re, with) in extra.iter().chain(FILTERS) {
+        s.add_filter(re, *with);
+    }
+    s
+}
+
+/// What a snapshot records: a drawn terminal (as `TestBackend` prints it,
+/// one quoted line per row) or text already in that form.
+pub trait SnapshotText {
+    fn snapshot_text(&self) -> String;
+}
+
+impl SnapshotText for Terminal<TestBackend> {
+    fn snapshot_text(&self) -> String {
+        format!("{}", self.backend())
+    }
+}
+
+impl SnapshotText for String {
+    fn snapshot_text(&self) -> String {
+        self.clone()
+    }
+}
+
+/// `snap!(name, screen)` asserts the named snapshot of `screen` (a drawn
+/// `Terminal<TestBackend>` or its printed `String`) with the shared
+/// [`FILTERS`]; `snap!(name, screen, settings)` uses the given
+/// `insta::Settings` instead (see [`settings`]). The snapshot file is named
+/// after the calling test file, as with `insta::assert_snapshot!`.
+#[macro_export]
+macro_rules! snap {
+    ($name:expr, $screen:expr) => {
+        $crate::snap!($name, $screen, $crate::common::tui::settings(&[]))
+    };
+    ($name:expr, $screen:expr, $settings:expr) => {{
+        let text = $crate::common::tui::SnapshotText::snapshot_text(&$screen);
+        $settings.bind(|| insta::assert_snapshot!($name, text));
+    }};
+}
