@@ -27,6 +27,7 @@ use zeroize::Zeroizing;
 use crate::audit::AuditError;
 use crate::envelope::{self, Envelope, EnvelopeError};
 use crate::error::Explain;
+use crate::fileformat::Shape;
 use crate::fsutil::{self, FsError};
 use crate::workspace::{CustodianRecord, ROTATION_DAYS, Workspace, WorkspaceError};
 
@@ -369,31 +370,13 @@ impl IdentityFile {
 
     /// Parses an identity file, naming what is wrong with it.
     pub fn from_bytes(bytes: &[u8]) -> Result<IdentityFile, IdentityError> {
-        if bytes.iter().all(u8::is_ascii_whitespace) {
-            return Err(IdentityError::Empty);
-        }
-        let value: Value = serde_json::from_slice(bytes).map_err(|e| {
-            if e.is_eof() {
-                IdentityError::Truncated
-            } else {
-                IdentityError::WrongFormat(format!("not valid JSON: {e}"))
-            }
-        })?;
-        match value.get("format").and_then(Value::as_str) {
-            Some(FORMAT) => {}
-            Some(other) => {
-                return Err(IdentityError::WrongFormat(format!(
-                    "format is `{}`",
-                    other.chars().take(40).collect::<String>()
-                )));
-            }
-            None => return Err(IdentityError::WrongFormat("no `format` field".into())),
-        }
-        match value.get("version").and_then(Value::as_u64) {
-            Some(v) if v == u64::from(VERSION) => {}
-            Some(v) => return Err(IdentityError::UnsupportedVersion(v)),
-            None => return Err(IdentityError::WrongFormat("no `version` field".into())),
-        }
+        let value =
+            crate::fileformat::parse_versioned(bytes, FORMAT, VERSION).map_err(|s| match s {
+                Shape::Empty => IdentityError::Empty,
+                Shape::Truncated => IdentityError::Truncated,
+                Shape::WrongFormat(why) => IdentityError::WrongFormat(why),
+                Shape::UnsupportedVersion(v) => IdentityError::UnsupportedVersion(v),
+            })?;
         // Check the embedded envelope on its own first for its specific errors.
         Envelope::from_value(value.get("envelope").unwrap_or(&Value::Null))?;
         let file: IdentityFile =

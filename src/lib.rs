@@ -26,6 +26,7 @@ pub mod drill;
 pub mod drkit;
 pub mod envelope;
 pub mod error;
+pub mod fileformat;
 pub mod fsutil;
 pub mod guardians;
 pub mod identity;

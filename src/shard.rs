@@ -621,31 +621,15 @@ fn decrypt_armored(
 impl ShardFile {
     /// Parses a shard file and validates its public fields.
     pub fn from_bytes(bytes: &[u8]) -> Result<ShardFile, ShardError> {
-        if bytes.iter().all(u8::is_ascii_whitespace) {
-            return Err(ShardError::Empty);
-        }
-        let value: Value = serde_json::from_slice(bytes).map_err(|e| {
-            if e.is_eof() {
-                ShardError::Truncated
-            } else {
-                ShardError::WrongFormat(format!("not valid JSON: {e}"))
-            }
-        })?;
-        match value.get("format").and_then(Value::as_str) {
-            Some(FORMAT) => {}
-            Some(other) => {
-                return Err(ShardError::WrongFormat(format!(
-                    "format is `{}`",
-                    other.chars().take(40).collect::<String>()
-                )));
-            }
-            None => return Err(ShardError::WrongFormat("no `format` field".into())),
-        }
-        match value.get("version").and_then(Value::as_u64) {
-            Some(v) if v == u64::from(VERSION) => {}
-            Some(v) => return Err(ShardError::UnsupportedVersion(v)),
-            None => return Err(ShardError::WrongFormat("no `version` field".into())),
-        }
+        let value =
+            crate::fileformat::parse_versioned(bytes, FORMAT, VERSION).map_err(|s| match s {
+                crate::fileformat::Shape::Empty => ShardError::Empty,
+                crate::fileformat::Shape::Truncated => ShardError::Truncated,
+                crate::fileformat::Shape::WrongFormat(why) => ShardError::WrongFormat(why),
+                crate::fileformat::Shape::UnsupportedVersion(v) => {
+                    ShardError::UnsupportedVersion(v)
+                }
+            })?;
         let file: ShardFile =
             serde_json::from_value(value).map_err(|e| ShardError::WrongFormat(e.to_string()))?;
         file.validate()?;

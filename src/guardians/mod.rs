@@ -403,28 +403,15 @@ impl ShareFile {
             source_name: source_name.into(),
             reason,
         };
-        let value: Value = serde_json::from_slice(bytes).map_err(|e| {
-            if e.is_eof() {
-                GuardianError::Truncated(source_name.into())
-            } else {
-                wrong(format!("not valid JSON: {e}"))
-            }
-        })?;
-        match value.get("format").and_then(Value::as_str) {
-            Some(FORMAT) => {}
-            Some(other) => {
-                return Err(wrong(format!(
-                    "format is `{}`",
-                    other.chars().take(40).collect::<String>()
-                )));
-            }
-            None => return Err(wrong("no `format` field".into())),
-        }
-        match value.get("version").and_then(Value::as_u64) {
-            Some(v) if v == u64::from(VERSION) => {}
-            Some(v) => return Err(GuardianError::UnsupportedVersion(v)),
-            None => return Err(wrong("no `version` field".into())),
-        }
+        let value =
+            crate::fileformat::parse_versioned(bytes, FORMAT, VERSION).map_err(|s| match s {
+                crate::fileformat::Shape::Empty => GuardianError::Empty(source_name.into()),
+                crate::fileformat::Shape::Truncated => GuardianError::Truncated(source_name.into()),
+                crate::fileformat::Shape::WrongFormat(why) => wrong(why),
+                crate::fileformat::Shape::UnsupportedVersion(v) => {
+                    GuardianError::UnsupportedVersion(v)
+                }
+            })?;
         Envelope::from_value(value.get("envelope").unwrap_or(&Value::Null))?;
         let share: ShareFile = serde_json::from_value(value).map_err(|e| wrong(e.to_string()))?;
         if share.set_id.len() != SET_ID_LEN * 2
