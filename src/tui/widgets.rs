@@ -159,6 +159,16 @@ pub fn report_lines(report: &Report) -> Vec<Line<'static>> {
     lines
 }
 
+/// A failed operation on a wizard screen: the red title, then the report.
+pub fn failure_lines(report: &Report) -> Vec<Line<'static>> {
+    let mut lines = vec![Line::from(Span::styled(
+        strings::FAILED_TITLE,
+        Style::default().fg(Color::Red).add_modifier(Modifier::BOLD),
+    ))];
+    lines.extend(report_lines(report));
+    lines
+}
+
 /// A centred rectangle of at most `w`×`h` inside `area`.
 pub fn centered(area: Rect, w: u16, h: u16) -> Rect {
     let [v] = Layout::vertical([Constraint::Length(h.min(area.height))])

@@ -227,11 +227,7 @@ impl Screen for DrillScreen {
                 lines.push(Line::from(strings::DRILL_WALK_HINT));
             }
             Step::Failed(report) => {
-                lines.push(Line::from(Span::styled(
-                    strings::FAILED_TITLE,
-                    Style::default().fg(Color::Red).add_modifier(Modifier::BOLD),
-                )));
-                lines.extend(widgets::report_lines(report));
+                lines.extend(widgets::failure_lines(report));
             }
         }
         let [text, bar] = Layout::vertical([Constraint::Min(3), Constraint::Length(1)]).areas(area);

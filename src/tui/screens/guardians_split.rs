@@ -636,11 +636,7 @@ impl Screen for GuardianSplitWizard {
                 lines.push(Line::from(strings::GSPLIT_DONE_HINT));
             }
             Step::Failed { report, .. } => {
-                lines.push(Line::from(Span::styled(
-                    strings::FAILED_TITLE,
-                    Style::default().fg(Color::Red).add_modifier(Modifier::BOLD),
-                )));
-                lines.extend(widgets::report_lines(report));
+                lines.extend(widgets::failure_lines(report));
             }
         }
         let [body, bar] = Layout::vertical([Constraint::Min(1), Constraint::Length(1)]).areas(area);

@@ -335,11 +335,7 @@ impl Screen for KitKeygenWizard {
                 lines.push(Line::from(strings::KIT_QR_HINT));
             }
             Step::Failed(report) => {
-                lines.push(Line::from(Span::styled(
-                    strings::FAILED_TITLE,
-                    Style::default().fg(Color::Red).add_modifier(Modifier::BOLD),
-                )));
-                lines.extend(widgets::report_lines(report));
+                lines.extend(widgets::failure_lines(report));
             }
         }
         if let Some(r) = &self.error {

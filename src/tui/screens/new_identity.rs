@@ -377,11 +377,7 @@ impl Screen for NewIdentityWizard {
                 lines.push(Line::from(strings::NEWID_DONE_HINT));
             }
             Step::Failed { report, .. } => {
-                lines.push(Line::from(Span::styled(
-                    strings::FAILED_TITLE,
-                    Style::default().fg(Color::Red).add_modifier(Modifier::BOLD),
-                )));
-                lines.extend(widgets::report_lines(report));
+                lines.extend(widgets::failure_lines(report));
             }
         }
         let [body] = Layout::vertical([Constraint::Min(1)]).areas(area);

@@ -717,11 +717,7 @@ impl Screen for RecoveryWizard {
                 }));
             }
             Step::Failed(report) => {
-                lines.push(Line::from(Span::styled(
-                    strings::FAILED_TITLE,
-                    Style::default().fg(Color::Red).add_modifier(Modifier::BOLD),
-                )));
-                lines.extend(widgets::report_lines(report));
+                lines.extend(widgets::failure_lines(report));
                 lines.push(Line::from(""));
                 lines.push(Line::from(
                     "Nothing was output. The audit log records the attempt and its failure.",

@@ -354,11 +354,7 @@ impl Screen for RewrapWizard {
                 }
             }
             Step::Failed(report) => {
-                lines.push(Line::from(Span::styled(
-                    strings::FAILED_TITLE,
-                    Style::default().fg(Color::Red).add_modifier(Modifier::BOLD),
-                )));
-                lines.extend(widgets::report_lines(report));
+                lines.extend(widgets::failure_lines(report));
             }
         }
         frame.render_widget(Paragraph::new(lines).wrap(Wrap { trim: false }), area);
