@@ -10,6 +10,10 @@
 //! 4. the file is read back and compared (and, where the caller can, checked
 //!    semantically — re-parsed, re-decrypted) before success is reported.
 //!
+//! Streamed output ([`NewFileWriter`], hundreds of megabytes of derived
+//! shares) is read back while it is written, before it is published, and the
+//! published name is then checked to be that same file.
+//!
 //! Output files are never overwritten: [`write_new`] publishes with a
 //! no-clobber link, so a file that appears between our check and our rename
 //! still wins. State files that the console owns (the registry) are replaced
@@ -17,7 +21,7 @@
 
 use std::fs::{self, File, OpenOptions};
 use std::io::{self, Read, Write};
-use std::os::unix::fs::{DirBuilderExt, OpenOptionsExt, PermissionsExt};
+use std::os::unix::fs::{DirBuilderExt, MetadataExt, OpenOptionsExt, PermissionsExt};
 use std::path::{Path, PathBuf};
 
 use sha2::{Digest, Sha256};
@@ -230,9 +234,18 @@ pub fn read_limited(path: &Path, limit: u64) -> Result<Vec<u8>, FsError> {
 
 /// A new output file written as a stream, with the same discipline as
 /// [`write_new_checked`]: the bytes go to a 0600 temporary file in the same
-/// directory; [`NewFileWriter::finish`] fsyncs it, publishes it with a
-/// no-clobber link (never overwriting), fsyncs the directory, and reads the
-/// published file back, comparing its SHA-256 with what was written.
+/// directory and are read back and compared before the file is published
+/// with a no-clobber link (never overwriting); the directory is then
+/// fsynced and the published name is checked to be that same, verified
+/// file (same inode, length and 0600 mode).
+///
+/// Output of this kind can be hundreds of megabytes, so the read-back does
+/// not wait for the end: a checker thread re-reads each range from the file
+/// shortly after it is written and hashes it, and starts the range's
+/// writeback to disk (`fdatasync` every [`FLUSH_EVERY`] bytes) so the final
+/// fsync has little left to do. [`NewFileWriter::finish`] compares the
+/// SHA-256 of what was written with the SHA-256 of what was read back.
+///
 /// Dropping the writer without `finish` deletes the temporary file, so a
 /// failed run leaves nothing behind.
 pub struct NewFileWriter {
@@ -240,6 +253,55 @@ pub struct NewFileWriter {
     tmp: tempfile::NamedTempFile,
     hasher: Sha256,
     len: u64,
+    checker: ReadBackChecker,
+}
+
+/// Bytes written between two `fdatasync` calls of the read-back checker.
+pub const FLUSH_EVERY: u64 = 64 << 20;
+
+/// The thread that reads a growing file back behind its writer.
+struct ReadBackChecker {
+    /// How far the file has been written (sent after each write).
+    written: std::sync::mpsc::Sender<u64>,
+    /// The SHA-256 and length of what the checker read back.
+    done: std::thread::JoinHandle<io::Result<([u8; 32], u64)>>,
+}
+
+impl ReadBackChecker {
+    fn start(file: File) -> ReadBackChecker {
+        let (written, rx) = std::sync::mpsc::channel::<u64>();
+        let done = std::thread::spawn(move || -> io::Result<([u8; 32], u64)> {
+            use std::os::unix::fs::FileExt;
+            let mut hasher = Sha256::new();
+            let mut buf = vec![0u8; 1 << 20];
+            let (mut checked, mut synced) = (0u64, 0u64);
+            // Each message is a new end of the written data; the loop ends
+            // when the writer is finished (the sender is dropped).
+            while let Ok(mut end) = rx.recv() {
+                while let Ok(later) = rx.try_recv() {
+                    end = end.max(later);
+                }
+                while checked < end {
+                    let want = usize::try_from(end - checked).unwrap_or(usize::MAX);
+                    let n = want.min(buf.len());
+                    file.read_exact_at(&mut buf[..n], checked)?;
+                    hasher.update(&buf[..n]);
+                    checked += n as u64;
+                }
+                if checked - synced >= FLUSH_EVERY {
+                    file.sync_data()?;
+                    synced = checked;
+                }
+            }
+            // Anything beyond what was reported written is a difference too.
+            let mut extra = [0u8; 1];
+            if file.read_at(&mut extra, checked)? != 0 {
+                checked += 1;
+            }
+            Ok((hasher.finalize().into(), checked))
+        });
+        ReadBackChecker { written, done }
+    }
 }
 
 impl std::fmt::Debug for NewFileWriter {
@@ -258,11 +320,16 @@ impl NewFileWriter {
             return Err(FsError::AlreadyExists(path.to_path_buf()));
         }
         let tmp = temp_in(parent_of(path), b"")?;
+        let reader = tmp
+            .as_file()
+            .try_clone()
+            .map_err(io_err("opening for read-back a temporary file for", path))?;
         Ok(NewFileWriter {
             path: path.to_path_buf(),
             tmp,
             hasher: Sha256::new(),
             len: 0,
+            checker: ReadBackChecker::start(reader),
         })
     }
 
@@ -274,6 +341,8 @@ impl NewFileWriter {
             .map_err(io_err("writing a temporary file for", &self.path))?;
         self.hasher.update(bytes);
         self.len += bytes.len() as u64;
+        // A checker that stopped has an error, which `finish` reports.
+        let _ = self.checker.written.send(self.len);
         Ok(())
     }
 
@@ -290,12 +359,47 @@ impl NewFileWriter {
     /// Publishes the file (see the type's docs) and returns its SHA-256 hex.
     pub fn finish(self) -> Result<String, FsError> {
         let NewFileWriter {
-            path, tmp, hasher, ..
+            path,
+            tmp,
+            hasher,
+            len,
+            checker,
         } = self;
-        let dir = parent_of(&path).to_path_buf();
+        let verify_failed = |reason: String| FsError::VerifyFailed {
+            path: path.clone(),
+            reason,
+        };
+        // The checker reads the last ranges back while the file is fsynced.
+        drop(checker.written);
         tmp.as_file()
             .sync_all()
             .map_err(io_err("syncing a temporary file for", &path))?;
+        let expected: [u8; 32] = hasher.finalize().into();
+        match checker.done.join() {
+            Ok(Ok((got, got_len))) => {
+                if got_len != len {
+                    return Err(verify_failed(format!(
+                        "read back {got_len} bytes of the {len} written"
+                    )));
+                }
+                if got != expected {
+                    return Err(verify_failed(
+                        "contents read back differ from what was written".into(),
+                    ));
+                }
+            }
+            Ok(Err(e)) if e.kind() == io::ErrorKind::UnexpectedEof => {
+                return Err(verify_failed(
+                    "it read back shorter than what was written".into(),
+                ));
+            }
+            Ok(Err(e)) => return Err(io_err("reading back", &path)(e)),
+            Err(_) => return Err(verify_failed("the read-back checker stopped".into())),
+        }
+        let written = tmp
+            .as_file()
+            .metadata()
+            .map_err(io_err("checking", &path))?;
         tmp.persist_noclobber(&path).map_err(|e| {
             if e.error.kind() == io::ErrorKind::AlreadyExists {
                 FsError::AlreadyExists(path.clone())
@@ -307,38 +411,30 @@ impl NewFileWriter {
                 }
             }
         })?;
-        sync_dir(&dir)?;
-        let expected = hex::encode(hasher.finalize());
-        let fail = |reason: String| {
-            let _ = fs::remove_file(&path);
-            FsError::VerifyFailed {
-                path: path.clone(),
-                reason,
-            }
+        sync_dir(parent_of(&path))?;
+        // The published name must be the very file that was read back.
+        let published = fs::symlink_metadata(&path).map_err(io_err("checking", &path))?;
+        let mode = published.permissions().mode();
+        let problem = if (published.dev(), published.ino()) != (written.dev(), written.ino()) {
+            Some("the published name is not the file that was written".to_string())
+        } else if published.len() != len {
+            Some(format!(
+                "it is {} bytes, {len} were written",
+                published.len()
+            ))
+        } else if mode & 0o077 != 0 {
+            Some(format!("mode is {:o}, expected 600", mode & 0o777))
+        } else {
+            None
         };
-        // Large reads: this file may be hundreds of megabytes.
-        let mut file = File::open(&path).map_err(io_err("reading back", &path))?;
-        let mut hasher = Sha256::new();
-        let mut buf = vec![0u8; 1 << 20];
-        loop {
-            let n = file.read(&mut buf).map_err(io_err("reading back", &path))?;
-            if n == 0 {
-                break;
+        if let Some(reason) = problem {
+            // Only our own file is removed, never one that replaced it.
+            if (published.dev(), published.ino()) == (written.dev(), written.ino()) {
+                let _ = fs::remove_file(&path);
             }
-            hasher.update(&buf[..n]);
+            return Err(verify_failed(reason));
         }
-        let got = hex::encode(hasher.finalize());
-        if got != expected {
-            return Err(fail("contents differ from what was written".into()));
-        }
-        let mode = fs::metadata(&path)
-            .map_err(io_err("checking", &path))?
-            .permissions()
-            .mode();
-        if mode & 0o077 != 0 {
-            return Err(fail(format!("mode is {:o}, expected 600", mode & 0o777)));
-        }
-        Ok(expected)
+        Ok(hex::encode(expected))
     }
 }
 
@@ -394,6 +490,74 @@ mod tests {
         assert!(!p.exists());
         // no temporary files left behind either
         assert_eq!(fs::read_dir(dir.path()).unwrap().count(), 0);
+    }
+
+    /// The one temporary file a writer has open in `dir`.
+    fn temp_of(dir: &Path) -> PathBuf {
+        let mut temps: Vec<PathBuf> = fs::read_dir(dir)
+            .unwrap()
+            .map(|e| e.unwrap().path())
+            .filter(|p| {
+                p.file_name()
+                    .is_some_and(|n| n.to_string_lossy().starts_with(".custodian-tmp-"))
+            })
+            .collect();
+        assert_eq!(temps.len(), 1);
+        temps.remove(0)
+    }
+
+    #[test]
+    fn a_streamed_file_changed_behind_the_writer_is_not_published() {
+        let dir = tempfile::tempdir().unwrap();
+        // Many writes, so the checker reads back while writing goes on.
+        let block = vec![b'a'; 64 * 1024];
+        let write = |w: &mut NewFileWriter| {
+            for _ in 0..64 {
+                w.write_all(&block).unwrap();
+            }
+        };
+
+        // Bytes added by someone else: the read-back finds more than was written.
+        let grown = dir.path().join("grown.json");
+        let mut w = NewFileWriter::create(&grown).unwrap();
+        write(&mut w);
+        OpenOptions::new()
+            .append(true)
+            .open(temp_of(dir.path()))
+            .unwrap()
+            .write_all(b"extra")
+            .unwrap();
+        let err = w.finish().unwrap_err();
+        assert!(matches!(err, FsError::VerifyFailed { .. }), "{err}");
+        assert!(!grown.exists());
+
+        // Cut short by someone else: whether the checker had already read it
+        // or not, the published file is refused and removed.
+        let cut = dir.path().join("cut.json");
+        let mut w = NewFileWriter::create(&cut).unwrap();
+        write(&mut w);
+        OpenOptions::new()
+            .write(true)
+            .open(temp_of(dir.path()))
+            .unwrap()
+            .set_len(10)
+            .unwrap();
+        let err = w.finish().unwrap_err();
+        assert!(matches!(err, FsError::VerifyFailed { .. }), "{err}");
+        assert!(!cut.exists());
+        assert_eq!(
+            fs::read_dir(dir.path()).unwrap().count(),
+            0,
+            "nothing left behind"
+        );
+
+        // Untouched, the same writes publish, with the SHA-256 of the bytes.
+        let good = dir.path().join("good.json");
+        let mut w = NewFileWriter::create(&good).unwrap();
+        write(&mut w);
+        let sha = w.finish().unwrap();
+        assert_eq!(sha, sha256_hex(&fs::read(&good).unwrap()));
+        assert_eq!(fs::metadata(&good).unwrap().len(), 64 * 64 * 1024);
     }
 
     #[test]

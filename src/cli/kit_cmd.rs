@@ -10,7 +10,7 @@ use serde_json::json;
 
 use super::{CmdResult, Ctx, Failure, PassphraseArgs, say, say_json, show_strength, warn};
 use crate::drkit::DrKitError;
-use crate::drkit::derive::{self, DeriveOptions, OutputFormat, WalletSource};
+use crate::drkit::derive::{CheckedWallets, DeriveOptions, OutputFormat, WalletSource};
 use crate::drkit::keys::{self, KeygenStage};
 use crate::drkit::kit::RecoveryKit;
 use crate::drkit::ops;
@@ -315,10 +315,8 @@ pub fn run(ctx: &Ctx, cmd: KitCmd) -> CmdResult {
             if out.symlink_metadata().is_ok() {
                 return Err(fsutil::FsError::AlreadyExists(out).into());
             }
-            let scan = derive::scan_wallets(&source)?;
-            if !scan.bad.is_empty() && !skip_invalid {
-                return Err(DrKitError::InvalidWalletIds(scan.bad).into());
-            }
+            let checked = CheckedWallets::check(source)?;
+            checked.require_usable(skip_invalid)?;
             RecoveryKit::open(&kit)?.metadata.ncw_master()?;
             let pass = key_passphrase(&key)?;
             let ws = ctx.workspace()?;
@@ -328,7 +326,7 @@ pub fn run(ctx: &Ctx, cmd: KitCmd) -> CmdResult {
                 &kit,
                 &key.key,
                 pass.as_ref(),
-                &source,
+                &checked,
                 &out,
                 &DeriveOptions {
                     format: format.into(),

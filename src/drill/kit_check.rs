@@ -13,7 +13,9 @@ use serde_json::Value;
 use sha2::{Digest, Sha256, Sha512};
 
 use crate::drkit::DrKitError;
-use crate::drkit::derive::{DeriveOptions, OutputFormat, SHARE_FIELD, WalletSource};
+use crate::drkit::derive::{
+    CheckedWallets, DeriveOptions, OutputFormat, SHARE_FIELD, WalletSource,
+};
 use crate::drkit::kit::RecoveryKit;
 use crate::drkit::{keys, ops};
 use crate::workspace::Workspace;
@@ -90,7 +92,7 @@ pub fn check(m: &KitMaterial, wallets: usize) -> Result<bool, DrKitError> {
         &m.kit,
         &m.private,
         Some(&m.passphrase),
-        &WalletSource::List(ids.clone()),
+        &CheckedWallets::check(WalletSource::List(ids.clone()))?,
         &out,
         &options,
         &mut |_| {},

@@ -17,15 +17,18 @@
 //! a share for a wallet that does not exist. Bad ids are refused by line
 //! number, never corrected.
 //!
-//! The batch reads the wallet list twice — once to validate every line
-//! (so a bad list fails before anything is written), once to derive — and
-//! holds only one chunk of ids in memory at a time. Each chunk is derived in
-//! parallel on a rayon pool and written in input order to a temporary file
-//! that is published only when complete.
+//! The batch reads the wallet list twice — once to check every line
+//! ([`CheckedWallets::check`], so a bad list fails before any key is touched
+//! or anything is written), once to derive — and holds only a few chunks of
+//! ids in memory at a time. Three stages overlap: a reader thread parses
+//! chunks of ids, a rayon pool derives each chunk's records in parallel, and
+//! a writer thread appends them in input order to a temporary file that is
+//! read back and published only when complete ([`NewFileWriter`]).
 
 use std::fs::File;
 use std::io::{BufRead, BufReader};
 use std::path::{Path, PathBuf};
+use std::sync::mpsc::sync_channel;
 
 use hmac::{Hmac, Mac};
 use k256::elliptic_curve::bigint::{U256, U512};
@@ -33,7 +36,7 @@ use k256::elliptic_curve::ops::Reduce;
 use k256::{FieldBytes, Scalar};
 use rayon::prelude::*;
 use sha2::{Digest, Sha256, Sha512};
-use zeroize::{Zeroize, Zeroizing};
+use zeroize::Zeroizing;
 
 use super::DrKitError;
 use super::kit::DecryptedMasterKey;
@@ -114,10 +117,15 @@ pub struct BadLine {
 
 /// Checks that `id` is a canonical lowercase UUID string.
 pub fn check_wallet_id(id: &str) -> Result<(), BadWalletId> {
-    if id.is_empty() {
+    check_wallet_id_bytes(id.as_bytes())
+}
+
+/// [`check_wallet_id`] on raw bytes: a line that passes is ASCII, so the
+/// batch checks lines before (and usually instead of) decoding them.
+fn check_wallet_id_bytes(b: &[u8]) -> Result<(), BadWalletId> {
+    if b.is_empty() {
         return Err(BadWalletId::Empty);
     }
-    let b = id.as_bytes();
     if b.len() != UUID_LEN {
         return Err(BadWalletId::NotCanonical);
     }
@@ -213,76 +221,199 @@ impl WalletSource {
     }
 }
 
-/// Reads lines as bytes, reporting each (line number, text) to `f`; fails
-/// on the first line that is not UTF-8.
+/// Longest line kept whole: a wallet id is 36 bytes, so anything longer is
+/// refused anyway, and a file with no line breaks must not fill memory.
+const MAX_LINE: usize = 4096;
+
+/// One line of the wallet list, without its LF or CRLF end.
+struct Line<'a> {
+    /// 1-based line number.
+    number: u64,
+    /// Its bytes (the first [`MAX_LINE`] of them when `cut`).
+    bytes: &'a [u8],
+    /// The line was longer than [`MAX_LINE`] bytes.
+    cut: bool,
+}
+
+impl Line<'_> {
+    /// The line's verdict; a line that is not UTF-8 fails the whole list.
+    fn check(&self) -> Result<Result<(), BadWalletId>, DrKitError> {
+        match check_wallet_id_bytes(self.bytes) {
+            Ok(()) => Ok(Ok(())),
+            Err(reason) => match std::str::from_utf8(self.bytes) {
+                Ok(_) => Ok(Err(reason)),
+                // A cut can split a character; that is not a decoding error.
+                Err(e) if self.cut && e.error_len().is_none() => Ok(Err(reason)),
+                Err(_) => Err(DrKitError::WalletFileNotUtf8 { line: self.number }),
+            },
+        }
+    }
+}
+
+/// Calls `f` with each line of the wallet list, in order. Lines are found
+/// in large buffered reads and handed over without copying, except those
+/// that straddle two reads.
 fn for_each_line(
     source: &WalletSource,
-    mut f: impl FnMut(u64, &str) -> Result<(), DrKitError>,
+    mut f: impl FnMut(Line<'_>) -> Result<(), DrKitError>,
 ) -> Result<(), DrKitError> {
     let path = match source {
         WalletSource::List(ids) => {
             // Each given id is one "line", checked as it is (an embedded line
             // break makes it non-canonical, never two ids).
             for (i, id) in ids.iter().enumerate() {
-                f(i as u64 + 1, id)?;
+                f(Line {
+                    number: i as u64 + 1,
+                    bytes: id.as_bytes(),
+                    cut: false,
+                })?;
             }
             return Ok(());
         }
         WalletSource::File(p) => p,
     };
-    let file = File::open(path).map_err(|source| DrKitError::Io {
-        action: "opening",
-        path: path.clone(),
-        source,
-    })?;
-    let mut reader = BufReader::with_capacity(1 << 20, file);
-    let mut buf = Vec::with_capacity(64);
-    let mut line_no = 0u64;
-    loop {
-        buf.clear();
-        let n = reader
-            .read_until(b'\n', &mut buf)
-            .map_err(|source_err| DrKitError::Io {
-                action: "reading",
-                path: source.path(),
-                source: source_err,
-            })?;
-        if n == 0 {
-            return Ok(());
+    let io_error = |action: &'static str| {
+        move |source: std::io::Error| DrKitError::Io {
+            action,
+            path: path.clone(),
+            source,
         }
-        line_no += 1;
-        if buf.last() == Some(&b'\n') {
-            buf.pop();
-            if buf.last() == Some(&b'\r') {
-                buf.pop();
-            }
-        }
-        let text = std::str::from_utf8(&buf)
-            .map_err(|_| DrKitError::WalletFileNotUtf8 { line: line_no })?;
-        f(line_no, text)?;
-    }
+    };
+    let file = File::open(path).map_err(io_error("opening"))?;
+    split_lines(BufReader::with_capacity(1 << 20, file), f).map_err(|e| match e {
+        LinesError::Read(source) => io_error("reading")(source),
+        LinesError::Stopped(e) => e,
+    })
 }
 
-/// What a validation pass found.
-#[derive(Debug, Clone, Default)]
-pub struct WalletScan {
+/// Why [`split_lines`] stopped.
+enum LinesError {
+    /// The reader failed.
+    Read(std::io::Error),
+    /// The callback refused a line.
+    Stopped(DrKitError),
+}
+
+/// Splits what `reader` yields into LF- or CRLF-ended lines (the last one
+/// may have no end) and hands each to `f`; lines longer than [`MAX_LINE`]
+/// are cut there, and marked.
+fn split_lines(
+    mut reader: impl BufRead,
+    mut f: impl FnMut(Line<'_>) -> Result<(), DrKitError>,
+) -> Result<(), LinesError> {
+    // The start of a line that the previous read ended inside.
+    let mut carry: Vec<u8> = Vec::with_capacity(UUID_LEN + 2);
+    let mut cut = false;
+    let mut number = 0u64;
+    let keep = |carry: &mut Vec<u8>, cut: &mut bool, bytes: &[u8]| {
+        let room = MAX_LINE - carry.len();
+        if bytes.len() > room {
+            *cut = true;
+        }
+        carry.extend_from_slice(&bytes[..bytes.len().min(room)]);
+    };
+    loop {
+        let buf = reader.fill_buf().map_err(LinesError::Read)?;
+        if buf.is_empty() {
+            break;
+        }
+        let mut start = 0;
+        for nl in memchr::memchr_iter(b'\n', buf) {
+            number += 1;
+            let mut piece = &buf[start..nl];
+            start = nl + 1;
+            if carry.is_empty() && !cut {
+                if piece.len() > MAX_LINE {
+                    piece = &piece[..MAX_LINE];
+                    cut = true;
+                }
+                if let [rest @ .., b'\r'] = piece
+                    && !cut
+                {
+                    piece = rest;
+                }
+                f(Line {
+                    number,
+                    bytes: piece,
+                    cut: std::mem::take(&mut cut),
+                })
+                .map_err(LinesError::Stopped)?;
+            } else {
+                keep(&mut carry, &mut cut, piece);
+                if carry.last() == Some(&b'\r') && !cut {
+                    carry.pop();
+                }
+                f(Line {
+                    number,
+                    bytes: &carry,
+                    cut: std::mem::take(&mut cut),
+                })
+                .map_err(LinesError::Stopped)?;
+                carry.clear();
+            }
+        }
+        keep(&mut carry, &mut cut, &buf[start..]);
+        let n = buf.len();
+        reader.consume(n);
+    }
+    if !carry.is_empty() || cut {
+        // A last line without a line break.
+        f(Line {
+            number: number + 1,
+            bytes: &carry,
+            cut,
+        })
+        .map_err(LinesError::Stopped)?;
+    }
+    Ok(())
+}
+
+/// A wallet list whose every line has been checked, and what was found.
+/// Deriving takes one of these, so a list is always checked as a whole
+/// before a key is touched or an output file is created.
+#[derive(Debug, Clone)]
+pub struct CheckedWallets {
+    source: WalletSource,
     /// Valid ids.
     pub valid: u64,
     /// Refused lines.
     pub bad: Vec<BadLine>,
 }
 
-/// Validates every line of the wallet list without deriving anything.
-pub fn scan_wallets(source: &WalletSource) -> Result<WalletScan, DrKitError> {
-    let mut scan = WalletScan::default();
-    for_each_line(source, |line, text| {
-        match check_wallet_id(text) {
-            Ok(()) => scan.valid += 1,
-            Err(reason) => scan.bad.push(BadLine { line, reason }),
+impl CheckedWallets {
+    /// Reads and checks every line of `source` without deriving anything.
+    pub fn check(source: WalletSource) -> Result<CheckedWallets, DrKitError> {
+        let mut valid = 0u64;
+        let mut bad = Vec::new();
+        for_each_line(&source, |line| {
+            match line.check()? {
+                Ok(()) => valid += 1,
+                Err(reason) => bad.push(BadLine {
+                    line: line.number,
+                    reason,
+                }),
+            }
+            Ok(())
+        })?;
+        Ok(CheckedWallets { source, valid, bad })
+    }
+
+    /// Where the ids come from.
+    pub fn source(&self) -> &WalletSource {
+        &self.source
+    }
+
+    /// Refuses the list if it has bad lines, unless they are to be skipped,
+    /// or if no valid id is left.
+    pub fn require_usable(&self, skip_invalid: bool) -> Result<(), DrKitError> {
+        if !self.bad.is_empty() && !skip_invalid {
+            return Err(DrKitError::InvalidWalletIds(self.bad.clone()));
+        }
+        if self.valid == 0 {
+            return Err(DrKitError::NoWallets);
         }
         Ok(())
-    })?;
-    Ok(scan)
+    }
 }
 
 /// Options for [`derive_to_file`].
@@ -335,6 +466,9 @@ fn push_hex(out: &mut Vec<u8>, bytes: &[u8]) {
         out.push(HEX[(b & 0xf) as usize]);
     }
 }
+
+/// Records rendered by one task of the pool, in input order.
+type Pieces = Vec<Zeroizing<Vec<u8>>>;
 
 impl Deriver<'_> {
     /// Appends one wallet's record in `format` to `out` (a leading
@@ -389,34 +523,35 @@ impl Deriver<'_> {
         }
     }
 
-    fn derive_chunk(
-        &self,
-        ids: &[[u8; UUID_LEN]],
-        format: OutputFormat,
-        first: bool,
-    ) -> Zeroizing<Vec<u8>> {
+    /// Renders a chunk of ids on the current pool, as pieces to be written
+    /// in order; `first` when the chunk starts the file.
+    fn derive_chunk(&self, ids: &[[u8; UUID_LEN]], format: OutputFormat, first: bool) -> Pieces {
         const PIECE: usize = 512;
-        let pieces: Vec<Zeroizing<Vec<u8>>> = ids
-            .par_chunks(PIECE)
+        ids.par_chunks(PIECE)
             .enumerate()
             .map(|(p, piece)| {
-                let mut out = Zeroizing::new(Vec::with_capacity(piece.len() * 200));
+                let mut out = Zeroizing::new(Vec::with_capacity(piece.len() * self.record_len()));
                 for (i, id) in piece.iter().enumerate() {
                     if format == OutputFormat::VendorJson && !(first && p == 0 && i == 0) {
                         out.extend_from_slice(b",\n");
                     }
-                    // Checked canonical (ASCII) before it was queued.
+                    // Checked canonical (so ASCII) before it was queued.
                     let id = std::str::from_utf8(id).unwrap_or_default();
                     self.write_record(id, format, &mut out);
                 }
                 out
             })
-            .collect();
-        let mut all = Zeroizing::new(Vec::with_capacity(pieces.iter().map(|p| p.len()).sum()));
-        for p in &pieces {
-            all.extend_from_slice(p);
-        }
-        all
+            .collect()
+    }
+
+    /// A generous size for one record, so a piece's buffer never regrows.
+    fn record_len(&self) -> usize {
+        let per_cosigner: usize = self
+            .master_keys
+            .iter()
+            .map(|m| m.cosigner_id.len() + 256)
+            .sum();
+        256 + per_cosigner
     }
 }
 
@@ -429,11 +564,8 @@ pub struct DeriveProgress {
     pub total: u64,
 }
 
-/// Derives every wallet of `source` and writes them to a new file `out`.
-///
-/// The whole list is validated first: unless `skip_invalid`, any bad line
-/// fails the run before the output file is created. The output appears only
-/// when complete (temporary file, fsync, no-clobber publish, read-back).
+/// Checks the whole of `source`, then derives every valid wallet into a new
+/// file `out` (see [`derive_checked`]).
 pub fn derive_to_file(
     deriver: &Deriver<'_>,
     source: &WalletSource,
@@ -441,16 +573,20 @@ pub fn derive_to_file(
     options: &DeriveOptions,
     progress: &mut dyn FnMut(DeriveProgress),
 ) -> Result<DeriveSummary, DrKitError> {
-    let scan = scan_wallets(source)?;
-    derive_scanned(deriver, source, &scan, out, options, progress)
+    let wallets = CheckedWallets::check(source.clone())?;
+    derive_checked(deriver, &wallets, out, options, progress)
 }
 
-/// [`derive_to_file`] for a list already validated by [`scan_wallets`]
-/// (callers that check the list before touching any key scan it once).
-pub fn derive_scanned(
+/// Derives every valid wallet of a checked list and writes them to a new
+/// file `out`.
+///
+/// Unless `skip_invalid`, a list with bad lines fails before the output file
+/// is created. The output appears only when complete and read back (see
+/// [`NewFileWriter`]); if the list changed since it was checked, the run
+/// fails and leaves nothing behind.
+pub fn derive_checked(
     deriver: &Deriver<'_>,
-    source: &WalletSource,
-    scan: &WalletScan,
+    wallets: &CheckedWallets,
     out: &Path,
     options: &DeriveOptions,
     progress: &mut dyn FnMut(DeriveProgress),
@@ -458,13 +594,8 @@ pub fn derive_scanned(
     if deriver.master_keys.is_empty() {
         return Err(DrKitError::NoMasterKey);
     }
-    if !scan.bad.is_empty() && !options.skip_invalid {
-        return Err(DrKitError::InvalidWalletIds(scan.bad.clone()));
-    }
-    if scan.valid == 0 {
-        return Err(DrKitError::NoWallets);
-    }
-    let total = scan.valid;
+    wallets.require_usable(options.skip_invalid)?;
+    let total = wallets.valid;
     progress(DeriveProgress { done: 0, total });
 
     let mut builder = rayon::ThreadPoolBuilder::new();
@@ -477,52 +608,62 @@ pub fn derive_scanned(
 
     let mut writer = NewFileWriter::create(out)?;
     writer.write_all(options.format.header())?;
-    // Derivation (the pool) and writing + hashing (one writer thread) overlap:
-    // chunk k is written while chunk k+1 is derived.
-    let (tx, rx) = std::sync::mpsc::sync_channel::<Zeroizing<Vec<u8>>>(2);
+    let format = options.format;
     let (done, writer) = std::thread::scope(|scope| {
+        // Reader → (chunks of ids) → this thread and the pool → (pieces) →
+        // writer. The bounded channels keep memory constant.
+        let (ids_tx, ids_rx) = sync_channel::<Vec<[u8; UUID_LEN]>>(2);
+        let reader = scope.spawn(move || -> Result<(), DrKitError> {
+            let mut chunk = Vec::with_capacity(CHUNK);
+            let mut stopped = false;
+            for_each_line(&wallets.source, |line| {
+                if let Ok(id) = <[u8; UUID_LEN]>::try_from(line.bytes)
+                    && check_wallet_id_bytes(&id).is_ok()
+                {
+                    chunk.push(id);
+                }
+                if chunk.len() == CHUNK {
+                    let full = std::mem::replace(&mut chunk, Vec::with_capacity(CHUNK));
+                    if ids_tx.send(full).is_err() {
+                        // The writer failed; its error is the one reported.
+                        stopped = true;
+                        return Err(DrKitError::Encode("derivation stopped".into()));
+                    }
+                }
+                Ok(())
+            })
+            .or_else(|e| if stopped { Ok(()) } else { Err(e) })?;
+            if !chunk.is_empty() {
+                let _ = ids_tx.send(chunk);
+            }
+            Ok(())
+        });
+        let (pieces_tx, pieces_rx) = sync_channel::<Pieces>(2);
         let writer_thread = scope.spawn(move || -> Result<NewFileWriter, DrKitError> {
-            for bytes in rx {
-                writer.write_all(&bytes)?;
+            for pieces in pieces_rx {
+                for piece in &pieces {
+                    writer.write_all(piece)?;
+                }
             }
             Ok(writer)
         });
-        let mut chunk: Vec<[u8; UUID_LEN]> = Vec::with_capacity(CHUNK);
         let mut done = 0u64;
-        let mut flush = |chunk: &mut Vec<[u8; UUID_LEN]>,
-                         done: &mut u64|
-         -> Result<(), DrKitError> {
-            if chunk.is_empty() {
-                return Ok(());
+        for chunk in ids_rx {
+            let pieces = pool.install(|| deriver.derive_chunk(&chunk, format, done == 0));
+            if pieces_tx.send(pieces).is_err() {
+                break;
             }
-            let bytes = pool.install(|| deriver.derive_chunk(chunk, options.format, *done == 0));
-            if tx.send(bytes).is_err() {
-                // The writer stopped; its error is reported when it is joined.
-                return Err(DrKitError::Encode("the output writer stopped".into()));
-            }
-            *done += chunk.len() as u64;
-            chunk.zeroize();
-            chunk.clear();
-            progress(DeriveProgress { done: *done, total });
-            Ok(())
-        };
-        let read = for_each_line(source, |_, text| {
-            if check_wallet_id(text).is_ok() {
-                let mut id = [0u8; UUID_LEN];
-                id.copy_from_slice(text.as_bytes());
-                chunk.push(id);
-                if chunk.len() == CHUNK {
-                    flush(&mut chunk, &mut done)?;
-                }
-            }
-            Ok(())
-        })
-        .and_then(|()| flush(&mut chunk, &mut done));
-        drop(tx);
+            done += chunk.len() as u64;
+            progress(DeriveProgress { done, total });
+        }
+        drop(pieces_tx);
+        let read = reader
+            .join()
+            .unwrap_or_else(|_| Err(DrKitError::Encode("the wallet reader panicked".into())));
         let written = writer_thread
             .join()
             .unwrap_or_else(|_| Err(DrKitError::Encode("the output writer panicked".into())));
-        // A writer error explains a send failure better than the send does.
+        // A writer error explains a stopped reader better than the reader does.
         let writer = written?;
         read?;
         Ok::<_, DrKitError>((done, writer))
@@ -532,7 +673,7 @@ pub fn derive_scanned(
         // The file changed between the two passes.
         return Err(DrKitError::Io {
             action: "re-reading",
-            path: source.path(),
+            path: wallets.source.path(),
             source: std::io::Error::other("the wallet list changed while it was being read"),
         });
     }
@@ -549,7 +690,7 @@ pub fn derive_scanned(
             .iter()
             .map(|m| m.cosigner_id.clone())
             .collect(),
-        skipped: scan.bad.clone(),
+        skipped: wallets.bad.clone(),
     })
 }
 
@@ -597,6 +738,130 @@ mod tests {
                 Err(BadWalletId::NotCanonical),
                 "{bad}"
             );
+        }
+    }
+
+    /// What `split_lines` should yield: (line bytes, cut) for each line.
+    fn reference_lines(data: &[u8]) -> Vec<(Vec<u8>, bool)> {
+        let mut lines: Vec<&[u8]> = data.split(|&b| b == b'\n').collect();
+        let ended = data.last() == Some(&b'\n') || data.is_empty();
+        if ended {
+            lines.pop();
+        }
+        let count = lines.len();
+        lines
+            .into_iter()
+            .enumerate()
+            .map(|(i, mut l)| {
+                let has_lf = i + 1 < count || ended;
+                if l.len() > MAX_LINE {
+                    return (l[..MAX_LINE].to_vec(), true);
+                }
+                if has_lf && l.last() == Some(&b'\r') {
+                    l = &l[..l.len() - 1];
+                }
+                (l.to_vec(), false)
+            })
+            .collect()
+    }
+
+    fn split_with(data: &[u8], capacity: usize) -> Vec<(Vec<u8>, bool)> {
+        let mut got = Vec::new();
+        let mut next = 1u64;
+        let reader = BufReader::with_capacity(capacity, data);
+        let r = split_lines(reader, |line| {
+            assert_eq!(line.number, next, "lines are numbered in order");
+            next += 1;
+            got.push((line.bytes.to_vec(), line.cut));
+            Ok(())
+        });
+        assert!(r.is_ok());
+        got
+    }
+
+    #[test]
+    fn lines_that_straddle_reads_are_joined() {
+        let id = "2d33e419-4c84-44b1-9d9a-3598f96642b0";
+        let long = "x".repeat(MAX_LINE + 10);
+        let data = format!("{id}\r\n\n{id}\n{long}\n\r\n{id}\r");
+        // Every read size from one byte up puts a read boundary at every
+        // offset, including between a CR and its LF.
+        for capacity in 1..=data.len() + 1 {
+            assert_eq!(
+                split_with(data.as_bytes(), capacity),
+                reference_lines(data.as_bytes()),
+                "read size {capacity}"
+            );
+        }
+        let got = split_with(data.as_bytes(), 8);
+        assert_eq!(
+            got[0],
+            (id.as_bytes().to_vec(), false),
+            "CRLF is a line end"
+        );
+        assert_eq!(got[1], (Vec::new(), false), "an empty line is a line");
+        assert_eq!(
+            got[3].0.len(),
+            MAX_LINE,
+            "a long line is cut, not held whole"
+        );
+        assert!(got[3].1);
+        assert_eq!(
+            got[5],
+            (format!("{id}\r").into_bytes(), false),
+            "a CR without LF is part of the line"
+        );
+    }
+
+    #[test]
+    fn a_cut_line_is_refused_as_not_canonical_even_inside_a_character() {
+        // "é" is two bytes; put its first byte exactly at the cut.
+        let mut data = vec![b'a'; MAX_LINE - 1];
+        data.extend_from_slice("é and more".as_bytes());
+        data.push(b'\n');
+        let mut verdicts = Vec::new();
+        split_lines(BufReader::with_capacity(100, &data[..]), |line| {
+            verdicts.push(line.check().map_err(|e| e.to_string()));
+            Ok(())
+        })
+        .ok();
+        assert_eq!(verdicts, vec![Ok(Err(BadWalletId::NotCanonical))]);
+
+        // A bad byte that is really there is reported with its line.
+        let mut verdicts = Vec::new();
+        split_lines(
+            &b"2d33e419-4c84-44b1-9d9a-3598f96642b0\n\xff\xfe\n"[..],
+            |line| {
+                verdicts.push(line.check().map_err(|e| e.to_string()));
+                Ok(())
+            },
+        )
+        .ok();
+        assert_eq!(verdicts[0], Ok(Ok(())));
+        assert_eq!(
+            verdicts[1],
+            Err(DrKitError::WalletFileNotUtf8 { line: 2 }.to_string())
+        );
+    }
+
+    proptest::proptest! {
+        #[test]
+        fn splitting_matches_the_reference_for_any_bytes_and_read_size(
+            parts in proptest::collection::vec(
+                proptest::prop_oneof![
+                    proptest::strategy::Just(b"\n".to_vec()),
+                    proptest::strategy::Just(b"\r\n".to_vec()),
+                    proptest::strategy::Just(b"\r".to_vec()),
+                    proptest::strategy::Just(b"2d33e419-4c84-44b1-9d9a-3598f96642b0".to_vec()),
+                    proptest::strategy::Just(vec![b'y'; MAX_LINE - 3]),
+                    proptest::collection::vec(proptest::prelude::any::<u8>(), 0..40),
+                ],
+                0..24,
+            ),
+            capacity in 1usize..200,
+        ) {
+            let data: Vec<u8> = parts.concat();
+            proptest::prop_assert_eq!(split_with(&data, capacity), reference_lines(&data));
         }
     }
 }

@@ -9,7 +9,7 @@ use secrecy::SecretString;
 use serde_json::json;
 
 use super::DrKitError;
-use super::derive::{self, DeriveOptions, DeriveProgress, DeriveSummary, Deriver, WalletSource};
+use super::derive::{self, CheckedWallets, DeriveOptions, DeriveProgress, DeriveSummary, Deriver};
 use super::keys::{self, CreatedKeyPair, KeygenStage};
 use super::kit::{self, DrillKit, KitReport, RecoveryKit};
 use crate::fsutil;
@@ -71,15 +71,16 @@ pub fn verify(
 }
 
 #[allow(clippy::too_many_arguments)]
-/// Derives shares for a list of wallets into a new file, audited. Bad
-/// wallet lines fail the run before any key is touched (unless
-/// `options.skip_invalid`).
+/// Derives shares for a checked list of wallets into a new file, audited.
+/// A list with bad lines is refused before any key is touched (unless
+/// `options.skip_invalid`); callers check it first with
+/// [`CheckedWallets::check`], before asking for a passphrase.
 pub fn derive(
     ws: &Workspace,
     kit_path: &Path,
     key_path: &Path,
     passphrase: Option<&SecretString>,
-    source: &WalletSource,
+    wallets: &CheckedWallets,
     out: &Path,
     options: &DeriveOptions,
     progress: &mut dyn FnMut(DeriveProgress),
@@ -87,10 +88,7 @@ pub fn derive(
     if out.symlink_metadata().is_ok() {
         return Err(fsutil::FsError::AlreadyExists(out.to_path_buf()).into());
     }
-    let scan = derive::scan_wallets(source)?;
-    if !scan.bad.is_empty() && !options.skip_invalid {
-        return Err(DrKitError::InvalidWalletIds(scan.bad));
-    }
+    wallets.require_usable(options.skip_invalid)?;
     let mut opened = RecoveryKit::open(kit_path)?;
     let master = opened.metadata.ncw_master()?.clone();
     let op = ws.audit().begin(
@@ -98,7 +96,7 @@ pub fn derive(
         json!({
             "kit": kit_path, "kitSha256": opened.sha256, "key": key_path,
             "masterKeyId": master.id, "out": out, "format": options.format.name(),
-            "wallets": scan.valid,
+            "wallets": wallets.valid,
         }),
     )?;
     let result = keys::load_private_key(key_path, passphrase)
@@ -109,7 +107,7 @@ pub fn derive(
                 asset_seed: master.asset_seed,
                 master_keys: &mks,
             };
-            derive::derive_scanned(&deriver, source, &scan, out, options, progress)
+            derive::derive_checked(&deriver, wallets, out, options, progress)
         })
         .map(|s| {
             let extra = json!({

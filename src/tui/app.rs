@@ -326,18 +326,21 @@ impl App {
                 let ws = self.ws.clone();
                 self.running_jobs += 1;
                 worker::spawn(&self.sender(), move |progress| {
-                    drkit::ops::derive(
-                        &ws,
-                        &kit,
-                        &key,
-                        passphrase.as_ref(),
-                        &wallets,
-                        &out,
-                        &options,
-                        &mut |p| progress.report(p.done, p.total, "wallets"),
-                    )
-                    .map(JobResult::SharesDerived)
-                    .map_err(|e| Report::from_error(&e))
+                    drkit::derive::CheckedWallets::check(wallets)
+                        .and_then(|checked| {
+                            drkit::ops::derive(
+                                &ws,
+                                &kit,
+                                &key,
+                                passphrase.as_ref(),
+                                &checked,
+                                &out,
+                                &options,
+                                &mut |p| progress.report(p.done, p.total, "wallets"),
+                            )
+                        })
+                        .map(JobResult::SharesDerived)
+                        .map_err(|e| Report::from_error(&e))
                 });
             }
             Action::OpenShards
