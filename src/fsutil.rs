@@ -25,6 +25,7 @@ use std::os::unix::fs::{DirBuilderExt, MetadataExt, OpenOptionsExt, PermissionsE
 use std::path::{Path, PathBuf};
 
 use sha2::{Digest, Sha256};
+use zeroize::Zeroizing;
 
 use crate::error::Explain;
 
@@ -240,18 +241,20 @@ pub fn read_limited(path: &Path, limit: u64) -> Result<Vec<u8>, FsError> {
 /// file (same inode, length and 0600 mode).
 ///
 /// Output of this kind can be hundreds of megabytes, so the read-back does
-/// not wait for the end: a checker thread re-reads each range from the file
-/// shortly after it is written and hashes it, and starts the range's
-/// writeback to disk (`fdatasync` every [`FLUSH_EVERY`] bytes) so the final
-/// fsync has little left to do. [`NewFileWriter::finish`] compares the
-/// SHA-256 of what was written with the SHA-256 of what was read back.
+/// not wait for the end: a checker thread takes each buffer once it is
+/// written, reads that range back from the file, compares it byte for byte
+/// and hashes what it read (the SHA-256 that [`NewFileWriter::finish`]
+/// returns). It also starts each range's writeback to disk (`fdatasync`
+/// every [`FLUSH_EVERY`] bytes), so the final fsync has little left to do.
+/// Buffers wait for the checker in a bounded queue, so memory stays
+/// constant, and every buffer (written or read back) is zeroized when
+/// dropped: these files hold key shares.
 ///
 /// Dropping the writer without `finish` deletes the temporary file, so a
 /// failed run leaves nothing behind.
 pub struct NewFileWriter {
     path: PathBuf,
     tmp: tempfile::NamedTempFile,
-    hasher: Sha256,
     len: u64,
     checker: ReadBackChecker,
 }
@@ -259,44 +262,68 @@ pub struct NewFileWriter {
 /// Bytes written between two `fdatasync` calls of the read-back checker.
 pub const FLUSH_EVERY: u64 = 64 << 20;
 
+/// Buffers written but not yet read back, at most.
+const CHECK_QUEUE: usize = 64;
+
+/// Why the read-back did not match.
+enum ReadBackError {
+    /// The file could not be read.
+    Io(io::Error),
+    /// The file differs from what was written at this offset.
+    Differs(u64),
+    /// The file ends before what was written does.
+    Short(u64),
+    /// The file has more bytes than were written.
+    Long,
+}
+
 /// The thread that reads a growing file back behind its writer.
 struct ReadBackChecker {
-    /// How far the file has been written (sent after each write).
-    written: std::sync::mpsc::Sender<u64>,
-    /// The SHA-256 and length of what the checker read back.
-    done: std::thread::JoinHandle<io::Result<([u8; 32], u64)>>,
+    /// Each buffer once it is written.
+    written: std::sync::mpsc::SyncSender<Zeroizing<Vec<u8>>>,
+    /// The SHA-256 and length of what was read back.
+    done: std::thread::JoinHandle<Result<([u8; 32], u64), ReadBackError>>,
 }
 
 impl ReadBackChecker {
     fn start(file: File) -> ReadBackChecker {
-        let (written, rx) = std::sync::mpsc::channel::<u64>();
-        let done = std::thread::spawn(move || -> io::Result<([u8; 32], u64)> {
+        let (written, rx) = std::sync::mpsc::sync_channel::<Zeroizing<Vec<u8>>>(CHECK_QUEUE);
+        let done = std::thread::spawn(move || {
             use std::os::unix::fs::FileExt;
             let mut hasher = Sha256::new();
-            let mut buf = vec![0u8; 1 << 20];
+            let mut buf = Zeroizing::new(vec![0u8; 1 << 20]);
             let (mut checked, mut synced) = (0u64, 0u64);
-            // Each message is a new end of the written data; the loop ends
-            // when the writer is finished (the sender is dropped).
-            while let Ok(mut end) = rx.recv() {
-                while let Ok(later) = rx.try_recv() {
-                    end = end.max(later);
-                }
-                while checked < end {
-                    let want = usize::try_from(end - checked).unwrap_or(usize::MAX);
-                    let n = want.min(buf.len());
-                    file.read_exact_at(&mut buf[..n], checked)?;
-                    hasher.update(&buf[..n]);
-                    checked += n as u64;
+            // The loop ends when the writer is finished (the sender dropped).
+            for expected in rx {
+                for want in expected.chunks(buf.len()) {
+                    let got = &mut buf[..want.len()];
+                    file.read_exact_at(got, checked).map_err(|e| {
+                        if e.kind() == io::ErrorKind::UnexpectedEof {
+                            ReadBackError::Short(checked)
+                        } else {
+                            ReadBackError::Io(e)
+                        }
+                    })?;
+                    if got != want {
+                        let at = got.iter().zip(want).take_while(|(a, b)| a == b).count();
+                        return Err(ReadBackError::Differs(checked + at as u64));
+                    }
+                    hasher.update(&got[..]);
+                    checked += want.len() as u64;
                 }
                 if checked - synced >= FLUSH_EVERY {
-                    file.sync_data()?;
+                    file.sync_data().map_err(ReadBackError::Io)?;
                     synced = checked;
                 }
             }
-            // Anything beyond what was reported written is a difference too.
+            // Anything beyond what was written is a difference too.
             let mut extra = [0u8; 1];
-            if file.read_at(&mut extra, checked)? != 0 {
-                checked += 1;
+            if file
+                .read_at(&mut extra, checked)
+                .map_err(ReadBackError::Io)?
+                != 0
+            {
+                return Err(ReadBackError::Long);
             }
             Ok((hasher.finalize().into(), checked))
         });
@@ -327,22 +354,26 @@ impl NewFileWriter {
         Ok(NewFileWriter {
             path: path.to_path_buf(),
             tmp,
-            hasher: Sha256::new(),
             len: 0,
             checker: ReadBackChecker::start(reader),
         })
     }
 
-    /// Appends bytes.
+    /// Appends a copy of `bytes`.
     pub fn write_all(&mut self, bytes: &[u8]) -> Result<(), FsError> {
+        self.write_owned(Zeroizing::new(bytes.to_vec()))
+    }
+
+    /// Appends `bytes`, handing the buffer on to the read-back check (no
+    /// copy); it is zeroized once checked.
+    pub fn write_owned(&mut self, bytes: Zeroizing<Vec<u8>>) -> Result<(), FsError> {
         self.tmp
             .as_file_mut()
-            .write_all(bytes)
+            .write_all(&bytes)
             .map_err(io_err("writing a temporary file for", &self.path))?;
-        self.hasher.update(bytes);
         self.len += bytes.len() as u64;
         // A checker that stopped has an error, which `finish` reports.
-        let _ = self.checker.written.send(self.len);
+        let _ = self.checker.written.send(bytes);
         Ok(())
     }
 
@@ -361,7 +392,6 @@ impl NewFileWriter {
         let NewFileWriter {
             path,
             tmp,
-            hasher,
             len,
             checker,
         } = self;
@@ -369,33 +399,36 @@ impl NewFileWriter {
             path: path.clone(),
             reason,
         };
-        // The checker reads the last ranges back while the file is fsynced.
+        // The checker reads the last buffers back while the file is fsynced.
         drop(checker.written);
         tmp.as_file()
             .sync_all()
             .map_err(io_err("syncing a temporary file for", &path))?;
-        let expected: [u8; 32] = hasher.finalize().into();
-        match checker.done.join() {
-            Ok(Ok((got, got_len))) => {
-                if got_len != len {
-                    return Err(verify_failed(format!(
-                        "read back {got_len} bytes of the {len} written"
-                    )));
-                }
-                if got != expected {
-                    return Err(verify_failed(
-                        "contents read back differ from what was written".into(),
-                    ));
-                }
+        let sha256 = match checker.done.join() {
+            Ok(Ok((sha256, read))) if read == len => sha256,
+            Ok(Ok((_, read))) => {
+                return Err(verify_failed(format!(
+                    "read back {read} bytes of the {len} written"
+                )));
             }
-            Ok(Err(e)) if e.kind() == io::ErrorKind::UnexpectedEof => {
-                return Err(verify_failed(
-                    "it read back shorter than what was written".into(),
-                ));
+            Ok(Err(ReadBackError::Io(e))) => return Err(io_err("reading back", &path)(e)),
+            Ok(Err(ReadBackError::Differs(at))) => {
+                return Err(verify_failed(format!(
+                    "byte {at} read back differs from what was written"
+                )));
             }
-            Ok(Err(e)) => return Err(io_err("reading back", &path)(e)),
+            Ok(Err(ReadBackError::Short(at))) => {
+                return Err(verify_failed(format!(
+                    "it ends at byte {at}, {len} were written"
+                )));
+            }
+            Ok(Err(ReadBackError::Long)) => {
+                return Err(verify_failed(format!(
+                    "it is longer than the {len} bytes written"
+                )));
+            }
             Err(_) => return Err(verify_failed("the read-back checker stopped".into())),
-        }
+        };
         let written = tmp
             .as_file()
             .metadata()
@@ -414,8 +447,9 @@ impl NewFileWriter {
         sync_dir(parent_of(&path))?;
         // The published name must be the very file that was read back.
         let published = fs::symlink_metadata(&path).map_err(io_err("checking", &path))?;
+        let ours = (published.dev(), published.ino()) == (written.dev(), written.ino());
         let mode = published.permissions().mode();
-        let problem = if (published.dev(), published.ino()) != (written.dev(), written.ino()) {
+        let problem = if !ours {
             Some("the published name is not the file that was written".to_string())
         } else if published.len() != len {
             Some(format!(
@@ -429,12 +463,12 @@ impl NewFileWriter {
         };
         if let Some(reason) = problem {
             // Only our own file is removed, never one that replaced it.
-            if (published.dev(), published.ino()) == (written.dev(), written.ino()) {
+            if ours {
                 let _ = fs::remove_file(&path);
             }
             return Err(verify_failed(reason));
         }
-        Ok(hex::encode(expected))
+        Ok(hex::encode(sha256))
     }
 }
 
@@ -504,6 +538,34 @@ mod tests {
             .collect();
         assert_eq!(temps.len(), 1);
         temps.remove(0)
+    }
+
+    #[test]
+    fn the_read_back_checker_names_the_first_differing_byte() {
+        let dir = tempfile::tempdir().unwrap();
+        let p = dir.path().join("f");
+        fs::write(&p, b"hello world").unwrap();
+        let run = |sent: &[&[u8]]| {
+            let c = ReadBackChecker::start(File::open(&p).unwrap());
+            for s in sent {
+                c.written.send(Zeroizing::new(s.to_vec())).unwrap();
+            }
+            drop(c.written);
+            c.done.join().unwrap()
+        };
+        assert!(matches!(
+            run(&[b"hello ", b"there"]),
+            Err(ReadBackError::Differs(6))
+        ));
+        assert!(matches!(
+            run(&[b"hello world, again"]),
+            Err(ReadBackError::Short(0))
+        ));
+        assert!(matches!(run(&[b"hello"]), Err(ReadBackError::Long)));
+        let Ok((sha, n)) = run(&[b"hello", b" world"]) else {
+            panic!("the same bytes read back")
+        };
+        assert_eq!((hex::encode(sha), n), (sha256_hex(b"hello world"), 11));
     }
 
     #[test]

@@ -641,8 +641,8 @@ pub fn derive_checked(
         let (pieces_tx, pieces_rx) = sync_channel::<Pieces>(2);
         let writer_thread = scope.spawn(move || -> Result<NewFileWriter, DrKitError> {
             for pieces in pieces_rx {
-                for piece in &pieces {
-                    writer.write_all(piece)?;
+                for piece in pieces {
+                    writer.write_owned(piece)?;
                 }
             }
             Ok(writer)
