@@ -1,7 +1,7 @@
 //! The guardian wizards driven through the real app, with real worker
 //! threads and real 600,000-iteration envelopes: split a key 2-of-3, then
 //! rebuild it from one share file and one printed line, with a wrong
-//! passphrase on the way. Every step is a snapshot (`guardians_split_*`,
+//! passphrase on the way each time. Every step is a snapshot (`guardians_split_*`,
 //! `guardians_reconstruct_*`).
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
@@ -78,9 +78,22 @@ fn split_then_rebuild_through_the_console() {
     type_text(&mut app, "2");
     snap("guardians_split_plan", &app);
     key(&mut app, KeyCode::Enter);
+    // A wrong custodian passphrase is caught before any guardian types.
+    type_text(&mut app, common::PASS_B);
+    key(&mut app, KeyCode::Enter);
+    snap("guardians_split_checking", &app);
+    pump(&mut app);
+    snap("guardians_split_unlock_wrong", &app);
+    let log = std::fs::read_to_string(sandbox.ws().join("audit.jsonl")).unwrap();
+    let last = log.lines().last().unwrap();
+    assert!(
+        last.contains("GUARDIAN_SPLIT") && last.contains("FAILED"),
+        "{last}"
+    );
     type_text(&mut app, common::PASS_A);
     snap("guardians_split_unlock", &app);
     key(&mut app, KeyCode::Enter);
+    pump(&mut app);
     for (i, pass) in [ANA, BEN, CY].iter().enumerate() {
         type_text(&mut app, pass);
         if i == 1 {
@@ -183,6 +196,9 @@ fn split_then_rebuild_through_the_console() {
     assert_eq!(
         events,
         [
+            // The wrong custodian passphrase, refused before the guardians typed.
+            ("GUARDIAN_SPLIT", "INITIATED"),
+            ("GUARDIAN_SPLIT", "FAILED"),
             ("GUARDIAN_SPLIT", "INITIATED"),
             ("GUARDIAN_SPLIT", "COMPLETED"),
             ("GUARDIAN_COMBINE", "INITIATED"),

@@ -75,17 +75,8 @@ pub fn run(ctx: &Ctx, cmd: GuardiansCmd) -> CmdResult {
             let mut prompter = pass.prompter();
             let identity_pass =
                 prompter.existing(&format!("Passphrase for {}'s identity", file.name))?;
-            // Check the custodian's passphrase now, before five guardians
-            // each choose and type theirs (one extra KDF).
-            if let Err(e) = file.open(&identity_pass) {
-                ws.audit()
-                    .begin(
-                        "GUARDIAN_SPLIT",
-                        serde_json::json!({ "custodian": file.name, "identity": identity_path }),
-                    )?
-                    .fail(&e.to_string())?;
-                return Err(e.into());
-            }
+            // Checked now, before the guardians each choose and type theirs.
+            guardians::check_split_passphrase(&ws, &identity_path, &identity_pass)?;
             let total = names.len();
             let mut guardian_passes: Vec<(String, SecretString)> = Vec::new();
             for (i, name) in names.iter().enumerate() {

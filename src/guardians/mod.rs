@@ -786,6 +786,28 @@ fn interpolate(threshold: u8, shares: &[&[u8]]) -> Result<Zeroizing<[u8; 32]>, G
     Ok(Zeroizing::new(arr))
 }
 
+/// Checks a custodian's identity passphrase before a split asks each
+/// guardian to choose and type theirs (one extra KDF, so nobody types five
+/// passphrases only to learn the first one was wrong). A wrong passphrase
+/// is audited as a failed split; a right one writes nothing.
+pub fn check_split_passphrase(
+    ws: &Workspace,
+    identity_path: &Path,
+    passphrase: &SecretString,
+) -> Result<(), GuardianError> {
+    let file = IdentityFile::load(identity_path)?;
+    if let Err(e) = file.open(passphrase) {
+        ws.audit()
+            .begin(
+                EVENT_SPLIT,
+                json!({ "custodian": file.name, "identityFile": identity_path }),
+            )?
+            .fail(&e.to_string())?;
+        return Err(e.into());
+    }
+    Ok(())
+}
+
 /// Splits a custodian's key among guardians; see the module docs.
 ///
 /// Order of work: check the plan and the output paths, write INITIATED, open

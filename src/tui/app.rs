@@ -362,6 +362,22 @@ impl App {
                 self.screens
                     .push(Box::new(GuardianReconstructWizard::new(known)));
             }
+            Action::CheckSplitPassphrase {
+                identity_path,
+                identity_passphrase,
+            } => {
+                let ws = self.ws.clone();
+                self.running_jobs += 1;
+                worker::spawn(&self.sender(), move |_progress| {
+                    crate::guardians::check_split_passphrase(
+                        &ws,
+                        &identity_path,
+                        &identity_passphrase,
+                    )
+                    .map(|()| JobResult::SplitPassphraseChecked)
+                    .map_err(|e| Report::from_error(&e))
+                });
+            }
             Action::StartGuardianSplit {
                 identity_path,
                 identity_passphrase,

@@ -232,8 +232,10 @@ pub const GSPLIT_GUARDIANS: &str = "Guardians (comma-separated, in share order)"
 pub const GSPLIT_PLAN_HINT: &str =
     "Any k guardians together can rebuild the key; fewer learn nothing about it. Policy: 3 of 5.";
 pub const GSPLIT_UNLOCK: &str = "Custodian's identity passphrase";
+/// Shown while the custodian's passphrase is checked, before the guardians'.
+pub const GSPLIT_CHECKING: &str = "Checking the custodian's passphrase…";
 pub const GSPLIT_UNLOCK_HINT: &str =
-    "The custodian types their passphrase; it is checked when the shares are sealed.";
+    "The custodian types their passphrase; it is checked before the guardians choose theirs.";
 pub const GSPLIT_GUARDIAN_HINT: &str = "Hand the keyboard to this guardian. At least 24 characters, or 6+ diceware words. Ctrl-G generates a 7-word phrase.";
 pub const GSPLIT_WORKING: &str =
     "Opening the identity, splitting, proving the split, sealing each share (in parallel)…";

@@ -38,6 +38,8 @@ pub enum JobResult {
     ShardRewrapped(crate::shard::RewrapOutcome),
     /// A key was recovered and verified (the key itself only for a one-time display).
     Recovered(Box<crate::recovery::RecoveryOutcome>),
+    /// The custodian's passphrase opens their identity (split not begun).
+    SplitPassphraseChecked,
     /// A key was split among guardians, proved and written.
     GuardianSplit(Box<crate::guardians::SplitOutcome>),
     /// A guardian share was read (not yet opened).

@@ -155,6 +155,17 @@ struct Plan {
     guardians: Vec<String>,
 }
 
+/// "Custodian: … · k-of-n: guardians", above the passphrase steps.
+fn plan_line(plan: &Plan) -> Line<'static> {
+    Line::from(format!(
+        "Custodian: {} · {}-of-{}: {}",
+        plan.custodian.name,
+        plan.threshold,
+        plan.guardians.len(),
+        plan.guardians.join(", ")
+    ))
+}
+
 /// The wizard's steps; each holds what it needs.
 enum Step {
     Custodian {
@@ -173,6 +184,12 @@ enum Step {
         plan: Plan,
         field: TextField,
         ready: Vec<(String, SecretString)>,
+        error: Option<Report>,
+    },
+    /// The custodian's passphrase is being checked on a worker.
+    Checking {
+        plan: Plan,
+        unlock: SecretString,
     },
     Guardian {
         plan: Plan,
@@ -226,6 +243,7 @@ impl GuardianSplitWizard {
             Step::Custodian { .. } => "custodian",
             Step::Plan { .. } => "plan",
             Step::Unlock { .. } => "unlock",
+            Step::Checking { .. } => "checking",
             Step::Guardian { .. } => "guardian",
             Step::Working { .. } => "working",
             Step::Done(_) => "done",
@@ -271,7 +289,7 @@ impl GuardianSplitWizard {
         match self.step {
             Step::Custodian { .. } => 0,
             Step::Plan { .. } => 1,
-            Step::Unlock { .. } => 2,
+            Step::Unlock { .. } | Step::Checking { .. } => 2,
             Step::Guardian { .. } => 3,
             Step::Working { .. } => 4,
             Step::Done(_) | Step::Failed { .. } => 5,
@@ -365,6 +383,7 @@ impl Screen for GuardianSplitWizard {
                                 },
                                 field: TextField::masked(),
                                 ready: Vec::new(),
+                                error: None,
                             };
                         }
                         Err(e) => *error = Some(Report::from_error(&e)),
@@ -382,7 +401,12 @@ impl Screen for GuardianSplitWizard {
                     None
                 }
             },
-            Step::Unlock { plan, field, ready } => match key.code {
+            Step::Unlock {
+                plan,
+                field,
+                ready,
+                error,
+            } => match key.code {
                 KeyCode::Esc => {
                     let mut step = Self::plan_step(plan.custodian.clone());
                     if let Step::Plan {
@@ -400,19 +424,23 @@ impl Screen for GuardianSplitWizard {
                 KeyCode::Enter if !field.text().is_empty() => {
                     let unlock = SecretString::from(field.text());
                     if ready.len() == plan.guardians.len() {
+                        // A retry: the split itself checks the passphrase.
                         let guardians = std::mem::take(ready);
                         let plan = plan.clone();
                         return Some(self.start(plan, unlock, guardians));
                     }
-                    self.step = Step::Guardian {
+                    let identity_path = plan.custodian.identity_file.clone().unwrap_or_default();
+                    self.step = Step::Checking {
                         plan: plan.clone(),
-                        unlock,
-                        chosen: Vec::new(),
-                        entry: NewPassEntry::default(),
+                        unlock: unlock.clone(),
                     };
-                    None
+                    Some(Action::CheckSplitPassphrase {
+                        identity_path,
+                        identity_passphrase: unlock,
+                    })
                 }
                 _ => {
+                    *error = None;
                     field.input(key);
                     None
                 }
@@ -432,6 +460,7 @@ impl Screen for GuardianSplitWizard {
                             plan: plan.clone(),
                             field: TextField::masked(),
                             ready: Vec::new(),
+                            error: None,
                         };
                     }
                     return None;
@@ -448,7 +477,7 @@ impl Screen for GuardianSplitWizard {
                 let unlock = unlock.clone();
                 Some(self.start(plan, unlock, guardians))
             }
-            Step::Working { .. } => None,
+            Step::Working { .. } | Step::Checking { .. } => None,
             Step::Done(_) => match key.code {
                 KeyCode::Enter | KeyCode::Esc => Some(Action::Back),
                 _ => None,
@@ -462,6 +491,7 @@ impl Screen for GuardianSplitWizard {
                         plan: plan.clone(),
                         field: TextField::masked(),
                         ready: std::mem::take(guardians),
+                        error: None,
                     };
                     None
                 }
@@ -471,6 +501,28 @@ impl Screen for GuardianSplitWizard {
     }
 
     fn on_worker(&mut self, msg: &WorkerMsg) -> Option<Action> {
+        if let Step::Checking { plan, unlock } = &self.step {
+            match msg {
+                WorkerMsg::Finished(Ok(JobResult::SplitPassphraseChecked)) => {
+                    self.step = Step::Guardian {
+                        plan: plan.clone(),
+                        unlock: unlock.clone(),
+                        chosen: Vec::new(),
+                        entry: NewPassEntry::default(),
+                    };
+                }
+                WorkerMsg::Finished(Err(report)) => {
+                    self.step = Step::Unlock {
+                        plan: plan.clone(),
+                        field: TextField::masked(),
+                        ready: Vec::new(),
+                        error: Some(report.clone()),
+                    };
+                }
+                _ => {}
+            }
+            return None;
+        }
         let Step::Working {
             plan,
             progress,
@@ -550,17 +602,26 @@ impl Screen for GuardianSplitWizard {
                     lines.extend(widgets::report_lines(r));
                 }
             }
-            Step::Unlock { plan, field, .. } => {
-                lines.push(Line::from(format!(
-                    "Custodian: {} · {}-of-{}: {}",
-                    plan.custodian.name,
-                    plan.threshold,
-                    plan.guardians.len(),
-                    plan.guardians.join(", ")
-                )));
+            Step::Unlock {
+                plan, field, error, ..
+            } => {
+                lines.push(plan_line(plan));
                 lines.push(Line::from(""));
                 lines.push(field.line(strings::GSPLIT_UNLOCK, true));
                 lines.push(hint(strings::GSPLIT_UNLOCK_HINT));
+                if let Some(r) = error {
+                    lines.push(Line::from(""));
+                    lines.extend(widgets::report_lines(r));
+                }
+            }
+            Step::Checking { plan, .. } => {
+                lines.push(plan_line(plan));
+                lines.push(Line::from(""));
+                lines.push(Line::from(format!(
+                    "{} {}",
+                    widgets::spinner(chrome.tick),
+                    strings::GSPLIT_CHECKING
+                )));
             }
             Step::Guardian {
                 plan,
@@ -657,13 +718,13 @@ impl Screen for GuardianSplitWizard {
                 ("Enter", "next"),
                 ("Esc", "back"),
             ],
-            Step::Working { .. } => vec![],
+            Step::Working { .. } | Step::Checking { .. } => vec![],
             Step::Done(_) => vec![("Enter", "home")],
             Step::Failed { .. } => vec![("Enter", "try again"), ("Esc", "home")],
         }
     }
 
     fn busy(&self) -> bool {
-        matches!(self.step, Step::Working { .. })
+        matches!(self.step, Step::Working { .. } | Step::Checking { .. })
     }
 }

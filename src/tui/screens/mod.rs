@@ -185,6 +185,14 @@ pub enum Action {
     OpenGuardianSplit,
     /// Open the reconstruct-from-guardians wizard.
     OpenGuardianReconstruct,
+    /// Check the custodian's passphrase on a worker thread before the
+    /// guardians choose theirs.
+    CheckSplitPassphrase {
+        /// The custodian's identity file.
+        identity_path: std::path::PathBuf,
+        /// Its passphrase.
+        identity_passphrase: SecretString,
+    },
     /// Split a custodian's key among guardians on a worker thread.
     StartGuardianSplit {
         /// The custodian's identity file.
@@ -270,6 +278,7 @@ impl std::fmt::Debug for Action {
                 guardians,
                 ..
             } => write!(f, "StartGuardianSplit({threshold} of {})", guardians.len()),
+            Action::CheckSplitPassphrase { .. } => write!(f, "CheckSplitPassphrase"),
             Action::LoadGuardianShare { .. } => write!(f, "LoadGuardianShare"),
             Action::StartGuardianCombine { set, .. } => {
                 write!(f, "StartGuardianCombine({})", set.custodian)
