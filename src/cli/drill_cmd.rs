@@ -72,9 +72,10 @@ pub fn run(ctx: &Ctx, cmd: DrillCmd) -> CmdResult {
             pass,
         } => {
             let ws = ctx.workspace()?;
+            let id = crate::drill::run::new_drill_id();
             let sandbox = match sandbox {
                 Some(s) => s,
-                None => crate::drill::run::default_sandbox(&ws),
+                None => crate::drill::run::default_sandbox(&ws, &id),
             };
             let custodian_passphrases = if auto {
                 None
@@ -90,6 +91,7 @@ pub fn run(ctx: &Ctx, cmd: DrillCmd) -> CmdResult {
                 Some(list)
             };
             let opts = crate::drill::run::DrillOptions {
+                id,
                 sandbox,
                 participants,
                 custodian_passphrases,

@@ -184,6 +184,8 @@ pub struct DrillOutcome {
 /// What to run.
 #[derive(Debug, Clone)]
 pub struct DrillOptions {
+    /// The drill's id, from [`new_drill_id`] (also in the default sandbox's name).
+    pub id: String,
     /// A new or empty directory for the sandbox.
     pub sandbox: PathBuf,
     /// Participants (at least two: they form the recovery quorum).
@@ -193,16 +195,17 @@ pub struct DrillOptions {
     pub custodian_passphrases: Option<Vec<SecretString>>,
 }
 
-/// The default sandbox: a new directory beside the workspace, never inside
-/// it (so the real workspace's checks never see synthetic key files).
-pub fn default_sandbox(real: &Workspace) -> PathBuf {
+/// The default sandbox for drill `id`: a new directory beside the
+/// workspace, never inside it (so the real workspace's checks never see
+/// synthetic key files), named after the drill.
+pub fn default_sandbox(real: &Workspace, id: &str) -> PathBuf {
     let name = real
         .root()
         .file_name()
         .map(|n| n.to_string_lossy().into_owned())
         .unwrap_or_else(|| "custodian".into());
     real.root()
-        .with_file_name(format!("{name}-{}", drill_id().to_lowercase()))
+        .with_file_name(format!("{name}-{}", id.to_lowercase()))
 }
 
 /// Progress callback: (scenario or stage number, total, what).
@@ -763,7 +766,8 @@ fn approvers_logged_first(
     }))
 }
 
-fn drill_id() -> String {
+/// A new drill id, `DRILL-YYYYMMDD-xxxxxx`.
+pub fn new_drill_id() -> String {
     let date = crate::clock::now_string();
     format!(
         "DRILL-{}-{}",
@@ -797,7 +801,7 @@ pub fn run_drill(
     if std::fs::read_dir(&opts.sandbox).is_ok_and(|mut d| d.next().is_some()) {
         return Err(DrillError::SandboxNotEmpty(opts.sandbox.clone()));
     }
-    let id = drill_id();
+    let id = opts.id.clone();
     let op = real.audit().begin(
         "DRILL_RUN",
         json!({ "drill": id, "sandbox": opts.sandbox, "participants": opts.participants }),
@@ -954,4 +958,23 @@ pub fn render_markdown(r: &DrillReport) -> String {
         }
     }
     out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_default_sandbox_is_a_sibling_named_after_the_drill() {
+        let dir = tempfile::tempdir().unwrap();
+        let real = Workspace::open(&dir.path().join("ws")).unwrap();
+        let id = new_drill_id();
+        assert!(id.starts_with("DRILL-") && id.len() == "DRILL-YYYYMMDD-xxxxxx".len());
+        let sandbox = default_sandbox(&real, &id);
+        assert_eq!(sandbox.parent(), real.root().parent());
+        assert_eq!(
+            sandbox.file_name().unwrap().to_string_lossy(),
+            format!("ws-{}", id.to_lowercase())
+        );
+    }
 }

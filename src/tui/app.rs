@@ -225,8 +225,10 @@ impl App {
                 let real = self.origin.clone().unwrap_or_else(|| self.ws.clone());
                 self.running_jobs += 1;
                 worker::spawn(&self.sender(), move |progress| {
+                    let id = crate::drill::run::new_drill_id();
                     let opts = crate::drill::run::DrillOptions {
-                        sandbox: crate::drill::run::default_sandbox(&real),
+                        sandbox: crate::drill::run::default_sandbox(&real, &id),
+                        id,
                         participants,
                         custodian_passphrases: None,
                     };
