@@ -967,7 +967,7 @@ mod tests {
     #[test]
     fn the_default_sandbox_is_a_sibling_named_after_the_drill() {
         let dir = tempfile::tempdir().unwrap();
-        let real = Workspace::open(&dir.path().join("ws")).unwrap();
+        let real = Workspace::open(dir.path().join("ws")).unwrap();
         let id = new_drill_id();
         assert!(id.starts_with("DRILL-") && id.len() == "DRILL-YYYYMMDD-xxxxxx".len());
         let sandbox = default_sandbox(&real, &id);
