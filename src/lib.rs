@@ -35,6 +35,7 @@ pub mod passphrase;
 pub mod playbook;
 pub mod recovery;
 pub mod shard;
+pub mod text;
 pub mod workspace;
 
 pub mod cli;

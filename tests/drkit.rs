@@ -202,9 +202,7 @@ fn openssl_encrypted_vector_kit_derives_the_published_share() {
         .args(["--wallet", VECTOR_WALLET])
         .assert()
         .success()
-        .stdout(predicate::str::contains(
-            "derived 1 share(s) for 1 wallet(s)",
-        ))
+        .stdout(predicate::str::contains("derived 1 share for 1 wallet"))
         .stdout(predicate::str::contains(VECTOR_SHARE).not());
     let v: Value = serde_json::from_slice(&std::fs::read(&out).unwrap()).unwrap();
     let w = &v[VECTOR_WALLET];
@@ -685,7 +683,7 @@ fn bad_wallet_ids_fail_before_anything_is_written() {
         .stderr(predicate::str::contains("skipped line 2: uppercase"))
         .stderr(predicate::str::contains("skipped line 3: empty"))
         .stderr(predicate::str::contains("skipped line 4: not a canonical"))
-        .stdout(predicate::str::contains("for 2 wallet(s)"));
+        .stdout(predicate::str::contains("for 2 wallets"));
     let lines: Vec<Value> = std::fs::read_to_string(&out)
         .unwrap()
         .lines()

@@ -171,7 +171,7 @@ fn keygen_check_verify_and_derive_through_the_console() {
     key(&mut app, KeyCode::Enter);
     assert!(app.pump_until_idle(Duration::from_secs(120)));
     let derived = screen_text(&draw(&app));
-    assert!(derived.contains("2 share(s) for 2 wallet(s)"), "{derived}");
+    assert!(derived.contains("2 shares for 2 wallets"), "{derived}");
     assert!(derived.contains("line 2: uppercase wallet id"), "{derived}");
     snap!("kit_derive_done", draw(&app), settings());
 

@@ -15,6 +15,7 @@ use crate::drkit::keys::{self, KeygenStage};
 use crate::drkit::kit::RecoveryKit;
 use crate::drkit::ops;
 use crate::fsutil;
+use crate::text::{count, grouped};
 
 /// DR kit subcommands.
 #[derive(Debug, Subcommand)]
@@ -168,9 +169,11 @@ impl Bar {
         let mut err = std::io::stderr().lock();
         let _ = write!(
             err,
-            "\r[{}{}] {pct:3}% {done}/{total} wallets",
+            "\r[{}{}] {pct:3}% {}/{} wallets",
             "#".repeat(filled),
-            " ".repeat(50 - filled)
+            " ".repeat(50 - filled),
+            grouped(done),
+            grouped(total),
         );
         if done == total {
             let _ = writeln!(err);
@@ -282,10 +285,10 @@ pub fn run(ctx: &Ctx, cmd: KitCmd) -> CmdResult {
             say(format!("master keys: {}", report.master_keys.len()));
             for m in &report.master_keys {
                 say(format!(
-                    "  {}  {}  {} cosigner(s)",
+                    "  {}  {}  {}",
                     m.id,
                     m.kind,
-                    m.cosigners.len()
+                    count(m.cosigners.len() as u64, "cosigner", "cosigners")
                 ));
             }
             for d in &report.decrypted {
@@ -342,10 +345,14 @@ pub fn run(ctx: &Ctx, cmd: KitCmd) -> CmdResult {
                 say_json(&serde_json::to_value(&summary).unwrap_or_default());
             } else {
                 say(format!(
-                    "derived {} share(s) for {} wallet(s) and {} cloud cosigner(s)",
-                    summary.shares,
-                    summary.wallets,
-                    summary.cosigners.len()
+                    "derived {} for {} and {}",
+                    count(summary.shares, "share", "shares"),
+                    count(summary.wallets, "wallet", "wallets"),
+                    count(
+                        summary.cosigners.len() as u64,
+                        "cloud cosigner",
+                        "cloud cosigners"
+                    )
                 ));
                 if !summary.skipped.is_empty() {
                     say(format!(

@@ -10,6 +10,7 @@ use zeroize::Zeroizing;
 
 use crate::error::Report;
 use crate::passphrase::Strength;
+use crate::text::grouped;
 
 use super::strings;
 
@@ -137,7 +138,7 @@ pub fn gauge(done: u64, total: u64, label: &str) -> Gauge<'static> {
     Gauge::default()
         .gauge_style(Style::default().fg(Color::Cyan))
         .ratio(ratio)
-        .label(format!("{label} {done}/{total}"))
+        .label(format!("{label} {}/{}", grouped(done), grouped(total)))
 }
 
 /// Lines describing an error: message, causes, and the remedy.

@@ -18,6 +18,7 @@ use super::{Action, Chrome, Screen};
 use crate::drkit::derive::{DeriveOptions, DeriveSummary, OutputFormat, WalletSource};
 use crate::drkit::kit::KitReport;
 use crate::error::Report;
+use crate::text::count;
 use crate::tui::strings;
 use crate::tui::widgets::{self, TextField};
 use crate::tui::worker::{JobResult, WorkerMsg};
@@ -397,10 +398,14 @@ impl Screen for KitUseWizard {
                 )));
                 lines.push(Line::from(""));
                 lines.push(Line::from(format!(
-                    "{} share(s) for {} wallet(s) and {} cloud cosigner(s)",
-                    s.shares,
-                    s.wallets,
-                    s.cosigners.len()
+                    "{} for {} and {}",
+                    count(s.shares, "share", "shares"),
+                    count(s.wallets, "wallet", "wallets"),
+                    count(
+                        s.cosigners.len() as u64,
+                        "cloud cosigner",
+                        "cloud cosigners"
+                    )
                 )));
                 lines.push(Line::from(format!(
                     "File:    {} ({})",
