@@ -618,8 +618,9 @@ fn bad_wallet_ids_fail_before_anything_is_written() {
     let sb = Sandbox::new();
     let kit = vector_kit(&sb, k);
     let out = sb.file("out.json");
+    const OTHER: &str = "0d8f6b1e-3c2a-4f5e-9b7d-1a2b3c4d5e6f";
     let list = format!(
-        "{VECTOR_WALLET}\n{}\n\n 0d8f6b1e-3c2a-4f5e-9b7d-1a2b3c4d5e6f\n{VECTOR_WALLET}\r\n",
+        "{VECTOR_WALLET}\n{}\n\n {OTHER}\n{OTHER}\r\n{VECTOR_WALLET}\n",
         VECTOR_WALLET.to_uppercase()
     );
     let wallets = sb.file("wallets.txt");
@@ -638,11 +639,22 @@ fn bad_wallet_ids_fail_before_anything_is_written() {
         .unwrap()
         .stderr;
     let stderr = String::from_utf8(stderr).unwrap();
-    assert!(stderr.contains("3 wallet id line(s)"), "{stderr}");
+    assert!(
+        stderr.contains("4 lines of the wallet list refused"),
+        "{stderr}"
+    );
     assert!(stderr.contains("line 3: empty wallet id"), "{stderr}");
     assert!(
         stderr.contains("line 4: not a canonical lowercase UUID"),
         "{stderr}"
+    );
+    assert!(
+        stderr.contains("line 6: repeats the wallet id on line 1"),
+        "{stderr}"
+    );
+    assert!(
+        !stderr.contains("line 5:"),
+        "a CRLF line end is fine: {stderr}"
     );
 
     // Single ids on the command line are checked the same way.
@@ -683,17 +695,22 @@ fn bad_wallet_ids_fail_before_anything_is_written() {
         .stderr(predicate::str::contains("skipped line 2: uppercase"))
         .stderr(predicate::str::contains("skipped line 3: empty"))
         .stderr(predicate::str::contains("skipped line 4: not a canonical"))
+        .stderr(predicate::str::contains(
+            "skipped line 6: repeats the wallet id on line 1",
+        ))
         .stdout(predicate::str::contains("for 2 wallets"));
     let lines: Vec<Value> = std::fs::read_to_string(&out)
         .unwrap()
         .lines()
         .map(|l| serde_json::from_str(l).unwrap())
         .collect();
-    assert_eq!(lines.len(), 2);
-    for l in &lines {
-        assert_eq!(l["walletId"], VECTOR_WALLET);
-        assert_eq!(l["shares"][0]["MPC_CMP_ECDSA_SECP256K1"], VECTOR_SHARE);
-    }
+    assert_eq!(lines.len(), 2, "each id once, in list order");
+    assert_eq!(lines[0]["walletId"], VECTOR_WALLET);
+    assert_eq!(
+        lines[0]["shares"][0]["MPC_CMP_ECDSA_SECP256K1"],
+        VECTOR_SHARE
+    );
+    assert_eq!(lines[1]["walletId"], OTHER);
     // And the output is never overwritten.
     fails_without_output_kept(
         derive_cmd(&sb, &kit, &k.a_private, &out).args(["--wallet", VECTOR_WALLET]),

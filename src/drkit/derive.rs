@@ -40,6 +40,7 @@ use zeroize::Zeroizing;
 
 use super::DrKitError;
 use super::kit::DecryptedMasterKey;
+use super::repeats::{self, Candidates, SeenFilter, WalletKey, key_of};
 use crate::fsutil::NewFileWriter;
 
 /// Length of a canonical UUID string.
@@ -94,6 +95,12 @@ pub enum BadWalletId {
     Uppercase,
     /// Not a canonical hyphenated UUID (spaces, braces, wrong length, …).
     NotCanonical,
+    /// The same id as an earlier line (which is kept).
+    #[serde(rename_all = "camelCase")]
+    Repeats {
+        /// The earlier line.
+        first_line: u64,
+    },
 }
 
 impl std::fmt::Display for BadWalletId {
@@ -102,6 +109,9 @@ impl std::fmt::Display for BadWalletId {
             BadWalletId::Empty => "empty wallet id",
             BadWalletId::Uppercase => "uppercase wallet id (ids are lowercase; not corrected)",
             BadWalletId::NotCanonical => "not a canonical lowercase UUID (8-4-4-4-12 hex digits)",
+            BadWalletId::Repeats { first_line } => {
+                return write!(f, "repeats the wallet id on line {first_line}");
+            }
         })
     }
 }
@@ -381,13 +391,34 @@ pub struct CheckedWallets {
 }
 
 impl CheckedWallets {
-    /// Reads and checks every line of `source` without deriving anything.
+    /// Reads and checks every line of `source` without deriving anything:
+    /// each id must be canonical and must not repeat an earlier line's (see
+    /// [`repeats`]; the list is read a second time only if the filter
+    /// flagged a line).
     pub fn check(source: WalletSource) -> Result<CheckedWallets, DrKitError> {
+        let expected = match &source {
+            WalletSource::List(ids) => ids.len() as u64,
+            WalletSource::File(p) => std::fs::metadata(p).map_or(0, |m| m.len() / 37),
+        };
+        let mut seen = SeenFilter::with_expected(expected);
+        let mut candidates = Candidates::default();
+        let mut overflow = false;
+        let mut pending: Vec<WalletKey> = Vec::with_capacity(256);
+        let mut record = |pending: &mut Vec<WalletKey>| {
+            seen.insert_all(pending, |id| overflow |= !candidates.add(id));
+            pending.clear();
+        };
         let mut valid = 0u64;
         let mut bad = Vec::new();
         for_each_line(&source, |line| {
             match line.check()? {
-                Ok(()) => valid += 1,
+                Ok(()) => {
+                    valid += 1;
+                    pending.push(key_of(line.bytes));
+                    if pending.len() == pending.capacity() {
+                        record(&mut pending);
+                    }
+                }
                 Err(reason) => bad.push(BadLine {
                     line: line.number,
                     reason,
@@ -395,6 +426,27 @@ impl CheckedWallets {
             }
             Ok(())
         })?;
+        record(&mut pending);
+        if overflow {
+            return Err(DrKitError::TooManyWalletIdsToCheck {
+                limit: repeats::MAX_CANDIDATES,
+            });
+        }
+        if !candidates.is_empty() {
+            for_each_line(&source, |line| {
+                if check_wallet_id_bytes(line.bytes).is_ok()
+                    && let Some(first_line) = candidates.confirm(line.number, &key_of(line.bytes))
+                {
+                    valid -= 1;
+                    bad.push(BadLine {
+                        line: line.number,
+                        reason: BadWalletId::Repeats { first_line },
+                    });
+                }
+                Ok(())
+            })?;
+            bad.sort_by_key(|b| b.line);
+        }
         Ok(CheckedWallets { source, valid, bad })
     }
 
@@ -616,7 +668,17 @@ pub fn derive_checked(
         let reader = scope.spawn(move || -> Result<(), DrKitError> {
             let mut chunk = Vec::with_capacity(CHUNK);
             let mut stopped = false;
+            // Repeated ids (skipped under skip_invalid), in line order.
+            let mut repeats = wallets
+                .bad
+                .iter()
+                .filter(|b| matches!(b.reason, BadWalletId::Repeats { .. }))
+                .map(|b| b.line)
+                .peekable();
             for_each_line(&wallets.source, |line| {
+                if repeats.next_if_eq(&line.number).is_some() {
+                    return Ok(());
+                }
                 if let Ok(id) = <[u8; UUID_LEN]>::try_from(line.bytes)
                     && check_wallet_id_bytes(&id).is_ok()
                 {
@@ -863,5 +925,56 @@ mod tests {
             let data: Vec<u8> = parts.concat();
             proptest::prop_assert_eq!(split_with(&data, capacity), reference_lines(&data));
         }
+    }
+
+    #[test]
+    fn repeated_ids_are_refused_with_the_line_they_repeat() {
+        let mut ids: Vec<String> = (0..50_000u32)
+            .map(|i| {
+                let h = format!(
+                    "{:032x}",
+                    u128::from(i).wrapping_mul(0x9e37_79b9_7f4a_7c15_f39c_c060_5ced_c835)
+                );
+                format!(
+                    "{}-{}-{}-{}-{}",
+                    &h[..8],
+                    &h[8..12],
+                    &h[12..16],
+                    &h[16..20],
+                    &h[20..]
+                )
+            })
+            .collect();
+        // Lines 50,001-50,003 repeat lines 1, 777 and 50,000; one more
+        // repeat of line 1, after a bad line.
+        ids.push(ids[0].clone());
+        ids.push(ids[776].clone());
+        ids.push(ids[49_999].clone());
+        ids.push("not an id".into());
+        ids.push(ids[0].clone());
+        let checked = CheckedWallets::check(WalletSource::List(ids)).unwrap();
+        assert_eq!(checked.valid, 50_000);
+        let repeat = |line, first_line| BadLine {
+            line,
+            reason: BadWalletId::Repeats { first_line },
+        };
+        assert_eq!(
+            checked.bad,
+            [
+                repeat(50_001, 1),
+                repeat(50_002, 777),
+                repeat(50_003, 50_000),
+                BadLine {
+                    line: 50_004,
+                    reason: BadWalletId::NotCanonical
+                },
+                repeat(50_005, 1),
+            ]
+        );
+        assert!(matches!(
+            checked.require_usable(false),
+            Err(DrKitError::InvalidWalletIds(_))
+        ));
+        assert!(checked.require_usable(true).is_ok());
     }
 }

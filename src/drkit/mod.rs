@@ -33,6 +33,7 @@ pub mod derive;
 pub mod keys;
 pub mod kit;
 pub mod ops;
+pub mod repeats;
 
 use std::path::PathBuf;
 
@@ -141,6 +142,16 @@ pub enum DrKitError {
         /// 1-based line number.
         line: u64,
     },
+    /// The list is so long that checking it for repeated ids would take
+    /// more memory than the check is allowed.
+    #[error(
+        "the wallet list is too long to check for repeated ids (more than {} lines may repeat an earlier one); nothing was written",
+        crate::text::grouped(*.limit as u64)
+    )]
+    TooManyWalletIdsToCheck {
+        /// Lines that may repeat, at most.
+        limit: usize,
+    },
     /// No wallet ids were given (or all were skipped).
     #[error("there are no wallet ids to derive")]
     NoWallets,
@@ -163,8 +174,8 @@ pub enum DrKitError {
 fn invalid_ids_message(lines: &[derive::BadLine]) -> String {
     const SHOWN: usize = 10;
     let mut s = format!(
-        "{} wallet id line(s) are not canonical lowercase UUIDs; nothing was written:",
-        lines.len()
+        "{} of the wallet list refused; nothing was written:",
+        crate::text::count(lines.len() as u64, "line", "lines")
     );
     for bad in lines.iter().take(SHOWN) {
         s.push_str(&format!("\n    line {}: {}", bad.line, bad.reason));
@@ -193,8 +204,9 @@ impl Explain for DrKitError {
             MissingMasterKeyEntry { .. } => "the kit is incomplete: ask for the full kit again and check its checksum".into(),
             WrongRsaKey { .. } => "use the recovery private key whose public key was sent to the vendor (compare verification phrases with `custodian kit fingerprint`)".into(),
             MasterKeyWrongLength { .. } => "the kit or the key is not the right one; do not use shares derived from it".into(),
-            InvalidWalletIds(_) => "fix those lines (wallet ids are lowercase UUIDs such as 2d33e419-4c84-44b1-9d9a-3598f96642b0), or pass --skip-invalid to leave them out".into(),
+            InvalidWalletIds(_) => "fix those lines (wallet ids are lowercase UUIDs such as 2d33e419-4c84-44b1-9d9a-3598f96642b0; each appears once), or pass --skip-invalid to leave them out".into(),
             WalletFileNotUtf8 { .. } => "save the wallet list as UTF-8 text, one wallet id per line".into(),
+            TooManyWalletIdsToCheck { .. } => "split the list into files of at most 50,000,000 ids each".into(),
             NoWallets => "give wallet ids with --wallet or a file with --wallets".into(),
             Io { .. } => "check the disk and the path, then try again".into(),
             Encode(_) => "this is a bug; please report it".into(),
