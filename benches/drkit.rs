@@ -9,7 +9,7 @@ use std::time::Duration;
 use criterion::{Criterion, Throughput, criterion_group, criterion_main};
 use custodian::drkit::derive::{self, DeriveOptions, Deriver, OutputFormat, WalletSource};
 use custodian::drkit::keys;
-use custodian::drkit::kit::DecryptedMasterKey;
+use custodian::drkit::kit::{self, DecryptedMasterKey};
 use zeroize::Zeroizing;
 
 const WALLETS: u64 = 100_000;
@@ -19,20 +19,8 @@ fn wallet_file(dir: &std::path::Path) -> std::path::PathBuf {
     let mut f = std::io::BufWriter::new(std::fs::File::create(&p).unwrap());
     for i in 0..WALLETS {
         // Deterministic canonical ids; the derivation cost does not depend on them.
-        let h = format!(
-            "{:032x}",
-            (i as u128).wrapping_mul(0x9e37_79b9_7f4a_7c15_f39c_c060_5ced_c835)
-        );
-        writeln!(
-            f,
-            "{}-{}-{}-{}-{}",
-            &h[..8],
-            &h[8..12],
-            &h[12..16],
-            &h[16..20],
-            &h[20..]
-        )
-        .unwrap();
+        let spread = (i as u128).wrapping_mul(0x9e37_79b9_7f4a_7c15_f39c_c060_5ced_c835);
+        writeln!(f, "{}", kit::uuid_text(spread)).unwrap();
     }
     f.flush().unwrap();
     p

@@ -640,7 +640,7 @@ fn bad_wallet_ids_fail_before_anything_is_written() {
         .stderr;
     let stderr = String::from_utf8(stderr).unwrap();
     assert!(
-        stderr.contains("4 lines of the wallet list refused"),
+        stderr.contains("4 wallet list lines were refused"),
         "{stderr}"
     );
     assert!(stderr.contains("line 3: empty wallet id"), "{stderr}");

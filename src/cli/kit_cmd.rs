@@ -344,16 +344,7 @@ pub fn run(ctx: &Ctx, cmd: KitCmd) -> CmdResult {
             if ctx.json {
                 say_json(&serde_json::to_value(&summary).unwrap_or_default());
             } else {
-                say(format!(
-                    "derived {} for {} and {}",
-                    count(summary.shares, "share", "shares"),
-                    count(summary.wallets, "wallet", "wallets"),
-                    count(
-                        summary.cosigners.len() as u64,
-                        "cloud cosigner",
-                        "cloud cosigners"
-                    )
-                ));
+                say(format!("derived {}", summary.counts()));
                 if !summary.skipped.is_empty() {
                     say(format!(
                         "skipped {} invalid line(s) (listed above)",

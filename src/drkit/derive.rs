@@ -499,6 +499,23 @@ pub struct DeriveSummary {
     pub skipped: Vec<BadLine>,
 }
 
+impl DeriveSummary {
+    /// "1,000,000 shares for 1,000,000 wallets and 1 cloud cosigner".
+    pub fn counts(&self) -> String {
+        use crate::text::count;
+        format!(
+            "{} for {} and {}",
+            count(self.shares, "share", "shares"),
+            count(self.wallets, "wallet", "wallets"),
+            count(
+                self.cosigners.len() as u64,
+                "cloud cosigner",
+                "cloud cosigners"
+            )
+        )
+    }
+}
+
 /// The derivation inputs for one kit: the master key's seeds and each
 /// cloud cosigner's decrypted master key.
 pub struct Deriver<'a> {
@@ -931,18 +948,8 @@ mod tests {
     fn repeated_ids_are_refused_with_the_line_they_repeat() {
         let mut ids: Vec<String> = (0..50_000u32)
             .map(|i| {
-                let h = format!(
-                    "{:032x}",
-                    u128::from(i).wrapping_mul(0x9e37_79b9_7f4a_7c15_f39c_c060_5ced_c835)
-                );
-                format!(
-                    "{}-{}-{}-{}-{}",
-                    &h[..8],
-                    &h[8..12],
-                    &h[12..16],
-                    &h[16..20],
-                    &h[20..]
-                )
+                let spread = u128::from(i).wrapping_mul(0x9e37_79b9_7f4a_7c15_f39c_c060_5ced_c835);
+                crate::drkit::kit::uuid_text(spread)
             })
             .collect();
         // Lines 50,001-50,003 repeat lines 1, 777 and 50,000; one more

@@ -512,7 +512,12 @@ pub fn random_uuid() -> String {
     rand::RngCore::fill_bytes(&mut rand::rngs::OsRng, &mut b);
     b[6] = (b[6] & 0x0f) | 0x40;
     b[8] = (b[8] & 0x3f) | 0x80;
-    let h = hex::encode(b);
+    uuid_text(u128::from_be_bytes(b))
+}
+
+/// 128 bits as canonical UUID text (lowercase, 8-4-4-4-12).
+pub fn uuid_text(bits: u128) -> String {
+    let h = format!("{bits:032x}");
     format!(
         "{}-{}-{}-{}-{}",
         &h[..8],

@@ -174,8 +174,12 @@ pub enum DrKitError {
 fn invalid_ids_message(lines: &[derive::BadLine]) -> String {
     const SHOWN: usize = 10;
     let mut s = format!(
-        "{} of the wallet list refused; nothing was written:",
-        crate::text::count(lines.len() as u64, "line", "lines")
+        "{} refused; nothing was written:",
+        crate::text::count(
+            lines.len() as u64,
+            "wallet list line was",
+            "wallet list lines were"
+        )
     );
     for bad in lines.iter().take(SHOWN) {
         s.push_str(&format!("\n    line {}: {}", bad.line, bad.reason));

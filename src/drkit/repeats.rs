@@ -192,16 +192,7 @@ mod tests {
     /// A canonical id from a number (sequential numbers give ids that share
     /// most of their text: the hard case for a weak hash).
     fn id(n: u64) -> WalletKey {
-        let h = format!("{n:032x}");
-        let text = format!(
-            "{}-{}-{}-{}-{}",
-            &h[..8],
-            &h[8..12],
-            &h[12..16],
-            &h[16..20],
-            &h[20..]
-        );
-        key_of(text.as_bytes())
+        key_of(crate::drkit::kit::uuid_text(u128::from(n)).as_bytes())
     }
 
     #[test]

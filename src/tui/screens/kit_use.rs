@@ -18,7 +18,6 @@ use super::{Action, Chrome, Screen};
 use crate::drkit::derive::{DeriveOptions, DeriveSummary, OutputFormat, WalletSource};
 use crate::drkit::kit::KitReport;
 use crate::error::Report;
-use crate::text::count;
 use crate::tui::strings;
 use crate::tui::widgets::{self, TextField};
 use crate::tui::worker::{JobResult, WorkerMsg};
@@ -397,16 +396,7 @@ impl Screen for KitUseWizard {
                     ok,
                 )));
                 lines.push(Line::from(""));
-                lines.push(Line::from(format!(
-                    "{} for {} and {}",
-                    count(s.shares, "share", "shares"),
-                    count(s.wallets, "wallet", "wallets"),
-                    count(
-                        s.cosigners.len() as u64,
-                        "cloud cosigner",
-                        "cloud cosigners"
-                    )
-                )));
+                lines.push(Line::from(s.counts()));
                 lines.push(Line::from(format!(
                     "File:    {} ({})",
                     s.out.display(),
