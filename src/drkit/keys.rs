@@ -271,6 +271,7 @@ pub fn load_private_key_text(
         PKCS8_ENCRYPTED_LABEL => {
             let info = EncryptedPrivateKeyInfoRef::try_from(block.body.as_slice())
                 .map_err(|_| not_key())?;
+            check_key_kdf_cost(&info.encryption_algorithm)?;
             let doc = info
                 .decrypt(pass()?.expose_secret().as_bytes())
                 .map_err(|e| match e {
@@ -309,6 +310,36 @@ pub fn load_private_key_text(
     };
     key.validate().map_err(|e| DrKitError::Rsa(e.to_string()))?;
     Ok(key)
+}
+
+/// Refuses a key file whose password hashing would run for hours or take
+/// gigabytes (a damaged or hostile file), before any of it runs: PBKDF2 is
+/// capped at the same 10,000,000 iterations as envelopes, scrypt at
+/// N = 2^20, r = 32, p = 16. (PBES1's count is 16 bits, so it is bounded.)
+fn check_key_kdf_cost(scheme: &rsa010::pkcs8::pkcs5::EncryptionScheme) -> Result<(), DrKitError> {
+    use rsa010::pkcs8::pkcs5::EncryptionScheme;
+    let EncryptionScheme::Pbes2(params) = scheme else {
+        return Ok(());
+    };
+    let too_costly = |what: String| {
+        Err(DrKitError::UnsupportedKeyEncryption(format!(
+            "{what}: more work than a key file needs; refused before trying"
+        )))
+    };
+    match &params.kdf {
+        pbes2::Kdf::Pbkdf2(p) if p.iteration_count > crate::envelope::MAX_ITERATIONS => {
+            too_costly(format!("PBKDF2 with {} iterations", p.iteration_count))
+        }
+        pbes2::Kdf::Scrypt(p)
+            if p.cost_parameter > 1 << 20 || p.block_size > 32 || p.parallelization > 16 =>
+        {
+            too_costly(format!(
+                "scrypt with N = {}, r = {}, p = {}",
+                p.cost_parameter, p.block_size, p.parallelization
+            ))
+        }
+        _ => Ok(()),
+    }
 }
 
 /// OpenSSL's EVP_BytesToKey with MD5 and one iteration, as the legacy PEM
@@ -421,6 +452,61 @@ pub fn key_bits(key: &impl PublicKeyParts) -> usize {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// An encrypted PKCS#8 PEM whose KDF is `kdf` (the ciphertext is
+    /// filler: the cost check must refuse it before decrypting anything).
+    fn encrypted_key_with(kdf: pbes2::Kdf) -> String {
+        use rsa010::pkcs8::der::{Encode, asn1::OctetStringRef};
+        use rsa010::pkcs8::pkcs5::EncryptionScheme;
+        let info = EncryptedPrivateKeyInfoRef {
+            encryption_algorithm: EncryptionScheme::Pbes2(pbes2::Parameters {
+                kdf,
+                encryption: pbes2::EncryptionScheme::Aes256Cbc { iv: [7; 16] },
+            }),
+            encrypted_data: OctetStringRef::new(&[0u8; 64]).unwrap(),
+        };
+        let der = info.to_der().unwrap();
+        let b64 = base64::engine::general_purpose::STANDARD.encode(der);
+        format!(
+            "-----BEGIN ENCRYPTED PRIVATE KEY-----\n{b64}\n-----END ENCRYPTED PRIVATE KEY-----\n"
+        )
+    }
+
+    #[test]
+    fn a_key_file_asking_for_hours_of_hashing_is_refused_at_once() {
+        let pass = SecretString::from("whatever");
+        let mut pbkdf2 = pbes2::Pbkdf2Params::hmac_sha256(600_000, &[1; 16]).unwrap();
+        pbkdf2.iteration_count = 4_000_000_000;
+        let scrypt = pbes2::ScryptParams {
+            salt: pbes2::Salt::new([2; 16]).unwrap(),
+            cost_parameter: 1 << 30,
+            block_size: 8,
+            parallelization: 1,
+            key_length: Some(32),
+        };
+        for (kdf, says) in [
+            (
+                pbes2::Kdf::Pbkdf2(pbkdf2),
+                "PBKDF2 with 4000000000 iterations",
+            ),
+            (pbes2::Kdf::Scrypt(scrypt), "scrypt with N = 1073741824"),
+        ] {
+            let err = load_private_key_text(&encrypted_key_with(kdf), Some(&pass)).unwrap_err();
+            assert!(
+                matches!(&err, DrKitError::UnsupportedKeyEncryption(m) if m.contains(says)),
+                "{err}"
+            );
+        }
+        // Under the cap the file is tried (and here, filler, fails as a wrong
+        // passphrase would).
+        let ok = pbes2::Pbkdf2Params::hmac_sha256(1_000, &[1; 16]).unwrap();
+        let err = load_private_key_text(&encrypted_key_with(pbes2::Kdf::Pbkdf2(ok)), Some(&pass))
+            .unwrap_err();
+        assert!(
+            !matches!(err, DrKitError::UnsupportedKeyEncryption(_)),
+            "{err}"
+        );
+    }
 
     #[test]
     fn evp_bytes_to_key_matches_openssl() {
