@@ -89,3 +89,80 @@ proptest! {
         let _ = audit::verify(text.as_bytes());
     }
 }
+
+/// One drill kit and its RSA-4096 key, made once for the kit properties.
+fn drill_kit() -> &'static (Vec<u8>, rsa010::RsaPrivateKey) {
+    static KIT: std::sync::OnceLock<(Vec<u8>, rsa010::RsaPrivateKey)> = std::sync::OnceLock::new();
+    KIT.get_or_init(|| {
+        let key = custodian::drkit::keys::generate().unwrap();
+        let (zip, _) = custodian::drkit::kit::build_drill_kit(&key.to_public_key()).unwrap();
+        (zip, key)
+    })
+}
+
+/// A drill kit with some bytes changed, or cut short.
+fn mutated_kit() -> impl Strategy<Value = Vec<u8>> {
+    let flips = prop::collection::vec((any::<prop::sample::Index>(), 1u8..=255), 1..6);
+    (flips, any::<prop::sample::Index>(), any::<bool>()).prop_map(|(flips, cut, truncate)| {
+        let mut bytes = drill_kit().0.clone();
+        if truncate {
+            bytes.truncate(cut.index(bytes.len()));
+        } else {
+            for (at, x) in flips {
+                let i = at.index(bytes.len());
+                bytes[i] ^= x;
+            }
+        }
+        bytes
+    })
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig::with_cases(96))]
+
+    /// metadata.json in either layout, or anything else: parsed or refused.
+    #[test]
+    fn kit_metadata_parser_never_panics(v in json_value(), bytes in prop::collection::vec(any::<u8>(), 0..256)) {
+        use custodian::drkit::kit::KitMetadata;
+        let _ = KitMetadata::parse(v.to_string().as_bytes());
+        let _ = KitMetadata::parse(&json!({ "keys": v.clone(), "masterKeys": v }).to_string().into_bytes());
+        let _ = KitMetadata::parse(&bytes);
+    }
+
+    /// A damaged kit zip is opened and decrypted, or refused; a master key
+    /// that does come out is the right length.
+    #[test]
+    fn damaged_kits_never_panic(bytes in mutated_kit()) {
+        use custodian::drkit::kit::RecoveryKit;
+        let path = std::path::Path::new("damaged.zip");
+        if let Ok(mut kit) = RecoveryKit::from_bytes(path, bytes) {
+            let _ = kit.metadata.ncw_master();
+            if let Ok(keys) = kit.decrypt_master_keys(&drill_kit().1) {
+                for k in &keys {
+                    prop_assert_eq!(k.key.len(), 32);
+                }
+            }
+        }
+    }
+
+    /// Private key files of every accepted label with arbitrary bodies.
+    #[test]
+    fn private_key_loader_never_panics(
+        label in prop_oneof![
+            Just("ENCRYPTED PRIVATE KEY"), Just("PRIVATE KEY"), Just("RSA PRIVATE KEY"), Just("PUBLIC KEY"),
+        ],
+        headers in prop_oneof![
+            Just(String::new()),
+            Just("Proc-Type: 4,ENCRYPTED\nDEK-Info: AES-256-CBC,00112233445566778899AABBCCDDEEFF\n\n".to_string()),
+            "Proc-Type: 4,ENCRYPTED\nDEK-Info: [ -~]{0,40}\n\n",
+        ],
+        body in prop::collection::vec(any::<u8>(), 0..300),
+    ) {
+        use base64::Engine as _;
+        let b64 = base64::engine::general_purpose::STANDARD.encode(&body);
+        let pem = format!("-----BEGIN {label}-----\n{headers}{b64}\n-----END {label}-----\n");
+        let pass = secrecy::SecretString::from("a passphrase");
+        let _ = custodian::drkit::keys::load_private_key_text(&pem, Some(&pass));
+        let _ = custodian::drkit::keys::load_private_key_text(&pem, None);
+    }
+}
