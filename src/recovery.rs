@@ -76,7 +76,10 @@ pub enum RecoveryError {
         identities: usize,
     },
     /// Fewer shards than the threshold.
-    #[error("{given} shard(s) given, but key {key_id} needs {threshold}")]
+    #[error(
+        "{} given, but key {key_id} needs {threshold}",
+        crate::text::count(*.given as u64, "shard", "shards")
+    )]
     BelowThreshold {
         /// The key.
         key_id: String,

@@ -113,7 +113,7 @@ fn inspect_shows_public_metadata_only() {
         "shamir-secp256k1-order",
         &file.root_public_key,
         &file.share_public_key,
-        "1 X25519 recipient stanza(s)",
+        "1 X25519 recipient stanza",
     ] {
         assert!(text.contains(expected), "{expected} missing in\n{text}");
     }

@@ -347,8 +347,12 @@ pub fn run(ctx: &Ctx, cmd: KitCmd) -> CmdResult {
                 say(format!("derived {}", summary.counts()));
                 if !summary.skipped.is_empty() {
                     say(format!(
-                        "skipped {} invalid line(s) (listed above)",
-                        summary.skipped.len()
+                        "skipped {} (listed above)",
+                        count(
+                            summary.skipped.len() as u64,
+                            "invalid line",
+                            "invalid lines"
+                        )
                     ));
                 }
                 say(format!(

@@ -60,7 +60,11 @@ pub enum ShardCmd {
 /// The lines `shard inspect` prints (also used by the console).
 pub fn inspect_lines(file: &ShardFile) -> Vec<String> {
     let stanzas = match shard::x25519_stanzas(&file.wrapped_key_share) {
-        Ok(s) => format!("{} X25519 recipient stanza(s)", s.len()),
+        Ok(s) => crate::text::count(
+            s.len() as u64,
+            "X25519 recipient stanza",
+            "X25519 recipient stanzas",
+        ),
         Err(e) => format!("unreadable header: {e}"),
     };
     vec![

@@ -99,8 +99,8 @@ fn splits_3_of_5(reg: &Registry) -> Result<String, String> {
         .collect();
     if missing.is_empty() {
         Ok(format!(
-            "{} custodian(s), each split 3-of-5",
-            reg.custodians.len()
+            "{}, each split 3-of-5",
+            crate::text::count(reg.custodians.len() as u64, "custodian", "custodians")
         ))
     } else {
         Err(format!("no 3-of-5 split for {}", missing.join(", ")))

@@ -290,7 +290,10 @@ fn check_passphrase_policy(files: &[KeyFile]) -> CheckResult {
     CheckResult::fail_or_pass(
         CheckId::PassphrasePolicy,
         findings,
-        &format!("{} sealed file(s), all at 600,000 or more", sealed.len()),
+        &format!(
+            "{}, all at 600,000 or more",
+            crate::text::count(sealed.len() as u64, "sealed file", "sealed files")
+        ),
     )
 }
 

@@ -298,8 +298,9 @@ impl Screen for KitUseWizard {
                     if self.list_mode {
                         let n = self.wallets_list.lines().count();
                         lines.push(Line::from(format!(
-                            "{}: {n} line(s){}",
+                            "{}: {}{}",
                             strings::KIT_WALLETS_LIST_PROMPT,
+                            crate::text::count(n as u64, "line", "lines"),
                             if f == Field::Wallets {
                                 " — Ctrl-D when done"
                             } else {
@@ -405,7 +406,14 @@ impl Screen for KitUseWizard {
                 lines.push(Line::from(format!("SHA-256: {}", s.out_sha256)));
                 if !s.skipped.is_empty() {
                     lines.push(Line::from(Span::styled(
-                        format!("Skipped {} invalid line(s):", s.skipped.len()),
+                        format!(
+                            "Skipped {}:",
+                            crate::text::count(
+                                s.skipped.len() as u64,
+                                "invalid line",
+                                "invalid lines"
+                            )
+                        ),
                         Style::default().fg(Color::Yellow),
                     )));
                     for b in s.skipped.iter().take(8) {

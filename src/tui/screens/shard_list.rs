@@ -72,7 +72,14 @@ impl ShardsScreen {
 /// The inspect view's lines for a shard (public metadata only).
 pub fn metadata_lines(path: &std::path::Path, file: &ShardFile) -> Vec<Line<'static>> {
     let stanzas = match shard::x25519_stanzas(&file.wrapped_key_share) {
-        Ok(s) => format!("age, ASCII-armored, {} X25519 recipient stanza(s)", s.len()),
+        Ok(s) => format!(
+            "age, ASCII-armored, {}",
+            crate::text::count(
+                s.len() as u64,
+                "X25519 recipient stanza",
+                "X25519 recipient stanzas"
+            )
+        ),
         Err(e) => format!("header unreadable: {e}"),
     };
     let row = |label: &str, value: String| {
