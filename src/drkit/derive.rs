@@ -86,8 +86,10 @@ pub fn derive_share(
     Zeroizing::new(share.to_bytes().into())
 }
 
-/// Why a wallet id line was refused.
+/// Why a wallet id line was refused. In JSON: `"reason": "empty"`,
+/// `"uppercase"`, `"notCanonical"` or `"repeats"` (with `"firstLine"`).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize)]
+#[serde(tag = "reason", rename_all = "camelCase")]
 pub enum BadWalletId {
     /// The line is empty.
     Empty,
@@ -122,6 +124,7 @@ pub struct BadLine {
     /// 1-based line number.
     pub line: u64,
     /// Why.
+    #[serde(flatten)]
     pub reason: BadWalletId,
 }
 
@@ -942,6 +945,28 @@ mod tests {
             let data: Vec<u8> = parts.concat();
             proptest::prop_assert_eq!(split_with(&data, capacity), reference_lines(&data));
         }
+    }
+
+    #[test]
+    fn refused_lines_serialise_flat() {
+        let lines = [
+            BadLine {
+                line: 3,
+                reason: BadWalletId::Empty,
+            },
+            BadLine {
+                line: 4,
+                reason: BadWalletId::NotCanonical,
+            },
+            BadLine {
+                line: 6,
+                reason: BadWalletId::Repeats { first_line: 1 },
+            },
+        ];
+        assert_eq!(
+            serde_json::to_string(&lines).unwrap(),
+            r#"[{"line":3,"reason":"empty"},{"line":4,"reason":"notCanonical"},{"line":6,"reason":"repeats","firstLine":1}]"#
+        );
     }
 
     #[test]
