@@ -263,13 +263,18 @@ impl Line<'_> {
     }
 }
 
-/// Calls `f` with each line of the wallet list, in order. Lines are found
-/// in large buffered reads and handed over without copying, except those
-/// that straddle two reads.
+/// The SHA-256 of a wallet list file's bytes as one pass read them (a list
+/// given in memory cannot change, and has none).
+type ListPrint = Option<[u8; 32]>;
+
+/// Calls `f` with each line of the wallet list, in order, and returns the
+/// SHA-256 of the bytes read, so that two passes can prove they read the
+/// same list. Lines are found in large buffered reads and handed over
+/// without copying, except those that straddle two reads.
 fn for_each_line(
     source: &WalletSource,
     mut f: impl FnMut(Line<'_>) -> Result<(), DrKitError>,
-) -> Result<(), DrKitError> {
+) -> Result<ListPrint, DrKitError> {
     let path = match source {
         WalletSource::List(ids) => {
             // Each given id is one "line", checked as it is (an embedded line
@@ -281,7 +286,7 @@ fn for_each_line(
                     cut: false,
                 })?;
             }
-            return Ok(());
+            return Ok(None);
         }
         WalletSource::File(p) => p,
     };
@@ -293,10 +298,12 @@ fn for_each_line(
         }
     };
     let file = File::open(path).map_err(io_error("opening"))?;
-    split_lines(BufReader::with_capacity(1 << 20, file), f).map_err(|e| match e {
+    let mut print = Sha256::new();
+    split_lines(BufReader::with_capacity(1 << 20, file), &mut print, f).map_err(|e| match e {
         LinesError::Read(source) => io_error("reading")(source),
         LinesError::Stopped(e) => e,
-    })
+    })?;
+    Ok(Some(print.finalize().into()))
 }
 
 /// Why [`split_lines`] stopped.
@@ -309,9 +316,10 @@ enum LinesError {
 
 /// Splits what `reader` yields into LF- or CRLF-ended lines (the last one
 /// may have no end) and hands each to `f`; lines longer than [`MAX_LINE`]
-/// are cut there, and marked.
+/// are cut there, and marked. Every byte read is also fed to `print`.
 fn split_lines(
     mut reader: impl BufRead,
+    print: &mut Sha256,
     mut f: impl FnMut(Line<'_>) -> Result<(), DrKitError>,
 ) -> Result<(), LinesError> {
     // The start of a line that the previous read ended inside.
@@ -326,10 +334,15 @@ fn split_lines(
         carry.extend_from_slice(&bytes[..bytes.len().min(room)]);
     };
     loop {
-        let buf = reader.fill_buf().map_err(LinesError::Read)?;
+        let buf = match reader.fill_buf() {
+            Ok(buf) => buf,
+            Err(e) if e.kind() == std::io::ErrorKind::Interrupted => continue,
+            Err(e) => return Err(LinesError::Read(e)),
+        };
         if buf.is_empty() {
             break;
         }
+        print.update(buf);
         let mut start = 0;
         for nl in memchr::memchr_iter(b'\n', buf) {
             number += 1;
@@ -381,16 +394,30 @@ fn split_lines(
     Ok(())
 }
 
+/// Refused lines kept at most: a file with more is not a wallet list.
+pub const MAX_BAD_LINES: usize = 1_000_000;
+
 /// A wallet list whose every line has been checked, and what was found.
 /// Deriving takes one of these, so a list is always checked as a whole
-/// before a key is touched or an output file is created.
+/// before a key is touched or an output file is created, and the derive
+/// pass proves it read the same bytes.
 #[derive(Debug, Clone)]
 pub struct CheckedWallets {
     source: WalletSource,
-    /// Valid ids.
-    pub valid: u64,
-    /// Refused lines.
-    pub bad: Vec<BadLine>,
+    valid: u64,
+    bad: Vec<BadLine>,
+    print: ListPrint,
+}
+
+/// Notes a refused line, unless there are already too many.
+fn refuse(bad: &mut Vec<BadLine>, line: u64, reason: BadWalletId) -> Result<(), DrKitError> {
+    if bad.len() >= MAX_BAD_LINES {
+        return Err(DrKitError::TooManyBadLines {
+            limit: MAX_BAD_LINES,
+        });
+    }
+    bad.push(BadLine { line, reason });
+    Ok(())
 }
 
 impl CheckedWallets {
@@ -399,6 +426,19 @@ impl CheckedWallets {
     /// [`repeats`]; the list is read a second time only if the filter
     /// flagged a line).
     pub fn check(source: WalletSource) -> Result<CheckedWallets, DrKitError> {
+        Self::check_reading(source, |s, f| for_each_line(s, f))
+    }
+
+    /// [`CheckedWallets::check`] with the list read by `read` (each call one
+    /// whole pass, as [`for_each_line`] does), so a test can change the
+    /// list between passes.
+    fn check_reading(
+        source: WalletSource,
+        mut read: impl FnMut(
+            &WalletSource,
+            &mut dyn FnMut(Line<'_>) -> Result<(), DrKitError>,
+        ) -> Result<ListPrint, DrKitError>,
+    ) -> Result<CheckedWallets, DrKitError> {
         let expected = match &source {
             WalletSource::List(ids) => ids.len() as u64,
             WalletSource::File(p) => std::fs::metadata(p).map_or(0, |m| m.len() / 37),
@@ -413,7 +453,7 @@ impl CheckedWallets {
         };
         let mut valid = 0u64;
         let mut bad = Vec::new();
-        for_each_line(&source, |line| {
+        let print = read(&source, &mut |line| {
             match line.check()? {
                 Ok(()) => {
                     valid += 1;
@@ -422,10 +462,7 @@ impl CheckedWallets {
                         record(&mut pending);
                     }
                 }
-                Err(reason) => bad.push(BadLine {
-                    line: line.number,
-                    reason,
-                }),
+                Err(reason) => refuse(&mut bad, line.number, reason)?,
             }
             Ok(())
         })?;
@@ -436,26 +473,43 @@ impl CheckedWallets {
             });
         }
         if !candidates.is_empty() {
-            for_each_line(&source, |line| {
+            let mut repeated = 0u64;
+            let again = read(&source, &mut |line| {
                 if check_wallet_id_bytes(line.bytes).is_ok()
                     && let Some(first_line) = candidates.confirm(line.number, &key_of(line.bytes))
                 {
-                    valid -= 1;
-                    bad.push(BadLine {
-                        line: line.number,
-                        reason: BadWalletId::Repeats { first_line },
-                    });
+                    repeated += 1;
+                    refuse(&mut bad, line.number, BadWalletId::Repeats { first_line })?;
                 }
                 Ok(())
             })?;
+            if again != print {
+                return Err(DrKitError::WalletListChanged(source.path()));
+            }
+            valid = valid.saturating_sub(repeated);
             bad.sort_by_key(|b| b.line);
         }
-        Ok(CheckedWallets { source, valid, bad })
+        Ok(CheckedWallets {
+            source,
+            valid,
+            bad,
+            print,
+        })
     }
 
     /// Where the ids come from.
     pub fn source(&self) -> &WalletSource {
         &self.source
+    }
+
+    /// Valid ids, each counted once.
+    pub fn valid(&self) -> u64 {
+        self.valid
+    }
+
+    /// Refused lines, in line order.
+    pub fn bad(&self) -> &[BadLine] {
+        &self.bad
     }
 
     /// Refuses the list if it has bad lines, unless they are to be skipped,
@@ -695,7 +749,7 @@ pub fn derive_checked(
                 .filter(|b| matches!(b.reason, BadWalletId::Repeats { .. }))
                 .map(|b| b.line)
                 .peekable();
-            for_each_line(&wallets.source, |line| {
+            let read = for_each_line(&wallets.source, |line| {
                 if repeats.next_if_eq(&line.number).is_some() {
                     return Ok(());
                 }
@@ -714,9 +768,14 @@ pub fn derive_checked(
                 }
                 Ok(())
             })
-            .or_else(|e| if stopped { Ok(()) } else { Err(e) })?;
+            .map(Some)
+            .or_else(|e| if stopped { Ok(None) } else { Err(e) })?;
             if !chunk.is_empty() {
                 let _ = ids_tx.send(chunk);
+            }
+            // The same count of ids is not enough: the same bytes were read.
+            if read.is_some_and(|print| print != wallets.print) {
+                return Err(DrKitError::WalletListChanged(wallets.source.path()));
             }
             Ok(())
         });
@@ -752,12 +811,9 @@ pub fn derive_checked(
     })?;
     let mut writer = writer;
     if done != total {
-        // The file changed between the two passes.
-        return Err(DrKitError::Io {
-            action: "re-reading",
-            path: wallets.source.path(),
-            source: std::io::Error::other("the wallet list changed while it was being read"),
-        });
+        // A list in memory cannot change, and a file that did was caught
+        // by its fingerprint; this is the last line of defence.
+        return Err(DrKitError::WalletListChanged(wallets.source.path()));
     }
     writer.write_all(options.format.footer(done > 0))?;
     let out_sha256 = writer.finish()?;
@@ -851,13 +907,15 @@ mod tests {
         let mut got = Vec::new();
         let mut next = 1u64;
         let reader = BufReader::with_capacity(capacity, data);
-        let r = split_lines(reader, |line| {
+        let mut print = Sha256::new();
+        let r = split_lines(reader, &mut print, |line| {
             assert_eq!(line.number, next, "lines are numbered in order");
             next += 1;
             got.push((line.bytes.to_vec(), line.cut));
             Ok(())
         });
         assert!(r.is_ok());
+        assert_eq!(print.finalize().as_slice(), Sha256::digest(data).as_slice());
         got
     }
 
@@ -902,10 +960,14 @@ mod tests {
         data.extend_from_slice("é and more".as_bytes());
         data.push(b'\n');
         let mut verdicts = Vec::new();
-        split_lines(BufReader::with_capacity(100, &data[..]), |line| {
-            verdicts.push(line.check().map_err(|e| e.to_string()));
-            Ok(())
-        })
+        split_lines(
+            BufReader::with_capacity(100, &data[..]),
+            &mut Sha256::new(),
+            |line| {
+                verdicts.push(line.check().map_err(|e| e.to_string()));
+                Ok(())
+            },
+        )
         .ok();
         assert_eq!(verdicts, vec![Ok(Err(BadWalletId::NotCanonical))]);
 
@@ -913,6 +975,7 @@ mod tests {
         let mut verdicts = Vec::new();
         split_lines(
             &b"2d33e419-4c84-44b1-9d9a-3598f96642b0\n\xff\xfe\n"[..],
+            &mut Sha256::new(),
             |line| {
                 verdicts.push(line.check().map_err(|e| e.to_string()));
                 Ok(())
@@ -1008,5 +1071,65 @@ mod tests {
             Err(DrKitError::InvalidWalletIds(_))
         ));
         assert!(checked.require_usable(true).is_ok());
+    }
+
+    fn test_deriver_keys() -> Vec<DecryptedMasterKey> {
+        vec![DecryptedMasterKey {
+            master_key_id: "d157d768-16d7-4914-89b1-edfda4f2058b".into(),
+            cosigner_id: "21926ecc-4a8a-4614-bbac-7c591aa7efdd".into(),
+            entry: "entry".into(),
+            key: Zeroizing::new([7u8; 32]),
+        }]
+    }
+
+    #[test]
+    fn a_list_edited_between_check_and_derive_is_refused_even_at_the_same_length() {
+        let dir = tempfile::tempdir().unwrap();
+        let list = dir.path().join("wallets.txt");
+        let a = "2d33e419-4c84-44b1-9d9a-3598f96642b0";
+        let b = "0d8f6b1e-3c2a-4f5e-9b7d-1a2b3c4d5e6f";
+        std::fs::write(&list, format!("{a}\n{b}\n")).unwrap();
+        let checked = CheckedWallets::check(WalletSource::File(list.clone())).unwrap();
+        assert_eq!((checked.valid(), checked.bad().len()), (2, 0));
+        // Same length, same count of valid ids, but now a repeat.
+        std::fs::write(&list, format!("{a}\n{a}\n")).unwrap();
+        let keys = test_deriver_keys();
+        let deriver = Deriver {
+            wallet_seed: [1; 32],
+            asset_seed: [2; 32],
+            master_keys: &keys,
+        };
+        let out = dir.path().join("out.json");
+        let err = derive_checked(
+            &deriver,
+            &checked,
+            &out,
+            &DeriveOptions::default(),
+            &mut |_| {},
+        )
+        .unwrap_err();
+        assert!(matches!(err, DrKitError::WalletListChanged(_)), "{err}");
+        assert!(!out.exists());
+        assert_eq!(
+            std::fs::read_dir(dir.path()).unwrap().count(),
+            1,
+            "no temporary file left"
+        );
+    }
+
+    #[test]
+    fn a_list_that_changes_between_the_checks_own_two_reads_is_refused() {
+        // Two ids with a repeat (so the check reads again), then four.
+        let a = "2d33e419-4c84-44b1-9d9a-3598f96642b0";
+        let mut passes = [2usize, 4].into_iter();
+        let err =
+            CheckedWallets::check_reading(WalletSource::File("wallets.txt".into()), |_, f| {
+                let text = format!("{a}\n").repeat(passes.next().unwrap_or(0));
+                let mut print = Sha256::new();
+                split_lines(text.as_bytes(), &mut print, f).map_err(|_| DrKitError::NoWallets)?;
+                Ok(Some(print.finalize().into()))
+            })
+            .unwrap_err();
+        assert!(matches!(err, DrKitError::WalletListChanged(_)), "{err}");
     }
 }

@@ -314,8 +314,9 @@ pub fn load_private_key_text(
 
 /// Refuses a key file whose password hashing would run for hours or take
 /// gigabytes (a damaged or hostile file), before any of it runs: PBKDF2 is
-/// capped at the same 10,000,000 iterations as envelopes, scrypt at
-/// N = 2^20, r = 32, p = 16. (PBES1's count is 16 bits, so it is bounded.)
+/// capped at the same 10,000,000 iterations as envelopes; scrypt at 256 MiB
+/// of memory (128·N·r) and 2^24 block mixes (N·r·p), which is 16 times what
+/// OpenSSL's own `-scrypt` default asks. (PBES1's count is 16 bits.)
 fn check_key_kdf_cost(scheme: &rsa010::pkcs8::pkcs5::EncryptionScheme) -> Result<(), DrKitError> {
     use rsa010::pkcs8::pkcs5::EncryptionScheme;
     let EncryptionScheme::Pbes2(params) = scheme else {
@@ -331,7 +332,11 @@ fn check_key_kdf_cost(scheme: &rsa010::pkcs8::pkcs5::EncryptionScheme) -> Result
             too_costly(format!("PBKDF2 with {} iterations", p.iteration_count))
         }
         pbes2::Kdf::Scrypt(p)
-            if p.cost_parameter > 1 << 20 || p.block_size > 32 || p.parallelization > 16 =>
+            if u128::from(p.cost_parameter) * u128::from(p.block_size) * 128 > 256 << 20
+                || u128::from(p.cost_parameter)
+                    * u128::from(p.block_size)
+                    * u128::from(p.parallelization)
+                    > 1 << 24 =>
         {
             too_costly(format!(
                 "scrypt with N = {}, r = {}, p = {}",
@@ -484,12 +489,21 @@ mod tests {
             parallelization: 1,
             key_length: Some(32),
         };
+        // Within N's old bound, but 512 MiB of memory.
+        let wide = pbes2::ScryptParams {
+            salt: pbes2::Salt::new([2; 16]).unwrap(),
+            cost_parameter: 1 << 17,
+            block_size: 32,
+            parallelization: 1,
+            key_length: Some(32),
+        };
         for (kdf, says) in [
             (
                 pbes2::Kdf::Pbkdf2(pbkdf2),
                 "PBKDF2 with 4000000000 iterations",
             ),
             (pbes2::Kdf::Scrypt(scrypt), "scrypt with N = 1073741824"),
+            (pbes2::Kdf::Scrypt(wide), "scrypt with N = 131072, r = 32"),
         ] {
             let err = load_private_key_text(&encrypted_key_with(kdf), Some(&pass)).unwrap_err();
             assert!(
@@ -506,6 +520,21 @@ mod tests {
             !matches!(err, DrKitError::UnsupportedKeyEncryption(_)),
             "{err}"
         );
+        // OpenSSL's `pkcs8 -scrypt` default (N = 2^14, r = 8, p = 1) is not
+        // refused for its cost.
+        let openssl_default = pbes2::ScryptParams {
+            salt: pbes2::Salt::new([2; 16]).unwrap(),
+            cost_parameter: 1 << 14,
+            block_size: 8,
+            parallelization: 1,
+            key_length: Some(32),
+        };
+        let err = load_private_key_text(
+            &encrypted_key_with(pbes2::Kdf::Scrypt(openssl_default)),
+            Some(&pass),
+        )
+        .unwrap_err();
+        assert!(!err.to_string().contains("more work than"), "{err}");
     }
 
     #[test]

@@ -145,13 +145,25 @@ pub enum DrKitError {
     /// The list is so long that checking it for repeated ids would take
     /// more memory than the check is allowed.
     #[error(
-        "the wallet list is too long to check for repeated ids (more than {} lines may repeat an earlier one); nothing was written",
+        "more than {} different wallet ids repeat, or may repeat, an earlier line: too many to check; nothing was written",
         crate::text::grouped(*.limit as u64)
     )]
     TooManyWalletIdsToCheck {
         /// Lines that may repeat, at most.
         limit: usize,
     },
+    /// So many lines are not wallet ids that this is not a wallet list.
+    #[error(
+        "more than {} lines of the wallet list are not wallet ids; nothing was written",
+        crate::text::grouped(*.limit as u64)
+    )]
+    TooManyBadLines {
+        /// Refused lines kept at most.
+        limit: usize,
+    },
+    /// The wallet list file changed between two reads of one run.
+    #[error("{} changed while it was being read; nothing was written", .0.display())]
+    WalletListChanged(std::path::PathBuf),
     /// No wallet ids were given (or all were skipped).
     #[error("there are no wallet ids to derive")]
     NoWallets,
@@ -210,7 +222,9 @@ impl Explain for DrKitError {
             MasterKeyWrongLength { .. } => "the kit or the key is not the right one; do not use shares derived from it".into(),
             InvalidWalletIds(_) => "fix those lines (wallet ids are lowercase UUIDs such as 2d33e419-4c84-44b1-9d9a-3598f96642b0; each appears once), or pass --skip-invalid to leave them out".into(),
             WalletFileNotUtf8 { .. } => "save the wallet list as UTF-8 text, one wallet id per line".into(),
-            TooManyWalletIdsToCheck { .. } => "split the list into files of at most 50,000,000 ids each".into(),
+            TooManyWalletIdsToCheck { .. } => "remove the repeated ids; a list of more than about 50,000,000 ids must also be split into smaller files".into(),
+            TooManyBadLines { .. } => "check that --wallets names the list of wallet ids, one id per line".into(),
+            WalletListChanged(_) => "make sure nothing writes to the wallet list during the run (work on a copy), then run again".into(),
             NoWallets => "give wallet ids with --wallet or a file with --wallets".into(),
             Io { .. } => "check the disk and the path, then try again".into(),
             Encode(_) => "this is a bug; please report it".into(),

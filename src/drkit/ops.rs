@@ -96,7 +96,7 @@ pub fn derive(
         json!({
             "kit": kit_path, "kitSha256": opened.sha256, "key": key_path,
             "masterKeyId": master.id, "out": out, "format": options.format.name(),
-            "wallets": wallets.valid,
+            "wallets": wallets.valid(),
         }),
     )?;
     let result = keys::load_private_key(key_path, passphrase)

@@ -1,6 +1,7 @@
 //! Finding wallet ids that appear more than once in a list, in bounded
-//! memory (8 bytes per id, at most 64 MiB, where holding the ids would
-//! take 36).
+//! memory: a filter of 8 bytes per id (at most 64 MiB) and a table of the
+//! ids it flags (at most 1,048,576 of them, about 32 MiB), where holding
+//! every id would take 36 bytes each.
 //!
 //! A repeated id would derive the same share twice (and, in the vendor's
 //! JSON layout, repeat an object key), so the check pass refuses repeats
@@ -24,9 +25,9 @@ const MIN_BYTES: usize = 64 << 10;
 const MAX_BYTES: usize = 64 << 20;
 /// Filter bytes per expected id.
 const BYTES_PER_ID: usize = 8;
-/// Candidate lines kept at most (24 bytes each); a list that flags more is
-/// refused as too long to check.
-pub const MAX_CANDIDATES: usize = 4 << 20;
+/// Different flagged ids kept at most (about 32 MiB); a list that flags
+/// more is refused as too long to check.
+pub const MAX_CANDIDATES: usize = 1 << 20;
 
 /// A checked wallet id: its 36 canonical bytes. Canonical ids are equal
 /// exactly when their text is, so the text itself is the key.
@@ -133,10 +134,23 @@ impl SeenFilter {
     }
 }
 
-/// Lines the filter flagged, to be confirmed.
+/// A wallet key as its 128 bits (the 32 hex digits): half the memory of
+/// the text, for the candidate table.
+fn bits(id: &WalletKey) -> u128 {
+    id.iter().filter(|&&c| c != b'-').fold(0u128, |acc, &c| {
+        let digit = match c {
+            b'0'..=b'9' => c - b'0',
+            _ => (c | 0x20).wrapping_sub(b'a').wrapping_add(10),
+        };
+        (acc << 4) | u128::from(digit & 0xf)
+    })
+}
+
+/// Ids the filter flagged, to be confirmed: each with the first line it
+/// appears on in the confirming read (0 until then). About 32 bytes an id,
+/// at most [`MAX_CANDIDATES`] ids.
 pub struct Candidates {
-    ids: HashMap<WalletKey, Option<u64>>,
-    lines: usize,
+    ids: HashMap<u128, u64>,
     limit: usize,
 }
 
@@ -147,39 +161,41 @@ impl Default for Candidates {
 }
 
 impl Candidates {
-    /// Candidates that refuse to hold more than `limit` lines.
+    /// Candidates that refuse to hold more than `limit` different ids.
     pub fn with_limit(limit: usize) -> Candidates {
         Candidates {
             ids: HashMap::new(),
-            lines: 0,
             limit,
         }
     }
 
-    /// Notes a flagged line's id; false once there are too many to keep.
+    /// Notes a flagged id; false if it is new and there are too many to keep.
     pub fn add(&mut self, id: &WalletKey) -> bool {
-        self.lines += 1;
-        if self.lines > self.limit {
+        let id = bits(id);
+        if self.ids.contains_key(&id) {
+            return true;
+        }
+        if self.ids.len() >= self.limit {
             return false;
         }
-        self.ids.entry(*id).or_insert(None);
+        self.ids.insert(id, 0);
         true
     }
 
-    /// True when no line was flagged.
+    /// True when no id was flagged.
     pub fn is_empty(&self) -> bool {
-        self.lines == 0
+        self.ids.is_empty()
     }
 
     /// Called for every valid line, in order, on a second read: returns the
     /// earlier line an id repeats, if it does.
     pub fn confirm(&mut self, line: u64, id: &WalletKey) -> Option<u64> {
-        match self.ids.get_mut(id) {
-            Some(Some(first)) => Some(*first),
-            Some(first @ None) => {
-                *first = Some(line);
+        match self.ids.get_mut(&bits(id)) {
+            Some(0) => {
+                self.ids.insert(bits(id), line);
                 None
             }
+            Some(first) => Some(*first),
             None => None,
         }
     }
@@ -193,6 +209,18 @@ mod tests {
     /// most of their text: the hard case for a weak hash).
     fn id(n: u64) -> WalletKey {
         key_of(crate::drkit::kit::uuid_text(u128::from(n)).as_bytes())
+    }
+
+    #[test]
+    fn candidate_keys_are_the_ids_128_bits() {
+        assert_eq!(
+            bits(&key_of(b"2d33e419-4c84-44b1-9d9a-3598f96642b0")),
+            0x2d33e4194c8444b19d9a3598f96642b0
+        );
+        assert_eq!(
+            bits(&key_of(b"ffffffff-ffff-ffff-ffff-ffffffffffff")),
+            u128::MAX
+        );
     }
 
     #[test]
@@ -226,9 +254,10 @@ mod tests {
             .collect();
         assert_eq!(got, [None, None, None, None, Some(2), Some(2)]);
 
-        // Past its limit, a candidate list says so instead of growing.
+        // Past its limit, a candidate table says so instead of growing; an
+        // id it already holds is no new entry.
         let mut c = Candidates::with_limit(2);
-        assert!(c.add(&id(1)) && c.add(&id(2)));
+        assert!(c.add(&id(1)) && c.add(&id(2)) && c.add(&id(1)));
         assert!(!c.add(&id(3)));
     }
 }
