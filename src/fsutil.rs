@@ -55,6 +55,10 @@ pub enum FsError {
         /// What the check found.
         reason: String,
     },
+    /// Another file took the output's name while it was being published;
+    /// that file was left alone and ours is not there.
+    #[error("{} was replaced by another file while it was being published; that file was left alone", .0.display())]
+    Replaced(PathBuf),
     /// An input file is larger than the console will read for its kind.
     #[error("{} is {size} bytes, more than the {limit}-byte limit for this kind of file", path.display())]
     TooLarge {
@@ -84,6 +88,9 @@ impl Explain for FsError {
                 "the disk may be failing or full; try another location".into()
             }
             FsError::TooLarge { .. } => "check that this is the file you meant".into(),
+            FsError::Replaced(_) => {
+                "something else writes to that directory: look at that file, then write to a folder only you use".into()
+            }
         })
     }
 }
@@ -279,11 +286,14 @@ enum ReadBackError {
 
 /// The thread that reads a growing file back behind its writer.
 struct ReadBackChecker {
-    /// Each buffer once it is written.
-    written: std::sync::mpsc::SyncSender<Zeroizing<Vec<u8>>>,
+    /// Each buffer once it is written (None once the writer is done).
+    written: Option<std::sync::mpsc::SyncSender<Zeroizing<Vec<u8>>>>,
     /// The SHA-256 and length of what was read back.
-    done: std::thread::JoinHandle<Result<([u8; 32], u64), ReadBackError>>,
+    done: Option<std::thread::JoinHandle<ReadBack>>,
 }
+
+/// What the checker thread found: the SHA-256 and length read back.
+type ReadBack = Result<([u8; 32], u64), ReadBackError>;
 
 impl ReadBackChecker {
     fn start(file: File) -> ReadBackChecker {
@@ -327,7 +337,40 @@ impl ReadBackChecker {
             }
             Ok((hasher.finalize().into(), checked))
         });
-        ReadBackChecker { written, done }
+        ReadBackChecker {
+            written: Some(written),
+            done: Some(done),
+        }
+    }
+
+    /// Ends the read-back (no more buffers) and waits for its verdict on a
+    /// file of `len` bytes at `path`: the SHA-256 of what was read back.
+    fn outcome(&mut self, path: &Path, len: u64) -> Result<[u8; 32], FsError> {
+        let verify_failed = |reason: String| FsError::VerifyFailed {
+            path: path.to_path_buf(),
+            reason,
+        };
+        self.written = None;
+        let Some(done) = self.done.take() else {
+            return Err(verify_failed("the read-back already ended".into()));
+        };
+        match done.join() {
+            Ok(Ok((sha256, read))) if read == len => Ok(sha256),
+            Ok(Ok((_, read))) => Err(verify_failed(format!(
+                "read back {read} bytes of the {len} written"
+            ))),
+            Ok(Err(ReadBackError::Io(e))) => Err(io_err("reading back", path)(e)),
+            Ok(Err(ReadBackError::Differs(at))) => Err(verify_failed(format!(
+                "byte {at} read back differs from what was written"
+            ))),
+            Ok(Err(ReadBackError::Short(at))) => Err(verify_failed(format!(
+                "it ends at byte {at}, {len} were written"
+            ))),
+            Ok(Err(ReadBackError::Long)) => Err(verify_failed(format!(
+                "it is longer than the {len} bytes written"
+            ))),
+            Err(_) => Err(verify_failed("the read-back checker stopped".into())),
+        }
     }
 }
 
@@ -372,8 +415,20 @@ impl NewFileWriter {
             .write_all(&bytes)
             .map_err(io_err("writing a temporary file for", &self.path))?;
         self.len += bytes.len() as u64;
-        // A checker that stopped has an error, which `finish` reports.
-        let _ = self.checker.written.send(bytes);
+        let sent = match &self.checker.written {
+            Some(tx) => tx.send(bytes).is_ok(),
+            None => false,
+        };
+        if !sent {
+            // The checker stopped: it found a difference or could not read.
+            // Say so now rather than after writing everything else.
+            let len = self.len;
+            self.checker.outcome(&self.path, len)?;
+            return Err(FsError::VerifyFailed {
+                path: self.path.clone(),
+                reason: "the read-back stopped early".into(),
+            });
+        }
         Ok(())
     }
 
@@ -393,42 +448,14 @@ impl NewFileWriter {
             path,
             tmp,
             len,
-            checker,
+            mut checker,
         } = self;
-        let verify_failed = |reason: String| FsError::VerifyFailed {
-            path: path.clone(),
-            reason,
-        };
         // The checker reads the last buffers back while the file is fsynced.
-        drop(checker.written);
+        checker.written = None;
         tmp.as_file()
             .sync_all()
             .map_err(io_err("syncing a temporary file for", &path))?;
-        let sha256 = match checker.done.join() {
-            Ok(Ok((sha256, read))) if read == len => sha256,
-            Ok(Ok((_, read))) => {
-                return Err(verify_failed(format!(
-                    "read back {read} bytes of the {len} written"
-                )));
-            }
-            Ok(Err(ReadBackError::Io(e))) => return Err(io_err("reading back", &path)(e)),
-            Ok(Err(ReadBackError::Differs(at))) => {
-                return Err(verify_failed(format!(
-                    "byte {at} read back differs from what was written"
-                )));
-            }
-            Ok(Err(ReadBackError::Short(at))) => {
-                return Err(verify_failed(format!(
-                    "it ends at byte {at}, {len} were written"
-                )));
-            }
-            Ok(Err(ReadBackError::Long)) => {
-                return Err(verify_failed(format!(
-                    "it is longer than the {len} bytes written"
-                )));
-            }
-            Err(_) => return Err(verify_failed("the read-back checker stopped".into())),
-        };
+        let sha256 = checker.outcome(&path, len)?;
         let written = tmp
             .as_file()
             .metadata()
@@ -444,14 +471,28 @@ impl NewFileWriter {
                 }
             }
         })?;
-        sync_dir(parent_of(&path))?;
+        // From here the file is published: a failure must take it back
+        // (only if it is still ours), so an error leaves nothing behind.
+        let ours = |p: &Path| {
+            fs::symlink_metadata(p)
+                .is_ok_and(|m| (m.dev(), m.ino()) == (written.dev(), written.ino()))
+        };
+        let take_back = |err: FsError| {
+            if ours(&path) {
+                let _ = fs::remove_file(&path);
+            }
+            err
+        };
+        sync_dir(parent_of(&path)).map_err(take_back)?;
         // The published name must be the very file that was read back.
-        let published = fs::symlink_metadata(&path).map_err(io_err("checking", &path))?;
-        let ours = (published.dev(), published.ino()) == (written.dev(), written.ino());
+        let published = fs::symlink_metadata(&path)
+            .map_err(io_err("checking", &path))
+            .map_err(take_back)?;
+        if (published.dev(), published.ino()) != (written.dev(), written.ino()) {
+            return Err(FsError::Replaced(path));
+        }
         let mode = published.permissions().mode();
-        let problem = if !ours {
-            Some("the published name is not the file that was written".to_string())
-        } else if published.len() != len {
+        let problem = if published.len() != len {
             Some(format!(
                 "it is {} bytes, {len} were written",
                 published.len()
@@ -462,11 +503,10 @@ impl NewFileWriter {
             None
         };
         if let Some(reason) = problem {
-            // Only our own file is removed, never one that replaced it.
-            if ours {
-                let _ = fs::remove_file(&path);
-            }
-            return Err(verify_failed(reason));
+            return Err(take_back(FsError::VerifyFailed {
+                path: path.clone(),
+                reason,
+            }));
         }
         Ok(hex::encode(sha256))
     }
@@ -546,12 +586,14 @@ mod tests {
         let p = dir.path().join("f");
         fs::write(&p, b"hello world").unwrap();
         let run = |sent: &[&[u8]]| {
-            let c = ReadBackChecker::start(File::open(&p).unwrap());
+            let mut c = ReadBackChecker::start(File::open(&p).unwrap());
             for s in sent {
-                c.written.send(Zeroizing::new(s.to_vec())).unwrap();
+                let tx = c.written.as_ref().unwrap();
+                // The checker may already have stopped at a difference.
+                let _ = tx.send(Zeroizing::new(s.to_vec()));
             }
-            drop(c.written);
-            c.done.join().unwrap()
+            c.written = None;
+            c.done.take().unwrap().join().unwrap()
         };
         assert!(matches!(
             run(&[b"hello ", b"there"]),
@@ -566,6 +608,26 @@ mod tests {
             panic!("the same bytes read back")
         };
         assert_eq!((hex::encode(sha), n), (sha256_hex(b"hello world"), 11));
+    }
+
+    #[test]
+    fn a_difference_stops_the_writer_at_once() {
+        let dir = tempfile::tempdir().unwrap();
+        let other = dir.path().join("other");
+        fs::write(&other, vec![b'x'; 1 << 20]).unwrap();
+        // A writer whose checker reads a different file: the first buffer
+        // it compares differs, and writing must stop there, not at finish.
+        let mut w = NewFileWriter {
+            path: dir.path().join("out"),
+            tmp: temp_in(dir.path(), b"").unwrap(),
+            len: 0,
+            checker: ReadBackChecker::start(File::open(&other).unwrap()),
+        };
+        let stopped = (0..CHECK_QUEUE + 2).find_map(|_| w.write_all(b"abc").err());
+        assert!(
+            matches!(&stopped, Some(FsError::VerifyFailed { reason, .. }) if reason.contains("byte 0")),
+            "{stopped:?}"
+        );
     }
 
     #[test]

@@ -78,6 +78,9 @@ pub enum DrillError {
     /// A participant name is not usable.
     #[error(transparent)]
     BadName(#[from] identity::IdentityError),
+    /// The drill id is not one [`new_drill_id`] makes (it names files).
+    #[error("{0:?} is not a drill id of the form DRILL-YYYYMMDD-xxxxxx")]
+    BadDrillId(String),
     /// Setting up the synthetic material failed.
     #[error("setting up the drill material failed at {stage}: {message}")]
     Setup {
@@ -107,6 +110,7 @@ impl Explain for DrillError {
                 "name at least two participants: --participants \"Ana,Ben\"".into()
             }
             DrillError::BadName(e) => return e.remedy(),
+            DrillError::BadDrillId(_) => "this is a bug; please report it".into(),
             DrillError::Setup { .. } => {
                 "keep the sandbox for inspection, check the message, and run the drill again in a new sandbox".into()
             }
@@ -766,6 +770,18 @@ fn approvers_logged_first(
     }))
 }
 
+/// True for ids of [`new_drill_id`]'s form, `DRILL-YYYYMMDD-xxxxxx`.
+pub fn is_drill_id(id: &str) -> bool {
+    let b = id.as_bytes();
+    b.len() == 21
+        && id.starts_with("DRILL-")
+        && b[6..14].iter().all(u8::is_ascii_digit)
+        && b[14] == b'-'
+        && b[15..]
+            .iter()
+            .all(|c| matches!(c, b'0'..=b'9' | b'a'..=b'f'))
+}
+
 /// A new drill id, `DRILL-YYYYMMDD-xxxxxx`.
 pub fn new_drill_id() -> String {
     let date = crate::clock::now_string();
@@ -785,6 +801,9 @@ pub fn run_drill(
 ) -> Result<DrillOutcome, DrillError> {
     if opts.participants.len() < 2 {
         return Err(DrillError::TooFewParticipants(opts.participants.len()));
+    }
+    if !is_drill_id(&opts.id) {
+        return Err(DrillError::BadDrillId(opts.id.clone()));
     }
     for p in &opts.participants {
         identity::validate_name(p)?;
@@ -969,7 +988,16 @@ mod tests {
         let dir = tempfile::tempdir().unwrap();
         let real = Workspace::open(dir.path().join("ws")).unwrap();
         let id = new_drill_id();
-        assert!(id.starts_with("DRILL-") && id.len() == "DRILL-YYYYMMDD-xxxxxx".len());
+        assert!(is_drill_id(&id), "{id}");
+        for bad in [
+            "",
+            "DRILL-2026112-abcdef",
+            "DRILL-20261122-ABCDEF",
+            "../../x-20261122-abcdef",
+            "DRILL-20261122-abcdef/",
+        ] {
+            assert!(!is_drill_id(bad), "{bad}");
+        }
         let sandbox = default_sandbox(&real, &id);
         assert_eq!(sandbox.parent(), real.root().parent());
         assert_eq!(

@@ -78,11 +78,16 @@ pub fn derive_share(
     let i = Zeroizing::new(mac.finalize().into_bytes());
     // (M + I_L) mod n equals (M mod n + I_L mod n) mod n, so reducing each
     // 256-bit value first is the same integer arithmetic.
-    let m = <Scalar as Reduce<U256>>::reduce_bytes(FieldBytes::from_slice(master_key));
-    let il = <Scalar as Reduce<U256>>::reduce_bytes(FieldBytes::from_slice(&i[..32]));
-    let d = Zeroizing::new(Into::<[u8; 32]>::into((m + il).to_bytes()));
+    let m = Zeroizing::new(<Scalar as Reduce<U256>>::reduce_bytes(
+        FieldBytes::from_slice(master_key),
+    ));
+    let il = Zeroizing::new(<Scalar as Reduce<U256>>::reduce_bytes(
+        FieldBytes::from_slice(&i[..32]),
+    ));
+    let sum = Zeroizing::new(*m + *il);
+    let d = Zeroizing::new(Into::<[u8; 32]>::into(sum.to_bytes()));
     let h = Zeroizing::new(Sha512::digest(d.as_slice()));
-    let share = <Scalar as Reduce<U512>>::reduce_bytes(&h);
+    let share = Zeroizing::new(<Scalar as Reduce<U512>>::reduce_bytes(&h));
     Zeroizing::new(share.to_bytes().into())
 }
 
