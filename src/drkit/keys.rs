@@ -477,32 +477,30 @@ mod tests {
         )
     }
 
+    fn scrypt(n: u64, r: u16, p: u16) -> pbes2::ScryptParams {
+        pbes2::ScryptParams {
+            salt: pbes2::Salt::new([2; 16]).unwrap(),
+            cost_parameter: n,
+            block_size: r,
+            parallelization: p,
+            key_length: Some(32),
+        }
+    }
+
     #[test]
     fn a_key_file_asking_for_hours_of_hashing_is_refused_at_once() {
         let pass = SecretString::from("whatever");
         let mut pbkdf2 = pbes2::Pbkdf2Params::hmac_sha256(600_000, &[1; 16]).unwrap();
         pbkdf2.iteration_count = 4_000_000_000;
-        let scrypt = pbes2::ScryptParams {
-            salt: pbes2::Salt::new([2; 16]).unwrap(),
-            cost_parameter: 1 << 30,
-            block_size: 8,
-            parallelization: 1,
-            key_length: Some(32),
-        };
+        let huge = scrypt(1 << 30, 8, 1);
         // Within N's old bound, but 512 MiB of memory.
-        let wide = pbes2::ScryptParams {
-            salt: pbes2::Salt::new([2; 16]).unwrap(),
-            cost_parameter: 1 << 17,
-            block_size: 32,
-            parallelization: 1,
-            key_length: Some(32),
-        };
+        let wide = scrypt(1 << 17, 32, 1);
         for (kdf, says) in [
             (
                 pbes2::Kdf::Pbkdf2(pbkdf2),
                 "PBKDF2 with 4000000000 iterations",
             ),
-            (pbes2::Kdf::Scrypt(scrypt), "scrypt with N = 1073741824"),
+            (pbes2::Kdf::Scrypt(huge), "scrypt with N = 1073741824"),
             (pbes2::Kdf::Scrypt(wide), "scrypt with N = 131072, r = 32"),
         ] {
             let err = load_private_key_text(&encrypted_key_with(kdf), Some(&pass)).unwrap_err();
@@ -522,13 +520,7 @@ mod tests {
         );
         // OpenSSL's `pkcs8 -scrypt` default (N = 2^14, r = 8, p = 1) is not
         // refused for its cost.
-        let openssl_default = pbes2::ScryptParams {
-            salt: pbes2::Salt::new([2; 16]).unwrap(),
-            cost_parameter: 1 << 14,
-            block_size: 8,
-            parallelization: 1,
-            key_length: Some(32),
-        };
+        let openssl_default = scrypt(1 << 14, 8, 1);
         let err = load_private_key_text(
             &encrypted_key_with(pbes2::Kdf::Scrypt(openssl_default)),
             Some(&pass),
