@@ -14,14 +14,12 @@ fn recovery_key_pair_wizard_in_a_real_terminal() {
         return;
     }
     let sb = Sandbox::new();
-    let marker = sb.file("exited");
     let cmd = format!(
-        "{} --workspace {}; echo $? > {}",
+        "{} --workspace {}",
         env!("CARGO_BIN_EXE_custodian"),
-        sb.ws().display(),
-        marker.display()
+        sb.ws().display()
     );
-    let t = Tmux::start(sb.path(), &cmd, 140, 70);
+    let t = Tmux::start_recording_status(sb.path(), &cmd, 140, 70);
     t.wait_for("No custodians yet", 20);
     t.keys(&["k"]);
     t.wait_for("Create the recovery key pair", 10);
@@ -55,9 +53,6 @@ fn recovery_key_pair_wizard_in_a_real_terminal() {
     t.keys(&["Escape"]);
     t.wait_for("No custodians yet", 10);
     t.keys(&["q"]);
-    // The shell has written the status once the pane is dead.
-    t.wait_exit(10);
-    let status = || std::fs::read_to_string(&marker).unwrap_or_default();
-    assert_eq!(status().trim(), "0");
+    assert_eq!(t.exit_status(10), "0");
     assert!(t.alive());
 }

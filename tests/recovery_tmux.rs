@@ -20,19 +20,17 @@ fn show_once_in_a_real_terminal_shows_the_verified_key_then_clears_it() {
     }
     let sb = sandbox();
     let pass = sb.pass_file("p", &[pass_of("Ben"), pass_of("Cy")]);
-    let marker = sb.file("exited");
     let cmd = format!(
-        "{} --workspace {} recover --shard {} --identity {} --shard {} --identity {} --approver 'Officer One' --approver 'Legal Two' --show-once --passphrase-file {}; echo $? > {}",
+        "{} --workspace {} recover --shard {} --identity {} --shard {} --identity {} --approver 'Officer One' --approver 'Legal Two' --show-once --passphrase-file {}",
         env!("CARGO_BIN_EXE_custodian"),
         sb.ws().display(),
         shard(&sb, "alpha", 2).display(),
         identity(&sb, "Ben").display(),
         shard(&sb, "alpha", 3).display(),
         identity(&sb, "Cy").display(),
-        pass.display(),
-        marker.display()
+        pass.display()
     );
-    let t = Tmux::start(sb.path(), &cmd, 120, 36);
+    let t = Tmux::start_recording_status(sb.path(), &cmd, 120, 36);
     t.wait_for("Type the key id (drill-alpha)", 60);
     t.text("drill-alpha");
     t.keys(&["Enter"]);
@@ -56,9 +54,7 @@ fn show_once_in_a_real_terminal_shows_the_verified_key_then_clears_it() {
     // Any key clears it early.
     t.keys(&["x"]);
     t.wait_for("the screen has been cleared", 10);
-    // The shell has written the status once the pane is dead.
-    t.wait_exit(10);
-    assert_eq!(std::fs::read_to_string(&marker).unwrap().trim(), "0");
+    assert_eq!(t.exit_status(10), "0");
     let first_group = &key_hex[..8];
     let history = t.history();
     assert!(

@@ -14,14 +14,12 @@ fn new_identity_wizard_in_a_real_terminal() {
         return;
     }
     let sb = Sandbox::new();
-    let marker = sb.file("exited");
     let cmd = format!(
-        "{} --workspace {}; echo $? > {}",
+        "{} --workspace {}",
         env!("CARGO_BIN_EXE_custodian"),
-        sb.ws().display(),
-        marker.display()
+        sb.ws().display()
     );
-    let t = Tmux::start(sb.path(), &cmd, 120, 36);
+    let t = Tmux::start_recording_status(sb.path(), &cmd, 120, 36);
     t.wait_for("No custodians yet", 20);
     t.keys(&["n"]);
     t.wait_for("Custodian name", 10);
@@ -39,10 +37,7 @@ fn new_identity_wizard_in_a_real_terminal() {
     t.keys(&["Enter"]);
     t.wait_for("Custodians (1)", 10);
     t.keys(&["q"]);
-    // The shell has written the status once the pane is dead: waiting for the
-    // marker file alone could read it before `echo` wrote to it.
-    t.wait_exit(10);
-    assert_eq!(std::fs::read_to_string(&marker).unwrap().trim(), "0");
+    assert_eq!(t.exit_status(10), "0");
     // After quitting, the normal screen is back: the alternate screen was left.
     assert!(t.alive());
     let after = t.screen();

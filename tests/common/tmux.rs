@@ -11,6 +11,8 @@ use std::time::{Duration, Instant};
 /// One tmux server with one session named `t`, killed on drop.
 pub struct Tmux {
     socket: PathBuf,
+    /// Where the shell writes the program's exit status, if asked to.
+    status: Option<PathBuf>,
 }
 
 impl Tmux {
@@ -20,6 +22,7 @@ impl Tmux {
     pub fn start(dir: &Path, command: &str, width: u16, height: u16) -> Tmux {
         let t = Tmux {
             socket: dir.join("tmux.sock"),
+            status: None,
         };
         t.run(&[
             "new-session",
@@ -34,6 +37,35 @@ impl Tmux {
         ]);
         t.run(&["set-option", "-t", "t", "remain-on-exit", "on"]);
         t
+    }
+
+    /// [`Tmux::start`], with the shell recording `command`'s exit status
+    /// for [`Tmux::exit_status`].
+    pub fn start_recording_status(dir: &Path, command: &str, width: u16, height: u16) -> Tmux {
+        let status = dir.join("exit-status");
+        let mut t = Tmux::start(
+            dir,
+            &format!("{command}; echo $? > {}", status.display()),
+            width,
+            height,
+        );
+        t.status = Some(status);
+        t
+    }
+
+    /// Waits up to `secs` for the program to exit, then its exit status. The
+    /// shell has written it once the pane is dead: reading the file before
+    /// could catch it before `echo` wrote it.
+    pub fn exit_status(&self, secs: u64) -> String {
+        self.wait_exit(secs);
+        let path = self
+            .status
+            .as_ref()
+            .expect("started with start_recording_status");
+        std::fs::read_to_string(path)
+            .unwrap_or_default()
+            .trim()
+            .to_string()
     }
 
     fn tmux(&self, args: &[&str]) -> Output {
