@@ -141,6 +141,11 @@ pub fn gauge(done: u64, total: u64, label: &str) -> Gauge<'static> {
         .label(format!("{label} {}/{}", grouped(done), grouped(total)))
 }
 
+/// The gauge for a worker's [`Progress`](super::worker::Progress).
+pub fn progress_gauge(p: &super::worker::Progress) -> Gauge<'static> {
+    gauge(p.done, p.total, &p.label)
+}
+
 /// Lines describing an error: message, causes, and the remedy.
 pub fn report_lines(report: &Report) -> Vec<Line<'static>> {
     let mut lines = vec![Line::from(Span::styled(

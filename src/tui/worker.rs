@@ -48,6 +48,41 @@ pub enum JobResult {
     GuardianCombined(Box<crate::guardians::Combined>),
 }
 
+/// A job's progress as a wizard shows it: `done` of `total`, and what.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Progress {
+    /// Units finished.
+    pub done: u64,
+    /// Units in all.
+    pub total: u64,
+    /// What is being done.
+    pub label: String,
+}
+
+impl Progress {
+    /// Nothing done yet of `total`.
+    pub fn start(total: u64, label: &str) -> Progress {
+        Progress {
+            done: 0,
+            total,
+            label: label.to_string(),
+        }
+    }
+
+    /// Takes in a progress message; false (and no change) for any other.
+    pub fn update(&mut self, msg: &WorkerMsg) -> bool {
+        let WorkerMsg::Progress { done, total, label } = msg else {
+            return false;
+        };
+        *self = Progress {
+            done: *done,
+            total: *total,
+            label: label.clone(),
+        };
+        true
+    }
+}
+
 /// A message from a worker.
 #[derive(Debug)]
 pub enum WorkerMsg {
@@ -102,4 +137,29 @@ where
             });
         let _ = tx.send(Event::Worker(WorkerMsg::Finished(result)));
     });
+}
+
+#[cfg(test)]
+mod progress_tests {
+    use super::*;
+
+    #[test]
+    fn progress_takes_progress_messages_only() {
+        let mut p = Progress::start(5, "starting");
+        assert!(p.update(&WorkerMsg::Progress {
+            done: 2,
+            total: 5,
+            label: "sealing".into()
+        }));
+        assert_eq!(
+            p,
+            Progress {
+                done: 2,
+                total: 5,
+                label: "sealing".into()
+            }
+        );
+        assert!(!p.update(&WorkerMsg::Finished(Ok(JobResult::SplitPassphraseChecked))));
+        assert_eq!(p.done, 2, "other messages leave it as it was");
+    }
 }

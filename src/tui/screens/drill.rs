@@ -16,7 +16,7 @@ use crate::drill::run::DrillOutcome;
 use crate::error::Report;
 use crate::tui::strings;
 use crate::tui::widgets::{self, TextField};
-use crate::tui::worker::{JobResult, WorkerMsg};
+use crate::tui::worker::{JobResult, Progress, WorkerMsg};
 
 #[derive(Debug)]
 enum Step {
@@ -24,11 +24,7 @@ enum Step {
         field: TextField,
         error: Option<String>,
     },
-    Running {
-        done: u64,
-        total: u64,
-        label: String,
-    },
+    Running(Progress),
     Done(Box<DrillOutcome>),
     Failed(Report),
 }
@@ -60,7 +56,7 @@ impl DrillScreen {
     pub fn step_name(&self) -> &'static str {
         match self.step {
             Step::Participants { .. } => "participants",
-            Step::Running { .. } => "running",
+            Step::Running(_) => "running",
             Step::Done(_) => "done",
             Step::Failed(_) => "failed",
         }
@@ -93,11 +89,7 @@ impl Screen for DrillScreen {
                 KeyCode::Esc => Some(Action::Back),
                 KeyCode::Enter => match parse_participants(field.text()) {
                     Ok(participants) => {
-                        self.step = Step::Running {
-                            done: 0,
-                            total: 5,
-                            label: strings::DRILL_STARTING.into(),
-                        };
+                        self.step = Step::Running(Progress::start(5, strings::DRILL_STARTING));
                         Some(Action::RunDrill { participants })
                     }
                     Err(e) => {
@@ -112,7 +104,7 @@ impl Screen for DrillScreen {
                     None
                 }
             },
-            Step::Running { .. } => None,
+            Step::Running(_) => None,
             Step::Done(outcome) => match key.code {
                 KeyCode::Char('o') => Some(Action::EnterSandbox(outcome.report.sandbox.clone())),
                 KeyCode::Enter | KeyCode::Esc => Some(Action::Back),
@@ -126,16 +118,14 @@ impl Screen for DrillScreen {
     }
 
     fn on_worker(&mut self, msg: &WorkerMsg) -> Option<Action> {
-        if !matches!(self.step, Step::Running { .. }) {
+        if !matches!(self.step, Step::Running(_)) {
             return None;
         }
         match msg {
-            WorkerMsg::Progress { done, total, label } => {
-                self.step = Step::Running {
-                    done: *done,
-                    total: *total,
-                    label: label.clone(),
-                };
+            WorkerMsg::Progress { .. } => {
+                if let Step::Running(progress) = &mut self.step {
+                    progress.update(msg);
+                }
                 None
             }
             WorkerMsg::Finished(Ok(JobResult::DrillFinished(outcome))) => {
@@ -168,12 +158,17 @@ impl Screen for DrillScreen {
                     )));
                 }
             }
-            Step::Running { done, total, label } => {
+            Step::Running(progress) => {
                 lines.push(Line::from(format!(
-                    "{} {label}",
-                    widgets::spinner(chrome.tick)
+                    "{} {}",
+                    widgets::spinner(chrome.tick),
+                    progress.label
                 )));
-                gauge = Some(widgets::gauge(*done, *total, strings::DRILL_PROGRESS));
+                gauge = Some(widgets::gauge(
+                    progress.done,
+                    progress.total,
+                    strings::DRILL_PROGRESS,
+                ));
             }
             Step::Done(outcome) => {
                 let r = &outcome.report;
@@ -240,7 +235,7 @@ impl Screen for DrillScreen {
     fn commands(&self) -> Vec<(&'static str, &'static str)> {
         match self.step {
             Step::Participants { .. } => vec![("Enter", "run the drill"), ("Esc", "back")],
-            Step::Running { .. } => vec![],
+            Step::Running(_) => vec![],
             Step::Done(_) => vec![
                 ("o", "walk the scenarios in the sandbox"),
                 ("Enter", "home"),
@@ -250,6 +245,6 @@ impl Screen for DrillScreen {
     }
 
     fn busy(&self) -> bool {
-        matches!(self.step, Step::Running { .. })
+        matches!(self.step, Step::Running(_))
     }
 }

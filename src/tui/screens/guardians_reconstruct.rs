@@ -21,7 +21,7 @@ use crate::error::Report;
 use crate::guardians::{Collection, Combined, GuardianError, ShareSet, SplitRecord};
 use crate::tui::strings;
 use crate::tui::widgets::{self, TextField};
-use crate::tui::worker::{JobResult, WorkerMsg};
+use crate::tui::worker::{JobResult, Progress, WorkerMsg};
 
 /// The wizard's steps; each holds what it needs.
 enum Step {
@@ -45,7 +45,7 @@ enum Step {
         set: ShareSet,
         collected: Vec<SecretString>,
         new_passphrase: SecretString,
-        progress: (u64, u64, String),
+        progress: Progress,
     },
     Done(Combined),
     Failed {
@@ -129,7 +129,7 @@ impl GuardianReconstructWizard {
             set: set.clone(),
             collected: collected.clone(),
             new_passphrase: new_passphrase.clone(),
-            progress: (0, set.members.len() as u64, "starting".into()),
+            progress: Progress::start(set.members.len() as u64, "starting"),
         };
         Action::StartGuardianCombine {
             set,
@@ -408,8 +408,8 @@ impl Screen for GuardianReconstructWizard {
                 new_passphrase,
                 progress,
             } => match msg {
-                WorkerMsg::Progress { done, total, label } => {
-                    *progress = (*done, *total, label.clone());
+                WorkerMsg::Progress { .. } => {
+                    progress.update(msg);
                     None
                 }
                 WorkerMsg::Finished(Ok(JobResult::GuardianCombined(c))) => {
@@ -526,7 +526,7 @@ impl Screen for GuardianReconstructWizard {
                     strings::GREC_WORKING,
                     set.custodian
                 )));
-                gauge = Some(progress.clone());
+                gauge = Some(progress);
             }
             Step::Done(c) => {
                 lines.push(Line::from(Span::styled(
@@ -579,8 +579,8 @@ impl Screen for GuardianReconstructWizard {
         }
         let [body, bar] = Layout::vertical([Constraint::Min(1), Constraint::Length(1)]).areas(area);
         frame.render_widget(Paragraph::new(lines).wrap(Wrap { trim: false }), body);
-        if let Some((done, total, label)) = gauge {
-            frame.render_widget(widgets::gauge(done, total, &label), bar);
+        if let Some(progress) = gauge {
+            frame.render_widget(widgets::progress_gauge(progress), bar);
         }
     }
 

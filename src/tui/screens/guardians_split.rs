@@ -20,7 +20,7 @@ use crate::identity;
 use crate::passphrase::{self, Strength};
 use crate::tui::strings;
 use crate::tui::widgets::{self, TextField};
-use crate::tui::worker::{JobResult, WorkerMsg};
+use crate::tui::worker::{JobResult, Progress, WorkerMsg};
 use crate::workspace::CustodianRecord;
 
 /// A new passphrase typed twice, with a strength meter and Ctrl-G to
@@ -199,7 +199,7 @@ enum Step {
     },
     Working {
         plan: Plan,
-        progress: (u64, u64, String),
+        progress: Progress,
         guardians: Vec<(String, SecretString)>,
     },
     Done(SplitOutcome),
@@ -274,7 +274,7 @@ impl GuardianSplitWizard {
         let steps = plan.guardians.len() as u64 + 2;
         self.step = Step::Working {
             plan,
-            progress: (0, steps, "starting".into()),
+            progress: Progress::start(steps, "starting"),
             guardians: guardians.clone(),
         };
         Action::StartGuardianSplit {
@@ -532,8 +532,8 @@ impl Screen for GuardianSplitWizard {
             return None;
         };
         match msg {
-            WorkerMsg::Progress { done, total, label } => {
-                *progress = (*done, *total, label.clone());
+            WorkerMsg::Progress { .. } => {
+                progress.update(msg);
                 None
             }
             WorkerMsg::Finished(Ok(JobResult::GuardianSplit(outcome))) => {
@@ -657,7 +657,7 @@ impl Screen for GuardianSplitWizard {
                     plan.threshold,
                     plan.guardians.len()
                 )));
-                gauge = Some(progress.clone());
+                gauge = Some(progress);
             }
             Step::Done(o) => {
                 lines.push(Line::from(Span::styled(
@@ -702,8 +702,8 @@ impl Screen for GuardianSplitWizard {
         }
         let [body, bar] = Layout::vertical([Constraint::Min(1), Constraint::Length(1)]).areas(area);
         frame.render_widget(Paragraph::new(lines).wrap(Wrap { trim: false }), body);
-        if let Some((done, total, label)) = gauge {
-            frame.render_widget(widgets::gauge(done, total, &label), bar);
+        if let Some(progress) = gauge {
+            frame.render_widget(widgets::progress_gauge(progress), bar);
         }
     }
 

@@ -19,7 +19,7 @@ use crate::error::Report;
 use crate::passphrase::{self, Strength};
 use crate::tui::strings;
 use crate::tui::widgets::{self, TextField};
-use crate::tui::worker::{JobResult, WorkerMsg};
+use crate::tui::worker::{JobResult, Progress, WorkerMsg};
 
 #[derive(Debug)]
 enum Step {
@@ -31,11 +31,7 @@ enum Step {
         strength: Option<Strength>,
         generated: Option<TextField>,
     },
-    Working {
-        done: u64,
-        total: u64,
-        label: String,
-    },
+    Working(Progress),
     Done {
         created: CreatedKeyPair,
         qr: Vec<String>,
@@ -172,11 +168,7 @@ impl Screen for KitKeygenWizard {
                         return None;
                     }
                     self.error = None;
-                    self.step = Step::Working {
-                        done: 0,
-                        total: 3,
-                        label: String::new(),
-                    };
+                    self.step = Step::Working(Progress::start(3, ""));
                     Some(Action::CreateRecoveryKey {
                         private: PathBuf::from(self.private.text().trim()),
                         public: PathBuf::from(self.public.text().trim()),
@@ -195,7 +187,7 @@ impl Screen for KitKeygenWizard {
                     None
                 }
             },
-            Step::Working { .. } => None,
+            Step::Working(_) => None,
             Step::Done { show_qr, .. } => match key.code {
                 KeyCode::Char('v') => {
                     *show_qr = !*show_qr;
@@ -216,16 +208,14 @@ impl Screen for KitKeygenWizard {
     }
 
     fn on_worker(&mut self, msg: &WorkerMsg) -> Option<Action> {
-        if !matches!(self.step, Step::Working { .. }) {
+        if !matches!(self.step, Step::Working(_)) {
             return None;
         }
         match msg {
-            WorkerMsg::Progress { done, total, label } => {
-                self.step = Step::Working {
-                    done: *done,
-                    total: *total,
-                    label: label.clone(),
-                };
+            WorkerMsg::Progress { .. } => {
+                if let Step::Working(progress) = &mut self.step {
+                    progress.update(msg);
+                }
                 None
             }
             WorkerMsg::Finished(Ok(JobResult::RecoveryKeyCreated(created, qr))) => {
@@ -285,7 +275,7 @@ impl Screen for KitKeygenWizard {
                     )));
                 }
             }
-            Step::Working { done, total, label } => {
+            Step::Working(progress) => {
                 let [top, gauge] =
                     Layout::vertical([Constraint::Length(2), Constraint::Length(1)]).areas(area);
                 frame.render_widget(
@@ -296,7 +286,7 @@ impl Screen for KitKeygenWizard {
                     )),
                     top,
                 );
-                frame.render_widget(widgets::gauge(*done, *total, label), gauge);
+                frame.render_widget(widgets::progress_gauge(progress), gauge);
                 return;
             }
             Step::Done {
@@ -358,13 +348,13 @@ impl Screen for KitKeygenWizard {
                 ("Enter", "create"),
                 ("Esc", "back"),
             ],
-            Step::Working { .. } => vec![],
+            Step::Working(_) => vec![],
             Step::Done { .. } => vec![("v", "QR code / summary"), ("Enter", "back")],
             Step::Failed(_) => vec![("Enter", "try again"), ("Esc", "back")],
         }
     }
 
     fn busy(&self) -> bool {
-        matches!(self.step, Step::Working { .. })
+        matches!(self.step, Step::Working(_))
     }
 }

@@ -20,7 +20,7 @@ use crate::drkit::kit::KitReport;
 use crate::error::Report;
 use crate::tui::strings;
 use crate::tui::widgets::{self, TextField};
-use crate::tui::worker::{JobResult, WorkerMsg};
+use crate::tui::worker::{JobResult, Progress, WorkerMsg};
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 enum Field {
@@ -34,11 +34,7 @@ enum Field {
 #[derive(Debug)]
 enum Step {
     Input(Field),
-    Working {
-        done: u64,
-        total: u64,
-        label: String,
-    },
+    Working(Progress),
     Verified(KitReport),
     Derived(DeriveSummary),
     Failed(Report),
@@ -112,11 +108,7 @@ impl KitUseWizard {
         self.pass.set("");
         let kit = PathBuf::from(self.kit.text().trim());
         let key = PathBuf::from(self.key.text().trim());
-        self.step = Step::Working {
-            done: 0,
-            total: 0,
-            label: String::new(),
-        };
+        self.step = Step::Working(Progress::default());
         if !self.derive {
             return Action::VerifyKit {
                 kit,
@@ -231,7 +223,7 @@ impl Screen for KitUseWizard {
                 let f = *f;
                 self.input_key(f, key)
             }
-            Step::Working { .. } => None,
+            Step::Working(_) => None,
             Step::Verified(_) | Step::Derived(_) => match key.code {
                 KeyCode::Enter | KeyCode::Esc => Some(Action::Back),
                 _ => None,
@@ -248,16 +240,14 @@ impl Screen for KitUseWizard {
     }
 
     fn on_worker(&mut self, msg: &WorkerMsg) -> Option<Action> {
-        if !matches!(self.step, Step::Working { .. }) {
+        if !matches!(self.step, Step::Working(_)) {
             return None;
         }
         match msg {
-            WorkerMsg::Progress { done, total, label } => {
-                self.step = Step::Working {
-                    done: *done,
-                    total: *total,
-                    label: label.clone(),
-                };
+            WorkerMsg::Progress { .. } => {
+                if let Step::Working(progress) = &mut self.step {
+                    progress.update(msg);
+                }
                 None
             }
             WorkerMsg::Finished(Ok(JobResult::KitVerified(r))) => {
@@ -340,7 +330,7 @@ impl Screen for KitUseWizard {
                     }
                 }
             }
-            Step::Working { done, total, label } => {
+            Step::Working(progress) => {
                 let [top, gauge] =
                     Layout::vertical([Constraint::Length(2), Constraint::Length(1)]).areas(area);
                 let what = if self.derive {
@@ -352,8 +342,8 @@ impl Screen for KitUseWizard {
                     Paragraph::new(format!("{} {what}", widgets::spinner(chrome.tick))),
                     top,
                 );
-                if *total > 0 {
-                    frame.render_widget(widgets::gauge(*done, *total, label), gauge);
+                if progress.total > 0 {
+                    frame.render_widget(widgets::progress_gauge(progress), gauge);
                 }
                 return;
             }
@@ -474,13 +464,13 @@ impl Screen for KitUseWizard {
                 vec![("Enter", "verify"), ("Esc", "back")]
             }
             Step::Input(_) => vec![("Enter", "next"), ("Esc", "back")],
-            Step::Working { .. } => vec![],
+            Step::Working(_) => vec![],
             Step::Verified(_) | Step::Derived(_) => vec![("Enter", "back")],
             Step::Failed(_) => vec![("Enter", "try again"), ("Esc", "back")],
         }
     }
 
     fn busy(&self) -> bool {
-        matches!(self.step, Step::Working { .. })
+        matches!(self.step, Step::Working(_))
     }
 }
