@@ -259,10 +259,10 @@ pub fn run(ctx: &Ctx, cmd: KitCmd) -> CmdResult {
         }
         KitCmd::Verify { kit, key } => {
             // Parse the kit first: a wrong file fails before any passphrase.
-            RecoveryKit::open(&kit)?;
+            let opened = RecoveryKit::open(&kit)?;
             let pass = key_passphrase(&key)?;
             let ws = ctx.workspace()?;
-            let report = ops::verify(&ws, &kit, &key.key, pass.as_ref())?;
+            let report = ops::verify(&ws, opened, &key.key, pass.as_ref())?;
             if ctx.json {
                 say_json(&serde_json::to_value(&report).unwrap_or_default());
                 return Ok(());
@@ -320,13 +320,14 @@ pub fn run(ctx: &Ctx, cmd: KitCmd) -> CmdResult {
             }
             let checked = CheckedWallets::check(source)?;
             checked.require_usable(skip_invalid)?;
-            RecoveryKit::open(&kit)?.metadata.ncw_master()?;
+            let opened = RecoveryKit::open(&kit)?;
+            opened.metadata.ncw_master()?;
             let pass = key_passphrase(&key)?;
             let ws = ctx.workspace()?;
             let mut bar = Bar::new();
             let summary = ops::derive(
                 &ws,
-                &kit,
+                opened,
                 &key.key,
                 pass.as_ref(),
                 &checked,

@@ -71,7 +71,12 @@ fn independent_share(wallet: &str, wallet_seed: &[u8], master: &[u8]) -> String 
 /// Verifies the kit, derives shares for `wallets` random wallet ids through
 /// the production path, and compares each with the independent result.
 pub fn check(m: &KitMaterial, wallets: usize) -> Result<bool, DrKitError> {
-    let report = ops::verify(&m.ws, &m.kit, &m.private, Some(&m.passphrase))?;
+    let report = ops::verify(
+        &m.ws,
+        RecoveryKit::open(&m.kit)?,
+        &m.private,
+        Some(&m.passphrase),
+    )?;
     if report.decrypted.is_empty() {
         return Ok(false);
     }
@@ -89,7 +94,7 @@ pub fn check(m: &KitMaterial, wallets: usize) -> Result<bool, DrKitError> {
     };
     ops::derive(
         &m.ws,
-        &m.kit,
+        RecoveryKit::open(&m.kit)?,
         &m.private,
         Some(&m.passphrase),
         &CheckedWallets::check(WalletSource::List(ids.clone()))?,

@@ -460,11 +460,10 @@ pub struct DecryptedSummary {
 
 /// Opens a kit, decrypts every cloud cosigner's master key with `key`, and
 /// reports what it found. The decrypted keys are dropped (zeroized) here.
-pub fn verify_kit(path: &Path, key: &RsaPrivateKey) -> Result<KitReport, DrKitError> {
-    let mut kit = RecoveryKit::open(path)?;
+pub fn verify_kit(kit: &mut RecoveryKit, key: &RsaPrivateKey) -> Result<KitReport, DrKitError> {
     let decrypted = kit.decrypt_master_keys(key)?;
     Ok(KitReport {
-        kit: path.to_path_buf(),
+        kit: kit.path.clone(),
         kit_sha256: kit.sha256.clone(),
         tenant_id: kit.metadata.tenant_id.clone(),
         layout: kit.metadata.layout,

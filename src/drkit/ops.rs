@@ -47,22 +47,23 @@ pub fn create_recovery_key(
     )?
 }
 
-/// Verifies a kit with a private key file, audited.
+/// Verifies an opened kit with a private key file, audited. The kit is
+/// opened (and its metadata parsed) by the caller, so a wrong kit fails
+/// before any passphrase is asked for, and the bytes audited are the bytes
+/// verified.
 pub fn verify(
     ws: &Workspace,
-    kit_path: &Path,
+    mut opened: RecoveryKit,
     key_path: &Path,
     passphrase: Option<&SecretString>,
 ) -> Result<KitReport, DrKitError> {
-    // A wrong kit fails before the key is touched.
-    let opened = RecoveryKit::open(kit_path)?;
     let op = ws.audit().begin(
         "DRKIT_VERIFY",
-        json!({ "kit": kit_path, "kitSha256": opened.sha256, "key": key_path }),
+        json!({ "kit": opened.path, "kitSha256": opened.sha256, "key": key_path }),
     )?;
     op.finish(
         keys::load_private_key(key_path, passphrase)
-            .and_then(|key| kit::verify_kit(kit_path, &key))
+            .and_then(|key| kit::verify_kit(&mut opened, &key))
             .map(|r| {
                 let extra = json!({ "decrypted": r.decrypted.len() });
                 (r, extra)
@@ -77,7 +78,7 @@ pub fn verify(
 /// [`CheckedWallets::check`], before asking for a passphrase.
 pub fn derive(
     ws: &Workspace,
-    kit_path: &Path,
+    mut opened: RecoveryKit,
     key_path: &Path,
     passphrase: Option<&SecretString>,
     wallets: &CheckedWallets,
@@ -89,12 +90,11 @@ pub fn derive(
         return Err(fsutil::FsError::AlreadyExists(out.to_path_buf()).into());
     }
     wallets.require_usable(options.skip_invalid)?;
-    let mut opened = RecoveryKit::open(kit_path)?;
     let master = opened.metadata.ncw_master()?.clone();
     let op = ws.audit().begin(
         "DRKIT_DERIVE",
         json!({
-            "kit": kit_path, "kitSha256": opened.sha256, "key": key_path,
+            "kit": opened.path, "kitSha256": opened.sha256, "key": key_path,
             "masterKeyId": master.id, "out": out, "format": options.format.name(),
             "wallets": wallets.valid(),
         }),

@@ -312,7 +312,10 @@ impl App {
                 let ws = self.ws.clone();
                 self.running_jobs += 1;
                 worker::spawn(&self.sender(), move |_| {
-                    drkit::ops::verify(&ws, &kit, &key, passphrase.as_ref())
+                    drkit::kit::RecoveryKit::open(&kit)
+                        .and_then(|opened| {
+                            drkit::ops::verify(&ws, opened, &key, passphrase.as_ref())
+                        })
                         .map(JobResult::KitVerified)
                         .map_err(|e| Report::from_error(&e))
                 });
@@ -330,9 +333,11 @@ impl App {
                 worker::spawn(&self.sender(), move |progress| {
                     drkit::derive::CheckedWallets::check(wallets)
                         .and_then(|checked| {
+                            // The list is refused before the kit is opened.
+                            checked.require_usable(options.skip_invalid)?;
                             drkit::ops::derive(
                                 &ws,
-                                &kit,
+                                drkit::kit::RecoveryKit::open(&kit)?,
                                 &key,
                                 passphrase.as_ref(),
                                 &checked,
