@@ -191,6 +191,21 @@ impl ScenarioScreen {
         }
     }
 
+    /// Step `step` and its prefill, once a named operator confirms it; a
+    /// missing name is shown as the error instead.
+    fn confirmed(
+        &mut self,
+        step: usize,
+        operator: String,
+    ) -> Option<(crate::playbook::Step, Prefill)> {
+        if operator.is_empty() {
+            self.error = Some(Report::from_error(&PlaybookError::MissingOperator));
+            return None;
+        }
+        let def = self.scenario.steps.get(step)?.clone();
+        Some((def, self.prefill(step, operator)?))
+    }
+
     fn prefill(&self, step: usize, operator: String) -> Option<Prefill> {
         let inc = self.incident.as_ref()?;
         Some(Prefill {
@@ -311,28 +326,16 @@ impl Screen for ScenarioScreen {
                 // An operation done elsewhere (the CLI on another machine):
                 // show its command and let the operator record it.
                 KeyCode::Char('r') if key.modifiers.contains(KeyModifiers::CONTROL) => {
-                    let step = *step;
-                    let name = operator.text().trim().to_string();
-                    if name.is_empty() {
-                        self.error = Some(Report::from_error(&PlaybookError::MissingOperator));
-                        return None;
-                    }
-                    let def = self.scenario.steps.get(step)?.clone();
-                    let prefill = self.prefill(step, name)?;
+                    let (step, name) = (*step, operator.text().trim().to_string());
+                    let (def, prefill) = self.confirmed(step, name)?;
                     if let Some(op) = def.op {
                         self.record_with_command(op, &prefill);
                     }
                     None
                 }
                 KeyCode::Enter => {
-                    let step = *step;
-                    let name = operator.text().trim().to_string();
-                    if name.is_empty() {
-                        self.error = Some(Report::from_error(&PlaybookError::MissingOperator));
-                        return None;
-                    }
-                    let def = self.scenario.steps.get(step)?.clone();
-                    let prefill = self.prefill(step, name)?;
+                    let (step, name) = (*step, operator.text().trim().to_string());
+                    let (def, prefill) = self.confirmed(step, name)?;
                     match def.op {
                         None => Some(Action::CompleteStep {
                             incident: prefill.incident,
