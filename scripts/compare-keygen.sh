@@ -6,7 +6,7 @@
 set -euo pipefail
 runs=${1:-9}
 cd "$(dirname "$0")/.."
-cargo build --release --quiet --example keygen_time
+cargo build --release --quiet -p custodian-core --example keygen_time
 ours_bin=target/release/examples/keygen_time
 tmp=$(mktemp -d)
 trap 'rm -rf "$tmp"' EXIT

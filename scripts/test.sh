@@ -42,12 +42,15 @@ if [ -f tests/node/package.json ]; then
   fi
 fi
 
-# Every target (lib, bin, integration tests, benches in test mode). The
-# crate has no doc tests: its code examples are file formats, not Rust.
+# The core library must not depend on a terminal crate.
+./scripts/check-core-deps.sh
+
+# Every target of both crates (libs, bin, integration tests, benches in test
+# mode). There are no doc tests: the code examples are file formats, not Rust.
 log=$(mktemp)
 trap 'rm -f "$log"' EXIT
 set +e
-cargo test --locked --all-targets --no-fail-fast 2>&1 | tee "$log"
+cargo test --locked --workspace --all-targets --no-fail-fast 2>&1 | tee "$log"
 status=${PIPESTATUS[0]}
 set -e
 # One closing line for the whole suite.

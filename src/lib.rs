@@ -1,42 +1,15 @@
-//! # custodian
+//! # custodian (the binary crate)
 //!
-//! An offline toolkit for the people who hold an institution's signing-key
-//! material: custodians, their Shamir guardians and incident responders.
+//! The two shells over [`custodian_core`]: the command line ([`cli`]: clap
+//! commands, exit codes, `--json`) and the full-screen console ([`tui`]:
+//! ratatui + crossterm, worker threads, one module per screen). Every
+//! operation, file format and check lives in `custodian-core`, which cannot
+//! reach a terminal; this crate only asks, shows and calls.
 //!
-//! This library holds every operation; the `custodian` binary is a thin shell
-//! over it, either as a command line (`src/cli`) or as a full-screen console
-//! (`src/tui`). The library never touches a terminal: long operations take a
-//! progress callback and return typed results, and every error enum
-//! implements [`error::Explain`] so a shell can show what went wrong and what
-//! to do about it.
-//!
-//! Rules every module keeps:
-//! - secrets live in `secrecy`/`zeroize` types and never reach `Debug`,
-//!   `Display`, logs, panics or the audit log;
-//! - files are written through [`fsutil`]: atomic, 0600, never overwritten,
-//!   read back and checked before success is reported;
-//! - every sensitive operation is bracketed by [`audit`] entries, the first
-//!   written before any secret is touched.
+//! It is a library as well as a binary so the console's tests can drive the
+//! real app on a `TestBackend`.
 
 #![forbid(unsafe_code)]
-
-pub mod audit;
-pub mod clock;
-pub mod drill;
-pub mod drkit;
-pub mod envelope;
-pub mod error;
-pub mod fileformat;
-pub mod fsutil;
-pub mod guardians;
-pub mod identity;
-pub mod netcheck;
-pub mod passphrase;
-pub mod playbook;
-pub mod recovery;
-pub mod shard;
-pub mod text;
-pub mod workspace;
 
 pub mod cli;
 pub mod tui;

@@ -8,7 +8,7 @@ mod common;
 use std::process::Command;
 
 use common::{PASS_A, Sandbox};
-use custodian::audit::AuditLog;
+use custodian_core::audit::AuditLog;
 use predicates::prelude::*;
 use serde_json::json;
 

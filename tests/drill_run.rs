@@ -6,7 +6,7 @@
 mod common;
 
 use common::Sandbox;
-use custodian::workspace::Workspace;
+use custodian_core::workspace::Workspace;
 use predicates::prelude::*;
 
 #[test]
@@ -48,7 +48,7 @@ fn auto_drill_passes_every_scenario_and_records_itself() {
     assert!(md.contains("| 5 |"));
     assert!(sb.ws().join(format!("drills/{id}.json")).exists());
     let reg = real.registry().unwrap();
-    assert!(custodian::playbook::checks::last_drill(&reg).is_some());
+    assert!(custodian_core::playbook::checks::last_drill(&reg).is_some());
     assert!(!reg.sandbox);
     assert!(
         reg.custodians.is_empty(),
@@ -70,7 +70,7 @@ fn auto_drill_passes_every_scenario_and_records_itself() {
     assert_eq!(real_log.first().unwrap().event, "DRILL_RUN");
     assert_eq!(
         real_log.last().unwrap().status,
-        custodian::audit::Status::Completed
+        custodian_core::audit::Status::Completed
     );
 }
 

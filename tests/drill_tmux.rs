@@ -98,6 +98,6 @@ fn scenario_5_in_drill_mode_in_a_real_terminal() {
         .count();
     assert!(incidents >= 1);
     assert!(std::fs::read_dir(sb.ws().join("incidents")).is_err());
-    let real = custodian::workspace::Workspace::open(sb.ws()).unwrap();
-    assert!(custodian::playbook::checks::last_drill(&real.registry().unwrap()).is_some());
+    let real = custodian_core::workspace::Workspace::open(sb.ws()).unwrap();
+    assert!(custodian_core::playbook::checks::last_drill(&real.registry().unwrap()).is_some());
 }

@@ -10,7 +10,7 @@ use common::Sandbox;
 use common::tui::{self, key, type_text};
 use crossterm::event::KeyCode;
 use custodian::tui::app::App;
-use custodian::workspace::Workspace;
+use custodian_core::workspace::Workspace;
 
 /// The screen as `TestBackend` prints it (one quoted line per row).
 fn draw(app: &App) -> String {

@@ -730,6 +730,6 @@ fn fails_without_output_kept(cmd: &mut assert_cmd::Command, out: &Path) {
 fn library_derives_the_published_vector() {
     let seed: [u8; 32] = hex::decode(VECTOR_SEED).unwrap().try_into().unwrap();
     let m: [u8; 32] = hex::decode(VECTOR_M).unwrap().try_into().unwrap();
-    let share = custodian::drkit::derive::derive_share(VECTOR_WALLET, &seed, &m);
+    let share = custodian_core::drkit::derive::derive_share(VECTOR_WALLET, &seed, &m);
     assert_eq!(hex::encode(share.as_slice()), VECTOR_SHARE);
 }

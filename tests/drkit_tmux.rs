@@ -36,8 +36,9 @@ fn recovery_key_pair_wizard_in_a_real_terminal() {
     t.keys(&["Enter"]);
     let done = t.wait_for("Recovery key pair created and checked", 300);
     let public = sb.ws().join("drkit/recovery-public.pem");
-    let phrase =
-        custodian::drkit::keys::verification_phrase(&std::fs::read_to_string(&public).unwrap());
+    let phrase = custodian_core::drkit::keys::verification_phrase(
+        &std::fs::read_to_string(&public).unwrap(),
+    );
     assert!(
         done.contains(&format!("Verification phrase: {phrase}")),
         "{done}"

@@ -6,7 +6,7 @@
 mod common;
 
 use common::{PASS_A, PASS_B, Sandbox};
-use custodian::envelope::{self, Envelope, EnvelopeError};
+use custodian_core::envelope::{self, Envelope, EnvelopeError};
 use predicates::prelude::*;
 use rayon::prelude::*;
 use secrecy::{ExposeSecret, SecretString};

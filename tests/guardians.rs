@@ -11,12 +11,12 @@ mod common;
 
 use std::sync::OnceLock;
 
-use custodian::envelope;
-use custodian::guardians::{
+use custodian_core::envelope;
+use custodian_core::guardians::{
     self, Collection, GuardianError, LoadedShare, ShareFile, ShareSet, SplitRequest, printed,
 };
-use custodian::identity::{self, OpenedIdentity};
-use custodian::workspace::Workspace;
+use custodian_core::identity::{self, OpenedIdentity};
+use custodian_core::workspace::Workspace;
 use proptest::prelude::*;
 use secrecy::SecretString;
 
@@ -342,7 +342,7 @@ fn a_wrong_guardian_passphrase_names_the_guardian() {
         "Dee's passphrase does not open share 4 (or the share was altered)"
     );
     assert!(
-        custodian::error::Explain::remedy(&err)
+        custodian_core::error::Explain::remedy(&err)
             .unwrap()
             .starts_with("ask Dee to type their passphrase again")
     );

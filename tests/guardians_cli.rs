@@ -162,7 +162,7 @@ fn split_inspect_and_combine_end_to_end() {
     // Ben's share comes back as the printed line on paper, in groups.
     let printed = json["shares"][1]["printed"].as_str().unwrap();
     let paper = sb.file("ben-paper.txt");
-    std::fs::write(&paper, custodian::guardians::printed::grouped(printed)).unwrap();
+    std::fs::write(&paper, custodian_core::guardians::printed::grouped(printed)).unwrap();
 
     // Eli, Ben (paper) and Ana, given out of order; plus a duplicate copy of Ana's.
     let p = sb.pass_file(
@@ -425,7 +425,7 @@ fn a_wrong_guardian_passphrase_is_named_and_nothing_but_the_audit_is_written() {
 fn a_mistyped_printed_share_is_caught_by_its_checksum() {
     let (sb, _identity, shares, json) = split_sandbox();
     let printed = json["shares"][1]["printed"].as_str().unwrap().to_string();
-    let grouped = custodian::guardians::printed::grouped(&printed);
+    let grouped = custodian_core::guardians::printed::grouped(&printed);
     // Change the 3rd character of the 5th group.
     let mut groups: Vec<String> = grouped.split(' ').map(String::from).collect();
     let g = &mut groups[5];

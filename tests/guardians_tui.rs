@@ -11,10 +11,10 @@ use std::time::Duration;
 
 use common::tui::{self, ctrl, key, type_text};
 use crossterm::event::KeyCode;
-use custodian::guardians::{self, ShareFile};
-use custodian::identity;
 use custodian::tui::app::App;
-use custodian::workspace::Workspace;
+use custodian_core::guardians::{self, ShareFile};
+use custodian_core::identity;
+use custodian_core::workspace::Workspace;
 use secrecy::SecretString;
 
 const ANA: &str = "amber kettle saddle morsel quiver lagoon";

@@ -9,7 +9,7 @@ use std::os::unix::fs::PermissionsExt;
 use std::process::Command;
 
 use common::{PASS_A, PASS_B, Sandbox, missing_tool};
-use custodian::identity::{IdentityError, IdentityFile};
+use custodian_core::identity::{IdentityError, IdentityFile};
 use predicates::prelude::*;
 use secrecy::{ExposeSecret, SecretString};
 
@@ -58,8 +58,8 @@ fn new_identity_is_written_registered_and_audited() {
     let c = &reg["custodians"][0];
     assert_eq!(c["name"], "Ana Lopez");
     assert_eq!(c["recipient"], recipient.as_str());
-    let created = custodian::clock::parse(c["createdAt"].as_str().unwrap()).unwrap();
-    let due = custodian::clock::parse(c["rotationDue"].as_str().unwrap()).unwrap();
+    let created = custodian_core::clock::parse(c["createdAt"].as_str().unwrap()).unwrap();
+    let due = custodian_core::clock::parse(c["rotationDue"].as_str().unwrap()).unwrap();
     assert_eq!((due - created).whole_days(), 90);
 
     let log = std::fs::read_to_string(sb.ws().join("audit.jsonl")).unwrap();
@@ -175,7 +175,7 @@ fn damaged_identity_files_each_get_a_specific_error() {
         Err(IdentityError::UnsupportedVersion(7))
     ));
     // A file whose label was swapped to someone else's recipient is caught.
-    let other = custodian::identity::OpenedIdentity::generate("x").recipient;
+    let other = custodian_core::identity::OpenedIdentity::generate("x").recipient;
     let mut v: serde_json::Value = serde_json::from_slice(&bytes).unwrap();
     v["recipient"] = serde_json::json!(other);
     let swapped = IdentityFile::from_bytes(v.to_string().as_bytes()).unwrap();
@@ -245,7 +245,7 @@ fn age_cli_interop_both_ways_and_keygen_import() {
     );
 
     // 3. We encrypt with the library; `age -d -i <exported>` decrypts.
-    let recip = custodian::identity::parse_recipient(&recipient).unwrap();
+    let recip = custodian_core::identity::parse_recipient(&recipient).unwrap();
     let ours = sb.file("ours.age");
     std::fs::write(&ours, age::encrypt(&recip, b"from custodian").unwrap()).unwrap();
     let out = Command::new("age")

@@ -4,9 +4,9 @@
 
 mod common;
 
-use custodian::playbook::Playbook;
-use custodian::playbook::incident::{self, StepHow};
-use custodian::workspace::Workspace;
+use custodian_core::playbook::Playbook;
+use custodian_core::playbook::incident::{self, StepHow};
+use custodian_core::workspace::Workspace;
 use predicates::prelude::*;
 
 fn opened(sb: &common::Sandbox) -> String {

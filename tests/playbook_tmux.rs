@@ -16,7 +16,7 @@ fn scenario_4_in_a_real_terminal() {
         return;
     }
     let sb = common::Sandbox::new();
-    custodian::workspace::Workspace::open(sb.ws()).unwrap();
+    custodian_core::workspace::Workspace::open(sb.ws()).unwrap();
     let bin = assert_cmd::cargo::cargo_bin("custodian");
     let command = format!(
         "env -u CUSTODIAN_WORKSPACE {} --workspace {}",
@@ -70,8 +70,8 @@ fn scenario_4_in_a_real_terminal() {
     tmux.wait_for("Custodians", WAIT_SECS);
     tmux.keys(&["q"]);
 
-    let ws = custodian::workspace::Workspace::open(sb.ws()).unwrap();
-    let list = custodian::playbook::incident::list(&ws).unwrap();
+    let ws = custodian_core::workspace::Workspace::open(sb.ws()).unwrap();
+    let list = custodian_core::playbook::incident::list(&ws).unwrap();
     let inc = list[0].as_ref().unwrap();
     assert!(inc.is_closed());
     assert_eq!(inc.step("new-identity").unwrap().operator, "Ana");

@@ -11,10 +11,10 @@ use std::time::Duration;
 
 use common::tui::{self, key, offline_app, type_text};
 use crossterm::event::KeyCode;
-use custodian::netcheck::LiveInterface;
-use custodian::playbook::incident;
 use custodian::tui::app::App;
-use custodian::workspace::{CustodianRecord, Workspace};
+use custodian_core::netcheck::LiveInterface;
+use custodian_core::playbook::incident;
+use custodian_core::workspace::{CustodianRecord, Workspace};
 use ratatui::Terminal;
 use ratatui::backend::TestBackend;
 use ratatui::style::Color;
@@ -116,7 +116,7 @@ fn scenario_2_end_to_end_with_a_real_identity_wizard() {
     assert_eq!(step.files[0].path, id_file);
     assert_eq!(
         step.files[0].sha256,
-        custodian::fsutil::file_fingerprint(&id_file).unwrap()
+        custodian_core::fsutil::file_fingerprint(&id_file).unwrap()
     );
     let text = screen_text(&app);
     assert!(text.contains("[✔] 2. Generate an identity"), "{text}");
@@ -163,7 +163,9 @@ fn scenario_2_end_to_end_with_a_real_identity_wizard() {
     let close_initiated = entries
         .iter()
         .rev()
-        .find(|e| e.event == "INCIDENT_CLOSE" && e.status == custodian::audit::Status::Initiated)
+        .find(|e| {
+            e.event == "INCIDENT_CLOSE" && e.status == custodian_core::audit::Status::Initiated
+        })
         .unwrap();
     assert_eq!(report.audit_head, close_initiated.hash);
     assert!(md.contains(&format!("Audit head at close: `{}`", close_initiated.hash)));
@@ -258,7 +260,7 @@ fn threat_workspace(sb: &common::Sandbox) -> Workspace {
             "guardianSplits",
             &serde_json::json!([{"custodian": "Ana", "threshold": 3, "total": 5}]),
         );
-        Ok::<_, custodian::workspace::WorkspaceError>(())
+        Ok::<_, custodian_core::workspace::WorkspaceError>(())
     })
     .unwrap();
     w
@@ -427,7 +429,7 @@ fn playbook_screens_survive_tiny_terminals_and_show_drill() {
     let w = threat_workspace(&sb);
     w.update_registry(|r| {
         r.sandbox = true;
-        Ok::<_, custodian::workspace::WorkspaceError>(())
+        Ok::<_, custodian_core::workspace::WorkspaceError>(())
     })
     .unwrap();
     let mut app = offline_app(w);

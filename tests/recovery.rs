@@ -10,10 +10,10 @@ mod shard_fixture;
 use std::path::{Path, PathBuf};
 
 use common::Sandbox;
-use custodian::identity::OpenedIdentity;
-use custodian::recovery::{self, RecoveryError, RecoveryOutput, ShardSource};
-use custodian::shard::{self, ShardFile, SharePayload};
-use custodian::workspace::Workspace;
+use custodian_core::identity::OpenedIdentity;
+use custodian_core::recovery::{self, RecoveryError, RecoveryOutput, ShardSource};
+use custodian_core::shard::{self, ShardFile, SharePayload};
+use custodian_core::workspace::Workspace;
 use k256::elliptic_curve::PrimeField;
 use predicates::str::contains;
 use secrecy::SecretString;
@@ -207,7 +207,7 @@ fn canary_the_recovered_key_appears_only_in_the_chosen_output() {
     assert_eq!(last["details"]["verified"], true);
     assert_eq!(
         last["details"]["outputSha256"],
-        custodian::fsutil::sha256_hex(&std::fs::read(&out).unwrap())
+        custodian_core::fsutil::sha256_hex(&std::fs::read(&out).unwrap())
     );
 }
 

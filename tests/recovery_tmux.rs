@@ -9,7 +9,7 @@ mod shard_fixture;
 
 use common::missing_tool;
 use common::tmux::Tmux;
-use custodian::shard::{self, ShardFile};
+use custodian_core::shard::{self, ShardFile};
 use k256::elliptic_curve::PrimeField;
 use shard_fixture::*;
 

@@ -11,11 +11,11 @@ use std::time::Duration;
 
 use common::tui::{self, ctrl, key, screen_text, type_text};
 use crossterm::event::KeyCode;
-use custodian::identity::OpenedIdentity;
-use custodian::shard::{self, ShardFile};
 use custodian::tui::app::App;
 use custodian::tui::event::Event;
-use custodian::workspace::Workspace;
+use custodian_core::identity::OpenedIdentity;
+use custodian_core::shard::{self, ShardFile};
+use custodian_core::workspace::Workspace;
 use k256::elliptic_curve::PrimeField;
 use ratatui::Terminal;
 use ratatui::backend::TestBackend;
@@ -263,7 +263,7 @@ fn scenario_5_recover_step_launches_the_wizard_and_records_the_output() {
     assert!(screen_text(&draw(&app)).contains("written"));
     key(&mut app, KeyCode::Enter);
     assert!(app.current_title().starts_with("Scenario 5"));
-    let inc = custodian::playbook::incident::open_for_scenario(&ws, 5)
+    let inc = custodian_core::playbook::incident::open_for_scenario(&ws, 5)
         .unwrap()
         .unwrap();
     let step = inc.step("recover").expect("recover step recorded");

@@ -10,8 +10,8 @@ use std::path::Path;
 use std::process::{Command, Stdio};
 
 use common::{Sandbox, missing_tool};
-use custodian::identity::{IdentityFile, OpenedIdentity};
-use custodian::shard::{self, ShardFile};
+use custodian_core::identity::{IdentityFile, OpenedIdentity};
+use custodian_core::shard::{self, ShardFile};
 use k256::elliptic_curve::PrimeField;
 use predicates::str::contains;
 use secrecy::{ExposeSecret, SecretString};

@@ -6,9 +6,9 @@
 mod common;
 
 use common::{PASS_A, PASS_B, Sandbox};
-use custodian::identity::IdentityFile;
-use custodian::recovery;
-use custodian::shard::{self, ShardFile};
+use custodian_core::identity::IdentityFile;
+use custodian_core::recovery;
+use custodian_core::shard::{self, ShardFile};
 use predicates::str::contains;
 use secrecy::SecretString;
 

@@ -10,10 +10,10 @@ use std::time::Duration;
 
 use common::tui::{self, key, screen_text, type_text};
 use crossterm::event::KeyCode;
-use custodian::identity::OpenedIdentity;
-use custodian::shard::ShardFile;
 use custodian::tui::app::App;
-use custodian::workspace::Workspace;
+use custodian_core::identity::OpenedIdentity;
+use custodian_core::shard::ShardFile;
+use custodian_core::workspace::Workspace;
 use ratatui::Terminal;
 use ratatui::backend::TestBackend;
 use ratatui::style::Color;

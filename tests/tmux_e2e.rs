@@ -46,7 +46,7 @@ fn new_identity_wizard_in_a_real_terminal() {
         "console still on screen:\n{after}"
     );
     drop(t);
-    let reg = custodian::workspace::Workspace::open(sb.ws())
+    let reg = custodian_core::workspace::Workspace::open(sb.ws())
         .unwrap()
         .registry()
         .unwrap();

@@ -10,9 +10,9 @@ use std::time::Duration;
 use common::tui::{self, ctrl, key, type_text};
 use common::{PASS_A, Sandbox};
 use crossterm::event::KeyCode;
-use custodian::netcheck::LiveInterface;
 use custodian::tui::app::App;
-use custodian::workspace::Workspace;
+use custodian_core::netcheck::LiveInterface;
+use custodian_core::workspace::Workspace;
 use ratatui::Terminal;
 use ratatui::backend::TestBackend;
 use ratatui::style::Color;
@@ -62,11 +62,11 @@ fn home_lists_custodians_and_flags_overdue_rotation() {
     let sb = Sandbox::new();
     let ws = Workspace::open(sb.ws()).unwrap();
     for name in ["Ana", "Ben"] {
-        custodian::identity::create_identity(&ws, name, &PASS_A.into(), None).unwrap();
+        custodian_core::identity::create_identity(&ws, name, &PASS_A.into(), None).unwrap();
     }
     ws.update_registry(|r| {
         r.custodians[1].rotation_due = "2020-01-01T00:00:00Z".into();
-        Ok::<_, custodian::workspace::WorkspaceError>(())
+        Ok::<_, custodian_core::workspace::WorkspaceError>(())
     })
     .unwrap();
     let app = tui::offline_app(ws);
@@ -162,7 +162,7 @@ fn new_identity_wizard_end_to_end() {
 fn wizard_refuses_a_registered_name_before_asking_for_a_passphrase() {
     let sb = Sandbox::new();
     let ws = Workspace::open(sb.ws()).unwrap();
-    custodian::identity::create_identity(&ws, "Ana", &PASS_A.into(), None).unwrap();
+    custodian_core::identity::create_identity(&ws, "Ana", &PASS_A.into(), None).unwrap();
     let mut app = tui::offline_app(ws);
     key(&mut app, KeyCode::Char('n'));
     type_text(&mut app, "Ana");

@@ -9,7 +9,7 @@ use std::process::Command;
 
 use base64::Engine;
 use common::{PASS_A, PASS_B, Sandbox, missing_tool};
-use custodian::envelope::{self, Envelope, EnvelopeError};
+use custodian_core::envelope::{self, Envelope, EnvelopeError};
 use secrecy::{ExposeSecret, SecretString};
 use serde_json::json;
 

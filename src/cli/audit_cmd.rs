@@ -4,7 +4,7 @@ use clap::Subcommand;
 use serde_json::json;
 
 use super::{CmdResult, Ctx, say, say_json};
-use crate::audit::{AuditError, Entry};
+use custodian_core::audit::{AuditError, Entry};
 
 /// Audit subcommands.
 #[derive(Debug, Subcommand)]

@@ -6,7 +6,7 @@ use clap::Subcommand;
 use serde_json::json;
 
 use super::{CmdResult, Ctx, PassphraseArgs, say, say_json, show_strength, warn};
-use crate::drill::key::{self, MakeKeyRequest};
+use custodian_core::drill::key::{self, MakeKeyRequest};
 
 /// Drill subcommands.
 #[derive(Debug, Subcommand)]
@@ -72,17 +72,17 @@ pub fn run(ctx: &Ctx, cmd: DrillCmd) -> CmdResult {
             pass,
         } => {
             let ws = ctx.workspace()?;
-            let id = crate::drill::run::new_drill_id();
+            let id = custodian_core::drill::run::new_drill_id();
             let sandbox = match sandbox {
                 Some(s) => s,
-                None => crate::drill::run::default_sandbox(&ws, &id),
+                None => custodian_core::drill::run::default_sandbox(&ws, &id),
             };
             let custodian_passphrases = if auto {
                 None
             } else {
                 let mut prompter = pass.prompter();
                 let mut list = Vec::new();
-                for name in crate::drill::run::CUSTODIANS {
+                for name in custodian_core::drill::run::CUSTODIANS {
                     list.push(prompter.new_passphrase(
                         &format!("Drill passphrase for synthetic custodian {name}"),
                         &mut show_strength,
@@ -90,7 +90,7 @@ pub fn run(ctx: &Ctx, cmd: DrillCmd) -> CmdResult {
                 }
                 Some(list)
             };
-            let opts = crate::drill::run::DrillOptions {
+            let opts = custodian_core::drill::run::DrillOptions {
                 id,
                 sandbox,
                 participants,
@@ -101,7 +101,7 @@ pub fn run(ctx: &Ctx, cmd: DrillCmd) -> CmdResult {
                     eprintln!("[{done}/{total}] {what}");
                 }
             };
-            let outcome = crate::drill::run::run_drill(&ws, &opts, &show)?;
+            let outcome = custodian_core::drill::run::run_drill(&ws, &opts, &show)?;
             let r = &outcome.report;
             if ctx.json {
                 say_json(&serde_json::to_value(r).unwrap_or_default());
@@ -135,7 +135,7 @@ pub fn run(ctx: &Ctx, cmd: DrillCmd) -> CmdResult {
                 Ok(())
             } else {
                 Err(super::Failure {
-                    report: crate::error::Report {
+                    report: custodian_core::error::Report {
                         message: format!("drill {} failed", r.id),
                         causes: Vec::new(),
                         remedy: Some(format!(

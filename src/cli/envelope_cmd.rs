@@ -7,8 +7,8 @@ use secrecy::ExposeSecret;
 use serde_json::json;
 
 use super::{CmdResult, Ctx, PassphraseArgs, say, show_strength};
-use crate::envelope::{self, Envelope};
-use crate::fsutil;
+use custodian_core::envelope::{self, Envelope};
+use custodian_core::fsutil;
 
 /// Largest plaintext `seal` accepts: envelopes hold keys, not bulk data.
 const MAX_PLAINTEXT: u64 = 256 * 1024;

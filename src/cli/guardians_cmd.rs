@@ -14,8 +14,10 @@ use secrecy::SecretString;
 use serde_json::json;
 
 use super::{CmdResult, Ctx, PassphraseArgs, say, say_json, show_strength, warn};
-use crate::guardians::{self, Collection, LoadedShare, ShareFile, ShareSet, SplitRequest, printed};
-use crate::identity::{self, IdentityFile};
+use custodian_core::guardians::{
+    self, Collection, LoadedShare, ShareFile, ShareSet, SplitRequest, printed,
+};
+use custodian_core::identity::{self, IdentityFile};
 
 /// Guardian subcommands.
 #[derive(Debug, Subcommand)]

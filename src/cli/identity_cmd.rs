@@ -8,8 +8,8 @@ use serde_json::json;
 use zeroize::Zeroizing;
 
 use super::{CmdResult, Ctx, Failure, PassphraseArgs, say, say_json, show_strength, warn};
-use crate::fsutil;
-use crate::identity::{self, CreatedIdentity, IdentityError, IdentityFile};
+use custodian_core::fsutil;
+use custodian_core::identity::{self, CreatedIdentity, IdentityError, IdentityFile};
 
 /// Identity subcommands.
 #[derive(Debug, Subcommand)]
@@ -87,9 +87,11 @@ fn print_created(ctx: &Ctx, c: &CreatedIdentity, verb: &str) {
 }
 
 /// Refuses a name already in the registry before any passphrase is asked for.
-fn refuse_taken(ws: &crate::workspace::Workspace, name: &str) -> Result<(), Failure> {
+fn refuse_taken(ws: &custodian_core::workspace::Workspace, name: &str) -> Result<(), Failure> {
     if ws.registry()?.custodian(name).is_some() {
-        return Err(crate::workspace::WorkspaceError::DuplicateCustodian(name.into()).into());
+        return Err(
+            custodian_core::workspace::WorkspaceError::DuplicateCustodian(name.into()).into(),
+        );
     }
     Ok(())
 }

@@ -6,8 +6,8 @@ use clap::Subcommand;
 use serde_json::json;
 
 use super::{CmdResult, Ctx, say, say_json, warn};
-use crate::playbook::Playbook;
-use crate::playbook::incident::{self, Incident};
+use custodian_core::playbook::Playbook;
+use custodian_core::playbook::incident::{self, Incident};
 
 /// Incident subcommands.
 #[derive(Debug, Subcommand)]

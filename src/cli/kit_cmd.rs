@@ -1,5 +1,5 @@
 //! `custodian kit keygen|fingerprint|verify|derive|make-drill-kit`: the
-//! vendor DR kit (see `crate::drkit`).
+//! vendor DR kit (see `custodian_core::drkit`).
 
 use std::io::{IsTerminal, Write};
 use std::path::PathBuf;
@@ -9,13 +9,13 @@ use secrecy::SecretString;
 use serde_json::json;
 
 use super::{CmdResult, Ctx, Failure, PassphraseArgs, say, say_json, show_strength, warn};
-use crate::drkit::DrKitError;
-use crate::drkit::derive::{CheckedWallets, DeriveOptions, OutputFormat, WalletSource};
-use crate::drkit::keys::{self, KeygenStage};
-use crate::drkit::kit::RecoveryKit;
-use crate::drkit::ops;
-use crate::fsutil;
-use crate::text::{count, grouped};
+use custodian_core::drkit::DrKitError;
+use custodian_core::drkit::derive::{CheckedWallets, DeriveOptions, OutputFormat, WalletSource};
+use custodian_core::drkit::keys::{self, KeygenStage};
+use custodian_core::drkit::kit::RecoveryKit;
+use custodian_core::drkit::ops;
+use custodian_core::fsutil;
+use custodian_core::text::{count, grouped};
 
 /// DR kit subcommands.
 #[derive(Debug, Subcommand)]

@@ -13,9 +13,9 @@ use std::process::ExitCode;
 
 use clap::{Args, Parser, Subcommand};
 
-use crate::error::{Explain, Report};
-use crate::passphrase::{self, Prompter, Source};
-use crate::workspace::{self, Workspace};
+use custodian_core::error::{Explain, Report};
+use custodian_core::passphrase::{self, Prompter, Source};
+use custodian_core::workspace::{self, Workspace};
 
 mod audit_cmd;
 mod drill_cmd;

@@ -5,7 +5,7 @@ use secrecy::ExposeSecret;
 use serde_json::json;
 
 use super::{CmdResult, Ctx, PassphraseArgs, say, say_json, show_strength};
-use crate::passphrase;
+use custodian_core::passphrase;
 
 /// Passphrase subcommands.
 #[derive(Debug, Subcommand)]

@@ -9,8 +9,8 @@ use clap::{ArgGroup, Args};
 use serde_json::json;
 
 use super::{CmdResult, Ctx, Failure, PassphraseArgs, say, say_json, warn};
-use crate::error::Report;
-use crate::recovery::{self, RecoveredKey, RecoveryOutput, ShardSource};
+use custodian_core::error::Report;
+use custodian_core::recovery::{self, RecoveredKey, RecoveryOutput, ShardSource};
 
 /// Seconds a one-time display stays on screen.
 pub const SHOW_SECONDS: u64 = 60;

@@ -6,8 +6,8 @@ use clap::Subcommand;
 use serde_json::json;
 
 use super::{CmdResult, Ctx, PassphraseArgs, say, say_json, warn};
-use crate::identity;
-use crate::shard::{self, RewrapKind, RewrapOutcome, RewrapRequest, ShardFile};
+use custodian_core::identity;
+use custodian_core::shard::{self, RewrapKind, RewrapOutcome, RewrapRequest, ShardFile};
 
 /// Shard subcommands.
 #[derive(Debug, Subcommand)]
@@ -60,7 +60,7 @@ pub enum ShardCmd {
 /// The lines `shard inspect` prints (also used by the console).
 pub fn inspect_lines(file: &ShardFile) -> Vec<String> {
     let stanzas = match shard::x25519_stanzas(&file.wrapped_key_share) {
-        Ok(s) => crate::text::count(
+        Ok(s) => custodian_core::text::count(
             s.len() as u64,
             "X25519 recipient stanza",
             "X25519 recipient stanzas",

@@ -34,12 +34,12 @@ use super::screens::{Action, Chrome, Screen};
 use super::strings;
 use super::widgets;
 use super::worker::{self, JobResult, WorkerMsg};
-use crate::drkit;
-use crate::error::Report;
-use crate::netcheck::{self, LiveInterface};
-use crate::playbook::incident::{self, StepHow};
-use crate::playbook::{Operation, Playbook, checklist, checks};
-use crate::workspace::Workspace;
+use custodian_core::drkit;
+use custodian_core::error::Report;
+use custodian_core::netcheck::{self, LiveInterface};
+use custodian_core::playbook::incident::{self, StepHow};
+use custodian_core::playbook::{Operation, Playbook, checklist, checks};
+use custodian_core::workspace::Workspace;
 
 /// How the app learns which network interfaces are up (replaceable in tests).
 pub type NetProbe = Box<dyn Fn() -> Result<Vec<LiveInterface>, String> + Send>;
@@ -112,7 +112,7 @@ impl App {
                 .map(|s| (s.entries, s.head))
                 .map_err(|e| e.to_string()),
             network: (self.net_probe)(),
-            today: crate::clock::now_string(),
+            today: custodian_core::clock::now_string(),
             sandbox_origin: self.origin.as_ref().map(|w| w.root().display().to_string()),
         }
     }
@@ -225,15 +225,15 @@ impl App {
                 let real = self.origin.clone().unwrap_or_else(|| self.ws.clone());
                 self.running_jobs += 1;
                 worker::spawn(&self.sender(), move |progress| {
-                    let id = crate::drill::run::new_drill_id();
-                    let opts = crate::drill::run::DrillOptions {
-                        sandbox: crate::drill::run::default_sandbox(&real, &id),
+                    let id = custodian_core::drill::run::new_drill_id();
+                    let opts = custodian_core::drill::run::DrillOptions {
+                        sandbox: custodian_core::drill::run::default_sandbox(&real, &id),
                         id,
                         participants,
                         custodian_passphrases: None,
                     };
                     let report = |d, t, what: &str| progress.report(d, t, what);
-                    crate::drill::run::run_drill(&real, &opts, &report)
+                    custodian_core::drill::run::run_drill(&real, &opts, &report)
                         .map(|o| JobResult::DrillFinished(Box::new(o)))
                         .map_err(|e| Report::from_error(&e))
                 });
@@ -279,7 +279,7 @@ impl App {
                 let ws = self.ws.clone();
                 self.running_jobs += 1;
                 worker::spawn(&self.sender(), move |progress| {
-                    let mut stage = |s: crate::drkit::keys::KeygenStage| {
+                    let mut stage = |s: custodian_core::drkit::keys::KeygenStage| {
                         let (n, of) = s.step();
                         progress.report(n - 1, of, s.label());
                     };
@@ -363,7 +363,7 @@ impl App {
                     .push(Box::new(GuardianSplitWizard::new(custodians)));
             }
             Action::OpenGuardianReconstruct => {
-                let known = crate::guardians::splits(&self.ws)
+                let known = custodian_core::guardians::splits(&self.ws)
                     .map(|s| s.splits)
                     .unwrap_or_default();
                 self.screens
@@ -376,7 +376,7 @@ impl App {
                 let ws = self.ws.clone();
                 self.running_jobs += 1;
                 worker::spawn(&self.sender(), move |_progress| {
-                    crate::guardians::check_split_passphrase(
+                    custodian_core::guardians::check_split_passphrase(
                         &ws,
                         &identity_path,
                         &identity_passphrase,
@@ -395,9 +395,9 @@ impl App {
                 self.running_jobs += 1;
                 worker::spawn(&self.sender(), move |progress| {
                     let report = |done, total, label: &str| progress.report(done, total, label);
-                    crate::guardians::split(
+                    custodian_core::guardians::split(
                         &ws,
-                        crate::guardians::SplitRequest {
+                        custodian_core::guardians::SplitRequest {
                             identity_path: &identity_path,
                             identity_passphrase: &identity_passphrase,
                             threshold,
@@ -413,10 +413,12 @@ impl App {
             Action::LoadGuardianShare { input } => {
                 self.running_jobs += 1;
                 worker::spawn(&self.sender(), move |_progress| {
-                    let loaded = if crate::guardians::printed::looks_printed(&input) {
-                        crate::guardians::LoadedShare::from_printed(&input)
+                    let loaded = if custodian_core::guardians::printed::looks_printed(&input) {
+                        custodian_core::guardians::LoadedShare::from_printed(&input)
                     } else {
-                        crate::guardians::LoadedShare::from_path(std::path::Path::new(&input))
+                        custodian_core::guardians::LoadedShare::from_path(std::path::Path::new(
+                            &input,
+                        ))
                     };
                     loaded
                         .map(|s| JobResult::GuardianShareLoaded(Box::new(s)))
@@ -432,7 +434,7 @@ impl App {
                 self.running_jobs += 1;
                 worker::spawn(&self.sender(), move |progress| {
                     let report = |done, total, label: &str| progress.report(done, total, label);
-                    crate::guardians::combine(
+                    custodian_core::guardians::combine(
                         &ws,
                         &set,
                         &passphrases,
@@ -448,7 +450,7 @@ impl App {
                 let ws = self.ws.clone();
                 self.running_jobs += 1;
                 worker::spawn(&self.sender(), move |_progress| {
-                    crate::identity::create_identity(&ws, &name, &passphrase, None)
+                    custodian_core::identity::create_identity(&ws, &name, &passphrase, None)
                         .map(JobResult::IdentityCreated)
                         .map_err(|e| Report::from_error(&e))
                 });
@@ -555,10 +557,10 @@ impl App {
         use super::screens::shard_rewrap::RewrapWizard;
         match action {
             Action::OpenShards => {
-                let records: Vec<crate::shard::ShardRecord> = self
+                let records: Vec<custodian_core::shard::ShardRecord> = self
                     .ws
                     .registry()
-                    .map(|r| r.section(crate::shard::REGISTRY_SECTION))
+                    .map(|r| r.section(custodian_core::shard::REGISTRY_SECTION))
                     .unwrap_or_default();
                 let entries = records
                     .into_iter()
@@ -575,7 +577,7 @@ impl App {
             Action::InspectShard(path) => {
                 self.running_jobs += 1;
                 worker::spawn(&self.sender(), move |_progress| {
-                    crate::shard::ShardFile::load(&path)
+                    custodian_core::shard::ShardFile::load(&path)
                         .map(|file| JobResult::ShardInspected {
                             path,
                             file: Box::new(file),
@@ -599,7 +601,7 @@ impl App {
                 let ws = self.ws.clone();
                 self.running_jobs += 1;
                 worker::spawn(&self.sender(), move |_progress| {
-                    crate::shard::rewrap_shard(&ws, &req)
+                    custodian_core::shard::rewrap_shard(&ws, &req)
                         .map(JobResult::ShardRewrapped)
                         .map_err(|e| Report::from_error(&e))
                 });
@@ -610,14 +612,16 @@ impl App {
                 self.running_jobs += 1;
                 worker::spawn(&self.sender(), move |_progress| {
                     let job = *job;
-                    crate::recovery::plan(&job.sources, &job.approvers, job.output)
-                        .and_then(|plan| crate::recovery::recover(&ws, &plan, &job.passphrases))
+                    custodian_core::recovery::plan(&job.sources, &job.approvers, job.output)
+                        .and_then(|plan| {
+                            custodian_core::recovery::recover(&ws, &plan, &job.passphrases)
+                        })
                         .map(|o| JobResult::Recovered(Box::new(o)))
                         .map_err(|e| Report::from_error(&e))
                 });
             }
             Action::RecordDisplayCleared { key_id, op } => {
-                if let Err(e) = crate::recovery::record_cleared(&self.ws, &key_id, &op) {
+                if let Err(e) = custodian_core::recovery::record_cleared(&self.ws, &key_id, &op) {
                     self.notice = Some(format!("audit log: {e}"));
                 }
             }
@@ -720,7 +724,7 @@ impl App {
 
     fn apply_incident(
         &mut self,
-        result: Result<incident::Incident, crate::playbook::PlaybookError>,
+        result: Result<incident::Incident, custodian_core::playbook::PlaybookError>,
     ) {
         if let Some(s) = self.top_as::<ScenarioScreen>() {
             match result {
@@ -786,13 +790,19 @@ impl App {
 
     fn threat_checks(&self) -> Vec<checks::CheckResult> {
         let reg = self.ws.registry().unwrap_or_default();
-        checks::run_all(&self.ws, &reg, crate::clock::now(), &(self.net_probe)())
+        checks::run_all(
+            &self.ws,
+            &reg,
+            custodian_core::clock::now(),
+            &(self.net_probe)(),
+        )
     }
 
     fn checklist_lines(&self) -> Vec<ChecklistLine> {
         let book = Playbook::builtin();
         let reg = self.ws.registry().unwrap_or_default();
-        let mut states = checklist::status(&self.ws, book, &reg, crate::clock::now()).into_iter();
+        let mut states =
+            checklist::status(&self.ws, book, &reg, custodian_core::clock::now()).into_iter();
         let mut out = Vec::new();
         for g in &book.checklist {
             for item in &g.items {
@@ -810,7 +820,12 @@ impl App {
         out
     }
 
-    fn audit_view(&self) -> (Vec<crate::audit::Entry>, Result<(u64, String), String>) {
+    fn audit_view(
+        &self,
+    ) -> (
+        Vec<custodian_core::audit::Entry>,
+        Result<(u64, String), String>,
+    ) {
         let log = self.ws.audit();
         let chain = log
             .verify()

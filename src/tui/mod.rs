@@ -18,8 +18,8 @@ pub mod strings;
 pub mod widgets;
 pub mod worker;
 
-use crate::error::Explain;
-use crate::workspace::Workspace;
+use custodian_core::error::Explain;
+use custodian_core::workspace::Workspace;
 
 /// The console could not run.
 #[derive(Debug, thiserror::Error)]

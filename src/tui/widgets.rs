@@ -8,9 +8,9 @@ use ratatui::text::{Line, Span};
 use ratatui::widgets::{Block, Borders, Clear, Gauge, Paragraph, Wrap};
 use zeroize::Zeroizing;
 
-use crate::error::Report;
-use crate::passphrase::Strength;
-use crate::text::grouped;
+use custodian_core::error::Report;
+use custodian_core::passphrase::Strength;
+use custodian_core::text::grouped;
 
 use super::strings;
 

@@ -9,43 +9,43 @@ use std::sync::mpsc::Sender;
 use std::thread;
 
 use super::event::Event;
-use crate::error::Report;
-use crate::identity::CreatedIdentity;
+use custodian_core::error::Report;
+use custodian_core::identity::CreatedIdentity;
 
 /// What a job produced.
 #[derive(Debug, Clone)]
 pub enum JobResult {
     /// The automatic drill finished (passed or not) and wrote its report.
-    DrillFinished(Box<crate::drill::run::DrillOutcome>),
+    DrillFinished(Box<custodian_core::drill::run::DrillOutcome>),
     /// A new custodian identity was written and verified.
     IdentityCreated(CreatedIdentity),
     /// The DR-kit recovery key pair was written and checked (public facts + QR rows).
-    RecoveryKeyCreated(crate::drkit::keys::CreatedKeyPair, Vec<String>),
+    RecoveryKeyCreated(custodian_core::drkit::keys::CreatedKeyPair, Vec<String>),
     /// A public key's verification phrase and QR code.
-    PublicKeyChecked(crate::drkit::ops::PublicKeyCheck),
+    PublicKeyChecked(custodian_core::drkit::ops::PublicKeyCheck),
     /// A DR kit was opened with the recovery key.
-    KitVerified(crate::drkit::kit::KitReport),
+    KitVerified(custodian_core::drkit::kit::KitReport),
     /// Shares were derived and written.
-    SharesDerived(crate::drkit::derive::DeriveSummary),
+    SharesDerived(custodian_core::drkit::derive::DeriveSummary),
     /// A shard file's public metadata was read.
     ShardInspected {
         /// The file.
         path: std::path::PathBuf,
         /// Its parsed, validated metadata.
-        file: Box<crate::shard::ShardFile>,
+        file: Box<custodian_core::shard::ShardFile>,
     },
     /// A shard was rewrapped (or restored to a node) and verified.
-    ShardRewrapped(crate::shard::RewrapOutcome),
+    ShardRewrapped(custodian_core::shard::RewrapOutcome),
     /// A key was recovered and verified (the key itself only for a one-time display).
-    Recovered(Box<crate::recovery::RecoveryOutcome>),
+    Recovered(Box<custodian_core::recovery::RecoveryOutcome>),
     /// The custodian's passphrase opens their identity (split not begun).
     SplitPassphraseChecked,
     /// A key was split among guardians, proved and written.
-    GuardianSplit(Box<crate::guardians::SplitOutcome>),
+    GuardianSplit(Box<custodian_core::guardians::SplitOutcome>),
     /// A guardian share was read (not yet opened).
-    GuardianShareLoaded(Box<crate::guardians::LoadedShare>),
+    GuardianShareLoaded(Box<custodian_core::guardians::LoadedShare>),
     /// A key was rebuilt from guardian shares, verified and re-sealed.
-    GuardianCombined(Box<crate::guardians::Combined>),
+    GuardianCombined(Box<custodian_core::guardians::Combined>),
 }
 
 /// A job's progress as a wizard shows it: `done` of `total`, and what.

@@ -7,7 +7,7 @@
 use crossterm::event::{KeyCode, KeyEvent, KeyModifiers};
 use custodian::tui::app::App;
 use custodian::tui::event::Event;
-use custodian::workspace::Workspace;
+use custodian_core::workspace::Workspace;
 use ratatui::Terminal;
 use ratatui::backend::TestBackend;
 

@@ -9,8 +9,8 @@ use std::os::unix::fs::PermissionsExt;
 use std::path::{Path, PathBuf};
 use std::sync::OnceLock;
 
-use custodian::drill::key::{self, MakeKeyRequest};
-use custodian::workspace::Workspace;
+use custodian_core::drill::key::{self, MakeKeyRequest};
+use custodian_core::workspace::Workspace;
 use secrecy::SecretString;
 
 use crate::common::{PASS_A, PASS_B, Sandbox};

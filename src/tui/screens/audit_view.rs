@@ -10,9 +10,9 @@ use ratatui::text::{Line, Span};
 use ratatui::widgets::{Cell, Paragraph, Row, Table, Wrap};
 
 use super::{Action, Chrome, Screen};
-use crate::audit::Entry;
 use crate::tui::strings;
 use crate::tui::widgets::TextField;
+use custodian_core::audit::Entry;
 
 /// What verification found: entries and head, or the problem.
 pub type ChainView = Result<(u64, String), String>;
@@ -198,8 +198,8 @@ impl Screen for AuditViewScreen {
         let end = (start + rows_fit).min(visible.len());
         let rows = visible[start..end].iter().enumerate().map(|(i, e)| {
             let status_style = match e.status {
-                crate::audit::Status::Failed => Style::default().fg(Color::Red),
-                crate::audit::Status::Completed => Style::default().fg(Color::Green),
+                custodian_core::audit::Status::Failed => Style::default().fg(Color::Red),
+                custodian_core::audit::Status::Completed => Style::default().fg(Color::Green),
                 _ => Style::default(),
             };
             let row = Row::new(vec![

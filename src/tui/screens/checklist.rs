@@ -12,12 +12,12 @@ use ratatui::widgets::{
 };
 
 use super::{Action, Chrome, Screen};
-use crate::error::Report;
-use crate::playbook::PlaybookError;
-use crate::playbook::checklist::ItemState;
-use crate::playbook::model::{ChecklistItem, PolicyRow};
 use crate::tui::strings;
 use crate::tui::widgets::{self, TextField};
+use custodian_core::error::Report;
+use custodian_core::playbook::PlaybookError;
+use custodian_core::playbook::checklist::ItemState;
+use custodian_core::playbook::model::{ChecklistItem, PolicyRow};
 
 /// One checklist line, with its group heading.
 #[derive(Debug, Clone)]

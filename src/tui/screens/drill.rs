@@ -12,11 +12,11 @@ use ratatui::text::{Line, Span};
 use ratatui::widgets::{Paragraph, Wrap};
 
 use super::{Action, Chrome, Screen};
-use crate::drill::run::DrillOutcome;
-use crate::error::Report;
 use crate::tui::strings;
 use crate::tui::widgets::{self, TextField};
 use crate::tui::worker::{JobResult, Progress, WorkerMsg};
+use custodian_core::drill::run::DrillOutcome;
+use custodian_core::error::Report;
 
 #[derive(Debug)]
 enum Step {
@@ -73,7 +73,7 @@ fn parse_participants(text: &str) -> Result<Vec<String>, String> {
         return Err(strings::DRILL_NEED_TWO.into());
     }
     for n in &names {
-        crate::identity::validate_name(n).map_err(|e| e.to_string())?;
+        custodian_core::identity::validate_name(n).map_err(|e| e.to_string())?;
     }
     Ok(names)
 }

@@ -17,11 +17,11 @@ use secrecy::SecretString;
 
 use super::guardians_split::{NewPassEntry, step_bar};
 use super::{Action, Chrome, Screen};
-use crate::error::Report;
-use crate::guardians::{Collection, Combined, GuardianError, ShareSet, SplitRecord};
 use crate::tui::strings;
 use crate::tui::widgets::{self, TextField};
 use crate::tui::worker::{JobResult, Progress, WorkerMsg};
+use custodian_core::error::Report;
+use custodian_core::guardians::{Collection, Combined, GuardianError, ShareSet, SplitRecord};
 
 /// The wizard's steps; each holds what it needs.
 enum Step {

@@ -14,14 +14,14 @@ use ratatui::widgets::{Paragraph, Wrap};
 use secrecy::{ExposeSecret, SecretString};
 
 use super::{Action, Chrome, Screen};
-use crate::error::Report;
-use crate::guardians::{self, SplitOutcome};
-use crate::identity;
-use crate::passphrase::{self, Strength};
 use crate::tui::strings;
 use crate::tui::widgets::{self, TextField};
 use crate::tui::worker::{JobResult, Progress, WorkerMsg};
-use crate::workspace::CustodianRecord;
+use custodian_core::error::Report;
+use custodian_core::guardians::{self, SplitOutcome};
+use custodian_core::identity;
+use custodian_core::passphrase::{self, Strength};
+use custodian_core::workspace::CustodianRecord;
 
 /// A new passphrase typed twice, with a strength meter and Ctrl-G to
 /// generate a diceware phrase (shown once so it can be written down).

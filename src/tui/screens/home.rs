@@ -10,9 +10,9 @@ use ratatui::text::{Line, Span};
 use ratatui::widgets::{Block, Borders, Cell, Paragraph, Row, Table, Wrap};
 
 use super::{Action, Chrome, Screen};
-use crate::netcheck::LiveInterface;
 use crate::tui::strings;
-use crate::workspace::CustodianRecord;
+use custodian_core::netcheck::LiveInterface;
+use custodian_core::workspace::CustodianRecord;
 
 /// Everything the home screen shows, gathered by the app.
 #[derive(Debug, Clone)]
@@ -36,7 +36,7 @@ impl Default for HomeView {
         HomeView {
             workspace: String::new(),
             custodians: Vec::new(),
-            audit: Ok((0, crate::audit::GENESIS.to_string())),
+            audit: Ok((0, custodian_core::audit::GENESIS.to_string())),
             network: Ok(Vec::new()),
             today: String::new(),
             sandbox_origin: None,

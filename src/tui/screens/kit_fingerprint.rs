@@ -9,11 +9,11 @@ use ratatui::text::{Line, Span};
 use ratatui::widgets::{Paragraph, Wrap};
 
 use super::{Action, Chrome, Screen};
-use crate::drkit::ops::PublicKeyCheck;
-use crate::error::Report;
 use crate::tui::strings;
 use crate::tui::widgets::{self, TextField};
 use crate::tui::worker::{JobResult, WorkerMsg};
+use custodian_core::drkit::ops::PublicKeyCheck;
+use custodian_core::error::Report;
 
 #[derive(Debug)]
 enum Step {

@@ -14,12 +14,12 @@ use secrecy::{ExposeSecret, SecretString};
 
 use super::kit_fingerprint::qr_widget;
 use super::{Action, Chrome, Screen};
-use crate::drkit::keys::CreatedKeyPair;
-use crate::error::Report;
-use crate::passphrase::{self, Strength};
 use crate::tui::strings;
 use crate::tui::widgets::{self, TextField};
 use crate::tui::worker::{JobResult, Progress, WorkerMsg};
+use custodian_core::drkit::keys::CreatedKeyPair;
+use custodian_core::error::Report;
+use custodian_core::passphrase::{self, Strength};
 
 #[derive(Debug)]
 enum Step {

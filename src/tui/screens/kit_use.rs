@@ -15,12 +15,12 @@ use ratatui::widgets::{Paragraph, Wrap};
 use secrecy::SecretString;
 
 use super::{Action, Chrome, Screen};
-use crate::drkit::derive::{DeriveOptions, DeriveSummary, OutputFormat, WalletSource};
-use crate::drkit::kit::KitReport;
-use crate::error::Report;
 use crate::tui::strings;
 use crate::tui::widgets::{self, TextField};
 use crate::tui::worker::{JobResult, Progress, WorkerMsg};
+use custodian_core::drkit::derive::{DeriveOptions, DeriveSummary, OutputFormat, WalletSource};
+use custodian_core::drkit::kit::KitReport;
+use custodian_core::error::Report;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 enum Field {
@@ -290,7 +290,7 @@ impl Screen for KitUseWizard {
                         lines.push(Line::from(format!(
                             "{}: {}{}",
                             strings::KIT_WALLETS_LIST_PROMPT,
-                            crate::text::count(n as u64, "line", "lines"),
+                            custodian_core::text::count(n as u64, "line", "lines"),
                             if f == Field::Wallets {
                                 " — Ctrl-D when done"
                             } else {
@@ -398,7 +398,7 @@ impl Screen for KitUseWizard {
                     lines.push(Line::from(Span::styled(
                         format!(
                             "Skipped {}:",
-                            crate::text::count(
+                            custodian_core::text::count(
                                 s.skipped.len() as u64,
                                 "invalid line",
                                 "invalid lines"

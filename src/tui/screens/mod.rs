@@ -99,11 +99,11 @@ pub enum Action {
         /// Its passphrase, if it is encrypted.
         passphrase: Option<SecretString>,
         /// The wallet ids.
-        wallets: crate::drkit::derive::WalletSource,
+        wallets: custodian_core::drkit::derive::WalletSource,
         /// The output file.
         out: std::path::PathBuf,
         /// Format and skip-invalid.
-        options: crate::drkit::derive::DeriveOptions,
+        options: custodian_core::drkit::derive::DeriveOptions,
     },
     /// Open the shards screen.
     OpenShards,
@@ -112,7 +112,7 @@ pub enum Action {
     /// Open the rewrap or restore-to-node wizard for a loaded shard.
     OpenRewrap(Box<shard_rewrap::RewrapStart>),
     /// Rewrap a shard on a worker thread.
-    StartRewrap(Box<crate::shard::RewrapRequest>),
+    StartRewrap(Box<custodian_core::shard::RewrapRequest>),
     /// Open the recovery wizard.
     OpenRecovery,
     /// Run a recovery on a worker thread.
@@ -156,12 +156,12 @@ pub enum Action {
         /// Who confirms it.
         operator: String,
         /// How it was done.
-        how: crate::playbook::incident::StepHow,
+        how: custodian_core::playbook::incident::StepHow,
     },
     /// Launch the local operation a scenario step names.
     LaunchOperation {
         /// Which operation.
-        op: crate::playbook::Operation,
+        op: custodian_core::playbook::Operation,
         /// What the step knows: incident, step, operator, suggested values.
         prefill: scenario::Prefill,
     },
@@ -212,7 +212,7 @@ pub enum Action {
     /// Rebuild a key from a validated share set on a worker thread.
     StartGuardianCombine {
         /// The validated shares.
-        set: crate::guardians::ShareSet,
+        set: custodian_core::guardians::ShareSet,
         /// Each share's guardian passphrase, in the set's order.
         passphrases: Vec<SecretString>,
         /// The rebuilt identity's new passphrase.

@@ -15,12 +15,12 @@ use ratatui::widgets::{Paragraph, Wrap};
 use secrecy::{ExposeSecret, SecretString};
 
 use super::{Action, Chrome, Screen};
-use crate::error::Report;
-use crate::identity::{self, CreatedIdentity};
-use crate::passphrase::{self, Strength};
 use crate::tui::strings;
 use crate::tui::widgets::{self, TextField};
 use crate::tui::worker::{JobResult, WorkerMsg};
+use custodian_core::error::Report;
+use custodian_core::identity::{self, CreatedIdentity};
+use custodian_core::passphrase::{self, Strength};
 
 /// Which passphrase field has focus.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -141,7 +141,9 @@ impl Screen for NewIdentityWizard {
                     let checked = checked.and_then(|()| {
                         if self.taken.contains(&name) {
                             Err(Report::from_error(
-                                &crate::workspace::WorkspaceError::DuplicateCustodian(name.clone()),
+                                &custodian_core::workspace::WorkspaceError::DuplicateCustodian(
+                                    name.clone(),
+                                ),
                             ))
                         } else {
                             Ok(())

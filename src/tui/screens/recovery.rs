@@ -17,13 +17,15 @@ use ratatui::widgets::{Block, Borders, Paragraph, Wrap};
 use secrecy::SecretString;
 
 use super::{Action, Chrome, Screen};
-use crate::error::Report;
-use crate::identity;
-use crate::recovery::{RecoveredKey, RecoveryError, RecoveryOutcome, RecoveryOutput, ShardSource};
 use crate::tui::event::TICK;
 use crate::tui::strings;
 use crate::tui::widgets::{self, TextField};
 use crate::tui::worker::{JobResult, WorkerMsg};
+use custodian_core::error::Report;
+use custodian_core::identity;
+use custodian_core::recovery::{
+    RecoveredKey, RecoveryError, RecoveryOutcome, RecoveryOutput, ShardSource,
+};
 
 /// Everything a recovery run needs, handed to the worker.
 pub struct RecoveryJob {
@@ -190,7 +192,7 @@ impl RecoveryWizard {
         match key.code {
             KeyCode::Esc => self.step = Step::Warning,
             KeyCode::Enter if field.text().trim().is_empty() => {
-                if self.approvers.len() < crate::recovery::MIN_APPROVERS {
+                if self.approvers.len() < custodian_core::recovery::MIN_APPROVERS {
                     *error = Some(report(RecoveryError::TooFewApprovers {
                         given: self.approvers.len(),
                     }));

@@ -18,11 +18,11 @@ use ratatui::text::{Line, Span};
 use ratatui::widgets::{Block, Borders, Paragraph, Wrap};
 
 use super::{Action, Chrome, Screen};
-use crate::error::Report;
-use crate::playbook::incident::{Incident, StepHow};
-use crate::playbook::{Operation, PlaybookError, Scenario};
 use crate::tui::strings;
 use crate::tui::widgets::{self, TextField};
+use custodian_core::error::Report;
+use custodian_core::playbook::incident::{Incident, StepHow};
+use custodian_core::playbook::{Operation, PlaybookError, Scenario};
 
 /// What a launched operation is told by the step that launched it.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -197,7 +197,7 @@ impl ScenarioScreen {
         &mut self,
         step: usize,
         operator: String,
-    ) -> Option<(crate::playbook::Step, Prefill)> {
+    ) -> Option<(custodian_core::playbook::Step, Prefill)> {
         if operator.is_empty() {
             self.error = Some(Report::from_error(&PlaybookError::MissingOperator));
             return None;

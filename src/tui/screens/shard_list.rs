@@ -16,12 +16,12 @@ use ratatui::widgets::{Paragraph, Wrap};
 
 use super::shard_rewrap::RewrapStart;
 use super::{Action, Chrome, Screen};
-use crate::error::Report;
-use crate::identity;
-use crate::shard::{self, RewrapKind, ShardFile};
 use crate::tui::strings;
 use crate::tui::widgets::{self, TextField};
 use crate::tui::worker::{JobResult, WorkerMsg};
+use custodian_core::error::Report;
+use custodian_core::identity;
+use custodian_core::shard::{self, RewrapKind, ShardFile};
 
 /// A shard file listed on the screen (public facts from the registry).
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -74,7 +74,7 @@ pub fn metadata_lines(path: &std::path::Path, file: &ShardFile) -> Vec<Line<'sta
     let stanzas = match shard::x25519_stanzas(&file.wrapped_key_share) {
         Ok(s) => format!(
             "age, ASCII-armored, {}",
-            crate::text::count(
+            custodian_core::text::count(
                 s.len() as u64,
                 "X25519 recipient stanza",
                 "X25519 recipient stanzas"

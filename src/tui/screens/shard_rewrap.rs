@@ -18,12 +18,12 @@ use ratatui::widgets::{Paragraph, Wrap};
 use secrecy::SecretString;
 
 use super::{Action, Chrome, Screen};
-use crate::error::Report;
-use crate::identity;
-use crate::shard::{RewrapKind, RewrapOutcome, RewrapRequest, ShardFile};
 use crate::tui::strings;
 use crate::tui::widgets::{self, TextField};
 use crate::tui::worker::{JobResult, WorkerMsg};
+use custodian_core::error::Report;
+use custodian_core::identity;
+use custodian_core::shard::{RewrapKind, RewrapOutcome, RewrapRequest, ShardFile};
 
 /// What the wizard starts from: a shard whose metadata was read.
 #[derive(Debug, Clone)]

@@ -10,9 +10,9 @@ use ratatui::text::{Line, Span};
 use ratatui::widgets::{Paragraph, Wrap};
 
 use super::{Action, Chrome, Screen};
-use crate::playbook::checks::{CheckResult, CheckStatus};
-use crate::playbook::model::Threat;
 use crate::tui::strings;
+use custodian_core::playbook::checks::{CheckResult, CheckStatus};
+use custodian_core::playbook::model::Threat;
 
 /// The threat screens (one type, six pages).
 #[derive(Debug)]

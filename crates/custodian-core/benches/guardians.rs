@@ -16,10 +16,10 @@
 use std::hint::black_box;
 
 use criterion::{Criterion, criterion_group, criterion_main};
-use custodian::envelope;
-use custodian::guardians::{self, SplitRequest};
-use custodian::identity;
-use custodian::workspace::Workspace;
+use custodian_core::envelope;
+use custodian_core::guardians::{self, SplitRequest};
+use custodian_core::identity;
+use custodian_core::workspace::Workspace;
 use secrecy::SecretString;
 
 fn bench(c: &mut Criterion) {

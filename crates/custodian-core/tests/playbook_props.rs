@@ -4,9 +4,9 @@
 //! incident file is never rewritten.
 #![allow(clippy::unwrap_used)]
 
-use custodian::playbook::incident::{self, StepHow};
-use custodian::playbook::{Playbook, PlaybookError, checks};
-use custodian::workspace::Workspace;
+use custodian_core::playbook::incident::{self, StepHow};
+use custodian_core::playbook::{Playbook, PlaybookError, checks};
+use custodian_core::workspace::Workspace;
 use proptest::prelude::*;
 
 const ID: &str = "INC-20260101-abcdef";
@@ -53,7 +53,7 @@ proptest! {
         let (_d, ws) = workspace();
         std::fs::write(ws.root().join(name), &bytes).unwrap();
         let reg = ws.registry().unwrap();
-        let results = checks::run_all(&ws, &reg, custodian::clock::now(), &Ok(vec![]));
+        let results = checks::run_all(&ws, &reg, custodian_core::clock::now(), &Ok(vec![]));
         prop_assert_eq!(results.len(), checks::CheckId::ALL.len());
     }
 }

@@ -3,7 +3,7 @@
 //! same run for a ratio.
 
 use criterion::{Criterion, criterion_group, criterion_main};
-use custodian::envelope::{self, Envelope};
+use custodian_core::envelope::{self, Envelope};
 use secrecy::SecretString;
 
 fn bench_envelope(c: &mut Criterion) {

@@ -2,9 +2,9 @@
 //! panic, whatever the bytes — they return a specific error instead.
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
-use custodian::audit;
-use custodian::envelope::Envelope;
-use custodian::identity::{IdentityFile, parse_age_key_file};
+use custodian_core::audit;
+use custodian_core::envelope::Envelope;
+use custodian_core::identity::{IdentityFile, parse_age_key_file};
 use proptest::prelude::*;
 use serde_json::{Value, json};
 
@@ -94,8 +94,8 @@ proptest! {
 fn drill_kit() -> &'static (Vec<u8>, rsa010::RsaPrivateKey) {
     static KIT: std::sync::OnceLock<(Vec<u8>, rsa010::RsaPrivateKey)> = std::sync::OnceLock::new();
     KIT.get_or_init(|| {
-        let key = custodian::drkit::keys::generate().unwrap();
-        let (zip, _) = custodian::drkit::kit::build_drill_kit(&key.to_public_key()).unwrap();
+        let key = custodian_core::drkit::keys::generate().unwrap();
+        let (zip, _) = custodian_core::drkit::kit::build_drill_kit(&key.to_public_key()).unwrap();
         (zip, key)
     })
 }
@@ -123,7 +123,7 @@ proptest! {
     /// metadata.json in either layout, or anything else: parsed or refused.
     #[test]
     fn kit_metadata_parser_never_panics(v in json_value(), bytes in prop::collection::vec(any::<u8>(), 0..256)) {
-        use custodian::drkit::kit::KitMetadata;
+        use custodian_core::drkit::kit::KitMetadata;
         let _ = KitMetadata::parse(v.to_string().as_bytes());
         let _ = KitMetadata::parse(&json!({ "keys": v.clone(), "masterKeys": v }).to_string().into_bytes());
         let _ = KitMetadata::parse(&bytes);
@@ -133,7 +133,7 @@ proptest! {
     /// that does come out is the right length.
     #[test]
     fn damaged_kits_never_panic(bytes in mutated_kit()) {
-        use custodian::drkit::kit::RecoveryKit;
+        use custodian_core::drkit::kit::RecoveryKit;
         let path = std::path::Path::new("damaged.zip");
         if let Ok(mut kit) = RecoveryKit::from_bytes(path, bytes) {
             let _ = kit.metadata.ncw_master();
@@ -162,7 +162,7 @@ proptest! {
         let b64 = base64::engine::general_purpose::STANDARD.encode(&body);
         let pem = format!("-----BEGIN {label}-----\n{headers}{b64}\n-----END {label}-----\n");
         let pass = secrecy::SecretString::from("a passphrase");
-        let _ = custodian::drkit::keys::load_private_key_text(&pem, Some(&pass));
-        let _ = custodian::drkit::keys::load_private_key_text(&pem, None);
+        let _ = custodian_core::drkit::keys::load_private_key_text(&pem, Some(&pass));
+        let _ = custodian_core::drkit::keys::load_private_key_text(&pem, None);
     }
 }

@@ -7,9 +7,9 @@ use std::io::Write;
 use std::time::Duration;
 
 use criterion::{Criterion, Throughput, criterion_group, criterion_main};
-use custodian::drkit::derive::{self, DeriveOptions, Deriver, OutputFormat, WalletSource};
-use custodian::drkit::keys;
-use custodian::drkit::kit::{self, DecryptedMasterKey};
+use custodian_core::drkit::derive::{self, DeriveOptions, Deriver, OutputFormat, WalletSource};
+use custodian_core::drkit::keys;
+use custodian_core::drkit::kit::{self, DecryptedMasterKey};
 use zeroize::Zeroizing;
 
 const WALLETS: u64 = 100_000;

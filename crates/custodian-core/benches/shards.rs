@@ -5,8 +5,8 @@
 //! header's stanzas.
 
 use criterion::{Criterion, criterion_group, criterion_main};
-use custodian::recovery;
-use custodian::shard::{self, SharePayload};
+use custodian_core::recovery;
+use custodian_core::shard::{self, SharePayload};
 
 fn bench_shards(c: &mut Criterion) {
     let secret = *k256::NonZeroScalar::random(&mut rand::rngs::OsRng);

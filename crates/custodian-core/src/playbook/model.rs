@@ -13,7 +13,7 @@ use serde::{Deserialize, Serialize};
 use super::PlaybookError;
 
 /// The playbook shipped with this build.
-pub const BUILTIN: &str = include_str!("../../assets/playbook.json");
+pub const BUILTIN: &str = include_str!("../../../../assets/playbook.json");
 
 /// A local operation a scenario step can launch.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]

@@ -9,7 +9,7 @@ fn main() {
         .unwrap_or(1);
     for _ in 0..n {
         let t = std::time::Instant::now();
-        custodian::drkit::keys::generate().unwrap();
+        custodian_core::drkit::keys::generate().unwrap();
         println!("{:.3}", t.elapsed().as_secs_f64());
     }
 }
