@@ -4,7 +4,7 @@ use clap::Subcommand;
 use serde_json::json;
 
 use super::{CmdResult, Ctx, say, say_json};
-use custodian_core::audit::{AuditError, Entry};
+use custodian_core::audit::AuditError;
 
 /// Audit subcommands.
 #[derive(Debug, Subcommand)]
@@ -26,19 +26,13 @@ pub enum AuditCmd {
     },
 }
 
-/// Does an entry match the show filters?
-pub fn matches(e: &Entry, event: Option<&str>, key_id: Option<&str>) -> bool {
-    event.is_none_or(|ev| e.event.to_lowercase().contains(&ev.to_lowercase()))
-        && key_id.is_none_or(|k| e.key_id() == Some(k))
-}
-
 /// Runs an audit subcommand.
 pub fn run(ctx: &Ctx, cmd: AuditCmd) -> CmdResult {
     let log = ctx.workspace()?.audit();
     match cmd {
         AuditCmd::Show { event, key_id } => {
             for e in log.entries()? {
-                if !matches(&e, event.as_deref(), key_id.as_deref()) {
+                if !e.matches(event.as_deref(), key_id.as_deref()) {
                     continue;
                 }
                 if ctx.json {

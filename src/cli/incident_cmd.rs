@@ -30,11 +30,8 @@ pub enum IncidentCmd {
 }
 
 fn progress(inc: &Incident) -> String {
-    let total = Playbook::builtin()
-        .scenario(inc.scenario)
-        .map(|s| s.steps.len())
-        .unwrap_or(0);
-    format!("{}/{total}", inc.steps.len())
+    let (done, total) = inc.progress();
+    format!("{done}/{total}")
 }
 
 fn state(inc: &Incident) -> &'static str {

@@ -589,10 +589,8 @@ impl App {
                 // Suggest the identity file of the registered custodian the
                 // shard is wrapped to.
                 let suggestion = self.ws.registry().ok().and_then(|r| {
-                    r.custodians
-                        .into_iter()
-                        .find(|c| c.recipient == start.file.recipient)
-                        .and_then(|c| c.identity_file)
+                    r.identity_file_for(&start.file.recipient)
+                        .map(|p| p.to_path_buf())
                 });
                 self.screens
                     .push(Box::new(RewrapWizard::new(*start, suggestion)));
@@ -773,19 +771,7 @@ impl App {
     }
 
     fn scenario_rows(&self) -> Vec<ScenarioRow> {
-        Playbook::builtin()
-            .scenarios
-            .iter()
-            .map(|s| ScenarioRow {
-                number: s.number,
-                title: s.title.clone(),
-                severity: s.severity.clone(),
-                open_incident: incident::open_for_scenario(&self.ws, s.number)
-                    .ok()
-                    .flatten()
-                    .map(|i| (i.id.clone(), i.steps.len(), s.steps.len())),
-            })
-            .collect()
+        incident::scenario_overview(&self.ws)
     }
 
     fn threat_checks(&self) -> Vec<checks::CheckResult> {

@@ -96,6 +96,13 @@ impl Entry {
     pub fn key_id(&self) -> Option<&str> {
         self.details.get("keyId").and_then(Value::as_str)
     }
+
+    /// Does this entry pass `audit show`'s filters? The event matches
+    /// case-insensitively as a substring, the key id exactly.
+    pub fn matches(&self, event: Option<&str>, key_id: Option<&str>) -> bool {
+        event.is_none_or(|ev| self.event.to_lowercase().contains(&ev.to_lowercase()))
+            && key_id.is_none_or(|k| self.key_id() == Some(k))
+    }
 }
 
 /// Errors from writing or checking the log.

@@ -170,6 +170,16 @@ impl Registry {
     pub fn custodian(&self, name: &str) -> Option<&CustodianRecord> {
         self.custodians.iter().find(|c| c.name == name)
     }
+
+    /// The identity file of the registered custodian whose recipient is
+    /// `recipient`, if one is registered with a file: where a rewrap of a
+    /// shard wrapped to that recipient should look first.
+    pub fn identity_file_for(&self, recipient: &str) -> Option<&Path> {
+        self.custodians
+            .iter()
+            .find(|c| c.recipient == recipient)
+            .and_then(|c| c.identity_file.as_deref())
+    }
 }
 
 /// An open workspace directory.

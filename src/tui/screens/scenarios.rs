@@ -11,18 +11,8 @@ use ratatui::widgets::{Paragraph, Wrap};
 use super::{Action, Chrome, Screen};
 use crate::tui::strings;
 
-/// One row of the list.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct ScenarioRow {
-    /// 1 to 5.
-    pub number: u8,
-    /// Title.
-    pub title: String,
-    /// Severity word.
-    pub severity: String,
-    /// The open incident's id and steps done/total, if one is open.
-    pub open_incident: Option<(String, usize, usize)>,
-}
+/// One row of the list: computed by core from the workspace.
+pub use custodian_core::playbook::incident::ScenarioOverview as ScenarioRow;
 
 /// The scenario list.
 #[derive(Debug)]

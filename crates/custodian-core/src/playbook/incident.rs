@@ -142,6 +142,16 @@ impl Incident {
         self.closed_at.is_some()
     }
 
+    /// Steps done and the scenario's step count in the built-in playbook
+    /// (0 when the scenario is unknown).
+    pub fn progress(&self) -> (usize, usize) {
+        let total = Playbook::builtin()
+            .scenario(self.scenario)
+            .map(|s| s.steps.len())
+            .unwrap_or(0);
+        (self.steps.len(), total)
+    }
+
     fn add_operator(&mut self, name: &str) {
         if !self.operators.iter().any(|o| o == name) {
             self.operators.push(name.to_string());
@@ -317,6 +327,47 @@ pub fn open_for_scenario(ws: &Workspace, number: u8) -> Result<Option<Incident>,
         .into_iter()
         .filter_map(Result::ok)
         .rfind(|i| i.scenario == number && !i.is_closed()))
+}
+
+/// One scenario of the built-in playbook with the progress of its open
+/// incident, if one is open: what the playbook's front page lists.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ScenarioOverview {
+    /// 1 to 5.
+    pub number: u8,
+    /// Title.
+    pub title: String,
+    /// Severity word.
+    pub severity: String,
+    /// The open incident's id and steps done/total, if one is open.
+    pub open_incident: Option<(String, usize, usize)>,
+}
+
+/// Every scenario of the built-in playbook with its open incident's
+/// progress. An unreadable incident directory shows as "none open".
+pub fn scenario_overview(ws: &Workspace) -> Vec<ScenarioOverview> {
+    let open: Vec<Incident> = list(ws)
+        .map(|all| {
+            all.into_iter()
+                .filter_map(Result::ok)
+                .filter(|i| !i.is_closed())
+                .collect()
+        })
+        .unwrap_or_default();
+    Playbook::builtin()
+        .scenarios
+        .iter()
+        .map(|s| ScenarioOverview {
+            number: s.number,
+            title: s.title.clone(),
+            severity: s.severity.clone(),
+            // The most recent open one, as open_for_scenario picks it.
+            open_incident: open
+                .iter()
+                .rfind(|i| i.scenario == s.number)
+                .map(|i| (i.id.clone(), i.steps.len(), s.steps.len())),
+        })
+        .collect()
 }
 
 fn save(ws: &Workspace, incident: &Incident) -> Result<(), PlaybookError> {
@@ -648,6 +699,29 @@ mod tests {
         let d = tempfile::tempdir().unwrap();
         let ws = Workspace::open(d.path().join("ws")).unwrap();
         (d, ws)
+    }
+
+    #[test]
+    fn scenario_overview_lists_every_scenario_with_its_open_incident_progress() {
+        let (_d, ws) = ws();
+        let book = Playbook::builtin();
+        let fresh = scenario_overview(&ws);
+        assert_eq!(fresh.len(), book.scenarios.len());
+        assert!(fresh.iter().all(|r| r.open_incident.is_none()));
+
+        let inc = open(&ws, book, 2, "Ana Officer", None).unwrap();
+        let first = book.scenario(2).unwrap().steps[0].id.clone();
+        complete_step(&ws, book, &inc.id, &first, "Ana", StepHow::Attested, &[]).unwrap();
+        let rows = scenario_overview(&ws);
+        let two = rows.iter().find(|r| r.number == 2).unwrap();
+        let total = book.scenario(2).unwrap().steps.len();
+        assert_eq!(two.open_incident, Some((inc.id.clone(), 1, total)));
+        assert_eq!(load(&ws, &inc.id).unwrap().progress(), (1, total));
+        assert!(
+            rows.iter()
+                .filter(|r| r.number != 2)
+                .all(|r| r.open_incident.is_none())
+        );
     }
 
     #[test]
