@@ -120,6 +120,12 @@ fn rewrap_wizard_writes_a_verified_shard_and_warns_about_the_old_file() {
     let file = ShardFile::load(&new).unwrap();
     let payload = file.open(&dee).unwrap();
     assert_eq!(payload.index, 1);
+    // Back on the shards list, the new shard is listed at once.
+    key(&mut app, KeyCode::Enter);
+    assert_eq!(app.current_title(), "Shards");
+    key(&mut app, KeyCode::Esc);
+    let text = screen_text(&draw(&app));
+    assert!(text.contains("drill-alpha.1.dee.shard.json"), "{text}");
 }
 
 #[test]

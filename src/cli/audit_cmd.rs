@@ -111,10 +111,10 @@ pub fn run(ctx: &Ctx, cmd: AuditCmd) -> CmdResult {
                 },
             };
             if ctx.json {
-                let mut out =
-                    json!({ "ok": true, "entries": status.entries, "head": status.head });
+                let mut out = json!({ "ok": true, "entries": status.entries, "head": status.head });
                 if let (Some(h), Some(seq)) = (&expect_head, recorded) {
-                    out["recordedHead"] = json!({ "hash": h, "seq": seq, "appendedAfter": status.entries - seq });
+                    out["recordedHead"] =
+                        json!({ "hash": h, "seq": seq, "appendedAfter": status.entries - seq });
                 }
                 say_json(&out);
             } else {
@@ -122,8 +122,8 @@ pub fn run(ctx: &Ctx, cmd: AuditCmd) -> CmdResult {
                 say(format!("head: {}", status.head));
                 if let Some(seq) = recorded {
                     say(format!(
-                        "recorded head found: entry {seq}, unchanged with everything before it; {} entries appended since",
-                        status.entries - seq
+                        "recorded head found: entry {seq}, unchanged with everything before it; {} appended since",
+                        custodian_core::text::count(status.entries - seq, "entry", "entries")
                     ));
                 }
             }

@@ -46,18 +46,21 @@ impl KitFingerprintScreen {
 }
 
 /// Renders QR rows if they fit in `area`, else a line saying how big the
-/// terminal must be.
-pub fn qr_widget(qr: &[String], area: Rect) -> Paragraph<'static> {
+/// terminal (`screen`, the whole frame) must be: the QR's size plus
+/// whatever the frame around `area` takes.
+pub fn qr_widget(qr: &[String], area: Rect, screen: Rect) -> Paragraph<'static> {
     let width = qr.first().map(|l| l.chars().count()).unwrap_or(0) as u16;
     let height = qr.len() as u16;
     if width > area.width || height > area.height {
+        let around_w = screen.width.saturating_sub(area.width);
+        let around_h = screen.height.saturating_sub(area.height);
         return Paragraph::new(format!(
             "{} {}×{} characters (now {}×{}).",
             strings::KIT_QR_TOO_SMALL,
-            width,
-            height + 3,
-            area.width,
-            area.height + 3
+            width + around_w,
+            height + around_h,
+            screen.width,
+            screen.height
         ))
         .wrap(Wrap { trim: false });
     }
@@ -127,7 +130,7 @@ impl Screen for KitFingerprintScreen {
                     field.line(strings::KIT_FP_PROMPT, true),
                     Line::from(Span::styled(
                         strings::KIT_FP_HINT,
-                        Style::default().fg(Color::DarkGray),
+                        crate::tui::widgets::hint(),
                     )),
                 ];
                 if let Some(r) = error {
@@ -138,7 +141,7 @@ impl Screen for KitFingerprintScreen {
             }
             Step::Working => vec![Line::from(format!("{} …", widgets::spinner(chrome.tick)))],
             Step::Shown { check, qr: true } => {
-                frame.render_widget(qr_widget(&check.qr, area), area);
+                frame.render_widget(qr_widget(&check.qr, area, frame.area()), area);
                 return;
             }
             Step::Shown { check, qr: false } => vec![

@@ -209,6 +209,10 @@ impl KitUseWizard {
 }
 
 impl Screen for KitUseWizard {
+    fn touches_secrets(&self) -> bool {
+        true
+    }
+
     fn title(&self) -> String {
         if self.derive {
             strings::KIT_DERIVE_TITLE.into()
@@ -267,7 +271,7 @@ impl Screen for KitUseWizard {
     }
 
     fn render(&self, frame: &mut Frame, area: Rect, chrome: &Chrome) {
-        let dim = Style::default().fg(Color::DarkGray);
+        let dim = crate::tui::widgets::hint();
         let ok = Style::default()
             .fg(Color::Green)
             .add_modifier(Modifier::BOLD);

@@ -63,6 +63,18 @@ impl ShardsScreen {
         }
     }
 
+    /// Replaces the listed shards (after an operation added one), keeping
+    /// the selection in range.
+    pub fn set_entries(&mut self, entries: Vec<ShardEntry>) {
+        self.selected = self.selected.min(entries.len().saturating_sub(1));
+        self.entries = entries;
+    }
+
+    /// The listed shards (for tests).
+    pub fn entries(&self) -> &[ShardEntry] {
+        &self.entries
+    }
+
     fn load(&mut self, path: PathBuf) -> Option<Action> {
         self.mode = Mode::Loading { path: path.clone() };
         Some(Action::InspectShard(path))
@@ -219,9 +231,12 @@ impl Screen for ShardsScreen {
                             .file_name()
                             .map(|n| n.to_string_lossy().into_owned())
                             .unwrap_or_default();
+                        // Long ids and names are cut to their column.
                         lines.push(Line::from(format!(
                             "{marker:<3}{:<24}{:>6}  {:<18}{name}",
-                            e.key_id, e.index, e.holder
+                            super::home::fit(&e.key_id, 23),
+                            e.index,
+                            super::home::fit(&e.holder, 17)
                         )));
                     }
                 }
@@ -258,7 +273,7 @@ impl Screen for ShardsScreen {
     fn commands(&self) -> Vec<(&'static str, &'static str)> {
         match self.mode {
             Mode::List => vec![
-                ("↑/↓", "select"),
+                ("↑/↓ j/k", "select"),
                 ("Enter", "inspect"),
                 ("o", "open a file by path"),
                 ("Esc", "home"),
@@ -276,5 +291,13 @@ impl Screen for ShardsScreen {
 
     fn busy(&self) -> bool {
         matches!(self.mode, Mode::Loading { .. })
+    }
+
+    fn takes_text(&self) -> bool {
+        matches!(self.mode, Mode::Path { .. })
+    }
+
+    fn as_any(&mut self) -> Option<&mut dyn std::any::Any> {
+        Some(self)
     }
 }
