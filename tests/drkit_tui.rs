@@ -144,10 +144,18 @@ fn keygen_check_verify_and_derive_through_the_console() {
     let failed = draw(&app);
     assert!(screen_text(&failed).contains("the passphrase does not open the private key"));
     snap!("kit_verify_wrong_passphrase", failed, settings());
-    key(&mut app, KeyCode::Enter); // try again: back to the kit field, values kept
-    key(&mut app, KeyCode::Enter);
-    key(&mut app, KeyCode::Enter);
+    // The focus stays on the masked passphrase field, the error under it,
+    // the kit and key paths kept: what is typed next is never in clear.
+    let text = screen_text(&failed);
+    assert!(text.contains("Key passphrase: ▏"), "{text}");
+    assert!(text.contains(kit_path.to_str().unwrap()), "{text}");
     type_text(&mut app, PASS_A);
+    let text = screen_text(&draw(&app));
+    assert!(!text.contains(PASS_A), "{text}");
+    assert!(text.contains("Key passphrase: •••"), "{text}");
+    // ↑ and ↓ move between the fields and back.
+    key(&mut app, KeyCode::Up);
+    key(&mut app, KeyCode::Down);
     key(&mut app, KeyCode::Enter);
     assert!(app.pump_until_idle(Duration::from_secs(120)));
     let verified = screen_text(&draw(&app));

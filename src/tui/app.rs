@@ -41,6 +41,19 @@ use custodian_core::playbook::incident::{self, StepHow};
 use custodian_core::playbook::{Operation, Playbook, checklist, checks};
 use custodian_core::workspace::Workspace;
 
+/// A failed kit job: a wrong key passphrase goes back to the passphrase
+/// field (retry in place); anything else is the wizard's failure screen.
+fn kit_refusal(e: &drkit::DrKitError) -> Result<JobResult, Report> {
+    let report = Report::from_error(e);
+    match e {
+        drkit::DrKitError::WrongPassphrase => Ok(JobResult::KitInputRefused {
+            field: super::screens::kit_use::KitField::Passphrase,
+            report,
+        }),
+        _ => Err(report),
+    }
+}
+
 /// How the app learns which network interfaces are up (replaceable in tests).
 pub type NetProbe = Box<dyn Fn() -> Result<Vec<LiveInterface>, String> + Send>;
 
@@ -398,7 +411,7 @@ impl App {
                             drkit::ops::verify(&ws, opened, &key, passphrase.as_ref())
                         })
                         .map(JobResult::KitVerified)
-                        .map_err(|e| Report::from_error(&e))
+                        .or_else(|e| kit_refusal(&e))
                 });
             }
             Action::DeriveShares {
@@ -428,7 +441,7 @@ impl App {
                             )
                         })
                         .map(JobResult::SharesDerived)
-                        .map_err(|e| Report::from_error(&e))
+                        .or_else(|e| kit_refusal(&e))
                 });
             }
             Action::OpenShards
