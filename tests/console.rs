@@ -664,3 +664,36 @@ fn the_help_overlay_fits_80x24_and_documents_the_keys() {
     }
     snap_both("home_help", &app);
 }
+
+// --- Deliver 1 (start): the shared form, on "Check a public key" ---
+
+#[test]
+fn a_mistyped_public_key_path_is_fixed_in_place() {
+    let sb = common::Sandbox::new();
+    let mut app = offline_app(ws(&sb));
+    type_text(&mut app, "v2");
+    // The default path is prefilled; replace it with a mistyped one.
+    ctrl(&mut app, 'u');
+    let wrong = sb.file("recovry-public.pem");
+    type_text(&mut app, wrong.to_str().unwrap());
+    key(&mut app, KeyCode::Enter);
+    assert!(app.pump_until_idle(std::time::Duration::from_secs(30)));
+    let screen = small(&app);
+    // The path is kept, the error under it.
+    assert!(screen.contains("recovry-public.pem"), "{screen}");
+    snap_both("kit_fingerprint_path_error", &app);
+    // Fix the typo where it is: move the cursor left and insert the letter.
+    for _ in 0.."ry-public.pem".len() {
+        key(&mut app, KeyCode::Left);
+    }
+    type_text(&mut app, "e");
+    key(&mut app, KeyCode::End);
+    let screen = small(&app);
+    assert!(screen.contains("recovery-public.pem▏"), "{screen}");
+    // Esc with typed input asks first; a second Esc leaves.
+    key(&mut app, KeyCode::Esc);
+    assert!(small(&app).contains("Esc again discards"));
+    assert_eq!(app.current_title(), "Check a public key");
+    key(&mut app, KeyCode::Esc);
+    assert_eq!(app.current_title(), "Vendor DR kit");
+}

@@ -13,6 +13,7 @@
 
 pub mod app;
 pub mod event;
+pub mod form;
 pub mod screens;
 pub mod strings;
 pub mod widgets;

@@ -81,6 +81,8 @@ pub const TOO_SMALL_HINT: &str =
     "Enlarge the window or reduce the font size. Nothing was lost; q or Ctrl-C quits.";
 /// The strength meter's label for a passphrase the creation policy refuses.
 pub const STRENGTH_REFUSED: &str = "refused by policy";
+/// Asked when Esc would discard what was typed into a form.
+pub const FORM_DISCARD: &str = " Esc again discards what was typed; any other key keeps it. ";
 pub const MORE_BELOW: &str = "more below";
 pub const MORE_ABOVE: &str = "more above";
 

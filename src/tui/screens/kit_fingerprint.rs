@@ -9,38 +9,38 @@ use ratatui::text::{Line, Span};
 use ratatui::widgets::{Paragraph, Wrap};
 
 use super::{Action, Chrome, Screen};
+use crate::tui::form::{Form, FormEvent, FormField};
 use crate::tui::strings;
-use crate::tui::widgets::{self, TextField};
+use crate::tui::widgets;
 use crate::tui::worker::{JobResult, WorkerMsg};
 use custodian_core::drkit::ops::PublicKeyCheck;
-use custodian_core::error::Report;
 
 #[derive(Debug)]
 enum Step {
-    Path {
-        field: TextField,
-        error: Option<Report>,
-    },
+    Path,
     Working,
-    Shown {
-        check: PublicKeyCheck,
-        qr: bool,
-    },
+    Shown { check: PublicKeyCheck, qr: bool },
 }
 
 /// The screen.
 #[derive(Debug)]
 pub struct KitFingerprintScreen {
+    /// The path form (shared form component): kept across a failed check,
+    /// so a mistyped path is corrected in place.
+    form: Form,
     step: Step,
 }
 
 impl KitFingerprintScreen {
     /// A screen with `path` prefilled.
     pub fn new(path: &str) -> Self {
-        let mut field = TextField::default();
-        field.set(path);
         KitFingerprintScreen {
-            step: Step::Path { field, error: None },
+            form: Form::new(vec![FormField::plain(
+                strings::KIT_FP_PROMPT,
+                strings::KIT_FP_HINT,
+                path,
+            )]),
+            step: Step::Path,
         }
     }
 }
@@ -80,19 +80,14 @@ impl Screen for KitFingerprintScreen {
 
     fn handle_key(&mut self, key: KeyEvent) -> Option<Action> {
         match &mut self.step {
-            Step::Path { field, error } => match key.code {
-                KeyCode::Esc => Some(Action::Back),
-                KeyCode::Enter => {
-                    let path = field.text().trim().into();
+            Step::Path => match self.form.handle_key(key) {
+                FormEvent::Cancel => Some(Action::Back),
+                FormEvent::Submit => {
+                    let path = self.form.value(0).trim().into();
                     self.step = Step::Working;
                     Some(Action::CheckPublicKey { path })
                 }
-                _ => {
-                    if field.input(key) {
-                        *error = None;
-                    }
-                    None
-                }
+                FormEvent::Handled => None,
             },
             Step::Working => None,
             Step::Shown { qr, .. } => match key.code {
@@ -113,10 +108,10 @@ impl Screen for KitFingerprintScreen {
                     check: check.clone(),
                     qr: false,
                 },
-                Err(report) => Step::Path {
-                    field: TextField::default(),
-                    error: Some(report.clone()),
-                },
+                Err(report) => {
+                    self.form.refuse(0, report.clone());
+                    Step::Path
+                }
                 Ok(_) => return None,
             };
         }
@@ -125,20 +120,7 @@ impl Screen for KitFingerprintScreen {
 
     fn render(&self, frame: &mut Frame, area: Rect, chrome: &Chrome) {
         let lines = match &self.step {
-            Step::Path { field, error } => {
-                let mut l = vec![
-                    field.line(strings::KIT_FP_PROMPT, true),
-                    Line::from(Span::styled(
-                        strings::KIT_FP_HINT,
-                        crate::tui::widgets::hint(),
-                    )),
-                ];
-                if let Some(r) = error {
-                    l.push(Line::from(""));
-                    l.extend(widgets::report_lines(r));
-                }
-                l
-            }
+            Step::Path => self.form.lines(),
             Step::Working => vec![Line::from(format!("{} …", widgets::spinner(chrome.tick)))],
             Step::Shown { check, qr: true } => {
                 frame.render_widget(qr_widget(&check.qr, area, frame.area()), area);
@@ -167,7 +149,7 @@ impl Screen for KitFingerprintScreen {
 
     fn commands(&self) -> Vec<(&'static str, &'static str)> {
         match self.step {
-            Step::Path { .. } => vec![("Enter", "check"), ("Esc", "back")],
+            Step::Path => vec![("Enter", "check"), ("Esc", "back")],
             Step::Working => vec![],
             Step::Shown { .. } => vec![("v", "QR code / phrase"), ("Enter", "back")],
         }
@@ -175,5 +157,13 @@ impl Screen for KitFingerprintScreen {
 
     fn busy(&self) -> bool {
         matches!(self.step, Step::Working)
+    }
+
+    fn takes_text(&self) -> bool {
+        matches!(self.step, Step::Path)
+    }
+
+    fn holds_input(&self) -> bool {
+        matches!(self.step, Step::Path) && self.form.holds_input()
     }
 }
