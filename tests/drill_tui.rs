@@ -50,6 +50,10 @@ fn drill_screen_runs_the_drill_and_enters_the_sandbox() {
     assert!(home.contains("DRILL"));
     assert!(home.contains("Drill Ana"));
     assert!(home.contains("X returns to"));
+    // The footer names X too, and keeps it at the minimum width.
+    let footer = tui::screen_text(&tui::draw(&app, 80, 24));
+    let footer = footer.lines().last().unwrap();
+    assert!(footer.contains(" X  leave sandbox"), "{footer}");
     key(&mut app, KeyCode::Char('X'));
     let back = draw(&app);
     assert!(!back.contains("DRILL"));

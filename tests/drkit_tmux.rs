@@ -21,7 +21,7 @@ fn recovery_key_pair_wizard_in_a_real_terminal() {
     );
     let t = Tmux::start_recording_status(sb.path(), &cmd, 140, 70);
     t.wait_for("No custodians yet", 20);
-    t.keys(&["k"]);
+    t.keys(&["v"]);
     t.wait_for("Create the recovery key pair", 10);
     t.keys(&["1"]);
     t.wait_for("Private key file", 10);

@@ -50,7 +50,7 @@ fn app(sb: &Sandbox) -> App {
 
 /// Creates the recovery key pair through the wizard (default paths).
 fn create_key_pair(app: &mut App) -> String {
-    key(app, KeyCode::Char('k'));
+    key(app, KeyCode::Char('v'));
     key(app, KeyCode::Char('1'));
     key(app, KeyCode::Enter); // private path (default) → public path
     key(app, KeyCode::Enter); // → passphrase
@@ -67,15 +67,15 @@ fn keygen_check_verify_and_derive_through_the_console() {
     let sb = Sandbox::new();
     let mut app = app(&sb);
     let home = draw(&app);
-    assert!(screen_text(&home).contains(" k DR kit"));
+    assert!(screen_text(&home).contains(" v vendor DR kit"));
 
-    key(&mut app, KeyCode::Char('k'));
+    key(&mut app, KeyCode::Char('v'));
     assert_eq!(app.current_title(), "Vendor DR kit");
     snap!("kit_menu", draw(&app), settings());
     key(&mut app, KeyCode::Esc);
 
     // 1. Create the recovery key pair.
-    key(&mut app, KeyCode::Char('k'));
+    key(&mut app, KeyCode::Char('v'));
     key(&mut app, KeyCode::Char('1'));
     snap!("kit_keygen_paths", draw(&app), settings());
     key(&mut app, KeyCode::Esc);
@@ -93,7 +93,21 @@ fn keygen_check_verify_and_derive_through_the_console() {
     snap!("kit_keygen_done", draw(&app), settings());
     // The QR view: too big for 110×30, so it says how big the terminal must be.
     key(&mut app, KeyCode::Char('v'));
-    assert!(screen_text(&draw(&app)).contains("too small for the QR code"));
+    let small = screen_text(&draw(&app));
+    assert!(small.contains("too small for the QR code"));
+    // The size it names is exactly enough: at that size the QR shows, one
+    // row or column less is still too small.
+    let needed = small
+        .split("at least ")
+        .nth(1)
+        .and_then(|t| t.split(" characters").next())
+        .unwrap()
+        .to_string();
+    let (w, h) = needed.split_once('×').unwrap();
+    let (w, h): (u16, u16) = (w.parse().unwrap(), h.parse().unwrap());
+    assert!(!screen_text(&tui::draw(&app, w, h)).contains("too small for the QR code"));
+    assert!(screen_text(&tui::draw(&app, w, h - 1)).contains("too small for the QR code"));
+    assert!(screen_text(&tui::draw(&app, w - 1, h)).contains("too small for the QR code"));
     let mut big = Terminal::new(TestBackend::new(140, 80)).unwrap();
     big.draw(|f| app.render(f)).unwrap();
     let qr_cell = &big.backend().buffer()[(2, 3)];
@@ -104,7 +118,7 @@ fn keygen_check_verify_and_derive_through_the_console() {
     assert_eq!(app.current_title(), "Home");
 
     // 2. Check the public key: same phrase.
-    key(&mut app, KeyCode::Char('k'));
+    key(&mut app, KeyCode::Char('v'));
     key(&mut app, KeyCode::Char('2'));
     key(&mut app, KeyCode::Enter);
     assert!(app.pump_until_idle(Duration::from_secs(60)));
@@ -119,7 +133,7 @@ fn keygen_check_verify_and_derive_through_the_console() {
     let drill = kit::make_drill_kit(&pk, &kit_path).unwrap();
 
     // 3. Verify with a wrong passphrase: a specific error, then the right one.
-    key(&mut app, KeyCode::Char('k'));
+    key(&mut app, KeyCode::Char('v'));
     key(&mut app, KeyCode::Char('3'));
     type_text(&mut app, kit_path.to_str().unwrap());
     key(&mut app, KeyCode::Enter);
@@ -130,10 +144,18 @@ fn keygen_check_verify_and_derive_through_the_console() {
     let failed = draw(&app);
     assert!(screen_text(&failed).contains("the passphrase does not open the private key"));
     snap!("kit_verify_wrong_passphrase", failed, settings());
-    key(&mut app, KeyCode::Enter); // try again: back to the kit field, values kept
-    key(&mut app, KeyCode::Enter);
-    key(&mut app, KeyCode::Enter);
+    // The focus stays on the masked passphrase field, the error under it,
+    // the kit and key paths kept: what is typed next is never in clear.
+    let text = screen_text(&failed);
+    assert!(text.contains("Key passphrase: ▏"), "{text}");
+    assert!(text.contains(kit_path.to_str().unwrap()), "{text}");
     type_text(&mut app, PASS_A);
+    let text = screen_text(&draw(&app));
+    assert!(!text.contains(PASS_A), "{text}");
+    assert!(text.contains("Key passphrase: •••"), "{text}");
+    // ↑ and ↓ move between the fields and back.
+    key(&mut app, KeyCode::Up);
+    key(&mut app, KeyCode::Down);
     key(&mut app, KeyCode::Enter);
     assert!(app.pump_until_idle(Duration::from_secs(120)));
     let verified = screen_text(&draw(&app));
@@ -148,7 +170,7 @@ fn keygen_check_verify_and_derive_through_the_console() {
 
     // 4. Derive for a pasted list with one bad line, skipping it.
     let out = sb.file("shares.jsonl");
-    key(&mut app, KeyCode::Char('k'));
+    key(&mut app, KeyCode::Char('v'));
     key(&mut app, KeyCode::Char('4'));
     assert_eq!(app.current_title(), "Derive Key Share #1");
     type_text(&mut app, kit_path.to_str().unwrap());
@@ -201,7 +223,7 @@ fn a_bad_wallet_list_fails_in_the_console_without_an_output_file() {
     let wallets = sb.file("wallets.txt");
     std::fs::write(&wallets, format!("{WALLET_1}\n\n")).unwrap();
     let out = sb.file("never.json");
-    key(&mut app, KeyCode::Char('k'));
+    key(&mut app, KeyCode::Char('v'));
     key(&mut app, KeyCode::Char('4'));
     type_text(&mut app, "/nonexistent/kit.zip");
     key(&mut app, KeyCode::Enter);

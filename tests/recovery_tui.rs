@@ -154,6 +154,11 @@ fn recovery_to_screen_shows_the_verified_key_once_then_clears_it() {
             ),
         ]
     );
+    // It says how the display ended: the countdown cleared it.
+    let last = std::fs::read_to_string(sb.ws().join("audit.jsonl")).unwrap();
+    let last: serde_json::Value = serde_json::from_str(last.lines().last().unwrap()).unwrap();
+    assert_eq!(last["details"]["ended"], "timed-out");
+    assert_eq!(last["details"]["shown"], true);
 }
 
 #[test]

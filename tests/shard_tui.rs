@@ -8,7 +8,7 @@ mod shard_fixture;
 
 use std::time::Duration;
 
-use common::tui::{self, key, screen_text, type_text};
+use common::tui::{self, ctrl, key, screen_text, type_text};
 use crossterm::event::KeyCode;
 use custodian::tui::app::App;
 use custodian_core::identity::OpenedIdentity;
@@ -63,8 +63,17 @@ fn a_bad_path_shows_the_specific_error() {
     key(&mut app, KeyCode::Enter);
     assert!(app.pump_until_idle(Duration::from_secs(30)));
     let t = draw(&app);
-    assert!(screen_text(&t).contains("format is `custodian-identity`"));
+    let text = screen_text(&t);
+    assert!(text.contains("format is `custodian-identity`"), "{text}");
+    // The typed path stays, with the error under it, to be corrected in place.
+    assert!(text.contains("Shard file: "), "{text}");
+    assert!(text.contains("ana.identity.json▏"), "{text}");
     snap!("shards_open_failed", t);
+    ctrl(&mut app, 'u');
+    type_text(&mut app, shard(&sb, "alpha", 1).to_str().unwrap());
+    key(&mut app, KeyCode::Enter);
+    assert!(app.pump_until_idle(Duration::from_secs(30)));
+    assert!(screen_text(&draw(&app)).contains("Public metadata only"));
 }
 
 #[test]
@@ -120,6 +129,12 @@ fn rewrap_wizard_writes_a_verified_shard_and_warns_about_the_old_file() {
     let file = ShardFile::load(&new).unwrap();
     let payload = file.open(&dee).unwrap();
     assert_eq!(payload.index, 1);
+    // Back on the shards list, the new shard is listed at once.
+    key(&mut app, KeyCode::Enter);
+    assert_eq!(app.current_title(), "Shards");
+    key(&mut app, KeyCode::Esc);
+    let text = screen_text(&draw(&app));
+    assert!(text.contains("drill-alpha.1.dee.shard.json"), "{text}");
 }
 
 #[test]

@@ -4,7 +4,8 @@ use clap::Subcommand;
 use serde_json::json;
 
 use super::{CmdResult, Ctx, say, say_json};
-use custodian_core::audit::AuditError;
+use custodian_core::audit::GENESIS;
+use custodian_core::error::Explain;
 
 /// Audit subcommands.
 #[derive(Debug, Subcommand)]
@@ -20,10 +21,44 @@ pub enum AuditCmd {
     },
     /// Verify the hash chain and print the head hash.
     Verify {
-        /// Fail unless the head equals this previously recorded hash.
-        #[arg(long, value_name = "HASH")]
+        /// Also prove that the entry with this previously recorded hash (a
+        /// head written on a report or ceremony record) is still in the
+        /// chain, with everything before it unchanged. Entries appended after
+        /// it are normal.
+        #[arg(long, value_name = "HASH", value_parser = audit_hash)]
         expect_head: Option<String>,
     },
+}
+
+/// Parses a recorded audit hash: exactly 64 hexadecimal digits (any case).
+/// Anything else is a usage error, never a tampering alarm.
+fn audit_hash(text: &str) -> Result<String, String> {
+    let text = text.trim();
+    if text.len() == 64 && text.bytes().all(|b| b.is_ascii_hexdigit()) {
+        Ok(text.to_ascii_lowercase())
+    } else {
+        Err(format!(
+            "an audit hash is 64 hexadecimal digits (as `audit verify` prints after \"head:\"), not {} characters",
+            text.chars().count()
+        ))
+    }
+}
+
+/// A recorded head hash that the (intact) chain does not contain.
+#[derive(Debug, thiserror::Error)]
+#[error(
+    "the recorded audit hash {expected} is not in the audit log ({entries} entries, head {head})"
+)]
+struct RecordedHeadMissing {
+    expected: String,
+    entries: u64,
+    head: String,
+}
+
+impl Explain for RecordedHeadMissing {
+    fn remedy(&self) -> Option<String> {
+        Some("check the hash was copied correctly; if it was, treat this as a security incident: keep this copy as evidence, compare with backups, and tell your security officer".into())
+    }
 }
 
 /// Runs an audit subcommand.
@@ -52,18 +87,39 @@ pub fn run(ctx: &Ctx, cmd: AuditCmd) -> CmdResult {
         }
         AuditCmd::Verify { expect_head } => {
             let status = log.verify()?;
-            if let Some(expected) = expect_head.filter(|e| !e.eq_ignore_ascii_case(&status.head)) {
-                return Err(AuditError::HeadMismatch {
-                    expected,
-                    actual: status.head,
-                }
-                .into());
-            }
+            // The chain verified, so an entry found by its hash has every
+            // entry before it unchanged.
+            let recorded = match &expect_head {
+                None => None,
+                Some(h) if h == GENESIS => Some(0),
+                Some(h) => match log.entries()?.iter().find(|e| &e.hash == h) {
+                    Some(e) => Some(e.seq),
+                    None => {
+                        return Err(RecordedHeadMissing {
+                            expected: h.clone(),
+                            entries: status.entries,
+                            head: status.head,
+                        }
+                        .into());
+                    }
+                },
+            };
             if ctx.json {
-                say_json(&json!({ "ok": true, "entries": status.entries, "head": status.head }));
+                let mut out = json!({ "ok": true, "entries": status.entries, "head": status.head });
+                if let (Some(h), Some(seq)) = (&expect_head, recorded) {
+                    out["recordedHead"] =
+                        json!({ "hash": h, "seq": seq, "appendedAfter": status.entries - seq });
+                }
+                say_json(&out);
             } else {
                 say(format!("audit log intact: {} entries", status.entries));
                 say(format!("head: {}", status.head));
+                if let Some(seq) = recorded {
+                    say(format!(
+                        "recorded head found: entry {seq}, unchanged with everything before it; {} appended since",
+                        custodian_core::text::count(status.entries - seq, "entry", "entries")
+                    ));
+                }
             }
             Ok(())
         }

@@ -13,7 +13,12 @@ pub enum PassphraseCmd {
     /// Print a new diceware passphrase from the EFF large word list.
     Generate {
         /// Number of words (6 to 32).
-        #[arg(long, default_value_t = passphrase::DEFAULT_WORDS)]
+        #[arg(
+            long,
+            default_value_t = passphrase::DEFAULT_WORDS,
+            value_parser = clap::builder::RangedU64ValueParser::<usize>::new()
+                .range(passphrase::MIN_WORDS as u64..=passphrase::MAX_WORDS as u64)
+        )]
         words: usize,
     },
     /// Check a passphrase against the creation policy and estimate its strength.

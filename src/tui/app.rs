@@ -13,7 +13,7 @@ use ratatui::Frame;
 use ratatui::layout::{Constraint, Layout};
 use ratatui::style::{Color, Modifier, Style};
 use ratatui::text::{Line, Span};
-use ratatui::widgets::{Block, Borders, Paragraph};
+use ratatui::widgets::Paragraph;
 
 use super::event::{Event, Events};
 use super::screens::audit_view::AuditViewScreen;
@@ -41,6 +41,19 @@ use custodian_core::playbook::incident::{self, StepHow};
 use custodian_core::playbook::{Operation, Playbook, checklist, checks};
 use custodian_core::workspace::Workspace;
 
+/// A failed kit job: a wrong key passphrase goes back to the passphrase
+/// field (retry in place); anything else is the wizard's failure screen.
+fn kit_refusal(e: &drkit::DrKitError) -> Result<JobResult, Report> {
+    let report = Report::from_error(e);
+    match e {
+        drkit::DrKitError::WrongPassphrase => Ok(JobResult::KitInputRefused {
+            field: super::screens::kit_use::KitField::Passphrase,
+            report,
+        }),
+        _ => Err(report),
+    }
+}
+
 /// How the app learns which network interfaces are up (replaceable in tests).
 pub type NetProbe = Box<dyn Fn() -> Result<Vec<LiveInterface>, String> + Send>;
 
@@ -59,6 +72,9 @@ pub struct App {
     pending_step: Option<(Operation, Prefill)>,
     /// While the console is in a drill sandbox: the workspace it came from.
     origin: Option<Workspace>,
+    /// Quitting was asked for while a wizard held input or a job ran: the
+    /// question is on screen until answered.
+    confirm_quit: bool,
     /// Set when the user asked to quit.
     pub quit: bool,
 }
@@ -82,6 +98,7 @@ impl App {
             running_jobs: 0,
             pending_step: None,
             origin: None,
+            confirm_quit: false,
             quit: false,
         };
         let view = app.home_view();
@@ -160,12 +177,21 @@ impl App {
     fn handle_key(&mut self, key: KeyEvent) {
         self.notice = None;
         let ctrl = key.modifiers.contains(KeyModifiers::CONTROL);
-        if ctrl && key.code == KeyCode::Char('c') {
-            if self.busy() {
-                self.notice = Some(strings::BUSY_REFUSE.into());
-            } else {
-                self.quit = true;
+        if self.confirm_quit {
+            // Only an explicit yes quits; anything else stays.
+            self.confirm_quit = false;
+            if matches!(key.code, KeyCode::Char('y') | KeyCode::Char('Y')) && !ctrl {
+                self.finish_quit();
             }
+            return;
+        }
+        if ctrl && key.code == KeyCode::Char('c') {
+            self.request_quit();
+            return;
+        }
+        // `q` quits from anywhere that does not take it as a character.
+        if key.code == KeyCode::Char('q') && !ctrl && !self.help && !self.top_is_typing() {
+            self.request_quit();
             return;
         }
         if self.help {
@@ -192,15 +218,73 @@ impl App {
         self.screens.last().is_some_and(|s| s.takes_text())
     }
 
+    /// Why quitting needs a yes first, if it does: a job is running or a
+    /// wizard holds what someone typed.
+    fn quit_needs_confirming(&self) -> Option<&'static str> {
+        if self.busy() {
+            Some(strings::QUIT_BUSY)
+        } else if self.screens.iter().any(|s| s.holds_input()) {
+            Some(strings::QUIT_HOLDS_INPUT)
+        } else {
+            None
+        }
+    }
+
+    /// `q` or Ctrl-C: quits at once, or asks first when work would be lost.
+    fn request_quit(&mut self) {
+        if self.quit_needs_confirming().is_some() {
+            self.confirm_quit = true;
+        } else {
+            self.finish_quit();
+        }
+    }
+
+    /// Quits, first letting every open screen record how it ends (a
+    /// one-time key display is audited as abandoned).
+    fn finish_quit(&mut self) {
+        let mut closing = Vec::new();
+        for s in self.screens.iter_mut().rev() {
+            closing.extend(s.on_quit());
+        }
+        for action in closing {
+            self.perform(action);
+        }
+        self.quit = true;
+    }
+
+    /// True while the console asks whether to quit (for tests).
+    pub fn asking_to_quit(&self) -> bool {
+        self.confirm_quit
+    }
+
     fn perform(&mut self, action: Action) {
+        let depth = self.screens.len();
+        self.perform_one(action);
+        // A screen was opened: check again what its banners warn about.
+        if self.screens.len() > depth {
+            self.refresh_guards();
+        }
+    }
+
+    /// Re-checks the network interfaces and the audit chain for the
+    /// banners above screens that touch secrets.
+    fn refresh_guards(&mut self) {
+        self.chrome.network_up = match (self.net_probe)() {
+            Ok(list) if list.is_empty() => None,
+            Ok(list) => Some(
+                list.iter()
+                    .map(|i| format!("{} ({})", i.name, i.address))
+                    .collect::<Vec<_>>()
+                    .join(", "),
+            ),
+            Err(e) => Some(format!("{}: {e}", strings::NET_UNKNOWN)),
+        };
+        self.chrome.audit_broken = self.ws.audit().verify().err().map(|e| e.to_string());
+    }
+
+    fn perform_one(&mut self, action: Action) {
         match action {
-            Action::Quit => {
-                if self.busy() {
-                    self.notice = Some(strings::BUSY_REFUSE.into());
-                } else {
-                    self.quit = true;
-                }
-            }
+            Action::Quit => self.request_quit(),
             Action::Back => {
                 if self.screens.len() > 1 {
                     self.screens.pop();
@@ -211,6 +295,16 @@ impl App {
                 }
                 self.refresh_home();
                 self.refresh_playbook_top();
+                // A rewrap or restore adds a shard: the list shows it at once.
+                if self
+                    .top_as::<super::screens::shard_list::ShardsScreen>()
+                    .is_some()
+                {
+                    let entries = self.shard_entries();
+                    if let Some(s) = self.top_as::<super::screens::shard_list::ShardsScreen>() {
+                        s.set_entries(entries);
+                    }
+                }
             }
             Action::OpenNewIdentity => {
                 let taken = self.custodian_names();
@@ -317,7 +411,7 @@ impl App {
                             drkit::ops::verify(&ws, opened, &key, passphrase.as_ref())
                         })
                         .map(JobResult::KitVerified)
-                        .map_err(|e| Report::from_error(&e))
+                        .or_else(|e| kit_refusal(&e))
                 });
             }
             Action::DeriveShares {
@@ -347,7 +441,7 @@ impl App {
                             )
                         })
                         .map(JobResult::SharesDerived)
-                        .map_err(|e| Report::from_error(&e))
+                        .or_else(|e| kit_refusal(&e))
                 });
             }
             Action::OpenShards
@@ -553,25 +647,11 @@ impl App {
     /// Effects of the shard, rewrap and recovery screens.
     fn perform_shards(&mut self, action: Action) {
         use super::screens::recovery::RecoveryWizard;
-        use super::screens::shard_list::{ShardEntry, ShardsScreen};
+        use super::screens::shard_list::ShardsScreen;
         use super::screens::shard_rewrap::RewrapWizard;
         match action {
             Action::OpenShards => {
-                let records: Vec<custodian_core::shard::ShardRecord> = self
-                    .ws
-                    .registry()
-                    .map(|r| r.section(custodian_core::shard::REGISTRY_SECTION))
-                    .unwrap_or_default();
-                let entries = records
-                    .into_iter()
-                    .filter(|r| r.file.exists())
-                    .map(|r| ShardEntry {
-                        path: r.file,
-                        key_id: r.key_id,
-                        index: r.index,
-                        holder: r.custodian,
-                    })
-                    .collect();
+                let entries = self.shard_entries();
                 self.screens.push(Box::new(ShardsScreen::new(entries)));
             }
             Action::InspectShard(path) => {
@@ -618,8 +698,18 @@ impl App {
                         .map_err(|e| Report::from_error(&e))
                 });
             }
-            Action::RecordDisplayCleared { key_id, op } => {
-                if let Err(e) = custodian_core::recovery::record_cleared(&self.ws, &key_id, &op) {
+            Action::RecordDisplayCleared { key_id, op, ended } => {
+                let details = serde_json::json!({
+                    "keyId": key_id,
+                    "recoveryOp": op,
+                    "ended": ended.as_str(),
+                    "shown": ended.was_shown(),
+                });
+                if let Err(e) = self
+                    .ws
+                    .audit()
+                    .record(custodian_core::recovery::EVENT_CLEARED, details)
+                {
                     self.notice = Some(format!("audit log: {e}"));
                 }
             }
@@ -703,6 +793,25 @@ impl App {
         ) {
             self.notice = Some(Report::from_error(&e).to_string());
         }
+    }
+
+    /// The registered shard files that still exist, for the shards screen.
+    fn shard_entries(&self) -> Vec<super::screens::shard_list::ShardEntry> {
+        let records: Vec<custodian_core::shard::ShardRecord> = self
+            .ws
+            .registry()
+            .map(|r| r.section(custodian_core::shard::REGISTRY_SECTION))
+            .unwrap_or_default();
+        records
+            .into_iter()
+            .filter(|r| r.file.exists())
+            .map(|r| super::screens::shard_list::ShardEntry {
+                path: r.file,
+                key_id: r.key_id,
+                index: r.index,
+                holder: r.custodian,
+            })
+            .collect()
     }
 
     fn custodian_names(&self) -> Vec<String> {
@@ -845,6 +954,10 @@ impl App {
     /// Draws the whole app. Pure with respect to the workspace.
     pub fn render(&self, frame: &mut Frame) {
         let area = frame.area();
+        if area.width < strings::MIN_WIDTH || area.height < strings::MIN_HEIGHT {
+            self.render_too_small(frame);
+            return;
+        }
         let [header, body, footer] = Layout::vertical([
             Constraint::Length(1),
             Constraint::Min(3),
@@ -873,32 +986,21 @@ impl App {
         }
         frame.render_widget(Paragraph::new(Line::from(title)), header);
 
-        let inner = Block::default().borders(Borders::NONE);
-        let body_inner = inner.inner(body);
+        // The banners wrap so the whole warning is always readable.
+        let banners = Paragraph::new(self.banners(screen.as_ref()))
+            .wrap(ratatui::widgets::Wrap { trim: false });
+        let banner_h = u16::try_from(banners.line_count(body.width))
+            .unwrap_or(0)
+            .min(body.height / 3);
+        let [banner_area, body_inner] =
+            Layout::vertical([Constraint::Length(banner_h), Constraint::Min(1)]).areas(body);
+        frame.render_widget(banners, banner_area);
         screen.render(frame, body_inner, &self.chrome);
 
         let footer_line = if let Some(n) = &self.notice {
             Line::from(Span::styled(n.clone(), Style::default().fg(Color::Yellow)))
         } else {
-            // "? help" always shows; the screen's keys follow while they fit.
-            let mut spans = vec![
-                Span::styled(" ? ", Style::default().bg(Color::DarkGray)),
-                Span::raw(" help  "),
-            ];
-            let mut used = 9usize;
-            for (k, what) in screen.footer() {
-                let width = k.chars().count() + what.chars().count() + 5;
-                if used + width > usize::from(footer.width) {
-                    break;
-                }
-                used += width;
-                spans.push(Span::styled(
-                    format!(" {k} "),
-                    Style::default().bg(Color::DarkGray),
-                ));
-                spans.push(Span::raw(format!(" {what}  ")));
-            }
-            Line::from(spans)
+            widgets::footer_line(&self.footer_keys(screen.as_ref()), footer.width)
         };
         frame.render_widget(Paragraph::new(footer_line), footer);
 
@@ -908,7 +1010,7 @@ impl App {
                 Style::default().add_modifier(Modifier::BOLD),
             ))];
             for (k, what) in screen.commands() {
-                lines.push(Line::from(format!("  {k:<8} {what}")));
+                lines.push(Line::from(format!("  {k:<9} {what}")));
             }
             lines.push(Line::from(""));
             lines.push(Line::from(Span::styled(
@@ -916,18 +1018,129 @@ impl App {
                 Style::default().add_modifier(Modifier::BOLD),
             )));
             for (k, what) in strings::HELP_GLOBAL {
-                lines.push(Line::from(format!("  {k:<8} {what}")));
+                lines.push(Line::from(format!("  {k:<9} {what}")));
             }
-            let popup = widgets::centered(area, 60, lines.len() as u16 + 2);
+            let popup = widgets::centered(area, 80, lines.len() as u16 + 2);
             widgets::popup(frame, popup, strings::HELP_TITLE, lines, Color::Cyan);
         }
+        if self.confirm_quit {
+            let why = self
+                .quit_needs_confirming()
+                .unwrap_or(strings::QUIT_HOLDS_INPUT);
+            let lines = vec![
+                Line::from(why),
+                Line::from(""),
+                Line::from(Span::styled(
+                    strings::QUIT_ASK,
+                    Style::default().add_modifier(Modifier::BOLD),
+                )),
+            ];
+            let popup = widgets::centered(area, 60, 8);
+            widgets::popup(frame, popup, strings::QUIT_TITLE, lines, Color::Yellow);
+        }
+    }
+
+    /// The footer's keys, most important last: the screen's own keys, then
+    /// the sandbox exit, quit, Esc and help, which are dropped last.
+    fn footer_keys(&self, screen: &dyn Screen) -> Vec<widgets::FooterKey> {
+        let typing = screen.takes_text();
+        let mut keys: Vec<widgets::FooterKey> = screen
+            .footer()
+            .into_iter()
+            .map(|(k, what)| widgets::FooterKey {
+                key: k,
+                what,
+                keep: k.contains("Esc") || k == "X",
+            })
+            .collect();
+        let is_home = self.screens.len() == 1;
+        if is_home && self.origin.is_some() && !keys.iter().any(|k| k.key == "X") {
+            keys.push(widgets::FooterKey {
+                key: "X",
+                what: "leave sandbox",
+                keep: true,
+            });
+        }
+        if !is_home && !keys.iter().any(|k| k.keep) {
+            keys.push(widgets::FooterKey {
+                key: "Esc",
+                what: "back",
+                keep: true,
+            });
+        }
+        if !typing && !keys.iter().any(|k| k.key == "q") {
+            keys.push(widgets::FooterKey {
+                key: "q",
+                what: "quit",
+                keep: false,
+            });
+        }
+        keys.push(widgets::FooterKey {
+            key: if typing { "F1" } else { "?" },
+            what: "help",
+            keep: true,
+        });
+        keys
+    }
+
+    /// The warnings above a screen that touches secrets: the air-gap banner
+    /// while a network interface is up, and a broken audit chain.
+    fn banners(&self, screen: &dyn Screen) -> Vec<Line<'static>> {
+        if !screen.touches_secrets() {
+            return Vec::new();
+        }
+        let warn = Style::default()
+            .fg(Color::White)
+            .bg(Color::Red)
+            .add_modifier(Modifier::BOLD);
+        let mut lines = Vec::new();
+        if let Some(net) = &self.chrome.network_up {
+            lines.push(Line::from(Span::styled(
+                format!(" {} {net} ", strings::NET_WARNING_SHORT),
+                warn,
+            )));
+        }
+        if let Some(problem) = &self.chrome.audit_broken {
+            lines.push(Line::from(Span::styled(
+                format!(" {} {problem} ", strings::AUDIT_BROKEN_WARNING),
+                warn,
+            )));
+        }
+        lines
+    }
+
+    /// Below the minimum size: one screen saying so, nothing cut.
+    fn render_too_small(&self, frame: &mut Frame) {
+        let area = frame.area();
+        let lines = vec![
+            Line::from(Span::styled(
+                strings::TOO_SMALL_TITLE,
+                Style::default()
+                    .fg(Color::Yellow)
+                    .add_modifier(Modifier::BOLD),
+            )),
+            Line::from(""),
+            Line::from(format!(
+                "{} {}×{}.",
+                strings::TOO_SMALL,
+                area.width,
+                area.height
+            )),
+            Line::from(""),
+            Line::from(strings::TOO_SMALL_HINT),
+        ];
+        frame.render_widget(
+            Paragraph::new(lines).wrap(ratatui::widgets::Wrap { trim: true }),
+            area,
+        );
     }
 
     /// Runs the interactive loop on the real terminal until quit.
     pub fn run_terminal(mut self) -> std::io::Result<()> {
         self.events.start_terminal_sources();
-        // ratatui::init installs a panic hook that restores the terminal.
-        let mut terminal = ratatui::init();
+        // ratatui::try_init installs a panic hook that restores the terminal,
+        // and reports (rather than panics on) a terminal it cannot set up.
+        let mut terminal = ratatui::try_init()?;
         let result = (|| {
             loop {
                 terminal.draw(|f| self.render(f))?;

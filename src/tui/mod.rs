@@ -13,6 +13,7 @@
 
 pub mod app;
 pub mod event;
+pub mod form;
 pub mod screens;
 pub mod strings;
 pub mod widgets;
@@ -23,8 +24,15 @@ use custodian_core::workspace::Workspace;
 
 /// The console could not run.
 #[derive(Debug, thiserror::Error)]
-#[error("the console could not use the terminal: {0}")]
-pub struct TuiError(#[from] std::io::Error);
+#[non_exhaustive]
+pub enum TuiError {
+    /// Standard input or output is not a terminal (a pipe, a file, a CI job).
+    #[error("the console needs a terminal, and standard {0} is not one")]
+    NotATerminal(&'static str),
+    /// The terminal could not be set up, drawn on or restored.
+    #[error("the console could not use the terminal: {0}")]
+    Terminal(#[from] std::io::Error),
+}
 
 impl Explain for TuiError {
     fn remedy(&self) -> Option<String> {
@@ -32,8 +40,17 @@ impl Explain for TuiError {
     }
 }
 
-/// Opens the console on `ws` and runs it until the user quits.
+/// Opens the console on `ws` and runs it until the user quits. Without a
+/// terminal on both standard input and output it stops before touching the
+/// terminal, with its own error rather than a panic.
 pub fn run(ws: &Workspace) -> Result<(), TuiError> {
+    use std::io::IsTerminal;
+    if !std::io::stdin().is_terminal() {
+        return Err(TuiError::NotATerminal("input"));
+    }
+    if !std::io::stdout().is_terminal() {
+        return Err(TuiError::NotATerminal("output"));
+    }
     app::App::new(ws.clone()).run_terminal()?;
     Ok(())
 }

@@ -38,22 +38,53 @@ pub const HOME_MENU: &[(&str, &[(&str, &str)])] = &[
         ],
     ),
     (
-        "Vendor kit & drills",
-        &[("k", "DR kit"), ("D", "quarterly drill")],
+        "Kit & drills",
+        &[("v", "vendor DR kit"), ("D", "quarterly drill")],
     ),
 ];
 pub const NET_WARNING: &str =
     "NETWORK UP — this machine should be air-gapped. Disconnect before handling key material:";
+pub const NET_WARNING_SHORT: &str = "NETWORK UP — disconnect before handling key material:";
+pub const AUDIT_BROKEN_WARNING: &str =
+    "AUDIT LOG BROKEN — tell your security officer before any operation:";
 pub const NET_UNKNOWN: &str = "Could not check network interfaces";
 pub const NET_OK: &str = "Offline: no network interface is up";
 
 pub const HELP_TITLE: &str = "Help";
 pub const HELP_GLOBAL: &[(&str, &str)] = &[
-    ("? / F1", "help (F1 in screens with text fields)"),
-    ("Esc", "go back / cancel (not while an operation runs)"),
-    ("Ctrl-C", "quit (not while an operation runs)"),
+    ("? / F1", "help (F1 where a text field takes ?)"),
+    (
+        "Esc",
+        "back one step, keeping what was typed (refused while a job runs)",
+    ),
+    ("↑/↓ j/k", "move in lists"),
+    (
+        "q",
+        "quit (outside text fields; asks first if work would be lost)",
+    ),
+    (
+        "Ctrl-C",
+        "quit (asks first when a wizard is open or a job runs)",
+    ),
 ];
 pub const BUSY_REFUSE: &str = "An operation is running; wait for it to finish.";
+pub const QUIT_TITLE: &str = "Quit?";
+pub const QUIT_BUSY: &str = "An operation is still running. Quitting now stops it; the workspace repairs what it left half done the next time it opens.";
+pub const QUIT_HOLDS_INPUT: &str = "A wizard is open: what was typed in it will be lost.";
+pub const QUIT_ASK: &str = "y quit now · any other key stays";
+/// The minimum terminal size every screen is laid out for.
+pub const MIN_WIDTH: u16 = 80;
+pub const MIN_HEIGHT: u16 = 24;
+pub const TOO_SMALL_TITLE: &str = "Make the terminal larger";
+pub const TOO_SMALL: &str = "The console needs at least 80 columns and 24 rows; this terminal is";
+pub const TOO_SMALL_HINT: &str =
+    "Enlarge the window or reduce the font size. Nothing was lost; q or Ctrl-C quits.";
+/// The strength meter's label for a passphrase the creation policy refuses.
+pub const STRENGTH_REFUSED: &str = "refused by policy";
+/// Asked when Esc would discard what was typed into a form.
+pub const FORM_DISCARD: &str = " Esc again discards what was typed; any other key keeps it. ";
+pub const MORE_BELOW: &str = "more below";
+pub const MORE_ABOVE: &str = "more above";
 
 pub const NEWID_TITLE: &str = "New custodian identity";
 pub const NEWID_NAME_PROMPT: &str = "Custodian name";
@@ -272,3 +303,43 @@ pub const DRILL_STARTING: &str = "Preparing the sandbox…";
 pub const DRILL_PROGRESS: &str = "Drill";
 pub const DRILL_WALK_HINT: &str = "Press o to walk the scenarios by hand in the sandbox (every screen shows DRILL; X on the home screen returns here).";
 pub const DRILL_SANDBOX_BANNER: &str = "In a drill sandbox. X returns to";
+
+/// Remedies the library words for the command line, reworded for the
+/// console: (what the library says, what the console says instead).
+pub const CONSOLE_REMEDIES: &[(&str, &str)] = &[
+    (
+        "or pass --skip-invalid to leave them out",
+        "or press Ctrl-S on the wallets step to skip them",
+    ),
+    (
+        "check that --wallets names the list of wallet ids, one id per line",
+        "check that the wallet list file holds wallet ids, one id per line",
+    ),
+    (
+        "give wallet ids with --wallet or a file with --wallets",
+        "give a wallet list file, or paste wallet ids (Tab switches)",
+    ),
+    (
+        "name at least two participants: --participants \"Ana,Ben\"",
+        "name at least two participants, separated by commas",
+    ),
+    (" (or omit --sandbox)", ""),
+    (
+        "pair each --shard with the --identity of the custodian who holds it",
+        "give each shard the identity file of the custodian who holds it",
+    ),
+    (
+        "create the custodian's identity first, or add --generate-identities for sandbox identities",
+        "create the custodian's identity first (n on the home screen)",
+    ),
+];
+
+/// A library remedy as the console shows it: command-line advice replaced
+/// by what to do on this screen.
+pub fn console_remedy(remedy: &str) -> String {
+    let mut text = remedy.to_string();
+    for (cli, console) in CONSOLE_REMEDIES {
+        text = text.replace(cli, console);
+    }
+    text
+}

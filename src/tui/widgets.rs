@@ -91,6 +91,102 @@ impl TextField {
     }
 }
 
+/// The style of hints and secondary text: readable on a dark background
+/// (dark grey on black is not).
+pub fn hint() -> Style {
+    Style::default().fg(Color::Gray)
+}
+
+/// One key in the footer bar.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct FooterKey {
+    /// The key, as shown.
+    pub key: &'static str,
+    /// What it does.
+    pub what: &'static str,
+    /// Kept when space runs out (Esc, help, leaving the sandbox).
+    pub keep: bool,
+}
+
+fn footer_width(k: &FooterKey) -> usize {
+    k.key.chars().count() + k.what.chars().count() + 5
+}
+
+/// The footer bar for `keys` in `width` columns. When they do not all fit,
+/// the least important go first: keys not marked `keep`, from the end of
+/// the list (screens list their keys most important first).
+pub fn footer_line(keys: &[FooterKey], width: u16) -> Line<'static> {
+    let width = usize::from(width);
+    let mut shown: Vec<bool> = vec![true; keys.len()];
+    let mut used: usize = keys.iter().map(footer_width).sum();
+    for i in (0..keys.len()).rev() {
+        if used <= width {
+            break;
+        }
+        if !keys[i].keep {
+            shown[i] = false;
+            used -= footer_width(&keys[i]);
+        }
+    }
+    let key_style = Style::default()
+        .fg(Color::Black)
+        .bg(Color::Gray)
+        .add_modifier(Modifier::BOLD);
+    let mut spans = Vec::new();
+    for (k, _) in keys.iter().zip(&shown).filter(|(_, s)| **s) {
+        spans.push(Span::styled(format!(" {} ", k.key), key_style));
+        spans.push(Span::raw(format!(" {}  ", k.what)));
+    }
+    Line::from(spans)
+}
+
+/// Draws `lines` wrapped in `area`, scrolled down by `scroll` lines
+/// (clamped so the last line can reach the bottom), with "more above" /
+/// "more below" marks on the right edge when text is hidden. Returns the
+/// largest useful scroll, for the screen's key handling.
+pub fn scrolled(frame: &mut Frame, area: Rect, lines: Vec<Line<'_>>, scroll: u16) -> u16 {
+    let paragraph = Paragraph::new(lines).wrap(Wrap { trim: false });
+    let total = u16::try_from(paragraph.line_count(area.width)).unwrap_or(u16::MAX);
+    let max = total.saturating_sub(area.height);
+    let top = scroll.min(max);
+    frame.render_widget(paragraph.scroll((top, 0)), area);
+    let mark = Style::default().fg(Color::Black).bg(Color::Yellow);
+    if top > 0 {
+        let text = format!(" ↑ {top} {} ", strings::MORE_ABOVE);
+        corner(frame, area, area.y, text, mark);
+    }
+    if top < max && area.height > 0 {
+        let text = format!(" ↓ {} {} (PgDn) ", max - top, strings::MORE_BELOW);
+        corner(frame, area, area.bottom() - 1, text, mark);
+    }
+    max
+}
+
+fn corner(frame: &mut Frame, area: Rect, y: u16, text: String, style: Style) {
+    let w = u16::try_from(text.chars().count())
+        .unwrap_or(u16::MAX)
+        .min(area.width);
+    let r = Rect::new(area.right() - w, y, w, 1);
+    frame.render_widget(Clear, r);
+    frame.render_widget(Paragraph::new(Span::styled(text, style)), r);
+}
+
+/// A scroll position moved by a key (j/k/↑/↓ by one, PgUp/PgDn by a
+/// page); None when the key does not scroll.
+pub fn scroll_key(key: crossterm::event::KeyEvent, scroll: u16, max: u16) -> Option<u16> {
+    use crossterm::event::KeyCode;
+    let next = match key.code {
+        KeyCode::Down | KeyCode::Char('j') => scroll.saturating_add(1),
+        KeyCode::Up | KeyCode::Char('k') => scroll.saturating_sub(1),
+        KeyCode::PageDown | KeyCode::Char(' ') => scroll.saturating_add(10),
+        KeyCode::PageUp => scroll.saturating_sub(10),
+        KeyCode::Home => 0,
+        KeyCode::End => max,
+        _ => return None,
+    };
+    Some(next.min(max))
+}
+
 /// The colour a strength score is drawn in.
 pub fn strength_color(score: u8) -> Color {
     match score {
@@ -101,16 +197,44 @@ pub fn strength_color(score: u8) -> Color {
     }
 }
 
-/// A strength meter line: a five-cell bar, the label and the crack-time estimate.
-pub fn strength_line(s: &Strength) -> Line<'static> {
-    let filled = usize::from(s.score) + 1;
+/// What the strength meter shows for a passphrase being chosen: the
+/// estimate, and whether the creation policy refuses it (so the meter never
+/// rates green what the policy will refuse).
+#[derive(Debug, Clone)]
+pub struct Meter {
+    /// The zxcvbn estimate.
+    pub strength: Strength,
+    /// Set when the policy refuses the passphrase.
+    pub refused: bool,
+}
+
+/// The meter for `p`: the estimate and the policy's verdict.
+pub fn meter(p: &secrecy::SecretString) -> Meter {
+    let refused = custodian_core::passphrase::check_new(p).is_err();
+    Meter {
+        strength: custodian_core::passphrase::estimate(p),
+        refused,
+    }
+}
+
+/// A strength meter line: a five-cell bar, the label and the crack-time
+/// estimate; red and "refused by policy" when the policy refuses it.
+pub fn strength_line(m: &Meter) -> Line<'static> {
+    let s = &m.strength;
+    let score = if m.refused { s.score.min(1) } else { s.score };
+    let filled = usize::from(score) + 1;
     let bar = format!("{}{}", "█".repeat(filled * 2), "░".repeat((5 - filled) * 2));
+    let label = if m.refused {
+        strings::STRENGTH_REFUSED.to_string()
+    } else {
+        s.label().to_string()
+    };
     let mut spans = vec![
         Span::raw("Strength: "),
-        Span::styled(bar, Style::default().fg(strength_color(s.score))),
+        Span::styled(bar, Style::default().fg(strength_color(score))),
         Span::styled(
-            format!(" {} ", s.label()),
-            Style::default().fg(strength_color(s.score)),
+            format!(" {label} "),
+            Style::default().fg(strength_color(score)),
         ),
         Span::raw(format!("· {} chars", s.chars)),
     ];
@@ -159,7 +283,7 @@ pub fn report_lines(report: &Report) -> Vec<Line<'static>> {
         lines.push(Line::from(""));
         lines.push(Line::from(vec![
             Span::styled(strings::WHAT_TO_DO, Style::default().bold()),
-            Span::raw(r.clone()),
+            Span::raw(strings::console_remedy(r)),
         ]));
     }
     lines

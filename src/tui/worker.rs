@@ -25,6 +25,14 @@ pub enum JobResult {
     PublicKeyChecked(custodian_core::drkit::ops::PublicKeyCheck),
     /// A DR kit was opened with the recovery key.
     KitVerified(custodian_core::drkit::kit::KitReport),
+    /// A kit job refused a value typed into one field (e.g. a wrong key
+    /// passphrase): the wizard returns to that field, keeping the rest.
+    KitInputRefused {
+        /// The field at fault.
+        field: super::screens::kit_use::KitField,
+        /// What was wrong.
+        report: custodian_core::error::Report,
+    },
     /// Shares were derived and written.
     SharesDerived(custodian_core::drkit::derive::DeriveSummary),
     /// A shard file's public metadata was read.

@@ -183,7 +183,7 @@ impl Screen for AuditViewScreen {
         let mut filter_line = self.filter.line(label, self.editing);
         filter_line.push_span(Span::styled(
             format!("   {} of {} entries", visible.len(), self.entries.len()),
-            Style::default().fg(Color::DarkGray),
+            crate::tui::widgets::hint(),
         ));
         frame.render_widget(Paragraph::new(filter_line), filter_area);
 

@@ -7,9 +7,7 @@ use ratatui::Frame;
 use ratatui::layout::{Constraint, Layout, Rect};
 use ratatui::style::{Color, Modifier, Style};
 use ratatui::text::{Line, Span};
-use ratatui::widgets::{
-    Block, Borders, Cell, List, ListItem, ListState, Paragraph, Row, Table, Wrap,
-};
+use ratatui::widgets::{Block, Borders, List, ListItem, ListState, Paragraph, Wrap};
 
 use super::{Action, Chrome, Screen};
 use crate::tui::strings;
@@ -46,6 +44,8 @@ pub struct ChecklistScreen {
     mode: Mode,
     last_operator: String,
     error: Option<Report>,
+    policy_scroll: u16,
+    policy_max: std::cell::Cell<u16>,
 }
 
 impl ChecklistScreen {
@@ -59,6 +59,8 @@ impl ChecklistScreen {
             mode: Mode::Browse,
             last_operator: String::new(),
             error: None,
+            policy_scroll: 0,
+            policy_max: std::cell::Cell::new(u16::MAX),
         }
     }
 
@@ -117,6 +119,13 @@ impl Screen for ChecklistScreen {
                 match key.code {
                     KeyCode::Esc => return Some(Action::Back),
                     KeyCode::Tab | KeyCode::BackTab => self.show_policy = !self.show_policy,
+                    _ if self.show_policy => {
+                        if let Some(s) =
+                            widgets::scroll_key(key, self.policy_scroll, self.policy_max.get())
+                        {
+                            self.policy_scroll = s;
+                        }
+                    }
                     KeyCode::Down | KeyCode::Char('j') if !self.show_policy => {
                         self.selected = (self.selected + 1).min(self.lines.len().saturating_sub(1));
                     }
@@ -146,19 +155,21 @@ impl Screen for ChecklistScreen {
     fn render(&self, frame: &mut Frame, area: Rect, _chrome: &Chrome) {
         let bold = Style::default().add_modifier(Modifier::BOLD);
         if self.show_policy {
-            let rows = self.policy.iter().map(|p| {
-                Row::new(vec![
-                    Cell::from(p.concern.clone()).style(bold),
-                    Cell::from(p.rule.clone()),
-                ])
-            });
-            let table = Table::new(rows, [Constraint::Length(22), Constraint::Min(30)])
-                .header(Row::new(vec!["Concern", "Rule"]).style(bold.fg(Color::Cyan)));
-            frame.render_widget(table, area);
+            // Each rule wrapped in full under its concern, scrolling.
+            let mut lines = Vec::new();
+            for p in &self.policy {
+                lines.push(Line::from(Span::styled(
+                    p.concern.clone(),
+                    bold.fg(Color::Cyan),
+                )));
+                lines.push(Line::from(format!("  {}", p.rule)));
+            }
+            self.policy_max
+                .set(widgets::scrolled(frame, area, lines, self.policy_scroll));
             return;
         }
-        let dim = Style::default().fg(Color::DarkGray);
-        let bottom_h = if self.error.is_some() { 5 } else { 3 };
+        let dim = crate::tui::widgets::hint();
+        let bottom_h = if self.error.is_some() { 7 } else { 5 };
         let [list_area, bottom_area] =
             Layout::vertical([Constraint::Min(3), Constraint::Length(bottom_h)]).areas(area);
         let mut items = Vec::new();
@@ -215,7 +226,11 @@ impl Screen for ChecklistScreen {
                 bottom.push(Line::from(Span::styled(prompt, bold)));
                 bottom.push(operator.line(strings::SCENARIO_OPERATOR, true));
             }
-            Mode::Browse => match self.lines.get(self.selected).map(|l| &l.state) {
+            Mode::Browse => match self.lines.get(self.selected).map(|l| {
+                // The list cuts long items at the edge; the whole text is here.
+                bottom.push(Line::from(Span::styled(l.item.text.clone(), bold)));
+                &l.state
+            }) {
                 Some(ItemState::Verified(d)) => {
                     bottom.push(Line::from(Span::styled(
                         format!("Verified: {d}"),
@@ -250,14 +265,22 @@ impl Screen for ChecklistScreen {
     fn commands(&self) -> Vec<(&'static str, &'static str)> {
         match (&self.mode, self.show_policy) {
             (Mode::Tick { .. }, _) => vec![("Enter", "confirm"), ("Esc", "cancel")],
-            (Mode::Browse, true) => vec![("Tab", "checklist"), ("Esc", "back")],
+            (Mode::Browse, true) => vec![
+                ("↑/↓ j/k PgUp/PgDn", "scroll"),
+                ("Tab", "checklist"),
+                ("Esc", "back"),
+            ],
             (Mode::Browse, false) => vec![
-                ("↑/↓", "select"),
+                ("↑/↓ j/k", "select"),
                 ("Enter", "tick/untick"),
                 ("Tab", "policy"),
                 ("Esc", "back"),
             ],
         }
+    }
+
+    fn takes_text(&self) -> bool {
+        matches!(self.mode, Mode::Tick { .. })
     }
 
     fn as_any(&mut self) -> Option<&mut dyn std::any::Any> {

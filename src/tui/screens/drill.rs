@@ -148,7 +148,7 @@ impl Screen for DrillScreen {
                 lines.push(field.line(strings::DRILL_PARTICIPANTS, true));
                 lines.push(Line::from(Span::styled(
                     strings::DRILL_PARTICIPANTS_HINT,
-                    Style::default().fg(Color::DarkGray),
+                    crate::tui::widgets::hint(),
                 )));
                 if let Some(e) = error {
                     lines.push(Line::from(""));

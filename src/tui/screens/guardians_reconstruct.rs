@@ -213,7 +213,7 @@ fn collected_lines(set: &ShareSet, collected: usize) -> Vec<Line<'static>> {
         } else if i == collected {
             ("▶", Style::default().add_modifier(Modifier::BOLD))
         } else {
-            ("·", Style::default().fg(Color::DarkGray))
+            ("·", crate::tui::widgets::hint())
         };
         lines.push(Line::from(Span::styled(
             format!("  {mark} #{} {}", m.share.index, m.share.guardian),
@@ -224,6 +224,10 @@ fn collected_lines(set: &ShareSet, collected: usize) -> Vec<Line<'static>> {
 }
 
 impl Screen for GuardianReconstructWizard {
+    fn touches_secrets(&self) -> bool {
+        true
+    }
+
     fn title(&self) -> String {
         strings::GREC_TITLE.into()
     }
@@ -472,7 +476,7 @@ impl Screen for GuardianReconstructWizard {
                 }
                 lines.push(Line::from(Span::styled(
                     strings::GREC_ADD_HINT,
-                    Style::default().fg(Color::DarkGray),
+                    crate::tui::widgets::hint(),
                 )));
                 if let Some(n) = note
                     && self.collection.notes().last() != Some(n)
@@ -507,7 +511,7 @@ impl Screen for GuardianReconstructWizard {
                 lines.push(owned(field.line(&label, true)));
                 lines.push(Line::from(Span::styled(
                     strings::GREC_PASS_HINT,
-                    Style::default().fg(Color::DarkGray),
+                    crate::tui::widgets::hint(),
                 )));
             }
             Step::NewPassphrase { set, entry, .. } => {

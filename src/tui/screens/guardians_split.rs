@@ -20,7 +20,7 @@ use crate::tui::worker::{JobResult, Progress, WorkerMsg};
 use custodian_core::error::Report;
 use custodian_core::guardians::{self, SplitOutcome};
 use custodian_core::identity;
-use custodian_core::passphrase::{self, Strength};
+use custodian_core::passphrase;
 use custodian_core::workspace::CustodianRecord;
 
 /// A new passphrase typed twice, with a strength meter and Ctrl-G to
@@ -30,7 +30,7 @@ pub struct NewPassEntry {
     first: TextField,
     confirm: TextField,
     on_confirm: bool,
-    strength: Option<Strength>,
+    strength: Option<widgets::Meter>,
     generated: Option<TextField>,
     /// The last problem, shown under the fields.
     pub error: Option<Report>,
@@ -66,7 +66,7 @@ impl NewPassEntry {
                         let mut shown = TextField::default();
                         shown.set(p.expose_secret());
                         self.generated = Some(shown);
-                        self.strength = Some(passphrase::estimate(&p));
+                        self.strength = Some(widgets::meter(&p));
                         self.error = None;
                     }
                     Err(e) => self.error = Some(Report::from_error(&e)),
@@ -102,7 +102,7 @@ impl NewPassEntry {
                     if !self.on_confirm {
                         self.generated = None;
                         self.strength =
-                            Some(passphrase::estimate(&SecretString::from(self.first.text())));
+                            Some(widgets::meter(&SecretString::from(self.first.text())));
                     }
                 }
                 None
@@ -309,7 +309,7 @@ pub fn step_bar(labels: &[&str], active: usize) -> Line<'static> {
                 .fg(Color::Cyan)
                 .add_modifier(Modifier::BOLD)
         } else {
-            Style::default().fg(Color::DarkGray)
+            crate::tui::widgets::hint()
         };
         spans.push(Span::styled(format!(" {}. {label} ", i + 1), style));
     }
@@ -317,10 +317,14 @@ pub fn step_bar(labels: &[&str], active: usize) -> Line<'static> {
 }
 
 fn hint(text: &str) -> Line<'_> {
-    Line::from(Span::styled(text, Style::default().fg(Color::DarkGray)))
+    Line::from(Span::styled(text, crate::tui::widgets::hint()))
 }
 
 impl Screen for GuardianSplitWizard {
+    fn touches_secrets(&self) -> bool {
+        true
+    }
+
     fn title(&self) -> String {
         strings::GSPLIT_TITLE.into()
     }

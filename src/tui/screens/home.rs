@@ -108,6 +108,152 @@ fn abbreviate(recipient: &str) -> String {
     format!("{head}…{tail}")
 }
 
+/// The operations menu flowed into `width` columns: each group on its own
+/// line(s), its keys wrapping under the group's label, so no entry is ever
+/// cut off.
+fn menu_lines(width: u16) -> Vec<Line<'static>> {
+    let width = usize::from(width);
+    let label_w = if width >= 100 { 20 } else { 14 };
+    let key_style = Style::default()
+        .fg(Color::Cyan)
+        .add_modifier(Modifier::BOLD);
+    let mut lines = Vec::new();
+    for (group, items) in strings::HOME_MENU {
+        let label: String = group.chars().take(label_w - 1).collect();
+        let mut spans = vec![Span::styled(
+            format!("{label:<label_w$}"),
+            Style::default().add_modifier(Modifier::BOLD),
+        )];
+        let mut used = label_w;
+        for (k, what) in *items {
+            let w = k.chars().count() + what.chars().count() + 4;
+            if used + w > width && used > label_w {
+                lines.push(Line::from(std::mem::take(&mut spans)));
+                spans.push(Span::raw(" ".repeat(label_w)));
+                used = label_w;
+            }
+            spans.push(Span::styled(format!(" {k} "), key_style));
+            spans.push(Span::raw(format!("{what} ")));
+            used += w;
+        }
+        lines.push(Line::from(spans));
+    }
+    lines
+}
+
+impl HomeScreen {
+    /// The custodians table: rows scroll so the selected one stays visible,
+    /// and the title says when rows are hidden above or below.
+    fn render_custodians(&self, frame: &mut Frame, area: Rect) {
+        let total = self.view.custodians.len();
+        if total == 0 {
+            let block = Block::default()
+                .borders(Borders::TOP)
+                .title(format!(" {} (0) ", strings::HOME_CUSTODIANS));
+            frame.render_widget(
+                Paragraph::new(strings::HOME_NO_CUSTODIANS)
+                    .wrap(Wrap { trim: true })
+                    .block(block),
+                area,
+            );
+            return;
+        }
+        let [list_area, detail_area] =
+            Layout::vertical([Constraint::Min(3), Constraint::Length(2)]).areas(area);
+        // Border line and header row.
+        let visible = usize::from(list_area.height.saturating_sub(2)).max(1);
+        let offset = (self.selected + 1).saturating_sub(visible);
+        let end = (offset + visible).min(total);
+        let mut title = format!(" {} ({total}) ", strings::HOME_CUSTODIANS);
+        if offset > 0 || end < total {
+            title.push_str(&format!("rows {}–{end} of {total} ", offset + 1));
+            if offset > 0 {
+                title.push_str(&format!("· ↑ {offset} {} ", strings::MORE_ABOVE));
+            }
+            if end < total {
+                title.push_str(&format!("· ↓ {} {} ", total - end, strings::MORE_BELOW));
+            }
+        }
+        let block = Block::default().borders(Borders::TOP).title(title);
+        let rows = self
+            .view
+            .custodians
+            .iter()
+            .enumerate()
+            .skip(offset)
+            .take(visible)
+            .map(|(i, c)| {
+                let overdue = c.rotation_due.as_str() < self.view.today.as_str();
+                let due_style = if overdue {
+                    Style::default().fg(Color::Red).add_modifier(Modifier::BOLD)
+                } else {
+                    Style::default()
+                };
+                let due = c
+                    .rotation_due
+                    .get(..10)
+                    .unwrap_or(&c.rotation_due)
+                    .to_string();
+                let due = if overdue {
+                    format!("{due} OVERDUE")
+                } else {
+                    due
+                };
+                let marker = if i == self.selected { "▶" } else { " " };
+                Row::new(vec![
+                    Cell::from(marker),
+                    Cell::from(fit(&c.name, 16)),
+                    Cell::from(abbreviate(&c.recipient)),
+                    Cell::from(c.fingerprint.clone()),
+                    Cell::from(due).style(due_style),
+                ])
+            });
+        let table = Table::new(
+            rows,
+            [
+                Constraint::Length(1),
+                Constraint::Length(16),
+                Constraint::Length(24),
+                Constraint::Length(19),
+                Constraint::Length(19),
+            ],
+        )
+        .header(
+            Row::new(vec!["", "Name", "Recipient", "Fingerprint", "Rotation due"])
+                .style(Style::default().add_modifier(Modifier::BOLD)),
+        )
+        .block(block);
+        frame.render_widget(table, list_area);
+        if let Some(c) = self.view.custodians.get(self.selected) {
+            frame.render_widget(
+                Paragraph::new(vec![
+                    Line::from(format!("{} — recipient {}", c.name, c.recipient)),
+                    Line::from(format!(
+                        "created {} · identity file {}",
+                        c.created_at,
+                        c.identity_file
+                            .as_ref()
+                            .map(|p| p.display().to_string())
+                            .unwrap_or_else(|| "not recorded".into())
+                    )),
+                ]),
+                detail_area,
+            );
+        }
+    }
+}
+
+/// `text` cut to `width` columns with an ellipsis, so it never runs into
+/// the next column.
+pub fn fit(text: &str, width: usize) -> String {
+    if text.chars().count() <= width {
+        return text.to_string();
+    }
+    let mut cut: String = text.chars().take(width.saturating_sub(1)).collect();
+    cut.push('…');
+    cut
+}
+
 impl Screen for HomeScreen {
     fn title(&self) -> String {
         strings::HOME_TITLE.into()
@@ -115,7 +261,6 @@ impl Screen for HomeScreen {
 
     fn handle_key(&mut self, key: KeyEvent) -> Option<Action> {
         match key.code {
-            KeyCode::Char('q') => Some(Action::Quit),
             KeyCode::Char('n') => Some(Action::OpenNewIdentity),
             KeyCode::Char('g') => Some(Action::OpenGuardianSplit),
             KeyCode::Char('c') => Some(Action::OpenGuardianReconstruct),
@@ -132,10 +277,10 @@ impl Screen for HomeScreen {
                 }
                 None
             }
-            KeyCode::Char('k') => Some(Action::OpenKitMenu),
+            KeyCode::Char('v') => Some(Action::OpenKitMenu),
             KeyCode::Char('D') => Some(Action::OpenDrill),
             KeyCode::Char('X') if self.view.sandbox_origin.is_some() => Some(Action::LeaveSandbox),
-            KeyCode::Up => {
+            KeyCode::Up | KeyCode::Char('k') => {
                 self.selected = self.selected.saturating_sub(1);
                 None
             }
@@ -146,31 +291,15 @@ impl Screen for HomeScreen {
     fn render(&self, frame: &mut Frame, area: Rect, _chrome: &Chrome) {
         let banner = network_banner(&self.view.network);
         let banner_h = if banner.is_some() { 2 } else { 0 };
+        let menu = menu_lines(area.width);
         let [banner_area, ws_area, table_area, menu_area, audit_area] = Layout::vertical([
             Constraint::Length(banner_h),
             Constraint::Length(3),
-            Constraint::Min(4),
-            Constraint::Length(strings::HOME_MENU.len() as u16 + 1),
-            Constraint::Length(4),
+            Constraint::Min(5),
+            Constraint::Length(menu.len() as u16 + 1),
+            Constraint::Length(3),
         ])
         .areas(area);
-        let key_style = Style::default()
-            .fg(Color::Cyan)
-            .add_modifier(Modifier::BOLD);
-        let menu: Vec<Line> = strings::HOME_MENU
-            .iter()
-            .map(|(group, items)| {
-                let mut spans = vec![Span::styled(
-                    format!("{group:<20}"),
-                    Style::default().add_modifier(Modifier::BOLD),
-                )];
-                for (k, what) in *items {
-                    spans.push(Span::styled(format!(" {k} "), key_style));
-                    spans.push(Span::raw(format!("{what}  ")));
-                }
-                Line::from(spans)
-            })
-            .collect();
         frame.render_widget(
             Paragraph::new(menu).block(
                 Block::default()
@@ -211,87 +340,17 @@ impl Screen for HomeScreen {
             ws_area,
         );
 
-        let block = Block::default().borders(Borders::TOP).title(format!(
-            " {} ({}) ",
-            strings::HOME_CUSTODIANS,
-            self.view.custodians.len()
-        ));
-        if self.view.custodians.is_empty() {
-            frame.render_widget(
-                Paragraph::new(strings::HOME_NO_CUSTODIANS).block(block),
-                table_area,
-            );
-        } else {
-            let rows = self.view.custodians.iter().enumerate().map(|(i, c)| {
-                let overdue = c.rotation_due.as_str() < self.view.today.as_str();
-                let due_style = if overdue {
-                    Style::default().fg(Color::Red).add_modifier(Modifier::BOLD)
-                } else {
-                    Style::default()
-                };
-                let due = c
-                    .rotation_due
-                    .get(..10)
-                    .unwrap_or(&c.rotation_due)
-                    .to_string();
-                let due = if overdue {
-                    format!("{due} OVERDUE")
-                } else {
-                    due
-                };
-                let marker = if i == self.selected { "▶" } else { " " };
-                Row::new(vec![
-                    Cell::from(marker),
-                    Cell::from(c.name.clone()),
-                    Cell::from(abbreviate(&c.recipient)),
-                    Cell::from(c.fingerprint.clone()),
-                    Cell::from(due).style(due_style),
-                ])
-            });
-            let table = Table::new(
-                rows,
-                [
-                    Constraint::Length(1),
-                    Constraint::Length(16),
-                    Constraint::Length(24),
-                    Constraint::Length(19),
-                    Constraint::Length(19),
-                ],
-            )
-            .header(
-                Row::new(vec!["", "Name", "Recipient", "Fingerprint", "Rotation due"])
-                    .style(Style::default().add_modifier(Modifier::BOLD)),
-            )
-            .block(block);
-            let [list_area, detail_area] =
-                Layout::vertical([Constraint::Min(2), Constraint::Length(2)]).areas(table_area);
-            frame.render_widget(table, list_area);
-            if let Some(c) = self.view.custodians.get(self.selected) {
-                frame.render_widget(
-                    Paragraph::new(vec![
-                        Line::from(format!("{} — recipient {}", c.name, c.recipient)),
-                        Line::from(format!(
-                            "created {} · identity file {}",
-                            c.created_at,
-                            c.identity_file
-                                .as_ref()
-                                .map(|p| p.display().to_string())
-                                .unwrap_or_else(|| "not recorded".into())
-                        )),
-                    ]),
-                    detail_area,
-                );
-            }
-        }
+        self.render_custodians(frame, table_area);
 
         let audit_lines = match &self.view.audit {
-            Ok((n, head)) => vec![
-                Line::from(Span::styled(
+            Ok((n, head)) => vec![Line::from(vec![
+                Span::styled(
                     format!("Chain intact: {n} entries"),
                     Style::default().fg(Color::Green),
-                )),
-                Line::from(format!("Head: {head}")),
-            ],
+                ),
+                Span::raw(" · "),
+                Span::raw(format!("Head: {head}")),
+            ])],
             Err(problem) => vec![Line::from(Span::styled(
                 format!("CHAIN BROKEN: {problem}"),
                 Style::default()
@@ -323,7 +382,11 @@ impl Screen for HomeScreen {
     }
 
     fn footer(&self) -> Vec<(&'static str, &'static str)> {
-        vec![("↑/↓", "select custodian"), ("r", "refresh"), ("q", "quit")]
+        let mut keys = vec![("↑/↓ j/k", "select custodian"), ("r", "refresh")];
+        if self.view.sandbox_origin.is_some() {
+            keys.push(("X", "leave sandbox"));
+        }
+        keys
     }
 
     fn takes_text(&self) -> bool {

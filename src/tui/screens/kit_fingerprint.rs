@@ -9,55 +9,58 @@ use ratatui::text::{Line, Span};
 use ratatui::widgets::{Paragraph, Wrap};
 
 use super::{Action, Chrome, Screen};
+use crate::tui::form::{Form, FormEvent, FormField};
 use crate::tui::strings;
-use crate::tui::widgets::{self, TextField};
+use crate::tui::widgets;
 use crate::tui::worker::{JobResult, WorkerMsg};
 use custodian_core::drkit::ops::PublicKeyCheck;
-use custodian_core::error::Report;
 
 #[derive(Debug)]
 enum Step {
-    Path {
-        field: TextField,
-        error: Option<Report>,
-    },
+    Path,
     Working,
-    Shown {
-        check: PublicKeyCheck,
-        qr: bool,
-    },
+    Shown { check: PublicKeyCheck, qr: bool },
 }
 
 /// The screen.
 #[derive(Debug)]
 pub struct KitFingerprintScreen {
+    /// The path form (shared form component): kept across a failed check,
+    /// so a mistyped path is corrected in place.
+    form: Form,
     step: Step,
 }
 
 impl KitFingerprintScreen {
     /// A screen with `path` prefilled.
     pub fn new(path: &str) -> Self {
-        let mut field = TextField::default();
-        field.set(path);
         KitFingerprintScreen {
-            step: Step::Path { field, error: None },
+            form: Form::new(vec![FormField::plain(
+                strings::KIT_FP_PROMPT,
+                strings::KIT_FP_HINT,
+                path,
+            )]),
+            step: Step::Path,
         }
     }
 }
 
 /// Renders QR rows if they fit in `area`, else a line saying how big the
-/// terminal must be.
-pub fn qr_widget(qr: &[String], area: Rect) -> Paragraph<'static> {
+/// terminal (`screen`, the whole frame) must be: the QR's size plus
+/// whatever the frame around `area` takes.
+pub fn qr_widget(qr: &[String], area: Rect, screen: Rect) -> Paragraph<'static> {
     let width = qr.first().map(|l| l.chars().count()).unwrap_or(0) as u16;
     let height = qr.len() as u16;
     if width > area.width || height > area.height {
+        let around_w = screen.width.saturating_sub(area.width);
+        let around_h = screen.height.saturating_sub(area.height);
         return Paragraph::new(format!(
             "{} {}×{} characters (now {}×{}).",
             strings::KIT_QR_TOO_SMALL,
-            width,
-            height + 3,
-            area.width,
-            area.height + 3
+            width + around_w,
+            height + around_h,
+            screen.width,
+            screen.height
         ))
         .wrap(Wrap { trim: false });
     }
@@ -77,19 +80,14 @@ impl Screen for KitFingerprintScreen {
 
     fn handle_key(&mut self, key: KeyEvent) -> Option<Action> {
         match &mut self.step {
-            Step::Path { field, error } => match key.code {
-                KeyCode::Esc => Some(Action::Back),
-                KeyCode::Enter => {
-                    let path = field.text().trim().into();
+            Step::Path => match self.form.handle_key(key) {
+                FormEvent::Cancel => Some(Action::Back),
+                FormEvent::Submit => {
+                    let path = self.form.value(0).trim().into();
                     self.step = Step::Working;
                     Some(Action::CheckPublicKey { path })
                 }
-                _ => {
-                    if field.input(key) {
-                        *error = None;
-                    }
-                    None
-                }
+                FormEvent::Handled => None,
             },
             Step::Working => None,
             Step::Shown { qr, .. } => match key.code {
@@ -110,10 +108,10 @@ impl Screen for KitFingerprintScreen {
                     check: check.clone(),
                     qr: false,
                 },
-                Err(report) => Step::Path {
-                    field: TextField::default(),
-                    error: Some(report.clone()),
-                },
+                Err(report) => {
+                    self.form.refuse(0, report.clone());
+                    Step::Path
+                }
                 Ok(_) => return None,
             };
         }
@@ -122,23 +120,10 @@ impl Screen for KitFingerprintScreen {
 
     fn render(&self, frame: &mut Frame, area: Rect, chrome: &Chrome) {
         let lines = match &self.step {
-            Step::Path { field, error } => {
-                let mut l = vec![
-                    field.line(strings::KIT_FP_PROMPT, true),
-                    Line::from(Span::styled(
-                        strings::KIT_FP_HINT,
-                        Style::default().fg(Color::DarkGray),
-                    )),
-                ];
-                if let Some(r) = error {
-                    l.push(Line::from(""));
-                    l.extend(widgets::report_lines(r));
-                }
-                l
-            }
+            Step::Path => self.form.lines(),
             Step::Working => vec![Line::from(format!("{} …", widgets::spinner(chrome.tick)))],
             Step::Shown { check, qr: true } => {
-                frame.render_widget(qr_widget(&check.qr, area), area);
+                frame.render_widget(qr_widget(&check.qr, area, frame.area()), area);
                 return;
             }
             Step::Shown { check, qr: false } => vec![
@@ -164,7 +149,7 @@ impl Screen for KitFingerprintScreen {
 
     fn commands(&self) -> Vec<(&'static str, &'static str)> {
         match self.step {
-            Step::Path { .. } => vec![("Enter", "check"), ("Esc", "back")],
+            Step::Path => vec![("Enter", "check"), ("Esc", "back")],
             Step::Working => vec![],
             Step::Shown { .. } => vec![("v", "QR code / phrase"), ("Enter", "back")],
         }
@@ -172,5 +157,13 @@ impl Screen for KitFingerprintScreen {
 
     fn busy(&self) -> bool {
         matches!(self.step, Step::Working)
+    }
+
+    fn takes_text(&self) -> bool {
+        matches!(self.step, Step::Path)
+    }
+
+    fn holds_input(&self) -> bool {
+        matches!(self.step, Step::Path) && self.form.holds_input()
     }
 }

@@ -19,7 +19,7 @@ use crate::tui::widgets::{self, TextField};
 use crate::tui::worker::{JobResult, Progress, WorkerMsg};
 use custodian_core::drkit::keys::CreatedKeyPair;
 use custodian_core::error::Report;
-use custodian_core::passphrase::{self, Strength};
+use custodian_core::passphrase;
 
 #[derive(Debug)]
 enum Step {
@@ -28,7 +28,7 @@ enum Step {
         first: TextField,
         confirm: TextField,
         on_confirm: bool,
-        strength: Option<Strength>,
+        strength: Option<widgets::Meter>,
         generated: Option<TextField>,
     },
     Working(Progress),
@@ -78,6 +78,10 @@ impl KitKeygenWizard {
 }
 
 impl Screen for KitKeygenWizard {
+    fn touches_secrets(&self) -> bool {
+        true
+    }
+
     fn title(&self) -> String {
         strings::KIT_KEYGEN_TITLE.into()
     }
@@ -143,7 +147,7 @@ impl Screen for KitKeygenWizard {
                             let mut shown = TextField::default();
                             shown.set(p.expose_secret());
                             *generated = Some(shown);
-                            *strength = Some(passphrase::estimate(&p));
+                            *strength = Some(widgets::meter(&p));
                             self.error = None;
                         }
                         Err(e) => self.error = Some(Report::from_error(&e)),
@@ -181,7 +185,7 @@ impl Screen for KitKeygenWizard {
                         self.error = None;
                         if !*on_confirm {
                             *generated = None;
-                            *strength = Some(passphrase::estimate(&SecretString::from(f.text())));
+                            *strength = Some(widgets::meter(&SecretString::from(f.text())));
                         }
                     }
                     None
@@ -235,7 +239,7 @@ impl Screen for KitKeygenWizard {
     }
 
     fn render(&self, frame: &mut Frame, area: Rect, chrome: &Chrome) {
-        let dim = Style::default().fg(Color::DarkGray);
+        let dim = crate::tui::widgets::hint();
         let mut lines: Vec<Line> = Vec::new();
         match &self.step {
             Step::Paths => {
@@ -292,7 +296,7 @@ impl Screen for KitKeygenWizard {
             Step::Done {
                 qr, show_qr: true, ..
             } => {
-                frame.render_widget(qr_widget(qr, area), area);
+                frame.render_widget(qr_widget(qr, area, frame.area()), area);
                 return;
             }
             Step::Done { created, .. } => {

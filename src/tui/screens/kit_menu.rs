@@ -42,11 +42,11 @@ impl Screen for KitMenu {
         let n = strings::KIT_MENU_ITEMS.len();
         match key.code {
             KeyCode::Esc => Some(Action::Back),
-            KeyCode::Down => {
+            KeyCode::Down | KeyCode::Char('j') => {
                 self.selected = (self.selected + 1) % n;
                 None
             }
-            KeyCode::Up => {
+            KeyCode::Up | KeyCode::Char('k') => {
                 self.selected = (self.selected + n - 1) % n;
                 None
             }
@@ -83,6 +83,10 @@ impl Screen for KitMenu {
     }
 
     fn commands(&self) -> Vec<(&'static str, &'static str)> {
-        vec![("1-4/Enter", "open"), ("↑/↓", "select"), ("Esc", "home")]
+        vec![
+            ("1-4/Enter", "open"),
+            ("↑/↓ j/k", "select"),
+            ("Esc", "home"),
+        ]
     }
 }

@@ -22,14 +22,22 @@ use custodian_core::drkit::derive::{DeriveOptions, DeriveSummary, OutputFormat, 
 use custodian_core::drkit::kit::KitReport;
 use custodian_core::error::Report;
 
+/// The wizard's fields, in focus order (wallets and output only when deriving).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-enum Field {
+pub enum KitField {
+    /// The kit zip.
     Kit,
+    /// The recovery private key file.
     Key,
+    /// Its passphrase (masked).
     Passphrase,
+    /// The wallet list.
     Wallets,
+    /// The output file.
     Output,
 }
+
+use KitField as Field;
 
 #[derive(Debug)]
 enum Step {
@@ -55,6 +63,8 @@ pub struct KitUseWizard {
     format: OutputFormat,
     skip_invalid: bool,
     error: Option<Report>,
+    /// The field the error belongs to: it is shown under that field.
+    error_at: Option<Field>,
     step: Step,
 }
 
@@ -75,6 +85,7 @@ impl KitUseWizard {
             format: OutputFormat::VendorJson,
             skip_invalid: false,
             error: None,
+            error_at: None,
             step: Step::Input(Field::Kit),
         }
     }
@@ -155,6 +166,22 @@ impl KitUseWizard {
                 }
                 None => Some(Action::Back),
             },
+            // ↓/↑ always move between fields; Tab too, except where it
+            // switches a choice (wallet source, output format).
+            KeyCode::Down | KeyCode::Tab
+                if !(key.code == KeyCode::Tab && matches!(f, Field::Wallets | Field::Output)) =>
+            {
+                if let Some(n) = self.next(f) {
+                    self.step = Step::Input(n);
+                }
+                None
+            }
+            KeyCode::Up | KeyCode::BackTab => {
+                if let Some(p) = Self::prev(f) {
+                    self.step = Step::Input(p);
+                }
+                None
+            }
             KeyCode::Tab if f == Field::Wallets => {
                 self.list_mode = !self.list_mode;
                 None
@@ -201,6 +228,7 @@ impl KitUseWizard {
             _ => {
                 if self.field_mut(f).input(key) {
                     self.error = None;
+                    self.error_at = None;
                 }
                 None
             }
@@ -209,6 +237,10 @@ impl KitUseWizard {
 }
 
 impl Screen for KitUseWizard {
+    fn touches_secrets(&self) -> bool {
+        true
+    }
+
     fn title(&self) -> String {
         if self.derive {
             strings::KIT_DERIVE_TITLE.into()
@@ -258,6 +290,14 @@ impl Screen for KitUseWizard {
                 self.step = Step::Derived(s.clone());
                 Some(Action::RefreshHome)
             }
+            // A value the user typed was refused: back to that field, the
+            // error under it, everything else kept.
+            WorkerMsg::Finished(Ok(JobResult::KitInputRefused { field, report })) => {
+                self.step = Step::Input(*field);
+                self.error = Some(report.clone());
+                self.error_at = Some(*field);
+                Some(Action::RefreshHome)
+            }
             WorkerMsg::Finished(Err(report)) => {
                 self.step = Step::Failed(report.clone());
                 Some(Action::RefreshHome)
@@ -267,7 +307,7 @@ impl Screen for KitUseWizard {
     }
 
     fn render(&self, frame: &mut Frame, area: Rect, chrome: &Chrome) {
-        let dim = Style::default().fg(Color::DarkGray);
+        let dim = crate::tui::widgets::hint();
         let ok = Style::default()
             .fg(Color::Green)
             .add_modifier(Modifier::BOLD);
@@ -281,6 +321,11 @@ impl Screen for KitUseWizard {
                     self.pass
                         .line(strings::KIT_OPEN_PASS_PROMPT, f == Field::Passphrase),
                 );
+                if self.error_at == Some(Field::Passphrase)
+                    && let Some(r) = &self.error
+                {
+                    lines.extend(widgets::report_lines(r));
+                }
                 if f == Field::Passphrase {
                     lines.push(Line::from(Span::styled(strings::KIT_OPEN_PASS_HINT, dim)));
                 }
@@ -439,7 +484,7 @@ impl Screen for KitUseWizard {
                 lines.extend(shown);
             }
         }
-        if let Some(r) = &self.error {
+        if let Some(r) = self.error.as_ref().filter(|_| self.error_at.is_none()) {
             lines.push(Line::from(""));
             lines.extend(widgets::report_lines(r));
         }
@@ -461,9 +506,9 @@ impl Screen for KitUseWizard {
                 ("Esc", "back"),
             ],
             Step::Input(Field::Passphrase) if !self.derive => {
-                vec![("Enter", "verify"), ("Esc", "back")]
+                vec![("Enter", "verify"), ("↑/↓ Tab", "field"), ("Esc", "back")]
             }
-            Step::Input(_) => vec![("Enter", "next"), ("Esc", "back")],
+            Step::Input(_) => vec![("Enter", "next"), ("↑/↓ Tab", "field"), ("Esc", "back")],
             Step::Working(_) => vec![],
             Step::Verified(_) | Step::Derived(_) => vec![("Enter", "back")],
             Step::Failed(_) => vec![("Enter", "try again"), ("Esc", "back")],

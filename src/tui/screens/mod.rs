@@ -117,12 +117,14 @@ pub enum Action {
     OpenRecovery,
     /// Run a recovery on a worker thread.
     StartRecovery(Box<recovery::RecoveryJob>),
-    /// Record that a one-time key display was cleared.
+    /// Record how a one-time key display ended.
     RecordDisplayCleared {
         /// The key id.
         key_id: String,
         /// The recovery's audit operation id.
         op: String,
+        /// Shown and cleared, timed out, or abandoned.
+        ended: recovery::DisplayEnd,
     },
     /// Open the scenario list.
     OpenScenarios,
@@ -250,8 +252,8 @@ impl std::fmt::Debug for Action {
             Action::StartRewrap(r) => write!(f, "StartRewrap({r:?})"),
             Action::OpenRecovery => write!(f, "OpenRecovery"),
             Action::StartRecovery(_) => write!(f, "StartRecovery"),
-            Action::RecordDisplayCleared { key_id, .. } => {
-                write!(f, "RecordDisplayCleared({key_id})")
+            Action::RecordDisplayCleared { key_id, ended, .. } => {
+                write!(f, "RecordDisplayCleared({key_id}, {})", ended.as_str())
             }
             Action::OpenScenarios => write!(f, "OpenScenarios"),
             Action::OpenScenario(n) => write!(f, "OpenScenario({n})"),
@@ -294,12 +296,22 @@ pub struct Chrome {
     pub tick: u64,
     /// The workspace is a drill sandbox.
     pub sandbox: bool,
+    /// Live network interfaces (or why they could not be listed), as last
+    /// checked; None when the machine is offline.
+    pub network_up: Option<String>,
+    /// What is wrong with the audit chain, as last checked.
+    pub audit_broken: Option<String>,
 }
 
 /// One full-screen view.
 pub trait Screen {
     /// Title for the frame.
     fn title(&self) -> String;
+    /// True for screens that handle secrets (passphrases, keys, shares):
+    /// the air-gap banner and a broken-audit warning show above them.
+    fn touches_secrets(&self) -> bool {
+        false
+    }
     /// Turns a key into an action. No I/O.
     fn handle_key(&mut self, key: KeyEvent) -> Option<Action>;
     /// Absorbs a worker message; may ask for a follow-up action.
@@ -323,9 +335,21 @@ pub trait Screen {
     fn on_tick(&mut self, _tick: u64) -> Option<Action> {
         None
     }
-    /// True while a worker runs for this screen: Esc and quit are refused.
+    /// True while a worker runs for this screen: Esc is refused and
+    /// quitting asks first.
     fn busy(&self) -> bool {
         false
+    }
+    /// True when the screen holds something typed (or a result not yet
+    /// acknowledged) that quitting would lose: quitting asks first.
+    /// Screens with text fields are wizards, so that is the default.
+    fn holds_input(&self) -> bool {
+        self.takes_text()
+    }
+    /// The console is quitting: a last action to record how this screen
+    /// ended (e.g. a one-time key display abandoned).
+    fn on_quit(&mut self) -> Option<Action> {
+        None
     }
     /// Downcast hook for the home screen's data refresh.
     fn as_home(&mut self) -> Option<&mut home::HomeScreen> {

@@ -20,7 +20,7 @@ use crate::tui::widgets::{self, TextField};
 use crate::tui::worker::{JobResult, WorkerMsg};
 use custodian_core::error::Report;
 use custodian_core::identity::{self, CreatedIdentity};
-use custodian_core::passphrase::{self, Strength};
+use custodian_core::passphrase;
 
 /// Which passphrase field has focus.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -41,7 +41,7 @@ enum Step {
         first: TextField,
         confirm: TextField,
         focus: Focus,
-        strength: Option<Strength>,
+        strength: Option<widgets::Meter>,
         generated: Option<TextField>,
         error: Option<Report>,
     },
@@ -126,6 +126,10 @@ impl NewIdentityWizard {
 }
 
 impl Screen for NewIdentityWizard {
+    fn touches_secrets(&self) -> bool {
+        true
+    }
+
     fn title(&self) -> String {
         strings::NEWID_TITLE.into()
     }
@@ -199,7 +203,7 @@ impl Screen for NewIdentityWizard {
                             let mut shown = plain_field();
                             shown.set(p.expose_secret());
                             *generated = Some(shown);
-                            *strength = Some(passphrase::estimate(&p));
+                            *strength = Some(widgets::meter(&p));
                             *error = None;
                         }
                         Err(e) => *error = Some(Report::from_error(&e)),
@@ -240,8 +244,7 @@ impl Screen for NewIdentityWizard {
                         if *focus == Focus::First {
                             // Typing over a generated phrase hides it again.
                             *generated = None;
-                            *strength =
-                                Some(passphrase::estimate(&SecretString::from(field.text())));
+                            *strength = Some(widgets::meter(&SecretString::from(field.text())));
                         }
                     }
                     None
@@ -286,7 +289,7 @@ impl Screen for NewIdentityWizard {
                     .fg(Color::Cyan)
                     .add_modifier(Modifier::BOLD)
             } else {
-                Style::default().fg(Color::DarkGray)
+                crate::tui::widgets::hint()
             };
             Span::styled(format!(" {n}. {label} "), style)
         };
@@ -311,7 +314,7 @@ impl Screen for NewIdentityWizard {
                 lines.push(field.line(strings::NEWID_NAME_PROMPT, true));
                 lines.push(Line::from(Span::styled(
                     strings::NEWID_NAME_HINT,
-                    Style::default().fg(Color::DarkGray),
+                    crate::tui::widgets::hint(),
                 )));
                 if let Some(r) = error {
                     lines.push(Line::from(""));
@@ -337,7 +340,7 @@ impl Screen for NewIdentityWizard {
                 }
                 lines.push(Line::from(Span::styled(
                     strings::NEWID_PASS_HINT,
-                    Style::default().fg(Color::DarkGray),
+                    crate::tui::widgets::hint(),
                 )));
                 if let Some(g) = generated {
                     lines.push(Line::from(""));

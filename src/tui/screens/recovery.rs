@@ -44,6 +44,39 @@ fn show_ticks() -> u64 {
     (strings::RECOVERY_SHOW_SECONDS * 1000).div_ceil(TICK.as_millis() as u64)
 }
 
+/// How a one-time key display ended (audited).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum DisplayEnd {
+    /// Shown, then cleared by the user.
+    ShownAndCleared,
+    /// Shown until the countdown cleared it.
+    TimedOut,
+    /// Left before the countdown ended: Esc before showing, or the console quit.
+    Abandoned {
+        /// Whether the key had been shown.
+        shown: bool,
+    },
+}
+
+impl DisplayEnd {
+    /// The audit log's word for it.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            DisplayEnd::ShownAndCleared => "shown-and-cleared",
+            DisplayEnd::TimedOut => "timed-out",
+            DisplayEnd::Abandoned { .. } => "abandoned",
+        }
+    }
+
+    /// Whether the key reached the screen.
+    pub fn was_shown(self) -> bool {
+        match self {
+            DisplayEnd::ShownAndCleared | DisplayEnd::TimedOut => true,
+            DisplayEnd::Abandoned { shown } => shown,
+        }
+    }
+}
+
 enum Step {
     Warning,
     Approvers {
@@ -164,11 +197,16 @@ impl RecoveryWizard {
         }
     }
 
-    fn clear(&mut self, shown: bool) -> Option<Action> {
-        let old = std::mem::replace(&mut self.step, Step::Cleared { shown });
+    fn clear(&mut self, ended: DisplayEnd) -> Option<Action> {
+        let old = std::mem::replace(
+            &mut self.step,
+            Step::Cleared {
+                shown: ended.was_shown(),
+            },
+        );
         match old {
             Step::Showing { key_id, op, .. } | Step::ConfirmShow { key_id, op, .. } => {
-                Some(Action::RecordDisplayCleared { key_id, op })
+                Some(Action::RecordDisplayCleared { key_id, op, ended })
             }
             _ => None,
         }
@@ -366,6 +404,10 @@ impl RecoveryWizard {
 }
 
 impl Screen for RecoveryWizard {
+    fn touches_secrets(&self) -> bool {
+        true
+    }
+
     fn title(&self) -> String {
         strings::RECOVERY_TITLE.into()
     }
@@ -405,7 +447,7 @@ impl Screen for RecoveryWizard {
                 error,
                 ..
             } => match key.code {
-                KeyCode::Esc => self.clear(false),
+                KeyCode::Esc => self.clear(DisplayEnd::Abandoned { shown: false }),
                 KeyCode::Enter => {
                     if field.text().trim() == key_id.as_str() {
                         let Step::ConfirmShow {
@@ -435,7 +477,7 @@ impl Screen for RecoveryWizard {
                 }
             },
             Step::Showing { .. } => match key.code {
-                KeyCode::Enter | KeyCode::Esc => self.clear(true),
+                KeyCode::Enter | KeyCode::Esc => self.clear(DisplayEnd::ShownAndCleared),
                 _ => None,
             },
             Step::Failed(_) => match key.code {
@@ -450,7 +492,7 @@ impl Screen for RecoveryWizard {
             let start = *started.get_or_insert(tick);
             *now = tick;
             if tick.saturating_sub(start) >= show_ticks() {
-                return self.clear(true);
+                return self.clear(DisplayEnd::TimedOut);
             }
         }
         None
@@ -483,7 +525,7 @@ impl Screen for RecoveryWizard {
             .fg(Color::White)
             .bg(Color::Red)
             .add_modifier(Modifier::BOLD);
-        let dim = Style::default().fg(Color::DarkGray);
+        let dim = crate::tui::widgets::hint();
         let bold = Style::default().add_modifier(Modifier::BOLD);
         let mut lines: Vec<Line> = Vec::new();
         let approvers = || Line::from(format!("Approvers: {}", self.approvers.join(", ")));
@@ -759,5 +801,10 @@ impl Screen for RecoveryWizard {
 
     fn busy(&self) -> bool {
         matches!(self.step, Step::Working)
+    }
+
+    fn on_quit(&mut self) -> Option<Action> {
+        let shown = matches!(self.step, Step::Showing { .. });
+        self.clear(DisplayEnd::Abandoned { shown })
     }
 }

@@ -71,6 +71,10 @@ pub struct ScenarioScreen {
     selected: usize,
     mode: Mode,
     error: Option<Report>,
+    /// How far the situation / check-first pane is scrolled.
+    aid_scroll: u16,
+    /// Its largest useful scroll, as of the last render.
+    aid_max: std::cell::Cell<u16>,
 }
 
 fn field_with(text: &str) -> TextField {
@@ -98,6 +102,8 @@ impl ScenarioScreen {
             selected,
             mode: Mode::Browse,
             error: None,
+            aid_scroll: 0,
+            aid_max: std::cell::Cell::new(u16::MAX),
         }
     }
 
@@ -229,6 +235,11 @@ impl ScenarioScreen {
                     (self.selected + 1).min(self.scenario.steps.len().saturating_sub(1));
             }
             KeyCode::Up | KeyCode::Char('k') => self.selected = self.selected.saturating_sub(1),
+            KeyCode::PageDown | KeyCode::PageUp => {
+                if let Some(s) = widgets::scroll_key(key, self.aid_scroll, self.aid_max.get()) {
+                    self.aid_scroll = s;
+                }
+            }
             KeyCode::Char('c') => match &self.incident {
                 Some(inc) if inc.is_closed() => {
                     self.refuse(PlaybookError::IncidentClosed(inc.id.clone()))
@@ -385,7 +396,7 @@ impl Screen for ScenarioScreen {
 
     fn render(&self, frame: &mut Frame, area: Rect, _chrome: &Chrome) {
         let bold = Style::default().add_modifier(Modifier::BOLD);
-        let dim = Style::default().fg(Color::DarkGray);
+        let dim = widgets::hint();
         let [status_area, main_area, bottom_area] = Layout::vertical([
             Constraint::Length(1),
             Constraint::Min(6),
@@ -404,13 +415,14 @@ impl Screen for ScenarioScreen {
                     .filter(|s| inc.step(&s.id).is_some())
                     .count();
                 let state = if inc.is_closed() { "closed" } else { "open" };
+                // Progress first: at 80 columns the end of this line is cut.
                 Line::from(vec![
                     Span::styled(format!("Incident {} ", inc.id), bold),
                     Span::raw(format!(
-                        "({state}) opened {} by {} · {done}/{} steps done",
+                        "({state}) · {done}/{} steps done · opened {} by {}",
+                        self.scenario.steps.len(),
                         inc.started_at,
                         inc.operators.first().map(String::as_str).unwrap_or(""),
-                        self.scenario.steps.len()
                     )),
                 ])
             }
@@ -420,8 +432,39 @@ impl Screen for ScenarioScreen {
         let [left, right] =
             Layout::horizontal([Constraint::Percentage(45), Constraint::Percentage(55)])
                 .areas(main_area);
+        let left = Rect {
+            width: left.width.saturating_sub(1),
+            ..left
+        };
+        frame.render_widget(
+            Block::default().borders(Borders::RIGHT),
+            Rect {
+                x: left.right(),
+                width: 1,
+                ..main_area
+            },
+        );
 
-        // Decision aid.
+        // Decision aid: "Do NOT" pinned at the top, where it cannot scroll
+        // away; the situation and what to check first scroll below it.
+        let red = Style::default().fg(Color::Red);
+        let mut do_not = vec![Line::from(Span::styled(
+            strings::SCENARIO_DO_NOT,
+            red.add_modifier(Modifier::BOLD),
+        ))];
+        for d in &self.scenario.do_not {
+            do_not.push(Line::from(Span::styled(format!("✘ {d}"), red)));
+        }
+        let do_not = Paragraph::new(do_not).wrap(Wrap { trim: true });
+        let do_not_h = u16::try_from(do_not.line_count(left.width))
+            .unwrap_or(u16::MAX)
+            .min(left.height / 2 + 2);
+        let [do_not_area, aid_area] =
+            Layout::vertical([Constraint::Length(do_not_h + 1), Constraint::Min(1)]).areas(left);
+        frame.render_widget(
+            do_not.block(Block::default().borders(Borders::BOTTOM)),
+            do_not_area,
+        );
         let mut aid = vec![
             Line::from(Span::styled(strings::SCENARIO_SITUATION, bold)),
             Line::from(self.scenario.situation.clone()),
@@ -431,26 +474,14 @@ impl Screen for ScenarioScreen {
         for c in &self.scenario.check_first {
             aid.push(Line::from(format!("• {c}")));
         }
-        aid.push(Line::from(""));
-        aid.push(Line::from(Span::styled(
-            strings::SCENARIO_DO_NOT,
-            Style::default().fg(Color::Red).add_modifier(Modifier::BOLD),
-        )));
-        for d in &self.scenario.do_not {
-            aid.push(Line::from(Span::styled(
-                format!("✘ {d}"),
-                Style::default().fg(Color::Red),
-            )));
-        }
-        frame.render_widget(
-            Paragraph::new(aid)
-                .wrap(Wrap { trim: true })
-                .block(Block::default().borders(Borders::RIGHT)),
-            left,
-        );
+        self.aid_max
+            .set(widgets::scrolled(frame, aid_area, aid, self.aid_scroll));
 
-        // Steps.
-        let mut steps = vec![Line::from(Span::styled(strings::SCENARIO_STEPS, bold))];
+        // Steps: one line each (the selected one's full text is below), the
+        // selection always in view.
+        let width = usize::from(right.width);
+        let mut rows: Vec<Line> = Vec::new();
+        let mut selected_row = 0;
         for (i, s) in self.scenario.steps.iter().enumerate() {
             let record = self.incident.as_ref().and_then(|inc| inc.step(&s.id));
             let (mark, mark_style) = match record {
@@ -463,26 +494,52 @@ impl Screen for ScenarioScreen {
             } else {
                 Style::default()
             };
+            let op = s.op.map(|op| format!(" ⟶ {op}")).unwrap_or_default();
+            let room = width.saturating_sub(4 + op.chars().count());
+            if i == self.selected {
+                selected_row = rows.len();
+            }
             let mut spans = vec![
                 Span::raw(cursor),
                 Span::styled(mark, mark_style),
-                Span::styled(format!(" {}. {}", i + 1, s.text), text_style),
+                Span::styled(
+                    super::home::fit(&format!(" {}. {}", i + 1, s.text), room),
+                    text_style,
+                ),
             ];
-            if let Some(op) = s.op {
-                spans.push(Span::styled(
-                    format!(" ⟶ {op}"),
-                    Style::default().fg(Color::Cyan),
-                ));
+            if !op.is_empty() {
+                spans.push(Span::styled(op, Style::default().fg(Color::Cyan)));
             }
-            steps.push(Line::from(spans));
+            rows.push(Line::from(spans));
             if let Some(r) = record {
-                steps.push(Line::from(Span::styled(
-                    format!("       done by {} at {}", r.operator, r.completed_at),
+                rows.push(Line::from(Span::styled(
+                    super::home::fit(
+                        &format!("       done by {} at {}", r.operator, r.completed_at),
+                        width,
+                    ),
                     Style::default().fg(Color::Green),
                 )));
             }
         }
-        frame.render_widget(Paragraph::new(steps).wrap(Wrap { trim: false }), right);
+        let visible = usize::from(right.height.saturating_sub(1)).max(1);
+        // Keep the selected step and its "done by" line in view.
+        let offset = (selected_row + 2).saturating_sub(visible).min(selected_row);
+        let mut steps = vec![Line::from(Span::styled(strings::SCENARIO_STEPS, bold))];
+        steps.extend(rows.iter().skip(offset).take(visible).cloned());
+        frame.render_widget(Paragraph::new(steps), right);
+        if offset > 0 || offset + visible < rows.len() {
+            let more = format!(" {} of {} ", self.selected + 1, self.scenario.steps.len());
+            let w = u16::try_from(more.chars().count())
+                .unwrap_or(0)
+                .min(right.width);
+            frame.render_widget(
+                Paragraph::new(Span::styled(
+                    more,
+                    Style::default().fg(Color::Black).bg(Color::Yellow),
+                )),
+                Rect::new(right.right() - w, right.y, w, 1),
+            );
+        }
 
         // Bottom: the selected step's detail, the active form, or an error.
         let mut bottom: Vec<Line> = Vec::new();
@@ -505,6 +562,10 @@ impl Screen for ScenarioScreen {
                         bottom.push(Line::from(Span::styled(r.audit_head.clone(), bold)));
                     }
                 } else if let Some(def) = def {
+                    bottom.push(Line::from(vec![
+                        Span::styled(format!("{}. ", step + 1), bold),
+                        Span::raw(def.text.clone()),
+                    ]));
                     match def.op {
                         None => bottom.push(Line::from(strings::SCENARIO_PEOPLE_STEP)),
                         Some(op) => {
@@ -604,10 +665,11 @@ impl Screen for ScenarioScreen {
     fn commands(&self) -> Vec<(&'static str, &'static str)> {
         match self.mode {
             Mode::Browse => {
-                let mut c = vec![("↑/↓", "select step"), ("Enter", "do step")];
+                let mut c = vec![("↑/↓ j/k", "step"), ("Enter", "do step")];
                 if self.incident.as_ref().is_some_and(|i| !i.is_closed()) {
                     c.push(("c", "close incident"));
                 }
+                c.push(("PgUp/PgDn", "scroll"));
                 c.push(("Esc", "back"));
                 c
             }
@@ -630,6 +692,10 @@ impl Screen for ScenarioScreen {
             }
             Mode::Record { .. } => vec![("Enter", "record as done"), ("Esc", "cancel")],
         }
+    }
+
+    fn takes_text(&self) -> bool {
+        !matches!(self.mode, Mode::Browse | Mode::Record { .. })
     }
 
     fn as_any(&mut self) -> Option<&mut dyn std::any::Any> {

@@ -16,8 +16,9 @@ use ratatui::widgets::{Paragraph, Wrap};
 
 use super::shard_rewrap::RewrapStart;
 use super::{Action, Chrome, Screen};
+use crate::tui::form::{Form, FormEvent, FormField};
 use crate::tui::strings;
-use crate::tui::widgets::{self, TextField};
+use crate::tui::widgets;
 use crate::tui::worker::{JobResult, WorkerMsg};
 use custodian_core::error::Report;
 use custodian_core::identity;
@@ -39,7 +40,7 @@ pub struct ShardEntry {
 #[derive(Debug)]
 enum Mode {
     List,
-    Path { field: TextField },
+    Path,
     Loading { path: PathBuf },
     Inspect { path: PathBuf, file: Box<ShardFile> },
     Failed { path: PathBuf, report: Report },
@@ -51,6 +52,11 @@ pub struct ShardsScreen {
     entries: Vec<ShardEntry>,
     selected: usize,
     mode: Mode,
+    /// "Open a file by path" (the shared form): kept when the file is
+    /// refused, so a mistyped path is corrected in place.
+    path_form: Form,
+    /// The shard being read was typed into the path form.
+    from_path: bool,
 }
 
 impl ShardsScreen {
@@ -60,7 +66,21 @@ impl ShardsScreen {
             entries,
             selected: 0,
             mode: Mode::List,
+            path_form: Form::new(vec![FormField::plain(strings::SHARDS_PATH_PROMPT, "", "")]),
+            from_path: false,
         }
+    }
+
+    /// Replaces the listed shards (after an operation added one), keeping
+    /// the selection in range.
+    pub fn set_entries(&mut self, entries: Vec<ShardEntry>) {
+        self.selected = self.selected.min(entries.len().saturating_sub(1));
+        self.entries = entries;
+    }
+
+    /// The listed shards (for tests).
+    pub fn entries(&self) -> &[ShardEntry] {
+        &self.entries
     }
 
     fn load(&mut self, path: PathBuf) -> Option<Action> {
@@ -117,7 +137,7 @@ impl Screen for ShardsScreen {
     fn handle_key(&mut self, key: KeyEvent) -> Option<Action> {
         match &mut self.mode {
             Mode::List => match key.code {
-                KeyCode::Esc | KeyCode::Char('q') => Some(Action::Back),
+                KeyCode::Esc => Some(Action::Back),
                 KeyCode::Down | KeyCode::Char('j') => {
                     if self.selected + 1 < self.entries.len() {
                         self.selected += 1;
@@ -129,30 +149,27 @@ impl Screen for ShardsScreen {
                     None
                 }
                 KeyCode::Char('o') => {
-                    self.mode = Mode::Path {
-                        field: TextField::default(),
-                    };
+                    self.mode = Mode::Path;
                     None
                 }
                 KeyCode::Enter | KeyCode::Char('i') => {
                     let path = self.entries.get(self.selected)?.path.clone();
+                    self.from_path = false;
                     self.load(path)
                 }
                 _ => None,
             },
-            Mode::Path { field } => match key.code {
-                KeyCode::Esc => {
+            Mode::Path => match self.path_form.handle_key(key) {
+                FormEvent::Cancel => {
                     self.mode = Mode::List;
                     None
                 }
-                KeyCode::Enter if !field.text().trim().is_empty() => {
-                    let path = PathBuf::from(field.text().trim());
+                FormEvent::Submit if !self.path_form.value(0).trim().is_empty() => {
+                    let path = PathBuf::from(self.path_form.value(0).trim());
+                    self.from_path = true;
                     self.load(path)
                 }
-                _ => {
-                    field.input(key);
-                    None
-                }
+                FormEvent::Submit | FormEvent::Handled => None,
             },
             Mode::Loading { .. } => None,
             Mode::Inspect { path, file } => {
@@ -188,6 +205,11 @@ impl Screen for ShardsScreen {
                     path: path.clone(),
                     file: file.clone(),
                 },
+                // A typed path that was refused: back to it, error under it.
+                Err(report) if self.from_path => {
+                    self.path_form.refuse(0, report.clone());
+                    Mode::Path
+                }
                 Err(report) => Mode::Failed {
                     path: std::mem::take(path),
                     report: report.clone(),
@@ -201,7 +223,7 @@ impl Screen for ShardsScreen {
     fn render(&self, frame: &mut Frame, area: Rect, chrome: &Chrome) {
         let mut lines: Vec<Line> = Vec::new();
         match &self.mode {
-            Mode::List | Mode::Path { .. } => {
+            Mode::List | Mode::Path => {
                 if self.entries.is_empty() {
                     lines.push(Line::from(strings::SHARDS_NONE));
                 } else {
@@ -219,15 +241,18 @@ impl Screen for ShardsScreen {
                             .file_name()
                             .map(|n| n.to_string_lossy().into_owned())
                             .unwrap_or_default();
+                        // Long ids and names are cut to their column.
                         lines.push(Line::from(format!(
                             "{marker:<3}{:<24}{:>6}  {:<18}{name}",
-                            e.key_id, e.index, e.holder
+                            super::home::fit(&e.key_id, 23),
+                            e.index,
+                            super::home::fit(&e.holder, 17)
                         )));
                     }
                 }
-                if let Mode::Path { field } = &self.mode {
+                if matches!(self.mode, Mode::Path) {
                     lines.push(Line::from(""));
-                    lines.push(field.line(strings::SHARDS_PATH_PROMPT, true));
+                    lines.extend(self.path_form.lines());
                 }
             }
             Mode::Loading { path } => lines.push(Line::from(format!(
@@ -258,12 +283,12 @@ impl Screen for ShardsScreen {
     fn commands(&self) -> Vec<(&'static str, &'static str)> {
         match self.mode {
             Mode::List => vec![
-                ("↑/↓", "select"),
+                ("↑/↓ j/k", "select"),
                 ("Enter", "inspect"),
                 ("o", "open a file by path"),
                 ("Esc", "home"),
             ],
-            Mode::Path { .. } => vec![("Enter", "inspect"), ("Esc", "back")],
+            Mode::Path => vec![("Enter", "inspect"), ("Esc", "back")],
             Mode::Loading { .. } => vec![],
             Mode::Inspect { .. } => vec![
                 ("w", "rewrap to a new custodian"),
@@ -276,5 +301,17 @@ impl Screen for ShardsScreen {
 
     fn busy(&self) -> bool {
         matches!(self.mode, Mode::Loading { .. })
+    }
+
+    fn takes_text(&self) -> bool {
+        matches!(self.mode, Mode::Path)
+    }
+
+    fn holds_input(&self) -> bool {
+        matches!(self.mode, Mode::Path) && self.path_form.holds_input()
+    }
+
+    fn as_any(&mut self) -> Option<&mut dyn std::any::Any> {
+        Some(self)
     }
 }

@@ -117,6 +117,10 @@ impl RewrapWizard {
 }
 
 impl Screen for RewrapWizard {
+    fn touches_secrets(&self) -> bool {
+        true
+    }
+
     fn title(&self) -> String {
         if self.node() {
             strings::RESTORE_TITLE.into()
@@ -267,7 +271,7 @@ impl Screen for RewrapWizard {
                 lines.push(field.line(strings::REWRAP_IDENTITY_PROMPT, true));
                 lines.push(Line::from(Span::styled(
                     strings::REWRAP_IDENTITY_HINT,
-                    Style::default().fg(Color::DarkGray),
+                    crate::tui::widgets::hint(),
                 )));
                 if let Some(r) = error {
                     lines.extend(widgets::report_lines(r));

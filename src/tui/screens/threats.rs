@@ -7,10 +7,9 @@ use ratatui::Frame;
 use ratatui::layout::Rect;
 use ratatui::style::{Color, Modifier, Style};
 use ratatui::text::{Line, Span};
-use ratatui::widgets::{Paragraph, Wrap};
 
 use super::{Action, Chrome, Screen};
-use crate::tui::strings;
+use crate::tui::{strings, widgets};
 use custodian_core::playbook::checks::{CheckResult, CheckStatus};
 use custodian_core::playbook::model::Threat;
 
@@ -20,6 +19,10 @@ pub struct ThreatsScreen {
     threats: Vec<Threat>,
     results: Vec<CheckResult>,
     current: usize,
+    /// How far the threat's text is scrolled.
+    scroll: u16,
+    /// The largest useful scroll, as of the last render.
+    max_scroll: std::cell::Cell<u16>,
 }
 
 /// The colour a check status is drawn in.
@@ -48,6 +51,8 @@ impl ThreatsScreen {
             threats,
             results,
             current,
+            scroll: 0,
+            max_scroll: std::cell::Cell::new(u16::MAX),
         }
     }
 
@@ -65,12 +70,23 @@ impl ThreatsScreen {
     }
 }
 
-impl Screen for ThreatsScreen {
-    fn title(&self) -> String {
-        strings::THREATS_TITLE.into()
+impl ThreatsScreen {
+    /// Scrolling keys first, then the keys that switch threats.
+    fn on_key(&mut self, key: KeyEvent) -> Option<Action> {
+        if let Some(s) = widgets::scroll_key(key, self.scroll, self.max_scroll.get()) {
+            self.scroll = s;
+            return None;
+        }
+        let before = self.current;
+        let action = self.switch_key(key);
+        if self.current != before {
+            self.scroll = 0;
+        }
+        action
     }
 
-    fn handle_key(&mut self, key: KeyEvent) -> Option<Action> {
+    /// Keys that change the threat shown (or re-run the checks).
+    fn switch_key(&mut self, key: KeyEvent) -> Option<Action> {
         match key.code {
             KeyCode::Esc => return Some(Action::Back),
             KeyCode::Right | KeyCode::Tab | KeyCode::Char('l') => {
@@ -90,6 +106,16 @@ impl Screen for ThreatsScreen {
             _ => {}
         }
         None
+    }
+}
+
+impl Screen for ThreatsScreen {
+    fn title(&self) -> String {
+        strings::THREATS_TITLE.into()
+    }
+
+    fn handle_key(&mut self, key: KeyEvent) -> Option<Action> {
+        self.on_key(key)
     }
 
     fn render(&self, frame: &mut Frame, area: Rect, _chrome: &Chrome) {
@@ -137,7 +163,7 @@ impl Screen for ThreatsScreen {
         if threat.checks.is_empty() {
             lines.push(Line::from(Span::styled(
                 strings::THREATS_NO_CHECKS,
-                Style::default().fg(Color::DarkGray),
+                widgets::hint(),
             )));
         }
         for id in &threat.checks {
@@ -157,12 +183,13 @@ impl Screen for ThreatsScreen {
                     if r.status == CheckStatus::Fail {
                         Style::default().fg(Color::Red)
                     } else {
-                        Style::default().fg(Color::DarkGray)
+                        widgets::hint()
                     },
                 )));
             }
         }
-        frame.render_widget(Paragraph::new(lines).wrap(Wrap { trim: false }), area);
+        self.max_scroll
+            .set(widgets::scrolled(frame, area, lines, self.scroll));
     }
 
     fn takes_text(&self) -> bool {
@@ -172,6 +199,7 @@ impl Screen for ThreatsScreen {
     fn commands(&self) -> Vec<(&'static str, &'static str)> {
         vec![
             ("←/→ 1-6", "threat"),
+            ("↑/↓ j/k PgUp/PgDn", "scroll"),
             ("r", "re-run checks"),
             ("Esc", "back"),
         ]

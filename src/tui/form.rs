@@ -1,0 +1,329 @@
+//! The shared form: labelled fields in a focus order, edited in place,
+//! each with its own error, and a guard before typed input is discarded.
+//!
+//! Why one component: wizards that hand-wrote their fields disagreed on
+//! what Esc and Tab mean and cleared what was typed after an error. A form
+//! here keys the same way everywhere:
+//! - Tab/↓ next field, Shift-Tab/↑ previous, Enter next field (on the last
+//!   field Enter submits; the screen validates and may [`Form::refuse`]);
+//! - plain fields edit like an editor through `tui-input` (←/→, Home/End,
+//!   Ctrl-W word delete, Ctrl-U line delete); secret fields are masked and
+//!   kept in a zeroizing buffer ([`TextField::masked`]);
+//! - an error sits under the field it belongs to and clears when that field
+//!   is edited; nothing else is lost;
+//! - Esc with typed input first asks (a second Esc discards), so one stray
+//!   key never throws work away.
+
+use crossterm::event::{Event as CtEvent, KeyCode, KeyEvent};
+use ratatui::style::{Color, Modifier, Style};
+use ratatui::text::{Line, Span};
+use tui_input::Input;
+use tui_input::backend::crossterm::to_input_request;
+
+use super::strings;
+use super::widgets::{self, TextField};
+use custodian_core::error::Report;
+
+/// What a field holds.
+enum Value {
+    /// Public text (paths, names): editable with a cursor.
+    Plain(Input),
+    /// A secret: masked, zeroized.
+    Secret(TextField),
+}
+
+/// One labelled field.
+pub struct FormField {
+    label: &'static str,
+    hint: &'static str,
+    value: Value,
+    error: Option<Report>,
+}
+
+impl std::fmt::Debug for FormField {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("FormField")
+            .field("label", &self.label)
+            .field("secret", &matches!(self.value, Value::Secret(_)))
+            .finish_non_exhaustive()
+    }
+}
+
+impl FormField {
+    /// A plain field with `initial` text.
+    pub fn plain(label: &'static str, hint: &'static str, initial: &str) -> Self {
+        FormField {
+            label,
+            hint,
+            value: Value::Plain(Input::new(initial.to_string())),
+            error: None,
+        }
+    }
+
+    /// A masked secret field.
+    pub fn secret(label: &'static str, hint: &'static str) -> Self {
+        FormField {
+            label,
+            hint,
+            value: Value::Secret(TextField::masked()),
+            error: None,
+        }
+    }
+
+    fn text(&self) -> &str {
+        match &self.value {
+            Value::Plain(i) => i.value(),
+            Value::Secret(t) => t.text(),
+        }
+    }
+}
+
+/// What a key did to the form.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum FormEvent {
+    /// Nothing the screen needs to act on (edited, moved, or ignored).
+    Handled,
+    /// Enter on the last field: the screen validates and starts its work.
+    Submit,
+    /// Leave the form: nothing was typed, or Esc was pressed twice.
+    Cancel,
+}
+
+/// A form: fields, the focused one, and the discard guard.
+#[derive(Debug)]
+pub struct Form {
+    fields: Vec<FormField>,
+    focus: usize,
+    discard_armed: bool,
+}
+
+impl Form {
+    /// A form over `fields`, focused on the first.
+    pub fn new(fields: Vec<FormField>) -> Self {
+        Form {
+            fields,
+            focus: 0,
+            discard_armed: false,
+        }
+    }
+
+    /// The focused field's index.
+    pub fn focus(&self) -> usize {
+        self.focus
+    }
+
+    /// Field `i`'s text (a secret's too: the caller wraps it at once).
+    pub fn value(&self, i: usize) -> &str {
+        self.fields.get(i).map(FormField::text).unwrap_or("")
+    }
+
+    /// True when something was typed in any field.
+    pub fn holds_input(&self) -> bool {
+        self.fields.iter().any(|f| !f.text().is_empty())
+    }
+
+    /// The screen refused field `i`'s value: the error goes under it and
+    /// the focus moves there; every field keeps its text (a secret is
+    /// cleared so it is typed again, masked).
+    pub fn refuse(&mut self, i: usize, report: Report) {
+        if let Some(f) = self.fields.get_mut(i) {
+            if let Value::Secret(t) = &mut f.value {
+                t.set("");
+            }
+            f.error = Some(report);
+            self.focus = i;
+        }
+    }
+
+    /// Applies a key.
+    pub fn handle_key(&mut self, key: KeyEvent) -> FormEvent {
+        let armed = std::mem::take(&mut self.discard_armed);
+        let last = self.fields.len().saturating_sub(1);
+        match key.code {
+            KeyCode::Esc => {
+                if self.holds_input() && !armed {
+                    self.discard_armed = true;
+                    return FormEvent::Handled;
+                }
+                return FormEvent::Cancel;
+            }
+            KeyCode::Tab | KeyCode::Down => self.focus = (self.focus + 1).min(last),
+            KeyCode::BackTab | KeyCode::Up => self.focus = self.focus.saturating_sub(1),
+            KeyCode::Enter if self.focus < last => self.focus += 1,
+            KeyCode::Enter => return FormEvent::Submit,
+            _ => {
+                let Some(f) = self.fields.get_mut(self.focus) else {
+                    return FormEvent::Handled;
+                };
+                let changed = match &mut f.value {
+                    Value::Plain(input) => to_input_request(&CtEvent::Key(key))
+                        .and_then(|r| input.handle(r))
+                        .is_some_and(|c| c.value),
+                    Value::Secret(t) => t.input(key),
+                };
+                if changed {
+                    f.error = None;
+                }
+            }
+        }
+        FormEvent::Handled
+    }
+
+    /// The form as lines: each field (the focused one bold, with a cursor
+    /// where the next character goes), its hint when focused, its error
+    /// under it, and the discard question when it is asked.
+    pub fn lines(&self) -> Vec<Line<'static>> {
+        let mut out = Vec::new();
+        for (i, f) in self.fields.iter().enumerate() {
+            let focused = i == self.focus;
+            match &f.value {
+                Value::Secret(t) => out.push(owned(t.line(f.label, focused))),
+                Value::Plain(input) => {
+                    let style = if focused {
+                        Style::default().add_modifier(Modifier::BOLD)
+                    } else {
+                        Style::default().fg(Color::Gray)
+                    };
+                    let mut spans = vec![Span::styled(format!("{}: ", f.label), style)];
+                    if focused {
+                        let text = input.value();
+                        let at = text
+                            .char_indices()
+                            .nth(input.cursor())
+                            .map(|(b, _)| b)
+                            .unwrap_or(text.len());
+                        spans.push(Span::raw(text[..at].to_string()));
+                        spans.push(Span::styled("▏", Style::default().fg(Color::Cyan)));
+                        spans.push(Span::raw(text[at..].to_string()));
+                    } else {
+                        spans.push(Span::raw(input.value().to_string()));
+                    }
+                    out.push(Line::from(spans));
+                }
+            }
+            if let Some(r) = &f.error {
+                out.extend(widgets::report_lines(r));
+            }
+            if focused && !f.hint.is_empty() {
+                out.push(Line::from(Span::styled(f.hint, widgets::hint())));
+            }
+        }
+        if self.discard_armed {
+            out.push(Line::from(""));
+            out.push(Line::from(Span::styled(
+                strings::FORM_DISCARD,
+                Style::default()
+                    .fg(Color::Black)
+                    .bg(Color::Yellow)
+                    .add_modifier(Modifier::BOLD),
+            )));
+        }
+        out
+    }
+}
+
+fn owned(line: Line<'_>) -> Line<'static> {
+    Line::from(
+        line.spans
+            .into_iter()
+            .map(|s| Span::styled(s.content.into_owned(), s.style))
+            .collect::<Vec<_>>(),
+    )
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crossterm::event::KeyModifiers;
+
+    fn k(code: KeyCode) -> KeyEvent {
+        KeyEvent::from(code)
+    }
+
+    fn typed(form: &mut Form, text: &str) {
+        for c in text.chars() {
+            form.handle_key(k(KeyCode::Char(c)));
+        }
+    }
+
+    fn form() -> Form {
+        Form::new(vec![
+            FormField::plain("Path", "", ""),
+            FormField::secret("Passphrase", ""),
+        ])
+    }
+
+    #[test]
+    fn plain_fields_edit_at_the_cursor() {
+        let mut f = form();
+        typed(&mut f, "/tmp/kt.zip");
+        for _ in 0..5 {
+            f.handle_key(k(KeyCode::Left));
+        }
+        typed(&mut f, "i");
+        assert_eq!(f.value(0), "/tmp/kit.zip");
+        f.handle_key(k(KeyCode::End));
+        f.handle_key(KeyEvent::new(KeyCode::Char('w'), KeyModifiers::CONTROL));
+        assert_eq!(f.value(0), "/tmp/");
+    }
+
+    #[test]
+    fn focus_moves_and_enter_submits_on_the_last_field() {
+        let mut f = form();
+        assert_eq!(f.handle_key(k(KeyCode::Enter)), FormEvent::Handled);
+        assert_eq!(f.focus(), 1);
+        f.handle_key(k(KeyCode::Up));
+        assert_eq!(f.focus(), 0);
+        f.handle_key(k(KeyCode::Tab));
+        typed(&mut f, "secret words");
+        assert_eq!(f.value(1), "secret words");
+        let shown: String = f.lines().iter().map(|l| l.to_string()).collect();
+        assert!(!shown.contains("secret words"));
+        assert_eq!(f.handle_key(k(KeyCode::Enter)), FormEvent::Submit);
+    }
+
+    #[test]
+    fn a_refusal_keeps_the_rest_and_focuses_the_field() {
+        let mut f = form();
+        typed(&mut f, "/tmp/kit.zip");
+        f.handle_key(k(KeyCode::Tab));
+        typed(&mut f, "wrong");
+        f.handle_key(k(KeyCode::Up));
+        let report = Report {
+            message: "the passphrase does not open the key".into(),
+            causes: vec![],
+            remedy: None,
+        };
+        f.refuse(1, report);
+        assert_eq!(f.focus(), 1);
+        assert_eq!(f.value(0), "/tmp/kit.zip");
+        assert_eq!(f.value(1), "");
+        let shown: Vec<String> = f.lines().iter().map(|l| l.to_string()).collect();
+        let at = shown
+            .iter()
+            .position(|l| l.starts_with("Passphrase"))
+            .unwrap();
+        assert!(shown[at + 1].contains("does not open"));
+        typed(&mut f, "x");
+        assert!(
+            !f.lines()
+                .iter()
+                .any(|l| l.to_string().contains("does not open"))
+        );
+    }
+
+    #[test]
+    fn esc_asks_before_discarding_typed_input() {
+        let mut f = form();
+        assert_eq!(f.handle_key(k(KeyCode::Esc)), FormEvent::Cancel);
+        typed(&mut f, "a");
+        assert_eq!(f.handle_key(k(KeyCode::Esc)), FormEvent::Handled);
+        let shown: String = f.lines().iter().map(|l| l.to_string()).collect();
+        assert!(shown.contains(strings::FORM_DISCARD));
+        // Any other key keeps everything.
+        typed(&mut f, "b");
+        assert_eq!(f.value(0), "ab");
+        f.handle_key(k(KeyCode::Esc));
+        assert_eq!(f.handle_key(k(KeyCode::Esc)), FormEvent::Cancel);
+    }
+}
