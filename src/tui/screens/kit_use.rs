@@ -394,6 +394,9 @@ impl Screen for KitUseWizard {
                     s.format
                 )));
                 lines.push(Line::from(format!("SHA-256: {}", s.out_sha256)));
+                for note in s.list_notes() {
+                    lines.push(Line::from(note));
+                }
                 if !s.skipped.is_empty() {
                     lines.push(Line::from(Span::styled(
                         format!(

@@ -170,6 +170,22 @@ pub enum DrKitError {
     /// A wallet id is not a canonical lowercase UUID.
     #[error("{}", invalid_ids_message(.0))]
     InvalidWalletIds(Vec<derive::BadLine>),
+    /// `--column` names a column the CSV header row does not have.
+    #[error("the wallet list's header row has no column named {name} (its columns: {columns})")]
+    NoSuchColumn {
+        /// The name asked for.
+        name: String,
+        /// The header's columns, comma-separated.
+        columns: String,
+    },
+    /// The first line looks like a CSV header but no column holds wallet ids.
+    #[error(
+        "the wallet list's first line looks like a CSV header row but has no wallet id column (its columns: {columns})"
+    )]
+    NoWalletIdColumn {
+        /// The header's columns, comma-separated.
+        columns: String,
+    },
     /// The wallet file is not UTF-8 text.
     #[error("the wallet list is not UTF-8 text (first bad byte on line {line})")]
     WalletFileNotUtf8 {
@@ -258,6 +274,8 @@ impl Explain for DrKitError {
             WrongRsaKey { .. } => "use the recovery private key whose public key was sent to the vendor (compare verification phrases with `custodian kit fingerprint`)".into(),
             MasterKeyWrongLength { .. } => "the kit or the key is not the right one; do not use shares derived from it".into(),
             InvalidWalletIds(_) => "fix those lines (wallet ids are lowercase UUIDs such as 2d33e419-4c84-44b1-9d9a-3598f96642b0; each appears once), or pass --skip-invalid to leave them out".into(),
+            NoSuchColumn { .. } => "name the column that holds the wallet ids with --column (case is ignored)".into(),
+            NoWalletIdColumn { .. } => "name the column that holds the wallet ids with --column NAME, or give a list of one wallet id per line".into(),
             WalletFileNotUtf8 { .. } => "save the wallet list as UTF-8 text, one wallet id per line".into(),
             TooManyWalletIdsToCheck { .. } => "remove the repeated ids; a list of more than about 50,000,000 ids must also be split into smaller files".into(),
             TooManyBadLines { .. } => "check that --wallets names the list of wallet ids, one id per line".into(),
