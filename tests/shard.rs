@@ -521,7 +521,7 @@ fn a_share_two_keys_can_open_is_refused_unless_accepted_and_then_audited() {
         &sb,
         &two,
         &identity(&sb, "Ben"),
-        &pass_of("Ben"),
+        pass_of("Ben"),
         &format!("encrypted to 2 recipients: besides {recipient}, another key can read this share"),
     );
 
@@ -598,7 +598,7 @@ fn a_passphrase_encrypted_share_is_named_as_such_never_as_tampering() {
         &sb,
         &scrypt,
         &identity(&sb, "Ben"),
-        &pass_of("Ben"),
+        pass_of("Ben"),
         "encrypted with a passphrase (age -p, scrypt), not to the holder's age identity",
     );
     let stderr = sb

@@ -346,7 +346,7 @@ impl App {
                                 &mut |p| progress.report(p.done, p.total, "wallets"),
                             )
                         })
-                        .map(JobResult::SharesDerived)
+                        .map(|s| JobResult::SharesDerived(Box::new(s)))
                         .map_err(|e| Report::from_error(&e))
                 });
             }

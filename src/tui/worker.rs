@@ -26,7 +26,7 @@ pub enum JobResult {
     /// A DR kit was opened with the recovery key.
     KitVerified(custodian_core::drkit::kit::KitReport),
     /// Shares were derived and written.
-    SharesDerived(custodian_core::drkit::derive::DeriveSummary),
+    SharesDerived(Box<custodian_core::drkit::derive::DeriveSummary>),
     /// A shard file's public metadata was read.
     ShardInspected {
         /// The file.

@@ -255,7 +255,7 @@ impl Screen for KitUseWizard {
                 Some(Action::RefreshHome)
             }
             WorkerMsg::Finished(Ok(JobResult::SharesDerived(s))) => {
-                self.step = Step::Derived(s.clone());
+                self.step = Step::Derived(s.as_ref().clone());
                 Some(Action::RefreshHome)
             }
             WorkerMsg::Finished(Err(report)) => {
