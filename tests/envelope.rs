@@ -291,3 +291,17 @@ fn envelopes_sealed_before_rfc_8785_still_open() {
     assert!(key.starts_with("AGE-SECRET-KEY-1"), "the bare key");
     assert_eq!(key.len(), 74, "no trailing newline");
 }
+
+/// The audit log hashes its entries with the same canonical form: a log
+/// the previous release wrote (accented names, counts, nested objects)
+/// still verifies to the same head.
+#[test]
+fn an_audit_log_written_before_rfc_8785_still_verifies() {
+    let bytes = std::fs::read(format!("{BEFORE_JCS}/audit.jsonl")).unwrap();
+    let status = custodian_core::audit::verify(&bytes).unwrap();
+    assert_eq!(status.entries, 10);
+    assert_eq!(
+        status.head,
+        "fc2c6546908b96783556b736a5e807c7d8e49125253659677cf61ab31e1cfc01"
+    );
+}
