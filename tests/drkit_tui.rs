@@ -221,7 +221,7 @@ fn a_bad_wallet_list_fails_in_the_console_without_an_output_file() {
     let sb = Sandbox::new();
     let mut app = app(&sb);
     let wallets = sb.file("wallets.txt");
-    std::fs::write(&wallets, format!("{WALLET_1}\n\n")).unwrap();
+    std::fs::write(&wallets, format!("{WALLET_1}\n{{{WALLET_1}}}\n")).unwrap();
     let out = sb.file("never.json");
     key(&mut app, KeyCode::Char('v'));
     key(&mut app, KeyCode::Char('4'));
@@ -237,7 +237,7 @@ fn a_bad_wallet_list_fails_in_the_console_without_an_output_file() {
     let t = draw(&app);
     let text = screen_text(&t);
     // The wallet list is checked before the kit or the key is touched.
-    assert!(text.contains("line 2: empty wallet id"), "{text}");
+    assert!(text.contains("line 2: wallet id in braces"), "{text}");
     assert!(!out.exists());
     snap!("kit_derive_bad_wallets", t, settings());
 }

@@ -259,3 +259,49 @@ fn cli_bad_inputs_name_the_problem_and_write_nothing() {
     let log = std::fs::read_to_string(sb.ws().join("audit.jsonl")).unwrap();
     assert!(log.contains("\"status\":\"FAILED\""));
 }
+
+const BEFORE_JCS: &str = concat!(
+    env!("CARGO_MANIFEST_DIR"),
+    "/tests/fixtures/envelope_before_jcs"
+);
+
+/// Files sealed by the release before the canonical form became RFC 8785
+/// (their headers' keys are ASCII, where the two orders agree) still open,
+/// and an identity envelope's plaintext is the bare key, no newline.
+#[test]
+fn envelopes_sealed_before_rfc_8785_still_open() {
+    let plain = Envelope::from_bytes(&std::fs::read(format!("{BEFORE_JCS}/plain.env")).unwrap())
+        .unwrap()
+        .open(&pass(PASS_A))
+        .unwrap();
+    assert_eq!(
+        plain.expose_secret().as_slice(),
+        b"sealed before RFC 8785\n"
+    );
+
+    let path = std::path::PathBuf::from(format!("{BEFORE_JCS}/identity.json"));
+    let id = custodian_core::identity::IdentityFile::load(&path).unwrap();
+    let opened = id.open(&pass(PASS_A)).unwrap();
+    assert_eq!(
+        opened.recipient,
+        "age1e3nlpgc9mwr0nnp6n250uz903xdtsq79347t28mwucyjmgraw5mq8q5qwf"
+    );
+    let key = id.envelope.open(&pass(PASS_A)).unwrap();
+    let key = std::str::from_utf8(key.expose_secret()).unwrap();
+    assert!(key.starts_with("AGE-SECRET-KEY-1"), "the bare key");
+    assert_eq!(key.len(), 74, "no trailing newline");
+}
+
+/// The audit log hashes its entries with the same canonical form: a log
+/// the previous release wrote (accented names, counts, nested objects)
+/// still verifies to the same head.
+#[test]
+fn an_audit_log_written_before_rfc_8785_still_verifies() {
+    let bytes = std::fs::read(format!("{BEFORE_JCS}/audit.jsonl")).unwrap();
+    let status = custodian_core::audit::verify(&bytes).unwrap();
+    assert_eq!(status.entries, 10);
+    assert_eq!(
+        status.head,
+        "fc2c6546908b96783556b736a5e807c7d8e49125253659677cf61ab31e1cfc01"
+    );
+}

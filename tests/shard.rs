@@ -13,6 +13,7 @@ use common::{Sandbox, missing_tool};
 use custodian_core::identity::{IdentityFile, OpenedIdentity};
 use custodian_core::shard::{self, ShardFile};
 use k256::elliptic_curve::PrimeField;
+use predicates::prelude::PredicateBooleanExt;
 use predicates::str::contains;
 use secrecy::{ExposeSecret, SecretString};
 use shard_fixture::*;
@@ -457,4 +458,210 @@ fn truncated_and_foreign_files_get_specific_errors() {
         .assert()
         .failure()
         .stderr(contains("format is `custodian-identity`"));
+}
+
+/// Encrypts `plain` with the real age CLI (`age -a ARGS`), armored.
+fn age_cli_encrypt(sb: &Sandbox, args: &[&str], plain: &[u8]) -> String {
+    let input = sb.file("age-input.bin");
+    std::fs::write(&input, plain).unwrap();
+    let out = Command::new("age")
+        .arg("-a")
+        .args(args)
+        .arg(&input)
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    String::from_utf8(out.stdout).unwrap()
+}
+
+/// Ben's shard of key `alpha` (index 2) with its payload as our library
+/// decrypts it, for a peer to encrypt again in another way.
+fn ben_shard_and_payload(sb: &Sandbox) -> (ShardFile, Vec<u8>) {
+    let file = ShardFile::load(&shard(sb, "alpha", 2)).unwrap();
+    let ben = IdentityFile::load(&identity(sb, "Ben"))
+        .unwrap()
+        .open(&SecretString::from(pass_of("Ben")))
+        .unwrap();
+    let payload = file.open(&ben).unwrap().to_bytes().to_vec();
+    (file, payload)
+}
+
+#[test]
+fn a_share_two_keys_can_open_is_refused_unless_accepted_and_then_audited() {
+    if missing_tool("age") {
+        return;
+    }
+    let sb = sandbox();
+    let (mut file, payload) = ben_shard_and_payload(&sb);
+    let (other, _) = age_key(&sb, "Mallory");
+    let recipient = file.recipient.clone();
+    file.wrapped_key_share =
+        age_cli_encrypt(&sb, &["-r", &recipient, "-r", &other.recipient], &payload);
+    let two = sb.file("two.shard.json");
+    std::fs::write(&two, file.to_bytes()).unwrap();
+
+    let text = String::from_utf8(
+        sb.cmd()
+            .args(["shard", "inspect"])
+            .arg(&two)
+            .assert()
+            .success()
+            .get_output()
+            .stdout
+            .clone(),
+    )
+    .unwrap();
+    assert!(text.contains("2 X25519 recipient stanzas"), "{text}");
+
+    assert_rewrap_refused(
+        &sb,
+        &two,
+        &identity(&sb, "Ben"),
+        pass_of("Ben"),
+        &format!("encrypted to 2 recipients: besides {recipient}, another key can read this share"),
+    );
+
+    let (eve, eve_key) = age_key(&sb, "Eve");
+    let out = sb.file("eve.shard.json");
+    let assert = rewrap_cmd(&sb, &two, &identity(&sb, "Ben"), &eve.recipient, "Eve")
+        .arg("--out")
+        .arg(&out)
+        .arg("--accept-multiple-recipients")
+        .assert()
+        .success()
+        .stderr(contains("can be opened by 2 keys"));
+    let stderr = String::from_utf8_lossy(&assert.get_output().stderr).to_string();
+    assert!(!stderr.contains("altered"), "{stderr}");
+    let new = ShardFile::load(&out).unwrap();
+    assert_eq!(
+        shard::payload_kind(&new.wrapped_key_share).unwrap(),
+        shard::PayloadKind::X25519 { count: 1 }
+    );
+    assert_eq!(age_cli_decrypt(&new.wrapped_key_share, &eve_key), payload);
+    let audit = std::fs::read_to_string(sb.ws().join("audit.jsonl")).unwrap();
+    assert!(audit.contains(r#""payloadRecipients":2"#), "{audit}");
+}
+
+#[test]
+fn a_passphrase_encrypted_share_is_named_as_such_never_as_tampering() {
+    if missing_tool("age") || missing_tool("script") {
+        return;
+    }
+    let sb = sandbox();
+    let (mut file, payload) = ben_shard_and_payload(&sb);
+    // `age -p` reads the passphrase from a terminal; an empty answer makes
+    // age pick one itself, which this test never needs.
+    let input = sb.file("payload.bin");
+    std::fs::write(&input, &payload).unwrap();
+    let armored = sb.file("payload.age");
+    let st = Command::new("sh")
+        .arg("-c")
+        .arg(format!(
+            "(sleep 1; printf '\\n'; sleep 1) | script -qec 'age -p -a -o {} {}' /dev/null",
+            armored.display(),
+            input.display()
+        ))
+        .stdout(Stdio::null())
+        .status()
+        .unwrap();
+    assert!(st.success());
+    file.wrapped_key_share = std::fs::read_to_string(&armored).unwrap();
+    assert!(
+        file.wrapped_key_share
+            .starts_with("-----BEGIN AGE ENCRYPTED FILE-----")
+    );
+    let scrypt = sb.file("scrypt.shard.json");
+    std::fs::write(&scrypt, file.to_bytes()).unwrap();
+
+    let text = String::from_utf8(
+        sb.cmd()
+            .args(["shard", "inspect"])
+            .arg(&scrypt)
+            .assert()
+            .success()
+            .get_output()
+            .stdout
+            .clone(),
+    )
+    .unwrap();
+    assert!(
+        text.contains("passphrase-encrypted (age -p, scrypt)"),
+        "{text}"
+    );
+    assert!(!text.contains("new shard"), "{text}");
+
+    assert_rewrap_refused(
+        &sb,
+        &scrypt,
+        &identity(&sb, "Ben"),
+        pass_of("Ben"),
+        "encrypted with a passphrase (age -p, scrypt), not to the holder's age identity",
+    );
+    let stderr = sb
+        .cmd()
+        .args(["shard", "rewrap"])
+        .arg(&scrypt)
+        .arg("--identity")
+        .arg(identity(&sb, "Ben"))
+        .args([
+            "--to",
+            &OpenedIdentity::generate("Dee").recipient,
+            "--name",
+            "Dee",
+        ])
+        .output()
+        .unwrap()
+        .stderr;
+    let stderr = String::from_utf8(stderr).unwrap();
+    assert!(!stderr.contains("altered"), "no accusation: {stderr}");
+}
+
+#[test]
+fn post_quantum_and_tag_recipients_and_keys_are_named_as_unsupported() {
+    let sb = sandbox();
+    let src = shard(&sb, "alpha", 2);
+    for (to, kind) in [
+        (
+            "age1pq1qqqsyqcyq5rqwzqfpg9scrgwpugpzysnzs23v9ccrydpk8qarc0jqgzqqqsyqcyq5rqwzqfpg9scrgwpugpzysnzs23v9ccrydpk8qarc0jqgzqq",
+            "a post-quantum age recipient",
+        ),
+        (
+            "age1tag1qqqsyqcyq5rqwzqfpg9scrgwpugpzysnzs23v9ccrydpk8qarc0jqgzqqqsyqcyq5rqwzqfpg9s",
+            "a tag age recipient",
+        ),
+    ] {
+        sb.cmd()
+            .args(["shard", "rewrap"])
+            .arg(&src)
+            .arg("--identity")
+            .arg(identity(&sb, "Ben"))
+            .args(["--to", to, "--name", "Dee"])
+            .assert()
+            .failure()
+            .stderr(contains(kind))
+            .stderr(contains("which this version does not support"))
+            .stderr(contains("not an age recipient").not());
+    }
+    let key = sb.file("pq.agekey");
+    std::fs::write(
+        &key,
+        "# created: 2026-01-01T00:00:00Z\n# public key: age1pq1qqqq\nAGE-SECRET-KEY-PQ-1QQQSYQCYQ5RQWZQFPG9SCRGWPUGPZYSNZS23V9CCRYDPK8QARC0JQGZQQQ\n",
+    )
+    .unwrap();
+    let pass = sb.pass_file("pq.pass", &[common::PASS_A, common::PASS_A]);
+    sb.cmd()
+        .args(["identity", "import"])
+        .arg(&key)
+        .args(["--name", "Quinn", "--passphrase-file"])
+        .arg(&pass)
+        .assert()
+        .failure()
+        .stderr(contains(
+            "line 3 holds a post-quantum age identity (AGE-SECRET-KEY-PQ-1…, ML-KEM-768 + X25519), which this version does not support",
+        ))
+        .stderr(contains("neither a comment").not());
 }

@@ -110,3 +110,41 @@ fn we_open_what_webcrypto_seals_and_notice_tampering() {
         .success();
     assert_eq!(std::fs::read(&sbw).unwrap(), b"sealed by the JS side");
 }
+
+/// A context whose keys sort differently by UTF-16 code unit (as
+/// JavaScript and RFC 8785 sort) than by code point, and numbers whose
+/// ECMAScript form differs from a naive one: the peer's AAD is RFC 8785's,
+/// so we must build the same bytes to open it.
+#[test]
+fn we_open_what_webcrypto_seals_with_non_ascii_context_keys_and_numbers() {
+    if missing_tool("node") {
+        return;
+    }
+    let sb = Sandbox::new();
+    let plain = sb.file("plain.bin");
+    std::fs::write(&plain, b"sealed with a non-ASCII context").unwrap();
+    let pf = sb.pass_file("p", &[PASS_A]);
+    let context = sb.file("context.json");
+    std::fs::write(
+        &context,
+        r#"{"kind":"webcrypto-peer","\ufb33":"dalet","\ud83d\ude00":"grin","\u00f6":"o","n":[1e21,0.000001,4.5,-0.0,100]}"#,
+    )
+    .unwrap();
+    let file = sb.file("theirs.env");
+    let st = Command::new("node")
+        .arg(SCRIPT)
+        .arg("seal")
+        .arg(&plain)
+        .arg(&pf)
+        .arg(&file)
+        .arg(&context)
+        .status()
+        .unwrap();
+    assert!(st.success());
+    let env = Envelope::from_bytes(&std::fs::read(&file).unwrap()).unwrap();
+    let opened = env.open(&SecretString::from(PASS_A)).unwrap();
+    assert_eq!(
+        opened.expose_secret().as_slice(),
+        b"sealed with a non-ASCII context"
+    );
+}

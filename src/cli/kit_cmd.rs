@@ -10,7 +10,9 @@ use serde_json::json;
 
 use super::{CmdResult, Ctx, Failure, PassphraseArgs, say, say_json, show_strength, warn};
 use custodian_core::drkit::DrKitError;
-use custodian_core::drkit::derive::{CheckedWallets, DeriveOptions, OutputFormat, WalletSource};
+use custodian_core::drkit::derive::{
+    CheckedWallets, DeriveOptions, ListOptions, OutputFormat, WalletSource,
+};
 use custodian_core::drkit::keys::{self, KeygenStage};
 use custodian_core::drkit::kit::RecoveryKit;
 use custodian_core::drkit::ops;
@@ -63,9 +65,14 @@ pub enum KitCmd {
             conflicts_with = "wallets"
         )]
         wallet: Vec<String>,
-        /// A file of wallet ids, one per line.
+        /// A file of wallet ids: one per line (spaces and tabs around an id
+        /// and blank lines are skipped), or CSV with a header row.
         #[arg(long, value_name = "FILE")]
         wallets: Option<PathBuf>,
+        /// The CSV column holding the wallet ids (default: the column named
+        /// like walletId, wallet_id or id); other columns become labels.
+        #[arg(long, value_name = "NAME", requires = "wallets")]
+        column: Option<String>,
         /// Where to write the shares (must not exist; created 0600).
         #[arg(long, value_name = "FILE")]
         out: PathBuf,
@@ -305,6 +312,7 @@ pub fn run(ctx: &Ctx, cmd: KitCmd) -> CmdResult {
             key,
             wallet,
             wallets,
+            column,
             out,
             format,
             skip_invalid,
@@ -318,7 +326,7 @@ pub fn run(ctx: &Ctx, cmd: KitCmd) -> CmdResult {
             if out.symlink_metadata().is_ok() {
                 return Err(fsutil::FsError::AlreadyExists(out).into());
             }
-            let checked = CheckedWallets::check(source)?;
+            let checked = CheckedWallets::check_with(source, &ListOptions { column })?;
             checked.require_usable(skip_invalid)?;
             let opened = RecoveryKit::open(&kit)?;
             opened.metadata.ncw_master()?;
@@ -346,6 +354,9 @@ pub fn run(ctx: &Ctx, cmd: KitCmd) -> CmdResult {
                 say_json(&serde_json::to_value(&summary).unwrap_or_default());
             } else {
                 say(format!("derived {}", summary.counts()));
+                for note in summary.list_notes() {
+                    say(note);
+                }
                 if !summary.skipped.is_empty() {
                     say(format!(
                         "skipped {} (listed above)",

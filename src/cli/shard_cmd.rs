@@ -33,6 +33,10 @@ pub enum ShardCmd {
         /// Where to write the new shard (default: <workspace>/shards/…).
         #[arg(long)]
         out: Option<PathBuf>,
+        /// Rewrap even if the share can be opened by more than one key
+        /// (the count is recorded in the audit log).
+        #[arg(long)]
+        accept_multiple_recipients: bool,
         #[command(flatten)]
         pass: PassphraseArgs,
     },
@@ -52,6 +56,10 @@ pub enum ShardCmd {
         /// Where to write the import file (default: <workspace>/shards/…).
         #[arg(long)]
         out: Option<PathBuf>,
+        /// Rewrap even if the share can be opened by more than one key
+        /// (the count is recorded in the audit log).
+        #[arg(long)]
+        accept_multiple_recipients: bool,
         #[command(flatten)]
         pass: PassphraseArgs,
     },
@@ -59,12 +67,8 @@ pub enum ShardCmd {
 
 /// The lines `shard inspect` prints (also used by the console).
 pub fn inspect_lines(file: &ShardFile) -> Vec<String> {
-    let stanzas = match shard::x25519_stanzas(&file.wrapped_key_share) {
-        Ok(s) => custodian_core::text::count(
-            s.len() as u64,
-            "X25519 recipient stanza",
-            "X25519 recipient stanzas",
-        ),
+    let stanzas = match shard::payload_kind(&file.wrapped_key_share) {
+        Ok(kind) => kind.describe(),
         Err(e) => format!("unreadable header: {e}"),
     };
     vec![
@@ -128,6 +132,7 @@ pub fn run(ctx: &Ctx, cmd: ShardCmd) -> CmdResult {
             to,
             name,
             out,
+            accept_multiple_recipients,
             pass,
         } => {
             let outcome = rewrap(
@@ -139,6 +144,7 @@ pub fn run(ctx: &Ctx, cmd: ShardCmd) -> CmdResult {
                 out,
                 pass,
                 RewrapKind::Custodian,
+                accept_multiple_recipients,
             )?;
             print_outcome(ctx, &outcome);
             warn(format!(
@@ -154,6 +160,7 @@ pub fn run(ctx: &Ctx, cmd: ShardCmd) -> CmdResult {
             node_recipient,
             node,
             out,
+            accept_multiple_recipients,
             pass,
         } => {
             let outcome = rewrap(
@@ -165,6 +172,7 @@ pub fn run(ctx: &Ctx, cmd: ShardCmd) -> CmdResult {
                 out,
                 pass,
                 RewrapKind::Node,
+                accept_multiple_recipients,
             )?;
             print_outcome(ctx, &outcome);
             if !ctx.json {
@@ -204,11 +212,26 @@ fn rewrap(
     out: Option<PathBuf>,
     pass: PassphraseArgs,
     kind: RewrapKind,
+    accept_multiple_recipients: bool,
 ) -> Result<RewrapOutcome, super::Failure> {
     let ws = ctx.workspace()?;
     // Everything public is checked before the passphrase is asked for.
-    let (_, id, _) =
-        shard::preflight_rewrap(&ws, &shard_path, &identity_path, &to, &name, out.as_deref())?;
+    let (source, id, _) = shard::preflight_rewrap(
+        &ws,
+        &shard_path,
+        &identity_path,
+        &to,
+        &name,
+        out.as_deref(),
+        accept_multiple_recipients,
+    )?;
+    let readers = source.check_payload(true)?;
+    if readers > 1 {
+        warn(format!(
+            "the source share can be opened by {readers} keys, not only {}'s; rewrapping as asked (recorded in the audit log)",
+            source.custodian
+        ));
+    }
     let passphrase = pass
         .prompter()
         .existing(&format!("Passphrase for {}'s identity", id.name))?;
@@ -222,6 +245,7 @@ fn rewrap(
             name,
             out,
             kind,
+            accept_multiple_recipients,
         },
     )?)
 }

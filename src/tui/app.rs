@@ -440,7 +440,7 @@ impl App {
                                 &mut |p| progress.report(p.done, p.total, "wallets"),
                             )
                         })
-                        .map(JobResult::SharesDerived)
+                        .map(|s| JobResult::SharesDerived(Box::new(s)))
                         .or_else(|e| kit_refusal(&e))
                 });
             }

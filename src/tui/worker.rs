@@ -34,7 +34,7 @@ pub enum JobResult {
         report: custodian_core::error::Report,
     },
     /// Shares were derived and written.
-    SharesDerived(custodian_core::drkit::derive::DeriveSummary),
+    SharesDerived(Box<custodian_core::drkit::derive::DeriveSummary>),
     /// A shard file's public metadata was read.
     ShardInspected {
         /// The file.

@@ -3,13 +3,16 @@
 // platform's JS side would. Used by tests/webcrypto.rs as a real peer.
 //
 //   node envelope_webcrypto.mjs open FILE PASSFILE        -> plaintext (base64) on stdout
-//   node envelope_webcrypto.mjs seal PLAINFILE PASSFILE OUT
+//   node envelope_webcrypto.mjs seal PLAINFILE PASSFILE OUT [CONTEXTFILE]
+//     (CONTEXTFILE: a JSON object to bind as header.context instead of the default)
 import { readFileSync, writeFileSync } from "node:fs";
 
 const subtle = globalThis.crypto.subtle;
 const enc = new TextEncoder();
 
-// Canonical JSON: object keys sorted, no whitespace (the envelope's AAD).
+// Canonical JSON as RFC 8785 (JCS) defines it, which is what plain JavaScript
+// gives: Array.prototype.sort() orders keys by UTF-16 code unit, and
+// JSON.stringify writes numbers and strings in the ECMAScript forms JCS uses.
 function canonical(v) {
   if (Array.isArray(v)) return "[" + v.map(canonical).join(",") + "]";
   if (v !== null && typeof v === "object") {
@@ -50,7 +53,7 @@ async function open(file, passFile) {
   process.stdout.write(b64(new Uint8Array(plain)) + "\n");
 }
 
-async function seal(plainFile, passFile, out) {
+async function seal(plainFile, passFile, out, contextFile) {
   const salt = globalThis.crypto.getRandomValues(new Uint8Array(32));
   const nonce = globalThis.crypto.getRandomValues(new Uint8Array(12));
   const header = {
@@ -58,7 +61,9 @@ async function seal(plainFile, passFile, out) {
     version: 1,
     kdf: { name: "PBKDF2-HMAC-SHA256", iterations: 600000, salt: b64(salt) },
     cipher: { name: "AES-256-GCM", nonce: b64(nonce) },
-    context: { kind: "webcrypto-peer", note: "sealed by Node" },
+    context: contextFile
+      ? JSON.parse(readFileSync(contextFile, "utf8"))
+      : { kind: "webcrypto-peer", note: "sealed by Node" },
   };
   const key = await aesKey(passphrase(passFile), salt, 600000);
   const ct = await subtle.encrypt(

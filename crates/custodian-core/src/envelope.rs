@@ -13,8 +13,9 @@
 //! The key is PBKDF2-HMAC-SHA256(passphrase, salt, iterations) → 32 bytes;
 //! the payload is AES-256-GCM under a random 96-bit nonce with the 128-bit tag
 //! appended (exactly what WebCrypto's `encrypt` returns). The whole header is
-//! bound as additional authenticated data in its *canonical* form: keys sorted,
-//! no whitespace, so any implementation that can sort keys and call
+//! bound as additional authenticated data in its *canonical* form, RFC 8785
+//! (JCS): keys sorted by UTF-16 code unit, no whitespace, ECMAScript number
+//! forms, so any implementation that can sort keys and call
 //! `JSON.stringify` rebuilds the same bytes. `context` lets a caller bind its own
 //! public metadata (a guardian share header, an identity's name and recipient)
 //! to the ciphertext.
@@ -186,47 +187,21 @@ pub struct Envelope {
     pub ciphertext: String,
 }
 
-/// Serialises a JSON value canonically: object keys sorted by code unit,
-/// no insignificant whitespace. Used for the AAD, so it must stay stable.
+/// Serialises a JSON value in the canonical form of RFC 8785 (JCS): object
+/// keys sorted by their UTF-16 code units, no insignificant whitespace,
+/// numbers in their ECMAScript form, strings with the minimal escapes. That
+/// is what `JSON.stringify` gives in JavaScript once keys are sorted with
+/// `Array.prototype.sort()`, so a WebCrypto peer rebuilds the same bytes.
+///
+/// It is the AAD, so it must stay stable: for ASCII keys and integers —
+/// every header this tool has written — it is byte for byte the form
+/// earlier releases used (sorting by byte or by code point differed only
+/// for keys beyond U+FFFF against keys in U+E000–U+FFFF, and in number
+/// forms such as `1e+21`).
 pub fn canonical_json(value: &Value) -> Vec<u8> {
-    fn write(value: &Value, out: &mut Vec<u8>) {
-        match value {
-            Value::Object(map) => {
-                let mut keys: Vec<&String> = map.keys().collect();
-                // JS sorts by UTF-16 code unit; our keys are ASCII, where that
-                // equals byte order.
-                keys.sort();
-                out.push(b'{');
-                for (i, key) in keys.into_iter().enumerate() {
-                    if i > 0 {
-                        out.push(b',');
-                    }
-                    write(&Value::String(key.clone()), out);
-                    out.push(b':');
-                    write(&map[key], out);
-                }
-                out.push(b'}');
-            }
-            Value::Array(items) => {
-                out.push(b'[');
-                for (i, item) in items.iter().enumerate() {
-                    if i > 0 {
-                        out.push(b',');
-                    }
-                    write(item, out);
-                }
-                out.push(b']');
-            }
-            scalar => {
-                // Strings, numbers, booleans and null serialise identically in
-                // serde_json and JSON.stringify for the values we store.
-                out.extend_from_slice(scalar.to_string().as_bytes());
-            }
-        }
-    }
-    let mut out = Vec::new();
-    write(value, &mut out);
-    out
+    // A Value holds only string keys and finite numbers, so none of the
+    // canonicalizer's refusals (NaN, non-string keys) can happen here.
+    serde_json_canonicalizer::to_vec(value).unwrap_or_default()
 }
 
 fn derive_key(passphrase: &SecretString, salt: &[u8], iterations: u32) -> Zeroizing<[u8; 32]> {
@@ -486,6 +461,30 @@ mod tests {
             canonical_json(&v),
             br#"{"a":{"c":[2,{"e":0,"f":1}],"d":"x"},"b":1}"#.to_vec()
         );
+    }
+
+    /// RFC 8785 section 3.2.3: keys sort by UTF-16 code unit, so the emoji
+    /// (a surrogate pair, 0xD83D…) comes before U+FB33, not after it.
+    #[test]
+    fn canonical_json_sorts_keys_by_utf16_code_unit_as_rfc_8785_does() {
+        let v: Value = serde_json::from_str(
+            r#"{"\u20ac":"Euro Sign","\r":"Carriage Return","\ufb33":"Hebrew Letter Dalet With Dagesh","1":"One","\ud83d\ude00":"Emoji: Grinning Face","\u0080":"Control","\u00f6":"Latin Small Letter O With Diaeresis"}"#,
+        )
+        .unwrap();
+        let expected = "{\"\\r\":\"Carriage Return\",\"1\":\"One\",\"\u{80}\":\"Control\",\"\u{f6}\":\"Latin Small Letter O With Diaeresis\",\"\u{20ac}\":\"Euro Sign\",\"\u{1f600}\":\"Emoji: Grinning Face\",\"\u{fb33}\":\"Hebrew Letter Dalet With Dagesh\"}";
+        assert_eq!(String::from_utf8(canonical_json(&v)).unwrap(), expected);
+    }
+
+    /// RFC 8785 section 3.2.2: numbers in ECMAScript form, strings with
+    /// the minimal escapes.
+    #[test]
+    fn canonical_json_writes_numbers_and_strings_as_rfc_8785_does() {
+        let v: Value = serde_json::from_str(
+            r#"{"numbers":[333333333.33333329,1E30,4.50,2e-3,0.000000000000000000000000001],"string":"\u20ac$\u000F\u000aA'\u0042\u0022\u005c\\\"\/","literals":[null,true,false]}"#,
+        )
+        .unwrap();
+        let expected = "{\"literals\":[null,true,false],\"numbers\":[333333333.3333333,1e+30,4.5,0.002,1e-27],\"string\":\"\u{20ac}$\\u000f\\nA'B\\\"\\\\\\\\\\\"/\"}";
+        assert_eq!(String::from_utf8(canonical_json(&v)).unwrap(), expected);
     }
 
     #[test]

@@ -79,6 +79,24 @@ pub enum IdentityError {
     /// A recipient string that is not an age x25519 recipient.
     #[error("`{0}` is not an age recipient (expected age1…)")]
     BadRecipient(String),
+    /// A recipient of an age type this version does not support.
+    #[error(
+        "`{prefix}…` is {kind}, which this version does not support (it encrypts to X25519 recipients, age1…)"
+    )]
+    UnsupportedRecipient {
+        /// The recipient's prefix, e.g. `age1pq1`.
+        prefix: &'static str,
+        /// What kind of recipient that is.
+        kind: &'static str,
+    },
+    /// A secret key of an age type this version does not support.
+    #[error("line {line} holds {kind}, which this version does not support")]
+    UnsupportedKey {
+        /// The line of the key file.
+        line: usize,
+        /// What kind of key that is.
+        kind: &'static str,
+    },
     /// Plaintext export without the confirmation flag.
     #[error("exporting the plain secret key needs explicit confirmation")]
     ConfirmationRequired,
@@ -115,6 +133,9 @@ impl Explain for IdentityError {
             }
             IdentityError::NotAnAgeKey(_) => {
                 "give a key file written by age-keygen (it holds an AGE-SECRET-KEY-1… line)".into()
+            }
+            IdentityError::UnsupportedRecipient { .. } | IdentityError::UnsupportedKey { .. } => {
+                "use an X25519 age key pair (age-keygen, or `custodian identity new`); this file or recipient is not damaged, only of a newer kind".into()
             }
             IdentityError::BadRecipient(_) => {
                 "copy the recipient exactly, as printed by `custodian identity show`".into()
@@ -178,8 +199,34 @@ pub fn fingerprint(recipient: &str) -> String {
 
 /// Parses an age x25519 recipient.
 pub fn parse_recipient(text: &str) -> Result<x25519::Recipient, IdentityError> {
-    x25519::Recipient::from_str(text.trim())
+    let text = text.trim();
+    if let Some((prefix, kind)) = unsupported_recipient(text) {
+        return Err(IdentityError::UnsupportedRecipient { prefix, kind });
+    }
+    x25519::Recipient::from_str(text)
         .map_err(|_| IdentityError::BadRecipient(text.chars().take(80).collect()))
+}
+
+/// Newer age recipient types (age 1.3 and later) that this version names
+/// rather than calling them "not an age recipient". Bech32 strings are
+/// case-insensitive, so the prefix is too.
+fn unsupported_recipient(text: &str) -> Option<(&'static str, &'static str)> {
+    const KINDS: [(&str, &str); 3] = [
+        (
+            "age1pq1",
+            "a post-quantum age recipient (ML-KEM-768 + X25519)",
+        ),
+        (
+            "age1tagpq1",
+            "a post-quantum tag age recipient (hardware-bound, ML-KEM-768 + P-256)",
+        ),
+        ("age1tag1", "a tag age recipient (hardware-bound P-256)"),
+    ];
+    let lower = text.get(..12).unwrap_or(text).to_ascii_lowercase();
+    KINDS
+        .iter()
+        .find(|(prefix, _)| lower.starts_with(prefix))
+        .copied()
 }
 
 /// An identity whose secret key is unsealed in memory. The age type zeroizes
@@ -291,6 +338,11 @@ pub fn parse_age_key_file(text: &str) -> Result<x25519::Identity, IdentityError>
                     i + 1
                 ))
             })?);
+        } else if line.to_ascii_uppercase().starts_with("AGE-SECRET-KEY-PQ-1") {
+            return Err(IdentityError::UnsupportedKey {
+                line: i + 1,
+                kind: "a post-quantum age identity (AGE-SECRET-KEY-PQ-1…, ML-KEM-768 + X25519)",
+            });
         } else if line.starts_with("AGE-PLUGIN-") {
             return Err(IdentityError::NotAnAgeKey(
                 "plugin identities (hardware tokens) cannot be imported".into(),

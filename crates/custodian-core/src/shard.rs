@@ -112,6 +112,30 @@ pub enum ShardError {
         /// The recipient the metadata claims.
         recipient: String,
     },
+    /// The payload is encrypted with a passphrase (age -p), not to a recipient.
+    #[error(
+        "the wrapped key share is encrypted with a passphrase (age -p, scrypt), not to the holder's age identity"
+    )]
+    PassphrasePayload,
+    /// The payload is encrypted to a recipient type this version cannot open.
+    #[error(
+        "the wrapped key share is encrypted to a `{tag}` recipient{}, which this version does not support",
+        stanza_kind(.tag).map(|k| format!(" ({k})")).unwrap_or_default()
+    )]
+    UnsupportedPayload {
+        /// The age stanza type found.
+        tag: String,
+    },
+    /// The payload can be opened by more than one key.
+    #[error(
+        "the wrapped key share is encrypted to {count} recipients: besides {recipient}, another key can read this share"
+    )]
+    MultipleRecipients {
+        /// How many X25519 recipients.
+        count: usize,
+        /// The holder's recipient, as the shard names it.
+        recipient: String,
+    },
     /// The armored ciphertext is damaged.
     #[error("the wrapped key share is damaged: {0}")]
     CorruptCiphertext(String),
@@ -166,6 +190,18 @@ impl Explain for ShardError {
             ShardError::Identity(e) => return e.remedy(),
             ShardError::NotEncryptedToIdentity { .. } => {
                 "do not use this file; use the custodian's backup copy and report the altered file"
+                    .into()
+            }
+            ShardError::PassphrasePayload => {
+                "a shard's share must be encrypted to its holder's recipient (age -r age1…): ask whoever made this file to encrypt it that way; the file is not damaged"
+                    .into()
+            }
+            ShardError::UnsupportedPayload { .. } => {
+                "decrypt the share with the tool that made it and encrypt it to the holder's X25519 recipient (age1…); the file is not damaged"
+                    .into()
+            }
+            ShardError::MultipleRecipients { .. } => {
+                "find out who holds the other key; if that is expected, run again with --accept-multiple-recipients (the count is recorded in the audit log)"
                     .into()
             }
             ShardError::CorruptCiphertext(_) | ShardError::BadPayload(_) => {
@@ -492,6 +528,75 @@ pub fn x25519_stanzas(armored: &str) -> Result<Vec<HeaderStanza>, ShardError> {
     Ok(out)
 }
 
+/// What an age payload's header says about who can open it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum PayloadKind {
+    /// Encrypted to this many X25519 recipients (a shard as written: 1).
+    X25519 {
+        /// How many.
+        count: usize,
+    },
+    /// Encrypted with a passphrase (`age -p`: one `scrypt` stanza).
+    Passphrase,
+    /// Encrypted to a recipient type this version does not read.
+    Unsupported {
+        /// The first such stanza type.
+        tag: String,
+    },
+}
+
+/// Names a stanza type of the newer or plugin age recipients.
+fn stanza_kind(tag: &str) -> Option<&'static str> {
+    match tag {
+        "mlkem768x25519" => Some("post-quantum, age1pq1…"),
+        "p256tag" => Some("hardware-bound tag, age1tag1…"),
+        "mlkem768p256tag" => Some("post-quantum hardware-bound tag, age1tagpq1…"),
+        "piv-p256" | "yubikey" => Some("a YubiKey plugin"),
+        _ => None,
+    }
+}
+
+/// Reads the kind of payload from an armored age file's header, without
+/// decrypting anything (age's `-grease` stanzas are ignored).
+pub fn payload_kind(armored: &str) -> Result<PayloadKind, ShardError> {
+    let stanzas = parse_armored_header(armored)?;
+    let real: Vec<&HeaderStanza> = stanzas
+        .iter()
+        .filter(|s| !s.tag.ends_with("-grease"))
+        .collect();
+    if real.iter().any(|s| s.tag == "scrypt") {
+        return Ok(PayloadKind::Passphrase);
+    }
+    if let Some(other) = real.iter().find(|s| s.tag != "X25519") {
+        return Ok(PayloadKind::Unsupported {
+            tag: other.tag.chars().take(40).collect(),
+        });
+    }
+    Ok(PayloadKind::X25519 { count: real.len() })
+}
+
+impl PayloadKind {
+    /// How `shard inspect` describes it.
+    pub fn describe(&self) -> String {
+        match self {
+            PayloadKind::X25519 { count } => crate::text::count(
+                *count as u64,
+                "X25519 recipient stanza",
+                "X25519 recipient stanzas",
+            ),
+            PayloadKind::Passphrase => {
+                "passphrase-encrypted (age -p, scrypt), not to a recipient".into()
+            }
+            PayloadKind::Unsupported { tag } => format!(
+                "encrypted to a `{tag}` recipient{}, which this version does not support",
+                stanza_kind(tag)
+                    .map(|k| format!(" ({k})"))
+                    .unwrap_or_default()
+            ),
+        }
+    }
+}
+
 /// A recipient wrapper that remembers the stanza the age library made for
 /// the real recipient, and a copy of the file key, so the written file can
 /// be checked without the recipient's secret key.
@@ -698,10 +803,38 @@ impl ShardFile {
         Ok(())
     }
 
+    /// Checks, before anything is decrypted, that the payload is of the
+    /// kind a shard holds: encrypted to X25519 recipients, and to exactly
+    /// one unless `accept_multiple`. Returns how many can open it.
+    pub fn check_payload(&self, accept_multiple: bool) -> Result<usize, ShardError> {
+        match payload_kind(&self.wrapped_key_share)? {
+            PayloadKind::Passphrase => Err(ShardError::PassphrasePayload),
+            PayloadKind::Unsupported { tag } => Err(ShardError::UnsupportedPayload { tag }),
+            PayloadKind::X25519 { count } if count > 1 && !accept_multiple => {
+                Err(ShardError::MultipleRecipients {
+                    count,
+                    recipient: self.recipient.clone(),
+                })
+            }
+            PayloadKind::X25519 { count } => Ok(count),
+        }
+    }
+
     /// Decrypts the share with an opened identity and checks it against the
-    /// metadata.
+    /// metadata; a payload more than one key can open is refused.
     pub fn open(&self, identity: &OpenedIdentity) -> Result<SharePayload, ShardError> {
+        self.open_accepting(identity, false)
+    }
+
+    /// [`ShardFile::open`], accepting a payload that more than one key can
+    /// open when `accept_multiple` (the caller audits that).
+    pub fn open_accepting(
+        &self,
+        identity: &OpenedIdentity,
+        accept_multiple: bool,
+    ) -> Result<SharePayload, ShardError> {
         self.check_identity(&identity.recipient, &identity.name)?;
+        self.check_payload(accept_multiple)?;
         let plain = decrypt_armored(&self.wrapped_key_share, identity.age_identity()).map_err(
             |e| match e {
                 ShardError::NotEncryptedToIdentity { .. } => ShardError::NotEncryptedToIdentity {
@@ -848,6 +981,9 @@ pub struct RewrapRequest {
     pub out: Option<PathBuf>,
     /// Custodian rewrap or restore to node.
     pub kind: RewrapKind,
+    /// Rewrap a share that more than one key can open (audited with the
+    /// count) instead of refusing it.
+    pub accept_multiple_recipients: bool,
 }
 
 impl std::fmt::Debug for RewrapRequest {
@@ -890,10 +1026,12 @@ pub fn preflight_rewrap(
     to: &str,
     name: &str,
     out: Option<&Path>,
+    accept_multiple_recipients: bool,
 ) -> Result<(ShardFile, IdentityFile, PathBuf), ShardError> {
     let shard = ShardFile::load(req_shard)?;
     let id = IdentityFile::load(req_identity)?;
     shard.check_identity(&id.recipient, &id.name)?;
+    shard.check_payload(accept_multiple_recipients)?;
     identity::parse_recipient(to)?;
     identity::validate_name(name)?;
     let path = match out {
@@ -918,21 +1056,26 @@ pub fn rewrap_shard(ws: &Workspace, req: &RewrapRequest) -> Result<RewrapOutcome
         &req.to,
         &req.name,
         req.out.as_deref(),
+        req.accept_multiple_recipients,
     )?;
     let to = identity::parse_recipient(&req.to)?.to_string();
-    let op = ws.audit().begin(
-        req.kind.event(),
-        json!({
-            "keyId": shard.key_id, "index": shard.index,
-            "rootPublicKey": shard.root_public_key,
-            "from": {"custodian": shard.custodian, "recipient": shard.recipient,
-                     "file": req.shard, "fileSha256": fsutil::file_fingerprint(&req.shard)?},
-            "to": {"name": req.name, "recipient": to, "file": path},
-        }),
-    )?;
+    let recipients = shard.check_payload(req.accept_multiple_recipients)?;
+    let mut details = json!({
+        "keyId": shard.key_id, "index": shard.index,
+        "rootPublicKey": shard.root_public_key,
+        "from": {"custodian": shard.custodian, "recipient": shard.recipient,
+                 "file": req.shard, "fileSha256": fsutil::file_fingerprint(&req.shard)?},
+        "to": {"name": req.name, "recipient": to, "file": path},
+    });
+    if recipients > 1 {
+        // Accepted explicitly: the record says how many keys could read it.
+        details["from"]["payloadRecipients"] = json!(recipients);
+        details["acceptedMultipleRecipients"] = json!(true);
+    }
+    let op = ws.audit().begin(req.kind.event(), details)?;
     let result = (|| {
         let opened = id.open(&req.passphrase)?;
-        let payload = shard.open(&opened)?;
+        let payload = shard.open_accepting(&opened, req.accept_multiple_recipients)?;
         drop(opened);
         let (new_file, sealed) = ShardFile::seal(&payload, &req.name, &to, shard.threshold)?;
         let sha = new_file.write_checked(&path, &sealed, &payload)?;

@@ -287,7 +287,7 @@ impl Screen for KitUseWizard {
                 Some(Action::RefreshHome)
             }
             WorkerMsg::Finished(Ok(JobResult::SharesDerived(s))) => {
-                self.step = Step::Derived(s.clone());
+                self.step = Step::Derived(s.as_ref().clone());
                 Some(Action::RefreshHome)
             }
             // A value the user typed was refused: back to that field, the
@@ -439,6 +439,9 @@ impl Screen for KitUseWizard {
                     s.format
                 )));
                 lines.push(Line::from(format!("SHA-256: {}", s.out_sha256)));
+                for note in s.list_notes() {
+                    lines.push(Line::from(note));
+                }
                 if !s.skipped.is_empty() {
                     lines.push(Line::from(Span::styled(
                         format!(

@@ -91,15 +91,8 @@ impl ShardsScreen {
 
 /// The inspect view's lines for a shard (public metadata only).
 pub fn metadata_lines(path: &std::path::Path, file: &ShardFile) -> Vec<Line<'static>> {
-    let stanzas = match shard::x25519_stanzas(&file.wrapped_key_share) {
-        Ok(s) => format!(
-            "age, ASCII-armored, {}",
-            custodian_core::text::count(
-                s.len() as u64,
-                "X25519 recipient stanza",
-                "X25519 recipient stanzas"
-            )
-        ),
+    let stanzas = match shard::payload_kind(&file.wrapped_key_share) {
+        Ok(kind) => format!("age, ASCII-armored, {}", kind.describe()),
         Err(e) => format!("header unreadable: {e}"),
     };
     let row = |label: &str, value: String| {

@@ -205,6 +205,7 @@ impl Screen for RewrapWizard {
                         name: self.name.clone(),
                         out: None,
                         kind: self.start.kind,
+                        accept_multiple_recipients: false,
                     })))
                 }
                 _ => {

@@ -457,6 +457,7 @@ fn rewrap(
             name: name.into(),
             out: None,
             kind,
+            accept_multiple_recipients: false,
         },
     )
     .map_err(s)

@@ -25,6 +25,7 @@
 //! a writer thread appends them in input order to a temporary file that is
 //! read back and published only when complete ([`NewFileWriter`]).
 
+use std::borrow::Cow;
 use std::fs::File;
 use std::io::{BufRead, BufReader};
 use std::path::{Path, PathBuf};
@@ -91,17 +92,46 @@ pub fn derive_share(
     Zeroizing::new(share.to_bytes().into())
 }
 
-/// Why a wallet id line was refused. In JSON: `"reason": "empty"`,
-/// `"uppercase"`, `"notCanonical"` or `"repeats"` (with `"firstLine"`).
+/// Why a wallet id line was refused: what is wrong with the id itself
+/// (spaces and tabs around it are trimmed, and blank lines skipped, before
+/// it is checked). In JSON, `"reason"` is `"empty"` (an empty CSV cell),
+/// `"uppercase"`, `"noHyphens"`, `"braces"`, `"wrongLength"` (with
+/// `"length"`), `"notHex"` or `"misplacedHyphen"` (with `"at"`, the 1-based
+/// character), `"missingField"`, `"unclosedQuote"` or `"repeats"` (with
+/// `"firstLine"`).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize)]
 #[serde(tag = "reason", rename_all = "camelCase")]
 pub enum BadWalletId {
-    /// The line is empty.
+    /// The wallet id cell of a CSV row is empty.
     Empty,
     /// A UUID, but with uppercase hex digits.
     Uppercase,
-    /// Not a canonical hyphenated UUID (spaces, braces, wrong length, …).
-    NotCanonical,
+    /// The 32 hex digits of a UUID without its hyphens.
+    NoHyphens,
+    /// A UUID in braces, `{…}`.
+    Braces,
+    /// Not 36 characters long.
+    #[serde(rename_all = "camelCase")]
+    WrongLength {
+        /// Its length in characters.
+        length: usize,
+    },
+    /// A character that should be a hex digit is not one.
+    #[serde(rename_all = "camelCase")]
+    NotHex {
+        /// Which character (1-based).
+        at: usize,
+    },
+    /// A character that should be a hyphen is not one.
+    #[serde(rename_all = "camelCase")]
+    MisplacedHyphen {
+        /// Which character (1-based).
+        at: usize,
+    },
+    /// A CSV row too short to have the wallet id column.
+    MissingField,
+    /// A CSV row with a quoted cell that is not closed.
+    UnclosedQuote,
     /// The same id as an earlier line (which is kept).
     #[serde(rename_all = "camelCase")]
     Repeats {
@@ -112,14 +142,33 @@ pub enum BadWalletId {
 
 impl std::fmt::Display for BadWalletId {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.write_str(match self {
-            BadWalletId::Empty => "empty wallet id",
-            BadWalletId::Uppercase => "uppercase wallet id (ids are lowercase; not corrected)",
-            BadWalletId::NotCanonical => "not a canonical lowercase UUID (8-4-4-4-12 hex digits)",
-            BadWalletId::Repeats { first_line } => {
-                return write!(f, "repeats the wallet id on line {first_line}");
+        match self {
+            BadWalletId::Empty => f.write_str("empty wallet id"),
+            BadWalletId::Uppercase => {
+                f.write_str("uppercase wallet id (ids are lowercase; not corrected)")
             }
-        })
+            BadWalletId::NoHyphens => f.write_str(
+                "32 hex digits without hyphens (a wallet id is written 8-4-4-4-12; not corrected)",
+            ),
+            BadWalletId::Braces => f.write_str(
+                "wallet id in braces (a wallet id is the bare 8-4-4-4-12 form; not corrected)",
+            ),
+            BadWalletId::WrongLength { length } => write!(
+                f,
+                "{length} characters long; a wallet id is 36 (8-4-4-4-12 hex digits)"
+            ),
+            BadWalletId::NotHex { at } => write!(f, "character {at} is not a hex digit"),
+            BadWalletId::MisplacedHyphen { at } => write!(f, "character {at} should be a hyphen"),
+            BadWalletId::MissingField => {
+                f.write_str("the row is too short to have a cell in the wallet id column")
+            }
+            BadWalletId::UnclosedQuote => {
+                f.write_str("a quoted cell is not closed (each CSV row must be on one line)")
+            }
+            BadWalletId::Repeats { first_line } => {
+                write!(f, "repeats the wallet id on line {first_line}")
+            }
+        }
     }
 }
 
@@ -138,16 +187,16 @@ pub fn check_wallet_id(id: &str) -> Result<(), BadWalletId> {
     check_wallet_id_bytes(id.as_bytes())
 }
 
+/// Positions of the hyphens in a canonical UUID.
+const HYPHENS: [usize; 4] = [8, 13, 18, 23];
+
 /// [`check_wallet_id`] on raw bytes: a line that passes is ASCII, so the
 /// batch checks lines before (and usually instead of) decoding them.
 fn check_wallet_id_bytes(b: &[u8]) -> Result<(), BadWalletId> {
-    if b.is_empty() {
-        return Err(BadWalletId::Empty);
-    }
     if b.len() != UUID_LEN {
-        return Err(BadWalletId::NotCanonical);
+        return Err(wrong_shape(b));
     }
-    // One pass: dashes where they belong, hex digits elsewhere; uppercase
+    // One pass: hyphens where they belong, hex digits elsewhere; uppercase
     // hex is noted (and refused) only once the shape is known to be right.
     let mut upper = false;
     for (i, &c) in b.iter().enumerate() {
@@ -163,13 +212,40 @@ fn check_wallet_id_bytes(b: &[u8]) -> Result<(), BadWalletId> {
             },
         };
         if !ok {
-            return Err(BadWalletId::NotCanonical);
+            // Counted in characters, as a person would count them.
+            let at = String::from_utf8_lossy(&b[..i]).chars().count() + 1;
+            return Err(if HYPHENS.contains(&i) {
+                BadWalletId::MisplacedHyphen { at }
+            } else {
+                BadWalletId::NotHex { at }
+            });
         }
     }
     if upper {
         return Err(BadWalletId::Uppercase);
     }
     Ok(())
+}
+
+/// What is wrong with an id that is not 36 bytes long.
+fn wrong_shape(b: &[u8]) -> BadWalletId {
+    if b.is_empty() {
+        return BadWalletId::Empty;
+    }
+    if b.len() == 32 && b.iter().all(u8::is_ascii_hexdigit) {
+        return BadWalletId::NoHyphens;
+    }
+    if let [b'{', inner @ .., b'}'] = b
+        && matches!(
+            check_wallet_id_bytes(inner),
+            Ok(()) | Err(BadWalletId::Uppercase)
+        )
+    {
+        return BadWalletId::Braces;
+    }
+    BadWalletId::WrongLength {
+        length: String::from_utf8_lossy(b).chars().count(),
+    }
 }
 
 /// The output file formats.
@@ -253,17 +329,291 @@ struct Line<'a> {
     cut: bool,
 }
 
-impl Line<'_> {
-    /// The line's verdict; a line that is not UTF-8 fails the whole list.
-    fn check(&self) -> Result<Result<(), BadWalletId>, DrKitError> {
-        match check_wallet_id_bytes(self.bytes) {
+/// The UTF-8 byte-order mark some editors put at the start of a file.
+const BOM: &[u8] = b"\xef\xbb\xbf";
+
+/// `b` without the spaces and tabs around it.
+fn trim_blanks(b: &[u8]) -> &[u8] {
+    let blank = |c: &u8| *c == b' ' || *c == b'\t';
+    let start = b.iter().position(|c| !blank(c)).unwrap_or(b.len());
+    let end = b.iter().rposition(|c| !blank(c)).map_or(start, |i| i + 1);
+    &b[start..end]
+}
+
+impl<'a> Line<'a> {
+    /// The line without a byte-order mark (which only line 1 may start
+    /// with).
+    fn unmarked(&self) -> &'a [u8] {
+        if self.number == 1 {
+            self.bytes.strip_prefix(BOM).unwrap_or(self.bytes)
+        } else {
+            self.bytes
+        }
+    }
+
+    /// The line without a byte-order mark and without the spaces and tabs
+    /// around it, as the vendor's tool reads it.
+    fn content(&self) -> &'a [u8] {
+        let b = self.unmarked();
+        match b {
+            [b' ' | b'\t', ..] | [.., b' ' | b'\t'] => trim_blanks(b),
+            _ => b,
+        }
+    }
+
+    /// Fails the whole list if the line is not UTF-8 (a cut can split a
+    /// character; that is not a decoding error).
+    fn require_utf8(&self) -> Result<(), DrKitError> {
+        match std::str::from_utf8(self.bytes) {
+            Ok(_) => Ok(()),
+            Err(e) if self.cut && e.error_len().is_none() => Ok(()),
+            Err(_) => Err(DrKitError::WalletFileNotUtf8 { line: self.number }),
+        }
+    }
+
+    /// The verdict on `id`, found on this line; a line that is not UTF-8
+    /// fails the whole list.
+    fn check(&self, id: &[u8]) -> Result<Result<(), BadWalletId>, DrKitError> {
+        match check_wallet_id_bytes(id) {
             Ok(()) => Ok(Ok(())),
-            Err(reason) => match std::str::from_utf8(self.bytes) {
-                Ok(_) => Ok(Err(reason)),
-                // A cut can split a character; that is not a decoding error.
-                Err(e) if self.cut && e.error_len().is_none() => Ok(Err(reason)),
-                Err(_) => Err(DrKitError::WalletFileNotUtf8 { line: self.number }),
-            },
+            Err(reason) => self.require_utf8().map(|()| Err(reason)),
+        }
+    }
+}
+
+/// How a wallet list is read, as its first non-blank line shows.
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
+#[serde(tag = "shape", rename_all = "camelCase")]
+pub enum ListShape {
+    /// One wallet id per line.
+    Ids,
+    /// CSV with a header row: the ids are in one column, and every other
+    /// column is carried to the output as a label.
+    #[serde(rename_all = "camelCase")]
+    Csv {
+        /// The header row's line number.
+        header_line: u64,
+        /// The wallet id column's name, as the header writes it.
+        column_name: String,
+        /// The wallet id column (0-based).
+        #[serde(skip)]
+        column: usize,
+        /// Every column's name, as the header writes it.
+        #[serde(skip)]
+        names: Vec<String>,
+    },
+}
+
+impl ListShape {
+    /// The label columns (every column but the wallet id's), in order.
+    pub fn label_names(&self) -> Vec<&str> {
+        match self {
+            ListShape::Ids => Vec::new(),
+            ListShape::Csv { column, names, .. } => names
+                .iter()
+                .enumerate()
+                .filter(|(i, _)| i != column)
+                .map(|(_, n)| n.as_str())
+                .collect(),
+        }
+    }
+}
+
+/// How to read a wallet list.
+#[derive(Debug, Clone, Default)]
+pub struct ListOptions {
+    /// The CSV column holding the wallet ids (case ignored). Without it, a
+    /// first line that is no wallet id but has commas is taken as a header
+    /// row, and its column named like `walletId`, `wallet_id`, `wallet id`
+    /// or else `id` (case ignored) holds the ids.
+    pub column: Option<String>,
+}
+
+/// The cells of one CSV row (RFC 4180: comma-separated; a cell in double
+/// quotes may hold commas, and `""` stands for a quote); `None` if a quote
+/// is not closed. Unquoted cells are not trimmed.
+fn csv_cells(row: &[u8]) -> Option<Vec<Cow<'_, [u8]>>> {
+    let mut cells = Vec::new();
+    let mut rest = row;
+    loop {
+        if let Some(body) = trim_blanks_start(rest).strip_prefix(b"\"") {
+            let mut cell = Vec::new();
+            let mut i = 0;
+            loop {
+                match body.get(i) {
+                    None => return None,
+                    Some(b'"') if body.get(i + 1) == Some(&b'"') => {
+                        cell.push(b'"');
+                        i += 2;
+                    }
+                    Some(b'"') => break,
+                    Some(&c) => {
+                        cell.push(c);
+                        i += 1;
+                    }
+                }
+            }
+            // Text between the closing quote and the next comma is kept,
+            // as spreadsheets keep it.
+            let after = &body[i + 1..];
+            let end = memchr::memchr(b',', after);
+            cell.extend_from_slice(trim_blanks(&after[..end.unwrap_or(after.len())]));
+            cells.push(Cow::Owned(cell));
+            match end {
+                Some(e) => rest = &after[e + 1..],
+                None => return Some(cells),
+            }
+        } else {
+            match memchr::memchr(b',', rest) {
+                Some(i) => {
+                    cells.push(Cow::Borrowed(&rest[..i]));
+                    rest = &rest[i + 1..];
+                }
+                None => {
+                    cells.push(Cow::Borrowed(rest));
+                    return Some(cells);
+                }
+            }
+        }
+    }
+}
+
+fn trim_blanks_start(b: &[u8]) -> &[u8] {
+    let start = b
+        .iter()
+        .position(|c| *c != b' ' && *c != b'\t')
+        .unwrap_or(b.len());
+    &b[start..]
+}
+
+/// A header cell reduced for matching: lowercase, without `_`, `-` and spaces.
+fn column_key(name: &str) -> String {
+    name.chars()
+        .filter(|c| !matches!(c, '_' | '-' | ' '))
+        .flat_map(char::to_lowercase)
+        .collect()
+}
+
+/// Decides how the list is read from its first non-blank line.
+fn decide_shape(line: &Line<'_>, options: &ListOptions) -> Result<ListShape, DrKitError> {
+    let content = line.content();
+    if options.column.is_none()
+        && (check_wallet_id_bytes(content).is_ok() || memchr::memchr(b',', content).is_none())
+    {
+        return Ok(ListShape::Ids);
+    }
+    line.require_utf8()?;
+    let names: Vec<String> = csv_cells(content)
+        .unwrap_or_default()
+        .iter()
+        .map(|c| String::from_utf8_lossy(trim_blanks(c)).into_owned())
+        .collect();
+    let columns = names.join(", ");
+    let column = match &options.column {
+        Some(wanted) => names
+            .iter()
+            .position(|n| n.eq_ignore_ascii_case(wanted.trim()))
+            .ok_or_else(|| DrKitError::NoSuchColumn {
+                name: wanted.clone(),
+                columns: columns.clone(),
+            })?,
+        None => {
+            let keys: Vec<String> = names.iter().map(|n| column_key(n)).collect();
+            keys.iter()
+                .position(|k| k == "walletid")
+                .or_else(|| keys.iter().position(|k| k == "id"))
+                .ok_or(DrKitError::NoWalletIdColumn { columns })?
+        }
+    };
+    Ok(ListShape::Csv {
+        header_line: line.number,
+        column_name: names[column].clone(),
+        column,
+        names,
+    })
+}
+
+/// What one line of the list holds.
+enum Entry<'a> {
+    /// Nothing but spaces and tabs (or nothing): skipped.
+    Blank,
+    /// The CSV header row.
+    Header,
+    /// A wallet id that passed the check; `trimmed` if spaces or tabs
+    /// around it were removed. `cells` holds the CSV row's cells.
+    Id {
+        id: Cow<'a, [u8]>,
+        trimmed: bool,
+        cells: Option<Vec<Cow<'a, [u8]>>>,
+    },
+    /// A refused line.
+    Bad(BadWalletId),
+}
+
+/// Reads lines of one list in order, deciding its shape on the first
+/// non-blank line (or taking the shape an earlier pass decided).
+struct ListReader<'o> {
+    options: &'o ListOptions,
+    shape: Option<ListShape>,
+}
+
+impl<'o> ListReader<'o> {
+    fn new(options: &'o ListOptions, shape: Option<ListShape>) -> Self {
+        ListReader { options, shape }
+    }
+
+    fn entry<'a>(&mut self, line: &Line<'a>) -> Result<Entry<'a>, DrKitError> {
+        let content = line.content();
+        if content.is_empty() {
+            return Ok(Entry::Blank);
+        }
+        let shape = match &self.shape {
+            Some(shape) => shape,
+            None => {
+                let shape = decide_shape(line, self.options)?;
+                let header = matches!(shape, ListShape::Csv { .. });
+                self.shape = Some(shape);
+                if header {
+                    return Ok(Entry::Header);
+                }
+                &ListShape::Ids
+            }
+        };
+        match shape {
+            ListShape::Ids => Ok(match line.check(content)? {
+                Ok(()) => Entry::Id {
+                    id: content.into(),
+                    trimmed: content.len() != line.unmarked().len(),
+                    cells: None,
+                },
+                Err(reason) => Entry::Bad(reason),
+            }),
+            ListShape::Csv {
+                header_line,
+                column,
+                ..
+            } => {
+                if line.number == *header_line {
+                    return Ok(Entry::Header);
+                }
+                line.require_utf8()?;
+                let Some(cells) = csv_cells(content) else {
+                    return Ok(Entry::Bad(BadWalletId::UnclosedQuote));
+                };
+                let Some(cell) = cells.get(*column) else {
+                    return Ok(Entry::Bad(BadWalletId::MissingField));
+                };
+                let id = trim_blanks(cell);
+                let trimmed = id.len() != cell.len();
+                Ok(match line.check(id)? {
+                    Ok(()) => Entry::Id {
+                        id: id.to_vec().into(),
+                        trimmed,
+                        cells: Some(cells),
+                    },
+                    Err(reason) => Entry::Bad(reason),
+                })
+            }
         }
     }
 }
@@ -409,7 +759,11 @@ pub const MAX_BAD_LINES: usize = 1_000_000;
 #[derive(Debug, Clone)]
 pub struct CheckedWallets {
     source: WalletSource,
+    options: ListOptions,
+    shape: ListShape,
     valid: u64,
+    blank: u64,
+    trimmed: u64,
     bad: Vec<BadLine>,
     print: ListPrint,
 }
@@ -426,19 +780,31 @@ fn refuse(bad: &mut Vec<BadLine>, line: u64, reason: BadWalletId) -> Result<(), 
 }
 
 impl CheckedWallets {
-    /// Reads and checks every line of `source` without deriving anything:
-    /// each id must be canonical and must not repeat an earlier line's (see
-    /// [`repeats`]; the list is read a second time only if the filter
-    /// flagged a line).
+    /// Reads and checks every line of `source` without deriving anything
+    /// (see [`CheckedWallets::check_with`]), with the default options.
     pub fn check(source: WalletSource) -> Result<CheckedWallets, DrKitError> {
-        Self::check_reading(source, |s, f| for_each_line(s, f))
+        Self::check_with(source, &ListOptions::default())
     }
 
-    /// [`CheckedWallets::check`] with the list read by `read` (each call one
-    /// whole pass, as [`for_each_line`] does), so a test can change the
-    /// list between passes.
+    /// Reads and checks every line of `source` without deriving anything:
+    /// blank lines are skipped and spaces and tabs around an id trimmed
+    /// (both counted), a CSV header row is recognised (see
+    /// [`ListOptions`]), and each id must be canonical and must not repeat
+    /// an earlier line's (see [`repeats`]; the list is read a second time
+    /// only if the filter flagged a line).
+    pub fn check_with(
+        source: WalletSource,
+        options: &ListOptions,
+    ) -> Result<CheckedWallets, DrKitError> {
+        Self::check_reading(source, options, |s, f| for_each_line(s, f))
+    }
+
+    /// [`CheckedWallets::check_with`] with the list read by `read` (each
+    /// call one whole pass, as [`for_each_line`] does), so a test can change
+    /// the list between passes.
     fn check_reading(
         source: WalletSource,
+        options: &ListOptions,
         mut read: impl FnMut(
             &WalletSource,
             &mut dyn FnMut(Line<'_>) -> Result<(), DrKitError>,
@@ -456,22 +822,27 @@ impl CheckedWallets {
             seen.insert_all(pending, |id| overflow |= !candidates.add(id));
             pending.clear();
         };
-        let mut valid = 0u64;
+        let (mut valid, mut blank, mut trimmed) = (0u64, 0u64, 0u64);
         let mut bad = Vec::new();
+        let mut reader = ListReader::new(options, None);
         let print = read(&source, &mut |line| {
-            match line.check()? {
-                Ok(()) => {
+            match reader.entry(&line)? {
+                Entry::Blank => blank += 1,
+                Entry::Header => {}
+                Entry::Id { id, trimmed: t, .. } => {
                     valid += 1;
-                    pending.push(key_of(line.bytes));
+                    trimmed += u64::from(t);
+                    pending.push(key_of(&id));
                     if pending.len() == pending.capacity() {
                         record(&mut pending);
                     }
                 }
-                Err(reason) => refuse(&mut bad, line.number, reason)?,
+                Entry::Bad(reason) => refuse(&mut bad, line.number, reason)?,
             }
             Ok(())
         })?;
         record(&mut pending);
+        let shape = reader.shape.unwrap_or(ListShape::Ids);
         if overflow {
             return Err(DrKitError::TooManyWalletIdsToCheck {
                 limit: repeats::MAX_CANDIDATES,
@@ -479,9 +850,10 @@ impl CheckedWallets {
         }
         if !candidates.is_empty() {
             let mut repeated = 0u64;
+            let mut reader = ListReader::new(options, Some(shape.clone()));
             let again = read(&source, &mut |line| {
-                if check_wallet_id_bytes(line.bytes).is_ok()
-                    && let Some(first_line) = candidates.confirm(line.number, &key_of(line.bytes))
+                if let Entry::Id { id, .. } = reader.entry(&line)?
+                    && let Some(first_line) = candidates.confirm(line.number, &key_of(&id))
                 {
                     repeated += 1;
                     refuse(&mut bad, line.number, BadWalletId::Repeats { first_line })?;
@@ -496,7 +868,11 @@ impl CheckedWallets {
         }
         Ok(CheckedWallets {
             source,
+            options: options.clone(),
+            shape,
             valid,
+            blank,
+            trimmed,
             bad,
             print,
         })
@@ -507,9 +883,24 @@ impl CheckedWallets {
         &self.source
     }
 
+    /// How the list was read: one id per line, or CSV with a header row.
+    pub fn shape(&self) -> &ListShape {
+        &self.shape
+    }
+
     /// Valid ids, each counted once.
     pub fn valid(&self) -> u64 {
         self.valid
+    }
+
+    /// Blank lines (empty, or only spaces and tabs), skipped.
+    pub fn blank_lines(&self) -> u64 {
+        self.blank
+    }
+
+    /// Valid ids that had spaces or tabs around them, trimmed.
+    pub fn trimmed_lines(&self) -> u64 {
+        self.trimmed
     }
 
     /// Refused lines, in line order.
@@ -559,9 +950,47 @@ pub struct DeriveSummary {
     pub cosigners: Vec<String>,
     /// Lines left out under `skip_invalid`.
     pub skipped: Vec<BadLine>,
+    /// Blank lines skipped.
+    pub blank_lines: u64,
+    /// Ids read with spaces or tabs around them, trimmed.
+    pub trimmed_lines: u64,
+    /// How the list was read (`{"shape": "ids"}`, or `{"shape": "csv",
+    /// "headerLine": 1, "columnName": "walletId"}`).
+    pub list: ListShape,
+    /// The CSV columns carried to the output as labels, in order.
+    pub labels: Vec<String>,
 }
 
 impl DeriveSummary {
+    /// How the list was read, when there is more to say than "one id per
+    /// line": a CSV header and its labels, blank lines skipped, ids trimmed.
+    pub fn list_notes(&self) -> Vec<String> {
+        use crate::text::count;
+        let mut notes = Vec::new();
+        if let ListShape::Csv {
+            header_line,
+            column_name,
+            ..
+        } = &self.list
+        {
+            let mut note = format!(
+                "read as CSV: header row on line {header_line}, wallet ids in column {column_name}"
+            );
+            if !self.labels.is_empty() {
+                note.push_str(&format!("; labels carried: {}", self.labels.join(", ")));
+            }
+            notes.push(note);
+        }
+        if self.blank_lines > 0 || self.trimmed_lines > 0 {
+            notes.push(format!(
+                "skipped {}; trimmed spaces or tabs around {}",
+                count(self.blank_lines, "blank line", "blank lines"),
+                count(self.trimmed_lines, "wallet id", "wallet ids")
+            ));
+        }
+        notes
+    }
+
     /// "1,000,000 shares for 1,000,000 wallets and 1 cloud cosigner".
     pub fn counts(&self) -> String {
         use crate::text::count;
@@ -598,6 +1027,25 @@ fn push_hex(out: &mut Vec<u8>, bytes: &[u8]) {
     }
 }
 
+/// Appends `text` as a JSON string.
+fn push_json_string(out: &mut Vec<u8>, text: &str) {
+    // Serialising a str cannot fail.
+    out.extend_from_slice(serde_json::to_string(text).unwrap_or_default().as_bytes());
+}
+
+/// Appends `text` as a CSV cell, quoted when it holds a comma, a quote, a
+/// line break or surrounding spaces.
+fn push_csv_cell(out: &mut Vec<u8>, text: &str) {
+    let plain = !text.contains([',', '"', '\n', '\r']) && text.trim() == text;
+    if plain {
+        out.extend_from_slice(text.as_bytes());
+    } else {
+        out.push(b'"');
+        out.extend_from_slice(text.replace('"', "\"\"").as_bytes());
+        out.push(b'"');
+    }
+}
+
 /// Records rendered by one task of the pool, in input order.
 type Pieces = Vec<Zeroizing<Vec<u8>>>;
 
@@ -605,6 +1053,19 @@ impl Deriver<'_> {
     /// Appends one wallet's record in `format` to `out` (a leading
     /// separator is the caller's business).
     pub fn write_record(&self, wallet_id: &str, format: OutputFormat, out: &mut Vec<u8>) {
+        self.write_labelled_record(wallet_id, &[], format, out);
+    }
+
+    /// [`Deriver::write_record`] with labels (column name, value) carried
+    /// from a CSV list: in JSON a `"labels"` object after `"shares"`, in
+    /// CSV extra cells after `share` (the header names them).
+    pub fn write_labelled_record(
+        &self,
+        wallet_id: &str,
+        labels: &[(&str, &str)],
+        format: OutputFormat,
+        out: &mut Vec<u8>,
+    ) {
         let chain = asset_chain_code(wallet_id, &self.asset_seed);
         let w = wallet_id.as_bytes();
         match format {
@@ -633,7 +1094,20 @@ impl Deriver<'_> {
                     push_hex(out, share.as_slice());
                     out.extend_from_slice(b"\"}");
                 }
-                out.extend_from_slice(b"]}");
+                out.push(b']');
+                if !labels.is_empty() {
+                    out.extend_from_slice(b", \"labels\": {");
+                    for (i, (name, value)) in labels.iter().enumerate() {
+                        if i > 0 {
+                            out.extend_from_slice(b", ");
+                        }
+                        push_json_string(out, name);
+                        out.extend_from_slice(b": ");
+                        push_json_string(out, value);
+                    }
+                    out.push(b'}');
+                }
+                out.push(b'}');
                 if format == OutputFormat::Jsonl {
                     out.push(b'\n');
                 }
@@ -648,6 +1122,10 @@ impl Deriver<'_> {
                     push_hex(out, &chain);
                     out.push(b',');
                     push_hex(out, share.as_slice());
+                    for (_, value) in labels {
+                        out.push(b',');
+                        push_csv_cell(out, value);
+                    }
                     out.push(b'\n');
                 }
             }
@@ -656,19 +1134,37 @@ impl Deriver<'_> {
 
     /// Renders a chunk of ids on the current pool, as pieces to be written
     /// in order; `first` when the chunk starts the file.
-    fn derive_chunk(&self, ids: &[[u8; UUID_LEN]], format: OutputFormat, first: bool) -> Pieces {
+    fn derive_chunk(
+        &self,
+        chunk: &IdChunk,
+        label_names: &[&str],
+        format: OutputFormat,
+        first: bool,
+    ) -> Pieces {
         const PIECE: usize = 512;
-        ids.par_chunks(PIECE)
+        chunk
+            .ids
+            .par_chunks(PIECE)
             .enumerate()
             .map(|(p, piece)| {
                 let mut out = Zeroizing::new(Vec::with_capacity(piece.len() * self.record_len()));
+                let mut labels: Vec<(&str, &str)> = Vec::with_capacity(label_names.len());
                 for (i, id) in piece.iter().enumerate() {
                     if format == OutputFormat::VendorJson && !(first && p == 0 && i == 0) {
                         out.extend_from_slice(b",\n");
                     }
                     // Checked canonical (so ASCII) before it was queued.
                     let id = std::str::from_utf8(id).unwrap_or_default();
-                    self.write_record(id, format, &mut out);
+                    labels.clear();
+                    if let Some(values) = chunk.labels.get(p * PIECE + i) {
+                        labels.extend(
+                            label_names
+                                .iter()
+                                .copied()
+                                .zip(values.iter().map(String::as_str)),
+                        );
+                    }
+                    self.write_labelled_record(id, &labels, format, &mut out);
                 }
                 out
             })
@@ -684,6 +1180,31 @@ impl Deriver<'_> {
             .sum();
         256 + per_cosigner
     }
+}
+
+/// The label values of one CSV row: every cell but the wallet id's, in
+/// column order (a short row's missing cells are empty).
+fn row_labels(shape: &ListShape, cells: &[Cow<'_, [u8]>]) -> Vec<String> {
+    let ListShape::Csv { column, names, .. } = shape else {
+        return Vec::new();
+    };
+    (0..names.len())
+        .filter(|i| i != column)
+        .map(|i| {
+            cells
+                .get(i)
+                .map(|c| String::from_utf8_lossy(trim_blanks(c)).into_owned())
+                .unwrap_or_default()
+        })
+        .collect()
+}
+
+/// A chunk of checked ids on their way to the pool, with each id's label
+/// values when the list is CSV (else `labels` is empty).
+#[derive(Default)]
+struct IdChunk {
+    ids: Vec<[u8; UUID_LEN]>,
+    labels: Vec<Vec<String>>,
 }
 
 /// Progress of a batch: `done` of `total` wallets.
@@ -737,15 +1258,34 @@ pub fn derive_checked(
         .build()
         .map_err(|e| DrKitError::Encode(format!("thread pool: {e}")))?;
 
+    let label_names = wallets.shape.label_names();
     let mut writer = NewFileWriter::create(out)?;
-    writer.write_all(options.format.header())?;
+    if options.format == OutputFormat::Csv && !label_names.is_empty() {
+        // The CSV header names the label cells after `share`.
+        let mut header = b"walletId,cosignerId,chaincode,share".to_vec();
+        for name in &label_names {
+            header.push(b',');
+            push_csv_cell(&mut header, name);
+        }
+        header.push(b'\n');
+        writer.write_all(&header)?;
+    } else {
+        writer.write_all(options.format.header())?;
+    }
     let format = options.format;
+    let label_names = &label_names;
     let (done, writer) = std::thread::scope(|scope| {
         // Reader → (chunks of ids) → this thread and the pool → (pieces) →
         // writer. The bounded channels keep memory constant.
-        let (ids_tx, ids_rx) = sync_channel::<Vec<[u8; UUID_LEN]>>(2);
+        let (ids_tx, ids_rx) = sync_channel::<IdChunk>(2);
         let reader = scope.spawn(move || -> Result<(), DrKitError> {
-            let mut chunk = Vec::with_capacity(CHUNK);
+            let new_chunk = || IdChunk {
+                ids: Vec::with_capacity(CHUNK),
+                labels: Vec::new(),
+            };
+            let mut chunk = new_chunk();
+            let mut list = ListReader::new(&wallets.options, Some(wallets.shape.clone()));
+            let csv = matches!(wallets.shape, ListShape::Csv { .. });
             let mut stopped = false;
             // Repeated ids (skipped under skip_invalid), in line order.
             let mut repeats = wallets
@@ -758,13 +1298,25 @@ pub fn derive_checked(
                 if repeats.next_if_eq(&line.number).is_some() {
                     return Ok(());
                 }
-                if let Ok(id) = <[u8; UUID_LEN]>::try_from(line.bytes)
-                    && check_wallet_id_bytes(&id).is_ok()
+                if !csv {
+                    // The common case, kept lean: one id per line.
+                    if let Ok(id) = <[u8; UUID_LEN]>::try_from(line.content())
+                        && check_wallet_id_bytes(&id).is_ok()
+                    {
+                        chunk.ids.push(id);
+                    }
+                } else if let Entry::Id {
+                    id,
+                    cells: Some(cells),
+                    ..
+                } = list.entry(&line)?
+                    && let Ok(id) = <[u8; UUID_LEN]>::try_from(&*id)
                 {
-                    chunk.push(id);
+                    chunk.ids.push(id);
+                    chunk.labels.push(row_labels(&wallets.shape, &cells));
                 }
-                if chunk.len() == CHUNK {
-                    let full = std::mem::replace(&mut chunk, Vec::with_capacity(CHUNK));
+                if chunk.ids.len() == CHUNK {
+                    let full = std::mem::replace(&mut chunk, new_chunk());
                     if ids_tx.send(full).is_err() {
                         // The writer failed; its error is the one reported.
                         stopped = true;
@@ -775,7 +1327,7 @@ pub fn derive_checked(
             })
             .map(Some)
             .or_else(|e| if stopped { Ok(None) } else { Err(e) })?;
-            if !chunk.is_empty() {
+            if !chunk.ids.is_empty() {
                 let _ = ids_tx.send(chunk);
             }
             // The same count of ids is not enough: the same bytes were read.
@@ -795,11 +1347,12 @@ pub fn derive_checked(
         });
         let mut done = 0u64;
         for chunk in ids_rx {
-            let pieces = pool.install(|| deriver.derive_chunk(&chunk, format, done == 0));
+            let pieces =
+                pool.install(|| deriver.derive_chunk(&chunk, label_names, format, done == 0));
             if pieces_tx.send(pieces).is_err() {
                 break;
             }
-            done += chunk.len() as u64;
+            done += chunk.ids.len() as u64;
             progress(DeriveProgress { done, total });
         }
         drop(pieces_tx);
@@ -834,6 +1387,10 @@ pub fn derive_checked(
             .map(|m| m.cosigner_id.clone())
             .collect(),
         skipped: wallets.bad.clone(),
+        blank_lines: wallets.blank,
+        trimmed_lines: wallets.trimmed,
+        list: wallets.shape.clone(),
+        labels: label_names.iter().map(|n| n.to_string()).collect(),
     })
 }
 
@@ -869,18 +1426,30 @@ mod tests {
             check_wallet_id("2D33E419-4C84-44B1-9D9A-3598F96642B0"),
             Err(BadWalletId::Uppercase)
         );
-        for bad in [
-            " 2d33e419-4c84-44b1-9d9a-3598f96642b0",
-            "2d33e4194c8444b19d9a3598f96642b0",
-            "{2d33e419-4c84-44b1-9d9a-3598f96642b0}",
-            "2d33e419-4c84-44b1-9d9a-3598f96642bg",
-            "2d33e419-4c84-44b1-9d9a_3598f96642b0",
+        for (bad, why) in [
+            (
+                " 2d33e419-4c84-44b1-9d9a-3598f96642b0",
+                BadWalletId::WrongLength { length: 37 },
+            ),
+            ("2d33e4194c8444b19d9a3598f96642b0", BadWalletId::NoHyphens),
+            (
+                "{2d33e419-4c84-44b1-9d9a-3598f96642b0}",
+                BadWalletId::Braces,
+            ),
+            (
+                "2d33e419-4c84-44b1-9d9a-3598f96642bg",
+                BadWalletId::NotHex { at: 36 },
+            ),
+            (
+                "2d33e419-4c84-44b1-9d9a_3598f96642b0",
+                BadWalletId::MisplacedHyphen { at: 24 },
+            ),
+            (
+                "é2d33e419-4c84-44b1-9d9a-3598f96642",
+                BadWalletId::NotHex { at: 1 },
+            ),
         ] {
-            assert_eq!(
-                check_wallet_id(bad),
-                Err(BadWalletId::NotCanonical),
-                "{bad}"
-            );
+            assert_eq!(check_wallet_id(bad), Err(why), "{bad}");
         }
     }
 
@@ -969,12 +1538,15 @@ mod tests {
             BufReader::with_capacity(100, &data[..]),
             &mut Sha256::new(),
             |line| {
-                verdicts.push(line.check().map_err(|e| e.to_string()));
+                verdicts.push(line.check(line.bytes).map_err(|e| e.to_string()));
                 Ok(())
             },
         )
         .ok();
-        assert_eq!(verdicts, vec![Ok(Err(BadWalletId::NotCanonical))]);
+        assert_eq!(
+            verdicts,
+            vec![Ok(Err(BadWalletId::WrongLength { length: MAX_LINE }))]
+        );
 
         // A bad byte that is really there is reported with its line.
         let mut verdicts = Vec::new();
@@ -982,7 +1554,7 @@ mod tests {
             &b"2d33e419-4c84-44b1-9d9a-3598f96642b0\n\xff\xfe\n"[..],
             &mut Sha256::new(),
             |line| {
-                verdicts.push(line.check().map_err(|e| e.to_string()));
+                verdicts.push(line.check(line.bytes).map_err(|e| e.to_string()));
                 Ok(())
             },
         )
@@ -1024,7 +1596,7 @@ mod tests {
             },
             BadLine {
                 line: 4,
-                reason: BadWalletId::NotCanonical,
+                reason: BadWalletId::NotHex { at: 3 },
             },
             BadLine {
                 line: 6,
@@ -1033,7 +1605,7 @@ mod tests {
         ];
         assert_eq!(
             serde_json::to_string(&lines).unwrap(),
-            r#"[{"line":3,"reason":"empty"},{"line":4,"reason":"notCanonical"},{"line":6,"reason":"repeats","firstLine":1}]"#
+            r#"[{"line":3,"reason":"empty"},{"line":4,"reason":"notHex","at":3},{"line":6,"reason":"repeats","firstLine":1}]"#
         );
     }
 
@@ -1066,7 +1638,7 @@ mod tests {
                 repeat(50_003, 50_000),
                 BadLine {
                     line: 50_004,
-                    reason: BadWalletId::NotCanonical
+                    reason: BadWalletId::WrongLength { length: 9 }
                 },
                 repeat(50_005, 1),
             ]
@@ -1076,6 +1648,162 @@ mod tests {
             Err(DrKitError::InvalidWalletIds(_))
         ));
         assert!(checked.require_usable(true).is_ok());
+    }
+
+    const A: &str = "2d33e419-4c84-44b1-9d9a-3598f96642b0";
+    const B: &str = "0d8f6b1e-3c2a-4f5e-9b7d-1a2b3c4d5e6f";
+    const C: &str = "69c4e0de-3b9b-4c55-a5e7-2f8c1d5b0a11";
+
+    fn checked_file(bytes: &[u8]) -> CheckedWallets {
+        let dir = tempfile::tempdir().unwrap();
+        let list = dir.path().join("wallets.txt");
+        std::fs::write(&list, bytes).unwrap();
+        CheckedWallets::check(WalletSource::File(list)).unwrap()
+    }
+
+    /// Lists as people have them: a BOM, CRLF, spaces and tabs around ids,
+    /// blank lines (also whitespace-only ones) — all accepted, the ids
+    /// themselves unchanged.
+    #[test]
+    fn lists_with_a_bom_crlf_surrounding_blanks_and_blank_lines_are_read() {
+        let text = format!("\u{feff}{A}\r\n  {B}  \r\n\r\n\t{C}\t\n \t \n\n");
+        let checked = checked_file(text.as_bytes());
+        assert_eq!(checked.bad(), []);
+        assert_eq!(checked.valid(), 3);
+        assert_eq!((checked.trimmed_lines(), checked.blank_lines()), (2, 3));
+    }
+
+    /// The id itself is still never fixed, and the reason names what is
+    /// wrong with the id.
+    #[test]
+    fn bad_ids_are_refused_with_what_is_wrong_with_them() {
+        let reason = |line: &str| {
+            let checked = CheckedWallets::check(WalletSource::List(vec![line.into()])).unwrap();
+            checked.bad()[0].reason.to_string()
+        };
+        assert_eq!(
+            reason(&format!("  {}  ", A.to_uppercase())),
+            "uppercase wallet id (ids are lowercase; not corrected)"
+        );
+        assert_eq!(
+            reason("2d33e4194c8444b19d9a3598f96642b0"),
+            "32 hex digits without hyphens (a wallet id is written 8-4-4-4-12; not corrected)"
+        );
+        assert_eq!(
+            reason(&format!("{{{A}}}")),
+            "wallet id in braces (a wallet id is the bare 8-4-4-4-12 form; not corrected)"
+        );
+        assert_eq!(
+            reason("2d33e419-4c84-44b1-9d9a-3598f96642bg"),
+            "character 36 is not a hex digit"
+        );
+        assert_eq!(
+            reason("2d33e419-4c84-44b1-9d9a_3598f96642b0"),
+            "character 24 should be a hyphen"
+        );
+        assert_eq!(
+            reason("2d33e419-4c84"),
+            "13 characters long; a wallet id is 36 (8-4-4-4-12 hex digits)"
+        );
+        assert_eq!(
+            reason(&format!("{A} {B}")),
+            "73 characters long; a wallet id is 36 (8-4-4-4-12 hex digits)"
+        );
+    }
+
+    fn derive_text(
+        text: &str,
+        column: Option<&str>,
+        format: OutputFormat,
+    ) -> Result<(CheckedWallets, String), DrKitError> {
+        let dir = tempfile::tempdir().unwrap();
+        let list = dir.path().join("wallets.csv");
+        std::fs::write(&list, text).unwrap();
+        let checked = CheckedWallets::check_with(
+            WalletSource::File(list),
+            &ListOptions {
+                column: column.map(str::to_string),
+            },
+        )?;
+        let keys = test_deriver_keys();
+        let deriver = Deriver {
+            wallet_seed: [1; 32],
+            asset_seed: [2; 32],
+            master_keys: &keys,
+        };
+        let out = dir.path().join("out");
+        let options = DeriveOptions {
+            format,
+            ..DeriveOptions::default()
+        };
+        derive_checked(&deriver, &checked, &out, &options, &mut |_| {})?;
+        Ok((checked, std::fs::read_to_string(&out).unwrap()))
+    }
+
+    #[test]
+    fn a_csv_with_a_header_row_is_read_by_its_wallet_id_column() {
+        let text = format!(
+            "\u{feff}Name,Wallet_ID,Tier\r\nAlice,{A},gold\r\n\r\n\"Bob, Jr.\", {B} ,\"say \"\"hi\"\"\"\r\n"
+        );
+        let (checked, out) = derive_text(&text, None, OutputFormat::Jsonl).unwrap();
+        assert_eq!(checked.valid(), 2);
+        assert_eq!(checked.blank_lines(), 1);
+        let lines: Vec<serde_json::Value> = out
+            .lines()
+            .map(|l| serde_json::from_str(l).unwrap())
+            .collect();
+        assert_eq!(lines[0]["walletId"], A);
+        assert_eq!(
+            lines[0]["labels"],
+            serde_json::json!({"Name": "Alice", "Tier": "gold"})
+        );
+        assert_eq!(lines[1]["walletId"], B);
+        assert_eq!(
+            lines[1]["labels"],
+            serde_json::json!({"Name": "Bob, Jr.", "Tier": "say \"hi\""})
+        );
+
+        // The same shares as a plain list of the same ids.
+        let (_, plain) = derive_text(&format!("{A}\n{B}\n"), None, OutputFormat::Jsonl).unwrap();
+        for (with, without) in out.lines().zip(plain.lines()) {
+            let mut with: serde_json::Value = serde_json::from_str(with).unwrap();
+            with.as_object_mut().unwrap().remove("labels");
+            assert_eq!(
+                with,
+                serde_json::from_str::<serde_json::Value>(without).unwrap()
+            );
+        }
+
+        // Vendor JSON and CSV carry the labels too.
+        let (_, vendor) = derive_text(&text, None, OutputFormat::VendorJson).unwrap();
+        let vendor: serde_json::Value = serde_json::from_str(&vendor).unwrap();
+        assert_eq!(vendor[B]["labels"]["Name"], "Bob, Jr.");
+        let (_, csv) = derive_text(&text, None, OutputFormat::Csv).unwrap();
+        let mut rows = csv.lines();
+        assert_eq!(
+            rows.next().unwrap(),
+            "walletId,cosignerId,chaincode,share,Name,Tier"
+        );
+        assert!(
+            rows.nth(1)
+                .unwrap()
+                .ends_with(",\"Bob, Jr.\",\"say \"\"hi\"\"\"")
+        );
+    }
+
+    #[test]
+    fn a_csv_column_can_be_named_and_a_missing_one_is_refused() {
+        let text = format!("id,wallet\nx,{A}\ny,{B}\n");
+        let (checked, out) = derive_text(&text, Some("WALLET"), OutputFormat::Jsonl).unwrap();
+        assert_eq!(checked.valid(), 2);
+        assert!(out.contains(r#""labels": {"id": "x"}"#), "{out}");
+        let err = derive_text(&text, Some("walletid"), OutputFormat::Jsonl).unwrap_err();
+        assert_eq!(
+            err.to_string(),
+            "the wallet list's header row has no column named walletid (its columns: id, wallet)"
+        );
+        let err = derive_text("name,tier\nAlice,gold\n", None, OutputFormat::Jsonl).unwrap_err();
+        assert!(err.to_string().contains("no wallet id column"), "{err}");
     }
 
     fn test_deriver_keys() -> Vec<DecryptedMasterKey> {
@@ -1127,14 +1855,17 @@ mod tests {
         // Two ids with a repeat (so the check reads again), then four.
         let a = "2d33e419-4c84-44b1-9d9a-3598f96642b0";
         let mut passes = [2usize, 4].into_iter();
-        let err =
-            CheckedWallets::check_reading(WalletSource::File("wallets.txt".into()), |_, f| {
+        let err = CheckedWallets::check_reading(
+            WalletSource::File("wallets.txt".into()),
+            &ListOptions::default(),
+            |_, f| {
                 let text = format!("{a}\n").repeat(passes.next().unwrap_or(0));
                 let mut print = Sha256::new();
                 split_lines(text.as_bytes(), &mut print, f).map_err(|_| DrKitError::NoWallets)?;
                 Ok(Some(print.finalize().into()))
-            })
-            .unwrap_err();
+            },
+        )
+        .unwrap_err();
         assert!(matches!(err, DrKitError::WalletListChanged(_)), "{err}");
     }
 }

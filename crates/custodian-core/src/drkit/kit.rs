@@ -21,7 +21,7 @@ use serde_json::{Map, Value, json};
 use sha1::Sha1;
 use zeroize::Zeroizing;
 
-use super::DrKitError;
+use super::{DrKitError, zipcheck};
 use crate::fsutil;
 
 /// Largest kit zip we read.
@@ -200,6 +200,29 @@ impl KitMetadata {
         })
     }
 
+    /// Whether a kit with this metadata has an entry named `name`:
+    /// `metadata.json`, a cloud entry `<number>_<id>` for a listed key or
+    /// master key, a mobile entry `MOBILE_<keyId>`, and in the old layout
+    /// the bare `<number>` and `MOBILE`.
+    pub fn expects_entry(&self, name: &str) -> bool {
+        let number =
+            |s: &str| !s.is_empty() && s.len() <= 20 && s.bytes().all(|c| c.is_ascii_digit());
+        let listed = |id: &str| {
+            self.keys.iter().any(|k| k.key_id == id) || self.master_keys.iter().any(|m| m.id == id)
+        };
+        if name == METADATA_ENTRY {
+            return true;
+        }
+        if self.layout == Layout::Legacy && (name == "MOBILE" || number(name)) {
+            return true;
+        }
+        match name.split_once('_') {
+            Some(("MOBILE", id)) => self.keys.iter().any(|k| k.key_id == id),
+            Some((n, id)) => number(n) && listed(id),
+            None => false,
+        }
+    }
+
     /// The one NCW master key; none or several is an error.
     pub fn ncw_master(&self) -> Result<&MasterKeyInfo, DrKitError> {
         let ncw: Vec<&MasterKeyInfo> = self
@@ -220,6 +243,70 @@ impl KitMetadata {
             }),
         }
     }
+}
+
+/// The folder that holds `metadata.json`: the zip's top level, or one
+/// folder down (a kit zipped as a folder). Anything else is no kit; the
+/// entry whose name comes closest is named to help.
+fn metadata_folder(names: &[String]) -> Result<String, DrKitError> {
+    if names.iter().any(|n| n == METADATA_ENTRY) {
+        return Ok(String::new());
+    }
+    let one_down: Vec<&String> = names
+        .iter()
+        .filter(|n| {
+            n.strip_suffix(METADATA_ENTRY)
+                .and_then(|f| f.strip_suffix('/'))
+                .is_some_and(|f| !f.is_empty() && !f.contains('/'))
+        })
+        .collect();
+    match one_down.as_slice() {
+        [one] => Ok(one[..one.len() - METADATA_ENTRY.len()].to_string()),
+        [] => Err(DrKitError::MissingMetadata {
+            nearest: nearest_metadata(names),
+        }),
+        many => Err(DrKitError::SeveralMetadata(
+            many.iter().map(|n| n.to_string()).collect(),
+        )),
+    }
+}
+
+/// The entry most likely meant as `metadata.json`: its last path part
+/// within a few edits of the name (case ignored), the closest and then the
+/// shallowest first.
+fn nearest_metadata(names: &[String]) -> Option<String> {
+    names
+        .iter()
+        .filter(|n| !n.ends_with('/'))
+        .map(|n| {
+            let base = n.rsplit('/').next().unwrap_or(n).to_ascii_lowercase();
+            (
+                edit_distance(&base, METADATA_ENTRY),
+                n.matches('/').count(),
+                n,
+            )
+        })
+        .filter(|(d, _, _)| *d <= 4)
+        .min()
+        .map(|(_, _, n)| n.clone())
+}
+
+/// Levenshtein distance, on bytes (the names compared are short).
+fn edit_distance(a: &str, b: &str) -> usize {
+    let (a, b) = (a.as_bytes(), b.as_bytes());
+    let mut row: Vec<usize> = (0..=b.len()).collect();
+    for (i, ca) in a.iter().enumerate() {
+        let mut diagonal = row[0];
+        row[0] = i + 1;
+        for (j, cb) in b.iter().enumerate() {
+            let above = row[j + 1];
+            row[j + 1] = (above + 1)
+                .min(row[j] + 1)
+                .min(diagonal + usize::from(ca != cb));
+            diagonal = above;
+        }
+    }
+    row[b.len()]
 }
 
 /// The zip entry prefix for a cosigner: the first four bytes of its UUID as
@@ -277,8 +364,11 @@ pub struct RecoveryKit {
     pub sha256: String,
     /// The parsed metadata.
     pub metadata: KitMetadata,
-    /// Every entry name in the zip.
+    /// Every entry name in the kit, relative to the folder holding
+    /// `metadata.json` (folder entries left out).
     pub entries: Vec<String>,
+    /// The folder holding `metadata.json` (`""` or `"name/"`).
+    folder: String,
     archive: zip::ZipArchive<Cursor<Vec<u8>>>,
 }
 
@@ -326,24 +416,49 @@ impl RecoveryKit {
             path: path.to_path_buf(),
             reason,
         };
+        // The zip reader's own verdict first (its words for a file that is
+        // no zip at all), then the stricter structural check.
+        zip::ZipArchive::new(Cursor::new(bytes.as_slice())).map_err(|e| not_zip(e.to_string()))?;
+        let names: Vec<String> = zipcheck::check(&bytes, not_zip)?
+            .into_iter()
+            .map(|e| e.name)
+            .collect();
         let mut archive =
             zip::ZipArchive::new(Cursor::new(bytes)).map_err(|e| not_zip(e.to_string()))?;
-        let entries: Vec<String> = archive
-            .file_names()
-            .map(|n| n.map(|n| n.into_owned()))
-            .collect::<Result<_, _>>()
-            .map_err(|e| not_zip(e.to_string()))?;
-        let meta = read_entry(&mut archive, METADATA_ENTRY)
+        let folder = metadata_folder(&names)?;
+        let mut entries = Vec::with_capacity(names.len());
+        for name in &names {
+            let unexpected = || DrKitError::UnexpectedEntry {
+                entry: name.clone(),
+            };
+            let relative = name.strip_prefix(folder.as_str()).ok_or_else(unexpected)?;
+            if relative.is_empty() {
+                continue; // the folder's own entry
+            }
+            entries.push(relative.to_string());
+        }
+        let meta = read_entry(&mut archive, &format!("{folder}{METADATA_ENTRY}"))
             .map_err(not_zip)?
-            .ok_or(DrKitError::MissingMetadata)?;
+            .ok_or(DrKitError::MissingMetadata { nearest: None })?;
         let metadata = KitMetadata::parse(&meta)?;
+        if let Some(odd) = entries.iter().find(|e| !metadata.expects_entry(e)) {
+            return Err(DrKitError::UnexpectedEntry {
+                entry: format!("{folder}{odd}"),
+            });
+        }
         Ok(RecoveryKit {
             path: path.to_path_buf(),
             sha256,
             metadata,
             entries,
+            folder,
             archive,
         })
+    }
+
+    /// An entry's bytes, by its name relative to the kit's folder.
+    fn entry(&mut self, name: &str) -> Result<Option<Vec<u8>>, String> {
+        read_entry(&mut self.archive, &format!("{}{name}", self.folder))
     }
 
     /// Decrypts the NCW master key for each of its cloud cosigners.
@@ -363,7 +478,8 @@ impl RecoveryKit {
         let mut out = Vec::with_capacity(cloud.len());
         for c in cloud {
             let entry = master_key_entry_name(&c.id, &master.id)?;
-            let blob = read_entry(&mut self.archive, &entry)
+            let blob = self
+                .entry(&entry)
                 .map_err(|reason| DrKitError::NotAZip {
                     path: self.path.clone(),
                     reason,
@@ -629,6 +745,137 @@ mod tests {
         );
         assert!(cosigner_prefix("21926ecc").is_err());
         assert!(cosigner_prefix("zz926ecc-4a8a-4614-bbac-7c591aa7efdd").is_err());
+    }
+
+    const COSIGNER: &str = "21926ecc-4a8a-4614-bbac-7c591aa7efdd";
+
+    /// A kit's metadata naming signing key `k1` and NCW master key `m1`
+    /// with one cloud cosigner (entry prefix 3429798433).
+    fn metadata() -> Vec<u8> {
+        json!({
+            "tenantId": "t",
+            "keys": {"k1": {"publicKey": "02ab", "algo": "MPC_ECDSA_SECP256K1"}},
+            "masterKeys": {"m1": {
+                "type": NCW_MASTER_TYPE,
+                "walletSeed": "11".repeat(32),
+                "assetSeed": "22".repeat(32),
+                "cosigners": [{"id": COSIGNER, "type": "cloud"}],
+            }},
+        })
+        .to_string()
+        .into_bytes()
+    }
+
+    fn zip_of(entries: &[(&str, &[u8])]) -> Vec<u8> {
+        let mut zip = zip::ZipWriter::new(Cursor::new(Vec::new()));
+        let opts = zip::write::SimpleFileOptions::default();
+        for (name, data) in entries {
+            if name.ends_with('/') {
+                zip.add_directory(*name, opts).unwrap();
+            } else {
+                zip.start_file(*name, opts).unwrap();
+                zip.write_all(data).unwrap();
+            }
+        }
+        zip.finish().unwrap().into_inner()
+    }
+
+    fn open(bytes: Vec<u8>) -> Result<RecoveryKit, String> {
+        RecoveryKit::from_bytes(Path::new("kit.zip"), bytes).map_err(|e| e.to_string())
+    }
+
+    #[test]
+    fn a_kit_zipped_as_a_folder_is_read_from_that_folder() {
+        let meta = metadata();
+        let kit = open(zip_of(&[
+            ("kit-2026/", b""),
+            ("kit-2026/metadata.json", &meta),
+            ("kit-2026/3429798433_m1", b"blob"),
+            ("kit-2026/3429798433_k1", b"share"),
+            ("kit-2026/MOBILE_k1", b"{}"),
+        ]))
+        .unwrap();
+        assert_eq!(kit.metadata.ncw_master().unwrap().id, "m1");
+        assert!(
+            kit.entries.iter().any(|e| e == "3429798433_m1"),
+            "{:?}",
+            kit.entries
+        );
+    }
+
+    #[test]
+    fn two_entries_with_one_name_are_refused() {
+        let meta = metadata();
+        let mut zip = zip_of(&[("metadata.json", &meta), ("metadata.jsoo", b"{}")]);
+        let at = zip
+            .windows(13)
+            .enumerate()
+            .filter(|(_, w)| w == b"metadata.jsoo")
+            .map(|(i, _)| i)
+            .collect::<Vec<_>>();
+        for i in at {
+            zip[i..i + 13].copy_from_slice(b"metadata.json");
+        }
+        let err = open(zip).unwrap_err();
+        assert!(err.contains("two entries named metadata.json"), "{err}");
+    }
+
+    #[test]
+    fn local_and_central_headers_that_disagree_are_refused() {
+        let meta = metadata();
+        let mut zip = zip_of(&[("metadata.json", &meta), ("3429798433_m1", b"blob")]);
+        // Rename the entry in its local header only (the first copy).
+        let i = zip.windows(13).position(|w| w == b"3429798433_m1").unwrap();
+        zip[i..i + 13].copy_from_slice(b"3429798433_m2");
+        let err = open(zip).unwrap_err();
+        assert!(
+            err.contains("3429798433_m1") && err.contains("local header"),
+            "{err}"
+        );
+    }
+
+    #[test]
+    fn entries_a_kit_does_not_have_are_refused_by_name() {
+        let meta = metadata();
+        let err = open(zip_of(&[
+            ("metadata.json", &meta),
+            ("3429798433_m1", b"blob"),
+            ("notes.txt", b"hello"),
+        ]))
+        .unwrap_err();
+        assert!(err.contains("notes.txt"), "{err}");
+        // Every name a kit has is accepted, in both layouts.
+        open(zip_of(&[
+            ("metadata.json", &meta),
+            ("3429798433_m1", b"blob"),
+            ("12_k1", b"share"),
+            ("MOBILE_k1", b"{}"),
+        ]))
+        .unwrap();
+        let legacy = json!({"tenantId": "t", "keyId": "k1", "publicKey": "02ab"}).to_string();
+        open(zip_of(&[
+            ("metadata.json", legacy.as_bytes()),
+            ("3429798433", b"share"),
+            ("MOBILE", b"{}"),
+        ]))
+        .unwrap();
+    }
+
+    #[test]
+    fn a_missing_metadata_names_the_nearest_candidate() {
+        let meta = metadata();
+        let err = open(zip_of(&[
+            ("export/kit/metadata.json", &meta),
+            ("export/kit/3429798433_m1", b"blob"),
+        ]))
+        .unwrap_err();
+        assert!(err.contains("export/kit/metadata.json"), "{err}");
+        let err = open(zip_of(&[
+            ("Metadata.JSON", &meta),
+            ("3429798433_m1", b"blob"),
+        ]))
+        .unwrap_err();
+        assert!(err.contains("Metadata.JSON"), "{err}");
     }
 
     #[test]

@@ -34,6 +34,7 @@ pub mod keys;
 pub mod kit;
 pub mod ops;
 pub mod repeats;
+pub mod zipcheck;
 
 use std::path::PathBuf;
 
@@ -84,9 +85,42 @@ pub enum DrKitError {
         /// What the zip reader said.
         reason: String,
     },
-    /// The zip has no metadata.json.
-    #[error("the kit has no metadata.json; it is not a vendor DR kit")]
-    MissingMetadata,
+    /// The zip has no metadata.json at its top level or one folder down.
+    #[error(
+        "the kit has no metadata.json at its top level or one folder down; it is not a vendor DR kit{}",
+        .nearest.as_ref().map(|n| format!(" (the nearest entry is {n})")).unwrap_or_default()
+    )]
+    MissingMetadata {
+        /// The entry whose name comes closest, if any comes close.
+        nearest: Option<String>,
+    },
+    /// Several folders of the zip hold a metadata.json.
+    #[error("the kit holds {} metadata.json files ({}); which one is meant would be a guess", .0.len(), .0.join(", "))]
+    SeveralMetadata(Vec<String>),
+    /// Two entries of the zip have the same name.
+    #[error("the kit holds two entries named {entry}; which one is meant would be a guess")]
+    DuplicateEntry {
+        /// The name.
+        entry: String,
+    },
+    /// An entry's local header and the central directory disagree.
+    #[error(
+        "the kit's entry {entry} has a local header that disagrees with the zip's central directory ({field}): the zip was damaged or altered"
+    )]
+    ZipHeadersDisagree {
+        /// The entry, as the central directory names it.
+        entry: String,
+        /// What differs.
+        field: &'static str,
+    },
+    /// An entry that a vendor kit does not have.
+    #[error(
+        "the kit holds an entry {entry} that is not part of a vendor DR kit (a kit has metadata.json and entries named after the key ids it lists)"
+    )]
+    UnexpectedEntry {
+        /// The entry's full name in the zip.
+        entry: String,
+    },
     /// metadata.json does not parse or lacks a required field.
     #[error("metadata.json is not valid: {0}")]
     BadMetadata(String),
@@ -136,6 +170,22 @@ pub enum DrKitError {
     /// A wallet id is not a canonical lowercase UUID.
     #[error("{}", invalid_ids_message(.0))]
     InvalidWalletIds(Vec<derive::BadLine>),
+    /// `--column` names a column the CSV header row does not have.
+    #[error("the wallet list's header row has no column named {name} (its columns: {columns})")]
+    NoSuchColumn {
+        /// The name asked for.
+        name: String,
+        /// The header's columns, comma-separated.
+        columns: String,
+    },
+    /// The first line looks like a CSV header but no column holds wallet ids.
+    #[error(
+        "the wallet list's first line looks like a CSV header row but has no wallet id column (its columns: {columns})"
+    )]
+    NoWalletIdColumn {
+        /// The header's columns, comma-separated.
+        columns: String,
+    },
     /// The wallet file is not UTF-8 text.
     #[error("the wallet list is not UTF-8 text (first bad byte on line {line})")]
     WalletFileNotUtf8 {
@@ -215,12 +265,17 @@ impl Explain for DrKitError {
             UnsupportedKeyEncryption(_) => "re-encrypt the key with `openssl pkcs8 -topk8 -v2 aes-256-cbc` on an offline machine".into(),
             WrongKeySize { .. } => "use the RSA-4096 recovery key pair the kit was made for".into(),
             Rsa(_) => "check that this is the right key file".into(),
-            NotAZip { .. } | MissingMetadata | BadMetadata(_) => "check that this is the DR kit zip the vendor delivered, unmodified".into(),
+            MissingMetadata { nearest: Some(n) } => format!("if {n} is the kit's metadata, the zip was re-made: use the kit zip exactly as the vendor delivered it"),
+            NotAZip { .. } | MissingMetadata { .. } | BadMetadata(_) | SeveralMetadata(_) => "check that this is the DR kit zip the vendor delivered, unmodified".into(),
+            DuplicateEntry { .. } | ZipHeadersDisagree { .. } => "do not use this zip: ask for the kit again and compare its checksum with the vendor's".into(),
+            UnexpectedEntry { .. } => "use the kit zip exactly as the vendor delivered it (a zip re-made on a Mac gains __MACOSX/ entries: zip the original files again without them)".into(),
             NoMasterKey | TooManyMasterKeys { .. } | NoCloudCosigner(_) | BadCosignerId(_) => "this kit is not in the format this tool knows; keep it unchanged and contact whoever produced it".into(),
             MissingMasterKeyEntry { .. } => "the kit is incomplete: ask for the full kit again and check its checksum".into(),
             WrongRsaKey { .. } => "use the recovery private key whose public key was sent to the vendor (compare verification phrases with `custodian kit fingerprint`)".into(),
             MasterKeyWrongLength { .. } => "the kit or the key is not the right one; do not use shares derived from it".into(),
             InvalidWalletIds(_) => "fix those lines (wallet ids are lowercase UUIDs such as 2d33e419-4c84-44b1-9d9a-3598f96642b0; each appears once), or pass --skip-invalid to leave them out".into(),
+            NoSuchColumn { .. } => "name the column that holds the wallet ids with --column (case is ignored)".into(),
+            NoWalletIdColumn { .. } => "name the column that holds the wallet ids with --column NAME, or give a list of one wallet id per line".into(),
             WalletFileNotUtf8 { .. } => "save the wallet list as UTF-8 text, one wallet id per line".into(),
             TooManyWalletIdsToCheck { .. } => "remove the repeated ids; a list of more than about 50,000,000 ids must also be split into smaller files".into(),
             TooManyBadLines { .. } => "check that --wallets names the list of wallet ids, one id per line".into(),
