@@ -90,7 +90,7 @@ fn verify_prints_the_head_and_show_filters() {
         .args(["audit", "verify", "--expect-head", &"ab".repeat(32)])
         .assert()
         .code(1)
-        .stderr(predicate::str::contains("not the recorded"));
+        .stderr(predicate::str::contains("is not in the audit log"));
     let shown = sb
         .cmd()
         .args(["audit", "show", "--event", "identity_create"])

@@ -3,8 +3,17 @@
 use clap::Subcommand;
 use serde_json::json;
 
-use super::{CmdResult, Ctx, say, say_json};
-use custodian_core::audit::{AuditError, Entry};
+use super::{CmdResult, Ctx, say, say_json, warn};
+use custodian_core::audit::{Entry, TornTail};
+
+/// What a reader says about a torn final line it must not repair itself.
+fn pending_text(torn: &TornTail) -> String {
+    format!(
+        "repair pending: the log ends with a torn line ({} bytes, sha256 {}) left by a crash or \
+         full disk, not tampering; the next writing command cuts it off and records the repair",
+        torn.bytes, torn.sha256
+    )
+}
 
 /// Audit subcommands.
 #[derive(Debug, Subcommand)]
@@ -20,7 +29,8 @@ pub enum AuditCmd {
     },
     /// Verify the hash chain and print the head hash.
     Verify {
-        /// Fail unless the head equals this previously recorded hash.
+        /// Fail unless the entry with this previously recorded hash is still in the chain,
+        /// with everything before it unchanged (later entries are fine).
         #[arg(long, value_name = "HASH")]
         expect_head: Option<String>,
     },
@@ -37,6 +47,9 @@ pub fn run(ctx: &Ctx, cmd: AuditCmd) -> CmdResult {
     let log = ctx.workspace()?.audit();
     match cmd {
         AuditCmd::Show { event, key_id } => {
+            if let Some(torn) = log.pending_repair()? {
+                warn(pending_text(&torn));
+            }
             for e in log.entries()? {
                 if !matches(&e, event.as_deref(), key_id.as_deref()) {
                     continue;
@@ -57,19 +70,49 @@ pub fn run(ctx: &Ctx, cmd: AuditCmd) -> CmdResult {
             Ok(())
         }
         AuditCmd::Verify { expect_head } => {
-            let status = log.verify()?;
-            if let Some(expected) = expect_head.filter(|e| !e.eq_ignore_ascii_case(&status.head)) {
-                return Err(AuditError::HeadMismatch {
-                    expected,
-                    actual: status.head,
-                }
-                .into());
-            }
+            let status = match &expect_head {
+                Some(expected) => log.verify_expecting(expected)?,
+                None => log.verify()?,
+            };
             if ctx.json {
-                say_json(&json!({ "ok": true, "entries": status.entries, "head": status.head }));
+                let repairs: Vec<_> = status
+                    .repairs
+                    .iter()
+                    .map(|r| {
+                        json!({ "seq": r.seq, "removedBytes": r.removed.bytes,
+                                "removedSha256": r.removed.sha256 })
+                    })
+                    .collect();
+                let pending = status
+                    .pending_repair
+                    .as_ref()
+                    .map(|t| json!({ "removedBytes": t.bytes, "removedSha256": t.sha256 }));
+                say_json(&json!({
+                    "ok": true,
+                    "entries": status.entries,
+                    "head": status.head,
+                    "expectedHeadAt": status.expected_at,
+                    "tailRepairs": repairs,
+                    "pendingTailRepair": pending,
+                }));
             } else {
                 say(format!("audit log intact: {} entries", status.entries));
                 say(format!("head: {}", status.head));
+                if let Some(at) = status.expected_at {
+                    say(format!(
+                        "recorded head found at entry {at}; everything up to it is unchanged"
+                    ));
+                }
+                for r in &status.repairs {
+                    say(format!(
+                        "repaired: entry {} records a torn final line cut off after a crash or full disk \
+                         ({} bytes, sha256 {}); this is not tampering",
+                        r.seq, r.removed.bytes, r.removed.sha256
+                    ));
+                }
+                if let Some(torn) = &status.pending_repair {
+                    say(pending_text(torn));
+                }
             }
             Ok(())
         }
