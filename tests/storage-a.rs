@@ -90,3 +90,65 @@ fn a_bad_audit_line_is_numbered_from_one() {
         .stderr(predicate::str::contains("audit log line 3"))
         .stderr(predicate::str::contains("line 0").not());
 }
+
+/// A real 3-of-5 split through the CLI, then the threat check and the
+/// checklist item read the guardians' own section type.
+#[test]
+fn after_a_real_split_the_check_and_checklist_see_it() {
+    use custodian_core::playbook::checklist::{AutoCheck, ItemState, evaluate};
+    use custodian_core::playbook::checks::{CheckId, CheckStatus, run_all};
+    use custodian_core::workspace::Workspace;
+
+    let sb = Sandbox::new();
+    new_identity(&sb, "Vic");
+    let identity = sb.ws().join("identities/vic.identity.json");
+    let mut lines = vec![PASS_A.to_string()];
+    lines.extend((1..=5).map(|i| format!("{} guardian {i}", common::PASS_B)));
+    let refs: Vec<&str> = lines.iter().map(String::as_str).collect();
+    let ws = Workspace::open(sb.ws()).unwrap();
+    let now = custodian_core::clock::now();
+    let guardians_check = |ws: &Workspace| {
+        let reg = ws.registry().unwrap();
+        let r = run_all(ws, &reg, now, &Ok(vec![]))
+            .into_iter()
+            .find(|r| r.id == CheckId::GuardiansNotSplit)
+            .unwrap();
+        let item = evaluate(AutoCheck::GuardianSplits3Of5, ws, &reg, now);
+        (r, item)
+    };
+    let (before, item) = guardians_check(&ws);
+    assert_eq!(before.status, CheckStatus::Fail);
+    assert!(matches!(item, ItemState::NotMet(_)));
+
+    sb.cmd()
+        .args(["guardians", "split", "--identity"])
+        .arg(&identity)
+        .args(["--threshold", "3", "--guardians", "Ana,Ben,Cy,Dee,Eli"])
+        .arg("--passphrase-file")
+        .arg(sb.pass_file("split.pass", &refs))
+        .assert()
+        .success();
+    let (after, item) = guardians_check(&ws);
+    assert_eq!(after.status, CheckStatus::Pass, "{:?}", after.findings);
+    assert!(matches!(item, ItemState::Verified(_)), "{item:?}");
+}
+
+#[test]
+fn a_wrong_shape_section_is_refused_by_name_and_left_alone() {
+    let sb = Sandbox::new();
+    new_identity(&sb, "Ana");
+    let path = sb.ws().join("registry.json");
+    let mut reg: serde_json::Value =
+        serde_json::from_slice(&std::fs::read(&path).unwrap()).unwrap();
+    reg["guardianSplits"] = serde_json::json!(7);
+    std::fs::write(&path, serde_json::to_vec_pretty(&reg).unwrap()).unwrap();
+    let before = std::fs::read(&path).unwrap();
+    sb.cmd()
+        .args(["identity", "new", "--name", "Ben", "--passphrase-file"])
+        .arg(sb.pass_file("p", &[PASS_A]))
+        .assert()
+        .code(1)
+        .stderr(predicate::str::contains("`guardianSplits`"))
+        .stderr(predicate::str::contains("wrong shape"));
+    assert_eq!(std::fs::read(&path).unwrap(), before);
+}

@@ -557,11 +557,8 @@ impl App {
         use super::screens::shard_rewrap::RewrapWizard;
         match action {
             Action::OpenShards => {
-                let records: Vec<custodian_core::shard::ShardRecord> = self
-                    .ws
-                    .registry()
-                    .map(|r| r.section(custodian_core::shard::REGISTRY_SECTION))
-                    .unwrap_or_default();
+                let records: Vec<custodian_core::shard::ShardRecord> =
+                    self.ws.registry().map(|r| r.shards).unwrap_or_default();
                 let entries = records
                     .into_iter()
                     .filter(|r| r.file.exists())

@@ -793,9 +793,7 @@ pub struct ShardRecord {
 /// Adds shard records to the registry.
 pub fn register(ws: &Workspace, records: Vec<ShardRecord>) -> Result<(), WorkspaceError> {
     ws.update_registry(|reg| {
-        let mut list: Vec<ShardRecord> = reg.section(REGISTRY_SECTION);
-        list.extend(records);
-        reg.set_section(REGISTRY_SECTION, &list);
+        reg.shards.extend(records);
         Ok::<_, WorkspaceError>(())
     })
 }

@@ -249,9 +249,7 @@ pub fn make_key(ws: &Workspace, req: MakeKeyRequest) -> Result<DrillKeyRecord, D
             created_at: crate::clock::now_string(),
         };
         ws.update_registry(|reg| {
-            let mut list: Vec<DrillKeyRecord> = reg.section(REGISTRY_SECTION);
-            list.push(record.clone());
-            reg.set_section(REGISTRY_SECTION, &list);
+            reg.drill_keys.push(record.clone());
             Ok::<_, WorkspaceError>(())
         })?;
         Ok::<_, DrillKeyError>(record)

@@ -632,9 +632,25 @@ pub struct SplitsSection {
     pub reconstructions: Vec<ReconstructionRecord>,
 }
 
+impl SplitsSection {
+    /// True when nothing was split or rebuilt here.
+    pub fn is_empty(&self) -> bool {
+        self.splits.is_empty() && self.reconstructions.is_empty()
+    }
+
+    /// True when the custodian (by name or recipient) has a split of their
+    /// key on record, at `shape` (threshold, total) when one is given.
+    pub fn has_split_for(&self, name: &str, recipient: &str, shape: Option<(u8, u8)>) -> bool {
+        self.splits.iter().any(|s| {
+            (s.custodian == name || s.recipient == recipient)
+                && shape.is_none_or(|(k, n)| s.threshold == k && s.total == n)
+        })
+    }
+}
+
 /// Reads the registry's split records.
 pub fn splits(ws: &Workspace) -> Result<SplitsSection, GuardianError> {
-    Ok(ws.registry()?.section(SECTION))
+    Ok(ws.registry()?.guardian_splits)
 }
 
 /// What a split asks for.
@@ -959,9 +975,7 @@ fn split_inner(
             created_at: created_at.clone(),
         };
         ws.update_registry(|reg| {
-            let mut section: SplitsSection = reg.section(SECTION);
-            section.splits.push(record);
-            reg.set_section(SECTION, &section);
+            reg.guardian_splits.splits.push(record);
             Ok::<_, GuardianError>(())
         })
     })();
@@ -1395,9 +1409,7 @@ pub fn combine(
             created_at: created_at.clone(),
         };
         let added = ws.update_registry(|reg| {
-            let mut section: SplitsSection = reg.section(SECTION);
-            section.reconstructions.push(record);
-            reg.set_section(SECTION, &section);
+            reg.guardian_splits.reconstructions.push(record);
             let added = reg.custodian(&set.custodian).is_none();
             if added {
                 reg.custodians.push(CustodianRecord {

@@ -23,10 +23,6 @@ use crate::workspace::{Registry, Workspace};
 
 /// Days after which the last drill counts as overdue (a quarter).
 pub const DRILL_DAYS: i64 = 92;
-/// Registry section listing guardian splits (owned by the guardians module).
-pub const GUARDIAN_SPLITS: &str = "guardianSplits";
-/// Registry section listing drills (owned by the drill module).
-pub const DRILLS: &str = "drills";
 /// Largest file the scanner opens to classify.
 const MAX_SCAN_FILE: u64 = 1 << 20;
 /// How deep the scanner descends under the workspace.
@@ -317,34 +313,18 @@ fn check_rotation(reg: &Registry, now: OffsetDateTime) -> CheckResult {
     )
 }
 
-/// Which custodians (by name and recipient) have a guardian split on record.
-/// The section belongs to the guardians module: read it loosely, as a list
-/// of objects with `custodian` and/or `recipient`.
-fn split_holders(reg: &Registry) -> (BTreeSet<String>, BTreeSet<String>) {
-    let mut names = BTreeSet::new();
-    let mut recipients = BTreeSet::new();
-    if let Some(Value::Array(list)) = reg.sections.get(GUARDIAN_SPLITS) {
-        for v in list {
-            if let Some(n) = v.get("custodian").and_then(Value::as_str) {
-                names.insert(n.to_string());
-            }
-            if let Some(r) = v.get("recipient").and_then(Value::as_str) {
-                recipients.insert(r.to_string());
-            }
-        }
-    }
-    (names, recipients)
-}
-
 fn check_guardians(reg: &Registry) -> CheckResult {
     if reg.custodians.is_empty() {
         return CheckResult::unknown(CheckId::GuardiansNotSplit, "no custodians registered");
     }
-    let (names, recipients) = split_holders(reg);
+    // The guardians module owns the section and says who has a split.
     let findings = reg
         .custodians
         .iter()
-        .filter(|c| !names.contains(&c.name) && !recipients.contains(&c.recipient))
+        .filter(|c| {
+            !reg.guardian_splits
+                .has_split_for(&c.name, &c.recipient, None)
+        })
         .map(|c| format!("{} has no guardian split on record", c.name))
         .collect();
     CheckResult::fail_or_pass(
@@ -374,14 +354,9 @@ fn check_network(net: &Result<Vec<LiveInterface>, String>) -> CheckResult {
 
 /// The date of the most recent drill in the registry, if any.
 pub fn last_drill(reg: &Registry) -> Option<OffsetDateTime> {
-    let Some(Value::Array(list)) = reg.sections.get(DRILLS) else {
-        return None;
-    };
-    list.iter()
-        .filter_map(|v| v.get("date").and_then(Value::as_str))
-        .filter_map(|d| {
-            crate::clock::parse(d).or_else(|| crate::clock::parse(&format!("{d}T00:00:00Z")))
-        })
+    reg.drills
+        .iter()
+        .filter_map(crate::drill::run::DrillRecord::ended)
         .max()
 }
 
@@ -430,7 +405,7 @@ pub fn run_all(
 }
 
 #[cfg(test)]
-mod tests {
+pub(crate) mod tests {
     use super::*;
     use crate::workspace::CustodianRecord;
     use serde_json::json;
@@ -475,6 +450,32 @@ mod tests {
             created_at: "2026-01-01T00:00:00Z".into(),
             rotation_due: due.into(),
             identity_file: None,
+        }
+    }
+
+    pub(crate) fn split_record(
+        name: &str,
+        recipient: &str,
+        threshold: u8,
+        total: u8,
+    ) -> crate::guardians::SplitRecord {
+        crate::guardians::SplitRecord {
+            set_id: format!("set-{name}"),
+            custodian: name.into(),
+            recipient: recipient.into(),
+            threshold,
+            total,
+            guardians: (1..=total).map(|i| format!("G{i}")).collect(),
+            files: Vec::new(),
+            file_sha256: Vec::new(),
+            created_at: "2026-01-01T00:00:00Z".into(),
+        }
+    }
+
+    pub(crate) fn drill(date: &str) -> crate::drill::run::DrillRecord {
+        crate::drill::run::DrillRecord {
+            date: date.into(),
+            ..Default::default()
         }
     }
 
@@ -572,11 +573,10 @@ mod tests {
         assert_eq!(r.findings.len(), 2);
         // Matched by name for one, by recipient for the other.
         ws.update_registry(|reg| {
-            reg.set_section(
-                GUARDIAN_SPLITS,
-                &json!([{"custodian": "Ana", "threshold": 3, "total": 5},
-                        {"recipient": "age1ben"}]),
-            );
+            reg.guardian_splits.splits = vec![
+                split_record("Ana", "age1other", 3, 5),
+                split_record("Benjamin", "age1ben", 2, 3),
+            ];
             Ok::<_, crate::workspace::WorkspaceError>(())
         })
         .unwrap();
@@ -613,10 +613,7 @@ mod tests {
             CheckStatus::Fail
         );
         ws.update_registry(|reg| {
-            reg.set_section(
-                DRILLS,
-                &json!([{"date": "2026-01-10T00:00:00Z"}, {"date": "2026-05-01"}]),
-            );
+            reg.drills = vec![drill("2026-01-10T00:00:00Z"), drill("2026-05-01")];
             Ok::<_, crate::workspace::WorkspaceError>(())
         })
         .unwrap();
@@ -624,7 +621,7 @@ mod tests {
         assert_eq!(r.status, CheckStatus::Fail);
         assert!(r.findings[0].contains("2026-05-01"));
         ws.update_registry(|reg| {
-            reg.set_section(DRILLS, &json!([{"date": "2026-10-01T09:00:00Z"}]));
+            reg.drills = vec![drill("2026-10-01T09:00:00Z")];
             Ok::<_, crate::workspace::WorkspaceError>(())
         })
         .unwrap();
