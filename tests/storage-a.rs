@@ -152,3 +152,179 @@ fn a_wrong_shape_section_is_refused_by_name_and_left_alone() {
         .stderr(predicate::str::contains("wrong shape"));
     assert_eq!(std::fs::read(&path).unwrap(), before);
 }
+
+const AGE_SECRET: &str =
+    "AGE-SECRET-KEY-1GQ9778VQXMMJVE8SK7J6VT8UJ4HDQAJUVSFCWCM02D8GEWQ72PVQ2Y5J33";
+const PEM_SECRET: &str = "-----BEGIN PRIVATE KEY-----\nMC4CAQAwBQYDK2VwBCIEIHy1bFJ0cNoWj2Tq3GYcBvAo9rRwJ8TpH5LZ\n-----END PRIVATE KEY-----\n";
+const HEX_SECRET: &str = "9f86d081884c7d659a2feaa0c55ad015a3bf4f1b2b0b822cd15d6c15b0f00a08";
+
+/// Pieces of a secret long enough to matter, for canary greps (the
+/// public `AGE-SECRET-KEY-1` prefix and PEM armour lines are not secret).
+fn pieces(secret: &str) -> Vec<String> {
+    let flat: String = secret
+        .trim_start_matches("AGE-SECRET-KEY-1")
+        .lines()
+        .filter(|l| !l.starts_with("-----"))
+        .collect();
+    let chars: Vec<char> = flat.chars().collect();
+    chars
+        .chunks(16)
+        .filter(|c| c.len() >= 8)
+        .map(|c| c.iter().collect())
+        .collect()
+}
+
+/// Every public-value place on the command line, given each kind of secret:
+/// refused with exit 1, said to be exposed, and never echoed on stdout,
+/// stderr or into any file (the audit log included).
+#[test]
+fn secrets_in_public_places_are_refused_and_never_echoed() {
+    for secret in [AGE_SECRET, PEM_SECRET, HEX_SECRET] {
+        let sb = Sandbox::new();
+        let pem = sb.file("node.pem");
+        std::fs::write(&pem, secret).unwrap();
+        let s = sb.file("x.shard.json");
+        let id = sb.file("x.identity.json");
+        let out = sb.file("out.age");
+        let cases: Vec<(&str, Vec<std::ffi::OsString>)> = vec![
+            (
+                "rewrap --to",
+                vec![
+                    "shard".into(),
+                    "rewrap".into(),
+                    s.clone().into(),
+                    "--identity".into(),
+                    id.clone().into(),
+                    "--to".into(),
+                    secret.into(),
+                    "--name".into(),
+                    "Ben".into(),
+                ],
+            ),
+            (
+                "rewrap --name",
+                vec![
+                    "shard".into(),
+                    "rewrap".into(),
+                    s.clone().into(),
+                    "--identity".into(),
+                    id.clone().into(),
+                    "--to".into(),
+                    "age1ql3z7hjy54pw3hyww5ayyfg7zqgvc7w3j2elw8zmrj2kg5sfn9aqmcac8p".into(),
+                    "--name".into(),
+                    secret.into(),
+                ],
+            ),
+            (
+                "restore-to-node --node-recipient",
+                vec![
+                    "shard".into(),
+                    "restore-to-node".into(),
+                    s.clone().into(),
+                    "--identity".into(),
+                    id.clone().into(),
+                    "--node-recipient".into(),
+                    secret.into(),
+                    "--node".into(),
+                    "node-1".into(),
+                ],
+            ),
+            (
+                "recover --to",
+                vec![
+                    "recover".into(),
+                    "--shard".into(),
+                    s.clone().into(),
+                    "--identity".into(),
+                    id.clone().into(),
+                    "--approver".into(),
+                    "Ana".into(),
+                    "--approver".into(),
+                    "Ben".into(),
+                    "--to".into(),
+                    secret.into(),
+                    "--out".into(),
+                    out.clone().into(),
+                ],
+            ),
+            (
+                "identity new --name",
+                vec![
+                    "identity".into(),
+                    "new".into(),
+                    "--name".into(),
+                    secret.into(),
+                    "--passphrase-file".into(),
+                    sb.pass_file("p", &[PASS_A]).into(),
+                ],
+            ),
+        ];
+        let mut cases = cases;
+        if secret == PEM_SECRET {
+            cases.push((
+                "recover --hsm-public-key",
+                vec![
+                    "recover".into(),
+                    "--shard".into(),
+                    s.clone().into(),
+                    "--identity".into(),
+                    id.clone().into(),
+                    "--approver".into(),
+                    "Ana".into(),
+                    "--approver".into(),
+                    "Ben".into(),
+                    "--hsm-public-key".into(),
+                    pem.clone().into(),
+                    "--out".into(),
+                    out.clone().into(),
+                ],
+            ));
+        }
+        for (what, args) in cases {
+            let output = sb.cmd().args(&args).output().unwrap();
+            let stdout = String::from_utf8_lossy(&output.stdout);
+            let stderr = String::from_utf8_lossy(&output.stderr);
+            assert_eq!(output.status.code(), Some(1), "{what}: {stderr}");
+            assert!(stderr.contains("it was a secret"), "{what}: {stderr}");
+            assert!(
+                stderr.contains("must be treated as exposed"),
+                "{what}: {stderr}"
+            );
+            let files: String = sb
+                .snapshot()
+                .into_iter()
+                .filter(|(p, _)| p != &pem)
+                .map(|(_, b)| String::from_utf8_lossy(&b).into_owned())
+                .collect();
+            for piece in pieces(secret) {
+                assert!(!stdout.contains(&piece), "{what}: stdout echoes the secret");
+                assert!(!stderr.contains(&piece), "{what}: stderr echoes the secret");
+                assert!(!files.contains(&piece), "{what}: a file holds the secret");
+            }
+        }
+    }
+}
+
+#[test]
+fn an_unreadable_recipient_is_echoed_only_by_a_short_prefix() {
+    let sb = Sandbox::new();
+    let long = "age1notarealrecipientbutlongenoughtomatter0123456789";
+    sb.cmd()
+        .args([
+            "shard",
+            "rewrap",
+            "x.shard",
+            "--identity",
+            "x.id",
+            "--to",
+            long,
+            "--name",
+            "Ben",
+        ])
+        .assert()
+        .code(1)
+        .stderr(predicate::str::contains(
+            "`age1notareal…` is not an age recipient",
+        ))
+        .stderr(predicate::str::contains(long).not());
+}

@@ -17,7 +17,7 @@ pub enum IdentityCmd {
     /// Generate a new age identity and seal it under a new passphrase.
     New {
         /// The custodian's name.
-        #[arg(long)]
+        #[arg(long, allow_hyphen_values = true)]
         name: String,
         /// Where to write the identity file (default: <workspace>/identities/<name>.identity.json).
         #[arg(long)]
@@ -42,7 +42,7 @@ pub enum IdentityCmd {
         /// The age-keygen key file.
         key_file: PathBuf,
         /// The custodian's name.
-        #[arg(long)]
+        #[arg(long, allow_hyphen_values = true)]
         name: String,
         /// Where to write the identity file.
         #[arg(long)]

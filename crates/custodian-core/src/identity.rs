@@ -79,6 +79,9 @@ pub enum IdentityError {
     /// A recipient string that is not an age x25519 recipient.
     #[error("`{0}` is not an age recipient (expected age1…)")]
     BadRecipient(String),
+    /// A secret given where a public value belongs; never echoed.
+    #[error(transparent)]
+    SecretInput(#[from] crate::text::SecretInput),
     /// Plaintext export without the confirmation flag.
     #[error("exporting the plain secret key needs explicit confirmation")]
     ConfirmationRequired,
@@ -123,6 +126,7 @@ impl Explain for IdentityError {
                 "add --i-understand-this-writes-a-plaintext-key if you really need a plain key file"
                     .into()
             }
+            IdentityError::SecretInput(e) => return e.remedy(),
             IdentityError::File(e) => return e.remedy(),
             IdentityError::Workspace(e) => return e.remedy(),
             IdentityError::Audit(e) => return e.remedy(),
@@ -132,6 +136,7 @@ impl Explain for IdentityError {
 
 /// Checks a custodian or guardian name.
 pub fn validate_name(name: &str) -> Result<(), IdentityError> {
+    crate::text::refuse_secret("name", name)?;
     let bad = |reason| {
         Err(IdentityError::BadName {
             name: name.chars().take(80).collect(),
@@ -177,9 +182,12 @@ pub fn fingerprint(recipient: &str) -> String {
 }
 
 /// Parses an age x25519 recipient.
+/// A secret pasted here is refused without being echoed, and other
+/// unreadable input is echoed only by a short prefix.
 pub fn parse_recipient(text: &str) -> Result<x25519::Recipient, IdentityError> {
+    crate::text::refuse_secret("recipient", text)?;
     x25519::Recipient::from_str(text.trim())
-        .map_err(|_| IdentityError::BadRecipient(text.chars().take(80).collect()))
+        .map_err(|_| IdentityError::BadRecipient(crate::text::short_prefix(text)))
 }
 
 /// An identity whose secret key is unsealed in memory. The age type zeroizes

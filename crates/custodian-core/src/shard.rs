@@ -889,11 +889,13 @@ pub fn preflight_rewrap(
     name: &str,
     out: Option<&Path>,
 ) -> Result<(ShardFile, IdentityFile, PathBuf), ShardError> {
+    // What people typed first: a pasted secret is refused before anything
+    // else is said about the request.
+    identity::parse_recipient(to)?;
+    identity::validate_name(name)?;
     let shard = ShardFile::load(req_shard)?;
     let id = IdentityFile::load(req_identity)?;
     shard.check_identity(&id.recipient, &id.name)?;
-    identity::parse_recipient(to)?;
-    identity::validate_name(name)?;
     let path = match out {
         Some(p) => p.to_path_buf(),
         None => ws
