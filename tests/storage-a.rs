@@ -328,3 +328,64 @@ fn an_unreadable_recipient_is_echoed_only_by_a_short_prefix() {
         ))
         .stderr(predicate::str::contains(long).not());
 }
+
+/// Read commands pointed at a mistyped workspace: an error naming it, and
+/// nothing created.
+#[test]
+fn read_commands_never_create_a_workspace() {
+    let sb = Sandbox::new();
+    let typo = sb.file("wrokspace");
+    for args in [
+        vec!["audit", "verify"],
+        vec!["audit", "show"],
+        vec!["incident", "list"],
+        vec!["incident", "show", "INC-20260101-abcdef"],
+    ] {
+        assert_cmd::Command::cargo_bin("custodian")
+            .unwrap()
+            .env_remove("CUSTODIAN_WORKSPACE")
+            .arg("--workspace")
+            .arg(&typo)
+            .args(&args)
+            .assert()
+            .code(1)
+            .stderr(predicate::str::contains(format!(
+                "no workspace at {}",
+                typo.display()
+            )))
+            .stdout(predicate::str::contains("intact").not());
+        assert!(!typo.exists(), "{args:?} created the workspace");
+    }
+}
+
+/// Guardian passphrases for Vic's split, after Vic's own.
+fn split_lines(identity_pass: &str) -> Vec<String> {
+    let mut lines = vec![identity_pass.to_string()];
+    lines.extend((1..=5).map(|i| format!("{} guardian {i}", common::PASS_B)));
+    lines
+}
+
+#[test]
+fn a_failing_split_leaves_no_empty_out_dir() {
+    let sb = Sandbox::new();
+    new_identity(&sb, "Vic");
+    let out = sb.file("shares/new");
+    let lines = split_lines("not the right passphrase at all, sorry");
+    let refs: Vec<&str> = lines.iter().map(String::as_str).collect();
+    sb.cmd()
+        .args(["guardians", "split", "--identity"])
+        .arg(sb.ws().join("identities/vic.identity.json"))
+        .args([
+            "--threshold",
+            "3",
+            "--guardians",
+            "Ana,Ben,Cy,Dee,Eli",
+            "--out-dir",
+        ])
+        .arg(&out)
+        .arg("--passphrase-file")
+        .arg(sb.pass_file("split.pass", &refs))
+        .assert()
+        .code(1);
+    assert!(!out.exists(), "the failed split left {}", out.display());
+}

@@ -44,7 +44,7 @@ pub fn matches(e: &Entry, event: Option<&str>, key_id: Option<&str>) -> bool {
 
 /// Runs an audit subcommand.
 pub fn run(ctx: &Ctx, cmd: AuditCmd) -> CmdResult {
-    let log = ctx.workspace()?.audit();
+    let log = ctx.existing_workspace()?.audit();
     match cmd {
         AuditCmd::Show { event, key_id } => {
             if let Some(torn) = log.pending_repair()? {

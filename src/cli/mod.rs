@@ -129,9 +129,15 @@ pub struct Ctx {
 }
 
 impl Ctx {
-    /// Opens (creating if needed) the workspace.
+    /// Opens (creating if needed) the workspace, for commands that write.
     pub fn workspace(&self) -> Result<Workspace, Failure> {
         Ok(Workspace::open(&self.workspace_dir)?)
+    }
+
+    /// Opens an existing workspace for a command that only reads: a missing
+    /// one is an error naming the path, never created.
+    pub fn existing_workspace(&self) -> Result<Workspace, Failure> {
+        Ok(Workspace::open_existing(&self.workspace_dir)?)
     }
 }
 

@@ -87,6 +87,13 @@ pub enum WorkspaceError {
     /// A custodian with this name already exists.
     #[error("a custodian named `{0}` is already registered in this workspace")]
     DuplicateCustodian(String),
+    /// A command that only reads was pointed at a directory that is not a
+    /// workspace; it does not create one.
+    #[error("no workspace at {}", path.display())]
+    Missing {
+        /// Where it was looked for.
+        path: PathBuf,
+    },
 }
 
 impl Explain for WorkspaceError {
@@ -108,6 +115,9 @@ impl Explain for WorkspaceError {
             WorkspaceError::DuplicateCustodian(_) => {
                 "choose another name, or rotate the existing custodian instead".into()
             }
+            WorkspaceError::Missing { .. } => format!(
+                "check --workspace and {ENV_VAR} for a typo; commands that only read never create a workspace"
+            ),
         })
     }
 }
@@ -269,6 +279,36 @@ pub struct Workspace {
     root: PathBuf,
 }
 
+/// An output directory a command may have just created; see
+/// [`Workspace::output_dir`].
+#[derive(Debug)]
+#[must_use = "call keep() once the outputs are written"]
+pub struct NewOutputDir {
+    path: PathBuf,
+    created: bool,
+}
+
+impl NewOutputDir {
+    /// The directory.
+    pub fn path(&self) -> &Path {
+        &self.path
+    }
+
+    /// The command succeeded: keep the directory.
+    pub fn keep(mut self) {
+        self.created = false;
+    }
+}
+
+impl Drop for NewOutputDir {
+    fn drop(&mut self) {
+        if self.created {
+            // Only an empty directory is removed; anything in it stays.
+            let _ = std::fs::remove_dir(&self.path);
+        }
+    }
+}
+
 /// Resolves the workspace location: explicit flag, then the environment
 /// variable, then the platform data directory.
 pub fn resolve(explicit: Option<&Path>) -> Result<PathBuf, WorkspaceError> {
@@ -289,6 +329,29 @@ impl Workspace {
     pub fn open(root: impl Into<PathBuf>) -> Result<Workspace, WorkspaceError> {
         let root = root.into();
         fsutil::ensure_private_dir(&root)?;
+        Self::checked(root)
+    }
+
+    /// Opens an existing workspace for a command that only reads: a missing
+    /// directory is an error naming it, and nothing is created.
+    pub fn open_existing(root: impl Into<PathBuf>) -> Result<Workspace, WorkspaceError> {
+        let root = root.into();
+        match std::fs::metadata(&root) {
+            Ok(m) if m.is_dir() => Self::checked(root),
+            Ok(_) => Err(WorkspaceError::Missing { path: root }),
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => {
+                Err(WorkspaceError::Missing { path: root })
+            }
+            Err(source) => Err(FsError::Io {
+                action: "checking",
+                path: root,
+                source,
+            }
+            .into()),
+        }
+    }
+
+    fn checked(root: PathBuf) -> Result<Workspace, WorkspaceError> {
         let mode = std::fs::metadata(&root)
             .map_err(|source| FsError::Io {
                 action: "checking",
@@ -321,6 +384,19 @@ impl Workspace {
         let dir = self.root.join("identities");
         fsutil::ensure_private_dir(&dir)?;
         Ok(dir)
+    }
+
+    /// Creates `dir` (0700) for a command's outputs if it does not exist and
+    /// returns a guard that removes it again, if still empty, unless
+    /// [`NewOutputDir::keep`] is called: a failing command leaves no empty
+    /// output directory behind.
+    pub fn output_dir(dir: &Path) -> Result<NewOutputDir, WorkspaceError> {
+        let created = std::fs::symlink_metadata(dir).is_err();
+        fsutil::ensure_private_dir(dir)?;
+        Ok(NewOutputDir {
+            path: dir.to_path_buf(),
+            created,
+        })
     }
 
     /// A subdirectory of the workspace (created 0700) for a kind of output.

@@ -166,11 +166,13 @@ pub fn make_key(ws: &Workspace, req: MakeKeyRequest) -> Result<DrillKeyRecord, D
             return Err(DrillKeyError::UnknownCustodian(c.clone()));
         }
     }
-    let dir = match &req.out_dir {
-        Some(d) => {
-            crate::fsutil::ensure_private_dir(d).map_err(WorkspaceError::from)?;
-            d.clone()
-        }
+    // A directory made here is removed again if the command fails.
+    let out_dir = match &req.out_dir {
+        Some(d) => Some(Workspace::output_dir(d)?),
+        None => None,
+    };
+    let dir = match &out_dir {
+        Some(d) => d.path().to_path_buf(),
         None => ws.subdir("shards")?,
     };
     let paths: Vec<PathBuf> = req
@@ -256,6 +258,9 @@ pub fn make_key(ws: &Workspace, req: MakeKeyRequest) -> Result<DrillKeyRecord, D
     })();
     match result {
         Ok(record) => {
+            if let Some(dir) = out_dir {
+                dir.keep();
+            }
             op.complete(json!({ "rootPublicKey": record.root_public_key }))?;
             Ok(record)
         }

@@ -841,11 +841,13 @@ pub fn split(
     let threshold = req.threshold as u8;
     let total = names.len() as u8;
     let file = IdentityFile::load(req.identity_path)?;
-    let dir = match req.out_dir {
-        Some(d) => {
-            fsutil::ensure_private_dir(d)?;
-            d.to_path_buf()
-        }
+    // A directory made here is removed again if the split fails.
+    let out_dir = match req.out_dir {
+        Some(d) => Some(Workspace::output_dir(d)?),
+        None => None,
+    };
+    let dir = match &out_dir {
+        Some(d) => d.path().to_path_buf(),
         None => ws.subdir("guardian-shares")?,
     };
     let mut id = [0u8; SET_ID_LEN];
@@ -870,6 +872,9 @@ pub fn split(
     let result = split_inner(ws, &req, &file, &set_id, threshold, total, &paths, progress);
     match result {
         Ok(outcome) => {
+            if let Some(dir) = out_dir {
+                dir.keep();
+            }
             op.complete(json!({
                 "files": outcome.shares.iter().map(|s| json!({
                     "guardian": s.guardian, "index": s.index, "file": s.path, "fileSha256": s.sha256
