@@ -389,3 +389,140 @@ fn a_failing_split_leaves_no_empty_out_dir() {
         .code(1);
     assert!(!out.exists(), "the failed split left {}", out.display());
 }
+
+fn edit_json(path: &std::path::Path, change: impl FnOnce(&mut serde_json::Value)) {
+    let mut v: serde_json::Value = serde_json::from_slice(&std::fs::read(path).unwrap()).unwrap();
+    change(&mut v);
+    std::fs::write(path, serde_json::to_vec_pretty(&v).unwrap()).unwrap();
+}
+
+/// `show` and `inspect` refuse the invalid fields opening refuses.
+#[test]
+fn identity_show_and_guardians_inspect_validate_like_open() {
+    let sb = Sandbox::new();
+    new_identity(&sb, "Vic");
+    let identity = sb.ws().join("identities/vic.identity.json");
+    for (what, change) in [
+        ("name", serde_json::json!("../../x")),
+        ("createdAt", serde_json::json!("yesterday")),
+    ] {
+        let copy = sb.file(&format!("bad-{what}.identity.json"));
+        std::fs::copy(&identity, &copy).unwrap();
+        edit_json(&copy, |v| v[what] = change.clone());
+        sb.cmd()
+            .args(["identity", "show"])
+            .arg(&copy)
+            .assert()
+            .code(1)
+            .stdout(predicate::str::is_empty());
+    }
+    sb.cmd()
+        .args(["identity", "show"])
+        .arg(&identity)
+        .assert()
+        .success();
+
+    let lines = split_lines(PASS_A);
+    let refs: Vec<&str> = lines.iter().map(String::as_str).collect();
+    let out = sb
+        .cmd()
+        .args(["--json", "guardians", "split", "--identity"])
+        .arg(&identity)
+        .args(["--threshold", "3", "--guardians", "Ana,Ben,Cy,Dee,Eli"])
+        .arg("--passphrase-file")
+        .arg(sb.pass_file("split.pass", &refs))
+        .assert()
+        .success();
+    let json: serde_json::Value = serde_json::from_slice(&out.get_output().stdout).unwrap();
+    let share = std::path::PathBuf::from(json["shares"][0]["file"].as_str().unwrap());
+    sb.cmd()
+        .args(["guardians", "inspect"])
+        .arg(&share)
+        .assert()
+        .success();
+    for (what, change) in [
+        ("index", serde_json::json!(0)),
+        ("threshold", serde_json::json!(9)),
+        ("createdAt", serde_json::json!("yesterday")),
+        ("guardian", serde_json::json!("../../x")),
+    ] {
+        let copy = sb.file(&format!("bad-{what}.share.json"));
+        std::fs::copy(&share, &copy).unwrap();
+        edit_json(&copy, |v| v[what] = change.clone());
+        sb.cmd()
+            .args(["guardians", "inspect"])
+            .arg(&copy)
+            .assert()
+            .code(1)
+            .stdout(predicate::str::is_empty());
+    }
+}
+
+#[test]
+fn shard_inspect_and_incident_show_validate_like_open() {
+    use custodian_core::drill::key::{self, MakeKeyRequest};
+    use custodian_core::playbook::incident;
+    use custodian_core::playbook::model::Playbook;
+    use custodian_core::workspace::Workspace;
+
+    let sb = Sandbox::new();
+    let ws = Workspace::open(sb.ws()).unwrap();
+    let names: Vec<String> = ["Ana", "Ben"].map(String::from).to_vec();
+    let record = key::make_key(
+        &ws,
+        MakeKeyRequest {
+            custodians: names.clone(),
+            threshold: 2,
+            key_id: Some("drill-alpha".into()),
+            out_dir: None,
+            generate: names
+                .iter()
+                .map(|n| (n.clone(), secrecy::SecretString::from(PASS_A)))
+                .collect(),
+        },
+    )
+    .unwrap();
+    let shard = &record.files[0];
+    sb.cmd()
+        .args(["shard", "inspect"])
+        .arg(shard)
+        .assert()
+        .success();
+    for (what, change) in [
+        ("index", serde_json::json!(0)),
+        ("createdAt", serde_json::json!("yesterday")),
+        ("custodian", serde_json::json!("../../x")),
+    ] {
+        let copy = sb.file(&format!("bad-{what}.shard.json"));
+        std::fs::copy(shard, &copy).unwrap();
+        edit_json(&copy, |v| v[what] = change.clone());
+        sb.cmd()
+            .args(["shard", "inspect"])
+            .arg(&copy)
+            .assert()
+            .code(1)
+            .stdout(predicate::str::is_empty());
+    }
+
+    let inc = incident::open(&ws, Playbook::builtin(), 2, "Ana Officer", None).unwrap();
+    let path = sb.ws().join("incidents").join(format!("{}.json", inc.id));
+    sb.cmd()
+        .args(["incident", "show", &inc.id])
+        .assert()
+        .success();
+    let original = std::fs::read(&path).unwrap();
+    for (what, change) in [
+        ("scenario", serde_json::json!(9)),
+        ("startedAt", serde_json::json!("yesterday")),
+        ("operators", serde_json::json!(["../../x"])),
+    ] {
+        std::fs::write(&path, &original).unwrap();
+        edit_json(&path, |v| v[what] = change.clone());
+        sb.cmd()
+            .args(["incident", "show", &inc.id])
+            .assert()
+            .code(1)
+            .stdout(predicate::str::is_empty())
+            .stderr(predicate::str::contains("../../x").not());
+    }
+}

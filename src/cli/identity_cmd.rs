@@ -113,6 +113,8 @@ pub fn run(ctx: &Ctx, cmd: IdentityCmd) -> CmdResult {
         }
         IdentityCmd::Show { file } => {
             let id = IdentityFile::load(&file)?;
+            // What opening refuses first, without a passphrase.
+            id.check_sealed_context()?;
             if ctx.json {
                 say_json(&json!({
                     "name": id.name, "recipient": id.recipient,

@@ -389,8 +389,34 @@ impl IdentityFile {
         Envelope::from_value(value.get("envelope").unwrap_or(&Value::Null))?;
         let file: IdentityFile =
             serde_json::from_value(value).map_err(|e| IdentityError::WrongFormat(e.to_string()))?;
+        // Every public field is checked as opening checks it, so `show`
+        // refuses what `open` would.
+        validate_name(&file.name).map_err(|e| match e {
+            IdentityError::BadName { reason, .. } => {
+                IdentityError::WrongFormat(format!("`name` is not a valid name: {reason}"))
+            }
+            other => other,
+        })?;
+        if crate::clock::parse(&file.created_at).is_none() {
+            return Err(IdentityError::WrongFormat(
+                "`createdAt` is not an RFC 3339 time".into(),
+            ));
+        }
         parse_recipient(&file.recipient)?;
         Ok(file)
+    }
+
+    /// Refuses public fields that do not match the context sealed with the
+    /// key: the first thing [`IdentityFile::open`] checks, and what `show`
+    /// checks before printing them.
+    pub fn check_sealed_context(&self) -> Result<(), IdentityError> {
+        let expected = Self::context(&self.name, &self.recipient, &self.created_at);
+        if self.envelope.context() != Some(&expected) {
+            return Err(IdentityError::RecipientMismatch {
+                recipient: self.recipient.clone(),
+            });
+        }
+        Ok(())
     }
 
     /// Reads and parses an identity file.
@@ -413,12 +439,7 @@ impl IdentityFile {
     /// Unseals the key and checks it belongs to the recipient on the file.
     pub fn open(&self, passphrase: &SecretString) -> Result<OpenedIdentity, IdentityError> {
         // The context in the envelope must be the one the public fields imply.
-        let expected = Self::context(&self.name, &self.recipient, &self.created_at);
-        if self.envelope.context() != Some(&expected) {
-            return Err(IdentityError::RecipientMismatch {
-                recipient: self.recipient.clone(),
-            });
-        }
+        self.check_sealed_context()?;
         let plain = self.envelope.open(passphrase)?;
         let text = std::str::from_utf8(plain.expose_secret())
             .map_err(|_| IdentityError::NotAnAgeKey("sealed key is not text".into()))?;

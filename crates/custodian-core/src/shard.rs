@@ -653,6 +653,9 @@ impl ShardFile {
         }
         parse_public_key("rootPublicKey", &self.root_public_key)?;
         parse_public_key("sharePublicKey", &self.share_public_key)?;
+        if crate::clock::parse(&self.created_at).is_none() {
+            return Err(bad("createdAt", "not an RFC 3339 time"));
+        }
         if !self.wrapped_key_share.trim_start().starts_with(ARMOR_BEGIN) {
             return Err(bad(
                 "wrappedKeyShare",

@@ -425,6 +425,31 @@ impl ShareFile {
         Ok(share)
     }
 
+    /// Checks the fields opening and combining rely on, so `inspect`
+    /// refuses what they would. (`combine` checks a whole set first, to
+    /// name the odd share out; this is the one-share view.)
+    pub fn validate(&self, source_name: &str) -> Result<(), GuardianError> {
+        let wrong = |reason: &str| GuardianError::WrongFormat {
+            source_name: source_name.into(),
+            reason: reason.into(),
+        };
+        if self.threshold < 2 || self.threshold > self.total {
+            return Err(wrong("`threshold` must be 2 to `total`"));
+        }
+        if self.index == 0 || self.index > self.total {
+            return Err(wrong("`index` must be 1 to `total`"));
+        }
+        if crate::clock::parse(&self.created_at).is_none() {
+            return Err(wrong("`createdAt` is not an RFC 3339 time"));
+        }
+        if self.envelope.context() != Some(&self.context()) {
+            return Err(GuardianError::HeaderAltered {
+                guardian: self.guardian.clone(),
+            });
+        }
+        Ok(())
+    }
+
     /// Reads a share file, or a file holding a printed share line.
     pub fn load(path: &Path) -> Result<ShareFile, GuardianError> {
         let bytes = fsutil::read_limited(path, MAX_FILE)?;
