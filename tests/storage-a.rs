@@ -526,3 +526,69 @@ fn shard_inspect_and_incident_show_validate_like_open() {
             .stderr(predicate::str::contains("../../x").not());
     }
 }
+
+/// The real binary, blocked reading a passphrase: its core limit is 0/0
+/// and it is not dumpable (its /proc files belong to root, not to the user
+/// it runs as — run as `nobody` when the tests run as root).
+#[test]
+fn the_running_binary_is_not_dumpable_and_writes_no_core() {
+    use std::io::Write;
+    use std::os::unix::fs::{MetadataExt, PermissionsExt};
+    use std::os::unix::process::CommandExt;
+
+    use std::os::fd::AsRawFd;
+
+    let exe = assert_cmd::cargo::cargo_bin("custodian");
+    // The passphrase pipe: the binary blocks reading it (through /dev/fd/0,
+    // so `nobody` must be allowed to open it).
+    let (reader, mut writer) = std::io::pipe().unwrap();
+    let as_root = rustix_uid() == 0;
+    if as_root {
+        let fd = format!("/proc/self/fd/{}", reader.as_raw_fd());
+        std::fs::set_permissions(&fd, std::fs::Permissions::from_mode(0o666)).unwrap();
+    }
+    let mut cmd = std::process::Command::new(&exe);
+    cmd.args(["passphrase", "check", "--passphrase-fd", "0"])
+        .env_remove("CUSTODIAN_WORKSPACE")
+        .stdin(reader)
+        .stdout(std::process::Stdio::null())
+        .stderr(std::process::Stdio::null());
+    if as_root {
+        cmd.uid(65534).gid(65534);
+    }
+    let mut child = cmd.spawn().unwrap();
+    let proc_dir = std::path::PathBuf::from(format!("/proc/{}", child.id()));
+    let mut limits = String::new();
+    for _ in 0..200 {
+        limits = std::fs::read_to_string(proc_dir.join("limits")).unwrap_or_default();
+        let status = std::fs::read_to_string(proc_dir.join("status")).unwrap_or_default();
+        // Blocked on its passphrase read: past start-up.
+        if status.contains("State:\tS") {
+            break;
+        }
+        std::thread::sleep(std::time::Duration::from_millis(50));
+    }
+    let core = limits
+        .lines()
+        .find(|l| l.starts_with("Max core file size"))
+        .unwrap()
+        .split_whitespace()
+        .collect::<Vec<_>>();
+    assert_eq!(&core[4..6], ["0", "0"], "{limits}");
+    let owner = std::fs::metadata(proc_dir.join("status")).unwrap().uid();
+    let runs_as = if as_root { 65534 } else { rustix_uid() };
+    assert_ne!(
+        owner, runs_as,
+        "its /proc files belong to its own user: dumpable"
+    );
+    assert_eq!(owner, 0);
+    writer.write_all(b"\n").ok();
+    drop(writer);
+    let _ = child.wait();
+}
+
+fn rustix_uid() -> u32 {
+    use std::os::unix::fs::MetadataExt;
+    // The owner of our own /proc entry is our uid (the test harness is dumpable).
+    std::fs::metadata("/proc/self").unwrap().uid()
+}

@@ -170,6 +170,10 @@ pub fn show_strength(s: &passphrase::Strength) {
 
 /// Runs the command line; returns the process exit code.
 pub fn main() -> ExitCode {
+    // Before anything is parsed or read: no core dumps, no attaching.
+    for problem in custodian_core::hardening::harden() {
+        warn(problem);
+    }
     let cli = match Cli::try_parse() {
         Ok(cli) => cli,
         Err(e) => {
