@@ -340,6 +340,8 @@ fn read_commands_never_create_a_workspace() {
         vec!["audit", "show"],
         vec!["incident", "list"],
         vec!["incident", "show", "INC-20260101-abcdef"],
+        vec!["check"],
+        vec!["--json", "check"],
     ] {
         assert_cmd::Command::cargo_bin("custodian")
             .unwrap()
@@ -591,4 +593,116 @@ fn rustix_uid() -> u32 {
     use std::os::unix::fs::MetadataExt;
     // The owner of our own /proc entry is our uid (the test harness is dumpable).
     std::fs::metadata("/proc/self").unwrap().uid()
+}
+
+/// `custodian check`: the same checks as the screens, a table or one JSON
+/// document, exit 1 while anything fails and 0 once everything passes.
+#[test]
+fn check_reports_every_local_check_and_exits_by_the_result() {
+    let sb = Sandbox::new();
+    new_identity(&sb, "Vic");
+    let json = sb
+        .cmd()
+        .args(["--json", "check"])
+        .assert()
+        .code(1)
+        .stderr(predicate::str::contains("checks failed"))
+        .get_output()
+        .stdout
+        .clone();
+    let v: serde_json::Value = serde_json::from_slice(&json).unwrap();
+    assert_eq!(v["ok"], false);
+    let ids: Vec<&str> = v["checks"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|c| c["id"].as_str().unwrap())
+        .collect();
+    assert_eq!(
+        ids,
+        [
+            "same-directory",
+            "world-readable",
+            "passphrase-policy",
+            "rotation-overdue",
+            "guardians-not-split",
+            "network-up",
+            "drill-overdue",
+            "audit-chain",
+            "leftover-temp-files"
+        ]
+    );
+    let status = |v: &serde_json::Value, id: &str| {
+        v["checks"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|c| c["id"] == id)
+            .unwrap()["status"]
+            .as_str()
+            .unwrap()
+            .to_string()
+    };
+    assert_eq!(status(&v, "guardians-not-split"), "fail");
+    assert_eq!(status(&v, "drill-overdue"), "fail");
+    assert_eq!(status(&v, "audit-chain"), "pass");
+    assert_eq!(status(&v, "leftover-temp-files"), "pass");
+    assert_eq!(status(&v, "passphrase-policy"), "pass");
+
+    // A temporary file left behind and a tampered audit line both fail.
+    let tmp = sb.ws().join("identities/.custodian-tmp-AbC123");
+    std::fs::write(&tmp, b"x").unwrap();
+    let log = sb.ws().join("audit.jsonl");
+    let original = std::fs::read_to_string(&log).unwrap();
+    std::fs::write(&log, original.replacen("Vic", "Mal", 1)).unwrap();
+    sb.cmd()
+        .arg("check")
+        .assert()
+        .code(1)
+        .stdout(predicate::str::contains(
+            "FAIL  Audit log hash chain intact",
+        ))
+        .stdout(predicate::str::contains(".custodian-tmp-AbC123"));
+    std::fs::write(&log, original).unwrap();
+    std::fs::remove_file(&tmp).unwrap();
+
+    // Everything the workspace can satisfy, satisfied: exit 0 (when this
+    // machine has no live network interface; otherwise only that fails).
+    let ws = custodian_core::workspace::Workspace::open(sb.ws()).unwrap();
+    ws.update_registry(|r| {
+        let vic = r.custodians[0].clone();
+        r.guardian_splits
+            .splits
+            .push(custodian_core::guardians::SplitRecord {
+                set_id: "0".repeat(32),
+                custodian: vic.name.clone(),
+                recipient: vic.recipient.clone(),
+                threshold: 3,
+                total: 5,
+                guardians: (1..=5).map(|i| format!("G{i}")).collect(),
+                files: Vec::new(),
+                file_sha256: Vec::new(),
+                created_at: custodian_core::clock::now_string(),
+            });
+        r.drills.push(custodian_core::drill::run::DrillRecord {
+            date: custodian_core::clock::now_string(),
+            ..Default::default()
+        });
+        Ok::<_, custodian_core::workspace::WorkspaceError>(())
+    })
+    .unwrap();
+    let offline = custodian_core::netcheck::live_interfaces().is_ok_and(|l| l.is_empty());
+    let out = sb.cmd().args(["--json", "check"]).output().unwrap();
+    let v: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    for c in v["checks"].as_array().unwrap() {
+        if c["id"] != "network-up" {
+            assert_ne!(c["status"], "fail", "{c}");
+        }
+    }
+    if offline {
+        assert_eq!(out.status.code(), Some(0));
+        assert_eq!(v["ok"], true);
+    } else {
+        assert_eq!(out.status.code(), Some(1));
+    }
 }

@@ -18,6 +18,7 @@ use custodian_core::passphrase::{self, Prompter, Source};
 use custodian_core::workspace::{self, Workspace};
 
 mod audit_cmd;
+mod check_cmd;
 mod drill_cmd;
 mod envelope_cmd;
 mod guardians_cmd;
@@ -75,6 +76,9 @@ pub enum Command {
     /// List, show or close playbook incidents.
     #[command(subcommand)]
     Incident(incident_cmd::IncidentCmd),
+    /// Run every local check (rotation, guardian splits, key files, passphrase policy, drill,
+    /// network, audit chain, leftover temporary files); exit 1 if any fails.
+    Check(check_cmd::CheckArgs),
 }
 
 /// Where passphrases come from (the terminal when neither is given).
@@ -209,6 +213,7 @@ pub fn run(cli: Cli) -> CmdResult {
         Some(Command::Drill(cmd)) => drill_cmd::run(&ctx, cmd),
         Some(Command::Incident(cmd)) => incident_cmd::run(&ctx, cmd),
         Some(Command::Guardians(cmd)) => guardians_cmd::run(&ctx, cmd),
+        Some(Command::Check(args)) => check_cmd::run(&ctx, args),
     }
 }
 

@@ -129,11 +129,15 @@ pub fn evaluate(
                 crate::drill::run::SECTION
             )),
         },
-        AutoCheck::AuditChainIntact => match ws.audit().verify() {
-            Ok(s) if s.entries > 0 => Ok(format!("{} entries, chain intact", s.entries)),
-            Ok(_) => Err("the audit log is empty".into()),
-            Err(e) => Err(e.to_string()),
-        },
+        AutoCheck::AuditChainIntact => {
+            // The same check the threat screens and `custodian check` make.
+            let r = super::checks::check_audit_chain(ws);
+            let detail = r.findings.join("; ");
+            match r.status {
+                super::checks::CheckStatus::Pass => Ok(detail),
+                _ => Err(detail),
+            }
+        }
         AutoCheck::RotationCurrent => {
             if reg.custodians.is_empty() {
                 Err("no custodians registered".into())

@@ -46,11 +46,15 @@ pub enum CheckId {
     NetworkUp,
     /// The last drill is more than a quarter old.
     DrillOverdue,
+    /// The audit log's hash chain does not verify.
+    AuditChain,
+    /// Temporary files (which may hold secrets) left by an interrupted operation.
+    LeftoverTempFiles,
 }
 
 impl CheckId {
     /// Every check, in display order.
-    pub const ALL: [CheckId; 7] = [
+    pub const ALL: [CheckId; 9] = [
         CheckId::SameDirectory,
         CheckId::WorldReadable,
         CheckId::PassphrasePolicy,
@@ -58,7 +62,24 @@ impl CheckId {
         CheckId::GuardiansNotSplit,
         CheckId::NetworkUp,
         CheckId::DrillOverdue,
+        CheckId::AuditChain,
+        CheckId::LeftoverTempFiles,
     ];
+
+    /// The id as `custodian check --json` and the playbook data write it.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            CheckId::SameDirectory => "same-directory",
+            CheckId::WorldReadable => "world-readable",
+            CheckId::PassphrasePolicy => "passphrase-policy",
+            CheckId::RotationOverdue => "rotation-overdue",
+            CheckId::GuardiansNotSplit => "guardians-not-split",
+            CheckId::NetworkUp => "network-up",
+            CheckId::DrillOverdue => "drill-overdue",
+            CheckId::AuditChain => "audit-chain",
+            CheckId::LeftoverTempFiles => "leftover-temp-files",
+        }
+    }
 
     /// What the check verifies, as a custodian reads it.
     pub fn title(self) -> &'static str {
@@ -70,6 +91,8 @@ impl CheckId {
             CheckId::GuardiansNotSplit => "Every custodian key split among guardians",
             CheckId::NetworkUp => "No network interface up (air gap)",
             CheckId::DrillOverdue => "A recovery drill within the last quarter",
+            CheckId::AuditChain => "Audit log hash chain intact",
+            CheckId::LeftoverTempFiles => "No temporary files left by an interrupted operation",
         }
     }
 }
@@ -83,6 +106,17 @@ pub enum CheckStatus {
     Fail,
     /// Nothing to check yet, or the check could not run.
     Unknown,
+}
+
+impl CheckStatus {
+    /// `pass`, `fail` or `unknown`.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            CheckStatus::Pass => "pass",
+            CheckStatus::Fail => "fail",
+            CheckStatus::Unknown => "unknown",
+        }
+    }
 }
 
 /// One check's result.
@@ -382,7 +416,112 @@ fn check_drill(reg: &Registry, now: OffsetDateTime) -> CheckResult {
     }
 }
 
-/// Runs every local check.
+/// The audit chain check, shared with the checklist item "audit chain
+/// intact". A torn final line awaiting repair is not tampering: the chain
+/// before it still passes, and the finding says a repair is pending.
+pub fn check_audit_chain(ws: &Workspace) -> CheckResult {
+    let log = ws.audit();
+    match log.verify() {
+        Ok(s) if s.entries == 0 => {
+            CheckResult::unknown(CheckId::AuditChain, "the audit log is empty")
+        }
+        Ok(s) => {
+            let mut findings = vec![format!(
+                "{}, chain intact",
+                crate::text::count(s.entries, "entry", "entries")
+            )];
+            if !s.repairs.is_empty() {
+                findings.push(format!(
+                    "{} after a crash or full disk (not tampering)",
+                    crate::text::count(
+                        s.repairs.len() as u64,
+                        "torn line repaired",
+                        "torn lines repaired"
+                    )
+                ));
+            }
+            if let Some(t) = s.pending_repair {
+                findings.push(format!(
+                    "a torn final line of {} awaits repair by the next writing command",
+                    crate::text::count(t.bytes, "byte", "bytes")
+                ));
+            }
+            CheckResult {
+                id: CheckId::AuditChain,
+                status: CheckStatus::Pass,
+                findings,
+            }
+        }
+        Err(e) => CheckResult {
+            id: CheckId::AuditChain,
+            status: CheckStatus::Fail,
+            findings: vec![e.to_string()],
+        },
+    }
+}
+
+/// The name every temporary file written through [`crate::fsutil`] starts with.
+pub const TEMP_PREFIX: &str = ".custodian-tmp-";
+
+fn scan_temp_files(dir: &Path, depth: usize, out: &mut BTreeSet<PathBuf>) {
+    let Ok(entries) = std::fs::read_dir(dir) else {
+        return;
+    };
+    for entry in entries.filter_map(Result::ok) {
+        let path = entry.path();
+        if entry.file_name().to_string_lossy().starts_with(TEMP_PREFIX) {
+            out.insert(path);
+            continue;
+        }
+        if depth > 0 && std::fs::symlink_metadata(&path).is_ok_and(|m| m.is_dir()) {
+            scan_temp_files(&path, depth - 1, out);
+        }
+    }
+}
+
+/// Temporary files under the workspace and in the directories the registry
+/// names for outputs (identity, shard and guardian share files).
+pub fn leftover_temp_files(ws: &Workspace, reg: &Registry) -> Vec<PathBuf> {
+    let mut out = BTreeSet::new();
+    scan_temp_files(ws.root(), MAX_DEPTH, &mut out);
+    let dirs: BTreeSet<PathBuf> = reg
+        .custodians
+        .iter()
+        .filter_map(|c| c.identity_file.clone())
+        .chain(reg.shards.iter().map(|s| s.file.clone()))
+        .chain(
+            reg.guardian_splits
+                .splits
+                .iter()
+                .flat_map(|s| s.files.clone()),
+        )
+        .filter_map(|p| p.parent().map(Path::to_path_buf))
+        .collect();
+    for dir in dirs {
+        scan_temp_files(&dir, 0, &mut out);
+    }
+    out.into_iter().collect()
+}
+
+fn check_temp_files(ws: &Workspace, reg: &Registry) -> CheckResult {
+    let findings = leftover_temp_files(ws, reg)
+        .into_iter()
+        .map(|p| {
+            format!(
+                "{} was left by an interrupted operation and may hold a secret; destroy it (shred -u)",
+                p.display()
+            )
+        })
+        .collect();
+    CheckResult::fail_or_pass(
+        CheckId::LeftoverTempFiles,
+        findings,
+        "no temporary file found",
+    )
+}
+
+/// Runs every local check: what the threat screens, the checklist and
+/// `custodian check` show.
 pub fn run_all(
     ws: &Workspace,
     reg: &Registry,
@@ -400,6 +539,8 @@ pub fn run_all(
             CheckId::GuardiansNotSplit => check_guardians(reg),
             CheckId::NetworkUp => check_network(net),
             CheckId::DrillOverdue => check_drill(reg, now),
+            CheckId::AuditChain => check_audit_chain(ws),
+            CheckId::LeftoverTempFiles => check_temp_files(ws, reg),
         })
         .collect()
 }
