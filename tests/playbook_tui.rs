@@ -256,10 +256,19 @@ fn threat_workspace(sb: &common::Sandbox) -> Workspace {
     w.add_custodian(custodian("Ben", "2099-01-01T00:00:00Z"))
         .unwrap();
     w.update_registry(|r| {
-        r.set_section(
-            "guardianSplits",
-            &serde_json::json!([{"custodian": "Ana", "threshold": 3, "total": 5}]),
-        );
+        r.guardian_splits
+            .splits
+            .push(custodian_core::guardians::SplitRecord {
+                set_id: "set-ana".into(),
+                custodian: "Ana".into(),
+                recipient: "age1ana".into(),
+                threshold: 3,
+                total: 5,
+                guardians: (1..=5).map(|i| format!("G{i}")).collect(),
+                files: Vec::new(),
+                file_sha256: Vec::new(),
+                created_at: "2026-01-01T00:00:00Z".into(),
+            });
         Ok::<_, custodian_core::workspace::WorkspaceError>(())
     })
     .unwrap();

@@ -3,9 +3,17 @@
 use clap::Subcommand;
 use serde_json::json;
 
-use super::{CmdResult, Ctx, say, say_json};
-use custodian_core::audit::GENESIS;
-use custodian_core::error::Explain;
+use super::{CmdResult, Ctx, say, say_json, warn};
+use custodian_core::audit::TornTail;
+
+/// What a reader says about a torn final line it must not repair itself.
+fn pending_text(torn: &TornTail) -> String {
+    format!(
+        "repair pending: the log ends with a torn line ({} bytes, sha256 {}) left by a crash or \
+         full disk, not tampering; the next writing command cuts it off and records the repair",
+        torn.bytes, torn.sha256
+    )
+}
 
 /// Audit subcommands.
 #[derive(Debug, Subcommand)]
@@ -44,28 +52,14 @@ fn audit_hash(text: &str) -> Result<String, String> {
     }
 }
 
-/// A recorded head hash that the (intact) chain does not contain.
-#[derive(Debug, thiserror::Error)]
-#[error(
-    "the recorded audit hash {expected} is not in the audit log ({entries} entries, head {head})"
-)]
-struct RecordedHeadMissing {
-    expected: String,
-    entries: u64,
-    head: String,
-}
-
-impl Explain for RecordedHeadMissing {
-    fn remedy(&self) -> Option<String> {
-        Some("check the hash was copied correctly; if it was, treat this as a security incident: keep this copy as evidence, compare with backups, and tell your security officer".into())
-    }
-}
-
 /// Runs an audit subcommand.
 pub fn run(ctx: &Ctx, cmd: AuditCmd) -> CmdResult {
-    let log = ctx.workspace()?.audit();
+    let log = ctx.existing_workspace()?.audit();
     match cmd {
         AuditCmd::Show { event, key_id } => {
+            if let Some(torn) = log.pending_repair()? {
+                warn(pending_text(&torn));
+            }
             for e in log.entries()? {
                 if !e.matches(event.as_deref(), key_id.as_deref()) {
                     continue;
@@ -86,39 +80,48 @@ pub fn run(ctx: &Ctx, cmd: AuditCmd) -> CmdResult {
             Ok(())
         }
         AuditCmd::Verify { expect_head } => {
-            let status = log.verify()?;
-            // The chain verified, so an entry found by its hash has every
-            // entry before it unchanged.
-            let recorded = match &expect_head {
-                None => None,
-                Some(h) if h == GENESIS => Some(0),
-                Some(h) => match log.entries()?.iter().find(|e| &e.hash == h) {
-                    Some(e) => Some(e.seq),
-                    None => {
-                        return Err(RecordedHeadMissing {
-                            expected: h.clone(),
-                            entries: status.entries,
-                            head: status.head,
-                        }
-                        .into());
-                    }
-                },
+            let status = match &expect_head {
+                Some(expected) => log.verify_expecting(expected)?,
+                None => log.verify()?,
             };
             if ctx.json {
-                let mut out = json!({ "ok": true, "entries": status.entries, "head": status.head });
-                if let (Some(h), Some(seq)) = (&expect_head, recorded) {
-                    out["recordedHead"] =
-                        json!({ "hash": h, "seq": seq, "appendedAfter": status.entries - seq });
-                }
-                say_json(&out);
+                let repairs: Vec<_> = status
+                    .repairs
+                    .iter()
+                    .map(|r| {
+                        json!({ "seq": r.seq, "removedBytes": r.removed.bytes,
+                                "removedSha256": r.removed.sha256 })
+                    })
+                    .collect();
+                let pending = status
+                    .pending_repair
+                    .as_ref()
+                    .map(|t| json!({ "removedBytes": t.bytes, "removedSha256": t.sha256 }));
+                say_json(&json!({
+                    "ok": true,
+                    "entries": status.entries,
+                    "head": status.head,
+                    "expectedHeadAt": status.expected_at,
+                    "tailRepairs": repairs,
+                    "pendingTailRepair": pending,
+                }));
             } else {
                 say(format!("audit log intact: {} entries", status.entries));
                 say(format!("head: {}", status.head));
-                if let Some(seq) = recorded {
+                if let Some(at) = status.expected_at {
                     say(format!(
-                        "recorded head found: entry {seq}, unchanged with everything before it; {} appended since",
-                        custodian_core::text::count(status.entries - seq, "entry", "entries")
+                        "recorded head found at entry {at}; everything up to it is unchanged"
                     ));
+                }
+                for r in &status.repairs {
+                    say(format!(
+                        "repaired: entry {} records a torn final line cut off after a crash or full disk \
+                         ({} bytes, sha256 {}); this is not tampering",
+                        r.seq, r.removed.bytes, r.removed.sha256
+                    ));
+                }
+                if let Some(torn) = &status.pending_repair {
+                    say(pending_text(torn));
                 }
             }
             Ok(())

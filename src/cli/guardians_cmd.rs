@@ -194,6 +194,7 @@ pub fn run(ctx: &Ctx, cmd: GuardiansCmd) -> CmdResult {
         }
         GuardiansCmd::Inspect { share, qr } => {
             let s = ShareFile::load(&share)?;
+            s.validate(&share.display().to_string())?;
             let line = s.printed()?;
             if ctx.json {
                 say_json(&json!({

@@ -17,7 +17,7 @@ pub enum IdentityCmd {
     /// Generate a new age identity and seal it under a new passphrase.
     New {
         /// The custodian's name.
-        #[arg(long)]
+        #[arg(long, allow_hyphen_values = true)]
         name: String,
         /// Where to write the identity file (default: <workspace>/identities/<name>.identity.json).
         #[arg(long)]
@@ -42,7 +42,7 @@ pub enum IdentityCmd {
         /// The age-keygen key file.
         key_file: PathBuf,
         /// The custodian's name.
-        #[arg(long)]
+        #[arg(long, allow_hyphen_values = true)]
         name: String,
         /// Where to write the identity file.
         #[arg(long)]
@@ -113,6 +113,8 @@ pub fn run(ctx: &Ctx, cmd: IdentityCmd) -> CmdResult {
         }
         IdentityCmd::Show { file } => {
             let id = IdentityFile::load(&file)?;
+            // What opening refuses first, without a passphrase.
+            id.check_sealed_context()?;
             if ctx.json {
                 say_json(&json!({
                     "name": id.name, "recipient": id.recipient,

@@ -40,9 +40,9 @@ fn state(inc: &Incident) -> &'static str {
 
 /// Runs an incident subcommand.
 pub fn run(ctx: &Ctx, cmd: IncidentCmd) -> CmdResult {
-    let ws = ctx.workspace()?;
     match cmd {
         IncidentCmd::List => {
+            let ws = ctx.existing_workspace()?;
             let all = incident::list(&ws)?;
             let mut json_out = Vec::new();
             for item in all {
@@ -75,6 +75,7 @@ pub fn run(ctx: &Ctx, cmd: IncidentCmd) -> CmdResult {
             Ok(())
         }
         IncidentCmd::Show { id } => {
+            let ws = ctx.existing_workspace()?;
             let inc = incident::load(&ws, &id)?;
             if ctx.json {
                 say_json(&serde_json::to_value(&inc).unwrap_or_default());
@@ -111,6 +112,7 @@ pub fn run(ctx: &Ctx, cmd: IncidentCmd) -> CmdResult {
             Ok(())
         }
         IncidentCmd::Close { id, operator } => {
+            let ws = ctx.workspace()?;
             let inc = incident::close(&ws, Playbook::builtin(), &id, &operator)?;
             if let Some(r) = &inc.report {
                 if ctx.json {

@@ -18,6 +18,7 @@ use custodian_core::passphrase::{self, Prompter, Source};
 use custodian_core::workspace::{self, Workspace};
 
 mod audit_cmd;
+mod check_cmd;
 mod drill_cmd;
 mod envelope_cmd;
 mod guardians_cmd;
@@ -75,6 +76,9 @@ pub enum Command {
     /// List, show or close playbook incidents.
     #[command(subcommand)]
     Incident(incident_cmd::IncidentCmd),
+    /// Run every local check (rotation, guardian splits, key files, passphrase policy, drill,
+    /// network, audit chain, leftover temporary files); exit 1 if any fails.
+    Check(check_cmd::CheckArgs),
 }
 
 /// Where passphrases come from (the terminal when neither is given).
@@ -129,9 +133,15 @@ pub struct Ctx {
 }
 
 impl Ctx {
-    /// Opens (creating if needed) the workspace.
+    /// Opens (creating if needed) the workspace, for commands that write.
     pub fn workspace(&self) -> Result<Workspace, Failure> {
         Ok(Workspace::open(&self.workspace_dir)?)
+    }
+
+    /// Opens an existing workspace for a command that only reads: a missing
+    /// one is an error naming the path, never created.
+    pub fn existing_workspace(&self) -> Result<Workspace, Failure> {
+        Ok(Workspace::open_existing(&self.workspace_dir)?)
     }
 }
 
@@ -164,6 +174,10 @@ pub fn show_strength(s: &passphrase::Strength) {
 
 /// Runs the command line; returns the process exit code.
 pub fn main() -> ExitCode {
+    // Before anything is parsed or read: no core dumps, no attaching.
+    for problem in custodian_core::hardening::harden() {
+        warn(problem);
+    }
     let cli = match Cli::try_parse() {
         Ok(cli) => cli,
         Err(e) => {
@@ -199,6 +213,7 @@ pub fn run(cli: Cli) -> CmdResult {
         Some(Command::Drill(cmd)) => drill_cmd::run(&ctx, cmd),
         Some(Command::Incident(cmd)) => incident_cmd::run(&ctx, cmd),
         Some(Command::Guardians(cmd)) => guardians_cmd::run(&ctx, cmd),
+        Some(Command::Check(args)) => check_cmd::run(&ctx, args),
     }
 }
 

@@ -32,7 +32,8 @@ pub struct RecoverArgs {
     #[arg(long, requires = "out")]
     pub hsm_public_key: Option<PathBuf>,
     /// Encrypt the key (64 hex digits and a newline) to this age recipient.
-    #[arg(long, requires = "out")]
+    // A pasted secret starting with `-` reaches our check, not clap's echo.
+    #[arg(long, requires = "out", allow_hyphen_values = true)]
     pub to: Option<String>,
     /// Where the wrapped or encrypted key is written (must not exist).
     #[arg(long)]

@@ -25,10 +25,12 @@ pub enum ShardCmd {
         #[arg(long)]
         identity: PathBuf,
         /// The new recipient (age1…).
-        #[arg(long)]
+        // Public values: a pasted secret starting with `-` reaches our check, not clap's echo.
+        #[arg(long, allow_hyphen_values = true)]
         to: String,
         /// The new holder's name.
-        #[arg(long)]
+        // Public values: a pasted secret starting with `-` reaches our check, not clap's echo.
+        #[arg(long, allow_hyphen_values = true)]
         name: String,
         /// Where to write the new shard (default: <workspace>/shards/…).
         #[arg(long)]
@@ -48,10 +50,12 @@ pub enum ShardCmd {
         #[arg(long)]
         identity: PathBuf,
         /// The node's import recipient (age1…).
-        #[arg(long)]
+        // Public values: a pasted secret starting with `-` reaches our check, not clap's echo.
+        #[arg(long, allow_hyphen_values = true)]
         node_recipient: String,
         /// The node's name.
-        #[arg(long)]
+        // Public values: a pasted secret starting with `-` reaches our check, not clap's echo.
+        #[arg(long, allow_hyphen_values = true)]
         node: String,
         /// Where to write the import file (default: <workspace>/shards/…).
         #[arg(long)]

@@ -797,11 +797,8 @@ impl App {
 
     /// The registered shard files that still exist, for the shards screen.
     fn shard_entries(&self) -> Vec<super::screens::shard_list::ShardEntry> {
-        let records: Vec<custodian_core::shard::ShardRecord> = self
-            .ws
-            .registry()
-            .map(|r| r.section(custodian_core::shard::REGISTRY_SECTION))
-            .unwrap_or_default();
+        let records: Vec<custodian_core::shard::ShardRecord> =
+            self.ws.registry().map(|r| r.shards).unwrap_or_default();
         records
             .into_iter()
             .filter(|r| r.file.exists())

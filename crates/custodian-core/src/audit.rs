@@ -17,6 +17,15 @@
 //!
 //! Appends from several processes are serialised with an exclusive lock on
 //! the log file itself.
+//!
+//! A crash or a full disk in the middle of an append can leave a *torn*
+//! final line: bytes with no newline after them. That is not tampering, and
+//! it must not brick the log: the next append (a writing command) cuts the
+//! torn bytes off and first writes an [`TAIL_REPAIRED_EVENT`] entry recording
+//! their length and SHA-256, so the repair itself is on the chain. Readers
+//! ([`verify`], [`AuditLog::entries`]) never write: they ignore a torn tail
+//! and report it as a pending repair, and `verify` lists past repairs apart
+//! from tampering.
 
 use std::fs::File;
 use std::io::{BufRead, BufReader, Read, Seek, SeekFrom, Write};
@@ -34,6 +43,8 @@ use crate::fsutil;
 pub const GENESIS: &str = "0000000000000000000000000000000000000000000000000000000000000000";
 /// Longest line the reader accepts.
 const MAX_LINE: usize = 64 * 1024;
+/// The event of the entry that records a cut-off torn final line.
+pub const TAIL_REPAIRED_EVENT: &str = "AUDIT_TAIL_REPAIRED";
 
 /// Where an operation stands.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
@@ -129,8 +140,8 @@ pub enum AuditError {
         /// What is wrong there.
         problem: Problem,
     },
-    /// The log's head is not the one the caller recorded.
-    #[error("the audit log head is {actual}, not the recorded {expected}")]
+    /// The recorded head is not an entry of the chain any more.
+    #[error("the recorded head {expected} is not in the audit log (its head is now {actual})")]
     HeadMismatch {
         /// The head people recorded.
         expected: String,
@@ -189,6 +200,34 @@ impl Explain for AuditError {
     }
 }
 
+/// Bytes of a torn final line: what a crash or a full disk left without a
+/// newline.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct TornTail {
+    /// How many bytes.
+    pub bytes: u64,
+    /// Their SHA-256, lowercase hex.
+    pub sha256: String,
+}
+
+impl TornTail {
+    fn of(bytes: &[u8]) -> Self {
+        TornTail {
+            bytes: bytes.len() as u64,
+            sha256: hex::encode(Sha256::digest(bytes)),
+        }
+    }
+}
+
+/// A torn tail that an append cut off, as its repair entry records it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct TailRepair {
+    /// The seq of the [`TAIL_REPAIRED_EVENT`] entry.
+    pub seq: u64,
+    /// What was removed.
+    pub removed: TornTail,
+}
+
 /// The result of a successful verification.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct ChainStatus {
@@ -196,6 +235,15 @@ pub struct ChainStatus {
     pub entries: u64,
     /// Hash of the last entry (or [`GENESIS`] for an empty log).
     pub head: String,
+    /// Torn tails cut off by earlier appends (crashes or a full disk, not
+    /// tampering), oldest first.
+    pub repairs: Vec<TailRepair>,
+    /// A torn final line still in the file: the next writing command cuts
+    /// it off and records the repair.
+    pub pending_repair: Option<TornTail>,
+    /// Seq of the entry whose hash is the expected head, when one was given
+    /// and found.
+    pub expected_at: Option<u64>,
 }
 
 /// An append-only, hash-chained log at a path.
@@ -273,16 +321,74 @@ impl AuditLog {
         op: &str,
         details: Value,
     ) -> Result<Entry, AuditError> {
-        let (seq, prev) = match last_line(file).map_err(self.io())? {
+        let removed = self.cut_torn_tail(file)?;
+        let (mut seq, mut prev) = match last_line(file).map_err(self.io())? {
             None => (1, GENESIS.to_string()),
-            Some(line) => {
-                let last: Entry = serde_json::from_str(&line).map_err(|e| AuditError::Broken {
-                    line: 0,
-                    problem: Problem::Unreadable(format!("last entry: {e}")),
-                })?;
-                (last.seq + 1, last.hash)
-            }
+            Some(line) => match serde_json::from_str::<Entry>(&line) {
+                Ok(last) => (last.seq + 1, last.hash),
+                Err(e) => {
+                    return Err(AuditError::Broken {
+                        line: count_lines(file).map_err(self.io())?,
+                        problem: Problem::Unreadable(format!("last entry: {e}")),
+                    });
+                }
+            },
         };
+        if let Some(removed) = removed {
+            let repair = self.write_entry(
+                file,
+                seq,
+                prev,
+                TAIL_REPAIRED_EVENT,
+                Status::Recorded,
+                &new_op_id(),
+                serde_json::json!({
+                    "removedBytes": removed.bytes,
+                    "removedSha256": removed.sha256,
+                    "reason": "a torn final line (no newline), as a crash or a full disk leaves",
+                }),
+            )?;
+            seq = repair.seq + 1;
+            prev = repair.hash;
+        }
+        self.write_entry(file, seq, prev, event, status, op, details)
+    }
+
+    /// Cuts off a final line with no newline after it and returns what was
+    /// removed. Called under the log lock, before anything is appended.
+    fn cut_torn_tail(&self, file: &mut File) -> Result<Option<TornTail>, AuditError> {
+        let len = file.seek(SeekFrom::End(0)).map_err(self.io())?;
+        if len == 0 {
+            return Ok(None);
+        }
+        file.seek(SeekFrom::Start(len - 1)).map_err(self.io())?;
+        let mut last = [0u8; 1];
+        file.read_exact(&mut last).map_err(self.io())?;
+        if last[0] == b'\n' {
+            return Ok(None);
+        }
+        // Rare: read the whole log to find where the torn line starts.
+        file.seek(SeekFrom::Start(0)).map_err(self.io())?;
+        let mut bytes = Vec::new();
+        file.read_to_end(&mut bytes).map_err(self.io())?;
+        let cut = bytes.iter().rposition(|&b| b == b'\n').map_or(0, |i| i + 1);
+        let removed = TornTail::of(&bytes[cut..]);
+        file.set_len(cut as u64).map_err(self.io())?;
+        file.sync_all().map_err(self.io())?;
+        Ok(Some(removed))
+    }
+
+    #[allow(clippy::too_many_arguments)]
+    fn write_entry(
+        &self,
+        file: &mut File,
+        seq: u64,
+        prev: String,
+        event: &str,
+        status: Status,
+        op: &str,
+        details: Value,
+    ) -> Result<Entry, AuditError> {
         let mut entry = Entry {
             seq,
             time: crate::clock::now_string(),
@@ -335,7 +441,8 @@ impl AuditLog {
         self.append(event, Status::Recorded, &new_op_id(), details)
     }
 
-    /// Reads every entry without checking the chain (for display).
+    /// Reads every entry without checking the chain (for display). A torn
+    /// final line is left out (see [`AuditLog::pending_repair`]).
     pub fn entries(&self) -> Result<Vec<Entry>, AuditError> {
         let mut out = Vec::new();
         let file = match File::open(&self.path) {
@@ -343,10 +450,16 @@ impl AuditLog {
             Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(out),
             Err(e) => return Err(self.io()(e)),
         };
-        for (i, line) in BufReader::new(file).lines().enumerate() {
-            let line = line.map_err(self.io())?;
-            let entry = serde_json::from_str(&line).map_err(|e| AuditError::Broken {
-                line: i as u64 + 1,
+        let mut reader = BufReader::new(file);
+        let mut line = Vec::new();
+        for i in 0u64.. {
+            line.clear();
+            let n = reader.read_until(b'\n', &mut line).map_err(self.io())?;
+            if n == 0 || line.last() != Some(&b'\n') {
+                break; // end of file, or a torn tail awaiting repair
+            }
+            let entry = serde_json::from_slice(&line).map_err(|e| AuditError::Broken {
+                line: i + 1,
                 problem: Problem::Unreadable(e.to_string()),
             })?;
             out.push(entry);
@@ -354,14 +467,31 @@ impl AuditLog {
         Ok(out)
     }
 
-    /// Verifies the whole chain; see [`verify`].
-    pub fn verify(&self) -> Result<ChainStatus, AuditError> {
+    /// A torn final line waiting for the next append to repair it, if any.
+    /// Reads only.
+    pub fn pending_repair(&self) -> Result<Option<TornTail>, AuditError> {
+        Ok(self.verify_bytes()?.1)
+    }
+
+    fn verify_bytes(&self) -> Result<(Vec<u8>, Option<TornTail>), AuditError> {
         let bytes = match std::fs::read(&self.path) {
             Ok(b) => b,
             Err(e) if e.kind() == std::io::ErrorKind::NotFound => Vec::new(),
             Err(e) => return Err(self.io()(e)),
         };
-        verify(&bytes)
+        let torn = split_torn_tail(&bytes).1.map(TornTail::of);
+        Ok((bytes, torn))
+    }
+
+    /// Verifies the whole chain; see [`verify`].
+    pub fn verify(&self) -> Result<ChainStatus, AuditError> {
+        verify(&self.verify_bytes()?.0)
+    }
+
+    /// Verifies the whole chain and that the entry whose hash is `expected`
+    /// (a head recorded earlier) is still in it; see [`verify_expecting`].
+    pub fn verify_expecting(&self, expected: &str) -> Result<ChainStatus, AuditError> {
+        verify_expecting(&self.verify_bytes()?.0, expected)
     }
 }
 
@@ -410,7 +540,8 @@ impl PendingOp {
     }
 }
 
-/// Returns the last non-empty line of the file, reading only its tail.
+/// Returns the last line of the file (which ends with a newline), reading
+/// only its tail.
 fn last_line(file: &mut File) -> std::io::Result<Option<String>> {
     let len = file.seek(SeekFrom::End(0))?;
     if len == 0 {
@@ -428,12 +559,54 @@ fn last_line(file: &mut File) -> std::io::Result<Option<String>> {
         .map(str::to_string))
 }
 
+/// How many lines the file holds (for naming a bad last line, from 1).
+fn count_lines(file: &mut File) -> std::io::Result<u64> {
+    file.seek(SeekFrom::Start(0))?;
+    let mut all = Vec::new();
+    file.read_to_end(&mut all)?;
+    let body = all.strip_suffix(b"\n").unwrap_or(&all);
+    Ok(body.iter().filter(|&&b| b == b'\n').count() as u64 + 1)
+}
+
+/// Splits a log into its complete lines and a torn final line (bytes after
+/// the last newline), if any.
+fn split_torn_tail(bytes: &[u8]) -> (&[u8], Option<&[u8]>) {
+    match bytes.iter().rposition(|&b| b == b'\n') {
+        _ if bytes.is_empty() => (bytes, None),
+        Some(i) if i + 1 == bytes.len() => (bytes, None),
+        Some(i) => (&bytes[..=i], Some(&bytes[i + 1..])),
+        None => (&[], Some(bytes)),
+    }
+}
+
+/// Like [`verify`], and also requires the entry whose hash is `expected` to
+/// be in the chain: a head recorded earlier keeps verifying after later
+/// appends, since the chain up to it is unchanged.
+pub fn verify_expecting(bytes: &[u8], expected: &str) -> Result<ChainStatus, AuditError> {
+    let status = verify_inner(bytes, Some(expected))?;
+    if status.expected_at.is_none() {
+        return Err(AuditError::HeadMismatch {
+            expected: expected.to_string(),
+            actual: status.head,
+        });
+    }
+    Ok(status)
+}
+
 /// Checks a whole log: each line parses, `seq` counts up from 1, `prev` is
-/// the previous `hash`, and each `hash` matches its entry.
+/// the previous `hash`, and each `hash` matches its entry. A torn final line
+/// is not checked: it is reported in [`ChainStatus::pending_repair`].
 pub fn verify(bytes: &[u8]) -> Result<ChainStatus, AuditError> {
+    verify_inner(bytes, None)
+}
+
+fn verify_inner(bytes: &[u8], expected: Option<&str>) -> Result<ChainStatus, AuditError> {
     let mut prev = GENESIS.to_string();
     let mut expected_seq = 1u64;
-    let text = String::from_utf8_lossy(bytes);
+    let mut repairs = Vec::new();
+    let mut expected_at = None;
+    let (complete, torn) = split_torn_tail(bytes);
+    let text = String::from_utf8_lossy(complete);
     for (i, line) in text.lines().enumerate() {
         let line_no = i as u64 + 1;
         let broken = |problem| AuditError::Broken {
@@ -460,12 +633,33 @@ pub fn verify(bytes: &[u8]) -> Result<ChainStatus, AuditError> {
         if entry.prev != prev {
             return Err(broken(Problem::ChainBroken { seq: entry.seq }));
         }
+        if entry.event == TAIL_REPAIRED_EVENT {
+            repairs.push(TailRepair {
+                seq: entry.seq,
+                removed: TornTail {
+                    bytes: entry.details["removedBytes"].as_u64().unwrap_or(0),
+                    sha256: entry.details["removedSha256"]
+                        .as_str()
+                        .unwrap_or_default()
+                        .to_string(),
+                },
+            });
+        }
+        if expected.is_some_and(|h| h.eq_ignore_ascii_case(&entry.hash)) {
+            expected_at = Some(entry.seq);
+        }
         prev = entry.hash;
         expected_seq += 1;
+    }
+    if expected.is_some_and(|h| h.eq_ignore_ascii_case(GENESIS)) {
+        expected_at = Some(0);
     }
     Ok(ChainStatus {
         entries: expected_seq - 1,
         head: prev,
+        repairs,
+        pending_repair: torn.map(TornTail::of),
+        expected_at,
     })
 }
 
@@ -577,5 +771,106 @@ mod tests {
         assert_eq!(e[3].status, Status::Failed);
         assert_eq!(e[3].details["error"], "boom");
         log.verify().unwrap();
+    }
+
+    fn append_raw(log: &AuditLog, bytes: &[u8]) {
+        let mut f = std::fs::OpenOptions::new()
+            .append(true)
+            .open(log.path())
+            .unwrap();
+        f.write_all(bytes).unwrap();
+    }
+
+    #[test]
+    fn a_torn_final_line_is_reported_by_readers_and_repaired_by_the_next_append() {
+        let (_d, log) = log_with(3);
+        let torn = br#"{"seq":4,"time":"2026-"#;
+        append_raw(&log, torn);
+        let before = std::fs::read(log.path()).unwrap();
+
+        // Readers do not write: they verify the complete lines and report the repair pending.
+        let status = log.verify().unwrap();
+        assert_eq!(status.entries, 3);
+        let expected = TornTail {
+            bytes: torn.len() as u64,
+            sha256: hex::encode(Sha256::digest(torn)),
+        };
+        assert_eq!(status.pending_repair, Some(expected.clone()));
+        assert!(status.repairs.is_empty());
+        assert_eq!(log.entries().unwrap().len(), 3);
+        assert_eq!(log.pending_repair().unwrap(), Some(expected.clone()));
+        assert_eq!(std::fs::read(log.path()).unwrap(), before);
+
+        // The next append cuts it off and records what it removed.
+        log.record("AFTER", json!({})).unwrap();
+        let e = log.entries().unwrap();
+        assert_eq!(e.len(), 5);
+        assert_eq!(e[3].event, TAIL_REPAIRED_EVENT);
+        assert_eq!(e[3].details["removedBytes"], torn.len() as u64);
+        assert_eq!(e[3].details["removedSha256"], expected.sha256);
+        assert_eq!(e[4].event, "AFTER");
+        let status = log.verify().unwrap();
+        assert_eq!(status.entries, 5);
+        assert_eq!(status.pending_repair, None);
+        assert_eq!(
+            status.repairs,
+            vec![TailRepair {
+                seq: 4,
+                removed: expected
+            }]
+        );
+        assert!(
+            !std::fs::read_to_string(log.path())
+                .unwrap()
+                .contains("\"2026-{")
+        );
+    }
+
+    #[test]
+    fn a_log_that_is_only_a_torn_line_is_repaired_from_genesis() {
+        let (_d, log) = log_with(0);
+        std::fs::write(log.path(), b"{\"seq\":1").unwrap();
+        assert_eq!(log.verify().unwrap().entries, 0);
+        log.record("AFTER", json!({})).unwrap();
+        let status = log.verify().unwrap();
+        assert_eq!((status.entries, status.repairs.len()), (2, 1));
+    }
+
+    #[test]
+    fn a_bad_complete_last_line_is_named_from_one() {
+        let (_d, log) = log_with(2);
+        append_raw(&log, b"not json\n");
+        let err = log.record("X", json!({})).unwrap_err();
+        assert!(matches!(err, AuditError::Broken { line: 3, .. }), "{err}");
+        assert!(err.to_string().starts_with("audit log line 3:"), "{err}");
+        let err = log.entries().unwrap_err();
+        assert!(matches!(err, AuditError::Broken { line: 3, .. }), "{err}");
+    }
+
+    #[test]
+    fn a_recorded_head_keeps_verifying_after_later_entries() {
+        let (_d, log) = log_with(2);
+        let head = log.verify().unwrap().head;
+        log.record("LATER", json!({})).unwrap();
+        log.record("LATER", json!({})).unwrap();
+        let status = log.verify_expecting(&head).unwrap();
+        assert_eq!((status.entries, status.expected_at), (4, Some(2)));
+        assert_eq!(
+            log.verify_expecting(&head.to_uppercase())
+                .unwrap()
+                .expected_at,
+            Some(2)
+        );
+        assert!(matches!(
+            log.verify_expecting(&"ab".repeat(32)),
+            Err(AuditError::HeadMismatch { .. })
+        ));
+        // Truncating the chain before the recorded entry fails the check.
+        let l = lines(&log);
+        std::fs::write(log.path(), l[0].clone() + "\n").unwrap();
+        assert!(matches!(
+            log.verify_expecting(&head),
+            Err(AuditError::HeadMismatch { .. })
+        ));
     }
 }

@@ -97,6 +97,9 @@ pub enum IdentityError {
         /// What kind of key that is.
         kind: &'static str,
     },
+    /// A secret given where a public value belongs; never echoed.
+    #[error(transparent)]
+    SecretInput(#[from] crate::text::SecretInput),
     /// Plaintext export without the confirmation flag.
     #[error("exporting the plain secret key needs explicit confirmation")]
     ConfirmationRequired,
@@ -144,6 +147,7 @@ impl Explain for IdentityError {
                 "add --i-understand-this-writes-a-plaintext-key if you really need a plain key file"
                     .into()
             }
+            IdentityError::SecretInput(e) => return e.remedy(),
             IdentityError::File(e) => return e.remedy(),
             IdentityError::Workspace(e) => return e.remedy(),
             IdentityError::Audit(e) => return e.remedy(),
@@ -153,6 +157,7 @@ impl Explain for IdentityError {
 
 /// Checks a custodian or guardian name.
 pub fn validate_name(name: &str) -> Result<(), IdentityError> {
+    crate::text::refuse_secret("name", name)?;
     let bad = |reason| {
         Err(IdentityError::BadName {
             name: name.chars().take(80).collect(),
@@ -198,13 +203,16 @@ pub fn fingerprint(recipient: &str) -> String {
 }
 
 /// Parses an age x25519 recipient.
+/// A secret pasted here is refused without being echoed, and other
+/// unreadable input is echoed only by a short prefix.
 pub fn parse_recipient(text: &str) -> Result<x25519::Recipient, IdentityError> {
+    crate::text::refuse_secret("recipient", text)?;
     let text = text.trim();
     if let Some((prefix, kind)) = unsupported_recipient(text) {
         return Err(IdentityError::UnsupportedRecipient { prefix, kind });
     }
     x25519::Recipient::from_str(text)
-        .map_err(|_| IdentityError::BadRecipient(text.chars().take(80).collect()))
+        .map_err(|_| IdentityError::BadRecipient(crate::text::short_prefix(text)))
 }
 
 /// Newer age recipient types (age 1.3 and later) that this version names
@@ -433,8 +441,34 @@ impl IdentityFile {
         Envelope::from_value(value.get("envelope").unwrap_or(&Value::Null))?;
         let file: IdentityFile =
             serde_json::from_value(value).map_err(|e| IdentityError::WrongFormat(e.to_string()))?;
+        // Every public field is checked as opening checks it, so `show`
+        // refuses what `open` would.
+        validate_name(&file.name).map_err(|e| match e {
+            IdentityError::BadName { reason, .. } => {
+                IdentityError::WrongFormat(format!("`name` is not a valid name: {reason}"))
+            }
+            other => other,
+        })?;
+        if crate::clock::parse(&file.created_at).is_none() {
+            return Err(IdentityError::WrongFormat(
+                "`createdAt` is not an RFC 3339 time".into(),
+            ));
+        }
         parse_recipient(&file.recipient)?;
         Ok(file)
+    }
+
+    /// Refuses public fields that do not match the context sealed with the
+    /// key: the first thing [`IdentityFile::open`] checks, and what `show`
+    /// checks before printing them.
+    pub fn check_sealed_context(&self) -> Result<(), IdentityError> {
+        let expected = Self::context(&self.name, &self.recipient, &self.created_at);
+        if self.envelope.context() != Some(&expected) {
+            return Err(IdentityError::RecipientMismatch {
+                recipient: self.recipient.clone(),
+            });
+        }
+        Ok(())
     }
 
     /// Reads and parses an identity file.
@@ -457,12 +491,7 @@ impl IdentityFile {
     /// Unseals the key and checks it belongs to the recipient on the file.
     pub fn open(&self, passphrase: &SecretString) -> Result<OpenedIdentity, IdentityError> {
         // The context in the envelope must be the one the public fields imply.
-        let expected = Self::context(&self.name, &self.recipient, &self.created_at);
-        if self.envelope.context() != Some(&expected) {
-            return Err(IdentityError::RecipientMismatch {
-                recipient: self.recipient.clone(),
-            });
-        }
+        self.check_sealed_context()?;
         let plain = self.envelope.open(passphrase)?;
         let text = std::str::from_utf8(plain.expose_secret())
             .map_err(|_| IdentityError::NotAnAgeKey("sealed key is not text".into()))?;

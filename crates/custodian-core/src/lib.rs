@@ -32,6 +32,7 @@ pub mod error;
 pub mod fileformat;
 pub mod fsutil;
 pub mod guardians;
+pub mod hardening;
 pub mod identity;
 pub mod netcheck;
 pub mod passphrase;

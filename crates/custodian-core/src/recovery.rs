@@ -169,6 +169,9 @@ pub enum RecoveryError {
     /// The age output recipient is unusable.
     #[error(transparent)]
     Recipient(IdentityError),
+    /// A secret given where a public key belongs; never echoed.
+    #[error(transparent)]
+    SecretInput(#[from] crate::text::SecretInput),
     /// Wrapping the key for output failed.
     #[error("could not wrap the recovered key: {0}")]
     Wrap(String),
@@ -216,6 +219,7 @@ impl Explain for RecoveryError {
                 "export the HSM's import public key as PEM (RSA, 2048 bits or more)".into()
             }
             RecoveryError::Recipient(e) => return e.remedy(),
+            RecoveryError::SecretInput(e) => return e.remedy(),
             RecoveryError::Wrap(_) => "check the output key and try again".into(),
             RecoveryError::File(e) => return e.remedy(),
             RecoveryError::Workspace(e) => return e.remedy(),
@@ -337,6 +341,7 @@ fn load_hsm_key(path: &Path) -> Result<RsaPublicKey, RecoveryError> {
     };
     let bytes = fsutil::read_limited(path, MAX_PEM)?;
     let text = std::str::from_utf8(&bytes).map_err(|_| hsm("not a PEM text file"))?;
+    crate::text::refuse_secret("HSM public key file", text)?;
     let key = RsaPublicKey::from_public_key_pem(text.trim())
         .or_else(|_| RsaPublicKey::from_pkcs1_pem(text.trim()))
         .map_err(|_| {
@@ -358,6 +363,17 @@ pub fn plan(
     approvers: &[String],
     output: RecoveryOutput,
 ) -> Result<RecoveryPlan, RecoveryError> {
+    // What people typed for public values first: a pasted secret is refused
+    // before anything else is said about the request.
+    if let RecoveryOutput::Age { recipient, .. } = &output {
+        identity::parse_recipient(recipient).map_err(RecoveryError::Recipient)?;
+    }
+    if let RecoveryOutput::Hsm { public_key_pem, .. } = &output {
+        // Only the secret check here; the key itself is checked in order below.
+        if let Ok(bytes) = fsutil::read_limited(public_key_pem, MAX_PEM) {
+            crate::text::refuse_secret("HSM public key file", &String::from_utf8_lossy(&bytes))?;
+        }
+    }
     let mut seen = Vec::new();
     for a in approvers {
         identity::validate_name(a).map_err(RecoveryError::BadApprover)?;

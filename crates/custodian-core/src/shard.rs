@@ -758,6 +758,9 @@ impl ShardFile {
         }
         parse_public_key("rootPublicKey", &self.root_public_key)?;
         parse_public_key("sharePublicKey", &self.share_public_key)?;
+        if crate::clock::parse(&self.created_at).is_none() {
+            return Err(bad("createdAt", "not an RFC 3339 time"));
+        }
         if !self.wrapped_key_share.trim_start().starts_with(ARMOR_BEGIN) {
             return Err(bad(
                 "wrappedKeyShare",
@@ -926,9 +929,7 @@ pub struct ShardRecord {
 /// Adds shard records to the registry.
 pub fn register(ws: &Workspace, records: Vec<ShardRecord>) -> Result<(), WorkspaceError> {
     ws.update_registry(|reg| {
-        let mut list: Vec<ShardRecord> = reg.section(REGISTRY_SECTION);
-        list.extend(records);
-        reg.set_section(REGISTRY_SECTION, &list);
+        reg.shards.extend(records);
         Ok::<_, WorkspaceError>(())
     })
 }
@@ -1028,12 +1029,14 @@ pub fn preflight_rewrap(
     out: Option<&Path>,
     accept_multiple_recipients: bool,
 ) -> Result<(ShardFile, IdentityFile, PathBuf), ShardError> {
+    // What people typed first: a pasted secret is refused before anything
+    // else is said about the request.
+    identity::parse_recipient(to)?;
+    identity::validate_name(name)?;
     let shard = ShardFile::load(req_shard)?;
     let id = IdentityFile::load(req_identity)?;
     shard.check_identity(&id.recipient, &id.name)?;
     shard.check_payload(accept_multiple_recipients)?;
-    identity::parse_recipient(to)?;
-    identity::validate_name(name)?;
     let path = match out {
         Some(p) => p.to_path_buf(),
         None => ws

@@ -65,6 +65,16 @@ pub enum WorkspaceError {
         /// What is wrong.
         reason: String,
     },
+    /// A registry section does not have the shape its owner declares.
+    #[error("registry {} is unreadable: section `{section}` has the wrong shape: {reason}", path.display())]
+    BadSection {
+        /// The file.
+        path: PathBuf,
+        /// The section's key.
+        section: String,
+        /// What is wrong.
+        reason: String,
+    },
     /// The registry lock could not be taken.
     #[error("could not lock the workspace {}: {source}", path.display())]
     Lock {
@@ -77,6 +87,13 @@ pub enum WorkspaceError {
     /// A custodian with this name already exists.
     #[error("a custodian named `{0}` is already registered in this workspace")]
     DuplicateCustodian(String),
+    /// A command that only reads was pointed at a directory that is not a
+    /// workspace; it does not create one.
+    #[error("no workspace at {}", path.display())]
+    Missing {
+        /// Where it was looked for.
+        path: PathBuf,
+    },
 }
 
 impl Explain for WorkspaceError {
@@ -90,10 +107,17 @@ impl Explain for WorkspaceError {
             WorkspaceError::BadRegistry { .. } => {
                 "restore registry.json from a backup; do not edit it by hand".into()
             }
+            WorkspaceError::BadSection { section, .. } => format!(
+                "nothing was changed; restore registry.json from a backup (section `{section}` \
+                 is left as it is, never replaced)"
+            ),
             WorkspaceError::Lock { .. } => "check the workspace directory's permissions".into(),
             WorkspaceError::DuplicateCustodian(_) => {
                 "choose another name, or rotate the existing custodian instead".into()
             }
+            WorkspaceError::Missing { .. } => format!(
+                "check --workspace and {ENV_VAR} for a typo; commands that only read never create a workspace"
+            ),
         })
     }
 }
@@ -119,24 +143,42 @@ pub struct CustodianRecord {
 
 /// The workspace registry: public state the console keeps between runs.
 ///
-/// Sections other modules own are kept as JSON values keyed by section name,
-/// so that older and newer builds can share a registry without losing what
-/// they do not understand.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+/// Every section is a typed field, its type declared once by the module that
+/// owns it; everyone else reads that type (the guardians' [`SplitsSection`],
+/// the shard module's [`ShardRecord`]…). Reading checks each section's shape
+/// separately, so a wrong one (`"guardianSplits": 7`) is refused with an
+/// error naming it, and never replaced by an empty default. Sections this
+/// build does not know (written by a newer one) are kept as they are.
+///
+/// [`SplitsSection`]: crate::guardians::SplitsSection
+/// [`ShardRecord`]: crate::shard::ShardRecord
+#[derive(Debug, Clone, PartialEq, Serialize)]
 #[serde(rename_all = "camelCase")]
 pub struct Registry {
     /// Registry format version.
     pub version: u32,
     /// True for a drill sandbox: every screen says DRILL.
-    #[serde(default)]
     pub sandbox: bool,
     /// Registered custodians.
-    #[serde(default)]
     pub custodians: Vec<CustodianRecord>,
-    /// Sections owned by other modules (guardian splits, keys, drills,
-    /// checklist, incidents), by name.
-    #[serde(default, flatten)]
-    pub sections: serde_json::Map<String, serde_json::Value>,
+    /// Guardian splits and reconstructions (owned by `guardians`).
+    #[serde(skip_serializing_if = "crate::guardians::SplitsSection::is_empty")]
+    pub guardian_splits: crate::guardians::SplitsSection,
+    /// Shard files written here (owned by `shard`).
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub shards: Vec<crate::shard::ShardRecord>,
+    /// Drill keys made here (owned by `drill::key`).
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub drill_keys: Vec<crate::drill::key::DrillKeyRecord>,
+    /// Drills run from here (owned by `drill::run`).
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub drills: Vec<crate::drill::run::DrillRecord>,
+    /// Manual checklist ticks (owned by `playbook::checklist`).
+    #[serde(skip_serializing_if = "crate::playbook::checklist::ChecklistState::is_empty")]
+    pub checklist: crate::playbook::checklist::ChecklistState,
+    /// Sections written by a newer build, kept unchanged.
+    #[serde(flatten)]
+    pub unknown: serde_json::Map<String, serde_json::Value>,
 }
 
 impl Default for Registry {
@@ -145,25 +187,84 @@ impl Default for Registry {
             version: REGISTRY_VERSION,
             sandbox: false,
             custodians: Vec::new(),
-            sections: serde_json::Map::new(),
+            guardian_splits: Default::default(),
+            shards: Vec::new(),
+            drill_keys: Vec::new(),
+            drills: Vec::new(),
+            checklist: Default::default(),
+            unknown: serde_json::Map::new(),
         }
     }
 }
 
-impl Registry {
-    /// A typed view of a section (empty default when absent or unreadable as `T`).
-    pub fn section<T: serde::de::DeserializeOwned + Default>(&self, name: &str) -> T {
-        self.sections
-            .get(name)
-            .and_then(|v| serde_json::from_value(v.clone()).ok())
-            .unwrap_or_default()
-    }
+/// A registry section of the wrong shape: its name and what is wrong.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct SectionError {
+    /// The section's key in `registry.json`.
+    pub section: String,
+    /// What serde found wrong.
+    pub reason: String,
+}
 
-    /// Replaces a section with a typed value.
-    pub fn set_section<T: Serialize>(&mut self, name: &str, value: &T) {
-        if let Ok(v) = serde_json::to_value(value) {
-            self.sections.insert(name.to_string(), v);
-        }
+fn take_section<T: serde::de::DeserializeOwned + Default>(
+    map: &mut serde_json::Map<String, serde_json::Value>,
+    name: &str,
+) -> Result<T, SectionError> {
+    match map.remove(name) {
+        None | Some(serde_json::Value::Null) => Ok(T::default()),
+        Some(v) => serde_json::from_value(v).map_err(|e| SectionError {
+            section: name.to_string(),
+            reason: e.to_string(),
+        }),
+    }
+}
+
+impl Registry {
+    /// Reads a registry document, section by section. Older shapes are
+    /// migrated: `guardianSplits` as a bare list of splits (what the playbook
+    /// once expected) and drills recorded with only a `date`.
+    pub fn from_json(bytes: &[u8]) -> Result<Registry, SectionError> {
+        let value: serde_json::Value = serde_json::from_slice(bytes).map_err(|e| SectionError {
+            section: "(whole file)".into(),
+            reason: e.to_string(),
+        })?;
+        let serde_json::Value::Object(mut map) = value else {
+            return Err(SectionError {
+                section: "(whole file)".into(),
+                reason: "not a JSON object".into(),
+            });
+        };
+        let version = match map.remove("version") {
+            Some(v) => serde_json::from_value(v).map_err(|e| SectionError {
+                section: "version".into(),
+                reason: e.to_string(),
+            })?,
+            None => {
+                return Err(SectionError {
+                    section: "version".into(),
+                    reason: "missing".into(),
+                });
+            }
+        };
+        let guardian_splits = match map.get(crate::guardians::SECTION) {
+            // The older list shape: each item is a split record.
+            Some(serde_json::Value::Array(_)) => crate::guardians::SplitsSection {
+                splits: take_section(&mut map, crate::guardians::SECTION)?,
+                reconstructions: Vec::new(),
+            },
+            _ => take_section(&mut map, crate::guardians::SECTION)?,
+        };
+        Ok(Registry {
+            version,
+            sandbox: take_section(&mut map, "sandbox")?,
+            custodians: take_section(&mut map, "custodians")?,
+            guardian_splits,
+            shards: take_section(&mut map, crate::shard::REGISTRY_SECTION)?,
+            drill_keys: take_section(&mut map, crate::drill::key::REGISTRY_SECTION)?,
+            drills: take_section(&mut map, crate::drill::run::SECTION)?,
+            checklist: take_section(&mut map, crate::playbook::checklist::SECTION)?,
+            unknown: map,
+        })
     }
 
     /// Finds a custodian by name.
@@ -188,6 +289,36 @@ pub struct Workspace {
     root: PathBuf,
 }
 
+/// An output directory a command may have just created; see
+/// [`Workspace::output_dir`].
+#[derive(Debug)]
+#[must_use = "call keep() once the outputs are written"]
+pub struct NewOutputDir {
+    path: PathBuf,
+    created: bool,
+}
+
+impl NewOutputDir {
+    /// The directory.
+    pub fn path(&self) -> &Path {
+        &self.path
+    }
+
+    /// The command succeeded: keep the directory.
+    pub fn keep(mut self) {
+        self.created = false;
+    }
+}
+
+impl Drop for NewOutputDir {
+    fn drop(&mut self) {
+        if self.created {
+            // Only an empty directory is removed; anything in it stays.
+            let _ = std::fs::remove_dir(&self.path);
+        }
+    }
+}
+
 /// Resolves the workspace location: explicit flag, then the environment
 /// variable, then the platform data directory.
 pub fn resolve(explicit: Option<&Path>) -> Result<PathBuf, WorkspaceError> {
@@ -208,6 +339,29 @@ impl Workspace {
     pub fn open(root: impl Into<PathBuf>) -> Result<Workspace, WorkspaceError> {
         let root = root.into();
         fsutil::ensure_private_dir(&root)?;
+        Self::checked(root)
+    }
+
+    /// Opens an existing workspace for a command that only reads: a missing
+    /// directory is an error naming it, and nothing is created.
+    pub fn open_existing(root: impl Into<PathBuf>) -> Result<Workspace, WorkspaceError> {
+        let root = root.into();
+        match std::fs::metadata(&root) {
+            Ok(m) if m.is_dir() => Self::checked(root),
+            Ok(_) => Err(WorkspaceError::Missing { path: root }),
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => {
+                Err(WorkspaceError::Missing { path: root })
+            }
+            Err(source) => Err(FsError::Io {
+                action: "checking",
+                path: root,
+                source,
+            }
+            .into()),
+        }
+    }
+
+    fn checked(root: PathBuf) -> Result<Workspace, WorkspaceError> {
         let mode = std::fs::metadata(&root)
             .map_err(|source| FsError::Io {
                 action: "checking",
@@ -242,6 +396,19 @@ impl Workspace {
         Ok(dir)
     }
 
+    /// Creates `dir` (0700) for a command's outputs if it does not exist and
+    /// returns a guard that removes it again, if still empty, unless
+    /// [`NewOutputDir::keep`] is called: a failing command leaves no empty
+    /// output directory behind.
+    pub fn output_dir(dir: &Path) -> Result<NewOutputDir, WorkspaceError> {
+        let created = std::fs::symlink_metadata(dir).is_err();
+        fsutil::ensure_private_dir(dir)?;
+        Ok(NewOutputDir {
+            path: dir.to_path_buf(),
+            created,
+        })
+    }
+
     /// A subdirectory of the workspace (created 0700) for a kind of output.
     pub fn subdir(&self, name: &str) -> Result<PathBuf, WorkspaceError> {
         let dir = self.root.join(name);
@@ -260,11 +427,11 @@ impl Workspace {
             return Ok(Registry::default());
         }
         let bytes = fsutil::read_limited(&path, MAX_REGISTRY)?;
-        let reg: Registry =
-            serde_json::from_slice(&bytes).map_err(|e| WorkspaceError::BadRegistry {
-                path: path.clone(),
-                reason: e.to_string(),
-            })?;
+        let reg = Registry::from_json(&bytes).map_err(|e| WorkspaceError::BadSection {
+            path: path.clone(),
+            section: e.section,
+            reason: e.reason,
+        })?;
         if reg.version > REGISTRY_VERSION {
             return Err(WorkspaceError::BadRegistry {
                 path,
@@ -361,13 +528,70 @@ mod tests {
             0o700
         );
         ws.update_registry(|r| {
-            r.sections
+            r.unknown
                 .insert("future".into(), serde_json::json!({"x": 1}));
             Ok::<_, WorkspaceError>(())
         })
         .unwrap();
         let reg = ws.registry().unwrap();
-        assert_eq!(reg.sections["future"]["x"], 1);
+        assert_eq!(reg.unknown["future"]["x"], 1);
+    }
+
+    fn write_registry(ws: &Workspace, value: serde_json::Value) {
+        std::fs::write(ws.registry_path(), value.to_string()).unwrap();
+    }
+
+    #[test]
+    fn a_section_of_the_wrong_shape_is_refused_by_name_and_never_replaced() {
+        let dir = tempfile::tempdir().unwrap();
+        let ws = Workspace::open(dir.path().join("ws")).unwrap();
+        for section in [
+            "guardianSplits",
+            "shards",
+            "drillKeys",
+            "drills",
+            "checklist",
+            "custodians",
+        ] {
+            write_registry(&ws, serde_json::json!({"version": 1, section: 7}));
+            let before = std::fs::read(ws.registry_path()).unwrap();
+            let err = ws.registry().unwrap_err();
+            assert!(
+                matches!(&err, WorkspaceError::BadSection { section: s, .. } if s == section),
+                "{err}"
+            );
+            assert!(err.to_string().contains(&format!("`{section}`")), "{err}");
+            let err = ws
+                .update_registry(|r| {
+                    r.guardian_splits = Default::default();
+                    Ok::<_, WorkspaceError>(())
+                })
+                .unwrap_err();
+            assert!(matches!(err, WorkspaceError::BadSection { .. }));
+            assert_eq!(std::fs::read(ws.registry_path()).unwrap(), before);
+        }
+    }
+
+    #[test]
+    fn older_shapes_still_load() {
+        let dir = tempfile::tempdir().unwrap();
+        let ws = Workspace::open(dir.path().join("ws")).unwrap();
+        let split = serde_json::json!({"setId": "s1", "custodian": "Ana", "recipient": "age1ana",
+            "threshold": 3, "total": 5, "guardians": ["a","b","c","d","e"], "files": [],
+            "fileSha256": [], "createdAt": "2026-01-01T00:00:00Z"});
+        write_registry(
+            &ws,
+            serde_json::json!({"version": 1, "guardianSplits": [split],
+                               "drills": [{"date": "2026-05-01"}]}),
+        );
+        let reg = ws.registry().unwrap();
+        assert_eq!(reg.guardian_splits.splits[0].custodian, "Ana");
+        assert_eq!(reg.drills[0].date, "2026-05-01");
+        // Written back in today's shape.
+        ws.update_registry(|_| Ok::<_, WorkspaceError>(())).unwrap();
+        let v: serde_json::Value =
+            serde_json::from_slice(&std::fs::read(ws.registry_path()).unwrap()).unwrap();
+        assert_eq!(v["guardianSplits"]["splits"][0]["setId"], "s1");
     }
 
     #[test]

@@ -29,7 +29,8 @@ fn audit_show_filters_match_event_as_substring_and_key_id_exactly() {
 
 #[test]
 fn the_identity_file_for_a_recipient_is_the_registered_custodians() {
-    let reg: Registry = serde_json::from_value(json!({
+    let reg = Registry::from_json(
+        json!({
         "version": 1,
         "custodians": [
             {"name": "Ana", "recipient": "age1ana", "fingerprint": "", "createdAt": "",
@@ -37,7 +38,10 @@ fn the_identity_file_for_a_recipient_is_the_registered_custodians() {
             {"name": "Ben", "recipient": "age1ben", "fingerprint": "", "createdAt": "",
              "rotationDue": ""}
         ]
-    }))
+        })
+        .to_string()
+        .as_bytes(),
+    )
     .unwrap();
     assert_eq!(
         reg.identity_file_for("age1ana"),

@@ -369,6 +369,10 @@ impl RecoveryWizard {
                     },
                     1 => {
                         if let Err(e) = identity::parse_recipient(first.text()) {
+                            // A pasted secret leaves neither the screen nor the field.
+                            if matches!(e, identity::IdentityError::SecretInput(_)) {
+                                first.set("");
+                            }
                             *error = Some(Report::from_error(&e));
                             return None;
                         }

@@ -177,7 +177,18 @@ impl Screen for RewrapWizard {
                                 field: TextField::masked(),
                             };
                         }
-                        Err(e) => *error = Some(Report::from_error(&e)),
+                        Err(e) => {
+                            // A pasted secret leaves neither the screen nor the field.
+                            if matches!(e, identity::IdentityError::SecretInput(_)) {
+                                if custodian_core::text::secret_look(to.text()).is_some() {
+                                    to.set("");
+                                }
+                                if custodian_core::text::secret_look(name.text()).is_some() {
+                                    name.set("");
+                                }
+                            }
+                            *error = Some(Report::from_error(&e));
+                        }
                     }
                     None
                 }

@@ -166,11 +166,13 @@ pub fn make_key(ws: &Workspace, req: MakeKeyRequest) -> Result<DrillKeyRecord, D
             return Err(DrillKeyError::UnknownCustodian(c.clone()));
         }
     }
-    let dir = match &req.out_dir {
-        Some(d) => {
-            crate::fsutil::ensure_private_dir(d).map_err(WorkspaceError::from)?;
-            d.clone()
-        }
+    // A directory made here is removed again if the command fails.
+    let out_dir = match &req.out_dir {
+        Some(d) => Some(Workspace::output_dir(d)?),
+        None => None,
+    };
+    let dir = match &out_dir {
+        Some(d) => d.path().to_path_buf(),
         None => ws.subdir("shards")?,
     };
     let paths: Vec<PathBuf> = req
@@ -249,15 +251,16 @@ pub fn make_key(ws: &Workspace, req: MakeKeyRequest) -> Result<DrillKeyRecord, D
             created_at: crate::clock::now_string(),
         };
         ws.update_registry(|reg| {
-            let mut list: Vec<DrillKeyRecord> = reg.section(REGISTRY_SECTION);
-            list.push(record.clone());
-            reg.set_section(REGISTRY_SECTION, &list);
+            reg.drill_keys.push(record.clone());
             Ok::<_, WorkspaceError>(())
         })?;
         Ok::<_, DrillKeyError>(record)
     })();
     match result {
         Ok(record) => {
+            if let Some(dir) = out_dir {
+                dir.keep();
+            }
             op.complete(json!({ "rootPublicKey": record.root_public_key }))?;
             Ok(record)
         }

@@ -49,6 +49,35 @@ use crate::workspace::{Workspace, WorkspaceError};
 
 /// The registry section (in the real workspace) listing drills.
 pub const SECTION: &str = "drills";
+
+/// A drill, as the real workspace's registry records it (public facts).
+/// Older registries recorded some drills with only a `date`.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct DrillRecord {
+    /// The drill id.
+    #[serde(default)]
+    pub id: String,
+    /// When it ended: RFC 3339, or `YYYY-MM-DD` in older records.
+    pub date: String,
+    /// Whether every step passed.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub passed: Option<bool>,
+    /// Who took part.
+    #[serde(default)]
+    pub participants: Vec<String>,
+    /// The Markdown report.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub report: Option<PathBuf>,
+}
+
+impl DrillRecord {
+    /// When the drill ended, reading either date form.
+    pub fn ended(&self) -> Option<time::OffsetDateTime> {
+        crate::clock::parse(&self.date)
+            .or_else(|| crate::clock::parse(&format!("{}T00:00:00Z", self.date)))
+    }
+}
 /// Synthetic custodians, in shard index order.
 pub const CUSTODIANS: [&str; 3] = ["Drill Ana", "Drill Ben", "Drill Cy"];
 /// Synthetic guardians of every custodian.
@@ -914,15 +943,13 @@ fn write_report(real: &Workspace, report: &DrillReport) -> Result<(PathBuf, Path
     })?;
     fsutil::write_new(&md, render_markdown(report).as_bytes())?;
     real.update_registry(|r| {
-        let mut list: Vec<serde_json::Value> = r.section(SECTION);
-        list.push(json!({
-            "id": report.id,
-            "date": report.finished_at,
-            "passed": report.passed,
-            "participants": report.participants,
-            "report": md,
-        }));
-        r.set_section(SECTION, &list);
+        r.drills.push(DrillRecord {
+            id: report.id.clone(),
+            date: report.finished_at.clone(),
+            passed: Some(report.passed),
+            participants: report.participants.clone(),
+            report: Some(md.clone()),
+        });
         Ok::<_, WorkspaceError>(())
     })?;
     Ok((md, js))

@@ -425,6 +425,31 @@ impl ShareFile {
         Ok(share)
     }
 
+    /// Checks the fields opening and combining rely on, so `inspect`
+    /// refuses what they would. (`combine` checks a whole set first, to
+    /// name the odd share out; this is the one-share view.)
+    pub fn validate(&self, source_name: &str) -> Result<(), GuardianError> {
+        let wrong = |reason: &str| GuardianError::WrongFormat {
+            source_name: source_name.into(),
+            reason: reason.into(),
+        };
+        if self.threshold < 2 || self.threshold > self.total {
+            return Err(wrong("`threshold` must be 2 to `total`"));
+        }
+        if self.index == 0 || self.index > self.total {
+            return Err(wrong("`index` must be 1 to `total`"));
+        }
+        if crate::clock::parse(&self.created_at).is_none() {
+            return Err(wrong("`createdAt` is not an RFC 3339 time"));
+        }
+        if self.envelope.context() != Some(&self.context()) {
+            return Err(GuardianError::HeaderAltered {
+                guardian: self.guardian.clone(),
+            });
+        }
+        Ok(())
+    }
+
     /// Reads a share file, or a file holding a printed share line.
     pub fn load(path: &Path) -> Result<ShareFile, GuardianError> {
         let bytes = fsutil::read_limited(path, MAX_FILE)?;
@@ -632,9 +657,25 @@ pub struct SplitsSection {
     pub reconstructions: Vec<ReconstructionRecord>,
 }
 
+impl SplitsSection {
+    /// True when nothing was split or rebuilt here.
+    pub fn is_empty(&self) -> bool {
+        self.splits.is_empty() && self.reconstructions.is_empty()
+    }
+
+    /// True when the custodian (by name or recipient) has a split of their
+    /// key on record, at `shape` (threshold, total) when one is given.
+    pub fn has_split_for(&self, name: &str, recipient: &str, shape: Option<(u8, u8)>) -> bool {
+        self.splits.iter().any(|s| {
+            (s.custodian == name || s.recipient == recipient)
+                && shape.is_none_or(|(k, n)| s.threshold == k && s.total == n)
+        })
+    }
+}
+
 /// Reads the registry's split records.
 pub fn splits(ws: &Workspace) -> Result<SplitsSection, GuardianError> {
-    Ok(ws.registry()?.section(SECTION))
+    Ok(ws.registry()?.guardian_splits)
 }
 
 /// What a split asks for.
@@ -825,11 +866,13 @@ pub fn split(
     let threshold = req.threshold as u8;
     let total = names.len() as u8;
     let file = IdentityFile::load(req.identity_path)?;
-    let dir = match req.out_dir {
-        Some(d) => {
-            fsutil::ensure_private_dir(d)?;
-            d.to_path_buf()
-        }
+    // A directory made here is removed again if the split fails.
+    let out_dir = match req.out_dir {
+        Some(d) => Some(Workspace::output_dir(d)?),
+        None => None,
+    };
+    let dir = match &out_dir {
+        Some(d) => d.path().to_path_buf(),
         None => ws.subdir("guardian-shares")?,
     };
     let mut id = [0u8; SET_ID_LEN];
@@ -854,6 +897,9 @@ pub fn split(
     let result = split_inner(ws, &req, &file, &set_id, threshold, total, &paths, progress);
     match result {
         Ok(outcome) => {
+            if let Some(dir) = out_dir {
+                dir.keep();
+            }
             op.complete(json!({
                 "files": outcome.shares.iter().map(|s| json!({
                     "guardian": s.guardian, "index": s.index, "file": s.path, "fileSha256": s.sha256
@@ -959,9 +1005,7 @@ fn split_inner(
             created_at: created_at.clone(),
         };
         ws.update_registry(|reg| {
-            let mut section: SplitsSection = reg.section(SECTION);
-            section.splits.push(record);
-            reg.set_section(SECTION, &section);
+            reg.guardian_splits.splits.push(record);
             Ok::<_, GuardianError>(())
         })
     })();
@@ -1395,9 +1439,7 @@ pub fn combine(
             created_at: created_at.clone(),
         };
         let added = ws.update_registry(|reg| {
-            let mut section: SplitsSection = reg.section(SECTION);
-            section.reconstructions.push(record);
-            reg.set_section(SECTION, &section);
+            reg.guardian_splits.reconstructions.push(record);
             let added = reg.custodian(&set.custodian).is_none();
             if added {
                 reg.custodians.push(CustodianRecord {

@@ -9,10 +9,9 @@
 use std::collections::BTreeMap;
 
 use serde::{Deserialize, Serialize};
-use serde_json::{Value, json};
+use serde_json::json;
 use time::OffsetDateTime;
 
-use super::checks::{DRILLS, GUARDIAN_SPLITS};
 use super::model::Playbook;
 use super::{PlaybookError, validate_operator};
 use crate::workspace::{Registry, Workspace};
@@ -55,6 +54,13 @@ pub struct ChecklistState {
     pub ticks: BTreeMap<String, Tick>,
 }
 
+impl ChecklistState {
+    /// True when nothing is ticked.
+    pub fn is_empty(&self) -> bool {
+        self.ticks.is_empty()
+    }
+}
+
 /// Where an item stands.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum ItemState {
@@ -79,17 +85,9 @@ fn splits_3_of_5(reg: &Registry) -> Result<String, String> {
     if reg.custodians.is_empty() {
         return Err("no custodians registered".into());
     }
-    let list = match reg.sections.get(GUARDIAN_SPLITS) {
-        Some(Value::Array(l)) => l.as_slice(),
-        _ => &[],
-    };
     let ok = |c: &crate::workspace::CustodianRecord| {
-        list.iter().any(|s| {
-            let who = s.get("custodian").and_then(Value::as_str) == Some(c.name.as_str())
-                || s.get("recipient").and_then(Value::as_str) == Some(c.recipient.as_str());
-            who && s.get("threshold").and_then(Value::as_u64) == Some(3)
-                && s.get("total").and_then(Value::as_u64) == Some(5)
-        })
+        reg.guardian_splits
+            .has_split_for(&c.name, &c.recipient, Some((3, 5)))
     };
     let missing: Vec<&str> = reg
         .custodians
@@ -126,13 +124,20 @@ pub fn evaluate(
         AutoCheck::GuardianSplits3Of5 => splits_3_of_5(reg),
         AutoCheck::RestoreDrillDone => match super::checks::last_drill(reg) {
             Some(d) => Ok(format!("last drill {}", crate::clock::format(d))),
-            None => Err(format!("no drill in the registry's `{DRILLS}` section")),
+            None => Err(format!(
+                "no drill in the registry's `{}` section",
+                crate::drill::run::SECTION
+            )),
         },
-        AutoCheck::AuditChainIntact => match ws.audit().verify() {
-            Ok(s) if s.entries > 0 => Ok(format!("{} entries, chain intact", s.entries)),
-            Ok(_) => Err("the audit log is empty".into()),
-            Err(e) => Err(e.to_string()),
-        },
+        AutoCheck::AuditChainIntact => {
+            // The same check the threat screens and `custodian check` make.
+            let r = super::checks::check_audit_chain(ws);
+            let detail = r.findings.join("; ");
+            match r.status {
+                super::checks::CheckStatus::Pass => Ok(detail),
+                _ => Err(detail),
+            }
+        }
         AutoCheck::RotationCurrent => {
             if reg.custodians.is_empty() {
                 Err("no custodians registered".into())
@@ -164,7 +169,7 @@ pub fn status(
     reg: &Registry,
     now: OffsetDateTime,
 ) -> Vec<(String, ItemState)> {
-    let state: ChecklistState = reg.section(SECTION);
+    let state = &reg.checklist;
     book.checklist_items()
         .map(|item| {
             let s = match item.auto {
@@ -207,7 +212,7 @@ pub fn set_tick(
         .audit()
         .record(event, json!({ "item": item, "operator": operator }))?;
     ws.update_registry(|reg| {
-        let mut state: ChecklistState = reg.section(SECTION);
+        let state = &mut reg.checklist;
         if ticked {
             state.ticks.insert(
                 item.to_string(),
@@ -219,7 +224,6 @@ pub fn set_tick(
         } else {
             state.ticks.remove(item);
         }
-        reg.set_section(SECTION, &state);
         Ok::<_, PlaybookError>(())
     })
 }
@@ -274,14 +278,14 @@ mod tests {
             state_of(&ws, "three-identities"),
             ItemState::Verified(_)
         ));
+        use crate::playbook::checks::tests::{drill, split_record};
         ws.update_registry(|r| {
-            r.set_section(
-                GUARDIAN_SPLITS,
-                &json!([{"custodian":"Ana","threshold":3,"total":5},
-                        {"custodian":"Ben","threshold":3,"total":5},
-                        {"custodian":"Cy","threshold":2,"total":3}]),
-            );
-            r.set_section(DRILLS, &json!([{"date": "2026-11-01T00:00:00Z"}]));
+            r.guardian_splits.splits = vec![
+                split_record("Ana", "age1Ana", 3, 5),
+                split_record("Ben", "age1Ben", 3, 5),
+                split_record("Cy", "age1Cy", 2, 3),
+            ];
+            r.drills = vec![drill("2026-11-01T00:00:00Z")];
             Ok::<_, crate::workspace::WorkspaceError>(())
         })
         .unwrap();

@@ -23,10 +23,6 @@ use crate::workspace::{Registry, Workspace};
 
 /// Days after which the last drill counts as overdue (a quarter).
 pub const DRILL_DAYS: i64 = 92;
-/// Registry section listing guardian splits (owned by the guardians module).
-pub const GUARDIAN_SPLITS: &str = "guardianSplits";
-/// Registry section listing drills (owned by the drill module).
-pub const DRILLS: &str = "drills";
 /// Largest file the scanner opens to classify.
 const MAX_SCAN_FILE: u64 = 1 << 20;
 /// How deep the scanner descends under the workspace.
@@ -50,11 +46,15 @@ pub enum CheckId {
     NetworkUp,
     /// The last drill is more than a quarter old.
     DrillOverdue,
+    /// The audit log's hash chain does not verify.
+    AuditChain,
+    /// Temporary files (which may hold secrets) left by an interrupted operation.
+    LeftoverTempFiles,
 }
 
 impl CheckId {
     /// Every check, in display order.
-    pub const ALL: [CheckId; 7] = [
+    pub const ALL: [CheckId; 9] = [
         CheckId::SameDirectory,
         CheckId::WorldReadable,
         CheckId::PassphrasePolicy,
@@ -62,7 +62,24 @@ impl CheckId {
         CheckId::GuardiansNotSplit,
         CheckId::NetworkUp,
         CheckId::DrillOverdue,
+        CheckId::AuditChain,
+        CheckId::LeftoverTempFiles,
     ];
+
+    /// The id as `custodian check --json` and the playbook data write it.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            CheckId::SameDirectory => "same-directory",
+            CheckId::WorldReadable => "world-readable",
+            CheckId::PassphrasePolicy => "passphrase-policy",
+            CheckId::RotationOverdue => "rotation-overdue",
+            CheckId::GuardiansNotSplit => "guardians-not-split",
+            CheckId::NetworkUp => "network-up",
+            CheckId::DrillOverdue => "drill-overdue",
+            CheckId::AuditChain => "audit-chain",
+            CheckId::LeftoverTempFiles => "leftover-temp-files",
+        }
+    }
 
     /// What the check verifies, as a custodian reads it.
     pub fn title(self) -> &'static str {
@@ -74,6 +91,8 @@ impl CheckId {
             CheckId::GuardiansNotSplit => "Every custodian key split among guardians",
             CheckId::NetworkUp => "No network interface up (air gap)",
             CheckId::DrillOverdue => "A recovery drill within the last quarter",
+            CheckId::AuditChain => "Audit log hash chain intact",
+            CheckId::LeftoverTempFiles => "No temporary files left by an interrupted operation",
         }
     }
 }
@@ -87,6 +106,17 @@ pub enum CheckStatus {
     Fail,
     /// Nothing to check yet, or the check could not run.
     Unknown,
+}
+
+impl CheckStatus {
+    /// `pass`, `fail` or `unknown`.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            CheckStatus::Pass => "pass",
+            CheckStatus::Fail => "fail",
+            CheckStatus::Unknown => "unknown",
+        }
+    }
 }
 
 /// One check's result.
@@ -317,34 +347,18 @@ fn check_rotation(reg: &Registry, now: OffsetDateTime) -> CheckResult {
     )
 }
 
-/// Which custodians (by name and recipient) have a guardian split on record.
-/// The section belongs to the guardians module: read it loosely, as a list
-/// of objects with `custodian` and/or `recipient`.
-fn split_holders(reg: &Registry) -> (BTreeSet<String>, BTreeSet<String>) {
-    let mut names = BTreeSet::new();
-    let mut recipients = BTreeSet::new();
-    if let Some(Value::Array(list)) = reg.sections.get(GUARDIAN_SPLITS) {
-        for v in list {
-            if let Some(n) = v.get("custodian").and_then(Value::as_str) {
-                names.insert(n.to_string());
-            }
-            if let Some(r) = v.get("recipient").and_then(Value::as_str) {
-                recipients.insert(r.to_string());
-            }
-        }
-    }
-    (names, recipients)
-}
-
 fn check_guardians(reg: &Registry) -> CheckResult {
     if reg.custodians.is_empty() {
         return CheckResult::unknown(CheckId::GuardiansNotSplit, "no custodians registered");
     }
-    let (names, recipients) = split_holders(reg);
+    // The guardians module owns the section and says who has a split.
     let findings = reg
         .custodians
         .iter()
-        .filter(|c| !names.contains(&c.name) && !recipients.contains(&c.recipient))
+        .filter(|c| {
+            !reg.guardian_splits
+                .has_split_for(&c.name, &c.recipient, None)
+        })
         .map(|c| format!("{} has no guardian split on record", c.name))
         .collect();
     CheckResult::fail_or_pass(
@@ -374,14 +388,9 @@ fn check_network(net: &Result<Vec<LiveInterface>, String>) -> CheckResult {
 
 /// The date of the most recent drill in the registry, if any.
 pub fn last_drill(reg: &Registry) -> Option<OffsetDateTime> {
-    let Some(Value::Array(list)) = reg.sections.get(DRILLS) else {
-        return None;
-    };
-    list.iter()
-        .filter_map(|v| v.get("date").and_then(Value::as_str))
-        .filter_map(|d| {
-            crate::clock::parse(d).or_else(|| crate::clock::parse(&format!("{d}T00:00:00Z")))
-        })
+    reg.drills
+        .iter()
+        .filter_map(crate::drill::run::DrillRecord::ended)
         .max()
 }
 
@@ -407,7 +416,112 @@ fn check_drill(reg: &Registry, now: OffsetDateTime) -> CheckResult {
     }
 }
 
-/// Runs every local check.
+/// The audit chain check, shared with the checklist item "audit chain
+/// intact". A torn final line awaiting repair is not tampering: the chain
+/// before it still passes, and the finding says a repair is pending.
+pub fn check_audit_chain(ws: &Workspace) -> CheckResult {
+    let log = ws.audit();
+    match log.verify() {
+        Ok(s) if s.entries == 0 => {
+            CheckResult::unknown(CheckId::AuditChain, "the audit log is empty")
+        }
+        Ok(s) => {
+            let mut findings = vec![format!(
+                "{}, chain intact",
+                crate::text::count(s.entries, "entry", "entries")
+            )];
+            if !s.repairs.is_empty() {
+                findings.push(format!(
+                    "{} after a crash or full disk (not tampering)",
+                    crate::text::count(
+                        s.repairs.len() as u64,
+                        "torn line repaired",
+                        "torn lines repaired"
+                    )
+                ));
+            }
+            if let Some(t) = s.pending_repair {
+                findings.push(format!(
+                    "a torn final line of {} awaits repair by the next writing command",
+                    crate::text::count(t.bytes, "byte", "bytes")
+                ));
+            }
+            CheckResult {
+                id: CheckId::AuditChain,
+                status: CheckStatus::Pass,
+                findings,
+            }
+        }
+        Err(e) => CheckResult {
+            id: CheckId::AuditChain,
+            status: CheckStatus::Fail,
+            findings: vec![e.to_string()],
+        },
+    }
+}
+
+/// The name every temporary file written through [`crate::fsutil`] starts with.
+pub const TEMP_PREFIX: &str = ".custodian-tmp-";
+
+fn scan_temp_files(dir: &Path, depth: usize, out: &mut BTreeSet<PathBuf>) {
+    let Ok(entries) = std::fs::read_dir(dir) else {
+        return;
+    };
+    for entry in entries.filter_map(Result::ok) {
+        let path = entry.path();
+        if entry.file_name().to_string_lossy().starts_with(TEMP_PREFIX) {
+            out.insert(path);
+            continue;
+        }
+        if depth > 0 && std::fs::symlink_metadata(&path).is_ok_and(|m| m.is_dir()) {
+            scan_temp_files(&path, depth - 1, out);
+        }
+    }
+}
+
+/// Temporary files under the workspace and in the directories the registry
+/// names for outputs (identity, shard and guardian share files).
+pub fn leftover_temp_files(ws: &Workspace, reg: &Registry) -> Vec<PathBuf> {
+    let mut out = BTreeSet::new();
+    scan_temp_files(ws.root(), MAX_DEPTH, &mut out);
+    let dirs: BTreeSet<PathBuf> = reg
+        .custodians
+        .iter()
+        .filter_map(|c| c.identity_file.clone())
+        .chain(reg.shards.iter().map(|s| s.file.clone()))
+        .chain(
+            reg.guardian_splits
+                .splits
+                .iter()
+                .flat_map(|s| s.files.clone()),
+        )
+        .filter_map(|p| p.parent().map(Path::to_path_buf))
+        .collect();
+    for dir in dirs {
+        scan_temp_files(&dir, 0, &mut out);
+    }
+    out.into_iter().collect()
+}
+
+fn check_temp_files(ws: &Workspace, reg: &Registry) -> CheckResult {
+    let findings = leftover_temp_files(ws, reg)
+        .into_iter()
+        .map(|p| {
+            format!(
+                "{} was left by an interrupted operation and may hold a secret; destroy it (shred -u)",
+                p.display()
+            )
+        })
+        .collect();
+    CheckResult::fail_or_pass(
+        CheckId::LeftoverTempFiles,
+        findings,
+        "no temporary file found",
+    )
+}
+
+/// Runs every local check: what the threat screens, the checklist and
+/// `custodian check` show.
 pub fn run_all(
     ws: &Workspace,
     reg: &Registry,
@@ -425,12 +539,14 @@ pub fn run_all(
             CheckId::GuardiansNotSplit => check_guardians(reg),
             CheckId::NetworkUp => check_network(net),
             CheckId::DrillOverdue => check_drill(reg, now),
+            CheckId::AuditChain => check_audit_chain(ws),
+            CheckId::LeftoverTempFiles => check_temp_files(ws, reg),
         })
         .collect()
 }
 
 #[cfg(test)]
-mod tests {
+pub(crate) mod tests {
     use super::*;
     use crate::workspace::CustodianRecord;
     use serde_json::json;
@@ -475,6 +591,32 @@ mod tests {
             created_at: "2026-01-01T00:00:00Z".into(),
             rotation_due: due.into(),
             identity_file: None,
+        }
+    }
+
+    pub(crate) fn split_record(
+        name: &str,
+        recipient: &str,
+        threshold: u8,
+        total: u8,
+    ) -> crate::guardians::SplitRecord {
+        crate::guardians::SplitRecord {
+            set_id: format!("set-{name}"),
+            custodian: name.into(),
+            recipient: recipient.into(),
+            threshold,
+            total,
+            guardians: (1..=total).map(|i| format!("G{i}")).collect(),
+            files: Vec::new(),
+            file_sha256: Vec::new(),
+            created_at: "2026-01-01T00:00:00Z".into(),
+        }
+    }
+
+    pub(crate) fn drill(date: &str) -> crate::drill::run::DrillRecord {
+        crate::drill::run::DrillRecord {
+            date: date.into(),
+            ..Default::default()
         }
     }
 
@@ -572,11 +714,10 @@ mod tests {
         assert_eq!(r.findings.len(), 2);
         // Matched by name for one, by recipient for the other.
         ws.update_registry(|reg| {
-            reg.set_section(
-                GUARDIAN_SPLITS,
-                &json!([{"custodian": "Ana", "threshold": 3, "total": 5},
-                        {"recipient": "age1ben"}]),
-            );
+            reg.guardian_splits.splits = vec![
+                split_record("Ana", "age1other", 3, 5),
+                split_record("Benjamin", "age1ben", 2, 3),
+            ];
             Ok::<_, crate::workspace::WorkspaceError>(())
         })
         .unwrap();
@@ -613,10 +754,7 @@ mod tests {
             CheckStatus::Fail
         );
         ws.update_registry(|reg| {
-            reg.set_section(
-                DRILLS,
-                &json!([{"date": "2026-01-10T00:00:00Z"}, {"date": "2026-05-01"}]),
-            );
+            reg.drills = vec![drill("2026-01-10T00:00:00Z"), drill("2026-05-01")];
             Ok::<_, crate::workspace::WorkspaceError>(())
         })
         .unwrap();
@@ -624,7 +762,7 @@ mod tests {
         assert_eq!(r.status, CheckStatus::Fail);
         assert!(r.findings[0].contains("2026-05-01"));
         ws.update_registry(|reg| {
-            reg.set_section(DRILLS, &json!([{"date": "2026-10-01T09:00:00Z"}]));
+            reg.drills = vec![drill("2026-10-01T09:00:00Z")];
             Ok::<_, crate::workspace::WorkspaceError>(())
         })
         .unwrap();

@@ -176,7 +176,47 @@ impl Incident {
         if inc.version != VERSION {
             return Err(bad(format!("version {} is not {VERSION}", inc.version)));
         }
+        inc.validate().map_err(bad)?;
+        if path.file_stem().and_then(|s| s.to_str()) != Some(inc.id.as_str()) {
+            return Err(bad("`id` does not match the file name".into()));
+        }
         Ok(inc)
+    }
+
+    /// Checks every field a resumed incident relies on, so `show` refuses
+    /// what resuming would.
+    fn validate(&self) -> Result<(), String> {
+        check_id(&self.id).map_err(|_| "`id` is not an incident id".to_string())?;
+        let scenario = super::model::Playbook::builtin()
+            .scenario(self.scenario)
+            .ok_or_else(|| format!("scenario {} does not exist", self.scenario))?;
+        let time = |field: &str, value: &str| match crate::clock::parse(value) {
+            Some(_) => Ok(()),
+            None => Err(format!("`{field}` is not an RFC 3339 time")),
+        };
+        time("startedAt", &self.started_at)?;
+        if let Some(closed) = &self.closed_at {
+            time("closedAt", closed)?;
+        }
+        let name = |field: &str, value: &str| {
+            crate::identity::validate_name(value)
+                .map_err(|_| format!("`{field}` holds a name that is not valid"))
+        };
+        for op in &self.operators {
+            name("operators", op)?;
+        }
+        for s in &self.steps {
+            if scenario.step(&s.step).is_none() {
+                return Err(format!(
+                    "step `{}` is not a step of scenario {}",
+                    crate::text::short_prefix(&s.step),
+                    self.scenario
+                ));
+            }
+            name("steps.operator", &s.operator)?;
+            time("steps.completedAt", &s.completed_at)?;
+        }
+        Ok(())
     }
 }
 
