@@ -35,7 +35,7 @@ fn verbose_version() -> String {
 fn version_verbose_prints_the_running_binarys_sha256() {
     let out = verbose_version();
     let bin = Path::new(BIN);
-    let expected = hex::encode(Sha256::digest(std::fs::read(&bin).unwrap()));
+    let expected = hex::encode(Sha256::digest(std::fs::read(bin).unwrap()));
     assert_eq!(field(&out, "sha256"), expected, "{out}");
     assert_eq!(
         out.lines().next().unwrap(),
@@ -78,7 +78,7 @@ fn version_verbose_json_is_one_object() {
     assert!(out.status.success(), "{out:?}");
     let doc: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
     let bin = Path::new(BIN);
-    let expected = hex::encode(Sha256::digest(std::fs::read(&bin).unwrap()));
+    let expected = hex::encode(Sha256::digest(std::fs::read(bin).unwrap()));
     assert_eq!(doc["sha256"], expected.as_str());
     assert_eq!(doc["version"], env!("CARGO_PKG_VERSION"));
     assert!(doc["commit"].is_string());
