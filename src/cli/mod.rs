@@ -11,7 +11,7 @@ use std::io::Write;
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 
-use clap::{Args, Parser, Subcommand};
+use clap::{ArgAction, Args, Parser, Subcommand};
 
 use custodian_core::error::{Explain, Report};
 use custodian_core::passphrase::{self, Prompter, Source};
@@ -28,11 +28,19 @@ mod kit_cmd;
 mod passphrase_cmd;
 mod recover_cmd;
 mod shard_cmd;
+mod version_cmd;
 
 /// Offline console for custodians of signing-key material.
 #[derive(Debug, Parser)]
-#[command(name = "custodian", version, about, long_about = None)]
+#[command(name = "custodian", version, about, long_about = None, disable_version_flag = true)]
 pub struct Cli {
+    /// Print the version (with --verbose: the commit, the compiler and the
+    /// SHA-256 of this executable, to compare with the team's reviewed hash).
+    #[arg(short = 'V', long, action = ArgAction::SetTrue)]
+    pub version: bool,
+    /// With --version: also the commit, the compiler and this executable's SHA-256.
+    #[arg(long, requires = "version")]
+    pub verbose: bool,
     /// Workspace directory (default: $CUSTODIAN_WORKSPACE, then the platform data directory).
     #[arg(long, global = true, value_name = "DIR")]
     pub workspace: Option<PathBuf>,
@@ -196,6 +204,9 @@ pub fn main() -> ExitCode {
 
 /// Runs a parsed command line.
 pub fn run(cli: Cli) -> CmdResult {
+    if cli.version {
+        return version_cmd::run(cli.verbose, cli.json);
+    }
     let workspace_dir = workspace::resolve(cli.workspace.as_deref())?;
     let ctx = Ctx {
         workspace_dir,
