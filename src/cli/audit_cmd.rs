@@ -34,7 +34,15 @@ pub fn matches(e: &Entry, event: Option<&str>, key_id: Option<&str>) -> bool {
 
 /// Runs an audit subcommand.
 pub fn run(ctx: &Ctx, cmd: AuditCmd) -> CmdResult {
-    let log = ctx.workspace()?.audit();
+    let ws = ctx.workspace()?;
+    // Reading never repairs; it only says that a repair is waiting.
+    let pending = ws.pending_repair();
+    if pending > 0 {
+        super::warn(format!(
+            "{pending} interrupted operation(s) or temporary file(s) are waiting for repair; the next command that writes (or the console) repairs them"
+        ));
+    }
+    let log = ws.audit();
     match cmd {
         AuditCmd::Show { event, key_id } => {
             for e in log.entries()? {
