@@ -205,7 +205,7 @@ fn rewrap(
     pass: PassphraseArgs,
     kind: RewrapKind,
 ) -> Result<RewrapOutcome, super::Failure> {
-    let ws = ctx.workspace()?;
+    let ws = ctx.writing_workspace()?;
     // Everything public is checked before the passphrase is asked for.
     let (_, id, _) =
         shard::preflight_rewrap(&ws, &shard_path, &identity_path, &to, &name, out.as_deref())?;
