@@ -881,7 +881,10 @@ pub mod fault {
         /// (steps counted, the step that fails and its errno). Global, not
         /// per thread, so the steps of helper threads (a derive run's
         /// writer) count too; tests that arm it run one at a time.
-        static PLAN: Mutex<Option<(u64, Option<(u64, i32)>)>> = Mutex::new(None);
+        static PLAN: Mutex<Option<Plan>> = Mutex::new(None);
+
+        /// Steps counted so far, and the step that fails with its errno.
+        type Plan = (u64, Option<(u64, i32)>);
 
         thread_local! {
             static NAMED: Cell<bool> = const { Cell::new(false) };

@@ -243,10 +243,10 @@ impl Workspace {
         let mut n = 0;
         if let Ok(entries) = fs::read_dir(self.root().join(JOURNAL_DIR)) {
             for e in entries.flatten() {
-                if let Ok(f) = File::open(e.path()) {
-                    if f.try_lock().is_ok() {
-                        n += 1;
-                    }
+                if let Ok(f) = File::open(e.path())
+                    && f.try_lock().is_ok()
+                {
+                    n += 1;
                 }
             }
         }
@@ -357,10 +357,10 @@ impl Workspace {
         });
         let removed_temps = |report: &mut RepairReport| {
             for r in records {
-                if let Record::Temp { path } = r {
-                    if fs::remove_file(path).is_ok() {
-                        report.temps_removed += 1;
-                    }
+                if let Record::Temp { path } = r
+                    && fs::remove_file(path).is_ok()
+                {
+                    report.temps_removed += 1;
                 }
             }
         };
