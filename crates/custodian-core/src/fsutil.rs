@@ -1182,6 +1182,34 @@ mod tests {
     }
 
     #[test]
+    fn free_space_is_checked_against_the_filesystem() {
+        let dir = tempfile::tempdir().unwrap();
+        ensure_free_space(dir.path(), 1).unwrap();
+        let err = ensure_free_space(dir.path(), u64::MAX / 4).unwrap_err();
+        assert!(
+            matches!(err, FsError::NoSpace { needed, available, .. } if needed > available),
+            "{err}"
+        );
+        assert!(err.to_string().contains("bytes free"));
+    }
+
+    #[test]
+    fn symlinked_state_files_are_refused() {
+        let dir = tempfile::tempdir().unwrap();
+        let real = dir.path().join("real");
+        fs::write(&real, b"").unwrap();
+        let link = dir.path().join("link");
+        std::os::unix::fs::symlink(&real, &link).unwrap();
+        assert!(matches!(open_append(&link), Err(FsError::Symlink(_))));
+        assert!(matches!(replace(&link, b"x"), Err(FsError::Symlink(_))));
+        assert!(matches!(
+            read_state_file(&link, 10),
+            Err(FsError::Symlink(_))
+        ));
+        assert_eq!(fs::read(&real).unwrap(), b"");
+    }
+
+    #[test]
     fn replace_swaps_contents_and_read_limited_enforces_the_limit() {
         let dir = tempfile::tempdir().unwrap();
         let p = dir.path().join("state.json");
