@@ -221,6 +221,11 @@ impl Workspace {
     /// Finishes or rolls back every operation a crash left (see the module
     /// docs), under the workspace lock, and audits what it did.
     pub fn repair(&self) -> Result<RepairReport, WorkspaceError> {
+        // Nothing to do is the common case: then nothing is written, not
+        // even the lock file, so a command refused later leaves no trace.
+        if self.pending_repair() == 0 {
+            return Ok(RepairReport::default());
+        }
         let lock = self.lock()?;
         let report = self.repair_locked();
         drop(lock);
