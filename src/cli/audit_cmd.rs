@@ -54,7 +54,15 @@ fn audit_hash(text: &str) -> Result<String, String> {
 
 /// Runs an audit subcommand.
 pub fn run(ctx: &Ctx, cmd: AuditCmd) -> CmdResult {
-    let log = ctx.existing_workspace()?.audit();
+    let ws = ctx.existing_workspace()?;
+    // Reading never repairs; it only says that a repair is waiting.
+    let pending = ws.pending_repair();
+    if pending > 0 {
+        super::warn(format!(
+            "{pending} interrupted operation(s) or temporary file(s) are waiting for repair; the next command that writes (or the console) repairs them"
+        ));
+    }
+    let log = ws.audit();
     match cmd {
         AuditCmd::Show { event, key_id } => {
             if let Some(torn) = log.pending_repair()? {

@@ -73,7 +73,7 @@ pub fn run(ctx: &Ctx, cmd: GuardiansCmd) -> CmdResult {
             let names: Vec<String> = names.iter().map(|n| n.trim().to_string()).collect();
             guardians::check_plan(threshold.into(), &names)?;
             let file = IdentityFile::load(&identity_path)?;
-            let ws = ctx.workspace()?;
+            let ws = ctx.writing_workspace()?;
             let mut prompter = pass.prompter();
             let identity_pass =
                 prompter.existing(&format!("Passphrase for {}'s identity", file.name))?;

@@ -101,7 +101,7 @@ pub fn run(ctx: &Ctx, cmd: IdentityCmd) -> CmdResult {
     match cmd {
         IdentityCmd::New { name, out, pass } => {
             identity::validate_name(&name)?;
-            let ws = ctx.workspace()?;
+            let ws = ctx.writing_workspace()?;
             refuse_taken(&ws, &name)?;
             let passphrase = pass.prompter().new_passphrase(
                 &format!("New passphrase for {name}'s identity"),
@@ -171,7 +171,7 @@ pub fn run(ctx: &Ctx, cmd: IdentityCmd) -> CmdResult {
             let text = SecretString::from(text);
             // Parse before asking for a passphrase, so a wrong file fails fast.
             identity::parse_age_key_file(secrecy::ExposeSecret::expose_secret(&text))?;
-            let ws = ctx.workspace()?;
+            let ws = ctx.writing_workspace()?;
             refuse_taken(&ws, &name)?;
             let passphrase = pass.prompter().new_passphrase(
                 &format!("New passphrase for {name}'s identity"),

@@ -331,7 +331,7 @@ pub fn run(ctx: &Ctx, cmd: KitCmd) -> CmdResult {
             let opened = RecoveryKit::open(&kit)?;
             opened.metadata.ncw_master()?;
             let pass = key_passphrase(&key)?;
-            let ws = ctx.workspace()?;
+            let ws = ctx.writing_workspace()?;
             let mut bar = Bar::new();
             let summary = ops::derive(
                 &ws,

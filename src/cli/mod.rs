@@ -151,6 +151,17 @@ impl Ctx {
     pub fn existing_workspace(&self) -> Result<Workspace, Failure> {
         Ok(Workspace::open_existing(&self.workspace_dir)?)
     }
+
+    /// Opens the workspace for a command that writes: whatever an
+    /// interrupted operation left is finished or rolled back first (and
+    /// said on stderr).
+    pub fn writing_workspace(&self) -> Result<Workspace, Failure> {
+        let (ws, repaired) = Workspace::open_for_writing(&self.workspace_dir)?;
+        if !repaired.is_empty() {
+            warn(repaired.summary());
+        }
+        Ok(ws)
+    }
 }
 
 /// Prints a line to stdout, ignoring a closed pipe.
@@ -213,7 +224,7 @@ pub fn run(cli: Cli) -> CmdResult {
         json: cli.json,
     };
     match cli.command {
-        None => crate::tui::run(&ctx.workspace()?).map_err(Failure::from),
+        None => crate::tui::run(&ctx.writing_workspace()?).map_err(Failure::from),
         Some(Command::Envelope(cmd)) => envelope_cmd::run(&ctx, cmd),
         Some(Command::Identity(cmd)) => identity_cmd::run(&ctx, cmd),
         Some(Command::Passphrase(cmd)) => passphrase_cmd::run(&ctx, cmd),

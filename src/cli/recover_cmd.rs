@@ -91,7 +91,7 @@ pub fn run(ctx: &Ctx, args: RecoverArgs) -> CmdResult {
         })
         .collect();
     let plan = recovery::plan(&sources, &args.approvers, output)?;
-    let ws = ctx.workspace()?;
+    let ws = ctx.writing_workspace()?;
     let mut prompter = args.pass.prompter();
     let mut passphrases = Vec::new();
     for (_, s, _, id) in &plan.shards {

@@ -218,7 +218,7 @@ fn rewrap(
     kind: RewrapKind,
     accept_multiple_recipients: bool,
 ) -> Result<RewrapOutcome, super::Failure> {
-    let ws = ctx.workspace()?;
+    let ws = ctx.writing_workspace()?;
     // Everything public is checked before the passphrase is asked for.
     let (source, id, _) = shard::preflight_rewrap(
         &ws,

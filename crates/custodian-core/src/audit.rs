@@ -263,7 +263,8 @@ pub struct PendingOp {
     base: Value,
 }
 
-fn new_op_id() -> String {
+/// A fresh random operation id (16 hex digits).
+pub fn new_op_id() -> String {
     let mut id = [0u8; 8];
     rand::RngCore::fill_bytes(&mut rand::rngs::OsRng, &mut id);
     hex::encode(id)
@@ -434,6 +435,24 @@ impl AuditLog {
             op,
             base: details,
         })
+    }
+
+    /// [`AuditLog::begin`] with an operation id chosen by the caller (a
+    /// transaction names its journal entry after it first).
+    pub fn begin_as(&self, op: &str, event: &str, details: Value) -> Result<PendingOp, AuditError> {
+        self.append(event, Status::Initiated, op, details.clone())?;
+        Ok(self.resume(op, event, details))
+    }
+
+    /// The handle for an operation whose INITIATED entry was written
+    /// earlier, perhaps by a process that died: repair writes its outcome.
+    pub fn resume(&self, op: &str, event: &str, details: Value) -> PendingOp {
+        PendingOp {
+            log: self.clone(),
+            event: event.to_string(),
+            op: op.to_string(),
+            base: details,
+        }
     }
 
     /// Records a standalone fact (a checklist tick, an approval).

@@ -18,11 +18,30 @@
 //! no-clobber link, so a file that appears between our check and our rename
 //! still wins. State files that the console owns (the registry) are replaced
 //! with [`replace`], which uses an atomic rename over the old copy.
+//!
+//! Output bytes are written *unnamed* where the filesystem allows it
+//! (`O_TMPFILE`, then `linkat` of `/proc/self/fd/N` with `AT_SYMLINK_FOLLOW`,
+//! which needs no capability): a crash or a kill before the link leaves
+//! nothing on disk. Where `O_TMPFILE` is missing (vfat/exFAT sticks), the
+//! caller names the temporary file, and a transaction journals that name
+//! first so the next repair removes it (see [`crate::transaction`]).
+//!
+//! No path this module writes is followed through a symlink: outputs are
+//! published with `linkat`/`renameat2(RENAME_NOREPLACE)`, which never follow
+//! the final component, and the append-only and replaced state files are
+//! opened with `O_NOFOLLOW` or refused when they are links.
+//!
+//! Tests reach every I/O step through [`fault`], a layer compiled only into
+//! test builds (`cfg(test)` or the `fault-injection` feature) that makes the
+//! Nth write, fsync, rename, link or directory sync fail.
 
 use std::fs::{self, File, OpenOptions};
 use std::io::{self, Read, Write};
-use std::os::unix::fs::{DirBuilderExt, MetadataExt, OpenOptionsExt, PermissionsExt};
+use std::os::fd::AsRawFd;
+use std::os::unix::fs::{DirBuilderExt, FileExt, MetadataExt, OpenOptionsExt, PermissionsExt};
 use std::path::{Path, PathBuf};
+
+use rustix::fs::{AtFlags, CWD, Mode, OFlags, RenameFlags};
 
 use sha2::{Digest, Sha256};
 use zeroize::Zeroizing;
@@ -59,6 +78,19 @@ pub enum FsError {
     /// that file was left alone and ours is not there.
     #[error("{} was replaced by another file while it was being published; that file was left alone", .0.display())]
     Replaced(PathBuf),
+    /// A path the console writes (or its state files) is a symbolic link.
+    #[error("{} is a symbolic link; the console does not follow links for its own files and outputs", .0.display())]
+    Symlink(PathBuf),
+    /// The filesystem cannot hold what the operation is about to write.
+    #[error("{} has {available} bytes free; this operation needs about {needed} (its output plus a safety margin)", path.display())]
+    NoSpace {
+        /// The directory checked.
+        path: PathBuf,
+        /// Bytes needed, margin included.
+        needed: u64,
+        /// Bytes available to this user.
+        available: u64,
+    },
     /// An input file is larger than the console will read for its kind.
     #[error("{} is {size} bytes, more than the {limit}-byte limit for this kind of file", path.display())]
     TooLarge {
@@ -88,6 +120,12 @@ impl Explain for FsError {
                 "the disk may be failing or full; try another location".into()
             }
             FsError::TooLarge { .. } => "check that this is the file you meant".into(),
+            FsError::Symlink(_) => {
+                "replace the link with the real file or directory (or pass the real path), then try again".into()
+            }
+            FsError::NoSpace { .. } => {
+                "free some space on that disk or choose another location, then try again".into()
+            }
             FsError::Replaced(_) => {
                 "something else writes to that directory: look at that file, then write to a folder only you use".into()
             }
@@ -122,22 +160,258 @@ fn parent_of(path: &Path) -> &Path {
     }
 }
 
-fn sync_dir(dir: &Path) -> Result<(), FsError> {
-    File::open(dir)
+/// Fsyncs a directory so the names created or removed in it survive a power cut.
+pub fn sync_dir(dir: &Path) -> Result<(), FsError> {
+    fault::check(fault::Step::DirSync)
+        .and_then(|_| File::open(dir))
         .and_then(|d| d.sync_all())
         .map_err(io_err("syncing directory", dir))
 }
 
-fn temp_in(dir: &Path, bytes: &[u8]) -> Result<tempfile::NamedTempFile, FsError> {
-    // tempfile creates files with mode 0600 on Unix.
-    let mut tmp = tempfile::Builder::new()
-        .prefix(".custodian-tmp-")
-        .tempfile_in(dir)
-        .map_err(io_err("creating a temporary file in", dir))?;
-    tmp.write_all(bytes)
-        .and_then(|_| tmp.as_file().sync_all())
-        .map_err(io_err("writing a temporary file in", dir))?;
-    Ok(tmp)
+/// The prefix of every temporary name the console creates.
+pub const TEMP_PREFIX: &str = ".custodian-tmp-";
+
+/// True when `name` is one of the console's temporary names.
+pub fn is_temp_name(name: &std::ffi::OsStr) -> bool {
+    name.to_string_lossy().starts_with(TEMP_PREFIX)
+}
+
+/// A random temporary name in `dir`.
+pub fn temp_name_in(dir: &Path, tag: &str) -> PathBuf {
+    let mut r = [0u8; 8];
+    rand::RngCore::fill_bytes(&mut rand::rngs::OsRng, &mut r);
+    dir.join(format!("{TEMP_PREFIX}{tag}{}", hex::encode(r)))
+}
+
+/// Refuses `path` when it is a symbolic link (a missing path is fine).
+pub fn refuse_symlink(path: &Path) -> Result<(), FsError> {
+    match fs::symlink_metadata(path) {
+        Ok(m) if m.file_type().is_symlink() => Err(FsError::Symlink(path.to_path_buf())),
+        _ => Ok(()),
+    }
+}
+
+fn from_errno(e: rustix::io::Errno) -> io::Error {
+    io::Error::from_raw_os_error(e.raw_os_error())
+}
+
+/// True when unnamed files can be linked in through `/proc/self/fd`.
+fn proc_fd_available() -> bool {
+    static AVAILABLE: std::sync::OnceLock<bool> = std::sync::OnceLock::new();
+    *AVAILABLE.get_or_init(|| Path::new("/proc/self/fd").is_dir())
+}
+
+/// A new output file being written: unnamed (`O_TMPFILE`) where the
+/// filesystem allows, else under a temporary name chosen by the caller.
+/// Dropped before it is named, it leaves nothing behind.
+#[derive(Debug)]
+pub struct OutputFile {
+    file: File,
+    /// The temporary name, when the file has one.
+    temp: Option<PathBuf>,
+}
+
+impl OutputFile {
+    /// Creates the file in `dir` (mode 0600). `fallback` is called only when
+    /// the filesystem has no `O_TMPFILE`: it returns the temporary name to
+    /// use, after recording it wherever a later repair will look.
+    pub fn create(
+        dir: &Path,
+        fallback: impl FnOnce() -> Result<PathBuf, FsError>,
+    ) -> Result<OutputFile, FsError> {
+        refuse_symlink(dir)?;
+        if proc_fd_available() && !fault::named_temps_forced() {
+            match rustix::fs::open(
+                dir,
+                OFlags::TMPFILE | OFlags::RDWR | OFlags::CLOEXEC,
+                Mode::from_raw_mode(0o600),
+            ) {
+                Ok(fd) => {
+                    return Ok(OutputFile {
+                        file: File::from(fd),
+                        temp: None,
+                    });
+                }
+                Err(e)
+                    if e == rustix::io::Errno::OPNOTSUPP
+                        || e == rustix::io::Errno::ISDIR
+                        || e == rustix::io::Errno::INVAL
+                        || e == rustix::io::Errno::NOSYS => {}
+                Err(e) => {
+                    return Err(io_err("creating an unnamed file in", dir)(from_errno(e)));
+                }
+            }
+        }
+        let temp = fallback()?;
+        let file = OpenOptions::new()
+            .read(true)
+            .write(true)
+            .create_new(true)
+            .mode(0o600)
+            .custom_flags(OFlags::NOFOLLOW.bits() as i32)
+            .open(&temp)
+            .map_err(io_err("creating a temporary file", &temp))?;
+        Ok(OutputFile {
+            file,
+            temp: Some(temp),
+        })
+    }
+
+    /// The open file (for reading it back).
+    pub fn file(&self) -> &File {
+        &self.file
+    }
+
+    /// The temporary name, if the file has one.
+    pub fn temp_path(&self) -> Option<&Path> {
+        self.temp.as_deref()
+    }
+
+    /// Appends `bytes`.
+    pub fn write_all(&mut self, bytes: &[u8], path: &Path) -> Result<(), FsError> {
+        fault::check(fault::Step::Write)
+            .and_then(|_| self.file.write_all(bytes))
+            .map_err(io_err("writing", path))
+    }
+
+    /// Fsyncs the file's bytes.
+    pub fn sync(&self, path: &Path) -> Result<(), FsError> {
+        fault::check(fault::Step::Fsync)
+            .and_then(|_| self.file.sync_all())
+            .map_err(io_err("syncing", path))
+    }
+
+    /// Takes the temporary name out of the file's care (it will not be
+    /// removed on drop) and returns it, if the file has one.
+    pub fn keep_temp(mut self) -> Option<PathBuf> {
+        self.temp.take()
+    }
+
+    /// Gives the file the name `name`, never replacing an existing file:
+    /// `linkat` of the unnamed file, or a no-clobber rename of its temporary
+    /// name. The caller fsyncs the directory.
+    pub fn link_as(mut self, name: &Path) -> Result<File, FsError> {
+        let exists = |e: &io::Error| e.kind() == io::ErrorKind::AlreadyExists;
+        let result = match &self.temp {
+            None => fault::check(fault::Step::Link).and_then(|_| {
+                rustix::fs::linkat(
+                    CWD,
+                    format!("/proc/self/fd/{}", self.file.as_raw_fd()),
+                    CWD,
+                    name,
+                    AtFlags::SYMLINK_FOLLOW,
+                )
+                .map_err(from_errno)
+            }),
+            Some(temp) => rename_noreplace(temp, name),
+        };
+        match result {
+            Ok(()) => {
+                self.temp = None;
+                Ok(self.file.try_clone().map_err(io_err("opening", name))?)
+            }
+            Err(e) if exists(&e) => Err(FsError::AlreadyExists(name.to_path_buf())),
+            Err(e) => Err(io_err("publishing", name)(e)),
+        }
+    }
+}
+
+impl Drop for OutputFile {
+    fn drop(&mut self) {
+        if let Some(temp) = self.temp.take() {
+            let _ = fs::remove_file(temp);
+        }
+    }
+}
+
+/// Moves `from` to `to` without ever replacing `to` (`renameat2` with
+/// `RENAME_NOREPLACE`, or link-then-unlink where the filesystem lacks it).
+pub fn rename_noreplace(from: &Path, to: &Path) -> io::Result<()> {
+    fault::check(fault::Step::Rename)?;
+    match rustix::fs::renameat_with(CWD, from, CWD, to, RenameFlags::NOREPLACE) {
+        Ok(()) => Ok(()),
+        Err(e)
+            if e == rustix::io::Errno::INVAL
+                || e == rustix::io::Errno::NOSYS
+                || e == rustix::io::Errno::OPNOTSUPP =>
+        {
+            rustix::fs::linkat(CWD, from, CWD, to, AtFlags::empty()).map_err(from_errno)?;
+            fs::remove_file(from)
+        }
+        Err(e) => Err(from_errno(e)),
+    }
+}
+
+/// Refuses to go on when the filesystem holding `dir` cannot take `bytes`
+/// more plus a margin (4 MiB and 5 %), so a sensitive operation does not
+/// start only to run out of space half-way.
+pub fn ensure_free_space(dir: &Path, bytes: u64) -> Result<(), FsError> {
+    let st = rustix::fs::statvfs(dir)
+        .map_err(|e| io_err("checking free space on", dir)(from_errno(e)))?;
+    let available = st.f_bavail.saturating_mul(st.f_frsize);
+    let needed = bytes.saturating_add(bytes / 20).saturating_add(4 << 20);
+    if available < needed {
+        return Err(FsError::NoSpace {
+            path: dir.to_path_buf(),
+            needed,
+            available,
+        });
+    }
+    Ok(())
+}
+
+/// Writes `bytes` to a new unnamed file in `dir` (journaled fallback name
+/// from `fallback`), fsyncs it and reads it back through the same open
+/// file, running `check` on what was read. The file is not named yet.
+pub fn write_unnamed<F>(
+    dir: &Path,
+    path: &Path,
+    bytes: &[u8],
+    fallback: impl FnOnce() -> Result<PathBuf, FsError>,
+    check: F,
+) -> Result<OutputFile, FsError>
+where
+    F: FnOnce(&[u8]) -> Result<(), String>,
+{
+    let mut out = OutputFile::create(dir, fallback)?;
+    out.write_all(bytes, path)?;
+    out.sync(path)?;
+    let fail = |reason: String| FsError::VerifyFailed {
+        path: path.to_path_buf(),
+        reason,
+    };
+    let mut got = Zeroizing::new(vec![0u8; bytes.len()]);
+    out.file
+        .read_exact_at(&mut got, 0)
+        .map_err(io_err("reading back", path))?;
+    let mut extra = [0u8; 1];
+    if &got[..] != bytes
+        || out
+            .file
+            .read_at(&mut extra, bytes.len() as u64)
+            .unwrap_or(1)
+            != 0
+    {
+        return Err(fail("contents differ from what was written".into()));
+    }
+    let mode = out
+        .file
+        .metadata()
+        .map_err(io_err("checking", path))?
+        .permissions()
+        .mode();
+    if mode & 0o077 != 0 {
+        return Err(fail(format!("mode is {:o}, expected 600", mode & 0o777)));
+    }
+    check(&got).map_err(fail)?;
+    Ok(out)
+}
+
+/// Checks that the name `path` is the very file `file` (same inode).
+fn same_file(path: &Path, file: &File) -> Result<bool, FsError> {
+    let named = fs::symlink_metadata(path).map_err(io_err("checking", path))?;
+    let open = file.metadata().map_err(io_err("checking", path))?;
+    Ok((named.dev(), named.ino()) == (open.dev(), open.ino()))
 }
 
 /// Reads back `path` and checks it equals `expected`, then runs `check`.
@@ -169,7 +443,11 @@ where
 
 /// Writes a new file atomically with mode 0600, refusing to overwrite, then
 /// reads it back and runs `check` on the bytes read. Nothing is left behind
-/// on failure.
+/// on failure: the bytes are written unnamed and only linked in once they
+/// have read back correctly.
+///
+/// Operations on a workspace use [`crate::transaction::Transaction`]
+/// instead, which also journals the output so a crash is repaired.
 pub fn write_new_checked<F>(path: &Path, bytes: &[u8], check: F) -> Result<(), FsError>
 where
     F: FnOnce(&[u8]) -> Result<(), String>,
@@ -178,20 +456,19 @@ where
         return Err(FsError::AlreadyExists(path.to_path_buf()));
     }
     let dir = parent_of(path);
-    let tmp = temp_in(dir, bytes)?;
-    tmp.persist_noclobber(path).map_err(|e| {
-        if e.error.kind() == io::ErrorKind::AlreadyExists {
-            FsError::AlreadyExists(path.to_path_buf())
-        } else {
-            FsError::Io {
-                action: "publishing",
-                path: path.to_path_buf(),
-                source: e.error,
-            }
+    let out = write_unnamed(dir, path, bytes, || Ok(temp_name_in(dir, "")), check)?;
+    let file = out.link_as(path)?;
+    let take_back = |err: FsError| {
+        if same_file(path, &file).unwrap_or(false) {
+            let _ = fs::remove_file(path);
         }
-    })?;
-    sync_dir(dir)?;
-    read_back(path, bytes, check)
+        err
+    };
+    sync_dir(dir).map_err(take_back)?;
+    if !same_file(path, &file)? {
+        return Err(FsError::Replaced(path.to_path_buf()));
+    }
+    Ok(())
 }
 
 /// [`write_new_checked`] with only the byte-for-byte read-back check.
@@ -201,15 +478,28 @@ pub fn write_new(path: &Path, bytes: &[u8]) -> Result<(), FsError> {
 
 /// Atomically replaces (or creates) a state file the console owns, with mode
 /// 0600, and reads it back. Callers serialise concurrent writers themselves
-/// (the workspace holds a lock around registry updates).
+/// (the workspace holds a lock around registry updates). A symlink at
+/// `path` is refused, never replaced.
 pub fn replace(path: &Path, bytes: &[u8]) -> Result<(), FsError> {
+    refuse_symlink(path)?;
     let dir = parent_of(path);
-    let tmp = temp_in(dir, bytes)?;
-    tmp.persist(path).map_err(|e| FsError::Io {
-        action: "replacing",
-        path: path.to_path_buf(),
-        source: e.error,
-    })?;
+    let temp = temp_name_in(dir, "");
+    let out = write_unnamed(dir, path, bytes, || Ok(temp.clone()), |_| Ok(()))?;
+    // Unnamed bytes get a temporary name first: only a rename can replace.
+    let named = match out.temp_path() {
+        Some(_) => out.keep_temp().unwrap_or(temp),
+        None => {
+            out.link_as(&temp)?;
+            temp
+        }
+    };
+    let renamed = fault::check(fault::Step::Rename)
+        .and_then(|_| fs::rename(&named, path))
+        .map_err(io_err("replacing", path));
+    if let Err(e) = renamed {
+        let _ = fs::remove_file(&named);
+        return Err(e);
+    }
     sync_dir(dir)?;
     read_back(path, bytes, |_| Ok(()))
 }
@@ -261,7 +551,7 @@ pub fn read_limited(path: &Path, limit: u64) -> Result<Vec<u8>, FsError> {
 /// failed run leaves nothing behind.
 pub struct NewFileWriter {
     path: PathBuf,
-    tmp: tempfile::NamedTempFile,
+    out: OutputFile,
     len: u64,
     checker: ReadBackChecker,
 }
@@ -386,17 +676,27 @@ impl std::fmt::Debug for NewFileWriter {
 impl NewFileWriter {
     /// Starts a new file at `path`; fails at once if `path` exists.
     pub fn create(path: &Path) -> Result<NewFileWriter, FsError> {
+        let dir = parent_of(path).to_path_buf();
+        NewFileWriter::create_with(path, || Ok(temp_name_in(&dir, "")))
+    }
+
+    /// [`NewFileWriter::create`] with the temporary name (used only where
+    /// the filesystem has no `O_TMPFILE`) chosen and recorded by `fallback`.
+    pub fn create_with(
+        path: &Path,
+        fallback: impl FnOnce() -> Result<PathBuf, FsError>,
+    ) -> Result<NewFileWriter, FsError> {
         if path.symlink_metadata().is_ok() {
             return Err(FsError::AlreadyExists(path.to_path_buf()));
         }
-        let tmp = temp_in(parent_of(path), b"")?;
-        let reader = tmp
-            .as_file()
+        let out = OutputFile::create(parent_of(path), fallback)?;
+        let reader = out
+            .file()
             .try_clone()
             .map_err(io_err("opening for read-back a temporary file for", path))?;
         Ok(NewFileWriter {
             path: path.to_path_buf(),
-            tmp,
+            out,
             len: 0,
             checker: ReadBackChecker::start(reader),
         })
@@ -410,10 +710,7 @@ impl NewFileWriter {
     /// Appends `bytes`, handing the buffer on to the read-back check (no
     /// copy); it is zeroized once checked.
     pub fn write_owned(&mut self, bytes: Zeroizing<Vec<u8>>) -> Result<(), FsError> {
-        self.tmp
-            .as_file_mut()
-            .write_all(&bytes)
-            .map_err(io_err("writing a temporary file for", &self.path))?;
+        self.out.write_all(&bytes, &self.path)?;
         self.len += bytes.len() as u64;
         let sent = match &self.checker.written {
             Some(tx) => tx.send(bytes).is_ok(),
@@ -442,85 +739,103 @@ impl NewFileWriter {
         self.len == 0
     }
 
-    /// Publishes the file (see the type's docs) and returns its SHA-256 hex.
-    pub fn finish(self) -> Result<String, FsError> {
+    /// Fsyncs the file and waits for the read-back to end; returns the file,
+    /// still unnamed, and the SHA-256 hex of what was read back. A
+    /// transaction names and publishes it.
+    pub fn finish_unnamed(self) -> Result<(OutputFile, String), FsError> {
         let NewFileWriter {
             path,
-            tmp,
+            out,
             len,
             mut checker,
         } = self;
         // The checker reads the last buffers back while the file is fsynced.
         checker.written = None;
-        tmp.as_file()
-            .sync_all()
-            .map_err(io_err("syncing a temporary file for", &path))?;
+        out.sync(&path)?;
         let sha256 = checker.outcome(&path, len)?;
-        let written = tmp
-            .as_file()
-            .metadata()
-            .map_err(io_err("checking", &path))?;
-        tmp.persist_noclobber(&path).map_err(|e| {
-            if e.error.kind() == io::ErrorKind::AlreadyExists {
-                FsError::AlreadyExists(path.clone())
-            } else {
-                FsError::Io {
-                    action: "publishing",
-                    path: path.clone(),
-                    source: e.error,
-                }
-            }
-        })?;
-        // From here the file is published: a failure must take it back
-        // (only if it is still ours), so an error leaves nothing behind.
-        let ours = |p: &Path| {
-            fs::symlink_metadata(p)
-                .is_ok_and(|m| (m.dev(), m.ino()) == (written.dev(), written.ino()))
-        };
-        let take_back = |err: FsError| {
-            if ours(&path) {
-                let _ = fs::remove_file(&path);
-            }
-            err
-        };
-        sync_dir(parent_of(&path)).map_err(take_back)?;
-        // The published name must be the very file that was read back.
-        let published = fs::symlink_metadata(&path)
-            .map_err(io_err("checking", &path))
-            .map_err(take_back)?;
-        if (published.dev(), published.ino()) != (written.dev(), written.ino()) {
-            return Err(FsError::Replaced(path));
-        }
-        let mode = published.permissions().mode();
-        let problem = if published.len() != len {
-            Some(format!(
-                "it is {} bytes, {len} were written",
-                published.len()
-            ))
+        let meta = out.file().metadata().map_err(io_err("checking", &path))?;
+        let mode = meta.permissions().mode();
+        let problem = if meta.len() != len {
+            Some(format!("it is {} bytes, {len} were written", meta.len()))
         } else if mode & 0o077 != 0 {
             Some(format!("mode is {:o}, expected 600", mode & 0o777))
         } else {
             None
         };
         if let Some(reason) = problem {
-            return Err(take_back(FsError::VerifyFailed {
-                path: path.clone(),
-                reason,
-            }));
+            return Err(FsError::VerifyFailed { path, reason });
         }
-        Ok(hex::encode(sha256))
+        Ok((out, hex::encode(sha256)))
+    }
+
+    /// Publishes the file (see the type's docs) and returns its SHA-256 hex.
+    pub fn finish(self) -> Result<String, FsError> {
+        let path = self.path.clone();
+        let (out, sha256) = self.finish_unnamed()?;
+        let file = out.link_as(&path)?;
+        // From here the file is published: a failure must take it back
+        // (only if it is still ours), so an error leaves nothing behind.
+        let take_back = |err: FsError| {
+            if same_file(&path, &file).unwrap_or(false) {
+                let _ = fs::remove_file(&path);
+            }
+            err
+        };
+        sync_dir(parent_of(&path)).map_err(take_back)?;
+        // The published name must be the very file that was read back.
+        if !same_file(&path, &file)? {
+            return Err(FsError::Replaced(path));
+        }
+        Ok(sha256)
     }
 }
 
 /// Opens (creating if needed, mode 0600) a file for appending.
+/// A symbolic link at `path` is refused (`O_NOFOLLOW`), never appended through.
 pub fn open_append(path: &Path) -> Result<File, FsError> {
     OpenOptions::new()
         .create(true)
         .append(true)
         .read(true)
         .mode(0o600)
+        .custom_flags(OFlags::NOFOLLOW.bits() as i32)
         .open(path)
-        .map_err(io_err("opening for append", path))
+        .map_err(|e| {
+            if e.raw_os_error() == Some(rustix::io::Errno::LOOP.raw_os_error()) {
+                FsError::Symlink(path.to_path_buf())
+            } else {
+                io_err("opening for append", path)(e)
+            }
+        })
+}
+
+/// Reads a state file the console owns (the registry), refusing a symlink
+/// (`O_NOFOLLOW`) and anything larger than `limit` bytes.
+pub fn read_state_file(path: &Path, limit: u64) -> Result<Vec<u8>, FsError> {
+    refuse_symlink(path)?;
+    let file = OpenOptions::new()
+        .read(true)
+        .custom_flags(OFlags::NOFOLLOW.bits() as i32)
+        .open(path)
+        .map_err(|e| {
+            if e.raw_os_error() == Some(rustix::io::Errno::LOOP.raw_os_error()) {
+                FsError::Symlink(path.to_path_buf())
+            } else {
+                io_err("opening", path)(e)
+            }
+        })?;
+    let mut buf = Vec::new();
+    file.take(limit + 1)
+        .read_to_end(&mut buf)
+        .map_err(io_err("reading", path))?;
+    if buf.len() as u64 > limit {
+        return Err(FsError::TooLarge {
+            path: path.to_path_buf(),
+            size: buf.len() as u64,
+            limit,
+        });
+    }
+    Ok(buf)
 }
 
 /// The SHA-256 of some bytes, as lowercase hex: how files are named in the
@@ -535,6 +850,149 @@ pub fn file_fingerprint(path: &Path) -> Result<String, FsError> {
     let mut hasher = Sha256::new();
     io::copy(&mut file, &mut hasher).map_err(io_err("reading", path))?;
     Ok(hex::encode(hasher.finalize()))
+}
+
+/// The test-only fault layer: every write, fsync, rename, link and
+/// directory sync this module makes first asks [`fault::check`], which in
+/// test builds can be armed to fail the Nth such step of this thread with
+/// `ENOSPC` or `EIO` (SQLite's way of reaching every I/O step). In other
+/// builds it is an inline `Ok(())`.
+pub mod fault {
+    /// The kinds of I/O step that can be made to fail.
+    #[derive(Debug, Clone, Copy, PartialEq, Eq)]
+    pub enum Step {
+        /// Writing bytes to a file.
+        Write,
+        /// Fsyncing a file.
+        Fsync,
+        /// Renaming a file.
+        Rename,
+        /// Linking a file under a name.
+        Link,
+        /// Fsyncing a directory.
+        DirSync,
+    }
+
+    #[cfg(any(test, feature = "fault-injection"))]
+    mod armed {
+        use std::cell::Cell;
+        use std::sync::Mutex;
+
+        /// (steps counted, the step that fails and its errno). Global, not
+        /// per thread, so the steps of helper threads (a derive run's
+        /// writer) count too; tests that arm it run one at a time.
+        static PLAN: Mutex<Option<Plan>> = Mutex::new(None);
+
+        /// Steps counted so far, and the step that fails with its errno.
+        type Plan = (u64, Option<(u64, i32)>);
+
+        thread_local! {
+            static NAMED: Cell<bool> = const { Cell::new(false) };
+            /// Only the arming thread, and threads it hands work to (see
+            /// [`Inherit`]), count: other tests' I/O in the same process
+            /// is left alone.
+            static ENROLLED: Cell<bool> = const { Cell::new(false) };
+        }
+
+        /// Starts counting this thread's steps from zero; the `n`th step
+        /// from now (1-based) fails with `errno` (`None` only counts).
+        pub fn arm(n: Option<u64>, errno: i32) {
+            ENROLLED.with(|e| e.set(true));
+            if let Ok(mut p) = PLAN.lock() {
+                *p = Some((0, n.map(|n| (n, errno))));
+            }
+        }
+
+        /// Stops counting and failing; returns how many steps were counted.
+        pub fn disarm() -> u64 {
+            ENROLLED.with(|e| e.set(false));
+            PLAN.lock()
+                .ok()
+                .and_then(|mut p| p.take())
+                .map_or(0, |(count, _)| count)
+        }
+
+        /// Whether the current thread counts, to carry into a helper thread.
+        #[derive(Debug, Clone, Copy)]
+        pub struct Inherit(bool);
+
+        impl Inherit {
+            /// The current thread's enrolment.
+            pub fn current() -> Inherit {
+                Inherit(ENROLLED.with(|e| e.get()))
+            }
+
+            /// Makes the calling (helper) thread count like the one that
+            /// made this value.
+            pub fn enter(self) {
+                ENROLLED.with(|e| e.set(self.0));
+            }
+        }
+
+        /// Makes [`super::super::OutputFile`] on this thread use named
+        /// temporary files, as on a filesystem without `O_TMPFILE`.
+        pub fn force_named_temps(on: bool) {
+            NAMED.with(|n| n.set(on));
+        }
+
+        pub(crate) fn named_temps_forced() -> bool {
+            NAMED.with(|n| n.get())
+        }
+
+        pub(crate) fn check(_step: super::Step) -> std::io::Result<()> {
+            let Ok(mut plan) = PLAN.lock() else {
+                return Ok(());
+            };
+            let Some((count, fail)) = plan.as_mut() else {
+                return Ok(());
+            };
+            if !ENROLLED.with(|e| e.get()) {
+                return Ok(());
+            }
+            *count += 1;
+            match fail {
+                Some((at, errno)) if *at == *count => {
+                    Err(std::io::Error::from_raw_os_error(*errno))
+                }
+                _ => Ok(()),
+            }
+        }
+    }
+    #[cfg(any(test, feature = "fault-injection"))]
+    pub use armed::{Inherit, arm, disarm, force_named_temps};
+    #[cfg(any(test, feature = "fault-injection"))]
+    pub(crate) use armed::{check, named_temps_forced};
+
+    #[cfg(not(any(test, feature = "fault-injection")))]
+    #[inline(always)]
+    pub(crate) fn check(_step: Step) -> std::io::Result<()> {
+        Ok(())
+    }
+
+    #[cfg(not(any(test, feature = "fault-injection")))]
+    #[inline(always)]
+    pub(crate) fn named_temps_forced() -> bool {
+        false
+    }
+
+    /// Carries a test thread's fault counting into a helper thread (a
+    /// no-op outside test builds).
+    #[cfg(not(any(test, feature = "fault-injection")))]
+    #[derive(Debug, Clone, Copy)]
+    pub struct Inherit;
+
+    #[cfg(not(any(test, feature = "fault-injection")))]
+    impl Inherit {
+        /// The current thread's state.
+        #[inline(always)]
+        pub fn current() -> Inherit {
+            Inherit
+        }
+
+        /// Applies it to the calling thread.
+        #[inline(always)]
+        pub fn enter(self) {}
+    }
 }
 
 #[cfg(test)]
@@ -619,7 +1077,7 @@ mod tests {
         // it compares differs, and writing must stop there, not at finish.
         let mut w = NewFileWriter {
             path: dir.path().join("out"),
-            tmp: temp_in(dir.path(), b"").unwrap(),
+            out: OutputFile::create(dir.path(), || Ok(temp_name_in(dir.path(), ""))).unwrap(),
             len: 0,
             checker: ReadBackChecker::start(File::open(&other).unwrap()),
         };
@@ -633,6 +1091,8 @@ mod tests {
     #[test]
     fn a_streamed_file_changed_behind_the_writer_is_not_published() {
         let dir = tempfile::tempdir().unwrap();
+        // Named temporary files, so the test can reach them from outside.
+        fault::force_named_temps(true);
         // Many writes, so the checker reads back while writing goes on.
         let block = vec![b'a'; 64 * 1024];
         let write = |w: &mut NewFileWriter| {
@@ -682,6 +1142,7 @@ mod tests {
         let sha = w.finish().unwrap();
         assert_eq!(sha, sha256_hex(&fs::read(&good).unwrap()));
         assert_eq!(fs::metadata(&good).unwrap().len(), 64 * 64 * 1024);
+        fault::force_named_temps(false);
     }
 
     #[test]
@@ -718,6 +1179,34 @@ mod tests {
         fs::write(&r, b"theirs").unwrap();
         assert!(matches!(w.finish(), Err(FsError::AlreadyExists(_))));
         assert_eq!(fs::read(&r).unwrap(), b"theirs");
+    }
+
+    #[test]
+    fn free_space_is_checked_against_the_filesystem() {
+        let dir = tempfile::tempdir().unwrap();
+        ensure_free_space(dir.path(), 1).unwrap();
+        let err = ensure_free_space(dir.path(), u64::MAX / 4).unwrap_err();
+        assert!(
+            matches!(err, FsError::NoSpace { needed, available, .. } if needed > available),
+            "{err}"
+        );
+        assert!(err.to_string().contains("bytes free"));
+    }
+
+    #[test]
+    fn symlinked_state_files_are_refused() {
+        let dir = tempfile::tempdir().unwrap();
+        let real = dir.path().join("real");
+        fs::write(&real, b"").unwrap();
+        let link = dir.path().join("link");
+        std::os::unix::fs::symlink(&real, &link).unwrap();
+        assert!(matches!(open_append(&link), Err(FsError::Symlink(_))));
+        assert!(matches!(replace(&link, b"x"), Err(FsError::Symlink(_))));
+        assert!(matches!(
+            read_state_file(&link, 10),
+            Err(FsError::Symlink(_))
+        ));
+        assert_eq!(fs::read(&real).unwrap(), b"");
     }
 
     #[test]

@@ -551,16 +551,19 @@ pub fn store_identity(
     if path.exists() {
         return Err(FsError::AlreadyExists(path).into());
     }
-    let op = ws.audit().begin(
+    let mut tx = ws.begin(
         event,
         json!({ "custodian": identity.name, "recipient": identity.recipient, "file": path }),
     )?;
-    let result = (|| {
+    let staged = (|| {
+        if let Some(dir) = path.parent().filter(|d| !d.as_os_str().is_empty()) {
+            tx.reserve(dir, MAX_FILE)?;
+        }
         let now = crate::clock::now();
         let created_at = crate::clock::format(now);
         let file = IdentityFile::seal(&identity, passphrase, &created_at)?;
         let bytes = file.to_bytes();
-        fsutil::write_new_checked(&path, &bytes, |read| {
+        let file_sha256 = tx.write_output(&path, &bytes, |read| {
             let back = IdentityFile::from_bytes(read).map_err(|e| e.to_string())?;
             let reopened = back.open(passphrase).map_err(|e| e.to_string())?;
             if reopened.recipient == identity.recipient {
@@ -575,29 +578,38 @@ pub fn store_identity(
             name: identity.name.clone(),
             recipient: identity.recipient.clone(),
             fingerprint: fingerprint(&identity.recipient),
-            file_sha256: fsutil::sha256_hex(&bytes),
+            file_sha256,
             rotation_due: rotation_due.clone(),
         };
-        ws.add_custodian(CustodianRecord {
+        let record = CustodianRecord {
             name: identity.name.clone(),
             recipient: identity.recipient.clone(),
             fingerprint: created.fingerprint.clone(),
             created_at,
             rotation_due,
             identity_file: Some(path.clone()),
-        })?;
-        Ok::<_, IdentityError>(created)
+        };
+        Ok::<_, IdentityError>((created, record))
     })();
-    match result {
-        Ok(created) => {
-            op.complete(json!({ "fileSha256": created.file_sha256 }))?;
+    let (created, record) = match staged {
+        Ok(s) => s,
+        Err(e) => return Err(tx.fail_with(e)),
+    };
+    // The name is checked again under the workspace lock: of several
+    // concurrent creations of one name, one registers and the others roll
+    // back, leaving no file.
+    tx.commit(
+        |reg| {
+            if reg.custodian(&record.name).is_some() {
+                return Err(IdentityError::from(WorkspaceError::DuplicateCustodian(
+                    record.name.clone(),
+                )));
+            }
+            reg.custodians.push(record);
             Ok(created)
-        }
-        Err(e) => {
-            op.fail(&e.to_string())?;
-            Err(e)
-        }
-    }
+        },
+        |created| json!({ "fileSha256": created.file_sha256 }),
+    )
 }
 
 /// Generates a new identity for `name` and stores it; see [`store_identity`].

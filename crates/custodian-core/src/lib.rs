@@ -18,6 +18,8 @@
 //!   `Display`, logs, panics or the audit log;
 //! - files are written through [`fsutil`]: atomic, 0600, never overwritten,
 //!   read back and checked before success is reported;
+//! - every operation that writes is a [`transaction::Transaction`], so a
+//!   crash at any instant is finished or rolled back on the next start;
 //! - every sensitive operation is bracketed by [`audit`] entries, the first
 //!   written before any secret is touched.
 
@@ -40,4 +42,5 @@ pub mod playbook;
 pub mod recovery;
 pub mod shard;
 pub mod text;
+pub mod transaction;
 pub mod workspace;

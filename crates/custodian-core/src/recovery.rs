@@ -38,6 +38,7 @@ use crate::error::Explain;
 use crate::fsutil::{self, FsError};
 use crate::identity::{self, IdentityError, IdentityFile};
 use crate::shard::{self, ShardError, ShardFile};
+use crate::transaction::Transaction;
 use crate::workspace::{Workspace, WorkspaceError};
 
 /// The audit event for a recovery.
@@ -592,7 +593,7 @@ pub fn recover(
             "file": path, "fileSha256": fsutil::file_fingerprint(path)?, "identityFile": id_path,
         }));
     }
-    let op = ws.audit().begin(
+    let mut tx = ws.begin(
         EVENT,
         json!({
             "keyId": plan.key_id, "rootPublicKey": plan.root_public_key,
@@ -600,34 +601,36 @@ pub fn recover(
             "shards": shard_details, "output": plan.output.describe(),
         }),
     )?;
-    let op_id = op.id().to_string();
-    let result = run_recovery(plan, passphrases);
-    match result {
-        Ok((written, shown_once)) => {
-            let indices: Vec<u32> = plan.shards.iter().map(|s| s.1.index).collect();
-            op.complete(json!({
-                "verified": true, "indicesUsed": indices,
-                "outputSha256": written.as_ref().map(|w| w.1.clone()),
-            }))?;
-            Ok(RecoveryOutcome {
-                key_id: plan.key_id.clone(),
-                root_public_key: plan.root_public_key.clone(),
-                indices,
-                written,
-                shown_once,
-                audit_op: op_id,
+    let op_id = tx.op_id().to_string();
+    let (written, shown_once) = match run_recovery(&mut tx, plan, passphrases) {
+        Ok(p) => p,
+        Err(e) => return Err(tx.fail_with(e)),
+    };
+    let indices: Vec<u32> = plan.shards.iter().map(|s| s.1.index).collect();
+    let outcome = RecoveryOutcome {
+        key_id: plan.key_id.clone(),
+        root_public_key: plan.root_public_key.clone(),
+        indices,
+        written,
+        shown_once,
+        audit_op: op_id,
+    };
+    // Recovery changes no registry section; the commit publishes the output.
+    tx.commit(
+        |_| Ok::<_, RecoveryError>(outcome),
+        |o| {
+            json!({
+                "verified": true, "indicesUsed": o.indices,
+                "outputSha256": o.written.as_ref().map(|w| w.1.clone()),
             })
-        }
-        Err(e) => {
-            op.fail(&e.to_string())?;
-            Err(e)
-        }
-    }
+        },
+    )
 }
 
 type Produced = (Option<(PathBuf, String)>, Option<RecoveredKey>);
 
 fn run_recovery(
+    tx: &mut Transaction<'_>,
     plan: &RecoveryPlan,
     passphrases: &[SecretString],
 ) -> Result<Produced, RecoveryError> {
@@ -661,14 +664,14 @@ fn run_recovery(
                 )
                 .map_err(|e| RecoveryError::Wrap(e.to_string()))?;
             let size = pk.size();
-            fsutil::write_new_checked(out, &wrapped, |read| {
+            let sha = tx.write_output(out, &wrapped, |read| {
                 if read.len() == size {
                     Ok(())
                 } else {
                     Err("the wrapped key has the wrong length".into())
                 }
             })?;
-            Ok((Some((out.clone(), fsutil::sha256_hex(&wrapped))), None))
+            Ok((Some((out.clone(), sha)), None))
         }
         RecoveryOutput::Age { recipient, out } => {
             let to = identity::parse_recipient(recipient).map_err(RecoveryError::Recipient)?;
@@ -677,11 +680,11 @@ fn run_recovery(
             let sealed = shard::seal_to(&to, text.as_bytes())
                 .map_err(|e| RecoveryError::Wrap(e.to_string()))?;
             let bytes = sealed.armored.as_bytes().to_vec();
-            fsutil::write_new_checked(out, &bytes, |read| {
+            let sha = tx.write_output(out, &bytes, |read| {
                 let s = std::str::from_utf8(read).map_err(|e| e.to_string())?;
                 sealed.verify(s, text.as_bytes())
             })?;
-            Ok((Some((out.clone(), fsutil::sha256_hex(&bytes))), None))
+            Ok((Some((out.clone(), sha)), None))
         }
     }
 }

@@ -46,6 +46,7 @@ use crate::audit::AuditError;
 use crate::error::Explain;
 use crate::fsutil::{self, FsError};
 use crate::identity::{self, IdentityError, IdentityFile, OpenedIdentity};
+use crate::transaction::Transaction;
 use crate::workspace::{Workspace, WorkspaceError};
 
 /// The value of `format` in a shard file.
@@ -887,8 +888,31 @@ impl ShardFile {
         payload: &SharePayload,
     ) -> Result<String, ShardError> {
         let bytes = self.to_bytes();
+        fsutil::write_new_checked(path, &bytes, self.read_back_check(sealed, payload))?;
+        Ok(fsutil::sha256_hex(&bytes))
+    }
+
+    /// [`ShardFile::write_checked`] as an output of a transaction: published
+    /// when the transaction commits.
+    pub fn write_staged(
+        &self,
+        tx: &mut Transaction<'_>,
+        path: &Path,
+        sealed: &SealedTo,
+        payload: &SharePayload,
+    ) -> Result<String, ShardError> {
+        let bytes = self.to_bytes();
+        Ok(tx.write_output(path, &bytes, self.read_back_check(sealed, payload))?)
+    }
+
+    /// The semantic read-back check of a written shard file.
+    fn read_back_check<'a>(
+        &'a self,
+        sealed: &'a SealedTo,
+        payload: &SharePayload,
+    ) -> impl FnOnce(&[u8]) -> Result<(), String> + 'a {
         let expected = payload.to_bytes();
-        fsutil::write_new_checked(path, &bytes, |read| {
+        move |read| {
             let back = ShardFile::from_bytes(read).map_err(|e| e.to_string())?;
             let mut without_time = back.clone();
             without_time.created_at = self.created_at.clone();
@@ -896,8 +920,7 @@ impl ShardFile {
                 return Err("the metadata read back differs".into());
             }
             sealed.verify(&back.wrapped_key_share, &expected)
-        })?;
-        Ok(fsutil::sha256_hex(&bytes))
+        }
     }
 }
 
@@ -929,9 +952,14 @@ pub struct ShardRecord {
 /// Adds shard records to the registry.
 pub fn register(ws: &Workspace, records: Vec<ShardRecord>) -> Result<(), WorkspaceError> {
     ws.update_registry(|reg| {
-        reg.shards.extend(records);
+        add_records(reg, records);
         Ok::<_, WorkspaceError>(())
     })
+}
+
+/// Adds shard records to a registry being changed (inside a transaction).
+pub fn add_records(reg: &mut crate::workspace::Registry, records: Vec<ShardRecord>) {
+    reg.shards.extend(records);
 }
 
 /// The default file name for a shard.
@@ -1075,28 +1103,28 @@ pub fn rewrap_shard(ws: &Workspace, req: &RewrapRequest) -> Result<RewrapOutcome
         details["from"]["payloadRecipients"] = json!(recipients);
         details["acceptedMultipleRecipients"] = json!(true);
     }
-    let op = ws.audit().begin(req.kind.event(), details)?;
-    let result = (|| {
+    let mut tx = ws.begin(req.kind.event(), details)?;
+    let staged = (|| {
+        if let Some(dir) = path.parent().filter(|d| !d.as_os_str().is_empty()) {
+            tx.reserve(dir, MAX_FILE)?;
+        }
         let opened = id.open(&req.passphrase)?;
         let payload = shard.open_accepting(&opened, req.accept_multiple_recipients)?;
         drop(opened);
         let (new_file, sealed) = ShardFile::seal(&payload, &req.name, &to, shard.threshold)?;
-        let sha = new_file.write_checked(&path, &sealed, &payload)?;
-        register(
-            ws,
-            vec![ShardRecord {
-                key_id: new_file.key_id.clone(),
-                index: new_file.index,
-                custodian: new_file.custodian.clone(),
-                recipient: new_file.recipient.clone(),
-                file: path.clone(),
-                file_sha256: sha.clone(),
-                created_at: new_file.created_at.clone(),
-                origin: req.kind.origin().into(),
-                replaces: Some(req.shard.clone()),
-            }],
-        )?;
-        Ok::<_, ShardError>(RewrapOutcome {
+        let sha = new_file.write_staged(&mut tx, &path, &sealed, &payload)?;
+        let record = ShardRecord {
+            key_id: new_file.key_id.clone(),
+            index: new_file.index,
+            custodian: new_file.custodian.clone(),
+            recipient: new_file.recipient.clone(),
+            file: path.clone(),
+            file_sha256: sha.clone(),
+            created_at: new_file.created_at.clone(),
+            origin: req.kind.origin().into(),
+            replaces: Some(req.shard.clone()),
+        };
+        let outcome = RewrapOutcome {
             path: path.clone(),
             old_path: req.shard.clone(),
             file_sha256: sha,
@@ -1105,20 +1133,20 @@ pub fn rewrap_shard(ws: &Workspace, req: &RewrapRequest) -> Result<RewrapOutcome
             index: new_file.index,
             name: new_file.custodian,
             recipient: new_file.recipient,
-        })
+        };
+        Ok::<_, ShardError>((record, outcome))
     })();
-    match result {
-        Ok(outcome) => {
-            op.complete(
-                json!({ "newFileSha256": outcome.file_sha256, "oldFileLeftInPlace": true }),
-            )?;
-            Ok(outcome)
-        }
-        Err(e) => {
-            op.fail(&e.to_string())?;
-            Err(e)
-        }
-    }
+    let (record, outcome) = match staged {
+        Ok(s) => s,
+        Err(e) => return Err(tx.fail_with(e)),
+    };
+    tx.commit(
+        |reg| {
+            add_records(reg, vec![record]);
+            Ok::<_, ShardError>(outcome)
+        },
+        |outcome| json!({ "newFileSha256": outcome.file_sha256, "oldFileLeftInPlace": true }),
+    )
 }
 
 /// Splits a secret scalar into `total` Shamir shares over the curve order,

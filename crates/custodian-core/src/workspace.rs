@@ -7,8 +7,12 @@
 //!   registry.json         custodians, guardian splits, keys, drills, checklist
 //!   audit.jsonl           the hash-chained audit log
 //!   identities/           identity files created here by default
+//!   journal/              one entry per running operation (see transaction)
 //!   .lock                 serialises registry updates between processes
 //! ```
+//!
+//! Every operation that writes is a [`crate::transaction::Transaction`];
+//! [`Workspace::open_for_writing`] first repairs what a crash left.
 //!
 //! The location is, in order: `--workspace DIR`, the `CUSTODIAN_WORKSPACE`
 //! environment variable, or the platform data directory from `directories`.
@@ -35,7 +39,7 @@ pub const AUDIT_FILE: &str = "audit.jsonl";
 /// Days between a custodian's creation (or rotation) and their rotation due date.
 pub const ROTATION_DAYS: i64 = 90;
 /// Largest registry the console will read.
-const MAX_REGISTRY: u64 = 16 << 20;
+pub(crate) const MAX_REGISTRY: u64 = 16 << 20;
 /// The registry version this build writes.
 pub const REGISTRY_VERSION: u32 = 1;
 
@@ -84,6 +88,26 @@ pub enum WorkspaceError {
         #[source]
         source: std::io::Error,
     },
+    /// A journal entry could not be written or read.
+    #[error("journal entry {}: {reason}", path.display())]
+    BadJournal {
+        /// The entry.
+        path: PathBuf,
+        /// What is wrong.
+        reason: String,
+    },
+    /// Repair could not finish an interrupted operation.
+    #[error("an interrupted operation could not be repaired: {0}")]
+    RepairFailed(String),
+    /// The operation passed its commit point but could not finish; the
+    /// next command that opens the workspace for writing finishes it.
+    #[error(
+        "the operation is committed but not finished ({0}); it will be finished the next time the workspace is opened for writing"
+    )]
+    Unfinished(Box<WorkspaceError>),
+    /// The audit log could not be written.
+    #[error(transparent)]
+    Audit(#[from] crate::audit::AuditError),
     /// A custodian with this name already exists.
     #[error("a custodian named `{0}` is already registered in this workspace")]
     DuplicateCustodian(String),
@@ -112,6 +136,16 @@ impl Explain for WorkspaceError {
                  is left as it is, never replaced)"
             ),
             WorkspaceError::Lock { .. } => "check the workspace directory's permissions".into(),
+            WorkspaceError::BadJournal { .. } | WorkspaceError::RepairFailed(_) => {
+                "check the disk and the workspace's journal/ directory; keep a copy of the workspace before changing anything".into()
+            }
+            WorkspaceError::Unfinished(e) => {
+                return Some(format!(
+                    "{}; then run any writing command (or open the console) to finish it",
+                    e.remedy().unwrap_or_else(|| "fix the cause".into())
+                ));
+            }
+            WorkspaceError::Audit(e) => return e.remedy(),
             WorkspaceError::DuplicateCustodian(_) => {
                 "choose another name, or rotate the existing custodian instead".into()
             }
@@ -338,6 +372,7 @@ impl Workspace {
     /// Refuses a directory other users can read.
     pub fn open(root: impl Into<PathBuf>) -> Result<Workspace, WorkspaceError> {
         let root = root.into();
+        fsutil::refuse_symlink(&root)?;
         fsutil::ensure_private_dir(&root)?;
         Self::checked(root)
     }
@@ -416,17 +451,18 @@ impl Workspace {
         Ok(dir)
     }
 
-    fn registry_path(&self) -> PathBuf {
+    pub(crate) fn registry_path(&self) -> PathBuf {
         self.root.join(REGISTRY_FILE)
     }
 
     /// Reads the registry (an empty one if none has been written yet).
     pub fn registry(&self) -> Result<Registry, WorkspaceError> {
         let path = self.registry_path();
+        fsutil::refuse_symlink(&path)?;
         if !path.exists() {
             return Ok(Registry::default());
         }
-        let bytes = fsutil::read_limited(&path, MAX_REGISTRY)?;
+        let bytes = fsutil::read_state_file(&path, MAX_REGISTRY)?;
         let reg = Registry::from_json(&bytes).map_err(|e| WorkspaceError::BadSection {
             path: path.clone(),
             section: e.section,
@@ -444,13 +480,14 @@ impl Workspace {
         Ok(reg)
     }
 
-    fn lock(&self) -> Result<File, WorkspaceError> {
+    pub(crate) fn lock(&self) -> Result<File, WorkspaceError> {
         let path = self.root.join(".lock");
         let file = OpenOptions::new()
             .create(true)
             .truncate(false)
             .write(true)
             .mode(0o600)
+            .custom_flags(rustix::fs::OFlags::NOFOLLOW.bits() as i32)
             .open(&path)
             .map_err(|source| WorkspaceError::Lock {
                 path: path.clone(),
@@ -484,6 +521,8 @@ impl Workspace {
         E: From<WorkspaceError>,
     {
         let lock = self.lock()?;
+        // A crashed operation's committed change comes first.
+        self.repair_locked()?;
         let mut reg = self.registry()?;
         let out = change(&mut reg)?;
         let mut bytes =

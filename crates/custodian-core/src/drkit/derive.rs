@@ -1171,6 +1171,12 @@ impl Deriver<'_> {
             .collect()
     }
 
+    /// About how many bytes a run over `wallets` writes (a generous
+    /// estimate, for the free-space check before it starts).
+    pub fn estimated_output(&self, wallets: u64) -> u64 {
+        wallets.saturating_mul(self.record_len() as u64)
+    }
+
     /// A generous size for one record, so a piece's buffer never regrows.
     fn record_len(&self) -> usize {
         let per_cosigner: usize = self
@@ -1247,9 +1253,65 @@ pub fn derive_checked(
         return Err(DrKitError::NoMasterKey);
     }
     wallets.require_usable(options.skip_invalid)?;
-    let total = wallets.valid;
-    progress(DeriveProgress { done: 0, total });
+    progress(DeriveProgress {
+        done: 0,
+        total: wallets.valid,
+    });
+    let writer = NewFileWriter::create(out)?;
+    let (done, writer) = derive_stream(deriver, wallets, writer, options, progress)?;
+    let out_sha256 = writer.finish()?;
+    Ok(summary(deriver, wallets, out, options, done, out_sha256))
+}
 
+/// What a finished run reports.
+pub fn summary(
+    deriver: &Deriver<'_>,
+    wallets: &CheckedWallets,
+    out: &Path,
+    options: &DeriveOptions,
+    done: u64,
+    out_sha256: String,
+) -> DeriveSummary {
+    DeriveSummary {
+        out: out.to_path_buf(),
+        out_sha256,
+        format: options.format.name(),
+        wallets: done,
+        shares: done * deriver.master_keys.len() as u64,
+        cosigners: deriver
+            .master_keys
+            .iter()
+            .map(|m| m.cosigner_id.clone())
+            .collect(),
+        skipped: wallets.bad.clone(),
+        blank_lines: wallets.blank,
+        trimmed_lines: wallets.trimmed,
+        list: wallets.shape.clone(),
+        labels: wallets
+            .shape
+            .label_names()
+            .iter()
+            .map(|n| n.to_string())
+            .collect(),
+    }
+}
+
+/// Derives every valid wallet of a checked list into `writer` (a new file
+/// not yet published) and returns the number of wallets written with the
+/// writer, ready to finish: [`derive_checked`] publishes it on its own, an
+/// audited run through its transaction.
+pub fn derive_stream(
+    deriver: &Deriver<'_>,
+    wallets: &CheckedWallets,
+    mut writer: NewFileWriter,
+    options: &DeriveOptions,
+    progress: &mut dyn FnMut(DeriveProgress),
+) -> Result<(u64, NewFileWriter), DrKitError> {
+    if deriver.master_keys.is_empty() {
+        return Err(DrKitError::NoMasterKey);
+    }
+    wallets.require_usable(options.skip_invalid)?;
+    let total = wallets.valid;
     let mut builder = rayon::ThreadPoolBuilder::new();
     if let Some(n) = options.threads {
         builder = builder.num_threads(n.max(1));
@@ -1259,7 +1321,6 @@ pub fn derive_checked(
         .map_err(|e| DrKitError::Encode(format!("thread pool: {e}")))?;
 
     let label_names = wallets.shape.label_names();
-    let mut writer = NewFileWriter::create(out)?;
     if options.format == OutputFormat::Csv && !label_names.is_empty() {
         // The CSV header names the label cells after `share`.
         let mut header = b"walletId,cosignerId,chaincode,share".to_vec();
@@ -1337,7 +1398,10 @@ pub fn derive_checked(
             Ok(())
         });
         let (pieces_tx, pieces_rx) = sync_channel::<Pieces>(2);
+        // The writer's I/O steps count as this thread's in fault tests.
+        let faults = crate::fsutil::fault::Inherit::current();
         let writer_thread = scope.spawn(move || -> Result<NewFileWriter, DrKitError> {
+            faults.enter();
             for pieces in pieces_rx {
                 for piece in pieces {
                     writer.write_owned(piece)?;
@@ -1374,24 +1438,7 @@ pub fn derive_checked(
         return Err(DrKitError::WalletListChanged(wallets.source.path()));
     }
     writer.write_all(options.format.footer(done > 0))?;
-    let out_sha256 = writer.finish()?;
-    Ok(DeriveSummary {
-        out: out.to_path_buf(),
-        out_sha256,
-        format: options.format.name(),
-        wallets: done,
-        shares: done * deriver.master_keys.len() as u64,
-        cosigners: deriver
-            .master_keys
-            .iter()
-            .map(|m| m.cosigner_id.clone())
-            .collect(),
-        skipped: wallets.bad.clone(),
-        blank_lines: wallets.blank,
-        trimmed_lines: wallets.trimmed,
-        list: wallets.shape.clone(),
-        labels: label_names.iter().map(|n| n.to_string()).collect(),
-    })
+    Ok((done, writer))
 }
 
 #[cfg(test)]

@@ -91,7 +91,7 @@ pub fn derive(
     }
     wallets.require_usable(options.skip_invalid)?;
     let master = opened.metadata.ncw_master()?.clone();
-    let op = ws.audit().begin(
+    let mut tx = ws.begin(
         "DRKIT_DERIVE",
         json!({
             "kit": opened.path, "kitSha256": opened.sha256, "key": key_path,
@@ -99,7 +99,9 @@ pub fn derive(
             "wallets": wallets.valid(),
         }),
     )?;
-    let result = keys::load_private_key(key_path, passphrase)
+    // The output is streamed into an unnamed file (or a journaled
+    // temporary name), so a kill at any instant leaves no key share on disk.
+    let staged = keys::load_private_key(key_path, passphrase)
         .and_then(|key| opened.decrypt_master_keys(&key))
         .and_then(|mks| {
             let deriver = Deriver {
@@ -107,16 +109,34 @@ pub fn derive(
                 asset_seed: master.asset_seed,
                 master_keys: &mks,
             };
-            derive::derive_checked(&deriver, wallets, out, options, progress)
-        })
-        .map(|s| {
-            let extra = json!({
+            let dir = out
+                .parent()
+                .filter(|d| !d.as_os_str().is_empty())
+                .unwrap_or(Path::new("."));
+            tx.reserve(dir, deriver.estimated_output(wallets.valid()))?;
+            progress(DeriveProgress {
+                done: 0,
+                total: wallets.valid(),
+            });
+            let writer = tx.stream_output(out)?;
+            let (done, writer) =
+                derive::derive_stream(&deriver, wallets, writer, options, progress)?;
+            let sha = tx.stage_stream(out, writer)?;
+            Ok(derive::summary(&deriver, wallets, out, options, done, sha))
+        });
+    let summary = match staged {
+        Ok(s) => s,
+        Err(e) => return Err(tx.fail_with(e)),
+    };
+    tx.commit(
+        |_| Ok::<_, DrKitError>(summary),
+        |s| {
+            json!({
                 "wallets": s.wallets, "shares": s.shares, "skipped": s.skipped.len(),
                 "outSha256": s.out_sha256,
-            });
-            (s, extra)
-        });
-    op.finish(result)?
+            })
+        },
+    )
 }
 
 /// Writes a synthetic drill kit for a public key file, audited.

@@ -45,6 +45,7 @@ use crate::envelope::{self, Envelope, EnvelopeError};
 use crate::error::Explain;
 use crate::fsutil::{self, FsError};
 use crate::identity::{self, IdentityError, IdentityFile, OpenedIdentity};
+use crate::transaction::Transaction;
 use crate::workspace::{CustodianRecord, ROTATION_DAYS, Workspace, WorkspaceError};
 
 /// The value of `format` in a share file.
@@ -886,7 +887,7 @@ pub fn split(
     if let Some(p) = paths.iter().find(|p| p.exists()) {
         return Err(FsError::AlreadyExists(p.clone()).into());
     }
-    let op = ws.audit().begin(
+    let mut tx = ws.begin(
         EVENT_SPLIT,
         json!({
             "custodian": file.name, "recipient": file.recipient, "setId": set_id,
@@ -894,30 +895,43 @@ pub fn split(
             "identityFile": req.identity_path,
         }),
     )?;
-    let result = split_inner(ws, &req, &file, &set_id, threshold, total, &paths, progress);
-    match result {
-        Ok(outcome) => {
-            if let Some(dir) = out_dir {
-                dir.keep();
-            }
-            op.complete(json!({
+    let staged = tx
+        .reserve(&dir, u64::from(total) * MAX_FILE)
+        .map_err(GuardianError::from)
+        .and_then(|()| {
+            split_inner(
+                &mut tx, &req, &file, &set_id, threshold, total, &paths, progress,
+            )
+        });
+    let (outcome, record) = match staged {
+        Ok(s) => s,
+        Err(e) => return Err(tx.fail_with(e)),
+    };
+    let committed = tx.commit(
+        |reg| {
+            reg.guardian_splits.splits.push(record);
+            Ok::<_, GuardianError>(outcome)
+        },
+        |outcome| {
+            json!({
                 "files": outcome.shares.iter().map(|s| json!({
                     "guardian": s.guardian, "index": s.index, "file": s.path, "fileSha256": s.sha256
                 })).collect::<Vec<_>>(),
                 "provedWith": outcome.proved_with,
-            }))?;
-            Ok(outcome)
-        }
-        Err(e) => {
-            op.fail(&e.to_string())?;
-            Err(e)
-        }
+            })
+        },
+    );
+    if committed.is_ok()
+        && let Some(dir) = out_dir
+    {
+        dir.keep();
     }
+    committed
 }
 
 #[allow(clippy::too_many_arguments)]
 fn split_inner(
-    ws: &Workspace,
+    tx: &mut Transaction<'_>,
     req: &SplitRequest<'_>,
     file: &IdentityFile,
     set_id: &str,
@@ -925,7 +939,7 @@ fn split_inner(
     total: u8,
     paths: &[PathBuf],
     progress: Progress<'_>,
-) -> Result<SplitOutcome, GuardianError> {
+) -> Result<(SplitOutcome, SplitRecord), GuardianError> {
     let steps = u64::from(total) + 2;
     progress(0, steps, "opening the custodian's identity");
     let opened = file.open(req.identity_passphrase)?;
@@ -973,59 +987,51 @@ fn split_inner(
         })
         .collect::<Result<_, GuardianError>>()?;
 
+    // Each share is written unnamed and read back; the transaction
+    // publishes them all, or none, when it commits.
     let mut written: Vec<WrittenShare> = Vec::new();
-    let write_all = (|| {
-        for (share, path) in sealed.iter().zip(paths) {
-            let bytes = share.to_bytes();
-            fsutil::write_new_checked(path, &bytes, |read| {
-                let back = ShareFile::from_bytes(read).map_err(|e| e.to_string())?;
-                if back == *share {
-                    Ok(())
-                } else {
-                    Err("the share read back differs".into())
-                }
-            })?;
-            written.push(WrittenShare {
-                guardian: share.guardian.clone(),
-                index: share.index,
-                path: path.clone(),
-                sha256: fsutil::sha256_hex(&bytes),
-                printed: share.printed()?,
-            });
-        }
-        let record = SplitRecord {
-            set_id: set_id.into(),
-            custodian: file.name.clone(),
-            recipient: file.recipient.clone(),
-            threshold,
-            total,
-            guardians: sealed.iter().map(|s| s.guardian.clone()).collect(),
-            files: paths.to_vec(),
-            file_sha256: written.iter().map(|w| w.sha256.clone()).collect(),
-            created_at: created_at.clone(),
-        };
-        ws.update_registry(|reg| {
-            reg.guardian_splits.splits.push(record);
-            Ok::<_, GuardianError>(())
-        })
-    })();
-    if let Err(e) = write_all {
-        // Leave nothing half-done: remove the shares this split wrote.
-        for w in &written {
-            let _ = std::fs::remove_file(&w.path);
-        }
-        return Err(e);
+    for (share, path) in sealed.iter().zip(paths) {
+        let bytes = share.to_bytes();
+        let sha256 = tx.write_output(path, &bytes, |read| {
+            let back = ShareFile::from_bytes(read).map_err(|e| e.to_string())?;
+            if back == *share {
+                Ok(())
+            } else {
+                Err("the share read back differs".into())
+            }
+        })?;
+        written.push(WrittenShare {
+            guardian: share.guardian.clone(),
+            index: share.index,
+            path: path.clone(),
+            sha256,
+            printed: share.printed()?,
+        });
     }
-    progress(steps, steps, "shares written and read back");
-    Ok(SplitOutcome {
+    let record = SplitRecord {
         set_id: set_id.into(),
         custodian: file.name.clone(),
         recipient: file.recipient.clone(),
         threshold,
         total,
-        shares: written,
-        proved_with,
-    })
+        guardians: sealed.iter().map(|s| s.guardian.clone()).collect(),
+        files: paths.to_vec(),
+        file_sha256: written.iter().map(|w| w.sha256.clone()).collect(),
+        created_at: created_at.clone(),
+    };
+    progress(steps, steps, "shares written and read back");
+    Ok((
+        SplitOutcome {
+            set_id: set_id.into(),
+            custodian: file.name.clone(),
+            recipient: file.recipient.clone(),
+            threshold,
+            total,
+            shares: written,
+            proved_with,
+        },
+        record,
+    ))
 }
 
 /// A validated set of shares: one per index, all from one split, at least

@@ -1,0 +1,729 @@
+//! One transaction protocol for every operation that writes, and the repair
+//! that finishes or undoes whatever a crash, a kill or a full disk left.
+//!
+//! ```text
+//! journal entry created, locked      <ws>/journal/<op>.jsonl  (BEGIN)
+//! audit INITIATED (fsynced)
+//! outputs written unnamed (O_TMPFILE), read back, then linked under a
+//!   temporary name recorded in the journal first (TEMP)
+//! ── under the workspace lock ──────────────────────────────────────────
+//! registry change computed (a refusal here rolls back)
+//! COMMIT record (fsynced): the commit point; holds the new registry and
+//!   every output's temporary name, final name and SHA-256
+//! registry replaced
+//! outputs published: no-clobber rename from the temporary name
+//! journal entry removed
+//! ── lock released ─────────────────────────────────────────────────────
+//! audit COMPLETED
+//! ```
+//!
+//! A running operation holds an exclusive lock on its own journal entry, so
+//! repair (which runs under the workspace lock when a writing command or the
+//! console opens the workspace, and before every registry update) skips live
+//! operations. An entry whose lock is free belongs to a process that died:
+//! before COMMIT it is rolled back (temporary files removed, registry
+//! untouched, audit FAILED); after COMMIT it is rolled forward (the journaled
+//! registry is written if the registry is still the one the operation saw,
+//! which makes the step idempotent; the outputs are published; audit
+//! COMPLETED). Repair also removes every stray `.custodian-tmp-*` file in the
+//! workspace and writes one `WORKSPACE_REPAIRED` entry saying what it did.
+//!
+//! All human input is gathered before [`Workspace::begin`]: no transaction
+//! waits on a person.
+
+use std::fs::{self, File, OpenOptions};
+use std::io::{BufRead, BufReader, Write};
+use std::path::{Path, PathBuf};
+
+use serde::{Deserialize, Serialize};
+use serde_json::{Value, json};
+
+use crate::audit::{AuditError, PendingOp};
+use crate::fsutil::{self, FsError, OutputFile};
+use crate::workspace::{Registry, Workspace, WorkspaceError};
+
+/// The journal directory inside the workspace.
+pub const JOURNAL_DIR: &str = "journal";
+
+/// Room an operation needs in the workspace beyond its outputs (journal,
+/// registry copy, audit entries); [`fsutil::ensure_free_space`] adds its
+/// own margin on top.
+const WORKSPACE_ROOM: u64 = 1 << 20;
+
+/// One line of a journal entry.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase", tag = "record")]
+enum Record {
+    /// The operation started.
+    Begin {
+        op: String,
+        event: String,
+        details: Value,
+    },
+    /// A temporary name that may exist from here on.
+    Temp { path: PathBuf },
+    /// The commit point.
+    #[serde(rename_all = "camelCase")]
+    Commit {
+        outputs: Vec<Staged>,
+        /// SHA-256 of the registry file as the operation saw it (None: no file).
+        registry_before: Option<String>,
+        /// The registry to write (None: the operation does not change it).
+        registry: Option<Value>,
+        /// Details for the COMPLETED audit entry.
+        completed: Value,
+    },
+}
+
+/// An output written and named under its temporary name, waiting to be published.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+struct Staged {
+    temp: PathBuf,
+    path: PathBuf,
+    sha256: String,
+}
+
+/// A running operation (see the module docs). Dropped without
+/// [`Transaction::commit`], it rolls back.
+#[derive(Debug)]
+pub struct Transaction<'w> {
+    ws: &'w Workspace,
+    audit: Option<PendingOp>,
+    journal: Option<File>,
+    journal_path: PathBuf,
+    temps: Vec<PathBuf>,
+    staged: Vec<Staged>,
+}
+
+/// What a repair did.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct RepairReport {
+    /// Operations rolled back (event and op id).
+    pub rolled_back: Vec<String>,
+    /// Operations finished (event and op id).
+    pub rolled_forward: Vec<String>,
+    /// Temporary files removed.
+    pub temps_removed: usize,
+    /// Operations still running in another process, left alone.
+    pub live: usize,
+}
+
+impl RepairReport {
+    /// True when there was nothing to repair.
+    pub fn is_empty(&self) -> bool {
+        self.rolled_back.is_empty() && self.rolled_forward.is_empty() && self.temps_removed == 0
+    }
+
+    /// One line for people.
+    pub fn summary(&self) -> String {
+        format!(
+            "repaired the workspace after an interrupted operation: {} rolled back, {} finished, {} temporary file(s) removed",
+            self.rolled_back.len(),
+            self.rolled_forward.len(),
+            self.temps_removed
+        )
+    }
+}
+
+fn journal_io(path: &Path) -> impl FnOnce(std::io::Error) -> WorkspaceError + '_ {
+    move |source| {
+        WorkspaceError::File(FsError::Io {
+            action: "writing the journal",
+            path: path.to_path_buf(),
+            source,
+        })
+    }
+}
+
+/// Appends one record to a journal entry and fsyncs it.
+fn append(file: &mut File, path: &Path, record: &Record) -> Result<(), WorkspaceError> {
+    let mut line = serde_json::to_vec(record).map_err(|e| WorkspaceError::BadJournal {
+        path: path.to_path_buf(),
+        reason: e.to_string(),
+    })?;
+    line.push(b'\n');
+    fsutil::fault::check(fsutil::fault::Step::Write)
+        .and_then(|_| file.write_all(&line))
+        .map_err(journal_io(path))?;
+    fsutil::fault::check(fsutil::fault::Step::Fsync)
+        .and_then(|_| file.sync_all())
+        .map_err(journal_io(path))
+}
+
+/// SHA-256 of the registry file's bytes, None when there is none.
+fn registry_sha(path: &Path) -> Result<Option<String>, WorkspaceError> {
+    match fsutil::read_state_file(path, crate::workspace::MAX_REGISTRY) {
+        Ok(bytes) => Ok(Some(fsutil::sha256_hex(&bytes))),
+        Err(FsError::Io { source, .. }) if source.kind() == std::io::ErrorKind::NotFound => {
+            Ok(None)
+        }
+        Err(e) => Err(e.into()),
+    }
+}
+
+fn registry_bytes(reg: &Value) -> Vec<u8> {
+    let mut bytes = serde_json::to_vec_pretty(reg).unwrap_or_default();
+    bytes.push(b'\n');
+    bytes
+}
+
+impl Workspace {
+    fn journal_dir(&self) -> Result<PathBuf, WorkspaceError> {
+        let dir = self.root().join(JOURNAL_DIR);
+        fsutil::refuse_symlink(&dir)?;
+        fsutil::ensure_private_dir(&dir)?;
+        Ok(dir)
+    }
+
+    /// Starts a transaction for `event`: creates and locks its journal
+    /// entry, then writes the audit INITIATED entry with `details` (public
+    /// facts only). Refuses when the workspace disk is nearly full.
+    pub fn begin(&self, event: &str, details: Value) -> Result<Transaction<'_>, WorkspaceError> {
+        fsutil::ensure_free_space(self.root(), WORKSPACE_ROOM)?;
+        let dir = self.journal_dir()?;
+        let op = crate::audit::new_op_id();
+        let journal_path = dir.join(format!("{op}.jsonl"));
+        // The entry is locked before it has a name (O_TMPFILE), so a repair
+        // never sees an unlocked entry of a live operation. Without
+        // O_TMPFILE it is created under its own name and locked at once.
+        let out = OutputFile::create(&dir, || Ok(journal_path.clone()))?;
+        out.file().lock().map_err(journal_io(&journal_path))?;
+        let mut file = out.file().try_clone().map_err(journal_io(&journal_path))?;
+        let mut tx = Transaction {
+            ws: self,
+            audit: None,
+            journal: None,
+            journal_path: journal_path.clone(),
+            temps: Vec::new(),
+            staged: Vec::new(),
+        };
+        append(
+            &mut file,
+            &journal_path,
+            &Record::Begin {
+                op: op.clone(),
+                event: event.to_string(),
+                details: details.clone(),
+            },
+        )?;
+        if out.temp_path().is_some() {
+            let _ = out.keep_temp();
+        } else {
+            out.link_as(&journal_path)?;
+        }
+        tx.journal = Some(file);
+        fsutil::sync_dir(&dir)?;
+        tx.audit = Some(self.audit().begin_as(&op, event, details)?);
+        Ok(tx)
+    }
+
+    /// Finishes or rolls back every operation a crash left (see the module
+    /// docs), under the workspace lock, and audits what it did.
+    pub fn repair(&self) -> Result<RepairReport, WorkspaceError> {
+        // Nothing to do is the common case: then nothing is written, not
+        // even the lock file, so a command refused later leaves no trace.
+        if self.pending_repair() == 0 {
+            return Ok(RepairReport::default());
+        }
+        let lock = self.lock()?;
+        let report = self.repair_locked();
+        drop(lock);
+        report
+    }
+
+    /// Opens the workspace for a command that writes: [`Workspace::open`],
+    /// then [`Workspace::repair`].
+    pub fn open_for_writing(
+        root: impl Into<PathBuf>,
+    ) -> Result<(Workspace, RepairReport), WorkspaceError> {
+        let ws = Workspace::open(root)?;
+        let report = ws.repair()?;
+        Ok((ws, report))
+    }
+
+    /// For commands that only read: how many interrupted operations and
+    /// temporary files a writing command would repair. Writes nothing.
+    pub fn pending_repair(&self) -> usize {
+        let mut n = 0;
+        if let Ok(entries) = fs::read_dir(self.root().join(JOURNAL_DIR)) {
+            for e in entries.flatten() {
+                if let Ok(f) = File::open(e.path())
+                    && f.try_lock().is_ok()
+                {
+                    n += 1;
+                }
+            }
+        }
+        n + self.stray_temps(&[]).len()
+    }
+
+    /// Temporary files in the workspace (its root and first-level
+    /// directories) not claimed by a live operation.
+    fn stray_temps(&self, live: &[PathBuf]) -> Vec<PathBuf> {
+        let mut out = Vec::new();
+        let mut dirs = vec![self.root().to_path_buf()];
+        if let Ok(entries) = fs::read_dir(self.root()) {
+            for e in entries.flatten() {
+                if e.file_type().is_ok_and(|t| t.is_dir()) {
+                    dirs.push(e.path());
+                }
+            }
+        }
+        for dir in dirs {
+            let Ok(entries) = fs::read_dir(&dir) else {
+                continue;
+            };
+            for e in entries.flatten() {
+                let p = e.path();
+                if fsutil::is_temp_name(&e.file_name()) && !live.contains(&p) {
+                    out.push(p);
+                }
+            }
+        }
+        out
+    }
+
+    /// [`Workspace::repair`] for a caller that holds the workspace lock.
+    pub(crate) fn repair_locked(&self) -> Result<RepairReport, WorkspaceError> {
+        let mut report = RepairReport::default();
+        let mut live_temps = Vec::new();
+        let mut failures = Vec::new();
+        let dir = self.root().join(JOURNAL_DIR);
+        fsutil::refuse_symlink(&dir)?;
+        let mut entries: Vec<PathBuf> = match fs::read_dir(&dir) {
+            Ok(rd) => rd.flatten().map(|e| e.path()).collect(),
+            Err(_) => Vec::new(),
+        };
+        entries.sort();
+        for path in entries {
+            if fsutil::is_temp_name(path.file_name().unwrap_or_default()) {
+                continue;
+            }
+            fsutil::refuse_symlink(&path)?;
+            let Ok(file) = OpenOptions::new().read(true).write(true).open(&path) else {
+                continue;
+            };
+            let records = read_records(&file);
+            if file.try_lock().is_err() {
+                report.live += 1;
+                live_temps.extend(records.iter().filter_map(|r| match r {
+                    Record::Temp { path } => Some(path.clone()),
+                    _ => None,
+                }));
+                continue;
+            }
+            match self.repair_entry(&path, &records, &mut report) {
+                Ok(()) => {}
+                Err(e) => failures.push(format!("{}: {e}", path.display())),
+            }
+            drop(file);
+        }
+        for temp in self.stray_temps(&live_temps) {
+            if fs::remove_file(&temp).is_ok() {
+                report.temps_removed += 1;
+            }
+        }
+        if !report.is_empty() || !failures.is_empty() {
+            self.audit().record(
+                "WORKSPACE_REPAIRED",
+                json!({
+                    "rolledBack": report.rolled_back,
+                    "rolledForward": report.rolled_forward,
+                    "temporaryFilesRemoved": report.temps_removed,
+                    "unfinished": failures,
+                }),
+            )?;
+        }
+        if let Some(reason) = failures.into_iter().next() {
+            return Err(WorkspaceError::RepairFailed(reason));
+        }
+        Ok(report)
+    }
+
+    fn repair_entry(
+        &self,
+        path: &Path,
+        records: &[Record],
+        report: &mut RepairReport,
+    ) -> Result<(), WorkspaceError> {
+        let begin = records.iter().find_map(|r| match r {
+            Record::Begin { op, event, details } => Some((op, event, details)),
+            _ => None,
+        });
+        let commit = records.iter().find_map(|r| match r {
+            Record::Commit {
+                outputs,
+                registry_before,
+                registry,
+                completed,
+            } => Some((outputs, registry_before, registry, completed)),
+            _ => None,
+        });
+        let removed_temps = |report: &mut RepairReport| {
+            for r in records {
+                if let Record::Temp { path } = r
+                    && fs::remove_file(path).is_ok()
+                {
+                    report.temps_removed += 1;
+                }
+            }
+        };
+        match (begin, commit) {
+            (Some((op, event, details)), Some((outputs, before, registry, completed))) => {
+                self.roll_forward(outputs, before.as_deref(), registry.as_ref())?;
+                let mut done = merge(details, completed.clone());
+                if let Value::Object(m) = &mut done {
+                    m.insert("repair".into(), "finished after an interruption".into());
+                }
+                self.audit()
+                    .resume(op, event, details.clone())
+                    .complete(done)?;
+                report.rolled_forward.push(format!("{event} {op}"));
+            }
+            (Some((op, event, details)), None) => {
+                removed_temps(report);
+                self.audit()
+                    .resume(op, event, details.clone())
+                    .fail("interrupted before its commit point; rolled back by repair")?;
+                report.rolled_back.push(format!("{event} {op}"));
+            }
+            // Torn at birth: nothing else can have happened.
+            (None, _) => removed_temps(report),
+        }
+        fs::remove_file(path).map_err(journal_io(path))?;
+        // A lost removal only means the idempotent repair runs again.
+        let _ = fsutil::sync_dir(path.parent().unwrap_or(Path::new(".")));
+        Ok(())
+    }
+
+    /// The steps after COMMIT; each is idempotent, so running them again
+    /// after a crash half-way through is safe.
+    fn roll_forward(
+        &self,
+        outputs: &[Staged],
+        before: Option<&str>,
+        registry: Option<&Value>,
+    ) -> Result<(), WorkspaceError> {
+        if let Some(reg) = registry {
+            let bytes = registry_bytes(reg);
+            let target = fsutil::sha256_hex(&bytes);
+            let path = self.registry_path();
+            let now = registry_sha(&path)?;
+            if now.as_deref() == Some(target.as_str()) {
+                // Already written.
+            } else if now.as_deref() == before {
+                fsutil::replace(&path, &bytes)?;
+            } else {
+                return Err(WorkspaceError::RepairFailed(format!(
+                    "{} changed since the interrupted operation committed; restore it from a backup",
+                    path.display()
+                )));
+            }
+        }
+        let mut dirs = Vec::new();
+        for out in outputs {
+            publish(out)?;
+            let dir = out.path.parent().unwrap_or(Path::new(".")).to_path_buf();
+            if !dirs.contains(&dir) {
+                dirs.push(dir);
+            }
+        }
+        for dir in dirs {
+            fsutil::sync_dir(&dir)?;
+        }
+        Ok(())
+    }
+}
+
+/// Publishes one staged output; a no-op when it already is.
+fn publish(out: &Staged) -> Result<(), WorkspaceError> {
+    let temp_exists = out.temp.symlink_metadata().is_ok();
+    let final_is_ours = || {
+        out.path.symlink_metadata().is_ok_and(|m| m.is_file())
+            && fsutil::file_fingerprint(&out.path).is_ok_and(|sha| sha == out.sha256)
+    };
+    if temp_exists {
+        match fsutil::rename_noreplace(&out.temp, &out.path) {
+            Ok(()) => Ok(()),
+            Err(e) if e.kind() == std::io::ErrorKind::AlreadyExists && final_is_ours() => {
+                // Linked before the crash, not yet unlinked.
+                fs::remove_file(&out.temp).map_err(journal_io(&out.temp))
+            }
+            Err(e) if e.kind() == std::io::ErrorKind::AlreadyExists => {
+                Err(FsError::AlreadyExists(out.path.clone()).into())
+            }
+            Err(source) => Err(FsError::Io {
+                action: "publishing",
+                path: out.path.clone(),
+                source,
+            }
+            .into()),
+        }
+    } else if final_is_ours() {
+        Ok(())
+    } else {
+        Err(WorkspaceError::RepairFailed(format!(
+            "{} is missing: neither its temporary file nor the output is there",
+            out.path.display()
+        )))
+    }
+}
+
+fn merge(base: &Value, extra: Value) -> Value {
+    let mut map = match base {
+        Value::Object(m) => m.clone(),
+        _ => serde_json::Map::new(),
+    };
+    if let Value::Object(extra) = extra {
+        map.extend(extra);
+    }
+    Value::Object(map)
+}
+
+/// The records of a journal entry; a torn last line (a crash during an
+/// append) is ignored, which is safe because a record counts only once it
+/// is whole and fsynced.
+fn read_records(file: &File) -> Vec<Record> {
+    BufReader::new(file)
+        .lines()
+        .map_while(Result::ok)
+        .map_while(|line| serde_json::from_str(&line).ok())
+        .collect()
+}
+
+impl Transaction<'_> {
+    /// The audit op id shared by this operation's entries.
+    pub fn op_id(&self) -> &str {
+        self.audit.as_ref().map(PendingOp::id).unwrap_or_default()
+    }
+
+    /// Refuses to go on when `dir` cannot hold `bytes` more plus a margin.
+    pub fn reserve(&self, dir: &Path, bytes: u64) -> Result<(), FsError> {
+        fsutil::ensure_free_space(dir, bytes)
+    }
+
+    fn journal(&mut self, record: &Record) -> Result<(), WorkspaceError> {
+        let path = self.journal_path.clone();
+        match self.journal.as_mut() {
+            Some(file) => append(file, &path, record),
+            None => Err(WorkspaceError::BadJournal {
+                path,
+                reason: "the journal entry is closed".into(),
+            }),
+        }
+    }
+
+    /// A fresh temporary name next to `path`, recorded in the journal
+    /// before it can exist.
+    fn journaled_temp(&mut self, path: &Path) -> Result<PathBuf, FsError> {
+        let dir = path.parent().unwrap_or(Path::new("."));
+        let temp = fsutil::temp_name_in(dir, "");
+        self.journal(&Record::Temp { path: temp.clone() })
+            .map_err(|e| match e {
+                WorkspaceError::File(f) => f,
+                other => FsError::Io {
+                    action: "writing the journal",
+                    path: temp.clone(),
+                    source: std::io::Error::other(other.to_string()),
+                },
+            })?;
+        self.temps.push(temp.clone());
+        Ok(temp)
+    }
+
+    fn check_new(path: &Path) -> Result<(), FsError> {
+        if path.symlink_metadata().is_ok() {
+            return Err(FsError::AlreadyExists(path.to_path_buf()));
+        }
+        if let Some(dir) = path.parent().filter(|d| !d.as_os_str().is_empty()) {
+            fsutil::refuse_symlink(dir)?;
+        }
+        Ok(())
+    }
+
+    /// Writes a whole output: unnamed, fsynced, read back and `check`ed,
+    /// then linked under a journaled temporary name next to `path`. It is
+    /// published under `path` by [`Transaction::commit`]. Returns its SHA-256.
+    pub fn write_output<F>(
+        &mut self,
+        path: &Path,
+        bytes: &[u8],
+        check: F,
+    ) -> Result<String, FsError>
+    where
+        F: FnOnce(&[u8]) -> Result<(), String>,
+    {
+        Self::check_new(path)?;
+        let dir = path
+            .parent()
+            .filter(|d| !d.as_os_str().is_empty())
+            .unwrap_or(Path::new("."));
+        let out = fsutil::write_unnamed(dir, path, bytes, || self.journaled_temp(path), check)?;
+        let sha = fsutil::sha256_hex(bytes);
+        self.stage(path, out, sha.clone())?;
+        Ok(sha)
+    }
+
+    /// Starts a streamed output (a derive run): see [`fsutil::NewFileWriter`].
+    /// Hand it back with [`Transaction::stage_stream`].
+    pub fn stream_output(&mut self, path: &Path) -> Result<fsutil::NewFileWriter, FsError> {
+        Self::check_new(path)?;
+        fsutil::NewFileWriter::create_with(path, || self.journaled_temp(path))
+    }
+
+    /// Finishes a streamed output (fsync, read-back) and stages it for
+    /// publishing; returns its SHA-256.
+    pub fn stage_stream(
+        &mut self,
+        path: &Path,
+        writer: fsutil::NewFileWriter,
+    ) -> Result<String, FsError> {
+        let (out, sha) = writer.finish_unnamed()?;
+        self.stage(path, out, sha.clone())?;
+        Ok(sha)
+    }
+
+    /// Names a written, verified output under its journaled temporary name.
+    fn stage(&mut self, path: &Path, out: OutputFile, sha256: String) -> Result<(), FsError> {
+        let dir = path
+            .parent()
+            .filter(|d| !d.as_os_str().is_empty())
+            .unwrap_or(Path::new("."));
+        let temp = match out.temp_path() {
+            Some(_) => out.keep_temp().unwrap_or_default(),
+            None => {
+                let temp = self.journaled_temp(path)?;
+                out.link_as(&temp)?;
+                temp
+            }
+        };
+        fsutil::sync_dir(dir)?;
+        self.staged.push(Staged {
+            temp,
+            path: path.to_path_buf(),
+            sha256,
+        });
+        Ok(())
+    }
+
+    /// The commit: under the workspace lock, applies `change` to the
+    /// registry (its error rolls everything back), writes the COMMIT
+    /// record, the registry and the outputs, then audits COMPLETED with
+    /// `completed(&value)`. A failure after the commit point leaves the
+    /// journal for the next repair to finish ([`WorkspaceError::Unfinished`]).
+    pub fn commit<T, E>(
+        mut self,
+        change: impl FnOnce(&mut Registry) -> Result<T, E>,
+        completed: impl FnOnce(&T) -> Value,
+    ) -> Result<T, E>
+    where
+        E: From<WorkspaceError> + From<AuditError> + std::fmt::Display,
+    {
+        let ws = self.ws;
+        let lock = match ws.lock() {
+            Ok(l) => l,
+            Err(e) => return Err(self.fail_with(E::from(e))),
+        };
+        // Anything a crashed operation left is finished first, so our
+        // change starts from the registry that operation committed.
+        if let Err(e) = ws.repair_locked() {
+            drop(lock);
+            return Err(self.fail_with(E::from(e)));
+        }
+        let path = ws.registry_path();
+        let prepared = (|| {
+            let before_sha = registry_sha(&path).map_err(E::from)?;
+            let before = ws.registry().map_err(E::from)?;
+            let mut reg = before.clone();
+            let value = change(&mut reg)?;
+            let registry = if reg == before {
+                None
+            } else {
+                Some(serde_json::to_value(&reg).map_err(|e| {
+                    E::from(WorkspaceError::BadRegistry {
+                        path: path.clone(),
+                        reason: e.to_string(),
+                    })
+                })?)
+            };
+            Ok::<_, E>((before_sha, registry, value))
+        })();
+        let (before_sha, registry, value) = match prepared {
+            Ok(p) => p,
+            Err(e) => {
+                drop(lock);
+                return Err(self.fail_with(e));
+            }
+        };
+        let completed = completed(&value);
+        let commit = Record::Commit {
+            outputs: self.staged.clone(),
+            registry_before: before_sha.clone(),
+            registry: registry.clone(),
+            completed: completed.clone(),
+        };
+        if let Err(e) = self.journal(&commit) {
+            drop(lock);
+            return Err(self.fail_with(E::from(e)));
+        }
+        // Committed: from here the operation only moves forward.
+        let finished = ws
+            .roll_forward(&self.staged, before_sha.as_deref(), registry.as_ref())
+            .and_then(|()| {
+                fs::remove_file(&self.journal_path).map_err(journal_io(&self.journal_path))?;
+                // If this sync is lost, the entry comes back after a power
+                // cut and repair rolls it forward again: every step is
+                // idempotent. So its failure does not fail the operation.
+                let _ = fsutil::sync_dir(self.journal_path.parent().unwrap_or(Path::new(".")));
+                Ok(())
+            });
+        self.journal = None;
+        self.temps.clear();
+        let audit = self.audit.take();
+        drop(lock);
+        match finished {
+            Ok(()) => {
+                if let Some(op) = audit {
+                    op.complete(completed)?;
+                }
+                Ok(value)
+            }
+            Err(e) => Err(E::from(WorkspaceError::Unfinished(Box::new(e)))),
+        }
+    }
+
+    /// Rolls back (temporary files removed, journal entry removed, audit
+    /// FAILED with `err`) and returns `err`.
+    pub fn fail_with<E>(mut self, err: E) -> E
+    where
+        E: From<AuditError> + std::fmt::Display,
+    {
+        // The error the caller sees stays the operation's own, even when
+        // the FAILED entry cannot be written.
+        let _ = self.rollback(&err.to_string());
+        err
+    }
+
+    fn rollback(&mut self, reason: &str) -> Result<(), AuditError> {
+        self.staged.clear();
+        for temp in self.temps.drain(..) {
+            let _ = fs::remove_file(&temp);
+        }
+        if self.journal.take().is_some() {
+            let _ = fs::remove_file(&self.journal_path);
+        }
+        match self.audit.take() {
+            Some(op) => op.fail(reason).map(|_| ()),
+            None => Ok(()),
+        }
+    }
+}
+
+impl Drop for Transaction<'_> {
+    fn drop(&mut self) {
+        if self.journal.is_some() {
+            let _ = self.rollback("the operation stopped before it finished");
+        }
+    }
+}

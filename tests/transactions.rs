@@ -1,0 +1,740 @@
+//! Every operation that writes is one transaction (see
+//! `custodian_core::transaction`): these tests break it on purpose.
+//!
+//! - Fault sweeps, SQLite style: the fault layer of `fsutil` makes the Nth
+//!   write, fsync, rename, link or directory sync fail (ENOSPC and EIO in
+//!   turn) for N = 1, 2, … until the operation no longer reaches N. After
+//!   each, once the workspace is opened for writing again: all of the
+//!   operation happened or none of it (no output, registry unchanged, audit
+//!   INITIATED + FAILED), no temporary file is left, `audit verify` passes,
+//!   and after a rollback the rerun succeeds.
+//! - kill -9 of real processes at seeded random instants, then the same
+//!   invariant, and no plaintext secret in any file. A few kills per
+//!   operation by default; `CUSTODIAN_LONG_SWEEPS=1` runs 20 each.
+//! - The findings that started this: a rewrap against an unreadable
+//!   registry, eight concurrent `identity new` of one name, a killed
+//!   `kit derive`, and symlinked state files.
+//!
+//! Each sweep prints how many faults or kills it tried (`--nocapture`).
+#![allow(clippy::unwrap_used, clippy::expect_used)]
+
+mod common;
+mod shard_fixture;
+
+use std::path::{Path, PathBuf};
+use std::process::{Command, Stdio};
+use std::sync::Mutex;
+use std::time::Duration;
+
+use common::{PASS_A, PASS_B, Sandbox, missing_tool};
+use custodian_core::drkit::derive::{CheckedWallets, DeriveOptions, WalletSource};
+use custodian_core::drkit::{kit::RecoveryKit, ops as kit_ops};
+use custodian_core::fsutil::fault;
+use custodian_core::guardians::{self, SplitRequest};
+use custodian_core::identity::{self, IdentityFile, OpenedIdentity};
+use custodian_core::recovery::{self, RecoveryOutput, ShardSource};
+use custodian_core::shard::{self, RewrapKind, RewrapRequest};
+use custodian_core::workspace::Workspace;
+use predicates::str::contains;
+use secrecy::SecretString;
+use shard_fixture::*;
+
+/// The fault layer is process-wide: sweeps run one at a time.
+static SWEEP: Mutex<()> = Mutex::new(());
+
+const ENOSPC: i32 = 28;
+const EIO: i32 = 5;
+
+/// Kills per operation: a few by default, 20 in the long sweep.
+fn kills() -> u64 {
+    if std::env::var_os("CUSTODIAN_LONG_SWEEPS").is_some_and(|v| v == "1") {
+        20
+    } else {
+        3
+    }
+}
+
+/// A small seeded generator (xorshift), so kill instants repeat run to run.
+struct Seeded(u64);
+
+impl Seeded {
+    fn next(&mut self) -> u64 {
+        self.0 ^= self.0 << 13;
+        self.0 ^= self.0 >> 7;
+        self.0 ^= self.0 << 17;
+        self.0
+    }
+}
+
+/// Every path under `dir` whose name is a console temporary name.
+fn temps_under(dir: &Path) -> Vec<PathBuf> {
+    let mut out = Vec::new();
+    let Ok(rd) = std::fs::read_dir(dir) else {
+        return out;
+    };
+    for e in rd.flatten() {
+        let p = e.path();
+        if e.file_name()
+            .to_string_lossy()
+            .starts_with(".custodian-tmp-")
+        {
+            out.push(p.clone());
+        }
+        if p.is_dir() && !p.is_symlink() {
+            out.extend(temps_under(&p));
+        }
+    }
+    out
+}
+
+fn registry_bytes(sb: &Sandbox) -> Option<Vec<u8>> {
+    std::fs::read(sb.ws().join("registry.json")).ok()
+}
+
+/// Statuses of the audit entries for `event`, in order.
+fn statuses(sb: &Sandbox, event: &str) -> Vec<String> {
+    audit_events(sb)
+        .into_iter()
+        .filter(|(e, _)| e == event)
+        .map(|(_, s)| s)
+        .collect()
+}
+
+fn journal_entries(sb: &Sandbox) -> usize {
+    std::fs::read_dir(sb.ws().join("journal")).map_or(0, |rd| rd.count())
+}
+
+/// One operation under test: how to prepare a sandbox, run it, and which
+/// files it publishes.
+struct Case<'a> {
+    name: &'a str,
+    event: &'a str,
+    /// False for operations whose only effect is their output (recover, derive).
+    changes_registry: bool,
+    setup: &'a dyn Fn() -> Sandbox,
+    run: &'a dyn Fn(&Sandbox) -> Result<(), String>,
+    outputs: &'a dyn Fn(&Sandbox) -> Vec<PathBuf>,
+}
+
+/// Checks the all-or-nothing invariant after the workspace was opened for
+/// writing; returns true when the operation happened.
+fn check_invariant(case: &Case<'_>, sb: &Sandbox, before: &Option<Vec<u8>>, what: &str) -> bool {
+    let outs = (case.outputs)(sb);
+    let present = outs.iter().filter(|p| p.exists()).count();
+    let temps = temps_under(sb.path());
+    assert!(temps.is_empty(), "{what}: temporary files left: {temps:?}");
+    assert_eq!(journal_entries(sb), 0, "{what}: a journal entry is left");
+    Workspace::open(sb.ws()).unwrap().audit().verify().unwrap();
+    let st = statuses(sb, case.event);
+    if present == outs.len() {
+        if case.changes_registry {
+            assert_ne!(
+                &registry_bytes(sb),
+                before,
+                "{what}: outputs without registry change"
+            );
+        } else {
+            assert_eq!(&registry_bytes(sb), before, "{what}: registry changed");
+        }
+        assert_eq!(
+            st.last().map(String::as_str),
+            Some("COMPLETED"),
+            "{what}: {st:?}"
+        );
+        true
+    } else {
+        assert_eq!(present, 0, "{what}: some outputs published, not all");
+        assert_eq!(&registry_bytes(sb), before, "{what}: registry changed");
+        // Empty: stopped before INITIATED. A lone FAILED: killed between
+        // the journal entry and INITIATED; repair still says it failed.
+        assert!(
+            st.is_empty() || st == ["INITIATED", "FAILED"] || st == ["FAILED"],
+            "{what}: audit {st:?}"
+        );
+        false
+    }
+}
+
+/// Fails every I/O step of `case` in turn; returns the number of faults tried.
+fn sweep(case: &Case<'_>) -> u64 {
+    let _serial = SWEEP.lock().unwrap_or_else(|e| e.into_inner());
+    let mut n = 1;
+    loop {
+        let sb = (case.setup)();
+        let before = registry_bytes(&sb);
+        let errno = if n % 2 == 0 { ENOSPC } else { EIO };
+        fault::arm(Some(n), errno);
+        let result = (case.run)(&sb);
+        let steps = fault::disarm();
+        let what = format!("{}: fault at step {n} of {steps}", case.name);
+        if n > steps {
+            // The fault was never reached: a plain successful run.
+            assert!(result.is_ok(), "{what}: {result:?}");
+            assert!(check_invariant(case, &sb, &before, &what));
+            let tried = n - 1;
+            println!("{}: {tried} injected faults, every I/O step", case.name);
+            assert!(tried >= 5, "{what}: too few steps seen");
+            return tried;
+        }
+        Workspace::open_for_writing(sb.ws()).unwrap();
+        let happened = check_invariant(case, &sb, &before, &what);
+        // A fault no step may ignore: an operation that reports success
+        // happened. (Only the last directory sync, which makes the journal
+        // entry's removal durable, is allowed to fail quietly.)
+        assert!(result.is_err() || happened, "{what}: {result:?}");
+        if !happened {
+            (case.run)(&sb).unwrap_or_else(|e| panic!("{what}: rerun failed: {e}"));
+            assert!((case.outputs)(&sb).iter().all(|p| p.exists()));
+        }
+        n += 1;
+    }
+}
+
+fn empty_sandbox() -> Sandbox {
+    let sb = Sandbox::new();
+    Workspace::open(sb.ws()).unwrap();
+    sb
+}
+
+#[test]
+fn identity_new_is_all_or_nothing_at_every_io_step() {
+    let out = |sb: &Sandbox| sb.file("dee.identity.json");
+    sweep(&Case {
+        name: "identity new",
+        event: "IDENTITY_CREATE",
+        changes_registry: true,
+        setup: &empty_sandbox,
+        run: &|sb| {
+            let ws = Workspace::open(sb.ws()).unwrap();
+            identity::create_identity(&ws, "Dee", &SecretString::from(PASS_A), Some(&out(sb)))
+                .map(|_| ())
+                .map_err(|e| e.to_string())
+        },
+        outputs: &|sb| vec![out(sb)],
+    });
+}
+
+fn rewrap_request(sb: &Sandbox, to: &str) -> RewrapRequest {
+    RewrapRequest {
+        shard: shard(sb, "alpha", 1),
+        identity: identity(sb, "Ana"),
+        passphrase: SecretString::from(pass_of("Ana")),
+        to: to.into(),
+        name: "Dee".into(),
+        out: Some(sb.file("dee.shard.json")),
+        kind: RewrapKind::Custodian,
+        accept_multiple_recipients: false,
+    }
+}
+
+#[test]
+fn shard_rewrap_is_all_or_nothing_at_every_io_step() {
+    let dee = OpenedIdentity::generate("Dee");
+    // Named temporary files here, as on a stick without O_TMPFILE: the
+    // journaled names must be cleaned up just the same.
+    sweep(&Case {
+        name: "shard rewrap (named temporary files)",
+        event: "SHARD_REWRAP",
+        changes_registry: true,
+        setup: &sandbox,
+        run: &|sb| {
+            fault::force_named_temps(true);
+            let ws = Workspace::open(sb.ws()).unwrap();
+            let r = shard::rewrap_shard(&ws, &rewrap_request(sb, &dee.recipient));
+            fault::force_named_temps(false);
+            r.map(|_| ()).map_err(|e| e.to_string())
+        },
+        outputs: &|sb| vec![sb.file("dee.shard.json")],
+    });
+}
+
+#[test]
+fn guardians_split_is_all_or_nothing_at_every_io_step() {
+    let dir = |sb: &Sandbox| sb.file("shares");
+    sweep(&Case {
+        name: "guardians split 2-of-2",
+        event: "GUARDIAN_SPLIT",
+        changes_registry: true,
+        setup: &sandbox,
+        run: &|sb| {
+            let ws = Workspace::open(sb.ws()).unwrap();
+            let pass = SecretString::from(pass_of("Ana"));
+            let d = dir(sb);
+            guardians::split(
+                &ws,
+                SplitRequest {
+                    identity_path: &identity(sb, "Ana"),
+                    identity_passphrase: &pass,
+                    threshold: 2,
+                    guardians: vec![
+                        ("Gus".into(), SecretString::from(PASS_A)),
+                        ("Hal".into(), SecretString::from(PASS_B)),
+                    ],
+                    out_dir: Some(&d),
+                },
+                &|_, _, _| {},
+            )
+            .map(|_| ())
+            .map_err(|e| e.to_string())
+        },
+        outputs: &|sb| {
+            // The share names hold a random set id: the outputs are the
+            // share files found, and a split writes two.
+            let mut found: Vec<PathBuf> = std::fs::read_dir(dir(sb))
+                .map(|rd| rd.flatten().map(|e| e.path()).collect())
+                .unwrap_or_default();
+            found.retain(|p| !p.file_name().unwrap().to_string_lossy().starts_with('.'));
+            match found.len() {
+                0 => vec![dir(sb).join("none")],
+                1 => vec![found[0].clone(), dir(sb).join("missing")],
+                _ => found,
+            }
+        },
+    });
+}
+
+#[test]
+fn recover_to_a_file_is_all_or_nothing_at_every_io_step() {
+    let vault = OpenedIdentity::generate("Vault");
+    let out = |sb: &Sandbox| sb.file("key.age");
+    sweep(&Case {
+        name: "recover --to",
+        event: "RECOVER_PRIVATE_KEY",
+        changes_registry: false,
+        setup: &sandbox,
+        run: &|sb| {
+            let ws = Workspace::open(sb.ws()).unwrap();
+            let sources: Vec<ShardSource> = [1u32, 2]
+                .iter()
+                .map(|&i| ShardSource {
+                    shard: shard(sb, "alpha", i),
+                    identity: identity(sb, holder(i)),
+                })
+                .collect();
+            let plan = recovery::plan(
+                &sources,
+                &["Officer One".into(), "Legal Two".into()],
+                RecoveryOutput::Age {
+                    recipient: vault.recipient.clone(),
+                    out: out(sb),
+                },
+            )
+            .map_err(|e| e.to_string())?;
+            let passes = [1u32, 2].map(|i| SecretString::from(pass_of(holder(i))));
+            recovery::recover(&ws, &plan, &passes)
+                .map(|_| ())
+                .map_err(|e| e.to_string())
+        },
+        outputs: &|sb| vec![out(sb)],
+    });
+}
+
+/// An RSA-4096 recovery key made by OpenSSL and a drill kit encrypted to
+/// it, once per test binary.
+fn drill_kit() -> Option<&'static (tempfile::TempDir, PathBuf, PathBuf)> {
+    static KIT: std::sync::OnceLock<(tempfile::TempDir, PathBuf, PathBuf)> =
+        std::sync::OnceLock::new();
+    if missing_tool("openssl") {
+        return None;
+    }
+    Some(KIT.get_or_init(|| {
+        let dir = tempfile::tempdir().unwrap();
+        let key = dir.path().join("key.pem");
+        let public = dir.path().join("key.pub.pem");
+        let run = |args: &[&str]| {
+            assert!(
+                Command::new("openssl")
+                    .args(args)
+                    .stderr(Stdio::null())
+                    .status()
+                    .unwrap()
+                    .success()
+            );
+        };
+        run(&[
+            "genpkey",
+            "-algorithm",
+            "RSA",
+            "-pkeyopt",
+            "rsa_keygen_bits:4096",
+            "-out",
+            key.to_str().unwrap(),
+        ]);
+        run(&[
+            "pkey",
+            "-in",
+            key.to_str().unwrap(),
+            "-pubout",
+            "-out",
+            public.to_str().unwrap(),
+        ]);
+        let ws = Workspace::open(dir.path().join("ws")).unwrap();
+        let kit = dir.path().join("kit.zip");
+        kit_ops::make_drill_kit(&ws, &public, &kit).unwrap();
+        (dir, key, kit)
+    }))
+}
+
+/// `n` canonical wallet ids from a seed.
+fn wallet_ids(n: usize, seed: u64) -> Vec<String> {
+    let mut r = Seeded(seed);
+    (0..n)
+        .map(|_| {
+            let a = r.next();
+            let b = r.next();
+            let h = format!("{a:016x}{b:016x}");
+            format!(
+                "{}-{}-4{}-a{}-{}",
+                &h[0..8],
+                &h[8..12],
+                &h[13..16],
+                &h[17..20],
+                &h[20..32]
+            )
+        })
+        .collect()
+}
+
+#[test]
+fn kit_derive_is_all_or_nothing_at_every_io_step() {
+    let Some((_, key, kit)) = drill_kit() else {
+        return;
+    };
+    let out = |sb: &Sandbox| sb.file("out").join("shares.jsonl");
+    sweep(&Case {
+        name: "kit derive (20 wallets)",
+        event: "DRKIT_DERIVE",
+        changes_registry: false,
+        setup: &|| {
+            let sb = empty_sandbox();
+            std::fs::create_dir(sb.file("out")).unwrap();
+            sb
+        },
+        run: &|sb| {
+            let ws = Workspace::open(sb.ws()).unwrap();
+            let wallets = CheckedWallets::check(WalletSource::List(wallet_ids(20, 7)))
+                .map_err(|e| e.to_string())?;
+            let opened = RecoveryKit::open(kit).map_err(|e| e.to_string())?;
+            kit_ops::derive(
+                &ws,
+                opened,
+                key,
+                None,
+                &wallets,
+                &out(sb),
+                &DeriveOptions::default(),
+                &mut |_| {},
+            )
+            .map(|_| ())
+            .map_err(|e| e.to_string())
+        },
+        outputs: &|sb| vec![out(sb)],
+    });
+}
+
+/// Runs `cmd`, kills it with SIGKILL after `delay`, and waits for it.
+fn kill_after(mut cmd: Command, delay: Duration) {
+    let mut child = cmd
+        .stdin(Stdio::null())
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .spawn()
+        .unwrap();
+    std::thread::sleep(delay);
+    let _ = child.kill();
+    let _ = child.wait();
+}
+
+fn bin(sb: &Sandbox) -> Command {
+    let mut c = Command::new(env!("CARGO_BIN_EXE_custodian"));
+    c.env_remove("CUSTODIAN_WORKSPACE")
+        .arg("--workspace")
+        .arg(sb.ws());
+    c
+}
+
+/// Text no file may hold after a kill: an age secret key or a shard's
+/// decrypted payload.
+fn assert_no_plaintext_secret(sb: &Sandbox, what: &str) {
+    let text = sb.all_text();
+    assert!(
+        !text.contains("AGE-SECRET-KEY-"),
+        "{what}: an age secret key on disk"
+    );
+    assert!(
+        !text.contains("custodian-shard-payload"),
+        "{what}: a plaintext shard payload on disk"
+    );
+}
+
+/// Kills `case`'s command at seeded instants up to `max_ms`; returns kills tried.
+fn kill_sweep(
+    case: &Case<'_>,
+    command: &dyn Fn(&Sandbox) -> Command,
+    seed: u64,
+    max_ms: u64,
+) -> u64 {
+    let mut r = Seeded(seed);
+    let n = kills();
+    for k in 0..n {
+        let sb = (case.setup)();
+        let before = registry_bytes(&sb);
+        let delay = r.next() % max_ms;
+        kill_after(command(&sb), Duration::from_millis(delay));
+        let what = format!("{}: kill {k} at {delay} ms", case.name);
+        Workspace::open_for_writing(sb.ws()).unwrap();
+        let happened = check_invariant(case, &sb, &before, &what);
+        assert_no_plaintext_secret(&sb, &what);
+        if !happened {
+            let out = command(&sb).output().unwrap();
+            assert!(
+                out.status.success(),
+                "{what}: rerun: {}",
+                String::from_utf8_lossy(&out.stderr)
+            );
+        }
+    }
+    println!("{}: {n} kills (seed {seed})", case.name);
+    n
+}
+
+#[test]
+fn killed_identity_new_and_shard_rewrap_leave_all_or_nothing() {
+    let id_out = |sb: &Sandbox| sb.file("dee.identity.json");
+    let pass = |sb: &Sandbox| sb.pass_file("p", &[PASS_A]);
+    kill_sweep(
+        &Case {
+            name: "kill identity new",
+            event: "IDENTITY_CREATE",
+            changes_registry: true,
+            setup: &empty_sandbox,
+            run: &|_| Ok(()),
+            outputs: &|sb| vec![id_out(sb)],
+        },
+        &|sb| {
+            let mut c = bin(sb);
+            c.args(["identity", "new", "--name", "Dee", "--out"])
+                .arg(id_out(sb))
+                .arg("--passphrase-file")
+                .arg(pass(sb));
+            c
+        },
+        11,
+        2500,
+    );
+    let dee = OpenedIdentity::generate("Dee");
+    kill_sweep(
+        &Case {
+            name: "kill shard rewrap",
+            event: "SHARD_REWRAP",
+            changes_registry: true,
+            setup: &sandbox,
+            run: &|_| Ok(()),
+            outputs: &|sb| vec![sb.file("dee.shard.json")],
+        },
+        &|sb| {
+            let mut c = bin(sb);
+            c.args(["shard", "rewrap"])
+                .arg(shard(sb, "alpha", 1))
+                .arg("--identity")
+                .arg(identity(sb, "Ana"))
+                .args(["--to", &dee.recipient, "--name", "Dee", "--out"])
+                .arg(sb.file("dee.shard.json"))
+                .arg("--passphrase-file")
+                .arg(sb.pass_file("p", &[pass_of("Ana")]));
+            c
+        },
+        23,
+        1500,
+    );
+}
+
+#[test]
+fn a_killed_kit_derive_leaves_no_temporary_file_with_key_shares() {
+    let Some((_, key, kit)) = drill_kit() else {
+        return;
+    };
+    let ids = wallet_ids(100_000, 3).join("\n");
+    let out = |sb: &Sandbox| sb.file("out").join("shares.jsonl");
+    let mut r = Seeded(5);
+    for k in 0..kills() {
+        let sb = empty_sandbox();
+        std::fs::create_dir(sb.file("out")).unwrap();
+        let list = sb.file("wallets.txt");
+        std::fs::write(&list, &ids).unwrap();
+        let mut c = bin(&sb);
+        c.args(["kit", "derive"])
+            .arg(kit)
+            .arg("--key")
+            .arg(key)
+            .arg("--wallets")
+            .arg(&list)
+            .arg("--out")
+            .arg(out(&sb));
+        let delay = 300 + r.next() % 1500;
+        kill_after(c, Duration::from_millis(delay));
+        // Straight after the kill, before any repair: nothing under a name.
+        let temps = temps_under(&sb.file("out"));
+        assert!(temps.is_empty(), "kill {k} at {delay} ms left {temps:?}");
+        Workspace::open_for_writing(sb.ws()).unwrap();
+        assert!(temps_under(sb.path()).is_empty());
+        assert_eq!(journal_entries(&sb), 0);
+        Workspace::open(sb.ws()).unwrap().audit().verify().unwrap();
+        let st = statuses(&sb, "DRKIT_DERIVE");
+        assert!(
+            st == ["INITIATED", "FAILED"] || st == ["INITIATED", "COMPLETED"] || st.is_empty(),
+            "{st:?}"
+        );
+        assert_eq!(
+            out(&sb).exists(),
+            st.last().is_some_and(|s| s == "COMPLETED")
+        );
+    }
+    println!("kill kit derive: {} kills", kills());
+}
+
+#[test]
+fn rewrap_against_an_unreadable_registry_leaves_nothing_and_the_rerun_succeeds() {
+    let sb = sandbox();
+    let dee = OpenedIdentity::generate("Dee");
+    let reg = sb.ws().join("registry.json");
+    let good = std::fs::read(&reg).unwrap();
+    std::fs::write(&reg, b"{ not json").unwrap();
+    let out = sb.file("dee.shard.json");
+    let rewrap = || {
+        let mut c = sb.cmd();
+        c.args(["shard", "rewrap"])
+            .arg(shard(&sb, "alpha", 1))
+            .arg("--identity")
+            .arg(identity(&sb, "Ana"))
+            .args(["--to", &dee.recipient, "--name", "Dee", "--out"])
+            .arg(&out)
+            .arg("--passphrase-file")
+            .arg(sb.pass_file("p", &[pass_of("Ana")]));
+        c
+    };
+    rewrap().assert().code(1).stderr(contains("registry"));
+    assert!(
+        !out.exists(),
+        "the output must not outlive the failed registry update"
+    );
+    assert!(temps_under(sb.path()).is_empty());
+    std::fs::write(&reg, &good).unwrap();
+    rewrap().assert().success();
+    assert!(out.exists());
+}
+
+#[test]
+fn eight_concurrent_identity_new_of_one_name_leave_one_identity_file() {
+    let sb = empty_sandbox();
+    let pass = sb.pass_file("p", &[PASS_A]);
+    let outs: Vec<PathBuf> = (0..8).map(|i| sb.file(&format!("same-{i}.json"))).collect();
+    let children: Vec<_> = outs
+        .iter()
+        .map(|o| {
+            bin(&sb)
+                .args(["identity", "new", "--name", "Same", "--out"])
+                .arg(o)
+                .arg("--passphrase-file")
+                .arg(&pass)
+                .stdout(Stdio::null())
+                .stderr(Stdio::null())
+                .spawn()
+                .unwrap()
+        })
+        .collect();
+    let ok = children
+        .into_iter()
+        .map(|c| c.wait_with_output().unwrap().status.success())
+        .filter(|s| *s)
+        .count();
+    assert_eq!(ok, 1, "exactly one creation registers");
+    let files: Vec<&PathBuf> = outs.iter().filter(|o| o.exists()).collect();
+    assert_eq!(
+        files.len(),
+        1,
+        "only the registered identity file remains: {files:?}"
+    );
+    let ws = Workspace::open(sb.ws()).unwrap();
+    let reg = ws.registry().unwrap();
+    assert_eq!(reg.custodians.len(), 1);
+    assert_eq!(reg.custodians[0].identity_file.as_ref(), Some(files[0]));
+    assert_eq!(IdentityFile::load(files[0]).unwrap().name, "Same");
+    assert!(temps_under(sb.path()).is_empty());
+    ws.audit().verify().unwrap();
+}
+
+#[test]
+fn symlinked_audit_log_and_registry_are_refused_not_followed() {
+    // What each link points at: an empty log, a valid empty registry.
+    for (file, content) in [
+        ("audit.jsonl", &b""[..]),
+        ("registry.json", &b"{\"version\": 1}\n"[..]),
+    ] {
+        let sb = empty_sandbox();
+        let elsewhere = sb.file("elsewhere.txt");
+        std::fs::write(&elsewhere, content).unwrap();
+        std::os::unix::fs::symlink(&elsewhere, sb.ws().join(file)).unwrap();
+        sb.cmd()
+            .args(["identity", "new", "--name", "Dee", "--passphrase-file"])
+            .arg(sb.pass_file("p", &[PASS_A]))
+            .assert()
+            .code(1)
+            .stderr(contains("symbolic link"));
+        assert_eq!(
+            std::fs::read(&elsewhere).unwrap(),
+            content,
+            "{file} was followed"
+        );
+        assert!(sb.ws().join(file).is_symlink(), "{file} was replaced");
+        assert!(!sb.ws().join("identities/dee.identity.json").exists());
+    }
+}
+
+#[test]
+fn a_crash_after_the_commit_point_is_finished_on_the_next_open() {
+    let _serial = SWEEP.lock().unwrap_or_else(|e| e.into_inner());
+    let sb = empty_sandbox();
+    let out = sb.file("dee.identity.json");
+    let ws = Workspace::open(sb.ws()).unwrap();
+    // Fail the registry write (after COMMIT): the step count of a clean run
+    // says where that is.
+    fault::arm(None, 0);
+    identity::create_identity(
+        &ws,
+        "Probe",
+        &SecretString::from(PASS_A),
+        Some(&sb.file("probe.json")),
+    )
+    .unwrap();
+    let steps = fault::disarm();
+    // Steps from the end: journal dir sync, output dir sync, publish
+    // rename, then the registry replace (dir sync, rename, link, fsync,
+    // write): its fsync is the seventh step from the end, after COMMIT.
+    fault::arm(Some(steps - 6), ENOSPC);
+    let err =
+        identity::create_identity(&ws, "Dee", &SecretString::from(PASS_A), Some(&out)).unwrap_err();
+    fault::disarm();
+    assert!(err.to_string().contains("committed"), "{err}");
+    // A read-only look reports the pending repair and changes nothing.
+    assert!(ws.pending_repair() > 0);
+    sb.cmd()
+        .args(["audit", "verify"])
+        .assert()
+        .success()
+        .stderr(contains("waiting for repair"));
+    let (ws, report) = Workspace::open_for_writing(sb.ws()).unwrap();
+    assert_eq!(report.rolled_forward.len(), 1, "{report:?}");
+    assert!(out.exists());
+    assert!(ws.registry().unwrap().custodian("Dee").is_some());
+    assert_eq!(
+        statuses(&sb, "IDENTITY_CREATE")[2..],
+        ["INITIATED".to_string(), "COMPLETED".to_string()]
+    );
+    assert!(
+        audit_events(&sb)
+            .iter()
+            .any(|(e, _)| e == "WORKSPACE_REPAIRED")
+    );
+    ws.audit().verify().unwrap();
+}
