@@ -135,16 +135,27 @@ fn no_secret_reaches_output_or_audit() {
 #[test]
 fn the_environment_variable_chooses_the_workspace() {
     let sb = Sandbox::new();
+    // A read command names the workspace it was pointed at and, as it only
+    // reads, does not create it.
     let ws = sb.file("from-env");
     assert_cmd::Command::cargo_bin("custodian")
         .unwrap()
         .env("CUSTODIAN_WORKSPACE", &ws)
         .args(["audit", "verify"])
         .assert()
+        .failure()
+        .stderr(predicates::str::contains(ws.display().to_string()));
+    assert!(!ws.exists());
+    custodian_core::workspace::Workspace::open(&ws).unwrap();
+    assert_cmd::Command::cargo_bin("custodian")
+        .unwrap()
+        .env("CUSTODIAN_WORKSPACE", &ws)
+        .args(["audit", "verify"])
+        .assert()
         .success();
-    assert!(ws.is_dir());
     // The flag wins over the variable.
     let flag = sb.file("from-flag");
+    custodian_core::workspace::Workspace::open(&flag).unwrap();
     assert_cmd::Command::cargo_bin("custodian")
         .unwrap()
         .env("CUSTODIAN_WORKSPACE", sb.file("unused"))
@@ -153,6 +164,5 @@ fn the_environment_variable_chooses_the_workspace() {
         .args(["audit", "verify"])
         .assert()
         .success();
-    assert!(flag.is_dir());
     assert!(!sb.file("unused").exists());
 }
