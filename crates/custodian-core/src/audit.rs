@@ -210,7 +210,7 @@ pub struct PendingOp {
 
 fn new_op_id() -> String {
     let mut id = [0u8; 8];
-    rand::RngCore::fill_bytes(&mut rand::rngs::OsRng, &mut id);
+    rand::Rng::fill_bytes(&mut crate::rng::os(), &mut id);
     hex::encode(id)
 }
 

@@ -533,7 +533,15 @@ pub fn sha256_hex(bytes: &[u8]) -> String {
 pub fn file_fingerprint(path: &Path) -> Result<String, FsError> {
     let mut file = File::open(path).map_err(io_err("opening", path))?;
     let mut hasher = Sha256::new();
-    io::copy(&mut file, &mut hasher).map_err(io_err("reading", path))?;
+    let mut buf = vec![0u8; 64 * 1024];
+    loop {
+        match file.read(&mut buf) {
+            Ok(0) => break,
+            Ok(n) => hasher.update(&buf[..n]),
+            Err(e) if e.kind() == io::ErrorKind::Interrupted => {}
+            Err(e) => return Err(io_err("reading", path)(e)),
+        }
+    }
     Ok(hex::encode(hasher.finalize()))
 }
 
