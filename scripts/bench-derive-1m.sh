@@ -7,7 +7,7 @@ set -euo pipefail
 n=${1:-1000000}
 cd "$(dirname "$0")/.."
 cargo build --release --quiet --bin custodian
-bin=$PWD/target/release/custodian
+bin=$(realpath "${CARGO_TARGET_DIR:-target}")/release/custodian
 tmp=$(mktemp -d)
 trap 'rm -rf "$tmp"' EXIT
 cd "$tmp"

@@ -7,7 +7,7 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 runs=${1:-9}
 cargo build --release -q --bin custodian
-bin=target/release/custodian
+bin=${CARGO_TARGET_DIR:-target}/release/custodian
 tmp=$(mktemp -d); trap 'rm -rf "$tmp"' EXIT
 chmod 700 "$tmp"
 printf 'correct horse battery staple orbit lantern\n' > "$tmp/pass"

@@ -1,13 +1,13 @@
 #!/usr/bin/env bash
 # Times RSA-4096 key generation: OpenSSL (`openssl genpkey`) against ours
-# (rsa 0.10, release build), interleaved in the same run so both see the
+# (rsa 0.10, release build; honours CARGO_TARGET_DIR), interleaved in the same run so both see the
 # same machine load. Prints each sample and the medians and their ratio.
 # Usage: scripts/compare-keygen.sh [RUNS]   (default 9)
 set -euo pipefail
 runs=${1:-9}
 cd "$(dirname "$0")/.."
 cargo build --release --quiet -p custodian-core --example keygen_time
-ours_bin=target/release/examples/keygen_time
+ours_bin=${CARGO_TARGET_DIR:-target}/release/examples/keygen_time
 tmp=$(mktemp -d)
 trap 'rm -rf "$tmp"' EXIT
 for i in $(seq "$runs"); do

@@ -421,7 +421,9 @@ fn a_consistent_but_wrong_shard_is_named_by_subset_search() {
     let sb = sandbox();
     let path = shard(&sb, "alpha", 3);
     let real = ShardFile::load(&path).unwrap();
-    let wrong = *k256::NonZeroScalar::random(&mut rand::rngs::OsRng);
+    let wrong = *<k256::NonZeroScalar as k256::elliptic_curve::Generate>::generate_from_rng(
+        &mut custodian_core::rng::os(),
+    );
     let payload = SharePayload::new(&real.key_id, 3, &real.root_public_key, &wrong);
     let (forged, sealed) = ShardFile::seal(&payload, "Cy", &real.recipient, 2).unwrap();
     std::fs::remove_file(&path).unwrap();

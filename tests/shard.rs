@@ -65,7 +65,8 @@ fn assert_payload_matches(payload: &[u8], file: &ShardFile) {
     assert_eq!(v["index"], file.index);
     assert_eq!(v["rootPublicKey"], file.root_public_key.as_str());
     let bytes = hex::decode(v["share"].as_str().unwrap()).unwrap();
-    let scalar = k256::Scalar::from_repr(k256::FieldBytes::clone_from_slice(&bytes)).unwrap();
+    let scalar =
+        k256::Scalar::from_repr(k256::FieldBytes::try_from(bytes.as_slice()).unwrap()).unwrap();
     let public = shard::public_key_hex(&shard::public_of(&scalar).unwrap());
     assert_eq!(public, file.share_public_key);
 }

@@ -67,7 +67,7 @@ fn keygen(c: &mut Criterion) {
     let mut g = c.benchmark_group("rsa4096_keygen");
     g.sample_size(10);
     g.measurement_time(Duration::from_secs(20));
-    g.bench_function("rsa010", |b| b.iter(|| keys::generate().unwrap()));
+    g.bench_function("rsa", |b| b.iter(|| keys::generate().unwrap()));
     g.finish();
 }
 

@@ -9,7 +9,9 @@ use custodian_core::recovery;
 use custodian_core::shard::{self, SharePayload};
 
 fn bench_shards(c: &mut Criterion) {
-    let secret = *k256::NonZeroScalar::random(&mut rand::rngs::OsRng);
+    let secret = *<k256::NonZeroScalar as k256::elliptic_curve::Generate>::generate_from_rng(
+        &mut custodian_core::rng::os(),
+    );
     let root = shard::public_key_hex(&shard::public_of(&secret).expect("non-zero"));
     let shares = shard::split_scalar(&secret, 2, 3);
     let five = shard::split_scalar(&secret, 3, 5);

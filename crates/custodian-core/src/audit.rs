@@ -266,7 +266,7 @@ pub struct PendingOp {
 /// A fresh random operation id (16 hex digits).
 pub fn new_op_id() -> String {
     let mut id = [0u8; 8];
-    rand::RngCore::fill_bytes(&mut rand::rngs::OsRng, &mut id);
+    rand::Rng::fill_bytes(&mut crate::rng::os(), &mut id);
     hex::encode(id)
 }
 

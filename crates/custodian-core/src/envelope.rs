@@ -29,8 +29,7 @@ use aes_gcm::aead::{Aead, KeyInit, Payload};
 use aes_gcm::{Aes256Gcm, Nonce};
 use base64::Engine;
 use base64::engine::general_purpose::STANDARD as B64;
-use rand::RngCore;
-use rand::rngs::OsRng;
+use rand::Rng as _;
 use secrecy::{ExposeSecret, SecretBox, SecretString};
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
@@ -204,6 +203,11 @@ pub fn canonical_json(value: &Value) -> Vec<u8> {
     serde_json_canonicalizer::to_vec(value).unwrap_or_default()
 }
 
+/// The derived key as the cipher's key type, by reference (no copy).
+fn aes_key(key: &[u8; 32]) -> &aes_gcm::Key<Aes256Gcm> {
+    key.into()
+}
+
 fn derive_key(passphrase: &SecretString, salt: &[u8], iterations: u32) -> Zeroizing<[u8; 32]> {
     let mut key = Zeroizing::new([0u8; 32]);
     pbkdf2::pbkdf2_hmac::<sha2::Sha256>(
@@ -251,8 +255,9 @@ pub fn seal(
     check_iterations(iterations)?;
     let mut salt = [0u8; SALT_LEN];
     let mut nonce = [0u8; NONCE_LEN];
-    OsRng.fill_bytes(&mut salt);
-    OsRng.fill_bytes(&mut nonce);
+    let mut rng = crate::rng::os();
+    rng.fill_bytes(&mut salt);
+    rng.fill_bytes(&mut nonce);
     let header = Header {
         format: FORMAT.into(),
         version: VERSION,
@@ -268,11 +273,11 @@ pub fn seal(
         context,
     };
     let key = derive_key(passphrase, &salt, iterations);
-    let cipher = Aes256Gcm::new(key.as_ref().into());
+    let cipher = Aes256Gcm::new(aes_key(&key));
     let aad = header.aad();
     let ciphertext = cipher
         .encrypt(
-            Nonce::from_slice(&nonce),
+            &Nonce::from(nonce),
             Payload {
                 msg: plaintext,
                 aad: &aad,
@@ -432,13 +437,18 @@ impl Envelope {
         self.validate()?;
         let salt = decode_b64("header.kdf.salt", &self.header.kdf.salt)?;
         let nonce = decode_b64("header.cipher.nonce", &self.header.cipher.nonce)?;
+        // validate() checked the length; this cannot fail after it.
+        let nonce = Nonce::try_from(nonce.as_slice()).map_err(|_| EnvelopeError::BadField {
+            field: "header.cipher.nonce",
+            reason: format!("must be {NONCE_LEN} bytes"),
+        })?;
         let ct = decode_b64("ciphertext", &self.ciphertext)?;
         let key = derive_key(passphrase, &salt, self.header.kdf.iterations);
-        let cipher = Aes256Gcm::new(key.as_ref().into());
+        let cipher = Aes256Gcm::new(aes_key(&key));
         let aad = self.header.aad();
         let plaintext = cipher
             .decrypt(
-                Nonce::from_slice(&nonce),
+                &nonce,
                 Payload {
                     msg: &ct,
                     aad: &aad,

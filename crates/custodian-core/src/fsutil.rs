@@ -179,7 +179,7 @@ pub fn is_temp_name(name: &std::ffi::OsStr) -> bool {
 /// A random temporary name in `dir`.
 pub fn temp_name_in(dir: &Path, tag: &str) -> PathBuf {
     let mut r = [0u8; 8];
-    rand::RngCore::fill_bytes(&mut rand::rngs::OsRng, &mut r);
+    rand::Rng::fill_bytes(&mut crate::rng::os(), &mut r);
     dir.join(format!("{TEMP_PREFIX}{tag}{}", hex::encode(r)))
 }
 
@@ -848,7 +848,15 @@ pub fn sha256_hex(bytes: &[u8]) -> String {
 pub fn file_fingerprint(path: &Path) -> Result<String, FsError> {
     let mut file = File::open(path).map_err(io_err("opening", path))?;
     let mut hasher = Sha256::new();
-    io::copy(&mut file, &mut hasher).map_err(io_err("reading", path))?;
+    let mut buf = vec![0u8; 64 * 1024];
+    loop {
+        match file.read(&mut buf) {
+            Ok(0) => break,
+            Ok(n) => hasher.update(&buf[..n]),
+            Err(e) if e.kind() == io::ErrorKind::Interrupted => {}
+            Err(e) => return Err(io_err("reading", path)(e)),
+        }
+    }
     Ok(hex::encode(hasher.finalize()))
 }
 

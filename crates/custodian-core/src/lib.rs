@@ -40,6 +40,7 @@ pub mod netcheck;
 pub mod passphrase;
 pub mod playbook;
 pub mod recovery;
+pub mod rng;
 pub mod shard;
 pub mod text;
 pub mod transaction;

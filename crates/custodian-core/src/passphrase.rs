@@ -17,8 +17,7 @@ use std::io::{BufRead, BufReader, Read};
 use std::path::PathBuf;
 use std::sync::OnceLock;
 
-use rand::Rng;
-use rand::rngs::OsRng;
+use rand::RngExt as _;
 use secrecy::{ExposeSecret, SecretString};
 use zeroize::Zeroizing;
 
@@ -240,7 +239,7 @@ pub fn generate(words: usize) -> Result<SecretString, PassphraseError> {
             out.push(' ');
         }
         // gen_range is unbiased (rejection sampling).
-        out.push_str(list[OsRng.gen_range(0..list.len())]);
+        out.push_str(list[crate::rng::os().random_range(0..list.len())]);
     }
     Ok(SecretString::from(out.as_str()))
 }

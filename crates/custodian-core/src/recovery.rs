@@ -28,7 +28,7 @@ use k256::Scalar;
 use rsa::pkcs1::DecodeRsaPublicKey;
 use rsa::pkcs8::DecodePublicKey;
 use rsa::traits::PublicKeyParts;
-use rsa::{Oaep, RsaPublicKey};
+use rsa::{Oaep, PublicKey as RsaPublicKey};
 use secrecy::SecretString;
 use serde_json::json;
 use zeroize::{Zeroize, Zeroizing};
@@ -658,8 +658,8 @@ fn run_recovery(
                 .ok_or_else(|| RecoveryError::Wrap("the HSM key was not loaded".into()))?;
             let wrapped = pk
                 .encrypt(
-                    &mut rand::rngs::OsRng,
-                    Oaep::new::<sha2::Sha256>(),
+                    &mut crate::rng::os(),
+                    Oaep::<sha2::Sha256>::new(),
                     key.as_slice(),
                 )
                 .map_err(|e| RecoveryError::Wrap(e.to_string()))?;
@@ -702,7 +702,9 @@ mod tests {
 
     #[test]
     fn every_pair_of_three_interpolates_to_the_secret() {
-        let secret = *k256::NonZeroScalar::random(&mut rand::rngs::OsRng);
+        let secret = *<k256::NonZeroScalar as k256::elliptic_curve::Generate>::generate_from_rng(
+            &mut crate::rng::os(),
+        );
         let shares = shard::split_scalar(&secret, 2, 3);
         for s in subsets(3, 2) {
             let pts: Vec<_> = s.iter().map(|&i| shares[i]).collect();
@@ -714,7 +716,9 @@ mod tests {
 
     #[test]
     fn three_of_five_with_all_points_still_interpolates() {
-        let secret = *k256::NonZeroScalar::random(&mut rand::rngs::OsRng);
+        let secret = *<k256::NonZeroScalar as k256::elliptic_curve::Generate>::generate_from_rng(
+            &mut crate::rng::os(),
+        );
         let shares = shard::split_scalar(&secret, 3, 5);
         assert_eq!(interpolate_at_zero(&shares), secret);
         assert_eq!(subsets(5, 3).len(), 10);

@@ -35,7 +35,7 @@ use age::x25519;
 use age_core::format::{FileKey, Stanza};
 use base64::Engine;
 use k256::elliptic_curve::PrimeField;
-use k256::elliptic_curve::sec1::ToEncodedPoint;
+use k256::elliptic_curve::sec1::ToSec1Point;
 use k256::{ProjectivePoint, PublicKey, Scalar};
 use secrecy::{ExposeSecret, SecretString};
 use serde::{Deserialize, Serialize};
@@ -261,7 +261,7 @@ pub fn parse_public_key(field: &'static str, text: &str) -> Result<PublicKey, Sh
 
 /// A public key as SEC1 compressed hex.
 pub fn public_key_hex(pk: &PublicKey) -> String {
-    hex::encode(pk.to_encoded_point(true).as_bytes())
+    hex::encode(pk.to_sec1_point(true).as_bytes())
 }
 
 /// `G·s` as a public key (None for the zero scalar).
@@ -1154,7 +1154,11 @@ pub fn rewrap_shard(ws: &Workspace, req: &RewrapRequest) -> Result<RewrapOutcome
 pub fn split_scalar(secret: &Scalar, threshold: u32, total: u32) -> Vec<(u32, Scalar)> {
     let mut coeffs = vec![*secret];
     for _ in 1..threshold {
-        coeffs.push(*k256::NonZeroScalar::random(&mut rand::rngs::OsRng));
+        coeffs.push(
+            *<k256::NonZeroScalar as k256::elliptic_curve::Generate>::generate_from_rng(
+                &mut crate::rng::os(),
+            ),
+        );
     }
     let shares = (1..=total)
         .map(|i| {
@@ -1211,7 +1215,9 @@ mod tests {
 
     #[test]
     fn payload_round_trips_and_split_shares_are_on_the_polynomial() {
-        let secret = *k256::NonZeroScalar::random(&mut rand::rngs::OsRng);
+        let secret = *<k256::NonZeroScalar as k256::elliptic_curve::Generate>::generate_from_rng(
+            &mut crate::rng::os(),
+        );
         let shares = split_scalar(&secret, 2, 3);
         // For a line, f(1) - f(0) = f(2) - f(1).
         assert_eq!(shares[0].1 - secret, shares[1].1 - shares[0].1);

@@ -91,8 +91,8 @@ proptest! {
 }
 
 /// One drill kit and its RSA-4096 key, made once for the kit properties.
-fn drill_kit() -> &'static (Vec<u8>, rsa010::RsaPrivateKey) {
-    static KIT: std::sync::OnceLock<(Vec<u8>, rsa010::RsaPrivateKey)> = std::sync::OnceLock::new();
+fn drill_kit() -> &'static (Vec<u8>, rsa::PrivateKey) {
+    static KIT: std::sync::OnceLock<(Vec<u8>, rsa::PrivateKey)> = std::sync::OnceLock::new();
     KIT.get_or_init(|| {
         let key = custodian_core::drkit::keys::generate().unwrap();
         let (zip, _) = custodian_core::drkit::kit::build_drill_kit(&key.to_public_key()).unwrap();

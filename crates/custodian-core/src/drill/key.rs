@@ -155,7 +155,7 @@ pub fn make_key(ws: &Workspace, req: MakeKeyRequest) -> Result<DrillKeyRecord, D
         Some(k) => k.clone(),
         None => {
             let mut r = [0u8; 6];
-            rand::RngCore::fill_bytes(&mut rand::rngs::OsRng, &mut r);
+            rand::Rng::fill_bytes(&mut crate::rng::os(), &mut r);
             format!("{KEY_ID_PREFIX}{}", hex::encode(r))
         }
     };
@@ -207,7 +207,10 @@ pub fn make_key(ws: &Workspace, req: MakeKeyRequest) -> Result<DrillKeyRecord, D
                 "custodians": req.custodians, "files": paths }),
     )?;
     let result = (|| {
-        let mut secret = *k256::NonZeroScalar::random(&mut rand::rngs::OsRng);
+        let mut secret =
+            *<k256::NonZeroScalar as k256::elliptic_curve::Generate>::generate_from_rng(
+                &mut crate::rng::os(),
+            );
         let root = shard::public_of(&secret)
             .map(|p| shard::public_key_hex(&p))
             .ok_or_else(|| ShardError::Encrypt("random key was zero".into()))?;

@@ -1,13 +1,13 @@
 //! The DR-kit part of a drill: a recovery key pair and a synthetic vendor
 //! kit in the sandbox, then the kit verified and Key Share #1 derived for
 //! random wallets through the production path — and every derived share
-//! recomputed here independently, with arbitrary-precision integers instead
-//! of the curve-scalar arithmetic the deriver uses.
+//! recomputed here independently, with plain 512-bit integer division
+//! instead of the curve-scalar arithmetic (Montgomery/Barrett) the deriver uses.
 
 use std::path::PathBuf;
 
-use hmac::{Hmac, Mac};
-use rsa::BigUint;
+use hmac::{Hmac, KeyInit, Mac};
+use k256::elliptic_curve::bigint::{NonZero, U512};
 use secrecy::SecretString;
 use serde_json::Value;
 use sha2::{Digest, Sha256, Sha512};
@@ -45,27 +45,37 @@ pub fn make(ws: &Workspace, passphrase: &SecretString) -> Result<KitMaterial, Dr
     })
 }
 
-/// Key Share #1, recomputed with big integers: d = (M + I_L) mod n,
+/// Key Share #1, recomputed with 512-bit integers: d = (M + I_L) mod n,
 /// share = SHA-512(d) mod n.
 fn independent_share(wallet: &str, wallet_seed: &[u8], master: &[u8]) -> String {
-    let n = BigUint::parse_bytes(ORDER_HEX.as_bytes(), 16).unwrap_or_default();
+    // Right-aligns up to 64 big-endian bytes in a 512-bit integer.
+    let wide = |bytes: &[u8]| {
+        let mut buf = [0u8; 64];
+        buf[64 - bytes.len()..].copy_from_slice(bytes);
+        U512::from_be_slice(&buf)
+    };
+    let Ok(order) = hex::decode(ORDER_HEX) else {
+        return String::new();
+    };
+    let Some(n) = Option::<NonZero<U512>>::from(NonZero::new(wide(&order))) else {
+        return String::new();
+    };
     let cc = Sha256::new()
         .chain_update(wallet.as_bytes())
         .chain_update(wallet_seed)
         .finalize();
-    let Ok(mut mac) = <Hmac<Sha512> as Mac>::new_from_slice(&cc) else {
+    let Ok(mut mac) = <Hmac<Sha512> as KeyInit>::new_from_slice(&cc) else {
         return String::new();
     };
     mac.update(&[0]);
     mac.update(master);
     mac.update(&[0x80, 0, 0, 0]);
     let i = mac.finalize().into_bytes();
-    let d = (BigUint::from_bytes_be(master) + BigUint::from_bytes_be(&i[..32])) % &n;
-    let mut d_bytes = [0u8; 32];
-    let raw = d.to_bytes_be();
-    d_bytes[32 - raw.len()..].copy_from_slice(&raw);
-    let share = BigUint::from_bytes_be(&Sha512::digest(d_bytes)) % &n;
-    format!("{:0>64}", share.to_str_radix(16))
+    // Two values below 2^256: their sum cannot overflow 512 bits.
+    let d = wide(master).wrapping_add(&wide(&i[..32])).rem(&n);
+    let d_bytes = d.to_be_bytes();
+    let share = wide(&Sha512::digest(&d_bytes[32..])).rem(&n);
+    hex::encode(&share.to_be_bytes()[32..])
 }
 
 /// Verifies the kit, derives shares for `wallets` random wallet ids through

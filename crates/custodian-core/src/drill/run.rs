@@ -33,7 +33,7 @@ use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 use std::time::Instant;
 
-use k256::elliptic_curve::sec1::ToEncodedPoint;
+use k256::elliptic_curve::sec1::ToSec1Point;
 use secrecy::SecretString;
 use serde::{Deserialize, Serialize};
 use serde_json::json;
@@ -282,7 +282,7 @@ fn setup_err<E: std::fmt::Display>(stage: &'static str) -> impl Fn(E) -> DrillEr
 
 fn random_suffix() -> String {
     let mut b = [0u8; 3];
-    rand::RngCore::fill_bytes(&mut rand::rngs::OsRng, &mut b);
+    rand::Rng::fill_bytes(&mut crate::rng::os(), &mut b);
     hex::encode(b)
 }
 
@@ -721,9 +721,7 @@ fn scenario_4(m: &Material) -> ScenarioResult {
 /// with k256 directly, independently of the recovery module.
 fn public_of(secret: &[u8]) -> Option<String> {
     let sk = k256::SecretKey::from_slice(secret).ok()?;
-    Some(hex::encode(
-        sk.public_key().to_encoded_point(true).as_bytes(),
-    ))
+    Some(hex::encode(sk.public_key().to_sec1_point(true).as_bytes()))
 }
 
 fn scenario_5(m: &Material, node_dir: &Path, participants: &[String]) -> ScenarioResult {

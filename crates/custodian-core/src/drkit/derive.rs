@@ -31,10 +31,9 @@ use std::io::{BufRead, BufReader};
 use std::path::{Path, PathBuf};
 use std::sync::mpsc::sync_channel;
 
-use hmac::{Hmac, Mac};
-use k256::elliptic_curve::bigint::{U256, U512};
+use hmac::{Hmac, KeyInit, Mac};
 use k256::elliptic_curve::ops::Reduce;
-use k256::{FieldBytes, Scalar};
+use k256::{FieldBytes, Scalar, WideBytes};
 use rayon::prelude::*;
 use sha2::{Digest, Sha256, Sha512};
 use zeroize::Zeroizing;
@@ -71,7 +70,7 @@ pub fn derive_share(
     master_key: &[u8; 32],
 ) -> Zeroizing<[u8; 32]> {
     let cc = Zeroizing::new(wallet_chain_code(wallet_id, wallet_seed));
-    let mut mac = <Hmac<Sha512> as Mac>::new_from_slice(cc.as_slice())
+    let mut mac = <Hmac<Sha512> as KeyInit>::new_from_slice(cc.as_slice())
         .unwrap_or_else(|_| unreachable!("HMAC takes keys of any length"));
     mac.update(&[0u8]);
     mac.update(master_key);
@@ -79,16 +78,16 @@ pub fn derive_share(
     let i = Zeroizing::new(mac.finalize().into_bytes());
     // (M + I_L) mod n equals (M mod n + I_L mod n) mod n, so reducing each
     // 256-bit value first is the same integer arithmetic.
-    let m = Zeroizing::new(<Scalar as Reduce<U256>>::reduce_bytes(
-        FieldBytes::from_slice(master_key),
-    ));
-    let il = Zeroizing::new(<Scalar as Reduce<U256>>::reduce_bytes(
-        FieldBytes::from_slice(&i[..32]),
-    ));
+    let m = Zeroizing::new(<Scalar as Reduce<FieldBytes>>::reduce(&FieldBytes::from(
+        *master_key,
+    )));
+    let mut il_bytes = Zeroizing::new(FieldBytes::default());
+    il_bytes.copy_from_slice(&i[..32]);
+    let il = Zeroizing::new(<Scalar as Reduce<FieldBytes>>::reduce(&il_bytes));
     let sum = Zeroizing::new(*m + *il);
     let d = Zeroizing::new(Into::<[u8; 32]>::into(sum.to_bytes()));
-    let h = Zeroizing::new(Sha512::digest(d.as_slice()));
-    let share = Zeroizing::new(<Scalar as Reduce<U512>>::reduce_bytes(&h));
+    let h: Zeroizing<WideBytes> = Zeroizing::new(Sha512::digest(d.as_slice()));
+    let share = Zeroizing::new(<Scalar as Reduce<WideBytes>>::reduce(&h));
     Zeroizing::new(share.to_bytes().into())
 }
 

@@ -10,17 +10,17 @@
 
 use std::path::{Path, PathBuf};
 
-use aes::cipher::{BlockDecryptMut, KeyIvInit, block_padding::Pkcs7};
+use aes::cipher::{BlockModeDecrypt, KeyIvInit, block_padding::Pkcs7};
 use base64::Engine as _;
 use md5::{Digest as _, Md5};
-use rsa010::pkcs1::DecodeRsaPrivateKey;
-use rsa010::pkcs8::pkcs5::pbes2;
-use rsa010::pkcs8::{
+use rsa::pkcs1::DecodeRsaPrivateKey;
+use rsa::pkcs8::pkcs5::pbes2;
+use rsa::pkcs8::{
     DecodePrivateKey, DecodePublicKey, EncodePrivateKey, EncodePublicKey,
     EncryptedPrivateKeyInfoRef, LineEnding, PrivateKeyInfoRef,
 };
-use rsa010::traits::PublicKeyParts;
-use rsa010::{RsaPrivateKey, RsaPublicKey};
+use rsa::traits::PublicKeyParts;
+use rsa::{PrivateKey as RsaPrivateKey, PublicKey as RsaPublicKey};
 use secrecy::{ExposeSecret, SecretString};
 use sha2::Sha256;
 use zeroize::Zeroizing;
@@ -83,8 +83,8 @@ pub struct CreatedKeyPair {
     pub phrase: String,
 }
 
-fn rng() -> getrandom::rand_core::UnwrapErr<getrandom::SysRng> {
-    getrandom::rand_core::UnwrapErr(getrandom::SysRng)
+fn rng() -> crate::rng::OsRng {
+    crate::rng::os()
 }
 
 /// The verification phrase for a public key: the first 8 characters of
@@ -116,8 +116,8 @@ pub fn encrypt_private_key(
     let enc = |e: &dyn std::fmt::Display| DrKitError::Encode(e.to_string());
     let mut salt = [0u8; 16];
     let mut iv = [0u8; 16];
-    getrandom::fill(&mut salt).map_err(|e| enc(&e))?;
-    getrandom::fill(&mut iv).map_err(|e| enc(&e))?;
+    rand::Rng::fill_bytes(&mut rng(), &mut salt);
+    rand::Rng::fill_bytes(&mut rng(), &mut iv);
     let params = pbes2::Parameters::generate_pbkdf2_sha256_aes256cbc(iterations, &salt, iv)
         .map_err(|e| enc(&e))?;
     let plain = key.to_pkcs8_der().map_err(|e| enc(&e))?;
@@ -275,10 +275,10 @@ pub fn load_private_key_text(
             let doc = info
                 .decrypt(pass()?.expose_secret().as_bytes())
                 .map_err(|e| match e {
-                    rsa010::pkcs8::Error::EncryptedPrivateKey(
-                        rsa010::pkcs8::pkcs5::Error::DecryptFailed,
+                    rsa::pkcs8::Error::EncryptedPrivateKey(
+                        rsa::pkcs8::pkcs5::Error::DecryptFailed,
                     ) => DrKitError::WrongPassphrase,
-                    rsa010::pkcs8::Error::EncryptedPrivateKey(other) => {
+                    rsa::pkcs8::Error::EncryptedPrivateKey(other) => {
                         DrKitError::UnsupportedKeyEncryption(other.to_string())
                     }
                     _ => DrKitError::WrongPassphrase,
@@ -317,8 +317,8 @@ pub fn load_private_key_text(
 /// capped at the same 10,000,000 iterations as envelopes; scrypt at 256 MiB
 /// of memory (128·N·r) and 2^24 block mixes (N·r·p), which is 16 times what
 /// OpenSSL's own `-scrypt` default asks. (PBES1's count is 16 bits.)
-fn check_key_kdf_cost(scheme: &rsa010::pkcs8::pkcs5::EncryptionScheme) -> Result<(), DrKitError> {
-    use rsa010::pkcs8::pkcs5::EncryptionScheme;
+fn check_key_kdf_cost(scheme: &rsa::pkcs8::pkcs5::EncryptionScheme) -> Result<(), DrKitError> {
+    use rsa::pkcs8::pkcs5::EncryptionScheme;
     let EncryptionScheme::Pbes2(params) = scheme else {
         return Ok(());
     };
@@ -389,7 +389,7 @@ fn decrypt_legacy(block: &PemBlock, pass: &SecretString) -> Result<Zeroizing<Vec
             let key = evp_bytes_to_key_md5(pass, &iv[..8], 32);
             cbc::Decryptor::<aes::Aes256>::new_from_slices(&key, &iv)
                 .map_err(|e| DrKitError::Encode(e.to_string()))?
-                .decrypt_padded_mut::<Pkcs7>(&mut buf)
+                .decrypt_padded::<Pkcs7>(&mut buf)
                 .map_err(bad)?
                 .len()
         }
@@ -397,7 +397,7 @@ fn decrypt_legacy(block: &PemBlock, pass: &SecretString) -> Result<Zeroizing<Vec
             let key = evp_bytes_to_key_md5(pass, &iv[..8], 16);
             cbc::Decryptor::<aes::Aes128>::new_from_slices(&key, &iv)
                 .map_err(|e| DrKitError::Encode(e.to_string()))?
-                .decrypt_padded_mut::<Pkcs7>(&mut buf)
+                .decrypt_padded::<Pkcs7>(&mut buf)
                 .map_err(bad)?
                 .len()
         }
@@ -422,7 +422,7 @@ pub fn load_public_key(path: &Path) -> Result<(RsaPublicKey, String), DrKitError
 
 /// Parses SPKI (`PUBLIC KEY`) or PKCS#1 (`RSA PUBLIC KEY`) PEM text.
 pub fn load_public_key_text(text: &str) -> Result<RsaPublicKey, DrKitError> {
-    use rsa010::pkcs1::DecodeRsaPublicKey;
+    use rsa::pkcs1::DecodeRsaPublicKey;
     let not_key = || DrKitError::NotAPublicKey("the key".into());
     let block = parse_pem(text).ok_or_else(not_key)?;
     match block.label.as_str() {
@@ -461,8 +461,8 @@ mod tests {
     /// An encrypted PKCS#8 PEM whose KDF is `kdf` (the ciphertext is
     /// filler: the cost check must refuse it before decrypting anything).
     fn encrypted_key_with(kdf: pbes2::Kdf) -> String {
-        use rsa010::pkcs8::der::{Encode, asn1::OctetStringRef};
-        use rsa010::pkcs8::pkcs5::EncryptionScheme;
+        use rsa::pkcs8::der::{Encode, asn1::OctetStringRef};
+        use rsa::pkcs8::pkcs5::EncryptionScheme;
         let info = EncryptedPrivateKeyInfoRef {
             encryption_algorithm: EncryptionScheme::Pbes2(pbes2::Parameters {
                 kdf,

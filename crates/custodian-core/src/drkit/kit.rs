@@ -15,8 +15,8 @@
 use std::io::{Cursor, Read, Write};
 use std::path::{Path, PathBuf};
 
-use rsa010::traits::PublicKeyParts;
-use rsa010::{Oaep, RsaPrivateKey, RsaPublicKey};
+use rsa::traits::PublicKeyParts;
+use rsa::{Oaep, PrivateKey as RsaPrivateKey, PublicKey as RsaPublicKey};
 use serde_json::{Map, Value, json};
 use sha1::Sha1;
 use zeroize::Zeroizing;
@@ -624,7 +624,7 @@ pub struct DrillKit {
 /// A random (version 4) UUID, canonical lowercase: synthetic ids for drills.
 pub fn random_uuid() -> String {
     let mut b = [0u8; 16];
-    rand::RngCore::fill_bytes(&mut rand::rngs::OsRng, &mut b);
+    rand::Rng::fill_bytes(&mut crate::rng::os(), &mut b);
     b[6] = (b[6] & 0x0f) | 0x40;
     b[8] = (b[8] & 0x3f) | 0x80;
     uuid_text(u128::from_be_bytes(b))
@@ -645,7 +645,7 @@ pub fn uuid_text(bits: u128) -> String {
 
 fn random_hex32() -> String {
     let mut b = [0u8; 32];
-    rand::RngCore::fill_bytes(&mut rand::rngs::OsRng, &mut b);
+    rand::Rng::fill_bytes(&mut crate::rng::os(), &mut b);
     hex::encode(b)
 }
 
@@ -661,8 +661,8 @@ pub fn build_drill_kit(public: &RsaPublicKey) -> Result<(Vec<u8>, DrillKit), DrK
     let cosigner_id = random_uuid();
     let entry = master_key_entry_name(&cosigner_id, &master_key_id)?;
     let mut master = Zeroizing::new([0u8; 32]);
-    rand::RngCore::fill_bytes(&mut rand::rngs::OsRng, master.as_mut_slice());
-    let mut rng = getrandom::rand_core::UnwrapErr(getrandom::SysRng);
+    rand::Rng::fill_bytes(&mut crate::rng::os(), master.as_mut_slice());
+    let mut rng = crate::rng::os();
     let blob = public
         .encrypt(&mut rng, Oaep::<Sha1>::new(), master.as_slice())
         .map_err(|e| enc(&e))?;

@@ -12,18 +12,16 @@
 //! - [`derive`]: Key Share #1 and the asset chain code per wallet, and the
 //!   streaming, multi-core batch that writes millions of them to one file.
 //!
-//! ## Why `rsa` 0.10 (pre-release) and not 0.9
+//! ## Why `rsa` 0.10
 //!
 //! Key generation must take at most 0.6× OpenSSL's median time for RSA-4096.
 //! Measured on the target 2-core machine (median of 9): OpenSSL ≈ 1.2 s,
-//! rsa 0.10.0-rc.20 ≈ 0.63 s (≈ 0.5×), rsa 0.9.10 ≈ 1.35 s (≈ 1.1×). The 0.9
-//! line would share a RustCrypto generation with k256 0.13 / aes-gcm 0.10 /
-//! pbkdf2 0.12, but misses the target, so the kit uses the 0.10 line, pinned
-//! exactly and renamed `rsa010` so the 0.9 line can coexist elsewhere.
+//! rsa 0.10 ≈ 0.5× of that, rsa 0.9.10 ≈ 1.35 s (≈ 1.1×). The same `rsa`
+//! serves recovery's RSA-OAEP-SHA256 wrap to an HSM key.
 //!
 //! ## RUSTSEC-2023-0071 (Marvin)
 //!
-//! Both `rsa` lines carry this advisory: decryption time leaks information
+//! `rsa` carries this advisory: decryption time leaks information
 //! an attacker who can submit many chosen ciphertexts and time the answers
 //! could use to decrypt. Here the decryption runs on an offline machine,
 //! over a handful of ciphertexts from a kit the operator chose, with no

@@ -877,7 +877,7 @@ pub fn split(
         None => ws.subdir("guardian-shares")?,
     };
     let mut id = [0u8; SET_ID_LEN];
-    rand::RngCore::fill_bytes(&mut rand::rngs::OsRng, &mut id);
+    rand::Rng::fill_bytes(&mut crate::rng::os(), &mut id);
     let set_id = hex::encode(id);
     let paths: Vec<PathBuf> = names
         .iter()
@@ -949,7 +949,7 @@ fn split_inner(
 
     // Prove the split in memory before sealing anything.
     let mut order: Vec<usize> = (0..raw.len()).collect();
-    order.shuffle(&mut rand::rngs::OsRng);
+    order.shuffle(&mut crate::rng::os());
     let mut subset: Vec<usize> = order[..threshold.into()].to_vec();
     subset.sort_unstable();
     let proved_with: Vec<u8> = subset.iter().map(|i| raw[*i].index).collect();

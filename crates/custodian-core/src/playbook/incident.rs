@@ -243,7 +243,7 @@ fn incident_path(ws: &Workspace, id: &str) -> Result<PathBuf, PlaybookError> {
 
 fn new_id() -> String {
     let mut tail = [0u8; 3];
-    rand::RngCore::fill_bytes(&mut rand::rngs::OsRng, &mut tail);
+    rand::Rng::fill_bytes(&mut crate::rng::os(), &mut tail);
     let date = crate::clock::now_string();
     let day: String = date.chars().take(10).filter(|c| *c != '-').collect();
     format!("INC-{day}-{}", hex::encode(tail))

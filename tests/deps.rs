@@ -1,0 +1,165 @@
+//! The dependency rules of the workspace, checked on `Cargo.lock` and the
+//! manifests (no network, no `cargo` run):
+//!
+//! - no pre-release version anywhere in the tree;
+//! - where the tree holds two versions of a crate (because a dependency such
+//!   as `age` still uses an older generation), our own crates use the newest;
+//! - the RustCrypto crates our code chooses appear once, in one generation;
+//! - every version is declared once, in the root `[workspace.dependencies]`,
+//!   and nothing is renamed to let two lines of one crate coexist.
+
+use std::collections::BTreeMap;
+use std::path::Path;
+
+/// One `[[package]]` of `Cargo.lock`.
+struct Locked {
+    name: String,
+    version: String,
+    deps: Vec<String>,
+}
+
+fn read(rel: &str) -> String {
+    let path = Path::new(env!("CARGO_MANIFEST_DIR")).join(rel);
+    std::fs::read_to_string(&path).unwrap_or_else(|e| panic!("{}: {e}", path.display()))
+}
+
+fn lock() -> Vec<Locked> {
+    let text = read("Cargo.lock");
+    let quoted = |line: &str| line.split('"').nth(1).map(str::to_string);
+    text.split("[[package]]")
+        .skip(1)
+        .map(|block| {
+            let mut p = Locked {
+                name: String::new(),
+                version: String::new(),
+                deps: Vec::new(),
+            };
+            let mut in_deps = false;
+            for line in block.lines() {
+                let line = line.trim();
+                if in_deps {
+                    if line == "]" {
+                        in_deps = false;
+                    } else if let Some(d) = quoted(line) {
+                        p.deps.push(d);
+                    }
+                } else if line.starts_with("name = ") {
+                    p.name = quoted(line).unwrap_or_default();
+                } else if line.starts_with("version = ") {
+                    p.version = quoted(line).unwrap_or_default();
+                } else if line == "dependencies = [" {
+                    in_deps = true;
+                }
+            }
+            p
+        })
+        .collect()
+}
+
+/// Numeric parts of a version, for ordering ("0.10.0" > "0.9.10").
+fn numeric(version: &str) -> Vec<u64> {
+    version
+        .split(['.', '-', '+'])
+        .map_while(|part| part.parse().ok())
+        .collect()
+}
+
+fn versions(lock: &[Locked]) -> BTreeMap<&str, Vec<&str>> {
+    let mut map: BTreeMap<&str, Vec<&str>> = BTreeMap::new();
+    for p in lock {
+        map.entry(p.name.as_str()).or_default().push(&p.version);
+    }
+    map
+}
+
+#[test]
+fn no_pre_release_version_in_the_tree() {
+    let pre: Vec<String> = lock()
+        .iter()
+        // A `-` before any `+build` metadata marks a pre-release.
+        .filter(|p| p.version.split('+').next().is_some_and(|v| v.contains('-')))
+        .map(|p| format!("{} {}", p.name, p.version))
+        .collect();
+    assert!(
+        pre.is_empty(),
+        "pre-release versions in Cargo.lock: {pre:?}"
+    );
+}
+
+#[test]
+fn our_crates_use_the_newest_of_each_duplicated_crate() {
+    let lock = lock();
+    let versions = versions(&lock);
+    let mut older = Vec::new();
+    for ours in lock
+        .iter()
+        .filter(|p| p.name == "custodian" || p.name == "custodian-core")
+    {
+        // A lock entry names the version only when the tree holds several.
+        for dep in &ours.deps {
+            let Some((name, version)) = dep.split_once(' ') else {
+                continue;
+            };
+            let newest = versions[name]
+                .iter()
+                .max_by_key(|v| numeric(v))
+                .copied()
+                .unwrap_or(version);
+            if numeric(version) != numeric(newest) {
+                older.push(format!("{} uses {name} {version}, not {newest}", ours.name));
+            }
+        }
+    }
+    assert!(
+        older.is_empty(),
+        "older generations chosen by our code: {older:?}"
+    );
+}
+
+#[test]
+fn rustcrypto_crates_we_choose_appear_in_one_version() {
+    let lock = lock();
+    let versions = versions(&lock);
+    // The crates only our code pulls in: any second version would be ours.
+    let single = [
+        "rsa", "k256", "aes-gcm", "aes", "cbc", "md-5", "sha1", "ecdsa",
+    ];
+    let doubled: Vec<String> = single
+        .iter()
+        .filter_map(|name| {
+            let v = versions.get(name)?;
+            (v.len() > 1).then(|| format!("{name} {v:?}"))
+        })
+        .collect();
+    assert!(doubled.is_empty(), "two versions of: {doubled:?}");
+    for name in single {
+        assert!(versions.contains_key(name), "{name} is not in Cargo.lock");
+    }
+}
+
+#[test]
+fn versions_are_declared_once_in_the_workspace() {
+    let root = read("Cargo.toml");
+    assert!(
+        !root.contains("package = \""),
+        "a dependency is renamed (`package = …`) in the root Cargo.toml"
+    );
+    for manifest in ["Cargo.toml", "crates/custodian-core/Cargo.toml"] {
+        let text = read(manifest);
+        let mut section = String::new();
+        for line in text.lines().map(str::trim) {
+            if line.starts_with('[') {
+                section = line.to_string();
+                continue;
+            }
+            let is_dep_section =
+                section.ends_with("dependencies]") && section != "[workspace.dependencies]";
+            if is_dep_section && !line.is_empty() && !line.starts_with('#') {
+                assert!(
+                    line.contains("workspace = true"),
+                    "{manifest} {section}: `{line}` declares its own version"
+                );
+            }
+        }
+    }
+}
