@@ -516,7 +516,18 @@ pub fn read_limited(path: &Path, limit: u64) -> Result<Vec<u8>, FsError> {
             limit,
         });
     }
-    let mut buf = Vec::with_capacity(size as usize);
+    read_to_end_capped(file, path, limit, size as usize)
+}
+
+/// Reads `file` (opened from `path`) to its end, refusing more than `limit`
+/// bytes even if it grew after it was measured.
+fn read_to_end_capped(
+    file: File,
+    path: &Path,
+    limit: u64,
+    capacity: usize,
+) -> Result<Vec<u8>, FsError> {
+    let mut buf = Vec::with_capacity(capacity);
     file.take(limit + 1)
         .read_to_end(&mut buf)
         .map_err(io_err("reading", path))?;
@@ -824,18 +835,7 @@ pub fn read_state_file(path: &Path, limit: u64) -> Result<Vec<u8>, FsError> {
                 io_err("opening", path)(e)
             }
         })?;
-    let mut buf = Vec::new();
-    file.take(limit + 1)
-        .read_to_end(&mut buf)
-        .map_err(io_err("reading", path))?;
-    if buf.len() as u64 > limit {
-        return Err(FsError::TooLarge {
-            path: path.to_path_buf(),
-            size: buf.len() as u64,
-            limit,
-        });
-    }
-    Ok(buf)
+    read_to_end_capped(file, path, limit, 0)
 }
 
 /// The SHA-256 of some bytes, as lowercase hex: how files are named in the
