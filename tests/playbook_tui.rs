@@ -178,7 +178,9 @@ fn scenario_2_end_to_end_with_a_real_identity_wizard() {
     // Every step completion is in the audit log.
     let steps: Vec<&str> = entries
         .iter()
-        .filter(|e| e.event == "INCIDENT_STEP")
+        .filter(|e| {
+            e.event == "INCIDENT_STEP" && e.status == custodian_core::audit::Status::Completed
+        })
         .map(|e| e.details["step"].as_str().unwrap())
         .collect();
     assert_eq!(steps, ["record-loss", "new-identity", "rewrap"]);

@@ -32,6 +32,8 @@ use custodian_core::drkit::{kit::RecoveryKit, ops as kit_ops};
 use custodian_core::fsutil::fault;
 use custodian_core::guardians::{self, SplitRequest};
 use custodian_core::identity::{self, IdentityFile, OpenedIdentity};
+use custodian_core::playbook::incident::{self, StepHow};
+use custodian_core::playbook::{Playbook, checklist};
 use custodian_core::recovery::{self, RecoveryOutput, ShardSource};
 use custodian_core::shard::{self, RewrapKind, RewrapRequest};
 use custodian_core::workspace::Workspace;
@@ -114,6 +116,9 @@ struct Case<'a> {
     setup: &'a dyn Fn() -> Sandbox,
     run: &'a dyn Fn(&Sandbox) -> Result<(), String>,
     outputs: &'a dyn Fn(&Sandbox) -> Vec<PathBuf>,
+    /// For operations that rewrite a state file (an incident record): did
+    /// the change land? None: the outputs being there says it.
+    happened: Option<&'a dyn Fn(&Sandbox) -> bool>,
 }
 
 /// Checks the all-or-nothing invariant after the workspace was opened for
@@ -121,12 +126,18 @@ struct Case<'a> {
 fn check_invariant(case: &Case<'_>, sb: &Sandbox, before: &Option<Vec<u8>>, what: &str) -> bool {
     let outs = (case.outputs)(sb);
     let present = outs.iter().filter(|p| p.exists()).count();
+    let landed = case.happened.map(|f| f(sb));
     let temps = temps_under(sb.path());
     assert!(temps.is_empty(), "{what}: temporary files left: {temps:?}");
     assert_eq!(journal_entries(sb), 0, "{what}: a journal entry is left");
     Workspace::open(sb.ws()).unwrap().audit().verify().unwrap();
     let st = statuses(sb, case.event);
-    if present == outs.len() {
+    if landed.unwrap_or(present == outs.len()) {
+        assert_eq!(
+            present,
+            outs.len(),
+            "{what}: the change landed without its outputs"
+        );
         if case.changes_registry {
             assert_ne!(
                 &registry_bytes(sb),
@@ -211,6 +222,7 @@ fn identity_new_is_all_or_nothing_at_every_io_step() {
                 .map_err(|e| e.to_string())
         },
         outputs: &|sb| vec![out(sb)],
+        happened: None,
     });
 }
 
@@ -245,6 +257,7 @@ fn shard_rewrap_is_all_or_nothing_at_every_io_step() {
             r.map(|_| ()).map_err(|e| e.to_string())
         },
         outputs: &|sb| vec![sb.file("dee.shard.json")],
+        happened: None,
     });
 }
 
@@ -290,6 +303,7 @@ fn guardians_split_is_all_or_nothing_at_every_io_step() {
                 _ => found,
             }
         },
+        happened: None,
     });
 }
 
@@ -326,6 +340,125 @@ fn recover_to_a_file_is_all_or_nothing_at_every_io_step() {
                 .map_err(|e| e.to_string())
         },
         outputs: &|sb| vec![out(sb)],
+        happened: None,
+    });
+}
+
+/// The one incident in `sb`'s workspace.
+fn the_incident(sb: &Sandbox) -> incident::Incident {
+    let ws = Workspace::open(sb.ws()).unwrap();
+    let mut all = incident::list(&ws).unwrap();
+    assert_eq!(all.len(), 1, "one incident expected");
+    all.pop().unwrap().unwrap()
+}
+
+/// A workspace with scenario 2 open as an incident.
+fn incident_sandbox() -> Sandbox {
+    let sb = empty_sandbox();
+    let ws = Workspace::open(sb.ws()).unwrap();
+    incident::open(&ws, Playbook::builtin(), 2, "Ana Officer", None).unwrap();
+    sb
+}
+
+#[test]
+fn incident_open_is_all_or_nothing_at_every_io_step() {
+    let incidents = |sb: &Sandbox| -> Vec<PathBuf> {
+        std::fs::read_dir(sb.ws().join(incident::DIR))
+            .map(|rd| rd.flatten().map(|e| e.path()).collect())
+            .unwrap_or_default()
+    };
+    sweep(&Case {
+        name: "incident open",
+        event: "INCIDENT_OPEN",
+        changes_registry: false,
+        setup: &empty_sandbox,
+        run: &|sb| {
+            let ws = Workspace::open(sb.ws()).unwrap();
+            incident::open(&ws, Playbook::builtin(), 2, "Ana Officer", None)
+                .map(|_| ())
+                .map_err(|e| e.to_string())
+        },
+        // The record's name holds a random id: it is whatever is there.
+        outputs: &|sb| match incidents(sb).as_slice() {
+            [] => vec![sb.ws().join(incident::DIR).join("none")],
+            found => found.to_vec(),
+        },
+        happened: None,
+    });
+}
+
+#[test]
+fn incident_step_is_all_or_nothing_at_every_io_step() {
+    sweep(&Case {
+        name: "incident step",
+        event: "INCIDENT_STEP",
+        changes_registry: false,
+        setup: &incident_sandbox,
+        run: &|sb| {
+            let ws = Workspace::open(sb.ws()).unwrap();
+            let id = the_incident(sb).id;
+            incident::complete_step(
+                &ws,
+                Playbook::builtin(),
+                &id,
+                "record-loss",
+                "Cy Officer",
+                StepHow::Attested,
+                &[],
+            )
+            .map(|_| ())
+            .map_err(|e| e.to_string())
+        },
+        outputs: &|_| Vec::new(),
+        happened: Some(&|sb| {
+            let inc = the_incident(sb);
+            // A landed step is whole: it cites the entry that began it.
+            inc.steps.iter().all(|s| !s.audit_hash.is_empty()) && inc.steps.len() == 1
+        }),
+    });
+}
+
+#[test]
+fn incident_close_is_all_or_nothing_at_every_io_step() {
+    let report = |sb: &Sandbox| {
+        let id = the_incident(sb).id;
+        sb.ws().join(incident::DIR).join(format!("{id}.md"))
+    };
+    sweep(&Case {
+        name: "incident close",
+        event: "INCIDENT_CLOSE",
+        changes_registry: false,
+        setup: &incident_sandbox,
+        run: &|sb| {
+            let ws = Workspace::open(sb.ws()).unwrap();
+            let id = the_incident(sb).id;
+            incident::close(&ws, Playbook::builtin(), &id, "Ana Officer")
+                .map(|_| ())
+                .map_err(|e| e.to_string())
+        },
+        outputs: &|sb| vec![report(sb)],
+        // Closed record and report land together.
+        happened: Some(&|sb| the_incident(sb).is_closed()),
+    });
+}
+
+#[test]
+fn checklist_tick_is_all_or_nothing_at_every_io_step() {
+    sweep(&Case {
+        name: "checklist tick",
+        event: "CHECKLIST_TICK",
+        changes_registry: true,
+        setup: &empty_sandbox,
+        run: &|sb| {
+            let ws = Workspace::open(sb.ws()).unwrap();
+            checklist::set_tick(&ws, Playbook::builtin(), "allow-list", "Dee Officer", true)
+                .map_err(|e| e.to_string())
+        },
+        outputs: &|_| Vec::new(),
+        happened: Some(&|sb| {
+            let reg = Workspace::open(sb.ws()).unwrap().registry().unwrap();
+            reg.checklist.ticks.contains_key("allow-list")
+        }),
     });
 }
 
@@ -429,6 +562,7 @@ fn kit_derive_is_all_or_nothing_at_every_io_step() {
             .map_err(|e| e.to_string())
         },
         outputs: &|sb| vec![out(sb)],
+        happened: None,
     });
 }
 
@@ -510,6 +644,7 @@ fn killed_identity_new_and_shard_rewrap_leave_all_or_nothing() {
             setup: &empty_sandbox,
             run: &|_| Ok(()),
             outputs: &|sb| vec![id_out(sb)],
+            happened: None,
         },
         &|sb| {
             let mut c = bin(sb);
@@ -531,6 +666,7 @@ fn killed_identity_new_and_shard_rewrap_leave_all_or_nothing() {
             setup: &sandbox,
             run: &|_| Ok(()),
             outputs: &|sb| vec![sb.file("dee.shard.json")],
+            happened: None,
         },
         &|sb| {
             let mut c = bin(sb);

@@ -261,6 +261,8 @@ pub struct PendingOp {
     event: String,
     op: String,
     base: Value,
+    /// The INITIATED entry, when this handle wrote it.
+    initiated: Option<Entry>,
 }
 
 /// A fresh random operation id (16 hex digits).
@@ -427,21 +429,16 @@ impl AuditLog {
     /// Writes the INITIATED entry for `event` and returns the handle that
     /// writes its outcome. `details` must hold no secret.
     pub fn begin(&self, event: &str, details: Value) -> Result<PendingOp, AuditError> {
-        let op = new_op_id();
-        self.append(event, Status::Initiated, &op, details.clone())?;
-        Ok(PendingOp {
-            log: self.clone(),
-            event: event.to_string(),
-            op,
-            base: details,
-        })
+        self.begin_as(&new_op_id(), event, details)
     }
 
     /// [`AuditLog::begin`] with an operation id chosen by the caller (a
     /// transaction names its journal entry after it first).
     pub fn begin_as(&self, op: &str, event: &str, details: Value) -> Result<PendingOp, AuditError> {
-        self.append(event, Status::Initiated, op, details.clone())?;
-        Ok(self.resume(op, event, details))
+        let entry = self.append(event, Status::Initiated, op, details.clone())?;
+        let mut pending = self.resume(op, event, details);
+        pending.initiated = Some(entry);
+        Ok(pending)
     }
 
     /// The handle for an operation whose INITIATED entry was written
@@ -452,6 +449,7 @@ impl AuditLog {
             event: event.to_string(),
             op: op.to_string(),
             base: details,
+            initiated: None,
         }
     }
 
@@ -518,6 +516,11 @@ impl PendingOp {
     /// The operation id shared by its entries.
     pub fn id(&self) -> &str {
         &self.op
+    }
+
+    /// The INITIATED entry this handle wrote (None for a resumed operation).
+    pub fn initiated(&self) -> Option<&Entry> {
+        self.initiated.as_ref()
     }
 
     /// Writes COMPLETED with the initial details plus `extra`.

@@ -82,6 +82,11 @@ struct Staged {
     temp: PathBuf,
     path: PathBuf,
     sha256: String,
+    /// For a state file the operation rewrites (an incident record): the
+    /// SHA-256 of the file it replaces. Publishing then replaces that file,
+    /// and only while it is still the one the operation read.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    replaces: Option<String>,
 }
 
 /// A running operation (see the module docs). Dropped without
@@ -438,6 +443,9 @@ impl Workspace {
 
 /// Publishes one staged output; a no-op when it already is.
 fn publish(out: &Staged) -> Result<(), WorkspaceError> {
+    if let Some(before) = &out.replaces {
+        return publish_replacement(out, before);
+    }
     let temp_exists = out.temp.symlink_metadata().is_ok();
     let final_is_ours = || {
         out.path.symlink_metadata().is_ok_and(|m| m.is_file())
@@ -470,6 +478,42 @@ fn publish(out: &Staged) -> Result<(), WorkspaceError> {
     }
 }
 
+/// Publishes a rewritten state file over the one it replaces: an atomic
+/// rename, done only while the file is still the one the operation read
+/// (`before`). Idempotent.
+fn publish_replacement(out: &Staged, before: &str) -> Result<(), WorkspaceError> {
+    fsutil::refuse_symlink(&out.path)?;
+    let now = fsutil::file_fingerprint(&out.path).ok();
+    let temp_exists = out.temp.symlink_metadata().is_ok();
+    if now.as_deref() == Some(out.sha256.as_str()) {
+        if temp_exists {
+            fs::remove_file(&out.temp).map_err(journal_io(&out.temp))?;
+        }
+        return Ok(());
+    }
+    if now.as_deref() != Some(before) {
+        return Err(WorkspaceError::RepairFailed(format!(
+            "{} changed since the interrupted operation committed; check it by hand",
+            out.path.display()
+        )));
+    }
+    if !temp_exists {
+        return Err(WorkspaceError::RepairFailed(format!(
+            "the new version of {} is missing",
+            out.path.display()
+        )));
+    }
+    fsutil::fault::check(fsutil::fault::Step::Rename)
+        .and_then(|()| fs::rename(&out.temp, &out.path))
+        .map_err(|source| {
+            WorkspaceError::File(FsError::Io {
+                action: "publishing",
+                path: out.path.clone(),
+                source,
+            })
+        })
+}
+
 fn merge(base: &Value, extra: Value) -> Value {
     let mut map = match base {
         Value::Object(m) => m.clone(),
@@ -496,6 +540,12 @@ impl Transaction<'_> {
     /// The audit op id shared by this operation's entries.
     pub fn op_id(&self) -> &str {
         self.audit.as_ref().map(PendingOp::id).unwrap_or_default()
+    }
+
+    /// The audit INITIATED entry that started this operation: its hash and
+    /// time are known before any output is written, so a record can cite it.
+    pub fn initiated(&self) -> Option<&crate::audit::Entry> {
+        self.audit.as_ref().and_then(PendingOp::initiated)
     }
 
     /// Refuses to go on when `dir` cannot hold `bytes` more plus a margin.
@@ -565,6 +615,34 @@ impl Transaction<'_> {
         Ok(sha)
     }
 
+    /// Rewrites an existing state file of the workspace (an incident
+    /// record): the new bytes are written unnamed, read back and `check`ed,
+    /// and replace `path` at the commit — only if `path` still holds what
+    /// it held now. Returns the new SHA-256.
+    pub fn write_replacement<F>(
+        &mut self,
+        path: &Path,
+        bytes: &[u8],
+        check: F,
+    ) -> Result<String, FsError>
+    where
+        F: FnOnce(&[u8]) -> Result<(), String>,
+    {
+        fsutil::refuse_symlink(path)?;
+        let before = fsutil::file_fingerprint(path)?;
+        let dir = path
+            .parent()
+            .filter(|d| !d.as_os_str().is_empty())
+            .unwrap_or(Path::new("."));
+        let out = fsutil::write_unnamed(dir, path, bytes, || self.journaled_temp(path), check)?;
+        let sha = fsutil::sha256_hex(bytes);
+        self.stage(path, out, sha.clone())?;
+        if let Some(staged) = self.staged.last_mut() {
+            staged.replaces = Some(before);
+        }
+        Ok(sha)
+    }
+
     /// Starts a streamed output (a derive run): see [`fsutil::NewFileWriter`].
     /// Hand it back with [`Transaction::stage_stream`].
     pub fn stream_output(&mut self, path: &Path) -> Result<fsutil::NewFileWriter, FsError> {
@@ -603,6 +681,7 @@ impl Transaction<'_> {
             temp,
             path: path.to_path_buf(),
             sha256,
+            replaces: None,
         });
         Ok(())
     }

@@ -317,6 +317,29 @@ impl Registry {
     }
 }
 
+thread_local! {
+    /// Workspace roots whose lock this thread holds.
+    static HELD: std::cell::RefCell<Vec<PathBuf>> = const { std::cell::RefCell::new(Vec::new()) };
+}
+
+/// The workspace lock, held until dropped. Taken again by the thread that
+/// holds it, it is a no-op guard.
+#[derive(Debug)]
+pub(crate) struct WorkspaceLock {
+    /// None for a re-entrant guard.
+    file: Option<File>,
+    root: PathBuf,
+}
+
+impl Drop for WorkspaceLock {
+    fn drop(&mut self) {
+        if let Some(file) = self.file.take() {
+            HELD.with(|h| h.borrow_mut().retain(|r| r != &self.root));
+            drop(file);
+        }
+    }
+}
+
 /// An open workspace directory.
 #[derive(Debug, Clone)]
 pub struct Workspace {
@@ -480,7 +503,17 @@ impl Workspace {
         Ok(reg)
     }
 
-    pub(crate) fn lock(&self) -> Result<File, WorkspaceError> {
+    pub(crate) fn lock(&self) -> Result<WorkspaceLock, WorkspaceError> {
+        // Re-entrant within a thread: an operation that holds the lock for
+        // a read-modify-write (an incident step) commits its transaction,
+        // which takes the lock again. A second flock on a new descriptor
+        // would wait for ourselves.
+        if HELD.with(|h| h.borrow().contains(&self.root)) {
+            return Ok(WorkspaceLock {
+                file: None,
+                root: self.root.clone(),
+            });
+        }
         let path = self.root.join(".lock");
         let file = OpenOptions::new()
             .create(true)
@@ -495,12 +528,17 @@ impl Workspace {
             })?;
         file.lock()
             .map_err(|source| WorkspaceError::Lock { path, source })?;
-        Ok(file)
+        HELD.with(|h| h.borrow_mut().push(self.root.clone()));
+        Ok(WorkspaceLock {
+            file: Some(file),
+            root: self.root.clone(),
+        })
     }
 
     /// Runs `work` holding the workspace lock, for read-modify-write of
-    /// workspace files other than the registry (incident records). `work`
-    /// must not call [`Workspace::update_registry`], which takes the same lock.
+    /// workspace files other than the registry (incident records). The
+    /// lock is re-entrant within the thread, so `work` may run a
+    /// transaction or [`Workspace::update_registry`].
     pub fn locked<T, E>(&self, work: impl FnOnce() -> Result<T, E>) -> Result<T, E>
     where
         E: From<WorkspaceError>,

@@ -208,24 +208,28 @@ pub fn set_tick(
     } else {
         "CHECKLIST_UNTICK"
     };
-    let entry = ws
-        .audit()
-        .record(event, json!({ "item": item, "operator": operator }))?;
-    ws.update_registry(|reg| {
-        let state = &mut reg.checklist;
-        if ticked {
-            state.ticks.insert(
-                item.to_string(),
-                Tick {
-                    operator: operator.clone(),
-                    at: entry.time.clone(),
-                },
-            );
-        } else {
-            state.ticks.remove(item);
-        }
-        Ok::<_, PlaybookError>(())
-    })
+    let tx = ws.begin(event, json!({ "item": item, "operator": operator }))?;
+    let at = tx
+        .initiated()
+        .map_or_else(crate::clock::now_string, |e| e.time.clone());
+    tx.commit(
+        |reg| {
+            let state = &mut reg.checklist;
+            if ticked {
+                state.ticks.insert(
+                    item.to_string(),
+                    Tick {
+                        operator: operator.clone(),
+                        at,
+                    },
+                );
+            } else {
+                state.ticks.remove(item);
+            }
+            Ok::<_, PlaybookError>(())
+        },
+        |_| json!({}),
+    )
 }
 
 #[cfg(test)]
@@ -313,11 +317,18 @@ mod tests {
             other => panic!("{other:?}"),
         }
         let e = ws.audit().entries().unwrap();
-        assert_eq!(e[0].event, "CHECKLIST_TICK");
-        assert_eq!(e[0].details["operator"], "Dee Officer");
+        let events: Vec<_> = e.iter().map(|e| (e.event.as_str(), e.status)).collect();
+        use crate::audit::Status::{Completed, Initiated};
+        assert_eq!(
+            events,
+            [("CHECKLIST_TICK", Initiated), ("CHECKLIST_TICK", Completed)]
+        );
+        assert_eq!(e[1].details["operator"], "Dee Officer");
         set_tick(&ws, book, "allow-list", "Dee Officer", false).unwrap();
         assert_eq!(state_of(&ws, "allow-list"), ItemState::Open);
-        assert_eq!(ws.audit().entries().unwrap()[1].event, "CHECKLIST_UNTICK");
+        let e = ws.audit().entries().unwrap();
+        assert_eq!(e[3].event, "CHECKLIST_UNTICK");
+        assert_eq!(e[3].status, Completed);
     }
 
     #[test]

@@ -2,10 +2,11 @@
 //! `<workspace>/incidents/<id>.json` so an interrupted response can be picked
 //! up after a restart (or on another console pointed at the same workspace).
 //!
-//! Every change is audited first and written second: opening
+//! Every change is one transaction (see `crate::transaction`): opening
 //! (`INCIDENT_OPEN`), each step completion (`INCIDENT_STEP`, with the operator
-//! and the fingerprints of any files the step produced) and closing
-//! (`INCIDENT_CLOSE`). Closing writes a Markdown report next to the record,
+//! and the fingerprints of any files the step produced; the step record
+//! cites the INITIATED entry's hash) and closing (`INCIDENT_CLOSE`). A crash
+//! at any instant leaves the record as it was or with the change complete. Closing writes a Markdown report next to the record,
 //! naming the audit head hash at that moment so people can write it down;
 //! the COMPLETED close entry then carries the report's own fingerprint,
 //! chaining the report into the log.
@@ -272,7 +273,7 @@ pub fn open(
     let id = new_id();
     ws.subdir(DIR)?;
     let path = incident_path(ws, &id)?;
-    let op = ws.audit().begin(
+    let mut tx = ws.begin(
         "INCIDENT_OPEN",
         json!({
             "incident": id,
@@ -295,21 +296,15 @@ pub fn open(
         closed_at: None,
         report: None,
     };
-    let written = fsutil::write_new_checked(&path, &incident.to_bytes(), |read| {
+    if let Err(e) = tx.write_output(&path, &incident.to_bytes(), |read| {
         Incident::from_bytes(&path, read)
             .map(|_| ())
             .map_err(|e| e.to_string())
-    });
-    match written {
-        Ok(()) => {
-            op.complete(json!({ "file": path }))?;
-            Ok(incident)
-        }
-        Err(e) => {
-            op.fail(&e.to_string())?;
-            Err(e.into())
-        }
+    }) {
+        return Err(tx.fail_with(PlaybookError::from(e)));
     }
+    tx.commit(|_| Ok::<_, PlaybookError>(()), |_| json!({ "file": path }))?;
+    Ok(incident)
 }
 
 /// Reads incident `id`.
@@ -410,9 +405,18 @@ pub fn scenario_overview(ws: &Workspace) -> Vec<ScenarioOverview> {
         .collect()
 }
 
-fn save(ws: &Workspace, incident: &Incident) -> Result<(), PlaybookError> {
+/// Stages the rewritten record of `incident` in `tx` (published at the commit).
+fn stage_record(
+    ws: &Workspace,
+    tx: &mut crate::transaction::Transaction<'_>,
+    incident: &Incident,
+) -> Result<(), PlaybookError> {
     let path = incident_path(ws, &incident.id)?;
-    fsutil::replace(&path, &incident.to_bytes())?;
+    tx.write_replacement(&path, &incident.to_bytes(), |read| {
+        Incident::from_bytes(&path, read)
+            .map(|_| ())
+            .map_err(|e| e.to_string())
+    })?;
     Ok(())
 }
 
@@ -464,7 +468,7 @@ fn complete_step_locked(
             sha256: fsutil::file_fingerprint(f)?,
         });
     }
-    let entry = ws.audit().record(
+    let mut tx = ws.begin(
         "INCIDENT_STEP",
         json!({
             "incident": incident.id,
@@ -476,17 +480,26 @@ fn complete_step_locked(
             "files": produced,
         }),
     )?;
+    // The record cites the entry that began this step: its hash is known
+    // before the record is written (COMPLETED comes after).
+    let (time, hash) = tx
+        .initiated()
+        .map(|e| (e.time.clone(), e.hash.clone()))
+        .unwrap_or_else(|| (crate::clock::now_string(), String::new()));
     incident.add_operator(&operator);
     incident.steps.push(StepRecord {
         step: step.to_string(),
         op: def.op,
         how,
         operator,
-        completed_at: entry.time,
+        completed_at: time,
         files: produced,
-        audit_hash: entry.hash,
+        audit_hash: hash,
     });
-    save(ws, &incident)?;
+    if let Err(e) = stage_record(ws, &mut tx, &incident) {
+        return Err(tx.fail_with(e));
+    }
+    tx.commit(|_| Ok::<_, PlaybookError>(()), |_| json!({}))?;
     Ok(incident)
 }
 
@@ -516,7 +529,7 @@ fn close_locked(
     let log = ws.audit();
     log.verify()
         .map_err(|e| PlaybookError::AuditBroken(e.to_string()))?;
-    let op = log.begin(
+    let mut tx = ws.begin(
         "INCIDENT_CLOSE",
         json!({ "incident": incident.id, "scenario": incident.scenario, "operator": operator }),
     )?;
@@ -531,7 +544,7 @@ fn close_locked(
         incident.closed_at = Some(closed_at);
         let text = render_report(book, &incident, &operator, &head, &entries);
         let path = ws.subdir(DIR)?.join(format!("{}.md", incident.id));
-        fsutil::write_new_checked(&path, text.as_bytes(), |read| {
+        tx.write_output(&path, text.as_bytes(), |read| {
             if read == text.as_bytes() {
                 Ok(())
             } else {
@@ -543,20 +556,18 @@ fn close_locked(
             sha256: fsutil::sha256_hex(text.as_bytes()),
             audit_head: head.head.clone(),
         });
-        save(ws, &incident)?;
+        stage_record(ws, &mut tx, &incident)?;
         Ok::<_, PlaybookError>(())
     })();
-    match result {
-        Ok(()) => {
-            let report = incident.report.clone();
-            op.complete(json!({ "report": report }))?;
-            Ok(incident)
-        }
-        Err(e) => {
-            op.fail(&e.to_string())?;
-            Err(e)
-        }
+    if let Err(e) = result {
+        return Err(tx.fail_with(e));
     }
+    let report = incident.report.clone();
+    tx.commit(
+        |_| Ok::<_, PlaybookError>(()),
+        |_| json!({ "report": report }),
+    )?;
+    Ok(incident)
 }
 
 fn md(text: &str) -> String {
@@ -814,9 +825,14 @@ mod tests {
         let entries = ws.audit().entries().unwrap();
         let last = entries.last().unwrap();
         assert_eq!(last.event, "INCIDENT_STEP");
+        assert_eq!(last.status, crate::audit::Status::Completed);
         assert_eq!(last.details["step"], "record-loss");
         assert_eq!(last.details["operator"], "Cy");
-        assert_eq!(reloaded.steps[0].audit_hash, last.hash);
+        // The record cites the entry that began the step.
+        let began = &entries[entries.len() - 2];
+        assert_eq!(began.status, crate::audit::Status::Initiated);
+        assert_eq!(began.op, last.op);
+        assert_eq!(reloaded.steps[0].audit_hash, began.hash);
         assert_eq!(reloaded.steps[0].completed_at, last.time);
     }
 
