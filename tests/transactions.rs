@@ -685,6 +685,81 @@ fn killed_identity_new_and_shard_rewrap_leave_all_or_nothing() {
     );
 }
 
+/// Every share file a split wrote into `dir` (their names hold a random
+/// set id), or a name that cannot exist when there are none or only some.
+fn shares_in(dir: &Path, expected: usize) -> Vec<PathBuf> {
+    let mut found: Vec<PathBuf> = std::fs::read_dir(dir)
+        .map(|rd| rd.flatten().map(|e| e.path()).collect())
+        .unwrap_or_default();
+    found.retain(|p| !p.file_name().unwrap().to_string_lossy().starts_with('.'));
+    if found.is_empty() {
+        return vec![dir.join("none")];
+    }
+    while found.len() < expected {
+        found.push(dir.join(format!("missing-{}", found.len())));
+    }
+    found
+}
+
+#[test]
+fn killed_guardians_split_and_recover_leave_all_or_nothing() {
+    let dir = |sb: &Sandbox| sb.file("shares");
+    kill_sweep(
+        &Case {
+            name: "kill guardians split",
+            event: "GUARDIAN_SPLIT",
+            changes_registry: true,
+            setup: &sandbox,
+            run: &|_| Ok(()),
+            outputs: &|sb| shares_in(&dir(sb), 2),
+            happened: None,
+        },
+        &|sb| {
+            let mut c = bin(sb);
+            c.args(["guardians", "split", "--identity"])
+                .arg(identity(sb, "Ana"))
+                .args(["--threshold", "2", "--guardians", "Gus,Hal", "--out-dir"])
+                .arg(dir(sb))
+                .arg("--passphrase-file")
+                .arg(sb.pass_file("p", &[pass_of("Ana"), PASS_A, PASS_B]));
+            c
+        },
+        31,
+        2500,
+    );
+    let vault = OpenedIdentity::generate("Vault");
+    let out = |sb: &Sandbox| sb.file("key.age");
+    kill_sweep(
+        &Case {
+            name: "kill recover --to",
+            event: "RECOVER_PRIVATE_KEY",
+            changes_registry: false,
+            setup: &sandbox,
+            run: &|_| Ok(()),
+            outputs: &|sb| vec![out(sb)],
+            happened: None,
+        },
+        &|sb| {
+            let mut c = bin(sb);
+            c.arg("recover");
+            for i in [1u32, 2] {
+                c.arg("--shard")
+                    .arg(shard(sb, "alpha", i))
+                    .arg("--identity")
+                    .arg(identity(sb, holder(i)));
+            }
+            c.args(["--approver", "Officer One", "--approver", "Legal Two"])
+                .args(["--to", &vault.recipient, "--out"])
+                .arg(out(sb))
+                .arg("--passphrase-file")
+                .arg(sb.pass_file("p", &[pass_of(holder(1)), pass_of(holder(2))]));
+            c
+        },
+        37,
+        1500,
+    );
+}
+
 #[test]
 fn a_killed_kit_derive_leaves_no_temporary_file_with_key_shares() {
     let Some((_, key, kit)) = drill_kit() else {
