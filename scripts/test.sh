@@ -9,7 +9,7 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 
 missing=()
-for tool in age age-keygen openssl tmux python3 node npm; do
+for tool in age age-keygen openssl tmux python3 node npm gcore; do
   command -v "$tool" >/dev/null 2>&1 || missing+=("$tool")
 done
 if [ ${#missing[@]} -gt 0 ]; then
@@ -18,6 +18,7 @@ if [ ${#missing[@]} -gt 0 ]; then
     case "$t" in
       age-keygen) pkgs+=(age) ;;
       node) pkgs+=(nodejs) ;;
+      gcore) pkgs+=(gdb) ;;
       *) pkgs+=("$t") ;;
     esac
   done
