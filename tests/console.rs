@@ -697,3 +697,37 @@ fn a_mistyped_public_key_path_is_fixed_in_place() {
     key(&mut app, KeyCode::Esc);
     assert_eq!(app.current_title(), "Vendor DR kit");
 }
+
+#[test]
+fn an_unreadable_registry_is_said_on_home_and_no_screen_shows_an_empty_workspace() {
+    let sb = common::Sandbox::new();
+    let workspace = with_custodians(&sb, 2);
+    // A section of the wrong shape: the registry cannot be read.
+    let reg = sb.ws().join("registry.json");
+    let text = std::fs::read_to_string(&reg).unwrap();
+    let mut v: serde_json::Value = serde_json::from_str(&text).unwrap();
+    v["guardianSplits"] = serde_json::json!(7);
+    std::fs::write(&reg, serde_json::to_vec_pretty(&v).unwrap()).unwrap();
+    let before = std::fs::read(&reg).unwrap();
+
+    let mut app = offline_app(workspace);
+    let home = small(&app);
+    assert!(home.contains("REGISTRY UNREADABLE"), "{home}");
+    assert!(home.contains("guardianSplits"), "{home}");
+    assert!(!home.contains("No custodians yet"), "{home}");
+    snap_both("home_registry_unreadable", &app);
+
+    // The threat and checklist screens would say "no custodian", "no split":
+    // they stay closed and the footer says why.
+    for k in ['t', 'l'] {
+        key(&mut app, KeyCode::Char(k));
+        let shown = small(&app);
+        assert!(shown.contains("guardianSplits"), "{k}: {shown}");
+        assert_eq!(app.current_title(), "Home", "{k} opened a screen");
+    }
+    assert_eq!(
+        std::fs::read(&reg).unwrap(),
+        before,
+        "the registry was rewritten"
+    );
+}

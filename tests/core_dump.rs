@@ -82,7 +82,11 @@ fn a_core_of_the_console_after_the_new_identity_wizard_holds_no_secret() {
         .find(|l| l.starts_with("Max core file size"))
         .unwrap();
     assert_eq!(
-        core_line.split_whitespace().skip(4).take(2).collect::<Vec<_>>(),
+        core_line
+            .split_whitespace()
+            .skip(4)
+            .take(2)
+            .collect::<Vec<_>>(),
         ["0", "0"],
         "{core_line}"
     );

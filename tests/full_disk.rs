@@ -24,7 +24,13 @@ impl Tmpfs {
     fn mount(size: &str) -> Result<Tmpfs, String> {
         let dir = tempfile::tempdir().unwrap();
         let out = Command::new("mount")
-            .args(["-t", "tmpfs", "-o", &format!("size={size},mode=0700"), "tmpfs"])
+            .args([
+                "-t",
+                "tmpfs",
+                "-o",
+                &format!("size={size},mode=0700"),
+                "tmpfs",
+            ])
             .arg(dir.path())
             .output()
             .map_err(|e| format!("cannot run mount: {e}"))?;
@@ -72,7 +78,9 @@ fn free_bytes(dir: &Path) -> u64 {
 
 fn custodian(ws: &Path) -> Command {
     let mut c = Command::new(env!("CARGO_BIN_EXE_custodian"));
-    c.env_remove("CUSTODIAN_WORKSPACE").arg("--workspace").arg(ws);
+    c.env_remove("CUSTODIAN_WORKSPACE")
+        .arg("--workspace")
+        .arg(ws);
     c
 }
 
@@ -125,7 +133,11 @@ fn a_full_disk_refuses_cleanly_tears_nothing_for_good_and_recovers_when_space_re
     let err = String::from_utf8_lossy(&out.stderr);
     assert!(err.contains("bytes free"), "{err}");
     assert!(err.contains("free some space"), "{err}");
-    assert_eq!(files(fs.path()), before, "a refused operation changed files");
+    assert_eq!(
+        files(fs.path()),
+        before,
+        "a refused operation changed files"
+    );
 
     // 2. An audit append that the full disk cuts in the middle (written
     //    straight through the library, as a crash during an append would):

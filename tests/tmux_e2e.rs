@@ -52,3 +52,39 @@ fn new_identity_wizard_in_a_real_terminal() {
         .unwrap();
     assert_eq!(reg.custodians[0].name, "Ana Lopez");
 }
+
+#[test]
+fn the_console_repairs_on_open_and_says_what_it_repaired() {
+    if missing_tool("tmux") {
+        return;
+    }
+    let sb = Sandbox::new();
+    sb.cmd()
+        .args(["identity", "new", "--name", "Ana", "--passphrase-file"])
+        .arg(sb.pass_file("p", &[PASS_A]))
+        .assert()
+        .success();
+    // A crash during an audit append left a torn line.
+    let log = sb.ws().join("audit.jsonl");
+    let mut bytes = std::fs::read(&log).unwrap();
+    bytes.extend_from_slice(b"{\"seq\":9,\"time\":\"20");
+    std::fs::write(&log, &bytes).unwrap();
+
+    let cmd = format!(
+        "{} --workspace {}",
+        env!("CARGO_BIN_EXE_custodian"),
+        sb.ws().display()
+    );
+    let t = Tmux::start_recording_status(sb.path(), &cmd, 80, 24);
+    let screen = t.wait_for("torn last line", 20);
+    assert!(screen.contains("Chain intact"), "{screen}");
+    t.keys(&["q"]);
+    assert_eq!(t.exit_status(10), "0");
+    let entries = custodian_core::audit::AuditLog::new(&log)
+        .entries()
+        .unwrap();
+    assert!(
+        entries.iter().any(|e| e.event == "AUDIT_TAIL_REPAIRED"),
+        "the repair is on record"
+    );
+}

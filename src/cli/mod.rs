@@ -224,7 +224,13 @@ pub fn run(cli: Cli) -> CmdResult {
         json: cli.json,
     };
     match cli.command {
-        None => crate::tui::run(&ctx.writing_workspace()?).map_err(Failure::from),
+        None => {
+            // What opening repaired is shown in the console's footer (a
+            // line on stderr would vanish under the alternate screen).
+            let (ws, repaired) = Workspace::open_for_writing(&ctx.workspace_dir)?;
+            let notice = (!repaired.is_empty()).then(|| repaired.summary());
+            crate::tui::run(&ws, notice).map_err(Failure::from)
+        }
         Some(Command::Envelope(cmd)) => envelope_cmd::run(&ctx, cmd),
         Some(Command::Identity(cmd)) => identity_cmd::run(&ctx, cmd),
         Some(Command::Passphrase(cmd)) => passphrase_cmd::run(&ctx, cmd),

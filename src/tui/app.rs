@@ -85,6 +85,12 @@ impl App {
         Self::with_probe(ws, Box::new(netcheck::live_interfaces))
     }
 
+    /// Shows `text` in the footer until the next key (what opening the
+    /// workspace repaired, for instance).
+    pub fn set_notice(&mut self, text: Option<String>) {
+        self.notice = text;
+    }
+
     /// An app with a custom network probe (tests use a fixed answer).
     pub fn with_probe(ws: Workspace, net_probe: NetProbe) -> Self {
         let mut app = App {
@@ -119,8 +125,13 @@ impl App {
     fn home_view(&mut self) -> HomeView {
         let reg = self.ws.registry();
         self.chrome.sandbox = reg.as_ref().map(|r| r.sandbox).unwrap_or(false);
+        let registry_error = reg
+            .as_ref()
+            .err()
+            .map(|e| Report::from_error(e).to_string());
         HomeView {
             workspace: self.ws.root().display().to_string(),
+            registry_error,
             custodians: reg.map(|r| r.custodians).unwrap_or_default(),
             audit: self
                 .ws
@@ -452,7 +463,9 @@ impl App {
             | Action::StartRecovery(_)
             | Action::RecordDisplayCleared { .. } => self.perform_shards(action),
             Action::OpenGuardianSplit => {
-                let custodians = self.ws.registry().map(|r| r.custodians).unwrap_or_default();
+                let Some(custodians) = self.registry_or_notice().map(|r| r.custodians) else {
+                    return;
+                };
                 self.screens
                     .push(Box::new(GuardianSplitWizard::new(custodians)));
             }
@@ -555,19 +568,25 @@ impl App {
             }
             Action::OpenScenario(n) => self.open_scenario(n),
             Action::OpenThreats(n) => {
-                let results = self.threat_checks();
+                let Some(results) = self.threat_checks() else {
+                    return;
+                };
                 let threats = Playbook::builtin().threats.clone();
                 self.screens
                     .push(Box::new(ThreatsScreen::new(threats, results, n)));
             }
             Action::RefreshThreats => {
-                let results = self.threat_checks();
+                let Some(results) = self.threat_checks() else {
+                    return;
+                };
                 if let Some(s) = self.top_as::<ThreatsScreen>() {
                     s.set_results(results);
                 }
             }
             Action::OpenChecklist => {
-                let lines = self.checklist_lines();
+                let Some(lines) = self.checklist_lines() else {
+                    return;
+                };
                 let policy = Playbook::builtin().policy.clone();
                 self.screens
                     .push(Box::new(ChecklistScreen::new(lines, policy)));
@@ -579,7 +598,9 @@ impl App {
             } => {
                 let result =
                     checklist::set_tick(&self.ws, Playbook::builtin(), &item, &operator, ticked);
-                let lines = self.checklist_lines();
+                let Some(lines) = self.checklist_lines() else {
+                    return;
+                };
                 if let Some(s) = self.top_as::<ChecklistScreen>() {
                     match result {
                         Ok(()) => s.set_lines(lines),
@@ -880,19 +901,32 @@ impl App {
         incident::scenario_overview(&self.ws)
     }
 
-    fn threat_checks(&self) -> Vec<checks::CheckResult> {
-        let reg = self.ws.registry().unwrap_or_default();
-        checks::run_all(
+    /// The registry, or None with the reason in the footer: a screen that
+    /// would show an empty workspace instead of an unreadable one must not
+    /// open.
+    fn registry_or_notice(&mut self) -> Option<custodian_core::workspace::Registry> {
+        match self.ws.registry() {
+            Ok(r) => Some(r),
+            Err(e) => {
+                self.notice = Some(Report::from_error(&e).to_string());
+                None
+            }
+        }
+    }
+
+    fn threat_checks(&mut self) -> Option<Vec<checks::CheckResult>> {
+        let reg = self.registry_or_notice()?;
+        Some(checks::run_all(
             &self.ws,
             &reg,
             custodian_core::clock::now(),
             &(self.net_probe)(),
-        )
+        ))
     }
 
-    fn checklist_lines(&self) -> Vec<ChecklistLine> {
+    fn checklist_lines(&mut self) -> Option<Vec<ChecklistLine>> {
         let book = Playbook::builtin();
-        let reg = self.ws.registry().unwrap_or_default();
+        let reg = self.registry_or_notice()?;
         let mut states =
             checklist::status(&self.ws, book, &reg, custodian_core::clock::now()).into_iter();
         let mut out = Vec::new();
@@ -909,7 +943,7 @@ impl App {
                 });
             }
         }
-        out
+        Some(out)
     }
 
     fn audit_view(

@@ -43,7 +43,7 @@ impl Explain for TuiError {
 /// Opens the console on `ws` and runs it until the user quits. Without a
 /// terminal on both standard input and output it stops before touching the
 /// terminal, with its own error rather than a panic.
-pub fn run(ws: &Workspace) -> Result<(), TuiError> {
+pub fn run(ws: &Workspace, notice: Option<String>) -> Result<(), TuiError> {
     use std::io::IsTerminal;
     if !std::io::stdin().is_terminal() {
         return Err(TuiError::NotATerminal("input"));
@@ -51,6 +51,8 @@ pub fn run(ws: &Workspace) -> Result<(), TuiError> {
     if !std::io::stdout().is_terminal() {
         return Err(TuiError::NotATerminal("output"));
     }
-    app::App::new(ws.clone()).run_terminal()?;
+    let mut app = app::App::new(ws.clone());
+    app.set_notice(notice);
+    app.run_terminal()?;
     Ok(())
 }

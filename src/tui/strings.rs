@@ -343,3 +343,7 @@ pub fn console_remedy(remedy: &str) -> String {
     }
     text
 }
+
+/// Home, instead of the custodian list, when registry.json cannot be read.
+pub const HOME_REGISTRY_UNREADABLE: &str =
+    "REGISTRY UNREADABLE: custodians, shards and checks are not shown until it is fixed";

@@ -324,6 +324,31 @@ impl AuditLog {
         op: &str,
         details: Value,
     ) -> Result<Entry, AuditError> {
+        let (_, seq, prev) = self.repair_tail_locked(file)?;
+        self.write_entry(file, seq, prev, event, status, op, details)
+    }
+
+    /// Cuts off a torn final line now (instead of at the next append) and
+    /// records the repair. A writer opening the workspace (a writing
+    /// command, the console) calls it, so what it shows is already whole.
+    /// Writes nothing when the log ends cleanly.
+    pub fn repair_tail(&self) -> Result<Option<TornTail>, AuditError> {
+        if self.pending_repair()?.is_none() {
+            return Ok(None);
+        }
+        let mut file = fsutil::open_append(&self.path)?;
+        file.lock().map_err(self.io())?;
+        let result = self.repair_tail_locked(&mut file);
+        let _ = file.unlock();
+        result.map(|(removed, _, _)| removed)
+    }
+
+    /// Cuts a torn tail and writes its repair entry; returns what was cut
+    /// and the seq and previous hash for the next entry.
+    fn repair_tail_locked(
+        &self,
+        file: &mut File,
+    ) -> Result<(Option<TornTail>, u64, String), AuditError> {
         let removed = self.cut_torn_tail(file)?;
         let (mut seq, mut prev) = match last_line(file).map_err(self.io())? {
             None => (1, GENESIS.to_string()),
@@ -337,7 +362,7 @@ impl AuditLog {
                 }
             },
         };
-        if let Some(removed) = removed {
+        if let Some(removed) = &removed {
             let repair = self.write_entry(
                 file,
                 seq,
@@ -354,7 +379,7 @@ impl AuditLog {
             seq = repair.seq + 1;
             prev = repair.hash;
         }
-        self.write_entry(file, seq, prev, event, status, op, details)
+        Ok((removed, seq, prev))
     }
 
     /// Cuts off a final line with no newline after it and returns what was

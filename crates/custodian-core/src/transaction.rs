@@ -112,22 +112,41 @@ pub struct RepairReport {
     pub temps_removed: usize,
     /// Operations still running in another process, left alone.
     pub live: usize,
+    /// A torn final audit line cut off (and recorded) when the workspace
+    /// was opened for writing.
+    pub audit_tail: Option<crate::audit::TornTail>,
 }
 
 impl RepairReport {
     /// True when there was nothing to repair.
     pub fn is_empty(&self) -> bool {
-        self.rolled_back.is_empty() && self.rolled_forward.is_empty() && self.temps_removed == 0
+        self.rolled_back.is_empty()
+            && self.rolled_forward.is_empty()
+            && self.temps_removed == 0
+            && self.audit_tail.is_none()
     }
 
     /// One line for people.
     pub fn summary(&self) -> String {
-        format!(
-            "repaired the workspace after an interrupted operation: {} rolled back, {} finished, {} temporary file(s) removed",
-            self.rolled_back.len(),
-            self.rolled_forward.len(),
-            self.temps_removed
-        )
+        let mut parts = Vec::new();
+        if !(self.rolled_back.is_empty()
+            && self.rolled_forward.is_empty()
+            && self.temps_removed == 0)
+        {
+            parts.push(format!(
+                "repaired after an interruption: {} rolled back, {} finished, {} temp files removed",
+                self.rolled_back.len(),
+                self.rolled_forward.len(),
+                self.temps_removed
+            ));
+        }
+        if let Some(tail) = &self.audit_tail {
+            parts.push(format!(
+                "audit log: a torn last line ({} bytes) was cut off and recorded",
+                tail.bytes
+            ));
+        }
+        parts.join("; ")
     }
 }
 
@@ -243,7 +262,11 @@ impl Workspace {
         root: impl Into<PathBuf>,
     ) -> Result<(Workspace, RepairReport), WorkspaceError> {
         let ws = Workspace::open(root)?;
-        let report = ws.repair()?;
+        // A torn audit line first: the repair entry below chains onto a
+        // whole log, and what the caller shows next is already whole.
+        let tail = ws.audit().repair_tail()?;
+        let mut report = ws.repair()?;
+        report.audit_tail = tail;
         Ok((ws, report))
     }
 

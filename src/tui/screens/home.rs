@@ -29,6 +29,9 @@ pub struct HomeView {
     pub today: String,
     /// In drill mode: the workspace the console came from.
     pub sandbox_origin: Option<String>,
+    /// Why the registry could not be read (then no custodian is listed,
+    /// and the screen says so rather than showing an empty workspace).
+    pub registry_error: Option<String>,
 }
 
 impl Default for HomeView {
@@ -40,6 +43,7 @@ impl Default for HomeView {
             network: Ok(Vec::new()),
             today: String::new(),
             sandbox_origin: None,
+            registry_error: None,
         }
     }
 }
@@ -145,6 +149,27 @@ impl HomeScreen {
     /// The custodians table: rows scroll so the selected one stays visible,
     /// and the title says when rows are hidden above or below.
     fn render_custodians(&self, frame: &mut Frame, area: Rect) {
+        if let Some(problem) = &self.view.registry_error {
+            let block = Block::default()
+                .borders(Borders::TOP)
+                .title(format!(" {} ", strings::HOME_CUSTODIANS));
+            frame.render_widget(
+                Paragraph::new(vec![
+                    Line::from(Span::styled(
+                        strings::HOME_REGISTRY_UNREADABLE,
+                        Style::default()
+                            .fg(Color::White)
+                            .bg(Color::Red)
+                            .add_modifier(Modifier::BOLD),
+                    )),
+                    Line::from(problem.clone()),
+                ])
+                .wrap(Wrap { trim: true })
+                .block(block),
+                area,
+            );
+            return;
+        }
         let total = self.view.custodians.len();
         if total == 0 {
             let block = Block::default()
