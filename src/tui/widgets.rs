@@ -14,6 +14,9 @@ use custodian_core::text::grouped;
 
 use super::strings;
 
+/// The longest text a field takes.
+const MAX_FIELD_CHARS: usize = 1024;
+
 /// A single-line text input. Secret fields render as bullets and keep their
 /// text in a zeroizing buffer.
 #[derive(Default)]
@@ -36,7 +39,9 @@ impl TextField {
     /// An empty masked field.
     pub fn masked() -> Self {
         TextField {
-            text: Zeroizing::new(String::new()),
+            // Room for the longest input (1,024 characters of up to 4
+            // bytes): a secret field never reallocates while typed into.
+            text: Zeroizing::new(String::with_capacity(MAX_FIELD_CHARS * 4)),
             masked: true,
         }
     }
@@ -61,7 +66,7 @@ impl TextField {
                 true
             }
             KeyCode::Char(c) if !key.modifiers.contains(KeyModifiers::CONTROL) => {
-                if self.text.len() < 1024 {
+                if self.text.chars().count() < MAX_FIELD_CHARS {
                     self.text.push(c);
                 }
                 true
