@@ -731,3 +731,17 @@ fn an_unreadable_registry_is_said_on_home_and_no_screen_shows_an_empty_workspace
         "the registry was rewritten"
     );
 }
+
+#[test]
+fn passphrase_fields_are_locked_in_memory() {
+    let field = custodian::tui::widgets::TextField::masked();
+    assert!(field.is_locked(), "mlock of the field's buffer failed");
+    let status = std::fs::read_to_string("/proc/self/status").unwrap();
+    let locked_kb: u64 = status
+        .lines()
+        .find_map(|l| l.strip_prefix("VmLck:"))
+        .and_then(|v| v.split_whitespace().next())
+        .and_then(|n| n.parse().ok())
+        .unwrap();
+    assert!(locked_kb >= 4, "VmLck {locked_kb} kB");
+}

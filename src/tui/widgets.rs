@@ -24,6 +24,9 @@ pub struct TextField {
     text: Zeroizing<String>,
     /// Render as bullets.
     pub masked: bool,
+    /// A secret field's buffer, locked in RAM (None when the memory-lock
+    /// limit refused; the binary says so at start).
+    locked: Option<custodian_core::hardening::LockedPages>,
 }
 
 impl std::fmt::Debug for TextField {
@@ -38,11 +41,15 @@ impl std::fmt::Debug for TextField {
 impl TextField {
     /// An empty masked field.
     pub fn masked() -> Self {
+        // Room for the longest input (1,024 characters of up to 4 bytes):
+        // a secret field never reallocates while typed into, so the locked
+        // pages stay the ones that hold it.
+        let text = Zeroizing::new(String::with_capacity(MAX_FIELD_CHARS * 4));
+        let locked = custodian_core::hardening::lock_pages(text.as_ptr(), text.capacity()).ok();
         TextField {
-            // Room for the longest input (1,024 characters of up to 4
-            // bytes): a secret field never reallocates while typed into.
-            text: Zeroizing::new(String::with_capacity(MAX_FIELD_CHARS * 4)),
+            text,
             masked: true,
+            locked,
         }
     }
 
@@ -51,10 +58,15 @@ impl TextField {
         &self.text
     }
 
-    /// Replaces the text.
+    /// Replaces the text (cut at the longest a field takes).
     pub fn set(&mut self, value: &str) {
         self.text.clear();
-        self.text.push_str(value);
+        self.text.extend(value.chars().take(MAX_FIELD_CHARS));
+    }
+
+    /// True when the field's buffer is locked in RAM.
+    pub fn is_locked(&self) -> bool {
+        self.locked.is_some()
     }
 
     /// Applies an editing key; returns true if the text changed.

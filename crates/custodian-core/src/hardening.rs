@@ -7,14 +7,16 @@
 //! - `RLIMIT_CORE` 0/0: even if something made the process dumpable again,
 //!   no core file is written, and the hard limit cannot be raised back.
 //!
-//! Both go through rustix's safe wrappers, so the crate keeps
-//! `forbid(unsafe_code)`. What is *not* done here, and why: locking
-//! specific secret pages with `mlock` needs a raw pointer (rustix's `mlock`
-//! is an `unsafe fn`), and `mlockall(MCL_FUTURE)` aborts large jobs under
-//! the default memory-lock limit; with core dumps off, swap is the
-//! remaining way a secret page reaches disk, which the README's security
-//! model tells operators to rule out (encrypted or no swap on the
-//! air-gapped machine).
+//! - [`lock_pages`]: `mlock` of specific secret buffers (the console's
+//!   passphrase fields), through the `region` crate's safe wrapper
+//!   (rustix's `mlock` is an `unsafe fn`). Not `mlockall(MCL_FUTURE)`: it
+//!   aborts large jobs under the default memory-lock limit. When the limit
+//!   refuses even one page, [`harden`] says so; swap is then the remaining
+//!   way a secret page reaches disk, which the README's security model
+//!   tells operators to rule out (encrypted or no swap).
+//!
+//! All of it goes through safe wrappers, so the crate keeps
+//! `forbid(unsafe_code)`.
 //!
 //! [`harden`] never fails the program: it reports what it could not do so
 //! the caller can say so, and [`state`] reads back what is in force (the
@@ -52,7 +54,33 @@ pub fn harden() -> Vec<String> {
     if let Err(e) = rustix::process::setrlimit(Resource::Core, zero) {
         failed.push(format!("could not set the core-file limit to 0: {e}"));
     }
+    let probe = [0u8; 64];
+    if let Err(e) = lock_pages(probe.as_ptr(), probe.len()) {
+        failed.push(format!(
+            "secret buffers cannot be locked in memory ({e}); use encrypted swap or none"
+        ));
+    }
     failed
+}
+
+/// Pages locked in RAM (`mlock`); unlocked when dropped.
+pub struct LockedPages {
+    _guard: region::LockGuard,
+}
+
+impl std::fmt::Debug for LockedPages {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("LockedPages")
+    }
+}
+
+/// Locks the pages holding `len` bytes at `ptr` in RAM, so they are never
+/// swapped out. The caller keeps the memory alive (and unmoved) while the
+/// guard lives; `mlock` only pins pages, it never reads or writes them.
+pub fn lock_pages(ptr: *const u8, len: usize) -> Result<LockedPages, String> {
+    region::lock(ptr, len.max(1))
+        .map(|guard| LockedPages { _guard: guard })
+        .map_err(|e| e.to_string())
 }
 
 /// Reads back what is in force.
