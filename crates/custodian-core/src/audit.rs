@@ -140,6 +140,17 @@ pub enum AuditError {
         /// What is wrong there.
         problem: Problem,
     },
+    /// The system clock is earlier than the newest entry: appending would
+    /// make the log go backwards in time.
+    #[error(
+        "the system clock says {now}, earlier than the newest audit entry ({newest}); the audit log must not go backwards in time"
+    )]
+    ClockBehind {
+        /// The clock now.
+        now: String,
+        /// The newest entry's time.
+        newest: String,
+    },
     /// The recorded head is not an entry of the chain any more.
     #[error("the recorded head {expected} is not in the audit log (its head is now {actual})")]
     HeadMismatch {
@@ -193,6 +204,9 @@ impl Explain for AuditError {
         Some(match self {
             AuditError::File(e) => return e.remedy(),
             AuditError::Io { .. } => "check the workspace directory and disk".into(),
+            AuditError::ClockBehind { .. } => {
+                "set the system clock to the correct date and time (compare it with a trusted clock or a colleague's phone), then try again; nothing was changed".into()
+            }
             AuditError::Broken { .. } | AuditError::HeadMismatch { .. } => {
                 "treat this as a security incident: keep this copy as evidence, compare with backups and the recorded head hash, and tell your security officer".into()
             }
@@ -349,6 +363,19 @@ impl AuditLog {
         &self,
         file: &mut File,
     ) -> Result<(Option<TornTail>, u64, String), AuditError> {
+        // Before anything changes (a torn tail is cut only when its repair
+        // entry can follow): the clock must not be behind the log.
+        if let Some(line) = last_whole_line(file).map_err(self.io())?
+            && let Ok(last) = serde_json::from_str::<Entry>(&line)
+        {
+            let now = crate::clock::now();
+            if crate::clock::parse(&last.time).is_some_and(|newest| now < newest) {
+                return Err(AuditError::ClockBehind {
+                    now: crate::clock::format(now),
+                    newest: last.time,
+                });
+            }
+        }
         let removed = self.cut_torn_tail(file)?;
         let (mut seq, mut prev) = match last_line(file).map_err(self.io())? {
             None => (1, GENESIS.to_string()),
@@ -604,6 +631,25 @@ fn last_line(file: &mut File) -> std::io::Result<Option<String>> {
         .rsplit('\n')
         .next()
         .map(str::to_string))
+}
+
+/// The last newline-terminated line (a torn tail after it is skipped);
+/// None for an empty log or one whose last whole line is too far back.
+fn last_whole_line(file: &mut File) -> std::io::Result<Option<String>> {
+    let len = file.seek(SeekFrom::End(0))?;
+    let start = len.saturating_sub(2 * (MAX_LINE as u64 + 1));
+    file.seek(SeekFrom::Start(start))?;
+    let mut tail = Vec::with_capacity((len - start) as usize);
+    file.read_to_end(&mut tail)?;
+    let Some(end) = tail.iter().rposition(|&b| b == b'\n') else {
+        return Ok(None);
+    };
+    let whole = &tail[..end];
+    let from = whole.iter().rposition(|&b| b == b'\n').map_or(0, |i| i + 1);
+    if from == 0 && start > 0 {
+        return Ok(None);
+    }
+    Ok(Some(String::from_utf8_lossy(&whole[from..]).into_owned()))
 }
 
 /// How many lines the file holds (for naming a bad last line, from 1).

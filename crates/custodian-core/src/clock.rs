@@ -5,6 +5,14 @@ use time::{Duration, OffsetDateTime};
 
 /// Now, in UTC, truncated to whole seconds.
 pub fn now() -> OffsetDateTime {
+    #[cfg(feature = "fault-injection")]
+    if let Some(fake) = std::env::var("CUSTODIAN_FAKE_NOW")
+        .ok()
+        .and_then(|v| parse(&v))
+    {
+        // Test builds only (the fault-injection feature): a clock set wrong.
+        return fake;
+    }
     let now = OffsetDateTime::now_utc();
     now.replace_nanosecond(0).unwrap_or(now)
 }
