@@ -109,7 +109,7 @@ fn after_a_real_split_the_check_and_checklist_see_it() {
     let now = custodian_core::clock::now();
     let guardians_check = |ws: &Workspace| {
         let reg = ws.registry().unwrap();
-        let r = run_all(ws, &reg, now, &Ok(vec![]))
+        let r = run_all(ws, &reg, now, &Ok(vec![]), &Err("not hashed".into()))
             .into_iter()
             .find(|r| r.id == CheckId::GuardiansNotSplit)
             .unwrap();

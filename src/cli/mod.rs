@@ -30,6 +30,8 @@ mod recover_cmd;
 mod shard_cmd;
 mod version_cmd;
 
+pub use version_cmd::running_binary;
+
 /// Offline console for custodians of signing-key material.
 #[derive(Debug, Parser)]
 #[command(name = "custodian", version, about, long_about = None, disable_version_flag = true)]
@@ -143,7 +145,10 @@ pub struct Ctx {
 impl Ctx {
     /// Opens (creating if needed) the workspace, for commands that write.
     pub fn workspace(&self) -> Result<Workspace, Failure> {
-        Ok(Workspace::open(&self.workspace_dir)?)
+        let existed = self.workspace_dir.exists();
+        let ws = Workspace::open(&self.workspace_dir)?;
+        record_binary_if_new(&ws, existed);
+        Ok(ws)
     }
 
     /// Opens an existing workspace for a command that only reads: a missing
@@ -156,11 +161,32 @@ impl Ctx {
     /// interrupted operation left is finished or rolled back first (and
     /// said on stderr).
     pub fn writing_workspace(&self) -> Result<Workspace, Failure> {
+        let existed = self.workspace_dir.exists();
         let (ws, repaired) = Workspace::open_for_writing(&self.workspace_dir)?;
         if !repaired.is_empty() {
             warn(repaired.summary());
         }
+        record_binary_if_new(&ws, existed);
         Ok(ws)
+    }
+}
+
+/// A workspace this command just created records the running binary as its
+/// accepted one (threat 6: `custodian check` flags any other binary later).
+/// A failure here does not stop the command: it is said, and `custodian
+/// check` reports "no accepted binary recorded" until one is accepted.
+fn record_binary_if_new(ws: &Workspace, existed: bool) {
+    if existed {
+        return;
+    }
+    let recorded = running_binary()
+        .map_err(|e| format!("could not hash the running binary: {e}"))
+        .and_then(|bin| {
+            custodian_core::binary::record_if_unset(ws, &bin, "workspace created")
+                .map_err(|e| Report::from_error(&e).to_string())
+        });
+    if let Err(e) = recorded {
+        warn(format!("the new workspace records no accepted binary: {e}"));
     }
 }
 
