@@ -58,7 +58,8 @@ PY
 
 # crates.io is the only source (cargo deny checks registries and git below);
 # a path dependency must be a member of this workspace.
-cargo metadata --locked --offline --format-version 1 | python3 -c '
+meta=$(cargo metadata --locked --offline --format-version 1)
+python3 -c '
 import json, sys
 meta = json.load(sys.stdin)
 members = set(meta["workspace_members"])
@@ -66,7 +67,7 @@ outside = [p["id"] for p in meta["packages"] if p["source"] is None and p["id"] 
 for pkg in outside:
     print("supply-chain: path dependency outside the workspace:", pkg, file=sys.stderr)
 sys.exit(1 if outside else 0)
-'
+' <<<"$meta"
 
 # cargo-deny reads a git checkout of the database (it dates the snapshot by
 # its commit); the snapshot is a plain read-only copy, so each run works on
@@ -86,5 +87,5 @@ fi
 
 # 3. cargo deny (reads deny.toml, whose db-path is this variable).
 echo "supply-chain: cargo deny check advisories licenses sources bans"
-CUSTODIAN_DENY_DB_PATH="$dbs" cargo deny --offline check --disable-fetch advisories licenses sources bans
+CUSTODIAN_DENY_DB_PATH="$dbs" cargo deny --offline --locked check -D warnings advisories licenses sources bans
 echo "supply-chain: all checks passed"
