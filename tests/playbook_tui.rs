@@ -521,7 +521,10 @@ fn threat_6_flags_a_binary_other_than_the_accepted_one() {
         key(&mut app, KeyCode::Right);
     }
     let text = tui::screen_text(&tui::draw(&app, 120, 40));
-    assert!(text.contains("PASS Running binary is the one the workspace accepted"), "{text}");
+    assert!(
+        text.contains("PASS Running binary is the one the workspace accepted"),
+        "{text}"
+    );
 
     let other = running("b");
     let mut app = App::with_probes(
@@ -535,8 +538,14 @@ fn threat_6_flags_a_binary_other_than_the_accepted_one() {
     }
     let t = tui::draw(&app, 120, 40);
     let text = tui::screen_text(&t);
-    assert!(text.contains("FAIL Running binary is the one the workspace accepted"), "{text}");
-    assert!(text.contains(&"b".repeat(64)) && text.contains(&"a".repeat(64)), "{text}");
+    assert!(
+        text.contains("FAIL Running binary is the one the workspace accepted"),
+        "{text}"
+    );
+    assert!(
+        text.contains(&"b".repeat(64)) && text.contains(&"a".repeat(64)),
+        "{text}"
+    );
     snap!("threats_6_binary_changed_120x40", t);
     snap!("threats_6_binary_changed_80x24", tui::draw(&app, 80, 24));
     // The remedy is reachable by scrolling at 80x24.

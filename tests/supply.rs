@@ -200,7 +200,10 @@ fn check_passes_the_accepted_binary_and_flags_another_with_the_remedy() {
     let c = binary_check(&sb, &other);
     assert_eq!(c["status"], "fail", "{c}");
     let findings = c["findings"].to_string();
-    assert!(findings.contains(&theirs) && findings.contains(&ours), "{c}");
+    assert!(
+        findings.contains(&theirs) && findings.contains(&ours),
+        "{c}"
+    );
     assert!(findings.contains("team's reviewed hash"), "{c}");
 
     // The table says it too, and the run fails.
@@ -258,7 +261,10 @@ fn accepting_a_reviewed_binary_is_audited_with_the_old_and_new_hash() {
     assert_eq!(doc["previous"], ours.as_str());
     assert_eq!(doc["changed"], true);
     let last = audit(&sb).pop().unwrap();
-    assert_eq!((last.0.as_str(), last.1.as_str()), ("BINARY_ACCEPTED", "COMPLETED"));
+    assert_eq!(
+        (last.0.as_str(), last.1.as_str()),
+        ("BINARY_ACCEPTED", "COMPLETED")
+    );
     assert_eq!(last.2["sha256"], theirs.as_str());
     assert_eq!(last.2["previous"], ours.as_str());
 
@@ -286,7 +292,12 @@ fn a_workspace_from_before_has_nothing_to_compare_until_a_binary_is_accepted() {
     std::fs::write(sb.ws().join("registry.json"), reg.to_string()).unwrap();
     let c = binary_check(&sb, Path::new(BIN));
     assert_eq!(c["status"], "unknown", "{c}");
-    assert!(c["findings"][0].as_str().unwrap().contains("--accept-binary"));
+    assert!(
+        c["findings"][0]
+            .as_str()
+            .unwrap()
+            .contains("--accept-binary")
+    );
     sb.cmd()
         .args(["check", "--accept-binary"])
         .assert()

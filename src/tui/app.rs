@@ -34,12 +34,12 @@ use super::screens::{Action, Chrome, Screen};
 use super::strings;
 use super::widgets;
 use super::worker::{self, JobResult, WorkerMsg};
+use custodian_core::binary::RunningBinary;
 use custodian_core::drkit;
 use custodian_core::error::Report;
 use custodian_core::netcheck::{self, LiveInterface};
 use custodian_core::playbook::incident::{self, StepHow};
 use custodian_core::playbook::{Operation, Playbook, checklist, checks};
-use custodian_core::binary::RunningBinary;
 use custodian_core::workspace::Workspace;
 
 /// A failed kit job: a wrong key passphrase goes back to the passphrase

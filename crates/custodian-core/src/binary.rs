@@ -221,13 +221,16 @@ fn write(
         move |reg| {
             let now = reg.accepted_binary.as_ref().map(|a| a.sha256.clone());
             if now == Some(written.sha256.clone()) {
-                return Ok(Accepted::Unchanged(reg.accepted_binary.clone().unwrap_or(written)));
+                return Ok(Accepted::Unchanged(
+                    reg.accepted_binary.clone().unwrap_or(written),
+                ));
             }
             if now != previous {
                 return match (&reg.accepted_binary, replace) {
                     (Some(a), false) => Ok(Accepted::Kept(a.clone())),
                     _ => Err(BinaryError::Workspace(WorkspaceError::RepairFailed(
-                        "the accepted binary changed while this acceptance ran; run it again".into(),
+                        "the accepted binary changed while this acceptance ran; run it again"
+                            .into(),
                     ))),
                 };
             }
@@ -312,20 +315,38 @@ mod tests {
         let (_d, ws) = ws();
         let a = bin('a');
         let done = record_if_unset(&ws, &a, "workspace created").unwrap();
-        assert!(matches!(&done, Accepted::Recorded { previous: None, .. }), "{done:?}");
+        assert!(
+            matches!(&done, Accepted::Recorded { previous: None, .. }),
+            "{done:?}"
+        );
         let reg = ws.registry().unwrap();
         let rec = reg.accepted_binary.as_ref().unwrap();
-        assert_eq!((rec.sha256.as_str(), rec.reason.as_str()), (a.sha256.as_str(), "workspace created"));
+        assert_eq!(
+            (rec.sha256.as_str(), rec.reason.as_str()),
+            (a.sha256.as_str(), "workspace created")
+        );
         assert_eq!(compare(Some(rec), &a), Comparison::Same(rec.clone()));
 
         // Recording again, or another binary, changes nothing.
         let before = std::fs::read(ws.root().join("registry.json")).unwrap();
         let n = events(&ws).len();
-        assert!(matches!(record_if_unset(&ws, &a, "onboarding").unwrap(), Accepted::Unchanged(_)));
-        assert!(matches!(record_if_unset(&ws, &bin('b'), "onboarding").unwrap(), Accepted::Kept(_)));
-        assert_eq!(std::fs::read(ws.root().join("registry.json")).unwrap(), before);
+        assert!(matches!(
+            record_if_unset(&ws, &a, "onboarding").unwrap(),
+            Accepted::Unchanged(_)
+        ));
+        assert!(matches!(
+            record_if_unset(&ws, &bin('b'), "onboarding").unwrap(),
+            Accepted::Kept(_)
+        ));
+        assert_eq!(
+            std::fs::read(ws.root().join("registry.json")).unwrap(),
+            before
+        );
         assert_eq!(events(&ws).len(), n);
-        assert!(matches!(compare(Some(rec), &bin('b')), Comparison::Differs { .. }));
+        assert!(matches!(
+            compare(Some(rec), &bin('b')),
+            Comparison::Differs { .. }
+        ));
         assert_eq!(compare(None, &a), Comparison::NoneRecorded);
     }
 
@@ -361,10 +382,17 @@ mod tests {
         let audit = std::fs::read(ws.root().join("audit.jsonl")).unwrap();
         let err = accept(&ws, &bin('b'), Some(&"c".repeat(64))).unwrap_err();
         assert!(matches!(err, BinaryError::NotReviewed { .. }), "{err}");
-        assert!(err.remedy().unwrap().contains("not the binary the team reviewed"));
+        assert!(
+            err.remedy()
+                .unwrap()
+                .contains("not the binary the team reviewed")
+        );
         let err = accept(&ws, &bin('b'), Some("abc")).unwrap_err();
         assert!(matches!(err, BinaryError::BadHash(_)), "{err}");
-        assert_eq!(std::fs::read(ws.root().join("registry.json")).unwrap(), before);
+        assert_eq!(
+            std::fs::read(ws.root().join("registry.json")).unwrap(),
+            before
+        );
         assert_eq!(std::fs::read(ws.root().join("audit.jsonl")).unwrap(), audit);
     }
 

@@ -528,11 +528,16 @@ fn check_temp_files(ws: &Workspace, reg: &Registry) -> CheckResult {
 
 /// The running binary against the one the workspace accepted (threat 6):
 /// the same comparison for `custodian check` and the threat 6 screen.
-pub fn check_running_binary(reg: &Registry, running: &Result<RunningBinary, String>) -> CheckResult {
+pub fn check_running_binary(
+    reg: &Registry,
+    running: &Result<RunningBinary, String>,
+) -> CheckResult {
     let id = CheckId::RunningBinary;
     let running = match running {
         Ok(r) => r,
-        Err(e) => return CheckResult::unknown(id, format!("could not hash the running binary: {e}")),
+        Err(e) => {
+            return CheckResult::unknown(id, format!("could not hash the running binary: {e}"));
+        }
     };
     let short = |sha: &str| sha.chars().take(16).collect::<String>();
     match crate::binary::compare(reg.accepted_binary.as_ref(), running) {
@@ -563,7 +568,10 @@ pub fn check_running_binary(reg: &Registry, running: &Result<RunningBinary, Stri
                     short(&running.commit),
                     accepted.version,
                     short(&accepted.commit),
-                    accepted.accepted_at.get(..10).unwrap_or(&accepted.accepted_at),
+                    accepted
+                        .accepted_at
+                        .get(..10)
+                        .unwrap_or(&accepted.accepted_at),
                 ),
                 crate::binary::REMEDY.to_string(),
             ],
@@ -635,7 +643,10 @@ pub(crate) mod tests {
     fn a_binary_other_than_the_accepted_one_is_flagged_with_the_remedy() {
         let (_d, ws) = ws();
         let reg = ws.registry().unwrap();
-        assert_eq!(check_running_binary(&reg, &Ok(running('a'))).status, CheckStatus::Unknown);
+        assert_eq!(
+            check_running_binary(&reg, &Ok(running('a'))).status,
+            CheckStatus::Unknown
+        );
         let r = check_running_binary(&reg, &Err("denied".into()));
         assert_eq!(r.status, CheckStatus::Unknown);
         assert!(r.findings[0].contains("denied"));
@@ -653,8 +664,17 @@ pub(crate) mod tests {
         assert!(r.findings[3].contains("team's reviewed hash"), "{r:?}");
         assert!(r.findings[3].contains("--accept-binary"), "{r:?}");
         // run_all shows the same result.
-        let all = run_all(&ws, &reg, crate::clock::now(), &Ok(vec![]), &Ok(running('b')));
-        assert_eq!(all.iter().find(|c| c.id == CheckId::RunningBinary), Some(&r));
+        let all = run_all(
+            &ws,
+            &reg,
+            crate::clock::now(),
+            &Ok(vec![]),
+            &Ok(running('b')),
+        );
+        assert_eq!(
+            all.iter().find(|c| c.id == CheckId::RunningBinary),
+            Some(&r)
+        );
     }
 
     fn write(path: &Path, text: &str, mode: u32) {
