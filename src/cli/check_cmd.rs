@@ -131,7 +131,7 @@ fn accept_binary(ctx: &Ctx, reviewed: Option<&str>) -> CmdResult {
     } else if changed {
         say(format!("accepted this binary: sha256 {}", record.sha256));
         match previous {
-            Some(p) => say(format!("it replaces:            sha256 {p}")),
+            Some(p) => say(format!("it replaces:          sha256 {p}")),
             None => say("no binary was accepted before"),
         }
         say("recorded in the audit log as BINARY_ACCEPTED");

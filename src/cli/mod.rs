@@ -145,10 +145,7 @@ pub struct Ctx {
 impl Ctx {
     /// Opens (creating if needed) the workspace, for commands that write.
     pub fn workspace(&self) -> Result<Workspace, Failure> {
-        let existed = self.workspace_dir.exists();
-        let ws = Workspace::open(&self.workspace_dir)?;
-        record_binary_if_new(&ws, existed);
-        Ok(ws)
+        Ok(Workspace::open(&self.workspace_dir)?)
     }
 
     /// Opens an existing workspace for a command that only reads: a missing
@@ -161,24 +158,32 @@ impl Ctx {
     /// interrupted operation left is finished or rolled back first (and
     /// said on stderr).
     pub fn writing_workspace(&self) -> Result<Workspace, Failure> {
-        let existed = self.workspace_dir.exists();
         let (ws, repaired) = Workspace::open_for_writing(&self.workspace_dir)?;
         if !repaired.is_empty() {
             warn(repaired.summary());
         }
-        record_binary_if_new(&ws, existed);
         Ok(ws)
     }
 }
 
-/// A workspace this command just created records the running binary as its
-/// accepted one (threat 6: `custodian check` flags any other binary later).
-/// A failure here does not stop the command: it is said, and `custodian
+/// A workspace this command created records the running binary as its
+/// accepted one (threat 6: `custodian check` flags any other binary later):
+/// the console at once, a command once it has succeeded and written its
+/// first audit entry — so a refused command still leaves nothing behind.
+/// A failure here does not fail the command: it is said, and `custodian
 /// check` reports "no accepted binary recorded" until one is accepted.
-fn record_binary_if_new(ws: &Workspace, existed: bool) {
-    if existed {
+fn record_binary_if_new(dir: &Path) {
+    if !dir.join(workspace::AUDIT_FILE).exists() {
         return;
     }
+    if let Ok(ws) = Workspace::open_existing(dir) {
+        record_accepted_binary(&ws);
+    }
+}
+
+/// Records the running binary as `ws`'s accepted one unless one is; a
+/// failure is a warning (see [`record_binary_if_new`]).
+fn record_accepted_binary(ws: &Workspace) {
     let recorded = running_binary()
         .map_err(|e| format!("could not hash the running binary: {e}"))
         .and_then(|bin| {
@@ -249,8 +254,16 @@ pub fn run(cli: Cli) -> CmdResult {
         workspace_dir,
         json: cli.json,
     };
-    match cli.command {
-        None => crate::tui::run(&ctx.writing_workspace()?).map_err(Failure::from),
+    let existed = ctx.workspace_dir.exists();
+    let result = match cli.command {
+        None => {
+            let ws = ctx.writing_workspace()?;
+            if !existed {
+                // The console's first audit entry: the accepted binary.
+                record_accepted_binary(&ws);
+            }
+            return crate::tui::run(&ws).map_err(Failure::from);
+        }
         Some(Command::Envelope(cmd)) => envelope_cmd::run(&ctx, cmd),
         Some(Command::Identity(cmd)) => identity_cmd::run(&ctx, cmd),
         Some(Command::Passphrase(cmd)) => passphrase_cmd::run(&ctx, cmd),
@@ -262,7 +275,11 @@ pub fn run(cli: Cli) -> CmdResult {
         Some(Command::Incident(cmd)) => incident_cmd::run(&ctx, cmd),
         Some(Command::Guardians(cmd)) => guardians_cmd::run(&ctx, cmd),
         Some(Command::Check(args)) => check_cmd::run(&ctx, args),
+    };
+    if result.is_ok() && !existed {
+        record_binary_if_new(&ctx.workspace_dir);
     }
+    result
 }
 
 /// Shows a path for humans.

@@ -220,7 +220,7 @@ fn write(
     tx.commit(
         move |reg| {
             let now = reg.accepted_binary.as_ref().map(|a| a.sha256.clone());
-            if now == Some(written.sha256.clone()) {
+            if now.as_deref() == Some(written.sha256.as_str()) {
                 return Ok(Accepted::Unchanged(
                     reg.accepted_binary.clone().unwrap_or(written),
                 ));
