@@ -3,69 +3,102 @@
 # laptop both run this script, from a git clone or from an unpacked source
 # bundle (scripts/release.sh), and get the same bytes.
 #
-# What makes the build reproducible:
-# - `--locked`: exactly the versions in Cargo.lock, nothing resolved anew;
-# - path remapping: the source directory becomes /custodian, the target
-#   directory /target, and every dependency's source directory — under
-#   $CARGO_HOME/registry/src/<index>/ in a clone, under vendor/ in a bundle
-#   (vendored with --versioned-dirs, so the directory names are the same) —
-#   becomes /deps, so no absolute path of this machine lands in the binary;
-# - SOURCE_DATE_EPOCH set to the commit's time, for anything that wants a date
-#   (nothing in the tree does today; build.rs embeds only the commit id);
-# - no incremental compilation, and the release profile's fixed settings
-#   (thin LTO, 4 codegen units), which are deterministic.
-# The same toolchain is needed on both sides: the bundle's BUILD-INFO names
-# the rustc version it was made with.
+# How: whatever directory it is started from, the compile happens in one fixed
+# place, from one fixed kind of tree, with one fixed environment:
+# - the tree: in a git checkout, HEAD staged by scripts/stage-source.sh
+#   (git archive + `cargo vendor` + offline .cargo/config.toml + BUILD-INFO);
+#   in an unpacked bundle, the bundle itself (its SHA256SUMS checked first),
+#   which is that same staged tree plus its SBOM and checksums;
+# - the place: $BUILD_ROOT/src, built into $BUILD_ROOT/target with an empty
+#   $BUILD_ROOT/cargo-home, BUILD_ROOT=/tmp/custodian-build (wiped at the
+#   start), so no path of the checkout, of $HOME or of $CARGO_HOME reaches
+#   rustc. The directory is the same on every machine, so the path-remapping
+#   flags are the same strings everywhere too (cargo feeds RUSTFLAGS into
+#   its hashes; differing flags alone change the binary);
+# - remapping: src -> /custodian (dependencies are under /custodian/vendor),
+#   target -> /target, cargo-home -> /cargo, so not even the fixed build
+#   path is in the binary;
+# - the environment: cargo runs under `env -i` with only PATH, HOME, the
+#   rustup variables and the settings below; RUSTFLAGS and every other
+#   CARGO_* variable of the caller are ignored;
+# - `--locked --offline` (the tree is vendored: the compile never needs the
+#   network), no incremental compilation, SOURCE_DATE_EPOCH from BUILD-INFO
+#   (the commit's time); build.rs embeds the commit id from BUILD-INFO too,
+#   never anything of the directory.
+# The same toolchain is needed on both sides: BUILD-INFO names the rustc
+# version, and the script refuses a bundle built for another one.
+# Only one build at a time per machine (a lock on $BUILD_ROOT.lock).
 #
-# Usage: scripts/build-release.sh [OUT_DIR]   (default: dist/)
-# Prints the binary's path and its SHA-256.
+# Usage: scripts/build-release.sh [OUT_DIR]   (default: dist/ of this tree)
+# Prints the binary's path and its SHA-256 (the last line: "sha256: HASH").
 set -euo pipefail
 src=$(cd "$(dirname "$0")/.." && pwd -P)
-cd "$src"
 out=${1:-$src/dist}
 mkdir -p "$out"
 out=$(cd "$out" && pwd -P)
 
-cargo_home=${CARGO_HOME:-$HOME/.cargo}
-cargo_home=$(cd "$cargo_home" 2>/dev/null && pwd -P || echo "$cargo_home")
-# The build's own target directory, whatever CARGO_TARGET_DIR says elsewhere.
-target="$src/target/release-build"
+build_root=/tmp/custodian-build
+case "$out/" in
+  "$build_root"/*) echo "build-release: OUT_DIR must be outside $build_root" >&2; exit 2 ;;
+esac
 
-if [ -z "${SOURCE_DATE_EPOCH:-}" ]; then
-  if [ -f BUILD-INFO ]; then
-    SOURCE_DATE_EPOCH=$(sed -n 's/^source-date-epoch: //p' BUILD-INFO)
-  elif git -C "$src" rev-parse --git-dir >/dev/null 2>&1; then
-    SOURCE_DATE_EPOCH=$(git -C "$src" log -1 --format=%ct)
-  else
-    SOURCE_DATE_EPOCH=0
+exec 9>"$build_root.lock"
+flock 9
+rm -rf "$build_root"
+mkdir -p "$build_root/src" "$build_root/cargo-home"
+tree="$build_root/src"
+
+if [ -f "$src/BUILD-INFO" ] && [ -d "$src/vendor" ]; then
+  echo "build-release: building the unpacked bundle in $src" >&2
+  (cd "$src" && sha256sum --check --quiet SHA256SUMS)
+  want=$(sed -n 's/^rustc: //p' "$src/BUILD-INFO")
+  have=$(rustc --version)
+  if [ "$want" != "$have" ]; then
+    echo "build-release: this bundle needs $want, this machine has $have" >&2
+    exit 1
   fi
+  tar -C "$src" --exclude=./dist --exclude=./target -cf - . | tar -C "$tree" -xf -
+elif git -C "$src" rev-parse --git-dir >/dev/null 2>&1; then
+  echo "build-release: building HEAD of the checkout $src" >&2
+  "$src/scripts/stage-source.sh" "$tree"
+else
+  echo "build-release: $src is neither a git checkout nor an unpacked bundle" >&2
+  exit 1
 fi
-export SOURCE_DATE_EPOCH
 
-# rustc uses the last matching prefix, so the general ones come first.
-remap=("--remap-path-prefix=$cargo_home=/cargo")
-for index in "$cargo_home"/registry/src/*/; do
-  [ -d "$index" ] && remap+=("--remap-path-prefix=${index%/}=/deps")
-done
-remap+=(
-  "--remap-path-prefix=$src=/custodian"
-  "--remap-path-prefix=$src/vendor=/deps"
-  "--remap-path-prefix=$target=/target"
+epoch=$(sed -n 's/^source-date-epoch: //p' "$tree/BUILD-INFO")
+commit=$(sed -n 's/^commit: //p' "$tree/BUILD-INFO")
+[ -n "$epoch" ] && [ -n "$commit" ] || { echo "build-release: BUILD-INFO incomplete" >&2; exit 1; }
+
+# One flag per 0x1f-separated field; the same strings on every machine.
+flags=(
+  "--remap-path-prefix=$build_root/cargo-home=/cargo"
+  "--remap-path-prefix=$build_root/target=/target"
+  "--remap-path-prefix=$tree=/custodian"
 )
-# CARGO_ENCODED_RUSTFLAGS: one flag per 0x1f-separated field, so paths with
-# spaces survive; any RUSTFLAGS from the environment are deliberately ignored.
-flags=$(printf '%s\x1f' "${remap[@]}")
-export CARGO_ENCODED_RUSTFLAGS=${flags%$'\x1f'}
-unset RUSTFLAGS
-export CARGO_INCREMENTAL=0
-export CARGO_TARGET_DIR="$target"
+encoded=$(printf '%s\x1f' "${flags[@]}")
+encoded=${encoded%$'\x1f'}
 
-cargo build --release --locked --bin custodian ${CARGO_BUILD_OFFLINE:+--offline}
+clean_env=(env -i "PATH=$PATH" "HOME=$HOME" LC_ALL=C TZ=UTC)
+for var in RUSTUP_HOME RUSTUP_TOOLCHAIN; do
+  [ -n "${!var:-}" ] && clean_env+=("$var=${!var}")
+done
+clean_env+=(
+  "CARGO_HOME=$build_root/cargo-home"
+  "CARGO_TARGET_DIR=$build_root/target"
+  "CARGO_ENCODED_RUSTFLAGS=$encoded"
+  CARGO_INCREMENTAL=0
+  CARGO_NET_OFFLINE=true
+  "SOURCE_DATE_EPOCH=$epoch"
+)
+
+(cd "$tree" && "${clean_env[@]}" cargo build --release --locked --offline --bin custodian)
 
 triple=$(rustc -vV | sed -n 's/^host: //p')
-version=$(sed -n 's/^version = "\(.*\)"$/\1/p' Cargo.toml | head -n 1)
+version=$(sed -n 's/^version = "\(.*\)"$/\1/p' "$tree/Cargo.toml" | head -n 1)
 bin="$out/custodian-$version-$triple"
-cp "$target/release/custodian" "$bin"
+cp "$build_root/target/release/custodian" "$bin"
+[ -n "${CUSTODIAN_KEEP_BUILD:-}" ] || rm -rf "$build_root"
 sha=$(sha256sum "$bin" | cut -d' ' -f1)
-echo "built: $bin"
+echo "built: $bin (commit $commit)"
 echo "sha256: $sha"

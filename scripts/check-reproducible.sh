@@ -1,12 +1,21 @@
 #!/usr/bin/env bash
-# Proves the release build is reproducible: clones HEAD into two different
-# temporary directories (different names and depths, so any absolute path
-# that leaked into the binary would show), builds each with
-# scripts/build-release.sh, and compares the SHA-256 of the two binaries.
-# Exits 1 when they differ. Only committed work is checked.
+# Proves the release build is reproducible, and that the offline bundle
+# builds those same bytes with the network forbidden — with two release
+# builds, not three:
+#   1. clones HEAD into one temporary directory and builds it there with
+#      scripts/build-release.sh (the way CI builds a release);
+#   2. clones HEAD into a second, differently named and deeper directory,
+#      makes the offline bundle there with scripts/release.sh, and builds the
+#      unpacked bundle with scripts/test-bundle.sh (network forbidden, empty
+#      CARGO_HOME), which fails unless the binary has the first build's hash.
+# The two builds start from different checkout directories, different source
+# forms (clone vs. bundle) and different CARGO_HOMEs; any of those leaking
+# into the binary makes them differ. Exits non-zero when they differ or a
+# step fails. Only committed work is checked. Needs cargo-cyclonedx (for the
+# SBOM; scripts/install-tools.sh installs it when missing).
 #
 # Prints one result line to record in the README:
-#   reproducible: <sha256> (commit <id>, <rustc version>, <date>, <seconds>s for both builds)
+#   reproducible: <sha256> (commit <id>, <rustc version>, <date>, clone build <s>s, bundle <s>s)
 set -euo pipefail
 repo=$(cd "$(dirname "$0")/.." && pwd -P)
 commit=$(git -C "$repo" rev-parse HEAD)
@@ -15,22 +24,29 @@ trap 'rm -rf "$work"' EXIT
 
 first="$work/a"
 second="$work/elsewhere/a-longer-second-checkout"
-start=$(date +%s)
 for dir in "$first" "$second"; do
   git clone --quiet --no-local --no-checkout "$repo" "$dir"
   git -C "$dir" checkout --quiet --detach "$commit"
-  echo "check-reproducible: building $commit in $dir"
-  (cd "$dir" && ./scripts/build-release.sh "$dir/dist" | sed 's/^/  /')
 done
-seconds=$(($(date +%s) - start))
 
-sha_first=$(sha256sum "$first"/dist/custodian-* | cut -d' ' -f1)
-sha_second=$(sha256sum "$second"/dist/custodian-* | cut -d' ' -f1)
-if [ "$sha_first" != "$sha_second" ]; then
-  echo "check-reproducible: the two builds differ: $sha_first vs $sha_second" >&2
-  if command -v cmp >/dev/null; then
-    cmp -l "$first"/dist/custodian-* "$second"/dist/custodian-* | head -n 20 >&2 || true
+start=$(date +%s)
+echo "check-reproducible: release build of $commit from the clone $first"
+(cd "$first" && ./scripts/build-release.sh "$work/out-clone") | sed 's/^/  /'
+sha_clone=$(sha256sum "$work"/out-clone/custodian-* | cut -d' ' -f1)
+clone_seconds=$(($(date +%s) - start))
+
+start=$(date +%s)
+echo "check-reproducible: offline bundle of $commit from the clone $second"
+(cd "$second" && ./scripts/release.sh "$work/bundle") | sed 's/^/  /'
+echo "check-reproducible: building the bundle offline; it must give $sha_clone"
+if ! (cd "$second" && BUNDLE_BINARY_DIR="$work/out-bundle" \
+  ./scripts/test-bundle.sh "$work"/bundle/custodian-*-src.tar.gz "$sha_clone") | sed 's/^/  /'; then
+  if [ -f "$work"/out-bundle/custodian-* ] && command -v cmp >/dev/null; then
+    echo "check-reproducible: first differing bytes (offset, clone, bundle):" >&2
+    cmp -l "$work"/out-clone/custodian-* "$work"/out-bundle/custodian-* | head -n 20 >&2 || true
   fi
   exit 1
 fi
-echo "reproducible: $sha_first (commit $commit, $(rustc --version), $(date -u +%Y-%m-%d), ${seconds}s for both builds)"
+bundle_seconds=$(($(date +%s) - start))
+
+echo "reproducible: $sha_clone (commit $commit, $(rustc --version), $(date -u +%Y-%m-%d), clone build ${clone_seconds}s, bundle ${bundle_seconds}s)"

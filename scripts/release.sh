@@ -6,12 +6,12 @@
 #
 # Produces OUT_DIR/custodian-<version>-<commit12>-src.tar.gz and a .sha256
 # file beside it. The bundle holds:
-#   - the source of HEAD (git archive: committed work only),
-#   - Cargo.lock and every dependency vendored under vendor/ (cargo vendor
-#     --versioned-dirs, every platform's crates),
-#   - .cargo/config.toml pointing crates.io at vendor/ and forbidding the network,
-#   - BUILD-INFO: the commit, the exact rustc/cargo versions it needs, the
-#     commit time used as SOURCE_DATE_EPOCH,
+#   - what scripts/stage-source.sh writes: the source of HEAD (git archive:
+#     committed work only) with Cargo.lock, every dependency vendored under
+#     vendor/ (cargo vendor --versioned-dirs, every platform's crates),
+#     .cargo/config.toml pointing crates.io at vendor/ and forbidding the
+#     network, BUILD-INFO (the commit, the exact rustc/cargo versions it
+#     needs, the commit time used as SOURCE_DATE_EPOCH),
 #   - sbom/: a CycloneDX SBOM (cargo-cyclonedx) of the dependency graph,
 #   - SHA256SUMS over every other file of the bundle.
 # The tarball itself is deterministic (sorted names, fixed owner and mtime).
@@ -26,9 +26,6 @@ out=$(cd "$out" && pwd -P)
 
 command -v cargo-cyclonedx >/dev/null 2>&1 || ./scripts/install-tools.sh cargo-cyclonedx
 
-if [ -n "$(git status --porcelain --untracked-files=no)" ]; then
-  echo "release: note: uncommitted changes are not in the bundle (it is built from HEAD)" >&2
-fi
 commit=$(git rev-parse HEAD)
 epoch=$(git log -1 --format=%ct "$commit")
 version=$(sed -n 's/^version = "\(.*\)"$/\1/p' Cargo.toml | head -n 1)
@@ -37,42 +34,18 @@ name="custodian-$version-${commit:0:12}-src"
 work=$(mktemp -d "${TMPDIR:-/tmp}/custodian-release.XXXXXX")
 trap 'rm -rf "$work"' EXIT
 stage="$work/$name"
-mkdir -p "$stage"
-git archive --format=tar "$commit" | tar -x -C "$stage"
+# Source of HEAD, vendor/, .cargo/config.toml, BUILD-INFO: the same tree
+# scripts/build-release.sh stages from a checkout.
+./scripts/stage-source.sh "$stage"
 
 cd "$stage"
-mkdir -p .cargo
-echo "release: vendoring dependencies"
-cargo vendor --locked --versioned-dirs vendor >/dev/null
-cat >.cargo/config.toml <<'CONFIG'
-# Written by scripts/release.sh: crates come from vendor/ only, never the network.
-[source.crates-io]
-replace-with = "vendored-sources"
-
-[source.vendored-sources]
-directory = "vendor"
-
-[net]
-offline = true
-CONFIG
-
 echo "release: writing the SBOM"
 mkdir -p sbom
 # One SBOM per workspace crate, written beside its Cargo.toml; gathered in sbom/.
 cargo cyclonedx --format json >/dev/null
-find . -path ./vendor -prune -o -type f \( -name '*.cdx.json' -o -name 'bom.json' \) -print |
+find . \( -path ./vendor -o -path ./sbom \) -prune -o -type f \( -name '*.cdx.json' -o -name 'bom.json' \) -print |
   while read -r f; do mv "$f" "sbom/$(basename "$f")"; done
 [ -n "$(ls sbom)" ] || { echo "release: cargo cyclonedx wrote no SBOM" >&2; exit 1; }
-
-cat >BUILD-INFO <<INFO
-custodian: $version
-commit: $commit
-source-date-epoch: $epoch
-rustc: $(rustc --version)
-cargo: $(cargo --version)
-host: $(rustc -vV | sed -n 's/^host: //p')
-build: ./scripts/build-release.sh   (see README, "Building on the air-gapped laptop")
-INFO
 
 find . -type f ! -name SHA256SUMS -print0 | LC_ALL=C sort -z | xargs -0 sha256sum >SHA256SUMS
 

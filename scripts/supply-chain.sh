@@ -1,25 +1,29 @@
 #!/usr/bin/env bash
-# Supply-chain checks (threat 6 applied to custodian itself), offline:
-#   1. the reviewed advisory exceptions agree: every id ignored in
-#      .cargo/audit.toml is ignored in deny.toml with a written reason, and
-#      the other way round;
-#   2. cargo audit against the advisory snapshot beside the project fails on
-#      any advisory (vulnerability, unmaintained, unsound) not listed;
-#   3. no path dependency outside the workspace, and cargo deny: licences
-#      on the allow-list, crates.io the only registry and no git source,
-#      no second version of a cryptographic crate unless listed with a reason,
-#      and the same advisories again.
+# Supply-chain checks (threat 6 applied to custodian itself), offline, with
+# one maintained tool (cargo-deny) against the RustSec advisory snapshot
+# beside the project:
+#   1. the reviewed advisory exceptions: each in deny.toml with an id and a
+#      written reason, and the same ids in .cargo/audit.toml (kept for anyone
+#      who runs `cargo audit --db ../shared/advisory-db --no-fetch` by hand);
+#   2. no path dependency outside the workspace;
+#   3. cargo deny check advisories licenses sources bans: any advisory
+#      (vulnerability, unmaintained, unsound, notice) not in the exceptions,
+#      a licence not on the allow-list, a registry other than crates.io or a
+#      git source, a second version of a crate not listed with a reason.
+# Why cargo-deny alone: it reads the same RustSec database as cargo-audit
+# and CI needs it anyway for licences, sources and bans, so a second tool
+# would cost CI another ~10 minutes of `cargo install` for the same answer.
 #
 # The snapshot is ../shared/advisory-db relative to the project root (CI has
 # shared/ beside its clone); CUSTODIAN_ADVISORY_DB names another copy.
-# `--install` first installs cargo-audit and cargo-deny when missing
-# (cargo install --locked, built outside the repository).
+# `--install` first installs cargo-deny when missing (cargo install --locked,
+# pinned version, built outside the repository).
 set -euo pipefail
 root=$(cd "$(dirname "$0")/.." && pwd -P)
 cd "$root"
 
 if [ "${1:-}" = "--install" ]; then
-  ./scripts/install-tools.sh cargo-audit cargo-deny
+  ./scripts/install-tools.sh cargo-deny
 fi
 
 db=${CUSTODIAN_ADVISORY_DB:-$root/../shared/advisory-db}
@@ -54,7 +58,8 @@ PY
 
 # crates.io is the only source (cargo deny checks registries and git below);
 # a path dependency must be a member of this workspace.
-cargo metadata --locked --offline --format-version 1 | python3 -c '
+meta=$(cargo metadata --locked --offline --format-version 1)
+python3 -c '
 import json, sys
 meta = json.load(sys.stdin)
 members = set(meta["workspace_members"])
@@ -62,12 +67,12 @@ outside = [p["id"] for p in meta["packages"] if p["source"] is None and p["id"] 
 for pkg in outside:
     print("supply-chain: path dependency outside the workspace:", pkg, file=sys.stderr)
 sys.exit(1 if outside else 0)
-'
+' <<<"$meta"
 
-# Both tools read a git checkout of the database; the snapshot is a plain
-# copy (read-only in CI), so each run works on a private git copy of it.
-# cargo deny finds its database under db-path by a name derived from the
-# RustSec URL.
+# cargo-deny reads a git checkout of the database (it dates the snapshot by
+# its commit); the snapshot is a plain read-only copy, so each run works on
+# a private git copy of it. cargo deny finds its database under db-path by a
+# name derived from the RustSec URL.
 dbs=$(mktemp -d)
 trap 'rm -rf "$dbs"' EXIT
 copy="$dbs/advisory-db-3157b0e258782691"
@@ -80,11 +85,7 @@ if [ ! -e "$copy/.git" ]; then
     commit --quiet --message "advisory-db snapshot $(cut -c1-40 "$db/SNAPSHOT" 2>/dev/null || true)"
 fi
 
-# 2. cargo audit (reads .cargo/audit.toml: the ignore list, warnings denied).
-echo "supply-chain: cargo audit"
-cargo audit --db "$copy" --no-fetch --deny warnings
-
 # 3. cargo deny (reads deny.toml, whose db-path is this variable).
-echo "supply-chain: cargo deny check licenses sources bans advisories"
-CUSTODIAN_DENY_DB_PATH="$dbs" cargo deny --offline check --disable-fetch licenses sources bans advisories
+echo "supply-chain: cargo deny check advisories licenses sources bans"
+CUSTODIAN_DENY_DB_PATH="$dbs" cargo deny --offline --locked check -D warnings advisories licenses sources bans
 echo "supply-chain: all checks passed"

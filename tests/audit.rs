@@ -80,7 +80,7 @@ fn verify_prints_the_head_and_show_filters() {
         .args(["audit", "verify"])
         .assert()
         .success()
-        .stdout(predicate::str::contains("audit log intact: 4 entries"))
+        .stdout(predicate::str::contains("audit log intact: 6 entries"))
         .stdout(predicate::str::contains(format!("head: {head}")));
     sb.cmd()
         .args(["audit", "verify", "--expect-head", &head])

@@ -67,9 +67,11 @@ fn new_identity_is_written_registered_and_audited() {
         .lines()
         .map(|l| serde_json::from_str(l).unwrap())
         .collect();
-    assert_eq!(events.len(), 2);
+    // The identity, then (the workspace being new) its accepted binary.
+    assert_eq!(events.len(), 4);
     assert_eq!(events[0]["event"], "IDENTITY_CREATE");
     assert_eq!(events[0]["status"], "INITIATED");
+    assert_eq!(events[2]["event"], "BINARY_ACCEPTED");
     assert_eq!(events[1]["status"], "COMPLETED");
     assert_eq!(events[1]["op"], events[0]["op"]);
 

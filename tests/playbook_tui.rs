@@ -496,3 +496,64 @@ fn operation_steps_open_their_wizards_and_only_their_own_result_completes_them()
     let done: Vec<&str> = inc.steps.iter().map(|s| s.step.as_str()).collect();
     assert_eq!(done, ["convene"]);
 }
+
+/// Threat 6 shows the running-binary check from the same core function as
+/// `custodian check`: passing for the accepted binary, failing with both
+/// hashes and the remedy for another one.
+#[test]
+fn threat_6_flags_a_binary_other_than_the_accepted_one() {
+    use custodian_core::binary::{self, RunningBinary};
+    let running = |fill: &str| RunningBinary {
+        sha256: fill.repeat(64),
+        version: "0.1.0".into(),
+        commit: "0123456789abcdef".repeat(2) + "01234567",
+    };
+    let sb = common::Sandbox::new();
+    let w = ws(&sb);
+    binary::record_if_unset(&w, &running("a"), "workspace created").unwrap();
+
+    let accepted = running("a");
+    let mut app = App::with_probes(
+        w.clone(),
+        Box::new(|| Ok(vec![])),
+        Box::new(move || Ok(accepted.clone())),
+    );
+    key(&mut app, KeyCode::Char('t'));
+    for _ in 1..6 {
+        key(&mut app, KeyCode::Right);
+    }
+    let text = tui::screen_text(&tui::draw(&app, 120, 40));
+    assert!(
+        text.contains("PASS Running binary is the one the workspace accepted"),
+        "{text}"
+    );
+
+    let other = running("b");
+    let mut app = App::with_probes(
+        w,
+        Box::new(|| Ok(vec![])),
+        Box::new(move || Ok(other.clone())),
+    );
+    key(&mut app, KeyCode::Char('t'));
+    for _ in 1..6 {
+        key(&mut app, KeyCode::Right);
+    }
+    let t = tui::draw(&app, 120, 40);
+    let text = tui::screen_text(&t);
+    assert!(
+        text.contains("FAIL Running binary is the one the workspace accepted"),
+        "{text}"
+    );
+    assert!(
+        text.contains(&"b".repeat(64)) && text.contains(&"a".repeat(64)),
+        "{text}"
+    );
+    snap!("threats_6_binary_changed_120x40", t);
+    snap!("threats_6_binary_changed_80x24", tui::draw(&app, 80, 24));
+    // The remedy is reachable by scrolling at 80x24.
+    for _ in 0..30 {
+        key(&mut app, KeyCode::Down);
+    }
+    let text = tui::screen_text(&tui::draw(&app, 80, 24));
+    assert!(text.contains("--accept-binary"), "{text}");
+}

@@ -25,8 +25,9 @@ fn a_torn_audit_tail_is_reported_then_repaired_not_called_tampering() {
     new_identity(&sb, "Ana");
     let path = sb.ws().join("audit.jsonl");
     let head = AuditLog::new(&path).verify().unwrap().head;
-    // What a full disk leaves: part of an entry, no newline.
-    let torn = br#"{"seq":3,"time":"2026-11-30T04:00:00Z","event":"IDENT"#;
+    // What a full disk leaves: part of an entry, no newline. (The new
+    // workspace's first two entries record its accepted binary.)
+    let torn = br#"{"seq":5,"time":"2026-11-30T04:00:00Z","event":"IDENT"#;
     let mut bytes = std::fs::read(&path).unwrap();
     bytes.extend_from_slice(torn);
     std::fs::write(&path, &bytes).unwrap();
@@ -36,7 +37,7 @@ fn a_torn_audit_tail_is_reported_then_repaired_not_called_tampering() {
         .args(["audit", "verify"])
         .assert()
         .success()
-        .stdout(predicate::str::contains("audit log intact: 2 entries"))
+        .stdout(predicate::str::contains("audit log intact: 4 entries"))
         .stdout(predicate::str::contains("repair pending"))
         .stdout(predicate::str::contains("not tampering"))
         .stdout(predicate::str::contains("security incident").not());
@@ -51,9 +52,9 @@ fn a_torn_audit_tail_is_reported_then_repaired_not_called_tampering() {
         .args(["audit", "verify", "--expect-head", &head])
         .assert()
         .success()
-        .stdout(predicate::str::contains("audit log intact: 5 entries"))
+        .stdout(predicate::str::contains("audit log intact: 7 entries"))
         .stdout(predicate::str::contains(
-            "repaired: entry 3 records a torn final line",
+            "repaired: entry 5 records a torn final line",
         ))
         .stdout(predicate::str::contains(format!(
             "{} bytes, sha256 {sha}",
@@ -87,7 +88,7 @@ fn a_bad_audit_line_is_numbered_from_one() {
         .arg(sb.pass_file("p", &[PASS_A]))
         .assert()
         .code(1)
-        .stderr(predicate::str::contains("audit log line 3"))
+        .stderr(predicate::str::contains("audit log line 5"))
         .stderr(predicate::str::contains("line 0").not());
 }
 
@@ -109,7 +110,7 @@ fn after_a_real_split_the_check_and_checklist_see_it() {
     let now = custodian_core::clock::now();
     let guardians_check = |ws: &Workspace| {
         let reg = ws.registry().unwrap();
-        let r = run_all(ws, &reg, now, &Ok(vec![]))
+        let r = run_all(ws, &reg, now, &Ok(vec![]), &Err("not hashed".into()))
             .into_iter()
             .find(|r| r.id == CheckId::GuardiansNotSplit)
             .unwrap();
@@ -629,7 +630,8 @@ fn check_reports_every_local_check_and_exits_by_the_result() {
             "network-up",
             "drill-overdue",
             "audit-chain",
-            "leftover-temp-files"
+            "leftover-temp-files",
+            "running-binary"
         ]
     );
     let status = |v: &serde_json::Value, id: &str| {
@@ -647,6 +649,7 @@ fn check_reports_every_local_check_and_exits_by_the_result() {
     assert_eq!(status(&v, "drill-overdue"), "fail");
     assert_eq!(status(&v, "audit-chain"), "pass");
     assert_eq!(status(&v, "leftover-temp-files"), "pass");
+    assert_eq!(status(&v, "running-binary"), "pass");
     assert_eq!(status(&v, "passphrase-policy"), "pass");
 
     // A temporary file left behind and a tampered audit line both fail.

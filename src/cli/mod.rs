@@ -30,6 +30,8 @@ mod recover_cmd;
 mod shard_cmd;
 mod version_cmd;
 
+pub use version_cmd::running_binary;
+
 /// Offline console for custodians of signing-key material.
 #[derive(Debug, Parser)]
 #[command(name = "custodian", version, about, long_about = None, disable_version_flag = true)]
@@ -164,6 +166,35 @@ impl Ctx {
     }
 }
 
+/// A workspace this command created records the running binary as its
+/// accepted one (threat 6: `custodian check` flags any other binary later):
+/// the console at once, a command once it has succeeded and written its
+/// first audit entry — so a refused command still leaves nothing behind.
+/// A failure here does not fail the command: it is said, and `custodian
+/// check` reports "no accepted binary recorded" until one is accepted.
+fn record_binary_if_new(dir: &Path) {
+    if !dir.join(workspace::AUDIT_FILE).exists() {
+        return;
+    }
+    if let Ok(ws) = Workspace::open_existing(dir) {
+        record_accepted_binary(&ws);
+    }
+}
+
+/// Records the running binary as `ws`'s accepted one unless one is; a
+/// failure is a warning (see [`record_binary_if_new`]).
+fn record_accepted_binary(ws: &Workspace) {
+    let recorded = running_binary()
+        .map_err(|e| format!("could not hash the running binary: {e}"))
+        .and_then(|bin| {
+            custodian_core::binary::record_if_unset(ws, &bin, "workspace created")
+                .map_err(|e| Report::from_error(&e).to_string())
+        });
+    if let Err(e) = recorded {
+        warn(format!("the new workspace records no accepted binary: {e}"));
+    }
+}
+
 /// Prints a line to stdout, ignoring a closed pipe.
 pub fn say(text: impl AsRef<str>) {
     let mut out = std::io::stdout().lock();
@@ -223,13 +254,18 @@ pub fn run(cli: Cli) -> CmdResult {
         workspace_dir,
         json: cli.json,
     };
-    match cli.command {
+    let existed = ctx.workspace_dir.exists();
+    let result = match cli.command {
         None => {
             // What opening repaired is shown in the console's footer (a
             // line on stderr would vanish under the alternate screen).
             let (ws, repaired) = Workspace::open_for_writing(&ctx.workspace_dir)?;
+            if !existed {
+                // The console's first audit entry: the accepted binary.
+                record_accepted_binary(&ws);
+            }
             let notice = (!repaired.is_empty()).then(|| repaired.summary());
-            crate::tui::run(&ws, notice).map_err(Failure::from)
+            return crate::tui::run(&ws, notice).map_err(Failure::from);
         }
         Some(Command::Envelope(cmd)) => envelope_cmd::run(&ctx, cmd),
         Some(Command::Identity(cmd)) => identity_cmd::run(&ctx, cmd),
@@ -242,7 +278,11 @@ pub fn run(cli: Cli) -> CmdResult {
         Some(Command::Incident(cmd)) => incident_cmd::run(&ctx, cmd),
         Some(Command::Guardians(cmd)) => guardians_cmd::run(&ctx, cmd),
         Some(Command::Check(args)) => check_cmd::run(&ctx, args),
+    };
+    if result.is_ok() && !existed {
+        record_binary_if_new(&ctx.workspace_dir);
     }
+    result
 }
 
 /// Shows a path for humans.

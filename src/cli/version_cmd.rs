@@ -8,11 +8,11 @@
 //! been replaced. A custodian compares that hash with the team's reviewed
 //! hash of the reproducible release build (README, "Know the binary you run").
 
-use std::path::{Path, PathBuf};
+use std::sync::OnceLock;
 
 use serde_json::json;
 
-use custodian_core::fsutil;
+use custodian_core::binary::{self, RunningBinary};
 
 use super::{CmdResult, say, say_json};
 
@@ -23,14 +23,15 @@ pub const COMMIT: &str = env!("CUSTODIAN_GIT_COMMIT");
 /// `rustc --version` of the compiler that built it.
 pub const RUSTC: &str = env!("CUSTODIAN_RUSTC_VERSION");
 
-/// The file the running process was started from, as the kernel sees it.
-fn running_executable() -> PathBuf {
-    let proc_self = Path::new("/proc/self/exe");
-    if proc_self.exists() {
-        proc_self.to_path_buf()
-    } else {
-        std::env::current_exe().unwrap_or_else(|_| proc_self.to_path_buf())
-    }
+/// This process's executable: its SHA-256 (through `/proc/self/exe`, the
+/// running image), version and commit. Hashed once per process: the image
+/// a process runs never changes. The error is the reason, for a check that
+/// "could not tell".
+pub fn running_binary() -> Result<RunningBinary, String> {
+    static RUNNING: OnceLock<Result<RunningBinary, String>> = OnceLock::new();
+    RUNNING
+        .get_or_init(|| RunningBinary::current(VERSION, COMMIT).map_err(|e| e.to_string()))
+        .clone()
 }
 
 /// Prints `custodian VERSION`, and with `verbose` the commit, compiler,
@@ -40,7 +41,11 @@ pub fn run(verbose: bool, json: bool) -> CmdResult {
         say(format!("custodian {VERSION}"));
         return Ok(());
     }
-    let sha256 = fsutil::file_fingerprint(&running_executable())?;
+    let sha256 = match running_binary() {
+        Ok(b) => b.sha256,
+        // Hash again for the typed error and its remedy.
+        Err(_) => binary::running_executable_sha256()?,
+    };
     let path = std::env::current_exe()
         .map(|p| p.display().to_string())
         .unwrap_or_else(|_| "unknown".to_string());

@@ -34,6 +34,7 @@ use super::screens::{Action, Chrome, Screen};
 use super::strings;
 use super::widgets;
 use super::worker::{self, JobResult, WorkerMsg};
+use custodian_core::binary::RunningBinary;
 use custodian_core::drkit;
 use custodian_core::error::Report;
 use custodian_core::netcheck::{self, LiveInterface};
@@ -57,6 +58,9 @@ fn kit_refusal(e: &drkit::DrKitError) -> Result<JobResult, Report> {
 /// How the app learns which network interfaces are up (replaceable in tests).
 pub type NetProbe = Box<dyn Fn() -> Result<Vec<LiveInterface>, String> + Send>;
 
+/// How the app learns which binary is running (replaceable in tests).
+pub type BinaryProbe = Box<dyn Fn() -> Result<RunningBinary, String> + Send>;
+
 /// The console application.
 pub struct App {
     ws: Workspace,
@@ -66,6 +70,7 @@ pub struct App {
     notice: Option<String>,
     chrome: Chrome,
     net_probe: NetProbe,
+    binary_probe: BinaryProbe,
     running_jobs: usize,
     /// The scenario step that launched the operation now running, so its
     /// completion can be recorded on the incident.
@@ -93,6 +98,11 @@ impl App {
 
     /// An app with a custom network probe (tests use a fixed answer).
     pub fn with_probe(ws: Workspace, net_probe: NetProbe) -> Self {
+        Self::with_probes(ws, net_probe, Box::new(crate::cli::running_binary))
+    }
+
+    /// An app with custom network and running-binary probes.
+    pub fn with_probes(ws: Workspace, net_probe: NetProbe, binary_probe: BinaryProbe) -> Self {
         let mut app = App {
             ws,
             events: Events::new(),
@@ -101,6 +111,7 @@ impl App {
             notice: None,
             chrome: Chrome::default(),
             net_probe,
+            binary_probe,
             running_jobs: 0,
             pending_step: None,
             origin: None,
@@ -921,6 +932,7 @@ impl App {
             &reg,
             custodian_core::clock::now(),
             &(self.net_probe)(),
+            &(self.binary_probe)(),
         ))
     }
 

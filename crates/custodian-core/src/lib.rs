@@ -26,6 +26,7 @@
 #![forbid(unsafe_code)]
 
 pub mod audit;
+pub mod binary;
 pub mod clock;
 pub mod drill;
 pub mod drkit;

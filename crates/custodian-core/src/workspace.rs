@@ -210,6 +210,9 @@ pub struct Registry {
     /// Manual checklist ticks (owned by `playbook::checklist`).
     #[serde(skip_serializing_if = "crate::playbook::checklist::ChecklistState::is_empty")]
     pub checklist: crate::playbook::checklist::ChecklistState,
+    /// The custodian executable the team accepted (owned by `binary`).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub accepted_binary: Option<crate::binary::AcceptedBinary>,
     /// Sections written by a newer build, kept unchanged.
     #[serde(flatten)]
     pub unknown: serde_json::Map<String, serde_json::Value>,
@@ -226,6 +229,7 @@ impl Default for Registry {
             drill_keys: Vec::new(),
             drills: Vec::new(),
             checklist: Default::default(),
+            accepted_binary: None,
             unknown: serde_json::Map::new(),
         }
     }
@@ -297,6 +301,7 @@ impl Registry {
             drill_keys: take_section(&mut map, crate::drill::key::REGISTRY_SECTION)?,
             drills: take_section(&mut map, crate::drill::run::SECTION)?,
             checklist: take_section(&mut map, crate::playbook::checklist::SECTION)?,
+            accepted_binary: take_section(&mut map, crate::binary::SECTION)?,
             unknown: map,
         })
     }

@@ -53,7 +53,13 @@ proptest! {
         let (_d, ws) = workspace();
         std::fs::write(ws.root().join(name), &bytes).unwrap();
         let reg = ws.registry().unwrap();
-        let results = checks::run_all(&ws, &reg, custodian_core::clock::now(), &Ok(vec![]));
+        let results = checks::run_all(
+            &ws,
+            &reg,
+            custodian_core::clock::now(),
+            &Ok(vec![]),
+            &Err("not hashed in this test".into()),
+        );
         prop_assert_eq!(results.len(), checks::CheckId::ALL.len());
     }
 }

@@ -18,6 +18,7 @@ use serde::{Deserialize, Serialize};
 use serde_json::Value;
 use time::OffsetDateTime;
 
+use crate::binary::{Comparison, RunningBinary};
 use crate::netcheck::LiveInterface;
 use crate::workspace::{Registry, Workspace};
 
@@ -50,11 +51,13 @@ pub enum CheckId {
     AuditChain,
     /// Temporary files (which may hold secrets) left by an interrupted operation.
     LeftoverTempFiles,
+    /// The running custodian binary is not the one the workspace accepted.
+    RunningBinary,
 }
 
 impl CheckId {
     /// Every check, in display order.
-    pub const ALL: [CheckId; 9] = [
+    pub const ALL: [CheckId; 10] = [
         CheckId::SameDirectory,
         CheckId::WorldReadable,
         CheckId::PassphrasePolicy,
@@ -64,6 +67,7 @@ impl CheckId {
         CheckId::DrillOverdue,
         CheckId::AuditChain,
         CheckId::LeftoverTempFiles,
+        CheckId::RunningBinary,
     ];
 
     /// The id as `custodian check --json` and the playbook data write it.
@@ -78,6 +82,7 @@ impl CheckId {
             CheckId::DrillOverdue => "drill-overdue",
             CheckId::AuditChain => "audit-chain",
             CheckId::LeftoverTempFiles => "leftover-temp-files",
+            CheckId::RunningBinary => "running-binary",
         }
     }
 
@@ -93,6 +98,7 @@ impl CheckId {
             CheckId::DrillOverdue => "A recovery drill within the last quarter",
             CheckId::AuditChain => "Audit log hash chain intact",
             CheckId::LeftoverTempFiles => "No temporary files left by an interrupted operation",
+            CheckId::RunningBinary => "Running binary is the one the workspace accepted",
         }
     }
 }
@@ -520,13 +526,68 @@ fn check_temp_files(ws: &Workspace, reg: &Registry) -> CheckResult {
     )
 }
 
+/// The running binary against the one the workspace accepted (threat 6):
+/// the same comparison for `custodian check` and the threat 6 screen.
+pub fn check_running_binary(
+    reg: &Registry,
+    running: &Result<RunningBinary, String>,
+) -> CheckResult {
+    let id = CheckId::RunningBinary;
+    let running = match running {
+        Ok(r) => r,
+        Err(e) => {
+            return CheckResult::unknown(id, format!("could not hash the running binary: {e}"));
+        }
+    };
+    let short = |sha: &str| sha.chars().take(16).collect::<String>();
+    match crate::binary::compare(reg.accepted_binary.as_ref(), running) {
+        Comparison::NoneRecorded => CheckResult::unknown(
+            id,
+            "no accepted binary recorded; after comparing this binary's hash (custodian \
+             --version --verbose) with the team's reviewed hash, run `custodian check \
+             --accept-binary`",
+        ),
+        Comparison::Same(a) => CheckResult::pass(
+            id,
+            format!(
+                "sha256 {}… accepted on {} ({})",
+                short(&a.sha256),
+                a.accepted_at.get(..10).unwrap_or(&a.accepted_at),
+                a.reason
+            ),
+        ),
+        Comparison::Differs { accepted, running } => CheckResult {
+            id,
+            status: CheckStatus::Fail,
+            findings: vec![
+                format!("running:  {}", running.sha256),
+                format!("accepted: {}", accepted.sha256),
+                format!(
+                    "running {} (commit {}); accepted {} (commit {}) on {}",
+                    running.version,
+                    short(&running.commit),
+                    accepted.version,
+                    short(&accepted.commit),
+                    accepted
+                        .accepted_at
+                        .get(..10)
+                        .unwrap_or(&accepted.accepted_at),
+                ),
+                crate::binary::REMEDY.to_string(),
+            ],
+        },
+    }
+}
+
 /// Runs every local check: what the threat screens, the checklist and
-/// `custodian check` show.
+/// `custodian check` show. `binary` is the running executable (or why it
+/// could not be hashed).
 pub fn run_all(
     ws: &Workspace,
     reg: &Registry,
     now: OffsetDateTime,
     net: &Result<Vec<LiveInterface>, String>,
+    binary: &Result<RunningBinary, String>,
 ) -> Vec<CheckResult> {
     let files = scan_key_files(ws, reg);
     CheckId::ALL
@@ -541,6 +602,7 @@ pub fn run_all(
             CheckId::DrillOverdue => check_drill(reg, now),
             CheckId::AuditChain => check_audit_chain(ws),
             CheckId::LeftoverTempFiles => check_temp_files(ws, reg),
+            CheckId::RunningBinary => check_running_binary(reg, binary),
         })
         .collect()
 }
@@ -563,10 +625,56 @@ pub(crate) mod tests {
 
     fn run_with(ws: &Workspace, id: CheckId, now: OffsetDateTime) -> CheckResult {
         let reg = ws.registry().unwrap();
-        run_all(ws, &reg, now, &Ok(vec![]))
+        run_all(ws, &reg, now, &Ok(vec![]), &Ok(running('a')))
             .into_iter()
             .find(|r| r.id == id)
             .unwrap()
+    }
+
+    fn running(fill: char) -> RunningBinary {
+        RunningBinary {
+            sha256: fill.to_string().repeat(64),
+            version: "0.1.0".into(),
+            commit: "c".repeat(40),
+        }
+    }
+
+    #[test]
+    fn a_binary_other_than_the_accepted_one_is_flagged_with_the_remedy() {
+        let (_d, ws) = ws();
+        let reg = ws.registry().unwrap();
+        assert_eq!(
+            check_running_binary(&reg, &Ok(running('a'))).status,
+            CheckStatus::Unknown
+        );
+        let r = check_running_binary(&reg, &Err("denied".into()));
+        assert_eq!(r.status, CheckStatus::Unknown);
+        assert!(r.findings[0].contains("denied"));
+
+        crate::binary::record_if_unset(&ws, &running('a'), "workspace created").unwrap();
+        let reg = ws.registry().unwrap();
+        let r = check_running_binary(&reg, &Ok(running('a')));
+        assert_eq!(r.status, CheckStatus::Pass, "{r:?}");
+        assert!(r.findings[0].contains("aaaaaaaaaaaaaaaa"), "{r:?}");
+
+        let r = check_running_binary(&reg, &Ok(running('b')));
+        assert_eq!(r.status, CheckStatus::Fail);
+        assert_eq!(r.findings[0], format!("running:  {}", "b".repeat(64)));
+        assert_eq!(r.findings[1], format!("accepted: {}", "a".repeat(64)));
+        assert!(r.findings[3].contains("team's reviewed hash"), "{r:?}");
+        assert!(r.findings[3].contains("--accept-binary"), "{r:?}");
+        // run_all shows the same result.
+        let all = run_all(
+            &ws,
+            &reg,
+            crate::clock::now(),
+            &Ok(vec![]),
+            &Ok(running('b')),
+        );
+        assert_eq!(
+            all.iter().find(|c| c.id == CheckId::RunningBinary),
+            Some(&r)
+        );
     }
 
     fn write(path: &Path, text: &str, mode: u32) {
@@ -736,12 +844,13 @@ pub(crate) mod tests {
             address: "10.0.0.2".into(),
         }]);
         let now = crate::clock::now();
-        let r = &run_all(&ws, &reg, now, &up)[5];
+        let bin = Ok(running('a'));
+        let r = &run_all(&ws, &reg, now, &up, &bin)[5];
         assert_eq!((r.id, r.status), (CheckId::NetworkUp, CheckStatus::Fail));
         assert!(r.findings[0].contains("wlan0"));
-        let r = &run_all(&ws, &reg, now, &Ok(vec![]))[5];
+        let r = &run_all(&ws, &reg, now, &Ok(vec![]), &bin)[5];
         assert_eq!(r.status, CheckStatus::Pass);
-        let r = &run_all(&ws, &reg, now, &Err("denied".into()))[5];
+        let r = &run_all(&ws, &reg, now, &Err("denied".into()), &bin)[5];
         assert_eq!(r.status, CheckStatus::Unknown);
     }
 
