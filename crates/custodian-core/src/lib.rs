@@ -36,6 +36,7 @@ pub mod fsutil;
 pub mod guardians;
 pub mod hardening;
 pub mod identity;
+pub mod lifecycle;
 pub mod netcheck;
 pub mod passphrase;
 pub mod playbook;

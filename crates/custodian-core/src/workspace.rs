@@ -210,6 +210,10 @@ pub struct Registry {
     /// Manual checklist ticks (owned by `playbook::checklist`).
     #[serde(skip_serializing_if = "crate::playbook::checklist::ChecklistState::is_empty")]
     pub checklist: crate::playbook::checklist::ChecklistState,
+    /// Custodian identities that were rotated or retired (owned by
+    /// `lifecycle`). `custodians` lists the active ones only.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub custodian_history: Vec<crate::lifecycle::PastCustodian>,
     /// Sections written by a newer build, kept unchanged.
     #[serde(flatten)]
     pub unknown: serde_json::Map<String, serde_json::Value>,
@@ -226,6 +230,7 @@ impl Default for Registry {
             drill_keys: Vec::new(),
             drills: Vec::new(),
             checklist: Default::default(),
+            custodian_history: Vec::new(),
             unknown: serde_json::Map::new(),
         }
     }
@@ -297,6 +302,7 @@ impl Registry {
             drill_keys: take_section(&mut map, crate::drill::key::REGISTRY_SECTION)?,
             drills: take_section(&mut map, crate::drill::run::SECTION)?,
             checklist: take_section(&mut map, crate::playbook::checklist::SECTION)?,
+            custodian_history: take_section(&mut map, crate::lifecycle::HISTORY_SECTION)?,
             unknown: map,
         })
     }
@@ -591,6 +597,7 @@ mod tests {
             "drills",
             "checklist",
             "custodians",
+            "custodianHistory",
         ] {
             write_registry(&ws, serde_json::json!({"version": 1, section: 7}));
             let before = std::fs::read(ws.registry_path()).unwrap();

@@ -50,11 +50,15 @@ pub enum CheckId {
     AuditChain,
     /// Temporary files (which may hold secrets) left by an interrupted operation.
     LeftoverTempFiles,
+    /// A guardian not seen at a roll call for more than a quarter.
+    GuardianRollCall,
+    /// A guardian set that cannot reach its threshold from guardians seen this quarter.
+    GuardianQuorum,
 }
 
 impl CheckId {
     /// Every check, in display order.
-    pub const ALL: [CheckId; 9] = [
+    pub const ALL: [CheckId; 11] = [
         CheckId::SameDirectory,
         CheckId::WorldReadable,
         CheckId::PassphrasePolicy,
@@ -64,6 +68,8 @@ impl CheckId {
         CheckId::DrillOverdue,
         CheckId::AuditChain,
         CheckId::LeftoverTempFiles,
+        CheckId::GuardianRollCall,
+        CheckId::GuardianQuorum,
     ];
 
     /// The id as `custodian check --json` and the playbook data write it.
@@ -78,6 +84,8 @@ impl CheckId {
             CheckId::DrillOverdue => "drill-overdue",
             CheckId::AuditChain => "audit-chain",
             CheckId::LeftoverTempFiles => "leftover-temp-files",
+            CheckId::GuardianRollCall => "guardian-roll-call",
+            CheckId::GuardianQuorum => "guardian-quorum",
         }
     }
 
@@ -93,6 +101,8 @@ impl CheckId {
             CheckId::DrillOverdue => "A recovery drill within the last quarter",
             CheckId::AuditChain => "Audit log hash chain intact",
             CheckId::LeftoverTempFiles => "No temporary files left by an interrupted operation",
+            CheckId::GuardianRollCall => "Every guardian proved their share this quarter",
+            CheckId::GuardianQuorum => "Every guardian set can reach its threshold this quarter",
         }
     }
 }
@@ -520,6 +530,29 @@ fn check_temp_files(ws: &Workspace, reg: &Registry) -> CheckResult {
     )
 }
 
+fn check_roll_call(reg: &Registry, now: OffsetDateTime) -> (CheckResult, CheckResult) {
+    let f = crate::guardians::roll_call::findings(reg, now);
+    if f.sets == 0 {
+        let why = "no current guardian set of an active custodian";
+        return (
+            CheckResult::unknown(CheckId::GuardianRollCall, why),
+            CheckResult::unknown(CheckId::GuardianQuorum, why),
+        );
+    }
+    (
+        CheckResult::fail_or_pass(
+            CheckId::GuardianRollCall,
+            f.not_seen,
+            "every guardian proved their share at a roll call this quarter",
+        ),
+        CheckResult::fail_or_pass(
+            CheckId::GuardianQuorum,
+            f.below_threshold,
+            "every set has at least its threshold of guardians seen this quarter",
+        ),
+    )
+}
+
 /// Runs every local check: what the threat screens, the checklist and
 /// `custodian check` show.
 pub fn run_all(
@@ -529,6 +562,7 @@ pub fn run_all(
     net: &Result<Vec<LiveInterface>, String>,
 ) -> Vec<CheckResult> {
     let files = scan_key_files(ws, reg);
+    let (roll_call, quorum) = check_roll_call(reg, now);
     CheckId::ALL
         .iter()
         .map(|id| match id {
@@ -541,6 +575,8 @@ pub fn run_all(
             CheckId::DrillOverdue => check_drill(reg, now),
             CheckId::AuditChain => check_audit_chain(ws),
             CheckId::LeftoverTempFiles => check_temp_files(ws, reg),
+            CheckId::GuardianRollCall => roll_call.clone(),
+            CheckId::GuardianQuorum => quorum.clone(),
         })
         .collect()
 }
@@ -610,6 +646,9 @@ pub(crate) mod tests {
             files: Vec::new(),
             file_sha256: Vec::new(),
             created_at: "2026-01-01T00:00:00Z".into(),
+            commitments: Vec::new(),
+            superseded: None,
+            roll_call: Default::default(),
         }
     }
 
