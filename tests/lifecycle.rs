@@ -502,6 +502,21 @@ fn retirement_refuses_concentration_then_moves_shards_with_an_audited_override()
     assert!(initiated.contains("Olga Reyes") && initiated.contains("reaches-threshold"));
     assert_eq!(events(&sb, retire::EVENT), ["INITIATED", "COMPLETED"]);
 
+    // Home shows the active custodians and how many retired, at both sizes.
+    let app = common::tui::offline_app(Workspace::open(sb.ws()).unwrap());
+    for (w, h) in [(80, 24), (120, 40)] {
+        let text = common::tui::screen_text(&common::tui::draw(&app, w, h));
+        assert!(
+            text.contains("Custodians (2) · 1 retired"),
+            "{w}x{h}:\n{text}"
+        );
+        assert!(text.contains("Ben") && text.contains("Cy"));
+        assert!(
+            !text.contains("Ana "),
+            "{w}x{h}: a retired custodian listed:\n{text}"
+        );
+    }
+
     // The roster: active custodians, and the retired one with --all.
     sb.cmd()
         .args(["custodians", "list"])

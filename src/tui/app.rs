@@ -121,6 +121,10 @@ impl App {
         self.chrome.sandbox = reg.as_ref().map(|r| r.sandbox).unwrap_or(false);
         HomeView {
             workspace: self.ws.root().display().to_string(),
+            retired: reg
+                .as_ref()
+                .map(custodian_core::lifecycle::retired_count)
+                .unwrap_or(0),
             custodians: reg.map(|r| r.custodians).unwrap_or_default(),
             audit: self
                 .ws
