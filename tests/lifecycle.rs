@@ -17,7 +17,7 @@ use custodian_core::guardians::{
 };
 use custodian_core::identity::IdentityFile;
 use custodian_core::lifecycle::{
-    self, CustodianStatus, LifecycleError, retire,
+    self, CustodianStatus, LifecycleError, onboard, retire,
     rotate::{self, RotationRequest},
 };
 use custodian_core::shard::ShardFile;
@@ -577,4 +577,136 @@ fn rotate_from_the_command_line_in_the_documented_passphrase_order() {
         .assert()
         .code(1)
         .stderr(predicate::str::contains("no active custodian named `Zed`"));
+}
+
+/// The ceremony's passphrase lines for one custodian, in the documented
+/// order: identity, each guardian's new passphrase, each guardian's proof.
+fn ceremony_lines(c: &str, guardians: &[String]) -> Vec<String> {
+    let mut v = vec![format!("{PASS_A} {c}")];
+    v.extend(guardians.iter().map(|g| gpass(g)));
+    v.extend(guardians.iter().map(|g| gpass(g)));
+    v
+}
+
+#[test]
+fn onboarding_three_custodians_3_of_5_from_a_plan_resumes_and_records_every_fact() {
+    let sb = Sandbox::new();
+    let names = ["Ana", "Ben", "Cy"];
+    let guardians_of = |c: &str| -> Vec<String> { (1..=5).map(|i| format!("{c}g{i}")).collect() };
+    let plan = serde_json::json!({
+        "present": ["Olga Reyes", "Pat Kim"],
+        "custodians": names.iter().map(|c| serde_json::json!({
+            "name": c, "guardians": guardians_of(c), "threshold": 3,
+        })).collect::<Vec<_>>(),
+    });
+    let plan_path = sb.file("plan.json");
+    std::fs::write(&plan_path, plan.to_string()).unwrap();
+
+    // Bad plans: refused by what is wrong, nothing written.
+    let bad = sb.file("bad.json");
+    std::fs::write(&bad, r#"{"present": [], "custodians": []}"#).unwrap();
+    sb.cmd()
+        .args(["onboard", "--plan"])
+        .arg(&bad)
+        .assert()
+        .code(1)
+        .stderr(predicate::str::contains("`custodians` is empty"));
+    assert!(!sb.ws().exists());
+
+    // Interrupted: the passphrase file ends after two of Ana's guardians proved.
+    let all: Vec<String> = names
+        .iter()
+        .flat_map(|c| ceremony_lines(c, &guardians_of(c)))
+        .collect();
+    let first: Vec<&str> = all[..8].iter().map(String::as_str).collect();
+    sb.cmd()
+        .args(["onboard", "--plan"])
+        .arg(&plan_path)
+        .arg("--passphrase-file")
+        .arg(sb.pass_file("first.pass", &first))
+        .assert()
+        .code(1)
+        .stdout(predicate::str::contains(
+            "Ana: guardian Anag2 proved share #2",
+        ));
+    let ws = Workspace::open(sb.ws()).unwrap();
+    assert_eq!(ws.registry().unwrap().ceremonies.len(), 1);
+    assert!(ws.registry().unwrap().ceremonies[0].completed_at.is_none());
+
+    // Resumed: only what is left is asked for.
+    let rest: Vec<&str> = all[8..].iter().map(String::as_str).collect();
+    let out = sb
+        .cmd()
+        .args(["onboard", "--plan"])
+        .arg(&plan_path)
+        .arg("--passphrase-file")
+        .arg(sb.pass_file("rest.pass", &rest))
+        .assert()
+        .success()
+        .stdout(predicate::str::contains("resuming ceremony CER-"))
+        .get_output()
+        .stdout
+        .clone();
+    let out = String::from_utf8(out).unwrap();
+    let reg = ws.registry().unwrap();
+    let cer = &reg.ceremonies[0];
+    let record = std::fs::read_to_string(cer.record_file.as_ref().unwrap()).unwrap();
+    assert!(record.contains("Present: Olga Reyes, Pat Kim"), "{record}");
+    for c in names {
+        let rec = reg.custodian(c).unwrap();
+        assert!(record.contains(&rec.recipient) && record.contains(&rec.fingerprint));
+        let split = reg
+            .guardian_splits
+            .current_for(&rec.recipient)
+            .next()
+            .unwrap();
+        assert!(record.contains(&split.set_id), "{record}");
+        assert_eq!((split.threshold, split.total), (3, 5));
+        for g in guardians_of(c) {
+            assert!(
+                record.contains(&format!("| {g} | 20")),
+                "{g} not proved:\n{record}"
+            );
+        }
+    }
+    assert_eq!(record.matches("| 3-of-5 |").count(), 3);
+    // The checklist items these facts satisfy are ticked, not by hand.
+    assert!(
+        record.contains("- [x] Three custodian identities generated locally"),
+        "{record}"
+    );
+    assert!(
+        record.contains("- [x] Each custodian key split 3-of-5"),
+        "{record}"
+    );
+    // The recorded audit head verifies, as the record says to check it.
+    let head = cer.audit_head.clone().unwrap();
+    assert!(record.contains(&head) && out.contains(&head));
+    sb.cmd()
+        .args(["audit", "verify", "--expect-head", &head])
+        .assert()
+        .success();
+    assert_eq!(
+        events(&sb, onboard::EVENT_COMPLETE),
+        ["INITIATED", "COMPLETED"]
+    );
+    // Every roll-call check now passes for these sets.
+    let f = roll_call::findings(&reg, custodian_core::clock::now());
+    assert_eq!(
+        (f.sets, f.not_seen.len(), f.below_threshold.len()),
+        (3, 0, 0)
+    );
+    // No key and no passphrase anywhere in the workspace (the passphrase
+    // files given to the command live outside it).
+    for (path, bytes) in sb.snapshot() {
+        if path.starts_with(sb.ws()) {
+            let text = String::from_utf8_lossy(&bytes);
+            assert!(!text.contains("AGE-SECRET-KEY-"), "{}", path.display());
+            assert!(
+                !text.contains(PASS_B) && !text.contains(PASS_A),
+                "{}",
+                path.display()
+            );
+        }
+    }
 }

@@ -26,6 +26,7 @@ mod guardians_cmd;
 mod identity_cmd;
 mod incident_cmd;
 mod kit_cmd;
+mod onboard_cmd;
 mod passphrase_cmd;
 mod recover_cmd;
 mod retire_cmd;
@@ -93,6 +94,9 @@ pub enum Command {
     /// List custodians: the active ones, or (--all) every past identity too.
     #[command(subcommand)]
     Custodians(custodians_cmd::CustodiansCmd),
+    /// The onboarding ceremony from a plan: identities, guardian splits, every guardian proves
+    /// their share, then a Markdown record. Resumes an interrupted ceremony.
+    Onboard(onboard_cmd::OnboardArgs),
     /// Rotate a custodian: new identity, shards rewrapped, guardians re-split, old files retired.
     Rotate(rotate_cmd::RotateArgs),
     /// Retire a custodian: their shards move to a successor, their guardian set is superseded.
@@ -247,6 +251,7 @@ pub fn run(cli: Cli) -> CmdResult {
         Some(Command::Guardians(cmd)) => guardians_cmd::run(&ctx, cmd),
         Some(Command::Check(args)) => check_cmd::run(&ctx, args),
         Some(Command::Custodians(cmd)) => custodians_cmd::run(&ctx, cmd),
+        Some(Command::Onboard(args)) => onboard_cmd::run(&ctx, args),
         Some(Command::Rotate(args)) => rotate_cmd::run(&ctx, args),
         Some(Command::Retire(args)) => retire_cmd::run(&ctx, args),
     }

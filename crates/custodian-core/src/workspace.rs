@@ -214,6 +214,9 @@ pub struct Registry {
     /// `lifecycle`). `custodians` lists the active ones only.
     #[serde(skip_serializing_if = "Vec::is_empty")]
     pub custodian_history: Vec<crate::lifecycle::PastCustodian>,
+    /// Onboarding ceremonies (owned by `lifecycle::onboard`).
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub ceremonies: Vec<crate::lifecycle::onboard::CeremonyRecord>,
     /// Sections written by a newer build, kept unchanged.
     #[serde(flatten)]
     pub unknown: serde_json::Map<String, serde_json::Value>,
@@ -231,6 +234,7 @@ impl Default for Registry {
             drills: Vec::new(),
             checklist: Default::default(),
             custodian_history: Vec::new(),
+            ceremonies: Vec::new(),
             unknown: serde_json::Map::new(),
         }
     }
@@ -303,6 +307,7 @@ impl Registry {
             drills: take_section(&mut map, crate::drill::run::SECTION)?,
             checklist: take_section(&mut map, crate::playbook::checklist::SECTION)?,
             custodian_history: take_section(&mut map, crate::lifecycle::HISTORY_SECTION)?,
+            ceremonies: take_section(&mut map, crate::lifecycle::onboard::SECTION)?,
             unknown: map,
         })
     }
@@ -598,6 +603,7 @@ mod tests {
             "checklist",
             "custodians",
             "custodianHistory",
+            "ceremonies",
         ] {
             write_registry(&ws, serde_json::json!({"version": 1, section: 7}));
             let before = std::fs::read(ws.registry_path()).unwrap();

@@ -20,6 +20,7 @@
 //! state usable or the new one complete. All human input is gathered and
 //! checked before the transaction starts.
 
+pub mod onboard;
 pub mod retire;
 pub mod rotate;
 
@@ -215,6 +216,17 @@ pub enum LifecycleError {
     /// The key has guardian sets, so a rotation must re-split the new key.
     #[error("`{0}`'s key is split among guardians; the new key must be split too")]
     ResplitRequired(String),
+    /// An onboarding plan that cannot be used.
+    #[error("onboarding plan {}: {reason}", path.display())]
+    BadPlan {
+        /// The plan file.
+        path: PathBuf,
+        /// What is wrong.
+        reason: String,
+    },
+    /// The ceremony cannot complete yet.
+    #[error("the ceremony is not complete: {0} has not finished every step")]
+    CeremonyIncomplete(String),
     /// A retiree cannot succeed themselves.
     #[error("`{0}` cannot be their own successor")]
     SelfSuccession(String),
@@ -282,6 +294,12 @@ impl Explain for LifecycleError {
             L::Changed(_) => "nothing was changed; run the command again".into(),
             L::ResplitRequired(_) => {
                 "name the guardians (--guardians, --threshold) or keep the current set's".into()
+            }
+            L::BadPlan { .. } => {
+                "fix the plan: {\"present\": [names], \"custodians\": [{\"name\", \"guardians\": [names], \"threshold\"}]} (see the README)".into()
+            }
+            L::CeremonyIncomplete(_) => {
+                "run `custodian onboard --plan FILE` again: it resumes where the ceremony stopped".into()
             }
             L::SelfSuccession(_) => "name another active custodian with --successor".into(),
             L::ReachesThreshold { .. } => {
