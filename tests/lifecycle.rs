@@ -53,7 +53,7 @@ fn split_ana(sb: &Sandbox) -> Vec<PathBuf> {
     o.shares.into_iter().map(|s| s.path).collect()
 }
 
-fn loaded(p: &PathBuf) -> LoadedShare {
+fn loaded(p: &std::path::Path) -> LoadedShare {
     LoadedShare::from_path(p).unwrap()
 }
 
