@@ -631,7 +631,8 @@ fn check_reports_every_local_check_and_exits_by_the_result() {
             "audit-chain",
             "leftover-temp-files",
             "guardian-roll-call",
-            "guardian-quorum"
+            "guardian-quorum",
+            "retired-copies"
         ]
     );
     let status = |v: &serde_json::Value, id: &str| {

@@ -17,11 +17,32 @@ pub enum CustodiansCmd {
         #[arg(long)]
         all: bool,
     },
+    /// Confirm that a copy a rotation or retirement could not move (listed by
+    /// `custodian check`) was destroyed; audited with the operator's name.
+    ConfirmDestroyed {
+        /// The copy, exactly as listed.
+        path: std::path::PathBuf,
+        /// Who destroyed it.
+        #[arg(long)]
+        operator: String,
+    },
 }
 
 /// Runs a custodians subcommand.
 pub fn run(ctx: &Ctx, cmd: CustodiansCmd) -> CmdResult {
-    let CustodiansCmd::List { all } = cmd;
+    let all = match cmd {
+        CustodiansCmd::List { all } => all,
+        CustodiansCmd::ConfirmDestroyed { path, operator } => {
+            let ws = ctx.writing_workspace()?;
+            lifecycle::confirm_destroyed(&ws, &path, operator.trim())?;
+            say(format!(
+                "recorded: {} destroyed (confirmed by {})",
+                path.display(),
+                operator.trim()
+            ));
+            return Ok(());
+        }
+    };
     let ws = ctx.existing_workspace()?;
     let reg = ws.registry()?;
     let roster: Vec<_> = lifecycle::roster(&reg)

@@ -118,6 +118,78 @@ pub struct PastCustodian {
     /// Approvers named for an override (retirement concentration).
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub approvers: Vec<String>,
+    /// `destroyElsewhere` copies someone confirmed destroyed.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub confirmed_destroyed: Vec<DestroyedCopy>,
+}
+
+/// A confirmation that a copy the console could not move was destroyed.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct DestroyedCopy {
+    /// The copy.
+    pub path: PathBuf,
+    /// Who confirmed it.
+    pub operator: String,
+    /// When (RFC 3339).
+    pub at: String,
+}
+
+/// Audit event: a copy of a retired file was confirmed destroyed.
+pub const EVENT_DESTROYED: &str = "RETIRED_COPY_DESTROYED";
+
+/// Copies of retired identities and shards still to be destroyed by hand:
+/// (custodian, path). `custodian check` flags them until confirmed.
+pub fn copies_to_destroy(reg: &Registry) -> Vec<(String, PathBuf)> {
+    reg.custodian_history
+        .iter()
+        .flat_map(|p| {
+            p.destroy_elsewhere
+                .iter()
+                .filter(|d| !p.confirmed_destroyed.iter().any(|c| &c.path == *d))
+                .map(|d| (p.name.clone(), d.clone()))
+        })
+        .collect()
+}
+
+/// Records that `path`, listed by a rotation or retirement as a copy to
+/// destroy, was destroyed; audited with the operator's name.
+pub fn confirm_destroyed(
+    ws: &Workspace,
+    path: &Path,
+    operator: &str,
+) -> Result<(), LifecycleError> {
+    crate::identity::validate_name(operator)?;
+    if !copies_to_destroy(&ws.registry()?)
+        .iter()
+        .any(|(_, p)| p == path)
+    {
+        return Err(LifecycleError::NotListed(path.to_path_buf()));
+    }
+    let tx = ws.begin(
+        EVENT_DESTROYED,
+        serde_json::json!({ "file": path, "operator": operator }),
+    )?;
+    let at = crate::clock::now_string();
+    tx.commit(
+        |reg| {
+            let entry = reg
+                .custodian_history
+                .iter_mut()
+                .find(|p| {
+                    p.destroy_elsewhere.iter().any(|d| d == path)
+                        && !p.confirmed_destroyed.iter().any(|c| c.path == path)
+                })
+                .ok_or_else(|| LifecycleError::NotListed(path.to_path_buf()))?;
+            entry.confirmed_destroyed.push(DestroyedCopy {
+                path: path.to_path_buf(),
+                operator: operator.into(),
+                at: at.clone(),
+            });
+            Ok::<_, LifecycleError>(())
+        },
+        |_| serde_json::json!({}),
+    )
 }
 
 /// One line of the roster: an identity and where it stands.
@@ -216,6 +288,9 @@ pub enum LifecycleError {
     /// The key has guardian sets, so a rotation must re-split the new key.
     #[error("`{0}`'s key is split among guardians; the new key must be split too")]
     ResplitRequired(String),
+    /// The path is not a copy any rotation or retirement listed to destroy.
+    #[error("{} is not listed as a copy to destroy", .0.display())]
+    NotListed(PathBuf),
     /// An onboarding plan that cannot be used.
     #[error("onboarding plan {}: {reason}", path.display())]
     BadPlan {
@@ -294,6 +369,9 @@ impl Explain for LifecycleError {
             L::Changed(_) => "nothing was changed; run the command again".into(),
             L::ResplitRequired(_) => {
                 "name the guardians (--guardians, --threshold) or keep the current set's".into()
+            }
+            L::NotListed(_) => {
+                "`custodian check` lists the copies still to destroy; give one of those paths exactly".into()
             }
             L::BadPlan { .. } => {
                 "fix the plan: {\"present\": [names], \"custodians\": [{\"name\", \"guardians\": [names], \"threshold\"}]} (see the README)".into()

@@ -338,6 +338,7 @@ pub fn retire(
                 retired_files: retired.clone(),
                 destroy_elsewhere: elsewhere.clone(),
                 approvers: approvers.clone(),
+                confirmed_destroyed: Vec::new(),
             });
             shard::add_records(reg, records.clone());
             let superseded_sets: Vec<String> = reg

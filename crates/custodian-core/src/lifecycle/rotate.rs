@@ -508,6 +508,7 @@ pub fn rotate(
                 retired_files: retired.clone(),
                 destroy_elsewhere: elsewhere.clone(),
                 approvers: Vec::new(),
+                confirmed_destroyed: Vec::new(),
             };
             c.recipient = new_recipient.clone();
             c.fingerprint = identity::fingerprint(&new_recipient);

@@ -54,11 +54,13 @@ pub enum CheckId {
     GuardianRollCall,
     /// A guardian set that cannot reach its threshold from guardians seen this quarter.
     GuardianQuorum,
+    /// Copies of rotated or retired key files not confirmed destroyed.
+    RetiredCopies,
 }
 
 impl CheckId {
     /// Every check, in display order.
-    pub const ALL: [CheckId; 11] = [
+    pub const ALL: [CheckId; 12] = [
         CheckId::SameDirectory,
         CheckId::WorldReadable,
         CheckId::PassphrasePolicy,
@@ -70,6 +72,7 @@ impl CheckId {
         CheckId::LeftoverTempFiles,
         CheckId::GuardianRollCall,
         CheckId::GuardianQuorum,
+        CheckId::RetiredCopies,
     ];
 
     /// The id as `custodian check --json` and the playbook data write it.
@@ -86,6 +89,7 @@ impl CheckId {
             CheckId::LeftoverTempFiles => "leftover-temp-files",
             CheckId::GuardianRollCall => "guardian-roll-call",
             CheckId::GuardianQuorum => "guardian-quorum",
+            CheckId::RetiredCopies => "retired-copies",
         }
     }
 
@@ -103,6 +107,7 @@ impl CheckId {
             CheckId::LeftoverTempFiles => "No temporary files left by an interrupted operation",
             CheckId::GuardianRollCall => "Every guardian proved their share this quarter",
             CheckId::GuardianQuorum => "Every guardian set can reach its threshold this quarter",
+            CheckId::RetiredCopies => "Copies of retired key files destroyed",
         }
     }
 }
@@ -553,6 +558,24 @@ fn check_roll_call(reg: &Registry, now: OffsetDateTime) -> (CheckResult, CheckRe
     )
 }
 
+fn check_retired_copies(reg: &Registry) -> CheckResult {
+    let findings = crate::lifecycle::copies_to_destroy(reg)
+        .into_iter()
+        .map(|(name, p)| {
+            format!(
+                "{} (a retired file of {name}) could not be moved: destroy it, then run `custodian custodians confirm-destroyed {} --operator NAME`",
+                p.display(),
+                p.display()
+            )
+        })
+        .collect();
+    CheckResult::fail_or_pass(
+        CheckId::RetiredCopies,
+        findings,
+        "no copy of a retired key file is waiting to be destroyed",
+    )
+}
+
 /// Runs every local check: what the threat screens, the checklist and
 /// `custodian check` show.
 pub fn run_all(
@@ -577,6 +600,7 @@ pub fn run_all(
             CheckId::LeftoverTempFiles => check_temp_files(ws, reg),
             CheckId::GuardianRollCall => roll_call.clone(),
             CheckId::GuardianQuorum => quorum.clone(),
+            CheckId::RetiredCopies => check_retired_copies(reg),
         })
         .collect()
 }
