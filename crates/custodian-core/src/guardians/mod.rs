@@ -1566,6 +1566,10 @@ pub fn combine(
             rebuilt: set.recipient.clone(),
         });
     }
+    // A superseded set is refused here too, whoever assembled the shares.
+    if let Some(k) = ShareSet::known_split(ws, &set.set_id) {
+        k.check_current()?;
+    }
     let path = match out {
         Some(p) => p.to_path_buf(),
         None => default_rebuilt_path(ws, &set.custodian)?,
