@@ -232,6 +232,9 @@ fn too_few_shares_names_who_is_missing() {
         files: vec![],
         file_sha256: vec![],
         created_at: String::new(),
+        commitments: Vec::new(),
+        superseded: None,
+        roll_call: Default::default(),
     };
     let err = ShareSet::assemble(
         vec![loaded(&f.shares[0]), loaded(&f.shares[3])],

@@ -270,6 +270,9 @@ fn threat_workspace(sb: &common::Sandbox) -> Workspace {
                 files: Vec::new(),
                 file_sha256: Vec::new(),
                 created_at: "2026-01-01T00:00:00Z".into(),
+                commitments: Vec::new(),
+                superseded: None,
+                roll_call: Default::default(),
             });
         Ok::<_, custodian_core::workspace::WorkspaceError>(())
     })

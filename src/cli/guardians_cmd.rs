@@ -5,7 +5,8 @@
 //! each guardian's new passphrase in the order of `--guardians`; for
 //! `combine`, each share's guardian in index order, then the new passphrase
 //! for the rebuilt identity. `combine` validates the shares before asking
-//! for anything.
+//! for anything. `roll-call` asks each share's guardian in index order,
+//! after checking the shares against the split record.
 
 use std::path::PathBuf;
 
@@ -15,7 +16,7 @@ use serde_json::json;
 
 use super::{CmdResult, Ctx, PassphraseArgs, say, say_json, show_strength, warn};
 use custodian_core::guardians::{
-    self, Collection, LoadedShare, ShareFile, ShareSet, SplitRequest, printed,
+    self, Collection, LoadedShare, ShareFile, ShareSet, SplitRequest, printed, roll_call,
 };
 use custodian_core::identity::{self, IdentityFile};
 
@@ -47,6 +48,15 @@ pub enum GuardiansCmd {
         /// Where to write the rebuilt identity (default: <workspace>/identities/<name>.rebuilt-<time>.identity.json).
         #[arg(long)]
         out: Option<PathBuf>,
+        #[command(flatten)]
+        pass: PassphraseArgs,
+    },
+    /// Roll call: each guardian opens their own share, checked against the split's
+    /// commitment without rebuilding the key; the date is recorded per guardian.
+    RollCall {
+        /// Share files of one set (JSON, or a file holding a printed line).
+        #[arg(required = true)]
+        shares: Vec<PathBuf>,
         #[command(flatten)]
         pass: PassphraseArgs,
     },
@@ -189,6 +199,45 @@ pub fn run(ctx: &Ctx, cmd: GuardiansCmd) -> CmdResult {
                 } else {
                     "  registry:    custodian already registered with this key; reconstruction recorded"
                 });
+            }
+            Ok(())
+        }
+        GuardiansCmd::RollCall { shares, pass } => {
+            let ws = ctx.writing_workspace()?;
+            let loaded = shares
+                .iter()
+                .map(|p| LoadedShare::from_path(p))
+                .collect::<Result<Vec<_>, _>>()?;
+            let call = roll_call::prepare(&ws, loaded)?;
+            let mut prompter = pass.prompter();
+            let mut passes = Vec::new();
+            for m in &call.shares {
+                passes.push(prompter.existing(&format!(
+                    "Passphrase of guardian {} (share #{})",
+                    m.share.guardian, m.share.index
+                ))?);
+            }
+            let o = roll_call::run(&ws, &call, &passes, &|_, _, _| {})?;
+            if ctx.json {
+                say_json(&json!({
+                    "setId": o.set_id, "custodian": o.custodian, "date": o.date,
+                    "passed": o.passed.iter().map(|(g, i)| json!({"guardian": g, "index": i})).collect::<Vec<_>>(),
+                    "threshold": o.threshold, "seenThisQuarter": o.seen_this_quarter,
+                }));
+            } else {
+                for (g, i) in &o.passed {
+                    say(format!(
+                        "  #{i} {g}: share opens and matches the split's commitment"
+                    ));
+                }
+                say(format!(
+                    "roll call recorded for {}'s set {} on {}: {} of {} needed guardians seen this quarter",
+                    o.custodian,
+                    &o.set_id[..8.min(o.set_id.len())],
+                    o.date,
+                    o.seen_this_quarter,
+                    o.threshold
+                ));
             }
             Ok(())
         }

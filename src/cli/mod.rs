@@ -19,14 +19,18 @@ use custodian_core::workspace::{self, Workspace};
 
 mod audit_cmd;
 mod check_cmd;
+mod custodians_cmd;
 mod drill_cmd;
 mod envelope_cmd;
 mod guardians_cmd;
 mod identity_cmd;
 mod incident_cmd;
 mod kit_cmd;
+mod onboard_cmd;
 mod passphrase_cmd;
 mod recover_cmd;
+mod retire_cmd;
+mod rotate_cmd;
 mod shard_cmd;
 mod version_cmd;
 
@@ -89,6 +93,16 @@ pub enum Command {
     /// Run every local check (rotation, guardian splits, key files, passphrase policy, drill,
     /// network, audit chain, leftover temporary files); exit 1 if any fails.
     Check(check_cmd::CheckArgs),
+    /// List custodians: the active ones, or (--all) every past identity too.
+    #[command(subcommand)]
+    Custodians(custodians_cmd::CustodiansCmd),
+    /// The onboarding ceremony from a plan: identities, guardian splits, every guardian proves
+    /// their share, then a Markdown record. Resumes an interrupted ceremony.
+    Onboard(onboard_cmd::OnboardArgs),
+    /// Rotate a custodian: new identity, shards rewrapped, guardians re-split, old files retired.
+    Rotate(rotate_cmd::RotateArgs),
+    /// Retire a custodian: their shards move to a successor, their guardian set is superseded.
+    Retire(retire_cmd::RetireArgs),
 }
 
 /// Where passphrases come from (the terminal when neither is given).
@@ -278,6 +292,10 @@ pub fn run(cli: Cli) -> CmdResult {
         Some(Command::Incident(cmd)) => incident_cmd::run(&ctx, cmd),
         Some(Command::Guardians(cmd)) => guardians_cmd::run(&ctx, cmd),
         Some(Command::Check(args)) => check_cmd::run(&ctx, args),
+        Some(Command::Custodians(cmd)) => custodians_cmd::run(&ctx, cmd),
+        Some(Command::Onboard(args)) => onboard_cmd::run(&ctx, args),
+        Some(Command::Rotate(args)) => rotate_cmd::run(&ctx, args),
+        Some(Command::Retire(args)) => retire_cmd::run(&ctx, args),
     };
     if result.is_ok() && !existed {
         record_binary_if_new(&ctx.workspace_dir);

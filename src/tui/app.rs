@@ -143,6 +143,10 @@ impl App {
         HomeView {
             workspace: self.ws.root().display().to_string(),
             registry_error,
+            retired: reg
+                .as_ref()
+                .map(custodian_core::lifecycle::retired_count)
+                .unwrap_or(0),
             custodians: reg.map(|r| r.custodians).unwrap_or_default(),
             audit: self
                 .ws

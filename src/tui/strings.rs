@@ -7,6 +7,8 @@ pub const DRILL_MARK: &str = " DRILL — synthetic material only ";
 pub const HOME_TITLE: &str = "Home";
 pub const HOME_WORKSPACE: &str = "Workspace";
 pub const HOME_CUSTODIANS: &str = "Custodians";
+/// After the count of active custodians on the home screen.
+pub const HOME_RETIRED: &str = "retired";
 pub const HOME_NO_CUSTODIANS: &str =
     "No custodians yet. Press n to create the first custodian identity.";
 pub const HOME_AUDIT: &str = "Audit log";

@@ -37,6 +37,7 @@ pub mod fsutil;
 pub mod guardians;
 pub mod hardening;
 pub mod identity;
+pub mod lifecycle;
 pub mod netcheck;
 pub mod passphrase;
 pub mod playbook;

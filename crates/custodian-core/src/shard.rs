@@ -1149,6 +1149,58 @@ pub fn rewrap_shard(ws: &Workspace, req: &RewrapRequest) -> Result<RewrapOutcome
     )
 }
 
+/// How concentrated one key's shards would be in one person's hands — the
+/// one rule every operation that moves shards between people applies:
+/// holding two or more shards of a key needs an explicit, audited
+/// confirmation; holding enough to reach the key's threshold alone is
+/// refused unless an override names at least two approvers (audited).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Concentration {
+    /// At most one shard of the key.
+    Spread,
+    /// Two or more, below the threshold: warn, confirm.
+    Several {
+        /// Shards held.
+        holds: usize,
+    },
+    /// Enough to rebuild the key alone: refuse without an override.
+    ReachesThreshold {
+        /// Shards held.
+        holds: usize,
+        /// The key's threshold.
+        threshold: u32,
+    },
+}
+
+/// Approvers an override of [`Concentration::ReachesThreshold`] needs.
+pub const OVERRIDE_APPROVERS: usize = 2;
+
+/// Applies the concentration rule to `holds` shards of a key needing `threshold`.
+pub fn concentration(holds: usize, threshold: u32) -> Concentration {
+    if holds >= threshold as usize {
+        Concentration::ReachesThreshold { holds, threshold }
+    } else if holds >= 2 {
+        Concentration::Several { holds }
+    } else {
+        Concentration::Spread
+    }
+}
+
+/// The indices of `key_id` whose registered shard files, wrapped to
+/// `recipient`, are present: what that person holds now.
+pub fn holdings(
+    reg: &crate::workspace::Registry,
+    recipient: &str,
+    key_id: &str,
+) -> std::collections::BTreeSet<u32> {
+    reg.shards
+        .iter()
+        .filter(|r| r.recipient == recipient && r.key_id == key_id)
+        .filter(|r| r.file.symlink_metadata().is_ok())
+        .map(|r| r.index)
+        .collect()
+}
+
 /// Splits a secret scalar into `total` Shamir shares over the curve order,
 /// any `threshold` of which rebuild it; share `i` is `f(i)`.
 pub fn split_scalar(secret: &Scalar, threshold: u32, total: u32) -> Vec<(u32, Scalar)> {

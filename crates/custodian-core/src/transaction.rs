@@ -12,6 +12,8 @@
 //!   every output's temporary name, final name and SHA-256
 //! registry replaced
 //! outputs published: no-clobber rename from the temporary name
+//! files retired: moved (no-clobber) to where the COMMIT record says, or
+//!   removed when asked to (a rotation's old identity and shards)
 //! journal entry removed
 //! ── lock released ─────────────────────────────────────────────────────
 //! audit COMPLETED
@@ -72,7 +74,23 @@ enum Record {
         registry: Option<Value>,
         /// Details for the COMPLETED audit entry.
         completed: Value,
+        /// Existing files moved aside (or removed) after the outputs are
+        /// published. Absent in entries written before retirement existed.
+        #[serde(default, skip_serializing_if = "Vec::is_empty")]
+        retire: Vec<Retire>,
     },
+}
+
+/// An existing file the operation retires once it commits: moved to `to`
+/// (never over an existing file), or removed when `to` is None. `sha256` is
+/// what the file held when the operation checked it; a file that changed
+/// since is left alone and the repair reports it.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+struct Retire {
+    from: PathBuf,
+    to: Option<PathBuf>,
+    sha256: String,
 }
 
 /// An output written and named under its temporary name, waiting to be published.
@@ -99,6 +117,7 @@ pub struct Transaction<'w> {
     journal_path: PathBuf,
     temps: Vec<PathBuf>,
     staged: Vec<Staged>,
+    retire: Vec<Retire>,
 }
 
 /// What a repair did.
@@ -221,6 +240,7 @@ impl Workspace {
             journal_path: journal_path.clone(),
             temps: Vec::new(),
             staged: Vec::new(),
+            retire: Vec::new(),
         };
         append(
             &mut file,
@@ -385,7 +405,8 @@ impl Workspace {
                 registry_before,
                 registry,
                 completed,
-            } => Some((outputs, registry_before, registry, completed)),
+                retire,
+            } => Some((outputs, registry_before, registry, completed, retire)),
             _ => None,
         });
         let removed_temps = |report: &mut RepairReport| {
@@ -398,8 +419,8 @@ impl Workspace {
             }
         };
         match (begin, commit) {
-            (Some((op, event, details)), Some((outputs, before, registry, completed))) => {
-                self.roll_forward(outputs, before.as_deref(), registry.as_ref())?;
+            (Some((op, event, details)), Some((outputs, before, registry, completed, retire))) => {
+                self.roll_forward(outputs, retire, before.as_deref(), registry.as_ref())?;
                 let mut done = merge(details, completed.clone());
                 if let Value::Object(m) = &mut done {
                     m.insert("repair".into(), "finished after an interruption".into());
@@ -430,6 +451,7 @@ impl Workspace {
     fn roll_forward(
         &self,
         outputs: &[Staged],
+        retire: &[Retire],
         before: Option<&str>,
         registry: Option<&Value>,
     ) -> Result<(), WorkspaceError> {
@@ -457,10 +479,65 @@ impl Workspace {
                 dirs.push(dir);
             }
         }
+        for r in retire {
+            retire_one(r)?;
+            for dir in [Some(r.from.as_path()), r.to.as_deref()]
+                .into_iter()
+                .flatten()
+                .filter_map(Path::parent)
+            {
+                if !dirs.iter().any(|d| d == dir) {
+                    dirs.push(dir.to_path_buf());
+                }
+            }
+        }
         for dir in dirs {
             fsutil::sync_dir(&dir)?;
         }
         Ok(())
+    }
+}
+
+/// Retires one file; a no-op when it already is (every step idempotent).
+fn retire_one(r: &Retire) -> Result<(), WorkspaceError> {
+    let holds = |p: &Path| {
+        p.symlink_metadata().is_ok_and(|m| m.is_file())
+            && fsutil::file_fingerprint(p).is_ok_and(|sha| sha == r.sha256)
+    };
+    let from_exists = r.from.symlink_metadata().is_ok();
+    if from_exists && !holds(&r.from) {
+        return Err(WorkspaceError::RepairFailed(format!(
+            "{} changed since the operation checked it; it was left where it is",
+            r.from.display()
+        )));
+    }
+    match &r.to {
+        None if from_exists => fsutil::fault::check(fsutil::fault::Step::Write)
+            .and_then(|()| fs::remove_file(&r.from))
+            .map_err(journal_io(&r.from)),
+        None => Ok(()),
+        Some(to) if from_exists => match fsutil::rename_noreplace(&r.from, to) {
+            Ok(()) => Ok(()),
+            // Linked before a crash, not yet unlinked.
+            Err(e) if e.kind() == std::io::ErrorKind::AlreadyExists && holds(to) => {
+                fs::remove_file(&r.from).map_err(journal_io(&r.from))
+            }
+            Err(e) if e.kind() == std::io::ErrorKind::AlreadyExists => {
+                Err(FsError::AlreadyExists(to.clone()).into())
+            }
+            Err(source) => Err(FsError::Io {
+                action: "moving",
+                path: r.from.clone(),
+                source,
+            }
+            .into()),
+        },
+        Some(to) if holds(to) => Ok(()),
+        Some(to) => Err(WorkspaceError::RepairFailed(format!(
+            "{} is missing: neither it nor its retired copy {} is there",
+            r.from.display(),
+            to.display()
+        ))),
     }
 }
 
@@ -685,6 +762,56 @@ impl Transaction<'_> {
         Ok(sha)
     }
 
+    /// Retires an existing file when the transaction commits: moved to
+    /// `to` (a new name on the same filesystem; the directory must exist),
+    /// or removed when `to` is None. Nothing happens to it before the
+    /// commit point, so a rollback leaves it where it was. Returns the
+    /// file's SHA-256, which the move checks again.
+    pub fn retire_on_commit(&mut self, from: &Path, to: Option<&Path>) -> Result<String, FsError> {
+        use std::os::unix::fs::MetadataExt;
+        let meta = from.symlink_metadata().map_err(|source| FsError::Io {
+            action: "checking",
+            path: from.to_path_buf(),
+            source,
+        })?;
+        if !meta.is_file() {
+            return Err(FsError::Io {
+                action: "retiring",
+                path: from.to_path_buf(),
+                source: std::io::Error::other("not a regular file"),
+            });
+        }
+        if let Some(to) = to {
+            Self::check_new(to)?;
+            let dir = to
+                .parent()
+                .filter(|d| !d.as_os_str().is_empty())
+                .unwrap_or(Path::new("."));
+            let dev = dir.metadata().map_err(|source| FsError::Io {
+                action: "checking",
+                path: dir.to_path_buf(),
+                source,
+            })?;
+            if dev.dev() != meta.dev() {
+                return Err(FsError::Io {
+                    action: "moving",
+                    path: from.to_path_buf(),
+                    source: std::io::Error::other(format!(
+                        "{} is on another filesystem",
+                        dir.display()
+                    )),
+                });
+            }
+        }
+        let sha256 = fsutil::file_fingerprint(from)?;
+        self.retire.push(Retire {
+            from: from.to_path_buf(),
+            to: to.map(Path::to_path_buf),
+            sha256: sha256.clone(),
+        });
+        Ok(sha256)
+    }
+
     /// Names a written, verified output under its journaled temporary name.
     fn stage(&mut self, path: &Path, out: OutputFile, sha256: String) -> Result<(), FsError> {
         let dir = path
@@ -764,6 +891,7 @@ impl Transaction<'_> {
             registry_before: before_sha.clone(),
             registry: registry.clone(),
             completed: completed.clone(),
+            retire: self.retire.clone(),
         };
         if let Err(e) = self.journal(&commit) {
             drop(lock);
@@ -771,7 +899,12 @@ impl Transaction<'_> {
         }
         // Committed: from here the operation only moves forward.
         let finished = ws
-            .roll_forward(&self.staged, before_sha.as_deref(), registry.as_ref())
+            .roll_forward(
+                &self.staged,
+                &self.retire,
+                before_sha.as_deref(),
+                registry.as_ref(),
+            )
             .and_then(|()| {
                 fs::remove_file(&self.journal_path).map_err(journal_io(&self.journal_path))?;
                 // If this sync is lost, the entry comes back after a power
@@ -809,6 +942,7 @@ impl Transaction<'_> {
 
     fn rollback(&mut self, reason: &str) -> Result<(), AuditError> {
         self.staged.clear();
+        self.retire.clear();
         for temp in self.temps.drain(..) {
             let _ = fs::remove_file(&temp);
         }

@@ -213,6 +213,13 @@ pub struct Registry {
     /// The custodian executable the team accepted (owned by `binary`).
     #[serde(skip_serializing_if = "Option::is_none")]
     pub accepted_binary: Option<crate::binary::AcceptedBinary>,
+    /// Custodian identities that were rotated or retired (owned by
+    /// `lifecycle`). `custodians` lists the active ones only.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub custodian_history: Vec<crate::lifecycle::PastCustodian>,
+    /// Onboarding ceremonies (owned by `lifecycle::onboard`).
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub ceremonies: Vec<crate::lifecycle::onboard::CeremonyRecord>,
     /// Sections written by a newer build, kept unchanged.
     #[serde(flatten)]
     pub unknown: serde_json::Map<String, serde_json::Value>,
@@ -230,6 +237,8 @@ impl Default for Registry {
             drills: Vec::new(),
             checklist: Default::default(),
             accepted_binary: None,
+            custodian_history: Vec::new(),
+            ceremonies: Vec::new(),
             unknown: serde_json::Map::new(),
         }
     }
@@ -302,6 +311,8 @@ impl Registry {
             drills: take_section(&mut map, crate::drill::run::SECTION)?,
             checklist: take_section(&mut map, crate::playbook::checklist::SECTION)?,
             accepted_binary: take_section(&mut map, crate::binary::SECTION)?,
+            custodian_history: take_section(&mut map, crate::lifecycle::HISTORY_SECTION)?,
+            ceremonies: take_section(&mut map, crate::lifecycle::onboard::SECTION)?,
             unknown: map,
         })
     }
@@ -634,6 +645,8 @@ mod tests {
             "drills",
             "checklist",
             "custodians",
+            "custodianHistory",
+            "ceremonies",
         ] {
             write_registry(&ws, serde_json::json!({"version": 1, section: 7}));
             let before = std::fs::read(ws.registry_path()).unwrap();

@@ -19,8 +19,10 @@ use custodian_core::workspace::CustodianRecord;
 pub struct HomeView {
     /// Workspace directory, as text.
     pub workspace: String,
-    /// Registered custodians.
+    /// Active custodians.
     pub custodians: Vec<CustodianRecord>,
+    /// How many custodians retired (kept in the registry's history).
+    pub retired: usize,
     /// Audit chain: entries and head, or the problem found.
     pub audit: Result<(u64, String), String>,
     /// Live non-loopback interfaces, or why they could not be listed.
@@ -39,6 +41,7 @@ impl Default for HomeView {
         HomeView {
             workspace: String::new(),
             custodians: Vec::new(),
+            retired: 0,
             audit: Ok((0, custodian_core::audit::GENESIS.to_string())),
             network: Ok(Vec::new()),
             today: String::new(),
@@ -146,6 +149,15 @@ fn menu_lines(width: u16) -> Vec<Line<'static>> {
 }
 
 impl HomeScreen {
+    /// "· 2 retired " after the count of active custodians, when any retired.
+    fn retired_note(&self) -> String {
+        if self.view.retired == 0 {
+            String::new()
+        } else {
+            format!("· {} {} ", self.view.retired, strings::HOME_RETIRED)
+        }
+    }
+
     /// The custodians table: rows scroll so the selected one stays visible,
     /// and the title says when rows are hidden above or below.
     fn render_custodians(&self, frame: &mut Frame, area: Rect) {
@@ -172,9 +184,11 @@ impl HomeScreen {
         }
         let total = self.view.custodians.len();
         if total == 0 {
-            let block = Block::default()
-                .borders(Borders::TOP)
-                .title(format!(" {} (0) ", strings::HOME_CUSTODIANS));
+            let block = Block::default().borders(Borders::TOP).title(format!(
+                " {} (0) {}",
+                strings::HOME_CUSTODIANS,
+                self.retired_note()
+            ));
             frame.render_widget(
                 Paragraph::new(strings::HOME_NO_CUSTODIANS)
                     .wrap(Wrap { trim: true })
@@ -189,7 +203,11 @@ impl HomeScreen {
         let visible = usize::from(list_area.height.saturating_sub(2)).max(1);
         let offset = (self.selected + 1).saturating_sub(visible);
         let end = (offset + visible).min(total);
-        let mut title = format!(" {} ({total}) ", strings::HOME_CUSTODIANS);
+        let mut title = format!(
+            " {} ({total}) {}",
+            strings::HOME_CUSTODIANS,
+            self.retired_note()
+        );
         if offset > 0 || end < total {
             title.push_str(&format!("rows {}–{end} of {total} ", offset + 1));
             if offset > 0 {

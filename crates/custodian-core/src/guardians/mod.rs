@@ -29,6 +29,7 @@
 //! `benches/guardians.rs`).
 
 pub mod printed;
+pub mod roll_call;
 
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
@@ -256,6 +257,49 @@ pub enum GuardianError {
         /// The rebuilt key's recipient.
         rebuilt: String,
     },
+    /// The shares belong to a set a later split (a rotation, a re-split)
+    /// replaced.
+    #[error(
+        "set {set} of {custodian}'s key was superseded on {at} by set {by_set}: its shares no longer count"
+    )]
+    Superseded {
+        /// The old set (short form).
+        set: String,
+        /// The custodian.
+        custodian: String,
+        /// When it was superseded (RFC 3339).
+        at: String,
+        /// The set that replaced it (short form).
+        by_set: String,
+    },
+    /// A roll call needs the split's record, and this workspace has none.
+    #[error("set {set} is not recorded in this workspace, so its shares cannot be checked")]
+    UnknownSet {
+        /// The set (short form).
+        set: String,
+    },
+    /// The split was recorded before share commitments existed.
+    #[error(
+        "set {set} of {custodian}'s key was split before share commitments were recorded; its shares cannot be checked without rebuilding the key"
+    )]
+    NoCommitments {
+        /// The set (short form).
+        set: String,
+        /// The custodian.
+        custodian: String,
+    },
+    /// A share opened, but its bytes are not the ones handed out.
+    #[error(
+        "{guardian}'s share #{index} opens with their passphrase, but its contents differ from what was split in set {set}: it is not the share that was handed out"
+    )]
+    CommitmentMismatch {
+        /// The guardian.
+        guardian: String,
+        /// The share index.
+        index: u8,
+        /// The set (short form).
+        set: String,
+    },
     /// Something about the identity file.
     #[error(transparent)]
     Identity(#[from] IdentityError),
@@ -328,6 +372,19 @@ impl Explain for GuardianError {
             G::CustodianConflict { .. } => {
                 "use a workspace where this custodian is not registered with another key".into()
             }
+            G::Superseded { by_set, .. } => format!(
+                "use the guardians' shares of set {by_set}; the shares of the old set should be destroyed"
+            ),
+            G::UnknownSet { .. } => {
+                "run the roll call with --workspace pointing at the workspace where the key was split or last rotated".into()
+            }
+            G::NoCommitments { custodian, .. } => format!(
+                "split {custodian}'s key again (`custodian guardians split --identity FILE …`) or rotate it \
+                 (`custodian rotate --custodian {custodian}`): the new set records commitments and supersedes this one"
+            ),
+            G::CommitmentMismatch { guardian, .. } => format!(
+                "do not use this share: ask {guardian} for the copy they were given at the split, and report it"
+            ),
             G::Identity(e) => return e.remedy(),
             G::Envelope(e) => return e.remedy(),
             G::File(e) => return e.remedy(),
@@ -626,6 +683,48 @@ pub struct SplitRecord {
     pub file_sha256: Vec<String>,
     /// When.
     pub created_at: String,
+    /// A commitment to each share's bytes, in index order (see
+    /// [`roll_call::commitment`]); empty for a split recorded before
+    /// commitments existed.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub commitments: Vec<String>,
+    /// Set when a later split of the custodian's key replaced this one.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub superseded: Option<Superseded>,
+    /// Guardian name → the last roll call they passed (RFC 3339).
+    #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
+    pub roll_call: BTreeMap<String, String>,
+}
+
+/// Why and when a split stopped counting.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct Superseded {
+    /// When (RFC 3339).
+    pub at: String,
+    /// The set that replaced it.
+    pub by_set: String,
+    /// `re-split`, `rotation` or `retirement`.
+    pub reason: String,
+}
+
+impl SplitRecord {
+    /// Refuses a set that was superseded, naming when and by which set.
+    pub fn check_current(&self) -> Result<(), GuardianError> {
+        match &self.superseded {
+            None => Ok(()),
+            Some(s) => Err(GuardianError::Superseded {
+                set: short_set(&self.set_id),
+                custodian: self.custodian.clone(),
+                at: s.at.clone(),
+                by_set: if s.by_set.is_empty() {
+                    format!("none ({})", s.reason)
+                } else {
+                    short_set(&s.by_set)
+                },
+            }),
+        }
+    }
 }
 
 /// A reconstruction, as the registry records it.
@@ -662,6 +761,28 @@ impl SplitsSection {
     /// True when nothing was split or rebuilt here.
     pub fn is_empty(&self) -> bool {
         self.splits.is_empty() && self.reconstructions.is_empty()
+    }
+
+    /// Marks every current split of `recipient`'s key superseded by `by_set`.
+    pub fn supersede(&mut self, recipient: &str, by_set: &str, at: &str, reason: &str) {
+        for s in self
+            .splits
+            .iter_mut()
+            .filter(|s| s.recipient == recipient && s.superseded.is_none() && s.set_id != by_set)
+        {
+            s.superseded = Some(Superseded {
+                at: at.into(),
+                by_set: by_set.into(),
+                reason: reason.into(),
+            });
+        }
+    }
+
+    /// The current (not superseded) splits of a key.
+    pub fn current_for<'a>(&'a self, recipient: &'a str) -> impl Iterator<Item = &'a SplitRecord> {
+        self.splits
+            .iter()
+            .filter(move |s| s.recipient == recipient && s.superseded.is_none())
     }
 
     /// True when the custodian (by name or recipient) has a split of their
@@ -876,9 +997,7 @@ pub fn split(
         Some(d) => d.path().to_path_buf(),
         None => ws.subdir("guardian-shares")?,
     };
-    let mut id = [0u8; SET_ID_LEN];
-    rand::Rng::fill_bytes(&mut crate::rng::os(), &mut id);
-    let set_id = hex::encode(id);
+    let set_id = new_set_id();
     let paths: Vec<PathBuf> = names
         .iter()
         .enumerate()
@@ -909,6 +1028,13 @@ pub fn split(
     };
     let committed = tx.commit(
         |reg| {
+            // A new split of the same key replaces the earlier sets.
+            reg.guardian_splits.supersede(
+                &record.recipient,
+                &record.set_id,
+                &record.created_at,
+                "re-split",
+            );
             reg.guardian_splits.splits.push(record);
             Ok::<_, GuardianError>(outcome)
         },
@@ -940,11 +1066,47 @@ fn split_inner(
     paths: &[PathBuf],
     progress: Progress<'_>,
 ) -> Result<(SplitOutcome, SplitRecord), GuardianError> {
-    let steps = u64::from(total) + 2;
-    progress(0, steps, "opening the custodian's identity");
+    progress(0, u64::from(total) + 2, "opening the custodian's identity");
     let opened = file.open(req.identity_passphrase)?;
+    stage_split(
+        tx,
+        &opened,
+        &file.name,
+        set_id,
+        threshold,
+        &req.guardians,
+        paths,
+        progress,
+    )
+}
+
+/// A fresh random set id (32 hex digits).
+pub(crate) fn new_set_id() -> String {
+    let mut id = [0u8; SET_ID_LEN];
+    rand::Rng::fill_bytes(&mut crate::rng::os(), &mut id);
+    hex::encode(id)
+}
+
+/// Splits an opened key among `guardians` (index = position + 1), proves
+/// the split in memory, seals every share and stages each file as an
+/// output of `tx`. Returns what to report and what to record, with a
+/// commitment to every share. Shared by `split` and by rotation.
+#[allow(clippy::too_many_arguments)]
+pub(crate) fn stage_split(
+    tx: &mut Transaction<'_>,
+    opened: &OpenedIdentity,
+    custodian: &str,
+    set_id: &str,
+    threshold: u8,
+    guardians: &[(String, SecretString)],
+    paths: &[PathBuf],
+    progress: Progress<'_>,
+) -> Result<(SplitOutcome, SplitRecord), GuardianError> {
+    let total = guardians.len() as u8;
+    let recipient = opened.recipient.clone();
+    let steps = u64::from(total) + 2;
     let secret = opened.secret_bytes()?;
-    let names: Vec<String> = req.guardians.iter().map(|(n, _)| n.clone()).collect();
+    let names: Vec<String> = guardians.iter().map(|(n, _)| n.clone()).collect();
     let raw = deal(&secret, threshold, &names);
 
     // Prove the split in memory before sealing anything.
@@ -954,18 +1116,21 @@ fn split_inner(
     subset.sort_unstable();
     let proved_with: Vec<u8> = subset.iter().map(|i| raw[*i].index).collect();
     let chosen: Vec<OpenedShare> = subset.iter().map(|i| raw[*i].clone()).collect();
-    let proof = rebuild_key(&file.name, threshold, &file.recipient, &chosen);
-    if !matches!(proof, Ok(ref id) if id.recipient == file.recipient) {
+    let proof = rebuild_key(custodian, threshold, &recipient, &chosen);
+    if !matches!(proof, Ok(ref id) if id.recipient == recipient) {
         return Err(GuardianError::SplitProofFailed {
             indices: proved_with,
         });
     }
     progress(1, steps, "split proved; sealing shares");
+    let commitments: Vec<String> = raw
+        .iter()
+        .map(|s| roll_call::commitment(set_id, s.index, &s.bytes))
+        .collect::<Result<_, _>>()?;
 
     let created_at = crate::clock::now_string();
     let done = std::sync::atomic::AtomicU64::new(1);
-    let sealed: Vec<ShareFile> = req
-        .guardians
+    let sealed: Vec<ShareFile> = guardians
         .par_iter()
         .zip(raw.par_iter())
         .map(|((guardian, pass), opened)| {
@@ -976,8 +1141,8 @@ fn split_inner(
                 total,
                 index: opened.index,
                 guardian,
-                custodian: &file.name,
-                recipient: &file.recipient,
+                custodian,
+                recipient: &recipient,
                 created_at: &created_at,
             }
             .seal(bytes, pass)?;
@@ -1010,21 +1175,24 @@ fn split_inner(
     }
     let record = SplitRecord {
         set_id: set_id.into(),
-        custodian: file.name.clone(),
-        recipient: file.recipient.clone(),
+        custodian: custodian.into(),
+        recipient: recipient.clone(),
         threshold,
         total,
         guardians: sealed.iter().map(|s| s.guardian.clone()).collect(),
         files: paths.to_vec(),
         file_sha256: written.iter().map(|w| w.sha256.clone()).collect(),
         created_at: created_at.clone(),
+        commitments,
+        superseded: None,
+        roll_call: BTreeMap::new(),
     };
     progress(steps, steps, "shares written and read back");
     Ok((
         SplitOutcome {
             set_id: set_id.into(),
-            custodian: file.name.clone(),
-            recipient: file.recipient.clone(),
+            custodian: custodian.into(),
+            recipient,
             threshold,
             total,
             shares: written,
@@ -1182,6 +1350,9 @@ impl Collection {
         let Some(first) = self.members.values().next().cloned() else {
             return Err(GuardianError::NoShares);
         };
+        if let Some(k) = known.filter(|k| k.set_id == first.share.set_id) {
+            k.check_current()?;
+        }
         let need = usize::from(first.share.threshold);
         if self.members.len() < need {
             let more = need - self.members.len();
@@ -1394,6 +1565,10 @@ pub fn combine(
             registered: r.recipient.clone(),
             rebuilt: set.recipient.clone(),
         });
+    }
+    // A superseded set is refused here too, whoever assembled the shares.
+    if let Some(k) = ShareSet::known_split(ws, &set.set_id) {
+        k.check_current()?;
     }
     let path = match out {
         Some(p) => p.to_path_buf(),

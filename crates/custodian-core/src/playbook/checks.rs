@@ -53,11 +53,17 @@ pub enum CheckId {
     LeftoverTempFiles,
     /// The running custodian binary is not the one the workspace accepted.
     RunningBinary,
+    /// A guardian not seen at a roll call for more than a quarter.
+    GuardianRollCall,
+    /// A guardian set that cannot reach its threshold from guardians seen this quarter.
+    GuardianQuorum,
+    /// Copies of rotated or retired key files not confirmed destroyed.
+    RetiredCopies,
 }
 
 impl CheckId {
     /// Every check, in display order.
-    pub const ALL: [CheckId; 10] = [
+    pub const ALL: [CheckId; 13] = [
         CheckId::SameDirectory,
         CheckId::WorldReadable,
         CheckId::PassphrasePolicy,
@@ -68,6 +74,9 @@ impl CheckId {
         CheckId::AuditChain,
         CheckId::LeftoverTempFiles,
         CheckId::RunningBinary,
+        CheckId::GuardianRollCall,
+        CheckId::GuardianQuorum,
+        CheckId::RetiredCopies,
     ];
 
     /// The id as `custodian check --json` and the playbook data write it.
@@ -83,6 +92,9 @@ impl CheckId {
             CheckId::AuditChain => "audit-chain",
             CheckId::LeftoverTempFiles => "leftover-temp-files",
             CheckId::RunningBinary => "running-binary",
+            CheckId::GuardianRollCall => "guardian-roll-call",
+            CheckId::GuardianQuorum => "guardian-quorum",
+            CheckId::RetiredCopies => "retired-copies",
         }
     }
 
@@ -99,6 +111,9 @@ impl CheckId {
             CheckId::AuditChain => "Audit log hash chain intact",
             CheckId::LeftoverTempFiles => "No temporary files left by an interrupted operation",
             CheckId::RunningBinary => "Running binary is the one the workspace accepted",
+            CheckId::GuardianRollCall => "Every guardian proved their share this quarter",
+            CheckId::GuardianQuorum => "Every guardian set can reach its threshold this quarter",
+            CheckId::RetiredCopies => "Copies of retired key files destroyed",
         }
     }
 }
@@ -579,6 +594,47 @@ pub fn check_running_binary(
     }
 }
 
+fn check_roll_call(reg: &Registry, now: OffsetDateTime) -> (CheckResult, CheckResult) {
+    let f = crate::guardians::roll_call::findings(reg, now);
+    if f.sets == 0 {
+        let why = "no current guardian set of an active custodian";
+        return (
+            CheckResult::unknown(CheckId::GuardianRollCall, why),
+            CheckResult::unknown(CheckId::GuardianQuorum, why),
+        );
+    }
+    (
+        CheckResult::fail_or_pass(
+            CheckId::GuardianRollCall,
+            f.not_seen,
+            "every guardian proved their share at a roll call this quarter",
+        ),
+        CheckResult::fail_or_pass(
+            CheckId::GuardianQuorum,
+            f.below_threshold,
+            "every set has at least its threshold of guardians seen this quarter",
+        ),
+    )
+}
+
+fn check_retired_copies(reg: &Registry) -> CheckResult {
+    let findings = crate::lifecycle::copies_to_destroy(reg)
+        .into_iter()
+        .map(|(name, p)| {
+            format!(
+                "{} (a retired file of {name}) could not be moved: destroy it, then run `custodian custodians confirm-destroyed {} --operator NAME`",
+                p.display(),
+                p.display()
+            )
+        })
+        .collect();
+    CheckResult::fail_or_pass(
+        CheckId::RetiredCopies,
+        findings,
+        "no copy of a retired key file is waiting to be destroyed",
+    )
+}
+
 /// Runs every local check: what the threat screens, the checklist and
 /// `custodian check` show. `binary` is the running executable (or why it
 /// could not be hashed).
@@ -590,6 +646,7 @@ pub fn run_all(
     binary: &Result<RunningBinary, String>,
 ) -> Vec<CheckResult> {
     let files = scan_key_files(ws, reg);
+    let (roll_call, quorum) = check_roll_call(reg, now);
     CheckId::ALL
         .iter()
         .map(|id| match id {
@@ -603,6 +660,9 @@ pub fn run_all(
             CheckId::AuditChain => check_audit_chain(ws),
             CheckId::LeftoverTempFiles => check_temp_files(ws, reg),
             CheckId::RunningBinary => check_running_binary(reg, binary),
+            CheckId::GuardianRollCall => roll_call.clone(),
+            CheckId::GuardianQuorum => quorum.clone(),
+            CheckId::RetiredCopies => check_retired_copies(reg),
         })
         .collect()
 }
@@ -718,6 +778,9 @@ pub(crate) mod tests {
             files: Vec::new(),
             file_sha256: Vec::new(),
             created_at: "2026-01-01T00:00:00Z".into(),
+            commitments: Vec::new(),
+            superseded: None,
+            roll_call: Default::default(),
         }
     }
 

@@ -1,0 +1,375 @@
+//! Retirement: a custodian leaves and a successor (an active custodian)
+//! takes their shards.
+//!
+//! In one transaction (`CUSTODIAN_RETIRE`): every registered shard wrapped
+//! to the retiree is rewrapped to the successor's recipient and checked;
+//! at the commit point the retiree leaves the active list for the history
+//! (status `retired`, successor named), their guardian sets are recorded as
+//! superseded, and after it their identity file, old shard files and the
+//! sets' share files kept here move to `retired/`.
+//!
+//! The successor's share of each key is checked with the one concentration
+//! rule ([`crate::shard::concentration`]): two or more shards of a key need
+//! `accept_concentration`; reaching the key's threshold alone is refused
+//! unless at least two approvers are named. Both are audited.
+
+use std::collections::BTreeMap;
+use std::path::PathBuf;
+
+use secrecy::SecretString;
+use serde_json::json;
+
+use super::rotate::{HeldShard, held_shards, new_shard_path, rewrap_staged, stage_retire};
+use super::{LifecycleError, PastCustodian, RetiredFile, Successor, file_stamp};
+use crate::guardians::SplitRecord;
+use crate::identity::{self, IdentityFile, OpenedIdentity};
+use crate::shard::{self, Concentration, ShardRecord};
+use crate::workspace::{CustodianRecord, Workspace};
+
+/// Audit event of a retirement.
+pub const EVENT: &str = "CUSTODIAN_RETIRE";
+
+/// The successor's holdings of one key after the retirement.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct KeyConcentration {
+    /// The key.
+    pub key_id: String,
+    /// Shards the successor would hold.
+    pub holds: usize,
+    /// The rule's verdict.
+    pub verdict: Concentration,
+}
+
+/// Everything a retirement will touch, checked before anything is asked.
+#[derive(Debug, Clone)]
+pub struct RetirementPlan {
+    /// The retiree.
+    pub retiree: CustodianRecord,
+    /// Their identity file.
+    pub identity_path: PathBuf,
+    /// The successor.
+    pub successor: CustodianRecord,
+    /// The retiree's shards.
+    pub shards: Vec<HeldShard>,
+    /// Registered shard files of the retiree that are missing.
+    pub missing_shards: Vec<PathBuf>,
+    /// The retiree's current guardian sets.
+    pub current_splits: Vec<SplitRecord>,
+    /// Per key, what the successor would hold.
+    pub concentration: Vec<KeyConcentration>,
+}
+
+/// Finds and checks what a retirement touches; applies the concentration
+/// rule (the verdicts are returned, not yet enforced: see [`check_approval`]).
+pub fn plan(
+    ws: &Workspace,
+    name: &str,
+    successor: &str,
+    identity_override: Option<&std::path::Path>,
+) -> Result<RetirementPlan, LifecycleError> {
+    if name == successor {
+        return Err(LifecycleError::SelfSuccession(name.into()));
+    }
+    let base = super::rotate::plan(ws, name, identity_override)?;
+    let reg = ws.registry()?;
+    let succ = reg
+        .custodian(successor)
+        .cloned()
+        .ok_or_else(|| LifecycleError::UnknownCustodian(successor.into()))?;
+    let (shards, missing) = held_shards(&reg.shards, &base.custodian.recipient)?;
+    let mut per_key: BTreeMap<String, (usize, u32)> = BTreeMap::new();
+    for h in &shards {
+        let e = per_key
+            .entry(h.file.key_id.clone())
+            .or_insert_with(|| (0, h.file.threshold));
+        e.0 += 1;
+    }
+    let concentration = per_key
+        .into_iter()
+        .map(|(key_id, (moving, threshold))| {
+            let holds = shard::holdings(&reg, &succ.recipient, &key_id).len() + moving;
+            KeyConcentration {
+                verdict: shard::concentration(holds, threshold),
+                key_id,
+                holds,
+            }
+        })
+        .collect();
+    Ok(RetirementPlan {
+        retiree: base.custodian,
+        identity_path: base.identity_path,
+        successor: succ,
+        shards,
+        missing_shards: missing,
+        current_splits: base.current_splits,
+        concentration,
+    })
+}
+
+/// Enforces the concentration rule: returns the approvers to record.
+pub fn check_approval(
+    plan: &RetirementPlan,
+    accept_concentration: bool,
+    approvers: &[String],
+) -> Result<Vec<String>, LifecycleError> {
+    let mut distinct: Vec<String> = Vec::new();
+    for a in approvers {
+        identity::validate_name(a)?;
+        if !distinct.iter().any(|d| d.eq_ignore_ascii_case(a)) {
+            distinct.push(a.clone());
+        }
+    }
+    if !approvers.is_empty() && distinct.len() < shard::OVERRIDE_APPROVERS {
+        return Err(LifecycleError::TooFewApprovers(distinct.len()));
+    }
+    for k in &plan.concentration {
+        match k.verdict {
+            Concentration::ReachesThreshold { holds, threshold } if distinct.is_empty() => {
+                return Err(LifecycleError::ReachesThreshold {
+                    holder: plan.successor.name.clone(),
+                    key_id: k.key_id.clone(),
+                    holds,
+                    threshold,
+                });
+            }
+            Concentration::Several { holds } if !accept_concentration && distinct.is_empty() => {
+                return Err(LifecycleError::Concentration {
+                    holder: plan.successor.name.clone(),
+                    key_id: k.key_id.clone(),
+                    holds,
+                });
+            }
+            _ => {}
+        }
+    }
+    Ok(distinct)
+}
+
+/// Opens the retiree's identity before the transaction; a wrong passphrase
+/// is audited as a failed retirement.
+pub fn open_retiree(
+    ws: &Workspace,
+    plan: &RetirementPlan,
+    passphrase: &SecretString,
+) -> Result<OpenedIdentity, LifecycleError> {
+    let file = IdentityFile::load(&plan.identity_path)?;
+    match file.open(passphrase) {
+        Ok(id) => Ok(id),
+        Err(e) => {
+            ws.audit()
+                .begin(
+                    EVENT,
+                    json!({ "custodian": plan.retiree.name, "successor": plan.successor.name }),
+                )?
+                .fail(&e.to_string())?;
+            Err(e.into())
+        }
+    }
+}
+
+/// What a retirement did.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct RetirementOutcome {
+    /// The retiree.
+    pub retiree: String,
+    /// The successor.
+    pub successor: String,
+    /// Rewrapped shards: (key id, index, new file).
+    pub shards: Vec<(String, u32, PathBuf)>,
+    /// Superseded guardian sets.
+    pub superseded_sets: Vec<String>,
+    /// Files moved to `retired/`.
+    pub retired_files: Vec<RetiredFile>,
+    /// Copies to destroy by hand.
+    pub destroy_elsewhere: Vec<PathBuf>,
+    /// Approvers of an override.
+    pub approvers: Vec<String>,
+}
+
+/// Retires a custodian; see the module docs. `approvers` come from
+/// [`check_approval`], which must have passed.
+pub fn retire(
+    ws: &Workspace,
+    plan: &RetirementPlan,
+    retiree: &OpenedIdentity,
+    accept_concentration: bool,
+    approvers: &[String],
+) -> Result<RetirementOutcome, LifecycleError> {
+    let approvers = check_approval(plan, accept_concentration, approvers)?;
+    let name = plan.retiree.name.clone();
+    let old_recipient = plan.retiree.recipient.clone();
+    if retiree.recipient != old_recipient {
+        return Err(LifecycleError::WrongIdentity {
+            path: plan.identity_path.clone(),
+            name,
+            found: retiree.recipient.clone(),
+            registered: old_recipient,
+        });
+    }
+    let succ = &plan.successor;
+    let now_s = crate::clock::now_string();
+    let stamp = file_stamp(&now_s);
+    let paths: Vec<PathBuf> = plan
+        .shards
+        .iter()
+        .map(|h| new_shard_path(&h.path, &h.file, &succ.name, &stamp))
+        .collect();
+    if let Some(p) = paths.iter().find(|p| p.symlink_metadata().is_ok()) {
+        return Err(crate::fsutil::FsError::AlreadyExists(p.clone()).into());
+    }
+    let mut tx = ws.begin(
+        EVENT,
+        json!({
+            "custodian": name, "recipient": old_recipient,
+            "successor": {"name": succ.name, "recipient": succ.recipient},
+            "shards": plan.shards.iter().map(|h| json!({
+                "keyId": h.file.key_id, "index": h.file.index, "file": h.path,
+            })).collect::<Vec<_>>(),
+            "concentration": plan.concentration.iter().map(|k| json!({
+                "keyId": k.key_id, "successorHolds": k.holds,
+                "verdict": match k.verdict {
+                    Concentration::Spread => "spread",
+                    Concentration::Several { .. } => "several",
+                    Concentration::ReachesThreshold { .. } => "reaches-threshold",
+                },
+            })).collect::<Vec<_>>(),
+            "acceptedConcentration": accept_concentration,
+            "overrideApprovers": approvers,
+            "supersedes": plan.current_splits.iter().map(|s| &s.set_id).collect::<Vec<_>>(),
+        }),
+    )?;
+    let staged = (|| {
+        tx.reserve(ws.root(), shard::MAX_FILE * (plan.shards.len() as u64 + 1))?;
+        let mut records = Vec::new();
+        for (held, path) in plan.shards.iter().zip(&paths) {
+            let (new_file, sha) = rewrap_staged(
+                &mut tx,
+                held,
+                retiree,
+                &succ.name,
+                &succ.recipient,
+                None,
+                path,
+            )?;
+            records.push(ShardRecord {
+                key_id: new_file.key_id.clone(),
+                index: new_file.index,
+                custodian: succ.name.clone(),
+                recipient: succ.recipient.clone(),
+                file: path.clone(),
+                file_sha256: sha,
+                created_at: new_file.created_at.clone(),
+                origin: "retirement".into(),
+                replaces: Some(held.path.clone()),
+            });
+        }
+        let mut retired = Vec::new();
+        let mut elsewhere = plan.missing_shards.clone();
+        stage_retire(
+            &mut tx,
+            ws,
+            &plan.identity_path,
+            "identities",
+            &stamp,
+            false,
+            &mut retired,
+            &mut elsewhere,
+        )?;
+        for held in &plan.shards {
+            stage_retire(
+                &mut tx,
+                ws,
+                &held.path,
+                "shards",
+                &stamp,
+                false,
+                &mut retired,
+                &mut elsewhere,
+            )?;
+        }
+        for s in &plan.current_splits {
+            for (f, sha) in s.files.iter().zip(&s.file_sha256) {
+                if f.symlink_metadata().is_ok()
+                    && crate::fsutil::file_fingerprint(f).is_ok_and(|x| &x == sha)
+                {
+                    stage_retire(
+                        &mut tx,
+                        ws,
+                        f,
+                        "guardian-shares",
+                        &stamp,
+                        false,
+                        &mut retired,
+                        &mut Vec::new(),
+                    )?;
+                }
+            }
+        }
+        Ok::<_, LifecycleError>((records, retired, elsewhere))
+    })();
+    let (records, retired, elsewhere) = match staged {
+        Ok(s) => s,
+        Err(e) => return Err(tx.fail_with(e)),
+    };
+    let op = tx.op_id().to_string();
+    tx.commit(
+        |reg| {
+            let pos = reg
+                .custodians
+                .iter()
+                .position(|c| c.name == name && c.recipient == old_recipient)
+                .ok_or_else(|| LifecycleError::Changed(name.clone()))?;
+            if reg.custodian(&succ.name).map(|c| &c.recipient) != Some(&succ.recipient) {
+                return Err(LifecycleError::Changed(succ.name.clone()));
+            }
+            let c = reg.custodians.remove(pos);
+            reg.custodian_history.push(PastCustodian {
+                name: name.clone(),
+                recipient: old_recipient.clone(),
+                fingerprint: c.fingerprint.clone(),
+                status: super::CustodianStatus::Retired,
+                created_at: c.created_at.clone(),
+                ended_at: now_s.clone(),
+                successor: Successor {
+                    name: succ.name.clone(),
+                    recipient: succ.recipient.clone(),
+                },
+                op: op.clone(),
+                retired_files: retired.clone(),
+                destroy_elsewhere: elsewhere.clone(),
+                approvers: approvers.clone(),
+                confirmed_destroyed: Vec::new(),
+            });
+            shard::add_records(reg, records.clone());
+            let superseded_sets: Vec<String> = reg
+                .guardian_splits
+                .current_for(&old_recipient)
+                .map(|s| s.set_id.clone())
+                .collect();
+            reg.guardian_splits
+                .supersede(&old_recipient, "", &now_s, "retirement");
+            Ok::<_, LifecycleError>(RetirementOutcome {
+                retiree: name.clone(),
+                successor: succ.name.clone(),
+                shards: records
+                    .iter()
+                    .map(|r| (r.key_id.clone(), r.index, r.file.clone()))
+                    .collect(),
+                superseded_sets,
+                retired_files: retired.clone(),
+                destroy_elsewhere: elsewhere.clone(),
+                approvers: approvers.clone(),
+            })
+        },
+        |o| {
+            json!({
+                "shards": records.iter().map(|r| json!({
+                    "keyId": r.key_id, "index": r.index, "file": r.file, "fileSha256": r.file_sha256,
+                })).collect::<Vec<_>>(),
+                "supersededSets": o.superseded_sets,
+                "retiredFiles": o.retired_files,
+                "destroyElsewhere": o.destroy_elsewhere,
+            })
+        },
+    )
+}

@@ -1,0 +1,159 @@
+//! `custodian onboard --plan plan.json`: the onboarding ceremony without the
+//! console, for automation and tests (see `custodian_core::lifecycle::onboard`).
+//!
+//! Passphrases are asked in this order (one line each from
+//! `--passphrase-file`/`--passphrase-fd`), custodian by custodian in plan
+//! order: the custodian's new identity passphrase; each guardian's new
+//! passphrase in share order; then each guardian types their passphrase
+//! again, in share order, to prove their share. On a resumed ceremony the
+//! steps already done ask nothing; a custodian whose identity exists but is
+//! not yet split is first asked their identity passphrase.
+
+use std::path::PathBuf;
+
+use clap::Args;
+use secrecy::SecretString;
+use serde_json::json;
+
+use super::{CmdResult, Ctx, Failure, PassphraseArgs, say, say_json, show_strength};
+use custodian_core::guardians::{self, LoadedShare, SplitRequest, roll_call};
+use custodian_core::identity;
+use custodian_core::lifecycle::{
+    LifecycleError,
+    onboard::{self, Plan, Step},
+};
+use custodian_core::playbook::model::Playbook;
+
+/// Arguments of `custodian onboard`.
+#[derive(Debug, Args)]
+pub struct OnboardArgs {
+    /// The plan: {"present": [names], "custodians": [{"name", "guardians": [names], "threshold"}]}.
+    #[arg(long)]
+    pub plan: PathBuf,
+    #[command(flatten)]
+    pub pass: PassphraseArgs,
+}
+
+/// Runs `custodian onboard`.
+pub fn run(ctx: &Ctx, args: OnboardArgs) -> CmdResult {
+    let (plan, sha) = Plan::load(&args.plan)?;
+    let ws = ctx.writing_workspace()?;
+    let (cer, resumed) = onboard::start_or_resume(&ws, &plan, &sha)?;
+    if !ctx.json {
+        say(if resumed {
+            format!("resuming ceremony {} (started {})", cer.id, cer.started_at)
+        } else {
+            format!("ceremony {} started", cer.id)
+        });
+    }
+    let mut prompter = args.pass.prompter();
+    for pc in &plan.custodians {
+        let mut identity_pass: Option<SecretString> = None;
+        loop {
+            let reg = ws.registry()?;
+            let step = onboard::progress(&reg, &plan, &cer.started_at)
+                .into_iter()
+                .find(|(n, _)| n == &pc.name)
+                .map(|(_, s)| s)
+                .unwrap_or(Step::NeedsIdentity);
+            match step {
+                Step::NeedsIdentity => {
+                    let p = prompter.new_passphrase(
+                        &format!("Passphrase for {}'s new identity", pc.name),
+                        &mut show_strength,
+                    )?;
+                    let c = identity::create_identity(&ws, &pc.name, &p, None)?;
+                    if !ctx.json {
+                        say(format!(
+                            "{}: identity {} ({})",
+                            pc.name, c.recipient, c.fingerprint
+                        ));
+                    }
+                    identity_pass = Some(p);
+                }
+                Step::NeedsSplit { identity_file } => {
+                    let path = identity_file
+                        .ok_or_else(|| LifecycleError::NoIdentityFile(pc.name.clone()))?;
+                    let p = match identity_pass.take() {
+                        Some(p) => p,
+                        None => {
+                            let p = prompter
+                                .existing(&format!("Passphrase of {}'s identity", pc.name))?;
+                            guardians::check_split_passphrase(&ws, &path, &p)?;
+                            p
+                        }
+                    };
+                    let total = pc.guardians.len();
+                    let mut passes = Vec::new();
+                    for (i, g) in pc.guardians.iter().enumerate() {
+                        passes.push((
+                            g.clone(),
+                            prompter.new_passphrase(
+                                &format!(
+                                    "New passphrase for guardian {g} (share {} of {total})",
+                                    i + 1
+                                ),
+                                &mut show_strength,
+                            )?,
+                        ));
+                    }
+                    let o = guardians::split(
+                        &ws,
+                        SplitRequest {
+                            identity_path: &path,
+                            identity_passphrase: &p,
+                            threshold: pc.threshold().into(),
+                            guardians: passes,
+                            out_dir: None,
+                        },
+                        &|_, _, _| {},
+                    )?;
+                    if !ctx.json {
+                        say(format!(
+                            "{}: split {}-of-{} (set {})",
+                            pc.name, o.threshold, o.total, o.set_id
+                        ));
+                    }
+                }
+                Step::NeedsProof { split, pending } => {
+                    for (g, file) in pending {
+                        let index = split.guardians.iter().position(|x| x == &g).unwrap_or(0) + 1;
+                        let p = prompter.existing(&format!(
+                            "Guardian {g}: type your passphrase again to prove share #{index} of {}",
+                            pc.name
+                        ))?;
+                        let call = roll_call::prepare(&ws, vec![LoadedShare::from_path(&file)?])?;
+                        roll_call::run(&ws, &call, &[p], &|_, _, _| {})?;
+                        if !ctx.json {
+                            say(format!("{}: guardian {g} proved share #{index}", pc.name));
+                        }
+                    }
+                }
+                Step::Done { .. } => break,
+            }
+        }
+    }
+    let path = onboard::complete(&ws, &plan, &cer, Some(Playbook::builtin()))?;
+    let reg = ws.registry()?;
+    let done = reg
+        .ceremonies
+        .iter()
+        .find(|c| c.id == cer.id)
+        .cloned()
+        .ok_or_else(|| Failure::from(LifecycleError::Changed(cer.id.clone())))?;
+    let head = done.audit_head.clone().unwrap_or_default();
+    if ctx.json {
+        say_json(&json!({
+            "ceremony": cer.id, "record": path, "auditHead": head,
+            "custodians": plan.custodians.iter().map(|c| &c.name).collect::<Vec<_>>(),
+        }));
+    } else {
+        say(format!(
+            "ceremony {} complete: record {}",
+            cer.id,
+            path.display()
+        ));
+        say(format!("audit head: {head} — write it down"));
+    }
+    Ok(())
+}

@@ -1,0 +1,120 @@
+//! `custodian retire --custodian NAME --successor NAME2`: the retiree's
+//! shards are rewrapped to the successor, their guardian sets superseded and
+//! their files retired — one transaction. The concentration rule applies:
+//! `--accept-concentration` when the successor would hold two or more
+//! shards of a key, `--approver` (at least twice) when they would reach its
+//! threshold alone. The retiree's passphrase is the only one asked.
+
+use std::path::PathBuf;
+
+use clap::Args;
+use serde_json::json;
+
+use super::{CmdResult, Ctx, PassphraseArgs, say, say_json, warn};
+use custodian_core::lifecycle::retire;
+use custodian_core::shard::Concentration;
+
+/// Arguments of `custodian retire`.
+#[derive(Debug, Args)]
+pub struct RetireArgs {
+    /// The custodian who leaves.
+    #[arg(long)]
+    pub custodian: String,
+    /// The active custodian who takes their shards.
+    #[arg(long)]
+    pub successor: String,
+    /// The retiree's identity file (default: the one registered).
+    #[arg(long)]
+    pub identity: Option<PathBuf>,
+    /// Confirm that the successor may hold two or more shards of one key.
+    #[arg(long)]
+    pub accept_concentration: bool,
+    /// Approver of an override when the successor would reach a key's threshold (twice or more).
+    #[arg(long = "approver", value_name = "NAME")]
+    pub approvers: Vec<String>,
+    #[command(flatten)]
+    pub pass: PassphraseArgs,
+}
+
+/// Runs `custodian retire`.
+pub fn run(ctx: &Ctx, args: RetireArgs) -> CmdResult {
+    let ws = ctx.writing_workspace()?;
+    let plan = retire::plan(
+        &ws,
+        &args.custodian,
+        &args.successor,
+        args.identity.as_deref(),
+    )?;
+    for k in &plan.concentration {
+        match k.verdict {
+            Concentration::Spread => {}
+            Concentration::Several { holds } => warn(format!(
+                "{} would hold {holds} shards of key {}",
+                plan.successor.name, k.key_id
+            )),
+            Concentration::ReachesThreshold { holds, threshold } => warn(format!(
+                "{} would hold {holds} shards of key {}, which needs {threshold}: enough to rebuild it alone",
+                plan.successor.name, k.key_id
+            )),
+        }
+    }
+    // Refused before any passphrase is asked.
+    retire::check_approval(&plan, args.accept_concentration, &args.approvers)?;
+    let mut prompter = args.pass.prompter();
+    let pass = prompter.existing(&format!("Passphrase of {}'s identity", plan.retiree.name))?;
+    let opened = retire::open_retiree(&ws, &plan, &pass)?;
+    drop(pass);
+    let o = retire::retire(
+        &ws,
+        &plan,
+        &opened,
+        args.accept_concentration,
+        &args.approvers,
+    )?;
+    drop(opened);
+    if ctx.json {
+        say_json(&json!({
+            "custodian": o.retiree, "successor": o.successor,
+            "shards": o.shards.iter().map(|(k, i, f)| json!({"keyId": k, "index": i, "file": f})).collect::<Vec<_>>(),
+            "supersededSets": o.superseded_sets, "retiredFiles": o.retired_files,
+            "destroyElsewhere": o.destroy_elsewhere, "approvers": o.approvers,
+        }));
+    } else {
+        say(format!("retired {}; successor {}", o.retiree, o.successor));
+        for (k, i, f) in &o.shards {
+            say(format!(
+                "  shard {k} #{i}: rewrapped to {} → {}",
+                o.successor,
+                f.display()
+            ));
+        }
+        if !o.superseded_sets.is_empty() {
+            say(format!(
+                "  guardian sets superseded: {}",
+                o.superseded_sets.join(", ")
+            ));
+        }
+        for r in &o.retired_files {
+            if let Some(to) = &r.to {
+                say(format!(
+                    "  retired: {} → {}",
+                    r.from.display(),
+                    to.display()
+                ));
+            }
+        }
+        if !o.approvers.is_empty() {
+            say(format!(
+                "  override approved by {} (audited)",
+                o.approvers.join(", ")
+            ));
+        }
+    }
+    for p in &o.destroy_elsewhere {
+        warn(format!(
+            "destroy this copy by hand (it could not be moved): {}",
+            p.display()
+        ));
+    }
+    Ok(())
+}
