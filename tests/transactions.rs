@@ -1033,6 +1033,7 @@ fn rotation_is_all_or_nothing_at_every_io_step() {
         setup: &sandbox,
         run: &|sb| rotation_request_run(sb, &old),
         outputs: &rotation_outputs,
+        happened: None,
     });
 }
 
@@ -1046,6 +1047,7 @@ fn killed_rotation_leaves_the_old_state_or_the_new_one() {
             setup: &sandbox,
             run: &|_| Ok(()),
             outputs: &rotation_outputs,
+            happened: None,
         },
         &|sb| {
             let mut c = bin(sb);

@@ -65,7 +65,9 @@ pub fn harden() -> Vec<String> {
 
 /// Pages locked in RAM (`mlock`); unlocked when dropped.
 pub struct LockedPages {
-    _guard: region::LockGuard,
+    // Boxed: the guard is a few words, and it lives inside text fields
+    // that are themselves enum variants.
+    _guard: Box<region::LockGuard>,
 }
 
 impl std::fmt::Debug for LockedPages {
@@ -79,7 +81,9 @@ impl std::fmt::Debug for LockedPages {
 /// guard lives; `mlock` only pins pages, it never reads or writes them.
 pub fn lock_pages(ptr: *const u8, len: usize) -> Result<LockedPages, String> {
     region::lock(ptr, len.max(1))
-        .map(|guard| LockedPages { _guard: guard })
+        .map(|guard| LockedPages {
+            _guard: Box::new(guard),
+        })
         .map_err(|e| e.to_string())
 }
 
