@@ -72,7 +72,7 @@ limit=$(awk -v n="$n" -v c="$cores" -v a="$k512" -v b="$k256" 'BEGIN {
   printf "%.3f", n * (5 * t512 + 4 * t256) / c }')
 awk -v a="$k512" -v b="$k256" -v l="$limit" -v c="$cores" 'BEGIN {
   printf "hashing limit (OpenSSL, same run): SHA-512 %.0f ns/block, SHA-256 %.0f ns/block -> %.3f s on %d cores\n",
-    128e6 / (a * 1000), 64e6 / (b * 1000), l, c }'
+    128e6 / a, 64e6 / b, l, c }'
 
 # The disk's own write+fsync of the same bytes (the jsonl output, from the
 # page cache), median of 3.

@@ -749,12 +749,18 @@ fn threats_say_checking_until_the_background_scans_report() {
     // Threat 1 has local checks; none is claimed before the scans report.
     let screen = small(&app);
     assert!(screen.contains("checking…"), "{screen}");
-    assert!(!screen.contains("PASS") && !screen.contains("FAIL"), "{screen}");
+    assert!(
+        !screen.contains("PASS") && !screen.contains("FAIL"),
+        "{screen}"
+    );
     snap_both("threats_checking", &app);
     assert!(app.pump_until_idle(std::time::Duration::from_secs(30)));
     let screen = small(&app);
     assert!(!screen.contains("checking…"), "{screen}");
-    assert!(screen.contains("PASS") || screen.contains("FAIL"), "{screen}");
+    assert!(
+        screen.contains("PASS") || screen.contains("FAIL"),
+        "{screen}"
+    );
     snap_both("threats_checked", &app);
     // Re-running shows "checking…" again until the new answer.
     key(&mut app, KeyCode::Char('r'));

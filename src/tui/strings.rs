@@ -238,7 +238,8 @@ pub const THREATS_CHECKS: &str = "Checked on this machine";
 /// Shown until the background threat checks report.
 pub const THREATS_CHECKING: &str = "checking…";
 /// A background check stopped without an answer.
-pub const CHECK_STOPPED: &str = "a background check stopped unexpectedly (internal error); press r to run it again";
+pub const CHECK_STOPPED: &str =
+    "a background check stopped unexpectedly (internal error); press r to run it again";
 pub const THREATS_NO_CHECKS: &str = "Nothing about this threat can be checked from an offline console; the mitigations are organisational.";
 
 pub const CHECKLIST_TITLE: &str = "Pre-launch checklist";
