@@ -744,4 +744,94 @@ fn passphrase_fields_are_locked_in_memory() {
         .and_then(|n| n.parse().ok())
         .unwrap();
     assert!(locked_kb >= 4, "VmLck {locked_kb} kB");
+// --- Issue 16 item 5: responsiveness ---
+
+/// A workspace whose audit log has a few real entries (a closed incident).
+fn with_audit_entries(sb: &common::Sandbox) -> Workspace {
+    let workspace = ws(sb);
+    let mut app = offline_app(workspace.clone());
+    close_scenario_1(&mut app, &workspace, "Ana Officer");
+    workspace
+}
+
+#[test]
+fn home_says_checking_until_the_background_audit_check_reports() {
+    let sb = common::Sandbox::new();
+    let workspace = with_audit_entries(&sb);
+    // As the first frame shows it: the chain is not verified on the UI
+    // thread, so nothing about it is claimed yet.
+    let mut app = tui::offline_app_unchecked(workspace.clone());
+    assert!(app.checking());
+    let screen = small(&app);
+    assert!(screen.contains("checking the audit chain…"), "{screen}");
+    assert!(!screen.contains("Chain intact"), "{screen}");
+    snap_both("home_audit_checking", &app);
+    assert!(app.pump_until_idle(std::time::Duration::from_secs(30)));
+    let entries = workspace.audit().verify().unwrap().entries;
+    let screen = small(&app);
+    assert!(
+        screen.contains(&format!("Chain intact: {entries} entries")),
+        "{screen}"
+    );
+    snap_both("home_audit_checked", &app);
+
+    // A broken chain found by the background check is shown as broken.
+    let log = sb.ws().join("audit.jsonl");
+    let text = std::fs::read_to_string(&log)
+        .unwrap()
+        .replacen("Ana", "Eve", 1);
+    std::fs::write(&log, text).unwrap();
+    key(&mut app, KeyCode::Char('r'));
+    assert!(app.pump_until_idle(std::time::Duration::from_secs(30)));
+    let screen = small(&app);
+    assert!(screen.contains("CHAIN BROKEN"), "{screen}");
+}
+
+#[test]
+fn threats_say_checking_until_the_background_scans_report() {
+    let sb = common::Sandbox::new();
+    let mut app = offline_app(ws(&sb));
+    key(&mut app, KeyCode::Char('t'));
+    // Threat 1 has local checks; none is claimed before the scans report.
+    let screen = small(&app);
+    assert!(screen.contains("checking…"), "{screen}");
+    assert!(
+        !screen.contains("PASS") && !screen.contains("FAIL"),
+        "{screen}"
+    );
+    snap_both("threats_checking", &app);
+    assert!(app.pump_until_idle(std::time::Duration::from_secs(30)));
+    let screen = small(&app);
+    assert!(!screen.contains("checking…"), "{screen}");
+    assert!(
+        screen.contains("PASS") || screen.contains("FAIL"),
+        "{screen}"
+    );
+    snap_both("threats_checked", &app);
+    // Re-running shows "checking…" again until the new answer.
+    key(&mut app, KeyCode::Char('r'));
+    assert!(small(&app).contains("checking…"));
+    assert!(app.pump_until_idle(std::time::Duration::from_secs(30)));
+    assert!(!small(&app).contains("checking…"));
+}
+
+#[test]
+fn an_idle_console_asks_for_no_ticks_and_a_countdown_does() {
+    let sb = shard_fixture::sandbox();
+    let mut app = offline_app(ws(&sb));
+    // Home, idle: nothing moves, so no timer may fire (clarification 14).
+    assert!(!app.animating());
+    // A background check shows static text and asks for no ticks either.
+    key(&mut app, KeyCode::Char('t'));
+    assert!(app.checking());
+    assert!(!app.animating());
+    assert!(app.pump_until_idle(std::time::Duration::from_secs(30)));
+    key(&mut app, KeyCode::Esc);
+    // The one-time key display counts down to clearing itself: it ticks.
+    recover_to_screen(&mut app, &sb);
+    type_text(&mut app, "drill-alpha");
+    key(&mut app, KeyCode::Enter);
+    assert!(app.animating(), "the countdown needs ticks");
+    key(&mut app, KeyCode::Enter);
+    assert!(!app.animating());
 }

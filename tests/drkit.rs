@@ -794,3 +794,28 @@ fn a_csv_wallet_list_and_a_kit_zipped_as_a_folder_derive_the_published_share() {
     assert!(rows[1].starts_with(&format!("{VECTOR_WALLET},{COSIGNER},")));
     assert!(rows[1].ends_with(&format!(",{VECTOR_SHARE},Treasury")));
 }
+
+#[test]
+fn an_output_named_without_a_directory_is_written_in_the_current_one() {
+    // `--out shares.json` (no directory part): the commit's directory sync
+    // must use ".", not the empty path (which fails after the commit point).
+    let Some(k) = keys() else { return };
+    let sb = Sandbox::new();
+    let kit = vector_kit(&sb, k);
+    let mut c = derive_cmd(&sb, &kit, &k.a_private, Path::new("shares.json"));
+    c.current_dir(sb.path())
+        .args(["--wallet", VECTOR_WALLET])
+        .assert()
+        .success()
+        .stdout(predicate::str::contains("derived 1 share for 1 wallet"));
+    let v: Value = serde_json::from_slice(&std::fs::read(sb.file("shares.json")).unwrap()).unwrap();
+    assert_eq!(
+        v[VECTOR_WALLET]["shares"][0]["MPC_CMP_ECDSA_SECP256K1"],
+        VECTOR_SHARE
+    );
+    // The derivation finished: its outcome is on the chain, not left to repair.
+    let log = std::fs::read_to_string(sb.ws().join("audit.jsonl")).unwrap();
+    let last: Value = serde_json::from_str(log.lines().last().unwrap()).unwrap();
+    assert_eq!(last["event"], "DRKIT_DERIVE", "{last}");
+    assert_eq!(last["status"], "COMPLETED", "{last}");
+}

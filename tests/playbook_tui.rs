@@ -294,6 +294,8 @@ fn every_threat_screen_shows_its_checks() {
         }),
     );
     key(&mut app, KeyCode::Char('t'));
+    // The checks run on a background thread; take their answer in.
+    assert!(app.pump_until_idle(std::time::Duration::from_secs(30)));
     for n in 1..=6 {
         snapshot(&format!("threats_{n}"), &app);
         key(&mut app, KeyCode::Right);
@@ -321,6 +323,7 @@ fn threat_check_results_are_colour_coded() {
     let w = threat_workspace(&sb);
     let mut app = offline_app(w);
     key(&mut app, KeyCode::Char('t'));
+    assert!(app.pump_until_idle(std::time::Duration::from_secs(30)));
     key(&mut app, KeyCode::Char('3'));
     let t = draw(&app);
     let buf = t.backend().buffer();

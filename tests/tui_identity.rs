@@ -46,7 +46,9 @@ fn home_empty_offline() {
 #[test]
 fn home_warns_in_red_when_a_network_interface_is_up() {
     let sb = Sandbox::new();
-    let app = App::with_probe(Workspace::open(sb.ws()).unwrap(), online());
+    let mut app = App::with_probe(Workspace::open(sb.ws()).unwrap(), online());
+    // The audit chain line comes from a background check; take it in.
+    assert!(app.pump_until_idle(std::time::Duration::from_secs(30)));
     let t = draw(&app);
     snap!("home_network_up", t);
     // The banner is on row 1 (below the title bar), white on red.

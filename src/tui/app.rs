@@ -15,7 +15,7 @@ use ratatui::style::{Color, Modifier, Style};
 use ratatui::text::{Line, Span};
 use ratatui::widgets::Paragraph;
 
-use super::event::{Event, Events};
+use super::event::{Event, Events, TICK};
 use super::screens::audit_view::AuditViewScreen;
 use super::screens::checklist::{ChecklistLine, ChecklistScreen};
 use super::screens::drill::DrillScreen;
@@ -33,7 +33,7 @@ use super::screens::threats::ThreatsScreen;
 use super::screens::{Action, Chrome, Screen};
 use super::strings;
 use super::widgets;
-use super::worker::{self, JobResult, WorkerMsg};
+use super::worker::{self, Checked, JobResult, WorkerMsg};
 use custodian_core::binary::RunningBinary;
 use custodian_core::drkit;
 use custodian_core::error::Report;
@@ -52,6 +52,38 @@ fn kit_refusal(e: &drkit::DrKitError) -> Result<JobResult, Report> {
             report,
         }),
         _ => Err(report),
+    }
+}
+
+/// The environment variable naming a file where the console writes the
+/// moment its first frame reached the terminal (see [`record_first_frame`]).
+pub const TRACE_FIRST_FRAME: &str = "CUSTODIAN_TRACE_FIRST_FRAME";
+
+/// The file named by [`TRACE_FIRST_FRAME`], if set.
+fn first_frame_trace() -> Option<std::path::PathBuf> {
+    std::env::var_os(TRACE_FIRST_FRAME)
+        .filter(|p| !p.is_empty())
+        .map(std::path::PathBuf::from)
+}
+
+/// Writes `first_frame_unix_ns=N` (wall-clock nanoseconds when the first
+/// frame was flushed) to a new file at `path`, for
+/// `scripts/bench-console.sh`, which compares it with the moment it started
+/// the process. A public timestamp only; an existing file is never
+/// overwritten, and a failure is ignored (tracing must not stop the console).
+fn record_first_frame(path: &std::path::Path) {
+    use std::io::Write;
+    use std::os::unix::fs::OpenOptionsExt;
+    let ns = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map_or(0, |d| d.as_nanos());
+    if let Ok(mut f) = std::fs::OpenOptions::new()
+        .write(true)
+        .create_new(true)
+        .mode(0o600)
+        .open(path)
+    {
+        let _ = writeln!(f, "first_frame_unix_ns={ns}");
     }
 }
 
@@ -80,6 +112,14 @@ pub struct App {
     /// Quitting was asked for while a wizard held input or a job ran: the
     /// question is on screen until answered.
     confirm_quit: bool,
+    /// Background checks started and not yet answered.
+    checks_pending: usize,
+    /// The last background check request number handed out.
+    last_request: u64,
+    /// The audit chain check whose answer the screens wait for.
+    audit_request: u64,
+    /// The threat checks whose answer the threats screen waits for.
+    threats_request: u64,
     /// Set when the user asked to quit.
     pub quit: bool,
 }
@@ -116,11 +156,98 @@ impl App {
             pending_step: None,
             origin: None,
             confirm_quit: false,
+            checks_pending: 0,
+            last_request: 0,
+            audit_request: 0,
+            threats_request: 0,
             quit: false,
         };
         let view = app.home_view();
         app.screens.push(Box::new(HomeScreen::new(view)));
+        app.start_audit_check();
         app
+    }
+
+    /// Numbers a new background check.
+    fn next_request(&mut self) -> u64 {
+        self.last_request += 1;
+        self.checks_pending += 1;
+        self.last_request
+    }
+
+    /// Verifies the audit chain on a background thread (it grows with the
+    /// workspace); the home screen and the banners take the answer.
+    fn start_audit_check(&mut self) {
+        let request = self.next_request();
+        self.audit_request = request;
+        let log = self.ws.audit();
+        worker::check(&self.sender(), request, move || Checked::AuditChain {
+            request,
+            result: log
+                .verify()
+                .map(|s| (s.entries, s.head))
+                .map_err(|e| e.to_string()),
+        });
+    }
+
+    /// Runs the threat checks on a background thread (they read the whole
+    /// workspace); the threats screen shows "checking…" until they report.
+    fn start_threat_checks(&mut self) {
+        let request = self.next_request();
+        self.threats_request = request;
+        let ws = self.ws.clone();
+        // The probe is cheap and stays on this thread (it is not Send-able
+        // as a shared reference); its answer goes to the check.
+        let net = (self.net_probe)();
+        let binary = (self.binary_probe)();
+        worker::check(&self.sender(), request, move || {
+            // Checked readable before the screen opened; unreadable since,
+            // the check stops rather than report on an empty workspace.
+            let Ok(reg) = ws.registry() else {
+                return Checked::Stopped { request };
+            };
+            Checked::Threats {
+                request,
+                results: checks::run_all(&ws, &reg, custodian_core::clock::now(), &net, &binary),
+            }
+        });
+    }
+
+    /// Takes in a background check's answer; answers to older requests
+    /// than the one the screens wait for are dropped.
+    fn on_checked(&mut self, found: Checked) {
+        self.checks_pending = self.checks_pending.saturating_sub(1);
+        let request = found.request();
+        match found {
+            Checked::AuditChain { result, .. } if request == self.audit_request => {
+                self.chrome.audit_broken = result.as_ref().err().cloned();
+                if let Some(home) = self.screens.first_mut().and_then(|s| s.as_home()) {
+                    home.set_audit(result);
+                }
+            }
+            Checked::Threats { results, .. } if request == self.threats_request => {
+                if let Some(s) = self.top_as::<ThreatsScreen>() {
+                    s.set_results(Some(results));
+                }
+            }
+            Checked::Stopped { .. }
+                if request == self.audit_request || request == self.threats_request =>
+            {
+                self.notice = Some(strings::CHECK_STOPPED.into());
+            }
+            _ => {}
+        }
+    }
+
+    /// True while a background check has not answered yet (for tests).
+    pub fn checking(&self) -> bool {
+        self.checks_pending > 0
+    }
+
+    /// True while something on screen moves on its own (a spinner, a
+    /// countdown): only then does the loop make ticks.
+    pub fn animating(&self) -> bool {
+        self.running_jobs > 0 || self.screens.iter().any(|s| s.animating())
     }
 
     /// The event sender (for the terminal input thread and ticker).
@@ -140,6 +267,13 @@ impl App {
             .as_ref()
             .err()
             .map(|e| Report::from_error(e).to_string());
+        // The chain is verified by a background check; until it reports,
+        // the last answer (if any) stays on screen.
+        let audit = self
+            .screens
+            .first_mut()
+            .and_then(|s| s.as_home())
+            .and_then(|h| h.view().audit.clone());
         HomeView {
             workspace: self.ws.root().display().to_string(),
             registry_error,
@@ -148,12 +282,7 @@ impl App {
                 .map(custodian_core::lifecycle::retired_count)
                 .unwrap_or(0),
             custodians: reg.map(|r| r.custodians).unwrap_or_default(),
-            audit: self
-                .ws
-                .audit()
-                .verify()
-                .map(|s| (s.entries, s.head))
-                .map_err(|e| e.to_string()),
+            audit,
             network: (self.net_probe)(),
             today: custodian_core::clock::now_string(),
             sandbox_origin: self.origin.as_ref().map(|w| w.root().display().to_string()),
@@ -186,6 +315,7 @@ impl App {
                 }
             }
             Event::Resize => {}
+            Event::Checked(found) => self.on_checked(found),
             Event::Key(key) => self.handle_key(key),
             Event::Worker(msg) => {
                 if matches!(msg, WorkerMsg::Finished(_)) {
@@ -305,7 +435,7 @@ impl App {
             ),
             Err(e) => Some(format!("{}: {e}", strings::NET_UNKNOWN)),
         };
-        self.chrome.audit_broken = self.ws.audit().verify().err().map(|e| e.to_string());
+        self.start_audit_check();
     }
 
     fn perform_one(&mut self, action: Action) {
@@ -583,20 +713,23 @@ impl App {
             }
             Action::OpenScenario(n) => self.open_scenario(n),
             Action::OpenThreats(n) => {
-                let Some(results) = self.threat_checks() else {
+                // An unreadable registry: say so rather than check nothing.
+                if self.registry_or_notice().is_none() {
                     return;
-                };
+                }
                 let threats = Playbook::builtin().threats.clone();
                 self.screens
-                    .push(Box::new(ThreatsScreen::new(threats, results, n)));
+                    .push(Box::new(ThreatsScreen::new(threats, None, n)));
+                self.start_threat_checks();
             }
             Action::RefreshThreats => {
-                let Some(results) = self.threat_checks() else {
+                if self.registry_or_notice().is_none() {
                     return;
-                };
-                if let Some(s) = self.top_as::<ThreatsScreen>() {
-                    s.set_results(results);
                 }
+                if let Some(s) = self.top_as::<ThreatsScreen>() {
+                    s.set_results(None);
+                }
+                self.start_threat_checks();
             }
             Action::OpenChecklist => {
                 let Some(lines) = self.checklist_lines() else {
@@ -929,17 +1062,6 @@ impl App {
         }
     }
 
-    fn threat_checks(&mut self) -> Option<Vec<checks::CheckResult>> {
-        let reg = self.registry_or_notice()?;
-        Some(checks::run_all(
-            &self.ws,
-            &reg,
-            custodian_core::clock::now(),
-            &(self.net_probe)(),
-            &(self.binary_probe)(),
-        ))
-    }
-
     fn checklist_lines(&mut self) -> Option<Vec<ChecklistLine>> {
         let book = Playbook::builtin();
         let reg = self.registry_or_notice()?;
@@ -981,13 +1103,15 @@ impl App {
         if let Some(home) = self.screens.first_mut().and_then(|s| s.as_home()) {
             home.set_view(view);
         }
+        self.start_audit_check();
     }
 
-    /// Waits for worker messages until no job is running or `timeout`
-    /// passes, handling each (ticks are handled too). Returns false on timeout.
+    /// Waits for worker messages and background checks until no job is
+    /// running, no check is pending, or `timeout` passes, handling each
+    /// (ticks are handled too). Returns false on timeout.
     pub fn pump_until_idle(&mut self, timeout: Duration) -> bool {
         let deadline = Instant::now() + timeout;
-        while self.running_jobs > 0 {
+        while self.running_jobs > 0 || self.checks_pending > 0 {
             let left = deadline.saturating_duration_since(Instant::now());
             match self.events.rx.recv_timeout(left) {
                 Ok(ev) => self.handle(ev),
@@ -1188,16 +1312,41 @@ impl App {
         // ratatui::try_init installs a panic hook that restores the terminal,
         // and reports (rather than panics on) a terminal it cannot set up.
         let mut terminal = ratatui::try_init()?;
+        let mut trace = first_frame_trace();
+        // When the next tick is due; None while nothing animates, so an
+        // idle console blocks in `recv` and no timer fires.
+        let mut next_tick: Option<Instant> = None;
         let result = (|| {
             loop {
                 terminal.draw(|f| self.render(f))?;
+                if let Some(path) = trace.take() {
+                    record_first_frame(&path);
+                }
                 if self.quit {
                     return Ok(());
                 }
-                match self.events.rx.recv() {
-                    Ok(ev) => self.handle(ev),
-                    Err(_) => return Ok(()),
-                }
+                let event = if self.animating() {
+                    let due = *next_tick.get_or_insert_with(|| Instant::now() + TICK);
+                    match self
+                        .events
+                        .rx
+                        .recv_timeout(due.saturating_duration_since(Instant::now()))
+                    {
+                        Ok(ev) => ev,
+                        Err(RecvTimeoutError::Timeout) => {
+                            next_tick = Some(due + TICK);
+                            Event::Tick
+                        }
+                        Err(RecvTimeoutError::Disconnected) => return Ok(()),
+                    }
+                } else {
+                    next_tick = None;
+                    match self.events.rx.recv() {
+                        Ok(ev) => ev,
+                        Err(_) => return Ok(()),
+                    }
+                };
+                self.handle(event);
                 // Drain whatever else is queued before redrawing.
                 while let Ok(ev) = self.events.rx.try_recv() {
                     self.handle(ev);

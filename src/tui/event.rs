@@ -1,6 +1,11 @@
 //! The one event stream the console reacts to: key presses, resizes, timer
-//! ticks (for spinners) and messages from worker threads, all over a single
-//! channel so the loop blocks on one `recv` and never polls.
+//! ticks (for spinners and countdowns), messages from worker threads and the
+//! results of background checks, all over a single channel so the loop
+//! blocks on one `recv` and never polls.
+//!
+//! There is no ticker thread: the loop makes a tick itself (a `recv` with a
+//! timeout) only while something on screen animates, so an idle console
+//! sleeps in `recv` and uses no CPU at all (see `App::run_terminal`).
 
 use std::sync::mpsc::{self, Receiver, Sender};
 use std::thread;
@@ -8,9 +13,9 @@ use std::time::Duration;
 
 use crossterm::event::{self as ct, KeyEvent, KeyEventKind};
 
-use super::worker::WorkerMsg;
+use super::worker::{Checked, WorkerMsg};
 
-/// How often a tick arrives (drives spinners and countdowns).
+/// How often a tick arrives while something animates (spinners, countdowns).
 pub const TICK: Duration = Duration::from_millis(150);
 
 /// Something the app must react to.
@@ -24,11 +29,13 @@ pub enum Event {
     Tick,
     /// A worker reported.
     Worker(WorkerMsg),
+    /// A background check finished (audit chain, threat scans).
+    Checked(Checked),
 }
 
 /// The channel pair every event flows through.
 pub struct Events {
-    /// Senders are handed to the input thread, the ticker and workers.
+    /// Senders are handed to the input thread, workers and background checks.
     pub tx: Sender<Event>,
     /// The app's end.
     pub rx: Receiver<Event>,
@@ -41,7 +48,7 @@ impl Events {
         Events { tx, rx }
     }
 
-    /// Starts the terminal input reader and the ticker.
+    /// Starts the terminal input reader (a thread blocked in `read`).
     pub fn start_terminal_sources(&self) {
         let tx = self.tx.clone();
         thread::spawn(move || {
@@ -55,12 +62,6 @@ impl Events {
                 if tx.send(event).is_err() {
                     break;
                 }
-            }
-        });
-        let tx = self.tx.clone();
-        thread::spawn(move || {
-            while tx.send(Event::Tick).is_ok() {
-                thread::sleep(TICK);
             }
         });
     }

@@ -4,6 +4,8 @@
 pub const APP_TITLE: &str = "custodian";
 pub const DRILL_MARK: &str = " DRILL — synthetic material only ";
 
+/// Shown until the background check of the audit chain reports.
+pub const HOME_AUDIT_CHECKING: &str = "checking the audit chain…";
 pub const HOME_TITLE: &str = "Home";
 pub const HOME_WORKSPACE: &str = "Workspace";
 pub const HOME_CUSTODIANS: &str = "Custodians";
@@ -235,6 +237,11 @@ pub const THREATS_TITLE: &str = "Threats and local checks";
 pub const THREATS_RISK: &str = "Risk";
 pub const THREATS_MITIGATIONS: &str = "Mitigations";
 pub const THREATS_CHECKS: &str = "Checked on this machine";
+/// Shown until the background threat checks report.
+pub const THREATS_CHECKING: &str = "checking…";
+/// A background check stopped without an answer.
+pub const CHECK_STOPPED: &str =
+    "a background check stopped unexpectedly (internal error); press r to run it again";
 pub const THREATS_NO_CHECKS: &str = "Nothing about this threat can be checked from an offline console; the mitigations are organisational.";
 
 pub const CHECKLIST_TITLE: &str = "Pre-launch checklist";

@@ -4,6 +4,13 @@
 //!
 //! Worker messages are facts ("identity created"), not commands; results are
 //! carried as public values or as a rendered [`Report`], never as secrets.
+//!
+//! Background checks ([`check`]) are the other kind of off-thread work: reads
+//! whose cost grows with the workspace (verifying the whole audit chain, the
+//! threat scans) that the UI thread must never do itself. They are not jobs
+//! the user waits on (Esc and quitting are not held up by them); each reports
+//! one [`Checked`] fact, tagged with the request it answers so a late answer
+//! to an older request is dropped.
 
 use std::sync::mpsc::Sender;
 use std::thread;
@@ -122,6 +129,56 @@ impl ProgressSink {
             label: label.into(),
         }));
     }
+}
+
+/// What a background check found.
+#[derive(Debug, Clone)]
+pub enum Checked {
+    /// The audit chain was verified: entries and head, or the problem.
+    AuditChain {
+        /// Which request this answers.
+        request: u64,
+        /// Entries and head hash, or what is wrong.
+        result: Result<(u64, String), String>,
+    },
+    /// The local threat checks ran.
+    Threats {
+        /// Which request this answers.
+        request: u64,
+        /// Every check's result.
+        results: Vec<custodian_core::playbook::checks::CheckResult>,
+    },
+    /// The check stopped unexpectedly (an internal error) and found nothing.
+    Stopped {
+        /// Which request this answers.
+        request: u64,
+    },
+}
+
+impl Checked {
+    /// The request this answers.
+    pub fn request(&self) -> u64 {
+        match self {
+            Checked::AuditChain { request, .. }
+            | Checked::Threats { request, .. }
+            | Checked::Stopped { request } => *request,
+        }
+    }
+}
+
+/// Runs background check number `request` on a new thread; its answer
+/// arrives as one [`Event::Checked`] (a check that panics answers
+/// [`Checked::Stopped`], never a made-up result).
+pub fn check<F>(tx: &Sender<Event>, request: u64, check: F)
+where
+    F: FnOnce() -> Checked + Send + 'static,
+{
+    let tx = tx.clone();
+    thread::spawn(move || {
+        let found = std::panic::catch_unwind(std::panic::AssertUnwindSafe(check))
+            .unwrap_or(Checked::Stopped { request });
+        let _ = tx.send(Event::Checked(found));
+    });
 }
 
 /// Runs `job` on a new thread; its result arrives as one `Finished` message.

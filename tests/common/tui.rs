@@ -11,8 +11,20 @@ use custodian_core::workspace::Workspace;
 use ratatui::Terminal;
 use ratatui::backend::TestBackend;
 
-/// The app on `ws` with a network probe that always reports "offline".
+/// The app on `ws` with a network probe that always reports "offline",
+/// once its start-up background checks (the audit chain) have reported.
 pub fn offline_app(ws: Workspace) -> App {
+    let mut app = offline_app_unchecked(ws);
+    assert!(
+        app.pump_until_idle(std::time::Duration::from_secs(30)),
+        "the start-up background checks did not report"
+    );
+    app
+}
+
+/// The app on `ws` as it is at start: its background checks started but
+/// not yet taken in (the screens say "checking…").
+pub fn offline_app_unchecked(ws: Workspace) -> App {
     App::with_probe(ws, Box::new(|| Ok(vec![])))
 }
 

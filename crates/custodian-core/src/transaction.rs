@@ -474,7 +474,14 @@ impl Workspace {
         let mut dirs = Vec::new();
         for out in outputs {
             publish(out)?;
-            let dir = out.path.parent().unwrap_or(Path::new(".")).to_path_buf();
+            // A bare file name (`--out shares.json`) has the empty path as
+            // its parent: its directory is the current one.
+            let dir = out
+                .path
+                .parent()
+                .filter(|d| !d.as_os_str().is_empty())
+                .unwrap_or(Path::new("."))
+                .to_path_buf();
             if !dirs.contains(&dir) {
                 dirs.push(dir);
             }

@@ -10,7 +10,7 @@ use ratatui::text::{Line, Span};
 use ratatui::widgets::{Block, Borders, Cell, Paragraph, Row, Table, Wrap};
 
 use super::{Action, Chrome, Screen};
-use crate::tui::strings;
+use crate::tui::{strings, widgets};
 use custodian_core::netcheck::LiveInterface;
 use custodian_core::workspace::CustodianRecord;
 
@@ -23,8 +23,10 @@ pub struct HomeView {
     pub custodians: Vec<CustodianRecord>,
     /// How many custodians retired (kept in the registry's history).
     pub retired: usize,
-    /// Audit chain: entries and head, or the problem found.
-    pub audit: Result<(u64, String), String>,
+    /// Audit chain: entries and head, or the problem found; None while a
+    /// background check verifies it (the chain grows with the workspace, so
+    /// the UI thread never verifies it itself).
+    pub audit: Option<Result<(u64, String), String>>,
     /// Live non-loopback interfaces, or why they could not be listed.
     pub network: Result<Vec<LiveInterface>, String>,
     /// Today's date (RFC 3339) to flag overdue rotations.
@@ -42,7 +44,7 @@ impl Default for HomeView {
             workspace: String::new(),
             custodians: Vec::new(),
             retired: 0,
-            audit: Ok((0, custodian_core::audit::GENESIS.to_string())),
+            audit: None,
             network: Ok(Vec::new()),
             today: String::new(),
             sandbox_origin: None,
@@ -68,6 +70,11 @@ impl HomeScreen {
     pub fn set_view(&mut self, view: HomeView) {
         self.selected = self.selected.min(view.custodians.len().saturating_sub(1));
         self.view = view;
+    }
+
+    /// Takes in the background check of the audit chain.
+    pub fn set_audit(&mut self, audit: Result<(u64, String), String>) {
+        self.view.audit = Some(audit);
     }
 
     /// What is shown.
@@ -386,7 +393,11 @@ impl Screen for HomeScreen {
         self.render_custodians(frame, table_area);
 
         let audit_lines = match &self.view.audit {
-            Ok((n, head)) => vec![Line::from(vec![
+            None => vec![Line::from(Span::styled(
+                strings::HOME_AUDIT_CHECKING,
+                widgets::hint(),
+            ))],
+            Some(Ok((n, head))) => vec![Line::from(vec![
                 Span::styled(
                     format!("Chain intact: {n} entries"),
                     Style::default().fg(Color::Green),
@@ -394,7 +405,7 @@ impl Screen for HomeScreen {
                 Span::raw(" · "),
                 Span::raw(format!("Head: {head}")),
             ])],
-            Err(problem) => vec![Line::from(Span::styled(
+            Some(Err(problem)) => vec![Line::from(Span::styled(
                 format!("CHAIN BROKEN: {problem}"),
                 Style::default()
                     .fg(Color::White)

@@ -340,6 +340,12 @@ pub trait Screen {
     fn busy(&self) -> bool {
         false
     }
+    /// True while something on the screen moves on its own (a spinner, a
+    /// countdown): the console makes ticks only then, so an idle console
+    /// uses no CPU. Busy screens show a spinner, hence the default.
+    fn animating(&self) -> bool {
+        self.busy()
+    }
     /// True when the screen holds something typed (or a result not yet
     /// acknowledged) that quitting would lose: quitting asks first.
     /// Screens with text fields are wizards, so that is the default.

@@ -803,6 +803,11 @@ impl Screen for RecoveryWizard {
         }
     }
 
+    fn animating(&self) -> bool {
+        // The one-time key display counts down to clearing itself.
+        self.busy() || matches!(self.step, Step::Showing { .. })
+    }
+
     fn busy(&self) -> bool {
         matches!(self.step, Step::Working)
     }

@@ -17,7 +17,9 @@ use custodian_core::playbook::model::Threat;
 #[derive(Debug)]
 pub struct ThreatsScreen {
     threats: Vec<Threat>,
-    results: Vec<CheckResult>,
+    /// The local checks' results; None while they run on a background
+    /// thread (the scans read the whole workspace).
+    results: Option<Vec<CheckResult>>,
     current: usize,
     /// How far the threat's text is scrolled.
     scroll: u16,
@@ -44,8 +46,9 @@ pub fn status_word(status: CheckStatus) -> &'static str {
 }
 
 impl ThreatsScreen {
-    /// The screens, opened on threat `number`.
-    pub fn new(threats: Vec<Threat>, results: Vec<CheckResult>, number: u8) -> Self {
+    /// The screens, opened on threat `number`; `results` is None while the
+    /// checks run.
+    pub fn new(threats: Vec<Threat>, results: Option<Vec<CheckResult>>, number: u8) -> Self {
         let current = threats.iter().position(|t| t.number == number).unwrap_or(0);
         ThreatsScreen {
             threats,
@@ -56,8 +59,8 @@ impl ThreatsScreen {
         }
     }
 
-    /// Replaces the check results.
-    pub fn set_results(&mut self, results: Vec<CheckResult>) {
+    /// Replaces the check results (None: checking again).
+    pub fn set_results(&mut self, results: Option<Vec<CheckResult>>) {
         self.results = results;
     }
 
@@ -128,6 +131,7 @@ impl Screen for ThreatsScreen {
             let failing = t.checks.iter().any(|id| {
                 self.results
                     .iter()
+                    .flatten()
                     .any(|r| r.id == *id && r.status == CheckStatus::Fail)
             });
             let mut style = if failing {
@@ -166,8 +170,19 @@ impl Screen for ThreatsScreen {
                 widgets::hint(),
             )));
         }
+        let results = match &self.results {
+            Some(results) => results.as_slice(),
+            None if threat.checks.is_empty() => &[],
+            None => {
+                lines.push(Line::from(Span::styled(
+                    strings::THREATS_CHECKING,
+                    widgets::hint(),
+                )));
+                &[]
+            }
+        };
         for id in &threat.checks {
-            let Some(r) = self.results.iter().find(|r| r.id == *id) else {
+            let Some(r) = results.iter().find(|r| r.id == *id) else {
                 continue;
             };
             lines.push(Line::from(vec![
