@@ -744,6 +744,8 @@ fn passphrase_fields_are_locked_in_memory() {
         .and_then(|n| n.parse().ok())
         .unwrap();
     assert!(locked_kb >= 4, "VmLck {locked_kb} kB");
+}
+
 // --- Issue 16 item 5: responsiveness ---
 
 /// A workspace whose audit log has a few real entries (a closed incident).
