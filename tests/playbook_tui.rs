@@ -525,6 +525,7 @@ fn threat_6_flags_a_binary_other_than_the_accepted_one() {
         Box::new(move || Ok(accepted.clone())),
     );
     key(&mut app, KeyCode::Char('t'));
+    assert!(app.pump_until_idle(std::time::Duration::from_secs(30)));
     for _ in 1..6 {
         key(&mut app, KeyCode::Right);
     }
@@ -541,6 +542,7 @@ fn threat_6_flags_a_binary_other_than_the_accepted_one() {
         Box::new(move || Ok(other.clone())),
     );
     key(&mut app, KeyCode::Char('t'));
+    assert!(app.pump_until_idle(std::time::Duration::from_secs(30)));
     for _ in 1..6 {
         key(&mut app, KeyCode::Right);
     }
