@@ -46,6 +46,22 @@ cargo cyclonedx --format json >/dev/null
 find . \( -path ./vendor -o -path ./sbom \) -prune -o -type f \( -name '*.cdx.json' -o -name 'bom.json' \) -print |
   while read -r f; do mv "$f" "sbom/$(basename "$f")"; done
 [ -n "$(ls sbom)" ] || { echo "release: cargo cyclonedx wrote no SBOM" >&2; exit 1; }
+# cargo-cyclonedx stamps the current time, a random serial number and this
+# staging directory into each SBOM; make them the commit's time, a serial
+# derived from the commit, and /custodian, so the bundle stays deterministic.
+stamp=$(date -u -d "@$epoch" +%Y-%m-%dT%H:%M:%SZ)
+for f in sbom/*.json; do
+  serial=$(printf '%s %s' "$commit" "$(basename "$f")" | sha256sum |
+    sed -E 's/^(.{8})(.{4}).(.{3}).(.{3})(.{12}).*/\1-\2-5\3-8\4-\5/')
+  sed -i -E \
+    -e "s|\"timestamp\": \"[^\"]*\"|\"timestamp\": \"$stamp\"|" \
+    -e "s|\"serialNumber\": \"urn:uuid:[^\"]*\"|\"serialNumber\": \"urn:uuid:$serial\"|" \
+    -e "s|path\+file://$stage|path+file:///custodian|g" "$f"
+done
+if grep -l "$work" sbom/*.json >&2; then
+  echo "release: the SBOM still names the staging directory" >&2
+  exit 1
+fi
 
 find . -type f ! -name SHA256SUMS -print0 | LC_ALL=C sort -z | xargs -0 sha256sum >SHA256SUMS
 

@@ -35,7 +35,7 @@ git archive --format=tar "$commit" | tar -x -C "$dest"
 
 cd "$dest"
 echo "stage-source: vendoring dependencies" >&2
-cargo vendor --locked --versioned-dirs vendor >/dev/null
+cargo vendor --quiet --locked --versioned-dirs vendor >/dev/null
 mkdir -p .cargo
 cat >.cargo/config.toml <<'CONFIG'
 # Written by scripts/stage-source.sh: crates come from vendor/ only, never the network.
