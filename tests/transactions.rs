@@ -761,6 +761,33 @@ fn killed_guardians_split_and_recover_leave_all_or_nothing() {
 }
 
 #[test]
+fn a_killed_incident_close_leaves_the_record_open_or_closed_with_its_report() {
+    let report = |sb: &Sandbox| {
+        let id = the_incident(sb).id;
+        sb.ws().join(incident::DIR).join(format!("{id}.md"))
+    };
+    kill_sweep(
+        &Case {
+            name: "kill incident close",
+            event: "INCIDENT_CLOSE",
+            changes_registry: false,
+            setup: &incident_sandbox,
+            run: &|_| Ok(()),
+            outputs: &|sb| vec![report(sb)],
+            happened: Some(&|sb| the_incident(sb).is_closed()),
+        },
+        &|sb| {
+            let mut c = bin(sb);
+            c.args(["incident", "close", &the_incident(sb).id])
+                .args(["--operator", "Ana Officer"]);
+            c
+        },
+        41,
+        120,
+    );
+}
+
+#[test]
 fn a_killed_kit_derive_leaves_no_temporary_file_with_key_shares() {
     let Some((_, key, kit)) = drill_kit() else {
         return;

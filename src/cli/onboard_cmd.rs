@@ -39,6 +39,15 @@ pub fn run(ctx: &Ctx, args: OnboardArgs) -> CmdResult {
     let (plan, sha) = Plan::load(&args.plan)?;
     let ws = ctx.writing_workspace()?;
     let (cer, resumed) = onboard::start_or_resume(&ws, &plan, &sha)?;
+    // The ceremony fixes which binary the team runs (threat 6): recorded
+    // unless one already is; a different one is flagged by `check`.
+    let recorded = super::running_binary().and_then(|bin| {
+        custodian_core::binary::record_if_unset(&ws, &bin, "onboarding ceremony")
+            .map_err(|e| custodian_core::error::Report::from_error(&e).to_string())
+    });
+    if let Err(e) = recorded {
+        super::warn(format!("the ceremony records no accepted binary: {e}"));
+    }
     if !ctx.json {
         say(if resumed {
             format!("resuming ceremony {} (started {})", cer.id, cer.started_at)
