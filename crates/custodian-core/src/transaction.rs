@@ -712,6 +712,22 @@ impl Transaction<'_> {
         F: FnOnce(&[u8]) -> Result<(), String>,
     {
         Self::check_new(path)?;
+        self.write_staged(path, bytes, check, None)
+    }
+
+    /// Writes `bytes` unnamed next to `path`, reads them back through
+    /// `check`, and stages them (replacing the file whose SHA-256 is
+    /// `replaces`, if given). Returns their SHA-256.
+    fn write_staged<F>(
+        &mut self,
+        path: &Path,
+        bytes: &[u8],
+        check: F,
+        replaces: Option<String>,
+    ) -> Result<String, FsError>
+    where
+        F: FnOnce(&[u8]) -> Result<(), String>,
+    {
         let dir = path
             .parent()
             .filter(|d| !d.as_os_str().is_empty())
@@ -719,6 +735,9 @@ impl Transaction<'_> {
         let out = fsutil::write_unnamed(dir, path, bytes, || self.journaled_temp(path), check)?;
         let sha = fsutil::sha256_hex(bytes);
         self.stage(path, out, sha.clone())?;
+        if let Some(staged) = self.staged.last_mut() {
+            staged.replaces = replaces;
+        }
         Ok(sha)
     }
 
@@ -737,17 +756,7 @@ impl Transaction<'_> {
     {
         fsutil::refuse_symlink(path)?;
         let before = fsutil::file_fingerprint(path)?;
-        let dir = path
-            .parent()
-            .filter(|d| !d.as_os_str().is_empty())
-            .unwrap_or(Path::new("."));
-        let out = fsutil::write_unnamed(dir, path, bytes, || self.journaled_temp(path), check)?;
-        let sha = fsutil::sha256_hex(bytes);
-        self.stage(path, out, sha.clone())?;
-        if let Some(staged) = self.staged.last_mut() {
-            staged.replaces = Some(before);
-        }
-        Ok(sha)
+        self.write_staged(path, bytes, check, Some(before))
     }
 
     /// Starts a streamed output (a derive run): see [`fsutil::NewFileWriter`].

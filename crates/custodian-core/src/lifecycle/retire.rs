@@ -19,7 +19,9 @@ use std::path::PathBuf;
 use secrecy::SecretString;
 use serde_json::json;
 
-use super::rotate::{HeldShard, held_shards, new_shard_path, rewrap_staged, stage_retire};
+use super::rotate::{
+    HeldShard, held_shards, new_shard_path, rewrap_staged, stage_retire_old_files,
+};
 use super::{LifecycleError, PastCustodian, RetiredFile, Successor, file_stamp};
 use crate::guardians::SplitRecord;
 use crate::identity::{self, IdentityFile, OpenedIdentity};
@@ -263,48 +265,16 @@ pub fn retire(
                 replaces: Some(held.path.clone()),
             });
         }
-        let mut retired = Vec::new();
-        let mut elsewhere = plan.missing_shards.clone();
-        stage_retire(
+        let (retired, elsewhere) = stage_retire_old_files(
             &mut tx,
             ws,
             &plan.identity_path,
-            "identities",
+            &plan.shards,
+            &plan.current_splits,
+            &plan.missing_shards,
             &stamp,
             false,
-            &mut retired,
-            &mut elsewhere,
         )?;
-        for held in &plan.shards {
-            stage_retire(
-                &mut tx,
-                ws,
-                &held.path,
-                "shards",
-                &stamp,
-                false,
-                &mut retired,
-                &mut elsewhere,
-            )?;
-        }
-        for s in &plan.current_splits {
-            for (f, sha) in s.files.iter().zip(&s.file_sha256) {
-                if f.symlink_metadata().is_ok()
-                    && crate::fsutil::file_fingerprint(f).is_ok_and(|x| &x == sha)
-                {
-                    stage_retire(
-                        &mut tx,
-                        ws,
-                        f,
-                        "guardian-shares",
-                        &stamp,
-                        false,
-                        &mut retired,
-                        &mut Vec::new(),
-                    )?;
-                }
-            }
-        }
         Ok::<_, LifecycleError>((records, retired, elsewhere))
     })();
     let (records, retired, elsewhere) = match staged {

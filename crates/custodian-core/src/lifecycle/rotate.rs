@@ -209,6 +209,66 @@ pub struct RotationOutcome {
     pub destroy_elsewhere: Vec<PathBuf>,
 }
 
+/// Stages the move (or destruction) of a departing identity's files after
+/// COMMIT: the identity file, its registered shard files and the share
+/// files of its current guardian sets still in the workspace. Returns what
+/// is retired and the copies that could not be moved (`missing`, plus any
+/// file already gone). Rotation and retirement both use it.
+#[allow(clippy::too_many_arguments)]
+pub(crate) fn stage_retire_old_files(
+    tx: &mut crate::transaction::Transaction<'_>,
+    ws: &Workspace,
+    identity_path: &Path,
+    shards: &[HeldShard],
+    current_splits: &[SplitRecord],
+    missing: &[PathBuf],
+    stamp: &str,
+    destroy_identity: bool,
+) -> Result<(Vec<RetiredFile>, Vec<PathBuf>), LifecycleError> {
+    let mut retired = Vec::new();
+    let mut elsewhere = missing.to_vec();
+    stage_retire(
+        tx,
+        ws,
+        identity_path,
+        "identities",
+        stamp,
+        destroy_identity,
+        &mut retired,
+        &mut elsewhere,
+    )?;
+    for held in shards {
+        stage_retire(
+            tx,
+            ws,
+            &held.path,
+            "shards",
+            stamp,
+            false,
+            &mut retired,
+            &mut elsewhere,
+        )?;
+    }
+    for s in current_splits {
+        for (f, sha) in s.files.iter().zip(&s.file_sha256) {
+            if f.symlink_metadata().is_ok() && fsutil::file_fingerprint(f).is_ok_and(|x| &x == sha)
+            {
+                stage_retire(
+                    tx,
+                    ws,
+                    f,
+                    "guardian-shares",
+                    stamp,
+                    false,
+                    &mut retired,
+                    &mut Vec::new(),
+                )?;
+            }
+        }
+    }
+    Ok((retired, elsewhere))
+}
+
 /// Stages retiring `from` (moved under `retired/<kind>/`, or removed when
 /// `destroy`); a file on another filesystem is listed for destruction.
 #[allow(clippy::too_many_arguments)]
@@ -431,50 +491,18 @@ pub fn rotate(
             )?)
         };
         progress(steps - 1, steps, "retiring the old files");
-        let mut retired = Vec::new();
-        let mut elsewhere = plan.missing_shards.clone();
-        stage_retire(
+        // The old sets' share files kept in the workspace; the guardians'
+        // own copies are theirs to destroy (the set is refused from now on).
+        let (retired, elsewhere) = stage_retire_old_files(
             &mut tx,
             ws,
             &plan.identity_path,
-            "identities",
+            &plan.shards,
+            &plan.current_splits,
+            &plan.missing_shards,
             &stamp,
             req.destroy_old_identity,
-            &mut retired,
-            &mut elsewhere,
         )?;
-        for held in &plan.shards {
-            stage_retire(
-                &mut tx,
-                ws,
-                &held.path,
-                "shards",
-                &stamp,
-                false,
-                &mut retired,
-                &mut elsewhere,
-            )?;
-        }
-        // The old sets' share files kept in the workspace; the guardians'
-        // own copies are theirs to destroy (the set is refused from now on).
-        for s in &plan.current_splits {
-            for (f, sha) in s.files.iter().zip(&s.file_sha256) {
-                if f.symlink_metadata().is_ok()
-                    && fsutil::file_fingerprint(f).is_ok_and(|x| &x == sha)
-                {
-                    stage_retire(
-                        &mut tx,
-                        ws,
-                        f,
-                        "guardian-shares",
-                        &stamp,
-                        false,
-                        &mut retired,
-                        &mut Vec::new(),
-                    )?;
-                }
-            }
-        }
         Ok::<_, LifecycleError>((new, identity_sha, shard_records, split, retired, elsewhere))
     })();
     let (new, identity_sha, shard_records, split, retired, elsewhere) = match staged {
