@@ -99,11 +99,17 @@ fn a_core_of_the_console_after_the_new_identity_wizard_holds_no_secret() {
         .output()
         .unwrap();
     let core_path = sb.path().join(format!("core.{pid}"));
-    assert!(
-        core_path.exists(),
-        "gcore failed: {}",
-        String::from_utf8_lossy(&out.stderr)
-    );
+    if !core_path.exists() {
+        let err = String::from_utf8_lossy(&out.stderr);
+        // A sandbox without ptrace (no CAP_SYS_PTRACE, Yama scope 3): gcore
+        // is not available here, as the issue allows; anything else fails.
+        if err.contains("ptrace") || err.contains("not permitted") {
+            println!("skipped: gcore cannot attach here: {}", err.trim());
+            t.keys(&["q"]);
+            return;
+        }
+        panic!("gcore failed: {err}");
+    }
     let core = std::fs::read(&core_path).unwrap();
     std::fs::remove_file(&core_path).unwrap();
     t.keys(&["q"]);
