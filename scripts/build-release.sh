@@ -88,9 +88,6 @@ clean_env+=(
   "CARGO_TARGET_DIR=$build_root/target"
   "CARGO_ENCODED_RUSTFLAGS=$encoded"
   CARGO_INCREMENTAL=0
-  # One codegen unit: the release profile's default (16) splits codegen in
-  # parallel, and the merged tree's clone and bundle builds differed.
-  CARGO_PROFILE_RELEASE_CODEGEN_UNITS=1
   CARGO_NET_OFFLINE=true
   "SOURCE_DATE_EPOCH=$epoch"
 )
