@@ -11,7 +11,6 @@
 use std::path::PathBuf;
 
 use clap::Subcommand;
-use secrecy::SecretString;
 use serde_json::json;
 
 use super::{CmdResult, Ctx, PassphraseArgs, say, say_json, show_strength, warn};
@@ -89,18 +88,7 @@ pub fn run(ctx: &Ctx, cmd: GuardiansCmd) -> CmdResult {
                 prompter.existing(&format!("Passphrase for {}'s identity", file.name))?;
             // Checked now, before the guardians each choose and type theirs.
             guardians::check_split_passphrase(&ws, &identity_path, &identity_pass)?;
-            let total = names.len();
-            let mut guardian_passes: Vec<(String, SecretString)> = Vec::new();
-            for (i, name) in names.iter().enumerate() {
-                let p = prompter.new_passphrase(
-                    &format!(
-                        "New passphrase for guardian {name} (share {} of {total})",
-                        i + 1
-                    ),
-                    &mut show_strength,
-                )?;
-                guardian_passes.push((name.clone(), p));
-            }
+            let guardian_passes = super::guardian_passphrases(&mut prompter, &names)?;
             let outcome = guardians::split(
                 &ws,
                 SplitRequest {

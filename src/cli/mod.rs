@@ -225,6 +225,27 @@ pub fn say_json(value: &serde_json::Value) {
     say(serde_json::to_string_pretty(value).unwrap_or_default());
 }
 
+/// Each guardian in `names`, in order, chooses a new passphrase for their
+/// share (split, rotation and onboarding ask the same way).
+pub fn guardian_passphrases(
+    prompter: &mut Prompter,
+    names: &[String],
+) -> Result<Vec<(String, secrecy::SecretString)>, Failure> {
+    let total = names.len();
+    let mut out = Vec::with_capacity(total);
+    for (i, name) in names.iter().enumerate() {
+        let p = prompter.new_passphrase(
+            &format!(
+                "New passphrase for guardian {name} (share {} of {total})",
+                i + 1
+            ),
+            &mut show_strength,
+        )?;
+        out.push((name.clone(), p));
+    }
+    Ok(out)
+}
+
 /// Shows a strength estimate on stderr (it never contains the passphrase).
 pub fn show_strength(s: &passphrase::Strength) {
     eprintln!(

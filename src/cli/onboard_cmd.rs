@@ -92,20 +92,7 @@ pub fn run(ctx: &Ctx, args: OnboardArgs) -> CmdResult {
                             p
                         }
                     };
-                    let total = pc.guardians.len();
-                    let mut passes = Vec::new();
-                    for (i, g) in pc.guardians.iter().enumerate() {
-                        passes.push((
-                            g.clone(),
-                            prompter.new_passphrase(
-                                &format!(
-                                    "New passphrase for guardian {g} (share {} of {total})",
-                                    i + 1
-                                ),
-                                &mut show_strength,
-                            )?,
-                        ));
-                    }
+                    let passes = super::guardian_passphrases(&mut prompter, &pc.guardians)?;
                     let o = guardians::split(
                         &ws,
                         SplitRequest {

@@ -10,7 +10,6 @@
 use std::path::PathBuf;
 
 use clap::Args;
-use secrecy::SecretString;
 use serde_json::json;
 
 use super::{CmdResult, Ctx, PassphraseArgs, say, say_json, show_strength, warn};
@@ -70,18 +69,7 @@ pub fn run(ctx: &Ctx, args: RotateArgs) -> CmdResult {
         &format!("Passphrase for {}'s new identity", plan.custodian.name),
         &mut show_strength,
     )?;
-    let total = names.len();
-    let mut guardian_passes: Vec<(String, SecretString)> = Vec::new();
-    for (i, name) in names.iter().enumerate() {
-        let p = prompter.new_passphrase(
-            &format!(
-                "New passphrase for guardian {name} (share {} of {total})",
-                i + 1
-            ),
-            &mut show_strength,
-        )?;
-        guardian_passes.push((name.clone(), p));
-    }
+    let guardian_passes = super::guardian_passphrases(&mut prompter, &names)?;
     let o = rotate::rotate(
         &ws,
         RotationRequest {

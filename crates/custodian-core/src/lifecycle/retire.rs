@@ -24,7 +24,7 @@ use super::rotate::{
 };
 use super::{LifecycleError, PastCustodian, RetiredFile, Successor, file_stamp};
 use crate::guardians::SplitRecord;
-use crate::identity::{self, IdentityFile, OpenedIdentity};
+use crate::identity::{self, OpenedIdentity};
 use crate::shard::{self, Concentration, ShardRecord};
 use crate::workspace::{CustodianRecord, Workspace};
 
@@ -154,19 +154,13 @@ pub fn open_retiree(
     plan: &RetirementPlan,
     passphrase: &SecretString,
 ) -> Result<OpenedIdentity, LifecycleError> {
-    let file = IdentityFile::load(&plan.identity_path)?;
-    match file.open(passphrase) {
-        Ok(id) => Ok(id),
-        Err(e) => {
-            ws.audit()
-                .begin(
-                    EVENT,
-                    json!({ "custodian": plan.retiree.name, "successor": plan.successor.name }),
-                )?
-                .fail(&e.to_string())?;
-            Err(e.into())
-        }
-    }
+    super::rotate::open_audited(
+        ws,
+        EVENT,
+        &plan.identity_path,
+        passphrase,
+        json!({ "custodian": plan.retiree.name, "successor": plan.successor.name }),
+    )
 }
 
 /// What a retirement did.

@@ -150,19 +150,30 @@ pub fn open_old(
     plan: &RotationPlan,
     passphrase: &SecretString,
 ) -> Result<OpenedIdentity, LifecycleError> {
-    let file = IdentityFile::load(&plan.identity_path)?;
-    match file.open(passphrase) {
-        Ok(id) => Ok(id),
-        Err(e) => {
-            ws.audit()
-                .begin(
-                    EVENT,
-                    json!({ "custodian": plan.custodian.name, "identityFile": plan.identity_path }),
-                )?
-                .fail(&e.to_string())?;
-            Err(e.into())
-        }
-    }
+    open_audited(
+        ws,
+        EVENT,
+        &plan.identity_path,
+        passphrase,
+        json!({ "custodian": plan.custodian.name, "identityFile": plan.identity_path }),
+    )
+}
+
+/// Opens the identity at `path` before a lifecycle transaction starts; a
+/// wrong passphrase is audited as a failed `event` (with `details`) and
+/// nothing else happens. Rotation and retirement both use it.
+pub(crate) fn open_audited(
+    ws: &Workspace,
+    event: &str,
+    path: &Path,
+    passphrase: &SecretString,
+    details: serde_json::Value,
+) -> Result<OpenedIdentity, LifecycleError> {
+    let file = IdentityFile::load(path)?;
+    file.open(passphrase).or_else(|e| {
+        ws.audit().begin(event, details)?.fail(&e.to_string())?;
+        Err(e.into())
+    })
 }
 
 /// What the rotation is given, all checked already.
