@@ -537,8 +537,25 @@ impl AuditLog {
     }
 
     /// A torn final line waiting for the next append to repair it, if any.
-    /// Reads only.
+    /// Reads only: the last byte, and the whole log only when that byte is
+    /// not a newline (a torn tail, which is rare), so every writing open of
+    /// a workspace with a long log stays cheap.
     pub fn pending_repair(&self) -> Result<Option<TornTail>, AuditError> {
+        let mut file = match File::open(&self.path) {
+            Ok(f) => f,
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(None),
+            Err(e) => return Err(self.io()(e)),
+        };
+        let len = file.seek(SeekFrom::End(0)).map_err(self.io())?;
+        if len == 0 {
+            return Ok(None);
+        }
+        file.seek(SeekFrom::Start(len - 1)).map_err(self.io())?;
+        let mut last = [0u8; 1];
+        file.read_exact(&mut last).map_err(self.io())?;
+        if last[0] == b'\n' {
+            return Ok(None);
+        }
         Ok(self.verify_bytes()?.1)
     }
 
