@@ -236,3 +236,25 @@ fn versions_are_declared_once_in_the_workspace() {
         }
     }
 }
+
+/// Proc macros known to expand differently from one compiler run to the next
+/// break the reproducible release build (scripts/check-reproducible.sh) at
+/// random: `i18n-embed-fl` before 0.10 (reached through `age` 0.11) emitted
+/// the arguments of each `fl!` message in `HashMap` order, seeded per
+/// process, so two clean builds of one commit differed in `age`'s code
+/// (found by comparing the two builds' rlibs: "leftright" vs "rightleft" in
+/// one codegen unit). 0.10 sorts them. Refuse the old line if it ever comes
+/// back.
+#[test]
+fn no_nondeterministic_proc_macro_in_the_tree() {
+    for p in lock() {
+        if p.name == "i18n-embed-fl" {
+            assert!(
+                numeric(&p.version) >= vec![0, 10],
+                "i18n-embed-fl {} expands fl! arguments in HashMap order, so release builds \
+                 are not reproducible; use age 0.12 or later (i18n-embed-fl 0.10 sorts them)",
+                p.version
+            );
+        }
+    }
+}
