@@ -26,6 +26,7 @@
 #![forbid(unsafe_code)]
 
 pub mod audit;
+pub mod backup;
 pub mod binary;
 pub mod clock;
 pub mod drill;
@@ -39,6 +40,7 @@ pub mod hardening;
 pub mod identity;
 pub mod lifecycle;
 pub mod netcheck;
+pub mod outputs;
 pub mod passphrase;
 pub mod playbook;
 pub mod recovery;
