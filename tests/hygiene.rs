@@ -507,3 +507,42 @@ fn a_clock_two_days_past_the_confirmed_time_warns() {
                 .and(predicate::str::contains(later.as_str())),
         );
 }
+
+/// The home screen says, in one red line, how many plaintext outputs older
+/// than a day are not destroyed — at 80x24 and 120x40.
+#[test]
+fn home_flags_old_plaintext_outputs_in_one_red_line() {
+    use custodian_core::outputs::{OutputKind, PlaintextOutput};
+    let sb = Sandbox::new();
+    let ws = custodian_core::workspace::Workspace::open(sb.ws()).unwrap();
+    ws.update_registry(|r| {
+        let mut o = PlaintextOutput::new(
+            Path::new("/media/usb/shares.json"),
+            OutputKind::KeyShares,
+            120,
+            &"ab".repeat(32),
+            "op1",
+        );
+        o.created_at = "2020-01-01T00:00:00Z".into();
+        r.plaintext_outputs.push(o);
+        Ok::<_, custodian_core::workspace::WorkspaceError>(())
+    })
+    .unwrap();
+    let app = common::tui::offline_app(ws);
+    for (w, h, name) in [
+        (80, 24, "home_stale_outputs_80x24"),
+        (120, 40, "home_stale_outputs_120x40"),
+    ] {
+        let t = common::tui::draw(&app, w, h);
+        snap!(name, t);
+        let buf = t.backend().buffer();
+        let (x, y) = (0..buf.area.height)
+            .find_map(|y| {
+                let row: String = (0..buf.area.width).map(|x| buf[(x, y)].symbol()).collect();
+                row.find("1 plaintext output")
+                    .map(|i| (row[..i].chars().count() as u16, y))
+            })
+            .expect("a plaintext outputs line");
+        assert_eq!(buf[(x, y)].fg, ratatui::style::Color::Red);
+    }
+}

@@ -30,6 +30,7 @@ mod kit_cmd;
 mod onboard_cmd;
 mod outputs_cmd;
 mod passphrase_cmd;
+mod policy_cmd;
 mod recover_cmd;
 mod retire_cmd;
 mod rotate_cmd;
@@ -112,6 +113,9 @@ pub enum Command {
         #[command(subcommand)]
         cmd: Option<outputs_cmd::OutputsCmd>,
     },
+    /// Show or set the workspace policy (approvals: authenticated or typed).
+    #[command(subcommand)]
+    Policy(policy_cmd::PolicyCmd),
     /// Write an age-encrypted copy of the workspace for one or more recipients.
     Backup(backup_cmd::BackupArgs),
     /// Restore an encrypted workspace copy into a new directory, verifying every file and the
@@ -395,6 +399,7 @@ pub fn run(cli: Cli) -> CmdResult {
         Some(Command::Rotate(args)) => rotate_cmd::run(&ctx, args),
         Some(Command::Retire(args)) => retire_cmd::run(&ctx, args),
         Some(Command::Outputs { cmd }) => outputs_cmd::run(&ctx, cmd),
+        Some(Command::Policy(cmd)) => policy_cmd::run(&ctx, cmd),
         Some(Command::Backup(args)) => backup_cmd::backup(&ctx, args),
         Some(Command::Restore(args)) => backup_cmd::restore(&ctx, args),
     };

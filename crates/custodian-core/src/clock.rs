@@ -127,3 +127,18 @@ pub fn confirm(
     )?;
     Ok(record)
 }
+
+/// How long a one-time display of a recovered key stays on screen:
+/// `default`, except in test builds (the `fault-injection` feature), where
+/// `CUSTODIAN_FAKE_SHOW_SECONDS` shortens it so a terminal test can watch
+/// the countdown run out.
+pub fn show_seconds(default: u64) -> u64 {
+    #[cfg(feature = "fault-injection")]
+    if let Some(s) = std::env::var("CUSTODIAN_FAKE_SHOW_SECONDS")
+        .ok()
+        .and_then(|v| v.parse().ok())
+    {
+        return s;
+    }
+    default
+}

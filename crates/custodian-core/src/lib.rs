@@ -25,6 +25,7 @@
 
 #![forbid(unsafe_code)]
 
+pub mod approvals;
 pub mod audit;
 pub mod backup;
 pub mod binary;

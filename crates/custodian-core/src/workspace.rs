@@ -229,6 +229,11 @@ pub struct Registry {
     /// Operator confirmations of the system clock (owned by `clock`).
     #[serde(skip_serializing_if = "Vec::is_empty")]
     pub clock_confirmations: Vec<crate::clock::ClockConfirmation>,
+    /// Workspace policy: the approval rule (owned by `approvals`). A new
+    /// workspace starts with authenticated approvals; a registry written
+    /// before the section existed reads as typed names.
+    #[serde(skip_serializing_if = "crate::approvals::Policy::is_empty")]
+    pub policy: crate::approvals::Policy,
     /// Sections written by a newer build, kept unchanged.
     #[serde(flatten)]
     pub unknown: serde_json::Map<String, serde_json::Value>,
@@ -251,6 +256,7 @@ impl Default for Registry {
             plaintext_outputs: Vec::new(),
             backups: Vec::new(),
             clock_confirmations: Vec::new(),
+            policy: crate::approvals::Policy::for_new_workspace(),
             unknown: serde_json::Map::new(),
         }
     }
@@ -328,6 +334,7 @@ impl Registry {
             plaintext_outputs: take_section(&mut map, crate::outputs::SECTION)?,
             backups: take_section(&mut map, crate::backup::SECTION)?,
             clock_confirmations: take_section(&mut map, crate::clock::SECTION)?,
+            policy: take_section(&mut map, crate::approvals::SECTION)?,
             unknown: map,
         })
     }
@@ -665,6 +672,7 @@ mod tests {
             "plaintextOutputs",
             "backups",
             "clockConfirmations",
+            "policy",
         ] {
             write_registry(&ws, serde_json::json!({"version": 1, section: 7}));
             let before = std::fs::read(ws.registry_path()).unwrap();
