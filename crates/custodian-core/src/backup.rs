@@ -372,7 +372,7 @@ pub fn backup(
         let (manifest, doc) = ws.locked(|| {
             let reg = ws.registry()?;
             let files = collect(ws, &reg)?;
-            let audit_bytes = fsutil::read_limited(&ws.audit().path().to_path_buf(), MAX_FILE)?;
+            let audit_bytes = fsutil::read_limited(ws.audit().path(), MAX_FILE)?;
             let chain = audit::verify(&audit_bytes).map_err(BackupError::SourceAudit)?;
             let mut entries = Vec::new();
             let mut contents = Vec::new();
