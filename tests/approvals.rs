@@ -99,7 +99,9 @@ fn each_bad_approval_is_refused_by_name_and_nothing_is_written() {
     let policy_entry = std::fs::read_to_string(sb.ws().join("audit.jsonl")).unwrap();
     assert!(policy_entry.contains("POLICY_SET") && policy_entry.contains("Dee Officer"));
     let shards = [pass_of(holder(2)), pass_of(holder(3))];
-    let cases: Vec<(Vec<(&str, &str)>, Vec<&str>, &str)> = vec![
+    // (approver flags and names, passphrases in the order asked, the error).
+    type Case<'a> = (Vec<(&'a str, &'a str)>, Vec<&'a str>, &'a str);
+    let cases: Vec<Case> = vec![
         // Ana's passphrase is PASS_A; PASS_B does not open her identity.
         (
             vec![("--approver", "Ana"), ("--approver", "Ben")],

@@ -472,11 +472,14 @@ fn safe_relative(path: &str) -> Result<PathBuf, BackupError> {
     }
 }
 
+/// Every file's bytes, in manifest order (zeroized when dropped).
+type FileBytes = Vec<Zeroizing<Vec<u8>>>;
+
 /// Decrypts and checks an archive in memory (see the module docs).
 fn open_archive(
     archive: &Path,
     identity: &x25519::Identity,
-) -> Result<(Manifest, Vec<Zeroizing<Vec<u8>>>), BackupError> {
+) -> Result<(Manifest, FileBytes), BackupError> {
     let bytes = fsutil::read_limited(archive, MAX_ARCHIVE)?;
     if bytes.is_empty() {
         return Err(BackupError::Empty(archive.to_path_buf()));
