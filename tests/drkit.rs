@@ -204,7 +204,19 @@ fn openssl_encrypted_vector_kit_derives_the_published_share() {
         .success()
         .stdout(predicate::str::contains("derived 1 share for 1 wallet"))
         .stdout(predicate::str::contains(VECTOR_SHARE).not());
-    let v: Value = serde_json::from_slice(&std::fs::read(&out).unwrap()).unwrap();
+    let written = std::fs::read(&out).unwrap();
+    // Plaintext key shares: recorded among the workspace's plaintext
+    // outputs (custody hygiene) with their size and hash, until destroyed.
+    let listed = sb.cmd().args(["--json", "outputs"]).output().unwrap();
+    let listed: Value = serde_json::from_slice(&listed.stdout).unwrap();
+    assert_eq!(listed[0]["path"], out.to_str().unwrap());
+    assert_eq!(listed[0]["kind"], "key-shares");
+    assert_eq!(listed[0]["size"], written.len());
+    assert_eq!(
+        listed[0]["sha256"],
+        hex::encode(<sha2::Sha256 as sha2::Digest>::digest(&written))
+    );
+    let v: Value = serde_json::from_slice(&written).unwrap();
     let w = &v[VECTOR_WALLET];
     assert_eq!(w["shares"][0]["cosigner"], COSIGNER);
     assert_eq!(w["shares"][0]["MPC_CMP_ECDSA_SECP256K1"], VECTOR_SHARE);

@@ -634,7 +634,9 @@ fn check_reports_every_local_check_and_exits_by_the_result() {
             "running-binary",
             "guardian-roll-call",
             "guardian-quorum",
-            "retired-copies"
+            "retired-copies",
+            "plaintext-outputs",
+            "backup-overdue"
         ]
     );
     let status = |v: &serde_json::Value, id: &str| {
@@ -654,6 +656,9 @@ fn check_reports_every_local_check_and_exits_by_the_result() {
     assert_eq!(status(&v, "leftover-temp-files"), "pass");
     assert_eq!(status(&v, "running-binary"), "pass");
     assert_eq!(status(&v, "passphrase-policy"), "pass");
+    assert_eq!(status(&v, "plaintext-outputs"), "pass");
+    // An identity was made and never backed up.
+    assert_eq!(status(&v, "backup-overdue"), "fail");
 
     // A temporary file left behind and a tampered audit line both fail.
     let tmp = sb.ws().join("identities/.custodian-tmp-AbC123");
@@ -703,6 +708,13 @@ fn check_reports_every_local_check_and_exits_by_the_result() {
         Ok::<_, custodian_core::workspace::WorkspaceError>(())
     })
     .unwrap();
+    // And an encrypted backup newer than the identity.
+    let vic = ws.registry().unwrap().custodians[0].recipient.clone();
+    sb.cmd()
+        .args(["backup", "--to", &vic, "--out"])
+        .arg(sb.file("ws.age"))
+        .assert()
+        .success();
     let offline = custodian_core::netcheck::live_interfaces().is_ok_and(|l| l.is_empty());
     let out = sb.cmd().args(["--json", "check"]).output().unwrap();
     let v: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();

@@ -226,6 +226,81 @@ fn identity_new_is_all_or_nothing_at_every_io_step() {
     });
 }
 
+#[test]
+fn plaintext_export_and_envelope_open_are_all_or_nothing_at_every_io_step() {
+    // Each output and its record among the plaintext outputs land together.
+    let key = |sb: &Sandbox| sb.file("ana.key");
+    sweep(&Case {
+        name: "identity export --plaintext",
+        event: "IDENTITY_EXPORT_PLAINTEXT",
+        changes_registry: true,
+        setup: &sandbox,
+        run: &|sb| {
+            let ws = Workspace::open(sb.ws()).unwrap();
+            identity::export_plaintext(
+                &ws,
+                &identity(sb, "Ana"),
+                &SecretString::from(pass_of("Ana")),
+                &key(sb),
+                true,
+            )
+            .map(|_| ())
+            .map_err(|e| e.to_string())
+        },
+        outputs: &|sb| vec![key(sb)],
+        happened: None,
+    });
+    let sealed = custodian_core::envelope::seal(
+        b"canary-envelope-contents",
+        &SecretString::from(PASS_B),
+        custodian_core::envelope::DEFAULT_ITERATIONS,
+        None,
+    )
+    .unwrap();
+    let opened = |sb: &Sandbox| sb.file("opened.bin");
+    sweep(&Case {
+        name: "envelope open --out",
+        event: "ENVELOPE_OPEN",
+        changes_registry: true,
+        setup: &empty_sandbox,
+        run: &|sb| {
+            let ws = Workspace::open(sb.ws()).unwrap();
+            custodian_core::outputs::open_envelope_to_file(
+                &ws,
+                &sealed,
+                Path::new("in.env"),
+                "00",
+                &SecretString::from(PASS_B),
+                &opened(sb),
+            )
+            .map(|_| ())
+            .map_err(|e| e.to_string())
+        },
+        outputs: &|sb| vec![opened(sb)],
+        happened: None,
+    });
+}
+
+#[test]
+fn backup_is_all_or_nothing_at_every_io_step() {
+    let officer = OpenedIdentity::generate("Officer").recipient;
+    let out = |sb: &Sandbox| sb.file("ws.age");
+    sweep(&Case {
+        name: "backup",
+        event: "WORKSPACE_BACKUP",
+        changes_registry: true,
+        setup: &sandbox,
+        run: &|sb| {
+            let ws = Workspace::open(sb.ws()).unwrap();
+            custodian_core::backup::backup(&ws, std::slice::from_ref(&officer), &out(sb))
+                .map(|_| ())
+                .map_err(|e| e.to_string())
+        },
+        outputs: &|sb| vec![out(sb)],
+        happened: None,
+    });
+}
+
 fn rewrap_request(sb: &Sandbox, to: &str) -> RewrapRequest {
     RewrapRequest {
         shard: shard(sb, "alpha", 1),
@@ -537,7 +612,8 @@ fn kit_derive_is_all_or_nothing_at_every_io_step() {
     sweep(&Case {
         name: "kit derive (20 wallets)",
         event: "DRKIT_DERIVE",
-        changes_registry: false,
+        // The share file is recorded among the plaintext outputs.
+        changes_registry: true,
         setup: &|| {
             let sb = empty_sandbox();
             std::fs::create_dir(sb.file("out")).unwrap();

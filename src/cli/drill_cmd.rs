@@ -27,6 +27,8 @@ pub enum DrillCmd {
         auto: bool,
         #[command(flatten)]
         pass: PassphraseArgs,
+        #[command(flatten)]
+        time: super::ConfirmTimeArgs,
     },
     /// Write a synthetic vendor DR kit (the vendor's exact format) encrypted
     /// to a recovery public key.
@@ -70,8 +72,10 @@ pub fn run(ctx: &Ctx, cmd: DrillCmd) -> CmdResult {
             sandbox,
             auto,
             pass,
+            time,
         } => {
             let ws = ctx.workspace()?;
+            super::confirm_clock(&ws, time, "drill run")?;
             let id = custodian_core::drill::run::new_drill_id();
             let sandbox = match sandbox {
                 Some(s) => s,

@@ -9,6 +9,7 @@ use serde_json::json;
 use super::{CmdResult, Ctx, PassphraseArgs, say, show_strength};
 use custodian_core::envelope::{self, Envelope};
 use custodian_core::fsutil;
+use custodian_core::outputs;
 
 /// Largest plaintext `seal` accepts: envelopes hold keys, not bulk data.
 const MAX_PLAINTEXT: u64 = 256 * 1024;
@@ -97,27 +98,24 @@ pub fn run(ctx: &Ctx, cmd: EnvelopeCmd) -> CmdResult {
                 return Err(fsutil::FsError::AlreadyExists(out).into());
             }
             let passphrase = pass.prompter().existing("Envelope passphrase")?;
-            let op = ws.audit().begin(
-                "ENVELOPE_OPEN",
-                json!({ "file": input, "fileSha256": fsutil::sha256_hex(&bytes), "out": out }),
+            // A transaction: the plaintext file and its record among the
+            // workspace's plaintext outputs exist together or not at all.
+            let ws = ctx.writing_workspace()?;
+            outputs::open_envelope_to_file(
+                &ws,
+                &env,
+                &input,
+                &fsutil::sha256_hex(&bytes),
+                &passphrase,
+                &out,
             )?;
-            let result = env
-                .open(&passphrase)
-                .map_err(super::Failure::from)
-                .and_then(|plain| {
-                    fsutil::write_new(&out, plain.expose_secret()).map_err(super::Failure::from)
-                });
-            match result {
-                Ok(()) => {
-                    op.complete(json!({}))?;
-                    say(format!("opened {} -> {}", input.display(), out.display()));
-                    Ok(())
-                }
-                Err(e) => {
-                    op.fail(&e.report.message)?;
-                    Err(e)
-                }
-            }
+            say(format!("opened {} -> {}", input.display(), out.display()));
+            super::warn(format!(
+                "{} holds the secret in plaintext; when done, run `custodian outputs destroy {}`",
+                out.display(),
+                out.display()
+            ));
+            Ok(())
         }
     }
 }

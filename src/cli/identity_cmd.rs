@@ -203,10 +203,13 @@ pub fn run(ctx: &Ctx, cmd: IdentityCmd) -> CmdResult {
             let passphrase = pass
                 .prompter()
                 .existing(&format!("Passphrase for {}'s identity", id.name))?;
-            let ws = ctx.workspace()?;
+            let ws = ctx.writing_workspace()?;
             identity::export_plaintext(&ws, &file, &passphrase, &out, true)?;
             say(format!("wrote plain age key file {}", out.display()));
-            warn("destroy it (shred) as soon as you are done with it");
+            warn(format!(
+                "destroy it as soon as you are done with it: `custodian outputs destroy {}` (recorded until then)",
+                out.display()
+            ));
             Ok(())
         }
     }

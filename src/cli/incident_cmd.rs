@@ -26,6 +26,8 @@ pub enum IncidentCmd {
         /// Who closes it.
         #[arg(long)]
         operator: String,
+        #[command(flatten)]
+        time: super::ConfirmTimeArgs,
     },
 }
 
@@ -111,8 +113,11 @@ pub fn run(ctx: &Ctx, cmd: IncidentCmd) -> CmdResult {
             }
             Ok(())
         }
-        IncidentCmd::Close { id, operator } => {
+        IncidentCmd::Close { id, operator, time } => {
             let ws = ctx.workspace()?;
+            // A wrong id fails before the operator is asked anything.
+            incident::load(&ws, &id)?;
+            super::confirm_clock(&ws, time, "incident close")?;
             let inc = incident::close(&ws, Playbook::builtin(), &id, &operator)?;
             if let Some(r) = &inc.report {
                 if ctx.json {

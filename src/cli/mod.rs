@@ -18,6 +18,7 @@ use custodian_core::passphrase::{self, Prompter, Source};
 use custodian_core::workspace::{self, Workspace};
 
 mod audit_cmd;
+mod backup_cmd;
 mod check_cmd;
 mod custodians_cmd;
 mod drill_cmd;
@@ -27,7 +28,9 @@ mod identity_cmd;
 mod incident_cmd;
 mod kit_cmd;
 mod onboard_cmd;
+mod outputs_cmd;
 mod passphrase_cmd;
+mod policy_cmd;
 mod recover_cmd;
 mod retire_cmd;
 mod rotate_cmd;
@@ -103,6 +106,21 @@ pub enum Command {
     Rotate(rotate_cmd::RotateArgs),
     /// Retire a custodian: their shards move to a successor, their guardian set is superseded.
     Retire(retire_cmd::RetireArgs),
+    /// Plaintext outputs (derived shares, plain key exports, opened envelopes): list them,
+    /// destroy one, or record that it was destroyed elsewhere.
+    Outputs {
+        /// What to do; without one, the list.
+        #[command(subcommand)]
+        cmd: Option<outputs_cmd::OutputsCmd>,
+    },
+    /// Show or set the workspace policy (approvals: authenticated or typed).
+    #[command(subcommand)]
+    Policy(policy_cmd::PolicyCmd),
+    /// Write an age-encrypted copy of the workspace for one or more recipients.
+    Backup(backup_cmd::BackupArgs),
+    /// Restore an encrypted workspace copy into a new directory, verifying every file and the
+    /// audit chain.
+    Restore(backup_cmd::RestoreArgs),
 }
 
 /// Where passphrases come from (the terminal when neither is given).
@@ -176,8 +194,71 @@ impl Ctx {
         if !repaired.is_empty() {
             warn(repaired.summary());
         }
+        // A sane clock: say so when it is more than a day past the last
+        // operator-confirmed time.
+        if let Ok(reg) = ws.registry()
+            && let Some(w) =
+                custodian_core::clock::drift_warning(&reg, custodian_core::clock::now())
+        {
+            warn(w);
+        }
         Ok(ws)
     }
+}
+
+/// `--confirm-time` for drills, incidents and the ceremony record.
+#[derive(Debug, Clone, Copy, Args, Default)]
+pub struct ConfirmTimeArgs {
+    /// Confirm that the system clock shows the right date and time (UTC);
+    /// recorded in the audit log. Without it, a terminal asks once a day.
+    #[arg(long)]
+    pub confirm_time: bool,
+}
+
+/// Asks the operator, once a day, to confirm the system's date and time
+/// and records it (audited `CLOCK_CONFIRMED`): with `--confirm-time`, or a
+/// y/N question on a terminal. Called before the operation's transaction,
+/// with the other human input. Without a terminal and without the flag it
+/// warns and goes on, so scripted runs keep working.
+pub fn confirm_clock(ws: &Workspace, args: ConfirmTimeArgs, context: &str) -> CmdResult {
+    use std::io::IsTerminal;
+    let clock = custodian_core::clock::now();
+    let reg = ws.registry()?;
+    if !args.confirm_time && !custodian_core::clock::needs_confirmation(&reg, clock) {
+        return Ok(());
+    }
+    let shown = custodian_core::clock::format(clock);
+    let confirmed = if args.confirm_time {
+        true
+    } else if std::io::stdin().is_terminal() && std::io::stderr().is_terminal() {
+        eprint!("The system clock says {shown} (UTC). Is this the right date and time? [y/N] ");
+        let mut line = String::new();
+        let _ = std::io::stdin().read_line(&mut line);
+        if !matches!(line.trim(), "y" | "Y" | "yes") {
+            return Err(Failure {
+                report: Report {
+                    message: format!("the operator did not confirm the system time ({shown})"),
+                    causes: Vec::new(),
+                    remedy: Some(
+                        "set the system clock from a trusted clock, then run the command again; nothing was changed"
+                            .into(),
+                    ),
+                },
+                code: 1,
+            });
+        }
+        true
+    } else {
+        warn(format!(
+            "the date and time ({shown}) were not confirmed by an operator; check the clock and pass --confirm-time"
+        ));
+        false
+    };
+    if confirmed {
+        custodian_core::clock::confirm(ws, context, None)?;
+        eprintln!("recorded: the operator confirmed the system time {shown}");
+    }
+    Ok(())
 }
 
 /// A workspace this command created records the running binary as its
@@ -317,6 +398,10 @@ pub fn run(cli: Cli) -> CmdResult {
         Some(Command::Onboard(args)) => onboard_cmd::run(&ctx, args),
         Some(Command::Rotate(args)) => rotate_cmd::run(&ctx, args),
         Some(Command::Retire(args)) => retire_cmd::run(&ctx, args),
+        Some(Command::Outputs { cmd }) => outputs_cmd::run(&ctx, cmd),
+        Some(Command::Policy(cmd)) => policy_cmd::run(&ctx, cmd),
+        Some(Command::Backup(args)) => backup_cmd::backup(&ctx, args),
+        Some(Command::Restore(args)) => backup_cmd::restore(&ctx, args),
     };
     if result.is_ok() && !existed {
         record_binary_if_new(&ctx.workspace_dir);

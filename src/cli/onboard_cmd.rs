@@ -32,12 +32,15 @@ pub struct OnboardArgs {
     pub plan: PathBuf,
     #[command(flatten)]
     pub pass: PassphraseArgs,
+    #[command(flatten)]
+    pub time: super::ConfirmTimeArgs,
 }
 
 /// Runs `custodian onboard`.
 pub fn run(ctx: &Ctx, args: OnboardArgs) -> CmdResult {
     let (plan, sha) = Plan::load(&args.plan)?;
     let ws = ctx.writing_workspace()?;
+    super::confirm_clock(&ws, args.time, "onboarding ceremony")?;
     let (cer, resumed) = onboard::start_or_resume(&ws, &plan, &sha)?;
     // The ceremony fixes which binary the team runs (threat 6): recorded
     // unless one already is; a different one is flagged by `check`.

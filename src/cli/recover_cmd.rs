@@ -9,6 +9,7 @@ use clap::{ArgGroup, Args};
 use serde_json::json;
 
 use super::{CmdResult, Ctx, Failure, PassphraseArgs, say, say_json, warn};
+use custodian_core::approvals::{self, Approval, ApprovalPolicy};
 use custodian_core::error::Report;
 use custodian_core::recovery::{self, RecoveredKey, RecoveryOutput, ShardSource};
 
@@ -25,9 +26,15 @@ pub struct RecoverArgs {
     /// The identity file of the custodian holding the shard before it.
     #[arg(long = "identity", required = true)]
     pub identities: Vec<PathBuf>,
-    /// An approver of the quorum (at least two, named before anything is decrypted).
-    #[arg(long = "approver", required = true)]
+    /// An approver of the quorum (at least two, named before anything is decrypted). Where the
+    /// workspace policy is "authenticated approvals", each is a registered custodian who opens
+    /// their own identity: their passphrases are asked first, in --approver order.
+    #[arg(long = "approver")]
     pub approvers: Vec<String>,
+    /// An approver without a custodian identity (legal, say): a typed name, marked as such in
+    /// the audit log; it does not count towards the authenticated approvals a policy requires.
+    #[arg(long = "typed-approver", value_name = "NAME")]
+    pub typed_approvers: Vec<String>,
     /// Wrap the key to this HSM import public key (RSA PEM) with RSA-OAEP-SHA256.
     #[arg(long, requires = "out")]
     pub hsm_public_key: Option<PathBuf>,
@@ -90,9 +97,33 @@ pub fn run(ctx: &Ctx, args: RecoverArgs) -> CmdResult {
             identity: i.clone(),
         })
         .collect();
-    let plan = recovery::plan(&sources, &args.approvers, output)?;
+    let names: Vec<String> = args
+        .approvers
+        .iter()
+        .chain(&args.typed_approvers)
+        .cloned()
+        .collect();
+    let mut plan = recovery::plan(&sources, &names, output)?;
     let ws = ctx.writing_workspace()?;
     let mut prompter = args.pass.prompter();
+    // Approvals first: under the "authenticated" policy each --approver
+    // opens their own identity (proof of presence), before any shard
+    // passphrase is asked and before the transaction starts.
+    let reg = ws.registry()?;
+    let policy = approvals::policy(&reg);
+    if policy == ApprovalPolicy::Authenticated {
+        let mut given = Vec::new();
+        for name in &args.approvers {
+            let pass = prompter.existing(&format!(
+                "Approver {}: passphrase for your own identity",
+                name.trim()
+            ))?;
+            given.push(approvals::authenticate(&reg, name, &pass)?);
+        }
+        given.extend(args.typed_approvers.iter().map(|n| Approval::typed(n)));
+        approvals::check(policy, &given)?;
+        plan.approvals = given;
+    }
     let mut passphrases = Vec::new();
     for (_, s, _, id) in &plan.shards {
         passphrases.push(prompter.existing(&format!(
@@ -156,8 +187,9 @@ fn show_once(key_id: &str, key: &RecoveredKey) -> std::io::Result<bool> {
     execute!(out, terminal::EnterAlternateScreen, cursor::Hide)?;
     let result = (|| {
         let start = Instant::now();
+        let seconds = custodian_core::clock::show_seconds(SHOW_SECONDS);
         loop {
-            let left = SHOW_SECONDS.saturating_sub(start.elapsed().as_secs());
+            let left = seconds.saturating_sub(start.elapsed().as_secs());
             if left == 0 {
                 return Ok(());
             }

@@ -281,6 +281,10 @@ impl App {
                 .as_ref()
                 .map(custodian_core::lifecycle::retired_count)
                 .unwrap_or(0),
+            stale_outputs: reg
+                .as_ref()
+                .map(|r| custodian_core::outputs::stale(r, custodian_core::clock::now()).len())
+                .unwrap_or(0),
             custodians: reg.map(|r| r.custodians).unwrap_or_default(),
             audit,
             network: (self.net_probe)(),

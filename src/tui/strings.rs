@@ -11,6 +11,9 @@ pub const HOME_WORKSPACE: &str = "Workspace";
 pub const HOME_CUSTODIANS: &str = "Custodians";
 /// After the count of active custodians on the home screen.
 pub const HOME_RETIRED: &str = "retired";
+/// After the count of plaintext outputs older than a day (custody hygiene).
+pub const HOME_STALE_OUTPUTS: &str =
+    "plaintext output(s) older than a day not destroyed (custodian outputs)";
 pub const HOME_NO_CUSTODIANS: &str =
     "No custodians yet. Press n to create the first custodian identity.";
 pub const HOME_AUDIT: &str = "Audit log";

@@ -54,6 +54,13 @@ fn template() -> &'static Path {
             },
         )
         .unwrap();
+        // The recovery tests name typed approvers; authenticated approvals
+        // (the default of a new workspace) are tested in tests/approvals.rs.
+        ws.update_registry(|r| {
+            r.policy.approvals = Some(custodian_core::approvals::ApprovalPolicy::Typed);
+            Ok::<_, custodian_core::workspace::WorkspaceError>(())
+        })
+        .unwrap();
         dir
     })
     .path()

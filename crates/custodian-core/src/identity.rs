@@ -664,14 +664,20 @@ pub fn export_plaintext(
     if out.exists() {
         return Err(FsError::AlreadyExists(out.to_path_buf()).into());
     }
-    let op = ws.audit().begin(
+    // A transaction, so the plain key file and its record in the
+    // registry's plaintext outputs exist together or not at all.
+    let mut tx = ws.begin(
         "IDENTITY_EXPORT_PLAINTEXT",
-        json!({ "custodian": file.name, "recipient": file.recipient, "file": out }),
+        json!({
+            "custodian": file.name, "recipient": file.recipient,
+            "file": crate::outputs::absolute(out),
+        }),
     )?;
     let result = (|| {
         let opened = file.open(passphrase)?;
         let text = opened.to_age_key_file(&file.created_at);
-        fsutil::write_new_checked(out, text.expose_secret().as_bytes(), |read| {
+        let bytes = text.expose_secret().as_bytes();
+        let sha = tx.write_output(out, bytes, |read| {
             let s = std::str::from_utf8(read).map_err(|e| e.to_string())?;
             let key = parse_age_key_file(s).map_err(|e| e.to_string())?;
             if key.to_public().to_string() == opened.recipient {
@@ -680,17 +686,20 @@ pub fn export_plaintext(
                 Err("exported key has a different recipient".into())
             }
         })?;
-        Ok::<_, IdentityError>(out.to_path_buf())
+        tx.track_plaintext(
+            out,
+            crate::outputs::OutputKind::PlainAgeKey,
+            bytes.len() as u64,
+            &sha,
+        );
+        Ok::<_, IdentityError>(sha)
     })();
     match result {
-        Ok(p) => {
-            op.complete(json!({}))?;
-            Ok(p)
-        }
-        Err(e) => {
-            op.fail(&e.to_string())?;
-            Err(e)
-        }
+        Ok(sha) => tx.commit(
+            |_| Ok::<_, IdentityError>(out.to_path_buf()),
+            |_| json!({ "fileSha256": sha }),
+        ),
+        Err(e) => Err(tx.fail_with(e)),
     }
 }
 

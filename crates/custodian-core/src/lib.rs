@@ -25,7 +25,9 @@
 
 #![forbid(unsafe_code)]
 
+pub mod approvals;
 pub mod audit;
+pub mod backup;
 pub mod binary;
 pub mod clock;
 pub mod drill;
@@ -39,6 +41,7 @@ pub mod hardening;
 pub mod identity;
 pub mod lifecycle;
 pub mod netcheck;
+pub mod outputs;
 pub mod passphrase;
 pub mod playbook;
 pub mod recovery;

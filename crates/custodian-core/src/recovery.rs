@@ -68,6 +68,10 @@ pub enum RecoveryError {
     /// An approver name is unusable.
     #[error("approver name: {0}")]
     BadApprover(IdentityError),
+    /// The approvals do not satisfy the workspace policy, or one did not
+    /// prove presence.
+    #[error(transparent)]
+    Approval(#[from] crate::approvals::ApprovalError),
     /// Not as many shards as identities, or none at all.
     #[error("give one --identity for each --shard ({shards} shards, {identities} identities)")]
     UnpairedInputs {
@@ -194,6 +198,7 @@ impl Explain for RecoveryError {
                 "name every approver of the quorum: at least two different people".into()
             }
             RecoveryError::BadApprover(e) => return e.remedy(),
+            RecoveryError::Approval(e) => return e.remedy(),
             RecoveryError::UnpairedInputs { .. } => {
                 "pair each --shard with the --identity of the custodian who holds it".into()
             }
@@ -285,6 +290,11 @@ pub struct RecoveryPlan {
     pub threshold: u32,
     /// The approvers.
     pub approvers: Vec<String>,
+    /// The approvals: typed names as planned; the caller replaces them with
+    /// authenticated ones ([`crate::approvals::authenticate`]) where the
+    /// approvers opened their identities. [`recover`] checks them against
+    /// the workspace policy.
+    pub approvals: Vec<crate::approvals::Approval>,
     /// Shards with their identity files, in the order given.
     pub shards: Vec<(PathBuf, ShardFile, PathBuf, IdentityFile)>,
     /// The output.
@@ -470,6 +480,10 @@ pub fn plan(
         root_public_key: root,
         threshold,
         approvers: approvers.to_vec(),
+        approvals: approvers
+            .iter()
+            .map(|a| crate::approvals::Approval::typed(a))
+            .collect(),
         shards,
         output,
         hsm_key,
@@ -586,6 +600,9 @@ pub fn recover(
             identities: passphrases.len(),
         });
     }
+    // Approvals against the workspace policy, before anything is written.
+    let policy = crate::approvals::policy(&ws.registry()?);
+    crate::approvals::check(policy, &plan.approvals)?;
     let mut shard_details = Vec::new();
     for (path, s, id_path, _) in &plan.shards {
         shard_details.push(json!({
@@ -598,6 +615,8 @@ pub fn recover(
         json!({
             "keyId": plan.key_id, "rootPublicKey": plan.root_public_key,
             "threshold": plan.threshold, "approvers": plan.approvers,
+            "approvals": plan.approvals.iter().map(crate::approvals::Approval::audit_value).collect::<Vec<_>>(),
+            "approvalPolicy": policy.as_str(),
             "shards": shard_details, "output": plan.output.describe(),
         }),
     )?;

@@ -118,6 +118,8 @@ pub struct Transaction<'w> {
     temps: Vec<PathBuf>,
     staged: Vec<Staged>,
     retire: Vec<Retire>,
+    /// Plaintext outputs to record in the registry at the commit.
+    plaintext: Vec<crate::outputs::PlaintextOutput>,
 }
 
 /// What a repair did.
@@ -241,6 +243,7 @@ impl Workspace {
             temps: Vec::new(),
             staged: Vec::new(),
             retire: Vec::new(),
+            plaintext: Vec::new(),
         };
         append(
             &mut file,
@@ -828,6 +831,23 @@ impl Transaction<'_> {
         Ok(sha256)
     }
 
+    /// Records a staged output that holds a secret in plaintext: the commit
+    /// adds it to the registry's plaintext outputs (path, size, SHA-256,
+    /// time, this op) and lists it in the COMPLETED entry, in the same
+    /// transaction that publishes it (see [`crate::outputs`]).
+    pub fn track_plaintext(
+        &mut self,
+        path: &Path,
+        kind: crate::outputs::OutputKind,
+        size: u64,
+        sha256: &str,
+    ) {
+        let op = self.op_id().to_string();
+        self.plaintext.push(crate::outputs::PlaintextOutput::new(
+            path, kind, size, sha256, &op,
+        ));
+    }
+
     /// Names a written, verified output under its journaled temporary name.
     fn stage(&mut self, path: &Path, out: OutputFile, sha256: String) -> Result<(), FsError> {
         let dir = path
@@ -877,11 +897,17 @@ impl Transaction<'_> {
             return Err(self.fail_with(E::from(e)));
         }
         let path = ws.registry_path();
+        let plaintext = std::mem::take(&mut self.plaintext);
+        let tracked: Vec<Value> = plaintext
+            .iter()
+            .map(|o| json!({ "file": o.path, "kind": o.kind, "size": o.size, "sha256": o.sha256 }))
+            .collect();
         let prepared = (|| {
             let before_sha = registry_sha(&path).map_err(E::from)?;
             let before = ws.registry().map_err(E::from)?;
             let mut reg = before.clone();
             let value = change(&mut reg)?;
+            reg.plaintext_outputs.extend(plaintext);
             let registry = if reg == before {
                 None
             } else {
@@ -901,7 +927,12 @@ impl Transaction<'_> {
                 return Err(self.fail_with(e));
             }
         };
-        let completed = completed(&value);
+        let mut completed = completed(&value);
+        if !tracked.is_empty()
+            && let Value::Object(m) = &mut completed
+        {
+            m.insert("plaintextOutputs".into(), Value::Array(tracked));
+        }
         let commit = Record::Commit {
             outputs: self.staged.clone(),
             registry_before: before_sha.clone(),

@@ -220,6 +220,20 @@ pub struct Registry {
     /// Onboarding ceremonies (owned by `lifecycle::onboard`).
     #[serde(skip_serializing_if = "Vec::is_empty")]
     pub ceremonies: Vec<crate::lifecycle::onboard::CeremonyRecord>,
+    /// Outputs holding a secret in plaintext, until destroyed (owned by `outputs`).
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub plaintext_outputs: Vec<crate::outputs::PlaintextOutput>,
+    /// Encrypted off-site copies written (owned by `backup`).
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub backups: Vec<crate::backup::BackupRecord>,
+    /// Operator confirmations of the system clock (owned by `clock`).
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub clock_confirmations: Vec<crate::clock::ClockConfirmation>,
+    /// Workspace policy: the approval rule (owned by `approvals`). A new
+    /// workspace starts with authenticated approvals; a registry written
+    /// before the section existed reads as typed names.
+    #[serde(skip_serializing_if = "crate::approvals::Policy::is_empty")]
+    pub policy: crate::approvals::Policy,
     /// Sections written by a newer build, kept unchanged.
     #[serde(flatten)]
     pub unknown: serde_json::Map<String, serde_json::Value>,
@@ -239,6 +253,10 @@ impl Default for Registry {
             accepted_binary: None,
             custodian_history: Vec::new(),
             ceremonies: Vec::new(),
+            plaintext_outputs: Vec::new(),
+            backups: Vec::new(),
+            clock_confirmations: Vec::new(),
+            policy: crate::approvals::Policy::for_new_workspace(),
             unknown: serde_json::Map::new(),
         }
     }
@@ -313,6 +331,10 @@ impl Registry {
             accepted_binary: take_section(&mut map, crate::binary::SECTION)?,
             custodian_history: take_section(&mut map, crate::lifecycle::HISTORY_SECTION)?,
             ceremonies: take_section(&mut map, crate::lifecycle::onboard::SECTION)?,
+            plaintext_outputs: take_section(&mut map, crate::outputs::SECTION)?,
+            backups: take_section(&mut map, crate::backup::SECTION)?,
+            clock_confirmations: take_section(&mut map, crate::clock::SECTION)?,
+            policy: take_section(&mut map, crate::approvals::SECTION)?,
             unknown: map,
         })
     }
@@ -647,6 +669,10 @@ mod tests {
             "custodians",
             "custodianHistory",
             "ceremonies",
+            "plaintextOutputs",
+            "backups",
+            "clockConfirmations",
+            "policy",
         ] {
             write_registry(&ws, serde_json::json!({"version": 1, section: 7}));
             let before = std::fs::read(ws.registry_path()).unwrap();

@@ -36,6 +36,8 @@ pub struct HomeView {
     /// Why the registry could not be read (then no custodian is listed,
     /// and the screen says so rather than showing an empty workspace).
     pub registry_error: Option<String>,
+    /// Plaintext outputs older than a day and not destroyed.
+    pub stale_outputs: usize,
 }
 
 impl Default for HomeView {
@@ -49,6 +51,7 @@ impl Default for HomeView {
             today: String::new(),
             sandbox_origin: None,
             registry_error: None,
+            stale_outputs: 0,
         }
     }
 }
@@ -344,7 +347,7 @@ impl Screen for HomeScreen {
         let menu = menu_lines(area.width);
         let [banner_area, ws_area, table_area, menu_area, audit_area] = Layout::vertical([
             Constraint::Length(banner_h),
-            Constraint::Length(3),
+            Constraint::Length(if self.view.stale_outputs > 0 { 4 } else { 3 }),
             Constraint::Min(5),
             Constraint::Length(menu.len() as u16 + 1),
             Constraint::Length(3),
@@ -368,20 +371,37 @@ impl Screen for HomeScreen {
             }
             _ => Span::raw(""),
         };
+        // Custody hygiene: plaintext secrets left lying around, in one
+        // line of its own (only then: the usual layout is unchanged).
+        let stale_line = (self.view.stale_outputs > 0).then(|| {
+            Line::from(Span::styled(
+                format!(
+                    "{} {}",
+                    self.view.stale_outputs,
+                    strings::HOME_STALE_OUTPUTS
+                ),
+                Style::default().fg(Color::Red).add_modifier(Modifier::BOLD),
+            ))
+        });
         frame.render_widget(
-            Paragraph::new(vec![
-                Line::from(match &self.view.sandbox_origin {
-                    Some(origin) => vec![
-                        Span::raw(self.view.workspace.clone()),
-                        Span::styled(
-                            format!("  {} {origin}", strings::DRILL_SANDBOX_BANNER),
-                            Style::default().fg(Color::Yellow),
-                        ),
-                    ],
-                    None => vec![Span::raw(self.view.workspace.clone())],
-                }),
-                Line::from(net_line),
-            ])
+            Paragraph::new(
+                vec![
+                    Line::from(match &self.view.sandbox_origin {
+                        Some(origin) => vec![
+                            Span::raw(self.view.workspace.clone()),
+                            Span::styled(
+                                format!("  {} {origin}", strings::DRILL_SANDBOX_BANNER),
+                                Style::default().fg(Color::Yellow),
+                            ),
+                        ],
+                        None => vec![Span::raw(self.view.workspace.clone())],
+                    }),
+                    Line::from(net_line),
+                ]
+                .into_iter()
+                .chain(stale_line)
+                .collect::<Vec<_>>(),
+            )
             .block(
                 Block::default()
                     .borders(Borders::TOP)

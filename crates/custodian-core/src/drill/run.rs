@@ -315,6 +315,8 @@ fn setup(opts: &DrillOptions, progress: Progress<'_>) -> Result<Material, DrillE
     let ws = Workspace::open(&opts.sandbox)?;
     ws.update_registry(|r| {
         r.sandbox = true;
+        // Synthetic people have no identities: the drill's quorum is typed.
+        r.policy.approvals = Some(crate::approvals::ApprovalPolicy::Typed);
         Ok::<_, WorkspaceError>(())
     })?;
     ws.audit().record(

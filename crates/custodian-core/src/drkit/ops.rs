@@ -121,7 +121,10 @@ pub fn derive(
             let writer = tx.stream_output(out)?;
             let (done, writer) =
                 derive::derive_stream(&deriver, wallets, writer, options, progress)?;
+            let size = writer.len();
             let sha = tx.stage_stream(out, writer)?;
+            // Plaintext key shares: recorded until destroyed (custody hygiene).
+            tx.track_plaintext(out, crate::outputs::OutputKind::KeyShares, size, &sha);
             Ok(derive::summary(&deriver, wallets, out, options, done, sha))
         });
     let summary = match staged {

@@ -59,11 +59,15 @@ pub enum CheckId {
     GuardianQuorum,
     /// Copies of rotated or retired key files not confirmed destroyed.
     RetiredCopies,
+    /// Plaintext outputs older than a day not destroyed.
+    PlaintextOutputs,
+    /// No encrypted backup newer than the last sensitive operation.
+    BackupOverdue,
 }
 
 impl CheckId {
     /// Every check, in display order.
-    pub const ALL: [CheckId; 13] = [
+    pub const ALL: [CheckId; 15] = [
         CheckId::SameDirectory,
         CheckId::WorldReadable,
         CheckId::PassphrasePolicy,
@@ -77,6 +81,8 @@ impl CheckId {
         CheckId::GuardianRollCall,
         CheckId::GuardianQuorum,
         CheckId::RetiredCopies,
+        CheckId::PlaintextOutputs,
+        CheckId::BackupOverdue,
     ];
 
     /// The id as `custodian check --json` and the playbook data write it.
@@ -95,6 +101,8 @@ impl CheckId {
             CheckId::GuardianRollCall => "guardian-roll-call",
             CheckId::GuardianQuorum => "guardian-quorum",
             CheckId::RetiredCopies => "retired-copies",
+            CheckId::PlaintextOutputs => "plaintext-outputs",
+            CheckId::BackupOverdue => "backup-overdue",
         }
     }
 
@@ -114,6 +122,8 @@ impl CheckId {
             CheckId::GuardianRollCall => "Every guardian proved their share this quarter",
             CheckId::GuardianQuorum => "Every guardian set can reach its threshold this quarter",
             CheckId::RetiredCopies => "Copies of retired key files destroyed",
+            CheckId::PlaintextOutputs => "Plaintext secret outputs destroyed within a day",
+            CheckId::BackupOverdue => "An encrypted backup newer than the last sensitive operation",
         }
     }
 }
@@ -635,6 +645,44 @@ fn check_retired_copies(reg: &Registry) -> CheckResult {
     )
 }
 
+fn check_plaintext_outputs(reg: &Registry, now: OffsetDateTime) -> CheckResult {
+    let findings = crate::outputs::stale(reg, now)
+        .into_iter()
+        .map(|o| {
+            format!(
+                "{} ({}, written {}) is not destroyed: run `custodian outputs destroy {}`",
+                o.path.display(),
+                o.kind.label(),
+                o.created_at,
+                o.path.display()
+            )
+        })
+        .collect();
+    CheckResult::fail_or_pass(
+        CheckId::PlaintextOutputs,
+        findings,
+        "no plaintext output older than a day is waiting to be destroyed",
+    )
+}
+
+fn check_backup(ws: &Workspace, reg: &Registry) -> CheckResult {
+    match crate::backup::uncovered(ws, reg) {
+        Ok(None) => CheckResult::pass(
+            CheckId::BackupOverdue,
+            "the newest encrypted backup is newer than the last sensitive operation",
+        ),
+        Ok(Some(f)) => CheckResult {
+            id: CheckId::BackupOverdue,
+            status: CheckStatus::Fail,
+            findings: vec![f],
+        },
+        Err(e) => CheckResult::unknown(
+            CheckId::BackupOverdue,
+            format!("could not read the audit log: {e}"),
+        ),
+    }
+}
+
 /// Runs every local check: what the threat screens, the checklist and
 /// `custodian check` show. `binary` is the running executable (or why it
 /// could not be hashed).
@@ -663,6 +711,8 @@ pub fn run_all(
             CheckId::GuardianRollCall => roll_call.clone(),
             CheckId::GuardianQuorum => quorum.clone(),
             CheckId::RetiredCopies => check_retired_copies(reg),
+            CheckId::PlaintextOutputs => check_plaintext_outputs(reg, now),
+            CheckId::BackupOverdue => check_backup(ws, reg),
         })
         .collect()
 }

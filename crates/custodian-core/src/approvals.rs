@@ -1,0 +1,323 @@
+//! Approvals that prove who approved (custody hygiene).
+//!
+//! A typed name proves nothing: anyone can type "Officer One". An
+//! *authenticated* approval is proof of presence: the approver opens their
+//! own registered custodian identity with their passphrase, and the audit
+//! entry of the operation records their name, their recipient and that the
+//! identity opened — never the passphrase or the key. People without an
+//! identity (legal, say) can still approve by typed name; such an approval
+//! is marked `typed` in the audit log and counts only where the workspace
+//! policy allows it.
+//!
+//! The policy lives in the registry's `policy` section:
+//! `approvals: "authenticated"` (the default for workspaces created by this
+//! build) requires at least [`MIN_AUTHENTICATED`] authenticated approvals;
+//! `"typed"` (what workspaces created before it keep until the policy is
+//! set, and drill sandboxes, whose synthetic people have no identities)
+//! accepts typed names. [`set_policy`] changes it, audited.
+//!
+//! Every approval is gathered — identities opened — before the operation's
+//! transaction starts (CLARIFICATIONS 4): no transaction waits on a person.
+
+use std::collections::BTreeSet;
+
+use secrecy::SecretString;
+use serde::{Deserialize, Serialize};
+use serde_json::{Value, json};
+
+use crate::audit::AuditError;
+use crate::error::Explain;
+use crate::identity::{IdentityError, IdentityFile};
+use crate::workspace::{Registry, Workspace, WorkspaceError};
+
+/// The registry section.
+pub const SECTION: &str = "policy";
+/// Audit event of [`set_policy`].
+pub const EVENT_POLICY: &str = "POLICY_SET";
+/// Fewest authenticated approvals an "authenticated" policy accepts.
+pub const MIN_AUTHENTICATED: usize = 2;
+
+/// What an approval must be.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum ApprovalPolicy {
+    /// Each approver opens their own registered identity.
+    Authenticated,
+    /// Typed names are accepted.
+    Typed,
+}
+
+impl ApprovalPolicy {
+    /// As written in the registry and on the command line.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            ApprovalPolicy::Authenticated => "authenticated",
+            ApprovalPolicy::Typed => "typed",
+        }
+    }
+}
+
+/// The workspace policy section.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct Policy {
+    /// The approval policy; absent in workspaces created before it
+    /// existed, which keep typed names until it is set.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub approvals: Option<ApprovalPolicy>,
+}
+
+impl Policy {
+    /// True when nothing is set (the section is then not written).
+    pub fn is_empty(&self) -> bool {
+        self.approvals.is_none()
+    }
+
+    /// What a new workspace starts with.
+    pub fn for_new_workspace() -> Policy {
+        Policy {
+            approvals: Some(ApprovalPolicy::Authenticated),
+        }
+    }
+}
+
+/// The approval policy in force.
+pub fn policy(reg: &Registry) -> ApprovalPolicy {
+    reg.policy.approvals.unwrap_or(ApprovalPolicy::Typed)
+}
+
+/// One approval of an operation (public facts only).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Approval {
+    /// The approver's name.
+    pub name: String,
+    /// Their recipient, for an authenticated approval.
+    pub recipient: Option<String>,
+}
+
+impl Approval {
+    /// A typed name (no proof of presence).
+    pub fn typed(name: &str) -> Approval {
+        Approval {
+            name: name.trim().to_string(),
+            recipient: None,
+        }
+    }
+
+    /// True when the approver opened their identity.
+    pub fn is_authenticated(&self) -> bool {
+        self.recipient.is_some()
+    }
+
+    /// What the audit entry records.
+    pub fn audit_value(&self) -> Value {
+        match &self.recipient {
+            Some(r) => json!({ "name": self.name, "recipient": r, "identityOpened": true }),
+            None => json!({ "name": self.name, "typed": true }),
+        }
+    }
+}
+
+/// Why an approval was refused. Each names the approver.
+#[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
+pub enum ApprovalError {
+    /// No registered custodian has that name.
+    #[error("approver `{0}` is not a registered custodian of this workspace")]
+    NotRegistered(String),
+    /// The custodian's identity file is not recorded or not there.
+    #[error("approver `{name}`: their identity file {reason}")]
+    NoIdentity {
+        /// The approver.
+        name: String,
+        /// What is wrong.
+        reason: String,
+    },
+    /// The identity file is not the registered one.
+    #[error("approver `{0}`: the identity file does not belong to the registered recipient")]
+    NotTheirIdentity(String),
+    /// The passphrase did not open the identity.
+    #[error("approver `{0}`: the passphrase does not open their identity")]
+    WrongPassphrase(String),
+    /// The same person approves twice.
+    #[error("approver `{0}` is named twice; approvers must be different people")]
+    SamePerson(String),
+    /// Not enough authenticated approvals for the policy.
+    #[error(
+        "this workspace requires authenticated approvals: at least {MIN_AUTHENTICATED} approvers must open their own identity; {have} did ({typed} typed name(s) do not count)"
+    )]
+    NotEnoughAuthenticated {
+        /// Authenticated approvals given.
+        have: usize,
+        /// Typed names given.
+        typed: usize,
+    },
+    /// Another identity problem (unreadable file…).
+    #[error("approver `{name}`: {source}")]
+    Identity {
+        /// The approver.
+        name: String,
+        /// The error.
+        #[source]
+        source: IdentityError,
+    },
+    /// The workspace failed.
+    #[error(transparent)]
+    Workspace(#[from] WorkspaceError),
+    /// The audit log failed.
+    #[error(transparent)]
+    Audit(#[from] AuditError),
+}
+
+impl Explain for ApprovalError {
+    fn remedy(&self) -> Option<String> {
+        Some(match self {
+            ApprovalError::NotRegistered(_) => "an authenticated approver must be a registered custodian (`custodian custodians list`); someone without an identity approves with --typed-approver".into(),
+            ApprovalError::NoIdentity { .. } | ApprovalError::NotTheirIdentity(_) => {
+                "check the custodian's identity file (`custodian custodians list`, `custodian identity show`)".into()
+            }
+            ApprovalError::WrongPassphrase(_) => {
+                "the approver types their own passphrase again; nothing was done".into()
+            }
+            ApprovalError::SamePerson(_) => "each approver must be a different person".into(),
+            ApprovalError::NotEnoughAuthenticated { .. } => "add --approver for registered custodians who open their identity, or (an officer's decision, audited) `custodian policy set approvals typed`".into(),
+            ApprovalError::Identity { source, .. } => return source.remedy(),
+            ApprovalError::Workspace(e) => return e.remedy(),
+            ApprovalError::Audit(e) => return e.remedy(),
+        })
+    }
+}
+
+/// An approver proves presence: `name` must be a registered custodian whose
+/// recorded identity file opens with `passphrase` to the registered
+/// recipient. Nothing is written.
+pub fn authenticate(
+    reg: &Registry,
+    name: &str,
+    passphrase: &SecretString,
+) -> Result<Approval, ApprovalError> {
+    let name = name.trim();
+    let who = reg
+        .custodian(name)
+        .ok_or_else(|| ApprovalError::NotRegistered(name.to_string()))?;
+    let path = who
+        .identity_file
+        .as_ref()
+        .ok_or_else(|| ApprovalError::NoIdentity {
+            name: name.to_string(),
+            reason: "is not recorded in the registry".into(),
+        })?;
+    let file = IdentityFile::load(path).map_err(|e| ApprovalError::NoIdentity {
+        name: name.to_string(),
+        reason: format!("{} cannot be read: {e}", path.display()),
+    })?;
+    if file.recipient != who.recipient {
+        return Err(ApprovalError::NotTheirIdentity(name.to_string()));
+    }
+    let opened = file.open(passphrase).map_err(|e| match e {
+        IdentityError::Envelope(crate::envelope::EnvelopeError::WrongPassphraseOrAltered) => {
+            ApprovalError::WrongPassphrase(name.to_string())
+        }
+        other => ApprovalError::Identity {
+            name: name.to_string(),
+            source: other,
+        },
+    })?;
+    if opened.recipient != who.recipient {
+        return Err(ApprovalError::NotTheirIdentity(name.to_string()));
+    }
+    Ok(Approval {
+        name: name.to_string(),
+        recipient: Some(opened.recipient.clone()),
+    })
+}
+
+/// Checks a set of approvals against the policy: different people (by
+/// name and by recipient), and enough authenticated ones when the policy
+/// says so. The minimum head count is the operation's own rule.
+pub fn check(policy: ApprovalPolicy, approvals: &[Approval]) -> Result<(), ApprovalError> {
+    let mut names = BTreeSet::new();
+    let mut recipients = BTreeSet::new();
+    for a in approvals {
+        if !names.insert(a.name.to_lowercase())
+            || a.recipient
+                .as_ref()
+                .is_some_and(|r| !recipients.insert(r.clone()))
+        {
+            return Err(ApprovalError::SamePerson(a.name.clone()));
+        }
+    }
+    let have = approvals.iter().filter(|a| a.is_authenticated()).count();
+    if policy == ApprovalPolicy::Authenticated && have < MIN_AUTHENTICATED {
+        return Err(ApprovalError::NotEnoughAuthenticated {
+            have,
+            typed: approvals.len() - have,
+        });
+    }
+    Ok(())
+}
+
+/// Sets the approval policy, audited (`POLICY_SET`, old and new value).
+pub fn set_policy(
+    ws: &Workspace,
+    new: ApprovalPolicy,
+    operator: Option<&str>,
+) -> Result<Option<ApprovalPolicy>, ApprovalError> {
+    let operator = operator.map(str::trim);
+    if let Some(op) = operator {
+        crate::identity::validate_name(op).map_err(|e| ApprovalError::Identity {
+            name: op.to_string(),
+            source: e,
+        })?;
+    }
+    let before = ws.registry()?.policy.approvals;
+    let tx = ws.begin(
+        EVENT_POLICY,
+        json!({
+            "setting": "approvals", "from": before.map(ApprovalPolicy::as_str),
+            "to": new.as_str(), "operator": operator,
+        }),
+    )?;
+    tx.commit(
+        move |reg| {
+            let old = reg.policy.approvals;
+            reg.policy.approvals = Some(new);
+            Ok::<_, ApprovalError>(old)
+        },
+        |_| json!({}),
+    )
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn auth(name: &str, r: &str) -> Approval {
+        Approval {
+            name: name.into(),
+            recipient: Some(r.into()),
+        }
+    }
+
+    #[test]
+    fn the_policy_counts_only_authenticated_approvals() {
+        let two = [auth("Ana", "age1a"), auth("Ben", "age1b")];
+        assert!(check(ApprovalPolicy::Authenticated, &two).is_ok());
+        let mixed = [auth("Ana", "age1a"), Approval::typed("Legal")];
+        assert!(matches!(
+            check(ApprovalPolicy::Authenticated, &mixed),
+            Err(ApprovalError::NotEnoughAuthenticated { have: 1, typed: 1 })
+        ));
+        assert!(check(ApprovalPolicy::Typed, &mixed).is_ok());
+        let twice = [auth("Ana", "age1a"), auth("ana", "age1x")];
+        assert!(matches!(
+            check(ApprovalPolicy::Typed, &twice),
+            Err(ApprovalError::SamePerson(n)) if n == "ana"
+        ));
+        let same_key = [auth("Ana", "age1a"), auth("Ann", "age1a")];
+        assert!(matches!(
+            check(ApprovalPolicy::Authenticated, &same_key),
+            Err(ApprovalError::SamePerson(n)) if n == "Ann"
+        ));
+    }
+}
