@@ -100,7 +100,7 @@ run "exception for RUSTSEC-2023-0071 removed" "$dir" "error[vulnerability]: Marv
 
 # 3. An exception without a written reason.
 dir=$(copy no-reason)
-sed -i 's/{ id = "RUSTSEC-2026-0173", reason = "[^"]*" }/{ id = "RUSTSEC-2026-0173", reason = "" }/' "$dir/deny.toml"
+sed -i 's/{ id = "RUSTSEC-2023-0071", reason = "[^"]*" }/{ id = "RUSTSEC-2023-0071", reason = "" }/' "$dir/deny.toml"
 run "exception without a reason" "$dir" "without an id and a written reason"
 
 # 4. A licence not on the allow-list (our own crate declares GPL).
