@@ -70,7 +70,8 @@ impl Token {
             } else if let Some(rest) = line.strip_prefix("tries ") {
                 tries = rest.trim().parse().map_err(|_| "damaged token file")?;
             } else if line.starts_with("AGE-SECRET-KEY-1") {
-                key = Some(x25519::Identity::from_str(line.trim()).map_err(|_| "damaged token key")?);
+                key =
+                    Some(x25519::Identity::from_str(line.trim()).map_err(|_| "damaged token key")?);
             }
         }
         Ok(Token {
@@ -125,7 +126,12 @@ struct RecipientPlugin {
 }
 
 impl age_plugin::recipient::RecipientPluginV1 for RecipientPlugin {
-    fn add_recipient(&mut self, index: usize, plugin_name: &str, bytes: &[u8]) -> Result<(), recipient::Error> {
+    fn add_recipient(
+        &mut self,
+        index: usize,
+        plugin_name: &str,
+        bytes: &[u8],
+    ) -> Result<(), recipient::Error> {
         match x25519_recipient(bytes).filter(|_| plugin_name == NAME) {
             Some(r) => {
                 self.to.push(r);
@@ -161,7 +167,10 @@ impl age_plugin::recipient::RecipientPluginV1 for RecipientPlugin {
                 let (wrapped, _) = r
                     .wrap_file_key(file_key)
                     .map_err(|e| io::Error::other(e.to_string()))?;
-                stanzas.extend(wrapped.into_iter().map(|s| Stanza { tag: TAG.into(), ..s }));
+                stanzas.extend(wrapped.into_iter().map(|s| Stanza {
+                    tag: TAG.into(),
+                    ..s
+                }));
             }
             out.push(stanzas);
         }
@@ -176,15 +185,20 @@ struct IdentityPlugin {
 
 impl IdentityPlugin {
     /// PIN and touch, as a token would ask them; Err is the message to report.
-    fn unlock(&self, token: &mut Token, callbacks: &mut impl Callbacks<identity::Error>) -> io::Result<Result<(), String>> {
+    fn unlock(
+        &self,
+        token: &mut Token,
+        callbacks: &mut impl Callbacks<identity::Error>,
+    ) -> io::Result<Result<(), String>> {
         if let Some(pin) = token.pin.clone() {
             if token.tries == 0 {
                 return Ok(Err("PIN locked: no tries left on this token".into()));
             }
-            let given = match callbacks.request_secret("Enter the PIN of your custodiantest token")? {
-                Ok(s) => s,
-                Err(_) => return Ok(Err("PIN entry cancelled".into())),
-            };
+            let given =
+                match callbacks.request_secret("Enter the PIN of your custodiantest token")? {
+                    Ok(s) => s,
+                    Err(_) => return Ok(Err("PIN entry cancelled".into())),
+                };
             if given.expose_secret() != pin {
                 token.tries -= 1;
                 token.save()?;
@@ -208,7 +222,12 @@ impl IdentityPlugin {
 }
 
 impl age_plugin::identity::IdentityPluginV1 for IdentityPlugin {
-    fn add_identity(&mut self, index: usize, plugin_name: &str, bytes: &[u8]) -> Result<(), identity::Error> {
+    fn add_identity(
+        &mut self,
+        index: usize,
+        plugin_name: &str,
+        bytes: &[u8],
+    ) -> Result<(), identity::Error> {
         if plugin_name != NAME || !(bytes.is_empty() || bytes.len() == 32) {
             return Err(identity::Error::Identity {
                 index,
@@ -242,7 +261,13 @@ impl age_plugin::identity::IdentityPluginV1 for IdentityPlugin {
         if !self.wanted.iter().any(|(_, b)| b.is_empty() || *b == ours) {
             for (i, stanzas) in files.iter().enumerate() {
                 if stanzas.iter().any(|s| s.tag == TAG) {
-                    out.insert(i, Err(vec![fail("the inserted token is not the one this identity names (wrong token)".into())]));
+                    out.insert(
+                        i,
+                        Err(vec![fail(
+                            "the inserted token is not the one this identity names (wrong token)"
+                                .into(),
+                        )]),
+                    );
                 }
             }
             return Ok(out);
@@ -252,7 +277,10 @@ impl age_plugin::identity::IdentityPluginV1 for IdentityPlugin {
             let candidates: Vec<Stanza> = stanzas
                 .into_iter()
                 .filter(|s| s.tag == TAG)
-                .map(|s| Stanza { tag: "X25519".into(), ..s })
+                .map(|s| Stanza {
+                    tag: "X25519".into(),
+                    ..s
+                })
                 .collect();
             if candidates.is_empty() {
                 continue;

@@ -185,7 +185,11 @@ fn rustcrypto_crates_we_choose_appear_in_one_version() {
     let doubled: Vec<String> = single
         .iter()
         .filter_map(|name| {
-            let v: Vec<&String> = ours.iter().filter(|(n, _)| n == name).map(|(_, v)| v).collect();
+            let v: Vec<&String> = ours
+                .iter()
+                .filter(|(n, _)| n == name)
+                .map(|(_, v)| v)
+                .collect();
             (v.len() > 1).then(|| format!("{name} {v:?}"))
         })
         .collect();

@@ -45,5 +45,6 @@ pub mod recovery;
 pub mod rng;
 pub mod shard;
 pub mod text;
+pub mod token;
 pub mod transaction;
 pub mod workspace;

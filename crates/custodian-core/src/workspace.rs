@@ -173,6 +173,10 @@ pub struct CustodianRecord {
     /// Where the identity file was written, if it was written by this console.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub identity_file: Option<PathBuf>,
+    /// The plugin recipient of the hardware token this identity also needs
+    /// (`age1yubikey1…`), when it was created as passphrase + token.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub token: Option<String>,
 }
 
 /// The workspace registry: public state the console keeps between runs.

@@ -759,6 +759,7 @@ pub(crate) mod tests {
             created_at: "2026-01-01T00:00:00Z".into(),
             rotation_due: due.into(),
             identity_file: None,
+            token: None,
         }
     }
 
