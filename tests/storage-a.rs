@@ -634,7 +634,8 @@ fn check_reports_every_local_check_and_exits_by_the_result() {
             "running-binary",
             "guardian-roll-call",
             "guardian-quorum",
-            "retired-copies"
+            "retired-copies",
+            "token-second-factor"
         ]
     );
     let status = |v: &serde_json::Value, id: &str| {

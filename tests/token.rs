@@ -613,3 +613,62 @@ fn a_guardian_rebuild_reseals_with_the_token_requirement() {
             "not the token the identity was sealed to",
         ));
 }
+
+/// Threat 3 in `custodian check`: custodians without a token are reported
+/// while the policy advises a token, and fail the check once it requires one.
+#[test]
+fn check_reports_custodians_without_a_token_by_policy() {
+    let t = Tok::new();
+    let (recipient, _) = t.token("tok", Some(PIN));
+    t.new_token_identity("Ana", "tok", &recipient);
+    let p = t.sb.pass_file("bo.pass", &[PASS_B]);
+    t.sb.cmd()
+        .args(["identity", "new", "--name", "Bo", "--passphrase-file"])
+        .arg(&p)
+        .assert()
+        .success();
+    let token_check = |out: &[u8]| -> Value {
+        let v: Value = serde_json::from_slice(out).unwrap();
+        v["checks"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|c| c["id"] == "token-second-factor")
+            .unwrap()
+            .clone()
+    };
+    // Advised (the default): reported, passing.
+    let out = t.sb.cmd().args(["--json", "check"]).output().unwrap();
+    let c = token_check(&out.stdout);
+    assert_eq!(c["status"], "pass", "{c}");
+    let findings = c["findings"].to_string();
+    assert!(
+        findings.contains("Bo: the identity opens with a passphrase alone (policy: token advised)"),
+        "{c}"
+    );
+    assert!(!findings.contains("Ana:"), "{c}");
+    // Required: the same custodian fails the check; the change is audited.
+    t.sb.cmd()
+        .args(["check", "--token-policy", "required"])
+        .assert()
+        .success()
+        .stdout(predicate::str::contains(
+            "hardware-token policy: required (was advised)",
+        ));
+    let last = t.audit().pop().unwrap();
+    assert_eq!(last["event"], "TOKEN_POLICY_SET");
+    assert_eq!(last["status"], "COMPLETED");
+    let out = t.sb.cmd().args(["--json", "check"]).output().unwrap();
+    assert_eq!(out.status.code(), Some(1));
+    let c = token_check(&out.stdout);
+    assert_eq!(c["status"], "fail", "{c}");
+    assert!(
+        c["findings"]
+            .to_string()
+            .contains("Bo: the identity opens with a passphrase alone (policy: token required)")
+    );
+    t.sb.cmd()
+        .args(["check", "--token-policy", "sometimes"])
+        .assert()
+        .code(2);
+}

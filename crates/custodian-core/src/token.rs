@@ -55,6 +55,66 @@ fn installed_ui() -> Option<Arc<dyn TokenUi>> {
     UI.read().ok().and_then(|slot| slot.clone())
 }
 
+/// The workspace's policy on hardware tokens (threat 3), kept in the
+/// registry as `tokenPolicy`: `advised` (the default) or `required`.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum TokenPolicy {
+    /// Custodians without a token are reported, and `custodian check` passes.
+    #[default]
+    Advised,
+    /// A custodian without a token fails `custodian check`.
+    Required,
+}
+
+impl TokenPolicy {
+    /// `advised` or `required`.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            TokenPolicy::Advised => "advised",
+            TokenPolicy::Required => "required",
+        }
+    }
+
+    /// True for the default, which the registry does not write.
+    pub fn is_default(&self) -> bool {
+        *self == TokenPolicy::Advised
+    }
+}
+
+/// Registry key of the policy.
+pub const POLICY_SECTION: &str = "tokenPolicy";
+
+/// Sets the workspace's token policy, audited as `TOKEN_POLICY_SET` with
+/// the old and the new value. Returns the previous policy.
+pub fn set_policy(
+    ws: &crate::workspace::Workspace,
+    policy: TokenPolicy,
+) -> Result<TokenPolicy, crate::workspace::WorkspaceError> {
+    let previous = ws.registry()?.token_policy;
+    let op = ws
+        .audit()
+        .begin(
+            "TOKEN_POLICY_SET",
+            serde_json::json!({ "policy": policy.as_str(), "previous": previous.as_str() }),
+        )
+        .map_err(crate::workspace::WorkspaceError::from)?;
+    match ws.update_registry(|reg| {
+        reg.token_policy = policy;
+        Ok::<_, crate::workspace::WorkspaceError>(())
+    }) {
+        Ok(()) => {
+            op.complete(serde_json::json!({}))
+                .map_err(crate::workspace::WorkspaceError::from)?;
+            Ok(previous)
+        }
+        Err(e) => {
+            let _ = op.fail(&e.to_string());
+            Err(e)
+        }
+    }
+}
+
 /// What a token identity records about its token (all public).
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase", deny_unknown_fields)]

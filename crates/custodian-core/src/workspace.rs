@@ -224,6 +224,9 @@ pub struct Registry {
     /// Onboarding ceremonies (owned by `lifecycle::onboard`).
     #[serde(skip_serializing_if = "Vec::is_empty")]
     pub ceremonies: Vec<crate::lifecycle::onboard::CeremonyRecord>,
+    /// The workspace's hardware-token policy (owned by `token`).
+    #[serde(skip_serializing_if = "crate::token::TokenPolicy::is_default")]
+    pub token_policy: crate::token::TokenPolicy,
     /// Sections written by a newer build, kept unchanged.
     #[serde(flatten)]
     pub unknown: serde_json::Map<String, serde_json::Value>,
@@ -243,6 +246,7 @@ impl Default for Registry {
             accepted_binary: None,
             custodian_history: Vec::new(),
             ceremonies: Vec::new(),
+            token_policy: Default::default(),
             unknown: serde_json::Map::new(),
         }
     }
@@ -317,6 +321,7 @@ impl Registry {
             accepted_binary: take_section(&mut map, crate::binary::SECTION)?,
             custodian_history: take_section(&mut map, crate::lifecycle::HISTORY_SECTION)?,
             ceremonies: take_section(&mut map, crate::lifecycle::onboard::SECTION)?,
+            token_policy: take_section(&mut map, crate::token::POLICY_SECTION)?,
             unknown: map,
         })
     }
