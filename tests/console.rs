@@ -137,6 +137,7 @@ fn custodian(name: &str) -> CustodianRecord {
         created_at: "2026-01-01T00:00:00Z".into(),
         rotation_due: "2099-01-01T00:00:00Z".into(),
         identity_file: None,
+        token: None,
     }
 }
 

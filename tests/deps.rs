@@ -185,7 +185,11 @@ fn rustcrypto_crates_we_choose_appear_in_one_version() {
     let doubled: Vec<String> = single
         .iter()
         .filter_map(|name| {
-            let v: Vec<&String> = ours.iter().filter(|(n, _)| n == name).map(|(_, v)| v).collect();
+            let v: Vec<&String> = ours
+                .iter()
+                .filter(|(n, _)| n == name)
+                .map(|(_, v)| v)
+                .collect();
             (v.len() > 1).then(|| format!("{name} {v:?}"))
         })
         .collect();
@@ -236,7 +240,6 @@ fn versions_are_declared_once_in_the_workspace() {
         }
     }
 }
-
 /// Proc macros known to expand differently from one compiler run to the next
 /// break the reproducible release build (scripts/check-reproducible.sh) at
 /// random: `i18n-embed-fl` before 0.10 (reached through `age` 0.11) emitted

@@ -43,6 +43,7 @@ fn custodian(name: &str, due: &str) -> CustodianRecord {
         created_at: "2026-01-01T00:00:00Z".into(),
         rotation_due: due.into(),
         identity_file: None,
+        token: None,
     }
 }
 

@@ -636,7 +636,8 @@ fn check_reports_every_local_check_and_exits_by_the_result() {
             "guardian-quorum",
             "retired-copies",
             "plaintext-outputs",
-            "backup-overdue"
+            "backup-overdue",
+            "token-second-factor"
         ]
     );
     let status = |v: &serde_json::Value, id: &str| {

@@ -30,12 +30,36 @@ pub struct CheckArgs {
     /// unless the running binary has exactly this hash.
     #[arg(long, value_name = "SHA256", requires = "accept_binary")]
     pub reviewed_sha256: Option<String>,
+    /// Set the workspace's hardware-token policy (threat 3): with `required`, a custodian
+    /// whose identity opens with a passphrase alone fails the check; `advised` (the
+    /// default) reports them. Audited as TOKEN_POLICY_SET.
+    #[arg(long, value_name = "POLICY", value_parser = ["advised", "required"], conflicts_with = "accept_binary")]
+    pub token_policy: Option<String>,
 }
 
 /// Runs `custodian check`.
 pub fn run(ctx: &Ctx, args: CheckArgs) -> CmdResult {
     if args.accept_binary {
         return accept_binary(ctx, args.reviewed_sha256.as_deref());
+    }
+    if let Some(policy) = args.token_policy.as_deref() {
+        let policy = if policy == "required" {
+            custodian_core::token::TokenPolicy::Required
+        } else {
+            custodian_core::token::TokenPolicy::Advised
+        };
+        let ws = ctx.writing_workspace()?;
+        let previous = custodian_core::token::set_policy(&ws, policy)?;
+        if ctx.json {
+            say_json(&json!({ "tokenPolicy": policy.as_str(), "previous": previous.as_str() }));
+        } else {
+            say(format!(
+                "hardware-token policy: {} (was {}); recorded in the audit log as TOKEN_POLICY_SET",
+                policy.as_str(),
+                previous.as_str()
+            ));
+        }
+        return Ok(());
     }
     let ws = ctx.existing_workspace()?;
     let reg = ws.registry()?;

@@ -47,6 +47,10 @@ pub enum GuardiansCmd {
         /// Where to write the rebuilt identity (default: <workspace>/identities/<name>.rebuilt-<time>.identity.json).
         #[arg(long)]
         out: Option<PathBuf>,
+        /// Enrol this hardware token (age1NAME1…) for the rebuilt identity. Without it, an
+        /// identity the registry records with a token is re-sealed to that same token.
+        #[arg(long, value_name = "AGE1…")]
+        token_recipient: Option<String>,
         #[command(flatten)]
         pass: PassphraseArgs,
     },
@@ -137,7 +141,17 @@ pub fn run(ctx: &Ctx, cmd: GuardiansCmd) -> CmdResult {
             }
             Ok(())
         }
-        GuardiansCmd::Combine { shares, out, pass } => {
+        GuardiansCmd::Combine {
+            shares,
+            out,
+            token_recipient,
+            pass,
+        } => {
+            let token = token_recipient
+                .as_deref()
+                .map(custodian_core::token::parse_recipient)
+                .transpose()
+                .map_err(custodian_core::identity::IdentityError::from)?;
             let ws = ctx.workspace()?;
             let mut collection = Collection::new();
             for path in &shares {
@@ -165,8 +179,15 @@ pub fn run(ctx: &Ctx, cmd: GuardiansCmd) -> CmdResult {
                 &format!("New passphrase for {}'s rebuilt identity", set.custodian),
                 &mut show_strength,
             )?;
-            let c =
-                guardians::combine(&ws, &set, &passes, &new_pass, out.as_deref(), &|_, _, _| {})?;
+            let c = guardians::combine_with_token(
+                &ws,
+                &set,
+                &passes,
+                &new_pass,
+                token,
+                out.as_deref(),
+                &|_, _, _| {},
+            )?;
             if ctx.json {
                 say_json(&json!({
                     "custodian": c.custodian, "recipient": c.recipient,

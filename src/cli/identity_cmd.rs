@@ -22,10 +22,15 @@ pub enum IdentityCmd {
         /// Where to write the identity file (default: <workspace>/identities/<name>.identity.json).
         #[arg(long)]
         out: Option<PathBuf>,
+        /// Also require this hardware token (an age plugin recipient, e.g. age1yubikey1…):
+        /// the key is encrypted to it before it is sealed under the passphrase.
+        #[arg(long, value_name = "AGE1…")]
+        token_recipient: Option<String>,
         #[command(flatten)]
         pass: PassphraseArgs,
     },
-    /// Print an identity file's recipient and fingerprint (no passphrase needed).
+    /// Print an identity file's recipient, fingerprint and the factors opening it needs
+    /// (no passphrase needed).
     Show {
         /// The identity file.
         file: PathBuf,
@@ -99,15 +104,39 @@ fn refuse_taken(ws: &custodian_core::workspace::Workspace, name: &str) -> Result
 /// Runs an identity subcommand.
 pub fn run(ctx: &Ctx, cmd: IdentityCmd) -> CmdResult {
     match cmd {
-        IdentityCmd::New { name, out, pass } => {
+        IdentityCmd::New {
+            name,
+            out,
+            token_recipient,
+            pass,
+        } => {
             identity::validate_name(&name)?;
+            // A bad token recipient fails before any passphrase is asked.
+            let token = token_recipient
+                .as_deref()
+                .map(custodian_core::token::parse_recipient)
+                .transpose()
+                .map_err(IdentityError::from)?;
             let ws = ctx.writing_workspace()?;
             refuse_taken(&ws, &name)?;
             let passphrase = pass.prompter().new_passphrase(
                 &format!("New passphrase for {name}'s identity"),
                 &mut show_strength,
             )?;
-            let created = identity::create_identity(&ws, &name, &passphrase, out.as_deref())?;
+            if let Some(t) = &token {
+                eprintln!(
+                    "sealing to the token {} ({}); it is asked once now to prove it opens the identity",
+                    t.recipient,
+                    t.binary()
+                );
+            }
+            let created = identity::create_identity_with_token(
+                &ws,
+                &name,
+                &passphrase,
+                token,
+                out.as_deref(),
+            )?;
             print_created(ctx, &created, "created");
             Ok(())
         }
@@ -120,12 +149,16 @@ pub fn run(ctx: &Ctx, cmd: IdentityCmd) -> CmdResult {
                     "name": id.name, "recipient": id.recipient,
                     "fingerprint": id.fingerprint(), "createdAt": id.created_at,
                     "iterations": id.envelope.header.kdf.iterations,
+                    "factors": id.factors(),
+                    "tokenRecipient": id.token.as_ref().map(|t| t.recipient.clone()),
+                    "tokenPlugin": id.token.as_ref().map(|t| t.binary()),
                 }));
             } else {
                 say(format!("name:        {}", id.name));
                 say(format!("recipient:   {}", id.recipient));
                 say(format!("fingerprint: {}", id.fingerprint()));
                 say(format!("created at:  {}", id.created_at));
+                say(format!("opening needs: {}", id.factors().join(" + ")));
             }
             Ok(())
         }

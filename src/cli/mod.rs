@@ -371,6 +371,13 @@ pub fn run(cli: Cli) -> CmdResult {
         json: cli.json,
     };
     let existed = ctx.workspace_dir.exists();
+    // What a hardware token's plugin asks for (PIN, touch) reaches the user
+    // as masked terminal prompts for every command that opens an identity.
+    if cli.command.is_some() {
+        custodian_core::token::install_ui(std::sync::Arc::new(
+            custodian_core::token::TerminalUi::from_env(),
+        ));
+    }
     let result = match cli.command {
         None => {
             // What opening repaired is shown in the console's footer (a

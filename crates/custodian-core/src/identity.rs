@@ -9,6 +9,11 @@
 //!  "envelope":{…the sealed AGE-SECRET-KEY-1… string…}}
 //! ```
 //!
+//! A token identity (passphrase + hardware token) also has
+//! `"token":{"plugin":"yubikey","recipient":"age1yubikey1…"}`: its envelope
+//! seals not the key text but a binary age file holding it, encrypted to that
+//! plugin recipient (see [`crate::token`]).
+//!
 //! The public fields are bound into the envelope's context, so swapping the
 //! name or recipient of a file is detected when it is opened, and opening
 //! always checks that the unsealed key really belongs to the recipient on the
@@ -29,6 +34,7 @@ use crate::envelope::{self, Envelope, EnvelopeError};
 use crate::error::Explain;
 use crate::fileformat::Shape;
 use crate::fsutil::{self, FsError};
+use crate::token::{self, TokenError, TokenRequirement};
 use crate::workspace::{CustodianRecord, ROTATION_DAYS, Workspace, WorkspaceError};
 
 /// The value of `format` in an identity file.
@@ -112,6 +118,9 @@ pub enum IdentityError {
     /// The audit log could not be written, so the operation did not run.
     #[error("audit log: {0}")]
     Audit(#[from] AuditError),
+    /// The hardware token (second factor) did not open the key.
+    #[error(transparent)]
+    Token(#[from] TokenError),
 }
 
 impl Explain for IdentityError {
@@ -151,6 +160,7 @@ impl Explain for IdentityError {
             IdentityError::File(e) => return e.remedy(),
             IdentityError::Workspace(e) => return e.remedy(),
             IdentityError::Audit(e) => return e.remedy(),
+            IdentityError::Token(e) => return e.remedy(),
         })
     }
 }
@@ -389,16 +399,30 @@ pub struct IdentityFile {
     pub created_at: String,
     /// The secret key, sealed.
     pub envelope: Envelope,
+    /// The hardware token whose plugin must also open the key, if any.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub token: Option<TokenRequirement>,
 }
 
 impl IdentityFile {
-    fn context(name: &str, recipient: &str, created_at: &str) -> Value {
-        json!({
+    fn context(
+        name: &str,
+        recipient: &str,
+        created_at: &str,
+        token: Option<&TokenRequirement>,
+    ) -> Value {
+        let mut context = json!({
             "kind": FORMAT,
             "name": name,
             "recipient": recipient,
             "createdAt": created_at,
-        })
+        });
+        // Plain identities keep the context they always had; a token's
+        // recipient is bound too, so removing or swapping it is detected.
+        if let (Some(t), Some(map)) = (token, context.as_object_mut()) {
+            map.insert("tokenRecipient".into(), json!(t.recipient));
+        }
+        context
     }
 
     /// Seals an opened identity under a passphrase.
@@ -407,15 +431,32 @@ impl IdentityFile {
         passphrase: &SecretString,
         created_at: &str,
     ) -> Result<IdentityFile, IdentityError> {
+        Self::seal_with_token(identity, passphrase, created_at, None)
+    }
+
+    /// Seals an opened identity under a passphrase and, with `token`, its
+    /// hardware token: the key is first encrypted to the token's plugin
+    /// recipient, and that is what the envelope seals.
+    pub fn seal_with_token(
+        identity: &OpenedIdentity,
+        passphrase: &SecretString,
+        created_at: &str,
+        token: Option<&TokenRequirement>,
+    ) -> Result<IdentityFile, IdentityError> {
         let secret = identity.secret_key();
+        let inner = match token {
+            Some(t) => Zeroizing::new(token::encrypt(t, secret.expose_secret().as_bytes())?),
+            None => Zeroizing::new(secret.expose_secret().as_bytes().to_vec()),
+        };
         let envelope = envelope::seal(
-            secret.expose_secret().as_bytes(),
+            &inner,
             passphrase,
             envelope::DEFAULT_ITERATIONS,
             Some(Self::context(
                 &identity.name,
                 &identity.recipient,
                 created_at,
+                token,
             )),
         )?;
         Ok(IdentityFile {
@@ -425,6 +466,7 @@ impl IdentityFile {
             recipient: identity.recipient.clone(),
             created_at: created_at.into(),
             envelope,
+            token: token.cloned(),
         })
     }
 
@@ -455,6 +497,14 @@ impl IdentityFile {
             ));
         }
         parse_recipient(&file.recipient)?;
+        if let Some(t) = &file.token {
+            let parsed = token::parse_recipient(&t.recipient)?;
+            if parsed.plugin != t.plugin {
+                return Err(IdentityError::WrongFormat(
+                    "`token.plugin` does not match the token recipient".into(),
+                ));
+            }
+        }
         Ok(file)
     }
 
@@ -462,7 +512,12 @@ impl IdentityFile {
     /// key: the first thing [`IdentityFile::open`] checks, and what `show`
     /// checks before printing them.
     pub fn check_sealed_context(&self) -> Result<(), IdentityError> {
-        let expected = Self::context(&self.name, &self.recipient, &self.created_at);
+        let expected = Self::context(
+            &self.name,
+            &self.recipient,
+            &self.created_at,
+            self.token.as_ref(),
+        );
         if self.envelope.context() != Some(&expected) {
             return Err(IdentityError::RecipientMismatch {
                 recipient: self.recipient.clone(),
@@ -488,12 +543,42 @@ impl IdentityFile {
         fingerprint(&self.recipient)
     }
 
+    /// Checks the passphrase (and the sealed context) without asking the
+    /// token: for pre-checks that must not ask a token twice.
+    pub fn check_passphrase(&self, passphrase: &SecretString) -> Result<(), IdentityError> {
+        self.check_sealed_context()?;
+        if self.token.is_none() {
+            return self.open(passphrase).map(drop);
+        }
+        self.envelope.open(passphrase)?;
+        Ok(())
+    }
+
+    /// The factors opening this identity needs, in order.
+    pub fn factors(&self) -> Vec<String> {
+        let mut factors = vec!["passphrase".to_string()];
+        if let Some(t) = &self.token {
+            factors.push(format!("hardware token ({}, {})", t.binary(), t.recipient));
+        }
+        factors
+    }
+
     /// Unseals the key and checks it belongs to the recipient on the file.
+    /// A token identity then asks its token, through the installed
+    /// [`token::TokenUi`], after the passphrase has been checked.
     pub fn open(&self, passphrase: &SecretString) -> Result<OpenedIdentity, IdentityError> {
         // The context in the envelope must be the one the public fields imply.
         self.check_sealed_context()?;
-        let plain = self.envelope.open(passphrase)?;
-        let text = std::str::from_utf8(plain.expose_secret())
+        let sealed = self.envelope.open(passphrase)?;
+        let unwrapped;
+        let plain: &[u8] = match &self.token {
+            Some(t) => {
+                unwrapped = token::decrypt(t, sealed.expose_secret())?;
+                &unwrapped
+            }
+            None => sealed.expose_secret(),
+        };
+        let text = std::str::from_utf8(plain)
             .map_err(|_| IdentityError::NotAnAgeKey("sealed key is not text".into()))?;
         let key = x25519::Identity::from_str(text.trim())
             .map_err(|_| IdentityError::NotAnAgeKey("sealed key is not an age key".into()))?;
@@ -503,6 +588,37 @@ impl IdentityFile {
             });
         }
         Ok(OpenedIdentity::new(self.name.clone(), key))
+    }
+}
+
+/// A token identity is opened once in memory before it is written — the
+/// token asked once (PIN, touch) — so one sealed to a token this machine
+/// cannot use fails with the token's own error and nothing is written.
+/// Plain identities are re-opened from the written bytes instead.
+pub fn verify_token_seal(
+    file: &IdentityFile,
+    passphrase: &SecretString,
+    recipient: &str,
+) -> Result<(), IdentityError> {
+    if file.token.is_none() {
+        return Ok(());
+    }
+    let reopened = file.open(passphrase)?;
+    if reopened.recipient != recipient {
+        return Err(IdentityError::RecipientMismatch {
+            recipient: recipient.to_string(),
+        });
+    }
+    Ok(())
+}
+
+/// The read-back check of a token identity that [`verify_token_seal`]
+/// opened in memory: the written file must parse to exactly that file.
+pub fn same_file(back: &IdentityFile, written: &IdentityFile) -> Result<(), String> {
+    if back == written {
+        Ok(())
+    } else {
+        Err("the identity file read back differs from the one opened before writing".into())
     }
 }
 
@@ -540,6 +656,21 @@ pub fn store_identity(
     out: Option<&Path>,
     event: &str,
 ) -> Result<CreatedIdentity, IdentityError> {
+    store_identity_with_token(ws, identity, passphrase, None, out, event)
+}
+
+/// [`store_identity`], with an optional hardware token as second factor:
+/// the key is encrypted to the token before it is sealed, and the file is
+/// re-opened with both factors (asking the token once) before success, so an
+/// identity sealed to a token this machine cannot use is never registered.
+pub fn store_identity_with_token(
+    ws: &Workspace,
+    identity: OpenedIdentity,
+    passphrase: &SecretString,
+    token: Option<TokenRequirement>,
+    out: Option<&Path>,
+    event: &str,
+) -> Result<CreatedIdentity, IdentityError> {
     validate_name(&identity.name)?;
     let path = match out {
         Some(p) => p.to_path_buf(),
@@ -551,9 +682,11 @@ pub fn store_identity(
     if path.exists() {
         return Err(FsError::AlreadyExists(path).into());
     }
+    let token_recipient = token.as_ref().map(|t| t.recipient.clone());
     let mut tx = ws.begin(
         event,
-        json!({ "custodian": identity.name, "recipient": identity.recipient, "file": path }),
+        json!({ "custodian": identity.name, "recipient": identity.recipient, "file": path,
+                "tokenRecipient": token_recipient }),
     )?;
     let staged = (|| {
         if let Some(dir) = path.parent().filter(|d| !d.as_os_str().is_empty()) {
@@ -561,10 +694,15 @@ pub fn store_identity(
         }
         let now = crate::clock::now();
         let created_at = crate::clock::format(now);
-        let file = IdentityFile::seal(&identity, passphrase, &created_at)?;
+        let file =
+            IdentityFile::seal_with_token(&identity, passphrase, &created_at, token.as_ref())?;
+        verify_token_seal(&file, passphrase, &identity.recipient)?;
         let bytes = file.to_bytes();
         let file_sha256 = tx.write_output(&path, &bytes, |read| {
             let back = IdentityFile::from_bytes(read).map_err(|e| e.to_string())?;
+            if back.token.is_some() {
+                return same_file(&back, &file);
+            }
             let reopened = back.open(passphrase).map_err(|e| e.to_string())?;
             if reopened.recipient == identity.recipient {
                 Ok(())
@@ -588,6 +726,7 @@ pub fn store_identity(
             created_at,
             rotation_due,
             identity_file: Some(path.clone()),
+            token: token_recipient.clone(),
         };
         Ok::<_, IdentityError>((created, record))
     })();
@@ -619,11 +758,23 @@ pub fn create_identity(
     passphrase: &SecretString,
     out: Option<&Path>,
 ) -> Result<CreatedIdentity, IdentityError> {
+    create_identity_with_token(ws, name, passphrase, None, out)
+}
+
+/// [`create_identity`] with an optional hardware token as second factor.
+pub fn create_identity_with_token(
+    ws: &Workspace,
+    name: &str,
+    passphrase: &SecretString,
+    token: Option<TokenRequirement>,
+    out: Option<&Path>,
+) -> Result<CreatedIdentity, IdentityError> {
     validate_name(name)?;
-    store_identity(
+    store_identity_with_token(
         ws,
         OpenedIdentity::generate(name),
         passphrase,
+        token,
         out,
         "IDENTITY_CREATE",
     )

@@ -48,5 +48,6 @@ pub mod recovery;
 pub mod rng;
 pub mod shard;
 pub mod text;
+pub mod token;
 pub mod transaction;
 pub mod workspace;

@@ -173,6 +173,10 @@ pub struct CustodianRecord {
     /// Where the identity file was written, if it was written by this console.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub identity_file: Option<PathBuf>,
+    /// The plugin recipient of the hardware token this identity also needs
+    /// (`age1yubikey1…`), when it was created as passphrase + token.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub token: Option<String>,
 }
 
 /// The workspace registry: public state the console keeps between runs.
@@ -234,6 +238,9 @@ pub struct Registry {
     /// before the section existed reads as typed names.
     #[serde(skip_serializing_if = "crate::approvals::Policy::is_empty")]
     pub policy: crate::approvals::Policy,
+    /// The workspace's hardware-token policy (owned by `token`).
+    #[serde(skip_serializing_if = "crate::token::TokenPolicy::is_default")]
+    pub token_policy: crate::token::TokenPolicy,
     /// Sections written by a newer build, kept unchanged.
     #[serde(flatten)]
     pub unknown: serde_json::Map<String, serde_json::Value>,
@@ -257,6 +264,7 @@ impl Default for Registry {
             backups: Vec::new(),
             clock_confirmations: Vec::new(),
             policy: crate::approvals::Policy::for_new_workspace(),
+            token_policy: Default::default(),
             unknown: serde_json::Map::new(),
         }
     }
@@ -335,6 +343,7 @@ impl Registry {
             backups: take_section(&mut map, crate::backup::SECTION)?,
             clock_confirmations: take_section(&mut map, crate::clock::SECTION)?,
             policy: take_section(&mut map, crate::approvals::SECTION)?,
+            token_policy: take_section(&mut map, crate::token::POLICY_SECTION)?,
             unknown: map,
         })
     }

@@ -46,6 +46,7 @@ use crate::envelope::{self, Envelope, EnvelopeError};
 use crate::error::Explain;
 use crate::fsutil::{self, FsError};
 use crate::identity::{self, IdentityError, IdentityFile, OpenedIdentity};
+use crate::token::TokenRequirement;
 use crate::transaction::Transaction;
 use crate::workspace::{CustodianRecord, ROTATION_DAYS, Workspace, WorkspaceError};
 
@@ -959,7 +960,8 @@ pub fn check_split_passphrase(
     passphrase: &SecretString,
 ) -> Result<(), GuardianError> {
     let file = IdentityFile::load(identity_path)?;
-    if let Err(e) = file.open(passphrase) {
+    // The passphrase only: a token identity asks its token once, in the split.
+    if let Err(e) = file.check_passphrase(passphrase) {
         ws.audit()
             .begin(
                 EVENT_SPLIT,
@@ -1556,7 +1558,33 @@ pub fn combine(
     out: Option<&Path>,
     progress: Progress<'_>,
 ) -> Result<Combined, GuardianError> {
+    combine_with_token(ws, set, passphrases, new_passphrase, None, out, progress)
+}
+
+/// [`combine`], re-sealing with a hardware token as second factor.
+///
+/// Shares hold the raw key, so rebuilding never needs the token (that is the
+/// way back from a lost one). The rebuilt identity needs a token again when
+/// the registry records one for this custodian: `token` enrols a new token,
+/// and without it the registered one is used. With no registered token,
+/// `token` adds one.
+pub fn combine_with_token(
+    ws: &Workspace,
+    set: &ShareSet,
+    passphrases: &[SecretString],
+    new_passphrase: &SecretString,
+    token: Option<TokenRequirement>,
+    out: Option<&Path>,
+    progress: Progress<'_>,
+) -> Result<Combined, GuardianError> {
     let registered = ws.registry()?.custodian(&set.custodian).cloned();
+    let token = match token {
+        Some(t) => Some(t),
+        None => match registered.as_ref().and_then(|r| r.token.as_deref()) {
+            Some(r) => Some(crate::token::parse_recipient(r).map_err(IdentityError::from)?),
+            None => None,
+        },
+    };
     if let Some(r) = &registered
         && r.recipient != set.recipient
     {
@@ -1592,6 +1620,7 @@ pub fn combine(
                 "fileSha256": fsutil::sha256_hex(&m.share.to_bytes()),
             })).collect::<Vec<_>>(),
             "file": path,
+            "tokenRecipient": token.as_ref().map(|t| t.recipient.clone()),
         }),
     )?;
     let result = (|| {
@@ -1600,10 +1629,15 @@ pub fn combine(
         drop(opened);
         let now = crate::clock::now();
         let created_at = crate::clock::format(now);
-        let file = IdentityFile::seal(&rebuilt, new_passphrase, &created_at)?;
+        let file =
+            IdentityFile::seal_with_token(&rebuilt, new_passphrase, &created_at, token.as_ref())?;
+        identity::verify_token_seal(&file, new_passphrase, &set.recipient)?;
         let bytes = file.to_bytes();
         fsutil::write_new_checked(&path, &bytes, |read| {
             let back = IdentityFile::from_bytes(read).map_err(|e| e.to_string())?;
+            if back.token.is_some() {
+                return identity::same_file(&back, &file);
+            }
             let reopened = back.open(new_passphrase).map_err(|e| e.to_string())?;
             if reopened.recipient == set.recipient {
                 Ok(())
@@ -1622,6 +1656,12 @@ pub fn combine(
         let added = ws.update_registry(|reg| {
             reg.guardian_splits.reconstructions.push(record);
             let added = reg.custodian(&set.custodian).is_none();
+            if let Some(t) = &token
+                && let Some(c) = reg.custodians.iter_mut().find(|c| c.name == set.custodian)
+            {
+                // A new token enrolled by the rebuild replaces the lost one.
+                c.token = Some(t.recipient.clone());
+            }
             if added {
                 reg.custodians.push(CustodianRecord {
                     name: set.custodian.clone(),
@@ -1630,6 +1670,7 @@ pub fn combine(
                     created_at: created_at.clone(),
                     rotation_due: crate::clock::format(crate::clock::plus_days(now, ROTATION_DAYS)),
                     identity_file: Some(path.clone()),
+                    token: token.as_ref().map(|t| t.recipient.clone()),
                 });
             }
             Ok::<_, GuardianError>(added)

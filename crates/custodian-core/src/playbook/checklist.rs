@@ -275,6 +275,7 @@ mod tests {
                 created_at: "2026-01-01T00:00:00Z".into(),
                 rotation_due: "2099-01-01T00:00:00Z".into(),
                 identity_file: None,
+                token: None,
             })
             .unwrap();
         }

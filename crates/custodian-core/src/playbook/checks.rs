@@ -63,11 +63,13 @@ pub enum CheckId {
     PlaintextOutputs,
     /// No encrypted backup newer than the last sensitive operation.
     BackupOverdue,
+    /// A custodian whose identity opens with a passphrase alone (threat 3).
+    TokenSecondFactor,
 }
 
 impl CheckId {
     /// Every check, in display order.
-    pub const ALL: [CheckId; 15] = [
+    pub const ALL: [CheckId; 16] = [
         CheckId::SameDirectory,
         CheckId::WorldReadable,
         CheckId::PassphrasePolicy,
@@ -83,6 +85,7 @@ impl CheckId {
         CheckId::RetiredCopies,
         CheckId::PlaintextOutputs,
         CheckId::BackupOverdue,
+        CheckId::TokenSecondFactor,
     ];
 
     /// The id as `custodian check --json` and the playbook data write it.
@@ -103,6 +106,7 @@ impl CheckId {
             CheckId::RetiredCopies => "retired-copies",
             CheckId::PlaintextOutputs => "plaintext-outputs",
             CheckId::BackupOverdue => "backup-overdue",
+            CheckId::TokenSecondFactor => "token-second-factor",
         }
     }
 
@@ -124,6 +128,7 @@ impl CheckId {
             CheckId::RetiredCopies => "Copies of retired key files destroyed",
             CheckId::PlaintextOutputs => "Plaintext secret outputs destroyed within a day",
             CheckId::BackupOverdue => "An encrypted backup newer than the last sensitive operation",
+            CheckId::TokenSecondFactor => "Every custodian identity also needs a hardware token",
         }
     }
 }
@@ -680,6 +685,50 @@ fn check_backup(ws: &Workspace, reg: &Registry) -> CheckResult {
             CheckId::BackupOverdue,
             format!("could not read the audit log: {e}"),
         ),
+/// Threat 3: custodians whose identity opens with a passphrase alone. A
+/// failure when the workspace's policy requires a token; reported, but
+/// passing, when it only advises one.
+fn check_tokens(reg: &Registry) -> CheckResult {
+    let id = CheckId::TokenSecondFactor;
+    if reg.custodians.is_empty() {
+        return CheckResult::unknown(id, "no custodians registered");
+    }
+    let without: Vec<&str> = reg
+        .custodians
+        .iter()
+        .filter(|c| c.token.is_none())
+        .map(|c| c.name.as_str())
+        .collect();
+    if without.is_empty() {
+        return CheckResult::pass(
+            id,
+            format!(
+                "all {} custodians need a hardware token",
+                reg.custodians.len()
+            ),
+        );
+    }
+    let policy = reg.token_policy;
+    let findings = without
+        .iter()
+        .map(|name| {
+            format!(
+                "{name}: the identity opens with a passphrase alone (policy: token {}); rebuild it from guardians with `custodian guardians combine --token-recipient age1…` to add one",
+                policy.as_str()
+            )
+        })
+        .collect();
+    match policy {
+        crate::token::TokenPolicy::Required => CheckResult {
+            id,
+            status: CheckStatus::Fail,
+            findings,
+        },
+        crate::token::TokenPolicy::Advised => CheckResult {
+            id,
+            status: CheckStatus::Pass,
+            findings,
+        },
     }
 }
 
@@ -713,6 +762,7 @@ pub fn run_all(
             CheckId::RetiredCopies => check_retired_copies(reg),
             CheckId::PlaintextOutputs => check_plaintext_outputs(reg, now),
             CheckId::BackupOverdue => check_backup(ws, reg),
+            CheckId::TokenSecondFactor => check_tokens(reg),
         })
         .collect()
 }
@@ -809,7 +859,36 @@ pub(crate) mod tests {
             created_at: "2026-01-01T00:00:00Z".into(),
             rotation_due: due.into(),
             identity_file: None,
+            token: None,
         }
+    }
+
+    #[test]
+    fn custodians_without_a_token_are_reported_or_failed_by_policy() {
+        let (_d, ws) = ws();
+        assert_eq!(
+            run(&ws, CheckId::TokenSecondFactor).status,
+            CheckStatus::Unknown
+        );
+        let mut ana = custodian("Ana", "age1ana", "2099-01-01T00:00:00Z");
+        ana.token = Some("age1yubikey1qexample".into());
+        ws.add_custodian(ana).unwrap();
+        let r = run(&ws, CheckId::TokenSecondFactor);
+        assert_eq!(r.status, CheckStatus::Pass, "{r:?}");
+        assert!(r.findings[0].contains("all 1 custodians"), "{r:?}");
+        ws.add_custodian(custodian("Bo", "age1bo", "2099-01-01T00:00:00Z"))
+            .unwrap();
+        let r = run(&ws, CheckId::TokenSecondFactor);
+        assert_eq!(r.status, CheckStatus::Pass, "{r:?}");
+        assert_eq!(r.findings.len(), 1, "{r:?}");
+        assert!(r.findings[0].starts_with("Bo: "), "{r:?}");
+        crate::token::set_policy(&ws, crate::token::TokenPolicy::Required).unwrap();
+        let r = run(&ws, CheckId::TokenSecondFactor);
+        assert_eq!(r.status, CheckStatus::Fail, "{r:?}");
+        assert!(r.findings[0].contains("policy: token required"), "{r:?}");
+        // The policy survives a registry round trip; the default is not written.
+        let text = std::fs::read_to_string(ws.root().join("registry.json")).unwrap();
+        assert!(text.contains("\"tokenPolicy\": \"required\""), "{text}");
     }
 
     pub(crate) fn split_record(
