@@ -514,10 +514,19 @@ pub fn decrypt_master_key(
     if blob.len() != key.size() {
         return Err(wrong_key());
     }
-    let plain = Zeroizing::new(
-        key.decrypt(Oaep::<Sha1>::new(), blob)
-            .map_err(|_| wrong_key())?,
-    );
+    let plain = match key.decrypt(Oaep::<Sha1>::new(), blob) {
+        Ok(p) => Zeroizing::new(p),
+        Err(_) => {
+            // Encrypted to this key with another OAEP digest is not "a
+            // different key": say which.
+            if key.decrypt(Oaep::<sha2::Sha256>::new(), blob).is_ok() {
+                return Err(DrKitError::EntryOaepSha256 {
+                    entry: entry.to_string(),
+                });
+            }
+            return Err(wrong_key());
+        }
+    };
     if plain.len() != 32 {
         return Err(DrKitError::MasterKeyWrongLength {
             entry: entry.to_string(),

@@ -31,6 +31,7 @@ pub mod derive;
 pub mod keys;
 pub mod kit;
 pub mod ops;
+pub mod pbe;
 pub mod repeats;
 pub mod zipcheck;
 
@@ -63,9 +64,25 @@ pub enum DrKitError {
     /// The key is encrypted and decrypting it with the passphrase failed.
     #[error("the passphrase does not open the private key")]
     WrongPassphrase,
-    /// The private key uses a cipher or KDF we do not read.
-    #[error("the private key is encrypted with {0}, which is not supported")]
+    /// The private key uses a cipher or KDF we do not read (named).
+    #[error("the private key is encrypted with {0}, which this tool does not read")]
     UnsupportedKeyEncryption(String),
+    /// An RSA key under 2048 bits.
+    #[error(
+        "the key is RSA-{bits}: keys under 2048 bits can be factored and are refused (the vendor's recovery key is RSA-4096)"
+    )]
+    KeyTooSmall {
+        /// The modulus size found.
+        bits: usize,
+    },
+    /// A kit entry is encrypted to this key, but with OAEP-SHA256.
+    #[error(
+        "entry {entry} is encrypted to this key with RSA-OAEP-SHA256, but the vendor's kits use RSA-OAEP-SHA1 for it: the kit was not made by the vendor's tool, or was re-encrypted"
+    )]
+    EntryOaepSha256 {
+        /// The entry name.
+        entry: String,
+    },
     /// The key is not RSA-4096 (the vendor's kits are encrypted to RSA-4096 keys).
     #[error("the key is RSA-{bits}; the recovery key must be RSA-4096")]
     WrongKeySize {
@@ -260,7 +277,9 @@ impl Explain for DrKitError {
             NotAPrivateKey(_) => "give the recovery private key file (BEGIN ENCRYPTED PRIVATE KEY, BEGIN PRIVATE KEY or BEGIN RSA PRIVATE KEY)".into(),
             NotAPublicKey(_) => "give the recovery public key PEM written by `custodian kit keygen` or the vendor's tool".into(),
             WrongPassphrase => "check the passphrase (and its caps lock and keyboard layout) and try again".into(),
-            UnsupportedKeyEncryption(_) => "re-encrypt the key with `openssl pkcs8 -topk8 -v2 aes-256-cbc` on an offline machine".into(),
+            UnsupportedKeyEncryption(_) => "on the offline machine, convert a copy with `openssl pkcs8 -topk8 -v2 aes-256-cbc -in KEY.pem -out NEW.pem` (OpenSSL 3 needs `-provider legacy -provider default` to read DES, RC2 and RC4 keys), then use NEW.pem and destroy the copy".into(),
+            KeyTooSmall { .. } => "use the RSA-4096 recovery key pair the kit was made for; a new pair comes from `custodian kit keygen`".into(),
+            EntryOaepSha256 { .. } => "ask the vendor for the kit exactly as their tool made it, and compare its checksum".into(),
             WrongKeySize { .. } => "use the RSA-4096 recovery key pair the kit was made for".into(),
             Rsa(_) => "check that this is the right key file".into(),
             MissingMetadata { nearest: Some(n) } => format!("if {n} is the kit's metadata, the zip was re-made: use the kit zip exactly as the vendor delivered it"),
