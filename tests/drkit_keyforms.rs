@@ -243,7 +243,9 @@ fn forms_we_do_not_read_are_refused_naming_the_algorithm_found() {
             .failure()
             .stderr(
                 predicate::str::contains(says)
-                    .and(predicate::str::contains("openssl pkcs8 -topk8 -v2 aes-256-cbc"))
+                    .and(predicate::str::contains(
+                        "openssl pkcs8 -topk8 -v2 aes-256-cbc",
+                    ))
                     .and(predicate::str::contains("PKCS#5 algorithm").not())
                     .and(predicate::str::contains("not an RSA private key").not()),
             );

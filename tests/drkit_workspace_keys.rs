@@ -31,7 +31,11 @@ struct Rsa {
 
 fn openssl(args: &[&str]) {
     let out = Command::new("openssl").args(args).output().unwrap();
-    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
 }
 
 fn rsa() -> Option<&'static Rsa> {
@@ -43,7 +47,12 @@ fn rsa() -> Option<&'static Rsa> {
         let dir = tempfile::tempdir().unwrap();
         let p = |n: &str| dir.path().join(n);
         for n in ["r", "o", "m"] {
-            openssl(&["genrsa", "-out", p(&format!("{n}.pem")).to_str().unwrap(), "2048"]);
+            openssl(&[
+                "genrsa",
+                "-out",
+                p(&format!("{n}.pem")).to_str().unwrap(),
+                "2048",
+            ]);
             openssl(&[
                 "rsa",
                 "-in",
@@ -82,7 +91,11 @@ fn build(sb: &Sandbox, layout: &str, mobile_pub: Option<&Path>) -> (PathBuf, Vec
         c.arg(m);
     }
     let out = c.output().unwrap();
-    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
     let keys: Vec<Value> = serde_json::from_slice(&std::fs::read(&expected).unwrap()).unwrap();
     (kit, keys)
 }
@@ -98,7 +111,13 @@ fn mobile_pass(sb: &Sandbox) -> PathBuf {
 }
 
 fn json_out(c: &mut assert_cmd::Command) -> Value {
-    let out = c.arg("--json").assert().success().get_output().stdout.clone();
+    let out = c
+        .arg("--json")
+        .assert()
+        .success()
+        .get_output()
+        .stdout
+        .clone();
     serde_json::from_slice(&out).unwrap()
 }
 
@@ -174,7 +193,12 @@ fn every_key_of_a_complete_kit_is_recovered_as_the_independent_builder_made_it()
     assert!(plain.status.success());
     let doc: Value = serde_json::from_slice(&plain.stdout).unwrap();
     assert_eq!(doc["format"], "custodian-workspace-keys");
-    assert!(doc["note"].as_str().unwrap().contains("not an RFC 8032 seed"));
+    assert!(
+        doc["note"]
+            .as_str()
+            .unwrap()
+            .contains("not an RFC 8032 seed")
+    );
     let keys = doc["keys"].as_array().unwrap();
     same_public(keys, &want);
     for w in &want {
@@ -273,7 +297,11 @@ fn refused(sb: &Sandbox, kit: &Path, key: &Path, mobile: &Path, needle: &str) {
     let leftovers = std::fs::read_dir(sb.path())
         .unwrap()
         .filter_map(|e| e.ok())
-        .filter(|e| e.file_name().to_string_lossy().starts_with(".custodian-tmp-"))
+        .filter(|e| {
+            e.file_name()
+                .to_string_lossy()
+                .starts_with(".custodian-tmp-")
+        })
         .count();
     assert_eq!(leftovers, 0);
     let _ = std::fs::remove_file(sb.file("out-identity.txt"));
@@ -317,7 +345,9 @@ fn bad_inputs_are_each_their_own_error_and_nothing_is_written() {
     // A missing mobile entry.
     let missing = sb.file("missing.zip");
     let mobile_entry = format!("MOBILE_{key0}");
-    rezip(&kit, &missing, |name, b| (name != mobile_entry).then_some(b));
+    rezip(&kit, &missing, |name, b| {
+        (name != mobile_entry).then_some(b)
+    });
     refused(
         &sb,
         &missing,

@@ -44,14 +44,11 @@ fn a_good_set_passes_without_a_passphrase() {
     let sb = sandbox();
     let all: Vec<PathBuf> = (1..=3).map(|i| shard(&sb, "alpha", i)).collect();
     let root = ShardFile::load(&all[0]).unwrap().root_public_key;
-    verify_set(&sb, &all)
-        .assert()
-        .success()
-        .stdout(
-            predicate::str::contains("OK: shards 1, 2, 3 belong to key drill-alpha (threshold 2)")
-                .and(predicate::str::contains(root.as_str()))
-                .and(predicate::str::contains("nothing was decrypted")),
-        );
+    verify_set(&sb, &all).assert().success().stdout(
+        predicate::str::contains("OK: shards 1, 2, 3 belong to key drill-alpha (threshold 2)")
+            .and(predicate::str::contains(root.as_str()))
+            .and(predicate::str::contains("nothing was decrypted")),
+    );
     let out = verify_set(&sb, &all[1..])
         .arg("--json")
         .assert()
@@ -96,7 +93,10 @@ fn a_shard_that_does_not_belong_is_named() {
             .args(["--identity", identity(&sb, holder(i)).to_str().unwrap()]);
     }
     c.args(["--approver", "Officer One", "--approver", "Legal Two"])
-        .args(["--to", &custodian_core::identity::OpenedIdentity::generate("V").recipient])
+        .args([
+            "--to",
+            &custodian_core::identity::OpenedIdentity::generate("V").recipient,
+        ])
         .args(["--out", out.to_str().unwrap()])
         .arg("--passphrase-file")
         .arg(&pass)
@@ -107,9 +107,7 @@ fn a_shard_that_does_not_belong_is_named() {
         ));
     assert!(!out.exists());
     assert!(
-        !audit_events(&sb)
-            .iter()
-            .any(|(e, _)| e == recovery::EVENT),
+        !audit_events(&sb).iter().any(|(e, _)| e == recovery::EVENT),
         "the refused recovery must not reach the audit log"
     );
 }
@@ -119,7 +117,11 @@ fn an_edited_share_public_key_is_named() {
     let sb = sandbox();
     let beta = ShardFile::load(&shard(&sb, "beta", 3)).unwrap();
     let path = shard(&sb, "alpha", 3);
-    tamper(&path, "sharePublicKey", serde_json::json!(beta.share_public_key));
+    tamper(
+        &path,
+        "sharePublicKey",
+        serde_json::json!(beta.share_public_key),
+    );
     let all: Vec<PathBuf> = (1..=3).map(|i| shard(&sb, "alpha", i)).collect();
     verify_set(&sb, &all)
         .assert()
@@ -138,11 +140,15 @@ fn sets_that_cannot_be_checked_say_why() {
     verify_set(&sb, &[a1.clone(), b2])
         .assert()
         .failure()
-        .stderr(predicate::str::contains("is a shard of key drill-beta, not of drill-alpha"));
+        .stderr(predicate::str::contains(
+            "is a shard of key drill-beta, not of drill-alpha",
+        ));
     verify_set(&sb, &[a1.clone()])
         .assert()
         .failure()
-        .stderr(predicate::str::contains("1 shard given, but key drill-alpha needs 2"));
+        .stderr(predicate::str::contains(
+            "1 shard given, but key drill-alpha needs 2",
+        ));
     let copy = sb.file("copy.shard.json");
     std::fs::copy(&a1, &copy).unwrap();
     verify_set(&sb, &[a1.clone(), copy])

@@ -66,7 +66,12 @@ pub enum KitCmd {
         #[command(flatten)]
         mobile: MobileArgs,
         /// Encrypt the keys (one JSON document) to this age recipient.
-        #[arg(long, value_name = "AGE1…", allow_hyphen_values = true, required = true)]
+        #[arg(
+            long,
+            value_name = "AGE1…",
+            allow_hyphen_values = true,
+            required = true
+        )]
         to: String,
         /// The age file to create (must not exist).
         #[arg(long, value_name = "FILE", required = true)]
@@ -208,7 +213,11 @@ fn print_workspace_keys(keys: &[serde_json::Value]) {
         ));
         say(format!(
             "  {}: {}",
-            if k.get("fpub").is_some() { "fpub" } else { "xpub" },
+            if k.get("fpub").is_some() {
+                "fpub"
+            } else {
+                "xpub"
+            },
             ext.and_then(|v| v.as_str()).unwrap_or_default()
         ));
         say(format!(
@@ -444,11 +453,17 @@ pub fn run(ctx: &Ctx, cmd: KitCmd) -> CmdResult {
                 if let Some((path, sha)) = &outcome.written {
                     say(format!("wrote {} (sha256 {sha})", path.display()));
                 }
-                say("The private keys are only in that file (EdDSA: the raw scalar, not an RFC 8032 seed); nothing else was written or logged.");
+                say(
+                    "The private keys are only in that file (EdDSA: the raw scalar, not an RFC 8032 seed); nothing else was written or logged.",
+                );
             }
             Ok(())
         }
-        KitCmd::Verify { kit, key, mobile: _ } => {
+        KitCmd::Verify {
+            kit,
+            key,
+            mobile: _,
+        } => {
             // Parse the kit first: a wrong file fails before any passphrase.
             let opened = RecoveryKit::open(&kit)?;
             let pass = key_passphrase(&key)?;

@@ -440,7 +440,8 @@ pub fn plan(
             .map_err(in_shard)?;
         shards.push((src.shard.clone(), file, src.identity.clone(), id));
     }
-    let files: Vec<(PathBuf, &ShardFile)> = shards.iter().map(|(p, f, _, _)| (p.clone(), f)).collect();
+    let files: Vec<(PathBuf, &ShardFile)> =
+        shards.iter().map(|(p, f, _, _)| (p.clone(), f)).collect();
     let checked = check_set_public(&files)?;
     let (key_id, root, threshold) = (checked.key_id, checked.root_public_key, checked.threshold);
     let hsm_key = match &output {
@@ -546,12 +547,13 @@ pub fn check_set_public(shards: &[(PathBuf, &ShardFile)]) -> Result<SetCheck, Re
     }
     let mut points = Vec::with_capacity(shards.len());
     for (path, s) in shards {
-        let p = shard::parse_public_key("sharePublicKey", &s.share_public_key).map_err(|source| {
-            RecoveryError::Shard {
-                file: path.clone(),
-                source,
-            }
-        })?;
+        let p =
+            shard::parse_public_key("sharePublicKey", &s.share_public_key).map_err(|source| {
+                RecoveryError::Shard {
+                    file: path.clone(),
+                    source,
+                }
+            })?;
         points.push((s.index, ProjectivePoint::from(*p.as_affine())));
     }
     let root_point = shard::parse_public_key("rootPublicKey", &root)

@@ -152,9 +152,11 @@ fn seed(v: &Value, field: &str, whose: &str) -> Result<[u8; 32], DrKitError> {
 fn keyset(v: &Value, whose: &str) -> Result<u64, DrKitError> {
     match v.get("keysetId") {
         None | Some(Value::Null) => Ok(1),
-        Some(k) => k
-            .as_u64()
-            .ok_or_else(|| bad(format!("key {whose}: keysetId is not a non-negative integer"))),
+        Some(k) => k.as_u64().ok_or_else(|| {
+            bad(format!(
+                "key {whose}: keysetId is not a non-negative integer"
+            ))
+        }),
     }
 }
 

@@ -32,8 +32,8 @@ pub mod keys;
 pub mod kit;
 pub mod ops;
 pub mod pbe;
-pub mod workspace_keys;
 pub mod repeats;
+pub mod workspace_keys;
 pub mod zipcheck;
 
 use std::path::PathBuf;
@@ -80,7 +80,9 @@ pub enum DrKitError {
     #[error("{0}")]
     NoSuchWorkspaceKey(String),
     /// A key's algorithm is not one of the four the vendor uses.
-    #[error("key {key_id} has algorithm {algo}, which is not one of MPC_ECDSA_SECP256K1, MPC_CMP_ECDSA_SECP256K1, MPC_EDDSA_ED25519, MPC_CMP_EDDSA_ED25519")]
+    #[error(
+        "key {key_id} has algorithm {algo}, which is not one of MPC_ECDSA_SECP256K1, MPC_CMP_ECDSA_SECP256K1, MPC_EDDSA_ED25519, MPC_CMP_EDDSA_ED25519"
+    )]
     UnknownKeyAlgorithm {
         /// The key.
         key_id: String,
@@ -102,7 +104,9 @@ pub enum DrKitError {
         entry: String,
     },
     /// An entry does not open although the same secret opens the kit's others.
-    #[error("entry {entry} does not decrypt, although the same secret opens the kit's other entries: the entry is damaged")]
+    #[error(
+        "entry {entry} does not decrypt, although the same secret opens the kit's other entries: the entry is damaged"
+    )]
     DamagedEntry {
         /// The entry.
         entry: String,
@@ -116,7 +120,9 @@ pub enum DrKitError {
         rsa: bool,
     },
     /// A mobile plaintext names another algorithm than the metadata.
-    #[error("entry {entry} holds a share for algorithm number {found}, but the metadata says {algo}")]
+    #[error(
+        "entry {entry} holds a share for algorithm number {found}, but the metadata says {algo}"
+    )]
     MobileAlgorithmMismatch {
         /// The entry.
         entry: String,

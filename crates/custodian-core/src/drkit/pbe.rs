@@ -258,7 +258,9 @@ pub fn decrypt_pbe_sha1_3des(
     let [salt, iterations] = parts.as_slice() else {
         return Err(bad_params());
     };
-    let salt = salt.decode_as::<&OctetStringRef>().map_err(|_| bad_params())?;
+    let salt = salt
+        .decode_as::<&OctetStringRef>()
+        .map_err(|_| bad_params())?;
     let iterations = iterations.decode_as::<u32>().map_err(|_| bad_params())?;
     if iterations == 0 {
         return Err(bad_params());

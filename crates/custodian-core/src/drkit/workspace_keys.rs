@@ -551,16 +551,14 @@ pub fn recover(
             shares.push(((number << 32) | key_prefix, share));
         }
         let mobile_name = mobile_entry_name(kit, &k.key_id);
-        let mobile_bytes =
-            read(kit, &mobile_name)?.ok_or_else(|| DrKitError::MissingKeyEntry {
-                key_id: k.key_id.clone(),
-                what: format!("no mobile (owner's) share entry {mobile_name}"),
-            })?;
-        let entry_json: Value = serde_json::from_slice(&mobile_bytes).map_err(|_| {
-            DrKitError::BadShare {
-                entry: mobile_name.clone(),
-            }
+        let mobile_bytes = read(kit, &mobile_name)?.ok_or_else(|| DrKitError::MissingKeyEntry {
+            key_id: k.key_id.clone(),
+            what: format!("no mobile (owner's) share entry {mobile_name}"),
         })?;
+        let entry_json: Value =
+            serde_json::from_slice(&mobile_bytes).map_err(|_| DrKitError::BadShare {
+                entry: mobile_name.clone(),
+            })?;
         let device = entry_json
             .get("deviceId")
             .and_then(Value::as_str)
@@ -640,7 +638,6 @@ pub fn recover(
 fn master_entry_opens(kit: &mut RecoveryKit, rsa: &RsaPrivateKey) -> bool {
     kit.decrypt_master_keys(rsa).is_ok()
 }
-
 
 /// The audit event of `kit verify` with the mobile secret.
 pub const EVENT_VERIFY: &str = "DRKIT_VERIFY_WORKSPACE_KEYS";
@@ -740,7 +737,10 @@ pub fn verify_audited(
         .and_then(|rsa| recover(&mut kit, &rsa, mobile, select))
         .and_then(|keys| {
             refuse_unverified(&keys)?;
-            Ok(keys.iter().map(WorkspaceKey::public_json).collect::<Vec<_>>())
+            Ok(keys
+                .iter()
+                .map(WorkspaceKey::public_json)
+                .collect::<Vec<_>>())
         })
         .map(|v| {
             let extra = serde_json::json!({ "verified": v.len() });
