@@ -143,7 +143,7 @@ fn sets_that_cannot_be_checked_say_why() {
         .stderr(predicate::str::contains(
             "is a shard of key drill-beta, not of drill-alpha",
         ));
-    verify_set(&sb, &[a1.clone()])
+    verify_set(&sb, std::slice::from_ref(&a1))
         .assert()
         .failure()
         .stderr(predicate::str::contains(
