@@ -407,7 +407,7 @@ pub fn run(ctx: &Ctx, cmd: KitCmd) -> CmdResult {
             } else {
                 print_workspace_keys(&keys);
                 say(format!(
-                    "OK: {} recovered and verified against {} public keys. Nothing was printed or written.",
+                    "OK: {} recovered and verified against {} public keys. No secret was printed or written.",
                     count(keys.len() as u64, "workspace key", "workspace keys"),
                     if keys.len() == 1 { "its" } else { "their" }
                 ));
