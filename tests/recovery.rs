@@ -359,15 +359,16 @@ fn fewer_than_two_distinct_approvers_are_refused() {
     assert!(matches!(err, RecoveryError::DuplicateApprover(_)));
 }
 
+/// An edited index moves the shard's public key off the polynomial: the
+/// public check refuses the set before anything is decrypted.
 #[test]
-fn a_tampered_index_is_caught_when_the_shard_is_opened() {
+fn a_tampered_index_is_caught_before_anything_is_decrypted() {
     let sb = sandbox();
     let path = shard(&sb, "alpha", 2);
     tamper(&path, "index", serde_json::json!(3));
-    let err = refused_after_audit(&sb, sources(&sb, "alpha", &[1, 2]), passes(&[1, 2]));
+    let err = refused_before_audit(&sb, sources(&sb, "alpha", &[1, 2]), approvers());
     assert!(
-        err.to_string()
-            .contains("the shard's public `index` does not match its encrypted payload"),
+        matches!(err, RecoveryError::PublicCheckFailed { .. }),
         "{err}"
     );
 }
@@ -386,15 +387,16 @@ fn a_tampered_root_public_key_is_caught() {
         matches!(err, RecoveryError::RootKeyMismatch { .. }),
         "{err}"
     );
-    // On both: each payload disagrees with its metadata.
+    // On both: the shards' public keys do not combine to that root, so
+    // the set is refused before anything is decrypted.
     tamper(
         &shard(&sb, "alpha", 1),
         "rootPublicKey",
         serde_json::json!(other),
     );
-    let err = refused_after_audit(&sb, sources(&sb, "alpha", &[1, 2]), passes(&[1, 2]));
+    let err = refused_before_audit(&sb, sources(&sb, "alpha", &[1, 2]), approvers());
     assert!(
-        err.to_string().contains("`rootPublicKey` does not match"),
+        matches!(err, RecoveryError::PublicCheckFailed { .. }),
         "{err}"
     );
 }
@@ -414,10 +416,11 @@ fn corrupted_ciphertext_is_named() {
 }
 
 /// A shard whose payload agrees with its own metadata but holds the wrong
-/// share (as a buggy or malicious re-issue would): with three shards the
-/// subset search names it.
+/// share (as a buggy or malicious re-issue would): the public check of the
+/// set refuses it before the audit entry, before any shard is decrypted;
+/// with three shards it is named.
 #[test]
-fn a_consistent_but_wrong_shard_is_named_by_subset_search() {
+fn a_consistent_but_wrong_shard_is_refused_before_anything_is_decrypted() {
     let sb = sandbox();
     let path = shard(&sb, "alpha", 3);
     let real = ShardFile::load(&path).unwrap();
@@ -429,19 +432,18 @@ fn a_consistent_but_wrong_shard_is_named_by_subset_search() {
     std::fs::remove_file(&path).unwrap();
     forged.write_checked(&path, &sealed, &payload).unwrap();
     // With exactly the threshold, the mismatch is reported without a culprit.
-    let err = refused_after_audit(&sb, sources(&sb, "alpha", &[1, 3]), passes(&[1, 3]));
+    let err = refused_before_audit(&sb, sources(&sb, "alpha", &[1, 3]), approvers());
     assert!(
-        matches!(err, RecoveryError::VerificationFailed { .. }),
+        matches!(err, RecoveryError::PublicCheckFailed { .. }),
         "{err}"
     );
-    // With all three, the disagreeing shard is named.
-    let err = refused_after_audit(&sb, sources(&sb, "alpha", &[1, 2, 3]), passes(&[1, 2, 3]));
+    // With all three, the shard that does not belong is named.
+    let err = refused_before_audit(&sb, sources(&sb, "alpha", &[1, 2, 3]), approvers());
     match err {
-        RecoveryError::BadShard { index, file } => {
-            assert_eq!(index, 3);
-            assert_eq!(file, path);
+        RecoveryError::NotInSet { shards, .. } => {
+            assert_eq!(shards, vec![(3, path.clone())]);
         }
-        other => panic!("expected BadShard, got {other}"),
+        other => panic!("expected NotInSet, got {other}"),
     }
 }
 

@@ -16,6 +16,7 @@ use custodian_core::drkit::derive::{
 use custodian_core::drkit::keys::{self, KeygenStage};
 use custodian_core::drkit::kit::RecoveryKit;
 use custodian_core::drkit::ops;
+use custodian_core::drkit::workspace_keys::{self, KeysOutput, MobileSecret, Selection};
 use custodian_core::fsutil;
 use custodian_core::text::{count, grouped};
 
@@ -44,12 +45,37 @@ pub enum KitCmd {
         #[arg(long)]
         qr: bool,
     },
-    /// Decrypt a kit's master keys with the recovery key and report what it holds.
+    /// Decrypt a kit's master keys with the recovery key and report what it
+    /// holds; with the owner's mobile secret, also recover and check every
+    /// workspace key against its public key (nothing is output).
     Verify {
         /// The kit zip.
         kit: PathBuf,
         #[command(flatten)]
         key: KeyArgs,
+        #[command(flatten)]
+        mobile: MobileArgs,
+    },
+    /// Recover the workspace's MPC signing keys (ECDSA and EdDSA) from the
+    /// kit, verified against their public keys, to one output.
+    Recover {
+        /// The kit zip.
+        kit: PathBuf,
+        #[command(flatten)]
+        key: KeyArgs,
+        #[command(flatten)]
+        mobile: MobileArgs,
+        /// Encrypt the keys (one JSON document) to this age recipient.
+        #[arg(
+            long,
+            value_name = "AGE1…",
+            allow_hyphen_values = true,
+            required = true
+        )]
+        to: String,
+        /// The age file to create (must not exist).
+        #[arg(long, value_name = "FILE", required = true)]
+        out: PathBuf,
     },
     /// Derive Key Share #1 (and the asset chain code) for wallets into a new file.
     Derive {
@@ -105,6 +131,104 @@ pub struct KeyArgs {
     key: PathBuf,
     #[command(flatten)]
     pass: PassphraseArgs,
+}
+
+/// The workspace owner's (mobile) secret and which keys to take.
+#[derive(Debug, Args)]
+pub struct MobileArgs {
+    /// A file whose first line is the workspace owner's recovery passphrase.
+    #[arg(long, value_name = "FILE", conflicts_with = "mobile_key")]
+    mobile_passphrase_file: Option<PathBuf>,
+    /// The mobile RSA private key (owner entries under RSA-OAEP-SHA256).
+    #[arg(long, value_name = "PEM")]
+    mobile_key: Option<PathBuf>,
+    /// Only this key id.
+    #[arg(long, value_name = "ID", conflicts_with = "keyset")]
+    key_id: Option<String>,
+    /// Only this keyset.
+    #[arg(long, value_name = "N")]
+    keyset: Option<u64>,
+}
+
+impl MobileArgs {
+    fn given(&self) -> bool {
+        self.mobile_passphrase_file.is_some() || self.mobile_key.is_some()
+    }
+
+    fn selection(&self) -> Selection {
+        match (&self.key_id, self.keyset) {
+            (Some(id), _) => Selection::KeyId(id.clone()),
+            (None, Some(n)) => Selection::Keyset(n),
+            (None, None) => Selection::All,
+        }
+    }
+
+    fn secret(&self) -> Result<MobileSecret, Failure> {
+        if let Some(f) = &self.mobile_passphrase_file {
+            let pass = custodian_core::passphrase::Prompter::new(
+                custodian_core::passphrase::Source::File(f.clone()),
+            )
+            .existing("the workspace owner's recovery passphrase")?;
+            return Ok(MobileSecret::Passphrase(pass));
+        }
+        if let Some(pem) = &self.mobile_key {
+            let bytes = zeroize::Zeroizing::new(fsutil::read_limited(pem, keys::MAX_KEY_FILE)?);
+            let text = std::str::from_utf8(&bytes)
+                .map_err(|_| DrKitError::NotAPrivateKey(pem.display().to_string()))?;
+            let pass = if keys::needs_passphrase(text) {
+                Some(
+                    custodian_core::passphrase::Prompter::new(
+                        custodian_core::passphrase::Source::Terminal,
+                    )
+                    .existing(&format!("Passphrase for {}", pem.display()))?,
+                )
+            } else {
+                None
+            };
+            return Ok(MobileSecret::RsaKey(Box::new(keys::load_private_key(
+                pem,
+                pass.as_ref(),
+            )?)));
+        }
+        Err(DrKitError::NoSuchWorkspaceKey(
+            "give the workspace owner's secret: --mobile-passphrase-file FILE or --mobile-key PEM"
+                .into(),
+        )
+        .into())
+    }
+}
+
+fn print_workspace_keys(keys: &[serde_json::Value]) {
+    for k in keys {
+        let ext = k.get("xpub").or_else(|| k.get("fpub"));
+        say(format!(
+            "key {}  {}  keyset {}",
+            k["keyId"].as_str().unwrap_or_default(),
+            k["algo"].as_str().unwrap_or_default(),
+            k["keysetId"]
+        ));
+        say(format!(
+            "  public key: {}",
+            k["publicKey"].as_str().unwrap_or_default()
+        ));
+        say(format!(
+            "  {}: {}",
+            if k.get("fpub").is_some() {
+                "fpub"
+            } else {
+                "xpub"
+            },
+            ext.and_then(|v| v.as_str()).unwrap_or_default()
+        ));
+        say(format!(
+            "  {}",
+            if k["verified"] == true {
+                "verified: the shares reproduce this public key"
+            } else {
+                "NOT verified"
+            }
+        ));
+    }
 }
 
 /// Output formats on the command line.
@@ -264,7 +388,82 @@ pub fn run(ctx: &Ctx, cmd: KitCmd) -> CmdResult {
             }
             Ok(())
         }
-        KitCmd::Verify { kit, key } => {
+        KitCmd::Verify { kit, key, mobile } if mobile.given() => {
+            let opened = RecoveryKit::open(&kit)?;
+            workspace_keys::selected_keys(&opened, &mobile.selection())?;
+            let pass = key_passphrase(&key)?;
+            let secret = mobile.secret()?;
+            let ws = ctx.workspace()?;
+            let keys = workspace_keys::verify_audited(
+                &ws,
+                opened,
+                &key.key,
+                pass.as_ref(),
+                &secret,
+                &mobile.selection(),
+            )?;
+            if ctx.json {
+                say_json(&json!({ "kit": kit, "keys": keys }));
+            } else {
+                print_workspace_keys(&keys);
+                say(format!(
+                    "OK: {} recovered and verified against {} public keys. No secret was printed or written.",
+                    count(keys.len() as u64, "workspace key", "workspace keys"),
+                    if keys.len() == 1 { "its" } else { "their" }
+                ));
+            }
+            Ok(())
+        }
+        KitCmd::Recover {
+            kit,
+            key,
+            mobile,
+            to,
+            out,
+        } => {
+            let opened = RecoveryKit::open(&kit)?;
+            workspace_keys::selected_keys(&opened, &mobile.selection())?;
+            let output = KeysOutput::Age {
+                recipient: to,
+                out: out.clone(),
+            };
+            if out.symlink_metadata().is_ok() {
+                return Err(fsutil::FsError::AlreadyExists(out).into());
+            }
+            let pass = key_passphrase(&key)?;
+            let secret = mobile.secret()?;
+            let ws = ctx.writing_workspace()?;
+            let outcome = workspace_keys::recover_audited(
+                &ws,
+                opened,
+                &key.key,
+                pass.as_ref(),
+                &secret,
+                &mobile.selection(),
+                &output,
+            )?;
+            if ctx.json {
+                say_json(&json!({
+                    "kit": kit, "keys": outcome.keys,
+                    "file": outcome.written.as_ref().map(|w| &w.0),
+                    "fileSha256": outcome.written.as_ref().map(|w| &w.1),
+                }));
+            } else {
+                print_workspace_keys(&outcome.keys);
+                if let Some((path, sha)) = &outcome.written {
+                    say(format!("wrote {} (sha256 {sha})", path.display()));
+                }
+                say(
+                    "The private keys are only in that file (EdDSA: the raw scalar, not an RFC 8032 seed); nothing else was written or logged.",
+                );
+            }
+            Ok(())
+        }
+        KitCmd::Verify {
+            kit,
+            key,
+            mobile: _,
+        } => {
             // Parse the kit first: a wrong file fails before any passphrase.
             let opened = RecoveryKit::open(&kit)?;
             let pass = key_passphrase(&key)?;

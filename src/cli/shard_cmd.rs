@@ -1,4 +1,4 @@
-//! `custodian shard inspect|rewrap|restore-to-node`.
+//! `custodian shard inspect|verify-set|rewrap|restore-to-node`.
 
 use std::path::PathBuf;
 
@@ -7,6 +7,7 @@ use serde_json::json;
 
 use super::{CmdResult, Ctx, PassphraseArgs, say, say_json, warn};
 use custodian_core::identity;
+use custodian_core::recovery::{self, RecoveryError};
 use custodian_core::shard::{self, RewrapKind, RewrapOutcome, RewrapRequest, ShardFile};
 
 /// Shard subcommands.
@@ -16,6 +17,14 @@ pub enum ShardCmd {
     Inspect {
         /// The shard file.
         file: PathBuf,
+    },
+    /// Check that shards belong together, on public data only (no
+    /// passphrase, nothing decrypted): their share public keys,
+    /// interpolated in the exponent, give the root public key.
+    VerifySet {
+        /// The shard files (at least the threshold).
+        #[arg(required = true, num_args = 1..)]
+        shards: Vec<PathBuf>,
     },
     /// Re-encrypt a shard from its holder's identity to a new custodian's recipient.
     Rewrap {
@@ -127,6 +136,37 @@ pub fn run(ctx: &Ctx, cmd: ShardCmd) -> CmdResult {
                 for line in inspect_lines(&shard) {
                     say(line);
                 }
+            }
+            Ok(())
+        }
+        ShardCmd::VerifySet { shards } => {
+            let mut files = Vec::with_capacity(shards.len());
+            for path in &shards {
+                let file = ShardFile::load(path).map_err(|source| RecoveryError::Shard {
+                    file: path.clone(),
+                    source,
+                })?;
+                files.push((path.clone(), file));
+            }
+            let refs: Vec<(PathBuf, &ShardFile)> =
+                files.iter().map(|(p, f)| (p.clone(), f)).collect();
+            let checked = recovery::check_set_public(&refs)?;
+            if ctx.json {
+                say_json(&serde_json::to_value(&checked).unwrap_or_default());
+            } else {
+                say(format!(
+                    "OK: shards {} belong to key {} (threshold {})",
+                    checked
+                        .indices
+                        .iter()
+                        .map(u32::to_string)
+                        .collect::<Vec<_>>()
+                        .join(", "),
+                    checked.key_id,
+                    checked.threshold
+                ));
+                say(format!("root public key: {}", checked.root_public_key));
+                say("checked on public data only: nothing was decrypted");
             }
             Ok(())
         }

@@ -6,7 +6,9 @@
 //! 1. **Public checks, no secret touched:** at least two distinct approvers;
 //!    every shard parses, belongs to the same key id and root public key, has
 //!    the same threshold and a distinct index; there are at least threshold
-//!    shards; each identity file is the one its shard is wrapped to; the
+//!    shards; their share public keys, interpolated in the exponent, give the
+//!    root public key ([`check_set_public`], naming a shard that does not
+//!    belong); each identity file is the one its shard is wrapped to; the
 //!    output is usable (the HSM key parses, the age recipient parses, the
 //!    output file does not exist).
 //! 2. **INITIATED audit entry,** naming the approvers, the shards and the
@@ -24,7 +26,7 @@
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
-use k256::Scalar;
+use k256::{ProjectivePoint, Scalar};
 use rsa::pkcs1::DecodeRsaPublicKey;
 use rsa::pkcs8::DecodePublicKey;
 use rsa::traits::PublicKeyParts;
@@ -152,6 +154,32 @@ pub enum RecoveryError {
         /// The indices used.
         indices: Vec<u32>,
     },
+    /// The public check: these shards' public keys are off the polynomial
+    /// the others agree on (whose value at 0 is the root public key).
+    #[error(
+        "{} {} not belong to key {key_id}: {} off the polynomial that the other shards' public keys agree on and whose secret is the root public key (checked on public data, nothing decrypted)",
+        .shards.iter().map(|(i, f)| format!("shard index {i} ({})", f.display())).collect::<Vec<_>>().join(" and "),
+        if .shards.len() == 1 { "does" } else { "do" },
+        if .shards.len() == 1 { "its share public key lies" } else { "their share public keys lie" }
+    )]
+    NotInSet {
+        /// The key.
+        key_id: String,
+        /// The shards that do not belong: (index, file).
+        shards: Vec<(u32, PathBuf)>,
+    },
+    /// The public check failed and no shard could be singled out.
+    #[error(
+        "the share public keys of shards {indices:?} do not combine to key {key_id}'s root public key {root_public_key}: at least one of them does not belong (checked on public data, nothing decrypted)"
+    )]
+    PublicCheckFailed {
+        /// The key.
+        key_id: String,
+        /// The expected root public key.
+        root_public_key: String,
+        /// The indices given.
+        indices: Vec<u32>,
+    },
     /// Subset search found the shard that disagrees.
     #[error(
         "shard index {index} ({}) disagrees with the others: every set of shards without it rebuilds the key, every set with it does not",
@@ -217,6 +245,12 @@ impl Explain for RecoveryError {
             RecoveryError::Shard { source, .. } => return source.remedy(),
             RecoveryError::VerificationFailed { .. } => {
                 "add one more custodian's shard so the disagreeing shard can be found, or use backup copies".into()
+            }
+            RecoveryError::NotInSet { .. } => {
+                "leave that shard out (or use its holder's backup copy) and check the set again with `custodian shard verify-set`".into()
+            }
+            RecoveryError::PublicCheckFailed { .. } => {
+                "add one more custodian's shard so the one that does not belong can be named, or use backup copies".into()
             }
             RecoveryError::BadShard { .. } => {
                 "leave that shard out (or use its backup copy) and run the recovery again".into()
@@ -416,49 +450,10 @@ pub fn plan(
             .map_err(in_shard)?;
         shards.push((src.shard.clone(), file, src.identity.clone(), id));
     }
-    let first = &shards[0].1;
-    let (key_id, root, threshold) = (
-        first.key_id.clone(),
-        first.root_public_key.clone(),
-        first.threshold,
-    );
-    for (i, (path, s, _, _)) in shards.iter().enumerate() {
-        if s.key_id != key_id {
-            return Err(RecoveryError::OtherKey {
-                file: path.clone(),
-                found: s.key_id.clone(),
-                expected: key_id,
-            });
-        }
-        if s.root_public_key != root {
-            return Err(RecoveryError::RootKeyMismatch {
-                file: path.clone(),
-                found: s.root_public_key.clone(),
-                expected: root,
-            });
-        }
-        if s.threshold != threshold {
-            return Err(RecoveryError::ThresholdMismatch {
-                file: path.clone(),
-                found: s.threshold,
-                expected: threshold,
-            });
-        }
-        if let Some((other, _, _, _)) = shards[..i].iter().find(|(_, o, _, _)| o.index == s.index) {
-            return Err(RecoveryError::DuplicateIndex {
-                index: s.index,
-                first: other.clone(),
-                second: path.clone(),
-            });
-        }
-    }
-    if shards.len() < threshold as usize {
-        return Err(RecoveryError::BelowThreshold {
-            key_id,
-            given: shards.len(),
-            threshold,
-        });
-    }
+    let files: Vec<(PathBuf, &ShardFile)> =
+        shards.iter().map(|(p, f, _, _)| (p.clone(), f)).collect();
+    let checked = check_set_public(&files)?;
+    let (key_id, root, threshold) = (checked.key_id, checked.root_public_key, checked.threshold);
     let hsm_key = match &output {
         RecoveryOutput::Hsm {
             public_key_pem,
@@ -488,6 +483,197 @@ pub fn plan(
         output,
         hsm_key,
     })
+}
+
+/// What the public check of a shard set found (public facts only).
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct SetCheck {
+    /// The key the shards belong to.
+    pub key_id: String,
+    /// Its root public key.
+    pub root_public_key: String,
+    /// Shares needed.
+    pub threshold: u32,
+    /// The indices checked, in the order given.
+    pub indices: Vec<u32>,
+}
+
+/// Most threshold-sized subsets tried to name a shard that does not belong.
+const MAX_SUBSETS: u128 = 5_000;
+
+/// The public check of a shard set, as Cobo's verify does it: the shards
+/// belong to one key (id, root public key, threshold), hold distinct
+/// indices and are at least the threshold; then, in the exponent, their
+/// share public keys `G·sᵢ` lie on one polynomial of degree threshold − 1
+/// whose value at 0 is the root public key — `Σ λᵢ(0)·Pᵢ = root` over the
+/// first threshold shards, and `Σ λᵢ(xⱼ)·Pᵢ = Pⱼ` for each further one.
+/// No passphrase, nothing decrypted. A shard off the polynomial is named
+/// when the others agree without it.
+pub fn check_set_public(shards: &[(PathBuf, &ShardFile)]) -> Result<SetCheck, RecoveryError> {
+    let Some((_, first)) = shards.first() else {
+        return Err(RecoveryError::UnpairedInputs {
+            shards: 0,
+            identities: 0,
+        });
+    };
+    let (key_id, root, threshold) = (
+        first.key_id.clone(),
+        first.root_public_key.clone(),
+        first.threshold,
+    );
+    for (i, (path, s)) in shards.iter().enumerate() {
+        if s.key_id != key_id {
+            return Err(RecoveryError::OtherKey {
+                file: path.clone(),
+                found: s.key_id.clone(),
+                expected: key_id,
+            });
+        }
+        if s.root_public_key != root {
+            return Err(RecoveryError::RootKeyMismatch {
+                file: path.clone(),
+                found: s.root_public_key.clone(),
+                expected: root,
+            });
+        }
+        if s.threshold != threshold {
+            return Err(RecoveryError::ThresholdMismatch {
+                file: path.clone(),
+                found: s.threshold,
+                expected: threshold,
+            });
+        }
+        if let Some((other, _)) = shards[..i].iter().find(|(_, o)| o.index == s.index) {
+            return Err(RecoveryError::DuplicateIndex {
+                index: s.index,
+                first: other.clone(),
+                second: path.clone(),
+            });
+        }
+    }
+    if shards.len() < threshold as usize {
+        return Err(RecoveryError::BelowThreshold {
+            key_id,
+            given: shards.len(),
+            threshold,
+        });
+    }
+    let mut points = Vec::with_capacity(shards.len());
+    for (path, s) in shards {
+        let p =
+            shard::parse_public_key("sharePublicKey", &s.share_public_key).map_err(|source| {
+                RecoveryError::Shard {
+                    file: path.clone(),
+                    source,
+                }
+            })?;
+        points.push((s.index, ProjectivePoint::from(*p.as_affine())));
+    }
+    let root_point = shard::parse_public_key("rootPublicKey", &root)
+        .map(|p| ProjectivePoint::from(*p.as_affine()))
+        .map_err(|source| RecoveryError::Shard {
+            file: shards[0].0.clone(),
+            source,
+        })?;
+    let t = threshold as usize;
+    let indices: Vec<u32> = points.iter().map(|p| p.0).collect();
+    let agree = |subset: &[(u32, ProjectivePoint)]| {
+        interpolate_points(subset, 0) == root_point
+            && points
+                .iter()
+                .filter(|(x, _)| !subset.iter().any(|(y, _)| y == x))
+                .all(|(x, p)| interpolate_points(subset, *x) == *p)
+    };
+    if agree(&points[..t]) {
+        return Ok(SetCheck {
+            key_id,
+            root_public_key: root,
+            threshold,
+            indices,
+        });
+    }
+    // Name the shards off the polynomial: of the threshold-sized subsets
+    // whose interpolation at 0 is the root public key, the one most other
+    // shards lie on decides, when no other subset does as well with a
+    // different set of shards (then which shards are wrong is ambiguous).
+    if points.len() > t && binomial(points.len(), t) <= MAX_SUBSETS {
+        let mut best: Option<Vec<bool>> = None;
+        let mut ambiguous = false;
+        for subset in subsets(points.len(), t) {
+            let pts: Vec<(u32, ProjectivePoint)> = subset.iter().map(|&i| points[i]).collect();
+            if interpolate_points(&pts, 0) != root_point {
+                continue;
+            }
+            let on: Vec<bool> = points
+                .iter()
+                .enumerate()
+                .map(|(j, (x, p))| subset.contains(&j) || interpolate_points(&pts, *x) == *p)
+                .collect();
+            let size = |v: &Vec<bool>| v.iter().filter(|b| **b).count();
+            match &best {
+                Some(b) if size(b) > size(&on) => {}
+                Some(b) if size(b) == size(&on) => ambiguous |= *b != on,
+                _ => {
+                    best = Some(on);
+                    ambiguous = false;
+                }
+            }
+        }
+        if let (Some(on), false) = (best, ambiguous) {
+            let bad: Vec<(u32, PathBuf)> = (0..points.len())
+                .filter(|&i| !on[i])
+                .map(|i| (points[i].0, shards[i].0.clone()))
+                .collect();
+            if !bad.is_empty() {
+                return Err(RecoveryError::NotInSet {
+                    key_id,
+                    shards: bad,
+                });
+            }
+        }
+    }
+    Err(RecoveryError::PublicCheckFailed {
+        key_id,
+        root_public_key: root,
+        indices,
+    })
+}
+
+/// n choose k, saturating.
+fn binomial(n: usize, k: usize) -> u128 {
+    if k > n {
+        return 0;
+    }
+    let k = k.min(n - k);
+    let mut acc: u128 = 1;
+    for i in 0..k {
+        acc = acc.saturating_mul((n - i) as u128) / (i as u128 + 1);
+    }
+    acc
+}
+
+/// Lagrange interpolation in the exponent: `Σ λᵢ(x)·Pᵢ`, where λ are the
+/// Lagrange coefficients of the points' x coordinates (distinct, non-zero)
+/// evaluated at `x`.
+pub fn interpolate_points(points: &[(u32, ProjectivePoint)], x: u32) -> ProjectivePoint {
+    let at = Scalar::from(u64::from(x));
+    let mut acc = ProjectivePoint::IDENTITY;
+    for (i, (xi, pi)) in points.iter().enumerate() {
+        let xi = Scalar::from(u64::from(*xi));
+        let mut num = Scalar::ONE;
+        let mut den = Scalar::ONE;
+        for (j, (xj, _)) in points.iter().enumerate() {
+            if i != j {
+                let xj = Scalar::from(u64::from(*xj));
+                num *= at - xj;
+                den *= xi - xj;
+            }
+        }
+        let inv = Option::<Scalar>::from(den.invert()).unwrap_or(Scalar::ZERO);
+        acc += *pi * (num * inv);
+    }
+    acc
 }
 
 fn refuse_existing(out: &Path) -> Result<(), RecoveryError> {

@@ -25,13 +25,15 @@ use secrecy::{ExposeSecret, SecretString};
 use sha2::Sha256;
 use zeroize::Zeroizing;
 
-use super::DrKitError;
+use super::{DrKitError, pbe};
 use crate::fsutil::{self, FsError};
 
 /// Modulus size of the recovery key, as the vendor requires.
 pub const KEY_BITS: usize = 4096;
 /// PBKDF2-HMAC-SHA256 iterations protecting a new private key file.
 pub const PBKDF2_ITERATIONS: u32 = 600_000;
+/// The smallest RSA modulus read anywhere (the vendor's is 4096 bits).
+pub const MIN_KEY_BITS: usize = 2048;
 /// Largest key file we read.
 pub const MAX_KEY_FILE: u64 = 64 * 1024;
 
@@ -269,24 +271,24 @@ pub fn load_private_key_text(
     let pass = || passphrase.ok_or(DrKitError::WrongPassphrase);
     let key = match block.label.as_str() {
         PKCS8_ENCRYPTED_LABEL => {
-            let info = EncryptedPrivateKeyInfoRef::try_from(block.body.as_slice())
-                .map_err(|_| not_key())?;
-            check_key_kdf_cost(&info.encryption_algorithm)?;
-            let doc = info
-                .decrypt(pass()?.expose_secret().as_bytes())
-                .map_err(|e| match e {
-                    rsa::pkcs8::Error::EncryptedPrivateKey(
-                        rsa::pkcs8::pkcs5::Error::DecryptFailed,
-                    ) => DrKitError::WrongPassphrase,
-                    rsa::pkcs8::Error::EncryptedPrivateKey(other) => {
-                        DrKitError::UnsupportedKeyEncryption(other.to_string())
-                    }
-                    _ => DrKitError::WrongPassphrase,
-                })?;
+            let loose = pbe::parse_encrypted(&block.body).ok_or_else(not_key)?;
+            let doc = if loose.algorithm.oid == pbe::PBES2 {
+                decrypt_pbes2(&block.body, &loose, pass)?
+            } else if loose.algorithm.oid == pbe::PBE_SHA1_3DES {
+                pbe::decrypt_pbe_sha1_3des(
+                    &loose,
+                    pass()?.expose_secret(),
+                    crate::envelope::MAX_ITERATIONS,
+                )?
+            } else {
+                return Err(DrKitError::UnsupportedKeyEncryption(pbe::describe(
+                    &loose.algorithm,
+                )));
+            };
             // A wrong passphrase passes the padding check 1 time in 256;
             // then the plaintext is not DER.
-            RsaPrivateKey::from_pkcs8_der(doc.as_bytes()).map_err(|_| {
-                if PrivateKeyInfoRef::try_from(doc.as_bytes()).is_ok() {
+            RsaPrivateKey::from_pkcs8_der(&doc).map_err(|_| {
+                if PrivateKeyInfoRef::try_from(doc.as_slice()).is_ok() {
                     not_key()
                 } else {
                     DrKitError::WrongPassphrase
@@ -308,8 +310,40 @@ pub fn load_private_key_text(
         }
         _ => return Err(not_key()),
     };
+    check_key_size(&key)?;
     key.validate().map_err(|e| DrKitError::Rsa(e.to_string()))?;
     Ok(key)
+}
+
+/// Refuses a modulus under [`MIN_KEY_BITS`]: such keys can be factored.
+pub fn check_key_size(key: &impl PublicKeyParts) -> Result<(), DrKitError> {
+    let bits = key_bits(key);
+    if bits < MIN_KEY_BITS {
+        return Err(DrKitError::KeyTooSmall { bits });
+    }
+    Ok(())
+}
+
+/// Decrypts PKCS#8 PBES2 (every PBKDF2 PRF from HMAC-SHA1 to HMAC-SHA512,
+/// scrypt; AES-128/192/256-CBC and DES-EDE3-CBC). A scheme the `pkcs5`
+/// crate does not decode is refused naming what it is.
+fn decrypt_pbes2<'p>(
+    der: &[u8],
+    loose: &pbe::EncryptedInfo<'_>,
+    pass: impl Fn() -> Result<&'p SecretString, DrKitError>,
+) -> Result<Zeroizing<Vec<u8>>, DrKitError> {
+    let unsupported = || DrKitError::UnsupportedKeyEncryption(pbe::describe(&loose.algorithm));
+    let info = EncryptedPrivateKeyInfoRef::try_from(der).map_err(|_| unsupported())?;
+    check_key_kdf_cost(&info.encryption_algorithm)?;
+    let doc = info
+        .decrypt(pass()?.expose_secret().as_bytes())
+        .map_err(|e| match e {
+            rsa::pkcs8::Error::EncryptedPrivateKey(rsa::pkcs8::pkcs5::Error::DecryptFailed) => {
+                DrKitError::WrongPassphrase
+            }
+            _ => unsupported(),
+        })?;
+    Ok(Zeroizing::new(doc.as_bytes().to_vec()))
 }
 
 /// Refuses a key file whose password hashing would run for hours or take
@@ -368,41 +402,59 @@ fn evp_bytes_to_key_md5(pass: &[u8], salt: &[u8], len: usize) -> Zeroizing<Vec<u
 }
 
 fn decrypt_legacy(block: &PemBlock, pass: &SecretString) -> Result<Zeroizing<Vec<u8>>, DrKitError> {
+    let unsupported = |what: String| DrKitError::UnsupportedKeyEncryption(what);
     let dek = block
         .headers
         .iter()
         .find(|(k, _)| k == "DEK-Info")
         .map(|(_, v)| v.as_str())
-        .ok_or_else(|| DrKitError::UnsupportedKeyEncryption("no DEK-Info header".into()))?;
-    let (cipher, iv_hex) = dek
-        .split_once(',')
-        .ok_or_else(|| DrKitError::UnsupportedKeyEncryption(format!("DEK-Info {dek}")))?;
+        .ok_or_else(|| unsupported("legacy PEM encryption without a DEK-Info header".into()))?;
+    let (cipher, iv_hex) = dek.split_once(',').ok_or_else(|| {
+        unsupported(format!(
+            "legacy PEM encryption with a DEK-Info header that does not parse ({dek})"
+        ))
+    })?;
+    let cipher = cipher.trim();
+    // (key length, IV length) of each cipher OpenSSL's PEM writer offers
+    // that the vendor's loader reads.
+    let (key_len, iv_len) = match cipher {
+        "AES-128-CBC" => (16, 16),
+        "AES-192-CBC" => (24, 16),
+        "AES-256-CBC" => (32, 16),
+        "DES-EDE3-CBC" => (24, 8),
+        other => return Err(unsupported(format!("legacy PEM encryption {other}"))),
+    };
     let iv = hex::decode(iv_hex.trim())
         .ok()
-        .filter(|iv| iv.len() == 16)
-        .ok_or_else(|| DrKitError::UnsupportedKeyEncryption(format!("DEK-Info IV {iv_hex}")))?;
-    let pass = pass.expose_secret().as_bytes();
+        .filter(|iv| iv.len() == iv_len)
+        .ok_or_else(|| {
+            unsupported(format!(
+                "legacy PEM encryption {cipher} with an IV that is not {iv_len} bytes of hex ({})",
+                iv_hex.trim()
+            ))
+        })?;
+    let key = evp_bytes_to_key_md5(pass.expose_secret().as_bytes(), &iv[..8], key_len);
     let mut buf = Zeroizing::new(block.body.to_vec());
-    let bad = |_| DrKitError::WrongPassphrase;
-    let len = match cipher.trim() {
-        "AES-256-CBC" => {
-            let key = evp_bytes_to_key_md5(pass, &iv[..8], 32);
-            cbc::Decryptor::<aes::Aes256>::new_from_slices(&key, &iv)
-                .map_err(|e| DrKitError::Encode(e.to_string()))?
-                .decrypt_padded::<Pkcs7>(&mut buf)
-                .map_err(bad)?
-                .len()
-        }
-        "AES-128-CBC" => {
-            let key = evp_bytes_to_key_md5(pass, &iv[..8], 16);
-            cbc::Decryptor::<aes::Aes128>::new_from_slices(&key, &iv)
-                .map_err(|e| DrKitError::Encode(e.to_string()))?
-                .decrypt_padded::<Pkcs7>(&mut buf)
-                .map_err(bad)?
-                .len()
-        }
-        other => return Err(DrKitError::UnsupportedKeyEncryption(other.to_string())),
-    };
+    let init = |e: aes::cipher::InvalidLength| DrKitError::Encode(e.to_string());
+    let len = match cipher {
+        "AES-128-CBC" => cbc::Decryptor::<aes::Aes128>::new_from_slices(&key, &iv)
+            .map_err(init)?
+            .decrypt_padded::<Pkcs7>(&mut buf)
+            .map(|p| p.len()),
+        "AES-192-CBC" => cbc::Decryptor::<aes::Aes192>::new_from_slices(&key, &iv)
+            .map_err(init)?
+            .decrypt_padded::<Pkcs7>(&mut buf)
+            .map(|p| p.len()),
+        "AES-256-CBC" => cbc::Decryptor::<aes::Aes256>::new_from_slices(&key, &iv)
+            .map_err(init)?
+            .decrypt_padded::<Pkcs7>(&mut buf)
+            .map(|p| p.len()),
+        _ => cbc::Decryptor::<des::TdesEde3>::new_from_slices(&key, &iv)
+            .map_err(init)?
+            .decrypt_padded::<Pkcs7>(&mut buf)
+            .map(|p| p.len()),
+    }
+    .map_err(|_| DrKitError::WrongPassphrase)?;
     buf.truncate(len);
     Ok(buf)
 }
@@ -425,11 +477,13 @@ pub fn load_public_key_text(text: &str) -> Result<RsaPublicKey, DrKitError> {
     use rsa::pkcs1::DecodeRsaPublicKey;
     let not_key = || DrKitError::NotAPublicKey("the key".into());
     let block = parse_pem(text).ok_or_else(not_key)?;
-    match block.label.as_str() {
-        "PUBLIC KEY" => RsaPublicKey::from_public_key_der(&block.body).map_err(|_| not_key()),
-        "RSA PUBLIC KEY" => RsaPublicKey::from_pkcs1_der(&block.body).map_err(|_| not_key()),
-        _ => Err(not_key()),
-    }
+    let key = match block.label.as_str() {
+        "PUBLIC KEY" => RsaPublicKey::from_public_key_der(&block.body).map_err(|_| not_key())?,
+        "RSA PUBLIC KEY" => RsaPublicKey::from_pkcs1_der(&block.body).map_err(|_| not_key())?,
+        _ => return Err(not_key()),
+    };
+    check_key_size(&key)?;
+    Ok(key)
 }
 
 /// The public key PEM as a QR code, drawn with Unicode half blocks (two

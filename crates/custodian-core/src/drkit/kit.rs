@@ -55,6 +55,10 @@ pub struct KitKey {
     pub public_key: Option<String>,
     /// Its cosigners.
     pub cosigners: Vec<Cosigner>,
+    /// Its own chain code (hex), overriding the kit's, if given.
+    pub chain_code: Option<String>,
+    /// Its keyset (1 when not given).
+    pub keyset_id: u64,
 }
 
 /// A master key listed in the metadata. The seeds are not secret on their
@@ -101,6 +105,8 @@ pub struct KitMetadata {
     pub layout: Layout,
     /// Signing keys.
     pub keys: Vec<KitKey>,
+    /// The kit's chain code (hex), if given.
+    pub chain_code: Option<String>,
     /// Master keys, of every type.
     pub master_keys: Vec<MasterKeyInfo>,
 }
@@ -143,6 +149,17 @@ fn seed(v: &Value, field: &str, whose: &str) -> Result<[u8; 32], DrKitError> {
         .map_err(|_| bad(format!("master key {whose}: {field} is not 32 bytes")))
 }
 
+fn keyset(v: &Value, whose: &str) -> Result<u64, DrKitError> {
+    match v.get("keysetId") {
+        None | Some(Value::Null) => Ok(1),
+        Some(k) => k.as_u64().ok_or_else(|| {
+            bad(format!(
+                "key {whose}: keysetId is not a non-negative integer"
+            ))
+        }),
+    }
+}
+
 impl KitMetadata {
     /// Parses `metadata.json` bytes (either layout).
     pub fn parse(bytes: &[u8]) -> Result<KitMetadata, DrKitError> {
@@ -161,6 +178,8 @@ impl KitMetadata {
                             algo: opt_str(k, "algo"),
                             public_key: opt_str(k, "publicKey"),
                             cosigners: cosigners(k, id)?,
+                            chain_code: opt_str(k, "chainCode"),
+                            keyset_id: keyset(k, id)?,
                         })
                     })
                     .collect::<Result<Vec<_>, DrKitError>>()?;
@@ -172,6 +191,8 @@ impl KitMetadata {
                     algo: opt_str(&v, "algo"),
                     public_key: opt_str(&v, "publicKey"),
                     cosigners: Vec::new(),
+                    chain_code: None,
+                    keyset_id: 1,
                 });
                 (Layout::Legacy, key.into_iter().collect())
             }
@@ -196,6 +217,7 @@ impl KitMetadata {
             tenant_id: opt_str(&v, "tenantId"),
             layout,
             keys,
+            chain_code: opt_str(&v, "chainCode"),
             master_keys,
         })
     }
@@ -457,7 +479,7 @@ impl RecoveryKit {
     }
 
     /// An entry's bytes, by its name relative to the kit's folder.
-    fn entry(&mut self, name: &str) -> Result<Option<Vec<u8>>, String> {
+    pub(crate) fn entry(&mut self, name: &str) -> Result<Option<Vec<u8>>, String> {
         read_entry(&mut self.archive, &format!("{}{name}", self.folder))
     }
 
@@ -514,10 +536,19 @@ pub fn decrypt_master_key(
     if blob.len() != key.size() {
         return Err(wrong_key());
     }
-    let plain = Zeroizing::new(
-        key.decrypt(Oaep::<Sha1>::new(), blob)
-            .map_err(|_| wrong_key())?,
-    );
+    let plain = match key.decrypt(Oaep::<Sha1>::new(), blob) {
+        Ok(p) => Zeroizing::new(p),
+        Err(_) => {
+            // Encrypted to this key with another OAEP digest is not "a
+            // different key": say which.
+            if key.decrypt(Oaep::<sha2::Sha256>::new(), blob).is_ok() {
+                return Err(DrKitError::EntryOaepSha256 {
+                    entry: entry.to_string(),
+                });
+            }
+            return Err(wrong_key());
+        }
+    };
     if plain.len() != 32 {
         return Err(DrKitError::MasterKeyWrongLength {
             entry: entry.to_string(),

@@ -31,7 +31,9 @@ pub mod derive;
 pub mod keys;
 pub mod kit;
 pub mod ops;
+pub mod pbe;
 pub mod repeats;
+pub mod workspace_keys;
 pub mod zipcheck;
 
 use std::path::PathBuf;
@@ -63,9 +65,83 @@ pub enum DrKitError {
     /// The key is encrypted and decrypting it with the passphrase failed.
     #[error("the passphrase does not open the private key")]
     WrongPassphrase,
-    /// The private key uses a cipher or KDF we do not read.
-    #[error("the private key is encrypted with {0}, which is not supported")]
+    /// The private key uses a cipher or KDF we do not read (named).
+    #[error("the private key is encrypted with {0}, which this tool does not read")]
     UnsupportedKeyEncryption(String),
+    /// An RSA key under 2048 bits.
+    #[error(
+        "the key is RSA-{bits}: keys under 2048 bits can be factored and are refused (the vendor's recovery key is RSA-4096)"
+    )]
+    KeyTooSmall {
+        /// The modulus size found.
+        bits: usize,
+    },
+    /// The kit lists no key matching the selection.
+    #[error("{0}")]
+    NoSuchWorkspaceKey(String),
+    /// A key's algorithm is not one of the four the vendor uses.
+    #[error(
+        "key {key_id} has algorithm {algo}, which is not one of MPC_ECDSA_SECP256K1, MPC_CMP_ECDSA_SECP256K1, MPC_EDDSA_ED25519, MPC_CMP_EDDSA_ED25519"
+    )]
+    UnknownKeyAlgorithm {
+        /// The key.
+        key_id: String,
+        /// The algo found.
+        algo: String,
+    },
+    /// An entry a workspace key needs is missing.
+    #[error("key {key_id}: the kit has {what}")]
+    MissingKeyEntry {
+        /// The key.
+        key_id: String,
+        /// What is missing.
+        what: String,
+    },
+    /// An entry opened but does not hold a share of the expected form.
+    #[error("entry {entry} opened but does not hold a key share of the expected form")]
+    BadShare {
+        /// The entry.
+        entry: String,
+    },
+    /// An entry does not open although the same secret opens the kit's others.
+    #[error(
+        "entry {entry} does not decrypt, although the same secret opens the kit's other entries: the entry is damaged"
+    )]
+    DamagedEntry {
+        /// The entry.
+        entry: String,
+    },
+    /// The mobile secret opens no mobile entry.
+    #[error("{} does not open the owner's share entry {entry}", if *.rsa { "the mobile RSA key" } else { "the owner's recovery passphrase" })]
+    WrongMobileSecret {
+        /// The first entry that did not open.
+        entry: String,
+        /// Whether a mobile RSA key was given (else a passphrase).
+        rsa: bool,
+    },
+    /// A mobile plaintext names another algorithm than the metadata.
+    #[error(
+        "entry {entry} holds a share for algorithm number {found}, but the metadata says {algo}"
+    )]
+    MobileAlgorithmMismatch {
+        /// The entry.
+        entry: String,
+        /// The number found (0 ECDSA, 1 EdDSA).
+        found: u32,
+        /// The metadata's algo.
+        algo: &'static str,
+    },
+    /// Keys whose shares do not reproduce their public key.
+    #[error("{} not reproduce {} public key from {} shares: {}; nothing was output", if .0.len() == 1 { "this key does" } else { "these keys do" }, if .0.len() == 1 { "its" } else { "their" }, if .0.len() == 1 { "its" } else { "their" }, .0.join(", "))]
+    KeysNotReproduced(Vec<String>),
+    /// A kit entry is encrypted to this key, but with OAEP-SHA256.
+    #[error(
+        "entry {entry} is encrypted to this key with RSA-OAEP-SHA256, but the vendor's kits use RSA-OAEP-SHA1 for it: the kit was not made by the vendor's tool, or was re-encrypted"
+    )]
+    EntryOaepSha256 {
+        /// The entry name.
+        entry: String,
+    },
     /// The key is not RSA-4096 (the vendor's kits are encrypted to RSA-4096 keys).
     #[error("the key is RSA-{bits}; the recovery key must be RSA-4096")]
     WrongKeySize {
@@ -260,7 +336,16 @@ impl Explain for DrKitError {
             NotAPrivateKey(_) => "give the recovery private key file (BEGIN ENCRYPTED PRIVATE KEY, BEGIN PRIVATE KEY or BEGIN RSA PRIVATE KEY)".into(),
             NotAPublicKey(_) => "give the recovery public key PEM written by `custodian kit keygen` or the vendor's tool".into(),
             WrongPassphrase => "check the passphrase (and its caps lock and keyboard layout) and try again".into(),
-            UnsupportedKeyEncryption(_) => "re-encrypt the key with `openssl pkcs8 -topk8 -v2 aes-256-cbc` on an offline machine".into(),
+            UnsupportedKeyEncryption(_) => "on the offline machine, convert a copy with `openssl pkcs8 -topk8 -v2 aes-256-cbc -in KEY.pem -out NEW.pem` (OpenSSL 3 needs `-provider legacy -provider default` to read DES, RC2 and RC4 keys), then use NEW.pem and destroy the copy".into(),
+            NoSuchWorkspaceKey(_) => "run `custodian kit verify` to list the kit's keys and keysets".into(),
+            UnknownKeyAlgorithm { .. } | MobileAlgorithmMismatch { .. } | BadShare { .. } => "keep the kit unchanged and contact whoever produced it".into(),
+            MissingKeyEntry { .. } => "the kit is incomplete: ask for the full kit again and check its checksum".into(),
+            DamagedEntry { .. } => "do not use this copy of the kit: use another copy and compare its checksum with the vendor's".into(),
+            WrongMobileSecret { rsa: false, .. } => "check the workspace owner's recovery passphrase (the one set in the mobile app), its caps lock and keyboard layout".into(),
+            WrongMobileSecret { rsa: true, .. } => "use the mobile RSA private key this kit's owner entries were encrypted to".into(),
+            KeysNotReproduced(_) => "do not use this kit for those keys: ask the vendor for the kit again; the keys listed as verified are sound".into(),
+            KeyTooSmall { .. } => "use the RSA-4096 recovery key pair the kit was made for; a new pair comes from `custodian kit keygen`".into(),
+            EntryOaepSha256 { .. } => "ask the vendor for the kit exactly as their tool made it, and compare its checksum".into(),
             WrongKeySize { .. } => "use the RSA-4096 recovery key pair the kit was made for".into(),
             Rsa(_) => "check that this is the right key file".into(),
             MissingMetadata { nearest: Some(n) } => format!("if {n} is the kit's metadata, the zip was re-made: use the kit zip exactly as the vendor delivered it"),
