@@ -837,12 +837,16 @@ impl App {
             Action::OpenRewrap(start) => {
                 // Suggest the identity file of the registered custodian the
                 // shard is wrapped to.
-                let suggestion = self.ws.registry().ok().and_then(|r| {
+                let reg = self.ws.registry().ok();
+                let suggestion = reg.as_ref().and_then(|r| {
                     r.identity_file_for(&start.file.recipient)
                         .map(|p| p.to_path_buf())
                 });
-                self.screens
-                    .push(Box::new(RewrapWizard::new(*start, suggestion)));
+                let mut wizard = RewrapWizard::new(*start, suggestion);
+                if let Some(reg) = reg {
+                    wizard = wizard.with_registry(reg);
+                }
+                self.screens.push(Box::new(wizard));
             }
             Action::StartRewrap(req) => {
                 let ws = self.ws.clone();
