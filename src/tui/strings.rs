@@ -23,6 +23,7 @@ pub const HOME_MENU: &[(&str, &[(&str, &str)])] = &[
             ("n", "new identity"),
             ("g", "split among guardians"),
             ("c", "rebuild from guardians"),
+            ("o", "rotate selected"),
         ],
     ),
     (
@@ -365,3 +366,27 @@ pub fn console_remedy(remedy: &str) -> String {
 /// Home, instead of the custodian list, when registry.json cannot be read.
 pub const HOME_REGISTRY_UNREADABLE: &str =
     "REGISTRY UNREADABLE: custodians, shards and checks are not shown until it is fixed";
+
+// Rotation (from a custodian row on home).
+pub const ROTATE_TITLE: &str = "Rotate custodian";
+pub const ROTATE_STEPS: [&str; 5] = [
+    "current",
+    "new passphrase",
+    "guardians",
+    "confirm",
+    "rotate",
+];
+pub const ROTATE_OLD_PASS: &str = "Current passphrase";
+pub const ROTATE_OLD_PASS_HINT: &str = "Checked now, before anything else is asked or written.";
+pub const ROTATE_CHECKING: &str = "Checking the current passphrase…";
+pub const ROTATE_NEW_PASS_FOR: &str = "New identity passphrase for";
+pub const ROTATE_CONFIRM_HEAD: &str = "Rotation of";
+pub const ROTATE_CONFIRM_HINT: &str =
+    "Enter rotates (one transaction: all of it or none). Esc starts over; nothing was written.";
+pub const ROTATE_WORKING: &str =
+    "Rotating: new identity, shards rewrapped and verified, guardians re-split…";
+pub const ROTATE_DESTROY_HEAD: &str = "DESTROY THESE COPIES BY HAND (they could not be moved):";
+pub const ROTATE_NOTHING_ELSEWHERE: &str =
+    "Every registered file was moved; no copy is known outside the workspace.";
+pub const ROTATE_COPIES_HINT: &str =
+    "Guardians destroy their old shares; `custodian check` flags copies until confirmed destroyed.";
