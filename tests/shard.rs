@@ -666,3 +666,185 @@ fn post_quantum_and_tag_recipients_and_keys_are_named_as_unsupported() {
         ))
         .stderr(contains("neither a comment").not());
 }
+
+/// The recipient registered for a fixture custodian.
+fn recipient_of(sb: &Sandbox, name: &str) -> String {
+    IdentityFile::load(&identity(sb, name)).unwrap().recipient
+}
+
+/// The concentration rule (CLARIFICATIONS 10) on `shard rewrap`: Ana's
+/// share of the 2-of-3 key to Ben would let Ben rebuild it alone. Refused
+/// before any passphrase; one approver (or one named twice) is not an
+/// override; two distinct approvers are, and the audit log names them.
+#[test]
+fn rewrap_reaching_the_threshold_is_refused_unless_two_approvers_override() {
+    let sb = sandbox();
+    let src = shard(&sb, "alpha", 1);
+    let ben = recipient_of(&sb, "Ben");
+    let out = sb.file("ben-second.shard.json");
+    let ws_files = |sb: &Sandbox| -> Vec<_> {
+        snapshot_without_audit(sb)
+            .into_iter()
+            .filter(|(p, _)| p.starts_with(sb.ws()))
+            .collect()
+    };
+    let before = ws_files(&sb);
+    let events = audit_events(&sb).len();
+    rewrap_cmd(&sb, &src, &identity(&sb, "Ana"), &ben, "Ben")
+        .arg("--out")
+        .arg(&out)
+        .assert()
+        .failure()
+        .stderr(contains(
+            "Ben would hold 2 shards of key drill-alpha, which needs 2: they could rebuild it alone",
+        ))
+        .stderr(contains("--approver NAME at least twice"))
+        .stderr(contains("Passphrase").not());
+    for approvers in [&["Olga Reyes"][..], &["Olga Reyes", "olga reyes"][..]] {
+        let mut c = rewrap_cmd(&sb, &src, &identity(&sb, "Ana"), &ben, "Ben");
+        c.arg("--out").arg(&out);
+        for a in approvers {
+            c.args(["--approver", a]);
+        }
+        c.assert()
+            .failure()
+            .stderr(contains("at least 2 distinct approvers; 1 given"));
+    }
+    // Naming Ben only confirms "several", never "alone".
+    rewrap_cmd(&sb, &src, &identity(&sb, "Ana"), &ben, "Ben")
+        .arg("--out")
+        .arg(&out)
+        .args(["--confirm-concentration", "Ben"])
+        .assert()
+        .failure()
+        .stderr(contains("could rebuild it alone"));
+    assert!(ws_files(&sb) == before && !out.exists(), "nothing changed");
+    assert_eq!(
+        audit_events(&sb).len(),
+        events,
+        "refused before the transaction"
+    );
+
+    rewrap_cmd(&sb, &src, &identity(&sb, "Ana"), &ben, "Ben")
+        .arg("--out")
+        .arg(&out)
+        .args(["--approver", "Olga Reyes", "--approver", "Pat Kim"])
+        .assert()
+        .success()
+        .stderr(contains("enough to rebuild it alone"))
+        .stderr(contains("override approved by Olga Reyes, Pat Kim"));
+    assert_eq!(ShardFile::load(&out).unwrap().recipient, ben);
+    let audit = std::fs::read_to_string(sb.ws().join("audit.jsonl")).unwrap();
+    let entry = audit
+        .lines()
+        .find(|l| l.contains("SHARD_REWRAP") && l.contains("INITIATED"))
+        .unwrap();
+    let v: serde_json::Value = serde_json::from_str(entry).unwrap();
+    assert_eq!(
+        v["details"]["concentration"],
+        serde_json::json!({"holds": 2, "threshold": 2, "overrideApprovers": ["Olga Reyes", "Pat Kim"]})
+    );
+}
+
+/// Two shards of a 3-of-3 key to one person: a warning and a confirmation
+/// that names them; naming anyone else is refused.
+#[test]
+fn rewrap_giving_someone_a_second_shard_needs_their_name_confirmed() {
+    let sb = sandbox();
+    let ws = custodian_core::workspace::Workspace::open(sb.ws()).unwrap();
+    custodian_core::drill::key::make_key(
+        &ws,
+        custodian_core::drill::key::MakeKeyRequest {
+            custodians: ["Ana", "Ben", "Cy"].map(String::from).to_vec(),
+            threshold: 3,
+            key_id: Some("drill-gamma".into()),
+            out_dir: None,
+            generate: Vec::new(),
+        },
+    )
+    .unwrap();
+    drop(ws);
+    let src = shard(&sb, "gamma", 1);
+    let ben = recipient_of(&sb, "Ben");
+    let out = sb.file("ben-gamma.shard.json");
+    rewrap_cmd(&sb, &src, &identity(&sb, "Ana"), &ben, "Ben")
+        .arg("--out")
+        .arg(&out)
+        .assert()
+        .failure()
+        .stderr(contains(
+            "Ben would hold 2 shards of key drill-gamma (the key needs 3 to rebuild): confirm by naming Ben",
+        ))
+        .stderr(contains("--confirm-concentration \"Ben\""));
+    rewrap_cmd(&sb, &src, &identity(&sb, "Ana"), &ben, "Ben")
+        .arg("--out")
+        .arg(&out)
+        .args(["--confirm-concentration", "Cy"])
+        .assert()
+        .failure()
+        .stderr(contains(
+            "the confirmation names `Cy`, but the shard would go to `Ben`",
+        ));
+    assert!(!out.exists());
+    rewrap_cmd(&sb, &src, &identity(&sb, "Ana"), &ben, "Ben")
+        .arg("--out")
+        .arg(&out)
+        .args(["--confirm-concentration", "Ben"])
+        .assert()
+        .success()
+        .stderr(contains(
+            "Ben will hold 2 shards of key drill-gamma (it needs 3 to rebuild)",
+        ));
+    let audit = std::fs::read_to_string(sb.ws().join("audit.jsonl")).unwrap();
+    let entry = audit
+        .lines()
+        .rfind(|l| l.contains("SHARD_REWRAP") && l.contains("INITIATED"))
+        .unwrap();
+    let v: serde_json::Value = serde_json::from_str(entry).unwrap();
+    assert_eq!(
+        v["details"]["concentration"],
+        serde_json::json!({"holds": 2, "threshold": 3, "confirmedHolder": "Ben"})
+    );
+}
+
+/// The same rule on `shard restore-to-node`: a second shard of a 2-of-2
+/// key to the same node's recipient would let the node rebuild it.
+#[test]
+fn restore_to_node_refuses_a_node_that_would_reach_the_threshold() {
+    let sb = sandbox();
+    let node = OpenedIdentity::generate("node");
+    let restore = |index: u32, out: &Path, extra: &[&str]| {
+        let holder = holder(index);
+        let pass = sb.pass_file(&format!("p{index}"), &[pass_of(holder)]);
+        let mut c = sb.cmd();
+        c.args(["shard", "restore-to-node"])
+            .arg(shard(&sb, "alpha", index))
+            .arg("--identity")
+            .arg(identity(&sb, holder))
+            .args(["--node-recipient", &node.recipient, "--node", "mpc-node-7"])
+            .arg("--out")
+            .arg(out)
+            .arg("--passphrase-file")
+            .arg(pass)
+            .args(extra);
+        c
+    };
+    let first = sb.ws().join("shards").join("node-1.import.json");
+    restore(1, &first, &[]).assert().success();
+    let second = sb.ws().join("shards").join("node-2.import.json");
+    restore(2, &second, &[])
+        .assert()
+        .failure()
+        .stderr(contains(
+            "mpc-node-7 would hold 2 shards of key drill-alpha, which needs 2: they could rebuild it alone",
+        ));
+    assert!(!second.exists());
+    restore(
+        2,
+        &second,
+        &["--approver", "Olga Reyes", "--approver", "Pat Kim"],
+    )
+    .assert()
+    .success();
+    assert!(audit_events(&sb).contains(&("SHARD_RESTORE_TO_NODE".into(), "COMPLETED".into())));
+}

@@ -181,3 +181,133 @@ fn rewrap_wizard_with_a_wrong_passphrase_fails_and_writes_no_shard() {
     snap!("shard_rewrap_failed", t);
     assert!(!sb.ws().join("shards/drill-alpha.1.dee.shard.json").exists());
 }
+
+/// The concentration rule in the rewrap wizard: Ana's share of the 2-of-3
+/// key to Ben would let Ben rebuild it alone. The wizard stops before the
+/// passphrase and asks for two approvers; one name given twice is refused
+/// in place; two distinct approvers let it through, and the audit log names
+/// them.
+#[test]
+fn rewrap_wizard_asks_two_approvers_when_the_new_holder_would_reach_the_threshold() {
+    let sb = sandbox();
+    let mut app = app_for(&sb);
+    inspect_first(&mut app);
+    key(&mut app, KeyCode::Char('w'));
+    key(&mut app, KeyCode::Enter);
+    let ben = custodian_core::identity::IdentityFile::load(&identity(&sb, "Ben"))
+        .unwrap()
+        .recipient;
+    type_text(&mut app, &ben);
+    key(&mut app, KeyCode::Tab);
+    type_text(&mut app, "Ben");
+    key(&mut app, KeyCode::Enter);
+    let t = draw(&app);
+    let text = screen_text(&t);
+    assert!(
+        text.contains("Ben would hold 2 shards of key drill-alpha, which needs 2"),
+        "{text}"
+    );
+    assert!(
+        text.contains("ONE PERSON COULD REBUILD THIS KEY ALONE"),
+        "{text}"
+    );
+    for (w, h) in [(80, 24), (120, 40)] {
+        snap!(
+            format!("shard_rewrap_concentration_{w}x{h}"),
+            tui::draw(&app, w, h)
+        );
+    }
+    type_text(&mut app, "Olga Reyes");
+    key(&mut app, KeyCode::Enter);
+    type_text(&mut app, "olga reyes");
+    key(&mut app, KeyCode::Enter);
+    let text = screen_text(&draw(&app));
+    assert!(
+        text.contains("at least 2 distinct approvers; 1 given"),
+        "{text}"
+    );
+    for _ in 0.."olga reyes".len() {
+        key(&mut app, KeyCode::Backspace);
+    }
+    type_text(&mut app, "Pat Kim");
+    key(&mut app, KeyCode::Enter);
+    // Now the passphrase.
+    type_text(&mut app, pass_of("Ana"));
+    key(&mut app, KeyCode::Enter);
+    assert!(app.pump_until_idle(Duration::from_secs(60)));
+    let text = screen_text(&draw(&app));
+    assert!(text.contains("New shard written and verified"), "{text}");
+    let audit = std::fs::read_to_string(sb.ws().join("audit.jsonl")).unwrap();
+    assert!(
+        audit.contains(r#""overrideApprovers":["Olga Reyes","Pat Kim"]"#),
+        "{audit}"
+    );
+}
+
+/// Below the threshold the wizard asks for the new holder's name; another
+/// name is refused in place.
+#[test]
+fn rewrap_wizard_confirms_a_second_shard_by_the_holders_name() {
+    let sb = sandbox();
+    let ws = Workspace::open(sb.ws()).unwrap();
+    custodian_core::drill::key::make_key(
+        &ws,
+        custodian_core::drill::key::MakeKeyRequest {
+            custodians: ["Ana", "Ben", "Cy"].map(String::from).to_vec(),
+            threshold: 3,
+            key_id: Some("drill-gamma".into()),
+            out_dir: None,
+            generate: Vec::new(),
+        },
+    )
+    .unwrap();
+    drop(ws);
+    let mut app = app_for(&sb);
+    key(&mut app, KeyCode::Char('s'));
+    key(&mut app, KeyCode::Char('o'));
+    type_text(&mut app, shard(&sb, "gamma", 1).to_str().unwrap());
+    key(&mut app, KeyCode::Enter);
+    assert!(app.pump_until_idle(Duration::from_secs(30)));
+    key(&mut app, KeyCode::Char('w'));
+    key(&mut app, KeyCode::Enter);
+    let ben = custodian_core::identity::IdentityFile::load(&identity(&sb, "Ben"))
+        .unwrap()
+        .recipient;
+    type_text(&mut app, &ben);
+    key(&mut app, KeyCode::Tab);
+    type_text(&mut app, "Ben");
+    key(&mut app, KeyCode::Enter);
+    let text = screen_text(&draw(&app));
+    assert!(
+        text.contains("SEVERAL SHARDS OF ONE KEY TO ONE PERSON"),
+        "{text}"
+    );
+    assert!(
+        text.contains("Ben would hold 2 shards of key drill-gamma (it needs 3 to rebuild)"),
+        "{text}"
+    );
+    for (w, h) in [(80, 24), (120, 40)] {
+        snap!(
+            format!("shard_rewrap_concentration_several_{w}x{h}"),
+            tui::draw(&app, w, h)
+        );
+    }
+    type_text(&mut app, "Cy");
+    key(&mut app, KeyCode::Enter);
+    let text = screen_text(&draw(&app));
+    assert!(
+        text.contains("the confirmation names `Cy`, but the shard would go to `Ben`"),
+        "{text}"
+    );
+    key(&mut app, KeyCode::Backspace);
+    key(&mut app, KeyCode::Backspace);
+    type_text(&mut app, "Ben");
+    key(&mut app, KeyCode::Enter);
+    type_text(&mut app, pass_of("Ana"));
+    key(&mut app, KeyCode::Enter);
+    assert!(app.pump_until_idle(Duration::from_secs(60)));
+    let text = screen_text(&draw(&app));
+    assert!(text.contains("New shard written and verified"), "{text}");
+    let audit = std::fs::read_to_string(sb.ws().join("audit.jsonl")).unwrap();
+    assert!(audit.contains(r#""confirmedHolder":"Ben""#), "{audit}");
+}

@@ -131,6 +131,29 @@ fn after_a_real_split_the_check_and_checklist_see_it() {
         .success();
     let (after, item) = guardians_check(&ws);
     assert_eq!(after.status, CheckStatus::Pass, "{:?}", after.findings);
+    // Split is not enough for the checklist: every guardian must prove
+    // their share first (a fact, not a hand tick).
+    match &item {
+        ItemState::NotMet(why) => assert!(
+            why.contains("Vic's guardians have not all proved their shares (roll call): Ana, Ben, Cy, Dee, Eli"),
+            "{why}"
+        ),
+        other => panic!("{other:?}"),
+    }
+    let mut shares: Vec<_> = std::fs::read_dir(sb.ws().join("guardian-shares"))
+        .unwrap()
+        .map(|e| e.unwrap().path())
+        .collect();
+    shares.sort();
+    assert_eq!(shares.len(), 5);
+    sb.cmd()
+        .args(["guardians", "roll-call"])
+        .args(&shares)
+        .arg("--passphrase-file")
+        .arg(sb.pass_file("roll.pass", &refs[1..]))
+        .assert()
+        .success();
+    let (_, item) = guardians_check(&ws);
     assert!(matches!(item, ItemState::Verified(_)), "{item:?}");
 }
 

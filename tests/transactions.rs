@@ -311,6 +311,7 @@ fn rewrap_request(sb: &Sandbox, to: &str) -> RewrapRequest {
         out: Some(sb.file("dee.shard.json")),
         kind: RewrapKind::Custodian,
         accept_multiple_recipients: false,
+        concentration: Default::default(),
     }
 }
 

@@ -10,6 +10,29 @@ use custodian_core::identity;
 use custodian_core::recovery::{self, RecoveryError};
 use custodian_core::shard::{self, RewrapKind, RewrapOutcome, RewrapRequest, ShardFile};
 
+/// The concentration rule's approvals (CLARIFICATIONS 10).
+#[derive(Debug, Clone, Default, clap::Args)]
+pub struct ConcentrationArgs {
+    /// The new holder would hold two or more shards of the key: confirm by
+    /// naming them (recorded in the audit log).
+    // Public values: a pasted secret starting with `-` reaches our check, not clap's echo.
+    #[arg(long, value_name = "NAME", allow_hyphen_values = true)]
+    pub confirm_concentration: Option<String>,
+    /// The new holder would reach the key's threshold alone: override by
+    /// naming at least two approvers, one per flag (recorded in the audit log).
+    #[arg(long = "approver", value_name = "NAME", allow_hyphen_values = true)]
+    pub approvers: Vec<String>,
+}
+
+impl ConcentrationArgs {
+    fn approval(self) -> shard::ConcentrationApproval {
+        shard::ConcentrationApproval {
+            confirm_holder: self.confirm_concentration,
+            approvers: self.approvers,
+        }
+    }
+}
+
 /// Shard subcommands.
 #[derive(Debug, Subcommand)]
 pub enum ShardCmd {
@@ -49,6 +72,8 @@ pub enum ShardCmd {
         #[arg(long)]
         accept_multiple_recipients: bool,
         #[command(flatten)]
+        concentration: ConcentrationArgs,
+        #[command(flatten)]
         pass: PassphraseArgs,
     },
     /// Re-encrypt a shard to a node's import recipient, for the platform to import.
@@ -73,6 +98,8 @@ pub enum ShardCmd {
         /// (the count is recorded in the audit log).
         #[arg(long)]
         accept_multiple_recipients: bool,
+        #[command(flatten)]
+        concentration: ConcentrationArgs,
         #[command(flatten)]
         pass: PassphraseArgs,
     },
@@ -177,6 +204,7 @@ pub fn run(ctx: &Ctx, cmd: ShardCmd) -> CmdResult {
             name,
             out,
             accept_multiple_recipients,
+            concentration,
             pass,
         } => {
             let outcome = rewrap(
@@ -189,6 +217,7 @@ pub fn run(ctx: &Ctx, cmd: ShardCmd) -> CmdResult {
                 pass,
                 RewrapKind::Custodian,
                 accept_multiple_recipients,
+                concentration.approval(),
             )?;
             print_outcome(ctx, &outcome);
             warn(format!(
@@ -205,6 +234,7 @@ pub fn run(ctx: &Ctx, cmd: ShardCmd) -> CmdResult {
             node,
             out,
             accept_multiple_recipients,
+            concentration,
             pass,
         } => {
             let outcome = rewrap(
@@ -217,6 +247,7 @@ pub fn run(ctx: &Ctx, cmd: ShardCmd) -> CmdResult {
                 pass,
                 RewrapKind::Node,
                 accept_multiple_recipients,
+                concentration.approval(),
             )?;
             print_outcome(ctx, &outcome);
             if !ctx.json {
@@ -257,6 +288,7 @@ fn rewrap(
     pass: PassphraseArgs,
     kind: RewrapKind,
     accept_multiple_recipients: bool,
+    concentration: shard::ConcentrationApproval,
 ) -> Result<RewrapOutcome, super::Failure> {
     let ws = ctx.writing_workspace()?;
     // Everything public is checked before the passphrase is asked for.
@@ -269,6 +301,26 @@ fn rewrap(
         out.as_deref(),
         accept_multiple_recipients,
     )?;
+    // The concentration rule, before the passphrase: public facts only.
+    let decision = shard::check_rewrap_concentration(
+        &ws.registry()?,
+        &source,
+        &identity::parse_recipient(&to)?.to_string(),
+        &name,
+        &concentration,
+    )?;
+    match decision.verdict {
+        shard::Concentration::Spread => {}
+        shard::Concentration::Several { holds } => warn(format!(
+            "{name} will hold {holds} shards of key {} (it needs {} to rebuild); confirmed by naming {name} (recorded in the audit log)",
+            source.key_id, decision.threshold
+        )),
+        shard::Concentration::ReachesThreshold { holds, threshold } => warn(format!(
+            "{name} will hold {holds} shards of key {}, enough to rebuild it alone ({threshold} needed); override approved by {} (recorded in the audit log)",
+            source.key_id,
+            decision.approvers.join(", ")
+        )),
+    }
     let readers = source.check_payload(true)?;
     if readers > 1 {
         warn(format!(
@@ -290,6 +342,7 @@ fn rewrap(
             out,
             kind,
             accept_multiple_recipients,
+            concentration,
         },
     )?)
 }

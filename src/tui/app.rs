@@ -625,6 +625,49 @@ impl App {
                 self.screens
                     .push(Box::new(GuardianReconstructWizard::new(known)));
             }
+            Action::OpenRotate(name) => {
+                let plan = custodian_core::lifecycle::rotate::plan(&self.ws, &name, None)
+                    .map_err(|e| Report::from_error(&e));
+                self.screens
+                    .push(Box::new(super::screens::rotate::RotateScreen::new(
+                        &name, plan,
+                    )));
+            }
+            Action::CheckRotatePassphrase { plan, passphrase } => {
+                let ws = self.ws.clone();
+                self.running_jobs += 1;
+                worker::spawn(&self.sender(), move |_progress| {
+                    custodian_core::lifecycle::rotate::open_old(&ws, &plan, &passphrase)
+                        .map(|_| JobResult::RotatePassphraseChecked)
+                        .map_err(|e| Report::from_error(&e))
+                });
+            }
+            Action::StartRotation(job) => {
+                let ws = self.ws.clone();
+                self.running_jobs += 1;
+                worker::spawn(&self.sender(), move |progress| {
+                    use custodian_core::lifecycle::rotate;
+                    let report = |done, total, label: &str| progress.report(done, total, label);
+                    let job = *job;
+                    rotate::open_old(&ws, &job.plan, &job.old_passphrase)
+                        .and_then(|old| {
+                            rotate::rotate(
+                                &ws,
+                                rotate::RotationRequest {
+                                    plan: &job.plan,
+                                    old: &old,
+                                    new_passphrase: &job.new_passphrase,
+                                    guardians: job.guardians,
+                                    threshold: job.threshold,
+                                    destroy_old_identity: false,
+                                },
+                                &report,
+                            )
+                        })
+                        .map(|o| JobResult::Rotated(Box::new(o)))
+                        .map_err(|e| Report::from_error(&e))
+                });
+            }
             Action::CheckSplitPassphrase {
                 identity_path,
                 identity_passphrase,
@@ -841,12 +884,16 @@ impl App {
             Action::OpenRewrap(start) => {
                 // Suggest the identity file of the registered custodian the
                 // shard is wrapped to.
-                let suggestion = self.ws.registry().ok().and_then(|r| {
+                let reg = self.ws.registry().ok();
+                let suggestion = reg.as_ref().and_then(|r| {
                     r.identity_file_for(&start.file.recipient)
                         .map(|p| p.to_path_buf())
                 });
-                self.screens
-                    .push(Box::new(RewrapWizard::new(*start, suggestion)));
+                let mut wizard = RewrapWizard::new(*start, suggestion);
+                if let Some(reg) = reg {
+                    wizard = wizard.with_registry(reg);
+                }
+                self.screens.push(Box::new(wizard));
             }
             Action::StartRewrap(req) => {
                 let ws = self.ws.clone();

@@ -26,6 +26,7 @@ pub const HOME_MENU: &[(&str, &[(&str, &str)])] = &[
             ("n", "new identity"),
             ("g", "split among guardians"),
             ("c", "rebuild from guardians"),
+            ("o", "rotate selected"),
         ],
     ),
     (
@@ -173,6 +174,15 @@ pub const REWRAP_WORKING: &str =
 pub const REWRAP_DONE: &str = "New shard written and verified";
 pub const REWRAP_VERIFIED: &str = "Checked: metadata read back, exactly one X25519 recipient (the new one), payload decrypts to the same share.";
 pub const REWRAP_OLD_LEFT: &str = "THE OLD SHARD FILE IS STILL ON DISK.";
+pub const CONCENTRATION_SEVERAL_HEAD: &str = "SEVERAL SHARDS OF ONE KEY TO ONE PERSON";
+pub const CONCENTRATION_REACHES_HEAD: &str = "ONE PERSON COULD REBUILD THIS KEY ALONE";
+pub const CONCENTRATION_CONFIRM_PROMPT: &str = "New holder's name, to confirm";
+pub const CONCENTRATION_CONFIRM_HINT: &str =
+    "Exactly as typed above; Esc goes back to choose another holder.";
+pub const CONCENTRATION_APPROVER1: &str = "First approver";
+pub const CONCENTRATION_APPROVER2: &str = "Second approver";
+pub const CONCENTRATION_APPROVER_HINT: &str =
+    "Two different people who approve this override, by name.";
 pub const REWRAP_OLD_HINT: &str = "Once the new custodian has confirmed they can open the new shard, destroy the old file (e.g. shred -u) and every copy of it.";
 pub const RESTORE_CHECKLIST: &str = "After the import, confirm on the node:";
 pub const RESTORE_KEEP: &str = "Your own shard file is unchanged; keep it.";
@@ -359,3 +369,27 @@ pub fn console_remedy(remedy: &str) -> String {
 /// Home, instead of the custodian list, when registry.json cannot be read.
 pub const HOME_REGISTRY_UNREADABLE: &str =
     "REGISTRY UNREADABLE: custodians, shards and checks are not shown until it is fixed";
+
+// Rotation (from a custodian row on home).
+pub const ROTATE_TITLE: &str = "Rotate custodian";
+pub const ROTATE_STEPS: [&str; 5] = [
+    "current",
+    "new passphrase",
+    "guardians",
+    "confirm",
+    "rotate",
+];
+pub const ROTATE_OLD_PASS: &str = "Current passphrase";
+pub const ROTATE_OLD_PASS_HINT: &str = "Checked now, before anything else is asked or written.";
+pub const ROTATE_CHECKING: &str = "Checking the current passphrase…";
+pub const ROTATE_NEW_PASS_FOR: &str = "New identity passphrase for";
+pub const ROTATE_CONFIRM_HEAD: &str = "Rotation of";
+pub const ROTATE_CONFIRM_HINT: &str =
+    "Enter rotates (one transaction: all of it or none). Esc starts over; nothing was written.";
+pub const ROTATE_WORKING: &str =
+    "Rotating: new identity, shards rewrapped and verified, guardians re-split…";
+pub const ROTATE_DESTROY_HEAD: &str = "DESTROY THESE COPIES BY HAND (they could not be moved):";
+pub const ROTATE_NOTHING_ELSEWHERE: &str =
+    "Every registered file was moved; no copy is known outside the workspace.";
+pub const ROTATE_COPIES_HINT: &str =
+    "Guardians destroy their old shares; `custodian check` flags copies until confirmed destroyed.";

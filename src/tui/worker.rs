@@ -61,6 +61,10 @@ pub enum JobResult {
     GuardianShareLoaded(Box<custodian_core::guardians::LoadedShare>),
     /// A key was rebuilt from guardian shares, verified and re-sealed.
     GuardianCombined(Box<custodian_core::guardians::Combined>),
+    /// The custodian's current passphrase opens their identity (rotation not begun).
+    RotatePassphraseChecked,
+    /// A custodian was rotated.
+    Rotated(Box<custodian_core::lifecycle::rotate::RotationOutcome>),
 }
 
 /// A job's progress as a wizard shows it: `done` of `total`, and what.

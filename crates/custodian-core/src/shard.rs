@@ -154,6 +154,46 @@ pub enum ShardError {
     /// The rewrapped file did not verify.
     #[error("the new shard did not verify: {0}")]
     RewrapCheck(String),
+    /// The new holder would hold several shards of one key (below its
+    /// threshold) and nobody confirmed it by naming them.
+    #[error(
+        "{holder} would hold {holds} shards of key {key_id} (the key needs {threshold} to rebuild): confirm by naming {holder}"
+    )]
+    ConcentrationUnconfirmed {
+        /// The new holder.
+        holder: String,
+        /// The key.
+        key_id: String,
+        /// Shards they would hold.
+        holds: usize,
+        /// The key's threshold.
+        threshold: u32,
+    },
+    /// A concentration confirmation named someone else.
+    #[error("the confirmation names `{given}`, but the shard would go to `{holder}`")]
+    ConcentrationWrongName {
+        /// Who was named.
+        given: String,
+        /// The new holder.
+        holder: String,
+    },
+    /// The new holder would reach the key's threshold alone.
+    #[error(
+        "{holder} would hold {holds} shards of key {key_id}, which needs {threshold}: they could rebuild it alone"
+    )]
+    ReachesThreshold {
+        /// The new holder.
+        holder: String,
+        /// The key.
+        key_id: String,
+        /// Shards they would hold.
+        holds: usize,
+        /// The key's threshold.
+        threshold: u32,
+    },
+    /// An override named fewer than two distinct approvers.
+    #[error("an override needs at least 2 distinct approvers; {0} given")]
+    TooFewApprovers(usize),
     /// Encryption failed.
     #[error("could not encrypt the key share: {0}")]
     Encrypt(String),
@@ -213,6 +253,18 @@ impl Explain for ShardError {
                     .into()
             }
             ShardError::Encrypt(_) => "check the recipient and try again".into(),
+            ShardError::ConcentrationUnconfirmed { holder, .. } => format!(
+                "if {holder} may hold that many, confirm with --confirm-concentration \"{holder}\" (recorded in the audit log); otherwise choose another holder"
+            ),
+            ShardError::ConcentrationWrongName { holder, .. } => {
+                format!("name the new holder exactly: --confirm-concentration \"{holder}\"")
+            }
+            ShardError::ReachesThreshold { .. } => {
+                "choose another holder, or override with --approver NAME at least twice (the approvers are recorded in the audit log)".into()
+            }
+            ShardError::TooFewApprovers(_) => {
+                "name two or more different approvers with --approver".into()
+            }
             ShardError::File(e) => return e.remedy(),
             ShardError::Workspace(e) => return e.remedy(),
             ShardError::Audit(e) => return e.remedy(),
@@ -1013,6 +1065,9 @@ pub struct RewrapRequest {
     /// Rewrap a share that more than one key can open (audited with the
     /// count) instead of refusing it.
     pub accept_multiple_recipients: bool,
+    /// What people approved if the new holder would hold several shards
+    /// of the key (see [`Concentration`]).
+    pub concentration: ConcentrationApproval,
 }
 
 impl std::fmt::Debug for RewrapRequest {
@@ -1091,6 +1146,8 @@ pub fn rewrap_shard(ws: &Workspace, req: &RewrapRequest) -> Result<RewrapOutcome
     )?;
     let to = identity::parse_recipient(&req.to)?.to_string();
     let recipients = shard.check_payload(req.accept_multiple_recipients)?;
+    let decision =
+        check_rewrap_concentration(&ws.registry()?, &shard, &to, &req.name, &req.concentration)?;
     let mut details = json!({
         "keyId": shard.key_id, "index": shard.index,
         "rootPublicKey": shard.root_public_key,
@@ -1102,6 +1159,9 @@ pub fn rewrap_shard(ws: &Workspace, req: &RewrapRequest) -> Result<RewrapOutcome
         // Accepted explicitly: the record says how many keys could read it.
         details["from"]["payloadRecipients"] = json!(recipients);
         details["acceptedMultipleRecipients"] = json!(true);
+    }
+    if let Some(c) = decision.audit_details() {
+        details["concentration"] = c;
     }
     let mut tx = ws.begin(req.kind.event(), details)?;
     let staged = (|| {
@@ -1174,6 +1234,138 @@ pub enum Concentration {
 
 /// Approvers an override of [`Concentration::ReachesThreshold`] needs.
 pub const OVERRIDE_APPROVERS: usize = 2;
+
+/// What people approved for a move the concentration rule stops: the
+/// new holder's name typed back (two or more shards), or the approvers of
+/// an override (reaching the threshold). Both are recorded in the audit log.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct ConcentrationApproval {
+    /// The new holder's name, typed to confirm they may hold several shards.
+    pub confirm_holder: Option<String>,
+    /// Approvers of an override; at least [`OVERRIDE_APPROVERS`] distinct.
+    pub approvers: Vec<String>,
+}
+
+/// The rule's verdict for one move, with what was approved.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ConcentrationDecision {
+    /// The verdict.
+    pub verdict: Concentration,
+    /// The key's threshold.
+    pub threshold: u32,
+    /// The holder, as confirmed (for [`Concentration::Several`]).
+    pub confirmed_holder: Option<String>,
+    /// The distinct approvers (for an override).
+    pub approvers: Vec<String>,
+}
+
+impl ConcentrationDecision {
+    /// The audit log's record of the decision (None when the shards stay spread).
+    pub fn audit_details(&self) -> Option<Value> {
+        let holds = match self.verdict {
+            Concentration::Spread => return None,
+            Concentration::Several { holds } | Concentration::ReachesThreshold { holds, .. } => {
+                holds
+            }
+        };
+        let mut v = json!({ "holds": holds, "threshold": self.threshold });
+        if let Some(h) = &self.confirmed_holder {
+            v["confirmedHolder"] = json!(h);
+        }
+        if !self.approvers.is_empty() {
+            v["overrideApprovers"] = json!(self.approvers);
+        }
+        Some(v)
+    }
+}
+
+/// The distinct names among `approvers` (case-insensitive), each checked
+/// by the name rules; an empty list stays empty, a list with fewer than
+/// [`OVERRIDE_APPROVERS`] distinct names is refused.
+pub fn distinct_approvers(approvers: &[String]) -> Result<Vec<String>, ShardError> {
+    let mut distinct: Vec<String> = Vec::new();
+    for a in approvers {
+        identity::validate_name(a)?;
+        if !distinct.iter().any(|d| d.eq_ignore_ascii_case(a)) {
+            distinct.push(a.clone());
+        }
+    }
+    if !distinct.is_empty() && distinct.len() < OVERRIDE_APPROVERS {
+        return Err(ShardError::TooFewApprovers(distinct.len()));
+    }
+    Ok(distinct)
+}
+
+/// What `holder` (recipient `to`) would hold of `key_id` after receiving
+/// share `index`: the registered shard files of that key wrapped to them
+/// that exist, plus this one.
+pub fn concentration_after(
+    reg: &crate::workspace::Registry,
+    key_id: &str,
+    index: u32,
+    to: &str,
+    threshold: u32,
+) -> Concentration {
+    let mut held = holdings(reg, to, key_id);
+    held.insert(index);
+    concentration(held.len(), threshold)
+}
+
+/// Applies the concentration rule to a rewrap or restore of `shard` to
+/// `to` (named `name`): refuses what `approval` does not cover. Public
+/// facts only, so it runs before any passphrase is asked.
+pub fn check_rewrap_concentration(
+    reg: &crate::workspace::Registry,
+    shard: &ShardFile,
+    to: &str,
+    name: &str,
+    approval: &ConcentrationApproval,
+) -> Result<ConcentrationDecision, ShardError> {
+    let approvers = distinct_approvers(&approval.approvers)?;
+    let verdict = concentration_after(reg, &shard.key_id, shard.index, to, shard.threshold);
+    let mut decision = ConcentrationDecision {
+        verdict,
+        threshold: shard.threshold,
+        confirmed_holder: None,
+        approvers: Vec::new(),
+    };
+    match verdict {
+        Concentration::Spread => {}
+        Concentration::ReachesThreshold { holds, threshold } => {
+            if approvers.is_empty() {
+                return Err(ShardError::ReachesThreshold {
+                    holder: name.into(),
+                    key_id: shard.key_id.clone(),
+                    holds,
+                    threshold,
+                });
+            }
+            decision.approvers = approvers;
+        }
+        Concentration::Several { holds } => match &approval.confirm_holder {
+            Some(given) if given.trim() == name => {
+                decision.confirmed_holder = Some(name.into());
+            }
+            Some(given) => {
+                return Err(ShardError::ConcentrationWrongName {
+                    given: given.trim().into(),
+                    holder: name.into(),
+                });
+            }
+            // An override by two approvers covers the lesser case too.
+            None if !approvers.is_empty() => decision.approvers = approvers,
+            None => {
+                return Err(ShardError::ConcentrationUnconfirmed {
+                    holder: name.into(),
+                    key_id: shard.key_id.clone(),
+                    holds,
+                    threshold: shard.threshold,
+                });
+            }
+        },
+    }
+    Ok(decision)
+}
 
 /// Applies the concentration rule to `holds` shards of a key needing `threshold`.
 pub fn concentration(holds: usize, threshold: u32) -> Concentration {

@@ -317,6 +317,11 @@ impl Screen for HomeScreen {
             KeyCode::Char('n') => Some(Action::OpenNewIdentity),
             KeyCode::Char('g') => Some(Action::OpenGuardianSplit),
             KeyCode::Char('c') => Some(Action::OpenGuardianReconstruct),
+            KeyCode::Char('o') => self
+                .view
+                .custodians
+                .get(self.selected)
+                .map(|c| Action::OpenRotate(c.name.clone())),
             KeyCode::Char('r') => Some(Action::RefreshHome),
             KeyCode::Char('s') => Some(Action::OpenShards),
             KeyCode::Char('R') => Some(Action::OpenRecovery),

@@ -21,6 +21,7 @@ pub mod kit_menu;
 pub mod kit_use;
 pub mod new_identity;
 pub mod recovery;
+pub mod rotate;
 pub mod scenario;
 pub mod scenarios;
 pub mod shard_list;
@@ -183,6 +184,18 @@ pub enum Action {
         /// Tick (true) or untick (false).
         ticked: bool,
     },
+    /// Open the rotation flow for the named custodian.
+    OpenRotate(String),
+    /// Check a custodian's current passphrase before a rotation (audited
+    /// as a failed rotation when wrong).
+    CheckRotatePassphrase {
+        /// The rotation's plan.
+        plan: Box<custodian_core::lifecycle::rotate::RotationPlan>,
+        /// The passphrase typed.
+        passphrase: SecretString,
+    },
+    /// Run a rotation on a worker thread.
+    StartRotation(Box<rotate::RotationJob>),
     /// Open the guardian split wizard.
     OpenGuardianSplit,
     /// Open the reconstruct-from-guardians wizard.
@@ -273,6 +286,11 @@ impl std::fmt::Debug for Action {
             Action::TickChecklist { item, ticked, .. } => {
                 write!(f, "TickChecklist({item}, {ticked})")
             }
+            Action::OpenRotate(n) => write!(f, "OpenRotate({n})"),
+            Action::CheckRotatePassphrase { plan, .. } => {
+                write!(f, "CheckRotatePassphrase({})", plan.custodian.name)
+            }
+            Action::StartRotation(job) => write!(f, "StartRotation({job:?})"),
             Action::OpenGuardianSplit => write!(f, "OpenGuardianSplit"),
             Action::OpenGuardianReconstruct => write!(f, "OpenGuardianReconstruct"),
             Action::StartGuardianSplit {

@@ -1,7 +1,10 @@
 //! The rewrap wizard (to a new custodian) and the restore-to-node wizard
 //! (to a node's import recipient): one state machine, two wordings.
 //!
-//! identity file → new recipient and name → holder's passphrase → work on
+//! identity file → new recipient and name → (the concentration rule, when
+//! the new holder would hold two or more shards of the key: their name
+//! typed to confirm, or two approvers to override reaching the threshold)
+//! → holder's passphrase → work on
 //! a worker thread → the result, with the old-file warning (rewrap) or the
 //! after-import checklist (restore). Fields are checked as they are left
 //! (recipient syntax, name rules); everything that needs a file is checked
@@ -18,12 +21,16 @@ use ratatui::widgets::{Paragraph, Wrap};
 use secrecy::SecretString;
 
 use super::{Action, Chrome, Screen};
+use crate::tui::form::{Form, FormEvent, FormField};
 use crate::tui::strings;
 use crate::tui::widgets::{self, TextField};
 use crate::tui::worker::{JobResult, WorkerMsg};
 use custodian_core::error::Report;
 use custodian_core::identity;
-use custodian_core::shard::{RewrapKind, RewrapOutcome, RewrapRequest, ShardFile};
+use custodian_core::shard::{
+    self, Concentration, ConcentrationApproval, RewrapKind, RewrapOutcome, RewrapRequest, ShardFile,
+};
+use custodian_core::workspace::Registry;
 
 /// What the wizard starts from: a shard whose metadata was read.
 #[derive(Debug, Clone)]
@@ -48,6 +55,10 @@ enum Step {
         on_name: bool,
         error: Option<Report>,
     },
+    Concentration {
+        verdict: Concentration,
+        form: Form,
+    },
     Passphrase {
         field: TextField,
     },
@@ -64,6 +75,11 @@ pub struct RewrapWizard {
     to: String,
     name: String,
     step: Step,
+    /// The registry as the wizard opened (public facts), for the
+    /// concentration rule; None when it could not be read (the rule then
+    /// runs on the worker and its refusal is shown there).
+    registry: Option<Box<Registry>>,
+    approval: ConcentrationApproval,
 }
 
 fn field_with(text: &str) -> TextField {
@@ -87,7 +103,52 @@ impl RewrapWizard {
             identity,
             to: String::new(),
             name: String::new(),
+            registry: None,
+            approval: ConcentrationApproval::default(),
         }
+    }
+
+    /// The registry the concentration rule is checked against.
+    pub fn with_registry(mut self, reg: Registry) -> Self {
+        self.registry = Some(Box::new(reg));
+        self
+    }
+
+    /// After the target is chosen: the concentration step when the rule
+    /// asks for a confirmation or an override, else the passphrase.
+    fn after_target(&mut self) -> Step {
+        self.approval = ConcentrationApproval::default();
+        let f = &self.start.file;
+        let verdict = self
+            .registry
+            .as_deref()
+            .map(|reg| shard::concentration_after(reg, &f.key_id, f.index, &self.to, f.threshold))
+            .unwrap_or(Concentration::Spread);
+        let form = match verdict {
+            Concentration::Spread => {
+                return Step::Passphrase {
+                    field: TextField::masked(),
+                };
+            }
+            Concentration::Several { .. } => Form::new(vec![FormField::plain(
+                strings::CONCENTRATION_CONFIRM_PROMPT,
+                strings::CONCENTRATION_CONFIRM_HINT,
+                "",
+            )]),
+            Concentration::ReachesThreshold { .. } => Form::new(vec![
+                FormField::plain(
+                    strings::CONCENTRATION_APPROVER1,
+                    strings::CONCENTRATION_APPROVER_HINT,
+                    "",
+                ),
+                FormField::plain(
+                    strings::CONCENTRATION_APPROVER2,
+                    strings::CONCENTRATION_APPROVER_HINT,
+                    "",
+                ),
+            ]),
+        };
+        Step::Concentration { verdict, form }
     }
 
     fn node(&self) -> bool {
@@ -108,6 +169,7 @@ impl RewrapWizard {
         match self.step {
             Step::Identity { .. } => "identity",
             Step::Target { .. } => "target",
+            Step::Concentration { .. } => "concentration",
             Step::Passphrase { .. } => "passphrase",
             Step::Working => "working",
             Step::Done(_) => "done",
@@ -173,9 +235,7 @@ impl Screen for RewrapWizard {
                         Ok(()) => {
                             self.to = to.text().trim().to_string();
                             self.name = name.text().to_string();
-                            self.step = Step::Passphrase {
-                                field: TextField::masked(),
-                            };
+                            self.step = self.after_target();
                         }
                         Err(e) => {
                             // A pasted secret leaves neither the screen nor the field.
@@ -200,6 +260,55 @@ impl Screen for RewrapWizard {
                     None
                 }
             },
+            Step::Concentration { verdict, form } => match form.handle_key(key) {
+                FormEvent::Cancel => {
+                    self.step = self.target_step();
+                    None
+                }
+                FormEvent::Handled => None,
+                FormEvent::Submit => {
+                    let approval = match verdict {
+                        Concentration::Several { .. } => ConcentrationApproval {
+                            confirm_holder: Some(form.value(0).trim().to_string()),
+                            approvers: vec![],
+                        },
+                        _ => ConcentrationApproval {
+                            confirm_holder: None,
+                            approvers: vec![
+                                form.value(0).trim().to_string(),
+                                form.value(1).trim().to_string(),
+                            ],
+                        },
+                    };
+                    let checked = match self.registry.as_deref() {
+                        Some(reg) => shard::check_rewrap_concentration(
+                            reg,
+                            &self.start.file,
+                            &self.to,
+                            &self.name,
+                            &approval,
+                        )
+                        .map(|_| ()),
+                        None => Ok(()),
+                    };
+                    match checked {
+                        Ok(()) => {
+                            self.approval = approval;
+                            self.step = Step::Passphrase {
+                                field: TextField::masked(),
+                            };
+                        }
+                        Err(e) => {
+                            let at = match e {
+                                shard::ShardError::TooFewApprovers(_) => 1,
+                                _ => 0,
+                            };
+                            form.refuse(at, Report::from_error(&e));
+                        }
+                    }
+                    None
+                }
+            },
             Step::Passphrase { field } => match key.code {
                 KeyCode::Esc => {
                     self.step = self.target_step();
@@ -217,6 +326,7 @@ impl Screen for RewrapWizard {
                         out: None,
                         kind: self.start.kind,
                         accept_multiple_recipients: false,
+                        concentration: self.approval.clone(),
                     })))
                 }
                 _ => {
@@ -304,6 +414,40 @@ impl Screen for RewrapWizard {
                     lines.extend(widgets::report_lines(r));
                 }
             }
+            Step::Concentration { verdict, form } => {
+                lines.push(Line::from(format!(
+                    "To:       {} — {} ({})",
+                    self.name,
+                    self.to,
+                    identity::fingerprint(&self.to)
+                )));
+                lines.push(Line::from(""));
+                let warn = Style::default()
+                    .fg(Color::Black)
+                    .bg(Color::Yellow)
+                    .add_modifier(Modifier::BOLD);
+                let (head, body) = match verdict {
+                    Concentration::Several { holds } => (
+                        strings::CONCENTRATION_SEVERAL_HEAD,
+                        format!(
+                            "{} would hold {holds} shards of key {} (it needs {} to rebuild). Type their name to confirm; the confirmation is recorded in the audit log.",
+                            self.name, f.key_id, f.threshold
+                        ),
+                    ),
+                    Concentration::ReachesThreshold { holds, threshold } => (
+                        strings::CONCENTRATION_REACHES_HEAD,
+                        format!(
+                            "{} would hold {holds} shards of key {}, which needs {threshold}: they could rebuild it alone. Refused unless two approvers override; both names are recorded in the audit log.",
+                            self.name, f.key_id
+                        ),
+                    ),
+                    Concentration::Spread => ("", String::new()),
+                };
+                lines.push(Line::from(Span::styled(format!(" {head} "), warn)));
+                lines.push(Line::from(body));
+                lines.push(Line::from(""));
+                lines.extend(form.lines());
+            }
             Step::Passphrase { field } => {
                 lines.push(Line::from(format!("Identity: {}", self.identity)));
                 lines.push(Line::from(format!(
@@ -381,6 +525,9 @@ impl Screen for RewrapWizard {
             Step::Identity { .. } => vec![("Enter", "next"), ("Esc", "cancel")],
             Step::Target { .. } => {
                 vec![("Tab", "switch field"), ("Enter", "next"), ("Esc", "back")]
+            }
+            Step::Concentration { .. } => {
+                vec![("Tab", "next field"), ("Enter", "confirm"), ("Esc", "back")]
             }
             Step::Passphrase { .. } => vec![("Enter", "rewrap"), ("Esc", "back")],
             Step::Working => vec![],

@@ -469,6 +469,7 @@ fn open_identity(path: &Path, pass: &SecretString) -> Result<OpenedIdentity, Str
         .map_err(s)
 }
 
+#[allow(clippy::too_many_arguments)]
 fn rewrap(
     m: &Material,
     shard: &Path,
@@ -477,6 +478,7 @@ fn rewrap(
     to: &str,
     name: &str,
     kind: RewrapKind,
+    concentration: &shard::ConcentrationApproval,
 ) -> Result<shard::RewrapOutcome, String> {
     shard::rewrap_shard(
         &m.ws,
@@ -489,6 +491,7 @@ fn rewrap(
             out: None,
             kind,
             accept_multiple_recipients: false,
+            concentration: concentration.clone(),
         },
     )
     .map_err(s)
@@ -549,6 +552,7 @@ fn rebuild_and_restore(
     guardians: &[usize],
     node: &OpenedIdentity,
     node_name: &str,
+    concentration: &shard::ConcentrationApproval,
 ) -> Result<shard::RewrapOutcome, String> {
     let custodian = m.holders[ci].name.clone();
     let (rebuilt, pass) = reconstruct(m, sc, &custodian, guardians)?;
@@ -560,6 +564,7 @@ fn rebuild_and_restore(
         &node.recipient,
         node_name,
         RewrapKind::Node,
+        concentration,
     )?;
     sc.op(format!(
         "restored {custodian}'s shard {} to the {node_name}",
@@ -588,6 +593,7 @@ fn scenario_1(m: &Material, node_dir: &Path) -> ScenarioResult {
             &node.recipient,
             "drill node B",
             RewrapKind::Node,
+            &shard::ConcentrationApproval::default(),
         )?;
         sc.op(format!("{} restored shard {} to node B", h.name, out.index));
         sc.check(
@@ -624,6 +630,7 @@ fn scenario_2(m: &Material) -> ScenarioResult {
             &created.recipient,
             &name,
             RewrapKind::Custodian,
+            &shard::ConcentrationApproval::default(),
         )?;
         sc.op(format!(
             "{} rewrapped shard {} to {name}",
@@ -654,15 +661,29 @@ fn scenario_2(m: &Material) -> ScenarioResult {
     sc.finish(r)
 }
 
-fn scenario_3(m: &Material, node_dir: &Path) -> ScenarioResult {
+fn scenario_3(m: &Material, node_dir: &Path, participants: &[String]) -> ScenarioResult {
     let mut sc = Scenario::new(3);
     let r = (|| {
         let (_, node, _) = machine(node_dir, "drill-temp-node")?;
         sc.op("provisioned a temporary node");
         let mut restored = Vec::new();
+        // The temporary node gets the threshold on purpose: the
+        // concentration rule's override, approved by the participants.
+        let quorum = shard::ConcentrationApproval {
+            confirm_holder: None,
+            approvers: participants.to_vec(),
+        };
         for (ci, guardians) in [(0usize, [0usize, 1, 2]), (1, [2, 3, 4])] {
             let custodian = &m.holders[ci].name;
-            let out = rebuild_and_restore(m, &mut sc, ci, &guardians, &node, "drill temp node")?;
+            let out = rebuild_and_restore(
+                m,
+                &mut sc,
+                ci,
+                &guardians,
+                &node,
+                "drill temp node",
+                &quorum,
+            )?;
             sc.check(
                 format!("the node opens {custodian}'s restored shard"),
                 shard_opens_with(&out.path, &node, m)?,
@@ -698,6 +719,7 @@ fn scenario_4(m: &Material) -> ScenarioResult {
             &created.recipient,
             &name,
             RewrapKind::Custodian,
+            &shard::ConcentrationApproval::default(),
         )?;
         sc.op(format!(
             "rewrapped shard {} away from the exposed identity",
@@ -731,9 +753,22 @@ fn scenario_5(m: &Material, node_dir: &Path, participants: &[String]) -> Scenari
     let r = (|| {
         let (node_path, node, node_pass) = machine(node_dir, "drill-recovery-node")?;
         let mut sources = Vec::new();
+        // A key recovery gathers the threshold at one node on purpose: the
+        // concentration rule's override, approved by the quorum (audited).
+        let quorum = shard::ConcentrationApproval {
+            confirm_holder: None,
+            approvers: participants.to_vec(),
+        };
         for (ci, guardians) in [(0usize, [1usize, 3, 4]), (2, [0, 2, 4])] {
-            let out =
-                rebuild_and_restore(m, &mut sc, ci, &guardians, &node, "drill recovery node")?;
+            let out = rebuild_and_restore(
+                m,
+                &mut sc,
+                ci,
+                &guardians,
+                &node,
+                "drill recovery node",
+                &quorum,
+            )?;
             sources.push(ShardSource {
                 shard: out.path,
                 identity: node_path.clone(),
@@ -879,7 +914,7 @@ pub fn run_drill(
         ),
         (
             "scenario 3: two shards lost",
-            Box::new(|| scenario_3(&material, &node_dir)),
+            Box::new(|| scenario_3(&material, &node_dir, &opts.participants)),
         ),
         ("scenario 4: compromise", Box::new(|| scenario_4(&material))),
         (

@@ -81,27 +81,51 @@ impl ItemState {
     }
 }
 
+/// Every active custodian's key has a current 3-of-5 guardian split and
+/// every guardian of it has proved their share in a roll call — a split
+/// whose passphrases nobody has typed back does not count as handed out.
 fn splits_3_of_5(reg: &Registry) -> Result<String, String> {
     if reg.custodians.is_empty() {
         return Err("no custodians registered".into());
     }
-    let ok = |c: &crate::workspace::CustodianRecord| {
-        reg.guardian_splits
-            .has_split_for(&c.name, &c.recipient, Some((3, 5)))
-    };
-    let missing: Vec<&str> = reg
-        .custodians
-        .iter()
-        .filter(|c| !ok(c))
-        .map(|c| c.name.as_str())
-        .collect();
-    if missing.is_empty() {
+    let mut problems = Vec::new();
+    for c in &reg.custodians {
+        let current: Vec<&crate::guardians::SplitRecord> = reg
+            .guardian_splits
+            .splits
+            .iter()
+            .filter(|s| s.custodian == c.name || s.recipient == c.recipient)
+            .filter(|s| s.superseded.is_none() && s.threshold == 3 && s.total == 5)
+            .collect();
+        if current.is_empty() {
+            problems.push(format!("no 3-of-5 split for {}", c.name));
+            continue;
+        }
+        let proved = current
+            .iter()
+            .any(|s| s.guardians.iter().all(|g| s.roll_call.contains_key(g)));
+        if !proved {
+            let s = current[current.len() - 1];
+            let unproved: Vec<&str> = s
+                .guardians
+                .iter()
+                .filter(|g| !s.roll_call.contains_key(*g))
+                .map(String::as_str)
+                .collect();
+            problems.push(format!(
+                "{}'s guardians have not all proved their shares (roll call): {}",
+                c.name,
+                unproved.join(", ")
+            ));
+        }
+    }
+    if problems.is_empty() {
         Ok(format!(
-            "{}, each split 3-of-5",
+            "{}, each split 3-of-5, every guardian's share proved",
             crate::text::count(reg.custodians.len() as u64, "custodian", "custodians")
         ))
     } else {
-        Err(format!("no 3-of-5 split for {}", missing.join(", ")))
+        Err(problems.join("; "))
     }
 }
 
@@ -295,7 +319,26 @@ mod tests {
         })
         .unwrap();
         match state_of(&ws, "guardian-splits") {
-            ItemState::NotMet(why) => assert!(why.contains("Cy") && !why.contains("Ana")),
+            ItemState::NotMet(why) => assert!(
+                why.contains("no 3-of-5 split for Cy") && why.contains("Ana's guardians"),
+                "{why}"
+            ),
+            other => panic!("{other:?}"),
+        }
+        // The 3-of-5 splits count once every guardian proved their share.
+        ws.update_registry(|r| {
+            for s in &mut r.guardian_splits.splits {
+                if s.total == 5 {
+                    for g in s.guardians.clone() {
+                        s.roll_call.insert(g, "2026-11-02T00:00:00Z".into());
+                    }
+                }
+            }
+            Ok::<_, crate::workspace::WorkspaceError>(())
+        })
+        .unwrap();
+        match state_of(&ws, "guardian-splits") {
+            ItemState::NotMet(why) => assert_eq!(why, "no 3-of-5 split for Cy"),
             other => panic!("{other:?}"),
         }
         assert!(matches!(

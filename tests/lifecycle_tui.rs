@@ -1,0 +1,203 @@
+//! The lifecycle flows through the real console app: rotation from a
+//! custodian row on home (current passphrase checked first and refused in
+//! place, new passphrases, the confirmation listing what changes, the
+//! transaction on a worker, the result), with snapshots at 80×24 and
+//! 120×40.
+#![allow(clippy::unwrap_used, clippy::expect_used)]
+
+mod common;
+mod shard_fixture;
+
+use std::path::PathBuf;
+use std::time::Duration;
+
+use common::PASS_B;
+use common::tui::{self, key, screen_text, type_text};
+use crossterm::event::KeyCode;
+use custodian::tui::app::App;
+use custodian_core::guardians::{self, SplitRequest};
+use custodian_core::identity::IdentityFile;
+use custodian_core::shard::ShardFile;
+use custodian_core::workspace::Workspace;
+use secrecy::SecretString;
+use shard_fixture::*;
+
+const GUARDIANS: [&str; 3] = ["Gus", "Hal", "Ivy"];
+const NEW_ANA: &str = "lantern orbit staple battery horse correct";
+
+fn gpass(g: &str) -> String {
+    format!("{PASS_B} {g}")
+}
+
+fn new_gpass(g: &str) -> String {
+    format!("{PASS_B} {g} rotated")
+}
+
+/// Ana's key split 2-of-3 among Gus, Hal and Ivy; returns the share files.
+fn split_ana(sb: &common::Sandbox) -> Vec<PathBuf> {
+    let ws = Workspace::open(sb.ws()).unwrap();
+    let o = guardians::split(
+        &ws,
+        SplitRequest {
+            identity_path: &identity(sb, "Ana"),
+            identity_passphrase: &SecretString::from(pass_of("Ana")),
+            threshold: 2,
+            guardians: GUARDIANS
+                .iter()
+                .map(|g| (g.to_string(), SecretString::from(gpass(g))))
+                .collect(),
+            out_dir: None,
+        },
+        &|_, _, _| {},
+    )
+    .unwrap();
+    o.shares.into_iter().map(|s| s.path).collect()
+}
+
+fn snap_both(name: &str, app: &App) {
+    snap!(
+        format!("{name}_80x24"),
+        tui::draw(app, 80, 24),
+        tui::settings(&[(r"\b[0-9a-f]{32}\b", "[SET]")])
+    );
+    snap!(
+        format!("{name}_120x40"),
+        tui::draw(app, 120, 40),
+        tui::settings(&[(r"\b[0-9a-f]{32}\b", "[SET]")])
+    );
+}
+
+fn text(app: &App) -> String {
+    screen_text(&tui::draw(app, 120, 40))
+}
+
+/// A new passphrase typed twice in the shared "choose twice" block.
+fn new_pass(app: &mut App, pass: &str) {
+    type_text(app, pass);
+    key(app, KeyCode::Enter);
+    type_text(app, pass);
+    key(app, KeyCode::Enter);
+}
+
+#[test]
+fn rotation_from_the_home_row_rewraps_resplits_and_retires_the_old_files() {
+    let sb = sandbox();
+    let old_shares = split_ana(&sb);
+    let old_recipient = IdentityFile::load(&identity(&sb, "Ana")).unwrap().recipient;
+    let mut app = tui::offline_app(Workspace::open(sb.ws()).unwrap());
+    // Ana is the first (selected) row.
+    key(&mut app, KeyCode::Char('o'));
+    assert_eq!(app.current_title(), "Rotate custodian — Ana");
+    snap_both("rotate_old_passphrase", &app);
+
+    // A wrong passphrase is refused in place, before anything else is asked.
+    type_text(&mut app, "not the passphrase at all");
+    key(&mut app, KeyCode::Enter);
+    assert!(app.pump_until_idle(Duration::from_secs(60)));
+    let t = text(&app);
+    assert!(t.contains("Current passphrase"), "{t}");
+    assert!(t.contains("passphrase"), "{t}");
+    assert!(!t.contains("New identity passphrase"), "{t}");
+    snap_both("rotate_old_passphrase_refused", &app);
+    let audit = std::fs::read_to_string(sb.ws().join("audit.jsonl")).unwrap();
+    assert!(
+        audit.contains("CUSTODIAN_ROTATE") && audit.contains("FAILED"),
+        "a wrong passphrase is audited as a failed rotation"
+    );
+
+    type_text(&mut app, pass_of("Ana"));
+    key(&mut app, KeyCode::Enter);
+    assert!(app.pump_until_idle(Duration::from_secs(60)));
+    assert!(text(&app).contains("New identity passphrase for Ana"));
+    snap_both("rotate_new_passphrase", &app);
+    new_pass(&mut app, NEW_ANA);
+    let t = text(&app);
+    assert!(t.contains("Guardian 1 of 3: Gus"), "{t}");
+    snap_both("rotate_guardian", &app);
+    for g in GUARDIANS {
+        new_pass(&mut app, &new_gpass(g));
+    }
+    let t = text(&app);
+    assert!(
+        t.contains("Rotation of (Ana) will change, in one transaction"),
+        "{t}"
+    );
+    assert!(
+        t.contains("shards to rewrap to the new recipient: 2"),
+        "{t}"
+    );
+    assert!(t.contains("drill-alpha #1"), "{t}");
+    assert!(t.contains("drill-beta #1"), "{t}");
+    assert!(
+        t.contains("guardians re-split 2-of-3: Gus, Hal, Ivy"),
+        "{t}"
+    );
+    assert!(t.contains("superseded"), "{t}");
+    assert!(
+        t.contains("the identity file ana.identity.json, 2 shard file(s), 3 share file(s)"),
+        "{t}"
+    );
+    // No passphrase typed anywhere is on screen.
+    for p in [pass_of("Ana"), NEW_ANA] {
+        assert!(!t.contains(p));
+    }
+    snap_both("rotate_confirm", &app);
+    // Nothing written before the confirmation.
+    assert_eq!(
+        IdentityFile::load(&identity(&sb, "Ana")).unwrap().recipient,
+        old_recipient
+    );
+    key(&mut app, KeyCode::Enter);
+    assert!(text(&app).contains("Rotating: new identity"));
+    key(&mut app, KeyCode::Esc);
+    assert_eq!(app.current_title(), "Rotate custodian — Ana");
+    assert!(app.pump_until_idle(Duration::from_secs(120)));
+    let t = text(&app);
+    assert!(t.contains("✔ rotated Ana"), "{t}");
+    assert!(t.contains("Shards rewrapped and verified: 2"), "{t}");
+    snap_both("rotate_done", &app);
+
+    // The facts: a new identity, both shards open with it, the old set
+    // superseded, the old files in retired/.
+    let ws = Workspace::open(sb.ws()).unwrap();
+    let reg = ws.registry().unwrap();
+    let ana = reg.custodian("Ana").unwrap();
+    assert_ne!(ana.recipient, old_recipient);
+    let new_id = IdentityFile::load(ana.identity_file.as_ref().unwrap())
+        .unwrap()
+        .open(&SecretString::from(NEW_ANA))
+        .unwrap();
+    let mine: Vec<_> = reg
+        .shards
+        .iter()
+        .filter(|r| r.recipient == ana.recipient)
+        .collect();
+    assert_eq!(mine.len(), 2);
+    for r in mine {
+        ShardFile::load(&r.file).unwrap().open(&new_id).unwrap();
+    }
+    for s in &old_shares {
+        assert!(!s.exists(), "{} was not retired", s.display());
+    }
+    assert!(sb.ws().join("retired").join("identities").exists());
+    let past = &reg.custodian_history[0];
+    assert_eq!(past.recipient, old_recipient);
+
+    // Back on home, the row shows the new recipient's fingerprint.
+    key(&mut app, KeyCode::Enter);
+    assert_eq!(app.current_title(), "Home");
+}
+
+#[test]
+fn rotation_of_a_custodian_without_an_identity_file_says_why_and_asks_nothing() {
+    let sb = sandbox();
+    std::fs::rename(identity(&sb, "Ana"), sb.file("elsewhere.json")).unwrap();
+    let mut app = tui::offline_app(Workspace::open(sb.ws()).unwrap());
+    key(&mut app, KeyCode::Char('o'));
+    let t = text(&app);
+    assert!(t.contains("ana.identity.json"), "{t}");
+    assert!(!t.contains("Current passphrase:"), "{t}");
+    snap_both("rotate_unplannable", &app);
+    key(&mut app, KeyCode::Esc);
+    assert_eq!(app.current_title(), "Home");
+}
