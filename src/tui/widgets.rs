@@ -69,6 +69,23 @@ impl TextField {
         self.locked.is_some()
     }
 
+    /// Appends pasted characters (up to the longest a field takes); true
+    /// when any was added. The buffer never grows past its capacity, so a
+    /// secret field's text is not copied by reallocation.
+    pub fn push_chars(&mut self, chars: impl Iterator<Item = char>) -> bool {
+        let mut n = self.text.chars().count();
+        let mut any = false;
+        for c in chars {
+            if n >= MAX_FIELD_CHARS {
+                break;
+            }
+            self.text.push(c);
+            n += 1;
+            any = true;
+        }
+        any
+    }
+
     /// Applies an editing key; returns true if the text changed.
     pub fn input(&mut self, key: crossterm::event::KeyEvent) -> bool {
         use crossterm::event::{KeyCode, KeyModifiers};
