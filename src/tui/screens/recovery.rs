@@ -1038,6 +1038,9 @@ impl Screen for RecoveryWizard {
                 ("Enter (empty)", "continue"),
                 ("Esc", "back"),
             ],
+            Step::Output if self.choice == 2 => {
+                vec![("1/2/3", "choose"), ("Enter", "next"), ("Esc", "back")]
+            }
             Step::Output => vec![
                 ("1/2/3", "choose"),
                 ("Tab", "complete path / next"),
