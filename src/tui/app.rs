@@ -137,7 +137,7 @@ pub const DEFAULT_IDLE_LOCK: Duration = Duration::from_secs(10 * 60);
 fn idle_words(d: Duration) -> String {
     let secs = d.as_secs();
     let plural = |n: u64, unit: &str| format!("{n} {unit}{}", if n == 1 { "" } else { "s" });
-    if secs >= 60 && secs % 60 == 0 {
+    if secs >= 60 && secs.is_multiple_of(60) {
         plural(secs / 60, "minute")
     } else {
         plural(secs, "second")
@@ -982,7 +982,7 @@ impl App {
                             Ok(()) => JobResult::RecoveryShardChecked,
                             Err((field, e)) => JobResult::RecoveryShardRefused {
                                 field,
-                                report: Report::from_error(&e),
+                                report: Report::from_error(&*e),
                             },
                         },
                     )
@@ -1517,11 +1517,11 @@ impl App {
                     Some(ev) => self.handle(ev),
                     None => {
                         let now = Instant::now();
-                        if !self.lock_if_idle(now) {
-                            if let Some(due) = next_tick.filter(|t| *t <= now) {
-                                next_tick = Some(due + TICK);
-                                self.handle(Event::Tick);
-                            }
+                        if !self.lock_if_idle(now)
+                            && let Some(due) = next_tick.filter(|t| *t <= now)
+                        {
+                            next_tick = Some(due + TICK);
+                            self.handle(Event::Tick);
                         }
                     }
                 }

@@ -63,6 +63,10 @@ pub const HELP_GLOBAL: &[(&str, &str)] = &[
     ),
     ("↑/↓ j/k", "move in lists"),
     (
+        "Tab",
+        "in a field: complete a partial path, else next; paste fills it",
+    ),
+    (
         "q",
         "quit (outside text fields; asks first if work would be lost)",
     ),

@@ -73,14 +73,10 @@ impl TextField {
     /// when any was added. The buffer never grows past its capacity, so a
     /// secret field's text is not copied by reallocation.
     pub fn push_chars(&mut self, chars: impl Iterator<Item = char>) -> bool {
-        let mut n = self.text.chars().count();
+        let room = MAX_FIELD_CHARS.saturating_sub(self.text.chars().count());
         let mut any = false;
-        for c in chars {
-            if n >= MAX_FIELD_CHARS {
-                break;
-            }
+        for c in chars.take(room) {
             self.text.push(c);
-            n += 1;
             any = true;
         }
         any

@@ -757,6 +757,15 @@ pub fn check_source(
     ws: &Workspace,
     source: &ShardSource,
     passphrase: &SecretString,
+) -> Result<(), (SourceField, Box<RecoveryError>)> {
+    check_source_inner(ws, source, passphrase).map_err(|(f, e)| (f, Box::new(e)))
+}
+
+#[allow(clippy::result_large_err)]
+fn check_source_inner(
+    ws: &Workspace,
+    source: &ShardSource,
+    passphrase: &SecretString,
 ) -> Result<(), (SourceField, RecoveryError)> {
     let in_shard = |e: ShardError| {
         (
