@@ -446,6 +446,8 @@ fn recover_to_screen(app: &mut App, sb: &common::Sandbox) {
         key(app, KeyCode::Tab);
         type_text(app, pass_of(holder(i)));
         key(app, KeyCode::Enter);
+        // The shard is checked on a worker before it is added.
+        assert!(app.pump_until_idle(std::time::Duration::from_secs(120)));
     }
     ctrl(app, 'n');
     key(app, KeyCode::Char('3'));

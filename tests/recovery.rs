@@ -285,9 +285,18 @@ fn wrong_passphrase_is_named_after_the_approvers_were_recorded() {
             SecretString::from(pass_of("Ana")),
         ],
     );
-    assert!(matches!(err, RecoveryError::Shard { .. }));
-    assert!(err.to_string().contains("the passphrase is wrong"), "{err}");
-    assert!(err.to_string().contains("drill-alpha.2.ben"), "{err}");
+    // The identity's passphrase was wrong: the error blames Ben's identity
+    // file, not the shard (which has no passphrase).
+    assert!(
+        matches!(err, RecoveryError::IdentityPassphrase { .. }),
+        "{err}"
+    );
+    assert!(
+        err.to_string().contains("Ben's passphrase does not open"),
+        "{err}"
+    );
+    assert!(err.to_string().contains("ben.identity.json"), "{err}");
+    assert!(!err.to_string().contains("drill-alpha.2.ben"), "{err}");
 }
 
 #[test]

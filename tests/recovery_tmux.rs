@@ -13,6 +13,90 @@ use custodian_core::shard::{self, ShardFile};
 use k256::elliptic_curve::PrimeField;
 use shard_fixture::*;
 
+/// Issue 12: in the console at 80×24, one custodian types the wrong
+/// passphrase; the error names their identity file, under the passphrase
+/// field, and they type it again there — approvers, the first shard and
+/// both paths are kept — and the recovery completes. The shard path goes
+/// in as a bracketed paste.
+#[test]
+fn console_recovery_with_one_wrong_passphrase_fixed_in_place_at_80x24() {
+    if missing_tool("tmux") {
+        return;
+    }
+    let sb = sandbox();
+    let vault = custodian_core::identity::OpenedIdentity::generate("Vault");
+    let out = sb.file("recovered.age");
+    let cmd = format!(
+        "env -u CUSTODIAN_WORKSPACE {} --workspace {}",
+        env!("CARGO_BIN_EXE_custodian"),
+        sb.ws().display(),
+    );
+    let t = Tmux::start_recording_status(sb.path(), &cmd, 80, 24);
+    t.wait_for("Custodians", 60);
+    t.keys(&["R"]);
+    t.wait_for("THIS REBUILDS THE RAW PRIVATE KEY", 10);
+    t.keys(&["Enter"]);
+    t.wait_for("Approver name", 10);
+    for name in ["Officer One", "Legal Two"] {
+        t.text(name);
+        t.keys(&["Enter"]);
+    }
+    t.keys(&["Enter"]);
+    t.wait_for("Shards added: 0", 10);
+    let fill = |i: u32, pass: &str| {
+        // With a line break at its end: were the paste not bracketed, it
+        // would arrive as Enter and move the focus on.
+        t.paste(&format!("{}\n", shard(&sb, "alpha", i).display()));
+        t.keys(&["Down"]);
+        t.text(identity(&sb, holder(i)).to_str().unwrap());
+        t.keys(&["Down"]);
+        t.text(pass);
+        t.keys(&["Enter"]);
+    };
+    fill(1, pass_of("Ana"));
+    t.wait_for("Shards added: 1", 60);
+    // Ben types Ana's passphrase.
+    fill(2, pass_of("Ana"));
+    let s = t.wait_for("does not open", 60);
+    assert!(s.contains("Ben's"), "{s}");
+    assert!(s.contains("Shards added: 1"), "{s}");
+    assert!(
+        s.contains("ben.shard.json"),
+        "the shard path was lost:\n{s}"
+    );
+    assert!(!s.contains(pass_of("Ana")), "{s}");
+    // Fixed in place: the focus is on the (masked, emptied) passphrase.
+    t.text(pass_of("Ben"));
+    t.keys(&["Enter"]);
+    t.wait_for("Shards added: 2", 60);
+    t.keys(&["Enter"]);
+    t.wait_for("Choose exactly one output", 10);
+    t.keys(&["2"]);
+    t.text(&vault.recipient);
+    t.keys(&["Enter"]);
+    t.text(out.to_str().unwrap());
+    t.keys(&["Enter"]);
+    t.wait_for("CONFIRM", 10);
+    t.keys(&["Enter"]);
+    t.wait_for("written", 60);
+    t.keys(&["Enter"]);
+    t.wait_for("Custodians", 10);
+    t.keys(&["q"]);
+    assert_eq!(t.exit_status(10), "0");
+    let plain = age::decrypt(vault.age_identity(), &std::fs::read(&out).unwrap()).unwrap();
+    assert_eq!(String::from_utf8(plain).unwrap().trim().len(), 64);
+    let events = audit_events(&sb);
+    let n = events.len();
+    assert_eq!(
+        events[n - 3..],
+        [
+            ("RECOVER_PRIVATE_KEY".into(), "FAILED".into()),
+            ("RECOVER_PRIVATE_KEY".into(), "INITIATED".into()),
+            ("RECOVER_PRIVATE_KEY".into(), "COMPLETED".into()),
+        ]
+    );
+}
+
 #[test]
 fn show_once_in_a_real_terminal_shows_the_verified_key_then_clears_it() {
     if missing_tool("tmux") {

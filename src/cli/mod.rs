@@ -56,6 +56,10 @@ pub struct Cli {
     /// Print machine-readable JSON where a command supports it.
     #[arg(long, global = true)]
     pub json: bool,
+    /// Console only: lock after this many seconds without a key, clearing
+    /// every secret held on screen (default 600, ten minutes).
+    #[arg(long, value_name = "SECS", value_parser = clap::value_parser!(u64).range(1..))]
+    pub idle_lock: Option<u64>,
     /// What to do; without a command the full-screen console opens.
     #[command(subcommand)]
     pub command: Option<Command>,
@@ -388,7 +392,8 @@ pub fn run(cli: Cli) -> CmdResult {
                 record_accepted_binary(&ws);
             }
             let notice = (!repaired.is_empty()).then(|| repaired.summary());
-            return crate::tui::run(&ws, notice).map_err(Failure::from);
+            let idle = cli.idle_lock.map(std::time::Duration::from_secs);
+            return crate::tui::run(&ws, notice, idle).map_err(Failure::from);
         }
         Some(Command::Envelope(cmd)) => envelope_cmd::run(&ctx, cmd),
         Some(Command::Identity(cmd)) => identity_cmd::run(&ctx, cmd),

@@ -120,8 +120,28 @@ pub struct App {
     audit_request: u64,
     /// The threat checks whose answer the threats screen waits for.
     threats_request: u64,
+    /// Idle time after which the console locks (None: never).
+    idle_lock: Option<Duration>,
+    /// The last key or paste.
+    last_input: Instant,
+    /// Set while the lock screen is up: the idle time that locked it.
+    locked: Option<Duration>,
     /// Set when the user asked to quit.
     pub quit: bool,
+}
+
+/// The idle time after which the console locks unless told otherwise.
+pub const DEFAULT_IDLE_LOCK: Duration = Duration::from_secs(10 * 60);
+
+/// "10 minutes", "1 minute", "45 seconds".
+fn idle_words(d: Duration) -> String {
+    let secs = d.as_secs();
+    let plural = |n: u64, unit: &str| format!("{n} {unit}{}", if n == 1 { "" } else { "s" });
+    if secs >= 60 && secs.is_multiple_of(60) {
+        plural(secs / 60, "minute")
+    } else {
+        plural(secs, "second")
+    }
 }
 
 impl App {
@@ -160,12 +180,64 @@ impl App {
             last_request: 0,
             audit_request: 0,
             threats_request: 0,
+            idle_lock: Some(DEFAULT_IDLE_LOCK),
+            last_input: Instant::now(),
+            locked: None,
             quit: false,
         };
         let view = app.home_view();
         app.screens.push(Box::new(HomeScreen::new(view)));
         app.start_audit_check();
         app
+    }
+
+    /// Sets the idle time after which the console locks (None: never).
+    pub fn set_idle_lock(&mut self, after: Option<Duration>) {
+        self.idle_lock = after;
+    }
+
+    /// True while the lock screen is up.
+    pub fn is_locked(&self) -> bool {
+        self.locked.is_some()
+    }
+
+    /// When the console locks if no key comes first (None: it never does,
+    /// or it is locked already, or a job runs).
+    fn lock_due(&self) -> Option<Instant> {
+        if self.locked.is_some() || self.busy() {
+            return None;
+        }
+        self.idle_lock.map(|d| self.last_input + d)
+    }
+
+    /// Locks the console if nothing was typed for the idle time by `now`:
+    /// every screen records how it ended (a one-time key display as
+    /// abandoned) and is dropped with what it held (passphrases are
+    /// zeroized as their fields drop), and the lock screen asks for Enter.
+    /// Returns true when it locked. Not while a job runs: the lock waits
+    /// for its result and then clears it too.
+    pub fn lock_if_idle(&mut self, now: Instant) -> bool {
+        let (Some(due), Some(after)) = (self.lock_due(), self.idle_lock) else {
+            return false;
+        };
+        if now < due {
+            return false;
+        }
+        let mut closing = Vec::new();
+        for s in self.screens.iter_mut().rev() {
+            closing.extend(s.on_quit());
+        }
+        for action in closing {
+            self.perform(action);
+        }
+        self.screens.truncate(1);
+        self.pending_step = None;
+        self.help = false;
+        self.confirm_quit = false;
+        self.notice = None;
+        self.locked = Some(after);
+        self.refresh_home();
+        true
     }
 
     /// Numbers a new background check.
@@ -320,7 +392,20 @@ impl App {
             }
             Event::Resize => {}
             Event::Checked(found) => self.on_checked(found),
-            Event::Key(key) => self.handle_key(key),
+            Event::Key(key) => {
+                self.last_input = Instant::now();
+                self.handle_key(key);
+            }
+            Event::Paste(text) => {
+                self.last_input = Instant::now();
+                self.notice = None;
+                if self.locked.is_some() || self.help || self.confirm_quit {
+                    return;
+                }
+                if let Some(action) = self.top().handle_paste(&text) {
+                    self.perform(action);
+                }
+            }
             Event::Worker(msg) => {
                 if matches!(msg, WorkerMsg::Finished(_)) {
                     self.running_jobs = self.running_jobs.saturating_sub(1);
@@ -337,6 +422,15 @@ impl App {
     fn handle_key(&mut self, key: KeyEvent) {
         self.notice = None;
         let ctrl = key.modifiers.contains(KeyModifiers::CONTROL);
+        if self.locked.is_some() {
+            // Only Enter unlocks; Ctrl-C still quits (nothing is held).
+            if key.code == KeyCode::Enter {
+                self.locked = None;
+            } else if ctrl && key.code == KeyCode::Char('c') {
+                self.request_quit();
+            }
+            return;
+        }
         if self.confirm_quit {
             // Only an explicit yes quits; anything else stays.
             self.confirm_quit = false;
@@ -610,6 +704,7 @@ impl App {
             | Action::StartRewrap(_)
             | Action::OpenRecovery
             | Action::StartRecovery(_)
+            | Action::CheckRecoveryShard { .. }
             | Action::RecordDisplayCleared { .. } => self.perform_shards(action),
             Action::OpenGuardianSplit => {
                 let Some(custodians) = self.registry_or_notice().map(|r| r.custodians) else {
@@ -904,18 +999,44 @@ impl App {
                         .map_err(|e| Report::from_error(&e))
                 });
             }
-            Action::OpenRecovery => self.screens.push(Box::new(RecoveryWizard::new())),
+            Action::OpenRecovery => self.screens.push(Box::new(
+                RecoveryWizard::new().with_workspace(self.ws.root()),
+            )),
             Action::StartRecovery(job) => {
                 let ws = self.ws.clone();
                 self.running_jobs += 1;
                 worker::spawn(&self.sender(), move |_progress| {
+                    use super::screens::recovery::RecoveryFix;
                     let job = *job;
-                    custodian_core::recovery::plan(&job.sources, &job.approvers, job.output)
-                        .and_then(|plan| {
-                            custodian_core::recovery::recover(&ws, &plan, &job.passphrases)
-                        })
-                        .map(|o| JobResult::Recovered(Box::new(o)))
-                        .map_err(|e| Report::from_error(&e))
+                    let output = job.output.clone();
+                    let result =
+                        custodian_core::recovery::plan(&job.sources, &job.approvers, job.output)
+                            .and_then(|plan| {
+                                custodian_core::recovery::recover(&ws, &plan, &job.passphrases)
+                            });
+                    // A failure goes back to the step that fixes it.
+                    Ok(match result {
+                        Ok(o) => JobResult::Recovered(Box::new(o)),
+                        Err(e) => JobResult::RecoveryRefused {
+                            fix: RecoveryFix::of(&e, &output),
+                            report: Report::from_error(&e),
+                        },
+                    })
+                });
+            }
+            Action::CheckRecoveryShard { source, passphrase } => {
+                let ws = self.ws.clone();
+                self.running_jobs += 1;
+                worker::spawn(&self.sender(), move |_progress| {
+                    Ok(
+                        match custodian_core::recovery::check_source(&ws, &source, &passphrase) {
+                            Ok(()) => JobResult::RecoveryShardChecked,
+                            Err((field, e)) => JobResult::RecoveryShardRefused {
+                                field,
+                                report: Report::from_error(&*e),
+                            },
+                        },
+                    )
                 });
             }
             Action::RecordDisplayCleared { key_id, op, ended } => {
@@ -952,8 +1073,9 @@ impl App {
             }
             Operation::Recover => {
                 self.pending_step = Some((op, prefill));
-                self.screens
-                    .push(Box::new(super::screens::recovery::RecoveryWizard::new()));
+                self.screens.push(Box::new(
+                    super::screens::recovery::RecoveryWizard::new().with_workspace(self.ws.root()),
+                ));
             }
             Operation::GuardianReconstruct => {
                 self.pending_step = Some((op, prefill));
@@ -1190,6 +1312,10 @@ impl App {
         let Some(screen) = self.screens.last() else {
             return;
         };
+        if let Some(after) = self.locked {
+            self.render_locked(frame, after);
+            return;
+        }
         let mut title = vec![
             Span::styled(
                 format!(" {} ", strings::APP_TITLE),
@@ -1331,6 +1457,35 @@ impl App {
         lines
     }
 
+    /// The lock screen: nothing of what the screens held, one key to go on.
+    fn render_locked(&self, frame: &mut Frame, after: Duration) {
+        let area = frame.area();
+        let lines = vec![
+            Line::from(Span::styled(
+                format!(" {} ", strings::APP_TITLE),
+                Style::default().fg(Color::Black).bg(Color::Cyan),
+            )),
+            Line::from(""),
+            Line::from(Span::styled(
+                format!("Locked after {} idle.", idle_words(after)),
+                Style::default()
+                    .fg(Color::Yellow)
+                    .add_modifier(Modifier::BOLD),
+            )),
+            Line::from(""),
+            Line::from(strings::LOCKED_CLEARED),
+            Line::from(""),
+            Line::from(Span::styled(
+                strings::LOCKED_ENTER,
+                Style::default().add_modifier(Modifier::BOLD),
+            )),
+        ];
+        frame.render_widget(
+            Paragraph::new(lines).wrap(ratatui::widgets::Wrap { trim: true }),
+            area,
+        );
+    }
+
     /// Below the minimum size: one screen saying so, nothing cut.
     fn render_too_small(&self, frame: &mut Frame) {
         let area = frame.area();
@@ -1363,9 +1518,17 @@ impl App {
         // ratatui::try_init installs a panic hook that restores the terminal,
         // and reports (rather than panics on) a terminal it cannot set up.
         let mut terminal = ratatui::try_init()?;
+        // Pastes arrive as one event (into the focused field), not as keys.
+        let _ = crossterm::execute!(std::io::stdout(), crossterm::event::EnableBracketedPaste);
+        let previous_hook = std::panic::take_hook();
+        std::panic::set_hook(Box::new(move |info| {
+            let _ = crossterm::execute!(std::io::stdout(), crossterm::event::DisableBracketedPaste);
+            previous_hook(info);
+        }));
         let mut trace = first_frame_trace();
         // When the next tick is due; None while nothing animates, so an
-        // idle console blocks in `recv` and no timer fires.
+        // idle console blocks until the next event or the idle lock: no
+        // timer fires (CLARIFICATIONS 14), the lock is the wait's timeout.
         let mut next_tick: Option<Instant> = None;
         let result = (|| {
             loop {
@@ -1376,34 +1539,50 @@ impl App {
                 if self.quit {
                     return Ok(());
                 }
-                let event = if self.animating() {
-                    let due = *next_tick.get_or_insert_with(|| Instant::now() + TICK);
-                    match self
-                        .events
-                        .rx
-                        .recv_timeout(due.saturating_duration_since(Instant::now()))
-                    {
-                        Ok(ev) => ev,
-                        Err(RecvTimeoutError::Timeout) => {
-                            next_tick = Some(due + TICK);
-                            Event::Tick
-                        }
-                        Err(RecvTimeoutError::Disconnected) => return Ok(()),
-                    }
+                if self.animating() {
+                    next_tick.get_or_insert_with(|| Instant::now() + TICK);
                 } else {
                     next_tick = None;
-                    match self.events.rx.recv() {
-                        Ok(ev) => ev,
-                        Err(_) => return Ok(()),
-                    }
+                }
+                let lock_at = self.lock_due();
+                let wake = match (next_tick, lock_at) {
+                    (Some(a), Some(b)) => Some(a.min(b)),
+                    (a, b) => a.or(b),
                 };
-                self.handle(event);
+                let event = match wake {
+                    Some(at) => match self
+                        .events
+                        .rx
+                        .recv_timeout(at.saturating_duration_since(Instant::now()))
+                    {
+                        Ok(ev) => Some(ev),
+                        Err(RecvTimeoutError::Timeout) => None,
+                        Err(RecvTimeoutError::Disconnected) => return Ok(()),
+                    },
+                    None => match self.events.rx.recv() {
+                        Ok(ev) => Some(ev),
+                        Err(_) => return Ok(()),
+                    },
+                };
+                match event {
+                    Some(ev) => self.handle(ev),
+                    None => {
+                        let now = Instant::now();
+                        if !self.lock_if_idle(now)
+                            && let Some(due) = next_tick.filter(|t| *t <= now)
+                        {
+                            next_tick = Some(due + TICK);
+                            self.handle(Event::Tick);
+                        }
+                    }
+                }
                 // Drain whatever else is queued before redrawing.
                 while let Ok(ev) = self.events.rx.try_recv() {
                     self.handle(ev);
                 }
             }
         })();
+        let _ = crossterm::execute!(std::io::stdout(), crossterm::event::DisableBracketedPaste);
         ratatui::restore();
         result
     }

@@ -23,6 +23,11 @@ pub const TICK: Duration = Duration::from_millis(150);
 pub enum Event {
     /// A key was pressed.
     Key(KeyEvent),
+    /// Text was pasted (bracketed paste): it goes into the focused field,
+    /// never through the key handlers. Zeroized when dropped, as it may
+    /// be a passphrase (CLARIFICATIONS 7: crossterm hands it over as a
+    /// `String`, which is moved here without a copy).
+    Paste(zeroize::Zeroizing<String>),
     /// The terminal was resized.
     Resize,
     /// Time passed.
@@ -56,6 +61,7 @@ impl Events {
                 let event = match ct::read() {
                     Ok(ct::Event::Key(k)) if k.kind != KeyEventKind::Release => Event::Key(k),
                     Ok(ct::Event::Resize(..)) => Event::Resize,
+                    Ok(ct::Event::Paste(text)) => Event::Paste(zeroize::Zeroizing::new(text)),
                     Ok(_) => continue,
                     Err(_) => break,
                 };

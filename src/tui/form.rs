@@ -12,7 +12,13 @@
 //! - an error sits under the field it belongs to and clears when that field
 //!   is edited; nothing else is lost;
 //! - Esc with typed input first asks (a second Esc discards), so one stray
-//!   key never throws work away.
+//!   key never throws work away;
+//! - a bracketed paste goes into the focused field (masked and zeroized
+//!   for a secret), never into a key handler;
+//! - Tab in a path field that holds a partial path (text that is not an
+//!   existing file) completes it: one fit is filled in, several open a
+//!   small picker (↑/↓ choose, Enter or Tab take, Esc closes). Anywhere
+//!   else Tab moves to the next field. ↓ and Enter always move on.
 
 use crossterm::event::{Event as CtEvent, KeyCode, KeyEvent};
 use ratatui::style::{Color, Modifier, Style};
@@ -20,6 +26,7 @@ use ratatui::text::{Line, Span};
 use tui_input::Input;
 use tui_input::backend::crossterm::to_input_request;
 
+use super::complete::{self, Completion, PathKind, Roots};
 use super::strings;
 use super::widgets::{self, TextField};
 use custodian_core::error::Report;
@@ -38,6 +45,8 @@ pub struct FormField {
     hint: &'static str,
     value: Value,
     error: Option<Report>,
+    /// Set for a path field: the kind of file Tab completes to.
+    path: Option<PathKind>,
 }
 
 impl std::fmt::Debug for FormField {
@@ -57,6 +66,15 @@ impl FormField {
             hint,
             value: Value::Plain(Input::new(initial.to_string())),
             error: None,
+            path: None,
+        }
+    }
+
+    /// A plain field holding a path to a file of `kind` (Tab completes).
+    pub fn path(label: &'static str, hint: &'static str, initial: &str, kind: PathKind) -> Self {
+        FormField {
+            path: Some(kind),
+            ..Self::plain(label, hint, initial)
         }
     }
 
@@ -67,6 +85,7 @@ impl FormField {
             hint,
             value: Value::Secret(TextField::masked()),
             error: None,
+            path: None,
         }
     }
 
@@ -89,12 +108,24 @@ pub enum FormEvent {
     Cancel,
 }
 
+/// The candidates Tab found for a path, one of them selected.
+#[derive(Debug)]
+struct Picker {
+    candidates: Vec<String>,
+    selected: usize,
+}
+
 /// A form: fields, the focused one, and the discard guard.
 #[derive(Debug)]
 pub struct Form {
     fields: Vec<FormField>,
     focus: usize,
     discard_armed: bool,
+    /// Where bare names in path fields are looked up.
+    roots: Roots,
+    picker: Option<Picker>,
+    /// Tab found no file for the partial path.
+    no_match: bool,
 }
 
 impl Form {
@@ -104,7 +135,159 @@ impl Form {
             fields,
             focus: 0,
             discard_armed: false,
+            roots: Roots::here(None),
+            picker: None,
+            no_match: false,
         }
+    }
+
+    /// Looks bare names up in `workspace` too (and its folders).
+    pub fn with_workspace(mut self, workspace: &std::path::Path) -> Self {
+        self.roots.workspace = Some(workspace.to_path_buf());
+        self
+    }
+
+    /// Sets where bare names are looked up (tests).
+    pub fn set_roots(&mut self, roots: Roots) {
+        self.roots = roots;
+    }
+
+    /// Moves the focus to field `i`.
+    pub fn focus_on(&mut self, i: usize) {
+        if i < self.fields.len() {
+            self.focus = i;
+            self.picker = None;
+        }
+    }
+
+    /// Replaces field `i`'s text (the cursor goes to its end).
+    pub fn set_value(&mut self, i: usize, text: &str) {
+        if let Some(f) = self.fields.get_mut(i) {
+            match &mut f.value {
+                Value::Plain(input) => *input = Input::new(text.to_string()),
+                Value::Secret(t) => t.set(text),
+            }
+        }
+    }
+
+    /// Empties every field and clears every error.
+    pub fn clear_all(&mut self) {
+        for i in 0..self.fields.len() {
+            self.set_value(i, "");
+            self.fields[i].error = None;
+        }
+        self.focus = 0;
+        self.picker = None;
+        self.discard_armed = false;
+    }
+
+    /// Changes field `i`'s label (a field whose meaning follows a choice).
+    pub fn set_label(&mut self, i: usize, label: &'static str) {
+        if let Some(f) = self.fields.get_mut(i) {
+            f.label = label;
+        }
+    }
+
+    /// Puts `report` under field `i` and focuses it, keeping every text
+    /// (a secret included: it was not what was wrong).
+    pub fn set_error(&mut self, i: usize, report: Report) {
+        if let Some(f) = self.fields.get_mut(i) {
+            f.error = Some(report);
+            self.focus = i;
+        }
+    }
+
+    /// True when nothing is typed in any field.
+    pub fn is_empty(&self) -> bool {
+        !self.holds_input()
+    }
+
+    /// True while the path picker is open.
+    pub fn picking(&self) -> bool {
+        self.picker.is_some()
+    }
+
+    /// A bracketed paste: the text goes into the focused field at the
+    /// cursor, one line (line breaks at its end are dropped, others become
+    /// spaces); returns true when something was inserted.
+    pub fn paste(&mut self, text: &str) -> bool {
+        self.picker = None;
+        self.discard_armed = false;
+        let Some(f) = self.fields.get_mut(self.focus) else {
+            return false;
+        };
+        let line = text.trim_end_matches(['\r', '\n']);
+        let clean = line.chars().map(|c| if c.is_control() { ' ' } else { c });
+        let changed = match &mut f.value {
+            Value::Plain(input) => {
+                let mut any = false;
+                for c in clean {
+                    any |= input
+                        .handle(tui_input::InputRequest::InsertChar(c))
+                        .is_some_and(|s| s.value);
+                }
+                any
+            }
+            Value::Secret(t) => t.push_chars(clean),
+        };
+        if changed {
+            f.error = None;
+        }
+        changed
+    }
+
+    /// Tab in a path field: true when it completed (or tried to) rather
+    /// than moving the focus.
+    fn tab_completes(&mut self) -> bool {
+        let Some(f) = self.fields.get(self.focus) else {
+            return false;
+        };
+        let (Some(kind), Value::Plain(input)) = (f.path, &f.value) else {
+            return false;
+        };
+        let text = input.value().to_string();
+        if text.trim().is_empty() || std::path::Path::new(&text).is_file() {
+            return false;
+        }
+        match complete::complete(&text, kind, &self.roots) {
+            Completion::NoMatch => self.no_match = true,
+            Completion::Unique(path) => self.set_value(self.focus, &path),
+            Completion::Several { common, candidates } => {
+                self.set_value(self.focus, &common);
+                self.picker = Some(Picker {
+                    candidates,
+                    selected: 0,
+                });
+            }
+        }
+        true
+    }
+
+    /// A key while the picker is open; false when the picker closed and
+    /// the key should be handled as usual.
+    fn picker_key(&mut self, key: KeyEvent) -> bool {
+        let Some(p) = &mut self.picker else {
+            return false;
+        };
+        let n = p.candidates.len();
+        match key.code {
+            KeyCode::Down => p.selected = (p.selected + 1) % n,
+            KeyCode::Up => p.selected = (p.selected + n - 1) % n,
+            KeyCode::Enter | KeyCode::Tab => {
+                let chosen = p.candidates[p.selected].clone();
+                self.picker = None;
+                self.set_value(self.focus, &chosen);
+                if let Some(f) = self.fields.get_mut(self.focus) {
+                    f.error = None;
+                }
+            }
+            KeyCode::Esc => self.picker = None,
+            _ => {
+                self.picker = None;
+                return false;
+            }
+        }
+        true
     }
 
     /// The focused field's index.
@@ -137,8 +320,15 @@ impl Form {
 
     /// Applies a key.
     pub fn handle_key(&mut self, key: KeyEvent) -> FormEvent {
+        self.no_match = false;
+        if self.picker_key(key) {
+            return FormEvent::Handled;
+        }
         let armed = std::mem::take(&mut self.discard_armed);
         let last = self.fields.len().saturating_sub(1);
+        if key.code == KeyCode::Tab && self.tab_completes() {
+            return FormEvent::Handled;
+        }
         match key.code {
             KeyCode::Esc => {
                 if self.holds_input() && !armed {
@@ -204,6 +394,15 @@ impl Form {
             if let Some(r) = &f.error {
                 out.extend(widgets::report_lines(r));
             }
+            if focused && self.no_match {
+                out.push(Line::from(Span::styled(
+                    strings::FORM_NO_MATCH,
+                    Style::default().fg(Color::Yellow),
+                )));
+            }
+            if let (true, Some(p)) = (focused, &self.picker) {
+                out.extend(picker_lines(p));
+            }
             if focused && !f.hint.is_empty() {
                 out.push(Line::from(Span::styled(f.hint, widgets::hint())));
             }
@@ -220,6 +419,56 @@ impl Form {
         }
         out
     }
+}
+
+/// Rows of the picker shown at once.
+const PICKER_ROWS: usize = 6;
+
+/// The picker under its field: a window of candidates that keeps the
+/// selected one visible, names shown after their common folder.
+fn picker_lines(p: &Picker) -> Vec<Line<'static>> {
+    let common = p
+        .candidates
+        .iter()
+        .skip(1)
+        .fold(p.candidates[0].as_str(), |acc, c| {
+            let n = acc
+                .char_indices()
+                .zip(c.chars())
+                .take_while(|((_, a), b)| a == b)
+                .map(|((i, a), _)| i + a.len_utf8())
+                .last()
+                .unwrap_or(0);
+            &acc[..n]
+        });
+    let dir_len = common.rfind('/').map_or(0, |i| i + 1);
+    let n = p.candidates.len();
+    let top = p
+        .selected
+        .saturating_sub(PICKER_ROWS - 1)
+        .min(n.saturating_sub(PICKER_ROWS));
+    let mut out = vec![Line::from(Span::styled(
+        format!("  {n} in {} — {}", &common[..dir_len], strings::FORM_PICKER),
+        widgets::hint(),
+    ))];
+    for (i, c) in p.candidates.iter().enumerate().skip(top).take(PICKER_ROWS) {
+        let style = if i == p.selected {
+            Style::default().fg(Color::Black).bg(Color::Cyan)
+        } else {
+            Style::default()
+        };
+        out.push(Line::from(vec![
+            Span::raw("    "),
+            Span::styled(c[dir_len..].to_string(), style),
+        ]));
+    }
+    if n > top + PICKER_ROWS {
+        out.push(Line::from(Span::styled(
+            format!("    … {} more (↓)", n - top - PICKER_ROWS),
+            widgets::hint(),
+        )));
+    }
+    out
 }
 
 fn owned(line: Line<'_>) -> Line<'static> {

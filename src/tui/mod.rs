@@ -12,6 +12,7 @@
 //! a panic.
 
 pub mod app;
+pub mod complete;
 pub mod event;
 pub mod form;
 pub mod screens;
@@ -43,7 +44,13 @@ impl Explain for TuiError {
 /// Opens the console on `ws` and runs it until the user quits. Without a
 /// terminal on both standard input and output it stops before touching the
 /// terminal, with its own error rather than a panic.
-pub fn run(ws: &Workspace, notice: Option<String>) -> Result<(), TuiError> {
+/// `idle_lock` is the idle time after which the console locks (None: the
+/// default, [`app::DEFAULT_IDLE_LOCK`]).
+pub fn run(
+    ws: &Workspace,
+    notice: Option<String>,
+    idle_lock: Option<std::time::Duration>,
+) -> Result<(), TuiError> {
     use std::io::IsTerminal;
     if !std::io::stdin().is_terminal() {
         return Err(TuiError::NotATerminal("input"));
@@ -53,6 +60,9 @@ pub fn run(ws: &Workspace, notice: Option<String>) -> Result<(), TuiError> {
     }
     let mut app = app::App::new(ws.clone());
     app.set_notice(notice);
+    if let Some(after) = idle_lock {
+        app.set_idle_lock(Some(after));
+    }
     app.run_terminal()?;
     Ok(())
 }

@@ -67,6 +67,10 @@ pub const HELP_GLOBAL: &[(&str, &str)] = &[
     ),
     ("↑/↓ j/k", "move in lists"),
     (
+        "Tab",
+        "in a field: complete a partial path, else next; paste fills it",
+    ),
+    (
         "q",
         "quit (outside text fields; asks first if work would be lost)",
     ),
@@ -79,7 +83,9 @@ pub const BUSY_REFUSE: &str = "An operation is running; wait for it to finish.";
 pub const QUIT_TITLE: &str = "Quit?";
 pub const QUIT_BUSY: &str = "An operation is still running. Quitting now stops it; the workspace repairs what it left half done the next time it opens.";
 pub const QUIT_HOLDS_INPUT: &str = "A wizard is open: what was typed in it will be lost.";
-pub const QUIT_ASK: &str = "y quit now · any other key stays";
+pub const QUIT_ASK: &str = "y discard and quit · any other key stays";
+pub const LOCKED_CLEARED: &str = "Every open screen was closed and what it held (typed passphrases, paths, a key waiting to be shown) was cleared; a one-time key display was recorded as abandoned.";
+pub const LOCKED_ENTER: &str = "Press Enter to continue.";
 /// The minimum terminal size every screen is laid out for.
 pub const MIN_WIDTH: u16 = 80;
 pub const MIN_HEIGHT: u16 = 24;
@@ -91,6 +97,8 @@ pub const TOO_SMALL_HINT: &str =
 pub const STRENGTH_REFUSED: &str = "refused by policy";
 /// Asked when Esc would discard what was typed into a form.
 pub const FORM_DISCARD: &str = " Esc again discards what was typed; any other key keeps it. ";
+pub const FORM_NO_MATCH: &str = "No file here starts with that (↓ moves on).";
+pub const FORM_PICKER: &str = "↑/↓ choose, Enter takes, Esc closes";
 pub const MORE_BELOW: &str = "more below";
 pub const MORE_ABOVE: &str = "more above";
 
@@ -201,7 +209,12 @@ pub const RECOVERY_APPROVER_HINT: &str =
 pub const RECOVERY_SHARD_PROMPT: &str = "Shard file";
 pub const RECOVERY_IDENTITY_PROMPT: &str = "Holder's identity file";
 pub const RECOVERY_PASS_PROMPT: &str = "Holder's passphrase";
-pub const RECOVERY_SHARDS_HINT: &str = "Tab moves between fields; Enter on the passphrase adds the shard. Ctrl-N continues once enough shards are added.";
+pub const RECOVERY_SHARDS_HINT: &str = "Enter on the passphrase checks it and adds the shard; Tab completes a path. Enter with every field empty continues once two shards are added.";
+pub const RECOVERY_LEAVE: &str =
+    " Esc again leaves and discards the approvers and shards entered; any other key keeps them. ";
+pub const RECOVERY_CHECKING: &str = "Checking the shard, the identity file and its passphrase…";
+pub const RECOVERY_FIX: &str =
+    "Enter goes back to the step that can fix this; everything typed is kept.";
 pub const RECOVERY_OUTPUT_HINT: &str = "Choose exactly one output: 1 HSM import key (RSA-OAEP-SHA256), 2 age recipient, 3 show once on screen.";
 pub const RECOVERY_OUT_HSM: &str = "HSM import public key (PEM)";
 pub const RECOVERY_OUT_AGE: &str = "age recipient (age1…)";

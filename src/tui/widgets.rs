@@ -69,6 +69,19 @@ impl TextField {
         self.locked.is_some()
     }
 
+    /// Appends pasted characters (up to the longest a field takes); true
+    /// when any was added. The buffer never grows past its capacity, so a
+    /// secret field's text is not copied by reallocation.
+    pub fn push_chars(&mut self, chars: impl Iterator<Item = char>) -> bool {
+        let room = MAX_FIELD_CHARS.saturating_sub(self.text.chars().count());
+        let mut any = false;
+        for c in chars.take(room) {
+            self.text.push(c);
+            any = true;
+        }
+        any
+    }
+
     /// Applies an editing key; returns true if the text changed.
     pub fn input(&mut self, key: crossterm::event::KeyEvent) -> bool {
         use crossterm::event::{KeyCode, KeyModifiers};

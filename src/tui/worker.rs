@@ -51,6 +51,22 @@ pub enum JobResult {
     },
     /// A shard was rewrapped (or restored to a node) and verified.
     ShardRewrapped(custodian_core::shard::RewrapOutcome),
+    /// One shard's inputs were checked and its passphrase opens the identity.
+    RecoveryShardChecked,
+    /// One shard's inputs were refused: the field at fault and why.
+    RecoveryShardRefused {
+        /// The field at fault.
+        field: custodian_core::recovery::SourceField,
+        /// What is wrong.
+        report: Report,
+    },
+    /// A recovery failed where the wizard can send the user to fix it.
+    RecoveryRefused {
+        /// The step (and field) that fixes it.
+        fix: super::screens::recovery::RecoveryFix,
+        /// What is wrong.
+        report: Report,
+    },
     /// A key was recovered and verified (the key itself only for a one-time display).
     Recovered(Box<custodian_core::recovery::RecoveryOutcome>),
     /// The custodian's passphrase opens their identity (split not begun).

@@ -103,6 +103,13 @@ impl Tmux {
         self.run(&["send-keys", "-t", "t", "-l", text]);
     }
 
+    /// Pastes `text` as a terminal paste: bracketed (ESC[200~ … ESC[201~)
+    /// when the program asked for bracketed paste, as a real terminal does.
+    pub fn paste(&self, text: &str) {
+        self.run(&["set-buffer", "-b", "p", "--", text]);
+        self.run(&["paste-buffer", "-p", "-d", "-b", "p", "-t", "t"]);
+    }
+
     /// The visible screen.
     pub fn screen(&self) -> String {
         self.run(&["capture-pane", "-p", "-t", "t"])

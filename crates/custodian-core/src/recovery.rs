@@ -144,6 +144,30 @@ pub enum RecoveryError {
         #[source]
         source: ShardError,
     },
+    /// A holder's identity file did not open with the passphrase given: the
+    /// passphrase is the identity's, never the shard's (a shard has none).
+    #[error(
+        "{holder}'s passphrase does not open {holder}'s identity file {} (the passphrase asked for is the identity's; the shard has none)",
+        file.display()
+    )]
+    IdentityPassphrase {
+        /// Whose identity.
+        holder: String,
+        /// The identity file.
+        file: PathBuf,
+        /// Why it did not open.
+        #[source]
+        source: IdentityError,
+    },
+    /// A holder's identity file could not be read or is not one.
+    #[error("identity file {}: {source}", file.display())]
+    IdentityFile {
+        /// The identity file.
+        file: PathBuf,
+        /// What is wrong with it.
+        #[source]
+        source: IdentityError,
+    },
     /// The rebuilt key does not match, and the bad shard could not be singled out.
     #[error(
         "the rebuilt key does not match root public key {root_public_key}; shards {indices:?} do not agree"
@@ -243,6 +267,10 @@ impl Explain for RecoveryError {
                 "each custodian holds a different index; remove the duplicate copy".into()
             }
             RecoveryError::Shard { source, .. } => return source.remedy(),
+            RecoveryError::IdentityPassphrase { holder, .. } => format!(
+                "{holder} types the passphrase of their identity file again (check caps lock and the keyboard layout)"
+            ),
+            RecoveryError::IdentityFile { source, .. } => return source.remedy(),
             RecoveryError::VerificationFailed { .. } => {
                 "add one more custodian's shard so the disagreeing shard can be found, or use backup copies".into()
             }
@@ -840,12 +868,14 @@ fn run_recovery(
     passphrases: &[SecretString],
 ) -> Result<Produced, RecoveryError> {
     let mut points = Vec::new();
-    for ((path, s, _, id), pass) in plan.shards.iter().zip(passphrases) {
+    for ((path, s, id_path, id), pass) in plan.shards.iter().zip(passphrases) {
         let in_shard = |source: ShardError| RecoveryError::Shard {
             file: path.clone(),
             source,
         };
-        let opened = id.open(pass).map_err(|e| in_shard(e.into()))?;
+        let opened = id
+            .open(pass)
+            .map_err(|e| identity_refused(id, id_path, e))?;
         let payload = s.open(&opened).map_err(in_shard)?;
         points.push((s.index, payload.scalar().map_err(in_shard)?));
     }
@@ -892,6 +922,109 @@ fn run_recovery(
             Ok((Some((out.clone(), sha)), None))
         }
     }
+}
+
+/// An identity that did not open: the passphrase's fault when the envelope
+/// refused it, the file's otherwise.
+fn identity_refused(id: &IdentityFile, path: &Path, e: IdentityError) -> RecoveryError {
+    match e {
+        IdentityError::Envelope(_) => RecoveryError::IdentityPassphrase {
+            holder: id.name.clone(),
+            file: path.to_path_buf(),
+            source: e,
+        },
+        other => RecoveryError::IdentityFile {
+            file: path.to_path_buf(),
+            source: other,
+        },
+    }
+}
+
+/// Which input of one shard a [`check_source`] refused.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum SourceField {
+    /// The shard file.
+    Shard,
+    /// The holder's identity file.
+    Identity,
+    /// The holder's passphrase.
+    Passphrase,
+}
+
+/// Checks one shard as it is entered, before the recovery starts, so a
+/// mistake is fixed where it was made: the shard parses and holds a share
+/// of the kind a shard holds, the identity file is the one it is wrapped
+/// to, and the passphrase opens that identity. No share is decrypted (that
+/// happens only after the recovery's INITIATED entry). A wrong passphrase
+/// is audited as a failed recovery (as a failed split is); a right one
+/// writes nothing. On refusal, says which input is at fault.
+pub fn check_source(
+    ws: &Workspace,
+    source: &ShardSource,
+    passphrase: &SecretString,
+) -> Result<(), (SourceField, Box<RecoveryError>)> {
+    check_source_inner(ws, source, passphrase).map_err(|(f, e)| (f, Box::new(e)))
+}
+
+#[allow(clippy::result_large_err)]
+fn check_source_inner(
+    ws: &Workspace,
+    source: &ShardSource,
+    passphrase: &SecretString,
+) -> Result<(), (SourceField, RecoveryError)> {
+    let in_shard = |e: ShardError| {
+        (
+            SourceField::Shard,
+            RecoveryError::Shard {
+                file: source.shard.clone(),
+                source: e,
+            },
+        )
+    };
+    let s = ShardFile::load(&source.shard).map_err(in_shard)?;
+    s.check_payload(false).map_err(in_shard)?;
+    let id = IdentityFile::load(&source.identity).map_err(|e| {
+        (
+            SourceField::Identity,
+            RecoveryError::IdentityFile {
+                file: source.identity.clone(),
+                source: e,
+            },
+        )
+    })?;
+    s.check_identity(&id.recipient, &id.name).map_err(|e| {
+        (
+            SourceField::Identity,
+            RecoveryError::Shard {
+                file: source.shard.clone(),
+                source: e,
+            },
+        )
+    })?;
+    if let Err(e) = id.open(passphrase) {
+        let err = identity_refused(&id, &source.identity, e);
+        let field = match err {
+            RecoveryError::IdentityPassphrase { .. } => SourceField::Passphrase,
+            _ => SourceField::Identity,
+        };
+        if field == SourceField::Passphrase {
+            let audited = ws
+                .audit()
+                .begin(
+                    EVENT,
+                    json!({
+                        "stage": "passphrase-check", "keyId": s.key_id, "index": s.index,
+                        "custodian": id.name, "shard": source.shard, "identityFile": source.identity,
+                    }),
+                )
+                .and_then(|op| op.fail(&err.to_string()));
+            if let Err(a) = audited {
+                return Err((field, RecoveryError::Audit(a)));
+            }
+        }
+        return Err((field, err));
+    }
+    Ok(())
 }
 
 /// Records that a one-time display was cleared.

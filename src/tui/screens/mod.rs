@@ -118,6 +118,13 @@ pub enum Action {
     OpenRecovery,
     /// Run a recovery on a worker thread.
     StartRecovery(Box<recovery::RecoveryJob>),
+    /// Check one shard's inputs (and the passphrase) on a worker thread.
+    CheckRecoveryShard {
+        /// The shard and identity files.
+        source: custodian_core::recovery::ShardSource,
+        /// The holder's passphrase.
+        passphrase: SecretString,
+    },
     /// Record how a one-time key display ended.
     RecordDisplayCleared {
         /// The key id.
@@ -265,6 +272,9 @@ impl std::fmt::Debug for Action {
             Action::StartRewrap(r) => write!(f, "StartRewrap({r:?})"),
             Action::OpenRecovery => write!(f, "OpenRecovery"),
             Action::StartRecovery(_) => write!(f, "StartRecovery"),
+            Action::CheckRecoveryShard { source, .. } => {
+                write!(f, "CheckRecoveryShard({})", source.shard.display())
+            }
             Action::RecordDisplayCleared { key_id, ended, .. } => {
                 write!(f, "RecordDisplayCleared({key_id}, {})", ended.as_str())
             }
@@ -332,6 +342,22 @@ pub trait Screen {
     }
     /// Turns a key into an action. No I/O.
     fn handle_key(&mut self, key: KeyEvent) -> Option<Action>;
+    /// Pasted text (bracketed paste). Screens with a form put it in the
+    /// focused field; by default a screen that takes text gets it as typed
+    /// characters (line breaks dropped) and any other screen ignores it,
+    /// so a paste never fires a command.
+    fn handle_paste(&mut self, text: &str) -> Option<Action> {
+        if !self.takes_text() {
+            return None;
+        }
+        let mut last = None;
+        for c in text.chars().filter(|c| !c.is_control()) {
+            last = self
+                .handle_key(KeyEvent::from(crossterm::event::KeyCode::Char(c)))
+                .or(last);
+        }
+        last
+    }
     /// Absorbs a worker message; may ask for a follow-up action.
     fn on_worker(&mut self, _msg: &WorkerMsg) -> Option<Action> {
         None

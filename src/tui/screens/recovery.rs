@@ -17,14 +17,16 @@ use ratatui::widgets::{Block, Borders, Paragraph, Wrap};
 use secrecy::SecretString;
 
 use super::{Action, Chrome, Screen};
+use crate::tui::complete::PathKind;
 use crate::tui::event::TICK;
+use crate::tui::form::{Form, FormEvent, FormField};
 use crate::tui::strings;
 use crate::tui::widgets::{self, TextField};
 use crate::tui::worker::{JobResult, WorkerMsg};
 use custodian_core::error::Report;
 use custodian_core::identity;
 use custodian_core::recovery::{
-    RecoveredKey, RecoveryError, RecoveryOutcome, RecoveryOutput, ShardSource,
+    RecoveredKey, RecoveryError, RecoveryOutcome, RecoveryOutput, ShardSource, SourceField,
 };
 
 /// Everything a recovery run needs, handed to the worker.
@@ -77,26 +79,86 @@ impl DisplayEnd {
     }
 }
 
+/// Where a failed recovery goes back to, so the mistake is fixed there
+/// with everything else kept.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum RecoveryFix {
+    /// The approvers.
+    Approvers,
+    /// The shard list as a whole (too few, or unpaired).
+    Shards,
+    /// One shard: it is taken off the list and put back in the fields,
+    /// the error under the one at fault.
+    Shard {
+        /// The shard file (for an identity problem, the identity file).
+        file: std::path::PathBuf,
+        /// The field at fault.
+        field: SourceField,
+    },
+    /// The output: field 0 (key or recipient) or 1 (file).
+    Output {
+        /// The field at fault.
+        field: usize,
+    },
+    /// Nothing the wizard can point at: back to the confirmation.
+    Confirm,
+}
+
+impl RecoveryFix {
+    /// Where `e` is fixed.
+    pub fn of(e: &RecoveryError, output: &RecoveryOutput) -> RecoveryFix {
+        use RecoveryError as E;
+        let shard = |file: &std::path::PathBuf, field| RecoveryFix::Shard {
+            file: file.clone(),
+            field,
+        };
+        match e {
+            E::TooFewApprovers { .. } | E::DuplicateApprover(_) | E::BadApprover(_) => {
+                RecoveryFix::Approvers
+            }
+            E::UnpairedInputs { .. } | E::BelowThreshold { .. } | E::VerificationFailed { .. } => {
+                RecoveryFix::Shards
+            }
+            E::OtherKey { file, .. }
+            | E::RootKeyMismatch { file, .. }
+            | E::ThresholdMismatch { file, .. }
+            | E::BadShard { file, .. } => shard(file, SourceField::Shard),
+            E::DuplicateIndex { second, .. } => shard(second, SourceField::Shard),
+            E::Shard { file, source } => match source {
+                custodian_core::shard::ShardError::WrongIdentity { .. }
+                | custodian_core::shard::ShardError::Identity(_) => {
+                    shard(file, SourceField::Identity)
+                }
+                _ => shard(file, SourceField::Shard),
+            },
+            E::IdentityPassphrase { file, .. } => shard(file, SourceField::Passphrase),
+            E::IdentityFile { file, .. } => shard(file, SourceField::Identity),
+            E::HsmKey { .. } | E::Recipient(_) | E::SecretInput(_) => {
+                RecoveryFix::Output { field: 0 }
+            }
+            E::File(custodian_core::fsutil::FsError::AlreadyExists(p))
+                if out_file(output) == Some(p.as_path()) =>
+            {
+                RecoveryFix::Output { field: 1 }
+            }
+            _ => RecoveryFix::Confirm,
+        }
+    }
+}
+
+/// The file an output writes, if it writes one.
+fn out_file(o: &RecoveryOutput) -> Option<&std::path::Path> {
+    match o {
+        RecoveryOutput::Hsm { out, .. } | RecoveryOutput::Age { out, .. } => Some(out),
+        _ => None,
+    }
+}
+
 enum Step {
     Warning,
-    Approvers {
-        field: TextField,
-        error: Option<Report>,
-    },
-    Shards {
-        shard: TextField,
-        identity: TextField,
-        pass: TextField,
-        focus: usize,
-        error: Option<Report>,
-    },
-    Output {
-        choice: usize,
-        first: TextField,
-        file: TextField,
-        on_file: bool,
-        error: Option<Report>,
-    },
+    Approvers,
+    Shards,
+    Output,
     Confirm,
     Working,
     Written(Box<RecoveryOutcome>),
@@ -117,15 +179,33 @@ enum Step {
     Cleared {
         shown: bool,
     },
-    Failed(Report),
+    Failed {
+        report: Report,
+        fix: RecoveryFix,
+    },
 }
 
-/// The recovery wizard.
+/// Shard form fields.
+const F_SHARD: usize = 0;
+const F_IDENTITY: usize = 1;
+const F_PASS: usize = 2;
+
+/// The recovery wizard. Every step's form lives as long as the wizard, so
+/// going back a step (Esc) and forward again loses nothing.
 pub struct RecoveryWizard {
     approvers: Vec<String>,
     sources: Vec<ShardSource>,
     passphrases: Vec<SecretString>,
     output: Option<RecoveryOutput>,
+    approver_form: Form,
+    shard_form: Form,
+    /// 0 HSM, 1 age, 2 screen.
+    choice: usize,
+    output_form: Form,
+    /// A shard's inputs are being checked on a worker.
+    checking: bool,
+    /// Esc on the warning step with work held: the next Esc leaves.
+    leave_armed: bool,
     step: Step,
 }
 
@@ -148,24 +228,32 @@ fn report(e: RecoveryError) -> Report {
     Report::from_error(&e)
 }
 
-fn shards_step() -> Step {
-    Step::Shards {
-        shard: TextField::default(),
-        identity: TextField::default(),
-        pass: TextField::masked(),
-        focus: 0,
-        error: None,
+fn note(message: &str, remedy: Option<&str>) -> Report {
+    Report {
+        message: message.into(),
+        causes: Vec::new(),
+        remedy: remedy.map(str::to_string),
     }
 }
 
-fn output_step() -> Step {
-    Step::Output {
-        choice: 0,
-        first: TextField::default(),
-        file: TextField::default(),
-        on_file: false,
-        error: None,
-    }
+fn shard_form() -> Form {
+    Form::new(vec![
+        FormField::path(strings::RECOVERY_SHARD_PROMPT, "", "", PathKind::Shard),
+        FormField::path(
+            strings::RECOVERY_IDENTITY_PROMPT,
+            "",
+            "",
+            PathKind::Identity,
+        ),
+        FormField::secret(strings::RECOVERY_PASS_PROMPT, ""),
+    ])
+}
+
+fn output_form() -> Form {
+    Form::new(vec![
+        FormField::path(strings::RECOVERY_OUT_HSM, "", "", PathKind::KeyFile),
+        FormField::path(strings::RECOVERY_OUT_FILE, "", "", PathKind::Any),
+    ])
 }
 
 impl RecoveryWizard {
@@ -176,25 +264,51 @@ impl RecoveryWizard {
             sources: Vec::new(),
             passphrases: Vec::new(),
             output: None,
+            approver_form: Form::new(vec![FormField::plain(
+                strings::RECOVERY_APPROVER_PROMPT,
+                strings::RECOVERY_APPROVER_HINT,
+                "",
+            )]),
+            shard_form: shard_form(),
+            choice: 0,
+            output_form: output_form(),
+            checking: false,
+            leave_armed: false,
             step: Step::Warning,
         }
+    }
+
+    /// Path fields also complete names in `workspace` and its folders.
+    pub fn with_workspace(mut self, workspace: &std::path::Path) -> Self {
+        self.shard_form = shard_form().with_workspace(workspace);
+        self.output_form = output_form().with_workspace(workspace);
+        self
     }
 
     /// A short name for the current step (for tests).
     pub fn step_name(&self) -> &'static str {
         match self.step {
             Step::Warning => "warning",
-            Step::Approvers { .. } => "approvers",
-            Step::Shards { .. } => "shards",
-            Step::Output { .. } => "output",
+            Step::Approvers => "approvers",
+            Step::Shards => "shards",
+            Step::Output => "output",
             Step::Confirm => "confirm",
             Step::Working => "working",
             Step::Written(_) => "written",
             Step::ConfirmShow { .. } => "confirm-show",
             Step::Showing { .. } => "showing",
             Step::Cleared { .. } => "cleared",
-            Step::Failed(_) => "failed",
+            Step::Failed { .. } => "failed",
         }
+    }
+
+    /// True when leaving would lose something typed or chosen.
+    fn holds_state(&self) -> bool {
+        !self.approvers.is_empty()
+            || !self.sources.is_empty()
+            || self.approver_form.holds_input()
+            || self.shard_form.holds_input()
+            || self.output_form.holds_input()
     }
 
     fn clear(&mut self, ended: DisplayEnd) -> Option<Action> {
@@ -224,186 +338,264 @@ impl RecoveryWizard {
     }
 
     fn approvers_key(&mut self, key: KeyEvent) -> Option<Action> {
-        let Step::Approvers { field, error } = &mut self.step else {
-            return None;
-        };
+        let form = &mut self.approver_form;
         match key.code {
             KeyCode::Esc => self.step = Step::Warning,
-            KeyCode::Enter if field.text().trim().is_empty() => {
+            KeyCode::Enter if form.value(0).trim().is_empty() => {
                 if self.approvers.len() < custodian_core::recovery::MIN_APPROVERS {
-                    *error = Some(report(RecoveryError::TooFewApprovers {
-                        given: self.approvers.len(),
-                    }));
+                    form.set_error(
+                        0,
+                        report(RecoveryError::TooFewApprovers {
+                            given: self.approvers.len(),
+                        }),
+                    );
                 } else {
-                    self.step = shards_step();
+                    self.step = Step::Shards;
                 }
             }
             KeyCode::Enter => {
-                let name = field.text().trim().to_string();
+                let name = form.value(0).trim().to_string();
                 if let Err(e) = identity::validate_name(&name) {
-                    *error = Some(report(RecoveryError::BadApprover(e)));
+                    form.set_error(0, report(RecoveryError::BadApprover(e)));
                 } else if self.approvers.contains(&name) {
-                    *error = Some(report(RecoveryError::DuplicateApprover(name)));
+                    // Cleared, so the next name is not typed onto this one.
+                    form.set_value(0, "");
+                    form.set_error(0, report(RecoveryError::DuplicateApprover(name)));
                 } else {
                     self.approvers.push(name);
-                    field.set("");
-                    *error = None;
+                    form.clear_all();
                 }
             }
-            KeyCode::Backspace if field.text().is_empty() => {
+            KeyCode::Backspace if form.is_empty() => {
                 self.approvers.pop();
             }
             _ => {
-                if field.input(key) {
-                    *error = None;
-                }
+                form.handle_key(key);
             }
         }
         None
+    }
+
+    fn continue_from_shards(&mut self) {
+        if self.sources.len() < 2 {
+            self.shard_form.set_error(
+                F_SHARD,
+                note(
+                    "add at least two shards first",
+                    Some("each custodian enters their shard, identity file and passphrase"),
+                ),
+            );
+        } else {
+            self.step = Step::Output;
+        }
     }
 
     fn shards_key(&mut self, key: KeyEvent) -> Option<Action> {
-        let Step::Shards {
-            shard,
-            identity,
-            pass,
-            focus,
-            error,
-        } = &mut self.step
-        else {
+        if self.checking {
             return None;
-        };
+        }
         let ctrl = key.modifiers.contains(KeyModifiers::CONTROL);
+        let form = &mut self.shard_form;
+        if form.picking() {
+            form.handle_key(key);
+            return None;
+        }
         match key.code {
             KeyCode::Esc => {
-                self.step = Step::Approvers {
-                    field: TextField::default(),
-                    error: None,
-                };
+                self.step = Step::Approvers;
+                None
             }
             KeyCode::Char('n') if ctrl => {
-                if self.sources.len() < 2 {
-                    *error = Some(Report {
-                        message: "add at least two shards first".into(),
-                        causes: Vec::new(),
-                        remedy: Some(
-                            "each custodian enters their shard, identity file and passphrase"
-                                .into(),
-                        ),
-                    });
+                self.continue_from_shards();
+                None
+            }
+            KeyCode::Enter if form.is_empty() => {
+                self.continue_from_shards();
+                None
+            }
+            _ => match form.handle_key(key) {
+                FormEvent::Submit => self.submit_shard(),
+                FormEvent::Handled | FormEvent::Cancel => None,
+            },
+        }
+    }
+
+    /// Enter on the passphrase: every field filled, then the check runs.
+    fn submit_shard(&mut self) -> Option<Action> {
+        let form = &mut self.shard_form;
+        let missing = note(
+            "fill in the shard file, the identity file and the passphrase",
+            None,
+        );
+        for i in [F_SHARD, F_IDENTITY, F_PASS] {
+            if form.value(i).trim().is_empty() {
+                form.set_error(i, missing);
+                return None;
+            }
+        }
+        let source = ShardSource {
+            shard: form.value(F_SHARD).trim().into(),
+            identity: form.value(F_IDENTITY).trim().into(),
+        };
+        if self.sources.iter().any(|s| s.shard == source.shard) {
+            form.set_error(
+                F_SHARD,
+                note(
+                    "this shard is already on the list",
+                    Some("enter another custodian's shard"),
+                ),
+            );
+            return None;
+        }
+        self.checking = true;
+        Some(Action::CheckRecoveryShard {
+            source,
+            passphrase: SecretString::from(form.value(F_PASS)),
+        })
+    }
+
+    fn set_choice(&mut self, choice: usize) {
+        self.choice = choice;
+        self.output_form.set_label(
+            0,
+            if choice == 0 {
+                strings::RECOVERY_OUT_HSM
+            } else {
+                strings::RECOVERY_OUT_AGE
+            },
+        );
+    }
+
+    fn output_key(&mut self, key: KeyEvent) -> Option<Action> {
+        if self.output_form.picking() {
+            self.output_form.handle_key(key);
+            return None;
+        }
+        let untouched = self.output_form.is_empty();
+        match key.code {
+            KeyCode::Esc => self.step = Step::Shards,
+            KeyCode::Left | KeyCode::Right if untouched => {
+                let next = if key.code == KeyCode::Left {
+                    (self.choice + 2) % 3
                 } else {
-                    self.step = output_step();
-                }
-            }
-            KeyCode::Tab | KeyCode::Down => *focus = (*focus + 1) % 3,
-            KeyCode::BackTab | KeyCode::Up => *focus = (*focus + 2) % 3,
-            KeyCode::Enter if *focus < 2 => *focus += 1,
-            KeyCode::Enter => {
-                if shard.text().trim().is_empty()
-                    || identity.text().trim().is_empty()
-                    || pass.text().is_empty()
-                {
-                    *error = Some(Report {
-                        message: "fill in the shard file, the identity file and the passphrase"
-                            .into(),
-                        causes: Vec::new(),
-                        remedy: None,
-                    });
-                    return None;
-                }
-                self.sources.push(ShardSource {
-                    shard: shard.text().trim().into(),
-                    identity: identity.text().trim().into(),
-                });
-                self.passphrases.push(SecretString::from(pass.text()));
-                self.step = shards_step();
-            }
-            _ => {
-                let f = match focus {
-                    0 => shard,
-                    1 => identity,
-                    _ => pass,
+                    (self.choice + 1) % 3
                 };
-                if f.input(key) {
-                    *error = None;
+                self.set_choice(next);
+            }
+            KeyCode::Char(c @ '1'..='3') if untouched => {
+                self.set_choice((c as u8 - b'1') as usize);
+            }
+            KeyCode::Enter if self.choice == 2 => {
+                self.output = Some(RecoveryOutput::Screen);
+                self.step = Step::Confirm;
+            }
+            _ if self.choice == 2 => {}
+            _ => {
+                if self.output_form.handle_key(key) == FormEvent::Submit {
+                    self.submit_output();
                 }
             }
         }
         None
     }
 
-    fn output_key(&mut self, key: KeyEvent) -> Option<Action> {
-        let Step::Output {
-            choice,
-            first,
-            file,
-            on_file,
-            error,
-        } = &mut self.step
-        else {
-            return None;
-        };
-        match key.code {
-            KeyCode::Esc => self.step = shards_step(),
-            KeyCode::F(1) => {}
-            KeyCode::Left | KeyCode::Right if first.text().is_empty() && file.text().is_empty() => {
-                *choice = if key.code == KeyCode::Left {
-                    (*choice + 2) % 3
-                } else {
-                    (*choice + 1) % 3
-                };
+    fn submit_output(&mut self) {
+        let form = &mut self.output_form;
+        for i in 0..2 {
+            if form.value(i).trim().is_empty() {
+                form.set_error(i, note("fill in both fields", None));
+                return;
             }
-            KeyCode::Char(c @ '1'..='3') if first.text().is_empty() && file.text().is_empty() => {
-                *choice = (c as u8 - b'1') as usize;
+        }
+        let out = std::path::PathBuf::from(form.value(1).trim());
+        let first = form.value(0).trim().to_string();
+        let output = if self.choice == 0 {
+            RecoveryOutput::Hsm {
+                public_key_pem: first.into(),
+                out,
             }
-            KeyCode::Tab | KeyCode::BackTab | KeyCode::Up | KeyCode::Down => {
-                *on_file = !*on_file;
-            }
-            KeyCode::Enter if *choice != 2 && !*on_file => *on_file = true,
-            KeyCode::Enter => {
-                let out = std::path::PathBuf::from(file.text().trim());
-                let output = match choice {
-                    0 => RecoveryOutput::Hsm {
-                        public_key_pem: first.text().trim().into(),
-                        out,
-                    },
-                    1 => {
-                        if let Err(e) = identity::parse_recipient(first.text()) {
-                            // A pasted secret leaves neither the screen nor the field.
-                            if matches!(e, identity::IdentityError::SecretInput(_)) {
-                                first.set("");
-                            }
-                            *error = Some(Report::from_error(&e));
-                            return None;
-                        }
-                        RecoveryOutput::Age {
-                            recipient: first.text().trim().into(),
-                            out,
-                        }
-                    }
-                    _ => RecoveryOutput::Screen,
-                };
-                if *choice != 2 && (first.text().trim().is_empty() || file.text().trim().is_empty())
-                {
-                    *error = Some(Report {
-                        message: "fill in both fields".into(),
-                        causes: Vec::new(),
-                        remedy: None,
-                    });
-                    return None;
+        } else {
+            if let Err(e) = identity::parse_recipient(&first) {
+                // A pasted secret leaves neither the screen nor the field.
+                if matches!(e, identity::IdentityError::SecretInput(_)) {
+                    form.set_value(0, "");
                 }
-                self.output = Some(output);
+                form.set_error(0, Report::from_error(&e));
+                return;
+            }
+            RecoveryOutput::Age {
+                recipient: first,
+                out,
+            }
+        };
+        self.output = Some(output);
+        self.step = Step::Confirm;
+    }
+
+    /// Back to the step that can fix a failure, with its error in place.
+    fn go_fix(&mut self) {
+        let Step::Failed { report, fix } = std::mem::replace(&mut self.step, Step::Confirm) else {
+            return;
+        };
+        match fix {
+            RecoveryFix::Approvers => {
+                self.approver_form.set_error(0, report);
+                self.step = Step::Approvers;
+            }
+            RecoveryFix::Shards => {
+                self.shard_form.set_error(F_SHARD, report);
+                self.step = Step::Shards;
+            }
+            RecoveryFix::Shard { file, field } => {
+                let at = self
+                    .sources
+                    .iter()
+                    .position(|s| s.shard == file || s.identity == file);
+                if let Some(at) = at {
+                    // Off the list and back into the fields, with its
+                    // passphrase (asked again if it was at fault).
+                    let s = self.sources.remove(at);
+                    let pass = self.passphrases.remove(at);
+                    self.shard_form.clear_all();
+                    self.shard_form
+                        .set_value(F_SHARD, &s.shard.display().to_string());
+                    self.shard_form
+                        .set_value(F_IDENTITY, &s.identity.display().to_string());
+                    {
+                        use secrecy::ExposeSecret;
+                        self.shard_form.set_value(F_PASS, pass.expose_secret());
+                    }
+                }
+                let i = match field {
+                    SourceField::Shard => F_SHARD,
+                    SourceField::Identity => F_IDENTITY,
+                    SourceField::Passphrase => F_PASS,
+                };
+                if field == SourceField::Passphrase {
+                    self.shard_form.refuse(i, report);
+                } else {
+                    self.shard_form.set_error(i, report);
+                }
+                self.step = Step::Shards;
+            }
+            RecoveryFix::Output { field } => {
+                self.output_form.set_error(field, report);
+                self.step = Step::Output;
+            }
+            RecoveryFix::Confirm => {
                 self.step = Step::Confirm;
             }
-            _ if *choice != 2 => {
-                let f = if *on_file { file } else { first };
-                if f.input(key) {
-                    *error = None;
-                }
-            }
-            _ => {}
         }
-        None
+    }
+
+    /// The form the current step types into.
+    fn form_mut(&mut self) -> Option<&mut Form> {
+        match self.step {
+            Step::Approvers => Some(&mut self.approver_form),
+            Step::Shards if !self.checking => Some(&mut self.shard_form),
+            Step::Output if self.choice != 2 => Some(&mut self.output_form),
+            _ => None,
+        }
     }
 }
 
@@ -417,24 +609,26 @@ impl Screen for RecoveryWizard {
     }
 
     fn handle_key(&mut self, key: KeyEvent) -> Option<Action> {
+        let leave_armed = std::mem::take(&mut self.leave_armed);
         match &mut self.step {
             Step::Warning => match key.code {
+                KeyCode::Esc if self.holds_state() && !leave_armed => {
+                    self.leave_armed = true;
+                    None
+                }
                 KeyCode::Esc => Some(Action::Back),
                 KeyCode::Enter => {
-                    self.step = Step::Approvers {
-                        field: TextField::default(),
-                        error: None,
-                    };
+                    self.step = Step::Approvers;
                     None
                 }
                 _ => None,
             },
-            Step::Approvers { .. } => self.approvers_key(key),
-            Step::Shards { .. } => self.shards_key(key),
-            Step::Output { .. } => self.output_key(key),
+            Step::Approvers => self.approvers_key(key),
+            Step::Shards => self.shards_key(key),
+            Step::Output => self.output_key(key),
             Step::Confirm => match key.code {
                 KeyCode::Esc => {
-                    self.step = output_step();
+                    self.step = Step::Output;
                     None
                 }
                 KeyCode::Enter => self.start(),
@@ -484,10 +678,43 @@ impl Screen for RecoveryWizard {
                 KeyCode::Enter | KeyCode::Esc => self.clear(DisplayEnd::ShownAndCleared),
                 _ => None,
             },
-            Step::Failed(_) => match key.code {
-                KeyCode::Esc | KeyCode::Enter => Some(Action::Back),
+            Step::Failed { .. } => match key.code {
+                KeyCode::Esc | KeyCode::Enter => {
+                    self.go_fix();
+                    None
+                }
                 _ => None,
             },
+        }
+    }
+
+    fn handle_paste(&mut self, text: &str) -> Option<Action> {
+        if let Step::ConfirmShow { field, error, .. } = &mut self.step {
+            if field.push_chars(text.trim().chars().filter(|c| !c.is_control())) {
+                *error = false;
+            }
+            return None;
+        }
+        self.leave_armed = false;
+        if let Some(form) = self.form_mut() {
+            form.paste(text);
+        }
+        None
+    }
+
+    fn takes_text(&self) -> bool {
+        match self.step {
+            Step::Approvers | Step::Shards | Step::ConfirmShow { .. } => true,
+            Step::Output => self.choice != 2,
+            _ => false,
+        }
+    }
+
+    fn holds_input(&self) -> bool {
+        match self.step {
+            Step::ConfirmShow { .. } | Step::Showing { .. } | Step::Working => true,
+            Step::Written(_) | Step::Cleared { .. } => false,
+            _ => self.holds_state(),
         }
     }
 
@@ -503,11 +730,43 @@ impl Screen for RecoveryWizard {
     }
 
     fn on_worker(&mut self, msg: &WorkerMsg) -> Option<Action> {
-        if let (Step::Working, WorkerMsg::Finished(result)) = (&self.step, msg) {
-            // The passphrases have done their job.
-            self.passphrases.clear();
-            self.step = match result {
-                Ok(JobResult::Recovered(outcome)) => match &outcome.shown_once {
+        let WorkerMsg::Finished(result) = msg else {
+            return None;
+        };
+        if self.checking {
+            self.checking = false;
+            match result {
+                Ok(JobResult::RecoveryShardChecked) => {
+                    let form = &mut self.shard_form;
+                    self.sources.push(ShardSource {
+                        shard: form.value(F_SHARD).trim().into(),
+                        identity: form.value(F_IDENTITY).trim().into(),
+                    });
+                    self.passphrases
+                        .push(SecretString::from(form.value(F_PASS)));
+                    form.clear_all();
+                }
+                Ok(JobResult::RecoveryShardRefused { field, report }) => {
+                    let form = &mut self.shard_form;
+                    match field {
+                        SourceField::Shard => form.set_error(F_SHARD, report.clone()),
+                        SourceField::Identity => form.set_error(F_IDENTITY, report.clone()),
+                        SourceField::Passphrase => form.refuse(F_PASS, report.clone()),
+                    }
+                }
+                Err(report) => self.shard_form.set_error(F_SHARD, report.clone()),
+                Ok(_) => {}
+            }
+            return None;
+        }
+        if !matches!(self.step, Step::Working) {
+            return None;
+        }
+        self.step = match result {
+            Ok(JobResult::Recovered(outcome)) => {
+                // The passphrases have done their job.
+                self.passphrases.clear();
+                match &outcome.shown_once {
                     Some(key) => Step::ConfirmShow {
                         key_id: outcome.key_id.clone(),
                         op: outcome.audit_op.clone(),
@@ -516,11 +775,19 @@ impl Screen for RecoveryWizard {
                         error: false,
                     },
                     None => Step::Written(outcome.clone()),
-                },
-                Err(report) => Step::Failed(report.clone()),
-                Ok(_) => return None,
-            };
-        }
+                }
+            }
+            // Everything is kept: Enter goes back to where it is fixed.
+            Ok(JobResult::RecoveryRefused { fix, report }) => Step::Failed {
+                report: report.clone(),
+                fix: fix.clone(),
+            },
+            Err(report) => Step::Failed {
+                report: report.clone(),
+                fix: RecoveryFix::Confirm,
+            },
+            Ok(_) => return None,
+        };
         None
     }
 
@@ -556,47 +823,39 @@ impl Screen for RecoveryWizard {
                 lines.push(Line::from(
                     "Press Enter to name the approvers, Esc to leave.",
                 ));
-            }
-            Step::Approvers { field, error } => {
-                lines.push(approvers());
-                lines.push(Line::from(""));
-                lines.push(field.line(strings::RECOVERY_APPROVER_PROMPT, true));
-                lines.push(Line::from(Span::styled(
-                    strings::RECOVERY_APPROVER_HINT,
-                    dim,
-                )));
-                if let Some(r) = error {
+                if self.leave_armed {
                     lines.push(Line::from(""));
-                    lines.extend(widgets::report_lines(r));
+                    lines.push(Line::from(Span::styled(
+                        strings::RECOVERY_LEAVE,
+                        Style::default()
+                            .fg(Color::Black)
+                            .bg(Color::Yellow)
+                            .add_modifier(Modifier::BOLD),
+                    )));
                 }
             }
-            Step::Shards {
-                shard,
-                identity,
-                pass,
-                focus,
-                error,
-            } => {
+            Step::Approvers => {
+                lines.push(approvers());
+                lines.push(Line::from(""));
+                lines.extend(self.approver_form.lines());
+            }
+            Step::Shards => {
                 lines.push(approvers());
                 lines.push(Line::from(format!("Shards added: {}", self.sources.len())));
                 shard_lines(&mut lines);
                 lines.push(Line::from(""));
-                lines.push(shard.line(strings::RECOVERY_SHARD_PROMPT, *focus == 0));
-                lines.push(identity.line(strings::RECOVERY_IDENTITY_PROMPT, *focus == 1));
-                lines.push(pass.line(strings::RECOVERY_PASS_PROMPT, *focus == 2));
-                lines.push(Line::from(Span::styled(strings::RECOVERY_SHARDS_HINT, dim)));
-                if let Some(r) = error {
-                    lines.push(Line::from(""));
-                    lines.extend(widgets::report_lines(r));
+                lines.extend(self.shard_form.lines());
+                if self.checking {
+                    lines.push(Line::from(format!(
+                        "{} {}",
+                        widgets::spinner(chrome.tick),
+                        strings::RECOVERY_CHECKING
+                    )));
+                } else {
+                    lines.push(Line::from(Span::styled(strings::RECOVERY_SHARDS_HINT, dim)));
                 }
             }
-            Step::Output {
-                choice,
-                first,
-                file,
-                on_file,
-                error,
-            } => {
+            Step::Output => {
                 lines.push(Line::from(strings::RECOVERY_OUTPUT_HINT));
                 lines.push(Line::from(""));
                 for (i, label) in [
@@ -607,7 +866,7 @@ impl Screen for RecoveryWizard {
                 .iter()
                 .enumerate()
                 {
-                    let style = if i == *choice {
+                    let style = if i == self.choice {
                         Style::default().fg(Color::Black).bg(Color::Cyan)
                     } else {
                         Style::default()
@@ -615,24 +874,13 @@ impl Screen for RecoveryWizard {
                     lines.push(Line::from(Span::styled(format!(" {label} "), style)));
                 }
                 lines.push(Line::from(""));
-                match choice {
-                    0 | 1 => {
-                        let label = if *choice == 0 {
-                            strings::RECOVERY_OUT_HSM
-                        } else {
-                            strings::RECOVERY_OUT_AGE
-                        };
-                        lines.push(first.line(label, !*on_file));
-                        lines.push(file.line(strings::RECOVERY_OUT_FILE, *on_file));
-                    }
-                    _ => lines.push(Line::from(Span::styled(
+                if self.choice == 2 {
+                    lines.push(Line::from(Span::styled(
                         strings::RECOVERY_OUT_SCREEN,
                         Style::default().fg(Color::Yellow),
-                    ))),
-                }
-                if let Some(r) = error {
-                    lines.push(Line::from(""));
-                    lines.extend(widgets::report_lines(r));
+                    )));
+                } else {
+                    lines.extend(self.output_form.lines());
                 }
             }
             Step::Confirm => {
@@ -764,12 +1012,13 @@ impl Screen for RecoveryWizard {
                     strings::RECOVERY_DISCARDED
                 }));
             }
-            Step::Failed(report) => {
+            Step::Failed { report, .. } => {
                 lines.extend(widgets::failure_lines(report));
                 lines.push(Line::from(""));
                 lines.push(Line::from(
                     "Nothing was output. The audit log records the attempt and its failure.",
                 ));
+                lines.push(Line::from(Span::styled(strings::RECOVERY_FIX, bold)));
             }
         }
         frame.render_widget(Paragraph::new(lines).wrap(Wrap { trim: false }), area);
@@ -778,26 +1027,30 @@ impl Screen for RecoveryWizard {
     fn commands(&self) -> Vec<(&'static str, &'static str)> {
         match self.step {
             Step::Warning => vec![("Enter", "continue"), ("Esc", "leave")],
-            Step::Approvers { .. } => vec![
+            Step::Approvers => vec![
                 ("Enter", "add / continue"),
                 ("Backspace", "remove last"),
                 ("Esc", "back"),
             ],
-            Step::Shards { .. } => vec![
-                ("Tab", "next field"),
-                ("Enter", "add shard"),
-                ("Ctrl-N", "continue"),
+            Step::Shards => vec![
+                ("Enter", "next / add shard"),
+                ("Tab", "complete path / next"),
+                ("Enter (empty)", "continue"),
                 ("Esc", "back"),
             ],
-            Step::Output { .. } => vec![
+            Step::Output if self.choice == 2 => {
+                vec![("1/2/3", "choose"), ("Enter", "next"), ("Esc", "back")]
+            }
+            Step::Output => vec![
                 ("1/2/3", "choose"),
-                ("Tab", "switch field"),
+                ("Tab", "complete path / next"),
                 ("Enter", "next"),
                 ("Esc", "back"),
             ],
             Step::Confirm => vec![("Enter", "start"), ("Esc", "back")],
             Step::Working => vec![],
-            Step::Written(_) | Step::Cleared { .. } | Step::Failed(_) => vec![("Enter", "home")],
+            Step::Written(_) | Step::Cleared { .. } => vec![("Enter", "home")],
+            Step::Failed { .. } => vec![("Enter", "back to fix it")],
             Step::ConfirmShow { .. } => vec![("Enter", "show once"), ("Esc", "discard")],
             Step::Showing { .. } => vec![("Enter/Esc", "clear now")],
         }
@@ -809,7 +1062,7 @@ impl Screen for RecoveryWizard {
     }
 
     fn busy(&self) -> bool {
-        matches!(self.step, Step::Working)
+        matches!(self.step, Step::Working) || self.checking
     }
 
     fn on_quit(&mut self) -> Option<Action> {
