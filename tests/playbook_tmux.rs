@@ -37,13 +37,15 @@ fn scenario_4_in_a_real_terminal() {
     tmux.keys(&["Tab"]);
     tmux.text("Cy");
     tmux.keys(&["Enter"]);
-    tmux.wait_for("Confirm this step: Assess the blast radius", WAIT_SECS);
+    tmux.wait_for("Confirm step 1: Assess the blast radius", WAIT_SECS);
+    tmux.text("Ana");
     tmux.keys(&["Enter"]);
     tmux.wait_for("1/5 steps done", WAIT_SECS);
 
     // Step 2: the new-identity wizard, pre-filled with Cy-new.
     tmux.keys(&["Enter"]);
-    tmux.wait_for("Confirm this step: Create a fresh identity", WAIT_SECS);
+    tmux.wait_for("Confirm step 2: Create a fresh identity", WAIT_SECS);
+    tmux.text("Ana");
     tmux.keys(&["Enter"]);
     tmux.wait_for("Custodian name: Cy-new", WAIT_SECS);
     tmux.keys(&["Enter"]);
@@ -63,6 +65,7 @@ fn scenario_4_in_a_real_terminal() {
     // Close: the report's path and the audit head appear.
     tmux.keys(&["c"]);
     tmux.wait_for("Close the incident", WAIT_SECS);
+    tmux.text("Cy");
     tmux.keys(&["Enter"]);
     tmux.wait_for("Incident closed. Report written:", WAIT_SECS);
     tmux.keys(&["Escape"]);

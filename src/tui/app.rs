@@ -786,15 +786,35 @@ impl App {
                 step,
                 operator,
                 how,
+                notes,
             } => {
-                let result = incident::complete_step(
+                let result = incident::confirm_step(
+                    &self.ws,
+                    Playbook::builtin(),
+                    &incident,
+                    &incident::StepConfirmation {
+                        step: &step,
+                        operator: &operator,
+                        how,
+                        files: &[],
+                        notes: notes.as_deref(),
+                    },
+                );
+                self.apply_incident(result);
+            }
+            Action::ReopenStep {
+                incident,
+                step,
+                operator,
+                reason,
+            } => {
+                let result = incident::reopen_step(
                     &self.ws,
                     Playbook::builtin(),
                     &incident,
                     &step,
                     &operator,
-                    how,
-                    &[],
+                    &reason,
                 );
                 self.apply_incident(result);
             }
@@ -951,14 +971,17 @@ impl App {
         let Some((_, prefill)) = self.pending_step.take() else {
             return;
         };
-        if let Err(e) = incident::complete_step(
+        if let Err(e) = incident::confirm_step(
             &self.ws,
             Playbook::builtin(),
             &prefill.incident,
-            &prefill.step,
-            &prefill.operator,
-            StepHow::Console,
-            &files,
+            &incident::StepConfirmation {
+                step: &prefill.step,
+                operator: &prefill.operator,
+                how: StepHow::Console,
+                files: &files,
+                notes: prefill.notes.as_deref(),
+            },
         ) {
             self.notice = Some(Report::from_error(&e).to_string());
         }
@@ -985,6 +1008,12 @@ impl App {
             .registry()
             .map(|r| r.custodians.into_iter().map(|c| c.name).collect())
             .unwrap_or_default()
+    }
+
+    /// The top screen as a concrete screen type, if it is one (for tests
+    /// that look at a screen's state).
+    pub fn top_screen<T: 'static>(&mut self) -> Option<&mut T> {
+        self.top_as::<T>()
     }
 
     /// The top screen as a concrete playbook screen type.

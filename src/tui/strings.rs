@@ -225,13 +225,21 @@ pub const SCENARIO_NO_CLI: &str =
 pub const SCENARIO_START_PROMPT: &str = "Open an incident for this scenario";
 pub const SCENARIO_OPERATOR: &str = "Your name";
 pub const SCENARIO_AFFECTED: &str = "Custodian concerned (optional)";
-pub const SCENARIO_CONFIRM_PROMPT: &str = "Confirm this step";
+pub const SCENARIO_CONFIRM_PROMPT: &str = "Confirm step";
 pub const SCENARIO_RECORD_PROMPT: &str =
     "Run this on the offline machine, then press Enter to record it as done by";
 pub const SCENARIO_CLOSE_PROMPT: &str =
     "Close the incident and write its report (steps not done are listed in it)";
 pub const SCENARIO_CLOSED: &str = "Incident closed. Report written:";
 pub const SCENARIO_HEAD: &str = "Audit head named in the report (write it down):";
+pub const SCENARIO_NOTES: &str = "Notes (optional)";
+pub const SCENARIO_NOTES_SHOWN: &str = "Notes";
+pub const SCENARIO_REASON: &str = "Why it was a mistake";
+pub const SCENARIO_REOPEN_PROMPT: &str = "Take back the confirmation of step";
+/// Shown, in yellow, when a step is confirmed while earlier ones are open.
+pub const SCENARIO_OUT_OF_ORDER: &str = "Out of order: not done yet:";
+pub const SCENARIO_OUT_OF_ORDER_AGAIN: &str =
+    "Press Enter again to confirm it anyway (the report says so), or Esc to go back.";
 
 pub const THREATS_TITLE: &str = "Threats and local checks";
 pub const THREATS_RISK: &str = "Risk";

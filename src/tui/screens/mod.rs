@@ -159,6 +159,19 @@ pub enum Action {
         operator: String,
         /// How it was done.
         how: custodian_core::playbook::incident::StepHow,
+        /// What the operator wrote about it.
+        notes: Option<String>,
+    },
+    /// Take back a step's confirmation.
+    ReopenStep {
+        /// The incident id.
+        incident: String,
+        /// The step id.
+        step: String,
+        /// Who reopens it.
+        operator: String,
+        /// Why the confirmation was a mistake.
+        reason: String,
     },
     /// Launch the local operation a scenario step names.
     LaunchOperation {
@@ -270,6 +283,9 @@ impl std::fmt::Debug for Action {
                 write!(f, "LaunchOperation({op}, {})", prefill.step)
             }
             Action::CloseIncident { incident, .. } => write!(f, "CloseIncident({incident})"),
+            Action::ReopenStep { incident, step, .. } => {
+                write!(f, "ReopenStep({incident}, {step})")
+            }
             Action::TickChecklist { item, ticked, .. } => {
                 write!(f, "TickChecklist({item}, {ticked})")
             }

@@ -816,7 +816,8 @@ pub fn render_report(
             let before: Vec<String> = s.out_of_order.iter().map(|id| number_of(id)).collect();
             let _ = write!(
                 how,
-                "; out of order (step {} not done yet)",
+                "; out of order ({} {} not done yet)",
+                if before.len() == 1 { "step" } else { "steps" },
                 before.join(", ")
             );
         }
@@ -1223,7 +1224,7 @@ mod tests {
         let closed = close(&ws, book, &inc.id, "Cy").unwrap();
         let text = std::fs::read_to_string(closed.report.unwrap().path).unwrap();
         assert!(text.contains(note), "{text}");
-        assert!(text.contains("out of order (step 2, 3 not done yet)"), "{text}");
+        assert!(text.contains("out of order (steps 2, 3 not done yet)"), "{text}");
     }
 
     #[test]
