@@ -140,7 +140,10 @@ fn a_step_needs_a_typed_name_warns_out_of_order_takes_notes_and_can_be_reopened(
     key(&mut app, KeyCode::Enter);
     type_text(&mut app, "Ana Officer");
     key(&mut app, KeyCode::Enter);
-    let id = incident::open_for_scenario(&workspace, 2).unwrap().unwrap().id;
+    let id = incident::open_for_scenario(&workspace, 2)
+        .unwrap()
+        .unwrap()
+        .id;
     let steps = |w: &Workspace| incident::load(w, &id).unwrap().steps;
 
     // The name is not prefilled: Enter alone confirms nothing.
@@ -176,7 +179,10 @@ fn a_step_needs_a_typed_name_warns_out_of_order_takes_notes_and_can_be_reopened(
     type_text(&mut app, "Ben");
     key(&mut app, KeyCode::Enter);
     let screen = small(&app);
-    assert!(screen.contains("Out of order: not done yet: steps 2, 3"), "{screen}");
+    assert!(
+        screen.contains("Out of order: not done yet: steps 2, 3"),
+        "{screen}"
+    );
     snap_both("scenario_2_out_of_order", &app);
     assert_eq!(steps(&workspace).len(), 1);
     key(&mut app, KeyCode::Enter);
@@ -194,7 +200,11 @@ fn a_step_needs_a_typed_name_warns_out_of_order_takes_notes_and_can_be_reopened(
     assert!(small(&app).contains("an operator name is required"));
     type_text(&mut app, "Ben");
     key(&mut app, KeyCode::Enter);
-    assert!(small(&app).contains("a reason is required"), "{}", small(&app));
+    assert!(
+        small(&app).contains("a reason is required"),
+        "{}",
+        small(&app)
+    );
     key(&mut app, KeyCode::Tab);
     type_text(&mut app, "registry not updated yet");
     snap_both("scenario_2_reopen", &app);
@@ -753,8 +763,8 @@ fn the_help_overlay_fits_80x24_and_documents_the_keys() {
         "v         vendor DR kit",
         "a         audit log",
         "j/k",
-        "q         quit",
-        "Ctrl-C",
+        "q / Ctrl-C quit",
+        "Enter     continue",
     ] {
         assert!(screen.contains(needle), "{needle:?} missing:\n{screen}");
     }

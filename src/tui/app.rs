@@ -546,6 +546,15 @@ impl App {
                     Ok(JobResult::RecoveryKeyCreated(created, qr))
                 });
             }
+            Action::WriteQrPng { public } => {
+                let result = drkit::ops::write_public_key_qr_png(&public)
+                    .map_err(|e| Report::from_error(&e));
+                if let Some(s) =
+                    self.top_as::<super::screens::kit_fingerprint::KitFingerprintScreen>()
+                {
+                    s.set_png(result);
+                }
+            }
             Action::CheckPublicKey { path } => {
                 self.running_jobs += 1;
                 worker::spawn(&self.sender(), move |_| {
@@ -760,6 +769,14 @@ impl App {
                 let (entries, chain) = self.audit_view();
                 self.screens
                     .push(Box::new(AuditViewScreen::new(entries, Some(chain))));
+            }
+            Action::OpenDrillCard => {
+                match custodian_core::drill::card::read(&self.ws) {
+                    Ok(text) => self.screens.push(Box::new(
+                        super::screens::drill_card::DrillCardScreen::new(text),
+                    )),
+                    Err(e) => self.notice = Some(Report::from_error(&e).to_string()),
+                }
             }
             Action::VerifyAudit => {
                 let (entries, chain) = self.audit_view();

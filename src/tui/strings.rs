@@ -55,20 +55,27 @@ pub const NET_UNKNOWN: &str = "Could not check network interfaces";
 pub const NET_OK: &str = "Offline: no network interface is up";
 
 pub const HELP_TITLE: &str = "Help";
+pub const DRILL_CARD_TITLE: &str = "Drill card";
+pub const DRILL_CARD_BANNER: &str =
+    " DRILL — synthetic passphrases for this sandbox only; never use them for real keys ";
+pub const DRILL_CARD_HINT: &str = "Type these where a walk through a scenario asks for a custodian's, guardian's or the recovery key's passphrase.";
 pub const HELP_GLOBAL: &[(&str, &str)] = &[
     ("? / F1", "help (F1 where a text field takes ?)"),
     (
         "Esc",
         "back one step, keeping what was typed (refused while a job runs)",
     ),
-    ("↑/↓ j/k", "move in lists"),
     (
-        "q",
-        "quit (outside text fields; asks first if work would be lost)",
+        "↑/↓ j/k",
+        "move in lists; PgUp/PgDn page; Tab/Shift-Tab move between fields",
     ),
     (
-        "Ctrl-C",
-        "quit (asks first when a wizard is open or a job runs)",
+        "Enter",
+        "continue: confirm this field or step and go on to the next",
+    ),
+    (
+        "q / Ctrl-C",
+        "quit (q outside text fields); asks first if work would be lost",
     ),
 ];
 pub const BUSY_REFUSE: &str = "An operation is running; wait for it to finish.";
@@ -126,6 +133,8 @@ pub const KIT_PHRASE: &str = "Verification phrase";
 pub const KIT_QR_HINT: &str = "Press v to show the public key as a QR code.";
 pub const KIT_QR_TOO_SMALL: &str =
     "The terminal is too small for the QR code; enlarge it to at least";
+pub const KIT_QR_PNG_OFFER: &str = "Or press w to write the QR code as a PNG image next to the public key file (it holds only the public key).";
+pub const KIT_QR_PNG_WRITTEN: &str = "QR code written as a PNG image:";
 pub const KIT_FP_TITLE: &str = "Check a public key";
 pub const KIT_FP_PROMPT: &str = "Public key file";
 pub const KIT_FP_HINT: &str = "The phrase is the first 8 characters of base64(SHA-256(the PEM text)). It must match the phrase the vendor reads back.";

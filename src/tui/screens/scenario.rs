@@ -237,8 +237,8 @@ impl ScenarioScreen {
             step,
             operator,
             notes,
-            on_notes,
             warned,
+            ..
         } = &self.mode
         else {
             return None;
@@ -262,7 +262,6 @@ impl ScenarioScreen {
                 return None;
             }
         };
-        let _ = on_notes;
         let open = self.open_before(step);
         if !open.is_empty() && warned.as_ref() != Some(&open) {
             if let Mode::Confirm { warned, .. } = &mut self.mode {
@@ -651,7 +650,11 @@ impl Screen for ScenarioScreen {
                             r.operator,
                             r.completed_at,
                             if r.notes.is_some() { " · notes" } else { "" },
-                            if r.out_of_order.is_empty() { "" } else { " · out of order" }
+                            if r.out_of_order.is_empty() {
+                                ""
+                            } else {
+                                " · out of order"
+                            }
                         ),
                         width,
                     ),
@@ -709,7 +712,12 @@ impl Screen for ScenarioScreen {
                     if let Some(r) = done {
                         let green = Style::default().fg(Color::Green);
                         bottom.push(Line::from(Span::styled(
-                            format!("Done by {} at {} ({})", r.operator, r.completed_at, r.how.describe()),
+                            format!(
+                                "Done by {} at {} ({})",
+                                r.operator,
+                                r.completed_at,
+                                r.how.describe()
+                            ),
                             green,
                         )));
                         if let Some(n) = &r.notes {
@@ -722,32 +730,39 @@ impl Screen for ScenarioScreen {
                     let reopened = self
                         .incident
                         .as_ref()
-                        .map(|i| i.reopened.iter().filter(|r| r.record.step == def.id).count())
+                        .map(|i| {
+                            i.reopened
+                                .iter()
+                                .filter(|r| r.record.step == def.id)
+                                .count()
+                        })
                         .unwrap_or(0);
                     if reopened > 0 {
                         bottom.push(Line::from(Span::styled(
-                            format!("Reopened {reopened}× before (the report keeps each confirmation)"),
+                            format!(
+                                "Reopened {reopened}× before (the report keeps each confirmation)"
+                            ),
                             Style::default().fg(Color::Yellow),
                         )));
                     }
                     if done.is_some() {
                         // Nothing more to say about how to do it.
                     } else {
-                    match def.op {
-                        None => bottom.push(Line::from(strings::SCENARIO_PEOPLE_STEP)),
-                        Some(op) => {
-                            bottom.push(Line::from(vec![
-                                Span::raw(strings::SCENARIO_LAUNCHES),
-                                Span::styled(op.label(), bold),
-                            ]));
-                            if let Some(cli) = op.cli() {
+                        match def.op {
+                            None => bottom.push(Line::from(strings::SCENARIO_PEOPLE_STEP)),
+                            Some(op) => {
                                 bottom.push(Line::from(vec![
-                                    Span::styled(strings::SCENARIO_CLI, dim),
-                                    Span::styled(cli, dim),
+                                    Span::raw(strings::SCENARIO_LAUNCHES),
+                                    Span::styled(op.label(), bold),
                                 ]));
+                                if let Some(cli) = op.cli() {
+                                    bottom.push(Line::from(vec![
+                                        Span::styled(strings::SCENARIO_CLI, dim),
+                                        Span::styled(cli, dim),
+                                    ]));
+                                }
                             }
                         }
-                    }
                     }
                 }
             }
@@ -783,7 +798,9 @@ impl Screen for ScenarioScreen {
                 bottom.push(operator.line(strings::SCENARIO_OPERATOR, !on_notes));
                 bottom.push(notes.line(strings::SCENARIO_NOTES, *on_notes));
                 if let Some(open) = warned {
-                    let yellow = Style::default().fg(Color::Yellow).add_modifier(Modifier::BOLD);
+                    let yellow = Style::default()
+                        .fg(Color::Yellow)
+                        .add_modifier(Modifier::BOLD);
                     let steps: Vec<String> = open.iter().map(|i| (i + 1).to_string()).collect();
                     bottom.push(Line::from(Span::styled(
                         format!(
@@ -816,7 +833,6 @@ impl Screen for ScenarioScreen {
                 bottom.push(reason.line(strings::SCENARIO_REASON, *on_reason));
             }
             Mode::Record { op, operator, .. } => {
-
                 bottom.push(Line::from(vec![
                     Span::raw(strings::SCENARIO_LAUNCHES),
                     Span::styled(op.label(), bold),
@@ -914,7 +930,11 @@ impl Screen for ScenarioScreen {
             }
             Mode::Close { .. } => vec![("Enter", "confirm"), ("Esc", "cancel")],
             Mode::Reopen { .. } => {
-                vec![("Enter", "reopen"), ("Tab", "next field"), ("Esc", "cancel")]
+                vec![
+                    ("Enter", "reopen"),
+                    ("Tab", "next field"),
+                    ("Esc", "cancel"),
+                ]
             }
             Mode::Record { .. } => vec![("Enter", "record as done"), ("Esc", "cancel")],
         }

@@ -1190,7 +1190,11 @@ mod tests {
         assert!(!ws.root().join(DIR).join(format!("{}.md", inc.id)).exists());
     }
 
-    fn confirm<'a>(step: &'a str, operator: &'a str, notes: Option<&'a str>) -> StepConfirmation<'a> {
+    fn confirm<'a>(
+        step: &'a str,
+        operator: &'a str,
+        notes: Option<&'a str>,
+    ) -> StepConfirmation<'a> {
         StepConfirmation {
             step,
             operator,
@@ -1206,11 +1210,18 @@ mod tests {
         let book = Playbook::builtin();
         let inc = open(&ws, book, 2, "Ana", None).unwrap();
         let note = "laptop bag stolen at 09:10, noticed by Ben";
-        let inc2 = confirm_step(&ws, book, &inc.id, &confirm("record-loss", "Ana", Some(note))).unwrap();
+        let inc2 = confirm_step(
+            &ws,
+            book,
+            &inc.id,
+            &confirm("record-loss", "Ana", Some(note)),
+        )
+        .unwrap();
         assert_eq!(inc2.steps[0].notes.as_deref(), Some(note));
         assert!(inc2.steps[0].out_of_order.is_empty());
         // Step 4 before 2 and 3: recorded, naming the open ones.
-        let inc3 = confirm_step(&ws, book, &inc.id, &confirm("update-registry", "Ben", None)).unwrap();
+        let inc3 =
+            confirm_step(&ws, book, &inc.id, &confirm("update-registry", "Ben", None)).unwrap();
         assert_eq!(inc3.steps[1].out_of_order, vec!["new-identity", "rewrap"]);
         let entries = ws.audit().entries().unwrap();
         let step = entries
@@ -1224,7 +1235,10 @@ mod tests {
         let closed = close(&ws, book, &inc.id, "Cy").unwrap();
         let text = std::fs::read_to_string(closed.report.unwrap().path).unwrap();
         assert!(text.contains(note), "{text}");
-        assert!(text.contains("out of order (steps 2, 3 not done yet)"), "{text}");
+        assert!(
+            text.contains("out of order (steps 2, 3 not done yet)"),
+            "{text}"
+        );
     }
 
     #[test]
@@ -1239,8 +1253,13 @@ mod tests {
             "line one\nline two",
             long.as_str(),
         ] {
-            let err = confirm_step(&ws, book, &inc.id, &confirm("record-loss", "Ana", Some(bad)))
-                .unwrap_err();
+            let err = confirm_step(
+                &ws,
+                book,
+                &inc.id,
+                &confirm("record-loss", "Ana", Some(bad)),
+            )
+            .unwrap_err();
             assert!(matches!(err, PlaybookError::BadNotes(_)), "{err}");
             assert!(!err.to_string().contains("QQQQ"), "{err}");
         }
@@ -1248,7 +1267,13 @@ mod tests {
         assert!(load(&ws, &inc.id).unwrap().steps.is_empty());
         // A hash is a public value and fine in notes.
         let hash = "ab".repeat(32);
-        confirm_step(&ws, book, &inc.id, &confirm("record-loss", "Ana", Some(&hash))).unwrap();
+        confirm_step(
+            &ws,
+            book,
+            &inc.id,
+            &confirm("record-loss", "Ana", Some(&hash)),
+        )
+        .unwrap();
     }
 
     #[test]
@@ -1256,7 +1281,13 @@ mod tests {
         let (_d, ws) = ws();
         let book = Playbook::builtin();
         let inc = open(&ws, book, 2, "Ana", None).unwrap();
-        confirm_step(&ws, book, &inc.id, &confirm("record-loss", "Ana", Some("first try"))).unwrap();
+        confirm_step(
+            &ws,
+            book,
+            &inc.id,
+            &confirm("record-loss", "Ana", Some("first try")),
+        )
+        .unwrap();
         // Refusals first: nothing changes.
         let before = ws.audit().entries().unwrap().len();
         assert!(matches!(
@@ -1277,9 +1308,15 @@ mod tests {
         ));
         assert_eq!(ws.audit().entries().unwrap().len(), before);
 
-        let reopened =
-            reopen_step(&ws, book, &inc.id, "record-loss", "Ben", "confirmed before the loss was written down")
-                .unwrap();
+        let reopened = reopen_step(
+            &ws,
+            book,
+            &inc.id,
+            "record-loss",
+            "Ben",
+            "confirmed before the loss was written down",
+        )
+        .unwrap();
         assert!(reopened.step("record-loss").is_none());
         assert_eq!(reopened.reopened.len(), 1);
         let r = &reopened.reopened[0];
@@ -1297,14 +1334,23 @@ mod tests {
         assert_eq!(audited[0].details["confirmedBy"], "Ana");
         ws.audit().verify().unwrap();
         // It can be confirmed again, and the report tells the whole story.
-        confirm_step(&ws, book, &inc.id, &confirm("record-loss", "Cy", Some("second try"))).unwrap();
+        confirm_step(
+            &ws,
+            book,
+            &inc.id,
+            &confirm("record-loss", "Cy", Some("second try")),
+        )
+        .unwrap();
         assert_eq!(load(&ws, &inc.id).unwrap().steps.len(), 1);
         let closed = close(&ws, book, &inc.id, "Cy").unwrap();
         let text = std::fs::read_to_string(closed.report.unwrap().path).unwrap();
         assert!(text.contains("first try"), "{text}");
         assert!(text.contains("second try"), "{text}");
         assert!(text.contains("Reopened step 1"), "{text}");
-        assert!(text.contains("confirmed before the loss was written down"), "{text}");
+        assert!(
+            text.contains("confirmed before the loss was written down"),
+            "{text}"
+        );
         // Closed is final for reopening too.
         assert!(matches!(
             reopen_step(&ws, book, &inc.id, "record-loss", "Ben", "again"),
@@ -1323,10 +1369,14 @@ mod tests {
         std::fs::write(&recovered, b"key").unwrap();
         for (event, details) in [
             ("SHARD_REWRAP", json!({ "to": { "file": rewrapped } })),
-            ("RECOVER", json!({ "output": { "kind": "age", "file": recovered } })),
+            (
+                "RECOVER",
+                json!({ "output": { "kind": "age", "file": recovered } }),
+            ),
         ] {
             let tx = ws.begin(event, details).unwrap();
-            tx.commit(|_| Ok::<_, PlaybookError>(()), |_| json!({})).unwrap();
+            tx.commit(|_| Ok::<_, PlaybookError>(()), |_| json!({}))
+                .unwrap();
         }
         for (step, file) in [("rewrap", &rewrapped), ("new-identity", &recovered)] {
             confirm_step(
@@ -1349,5 +1399,4 @@ mod tests {
         assert!(log.contains("SHARD_REWRAP"), "{log}");
         assert!(log.contains("RECOVER"), "{log}");
     }
-
 }
