@@ -745,9 +745,8 @@ impl Screen for ScenarioScreen {
                             Style::default().fg(Color::Yellow),
                         )));
                     }
-                    if done.is_some() {
-                        // Nothing more to say about how to do it.
-                    } else {
+                    // How to do it, for a step not done yet.
+                    if done.is_none() {
                         match def.op {
                             None => bottom.push(Line::from(strings::SCENARIO_PEOPLE_STEP)),
                             Some(op) => {

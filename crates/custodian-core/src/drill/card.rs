@@ -187,7 +187,7 @@ mod tests {
     #[test]
     fn a_card_is_never_written_to_or_read_from_a_real_workspace() {
         let d = tempfile::tempdir().unwrap();
-        let ws = Workspace::open(d.path()).unwrap();
+        let ws = Workspace::open(d.path().join("ws")).unwrap();
         let pass = SecretString::from("drill words here".to_string());
         let f = d.path().join("x");
         let content = CardContent {
@@ -207,7 +207,7 @@ mod tests {
             write(&ws, &content),
             Err(CardError::NotSandbox(_))
         ));
-        assert!(!d.path().join(FILE).exists());
+        assert!(!ws.root().join(FILE).exists());
         assert!(matches!(read(&ws), Err(CardError::NotSandbox(_))));
 
         ws.update_registry(|r| {
@@ -228,7 +228,7 @@ mod tests {
         );
         // Never over an existing card; the audit entry holds no passphrase.
         assert!(write(&ws, &content).is_err());
-        let log = std::fs::read_to_string(ws.root().join("audit.jsonl")).unwrap();
+        let log = std::fs::read_to_string(ws.root().join("audit.jsonl")).unwrap_or_default();
         assert!(log.contains("DRILL_CARD"));
         assert!(!log.contains("drill words here"));
     }
