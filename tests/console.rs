@@ -41,8 +41,10 @@ fn close_scenario_1(app: &mut App, workspace: &Workspace, operator: &str) -> Str
     type_text(app, operator);
     key(app, KeyCode::Enter);
     let inc = incident::open_for_scenario(workspace, 1).unwrap().unwrap();
+    type_text(app, operator);
     key(app, KeyCode::Enter);
     key(app, KeyCode::Char('c'));
+    type_text(app, operator);
     key(app, KeyCode::Enter);
     inc.id
 }
@@ -125,6 +127,108 @@ fn expect_head_that_is_not_a_hash_is_a_usage_error() {
         .assert()
         .code(1)
         .stderr(predicates::str::contains("security incident"));
+}
+
+// --- Finding 6: playbook steps confirmed with care ---
+
+#[test]
+fn a_step_needs_a_typed_name_warns_out_of_order_takes_notes_and_can_be_reopened() {
+    let sb = common::Sandbox::new();
+    let workspace = ws(&sb);
+    let mut app = offline_app(workspace.clone());
+    type_text(&mut app, "p2");
+    key(&mut app, KeyCode::Enter);
+    type_text(&mut app, "Ana Officer");
+    key(&mut app, KeyCode::Enter);
+    let id = incident::open_for_scenario(&workspace, 2)
+        .unwrap()
+        .unwrap()
+        .id;
+    let steps = |w: &Workspace| incident::load(w, &id).unwrap().steps;
+
+    // The name is not prefilled: Enter alone confirms nothing.
+    let screen = small(&app);
+    assert!(screen.contains("Your name: ▏"), "{screen}");
+    key(&mut app, KeyCode::Enter);
+    assert!(small(&app).contains("an operator name is required"));
+    assert!(steps(&workspace).is_empty());
+
+    // Notes go with the step, into the record, the audit log and the screen.
+    type_text(&mut app, "Ana Officer");
+    key(&mut app, KeyCode::Tab);
+    type_text(&mut app, "laptop stolen 09:10, noticed by Ben");
+    snap_both("scenario_2_confirm_notes", &app);
+    key(&mut app, KeyCode::Enter);
+    let done = steps(&workspace);
+    assert_eq!(done.len(), 1);
+    assert_eq!(
+        done[0].notes.as_deref(),
+        Some("laptop stolen 09:10, noticed by Ben")
+    );
+    key(&mut app, KeyCode::Char('k'));
+    let screen = small(&app);
+    assert!(screen.contains("laptop stolen 09:10"), "{screen}");
+    assert!(footer(&screen).contains("u  reopen"), "{screen}");
+    assert!(footer(&screen).contains("c  close"), "{screen}");
+
+    // Step 4 while 2 and 3 are open: a warning, and only a second Enter confirms.
+    for _ in 0..3 {
+        key(&mut app, KeyCode::Char('j'));
+    }
+    key(&mut app, KeyCode::Enter);
+    type_text(&mut app, "Ben");
+    key(&mut app, KeyCode::Enter);
+    let screen = small(&app);
+    assert!(
+        screen.contains("Out of order: not done yet: steps 2, 3"),
+        "{screen}"
+    );
+    snap_both("scenario_2_out_of_order", &app);
+    assert_eq!(steps(&workspace).len(), 1);
+    key(&mut app, KeyCode::Enter);
+    let done = steps(&workspace);
+    assert_eq!(done.len(), 2);
+    assert_eq!(done[1].out_of_order, ["new-identity", "rewrap"]);
+
+    // That was a mistake: reopen it, naming who and why.
+    // (The cursor moved on to the first open step, 2.)
+    assert_eq!(app_selected_step(&mut app), 1);
+    key(&mut app, KeyCode::Char('j'));
+    key(&mut app, KeyCode::Char('j'));
+    key(&mut app, KeyCode::Char('u'));
+    key(&mut app, KeyCode::Enter);
+    assert!(small(&app).contains("an operator name is required"));
+    type_text(&mut app, "Ben");
+    key(&mut app, KeyCode::Enter);
+    assert!(
+        small(&app).contains("a reason is required"),
+        "{}",
+        small(&app)
+    );
+    key(&mut app, KeyCode::Tab);
+    type_text(&mut app, "registry not updated yet");
+    snap_both("scenario_2_reopen", &app);
+    key(&mut app, KeyCode::Enter);
+    let inc = incident::load(&workspace, &id).unwrap();
+    assert!(inc.step("update-registry").is_none());
+    assert_eq!(inc.reopened.len(), 1);
+    assert_eq!(inc.reopened[0].reason, "registry not updated yet");
+    let audited = workspace
+        .audit()
+        .entries()
+        .unwrap()
+        .into_iter()
+        .filter(|e| e.event == "INCIDENT_STEP_REOPEN")
+        .count();
+    assert_eq!(audited, 2, "INITIATED and COMPLETED");
+    assert!(small(&app).contains("1/4 steps done"));
+}
+
+/// The selected step of the scenario screen on top.
+fn app_selected_step(app: &mut App) -> usize {
+    app.top_screen::<custodian::tui::screens::scenario::ScenarioScreen>()
+        .map(|s| s.selected())
+        .unwrap()
 }
 
 // --- Findings 7 and 9: complete at 80×24, the same keys everywhere ---
@@ -290,7 +394,9 @@ fn scenario_screen_at_80x24_shows_do_not_and_keeps_the_selected_step_visible() {
     key(&mut app, KeyCode::Enter);
     type_text(&mut app, "Ana");
     key(&mut app, KeyCode::Enter);
+    type_text(&mut app, "Ana");
     key(&mut app, KeyCode::Enter);
+    key(&mut app, KeyCode::Enter); // out of order: confirmed after the warning
     let screen = small(&app);
     assert!(screen.contains("1/8 steps done"), "{screen}");
     assert!(footer(&screen).contains("close incident"), "{screen}");
@@ -660,8 +766,8 @@ fn the_help_overlay_fits_80x24_and_documents_the_keys() {
         "v         vendor DR kit",
         "a         audit log",
         "j/k",
-        "q         quit",
-        "Ctrl-C",
+        "q / Ctrl-C quit",
+        "Enter     continue",
     ] {
         assert!(screen.contains(needle), "{needle:?} missing:\n{screen}");
     }

@@ -65,6 +65,36 @@ fn auto_drill_passes_every_scenario_and_records_itself() {
     let log = std::fs::read_to_string(sandbox.join("audit.jsonl")).unwrap();
     assert!(log.contains("\"event\":\"RECOVER") || log.contains("RECOVERY"));
 
+    // The drill card (finding 3): in the sandbox only, marked DRILL, and its
+    // passphrases open the synthetic material they are listed against.
+    assert!(!sb.ws().join(custodian_core::drill::card::FILE).exists());
+    let card = custodian_core::drill::card::read(&sandbox_ws).unwrap();
+    assert!(card.starts_with("# DRILL CARD"), "{card}");
+    let row = card
+        .lines()
+        .find(|l| l.starts_with("| Drill Ana |"))
+        .expect("Drill Ana's identity on the card");
+    let cells: Vec<&str> = row.split('|').map(str::trim).collect();
+    let (file, pass) = (cells[2], cells[3].trim_matches('`'));
+    let identity =
+        custodian_core::identity::IdentityFile::load(std::path::Path::new(file)).unwrap();
+    identity
+        .open(&secrecy::SecretString::from(pass.to_string()))
+        .expect("the card's passphrase opens Drill Ana's identity");
+    let guardians = card
+        .lines()
+        .filter(|l| l.starts_with("| Guardian ") && l.contains(" of Drill "))
+        .count();
+    assert_eq!(guardians, 15, "five guardians for each of three custodians");
+    assert!(card.contains("recovery key"));
+    // The passphrases are not in either audit log.
+    assert!(!log.contains(pass));
+    assert!(
+        !std::fs::read_to_string(sb.ws().join("audit.jsonl"))
+            .unwrap()
+            .contains(pass)
+    );
+
     // The real audit log brackets the drill.
     let real_log = real.audit().entries().unwrap();
     assert_eq!(real_log.first().unwrap().event, "DRILL_RUN");

@@ -54,8 +54,25 @@ fn drill_screen_runs_the_drill_and_enters_the_sandbox() {
     let footer = tui::screen_text(&tui::draw(&app, 80, 24));
     let footer = footer.lines().last().unwrap();
     assert!(footer.contains(" X  leave sandbox"), "{footer}");
+    // The drill card: the sandbox's passphrases, marked DRILL (finding 3).
+    key(&mut app, KeyCode::Char('C'));
+    assert_eq!(app.current_title(), "Drill card");
+    let card = tui::screen_text(&tui::draw(&app, 80, 24));
+    assert!(card.contains("DRILL — synthetic passphrases"), "{card}");
+    assert!(card.contains("DRILL CARD"), "{card}");
+    for _ in 0..12 {
+        key(&mut app, KeyCode::Char('j'));
+    }
+    let card = tui::screen_text(&tui::draw(&app, 80, 24));
+    assert!(card.contains("Drill Ana"), "{card}");
+    assert!(card.lines().last().unwrap().contains("Esc"), "{card}");
+    key(&mut app, KeyCode::Esc);
+    assert!(app.current_title() != "Drill card");
     key(&mut app, KeyCode::Char('X'));
     let back = draw(&app);
     assert!(!back.contains("DRILL"));
     assert!(back.contains("Custodians (0)"));
+    // Outside a sandbox there is no card to show.
+    key(&mut app, KeyCode::Char('C'));
+    assert!(app.current_title() != "Drill card");
 }

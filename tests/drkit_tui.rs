@@ -124,6 +124,35 @@ fn keygen_check_verify_and_derive_through_the_console() {
     assert!(app.pump_until_idle(Duration::from_secs(60)));
     assert!(screen_text(&draw(&app)).contains(&format!("Verification phrase: {phrase}")));
     snap!("kit_fingerprint_shown", draw(&app), settings());
+    // At 80×24 the QR code cannot fit: the screen says how big the terminal
+    // must be and offers a PNG, written next to the public key (finding 7).
+    key(&mut app, KeyCode::Char('v'));
+    let small = screen_text(&tui::draw(&app, 80, 24));
+    assert!(small.contains("too small for the QR code"), "{small}");
+    assert!(
+        small.contains("press w to write the QR code as a PNG"),
+        "{small}"
+    );
+    key(&mut app, KeyCode::Char('w'));
+    let png = public.with_file_name(format!(
+        "{}.qr.png",
+        public.file_name().unwrap().to_string_lossy()
+    ));
+    let bytes = std::fs::read(&png).unwrap();
+    assert!(bytes.starts_with(b"\x89PNG\r\n\x1a\n"));
+    let text = screen_text(&tui::draw(&app, 80, 24));
+    assert!(text.contains("QR code written as a PNG image"), "{text}");
+    // A second one never overwrites the first.
+    key(&mut app, KeyCode::Char('w'));
+    assert!(
+        png.with_file_name(format!(
+            "{}.qr-2.png",
+            public.file_name().unwrap().to_string_lossy()
+        ))
+        .exists()
+    );
+    assert_eq!(std::fs::read(&png).unwrap(), bytes);
+    key(&mut app, KeyCode::Char('v'));
     key(&mut app, KeyCode::Enter);
     key(&mut app, KeyCode::Esc);
 

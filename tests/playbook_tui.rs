@@ -82,8 +82,12 @@ fn scenario_2_end_to_end_with_a_real_identity_wizard() {
     let inc = incident::open_for_scenario(&workspace, 2).unwrap().unwrap();
     assert_eq!(inc.operators, ["Ana Officer"]);
     assert_eq!(inc.affected.as_deref(), Some("Ben"));
-    // Then straight on to confirming step 1, with the operator's name filled in.
-    assert!(screen_text(&app).contains("Confirm this step: Record what was lost"));
+    // Then straight on to confirming step 1; the name is typed, never
+    // prefilled (Enter twice must not confirm a step).
+    assert!(screen_text(&app).contains("Confirm step 1: Record what was lost"));
+    key(&mut app, KeyCode::Enter);
+    assert!(screen_text(&app).contains("an operator name is required"));
+    type_text(&mut app, "Ana Officer");
     key(&mut app, KeyCode::Enter);
     let inc = incident::load(&workspace, &inc.id).unwrap();
     assert_eq!(inc.steps[0].step, "record-loss");
@@ -91,6 +95,7 @@ fn scenario_2_end_to_end_with_a_real_identity_wizard() {
 
     // Step 2 launches the new-identity wizard, pre-filled with the name.
     key(&mut app, KeyCode::Enter);
+    type_text(&mut app, "Ana Officer");
     key(&mut app, KeyCode::Enter);
     assert_eq!(app.current_title(), "New custodian identity");
     assert!(screen_text(&app).contains("Custodian name: Ben-new"));
@@ -127,6 +132,7 @@ fn scenario_2_end_to_end_with_a_real_identity_wizard() {
     // Step 3 (rewrap) opens the shards screen, where the rewrap wizard
     // starts from a chosen shard; leaving it keeps the step open.
     key(&mut app, KeyCode::Enter);
+    type_text(&mut app, "Ana Officer");
     key(&mut app, KeyCode::Enter);
     assert_eq!(app.current_title(), "Shards");
     key(&mut app, KeyCode::Esc);
@@ -140,6 +146,7 @@ fn scenario_2_end_to_end_with_a_real_identity_wizard() {
     // Done elsewhere (the CLI on another machine): Ctrl-R shows the command
     // and the operator records it.
     key(&mut app, KeyCode::Enter);
+    type_text(&mut app, "Ana Officer");
     app.handle(custodian::tui::event::Event::Key(
         crossterm::event::KeyEvent::new(
             KeyCode::Char('r'),
@@ -154,8 +161,7 @@ fn scenario_2_end_to_end_with_a_real_identity_wizard() {
 
     // Close: the report exists and names the audit head.
     key(&mut app, KeyCode::Char('c'));
-    key(&mut app, KeyCode::Char('u')); // typed after the prefilled name
-    key(&mut app, KeyCode::Backspace);
+    type_text(&mut app, "Ana Officer");
     key(&mut app, KeyCode::Enter);
     let inc = incident::load(&workspace, &inc.id).unwrap();
     let report = inc.report.clone().unwrap();
@@ -200,6 +206,7 @@ fn an_incident_resumes_in_a_new_app() {
         key(&mut app, KeyCode::Enter);
         type_text(&mut app, "Cy");
         key(&mut app, KeyCode::Enter);
+        type_text(&mut app, "Cy");
         key(&mut app, KeyCode::Enter);
     }
     let id = incident::open_for_scenario(&workspace, 1)
@@ -213,9 +220,10 @@ fn an_incident_resumes_in_a_new_app() {
     let text = screen_text(&app);
     assert!(text.contains(&format!("Incident {id}")), "{text}");
     assert!(text.contains("[✔] 1. Confirm the two remaining"), "{text}");
-    // The cursor resumes on the first open step, with the last operator's name.
+    // The cursor resumes on the first open step; the name is typed again.
     key(&mut app, KeyCode::Enter);
-    assert!(screen_text(&app).contains("Your name: Cy"));
+    assert!(!screen_text(&app).contains("Your name: Cy"));
+    type_text(&mut app, "Cy");
     key(&mut app, KeyCode::Enter);
     let inc = incident::load(&workspace, &id).unwrap();
     assert_eq!(inc.steps[1].step, "provision-node");
@@ -245,6 +253,10 @@ fn move_assets_step_shows_the_paper_checklist() {
     key(&mut app, KeyCode::Enter);
     type_text(&mut app, "Dee");
     key(&mut app, KeyCode::Enter);
+    type_text(&mut app, "Dee");
+    // Step 7 before steps 1–6: warned once, then confirmed.
+    key(&mut app, KeyCode::Enter);
+    assert!(screen_text(&app).contains("Out of order"));
     key(&mut app, KeyCode::Enter);
     snapshot("scenario_5_move_assets", &app);
     key(&mut app, KeyCode::Enter);
@@ -481,18 +493,23 @@ fn operation_steps_open_their_wizards_and_only_their_own_result_completes_them()
     key(&mut app, KeyCode::Enter);
     type_text(&mut app, "Ana Officer");
     key(&mut app, KeyCode::Enter);
+    type_text(&mut app, "Ana Officer");
     key(&mut app, KeyCode::Enter); // confirm step 1 (convene)
     let inc = incident::open_for_scenario(&workspace, 3).unwrap().unwrap();
 
     // Step 2: guardians reconstruct → the reconstruct wizard.
     key(&mut app, KeyCode::Enter);
+    type_text(&mut app, "Ana Officer");
     key(&mut app, KeyCode::Enter);
     assert_eq!(app.current_title(), "Rebuild a key from guardian shares");
     key(&mut app, KeyCode::Esc);
     assert!(app.current_title().starts_with("Scenario 3"));
 
-    // Step 3: restore to a node → the shards screen.
+    // Step 3: restore to a node → the shards screen (out of order: step 2
+    // is still open, so a second Enter confirms).
     key(&mut app, KeyCode::Down);
+    key(&mut app, KeyCode::Enter);
+    type_text(&mut app, "Ana Officer");
     key(&mut app, KeyCode::Enter);
     key(&mut app, KeyCode::Enter);
     assert_eq!(app.current_title(), "Shards");

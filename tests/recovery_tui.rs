@@ -239,6 +239,9 @@ fn scenario_5_recover_step_launches_the_wizard_and_records_the_output() {
     key(&mut app, KeyCode::Enter);
     type_text(&mut app, "Officer One");
     key(&mut app, KeyCode::Enter);
+    type_text(&mut app, "Officer One");
+    // Step 5 before steps 1–4: warned, then confirmed.
+    key(&mut app, KeyCode::Enter);
     key(&mut app, KeyCode::Enter);
     assert_eq!(
         app.current_title(),

@@ -494,6 +494,63 @@ fn incident_step_is_all_or_nothing_at_every_io_step() {
     });
 }
 
+/// A workspace with scenario 2 open and its first step confirmed.
+fn incident_with_a_step_sandbox() -> Sandbox {
+    let sb = incident_sandbox();
+    let ws = Workspace::open(sb.ws()).unwrap();
+    let id = the_incident(&sb).id;
+    incident::confirm_step(
+        &ws,
+        Playbook::builtin(),
+        &id,
+        &incident::StepConfirmation {
+            step: "record-loss",
+            operator: "Cy Officer",
+            how: StepHow::Attested,
+            files: &[],
+            notes: Some("bag stolen at 09:10"),
+        },
+    )
+    .unwrap();
+    sb
+}
+
+#[test]
+fn incident_step_reopen_is_all_or_nothing_at_every_io_step() {
+    sweep(&Case {
+        name: "incident step reopen",
+        event: "INCIDENT_STEP_REOPEN",
+        changes_registry: false,
+        setup: &incident_with_a_step_sandbox,
+        run: &|sb| {
+            let ws = Workspace::open(sb.ws()).unwrap();
+            let id = the_incident(sb).id;
+            incident::reopen_step(
+                &ws,
+                Playbook::builtin(),
+                &id,
+                "record-loss",
+                "Dee Officer",
+                "confirmed by mistake",
+            )
+            .map(|_| ())
+            .map_err(|e| e.to_string())
+        },
+        outputs: &|_| Vec::new(),
+        // Either the step is still done, or it is open with its old record
+        // in the history: never lost, never both.
+        happened: Some(&|sb| {
+            let inc = the_incident(sb);
+            let gone = inc.step("record-loss").is_none();
+            let kept = inc.reopened.len() == 1
+                && inc.reopened[0].record.notes.as_deref() == Some("bag stolen at 09:10")
+                && !inc.reopened[0].audit_hash.is_empty();
+            assert_eq!(gone, kept, "a reopen landed half: {inc:?}");
+            gone
+        }),
+    });
+}
+
 #[test]
 fn incident_close_is_all_or_nothing_at_every_io_step() {
     let report = |sb: &Sandbox| {

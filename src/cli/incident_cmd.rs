@@ -103,9 +103,29 @@ pub fn run(ctx: &Ctx, cmd: IncidentCmd) -> CmdResult {
                     s.operator,
                     s.how.describe()
                 ));
+                if !s.out_of_order.is_empty() {
+                    say(format!(
+                        "      confirmed out of order (not done then: {})",
+                        s.out_of_order.join(", ")
+                    ));
+                }
+                if let Some(n) = &s.notes {
+                    say(format!("      notes: {n}"));
+                }
                 for f in &s.files {
                     say(format!("      {}  {}", f.sha256, f.path.display()));
                 }
+            }
+            for r in &inc.reopened {
+                say(format!(
+                    "  {}  {} reopened by {}: {} (it was confirmed by {} at {})",
+                    r.reopened_at,
+                    r.record.step,
+                    r.reopened_by,
+                    r.reason,
+                    r.record.operator,
+                    r.record.completed_at
+                ));
             }
             if let Some(r) = &inc.report {
                 say(format!("report:    {}", r.path.display()));

@@ -644,6 +644,15 @@ impl App {
                     Ok(JobResult::RecoveryKeyCreated(created, qr))
                 });
             }
+            Action::WriteQrPng { public } => {
+                let result = drkit::ops::write_public_key_qr_png(&public)
+                    .map_err(|e| Report::from_error(&e));
+                if let Some(s) =
+                    self.top_as::<super::screens::kit_fingerprint::KitFingerprintScreen>()
+                {
+                    s.set_png(result);
+                }
+            }
             Action::CheckPublicKey { path } => {
                 self.running_jobs += 1;
                 worker::spawn(&self.sender(), move |_| {
@@ -903,6 +912,14 @@ impl App {
                 self.screens
                     .push(Box::new(AuditViewScreen::new(entries, Some(chain))));
             }
+            Action::OpenDrillCard => {
+                match custodian_core::drill::card::read(&self.ws) {
+                    Ok(text) => self.screens.push(Box::new(
+                        super::screens::drill_card::DrillCardScreen::new(text),
+                    )),
+                    Err(e) => self.notice = Some(Report::from_error(&e).to_string()),
+                }
+            }
             Action::VerifyAudit => {
                 let (entries, chain) = self.audit_view();
                 if let Some(s) = self.top_as::<AuditViewScreen>() {
@@ -928,15 +945,35 @@ impl App {
                 step,
                 operator,
                 how,
+                notes,
             } => {
-                let result = incident::complete_step(
+                let result = incident::confirm_step(
+                    &self.ws,
+                    Playbook::builtin(),
+                    &incident,
+                    &incident::StepConfirmation {
+                        step: &step,
+                        operator: &operator,
+                        how,
+                        files: &[],
+                        notes: notes.as_deref(),
+                    },
+                );
+                self.apply_incident(result);
+            }
+            Action::ReopenStep {
+                incident,
+                step,
+                operator,
+                reason,
+            } => {
+                let result = incident::reopen_step(
                     &self.ws,
                     Playbook::builtin(),
                     &incident,
                     &step,
                     &operator,
-                    how,
-                    &[],
+                    &reason,
                 );
                 self.apply_incident(result);
             }
@@ -1124,14 +1161,17 @@ impl App {
         let Some((_, prefill)) = self.pending_step.take() else {
             return;
         };
-        if let Err(e) = incident::complete_step(
+        if let Err(e) = incident::confirm_step(
             &self.ws,
             Playbook::builtin(),
             &prefill.incident,
-            &prefill.step,
-            &prefill.operator,
-            StepHow::Console,
-            &files,
+            &incident::StepConfirmation {
+                step: &prefill.step,
+                operator: &prefill.operator,
+                how: StepHow::Console,
+                files: &files,
+                notes: prefill.notes.as_deref(),
+            },
         ) {
             self.notice = Some(Report::from_error(&e).to_string());
         }
@@ -1158,6 +1198,12 @@ impl App {
             .registry()
             .map(|r| r.custodians.into_iter().map(|c| c.name).collect())
             .unwrap_or_default()
+    }
+
+    /// The top screen as a concrete screen type, if it is one (for tests
+    /// that look at a screen's state).
+    pub fn top_screen<T: 'static>(&mut self) -> Option<&mut T> {
+        self.top_as::<T>()
     }
 
     /// The top screen as a concrete playbook screen type.

@@ -59,24 +59,31 @@ pub const NET_UNKNOWN: &str = "Could not check network interfaces";
 pub const NET_OK: &str = "Offline: no network interface is up";
 
 pub const HELP_TITLE: &str = "Help";
+pub const DRILL_CARD_TITLE: &str = "Drill card";
+pub const DRILL_CARD_BANNER: &str =
+    " DRILL — synthetic passphrases for this sandbox only; never use them for real keys ";
+pub const DRILL_CARD_HINT: &str = "Type these where a walk through a scenario asks for a custodian's, guardian's or the recovery key's passphrase.";
 pub const HELP_GLOBAL: &[(&str, &str)] = &[
     ("? / F1", "help (F1 where a text field takes ?)"),
     (
         "Esc",
         "back one step, keeping what was typed (refused while a job runs)",
     ),
-    ("↑/↓ j/k", "move in lists"),
+    (
+        "↑/↓ j/k",
+        "move in lists; PgUp/PgDn page; Shift-Tab previous field",
+    ),
     (
         "Tab",
         "in a field: complete a partial path, else next; paste fills it",
     ),
     (
-        "q",
-        "quit (outside text fields; asks first if work would be lost)",
+        "Enter",
+        "continue: confirm this field or step and go on to the next",
     ),
     (
-        "Ctrl-C",
-        "quit (asks first when a wizard is open or a job runs)",
+        "q / Ctrl-C",
+        "quit (q outside text fields); asks first if work would be lost",
     ),
 ];
 pub const BUSY_REFUSE: &str = "An operation is running; wait for it to finish.";
@@ -138,6 +145,8 @@ pub const KIT_PHRASE: &str = "Verification phrase";
 pub const KIT_QR_HINT: &str = "Press v to show the public key as a QR code.";
 pub const KIT_QR_TOO_SMALL: &str =
     "The terminal is too small for the QR code; enlarge it to at least";
+pub const KIT_QR_PNG_OFFER: &str = "Or press w to write the QR code as a PNG image next to the public key file (it holds only the public key).";
+pub const KIT_QR_PNG_WRITTEN: &str = "QR code written as a PNG image:";
 pub const KIT_FP_TITLE: &str = "Check a public key";
 pub const KIT_FP_PROMPT: &str = "Public key file";
 pub const KIT_FP_HINT: &str = "The phrase is the first 8 characters of base64(SHA-256(the PEM text)). It must match the phrase the vendor reads back.";
@@ -251,13 +260,21 @@ pub const SCENARIO_NO_CLI: &str =
 pub const SCENARIO_START_PROMPT: &str = "Open an incident for this scenario";
 pub const SCENARIO_OPERATOR: &str = "Your name";
 pub const SCENARIO_AFFECTED: &str = "Custodian concerned (optional)";
-pub const SCENARIO_CONFIRM_PROMPT: &str = "Confirm this step";
+pub const SCENARIO_CONFIRM_PROMPT: &str = "Confirm step";
 pub const SCENARIO_RECORD_PROMPT: &str =
     "Run this on the offline machine, then press Enter to record it as done by";
 pub const SCENARIO_CLOSE_PROMPT: &str =
     "Close the incident and write its report (steps not done are listed in it)";
 pub const SCENARIO_CLOSED: &str = "Incident closed. Report written:";
 pub const SCENARIO_HEAD: &str = "Audit head named in the report (write it down):";
+pub const SCENARIO_NOTES: &str = "Notes (optional)";
+pub const SCENARIO_NOTES_SHOWN: &str = "Notes";
+pub const SCENARIO_REASON: &str = "Why it was a mistake";
+pub const SCENARIO_REOPEN_PROMPT: &str = "Take back the confirmation of step";
+/// Shown, in yellow, when a step is confirmed while earlier ones are open.
+pub const SCENARIO_OUT_OF_ORDER: &str = "Out of order: not done yet:";
+pub const SCENARIO_OUT_OF_ORDER_AGAIN: &str =
+    "Press Enter again to confirm it anyway (the report says so), or Esc to go back.";
 
 pub const THREATS_TITLE: &str = "Threats and local checks";
 pub const THREATS_RISK: &str = "Risk";

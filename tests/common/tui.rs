@@ -83,6 +83,8 @@ pub const FILTERS: &[(&str, &str)] = &[
     (r"DRILL-\d{8}-[0-9a-f]{6}", "DRILL-[ID]"),
     (r"drill-\d{8}-[0-9a-f]{6}", "drill-[ID]"),
     (r"\d{4}-\d{2}-\d{2}T\d{2}:?\d{2}:?\d{2}Z", "[TIME]"),
+    // A time cut off at the screen's edge.
+    (r"\d{4}-\d{2}-\d{2}T[0-9:]*", "[TIME]"),
     (r"\d{4}-\d{2}-\d{2}", "[DATE]"),
     (r"\d+\.\d s", "[T] s"),
     (r"0[23][0-9a-f]{64}", "[PUBKEY]"),

@@ -338,6 +338,7 @@ impl Screen for HomeScreen {
             KeyCode::Char('v') => Some(Action::OpenKitMenu),
             KeyCode::Char('D') => Some(Action::OpenDrill),
             KeyCode::Char('X') if self.view.sandbox_origin.is_some() => Some(Action::LeaveSandbox),
+            KeyCode::Char('C') if self.view.sandbox_origin.is_some() => Some(Action::OpenDrillCard),
             KeyCode::Up | KeyCode::Char('k') => {
                 self.selected = self.selected.saturating_sub(1);
                 None
@@ -454,6 +455,7 @@ impl Screen for HomeScreen {
             .flat_map(|(_, items)| items.iter().copied())
             .collect();
         if self.view.sandbox_origin.is_some() {
+            all.push(("C", "drill card: this sandbox's passphrases"));
             all.push(("X", "leave the drill sandbox"));
         }
         all.extend(self.footer());
@@ -463,6 +465,7 @@ impl Screen for HomeScreen {
     fn footer(&self) -> Vec<(&'static str, &'static str)> {
         let mut keys = vec![("↑/↓ j/k", "select custodian"), ("r", "refresh")];
         if self.view.sandbox_origin.is_some() {
+            keys.push(("C", "drill card"));
             keys.push(("X", "leave sandbox"));
         }
         keys

@@ -19,7 +19,12 @@ use custodian_core::drkit::ops::PublicKeyCheck;
 enum Step {
     Path,
     Working,
-    Shown { check: PublicKeyCheck, qr: bool },
+    Shown {
+        check: PublicKeyCheck,
+        qr: bool,
+        /// The PNG written for a QR code the terminal cannot show, or why not.
+        png: Option<Result<std::path::PathBuf, custodian_core::error::Report>>,
+    },
 }
 
 /// The screen.
@@ -45,24 +50,43 @@ impl KitFingerprintScreen {
     }
 }
 
+/// The QR code's size in character cells (two modules per cell vertically).
+fn qr_size(qr: &[String]) -> (u16, u16) {
+    let width = qr.first().map(|l| l.chars().count()).unwrap_or(0);
+    (
+        u16::try_from(width).unwrap_or(u16::MAX),
+        u16::try_from(qr.len()).unwrap_or(u16::MAX),
+    )
+}
+
+/// True when the QR rows fit in `area`.
+pub fn qr_fits(qr: &[String], area: Rect) -> bool {
+    let (w, h) = qr_size(qr);
+    w <= area.width && h <= area.height
+}
+
+/// The line saying how big the terminal (`screen`, the whole frame) must be
+/// for the QR code: its size plus whatever the frame around `area` takes.
+fn qr_widget_text(qr: &[String], area: Rect, screen: Rect) -> Vec<Line<'static>> {
+    let (width, height) = qr_size(qr);
+    let around_w = screen.width.saturating_sub(area.width);
+    let around_h = screen.height.saturating_sub(area.height);
+    vec![Line::from(format!(
+        "{} {}×{} characters (now {}×{}).",
+        strings::KIT_QR_TOO_SMALL,
+        width.saturating_add(around_w),
+        height.saturating_add(around_h),
+        screen.width,
+        screen.height
+    ))]
+}
+
 /// Renders QR rows if they fit in `area`, else a line saying how big the
 /// terminal (`screen`, the whole frame) must be: the QR's size plus
 /// whatever the frame around `area` takes.
 pub fn qr_widget(qr: &[String], area: Rect, screen: Rect) -> Paragraph<'static> {
-    let width = qr.first().map(|l| l.chars().count()).unwrap_or(0) as u16;
-    let height = qr.len() as u16;
-    if width > area.width || height > area.height {
-        let around_w = screen.width.saturating_sub(area.width);
-        let around_h = screen.height.saturating_sub(area.height);
-        return Paragraph::new(format!(
-            "{} {}×{} characters (now {}×{}).",
-            strings::KIT_QR_TOO_SMALL,
-            width + around_w,
-            height + around_h,
-            screen.width,
-            screen.height
-        ))
-        .wrap(Wrap { trim: false });
+    if !qr_fits(qr, area) {
+        return Paragraph::new(qr_widget_text(qr, area, screen)).wrap(Wrap { trim: false });
     }
     // Fixed colours: the QR must read as black on white whatever the theme.
     let style = Style::default().fg(Color::White).bg(Color::Black);
@@ -71,6 +95,15 @@ pub fn qr_widget(qr: &[String], area: Rect, screen: Rect) -> Paragraph<'static> 
             .map(|l| Line::from(Span::styled(l.clone(), style)))
             .collect::<Vec<_>>(),
     )
+}
+
+impl KitFingerprintScreen {
+    /// The outcome of writing the QR code as a PNG.
+    pub fn set_png(&mut self, result: Result<std::path::PathBuf, custodian_core::error::Report>) {
+        if let Step::Shown { png, .. } = &mut self.step {
+            *png = Some(result);
+        }
+    }
 }
 
 impl Screen for KitFingerprintScreen {
@@ -90,11 +123,15 @@ impl Screen for KitFingerprintScreen {
                 FormEvent::Handled => None,
             },
             Step::Working => None,
-            Step::Shown { qr, .. } => match key.code {
+            Step::Shown { qr, check, .. } => match key.code {
                 KeyCode::Char('v') => {
                     *qr = !*qr;
                     None
                 }
+                // Offered where the QR code does not fit the terminal.
+                KeyCode::Char('w') if *qr => Some(Action::WriteQrPng {
+                    public: check.path.clone(),
+                }),
                 KeyCode::Esc | KeyCode::Enter => Some(Action::Back),
                 _ => None,
             },
@@ -107,6 +144,7 @@ impl Screen for KitFingerprintScreen {
                 Ok(JobResult::PublicKeyChecked(check)) => Step::Shown {
                     check: check.clone(),
                     qr: false,
+                    png: None,
                 },
                 Err(report) => {
                     self.form.refuse(0, report.clone());
@@ -122,11 +160,31 @@ impl Screen for KitFingerprintScreen {
         let lines = match &self.step {
             Step::Path => self.form.lines(),
             Step::Working => vec![Line::from(format!("{} …", widgets::spinner(chrome.tick)))],
-            Step::Shown { check, qr: true } => {
-                frame.render_widget(qr_widget(&check.qr, area, frame.area()), area);
-                return;
+            Step::Shown {
+                check,
+                qr: true,
+                png,
+            } => {
+                if qr_fits(&check.qr, area) {
+                    frame.render_widget(qr_widget(&check.qr, area, frame.area()), area);
+                    return;
+                }
+                // Too big: say how big the terminal must be, and offer a PNG.
+                let mut lines = qr_widget_text(&check.qr, area, frame.area());
+                lines.push(Line::from(""));
+                match png {
+                    None => lines.push(Line::from(strings::KIT_QR_PNG_OFFER)),
+                    Some(Ok(path)) => lines.push(Line::from(Span::styled(
+                        format!("{} {}", strings::KIT_QR_PNG_WRITTEN, path.display()),
+                        Style::default().fg(Color::Green),
+                    ))),
+                    Some(Err(r)) => lines.extend(widgets::report_lines(r)),
+                }
+                lines
             }
-            Step::Shown { check, qr: false } => vec![
+            Step::Shown {
+                check, qr: false, ..
+            } => vec![
                 Line::from(format!("File: {}", check.path.display())),
                 Line::from(format!("Key:  RSA-{}", check.bits)),
                 Line::from(""),
@@ -151,6 +209,11 @@ impl Screen for KitFingerprintScreen {
         match self.step {
             Step::Path => vec![("Enter", "check"), ("Esc", "back")],
             Step::Working => vec![],
+            Step::Shown { qr: true, .. } => vec![
+                ("v", "QR code / phrase"),
+                ("w", "write QR as PNG"),
+                ("Enter", "back"),
+            ],
             Step::Shown { .. } => vec![("v", "QR code / phrase"), ("Enter", "back")],
         }
     }
@@ -165,5 +228,9 @@ impl Screen for KitFingerprintScreen {
 
     fn holds_input(&self) -> bool {
         matches!(self.step, Step::Path) && self.form.holds_input()
+    }
+
+    fn as_any(&mut self) -> Option<&mut dyn std::any::Any> {
+        Some(self)
     }
 }

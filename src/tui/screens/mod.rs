@@ -12,6 +12,7 @@ use super::worker::WorkerMsg;
 pub mod audit_view;
 pub mod checklist;
 pub mod drill;
+pub mod drill_card;
 pub mod guardians_reconstruct;
 pub mod guardians_split;
 pub mod home;
@@ -82,6 +83,11 @@ pub enum Action {
         /// The file.
         path: std::path::PathBuf,
     },
+    /// Write a public key's QR code as a PNG next to it.
+    WriteQrPng {
+        /// The public key file.
+        public: std::path::PathBuf,
+    },
     /// Verify a kit on a worker thread.
     VerifyKit {
         /// The kit zip.
@@ -144,6 +150,8 @@ pub enum Action {
     OpenChecklist,
     /// Open the audit viewer.
     OpenAuditView,
+    /// Show the drill card of the sandbox being walked.
+    OpenDrillCard,
     /// Re-run the local threat checks.
     RefreshThreats,
     /// Re-read and verify the audit log.
@@ -167,6 +175,19 @@ pub enum Action {
         operator: String,
         /// How it was done.
         how: custodian_core::playbook::incident::StepHow,
+        /// What the operator wrote about it.
+        notes: Option<String>,
+    },
+    /// Take back a step's confirmation.
+    ReopenStep {
+        /// The incident id.
+        incident: String,
+        /// The step id.
+        step: String,
+        /// Who reopens it.
+        operator: String,
+        /// Why the confirmation was a mistake.
+        reason: String,
     },
     /// Launch the local operation a scenario step names.
     LaunchOperation {
@@ -262,6 +283,7 @@ impl std::fmt::Debug for Action {
                 write!(f, "CreateRecoveryKey({})", private.display())
             }
             Action::CheckPublicKey { path } => write!(f, "CheckPublicKey({})", path.display()),
+            Action::WriteQrPng { public } => write!(f, "WriteQrPng({})", public.display()),
             Action::VerifyKit { kit, .. } => write!(f, "VerifyKit({})", kit.display()),
             Action::DeriveShares { kit, out, .. } => {
                 write!(f, "DeriveShares({} -> {})", kit.display(), out.display())
@@ -283,6 +305,7 @@ impl std::fmt::Debug for Action {
             Action::OpenThreats(n) => write!(f, "OpenThreats({n})"),
             Action::OpenChecklist => write!(f, "OpenChecklist"),
             Action::OpenAuditView => write!(f, "OpenAuditView"),
+            Action::OpenDrillCard => write!(f, "OpenDrillCard"),
             Action::RefreshThreats => write!(f, "RefreshThreats"),
             Action::VerifyAudit => write!(f, "VerifyAudit"),
             Action::StartIncident { scenario, .. } => write!(f, "StartIncident({scenario})"),
@@ -293,6 +316,9 @@ impl std::fmt::Debug for Action {
                 write!(f, "LaunchOperation({op}, {})", prefill.step)
             }
             Action::CloseIncident { incident, .. } => write!(f, "CloseIncident({incident})"),
+            Action::ReopenStep { incident, step, .. } => {
+                write!(f, "ReopenStep({incident}, {step})")
+            }
             Action::TickChecklist { item, ticked, .. } => {
                 write!(f, "TickChecklist({item}, {ticked})")
             }

@@ -37,6 +37,8 @@ pub struct Prefill {
     pub custodian: Option<String>,
     /// A suggested name for a new identity (`<custodian>-new`).
     pub new_name: Option<String>,
+    /// The notes typed when the step was confirmed (recorded with it).
+    pub notes: Option<String>,
 }
 
 #[derive(Debug)]
@@ -48,18 +50,43 @@ enum Mode {
         affected: TextField,
         on_affected: bool,
     },
+    /// Confirming a step: the operator types their name (never prefilled,
+    /// so Enter twice cannot confirm) and may add notes.
     Confirm {
         step: usize,
         operator: TextField,
+        notes: TextField,
+        on_notes: bool,
+        /// Earlier steps still open; set once the operator was warned, so
+        /// a second Enter confirms out of order.
+        warned: Option<Vec<usize>>,
     },
     Record {
         step: usize,
         op: Operation,
         operator: String,
+        notes: Option<String>,
     },
     Close {
         operator: TextField,
     },
+    /// Taking back a mistaken confirmation: who and why.
+    Reopen {
+        step: usize,
+        operator: TextField,
+        reason: TextField,
+        on_reason: bool,
+    },
+}
+
+fn confirm_mode(step: usize) -> Mode {
+    Mode::Confirm {
+        step,
+        operator: TextField::default(),
+        notes: TextField::default(),
+        on_notes: false,
+        warned: None,
+    }
 }
 
 /// The scenario screen.
@@ -75,12 +102,6 @@ pub struct ScenarioScreen {
     aid_scroll: u16,
     /// Its largest useful scroll, as of the last render.
     aid_max: std::cell::Cell<u16>,
-}
-
-fn field_with(text: &str) -> TextField {
-    let mut f = TextField::default();
-    f.set(text);
-    f
 }
 
 impl ScenarioScreen {
@@ -125,19 +146,28 @@ impl ScenarioScreen {
             Mode::Confirm { .. } => "confirm",
             Mode::Record { .. } => "record",
             Mode::Close { .. } => "close",
+            Mode::Reopen { .. } => "reopen",
         }
     }
 
-    fn last_operator(&self) -> String {
-        self.incident
-            .as_ref()
-            .and_then(|i| {
-                i.steps
-                    .last()
-                    .map(|s| s.operator.clone())
-                    .or_else(|| i.operators.first().cloned())
-            })
-            .unwrap_or_default()
+    /// The index of the selected step (for tests).
+    pub fn selected(&self) -> usize {
+        self.selected
+    }
+
+    /// Indices of the steps before `step` that the incident has not done.
+    fn open_before(&self, step: usize) -> Vec<usize> {
+        let Some(inc) = &self.incident else {
+            return Vec::new();
+        };
+        self.scenario
+            .steps
+            .iter()
+            .take(step)
+            .enumerate()
+            .filter(|(_, s)| inc.step(&s.id).is_none())
+            .map(|(i, _)| i)
+            .collect()
     }
 
     /// Shows the incident after the app changed it. A freshly opened
@@ -151,10 +181,7 @@ impl ScenarioScreen {
         self.incident = Some(incident);
         self.error = None;
         self.mode = match next {
-            Some(step) => Mode::Confirm {
-                step,
-                operator: field_with(&self.last_operator()),
-            },
+            Some(step) => confirm_mode(step),
             None => Mode::Browse,
         };
         if next.is_none() && !reopened {
@@ -193,23 +220,60 @@ impl ScenarioScreen {
                 step,
                 op,
                 operator: prefill.operator.clone(),
+                notes: prefill.notes.clone(),
             };
         }
     }
 
     /// Step `step` and its prefill, once a named operator confirms it; a
     /// missing name is shown as the error instead.
-    fn confirmed(
-        &mut self,
-        step: usize,
-        operator: String,
-    ) -> Option<(custodian_core::playbook::Step, Prefill)> {
-        if operator.is_empty() {
+    ///
+    /// Notes are checked here too (as the core will), so a refused note is
+    /// fixed in place before a wizard is launched. A step confirmed while
+    /// earlier ones are open is refused once with a warning; the second
+    /// Enter goes ahead.
+    fn confirmed(&mut self) -> Option<(custodian_core::playbook::Step, Prefill)> {
+        let Mode::Confirm {
+            step,
+            operator,
+            notes,
+            warned,
+            ..
+        } = &self.mode
+        else {
+            return None;
+        };
+        let step = *step;
+        let name = operator.text().trim().to_string();
+        if custodian_core::playbook::validate_operator(&name).is_err() {
+            if let Mode::Confirm { on_notes, .. } = &mut self.mode {
+                *on_notes = false;
+            }
             self.error = Some(Report::from_error(&PlaybookError::MissingOperator));
             return None;
         }
+        let notes = match custodian_core::playbook::validate_notes(notes.text()) {
+            Ok(n) => n,
+            Err(e) => {
+                if let Mode::Confirm { on_notes, .. } = &mut self.mode {
+                    *on_notes = true;
+                }
+                self.error = Some(Report::from_error(&e));
+                return None;
+            }
+        };
+        let open = self.open_before(step);
+        if !open.is_empty() && warned.as_ref() != Some(&open) {
+            if let Mode::Confirm { warned, .. } = &mut self.mode {
+                *warned = Some(open);
+            }
+            self.error = None;
+            return None;
+        }
         let def = self.scenario.steps.get(step)?.clone();
-        Some((def, self.prefill(step, operator)?))
+        let mut prefill = self.prefill(step, name)?;
+        prefill.notes = notes;
+        Some((def, prefill))
     }
 
     fn prefill(&self, step: usize, operator: String) -> Option<Prefill> {
@@ -220,6 +284,7 @@ impl ScenarioScreen {
             operator,
             custodian: inc.affected.clone(),
             new_name: inc.affected.as_ref().map(|a| format!("{a}-new")),
+            notes: None,
         })
     }
 
@@ -246,11 +311,30 @@ impl ScenarioScreen {
                 }
                 Some(_) => {
                     self.mode = Mode::Close {
-                        operator: field_with(&self.last_operator()),
+                        operator: TextField::default(),
                     }
                 }
                 None => {}
             },
+            // Take back a mistaken confirmation.
+            KeyCode::Char('u') => {
+                let step = self.selected;
+                let id = self.scenario.steps.get(step)?.id.clone();
+                match &self.incident {
+                    Some(inc) if inc.is_closed() => {
+                        self.refuse(PlaybookError::IncidentClosed(inc.id.clone()))
+                    }
+                    Some(inc) if inc.step(&id).is_some() => {
+                        self.mode = Mode::Reopen {
+                            step,
+                            operator: TextField::default(),
+                            reason: TextField::default(),
+                            on_reason: false,
+                        }
+                    }
+                    _ => self.refuse(PlaybookError::StepNotDone(id)),
+                }
+            }
             KeyCode::Enter => {
                 let step = self.selected;
                 let id = self.scenario.steps.get(step)?.id.clone();
@@ -269,12 +353,7 @@ impl ScenarioScreen {
                     Some(inc) if inc.step(&id).is_some() => {
                         self.refuse(PlaybookError::StepAlreadyDone(id))
                     }
-                    Some(_) => {
-                        self.mode = Mode::Confirm {
-                            step,
-                            operator: field_with(&self.last_operator()),
-                        }
-                    }
+                    Some(_) => self.mode = confirm_mode(step),
                 }
             }
             _ => {}
@@ -294,6 +373,12 @@ impl Screen for ScenarioScreen {
     }
 
     fn handle_key(&mut self, key: KeyEvent) -> Option<Action> {
+        // Typing fixes what the error was about: it goes once a key edits.
+        if matches!(key.code, KeyCode::Char(_) | KeyCode::Backspace)
+            && !matches!(self.mode, Mode::Browse | Mode::Record { .. })
+        {
+            self.error = None;
+        }
         if key.code == KeyCode::Esc && !matches!(self.mode, Mode::Browse) {
             self.mode = Mode::Browse;
             self.error = None;
@@ -333,26 +418,34 @@ impl Screen for ScenarioScreen {
                     None
                 }
             },
-            Mode::Confirm { step, operator } => match key.code {
+            Mode::Confirm {
+                operator,
+                notes,
+                on_notes,
+                ..
+            } => match key.code {
+                KeyCode::Tab | KeyCode::BackTab | KeyCode::Up | KeyCode::Down => {
+                    *on_notes = !*on_notes;
+                    None
+                }
                 // An operation done elsewhere (the CLI on another machine):
                 // show its command and let the operator record it.
                 KeyCode::Char('r') if key.modifiers.contains(KeyModifiers::CONTROL) => {
-                    let (step, name) = (*step, operator.text().trim().to_string());
-                    let (def, prefill) = self.confirmed(step, name)?;
+                    let (def, prefill) = self.confirmed()?;
                     if let Some(op) = def.op {
                         self.record_with_command(op, &prefill);
                     }
                     None
                 }
                 KeyCode::Enter => {
-                    let (step, name) = (*step, operator.text().trim().to_string());
-                    let (def, prefill) = self.confirmed(step, name)?;
+                    let (def, prefill) = self.confirmed()?;
                     match def.op {
                         None => Some(Action::CompleteStep {
                             incident: prefill.incident,
                             step: prefill.step,
                             operator: prefill.operator,
                             how: StepHow::Attested,
+                            notes: prefill.notes,
                         }),
                         Some(op) => {
                             self.mode = Mode::Browse;
@@ -361,22 +454,60 @@ impl Screen for ScenarioScreen {
                     }
                 }
                 _ => {
-                    operator.input(key);
+                    let f = if *on_notes { notes } else { operator };
+                    if f.input(key) {
+                        // What was confirmed changed: warn again if needed.
+                        if let Mode::Confirm { warned, .. } = &mut self.mode {
+                            *warned = None;
+                        }
+                    }
                     None
                 }
             },
-            Mode::Record { step, operator, .. } => match key.code {
+            Mode::Record {
+                step,
+                operator,
+                notes,
+                ..
+            } => match key.code {
                 KeyCode::Enter => {
-                    let (step, operator) = (*step, operator.clone());
+                    let (step, operator, notes) = (*step, operator.clone(), notes.clone());
                     let prefill = self.prefill(step, operator)?;
                     Some(Action::CompleteStep {
                         incident: prefill.incident,
                         step: prefill.step,
                         operator: prefill.operator,
                         how: StepHow::Command,
+                        notes,
                     })
                 }
                 _ => None,
+            },
+            Mode::Reopen {
+                step,
+                operator,
+                reason,
+                on_reason,
+            } => match key.code {
+                KeyCode::Tab | KeyCode::BackTab | KeyCode::Up | KeyCode::Down => {
+                    *on_reason = !*on_reason;
+                    None
+                }
+                KeyCode::Enter => {
+                    let incident = self.incident.as_ref()?.id.clone();
+                    let step = self.scenario.steps.get(*step)?.id.clone();
+                    Some(Action::ReopenStep {
+                        incident,
+                        step,
+                        operator: operator.text().trim().to_string(),
+                        reason: reason.text().trim().to_string(),
+                    })
+                }
+                _ => {
+                    let f = if *on_reason { reason } else { operator };
+                    f.input(key);
+                    None
+                }
             },
             Mode::Close { operator } => match key.code {
                 KeyCode::Enter => {
@@ -514,7 +645,17 @@ impl Screen for ScenarioScreen {
             if let Some(r) = record {
                 rows.push(Line::from(Span::styled(
                     super::home::fit(
-                        &format!("       done by {} at {}", r.operator, r.completed_at),
+                        &format!(
+                            "       done by {} at {}{}{}",
+                            r.operator,
+                            r.completed_at,
+                            if r.notes.is_some() { " · notes" } else { "" },
+                            if r.out_of_order.is_empty() {
+                                ""
+                            } else {
+                                " · out of order"
+                            }
+                        ),
                         width,
                     ),
                     Style::default().fg(Color::Green),
@@ -544,9 +685,10 @@ impl Screen for ScenarioScreen {
         // Bottom: the selected step's detail, the active form, or an error.
         let mut bottom: Vec<Line> = Vec::new();
         let step = match &self.mode {
-            Mode::Start { step, .. } | Mode::Confirm { step, .. } | Mode::Record { step, .. } => {
-                *step
-            }
+            Mode::Start { step, .. }
+            | Mode::Confirm { step, .. }
+            | Mode::Record { step, .. }
+            | Mode::Reopen { step, .. } => *step,
             _ => self.selected,
         };
         let def = self.scenario.steps.get(step);
@@ -566,18 +708,58 @@ impl Screen for ScenarioScreen {
                         Span::styled(format!("{}. ", step + 1), bold),
                         Span::raw(def.text.clone()),
                     ]));
-                    match def.op {
-                        None => bottom.push(Line::from(strings::SCENARIO_PEOPLE_STEP)),
-                        Some(op) => {
+                    let done = self.incident.as_ref().and_then(|i| i.step(&def.id));
+                    if let Some(r) = done {
+                        let green = Style::default().fg(Color::Green);
+                        bottom.push(Line::from(Span::styled(
+                            format!(
+                                "Done by {} at {} ({})",
+                                r.operator,
+                                r.completed_at,
+                                r.how.describe()
+                            ),
+                            green,
+                        )));
+                        if let Some(n) = &r.notes {
                             bottom.push(Line::from(vec![
-                                Span::raw(strings::SCENARIO_LAUNCHES),
-                                Span::styled(op.label(), bold),
+                                Span::styled(format!("{}: ", strings::SCENARIO_NOTES_SHOWN), bold),
+                                Span::raw(n.clone()),
                             ]));
-                            if let Some(cli) = op.cli() {
+                        }
+                    }
+                    let reopened = self
+                        .incident
+                        .as_ref()
+                        .map(|i| {
+                            i.reopened
+                                .iter()
+                                .filter(|r| r.record.step == def.id)
+                                .count()
+                        })
+                        .unwrap_or(0);
+                    if reopened > 0 {
+                        bottom.push(Line::from(Span::styled(
+                            format!(
+                                "Reopened {reopened}× before (the report keeps each confirmation)"
+                            ),
+                            Style::default().fg(Color::Yellow),
+                        )));
+                    }
+                    // How to do it, for a step not done yet.
+                    if done.is_none() {
+                        match def.op {
+                            None => bottom.push(Line::from(strings::SCENARIO_PEOPLE_STEP)),
+                            Some(op) => {
                                 bottom.push(Line::from(vec![
-                                    Span::styled(strings::SCENARIO_CLI, dim),
-                                    Span::styled(cli, dim),
+                                    Span::raw(strings::SCENARIO_LAUNCHES),
+                                    Span::styled(op.label(), bold),
                                 ]));
+                                if let Some(cli) = op.cli() {
+                                    bottom.push(Line::from(vec![
+                                        Span::styled(strings::SCENARIO_CLI, dim),
+                                        Span::styled(cli, dim),
+                                    ]));
+                                }
                             }
                         }
                     }
@@ -596,16 +778,58 @@ impl Screen for ScenarioScreen {
                 bottom.push(operator.line(strings::SCENARIO_OPERATOR, !on_affected));
                 bottom.push(affected.line(strings::SCENARIO_AFFECTED, *on_affected));
             }
-            Mode::Confirm { operator, .. } => {
+            Mode::Confirm {
+                operator,
+                notes,
+                on_notes,
+                warned,
+                ..
+            } => {
                 bottom.push(Line::from(Span::styled(
                     format!(
-                        "{}: {}",
+                        "{} {}: {}",
                         strings::SCENARIO_CONFIRM_PROMPT,
+                        step + 1,
                         def.map(|d| d.text.as_str()).unwrap_or("")
                     ),
                     bold,
                 )));
-                bottom.push(operator.line(strings::SCENARIO_OPERATOR, true));
+                bottom.push(operator.line(strings::SCENARIO_OPERATOR, !on_notes));
+                bottom.push(notes.line(strings::SCENARIO_NOTES, *on_notes));
+                if let Some(open) = warned {
+                    let yellow = Style::default()
+                        .fg(Color::Yellow)
+                        .add_modifier(Modifier::BOLD);
+                    let steps: Vec<String> = open.iter().map(|i| (i + 1).to_string()).collect();
+                    bottom.push(Line::from(Span::styled(
+                        format!(
+                            "⚠ {} {} {}. {}",
+                            strings::SCENARIO_OUT_OF_ORDER,
+                            if steps.len() == 1 { "step" } else { "steps" },
+                            steps.join(", "),
+                            strings::SCENARIO_OUT_OF_ORDER_AGAIN
+                        ),
+                        yellow,
+                    )));
+                }
+            }
+            Mode::Reopen {
+                operator,
+                reason,
+                on_reason,
+                ..
+            } => {
+                bottom.push(Line::from(Span::styled(
+                    format!(
+                        "{} {}: {}",
+                        strings::SCENARIO_REOPEN_PROMPT,
+                        step + 1,
+                        def.map(|d| d.text.as_str()).unwrap_or("")
+                    ),
+                    bold,
+                )));
+                bottom.push(operator.line(strings::SCENARIO_OPERATOR, !on_reason));
+                bottom.push(reason.line(strings::SCENARIO_REASON, *on_reason));
             }
             Mode::Record { op, operator, .. } => {
                 bottom.push(Line::from(vec![
@@ -666,8 +890,20 @@ impl Screen for ScenarioScreen {
         match self.mode {
             Mode::Browse => {
                 let mut c = vec![("↑/↓ j/k", "step"), ("Enter", "do step")];
-                if self.incident.as_ref().is_some_and(|i| !i.is_closed()) {
-                    c.push(("c", "close incident"));
+                let open = self.incident.as_ref().filter(|i| !i.is_closed());
+                if let Some(inc) = open {
+                    let selected_done = self
+                        .scenario
+                        .steps
+                        .get(self.selected)
+                        .is_some_and(|s| inc.step(&s.id).is_some());
+                    // Both fit an 80-column footer only with short words.
+                    if selected_done {
+                        c.push(("u", "reopen"));
+                        c.push(("c", "close"));
+                    } else {
+                        c.push(("c", "close incident"));
+                    }
                 }
                 c.push(("PgUp/PgDn", "scroll"));
                 c.push(("Esc", "back"));
@@ -683,12 +919,21 @@ impl Screen for ScenarioScreen {
             {
                 vec![
                     ("Enter", "open the wizard"),
+                    ("Tab", "notes"),
                     ("Ctrl-R", "done elsewhere: record it"),
                     ("Esc", "cancel"),
                 ]
             }
-            Mode::Confirm { .. } | Mode::Close { .. } => {
-                vec![("Enter", "confirm"), ("Esc", "cancel")]
+            Mode::Confirm { .. } => {
+                vec![("Enter", "confirm"), ("Tab", "notes"), ("Esc", "cancel")]
+            }
+            Mode::Close { .. } => vec![("Enter", "confirm"), ("Esc", "cancel")],
+            Mode::Reopen { .. } => {
+                vec![
+                    ("Enter", "reopen"),
+                    ("Tab", "next field"),
+                    ("Esc", "cancel"),
+                ]
             }
             Mode::Record { .. } => vec![("Enter", "record as done"), ("Esc", "cancel")],
         }

@@ -31,6 +31,14 @@ pub struct KitMaterial {
     passphrase: SecretString,
 }
 
+impl KitMaterial {
+    /// The recovery private key file, its passphrase and the kit (for the
+    /// drill card).
+    pub fn card_parts(&self) -> (&std::path::Path, &SecretString, &std::path::Path) {
+        (&self.private, &self.passphrase, &self.kit)
+    }
+}
+
 /// Creates the recovery key pair and a synthetic kit encrypted to it.
 pub fn make(ws: &Workspace, passphrase: &SecretString) -> Result<KitMaterial, DrKitError> {
     let (private, public) = ops::default_key_paths(ws)?;

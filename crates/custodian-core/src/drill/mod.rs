@@ -3,6 +3,7 @@
 //! the registry as drill material and named so it cannot be mistaken for a
 //! real key.
 
+pub mod card;
 pub mod key;
 pub mod kit_check;
 pub mod run;

@@ -397,8 +397,8 @@ fn setup(opts: &DrillOptions, progress: Progress<'_>) -> Result<Material, DrillE
     );
     let kit = super::kit_check::make(&ws, &gen_pass()?).map_err(setup_err("DR kit"))?;
 
-    progress(5, 5, "material ready");
-    Ok(Material {
+    progress(5, 5, "writing the drill card");
+    let material = Material {
         ws,
         holders,
         guardian_pass,
@@ -407,7 +407,64 @@ fn setup(opts: &DrillOptions, progress: Progress<'_>) -> Result<Material, DrillE
         root_public_key: key.root_public_key,
         shards: key.files,
         kit,
-    })
+    };
+    write_card(&opts.id, &material)?;
+    Ok(material)
+}
+
+/// The drill card in the sandbox: every passphrase the drill generated,
+/// so its scenarios can be walked by hand (see `drill::card`).
+fn write_card(drill: &str, m: &Material) -> Result<PathBuf, DrillError> {
+    use super::card::{CardContent, CardEntry};
+    let custodians = m
+        .holders
+        .iter()
+        .map(|h| CardEntry {
+            who: h.name.clone(),
+            file: &h.identity,
+            passphrase: &h.passphrase,
+        })
+        .collect();
+    let mut guardians = Vec::new();
+    for (custodian, files) in &m.guardian_files {
+        for file in files {
+            // Each share names its guardian in its public header.
+            let share = LoadedShare::from_path(file).map_err(setup_err("drill card"))?;
+            let guardian = share.share.guardian;
+            let Some(pass) = m
+                .guardian_pass
+                .get(custodian)
+                .and_then(|p| p.get(&guardian))
+            else {
+                continue;
+            };
+            guardians.push(CardEntry {
+                who: format!("{guardian} of {custodian}"),
+                file,
+                passphrase: pass,
+            });
+        }
+    }
+    let (private, kit_pass, kit) = m.kit.card_parts();
+    let content = CardContent {
+        drill,
+        custodians,
+        guardians,
+        recovery_key: Some(CardEntry {
+            who: "recovery key".into(),
+            file: private,
+            passphrase: kit_pass,
+        }),
+        kit: Some(kit),
+        key_id: &m.key_id,
+        shards: m
+            .holders
+            .iter()
+            .map(|h| h.name.clone())
+            .zip(m.shards.iter().map(PathBuf::as_path))
+            .collect(),
+    };
+    super::card::write(&m.ws, &content).map_err(setup_err("drill card"))
 }
 
 /// Collects operations and checks for one scenario.

@@ -503,6 +503,69 @@ pub fn qr_lines(public_pem: &str) -> Result<Vec<String>, DrKitError> {
     Ok(text.lines().map(str::to_string).collect())
 }
 
+/// Pixels per QR module in [`qr_png`]: large enough for any phone camera
+/// from a screen or a print.
+const PNG_MODULE_PX: usize = 8;
+/// The quiet zone around the code, in modules (the standard's minimum).
+const PNG_QUIET: usize = 4;
+
+/// The public key PEM as a QR code in a PNG image (8-bit greyscale, black
+/// modules on white), for when the terminal cannot show it. Built from the
+/// same `qrcode` matrix as [`qr_lines`]; the image is deflated with
+/// `flate2` and its chunks checksummed with `crc32fast` (both already in the
+/// dependency tree through `zip`), so no image crate is added for one PNG.
+pub fn qr_png(public_pem: &str) -> Result<Vec<u8>, DrKitError> {
+    use std::io::Write as _;
+    let code =
+        qrcode::QrCode::with_error_correction_level(public_pem.as_bytes(), qrcode::EcLevel::L)
+            .map_err(|e| DrKitError::Encode(format!("QR code: {e}")))?;
+    let modules = code.width();
+    let colors = code.to_colors();
+    let side = (modules + 2 * PNG_QUIET) * PNG_MODULE_PX;
+    let dark = |x: usize, y: usize| {
+        let (mx, my) = (x / PNG_MODULE_PX, y / PNG_MODULE_PX);
+        mx >= PNG_QUIET
+            && my >= PNG_QUIET
+            && mx < PNG_QUIET + modules
+            && my < PNG_QUIET + modules
+            && colors[(my - PNG_QUIET) * modules + (mx - PNG_QUIET)] == qrcode::Color::Dark
+    };
+    // Each scanline: filter type 0 (none), then one byte per pixel.
+    let mut raw = Vec::with_capacity(side * (side + 1));
+    for y in 0..side {
+        raw.push(0u8);
+        raw.extend((0..side).map(|x| if dark(x, y) { 0u8 } else { 255u8 }));
+    }
+    let mut z = flate2::write::ZlibEncoder::new(Vec::new(), flate2::Compression::best());
+    let deflated = z
+        .write_all(&raw)
+        .and_then(|()| z.finish())
+        .map_err(|e| DrKitError::Encode(format!("PNG: {e}")))?;
+    let side32 = u32::try_from(side).map_err(|_| DrKitError::Encode("PNG: too large".into()))?;
+    let mut ihdr = Vec::with_capacity(13);
+    ihdr.extend_from_slice(&side32.to_be_bytes());
+    ihdr.extend_from_slice(&side32.to_be_bytes());
+    // Bit depth 8, colour type 0 (greyscale), deflate, filter 0, no interlace.
+    ihdr.extend_from_slice(&[8, 0, 0, 0, 0]);
+    let mut png = b"\x89PNG\r\n\x1a\n".to_vec();
+    for (kind, data) in [
+        (b"IHDR", ihdr.as_slice()),
+        (b"IDAT", &deflated),
+        (b"IEND", &[]),
+    ] {
+        let len =
+            u32::try_from(data.len()).map_err(|_| DrKitError::Encode("PNG: too large".into()))?;
+        png.extend_from_slice(&len.to_be_bytes());
+        png.extend_from_slice(kind);
+        png.extend_from_slice(data);
+        let mut crc = crc32fast::Hasher::new();
+        crc.update(kind);
+        crc.update(data);
+        png.extend_from_slice(&crc.finalize().to_be_bytes());
+    }
+    Ok(png)
+}
+
 /// The modulus size in bits.
 pub fn key_bits(key: &impl PublicKeyParts) -> usize {
     key.size() * 8
@@ -612,5 +675,59 @@ mod tests {
             load_public_key_text("-----BEGIN CERTIFICATE-----\nAA==\n-----END CERTIFICATE-----\n"),
             Err(DrKitError::NotAPublicKey(_))
         ));
+    }
+
+    #[test]
+    fn the_qr_png_is_a_greyscale_image_of_the_same_matrix() {
+        use std::io::Read as _;
+        let pem = "-----BEGIN PUBLIC KEY-----\nMFkwEwYHKoZIzj0CAQYIKoZIzj0DAQcDQgAE\n-----END PUBLIC KEY-----\n";
+        let png = qr_png(pem).unwrap();
+        assert_eq!(&png[..8], b"\x89PNG\r\n\x1a\n");
+        assert_eq!(&png[12..16], b"IHDR");
+        let side = u32::from_be_bytes(png[16..20].try_into().unwrap()) as usize;
+        assert_eq!(
+            u32::from_be_bytes(png[20..24].try_into().unwrap()) as usize,
+            side
+        );
+        assert_eq!(png[24], 8, "bit depth");
+        assert_eq!(png[25], 0, "greyscale");
+        // Chunk CRCs, as any PNG reader checks them.
+        let mut at = 8;
+        let mut idat = Vec::new();
+        while at < png.len() {
+            let len = u32::from_be_bytes(png[at..at + 4].try_into().unwrap()) as usize;
+            let kind = &png[at + 4..at + 8];
+            let data = &png[at + 8..at + 8 + len];
+            let crc = u32::from_be_bytes(png[at + 8 + len..at + 12 + len].try_into().unwrap());
+            let mut h = crc32fast::Hasher::new();
+            h.update(kind);
+            h.update(data);
+            assert_eq!(h.finalize(), crc);
+            if kind == b"IDAT" {
+                idat.extend_from_slice(data);
+            }
+            at += 12 + len;
+        }
+        let mut raw = Vec::new();
+        flate2::read::ZlibDecoder::new(idat.as_slice())
+            .read_to_end(&mut raw)
+            .unwrap();
+        assert_eq!(raw.len(), side * (side + 1));
+        let px = |x: usize, y: usize| raw[y * (side + 1) + 1 + x];
+        let code = qrcode::QrCode::with_error_correction_level(pem.as_bytes(), qrcode::EcLevel::L)
+            .unwrap();
+        assert_eq!(side, (code.width() + 2 * PNG_QUIET) * PNG_MODULE_PX);
+        // Quiet zone white; the finder pattern's corner module black; every
+        // module matches the matrix.
+        assert_eq!(px(0, 0), 255);
+        let colors = code.to_colors();
+        for my in 0..code.width() {
+            for mx in 0..code.width() {
+                let x = (PNG_QUIET + mx) * PNG_MODULE_PX + PNG_MODULE_PX / 2;
+                let y = (PNG_QUIET + my) * PNG_MODULE_PX + PNG_MODULE_PX / 2;
+                let dark = colors[my * code.width() + mx] == qrcode::Color::Dark;
+                assert_eq!(px(x, y), if dark { 0 } else { 255 });
+            }
+        }
     }
 }

@@ -168,6 +168,41 @@ pub struct PublicKeyCheck {
     pub qr: Vec<String>,
 }
 
+/// Writes the QR code of the public key in `public` as a PNG image next to
+/// it (`<name>.qr.png`, or `<name>.qr-2.png`… when that exists): never over
+/// a file, mode 0600, read back and compared before success. The key is
+/// public; the image holds nothing else.
+pub fn write_public_key_qr_png(public: &Path) -> Result<PathBuf, DrKitError> {
+    let (_, text) = keys::load_public_key(public)?;
+    let png = keys::qr_png(&text)?;
+    let dir = public.parent().unwrap_or(Path::new("."));
+    let stem = public
+        .file_name()
+        .map(|n| n.to_string_lossy().into_owned())
+        .unwrap_or_else(|| "public-key".into());
+    let mut n = 1;
+    loop {
+        let name = if n == 1 {
+            format!("{stem}.qr.png")
+        } else {
+            format!("{stem}.qr-{n}.png")
+        };
+        let path = dir.join(name);
+        let written = fsutil::write_new_checked(&path, &png, |read| {
+            if read == png.as_slice() {
+                Ok(())
+            } else {
+                Err("the PNG read back differs".into())
+            }
+        });
+        match written {
+            Ok(()) => return Ok(path),
+            Err(_) if path.exists() && n < 100 => n += 1,
+            Err(e) => return Err(e.into()),
+        }
+    }
+}
+
 /// Reads a public key file and computes its phrase and QR code.
 pub fn check_public_key(path: &Path) -> Result<PublicKeyCheck, DrKitError> {
     let (key, text) = keys::load_public_key(path)?;

@@ -83,6 +83,45 @@ pub struct StepRecord {
     pub files: Vec<ProducedFile>,
     /// Hash of the audit entry that records it.
     pub audit_hash: String,
+    /// What the operator wrote about it (what was lost, when, who noticed…).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub notes: Option<String>,
+    /// Earlier steps of the scenario that were not done when this one was
+    /// confirmed (the operator was warned and confirmed again).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub out_of_order: Vec<String>,
+}
+
+/// A confirmation taken back: the step's record as it was, who reopened it,
+/// when and why. The step is open again; the incident keeps this history.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct ReopenedStep {
+    /// The record that was taken back.
+    pub record: StepRecord,
+    /// Who reopened it.
+    pub reopened_by: String,
+    /// When (the time of its audit entry).
+    pub reopened_at: String,
+    /// Why the confirmation was a mistake.
+    pub reason: String,
+    /// Hash of the audit entry that records the reopening.
+    pub audit_hash: String,
+}
+
+/// One step confirmation, as the console or a command gives it.
+#[derive(Debug, Clone, Copy)]
+pub struct StepConfirmation<'a> {
+    /// The step id.
+    pub step: &'a str,
+    /// Who confirms it.
+    pub operator: &'a str,
+    /// How it was done.
+    pub how: StepHow,
+    /// Files it produced (fingerprinted when recorded).
+    pub files: &'a [PathBuf],
+    /// Free-text notes (validated by [`super::validate_notes`]).
+    pub notes: Option<&'a str>,
 }
 
 /// The report written when an incident is closed.
@@ -124,6 +163,9 @@ pub struct Incident {
     /// Completed steps, in completion order.
     #[serde(default)]
     pub steps: Vec<StepRecord>,
+    /// Confirmations taken back, oldest first.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub reopened: Vec<ReopenedStep>,
     /// When it was closed.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub closed_at: Option<String>,
@@ -136,6 +178,18 @@ impl Incident {
     /// The record of step `id`, if it is done.
     pub fn step(&self, id: &str) -> Option<&StepRecord> {
         self.steps.iter().find(|s| s.step == id)
+    }
+
+    /// The ids of the steps before `step` in `scenario` that are not done:
+    /// confirming `step` now would be out of order.
+    pub fn open_before(&self, scenario: &super::Scenario, step: &str) -> Vec<String> {
+        scenario
+            .steps
+            .iter()
+            .take_while(|s| s.id != step)
+            .filter(|s| self.step(&s.id).is_none())
+            .map(|s| s.id.clone())
+            .collect()
     }
 
     /// True once closed.
@@ -217,6 +271,17 @@ impl Incident {
             name("steps.operator", &s.operator)?;
             time("steps.completedAt", &s.completed_at)?;
         }
+        for r in &self.reopened {
+            if scenario.step(&r.record.step).is_none() {
+                return Err(format!(
+                    "reopened step `{}` is not a step of scenario {}",
+                    crate::text::short_prefix(&r.record.step),
+                    self.scenario
+                ));
+            }
+            name("reopened.reopenedBy", &r.reopened_by)?;
+            time("reopened.reopenedAt", &r.reopened_at)?;
+        }
         Ok(())
     }
 }
@@ -293,6 +358,7 @@ pub fn open(
         affected,
         sandbox: ws.is_sandbox(),
         steps: Vec::new(),
+        reopened: Vec::new(),
         closed_at: None,
         report: None,
     };
@@ -431,20 +497,45 @@ pub fn complete_step(
     how: StepHow,
     files: &[PathBuf],
 ) -> Result<Incident, PlaybookError> {
+    confirm_step(
+        ws,
+        book,
+        id,
+        &StepConfirmation {
+            step,
+            operator,
+            how,
+            files,
+            notes: None,
+        },
+    )
+}
+
+/// Records a step as done, with its notes; a step confirmed while earlier
+/// ones are open is recorded with their ids (the caller warned first).
+/// Audited as `INCIDENT_STEP`.
+pub fn confirm_step(
+    ws: &Workspace,
+    book: &Playbook,
+    id: &str,
+    c: &StepConfirmation<'_>,
+) -> Result<Incident, PlaybookError> {
     // Two consoles on one incident must not lose each other's steps.
-    ws.locked(|| complete_step_locked(ws, book, id, step, operator, how, files))
+    ws.locked(|| complete_step_locked(ws, book, id, c))
 }
 
 fn complete_step_locked(
     ws: &Workspace,
     book: &Playbook,
     id: &str,
-    step: &str,
-    operator: &str,
-    how: StepHow,
-    files: &[PathBuf],
+    c: &StepConfirmation<'_>,
 ) -> Result<Incident, PlaybookError> {
-    let operator = validate_operator(operator)?;
+    let step = c.step;
+    let operator = validate_operator(c.operator)?;
+    let notes = match c.notes {
+        Some(n) => super::validate_notes(n)?,
+        None => None,
+    };
     let mut incident = load(ws, id)?;
     if incident.is_closed() {
         return Err(PlaybookError::IncidentClosed(incident.id));
@@ -461,8 +552,9 @@ fn complete_step_locked(
     if incident.step(step).is_some() {
         return Err(PlaybookError::StepAlreadyDone(step.to_string()));
     }
-    let mut produced = Vec::with_capacity(files.len());
-    for f in files {
+    let out_of_order = incident.open_before(scenario, step);
+    let mut produced = Vec::with_capacity(c.files.len());
+    for f in c.files {
         produced.push(ProducedFile {
             path: f.clone(),
             sha256: fsutil::file_fingerprint(f)?,
@@ -475,9 +567,11 @@ fn complete_step_locked(
             "scenario": incident.scenario,
             "step": step,
             "op": def.op,
-            "how": how,
+            "how": c.how,
             "operator": operator,
             "files": produced,
+            "notes": notes,
+            "outOfOrder": out_of_order,
         }),
     )?;
     // The record cites the entry that began this step: its hash is known
@@ -490,10 +584,85 @@ fn complete_step_locked(
     incident.steps.push(StepRecord {
         step: step.to_string(),
         op: def.op,
-        how,
+        how: c.how,
         operator,
         completed_at: time,
         files: produced,
+        audit_hash: hash,
+        notes,
+        out_of_order,
+    });
+    if let Err(e) = stage_record(ws, &mut tx, &incident) {
+        return Err(tx.fail_with(e));
+    }
+    tx.commit(|_| Ok::<_, PlaybookError>(()), |_| json!({}))?;
+    Ok(incident)
+}
+
+/// Takes back the confirmation of step `step` of incident `id`: the step is
+/// open again and the incident keeps the old record with who reopened it,
+/// when and why. Audited as `INCIDENT_STEP_REOPEN` (its own transaction).
+pub fn reopen_step(
+    ws: &Workspace,
+    book: &Playbook,
+    id: &str,
+    step: &str,
+    operator: &str,
+    reason: &str,
+) -> Result<Incident, PlaybookError> {
+    ws.locked(|| reopen_step_locked(ws, book, id, step, operator, reason))
+}
+
+fn reopen_step_locked(
+    ws: &Workspace,
+    book: &Playbook,
+    id: &str,
+    step: &str,
+    operator: &str,
+    reason: &str,
+) -> Result<Incident, PlaybookError> {
+    let operator = validate_operator(operator)?;
+    let reason = super::validate_notes(reason)?.ok_or(PlaybookError::MissingReason)?;
+    let mut incident = load(ws, id)?;
+    if incident.is_closed() {
+        return Err(PlaybookError::IncidentClosed(incident.id));
+    }
+    let scenario = book
+        .scenario(incident.scenario)
+        .ok_or(PlaybookError::UnknownScenario(incident.scenario))?;
+    if scenario.step(step).is_none() {
+        return Err(PlaybookError::UnknownStep {
+            scenario: incident.scenario,
+            step: step.to_string(),
+        });
+    }
+    let Some(at) = incident.steps.iter().position(|s| s.step == step) else {
+        return Err(PlaybookError::StepNotDone(step.to_string()));
+    };
+    let mut tx = ws.begin(
+        "INCIDENT_STEP_REOPEN",
+        json!({
+            "incident": incident.id,
+            "scenario": incident.scenario,
+            "step": step,
+            "operator": operator,
+            "reason": reason,
+            "confirmedBy": incident.steps[at].operator,
+            "confirmedAt": incident.steps[at].completed_at,
+            "confirmation": incident.steps[at].audit_hash,
+        }),
+    )?;
+    let (time, hash) = tx
+        .initiated()
+        .map(|e| (e.time.clone(), e.hash.clone()))
+        .unwrap_or_else(|| (crate::clock::now_string(), String::new()));
+    let record = incident.steps.remove(at);
+    incident.add_operator(&operator);
+    incident.reopened.push(ReopenedStep {
+        record,
+        reopened_by: operator,
+        reopened_at: time,
+        reason,
         audit_hash: hash,
     });
     if let Err(e) = stage_record(ws, &mut tx, &incident) {
@@ -619,11 +788,11 @@ pub fn render_report(
     let _ = writeln!(out, "## Timeline\n");
     let _ = writeln!(
         out,
-        "| Time (UTC) | Step | Operator | How |\n|---|---|---|---|"
+        "| Time (UTC) | Step | Operator | How | Notes |\n|---|---|---|---|---|"
     );
     let _ = writeln!(
         out,
-        "| {} | Incident opened | {} | |",
+        "| {} | Incident opened | {} | | |",
         incident.started_at,
         md(incident.operators.first().map(String::as_str).unwrap_or(""))
     );
@@ -633,19 +802,68 @@ pub fn render_report(
             .map(|s| s.text.clone())
             .unwrap_or_else(|| id.to_string())
     };
+    let number_of = |id: &str| {
+        scenario
+            .and_then(|s| s.steps.iter().position(|st| st.id == id))
+            .map(|i| (i + 1).to_string())
+            .unwrap_or_else(|| id.to_string())
+    };
+    // Confirmations and reopenings in the order they happened.
+    let mut rows: Vec<(&str, String)> = Vec::new();
     for s in &incident.steps {
-        let _ = writeln!(
-            out,
-            "| {} | {} | {} | {} |",
-            s.completed_at,
-            md(&text_of(&s.step)),
-            md(&s.operator),
-            s.how.describe()
-        );
+        let mut how = s.how.describe().to_string();
+        if !s.out_of_order.is_empty() {
+            let before: Vec<String> = s.out_of_order.iter().map(|id| number_of(id)).collect();
+            let _ = write!(
+                how,
+                "; out of order ({} {} not done yet)",
+                if before.len() == 1 { "step" } else { "steps" },
+                before.join(", ")
+            );
+        }
+        rows.push((
+            &s.completed_at,
+            format!(
+                "| {} | {} | {} | {} | {} |",
+                s.completed_at,
+                md(&text_of(&s.step)),
+                md(&s.operator),
+                how,
+                md(s.notes.as_deref().unwrap_or(""))
+            ),
+        ));
+    }
+    for r in &incident.reopened {
+        rows.push((
+            &r.record.completed_at,
+            format!(
+                "| {} | {} | {} | {}; taken back later | {} |",
+                r.record.completed_at,
+                md(&text_of(&r.record.step)),
+                md(&r.record.operator),
+                r.record.how.describe(),
+                md(r.record.notes.as_deref().unwrap_or(""))
+            ),
+        ));
+        rows.push((
+            &r.reopened_at,
+            format!(
+                "| {} | Reopened step {}: {} | {} | confirmation taken back | {} |",
+                r.reopened_at,
+                number_of(&r.record.step),
+                md(&text_of(&r.record.step)),
+                md(&r.reopened_by),
+                md(&r.reason)
+            ),
+        ));
+    }
+    rows.sort_by(|a, b| a.0.cmp(b.0));
+    for (_, row) in rows {
+        let _ = writeln!(out, "{row}");
     }
     let _ = writeln!(
         out,
-        "| {} | Incident closed | {} | |",
+        "| {} | Incident closed | {} | | |",
         incident.closed_at.as_deref().unwrap_or("-"),
         md(closed_by)
     );
@@ -725,8 +943,14 @@ pub fn render_report(
         .collect();
     let related = |e: &&crate::audit::Entry| {
         let detail = |k: &str| e.details.get(k).and_then(|v| v.as_str());
+        // Operations name their output file in different places: most as
+        // `file`, a rewrap as `to.file`, a recovery as `output.file`.
+        let file_at = |pointer: &str| e.details.pointer(pointer).and_then(|v| v.as_str());
         detail("incident") == Some(incident.id.as_str())
-            || detail("file").is_some_and(|f| produced.iter().any(|p| p == f))
+            || ["/file", "/to/file", "/output/file"]
+                .iter()
+                .filter_map(|p| file_at(p))
+                .any(|f| produced.iter().any(|p| p == f))
     };
     for e in entries.iter().filter(related) {
         let _ = writeln!(
@@ -964,5 +1188,215 @@ mod tests {
             Err(PlaybookError::AuditBroken(_))
         ));
         assert!(!ws.root().join(DIR).join(format!("{}.md", inc.id)).exists());
+    }
+
+    fn confirm<'a>(
+        step: &'a str,
+        operator: &'a str,
+        notes: Option<&'a str>,
+    ) -> StepConfirmation<'a> {
+        StepConfirmation {
+            step,
+            operator,
+            how: StepHow::Attested,
+            files: &[],
+            notes,
+        }
+    }
+
+    #[test]
+    fn a_step_keeps_its_notes_and_an_out_of_order_confirmation_says_so() {
+        let (_d, ws) = ws();
+        let book = Playbook::builtin();
+        let inc = open(&ws, book, 2, "Ana", None).unwrap();
+        let note = "laptop bag stolen at 09:10, noticed by Ben";
+        let inc2 = confirm_step(
+            &ws,
+            book,
+            &inc.id,
+            &confirm("record-loss", "Ana", Some(note)),
+        )
+        .unwrap();
+        assert_eq!(inc2.steps[0].notes.as_deref(), Some(note));
+        assert!(inc2.steps[0].out_of_order.is_empty());
+        // Step 4 before 2 and 3: recorded, naming the open ones.
+        let inc3 =
+            confirm_step(&ws, book, &inc.id, &confirm("update-registry", "Ben", None)).unwrap();
+        assert_eq!(inc3.steps[1].out_of_order, vec!["new-identity", "rewrap"]);
+        let entries = ws.audit().entries().unwrap();
+        let step = entries
+            .iter()
+            .find(|e| e.event == "INCIDENT_STEP" && e.details["step"] == "record-loss")
+            .unwrap();
+        assert_eq!(step.details["notes"], note);
+        // Reload keeps both.
+        let again = load(&ws, &inc.id).unwrap();
+        assert_eq!(again, inc3);
+        let closed = close(&ws, book, &inc.id, "Cy").unwrap();
+        let text = std::fs::read_to_string(closed.report.unwrap().path).unwrap();
+        assert!(text.contains(note), "{text}");
+        assert!(
+            text.contains("out of order (steps 2, 3 not done yet)"),
+            "{text}"
+        );
+    }
+
+    #[test]
+    fn notes_that_cannot_be_recorded_are_refused_and_change_nothing() {
+        let (_d, ws) = ws();
+        let book = Playbook::builtin();
+        let inc = open(&ws, book, 2, "Ana", None).unwrap();
+        let before = ws.audit().entries().unwrap().len();
+        let long = "x".repeat(crate::playbook::MAX_NOTES + 1);
+        for bad in [
+            "key was AGE-SECRET-KEY-1QQQQQQQQQQQQQQQQQQQQQQQQQQQQQQQQQQQQQQQQQQQQQQQQQQQQQQQQQQ",
+            "line one\nline two",
+            long.as_str(),
+        ] {
+            let err = confirm_step(
+                &ws,
+                book,
+                &inc.id,
+                &confirm("record-loss", "Ana", Some(bad)),
+            )
+            .unwrap_err();
+            assert!(matches!(err, PlaybookError::BadNotes(_)), "{err}");
+            assert!(!err.to_string().contains("QQQQ"), "{err}");
+        }
+        assert_eq!(ws.audit().entries().unwrap().len(), before);
+        assert!(load(&ws, &inc.id).unwrap().steps.is_empty());
+        // A hash is a public value and fine in notes.
+        let hash = "ab".repeat(32);
+        confirm_step(
+            &ws,
+            book,
+            &inc.id,
+            &confirm("record-loss", "Ana", Some(&hash)),
+        )
+        .unwrap();
+    }
+
+    #[test]
+    fn a_mistaken_confirmation_is_reopened_with_its_history_kept() {
+        let (_d, ws) = ws();
+        let book = Playbook::builtin();
+        let inc = open(&ws, book, 2, "Ana", None).unwrap();
+        confirm_step(
+            &ws,
+            book,
+            &inc.id,
+            &confirm("record-loss", "Ana", Some("first try")),
+        )
+        .unwrap();
+        // Refusals first: nothing changes.
+        let before = ws.audit().entries().unwrap().len();
+        assert!(matches!(
+            reopen_step(&ws, book, &inc.id, "record-loss", "Ben", "  "),
+            Err(PlaybookError::MissingReason)
+        ));
+        assert!(matches!(
+            reopen_step(&ws, book, &inc.id, "record-loss", "", "wrong"),
+            Err(PlaybookError::MissingOperator)
+        ));
+        assert!(matches!(
+            reopen_step(&ws, book, &inc.id, "rewrap", "Ben", "wrong"),
+            Err(PlaybookError::StepNotDone(_))
+        ));
+        assert!(matches!(
+            reopen_step(&ws, book, &inc.id, "nope", "Ben", "wrong"),
+            Err(PlaybookError::UnknownStep { .. })
+        ));
+        assert_eq!(ws.audit().entries().unwrap().len(), before);
+
+        let reopened = reopen_step(
+            &ws,
+            book,
+            &inc.id,
+            "record-loss",
+            "Ben",
+            "confirmed before the loss was written down",
+        )
+        .unwrap();
+        assert!(reopened.step("record-loss").is_none());
+        assert_eq!(reopened.reopened.len(), 1);
+        let r = &reopened.reopened[0];
+        assert_eq!(r.record.operator, "Ana");
+        assert_eq!(r.record.notes.as_deref(), Some("first try"));
+        assert_eq!(r.reopened_by, "Ben");
+        let entries = ws.audit().entries().unwrap();
+        let audited: Vec<_> = entries
+            .iter()
+            .filter(|e| e.event == "INCIDENT_STEP_REOPEN")
+            .collect();
+        assert_eq!(audited.len(), 2);
+        assert_eq!(audited[0].hash, r.audit_hash);
+        assert_eq!(audited[1].status, Status::Completed);
+        assert_eq!(audited[0].details["confirmedBy"], "Ana");
+        ws.audit().verify().unwrap();
+        // It can be confirmed again, and the report tells the whole story.
+        confirm_step(
+            &ws,
+            book,
+            &inc.id,
+            &confirm("record-loss", "Cy", Some("second try")),
+        )
+        .unwrap();
+        assert_eq!(load(&ws, &inc.id).unwrap().steps.len(), 1);
+        let closed = close(&ws, book, &inc.id, "Cy").unwrap();
+        let text = std::fs::read_to_string(closed.report.unwrap().path).unwrap();
+        assert!(text.contains("first try"), "{text}");
+        assert!(text.contains("second try"), "{text}");
+        assert!(text.contains("Reopened step 1"), "{text}");
+        assert!(
+            text.contains("confirmed before the loss was written down"),
+            "{text}"
+        );
+        // Closed is final for reopening too.
+        assert!(matches!(
+            reopen_step(&ws, book, &inc.id, "record-loss", "Ben", "again"),
+            Err(PlaybookError::IncidentClosed(_))
+        ));
+    }
+
+    #[test]
+    fn the_report_lists_operations_that_name_their_file_as_to_or_output() {
+        let (d, ws) = ws();
+        let book = Playbook::builtin();
+        let inc = open(&ws, book, 2, "Ana", None).unwrap();
+        let rewrapped = d.path().join("rewrapped.shard.json");
+        let recovered = d.path().join("recovered.age");
+        std::fs::write(&rewrapped, b"shard").unwrap();
+        std::fs::write(&recovered, b"key").unwrap();
+        for (event, details) in [
+            ("SHARD_REWRAP", json!({ "to": { "file": rewrapped } })),
+            (
+                "RECOVER",
+                json!({ "output": { "kind": "age", "file": recovered } }),
+            ),
+        ] {
+            let tx = ws.begin(event, details).unwrap();
+            tx.commit(|_| Ok::<_, PlaybookError>(()), |_| json!({}))
+                .unwrap();
+        }
+        for (step, file) in [("rewrap", &rewrapped), ("new-identity", &recovered)] {
+            confirm_step(
+                &ws,
+                book,
+                &inc.id,
+                &StepConfirmation {
+                    step,
+                    operator: "Ana",
+                    how: StepHow::Console,
+                    files: std::slice::from_ref(file),
+                    notes: None,
+                },
+            )
+            .unwrap();
+        }
+        let closed = close(&ws, book, &inc.id, "Ben").unwrap();
+        let text = std::fs::read_to_string(closed.report.unwrap().path).unwrap();
+        let log = text.split("## Audit log").nth(1).unwrap();
+        assert!(log.contains("SHARD_REWRAP"), "{log}");
+        assert!(log.contains("RECOVER"), "{log}");
     }
 }

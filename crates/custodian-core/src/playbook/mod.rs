@@ -69,6 +69,15 @@ pub enum PlaybookError {
         /// What is wrong.
         reason: String,
     },
+    /// A step to reopen is not recorded as done.
+    #[error("step `{0}` is not recorded as done, so there is nothing to reopen")]
+    StepNotDone(String),
+    /// Reopening a step needs a reason.
+    #[error("a reason is required to reopen a step")]
+    MissingReason,
+    /// Step notes (or a reopen reason) that cannot be recorded.
+    #[error("the notes cannot be recorded: {0}")]
+    BadNotes(String),
     /// The checklist has no item with this id.
     #[error("the checklist has no item `{0}`")]
     UnknownChecklistItem(String),
@@ -109,6 +118,13 @@ impl Explain for PlaybookError {
             PlaybookError::BadIncident { .. } => {
                 "keep the file as evidence and compare it with the audit log's INCIDENT entries".into()
             }
+            PlaybookError::StepNotDone(_) => "pick a step marked done ([✔])".into(),
+            PlaybookError::MissingReason => {
+                "say why the confirmation was a mistake; the report keeps it".into()
+            }
+            PlaybookError::BadNotes(_) => {
+                "write what happened in plain words; never paste key material".into()
+            }
             PlaybookError::UnknownChecklistItem(_) => "pick an item shown on the checklist".into(),
             PlaybookError::AutomaticItem(_) => {
                 "do the work it describes; the console will see it in the workspace".into()
@@ -128,4 +144,38 @@ pub fn validate_operator(name: &str) -> Result<String, PlaybookError> {
     let name = name.trim();
     crate::identity::validate_name(name).map_err(|_| PlaybookError::MissingOperator)?;
     Ok(name.to_string())
+}
+
+/// Longest step note or reopen reason, in characters.
+pub const MAX_NOTES: usize = 2000;
+
+/// Checks free text recorded with a step (notes, a reopen reason): at most
+/// [`MAX_NOTES`] characters, no control characters, and nothing that looks
+/// like key material (it goes into the audit log and the report). Returns
+/// the trimmed text, or `None` when it is empty.
+pub fn validate_notes(text: &str) -> Result<Option<String>, PlaybookError> {
+    let text = text.trim();
+    if text.is_empty() {
+        return Ok(None);
+    }
+    if text.chars().count() > MAX_NOTES {
+        return Err(PlaybookError::BadNotes(format!(
+            "they are longer than {MAX_NOTES} characters"
+        )));
+    }
+    if text.chars().any(char::is_control) {
+        return Err(PlaybookError::BadNotes(
+            "they hold a control character (a line break or tab)".into(),
+        ));
+    }
+    // A hash or fingerprint (64 hex digits) is a public value and fine here.
+    match crate::text::secret_look(text) {
+        Some(look) if look != crate::text::SecretLook::RawKeyHex => {
+            Err(PlaybookError::BadNotes(format!(
+                "they hold what looks like {}; it is not recorded, and it must be treated as exposed",
+                look.describe()
+            )))
+        }
+        _ => Ok(Some(text.to_string())),
+    }
 }
