@@ -685,6 +685,9 @@ fn check_backup(ws: &Workspace, reg: &Registry) -> CheckResult {
             CheckId::BackupOverdue,
             format!("could not read the audit log: {e}"),
         ),
+    }
+}
+
 /// Threat 3: custodians whose identity opens with a passphrase alone. A
 /// failure when the workspace's policy requires a token; reported, but
 /// passing, when it only advises one.
