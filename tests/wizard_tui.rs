@@ -342,3 +342,102 @@ fn the_idle_lock_records_an_unshown_one_time_display_as_abandoned() {
     let v: serde_json::Value = serde_json::from_str(text.lines().last().unwrap()).unwrap();
     assert_eq!(v["details"]["ended"], "abandoned");
 }
+
+// --- Issue 18, item 1, in the console: approvers prove presence ---
+
+/// Under a workspace policy of authenticated approvals (the default of a
+/// new workspace), each approver types their own identity passphrase in the
+/// recovery wizard: a wrong one is refused in place naming them, an
+/// unregistered name is refused, a typed name stays possible (marked), and
+/// the recovery's audit entry records the recipients of those who opened
+/// their identity — never a passphrase.
+#[test]
+fn approvers_open_their_own_identity_under_the_authenticated_policy() {
+    let sb = sandbox();
+    let ws = Workspace::open(sb.ws()).unwrap();
+    custodian_core::approvals::set_policy(
+        &ws,
+        custodian_core::approvals::ApprovalPolicy::Authenticated,
+        Some("Officer One"),
+    )
+    .unwrap();
+    let mut app = app_on(&sb);
+    key(&mut app, KeyCode::Char('R'));
+    key(&mut app, KeyCode::Enter);
+    // Ana, with Ben's passphrase: refused under the field, naming Ana.
+    type_text(&mut app, "Ana");
+    key(&mut app, KeyCode::Enter);
+    type_text(&mut app, pass_of("Ben"));
+    key(&mut app, KeyCode::Enter);
+    pump(&mut app);
+    let s = small(&app);
+    assert!(
+        s.contains("approver `Ana`: the passphrase does not open"),
+        "{s}"
+    );
+    assert!(!s.contains(pass_of("Ben")), "{s}");
+    // The name is kept; the passphrase is typed again, masked.
+    type_text(&mut app, pass_of("Ana"));
+    key(&mut app, KeyCode::Enter);
+    pump(&mut app);
+    assert!(small(&app).contains("Ana (identity opened)"), "{}", small(&app));
+    // Someone who is not a registered custodian cannot open an identity.
+    type_text(&mut app, "Mallory");
+    key(&mut app, KeyCode::Enter);
+    type_text(&mut app, pass_of("Ben"));
+    key(&mut app, KeyCode::Enter);
+    pump(&mut app);
+    assert!(
+        small(&app).contains("`Mallory` is not a registered custodian"),
+        "{}",
+        small(&app)
+    );
+    ctrl(&mut app, 'u');
+    key(&mut app, KeyCode::Up);
+    ctrl(&mut app, 'u');
+    // Ben opens his; Legal (no identity) is a typed name.
+    type_text(&mut app, "Ben");
+    key(&mut app, KeyCode::Enter);
+    type_text(&mut app, pass_of("Ben"));
+    key(&mut app, KeyCode::Enter);
+    pump(&mut app);
+    type_text(&mut app, "Legal Two");
+    key(&mut app, KeyCode::Enter);
+    key(&mut app, KeyCode::Enter); // empty passphrase: a typed name
+    let s = small(&app);
+    assert!(
+        s.contains("Approvers: Ana (identity opened), Ben (identity opened), Legal Two (typed)"),
+        "{s}"
+    );
+    key(&mut app, KeyCode::Enter); // empty form: continue
+    add_shard(&mut app, &sb, 1, pass_of("Ana"));
+    add_shard(&mut app, &sb, 3, pass_of("Cy"));
+    key(&mut app, KeyCode::Enter);
+    let vault = OpenedIdentity::generate("Vault");
+    let out = sb.file("recovered.age");
+    key(&mut app, KeyCode::Char('2'));
+    type_text(&mut app, &vault.recipient);
+    key(&mut app, KeyCode::Enter);
+    type_text(&mut app, out.to_str().unwrap());
+    key(&mut app, KeyCode::Enter);
+    key(&mut app, KeyCode::Enter);
+    pump(&mut app);
+    assert!(small(&app).contains("written"), "{}", small(&app));
+    assert!(out.exists());
+    let log = std::fs::read_to_string(sb.ws().join("audit.jsonl")).unwrap();
+    let done: Vec<serde_json::Value> = log
+        .lines()
+        .map(|l| serde_json::from_str::<serde_json::Value>(l).unwrap())
+        .filter(|v| v["event"] == "RECOVER_PRIVATE_KEY" && v["status"] == "COMPLETED")
+        .collect();
+    assert_eq!(done.len(), 1, "{log}");
+    let approvals = done[0]["details"]["approvals"].as_array().unwrap();
+    assert_eq!(approvals.len(), 3, "{approvals:?}");
+    assert_eq!(approvals[0]["name"], "Ana");
+    assert_eq!(approvals[0]["identityOpened"], true);
+    assert!(approvals[0]["recipient"].as_str().unwrap().starts_with("age1"));
+    assert_eq!(approvals[2]["typed"], true);
+    for p in [pass_of("Ana"), pass_of("Ben")] {
+        assert!(!log.contains(p));
+    }
+}

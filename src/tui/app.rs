@@ -714,6 +714,7 @@ impl App {
             | Action::OpenRecovery
             | Action::StartRecovery(_)
             | Action::CheckRecoveryShard { .. }
+            | Action::CheckRecoveryApprover { .. }
             | Action::RecordDisplayCleared { .. } => self.perform_shards(action),
             Action::OpenGuardianSplit => {
                 let Some(custodians) = self.registry_or_notice().map(|r| r.custodians) else {
@@ -1037,7 +1038,9 @@ impl App {
                 });
             }
             Action::OpenRecovery => self.screens.push(Box::new(
-                RecoveryWizard::new().with_workspace(self.ws.root()),
+                RecoveryWizard::new()
+                    .with_workspace(self.ws.root())
+                    .with_authenticated_approvals(self.authenticated_approvals()),
             )),
             Action::StartRecovery(job) => {
                 let ws = self.ws.clone();
@@ -1046,9 +1049,15 @@ impl App {
                     use super::screens::recovery::RecoveryFix;
                     let job = *job;
                     let output = job.output.clone();
+                    let approvals = job.approvals;
                     let result =
                         custodian_core::recovery::plan(&job.sources, &job.approvers, job.output)
-                            .and_then(|plan| {
+                            .and_then(|mut plan| {
+                                // Typed names as planned, replaced by what
+                                // the approvers proved in the wizard.
+                                if approvals.len() == plan.approvals.len() {
+                                    plan.approvals = approvals;
+                                }
                                 custodian_core::recovery::recover(&ws, &plan, &job.passphrases)
                             });
                     // A failure goes back to the step that fixes it.
@@ -1058,6 +1067,22 @@ impl App {
                             fix: RecoveryFix::of(&e, &output),
                             report: Report::from_error(&e),
                         },
+                    })
+                });
+            }
+            Action::CheckRecoveryApprover { name, passphrase } => {
+                let ws = self.ws.clone();
+                self.running_jobs += 1;
+                worker::spawn(&self.sender(), move |_progress| {
+                    let checked = ws
+                        .registry()
+                        .map_err(custodian_core::approvals::ApprovalError::from)
+                        .and_then(|reg| {
+                            custodian_core::approvals::authenticate(&reg, &name, &passphrase)
+                        });
+                    Ok(match checked {
+                        Ok(a) => JobResult::RecoveryApproverChecked(a),
+                        Err(e) => JobResult::RecoveryApproverRefused(Report::from_error(&e)),
                     })
                 });
             }
@@ -1095,6 +1120,16 @@ impl App {
         }
     }
 
+    /// True when the workspace policy asks approvers to open their own
+    /// identity (an unreadable registry reads as typed names here; the
+    /// recovery itself re-reads the policy and refuses what it does not allow).
+    fn authenticated_approvals(&self) -> bool {
+        self.ws.registry().is_ok_and(|r| {
+            custodian_core::approvals::policy(&r)
+                == custodian_core::approvals::ApprovalPolicy::Authenticated
+        })
+    }
+
     /// Starts the wizard for a scenario step's operation. Wiring a new
     /// wizard is one arm here; until then the step shows its command line
     /// and the operator records it.
@@ -1111,7 +1146,9 @@ impl App {
             Operation::Recover => {
                 self.pending_step = Some((op, prefill));
                 self.screens.push(Box::new(
-                    super::screens::recovery::RecoveryWizard::new().with_workspace(self.ws.root()),
+                    super::screens::recovery::RecoveryWizard::new()
+                        .with_workspace(self.ws.root())
+                        .with_authenticated_approvals(self.authenticated_approvals()),
                 ));
             }
             Operation::GuardianReconstruct => {

@@ -213,8 +213,10 @@ pub const RECOVERY_WARNING: &[&str] = &[
     "It is never written to disk in plaintext and never logged.",
 ];
 pub const RECOVERY_APPROVER_PROMPT: &str = "Approver name";
-pub const RECOVERY_APPROVER_HINT: &str =
-    "Enter adds an approver. At least two different people. Enter on an empty field continues.";
+pub const RECOVERY_APPROVER_HINT: &str = "At least two different people. Enter goes on to their passphrase; Enter on an empty form continues.";
+pub const RECOVERY_APPROVER_PASS_PROMPT: &str = "Approver's own passphrase";
+pub const RECOVERY_APPROVER_PASS_HINT: &str = "A registered custodian types their identity passphrase: proof they are here. Empty: a typed name (someone without an identity), recorded as typed.";
+pub const RECOVERY_APPROVER_CHECKING: &str = "Opening the approver's identity…";
 pub const RECOVERY_SHARD_PROMPT: &str = "Shard file";
 pub const RECOVERY_IDENTITY_PROMPT: &str = "Holder's identity file";
 pub const RECOVERY_PASS_PROMPT: &str = "Holder's passphrase";

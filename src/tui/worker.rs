@@ -51,6 +51,10 @@ pub enum JobResult {
     },
     /// A shard was rewrapped (or restored to a node) and verified.
     ShardRewrapped(custodian_core::shard::RewrapOutcome),
+    /// An approver opened their own identity (proof of presence).
+    RecoveryApproverChecked(custodian_core::approvals::Approval),
+    /// An approver's identity did not open, or they are not registered.
+    RecoveryApproverRefused(Report),
     /// One shard's inputs were checked and its passphrase opens the identity.
     RecoveryShardChecked,
     /// One shard's inputs were refused: the field at fault and why.

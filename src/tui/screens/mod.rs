@@ -124,6 +124,13 @@ pub enum Action {
     OpenRecovery,
     /// Run a recovery on a worker thread.
     StartRecovery(Box<recovery::RecoveryJob>),
+    /// Open an approver's own identity on a worker thread (proof of presence).
+    CheckRecoveryApprover {
+        /// The approver's name.
+        name: String,
+        /// Their own identity passphrase.
+        passphrase: SecretString,
+    },
     /// Check one shard's inputs (and the passphrase) on a worker thread.
     CheckRecoveryShard {
         /// The shard and identity files.
@@ -294,6 +301,9 @@ impl std::fmt::Debug for Action {
             Action::StartRewrap(r) => write!(f, "StartRewrap({r:?})"),
             Action::OpenRecovery => write!(f, "OpenRecovery"),
             Action::StartRecovery(_) => write!(f, "StartRecovery"),
+            Action::CheckRecoveryApprover { name, .. } => {
+                write!(f, "CheckRecoveryApprover({name})")
+            }
             Action::CheckRecoveryShard { source, .. } => {
                 write!(f, "CheckRecoveryShard({})", source.shard.display())
             }

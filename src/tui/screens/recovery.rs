@@ -23,6 +23,7 @@ use crate::tui::form::{Form, FormEvent, FormField};
 use crate::tui::strings;
 use crate::tui::widgets::{self, TextField};
 use crate::tui::worker::{JobResult, WorkerMsg};
+use custodian_core::approvals::Approval;
 use custodian_core::error::Report;
 use custodian_core::identity;
 use custodian_core::recovery::{
@@ -35,6 +36,8 @@ pub struct RecoveryJob {
     pub sources: Vec<ShardSource>,
     /// The approvers.
     pub approvers: Vec<String>,
+    /// Their approvals, in the same order: identity opened, or typed.
+    pub approvals: Vec<Approval>,
     /// The output.
     pub output: RecoveryOutput,
     /// One passphrase per source.
@@ -185,6 +188,10 @@ enum Step {
     },
 }
 
+/// Approver form fields.
+const A_NAME: usize = 0;
+const A_PASS: usize = 1;
+
 /// Shard form fields.
 const F_SHARD: usize = 0;
 const F_IDENTITY: usize = 1;
@@ -194,6 +201,8 @@ const F_PASS: usize = 2;
 /// going back a step (Esc) and forward again loses nothing.
 pub struct RecoveryWizard {
     approvers: Vec<String>,
+    /// One per approver: their identity opened, or a typed name.
+    approvals: Vec<Approval>,
     sources: Vec<ShardSource>,
     passphrases: Vec<SecretString>,
     output: Option<RecoveryOutput>,
@@ -204,6 +213,11 @@ pub struct RecoveryWizard {
     output_form: Form,
     /// A shard's inputs are being checked on a worker.
     checking: bool,
+    /// An approver's identity is being opened on a worker.
+    checking_approver: bool,
+    /// The workspace requires authenticated approvals: Enter on a name
+    /// goes on to that approver's passphrase.
+    authenticated_policy: bool,
     /// Esc on the warning step with work held: the next Esc leaves.
     leave_armed: bool,
     step: Step,
@@ -261,18 +275,27 @@ impl RecoveryWizard {
     pub fn new() -> Self {
         RecoveryWizard {
             approvers: Vec::new(),
+            approvals: Vec::new(),
             sources: Vec::new(),
             passphrases: Vec::new(),
             output: None,
-            approver_form: Form::new(vec![FormField::plain(
-                strings::RECOVERY_APPROVER_PROMPT,
-                strings::RECOVERY_APPROVER_HINT,
-                "",
-            )]),
+            approver_form: Form::new(vec![
+                FormField::plain(
+                    strings::RECOVERY_APPROVER_PROMPT,
+                    strings::RECOVERY_APPROVER_HINT,
+                    "",
+                ),
+                FormField::secret(
+                    strings::RECOVERY_APPROVER_PASS_PROMPT,
+                    strings::RECOVERY_APPROVER_PASS_HINT,
+                ),
+            ]),
             shard_form: shard_form(),
             choice: 0,
             output_form: output_form(),
             checking: false,
+            checking_approver: false,
+            authenticated_policy: false,
             leave_armed: false,
             step: Step::Warning,
         }
@@ -282,6 +305,14 @@ impl RecoveryWizard {
     pub fn with_workspace(mut self, workspace: &std::path::Path) -> Self {
         self.shard_form = shard_form().with_workspace(workspace);
         self.output_form = output_form().with_workspace(workspace);
+        self
+    }
+
+    /// Under a workspace policy of authenticated approvals, Enter on an
+    /// approver's name goes on to their passphrase; otherwise it adds the
+    /// name (the passphrase field stays reachable with Tab/↓).
+    pub fn with_authenticated_approvals(mut self, authenticated: bool) -> Self {
+        self.authenticated_policy = authenticated;
         self
     }
 
@@ -332,19 +363,26 @@ impl RecoveryWizard {
         Some(Action::StartRecovery(Box::new(RecoveryJob {
             sources: self.sources.clone(),
             approvers: self.approvers.clone(),
+            approvals: self.approvals.clone(),
             output,
             passphrases: self.passphrases.clone(),
         })))
     }
 
     fn approvers_key(&mut self, key: KeyEvent) -> Option<Action> {
+        if self.checking_approver {
+            return None;
+        }
         let form = &mut self.approver_form;
         match key.code {
             KeyCode::Esc => self.step = Step::Warning,
-            KeyCode::Enter if form.value(0).trim().is_empty() => {
+            KeyCode::Enter
+                if form.value(A_NAME).trim().is_empty() && form.value(A_PASS).is_empty() =>
+            {
                 if self.approvers.len() < custodian_core::recovery::MIN_APPROVERS {
+                    form.focus_on(A_NAME);
                     form.set_error(
-                        0,
+                        A_NAME,
                         report(RecoveryError::TooFewApprovers {
                             given: self.approvers.len(),
                         }),
@@ -354,20 +392,38 @@ impl RecoveryWizard {
                 }
             }
             KeyCode::Enter => {
-                let name = form.value(0).trim().to_string();
+                let name = form.value(A_NAME).trim().to_string();
                 if let Err(e) = identity::validate_name(&name) {
-                    form.set_error(0, report(RecoveryError::BadApprover(e)));
+                    form.focus_on(A_NAME);
+                    form.set_error(A_NAME, report(RecoveryError::BadApprover(e)));
                 } else if self.approvers.contains(&name) {
                     // Cleared, so the next name is not typed onto this one.
-                    form.set_value(0, "");
-                    form.set_error(0, report(RecoveryError::DuplicateApprover(name)));
-                } else {
+                    form.clear_all();
+                    form.focus_on(A_NAME);
+                    form.set_error(A_NAME, report(RecoveryError::DuplicateApprover(name)));
+                } else if form.focus() == A_NAME
+                    && self.authenticated_policy
+                    && form.value(A_PASS).is_empty()
+                {
+                    form.focus_on(A_PASS);
+                } else if form.value(A_PASS).is_empty() {
+                    // A typed name: someone without an identity (recorded
+                    // as typed; the workspace policy decides if it counts).
+                    self.approvals.push(Approval::typed(&name));
                     self.approvers.push(name);
                     form.clear_all();
+                    form.focus_on(A_NAME);
+                } else {
+                    self.checking_approver = true;
+                    return Some(Action::CheckRecoveryApprover {
+                        name,
+                        passphrase: SecretString::from(form.value(A_PASS)),
+                    });
                 }
             }
             KeyCode::Backspace if form.is_empty() => {
                 self.approvers.pop();
+                self.approvals.pop();
             }
             _ => {
                 form.handle_key(key);
@@ -733,6 +789,23 @@ impl Screen for RecoveryWizard {
         let WorkerMsg::Finished(result) = msg else {
             return None;
         };
+        if self.checking_approver {
+            self.checking_approver = false;
+            let form = &mut self.approver_form;
+            match result {
+                Ok(JobResult::RecoveryApproverChecked(approval)) => {
+                    self.approvers.push(approval.name.clone());
+                    self.approvals.push(approval.clone());
+                    form.clear_all();
+                    form.focus_on(A_NAME);
+                }
+                Ok(JobResult::RecoveryApproverRefused(report)) | Err(report) => {
+                    form.refuse(A_PASS, report.clone());
+                }
+                Ok(_) => {}
+            }
+            return None;
+        }
         if self.checking {
             self.checking = false;
             match result {
@@ -799,7 +872,20 @@ impl Screen for RecoveryWizard {
         let dim = crate::tui::widgets::hint();
         let bold = Style::default().add_modifier(Modifier::BOLD);
         let mut lines: Vec<Line> = Vec::new();
-        let approvers = || Line::from(format!("Approvers: {}", self.approvers.join(", ")));
+        let approvers = || {
+            let named: Vec<String> = self
+                .approvals
+                .iter()
+                .map(|a| {
+                    if a.is_authenticated() {
+                        format!("{} (identity opened)", a.name)
+                    } else {
+                        format!("{} (typed)", a.name)
+                    }
+                })
+                .collect();
+            Line::from(format!("Approvers: {}", named.join(", ")))
+        };
         let shard_lines = |lines: &mut Vec<Line>| {
             for (i, s) in self.sources.iter().enumerate() {
                 lines.push(Line::from(format!(
@@ -838,6 +924,13 @@ impl Screen for RecoveryWizard {
                 lines.push(approvers());
                 lines.push(Line::from(""));
                 lines.extend(self.approver_form.lines());
+                if self.checking_approver {
+                    lines.push(Line::from(format!(
+                        "{} {}",
+                        widgets::spinner(chrome.tick),
+                        strings::RECOVERY_APPROVER_CHECKING
+                    )));
+                }
             }
             Step::Shards => {
                 lines.push(approvers());
@@ -1062,7 +1155,7 @@ impl Screen for RecoveryWizard {
     }
 
     fn busy(&self) -> bool {
-        matches!(self.step, Step::Working) || self.checking
+        matches!(self.step, Step::Working) || self.checking || self.checking_approver
     }
 
     fn on_quit(&mut self) -> Option<Action> {
