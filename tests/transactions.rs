@@ -102,6 +102,22 @@ fn statuses(sb: &Sandbox, event: &str) -> Vec<String> {
         .collect()
 }
 
+/// No operation has two outcomes: an operation that wrote COMPLETED and
+/// was killed before removing its journal entry is finished by repair
+/// without a second COMPLETED (or a FAILED after it).
+fn assert_one_outcome_per_op(sb: &Sandbox, what: &str) {
+    let log = std::fs::read_to_string(sb.ws().join("audit.jsonl")).unwrap_or_default();
+    let mut outcomes: std::collections::BTreeMap<String, u32> = Default::default();
+    for line in log.lines() {
+        let v: serde_json::Value = serde_json::from_str(line).unwrap();
+        if v["status"] == "COMPLETED" || v["status"] == "FAILED" {
+            *outcomes.entry(v["op"].as_str().unwrap_or("").to_string()).or_default() += 1;
+        }
+    }
+    let twice: Vec<_> = outcomes.iter().filter(|(_, n)| **n > 1).collect();
+    assert!(twice.is_empty(), "{what}: operations with two outcomes: {twice:?}");
+}
+
 fn journal_entries(sb: &Sandbox) -> usize {
     std::fs::read_dir(sb.ws().join("journal")).map_or(0, |rd| rd.count())
 }
@@ -131,6 +147,7 @@ fn check_invariant(case: &Case<'_>, sb: &Sandbox, before: &Option<Vec<u8>>, what
     assert!(temps.is_empty(), "{what}: temporary files left: {temps:?}");
     assert_eq!(journal_entries(sb), 0, "{what}: a journal entry is left");
     Workspace::open(sb.ws()).unwrap().audit().verify().unwrap();
+    assert_one_outcome_per_op(sb, what);
     let st = statuses(sb, case.event);
     if landed.unwrap_or(present == outs.len()) {
         assert_eq!(

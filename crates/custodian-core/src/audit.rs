@@ -505,6 +505,16 @@ impl AuditLog {
         }
     }
 
+    /// True when operation `op` already has its outcome (COMPLETED or
+    /// FAILED) in the log. Reads the whole log: repair calls it only for an
+    /// interrupted operation's journal entry.
+    pub fn has_outcome(&self, op: &str) -> Result<bool, AuditError> {
+        Ok(self
+            .entries()?
+            .iter()
+            .any(|e| e.op == op && matches!(e.status, Status::Completed | Status::Failed)))
+    }
+
     /// Records a standalone fact (a checklist tick, an approval).
     pub fn record(&self, event: &str, details: Value) -> Result<Entry, AuditError> {
         self.append(event, Status::Recorded, &new_op_id(), details)

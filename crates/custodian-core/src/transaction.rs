@@ -14,9 +14,9 @@
 //! outputs published: no-clobber rename from the temporary name
 //! files retired: moved (no-clobber) to where the COMMIT record says, or
 //!   removed when asked to (a rotation's old identity and shards)
+//! audit COMPLETED
 //! journal entry removed
 //! ── lock released ─────────────────────────────────────────────────────
-//! audit COMPLETED
 //! ```
 //!
 //! A running operation holds an exclusive lock on its own journal entry, so
@@ -424,14 +424,18 @@ impl Workspace {
         match (begin, commit) {
             (Some((op, event, details)), Some((outputs, before, registry, completed, retire))) => {
                 self.roll_forward(outputs, retire, before.as_deref(), registry.as_ref())?;
-                let mut done = merge(details, completed.clone());
-                if let Value::Object(m) = &mut done {
-                    m.insert("repair".into(), "finished after an interruption".into());
+                // The operation may have written COMPLETED itself and died
+                // before removing its journal entry: then only the entry goes.
+                if !self.audit().has_outcome(op)? {
+                    let mut done = merge(details, completed.clone());
+                    if let Value::Object(m) = &mut done {
+                        m.insert("repair".into(), "finished after an interruption".into());
+                    }
+                    self.audit()
+                        .resume(op, event, details.clone())
+                        .complete(done)?;
+                    report.rolled_forward.push(format!("{event} {op}"));
                 }
-                self.audit()
-                    .resume(op, event, details.clone())
-                    .complete(done)?;
-                report.rolled_forward.push(format!("{event} {op}"));
             }
             (Some((op, event, details)), None) => {
                 removed_temps(report);
@@ -945,30 +949,42 @@ impl Transaction<'_> {
             return Err(self.fail_with(E::from(e)));
         }
         // Committed: from here the operation only moves forward.
-        let finished = ws
-            .roll_forward(
-                &self.staged,
-                &self.retire,
-                before_sha.as_deref(),
-                registry.as_ref(),
-            )
-            .and_then(|()| {
-                fs::remove_file(&self.journal_path).map_err(journal_io(&self.journal_path))?;
-                // If this sync is lost, the entry comes back after a power
-                // cut and repair rolls it forward again: every step is
-                // idempotent. So its failure does not fail the operation.
-                let _ = fsutil::sync_dir(self.journal_path.parent().unwrap_or(Path::new(".")));
-                Ok(())
-            });
+        let finished = ws.roll_forward(
+            &self.staged,
+            &self.retire,
+            before_sha.as_deref(),
+            registry.as_ref(),
+        );
+        // COMPLETED is written while the journal entry (and its lock) still
+        // exists, and the entry goes only once COMPLETED is in the log: a
+        // crash in between leaves the entry for repair, which finds the
+        // COMPLETED entry and does not write a second one. (Removing the
+        // entry first let a kill at the wrong moment leave an operation
+        // whose outputs and registry change had landed with only INITIATED
+        // in the log.)
+        let audit = self.audit.take();
+        let audited = match (&finished, audit) {
+            (Ok(()), Some(op)) => op.complete(completed).map(|_| ()),
+            _ => Ok(()),
+        };
+        let finished = finished.and_then(|()| {
+            if audited.is_err() {
+                // Left for repair, which writes COMPLETED.
+                return Ok(());
+            }
+            fs::remove_file(&self.journal_path).map_err(journal_io(&self.journal_path))?;
+            // If this sync is lost, the entry comes back after a power
+            // cut and repair rolls it forward again: every step is
+            // idempotent. So its failure does not fail the operation.
+            let _ = fsutil::sync_dir(self.journal_path.parent().unwrap_or(Path::new(".")));
+            Ok(())
+        });
         self.journal = None;
         self.temps.clear();
-        let audit = self.audit.take();
         drop(lock);
         match finished {
             Ok(()) => {
-                if let Some(op) = audit {
-                    op.complete(completed)?;
-                }
+                audited?;
                 Ok(value)
             }
             Err(e) => Err(E::from(WorkspaceError::Unfinished(Box::new(e)))),
