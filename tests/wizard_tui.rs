@@ -380,7 +380,11 @@ fn approvers_open_their_own_identity_under_the_authenticated_policy() {
     type_text(&mut app, pass_of("Ana"));
     key(&mut app, KeyCode::Enter);
     pump(&mut app);
-    assert!(small(&app).contains("Ana (identity opened)"), "{}", small(&app));
+    assert!(
+        small(&app).contains("Ana (identity opened)"),
+        "{}",
+        small(&app)
+    );
     // Someone who is not a registered custodian cannot open an identity.
     type_text(&mut app, "Mallory");
     key(&mut app, KeyCode::Enter);
@@ -435,7 +439,12 @@ fn approvers_open_their_own_identity_under_the_authenticated_policy() {
     assert_eq!(approvals.len(), 3, "{approvals:?}");
     assert_eq!(approvals[0]["name"], "Ana");
     assert_eq!(approvals[0]["identityOpened"], true);
-    assert!(approvals[0]["recipient"].as_str().unwrap().starts_with("age1"));
+    assert!(
+        approvals[0]["recipient"]
+            .as_str()
+            .unwrap()
+            .starts_with("age1")
+    );
     assert_eq!(approvals[2]["typed"], true);
     for p in [pass_of("Ana"), pass_of("Ben")] {
         assert!(!log.contains(p));

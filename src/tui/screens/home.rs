@@ -458,7 +458,9 @@ impl Screen for HomeScreen {
             all.push(("C", "drill card: this sandbox's passphrases"));
             all.push(("X", "leave the drill sandbox"));
         }
-        all.extend(self.footer());
+        // The footer's ↑/↓ j/k is the global "move in lists" line, and its
+        // C and X are listed just above: only refresh is left to add.
+        all.push(("r", "refresh"));
         all
     }
 

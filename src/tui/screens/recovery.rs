@@ -877,7 +877,9 @@ impl Screen for RecoveryWizard {
                 .approvals
                 .iter()
                 .map(|a| {
-                    if a.is_authenticated() {
+                    if !self.authenticated_policy {
+                        a.name.clone()
+                    } else if a.is_authenticated() {
                         format!("{} (identity opened)", a.name)
                     } else {
                         format!("{} (typed)", a.name)
