@@ -672,3 +672,27 @@ fn check_reports_custodians_without_a_token_by_policy() {
         .assert()
         .code(2);
 }
+
+/// Rotation cannot yet seal the new identity to a token: it refuses a
+/// custodian whose identity needs one, before asking anything and with
+/// nothing changed, instead of writing a passphrase-only identity while the
+/// registry still says a token is required.
+#[test]
+fn rotation_refuses_a_token_custodian_rather_than_dropping_the_token() {
+    let t = Tok::new();
+    let (recipient, _) = t.token("tok", Some(PIN));
+    t.new_token_identity("Ana", "tok", &recipient);
+    let before = t.files_but_audit();
+    let out = t
+        .cmd("tok", &[PIN])
+        .args(["rotate", "--custodian", "Ana"])
+        .write_stdin("")
+        .assert()
+        .failure()
+        .get_output()
+        .clone();
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(err.contains("needs a hardware token"), "{err}");
+    assert!(err.contains("not silently dropped"), "{err}");
+    assert_eq!(t.files_but_audit(), before, "nothing may change");
+}

@@ -111,11 +111,16 @@ fn assert_one_outcome_per_op(sb: &Sandbox, what: &str) {
     for line in log.lines() {
         let v: serde_json::Value = serde_json::from_str(line).unwrap();
         if v["status"] == "COMPLETED" || v["status"] == "FAILED" {
-            *outcomes.entry(v["op"].as_str().unwrap_or("").to_string()).or_default() += 1;
+            *outcomes
+                .entry(v["op"].as_str().unwrap_or("").to_string())
+                .or_default() += 1;
         }
     }
     let twice: Vec<_> = outcomes.iter().filter(|(_, n)| **n > 1).collect();
-    assert!(twice.is_empty(), "{what}: operations with two outcomes: {twice:?}");
+    assert!(
+        twice.is_empty(),
+        "{what}: operations with two outcomes: {twice:?}"
+    );
 }
 
 fn journal_entries(sb: &Sandbox) -> usize {

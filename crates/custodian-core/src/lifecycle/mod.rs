@@ -254,6 +254,12 @@ pub enum LifecycleError {
     /// The custodian has no identity file on record.
     #[error("custodian `{0}` has no identity file on record")]
     NoIdentityFile(String),
+    /// The custodian's identity needs a hardware token, which rotation
+    /// cannot enrol yet: refused rather than dropping the second factor.
+    #[error(
+        "custodian `{0}`'s identity needs a hardware token, and rotation cannot yet seal the new identity to one; refused so the second factor is not silently dropped"
+    )]
+    TokenNotSupported(String),
     /// The identity file is not the registered custodian's.
     #[error("{} holds the key {found}, but `{name}` is registered with {registered}", path.display())]
     WrongIdentity {
@@ -358,6 +364,9 @@ impl Explain for LifecycleError {
         Some(match self {
             L::UnknownCustodian(_) => {
                 "check the name with `custodian custodians list` (past custodians are listed with --all)".into()
+            }
+            L::TokenNotSupported(_) => {
+                "nothing was changed; until rotation enrols tokens, rotate by hand: `custodian identity new --token-recipient age1…`, `custodian shard rewrap` for each shard, then `custodian guardians split`".into()
             }
             L::NoIdentityFile(_) | L::WrongIdentity { .. } => {
                 "give the custodian's current identity file with --identity FILE".into()

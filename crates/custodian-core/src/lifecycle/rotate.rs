@@ -75,6 +75,9 @@ pub fn plan(
         .custodian(name)
         .cloned()
         .ok_or_else(|| LifecycleError::UnknownCustodian(name.into()))?;
+    if custodian.token.is_some() {
+        return Err(LifecycleError::TokenNotSupported(name.into()));
+    }
     let identity_path = identity_override
         .map(Path::to_path_buf)
         .or_else(|| custodian.identity_file.clone())
