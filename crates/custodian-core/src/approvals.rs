@@ -172,7 +172,7 @@ pub enum ApprovalError {
 impl Explain for ApprovalError {
     fn remedy(&self) -> Option<String> {
         Some(match self {
-            ApprovalError::NotRegistered(_) => "an authenticated approver must be a registered custodian (`custodian custodians list`); someone without an identity approves with --typed-approver".into(),
+            ApprovalError::NotRegistered(_) => "an authenticated approver must be a registered custodian (`custodian custodians list`); someone without an identity approves as a typed name (an empty passphrase in the console, --typed-approver on the command line)".into(),
             ApprovalError::NoIdentity { .. } | ApprovalError::NotTheirIdentity(_) => {
                 "check the custodian's identity file (`custodian custodians list`, `custodian identity show`)".into()
             }
