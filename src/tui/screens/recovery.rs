@@ -200,8 +200,7 @@ const F_PASS: usize = 2;
 /// The recovery wizard. Every step's form lives as long as the wizard, so
 /// going back a step (Esc) and forward again loses nothing.
 pub struct RecoveryWizard {
-    approvers: Vec<String>,
-    /// One per approver: their identity opened, or a typed name.
+    /// The approvers, in order: their identity opened, or a typed name.
     approvals: Vec<Approval>,
     sources: Vec<ShardSource>,
     passphrases: Vec<SecretString>,
@@ -227,7 +226,7 @@ impl std::fmt::Debug for RecoveryWizard {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.debug_struct("RecoveryWizard")
             .field("step", &self.step_name())
-            .field("approvers", &self.approvers)
+            .field("approvers", &self.approver_names())
             .finish_non_exhaustive()
     }
 }
@@ -274,7 +273,6 @@ impl RecoveryWizard {
     /// A wizard at its warning step.
     pub fn new() -> Self {
         RecoveryWizard {
-            approvers: Vec::new(),
             approvals: Vec::new(),
             sources: Vec::new(),
             passphrases: Vec::new(),
@@ -316,6 +314,11 @@ impl RecoveryWizard {
         self
     }
 
+    /// The approvers' names, in order.
+    fn approver_names(&self) -> Vec<String> {
+        self.approvals.iter().map(|a| a.name.clone()).collect()
+    }
+
     /// A short name for the current step (for tests).
     pub fn step_name(&self) -> &'static str {
         match self.step {
@@ -335,7 +338,7 @@ impl RecoveryWizard {
 
     /// True when leaving would lose something typed or chosen.
     fn holds_state(&self) -> bool {
-        !self.approvers.is_empty()
+        !self.approvals.is_empty()
             || !self.sources.is_empty()
             || self.approver_form.holds_input()
             || self.shard_form.holds_input()
@@ -362,7 +365,7 @@ impl RecoveryWizard {
         self.step = Step::Working;
         Some(Action::StartRecovery(Box::new(RecoveryJob {
             sources: self.sources.clone(),
-            approvers: self.approvers.clone(),
+            approvers: self.approver_names(),
             approvals: self.approvals.clone(),
             output,
             passphrases: self.passphrases.clone(),
@@ -379,12 +382,12 @@ impl RecoveryWizard {
             KeyCode::Enter
                 if form.value(A_NAME).trim().is_empty() && form.value(A_PASS).is_empty() =>
             {
-                if self.approvers.len() < custodian_core::recovery::MIN_APPROVERS {
+                if self.approvals.len() < custodian_core::recovery::MIN_APPROVERS {
                     form.focus_on(A_NAME);
                     form.set_error(
                         A_NAME,
                         report(RecoveryError::TooFewApprovers {
-                            given: self.approvers.len(),
+                            given: self.approvals.len(),
                         }),
                     );
                 } else {
@@ -396,7 +399,7 @@ impl RecoveryWizard {
                 if let Err(e) = identity::validate_name(&name) {
                     form.focus_on(A_NAME);
                     form.set_error(A_NAME, report(RecoveryError::BadApprover(e)));
-                } else if self.approvers.contains(&name) {
+                } else if self.approvals.iter().any(|a| a.name == name) {
                     // Cleared, so the next name is not typed onto this one.
                     form.clear_all();
                     form.focus_on(A_NAME);
@@ -410,7 +413,6 @@ impl RecoveryWizard {
                     // A typed name: someone without an identity (recorded
                     // as typed; the workspace policy decides if it counts).
                     self.approvals.push(Approval::typed(&name));
-                    self.approvers.push(name);
                     form.clear_all();
                     form.focus_on(A_NAME);
                 } else {
@@ -422,7 +424,6 @@ impl RecoveryWizard {
                 }
             }
             KeyCode::Backspace if form.is_empty() => {
-                self.approvers.pop();
                 self.approvals.pop();
             }
             _ => {
@@ -794,7 +795,6 @@ impl Screen for RecoveryWizard {
             let form = &mut self.approver_form;
             match result {
                 Ok(JobResult::RecoveryApproverChecked(approval)) => {
-                    self.approvers.push(approval.name.clone());
                     self.approvals.push(approval.clone());
                     form.clear_all();
                     form.focus_on(A_NAME);
