@@ -207,6 +207,9 @@ fn keygen_check_verify_and_derive_through_the_console() {
     key(&mut app, KeyCode::Enter);
     type_text(&mut app, PASS_A);
     key(&mut app, KeyCode::Enter);
+    // The passphrase is checked as it is left, before the wallets.
+    assert!(app.pump_until_idle(Duration::from_secs(120)));
+    assert!(screen_text(&draw(&app)).contains("The passphrase opens the recovery private key"));
     key(&mut app, KeyCode::Tab); // paste a list
     type_text(&mut app, WALLET_1);
     key(&mut app, KeyCode::Enter);
@@ -216,7 +219,7 @@ fn keygen_check_verify_and_derive_through_the_console() {
     ctrl(&mut app, 'd');
     clear_field(&mut app);
     type_text(&mut app, out.to_str().unwrap());
-    key(&mut app, KeyCode::Tab); // vendor-json → jsonl
+    ctrl(&mut app, 'f'); // vendor-json → jsonl
     ctrl(&mut app, 's'); // skip invalid
     snap!("kit_derive_output", draw(&app), settings());
     key(&mut app, KeyCode::Enter);

@@ -26,13 +26,7 @@ fn console_recovery_with_one_wrong_passphrase_fixed_in_place_at_80x24() {
     let sb = sandbox();
     let vault = custodian_core::identity::OpenedIdentity::generate("Vault");
     let out = sb.file("recovered.age");
-    let cmd = format!(
-        "env -u CUSTODIAN_WORKSPACE {} --workspace {}",
-        env!("CARGO_BIN_EXE_custodian"),
-        sb.ws().display(),
-    );
-    let t = Tmux::start_recording_status(sb.path(), &cmd, 80, 24);
-    t.wait_for("Custodians", 60);
+    let t = Tmux::console(sb.path(), &sb.ws(), 80, 24);
     t.keys(&["R"]);
     t.wait_for("THIS REBUILDS THE RAW PRIVATE KEY", 10);
     t.keys(&["Enter"]);

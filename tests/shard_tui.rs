@@ -97,7 +97,7 @@ fn rewrap_wizard_writes_a_verified_shard_and_warns_about_the_old_file() {
     let t = draw(&app);
     assert!(screen_text(&t).contains("is not an age recipient"));
     snap!("shard_rewrap_target_error", t);
-    key(&mut app, KeyCode::Tab);
+    // The focus is already on the field at fault, its text kept.
     for _ in 0..8 {
         key(&mut app, KeyCode::Backspace);
     }
@@ -163,7 +163,7 @@ fn restore_to_node_wizard_shows_the_checklist() {
 }
 
 #[test]
-fn rewrap_wizard_with_a_wrong_passphrase_fails_and_writes_no_shard() {
+fn rewrap_wizard_with_a_wrong_passphrase_asks_again_in_place_and_writes_no_shard() {
     let sb = sandbox();
     let mut app = app_for(&sb);
     inspect_first(&mut app);
@@ -177,9 +177,20 @@ fn rewrap_wizard_with_a_wrong_passphrase_fails_and_writes_no_shard() {
     key(&mut app, KeyCode::Enter);
     assert!(app.pump_until_idle(Duration::from_secs(60)));
     let t = draw(&app);
-    assert!(screen_text(&t).contains("the passphrase is wrong"));
+    let text = screen_text(&t);
+    assert!(text.contains("the passphrase is wrong"), "{text}");
+    // Back at the passphrase, masked and empty, the error under it; the
+    // recipient and name typed before are kept.
+    assert!(text.contains("Holder's passphrase: ▏"), "{text}");
+    assert!(text.contains("To:       Dee"), "{text}");
     snap!("shard_rewrap_failed", t);
     assert!(!sb.ws().join("shards/drill-alpha.1.dee.shard.json").exists());
+    type_text(&mut app, pass_of(holder(1)));
+    key(&mut app, KeyCode::Enter);
+    assert!(app.pump_until_idle(Duration::from_secs(60)));
+    let text = screen_text(&draw(&app));
+    assert!(text.contains("New shard written and verified"), "{text}");
+    assert!(sb.ws().join("shards/drill-alpha.1.dee.shard.json").exists());
 }
 
 /// The concentration rule in the rewrap wizard: Ana's share of the 2-of-3

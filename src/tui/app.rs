@@ -677,6 +677,20 @@ impl App {
                         .or_else(|e| kit_refusal(&e))
                 });
             }
+            Action::CheckKitKey { key, passphrase } => {
+                self.running_jobs += 1;
+                worker::spawn(&self.sender(), move |_| {
+                    match drkit::keys::load_private_key(&key, passphrase.as_ref()) {
+                        Ok(_) => Ok(JobResult::KitKeyOpened),
+                        Err(e @ drkit::DrKitError::WrongPassphrase) => kit_refusal(&e),
+                        // Anything else is the key file's.
+                        Err(e) => Ok(JobResult::KitInputRefused {
+                            field: super::screens::kit_use::KitField::Key,
+                            report: Report::from_error(&e),
+                        }),
+                    }
+                });
+            }
             Action::DeriveShares {
                 kit,
                 key,
@@ -829,6 +843,15 @@ impl App {
                         .map_err(|e| Report::from_error(&e))
                 });
             }
+            Action::CheckGuardianShare { share, passphrase } => {
+                self.running_jobs += 1;
+                worker::spawn(&self.sender(), move |_progress| {
+                    share
+                        .open(&passphrase)
+                        .map(|_opened| JobResult::GuardianShareOpened)
+                        .map_err(|e| Report::from_error(&e))
+                });
+            }
             Action::StartGuardianCombine {
                 set,
                 passphrases,
@@ -850,11 +873,24 @@ impl App {
                     .map_err(|e| Report::from_error(&e))
                 });
             }
-            Action::CreateIdentity { name, passphrase } => {
+            Action::CreateIdentity {
+                name,
+                passphrase,
+                token,
+            } => {
                 let ws = self.ws.clone();
                 self.running_jobs += 1;
                 worker::spawn(&self.sender(), move |_progress| {
-                    custodian_core::identity::create_identity(&ws, &name, &passphrase, None)
+                    use custodian_core::identity::{self, IdentityError};
+                    let token = token
+                        .as_deref()
+                        .map(custodian_core::token::parse_recipient)
+                        .transpose()
+                        .map_err(IdentityError::from);
+                    token
+                        .and_then(|t| {
+                            identity::create_identity_with_token(&ws, &name, &passphrase, t, None)
+                        })
                         .map(JobResult::IdentityCreated)
                         .map_err(|e| Report::from_error(&e))
                 });
@@ -1032,9 +1068,29 @@ impl App {
                 let ws = self.ws.clone();
                 self.running_jobs += 1;
                 worker::spawn(&self.sender(), move |_progress| {
-                    custodian_core::shard::rewrap_shard(&ws, &req)
-                        .map(JobResult::ShardRewrapped)
-                        .map_err(|e| Report::from_error(&e))
+                    use super::screens::shard_rewrap::RewrapFix;
+                    use custodian_core::envelope::EnvelopeError;
+                    use custodian_core::identity::IdentityError;
+                    use custodian_core::shard::ShardError as E;
+                    match custodian_core::shard::rewrap_shard(&ws, &req) {
+                        Ok(o) => Ok(JobResult::ShardRewrapped(o)),
+                        Err(e) => {
+                            let fix = match &e {
+                                E::Identity(IdentityError::Envelope(
+                                    EnvelopeError::WrongPassphraseOrAltered,
+                                )) => Some(RewrapFix::Passphrase),
+                                E::Identity(_)
+                                | E::WrongIdentity { .. }
+                                | E::NotEncryptedToIdentity { .. } => Some(RewrapFix::Identity),
+                                _ => None,
+                            };
+                            let report = Report::from_error(&e);
+                            match fix {
+                                Some(fix) => Ok(JobResult::RewrapRefused { fix, report }),
+                                None => Err(report),
+                            }
+                        }
+                    }
                 });
             }
             Action::OpenRecovery => self.screens.push(Box::new(

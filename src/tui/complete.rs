@@ -22,6 +22,8 @@ pub enum PathKind {
     Shard,
     /// Custodian identity files (`*.identity.json`).
     Identity,
+    /// Guardian share files (`*.share.json`).
+    GuardianShare,
     /// Vendor DR kits (`*.zip`).
     Kit,
     /// Wallet-id lists (`*.txt`, `*.csv`, `*.json`, `*.jsonl`).
@@ -40,6 +42,7 @@ impl PathKind {
         match self {
             PathKind::Shard => ends(&[".shard.json", ".age"]),
             PathKind::Identity => ends(&[".identity.json"]),
+            PathKind::GuardianShare => ends(&[".share.json"]),
             PathKind::Kit => ends(&[".zip"]),
             PathKind::WalletList => ends(&[".txt", ".csv", ".json", ".jsonl"]),
             PathKind::KeyFile => ends(&[".pem", ".key", ".der"]),

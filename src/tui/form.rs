@@ -47,6 +47,9 @@ pub struct FormField {
     error: Option<Report>,
     /// Set for a path field: the kind of file Tab completes to.
     path: Option<PathKind>,
+    /// The text the field was opened with (a suggested default): leaving
+    /// with only that in it loses nothing typed.
+    initial: String,
 }
 
 impl std::fmt::Debug for FormField {
@@ -67,6 +70,7 @@ impl FormField {
             value: Value::Plain(Input::new(initial.to_string())),
             error: None,
             path: None,
+            initial: initial.to_string(),
         }
     }
 
@@ -86,6 +90,7 @@ impl FormField {
             value: Value::Secret(TextField::masked()),
             error: None,
             path: None,
+            initial: String::new(),
         }
     }
 
@@ -126,6 +131,10 @@ pub struct Form {
     picker: Option<Picker>,
     /// Tab found no file for the partial path.
     no_match: bool,
+    /// What the screen holds beyond these fields (shares collected in
+    /// earlier rounds…), named in the discard question; Esc asks first
+    /// while it is set, even with every field empty.
+    held: Option<String>,
 }
 
 impl Form {
@@ -138,7 +147,14 @@ impl Form {
             roots: Roots::here(None),
             picker: None,
             no_match: false,
+            held: None,
         }
+    }
+
+    /// Tells the form what its screen holds beyond the fields (`None` when
+    /// nothing): leaving then asks first, naming it.
+    pub fn set_held(&mut self, held: Option<String>) {
+        self.held = held;
     }
 
     /// Looks bare names up in `workspace` too (and its folders).
@@ -197,9 +213,9 @@ impl Form {
         }
     }
 
-    /// True when nothing is typed in any field.
+    /// True when every field is empty.
     pub fn is_empty(&self) -> bool {
-        !self.holds_input()
+        self.fields.iter().all(|f| f.text().is_empty())
     }
 
     /// True while the path picker is open.
@@ -300,9 +316,10 @@ impl Form {
         self.fields.get(i).map(FormField::text).unwrap_or("")
     }
 
-    /// True when something was typed in any field.
+    /// True when something was typed in any field (a field holding only
+    /// the default it was opened with does not count).
     pub fn holds_input(&self) -> bool {
-        self.fields.iter().any(|f| !f.text().is_empty())
+        self.fields.iter().any(|f| f.text() != f.initial)
     }
 
     /// The screen refused field `i`'s value: the error goes under it and
@@ -331,7 +348,7 @@ impl Form {
         }
         match key.code {
             KeyCode::Esc => {
-                if self.holds_input() && !armed {
+                if (self.holds_input() || self.held.is_some()) && !armed {
                     self.discard_armed = true;
                     return FormEvent::Handled;
                 }
@@ -375,7 +392,17 @@ impl Form {
                         Style::default().fg(Color::Gray)
                     };
                     let mut spans = vec![Span::styled(format!("{}: ", f.label), style)];
-                    if focused {
+                    if custodian_core::text::secret_look(input.value()).is_some() {
+                        // A public field never echoes what looks like a
+                        // secret key (CLARIFICATIONS 8).
+                        spans.push(Span::styled(
+                            strings::FORM_SECRET_HIDDEN,
+                            Style::default().fg(Color::Yellow),
+                        ));
+                        if focused {
+                            spans.push(Span::styled("▏", Style::default().fg(Color::Cyan)));
+                        }
+                    } else if focused {
                         let text = input.value();
                         let at = text
                             .char_indices()
@@ -408,9 +435,15 @@ impl Form {
             }
         }
         if self.discard_armed {
+            let text = match &self.held {
+                Some(what) => {
+                    format!(" Esc again leaves and discards {what}; any other key keeps it. ")
+                }
+                None => strings::FORM_DISCARD.to_string(),
+            };
             out.push(Line::from(""));
             out.push(Line::from(Span::styled(
-                strings::FORM_DISCARD,
+                text,
                 Style::default()
                     .fg(Color::Black)
                     .bg(Color::Yellow)

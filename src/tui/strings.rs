@@ -104,6 +104,7 @@ pub const TOO_SMALL_HINT: &str =
 pub const STRENGTH_REFUSED: &str = "refused by policy";
 /// Asked when Esc would discard what was typed into a form.
 pub const FORM_DISCARD: &str = " Esc again discards what was typed; any other key keeps it. ";
+pub const FORM_SECRET_HIDDEN: &str = "(looks like a secret key: not shown; Ctrl-U clears it)";
 pub const FORM_NO_MATCH: &str = "No file here starts with that (↓ moves on).";
 pub const FORM_PICKER: &str = "↑/↓ choose, Enter takes, Esc closes";
 pub const MORE_BELOW: &str = "more below";
@@ -111,7 +112,9 @@ pub const MORE_ABOVE: &str = "more above";
 
 pub const NEWID_TITLE: &str = "New custodian identity";
 pub const NEWID_NAME_PROMPT: &str = "Custodian name";
-pub const NEWID_NAME_HINT: &str = "Letters, digits, spaces, '-', '_' or '.'. This name appears in the registry and the audit log.";
+pub const NEWID_NAME_HINT: &str = "Letters, digits, spaces, '-', '_' or '.'. This name appears in the registry and the audit log. Enter goes on; Tab or ↓ adds a hardware token.";
+pub const NEWID_TOKEN_PROMPT: &str = "Hardware token (optional)";
+pub const NEWID_TOKEN_HINT: &str = "For passphrase + hardware token: the token's age plugin recipient (age1yubikey1…, from its plugin). Leave empty for a passphrase alone.";
 pub const NEWID_PASS_PROMPT: &str = "Passphrase";
 pub const NEWID_CONFIRM_PROMPT: &str = "Passphrase again";
 pub const NEWID_PASS_HINT: &str =
@@ -155,6 +158,8 @@ pub const KIT_DERIVE_TITLE: &str = "Derive Key Share #1";
 pub const KIT_KIT_PROMPT: &str = "Kit zip";
 pub const KIT_KEY_PROMPT: &str = "Recovery private key";
 pub const KIT_OPEN_PASS_PROMPT: &str = "Key passphrase";
+pub const KIT_CHECKING_KEY: &str = "Opening the recovery private key with that passphrase…";
+pub const KIT_KEY_OPENED: &str = "✔ The passphrase opens the recovery private key.";
 pub const KIT_OPEN_PASS_HINT: &str = "Leave empty if the private key file is not encrypted.";
 pub const KIT_WALLETS_FILE_PROMPT: &str = "Wallet list file";
 pub const KIT_WALLETS_LIST_PROMPT: &str = "Wallet ids (one per line)";
@@ -338,8 +343,9 @@ pub const GREC_ADD: &str = "Share file path, or a printed custodianshare1… lin
 pub const GREC_ADD_HINT: &str = "Enter adds the share; Enter on an empty field continues once enough shares are in. Shares are checked as they are added.";
 pub const GREC_LOADING: &str = "Reading the share…";
 pub const GREC_NONE_YET: &str = "No share added yet.";
-pub const GREC_PASS_HINT: &str =
-    "Hand the keyboard to this guardian. Passphrases are checked together when the key is rebuilt.";
+pub const GREC_PASS: &str = "Passphrase";
+pub const GREC_PASS_HINT: &str = "Hand the keyboard to this guardian. Enter checks it at once by opening their share (nothing is written).";
+pub const GREC_CHECKING: &str = "Opening the share of";
 pub const GREC_NEW_PASS: &str = "New passphrase for the rebuilt identity";
 pub const GREC_WORKING: &str =
     "Opening each share (in parallel), rebuilding and verifying the key, sealing it anew…";

@@ -40,6 +40,8 @@ pub enum JobResult {
         /// What was wrong.
         report: custodian_core::error::Report,
     },
+    /// The recovery private key opens with the passphrase typed.
+    KitKeyOpened,
     /// Shares were derived and written.
     SharesDerived(Box<custodian_core::drkit::derive::DeriveSummary>),
     /// A shard file's public metadata was read.
@@ -51,6 +53,13 @@ pub enum JobResult {
     },
     /// A shard was rewrapped (or restored to a node) and verified.
     ShardRewrapped(custodian_core::shard::RewrapOutcome),
+    /// A rewrap was refused for a value the wizard can send the user back to.
+    RewrapRefused {
+        /// The step that fixes it.
+        fix: super::screens::shard_rewrap::RewrapFix,
+        /// What is wrong.
+        report: Report,
+    },
     /// An approver opened their own identity (proof of presence).
     RecoveryApproverChecked(custodian_core::approvals::Approval),
     /// An approver's identity did not open, or they are not registered.
@@ -79,6 +88,8 @@ pub enum JobResult {
     GuardianSplit(Box<custodian_core::guardians::SplitOutcome>),
     /// A guardian share was read (not yet opened).
     GuardianShareLoaded(Box<custodian_core::guardians::LoadedShare>),
+    /// A guardian's passphrase opens their share (nothing kept).
+    GuardianShareOpened,
     /// A key was rebuilt from guardian shares, verified and re-sealed.
     GuardianCombined(Box<custodian_core::guardians::Combined>),
     /// The custodian's current passphrase opens their identity (rotation not begun).

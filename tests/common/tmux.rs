@@ -53,6 +53,20 @@ impl Tmux {
         t
     }
 
+    /// The console (the binary under test) on workspace `ws` in a
+    /// `width`×`height` terminal, its exit status recorded, started in
+    /// `dir`; waits for the home screen.
+    pub fn console(dir: &Path, ws: &Path, width: u16, height: u16) -> Tmux {
+        let cmd = format!(
+            "env -u CUSTODIAN_WORKSPACE {} --workspace {}",
+            env!("CARGO_BIN_EXE_custodian"),
+            ws.display(),
+        );
+        let t = Tmux::start_recording_status(dir, &cmd, width, height);
+        t.wait_for("Custodians", 60);
+        t
+    }
+
     /// Waits up to `secs` for the program to exit, then its exit status. The
     /// shell has written it once the pane is dead: reading the file before
     /// could catch it before `echo` wrote it.

@@ -4,8 +4,12 @@
 //! turn, with "2 of 3 collected" and which shares are in → a new passphrase
 //! for the rebuilt identity → the rebuild on a worker thread → a summary.
 //!
-//! When a guardian's passphrase turns out to be wrong, Enter on the failure
-//! goes back to that guardian only; the other passphrases are kept.
+//! Every field is a shared [`Form`]: a mistyped path or a misread printed
+//! line stays in the field with the error under it, to be fixed in place.
+//! Each guardian's passphrase is checked on a worker the moment it is
+//! typed (their share is opened and dropped), so a wrong one is refused
+//! naming them, and only they type again; Esc steps back one guardian, and
+//! leaving with shares collected asks first.
 
 use crossterm::event::{KeyCode, KeyEvent};
 use ratatui::Frame;
@@ -17,8 +21,10 @@ use secrecy::SecretString;
 
 use super::guardians_split::{NewPassEntry, step_bar};
 use super::{Action, Chrome, Screen};
+use crate::tui::complete::PathKind;
+use crate::tui::form::{Form, FormEvent, FormField};
 use crate::tui::strings;
-use crate::tui::widgets::{self, TextField};
+use crate::tui::widgets;
 use crate::tui::worker::{JobResult, Progress, WorkerMsg};
 use custodian_core::error::Report;
 use custodian_core::guardians::{Collection, Combined, GuardianError, ShareSet, SplitRecord};
@@ -26,15 +32,16 @@ use custodian_core::guardians::{Collection, Combined, GuardianError, ShareSet, S
 /// The wizard's steps; each holds what it needs.
 enum Step {
     Shares {
-        field: TextField,
+        form: Form,
         loading: bool,
         note: Option<String>,
-        error: Option<Report>,
     },
     Passphrases {
         set: ShareSet,
         collected: Vec<SecretString>,
-        field: TextField,
+        form: Form,
+        /// The current guardian's passphrase is being checked on a worker.
+        checking: bool,
     },
     NewPassphrase {
         set: ShareSet,
@@ -62,7 +69,7 @@ enum Step {
         collected: Vec<SecretString>,
         new_passphrase: SecretString,
         index: usize,
-        field: TextField,
+        form: Form,
     },
 }
 
@@ -82,12 +89,27 @@ impl std::fmt::Debug for GuardianReconstructWizard {
     }
 }
 
+fn share_form() -> Form {
+    Form::new(vec![FormField::path(
+        strings::GREC_ADD,
+        strings::GREC_ADD_HINT,
+        "",
+        PathKind::GuardianShare,
+    )])
+}
+
+fn pass_form() -> Form {
+    Form::new(vec![FormField::secret(
+        strings::GREC_PASS,
+        strings::GREC_PASS_HINT,
+    )])
+}
+
 fn shares_step() -> Step {
     Step::Shares {
-        field: TextField::default(),
+        form: share_form(),
         loading: false,
         note: None,
-        error: None,
     }
 }
 
@@ -191,16 +213,6 @@ impl GuardianReconstructWizard {
     }
 }
 
-/// A line that owns its text (for labels built on the fly).
-fn owned(line: Line<'_>) -> Line<'static> {
-    Line::from(
-        line.spans
-            .into_iter()
-            .map(|s| Span::styled(s.content.into_owned(), s.style))
-            .collect::<Vec<_>>(),
-    )
-}
-
 /// Lines showing which guardians' passphrases are in.
 fn collected_lines(set: &ShareSet, collected: usize) -> Vec<Line<'static>> {
     let mut lines = vec![Line::from(Span::styled(
@@ -234,89 +246,99 @@ impl Screen for GuardianReconstructWizard {
 
     fn handle_key(&mut self, key: KeyEvent) -> Option<Action> {
         let known = self.known_split().cloned();
+        let held = match self.collection.len() {
+            0 => None,
+            n => Some(custodian_core::text::count(
+                n as u64,
+                "collected share",
+                "collected shares",
+            )),
+        };
         match &mut self.step {
             Step::Shares {
-                field,
+                form,
                 loading,
                 note,
-                error,
             } => {
                 if *loading {
                     return None;
                 }
-                match key.code {
-                    KeyCode::Esc => Some(Action::Back),
-                    KeyCode::Enter if field.text().trim().is_empty() => {
+                form.set_held(held);
+                match form.handle_key(key) {
+                    FormEvent::Cancel => Some(Action::Back),
+                    FormEvent::Handled => None,
+                    FormEvent::Submit if form.value(0).trim().is_empty() => {
                         match self.collection.clone().finish(known.as_ref()) {
                             Ok(set) => {
                                 self.step = Step::Passphrases {
                                     set,
                                     collected: Vec::new(),
-                                    field: TextField::masked(),
+                                    form: pass_form(),
+                                    checking: false,
                                 };
                             }
-                            Err(e) => *error = Some(Report::from_error(&e)),
+                            Err(e) => form.set_error(0, Report::from_error(&e)),
                         }
                         None
                     }
-                    KeyCode::Enter => {
-                        let input = field.text().trim().to_string();
-                        field.set("");
+                    FormEvent::Submit => {
+                        // The text stays in the field until the share is in,
+                        // so a mistake is fixed in place.
                         *loading = true;
                         *note = None;
-                        *error = None;
-                        Some(Action::LoadGuardianShare { input })
-                    }
-                    _ => {
-                        if field.input(key) {
-                            *error = None;
-                        }
-                        None
+                        Some(Action::LoadGuardianShare {
+                            input: form.value(0).trim().to_string(),
+                        })
                     }
                 }
             }
             Step::Passphrases {
                 set,
                 collected,
-                field,
-            } => match key.code {
-                KeyCode::Esc => {
-                    if collected.pop().is_some() {
-                        field.set("");
-                    } else {
-                        self.step = shares_step();
+                form,
+                checking,
+            } => {
+                if *checking {
+                    return None;
+                }
+                match form.handle_key(key) {
+                    FormEvent::Cancel => {
+                        // Back one guardian, or back to the shares (kept).
+                        if collected.pop().is_some() {
+                            *form = pass_form();
+                        } else {
+                            self.step = shares_step();
+                        }
+                        None
                     }
-                    None
-                }
-                KeyCode::Enter if !field.text().is_empty() => {
-                    collected.push(SecretString::from(field.text()));
-                    field.set("");
-                    if collected.len() == set.members.len() {
-                        self.step = Step::NewPassphrase {
-                            set: set.clone(),
-                            collected: std::mem::take(collected),
-                            entry: NewPassEntry::default(),
-                        };
+                    FormEvent::Handled => None,
+                    FormEvent::Submit if form.value(0).is_empty() => None,
+                    FormEvent::Submit => {
+                        let share = set.members.get(collected.len())?.share.clone();
+                        *checking = true;
+                        Some(Action::CheckGuardianShare {
+                            share: Box::new(share),
+                            passphrase: SecretString::from(form.value(0)),
+                        })
                     }
-                    None
                 }
-                _ => {
-                    field.input(key);
-                    None
-                }
-            },
+            }
             Step::NewPassphrase {
                 set,
                 collected,
                 entry,
             } => {
                 if key.code == KeyCode::Esc {
+                    if !entry.esc() {
+                        return None;
+                    }
                     let mut collected = std::mem::take(collected);
                     collected.pop();
                     self.step = Step::Passphrases {
                         set: set.clone(),
                         collected,
-                        field: TextField::masked(),
+                        form: pass_form(),
+                        checking: false,
                     };
                     return None;
                 }
@@ -330,19 +352,17 @@ impl Screen for GuardianReconstructWizard {
                 collected,
                 new_passphrase,
                 index,
-                field,
-            } => match key.code {
-                KeyCode::Esc => Some(Action::Back),
-                KeyCode::Enter if !field.text().is_empty() => {
+                form,
+            } => match form.handle_key(key) {
+                FormEvent::Cancel => Some(Action::Back),
+                FormEvent::Handled => None,
+                FormEvent::Submit if form.value(0).is_empty() => None,
+                FormEvent::Submit => {
                     let mut collected = std::mem::take(collected);
-                    collected[*index] = SecretString::from(field.text());
+                    collected[*index] = SecretString::from(form.value(0));
                     let set = set.clone();
                     let new_passphrase = new_passphrase.clone();
                     Some(self.start(set, collected, new_passphrase))
-                }
-                _ => {
-                    field.input(key);
-                    None
                 }
             },
             Step::Working { .. } => None,
@@ -367,13 +387,12 @@ impl Screen for GuardianReconstructWizard {
                                 collected: std::mem::take(collected),
                                 new_passphrase: new_passphrase.clone(),
                                 index: *i,
-                                field: TextField::masked(),
+                                form: pass_form(),
                             };
                         }
-                        _ => {
-                            self.collection = Collection::new();
-                            self.step = shares_step();
-                        }
+                        // Anything else is fixed with the shares: they
+                        // are kept, and can be left with Esc.
+                        _ => self.step = shares_step(),
                     }
                     None
                 }
@@ -382,13 +401,51 @@ impl Screen for GuardianReconstructWizard {
         }
     }
 
+    fn handle_paste(&mut self, text: &str) -> Option<Action> {
+        match &mut self.step {
+            Step::Shares {
+                form,
+                loading: false,
+                ..
+            }
+            | Step::Passphrases {
+                form,
+                checking: false,
+                ..
+            }
+            | Step::Retype { form, .. } => {
+                form.paste(text);
+            }
+            Step::NewPassphrase { entry, .. } => entry.paste(text),
+            _ => {}
+        }
+        None
+    }
+
+    fn takes_text(&self) -> bool {
+        matches!(
+            self.step,
+            Step::Shares { .. }
+                | Step::Passphrases { .. }
+                | Step::NewPassphrase { .. }
+                | Step::Retype { .. }
+        )
+    }
+
+    fn holds_input(&self) -> bool {
+        match &self.step {
+            Step::Shares { form, .. } => !self.collection.is_empty() || form.holds_input(),
+            Step::Done(_) => false,
+            _ => true,
+        }
+    }
+
     fn on_worker(&mut self, msg: &WorkerMsg) -> Option<Action> {
         match &mut self.step {
             Step::Shares {
+                form,
                 loading,
                 note,
-                error,
-                ..
             } => {
                 let WorkerMsg::Finished(result) = msg else {
                     return None;
@@ -397,11 +454,46 @@ impl Screen for GuardianReconstructWizard {
                 match result {
                     Ok(JobResult::GuardianShareLoaded(share)) => {
                         match self.collection.add(share.as_ref().clone()) {
-                            Ok(n) => *note = n,
-                            Err(e) => *error = Some(Report::from_error(&e)),
+                            Ok(n) => {
+                                *note = n;
+                                form.set_value(0, "");
+                            }
+                            Err(e) => form.set_error(0, Report::from_error(&e)),
                         }
                     }
-                    Err(report) => *error = Some(report.clone()),
+                    Err(report) => form.set_error(0, report.clone()),
+                    Ok(_) => {}
+                }
+                None
+            }
+            Step::Passphrases {
+                set,
+                collected,
+                form,
+                checking,
+            } => {
+                let WorkerMsg::Finished(result) = msg else {
+                    return None;
+                };
+                if !*checking {
+                    return None;
+                }
+                *checking = false;
+                match result {
+                    Ok(JobResult::GuardianShareOpened) => {
+                        collected.push(SecretString::from(form.value(0)));
+                        *form = pass_form();
+                        if collected.len() == set.members.len() {
+                            self.step = Step::NewPassphrase {
+                                set: set.clone(),
+                                collected: std::mem::take(collected),
+                                entry: NewPassEntry::default(),
+                            };
+                        }
+                    }
+                    // Refused in place: the field is emptied (masked), the
+                    // error under it names the guardian.
+                    Err(report) => form.refuse(0, report.clone()),
                     Ok(_) => {}
                 }
                 None
@@ -453,10 +545,9 @@ impl Screen for GuardianReconstructWizard {
         let mut gauge = None;
         match &self.step {
             Step::Shares {
-                field,
+                form,
                 loading,
                 note,
-                error,
             } => {
                 lines.extend(self.share_lines());
                 for n in self.collection.notes() {
@@ -465,8 +556,13 @@ impl Screen for GuardianReconstructWizard {
                         Style::default().fg(Color::Yellow),
                     )));
                 }
+                if let Some(n) = note
+                    && self.collection.notes().last() != Some(n)
+                {
+                    lines.push(Line::from(n.clone()));
+                }
                 lines.push(Line::from(""));
-                lines.push(field.line(strings::GREC_ADD, !*loading));
+                lines.extend(form.lines());
                 if *loading {
                     lines.push(Line::from(format!(
                         "{} {}",
@@ -474,24 +570,12 @@ impl Screen for GuardianReconstructWizard {
                         strings::GREC_LOADING
                     )));
                 }
-                lines.push(Line::from(Span::styled(
-                    strings::GREC_ADD_HINT,
-                    crate::tui::widgets::hint(),
-                )));
-                if let Some(n) = note
-                    && self.collection.notes().last() != Some(n)
-                {
-                    lines.push(Line::from(n.clone()));
-                }
-                if let Some(r) = error {
-                    lines.push(Line::from(""));
-                    lines.extend(widgets::report_lines(r));
-                }
             }
             Step::Passphrases {
                 set,
                 collected,
-                field,
+                form,
+                checking,
             } => {
                 let m = &set.members[collected.len().min(set.members.len() - 1)];
                 lines.push(Line::from(format!(
@@ -504,15 +588,22 @@ impl Screen for GuardianReconstructWizard {
                 lines.push(Line::from(""));
                 lines.extend(collected_lines(set, collected.len()));
                 lines.push(Line::from(""));
-                let label = format!(
-                    "Passphrase of guardian {} (share #{})",
-                    m.share.guardian, m.share.index
-                );
-                lines.push(owned(field.line(&label, true)));
                 lines.push(Line::from(Span::styled(
-                    strings::GREC_PASS_HINT,
-                    crate::tui::widgets::hint(),
+                    format!(
+                        "Guardian {} (share #{}) types their passphrase:",
+                        m.share.guardian, m.share.index
+                    ),
+                    Style::default().add_modifier(Modifier::BOLD),
                 )));
+                lines.extend(form.lines());
+                if *checking {
+                    lines.push(Line::from(format!(
+                        "{} {} {}…",
+                        widgets::spinner(chrome.tick),
+                        strings::GREC_CHECKING,
+                        m.share.guardian
+                    )));
+                }
             }
             Step::NewPassphrase { set, entry, .. } => {
                 lines.extend(collected_lines(set, set.members.len()));
@@ -560,22 +651,18 @@ impl Screen for GuardianReconstructWizard {
                 lines.push(Line::from(strings::GREC_DONE_HINT));
             }
             Step::Retype {
-                set, index, field, ..
+                set, index, form, ..
             } => {
                 let m = &set.members[*index];
                 lines.push(Line::from(Span::styled(
                     format!(
-                        "{} types their passphrase again; the other guardians' are kept.",
-                        m.share.guardian
+                        "{} (share #{}) types their passphrase again; the other guardians' are kept.",
+                        m.share.guardian, m.share.index
                     ),
                     Style::default().add_modifier(Modifier::BOLD),
                 )));
                 lines.push(Line::from(""));
-                let label = format!(
-                    "Passphrase of guardian {} (share #{})",
-                    m.share.guardian, m.share.index
-                );
-                lines.push(owned(field.line(&label, true)));
+                lines.extend(form.lines());
             }
             Step::Failed { report, .. } => {
                 lines.extend(widgets::failure_lines(report));
@@ -592,13 +679,14 @@ impl Screen for GuardianReconstructWizard {
         match self.step {
             Step::Shares { .. } => vec![
                 ("Enter", "add share / continue"),
+                ("Tab", "complete path"),
                 ("Ctrl-U", "clear"),
-                ("Esc", "cancel"),
+                ("Esc", "leave"),
             ],
-            Step::Passphrases { .. } => vec![("Enter", "next guardian"), ("Esc", "back")],
+            Step::Passphrases { .. } => vec![("Enter", "check"), ("Esc", "back one guardian")],
             Step::Retype { .. } => vec![("Enter", "rebuild"), ("Esc", "home")],
             Step::NewPassphrase { .. } => vec![
-                ("Tab", "switch field"),
+                ("Tab/↓", "next field"),
                 ("Ctrl-G", "generate"),
                 ("Enter", "rebuild"),
                 ("Esc", "back"),
@@ -612,7 +700,9 @@ impl Screen for GuardianReconstructWizard {
     fn busy(&self) -> bool {
         matches!(
             self.step,
-            Step::Working { .. } | Step::Shares { loading: true, .. }
+            Step::Working { .. }
+                | Step::Shares { loading: true, .. }
+                | Step::Passphrases { checking: true, .. }
         )
     }
 }

@@ -14,6 +14,7 @@ use ratatui::widgets::{Paragraph, Wrap};
 use secrecy::{ExposeSecret, SecretString};
 
 use super::{Action, Chrome, Screen};
+use crate::tui::form::{Form, FormEvent, FormField};
 use crate::tui::strings;
 use crate::tui::widgets::{self, TextField};
 use crate::tui::worker::{JobResult, Progress, WorkerMsg};
@@ -25,100 +26,90 @@ use custodian_core::workspace::CustodianRecord;
 
 /// A new passphrase typed twice, with a strength meter and Ctrl-G to
 /// generate a diceware phrase (shown once so it can be written down).
+/// The two fields are a shared [`Form`]: masked, zeroizing, pasted into,
+/// each error under the field it belongs to.
 #[derive(Debug)]
 pub struct NewPassEntry {
-    first: TextField,
-    confirm: TextField,
-    on_confirm: bool,
+    form: Form,
     strength: Option<widgets::Meter>,
     generated: Option<TextField>,
-    /// The last problem, shown under the fields.
-    pub error: Option<Report>,
 }
 
 impl Default for NewPassEntry {
     fn default() -> Self {
         NewPassEntry {
-            first: TextField::masked(),
-            confirm: TextField::masked(),
-            on_confirm: false,
+            form: Form::new(vec![
+                FormField::secret(strings::NEWID_PASS_PROMPT, ""),
+                FormField::secret(strings::NEWID_CONFIRM_PROMPT, ""),
+            ]),
             strength: None,
             generated: None,
-            error: None,
         }
     }
 }
 
 impl NewPassEntry {
-    /// Handles a key; returns the passphrase once both entries match and
-    /// pass the policy.
+    /// Handles a key (Esc excepted: see [`NewPassEntry::esc`]); returns the
+    /// passphrase once both entries match and pass the policy.
     pub fn handle_key(&mut self, key: KeyEvent) -> Option<SecretString> {
-        match key.code {
-            KeyCode::Tab | KeyCode::BackTab | KeyCode::Up | KeyCode::Down => {
-                self.on_confirm = !self.on_confirm;
-                None
+        if key.code == KeyCode::Char('g') && key.modifiers.contains(KeyModifiers::CONTROL) {
+            match passphrase::generate(passphrase::DEFAULT_WORDS) {
+                Ok(p) => {
+                    self.form.set_value(0, p.expose_secret());
+                    self.form.set_value(1, p.expose_secret());
+                    let mut shown = TextField::default();
+                    shown.set(p.expose_secret());
+                    self.generated = Some(shown);
+                    self.strength = Some(widgets::meter(&p));
+                }
+                Err(e) => self.form.set_error(0, Report::from_error(&e)),
             }
-            KeyCode::Char('g') if key.modifiers.contains(KeyModifiers::CONTROL) => {
-                match passphrase::generate(passphrase::DEFAULT_WORDS) {
-                    Ok(p) => {
-                        self.first.set(p.expose_secret());
-                        self.confirm.set(p.expose_secret());
-                        let mut shown = TextField::default();
-                        shown.set(p.expose_secret());
-                        self.generated = Some(shown);
-                        self.strength = Some(widgets::meter(&p));
-                        self.error = None;
-                    }
-                    Err(e) => self.error = Some(Report::from_error(&e)),
-                }
-                None
-            }
-            KeyCode::Enter => {
-                if !self.on_confirm {
-                    self.on_confirm = true;
-                    return None;
-                }
-                let pass = SecretString::from(self.first.text());
-                if let Err(e) = passphrase::check_new(&pass) {
-                    self.error = Some(Report::from_error(&e));
-                    self.on_confirm = false;
-                    return None;
-                }
-                if self.first.text() != self.confirm.text() {
-                    self.error = Some(Report::from_error(&passphrase::PassphraseError::Mismatch));
-                    self.confirm.set("");
-                    return None;
-                }
-                Some(pass)
-            }
-            _ => {
-                let field = if self.on_confirm {
-                    &mut self.confirm
-                } else {
-                    &mut self.first
-                };
-                if field.input(key) {
-                    self.error = None;
-                    if !self.on_confirm {
-                        self.generated = None;
-                        self.strength =
-                            Some(widgets::meter(&SecretString::from(self.first.text())));
-                    }
-                }
-                None
-            }
+            return None;
+        }
+        let before = self.form.value(0).len();
+        let on_first = self.form.focus() == 0;
+        let event = self.form.handle_key(key);
+        if on_first && (self.form.value(0).len() != before || key.code == KeyCode::Backspace) {
+            // Typing over a generated phrase hides it again.
+            self.generated = None;
+            self.strength = Some(widgets::meter(&SecretString::from(self.form.value(0))));
+        }
+        if event != FormEvent::Submit {
+            return None;
+        }
+        let pass = SecretString::from(self.form.value(0));
+        if let Err(e) = passphrase::check_new(&pass) {
+            self.form.set_error(0, Report::from_error(&e));
+            return None;
+        }
+        if self.form.value(0) != self.form.value(1) {
+            self.form.refuse(
+                1,
+                Report::from_error(&passphrase::PassphraseError::Mismatch),
+            );
+            return None;
+        }
+        Some(pass)
+    }
+
+    /// Esc: true when the caller should step back (nothing typed, or Esc
+    /// pressed twice); the first Esc over a typed passphrase only asks.
+    pub fn esc(&mut self) -> bool {
+        self.form.handle_key(KeyEvent::from(KeyCode::Esc)) == FormEvent::Cancel
+    }
+
+    /// A bracketed paste into the focused field.
+    pub fn paste(&mut self, text: &str) {
+        if self.form.paste(text) && self.form.focus() == 0 {
+            self.generated = None;
+            self.strength = Some(widgets::meter(&SecretString::from(self.form.value(0))));
         }
     }
 
     /// The block's lines.
-    pub fn lines(&self) -> Vec<Line<'_>> {
-        let mut lines = vec![
-            self.first
-                .line(strings::NEWID_PASS_PROMPT, !self.on_confirm),
-            self.confirm
-                .line(strings::NEWID_CONFIRM_PROMPT, self.on_confirm),
-            Line::from(""),
-        ];
+    pub fn lines(&self) -> Vec<Line<'static>> {
+        let mut lines = self.form.lines();
+        lines.push(Line::from(""));
         if let Some(s) = &self.strength {
             lines.push(widgets::strength_line(s));
         }
@@ -132,19 +123,27 @@ impl NewPassEntry {
                 Style::default().add_modifier(Modifier::BOLD),
             )));
         }
-        if let Some(r) = &self.error {
-            lines.push(Line::from(""));
-            lines.extend(widgets::report_lines(r));
-        }
         lines
     }
 }
 
-/// Which plan field has focus.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-enum PlanFocus {
-    Threshold,
-    Guardians,
+/// The plan form's fields.
+const P_THRESHOLD: usize = 0;
+const P_GUARDIANS: usize = 1;
+
+fn unlock_form() -> Form {
+    Form::new(vec![FormField::secret(
+        strings::GSPLIT_UNLOCK,
+        strings::GSPLIT_UNLOCK_HINT,
+    )])
+}
+
+fn unlock_step(plan: Plan, ready: Vec<(String, SecretString)>) -> Step {
+    Step::Unlock {
+        plan,
+        form: unlock_form(),
+        ready,
+    }
 }
 
 /// What the wizard knows once the plan is set.
@@ -171,20 +170,17 @@ enum Step {
     Custodian {
         selected: usize,
     },
+    /// k and the guardians' names: a form (k first).
     Plan {
         custodian: CustodianRecord,
-        threshold: TextField,
-        guardians: TextField,
-        focus: PlanFocus,
-        error: Option<Report>,
+        form: Form,
     },
     /// The custodian's passphrase. `ready` holds the guardians' passphrases
     /// when retrying after a failure, so they need not be typed again.
     Unlock {
         plan: Plan,
-        field: TextField,
+        form: Form,
         ready: Vec<(String, SecretString)>,
-        error: Option<Report>,
     },
     /// The custodian's passphrase is being checked on a worker.
     Checking {
@@ -251,16 +247,13 @@ impl GuardianSplitWizard {
         }
     }
 
-    fn plan_step(custodian: CustodianRecord) -> Step {
-        let mut threshold = TextField::default();
-        threshold.set(&guardians::DEFAULT_THRESHOLD.to_string());
-        Step::Plan {
-            custodian,
-            threshold,
-            guardians: TextField::default(),
-            focus: PlanFocus::Guardians,
-            error: None,
-        }
+    fn plan_step(custodian: CustodianRecord, threshold: &str, names: &str) -> Step {
+        let mut form = Form::new(vec![
+            FormField::plain(strings::GSPLIT_THRESHOLD, "", threshold),
+            FormField::plain(strings::GSPLIT_GUARDIANS, strings::GSPLIT_PLAN_HINT, names),
+        ]);
+        form.focus_on(P_GUARDIANS);
+        Step::Plan { custodian, form }
     }
 
     fn start(
@@ -345,88 +338,62 @@ impl Screen for GuardianSplitWizard {
                 }
                 KeyCode::Enter => {
                     if let Some(c) = self.custodians.get(*selected) {
-                        self.step = Self::plan_step(c.clone());
+                        let k = guardians::DEFAULT_THRESHOLD.to_string();
+                        self.step = Self::plan_step(c.clone(), &k, "");
                     }
                     None
                 }
                 _ => None,
             },
-            Step::Plan {
-                custodian,
-                threshold,
-                guardians: names,
-                focus,
-                error,
-            } => match key.code {
-                KeyCode::Esc => {
+            Step::Plan { custodian, form } => match form.handle_key(key) {
+                FormEvent::Cancel => {
                     self.step = Step::Custodian { selected: 0 };
                     None
                 }
-                KeyCode::Tab | KeyCode::BackTab | KeyCode::Up | KeyCode::Down => {
-                    *focus = match focus {
-                        PlanFocus::Threshold => PlanFocus::Guardians,
-                        PlanFocus::Guardians => PlanFocus::Threshold,
-                    };
-                    None
-                }
-                KeyCode::Enter => {
-                    let list: Vec<String> = names
-                        .text()
+                FormEvent::Handled => None,
+                FormEvent::Submit => {
+                    let list: Vec<String> = form
+                        .value(P_GUARDIANS)
                         .split(',')
                         .map(|n| n.trim().to_string())
                         .filter(|n| !n.is_empty())
                         .collect();
-                    let k = threshold.text().trim().parse::<usize>().unwrap_or(0);
+                    let k = form.value(P_THRESHOLD).trim().parse::<usize>().unwrap_or(0);
                     match guardians::check_plan(k, &list) {
                         Ok(()) => {
-                            self.step = Step::Unlock {
-                                plan: Plan {
-                                    custodian: custodian.clone(),
-                                    threshold: k,
-                                    guardians: list,
-                                },
-                                field: TextField::masked(),
-                                ready: Vec::new(),
-                                error: None,
+                            let plan = Plan {
+                                custodian: custodian.clone(),
+                                threshold: k,
+                                guardians: list,
                             };
+                            self.step = unlock_step(plan, Vec::new());
                         }
-                        Err(e) => *error = Some(Report::from_error(&e)),
-                    }
-                    None
-                }
-                _ => {
-                    let field = match focus {
-                        PlanFocus::Threshold => threshold,
-                        PlanFocus::Guardians => names,
-                    };
-                    if field.input(key) {
-                        *error = None;
+                        Err(e) => {
+                            // A threshold that is not a number of at least 2
+                            // is the threshold's fault; the rest is the list's.
+                            let at = match e {
+                                guardians::GuardianError::BadThreshold { .. } if k < 2 => {
+                                    P_THRESHOLD
+                                }
+                                _ => P_GUARDIANS,
+                            };
+                            form.set_error(at, Report::from_error(&e));
+                        }
                     }
                     None
                 }
             },
-            Step::Unlock {
-                plan,
-                field,
-                ready,
-                error,
-            } => match key.code {
-                KeyCode::Esc => {
-                    let mut step = Self::plan_step(plan.custodian.clone());
-                    if let Step::Plan {
-                        threshold,
-                        guardians,
-                        ..
-                    } = &mut step
-                    {
-                        threshold.set(&plan.threshold.to_string());
-                        guardians.set(&plan.guardians.join(", "));
-                    }
-                    self.step = step;
+            Step::Unlock { plan, form, ready } => match form.handle_key(key) {
+                FormEvent::Cancel => {
+                    let k = plan.threshold.to_string();
+                    let names = plan.guardians.join(", ");
+                    self.step = Self::plan_step(plan.custodian.clone(), &k, &names);
                     None
                 }
-                KeyCode::Enter if !field.text().is_empty() => {
-                    let unlock = SecretString::from(field.text());
+                FormEvent::Handled => None,
+                FormEvent::Submit if form.value(0).is_empty() => None,
+                FormEvent::Submit => {
+                    let unlock = SecretString::from(form.value(0));
                     if ready.len() == plan.guardians.len() {
                         // A retry: the split itself checks the passphrase.
                         let guardians = std::mem::take(ready);
@@ -443,11 +410,6 @@ impl Screen for GuardianSplitWizard {
                         identity_passphrase: unlock,
                     })
                 }
-                _ => {
-                    *error = None;
-                    field.input(key);
-                    None
-                }
             },
             Step::Guardian {
                 plan,
@@ -457,15 +419,13 @@ impl Screen for GuardianSplitWizard {
             } => {
                 if key.code == KeyCode::Esc {
                     // Back one guardian, or back to the custodian's passphrase.
+                    if !entry.esc() {
+                        return None;
+                    }
                     if chosen.pop().is_some() {
                         *entry = NewPassEntry::default();
                     } else {
-                        self.step = Step::Unlock {
-                            plan: plan.clone(),
-                            field: TextField::masked(),
-                            ready: Vec::new(),
-                            error: None,
-                        };
+                        self.step = unlock_step(plan.clone(), Vec::new());
                     }
                     return None;
                 }
@@ -491,12 +451,7 @@ impl Screen for GuardianSplitWizard {
             } => match key.code {
                 KeyCode::Esc => Some(Action::Back),
                 KeyCode::Enter => {
-                    self.step = Step::Unlock {
-                        plan: plan.clone(),
-                        field: TextField::masked(),
-                        ready: std::mem::take(guardians),
-                        error: None,
-                    };
+                    self.step = unlock_step(plan.clone(), std::mem::take(guardians));
                     None
                 }
                 _ => None,
@@ -516,11 +471,12 @@ impl Screen for GuardianSplitWizard {
                     };
                 }
                 WorkerMsg::Finished(Err(report)) => {
+                    let mut form = unlock_form();
+                    form.refuse(0, report.clone());
                     self.step = Step::Unlock {
                         plan: plan.clone(),
-                        field: TextField::masked(),
+                        form,
                         ready: Vec::new(),
-                        error: Some(report.clone()),
                     };
                 }
                 _ => {}
@@ -586,37 +542,15 @@ impl Screen for GuardianSplitWizard {
                     }
                 }
             }
-            Step::Plan {
-                custodian,
-                threshold,
-                guardians: names,
-                focus,
-                error,
-            } => {
+            Step::Plan { custodian, form } => {
                 lines.push(Line::from(format!("Custodian: {}", custodian.name)));
                 lines.push(Line::from(""));
-                lines.push(
-                    threshold.line(strings::GSPLIT_THRESHOLD, *focus == PlanFocus::Threshold),
-                );
-                lines.push(names.line(strings::GSPLIT_GUARDIANS, *focus == PlanFocus::Guardians));
-                lines.push(Line::from(""));
-                lines.push(hint(strings::GSPLIT_PLAN_HINT));
-                if let Some(r) = error {
-                    lines.push(Line::from(""));
-                    lines.extend(widgets::report_lines(r));
-                }
+                lines.extend(form.lines());
             }
-            Step::Unlock {
-                plan, field, error, ..
-            } => {
+            Step::Unlock { plan, form, .. } => {
                 lines.push(plan_line(plan));
                 lines.push(Line::from(""));
-                lines.push(field.line(strings::GSPLIT_UNLOCK, true));
-                lines.push(hint(strings::GSPLIT_UNLOCK_HINT));
-                if let Some(r) = error {
-                    lines.push(Line::from(""));
-                    lines.extend(widgets::report_lines(r));
-                }
+                lines.extend(form.lines());
             }
             Step::Checking { plan, .. } => {
                 lines.push(plan_line(plan));
@@ -714,7 +648,7 @@ impl Screen for GuardianSplitWizard {
     fn commands(&self) -> Vec<(&'static str, &'static str)> {
         match self.step {
             Step::Custodian { .. } => vec![("↑/↓", "choose"), ("Enter", "next"), ("Esc", "cancel")],
-            Step::Plan { .. } => vec![("Tab", "switch field"), ("Enter", "next"), ("Esc", "back")],
+            Step::Plan { .. } => vec![("Tab/↓", "next field"), ("Enter", "next"), ("Esc", "back")],
             Step::Unlock { .. } => vec![("Enter", "next"), ("Esc", "back")],
             Step::Guardian { .. } => vec![
                 ("Tab", "switch field"),
@@ -730,5 +664,27 @@ impl Screen for GuardianSplitWizard {
 
     fn busy(&self) -> bool {
         matches!(self.step, Step::Working { .. } | Step::Checking { .. })
+    }
+
+    fn handle_paste(&mut self, text: &str) -> Option<Action> {
+        match &mut self.step {
+            Step::Plan { form, .. } | Step::Unlock { form, .. } => {
+                form.paste(text);
+            }
+            Step::Guardian { entry, .. } => entry.paste(text),
+            _ => {}
+        }
+        None
+    }
+
+    fn takes_text(&self) -> bool {
+        matches!(
+            self.step,
+            Step::Plan { .. } | Step::Unlock { .. } | Step::Guardian { .. }
+        )
+    }
+
+    fn holds_input(&self) -> bool {
+        !matches!(self.step, Step::Custodian { .. } | Step::Done(_))
     }
 }

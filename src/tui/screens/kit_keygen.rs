@@ -4,33 +4,32 @@
 
 use std::path::PathBuf;
 
-use crossterm::event::{KeyCode, KeyEvent, KeyModifiers};
+use crossterm::event::{KeyCode, KeyEvent};
 use ratatui::Frame;
 use ratatui::layout::{Constraint, Layout, Rect};
 use ratatui::style::{Color, Modifier, Style};
 use ratatui::text::{Line, Span};
 use ratatui::widgets::{Paragraph, Wrap};
-use secrecy::{ExposeSecret, SecretString};
 
+use super::guardians_split::NewPassEntry;
 use super::kit_fingerprint::qr_widget;
 use super::{Action, Chrome, Screen};
+use crate::tui::complete::PathKind;
+use crate::tui::form::{Form, FormEvent, FormField};
 use crate::tui::strings;
-use crate::tui::widgets::{self, TextField};
+use crate::tui::widgets;
 use crate::tui::worker::{JobResult, Progress, WorkerMsg};
 use custodian_core::drkit::keys::CreatedKeyPair;
 use custodian_core::error::Report;
-use custodian_core::passphrase;
+
+/// The paths form's fields.
+const K_PRIVATE: usize = 0;
+const K_PUBLIC: usize = 1;
 
 #[derive(Debug)]
 enum Step {
     Paths,
-    Passphrase {
-        first: TextField,
-        confirm: TextField,
-        on_confirm: bool,
-        strength: Option<widgets::Meter>,
-        generated: Option<TextField>,
-    },
+    Passphrase(NewPassEntry),
     Working(Progress),
     Done {
         created: CreatedKeyPair,
@@ -43,36 +42,30 @@ enum Step {
 /// The wizard.
 #[derive(Debug)]
 pub struct KitKeygenWizard {
-    private: TextField,
-    public: TextField,
-    on_public: bool,
-    error: Option<Report>,
+    /// The two file paths (kept through every step).
+    paths: Form,
     step: Step,
 }
 
 impl KitKeygenWizard {
     /// A wizard with the default file paths filled in.
     pub fn new(private: &str, public: &str) -> Self {
-        let mut p = TextField::default();
-        p.set(private);
-        let mut q = TextField::default();
-        q.set(public);
         KitKeygenWizard {
-            private: p,
-            public: q,
-            on_public: false,
-            error: None,
+            paths: Form::new(vec![
+                FormField::path(
+                    strings::KIT_PRIVATE_PROMPT,
+                    strings::KIT_PATHS_HINT,
+                    private,
+                    PathKind::KeyFile,
+                ),
+                FormField::path(
+                    strings::KIT_PUBLIC_PROMPT,
+                    strings::KIT_PATHS_HINT,
+                    public,
+                    PathKind::KeyFile,
+                ),
+            ]),
             step: Step::Paths,
-        }
-    }
-
-    fn passphrase_step() -> Step {
-        Step::Passphrase {
-            first: TextField::masked(),
-            confirm: TextField::masked(),
-            on_confirm: false,
-            strength: None,
-            generated: None,
         }
     }
 }
@@ -88,109 +81,50 @@ impl Screen for KitKeygenWizard {
 
     fn handle_key(&mut self, key: KeyEvent) -> Option<Action> {
         match &mut self.step {
-            Step::Paths => match key.code {
-                KeyCode::Esc => Some(Action::Back),
-                KeyCode::Tab | KeyCode::BackTab | KeyCode::Up | KeyCode::Down => {
-                    self.on_public = !self.on_public;
-                    None
-                }
-                KeyCode::Enter if !self.on_public => {
-                    self.on_public = true;
-                    None
-                }
-                KeyCode::Enter => {
-                    let (a, b) = (self.private.text().trim(), self.public.text().trim());
-                    if a.is_empty() || b.is_empty() || a == b {
-                        self.error = Some(Report {
-                            message: "give two different file paths".into(),
-                            causes: Vec::new(),
-                            remedy: None,
-                        });
-                        return None;
-                    }
-                    self.error = None;
-                    self.step = Self::passphrase_step();
-                    None
-                }
-                _ => {
-                    let f = if self.on_public {
-                        &mut self.public
+            Step::Paths => match self.paths.handle_key(key) {
+                FormEvent::Cancel => Some(Action::Back),
+                FormEvent::Handled => None,
+                FormEvent::Submit => {
+                    let (a, b) = (
+                        self.paths.value(K_PRIVATE).trim(),
+                        self.paths.value(K_PUBLIC).trim(),
+                    );
+                    let problem = if a.is_empty() {
+                        Some((K_PRIVATE, "give the private key file's path"))
+                    } else if b.is_empty() || a == b {
+                        Some((K_PUBLIC, "give the public key a different file path"))
                     } else {
-                        &mut self.private
+                        None
                     };
-                    if f.input(key) {
-                        self.error = None;
+                    match problem {
+                        Some((at, message)) => self.paths.set_error(
+                            at,
+                            Report {
+                                message: message.into(),
+                                causes: Vec::new(),
+                                remedy: None,
+                            },
+                        ),
+                        None => self.step = Step::Passphrase(NewPassEntry::default()),
                     }
                     None
                 }
             },
-            Step::Passphrase {
-                first,
-                confirm,
-                on_confirm,
-                strength,
-                generated,
-            } => match key.code {
-                KeyCode::Esc => {
-                    self.step = Step::Paths;
-                    None
-                }
-                KeyCode::Tab | KeyCode::BackTab | KeyCode::Up | KeyCode::Down => {
-                    *on_confirm = !*on_confirm;
-                    None
-                }
-                KeyCode::Char('g') if key.modifiers.contains(KeyModifiers::CONTROL) => {
-                    match passphrase::generate(passphrase::DEFAULT_WORDS) {
-                        Ok(p) => {
-                            first.set(p.expose_secret());
-                            confirm.set(p.expose_secret());
-                            let mut shown = TextField::default();
-                            shown.set(p.expose_secret());
-                            *generated = Some(shown);
-                            *strength = Some(widgets::meter(&p));
-                            self.error = None;
-                        }
-                        Err(e) => self.error = Some(Report::from_error(&e)),
+            Step::Passphrase(entry) => {
+                if key.code == KeyCode::Esc {
+                    if entry.esc() {
+                        self.step = Step::Paths;
                     }
-                    None
+                    return None;
                 }
-                KeyCode::Enter if !*on_confirm => {
-                    *on_confirm = true;
-                    None
-                }
-                KeyCode::Enter => {
-                    let pass = SecretString::from(first.text());
-                    if let Err(e) = passphrase::check_new(&pass) {
-                        self.error = Some(Report::from_error(&e));
-                        *on_confirm = false;
-                        return None;
-                    }
-                    if first.text() != confirm.text() {
-                        self.error =
-                            Some(Report::from_error(&passphrase::PassphraseError::Mismatch));
-                        confirm.set("");
-                        return None;
-                    }
-                    self.error = None;
-                    self.step = Step::Working(Progress::start(3, ""));
-                    Some(Action::CreateRecoveryKey {
-                        private: PathBuf::from(self.private.text().trim()),
-                        public: PathBuf::from(self.public.text().trim()),
-                        passphrase: pass,
-                    })
-                }
-                _ => {
-                    let f = if *on_confirm { confirm } else { first };
-                    if f.input(key) {
-                        self.error = None;
-                        if !*on_confirm {
-                            *generated = None;
-                            *strength = Some(widgets::meter(&SecretString::from(f.text())));
-                        }
-                    }
-                    None
-                }
-            },
+                let pass = entry.handle_key(key)?;
+                self.step = Step::Working(Progress::start(3, ""));
+                Some(Action::CreateRecoveryKey {
+                    private: PathBuf::from(self.paths.value(K_PRIVATE).trim()),
+                    public: PathBuf::from(self.paths.value(K_PUBLIC).trim()),
+                    passphrase: pass,
+                })
+            }
             Step::Working(_) => None,
             Step::Done { show_qr, .. } => match key.code {
                 KeyCode::Char('v') => {
@@ -200,8 +134,17 @@ impl Screen for KitKeygenWizard {
                 KeyCode::Enter | KeyCode::Esc => Some(Action::Back),
                 _ => None,
             },
-            Step::Failed(_) => match key.code {
+            Step::Failed(report) => match key.code {
                 KeyCode::Enter => {
+                    // Back to the paths (a file that exists, a folder that
+                    // does not), the error under the path it names.
+                    let public = self.paths.value(K_PUBLIC).trim().to_string();
+                    let at = if !public.is_empty() && report.to_string().contains(&public) {
+                        K_PUBLIC
+                    } else {
+                        K_PRIVATE
+                    };
+                    self.paths.set_error(at, report.clone());
                     self.step = Step::Paths;
                     None
                 }
@@ -209,6 +152,25 @@ impl Screen for KitKeygenWizard {
                 _ => None,
             },
         }
+    }
+
+    fn handle_paste(&mut self, text: &str) -> Option<Action> {
+        match &mut self.step {
+            Step::Paths => {
+                self.paths.paste(text);
+            }
+            Step::Passphrase(entry) => entry.paste(text),
+            _ => {}
+        }
+        None
+    }
+
+    fn takes_text(&self) -> bool {
+        matches!(self.step, Step::Paths | Step::Passphrase(_))
+    }
+
+    fn holds_input(&self) -> bool {
+        matches!(self.step, Step::Passphrase(_) | Step::Working(_))
     }
 
     fn on_worker(&mut self, msg: &WorkerMsg) -> Option<Action> {
@@ -242,42 +204,15 @@ impl Screen for KitKeygenWizard {
         let dim = crate::tui::widgets::hint();
         let mut lines: Vec<Line> = Vec::new();
         match &self.step {
-            Step::Paths => {
-                lines.push(
-                    self.private
-                        .line(strings::KIT_PRIVATE_PROMPT, !self.on_public),
-                );
-                lines.push(self.public.line(strings::KIT_PUBLIC_PROMPT, self.on_public));
+            Step::Paths => lines.extend(self.paths.lines()),
+            Step::Passphrase(entry) => {
+                lines.push(Line::from(format!(
+                    "Private key: {}",
+                    self.paths.value(K_PRIVATE)
+                )));
                 lines.push(Line::from(""));
-                lines.push(Line::from(Span::styled(strings::KIT_PATHS_HINT, dim)));
-            }
-            Step::Passphrase {
-                first,
-                confirm,
-                on_confirm,
-                strength,
-                generated,
-            } => {
-                lines.push(Line::from(format!("Private key: {}", self.private.text())));
-                lines.push(Line::from(""));
-                lines.push(first.line(strings::NEWID_PASS_PROMPT, !*on_confirm));
-                lines.push(confirm.line(strings::NEWID_CONFIRM_PROMPT, *on_confirm));
-                lines.push(Line::from(""));
-                if let Some(s) = strength {
-                    lines.push(widgets::strength_line(s));
-                }
+                lines.extend(entry.lines());
                 lines.push(Line::from(Span::styled(strings::KIT_KEY_PASS_HINT, dim)));
-                if let Some(g) = generated {
-                    lines.push(Line::from(""));
-                    lines.push(Line::from(Span::styled(
-                        strings::NEWID_GENERATED,
-                        Style::default().fg(Color::Yellow),
-                    )));
-                    lines.push(Line::from(Span::styled(
-                        format!("  {}", g.text()),
-                        Style::default().add_modifier(Modifier::BOLD),
-                    )));
-                }
             }
             Step::Working(progress) => {
                 let [top, gauge] =
@@ -332,22 +267,18 @@ impl Screen for KitKeygenWizard {
                 lines.extend(widgets::failure_lines(report));
             }
         }
-        if let Some(r) = &self.error {
-            lines.push(Line::from(""));
-            lines.extend(widgets::report_lines(r));
-        }
         frame.render_widget(Paragraph::new(lines).wrap(Wrap { trim: false }), area);
     }
 
     fn commands(&self) -> Vec<(&'static str, &'static str)> {
         match self.step {
             Step::Paths => vec![
-                ("Tab", "switch field"),
+                ("Tab/↓", "next field / complete"),
                 ("Enter", "next"),
                 ("Esc", "cancel"),
             ],
-            Step::Passphrase { .. } => vec![
-                ("Tab", "switch field"),
+            Step::Passphrase(_) => vec![
+                ("Tab/↓", "next field"),
                 ("Ctrl-G", "generate"),
                 ("Enter", "create"),
                 ("Esc", "back"),

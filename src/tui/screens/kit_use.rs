@@ -15,8 +15,10 @@ use ratatui::widgets::{Paragraph, Wrap};
 use secrecy::SecretString;
 
 use super::{Action, Chrome, Screen};
+use crate::tui::complete::PathKind;
+use crate::tui::form::{Form, FormEvent, FormField};
 use crate::tui::strings;
-use crate::tui::widgets::{self, TextField};
+use crate::tui::widgets;
 use crate::tui::worker::{JobResult, Progress, WorkerMsg};
 use custodian_core::drkit::derive::{DeriveOptions, DeriveSummary, OutputFormat, WalletSource};
 use custodian_core::drkit::kit::KitReport;
@@ -37,11 +39,26 @@ pub enum KitField {
     Output,
 }
 
-use KitField as Field;
+impl KitField {
+    /// The field's place in the form.
+    fn index(self) -> usize {
+        match self {
+            KitField::Kit => 0,
+            KitField::Key => 1,
+            KitField::Passphrase => 2,
+            KitField::Wallets => 3,
+            KitField::Output => 4,
+        }
+    }
+}
+
+const F_PASS: usize = 2;
+const F_WALLETS: usize = 3;
+const F_OUTPUT: usize = 4;
 
 #[derive(Debug)]
 enum Step {
-    Input(Field),
+    Input,
     Working(Progress),
     Verified(KitReport),
     Derived(DeriveSummary),
@@ -52,73 +69,66 @@ enum Step {
 #[derive(Debug)]
 pub struct KitUseWizard {
     derive: bool,
-    kit: TextField,
-    key: TextField,
-    pass: TextField,
-    wallets_file: TextField,
+    /// Kit, key, passphrase (masked), and when deriving the wallet list
+    /// file and the output file: one shared form.
+    form: Form,
     /// The pasted list (one id per line); ids are not secret.
     wallets_list: String,
     list_mode: bool,
-    out: TextField,
     format: OutputFormat,
     skip_invalid: bool,
-    error: Option<Report>,
-    /// The field the error belongs to: it is shown under that field.
-    error_at: Option<Field>,
+    /// The key passphrase is being checked on a worker (derive: checked
+    /// as it is left, before the wallets are asked).
+    checking: bool,
+    /// The passphrase typed was checked and opens the key.
+    key_opened: bool,
     step: Step,
 }
 
 impl KitUseWizard {
     /// A wizard to verify (`derive == false`) or derive, with the key path prefilled.
     pub fn new(derive: bool, key_path: &str) -> Self {
-        let mut key = TextField::default();
-        key.set(key_path);
+        let mut fields = vec![
+            FormField::path(strings::KIT_KIT_PROMPT, "", "", PathKind::Kit),
+            FormField::path(strings::KIT_KEY_PROMPT, "", key_path, PathKind::KeyFile),
+            FormField::secret(strings::KIT_OPEN_PASS_PROMPT, strings::KIT_OPEN_PASS_HINT),
+        ];
+        if derive {
+            fields.push(FormField::path(
+                strings::KIT_WALLETS_FILE_PROMPT,
+                strings::KIT_WALLETS_HINT,
+                "",
+                PathKind::WalletList,
+            ));
+            fields.push(FormField::path(
+                strings::KIT_OUT_PROMPT,
+                strings::KIT_OUT_HINT,
+                "",
+                PathKind::Any,
+            ));
+        }
         KitUseWizard {
             derive,
-            kit: TextField::default(),
-            key,
-            pass: TextField::masked(),
-            wallets_file: TextField::default(),
+            form: Form::new(fields),
             wallets_list: String::new(),
             list_mode: false,
-            out: TextField::default(),
             format: OutputFormat::VendorJson,
             skip_invalid: false,
-            error: None,
-            error_at: None,
-            step: Step::Input(Field::Kit),
+            checking: false,
+            key_opened: false,
+            step: Step::Input,
         }
     }
 
-    fn next(&self, f: Field) -> Option<Field> {
-        match (f, self.derive) {
-            (Field::Kit, _) => Some(Field::Key),
-            (Field::Key, _) => Some(Field::Passphrase),
-            (Field::Passphrase, true) => Some(Field::Wallets),
-            (Field::Wallets, _) => Some(Field::Output),
-            (Field::Passphrase, false) | (Field::Output, _) => None,
-        }
-    }
-
-    fn prev(f: Field) -> Option<Field> {
-        match f {
-            Field::Kit => None,
-            Field::Key => Some(Field::Kit),
-            Field::Passphrase => Some(Field::Key),
-            Field::Wallets => Some(Field::Passphrase),
-            Field::Output => Some(Field::Wallets),
-        }
+    fn passphrase(&self) -> Option<SecretString> {
+        let p = self.form.value(F_PASS);
+        (!p.is_empty()).then(|| SecretString::from(p))
     }
 
     fn start(&mut self) -> Action {
-        let passphrase = if self.pass.text().is_empty() {
-            None
-        } else {
-            Some(SecretString::from(self.pass.text()))
-        };
-        self.pass.set("");
-        let kit = PathBuf::from(self.kit.text().trim());
-        let key = PathBuf::from(self.key.text().trim());
+        let passphrase = self.passphrase();
+        let kit = PathBuf::from(self.form.value(0).trim());
+        let key = PathBuf::from(self.form.value(1).trim());
         self.step = Step::Working(Progress::default());
         if !self.derive {
             return Action::VerifyKit {
@@ -130,14 +140,14 @@ impl KitUseWizard {
         let wallets = if self.list_mode {
             WalletSource::List(self.wallets_list.lines().map(str::to_string).collect())
         } else {
-            WalletSource::File(PathBuf::from(self.wallets_file.text().trim()))
+            WalletSource::File(PathBuf::from(self.form.value(F_WALLETS).trim()))
         };
         Action::DeriveShares {
             kit,
             key,
             passphrase,
             wallets,
-            out: PathBuf::from(self.out.text().trim()),
+            out: PathBuf::from(self.form.value(F_OUTPUT).trim()),
             options: DeriveOptions {
                 format: self.format,
                 skip_invalid: self.skip_invalid,
@@ -146,89 +156,74 @@ impl KitUseWizard {
         }
     }
 
-    fn field_mut(&mut self, f: Field) -> &mut TextField {
-        match f {
-            Field::Kit => &mut self.kit,
-            Field::Key => &mut self.key,
-            Field::Passphrase => &mut self.pass,
-            Field::Wallets => &mut self.wallets_file,
-            Field::Output => &mut self.out,
-        }
-    }
-
-    fn input_key(&mut self, f: Field, key: KeyEvent) -> Option<Action> {
+    /// Keys while the wallet ids are typed or pasted as a list.
+    fn list_key(&mut self, key: KeyEvent) {
         let ctrl = key.modifiers.contains(KeyModifiers::CONTROL);
         match key.code {
-            KeyCode::Esc => match Self::prev(f) {
-                Some(p) => {
-                    self.step = Step::Input(p);
-                    None
-                }
-                None => Some(Action::Back),
-            },
-            // ↓/↑ always move between fields; Tab too, except where it
-            // switches a choice (wallet source, output format).
-            KeyCode::Down | KeyCode::Tab
-                if !(key.code == KeyCode::Tab && matches!(f, Field::Wallets | Field::Output)) =>
-            {
-                if let Some(n) = self.next(f) {
-                    self.step = Step::Input(n);
-                }
-                None
-            }
-            KeyCode::Up | KeyCode::BackTab => {
-                if let Some(p) = Self::prev(f) {
-                    self.step = Step::Input(p);
-                }
-                None
-            }
-            KeyCode::Tab if f == Field::Wallets => {
-                self.list_mode = !self.list_mode;
-                None
-            }
-            KeyCode::Tab if f == Field::Output => {
-                self.format = match self.format {
-                    OutputFormat::VendorJson => OutputFormat::Jsonl,
-                    OutputFormat::Jsonl => OutputFormat::Csv,
-                    OutputFormat::Csv => OutputFormat::VendorJson,
-                };
-                None
-            }
-            KeyCode::Char('s') if ctrl && f == Field::Output => {
-                self.skip_invalid = !self.skip_invalid;
-                None
-            }
-            // A pasted list: Enter adds a line, Ctrl-D ends the list.
-            KeyCode::Enter if f == Field::Wallets && self.list_mode => {
-                self.wallets_list.push('\n');
-                None
-            }
-            KeyCode::Char('d') if ctrl && f == Field::Wallets && self.list_mode => {
-                self.step = Step::Input(Field::Output);
-                None
-            }
-            KeyCode::Char(c) if f == Field::Wallets && self.list_mode && !ctrl => {
+            KeyCode::Tab => self.list_mode = false,
+            KeyCode::Char('d') if ctrl => self.form.focus_on(F_OUTPUT),
+            KeyCode::Up | KeyCode::BackTab => self.form.focus_on(F_PASS),
+            KeyCode::Enter => self.wallets_list.push('\n'),
+            KeyCode::Char(c) if !ctrl => {
                 if self.wallets_list.len() < 1 << 20 {
                     self.wallets_list.push(c);
                 }
-                self.error = None;
-                None
             }
-            KeyCode::Backspace if f == Field::Wallets && self.list_mode => {
+            KeyCode::Backspace => {
                 self.wallets_list.pop();
-                None
             }
-            KeyCode::Enter => match self.next(f) {
-                Some(n) => {
-                    self.step = Step::Input(n);
-                    None
+            _ => {}
+        }
+    }
+
+    fn input_key(&mut self, key: KeyEvent) -> Option<Action> {
+        if self.checking {
+            return None;
+        }
+        let ctrl = key.modifiers.contains(KeyModifiers::CONTROL);
+        let focus = self.form.focus();
+        if self.derive && !self.form.picking() {
+            if focus == F_WALLETS && self.list_mode && key.code != KeyCode::Esc {
+                self.list_key(key);
+                return None;
+            }
+            match key.code {
+                // Tab on an empty wallet-file field switches to a pasted list.
+                KeyCode::Tab if focus == F_WALLETS && self.form.value(F_WALLETS).is_empty() => {
+                    self.list_mode = true;
+                    return None;
                 }
-                None => Some(self.start()),
-            },
-            _ => {
-                if self.field_mut(f).input(key) {
-                    self.error = None;
-                    self.error_at = None;
+                KeyCode::Char('f') if ctrl && focus == F_OUTPUT => {
+                    self.format = match self.format {
+                        OutputFormat::VendorJson => OutputFormat::Jsonl,
+                        OutputFormat::Jsonl => OutputFormat::Csv,
+                        OutputFormat::Csv => OutputFormat::VendorJson,
+                    };
+                    return None;
+                }
+                KeyCode::Char('s') if ctrl && focus == F_OUTPUT => {
+                    self.skip_invalid = !self.skip_invalid;
+                    return None;
+                }
+                _ => {}
+            }
+        }
+        if focus == F_PASS && !matches!(key.code, KeyCode::Enter | KeyCode::Tab | KeyCode::Down) {
+            self.key_opened = false;
+        }
+        match self.form.handle_key(key) {
+            FormEvent::Cancel => Some(Action::Back),
+            FormEvent::Submit => Some(self.start()),
+            FormEvent::Handled => {
+                // Deriving: the passphrase is checked as it is left, so a
+                // wrong one is fixed before the wallets are typed.
+                let left_pass = focus == F_PASS && self.form.focus() > F_PASS;
+                if self.derive && left_pass && !self.key_opened && self.passphrase().is_some() {
+                    self.checking = true;
+                    return Some(Action::CheckKitKey {
+                        key: PathBuf::from(self.form.value(1).trim()),
+                        passphrase: self.passphrase(),
+                    });
                 }
                 None
             }
@@ -251,18 +246,18 @@ impl Screen for KitUseWizard {
 
     fn handle_key(&mut self, key: KeyEvent) -> Option<Action> {
         match &self.step {
-            Step::Input(f) => {
-                let f = *f;
-                self.input_key(f, key)
-            }
+            Step::Input => self.input_key(key),
             Step::Working(_) => None,
             Step::Verified(_) | Step::Derived(_) => match key.code {
                 KeyCode::Enter | KeyCode::Esc => Some(Action::Back),
                 _ => None,
             },
+            // Back to the fields, everything kept (the kit path is the
+            // usual culprit: the focus goes there).
             Step::Failed(_) => match key.code {
                 KeyCode::Enter => {
-                    self.step = Step::Input(Field::Kit);
+                    self.step = Step::Input;
+                    self.form.focus_on(0);
                     None
                 }
                 KeyCode::Esc => Some(Action::Back),
@@ -271,7 +266,46 @@ impl Screen for KitUseWizard {
         }
     }
 
+    fn handle_paste(&mut self, text: &str) -> Option<Action> {
+        if !matches!(self.step, Step::Input) || self.checking {
+            return None;
+        }
+        if self.derive && self.list_mode && self.form.focus() == F_WALLETS {
+            // A pasted list keeps its lines.
+            self.wallets_list.push_str(text);
+            return None;
+        }
+        if self.form.focus() == F_PASS {
+            self.key_opened = false;
+        }
+        self.form.paste(text);
+        None
+    }
+
+    fn takes_text(&self) -> bool {
+        matches!(self.step, Step::Input)
+    }
+
+    fn holds_input(&self) -> bool {
+        matches!(self.step, Step::Input | Step::Working(_) | Step::Failed(_))
+    }
+
     fn on_worker(&mut self, msg: &WorkerMsg) -> Option<Action> {
+        if self.checking {
+            let WorkerMsg::Finished(result) = msg else {
+                return None;
+            };
+            self.checking = false;
+            match result {
+                Ok(JobResult::KitKeyOpened) => self.key_opened = true,
+                Ok(JobResult::KitInputRefused { field, report }) => {
+                    self.form.refuse(field.index(), report.clone());
+                }
+                Err(report) => self.form.set_error(1, report.clone()),
+                Ok(_) => {}
+            }
+            return None;
+        }
         if !matches!(self.step, Step::Working(_)) {
             return None;
         }
@@ -293,9 +327,10 @@ impl Screen for KitUseWizard {
             // A value the user typed was refused: back to that field, the
             // error under it, everything else kept.
             WorkerMsg::Finished(Ok(JobResult::KitInputRefused { field, report })) => {
-                self.step = Step::Input(*field);
-                self.error = Some(report.clone());
-                self.error_at = Some(*field);
+                self.step = Step::Input;
+                // The field is focused with the error under it; a secret
+                // is emptied, to be typed again masked.
+                self.form.refuse(field.index(), report.clone());
                 Some(Action::RefreshHome)
             }
             WorkerMsg::Finished(Err(report)) => {
@@ -313,66 +348,51 @@ impl Screen for KitUseWizard {
             .add_modifier(Modifier::BOLD);
         let mut lines: Vec<Line> = Vec::new();
         match &self.step {
-            Step::Input(f) => {
-                let f = *f;
-                lines.push(self.kit.line(strings::KIT_KIT_PROMPT, f == Field::Kit));
-                lines.push(self.key.line(strings::KIT_KEY_PROMPT, f == Field::Key));
-                lines.push(
-                    self.pass
-                        .line(strings::KIT_OPEN_PASS_PROMPT, f == Field::Passphrase),
-                );
-                if self.error_at == Some(Field::Passphrase)
-                    && let Some(r) = &self.error
-                {
-                    lines.extend(widgets::report_lines(r));
+            Step::Input => {
+                let mut form = self.form.lines();
+                if self.derive && self.list_mode {
+                    // The wallet field shows the pasted list instead.
+                    let at = form
+                        .iter()
+                        .position(|l| l.to_string().starts_with(strings::KIT_WALLETS_FILE_PROMPT))
+                        .unwrap_or(form.len());
+                    let on = self.form.focus() == F_WALLETS;
+                    let n = self.wallets_list.lines().count();
+                    let mut list = vec![Line::from(format!(
+                        "{}: {}{}",
+                        strings::KIT_WALLETS_LIST_PROMPT,
+                        custodian_core::text::count(n as u64, "line", "lines"),
+                        if on { " — Ctrl-D when done" } else { "" }
+                    ))];
+                    if on {
+                        let last: Vec<&str> = self.wallets_list.lines().rev().take(5).collect();
+                        for l in last.into_iter().rev() {
+                            list.push(Line::from(Span::styled(format!("    {l}"), dim)));
+                        }
+                        list.push(Line::from(Span::styled(strings::KIT_WALLETS_HINT, dim)));
+                    }
+                    let end = if on { at + 2 } else { at + 1 };
+                    form.splice(at..end.min(form.len()), list);
                 }
-                if f == Field::Passphrase {
-                    lines.push(Line::from(Span::styled(strings::KIT_OPEN_PASS_HINT, dim)));
+                lines.extend(form);
+                if self.checking {
+                    lines.push(Line::from(format!(
+                        "{} {}",
+                        widgets::spinner(chrome.tick),
+                        strings::KIT_CHECKING_KEY
+                    )));
+                } else if self.key_opened {
+                    lines.push(Line::from(Span::styled(
+                        strings::KIT_KEY_OPENED,
+                        Style::default().fg(Color::Green),
+                    )));
                 }
                 if self.derive {
-                    if self.list_mode {
-                        let n = self.wallets_list.lines().count();
-                        lines.push(Line::from(format!(
-                            "{}: {}{}",
-                            strings::KIT_WALLETS_LIST_PROMPT,
-                            custodian_core::text::count(n as u64, "line", "lines"),
-                            if f == Field::Wallets {
-                                " — Ctrl-D when done"
-                            } else {
-                                ""
-                            }
-                        )));
-                        if f == Field::Wallets {
-                            for l in self
-                                .wallets_list
-                                .lines()
-                                .rev()
-                                .take(5)
-                                .collect::<Vec<_>>()
-                                .into_iter()
-                                .rev()
-                            {
-                                lines.push(Line::from(Span::styled(format!("    {l}"), dim)));
-                            }
-                        }
-                    } else {
-                        lines.push(
-                            self.wallets_file
-                                .line(strings::KIT_WALLETS_FILE_PROMPT, f == Field::Wallets),
-                        );
-                    }
-                    if f == Field::Wallets {
-                        lines.push(Line::from(Span::styled(strings::KIT_WALLETS_HINT, dim)));
-                    }
-                    lines.push(self.out.line(strings::KIT_OUT_PROMPT, f == Field::Output));
                     lines.push(Line::from(format!(
                         "Format: {}   Skip invalid lines: {}",
                         self.format.name(),
                         if self.skip_invalid { "yes" } else { "no" }
                     )));
-                    if f == Field::Output {
-                        lines.push(Line::from(Span::styled(strings::KIT_OUT_HINT, dim)));
-                    }
                 }
             }
             Step::Working(progress) => {
@@ -487,38 +507,37 @@ impl Screen for KitUseWizard {
                 lines.extend(shown);
             }
         }
-        if let Some(r) = self.error.as_ref().filter(|_| self.error_at.is_none()) {
-            lines.push(Line::from(""));
-            lines.extend(widgets::report_lines(r));
-        }
         frame.render_widget(Paragraph::new(lines).wrap(Wrap { trim: false }), area);
     }
 
     fn commands(&self) -> Vec<(&'static str, &'static str)> {
+        let focus = self.form.focus();
         match &self.step {
-            Step::Input(Field::Wallets) if self.list_mode => {
-                vec![("Ctrl-D", "done"), ("Tab", "use a file"), ("Esc", "back")]
+            Step::Input if focus == F_WALLETS && self.list_mode => {
+                vec![("Ctrl-D", "done"), ("Tab", "use a file"), ("Esc", "leave")]
             }
-            Step::Input(Field::Wallets) => {
-                vec![("Enter", "next"), ("Tab", "paste a list"), ("Esc", "back")]
-            }
-            Step::Input(Field::Output) => vec![
-                ("Enter", "derive"),
-                ("Tab", "format"),
-                ("Ctrl-S", "skip invalid"),
-                ("Esc", "back"),
+            Step::Input if focus == F_WALLETS => vec![
+                ("Enter", "next"),
+                ("Tab", "complete / paste a list"),
+                ("Esc", "leave"),
             ],
-            Step::Input(Field::Passphrase) if !self.derive => {
-                vec![("Enter", "verify"), ("↑/↓ Tab", "field"), ("Esc", "back")]
+            Step::Input if focus == F_OUTPUT => vec![
+                ("Enter", "derive"),
+                ("Ctrl-F", "format"),
+                ("Ctrl-S", "skip invalid"),
+                ("Esc", "leave"),
+            ],
+            Step::Input if focus == F_PASS && !self.derive => {
+                vec![("Enter", "verify"), ("↑/↓ Tab", "field"), ("Esc", "leave")]
             }
-            Step::Input(_) => vec![("Enter", "next"), ("↑/↓ Tab", "field"), ("Esc", "back")],
+            Step::Input => vec![("Enter", "next"), ("↑/↓ Tab", "field"), ("Esc", "leave")],
             Step::Working(_) => vec![],
             Step::Verified(_) | Step::Derived(_) => vec![("Enter", "back")],
-            Step::Failed(_) => vec![("Enter", "try again"), ("Esc", "back")],
+            Step::Failed(_) => vec![("Enter", "back to the fields"), ("Esc", "back")],
         }
     }
 
     fn busy(&self) -> bool {
-        matches!(self.step, Step::Working(_))
+        matches!(self.step, Step::Working(_)) || self.checking
     }
 }

@@ -44,6 +44,8 @@ pub enum Action {
         name: String,
         /// The chosen passphrase.
         passphrase: SecretString,
+        /// A hardware token's plugin recipient (passphrase + token).
+        token: Option<String>,
     },
     /// Re-read the workspace for the home screen.
     RefreshHome,
@@ -92,6 +94,14 @@ pub enum Action {
     VerifyKit {
         /// The kit zip.
         kit: std::path::PathBuf,
+        /// The private key file.
+        key: std::path::PathBuf,
+        /// Its passphrase, if it is encrypted.
+        passphrase: Option<SecretString>,
+    },
+    /// Open the recovery private key with a passphrase on a worker thread
+    /// (checked as it is typed, before the rest of the derive form).
+    CheckKitKey {
         /// The private key file.
         key: std::path::PathBuf,
         /// Its passphrase, if it is encrypted.
@@ -259,6 +269,14 @@ pub enum Action {
         /// A path or a printed custodianshare1… line.
         input: String,
     },
+    /// Open one guardian's share with the passphrase they typed, on a
+    /// worker thread, and drop it: their passphrase checked as typed.
+    CheckGuardianShare {
+        /// The share (public header and sealed envelope).
+        share: Box<custodian_core::guardians::ShareFile>,
+        /// The passphrase the guardian typed.
+        passphrase: SecretString,
+    },
     /// Rebuild a key from a validated share set on a worker thread.
     StartGuardianCombine {
         /// The validated shares.
@@ -292,6 +310,7 @@ impl std::fmt::Debug for Action {
             Action::CheckPublicKey { path } => write!(f, "CheckPublicKey({})", path.display()),
             Action::WriteQrPng { public } => write!(f, "WriteQrPng({})", public.display()),
             Action::VerifyKit { kit, .. } => write!(f, "VerifyKit({})", kit.display()),
+            Action::CheckKitKey { key, .. } => write!(f, "CheckKitKey({})", key.display()),
             Action::DeriveShares { kit, out, .. } => {
                 write!(f, "DeriveShares({} -> {})", kit.display(), out.display())
             }
@@ -346,6 +365,9 @@ impl std::fmt::Debug for Action {
             } => write!(f, "StartGuardianSplit({threshold} of {})", guardians.len()),
             Action::CheckSplitPassphrase { .. } => write!(f, "CheckSplitPassphrase"),
             Action::LoadGuardianShare { .. } => write!(f, "LoadGuardianShare"),
+            Action::CheckGuardianShare { share, .. } => {
+                write!(f, "CheckGuardianShare({})", share.guardian)
+            }
             Action::StartGuardianCombine { set, .. } => {
                 write!(f, "StartGuardianCombine({})", set.custodian)
             }

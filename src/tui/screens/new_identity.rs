@@ -6,51 +6,47 @@
 //! needs. The passphrase lives only in masked, zeroizing fields until it is
 //! handed to the worker in a `SecretString`.
 
-use crossterm::event::{KeyCode, KeyEvent, KeyModifiers};
+use crossterm::event::{KeyCode, KeyEvent};
 use ratatui::Frame;
 use ratatui::layout::{Constraint, Layout, Rect};
 use ratatui::style::{Color, Modifier, Style};
 use ratatui::text::{Line, Span};
 use ratatui::widgets::{Paragraph, Wrap};
-use secrecy::{ExposeSecret, SecretString};
 
+use super::guardians_split::NewPassEntry;
 use super::{Action, Chrome, Screen};
+use crate::tui::form::{Form, FormEvent, FormField};
 use crate::tui::strings;
-use crate::tui::widgets::{self, TextField};
+use crate::tui::widgets;
 use crate::tui::worker::{JobResult, WorkerMsg};
 use custodian_core::error::Report;
 use custodian_core::identity::{self, CreatedIdentity};
-use custodian_core::passphrase;
 
-/// Which passphrase field has focus.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-enum Focus {
-    First,
-    Confirm,
-}
+/// The name step's fields.
+const N_NAME: usize = 0;
+const N_TOKEN: usize = 1;
 
 /// The wizard's steps.
 #[derive(Debug)]
 enum Step {
+    /// The name, and the hardware token's recipient when the identity is
+    /// to need passphrase + token.
     Name {
-        field: TextField,
-        error: Option<Report>,
+        form: Form,
     },
     Passphrase {
         name: String,
-        first: TextField,
-        confirm: TextField,
-        focus: Focus,
-        strength: Option<widgets::Meter>,
-        generated: Option<TextField>,
-        error: Option<Report>,
+        token: Option<String>,
+        entry: NewPassEntry,
     },
     Working {
         name: String,
+        token: Option<String>,
     },
     Done(CreatedIdentity),
     Failed {
         name: String,
+        token: Option<String>,
         report: Report,
     },
 }
@@ -69,8 +65,15 @@ impl Default for NewIdentityWizard {
     }
 }
 
-fn plain_field() -> TextField {
-    TextField::default()
+fn name_form(name: &str, token: &str) -> Form {
+    Form::new(vec![
+        FormField::plain(strings::NEWID_NAME_PROMPT, strings::NEWID_NAME_HINT, name),
+        FormField::plain(
+            strings::NEWID_TOKEN_PROMPT,
+            strings::NEWID_TOKEN_HINT,
+            token,
+        ),
+    ])
 }
 
 impl NewIdentityWizard {
@@ -78,8 +81,7 @@ impl NewIdentityWizard {
     pub fn new() -> Self {
         NewIdentityWizard {
             step: Step::Name {
-                field: plain_field(),
-                error: None,
+                form: name_form("", ""),
             },
             taken: Vec::new(),
         }
@@ -94,22 +96,11 @@ impl NewIdentityWizard {
 
     /// A wizard with the name already filled in (launched from a playbook step).
     pub fn with_name(name: &str) -> Self {
-        let mut w = Self::new();
-        if let Step::Name { field, .. } = &mut w.step {
-            field.set(name);
-        }
-        w
-    }
-
-    fn passphrase_step(name: String) -> Step {
-        Step::Passphrase {
-            name,
-            first: TextField::masked(),
-            confirm: TextField::masked(),
-            focus: Focus::First,
-            strength: None,
-            generated: None,
-            error: None,
+        NewIdentityWizard {
+            step: Step::Name {
+                form: name_form(name, ""),
+            },
+            taken: Vec::new(),
         }
     }
 
@@ -122,6 +113,72 @@ impl NewIdentityWizard {
             Step::Done(_) => "done",
             Step::Failed { .. } => "failed",
         }
+    }
+
+    /// The name step's values checked: the name (rules, not registered)
+    /// and the token recipient (an age plugin recipient, never a secret).
+    fn check_name_step(&self, form: &mut Form) -> Option<(String, Option<String>)> {
+        let name = form.value(N_NAME).to_string();
+        let checked = identity::validate_name(&name).map_err(|e| Report::from_error(&e));
+        let checked = checked.and_then(|()| {
+            if self.taken.contains(&name) {
+                Err(Report::from_error(
+                    &custodian_core::workspace::WorkspaceError::DuplicateCustodian(name.clone()),
+                ))
+            } else {
+                Ok(())
+            }
+        });
+        if let Err(r) = checked {
+            form.set_error(N_NAME, r);
+            return None;
+        }
+        let token = form.value(N_TOKEN).trim().to_string();
+        if token.is_empty() {
+            return Some((name, None));
+        }
+        if let Some(look) = custodian_core::text::secret_look(&token) {
+            // A pasted secret leaves neither the screen nor the field.
+            form.set_value(N_TOKEN, "");
+            form.set_error(
+                N_TOKEN,
+                Report::from_error(&identity::IdentityError::SecretInput(
+                    custodian_core::text::SecretInput {
+                        field: "hardware token recipient",
+                        look,
+                    },
+                )),
+            );
+            return None;
+        }
+        match custodian_core::token::parse_recipient(&token) {
+            Ok(_) => Some((name, Some(token))),
+            Err(e) => {
+                form.set_error(N_TOKEN, Report::from_error(&e));
+                None
+            }
+        }
+    }
+}
+
+impl NewIdentityWizard {
+    /// The name step is done: on to the passphrase, or the error under
+    /// the field at fault.
+    fn submit_name(&mut self) -> Option<Action> {
+        let Step::Name { form } = &mut self.step else {
+            return None;
+        };
+        let mut form = std::mem::replace(form, name_form("", ""));
+        let checked = self.check_name_step(&mut form);
+        self.step = match checked {
+            Some((name, token)) => Step::Passphrase {
+                name,
+                token,
+                entry: NewPassEntry::default(),
+            },
+            None => Step::Name { form },
+        };
+        None
     }
 }
 
@@ -136,129 +193,71 @@ impl Screen for NewIdentityWizard {
 
     fn handle_key(&mut self, key: KeyEvent) -> Option<Action> {
         match &mut self.step {
-            Step::Name { field, error } => match key.code {
-                KeyCode::Esc => Some(Action::Back),
-                KeyCode::Enter => {
-                    let name = field.text().to_string();
-                    let checked =
-                        identity::validate_name(&name).map_err(|e| Report::from_error(&e));
-                    let checked = checked.and_then(|()| {
-                        if self.taken.contains(&name) {
-                            Err(Report::from_error(
-                                &custodian_core::workspace::WorkspaceError::DuplicateCustodian(
-                                    name.clone(),
-                                ),
-                            ))
-                        } else {
-                            Ok(())
-                        }
-                    });
-                    match checked {
-                        Ok(()) => self.step = Self::passphrase_step(name),
-                        Err(r) => *error = Some(r),
-                    }
-                    None
+            Step::Name { form } => match form.handle_key(key) {
+                // Enter on the name goes on unless a token is being given
+                // (the token field is reached with Tab or ↓).
+                FormEvent::Handled
+                    if key.code == KeyCode::Enter
+                        && form.focus() == N_TOKEN
+                        && form.value(N_TOKEN).is_empty() =>
+                {
+                    self.submit_name()
                 }
-                _ => {
-                    if field.input(key) {
-                        *error = None;
-                    }
-                    None
-                }
+                FormEvent::Cancel => Some(Action::Back),
+                FormEvent::Handled => None,
+                FormEvent::Submit => self.submit_name(),
             },
-            Step::Passphrase {
-                name,
-                first,
-                confirm,
-                focus,
-                strength,
-                generated,
-                error,
-            } => match key.code {
-                KeyCode::Esc => {
-                    let name = std::mem::take(name);
-                    self.step = Step::Name {
-                        field: {
-                            let mut f = plain_field();
-                            f.set(&name);
-                            f
-                        },
-                        error: None,
-                    };
-                    None
-                }
-                KeyCode::Tab | KeyCode::BackTab | KeyCode::Up | KeyCode::Down => {
-                    *focus = if *focus == Focus::First {
-                        Focus::Confirm
-                    } else {
-                        Focus::First
-                    };
-                    None
-                }
-                KeyCode::Char('g') if key.modifiers.contains(KeyModifiers::CONTROL) => {
-                    match passphrase::generate(passphrase::DEFAULT_WORDS) {
-                        Ok(p) => {
-                            first.set(p.expose_secret());
-                            confirm.set(p.expose_secret());
-                            let mut shown = plain_field();
-                            shown.set(p.expose_secret());
-                            *generated = Some(shown);
-                            *strength = Some(widgets::meter(&p));
-                            *error = None;
-                        }
-                        Err(e) => *error = Some(Report::from_error(&e)),
+            Step::Passphrase { name, token, entry } => {
+                if key.code == KeyCode::Esc {
+                    if entry.esc() {
+                        let token = token.take().unwrap_or_default();
+                        self.step = Step::Name {
+                            form: name_form(name, &token),
+                        };
                     }
-                    None
+                    return None;
                 }
-                KeyCode::Enter => {
-                    if *focus == Focus::First {
-                        *focus = Focus::Confirm;
-                        return None;
-                    }
-                    let pass = SecretString::from(first.text());
-                    if let Err(e) = passphrase::check_new(&pass) {
-                        *error = Some(Report::from_error(&e));
-                        *focus = Focus::First;
-                        return None;
-                    }
-                    if first.text() != confirm.text() {
-                        *error = Some(Report::from_error(&passphrase::PassphraseError::Mismatch));
-                        confirm.set("");
-                        return None;
-                    }
-                    let name = std::mem::take(name);
-                    self.step = Step::Working { name: name.clone() };
-                    Some(Action::CreateIdentity {
-                        name,
-                        passphrase: pass,
-                    })
-                }
-                _ => {
-                    let field = if *focus == Focus::First {
-                        first
-                    } else {
-                        confirm
-                    };
-                    if field.input(key) {
-                        *error = None;
-                        if *focus == Focus::First {
-                            // Typing over a generated phrase hides it again.
-                            *generated = None;
-                            *strength = Some(widgets::meter(&SecretString::from(field.text())));
-                        }
-                    }
-                    None
-                }
-            },
+                let passphrase = entry.handle_key(key)?;
+                let name = std::mem::take(name);
+                let token = token.take();
+                self.step = Step::Working {
+                    name: name.clone(),
+                    token: token.clone(),
+                };
+                Some(Action::CreateIdentity {
+                    name,
+                    passphrase,
+                    token,
+                })
+            }
             Step::Working { .. } => None,
             Step::Done(_) => match key.code {
                 KeyCode::Enter | KeyCode::Esc => Some(Action::Back),
                 _ => None,
             },
-            Step::Failed { name, .. } => match key.code {
+            Step::Failed {
+                name,
+                token,
+                report,
+            } => match key.code {
                 KeyCode::Esc => Some(Action::Back),
                 KeyCode::Enter => {
-                    self.step = Self::passphrase_step(std::mem::take(name));
+                    // Back to the step that fixes it: a token problem goes
+                    // under the token field; anything else is tried again
+                    // from the passphrase, the name and token kept.
+                    let text = report.to_string();
+                    self.step = match token.take() {
+                        Some(t) if text.contains("token") || text.contains("plugin") => {
+                            let mut form = name_form(name, &t);
+                            form.set_error(N_TOKEN, report.clone());
+                            Step::Name { form }
+                        }
+                        t => Step::Passphrase {
+                            name: std::mem::take(name),
+                            token: t,
+                            entry: NewPassEntry::default(),
+                        },
+                    };
                     None
                 }
                 _ => None,
@@ -266,12 +265,37 @@ impl Screen for NewIdentityWizard {
         }
     }
 
+    fn handle_paste(&mut self, text: &str) -> Option<Action> {
+        match &mut self.step {
+            Step::Name { form } => {
+                form.paste(text);
+            }
+            Step::Passphrase { entry, .. } => entry.paste(text),
+            _ => {}
+        }
+        None
+    }
+
+    fn takes_text(&self) -> bool {
+        matches!(self.step, Step::Name { .. } | Step::Passphrase { .. })
+    }
+
+    fn holds_input(&self) -> bool {
+        match &self.step {
+            Step::Name { form } => form.holds_input(),
+            Step::Done(_) => false,
+            _ => true,
+        }
+    }
+
     fn on_worker(&mut self, msg: &WorkerMsg) -> Option<Action> {
-        if let (Step::Working { name }, WorkerMsg::Finished(result)) = (&mut self.step, msg) {
+        if let (Step::Working { name, token }, WorkerMsg::Finished(result)) = (&mut self.step, msg)
+        {
             self.step = match result {
                 Ok(JobResult::IdentityCreated(c)) => Step::Done(c.clone()),
                 Err(report) => Step::Failed {
                     name: std::mem::take(name),
+                    token: token.take(),
                     report: report.clone(),
                 },
                 Ok(_) => return None,
@@ -310,55 +334,23 @@ impl Screen for NewIdentityWizard {
         ]));
         lines.push(Line::from(""));
         match &self.step {
-            Step::Name { field, error } => {
-                lines.push(field.line(strings::NEWID_NAME_PROMPT, true));
-                lines.push(Line::from(Span::styled(
-                    strings::NEWID_NAME_HINT,
-                    crate::tui::widgets::hint(),
-                )));
-                if let Some(r) = error {
-                    lines.push(Line::from(""));
-                    lines.extend(widgets::report_lines(r));
-                }
-            }
-            Step::Passphrase {
-                name,
-                first,
-                confirm,
-                focus,
-                strength,
-                generated,
-                error,
-            } => {
+            Step::Name { form } => lines.extend(form.lines()),
+            Step::Passphrase { name, token, entry } => {
                 lines.push(Line::from(format!("Custodian: {name}")));
-                lines.push(Line::from(""));
-                lines.push(first.line(strings::NEWID_PASS_PROMPT, *focus == Focus::First));
-                lines.push(confirm.line(strings::NEWID_CONFIRM_PROMPT, *focus == Focus::Confirm));
-                lines.push(Line::from(""));
-                if let Some(s) = strength {
-                    lines.push(widgets::strength_line(s));
+                if let Some(t) = token {
+                    lines.push(Line::from(format!(
+                        "Opening will need: passphrase + hardware token ({})",
+                        custodian_core::text::short_prefix(t)
+                    )));
                 }
+                lines.push(Line::from(""));
+                lines.extend(entry.lines());
                 lines.push(Line::from(Span::styled(
                     strings::NEWID_PASS_HINT,
                     crate::tui::widgets::hint(),
                 )));
-                if let Some(g) = generated {
-                    lines.push(Line::from(""));
-                    lines.push(Line::from(Span::styled(
-                        strings::NEWID_GENERATED,
-                        Style::default().fg(Color::Yellow),
-                    )));
-                    lines.push(Line::from(Span::styled(
-                        format!("  {}", g.text()),
-                        Style::default().add_modifier(Modifier::BOLD),
-                    )));
-                }
-                if let Some(r) = error {
-                    lines.push(Line::from(""));
-                    lines.extend(widgets::report_lines(r));
-                }
             }
-            Step::Working { name } => {
+            Step::Working { name, .. } => {
                 lines.push(Line::from(format!(
                     "{} {} ({name})",
                     widgets::spinner(chrome.tick),
@@ -378,6 +370,7 @@ impl Screen for NewIdentityWizard {
                 lines.push(Line::from(format!("Fingerprint:  {}", c.fingerprint)));
                 lines.push(Line::from(format!("File:         {}", c.path.display())));
                 lines.push(Line::from(format!("Rotation due: {}", c.rotation_due)));
+
                 lines.push(Line::from(""));
                 lines.push(Line::from(strings::NEWID_DONE_HINT));
             }
@@ -391,9 +384,13 @@ impl Screen for NewIdentityWizard {
 
     fn commands(&self) -> Vec<(&'static str, &'static str)> {
         match self.step {
-            Step::Name { .. } => vec![("Enter", "next"), ("Esc", "cancel")],
+            Step::Name { .. } => vec![
+                ("Enter", "next"),
+                ("Tab/↓", "next field"),
+                ("Esc", "cancel"),
+            ],
             Step::Passphrase { .. } => vec![
-                ("Tab", "switch field"),
+                ("Tab/↓", "next field"),
                 ("Ctrl-G", "generate"),
                 ("Enter", "create"),
                 ("Esc", "back"),

@@ -423,14 +423,31 @@ impl RecoveryWizard {
                     });
                 }
             }
-            KeyCode::Backspace if form.is_empty() => {
-                self.approvals.pop();
+            // Backspace (or Ctrl-H, what some terminals send for it) on an
+            // empty form takes back the last approver, saying so.
+            KeyCode::Backspace if form.is_empty() => self.remove_last_approver(),
+            KeyCode::Char('h')
+                if form.is_empty() && key.modifiers.contains(KeyModifiers::CONTROL) =>
+            {
+                self.remove_last_approver()
             }
             _ => {
                 form.handle_key(key);
             }
         }
         None
+    }
+
+    fn remove_last_approver(&mut self) {
+        if let Some(gone) = self.approvals.pop() {
+            self.approver_form.set_error(
+                A_NAME,
+                note(
+                    &format!("{} is no longer an approver", gone.name),
+                    Some("type the name again to add them back"),
+                ),
+            );
+        }
     }
 
     fn continue_from_shards(&mut self) {
@@ -1124,7 +1141,7 @@ impl Screen for RecoveryWizard {
             Step::Warning => vec![("Enter", "continue"), ("Esc", "leave")],
             Step::Approvers => vec![
                 ("Enter", "add / continue"),
-                ("Backspace", "remove last"),
+                ("Backspace", "on empty: drop last approver"),
                 ("Esc", "back"),
             ],
             Step::Shards => vec![

@@ -278,6 +278,9 @@ impl Screen for RotateScreen {
             Step::Checking | Step::Working => None,
             Step::NewPass(entry) => {
                 if key.code == KeyCode::Esc {
+                    if !entry.esc() {
+                        return None;
+                    }
                     self.old_pass = None;
                     self.step = Step::OldPass(old_pass_form());
                     return None;
@@ -291,6 +294,9 @@ impl Screen for RotateScreen {
             Step::Guardian(i, entry) => {
                 let i = *i;
                 if key.code == KeyCode::Esc {
+                    if !entry.esc() {
+                        return None;
+                    }
                     self.guardian_passes.clear();
                     self.step = Step::NewPass(NewPassEntry::default());
                     return None;

@@ -21,9 +21,10 @@ use ratatui::widgets::{Paragraph, Wrap};
 use secrecy::SecretString;
 
 use super::{Action, Chrome, Screen};
+use crate::tui::complete::PathKind;
 use crate::tui::form::{Form, FormEvent, FormField};
 use crate::tui::strings;
-use crate::tui::widgets::{self, TextField};
+use crate::tui::widgets;
 use crate::tui::worker::{JobResult, WorkerMsg};
 use custodian_core::error::Report;
 use custodian_core::identity;
@@ -43,24 +44,31 @@ pub struct RewrapStart {
     pub kind: RewrapKind,
 }
 
+/// Where a rewrap refused on the worker sends the user back to.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum RewrapFix {
+    /// The holder's identity file is not the one the shard is wrapped to
+    /// (or does not read).
+    Identity,
+    /// The passphrase does not open the identity.
+    Passphrase,
+}
+
 #[derive(Debug)]
 enum Step {
     Identity {
-        field: TextField,
-        error: Option<Report>,
+        form: Form,
     },
+    /// The new recipient and name.
     Target {
-        to: TextField,
-        name: TextField,
-        on_name: bool,
-        error: Option<Report>,
+        form: Form,
     },
     Concentration {
         verdict: Concentration,
         form: Form,
     },
     Passphrase {
-        field: TextField,
+        form: Form,
     },
     Working,
     Done(RewrapOutcome),
@@ -71,6 +79,7 @@ enum Step {
 #[derive(Debug)]
 pub struct RewrapWizard {
     start: RewrapStart,
+    /// The values typed so far (kept when stepping back and forth).
     identity: String,
     to: String,
     name: String,
@@ -82,10 +91,8 @@ pub struct RewrapWizard {
     approval: ConcentrationApproval,
 }
 
-fn field_with(text: &str) -> TextField {
-    let mut f = TextField::default();
-    f.set(text);
-    f
+fn pass_form() -> Form {
+    Form::new(vec![FormField::secret(strings::REWRAP_PASS_PROMPT, "")])
 }
 
 impl RewrapWizard {
@@ -94,24 +101,36 @@ impl RewrapWizard {
         let identity = identity_suggestion
             .map(|p| p.display().to_string())
             .unwrap_or_default();
-        RewrapWizard {
-            step: Step::Identity {
-                field: field_with(&identity),
-                error: None,
-            },
+        let mut w = RewrapWizard {
+            step: Step::Working,
             start,
             identity,
             to: String::new(),
             name: String::new(),
             registry: None,
             approval: ConcentrationApproval::default(),
-        }
+        };
+        w.step = w.identity_step(None);
+        w
     }
 
     /// The registry the concentration rule is checked against.
     pub fn with_registry(mut self, reg: Registry) -> Self {
         self.registry = Some(Box::new(reg));
         self
+    }
+
+    fn identity_step(&self, error: Option<Report>) -> Step {
+        let mut form = Form::new(vec![FormField::path(
+            strings::REWRAP_IDENTITY_PROMPT,
+            strings::REWRAP_IDENTITY_HINT,
+            &self.identity,
+            PathKind::Identity,
+        )]);
+        if let Some(r) = error {
+            form.set_error(0, r);
+        }
+        Step::Identity { form }
     }
 
     /// After the target is chosen: the concentration step when the rule
@@ -125,11 +144,7 @@ impl RewrapWizard {
             .map(|reg| shard::concentration_after(reg, &f.key_id, f.index, &self.to, f.threshold))
             .unwrap_or(Concentration::Spread);
         let form = match verdict {
-            Concentration::Spread => {
-                return Step::Passphrase {
-                    field: TextField::masked(),
-                };
-            }
+            Concentration::Spread => return Step::Passphrase { form: pass_form() },
             Concentration::Several { .. } => Form::new(vec![FormField::plain(
                 strings::CONCENTRATION_CONFIRM_PROMPT,
                 strings::CONCENTRATION_CONFIRM_HINT,
@@ -156,11 +171,16 @@ impl RewrapWizard {
     }
 
     fn target_step(&self) -> Step {
+        let (to_label, name_label) = if self.node() {
+            (strings::RESTORE_TO_PROMPT, strings::RESTORE_NAME_PROMPT)
+        } else {
+            (strings::REWRAP_TO_PROMPT, strings::REWRAP_NAME_PROMPT)
+        };
         Step::Target {
-            to: field_with(&self.to),
-            name: field_with(&self.name),
-            on_name: false,
-            error: None,
+            form: Form::new(vec![
+                FormField::plain(to_label, "", &self.to),
+                FormField::plain(name_label, "", &self.name),
+            ]),
         }
     }
 
@@ -175,6 +195,32 @@ impl RewrapWizard {
             Step::Done(_) => "done",
             Step::Failed(_) => "failed",
         }
+    }
+
+    fn target_submitted(&mut self) {
+        let Step::Target { form } = &mut self.step else {
+            return;
+        };
+        let to = form.value(0).trim().to_string();
+        let name = form.value(1).to_string();
+        if let Err(e) = identity::parse_recipient(&to) {
+            // A pasted secret leaves neither the screen nor the field.
+            if custodian_core::text::secret_look(&to).is_some() {
+                form.set_value(0, "");
+            }
+            form.set_error(0, Report::from_error(&e));
+            return;
+        }
+        if let Err(e) = identity::validate_name(&name) {
+            if custodian_core::text::secret_look(&name).is_some() {
+                form.set_value(1, "");
+            }
+            form.set_error(1, Report::from_error(&e));
+            return;
+        }
+        self.to = to;
+        self.name = name;
+        self.step = self.after_target();
     }
 }
 
@@ -193,73 +239,36 @@ impl Screen for RewrapWizard {
 
     fn handle_key(&mut self, key: KeyEvent) -> Option<Action> {
         match &mut self.step {
-            Step::Identity { field, error } => match key.code {
-                KeyCode::Esc => Some(Action::Back),
-                KeyCode::Enter if !field.text().trim().is_empty() => {
-                    self.identity = field.text().trim().to_string();
+            Step::Identity { form } => match form.handle_key(key) {
+                FormEvent::Cancel => Some(Action::Back),
+                FormEvent::Handled => None,
+                FormEvent::Submit if form.value(0).trim().is_empty() => None,
+                FormEvent::Submit => {
+                    self.identity = form.value(0).trim().to_string();
                     self.step = self.target_step();
                     None
                 }
-                _ => {
-                    if field.input(key) {
-                        *error = None;
-                    }
-                    None
-                }
             },
-            Step::Target {
-                to,
-                name,
-                on_name,
-                error,
-            } => match key.code {
-                KeyCode::Esc => {
-                    self.step = Step::Identity {
-                        field: field_with(&self.identity),
-                        error: None,
-                    };
-                    None
-                }
-                KeyCode::Tab | KeyCode::BackTab | KeyCode::Up | KeyCode::Down => {
-                    *on_name = !*on_name;
-                    None
-                }
-                KeyCode::Enter if !*on_name => {
-                    *on_name = true;
-                    None
-                }
-                KeyCode::Enter => {
-                    let checked = identity::parse_recipient(to.text())
-                        .and_then(|_| identity::validate_name(name.text()));
-                    match checked {
-                        Ok(()) => {
-                            self.to = to.text().trim().to_string();
-                            self.name = name.text().to_string();
-                            self.step = self.after_target();
-                        }
-                        Err(e) => {
-                            // A pasted secret leaves neither the screen nor the field.
-                            if matches!(e, identity::IdentityError::SecretInput(_)) {
-                                if custodian_core::text::secret_look(to.text()).is_some() {
-                                    to.set("");
-                                }
-                                if custodian_core::text::secret_look(name.text()).is_some() {
-                                    name.set("");
-                                }
-                            }
-                            *error = Some(Report::from_error(&e));
-                        }
+            Step::Target { form } => {
+                if key.code == KeyCode::Esc && !form.picking() {
+                    // Back one step, what was typed here kept (a value that
+                    // looks like a secret is not kept).
+                    for (i, slot) in [(0, &mut self.to), (1, &mut self.name)] {
+                        let v = form.value(i);
+                        *slot = if custodian_core::text::secret_look(v).is_some() {
+                            String::new()
+                        } else {
+                            v.to_string()
+                        };
                     }
-                    None
+                    self.step = self.identity_step(None);
+                    return None;
                 }
-                _ => {
-                    let f = if *on_name { name } else { to };
-                    if f.input(key) {
-                        *error = None;
-                    }
-                    None
+                if form.handle_key(key) == FormEvent::Submit {
+                    self.target_submitted();
                 }
-            },
+                None
+            }
             Step::Concentration { verdict, form } => match form.handle_key(key) {
                 FormEvent::Cancel => {
                     self.step = self.target_step();
@@ -294,9 +303,7 @@ impl Screen for RewrapWizard {
                     match checked {
                         Ok(()) => {
                             self.approval = approval;
-                            self.step = Step::Passphrase {
-                                field: TextField::masked(),
-                            };
+                            self.step = Step::Passphrase { form: pass_form() };
                         }
                         Err(e) => {
                             let at = match e {
@@ -309,13 +316,15 @@ impl Screen for RewrapWizard {
                     None
                 }
             },
-            Step::Passphrase { field } => match key.code {
-                KeyCode::Esc => {
+            Step::Passphrase { form } => match form.handle_key(key) {
+                FormEvent::Cancel => {
                     self.step = self.target_step();
                     None
                 }
-                KeyCode::Enter if !field.text().is_empty() => {
-                    let passphrase = SecretString::from(field.text());
+                FormEvent::Handled => None,
+                FormEvent::Submit if form.value(0).is_empty() => None,
+                FormEvent::Submit => {
+                    let passphrase = SecretString::from(form.value(0));
                     self.step = Step::Working;
                     Some(Action::StartRewrap(Box::new(RewrapRequest {
                         shard: self.start.shard.clone(),
@@ -329,10 +338,6 @@ impl Screen for RewrapWizard {
                         concentration: self.approval.clone(),
                     })))
                 }
-                _ => {
-                    field.input(key);
-                    None
-                }
             },
             Step::Working => None,
             Step::Done(_) => match key.code {
@@ -342,10 +347,8 @@ impl Screen for RewrapWizard {
             Step::Failed(_) => match key.code {
                 KeyCode::Esc => Some(Action::Back),
                 KeyCode::Enter => {
-                    self.step = Step::Identity {
-                        field: field_with(&self.identity),
-                        error: None,
-                    };
+                    // Back to the first step, everything typed kept.
+                    self.step = self.identity_step(None);
                     None
                 }
                 _ => None,
@@ -357,6 +360,15 @@ impl Screen for RewrapWizard {
         if let (Step::Working, WorkerMsg::Finished(result)) = (&self.step, msg) {
             self.step = match result {
                 Ok(JobResult::ShardRewrapped(o)) => Step::Done(o.clone()),
+                // Back to the step that fixes it, the error under its field.
+                Ok(JobResult::RewrapRefused { fix, report }) => match fix {
+                    RewrapFix::Passphrase => {
+                        let mut form = pass_form();
+                        form.refuse(0, report.clone());
+                        Step::Passphrase { form }
+                    }
+                    RewrapFix::Identity => self.identity_step(Some(report.clone())),
+                },
                 Err(report) => Step::Failed(report.clone()),
                 Ok(_) => return None,
             };
@@ -364,13 +376,35 @@ impl Screen for RewrapWizard {
         None
     }
 
+    fn handle_paste(&mut self, text: &str) -> Option<Action> {
+        match &mut self.step {
+            Step::Identity { form }
+            | Step::Target { form }
+            | Step::Concentration { form, .. }
+            | Step::Passphrase { form } => {
+                form.paste(text);
+            }
+            _ => {}
+        }
+        None
+    }
+
+    fn takes_text(&self) -> bool {
+        matches!(
+            self.step,
+            Step::Identity { .. }
+                | Step::Target { .. }
+                | Step::Concentration { .. }
+                | Step::Passphrase { .. }
+        )
+    }
+
+    fn holds_input(&self) -> bool {
+        !matches!(self.step, Step::Done(_))
+    }
+
     fn render(&self, frame: &mut Frame, area: Rect, chrome: &Chrome) {
         let node = self.node();
-        let (to_label, name_label) = if node {
-            (strings::RESTORE_TO_PROMPT, strings::RESTORE_NAME_PROMPT)
-        } else {
-            (strings::REWRAP_TO_PROMPT, strings::REWRAP_NAME_PROMPT)
-        };
         let f = &self.start.file;
         let mut lines = vec![
             Line::from(format!(
@@ -389,30 +423,11 @@ impl Screen for RewrapWizard {
         ];
         let bold = Style::default().add_modifier(Modifier::BOLD);
         match &self.step {
-            Step::Identity { field, error } => {
-                lines.push(field.line(strings::REWRAP_IDENTITY_PROMPT, true));
-                lines.push(Line::from(Span::styled(
-                    strings::REWRAP_IDENTITY_HINT,
-                    crate::tui::widgets::hint(),
-                )));
-                if let Some(r) = error {
-                    lines.extend(widgets::report_lines(r));
-                }
-            }
-            Step::Target {
-                to,
-                name,
-                on_name,
-                error,
-            } => {
+            Step::Identity { form } => lines.extend(form.lines()),
+            Step::Target { form } => {
                 lines.push(Line::from(format!("Identity: {}", self.identity)));
                 lines.push(Line::from(""));
-                lines.push(to.line(to_label, !*on_name));
-                lines.push(name.line(name_label, *on_name));
-                if let Some(r) = error {
-                    lines.push(Line::from(""));
-                    lines.extend(widgets::report_lines(r));
-                }
+                lines.extend(form.lines());
             }
             Step::Concentration { verdict, form } => {
                 lines.push(Line::from(format!(
@@ -448,7 +463,7 @@ impl Screen for RewrapWizard {
                 lines.push(Line::from(""));
                 lines.extend(form.lines());
             }
-            Step::Passphrase { field } => {
+            Step::Passphrase { form } => {
                 lines.push(Line::from(format!("Identity: {}", self.identity)));
                 lines.push(Line::from(format!(
                     "To:       {} — {} ({})",
@@ -457,7 +472,7 @@ impl Screen for RewrapWizard {
                     identity::fingerprint(&self.to)
                 )));
                 lines.push(Line::from(""));
-                lines.push(field.line(strings::REWRAP_PASS_PROMPT, true));
+                lines.extend(form.lines());
             }
             Step::Working => lines.push(Line::from(format!(
                 "{} {}",
@@ -522,9 +537,13 @@ impl Screen for RewrapWizard {
 
     fn commands(&self) -> Vec<(&'static str, &'static str)> {
         match self.step {
-            Step::Identity { .. } => vec![("Enter", "next"), ("Esc", "cancel")],
+            Step::Identity { .. } => vec![
+                ("Enter", "next"),
+                ("Tab", "complete path"),
+                ("Esc", "cancel"),
+            ],
             Step::Target { .. } => {
-                vec![("Tab", "switch field"), ("Enter", "next"), ("Esc", "back")]
+                vec![("Tab/↓", "next field"), ("Enter", "next"), ("Esc", "back")]
             }
             Step::Concentration { .. } => {
                 vec![("Tab", "next field"), ("Enter", "confirm"), ("Esc", "back")]
