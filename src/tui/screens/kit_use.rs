@@ -164,10 +164,8 @@ impl KitUseWizard {
             KeyCode::Char('d') if ctrl => self.form.focus_on(F_OUTPUT),
             KeyCode::Up | KeyCode::BackTab => self.form.focus_on(F_PASS),
             KeyCode::Enter => self.wallets_list.push('\n'),
-            KeyCode::Char(c) if !ctrl => {
-                if self.wallets_list.len() < 1 << 20 {
-                    self.wallets_list.push(c);
-                }
+            KeyCode::Char(c) if !ctrl && self.wallets_list.len() < 1 << 20 => {
+                self.wallets_list.push(c);
             }
             KeyCode::Backspace => {
                 self.wallets_list.pop();

@@ -1141,7 +1141,7 @@ impl Screen for RecoveryWizard {
             Step::Warning => vec![("Enter", "continue"), ("Esc", "leave")],
             Step::Approvers => vec![
                 ("Enter", "add / continue"),
-                ("Backspace", "on empty: drop last approver"),
+                ("Backspace", "drop last approver"),
                 ("Esc", "back"),
             ],
             Step::Shards => vec![
