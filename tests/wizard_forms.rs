@@ -151,6 +151,12 @@ fn rebuild_esc_after_a_mistyped_path_keeps_the_collected_shares() {
     ctrl(&mut app, 'u');
     submit(&mut app, &files[1].display().to_string());
     assert!(small(&app).contains("2 of 2 shares needed are in"));
+    // Ctrl-C with shares collected asks; any key but y stays, all kept.
+    ctrl(&mut app, 'c');
+    assert!(app.asking_to_quit());
+    key(&mut app, KeyCode::Char('n'));
+    assert!(!app.quit);
+    assert!(small(&app).contains("2 of 2 shares needed are in"));
     // Leaving with shares in asks once; the second Esc leaves.
     key(&mut app, KeyCode::Esc);
     assert_eq!(app.current_title(), "Rebuild a key from guardian shares");
@@ -337,6 +343,11 @@ fn kit_derive_checks_the_key_passphrase_as_it_is_left() {
         s.contains("The passphrase opens the recovery private key"),
         "{s}"
     );
+    // Ctrl-C with typed input asks first.
+    ctrl(&mut app, 'c');
+    assert!(app.asking_to_quit());
+    key(&mut app, KeyCode::Esc);
+    assert!(!app.quit);
     // Esc is not "previous field": with typed input it asks, then leaves.
     key(&mut app, KeyCode::Esc);
     assert_eq!(app.current_title(), "Derive Key Share #1");
