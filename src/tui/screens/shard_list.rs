@@ -141,10 +141,16 @@ impl ShardsScreen {
         )
         .unwrap_or(0)
         .min(area.height.saturating_sub(2));
-        let [header, list_area, form_area] = Layout::vertical([
+        // The form right under the list; the list takes what is left.
+        let rows_h = u16::try_from(self.entries.len())
+            .unwrap_or(u16::MAX)
+            .min(area.height.saturating_sub(1 + form_h))
+            .max(1);
+        let [header, list_area, form_area, _] = Layout::vertical([
             Constraint::Length(1),
-            Constraint::Min(1),
+            Constraint::Length(rows_h),
             Constraint::Length(form_h),
+            Constraint::Min(0),
         ])
         .areas(area);
         frame.render_widget(
