@@ -91,11 +91,11 @@ impl AuditViewScreen {
         self.checking = false;
         self.entries = entries;
         self.chain = chain;
-        self.to_newest();
+        self.select_newest();
     }
 
     /// Selects the newest entry the filter lets through.
-    fn to_newest(&mut self) {
+    fn select_newest(&mut self) {
         let n = self.visible().len();
         self.nav.set_len(n);
         self.nav.select(n.saturating_sub(1));
@@ -143,7 +143,7 @@ impl Screen for AuditViewScreen {
                     self.filter.input(key);
                 }
             }
-            self.to_newest();
+            self.select_newest();
             return None;
         }
         let key = match key.code {
@@ -164,7 +164,7 @@ impl Screen for AuditViewScreen {
                 } else {
                     FilterKind::Event
                 };
-                self.to_newest();
+                self.select_newest();
             }
             _ => {}
         }

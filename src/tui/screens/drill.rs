@@ -101,11 +101,11 @@ impl DrillScreen {
         }
         match key.code {
             KeyCode::Esc | KeyCode::Tab | KeyCode::BackTab => self.sandboxes = None,
-            KeyCode::Char('d') | KeyCode::Delete => {
-                if view.list.as_ref().is_some_and(|l| !l.is_empty()) {
-                    view.confirm = true;
-                    view.deleted = None;
-                }
+            KeyCode::Char('d') | KeyCode::Delete
+                if view.list.as_ref().is_some_and(|l| !l.is_empty()) =>
+            {
+                view.confirm = true;
+                view.deleted = None;
             }
             _ => {}
         }
