@@ -30,6 +30,9 @@ pub enum Keys {
     All,
     /// j/k, ↑/↓, Home/End.
     NoPaging,
+    /// ↑/↓ and PgUp/PgDn only: a list under a text field, where letters
+    /// and Home/End edit the text (the path picker).
+    Arrows,
 }
 
 /// A selection and its scroll window.
@@ -115,16 +118,20 @@ impl ListNav {
         {
             return false;
         }
-        let paging = self.keys.unwrap_or(Keys::All) == Keys::All;
+        let keys = self.keys.unwrap_or(Keys::All);
+        let paging = keys != Keys::NoPaging;
+        let letters = keys != Keys::Arrows;
         let page = self.page.get().max(1);
         let last = self.len.saturating_sub(1);
         self.selected = match key.code {
-            KeyCode::Down | KeyCode::Char('j') => (self.selected + 1).min(last),
-            KeyCode::Up | KeyCode::Char('k') => self.selected.saturating_sub(1),
+            KeyCode::Down => (self.selected + 1).min(last),
+            KeyCode::Up => self.selected.saturating_sub(1),
+            KeyCode::Char('j') if letters => (self.selected + 1).min(last),
+            KeyCode::Char('k') if letters => self.selected.saturating_sub(1),
             KeyCode::PageDown if paging => (self.selected + page).min(last),
             KeyCode::PageUp if paging => self.selected.saturating_sub(page),
-            KeyCode::Home => 0,
-            KeyCode::End => last,
+            KeyCode::Home if letters => 0,
+            KeyCode::End if letters => last,
             _ => return false,
         };
         true
@@ -301,6 +308,18 @@ mod tests {
         let mut no_paging = ListNav::with_keys(30, Keys::NoPaging);
         assert!(!press(&mut no_paging, KeyCode::PageDown));
         assert!(press(&mut no_paging, KeyCode::End));
+        // Under a text field, letters and Home/End are the field's.
+        let mut arrows = ListNav::with_keys(30, Keys::Arrows);
+        for code in [
+            KeyCode::Char('j'),
+            KeyCode::Char('k'),
+            KeyCode::Home,
+            KeyCode::End,
+        ] {
+            assert!(!press(&mut arrows, code));
+        }
+        assert!(press(&mut arrows, KeyCode::Down));
+        assert!(press(&mut arrows, KeyCode::PageDown));
     }
 
     #[test]
