@@ -105,8 +105,15 @@ for _ in $(seq 1 500); do
   [ -s "$tmp/trace" ] && break
   sleep 0.01
 done
-# Let the background check finish, then measure.
-sleep 2
+# Let the background audit check finish (its thread's CPU and its exit
+# would otherwise land in the window: verifying 100,000 entries takes
+# seconds on a loaded machine), then measure.
+for _ in $(seq 1 600); do
+  tmux capture-pane -p -t "$sess" | grep -q "Chain intact" && break
+  sleep 0.1
+done
+tmux capture-pane -p -t "$sess" | grep -q "Chain intact" || { echo "the audit check did not finish" >&2; exit 1; }
+sleep 1
 pid=$(tmux list-panes -t "$sess" -F '#{pane_pid}')
 ticks() { awk '{ print $14 + $15 }' "/proc/$pid/stat"; }
 switches() { cat /proc/"$pid"/task/*/status | awk '/ctxt_switches/ { n += $2 } END { print n }'; }

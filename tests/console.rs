@@ -6,11 +6,11 @@
 
 mod common;
 
-use common::tui::{self, ctrl, key, offline_app, type_text};
+use common::tui::{self, SCREENS, ctrl, key, key_settled, offline_app, type_text, with_custodians};
 use crossterm::event::KeyCode;
 use custodian::tui::app::App;
 use custodian_core::playbook::incident;
-use custodian_core::workspace::{CustodianRecord, Workspace};
+use custodian_core::workspace::Workspace;
 
 fn ws(sb: &common::Sandbox) -> Workspace {
     Workspace::open(sb.ws()).unwrap()
@@ -233,29 +233,6 @@ fn app_selected_step(app: &mut App) -> usize {
 
 // --- Findings 7 and 9: complete at 80×24, the same keys everywhere ---
 
-fn custodian(name: &str) -> CustodianRecord {
-    CustodianRecord {
-        name: name.into(),
-        recipient: format!("age1{}", name.to_lowercase().replace(' ', "")),
-        fingerprint: format!("fp-{name}"),
-        created_at: "2026-01-01T00:00:00Z".into(),
-        rotation_due: "2099-01-01T00:00:00Z".into(),
-        identity_file: None,
-        token: None,
-    }
-}
-
-/// A workspace with `n` registered custodians named "Custodian 01"….
-fn with_custodians(sb: &common::Sandbox, n: usize) -> Workspace {
-    let workspace = ws(sb);
-    for i in 1..=n {
-        workspace
-            .add_custodian(custodian(&format!("Custodian {i:02}")))
-            .unwrap();
-    }
-    workspace
-}
-
 /// The last row of the screen (the footer).
 fn footer(screen: &str) -> &str {
     screen.lines().last().unwrap_or("")
@@ -312,30 +289,6 @@ fn below_80x24_one_screen_asks_for_a_larger_terminal() {
     snap!("too_small_60x20", tui::draw(&app, 60, 20));
     assert!(!small(&app).contains("Make the terminal larger"));
 }
-
-/// Keys from home that open each screen, with its title.
-const SCREENS: &[(&str, &str)] = &[
-    ("n", "New custodian identity"),
-    ("g", "Split a key among guardians"),
-    ("c", "Rebuild a key from guardian shares"),
-    ("s", "Shards"),
-    ("R", "Recover a raw private key"),
-    ("p", "Playbook"),
-    ("p1", "Scenario 1"),
-    ("p2", "Scenario 2"),
-    ("p3", "Scenario 3"),
-    ("p4", "Scenario 4"),
-    ("p5", "Scenario 5"),
-    ("t", "Threats"),
-    ("l", "Pre-launch checklist"),
-    ("a", "Audit log"),
-    ("v", "Vendor DR kit"),
-    ("v1", "Create recovery key pair"),
-    ("v2", "Check a public key"),
-    ("v3", "Verify a DR kit"),
-    ("v4", "Derive Key Share #1"),
-    ("D", "Quarterly drill"),
-];
 
 #[test]
 fn every_screen_at_80x24_keeps_esc_and_help_in_the_footer() {
@@ -431,7 +384,7 @@ fn threats_and_policy_scroll_to_their_last_line_at_80x24() {
         key(&mut app, KeyCode::Right);
     }
     key(&mut app, KeyCode::Esc);
-    key(&mut app, KeyCode::Char('l'));
+    key_settled(&mut app, KeyCode::Char('l'));
     key(&mut app, KeyCode::Tab);
     snap_both("policy_top", &app);
     // Scrolling is bounded by what the last drawing showed: draw at 80×24.
@@ -458,7 +411,7 @@ fn threats_and_policy_scroll_to_their_last_line_at_80x24() {
 fn checklist_shows_the_whole_selected_item() {
     let sb = common::Sandbox::new();
     let mut app = offline_app(ws(&sb));
-    key(&mut app, KeyCode::Char('l'));
+    key_settled(&mut app, KeyCode::Char('l'));
     let book = custodian_core::playbook::Playbook::builtin();
     let items: Vec<_> = book.checklist.iter().flat_map(|g| g.items.iter()).collect();
     for (i, item) in items.iter().enumerate() {

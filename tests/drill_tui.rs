@@ -54,6 +54,19 @@ fn drill_screen_runs_the_drill_and_enters_the_sandbox() {
     let footer = tui::screen_text(&tui::draw(&app, 80, 24));
     let footer = footer.lines().last().unwrap();
     assert!(footer.contains(" X  leave sandbox"), "{footer}");
+    // At 80×24 in the sandbox the help overlay is taller than the screen:
+    // it stays inside it and scrolls to its last lines (C and X included).
+    key(&mut app, KeyCode::Char('?'));
+    let top = tui::screen_text(&tui::draw(&app, 80, 24));
+    assert!(top.lines().any(|l| l.contains('└')), "{top}");
+    key(&mut app, KeyCode::End);
+    let bottom = tui::screen_text(&tui::draw(&app, 80, 24));
+    assert!(bottom.lines().any(|l| l.contains('└')), "{bottom}");
+    let both = format!("{top}\n{bottom}");
+    for needle in ["drill card", "leave the drill sandbox", "Everywhere"] {
+        assert!(both.contains(needle), "{needle:?} not reachable:\n{both}");
+    }
+    key(&mut app, KeyCode::Esc);
     // The drill card: the sandbox's passphrases, marked DRILL (finding 3).
     key(&mut app, KeyCode::Char('C'));
     assert_eq!(app.current_title(), "Drill card");

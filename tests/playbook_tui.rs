@@ -9,7 +9,7 @@ mod common;
 
 use std::time::Duration;
 
-use common::tui::{self, key, offline_app, type_text};
+use common::tui::{self, key, key_settled, offline_app, type_text};
 use crossterm::event::KeyCode;
 use custodian::tui::app::App;
 use custodian_core::netcheck::LiveInterface;
@@ -364,7 +364,7 @@ fn checklist_and_policy_screens() {
     let sb = common::Sandbox::new();
     let w = threat_workspace(&sb);
     let mut app = offline_app(w.clone());
-    key(&mut app, KeyCode::Char('l'));
+    key_settled(&mut app, KeyCode::Char('l'));
     snapshot("checklist_initial", &app);
     // An automatic item cannot be ticked.
     for _ in 0..3 {
@@ -377,7 +377,7 @@ fn checklist_and_policy_screens() {
     key(&mut app, KeyCode::Enter);
     type_text(&mut app, "Dee Officer");
     snapshot("checklist_tick_prompt", &app);
-    key(&mut app, KeyCode::Enter);
+    key_settled(&mut app, KeyCode::Enter);
     let text = screen_text(&app);
     assert!(text.contains("Dee Officer"), "{text}");
     let e = w.audit().entries().unwrap();
@@ -386,7 +386,7 @@ fn checklist_and_policy_screens() {
     // Persisted: a new app shows it ticked.
     let app2 = offline_app(w.clone());
     let mut app2 = app2;
-    key(&mut app2, KeyCode::Char('l'));
+    key_settled(&mut app2, KeyCode::Char('l'));
     assert!(screen_text(&app2).contains("Dee Officer"));
     key(&mut app, KeyCode::Tab);
     snapshot("policy", &app);
@@ -412,7 +412,7 @@ fn audit_viewer_scrolls_filters_and_verifies() {
     .unwrap();
     let head = log.verify().unwrap().head;
     let mut app = offline_app(w.clone());
-    key(&mut app, KeyCode::Char('a'));
+    key_settled(&mut app, KeyCode::Char('a'));
     let text = screen_text(&app);
     assert!(text.contains(&format!("Head: {head}")));
     assert!(text.contains("31 of 31 entries"));
@@ -446,7 +446,7 @@ fn audit_viewer_scrolls_filters_and_verifies() {
         .unwrap()
         .replacen("Ana", "Eve", 1);
     std::fs::write(&path, text).unwrap();
-    key(&mut app, KeyCode::Char('v'));
+    key_settled(&mut app, KeyCode::Char('v'));
     let t = draw(&app);
     let (x, y) = find_cells(&t, "CHAIN BROKEN").unwrap();
     assert_eq!(t.backend().buffer()[(x, y)].bg, Color::Red);

@@ -99,6 +99,10 @@ pub struct App {
     events: Events,
     screens: Vec<Box<dyn Screen>>,
     help: bool,
+    /// How far the help overlay is scrolled, and its largest useful
+    /// scroll as of the last drawing (it scrolls when it does not fit).
+    help_scroll: u16,
+    help_max: std::cell::Cell<u16>,
     notice: Option<String>,
     chrome: Chrome,
     net_probe: NetProbe,
@@ -120,6 +124,10 @@ pub struct App {
     audit_request: u64,
     /// The threat checks whose answer the threats screen waits for.
     threats_request: u64,
+    /// The audit log read whose answer the audit viewer waits for.
+    audit_log_request: u64,
+    /// The checklist check whose answer the checklist screen waits for.
+    checklist_request: u64,
     /// Idle time after which the console locks (None: never).
     idle_lock: Option<Duration>,
     /// The last key or paste.
@@ -168,6 +176,8 @@ impl App {
             events: Events::new(),
             screens: Vec::new(),
             help: false,
+            help_scroll: 0,
+            help_max: std::cell::Cell::new(u16::MAX),
             notice: None,
             chrome: Chrome::default(),
             net_probe,
@@ -180,6 +190,8 @@ impl App {
             last_request: 0,
             audit_request: 0,
             threats_request: 0,
+            audit_log_request: 0,
+            checklist_request: 0,
             idle_lock: Some(DEFAULT_IDLE_LOCK),
             last_input: Instant::now(),
             locked: None,
@@ -262,6 +274,25 @@ impl App {
         });
     }
 
+    /// Reads the whole audit log and verifies its chain on a background
+    /// thread, for the audit viewer (which says "checking…" until then).
+    fn start_audit_log_read(&mut self) {
+        let request = self.next_request();
+        self.audit_log_request = request;
+        let log = self.ws.audit();
+        worker::check(&self.sender(), request, move || {
+            let chain = log
+                .verify()
+                .map(|s| (s.entries, s.head))
+                .map_err(|e| e.to_string());
+            Checked::AuditLog {
+                request,
+                entries: log.entries().unwrap_or_default(),
+                chain,
+            }
+        });
+    }
+
     /// Runs the threat checks on a background thread (they read the whole
     /// workspace); the threats screen shows "checking…" until they report.
     fn start_threat_checks(&mut self) {
@@ -297,13 +328,27 @@ impl App {
                     home.set_audit(result);
                 }
             }
+            Checked::AuditLog { entries, chain, .. } if request == self.audit_log_request => {
+                self.chrome.audit_broken = chain.as_ref().err().cloned();
+                if let Some(s) = self.top_as::<AuditViewScreen>() {
+                    s.set_log(entries, Some(chain));
+                }
+            }
+            Checked::Checklist { lines, .. } if request == self.checklist_request => {
+                if let Some(s) = self.top_as::<ChecklistScreen>() {
+                    s.set_lines(lines);
+                }
+            }
             Checked::Threats { results, .. } if request == self.threats_request => {
                 if let Some(s) = self.top_as::<ThreatsScreen>() {
                     s.set_results(Some(results));
                 }
             }
             Checked::Stopped { .. }
-                if request == self.audit_request || request == self.threats_request =>
+                if request == self.audit_request
+                    || request == self.threats_request
+                    || request == self.audit_log_request
+                    || request == self.checklist_request =>
             {
                 self.notice = Some(strings::CHECK_STOPPED.into());
             }
@@ -449,13 +494,20 @@ impl App {
             return;
         }
         if self.help {
-            if matches!(key.code, KeyCode::Char('?') | KeyCode::Esc | KeyCode::Enter) {
+            if matches!(
+                key.code,
+                KeyCode::Char('?') | KeyCode::Esc | KeyCode::Enter | KeyCode::F(1)
+            ) {
                 self.help = false;
+            } else if let Some(s) = widgets::scroll_key(key, self.help_scroll, self.help_max.get())
+            {
+                self.help_scroll = s;
             }
             return;
         }
         if key.code == KeyCode::F(1) || (key.code == KeyCode::Char('?') && !self.top_is_typing()) {
             self.help = true;
+            self.help_scroll = 0;
             return;
         }
         if key.code == KeyCode::Esc && self.busy() {
@@ -583,6 +635,34 @@ impl App {
                     let report = |d, t, what: &str| progress.report(d, t, what);
                     custodian_core::drill::run::run_drill(&real, &opts, &report)
                         .map(|o| JobResult::DrillFinished(Box::new(o)))
+                        .map_err(|e| Report::from_error(&e))
+                });
+            }
+            Action::ListSandboxes => {
+                // Sandboxes belong to the workspace the console came from.
+                let real = self.origin.clone().unwrap_or_else(|| self.ws.clone());
+                self.running_jobs += 1;
+                worker::spawn(&self.sender(), move |_| {
+                    custodian_core::drill::sandboxes::list(&real)
+                        .map(JobResult::Sandboxes)
+                        .map_err(|e| Report::from_error(&e))
+                });
+            }
+            Action::DeleteSandbox(path) => {
+                let real = self.origin.clone().unwrap_or_else(|| self.ws.clone());
+                // The sandbox being walked is left first.
+                let in_use = self.origin.is_some() && self.ws.root() == path.as_path();
+                self.running_jobs += 1;
+                worker::spawn(&self.sender(), move |_| {
+                    if in_use {
+                        return Err(Report {
+                            message: strings::DRILL_SANDBOX_IN_USE.into(),
+                            causes: Vec::new(),
+                            remedy: None,
+                        });
+                    }
+                    custodian_core::drill::sandboxes::delete(&real, &path)
+                        .map(JobResult::SandboxDeleted)
                         .map_err(|e| Report::from_error(&e))
                 });
             }
@@ -920,12 +1000,13 @@ impl App {
                 self.start_threat_checks();
             }
             Action::OpenChecklist => {
-                let Some(lines) = self.checklist_lines() else {
+                if self.registry_or_notice().is_none() {
                     return;
-                };
+                }
                 let policy = Playbook::builtin().policy.clone();
                 self.screens
-                    .push(Box::new(ChecklistScreen::new(lines, policy)));
+                    .push(Box::new(ChecklistScreen::checking(policy)));
+                self.start_checklist_check();
             }
             Action::TickChecklist {
                 item,
@@ -934,20 +1015,20 @@ impl App {
             } => {
                 let result =
                     checklist::set_tick(&self.ws, Playbook::builtin(), &item, &operator, ticked);
-                let Some(lines) = self.checklist_lines() else {
-                    return;
-                };
+                let ticked_ok = result.is_ok();
                 if let Some(s) = self.top_as::<ChecklistScreen>() {
                     match result {
-                        Ok(()) => s.set_lines(lines),
+                        Ok(()) => s.set_checking(),
                         Err(e) => s.show_error(Report::from_error(&e)),
                     }
                 }
+                if ticked_ok {
+                    self.start_checklist_check();
+                }
             }
             Action::OpenAuditView => {
-                let (entries, chain) = self.audit_view();
-                self.screens
-                    .push(Box::new(AuditViewScreen::new(entries, Some(chain))));
+                self.screens.push(Box::new(AuditViewScreen::checking()));
+                self.start_audit_log_read();
             }
             Action::OpenDrillCard => {
                 match custodian_core::drill::card::read(&self.ws) {
@@ -958,10 +1039,10 @@ impl App {
                 }
             }
             Action::VerifyAudit => {
-                let (entries, chain) = self.audit_view();
                 if let Some(s) = self.top_as::<AuditViewScreen>() {
-                    s.set_log(entries, Some(chain));
+                    s.set_checking();
                 }
+                self.start_audit_log_read();
             }
             Action::StartIncident {
                 scenario,
@@ -1374,40 +1455,36 @@ impl App {
         }
     }
 
-    fn checklist_lines(&mut self) -> Option<Vec<ChecklistLine>> {
-        let book = Playbook::builtin();
-        let reg = self.registry_or_notice()?;
-        let mut states =
-            checklist::status(&self.ws, book, &reg, custodian_core::clock::now()).into_iter();
-        let mut out = Vec::new();
-        for g in &book.checklist {
-            for item in &g.items {
-                let state = states
-                    .next()
-                    .map(|(_, s)| s)
-                    .unwrap_or(checklist::ItemState::Open);
-                out.push(ChecklistLine {
-                    group: g.group.clone(),
-                    item: item.clone(),
-                    state,
-                });
+    /// Checks every checklist item against the workspace on a background
+    /// thread (one item verifies the whole audit chain); the checklist
+    /// screen says "checking…" until the answer comes.
+    fn start_checklist_check(&mut self) {
+        let request = self.next_request();
+        self.checklist_request = request;
+        let ws = self.ws.clone();
+        worker::check(&self.sender(), request, move || {
+            let book = Playbook::builtin();
+            let Ok(reg) = ws.registry() else {
+                return Checked::Stopped { request };
+            };
+            let mut states =
+                checklist::status(&ws, book, &reg, custodian_core::clock::now()).into_iter();
+            let mut lines = Vec::new();
+            for g in &book.checklist {
+                for item in &g.items {
+                    let state = states
+                        .next()
+                        .map(|(_, s)| s)
+                        .unwrap_or(checklist::ItemState::Open);
+                    lines.push(ChecklistLine {
+                        group: g.group.clone(),
+                        item: item.clone(),
+                        state,
+                    });
+                }
             }
-        }
-        Some(out)
-    }
-
-    fn audit_view(
-        &self,
-    ) -> (
-        Vec<custodian_core::audit::Entry>,
-        Result<(u64, String), String>,
-    ) {
-        let log = self.ws.audit();
-        let chain = log
-            .verify()
-            .map(|s| (s.entries, s.head))
-            .map_err(|e| e.to_string());
-        (log.entries().unwrap_or_default(), chain)
+            Checked::Checklist { request, lines }
+        });
     }
 
     fn refresh_home(&mut self) {
@@ -1507,8 +1584,25 @@ impl App {
             for (k, what) in strings::HELP_GLOBAL {
                 lines.push(Line::from(format!("  {k:<9} {what}")));
             }
-            let popup = widgets::centered(area, 80, lines.len() as u16 + 2);
-            widgets::popup(frame, popup, strings::HELP_TITLE, lines, Color::Cyan);
+            // Taller than the terminal: it scrolls (j/k, PgUp/PgDn) with a
+            // "more below" sign, and nothing runs off the screen.
+            let wrapped = Paragraph::new(lines.clone())
+                .wrap(ratatui::widgets::Wrap { trim: false })
+                .line_count(area.width.min(80).saturating_sub(2));
+            let popup = widgets::centered(
+                area,
+                80,
+                u16::try_from(wrapped).unwrap_or(u16::MAX).saturating_add(2),
+            );
+            let block = ratatui::widgets::Block::default()
+                .borders(ratatui::widgets::Borders::ALL)
+                .border_style(Style::default().fg(Color::Cyan))
+                .title(format!(" {} ", strings::HELP_TITLE));
+            let inner = block.inner(popup);
+            frame.render_widget(ratatui::widgets::Clear, popup);
+            frame.render_widget(block, popup);
+            self.help_max
+                .set(widgets::scrolled(frame, inner, lines, self.help_scroll));
         }
         if self.confirm_quit {
             let why = self

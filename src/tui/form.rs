@@ -27,6 +27,7 @@ use tui_input::Input;
 use tui_input::backend::crossterm::to_input_request;
 
 use super::complete::{self, Completion, PathKind, Roots};
+use super::list::{Keys, ListNav};
 use super::strings;
 use super::widgets::{self, TextField};
 use custodian_core::error::Report;
@@ -113,11 +114,12 @@ pub enum FormEvent {
     Cancel,
 }
 
-/// The candidates Tab found for a path, one of them selected.
+/// The candidates Tab found for a path, one of them selected (the shared
+/// list component, on ↑/↓ and PgUp/PgDn only: letters edit the path).
 #[derive(Debug)]
 struct Picker {
     candidates: Vec<String>,
-    selected: usize,
+    nav: ListNav,
 }
 
 /// A form: fields, the focused one, and the discard guard.
@@ -271,8 +273,8 @@ impl Form {
             Completion::Several { common, candidates } => {
                 self.set_value(self.focus, &common);
                 self.picker = Some(Picker {
+                    nav: ListNav::with_keys(candidates.len(), Keys::Arrows),
                     candidates,
-                    selected: 0,
                 });
             }
         }
@@ -285,12 +287,12 @@ impl Form {
         let Some(p) = &mut self.picker else {
             return false;
         };
-        let n = p.candidates.len();
+        if p.nav.handle_key(key) {
+            return true;
+        }
         match key.code {
-            KeyCode::Down => p.selected = (p.selected + 1) % n,
-            KeyCode::Up => p.selected = (p.selected + n - 1) % n,
             KeyCode::Enter | KeyCode::Tab => {
-                let chosen = p.candidates[p.selected].clone();
+                let chosen = p.candidates[p.nav.selected()].clone();
                 self.picker = None;
                 self.set_value(self.focus, &chosen);
                 if let Some(f) = self.fields.get_mut(self.focus) {
@@ -476,16 +478,20 @@ fn picker_lines(p: &Picker) -> Vec<Line<'static>> {
         });
     let dir_len = common.rfind('/').map_or(0, |i| i + 1);
     let n = p.candidates.len();
-    let top = p
-        .selected
-        .saturating_sub(PICKER_ROWS - 1)
-        .min(n.saturating_sub(PICKER_ROWS));
-    let mut out = vec![Line::from(Span::styled(
-        format!("  {n} in {} — {}", &common[..dir_len], strings::FORM_PICKER),
-        widgets::hint(),
-    ))];
-    for (i, c) in p.candidates.iter().enumerate().skip(top).take(PICKER_ROWS) {
-        let style = if i == p.selected {
+    let window = p.nav.window(PICKER_ROWS, |_| 1);
+    let mut head = format!("  {n} in {} — {}", &common[..dir_len], strings::FORM_PICKER);
+    if window.above > 0 {
+        head.push_str(&format!(" {}", crate::tui::list::more_text(&window)));
+    }
+    let mut out = vec![Line::from(Span::styled(head, widgets::hint()))];
+    for (i, c) in p
+        .candidates
+        .iter()
+        .enumerate()
+        .skip(window.items.start)
+        .take(window.items.len())
+    {
+        let style = if p.nav.is_selected(i) {
             Style::default().fg(Color::Black).bg(Color::Cyan)
         } else {
             Style::default()
@@ -495,9 +501,9 @@ fn picker_lines(p: &Picker) -> Vec<Line<'static>> {
             Span::styled(c[dir_len..].to_string(), style),
         ]));
     }
-    if n > top + PICKER_ROWS {
+    if window.below > 0 {
         out.push(Line::from(Span::styled(
-            format!("    … {} more (↓)", n - top - PICKER_ROWS),
+            format!("    … {} more (↓)", window.below),
             widgets::hint(),
         )));
     }

@@ -303,6 +303,8 @@ pub const CHECKLIST_AUTO: &str = "Verified from the workspace; it cannot be tick
 pub const AUDIT_TITLE: &str = "Audit log";
 pub const AUDIT_FILTER_EVENT: &str = "Filter by event";
 pub const AUDIT_FILTER_KEY: &str = "Filter by key id";
+pub const CHECKLIST_CHECKING: &str = "Checking the items against the workspace…";
+pub const AUDIT_CHECKING: &str = "Reading and verifying the audit log…";
 pub const AUDIT_NOT_VERIFIED: &str = "Chain not verified yet: press v.";
 pub const AUDIT_EMPTY: &str = "No entries match.";
 // Guardians: split and reconstruct wizards.
@@ -362,6 +364,17 @@ pub const DRILL_NEED_TWO: &str = "Name at least two participants, separated by c
 pub const DRILL_STARTING: &str = "Preparing the sandbox…";
 pub const DRILL_PROGRESS: &str = "Drill";
 pub const DRILL_WALK_HINT: &str = "Press o to walk the scenarios by hand in the sandbox (every screen shows DRILL; X on the home screen returns here).";
+pub const DRILL_SANDBOXES_TAB: &str = "Tab: old drill sandboxes (list, delete)";
+pub const DRILL_SANDBOXES_TITLE: &str = "Old drill sandboxes";
+pub const DRILL_SANDBOXES_HINT: &str = "Sandboxes this workspace's drills built, still on disk. Deleting one removes its directory and is recorded in this workspace's audit log; nothing else is ever deleted here.";
+pub const DRILL_SANDBOXES_NONE: &str = "No drill sandbox is left on disk.";
+pub const DRILL_SANDBOXES_LOADING: &str = "Looking for sandboxes…";
+pub const DRILL_SANDBOX_CONFIRM: &str =
+    "Delete this sandbox and everything in it? It cannot be undone.";
+pub const DRILL_SANDBOX_CONFIRM_KEYS: &str = "y delete · n keep";
+pub const DRILL_SANDBOX_DELETED: &str = "Deleted";
+pub const DRILL_SANDBOX_IN_USE: &str =
+    "That sandbox is the one being walked: leave it with X on the home screen, then delete it.";
 pub const DRILL_SANDBOX_BANNER: &str = "In a drill sandbox. X returns to";
 
 /// Remedies the library words for the command line, reworded for the

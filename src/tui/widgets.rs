@@ -144,13 +144,20 @@ fn footer_width(k: &FooterKey) -> usize {
 
 /// The footer bar for `keys` in `width` columns. When they do not all fit,
 /// the least important go first: keys not marked `keep`, from the end of
-/// the list (screens list their keys most important first).
+/// the list (screens list their keys most important first), and a "…"
+/// before the last key (help) says that some were left out.
 pub fn footer_line(keys: &[FooterKey], width: u16) -> Line<'static> {
     let width = usize::from(width);
     let mut shown: Vec<bool> = vec![true; keys.len()];
     let mut used: usize = keys.iter().map(footer_width).sum();
+    // When something must go, room is kept for the "…" sign.
+    let budget = if used <= width {
+        width
+    } else {
+        width.saturating_sub(2)
+    };
     for i in (0..keys.len()).rev() {
-        if used <= width {
+        if used <= budget {
             break;
         }
         if !keys[i].keep {
@@ -162,8 +169,20 @@ pub fn footer_line(keys: &[FooterKey], width: u16) -> Line<'static> {
         .fg(Color::Black)
         .bg(Color::Gray)
         .add_modifier(Modifier::BOLD);
+    // Keys that did not fit are never dropped silently: a "…" before the
+    // last key (help, which lists them all) says some are left out.
+    let dropped = shown.iter().any(|s| !s);
+    let last = shown.iter().rposition(|s| *s);
     let mut spans = Vec::new();
-    for (k, _) in keys.iter().zip(&shown).filter(|(_, s)| **s) {
+    for (i, (k, _)) in keys
+        .iter()
+        .zip(&shown)
+        .enumerate()
+        .filter(|(_, (_, s))| **s)
+    {
+        if dropped && Some(i) == last && used + 2 <= width {
+            spans.push(Span::styled("… ", hint()));
+        }
         spans.push(Span::styled(format!(" {} ", k.key), key_style));
         spans.push(Span::raw(format!(" {}  ", k.what)));
     }
@@ -352,4 +371,40 @@ pub fn popup(frame: &mut Frame, area: Rect, title: &str, lines: Vec<Line<'_>>, c
         ),
         area,
     );
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn text(line: &Line<'_>) -> String {
+        line.spans.iter().map(|s| s.content.as_ref()).collect()
+    }
+
+    #[test]
+    fn the_footer_keeps_esc_and_help_and_says_when_keys_are_left_out() {
+        let k = |key, keep| FooterKey {
+            key,
+            what: "x",
+            keep,
+        };
+        let keys = [
+            k("a", false),
+            k("b", false),
+            k("c", false),
+            k("Esc", true),
+            k("q", false),
+            k("?", true),
+        ];
+        let wide = text(&footer_line(&keys, 400));
+        assert!(!wide.contains('…'), "{wide}");
+        let narrow = text(&footer_line(&keys, 32));
+        assert!(narrow.chars().count() <= 32, "{narrow}");
+        assert!(narrow.contains(" Esc "), "{narrow}");
+        assert!(narrow.contains(" ? "), "{narrow}");
+        assert!(narrow.contains("… "), "{narrow}");
+        // The most important keys (listed first) are the ones kept.
+        assert!(narrow.contains(" a "), "{narrow}");
+        assert!(!narrow.contains(" q "), "{narrow}");
+    }
 }

@@ -24,6 +24,10 @@ use custodian_core::identity::CreatedIdentity;
 pub enum JobResult {
     /// The automatic drill finished (passed or not) and wrote its report.
     DrillFinished(Box<custodian_core::drill::run::DrillOutcome>),
+    /// The old drill sandboxes still on disk.
+    Sandboxes(Vec<custodian_core::drill::sandboxes::SandboxInfo>),
+    /// A drill sandbox was deleted (and the deletion audited).
+    SandboxDeleted(custodian_core::drill::sandboxes::SandboxInfo),
     /// A new custodian identity was written and verified.
     IdentityCreated(CreatedIdentity),
     /// The DR-kit recovery key pair was written and checked (public facts + QR rows).
@@ -176,6 +180,22 @@ pub enum Checked {
         /// Entries and head hash, or what is wrong.
         result: Result<(u64, String), String>,
     },
+    /// The audit log was read and its chain verified, for the viewer.
+    AuditLog {
+        /// Which request this answers.
+        request: u64,
+        /// Every entry (none when the log could not be read).
+        entries: Vec<custodian_core::audit::Entry>,
+        /// Entries and head hash, or what is wrong.
+        chain: Result<(u64, String), String>,
+    },
+    /// The checklist's items were checked against the workspace.
+    Checklist {
+        /// Which request this answers.
+        request: u64,
+        /// Every item with its state.
+        lines: Vec<super::screens::checklist::ChecklistLine>,
+    },
     /// The local threat checks ran.
     Threats {
         /// Which request this answers.
@@ -195,6 +215,8 @@ impl Checked {
     pub fn request(&self) -> u64 {
         match self {
             Checked::AuditChain { request, .. }
+            | Checked::AuditLog { request, .. }
+            | Checked::Checklist { request, .. }
             | Checked::Threats { request, .. }
             | Checked::Stopped { request } => *request,
         }

@@ -40,6 +40,17 @@ pub fn key(app: &mut App, code: KeyCode) {
     app.handle(Event::Key(KeyEvent::from(code)));
 }
 
+/// One key press, then waits for the background checks it started (the
+/// audit viewer, the checklist and the threats read the workspace off the
+/// UI thread and say "checking…" until then).
+pub fn key_settled(app: &mut App, code: KeyCode) {
+    key(app, code);
+    assert!(
+        app.pump_until_idle(std::time::Duration::from_secs(30)),
+        "the background checks did not report"
+    );
+}
+
 /// Ctrl + `c`.
 pub fn ctrl(app: &mut App, c: char) {
     app.handle(Event::Key(KeyEvent::new(
@@ -133,4 +144,86 @@ macro_rules! snap {
         let text = $crate::common::tui::SnapshotText::snapshot_text(&$screen);
         $settings.bind(|| insta::assert_snapshot!($name, text));
     }};
+}
+
+/// A custodian record for list tests (no identity file behind it).
+pub fn custodian(name: &str) -> custodian_core::workspace::CustodianRecord {
+    custodian_core::workspace::CustodianRecord {
+        name: name.into(),
+        recipient: format!("age1{}", name.to_lowercase().replace(' ', "")),
+        fingerprint: format!("fp-{name}"),
+        created_at: "2026-01-01T00:00:00Z".into(),
+        rotation_due: "2099-01-01T00:00:00Z".into(),
+        identity_file: None,
+        token: None,
+    }
+}
+
+/// The workspace of `sb` with `n` registered custodians named
+/// "Custodian 01"….
+pub fn with_custodians(sb: &super::Sandbox, n: usize) -> Workspace {
+    let workspace = Workspace::open(sb.ws()).unwrap();
+    for i in 1..=n {
+        workspace
+            .add_custodian(custodian(&format!("Custodian {i:02}")))
+            .unwrap();
+    }
+    workspace
+}
+
+/// Keys from home that open each screen, with its title.
+pub const SCREENS: &[(&str, &str)] = &[
+    ("n", "New custodian identity"),
+    ("g", "Split a key among guardians"),
+    ("c", "Rebuild a key from guardian shares"),
+    ("s", "Shards"),
+    ("R", "Recover a raw private key"),
+    ("p", "Playbook"),
+    ("p1", "Scenario 1"),
+    ("p2", "Scenario 2"),
+    ("p3", "Scenario 3"),
+    ("p4", "Scenario 4"),
+    ("p5", "Scenario 5"),
+    ("t", "Threats"),
+    ("l", "Pre-launch checklist"),
+    ("a", "Audit log"),
+    ("v", "Vendor DR kit"),
+    ("v1", "Create recovery key pair"),
+    ("v2", "Check a public key"),
+    ("v3", "Verify a DR kit"),
+    ("v4", "Derive Key Share #1"),
+    ("D", "Quarterly drill"),
+];
+
+/// Types `keys` from home, then waits for the background checks the
+/// screen started.
+pub fn open_screen(app: &mut App, keys: &str) {
+    type_text(app, keys);
+    assert!(
+        app.pump_until_idle(std::time::Duration::from_secs(30)),
+        "the background checks did not report"
+    );
+}
+
+/// A drill sandbox beside `real` as a drill leaves it (a workspace marked
+/// `sandbox` with some material, recorded by a `DRILL_RUN` in `real`'s
+/// audit log), without running the whole drill.
+pub fn recorded_drill_sandbox(real: &Workspace, name: &str, drill: &str) -> std::path::PathBuf {
+    let sandbox = real.root().with_file_name(name);
+    let sb = Workspace::open(&sandbox).unwrap();
+    sb.update_registry(|r| {
+        r.sandbox = true;
+        Ok::<_, custodian_core::workspace::WorkspaceError>(())
+    })
+    .unwrap();
+    std::fs::write(sandbox.join("material.bin"), vec![0u8; 4096]).unwrap();
+    let op = real
+        .audit()
+        .begin(
+            "DRILL_RUN",
+            serde_json::json!({ "drill": drill, "sandbox": sandbox, "participants": ["A", "B"] }),
+        )
+        .unwrap();
+    op.complete(serde_json::json!({ "drill": drill })).unwrap();
+    sandbox
 }

@@ -10,6 +10,7 @@ use ratatui::text::{Line, Span};
 use ratatui::widgets::{Cell, Paragraph, Row, Table, Wrap};
 
 use super::{Action, Chrome, Screen};
+use crate::tui::list::ListNav;
 use crate::tui::strings;
 use crate::tui::widgets::TextField;
 use custodian_core::audit::Entry;
@@ -31,7 +32,9 @@ pub struct AuditViewScreen {
     filter: TextField,
     kind: FilterKind,
     editing: bool,
-    scroll: usize,
+    nav: ListNav,
+    /// The log is being read and verified (on a background check).
+    checking: bool,
 }
 
 /// A one-line summary of an entry's public details.
@@ -64,17 +67,38 @@ impl AuditViewScreen {
             filter: TextField::default(),
             kind: FilterKind::Event,
             editing: false,
-            scroll: 0,
+            nav: ListNav::new(0),
+            checking: false,
         };
         s.set_log(entries, chain);
         s
     }
 
-    /// Replaces the entries and verification result (after `v`).
+    /// A viewer waiting for the log to be read and verified.
+    pub fn checking() -> Self {
+        let mut s = Self::new(Vec::new(), None);
+        s.checking = true;
+        s
+    }
+
+    /// The log is being read and verified again (after `v`).
+    pub fn set_checking(&mut self) {
+        self.checking = true;
+    }
+
+    /// Replaces the entries and verification result.
     pub fn set_log(&mut self, entries: Vec<Entry>, chain: Option<ChainView>) {
+        self.checking = false;
         self.entries = entries;
         self.chain = chain;
-        self.scroll = self.visible().len().saturating_sub(1);
+        self.select_newest();
+    }
+
+    /// Selects the newest entry the filter lets through.
+    fn select_newest(&mut self) {
+        let n = self.visible().len();
+        self.nav.set_len(n);
+        self.nav.select(n.saturating_sub(1));
     }
 
     fn visible(&self) -> Vec<&Entry> {
@@ -119,10 +143,17 @@ impl Screen for AuditViewScreen {
                     self.filter.input(key);
                 }
             }
-            self.scroll = self.visible().len().saturating_sub(1);
+            self.select_newest();
             return None;
         }
-        let last = self.visible().len().saturating_sub(1);
+        let key = match key.code {
+            KeyCode::Char('g') => KeyEvent::from(KeyCode::Home),
+            KeyCode::Char('G') => KeyEvent::from(KeyCode::End),
+            _ => key,
+        };
+        if self.nav.handle_key(key) {
+            return None;
+        }
         match key.code {
             KeyCode::Esc => return Some(Action::Back),
             KeyCode::Char('v') => return Some(Action::VerifyAudit),
@@ -133,14 +164,8 @@ impl Screen for AuditViewScreen {
                 } else {
                     FilterKind::Event
                 };
-                self.scroll = self.visible().len().saturating_sub(1);
+                self.select_newest();
             }
-            KeyCode::Up | KeyCode::Char('k') => self.scroll = self.scroll.saturating_sub(1),
-            KeyCode::Down | KeyCode::Char('j') => self.scroll = (self.scroll + 1).min(last),
-            KeyCode::PageUp => self.scroll = self.scroll.saturating_sub(10),
-            KeyCode::PageDown => self.scroll = (self.scroll + 10).min(last),
-            KeyCode::Home | KeyCode::Char('g') => self.scroll = 0,
-            KeyCode::End | KeyCode::Char('G') => self.scroll = last,
             _ => {}
         }
         None
@@ -154,6 +179,10 @@ impl Screen for AuditViewScreen {
         ])
         .areas(area);
         let chain = match &self.chain {
+            _ if self.checking => vec![Line::from(Span::styled(
+                strings::AUDIT_CHECKING,
+                crate::tui::widgets::hint(),
+            ))],
             None => vec![Line::from(Span::styled(
                 strings::AUDIT_NOT_VERIFIED,
                 Style::default().fg(Color::Yellow),
@@ -191,11 +220,11 @@ impl Screen for AuditViewScreen {
             frame.render_widget(Paragraph::new(strings::AUDIT_EMPTY), table_area);
             return;
         }
-        // Keep the scrolled-to entry on screen: the window starts at the
-        // top until the cursor passes the first screenful.
-        let rows_fit = usize::from(table_area.height.saturating_sub(1)).max(1);
-        let start = (self.scroll + 1).saturating_sub(rows_fit);
-        let end = (start + rows_fit).min(visible.len());
+        // The selected entry stays on screen (the header takes a row).
+        let window = self
+            .nav
+            .window(usize::from(table_area.height.saturating_sub(1)), |_| 1);
+        let (start, end) = (window.items.start, window.items.end.min(visible.len()));
         let rows = visible[start..end].iter().enumerate().map(|(i, e)| {
             let status_style = match e.status {
                 custodian_core::audit::Status::Failed => Style::default().fg(Color::Red),
@@ -209,7 +238,7 @@ impl Screen for AuditViewScreen {
                 Cell::from(e.status.as_str()).style(status_style),
                 Cell::from(summary(e)),
             ]);
-            if start + i == self.scroll {
+            if self.nav.is_selected(start + i) {
                 row.style(Style::default().add_modifier(Modifier::REVERSED))
             } else {
                 row
@@ -230,6 +259,15 @@ impl Screen for AuditViewScreen {
                 .style(Style::default().add_modifier(Modifier::BOLD)),
         );
         frame.render_widget(table, table_area);
+        crate::tui::list::more_signs(
+            frame,
+            Rect {
+                y: table_area.y + 1,
+                height: table_area.height.saturating_sub(1),
+                ..table_area
+            },
+            &window,
+        );
     }
 
     fn commands(&self) -> Vec<(&'static str, &'static str)> {
@@ -237,7 +275,7 @@ impl Screen for AuditViewScreen {
             vec![("Tab", "event/key id"), ("Enter", "done")]
         } else {
             vec![
-                ("↑/↓ PgUp/PgDn", "scroll"),
+                ("↑/↓ PgUp/PgDn", "select"),
                 ("/", "filter"),
                 ("Tab", "event/key id"),
                 ("v", "verify"),

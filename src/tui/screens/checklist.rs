@@ -7,9 +7,10 @@ use ratatui::Frame;
 use ratatui::layout::{Constraint, Layout, Rect};
 use ratatui::style::{Color, Modifier, Style};
 use ratatui::text::{Line, Span};
-use ratatui::widgets::{Block, Borders, List, ListItem, ListState, Paragraph, Wrap};
+use ratatui::widgets::{Block, Borders, Paragraph, Wrap};
 
 use super::{Action, Chrome, Screen};
+use crate::tui::list::ListNav;
 use crate::tui::strings;
 use crate::tui::widgets::{self, TextField};
 use custodian_core::error::Report;
@@ -40,32 +41,51 @@ pub struct ChecklistScreen {
     lines: Vec<ChecklistLine>,
     policy: Vec<PolicyRow>,
     show_policy: bool,
-    selected: usize,
+    nav: ListNav,
     mode: Mode,
     last_operator: String,
     error: Option<Report>,
     policy_scroll: u16,
     policy_max: std::cell::Cell<u16>,
+    /// The items are being checked (on a background check).
+    checking: bool,
 }
 
 impl ChecklistScreen {
     /// The screen on the checklist tab.
     pub fn new(lines: Vec<ChecklistLine>, policy: Vec<PolicyRow>) -> Self {
         ChecklistScreen {
+            nav: ListNav::new(lines.len()),
             lines,
             policy,
             show_policy: false,
-            selected: 0,
             mode: Mode::Browse,
             last_operator: String::new(),
             error: None,
             policy_scroll: 0,
             policy_max: std::cell::Cell::new(u16::MAX),
+            checking: false,
         }
+    }
+
+    /// The screen waiting for its items to be checked.
+    pub fn checking(policy: Vec<PolicyRow>) -> Self {
+        let mut s = Self::new(Vec::new(), policy);
+        s.checking = true;
+        s
+    }
+
+    /// The items are being checked again (after a tick).
+    pub fn set_checking(&mut self) {
+        self.checking = true;
+        self.mode = Mode::Browse;
+        self.error = None;
     }
 
     /// Replaces the item states after a tick.
     pub fn set_lines(&mut self, lines: Vec<ChecklistLine>) {
+        self.checking = false;
+        self.nav.set_len(lines.len());
         self.lines = lines;
         self.mode = Mode::Browse;
         self.error = None;
@@ -102,7 +122,7 @@ impl Screen for ChecklistScreen {
                         return None;
                     }
                     self.last_operator = name.clone();
-                    let item = self.lines.get(self.selected)?.item.id.clone();
+                    let item = self.lines.get(self.nav.selected())?.item.id.clone();
                     Some(Action::TickChecklist {
                         item,
                         operator: name,
@@ -126,14 +146,9 @@ impl Screen for ChecklistScreen {
                             self.policy_scroll = s;
                         }
                     }
-                    KeyCode::Down | KeyCode::Char('j') if !self.show_policy => {
-                        self.selected = (self.selected + 1).min(self.lines.len().saturating_sub(1));
-                    }
-                    KeyCode::Up | KeyCode::Char('k') if !self.show_policy => {
-                        self.selected = self.selected.saturating_sub(1)
-                    }
+                    _ if self.nav.handle_key(key) => {}
                     KeyCode::Enter | KeyCode::Char(' ') if !self.show_policy => {
-                        let line = self.lines.get(self.selected)?;
+                        let line = self.lines.get(self.nav.selected())?;
                         if line.item.auto.is_some() {
                             self.error = Some(Report::from_error(&PlaybookError::AutomaticItem(
                                 line.item.id.clone(),
@@ -169,22 +184,25 @@ impl Screen for ChecklistScreen {
             return;
         }
         let dim = crate::tui::widgets::hint();
+        if self.checking && self.lines.is_empty() {
+            frame.render_widget(
+                Paragraph::new(Span::styled(strings::CHECKLIST_CHECKING, dim)),
+                area,
+            );
+            return;
+        }
         let bottom_h = if self.error.is_some() { 7 } else { 5 };
         let [list_area, bottom_area] =
             Layout::vertical([Constraint::Min(3), Constraint::Length(bottom_h)]).areas(area);
         let mut items = Vec::new();
-        let mut selected_row = 0;
         let mut group = "";
         for (i, l) in self.lines.iter().enumerate() {
             if l.group != group {
                 group = &l.group;
-                items.push(ListItem::new(Line::from(Span::styled(
-                    l.group.clone(),
-                    bold.fg(Color::Cyan),
-                ))));
-            }
-            if i == self.selected {
-                selected_row = items.len();
+                items.push((
+                    None,
+                    Line::from(Span::styled(format!("  {}", l.group), bold.fg(Color::Cyan))),
+                ));
             }
             let (mark, style) = match &l.state {
                 ItemState::Verified(_) | ItemState::Ticked(_) => {
@@ -200,20 +218,28 @@ impl Screen for ChecklistScreen {
                 _ if l.item.auto.is_some() => "  auto".to_string(),
                 _ => String::new(),
             };
-            items.push(ListItem::new(Line::from(vec![
+            let selected = self.nav.is_selected(i);
+            let line = Line::from(vec![
+                Span::raw(if selected { "▶ " } else { "  " }),
                 Span::styled(format!("{mark} "), style),
                 Span::raw(l.item.text.clone()),
                 Span::styled(note, style),
-            ])));
+            ]);
+            let line = if selected {
+                line.style(Style::default().add_modifier(Modifier::REVERSED))
+            } else {
+                line
+            };
+            items.push((Some(i), line));
         }
         let done = self.lines.iter().filter(|l| l.state.done()).count();
-        let mut state = ListState::default().with_selected(Some(selected_row));
-        let list = List::new(items)
-            .highlight_symbol("▶ ")
-            .highlight_spacing(ratatui::widgets::HighlightSpacing::Always)
-            .highlight_style(Style::default().add_modifier(Modifier::REVERSED))
-            .block(Block::default().title(format!(" {done}/{} done ", self.lines.len())));
-        frame.render_stateful_widget(list, list_area, &mut state);
+        let [title_area, rows_area] =
+            Layout::vertical([Constraint::Length(1), Constraint::Min(1)]).areas(list_area);
+        frame.render_widget(
+            Paragraph::new(format!(" {done}/{} done ", self.lines.len())),
+            title_area,
+        );
+        self.nav.render(frame, rows_area, items);
 
         let mut bottom = Vec::new();
         match &self.mode {
@@ -226,7 +252,7 @@ impl Screen for ChecklistScreen {
                 bottom.push(Line::from(Span::styled(prompt, bold)));
                 bottom.push(operator.line(strings::SCENARIO_OPERATOR, true));
             }
-            Mode::Browse => match self.lines.get(self.selected).map(|l| {
+            Mode::Browse => match self.lines.get(self.nav.selected()).map(|l| {
                 // The list cuts long items at the edge; the whole text is here.
                 bottom.push(Line::from(Span::styled(l.item.text.clone(), bold)));
                 &l.state

@@ -12,10 +12,12 @@ use ratatui::text::{Line, Span};
 use ratatui::widgets::{Paragraph, Wrap};
 
 use super::{Action, Chrome, Screen};
+use crate::tui::list::ListNav;
 use crate::tui::strings;
 use crate::tui::widgets::{self, TextField};
 use crate::tui::worker::{JobResult, Progress, WorkerMsg};
 use custodian_core::drill::run::DrillOutcome;
+use custodian_core::drill::sandboxes::{self, SandboxInfo};
 use custodian_core::error::Report;
 
 #[derive(Debug)]
@@ -29,10 +31,27 @@ enum Step {
     Failed(Report),
 }
 
+/// The old sandboxes, over the participants step (what was typed there is
+/// kept).
+#[derive(Debug)]
+struct Sandboxes {
+    /// None while the list is read (on a worker).
+    list: Option<Vec<SandboxInfo>>,
+    nav: ListNav,
+    /// The delete question is up for the selected sandbox.
+    confirm: bool,
+    /// A delete is running.
+    deleting: bool,
+    /// The last sandbox deleted.
+    deleted: Option<SandboxInfo>,
+    error: Option<Report>,
+}
+
 /// The drill screen.
 #[derive(Debug)]
 pub struct DrillScreen {
     step: Step,
+    sandboxes: Option<Sandboxes>,
 }
 
 impl Default for DrillScreen {
@@ -49,7 +68,157 @@ impl DrillScreen {
                 field: TextField::default(),
                 error: None,
             },
+            sandboxes: None,
         }
+    }
+
+    /// The sandboxes listed (for tests): None while not shown or loading.
+    pub fn sandboxes(&self) -> Option<&[SandboxInfo]> {
+        self.sandboxes.as_ref()?.list.as_deref()
+    }
+
+    fn sandboxes_key(&mut self, key: KeyEvent) -> Option<Action> {
+        let view = self.sandboxes.as_mut()?;
+        if view.list.is_none() || view.deleting {
+            return None;
+        }
+        if view.confirm {
+            match key.code {
+                KeyCode::Char('y') | KeyCode::Char('Y') => {
+                    view.confirm = false;
+                    let path = view.list.as_ref()?.get(view.nav.selected())?.path.clone();
+                    view.deleting = true;
+                    view.error = None;
+                    return Some(Action::DeleteSandbox(path));
+                }
+                KeyCode::Char('n') | KeyCode::Char('N') | KeyCode::Esc => view.confirm = false,
+                _ => {}
+            }
+            return None;
+        }
+        if view.nav.handle_key(key) {
+            return None;
+        }
+        match key.code {
+            KeyCode::Esc | KeyCode::Tab | KeyCode::BackTab => self.sandboxes = None,
+            KeyCode::Char('d') | KeyCode::Delete
+                if view.list.as_ref().is_some_and(|l| !l.is_empty()) =>
+            {
+                view.confirm = true;
+                view.deleted = None;
+            }
+            _ => {}
+        }
+        None
+    }
+
+    fn render_sandboxes(&self, view: &Sandboxes, frame: &mut Frame, area: Rect, chrome: &Chrome) {
+        let bold = Style::default().add_modifier(Modifier::BOLD);
+        let mut top = vec![
+            Line::from(Span::styled(strings::DRILL_SANDBOXES_TITLE, bold)),
+            Line::from(Span::styled(strings::DRILL_SANDBOXES_HINT, widgets::hint())),
+        ];
+        let mut bottom: Vec<Line> = Vec::new();
+        if let Some(d) = &view.deleted {
+            bottom.push(Line::from(Span::styled(
+                format!("{} {}", strings::DRILL_SANDBOX_DELETED, d.path.display()),
+                Style::default().fg(Color::Green),
+            )));
+        }
+        if let Some(r) = &view.error {
+            bottom.extend(widgets::report_lines(r));
+        }
+        let selected = view.list.as_ref().and_then(|l| l.get(view.nav.selected()));
+        if view.confirm
+            && let Some(s) = selected
+        {
+            bottom.push(Line::from(Span::styled(
+                strings::DRILL_SANDBOX_CONFIRM,
+                Style::default().fg(Color::Red).add_modifier(Modifier::BOLD),
+            )));
+            bottom.push(Line::from(format!(
+                "{} ({})",
+                s.path.display(),
+                sandboxes::human_size(s.size)
+            )));
+            bottom.push(Line::from(Span::styled(
+                strings::DRILL_SANDBOX_CONFIRM_KEYS,
+                bold,
+            )));
+        } else if let Some(s) = selected {
+            // The whole path of the selected one (the list cuts it).
+            bottom.push(Line::from(s.path.display().to_string()));
+        }
+        let list = match &view.list {
+            None => {
+                top.push(Line::from(format!(
+                    "{} {}",
+                    widgets::spinner(chrome.tick),
+                    strings::DRILL_SANDBOXES_LOADING
+                )));
+                None
+            }
+            Some(l) if l.is_empty() => {
+                top.push(Line::from(strings::DRILL_SANDBOXES_NONE));
+                None
+            }
+            Some(l) => Some(l),
+        };
+        if view.deleting {
+            bottom.push(Line::from(format!(
+                "{} {}",
+                widgets::spinner(chrome.tick),
+                strings::DRILL_SANDBOXES_LOADING
+            )));
+        }
+        let top = Paragraph::new(top).wrap(Wrap { trim: false });
+        let top_h = u16::try_from(top.line_count(area.width)).unwrap_or(2) + 1;
+        let bottom = Paragraph::new(bottom).wrap(Wrap { trim: false });
+        let bottom_h = u16::try_from(bottom.line_count(area.width))
+            .unwrap_or(0)
+            .min(area.height / 2);
+        let [top_area, header_area, list_area, bottom_area] = Layout::vertical([
+            Constraint::Length(top_h),
+            Constraint::Length(u16::from(list.is_some())),
+            Constraint::Min(1),
+            Constraint::Length(bottom_h),
+        ])
+        .areas(area);
+        frame.render_widget(top, top_area);
+        frame.render_widget(bottom, bottom_area);
+        let Some(list) = list else {
+            return;
+        };
+        frame.render_widget(
+            Paragraph::new(Span::styled(
+                format!(
+                    "   {:<24}{:>6}  {:>9}  {}",
+                    "Drill", "Age", "Size", "Sandbox"
+                ),
+                bold,
+            )),
+            header_area,
+        );
+        let rows = list
+            .iter()
+            .enumerate()
+            .map(|(i, s)| {
+                let marker = if view.nav.is_selected(i) { "▶" } else { " " };
+                let name = s
+                    .path
+                    .file_name()
+                    .map(|n| n.to_string_lossy().into_owned())
+                    .unwrap_or_default();
+                let line = Line::from(format!(
+                    "{marker}  {:<24}{:>5}d  {:>9}  {name}",
+                    super::home::fit(&s.drill, 23),
+                    s.age_days,
+                    sandboxes::human_size(s.size)
+                ));
+                (Some(i), line)
+            })
+            .collect();
+        view.nav.render(frame, list_area, rows);
     }
 
     /// The current step's name (for tests).
@@ -84,9 +253,23 @@ impl Screen for DrillScreen {
     }
 
     fn handle_key(&mut self, key: KeyEvent) -> Option<Action> {
+        if self.sandboxes.is_some() {
+            return self.sandboxes_key(key);
+        }
         match &mut self.step {
             Step::Participants { field, error } => match key.code {
                 KeyCode::Esc => Some(Action::Back),
+                KeyCode::Tab => {
+                    self.sandboxes = Some(Sandboxes {
+                        list: None,
+                        nav: ListNav::new(0),
+                        confirm: false,
+                        deleting: false,
+                        deleted: None,
+                        error: None,
+                    });
+                    Some(Action::ListSandboxes)
+                }
                 KeyCode::Enter => match parse_participants(field.text()) {
                     Ok(participants) => {
                         self.step = Step::Running(Progress::start(5, strings::DRILL_STARTING));
@@ -118,6 +301,29 @@ impl Screen for DrillScreen {
     }
 
     fn on_worker(&mut self, msg: &WorkerMsg) -> Option<Action> {
+        if let Some(view) = &mut self.sandboxes {
+            match msg {
+                WorkerMsg::Finished(Ok(JobResult::Sandboxes(list))) => {
+                    view.nav.set_len(list.len());
+                    view.list = Some(list.clone());
+                }
+                WorkerMsg::Finished(Ok(JobResult::SandboxDeleted(info))) => {
+                    view.deleting = false;
+                    view.deleted = Some(info.clone());
+                    view.list = None;
+                    return Some(Action::ListSandboxes);
+                }
+                WorkerMsg::Finished(Err(report)) => {
+                    view.deleting = false;
+                    if view.list.is_none() {
+                        view.list = Some(Vec::new());
+                    }
+                    view.error = Some(report.clone());
+                }
+                _ => {}
+            }
+            return None;
+        }
         if !matches!(self.step, Step::Running(_)) {
             return None;
         }
@@ -141,6 +347,10 @@ impl Screen for DrillScreen {
     }
 
     fn render(&self, frame: &mut Frame, area: Rect, chrome: &Chrome) {
+        if let Some(view) = &self.sandboxes {
+            self.render_sandboxes(view, frame, area, chrome);
+            return;
+        }
         let mut lines: Vec<Line> = vec![Line::from(strings::DRILL_INTRO), Line::from("")];
         let mut gauge = None;
         match &self.step {
@@ -148,6 +358,10 @@ impl Screen for DrillScreen {
                 lines.push(field.line(strings::DRILL_PARTICIPANTS, true));
                 lines.push(Line::from(Span::styled(
                     strings::DRILL_PARTICIPANTS_HINT,
+                    crate::tui::widgets::hint(),
+                )));
+                lines.push(Line::from(Span::styled(
+                    strings::DRILL_SANDBOXES_TAB,
                     crate::tui::widgets::hint(),
                 )));
                 if let Some(e) = error {
@@ -233,8 +447,23 @@ impl Screen for DrillScreen {
     }
 
     fn commands(&self) -> Vec<(&'static str, &'static str)> {
+        if let Some(view) = &self.sandboxes {
+            return if view.confirm {
+                vec![("y", "delete"), ("n/Esc", "keep")]
+            } else {
+                vec![
+                    ("↑/↓ j/k", "select"),
+                    ("d", "delete"),
+                    ("Tab/Esc", "back to the drill"),
+                ]
+            };
+        }
         match self.step {
-            Step::Participants { .. } => vec![("Enter", "run the drill"), ("Esc", "back")],
+            Step::Participants { .. } => vec![
+                ("Enter", "run the drill"),
+                ("Tab", "old sandboxes"),
+                ("Esc", "back"),
+            ],
             Step::Running(_) => vec![],
             Step::Done(_) => vec![
                 ("o", "walk the scenarios in the sandbox"),
@@ -246,5 +475,21 @@ impl Screen for DrillScreen {
 
     fn busy(&self) -> bool {
         matches!(self.step, Step::Running(_))
+            || self
+                .sandboxes
+                .as_ref()
+                .is_some_and(|v| v.list.is_none() || v.deleting)
+    }
+
+    fn takes_text(&self) -> bool {
+        self.sandboxes.is_none()
+    }
+
+    fn holds_input(&self) -> bool {
+        true
+    }
+
+    fn as_any(&mut self) -> Option<&mut dyn std::any::Any> {
+        Some(self)
     }
 }

@@ -10,6 +10,7 @@ use ratatui::text::{Line, Span};
 use ratatui::widgets::{Block, Borders, Cell, Paragraph, Row, Table, Wrap};
 
 use super::{Action, Chrome, Screen};
+use crate::tui::list::{self, ListNav};
 use crate::tui::{strings, widgets};
 use custodian_core::netcheck::LiveInterface;
 use custodian_core::workspace::CustodianRecord;
@@ -60,18 +61,19 @@ impl Default for HomeView {
 #[derive(Debug, Default)]
 pub struct HomeScreen {
     view: HomeView,
-    selected: usize,
+    nav: ListNav,
 }
 
 impl HomeScreen {
     /// A home screen showing `view`.
     pub fn new(view: HomeView) -> Self {
-        HomeScreen { view, selected: 0 }
+        let nav = ListNav::new(view.custodians.len());
+        HomeScreen { view, nav }
     }
 
     /// Replaces what is shown.
     pub fn set_view(&mut self, view: HomeView) {
-        self.selected = self.selected.min(view.custodians.len().saturating_sub(1));
+        self.nav.set_len(view.custodians.len());
         self.view = view;
     }
 
@@ -210,9 +212,10 @@ impl HomeScreen {
         let [list_area, detail_area] =
             Layout::vertical([Constraint::Min(3), Constraint::Length(2)]).areas(area);
         // Border line and header row.
-        let visible = usize::from(list_area.height.saturating_sub(2)).max(1);
-        let offset = (self.selected + 1).saturating_sub(visible);
-        let end = (offset + visible).min(total);
+        let window = self
+            .nav
+            .window(usize::from(list_area.height.saturating_sub(2)), |_| 1);
+        let (offset, end) = (window.items.start, window.items.end);
         let mut title = format!(
             " {} ({total}) {}",
             strings::HOME_CUSTODIANS,
@@ -220,12 +223,7 @@ impl HomeScreen {
         );
         if offset > 0 || end < total {
             title.push_str(&format!("rows {}–{end} of {total} ", offset + 1));
-            if offset > 0 {
-                title.push_str(&format!("· ↑ {offset} {} ", strings::MORE_ABOVE));
-            }
-            if end < total {
-                title.push_str(&format!("· ↓ {} {} ", total - end, strings::MORE_BELOW));
-            }
+            title.push_str(&list::more_text(&window));
         }
         let block = Block::default().borders(Borders::TOP).title(title);
         let rows = self
@@ -234,7 +232,7 @@ impl HomeScreen {
             .iter()
             .enumerate()
             .skip(offset)
-            .take(visible)
+            .take(end - offset)
             .map(|(i, c)| {
                 let overdue = c.rotation_due.as_str() < self.view.today.as_str();
                 let due_style = if overdue {
@@ -252,7 +250,7 @@ impl HomeScreen {
                 } else {
                     due
                 };
-                let marker = if i == self.selected { "▶" } else { " " };
+                let marker = if self.nav.is_selected(i) { "▶" } else { " " };
                 Row::new(vec![
                     Cell::from(marker),
                     Cell::from(fit(&c.name, 16)),
@@ -277,7 +275,7 @@ impl HomeScreen {
         )
         .block(block);
         frame.render_widget(table, list_area);
-        if let Some(c) = self.view.custodians.get(self.selected) {
+        if let Some(c) = self.view.custodians.get(self.nav.selected()) {
             frame.render_widget(
                 Paragraph::new(vec![
                     Line::from(format!("{} — recipient {}", c.name, c.recipient)),
@@ -313,6 +311,9 @@ impl Screen for HomeScreen {
     }
 
     fn handle_key(&mut self, key: KeyEvent) -> Option<Action> {
+        if self.nav.handle_key(key) {
+            return None;
+        }
         match key.code {
             KeyCode::Char('n') => Some(Action::OpenNewIdentity),
             KeyCode::Char('g') => Some(Action::OpenGuardianSplit),
@@ -320,7 +321,7 @@ impl Screen for HomeScreen {
             KeyCode::Char('o') => self
                 .view
                 .custodians
-                .get(self.selected)
+                .get(self.nav.selected())
                 .map(|c| Action::OpenRotate(c.name.clone())),
             KeyCode::Char('r') => Some(Action::RefreshHome),
             KeyCode::Char('s') => Some(Action::OpenShards),
@@ -329,20 +330,10 @@ impl Screen for HomeScreen {
             KeyCode::Char('t') => Some(Action::OpenThreats(1)),
             KeyCode::Char('l') => Some(Action::OpenChecklist),
             KeyCode::Char('a') => Some(Action::OpenAuditView),
-            KeyCode::Down | KeyCode::Char('j') => {
-                if self.selected + 1 < self.view.custodians.len() {
-                    self.selected += 1;
-                }
-                None
-            }
             KeyCode::Char('v') => Some(Action::OpenKitMenu),
             KeyCode::Char('D') => Some(Action::OpenDrill),
             KeyCode::Char('X') if self.view.sandbox_origin.is_some() => Some(Action::LeaveSandbox),
             KeyCode::Char('C') if self.view.sandbox_origin.is_some() => Some(Action::OpenDrillCard),
-            KeyCode::Up | KeyCode::Char('k') => {
-                self.selected = self.selected.saturating_sub(1);
-                None
-            }
             _ => None,
         }
     }

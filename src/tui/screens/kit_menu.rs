@@ -2,24 +2,33 @@
 
 use crossterm::event::{KeyCode, KeyEvent};
 use ratatui::Frame;
-use ratatui::layout::Rect;
+use ratatui::layout::{Constraint, Layout, Rect};
 use ratatui::style::{Color, Modifier, Style};
 use ratatui::text::{Line, Span};
 use ratatui::widgets::{Paragraph, Wrap};
 
 use super::{Action, Chrome, Screen};
+use crate::tui::list::ListNav;
 use crate::tui::strings;
 
 /// The menu screen.
-#[derive(Debug, Default)]
+#[derive(Debug)]
 pub struct KitMenu {
-    selected: usize,
+    nav: ListNav,
+}
+
+impl Default for KitMenu {
+    fn default() -> Self {
+        Self::new()
+    }
 }
 
 impl KitMenu {
     /// A menu with the first entry selected.
     pub fn new() -> Self {
-        Self::default()
+        KitMenu {
+            nav: ListNav::new(strings::KIT_MENU_ITEMS.len()),
+        }
     }
 
     fn open(index: usize) -> Option<Action> {
@@ -39,18 +48,12 @@ impl Screen for KitMenu {
     }
 
     fn handle_key(&mut self, key: KeyEvent) -> Option<Action> {
-        let n = strings::KIT_MENU_ITEMS.len();
+        if self.nav.handle_key(key) {
+            return None;
+        }
         match key.code {
             KeyCode::Esc => Some(Action::Back),
-            KeyCode::Down | KeyCode::Char('j') => {
-                self.selected = (self.selected + 1) % n;
-                None
-            }
-            KeyCode::Up | KeyCode::Char('k') => {
-                self.selected = (self.selected + n - 1) % n;
-                None
-            }
-            KeyCode::Enter => Self::open(self.selected),
+            KeyCode::Enter => Self::open(self.nav.selected()),
             KeyCode::Char(c) => c
                 .to_digit(10)
                 .and_then(|d| (d as usize).checked_sub(1))
@@ -60,22 +63,29 @@ impl Screen for KitMenu {
     }
 
     fn render(&self, frame: &mut Frame, area: Rect, _chrome: &Chrome) {
-        let mut lines = vec![Line::from(strings::KIT_MENU_INTRO), Line::from("")];
+        let intro = Paragraph::new(strings::KIT_MENU_INTRO).wrap(Wrap { trim: false });
+        let intro_h = u16::try_from(intro.line_count(area.width))
+            .unwrap_or(1)
+            .saturating_add(1);
+        let [intro_area, list_area] =
+            Layout::vertical([Constraint::Length(intro_h), Constraint::Min(1)]).areas(area);
+        frame.render_widget(intro, intro_area);
+        let mut lines = Vec::new();
         for (i, (k, label)) in strings::KIT_MENU_ITEMS.iter().enumerate() {
-            let style = if i == self.selected {
+            let style = if self.nav.is_selected(i) {
                 Style::default()
                     .fg(Color::Cyan)
                     .add_modifier(Modifier::BOLD)
             } else {
                 Style::default()
             };
-            let marker = if i == self.selected { "▶" } else { " " };
-            lines.push(Line::from(Span::styled(
-                format!(" {marker} {k}  {label}"),
-                style,
-            )));
+            let marker = if self.nav.is_selected(i) { "▶" } else { " " };
+            lines.push((
+                Some(i),
+                Line::from(Span::styled(format!(" {marker} {k}  {label}"), style)),
+            ));
         }
-        frame.render_widget(Paragraph::new(lines).wrap(Wrap { trim: false }), area);
+        self.nav.render(frame, list_area, lines);
     }
 
     fn takes_text(&self) -> bool {

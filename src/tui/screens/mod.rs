@@ -58,6 +58,11 @@ pub enum Action {
         /// People taking part (the recovery quorum).
         participants: Vec<String>,
     },
+    /// List the old drill sandboxes of the real workspace (on a worker).
+    ListSandboxes,
+    /// Delete an old drill sandbox (checked to be one; audited in the real
+    /// workspace), on a worker.
+    DeleteSandbox(std::path::PathBuf),
     /// Switch the console into a drill sandbox workspace.
     EnterSandbox(std::path::PathBuf),
     /// Return from a drill sandbox to the workspace the console opened on.
@@ -300,6 +305,8 @@ impl std::fmt::Debug for Action {
             Action::OpenDrill => write!(f, "OpenDrill"),
             Action::RunDrill { participants } => write!(f, "RunDrill({})", participants.join(", ")),
             Action::EnterSandbox(p) => write!(f, "EnterSandbox({})", p.display()),
+            Action::ListSandboxes => write!(f, "ListSandboxes"),
+            Action::DeleteSandbox(p) => write!(f, "DeleteSandbox({})", p.display()),
             Action::LeaveSandbox => write!(f, "LeaveSandbox"),
             Action::OpenKitKeygen => write!(f, "OpenKitKeygen"),
             Action::OpenKitFingerprint => write!(f, "OpenKitFingerprint"),

@@ -18,6 +18,7 @@ use ratatui::text::{Line, Span};
 use ratatui::widgets::{Block, Borders, Paragraph, Wrap};
 
 use super::{Action, Chrome, Screen};
+use crate::tui::list::{Keys, ListNav};
 use crate::tui::strings;
 use crate::tui::widgets::{self, TextField};
 use custodian_core::error::Report;
@@ -95,7 +96,8 @@ pub struct ScenarioScreen {
     scenario: Scenario,
     move_assets: Vec<String>,
     incident: Option<Incident>,
-    selected: usize,
+    /// The steps list (PgUp/PgDn scroll the decision aid instead).
+    nav: ListNav,
     mode: Mode,
     error: Option<Report>,
     /// How far the situation / check-first pane is scrolled.
@@ -116,11 +118,13 @@ impl ScenarioScreen {
                     .position(|s| inc.step(&s.id).is_none())
             })
             .unwrap_or(0);
+        let mut nav = ListNav::with_keys(scenario.steps.len(), Keys::NoPaging);
+        nav.select(selected);
         ScenarioScreen {
             scenario,
             move_assets,
             incident,
-            selected,
+            nav,
             mode: Mode::Browse,
             error: None,
             aid_scroll: 0,
@@ -152,7 +156,7 @@ impl ScenarioScreen {
 
     /// The index of the selected step (for tests).
     pub fn selected(&self) -> usize {
-        self.selected
+        self.nav.selected()
     }
 
     /// Indices of the steps before `step` that the incident has not done.
@@ -198,7 +202,7 @@ impl ScenarioScreen {
                 .iter()
                 .position(|s| inc.step(&s.id).is_none())
         {
-            self.selected = i;
+            self.nav.select(i);
         }
     }
 
@@ -295,11 +299,7 @@ impl ScenarioScreen {
     fn browse_key(&mut self, key: KeyEvent) -> Option<Action> {
         match key.code {
             KeyCode::Esc => return Some(Action::Back),
-            KeyCode::Down | KeyCode::Char('j') => {
-                self.selected =
-                    (self.selected + 1).min(self.scenario.steps.len().saturating_sub(1));
-            }
-            KeyCode::Up | KeyCode::Char('k') => self.selected = self.selected.saturating_sub(1),
+            _ if self.nav.handle_key(key) => {}
             KeyCode::PageDown | KeyCode::PageUp => {
                 if let Some(s) = widgets::scroll_key(key, self.aid_scroll, self.aid_max.get()) {
                     self.aid_scroll = s;
@@ -318,7 +318,7 @@ impl ScenarioScreen {
             },
             // Take back a mistaken confirmation.
             KeyCode::Char('u') => {
-                let step = self.selected;
+                let step = self.nav.selected();
                 let id = self.scenario.steps.get(step)?.id.clone();
                 match &self.incident {
                     Some(inc) if inc.is_closed() => {
@@ -336,7 +336,7 @@ impl ScenarioScreen {
                 }
             }
             KeyCode::Enter => {
-                let step = self.selected;
+                let step = self.nav.selected();
                 let id = self.scenario.steps.get(step)?.id.clone();
                 match &self.incident {
                     None => {
@@ -611,25 +611,22 @@ impl Screen for ScenarioScreen {
         // Steps: one line each (the selected one's full text is below), the
         // selection always in view.
         let width = usize::from(right.width);
-        let mut rows: Vec<Line> = Vec::new();
-        let mut selected_row = 0;
+        let mut rows: Vec<(Option<usize>, Line)> = Vec::new();
         for (i, s) in self.scenario.steps.iter().enumerate() {
             let record = self.incident.as_ref().and_then(|inc| inc.step(&s.id));
             let (mark, mark_style) = match record {
                 Some(_) => ("[✔]", Style::default().fg(Color::Green)),
                 None => ("[ ]", Style::default()),
             };
-            let cursor = if i == self.selected { "▶" } else { " " };
-            let text_style = if i == self.selected {
+            let selected = self.nav.is_selected(i);
+            let cursor = if selected { "▶" } else { " " };
+            let text_style = if selected {
                 Style::default().add_modifier(Modifier::REVERSED)
             } else {
                 Style::default()
             };
             let op = s.op.map(|op| format!(" ⟶ {op}")).unwrap_or_default();
             let room = width.saturating_sub(4 + op.chars().count());
-            if i == self.selected {
-                selected_row = rows.len();
-            }
             let mut spans = vec![
                 Span::raw(cursor),
                 Span::styled(mark, mark_style),
@@ -641,46 +638,38 @@ impl Screen for ScenarioScreen {
             if !op.is_empty() {
                 spans.push(Span::styled(op, Style::default().fg(Color::Cyan)));
             }
-            rows.push(Line::from(spans));
+            rows.push((Some(i), Line::from(spans)));
             if let Some(r) = record {
-                rows.push(Line::from(Span::styled(
-                    super::home::fit(
-                        &format!(
-                            "       done by {} at {}{}{}",
-                            r.operator,
-                            r.completed_at,
-                            if r.notes.is_some() { " · notes" } else { "" },
-                            if r.out_of_order.is_empty() {
-                                ""
-                            } else {
-                                " · out of order"
-                            }
+                rows.push((
+                    Some(i),
+                    Line::from(Span::styled(
+                        super::home::fit(
+                            &format!(
+                                "       done by {} at {}{}{}",
+                                r.operator,
+                                r.completed_at,
+                                if r.notes.is_some() { " · notes" } else { "" },
+                                if r.out_of_order.is_empty() {
+                                    ""
+                                } else {
+                                    " · out of order"
+                                }
+                            ),
+                            width,
                         ),
-                        width,
-                    ),
-                    Style::default().fg(Color::Green),
-                )));
+                        Style::default().fg(Color::Green),
+                    )),
+                ));
             }
         }
-        let visible = usize::from(right.height.saturating_sub(1)).max(1);
-        // Keep the selected step and its "done by" line in view.
-        let offset = (selected_row + 2).saturating_sub(visible).min(selected_row);
-        let mut steps = vec![Line::from(Span::styled(strings::SCENARIO_STEPS, bold))];
-        steps.extend(rows.iter().skip(offset).take(visible).cloned());
-        frame.render_widget(Paragraph::new(steps), right);
-        if offset > 0 || offset + visible < rows.len() {
-            let more = format!(" {} of {} ", self.selected + 1, self.scenario.steps.len());
-            let w = u16::try_from(more.chars().count())
-                .unwrap_or(0)
-                .min(right.width);
-            frame.render_widget(
-                Paragraph::new(Span::styled(
-                    more,
-                    Style::default().fg(Color::Black).bg(Color::Yellow),
-                )),
-                Rect::new(right.right() - w, right.y, w, 1),
-            );
-        }
+        // The selected step and its "done by" line stay in view.
+        let [steps_title, steps_area] =
+            Layout::vertical([Constraint::Length(1), Constraint::Min(1)]).areas(right);
+        frame.render_widget(
+            Paragraph::new(Span::styled(strings::SCENARIO_STEPS, bold)),
+            steps_title,
+        );
+        self.nav.render(frame, steps_area, rows);
 
         // Bottom: the selected step's detail, the active form, or an error.
         let mut bottom: Vec<Line> = Vec::new();
@@ -689,7 +678,7 @@ impl Screen for ScenarioScreen {
             | Mode::Confirm { step, .. }
             | Mode::Record { step, .. }
             | Mode::Reopen { step, .. } => *step,
-            _ => self.selected,
+            _ => self.nav.selected(),
         };
         let def = self.scenario.steps.get(step);
         match &self.mode {
@@ -895,7 +884,7 @@ impl Screen for ScenarioScreen {
                     let selected_done = self
                         .scenario
                         .steps
-                        .get(self.selected)
+                        .get(self.nav.selected())
                         .is_some_and(|s| inc.step(&s.id).is_some());
                     // Both fit an 80-column footer only with short words.
                     if selected_done {

@@ -9,6 +9,7 @@ use ratatui::text::{Line, Span};
 use ratatui::widgets::{Paragraph, Wrap};
 
 use super::{Action, Chrome, Screen};
+use crate::tui::list::ListNav;
 use crate::tui::strings;
 
 /// One row of the list: computed by core from the workspace.
@@ -18,17 +19,19 @@ pub use custodian_core::playbook::incident::ScenarioOverview as ScenarioRow;
 #[derive(Debug)]
 pub struct ScenarioListScreen {
     rows: Vec<ScenarioRow>,
-    selected: usize,
+    nav: ListNav,
 }
 
 impl ScenarioListScreen {
     /// A list of `rows`.
     pub fn new(rows: Vec<ScenarioRow>) -> Self {
-        ScenarioListScreen { rows, selected: 0 }
+        let nav = ListNav::new(rows.len());
+        ScenarioListScreen { rows, nav }
     }
 
     /// Replaces the rows (after an incident changed).
     pub fn set_rows(&mut self, rows: Vec<ScenarioRow>) {
+        self.nav.set_len(rows.len());
         self.rows = rows;
     }
 }
@@ -48,21 +51,14 @@ impl Screen for ScenarioListScreen {
     }
 
     fn handle_key(&mut self, key: KeyEvent) -> Option<Action> {
+        if self.nav.handle_key(key) {
+            return None;
+        }
         match key.code {
             KeyCode::Esc => Some(Action::Back),
-            KeyCode::Down | KeyCode::Char('j') => {
-                if self.selected + 1 < self.rows.len() {
-                    self.selected += 1;
-                }
-                None
-            }
-            KeyCode::Up | KeyCode::Char('k') => {
-                self.selected = self.selected.saturating_sub(1);
-                None
-            }
             KeyCode::Enter => self
                 .rows
-                .get(self.selected)
+                .get(self.nav.selected())
                 .map(|r| Action::OpenScenario(r.number)),
             KeyCode::Char(c @ '1'..='9') => {
                 let n = c as u8 - b'0';
@@ -84,8 +80,12 @@ impl Screen for ScenarioListScreen {
         );
         let mut lines = Vec::new();
         for (i, r) in self.rows.iter().enumerate() {
-            let cursor = if i == self.selected { "▶ " } else { "  " };
-            let title_style = if i == self.selected {
+            let cursor = if self.nav.is_selected(i) {
+                "▶ "
+            } else {
+                "  "
+            };
+            let title_style = if self.nav.is_selected(i) {
                 Style::default().add_modifier(Modifier::REVERSED)
             } else {
                 Style::default()
@@ -102,10 +102,10 @@ impl Screen for ScenarioListScreen {
                     Style::default().fg(Color::Cyan),
                 ));
             }
-            lines.push(Line::from(spans));
-            lines.push(Line::from(""));
+            lines.push((Some(i), Line::from(spans)));
+            lines.push((Some(i), Line::from("")));
         }
-        frame.render_widget(Paragraph::new(lines), list);
+        self.nav.render(frame, list, lines);
     }
 
     fn takes_text(&self) -> bool {

@@ -9,7 +9,7 @@ use std::path::PathBuf;
 
 use crossterm::event::{KeyCode, KeyEvent};
 use ratatui::Frame;
-use ratatui::layout::Rect;
+use ratatui::layout::{Constraint, Layout, Rect};
 use ratatui::style::{Color, Modifier, Style};
 use ratatui::text::{Line, Span};
 use ratatui::widgets::{Paragraph, Wrap};
@@ -17,6 +17,7 @@ use ratatui::widgets::{Paragraph, Wrap};
 use super::shard_rewrap::RewrapStart;
 use super::{Action, Chrome, Screen};
 use crate::tui::form::{Form, FormEvent, FormField};
+use crate::tui::list::ListNav;
 use crate::tui::strings;
 use crate::tui::widgets;
 use crate::tui::worker::{JobResult, WorkerMsg};
@@ -50,7 +51,7 @@ enum Mode {
 #[derive(Debug)]
 pub struct ShardsScreen {
     entries: Vec<ShardEntry>,
-    selected: usize,
+    nav: ListNav,
     mode: Mode,
     /// "Open a file by path" (the shared form): kept when the file is
     /// refused, so a mistyped path is corrected in place.
@@ -63,8 +64,8 @@ impl ShardsScreen {
     /// A screen listing `entries`.
     pub fn new(entries: Vec<ShardEntry>) -> Self {
         ShardsScreen {
+            nav: ListNav::new(entries.len()),
             entries,
-            selected: 0,
             mode: Mode::List,
             path_form: Form::new(vec![FormField::plain(strings::SHARDS_PATH_PROMPT, "", "")]),
             from_path: false,
@@ -74,7 +75,7 @@ impl ShardsScreen {
     /// Replaces the listed shards (after an operation added one), keeping
     /// the selection in range.
     pub fn set_entries(&mut self, entries: Vec<ShardEntry>) {
-        self.selected = self.selected.min(entries.len().saturating_sub(1));
+        self.nav.set_len(entries.len());
         self.entries = entries;
     }
 
@@ -122,6 +123,72 @@ pub fn metadata_lines(path: &std::path::Path, file: &ShardFile) -> Vec<Line<'sta
     ]
 }
 
+impl ShardsScreen {
+    /// The header, the shards (scrolling with the selection) and, while a
+    /// path is typed, the path form below them.
+    fn render_list(&self, frame: &mut Frame, area: Rect) {
+        let form: Vec<Line> = if matches!(self.mode, Mode::Path) {
+            std::iter::once(Line::from(""))
+                .chain(self.path_form.lines())
+                .collect()
+        } else {
+            Vec::new()
+        };
+        let form_h = u16::try_from(
+            Paragraph::new(form.clone())
+                .wrap(Wrap { trim: false })
+                .line_count(area.width),
+        )
+        .unwrap_or(0)
+        .min(area.height.saturating_sub(2));
+        // The form right under the list; the list takes what is left.
+        let rows_h = u16::try_from(self.entries.len())
+            .unwrap_or(u16::MAX)
+            .min(area.height.saturating_sub(1 + form_h))
+            .max(1);
+        let [header, list_area, form_area, _] = Layout::vertical([
+            Constraint::Length(1),
+            Constraint::Length(rows_h),
+            Constraint::Length(form_h),
+            Constraint::Min(0),
+        ])
+        .areas(area);
+        frame.render_widget(
+            Paragraph::new(Line::from(Span::styled(
+                format!(
+                    "{:<3}{:<24}{:>6}  {:<18}{}",
+                    "", "Key id", "Index", "Holder", "File"
+                ),
+                Style::default().add_modifier(Modifier::BOLD),
+            ))),
+            header,
+        );
+        let rows = self
+            .entries
+            .iter()
+            .enumerate()
+            .map(|(i, e)| {
+                let marker = if self.nav.is_selected(i) { "▶" } else { " " };
+                let name = e
+                    .path
+                    .file_name()
+                    .map(|n| n.to_string_lossy().into_owned())
+                    .unwrap_or_default();
+                // Long ids and names are cut to their column.
+                let line = Line::from(format!(
+                    "{marker:<3}{:<24}{:>6}  {:<18}{name}",
+                    super::home::fit(&e.key_id, 23),
+                    e.index,
+                    super::home::fit(&e.holder, 17)
+                ));
+                (Some(i), line)
+            })
+            .collect();
+        self.nav.render(frame, list_area, rows);
+        frame.render_widget(Paragraph::new(form).wrap(Wrap { trim: false }), form_area);
+    }
+}
+
 impl Screen for ShardsScreen {
     fn title(&self) -> String {
         strings::SHARDS_TITLE.into()
@@ -129,24 +196,15 @@ impl Screen for ShardsScreen {
 
     fn handle_key(&mut self, key: KeyEvent) -> Option<Action> {
         match &mut self.mode {
+            Mode::List if self.nav.handle_key(key) => None,
             Mode::List => match key.code {
                 KeyCode::Esc => Some(Action::Back),
-                KeyCode::Down | KeyCode::Char('j') => {
-                    if self.selected + 1 < self.entries.len() {
-                        self.selected += 1;
-                    }
-                    None
-                }
-                KeyCode::Up | KeyCode::Char('k') => {
-                    self.selected = self.selected.saturating_sub(1);
-                    None
-                }
                 KeyCode::Char('o') => {
                     self.mode = Mode::Path;
                     None
                 }
                 KeyCode::Enter | KeyCode::Char('i') => {
-                    let path = self.entries.get(self.selected)?.path.clone();
+                    let path = self.entries.get(self.nav.selected())?.path.clone();
                     self.from_path = false;
                     self.load(path)
                 }
@@ -220,28 +278,8 @@ impl Screen for ShardsScreen {
                 if self.entries.is_empty() {
                     lines.push(Line::from(strings::SHARDS_NONE));
                 } else {
-                    lines.push(Line::from(Span::styled(
-                        format!(
-                            "{:<3}{:<24}{:>6}  {:<18}{}",
-                            "", "Key id", "Index", "Holder", "File"
-                        ),
-                        Style::default().add_modifier(Modifier::BOLD),
-                    )));
-                    for (i, e) in self.entries.iter().enumerate() {
-                        let marker = if i == self.selected { "▶" } else { " " };
-                        let name = e
-                            .path
-                            .file_name()
-                            .map(|n| n.to_string_lossy().into_owned())
-                            .unwrap_or_default();
-                        // Long ids and names are cut to their column.
-                        lines.push(Line::from(format!(
-                            "{marker:<3}{:<24}{:>6}  {:<18}{name}",
-                            super::home::fit(&e.key_id, 23),
-                            e.index,
-                            super::home::fit(&e.holder, 17)
-                        )));
-                    }
+                    self.render_list(frame, area);
+                    return;
                 }
                 if matches!(self.mode, Mode::Path) {
                     lines.push(Line::from(""));

@@ -7,3 +7,4 @@ pub mod card;
 pub mod key;
 pub mod kit_check;
 pub mod run;
+pub mod sandboxes;
