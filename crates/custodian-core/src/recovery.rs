@@ -407,7 +407,9 @@ pub struct RecoveryOutcome {
     pub audit_op: String,
 }
 
-fn load_hsm_key(path: &Path) -> Result<RsaPublicKey, RecoveryError> {
+/// Reads an HSM import public key (RSA PEM, at least [`MIN_RSA_BITS`]);
+/// a pasted secret is refused without being echoed.
+pub fn load_hsm_key(path: &Path) -> Result<RsaPublicKey, RecoveryError> {
     let hsm = |reason: &str| RecoveryError::HsmKey {
         file: path.to_path_buf(),
         reason: reason.into(),

@@ -646,6 +646,15 @@ pub const EVENT_RECOVER: &str = "DRKIT_RECOVER_WORKSPACE_KEYS";
 /// `format` of the age output's JSON document.
 pub const OUTPUT_FORMAT: &str = "custodian-workspace-keys";
 
+/// `format` of the HSM output's public manifest.
+pub const MANIFEST_FORMAT: &str = "custodian-workspace-keys-hsm";
+/// The HSM output's manifest file name inside `--out DIR`.
+pub const MANIFEST_NAME: &str = "workspace-keys-manifest.json";
+/// Audit event recording that a one-time display of the keys was cleared.
+pub const EVENT_CLEARED: &str = "DRKIT_RECOVER_SCREEN_CLEARED";
+/// What the scalar is, said wherever a private scalar is shown or written.
+pub const SCALAR_NOTE: &str = "the 32-byte private scalar, big-endian; for EdDSA keys it is the raw scalar, not an RFC 8032 seed";
+
 /// Where recovered keys go: one way only.
 #[derive(Debug, Clone)]
 pub enum KeysOutput {
@@ -656,20 +665,234 @@ pub enum KeysOutput {
         /// The file to create.
         out: std::path::PathBuf,
     },
+    /// One RSA-OAEP-SHA256 block per key (the 32-byte scalar) wrapped to
+    /// an HSM import key, in `dir/<key id>.oaep`, plus a public manifest
+    /// `dir/`[`MANIFEST_NAME`]. `dir` must exist; none of the files may.
+    Hsm {
+        /// The HSM import public key (RSA PEM).
+        public_key_pem: std::path::PathBuf,
+        /// The existing directory to write into.
+        dir: std::path::PathBuf,
+    },
     /// Handed back to the caller for a one-time display.
     Screen,
 }
 
-/// What `kit recover` produced. Public facts, plus the one-time text when
-/// the output is the screen.
+impl KeysOutput {
+    fn describe(&self) -> Value {
+        match self {
+            KeysOutput::Age { recipient, out } => serde_json::json!({"age": recipient, "file": out}),
+            KeysOutput::Hsm { public_key_pem, dir } => serde_json::json!({
+                "kind": "hsm-rsa-oaep-sha256", "publicKey": public_key_pem, "dir": dir,
+            }),
+            KeysOutput::Screen => serde_json::json!("screen, once"),
+        }
+    }
+}
+
+/// The file an HSM output writes for a key.
+pub fn hsm_file_name(key_id: &str) -> Result<String, DrKitError> {
+    if uuid_bytes(key_id).is_none() {
+        return Err(DrKitError::KeyIdNotAFileName(key_id.to_string()));
+    }
+    Ok(format!("{key_id}.oaep"))
+}
+
+/// The checked HSM output: the import key and the files to create.
+struct HsmPlan {
+    key: rsa::PublicKey,
+    key_sha256: String,
+    /// (key id, path) per key, in selection order.
+    files: Vec<(String, std::path::PathBuf)>,
+    manifest: std::path::PathBuf,
+}
+
+/// Checks everything public about an output before any secret is asked
+/// for or any transaction starts: the recipient, the HSM key (RSA, at
+/// least 2048 bits, not a pasted secret), the output directory, and that
+/// no file to be written exists yet. Nothing is written.
+pub fn check_output(
+    kit: &RecoveryKit,
+    select: &Selection,
+    output: &KeysOutput,
+) -> Result<(), DrKitError> {
+    plan_output(kit, select, output).map(|_| ())
+}
+
+fn plan_output(
+    kit: &RecoveryKit,
+    select: &Selection,
+    output: &KeysOutput,
+) -> Result<Option<HsmPlan>, DrKitError> {
+    let keys = selected_keys(kit, select)?;
+    match output {
+        KeysOutput::Screen => Ok(None),
+        KeysOutput::Age { recipient, out } => {
+            crate::identity::parse_recipient(recipient)
+                .map_err(|e| DrKitError::Encode(format!("--to: {e}")))?;
+            if out.symlink_metadata().is_ok() {
+                return Err(crate::fsutil::FsError::AlreadyExists(out.clone()).into());
+            }
+            Ok(None)
+        }
+        KeysOutput::Hsm {
+            public_key_pem,
+            dir,
+        } => {
+            let key =
+                crate::recovery::load_hsm_key(public_key_pem).map_err(DrKitError::HsmKey)?;
+            let key_sha256 = {
+                use rsa::pkcs8::EncodePublicKey;
+                let der = key
+                    .to_public_key_der()
+                    .map_err(|e| DrKitError::Rsa(e.to_string()))?;
+                hex::encode(Sha256::digest(der.as_bytes()))
+            };
+            let is_dir = std::fs::metadata(dir).map(|m| m.is_dir());
+            match is_dir {
+                Ok(true) => {}
+                Ok(false) => {
+                    return Err(DrKitError::OutputDir {
+                        path: dir.clone(),
+                        reason: "is not a directory; the HSM output writes one file per key and a manifest into a directory".into(),
+                    });
+                }
+                Err(_) => {
+                    return Err(DrKitError::OutputDir {
+                        path: dir.clone(),
+                        reason: "does not exist; create the directory first (custodian creates only the files in it)".into(),
+                    });
+                }
+            }
+            let mut files = Vec::with_capacity(keys.len());
+            for k in &keys {
+                files.push((k.key_id.clone(), dir.join(hsm_file_name(&k.key_id)?)));
+            }
+            let manifest = dir.join(MANIFEST_NAME);
+            let existing: Vec<String> = files
+                .iter()
+                .map(|f| &f.1)
+                .chain(std::iter::once(&manifest))
+                .filter(|p| p.symlink_metadata().is_ok())
+                .map(|p| p.display().to_string())
+                .collect();
+            if !existing.is_empty() {
+                return Err(DrKitError::OutputDir {
+                    path: dir.clone(),
+                    reason: format!(
+                        "already holds {}; nothing is ever overwritten",
+                        existing.join(", ")
+                    ),
+                });
+            }
+            Ok(Some(HsmPlan {
+                key,
+                key_sha256,
+                files,
+                manifest,
+            }))
+        }
+    }
+}
+
+/// One recovered key for a one-time display. Never in Debug.
+pub struct ShownKey {
+    /// The key id.
+    pub key_id: String,
+    /// Its algorithm.
+    pub algo: Algo,
+    /// Its keyset.
+    pub keyset_id: u64,
+    /// The private scalar (see [`SCALAR_NOTE`]), hex in groups of 8.
+    pub scalar_grouped: Zeroizing<String>,
+    /// xprv (ECDSA) or fprv (EdDSA).
+    pub extended: Zeroizing<String>,
+}
+
+impl std::fmt::Debug for ShownKey {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("ShownKey")
+            .field("key_id", &self.key_id)
+            .finish_non_exhaustive()
+    }
+}
+
+impl ShownKey {
+    /// "xprv" or "fprv".
+    pub fn extended_name(&self) -> &'static str {
+        if self.algo.is_eddsa() { "fprv" } else { "xprv" }
+    }
+
+    /// The display lines, none wider than `width` columns (the private
+    /// values are cut into pieces to fit).
+    pub fn lines(&self, width: usize) -> Vec<Zeroizing<String>> {
+        let width = width.max(20);
+        let mut out = vec![
+            Zeroizing::new(format!(
+                "key {}  {}  keyset {}",
+                self.key_id,
+                self.algo.name(),
+                self.keyset_id
+            )),
+            Zeroizing::new(if self.algo.is_eddsa() {
+                "private scalar (raw scalar, not an RFC 8032 seed):".to_string()
+            } else {
+                "private scalar (32 bytes, big-endian):".to_string()
+            }),
+        ];
+        for chunk in wrap_secret(&self.scalar_grouped, width - 4) {
+            out.push(Zeroizing::new(format!("    {}", chunk.as_str())));
+        }
+        out.push(Zeroizing::new(format!("{}:", self.extended_name())));
+        for chunk in wrap_secret(&self.extended, width - 4) {
+            out.push(Zeroizing::new(format!("    {}", chunk.as_str())));
+        }
+        out
+    }
+}
+
+fn wrap_secret(text: &str, width: usize) -> Vec<Zeroizing<String>> {
+    let chars: Zeroizing<Vec<char>> = Zeroizing::new(text.chars().collect());
+    chars
+        .chunks(width.max(1))
+        .map(|c| Zeroizing::new(c.iter().collect::<String>()))
+        .collect()
+}
+
+fn shown_key(k: &WorkspaceKey) -> Option<ShownKey> {
+    let scalar = k.private_scalar()?;
+    let hexed = Zeroizing::new(hex::encode(scalar));
+    let mut grouped = Zeroizing::new(String::with_capacity(72));
+    for (i, c) in hexed.chars().enumerate() {
+        if i > 0 && i % 8 == 0 {
+            grouped.push(' ');
+        }
+        grouped.push(c);
+    }
+    Some(ShownKey {
+        key_id: k.key_id.clone(),
+        algo: k.algo,
+        keyset_id: k.keyset_id,
+        scalar_grouped: grouped,
+        extended: k.xprv()?,
+    })
+}
+
+/// What `kit recover` produced. Public facts, plus the keys to show once
+/// when the output is the screen.
 pub struct KeysOutcome {
     /// Every key's public facts (`verified` true for all: otherwise nothing
     /// is output).
     pub keys: Vec<Value>,
-    /// The file written and its SHA-256 (age output).
-    pub written: Option<(std::path::PathBuf, String)>,
+    /// The files written and their SHA-256 (age: one; HSM: one per key,
+    /// then the manifest).
+    pub written: Vec<(std::path::PathBuf, String)>,
+    /// The HSM manifest (public), when written.
+    pub manifest: Option<std::path::PathBuf>,
     /// The private keys to show once (screen output).
-    pub shown_once: Option<Zeroizing<String>>,
+    pub shown_once: Option<Vec<ShownKey>>,
+    /// The audit operation (to record the screen clearing against).
+    pub audit_op: String,
 }
 
 impl std::fmt::Debug for KeysOutcome {
@@ -698,7 +921,7 @@ fn secret_document(kit_sha256: &str, keys: &[WorkspaceKey]) -> Zeroizing<String>
         .collect();
     let doc = serde_json::json!({
         "format": OUTPUT_FORMAT, "version": 1, "kitSha256": kit_sha256,
-        "note": "privateKey is the 32-byte private scalar, big-endian; for EdDSA keys it is the raw scalar, not an RFC 8032 seed",
+        "note": format!("privateKey is {SCALAR_NOTE}"),
         "keys": list,
     });
     Zeroizing::new(serde_json::to_string_pretty(&doc).unwrap_or_default() + "\n")
@@ -749,41 +972,72 @@ pub fn verify_audited(
     op.finish(result)?
 }
 
+/// Checks a recovery's approvals against the workspace policy: at least
+/// [`crate::recovery::MIN_APPROVERS`] different people, and under the
+/// "authenticated" policy at least that many who opened their identity.
+pub fn check_approvals(
+    ws: &crate::workspace::Workspace,
+    approvals: &[crate::approvals::Approval],
+) -> Result<crate::approvals::ApprovalPolicy, DrKitError> {
+    let policy = crate::approvals::policy(&ws.registry()?);
+    crate::approvals::check(policy, approvals)?;
+    if approvals.len() < crate::recovery::MIN_APPROVERS {
+        return Err(DrKitError::TooFewApprovers {
+            given: approvals.len(),
+        });
+    }
+    Ok(policy)
+}
+
+/// Everything `kit recover` needs besides the workspace and the kit.
+pub struct RecoverRequest<'a> {
+    /// The recovery private key file.
+    pub key_path: &'a std::path::Path,
+    /// Its passphrase, when encrypted.
+    pub passphrase: Option<&'a SecretString>,
+    /// The owner's (mobile) secret.
+    pub mobile: &'a MobileSecret,
+    /// Which keys.
+    pub select: &'a Selection,
+    /// The one output.
+    pub output: &'a KeysOutput,
+    /// The approvals, gathered (identities opened) before this call.
+    pub approvals: &'a [crate::approvals::Approval],
+}
+
 /// `kit recover`: the selected workspace keys, verified, to one output,
-/// in a transaction (the age file is written unnamed, read back, decrypted
-/// and compared before the commit publishes it). Nothing is output unless
-/// every selected key reproduces its public key.
+/// in a transaction (each file is written unnamed, read back and checked
+/// before the commit publishes it). Nothing is output unless every
+/// selected key reproduces its public key, and nothing starts unless the
+/// approvals satisfy the workspace policy.
 pub fn recover_audited(
     ws: &crate::workspace::Workspace,
     mut kit: RecoveryKit,
-    key_path: &std::path::Path,
-    passphrase: Option<&SecretString>,
-    mobile: &MobileSecret,
-    select: &Selection,
-    output: &KeysOutput,
+    req: &RecoverRequest<'_>,
 ) -> Result<KeysOutcome, DrKitError> {
-    if let KeysOutput::Age { recipient, out } = output {
-        crate::identity::parse_recipient(recipient)
-            .map_err(|e| DrKitError::Encode(format!("--to: {e}")))?;
-        if out.symlink_metadata().is_ok() {
-            return Err(crate::fsutil::FsError::AlreadyExists(out.clone()).into());
-        }
-    }
+    let hsm = plan_output(&kit, req.select, req.output)?;
+    let policy = check_approvals(ws, req.approvals)?;
     let mut tx = ws.begin(
         EVENT_RECOVER,
-        serde_json::json!({ "kit": kit.path, "kitSha256": kit.sha256, "key": key_path,
-            "selection": format!("{select:?}"),
-            "output": match output { KeysOutput::Age { recipient, out } => serde_json::json!({"age": recipient, "file": out}), KeysOutput::Screen => serde_json::json!("screen, once") } }),
+        serde_json::json!({ "kit": kit.path, "kitSha256": kit.sha256, "key": req.key_path,
+            "selection": format!("{:?}", req.select),
+            "approvals": req.approvals.iter().map(crate::approvals::Approval::audit_value).collect::<Vec<_>>(),
+            "approvalPolicy": policy.as_str(),
+            "output": req.output.describe() }),
     )?;
+    let audit_op = tx.op_id().to_string();
     let run = (|| {
-        let rsa = super::keys::load_private_key(key_path, passphrase)?;
-        let keys = recover(&mut kit, &rsa, mobile, select)?;
+        let rsa = super::keys::load_private_key(req.key_path, req.passphrase)?;
+        let keys = recover(&mut kit, &rsa, req.mobile, req.select)?;
         refuse_unverified(&keys)?;
-        let doc = secret_document(&kit.sha256, &keys);
         let public: Vec<Value> = keys.iter().map(WorkspaceKey::public_json).collect();
-        match output {
-            KeysOutput::Screen => Ok((public, None, Some(doc))),
+        match req.output {
+            KeysOutput::Screen => {
+                let shown: Vec<ShownKey> = keys.iter().filter_map(shown_key).collect();
+                Ok((public, Vec::new(), None, Some(shown)))
+            }
             KeysOutput::Age { recipient, out } => {
+                let doc = secret_document(&kit.sha256, &keys);
                 let to = crate::identity::parse_recipient(recipient)
                     .map_err(|e| DrKitError::Encode(format!("--to: {e}")))?;
                 let sealed = shard::seal_to(&to, doc.as_bytes())
@@ -792,28 +1046,93 @@ pub fn recover_audited(
                     let s = std::str::from_utf8(read).map_err(|e| e.to_string())?;
                     sealed.verify(s, doc.as_bytes())
                 })?;
-                Ok((public, Some((out.clone(), sha)), None))
+                Ok((public, vec![(out.clone(), sha)], None, None))
+            }
+            KeysOutput::Hsm { .. } => {
+                let plan = hsm.as_ref().ok_or_else(|| {
+                    DrKitError::Encode("the HSM output was not planned".into())
+                })?;
+                let size = plan.key.size();
+                let mut written = Vec::with_capacity(plan.files.len() + 1);
+                let mut listed = Vec::with_capacity(keys.len());
+                for (k, (id, path)) in keys.iter().zip(&plan.files) {
+                    debug_assert_eq!(&k.key_id, id);
+                    let scalar = k.private_scalar().ok_or_else(|| {
+                        DrKitError::KeysNotReproduced(vec![k.key_id.clone()])
+                    })?;
+                    let block = plan
+                        .key
+                        .encrypt(&mut crate::rng::os(), Oaep::<Sha256>::new(), scalar)
+                        .map_err(|e| DrKitError::Rsa(e.to_string()))?;
+                    let sha = tx.write_output(path, &block, |read| {
+                        if read.len() == size {
+                            Ok(())
+                        } else {
+                            Err("the wrapped key has the wrong length".into())
+                        }
+                    })?;
+                    let mut v = k.public_json();
+                    v["file"] = Value::String(hsm_file_name(&k.key_id)?);
+                    v["fileSha256"] = Value::String(sha.clone());
+                    listed.push(v);
+                    written.push((path.clone(), sha));
+                }
+                let manifest = serde_json::json!({
+                    "format": MANIFEST_FORMAT, "version": 1, "kitSha256": kit.sha256,
+                    "wrapping": "RSA-OAEP with SHA-256 and MGF1-SHA-256, empty label",
+                    "hsmPublicKeySha256": plan.key_sha256,
+                    "plaintext": SCALAR_NOTE,
+                    "keys": listed,
+                });
+                let text = serde_json::to_string_pretty(&manifest)
+                    .map_err(|e| DrKitError::Encode(e.to_string()))?
+                    + "\n";
+                let sha = tx.write_output(&plan.manifest, text.as_bytes(), |read| {
+                    if read == text.as_bytes() {
+                        Ok(())
+                    } else {
+                        Err("the manifest read back differs".into())
+                    }
+                })?;
+                written.push((plan.manifest.clone(), sha));
+                Ok((public, written, Some(plan.manifest.clone()), None))
             }
         }
     })();
-    let (keys, written, shown_once) = match run {
+    let (keys, written, manifest, shown_once) = match run {
         Ok(r) => r,
         Err(e) => return Err(tx.fail_with(e)),
     };
     let outcome = KeysOutcome {
         keys,
         written,
+        manifest,
         shown_once,
+        audit_op,
     };
     tx.commit(
         |_| Ok::<_, DrKitError>(outcome),
         |o| {
             serde_json::json!({
                 "keys": o.keys.iter().map(|k| serde_json::json!({"keyId": k["keyId"], "algo": k["algo"], "verified": k["verified"]})).collect::<Vec<_>>(),
-                "outputSha256": o.written.as_ref().map(|w| w.1.clone()),
+                "outputs": o.written.iter().map(|w| serde_json::json!({"file": w.0, "sha256": w.1})).collect::<Vec<_>>(),
             })
         },
     )
+}
+
+/// Records that a one-time display of recovered keys was cleared.
+pub fn record_cleared(
+    ws: &crate::workspace::Workspace,
+    op: &str,
+    shown: bool,
+) -> Result<(), crate::audit::AuditError> {
+    ws.audit()
+        .record(
+            EVENT_CLEARED,
+            serde_json::json!({ "recoverOp": op, "shown": shown }),
+        )
+        .map(|_| ())
 }
 
 #[cfg(test)]
