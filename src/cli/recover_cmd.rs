@@ -12,7 +12,6 @@ use super::{CmdResult, Ctx, PassphraseArgs, say, say_json, show_once, warn};
 use custodian_core::approvals::{self, Approval, ApprovalPolicy};
 use custodian_core::recovery::{self, RecoveredKey, RecoveryOutput, ShardSource};
 
-
 /// Arguments of `custodian recover`.
 #[derive(Debug, Args)]
 #[command(group(ArgGroup::new("output").required(true).args(["hsm_public_key", "to", "show_once"])))]
@@ -169,7 +168,10 @@ fn show_once(key_id: &str, key: &RecoveredKey) -> std::io::Result<bool> {
         title: format!(
             "PRIVATE KEY {key_id} — shown once. Do not photograph unless your procedure says so."
         ),
-        lines: vec![Zeroizing::new(format!("    {}", key.grouped_hex().as_str()))],
+        lines: vec![Zeroizing::new(format!(
+            "    {}",
+            key.grouped_hex().as_str()
+        ))],
     };
     show_once::show_pages(
         &format!("Type the key id ({key_id}) to show the private key once"),

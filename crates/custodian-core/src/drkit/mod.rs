@@ -306,7 +306,10 @@ pub enum DrKitError {
     #[error(transparent)]
     Approval(#[from] crate::approvals::ApprovalError),
     /// Fewer approvers than a recovery needs.
-    #[error("recovering workspace keys needs at least {} approvers; {given} named", crate::recovery::MIN_APPROVERS)]
+    #[error(
+        "recovering workspace keys needs at least {} approvers; {given} named",
+        crate::recovery::MIN_APPROVERS
+    )]
     TooFewApprovers {
         /// How many were named.
         given: usize,

@@ -681,8 +681,13 @@ pub enum KeysOutput {
 impl KeysOutput {
     fn describe(&self) -> Value {
         match self {
-            KeysOutput::Age { recipient, out } => serde_json::json!({"age": recipient, "file": out}),
-            KeysOutput::Hsm { public_key_pem, dir } => serde_json::json!({
+            KeysOutput::Age { recipient, out } => {
+                serde_json::json!({"age": recipient, "file": out})
+            }
+            KeysOutput::Hsm {
+                public_key_pem,
+                dir,
+            } => serde_json::json!({
                 "kind": "hsm-rsa-oaep-sha256", "publicKey": public_key_pem, "dir": dir,
             }),
             KeysOutput::Screen => serde_json::json!("screen, once"),
@@ -739,8 +744,7 @@ fn plan_output(
             public_key_pem,
             dir,
         } => {
-            let key =
-                crate::recovery::load_hsm_key(public_key_pem).map_err(DrKitError::HsmKey)?;
+            let key = crate::recovery::load_hsm_key(public_key_pem).map_err(DrKitError::HsmKey)?;
             let key_sha256 = {
                 use rsa::pkcs8::EncodePublicKey;
                 let der = key
@@ -1049,17 +1053,17 @@ pub fn recover_audited(
                 Ok((public, vec![(out.clone(), sha)], None, None))
             }
             KeysOutput::Hsm { .. } => {
-                let plan = hsm.as_ref().ok_or_else(|| {
-                    DrKitError::Encode("the HSM output was not planned".into())
-                })?;
-                let size = plan.key.size();
+                let plan = hsm
+                    .as_ref()
+                    .ok_or_else(|| DrKitError::Encode("the HSM output was not planned".into()))?;
+                let size = rsa::traits::PublicKeyParts::size(&plan.key);
                 let mut written = Vec::with_capacity(plan.files.len() + 1);
                 let mut listed = Vec::with_capacity(keys.len());
                 for (k, (id, path)) in keys.iter().zip(&plan.files) {
                     debug_assert_eq!(&k.key_id, id);
-                    let scalar = k.private_scalar().ok_or_else(|| {
-                        DrKitError::KeysNotReproduced(vec![k.key_id.clone()])
-                    })?;
+                    let scalar = k
+                        .private_scalar()
+                        .ok_or_else(|| DrKitError::KeysNotReproduced(vec![k.key_id.clone()]))?;
                     let block = plan
                         .key
                         .encrypt(&mut crate::rng::os(), Oaep::<Sha256>::new(), scalar)
