@@ -14,11 +14,10 @@ use std::path::{Path, PathBuf};
 use std::process::Command;
 use std::sync::OnceLock;
 
+use common::pykit::{self, MOBILE_PASS};
 use common::{APPROVERS, Sandbox, missing_tool};
 use predicates::prelude::*;
 use serde_json::Value;
-
-const MOBILE_PASS: &str = "owner recovery passphrase of the workspace";
 
 struct Rsa {
     _dir: tempfile::TempDir,
@@ -33,15 +32,6 @@ struct Rsa {
     small_public: PathBuf,
 }
 
-fn openssl(args: &[&str]) {
-    let out = Command::new("openssl").args(args).output().unwrap();
-    assert!(
-        out.status.success(),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-}
-
 fn rsa() -> Option<&'static Rsa> {
     static KEYS: OnceLock<Rsa> = OnceLock::new();
     if missing_tool("openssl") || missing_tool("python3") || missing_tool("age") {
@@ -51,26 +41,13 @@ fn rsa() -> Option<&'static Rsa> {
         let dir = tempfile::tempdir().unwrap();
         let p = |n: &str| dir.path().join(n);
         for (n, bits) in [
-            ("r", "2048"),
-            ("o", "2048"),
-            ("m", "2048"),
-            ("h", "2048"),
-            ("s", "1024"),
+            ("r", 2048),
+            ("o", 2048),
+            ("m", 2048),
+            ("h", 2048),
+            ("s", 1024),
         ] {
-            openssl(&[
-                "genrsa",
-                "-out",
-                p(&format!("{n}.pem")).to_str().unwrap(),
-                bits,
-            ]);
-            openssl(&[
-                "rsa",
-                "-in",
-                p(&format!("{n}.pem")).to_str().unwrap(),
-                "-pubout",
-                "-out",
-                p(&format!("{n}.pub")).to_str().unwrap(),
-            ]);
+            pykit::rsa_pair(dir.path(), n, bits);
         }
         Rsa {
             private: p("r.pem"),
@@ -88,29 +65,7 @@ fn rsa() -> Option<&'static Rsa> {
 
 /// Builds a kit with the Python implementation; returns (kit, expected keys).
 fn build(sb: &Sandbox, layout: &str, mobile_pub: Option<&Path>) -> (PathBuf, Vec<Value>) {
-    let k = rsa().unwrap();
-    let kit = sb.file(&format!("kit-{layout}.zip"));
-    let expected = sb.file(&format!("expected-{layout}.json"));
-    let pass = sb.pass_file("mobile-pass-build", &[MOBILE_PASS]);
-    let script = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/python/dr_kit_build.py");
-    let mut c = Command::new("python3");
-    c.arg(script)
-        .arg(layout)
-        .arg(&k.public)
-        .arg(&pass)
-        .arg(&kit)
-        .arg(&expected);
-    if let Some(m) = mobile_pub {
-        c.arg(m);
-    }
-    let out = c.output().unwrap();
-    assert!(
-        out.status.success(),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-    let keys: Vec<Value> = serde_json::from_slice(&std::fs::read(&expected).unwrap()).unwrap();
-    (kit, keys)
+    pykit::build(sb.path(), layout, &rsa().unwrap().public, mobile_pub)
 }
 
 fn cmd(sb: &Sandbox, sub: &str, kit: &Path, key: &Path) -> assert_cmd::Command {
@@ -877,4 +832,106 @@ fn show_once_shows_each_key_once_then_clears_screen_and_scrollback() {
     for w in &want {
         assert!(!ws_text.contains(w["privateKey"].as_str().unwrap()));
     }
+}
+
+/// `drill make-kit` writes a complete vendor kit: the independent Python
+/// recovery (tests/python/dr_kit_recover.py, following the vendor's
+/// format with its own arithmetic) recovers every key of it, and
+/// `kit recover` gives the same keys, key by key and xprv by xprv; the NCW
+/// master key still opens.
+#[test]
+fn a_drill_kit_is_complete_and_an_independent_tool_recovers_every_key_as_we_do() {
+    let Some(k) = rsa() else { return };
+    let sb = Sandbox::new();
+    sb.register_approvers();
+    let kit = sb.file("drill-kit.zip");
+    let made = json_out(
+        sb.cmd()
+            .args(["drill", "make-kit", "--public"])
+            .arg(&k.public)
+            .arg("--out")
+            .arg(&kit),
+    );
+    let made_keys = made["keys"].as_array().unwrap();
+    let algos: Vec<&str> = made_keys
+        .iter()
+        .map(|m| m["algo"].as_str().unwrap())
+        .collect();
+    assert_eq!(
+        algos,
+        [
+            "MPC_ECDSA_SECP256K1",
+            "MPC_EDDSA_ED25519",
+            "MPC_CMP_ECDSA_SECP256K1"
+        ]
+    );
+    assert_eq!(made_keys[2]["keysetId"], 2);
+    // The independent tool, with the published drill passphrase.
+    let drill_pass = sb.pass_file("drill-pass", &["drill kit owner passphrase"]);
+    let theirs_path = sb.file("python-recovered.json");
+    let script = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/python/dr_kit_recover.py");
+    let out = Command::new("python3")
+        .arg(script)
+        .arg(&kit)
+        .arg(&k.private)
+        .arg(&drill_pass)
+        .arg(&theirs_path)
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let theirs: Vec<Value> = serde_json::from_slice(&std::fs::read(&theirs_path).unwrap()).unwrap();
+    assert_eq!(theirs.len(), 3);
+    // Ours, to an age file.
+    let (id, recipient) = age_identity(&sb);
+    let age_out = sb.file("drill-keys.age");
+    let r = json_out(
+        recover(&sb, &kit, &k.private)
+            .arg("--mobile-passphrase-file")
+            .arg(&drill_pass)
+            .args(["--to", &recipient, "--out"])
+            .arg(&age_out),
+    );
+    same_public(r["keys"].as_array().unwrap(), &theirs);
+    let plain = Command::new("age")
+        .arg("-d")
+        .arg("-i")
+        .arg(&id)
+        .arg(&age_out)
+        .output()
+        .unwrap();
+    assert!(plain.status.success());
+    let doc: Value = serde_json::from_slice(&plain.stdout).unwrap();
+    let ours = doc["keys"].as_array().unwrap();
+    for t in &theirs {
+        let o = ours.iter().find(|o| o["keyId"] == t["keyId"]).unwrap();
+        assert_eq!(o["privateKey"], t["privateKey"], "{}", t["keyId"]);
+        let ext = if t["algo"].as_str().unwrap().contains("EDDSA") {
+            "fprv"
+        } else {
+            "xprv"
+        };
+        assert_eq!(o[ext], t["xprv"], "{ext} of {}", t["keyId"]);
+    }
+    // The NCW master key opens as before (`kit verify` without the mobile secret).
+    cmd(&sb, "verify", &kit, &k.private)
+        .assert()
+        .success()
+        .stdout(predicate::str::contains(
+            "OK: the recovery key opens this kit",
+        ));
+    // A wrong owner passphrase is refused by the independent tool too.
+    let wrong = sb.pass_file("wrong-drill-pass", &["not the drill passphrase"]);
+    let out = Command::new("python3")
+        .arg(Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/python/dr_kit_recover.py"))
+        .arg(&kit)
+        .arg(&k.private)
+        .arg(&wrong)
+        .arg(sb.file("python-wrong.json"))
+        .output()
+        .unwrap();
+    assert!(!out.status.success());
 }

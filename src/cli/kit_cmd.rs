@@ -140,7 +140,8 @@ pub enum KitCmd {
         #[arg(long, value_name = "N")]
         threads: Option<usize>,
     },
-    /// Write a synthetic kit encrypted to a public key, for drills and tests.
+    /// Write a complete synthetic kit encrypted to a public key, for drills
+    /// and tests (same as `drill make-kit`).
     MakeDrillKit {
         /// The recovery public key PEM.
         #[arg(long, value_name = "FILE")]
@@ -148,6 +149,10 @@ pub enum KitCmd {
         /// Where to write the kit zip (must not exist).
         #[arg(long, value_name = "FILE")]
         out: PathBuf,
+        /// A file whose first line is the drill's owner (mobile) passphrase
+        /// (default: the published drill passphrase "drill kit owner passphrase").
+        #[arg(long, value_name = "FILE")]
+        mobile_passphrase_file: Option<PathBuf>,
     },
 }
 
@@ -690,19 +695,34 @@ pub fn run(ctx: &Ctx, cmd: KitCmd) -> CmdResult {
             }
             Ok(())
         }
-        KitCmd::MakeDrillKit { public, out } => make_drill_kit(ctx, &public, &out),
+        KitCmd::MakeDrillKit {
+            public,
+            out,
+            mobile_passphrase_file,
+        } => make_drill_kit(ctx, &public, &out, mobile_passphrase_file.as_deref()),
     }
 }
 
-/// `kit make-drill-kit` (and, once wired, `drill make-kit`): a synthetic
-/// kit encrypted to `public`, written to `out`.
+/// `kit make-drill-kit` and `drill make-kit`: a complete synthetic kit
+/// encrypted to `public`, written to `out`.
 pub(super) fn make_drill_kit(
     ctx: &Ctx,
     public: &std::path::Path,
     out: &std::path::Path,
+    mobile_passphrase_file: Option<&std::path::Path>,
 ) -> CmdResult {
+    if out.symlink_metadata().is_ok() {
+        return Err(fsutil::FsError::AlreadyExists(out.to_path_buf()).into());
+    }
+    let owner = match mobile_passphrase_file {
+        Some(f) => custodian_core::passphrase::Prompter::new(
+            custodian_core::passphrase::Source::File(f.to_path_buf()),
+        )
+        .existing("the drill's owner (mobile) passphrase")?,
+        None => SecretString::from(custodian_core::drkit::kit::DRILL_OWNER_PASSPHRASE),
+    };
     let ws = ctx.workspace()?;
-    let made = ops::make_drill_kit(&ws, public, out)?;
+    let made = ops::make_drill_kit_with(&ws, public, out, &owner)?;
     if ctx.json {
         say_json(&serde_json::to_value(&made).unwrap_or_default());
     } else {
@@ -711,7 +731,23 @@ pub(super) fn make_drill_kit(
         say(format!("  NCW master key:  {}", made.master_key_id));
         say(format!("  cloud cosigner:  {}", made.cosigner_id));
         say(format!("  master-key entry {}", made.entry));
-        say("This kit is synthetic: drill material only.");
+        for k in &made.keys {
+            say(format!(
+                "  workspace key:   {}  {}  keyset {}",
+                k.key_id, k.algo, k.keyset_id
+            ));
+        }
+        say(if mobile_passphrase_file.is_some() {
+            "  owner entries:   under the passphrase in the file given".to_string()
+        } else {
+            format!(
+                "  owner entries:   under the published drill passphrase \"{}\"",
+                custodian_core::drkit::kit::DRILL_OWNER_PASSPHRASE
+            )
+        });
+        say(
+            "This kit is synthetic: drill material only. `custodian kit recover` recovers every key in it.",
+        );
     }
     Ok(())
 }

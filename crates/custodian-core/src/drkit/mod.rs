@@ -325,6 +325,14 @@ pub enum DrKitError {
         /// What is wrong.
         reason: String,
     },
+    /// Two of a key's shares carry the same player id.
+    #[error("key {key_id}: two of its shares carry player id {id}; the kit is malformed")]
+    DuplicatePlayerId {
+        /// The key.
+        key_id: String,
+        /// The repeated id.
+        id: u64,
+    },
     /// A key id that cannot name a file.
     #[error("key id {0:?} is not a UUID, so it cannot name an output file")]
     KeyIdNotAFileName(String),
@@ -396,7 +404,7 @@ impl Explain for DrKitError {
             TooFewApprovers { .. } => "name every approver of the quorum with --approver (registered custodians, who open their own identity) or --typed-approver: at least two different people".into(),
             HsmKey(e) => return e.remedy(),
             OutputDir { .. } => "give an existing, writable directory (for example the HSM transfer medium) that holds none of the files named above".into(),
-            KeyIdNotAFileName(_) => "keep the kit unchanged and contact whoever produced it".into(),
+            KeyIdNotAFileName(_) | DuplicatePlayerId { .. } => "keep the kit unchanged and contact whoever produced it".into(),
         })
     }
 }

@@ -20,6 +20,7 @@ use zeroize::{Zeroize, Zeroizing};
 
 use super::DrKitError;
 use super::kit::{KitKey, Layout, RecoveryKit};
+use crate::recovery::{DuplicateShareId, lagrange_at_zero};
 use crate::shard;
 
 /// PBKDF2-HMAC-SHA1 iterations of the mobile share's wrapping key.
@@ -238,62 +239,39 @@ fn share_from_be(algo: Algo, bytes: &[u8]) -> Option<Share> {
     }
 }
 
-/// Combines (player id, share) pairs: the sum for CMP, else Lagrange at 0.
-fn combine(algo: Algo, shares: &[(u64, Share)]) -> Option<Share> {
+/// Combines (player id, share) pairs: the sum for CMP, else Lagrange at 0
+/// ([`crate::recovery::lagrange_at_zero`], shared with shard recovery). A
+/// player id that appears twice is an error for both.
+fn combine(algo: Algo, shares: &[(u64, Share)]) -> Result<Share, DuplicateShareId> {
+    for (i, (x, _)) in shares.iter().enumerate() {
+        if shares[..i].iter().any(|(y, _)| y == x) {
+            return Err(DuplicateShareId(*x));
+        }
+    }
     if algo.is_eddsa() {
-        let pts: Vec<(EdScalar, EdScalar)> = shares
+        let pts: Vec<(u64, EdScalar)> = shares
             .iter()
             .filter_map(|(x, s)| match s {
-                Share::Ed(v) => Some((EdScalar::from(*x), *v)),
+                Share::Ed(v) => Some((*x, *v)),
                 Share::K(_) => None,
             })
             .collect();
-        let mut acc = EdScalar::ZERO;
-        for (i, (xi, yi)) in pts.iter().enumerate() {
-            if algo.is_cmp() {
-                acc += yi;
-                continue;
-            }
-            let mut num = EdScalar::ONE;
-            let mut den = EdScalar::ONE;
-            for (j, (xj, _)) in pts.iter().enumerate() {
-                if i != j {
-                    num *= xj;
-                    den *= xj - xi;
-                }
-            }
-            if den == EdScalar::ZERO {
-                return None;
-            }
-            acc += yi * num * den.invert();
+        if algo.is_cmp() {
+            return Ok(Share::Ed(pts.iter().fold(EdScalar::ZERO, |a, p| a + p.1)));
         }
-        Some(Share::Ed(acc))
+        lagrange_at_zero(&pts).map(Share::Ed)
     } else {
-        let pts: Vec<(KScalar, KScalar)> = shares
+        let pts: Vec<(u64, KScalar)> = shares
             .iter()
             .filter_map(|(x, s)| match s {
-                Share::K(v) => Some((KScalar::from(*x), *v)),
+                Share::K(v) => Some((*x, *v)),
                 Share::Ed(_) => None,
             })
             .collect();
-        let mut acc = KScalar::ZERO;
-        for (i, (xi, yi)) in pts.iter().enumerate() {
-            if algo.is_cmp() {
-                acc += yi;
-                continue;
-            }
-            let mut num = KScalar::ONE;
-            let mut den = KScalar::ONE;
-            for (j, (xj, _)) in pts.iter().enumerate() {
-                if i != j {
-                    num *= xj;
-                    den *= *xj - xi;
-                }
-            }
-            let inv = Option::<KScalar>::from(den.invert())?;
-            acc += *yi * num * inv;
+        if algo.is_cmp() {
+            return Ok(Share::K(pts.iter().fold(KScalar::ZERO, |a, p| a + p.1)));
         }
-        Some(Share::K(acc))
+        lagrange_at_zero(&pts).map(Share::K)
     }
 }
 
@@ -593,8 +571,11 @@ pub fn recover(
             // Keep going: whether another entry opens decides the words.
             continue;
         }
-        let combined = combine(algo, &shares);
-        let recovered = combined.as_ref().and_then(public_and_secret);
+        let combined = combine(algo, &shares).map_err(|d| DrKitError::DuplicatePlayerId {
+            key_id: k.key_id.clone(),
+            id: d.0,
+        })?;
+        let recovered = public_and_secret(&combined);
         let (verified, secret) = match recovered {
             Some((public, secret)) if public == public_key => (true, Some(secret)),
             Some((_, mut secret)) => {
@@ -637,6 +618,182 @@ pub fn recover(
 /// Whether the recovery key opens the kit's NCW master-key entry.
 fn master_entry_opens(kit: &mut RecoveryKit, rsa: &RsaPrivateKey) -> bool {
     kit.decrypt_master_keys(rsa).is_ok()
+}
+
+/// One synthetic workspace key in the vendor's exact format, for drill
+/// kits: its metadata entry and its zip entries (cloud shares under
+/// RSA-OAEP-SHA1 to the recovery key, the owner's share under AES-256-CBC
+/// with PBKDF2-HMAC-SHA1 of the owner's passphrase).
+pub(crate) struct SyntheticKey {
+    /// The key id.
+    pub key_id: String,
+    /// Its metadata object.
+    pub metadata: Value,
+    /// (entry name, bytes).
+    pub entries: Vec<(String, Vec<u8>)>,
+}
+
+/// Makes a random key of `algo` shared between the cloud cosigners and the
+/// owner's device, exactly as [`recover`] reads it: player ids
+/// `(cosigner number << 32) | key-id prefix` and the device id's first six
+/// bytes; Lagrange shares for the non-CMP algorithms, additive for CMP.
+pub(crate) fn synthetic_key(
+    key_id: String,
+    algo: Algo,
+    keyset_id: u64,
+    chain_code: Option<&str>,
+    cloud: &[String],
+    rsa: &rsa::PublicKey,
+    owner_passphrase: &SecretString,
+) -> Result<SyntheticKey, DrKitError> {
+    use rand::Rng as _;
+    let enc = |e: &dyn std::fmt::Display| DrKitError::Encode(e.to_string());
+    let device = super::kit::random_uuid();
+    let user = super::kit::random_uuid();
+    let key_prefix = uuid_bytes(&key_id)
+        .map(|b| u64::from(u32::from_le_bytes([b[0], b[1], b[2], b[3]])))
+        .ok_or_else(|| DrKitError::BadCosignerId(key_id.clone()))?;
+    let mut numbers = Vec::with_capacity(cloud.len());
+    for c in cloud {
+        numbers.push(u64::from(super::kit::cosigner_prefix(c)?));
+    }
+    let device_bytes =
+        uuid_bytes(&device).ok_or_else(|| DrKitError::BadCosignerId(device.clone()))?;
+    let mut id6 = [0u8; 8];
+    id6[2..].copy_from_slice(&device_bytes[..6]);
+    let mut players: Vec<u64> = numbers.iter().map(|n| (n << 32) | key_prefix).collect();
+    players.push(u64::from_be_bytes(id6));
+    let mut rng = crate::rng::os();
+    let mut random_share = || -> Share {
+        let mut wide = Zeroizing::new([0u8; 64]);
+        rng.fill_bytes(wide.as_mut_slice());
+        if algo.is_eddsa() {
+            Share::Ed(EdScalar::from_bytes_mod_order_wide(&wide))
+        } else {
+            Share::K(
+                *<k256::NonZeroScalar as k256::elliptic_curve::Generate>::generate_from_rng(
+                    &mut crate::rng::os(),
+                ),
+            )
+        }
+    };
+    // The secret, then the shares: CMP additive (random parts, the last
+    // one making up the sum), else a random polynomial through all players.
+    let n = players.len();
+    let coefficients: Vec<Share> = (0..n).map(|_| random_share()).collect();
+    let secret = coefficients[0];
+    let shares: Vec<Share> = if algo.is_cmp() {
+        let mut parts: Vec<Share> = coefficients[1..].to_vec();
+        let last = match secret {
+            Share::K(s) => Share::K(parts.iter().fold(s, |acc, p| match p {
+                Share::K(v) => acc - v,
+                Share::Ed(_) => acc,
+            })),
+            Share::Ed(s) => Share::Ed(parts.iter().fold(s, |acc, p| match p {
+                Share::Ed(v) => acc - v,
+                Share::K(_) => acc,
+            })),
+        };
+        parts.push(last);
+        parts
+    } else {
+        players
+            .iter()
+            .map(|x| match secret {
+                Share::K(_) => {
+                    let x = KScalar::from(*x);
+                    let mut acc = KScalar::ZERO;
+                    for c in coefficients.iter().rev() {
+                        if let Share::K(c) = c {
+                            acc = acc * x + c;
+                        }
+                    }
+                    Share::K(acc)
+                }
+                Share::Ed(_) => {
+                    let x = EdScalar::from(*x);
+                    let mut acc = EdScalar::ZERO;
+                    for c in coefficients.iter().rev() {
+                        if let Share::Ed(c) = c {
+                            acc = acc * x + c;
+                        }
+                    }
+                    Share::Ed(acc)
+                }
+            })
+            .collect()
+    };
+    let (public, _) = public_and_secret(&secret)
+        .ok_or_else(|| DrKitError::Encode("the synthetic key is zero".into()))?;
+    let be = |s: &Share| -> Zeroizing<[u8; 32]> {
+        match s {
+            Share::K(v) => {
+                let mut b = Zeroizing::new([0u8; 32]);
+                b.copy_from_slice(&v.to_bytes());
+                b
+            }
+            Share::Ed(v) => {
+                let mut b = Zeroizing::new(v.to_bytes());
+                b.reverse();
+                b
+            }
+        }
+    };
+    let mut entries = Vec::with_capacity(n);
+    for (number, share) in numbers.iter().zip(&shares) {
+        let blob = rsa
+            .encrypt(
+                &mut crate::rng::os(),
+                Oaep::<sha1::Sha1>::new(),
+                be(share).as_slice(),
+            )
+            .map_err(|e| enc(&e))?;
+        entries.push((format!("{number}_{key_id}"), blob));
+    }
+    // The owner's share: JSON {"key": hex} under AES-256-CBC, zero IV.
+    let owner = be(&shares[n - 1]);
+    let plain = Zeroizing::new(format!("{{\"key\":\"{}\"}}", hex::encode(owner.as_slice())));
+    let mut wrap = Zeroizing::new([0u8; 32]);
+    pbkdf2::pbkdf2_hmac::<sha1::Sha1>(
+        owner_passphrase.expose_secret().as_bytes(),
+        user.as_bytes(),
+        MOBILE_PBKDF2_ITERATIONS,
+        wrap.as_mut_slice(),
+    );
+    let encrypted = {
+        use aes::cipher::{BlockModeEncrypt, KeyIvInit, block_padding::Pkcs7};
+        let len = plain.len();
+        let mut buf = Zeroizing::new(vec![0u8; (len / 16 + 1) * 16]);
+        buf[..len].copy_from_slice(plain.as_bytes());
+        let out = cbc::Encryptor::<aes::Aes256>::new_from_slices(wrap.as_slice(), &[0u8; 16])
+            .map_err(|e| enc(&e))?
+            .encrypt_padded::<Pkcs7>(&mut buf, len)
+            .map_err(|e| enc(&e))?;
+        hex::encode(out)
+    };
+    let mobile = serde_json::json!({
+        "keyId": key_id, "userId": user, "deviceId": device, "encryptedKey": encrypted,
+    });
+    entries.push((
+        format!("MOBILE_{key_id}"),
+        serde_json::to_vec(&mobile).map_err(|e| enc(&e))?,
+    ));
+    let mut metadata = serde_json::json!({
+        "publicKey": public,
+        "algo": algo.name(),
+        "cosigners": cloud.iter().map(|c| serde_json::json!({"id": c, "type": "cloud"})).collect::<Vec<_>>(),
+    });
+    if let Some(c) = chain_code {
+        metadata["chainCode"] = Value::String(c.to_string());
+    }
+    if keyset_id != 1 {
+        metadata["keysetId"] = Value::from(keyset_id);
+    }
+    Ok(SyntheticKey {
+        key_id,
+        metadata,
+        entries,
+    })
 }
 
 /// The audit event of `kit verify` with the mobile secret.
@@ -1168,6 +1325,11 @@ mod tests {
             // f(x) = 5 + 7x: f(1) = 12, f(2) = 19.
             let s = |v: u8| share_from_be(algo, &[v]).unwrap();
             let key = combine(algo, &[(1, s(12)), (2, s(19))]).unwrap();
+            assert_eq!(
+                combine(algo, &[(1, s(12)), (1, s(19))]).err(),
+                Some(DuplicateShareId(1)),
+                "{algo:?}"
+            );
             let five = s(5);
             let same = match (key, five) {
                 (Share::K(a), Share::K(b)) => a == b,
