@@ -159,7 +159,12 @@ fn keygen_check_verify_and_derive_through_the_console() {
     // A drill kit for that key.
     let (pk, _) = keys::load_public_key(&public).unwrap();
     let kit_path = sb.file("drill-kit.zip");
-    let drill = kit::make_drill_kit(&pk, &kit_path).unwrap();
+    let drill = kit::make_drill_kit(
+        &pk,
+        &kit_path,
+        &secrecy::SecretString::from(kit::DRILL_OWNER_PASSPHRASE),
+    )
+    .unwrap();
 
     // 3. Verify with a wrong passphrase: a specific error, then the right one.
     key(&mut app, KeyCode::Char('v'));

@@ -59,7 +59,7 @@ fn make_key_generates_identities_and_shards_that_rebuild_the_root_key() {
             .unwrap();
         points.push((file.index, file.open(&id).unwrap().scalar().unwrap()));
     }
-    let key = recovery::interpolate_at_zero(&points[1..]);
+    let key = recovery::interpolate_at_zero(&points[1..]).unwrap();
     assert_eq!(
         shard::public_key_hex(&shard::public_of(&key).unwrap()),
         root

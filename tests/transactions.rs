@@ -1243,3 +1243,164 @@ fn killed_rotation_leaves_the_old_state_or_the_new_one() {
         3000,
     );
 }
+
+/// A complete vendor kit from the independent Python builder, its RSA
+/// recovery key and an HSM import key pair, once per test binary; and
+/// the private scalars it holds (no file in a sandbox may hold them).
+struct WorkspaceKit {
+    _dir: tempfile::TempDir,
+    key: PathBuf,
+    hsm_public: PathBuf,
+    kit: PathBuf,
+    key_ids: Vec<String>,
+    scalars: Vec<String>,
+}
+
+fn workspace_kit() -> Option<&'static WorkspaceKit> {
+    static KIT: std::sync::OnceLock<WorkspaceKit> = std::sync::OnceLock::new();
+    if missing_tool("openssl") || missing_tool("python3") {
+        return None;
+    }
+    Some(KIT.get_or_init(|| {
+        let dir = tempfile::tempdir().unwrap();
+        let (key, public) = common::pykit::rsa_pair(dir.path(), "recovery", 2048);
+        let (_, hsm_public) = common::pykit::rsa_pair(dir.path(), "hsm", 2048);
+        let (kit, keys) = common::pykit::build(dir.path(), "keys", &public, None);
+        let field = |f: &str| -> Vec<String> {
+            keys.iter()
+                .map(|k| k[f].as_str().unwrap().to_string())
+                .collect()
+        };
+        WorkspaceKit {
+            key_ids: field("keyId"),
+            scalars: field("privateKey"),
+            _dir: dir,
+            key,
+            hsm_public,
+            kit,
+        }
+    }))
+}
+
+/// A workspace under the typed approval policy (the sweep is about the
+/// transaction, not about who approves), with an empty HSM directory.
+fn kit_recover_sandbox() -> Sandbox {
+    let sb = empty_sandbox();
+    let ws = Workspace::open(sb.ws()).unwrap();
+    custodian_core::approvals::set_policy(
+        &ws,
+        custodian_core::approvals::ApprovalPolicy::Typed,
+        Some("Dee Officer"),
+    )
+    .unwrap();
+    std::fs::create_dir(sb.file("hsm")).unwrap();
+    sb
+}
+
+fn kit_recover_outputs(sb: &Sandbox, k: &WorkspaceKit) -> Vec<PathBuf> {
+    let dir = sb.file("hsm");
+    let mut v: Vec<PathBuf> = k
+        .key_ids
+        .iter()
+        .map(|id| dir.join(format!("{id}.oaep")))
+        .collect();
+    v.push(dir.join(custodian_core::drkit::workspace_keys::MANIFEST_NAME));
+    v
+}
+
+fn assert_no_workspace_scalar(sb: &Sandbox, k: &WorkspaceKit, what: &str) {
+    let text = sb.all_text();
+    for s in &k.scalars {
+        assert!(
+            !text.contains(s.as_str()),
+            "{what}: a private scalar on disk"
+        );
+    }
+}
+
+#[test]
+fn kit_recover_to_an_hsm_is_all_or_nothing_at_every_io_step() {
+    use custodian_core::drkit::workspace_keys::{
+        self, KeysOutput, MobileSecret, RecoverRequest, Selection,
+    };
+    let Some(k) = workspace_kit() else { return };
+    sweep(&Case {
+        name: "kit recover --hsm-public-key (4 keys)",
+        event: workspace_keys::EVENT_RECOVER,
+        changes_registry: false,
+        setup: &kit_recover_sandbox,
+        run: &|sb| {
+            let ws = Workspace::open(sb.ws()).unwrap();
+            let opened = RecoveryKit::open(&k.kit).map_err(|e| e.to_string())?;
+            let approvals = [
+                custodian_core::approvals::Approval::typed("Officer One"),
+                custodian_core::approvals::Approval::typed("Legal Two"),
+            ];
+            let r = workspace_keys::recover_audited(
+                &ws,
+                opened,
+                &RecoverRequest {
+                    key_path: &k.key,
+                    passphrase: None,
+                    mobile: &MobileSecret::Passphrase(SecretString::from(
+                        common::pykit::MOBILE_PASS,
+                    )),
+                    select: &Selection::All,
+                    output: &KeysOutput::Hsm {
+                        public_key_pem: k.hsm_public.clone(),
+                        dir: sb.file("hsm"),
+                    },
+                    approvals: &approvals,
+                },
+            )
+            .map(|_| ())
+            .map_err(|e| e.to_string());
+            assert_no_workspace_scalar(sb, k, "kit recover sweep");
+            r
+        },
+        outputs: &|sb| kit_recover_outputs(sb, k),
+        happened: None,
+    });
+}
+
+#[test]
+fn a_killed_kit_recover_leaves_every_output_or_none_and_no_scalar() {
+    let Some(k) = workspace_kit() else { return };
+    kill_sweep(
+        &Case {
+            name: "kill kit recover --hsm-public-key",
+            event: custodian_core::drkit::workspace_keys::EVENT_RECOVER,
+            changes_registry: false,
+            setup: &|| {
+                let sb = kit_recover_sandbox();
+                sb.pass_file("mobile", &[common::pykit::MOBILE_PASS]);
+                sb
+            },
+            run: &|_| Ok(()),
+            // Read after every kill and repair: the scalars are nowhere
+            // (kill_sweep itself checks age keys and shard payloads).
+            outputs: &|sb| {
+                assert_no_workspace_scalar(sb, k, "kill kit recover");
+                kit_recover_outputs(sb, k)
+            },
+            happened: None,
+        },
+        &|sb| {
+            let mut c = bin(sb);
+            c.args(["kit", "recover"])
+                .arg(&k.kit)
+                .arg("--key")
+                .arg(&k.key)
+                .arg("--mobile-passphrase-file")
+                .arg(sb.file("mobile"))
+                .args(["--approver", "Officer One", "--approver", "Legal Two"])
+                .arg("--hsm-public-key")
+                .arg(&k.hsm_public)
+                .arg("--out")
+                .arg(sb.file("hsm"));
+            c
+        },
+        43,
+        1200,
+    );
+}

@@ -30,8 +30,10 @@ pub enum DrillCmd {
         #[command(flatten)]
         time: super::ConfirmTimeArgs,
     },
-    /// Write a synthetic vendor DR kit (the vendor's exact format) encrypted
-    /// to a recovery public key.
+    /// Write a complete synthetic vendor DR kit (the vendor's exact format)
+    /// encrypted to a recovery public key: three workspace keys (ECDSA and
+    /// EdDSA in keyset 1, CMP ECDSA in keyset 2) with cloud and owner
+    /// entries, and the NCW master key.
     MakeKit {
         /// The recovery public key PEM.
         #[arg(long, value_name = "FILE")]
@@ -39,6 +41,10 @@ pub enum DrillCmd {
         /// Where to write the kit zip (must not exist).
         #[arg(long, value_name = "FILE")]
         out: PathBuf,
+        /// A file whose first line is the drill's owner (mobile) passphrase
+        /// (default: the published drill passphrase "drill kit owner passphrase").
+        #[arg(long, value_name = "FILE")]
+        mobile_passphrase_file: Option<PathBuf>,
     },
     /// Make a random secp256k1 drill key split into shards for the custodians.
     MakeKey {
@@ -66,7 +72,11 @@ pub enum DrillCmd {
 /// Runs a drill subcommand.
 pub fn run(ctx: &Ctx, cmd: DrillCmd) -> CmdResult {
     match cmd {
-        DrillCmd::MakeKit { public, out } => super::kit_cmd::make_drill_kit(ctx, &public, &out),
+        DrillCmd::MakeKit {
+            public,
+            out,
+            mobile_passphrase_file,
+        } => super::kit_cmd::make_drill_kit(ctx, &public, &out, mobile_passphrase_file.as_deref()),
         DrillCmd::Run {
             participants,
             sandbox,

@@ -8,7 +8,9 @@ use clap::{Args, Subcommand, ValueEnum};
 use secrecy::SecretString;
 use serde_json::json;
 
-use super::{CmdResult, Ctx, Failure, PassphraseArgs, say, say_json, show_strength, warn};
+use super::{
+    CmdResult, Ctx, Failure, PassphraseArgs, say, say_json, show_once, show_strength, warn,
+};
 use custodian_core::drkit::DrKitError;
 use custodian_core::drkit::derive::{
     CheckedWallets, DeriveOptions, ListOptions, OutputFormat, WalletSource,
@@ -57,7 +59,11 @@ pub enum KitCmd {
         mobile: MobileArgs,
     },
     /// Recover the workspace's MPC signing keys (ECDSA and EdDSA) from the
-    /// kit, verified against their public keys, to one output.
+    /// kit, verified against their public keys, to exactly one output:
+    /// --to age1… --out FILE, --hsm-public-key PEM --out DIR, or
+    /// --show-once. The public manifest (key ids, xpub/fpub, verified) is
+    /// always printed.
+    #[command(group(clap::ArgGroup::new("output").required(true).args(["to", "hsm_public_key", "show_once"])))]
     Recover {
         /// The kit zip.
         kit: PathBuf,
@@ -70,12 +76,34 @@ pub enum KitCmd {
             long,
             value_name = "AGE1…",
             allow_hyphen_values = true,
-            required = true
+            requires = "out"
         )]
-        to: String,
-        /// The age file to create (must not exist).
-        #[arg(long, value_name = "FILE", required = true)]
-        out: PathBuf,
+        to: Option<String>,
+        /// Wrap each key's 32-byte private scalar to this HSM import public
+        /// key (RSA PEM, RSA-OAEP-SHA256): one file <key id>.oaep per key
+        /// and a public manifest in the --out directory.
+        #[arg(long, value_name = "PEM", requires = "out")]
+        hsm_public_key: Option<PathBuf>,
+        /// With --to: the age file to create (must not exist). With
+        /// --hsm-public-key: the existing directory to write into (none of
+        /// its files may exist yet).
+        #[arg(long, value_name = "FILE|DIR")]
+        out: Option<PathBuf>,
+        /// Show the keys once on this terminal, one key a page, for 60
+        /// seconds each; then the screen and its scrollback are cleared.
+        #[arg(long, conflicts_with = "out")]
+        show_once: bool,
+        /// An approver (at least two). Under the "authenticated approvals"
+        /// policy each is a registered custodian who opens their own
+        /// identity: their passphrases are asked first, in --approver order,
+        /// before the recovery key's.
+        #[arg(long = "approver", value_name = "NAME")]
+        approvers: Vec<String>,
+        /// An approver without a custodian identity: a typed name, marked as
+        /// such in the audit log; it does not count towards the
+        /// authenticated approvals a policy requires.
+        #[arg(long = "typed-approver", value_name = "NAME")]
+        typed_approvers: Vec<String>,
     },
     /// Derive Key Share #1 (and the asset chain code) for wallets into a new file.
     Derive {
@@ -112,7 +140,8 @@ pub enum KitCmd {
         #[arg(long, value_name = "N")]
         threads: Option<usize>,
     },
-    /// Write a synthetic kit encrypted to a public key, for drills and tests.
+    /// Write a complete synthetic kit encrypted to a public key, for drills
+    /// and tests (same as `drill make-kit`).
     MakeDrillKit {
         /// The recovery public key PEM.
         #[arg(long, value_name = "FILE")]
@@ -120,6 +149,10 @@ pub enum KitCmd {
         /// Where to write the kit zip (must not exist).
         #[arg(long, value_name = "FILE")]
         out: PathBuf,
+        /// A file whose first line is the drill's owner (mobile) passphrase
+        /// (default: the published drill passphrase "drill kit owner passphrase").
+        #[arg(long, value_name = "FILE")]
+        mobile_passphrase_file: Option<PathBuf>,
     },
 }
 
@@ -254,13 +287,21 @@ impl From<FormatArg> for OutputFormat {
 
 /// Asks for the key's passphrase only when the key file is encrypted.
 fn key_passphrase(args: &KeyArgs) -> Result<Option<SecretString>, Failure> {
+    key_passphrase_from(args, &mut args.pass.prompter())
+}
+
+/// [`key_passphrase`] from a prompter that may already have given others.
+fn key_passphrase_from(
+    args: &KeyArgs,
+    prompter: &mut custodian_core::passphrase::Prompter,
+) -> Result<Option<SecretString>, Failure> {
     let bytes = zeroize::Zeroizing::new(fsutil::read_limited(&args.key, keys::MAX_KEY_FILE)?);
     let text = std::str::from_utf8(&bytes)
         .map_err(|_| DrKitError::NotAPrivateKey(args.key.display().to_string()))?;
     if !keys::needs_passphrase(text) {
         return Ok(None);
     }
-    Ok(Some(args.pass.prompter().existing(&format!(
+    Ok(Some(prompter.existing(&format!(
         "Passphrase for {}",
         args.key.display()
     ))?))
@@ -419,43 +460,119 @@ pub fn run(ctx: &Ctx, cmd: KitCmd) -> CmdResult {
             key,
             mobile,
             to,
+            hsm_public_key,
             out,
+            show_once,
+            approvers,
+            typed_approvers,
         } => {
-            let opened = RecoveryKit::open(&kit)?;
-            workspace_keys::selected_keys(&opened, &mobile.selection())?;
-            let output = KeysOutput::Age {
-                recipient: to,
-                out: out.clone(),
+            let output = match (to, hsm_public_key, out) {
+                (Some(recipient), None, Some(out)) => KeysOutput::Age { recipient, out },
+                (None, Some(public_key_pem), Some(dir)) => KeysOutput::Hsm {
+                    public_key_pem,
+                    dir,
+                },
+                _ => {
+                    debug_assert!(show_once);
+                    show_once::require_terminal(
+                        "--to age1… --out FILE or --hsm-public-key PEM --out DIR",
+                    )?;
+                    KeysOutput::Screen
+                }
             };
-            if out.symlink_metadata().is_ok() {
-                return Err(fsutil::FsError::AlreadyExists(out).into());
-            }
-            let pass = key_passphrase(&key)?;
-            let secret = mobile.secret()?;
+            // Everything public first: the kit, the selection, the output.
+            let opened = RecoveryKit::open(&kit)?;
+            workspace_keys::check_output(&opened, &mobile.selection(), &output)?;
             let ws = ctx.writing_workspace()?;
-            let outcome = workspace_keys::recover_audited(
+            // People before secrets: the approvers open their identities
+            // first, then the recovery key's passphrase, then the owner's.
+            let mut prompter = key.pass.prompter();
+            let approvals = super::recover_cmd::gather_approvals(
+                &ws,
+                &approvers,
+                &typed_approvers,
+                &mut prompter,
+            )?;
+            workspace_keys::check_approvals(&ws, &approvals)?;
+            let pass = key_passphrase_from(&key, &mut prompter)?;
+            let secret = mobile.secret()?;
+            let mut outcome = workspace_keys::recover_audited(
                 &ws,
                 opened,
-                &key.key,
-                pass.as_ref(),
-                &secret,
-                &mobile.selection(),
-                &output,
+                &workspace_keys::RecoverRequest {
+                    key_path: &key.key,
+                    passphrase: pass.as_ref(),
+                    mobile: &secret,
+                    select: &mobile.selection(),
+                    output: &output,
+                    approvals: &approvals,
+                },
             )?;
+            drop(pass);
+            drop(secret);
+            let mut shown = None;
+            if let Some(keys) = outcome.shown_once.take() {
+                let width = show_once::width();
+                let pages: Vec<show_once::Page> = keys
+                    .iter()
+                    .map(|k| show_once::Page {
+                        title: format!(
+                            "WORKSPACE KEY {} — shown once. Do not photograph unless your procedure says so.",
+                            k.key_id
+                        ),
+                        lines: k.lines(width),
+                    })
+                    .collect();
+                let n = keys.len().to_string();
+                let was_shown = show_once::show_pages(
+                    &format!("Type the number of keys ({n}) to show their private keys once"),
+                    &n,
+                    &pages,
+                )
+                .map_err(|e| show_once::terminal_failed(&e))?;
+                drop(pages);
+                drop(keys);
+                workspace_keys::record_cleared(&ws, &outcome.audit_op, was_shown)?;
+                shown = Some(was_shown);
+            }
             if ctx.json {
                 say_json(&json!({
                     "kit": kit, "keys": outcome.keys,
-                    "file": outcome.written.as_ref().map(|w| &w.0),
-                    "fileSha256": outcome.written.as_ref().map(|w| &w.1),
+                    "files": outcome.written.iter().map(|w| json!({"file": w.0, "sha256": w.1})).collect::<Vec<_>>(),
+                    "manifest": outcome.manifest,
+                    "shownOnce": shown,
+                    "approvals": approvals.iter().map(|a| a.audit_value()).collect::<Vec<_>>(),
                 }));
-            } else {
-                print_workspace_keys(&outcome.keys);
-                if let Some((path, sha)) = &outcome.written {
-                    say(format!("wrote {} (sha256 {sha})", path.display()));
-                }
-                say(
+                return Ok(());
+            }
+            print_workspace_keys(&outcome.keys);
+            for a in &approvals {
+                say(format!(
+                    "approved by {}{}",
+                    a.name,
+                    if a.is_authenticated() {
+                        " (opened their identity)"
+                    } else {
+                        " (typed name)"
+                    }
+                ));
+            }
+            for (path, sha) in &outcome.written {
+                say(format!("wrote {} (sha256 {sha})", path.display()));
+            }
+            match (&output, shown) {
+                (KeysOutput::Hsm { .. }, _) => say(
+                    "Each .oaep file holds one key's 32-byte private scalar (EdDSA: the raw scalar, not an RFC 8032 seed), wrapped with RSA-OAEP-SHA256 to the HSM key; the manifest is public. Nothing else was written or logged.",
+                ),
+                (KeysOutput::Age { .. }, _) => say(
                     "The private keys are only in that file (EdDSA: the raw scalar, not an RFC 8032 seed); nothing else was written or logged.",
-                );
+                ),
+                (KeysOutput::Screen, Some(true)) => say(
+                    "The keys were shown once and the screen and its scrollback have been cleared. Nothing was written or logged.",
+                ),
+                (KeysOutput::Screen, _) => warn(
+                    "the number was not confirmed; the keys were discarded without being shown",
+                ),
             }
             Ok(())
         }
@@ -578,19 +695,34 @@ pub fn run(ctx: &Ctx, cmd: KitCmd) -> CmdResult {
             }
             Ok(())
         }
-        KitCmd::MakeDrillKit { public, out } => make_drill_kit(ctx, &public, &out),
+        KitCmd::MakeDrillKit {
+            public,
+            out,
+            mobile_passphrase_file,
+        } => make_drill_kit(ctx, &public, &out, mobile_passphrase_file.as_deref()),
     }
 }
 
-/// `kit make-drill-kit` (and, once wired, `drill make-kit`): a synthetic
-/// kit encrypted to `public`, written to `out`.
+/// `kit make-drill-kit` and `drill make-kit`: a complete synthetic kit
+/// encrypted to `public`, written to `out`.
 pub(super) fn make_drill_kit(
     ctx: &Ctx,
     public: &std::path::Path,
     out: &std::path::Path,
+    mobile_passphrase_file: Option<&std::path::Path>,
 ) -> CmdResult {
+    if out.symlink_metadata().is_ok() {
+        return Err(fsutil::FsError::AlreadyExists(out.to_path_buf()).into());
+    }
+    let owner = match mobile_passphrase_file {
+        Some(f) => custodian_core::passphrase::Prompter::new(
+            custodian_core::passphrase::Source::File(f.to_path_buf()),
+        )
+        .existing("the drill's owner (mobile) passphrase")?,
+        None => SecretString::from(custodian_core::drkit::kit::DRILL_OWNER_PASSPHRASE),
+    };
     let ws = ctx.workspace()?;
-    let made = ops::make_drill_kit(&ws, public, out)?;
+    let made = ops::make_drill_kit_with(&ws, public, out, &owner)?;
     if ctx.json {
         say_json(&serde_json::to_value(&made).unwrap_or_default());
     } else {
@@ -599,7 +731,23 @@ pub(super) fn make_drill_kit(
         say(format!("  NCW master key:  {}", made.master_key_id));
         say(format!("  cloud cosigner:  {}", made.cosigner_id));
         say(format!("  master-key entry {}", made.entry));
-        say("This kit is synthetic: drill material only.");
+        for k in &made.keys {
+            say(format!(
+                "  workspace key:   {}  {}  keyset {}",
+                k.key_id, k.algo, k.keyset_id
+            ));
+        }
+        say(if mobile_passphrase_file.is_some() {
+            "  owner entries:   under the passphrase in the file given".to_string()
+        } else {
+            format!(
+                "  owner entries:   under the published drill passphrase \"{}\"",
+                custodian_core::drkit::kit::DRILL_OWNER_PASSPHRASE
+            )
+        });
+        say(
+            "This kit is synthetic: drill material only. `custodian kit recover` recovers every key in it.",
+        );
     }
     Ok(())
 }

@@ -35,6 +35,7 @@ mod recover_cmd;
 mod retire_cmd;
 mod rotate_cmd;
 mod shard_cmd;
+mod show_once;
 mod version_cmd;
 
 pub use version_cmd::running_binary;

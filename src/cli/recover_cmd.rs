@@ -1,20 +1,16 @@
 //! `custodian recover`: offline threshold recovery of a raw key from
 //! custodian shards, with exactly one output.
 
-use std::io::{IsTerminal, Write};
 use std::path::PathBuf;
-use std::time::{Duration, Instant};
 
 use clap::{ArgGroup, Args};
 use serde_json::json;
 
-use super::{CmdResult, Ctx, Failure, PassphraseArgs, say, say_json, warn};
-use custodian_core::approvals::{self, Approval, ApprovalPolicy};
-use custodian_core::error::Report;
-use custodian_core::recovery::{self, RecoveredKey, RecoveryOutput, ShardSource};
+use zeroize::Zeroizing;
 
-/// Seconds a one-time display stays on screen.
-pub const SHOW_SECONDS: u64 = 60;
+use super::{CmdResult, Ctx, PassphraseArgs, say, say_json, show_once, warn};
+use custodian_core::approvals::{self, Approval, ApprovalPolicy};
+use custodian_core::recovery::{self, RecoveredKey, RecoveryOutput, ShardSource};
 
 /// Arguments of `custodian recover`.
 #[derive(Debug, Args)]
@@ -52,17 +48,6 @@ pub struct RecoverArgs {
     pub pass: PassphraseArgs,
 }
 
-fn not_a_terminal() -> Failure {
-    Failure {
-        report: Report {
-            message: "--show-once needs an interactive terminal".into(),
-            causes: Vec::new(),
-            remedy: Some("run it in a terminal, or use --hsm-public-key or --to with --out".into()),
-        },
-        code: 1,
-    }
-}
-
 /// Runs `custodian recover`.
 pub fn run(ctx: &Ctx, args: RecoverArgs) -> CmdResult {
     if args.shards.len() != args.identities.len() {
@@ -82,9 +67,7 @@ pub fn run(ctx: &Ctx, args: RecoverArgs) -> CmdResult {
             out: out.clone(),
         },
         _ => {
-            if !(std::io::stdin().is_terminal() && std::io::stdout().is_terminal()) {
-                return Err(not_a_terminal());
-            }
+            show_once::require_terminal("--hsm-public-key or --to with --out")?;
             RecoveryOutput::Screen
         }
     };
@@ -109,21 +92,7 @@ pub fn run(ctx: &Ctx, args: RecoverArgs) -> CmdResult {
     // Approvals first: under the "authenticated" policy each --approver
     // opens their own identity (proof of presence), before any shard
     // passphrase is asked and before the transaction starts.
-    let reg = ws.registry()?;
-    let policy = approvals::policy(&reg);
-    if policy == ApprovalPolicy::Authenticated {
-        let mut given = Vec::new();
-        for name in &args.approvers {
-            let pass = prompter.existing(&format!(
-                "Approver {}: passphrase for your own identity",
-                name.trim()
-            ))?;
-            given.push(approvals::authenticate(&reg, name, &pass)?);
-        }
-        given.extend(args.typed_approvers.iter().map(|n| Approval::typed(n)));
-        approvals::check(policy, &given)?;
-        plan.approvals = given;
-    }
+    plan.approvals = gather_approvals(&ws, &args.approvers, &args.typed_approvers, &mut prompter)?;
     let mut passphrases = Vec::new();
     for (_, s, _, id) in &plan.shards {
         passphrases.push(prompter.existing(&format!(
@@ -134,14 +103,7 @@ pub fn run(ctx: &Ctx, args: RecoverArgs) -> CmdResult {
     let outcome = recovery::recover(&ws, &plan, &passphrases)?;
     drop(passphrases);
     if let Some(key) = &outcome.shown_once {
-        let shown = show_once(&outcome.key_id, key).map_err(|e| Failure {
-            report: Report {
-                message: format!("the terminal failed during the one-time display: {e}"),
-                causes: Vec::new(),
-                remedy: Some("the key was not written anywhere; run the recovery again".into()),
-            },
-            code: 1,
-        })?;
+        let shown = show_once(&outcome.key_id, key).map_err(|e| show_once::terminal_failed(&e))?;
         recovery::record_cleared(&ws, &outcome.key_id, &outcome.audit_op)?;
         if !shown {
             warn("the key id was not confirmed; the key was discarded without being shown");
@@ -170,55 +132,50 @@ pub fn run(ctx: &Ctx, args: RecoverArgs) -> CmdResult {
     Ok(())
 }
 
-/// Asks for the key id, then shows the key on the alternate screen for
-/// [`SHOW_SECONDS`] (any key clears it early) and clears it. Returns false
-/// when the key id was not confirmed.
-fn show_once(key_id: &str, key: &RecoveredKey) -> std::io::Result<bool> {
-    use crossterm::{cursor, execute, terminal};
-    eprint!("Type the key id ({key_id}) to show the private key once: ");
-    std::io::stderr().flush()?;
-    let mut typed = String::new();
-    std::io::stdin().read_line(&mut typed)?;
-    if typed.trim() != key_id {
-        return Ok(false);
-    }
-    let mut out = std::io::stdout();
-    terminal::enable_raw_mode()?;
-    execute!(out, terminal::EnterAlternateScreen, cursor::Hide)?;
-    let result = (|| {
-        let start = Instant::now();
-        let seconds = custodian_core::clock::show_seconds(SHOW_SECONDS);
-        loop {
-            let left = seconds.saturating_sub(start.elapsed().as_secs());
-            if left == 0 {
-                return Ok(());
-            }
-            let hex = key.grouped_hex();
-            execute!(
-                out,
-                terminal::Clear(terminal::ClearType::All),
-                cursor::MoveTo(0, 0)
-            )?;
-            write!(
-                out,
-                "PRIVATE KEY {key_id} — shown once. Do not photograph unless your procedure says so.\r\n\r\n    {}\r\n\r\nClearing in {left:>2} s. Press any key to clear now.\r\n",
-                hex.as_str()
-            )?;
-            out.flush()?;
-            if crossterm::event::poll(Duration::from_millis(250))?
-                && matches!(crossterm::event::read()?, crossterm::event::Event::Key(_))
-            {
-                return Ok(());
-            }
+/// The approvals of a recovery, gathered before any other secret is asked
+/// for and before any transaction starts (CLARIFICATIONS 4). Under the
+/// "authenticated" policy each `approvers` name opens their own identity
+/// (their passphrase is asked in order) and `typed` names are marked as
+/// typed; under the "typed" policy every name is a typed approval.
+pub(super) fn gather_approvals(
+    ws: &custodian_core::workspace::Workspace,
+    approvers: &[String],
+    typed: &[String],
+    prompter: &mut custodian_core::passphrase::Prompter,
+) -> Result<Vec<Approval>, super::Failure> {
+    let reg = ws.registry()?;
+    let policy = approvals::policy(&reg);
+    let mut given = Vec::new();
+    for name in approvers {
+        if policy == ApprovalPolicy::Authenticated {
+            let pass = prompter.existing(&format!(
+                "Approver {}: passphrase for your own identity",
+                name.trim()
+            ))?;
+            given.push(approvals::authenticate(&reg, name, &pass)?);
+        } else {
+            given.push(Approval::typed(name));
         }
-    })();
-    let _ = execute!(
-        out,
-        terminal::Clear(terminal::ClearType::All),
-        terminal::Clear(terminal::ClearType::Purge),
-        cursor::Show,
-        terminal::LeaveAlternateScreen
-    );
-    let _ = terminal::disable_raw_mode();
-    result.map(|()| true)
+    }
+    given.extend(typed.iter().map(|n| Approval::typed(n)));
+    approvals::check(policy, &given)?;
+    Ok(given)
+}
+
+/// Asks for the key id, then shows the key once (see [`show_once`]).
+fn show_once(key_id: &str, key: &RecoveredKey) -> std::io::Result<bool> {
+    let page = show_once::Page {
+        title: format!(
+            "PRIVATE KEY {key_id} — shown once. Do not photograph unless your procedure says so."
+        ),
+        lines: vec![Zeroizing::new(format!(
+            "    {}",
+            key.grouped_hex().as_str()
+        ))],
+    };
+    show_once::show_pages(
+        &format!("Type the key id ({key_id}) to show the private key once"),
+        key_id,
+        &[page],
+    )
 }

@@ -3,6 +3,7 @@
 #![allow(dead_code, clippy::unwrap_used, clippy::expect_used)]
 
 pub mod guardians;
+pub mod pykit;
 pub mod tmux;
 pub mod tui;
 
@@ -103,4 +104,30 @@ pub fn missing_tool(tool: &str) -> bool {
         eprintln!("SKIPPED: {tool} is not installed");
     }
     !found
+}
+
+/// Two registered custodians who approve operations by opening their own
+/// identity (the "authenticated approvals" policy of a new workspace), with
+/// their passphrases.
+pub const APPROVERS: [(&str, &str); 2] = [("Ana Approver", PASS_A), ("Ben Approver", PASS_B)];
+
+impl Sandbox {
+    /// Registers [`APPROVERS`] (`identity new` each) in this workspace.
+    pub fn register_approvers(&self) {
+        for (i, (name, pass)) in APPROVERS.iter().enumerate() {
+            self.cmd()
+                .args(["identity", "new", "--name", name, "--passphrase-file"])
+                .arg(self.pass_file(&format!("approver-new-{i}"), &[pass]))
+                .assert()
+                .success();
+        }
+    }
+
+    /// `--approver NAME` for each of [`APPROVERS`].
+    pub fn approver_args() -> Vec<String> {
+        APPROVERS
+            .iter()
+            .flat_map(|(n, _)| ["--approver".to_string(), n.to_string()])
+            .collect()
+    }
 }

@@ -407,7 +407,9 @@ pub struct RecoveryOutcome {
     pub audit_op: String,
 }
 
-fn load_hsm_key(path: &Path) -> Result<RsaPublicKey, RecoveryError> {
+/// Reads an HSM import public key (RSA PEM, at least [`MIN_RSA_BITS`]);
+/// a pasted secret is refused without being echoed.
+pub fn load_hsm_key(path: &Path) -> Result<RsaPublicKey, RecoveryError> {
     let hsm = |reason: &str| RecoveryError::HsmKey {
         file: path.to_path_buf(),
         reason: reason.into(),
@@ -711,27 +713,91 @@ fn refuse_existing(out: &Path) -> Result<(), RecoveryError> {
     Ok(())
 }
 
-/// Lagrange interpolation at x = 0 modulo the secp256k1 order. The x
-/// coordinates must be distinct and non-zero (the plan guarantees it).
-pub fn interpolate_at_zero(points: &[(u32, Scalar)]) -> Scalar {
-    let mut acc = Scalar::ZERO;
+/// A share id that appears twice: Lagrange interpolation needs distinct
+/// ids, and a repeated one is always an error (never a silent zero key).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, thiserror::Error)]
+#[error("share id {0} appears twice; each share must have its own id")]
+pub struct DuplicateShareId(pub u64);
+
+/// The scalar fields Lagrange interpolation runs over: secp256k1's and
+/// ed25519's group orders.
+pub trait LagrangeField:
+    Copy
+    + PartialEq
+    + std::ops::Add<Output = Self>
+    + std::ops::Sub<Output = Self>
+    + std::ops::Mul<Output = Self>
+{
+    /// 0.
+    const ZERO: Self;
+    /// 1.
+    const ONE: Self;
+    /// An id as a field element.
+    fn from_id(id: u64) -> Self;
+    /// The inverse, None for 0.
+    fn inverse(&self) -> Option<Self>;
+}
+
+impl LagrangeField for Scalar {
+    const ZERO: Self = Scalar::ZERO;
+    const ONE: Self = Scalar::ONE;
+    fn from_id(id: u64) -> Self {
+        Scalar::from(id)
+    }
+    fn inverse(&self) -> Option<Self> {
+        Option::from(self.invert())
+    }
+}
+
+impl LagrangeField for curve25519_dalek::Scalar {
+    const ZERO: Self = curve25519_dalek::Scalar::ZERO;
+    const ONE: Self = curve25519_dalek::Scalar::ONE;
+    fn from_id(id: u64) -> Self {
+        curve25519_dalek::Scalar::from(id)
+    }
+    fn inverse(&self) -> Option<Self> {
+        (*self != curve25519_dalek::Scalar::ZERO).then(|| self.invert())
+    }
+}
+
+/// Lagrange interpolation at x = 0 over `F`: the one implementation for
+/// custodian shards and the vendor kit's workspace keys. A repeated id is
+/// [`DuplicateShareId`].
+pub fn lagrange_at_zero<F: LagrangeField>(points: &[(u64, F)]) -> Result<F, DuplicateShareId> {
+    for (i, (xi, _)) in points.iter().enumerate() {
+        if points[..i].iter().any(|(xj, _)| xj == xi) {
+            return Err(DuplicateShareId(*xi));
+        }
+    }
+    let mut acc = F::ZERO;
     for (i, (xi, yi)) in points.iter().enumerate() {
-        let xi = Scalar::from(u64::from(*xi));
-        let mut num = Scalar::ONE;
-        let mut den = Scalar::ONE;
+        let xi_f = F::from_id(*xi);
+        let mut num = F::ONE;
+        let mut den = F::ONE;
         for (j, (xj, _)) in points.iter().enumerate() {
             if i != j {
-                let xj = Scalar::from(u64::from(*xj));
-                num *= xj;
-                den *= xj - xi;
+                let xj = F::from_id(*xj);
+                num = num * xj;
+                den = den * (xj - xi_f);
             }
         }
-        // den is non-zero for distinct x; fall back to zero (which then fails
-        // verification) rather than panic.
-        let inv = Option::<Scalar>::from(den.invert()).unwrap_or(Scalar::ZERO);
-        acc += *yi * num * inv;
+        // Distinct ids below the field order give a non-zero denominator;
+        // ids equal modulo the order are the same id.
+        let inv = den.inverse().ok_or(DuplicateShareId(*xi))?;
+        acc = acc + *yi * num * inv;
     }
-    acc
+    Ok(acc)
+}
+
+/// Lagrange interpolation at x = 0 modulo the secp256k1 order
+/// ([`lagrange_at_zero`] for shard indices).
+pub fn interpolate_at_zero(points: &[(u32, Scalar)]) -> Result<Scalar, DuplicateShareId> {
+    let mut wide: Vec<(u64, Scalar)> = points.iter().map(|(x, y)| (u64::from(*x), *y)).collect();
+    let r = lagrange_at_zero(&wide);
+    for p in &mut wide {
+        p.1.zeroize();
+    }
+    r
 }
 
 fn matches_root(key: &Scalar, root: &str) -> bool {
@@ -763,7 +829,21 @@ fn rebuild(
     plan: &RecoveryPlan,
     points: &[(u32, Scalar)],
 ) -> Result<Zeroizing<[u8; 32]>, RecoveryError> {
-    let mut key = interpolate_at_zero(points);
+    // The plan refuses repeated indices; should one reach here, it is
+    // still named, never interpolated into a zero key.
+    let mut key = interpolate_at_zero(points).map_err(|d| {
+        let files: Vec<&PathBuf> = plan
+            .shards
+            .iter()
+            .filter(|s| u64::from(s.1.index) == d.0)
+            .map(|s| &s.0)
+            .collect();
+        RecoveryError::DuplicateIndex {
+            index: u32::try_from(d.0).unwrap_or(u32::MAX),
+            first: files.first().map(|p| (*p).clone()).unwrap_or_default(),
+            second: files.get(1).map(|p| (*p).clone()).unwrap_or_default(),
+        }
+    })?;
     let ok = matches_root(&key, &plan.root_public_key);
     if ok {
         let mut bytes = Zeroizing::new([0u8; 32]);
@@ -778,7 +858,9 @@ fn rebuild(
         let mut any = false;
         for subset in subsets(points.len(), t) {
             let pts: Vec<(u32, Scalar)> = subset.iter().map(|&i| points[i]).collect();
-            let mut k = interpolate_at_zero(&pts);
+            let Ok(mut k) = interpolate_at_zero(&pts) else {
+                continue;
+            };
             if matches_root(&k, &plan.root_public_key) {
                 any = true;
                 for &i in &subset {
@@ -1039,6 +1121,20 @@ mod tests {
     use super::*;
 
     #[test]
+    fn a_repeated_share_id_is_an_error_on_both_curves() {
+        let one = Scalar::ONE;
+        assert_eq!(
+            interpolate_at_zero(&[(1, one), (1, one + one)]),
+            Err(DuplicateShareId(1))
+        );
+        let ed = curve25519_dalek::Scalar::ONE;
+        assert_eq!(
+            lagrange_at_zero(&[(7u64, ed), (3, ed), (7, ed)]),
+            Err(DuplicateShareId(7))
+        );
+    }
+
+    #[test]
     fn every_pair_of_three_interpolates_to_the_secret() {
         let secret = *<k256::NonZeroScalar as k256::elliptic_curve::Generate>::generate_from_rng(
             &mut crate::rng::os(),
@@ -1046,10 +1142,10 @@ mod tests {
         let shares = shard::split_scalar(&secret, 2, 3);
         for s in subsets(3, 2) {
             let pts: Vec<_> = s.iter().map(|&i| shares[i]).collect();
-            assert_eq!(interpolate_at_zero(&pts), secret);
+            assert_eq!(interpolate_at_zero(&pts).unwrap(), secret);
         }
         // One share alone is not the secret.
-        assert_ne!(interpolate_at_zero(&shares[..1]), secret);
+        assert_ne!(interpolate_at_zero(&shares[..1]).unwrap(), secret);
     }
 
     #[test]
@@ -1058,7 +1154,7 @@ mod tests {
             &mut crate::rng::os(),
         );
         let shares = shard::split_scalar(&secret, 3, 5);
-        assert_eq!(interpolate_at_zero(&shares), secret);
+        assert_eq!(interpolate_at_zero(&shares).unwrap(), secret);
         assert_eq!(subsets(5, 3).len(), 10);
     }
 }

@@ -17,6 +17,7 @@ use std::path::{Path, PathBuf};
 
 use rsa::traits::PublicKeyParts;
 use rsa::{Oaep, PrivateKey as RsaPrivateKey, PublicKey as RsaPublicKey};
+use secrecy::SecretString;
 use serde_json::{Map, Value, json};
 use sha1::Sha1;
 use zeroize::Zeroizing;
@@ -650,7 +651,26 @@ pub struct DrillKit {
     pub cosigner_id: String,
     /// The master-key entry name.
     pub entry: String,
+    /// The synthetic workspace keys (public facts).
+    pub keys: Vec<DrillKitKey>,
 }
+
+/// A workspace key of a drill kit (public facts).
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct DrillKitKey {
+    /// The key id.
+    pub key_id: String,
+    /// The metadata's algorithm name.
+    pub algo: String,
+    /// The keyset.
+    pub keyset_id: u64,
+}
+
+/// The owner's (mobile) recovery passphrase of a drill kit made without
+/// one: published here and in the README, since a drill kit's workspace
+/// keys are synthetic and worth nothing.
+pub const DRILL_OWNER_PASSPHRASE: &str = "drill kit owner passphrase";
 
 /// A random (version 4) UUID, canonical lowercase: synthetic ids for drills.
 pub fn random_uuid() -> String {
@@ -680,16 +700,29 @@ fn random_hex32() -> String {
     hex::encode(b)
 }
 
-/// Builds a synthetic kit in the vendor's format, encrypted to `public`:
-/// a random tenant, one MPC signing key, one NCW master key with one cloud
-/// cosigner, and its 32-byte master key under RSA-OAEP-SHA1. Returns the zip
-/// bytes and its description (`path` left empty).
+/// [`build_drill_kit_with`] under [`DRILL_OWNER_PASSPHRASE`].
 pub fn build_drill_kit(public: &RsaPublicKey) -> Result<(Vec<u8>, DrillKit), DrKitError> {
+    build_drill_kit_with(public, &SecretString::from(DRILL_OWNER_PASSPHRASE))
+}
+
+/// Builds a complete synthetic kit in the vendor's format, encrypted to
+/// `public`: a random tenant; three workspace keys (MPC_ECDSA_SECP256K1 and
+/// MPC_EDDSA_ED25519 in keyset 1, the EdDSA one with its own chain code,
+/// and MPC_CMP_ECDSA_SECP256K1 in keyset 2), each shared between two cloud
+/// cosigners (RSA-OAEP-SHA1 entries `<number>_<keyId>`) and the owner's
+/// device (`MOBILE_<keyId>` under `owner_passphrase`); and one NCW master
+/// key with its 32-byte master key under RSA-OAEP-SHA1. Returns the zip
+/// bytes and its description (`path` left empty).
+pub fn build_drill_kit_with(
+    public: &RsaPublicKey,
+    owner_passphrase: &SecretString,
+) -> Result<(Vec<u8>, DrillKit), DrKitError> {
+    use super::workspace_keys::{Algo, synthetic_key};
     let enc = |e: &dyn std::fmt::Display| DrKitError::Encode(e.to_string());
     let tenant_id = random_uuid();
-    let key_id = random_uuid();
     let master_key_id = random_uuid();
     let cosigner_id = random_uuid();
+    let cloud = [cosigner_id.clone(), random_uuid()];
     let entry = master_key_entry_name(&cosigner_id, &master_key_id)?;
     let mut master = Zeroizing::new([0u8; 32]);
     rand::Rng::fill_bytes(&mut crate::rng::os(), master.as_mut_slice());
@@ -697,18 +730,37 @@ pub fn build_drill_kit(public: &RsaPublicKey) -> Result<(Vec<u8>, DrillKit), DrK
     let blob = public
         .encrypt(&mut rng, Oaep::<Sha1>::new(), master.as_slice())
         .map_err(|e| enc(&e))?;
-    // A drill kit carries a plausible but unrelated signing key: the point
-    // is the master key, which is what NCW recovery needs.
-    let fake_pub = format!("02{}", random_hex32());
+    let eddsa_chain = random_hex32();
+    let plan: [(Algo, u64, Option<&str>); 3] = [
+        (Algo::Ecdsa, 1, None),
+        (Algo::Eddsa, 1, Some(eddsa_chain.as_str())),
+        (Algo::CmpEcdsa, 2, None),
+    ];
     let mut keys = Map::new();
-    keys.insert(
-        key_id.clone(),
-        json!({
-            "publicKey": fake_pub,
-            "algo": "MPC_CMP_ECDSA_SECP256K1",
-            "cosigners": [{"id": cosigner_id, "type": "cloud"}],
-        }),
-    );
+    let mut listed = Vec::new();
+    let mut key_entries = Vec::new();
+    // Key ids in ascending order, so the metadata (whose keys sort by id)
+    // lists the keys in the plan's order.
+    let mut ids: Vec<String> = plan.iter().map(|_| random_uuid()).collect();
+    ids.sort();
+    for ((algo, keyset_id, chain), key_id) in plan.into_iter().zip(ids) {
+        let k = synthetic_key(
+            key_id,
+            algo,
+            keyset_id,
+            chain,
+            &cloud,
+            public,
+            owner_passphrase,
+        )?;
+        listed.push(DrillKitKey {
+            key_id: k.key_id.clone(),
+            algo: algo.name().to_string(),
+            keyset_id,
+        });
+        keys.insert(k.key_id, k.metadata);
+        key_entries.extend(k.entries);
+    }
     let mut master_keys = Map::new();
     master_keys.insert(
         master_key_id.clone(),
@@ -734,6 +786,10 @@ pub fn build_drill_kit(public: &RsaPublicKey) -> Result<(Vec<u8>, DrillKit), DrK
     zip.write_all(&meta_bytes).map_err(|e| enc(&e))?;
     zip.start_file(entry.as_str(), opts).map_err(|e| enc(&e))?;
     zip.write_all(&blob).map_err(|e| enc(&e))?;
+    for (name, bytes) in &key_entries {
+        zip.start_file(name.as_str(), opts).map_err(|e| enc(&e))?;
+        zip.write_all(bytes).map_err(|e| enc(&e))?;
+    }
     let bytes = zip.finish().map_err(|e| enc(&e))?.into_inner();
     Ok((
         bytes,
@@ -743,18 +799,27 @@ pub fn build_drill_kit(public: &RsaPublicKey) -> Result<(Vec<u8>, DrillKit), DrK
             master_key_id,
             cosigner_id,
             entry,
+            keys: listed,
         },
     ))
 }
 
 /// Writes a drill kit for `public` to `out` (never overwriting), and checks
 /// it reopens with its entry present.
-pub fn make_drill_kit(public: &RsaPublicKey, out: &Path) -> Result<DrillKit, DrKitError> {
-    let (bytes, mut kit) = build_drill_kit(public)?;
+pub fn make_drill_kit(
+    public: &RsaPublicKey,
+    out: &Path,
+    owner_passphrase: &SecretString,
+) -> Result<DrillKit, DrKitError> {
+    let (bytes, mut kit) = build_drill_kit_with(public, owner_passphrase)?;
     fsutil::write_new_checked(out, &bytes, |back| {
         let reopened = RecoveryKit::from_bytes(out, back.to_vec()).map_err(|e| e.to_string())?;
         let master = reopened.metadata.ncw_master().map_err(|e| e.to_string())?;
-        if master.id == kit.master_key_id && reopened.entries.contains(&kit.entry) {
+        let complete = kit.keys.iter().all(|k| {
+            reopened.entries.contains(&format!("MOBILE_{}", k.key_id))
+                && reopened.metadata.keys.iter().any(|m| m.key_id == k.key_id)
+        });
+        if master.id == kit.master_key_id && reopened.entries.contains(&kit.entry) && complete {
             Ok(())
         } else {
             Err("the kit read back lacks its master-key entry".into())

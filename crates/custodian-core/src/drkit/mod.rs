@@ -302,6 +302,40 @@ pub enum DrKitError {
         #[source]
         source: std::io::Error,
     },
+    /// The approvals do not satisfy the workspace policy (named).
+    #[error(transparent)]
+    Approval(#[from] crate::approvals::ApprovalError),
+    /// Fewer approvers than a recovery needs.
+    #[error(
+        "recovering workspace keys needs at least {} approvers; {given} named",
+        crate::recovery::MIN_APPROVERS
+    )]
+    TooFewApprovers {
+        /// How many were named.
+        given: usize,
+    },
+    /// The HSM import key is unusable.
+    #[error(transparent)]
+    HsmKey(crate::recovery::RecoveryError),
+    /// The output directory of the HSM output is unusable.
+    #[error("--out {}: {reason}", path.display())]
+    OutputDir {
+        /// The directory.
+        path: PathBuf,
+        /// What is wrong.
+        reason: String,
+    },
+    /// Two of a key's shares carry the same player id.
+    #[error("key {key_id}: two of its shares carry player id {id}; the kit is malformed")]
+    DuplicatePlayerId {
+        /// The key.
+        key_id: String,
+        /// The repeated id.
+        id: u64,
+    },
+    /// A key id that cannot name a file.
+    #[error("key id {0:?} is not a UUID, so it cannot name an output file")]
+    KeyIdNotAFileName(String),
     /// Writing the output format failed (should not happen).
     #[error("could not encode the output: {0}")]
     Encode(String),
@@ -366,6 +400,11 @@ impl Explain for DrKitError {
             NoWallets => "give wallet ids with --wallet or a file with --wallets".into(),
             Io { .. } => "check the disk and the path, then try again".into(),
             Encode(_) => "this is a bug; please report it".into(),
+            Approval(e) => return e.remedy(),
+            TooFewApprovers { .. } => "name every approver of the quorum with --approver (registered custodians, who open their own identity) or --typed-approver: at least two different people".into(),
+            HsmKey(e) => return e.remedy(),
+            OutputDir { .. } => "give an existing, writable directory (for example the HSM transfer medium) that holds none of the files named above".into(),
+            KeyIdNotAFileName(_) | DuplicatePlayerId { .. } => "keep the kit unchanged and contact whoever produced it".into(),
         })
     }
 }

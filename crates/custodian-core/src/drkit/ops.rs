@@ -142,15 +142,32 @@ pub fn derive(
     )
 }
 
-/// Writes a synthetic drill kit for a public key file, audited.
+/// Writes a synthetic drill kit for a public key file, audited, its
+/// owner's entries under [`kit::DRILL_OWNER_PASSPHRASE`].
 pub fn make_drill_kit(ws: &Workspace, public: &Path, out: &Path) -> Result<DrillKit, DrKitError> {
+    make_drill_kit_with(
+        ws,
+        public,
+        out,
+        &secrecy::SecretString::from(kit::DRILL_OWNER_PASSPHRASE),
+    )
+}
+
+/// Writes a complete synthetic drill kit for a public key file, the
+/// owner's (mobile) entries under `owner_passphrase`; audited.
+pub fn make_drill_kit_with(
+    ws: &Workspace,
+    public: &Path,
+    out: &Path,
+    owner_passphrase: &secrecy::SecretString,
+) -> Result<DrillKit, DrKitError> {
     let (key, _) = keys::load_public_key(public)?;
     let op = ws.audit().begin(
         "DRKIT_MAKE_DRILL_KIT",
         json!({ "publicKey": public, "out": out }),
     )?;
-    op.finish(kit::make_drill_kit(&key, out).map(|k| {
-        let extra = json!({ "masterKeyId": k.master_key_id, "entry": k.entry });
+    op.finish(kit::make_drill_kit(&key, out, owner_passphrase).map(|k| {
+        let extra = json!({ "masterKeyId": k.master_key_id, "entry": k.entry, "keys": k.keys });
         (k, extra)
     }))?
 }

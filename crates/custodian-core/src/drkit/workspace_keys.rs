@@ -20,6 +20,7 @@ use zeroize::{Zeroize, Zeroizing};
 
 use super::DrKitError;
 use super::kit::{KitKey, Layout, RecoveryKit};
+use crate::recovery::{DuplicateShareId, lagrange_at_zero};
 use crate::shard;
 
 /// PBKDF2-HMAC-SHA1 iterations of the mobile share's wrapping key.
@@ -238,62 +239,39 @@ fn share_from_be(algo: Algo, bytes: &[u8]) -> Option<Share> {
     }
 }
 
-/// Combines (player id, share) pairs: the sum for CMP, else Lagrange at 0.
-fn combine(algo: Algo, shares: &[(u64, Share)]) -> Option<Share> {
+/// Combines (player id, share) pairs: the sum for CMP, else Lagrange at 0
+/// ([`crate::recovery::lagrange_at_zero`], shared with shard recovery). A
+/// player id that appears twice is an error for both.
+fn combine(algo: Algo, shares: &[(u64, Share)]) -> Result<Share, DuplicateShareId> {
+    for (i, (x, _)) in shares.iter().enumerate() {
+        if shares[..i].iter().any(|(y, _)| y == x) {
+            return Err(DuplicateShareId(*x));
+        }
+    }
     if algo.is_eddsa() {
-        let pts: Vec<(EdScalar, EdScalar)> = shares
+        let pts: Vec<(u64, EdScalar)> = shares
             .iter()
             .filter_map(|(x, s)| match s {
-                Share::Ed(v) => Some((EdScalar::from(*x), *v)),
+                Share::Ed(v) => Some((*x, *v)),
                 Share::K(_) => None,
             })
             .collect();
-        let mut acc = EdScalar::ZERO;
-        for (i, (xi, yi)) in pts.iter().enumerate() {
-            if algo.is_cmp() {
-                acc += yi;
-                continue;
-            }
-            let mut num = EdScalar::ONE;
-            let mut den = EdScalar::ONE;
-            for (j, (xj, _)) in pts.iter().enumerate() {
-                if i != j {
-                    num *= xj;
-                    den *= xj - xi;
-                }
-            }
-            if den == EdScalar::ZERO {
-                return None;
-            }
-            acc += yi * num * den.invert();
+        if algo.is_cmp() {
+            return Ok(Share::Ed(pts.iter().fold(EdScalar::ZERO, |a, p| a + p.1)));
         }
-        Some(Share::Ed(acc))
+        lagrange_at_zero(&pts).map(Share::Ed)
     } else {
-        let pts: Vec<(KScalar, KScalar)> = shares
+        let pts: Vec<(u64, KScalar)> = shares
             .iter()
             .filter_map(|(x, s)| match s {
-                Share::K(v) => Some((KScalar::from(*x), *v)),
+                Share::K(v) => Some((*x, *v)),
                 Share::Ed(_) => None,
             })
             .collect();
-        let mut acc = KScalar::ZERO;
-        for (i, (xi, yi)) in pts.iter().enumerate() {
-            if algo.is_cmp() {
-                acc += yi;
-                continue;
-            }
-            let mut num = KScalar::ONE;
-            let mut den = KScalar::ONE;
-            for (j, (xj, _)) in pts.iter().enumerate() {
-                if i != j {
-                    num *= xj;
-                    den *= *xj - xi;
-                }
-            }
-            let inv = Option::<KScalar>::from(den.invert())?;
-            acc += *yi * num * inv;
+        if algo.is_cmp() {
+            return Ok(Share::K(pts.iter().fold(KScalar::ZERO, |a, p| a + p.1)));
         }
-        Some(Share::K(acc))
+        lagrange_at_zero(&pts).map(Share::K)
     }
 }
 
@@ -593,8 +571,11 @@ pub fn recover(
             // Keep going: whether another entry opens decides the words.
             continue;
         }
-        let combined = combine(algo, &shares);
-        let recovered = combined.as_ref().and_then(public_and_secret);
+        let combined = combine(algo, &shares).map_err(|d| DrKitError::DuplicatePlayerId {
+            key_id: k.key_id.clone(),
+            id: d.0,
+        })?;
+        let recovered = public_and_secret(&combined);
         let (verified, secret) = match recovered {
             Some((public, secret)) if public == public_key => (true, Some(secret)),
             Some((_, mut secret)) => {
@@ -639,12 +620,197 @@ fn master_entry_opens(kit: &mut RecoveryKit, rsa: &RsaPrivateKey) -> bool {
     kit.decrypt_master_keys(rsa).is_ok()
 }
 
+/// One synthetic workspace key in the vendor's exact format, for drill
+/// kits: its metadata entry and its zip entries (cloud shares under
+/// RSA-OAEP-SHA1 to the recovery key, the owner's share under AES-256-CBC
+/// with PBKDF2-HMAC-SHA1 of the owner's passphrase).
+pub(crate) struct SyntheticKey {
+    /// The key id.
+    pub key_id: String,
+    /// Its metadata object.
+    pub metadata: Value,
+    /// (entry name, bytes).
+    pub entries: Vec<(String, Vec<u8>)>,
+}
+
+/// Makes a random key of `algo` shared between the cloud cosigners and the
+/// owner's device, exactly as [`recover`] reads it: player ids
+/// `(cosigner number << 32) | key-id prefix` and the device id's first six
+/// bytes; Lagrange shares for the non-CMP algorithms, additive for CMP.
+pub(crate) fn synthetic_key(
+    key_id: String,
+    algo: Algo,
+    keyset_id: u64,
+    chain_code: Option<&str>,
+    cloud: &[String],
+    rsa: &rsa::PublicKey,
+    owner_passphrase: &SecretString,
+) -> Result<SyntheticKey, DrKitError> {
+    use rand::Rng as _;
+    let enc = |e: &dyn std::fmt::Display| DrKitError::Encode(e.to_string());
+    let device = super::kit::random_uuid();
+    let user = super::kit::random_uuid();
+    let key_prefix = uuid_bytes(&key_id)
+        .map(|b| u64::from(u32::from_le_bytes([b[0], b[1], b[2], b[3]])))
+        .ok_or_else(|| DrKitError::BadCosignerId(key_id.clone()))?;
+    let mut numbers = Vec::with_capacity(cloud.len());
+    for c in cloud {
+        numbers.push(u64::from(super::kit::cosigner_prefix(c)?));
+    }
+    let device_bytes =
+        uuid_bytes(&device).ok_or_else(|| DrKitError::BadCosignerId(device.clone()))?;
+    let mut id6 = [0u8; 8];
+    id6[2..].copy_from_slice(&device_bytes[..6]);
+    let mut players: Vec<u64> = numbers.iter().map(|n| (n << 32) | key_prefix).collect();
+    players.push(u64::from_be_bytes(id6));
+    let mut rng = crate::rng::os();
+    let mut random_share = || -> Share {
+        let mut wide = Zeroizing::new([0u8; 64]);
+        rng.fill_bytes(wide.as_mut_slice());
+        if algo.is_eddsa() {
+            Share::Ed(EdScalar::from_bytes_mod_order_wide(&wide))
+        } else {
+            Share::K(
+                *<k256::NonZeroScalar as k256::elliptic_curve::Generate>::generate_from_rng(
+                    &mut crate::rng::os(),
+                ),
+            )
+        }
+    };
+    // The secret, then the shares: CMP additive (random parts, the last
+    // one making up the sum), else a random polynomial through all players.
+    let n = players.len();
+    let coefficients: Vec<Share> = (0..n).map(|_| random_share()).collect();
+    let secret = coefficients[0];
+    let shares: Vec<Share> = if algo.is_cmp() {
+        let mut parts: Vec<Share> = coefficients[1..].to_vec();
+        let last = match secret {
+            Share::K(s) => Share::K(parts.iter().fold(s, |acc, p| match p {
+                Share::K(v) => acc - v,
+                Share::Ed(_) => acc,
+            })),
+            Share::Ed(s) => Share::Ed(parts.iter().fold(s, |acc, p| match p {
+                Share::Ed(v) => acc - v,
+                Share::K(_) => acc,
+            })),
+        };
+        parts.push(last);
+        parts
+    } else {
+        players
+            .iter()
+            .map(|x| match secret {
+                Share::K(_) => {
+                    let x = KScalar::from(*x);
+                    let mut acc = KScalar::ZERO;
+                    for c in coefficients.iter().rev() {
+                        if let Share::K(c) = c {
+                            acc = acc * x + c;
+                        }
+                    }
+                    Share::K(acc)
+                }
+                Share::Ed(_) => {
+                    let x = EdScalar::from(*x);
+                    let mut acc = EdScalar::ZERO;
+                    for c in coefficients.iter().rev() {
+                        if let Share::Ed(c) = c {
+                            acc = acc * x + c;
+                        }
+                    }
+                    Share::Ed(acc)
+                }
+            })
+            .collect()
+    };
+    let (public, _) = public_and_secret(&secret)
+        .ok_or_else(|| DrKitError::Encode("the synthetic key is zero".into()))?;
+    let be = |s: &Share| -> Zeroizing<[u8; 32]> {
+        match s {
+            Share::K(v) => {
+                let mut b = Zeroizing::new([0u8; 32]);
+                b.copy_from_slice(&v.to_bytes());
+                b
+            }
+            Share::Ed(v) => {
+                let mut b = Zeroizing::new(v.to_bytes());
+                b.reverse();
+                b
+            }
+        }
+    };
+    let mut entries = Vec::with_capacity(n);
+    for (number, share) in numbers.iter().zip(&shares) {
+        let blob = rsa
+            .encrypt(
+                &mut crate::rng::os(),
+                Oaep::<sha1::Sha1>::new(),
+                be(share).as_slice(),
+            )
+            .map_err(|e| enc(&e))?;
+        entries.push((format!("{number}_{key_id}"), blob));
+    }
+    // The owner's share: JSON {"key": hex} under AES-256-CBC, zero IV.
+    let owner = be(&shares[n - 1]);
+    let plain = Zeroizing::new(format!("{{\"key\":\"{}\"}}", hex::encode(owner.as_slice())));
+    let mut wrap = Zeroizing::new([0u8; 32]);
+    pbkdf2::pbkdf2_hmac::<sha1::Sha1>(
+        owner_passphrase.expose_secret().as_bytes(),
+        user.as_bytes(),
+        MOBILE_PBKDF2_ITERATIONS,
+        wrap.as_mut_slice(),
+    );
+    let encrypted = {
+        use aes::cipher::{BlockModeEncrypt, KeyIvInit, block_padding::Pkcs7};
+        let len = plain.len();
+        let mut buf = Zeroizing::new(vec![0u8; (len / 16 + 1) * 16]);
+        buf[..len].copy_from_slice(plain.as_bytes());
+        let out = cbc::Encryptor::<aes::Aes256>::new_from_slices(wrap.as_slice(), &[0u8; 16])
+            .map_err(|e| enc(&e))?
+            .encrypt_padded::<Pkcs7>(&mut buf, len)
+            .map_err(|e| enc(&e))?;
+        hex::encode(out)
+    };
+    let mobile = serde_json::json!({
+        "keyId": key_id, "userId": user, "deviceId": device, "encryptedKey": encrypted,
+    });
+    entries.push((
+        format!("MOBILE_{key_id}"),
+        serde_json::to_vec(&mobile).map_err(|e| enc(&e))?,
+    ));
+    let mut metadata = serde_json::json!({
+        "publicKey": public,
+        "algo": algo.name(),
+        "cosigners": cloud.iter().map(|c| serde_json::json!({"id": c, "type": "cloud"})).collect::<Vec<_>>(),
+    });
+    if let Some(c) = chain_code {
+        metadata["chainCode"] = Value::String(c.to_string());
+    }
+    if keyset_id != 1 {
+        metadata["keysetId"] = Value::from(keyset_id);
+    }
+    Ok(SyntheticKey {
+        key_id,
+        metadata,
+        entries,
+    })
+}
+
 /// The audit event of `kit verify` with the mobile secret.
 pub const EVENT_VERIFY: &str = "DRKIT_VERIFY_WORKSPACE_KEYS";
 /// The audit event of `kit recover`.
 pub const EVENT_RECOVER: &str = "DRKIT_RECOVER_WORKSPACE_KEYS";
 /// `format` of the age output's JSON document.
 pub const OUTPUT_FORMAT: &str = "custodian-workspace-keys";
+
+/// `format` of the HSM output's public manifest.
+pub const MANIFEST_FORMAT: &str = "custodian-workspace-keys-hsm";
+/// The HSM output's manifest file name inside `--out DIR`.
+pub const MANIFEST_NAME: &str = "workspace-keys-manifest.json";
+/// Audit event recording that a one-time display of the keys was cleared.
+pub const EVENT_CLEARED: &str = "DRKIT_RECOVER_SCREEN_CLEARED";
+/// What the scalar is, said wherever a private scalar is shown or written.
+pub const SCALAR_NOTE: &str = "the 32-byte private scalar, big-endian; for EdDSA keys it is the raw scalar, not an RFC 8032 seed";
 
 /// Where recovered keys go: one way only.
 #[derive(Debug, Clone)]
@@ -656,20 +822,238 @@ pub enum KeysOutput {
         /// The file to create.
         out: std::path::PathBuf,
     },
+    /// One RSA-OAEP-SHA256 block per key (the 32-byte scalar) wrapped to
+    /// an HSM import key, in `dir/<key id>.oaep`, plus a public manifest
+    /// `dir/`[`MANIFEST_NAME`]. `dir` must exist; none of the files may.
+    Hsm {
+        /// The HSM import public key (RSA PEM).
+        public_key_pem: std::path::PathBuf,
+        /// The existing directory to write into.
+        dir: std::path::PathBuf,
+    },
     /// Handed back to the caller for a one-time display.
     Screen,
 }
 
-/// What `kit recover` produced. Public facts, plus the one-time text when
-/// the output is the screen.
+impl KeysOutput {
+    fn describe(&self) -> Value {
+        match self {
+            KeysOutput::Age { recipient, out } => {
+                serde_json::json!({"age": recipient, "file": out})
+            }
+            KeysOutput::Hsm {
+                public_key_pem,
+                dir,
+            } => serde_json::json!({
+                "kind": "hsm-rsa-oaep-sha256", "publicKey": public_key_pem, "dir": dir,
+            }),
+            KeysOutput::Screen => serde_json::json!("screen, once"),
+        }
+    }
+}
+
+/// The file an HSM output writes for a key.
+pub fn hsm_file_name(key_id: &str) -> Result<String, DrKitError> {
+    if uuid_bytes(key_id).is_none() {
+        return Err(DrKitError::KeyIdNotAFileName(key_id.to_string()));
+    }
+    Ok(format!("{key_id}.oaep"))
+}
+
+/// The checked HSM output: the import key and the files to create.
+struct HsmPlan {
+    key: rsa::PublicKey,
+    key_sha256: String,
+    /// (key id, path) per key, in selection order.
+    files: Vec<(String, std::path::PathBuf)>,
+    manifest: std::path::PathBuf,
+}
+
+/// Checks everything public about an output before any secret is asked
+/// for or any transaction starts: the recipient, the HSM key (RSA, at
+/// least 2048 bits, not a pasted secret), the output directory, and that
+/// no file to be written exists yet. Nothing is written.
+pub fn check_output(
+    kit: &RecoveryKit,
+    select: &Selection,
+    output: &KeysOutput,
+) -> Result<(), DrKitError> {
+    plan_output(kit, select, output).map(|_| ())
+}
+
+fn plan_output(
+    kit: &RecoveryKit,
+    select: &Selection,
+    output: &KeysOutput,
+) -> Result<Option<HsmPlan>, DrKitError> {
+    let keys = selected_keys(kit, select)?;
+    match output {
+        KeysOutput::Screen => Ok(None),
+        KeysOutput::Age { recipient, out } => {
+            crate::identity::parse_recipient(recipient)
+                .map_err(|e| DrKitError::Encode(format!("--to: {e}")))?;
+            if out.symlink_metadata().is_ok() {
+                return Err(crate::fsutil::FsError::AlreadyExists(out.clone()).into());
+            }
+            Ok(None)
+        }
+        KeysOutput::Hsm {
+            public_key_pem,
+            dir,
+        } => {
+            let key = crate::recovery::load_hsm_key(public_key_pem).map_err(DrKitError::HsmKey)?;
+            let key_sha256 = {
+                use rsa::pkcs8::EncodePublicKey;
+                let der = key
+                    .to_public_key_der()
+                    .map_err(|e| DrKitError::Rsa(e.to_string()))?;
+                hex::encode(Sha256::digest(der.as_bytes()))
+            };
+            let is_dir = std::fs::metadata(dir).map(|m| m.is_dir());
+            match is_dir {
+                Ok(true) => {}
+                Ok(false) => {
+                    return Err(DrKitError::OutputDir {
+                        path: dir.clone(),
+                        reason: "is not a directory; the HSM output writes one file per key and a manifest into a directory".into(),
+                    });
+                }
+                Err(_) => {
+                    return Err(DrKitError::OutputDir {
+                        path: dir.clone(),
+                        reason: "does not exist; create the directory first (custodian creates only the files in it)".into(),
+                    });
+                }
+            }
+            let mut files = Vec::with_capacity(keys.len());
+            for k in &keys {
+                files.push((k.key_id.clone(), dir.join(hsm_file_name(&k.key_id)?)));
+            }
+            let manifest = dir.join(MANIFEST_NAME);
+            let existing: Vec<String> = files
+                .iter()
+                .map(|f| &f.1)
+                .chain(std::iter::once(&manifest))
+                .filter(|p| p.symlink_metadata().is_ok())
+                .map(|p| p.display().to_string())
+                .collect();
+            if !existing.is_empty() {
+                return Err(DrKitError::OutputDir {
+                    path: dir.clone(),
+                    reason: format!(
+                        "already holds {}; nothing is ever overwritten",
+                        existing.join(", ")
+                    ),
+                });
+            }
+            Ok(Some(HsmPlan {
+                key,
+                key_sha256,
+                files,
+                manifest,
+            }))
+        }
+    }
+}
+
+/// One recovered key for a one-time display. Never in Debug.
+pub struct ShownKey {
+    /// The key id.
+    pub key_id: String,
+    /// Its algorithm.
+    pub algo: Algo,
+    /// Its keyset.
+    pub keyset_id: u64,
+    /// The private scalar (see [`SCALAR_NOTE`]), hex in groups of 8.
+    pub scalar_grouped: Zeroizing<String>,
+    /// xprv (ECDSA) or fprv (EdDSA).
+    pub extended: Zeroizing<String>,
+}
+
+impl std::fmt::Debug for ShownKey {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("ShownKey")
+            .field("key_id", &self.key_id)
+            .finish_non_exhaustive()
+    }
+}
+
+impl ShownKey {
+    /// "xprv" or "fprv".
+    pub fn extended_name(&self) -> &'static str {
+        if self.algo.is_eddsa() { "fprv" } else { "xprv" }
+    }
+
+    /// The display lines, none wider than `width` columns (the private
+    /// values are cut into pieces to fit).
+    pub fn lines(&self, width: usize) -> Vec<Zeroizing<String>> {
+        let width = width.max(20);
+        let mut out = vec![
+            Zeroizing::new(format!(
+                "key {}  {}  keyset {}",
+                self.key_id,
+                self.algo.name(),
+                self.keyset_id
+            )),
+            Zeroizing::new(if self.algo.is_eddsa() {
+                "private scalar (raw scalar, not an RFC 8032 seed):".to_string()
+            } else {
+                "private scalar (32 bytes, big-endian):".to_string()
+            }),
+        ];
+        for chunk in wrap_secret(&self.scalar_grouped, width - 4) {
+            out.push(Zeroizing::new(format!("    {}", chunk.as_str())));
+        }
+        out.push(Zeroizing::new(format!("{}:", self.extended_name())));
+        for chunk in wrap_secret(&self.extended, width - 4) {
+            out.push(Zeroizing::new(format!("    {}", chunk.as_str())));
+        }
+        out
+    }
+}
+
+fn wrap_secret(text: &str, width: usize) -> Vec<Zeroizing<String>> {
+    let chars: Zeroizing<Vec<char>> = Zeroizing::new(text.chars().collect());
+    chars
+        .chunks(width.max(1))
+        .map(|c| Zeroizing::new(c.iter().collect::<String>()))
+        .collect()
+}
+
+fn shown_key(k: &WorkspaceKey) -> Option<ShownKey> {
+    let scalar = k.private_scalar()?;
+    let hexed = Zeroizing::new(hex::encode(scalar));
+    let mut grouped = Zeroizing::new(String::with_capacity(72));
+    for (i, c) in hexed.chars().enumerate() {
+        if i > 0 && i % 8 == 0 {
+            grouped.push(' ');
+        }
+        grouped.push(c);
+    }
+    Some(ShownKey {
+        key_id: k.key_id.clone(),
+        algo: k.algo,
+        keyset_id: k.keyset_id,
+        scalar_grouped: grouped,
+        extended: k.xprv()?,
+    })
+}
+
+/// What `kit recover` produced. Public facts, plus the keys to show once
+/// when the output is the screen.
 pub struct KeysOutcome {
     /// Every key's public facts (`verified` true for all: otherwise nothing
     /// is output).
     pub keys: Vec<Value>,
-    /// The file written and its SHA-256 (age output).
-    pub written: Option<(std::path::PathBuf, String)>,
+    /// The files written and their SHA-256 (age: one; HSM: one per key,
+    /// then the manifest).
+    pub written: Vec<(std::path::PathBuf, String)>,
+    /// The HSM manifest (public), when written.
+    pub manifest: Option<std::path::PathBuf>,
     /// The private keys to show once (screen output).
-    pub shown_once: Option<Zeroizing<String>>,
+    pub shown_once: Option<Vec<ShownKey>>,
+    /// The audit operation (to record the screen clearing against).
+    pub audit_op: String,
 }
 
 impl std::fmt::Debug for KeysOutcome {
@@ -698,7 +1082,7 @@ fn secret_document(kit_sha256: &str, keys: &[WorkspaceKey]) -> Zeroizing<String>
         .collect();
     let doc = serde_json::json!({
         "format": OUTPUT_FORMAT, "version": 1, "kitSha256": kit_sha256,
-        "note": "privateKey is the 32-byte private scalar, big-endian; for EdDSA keys it is the raw scalar, not an RFC 8032 seed",
+        "note": format!("privateKey is {SCALAR_NOTE}"),
         "keys": list,
     });
     Zeroizing::new(serde_json::to_string_pretty(&doc).unwrap_or_default() + "\n")
@@ -749,41 +1133,72 @@ pub fn verify_audited(
     op.finish(result)?
 }
 
+/// Checks a recovery's approvals against the workspace policy: at least
+/// [`crate::recovery::MIN_APPROVERS`] different people, and under the
+/// "authenticated" policy at least that many who opened their identity.
+pub fn check_approvals(
+    ws: &crate::workspace::Workspace,
+    approvals: &[crate::approvals::Approval],
+) -> Result<crate::approvals::ApprovalPolicy, DrKitError> {
+    let policy = crate::approvals::policy(&ws.registry()?);
+    crate::approvals::check(policy, approvals)?;
+    if approvals.len() < crate::recovery::MIN_APPROVERS {
+        return Err(DrKitError::TooFewApprovers {
+            given: approvals.len(),
+        });
+    }
+    Ok(policy)
+}
+
+/// Everything `kit recover` needs besides the workspace and the kit.
+pub struct RecoverRequest<'a> {
+    /// The recovery private key file.
+    pub key_path: &'a std::path::Path,
+    /// Its passphrase, when encrypted.
+    pub passphrase: Option<&'a SecretString>,
+    /// The owner's (mobile) secret.
+    pub mobile: &'a MobileSecret,
+    /// Which keys.
+    pub select: &'a Selection,
+    /// The one output.
+    pub output: &'a KeysOutput,
+    /// The approvals, gathered (identities opened) before this call.
+    pub approvals: &'a [crate::approvals::Approval],
+}
+
 /// `kit recover`: the selected workspace keys, verified, to one output,
-/// in a transaction (the age file is written unnamed, read back, decrypted
-/// and compared before the commit publishes it). Nothing is output unless
-/// every selected key reproduces its public key.
+/// in a transaction (each file is written unnamed, read back and checked
+/// before the commit publishes it). Nothing is output unless every
+/// selected key reproduces its public key, and nothing starts unless the
+/// approvals satisfy the workspace policy.
 pub fn recover_audited(
     ws: &crate::workspace::Workspace,
     mut kit: RecoveryKit,
-    key_path: &std::path::Path,
-    passphrase: Option<&SecretString>,
-    mobile: &MobileSecret,
-    select: &Selection,
-    output: &KeysOutput,
+    req: &RecoverRequest<'_>,
 ) -> Result<KeysOutcome, DrKitError> {
-    if let KeysOutput::Age { recipient, out } = output {
-        crate::identity::parse_recipient(recipient)
-            .map_err(|e| DrKitError::Encode(format!("--to: {e}")))?;
-        if out.symlink_metadata().is_ok() {
-            return Err(crate::fsutil::FsError::AlreadyExists(out.clone()).into());
-        }
-    }
+    let hsm = plan_output(&kit, req.select, req.output)?;
+    let policy = check_approvals(ws, req.approvals)?;
     let mut tx = ws.begin(
         EVENT_RECOVER,
-        serde_json::json!({ "kit": kit.path, "kitSha256": kit.sha256, "key": key_path,
-            "selection": format!("{select:?}"),
-            "output": match output { KeysOutput::Age { recipient, out } => serde_json::json!({"age": recipient, "file": out}), KeysOutput::Screen => serde_json::json!("screen, once") } }),
+        serde_json::json!({ "kit": kit.path, "kitSha256": kit.sha256, "key": req.key_path,
+            "selection": format!("{:?}", req.select),
+            "approvals": req.approvals.iter().map(crate::approvals::Approval::audit_value).collect::<Vec<_>>(),
+            "approvalPolicy": policy.as_str(),
+            "output": req.output.describe() }),
     )?;
+    let audit_op = tx.op_id().to_string();
     let run = (|| {
-        let rsa = super::keys::load_private_key(key_path, passphrase)?;
-        let keys = recover(&mut kit, &rsa, mobile, select)?;
+        let rsa = super::keys::load_private_key(req.key_path, req.passphrase)?;
+        let keys = recover(&mut kit, &rsa, req.mobile, req.select)?;
         refuse_unverified(&keys)?;
-        let doc = secret_document(&kit.sha256, &keys);
         let public: Vec<Value> = keys.iter().map(WorkspaceKey::public_json).collect();
-        match output {
-            KeysOutput::Screen => Ok((public, None, Some(doc))),
+        match req.output {
+            KeysOutput::Screen => {
+                let shown: Vec<ShownKey> = keys.iter().filter_map(shown_key).collect();
+                Ok((public, Vec::new(), None, Some(shown)))
+            }
             KeysOutput::Age { recipient, out } => {
+                let doc = secret_document(&kit.sha256, &keys);
                 let to = crate::identity::parse_recipient(recipient)
                     .map_err(|e| DrKitError::Encode(format!("--to: {e}")))?;
                 let sealed = shard::seal_to(&to, doc.as_bytes())
@@ -792,28 +1207,93 @@ pub fn recover_audited(
                     let s = std::str::from_utf8(read).map_err(|e| e.to_string())?;
                     sealed.verify(s, doc.as_bytes())
                 })?;
-                Ok((public, Some((out.clone(), sha)), None))
+                Ok((public, vec![(out.clone(), sha)], None, None))
+            }
+            KeysOutput::Hsm { .. } => {
+                let plan = hsm
+                    .as_ref()
+                    .ok_or_else(|| DrKitError::Encode("the HSM output was not planned".into()))?;
+                let size = rsa::traits::PublicKeyParts::size(&plan.key);
+                let mut written = Vec::with_capacity(plan.files.len() + 1);
+                let mut listed = Vec::with_capacity(keys.len());
+                for (k, (id, path)) in keys.iter().zip(&plan.files) {
+                    debug_assert_eq!(&k.key_id, id);
+                    let scalar = k
+                        .private_scalar()
+                        .ok_or_else(|| DrKitError::KeysNotReproduced(vec![k.key_id.clone()]))?;
+                    let block = plan
+                        .key
+                        .encrypt(&mut crate::rng::os(), Oaep::<Sha256>::new(), scalar)
+                        .map_err(|e| DrKitError::Rsa(e.to_string()))?;
+                    let sha = tx.write_output(path, &block, |read| {
+                        if read.len() == size {
+                            Ok(())
+                        } else {
+                            Err("the wrapped key has the wrong length".into())
+                        }
+                    })?;
+                    let mut v = k.public_json();
+                    v["file"] = Value::String(hsm_file_name(&k.key_id)?);
+                    v["fileSha256"] = Value::String(sha.clone());
+                    listed.push(v);
+                    written.push((path.clone(), sha));
+                }
+                let manifest = serde_json::json!({
+                    "format": MANIFEST_FORMAT, "version": 1, "kitSha256": kit.sha256,
+                    "wrapping": "RSA-OAEP with SHA-256 and MGF1-SHA-256, empty label",
+                    "hsmPublicKeySha256": plan.key_sha256,
+                    "plaintext": SCALAR_NOTE,
+                    "keys": listed,
+                });
+                let text = serde_json::to_string_pretty(&manifest)
+                    .map_err(|e| DrKitError::Encode(e.to_string()))?
+                    + "\n";
+                let sha = tx.write_output(&plan.manifest, text.as_bytes(), |read| {
+                    if read == text.as_bytes() {
+                        Ok(())
+                    } else {
+                        Err("the manifest read back differs".into())
+                    }
+                })?;
+                written.push((plan.manifest.clone(), sha));
+                Ok((public, written, Some(plan.manifest.clone()), None))
             }
         }
     })();
-    let (keys, written, shown_once) = match run {
+    let (keys, written, manifest, shown_once) = match run {
         Ok(r) => r,
         Err(e) => return Err(tx.fail_with(e)),
     };
     let outcome = KeysOutcome {
         keys,
         written,
+        manifest,
         shown_once,
+        audit_op,
     };
     tx.commit(
         |_| Ok::<_, DrKitError>(outcome),
         |o| {
             serde_json::json!({
                 "keys": o.keys.iter().map(|k| serde_json::json!({"keyId": k["keyId"], "algo": k["algo"], "verified": k["verified"]})).collect::<Vec<_>>(),
-                "outputSha256": o.written.as_ref().map(|w| w.1.clone()),
+                "outputs": o.written.iter().map(|w| serde_json::json!({"file": w.0, "sha256": w.1})).collect::<Vec<_>>(),
             })
         },
     )
+}
+
+/// Records that a one-time display of recovered keys was cleared.
+pub fn record_cleared(
+    ws: &crate::workspace::Workspace,
+    op: &str,
+    shown: bool,
+) -> Result<(), crate::audit::AuditError> {
+    ws.audit()
+        .record(
+            EVENT_CLEARED,
+            serde_json::json!({ "recoverOp": op, "shown": shown }),
+        )
+        .map(|_| ())
 }
 
 #[cfg(test)]
@@ -845,6 +1325,11 @@ mod tests {
             // f(x) = 5 + 7x: f(1) = 12, f(2) = 19.
             let s = |v: u8| share_from_be(algo, &[v]).unwrap();
             let key = combine(algo, &[(1, s(12)), (2, s(19))]).unwrap();
+            assert_eq!(
+                combine(algo, &[(1, s(12)), (1, s(19))]).err(),
+                Some(DuplicateShareId(1)),
+                "{algo:?}"
+            );
             let five = s(5);
             let same = match (key, five) {
                 (Share::K(a), Share::K(b)) => a == b,
