@@ -201,3 +201,254 @@ fn rotation_of_a_custodian_without_an_identity_file_says_why_and_asks_nothing() 
     key(&mut app, KeyCode::Esc);
     assert_eq!(app.current_title(), "Home");
 }
+
+/// Puts the workspace under the "authenticated approvals" policy.
+fn authenticated_policy(sb: &common::Sandbox) {
+    Workspace::open(sb.ws())
+        .unwrap()
+        .update_registry(|r| {
+            r.policy.approvals = Some(custodian_core::approvals::ApprovalPolicy::Authenticated);
+            Ok::<_, custodian_core::workspace::WorkspaceError>(())
+        })
+        .unwrap();
+}
+
+/// The audit entries of `event` with `status`, as JSON.
+fn audit_entries(sb: &common::Sandbox, event: &str, status: &str) -> Vec<serde_json::Value> {
+    std::fs::read_to_string(sb.ws().join("audit.jsonl"))
+        .unwrap()
+        .lines()
+        .map(|l| serde_json::from_str::<serde_json::Value>(l).unwrap())
+        .filter(|v| v["event"] == event && v["status"] == status)
+        .collect()
+}
+
+#[test]
+fn retirement_from_the_home_row_moves_the_shards_under_an_audited_override() {
+    let sb = sandbox();
+    let old_shares = split_ana(&sb);
+    let ana = IdentityFile::load(&identity(&sb, "Ana")).unwrap().recipient;
+    let mut app = tui::offline_app(Workspace::open(sb.ws()).unwrap());
+    // Ana is the first (selected) row.
+    key(&mut app, KeyCode::Char('x'));
+    assert_eq!(app.current_title(), "Retire custodian — Ana");
+    let t = text(&app);
+    assert!(t.contains("▶ Ben") && t.contains("Cy"), "{t}");
+    assert!(!t.contains("▶ Ana"), "the retiree is no successor: {t}");
+    snap_both("retire_successor", &app);
+    // Ben holds a shard of each 2-of-3 key already: with Ana's he would
+    // reach both thresholds alone.
+    key(&mut app, KeyCode::Enter);
+    let t = text(&app);
+    assert!(
+        t.contains("Ben would hold 2 shards of key drill-alpha, which needs 2"),
+        "{t}"
+    );
+    // A wrong name typed back is refused in place.
+    type_text(&mut app, "Bob");
+    key(&mut app, KeyCode::Enter);
+    let t = text(&app);
+    assert!(t.contains("`Bob` is not the successor's name"), "{t}");
+    snap_both("retire_confirm_holder_refused", &app);
+    for _ in 0..3 {
+        key(&mut app, KeyCode::Backspace);
+    }
+    type_text(&mut app, "Ben");
+    key(&mut app, KeyCode::Enter);
+    assert!(text(&app).contains("override names at least two different approvers"));
+    // Continuing with no approver, then with one, is refused.
+    key(&mut app, KeyCode::Enter);
+    assert!(text(&app).contains("at least 2 different approvers; 0 named"));
+    type_text(&mut app, "Cy");
+    key(&mut app, KeyCode::Enter);
+    // The same person twice is refused by name.
+    type_text(&mut app, "cy");
+    key(&mut app, KeyCode::Enter);
+    let t = text(&app);
+    assert!(t.contains("approver `cy` is named twice"), "{t}");
+    key(&mut app, KeyCode::Enter);
+    assert!(text(&app).contains("at least 2 different approvers; 1 named"));
+    type_text(&mut app, "Dee Legal");
+    key(&mut app, KeyCode::Enter);
+    let t = text(&app);
+    assert!(
+        t.contains("Approvers: Cy (typed), Dee Legal (typed)"),
+        "{t}"
+    );
+    snap_both("retire_approvers", &app);
+    key(&mut app, KeyCode::Enter);
+    assert!(text(&app).contains("Retiree's passphrase"));
+    // A wrong passphrase is refused in place (and audited).
+    type_text(&mut app, "not the passphrase at all");
+    key(&mut app, KeyCode::Enter);
+    assert!(app.pump_until_idle(Duration::from_secs(60)));
+    let t = text(&app);
+    assert!(t.contains("Retiree's passphrase"), "{t}");
+    assert!(!t.contains("will change"), "{t}");
+    assert_eq!(audit_entries(&sb, "CUSTODIAN_RETIRE", "FAILED").len(), 1);
+    type_text(&mut app, pass_of("Ana"));
+    key(&mut app, KeyCode::Enter);
+    assert!(app.pump_until_idle(Duration::from_secs(60)));
+    let t = text(&app);
+    assert!(
+        t.contains("Retirement of Ana will change, in one transaction"),
+        "{t}"
+    );
+    assert!(t.contains("shards rewrapped to Ben: 2"), "{t}");
+    assert!(
+        t.contains("override approved by Cy (typed), Dee Legal (typed)"),
+        "{t}"
+    );
+    assert!(!t.contains(pass_of("Ana")));
+    snap_both("retire_confirm", &app);
+    // Nothing written before the confirmation.
+    assert!(
+        Workspace::open(sb.ws())
+            .unwrap()
+            .registry()
+            .unwrap()
+            .custodian("Ana")
+            .is_some()
+    );
+    key(&mut app, KeyCode::Enter);
+    assert!(app.pump_until_idle(Duration::from_secs(120)));
+    let t = text(&app);
+    assert!(t.contains("✔ retired Ana; successor Ben"), "{t}");
+    assert!(
+        t.contains("Override approved by Cy, Dee Legal (audited)"),
+        "{t}"
+    );
+    snap_both("retire_done", &app);
+
+    // The facts: Ana in the history, her shards now Ben's and opening with
+    // his identity, her guardian set superseded, the override audited.
+    let reg = Workspace::open(sb.ws()).unwrap().registry().unwrap();
+    assert!(reg.custodian("Ana").is_none());
+    let past = reg
+        .custodian_history
+        .iter()
+        .find(|p| p.recipient == ana)
+        .unwrap();
+    assert_eq!(past.successor.name, "Ben");
+    assert_eq!(past.approvers, ["Cy", "Dee Legal"]);
+    let ben = reg.custodian("Ben").unwrap();
+    let ben_id = IdentityFile::load(ben.identity_file.as_ref().unwrap())
+        .unwrap()
+        .open(&SecretString::from(pass_of("Ben")))
+        .unwrap();
+    let bens: Vec<_> = reg
+        .shards
+        .iter()
+        .filter(|r| r.recipient == ben.recipient)
+        .collect();
+    assert_eq!(bens.len(), 4);
+    for r in bens {
+        ShardFile::load(&r.file).unwrap().open(&ben_id).unwrap();
+    }
+    assert!(
+        reg.guardian_splits
+            .splits
+            .iter()
+            .filter(|s| s.recipient == ana)
+            .all(|s| s.superseded.is_some())
+    );
+    for s in &old_shares {
+        assert!(!s.exists(), "{} was not retired", s.display());
+    }
+    let done = audit_entries(&sb, "CUSTODIAN_RETIRE", "INITIATED");
+    let last = done.last().unwrap();
+    assert_eq!(
+        last["details"]["overrideApprovers"],
+        serde_json::json!(["Cy", "Dee Legal"])
+    );
+    assert_eq!(last["details"]["acceptedConcentration"], true);
+    assert_eq!(audit_entries(&sb, "CUSTODIAN_RETIRE", "COMPLETED").len(), 1);
+    key(&mut app, KeyCode::Enter);
+    assert_eq!(app.current_title(), "Home");
+    assert!(text(&app).contains("1 retired"));
+}
+
+#[test]
+fn retirement_override_under_the_authenticated_policy_needs_approvers_who_open_their_identity() {
+    let sb = sandbox();
+    authenticated_policy(&sb);
+    let mut app = tui::offline_app(Workspace::open(sb.ws()).unwrap());
+    key(&mut app, KeyCode::Char('x'));
+    key(&mut app, KeyCode::Enter);
+    type_text(&mut app, "Ben");
+    key(&mut app, KeyCode::Enter);
+    // Enter on a name goes on to that approver's own passphrase.
+    type_text(&mut app, "Cy");
+    key(&mut app, KeyCode::Enter);
+    type_text(&mut app, "wrong passphrase for cy entirely");
+    key(&mut app, KeyCode::Enter);
+    assert!(app.pump_until_idle(Duration::from_secs(60)));
+    let t = text(&app);
+    assert!(
+        t.contains("approver `Cy`: the passphrase does not open their identity"),
+        "{t}"
+    );
+    snap_both("retire_approver_refused", &app);
+    type_text(&mut app, pass_of("Cy"));
+    key(&mut app, KeyCode::Enter);
+    assert!(app.pump_until_idle(Duration::from_secs(60)));
+    // An unregistered name with a passphrase is refused by name.
+    type_text(&mut app, "Zed");
+    key(&mut app, KeyCode::Enter);
+    type_text(&mut app, "some passphrase zed typed here");
+    key(&mut app, KeyCode::Enter);
+    assert!(app.pump_until_idle(Duration::from_secs(60)));
+    assert!(text(&app).contains("approver `Zed` is not a registered custodian"));
+    // A typed name is taken but does not count under this policy.
+    for _ in 0.."some passphrase zed typed here".len() {
+        key(&mut app, KeyCode::Backspace);
+    }
+    key(&mut app, KeyCode::Enter);
+    let t = text(&app);
+    assert!(t.contains("Approvers: Cy, Zed (typed)"), "{t}");
+    key(&mut app, KeyCode::Enter);
+    let t = text(&app);
+    assert!(
+        t.contains("this workspace requires authenticated approvals"),
+        "{t}"
+    );
+    key(&mut app, KeyCode::Backspace);
+    type_text(&mut app, "Ben");
+    key(&mut app, KeyCode::Enter);
+    type_text(&mut app, pass_of("Ben"));
+    key(&mut app, KeyCode::Enter);
+    assert!(app.pump_until_idle(Duration::from_secs(60)));
+    assert!(text(&app).contains("Approvers: Cy, Ben"));
+    key(&mut app, KeyCode::Enter);
+    type_text(&mut app, pass_of("Ana"));
+    key(&mut app, KeyCode::Enter);
+    assert!(app.pump_until_idle(Duration::from_secs(60)));
+    key(&mut app, KeyCode::Enter);
+    assert!(app.pump_until_idle(Duration::from_secs(120)));
+    let t = text(&app);
+    assert!(t.contains("✔ retired Ana; successor Ben"), "{t}");
+    let reg = Workspace::open(sb.ws()).unwrap().registry().unwrap();
+    assert_eq!(reg.custodian_history[0].approvers, ["Cy", "Ben"]);
+    // No passphrase reached the workspace's files.
+    let all = sb.all_text();
+    for p in [pass_of("Ana"), pass_of("Ben")] {
+        assert!(!all.contains(p));
+    }
+}
+
+#[test]
+fn retirement_of_the_only_custodian_says_why_and_asks_nothing() {
+    let sb = sandbox();
+    let ws = Workspace::open(sb.ws()).unwrap();
+    ws.update_registry(|r| {
+        r.custodians.retain(|c| c.name == "Ana");
+        Ok::<_, custodian_core::workspace::WorkspaceError>(())
+    })
+    .unwrap();
+    let mut app = tui::offline_app(ws);
+    key(&mut app, KeyCode::Char('x'));
+    let t = text(&app);
+    assert!(t.contains("Ana is the only active custodian"), "{t}");
+    key(&mut app, KeyCode::Esc);
+    assert_eq!(app.current_title(), "Home");
+}

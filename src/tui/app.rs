@@ -773,6 +773,10 @@ impl App {
                         .map_err(|e| Report::from_error(&e))
                 });
             }
+            Action::OpenRetire(_)
+            | Action::PlanRetirement { .. }
+            | Action::CheckRetireePassphrase { .. }
+            | Action::StartRetirement(_) => self.perform_retire(action),
             Action::CheckSplitPassphrase {
                 identity_path,
                 identity_passphrase,
@@ -1115,6 +1119,76 @@ impl App {
                 {
                     self.notice = Some(format!("audit log: {e}"));
                 }
+            }
+            _ => {}
+        }
+    }
+
+    /// The retirement flow's actions (see `screens::retire`).
+    fn perform_retire(&mut self, action: Action) {
+        use custodian_core::lifecycle::retire;
+        match action {
+            Action::OpenRetire(name) => {
+                let Some(reg) = self.registry_or_notice() else {
+                    return;
+                };
+                let candidates = reg
+                    .custodians
+                    .iter()
+                    .filter(|c| c.name != name)
+                    .map(|c| c.name.clone())
+                    .collect();
+                let policy = custodian_core::approvals::policy(&reg);
+                self.screens
+                    .push(Box::new(super::screens::retire::RetireScreen::new(
+                        &name, candidates, policy,
+                    )));
+            }
+            Action::PlanRetirement { name, successor } => {
+                let plan = retire::plan(&self.ws, &name, &successor, None)
+                    .map_err(|e| Report::from_error(&e));
+                if let Some(s) = self.top_as::<super::screens::retire::RetireScreen>() {
+                    s.set_plan(plan);
+                }
+            }
+            Action::CheckRetireePassphrase { plan, passphrase } => {
+                let ws = self.ws.clone();
+                self.running_jobs += 1;
+                worker::spawn(&self.sender(), move |_progress| {
+                    retire::open_retiree(&ws, &plan, &passphrase)
+                        .map(|_| JobResult::RetireePassphraseChecked)
+                        .map_err(|e| Report::from_error(&e))
+                });
+            }
+            Action::StartRetirement(job) => {
+                let ws = self.ws.clone();
+                self.running_jobs += 1;
+                worker::spawn(&self.sender(), move |_progress| {
+                    let job = *job;
+                    // The policy is read again here: approvals gathered
+                    // under another policy do not slip through.
+                    if !job.approvals.is_empty() {
+                        let reg = ws.registry().map_err(|e| Report::from_error(&e))?;
+                        custodian_core::approvals::check(
+                            custodian_core::approvals::policy(&reg),
+                            &job.approvals,
+                        )
+                        .map_err(|e| Report::from_error(&e))?;
+                    }
+                    let names: Vec<String> = job.approvals.iter().map(|a| a.name.clone()).collect();
+                    retire::open_retiree(&ws, &job.plan, &job.passphrase)
+                        .and_then(|opened| {
+                            retire::retire(
+                                &ws,
+                                &job.plan,
+                                &opened,
+                                job.accept_concentration,
+                                &names,
+                            )
+                        })
+                        .map(|o| JobResult::Retired(Box::new(o)))
+                        .map_err(|e| Report::from_error(&e))
+                });
             }
             _ => {}
         }

@@ -29,6 +29,7 @@ pub const HOME_MENU: &[(&str, &[(&str, &str)])] = &[
             ("o", "rotate selected"),
         ],
     ),
+    ("Lifecycle", &[("x", "retire selected")]),
     (
         "Shards",
         &[
@@ -425,3 +426,25 @@ pub const ROTATE_NOTHING_ELSEWHERE: &str =
     "Every registered file was moved; no copy is known outside the workspace.";
 pub const ROTATE_COPIES_HINT: &str =
     "Guardians destroy their old shares; `custodian check` flags copies until confirmed destroyed.";
+
+// Retirement (from a custodian row on home).
+pub const RETIRE_TITLE: &str = "Retire custodian";
+pub const RETIRE_STEPS: [&str; 5] = [
+    "successor",
+    "concentration",
+    "passphrase",
+    "confirm",
+    "retire",
+];
+pub const RETIRE_PICK: &str = "Choose the active custodian who takes the shards of";
+pub const RETIRE_HOLDER_PROMPT: &str = "Successor's name, typed back";
+pub const RETIRE_HOLDER_HINT: &str = "Exactly as registered. Esc chooses another successor.";
+pub const RETIRE_APPROVER_HINT: &str = "An override needs at least two different people. Enter goes on to their passphrase; Enter on an empty form continues.";
+pub const RETIRE_OVERRIDE: &str =
+    "Refused unless an override names at least two different approvers (audited).";
+pub const RETIRE_PASS: &str = "Retiree's passphrase";
+pub const RETIRE_CONFIRM_HEAD: &str = "Retirement of";
+pub const RETIRE_CONFIRM_HINT: &str =
+    "Enter retires (one transaction: all of it or none). Esc goes back; nothing was written.";
+pub const RETIRE_WORKING: &str =
+    "Retiring: shards rewrapped to the successor and verified, guardian sets superseded…";

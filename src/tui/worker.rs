@@ -85,6 +85,10 @@ pub enum JobResult {
     RotatePassphraseChecked,
     /// A custodian was rotated.
     Rotated(Box<custodian_core::lifecycle::rotate::RotationOutcome>),
+    /// The retiree's passphrase opens their identity (retirement not begun).
+    RetireePassphraseChecked,
+    /// A custodian was retired.
+    Retired(Box<custodian_core::lifecycle::retire::RetirementOutcome>),
 }
 
 /// A job's progress as a wizard shows it: `done` of `total`, and what.

@@ -22,6 +22,7 @@ pub mod kit_menu;
 pub mod kit_use;
 pub mod new_identity;
 pub mod recovery;
+pub mod retire;
 pub mod rotate;
 pub mod scenario;
 pub mod scenarios;
@@ -231,6 +232,25 @@ pub enum Action {
     },
     /// Run a rotation on a worker thread.
     StartRotation(Box<rotate::RotationJob>),
+    /// Opens the retirement flow for a custodian (home row).
+    OpenRetire(String),
+    /// Plans a retirement for the chosen successor (answered with
+    /// [`retire::RetireScreen::set_plan`]).
+    PlanRetirement {
+        /// The retiree.
+        name: String,
+        /// The successor.
+        successor: String,
+    },
+    /// Opens the retiree's identity on a worker (audited when refused).
+    CheckRetireePassphrase {
+        /// The plan.
+        plan: Box<custodian_core::lifecycle::retire::RetirementPlan>,
+        /// The passphrase.
+        passphrase: SecretString,
+    },
+    /// Runs the retirement on a worker.
+    StartRetirement(Box<retire::RetirementJob>),
     /// Open the guardian split wizard.
     OpenGuardianSplit,
     /// Open the reconstruct-from-guardians wizard.
@@ -337,6 +357,14 @@ impl std::fmt::Debug for Action {
                 write!(f, "CheckRotatePassphrase({})", plan.custodian.name)
             }
             Action::StartRotation(job) => write!(f, "StartRotation({job:?})"),
+            Action::OpenRetire(n) => write!(f, "OpenRetire({n})"),
+            Action::PlanRetirement { name, successor } => {
+                write!(f, "PlanRetirement({name} -> {successor})")
+            }
+            Action::CheckRetireePassphrase { plan, .. } => {
+                write!(f, "CheckRetireePassphrase({})", plan.retiree.name)
+            }
+            Action::StartRetirement(job) => write!(f, "StartRetirement({job:?})"),
             Action::OpenGuardianSplit => write!(f, "OpenGuardianSplit"),
             Action::OpenGuardianReconstruct => write!(f, "OpenGuardianReconstruct"),
             Action::StartGuardianSplit {
