@@ -58,12 +58,18 @@ fn snap_both(name: &str, app: &App) {
     snap!(
         format!("{name}_80x24"),
         tui::draw(app, 80, 24),
-        tui::settings(&[(r"\b[0-9a-f]{32}\b", "[SET]")])
+        tui::settings(&[
+            (r"\b[0-9a-f]{32}\b", "[SET]"),
+            (r"\b[0-9a-f]{8}\b", "[SET8]")
+        ])
     );
     snap!(
         format!("{name}_120x40"),
         tui::draw(app, 120, 40),
-        tui::settings(&[(r"\b[0-9a-f]{32}\b", "[SET]")])
+        tui::settings(&[
+            (r"\b[0-9a-f]{32}\b", "[SET]"),
+            (r"\b[0-9a-f]{8}\b", "[SET8]")
+        ])
     );
 }
 
@@ -449,6 +455,138 @@ fn retirement_of_the_only_custodian_says_why_and_asks_nothing() {
     key(&mut app, KeyCode::Char('x'));
     let t = text(&app);
     assert!(t.contains("Ana is the only active custodian"), "{t}");
+    key(&mut app, KeyCode::Esc);
+    assert_eq!(app.current_title(), "Home");
+}
+
+/// Empties the focused plain field (Ctrl-U) and types `text` into it.
+fn retype(app: &mut App, text: &str) {
+    tui::ctrl(app, 'u');
+    type_text(app, text);
+}
+
+#[test]
+fn roll_call_walks_the_guardians_and_names_each_bad_share_under_its_field() {
+    let sb = sandbox();
+    let superseded = split_ana(&sb);
+    let shares = split_ana(&sb);
+    // Hal's share re-sealed under the same passphrase and header with other
+    // bytes: it opens, and the commitment catches it.
+    let mut forged = guardians::ShareFile::load(&shares[1]).unwrap();
+    let mut bytes = vec![forged.index];
+    bytes.extend([0x5a; 32]);
+    forged.envelope = custodian_core::envelope::seal(
+        &bytes,
+        &SecretString::from(gpass("Hal")),
+        custodian_core::envelope::DEFAULT_ITERATIONS,
+        Some(forged.context()),
+    )
+    .unwrap();
+    let forged_path = sb.file("forged.share.json");
+    std::fs::write(&forged_path, forged.to_bytes()).unwrap();
+
+    let mut app = tui::offline_app(Workspace::open(sb.ws()).unwrap());
+    key(&mut app, KeyCode::Char('G'));
+    let t = text(&app);
+    assert!(t.contains("Ana · set"), "{t}");
+    assert!(t.contains("2-of-3 · seen this quarter: 0 of 3"), "{t}");
+    snap_both("roll_call_pick", &app);
+    key(&mut app, KeyCode::Enter);
+    assert!(text(&app).contains("Guardian 1 of 3: Gus — open your own share"));
+    // The registered file is offered; the focus is on the passphrase.
+    type_text(&mut app, "not gus's passphrase at all");
+    key(&mut app, KeyCode::Enter);
+    assert!(app.pump_until_idle(Duration::from_secs(60)));
+    let t = text(&app);
+    assert!(t.contains("Guardian 1 of 3: Gus"), "{t}");
+    assert!(t.contains("passphrase"), "{t}");
+    snap_both("roll_call_wrong_passphrase", &app);
+    type_text(&mut app, &gpass("Gus"));
+    key(&mut app, KeyCode::Enter);
+    assert!(app.pump_until_idle(Duration::from_secs(60)));
+    let t = text(&app);
+    assert!(t.contains("✔ Gus proved their share"), "{t}");
+    assert!(t.contains("Guardian 2 of 3: Hal"), "{t}");
+
+    // A share of the superseded set: refused under the path, naming it.
+    // A refusal under the path keeps the passphrase typed (masked): it was
+    // not what was wrong.
+    let hal_pass = gpass("Hal");
+    let give = |app: &mut App, path: &std::path::Path, typed_pass: bool| {
+        key(app, KeyCode::BackTab);
+        retype(app, path.to_str().unwrap());
+        key(app, KeyCode::Down);
+        if typed_pass {
+            type_text(app, &hal_pass);
+        }
+        key(app, KeyCode::Enter);
+        assert!(app.pump_until_idle(Duration::from_secs(60)));
+        text(app)
+    };
+    let t = give(&mut app, &superseded[1], true);
+    assert!(t.contains("superseded on"), "{t}");
+    snap_both("roll_call_superseded", &app);
+    let t = give(&mut app, &forged_path, false);
+    assert!(t.contains("differ from what was split"), "{t}");
+    let t = give(&mut app, &shares[0], false);
+    assert!(t.contains("this is Gus's share (#1), not Hal's (#2)"), "{t}");
+    let t = give(&mut app, &shares[1], false);
+    assert!(t.contains("✔ Hal proved their share"), "{t}");
+    // Ivy is not here: an empty form marks her absent.
+    key(&mut app, KeyCode::BackTab);
+    tui::ctrl(&mut app, 'u');
+    key(&mut app, KeyCode::Enter);
+    let t = text(&app);
+    assert!(
+        t.contains("Seen this quarter: 2 of 3 — the set reaches its threshold of 2"),
+        "{t}"
+    );
+    assert!(t.contains("#3 Ivy: absent today · never seen"), "{t}");
+    assert!(!t.contains(&gpass("Gus")));
+    snap_both("roll_call_result", &app);
+
+    // The facts: a date per guardian who proved, one audited roll call each.
+    let reg = Workspace::open(sb.ws()).unwrap().registry().unwrap();
+    let split = reg
+        .guardian_splits
+        .splits
+        .iter()
+        .find(|s| s.superseded.is_none())
+        .unwrap();
+    assert!(split.roll_call.contains_key("Gus") && split.roll_call.contains_key("Hal"));
+    assert!(!split.roll_call.contains_key("Ivy"));
+    assert_eq!(audit_entries(&sb, "GUARDIAN_ROLL_CALL", "COMPLETED").len(), 2);
+    key(&mut app, KeyCode::Enter);
+    assert_eq!(app.current_title(), "Home");
+}
+
+#[test]
+fn roll_call_with_too_few_guardians_says_the_set_is_below_its_threshold() {
+    let sb = sandbox();
+    split_ana(&sb);
+    let mut app = tui::offline_app(Workspace::open(sb.ws()).unwrap());
+    key(&mut app, KeyCode::Char('G'));
+    key(&mut app, KeyCode::Enter);
+    type_text(&mut app, &gpass("Gus"));
+    key(&mut app, KeyCode::Enter);
+    assert!(app.pump_until_idle(Duration::from_secs(60)));
+    for _ in 0..2 {
+        key(&mut app, KeyCode::BackTab);
+        tui::ctrl(&mut app, 'u');
+        key(&mut app, KeyCode::Enter);
+    }
+    let t = text(&app);
+    assert!(t.contains("Seen this quarter: 1 of 3 — BELOW the threshold of 2"), "{t}");
+    snap_both("roll_call_below_threshold", &app);
+}
+
+#[test]
+fn roll_call_without_a_split_says_what_to_do() {
+    let sb = sandbox();
+    let mut app = tui::offline_app(Workspace::open(sb.ws()).unwrap());
+    key(&mut app, KeyCode::Char('G'));
+    let t = text(&app);
+    assert!(t.contains("No active custodian's key is split among guardians"), "{t}");
     key(&mut app, KeyCode::Esc);
     assert_eq!(app.current_title(), "Home");
 }

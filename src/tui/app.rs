@@ -773,6 +773,9 @@ impl App {
                         .map_err(|e| Report::from_error(&e))
                 });
             }
+            Action::OpenRollCall | Action::CheckRollCallShare { .. } => {
+                self.perform_roll_call(action)
+            }
             Action::OpenRetire(_)
             | Action::PlanRetirement { .. }
             | Action::CheckRetireePassphrase { .. }
@@ -1119,6 +1122,102 @@ impl App {
                 {
                     self.notice = Some(format!("audit log: {e}"));
                 }
+            }
+            _ => {}
+        }
+    }
+
+    /// The roll call's actions (see `screens::roll_call`).
+    fn perform_roll_call(&mut self, action: Action) {
+        use super::screens::roll_call::{F_PASS, F_SHARE, RollCallScreen};
+        use custodian_core::guardians::{self, GuardianError, LoadedShare, roll_call};
+        match action {
+            Action::OpenRollCall => {
+                let Some(reg) = self.registry_or_notice() else {
+                    return;
+                };
+                let sets = reg
+                    .custodians
+                    .iter()
+                    .flat_map(|c| reg.guardian_splits.current_for(&c.recipient).cloned())
+                    .collect();
+                self.screens.push(Box::new(
+                    RollCallScreen::new(sets, custodian_core::clock::now())
+                        .with_workspace(self.ws.root()),
+                ));
+            }
+            Action::CheckRollCallShare { turn, passphrase } => {
+                let ws = self.ws.clone();
+                self.running_jobs += 1;
+                worker::spawn(&self.sender(), move |_progress| {
+                    let refuse = |field: usize, e: &GuardianError| {
+                        let field = match e {
+                            GuardianError::WrongPassphrase { .. } => F_PASS,
+                            _ => field,
+                        };
+                        Ok(JobResult::RollCallRefused {
+                            field,
+                            report: Report::from_error(e),
+                        })
+                    };
+                    let loaded = if guardians::printed::looks_printed(&turn.source) {
+                        LoadedShare::from_printed(&turn.source)
+                    } else {
+                        LoadedShare::from_path(std::path::Path::new(&turn.source))
+                    };
+                    let call = match loaded.and_then(|l| roll_call::prepare(&ws, vec![l])) {
+                        Ok(c) => c,
+                        Err(e) => return refuse(F_SHARE, &e),
+                    };
+                    let short = |s: &str| s.get(..8).unwrap_or(s).to_string();
+                    let Some(given) = call.shares.first().map(|m| &m.share) else {
+                        return refuse(F_SHARE, &GuardianError::NoShares);
+                    };
+                    let wrong = if call.split.set_id != turn.set_id {
+                        Some(format!(
+                            "this share belongs to {}'s set {}, not the set {} being called",
+                            call.split.custodian,
+                            short(&call.split.set_id),
+                            short(&turn.set_id)
+                        ))
+                    } else if given.index != turn.index || given.guardian != turn.guardian {
+                        Some(format!(
+                            "this is {}'s share (#{}), not {}'s (#{}): each guardian opens their own",
+                            given.guardian, given.index, turn.guardian, turn.index
+                        ))
+                    } else {
+                        None
+                    };
+                    if let Some(message) = wrong {
+                        return Ok(JobResult::RollCallRefused {
+                            field: F_SHARE,
+                            report: Report {
+                                message,
+                                causes: Vec::new(),
+                                remedy: Some(strings::ROLL_CALL_WRONG_SHARE.into()),
+                            },
+                        });
+                    }
+                    match roll_call::run(&ws, &call, &[passphrase], &|_, _, _| {}) {
+                        Ok(outcome) => {
+                            let split = ws
+                                .registry()
+                                .ok()
+                                .and_then(|r| {
+                                    r.guardian_splits
+                                        .splits
+                                        .into_iter()
+                                        .find(|s| s.set_id == outcome.set_id)
+                                })
+                                .unwrap_or(call.split);
+                            Ok(JobResult::RollCallPassed {
+                                outcome: Box::new(outcome),
+                                split: Box::new(split),
+                            })
+                        }
+                        Err(e) => refuse(F_SHARE, &e),
+                    }
+                });
             }
             _ => {}
         }

@@ -327,6 +327,7 @@ impl Screen for HomeScreen {
                 .custodians
                 .get(self.selected)
                 .map(|c| Action::OpenRetire(c.name.clone())),
+            KeyCode::Char('G') => Some(Action::OpenRollCall),
             KeyCode::Char('r') => Some(Action::RefreshHome),
             KeyCode::Char('s') => Some(Action::OpenShards),
             KeyCode::Char('R') => Some(Action::OpenRecovery),

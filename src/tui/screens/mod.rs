@@ -23,6 +23,7 @@ pub mod kit_use;
 pub mod new_identity;
 pub mod recovery;
 pub mod retire;
+pub mod roll_call;
 pub mod rotate;
 pub mod scenario;
 pub mod scenarios;
@@ -251,6 +252,15 @@ pub enum Action {
     },
     /// Runs the retirement on a worker.
     StartRetirement(Box<retire::RetirementJob>),
+    /// Opens the guardian roll call (home).
+    OpenRollCall,
+    /// One guardian opens their share on a worker; a pass is recorded.
+    CheckRollCallShare {
+        /// Whose turn, and the share they gave.
+        turn: Box<roll_call::RollCallTurn>,
+        /// Their passphrase.
+        passphrase: SecretString,
+    },
     /// Open the guardian split wizard.
     OpenGuardianSplit,
     /// Open the reconstruct-from-guardians wizard.
@@ -365,6 +375,10 @@ impl std::fmt::Debug for Action {
                 write!(f, "CheckRetireePassphrase({})", plan.retiree.name)
             }
             Action::StartRetirement(job) => write!(f, "StartRetirement({job:?})"),
+            Action::OpenRollCall => write!(f, "OpenRollCall"),
+            Action::CheckRollCallShare { turn, .. } => {
+                write!(f, "CheckRollCallShare({})", turn.guardian)
+            }
             Action::OpenGuardianSplit => write!(f, "OpenGuardianSplit"),
             Action::OpenGuardianReconstruct => write!(f, "OpenGuardianReconstruct"),
             Action::StartGuardianSplit {
