@@ -529,7 +529,10 @@ fn roll_call_walks_the_guardians_and_names_each_bad_share_under_its_field() {
     let t = give(&mut app, &forged_path, false);
     assert!(t.contains("differ from what was split"), "{t}");
     let t = give(&mut app, &shares[0], false);
-    assert!(t.contains("this is Gus's share (#1), not Hal's (#2)"), "{t}");
+    assert!(
+        t.contains("this is Gus's share (#1), not Hal's (#2)"),
+        "{t}"
+    );
     let t = give(&mut app, &shares[1], false);
     assert!(t.contains("✔ Hal proved their share"), "{t}");
     // Ivy is not here: an empty form marks her absent.
@@ -555,7 +558,10 @@ fn roll_call_walks_the_guardians_and_names_each_bad_share_under_its_field() {
         .unwrap();
     assert!(split.roll_call.contains_key("Gus") && split.roll_call.contains_key("Hal"));
     assert!(!split.roll_call.contains_key("Ivy"));
-    assert_eq!(audit_entries(&sb, "GUARDIAN_ROLL_CALL", "COMPLETED").len(), 2);
+    assert_eq!(
+        audit_entries(&sb, "GUARDIAN_ROLL_CALL", "COMPLETED").len(),
+        2
+    );
     key(&mut app, KeyCode::Enter);
     assert_eq!(app.current_title(), "Home");
 }
@@ -576,7 +582,10 @@ fn roll_call_with_too_few_guardians_says_the_set_is_below_its_threshold() {
         key(&mut app, KeyCode::Enter);
     }
     let t = text(&app);
-    assert!(t.contains("Seen this quarter: 1 of 3 — BELOW the threshold of 2"), "{t}");
+    assert!(
+        t.contains("Seen this quarter: 1 of 3 — BELOW the threshold of 2"),
+        "{t}"
+    );
     snap_both("roll_call_below_threshold", &app);
 }
 
@@ -586,7 +595,65 @@ fn roll_call_without_a_split_says_what_to_do() {
     let mut app = tui::offline_app(Workspace::open(sb.ws()).unwrap());
     key(&mut app, KeyCode::Char('G'));
     let t = text(&app);
-    assert!(t.contains("No active custodian's key is split among guardians"), "{t}");
+    assert!(
+        t.contains("No active custodian's key is split among guardians"),
+        "{t}"
+    );
     key(&mut app, KeyCode::Esc);
     assert_eq!(app.current_title(), "Home");
+}
+
+#[test]
+fn scenario_4_rotate_step_launches_rotation_of_the_affected_custodian_and_records_it() {
+    let sb = sandbox();
+    split_ana(&sb);
+    let old_recipient = IdentityFile::load(&identity(&sb, "Ana")).unwrap().recipient;
+    let mut app = tui::offline_app(Workspace::open(sb.ws()).unwrap());
+    key(&mut app, KeyCode::Char('p'));
+    key(&mut app, KeyCode::Char('4'));
+    assert!(text(&app).contains("An age key or shard may be compromised"));
+    // Open the incident naming Ana as affected; confirm step 1.
+    key(&mut app, KeyCode::Enter);
+    type_text(&mut app, "Olga Officer");
+    key(&mut app, KeyCode::Tab);
+    type_text(&mut app, "Ana");
+    key(&mut app, KeyCode::Enter);
+    assert!(app.pump_until_idle(Duration::from_secs(30)));
+    type_text(&mut app, "Olga Officer");
+    key(&mut app, KeyCode::Enter);
+    assert!(app.pump_until_idle(Duration::from_secs(30)));
+    assert!(text(&app).contains("1/4 steps done"), "{}", text(&app));
+    // Step 2 names rotation: it opens the rotate flow for Ana.
+    key(&mut app, KeyCode::Enter);
+    let t = text(&app);
+    assert!(t.contains("Confirm step 2: Rotate the custodian"), "{t}");
+    type_text(&mut app, "Olga Officer");
+    key(&mut app, KeyCode::Enter);
+    assert_eq!(app.current_title(), "Rotate custodian — Ana");
+    type_text(&mut app, pass_of("Ana"));
+    key(&mut app, KeyCode::Enter);
+    assert!(app.pump_until_idle(Duration::from_secs(60)));
+    new_pass(&mut app, NEW_ANA);
+    for g in GUARDIANS {
+        new_pass(&mut app, &new_gpass(g));
+    }
+    key(&mut app, KeyCode::Enter);
+    assert!(app.pump_until_idle(Duration::from_secs(120)));
+    assert!(text(&app).contains("✔ rotated Ana"));
+    key(&mut app, KeyCode::Enter);
+    let t = text(&app);
+    assert!(t.contains("2/4 steps done"), "{t}");
+    // The incident records the step with the files the rotation wrote.
+    let ws = Workspace::open(sb.ws()).unwrap();
+    let list = custodian_core::playbook::incident::list(&ws).unwrap();
+    let inc = list[0].as_ref().unwrap();
+    let step = inc.step("rotate").unwrap();
+    assert_eq!(step.operator, "Olga Officer");
+    let ana = ws.registry().unwrap().custodian("Ana").cloned().unwrap();
+    assert_ne!(ana.recipient, old_recipient);
+    let files = serde_json::to_string(&step).unwrap();
+    assert!(
+        files.contains(ana.identity_file.as_ref().unwrap().to_str().unwrap()),
+        "{files}"
+    );
 }

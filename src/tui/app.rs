@@ -1339,6 +1339,28 @@ impl App {
                     s.record_with_command(op, &prefill);
                 }
             }
+            // Rotation of the custodian the incident names.
+            Operation::Rotate => match prefill.custodian.clone() {
+                Some(name) if self.custodian_names().contains(&name) => {
+                    self.pending_step = Some((op, prefill));
+                    self.perform(Action::OpenRotate(name));
+                }
+                // No custodian named: the command line, recorded by hand.
+                None => {
+                    if let Some(s) = self.top_as::<ScenarioScreen>() {
+                        s.record_with_command(op, &prefill);
+                    }
+                }
+                Some(n) => {
+                    if let Some(s) = self.top_as::<ScenarioScreen>() {
+                        s.show_error(Report {
+                            message: format!("`{n}` is not an active custodian of this workspace"),
+                            causes: Vec::new(),
+                            remedy: Some(strings::ROTATE_NOT_ACTIVE_HINT.into()),
+                        });
+                    }
+                }
+            },
         }
     }
 
@@ -1366,6 +1388,11 @@ impl App {
                 Operation::Rewrap | Operation::RestoreToNode,
                 WorkerMsg::Finished(Ok(JobResult::ShardRewrapped(o))),
             ) => vec![o.path.clone()],
+            (Operation::Rotate, WorkerMsg::Finished(Ok(JobResult::Rotated(o)))) => {
+                std::iter::once(o.identity_file.clone())
+                    .chain(o.shards.iter().map(|s| s.2.clone()))
+                    .collect()
+            }
             _ => return,
         };
         let Some((_, prefill)) = self.pending_step.take() else {

@@ -452,7 +452,8 @@ pub const RETIRE_WORKING: &str =
 // Guardian roll call (home, G).
 pub const ROLL_CALL_TITLE: &str = "Guardian roll call";
 pub const ROLL_CALL_STEPS: [&str; 3] = ["set", "guardians", "result"];
-pub const ROLL_CALL_PICK: &str = "Choose the guardian set to call (current sets of active custodians):";
+pub const ROLL_CALL_PICK: &str =
+    "Choose the guardian set to call (current sets of active custodians):";
 pub const ROLL_CALL_NO_SETS: &str = "No active custodian's key is split among guardians.";
 pub const ROLL_CALL_NO_SETS_HINT: &str = "split a key first (g on the home screen)";
 pub const ROLL_CALL_SHARE: &str = "Share file or printed line";
@@ -460,5 +461,7 @@ pub const ROLL_CALL_SHARE_HINT: &str = "The guardian's own share: a file (Tab co
 pub const ROLL_CALL_PASS: &str = "Guardian's passphrase";
 pub const ROLL_CALL_PASS_HINT: &str = "Typed by the guardian. The share is opened and checked against what was split; the key is not rebuilt.";
 pub const ROLL_CALL_CHECKING: &str = "Opening the share and checking it against its commitment…";
-pub const ROLL_CALL_WRONG_SHARE: &str = "give this guardian's own share of the set being called (the registered file is offered)";
+pub const ROLL_CALL_WRONG_SHARE: &str =
+    "give this guardian's own share of the set being called (the registered file is offered)";
 pub const ROLL_CALL_BELOW_HINT: &str = "Call the missing guardians again this quarter, or re-split the key (g) with guardians who can attend.";
+pub const ROTATE_NOT_ACTIVE_HINT: &str = "the incident's affected custodian must be an active custodian to rotate; rotate from their row on the home screen (o)";

@@ -60,8 +60,14 @@ enum Turn {
 enum Step {
     /// No current guardian set of an active custodian.
     NoSets,
-    Pick { selected: usize },
-    Guardian { i: usize, form: Form, checking: bool },
+    Pick {
+        selected: usize,
+    },
+    Guardian {
+        i: usize,
+        form: Form,
+        checking: bool,
+    },
     Result,
 }
 
@@ -195,7 +201,11 @@ impl RollCallScreen {
             return Vec::new();
         };
         let mut lines = vec![Line::from(Span::styled(
-            format!("Roll call of {}'s set {}", set.custodian, short(&set.set_id)),
+            format!(
+                "Roll call of {}'s set {}",
+                set.custodian,
+                short(&set.set_id)
+            ),
             Style::default().add_modifier(Modifier::BOLD),
         ))];
         let seen = self.seen();
