@@ -47,7 +47,7 @@ fn rotation_from_the_home_row_at_80x24() {
         sb.ws().display()
     );
     let t = Tmux::start_recording_status(sb.path(), &cmd, 80, 24);
-    t.wait_for("rotate selected", 30);
+    t.wait_for("rotate / retire selected", 30);
     t.keys(&["o"]);
     t.wait_for("Current passphrase", 10);
     t.text(pass_of("Ana"));
@@ -73,7 +73,7 @@ fn rotation_from_the_home_row_at_80x24() {
     let done = t.wait_for("rotated Ana", 120);
     assert!(done.contains("Shards rewrapped and verified: 2"), "{done}");
     t.keys(&["Enter"]);
-    t.wait_for("rotate selected", 10);
+    t.wait_for("rotate / retire selected", 10);
     t.keys(&["q"]);
     assert_eq!(t.exit_status(20), "0");
     let history = t.history();

@@ -24,7 +24,7 @@ fn retirement_from_the_home_row_at_80x24() {
         sb.ws().display()
     );
     let t = Tmux::start_recording_status(sb.path(), &cmd, 80, 24);
-    t.wait_for("retire selected", 30);
+    t.wait_for("rotate / retire selected", 30);
     t.keys(&["x"]);
     t.wait_for("takes the shards of Ana", 10);
     t.keys(&["Down", "Up", "Enter"]);
@@ -50,7 +50,7 @@ fn retirement_from_the_home_row_at_80x24() {
         "{done}"
     );
     t.keys(&["Enter"]);
-    let home = t.wait_for("retire selected", 10);
+    let home = t.wait_for("rotate / retire selected", 10);
     assert!(home.contains("1 retired"), "{home}");
     t.keys(&["q"]);
     assert_eq!(t.exit_status(20), "0");

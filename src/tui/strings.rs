@@ -24,12 +24,11 @@ pub const HOME_MENU: &[(&str, &[(&str, &str)])] = &[
         "Custodians",
         &[
             ("n", "new identity"),
-            ("g", "split among guardians"),
+            ("g / G", "split among guardians / roll call"),
             ("c", "rebuild from guardians"),
-            ("o", "rotate selected"),
+            ("o / x", "rotate / retire selected"),
         ],
     ),
-    ("Lifecycle", &[("x", "retire selected")]),
     (
         "Shards",
         &[
