@@ -15,7 +15,7 @@ use common::PASS_B;
 use common::tui::{self, key, screen_text, type_text};
 use crossterm::event::KeyCode;
 use custodian::tui::app::App;
-use custodian_core::guardians::{self, SplitRequest};
+use custodian_core::guardians;
 use custodian_core::identity::IdentityFile;
 use custodian_core::shard::ShardFile;
 use custodian_core::workspace::Workspace;
@@ -35,23 +35,7 @@ fn new_gpass(g: &str) -> String {
 
 /// Ana's key split 2-of-3 among Gus, Hal and Ivy; returns the share files.
 fn split_ana(sb: &common::Sandbox) -> Vec<PathBuf> {
-    let ws = Workspace::open(sb.ws()).unwrap();
-    let o = guardians::split(
-        &ws,
-        SplitRequest {
-            identity_path: &identity(sb, "Ana"),
-            identity_passphrase: &SecretString::from(pass_of("Ana")),
-            threshold: 2,
-            guardians: GUARDIANS
-                .iter()
-                .map(|g| (g.to_string(), SecretString::from(gpass(g))))
-                .collect(),
-            out_dir: None,
-        },
-        &|_, _, _| {},
-    )
-    .unwrap();
-    o.shares.into_iter().map(|s| s.path).collect()
+    split_among(sb, "Ana", &GUARDIANS, 2)
 }
 
 fn snap_both(name: &str, app: &App) {
