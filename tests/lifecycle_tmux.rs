@@ -8,10 +8,8 @@ mod shard_fixture;
 
 use common::tmux::Tmux;
 use common::{PASS_B, missing_tool};
-use custodian_core::guardians::{self, SplitRequest};
 use custodian_core::identity::IdentityFile;
 use custodian_core::workspace::Workspace;
-use secrecy::SecretString;
 use shard_fixture::*;
 
 const GUARDIANS: [&str; 3] = ["Gus", "Hal", "Ivy"];
@@ -22,32 +20,10 @@ fn rotation_from_the_home_row_at_80x24() {
         return;
     }
     let sb = sandbox();
-    {
-        let ws = Workspace::open(sb.ws()).unwrap();
-        guardians::split(
-            &ws,
-            SplitRequest {
-                identity_path: &identity(&sb, "Ana"),
-                identity_passphrase: &SecretString::from(pass_of("Ana")),
-                threshold: 2,
-                guardians: GUARDIANS
-                    .iter()
-                    .map(|g| (g.to_string(), SecretString::from(format!("{PASS_B} {g}"))))
-                    .collect(),
-                out_dir: None,
-            },
-            &|_, _, _| {},
-        )
-        .unwrap();
-    }
+    split_among(&sb, "Ana", &GUARDIANS, 2);
     let old = IdentityFile::load(&identity(&sb, "Ana")).unwrap().recipient;
-    let cmd = format!(
-        "{} --workspace {}",
-        env!("CARGO_BIN_EXE_custodian"),
-        sb.ws().display()
-    );
-    let t = Tmux::start_recording_status(sb.path(), &cmd, 80, 24);
-    t.wait_for("rotate selected", 30);
+    let t = Tmux::console_80x24(&sb);
+    t.wait_for("rotate / retire selected", 30);
     t.keys(&["o"]);
     t.wait_for("Current passphrase", 10);
     t.text(pass_of("Ana"));
@@ -73,7 +49,7 @@ fn rotation_from_the_home_row_at_80x24() {
     let done = t.wait_for("rotated Ana", 120);
     assert!(done.contains("Shards rewrapped and verified: 2"), "{done}");
     t.keys(&["Enter"]);
-    t.wait_for("rotate selected", 10);
+    t.wait_for("rotate / retire selected", 10);
     t.keys(&["q"]);
     assert_eq!(t.exit_status(20), "0");
     let history = t.history();

@@ -1,4 +1,4 @@
-//! The real binary in a real terminal (tmux): scenario 4 end to end — open
+//! The real binary in a real terminal (tmux): scenario 2 end to end — open
 //! the incident, confirm a people step, create the new identity through the
 //! wizard, close the incident — reading the screen with capture-pane.
 #![allow(clippy::unwrap_used)]
@@ -11,7 +11,7 @@ use common::tmux::Tmux;
 const WAIT_SECS: u64 = 120;
 
 #[test]
-fn scenario_4_in_a_real_terminal() {
+fn scenario_2_in_a_real_terminal() {
     if common::missing_tool("tmux") {
         return;
     }
@@ -27,8 +27,8 @@ fn scenario_4_in_a_real_terminal() {
     tmux.wait_for("Custodians", WAIT_SECS);
     tmux.keys(&["p"]);
     tmux.wait_for("disaster scenarios", WAIT_SECS);
-    tmux.keys(&["4"]);
-    tmux.wait_for("An age key or shard may be compromised", WAIT_SECS);
+    tmux.keys(&["2"]);
+    tmux.wait_for("One custodian shard is lost", WAIT_SECS);
 
     // Open the incident from step 1, then confirm it.
     tmux.keys(&["Enter"]);
@@ -37,14 +37,17 @@ fn scenario_4_in_a_real_terminal() {
     tmux.keys(&["Tab"]);
     tmux.text("Cy");
     tmux.keys(&["Enter"]);
-    tmux.wait_for("Confirm step 1: Assess the blast radius", WAIT_SECS);
+    tmux.wait_for("Confirm step 1: Record what was lost", WAIT_SECS);
     tmux.text("Ana");
     tmux.keys(&["Enter"]);
-    tmux.wait_for("1/5 steps done", WAIT_SECS);
+    tmux.wait_for("1/4 steps done", WAIT_SECS);
 
     // Step 2: the new-identity wizard, pre-filled with Cy-new.
     tmux.keys(&["Enter"]);
-    tmux.wait_for("Confirm step 2: Create a fresh identity", WAIT_SECS);
+    tmux.wait_for(
+        "Confirm step 2: Generate an identity for the replacement",
+        WAIT_SECS,
+    );
     tmux.text("Ana");
     tmux.keys(&["Enter"]);
     tmux.wait_for("Custodian name: Cy-new", WAIT_SECS);
@@ -56,11 +59,8 @@ fn scenario_4_in_a_real_terminal() {
     tmux.keys(&["Enter"]);
     tmux.wait_for("Identity created and verified", WAIT_SECS);
     tmux.keys(&["Enter"]);
-    let screen = tmux.wait_for("2/5 steps done", WAIT_SECS);
-    assert!(
-        screen.contains("[✔] 2. Create a fresh identity"),
-        "{screen}"
-    );
+    let screen = tmux.wait_for("2/4 steps done", WAIT_SECS);
+    assert!(screen.contains("[✔] 2. Generate an identity"), "{screen}");
 
     // Close: the report's path and the audit head appear.
     tmux.keys(&["c"]);

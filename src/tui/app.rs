@@ -867,6 +867,13 @@ impl App {
                         .map_err(|e| Report::from_error(&e))
                 });
             }
+            Action::OpenRollCall | Action::CheckRollCallShare { .. } => {
+                self.perform_roll_call(action)
+            }
+            Action::OpenRetire(_)
+            | Action::PlanRetirement { .. }
+            | Action::CheckRetireePassphrase { .. }
+            | Action::StartRetirement(_) => self.perform_retire(action),
             Action::CheckSplitPassphrase {
                 identity_path,
                 identity_passphrase,
@@ -1257,6 +1264,172 @@ impl App {
         }
     }
 
+    /// The roll call's actions (see `screens::roll_call`).
+    fn perform_roll_call(&mut self, action: Action) {
+        use super::screens::roll_call::{F_PASS, F_SHARE, RollCallScreen};
+        use custodian_core::guardians::{self, GuardianError, LoadedShare, roll_call};
+        match action {
+            Action::OpenRollCall => {
+                let Some(reg) = self.registry_or_notice() else {
+                    return;
+                };
+                let sets = reg
+                    .custodians
+                    .iter()
+                    .flat_map(|c| reg.guardian_splits.current_for(&c.recipient).cloned())
+                    .collect();
+                self.screens.push(Box::new(
+                    RollCallScreen::new(sets, custodian_core::clock::now())
+                        .with_workspace(self.ws.root()),
+                ));
+            }
+            Action::CheckRollCallShare { turn, passphrase } => {
+                let ws = self.ws.clone();
+                self.running_jobs += 1;
+                worker::spawn(&self.sender(), move |_progress| {
+                    let refuse = |field: usize, e: &GuardianError| {
+                        let field = match e {
+                            GuardianError::WrongPassphrase { .. } => F_PASS,
+                            _ => field,
+                        };
+                        Ok(JobResult::RollCallRefused {
+                            field,
+                            report: Report::from_error(e),
+                        })
+                    };
+                    let loaded = if guardians::printed::looks_printed(&turn.source) {
+                        LoadedShare::from_printed(&turn.source)
+                    } else {
+                        LoadedShare::from_path(std::path::Path::new(&turn.source))
+                    };
+                    let call = match loaded.and_then(|l| roll_call::prepare(&ws, vec![l])) {
+                        Ok(c) => c,
+                        Err(e) => return refuse(F_SHARE, &e),
+                    };
+                    let short = |s: &str| s.get(..8).unwrap_or(s).to_string();
+                    let Some(given) = call.shares.first().map(|m| &m.share) else {
+                        return refuse(F_SHARE, &GuardianError::NoShares);
+                    };
+                    let wrong = if call.split.set_id != turn.set_id {
+                        Some(format!(
+                            "this share belongs to {}'s set {}, not the set {} being called",
+                            call.split.custodian,
+                            short(&call.split.set_id),
+                            short(&turn.set_id)
+                        ))
+                    } else if given.index != turn.index || given.guardian != turn.guardian {
+                        Some(format!(
+                            "this is {}'s share (#{}), not {}'s (#{}): each guardian opens their own",
+                            given.guardian, given.index, turn.guardian, turn.index
+                        ))
+                    } else {
+                        None
+                    };
+                    if let Some(message) = wrong {
+                        return Ok(JobResult::RollCallRefused {
+                            field: F_SHARE,
+                            report: Report {
+                                message,
+                                causes: Vec::new(),
+                                remedy: Some(strings::ROLL_CALL_WRONG_SHARE.into()),
+                            },
+                        });
+                    }
+                    match roll_call::run(&ws, &call, &[passphrase], &|_, _, _| {}) {
+                        Ok(outcome) => {
+                            let split = ws
+                                .registry()
+                                .ok()
+                                .and_then(|r| {
+                                    r.guardian_splits
+                                        .splits
+                                        .into_iter()
+                                        .find(|s| s.set_id == outcome.set_id)
+                                })
+                                .unwrap_or(call.split);
+                            Ok(JobResult::RollCallPassed {
+                                outcome: Box::new(outcome),
+                                split: Box::new(split),
+                            })
+                        }
+                        Err(e) => refuse(F_SHARE, &e),
+                    }
+                });
+            }
+            _ => {}
+        }
+    }
+
+    /// The retirement flow's actions (see `screens::retire`).
+    fn perform_retire(&mut self, action: Action) {
+        use custodian_core::lifecycle::retire;
+        match action {
+            Action::OpenRetire(name) => {
+                let Some(reg) = self.registry_or_notice() else {
+                    return;
+                };
+                let candidates = reg
+                    .custodians
+                    .iter()
+                    .filter(|c| c.name != name)
+                    .map(|c| c.name.clone())
+                    .collect();
+                let policy = custodian_core::approvals::policy(&reg);
+                self.screens
+                    .push(Box::new(super::screens::retire::RetireScreen::new(
+                        &name, candidates, policy,
+                    )));
+            }
+            Action::PlanRetirement { name, successor } => {
+                let plan = retire::plan(&self.ws, &name, &successor, None)
+                    .map_err(|e| Report::from_error(&e));
+                if let Some(s) = self.top_as::<super::screens::retire::RetireScreen>() {
+                    s.set_plan(plan);
+                }
+            }
+            Action::CheckRetireePassphrase { plan, passphrase } => {
+                let ws = self.ws.clone();
+                self.running_jobs += 1;
+                worker::spawn(&self.sender(), move |_progress| {
+                    retire::open_retiree(&ws, &plan, &passphrase)
+                        .map(|_| JobResult::RetireePassphraseChecked)
+                        .map_err(|e| Report::from_error(&e))
+                });
+            }
+            Action::StartRetirement(job) => {
+                let ws = self.ws.clone();
+                self.running_jobs += 1;
+                worker::spawn(&self.sender(), move |_progress| {
+                    let job = *job;
+                    // The policy is read again here: approvals gathered
+                    // under another policy do not slip through.
+                    if !job.approvals.is_empty() {
+                        let reg = ws.registry().map_err(|e| Report::from_error(&e))?;
+                        custodian_core::approvals::check(
+                            custodian_core::approvals::policy(&reg),
+                            &job.approvals,
+                        )
+                        .map_err(|e| Report::from_error(&e))?;
+                    }
+                    let names: Vec<String> = job.approvals.iter().map(|a| a.name.clone()).collect();
+                    retire::open_retiree(&ws, &job.plan, &job.passphrase)
+                        .and_then(|opened| {
+                            retire::retire(
+                                &ws,
+                                &job.plan,
+                                &opened,
+                                job.accept_concentration,
+                                &names,
+                            )
+                        })
+                        .map(|o| JobResult::Retired(Box::new(o)))
+                        .map_err(|e| Report::from_error(&e))
+                });
+            }
+            _ => {}
+        }
+    }
+
     /// True when the workspace policy asks approvers to open their own
     /// identity (an unreadable registry reads as typed names here; the
     /// recovery itself re-reads the policy and refuses what it does not allow).
@@ -1303,6 +1476,28 @@ impl App {
                     s.record_with_command(op, &prefill);
                 }
             }
+            // Rotation of the custodian the incident names.
+            Operation::Rotate => match prefill.custodian.clone() {
+                Some(name) if self.custodian_names().contains(&name) => {
+                    self.pending_step = Some((op, prefill));
+                    self.perform(Action::OpenRotate(name));
+                }
+                // No custodian named: the command line, recorded by hand.
+                None => {
+                    if let Some(s) = self.top_as::<ScenarioScreen>() {
+                        s.record_with_command(op, &prefill);
+                    }
+                }
+                Some(n) => {
+                    if let Some(s) = self.top_as::<ScenarioScreen>() {
+                        s.show_error(Report {
+                            message: format!("`{n}` is not an active custodian of this workspace"),
+                            causes: Vec::new(),
+                            remedy: Some(strings::ROTATE_NOT_ACTIVE_HINT.into()),
+                        });
+                    }
+                }
+            },
         }
     }
 
@@ -1330,6 +1525,11 @@ impl App {
                 Operation::Rewrap | Operation::RestoreToNode,
                 WorkerMsg::Finished(Ok(JobResult::ShardRewrapped(o))),
             ) => vec![o.path.clone()],
+            (Operation::Rotate, WorkerMsg::Finished(Ok(JobResult::Rotated(o)))) => {
+                std::iter::once(o.identity_file.clone())
+                    .chain(o.shards.iter().map(|s| s.2.clone()))
+                    .collect()
+            }
             _ => return,
         };
         let Some((_, prefill)) = self.pending_step.take() else {

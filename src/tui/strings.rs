@@ -24,9 +24,9 @@ pub const HOME_MENU: &[(&str, &[(&str, &str)])] = &[
         "Custodians",
         &[
             ("n", "new identity"),
-            ("g", "split among guardians"),
+            ("g / G", "split among guardians / roll call"),
             ("c", "rebuild from guardians"),
-            ("o", "rotate selected"),
+            ("o / x", "rotate / retire selected"),
         ],
     ),
     (
@@ -444,3 +444,42 @@ pub const ROTATE_NOTHING_ELSEWHERE: &str =
     "Every registered file was moved; no copy is known outside the workspace.";
 pub const ROTATE_COPIES_HINT: &str =
     "Guardians destroy their old shares; `custodian check` flags copies until confirmed destroyed.";
+
+// Retirement (from a custodian row on home).
+pub const RETIRE_TITLE: &str = "Retire custodian";
+pub const RETIRE_STEPS: [&str; 5] = [
+    "successor",
+    "concentration",
+    "passphrase",
+    "confirm",
+    "retire",
+];
+pub const RETIRE_PICK: &str = "Choose the active custodian who takes the shards of";
+pub const RETIRE_HOLDER_PROMPT: &str = "Successor's name, typed back";
+pub const RETIRE_HOLDER_HINT: &str = "Exactly as registered. Esc chooses another successor.";
+pub const RETIRE_APPROVER_HINT: &str = "An override needs at least two different people. Enter goes on to their passphrase; Enter on an empty form continues.";
+pub const RETIRE_OVERRIDE: &str =
+    "Refused unless an override names at least two different approvers (audited).";
+pub const RETIRE_PASS: &str = "Retiree's passphrase";
+pub const RETIRE_CONFIRM_HEAD: &str = "Retirement of";
+pub const RETIRE_CONFIRM_HINT: &str =
+    "Enter retires (one transaction: all of it or none). Esc goes back; nothing was written.";
+pub const RETIRE_WORKING: &str =
+    "Retiring: shards rewrapped to the successor and verified, guardian sets superseded…";
+
+// Guardian roll call (home, G).
+pub const ROLL_CALL_TITLE: &str = "Guardian roll call";
+pub const ROLL_CALL_STEPS: [&str; 3] = ["set", "guardians", "result"];
+pub const ROLL_CALL_PICK: &str =
+    "Choose the guardian set to call (current sets of active custodians):";
+pub const ROLL_CALL_NO_SETS: &str = "No active custodian's key is split among guardians.";
+pub const ROLL_CALL_NO_SETS_HINT: &str = "split a key first (g on the home screen)";
+pub const ROLL_CALL_SHARE: &str = "Share file or printed line";
+pub const ROLL_CALL_SHARE_HINT: &str = "The guardian's own share: a file (Tab completes) or the printed line. Empty form + Enter: this guardian is absent.";
+pub const ROLL_CALL_PASS: &str = "Guardian's passphrase";
+pub const ROLL_CALL_PASS_HINT: &str = "Typed by the guardian. The share is opened and checked against what was split; the key is not rebuilt.";
+pub const ROLL_CALL_CHECKING: &str = "Opening the share and checking it against its commitment…";
+pub const ROLL_CALL_WRONG_SHARE: &str =
+    "give this guardian's own share of the set being called (the registered file is offered)";
+pub const ROLL_CALL_BELOW_HINT: &str = "Call the missing guardians again this quarter, or re-split the key (g) with guardians who can attend.";
+pub const ROTATE_NOT_ACTIVE_HINT: &str = "the incident's affected custodian must be an active custodian to rotate; rotate from their row on the home screen (o)";

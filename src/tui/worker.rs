@@ -100,6 +100,25 @@ pub enum JobResult {
     RotatePassphraseChecked,
     /// A custodian was rotated.
     Rotated(Box<custodian_core::lifecycle::rotate::RotationOutcome>),
+    /// The retiree's passphrase opens their identity (retirement not begun).
+    RetireePassphraseChecked,
+    /// A custodian was retired.
+    Retired(Box<custodian_core::lifecycle::retire::RetirementOutcome>),
+    /// A guardian proved their share at a roll call (date recorded); the
+    /// set's record as it now stands.
+    RollCallPassed {
+        /// What was recorded.
+        outcome: Box<custodian_core::guardians::roll_call::RollCallOutcome>,
+        /// The set's record, with the new date.
+        split: Box<custodian_core::guardians::SplitRecord>,
+    },
+    /// A guardian's share was refused: the field at fault and why.
+    RollCallRefused {
+        /// `roll_call::F_SHARE` or `roll_call::F_PASS`.
+        field: usize,
+        /// What is wrong.
+        report: Report,
+    },
 }
 
 /// A job's progress as a wizard shows it: `done` of `total`, and what.

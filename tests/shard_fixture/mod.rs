@@ -145,3 +145,28 @@ pub fn snapshot_without_audit(sb: &Sandbox) -> Vec<(PathBuf, Vec<u8>)> {
         .filter(|(p, _)| !p.ends_with("audit.jsonl"))
         .collect()
 }
+
+/// `name`'s key split `threshold`-of-n among `guardians`, each share sealed
+/// under `"{PASS_B} {guardian}"`; returns the share files in index order.
+pub fn split_among(sb: &Sandbox, name: &str, guardians: &[&str], threshold: usize) -> Vec<PathBuf> {
+    let ws = Workspace::open(sb.ws()).unwrap();
+    custodian_core::guardians::split(
+        &ws,
+        custodian_core::guardians::SplitRequest {
+            identity_path: &identity(sb, name),
+            identity_passphrase: &SecretString::from(pass_of(name)),
+            threshold,
+            guardians: guardians
+                .iter()
+                .map(|g| (g.to_string(), SecretString::from(format!("{PASS_B} {g}"))))
+                .collect(),
+            out_dir: None,
+        },
+        &|_, _, _| {},
+    )
+    .unwrap()
+    .shares
+    .into_iter()
+    .map(|s| s.path)
+    .collect()
+}

@@ -323,6 +323,12 @@ impl Screen for HomeScreen {
                 .custodians
                 .get(self.nav.selected())
                 .map(|c| Action::OpenRotate(c.name.clone())),
+            KeyCode::Char('x') => self
+                .view
+                .custodians
+                .get(self.selected)
+                .map(|c| Action::OpenRetire(c.name.clone())),
+            KeyCode::Char('G') => Some(Action::OpenRollCall),
             KeyCode::Char('r') => Some(Action::RefreshHome),
             KeyCode::Char('s') => Some(Action::OpenShards),
             KeyCode::Char('R') => Some(Action::OpenRecovery),

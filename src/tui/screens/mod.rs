@@ -22,6 +22,8 @@ pub mod kit_menu;
 pub mod kit_use;
 pub mod new_identity;
 pub mod recovery;
+pub mod retire;
+pub mod roll_call;
 pub mod rotate;
 pub mod scenario;
 pub mod scenarios;
@@ -246,6 +248,34 @@ pub enum Action {
     },
     /// Run a rotation on a worker thread.
     StartRotation(Box<rotate::RotationJob>),
+    /// Opens the retirement flow for a custodian (home row).
+    OpenRetire(String),
+    /// Plans a retirement for the chosen successor (answered with
+    /// [`retire::RetireScreen::set_plan`]).
+    PlanRetirement {
+        /// The retiree.
+        name: String,
+        /// The successor.
+        successor: String,
+    },
+    /// Opens the retiree's identity on a worker (audited when refused).
+    CheckRetireePassphrase {
+        /// The plan.
+        plan: Box<custodian_core::lifecycle::retire::RetirementPlan>,
+        /// The passphrase.
+        passphrase: SecretString,
+    },
+    /// Runs the retirement on a worker.
+    StartRetirement(Box<retire::RetirementJob>),
+    /// Opens the guardian roll call (home).
+    OpenRollCall,
+    /// One guardian opens their share on a worker; a pass is recorded.
+    CheckRollCallShare {
+        /// Whose turn, and the share they gave.
+        turn: Box<roll_call::RollCallTurn>,
+        /// Their passphrase.
+        passphrase: SecretString,
+    },
     /// Open the guardian split wizard.
     OpenGuardianSplit,
     /// Open the reconstruct-from-guardians wizard.
@@ -363,6 +393,18 @@ impl std::fmt::Debug for Action {
                 write!(f, "CheckRotatePassphrase({})", plan.custodian.name)
             }
             Action::StartRotation(job) => write!(f, "StartRotation({job:?})"),
+            Action::OpenRetire(n) => write!(f, "OpenRetire({n})"),
+            Action::PlanRetirement { name, successor } => {
+                write!(f, "PlanRetirement({name} -> {successor})")
+            }
+            Action::CheckRetireePassphrase { plan, .. } => {
+                write!(f, "CheckRetireePassphrase({})", plan.retiree.name)
+            }
+            Action::StartRetirement(job) => write!(f, "StartRetirement({job:?})"),
+            Action::OpenRollCall => write!(f, "OpenRollCall"),
+            Action::CheckRollCallShare { turn, .. } => {
+                write!(f, "CheckRollCallShare({})", turn.guardian)
+            }
             Action::OpenGuardianSplit => write!(f, "OpenGuardianSplit"),
             Action::OpenGuardianReconstruct => write!(f, "OpenGuardianReconstruct"),
             Action::StartGuardianSplit {

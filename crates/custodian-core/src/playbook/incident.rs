@@ -1137,7 +1137,7 @@ mod tests {
     fn closing_writes_a_report_naming_the_head_and_files() {
         let (d, ws) = ws();
         let book = Playbook::builtin();
-        let inc = open(&ws, book, 4, "Ana", None).unwrap();
+        let inc = open(&ws, book, 2, "Ana", None).unwrap();
         let produced = d.path().join("new.identity.json");
         std::fs::write(&produced, b"pretend identity").unwrap();
         complete_step(
@@ -1170,7 +1170,7 @@ mod tests {
             complete_step(&ws, book, &inc.id, "rewrap", "Ana", StepHow::Command, &[]),
             Err(PlaybookError::IncidentClosed(_))
         ));
-        assert!(open_for_scenario(&ws, 4).unwrap().is_none());
+        assert!(open_for_scenario(&ws, 2).unwrap().is_none());
     }
 
     #[test]

@@ -31,17 +31,21 @@ pub enum Operation {
     Recover,
     /// The paper checklist for moving assets to a new key.
     MoveAssetsChecklist,
+    /// Rotate a custodian: new identity, shards rewrapped, guardians
+    /// re-split, old files retired (one transaction).
+    Rotate,
 }
 
 impl Operation {
     /// Every operation, in a stable order.
-    pub const ALL: [Operation; 6] = [
+    pub const ALL: [Operation; 7] = [
         Operation::NewIdentity,
         Operation::GuardianReconstruct,
         Operation::Rewrap,
         Operation::RestoreToNode,
         Operation::Recover,
         Operation::MoveAssetsChecklist,
+        Operation::Rotate,
     ];
 
     /// The name used in the data file and the audit log.
@@ -53,6 +57,7 @@ impl Operation {
             Operation::RestoreToNode => "restore-to-node",
             Operation::Recover => "recover",
             Operation::MoveAssetsChecklist => "move-assets-checklist",
+            Operation::Rotate => "rotate",
         }
     }
 
@@ -65,6 +70,7 @@ impl Operation {
             Operation::RestoreToNode => "Restore a shard to a node",
             Operation::Recover => "Threshold key recovery",
             Operation::MoveAssetsChecklist => "Move-assets checklist",
+            Operation::Rotate => "Rotate a custodian",
         }
     }
 
@@ -84,6 +90,7 @@ impl Operation {
                 Some("custodian recover --shard A --identity IA --shard B --identity IB")
             }
             Operation::MoveAssetsChecklist => None,
+            Operation::Rotate => Some("custodian rotate --custodian NAME"),
         }
     }
 }

@@ -1,0 +1,836 @@
+//! The retirement flow, started on a custodian row of the home screen
+//! (`x`): pick the successor among the other active custodians → the one
+//! concentration rule (CLARIFICATIONS 10) → the retiree's passphrase,
+//! checked on a worker → a confirmation listing exactly what will change →
+//! the retirement (one transaction) on a worker → the result.
+//!
+//! The concentration rule, as on the command line: when the successor
+//! would hold two or more shards of one key, their name is typed back; when
+//! they would reach the key's threshold alone, an override names at least
+//! two different approvers. Under the workspace's "authenticated approvals"
+//! policy each approver opens their own identity, as in the recovery
+//! wizard's approver step (an empty passphrase is a typed name, which the
+//! policy then does not count). Every human input is collected before the
+//! transaction starts (CLARIFICATIONS 4); the core's [`retire::retire`]
+//! applies the rule again and audits what was approved.
+
+use crossterm::event::{KeyCode, KeyEvent};
+use ratatui::Frame;
+use ratatui::layout::Rect;
+use ratatui::style::{Color, Modifier, Style};
+use ratatui::text::{Line, Span};
+use ratatui::widgets::{Paragraph, Wrap};
+use secrecy::SecretString;
+
+use super::guardians_split::step_bar;
+use super::{Action, Chrome, Screen};
+use crate::tui::form::{Form, FormEvent, FormField};
+use crate::tui::strings;
+use crate::tui::widgets;
+use crate::tui::worker::{JobResult, WorkerMsg};
+use custodian_core::approvals::{self, Approval, ApprovalPolicy};
+use custodian_core::error::Report;
+use custodian_core::identity;
+use custodian_core::lifecycle::retire::{RetirementOutcome, RetirementPlan};
+use custodian_core::shard::{Concentration, OVERRIDE_APPROVERS};
+
+/// What the retirement job is given: the plan and every input, all
+/// collected (the passphrase and the approvers checked) before it starts.
+pub struct RetirementJob {
+    /// The plan the confirmation showed.
+    pub plan: RetirementPlan,
+    /// The retiree's passphrase (already checked once).
+    pub passphrase: SecretString,
+    /// The successor's name was typed back (two or more shards of a key).
+    pub accept_concentration: bool,
+    /// The override's approvals (reaching a key's threshold), in order.
+    pub approvals: Vec<Approval>,
+}
+
+impl std::fmt::Debug for RetirementJob {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("RetirementJob")
+            .field("retiree", &self.plan.retiree.name)
+            .field("successor", &self.plan.successor.name)
+            .field("approvals", &self.approvals.len())
+            .finish_non_exhaustive()
+    }
+}
+
+enum Step {
+    /// Nobody can take the shards (no other active custodian).
+    NoSuccessor,
+    /// Choosing the successor; a plan that failed for the highlighted one
+    /// is shown under the list.
+    Successor {
+        selected: usize,
+        error: Option<Report>,
+    },
+    /// Two or more shards of a key: the successor's name typed back.
+    ConfirmHolder(Form),
+    /// Reaching a key's threshold: the override's approvers.
+    Approvers(Form),
+    /// The retiree's passphrase.
+    Passphrase(Form),
+    Checking,
+    Confirm,
+    Working,
+    Done(Box<RetirementOutcome>),
+    Failed(Report),
+}
+
+/// Approver form fields.
+const A_NAME: usize = 0;
+const A_PASS: usize = 1;
+
+fn note(message: String, remedy: &str) -> Report {
+    Report {
+        message,
+        causes: Vec::new(),
+        remedy: Some(remedy.to_string()),
+    }
+}
+
+fn holder_form() -> Form {
+    Form::new(vec![FormField::plain(
+        strings::RETIRE_HOLDER_PROMPT,
+        strings::RETIRE_HOLDER_HINT,
+        "",
+    )])
+}
+
+fn approver_form() -> Form {
+    Form::new(vec![
+        FormField::plain(
+            strings::RECOVERY_APPROVER_PROMPT,
+            strings::RETIRE_APPROVER_HINT,
+            "",
+        ),
+        FormField::secret(
+            strings::RECOVERY_APPROVER_PASS_PROMPT,
+            strings::RECOVERY_APPROVER_PASS_HINT,
+        ),
+    ])
+}
+
+fn pass_form() -> Form {
+    Form::new(vec![FormField::secret(
+        strings::RETIRE_PASS,
+        strings::ROTATE_OLD_PASS_HINT,
+    )])
+}
+
+/// The retirement flow.
+pub struct RetireScreen {
+    name: String,
+    candidates: Vec<String>,
+    policy: ApprovalPolicy,
+    plan: Option<RetirementPlan>,
+    step: Step,
+    accept_concentration: bool,
+    approvals: Vec<Approval>,
+    checking_approver: bool,
+    passphrase: Option<SecretString>,
+}
+
+impl std::fmt::Debug for RetireScreen {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("RetireScreen")
+            .field("retiree", &self.name)
+            .field("step", &self.step_name())
+            .finish_non_exhaustive()
+    }
+}
+
+impl RetireScreen {
+    /// The flow for custodian `name`; `candidates` are the other active
+    /// custodians (possible successors), `policy` the workspace's approval
+    /// policy.
+    pub fn new(name: &str, candidates: Vec<String>, policy: ApprovalPolicy) -> Self {
+        let step = if candidates.is_empty() {
+            Step::NoSuccessor
+        } else {
+            Step::Successor {
+                selected: 0,
+                error: None,
+            }
+        };
+        RetireScreen {
+            name: name.to_string(),
+            candidates,
+            policy,
+            plan: None,
+            step,
+            accept_concentration: false,
+            approvals: Vec::new(),
+            checking_approver: false,
+            passphrase: None,
+        }
+    }
+
+    /// A short name for the current step (for tests).
+    pub fn step_name(&self) -> &'static str {
+        match self.step {
+            Step::NoSuccessor => "no-successor",
+            Step::Successor { .. } => "successor",
+            Step::ConfirmHolder(_) => "confirm-holder",
+            Step::Approvers(_) => "approvers",
+            Step::Passphrase(_) => "passphrase",
+            Step::Checking => "checking",
+            Step::Confirm => "confirm",
+            Step::Working => "working",
+            Step::Done(_) => "done",
+            Step::Failed(_) => "failed",
+        }
+    }
+
+    /// The app's answer to [`Action::PlanRetirement`]: the plan for the
+    /// chosen successor, or why there is none (shown under the list).
+    pub fn set_plan(&mut self, plan: Result<RetirementPlan, Report>) {
+        match plan {
+            Ok(p) => {
+                self.plan = Some(p);
+                self.accept_concentration = false;
+                self.approvals.clear();
+                self.step = self.after_successor();
+            }
+            Err(r) => {
+                if let Step::Successor { error, .. } = &mut self.step {
+                    *error = Some(r);
+                }
+            }
+        }
+    }
+
+    fn several(&self) -> bool {
+        self.plan.as_ref().is_some_and(|p| {
+            p.concentration
+                .iter()
+                .any(|k| !matches!(k.verdict, Concentration::Spread))
+        })
+    }
+
+    fn reaches(&self) -> bool {
+        self.plan.as_ref().is_some_and(|p| {
+            p.concentration
+                .iter()
+                .any(|k| matches!(k.verdict, Concentration::ReachesThreshold { .. }))
+        })
+    }
+
+    fn successor_name(&self) -> String {
+        self.plan
+            .as_ref()
+            .map(|p| p.successor.name.clone())
+            .unwrap_or_default()
+    }
+
+    fn after_successor(&self) -> Step {
+        if self.several() {
+            Step::ConfirmHolder(holder_form())
+        } else {
+            Step::Passphrase(pass_form())
+        }
+    }
+
+    fn after_holder(&self) -> Step {
+        if self.reaches() {
+            Step::Approvers(approver_form())
+        } else {
+            Step::Passphrase(pass_form())
+        }
+    }
+
+    /// Back to the step before the passphrase.
+    fn before_passphrase(&mut self) -> Step {
+        if self.reaches() {
+            Step::Approvers(approver_form())
+        } else if self.several() {
+            self.accept_concentration = false;
+            Step::ConfirmHolder(holder_form())
+        } else {
+            Step::Successor {
+                selected: 0,
+                error: None,
+            }
+        }
+    }
+
+    fn step_index(&self) -> usize {
+        match self.step {
+            Step::NoSuccessor | Step::Successor { .. } => 0,
+            Step::ConfirmHolder(_) | Step::Approvers(_) => 1,
+            Step::Passphrase(_) | Step::Checking => 2,
+            Step::Confirm => 3,
+            Step::Working | Step::Done(_) | Step::Failed(_) => 4,
+        }
+    }
+
+    fn successor_key(&mut self, key: KeyEvent) -> Option<Action> {
+        let Step::Successor { selected, error } = &mut self.step else {
+            return None;
+        };
+        let last = self.candidates.len().saturating_sub(1);
+        match key.code {
+            KeyCode::Esc => return Some(Action::Back),
+            KeyCode::Down | KeyCode::Char('j') => {
+                *selected = (*selected + 1).min(last);
+                *error = None;
+            }
+            KeyCode::Up | KeyCode::Char('k') => {
+                *selected = selected.saturating_sub(1);
+                *error = None;
+            }
+            KeyCode::Enter => {
+                let successor = self.candidates.get(*selected)?.clone();
+                return Some(Action::PlanRetirement {
+                    name: self.name.clone(),
+                    successor,
+                });
+            }
+            _ => {}
+        }
+        None
+    }
+
+    fn holder_key(&mut self, key: KeyEvent) -> Option<Action> {
+        let successor = self.successor_name();
+        let Step::ConfirmHolder(form) = &mut self.step else {
+            return None;
+        };
+        match form.handle_key(key) {
+            FormEvent::Cancel => {
+                self.step = Step::Successor {
+                    selected: 0,
+                    error: None,
+                };
+            }
+            FormEvent::Handled => {}
+            FormEvent::Submit => {
+                if form.value(0).trim() == successor {
+                    self.accept_concentration = true;
+                    self.step = self.after_holder();
+                } else {
+                    form.set_error(
+                        0,
+                        note(
+                            format!(
+                                "`{}` is not the successor's name; type `{successor}` exactly to confirm",
+                                form.value(0).trim()
+                            ),
+                            "the successor's name, as registered, confirms they may hold several shards of one key; Esc chooses another successor",
+                        ),
+                    );
+                }
+            }
+        }
+        None
+    }
+
+    fn approvers_key(&mut self, key: KeyEvent) -> Option<Action> {
+        if self.checking_approver {
+            return None;
+        }
+        let authenticated = self.policy == ApprovalPolicy::Authenticated;
+        let Step::Approvers(form) = &mut self.step else {
+            return None;
+        };
+        match key.code {
+            KeyCode::Esc => {
+                // Back to the typed-back name; the approvers given are kept.
+                self.accept_concentration = false;
+                self.step = Step::ConfirmHolder(holder_form());
+            }
+            KeyCode::Enter
+                if form.value(A_NAME).trim().is_empty() && form.value(A_PASS).is_empty() =>
+            {
+                let distinct = self.approvals.len();
+                if distinct < OVERRIDE_APPROVERS {
+                    form.focus_on(A_NAME);
+                    form.set_error(
+                        A_NAME,
+                        note(
+                            format!(
+                                "the override needs at least {OVERRIDE_APPROVERS} different approvers; {distinct} named"
+                            ),
+                            "name another approver, or Esc and choose another successor",
+                        ),
+                    );
+                } else if let Err(e) = approvals::check(self.policy, &self.approvals) {
+                    form.focus_on(A_NAME);
+                    form.set_error(A_NAME, Report::from_error(&e));
+                } else {
+                    self.step = Step::Passphrase(pass_form());
+                }
+            }
+            KeyCode::Enter => {
+                let name = form.value(A_NAME).trim().to_string();
+                if let Err(e) = identity::validate_name(&name) {
+                    form.focus_on(A_NAME);
+                    form.set_error(A_NAME, Report::from_error(&e));
+                } else if self
+                    .approvals
+                    .iter()
+                    .any(|a| a.name.eq_ignore_ascii_case(&name))
+                {
+                    form.clear_all();
+                    form.set_error(
+                        A_NAME,
+                        Report::from_error(&approvals::ApprovalError::SamePerson(name)),
+                    );
+                } else if form.focus() == A_NAME && authenticated && form.value(A_PASS).is_empty() {
+                    form.focus_on(A_PASS);
+                } else if form.value(A_PASS).is_empty() {
+                    self.approvals.push(Approval::typed(&name));
+                    form.clear_all();
+                } else {
+                    self.checking_approver = true;
+                    return Some(Action::CheckRecoveryApprover {
+                        name,
+                        passphrase: SecretString::from(form.value(A_PASS)),
+                    });
+                }
+            }
+            KeyCode::Backspace if form.is_empty() => {
+                self.approvals.pop();
+            }
+            _ => {
+                form.handle_key(key);
+            }
+        }
+        None
+    }
+
+    fn start(&mut self) -> Option<Action> {
+        let plan = self.plan.clone()?;
+        let passphrase = self.passphrase.clone()?;
+        self.step = Step::Working;
+        Some(Action::StartRetirement(Box::new(RetirementJob {
+            plan,
+            passphrase,
+            accept_concentration: self.accept_concentration,
+            approvals: self.approvals.clone(),
+        })))
+    }
+
+    fn concentration_lines(&self, plan: &RetirementPlan) -> Vec<Line<'static>> {
+        let warn = Style::default()
+            .fg(Color::Black)
+            .bg(Color::Yellow)
+            .add_modifier(Modifier::BOLD);
+        let red = Style::default()
+            .fg(Color::White)
+            .bg(Color::Red)
+            .add_modifier(Modifier::BOLD);
+        let mut lines = Vec::new();
+        for k in &plan.concentration {
+            match k.verdict {
+                Concentration::Spread => {}
+                Concentration::Several { holds } => lines.push(Line::from(Span::styled(
+                    format!(
+                        " {} would hold {holds} shards of key {} ",
+                        plan.successor.name, k.key_id
+                    ),
+                    warn,
+                ))),
+                Concentration::ReachesThreshold { holds, threshold } => {
+                    lines.push(Line::from(Span::styled(
+                        format!(
+                            " {} would hold {holds} shards of key {}, which needs {threshold}: enough to rebuild it alone ",
+                            plan.successor.name, k.key_id
+                        ),
+                        red,
+                    )))
+                }
+            }
+        }
+        lines
+    }
+
+    fn change_lines(&self, plan: &RetirementPlan) -> Vec<Line<'static>> {
+        let bold = Style::default().add_modifier(Modifier::BOLD);
+        let mut lines = vec![Line::from(Span::styled(
+            format!(
+                "{} {} will change, in one transaction:",
+                strings::RETIRE_CONFIRM_HEAD,
+                plan.retiree.name
+            ),
+            bold,
+        ))];
+        lines.push(Line::from(format!(
+            "  {} leaves the active custodians (kept in the history, successor {})",
+            plan.retiree.name, plan.successor.name
+        )));
+        if plan.shards.is_empty() {
+            lines.push(Line::from("  shards to rewrap: none registered"));
+        } else {
+            lines.push(Line::from(format!(
+                "  shards rewrapped to {}: {}",
+                plan.successor.name,
+                plan.shards.len()
+            )));
+            for h in &plan.shards {
+                lines.push(Line::from(format!(
+                    "    {} #{} · {}",
+                    h.file.key_id,
+                    h.file.index,
+                    file_name(&h.path)
+                )));
+            }
+        }
+        for s in &plan.current_splits {
+            lines.push(Line::from(format!(
+                "  guardian set {} superseded: its shares are refused from then on",
+                s.set_id
+            )));
+        }
+        let shares: usize = plan
+            .current_splits
+            .iter()
+            .map(|s| s.files.iter().filter(|f| f.exists()).count())
+            .sum();
+        lines.push(Line::from(format!(
+            "  moving to retired/: the identity file {}, {} shard file(s), {} share file(s)",
+            file_name(&plan.identity_path),
+            plan.shards.len(),
+            shares
+        )));
+        for m in &plan.missing_shards {
+            lines.push(Line::from(format!(
+                "  not where registered (listed to destroy by hand): {}",
+                m.display()
+            )));
+        }
+        if self.accept_concentration {
+            lines.push(Line::from(format!(
+                "  {} confirmed to hold several shards of one key (audited)",
+                plan.successor.name
+            )));
+        }
+        if !self.approvals.is_empty() {
+            lines.push(Line::from(format!(
+                "  override approved by {} (audited)",
+                self.approver_list()
+            )));
+        }
+        lines
+    }
+
+    fn approver_list(&self) -> String {
+        self.approvals
+            .iter()
+            .map(|a| {
+                if a.is_authenticated() {
+                    a.name.clone()
+                } else {
+                    format!("{} (typed)", a.name)
+                }
+            })
+            .collect::<Vec<_>>()
+            .join(", ")
+    }
+}
+
+fn file_name(p: &std::path::Path) -> String {
+    p.file_name()
+        .map(|n| n.to_string_lossy().into_owned())
+        .unwrap_or_else(|| p.display().to_string())
+}
+
+impl Screen for RetireScreen {
+    fn touches_secrets(&self) -> bool {
+        true
+    }
+
+    fn title(&self) -> String {
+        format!("{} — {}", strings::RETIRE_TITLE, self.name)
+    }
+
+    fn handle_key(&mut self, key: KeyEvent) -> Option<Action> {
+        match &mut self.step {
+            Step::NoSuccessor | Step::Done(_) | Step::Failed(_) => match key.code {
+                KeyCode::Esc | KeyCode::Enter => Some(Action::Back),
+                _ => None,
+            },
+            Step::Successor { .. } => self.successor_key(key),
+            Step::ConfirmHolder(_) => self.holder_key(key),
+            Step::Approvers(_) => self.approvers_key(key),
+            Step::Passphrase(form) => match form.handle_key(key) {
+                FormEvent::Cancel => {
+                    self.step = self.before_passphrase();
+                    None
+                }
+                FormEvent::Handled => None,
+                FormEvent::Submit if form.value(0).is_empty() => None,
+                FormEvent::Submit => {
+                    let pass = SecretString::from(form.value(0));
+                    let plan = self.plan.clone()?;
+                    self.passphrase = Some(pass.clone());
+                    self.step = Step::Checking;
+                    Some(Action::CheckRetireePassphrase {
+                        plan: Box::new(plan),
+                        passphrase: pass,
+                    })
+                }
+            },
+            Step::Checking | Step::Working => None,
+            Step::Confirm => match key.code {
+                KeyCode::Enter => self.start(),
+                KeyCode::Esc => {
+                    self.passphrase = None;
+                    self.step = Step::Passphrase(pass_form());
+                    None
+                }
+                _ => None,
+            },
+        }
+    }
+
+    fn on_worker(&mut self, msg: &WorkerMsg) -> Option<Action> {
+        let WorkerMsg::Finished(result) = msg else {
+            return None;
+        };
+        if self.checking_approver {
+            self.checking_approver = false;
+            if let Step::Approvers(form) = &mut self.step {
+                match result {
+                    Ok(JobResult::RecoveryApproverChecked(approval)) => {
+                        if self
+                            .approvals
+                            .iter()
+                            .any(|a| a.recipient.is_some() && a.recipient == approval.recipient)
+                        {
+                            form.clear_all();
+                            form.set_error(
+                                A_NAME,
+                                Report::from_error(&approvals::ApprovalError::SamePerson(
+                                    approval.name.clone(),
+                                )),
+                            );
+                        } else {
+                            self.approvals.push(approval.clone());
+                            form.clear_all();
+                        }
+                    }
+                    Ok(JobResult::RecoveryApproverRefused(report)) | Err(report) => {
+                        form.refuse(A_PASS, report.clone());
+                    }
+                    Ok(_) => {}
+                }
+            }
+            return None;
+        }
+        match (&mut self.step, result) {
+            (Step::Checking, Ok(JobResult::RetireePassphraseChecked)) => {
+                self.step = Step::Confirm;
+                None
+            }
+            (Step::Checking, Err(report)) => {
+                self.passphrase = None;
+                let mut form = pass_form();
+                form.refuse(0, report.clone());
+                self.step = Step::Passphrase(form);
+                None
+            }
+            (Step::Working, Ok(JobResult::Retired(o))) => {
+                self.passphrase = None;
+                self.step = Step::Done(o.clone());
+                Some(Action::RefreshHome)
+            }
+            (Step::Working, Err(report)) => {
+                self.passphrase = None;
+                self.step = Step::Failed(report.clone());
+                Some(Action::RefreshHome)
+            }
+            _ => None,
+        }
+    }
+
+    fn render(&self, frame: &mut Frame, area: Rect, chrome: &Chrome) {
+        let mut lines = vec![
+            step_bar(&strings::RETIRE_STEPS, self.step_index()),
+            Line::from(""),
+        ];
+        if let Some(plan) = &self.plan {
+            lines.push(Line::from(format!(
+                "{} ({}) → successor {} · {} shard(s) to move",
+                plan.retiree.name,
+                plan.retiree.fingerprint,
+                plan.successor.name,
+                plan.shards.len()
+            )));
+            lines.push(Line::from(""));
+        }
+        match &self.step {
+            Step::NoSuccessor => {
+                lines.extend(widgets::failure_lines(&note(
+                    format!(
+                        "{} is the only active custodian: nobody can take their shards",
+                        self.name
+                    ),
+                    "create the successor's identity first (n on the home screen), then retire",
+                )));
+            }
+            Step::Successor { selected, error } => {
+                lines.push(Line::from(Span::styled(
+                    format!("{} {}:", strings::RETIRE_PICK, self.name),
+                    Style::default().add_modifier(Modifier::BOLD),
+                )));
+                for (i, c) in self.candidates.iter().enumerate() {
+                    let style = if i == *selected {
+                        Style::default().add_modifier(Modifier::REVERSED)
+                    } else {
+                        Style::default()
+                    };
+                    let marker = if i == *selected { "▶ " } else { "  " };
+                    lines.push(Line::from(Span::styled(format!("{marker}{c}"), style)));
+                }
+                if let Some(r) = error {
+                    lines.push(Line::from(""));
+                    lines.extend(widgets::failure_lines(r));
+                }
+            }
+            Step::ConfirmHolder(form) => {
+                if let Some(plan) = &self.plan {
+                    lines.extend(self.concentration_lines(plan));
+                }
+                lines.push(Line::from(format!(
+                    "Type {}'s name to confirm they may hold several shards of one key (audited).",
+                    self.successor_name()
+                )));
+                lines.extend(form.lines());
+            }
+            Step::Approvers(form) => {
+                if let Some(plan) = &self.plan {
+                    lines.extend(self.concentration_lines(plan));
+                }
+                lines.push(Line::from(strings::RETIRE_OVERRIDE));
+                lines.push(Line::from(format!(
+                    "Approvers: {}",
+                    if self.approvals.is_empty() {
+                        "none yet".to_string()
+                    } else {
+                        self.approver_list()
+                    }
+                )));
+                lines.extend(form.lines());
+                if self.checking_approver {
+                    lines.push(Line::from(format!(
+                        "{} {}",
+                        widgets::spinner(chrome.tick),
+                        strings::RECOVERY_APPROVER_CHECKING
+                    )));
+                }
+            }
+            Step::Passphrase(form) => lines.extend(form.lines()),
+            Step::Checking => lines.push(Line::from(format!(
+                "{} {}",
+                widgets::spinner(chrome.tick),
+                strings::ROTATE_CHECKING
+            ))),
+            Step::Confirm => {
+                if let Some(plan) = &self.plan {
+                    lines.extend(self.change_lines(plan));
+                }
+                lines.push(Line::from(""));
+                lines.push(Line::from(Span::styled(
+                    strings::RETIRE_CONFIRM_HINT,
+                    widgets::hint(),
+                )));
+            }
+            Step::Working => lines.push(Line::from(format!(
+                "{} {}",
+                widgets::spinner(chrome.tick),
+                strings::RETIRE_WORKING
+            ))),
+            Step::Done(o) => {
+                lines.push(Line::from(Span::styled(
+                    format!("✔ retired {}; successor {}", o.retiree, o.successor),
+                    Style::default()
+                        .fg(Color::Green)
+                        .add_modifier(Modifier::BOLD),
+                )));
+                lines.push(Line::from(format!(
+                    "Shards rewrapped to {} and verified: {}",
+                    o.successor,
+                    o.shards.len()
+                )));
+                for (k, i, f) in &o.shards {
+                    lines.push(Line::from(format!("  {k} #{i} → {}", file_name(f))));
+                }
+                if !o.superseded_sets.is_empty() {
+                    lines.push(Line::from(format!(
+                        "Guardian sets superseded: {}",
+                        o.superseded_sets.join(", ")
+                    )));
+                }
+                lines.push(Line::from(format!(
+                    "Moved to retired/: {} file(s)",
+                    o.retired_files.iter().filter(|r| r.to.is_some()).count()
+                )));
+                if !o.approvers.is_empty() {
+                    lines.push(Line::from(format!(
+                        "Override approved by {} (audited)",
+                        o.approvers.join(", ")
+                    )));
+                }
+                if !o.destroy_elsewhere.is_empty() {
+                    let warn = Style::default()
+                        .fg(Color::Black)
+                        .bg(Color::Yellow)
+                        .add_modifier(Modifier::BOLD);
+                    lines.push(Line::from(Span::styled(
+                        format!(" {} ", strings::ROTATE_DESTROY_HEAD),
+                        warn,
+                    )));
+                    for p in &o.destroy_elsewhere {
+                        lines.push(Line::from(format!("  {}", p.display())));
+                    }
+                }
+            }
+            Step::Failed(r) => lines.extend(widgets::failure_lines(r)),
+        }
+        frame.render_widget(Paragraph::new(lines).wrap(Wrap { trim: false }), area);
+    }
+
+    fn commands(&self) -> Vec<(&'static str, &'static str)> {
+        match self.step {
+            Step::NoSuccessor | Step::Failed(_) => vec![("Enter/Esc", "back")],
+            Step::Successor { .. } => {
+                vec![("↑/↓", "choose"), ("Enter", "successor"), ("Esc", "cancel")]
+            }
+            Step::ConfirmHolder(_) => vec![("Enter", "confirm"), ("Esc", "back")],
+            Step::Approvers(_) => vec![
+                ("Enter", "add / continue"),
+                ("Backspace", "remove last"),
+                ("Esc", "back"),
+            ],
+            Step::Passphrase(_) => vec![("Enter", "check"), ("Esc", "back")],
+            Step::Confirm => vec![("Enter", "retire"), ("Esc", "back")],
+            Step::Checking | Step::Working => vec![],
+            Step::Done(_) => vec![("Enter", "back to home")],
+        }
+    }
+
+    fn takes_text(&self) -> bool {
+        matches!(
+            self.step,
+            Step::ConfirmHolder(_) | Step::Approvers(_) | Step::Passphrase(_)
+        )
+    }
+
+    fn holds_input(&self) -> bool {
+        !matches!(
+            self.step,
+            Step::NoSuccessor | Step::Successor { .. } | Step::Done(_) | Step::Failed(_)
+        )
+    }
+
+    fn busy(&self) -> bool {
+        matches!(self.step, Step::Checking | Step::Working) || self.checking_approver
+    }
+
+    fn as_any(&mut self) -> Option<&mut dyn std::any::Any> {
+        Some(self)
+    }
+}
