@@ -2,6 +2,7 @@
 //! passphrase files, and the `custodian` binary pointed at that workspace.
 #![allow(dead_code, clippy::unwrap_used, clippy::expect_used)]
 
+pub mod pdf;
 pub mod tmux;
 pub mod tui;
 
