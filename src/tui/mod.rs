@@ -15,6 +15,7 @@ pub mod app;
 pub mod complete;
 pub mod event;
 pub mod form;
+pub mod print;
 pub mod screens;
 pub mod strings;
 pub mod widgets;

@@ -425,3 +425,6 @@ pub const ROTATE_NOTHING_ELSEWHERE: &str =
     "Every registered file was moved; no copy is known outside the workspace.";
 pub const ROTATE_COPIES_HINT: &str =
     "Guardians destroy their old shares; `custodian check` flags copies until confirmed destroyed.";
+
+/// Footer while sheets are being printed to PDF.
+pub const PRINTING: &str = "Writing the PDF…";
