@@ -215,7 +215,10 @@ fn every_single_character_typo_in_a_printed_share_is_caught() {
 
 /// The grouped form's groups as a person would copy them (prefix first).
 fn grouped_parts(line: &str) -> Vec<String> {
-    printed::grouped(line).split(' ').map(String::from).collect()
+    printed::grouped(line)
+        .split(' ')
+        .map(String::from)
+        .collect()
 }
 
 #[test]
@@ -227,9 +230,18 @@ fn grouped_form_reads_back_typed_any_way() {
         let groups = printed::groups(&line);
         // Every group is 5 characters (the last may be shorter), each from
         // the Bech32 alphabet, and they carry the whole line.
-        assert!(groups[..groups.len() - 1].iter().all(|g| g.len() == printed::GROUP));
+        assert!(
+            groups[..groups.len() - 1]
+                .iter()
+                .all(|g| g.len() == printed::GROUP)
+        );
         assert!((2..=printed::GROUP).contains(&groups.last().unwrap().len()));
-        assert!(grouped.chars().skip(16).all(|c| c == ' ' || "qpzry9x8gf2tvdw0s3jn54khce6mua7l".contains(c)));
+        assert!(
+            grouped
+                .chars()
+                .skip(16)
+                .all(|c| c == ' ' || "qpzry9x8gf2tvdw0s3jn54khce6mua7l".contains(c))
+        );
         let data: String = groups.iter().map(|g| &g[..g.len() - 1]).collect();
         assert_eq!(format!("custodianshare1{data}"), line);
         // Spaces, dashes, line breaks, upper case, run together, or the
@@ -328,7 +340,10 @@ fn grouped_form_names_a_short_long_foreign_or_missing_group() {
         short[g].remove(1);
         let err = printed::decode(&short.join(" ")).unwrap_err();
         assert_eq!(group_of(&err), g, "short group {g}");
-        assert!(err.to_string().contains("it has 4 characters where each group has 5"));
+        assert!(
+            err.to_string()
+                .contains("it has 4 characters where each group has 5")
+        );
         let mut long = parts.clone();
         long[g].insert(3, 'q');
         assert_eq!(group_of(&printed::decode(&long.join(" ")).unwrap_err()), g);
@@ -337,18 +352,27 @@ fn grouped_form_names_a_short_long_foreign_or_missing_group() {
         foreign[g].replace_range(0..1, "o");
         let err = printed::decode(&foreign.join(" ")).unwrap_err();
         assert_eq!(group_of(&err), g);
-        assert!(err.to_string().contains("`o` is not used in printed shares"));
+        assert!(
+            err.to_string()
+                .contains("`o` is not used in printed shares")
+        );
         // Two groups exchanged: the first of them is named (a group's
         // check binds its number, so one in another place never passes).
         if g + 1 < n && parts[g] != parts[g + 1] {
             let mut swapped = parts.clone();
             swapped.swap(g, g + 1);
-            assert_eq!(group_of(&printed::decode(&swapped.join(" ")).unwrap_err()), g);
+            assert_eq!(
+                group_of(&printed::decode(&swapped.join(" ")).unwrap_err()),
+                g
+            );
         }
         // A whole group left out: the group now in its place fails.
         let mut dropped = parts.clone();
         dropped.remove(g);
-        assert_eq!(group_of(&printed::decode(&dropped.join(" ")).unwrap_err()), g);
+        assert_eq!(
+            group_of(&printed::decode(&dropped.join(" ")).unwrap_err()),
+            g
+        );
         // ... typed without spaces too.
         let run: String = dropped.concat();
         assert_eq!(group_of(&printed::decode(&run).unwrap_err()), g);
@@ -358,9 +382,18 @@ fn grouped_form_names_a_short_long_foreign_or_missing_group() {
     let mut last = parts.clone();
     last.pop();
     let err = printed::decode(&last.join(" ")).unwrap_err();
-    assert!(err.to_string().contains("a group at the end may be missing"), "{err}");
+    assert!(
+        err.to_string()
+            .contains("a group at the end may be missing"),
+        "{err}"
+    );
     // Nothing after the prefix, or a wrong prefix.
-    assert!(printed::decode("custodianshare2").unwrap_err().to_string().contains("no groups follow"));
+    assert!(
+        printed::decode("custodianshare2")
+            .unwrap_err()
+            .to_string()
+            .contains("no groups follow")
+    );
     assert!(!printed::looks_printed("custodianshare3 qqqqq"));
 }
 

@@ -429,7 +429,11 @@ fn a_mistyped_printed_share_is_caught_by_its_checksum() {
     // the prefix), with the 3rd character of the 5th group changed.
     let data = printed.strip_prefix("custodianshare1").unwrap();
     let mut groups: Vec<String> = std::iter::once("custodianshare1".to_string())
-        .chain(data.as_bytes().chunks(6).map(|c| String::from_utf8(c.to_vec()).unwrap()))
+        .chain(
+            data.as_bytes()
+                .chunks(6)
+                .map(|c| String::from_utf8(c.to_vec()).unwrap()),
+        )
         .collect();
     let g = &mut groups[5];
     let wrong = if g.as_bytes()[2] == b'q' { 'p' } else { 'q' };
@@ -470,9 +474,15 @@ fn a_mistyped_printed_share_is_caught_by_its_checksum() {
         .stderr(predicate::str::starts_with(
             "error: group 17 of the printed share is wrong: its check character does not match\n",
         ))
-        .stderr(predicate::str::contains("compare group 17 with the paper copy"));
+        .stderr(predicate::str::contains(
+            "compare group 17 with the paper copy",
+        ));
     for p in [&paper, &paper2] {
-        sb.cmd().args(["guardians", "inspect"]).arg(p).assert().code(1);
+        sb.cmd()
+            .args(["guardians", "inspect"])
+            .arg(p)
+            .assert()
+            .code(1);
     }
     assert_eq!(sb.snapshot(), before);
 }

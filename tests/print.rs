@@ -50,7 +50,13 @@ fn split() -> Split {
         .cmd()
         .args(["--json", "guardians", "split", "--identity"])
         .arg(&identity)
-        .args(["--threshold", "2", "--guardians", "Ana,Ben,Cy", "--passphrase-file"])
+        .args([
+            "--threshold",
+            "2",
+            "--guardians",
+            "Ana,Ben,Cy",
+            "--passphrase-file",
+        ])
         .arg(&p)
         .assert()
         .success();
@@ -96,9 +102,16 @@ fn share_card_reads_back_and_its_qr_rebuilds_the_key() {
     let Split { sb, shares } = split();
     let ben = ShareFile::load(&shares[1]).unwrap();
     let line = ben.printed().unwrap();
-    for (paper, size) in [("letter", "612 x 792 pts (letter)"), ("a4", "595.276 x 841.89 pts (A4)")] {
+    for (paper, size) in [
+        ("letter", "612 x 792 pts (letter)"),
+        ("a4", "595.276 x 841.89 pts (A4)"),
+    ] {
         let out = sb.file(&format!("ben-{paper}.pdf"));
-        let v = print_json(&sb, &["share", "--paper", paper, "--out"], &[&out, &shares[1]]);
+        let v = print_json(
+            &sb,
+            &["share", "--paper", paper, "--out"],
+            &[&out, &shares[1]],
+        );
         assert_eq!(v["sheet"], "share");
         assert_eq!(v["pages"], 1, "a share card is one sheet");
         assert_eq!(mode(&out), 0o600);
@@ -140,7 +153,11 @@ fn share_card_reads_back_and_its_qr_rebuilds_the_key() {
     std::fs::write(&paper, decoded).unwrap();
     let p = sb.pass_file(
         "combine.pass",
-        &[&gpass("Ana"), &gpass("Ben"), "a new passphrase for the rebuilt identity file"],
+        &[
+            &gpass("Ana"),
+            &gpass("Ben"),
+            "a new passphrase for the rebuilt identity file",
+        ],
     );
     let rebuilt = sb.file("vic-rebuilt.identity.json");
     sb.cmd()
@@ -155,7 +172,12 @@ fn share_card_reads_back_and_its_qr_rebuilds_the_key() {
         .success();
     assert!(rebuilt.exists());
     // Both prints are audited.
-    assert_eq!(audit(&sb).matches(r#""event":"PRINT","status":"COMPLETED""#).count(), 2);
+    assert_eq!(
+        audit(&sb)
+            .matches(r#""event":"PRINT","status":"COMPLETED""#)
+            .count(),
+        2
+    );
 }
 
 #[test]
@@ -172,7 +194,11 @@ fn default_names_never_overwrite_and_bad_requests_change_nothing() {
     );
     assert_eq!(a.parent().unwrap(), sb.ws().join("printed"));
     assert!(b.to_string_lossy().ends_with("-2.pdf"), "{}", b.display());
-    assert_eq!(std::fs::read(&a).unwrap(), std::fs::read(&b).unwrap(), "deterministic");
+    assert_eq!(
+        std::fs::read(&a).unwrap(),
+        std::fs::read(&b).unwrap(),
+        "deterministic"
+    );
     // --out naming an existing file: refused, the file untouched.
     let before = sb.snapshot();
     let snapshot_but_audit = |s: Vec<(PathBuf, Vec<u8>)>| {
@@ -187,7 +213,10 @@ fn default_names_never_overwrite_and_bad_requests_change_nothing() {
         .assert()
         .code(1)
         .stderr(predicate::str::contains("already exists"));
-    assert_eq!(snapshot_but_audit(sb.snapshot()), snapshot_but_audit(before.clone()));
+    assert_eq!(
+        snapshot_but_audit(sb.snapshot()),
+        snapshot_but_audit(before.clone())
+    );
     assert!(audit(&sb).contains(r#""event":"PRINT","status":"FAILED""#));
     // Not a share, a missing file, an unknown drill, an unknown ceremony,
     // an unknown incident: each named, nothing written at all.
@@ -195,13 +224,34 @@ fn default_names_never_overwrite_and_bad_requests_change_nothing() {
     std::fs::write(&junk, "hello").unwrap();
     let before = sb.snapshot();
     let cases: Vec<(Vec<String>, &str)> = vec![
-        (vec!["share".into(), junk.display().to_string()], "is not a guardian share"),
-        (vec!["share".into(), sb.file("nope.json").display().to_string()], "nope.json"),
-        (vec!["recovery-key".into(), junk.display().to_string()], "junk.txt"),
-        (vec!["drill".into(), "DRILL-20260101-abcdef".into()], "no drill `DRILL-20260101-abcdef`"),
-        (vec!["ceremony".into()], "no onboarding ceremony has been completed"),
-        (vec!["ceremony".into(), "CER-x".into()], "no ceremony `CER-x`"),
-        (vec!["incident".into(), "INC-20260101-000000-abcdef".into()], "INC-20260101-000000-abcdef"),
+        (
+            vec!["share".into(), junk.display().to_string()],
+            "is not a guardian share",
+        ),
+        (
+            vec!["share".into(), sb.file("nope.json").display().to_string()],
+            "nope.json",
+        ),
+        (
+            vec!["recovery-key".into(), junk.display().to_string()],
+            "junk.txt",
+        ),
+        (
+            vec!["drill".into(), "DRILL-20260101-abcdef".into()],
+            "no drill `DRILL-20260101-abcdef`",
+        ),
+        (
+            vec!["ceremony".into()],
+            "no onboarding ceremony has been completed",
+        ),
+        (
+            vec!["ceremony".into(), "CER-x".into()],
+            "no ceremony `CER-x`",
+        ),
+        (
+            vec!["incident".into(), "INC-20260101-000000-abcdef".into()],
+            "INC-20260101-000000-abcdef",
+        ),
     ];
     for (args, says) in cases {
         sb.cmd()
@@ -227,18 +277,16 @@ fn recovery_key_sheet_matches_openssl_and_its_qr_is_the_pem() {
     let sb = Sandbox::new();
     let private = sb.file("rk.key");
     let public = sb.file("rk.pub.pem");
-    let run = |args: &[&str]| {
-        let st = std::process::Command::new("openssl")
-            .args(args)
-            .stderr(std::process::Stdio::null())
-            .status()
-            .unwrap();
-        assert!(st.success(), "openssl {args:?}");
-    };
-    run(&["genpkey", "-algorithm", "RSA", "-pkeyopt", "rsa_keygen_bits:4096", "-out", private.to_str().unwrap()]);
-    run(&["pkey", "-in", private.to_str().unwrap(), "-pubout", "-out", public.to_str().unwrap()]);
+    common::openssl_rsa_pair(&private, &public);
     let der = std::process::Command::new("openssl")
-        .args(["pkey", "-pubin", "-in", public.to_str().unwrap(), "-outform", "DER"])
+        .args([
+            "pkey",
+            "-pubin",
+            "-in",
+            public.to_str().unwrap(),
+            "-outform",
+            "DER",
+        ])
         .output()
         .unwrap()
         .stdout;
@@ -246,7 +294,11 @@ fn recovery_key_sheet_matches_openssl_and_its_qr_is_the_pem() {
     let pem = std::fs::read_to_string(&public).unwrap();
     let phrase = custodian_core::drkit::keys::verification_phrase(&pem);
     let out = sb.file("rk.pdf");
-    let v = print_json(&sb, &["recovery-key", "--paper", "letter", "--out"], &[&out, &public]);
+    let v = print_json(
+        &sb,
+        &["recovery-key", "--paper", "letter", "--out"],
+        &[&out, &public],
+    );
     assert_eq!(v["sheet"], "recovery-key");
     let mut expected = vec![
         "Vendor recovery key (public half)".to_string(),
@@ -311,19 +363,19 @@ fn incident_sheet_is_the_report_with_its_head_and_an_altered_report_is_refused()
     if tools_missing() {
         return;
     }
-    use custodian_core::playbook::Playbook;
-    use custodian_core::playbook::incident::{self, StepHow};
+    use custodian_core::playbook::incident;
     let sb = Sandbox::new();
     let ws = Workspace::open(sb.ws()).unwrap();
-    let book = Playbook::builtin();
-    let inc = incident::open(&ws, book, 2, "Ana Officer", Some("Ben")).unwrap();
-    incident::complete_step(&ws, book, &inc.id, "record-loss", "Cy", StepHow::Attested, &[]).unwrap();
+    let inc = incident::load(&ws, &common::incident_with_a_step(&sb)).unwrap();
     // Open: no report yet.
     sb.cmd()
         .args(["print", "incident", &inc.id])
         .assert()
         .code(1)
-        .stderr(predicate::str::contains(format!("incident {} has no written report yet", inc.id)));
+        .stderr(predicate::str::contains(format!(
+            "incident {} has no written report yet",
+            inc.id
+        )));
     sb.cmd()
         .args(["incident", "close", &inc.id, "--operator", "Dee"])
         .assert()
@@ -331,7 +383,10 @@ fn incident_sheet_is_the_report_with_its_head_and_an_altered_report_is_refused()
     let report = incident::load(&ws, &inc.id).unwrap().report.unwrap();
     let v = print_json(&sb, &["incident", &inc.id], &[]);
     let out = PathBuf::from(v["file"].as_str().unwrap());
-    let mut expected = vec![format!("Incident report {}", inc.id), "Audit head at close".into()];
+    let mut expected = vec![
+        format!("Incident report {}", inc.id),
+        "Audit head at close".into(),
+    ];
     expected.extend(hash_rows(&report.audit_head));
     expected.extend(record_lines(&report.path));
     assert_has_text(&out, &expected);
@@ -389,21 +444,23 @@ fn ceremony_and_drill_sheets_carry_their_records_and_heads() {
 
     // A drill, run in its own sandbox beside the workspace.
     let drill_sandbox = sb.file("drill-sandbox");
-    let out = sb
-        .cmd()
-        .args(["--json", "drill", "run", "--auto", "--participants", "Ana Officer,Ben Legal", "--sandbox"])
-        .arg(&drill_sandbox)
-        .assert()
-        .success();
-    let report: Value = serde_json::from_slice(&out.get_output().stdout).unwrap();
+    let report = common::auto_drill(&sb, &drill_sandbox);
     let id = report["id"].as_str().unwrap().to_string();
     let head = report["sandboxAuditHead"].as_str().unwrap().to_string();
     let v = print_json(&sb, &["drill", &id], &[]);
     let out = PathBuf::from(v["file"].as_str().unwrap());
     let md = sb.ws().join("drills").join(format!("{id}.md"));
-    let mut expected = vec![format!("Drill report {id}"), "Sandbox audit head at the end".into()];
+    let mut expected = vec![
+        format!("Drill report {id}"),
+        "Sandbox audit head at the end".into(),
+    ];
     expected.extend(hash_rows(&head));
     expected.extend(record_lines(&md));
     assert_has_text(&out, &expected);
-    assert!(audit(&sb).matches(r#""event":"PRINT","status":"COMPLETED""#).count() == 2);
+    assert!(
+        audit(&sb)
+            .matches(r#""event":"PRINT","status":"COMPLETED""#)
+            .count()
+            == 2
+    );
 }

@@ -1243,3 +1243,57 @@ fn killed_rotation_leaves_the_old_state_or_the_new_one() {
         3000,
     );
 }
+
+/// `custodian print` (issue 14): the PDF is published whole or not at all,
+/// with one audit outcome, at every I/O step and at every kill.
+fn print_case_out(sb: &Sandbox) -> PathBuf {
+    sb.file("keys.pdf")
+}
+
+fn print_setup() -> Sandbox {
+    let sb = empty_sandbox();
+    let ws = Workspace::open(sb.ws()).unwrap();
+    identity::create_identity(&ws, "Dee", &SecretString::from(PASS_A), None).unwrap();
+    sb
+}
+
+#[test]
+fn print_is_all_or_nothing_at_every_io_step() {
+    use custodian_core::print::{self, What, pdf::Paper};
+    sweep(&Case {
+        name: "print keys",
+        event: print::EVENT,
+        changes_registry: false,
+        setup: &print_setup,
+        run: &|sb| {
+            let ws = Workspace::open(sb.ws()).unwrap();
+            print::print(&ws, &What::Keys, Paper::A4, Some(&print_case_out(sb)))
+                .map(|_| ())
+                .map_err(|e| e.to_string())
+        },
+        outputs: &|sb| vec![print_case_out(sb)],
+        happened: None,
+    });
+}
+
+#[test]
+fn a_killed_print_leaves_the_pdf_whole_or_absent() {
+    kill_sweep(
+        &Case {
+            name: "kill print keys",
+            event: custodian_core::print::EVENT,
+            changes_registry: false,
+            setup: &print_setup,
+            run: &|_| Ok(()),
+            outputs: &|sb| vec![print_case_out(sb)],
+            happened: None,
+        },
+        &|sb| {
+            let mut c = bin(sb);
+            c.args(["print", "keys", "--out"]).arg(print_case_out(sb));
+            c
+        },
+        0x5052_494e_54,
+        60,
+    );
+}

@@ -40,7 +40,10 @@ pub fn assert_has_text(pdf: &Path, expected: &[String]) {
 
 /// Pages and the first page's size in points, from `pdfinfo`.
 pub fn info(pdf: &Path) -> (usize, String) {
-    let out = Command::new("pdfinfo").arg(pdf).output().expect("pdfinfo runs");
+    let out = Command::new("pdfinfo")
+        .arg(pdf)
+        .output()
+        .expect("pdfinfo runs");
     assert!(out.status.success(), "pdfinfo failed: {:?}", out);
     let text = String::from_utf8_lossy(&out.stdout).into_owned();
     let field = |name: &str| {
@@ -83,7 +86,12 @@ pub fn qr_codes(pdf: &Path) -> Vec<Vec<String>> {
             if out.status.code() == Some(4) {
                 return Vec::new();
             }
-            assert!(out.status.success(), "zbarimg failed on {}: {:?}", png.display(), out);
+            assert!(
+                out.status.success(),
+                "zbarimg failed on {}: {:?}",
+                png.display(),
+                out
+            );
             // In binary mode zbarimg adds nothing after the data.
             vec![String::from_utf8(out.stdout).unwrap()]
         })

@@ -158,10 +158,7 @@ fn group_check(group: usize, chars: &[u8]) -> u8 {
     let mut acc = 0u8;
     // The group number's two low 5-bit digits, then the characters, then a
     // final shift so the last character is weighted by x, not 1.
-    let g = [
-        (group & 31) as u8,
-        ((group >> 5) & 31) as u8,
-    ];
+    let g = [(group & 31) as u8, ((group >> 5) & 31) as u8];
     for v in g.into_iter().chain(chars.iter().filter_map(|&c| symbol(c))) {
         acc = times_x(acc) ^ v;
     }
@@ -393,20 +390,14 @@ pub fn decode(text: &str) -> Result<ShareFile, GuardianError> {
     let checked = match CheckedHrpstring::new::<Bech32m>(&clean) {
         Ok(c) => c,
         Err(_) => {
-            let typo = locate_typo(
-                &clean,
-                if grouped { GROUP_DATA } else { LEGACY_GROUP },
-            );
+            let typo = locate_typo(&clean, if grouped { GROUP_DATA } else { LEGACY_GROUP });
             if grouped && typo.is_none() {
                 return Err(bad(
                     "every group's check character matches but the line's own checksum does not: a group at the end may be missing (the card says how many groups there are)",
                 ));
             }
             return Err(GuardianError::PrintedChecksum {
-                typo: locate_typo(
-                    &clean,
-                    if grouped { GROUP_DATA } else { LEGACY_GROUP },
-                ),
+                typo: locate_typo(&clean, if grouped { GROUP_DATA } else { LEGACY_GROUP }),
             });
         }
     };

@@ -66,7 +66,9 @@ pub enum PrintError {
     #[error("{0} has no written report yet")]
     NoReport(String),
     /// A record file differs from what the registry recorded.
-    #[error("{path} differs from the report recorded at the time (SHA-256 {expected}): it was changed after it was written")]
+    #[error(
+        "{path} differs from the report recorded at the time (SHA-256 {expected}): it was changed after it was written"
+    )]
     ReportAltered {
         /// The file.
         path: PathBuf,
@@ -271,10 +273,19 @@ impl Writer {
         Ok(side)
     }
 
-    fn finish(self, kind: &'static str, subject: String, file_stem: String, title: &str) -> Result<Sheet, PrintError> {
+    fn finish(
+        self,
+        kind: &'static str,
+        subject: String,
+        file_stem: String,
+        title: &str,
+    ) -> Result<Sheet, PrintError> {
         let all = self.texts.join("\n");
         if crate::text::secret_look(&all).is_some()
-            || self.qrs.iter().any(|q| crate::text::secret_look(q).is_some())
+            || self
+                .qrs
+                .iter()
+                .any(|q| crate::text::secret_look(q).is_some())
         {
             return Err(PrintError::LooksSecret(kind));
         }
@@ -340,7 +351,8 @@ pub fn share_sheet(share: &ShareFile, paper: Paper) -> Result<Sheet, PrintError>
     w.layout.ensure(17.0 * (rows.len() + 1) as f32);
     let top = w.layout.y();
     let side = w.qr(&line.to_ascii_uppercase(), qrcode::EcLevel::M, 170.0, true)?;
-    w.layout.line_at(Font::MonoBold, 12.0, 0.0, printed::GROUPED_PREFIX);
+    w.layout
+        .line_at(Font::MonoBold, 12.0, 0.0, printed::GROUPED_PREFIX);
     w.texts.push(printed::GROUPED_PREFIX.into());
     for (first, row) in rows {
         w.layout.line_at(Font::MonoBold, 12.0, 22.0, &row);
@@ -364,9 +376,24 @@ pub fn share_sheet(share: &ShareFile, paper: Paper) -> Result<Sheet, PrintError>
         w.para(&p);
         w.layout.gap(2.0);
     }
-    let subject = format!("{} #{} of set {}", share.guardian, share.index, share.short_set());
-    let stem = format!("share-{}-{}-{}", share.short_set(), share.index, file_safe(&share.guardian));
-    w.finish("share", subject, stem, &format!("Guardian share card: {}", share.guardian))
+    let subject = format!(
+        "{} #{} of set {}",
+        share.guardian,
+        share.index,
+        share.short_set()
+    );
+    let stem = format!(
+        "share-{}-{}-{}",
+        share.short_set(),
+        share.index,
+        file_safe(&share.guardian)
+    );
+    w.finish(
+        "share",
+        subject,
+        stem,
+        &format!("Guardian share card: {}", share.guardian),
+    )
 }
 
 /// The SHA-256 of a public key's DER SubjectPublicKeyInfo, in hex: what
@@ -398,11 +425,21 @@ pub fn recovery_key_sheet(public: &Path, paper: Paper) -> Result<Sheet, PrintErr
     w.texts.push(phrase.clone());
     w.big_hash("SHA-256 fingerprint (DER SubjectPublicKeyInfo)", &fp);
     w.heading("The public key as a QR code (the PEM text, exactly)");
-    w.qr(&text, qrcode::EcLevel::L, w.layout.width().min(300.0), false)?;
+    w.qr(
+        &text,
+        qrcode::EcLevel::L,
+        w.layout.width().min(300.0),
+        false,
+    )?;
     w.heading("How to use this sheet");
     w.para("The verification phrase is the first 8 characters of base64(SHA-256) of the PEM file's exact text: compare it with the phrase the vendor's console shows for the key you uploaded. The fingerprint is the SHA-256 of the key itself (openssl pkey -pubin -in KEY.pem -outform DER | sha256sum); it does not change when the PEM is re-wrapped. This sheet holds only the public key: the private key never appears on paper.");
     let stem = format!("recovery-key-{}", file_safe(name.trim_end_matches(".pem")));
-    w.finish("recovery-key", name, stem, "Vendor recovery key (public half)")
+    w.finish(
+        "recovery-key",
+        name,
+        stem,
+        "Vendor recovery key (public half)",
+    )
 }
 
 /// Every key id, root public key and recipient in the workspace.
@@ -421,7 +458,12 @@ pub fn keys_sheet(ws: &Workspace, paper: Paper) -> Result<Sheet, PrintError> {
         "custodian audit verify --expect-head {} proves later that no entry up to here was changed or removed.",
         head.head
     ));
-    w.finish("keys", "workspace keys".into(), "keys".into(), "Workspace keys")
+    w.finish(
+        "keys",
+        "workspace keys".into(),
+        "keys".into(),
+        "Workspace keys",
+    )
 }
 
 fn keys_body(w: &mut Writer, reg: &Registry) {
@@ -442,7 +484,12 @@ fn keys_body(w: &mut Writer, reg: &Registry) {
         w.field("Root public", &k.root_public_key);
         w.field(
             "Shards",
-            &format!("{} of {}: {}", k.threshold, k.custodians.len(), k.custodians.join(", ")),
+            &format!(
+                "{} of {}: {}",
+                k.threshold,
+                k.custodians.len(),
+                k.custodians.join(", ")
+            ),
         );
     }
     w.heading(&format!("Shards ({})", reg.shards.len()));
@@ -512,7 +559,12 @@ fn record_sheet(
     for line in text.lines() {
         w.mono(8.5, line);
     }
-    w.finish(kind, id.to_string(), format!("{kind}-{}", file_safe(id)), title)
+    w.finish(
+        kind,
+        id.to_string(),
+        format!("{kind}-{}", file_safe(id)),
+        title,
+    )
 }
 
 /// The onboarding ceremony record (`id`, or the last completed one).
@@ -528,7 +580,9 @@ pub fn ceremony_sheet(ws: &Workspace, id: Option<&str>, paper: Paper) -> Result<
             PrintError::NoCeremony(format!("no ceremony `{id}` is recorded in this workspace"))
         })?,
         None => done.last().copied().ok_or_else(|| {
-            PrintError::NoCeremony("no onboarding ceremony has been completed in this workspace".into())
+            PrintError::NoCeremony(
+                "no onboarding ceremony has been completed in this workspace".into(),
+            )
         })?,
     };
     let (Some(file), Some(head)) = (&c.record_file, &c.audit_head) else {
@@ -598,7 +652,13 @@ pub fn drill_sheet(ws: &Workspace, id: &str, paper: Paper) -> Result<Sheet, Prin
 
 fn file_safe(s: &str) -> String {
     s.chars()
-        .map(|c| if c.is_ascii_alphanumeric() || c == '-' || c == '_' { c } else { '_' })
+        .map(|c| {
+            if c.is_ascii_alphanumeric() || c == '-' || c == '_' {
+                c
+            } else {
+                '_'
+            }
+        })
         .collect()
 }
 
@@ -622,7 +682,12 @@ fn free_path(dir: &Path, stem: &str) -> PathBuf {
 /// Writes `sheet` under `out` (never over a file) or the next free name in
 /// `<workspace>/printed/`, through one audited transaction: written
 /// unnamed, mode 0600, read back and compared before it is published.
-pub fn write(ws: &Workspace, sheet: &Sheet, out: Option<&Path>, paper: Paper) -> Result<Printed, PrintError> {
+pub fn write(
+    ws: &Workspace,
+    sheet: &Sheet,
+    out: Option<&Path>,
+    paper: Paper,
+) -> Result<Printed, PrintError> {
     let path = match out {
         Some(p) => p.to_path_buf(),
         None => free_path(&ws.subdir(DIR)?, &sheet.file_stem),
@@ -686,7 +751,12 @@ pub fn sheet(ws: &Workspace, what: &What, paper: Paper) -> Result<Sheet, PrintEr
 }
 
 /// Builds and writes the sheet for `what`.
-pub fn print(ws: &Workspace, what: &What, paper: Paper, out: Option<&Path>) -> Result<Printed, PrintError> {
+pub fn print(
+    ws: &Workspace,
+    what: &What,
+    paper: Paper,
+    out: Option<&Path>,
+) -> Result<Printed, PrintError> {
     let s = sheet(ws, what, paper)?;
     write(ws, &s, out, paper)
 }
