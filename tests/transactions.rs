@@ -1293,7 +1293,7 @@ fn a_killed_print_leaves_the_pdf_whole_or_absent() {
             c.args(["print", "keys", "--out"]).arg(print_case_out(sb));
             c
         },
-        0x5052_494e_54,
+        0x0050_5249_4e54,
         60,
     );
 }

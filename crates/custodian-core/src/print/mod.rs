@@ -523,17 +523,29 @@ fn keys_body(w: &mut Writer, reg: &Registry) {
     }
 }
 
-/// A record sheet: the Markdown text as written, with its head.
-fn record_sheet(
+/// A record to print: its Markdown file and the head it names.
+struct Record<'a> {
     kind: &'static str,
-    title: &str,
-    id: &str,
-    path: &Path,
-    expected_sha: Option<&str>,
-    head_label: &str,
-    head: &str,
-    paper: Paper,
-) -> Result<Sheet, PrintError> {
+    title: String,
+    id: &'a str,
+    path: &'a Path,
+    /// The SHA-256 the file had when written, when one was recorded.
+    expected_sha: Option<&'a str>,
+    head_label: &'static str,
+    head: &'a str,
+}
+
+/// A record sheet: the Markdown text as written, with its head.
+fn record_sheet(r: &Record<'_>, paper: Paper) -> Result<Sheet, PrintError> {
+    let Record {
+        kind,
+        ref title,
+        id,
+        path,
+        expected_sha,
+        head_label,
+        head,
+    } = *r;
     let bytes = fsutil::read_limited(path, MAX_RECORD)?;
     if let Some(expected) = expected_sha
         && fsutil::sha256_hex(&bytes) != expected
@@ -589,13 +601,15 @@ pub fn ceremony_sheet(ws: &Workspace, id: Option<&str>, paper: Paper) -> Result<
         return Err(PrintError::NoReport(format!("ceremony {}", c.id)));
     };
     record_sheet(
-        "ceremony",
-        &format!("Onboarding ceremony {}", c.id),
-        &c.id,
-        file,
-        None,
-        "Audit head at completion",
-        head,
+        &Record {
+            kind: "ceremony",
+            title: format!("Onboarding ceremony {}", c.id),
+            id: &c.id,
+            path: file,
+            expected_sha: None,
+            head_label: "Audit head at completion",
+            head,
+        },
         paper,
     )
 }
@@ -607,13 +621,15 @@ pub fn incident_sheet(ws: &Workspace, id: &str, paper: Paper) -> Result<Sheet, P
         return Err(PrintError::NoReport(format!("incident {id}")));
     };
     record_sheet(
-        "incident",
-        &format!("Incident report {}", incident.id),
-        &incident.id,
-        &report.path,
-        Some(&report.sha256),
-        "Audit head at close",
-        &report.audit_head,
+        &Record {
+            kind: "incident",
+            title: format!("Incident report {}", incident.id),
+            id: &incident.id,
+            path: &report.path,
+            expected_sha: Some(&report.sha256),
+            head_label: "Audit head at close",
+            head: &report.audit_head,
+        },
         paper,
     )
 }
@@ -639,13 +655,15 @@ pub fn drill_sheet(ws: &Workspace, id: &str, paper: Paper) -> Result<Sheet, Prin
         })?;
     let expected = fsutil::sha256_hex(crate::drill::run::render_markdown(&report).as_bytes());
     record_sheet(
-        "drill",
-        &format!("Drill report {id}"),
-        id,
-        &md,
-        Some(&expected),
-        "Sandbox audit head at the end",
-        &report.sandbox_audit_head,
+        &Record {
+            kind: "drill",
+            title: format!("Drill report {id}"),
+            id,
+            path: &md,
+            expected_sha: Some(&expected),
+            head_label: "Sandbox audit head at the end",
+            head: &report.sandbox_audit_head,
+        },
         paper,
     )
 }
