@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # The full test suite: unit, integration, interop with real peers (age CLI,
-# Node WebCrypto, the age-encryption npm package, openssl, Python) and the
+# Node WebCrypto, the age-encryption npm package, openssl, Python, and
+# poppler-utils and zbar-tools reading the printed PDFs back) and the
 # console tests (TestBackend snapshots and a tmux end-to-end run).
 #
 # On a fresh Debian/Ubuntu machine it first installs the peers it needs
@@ -9,7 +10,7 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 
 missing=()
-for tool in age age-keygen openssl tmux python3 node npm gcore; do
+for tool in age age-keygen openssl tmux python3 node npm gcore pdftotext pdftoppm zbarimg; do
   command -v "$tool" >/dev/null 2>&1 || missing+=("$tool")
 done
 if [ ${#missing[@]} -gt 0 ]; then
@@ -19,6 +20,8 @@ if [ ${#missing[@]} -gt 0 ]; then
       age-keygen) pkgs+=(age) ;;
       node) pkgs+=(nodejs) ;;
       gcore) pkgs+=(gdb) ;;
+      pdftotext | pdftoppm) pkgs+=(poppler-utils) ;;
+      zbarimg) pkgs+=(zbar-tools) ;;
       *) pkgs+=("$t") ;;
     esac
   done
@@ -26,6 +29,7 @@ if [ ${#missing[@]} -gt 0 ]; then
     echo "installing test peers: ${pkgs[*]}"
     export DEBIAN_FRONTEND=noninteractive
     apt-get update -qq
+    mapfile -t pkgs < <(printf '%s\n' "${pkgs[@]}" | sort -u)
     apt-get install -y -qq "${pkgs[@]}" >/dev/null
   else
     echo "missing test peers: ${pkgs[*]} (install them, e.g. sudo apt-get install ${pkgs[*]})" >&2

@@ -13,24 +13,7 @@ use predicates::prelude::*;
 fn auto_drill_passes_every_scenario_and_records_itself() {
     let sb = Sandbox::new();
     let sandbox = sb.file("drill-sandbox");
-    let out = sb
-        .cmd()
-        .args([
-            "--json",
-            "drill",
-            "run",
-            "--auto",
-            "--participants",
-            "Ana Officer,Ben Legal",
-            "--sandbox",
-        ])
-        .arg(&sandbox)
-        .assert()
-        .success()
-        .get_output()
-        .stdout
-        .clone();
-    let report: serde_json::Value = serde_json::from_slice(&out).unwrap();
+    let report = common::auto_drill(&sb, &sandbox);
     assert_eq!(report["passed"], true, "{report:#}");
     let scenarios = report["scenarios"].as_array().unwrap();
     assert_eq!(scenarios.len(), 5);

@@ -37,6 +37,10 @@ fn drill_screen_runs_the_drill_and_enters_the_sandbox() {
 
     let done = draw(&app);
     snap!("drill_done", done.clone());
+    // p prints the drill report.
+    let (printed, pdfs) = tui::press_print(&mut app, &sb.ws());
+    assert_eq!(pdfs.len(), 1);
+    snap!("drill_printed_80x24", format!("{}", printed.backend()));
     assert!(done.contains("PASSED"));
     for n in 1..=5 {
         assert!(

@@ -124,6 +124,15 @@ fn keygen_check_verify_and_derive_through_the_console() {
     assert!(app.pump_until_idle(Duration::from_secs(60)));
     assert!(screen_text(&draw(&app)).contains(&format!("Verification phrase: {phrase}")));
     snap!("kit_fingerprint_shown", draw(&app), settings());
+    // p prints the recovery key sheet on the worker; the footer names it.
+    let (printed, pdfs) = tui::press_print(&mut app, &sb.ws());
+    assert_eq!(pdfs.len(), 1);
+    assert!(
+        screen_text(&printed).contains(&format!("PDF written: {}", pdfs[0].display())),
+        "{}",
+        screen_text(&printed)
+    );
+    snap!("kit_fingerprint_printed_80x24", printed, settings());
     // At 80×24 the QR code cannot fit: the screen says how big the terminal
     // must be and offers a PNG, written next to the public key (finding 7).
     key(&mut app, KeyCode::Char('v'));

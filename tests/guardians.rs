@@ -213,6 +213,190 @@ fn every_single_character_typo_in_a_printed_share_is_caught() {
     assert!(printed::decode(&groups.join(" ")).is_err());
 }
 
+/// The grouped form's groups as a person would copy them (prefix first).
+fn grouped_parts(line: &str) -> Vec<String> {
+    printed::grouped(line)
+        .split(' ')
+        .map(String::from)
+        .collect()
+}
+
+#[test]
+fn grouped_form_reads_back_typed_any_way() {
+    for s in &fixture().shares {
+        let line = s.printed().unwrap();
+        let grouped = printed::grouped(&line);
+        assert!(grouped.starts_with("custodianshare2 "), "{grouped}");
+        let groups = printed::groups(&line);
+        // Every group is 5 characters (the last may be shorter), each from
+        // the Bech32 alphabet, and they carry the whole line.
+        assert!(
+            groups[..groups.len() - 1]
+                .iter()
+                .all(|g| g.len() == printed::GROUP)
+        );
+        assert!((2..=printed::GROUP).contains(&groups.last().unwrap().len()));
+        assert!(
+            grouped
+                .chars()
+                .skip(16)
+                .all(|c| c == ' ' || "qpzry9x8gf2tvdw0s3jn54khce6mua7l".contains(c))
+        );
+        let data: String = groups.iter().map(|g| &g[..g.len() - 1]).collect();
+        assert_eq!(format!("custodianshare1{data}"), line);
+        // Spaces, dashes, line breaks, upper case, run together, or the
+        // prefix run into the first group: all the same share.
+        let lines_of_six = groups
+            .chunks(6)
+            .map(|c| c.join(" "))
+            .collect::<Vec<_>>()
+            .join("\n");
+        for typed in [
+            grouped.clone(),
+            grouped.replace(' ', "-"),
+            grouped.to_uppercase(),
+            grouped.replace(' ', ""),
+            format!("custodianshare2\n{lines_of_six}\n"),
+            format!("  custodian share2 -- {}", groups.concat()),
+            format!("CUSTODIANSHARE2{}", groups.join("-").to_uppercase()),
+        ] {
+            assert_eq!(printed::decode(&typed).unwrap(), *s, "{typed}");
+            assert!(printed::looks_printed(&typed));
+            assert_eq!(ShareFile::from_bytes(typed.as_bytes()).unwrap(), *s);
+        }
+        // The plain line stays valid.
+        assert_eq!(printed::decode(&line).unwrap(), *s);
+    }
+}
+
+fn group_of(err: &GuardianError) -> usize {
+    match err {
+        GuardianError::PrintedGroup { group, .. } => *group,
+        other => panic!("expected a named group, got {other:?}"),
+    }
+}
+
+#[test]
+fn every_single_wrong_character_in_the_grouped_form_names_its_group() {
+    let line = fixture().shares[1].printed().unwrap();
+    let parts = grouped_parts(&line);
+    let charset = "qpzry9x8gf2tvdw0s3jn54khce6mua7l";
+    let mut cases = 0;
+    for g in 1..parts.len() {
+        for pos in 0..parts[g].len() {
+            // Three different wrong characters at every position, check
+            // characters included.
+            let orig = parts[g].as_bytes()[pos] as char;
+            for wrong in charset.chars().filter(|c| *c != orig).step_by(11) {
+                let mut typed = parts.clone();
+                typed[g].replace_range(pos..pos + 1, &wrong.to_string());
+                let err = printed::decode(&typed.join(" ")).unwrap_err();
+                assert_eq!(group_of(&err), g, "group {g} position {pos}: {err}");
+                cases += 1;
+            }
+        }
+    }
+    assert!(cases > 600, "{cases}");
+    // Neighbouring characters of the line swapped inside a group.
+    for g in 1..parts.len() {
+        let bytes = parts[g].as_bytes();
+        for pos in 0..bytes.len().saturating_sub(2) {
+            if bytes[pos] == bytes[pos + 1] {
+                continue;
+            }
+            let mut swapped = bytes.to_vec();
+            swapped.swap(pos, pos + 1);
+            let mut typed = parts.clone();
+            typed[g] = String::from_utf8(swapped).unwrap();
+            let err = printed::decode(&typed.join(" ")).unwrap_err();
+            assert_eq!(group_of(&err), g, "swap in group {g} at {pos}");
+        }
+    }
+    // What a person reads.
+    let mut typed = parts.clone();
+    let orig = typed[17].as_bytes()[2];
+    let wrong = if orig == b'q' { "p" } else { "q" };
+    typed[17].replace_range(2..3, wrong);
+    let err = printed::decode(&typed.join(" ")).unwrap_err();
+    assert_eq!(
+        err.to_string(),
+        "group 17 of the printed share is wrong: its check character does not match"
+    );
+    assert!(
+        custodian_core::error::Explain::remedy(&err)
+            .unwrap()
+            .contains("compare group 17 with the paper copy")
+    );
+}
+
+#[test]
+fn grouped_form_names_a_short_long_foreign_or_missing_group() {
+    let line = fixture().shares[2].printed().unwrap();
+    let parts = grouped_parts(&line);
+    let n = parts.len() - 1;
+    for g in 1..n {
+        // A character left out of, or added to, group g as typed.
+        let mut short = parts.clone();
+        short[g].remove(1);
+        let err = printed::decode(&short.join(" ")).unwrap_err();
+        assert_eq!(group_of(&err), g, "short group {g}");
+        assert!(
+            err.to_string()
+                .contains("it has 4 characters where each group has 5")
+        );
+        let mut long = parts.clone();
+        long[g].insert(3, 'q');
+        assert_eq!(group_of(&printed::decode(&long.join(" ")).unwrap_err()), g);
+        // A letter the alphabet leaves out (b, i, o, 1).
+        let mut foreign = parts.clone();
+        foreign[g].replace_range(0..1, "o");
+        let err = printed::decode(&foreign.join(" ")).unwrap_err();
+        assert_eq!(group_of(&err), g);
+        assert!(
+            err.to_string()
+                .contains("`o` is not used in printed shares")
+        );
+        // Two groups exchanged: the first of them is named (a group's
+        // check binds its number, so one in another place never passes).
+        if g + 1 < n && parts[g] != parts[g + 1] {
+            let mut swapped = parts.clone();
+            swapped.swap(g, g + 1);
+            assert_eq!(
+                group_of(&printed::decode(&swapped.join(" ")).unwrap_err()),
+                g
+            );
+        }
+        // A whole group left out: the group now in its place fails.
+        let mut dropped = parts.clone();
+        dropped.remove(g);
+        assert_eq!(
+            group_of(&printed::decode(&dropped.join(" ")).unwrap_err()),
+            g
+        );
+        // ... typed without spaces too.
+        let run: String = dropped.concat();
+        assert_eq!(group_of(&printed::decode(&run).unwrap_err()), g);
+    }
+    // The last group left out: every group checks, the line's own checksum
+    // does not.
+    let mut last = parts.clone();
+    last.pop();
+    let err = printed::decode(&last.join(" ")).unwrap_err();
+    assert!(
+        err.to_string()
+            .contains("a group at the end may be missing"),
+        "{err}"
+    );
+    // Nothing after the prefix, or a wrong prefix.
+    assert!(
+        printed::decode("custodianshare2")
+            .unwrap_err()
+            .to_string()
+            .contains("no groups follow")
+    );
+    assert!(!printed::looks_printed("custodianshare3 qqqqq"));
+}
+
 #[test]
 fn too_few_shares_names_who_is_missing() {
     let f = fixture();

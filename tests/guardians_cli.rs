@@ -156,7 +156,7 @@ fn split_inspect_and_combine_end_to_end() {
         .stdout(predicate::str::contains(format!(
             "recipient:   {recipient}"
         )))
-        .stdout(predicate::str::contains("printed:     custodianshare1 "))
+        .stdout(predicate::str::contains("printed:     custodianshare2 "))
         .stdout(predicate::str::contains("█"));
 
     // Ben's share comes back as the printed line on paper, in groups.
@@ -425,14 +425,34 @@ fn a_wrong_guardian_passphrase_is_named_and_nothing_but_the_audit_is_written() {
 fn a_mistyped_printed_share_is_caught_by_its_checksum() {
     let (sb, _identity, shares, json) = split_sandbox();
     let printed = json["shares"][1]["printed"].as_str().unwrap().to_string();
-    let grouped = custodian_core::guardians::printed::grouped(&printed);
-    // Change the 3rd character of the 5th group.
-    let mut groups: Vec<String> = grouped.split(' ').map(String::from).collect();
+    // The plain line as earlier versions printed it (groups of six after
+    // the prefix), with the 3rd character of the 5th group changed.
+    let data = printed.strip_prefix("custodianshare1").unwrap();
+    let mut groups: Vec<String> = std::iter::once("custodianshare1".to_string())
+        .chain(
+            data.as_bytes()
+                .chunks(6)
+                .map(|c| String::from_utf8(c.to_vec()).unwrap()),
+        )
+        .collect();
     let g = &mut groups[5];
     let wrong = if g.as_bytes()[2] == b'q' { 'p' } else { 'q' };
     g.replace_range(2..3, &wrong.to_string());
     let paper = sb.file("ben-paper.txt");
     std::fs::write(&paper, groups.join(" ")).unwrap();
+    // The grouped form on paper, typed on three lines with dashes, with
+    // the 2nd character of group 17 wrong.
+    let mut checked = custodian_core::guardians::printed::groups(&printed);
+    let g = &mut checked[16];
+    let wrong = if g.as_bytes()[1] == b'q' { 'p' } else { 'q' };
+    g.replace_range(1..2, &wrong.to_string());
+    let typed = format!(
+        "custodianshare2\n{}\n{}\n",
+        checked[..20].join("-"),
+        checked[20..].join(" ")
+    );
+    let paper2 = sb.file("ben-paper-grouped.txt");
+    std::fs::write(&paper2, typed).unwrap();
     let before = sb.snapshot();
     sb.cmd()
         .args(["guardians", "combine"])
@@ -445,10 +465,25 @@ fn a_mistyped_printed_share_is_caught_by_its_checksum() {
             "error: the printed share's checksum does not match: a character was mistyped (group 5, character 3 looks wrong)\n",
         ));
     sb.cmd()
-        .args(["guardians", "inspect"])
-        .arg(&paper)
+        .args(["guardians", "combine"])
+        .arg(&shares[0])
+        .arg(&paper2)
+        .arg(&shares[2])
         .assert()
-        .code(1);
+        .code(1)
+        .stderr(predicate::str::starts_with(
+            "error: group 17 of the printed share is wrong: its check character does not match\n",
+        ))
+        .stderr(predicate::str::contains(
+            "compare group 17 with the paper copy",
+        ));
+    for p in [&paper, &paper2] {
+        sb.cmd()
+            .args(["guardians", "inspect"])
+            .arg(p)
+            .assert()
+            .code(1);
+    }
     assert_eq!(sb.snapshot(), before);
 }
 

@@ -111,6 +111,11 @@ fn split_then_rebuild_through_the_console() {
     assert_eq!(app.current_title(), "Split a key among guardians");
     pump(&mut app);
     snap("guardians_split_done", &app);
+    // p prints every guardian's share card; the footer says where.
+    let (printed, pdfs) = tui::press_print(&mut app, &sandbox.ws());
+    assert_eq!(pdfs.len(), 3);
+    assert!(tui::screen_text(&printed).contains("3 PDFs written in"));
+    snap!("guardians_split_printed_80x24", printed, tui::settings(&[]));
     assert_eq!(
         row_colour(&app, "✔ Key split, proved and sealed"),
         Some(ratatui::style::Color::Green)

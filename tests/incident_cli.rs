@@ -4,26 +4,12 @@
 
 mod common;
 
-use custodian_core::playbook::Playbook;
-use custodian_core::playbook::incident::{self, StepHow};
+use custodian_core::playbook::incident;
 use custodian_core::workspace::Workspace;
 use predicates::prelude::*;
 
 fn opened(sb: &common::Sandbox) -> String {
-    let ws = Workspace::open(sb.ws()).unwrap();
-    let book = Playbook::builtin();
-    let inc = incident::open(&ws, book, 2, "Ana Officer", Some("Ben")).unwrap();
-    incident::complete_step(
-        &ws,
-        book,
-        &inc.id,
-        "record-loss",
-        "Cy",
-        StepHow::Attested,
-        &[],
-    )
-    .unwrap();
-    inc.id
+    common::incident_with_a_step(sb)
 }
 
 #[test]

@@ -181,6 +181,11 @@ fn scenario_2_end_to_end_with_a_real_identity_wizard() {
     assert!(md.contains("| IDENTITY_CREATE | COMPLETED |"), "{md}");
     assert!(md.contains("Update the custodian list"), "open step listed");
     assert!(screen_text(&app).contains("Incident closed. Report written:"));
+    // p prints the closed incident's report.
+    let (printed, pdfs) = tui::press_print(&mut app, &sb.ws());
+    assert_eq!(pdfs.len(), 1);
+    assert!(tui::screen_text(&printed).contains("PDF written:"));
+    snap!("scenario_printed_80x24", printed);
     workspace.audit().verify().unwrap();
     // Every step completion is in the audit log.
     let steps: Vec<&str> = entries

@@ -1359,6 +1359,34 @@ fn kit_recover_to_an_hsm_is_all_or_nothing_at_every_io_step() {
             r
         },
         outputs: &|sb| kit_recover_outputs(sb, k),
+/// `custodian print` (issue 14): the PDF is published whole or not at all,
+/// with one audit outcome, at every I/O step and at every kill.
+fn print_case_out(sb: &Sandbox) -> PathBuf {
+    sb.file("keys.pdf")
+}
+
+fn print_setup() -> Sandbox {
+    let sb = empty_sandbox();
+    let ws = Workspace::open(sb.ws()).unwrap();
+    identity::create_identity(&ws, "Dee", &SecretString::from(PASS_A), None).unwrap();
+    sb
+}
+
+#[test]
+fn print_is_all_or_nothing_at_every_io_step() {
+    use custodian_core::print::{self, What, pdf::Paper};
+    sweep(&Case {
+        name: "print keys",
+        event: print::EVENT,
+        changes_registry: false,
+        setup: &print_setup,
+        run: &|sb| {
+            let ws = Workspace::open(sb.ws()).unwrap();
+            print::print(&ws, &What::Keys, Paper::A4, Some(&print_case_out(sb)))
+                .map(|_| ())
+                .map_err(|e| e.to_string())
+        },
+        outputs: &|sb| vec![print_case_out(sb)],
         happened: None,
     });
 }
@@ -1383,6 +1411,15 @@ fn a_killed_kit_recover_leaves_every_output_or_none_and_no_scalar() {
                 assert_no_workspace_scalar(sb, k, "kill kit recover");
                 kit_recover_outputs(sb, k)
             },
+fn a_killed_print_leaves_the_pdf_whole_or_absent() {
+    kill_sweep(
+        &Case {
+            name: "kill print keys",
+            event: custodian_core::print::EVENT,
+            changes_registry: false,
+            setup: &print_setup,
+            run: &|_| Ok(()),
+            outputs: &|sb| vec![print_case_out(sb)],
             happened: None,
         },
         &|sb| {
@@ -1402,5 +1439,10 @@ fn a_killed_kit_recover_leaves_every_output_or_none_and_no_scalar() {
         },
         43,
         1200,
+            c.args(["print", "keys", "--out"]).arg(print_case_out(sb));
+            c
+        },
+        0x0050_5249_4e54,
+        60,
     );
 }

@@ -41,7 +41,8 @@ pub enum GuardiansCmd {
     },
     /// Rebuild a custodian's key from guardian shares and seal it under a new passphrase.
     Combine {
-        /// Share files (JSON, or a text file holding a printed custodianshare1… line).
+        /// Share files (JSON, or a text file holding a printed custodianshare1… line or its
+        /// grouped custodianshare2 … form).
         #[arg(required = true)]
         shares: Vec<PathBuf>,
         /// Where to write the rebuilt identity (default: <workspace>/identities/<name>.rebuilt-<time>.identity.json).
@@ -112,6 +113,7 @@ pub fn run(ctx: &Ctx, cmd: GuardiansCmd) -> CmdResult {
                     "shares": outcome.shares.iter().map(|s| json!({
                         "guardian": s.guardian, "index": s.index, "file": s.path,
                         "fileSha256": s.sha256, "printed": s.printed,
+                        "grouped": printed::grouped(&s.printed),
                     })).collect::<Vec<_>>(),
                 }));
             } else {
@@ -261,6 +263,7 @@ pub fn run(ctx: &Ctx, cmd: GuardiansCmd) -> CmdResult {
                     "recipient": s.recipient, "fingerprint": identity::fingerprint(&s.recipient),
                     "createdAt": s.created_at, "iterations": s.envelope.header.kdf.iterations,
                     "printed": line,
+                    "grouped": printed::grouped(&line),
                 }));
                 return Ok(());
             }

@@ -31,6 +31,7 @@ mod onboard_cmd;
 mod outputs_cmd;
 mod passphrase_cmd;
 mod policy_cmd;
+mod print_cmd;
 mod recover_cmd;
 mod retire_cmd;
 mod rotate_cmd;
@@ -126,6 +127,9 @@ pub enum Command {
     /// Restore an encrypted workspace copy into a new directory, verifying every file and the
     /// audit chain.
     Restore(backup_cmd::RestoreArgs),
+    /// PDF sheets for paper copies: a guardian's share card, the recovery key, the workspace
+    /// keys, a ceremony, incident or drill record (A4 or US Letter; audited, never overwritten).
+    Print(print_cmd::PrintArgs),
 }
 
 /// Where passphrases come from (the terminal when neither is given).
@@ -415,6 +419,7 @@ pub fn run(cli: Cli) -> CmdResult {
         Some(Command::Policy(cmd)) => policy_cmd::run(&ctx, cmd),
         Some(Command::Backup(args)) => backup_cmd::backup(&ctx, args),
         Some(Command::Restore(args)) => backup_cmd::restore(&ctx, args),
+        Some(Command::Print(args)) => print_cmd::run(&ctx, args),
     };
     if result.is_ok() && !existed {
         record_binary_if_new(&ctx.workspace_dir);

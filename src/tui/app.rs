@@ -452,6 +452,16 @@ impl App {
                 }
             }
             Event::Worker(msg) => {
+                // A print's outcome is the app's: shown in the footer, never
+                // handed to the screen (which is not waiting for it).
+                if let WorkerMsg::Finished(Ok(JobResult::Printed(done))) = &msg {
+                    self.running_jobs = self.running_jobs.saturating_sub(1);
+                    self.notice = Some(match done {
+                        Ok(line) => line.clone(),
+                        Err(r) => r.to_string(),
+                    });
+                    return;
+                }
                 if matches!(msg, WorkerMsg::Finished(_)) {
                     self.running_jobs = self.running_jobs.saturating_sub(1);
                     self.notice = None;
@@ -722,6 +732,14 @@ impl App {
                     let qr = drkit::keys::qr_lines(&created.public_pem)
                         .map_err(|e| Report::from_error(&e))?;
                     Ok(JobResult::RecoveryKeyCreated(created, qr))
+                });
+            }
+            Action::Print(what) => {
+                let ws = self.ws.clone();
+                self.running_jobs += 1;
+                self.notice = Some(strings::PRINTING.into());
+                worker::spawn(&self.sender(), move |_| {
+                    Ok(JobResult::Printed(crate::tui::print::run(&ws, &what)))
                 });
             }
             Action::WriteQrPng { public } => {

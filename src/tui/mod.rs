@@ -16,6 +16,7 @@ pub mod complete;
 pub mod event;
 pub mod form;
 pub mod list;
+pub mod print;
 pub mod screens;
 pub mod strings;
 pub mod widgets;

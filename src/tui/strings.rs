@@ -483,3 +483,5 @@ pub const ROLL_CALL_WRONG_SHARE: &str =
     "give this guardian's own share of the set being called (the registered file is offered)";
 pub const ROLL_CALL_BELOW_HINT: &str = "Call the missing guardians again this quarter, or re-split the key (g) with guardians who can attend.";
 pub const ROTATE_NOT_ACTIVE_HINT: &str = "the incident's affected custodian must be an active custodian to rotate; rotate from their row on the home screen (o)";
+/// Footer while sheets are being printed to PDF.
+pub const PRINTING: &str = "Writing the PDF…";

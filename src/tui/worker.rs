@@ -22,6 +22,10 @@ use custodian_core::identity::CreatedIdentity;
 /// What a job produced.
 #[derive(Debug, Clone)]
 pub enum JobResult {
+    /// Sheets printed as PDFs (`Action::Print`): the footer line saying
+    /// where they went, or why not. Never an `Err` of the job, so a screen
+    /// waiting on its own job never takes it for its own.
+    Printed(Result<String, custodian_core::error::Report>),
     /// The automatic drill finished (passed or not) and wrote its report.
     DrillFinished(Box<custodian_core::drill::run::DrillOutcome>),
     /// The old drill sandboxes still on disk.

@@ -4,6 +4,7 @@
 
 pub mod guardians;
 pub mod pykit;
+pub mod pdf;
 pub mod tmux;
 pub mod tui;
 
@@ -130,4 +131,66 @@ impl Sandbox {
             .flat_map(|(n, _)| ["--approver".to_string(), n.to_string()])
             .collect()
     }
+/// Runs `openssl ARGS…` (stderr silenced) and asserts it succeeded.
+pub fn openssl(args: &[&str]) {
+    let st = std::process::Command::new("openssl")
+        .args(args)
+        .stderr(std::process::Stdio::null())
+        .status()
+        .unwrap();
+    assert!(st.success(), "openssl {args:?}");
+}
+
+/// An RSA-4096 key pair made by openssl: the private key (PKCS#8 PEM,
+/// unencrypted) at `private`, its public half (SPKI PEM) at `public`.
+pub fn openssl_rsa_pair(private: &Path, public: &Path) {
+    let (private, public) = (private.to_str().unwrap(), public.to_str().unwrap());
+    openssl(&[
+        "genpkey",
+        "-algorithm",
+        "RSA",
+        "-pkeyopt",
+        "rsa_keygen_bits:4096",
+        "-out",
+        private,
+    ]);
+    openssl(&["pkey", "-in", private, "-pubout", "-out", public]);
+}
+
+/// An open scenario 2 incident (operator Ana Officer, concerning Ben) with
+/// its first step confirmed by Cy, opened through the library as the
+/// console opens it. Returns its id.
+pub fn incident_with_a_step(sb: &Sandbox) -> String {
+    use custodian_core::playbook::Playbook;
+    use custodian_core::playbook::incident::{self, StepHow};
+    let ws = custodian_core::workspace::Workspace::open(sb.ws()).unwrap();
+    let book = Playbook::builtin();
+    let inc = incident::open(&ws, book, 2, "Ana Officer", Some("Ben")).unwrap();
+    incident::complete_step(
+        &ws,
+        book,
+        &inc.id,
+        "record-loss",
+        "Cy",
+        StepHow::Attested,
+        &[],
+    )
+    .unwrap();
+    inc.id
+}
+
+/// `custodian --json drill run --auto --participants "Ana Officer,Ben Legal"
+/// --sandbox SANDBOX` in `sb`'s workspace: the report it printed.
+pub fn auto_drill(sb: &Sandbox, sandbox: &Path) -> serde_json::Value {
+    let out = sb
+        .cmd()
+        .args(["--json", "drill", "run", "--auto"])
+        .args(["--participants", "Ana Officer,Ben Legal", "--sandbox"])
+        .arg(sandbox)
+        .assert()
+        .success()
+        .get_output()
+        .stdout
+        .clone();
+    serde_json::from_slice(&out).unwrap()
 }

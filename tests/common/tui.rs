@@ -226,4 +226,32 @@ pub fn recorded_drill_sandbox(real: &Workspace, name: &str, drill: &str) -> std:
         .unwrap();
     op.complete(serde_json::json!({ "drill": drill })).unwrap();
     sandbox
+/// Presses `p` (print) on the current screen and waits for the worker.
+/// Returns the screen at 80×24 (the footer names the PDF) and the PDFs now
+/// in `<ws>/printed`, each checked to be a PDF with mode 0600.
+pub fn press_print(
+    app: &mut App,
+    ws: &std::path::Path,
+) -> (Terminal<TestBackend>, Vec<std::path::PathBuf>) {
+    use std::os::unix::fs::PermissionsExt;
+    key(app, KeyCode::Char('p'));
+    assert!(
+        app.pump_until_idle(std::time::Duration::from_secs(120)),
+        "printing timed out"
+    );
+    let t = draw(app, 80, 24);
+    let mut pdfs: Vec<std::path::PathBuf> = std::fs::read_dir(ws.join("printed"))
+        .map(|d| d.map(|e| e.unwrap().path()).collect())
+        .unwrap_or_default();
+    pdfs.sort();
+    for p in &pdfs {
+        assert!(
+            std::fs::read(p).unwrap().starts_with(b"%PDF-"),
+            "{}",
+            p.display()
+        );
+        let mode = std::fs::metadata(p).unwrap().permissions().mode() & 0o777;
+        assert_eq!(mode, 0o600, "{}", p.display());
+    }
+    (t, pdfs)
 }

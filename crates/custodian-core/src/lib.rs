@@ -44,6 +44,7 @@ pub mod netcheck;
 pub mod outputs;
 pub mod passphrase;
 pub mod playbook;
+pub mod print;
 pub mod recovery;
 pub mod rng;
 pub mod shard;

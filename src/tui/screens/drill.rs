@@ -290,6 +290,11 @@ impl Screen for DrillScreen {
             Step::Running(_) => None,
             Step::Done(outcome) => match key.code {
                 KeyCode::Char('o') => Some(Action::EnterSandbox(outcome.report.sandbox.clone())),
+                KeyCode::Char('p') => {
+                    Some(Action::Print(vec![custodian_core::print::What::Drill(
+                        outcome.report.id.clone(),
+                    )]))
+                }
                 KeyCode::Enter | KeyCode::Esc => Some(Action::Back),
                 _ => None,
             },
@@ -467,6 +472,7 @@ impl Screen for DrillScreen {
             Step::Running(_) => vec![],
             Step::Done(_) => vec![
                 ("o", "walk the scenarios in the sandbox"),
+                ("p", "print PDF"),
                 ("Enter", "home"),
             ],
             Step::Failed(_) => vec![("Enter", "home")],

@@ -442,8 +442,15 @@ impl Screen for GuardianSplitWizard {
                 Some(self.start(plan, unlock, guardians))
             }
             Step::Working { .. } | Step::Checking { .. } => None,
-            Step::Done(_) => match key.code {
+            Step::Done(o) => match key.code {
                 KeyCode::Enter | KeyCode::Esc => Some(Action::Back),
+                // Every guardian's share card.
+                KeyCode::Char('p') => Some(Action::Print(
+                    o.shares
+                        .iter()
+                        .map(|s| custodian_core::print::What::Share(s.path.clone()))
+                        .collect(),
+                )),
                 _ => None,
             },
             Step::Failed {
@@ -657,7 +664,7 @@ impl Screen for GuardianSplitWizard {
                 ("Esc", "back"),
             ],
             Step::Working { .. } | Step::Checking { .. } => vec![],
-            Step::Done(_) => vec![("Enter", "home")],
+            Step::Done(_) => vec![("p", "print cards"), ("Enter", "home")],
             Step::Failed { .. } => vec![("Enter", "try again"), ("Esc", "home")],
         }
     }

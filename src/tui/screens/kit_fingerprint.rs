@@ -132,6 +132,9 @@ impl Screen for KitFingerprintScreen {
                 KeyCode::Char('w') if *qr => Some(Action::WriteQrPng {
                     public: check.path.clone(),
                 }),
+                KeyCode::Char('p') => Some(Action::Print(vec![
+                    custodian_core::print::What::RecoveryKey(check.path.clone()),
+                ])),
                 KeyCode::Esc | KeyCode::Enter => Some(Action::Back),
                 _ => None,
             },
@@ -212,9 +215,14 @@ impl Screen for KitFingerprintScreen {
             Step::Shown { qr: true, .. } => vec![
                 ("v", "QR code / phrase"),
                 ("w", "write QR as PNG"),
+                ("p", "print PDF"),
                 ("Enter", "back"),
             ],
-            Step::Shown { .. } => vec![("v", "QR code / phrase"), ("Enter", "back")],
+            Step::Shown { .. } => vec![
+                ("v", "QR code / phrase"),
+                ("p", "print PDF"),
+                ("Enter", "back"),
+            ],
         }
     }
 

@@ -92,6 +92,10 @@ pub enum Action {
         /// The file.
         path: std::path::PathBuf,
     },
+    /// Print sheets as PDFs on the worker (`custodian print`), then send
+    /// them to the default printer when one is configured; the app shows
+    /// the paths in the footer.
+    Print(Vec<custodian_core::print::What>),
     /// Write a public key's QR code as a PNG next to it.
     WriteQrPng {
         /// The public key file.
@@ -346,6 +350,7 @@ impl std::fmt::Debug for Action {
             }
             Action::CheckPublicKey { path } => write!(f, "CheckPublicKey({})", path.display()),
             Action::WriteQrPng { public } => write!(f, "WriteQrPng({})", public.display()),
+            Action::Print(what) => write!(f, "Print({what:?})"),
             Action::VerifyKit { kit, .. } => write!(f, "VerifyKit({})", kit.display()),
             Action::CheckKitKey { key, .. } => write!(f, "CheckKitKey({})", key.display()),
             Action::DeriveShares { kit, out, .. } => {

@@ -316,6 +316,15 @@ impl ScenarioScreen {
                 }
                 None => {}
             },
+            // The closed incident's report as a PDF sheet.
+            KeyCode::Char('p') => match &self.incident {
+                Some(inc) if inc.is_closed() => {
+                    return Some(Action::Print(vec![custodian_core::print::What::Incident(
+                        inc.id.clone(),
+                    )]));
+                }
+                _ => {}
+            },
             // Take back a mistaken confirmation.
             KeyCode::Char('u') => {
                 let step = self.nav.selected();
@@ -893,6 +902,9 @@ impl Screen for ScenarioScreen {
                     } else {
                         c.push(("c", "close incident"));
                     }
+                }
+                if self.incident.as_ref().is_some_and(|i| i.is_closed()) {
+                    c.push(("p", "print report"));
                 }
                 c.push(("PgUp/PgDn", "scroll"));
                 c.push(("Esc", "back"));

@@ -119,6 +119,16 @@ pub enum GuardianError {
         /// character within it. A hint for re-typing, never applied.
         typo: Option<(usize, usize)>,
     },
+    /// One group of a grouped printed share (`custodianshare2 …`) is wrong:
+    /// its check character does not match, it holds a character the form
+    /// never uses, or it has the wrong length.
+    #[error("group {group} of the printed share is wrong: {reason}")]
+    PrintedGroup {
+        /// The 1-based group after the `custodianshare2` prefix, as printed.
+        group: usize,
+        /// What is wrong with it.
+        reason: String,
+    },
     /// A share claims index 0, which would be the secret itself.
     #[error(
         "{guardian}'s share has index 0, which no real share has: the file is damaged or forged"
@@ -330,7 +340,7 @@ impl Explain for GuardianError {
                 "the share was not copied completely; use the guardian's intact copy or their printed line".into()
             }
             G::WrongFormat { .. } => {
-                "give a guardian share file (*.share.json) or a printed custodianshare1… line".into()
+                "give a guardian share file (*.share.json) or a printed custodianshare1… or custodianshare2… line".into()
             }
             G::UnsupportedVersion(_) => {
                 "open it with the newer version of custodian that wrote it".into()
@@ -341,6 +351,9 @@ impl Explain for GuardianError {
             G::PrintedChecksum { .. } => {
                 "re-type the line from the paper copy, checking each group (no letters b, i, o or digit 1 after the prefix)".into()
             }
+            G::PrintedGroup { group, .. } => format!(
+                "compare group {group} with the paper copy character by character (groups are numbered from 1 after `custodianshare2`; a left-out group shows as the one after it)"
+            ),
             G::IndexZero { .. } | G::IndexOutOfRange { .. } => {
                 "leave this share out and ask the guardian for their original copy".into()
             }
