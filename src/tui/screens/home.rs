@@ -326,7 +326,7 @@ impl Screen for HomeScreen {
             KeyCode::Char('x') => self
                 .view
                 .custodians
-                .get(self.selected)
+                .get(self.nav.selected())
                 .map(|c| Action::OpenRetire(c.name.clone())),
             KeyCode::Char('G') => Some(Action::OpenRollCall),
             KeyCode::Char('r') => Some(Action::RefreshHome),
