@@ -11,6 +11,7 @@ use predicates::prelude::*;
 
 fn opened(sb: &common::Sandbox) -> String {
     let ws = Workspace::open(sb.ws()).unwrap();
+    common::accept_typed_approvals(&ws);
     let book = Playbook::builtin();
     let inc = incident::open(&ws, book, 2, "Ana Officer", Some("Ben")).unwrap();
     incident::complete_step(

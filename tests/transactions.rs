@@ -454,6 +454,7 @@ fn the_incident(sb: &Sandbox) -> incident::Incident {
 fn incident_sandbox() -> Sandbox {
     let sb = empty_sandbox();
     let ws = Workspace::open(sb.ws()).unwrap();
+    common::accept_typed_approvals(&ws);
     incident::open(&ws, Playbook::builtin(), 2, "Ana Officer", None).unwrap();
     sb
 }

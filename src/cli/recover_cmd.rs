@@ -9,7 +9,7 @@ use clap::{ArgGroup, Args};
 use serde_json::json;
 
 use super::{CmdResult, Ctx, Failure, PassphraseArgs, say, say_json, warn};
-use custodian_core::approvals::{self, Approval, ApprovalPolicy};
+use custodian_core::approvals::{self, ApprovalPolicy};
 use custodian_core::error::Report;
 use custodian_core::recovery::{self, RecoveredKey, RecoveryOutput, ShardSource};
 
@@ -109,20 +109,10 @@ pub fn run(ctx: &Ctx, args: RecoverArgs) -> CmdResult {
     // Approvals first: under the "authenticated" policy each --approver
     // opens their own identity (proof of presence), before any shard
     // passphrase is asked and before the transaction starts.
-    let reg = ws.registry()?;
-    let policy = approvals::policy(&reg);
-    if policy == ApprovalPolicy::Authenticated {
-        let mut given = Vec::new();
-        for name in &args.approvers {
-            let pass = prompter.existing(&format!(
-                "Approver {}: passphrase for your own identity",
-                name.trim()
-            ))?;
-            given.push(approvals::authenticate(&reg, name, &pass)?);
-        }
-        given.extend(args.typed_approvers.iter().map(|n| Approval::typed(n)));
-        approvals::check(policy, &given)?;
-        plan.approvals = given;
+    if approvals::policy(&ws.registry()?) == ApprovalPolicy::Authenticated {
+        plan.approvals =
+            super::gather_approvals(&ws, &mut prompter, &args.approvers, &args.typed_approvers)?;
+        approvals::check(ApprovalPolicy::Authenticated, &plan.approvals)?;
     }
     let mut passphrases = Vec::new();
     for (_, s, _, id) in &plan.shards {

@@ -103,3 +103,14 @@ pub fn missing_tool(tool: &str) -> bool {
     }
     !found
 }
+
+/// Sets the workspace's approval policy to typed names, for tests whose
+/// people have no identities (a new workspace requires authenticated
+/// approvals; tests/approvals.rs covers that policy).
+pub fn accept_typed_approvals(ws: &custodian_core::workspace::Workspace) {
+    ws.update_registry(|r| {
+        r.policy.approvals = Some(custodian_core::approvals::ApprovalPolicy::Typed);
+        Ok::<_, custodian_core::workspace::WorkspaceError>(())
+    })
+    .unwrap();
+}

@@ -356,6 +356,9 @@ pub enum LifecycleError {
     /// The audit log could not be written, so nothing ran.
     #[error("audit log: {0}")]
     Audit(#[from] AuditError),
+    /// An override's approvals do not satisfy the workspace policy.
+    #[error(transparent)]
+    Approval(#[from] crate::approvals::ApprovalError),
 }
 
 impl Explain for LifecycleError {
@@ -402,6 +405,7 @@ impl Explain for LifecycleError {
             L::File(e) => return e.remedy(),
             L::Workspace(e) => return e.remedy(),
             L::Audit(e) => return e.remedy(),
+            L::Approval(e) => return e.remedy(),
         })
     }
 }

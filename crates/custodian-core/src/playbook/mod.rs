@@ -96,6 +96,9 @@ pub enum PlaybookError {
     /// The audit log could not be written.
     #[error(transparent)]
     Audit(#[from] AuditError),
+    /// A close's approvals do not satisfy the workspace policy.
+    #[error(transparent)]
+    Approval(#[from] crate::approvals::ApprovalError),
 }
 
 impl Explain for PlaybookError {
@@ -135,6 +138,7 @@ impl Explain for PlaybookError {
             PlaybookError::Workspace(e) => return e.remedy(),
             PlaybookError::File(e) => return e.remedy(),
             PlaybookError::Audit(e) => return e.remedy(),
+            PlaybookError::Approval(e) => return e.remedy(),
         })
     }
 }
