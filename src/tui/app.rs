@@ -765,6 +765,7 @@ impl App {
                                     guardians: job.guardians,
                                     threshold: job.threshold,
                                     destroy_old_identity: false,
+                                    token: None,
                                 },
                                 &report,
                             )
