@@ -744,7 +744,12 @@ fn rewrap_reaching_the_threshold_is_refused_unless_two_approvers_override() {
     let v: serde_json::Value = serde_json::from_str(entry).unwrap();
     assert_eq!(
         v["details"]["concentration"],
-        serde_json::json!({"holds": 2, "threshold": 2, "overrideApprovers": ["Olga Reyes", "Pat Kim"]})
+        serde_json::json!({
+            "holds": 2, "threshold": 2, "overrideApprovers": ["Olga Reyes", "Pat Kim"],
+            "overrideApprovals": [
+                {"name": "Olga Reyes", "typed": true}, {"name": "Pat Kim", "typed": true},
+            ],
+        })
     );
 }
 
