@@ -726,8 +726,7 @@ fn rotation_keeps_the_token_requirement_or_enrols_a_new_token() {
     let rotated = t
         .audit()
         .into_iter()
-        .filter(|e| e["event"] == "CUSTODIAN_ROTATE" && e["status"] == "INITIATED")
-        .last()
+        .rfind(|e| e["event"] == "CUSTODIAN_ROTATE" && e["status"] == "INITIATED")
         .unwrap();
     assert_eq!(rotated["details"]["tokenRecipient"], recipient.as_str());
     // The passphrase alone does not open it: the token is asked.

@@ -1358,8 +1358,7 @@ fn a_retried_destroy_names_the_attempt_it_resumes_and_a_foreign_change_is_still_
     let last: serde_json::Value = log
         .lines()
         .map(|l| serde_json::from_str::<serde_json::Value>(l).unwrap())
-        .filter(|e| e["event"] == "PLAINTEXT_OUTPUT_DESTROY" && e["status"] == "INITIATED")
-        .last()
+        .rfind(|e| e["event"] == "PLAINTEXT_OUTPUT_DESTROY" && e["status"] == "INITIATED")
         .unwrap();
     assert!(last["details"]["resumes"].is_string(), "{last}");
     assert_one_outcome_per_op(&sb, "retried destroy");

@@ -209,7 +209,15 @@ pub enum ShardError {
     /// An override's approvals do not satisfy the workspace policy, or an
     /// approver's identity did not open.
     #[error(transparent)]
-    Approval(#[from] crate::approvals::ApprovalError),
+    Approval(Box<crate::approvals::ApprovalError>),
+}
+
+// Boxed: an approval error names a person and may carry an identity error,
+// which would make every result of this type large.
+impl From<crate::approvals::ApprovalError> for ShardError {
+    fn from(e: crate::approvals::ApprovalError) -> Self {
+        ShardError::Approval(Box::new(e))
+    }
 }
 
 impl Explain for ShardError {

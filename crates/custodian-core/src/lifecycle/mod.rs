@@ -358,7 +358,15 @@ pub enum LifecycleError {
     Audit(#[from] AuditError),
     /// An override's approvals do not satisfy the workspace policy.
     #[error(transparent)]
-    Approval(#[from] crate::approvals::ApprovalError),
+    Approval(Box<crate::approvals::ApprovalError>),
+}
+
+// Boxed: an approval error names a person and may carry an identity error,
+// which would make every result of this type large.
+impl From<crate::approvals::ApprovalError> for LifecycleError {
+    fn from(e: crate::approvals::ApprovalError) -> Self {
+        LifecycleError::Approval(Box::new(e))
+    }
 }
 
 impl Explain for LifecycleError {

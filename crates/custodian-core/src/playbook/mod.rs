@@ -98,7 +98,15 @@ pub enum PlaybookError {
     Audit(#[from] AuditError),
     /// A close's approvals do not satisfy the workspace policy.
     #[error(transparent)]
-    Approval(#[from] crate::approvals::ApprovalError),
+    Approval(Box<crate::approvals::ApprovalError>),
+}
+
+// Boxed: an approval error names a person and may carry an identity error,
+// which would make every result of this type large.
+impl From<crate::approvals::ApprovalError> for PlaybookError {
+    fn from(e: crate::approvals::ApprovalError) -> Self {
+        PlaybookError::Approval(Box::new(e))
+    }
 }
 
 impl Explain for PlaybookError {
