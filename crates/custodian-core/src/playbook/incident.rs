@@ -1011,6 +1011,12 @@ mod tests {
     fn ws() -> (tempfile::TempDir, Workspace) {
         let d = tempfile::tempdir().unwrap();
         let ws = Workspace::open(d.path().join("ws")).unwrap();
+        // Nobody here has an identity: closing takes typed names.
+        ws.update_registry(|r| {
+            r.policy.approvals = Some(crate::approvals::ApprovalPolicy::Typed);
+            Ok::<_, crate::workspace::WorkspaceError>(())
+        })
+        .unwrap();
         (d, ws)
     }
 
