@@ -461,6 +461,7 @@ fn a_clock_two_days_past_the_confirmed_time_warns() {
     // An incident, opened as the console opens one, closed with the
     // operator confirming the time: recorded and audited.
     let ws = custodian_core::workspace::Workspace::open(sb.ws()).unwrap();
+    common::accept_typed_approvals(&ws);
     let book = custodian_core::playbook::Playbook::builtin();
     let inc = custodian_core::playbook::incident::open(&ws, book, 2, "Ana Officer", None).unwrap();
     sb.cmd()

@@ -128,6 +128,7 @@ fn rotation_end_to_end_moves_every_shard_and_supersedes_the_old_guardian_set() {
                 .collect(),
             threshold: 2,
             destroy_old_identity: false,
+            token: None,
         },
         &|_, _, _| {},
     )
@@ -233,6 +234,7 @@ fn rotation_with_destroy_old_identity_removes_it_and_records_that() {
             guardians: Vec::new(),
             threshold: 0,
             destroy_old_identity: true,
+            token: None,
         },
         &|_, _, _| {},
     )
@@ -270,6 +272,7 @@ fn rotation_refuses_to_drop_an_existing_guardian_set() {
             guardians: Vec::new(),
             threshold: 0,
             destroy_old_identity: false,
+            token: None,
         },
         &|_, _, _| {},
     )

@@ -16,7 +16,7 @@ fn scenario_2_in_a_real_terminal() {
         return;
     }
     let sb = common::Sandbox::new();
-    custodian_core::workspace::Workspace::open(sb.ws()).unwrap();
+    common::accept_typed_approvals(&custodian_core::workspace::Workspace::open(sb.ws()).unwrap());
     let bin = assert_cmd::cargo::cargo_bin("custodian");
     let command = format!(
         "env -u CUSTODIAN_WORKSPACE {} --workspace {}",
@@ -94,7 +94,7 @@ fn scenario_2_with_notes_closed_and_its_verify_command_passes_at_80x24() {
         return;
     }
     let sb = common::Sandbox::new();
-    custodian_core::workspace::Workspace::open(sb.ws()).unwrap();
+    common::accept_typed_approvals(&custodian_core::workspace::Workspace::open(sb.ws()).unwrap());
     let bin = assert_cmd::cargo::cargo_bin("custodian");
     let command = format!(
         "env -u CUSTODIAN_WORKSPACE {} --workspace {}",

@@ -732,7 +732,9 @@ fn rewrap_reaching_the_threshold_is_refused_unless_two_approvers_override() {
         .assert()
         .success()
         .stderr(contains("enough to rebuild it alone"))
-        .stderr(contains("override approved by Olga Reyes, Pat Kim"));
+        .stderr(contains(
+            "override approved by Olga Reyes (typed name), Pat Kim (typed name)",
+        ));
     assert_eq!(ShardFile::load(&out).unwrap().recipient, ben);
     let audit = std::fs::read_to_string(sb.ws().join("audit.jsonl")).unwrap();
     let entry = audit
@@ -742,7 +744,12 @@ fn rewrap_reaching_the_threshold_is_refused_unless_two_approvers_override() {
     let v: serde_json::Value = serde_json::from_str(entry).unwrap();
     assert_eq!(
         v["details"]["concentration"],
-        serde_json::json!({"holds": 2, "threshold": 2, "overrideApprovers": ["Olga Reyes", "Pat Kim"]})
+        serde_json::json!({
+            "holds": 2, "threshold": 2, "overrideApprovers": ["Olga Reyes", "Pat Kim"],
+            "overrideApprovals": [
+                {"name": "Olga Reyes", "typed": true}, {"name": "Pat Kim", "typed": true},
+            ],
+        })
     );
 }
 

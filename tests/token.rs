@@ -673,26 +673,113 @@ fn check_reports_custodians_without_a_token_by_policy() {
         .code(2);
 }
 
-/// Rotation cannot yet seal the new identity to a token: it refuses a
-/// custodian whose identity needs one, before asking anything and with
-/// nothing changed, instead of writing a passphrase-only identity while the
-/// registry still says a token is required.
+/// Rotation of a custodian with a token: the new identity needs the
+/// passphrase and the token again — the registered token by default, or a
+/// new one enrolled with `--token-recipient` (CLARIFICATIONS 17) — and the
+/// registry records it. Opening the old identity asks the token (PIN from
+/// the plugin callbacks); the new one is opened once to prove it.
 #[test]
-fn rotation_refuses_a_token_custodian_rather_than_dropping_the_token() {
+fn rotation_keeps_the_token_requirement_or_enrols_a_new_token() {
     let t = Tok::new();
     let (recipient, _) = t.token("tok", Some(PIN));
     t.new_token_identity("Ana", "tok", &recipient);
-    let before = t.files_but_audit();
+    let new_pass = "a new strong passphrase for ana rotated";
+    let rotate = |token: &str, pins: &[&str], extra: &[&str], passes: &[&str]| {
+        let p = t.sb.pass_file("rotate.pass", passes);
+        let mut c = t.cmd(token, pins);
+        c.args(["--json", "rotate", "--custodian", "Ana"])
+            .args(extra)
+            .arg("--passphrase-file")
+            .arg(p);
+        c.assert()
+    };
+    // Every file but the audit log and the inputs the calls write.
+    let kept = || -> Vec<(PathBuf, Vec<u8>)> {
+        t.files_but_audit()
+            .into_iter()
+            .filter(|(p, _)| {
+                let n = p.file_name().unwrap().to_string_lossy();
+                !n.ends_with(".pass") && !n.starts_with("pins-") && !n.starts_with("tok")
+            })
+            .collect()
+    };
+    // Without the token the old identity does not open: nothing changes.
+    let before = kept();
+    rotate("no-such-token", &[], &[], &[PASS_A, new_pass])
+        .code(1)
+        .stderr(predicate::str::contains("no token inserted"));
+    assert_eq!(kept(), before, "nothing may change");
+    // Same token: the new identity needs it.
+    let out = rotate("tok", &[PIN, PIN], &[], &[PASS_A, new_pass])
+        .success()
+        .get_output()
+        .stdout
+        .clone();
+    let v: Value = serde_json::from_slice(&out).unwrap();
+    let first = PathBuf::from(v["identityFile"].as_str().unwrap());
+    let file = IdentityFile::load(&first).unwrap();
+    assert_eq!(file.token.as_ref().unwrap().recipient, recipient);
+    let reg: Value =
+        serde_json::from_slice(&std::fs::read(t.sb.ws().join("registry.json")).unwrap()).unwrap();
+    assert_eq!(reg["custodians"][0]["token"], recipient.as_str());
+    // The last rotation entry (the refused attempt above has its own).
+    let rotated = t
+        .audit()
+        .into_iter()
+        .rfind(|e| e["event"] == "CUSTODIAN_ROTATE" && e["status"] == "INITIATED")
+        .unwrap();
+    assert_eq!(rotated["details"]["tokenRecipient"], recipient.as_str());
+    // The passphrase alone does not open it: the token is asked.
+    let op = t.sb.pass_file("open.pass", &[new_pass]);
+    t.cmd("no-such-token", &[])
+        .args(["identity", "open"])
+        .arg(&first)
+        .arg("--passphrase-file")
+        .arg(&op)
+        .assert()
+        .code(1)
+        .stderr(predicate::str::contains("no token inserted"));
+    // A custodian without a token enrols one at rotation.
+    let bp = t.sb.pass_file("ben.pass", &[PASS_B]);
+    t.cmd("tok", &[])
+        .args(["identity", "new", "--name", "Ben", "--passphrase-file"])
+        .arg(&bp)
+        .assert()
+        .success();
+    let p = t.sb.pass_file("rotate-ben.pass", &[PASS_B, new_pass]);
     let out = t
         .cmd("tok", &[PIN])
-        .args(["rotate", "--custodian", "Ana"])
-        .write_stdin("")
+        .args([
+            "--json",
+            "rotate",
+            "--custodian",
+            "Ben",
+            "--token-recipient",
+            &recipient,
+        ])
+        .arg("--passphrase-file")
+        .arg(p)
         .assert()
-        .failure()
+        .success()
         .get_output()
+        .stdout
         .clone();
-    let err = String::from_utf8_lossy(&out.stderr);
-    assert!(err.contains("needs a hardware token"), "{err}");
-    assert!(err.contains("not silently dropped"), "{err}");
-    assert_eq!(t.files_but_audit(), before, "nothing may change");
+    let v: Value = serde_json::from_slice(&out).unwrap();
+    let ben = IdentityFile::load(Path::new(v["identityFile"].as_str().unwrap())).unwrap();
+    assert_eq!(ben.token.as_ref().unwrap().recipient, recipient);
+    // Enrolling a token that is not present: the proof that the new file
+    // opens fails with the token's error, and nothing is written.
+    let (other, _) = t.token("tok-other", Some(PIN));
+    let before = kept();
+    let p = t.sb.pass_file("rotate-again.pass", &[new_pass, PASS_B]);
+    t.cmd("tok", &[PIN, PIN])
+        .args(["rotate", "--custodian", "Ana", "--token-recipient", &other])
+        .arg("--passphrase-file")
+        .arg(p)
+        .assert()
+        .code(1);
+    assert_eq!(kept(), before, "nothing may change");
+    let reg: Value =
+        serde_json::from_slice(&std::fs::read(t.sb.ws().join("registry.json")).unwrap()).unwrap();
+    assert_eq!(reg["custodians"][0]["token"], recipient.as_str());
 }

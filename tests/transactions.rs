@@ -454,6 +454,7 @@ fn the_incident(sb: &Sandbox) -> incident::Incident {
 fn incident_sandbox() -> Sandbox {
     let sb = empty_sandbox();
     let ws = Workspace::open(sb.ws()).unwrap();
+    common::accept_typed_approvals(&ws);
     incident::open(&ws, Playbook::builtin(), 2, "Ana Officer", None).unwrap();
     sb
 }
@@ -1193,6 +1194,7 @@ fn rotation_request_run(sb: &Sandbox, old: &OpenedIdentity) -> Result<(), String
             ],
             threshold: 2,
             destroy_old_identity: false,
+            token: None,
         },
         &|_, _, _| {},
     )
@@ -1241,6 +1243,272 @@ fn killed_rotation_leaves_the_old_state_or_the_new_one() {
         },
         31,
         3000,
+    );
+}
+
+/// A workspace with one recorded plaintext output, `opened.bin` (the
+/// contents of an envelope, which hold a canary).
+fn destroy_sandbox(sealed: &custodian_core::envelope::Envelope) -> Sandbox {
+    let sb = empty_sandbox();
+    let ws = Workspace::open(sb.ws()).unwrap();
+    custodian_core::outputs::open_envelope_to_file(
+        &ws,
+        sealed,
+        Path::new("in.env"),
+        "00",
+        &SecretString::from(PASS_B),
+        &sb.file("opened.bin"),
+    )
+    .unwrap();
+    sb
+}
+
+const DESTROY_CANARY: &str = "canary-destroy-contents-0123456789";
+
+/// The envelope whose contents become the output to destroy.
+fn destroy_envelope() -> custodian_core::envelope::Envelope {
+    custodian_core::envelope::seal(
+        DESTROY_CANARY.as_bytes(),
+        &SecretString::from(PASS_B),
+        custodian_core::envelope::DEFAULT_ITERATIONS,
+        None,
+    )
+    .unwrap()
+}
+
+/// True when the registry marks `opened.bin` destroyed; then the file is
+/// gone and its contents are nowhere on disk. Otherwise the file is there
+/// (its bytes may be overwritten: the overwrite precedes the commit).
+fn destroy_landed(sb: &Sandbox) -> bool {
+    let reg = Workspace::open(sb.ws()).unwrap().registry().unwrap();
+    let out = sb.file("opened.bin");
+    let rec = reg
+        .plaintext_outputs
+        .iter()
+        .find(|o| o.path == out)
+        .expect("the output is recorded");
+    let marked = rec.destroyed.is_some();
+    assert_eq!(marked, !out.exists(), "registry and file disagree");
+    if marked {
+        assert!(
+            !sb.all_text().contains(DESTROY_CANARY),
+            "the destroyed contents are still on disk"
+        );
+    }
+    marked
+}
+
+#[test]
+fn outputs_destroy_is_all_or_nothing_at_every_io_step_and_a_retry_finishes_it() {
+    let sealed = destroy_envelope();
+    sweep(&Case {
+        name: "outputs destroy",
+        event: "PLAINTEXT_OUTPUT_DESTROY",
+        changes_registry: true,
+        setup: &|| destroy_sandbox(&sealed),
+        // The rerun after a fault is the retry: it must finish the job even
+        // when the failed attempt had already overwritten the file.
+        run: &|sb| {
+            let ws = Workspace::open(sb.ws()).unwrap();
+            custodian_core::outputs::destroy(&ws, &sb.file("opened.bin"))
+                .map(|_| ())
+                .map_err(|e| e.to_string())
+        },
+        outputs: &|_| Vec::new(),
+        happened: Some(&destroy_landed),
+    });
+}
+
+#[test]
+fn a_retried_destroy_names_the_attempt_it_resumes_and_a_foreign_change_is_still_refused() {
+    let sealed = destroy_envelope();
+    let out = |sb: &Sandbox| sb.file("opened.bin");
+    // A file changed by someone else (no failed destroy before): refused.
+    let sb = destroy_sandbox(&sealed);
+    std::fs::write(out(&sb), b"someone else's bytes").unwrap();
+    let ws = Workspace::open(sb.ws()).unwrap();
+    let err = custodian_core::outputs::destroy(&ws, &out(&sb)).unwrap_err();
+    assert!(
+        err.to_string().contains("changed since it was written"),
+        "{err}"
+    );
+    assert!(out(&sb).exists());
+    // A destroy that failed at its fsync, after overwriting: the retry
+    // overwrites again, removes the file and names the attempt it resumes.
+    let sb = destroy_sandbox(&sealed);
+    let ws = Workspace::open(sb.ws()).unwrap();
+    let _serial = SWEEP.lock().unwrap_or_else(|e| e.into_inner());
+    let mut failed_at = None;
+    for n in 1..40 {
+        fault::arm(Some(n), EIO);
+        let r = custodian_core::outputs::destroy(&ws, &out(&sb));
+        fault::disarm();
+        assert!(r.is_err(), "step {n}: the fault was not reached");
+        let now = std::fs::read(out(&sb)).unwrap();
+        if now != DESTROY_CANARY.as_bytes() {
+            failed_at = Some(n);
+            break;
+        }
+    }
+    assert!(failed_at.is_some(), "no fault left the file overwritten");
+    drop(_serial);
+    custodian_core::outputs::destroy(&ws, &out(&sb)).unwrap();
+    assert!(!out(&sb).exists());
+    let log = std::fs::read_to_string(sb.ws().join("audit.jsonl")).unwrap();
+    let last: serde_json::Value = log
+        .lines()
+        .map(|l| serde_json::from_str::<serde_json::Value>(l).unwrap())
+        .rfind(|e| e["event"] == "PLAINTEXT_OUTPUT_DESTROY" && e["status"] == "INITIATED")
+        .unwrap();
+    assert!(last["details"]["resumes"].is_string(), "{last}");
+    assert_one_outcome_per_op(&sb, "retried destroy");
+}
+
+#[test]
+fn a_killed_outputs_destroy_leaves_the_file_or_its_destruction_recorded() {
+    let sealed = destroy_envelope();
+    kill_sweep(
+        &Case {
+            name: "kill outputs destroy",
+            event: "PLAINTEXT_OUTPUT_DESTROY",
+            changes_registry: true,
+            setup: &|| destroy_sandbox(&sealed),
+            run: &|_| Ok(()),
+            outputs: &|_| Vec::new(),
+            happened: Some(&destroy_landed),
+        },
+        &|sb| {
+            let mut c = bin(sb);
+            c.args(["outputs", "destroy"]).arg(sb.file("opened.bin"));
+            c
+        },
+        53,
+        60,
+    );
+}
+
+/// Two shares of Ana's key (2-of-2, guardians Gus and Hal), split once per
+/// test binary in a prepared sandbox; each case copies them.
+fn ana_shares() -> &'static [PathBuf] {
+    static SPLIT: std::sync::OnceLock<(Sandbox, Vec<PathBuf>)> = std::sync::OnceLock::new();
+    &SPLIT
+        .get_or_init(|| {
+            let sb = sandbox();
+            let ws = Workspace::open(sb.ws()).unwrap();
+            let pass = SecretString::from(pass_of("Ana"));
+            let dir = sb.file("shares");
+            guardians::split(
+                &ws,
+                SplitRequest {
+                    identity_path: &identity(&sb, "Ana"),
+                    identity_passphrase: &pass,
+                    threshold: 2,
+                    guardians: vec![
+                        ("Gus".into(), SecretString::from(PASS_A)),
+                        ("Hal".into(), SecretString::from(PASS_B)),
+                    ],
+                    out_dir: Some(&dir),
+                },
+                &|_, _, _| {},
+            )
+            .unwrap();
+            let shares = shares_in(&dir, 2);
+            (sb, shares)
+        })
+        .1
+}
+
+/// The prepared sandbox with copies of Ana's two shares in `shares/`.
+fn combine_sandbox() -> Sandbox {
+    let sb = sandbox();
+    std::fs::create_dir_all(sb.file("shares")).unwrap();
+    for s in ana_shares() {
+        std::fs::copy(s, sb.file("shares").join(s.file_name().unwrap())).unwrap();
+    }
+    sb
+}
+
+/// The share set in `shares/` and its guardians' passphrases, in the
+/// order `guardians combine` asks them.
+fn ana_set(sb: &Sandbox) -> (guardians::ShareSet, Vec<&'static str>) {
+    let mut collection = guardians::Collection::new();
+    for p in shares_in(&sb.file("shares"), 2) {
+        collection
+            .add(guardians::LoadedShare::from_path(&p).unwrap())
+            .unwrap();
+    }
+    let set = collection.finish(None).unwrap();
+    let passes = set
+        .members
+        .iter()
+        .map(|m| {
+            if m.share.guardian == "Gus" {
+                PASS_A
+            } else {
+                PASS_B
+            }
+        })
+        .collect();
+    (set, passes)
+}
+
+#[test]
+fn guardians_combine_is_all_or_nothing_at_every_io_step() {
+    let out = |sb: &Sandbox| sb.file("rebuilt.identity.json");
+    sweep(&Case {
+        name: "guardians combine",
+        event: "GUARDIAN_COMBINE",
+        changes_registry: true,
+        setup: &combine_sandbox,
+        run: &|sb| {
+            let ws = Workspace::open(sb.ws()).unwrap();
+            let (set, passes) = ana_set(sb);
+            let passes: Vec<SecretString> = passes.into_iter().map(SecretString::from).collect();
+            guardians::combine(
+                &ws,
+                &set,
+                &passes,
+                &SecretString::from(PASS_B),
+                Some(&out(sb)),
+                &|_, _, _| {},
+            )
+            .map(|_| ())
+            .map_err(|e| e.to_string())
+        },
+        outputs: &|sb| vec![out(sb)],
+        happened: None,
+    });
+}
+
+#[test]
+fn a_killed_guardians_combine_leaves_all_or_nothing() {
+    let out = |sb: &Sandbox| sb.file("rebuilt.identity.json");
+    kill_sweep(
+        &Case {
+            name: "kill guardians combine",
+            event: "GUARDIAN_COMBINE",
+            changes_registry: true,
+            setup: &combine_sandbox,
+            run: &|_| Ok(()),
+            outputs: &|sb| vec![out(sb)],
+            happened: None,
+        },
+        &|sb| {
+            let (set, passes) = ana_set(sb);
+            let mut c = bin(sb);
+            c.args(["guardians", "combine"]);
+            for p in shares_in(&sb.file("shares"), 2) {
+                c.arg(p);
+            }
+            drop(set);
+            c.arg("--out")
+                .arg(out(sb))
+                .arg("--passphrase-file")
+                .arg(sb.pass_file("p", &[passes[0], passes[1], PASS_B, PASS_B]));
+            c
+        },
+        61,
+        2500,
     );
 }
 
@@ -1359,6 +1627,52 @@ fn kit_recover_to_an_hsm_is_all_or_nothing_at_every_io_step() {
             r
         },
         outputs: &|sb| kit_recover_outputs(sb, k),
+        happened: None,
+    });
+}
+
+#[test]
+fn a_killed_kit_recover_leaves_every_output_or_none_and_no_scalar() {
+    let Some(k) = workspace_kit() else { return };
+    kill_sweep(
+        &Case {
+            name: "kill kit recover --hsm-public-key",
+            event: custodian_core::drkit::workspace_keys::EVENT_RECOVER,
+            changes_registry: false,
+            setup: &|| {
+                let sb = kit_recover_sandbox();
+                sb.pass_file("mobile", &[common::pykit::MOBILE_PASS]);
+                sb
+            },
+            run: &|_| Ok(()),
+            // Read after every kill and repair: the scalars are nowhere
+            // (kill_sweep itself checks age keys and shard payloads).
+            outputs: &|sb| {
+                assert_no_workspace_scalar(sb, k, "kill kit recover");
+                kit_recover_outputs(sb, k)
+            },
+            happened: None,
+        },
+        &|sb| {
+            let mut c = bin(sb);
+            c.args(["kit", "recover"])
+                .arg(&k.kit)
+                .arg("--key")
+                .arg(&k.key)
+                .arg("--mobile-passphrase-file")
+                .arg(sb.file("mobile"))
+                .args(["--approver", "Officer One", "--approver", "Legal Two"])
+                .arg("--hsm-public-key")
+                .arg(&k.hsm_public)
+                .arg("--out")
+                .arg(sb.file("hsm"));
+            c
+        },
+        43,
+        1200,
+    );
+}
+
 /// `custodian print` (issue 14): the PDF is published whole or not at all,
 /// with one audit outcome, at every I/O step and at every kill.
 fn print_case_out(sb: &Sandbox) -> PathBuf {
@@ -1392,25 +1706,6 @@ fn print_is_all_or_nothing_at_every_io_step() {
 }
 
 #[test]
-fn a_killed_kit_recover_leaves_every_output_or_none_and_no_scalar() {
-    let Some(k) = workspace_kit() else { return };
-    kill_sweep(
-        &Case {
-            name: "kill kit recover --hsm-public-key",
-            event: custodian_core::drkit::workspace_keys::EVENT_RECOVER,
-            changes_registry: false,
-            setup: &|| {
-                let sb = kit_recover_sandbox();
-                sb.pass_file("mobile", &[common::pykit::MOBILE_PASS]);
-                sb
-            },
-            run: &|_| Ok(()),
-            // Read after every kill and repair: the scalars are nowhere
-            // (kill_sweep itself checks age keys and shard payloads).
-            outputs: &|sb| {
-                assert_no_workspace_scalar(sb, k, "kill kit recover");
-                kit_recover_outputs(sb, k)
-            },
 fn a_killed_print_leaves_the_pdf_whole_or_absent() {
     kill_sweep(
         &Case {
@@ -1424,21 +1719,6 @@ fn a_killed_print_leaves_the_pdf_whole_or_absent() {
         },
         &|sb| {
             let mut c = bin(sb);
-            c.args(["kit", "recover"])
-                .arg(&k.kit)
-                .arg("--key")
-                .arg(&k.key)
-                .arg("--mobile-passphrase-file")
-                .arg(sb.file("mobile"))
-                .args(["--approver", "Officer One", "--approver", "Legal Two"])
-                .arg("--hsm-public-key")
-                .arg(&k.hsm_public)
-                .arg("--out")
-                .arg(sb.file("hsm"));
-            c
-        },
-        43,
-        1200,
             c.args(["print", "keys", "--out"]).arg(print_case_out(sb));
             c
         },

@@ -154,7 +154,7 @@ pub fn run(ctx: &Ctx, cmd: GuardiansCmd) -> CmdResult {
                 .map(custodian_core::token::parse_recipient)
                 .transpose()
                 .map_err(custodian_core::identity::IdentityError::from)?;
-            let ws = ctx.workspace()?;
+            let ws = ctx.writing_workspace()?;
             let mut collection = Collection::new();
             for path in &shares {
                 let loaded = LoadedShare::from_path(path)?;

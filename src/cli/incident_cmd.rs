@@ -26,8 +26,20 @@ pub enum IncidentCmd {
         /// Who closes it.
         #[arg(long)]
         operator: String,
+        /// An approver of the close. Where the workspace policy is "authenticated approvals"
+        /// (at least two needed), each is a registered custodian who opens their own
+        /// identity: their passphrases are asked first, in --approver order.
+        #[arg(long = "approver", value_name = "NAME")]
+        approvers: Vec<String>,
+        /// An approver without a custodian identity (legal, say): a typed name, marked as
+        /// such in the audit log and the report; it does not count towards authenticated
+        /// approvals.
+        #[arg(long = "typed-approver", value_name = "NAME")]
+        typed_approvers: Vec<String>,
         #[command(flatten)]
         time: super::ConfirmTimeArgs,
+        #[command(flatten)]
+        pass: super::PassphraseArgs,
     },
 }
 
@@ -133,12 +145,29 @@ pub fn run(ctx: &Ctx, cmd: IncidentCmd) -> CmdResult {
             }
             Ok(())
         }
-        IncidentCmd::Close { id, operator, time } => {
+        IncidentCmd::Close {
+            id,
+            operator,
+            approvers,
+            typed_approvers,
+            time,
+            pass,
+        } => {
             let ws = ctx.workspace()?;
-            // A wrong id fails before the operator is asked anything.
-            incident::load(&ws, &id)?;
+            // A wrong id or a closed incident fails before anyone is asked anything.
+            if incident::load(&ws, &id)?.is_closed() {
+                return Err(custodian_core::playbook::PlaybookError::IncidentClosed(id).into());
+            }
+            // The approvers open their identities before the close starts.
+            let approvals =
+                super::gather_approvals(&ws, &mut pass.prompter(), &approvers, &typed_approvers)?;
+            custodian_core::approvals::check(
+                custodian_core::approvals::policy(&ws.registry()?),
+                &approvals,
+            )?;
             super::confirm_clock(&ws, time, "incident close")?;
-            let inc = incident::close(&ws, Playbook::builtin(), &id, &operator)?;
+            let inc =
+                incident::close_approved(&ws, Playbook::builtin(), &id, &operator, &approvals)?;
             if let Some(r) = &inc.report {
                 if ctx.json {
                     say_json(&json!({
@@ -152,6 +181,9 @@ pub fn run(ctx: &Ctx, cmd: IncidentCmd) -> CmdResult {
                         r.path.display()
                     ));
                     say(format!("audit head: {}", r.audit_head));
+                    for a in &inc.close_approvals {
+                        say(format!("approved by {}", a.describe()));
+                    }
                     say(
                         "Write the audit head down; `custodian audit verify --expect-head HASH` checks it later.",
                     );

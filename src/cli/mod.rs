@@ -336,6 +336,64 @@ pub fn guardian_passphrases(
     Ok(out)
 }
 
+/// The approvals of an operation, gathered before anything else is asked
+/// (CLARIFICATIONS 4). Under the workspace policy of authenticated
+/// approvals each of `approvers` is a registered custodian who opens their
+/// own identity (their passphrase is asked now, in order: proof of
+/// presence); under the "typed" policy they are typed names. `typed` names
+/// (people without an identity) are always typed, marked so in the audit log.
+pub fn gather_approvals(
+    ws: &Workspace,
+    prompter: &mut Prompter,
+    approvers: &[String],
+    typed: &[String],
+) -> Result<Vec<custodian_core::approvals::Approval>, Failure> {
+    use custodian_core::approvals::{self, ApprovalPolicy};
+    let reg = ws.registry()?;
+    if approvals::policy(&reg) != ApprovalPolicy::Authenticated {
+        let names: Vec<String> = approvers.iter().chain(typed).cloned().collect();
+        return Ok(approvals::gather(&[], &names));
+    }
+    refuse_repeated_approvers(ws, &[approvers, typed].concat())?;
+    let mut given = Vec::new();
+    for name in approvers {
+        let pass = prompter.existing(&format!(
+            "Approver {}: passphrase for your own identity",
+            name.trim()
+        ))?;
+        given.push(approvals::authenticate(&reg, name, &pass)?);
+    }
+    Ok(approvals::gather(&given, typed))
+}
+
+/// Under the workspace policy of authenticated approvals, a person named
+/// twice (case-insensitively) is refused by name before any passphrase is
+/// asked. (Under "typed", repeated names count once, as they always did.)
+pub fn refuse_repeated_approvers(ws: &Workspace, names: &[String]) -> CmdResult {
+    use custodian_core::approvals::{self, ApprovalPolicy};
+    if approvals::policy(&ws.registry()?) != ApprovalPolicy::Authenticated {
+        return Ok(());
+    }
+    for (i, n) in names.iter().enumerate() {
+        if names[..i]
+            .iter()
+            .any(|m| m.trim().eq_ignore_ascii_case(n.trim()))
+        {
+            return Err(approvals::ApprovalError::SamePerson(n.trim().to_string()).into());
+        }
+    }
+    Ok(())
+}
+
+/// Splits gathered approvals into the identities opened and the typed names.
+pub fn split_approvals(
+    all: Vec<custodian_core::approvals::Approval>,
+) -> (Vec<custodian_core::approvals::Approval>, Vec<String>) {
+    let (authenticated, typed): (Vec<_>, Vec<_>) =
+        all.into_iter().partition(|a| a.is_authenticated());
+    (authenticated, typed.into_iter().map(|a| a.name).collect())
+}
+
 /// Shows a strength estimate on stderr (it never contains the passphrase).
 pub fn show_strength(s: &passphrase::Strength) {
     eprintln!(

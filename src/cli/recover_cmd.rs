@@ -143,22 +143,8 @@ pub(super) fn gather_approvals(
     typed: &[String],
     prompter: &mut custodian_core::passphrase::Prompter,
 ) -> Result<Vec<Approval>, super::Failure> {
-    let reg = ws.registry()?;
-    let policy = approvals::policy(&reg);
-    let mut given = Vec::new();
-    for name in approvers {
-        if policy == ApprovalPolicy::Authenticated {
-            let pass = prompter.existing(&format!(
-                "Approver {}: passphrase for your own identity",
-                name.trim()
-            ))?;
-            given.push(approvals::authenticate(&reg, name, &pass)?);
-        } else {
-            given.push(Approval::typed(name));
-        }
-    }
-    given.extend(typed.iter().map(|n| Approval::typed(n)));
-    approvals::check(policy, &given)?;
+    let given = super::gather_approvals(ws, prompter, approvers, typed)?;
+    approvals::check(approvals::policy(&ws.registry()?), &given)?;
     Ok(given)
 }
 

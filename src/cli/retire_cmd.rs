@@ -3,7 +3,9 @@
 //! their files retired — one transaction. The concentration rule applies:
 //! `--accept-concentration` when the successor would hold two or more
 //! shards of a key, `--approver` (at least twice) when they would reach its
-//! threshold alone. The retiree's passphrase is the only one asked.
+//! threshold alone. Under the workspace policy of authenticated approvals
+//! each `--approver` of an override opens their own identity first; the
+//! retiree's passphrase is asked after.
 
 use std::path::PathBuf;
 
@@ -29,9 +31,15 @@ pub struct RetireArgs {
     /// Confirm that the successor may hold two or more shards of one key.
     #[arg(long)]
     pub accept_concentration: bool,
-    /// Approver of an override when the successor would reach a key's threshold (twice or more).
+    /// Approver of an override when the successor would reach a key's threshold (twice or
+    /// more). Where the workspace policy is "authenticated approvals", each is a registered
+    /// custodian who opens their own identity: their passphrases are asked first, in order.
     #[arg(long = "approver", value_name = "NAME")]
     pub approvers: Vec<String>,
+    /// An override approver without a custodian identity (legal, say): a typed name, marked
+    /// as such in the audit log; it does not count towards authenticated approvals.
+    #[arg(long = "typed-approver", value_name = "NAME")]
+    pub typed_approvers: Vec<String>,
     #[command(flatten)]
     pub pass: PassphraseArgs,
 }
@@ -58,18 +66,43 @@ pub fn run(ctx: &Ctx, args: RetireArgs) -> CmdResult {
             )),
         }
     }
-    // Refused before any passphrase is asked.
-    retire::check_approval(&plan, args.accept_concentration, &args.approvers)?;
+    // Refused before any passphrase is asked; an override's approvers
+    // open their identities first, and only when the override is needed.
+    let names: Vec<String> = args
+        .approvers
+        .iter()
+        .chain(&args.typed_approvers)
+        .cloned()
+        .collect();
+    let needs_override = plan.concentration.iter().any(|k| match k.verdict {
+        Concentration::Spread => false,
+        Concentration::Several { .. } => !args.accept_concentration,
+        Concentration::ReachesThreshold { .. } => true,
+    });
     let mut prompter = args.pass.prompter();
+    let (authenticated, typed) = if needs_override && !names.is_empty() {
+        super::refuse_repeated_approvers(&ws, &names)?;
+        custodian_core::shard::distinct_approvers(&names)?;
+        super::split_approvals(super::gather_approvals(
+            &ws,
+            &mut prompter,
+            &args.approvers,
+            &args.typed_approvers,
+        )?)
+    } else {
+        (Vec::new(), names)
+    };
+    retire::check_approvals(&plan, args.accept_concentration, &typed, &authenticated)?;
     let pass = prompter.existing(&format!("Passphrase of {}'s identity", plan.retiree.name))?;
     let opened = retire::open_retiree(&ws, &plan, &pass)?;
     drop(pass);
-    let o = retire::retire(
+    let o = retire::retire_approved(
         &ws,
         &plan,
         &opened,
         args.accept_concentration,
-        &args.approvers,
+        &typed,
+        &authenticated,
     )?;
     drop(opened);
     if ctx.json {

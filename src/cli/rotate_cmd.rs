@@ -34,12 +34,25 @@ pub struct RotateArgs {
     /// Remove the old identity file instead of moving it to retired/.
     #[arg(long)]
     pub destroy_old_identity: bool,
+    /// Enrol this hardware token (an age plugin recipient, e.g. age1yubikey1…) for the new
+    /// identity. Without it, a custodian registered with a token keeps that token: the new
+    /// identity needs the passphrase and the token, as the old one did.
+    // Public value: a pasted secret starting with `-` reaches our check, not clap's echo.
+    #[arg(long, value_name = "AGE1…", allow_hyphen_values = true)]
+    pub token_recipient: Option<String>,
     #[command(flatten)]
     pub pass: PassphraseArgs,
 }
 
 /// Runs `custodian rotate`.
 pub fn run(ctx: &Ctx, args: RotateArgs) -> CmdResult {
+    // A bad token recipient fails before anything is opened or asked.
+    let token = args
+        .token_recipient
+        .as_deref()
+        .map(custodian_core::token::parse_recipient)
+        .transpose()
+        .map_err(custodian_core::identity::IdentityError::from)?;
     let ws = ctx.writing_workspace()?;
     let plan = rotate::plan(&ws, &args.custodian, args.identity.as_deref())?;
     let names: Vec<String> = if args.guardians.is_empty() {
@@ -79,6 +92,7 @@ pub fn run(ctx: &Ctx, args: RotateArgs) -> CmdResult {
             guardians: guardian_passes,
             threshold,
             destroy_old_identity: args.destroy_old_identity,
+            token,
         },
         &|_, _, _| {},
     )?;

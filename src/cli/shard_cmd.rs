@@ -19,18 +19,21 @@ pub struct ConcentrationArgs {
     #[arg(long, value_name = "NAME", allow_hyphen_values = true)]
     pub confirm_concentration: Option<String>,
     /// The new holder would reach the key's threshold alone: override by
-    /// naming at least two approvers, one per flag (recorded in the audit log).
+    /// naming at least two approvers, one per flag (recorded in the audit
+    /// log). Where the workspace policy is "authenticated approvals", each is
+    /// a registered custodian who opens their own identity: their
+    /// passphrases are asked first, in --approver order.
     #[arg(long = "approver", value_name = "NAME", allow_hyphen_values = true)]
     pub approvers: Vec<String>,
-}
-
-impl ConcentrationArgs {
-    fn approval(self) -> shard::ConcentrationApproval {
-        shard::ConcentrationApproval {
-            confirm_holder: self.confirm_concentration,
-            approvers: self.approvers,
-        }
-    }
+    /// An override approver without a custodian identity (legal, say): a
+    /// typed name, marked as such in the audit log; it does not count
+    /// towards the authenticated approvals a policy requires.
+    #[arg(
+        long = "typed-approver",
+        value_name = "NAME",
+        allow_hyphen_values = true
+    )]
+    pub typed_approvers: Vec<String>,
 }
 
 /// Shard subcommands.
@@ -217,7 +220,7 @@ pub fn run(ctx: &Ctx, cmd: ShardCmd) -> CmdResult {
                 pass,
                 RewrapKind::Custodian,
                 accept_multiple_recipients,
-                concentration.approval(),
+                concentration,
             )?;
             print_outcome(ctx, &outcome);
             warn(format!(
@@ -247,7 +250,7 @@ pub fn run(ctx: &Ctx, cmd: ShardCmd) -> CmdResult {
                 pass,
                 RewrapKind::Node,
                 accept_multiple_recipients,
-                concentration.approval(),
+                concentration,
             )?;
             print_outcome(ctx, &outcome);
             if !ctx.json {
@@ -288,7 +291,7 @@ fn rewrap(
     pass: PassphraseArgs,
     kind: RewrapKind,
     accept_multiple_recipients: bool,
-    concentration: shard::ConcentrationApproval,
+    concentration: ConcentrationArgs,
 ) -> Result<RewrapOutcome, super::Failure> {
     let ws = ctx.writing_workspace()?;
     // Everything public is checked before the passphrase is asked for.
@@ -301,13 +304,53 @@ fn rewrap(
         out.as_deref(),
         accept_multiple_recipients,
     )?;
-    // The concentration rule, before the passphrase: public facts only.
-    let decision = shard::check_rewrap_concentration(
-        &ws.registry()?,
+    // The concentration rule, before the holder's passphrase. An override
+    // is approved first: under the "authenticated" policy each --approver
+    // opens their own identity now (CLARIFICATIONS 4: people before the
+    // transaction), and only when the move needs the override.
+    let reg = ws.registry()?;
+    let to_recipient = identity::parse_recipient(&to)?.to_string();
+    let names: Vec<String> = concentration
+        .approvers
+        .iter()
+        .chain(&concentration.typed_approvers)
+        .cloned()
+        .collect();
+    let needs_override = match shard::concentration_after(
+        &reg,
+        &source.key_id,
+        source.index,
+        &to_recipient,
+        source.threshold,
+    ) {
+        shard::Concentration::Spread => false,
+        shard::Concentration::Several { .. } => concentration.confirm_concentration.is_none(),
+        shard::Concentration::ReachesThreshold { .. } => true,
+    };
+    let mut prompter = pass.prompter();
+    let (authenticated, typed) = if needs_override && !names.is_empty() {
+        super::refuse_repeated_approvers(&ws, &names)?;
+        shard::distinct_approvers(&names)?;
+        super::split_approvals(super::gather_approvals(
+            &ws,
+            &mut prompter,
+            &concentration.approvers,
+            &concentration.typed_approvers,
+        )?)
+    } else {
+        (Vec::new(), names)
+    };
+    let approval = shard::ConcentrationApproval {
+        confirm_holder: concentration.confirm_concentration,
+        approvers: typed,
+    };
+    let decision = shard::check_rewrap_concentration_approved(
+        &reg,
         &source,
-        &identity::parse_recipient(&to)?.to_string(),
+        &to_recipient,
         &name,
-        &concentration,
+        &approval,
+        &authenticated,
     )?;
     match decision.verdict {
         shard::Concentration::Spread => {}
@@ -318,7 +361,12 @@ fn rewrap(
         shard::Concentration::ReachesThreshold { holds, threshold } => warn(format!(
             "{name} will hold {holds} shards of key {}, enough to rebuild it alone ({threshold} needed); override approved by {} (recorded in the audit log)",
             source.key_id,
-            decision.approvers.join(", ")
+            decision
+                .approvals
+                .iter()
+                .map(custodian_core::approvals::Approval::describe)
+                .collect::<Vec<_>>()
+                .join(", ")
         )),
     }
     let readers = source.check_payload(true)?;
@@ -328,10 +376,8 @@ fn rewrap(
             source.custodian
         ));
     }
-    let passphrase = pass
-        .prompter()
-        .existing(&format!("Passphrase for {}'s identity", id.name))?;
-    Ok(shard::rewrap_shard(
+    let passphrase = prompter.existing(&format!("Passphrase for {}'s identity", id.name))?;
+    Ok(shard::rewrap_shard_approved(
         &ws,
         &RewrapRequest {
             shard: shard_path,
@@ -342,7 +388,8 @@ fn rewrap(
             out,
             kind,
             accept_multiple_recipients,
-            concentration,
+            concentration: approval,
         },
+        &authenticated,
     )?)
 }

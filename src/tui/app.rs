@@ -877,6 +877,7 @@ impl App {
                                     guardians: job.guardians,
                                     threshold: job.threshold,
                                     destroy_old_identity: false,
+                                    token: None,
                                 },
                                 &report,
                             )
@@ -1120,8 +1121,18 @@ impl App {
                 );
                 self.apply_incident(result);
             }
-            Action::CloseIncident { incident, operator } => {
-                let result = incident::close(&self.ws, Playbook::builtin(), &incident, &operator);
+            Action::CloseIncident {
+                incident,
+                operator,
+                approvals,
+            } => {
+                let result = incident::close_approved(
+                    &self.ws,
+                    Playbook::builtin(),
+                    &incident,
+                    &operator,
+                    &approvals,
+                );
                 self.apply_incident(result);
             }
             Action::LaunchOperation { op, prefill } => self.launch(op, prefill),
@@ -1649,11 +1660,15 @@ impl App {
                 None
             }
         };
-        self.screens.push(Box::new(ScenarioScreen::new(
-            scenario.clone(),
-            book.move_assets_checklist.clone(),
-            resumed,
-        )));
+        let authenticated = self.authenticated_approvals();
+        self.screens.push(Box::new(
+            ScenarioScreen::new(
+                scenario.clone(),
+                book.move_assets_checklist.clone(),
+                resumed,
+            )
+            .with_authenticated_approvals(authenticated),
+        ));
     }
 
     fn scenario_rows(&self) -> Vec<ScenarioRow> {

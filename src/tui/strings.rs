@@ -266,6 +266,9 @@ pub const SCENARIO_NO_CLI: &str =
     "No command: follow the list below and confirm when every line is done.";
 pub const SCENARIO_START_PROMPT: &str = "Open an incident for this scenario";
 pub const SCENARIO_OPERATOR: &str = "Your name";
+pub const SCENARIO_CLOSE_APPROVERS: &str =
+    "Approvers of the close (each opens their own identity):";
+pub const SCENARIO_CLOSE_APPROVER_HINT: &str = "Enter: their passphrase. An empty passphrase adds a typed name. Enter on an empty form closes.";
 pub const SCENARIO_AFFECTED: &str = "Custodian concerned (optional)";
 pub const SCENARIO_CONFIRM_PROMPT: &str = "Confirm step";
 pub const SCENARIO_RECORD_PROMPT: &str =

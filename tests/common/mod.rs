@@ -3,8 +3,8 @@
 #![allow(dead_code, clippy::unwrap_used, clippy::expect_used)]
 
 pub mod guardians;
-pub mod pykit;
 pub mod pdf;
+pub mod pykit;
 pub mod tmux;
 pub mod tui;
 
@@ -131,6 +131,8 @@ impl Sandbox {
             .flat_map(|(n, _)| ["--approver".to_string(), n.to_string()])
             .collect()
     }
+}
+
 /// Runs `openssl ARGS…` (stderr silenced) and asserts it succeeded.
 pub fn openssl(args: &[&str]) {
     let st = std::process::Command::new("openssl")
@@ -164,6 +166,7 @@ pub fn incident_with_a_step(sb: &Sandbox) -> String {
     use custodian_core::playbook::Playbook;
     use custodian_core::playbook::incident::{self, StepHow};
     let ws = custodian_core::workspace::Workspace::open(sb.ws()).unwrap();
+    accept_typed_approvals(&ws);
     let book = Playbook::builtin();
     let inc = incident::open(&ws, book, 2, "Ana Officer", Some("Ben")).unwrap();
     incident::complete_step(
@@ -193,4 +196,15 @@ pub fn auto_drill(sb: &Sandbox, sandbox: &Path) -> serde_json::Value {
         .stdout
         .clone();
     serde_json::from_slice(&out).unwrap()
+}
+
+/// Sets the workspace's approval policy to typed names, for tests whose
+/// people have no identities (a new workspace requires authenticated
+/// approvals; tests/approvals.rs covers that policy).
+pub fn accept_typed_approvals(ws: &custodian_core::workspace::Workspace) {
+    ws.update_registry(|r| {
+        r.policy.approvals = Some(custodian_core::approvals::ApprovalPolicy::Typed);
+        Ok::<_, custodian_core::workspace::WorkspaceError>(())
+    })
+    .unwrap();
 }

@@ -226,6 +226,8 @@ pub fn recorded_drill_sandbox(real: &Workspace, name: &str, drill: &str) -> std:
         .unwrap();
     op.complete(serde_json::json!({ "drill": drill })).unwrap();
     sandbox
+}
+
 /// Presses `p` (print) on the current screen and waits for the worker.
 /// Returns the screen at 80×24 (the footer names the PDF) and the PDFs now
 /// in `<ws>/printed`, each checked to be a PDF with mode 0600.

@@ -87,11 +87,12 @@ pub fn policy(reg: &Registry) -> ApprovalPolicy {
 }
 
 /// One approval of an operation (public facts only).
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Approval {
     /// The approver's name.
     pub name: String,
     /// Their recipient, for an authenticated approval.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub recipient: Option<String>,
 }
 
@@ -107,6 +108,15 @@ impl Approval {
     /// True when the approver opened their identity.
     pub fn is_authenticated(&self) -> bool {
         self.recipient.is_some()
+    }
+
+    /// How a report shows it: the name, then "identity opened, age1…" or
+    /// "typed name".
+    pub fn describe(&self) -> String {
+        match &self.recipient {
+            Some(r) => format!("{} (identity opened, {r})", self.name),
+            None => format!("{} (typed name)", self.name),
+        }
     }
 
     /// What the audit entry records.
@@ -257,6 +267,21 @@ pub fn check(policy: ApprovalPolicy, approvals: &[Approval]) -> Result<(), Appro
     Ok(())
 }
 
+/// The approvals of an operation: the `authenticated` ones (identities
+/// opened, from [`authenticate`]) then the `typed` names, marked typed.
+/// [`check`] judges the result (a typed name repeating an authenticated
+/// one is the same person twice).
+pub fn gather(authenticated: &[Approval], typed: &[String]) -> Vec<Approval> {
+    let mut all = authenticated.to_vec();
+    all.extend(typed.iter().map(|n| Approval::typed(n)));
+    all
+}
+
+/// The audit record of a set of approvals.
+pub fn audit_values(approvals: &[Approval]) -> Value {
+    Value::Array(approvals.iter().map(Approval::audit_value).collect())
+}
+
 /// Sets the approval policy, audited (`POLICY_SET`, old and new value).
 pub fn set_policy(
     ws: &Workspace,
@@ -319,5 +344,18 @@ mod tests {
             check(ApprovalPolicy::Authenticated, &same_key),
             Err(ApprovalError::SamePerson(n)) if n == "Ann"
         ));
+    }
+
+    #[test]
+    fn gathered_approvals_mark_typed_names_and_keep_proofs() {
+        let all = gather(&[auth("Ana", "age1a")], &[" Legal ".into()]);
+        assert_eq!(all, [auth("Ana", "age1a"), Approval::typed("Legal")]);
+        let twice = gather(&[auth("Ana", "age1a")], &["Ana".into()]);
+        assert!(matches!(
+            check(ApprovalPolicy::Typed, &twice),
+            Err(ApprovalError::SamePerson(n)) if n == "Ana"
+        ));
+        assert_eq!(all[1].describe(), "Legal (typed name)");
+        assert_eq!(all[0].describe(), "Ana (identity opened, age1a)");
     }
 }

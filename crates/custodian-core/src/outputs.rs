@@ -299,20 +299,32 @@ pub fn destroy(ws: &Workspace, path: &Path) -> Result<PlaintextOutput, OutputsEr
         Err(_) => return Err(OutputsError::Gone(rec.path.clone())),
     }
     let actual = fsutil::file_fingerprint(&rec.path)?;
+    // The overwrite happens before the commit point, so a destroy that
+    // failed after it (or was killed) leaves the file overwritten, wholly or
+    // in part, and the record not yet marked. A retry recognises its own
+    // earlier attempt: a failed OUTPUTS_DESTROY of this very record in the
+    // audit log, and a file of the recorded size. It overwrites again.
+    let mut details = json!({
+        "file": rec.path, "kind": rec.kind, "size": rec.size,
+        "fileSha256": rec.sha256, "writtenBy": rec.op,
+    });
     if actual != rec.sha256 {
-        return Err(OutputsError::Changed {
-            path: rec.path.clone(),
-            expected: rec.sha256.clone(),
-            actual,
-        });
+        let size = rec.path.symlink_metadata().map(|m| m.len()).ok();
+        match earlier_failed_attempt(ws, &rec)? {
+            Some(op) if size == Some(rec.size) => {
+                details["resumes"] = json!(op);
+                details["foundSha256"] = json!(actual);
+            }
+            _ => {
+                return Err(OutputsError::Changed {
+                    path: rec.path.clone(),
+                    expected: rec.sha256.clone(),
+                    actual,
+                });
+            }
+        }
     }
-    let mut tx = ws.begin(
-        EVENT_DESTROY,
-        json!({
-            "file": rec.path, "kind": rec.kind, "size": rec.size,
-            "fileSha256": rec.sha256, "writtenBy": rec.op,
-        }),
-    )?;
+    let mut tx = ws.begin(EVENT_DESTROY, details)?;
     let op = tx.op_id().to_string();
     if let Err(e) = overwrite_random(&rec.path, rec.size) {
         return Err(tx.fail_with(OutputsError::from(e)));
@@ -337,6 +349,32 @@ pub fn destroy(ws: &Workspace, path: &Path) -> Result<PlaintextOutput, OutputsEr
         destroyed: Some(destruction),
         ..rec
     })
+}
+
+/// The op id of the latest destroy of `rec` (same file, same recorded
+/// SHA-256) that began and failed, if any.
+fn earlier_failed_attempt(
+    ws: &Workspace,
+    rec: &PlaintextOutput,
+) -> Result<Option<String>, OutputsError> {
+    use crate::audit::Status;
+    let entries = ws.audit().entries()?;
+    let failed: std::collections::BTreeSet<&str> = entries
+        .iter()
+        .filter(|e| matches!(e.status, Status::Failed))
+        .map(|e| e.op.as_str())
+        .collect();
+    Ok(entries
+        .iter()
+        .rev()
+        .find(|e| {
+            e.event == EVENT_DESTROY
+                && matches!(e.status, Status::Initiated)
+                && e.details["file"] == json!(rec.path)
+                && e.details["fileSha256"] == json!(rec.sha256)
+                && failed.contains(e.op.as_str())
+        })
+        .map(|e| e.op.clone()))
 }
 
 /// Overwrites `size` bytes of `path` in place with random bytes and fsyncs.

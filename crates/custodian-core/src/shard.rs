@@ -206,6 +206,18 @@ pub enum ShardError {
     /// The audit log could not be written, so the operation did not run.
     #[error("audit log: {0}")]
     Audit(#[from] AuditError),
+    /// An override's approvals do not satisfy the workspace policy, or an
+    /// approver's identity did not open.
+    #[error(transparent)]
+    Approval(Box<crate::approvals::ApprovalError>),
+}
+
+// Boxed: an approval error names a person and may carry an identity error,
+// which would make every result of this type large.
+impl From<crate::approvals::ApprovalError> for ShardError {
+    fn from(e: crate::approvals::ApprovalError) -> Self {
+        ShardError::Approval(Box::new(e))
+    }
 }
 
 impl Explain for ShardError {
@@ -260,7 +272,7 @@ impl Explain for ShardError {
                 format!("name the new holder exactly: --confirm-concentration \"{holder}\"")
             }
             ShardError::ReachesThreshold { .. } => {
-                "choose another holder, or override with --approver NAME at least twice (the approvers are recorded in the audit log)".into()
+                "choose another holder, or override with --approver NAME at least twice (the approvers are recorded in the audit log; where the workspace requires authenticated approvals, each opens their own identity)".into()
             }
             ShardError::TooFewApprovers(_) => {
                 "name two or more different approvers with --approver".into()
@@ -268,6 +280,7 @@ impl Explain for ShardError {
             ShardError::File(e) => return e.remedy(),
             ShardError::Workspace(e) => return e.remedy(),
             ShardError::Audit(e) => return e.remedy(),
+            ShardError::Approval(e) => return e.remedy(),
         })
     }
 }
@@ -1133,8 +1146,21 @@ pub fn preflight_rewrap(
 }
 
 /// Rewraps a shard to a new recipient (see the module docs). The original
-/// file is never modified.
+/// file is never modified. The concentration override's approvers are the
+/// typed names of `req.concentration` only: under a workspace policy of
+/// authenticated approvals an override needs [`rewrap_shard_approved`].
 pub fn rewrap_shard(ws: &Workspace, req: &RewrapRequest) -> Result<RewrapOutcome, ShardError> {
+    rewrap_shard_approved(ws, req, &[])
+}
+
+/// [`rewrap_shard`] with the override's `authenticated` approvals
+/// (approvers who opened their own identity, from
+/// [`crate::approvals::authenticate`], gathered before this is called).
+pub fn rewrap_shard_approved(
+    ws: &Workspace,
+    req: &RewrapRequest,
+    authenticated: &[crate::approvals::Approval],
+) -> Result<RewrapOutcome, ShardError> {
     let (shard, id, path) = preflight_rewrap(
         ws,
         &req.shard,
@@ -1146,8 +1172,14 @@ pub fn rewrap_shard(ws: &Workspace, req: &RewrapRequest) -> Result<RewrapOutcome
     )?;
     let to = identity::parse_recipient(&req.to)?.to_string();
     let recipients = shard.check_payload(req.accept_multiple_recipients)?;
-    let decision =
-        check_rewrap_concentration(&ws.registry()?, &shard, &to, &req.name, &req.concentration)?;
+    let decision = check_rewrap_concentration_approved(
+        &ws.registry()?,
+        &shard,
+        &to,
+        &req.name,
+        &req.concentration,
+        authenticated,
+    )?;
     let mut details = json!({
         "keyId": shard.key_id, "index": shard.index,
         "rootPublicKey": shard.root_public_key,
@@ -1257,6 +1289,8 @@ pub struct ConcentrationDecision {
     pub confirmed_holder: Option<String>,
     /// The distinct approvers (for an override).
     pub approvers: Vec<String>,
+    /// Their approvals: identity opened, or a typed name (for an override).
+    pub approvals: Vec<crate::approvals::Approval>,
 }
 
 impl ConcentrationDecision {
@@ -1274,6 +1308,7 @@ impl ConcentrationDecision {
         }
         if !self.approvers.is_empty() {
             v["overrideApprovers"] = json!(self.approvers);
+            v["overrideApprovals"] = crate::approvals::audit_values(&self.approvals);
         }
         Some(v)
     }
@@ -1313,7 +1348,8 @@ pub fn concentration_after(
 
 /// Applies the concentration rule to a rewrap or restore of `shard` to
 /// `to` (named `name`): refuses what `approval` does not cover. Public
-/// facts only, so it runs before any passphrase is asked.
+/// facts only, so it runs before any passphrase is asked. The override's
+/// approvers are typed names here; see [`check_rewrap_concentration_approved`].
 pub fn check_rewrap_concentration(
     reg: &crate::workspace::Registry,
     shard: &ShardFile,
@@ -1321,18 +1357,75 @@ pub fn check_rewrap_concentration(
     name: &str,
     approval: &ConcentrationApproval,
 ) -> Result<ConcentrationDecision, ShardError> {
-    let approvers = distinct_approvers(&approval.approvers)?;
+    check_rewrap_concentration_approved(reg, shard, to, name, approval, &[])
+}
+
+/// The override's approvals against the workspace policy: the
+/// `authenticated` ones (identities opened) and the `typed` names, at least
+/// [`OVERRIDE_APPROVERS`] different people; under the "authenticated"
+/// policy, enough of them opened their identity
+/// ([`crate::approvals::check`]). Returns the distinct names and the approvals.
+pub fn override_approvals(
+    reg: &crate::workspace::Registry,
+    typed: &[String],
+    authenticated: &[crate::approvals::Approval],
+) -> Result<(Vec<String>, Vec<crate::approvals::Approval>), ShardError> {
+    let approvals = crate::approvals::gather(authenticated, typed);
+    if approvals.is_empty() {
+        return Ok((Vec::new(), approvals));
+    }
+    let names: Vec<String> = approvals.iter().map(|a| a.name.clone()).collect();
+    for n in &names {
+        identity::validate_name(n)?;
+    }
+    crate::approvals::check(crate::approvals::ApprovalPolicy::Typed, &approvals)?;
+    if names.len() < OVERRIDE_APPROVERS {
+        return Err(ShardError::TooFewApprovers(names.len()));
+    }
+    crate::approvals::check(crate::approvals::policy(reg), &approvals)?;
+    Ok((names, approvals))
+}
+
+/// [`check_rewrap_concentration`] with the override's `authenticated`
+/// approvals besides the typed names of `approval.approvers`.
+pub fn check_rewrap_concentration_approved(
+    reg: &crate::workspace::Registry,
+    shard: &ShardFile,
+    to: &str,
+    name: &str,
+    approval: &ConcentrationApproval,
+    authenticated: &[crate::approvals::Approval],
+) -> Result<ConcentrationDecision, ShardError> {
+    // Names repeated among the typed ones count once (as before); the
+    // approvals themselves refuse a person named twice across the lists.
+    let mut typed: Vec<String> = Vec::new();
+    for a in &approval.approvers {
+        identity::validate_name(a)?;
+        if !typed.iter().any(|d| d.eq_ignore_ascii_case(a)) {
+            typed.push(a.clone());
+        }
+    }
+    let named = typed.len() + authenticated.len();
+    if named > 0 && named < OVERRIDE_APPROVERS {
+        return Err(ShardError::TooFewApprovers(named));
+    }
+    // Checked against the policy only where the override is used.
+    let overridden = || -> Result<(Vec<String>, Vec<crate::approvals::Approval>), ShardError> {
+        override_approvals(reg, &typed, authenticated)
+    };
+    let any_approver = named > 0;
     let verdict = concentration_after(reg, &shard.key_id, shard.index, to, shard.threshold);
     let mut decision = ConcentrationDecision {
         verdict,
         threshold: shard.threshold,
         confirmed_holder: None,
         approvers: Vec::new(),
+        approvals: Vec::new(),
     };
     match verdict {
         Concentration::Spread => {}
         Concentration::ReachesThreshold { holds, threshold } => {
-            if approvers.is_empty() {
+            if !any_approver {
                 return Err(ShardError::ReachesThreshold {
                     holder: name.into(),
                     key_id: shard.key_id.clone(),
@@ -1340,7 +1433,7 @@ pub fn check_rewrap_concentration(
                     threshold,
                 });
             }
-            decision.approvers = approvers;
+            (decision.approvers, decision.approvals) = overridden()?;
         }
         Concentration::Several { holds } => match &approval.confirm_holder {
             Some(given) if given.trim() == name => {
@@ -1353,7 +1446,7 @@ pub fn check_rewrap_concentration(
                 });
             }
             // An override by two approvers covers the lesser case too.
-            None if !approvers.is_empty() => decision.approvers = approvers,
+            None if any_approver => (decision.approvers, decision.approvals) = overridden()?,
             None => {
                 return Err(ShardError::ConcentrationUnconfirmed {
                     holder: name.into(),

@@ -230,6 +230,8 @@ pub enum Action {
         incident: String,
         /// Who closes it.
         operator: String,
+        /// Who approved (identities opened, or typed names).
+        approvals: Vec<custodian_core::approvals::Approval>,
     },
     /// Tick or untick a manual checklist item.
     TickChecklist {

@@ -18,9 +18,12 @@ use ratatui::text::{Line, Span};
 use ratatui::widgets::{Block, Borders, Paragraph, Wrap};
 
 use super::{Action, Chrome, Screen};
+use crate::tui::form::{Form, FormField};
 use crate::tui::list::{Keys, ListNav};
 use crate::tui::strings;
 use crate::tui::widgets::{self, TextField};
+use crate::tui::worker::{JobResult, WorkerMsg};
+use custodian_core::approvals::{Approval, ApprovalError};
 use custodian_core::error::Report;
 use custodian_core::playbook::incident::{Incident, StepHow};
 use custodian_core::playbook::{Operation, PlaybookError, Scenario};
@@ -70,6 +73,8 @@ enum Mode {
     },
     Close {
         operator: TextField,
+        /// Under the authenticated policy: the close's approvers.
+        approvers: Option<CloseApprovers>,
     },
     /// Taking back a mistaken confirmation: who and why.
     Reopen {
@@ -78,6 +83,139 @@ enum Mode {
         reason: TextField,
         on_reason: bool,
     },
+}
+
+/// The approvers of a close under the workspace policy of authenticated
+/// approvals: each opens their own identity (on a worker) before the close
+/// is asked for; an empty passphrase adds a typed name, marked as typed.
+#[derive(Debug)]
+struct CloseApprovers {
+    approvals: Vec<Approval>,
+    /// Name, passphrase.
+    form: Form,
+    /// The focus is on the approver form (not the operator's name).
+    active: bool,
+    /// An identity is being opened on a worker.
+    checking: bool,
+}
+
+const C_NAME: usize = 0;
+const C_PASS: usize = 1;
+
+impl CloseApprovers {
+    fn new() -> Self {
+        CloseApprovers {
+            approvals: Vec::new(),
+            form: Form::new(vec![
+                FormField::plain(
+                    strings::RECOVERY_APPROVER_PROMPT,
+                    strings::SCENARIO_CLOSE_APPROVER_HINT,
+                    "",
+                ),
+                FormField::secret(strings::RECOVERY_APPROVER_PASS_PROMPT, ""),
+            ]),
+            active: false,
+            checking: false,
+        }
+    }
+
+    /// A key on the approver form; `Some(true)` asks to close now.
+    fn key(&mut self, key: KeyEvent) -> (Option<Action>, bool) {
+        if self.checking {
+            return (None, false);
+        }
+        let form = &mut self.form;
+        match key.code {
+            KeyCode::Enter
+                if form.value(C_NAME).trim().is_empty() && form.value(C_PASS).is_empty() =>
+            {
+                return (None, true);
+            }
+            KeyCode::Enter => {
+                let name = form.value(C_NAME).trim().to_string();
+                if let Err(e) = custodian_core::playbook::validate_operator(&name) {
+                    form.focus_on(C_NAME);
+                    form.set_error(C_NAME, Report::from_error(&e));
+                } else if self
+                    .approvals
+                    .iter()
+                    .any(|a| a.name.eq_ignore_ascii_case(&name))
+                {
+                    form.clear_all();
+                    form.focus_on(C_NAME);
+                    form.set_error(C_NAME, Report::from_error(&ApprovalError::SamePerson(name)));
+                } else if form.focus() == C_NAME && form.value(C_PASS).is_empty() {
+                    form.focus_on(C_PASS);
+                } else if form.value(C_PASS).is_empty() {
+                    self.approvals.push(Approval::typed(&name));
+                    form.clear_all();
+                    form.focus_on(C_NAME);
+                } else {
+                    self.checking = true;
+                    return (
+                        Some(Action::CheckRecoveryApprover {
+                            name,
+                            passphrase: secrecy::SecretString::from(form.value(C_PASS)),
+                        }),
+                        false,
+                    );
+                }
+            }
+            KeyCode::Backspace if form.is_empty() => {
+                self.approvals.pop();
+            }
+            KeyCode::BackTab | KeyCode::Up if form.focus() == C_NAME => self.active = false,
+            _ => {
+                form.handle_key(key);
+            }
+        }
+        (None, false)
+    }
+
+    fn on_worker(&mut self, result: &Result<JobResult, Report>) {
+        self.checking = false;
+        match result {
+            Ok(JobResult::RecoveryApproverChecked(approval)) => {
+                if let Some(dup) = self.approvals.iter().find(|a| {
+                    a.name.eq_ignore_ascii_case(&approval.name) || a.recipient == approval.recipient
+                }) {
+                    let e = ApprovalError::SamePerson(dup.name.clone());
+                    self.form.clear_all();
+                    self.form.focus_on(C_NAME);
+                    self.form.set_error(C_NAME, Report::from_error(&e));
+                } else {
+                    self.approvals.push(approval.clone());
+                    self.form.clear_all();
+                    self.form.focus_on(C_NAME);
+                }
+            }
+            Ok(JobResult::RecoveryApproverRefused(report)) | Err(report) => {
+                self.form.refuse(C_PASS, report.clone());
+            }
+            Ok(_) => {}
+        }
+    }
+
+    fn lines(&self) -> Vec<Line<'static>> {
+        let mut out = vec![Line::from(strings::SCENARIO_CLOSE_APPROVERS)];
+        for a in &self.approvals {
+            let how = if a.is_authenticated() {
+                "identity opened"
+            } else {
+                "typed"
+            };
+            out.push(Line::from(format!("  ✔ {} ({how})", a.name)));
+        }
+        if self.checking {
+            out.push(Line::from(Span::styled(
+                strings::RECOVERY_APPROVER_CHECKING,
+                widgets::hint(),
+            )));
+        } else if self.active {
+            out.extend(self.form.lines());
+        }
+        out
+    }
 }
 
 fn confirm_mode(step: usize) -> Mode {
@@ -104,6 +242,8 @@ pub struct ScenarioScreen {
     aid_scroll: u16,
     /// Its largest useful scroll, as of the last render.
     aid_max: std::cell::Cell<u16>,
+    /// The workspace asks the close's approvers to open their identity.
+    authenticated_approvals: bool,
 }
 
 impl ScenarioScreen {
@@ -129,7 +269,15 @@ impl ScenarioScreen {
             error: None,
             aid_scroll: 0,
             aid_max: std::cell::Cell::new(u16::MAX),
+            authenticated_approvals: false,
         }
+    }
+
+    /// Under a workspace policy of authenticated approvals, closing the
+    /// incident asks for approvers who open their own identity.
+    pub fn with_authenticated_approvals(mut self, authenticated: bool) -> Self {
+        self.authenticated_approvals = authenticated;
+        self
     }
 
     /// The scenario number.
@@ -312,6 +460,7 @@ impl ScenarioScreen {
                 Some(_) => {
                     self.mode = Mode::Close {
                         operator: TextField::default(),
+                        approvers: self.authenticated_approvals.then(CloseApprovers::new),
                     }
                 }
                 None => {}
@@ -518,12 +667,46 @@ impl Screen for ScenarioScreen {
                     None
                 }
             },
-            Mode::Close { operator } => match key.code {
+            Mode::Close {
+                operator,
+                approvers: Some(ap),
+            } if ap.active => {
+                let (action, close) = ap.key(key);
+                if !close {
+                    return action;
+                }
+                if ap.approvals.len() < custodian_core::approvals::MIN_AUTHENTICATED {
+                    let have = ap.approvals.iter().filter(|a| a.is_authenticated()).count();
+                    let e = ApprovalError::NotEnoughAuthenticated {
+                        have,
+                        typed: ap.approvals.len() - have,
+                    };
+                    ap.form.set_error(C_NAME, Report::from_error(&e));
+                    return None;
+                }
+                let incident = self.incident.as_ref()?.id.clone();
+                Some(Action::CloseIncident {
+                    incident,
+                    operator: operator.text().trim().to_string(),
+                    approvals: ap.approvals.clone(),
+                })
+            }
+            Mode::Close {
+                operator,
+                approvers,
+            } => match key.code {
+                KeyCode::Enter | KeyCode::Tab | KeyCode::Down if approvers.is_some() => {
+                    if let Some(ap) = approvers {
+                        ap.active = true;
+                    }
+                    None
+                }
                 KeyCode::Enter => {
                     let incident = self.incident.as_ref()?.id.clone();
                     Some(Action::CloseIncident {
                         incident,
                         operator: operator.text().trim().to_string(),
+                        approvals: Vec::new(),
                     })
                 }
                 _ => {
@@ -851,12 +1034,19 @@ impl Screen for ScenarioScreen {
                     bold,
                 )));
             }
-            Mode::Close { operator } => {
+            Mode::Close {
+                operator,
+                approvers,
+            } => {
                 bottom.push(Line::from(Span::styled(
                     strings::SCENARIO_CLOSE_PROMPT,
                     bold,
                 )));
-                bottom.push(operator.line(strings::SCENARIO_OPERATOR, true));
+                let on_operator = approvers.as_ref().is_none_or(|a| !a.active);
+                bottom.push(operator.line(strings::SCENARIO_OPERATOR, on_operator));
+                if let Some(ap) = approvers {
+                    bottom.extend(ap.lines());
+                }
             }
         }
         if let Some(r) = &self.error {
@@ -866,6 +1056,9 @@ impl Screen for ScenarioScreen {
             self.mode,
             Mode::Record {
                 op: Operation::MoveAssetsChecklist,
+                ..
+            } | Mode::Close {
+                approvers: Some(_),
                 ..
             }
         ) {
@@ -928,6 +1121,17 @@ impl Screen for ScenarioScreen {
             Mode::Confirm { .. } => {
                 vec![("Enter", "confirm"), ("Tab", "notes"), ("Esc", "cancel")]
             }
+            Mode::Close {
+                approvers: Some(ref ap),
+                ..
+            } if ap.active => vec![
+                ("Enter", "next / add"),
+                ("Enter on empty", "close"),
+                ("Esc", "cancel"),
+            ],
+            Mode::Close {
+                approvers: Some(_), ..
+            } => vec![("Enter", "approvers"), ("Esc", "cancel")],
             Mode::Close { .. } => vec![("Enter", "confirm"), ("Esc", "cancel")],
             Mode::Reopen { .. } => {
                 vec![
@@ -942,6 +1146,21 @@ impl Screen for ScenarioScreen {
 
     fn takes_text(&self) -> bool {
         !matches!(self.mode, Mode::Browse | Mode::Record { .. })
+    }
+
+    fn on_worker(&mut self, msg: &WorkerMsg) -> Option<Action> {
+        if let (
+            WorkerMsg::Finished(result),
+            Mode::Close {
+                approvers: Some(ap),
+                ..
+            },
+        ) = (msg, &mut self.mode)
+            && ap.checking
+        {
+            ap.on_worker(result);
+        }
+        None
     }
 
     fn as_any(&mut self) -> Option<&mut dyn std::any::Any> {

@@ -1623,7 +1623,10 @@ pub fn combine_with_token(
         .iter()
         .map(|m| m.share.guardian.clone())
         .collect();
-    let op = ws.audit().begin(
+    // One transaction: the rebuilt identity file and the registry change
+    // (the reconstruction recorded, the custodian added or their token
+    // updated) land together or not at all, whatever fails or is killed.
+    let mut tx = ws.begin(
         EVENT_COMBINE,
         json!({
             "custodian": set.custodian, "recipient": set.recipient, "setId": set.set_id,
@@ -1636,7 +1639,10 @@ pub fn combine_with_token(
             "tokenRecipient": token.as_ref().map(|t| t.recipient.clone()),
         }),
     )?;
-    let result = (|| {
+    let staged = (|| {
+        if let Some(dir) = path.parent().filter(|d| !d.as_os_str().is_empty()) {
+            tx.reserve(dir, 64 * 1024)?;
+        }
         let opened = open_all(set, passphrases, progress)?;
         let rebuilt = rebuild(set, &opened)?;
         drop(opened);
@@ -1646,7 +1652,7 @@ pub fn combine_with_token(
             IdentityFile::seal_with_token(&rebuilt, new_passphrase, &created_at, token.as_ref())?;
         identity::verify_token_seal(&file, new_passphrase, &set.recipient)?;
         let bytes = file.to_bytes();
-        fsutil::write_new_checked(&path, &bytes, |read| {
+        let sha = tx.write_output(&path, &bytes, |read| {
             let back = IdentityFile::from_bytes(read).map_err(|e| e.to_string())?;
             if back.token.is_some() {
                 return identity::same_file(&back, &file);
@@ -1658,15 +1664,33 @@ pub fn combine_with_token(
                 Err("re-opened key has a different recipient".into())
             }
         })?;
-        let record = ReconstructionRecord {
-            set_id: set.set_id.clone(),
-            custodian: set.custodian.clone(),
-            recipient: set.recipient.clone(),
-            guardians: guardians.clone(),
-            identity_file: path.clone(),
-            created_at: created_at.clone(),
-        };
-        let added = ws.update_registry(|reg| {
+        Ok::<_, GuardianError>((now, created_at, sha))
+    })();
+    let (now, created_at, sha) = match staged {
+        Ok(s) => s,
+        Err(e) => return Err(tx.fail_with(e)),
+    };
+    let record = ReconstructionRecord {
+        set_id: set.set_id.clone(),
+        custodian: set.custodian.clone(),
+        recipient: set.recipient.clone(),
+        guardians: guardians.clone(),
+        identity_file: path.clone(),
+        created_at: created_at.clone(),
+    };
+    tx.commit(
+        |reg| {
+            // Checked again under the lock: the registry may have changed
+            // since the plan was made.
+            if let Some(r) = reg.custodian(&set.custodian)
+                && r.recipient != set.recipient
+            {
+                return Err(GuardianError::CustodianConflict {
+                    name: set.custodian.clone(),
+                    registered: r.recipient.clone(),
+                    rebuilt: set.recipient.clone(),
+                });
+            }
             reg.guardian_splits.reconstructions.push(record);
             let added = reg.custodian(&set.custodian).is_none();
             if let Some(t) = &token
@@ -1686,36 +1710,19 @@ pub fn combine_with_token(
                     token: token.as_ref().map(|t| t.recipient.clone()),
                 });
             }
-            Ok::<_, GuardianError>(added)
-        });
-        let added = match added {
-            Ok(a) => a,
-            Err(e) => {
-                let _ = std::fs::remove_file(&path);
-                return Err(e);
-            }
-        };
-        Ok(Combined {
-            custodian: set.custodian.clone(),
-            recipient: set.recipient.clone(),
-            fingerprint: identity::fingerprint(&set.recipient),
-            path: path.clone(),
-            file_sha256: fsutil::sha256_hex(&bytes),
-            guardians,
-            registered: added,
-            notes: set.notes.clone(),
-        })
-    })();
-    match result {
-        Ok(c) => {
-            op.complete(json!({ "fileSha256": c.file_sha256, "registered": c.registered }))?;
-            Ok(c)
-        }
-        Err(e) => {
-            op.fail(&e.to_string())?;
-            Err(e)
-        }
-    }
+            Ok(Combined {
+                custodian: set.custodian.clone(),
+                recipient: set.recipient.clone(),
+                fingerprint: identity::fingerprint(&set.recipient),
+                path: path.clone(),
+                file_sha256: sha.clone(),
+                guardians: guardians.clone(),
+                registered: added,
+                notes: set.notes.clone(),
+            })
+        },
+        |c| json!({ "fileSha256": c.file_sha256, "registered": c.registered }),
+    )
 }
 
 #[cfg(test)]

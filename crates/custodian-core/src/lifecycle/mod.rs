@@ -356,6 +356,17 @@ pub enum LifecycleError {
     /// The audit log could not be written, so nothing ran.
     #[error("audit log: {0}")]
     Audit(#[from] AuditError),
+    /// An override's approvals do not satisfy the workspace policy.
+    #[error(transparent)]
+    Approval(Box<crate::approvals::ApprovalError>),
+}
+
+// Boxed: an approval error names a person and may carry an identity error,
+// which would make every result of this type large.
+impl From<crate::approvals::ApprovalError> for LifecycleError {
+    fn from(e: crate::approvals::ApprovalError) -> Self {
+        LifecycleError::Approval(Box::new(e))
+    }
 }
 
 impl Explain for LifecycleError {
@@ -402,6 +413,7 @@ impl Explain for LifecycleError {
             L::File(e) => return e.remedy(),
             L::Workspace(e) => return e.remedy(),
             L::Audit(e) => return e.remedy(),
+            L::Approval(e) => return e.remedy(),
         })
     }
 }

@@ -11,7 +11,9 @@
 //! The successor's share of each key is checked with the one concentration
 //! rule ([`crate::shard::concentration`]): two or more shards of a key need
 //! `accept_concentration`; reaching the key's threshold alone is refused
-//! unless at least two approvers are named. Both are audited.
+//! unless at least two approvers are named. Both are audited. Under the
+//! workspace policy of authenticated approvals the override's approvers
+//! open their own identity ([`crate::approvals`]), before anything else.
 
 use std::collections::BTreeMap;
 use std::path::PathBuf;
@@ -59,6 +61,8 @@ pub struct RetirementPlan {
     pub current_splits: Vec<SplitRecord>,
     /// Per key, what the successor would hold.
     pub concentration: Vec<KeyConcentration>,
+    /// The workspace's approval policy when planned.
+    pub approval_policy: crate::approvals::ApprovalPolicy,
 }
 
 /// Finds and checks what a retirement touches; applies the concentration
@@ -105,28 +109,47 @@ pub fn plan(
         missing_shards: missing,
         current_splits: base.current_splits,
         concentration,
+        approval_policy: crate::approvals::policy(&reg),
     })
 }
 
-/// Enforces the concentration rule: returns the approvers to record.
+/// Enforces the concentration rule with typed approvers only: returns the
+/// approvers to record. See [`check_approvals`].
 pub fn check_approval(
     plan: &RetirementPlan,
     accept_concentration: bool,
     approvers: &[String],
 ) -> Result<Vec<String>, LifecycleError> {
+    check_approvals(plan, accept_concentration, approvers, &[])
+        .map(|a| a.into_iter().map(|a| a.name).collect())
+}
+
+/// Enforces the concentration rule: the override's approvers are the
+/// `authenticated` approvals (identities opened, gathered first) and the
+/// `typed` names; under the "authenticated" policy enough must have opened
+/// their identity. Returns the approvals to record (empty without an override).
+pub fn check_approvals(
+    plan: &RetirementPlan,
+    accept_concentration: bool,
+    typed: &[String],
+    authenticated: &[crate::approvals::Approval],
+) -> Result<Vec<crate::approvals::Approval>, LifecycleError> {
     let mut distinct: Vec<String> = Vec::new();
-    for a in approvers {
+    for a in typed {
         identity::validate_name(a)?;
         if !distinct.iter().any(|d| d.eq_ignore_ascii_case(a)) {
             distinct.push(a.clone());
         }
     }
-    if !approvers.is_empty() && distinct.len() < shard::OVERRIDE_APPROVERS {
-        return Err(LifecycleError::TooFewApprovers(distinct.len()));
+    let named = distinct.len() + authenticated.len();
+    if named > 0 && named < shard::OVERRIDE_APPROVERS {
+        return Err(LifecycleError::TooFewApprovers(named));
     }
+    let approvals = crate::approvals::gather(authenticated, &distinct);
+    let mut needed = false;
     for k in &plan.concentration {
         match k.verdict {
-            Concentration::ReachesThreshold { holds, threshold } if distinct.is_empty() => {
+            Concentration::ReachesThreshold { holds, threshold } if approvals.is_empty() => {
                 return Err(LifecycleError::ReachesThreshold {
                     holder: plan.successor.name.clone(),
                     key_id: k.key_id.clone(),
@@ -134,17 +157,26 @@ pub fn check_approval(
                     threshold,
                 });
             }
-            Concentration::Several { holds } if !accept_concentration && distinct.is_empty() => {
+            Concentration::Several { holds } if !accept_concentration && approvals.is_empty() => {
                 return Err(LifecycleError::Concentration {
                     holder: plan.successor.name.clone(),
                     key_id: k.key_id.clone(),
                     holds,
                 });
             }
+            Concentration::ReachesThreshold { .. } => needed = true,
+            Concentration::Several { .. } if !accept_concentration => needed = true,
             _ => {}
         }
     }
-    Ok(distinct)
+    if !approvals.is_empty() {
+        crate::approvals::check(crate::approvals::ApprovalPolicy::Typed, &approvals)?;
+        if needed {
+            // The override is what the approvals are for: the policy applies.
+            crate::approvals::check(plan.approval_policy, &approvals)?;
+        }
+    }
+    Ok(approvals)
 }
 
 /// Opens the retiree's identity before the transaction; a wrong passphrase
@@ -182,8 +214,9 @@ pub struct RetirementOutcome {
     pub approvers: Vec<String>,
 }
 
-/// Retires a custodian; see the module docs. `approvers` come from
-/// [`check_approval`], which must have passed.
+/// Retires a custodian; see the module docs. `approvers` (typed names)
+/// come from [`check_approval`], which must have passed; an override under
+/// the "authenticated" policy needs [`retire_approved`].
 pub fn retire(
     ws: &Workspace,
     plan: &RetirementPlan,
@@ -191,7 +224,21 @@ pub fn retire(
     accept_concentration: bool,
     approvers: &[String],
 ) -> Result<RetirementOutcome, LifecycleError> {
-    let approvers = check_approval(plan, accept_concentration, approvers)?;
+    retire_approved(ws, plan, retiree, accept_concentration, approvers, &[])
+}
+
+/// [`retire`] with the override's `authenticated` approvals besides the
+/// `typed` names (see [`check_approvals`], which must have passed).
+pub fn retire_approved(
+    ws: &Workspace,
+    plan: &RetirementPlan,
+    retiree: &OpenedIdentity,
+    accept_concentration: bool,
+    typed: &[String],
+    authenticated: &[crate::approvals::Approval],
+) -> Result<RetirementOutcome, LifecycleError> {
+    let approvals = check_approvals(plan, accept_concentration, typed, authenticated)?;
+    let approvers: Vec<String> = approvals.iter().map(|a| a.name.clone()).collect();
     let name = plan.retiree.name.clone();
     let old_recipient = plan.retiree.recipient.clone();
     if retiree.recipient != old_recipient {
@@ -231,6 +278,8 @@ pub fn retire(
             })).collect::<Vec<_>>(),
             "acceptedConcentration": accept_concentration,
             "overrideApprovers": approvers,
+            "overrideApprovals": crate::approvals::audit_values(&approvals),
+            "approvalPolicy": plan.approval_policy.as_str(),
             "supersedes": plan.current_splits.iter().map(|s| &s.set_id).collect::<Vec<_>>(),
         }),
     )?;

@@ -75,9 +75,6 @@ pub fn plan(
         .custodian(name)
         .cloned()
         .ok_or_else(|| LifecycleError::UnknownCustodian(name.into()))?;
-    if custodian.token.is_some() {
-        return Err(LifecycleError::TokenNotSupported(name.into()));
-    }
     let identity_path = identity_override
         .map(Path::to_path_buf)
         .or_else(|| custodian.identity_file.clone())
@@ -194,6 +191,10 @@ pub struct RotationRequest<'a> {
     pub threshold: u8,
     /// Remove the old identity file instead of moving it to `retired/`.
     pub destroy_old_identity: bool,
+    /// Enrol this hardware token for the new identity. Without it, a
+    /// custodian whose registry record names a token keeps that token: the
+    /// new identity needs it too (the second factor is never dropped).
+    pub token: Option<crate::token::TokenRequirement>,
 }
 
 /// What a rotation did (public facts).
@@ -399,6 +400,16 @@ pub fn rotate(
         let names: Vec<String> = req.guardians.iter().map(|(n, _)| n.clone()).collect();
         guardians::check_plan(req.threshold.into(), &names)?;
     }
+    let token = match &req.token {
+        Some(t) => Some(t.clone()),
+        None => plan
+            .custodian
+            .token
+            .as_deref()
+            .map(crate::token::parse_recipient)
+            .transpose()
+            .map_err(identity::IdentityError::from)?,
+    };
     let now = crate::clock::now();
     let now_s = crate::clock::format(now);
     let stamp = file_stamp(&now_s);
@@ -440,6 +451,7 @@ pub fn rotate(
             "guardians": req.guardians.iter().map(|(g, _)| g).collect::<Vec<_>>(),
             "threshold": req.threshold,
             "destroyOldIdentity": req.destroy_old_identity,
+            "tokenRecipient": token.as_ref().map(|t| t.recipient.clone()),
         }),
     )?;
     let steps = 2 + plan.shards.len() as u64 + 1;
@@ -451,9 +463,16 @@ pub fn rotate(
         )?;
         progress(0, steps, "sealing the new identity");
         let new = OpenedIdentity::generate(&name);
-        let file = IdentityFile::seal(&new, req.new_passphrase, &now_s)?;
+        // Sealed to the token first when the custodian has one (the same
+        // or a newly enrolled one), then under the passphrase; the token
+        // is asked once to prove the new file opens.
+        let file = IdentityFile::seal_with_token(&new, req.new_passphrase, &now_s, token.as_ref())?;
+        identity::verify_token_seal(&file, req.new_passphrase, &new.recipient)?;
         let identity_sha = tx.write_output(&new_identity_path, &file.to_bytes(), |read| {
             let back = IdentityFile::from_bytes(read).map_err(|e| e.to_string())?;
+            if back.token.is_some() {
+                return identity::same_file(&back, &file);
+            }
             let reopened = back.open(req.new_passphrase).map_err(|e| e.to_string())?;
             if reopened.recipient == new.recipient {
                 Ok(())
@@ -557,6 +576,7 @@ pub fn rotate(
             c.created_at = now_s.clone();
             c.rotation_due = rotation_due.clone();
             c.identity_file = Some(new_identity_path.clone());
+            c.token = token.as_ref().map(|t| t.recipient.clone());
             reg.custodian_history.push(past);
             shard::add_records(reg, shard_records.clone());
             let mut superseded_sets = Vec::new();

@@ -172,6 +172,9 @@ pub struct Incident {
     /// The closing report.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub report: Option<ReportRef>,
+    /// Who approved the close: identity opened, or a typed name.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub close_approvals: Vec<crate::approvals::Approval>,
 }
 
 impl Incident {
@@ -361,6 +364,7 @@ pub fn open(
         reopened: Vec::new(),
         closed_at: None,
         report: None,
+        close_approvals: Vec::new(),
     };
     if let Err(e) = tx.write_output(&path, &incident.to_bytes(), |read| {
         Incident::from_bytes(&path, read)
@@ -672,16 +676,31 @@ fn reopen_step_locked(
     Ok(incident)
 }
 
-/// Closes incident `id`: writes `<id>.md` (the report, naming the audit
-/// head) and marks the record closed. Audited as `INCIDENT_CLOSE`; refused
-/// when the audit chain does not verify.
+/// Closes incident `id` without approvals: what a workspace whose policy
+/// accepts typed names allows. See [`close_approved`].
 pub fn close(
     ws: &Workspace,
     book: &Playbook,
     id: &str,
     operator: &str,
 ) -> Result<Incident, PlaybookError> {
-    ws.locked(|| close_locked(ws, book, id, operator))
+    close_approved(ws, book, id, operator, &[])
+}
+
+/// Closes incident `id`: writes `<id>.md` (the report, naming the audit
+/// head and who approved) and marks the record closed. Audited as
+/// `INCIDENT_CLOSE`; refused when the audit chain does not verify, and
+/// when `approvals` (gathered before: identities opened, or typed names)
+/// do not satisfy the workspace policy — under "authenticated", at least
+/// [`crate::approvals::MIN_AUTHENTICATED`] approvers opened their identity.
+pub fn close_approved(
+    ws: &Workspace,
+    book: &Playbook,
+    id: &str,
+    operator: &str,
+    approvals: &[crate::approvals::Approval],
+) -> Result<Incident, PlaybookError> {
+    ws.locked(|| close_locked(ws, book, id, operator, approvals))
 }
 
 fn close_locked(
@@ -689,18 +708,28 @@ fn close_locked(
     book: &Playbook,
     id: &str,
     operator: &str,
+    approvals: &[crate::approvals::Approval],
 ) -> Result<Incident, PlaybookError> {
     let operator = validate_operator(operator)?;
     let mut incident = load(ws, id)?;
     if incident.is_closed() {
         return Err(PlaybookError::IncidentClosed(incident.id));
     }
+    for a in approvals {
+        validate_operator(&a.name)?;
+    }
+    let policy = crate::approvals::policy(&ws.registry()?);
+    crate::approvals::check(policy, approvals)?;
     let log = ws.audit();
     log.verify()
         .map_err(|e| PlaybookError::AuditBroken(e.to_string()))?;
     let mut tx = ws.begin(
         "INCIDENT_CLOSE",
-        json!({ "incident": incident.id, "scenario": incident.scenario, "operator": operator }),
+        json!({
+            "incident": incident.id, "scenario": incident.scenario, "operator": operator,
+            "approvals": crate::approvals::audit_values(approvals),
+            "approvalPolicy": policy.as_str(),
+        }),
     )?;
     let result = (|| {
         // The head now includes the INITIATED close entry.
@@ -711,6 +740,7 @@ fn close_locked(
         let closed_at = crate::clock::now_string();
         incident.add_operator(&operator);
         incident.closed_at = Some(closed_at);
+        incident.close_approvals = approvals.to_vec();
         let text = render_report(book, &incident, &operator, &head, &entries);
         let path = ws.subdir(DIR)?.join(format!("{}.md", incident.id));
         tx.write_output(&path, text.as_bytes(), |read| {
@@ -777,6 +807,14 @@ pub fn render_report(
     );
     if let Some(a) = &incident.affected {
         let _ = writeln!(out, "| Custodian concerned | {} |", md(a));
+    }
+    if !incident.close_approvals.is_empty() {
+        let who: Vec<String> = incident
+            .close_approvals
+            .iter()
+            .map(crate::approvals::Approval::describe)
+            .collect();
+        let _ = writeln!(out, "| Close approved by | {} |", md(&who.join("; ")));
     }
     let _ = writeln!(
         out,
@@ -973,6 +1011,12 @@ mod tests {
     fn ws() -> (tempfile::TempDir, Workspace) {
         let d = tempfile::tempdir().unwrap();
         let ws = Workspace::open(d.path().join("ws")).unwrap();
+        // Nobody here has an identity: closing takes typed names.
+        ws.update_registry(|r| {
+            r.policy.approvals = Some(crate::approvals::ApprovalPolicy::Typed);
+            Ok::<_, crate::workspace::WorkspaceError>(())
+        })
+        .unwrap();
         (d, ws)
     }
 

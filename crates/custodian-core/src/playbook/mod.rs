@@ -96,6 +96,17 @@ pub enum PlaybookError {
     /// The audit log could not be written.
     #[error(transparent)]
     Audit(#[from] AuditError),
+    /// A close's approvals do not satisfy the workspace policy.
+    #[error(transparent)]
+    Approval(Box<crate::approvals::ApprovalError>),
+}
+
+// Boxed: an approval error names a person and may carry an identity error,
+// which would make every result of this type large.
+impl From<crate::approvals::ApprovalError> for PlaybookError {
+    fn from(e: crate::approvals::ApprovalError) -> Self {
+        PlaybookError::Approval(Box::new(e))
+    }
 }
 
 impl Explain for PlaybookError {
@@ -135,6 +146,7 @@ impl Explain for PlaybookError {
             PlaybookError::Workspace(e) => return e.remedy(),
             PlaybookError::File(e) => return e.remedy(),
             PlaybookError::Audit(e) => return e.remedy(),
+            PlaybookError::Approval(e) => return e.remedy(),
         })
     }
 }
