@@ -9,7 +9,7 @@ use serde_json::json;
 use zeroize::Zeroizing;
 
 use super::{CmdResult, Ctx, PassphraseArgs, say, say_json, show_once, warn};
-use custodian_core::approvals::{self, Approval, ApprovalPolicy};
+use custodian_core::approvals::{self, Approval};
 use custodian_core::recovery::{self, RecoveredKey, RecoveryOutput, ShardSource};
 
 /// Arguments of `custodian recover`.

@@ -1440,15 +1440,23 @@ impl App {
                         )
                         .map_err(|e| Report::from_error(&e))?;
                     }
-                    let names: Vec<String> = job.approvals.iter().map(|a| a.name.clone()).collect();
+                    // Approvers who opened their identity are recorded as
+                    // such; the others as typed names.
+                    let (authenticated, typed): (Vec<_>, Vec<_>) = job
+                        .approvals
+                        .iter()
+                        .cloned()
+                        .partition(|a| a.is_authenticated());
+                    let typed: Vec<String> = typed.into_iter().map(|a| a.name).collect();
                     retire::open_retiree(&ws, &job.plan, &job.passphrase)
                         .and_then(|opened| {
-                            retire::retire(
+                            retire::retire_approved(
                                 &ws,
                                 &job.plan,
                                 &opened,
                                 job.accept_concentration,
-                                &names,
+                                &typed,
+                                &authenticated,
                             )
                         })
                         .map(|o| JobResult::Retired(Box::new(o)))
