@@ -44,16 +44,19 @@ fn row_colour(app: &App, text: &str) -> Option<ratatui::style::Color> {
 /// and the share subset, with this file's shorter placeholders for
 /// recipients and fingerprints.
 fn snap(name: &str, app: &App) {
-    let settings = tui::settings(&[
-        (r"\b[0-9a-f]{32}\b", "[SETID]"),
-        (r"set [0-9a-f]{8}\b", "set [SET]"),
-        (r"vic\.[0-9a-f]{8}\.", "vic.[SET]."),
-        (r"age1[0-9a-z]{58}", "[RECIPIENT]"),
-        (r"[0-9a-f]{4} [0-9a-f]{4} [0-9a-f]{4} [0-9a-f]{4}", "[FP]"),
-        (r"shares #\d, #\d rebuilt", "shares [SUBSET] rebuilt"),
-    ]);
-    snap!(name, tui::draw(app, 100, 30), settings);
+    snap!(name, tui::draw(app, 100, 30), tui::settings(FILTERS));
 }
+
+/// This file's filters: guardian set ids, the share subset a split proved
+/// with (both random), recipients and fingerprints.
+const FILTERS: &[(&str, &str)] = &[
+    (r"\b[0-9a-f]{32}\b", "[SETID]"),
+    (r"set [0-9a-f]{8}\b", "set [SET]"),
+    (r"vic\.[0-9a-f]{8}\.", "vic.[SET]."),
+    (r"age1[0-9a-z]{58}", "[RECIPIENT]"),
+    (r"[0-9a-f]{4} [0-9a-f]{4} [0-9a-f]{4} [0-9a-f]{4}", "[FP]"),
+    (r"shares #\d, #\d rebuilt", "shares [SUBSET] rebuilt"),
+];
 
 #[test]
 fn split_then_rebuild_through_the_console() {
@@ -115,7 +118,11 @@ fn split_then_rebuild_through_the_console() {
     let (printed, pdfs) = tui::press_print(&mut app, &sandbox.ws());
     assert_eq!(pdfs.len(), 3);
     assert!(tui::screen_text(&printed).contains("3 PDFs written in"));
-    snap!("guardians_split_printed_80x24", printed, tui::settings(&[]));
+    snap!(
+        "guardians_split_printed_80x24",
+        printed,
+        tui::settings(FILTERS)
+    );
     assert_eq!(
         row_colour(&app, "✔ Key split, proved and sealed"),
         Some(ratatui::style::Color::Green)
