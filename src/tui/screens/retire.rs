@@ -23,6 +23,7 @@ use ratatui::widgets::{Paragraph, Wrap};
 use secrecy::SecretString;
 
 use super::guardians_split::step_bar;
+use super::rotate::file_name;
 use super::{Action, Chrome, Screen};
 use crate::tui::form::{Form, FormEvent, FormField};
 use crate::tui::strings;
@@ -478,29 +479,12 @@ impl RetireScreen {
                 )));
             }
         }
-        for s in &plan.current_splits {
-            lines.push(Line::from(format!(
-                "  guardian set {} superseded: its shares are refused from then on",
-                s.set_id
-            )));
-        }
-        let shares: usize = plan
-            .current_splits
-            .iter()
-            .map(|s| s.files.iter().filter(|f| f.exists()).count())
-            .sum();
-        lines.push(Line::from(format!(
-            "  moving to retired/: the identity file {}, {} shard file(s), {} share file(s)",
-            file_name(&plan.identity_path),
+        lines.extend(super::rotate::retirement_lines(
+            &plan.current_splits,
+            &plan.identity_path,
             plan.shards.len(),
-            shares
-        )));
-        for m in &plan.missing_shards {
-            lines.push(Line::from(format!(
-                "  not where registered (listed to destroy by hand): {}",
-                m.display()
-            )));
-        }
+            &plan.missing_shards,
+        ));
         if self.accept_concentration {
             lines.push(Line::from(format!(
                 "  {} confirmed to hold several shards of one key (audited)",
@@ -529,12 +513,6 @@ impl RetireScreen {
             .collect::<Vec<_>>()
             .join(", ")
     }
-}
-
-fn file_name(p: &std::path::Path) -> String {
-    p.file_name()
-        .map(|n| n.to_string_lossy().into_owned())
-        .unwrap_or_else(|| p.display().to_string())
 }
 
 impl Screen for RetireScreen {

@@ -212,37 +212,55 @@ impl RotateScreen {
                 plan.guardians.join(", ")
             )));
         }
-        for s in &plan.current_splits {
-            lines.push(Line::from(format!(
-                "  guardian set {} superseded: its shares are refused from then on",
-                s.set_id
-            )));
-        }
-        let shares: usize = plan
-            .current_splits
-            .iter()
-            .map(|s| s.files.iter().filter(|f| f.exists()).count())
-            .sum();
-        lines.push(Line::from(format!(
-            "  moving to retired/: the identity file {}, {} shard file(s), {} share file(s)",
-            file_name(&plan.identity_path),
+        lines.extend(retirement_lines(
+            &plan.current_splits,
+            &plan.identity_path,
             plan.shards.len(),
-            shares
-        )));
-        for m in &plan.missing_shards {
-            lines.push(Line::from(format!(
-                "  not where registered (listed to destroy by hand): {}",
-                m.display()
-            )));
-        }
+            &plan.missing_shards,
+        ));
         lines
     }
 }
 
-fn file_name(p: &std::path::Path) -> String {
+pub(super) fn file_name(p: &std::path::Path) -> String {
     p.file_name()
         .map(|n| n.to_string_lossy().into_owned())
         .unwrap_or_else(|| p.display().to_string())
+}
+
+/// The confirmation lines rotation and retirement share: guardian sets
+/// superseded, the files moving to `retired/`, and registered shards not
+/// where they were registered.
+pub(super) fn retirement_lines(
+    current_splits: &[custodian_core::guardians::SplitRecord],
+    identity_path: &std::path::Path,
+    shard_count: usize,
+    missing_shards: &[std::path::PathBuf],
+) -> Vec<Line<'static>> {
+    let mut lines = Vec::new();
+    for s in current_splits {
+        lines.push(Line::from(format!(
+            "  guardian set {} superseded: its shares are refused from then on",
+            s.set_id
+        )));
+    }
+    let shares: usize = current_splits
+        .iter()
+        .map(|s| s.files.iter().filter(|f| f.exists()).count())
+        .sum();
+    lines.push(Line::from(format!(
+        "  moving to retired/: the identity file {}, {} shard file(s), {} share file(s)",
+        file_name(identity_path),
+        shard_count,
+        shares
+    )));
+    for m in missing_shards {
+        lines.push(Line::from(format!(
+            "  not where registered (listed to destroy by hand): {}",
+            m.display()
+        )));
+    }
+    lines
 }
 
 impl Screen for RotateScreen {
