@@ -50,14 +50,17 @@ fi
 # The core library must not depend on a terminal crate.
 ./scripts/check-core-deps.sh
 
-# Every target of both crates (libs, bin, integration tests, benches in test
-# mode). There are no doc tests: the code examples are file formats, not Rust.
+# Every target of both crates (libs, bin, integration tests, examples).
+# There are no doc tests: the code examples are file formats, not Rust.
 # In the release profile, the one `cargo run --release` builds: a fresh clone
-# compiles its dependencies once for both commands (see Cargo.toml).
+# compiles its dependencies once for both commands (see Cargo.toml). The
+# criterion benches (crates/custodian-bench) are left to CI (.ci/run, phase
+# benches, runs each once) and `cargo bench`: criterion's tree is some
+# twenty crates, with a C build, that no test needs.
 log=$(mktemp)
 trap 'rm -f "$log"' EXIT
 set +e
-cargo test --release --locked --workspace --all-targets --no-fail-fast 2>&1 | tee "$log"
+cargo test --release --locked --workspace --exclude custodian-bench --all-targets --no-fail-fast 2>&1 | tee "$log"
 status=${PIPESTATUS[0]}
 set -e
 # One closing line for the whole suite.

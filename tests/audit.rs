@@ -38,7 +38,9 @@ fn two_processes_append_without_corrupting() {
     let children: Vec<_> = (0..2)
         .map(|_| {
             Command::new(&exe)
-                .args(["--exact", "audit_append_child", "--test-threads=1"])
+                .arg("--exact")
+                .arg(common::harness_name(module_path!(), "audit_append_child"))
+                .arg("--test-threads=1")
                 .env(CHILD_ENV, &path)
                 .stdout(std::process::Stdio::null())
                 .spawn()

@@ -221,7 +221,11 @@ fn versions_are_declared_once_in_the_workspace() {
         !root.contains("package = \""),
         "a dependency is renamed (`package = …`) in the root Cargo.toml"
     );
-    for manifest in ["Cargo.toml", "crates/custodian-core/Cargo.toml"] {
+    for manifest in [
+        "Cargo.toml",
+        "crates/custodian-core/Cargo.toml",
+        "crates/custodian-bench/Cargo.toml",
+    ] {
         let text = read(manifest);
         let mut section = String::new();
         for line in text.lines().map(str::trim) {

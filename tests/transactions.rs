@@ -3,14 +3,20 @@
 //!
 //! - Fault sweeps, SQLite style: the fault layer of `fsutil` makes the Nth
 //!   write, fsync, rename, link or directory sync fail (ENOSPC and EIO in
-//!   turn) for N = 1, 2, … until the operation no longer reaches N. After
-//!   each, once the workspace is opened for writing again: all of the
-//!   operation happened or none of it (no output, registry unchanged, audit
-//!   INITIATED + FAILED), no temporary file is left, `audit verify` passes,
-//!   and after a rollback the rerun succeeds.
+//!   turn). After each, once the workspace is opened for writing again: all
+//!   of the operation happened or none of it (no output, registry
+//!   unchanged, audit INITIATED + FAILED), no temporary file is left,
+//!   `audit verify` passes, and after a rollback the rerun succeeds.
+//!   `CUSTODIAN_LONG_SWEEPS=1` (CI's long phase, .ci/run) fails every step
+//!   N = 1, 2, … in turn. The README's test command runs them bounded: a
+//!   counting run finds the operation's steps, then every `stride`th step
+//!   fails (about [`BOUNDED_FAULTS`] per operation, and always the last
+//!   step), starting at an offset taken from `CUSTODIAN_SWEEP_SEED`, so
+//!   runs with seeds 0, 1, 2, … together reach every step.
 //! - kill -9 of real processes at seeded random instants, then the same
 //!   invariant, and no plaintext secret in any file. A few kills per
-//!   operation by default; `CUSTODIAN_LONG_SWEEPS=1` runs 20 each.
+//!   operation by default; `CUSTODIAN_LONG_SWEEPS=1` runs 20 each; the
+//!   instants move with `CUSTODIAN_SWEEP_SEED`.
 //! - The findings that started this: a rewrap against an unreadable
 //!   registry, eight concurrent `identity new` of one name, a killed
 //!   `kit derive`, and symlinked state files.
@@ -49,11 +55,34 @@ const EIO: i32 = 5;
 
 /// Kills per operation: a few by default, 20 in the long sweep.
 fn kills() -> u64 {
-    if std::env::var_os("CUSTODIAN_LONG_SWEEPS").is_some_and(|v| v == "1") {
-        20
-    } else {
-        3
+    if common::long_sweeps() { 20 } else { 3 }
+}
+
+/// Faults per operation in a bounded sweep (the long sweep fails them all).
+const BOUNDED_FAULTS: u64 = 6;
+
+/// The I/O steps a sweep fails, of `steps` counted in a plain run: all of
+/// them in the long sweep; else every `stride`th from an offset the seed
+/// picks, plus the last (the commit's end), at most [`BOUNDED_FAULTS`]
+/// and [`BOUNDED_FAULTS`] + 1 with it.
+fn fault_steps(steps: u64, seed: u64) -> Vec<u64> {
+    if common::long_sweeps() || steps <= BOUNDED_FAULTS {
+        return (1..=steps).collect();
     }
+    let stride = steps.div_ceil(BOUNDED_FAULTS);
+    let mut picked: Vec<u64> = (1 + seed % stride..=steps)
+        .step_by(stride as usize)
+        .collect();
+    if picked.last() != Some(&steps) {
+        picked.push(steps);
+    }
+    picked
+}
+
+/// A kill sweep's seed: its own, moved by `CUSTODIAN_SWEEP_SEED`.
+fn kill_seed(own: u64) -> u64 {
+    let s = own ^ common::sweep_seed().wrapping_mul(0x9E37_79B9_7F4A_7C15);
+    if s == 0 { own } else { s }
 }
 
 /// A small seeded generator (xorshift), so kill instants repeat run to run.
@@ -188,27 +217,35 @@ fn check_invariant(case: &Case<'_>, sb: &Sandbox, before: &Option<Vec<u8>>, what
     }
 }
 
-/// Fails every I/O step of `case` in turn; returns the number of faults tried.
+/// Fails the I/O steps of `case` one run each (all of them in the long
+/// sweep, a seeded subset otherwise: [`fault_steps`]); returns the number
+/// of faults tried.
 fn sweep(case: &Case<'_>) -> u64 {
     let _serial = SWEEP.lock().unwrap_or_else(|e| e.into_inner());
-    let mut n = 1;
-    loop {
+    // A plain run, counting the operation's steps: it must succeed whole.
+    let sb = (case.setup)();
+    let before = registry_bytes(&sb);
+    fault::arm(None, 0);
+    let result = (case.run)(&sb);
+    let steps = fault::disarm();
+    let what = format!("{}: plain run of {steps} steps", case.name);
+    assert!(result.is_ok(), "{what}: {result:?}");
+    assert!(check_invariant(case, &sb, &before, &what));
+    assert!(steps >= 5, "{what}: too few steps seen");
+    let seed = common::sweep_seed();
+    let picked = fault_steps(steps, seed);
+    for &n in &picked {
         let sb = (case.setup)();
         let before = registry_bytes(&sb);
         let errno = if n % 2 == 0 { ENOSPC } else { EIO };
         fault::arm(Some(n), errno);
         let result = (case.run)(&sb);
-        let steps = fault::disarm();
-        let what = format!("{}: fault at step {n} of {steps}", case.name);
-        if n > steps {
-            // The fault was never reached: a plain successful run.
-            assert!(result.is_ok(), "{what}: {result:?}");
-            assert!(check_invariant(case, &sb, &before, &what));
-            let tried = n - 1;
-            println!("{}: {tried} injected faults, every I/O step", case.name);
-            assert!(tried >= 5, "{what}: too few steps seen");
-            return tried;
-        }
+        let seen = fault::disarm();
+        let what = format!("{}: fault at step {n} of {seen}", case.name);
+        assert!(
+            n <= seen,
+            "{what}: the step was not reached ({steps} in the plain run)"
+        );
         Workspace::open_for_writing(sb.ws()).unwrap();
         let happened = check_invariant(case, &sb, &before, &what);
         // A fault no step may ignore: an operation that reports success
@@ -219,8 +256,18 @@ fn sweep(case: &Case<'_>) -> u64 {
             (case.run)(&sb).unwrap_or_else(|e| panic!("{what}: rerun failed: {e}"));
             assert!((case.outputs)(&sb).iter().all(|p| p.exists()));
         }
-        n += 1;
     }
+    let tried = picked.len() as u64;
+    if tried == steps {
+        println!("{}: {tried} injected faults, every I/O step", case.name);
+    } else {
+        println!(
+            "{}: {tried} injected faults of {steps} I/O steps (seed {seed}: steps {picked:?}; \
+             CUSTODIAN_LONG_SWEEPS=1 fails every one)",
+            case.name
+        );
+    }
+    tried
 }
 
 fn empty_sandbox() -> Sandbox {
@@ -765,6 +812,7 @@ fn kill_sweep(
     seed: u64,
     max_ms: u64,
 ) -> u64 {
+    let seed = kill_seed(seed);
     let mut r = Seeded(seed);
     let n = kills();
     for k in 0..n {
@@ -951,7 +999,7 @@ fn a_killed_kit_derive_leaves_no_temporary_file_with_key_shares() {
     };
     let ids = wallet_ids(100_000, 3).join("\n");
     let out = |sb: &Sandbox| sb.file("out").join("shares.jsonl");
-    let mut r = Seeded(5);
+    let mut r = Seeded(kill_seed(5));
     for k in 0..kills() {
         let sb = empty_sandbox();
         std::fs::create_dir(sb.file("out")).unwrap();

@@ -89,6 +89,35 @@ fn walk(dir: &Path, out: &mut Vec<(PathBuf, Vec<u8>)>) {
 pub const PASS_A: &str = "correct horse battery staple orbit lantern";
 pub const PASS_B: &str = "velvet quarry hobnail drizzle copper anthem";
 
+/// The name the test harness knows test `f` by, when called from the
+/// module that defines it (`module_path!()`): the module path without the
+/// crate, so `f` in a test file of its own and `NAME::f` once the file is a
+/// module of the consolidated binary (scripts/consolidate-tests.py). For
+/// tests that run their own binary as a child with `--exact`.
+pub fn harness_name(module_path: &str, f: &str) -> String {
+    match module_path.split_once("::") {
+        Some((_crate, inner)) => format!("{inner}::{f}"),
+        None => f.to_string(),
+    }
+}
+
+/// CI's long phase (`CUSTODIAN_LONG_SWEEPS=1`, see .ci/run): the fault and
+/// kill sweeps at full length. The README's test command (scripts/test.sh)
+/// runs them seeded and bounded.
+pub fn long_sweeps() -> bool {
+    std::env::var_os("CUSTODIAN_LONG_SWEEPS").is_some_and(|v| v == "1")
+}
+
+/// What varies a bounded sweep from run to run: `CUSTODIAN_SWEEP_SEED` (a
+/// number; .ci/run passes the date), 0 when unset, so a plain run repeats
+/// the last one. Sweeps print the seed they used.
+pub fn sweep_seed() -> u64 {
+    std::env::var("CUSTODIAN_SWEEP_SEED")
+        .ok()
+        .and_then(|v| v.trim().parse().ok())
+        .unwrap_or(0)
+}
+
 /// Skips (returning true) when an external tool is missing, with a loud note.
 /// CI installs every tool, so there this never skips.
 pub fn missing_tool(tool: &str) -> bool {
