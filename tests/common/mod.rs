@@ -6,6 +6,9 @@ pub mod guardians;
 pub mod pdf;
 pub mod pykit;
 pub mod tmux;
+// `#[macro_use]`: `snap!` also reaches test files that are modules of the
+// consolidated binary (scripts/consolidate-tests.py), not only a crate root.
+#[macro_use]
 pub mod tui;
 
 use std::os::unix::fs::PermissionsExt;
