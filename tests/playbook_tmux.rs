@@ -68,7 +68,10 @@ fn scenario_2_in_a_real_terminal() {
     tmux.text("Cy");
     tmux.keys(&["Enter"]);
     tmux.wait_for("Incident closed. Report written:", WAIT_SECS);
+    // One key at a time, each screen awaited: two Escapes in one read are
+    // one Alt+Escape to the terminal (it happened on a loaded machine).
     tmux.keys(&["Escape"]);
+    tmux.wait_for("disaster scenarios", WAIT_SECS);
     tmux.keys(&["Escape"]);
     tmux.wait_for("Custodians", WAIT_SECS);
     tmux.keys(&["q"]);
