@@ -20,7 +20,7 @@ fn retirement_from_the_home_row_at_80x24() {
         return;
     }
     let sb = sandbox();
-    let t = Tmux::console_80x24(&sb);
+    let t = Tmux::console(sb.path(), &sb.ws(), 80, 24);
     t.wait_for("rotate / retire selected", 30);
     t.keys(&["x"]);
     t.wait_for("takes the shards of Ana", 10);
@@ -68,7 +68,7 @@ fn roll_call_from_home_at_80x24() {
     }
     let sb = sandbox();
     split_among(&sb, "Ana", &["Gus", "Hal", "Ivy"], 2);
-    let t = Tmux::console_80x24(&sb);
+    let t = Tmux::console(sb.path(), &sb.ws(), 80, 24);
     t.wait_for("roll call", 30);
     t.keys(&["G"]);
     t.wait_for("Choose the guardian set", 10);

@@ -61,7 +61,7 @@ pub const NET_OK: &str = "Offline: no network interface is up";
 pub const HELP_TITLE: &str = "Help";
 pub const DRILL_CARD_TITLE: &str = "Drill card";
 pub const DRILL_CARD_BANNER: &str =
-    " DRILL — synthetic passphrases for this sandbox only; never use them for real keys ";
+    " DRILL — synthetic passphrases, this sandbox only; never for real keys ";
 pub const DRILL_CARD_HINT: &str = "Type these where a walk through a scenario asks for a custodian's, guardian's or the recovery key's passphrase.";
 pub const HELP_GLOBAL: &[(&str, &str)] = &[
     ("? / F1", "help (F1 where a text field takes ?)"),
