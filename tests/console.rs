@@ -26,8 +26,6 @@ fn small(app: &App) -> String {
     text_at(app, 80, 24)
 }
 
-/// Snapshots the screen at 80×24 and at 120×40.
-
 /// Opens scenario 1, starts its incident as `operator`, confirms the first
 /// (people) step and closes the incident. Returns the incident id.
 fn close_scenario_1(app: &mut App, workspace: &Workspace, operator: &str) -> String {
@@ -556,6 +554,30 @@ fn the_one_time_display_records_shown_and_cleared_and_abandoned_unshown() {
 }
 
 // --- Finding 10: small bugs ---
+
+/// A long holder name is cut to its column with "…": the recipient and
+/// fingerprint columns stay where their headings are, at 80×24 and 120×40.
+#[test]
+fn long_holder_names_are_cut_to_their_column() {
+    let sb = common::Sandbox::new();
+    let ws = with_custodians(&sb, 1);
+    let long = "Maximiliana Alexandrova-Konstantinopoulou";
+    ws.add_custodian(tui::custodian(long)).unwrap();
+    let app = offline_app(ws);
+    for (w, h) in [(80, 24), (120, 40)] {
+        let screen = text_at(&app, w, h);
+        let lines: Vec<&str> = screen.lines().collect();
+        let heading = lines.iter().find(|l| l.contains("Recipient")).unwrap();
+        let col = |l: &str, what: &str| l.find(what).map(|b| l[..b].chars().count());
+        let at = col(heading, "Recipient").unwrap();
+        let row = lines
+            .iter()
+            .find(|l| l.contains("Maximiliana"))
+            .unwrap_or_else(|| panic!("{screen}"));
+        assert!(row.contains('…') && !row.contains(long), "{row}");
+        assert_eq!(col(row, "age1"), Some(at), "{screen}");
+    }
+}
 
 #[test]
 fn the_strength_meter_never_rates_green_what_the_policy_refuses() {

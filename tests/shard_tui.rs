@@ -34,6 +34,31 @@ fn inspect_first(app: &mut App) {
     assert!(app.pump_until_idle(Duration::from_secs(30)));
 }
 
+/// Ana, the holder, types her passphrase and the rewrap runs.
+fn holder_rewraps(app: &mut App) {
+    type_text(app, pass_of("Ana"));
+    key(app, KeyCode::Enter);
+    assert!(app.pump_until_idle(Duration::from_secs(60)));
+    let text = screen_text(&draw(app));
+    assert!(text.contains("New shard written and verified"), "{text}");
+}
+
+/// Opens the rewrap wizard on Ana's shard of drill-alpha and names Ben
+/// (his recipient and name) as the new holder: Ben would then hold two
+/// shards of the 2-of-3 key, so the wizard asks for the override.
+fn rewrap_ana_to_ben(app: &mut App, sb: &common::Sandbox) {
+    inspect_first(app);
+    key(app, KeyCode::Char('w'));
+    key(app, KeyCode::Enter);
+    let ben = custodian_core::identity::IdentityFile::load(&identity(sb, "Ben"))
+        .unwrap()
+        .recipient;
+    type_text(app, &ben);
+    key(app, KeyCode::Tab);
+    type_text(app, "Ben");
+    key(app, KeyCode::Enter);
+}
+
 #[test]
 fn shards_list_and_inspect_show_public_metadata() {
     let sb = sandbox();
@@ -210,16 +235,7 @@ fn rewrap_wizard_with_a_wrong_passphrase_asks_again_in_place_and_writes_no_shard
 fn rewrap_wizard_asks_two_approvers_when_the_new_holder_would_reach_the_threshold() {
     let sb = sandbox();
     let mut app = app_for(&sb);
-    inspect_first(&mut app);
-    key(&mut app, KeyCode::Char('w'));
-    key(&mut app, KeyCode::Enter);
-    let ben = custodian_core::identity::IdentityFile::load(&identity(&sb, "Ben"))
-        .unwrap()
-        .recipient;
-    type_text(&mut app, &ben);
-    key(&mut app, KeyCode::Tab);
-    type_text(&mut app, "Ben");
-    key(&mut app, KeyCode::Enter);
+    rewrap_ana_to_ben(&mut app, &sb);
     let t = draw(&app);
     let text = screen_text(&t);
     assert!(
@@ -262,12 +278,7 @@ fn rewrap_wizard_asks_two_approvers_when_the_new_holder_would_reach_the_threshol
         "{text}"
     );
     key(&mut app, KeyCode::Enter);
-    // Now the passphrase.
-    type_text(&mut app, pass_of("Ana"));
-    key(&mut app, KeyCode::Enter);
-    assert!(app.pump_until_idle(Duration::from_secs(60)));
-    let text = screen_text(&draw(&app));
-    assert!(text.contains("New shard written and verified"), "{text}");
+    holder_rewraps(&mut app);
     let audit = std::fs::read_to_string(sb.ws().join("audit.jsonl")).unwrap();
     assert!(
         audit.contains(r#""overrideApprovers":["Olga Reyes","Pat Kim"]"#),
@@ -355,16 +366,7 @@ fn rewrap_override_under_authenticated_approvals_opens_each_approvers_identity()
     let sb = sandbox();
     common::require_authenticated_approvals(&Workspace::open(sb.ws()).unwrap());
     let mut app = app_for(&sb);
-    inspect_first(&mut app);
-    key(&mut app, KeyCode::Char('w'));
-    key(&mut app, KeyCode::Enter);
-    let ben = custodian_core::identity::IdentityFile::load(&identity(&sb, "Ben"))
-        .unwrap()
-        .recipient;
-    type_text(&mut app, &ben);
-    key(&mut app, KeyCode::Tab);
-    type_text(&mut app, "Ben");
-    key(&mut app, KeyCode::Enter);
+    rewrap_ana_to_ben(&mut app, &sb);
     let text = screen_text(&tui::draw(&app, 80, 24));
     assert!(text.contains("each opening their own"), "{text}");
     assert!(text.contains("Approver's own passphrase"), "{text}");
@@ -411,12 +413,7 @@ fn rewrap_override_under_authenticated_approvals_opens_each_approvers_identity()
     );
     snap_both!("shard_rewrap_approvers_authenticated", app);
     key(&mut app, KeyCode::Enter);
-    // Now the holder's passphrase, then the rewrap.
-    type_text(&mut app, pass_of("Ana"));
-    key(&mut app, KeyCode::Enter);
-    assert!(app.pump_until_idle(Duration::from_secs(60)));
-    let text = screen_text(&draw(&app));
-    assert!(text.contains("New shard written and verified"), "{text}");
+    holder_rewraps(&mut app);
     let ws = Workspace::open(sb.ws()).unwrap();
     let entry = ws
         .audit()
