@@ -26,12 +26,6 @@ fn small(app: &App) -> String {
     text_at(app, 80, 24)
 }
 
-/// Snapshots the screen at 80×24 and at 120×40.
-fn snap_both(name: &str, app: &App) {
-    snap!(format!("{name}_80x24"), tui::draw(app, 80, 24));
-    snap!(format!("{name}_120x40"), tui::draw(app, 120, 40));
-}
-
 /// Opens scenario 1, starts its incident as `operator`, confirms the first
 /// (people) step and closes the incident. Returns the incident id.
 fn close_scenario_1(app: &mut App, workspace: &Workspace, operator: &str) -> String {
@@ -159,7 +153,7 @@ fn a_step_needs_a_typed_name_warns_out_of_order_takes_notes_and_can_be_reopened(
     type_text(&mut app, "Ana Officer");
     key(&mut app, KeyCode::Tab);
     type_text(&mut app, "laptop stolen 09:10, noticed by Ben");
-    snap_both("scenario_2_confirm_notes", &app);
+    snap_both!("scenario_2_confirm_notes", app);
     key(&mut app, KeyCode::Enter);
     let done = steps(&workspace);
     assert_eq!(done.len(), 1);
@@ -185,7 +179,7 @@ fn a_step_needs_a_typed_name_warns_out_of_order_takes_notes_and_can_be_reopened(
         screen.contains("Out of order: not done yet: steps 2, 3"),
         "{screen}"
     );
-    snap_both("scenario_2_out_of_order", &app);
+    snap_both!("scenario_2_out_of_order", app);
     assert_eq!(steps(&workspace).len(), 1);
     key(&mut app, KeyCode::Enter);
     let done = steps(&workspace);
@@ -209,7 +203,7 @@ fn a_step_needs_a_typed_name_warns_out_of_order_takes_notes_and_can_be_reopened(
     );
     key(&mut app, KeyCode::Tab);
     type_text(&mut app, "registry not updated yet");
-    snap_both("scenario_2_reopen", &app);
+    snap_both!("scenario_2_reopen", app);
     key(&mut app, KeyCode::Enter);
     let inc = incident::load(&workspace, &id).unwrap();
     assert!(inc.step("update-registry").is_none());
@@ -260,7 +254,7 @@ fn home_at_80x24_lists_every_menu_entry_and_scrolls_custodians() {
         screen.contains("more below"),
         "no sign of more rows:\n{screen}"
     );
-    snap_both("home_many_custodians", &app);
+    snap_both!("home_many_custodians", app);
     // j moves down (k up) and the selection stays in view.
     for _ in 0..11 {
         key(&mut app, KeyCode::Char('j'));
@@ -329,7 +323,7 @@ fn scenario_screen_at_80x24_shows_do_not_and_keeps_the_selected_step_visible() {
     type_text(&mut app, "p5");
     let screen = small(&app);
     assert!(screen.contains("Do NOT"), "{screen}");
-    snap_both("scenario_5_top", &app);
+    snap_both!("scenario_5_top", app);
     for _ in 0..7 {
         key(&mut app, KeyCode::Char('j'));
     }
@@ -344,7 +338,7 @@ fn scenario_screen_at_80x24_shows_do_not_and_keeps_the_selected_step_visible() {
         "{screen}"
     );
     assert!(screen.contains("Do NOT"), "{screen}");
-    snap_both("scenario_5_last_step", &app);
+    snap_both!("scenario_5_last_step", app);
     // With an incident open, its progress and the close key fit at 80 columns.
     key(&mut app, KeyCode::Enter);
     type_text(&mut app, "Ana");
@@ -388,7 +382,7 @@ fn threats_and_policy_scroll_to_their_last_line_at_80x24() {
     key(&mut app, KeyCode::Esc);
     key_settled(&mut app, KeyCode::Char('l'));
     key(&mut app, KeyCode::Tab);
-    snap_both("policy_top", &app);
+    snap_both!("policy_top", app);
     // Scrolling is bounded by what the last drawing showed: draw at 80×24.
     small(&app);
     for _ in 0..60 {
@@ -421,7 +415,7 @@ fn checklist_shows_the_whole_selected_item() {
         assert!(screen.contains(item.text.trim()), "item {i} cut:\n{screen}");
         key(&mut app, KeyCode::Char('j'));
     }
-    snap_both("checklist_last", &app);
+    snap_both!("checklist_last", app);
 }
 
 #[test]
@@ -445,7 +439,7 @@ fn q_quits_outside_text_fields_and_asks_when_work_would_be_lost() {
     assert!(app.asking_to_quit());
     let screen = small(&app);
     assert!(screen.contains("Quit?"), "{screen}");
-    snap_both("quit_confirm", &app);
+    snap_both!("quit_confirm", app);
     key(&mut app, KeyCode::Char('n'));
     assert!(!app.quit && !app.asking_to_quit());
     assert!(small(&app).contains("Custodian name: qa"));
@@ -561,6 +555,30 @@ fn the_one_time_display_records_shown_and_cleared_and_abandoned_unshown() {
 
 // --- Finding 10: small bugs ---
 
+/// A long holder name is cut to its column with "…": the recipient and
+/// fingerprint columns stay where their headings are, at 80×24 and 120×40.
+#[test]
+fn long_holder_names_are_cut_to_their_column() {
+    let sb = common::Sandbox::new();
+    let ws = with_custodians(&sb, 1);
+    let long = "Maximiliana Alexandrova-Konstantinopoulou";
+    ws.add_custodian(tui::custodian(long)).unwrap();
+    let app = offline_app(ws);
+    for (w, h) in [(80, 24), (120, 40)] {
+        let screen = text_at(&app, w, h);
+        let lines: Vec<&str> = screen.lines().collect();
+        let heading = lines.iter().find(|l| l.contains("Recipient")).unwrap();
+        let col = |l: &str, what: &str| l.find(what).map(|b| l[..b].chars().count());
+        let at = col(heading, "Recipient").unwrap();
+        let row = lines
+            .iter()
+            .find(|l| l.contains("Maximiliana"))
+            .unwrap_or_else(|| panic!("{screen}"));
+        assert!(row.contains('…') && !row.contains(long), "{row}");
+        assert_eq!(col(row, "age1"), Some(at), "{screen}");
+    }
+}
+
 #[test]
 fn the_strength_meter_never_rates_green_what_the_policy_refuses() {
     let sb = common::Sandbox::new();
@@ -588,7 +606,7 @@ fn the_strength_meter_never_rates_green_what_the_policy_refuses() {
             "green meter for a refused passphrase"
         );
     }
-    snap_both("new_identity_refused_passphrase", &app);
+    snap_both!("new_identity_refused_passphrase", app);
     // A passphrase the policy accepts still rates green.
     ctrl(&mut app, 'u');
     type_text(&mut app, common::PASS_A);
@@ -620,7 +638,7 @@ fn screens_that_touch_secrets_show_the_air_gap_banner_and_a_broken_audit_log() {
         assert_eq!(app.current_title(), "Home", "{keys}");
     }
     type_text(&mut app, "n");
-    snap_both("new_identity_network_up", &app);
+    snap_both!("new_identity_network_up", app);
 
     // A tampered audit log is named on the screen that starts an operation.
     let mut app = offline_app(workspace.clone());
@@ -634,7 +652,7 @@ fn screens_that_touch_secrets_show_the_air_gap_banner_and_a_broken_audit_log() {
     key(&mut app, KeyCode::Char('n'));
     let screen = small(&app);
     assert!(screen.contains("AUDIT LOG BROKEN"), "{screen}");
-    snap_both("new_identity_audit_broken", &app);
+    snap_both!("new_identity_audit_broken", app);
 }
 
 #[test]
@@ -726,7 +744,7 @@ fn the_help_overlay_fits_80x24_and_documents_the_keys() {
     ] {
         assert!(screen.contains(needle), "{needle:?} missing:\n{screen}");
     }
-    snap_both("home_help", &app);
+    snap_both!("home_help", app);
 }
 
 // --- Deliver 1 (start): the shared form, on "Check a public key" ---
@@ -745,7 +763,7 @@ fn a_mistyped_public_key_path_is_fixed_in_place() {
     let screen = small(&app);
     // The path is kept, the error under it.
     assert!(screen.contains("recovry-public.pem"), "{screen}");
-    snap_both("kit_fingerprint_path_error", &app);
+    snap_both!("kit_fingerprint_path_error", app);
     // Fix the typo where it is: move the cursor left and insert the letter.
     for _ in 0.."ry-public.pem".len() {
         key(&mut app, KeyCode::Left);
@@ -779,7 +797,7 @@ fn an_unreadable_registry_is_said_on_home_and_no_screen_shows_an_empty_workspace
     assert!(home.contains("REGISTRY UNREADABLE"), "{home}");
     assert!(home.contains("guardianSplits"), "{home}");
     assert!(!home.contains("No custodians yet"), "{home}");
-    snap_both("home_registry_unreadable", &app);
+    snap_both!("home_registry_unreadable", app);
 
     // The threat and checklist screens would say "no custodian", "no split":
     // they stay closed and the footer says why.
@@ -831,7 +849,7 @@ fn home_says_checking_until_the_background_audit_check_reports() {
     let screen = small(&app);
     assert!(screen.contains("checking the audit chain…"), "{screen}");
     assert!(!screen.contains("Chain intact"), "{screen}");
-    snap_both("home_audit_checking", &app);
+    snap_both!("home_audit_checking", app);
     assert!(app.pump_until_idle(std::time::Duration::from_secs(30)));
     let entries = workspace.audit().verify().unwrap().entries;
     let screen = small(&app);
@@ -839,7 +857,7 @@ fn home_says_checking_until_the_background_audit_check_reports() {
         screen.contains(&format!("Chain intact: {entries} entries")),
         "{screen}"
     );
-    snap_both("home_audit_checked", &app);
+    snap_both!("home_audit_checked", app);
 
     // A broken chain found by the background check is shown as broken.
     let log = sb.ws().join("audit.jsonl");
@@ -865,7 +883,7 @@ fn threats_say_checking_until_the_background_scans_report() {
         !screen.contains("PASS") && !screen.contains("FAIL"),
         "{screen}"
     );
-    snap_both("threats_checking", &app);
+    snap_both!("threats_checking", app);
     assert!(app.pump_until_idle(std::time::Duration::from_secs(30)));
     let screen = small(&app);
     assert!(!screen.contains("checking…"), "{screen}");
@@ -873,7 +891,7 @@ fn threats_say_checking_until_the_background_scans_report() {
         screen.contains("PASS") || screen.contains("FAIL"),
         "{screen}"
     );
-    snap_both("threats_checked", &app);
+    snap_both!("threats_checked", app);
     // Re-running shows "checking…" again until the new answer.
     key(&mut app, KeyCode::Char('r'));
     assert!(small(&app).contains("checking…"));

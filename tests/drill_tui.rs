@@ -37,13 +37,13 @@ fn drill_screen_runs_the_drill_and_enters_the_sandbox() {
     key(&mut app, KeyCode::Enter);
     assert!(draw(&app).contains("at least two participants"));
     type_text(&mut app, ", Ben Legal");
-    snap!("drill_participants", draw(&app));
+    snap_both!("drill_participants", app);
     key(&mut app, KeyCode::Enter);
     assert!(draw(&app).contains("Preparing the sandbox"));
     assert!(app.pump_until_idle(Duration::from_secs(600)));
 
     let done = draw(&app);
-    snap!("drill_done", done.clone(), durations_unpadded());
+    snap_both!("drill_done", app, settings durations_unpadded());
     // p prints the drill report.
     let (printed, pdfs) = tui::press_print(&mut app, &sb.ws());
     assert_eq!(pdfs.len(), 1);
@@ -88,6 +88,9 @@ fn drill_screen_runs_the_drill_and_enters_the_sandbox() {
     let card = tui::screen_text(&tui::draw(&app, 80, 24));
     assert!(card.contains("DRILL — synthetic passphrases"), "{card}");
     assert!(card.contains("DRILL CARD"), "{card}");
+    // Nothing cut at 80 columns: the banner and the hint are whole.
+    assert!(card.contains("never for real keys"), "{card}");
+    assert!(card.contains("recovery key's passphrase."), "{card}");
     for _ in 0..12 {
         key(&mut app, KeyCode::Char('j'));
     }

@@ -71,13 +71,13 @@ fn keygen_check_verify_and_derive_through_the_console() {
 
     key(&mut app, KeyCode::Char('v'));
     assert_eq!(app.current_title(), "Vendor DR kit");
-    snap!("kit_menu", draw(&app), settings());
+    snap_both!("kit_menu", app, settings settings());
     key(&mut app, KeyCode::Esc);
 
     // 1. Create the recovery key pair.
     key(&mut app, KeyCode::Char('v'));
     key(&mut app, KeyCode::Char('1'));
-    snap!("kit_keygen_paths", draw(&app), settings());
+    snap_both!("kit_keygen_paths", app, settings settings());
     key(&mut app, KeyCode::Esc);
     key(&mut app, KeyCode::Esc);
     let done = create_key_pair(&mut app);
@@ -90,7 +90,7 @@ fn keygen_check_verify_and_derive_through_the_console() {
         done.contains(&format!("Verification phrase: {phrase}")),
         "{done}"
     );
-    snap!("kit_keygen_done", draw(&app), settings());
+    snap_both!("kit_keygen_done", app, settings settings());
     // The QR view: too big for 110×30, so it says how big the terminal must be.
     key(&mut app, KeyCode::Char('v'));
     let small = screen_text(&draw(&app));
@@ -123,7 +123,7 @@ fn keygen_check_verify_and_derive_through_the_console() {
     key(&mut app, KeyCode::Enter);
     assert!(app.pump_until_idle(Duration::from_secs(60)));
     assert!(screen_text(&draw(&app)).contains(&format!("Verification phrase: {phrase}")));
-    snap!("kit_fingerprint_shown", draw(&app), settings());
+    snap_both!("kit_fingerprint_shown", app, settings settings());
     // p prints the recovery key sheet on the worker; the footer names it.
     let (printed, pdfs) = tui::press_print(&mut app, &sb.ws());
     assert_eq!(pdfs.len(), 1);
@@ -186,7 +186,7 @@ fn keygen_check_verify_and_derive_through_the_console() {
     assert!(app.pump_until_idle(Duration::from_secs(120)));
     let failed = draw(&app);
     assert!(screen_text(&failed).contains("the passphrase does not open the private key"));
-    snap!("kit_verify_wrong_passphrase", failed, settings());
+    snap_both!("kit_verify_wrong_passphrase", app, settings settings());
     // The focus stays on the masked passphrase field, the error under it,
     // the kit and key paths kept: what is typed next is never in clear.
     let text = screen_text(&failed);
@@ -207,7 +207,7 @@ fn keygen_check_verify_and_derive_through_the_console() {
         "{verified}"
     );
     assert!(verified.contains(&drill.entry));
-    snap!("kit_verify_done", draw(&app), settings());
+    snap_both!("kit_verify_done", app, settings settings());
     key(&mut app, KeyCode::Enter);
     key(&mut app, KeyCode::Esc);
 
@@ -235,13 +235,13 @@ fn keygen_check_verify_and_derive_through_the_console() {
     type_text(&mut app, out.to_str().unwrap());
     ctrl(&mut app, 'f'); // vendor-json → jsonl
     ctrl(&mut app, 's'); // skip invalid
-    snap!("kit_derive_output", draw(&app), settings());
+    snap_both!("kit_derive_output", app, settings settings());
     key(&mut app, KeyCode::Enter);
     assert!(app.pump_until_idle(Duration::from_secs(120)));
     let derived = screen_text(&draw(&app));
     assert!(derived.contains("2 shares for 2 wallets"), "{derived}");
     assert!(derived.contains("line 2: uppercase wallet id"), "{derived}");
-    snap!("kit_derive_done", draw(&app), settings());
+    snap_both!("kit_derive_done", app, settings settings());
 
     // The file holds exactly what the library derives for that kit.
     let text = std::fs::read_to_string(&out).unwrap();
@@ -285,5 +285,5 @@ fn a_bad_wallet_list_fails_in_the_console_without_an_output_file() {
     // The wallet list is checked before the kit or the key is touched.
     assert!(text.contains("line 2: wallet id in braces"), "{text}");
     assert!(!out.exists());
-    snap!("kit_derive_bad_wallets", t, settings());
+    snap_both!("kit_derive_bad_wallets", app, settings settings());
 }

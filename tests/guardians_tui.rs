@@ -40,11 +40,11 @@ fn row_colour(app: &App, text: &str) -> Option<ratatui::style::Color> {
     })
 }
 
-/// Snapshot on a 100×30 screen: the shared filters plus guardian set ids
-/// and the share subset, with this file's shorter placeholders for
+/// Snapshots at 80×24 and 120×40: the shared filters plus guardian set
+/// ids and the share subset, with this file's shorter placeholders for
 /// recipients and fingerprints.
 fn snap(name: &str, app: &App) {
-    snap!(name, tui::draw(app, 100, 30), tui::settings(FILTERS));
+    snap_both!(name, app, FILTERS);
 }
 
 /// This file's filters: guardian set ids, the share subset a split proved
@@ -224,4 +224,46 @@ fn split_then_rebuild_through_the_console() {
     );
     key(&mut app, KeyCode::Enter);
     assert_eq!(app.current_title(), "Home");
+}
+
+/// Issue 12: the split wizard's custodian list is the shared list
+/// component. With more custodians than fit at 80×24 it says how many are
+/// hidden, End (and j/k, PgDn) move the selection with the window following
+/// it, and Enter takes the one selected.
+#[test]
+fn the_split_custodian_list_scrolls_with_many_custodians_at_80x24() {
+    let sandbox = common::Sandbox::new();
+    let ws = Workspace::open(sandbox.ws()).unwrap();
+    for i in 1..=30 {
+        let mut c = tui::custodian(&format!("Custodian {i:02}"));
+        c.identity_file = Some(sandbox.ws().join(format!("custodian-{i:02}.identity.json")));
+        ws.add_custodian(c).unwrap();
+    }
+    let mut app = tui::offline_app(ws);
+    key(&mut app, KeyCode::Char('g'));
+    assert_eq!(app.current_title(), "Split a key among guardians");
+    let small = |app: &App| tui::screen_text(&tui::draw(app, 80, 24));
+    let t = small(&app);
+    assert!(t.contains("▶ Custodian 01"), "{t}");
+    assert!(t.contains("more below"), "{t}");
+    assert!(!t.contains("Custodian 30"), "{t}");
+    assert!(t.contains("Esc"), "{t}");
+    key(&mut app, KeyCode::End);
+    let t = small(&app);
+    assert!(t.contains("▶ Custodian 30"), "{t}");
+    assert!(t.contains("more above"), "{t}");
+    assert!(!t.contains("Custodian 01"), "{t}");
+    assert!(t.contains("Recipient: age1custodian30"), "{t}");
+    snap_both!("guardians_split_custodian_many", app);
+    key(&mut app, KeyCode::Char('k'));
+    key(&mut app, KeyCode::Home);
+    key(&mut app, KeyCode::Char('j'));
+    key(&mut app, KeyCode::PageDown);
+    let t = small(&app);
+    assert!(!t.contains("▶ Custodian 02"), "{t}");
+    assert!(t.contains("▶ Custodian"), "{t}");
+    key(&mut app, KeyCode::End);
+    key(&mut app, KeyCode::Enter);
+    let t = small(&app);
+    assert!(t.contains("Custodian: Custodian 30"), "{t}");
 }

@@ -22,7 +22,7 @@ fn rotation_from_the_home_row_at_80x24() {
     let sb = sandbox();
     split_among(&sb, "Ana", &GUARDIANS, 2);
     let old = IdentityFile::load(&identity(&sb, "Ana")).unwrap().recipient;
-    let t = Tmux::console_80x24(&sb);
+    let t = Tmux::console(sb.path(), &sb.ws(), 80, 24);
     t.wait_for("rotate / retire selected", 30);
     t.keys(&["o"]);
     t.wait_for("Current passphrase", 10);

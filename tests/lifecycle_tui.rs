@@ -39,21 +39,13 @@ fn split_ana(sb: &common::Sandbox) -> Vec<PathBuf> {
 }
 
 fn snap_both(name: &str, app: &App) {
-    snap!(
-        format!("{name}_80x24"),
-        tui::draw(app, 80, 24),
-        tui::settings(&[
+    snap_both!(
+        name,
+        app,
+        &[
             (r"\b[0-9a-f]{32}\b", "[SET]"),
             (r"\b[0-9a-f]{8}\b", "[SET8]")
-        ])
-    );
-    snap!(
-        format!("{name}_120x40"),
-        tui::draw(app, 120, 40),
-        tui::settings(&[
-            (r"\b[0-9a-f]{32}\b", "[SET]"),
-            (r"\b[0-9a-f]{8}\b", "[SET8]")
-        ])
+        ]
     );
 }
 
@@ -194,13 +186,7 @@ fn rotation_of_a_custodian_without_an_identity_file_says_why_and_asks_nothing() 
 
 /// Puts the workspace under the "authenticated approvals" policy.
 fn authenticated_policy(sb: &common::Sandbox) {
-    Workspace::open(sb.ws())
-        .unwrap()
-        .update_registry(|r| {
-            r.policy.approvals = Some(custodian_core::approvals::ApprovalPolicy::Authenticated);
-            Ok::<_, custodian_core::workspace::WorkspaceError>(())
-        })
-        .unwrap();
+    common::require_authenticated_approvals(&Workspace::open(sb.ws()).unwrap());
 }
 
 /// The audit entries of `event` with `status`, as JSON.
@@ -395,7 +381,10 @@ fn retirement_override_under_the_authenticated_policy_needs_approvers_who_open_t
     }
     key(&mut app, KeyCode::Enter);
     let t = text(&app);
-    assert!(t.contains("Approvers: Cy, Zed (typed)"), "{t}");
+    assert!(
+        t.contains("Approvers: Cy (identity opened), Zed (typed)"),
+        "{t}"
+    );
     key(&mut app, KeyCode::Enter);
     let t = text(&app);
     assert!(
@@ -408,7 +397,7 @@ fn retirement_override_under_the_authenticated_policy_needs_approvers_who_open_t
     type_text(&mut app, pass_of("Ben"));
     key(&mut app, KeyCode::Enter);
     assert!(app.pump_until_idle(Duration::from_secs(60)));
-    assert!(text(&app).contains("Approvers: Cy, Ben"));
+    assert!(text(&app).contains("Approvers: Cy (identity opened), Ben (identity opened)"));
     key(&mut app, KeyCode::Enter);
     type_text(&mut app, pass_of("Ana"));
     key(&mut app, KeyCode::Enter);

@@ -32,7 +32,7 @@ fn screen_text(app: &App) -> String {
 }
 
 fn snapshot(name: &str, app: &App) {
-    snap!(name, draw(app));
+    snap_both!(name, app);
 }
 
 fn custodian(name: &str, due: &str) -> CustodianRecord {

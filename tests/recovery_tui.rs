@@ -70,7 +70,7 @@ fn recovery_to_screen_shows_the_verified_key_once_then_clears_it() {
     // The opening warning is white on red.
     let buf = t.backend().buffer();
     assert!((0..buf.area.width).any(|x| buf[(x, 1)].bg == Color::Red));
-    snap!("recovery_warning", t, settings());
+    snap_both!("recovery_warning", app, settings settings());
     key(&mut app, KeyCode::Enter);
     type_text(&mut app, "Officer One");
     key(&mut app, KeyCode::Enter);
@@ -78,7 +78,7 @@ fn recovery_to_screen_shows_the_verified_key_once_then_clears_it() {
     key(&mut app, KeyCode::Enter);
     let t = draw(&app);
     assert!(screen_text(&t).contains("recovery needs at least 2 approvers; 1 named"));
-    snap!("recovery_approvers_too_few", t, settings());
+    snap_both!("recovery_approvers_too_few", app, settings settings());
     key(&mut app, KeyCode::Esc);
     app = {
         // Start again cleanly through the helper.
@@ -87,15 +87,15 @@ fn recovery_to_screen_shows_the_verified_key_once_then_clears_it() {
     };
     walk_to_confirm(&mut app, &sb, &[1, 3], &|app| {
         key(app, KeyCode::Char('3'));
-        snap!("recovery_output_screen", draw(app), settings());
+        snap_both!("recovery_output_screen", app, settings settings());
         key(app, KeyCode::Enter);
     });
     let t = draw(&app);
     assert!(!screen_text(&t).contains(pass_of("Ana")));
-    snap!("recovery_confirm", t, settings());
+    snap_both!("recovery_confirm", app, settings settings());
     key(&mut app, KeyCode::Enter);
     assert!(app.pump_until_idle(Duration::from_secs(60)));
-    snap!("recovery_confirm_show", draw(&app), settings());
+    snap_both!("recovery_confirm_show", app, settings settings());
     // A wrong key id does not show the key.
     type_text(&mut app, "drill-beta");
     key(&mut app, KeyCode::Enter);
@@ -107,7 +107,7 @@ fn recovery_to_screen_shows_the_verified_key_once_then_clears_it() {
     let t = draw(&app);
     let text = screen_text(&t);
     assert!(text.contains("Clearing in 60 s"), "{text}");
-    snap!("recovery_showing", t, settings());
+    snap_both!("recovery_showing", app, settings settings());
     // The key on screen is the key: G·key equals the root public key.
     let line = text
         .lines()
@@ -139,7 +139,7 @@ fn recovery_to_screen_shows_the_verified_key_once_then_clears_it() {
     let text = screen_text(&t);
     assert!(text.contains("The screen has been cleared"), "{text}");
     assert!(!text.contains(&line[..8]));
-    snap!("recovery_cleared", t, settings());
+    snap_both!("recovery_cleared", app, settings settings());
     // Canary: the key is in no file; the audit log records the clearing.
     let all = sb.all_text().to_lowercase();
     assert!(!all.contains(&line));
@@ -182,7 +182,7 @@ fn recovery_to_an_age_recipient_reports_the_written_file() {
     let t = draw(&app);
     let text = screen_text(&t);
     assert!(text.contains("written"), "{text}");
-    snap!("recovery_written", t, settings());
+    snap_both!("recovery_written", app, settings settings());
     let plain = age::decrypt(vault.age_identity(), &std::fs::read(&out).unwrap()).unwrap();
     let key_hex = String::from_utf8(plain).unwrap();
     assert!(!text.contains(key_hex.trim()));
@@ -216,7 +216,7 @@ fn recovery_with_a_wrong_passphrase_is_refused_with_nothing_output() {
     let text = screen_text(&t);
     assert!(text.contains("Ben's passphrase does not open"), "{text}");
     assert!(text.contains("Shards added: 1"), "{text}");
-    snap!("recovery_failed", t, settings());
+    snap_both!("recovery_failed", app, settings settings());
     let events = audit_events(&sb);
     assert_eq!(
         events.last().unwrap(),

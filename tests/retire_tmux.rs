@@ -3,7 +3,9 @@
 //! successor chosen, the name typed back, the override's approvers named,
 //! the passphrase typed, the confirmation read, the retirement run, and the
 //! registry checked afterwards. Roll call: `G`, one wrong passphrase fixed
-//! in place, one guardian absent, the verdict read.
+//! in place, one guardian absent, the verdict read. Rewrap: the
+//! concentration override under the authenticated-approvals policy, each
+//! approver opening their own identity, one wrong passphrase fixed in place.
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
 mod common;
@@ -20,7 +22,7 @@ fn retirement_from_the_home_row_at_80x24() {
         return;
     }
     let sb = sandbox();
-    let t = Tmux::console_80x24(&sb);
+    let t = Tmux::console(sb.path(), &sb.ws(), 80, 24);
     t.wait_for("rotate / retire selected", 30);
     t.keys(&["x"]);
     t.wait_for("takes the shards of Ana", 10);
@@ -68,7 +70,7 @@ fn roll_call_from_home_at_80x24() {
     }
     let sb = sandbox();
     split_among(&sb, "Ana", &["Gus", "Hal", "Ivy"], 2);
-    let t = Tmux::console_80x24(&sb);
+    let t = Tmux::console(sb.path(), &sb.ws(), 80, 24);
     t.wait_for("roll call", 30);
     t.keys(&["G"]);
     t.wait_for("Choose the guardian set", 10);
@@ -103,4 +105,71 @@ fn roll_call_from_home_at_80x24() {
     let split = &reg.guardian_splits.splits[0];
     assert!(split.roll_call.contains_key("Gus") && split.roll_call.contains_key("Hal"));
     assert!(!split.roll_call.contains_key("Ivy"));
+}
+
+/// Issue 12: the rewrap wizard's override under the "authenticated
+/// approvals" policy at 80×24. Ana's shard to Ben would let Ben rebuild the
+/// key alone; Cy and Ana approve by opening their own identities (Cy's
+/// wrong passphrase refused under the field, naming him, and typed again
+/// with his name kept); the rewrap then runs.
+#[test]
+fn rewrap_override_with_approvers_who_open_their_identity_at_80x24() {
+    if missing_tool("tmux") {
+        return;
+    }
+    let sb = sandbox();
+    common::require_authenticated_approvals(&Workspace::open(sb.ws()).unwrap());
+    let ben = custodian_core::identity::IdentityFile::load(&identity(&sb, "Ben"))
+        .unwrap()
+        .recipient;
+    let t = Tmux::console(sb.path(), &sb.ws(), 80, 24);
+    t.keys(&["s"]);
+    t.wait_for("drill-alpha.1.ana.shard.json", 10);
+    t.keys(&["Enter"]);
+    t.wait_for("Public metadata only", 30);
+    t.keys(&["w"]);
+    t.wait_for("Rewrap shard to a new custodian", 10);
+    t.keys(&["Enter"]);
+    t.text(&ben);
+    t.keys(&["Tab"]);
+    t.text("Ben");
+    t.keys(&["Enter"]);
+    let s = t.wait_for("Approvers: none yet", 10);
+    assert!(s.contains("ONE PERSON COULD REBUILD THIS KEY ALONE"), "{s}");
+    t.text("Cy");
+    t.keys(&["Enter"]);
+    t.text("not the passphrase of cy");
+    t.keys(&["Enter"]);
+    let s = t.wait_for("the passphrase does not open their identity", 60);
+    assert!(s.contains("approver `Cy`"), "{s}");
+    assert!(s.contains("Approver name: Cy"), "{s}");
+    t.text(pass_of("Cy"));
+    t.keys(&["Enter"]);
+    t.wait_for("Approvers: Cy (identity opened)", 60);
+    t.text("Ana");
+    t.keys(&["Enter"]);
+    t.text(pass_of("Ana"));
+    t.keys(&["Enter"]);
+    t.wait_for("Cy (identity opened), Ana (identity opened)", 60);
+    t.keys(&["Enter"]);
+    t.wait_for("Holder's passphrase", 10);
+    t.text(pass_of("Ana"));
+    t.keys(&["Enter"]);
+    t.wait_for("New shard written and verified", 60);
+    t.keys(&["Enter"]);
+    t.wait_for("Public metadata only", 10);
+    t.keys(&["Escape"]);
+    // The list shows the new file at once.
+    t.wait_for("drill-alpha.1.ben.shard.json", 10);
+    t.keys(&["Escape"]);
+    t.wait_for("rotate / retire selected", 10);
+    t.keys(&["q"]);
+    assert_eq!(t.exit_status(20), "0");
+    let history = t.history();
+    assert!(
+        !history.contains(pass_of("Ana")) && !history.contains("not the passphrase"),
+        "a passphrase reached the screen"
+    );
+    drop(t);
+    assert!(sb.ws().join("shards/drill-alpha.1.ben.shard.json").exists());
 }

@@ -40,16 +40,10 @@ fn slug(title: &str) -> String {
 
 fn snap_both(name: &str, app: &App) {
     // Sandbox sizes include a registry written with the time in it.
-    let filters = [(r"\d+(\.\d)? (KB|B)\b", "[SIZE]")];
-    snap!(
-        format!("screen_{name}_80x24"),
-        tui::draw(app, 80, 24),
-        tui::settings(&filters)
-    );
-    snap!(
-        format!("screen_{name}_120x40"),
-        tui::draw(app, 120, 40),
-        tui::settings(&filters)
+    snap_both!(
+        format!("screen_{name}"),
+        app,
+        &[(r"\d+(\.\d)? (KB|B)\b", "[SIZE]")]
     );
 }
 

@@ -33,15 +33,15 @@ fn pump(app: &mut App) {
 }
 
 fn snap_both(name: &str, app: &App) {
-    let s = tui::settings(&[
-        (r"\b[0-9a-f]{32}\b", "[SETID]"),
-        (r"set [0-9a-f]{8}\b", "set [SET]"),
-        (r"vic\.[0-9a-f]{8}\.", "vic.[SET]."),
-    ]);
-    for (w, h) in [(80, 24), (120, 40)] {
-        let t = tui::draw(app, w, h);
-        s.bind(|| insta::assert_snapshot!(format!("{name}_{w}x{h}"), format!("{}", t.backend())));
-    }
+    snap_both!(
+        name,
+        app,
+        &[
+            (r"\b[0-9a-f]{32}\b", "[SETID]"),
+            (r"set [0-9a-f]{8}\b", "set [SET]"),
+            (r"vic\.[0-9a-f]{8}\.", "vic.[SET]."),
+        ]
+    );
 }
 
 fn rebuild_events(ws: &Workspace) -> Vec<String> {

@@ -822,7 +822,7 @@ impl App {
             Action::OpenShards
             | Action::InspectShard(_)
             | Action::OpenRewrap(_)
-            | Action::StartRewrap(_)
+            | Action::StartRewrap(..)
             | Action::OpenRecovery
             | Action::StartRecovery(_)
             | Action::CheckRecoveryShard { .. }
@@ -1181,7 +1181,7 @@ impl App {
                 }
                 self.screens.push(Box::new(wizard));
             }
-            Action::StartRewrap(req) => {
+            Action::StartRewrap(req, authenticated) => {
                 let ws = self.ws.clone();
                 self.running_jobs += 1;
                 worker::spawn(&self.sender(), move |_progress| {
@@ -1189,7 +1189,7 @@ impl App {
                     use custodian_core::envelope::EnvelopeError;
                     use custodian_core::identity::IdentityError;
                     use custodian_core::shard::ShardError as E;
-                    match custodian_core::shard::rewrap_shard(&ws, &req) {
+                    match custodian_core::shard::rewrap_shard_approved(&ws, &req, &authenticated) {
                         Ok(o) => Ok(JobResult::ShardRewrapped(o)),
                         Err(e) => {
                             let fix = match &e {

@@ -12,6 +12,7 @@
 //! a panic.
 
 pub mod app;
+pub mod approvers;
 pub mod complete;
 pub mod event;
 pub mod form;

@@ -61,7 +61,7 @@ pub const NET_OK: &str = "Offline: no network interface is up";
 pub const HELP_TITLE: &str = "Help";
 pub const DRILL_CARD_TITLE: &str = "Drill card";
 pub const DRILL_CARD_BANNER: &str =
-    " DRILL — synthetic passphrases for this sandbox only; never use them for real keys ";
+    " DRILL — synthetic passphrases, this sandbox only; never for real keys ";
 pub const DRILL_CARD_HINT: &str = "Type these where a walk through a scenario asks for a custodian's, guardian's or the recovery key's passphrase.";
 pub const HELP_GLOBAL: &[(&str, &str)] = &[
     ("? / F1", "help (F1 where a text field takes ?)"),
@@ -201,10 +201,6 @@ pub const CONCENTRATION_REACHES_HEAD: &str = "ONE PERSON COULD REBUILD THIS KEY 
 pub const CONCENTRATION_CONFIRM_PROMPT: &str = "New holder's name, to confirm";
 pub const CONCENTRATION_CONFIRM_HINT: &str =
     "Exactly as typed above; Esc goes back to choose another holder.";
-pub const CONCENTRATION_APPROVER1: &str = "First approver";
-pub const CONCENTRATION_APPROVER2: &str = "Second approver";
-pub const CONCENTRATION_APPROVER_HINT: &str =
-    "Two different people who approve this override, by name.";
 pub const REWRAP_OLD_HINT: &str = "Once the new custodian has confirmed they can open the new shard, destroy the old file (e.g. shred -u) and every copy of it.";
 pub const RESTORE_CHECKLIST: &str = "After the import, confirm on the node:";
 pub const RESTORE_KEEP: &str = "Your own shard file is unchanged; keep it.";

@@ -230,6 +230,16 @@ pub fn auto_drill(sb: &Sandbox, sandbox: &Path) -> serde_json::Value {
     serde_json::from_slice(&out).unwrap()
 }
 
+/// Sets the workspace's approval policy to authenticated approvals (what
+/// a new workspace starts with): each approver opens their own identity.
+pub fn require_authenticated_approvals(ws: &custodian_core::workspace::Workspace) {
+    ws.update_registry(|r| {
+        r.policy.approvals = Some(custodian_core::approvals::ApprovalPolicy::Authenticated);
+        Ok::<_, custodian_core::workspace::WorkspaceError>(())
+    })
+    .unwrap();
+}
+
 /// Sets the workspace's approval policy to typed names, for tests whose
 /// people have no identities (a new workspace requires authenticated
 /// approvals; tests/approvals.rs covers that policy).

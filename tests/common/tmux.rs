@@ -67,17 +67,6 @@ impl Tmux {
         t
     }
 
-    /// The console (`custodian --workspace` the sandbox's workspace) at
-    /// 80×24, recording its exit status.
-    pub fn console_80x24(sb: &super::Sandbox) -> Tmux {
-        let cmd = format!(
-            "{} --workspace {}",
-            env!("CARGO_BIN_EXE_custodian"),
-            sb.ws().display()
-        );
-        Tmux::start_recording_status(sb.path(), &cmd, 80, 24)
-    }
-
     /// Waits up to `secs` for the program to exit, then its exit status. The
     /// shell has written it once the pane is dead: reading the file before
     /// could catch it before `echo` wrote it.

@@ -146,6 +146,37 @@ macro_rules! snap {
     }};
 }
 
+/// `snap_both!(name, app)` asserts the snapshots `{name}_80x24` and
+/// `{name}_120x40` of the app drawn at the minimum and the usual size, with
+/// the shared [`FILTERS`]; `snap_both!(name, app, &[(re, with), …])` runs
+/// the given filters first; `snap_both!(name, app, settings s)` binds the
+/// `insta::Settings` `s` instead. Every wizard step is snapshotted at both sizes
+/// through this one helper.
+#[macro_export]
+macro_rules! snap_both {
+    ($name:expr, $app:expr) => {
+        $crate::snap_both!($name, $app, &[])
+    };
+    ($name:expr, $app:expr, settings $settings:expr) => {{
+        for (w, h) in [(80u16, 24u16), (120, 40)] {
+            $crate::snap!(
+                format!("{}_{w}x{h}", $name),
+                $crate::common::tui::draw(&$app, w, h),
+                $settings
+            );
+        }
+    }};
+    ($name:expr, $app:expr, $extra:expr) => {{
+        for (w, h) in [(80u16, 24u16), (120, 40)] {
+            $crate::snap!(
+                format!("{}_{w}x{h}", $name),
+                $crate::common::tui::draw(&$app, w, h),
+                $crate::common::tui::settings($extra)
+            );
+        }
+    }};
+}
+
 /// A custodian record for list tests (no identity file behind it).
 pub fn custodian(name: &str) -> custodian_core::workspace::CustodianRecord {
     custodian_core::workspace::CustodianRecord {

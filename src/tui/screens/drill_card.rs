@@ -8,7 +8,7 @@ use ratatui::Frame;
 use ratatui::layout::{Constraint, Layout, Rect};
 use ratatui::style::{Color, Modifier, Style};
 use ratatui::text::{Line, Span};
-use ratatui::widgets::Paragraph;
+use ratatui::widgets::{Paragraph, Wrap};
 use zeroize::Zeroizing;
 
 use super::{Action, Chrome, Screen};
@@ -59,8 +59,16 @@ impl Screen for DrillCardScreen {
     }
 
     fn render(&self, frame: &mut Frame, area: Rect, _chrome: &Chrome) {
+        // The hint wraps (at 80 columns it takes two lines); a margin for
+        // word wrapping keeps it whole.
+        let width = usize::from(area.width.max(1));
+        let hint_lines = strings::DRILL_CARD_HINT
+            .chars()
+            .count()
+            .div_ceil(width.saturating_sub(8).max(1));
+        let head_h = u16::try_from(1 + hint_lines).unwrap_or(3);
         let [head, body] =
-            Layout::vertical([Constraint::Length(2), Constraint::Min(1)]).areas(area);
+            Layout::vertical([Constraint::Length(head_h), Constraint::Min(1)]).areas(area);
         frame.render_widget(
             Paragraph::new(vec![
                 Line::from(Span::styled(
@@ -71,7 +79,8 @@ impl Screen for DrillCardScreen {
                         .add_modifier(Modifier::BOLD),
                 )),
                 Line::from(Span::styled(strings::DRILL_CARD_HINT, widgets::hint())),
-            ]),
+            ])
+            .wrap(Wrap { trim: false }),
             head,
         );
         let lines: Vec<Line> = self

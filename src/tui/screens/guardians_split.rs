@@ -15,6 +15,7 @@ use secrecy::{ExposeSecret, SecretString};
 
 use super::{Action, Chrome, Screen};
 use crate::tui::form::{Form, FormEvent, FormField};
+use crate::tui::list::ListNav;
 use crate::tui::strings;
 use crate::tui::widgets::{self, TextField};
 use crate::tui::worker::{JobResult, Progress, WorkerMsg};
@@ -167,9 +168,8 @@ fn plan_line(plan: &Plan) -> Line<'static> {
 
 /// The wizard's steps; each holds what it needs.
 enum Step {
-    Custodian {
-        selected: usize,
-    },
+    /// Choosing the custodian ([`GuardianSplitWizard::nav`]).
+    Custodian,
     /// k and the guardians' names: a form (k first).
     Plan {
         custodian: CustodianRecord,
@@ -209,6 +209,8 @@ enum Step {
 /// The guardian split wizard.
 pub struct GuardianSplitWizard {
     custodians: Vec<CustodianRecord>,
+    /// The custodian list (the shared list component).
+    nav: ListNav,
     step: Step,
 }
 
@@ -226,17 +228,18 @@ impl GuardianSplitWizard {
         let custodians = custodians
             .into_iter()
             .filter(|c| c.identity_file.is_some())
-            .collect();
+            .collect::<Vec<_>>();
         GuardianSplitWizard {
+            nav: ListNav::new(custodians.len()),
             custodians,
-            step: Step::Custodian { selected: 0 },
+            step: Step::Custodian,
         }
     }
 
     /// A short name for the current step (for tests and snapshots).
     pub fn step_name(&self) -> &'static str {
         match self.step {
-            Step::Custodian { .. } => "custodian",
+            Step::Custodian => "custodian",
             Step::Plan { .. } => "plan",
             Step::Unlock { .. } => "unlock",
             Step::Checking { .. } => "checking",
@@ -254,6 +257,58 @@ impl GuardianSplitWizard {
         ]);
         form.focus_on(P_GUARDIANS);
         Step::Plan { custodian, form }
+    }
+
+    /// The custodian step: `head` above the list, which scrolls (the
+    /// selection kept in view, "more" signs when some are hidden), and the
+    /// selected custodian's recipient under it.
+    fn render_custodians(&self, frame: &mut Frame, area: Rect, head: Vec<Line<'static>>) {
+        let head_h = u16::try_from(head.len()).unwrap_or(u16::MAX);
+        let tail_h = 2u16;
+        let room = area.height.saturating_sub(head_h + tail_h).max(1);
+        let list_h = u16::try_from(self.custodians.len())
+            .unwrap_or(u16::MAX)
+            .min(room);
+        let [top, list, tail, _] = Layout::vertical([
+            Constraint::Length(head_h),
+            Constraint::Length(list_h),
+            Constraint::Length(tail_h),
+            Constraint::Min(0),
+        ])
+        .areas(area);
+        frame.render_widget(Paragraph::new(head), top);
+        let rows = self
+            .custodians
+            .iter()
+            .enumerate()
+            .map(|(i, c)| {
+                let chosen = self.nav.is_selected(i);
+                let style = if chosen {
+                    Style::default().add_modifier(Modifier::BOLD)
+                } else {
+                    Style::default()
+                };
+                let marker = if chosen { "▶ " } else { "  " };
+                (
+                    Some(i),
+                    Line::from(Span::styled(
+                        format!("{marker}{:<16} fingerprint {}", c.name, c.fingerprint),
+                        style,
+                    )),
+                )
+            })
+            .collect();
+        self.nav.render(frame, list, rows);
+        if let Some(c) = self.custodians.get(self.nav.selected()) {
+            frame.render_widget(
+                Paragraph::new(vec![
+                    Line::from(""),
+                    Line::from(format!("Recipient: {}", c.recipient)),
+                ])
+                .wrap(Wrap { trim: false }),
+                tail,
+            );
+        }
     }
 
     fn start(
@@ -280,7 +335,7 @@ impl GuardianSplitWizard {
 
     fn step_index(&self) -> usize {
         match self.step {
-            Step::Custodian { .. } => 0,
+            Step::Custodian => 0,
             Step::Plan { .. } => 1,
             Step::Unlock { .. } | Step::Checking { .. } => 2,
             Step::Guardian { .. } => 3,
@@ -324,20 +379,11 @@ impl Screen for GuardianSplitWizard {
 
     fn handle_key(&mut self, key: KeyEvent) -> Option<Action> {
         match &mut self.step {
-            Step::Custodian { selected } => match key.code {
+            Step::Custodian => match key.code {
                 KeyCode::Esc => Some(Action::Back),
-                KeyCode::Down | KeyCode::Char('j') => {
-                    if *selected + 1 < self.custodians.len() {
-                        *selected += 1;
-                    }
-                    None
-                }
-                KeyCode::Up | KeyCode::Char('k') => {
-                    *selected = selected.saturating_sub(1);
-                    None
-                }
+                _ if self.nav.handle_key(key) => None,
                 KeyCode::Enter => {
-                    if let Some(c) = self.custodians.get(*selected) {
+                    if let Some(c) = self.custodians.get(self.nav.selected()) {
                         let k = guardians::DEFAULT_THRESHOLD.to_string();
                         self.step = Self::plan_step(c.clone(), &k, "");
                     }
@@ -347,7 +393,7 @@ impl Screen for GuardianSplitWizard {
             },
             Step::Plan { custodian, form } => match form.handle_key(key) {
                 FormEvent::Cancel => {
-                    self.step = Step::Custodian { selected: 0 };
+                    self.step = Step::Custodian;
                     None
                 }
                 FormEvent::Handled => None,
@@ -526,27 +572,12 @@ impl Screen for GuardianSplitWizard {
         ];
         let mut gauge = None;
         match &self.step {
-            Step::Custodian { selected } => {
+            Step::Custodian => {
                 if self.custodians.is_empty() {
                     lines.push(Line::from(strings::GSPLIT_NO_CUSTODIANS));
                 } else {
                     lines.push(Line::from(strings::GSPLIT_PICK));
-                    for (i, c) in self.custodians.iter().enumerate() {
-                        let marker = if i == *selected { "▶ " } else { "  " };
-                        let style = if i == *selected {
-                            Style::default().add_modifier(Modifier::BOLD)
-                        } else {
-                            Style::default()
-                        };
-                        lines.push(Line::from(Span::styled(
-                            format!("{marker}{:<16} fingerprint {}", c.name, c.fingerprint),
-                            style,
-                        )));
-                    }
-                    if let Some(c) = self.custodians.get(*selected) {
-                        lines.push(Line::from(""));
-                        lines.push(Line::from(format!("Recipient: {}", c.recipient)));
-                    }
+                    return self.render_custodians(frame, area, lines);
                 }
             }
             Step::Plan { custodian, form } => {
@@ -654,7 +685,7 @@ impl Screen for GuardianSplitWizard {
 
     fn commands(&self) -> Vec<(&'static str, &'static str)> {
         match self.step {
-            Step::Custodian { .. } => vec![("↑/↓", "choose"), ("Enter", "next"), ("Esc", "cancel")],
+            Step::Custodian => vec![("↑/↓", "choose"), ("Enter", "next"), ("Esc", "cancel")],
             Step::Plan { .. } => vec![("Tab/↓", "next field"), ("Enter", "next"), ("Esc", "back")],
             Step::Unlock { .. } => vec![("Enter", "next"), ("Esc", "back")],
             Step::Guardian { .. } => vec![
@@ -692,6 +723,6 @@ impl Screen for GuardianSplitWizard {
     }
 
     fn holds_input(&self) -> bool {
-        !matches!(self.step, Step::Custodian { .. } | Step::Done(_))
+        !matches!(self.step, Step::Custodian | Step::Done(_))
     }
 }

@@ -139,8 +139,12 @@ pub enum Action {
     InspectShard(std::path::PathBuf),
     /// Open the rewrap or restore-to-node wizard for a loaded shard.
     OpenRewrap(Box<shard_rewrap::RewrapStart>),
-    /// Rewrap a shard on a worker thread.
-    StartRewrap(Box<custodian_core::shard::RewrapRequest>),
+    /// Rewrap a shard on a worker thread, with the override's approvers
+    /// who opened their identity (typed names are in the request).
+    StartRewrap(
+        Box<custodian_core::shard::RewrapRequest>,
+        Vec<custodian_core::approvals::Approval>,
+    ),
     /// Open the recovery wizard.
     OpenRecovery,
     /// Run a recovery on a worker thread.
@@ -361,7 +365,7 @@ impl std::fmt::Debug for Action {
             Action::OpenShards => write!(f, "OpenShards"),
             Action::InspectShard(p) => write!(f, "InspectShard({})", p.display()),
             Action::OpenRewrap(s) => write!(f, "OpenRewrap({})", s.shard.display()),
-            Action::StartRewrap(r) => write!(f, "StartRewrap({r:?})"),
+            Action::StartRewrap(r, a) => write!(f, "StartRewrap({r:?}, {} approvals)", a.len()),
             Action::OpenRecovery => write!(f, "OpenRecovery"),
             Action::StartRecovery(_) => write!(f, "StartRecovery"),
             Action::CheckRecoveryApprover { name, .. } => {

@@ -17,13 +17,14 @@ use ratatui::widgets::{Block, Borders, Paragraph, Wrap};
 use secrecy::SecretString;
 
 use super::{Action, Chrome, Screen};
+use crate::tui::approvers::{Approvers, ApproversEvent};
 use crate::tui::complete::PathKind;
 use crate::tui::event::TICK;
 use crate::tui::form::{Form, FormEvent, FormField};
 use crate::tui::strings;
 use crate::tui::widgets::{self, TextField};
 use crate::tui::worker::{JobResult, WorkerMsg};
-use custodian_core::approvals::Approval;
+use custodian_core::approvals::{Approval, ApprovalPolicy};
 use custodian_core::error::Report;
 use custodian_core::identity;
 use custodian_core::recovery::{
@@ -188,10 +189,6 @@ enum Step {
     },
 }
 
-/// Approver form fields.
-const A_NAME: usize = 0;
-const A_PASS: usize = 1;
-
 /// Shard form fields.
 const F_SHARD: usize = 0;
 const F_IDENTITY: usize = 1;
@@ -201,22 +198,16 @@ const F_PASS: usize = 2;
 /// going back a step (Esc) and forward again loses nothing.
 pub struct RecoveryWizard {
     /// The approvers, in order: their identity opened, or a typed name.
-    approvals: Vec<Approval>,
+    approvers: Approvers,
     sources: Vec<ShardSource>,
     passphrases: Vec<SecretString>,
     output: Option<RecoveryOutput>,
-    approver_form: Form,
     shard_form: Form,
     /// 0 HSM, 1 age, 2 screen.
     choice: usize,
     output_form: Form,
     /// A shard's inputs are being checked on a worker.
     checking: bool,
-    /// An approver's identity is being opened on a worker.
-    checking_approver: bool,
-    /// The workspace requires authenticated approvals: Enter on a name
-    /// goes on to that approver's passphrase.
-    authenticated_policy: bool,
     /// Esc on the warning step with work held: the next Esc leaves.
     leave_armed: bool,
     step: Step,
@@ -249,6 +240,19 @@ fn note(message: &str, remedy: Option<&str>) -> Report {
     }
 }
 
+fn too_few(given: usize) -> Report {
+    report(RecoveryError::TooFewApprovers { given })
+}
+
+fn approvers_for(policy: ApprovalPolicy) -> Approvers {
+    Approvers::new(
+        policy,
+        custodian_core::recovery::MIN_APPROVERS,
+        strings::RECOVERY_APPROVER_HINT,
+        too_few,
+    )
+}
+
 fn shard_form() -> Form {
     Form::new(vec![
         FormField::path(strings::RECOVERY_SHARD_PROMPT, "", "", PathKind::Shard),
@@ -273,27 +277,14 @@ impl RecoveryWizard {
     /// A wizard at its warning step.
     pub fn new() -> Self {
         RecoveryWizard {
-            approvals: Vec::new(),
+            approvers: approvers_for(ApprovalPolicy::Typed),
             sources: Vec::new(),
             passphrases: Vec::new(),
             output: None,
-            approver_form: Form::new(vec![
-                FormField::plain(
-                    strings::RECOVERY_APPROVER_PROMPT,
-                    strings::RECOVERY_APPROVER_HINT,
-                    "",
-                ),
-                FormField::secret(
-                    strings::RECOVERY_APPROVER_PASS_PROMPT,
-                    strings::RECOVERY_APPROVER_PASS_HINT,
-                ),
-            ]),
             shard_form: shard_form(),
             choice: 0,
             output_form: output_form(),
             checking: false,
-            checking_approver: false,
-            authenticated_policy: false,
             leave_armed: false,
             step: Step::Warning,
         }
@@ -310,13 +301,21 @@ impl RecoveryWizard {
     /// approver's name goes on to their passphrase; otherwise it adds the
     /// name (the passphrase field stays reachable with Tab/↓).
     pub fn with_authenticated_approvals(mut self, authenticated: bool) -> Self {
-        self.authenticated_policy = authenticated;
+        self.approvers = approvers_for(if authenticated {
+            ApprovalPolicy::Authenticated
+        } else {
+            ApprovalPolicy::Typed
+        });
         self
     }
 
     /// The approvers' names, in order.
     fn approver_names(&self) -> Vec<String> {
-        self.approvals.iter().map(|a| a.name.clone()).collect()
+        self.approvers
+            .approvals()
+            .iter()
+            .map(|a| a.name.clone())
+            .collect()
     }
 
     /// A short name for the current step (for tests).
@@ -338,9 +337,8 @@ impl RecoveryWizard {
 
     /// True when leaving would lose something typed or chosen.
     fn holds_state(&self) -> bool {
-        !self.approvals.is_empty()
+        self.approvers.holds_state()
             || !self.sources.is_empty()
-            || self.approver_form.holds_input()
             || self.shard_form.holds_input()
             || self.output_form.holds_input()
     }
@@ -366,87 +364,24 @@ impl RecoveryWizard {
         Some(Action::StartRecovery(Box::new(RecoveryJob {
             sources: self.sources.clone(),
             approvers: self.approver_names(),
-            approvals: self.approvals.clone(),
+            approvals: self.approvers.approvals().to_vec(),
             output,
             passphrases: self.passphrases.clone(),
         })))
     }
 
     fn approvers_key(&mut self, key: KeyEvent) -> Option<Action> {
-        if self.checking_approver {
-            return None;
-        }
-        let form = &mut self.approver_form;
-        match key.code {
-            KeyCode::Esc => self.step = Step::Warning,
-            KeyCode::Enter
-                if form.value(A_NAME).trim().is_empty() && form.value(A_PASS).is_empty() =>
-            {
-                if self.approvals.len() < custodian_core::recovery::MIN_APPROVERS {
-                    form.focus_on(A_NAME);
-                    form.set_error(
-                        A_NAME,
-                        report(RecoveryError::TooFewApprovers {
-                            given: self.approvals.len(),
-                        }),
-                    );
-                } else {
-                    self.step = Step::Shards;
-                }
+        match self.approvers.handle_key(key) {
+            ApproversEvent::None => None,
+            ApproversEvent::Check(action) => Some(action),
+            ApproversEvent::Back => {
+                self.step = Step::Warning;
+                None
             }
-            KeyCode::Enter => {
-                let name = form.value(A_NAME).trim().to_string();
-                if let Err(e) = identity::validate_name(&name) {
-                    form.focus_on(A_NAME);
-                    form.set_error(A_NAME, report(RecoveryError::BadApprover(e)));
-                } else if self.approvals.iter().any(|a| a.name == name) {
-                    // Cleared, so the next name is not typed onto this one.
-                    form.clear_all();
-                    form.focus_on(A_NAME);
-                    form.set_error(A_NAME, report(RecoveryError::DuplicateApprover(name)));
-                } else if form.focus() == A_NAME
-                    && self.authenticated_policy
-                    && form.value(A_PASS).is_empty()
-                {
-                    form.focus_on(A_PASS);
-                } else if form.value(A_PASS).is_empty() {
-                    // A typed name: someone without an identity (recorded
-                    // as typed; the workspace policy decides if it counts).
-                    self.approvals.push(Approval::typed(&name));
-                    form.clear_all();
-                    form.focus_on(A_NAME);
-                } else {
-                    self.checking_approver = true;
-                    return Some(Action::CheckRecoveryApprover {
-                        name,
-                        passphrase: SecretString::from(form.value(A_PASS)),
-                    });
-                }
+            ApproversEvent::Done => {
+                self.step = Step::Shards;
+                None
             }
-            // Backspace (or Ctrl-H, what some terminals send for it) on an
-            // empty form takes back the last approver, saying so.
-            KeyCode::Backspace if form.is_empty() => self.remove_last_approver(),
-            KeyCode::Char('h')
-                if form.is_empty() && key.modifiers.contains(KeyModifiers::CONTROL) =>
-            {
-                self.remove_last_approver()
-            }
-            _ => {
-                form.handle_key(key);
-            }
-        }
-        None
-    }
-
-    fn remove_last_approver(&mut self) {
-        if let Some(gone) = self.approvals.pop() {
-            self.approver_form.set_error(
-                A_NAME,
-                note(
-                    &format!("{} is no longer an approver", gone.name),
-                    Some("type the name again to add them back"),
-                ),
-            );
         }
     }
 
@@ -613,7 +548,7 @@ impl RecoveryWizard {
         };
         match fix {
             RecoveryFix::Approvers => {
-                self.approver_form.set_error(0, report);
+                self.approvers.set_error(report);
                 self.step = Step::Approvers;
             }
             RecoveryFix::Shards => {
@@ -665,7 +600,6 @@ impl RecoveryWizard {
     /// The form the current step types into.
     fn form_mut(&mut self) -> Option<&mut Form> {
         match self.step {
-            Step::Approvers => Some(&mut self.approver_form),
             Step::Shards if !self.checking => Some(&mut self.shard_form),
             Step::Output if self.choice != 2 => Some(&mut self.output_form),
             _ => None,
@@ -770,7 +704,9 @@ impl Screen for RecoveryWizard {
             return None;
         }
         self.leave_armed = false;
-        if let Some(form) = self.form_mut() {
+        if matches!(self.step, Step::Approvers) {
+            self.approvers.paste(text);
+        } else if let Some(form) = self.form_mut() {
             form.paste(text);
         }
         None
@@ -807,20 +743,7 @@ impl Screen for RecoveryWizard {
         let WorkerMsg::Finished(result) = msg else {
             return None;
         };
-        if self.checking_approver {
-            self.checking_approver = false;
-            let form = &mut self.approver_form;
-            match result {
-                Ok(JobResult::RecoveryApproverChecked(approval)) => {
-                    self.approvals.push(approval.clone());
-                    form.clear_all();
-                    form.focus_on(A_NAME);
-                }
-                Ok(JobResult::RecoveryApproverRefused(report)) | Err(report) => {
-                    form.refuse(A_PASS, report.clone());
-                }
-                Ok(_) => {}
-            }
+        if self.approvers.on_checked(result) {
             return None;
         }
         if self.checking {
@@ -889,22 +812,7 @@ impl Screen for RecoveryWizard {
         let dim = crate::tui::widgets::hint();
         let bold = Style::default().add_modifier(Modifier::BOLD);
         let mut lines: Vec<Line> = Vec::new();
-        let approvers = || {
-            let named: Vec<String> = self
-                .approvals
-                .iter()
-                .map(|a| {
-                    if !self.authenticated_policy {
-                        a.name.clone()
-                    } else if a.is_authenticated() {
-                        format!("{} (identity opened)", a.name)
-                    } else {
-                        format!("{} (typed)", a.name)
-                    }
-                })
-                .collect();
-            Line::from(format!("Approvers: {}", named.join(", ")))
-        };
+        let approvers = || Line::from(format!("Approvers: {}", self.approvers.summary()));
         let shard_lines = |lines: &mut Vec<Line>| {
             for (i, s) in self.sources.iter().enumerate() {
                 lines.push(Line::from(format!(
@@ -939,18 +847,7 @@ impl Screen for RecoveryWizard {
                     )));
                 }
             }
-            Step::Approvers => {
-                lines.push(approvers());
-                lines.push(Line::from(""));
-                lines.extend(self.approver_form.lines());
-                if self.checking_approver {
-                    lines.push(Line::from(format!(
-                        "{} {}",
-                        widgets::spinner(chrome.tick),
-                        strings::RECOVERY_APPROVER_CHECKING
-                    )));
-                }
-            }
+            Step::Approvers => lines.extend(self.approvers.lines(chrome.tick)),
             Step::Shards => {
                 lines.push(approvers());
                 lines.push(Line::from(format!("Shards added: {}", self.sources.len())));
@@ -1139,11 +1036,7 @@ impl Screen for RecoveryWizard {
     fn commands(&self) -> Vec<(&'static str, &'static str)> {
         match self.step {
             Step::Warning => vec![("Enter", "continue"), ("Esc", "leave")],
-            Step::Approvers => vec![
-                ("Enter", "add / continue"),
-                ("Backspace", "drop last approver"),
-                ("Esc", "back"),
-            ],
+            Step::Approvers => Approvers::commands(),
             Step::Shards => vec![
                 ("Enter", "next / add shard"),
                 ("Tab", "complete path / next"),
@@ -1174,7 +1067,7 @@ impl Screen for RecoveryWizard {
     }
 
     fn busy(&self) -> bool {
-        matches!(self.step, Step::Working) || self.checking || self.checking_approver
+        matches!(self.step, Step::Working) || self.checking || self.approvers.checking()
     }
 
     fn on_quit(&mut self) -> Option<Action> {

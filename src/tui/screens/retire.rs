@@ -7,10 +7,10 @@
 //! The concentration rule, as on the command line: when the successor
 //! would hold two or more shards of one key, their name is typed back; when
 //! they would reach the key's threshold alone, an override names at least
-//! two different approvers. Under the workspace's "authenticated approvals"
-//! policy each approver opens their own identity, as in the recovery
-//! wizard's approver step (an empty passphrase is a typed name, which the
-//! policy then does not count). Every human input is collected before the
+//! two different approvers, gathered by the shared approver step
+//! ([`crate::tui::approvers`]): under the workspace's "authenticated
+//! approvals" policy each approver opens their own identity (an empty
+//! passphrase is a typed name, which the policy then does not count). Every human input is collected before the
 //! transaction starts (CLARIFICATIONS 4); the core's [`retire::retire`]
 //! applies the rule again and audits what was approved.
 
@@ -25,13 +25,13 @@ use secrecy::SecretString;
 use super::guardians_split::step_bar;
 use super::rotate::file_name;
 use super::{Action, Chrome, Screen};
+use crate::tui::approvers::{Approvers, ApproversEvent};
 use crate::tui::form::{Form, FormEvent, FormField};
 use crate::tui::strings;
 use crate::tui::widgets;
 use crate::tui::worker::{JobResult, WorkerMsg};
-use custodian_core::approvals::{self, Approval, ApprovalPolicy};
+use custodian_core::approvals::{Approval, ApprovalPolicy};
 use custodian_core::error::Report;
-use custodian_core::identity;
 use custodian_core::lifecycle::retire::{RetirementOutcome, RetirementPlan};
 use custodian_core::shard::{Concentration, OVERRIDE_APPROVERS};
 
@@ -69,8 +69,9 @@ enum Step {
     },
     /// Two or more shards of a key: the successor's name typed back.
     ConfirmHolder(Form),
-    /// Reaching a key's threshold: the override's approvers.
-    Approvers(Form),
+    /// Reaching a key's threshold: the override's approvers
+    /// ([`RetireScreen::approvers`]).
+    Approvers,
     /// The retiree's passphrase.
     Passphrase(Form),
     Checking,
@@ -79,10 +80,6 @@ enum Step {
     Done(Box<RetirementOutcome>),
     Failed(Report),
 }
-
-/// Approver form fields.
-const A_NAME: usize = 0;
-const A_PASS: usize = 1;
 
 fn note(message: String, remedy: &str) -> Report {
     Report {
@@ -100,18 +97,13 @@ fn holder_form() -> Form {
     )])
 }
 
-fn approver_form() -> Form {
-    Form::new(vec![
-        FormField::plain(
-            strings::RECOVERY_APPROVER_PROMPT,
-            strings::RETIRE_APPROVER_HINT,
-            "",
+fn too_few(given: usize) -> Report {
+    note(
+        format!(
+            "the override needs at least {OVERRIDE_APPROVERS} different approvers; {given} named"
         ),
-        FormField::secret(
-            strings::RECOVERY_APPROVER_PASS_PROMPT,
-            strings::RECOVERY_APPROVER_PASS_HINT,
-        ),
-    ])
+        "name another approver, or Esc and choose another successor",
+    )
 }
 
 fn pass_form() -> Form {
@@ -125,12 +117,10 @@ fn pass_form() -> Form {
 pub struct RetireScreen {
     name: String,
     candidates: Vec<String>,
-    policy: ApprovalPolicy,
     plan: Option<RetirementPlan>,
     step: Step,
     accept_concentration: bool,
-    approvals: Vec<Approval>,
-    checking_approver: bool,
+    approvers: Approvers,
     passphrase: Option<SecretString>,
 }
 
@@ -159,12 +149,15 @@ impl RetireScreen {
         RetireScreen {
             name: name.to_string(),
             candidates,
-            policy,
             plan: None,
             step,
             accept_concentration: false,
-            approvals: Vec::new(),
-            checking_approver: false,
+            approvers: Approvers::new(
+                policy,
+                OVERRIDE_APPROVERS,
+                strings::RETIRE_APPROVER_HINT,
+                too_few,
+            ),
             passphrase: None,
         }
     }
@@ -175,7 +168,7 @@ impl RetireScreen {
             Step::NoSuccessor => "no-successor",
             Step::Successor { .. } => "successor",
             Step::ConfirmHolder(_) => "confirm-holder",
-            Step::Approvers(_) => "approvers",
+            Step::Approvers => "approvers",
             Step::Passphrase(_) => "passphrase",
             Step::Checking => "checking",
             Step::Confirm => "confirm",
@@ -192,7 +185,7 @@ impl RetireScreen {
             Ok(p) => {
                 self.plan = Some(p);
                 self.accept_concentration = false;
-                self.approvals.clear();
+                self.approvers.reset();
                 self.step = self.after_successor();
             }
             Err(r) => {
@@ -236,7 +229,7 @@ impl RetireScreen {
 
     fn after_holder(&self) -> Step {
         if self.reaches() {
-            Step::Approvers(approver_form())
+            Step::Approvers
         } else {
             Step::Passphrase(pass_form())
         }
@@ -245,7 +238,7 @@ impl RetireScreen {
     /// Back to the step before the passphrase.
     fn before_passphrase(&mut self) -> Step {
         if self.reaches() {
-            Step::Approvers(approver_form())
+            Step::Approvers
         } else if self.several() {
             self.accept_concentration = false;
             Step::ConfirmHolder(holder_form())
@@ -260,7 +253,7 @@ impl RetireScreen {
     fn step_index(&self) -> usize {
         match self.step {
             Step::NoSuccessor | Step::Successor { .. } => 0,
-            Step::ConfirmHolder(_) | Step::Approvers(_) => 1,
+            Step::ConfirmHolder(_) | Step::Approvers => 1,
             Step::Passphrase(_) | Step::Checking => 2,
             Step::Confirm => 3,
             Step::Working | Step::Done(_) | Step::Failed(_) => 4,
@@ -329,77 +322,20 @@ impl RetireScreen {
     }
 
     fn approvers_key(&mut self, key: KeyEvent) -> Option<Action> {
-        if self.checking_approver {
-            return None;
-        }
-        let authenticated = self.policy == ApprovalPolicy::Authenticated;
-        let Step::Approvers(form) = &mut self.step else {
-            return None;
-        };
-        match key.code {
-            KeyCode::Esc => {
+        match self.approvers.handle_key(key) {
+            ApproversEvent::None => None,
+            ApproversEvent::Check(action) => Some(action),
+            ApproversEvent::Back => {
                 // Back to the typed-back name; the approvers given are kept.
                 self.accept_concentration = false;
                 self.step = Step::ConfirmHolder(holder_form());
+                None
             }
-            KeyCode::Enter
-                if form.value(A_NAME).trim().is_empty() && form.value(A_PASS).is_empty() =>
-            {
-                let distinct = self.approvals.len();
-                if distinct < OVERRIDE_APPROVERS {
-                    form.focus_on(A_NAME);
-                    form.set_error(
-                        A_NAME,
-                        note(
-                            format!(
-                                "the override needs at least {OVERRIDE_APPROVERS} different approvers; {distinct} named"
-                            ),
-                            "name another approver, or Esc and choose another successor",
-                        ),
-                    );
-                } else if let Err(e) = approvals::check(self.policy, &self.approvals) {
-                    form.focus_on(A_NAME);
-                    form.set_error(A_NAME, Report::from_error(&e));
-                } else {
-                    self.step = Step::Passphrase(pass_form());
-                }
-            }
-            KeyCode::Enter => {
-                let name = form.value(A_NAME).trim().to_string();
-                if let Err(e) = identity::validate_name(&name) {
-                    form.focus_on(A_NAME);
-                    form.set_error(A_NAME, Report::from_error(&e));
-                } else if self
-                    .approvals
-                    .iter()
-                    .any(|a| a.name.eq_ignore_ascii_case(&name))
-                {
-                    form.clear_all();
-                    form.set_error(
-                        A_NAME,
-                        Report::from_error(&approvals::ApprovalError::SamePerson(name)),
-                    );
-                } else if form.focus() == A_NAME && authenticated && form.value(A_PASS).is_empty() {
-                    form.focus_on(A_PASS);
-                } else if form.value(A_PASS).is_empty() {
-                    self.approvals.push(Approval::typed(&name));
-                    form.clear_all();
-                } else {
-                    self.checking_approver = true;
-                    return Some(Action::CheckRecoveryApprover {
-                        name,
-                        passphrase: SecretString::from(form.value(A_PASS)),
-                    });
-                }
-            }
-            KeyCode::Backspace if form.is_empty() => {
-                self.approvals.pop();
-            }
-            _ => {
-                form.handle_key(key);
+            ApproversEvent::Done => {
+                self.step = Step::Passphrase(pass_form());
+                None
             }
         }
-        None
     }
 
     fn start(&mut self) -> Option<Action> {
@@ -410,7 +346,7 @@ impl RetireScreen {
             plan,
             passphrase,
             accept_concentration: self.accept_concentration,
-            approvals: self.approvals.clone(),
+            approvals: self.approvers.approvals().to_vec(),
         })))
     }
 
@@ -491,27 +427,13 @@ impl RetireScreen {
                 plan.successor.name
             )));
         }
-        if !self.approvals.is_empty() {
+        if !self.approvers.approvals().is_empty() {
             lines.push(Line::from(format!(
                 "  override approved by {} (audited)",
-                self.approver_list()
+                self.approvers.summary()
             )));
         }
         lines
-    }
-
-    fn approver_list(&self) -> String {
-        self.approvals
-            .iter()
-            .map(|a| {
-                if a.is_authenticated() {
-                    a.name.clone()
-                } else {
-                    format!("{} (typed)", a.name)
-                }
-            })
-            .collect::<Vec<_>>()
-            .join(", ")
     }
 }
 
@@ -532,7 +454,7 @@ impl Screen for RetireScreen {
             },
             Step::Successor { .. } => self.successor_key(key),
             Step::ConfirmHolder(_) => self.holder_key(key),
-            Step::Approvers(_) => self.approvers_key(key),
+            Step::Approvers => self.approvers_key(key),
             Step::Passphrase(form) => match form.handle_key(key) {
                 FormEvent::Cancel => {
                     self.step = self.before_passphrase();
@@ -568,34 +490,7 @@ impl Screen for RetireScreen {
         let WorkerMsg::Finished(result) = msg else {
             return None;
         };
-        if self.checking_approver {
-            self.checking_approver = false;
-            if let Step::Approvers(form) = &mut self.step {
-                match result {
-                    Ok(JobResult::RecoveryApproverChecked(approval)) => {
-                        if self
-                            .approvals
-                            .iter()
-                            .any(|a| a.recipient.is_some() && a.recipient == approval.recipient)
-                        {
-                            form.clear_all();
-                            form.set_error(
-                                A_NAME,
-                                Report::from_error(&approvals::ApprovalError::SamePerson(
-                                    approval.name.clone(),
-                                )),
-                            );
-                        } else {
-                            self.approvals.push(approval.clone());
-                            form.clear_all();
-                        }
-                    }
-                    Ok(JobResult::RecoveryApproverRefused(report)) | Err(report) => {
-                        form.refuse(A_PASS, report.clone());
-                    }
-                    Ok(_) => {}
-                }
-            }
+        if matches!(self.step, Step::Approvers) && self.approvers.on_checked(result) {
             return None;
         }
         match (&mut self.step, result) {
@@ -678,27 +573,12 @@ impl Screen for RetireScreen {
                 )));
                 lines.extend(form.lines());
             }
-            Step::Approvers(form) => {
+            Step::Approvers => {
                 if let Some(plan) = &self.plan {
                     lines.extend(self.concentration_lines(plan));
                 }
                 lines.push(Line::from(strings::RETIRE_OVERRIDE));
-                lines.push(Line::from(format!(
-                    "Approvers: {}",
-                    if self.approvals.is_empty() {
-                        "none yet".to_string()
-                    } else {
-                        self.approver_list()
-                    }
-                )));
-                lines.extend(form.lines());
-                if self.checking_approver {
-                    lines.push(Line::from(format!(
-                        "{} {}",
-                        widgets::spinner(chrome.tick),
-                        strings::RECOVERY_APPROVER_CHECKING
-                    )));
-                }
+                lines.extend(self.approvers.lines(chrome.tick));
             }
             Step::Passphrase(form) => lines.extend(form.lines()),
             Step::Checking => lines.push(Line::from(format!(
@@ -778,11 +658,7 @@ impl Screen for RetireScreen {
                 vec![("↑/↓", "choose"), ("Enter", "successor"), ("Esc", "cancel")]
             }
             Step::ConfirmHolder(_) => vec![("Enter", "confirm"), ("Esc", "back")],
-            Step::Approvers(_) => vec![
-                ("Enter", "add / continue"),
-                ("Backspace", "remove last"),
-                ("Esc", "back"),
-            ],
+            Step::Approvers => Approvers::commands(),
             Step::Passphrase(_) => vec![("Enter", "check"), ("Esc", "back")],
             Step::Confirm => vec![("Enter", "retire"), ("Esc", "back")],
             Step::Checking | Step::Working => vec![],
@@ -793,7 +669,7 @@ impl Screen for RetireScreen {
     fn takes_text(&self) -> bool {
         matches!(
             self.step,
-            Step::ConfirmHolder(_) | Step::Approvers(_) | Step::Passphrase(_)
+            Step::ConfirmHolder(_) | Step::Approvers | Step::Passphrase(_)
         )
     }
 
@@ -805,7 +681,7 @@ impl Screen for RetireScreen {
     }
 
     fn busy(&self) -> bool {
-        matches!(self.step, Step::Checking | Step::Working) || self.checking_approver
+        matches!(self.step, Step::Checking | Step::Working) || self.approvers.checking()
     }
 
     fn as_any(&mut self) -> Option<&mut dyn std::any::Any> {

@@ -153,10 +153,24 @@ impl ShardsScreen {
             Constraint::Min(0),
         ])
         .areas(area);
+        // Columns as wide as their longest entry (within bounds), so the
+        // file name keeps the rest of the line; what still does not fit is
+        // cut with "…", never silently.
+        let width_of = |f: &dyn Fn(&ShardEntry) -> usize, min: usize, max: usize| {
+            self.entries
+                .iter()
+                .map(f)
+                .max()
+                .unwrap_or(0)
+                .clamp(min, max)
+        };
+        let key_w = width_of(&|e| e.key_id.chars().count(), 6, 23) + 1;
+        let holder_w = width_of(&|e| e.holder.chars().count(), 6, 17) + 1;
+        let name_w = usize::from(area.width).saturating_sub(3 + key_w + 6 + 2 + holder_w);
         frame.render_widget(
             Paragraph::new(Line::from(Span::styled(
                 format!(
-                    "{:<3}{:<24}{:>6}  {:<18}{}",
+                    "{:<3}{:<key_w$}{:>6}  {:<holder_w$}{}",
                     "", "Key id", "Index", "Holder", "File"
                 ),
                 Style::default().add_modifier(Modifier::BOLD),
@@ -176,10 +190,11 @@ impl ShardsScreen {
                     .unwrap_or_default();
                 // Long ids and names are cut to their column.
                 let line = Line::from(format!(
-                    "{marker:<3}{:<24}{:>6}  {:<18}{name}",
-                    super::home::fit(&e.key_id, 23),
+                    "{marker:<3}{:<key_w$}{:>6}  {:<holder_w$}{}",
+                    super::home::fit(&e.key_id, key_w - 1),
                     e.index,
-                    super::home::fit(&e.holder, 17)
+                    super::home::fit(&e.holder, holder_w - 1),
+                    super::home::fit(&name, name_w.max(8)),
                 ));
                 (Some(i), line)
             })

@@ -3,8 +3,10 @@
 //!
 //! identity file → new recipient and name → (the concentration rule, when
 //! the new holder would hold two or more shards of the key: their name
-//! typed to confirm, or two approvers to override reaching the threshold)
-//! → holder's passphrase → work on
+//! typed to confirm, or an override by two approvers reaching the threshold,
+//! gathered by the shared approver step ([`crate::tui::approvers`]): each
+//! registered custodian opens their own identity, typed names only where
+//! the workspace policy allows them) → holder's passphrase → work on
 //! a worker thread → the result, with the old-file warning (rewrap) or the
 //! after-import checklist (restore). Fields are checked as they are left
 //! (recipient syntax, name rules); everything that needs a file is checked
@@ -21,11 +23,13 @@ use ratatui::widgets::{Paragraph, Wrap};
 use secrecy::SecretString;
 
 use super::{Action, Chrome, Screen};
+use crate::tui::approvers::{Approvers, ApproversEvent};
 use crate::tui::complete::PathKind;
 use crate::tui::form::{Form, FormEvent, FormField};
 use crate::tui::strings;
 use crate::tui::widgets;
 use crate::tui::worker::{JobResult, WorkerMsg};
+use custodian_core::approvals::{self, ApprovalPolicy};
 use custodian_core::error::Report;
 use custodian_core::identity;
 use custodian_core::shard::{
@@ -63,9 +67,15 @@ enum Step {
     Target {
         form: Form,
     },
+    /// Two or more shards of the key: the new holder's name typed back.
     Concentration {
         verdict: Concentration,
         form: Form,
+    },
+    /// Reaching the key's threshold: the override's approvers
+    /// ([`RewrapWizard::approvers`], kept when stepping back).
+    Approvers {
+        verdict: Concentration,
     },
     Passphrase {
         form: Form,
@@ -89,6 +99,23 @@ pub struct RewrapWizard {
     /// runs on the worker and its refusal is shown there).
     registry: Option<Box<Registry>>,
     approval: ConcentrationApproval,
+    /// The override's approvers (reaching the threshold).
+    approvers: Approvers,
+    /// The target (recipient, name) the approvers approved.
+    approved_for: Option<(String, String)>,
+}
+
+fn too_few(given: usize) -> Report {
+    Report::from_error(&shard::ShardError::TooFewApprovers(given))
+}
+
+fn approvers_for(policy: ApprovalPolicy) -> Approvers {
+    Approvers::new(
+        policy,
+        shard::OVERRIDE_APPROVERS,
+        strings::RETIRE_APPROVER_HINT,
+        too_few,
+    )
 }
 
 fn pass_form() -> Form {
@@ -109,6 +136,8 @@ impl RewrapWizard {
             name: String::new(),
             registry: None,
             approval: ConcentrationApproval::default(),
+            approvers: approvers_for(ApprovalPolicy::Authenticated),
+            approved_for: None,
         };
         w.step = w.identity_step(None);
         w
@@ -116,6 +145,7 @@ impl RewrapWizard {
 
     /// The registry the concentration rule is checked against.
     pub fn with_registry(mut self, reg: Registry) -> Self {
+        self.approvers = approvers_for(approvals::policy(&reg));
         self.registry = Some(Box::new(reg));
         self
     }
@@ -137,12 +167,11 @@ impl RewrapWizard {
     /// asks for a confirmation or an override, else the passphrase.
     fn after_target(&mut self) -> Step {
         self.approval = ConcentrationApproval::default();
-        let f = &self.start.file;
-        let verdict = self
-            .registry
-            .as_deref()
-            .map(|reg| shard::concentration_after(reg, &f.key_id, f.index, &self.to, f.threshold))
-            .unwrap_or(Concentration::Spread);
+        if !matches!(self.verdict(), Concentration::ReachesThreshold { .. }) {
+            self.approvers.reset();
+            self.approved_for = None;
+        }
+        let verdict = self.verdict();
         let form = match verdict {
             Concentration::Spread => return Step::Passphrase { form: pass_form() },
             Concentration::Several { .. } => Form::new(vec![FormField::plain(
@@ -150,20 +179,73 @@ impl RewrapWizard {
                 strings::CONCENTRATION_CONFIRM_HINT,
                 "",
             )]),
-            Concentration::ReachesThreshold { .. } => Form::new(vec![
-                FormField::plain(
-                    strings::CONCENTRATION_APPROVER1,
-                    strings::CONCENTRATION_APPROVER_HINT,
-                    "",
-                ),
-                FormField::plain(
-                    strings::CONCENTRATION_APPROVER2,
-                    strings::CONCENTRATION_APPROVER_HINT,
-                    "",
-                ),
-            ]),
+            // Approvals approve this move: kept only while the target is
+            // the one they approved.
+            Concentration::ReachesThreshold { .. } => {
+                let target = (self.to.clone(), self.name.clone());
+                if self.approved_for.as_ref() != Some(&target) {
+                    self.approvers.reset();
+                    self.approved_for = Some(target);
+                }
+                return Step::Approvers { verdict };
+            }
         };
         Step::Concentration { verdict, form }
+    }
+
+    /// The concentration rule's verdict for the target typed (Spread when
+    /// the registry could not be read: the rule then runs on the worker).
+    fn verdict(&self) -> Concentration {
+        let f = &self.start.file;
+        self.registry
+            .as_deref()
+            .map(|reg| shard::concentration_after(reg, &f.key_id, f.index, &self.to, f.threshold))
+            .unwrap_or(Concentration::Spread)
+    }
+
+    /// The rule checked against what was approved, before any passphrase.
+    fn check_concentration(
+        &self,
+        approval: &ConcentrationApproval,
+    ) -> Result<(), shard::ShardError> {
+        match self.registry.as_deref() {
+            Some(reg) => shard::check_rewrap_concentration_approved(
+                reg,
+                &self.start.file,
+                &self.to,
+                &self.name,
+                approval,
+                &self.authenticated_approvers(),
+            )
+            .map(|_| ()),
+            None => Ok(()),
+        }
+    }
+
+    /// The override's approvers who opened their identity.
+    fn authenticated_approvers(&self) -> Vec<custodian_core::approvals::Approval> {
+        self.approvers
+            .approvals()
+            .iter()
+            .filter(|a| a.is_authenticated())
+            .cloned()
+            .collect()
+    }
+
+    /// The override's typed names.
+    fn typed_approvers(&self) -> Vec<String> {
+        self.approvers
+            .approvals()
+            .iter()
+            .filter(|a| !a.is_authenticated())
+            .map(|a| a.name.clone())
+            .collect()
+    }
+
+    fn approvers_must_authenticate(&self) -> bool {
+        self.registry
+            .as_deref()
+            .is_none_or(|r| approvals::policy(r) == ApprovalPolicy::Authenticated)
     }
 
     fn node(&self) -> bool {
@@ -190,6 +272,7 @@ impl RewrapWizard {
             Step::Identity { .. } => "identity",
             Step::Target { .. } => "target",
             Step::Concentration { .. } => "concentration",
+            Step::Approvers { .. } => "approvers",
             Step::Passphrase { .. } => "passphrase",
             Step::Working => "working",
             Step::Done(_) => "done",
@@ -269,56 +352,70 @@ impl Screen for RewrapWizard {
                 }
                 None
             }
-            Step::Concentration { verdict, form } => match form.handle_key(key) {
-                FormEvent::Cancel => {
+            Step::Concentration { form, .. } => {
+                let event = form.handle_key(key);
+                let given = form.value(0).trim().to_string();
+                match event {
+                    FormEvent::Cancel => {
+                        self.step = self.target_step();
+                        None
+                    }
+                    FormEvent::Handled => None,
+                    FormEvent::Submit => {
+                        let approval = ConcentrationApproval {
+                            confirm_holder: Some(given),
+                            approvers: vec![],
+                        };
+                        match self.check_concentration(&approval) {
+                            Ok(()) => {
+                                self.approval = approval;
+                                self.step = Step::Passphrase { form: pass_form() };
+                            }
+                            Err(e) => {
+                                if let Step::Concentration { form, .. } = &mut self.step {
+                                    form.refuse(0, Report::from_error(&e));
+                                }
+                            }
+                        }
+                        None
+                    }
+                }
+            }
+            Step::Approvers { .. } => match self.approvers.handle_key(key) {
+                ApproversEvent::None => None,
+                ApproversEvent::Check(action) => Some(action),
+                ApproversEvent::Back => {
                     self.step = self.target_step();
                     None
                 }
-                FormEvent::Handled => None,
-                FormEvent::Submit => {
-                    let approval = match verdict {
-                        Concentration::Several { .. } => ConcentrationApproval {
-                            confirm_holder: Some(form.value(0).trim().to_string()),
-                            approvers: vec![],
-                        },
-                        _ => ConcentrationApproval {
-                            confirm_holder: None,
-                            approvers: vec![
-                                form.value(0).trim().to_string(),
-                                form.value(1).trim().to_string(),
-                            ],
-                        },
+                ApproversEvent::Done => {
+                    let approval = ConcentrationApproval {
+                        confirm_holder: None,
+                        approvers: self.typed_approvers(),
                     };
-                    let checked = match self.registry.as_deref() {
-                        Some(reg) => shard::check_rewrap_concentration(
-                            reg,
-                            &self.start.file,
-                            &self.to,
-                            &self.name,
-                            &approval,
-                        )
-                        .map(|_| ()),
-                        None => Ok(()),
-                    };
-                    match checked {
+                    match self.check_concentration(&approval) {
                         Ok(()) => {
                             self.approval = approval;
                             self.step = Step::Passphrase { form: pass_form() };
                         }
-                        Err(e) => {
-                            let at = match e {
-                                shard::ShardError::TooFewApprovers(_) => 1,
-                                _ => 0,
-                            };
-                            form.refuse(at, Report::from_error(&e));
-                        }
+                        Err(e) => self.approvers.set_error(Report::from_error(&e)),
                     }
                     None
                 }
             },
             Step::Passphrase { form } => match form.handle_key(key) {
                 FormEvent::Cancel => {
-                    self.step = self.target_step();
+                    // Back to the approvers (kept) when there was an
+                    // override; else to the target.
+                    self.step = match self.registry.as_deref().map(|reg| {
+                        let f = &self.start.file;
+                        shard::concentration_after(reg, &f.key_id, f.index, &self.to, f.threshold)
+                    }) {
+                        Some(verdict @ Concentration::ReachesThreshold { .. }) => {
+                            Step::Approvers { verdict }
+                        }
+                        _ => self.target_step(),
+                    };
                     None
                 }
                 FormEvent::Handled => None,
@@ -326,17 +423,21 @@ impl Screen for RewrapWizard {
                 FormEvent::Submit => {
                     let passphrase = SecretString::from(form.value(0));
                     self.step = Step::Working;
-                    Some(Action::StartRewrap(Box::new(RewrapRequest {
-                        shard: self.start.shard.clone(),
-                        identity: PathBuf::from(&self.identity),
-                        passphrase,
-                        to: self.to.clone(),
-                        name: self.name.clone(),
-                        out: None,
-                        kind: self.start.kind,
-                        accept_multiple_recipients: false,
-                        concentration: self.approval.clone(),
-                    })))
+                    let authenticated = self.authenticated_approvers();
+                    Some(Action::StartRewrap(
+                        Box::new(RewrapRequest {
+                            shard: self.start.shard.clone(),
+                            identity: PathBuf::from(&self.identity),
+                            passphrase,
+                            to: self.to.clone(),
+                            name: self.name.clone(),
+                            out: None,
+                            kind: self.start.kind,
+                            accept_multiple_recipients: false,
+                            concentration: self.approval.clone(),
+                        }),
+                        authenticated,
+                    ))
                 }
             },
             Step::Working => None,
@@ -357,6 +458,10 @@ impl Screen for RewrapWizard {
     }
 
     fn on_worker(&mut self, msg: &WorkerMsg) -> Option<Action> {
+        if let (Step::Approvers { .. }, WorkerMsg::Finished(result)) = (&self.step, msg) {
+            self.approvers.on_checked(result);
+            return None;
+        }
         if let (Step::Working, WorkerMsg::Finished(result)) = (&self.step, msg) {
             self.step = match result {
                 Ok(JobResult::ShardRewrapped(o)) => Step::Done(o.clone()),
@@ -384,6 +489,7 @@ impl Screen for RewrapWizard {
             | Step::Passphrase { form } => {
                 form.paste(text);
             }
+            Step::Approvers { .. } => self.approvers.paste(text),
             _ => {}
         }
         None
@@ -395,6 +501,7 @@ impl Screen for RewrapWizard {
             Step::Identity { .. }
                 | Step::Target { .. }
                 | Step::Concentration { .. }
+                | Step::Approvers { .. }
                 | Step::Passphrase { .. }
         )
     }
@@ -429,7 +536,7 @@ impl Screen for RewrapWizard {
                 lines.push(Line::from(""));
                 lines.extend(form.lines());
             }
-            Step::Concentration { verdict, form } => {
+            Step::Concentration { verdict, .. } | Step::Approvers { verdict } => {
                 lines.push(Line::from(format!(
                     "To:       {} — {} ({})",
                     self.name,
@@ -452,8 +559,14 @@ impl Screen for RewrapWizard {
                     Concentration::ReachesThreshold { holds, threshold } => (
                         strings::CONCENTRATION_REACHES_HEAD,
                         format!(
-                            "{} would hold {holds} shards of key {}, which needs {threshold}: they could rebuild it alone. Refused unless two approvers override; both names are recorded in the audit log.",
-                            self.name, f.key_id
+                            "{} would hold {holds} shards of key {}, which needs {threshold}: they could rebuild it alone. Refused unless two different approvers override{}; they are recorded in the audit log.",
+                            self.name,
+                            f.key_id,
+                            if self.approvers_must_authenticate() {
+                                ", each opening their own identity"
+                            } else {
+                                ""
+                            }
                         ),
                     ),
                     Concentration::Spread => ("", String::new()),
@@ -461,7 +574,10 @@ impl Screen for RewrapWizard {
                 lines.push(Line::from(Span::styled(format!(" {head} "), warn)));
                 lines.push(Line::from(body));
                 lines.push(Line::from(""));
-                lines.extend(form.lines());
+                match &self.step {
+                    Step::Concentration { form, .. } => lines.extend(form.lines()),
+                    _ => lines.extend(self.approvers.lines(chrome.tick)),
+                }
             }
             Step::Passphrase { form } => {
                 lines.push(Line::from(format!("Identity: {}", self.identity)));
@@ -545,9 +661,8 @@ impl Screen for RewrapWizard {
             Step::Target { .. } => {
                 vec![("Tab/↓", "next field"), ("Enter", "next"), ("Esc", "back")]
             }
-            Step::Concentration { .. } => {
-                vec![("Tab", "next field"), ("Enter", "confirm"), ("Esc", "back")]
-            }
+            Step::Concentration { .. } => vec![("Enter", "confirm"), ("Esc", "back")],
+            Step::Approvers { .. } => Approvers::commands(),
             Step::Passphrase { .. } => vec![("Enter", "rewrap"), ("Esc", "back")],
             Step::Working => vec![],
             Step::Done(_) => vec![("Enter", "back to shards")],
@@ -557,5 +672,6 @@ impl Screen for RewrapWizard {
 
     fn busy(&self) -> bool {
         matches!(self.step, Step::Working)
+            || (matches!(self.step, Step::Approvers { .. }) && self.approvers.checking())
     }
 }
