@@ -134,7 +134,7 @@ fn ceremony_of_three_custodians_3_of_5_through_the_console_records_every_fact() 
     type_text(&mut app, &guardians_of("X").join(", "));
     key(&mut app, KeyCode::Enter);
     key(&mut app, KeyCode::Enter);
-    let t = text(&mut app);
+    let t = text(&app);
     assert!(
         t.contains("custodian `ana` is listed twice in this ceremony"),
         "{t}"

@@ -705,9 +705,7 @@ impl Screen for CeremonyScreen {
                 FormEvent::Submit if form.value(0).is_empty() => None,
                 FormEvent::Submit => {
                     let passphrase = SecretString::from(form.value(0));
-                    let Some(identity_file) = cur_identity else {
-                        return None;
-                    };
+                    let identity_file = cur_identity?;
                     let Some(path) = identity_file else {
                         form.refuse(0, report(&LifecycleError::NoIdentityFile(cur_name)));
                         return None;
