@@ -358,10 +358,22 @@ fn a_retirement_override_needs_approvers_who_open_their_identity() {
     )
     .code(1)
     .stderr(contains("requires authenticated approvals: at least 2"));
-    assert_eq!(files_but_pass(&sb), before, "nothing changed");
+    // The successor opening their own identity does not make them an
+    // approver of their own override.
     retire(
         &[("--approver", "Cy"), ("--approver", "Ben")],
         &[PASS_A, PASS_B, PASS_A],
+    )
+    .code(1)
+    .stderr(contains(
+        "approver `Ben` is the successor of this operation and cannot approve their own override",
+    ));
+    assert_eq!(files_but_pass(&sb), before, "nothing changed");
+    sb.register_approvers();
+    let (other, other_pass) = common::APPROVERS[0];
+    retire(
+        &[("--approver", "Cy"), ("--approver", other)],
+        &[PASS_A, other_pass, PASS_A],
     )
     .success()
     .stdout(contains("retired Ana; successor Ben"));
@@ -370,7 +382,7 @@ fn a_retirement_override_needs_approvers_who_open_their_identity() {
     assert_eq!(entry["details"]["approvalPolicy"], "authenticated");
     assert_eq!(approvals[0]["name"], "Cy");
     assert_eq!(approvals[0]["identityOpened"], true);
-    assert_eq!(approvals[1]["name"], "Ben");
+    assert_eq!(approvals[1]["name"], other);
     assert_eq!(approvals[1]["identityOpened"], true);
     canary_scan(&sb);
 }

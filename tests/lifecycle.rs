@@ -107,6 +107,9 @@ fn rotation_end_to_end_moves_every_shard_and_supersedes_the_old_guardian_set() {
     let plan = rotate::plan(&ws, "Ana", None).unwrap();
     assert_eq!(plan.shards.len(), 2, "drill-alpha #1 and drill-beta #1");
     assert_eq!(plan.guardians, GUARDIANS.map(String::from).to_vec());
+    // The share files to move are worked out once, in the plan (the
+    // confirmation screens draw from it and never look at the disk).
+    assert_eq!(plan.share_files, old_shares);
     // A wrong old passphrase is refused before anything is written (audited).
     let before = snapshot_without_audit(&sb);
     let err = rotate::open_old(&ws, &plan, &SecretString::from(PASS_B)).unwrap_err();
@@ -441,6 +444,48 @@ fn retirement_refuses_concentration_then_moves_shards_with_an_audited_override()
     );
     let err = retire::check_approval(&plan, false, &["Olga".into(), "olga".into()]).unwrap_err();
     assert!(matches!(err, LifecycleError::TooFewApprovers(1)), "{err}");
+    // Neither the retiree nor the successor approves their own override.
+    for (who, role) in [("Ben", "successor"), ("ana", "retiree")] {
+        let err = retire::check_approval(&plan, false, &["Olga".into(), who.into()]).unwrap_err();
+        assert!(
+            err.to_string().contains(&format!(
+                "is the {role} of this operation and cannot approve their own override"
+            )),
+            "{err}"
+        );
+    }
+    // Nor does a shard's new holder approve the override of its rewrap.
+    let reg = ws.registry().unwrap();
+    let err = custodian_core::shard::check_rewrap_concentration(
+        &reg,
+        &ShardFile::load(&shard(&sb, "alpha", 1)).unwrap(),
+        &reg.custodian("Ben").unwrap().recipient,
+        "Ben",
+        &custodian_core::shard::ConcentrationApproval {
+            confirm_holder: None,
+            approvers: vec!["Olga".into(), "BEN".into()],
+        },
+    )
+    .unwrap_err();
+    assert!(
+        err.to_string()
+            .contains("approver `BEN` is the new holder of this operation"),
+        "{err}"
+    );
+    let self_pass = sb.pass_file("ana-self.pass", &[pass_of("Ana")]);
+    let before = sb.snapshot();
+    sb.cmd()
+        .args(["retire", "--custodian", "Ana", "--successor", "Ben"])
+        .args(["--approver", "Olga Reyes", "--approver", "ben"])
+        .arg("--passphrase-file")
+        .arg(&self_pass)
+        .assert()
+        .code(1)
+        .stderr(predicate::str::contains(
+            "approver `ben` is the successor of this operation and cannot approve their own override",
+        ))
+        .stderr(predicate::str::contains("gain nothing from it"));
+    assert_eq!(sb.snapshot(), before);
     assert!(matches!(
         retire::plan(&ws, "Ana", "Ana", None).unwrap_err(),
         LifecycleError::SelfSuccession(_)

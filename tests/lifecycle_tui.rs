@@ -348,6 +348,7 @@ fn retirement_from_the_home_row_moves_the_shards_under_an_audited_override() {
 fn retirement_override_under_the_authenticated_policy_needs_approvers_who_open_their_identity() {
     let sb = sandbox();
     authenticated_policy(&sb);
+    sb.register_approvers();
     let mut app = tui::offline_app(Workspace::open(sb.ws()).unwrap());
     key(&mut app, KeyCode::Char('x'));
     key(&mut app, KeyCode::Enter);
@@ -402,16 +403,50 @@ fn retirement_override_under_the_authenticated_policy_needs_approvers_who_open_t
     type_text(&mut app, pass_of("Ana"));
     key(&mut app, KeyCode::Enter);
     assert!(app.pump_until_idle(Duration::from_secs(60)));
+    // The successor approving their own override is refused by the core
+    // rule before the transaction: back to the approvers, Ben dropped, the
+    // reason under the name, nothing changed.
+    let before = common::Sandbox::snapshot(&sb);
+    key(&mut app, KeyCode::Enter);
+    let t = text(&app);
+    assert!(
+        t.contains(
+            "approver `Ben` is the successor of this operation and cannot approve their own override"
+        ),
+        "{t}"
+    );
+    assert!(t.contains("Approvers: Cy"), "{t}");
+    assert!(!t.contains("Approvers: Cy, Ben"), "{t}");
+    snap_both("retire_self_approval_refused", &app);
+    assert_eq!(common::Sandbox::snapshot(&sb), before);
+    let (other, other_pass) = common::APPROVERS[0];
+    type_text(&mut app, other);
+    key(&mut app, KeyCode::Enter);
+    type_text(&mut app, other_pass);
+    key(&mut app, KeyCode::Enter);
+    assert!(app.pump_until_idle(Duration::from_secs(60)));
+    assert!(text(&app).contains(&format!("Approvers: Cy, {other}")));
+    key(&mut app, KeyCode::Enter);
+    type_text(&mut app, pass_of("Ana"));
+    key(&mut app, KeyCode::Enter);
+    assert!(app.pump_until_idle(Duration::from_secs(60)));
     key(&mut app, KeyCode::Enter);
     assert!(app.pump_until_idle(Duration::from_secs(120)));
     let t = text(&app);
     assert!(t.contains("✔ retired Ana; successor Ben"), "{t}");
     let reg = Workspace::open(sb.ws()).unwrap().registry().unwrap();
-    assert_eq!(reg.custodian_history[0].approvers, ["Cy", "Ben"]);
-    // No passphrase reached the workspace's files.
-    let all = sb.all_text();
-    for p in [pass_of("Ana"), pass_of("Ben")] {
-        assert!(!all.contains(p));
+    assert_eq!(reg.custodian_history[0].approvers, ["Cy", other]);
+    // No passphrase reached the workspace's files (the approvers'
+    // passphrase files given to `identity new` live outside it).
+    for (path, bytes) in sb.snapshot() {
+        let text = String::from_utf8_lossy(&bytes);
+        for p in [pass_of("Ana"), pass_of("Ben"), other_pass] {
+            assert!(
+                !path.starts_with(sb.ws()) || !text.contains(p),
+                "{}",
+                path.display()
+            );
+        }
     }
 }
 

@@ -16,7 +16,7 @@ use secrecy::SecretString;
 use serde_json::json;
 
 use super::{CmdResult, Ctx, Failure, PassphraseArgs, say, say_json, show_strength};
-use custodian_core::guardians::{self, LoadedShare, SplitRequest, roll_call};
+use custodian_core::guardians::{self, SplitRequest};
 use custodian_core::identity;
 use custodian_core::lifecycle::{
     LifecycleError,
@@ -63,12 +63,7 @@ pub fn run(ctx: &Ctx, args: OnboardArgs) -> CmdResult {
         let mut identity_pass: Option<SecretString> = None;
         loop {
             let reg = ws.registry()?;
-            let step = onboard::progress(&reg, &plan, &cer.started_at)
-                .into_iter()
-                .find(|(n, _)| n == &pc.name)
-                .map(|(_, s)| s)
-                .unwrap_or(Step::NeedsIdentity);
-            match step {
+            match onboard::step_of(&reg, &plan, &cer.started_at, &pc.name) {
                 Step::NeedsIdentity => {
                     let p = prompter.new_passphrase(
                         &format!("Passphrase for {}'s new identity", pc.name),
@@ -121,8 +116,7 @@ pub fn run(ctx: &Ctx, args: OnboardArgs) -> CmdResult {
                             "Guardian {g}: type your passphrase again to prove share #{index} of {}",
                             pc.name
                         ))?;
-                        let call = roll_call::prepare(&ws, vec![LoadedShare::from_path(&file)?])?;
-                        roll_call::run(&ws, &call, &[p], &|_, _, _| {})?;
+                        onboard::prove_share(&ws, &file, p)?;
                         if !ctx.json {
                             say(format!("{}: guardian {g} proved share #{index}", pc.name));
                         }

@@ -889,6 +889,30 @@ impl App {
             Action::OpenRollCall | Action::CheckRollCallShare { .. } => {
                 self.perform_roll_call(action)
             }
+            Action::OpenCeremony => {
+                let open = self
+                    .registry_or_notice()
+                    .map(|r| {
+                        custodian_core::lifecycle::onboard::open_ceremonies(&r)
+                            .into_iter()
+                            .cloned()
+                            .collect()
+                    })
+                    .unwrap_or_default();
+                let screen = super::screens::ceremony::CeremonyScreen::new(open)
+                    .with_workspace(self.ws.root());
+                self.screens.push(Box::new(screen));
+            }
+            Action::Ceremony(job) => {
+                let ceremony = self
+                    .top_as::<super::screens::ceremony::CeremonyScreen>()
+                    .and_then(|s| s.ceremony().cloned());
+                let ws = self.ws.clone();
+                self.running_jobs += 1;
+                worker::spawn(&self.sender(), move |_| {
+                    super::screens::ceremony::run_job(&ws, ceremony.as_ref(), *job)
+                });
+            }
             Action::OpenRetire(_)
             | Action::PlanRetirement { .. }
             | Action::CheckRetireePassphrase { .. }

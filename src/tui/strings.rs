@@ -23,7 +23,7 @@ pub const HOME_MENU: &[(&str, &[(&str, &str)])] = &[
     (
         "Custodians",
         &[
-            ("n", "new identity"),
+            ("n / O", "new identity / onboarding ceremony"),
             ("g / G", "split among guardians / roll call"),
             ("c", "rebuild from guardians"),
             ("o / x", "rotate / retire selected"),
@@ -484,3 +484,51 @@ pub const ROLL_CALL_BELOW_HINT: &str = "Call the missing guardians again this qu
 pub const ROTATE_NOT_ACTIVE_HINT: &str = "the incident's affected custodian must be an active custodian to rotate; rotate from their row on the home screen (o)";
 /// Footer while sheets are being printed to PDF.
 pub const PRINTING: &str = "Writing the PDF…";
+
+// The onboarding ceremony (`screens::ceremony`).
+pub const CER_TITLE: &str = "Onboarding ceremony";
+pub const CER_STEPS: [&str; 5] = ["Plan", "Identity", "Guardians", "Proof", "Record"];
+pub const CER_FILE: &str = "Plan file";
+pub const CER_FILE_HINT: &str =
+    "a plan.json (as `custodian onboard --plan`), or leave empty and enter the ceremony below";
+pub const CER_PRESENT: &str = "Present";
+pub const CER_PRESENT_HINT: &str = "who attends (officers, witnesses), comma-separated";
+pub const CER_NAME: &str = "Custodian";
+pub const CER_NAME_HINT: &str =
+    "the custodian's name; Enter on an empty name (once one is listed) begins the ceremony";
+pub const CER_GUARDIANS: &str = "Guardians";
+pub const CER_GUARDIANS_HINT: &str =
+    "their guardians in share order, comma-separated (5 for 3-of-5)";
+pub const CER_THRESHOLD: &str = "Threshold";
+pub const CER_THRESHOLD_HINT: &str = "shares needed to rebuild; Enter adds the custodian";
+pub const CER_THRESHOLD_BAD: &str = "the threshold must be a whole number (e.g. 3)";
+pub const CER_FILE_OR_ENTERED: &str = "give a plan file or enter the ceremony here, not both";
+pub const CER_FILE_OR_ENTERED_FIX: &str =
+    "empty the plan file field, or drop the custodians entered (Backspace on an empty name)";
+pub const CER_PLAN_HEAD: &str = "The ceremony's custodians, in order:";
+pub const CER_PLAN_READY: &str =
+    "  Enter on an empty Custodian field begins the ceremony (resumable at any point).";
+pub const CER_RESUME_HEAD: &str = "Ceremonies begun and not completed — resume one:";
+pub const CER_NEW: &str = "Start a new ceremony";
+pub const CER_STARTED: &str = "Ceremony";
+pub const CER_RESUMED: &str = "Resumed ceremony";
+pub const CER_STARTING: &str = "Starting the ceremony…";
+pub const CER_NEW_IDENTITY: &str = "choose the passphrase of your new identity";
+pub const CER_SPLIT_EXISTING: &str =
+    "your identity exists and is not yet split — type its passphrase";
+pub const CER_IDENTITY_PASS: &str = "Identity passphrase";
+pub const CER_IDENTITY_PASS_HINT: &str = "checked before the guardians choose theirs";
+pub const CER_CHECKING: &str = "Checking the identity passphrase…";
+pub const CER_SPLITTING: &str =
+    "Creating the identity and splitting it among the guardians (each share checked)…";
+pub const CER_PROOF: &str = "Passphrase again";
+pub const CER_PROOF_HINT: &str =
+    "the guardian types it from memory or their written copy: the share must open and match";
+pub const CER_PROVING: &str = "Opening the share and checking it against its commitment…";
+pub const CER_ALL_DONE: &str = "Every custodian is split and every guardian proved their share.";
+pub const CER_ALL_DONE_HINT: &str =
+    "Enter writes the ceremony record (custodians, recipients, sets, who was present, audit head).";
+pub const CER_RECORDING: &str = "Writing the ceremony record…";
+pub const CER_RECORDED: &str = "Ceremony record written:";
+pub const CER_HEAD_HINT: &str = "Write the audit head down; `custodian audit verify --expect-head HEAD` checks it later. p prints the sheet.";
+pub const CER_CHECKLIST: &str = "Checklist items verified from the workspace:";

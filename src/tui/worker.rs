@@ -116,6 +116,8 @@ pub enum JobResult {
         /// The set's record, with the new date.
         split: Box<custodian_core::guardians::SplitRecord>,
     },
+    /// A step of the onboarding ceremony finished (see `screens::ceremony`).
+    Ceremony(Box<super::screens::ceremony::CeremonyDone>),
     /// A guardian's share was refused: the field at fault and why.
     RollCallRefused {
         /// `roll_call::F_SHARE` or `roll_call::F_PASS`.

@@ -152,6 +152,16 @@ pub enum ApprovalError {
     /// The same person approves twice.
     #[error("approver `{0}` is named twice; approvers must be different people")]
     SamePerson(String),
+    /// A party to the operation approves their own override.
+    #[error(
+        "approver `{name}` is the {role} of this operation and cannot approve their own override"
+    )]
+    SelfApproval {
+        /// The approver.
+        name: String,
+        /// What they are to the operation ("retiree", "successor", "new holder").
+        role: &'static str,
+    },
     /// Not enough authenticated approvals for the policy.
     #[error(
         "this workspace requires authenticated approvals: at least {MIN_AUTHENTICATED} approvers must open their own identity; {have} did ({typed} typed name(s) do not count)"
@@ -190,12 +200,45 @@ impl Explain for ApprovalError {
                 "the approver types their own passphrase again; nothing was done".into()
             }
             ApprovalError::SamePerson(_) => "each approver must be a different person".into(),
+            ApprovalError::SelfApproval { .. } => "the override is approved by people who gain nothing from it: name two other custodians or officers; nothing was changed".into(),
             ApprovalError::NotEnoughAuthenticated { .. } => "add --approver for registered custodians who open their identity, or (an officer's decision, audited) `custodian policy set approvals typed`".into(),
             ApprovalError::Identity { source, .. } => return source.remedy(),
             ApprovalError::Workspace(e) => return e.remedy(),
             ApprovalError::Audit(e) => return e.remedy(),
         })
     }
+}
+
+/// A person the operation concerns, who may not approve its override.
+#[derive(Debug, Clone, Copy)]
+pub struct Party<'a> {
+    /// Their name.
+    pub name: &'a str,
+    /// Their recipient.
+    pub recipient: &'a str,
+    /// What they are to the operation ("retiree", "successor"…).
+    pub role: &'static str,
+}
+
+/// Refuses an override approved by a party to it: an approval whose name
+/// (ignoring case and surrounding space) or recipient is a party's.
+pub fn refuse_self_approval(
+    approvals: &[Approval],
+    parties: &[Party<'_>],
+) -> Result<(), ApprovalError> {
+    for a in approvals {
+        let name = a.name.trim();
+        if let Some(p) = parties.iter().find(|p| {
+            p.name.trim().eq_ignore_ascii_case(name)
+                || a.recipient.as_deref().is_some_and(|r| r == p.recipient)
+        }) {
+            return Err(ApprovalError::SelfApproval {
+                name: name.to_string(),
+                role: p.role,
+            });
+        }
+    }
+    Ok(())
 }
 
 /// An approver proves presence: `name` must be a registered custodian whose

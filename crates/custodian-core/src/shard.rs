@@ -1410,8 +1410,18 @@ pub fn check_rewrap_concentration_approved(
         return Err(ShardError::TooFewApprovers(named));
     }
     // Checked against the policy only where the override is used.
+    // The new holder never approves their own override.
     let overridden = || -> Result<(Vec<String>, Vec<crate::approvals::Approval>), ShardError> {
-        override_approvals(reg, &typed, authenticated)
+        let (names, approvals) = override_approvals(reg, &typed, authenticated)?;
+        crate::approvals::refuse_self_approval(
+            &approvals,
+            &[crate::approvals::Party {
+                name,
+                recipient: to,
+                role: "new holder",
+            }],
+        )?;
+        Ok((names, approvals))
     };
     let any_approver = named > 0;
     let verdict = concentration_after(reg, &shard.key_id, shard.index, to, shard.threshold);

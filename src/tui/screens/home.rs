@@ -329,6 +329,7 @@ impl Screen for HomeScreen {
                 .get(self.nav.selected())
                 .map(|c| Action::OpenRetire(c.name.clone())),
             KeyCode::Char('G') => Some(Action::OpenRollCall),
+            KeyCode::Char('O') => Some(Action::OpenCeremony),
             KeyCode::Char('r') => Some(Action::RefreshHome),
             KeyCode::Char('s') => Some(Action::OpenShards),
             KeyCode::Char('R') => Some(Action::OpenRecovery),

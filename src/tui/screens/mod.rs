@@ -10,6 +10,7 @@ use secrecy::SecretString;
 use super::worker::WorkerMsg;
 
 pub mod audit_view;
+pub mod ceremony;
 pub mod checklist;
 pub mod drill;
 pub mod drill_card;
@@ -277,6 +278,10 @@ pub enum Action {
     },
     /// Runs the retirement on a worker.
     StartRetirement(Box<retire::RetirementJob>),
+    /// Opens the onboarding ceremony (home).
+    OpenCeremony,
+    /// Runs a step of the onboarding ceremony on a worker.
+    Ceremony(Box<ceremony::CeremonyJob>),
     /// Opens the guardian roll call (home).
     OpenRollCall,
     /// One guardian opens their share on a worker; a pass is recorded.
@@ -412,6 +417,8 @@ impl std::fmt::Debug for Action {
                 write!(f, "CheckRetireePassphrase({})", plan.retiree.name)
             }
             Action::StartRetirement(job) => write!(f, "StartRetirement({job:?})"),
+            Action::OpenCeremony => write!(f, "OpenCeremony"),
+            Action::Ceremony(job) => write!(f, "Ceremony({job:?})"),
             Action::OpenRollCall => write!(f, "OpenRollCall"),
             Action::CheckRollCallShare { turn, .. } => {
                 write!(f, "CheckRollCallShare({})", turn.guardian)

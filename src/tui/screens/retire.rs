@@ -30,9 +30,11 @@ use crate::tui::form::{Form, FormEvent, FormField};
 use crate::tui::strings;
 use crate::tui::widgets;
 use crate::tui::worker::{JobResult, WorkerMsg};
-use custodian_core::approvals::{Approval, ApprovalPolicy};
+use custodian_core::approvals::{self, Approval, ApprovalError, ApprovalPolicy};
 use custodian_core::error::Report;
-use custodian_core::lifecycle::retire::{RetirementOutcome, RetirementPlan};
+use custodian_core::identity;
+use custodian_core::lifecycle::LifecycleError;
+use custodian_core::lifecycle::retire::{self, RetirementOutcome, RetirementPlan};
 use custodian_core::shard::{Concentration, OVERRIDE_APPROVERS};
 
 /// What the retirement job is given: the plan and every input, all
@@ -340,6 +342,21 @@ impl RetireScreen {
 
     fn start(&mut self) -> Option<Action> {
         let plan = self.plan.clone()?;
+        // The core's rule before the transaction: the retiree or the
+        // successor approving their own override goes back to the
+        // approvers, that approval dropped and the reason under the name.
+        if let Err(LifecycleError::Approval(e)) =
+            retire::check_approvals(&plan, self.accept_concentration, &[], &self.approvals)
+            && let ApprovalError::SelfApproval { name, .. } = e.as_ref()
+        {
+            self.approvals
+                .retain(|a| !a.name.eq_ignore_ascii_case(name));
+            self.passphrase = None;
+            let mut form = approver_form();
+            form.set_error(A_NAME, Report::from_error(e.as_ref()));
+            self.step = Step::Approvers(form);
+            return None;
+        }
         let passphrase = self.passphrase.clone()?;
         self.step = Step::Working;
         Some(Action::StartRetirement(Box::new(RetirementJob {
@@ -419,6 +436,7 @@ impl RetireScreen {
             &plan.current_splits,
             &plan.identity_path,
             plan.shards.len(),
+            plan.share_files.len(),
             &plan.missing_shards,
         ));
         if self.accept_concentration {

@@ -216,6 +216,7 @@ impl RotateScreen {
             &plan.current_splits,
             &plan.identity_path,
             plan.shards.len(),
+            plan.share_files.len(),
             &plan.missing_shards,
         ));
         lines
@@ -230,11 +231,13 @@ pub(super) fn file_name(p: &std::path::Path) -> String {
 
 /// The confirmation lines rotation and retirement share: guardian sets
 /// superseded, the files moving to `retired/`, and registered shards not
-/// where they were registered.
+/// where they were registered. Every count comes from the plan, worked out
+/// once when it was made: drawing never looks at the disk.
 pub(super) fn retirement_lines(
     current_splits: &[custodian_core::guardians::SplitRecord],
     identity_path: &std::path::Path,
     shard_count: usize,
+    shares: usize,
     missing_shards: &[std::path::PathBuf],
 ) -> Vec<Line<'static>> {
     let mut lines = Vec::new();
@@ -244,10 +247,6 @@ pub(super) fn retirement_lines(
             s.set_id
         )));
     }
-    let shares: usize = current_splits
-        .iter()
-        .map(|s| s.files.iter().filter(|f| f.exists()).count())
-        .sum();
     lines.push(Line::from(format!(
         "  moving to retired/: the identity file {}, {} shard file(s), {} share file(s)",
         file_name(identity_path),

@@ -305,6 +305,12 @@ pub enum LifecycleError {
         /// What is wrong.
         reason: String,
     },
+    /// A ceremony plan missing something it needs.
+    #[error("the ceremony plan: {0}")]
+    PlanInvalid(String),
+    /// A custodian listed twice in one ceremony.
+    #[error("custodian `{0}` is listed twice in this ceremony")]
+    DuplicateCustodian(String),
     /// The ceremony cannot complete yet.
     #[error("the ceremony is not complete: {0} has not finished every step")]
     CeremonyIncomplete(String),
@@ -395,6 +401,10 @@ impl Explain for LifecycleError {
             }
             L::BadPlan { .. } => {
                 "fix the plan: {\"present\": [names], \"custodians\": [{\"name\", \"guardians\": [names], \"threshold\"}]} (see the README)".into()
+            }
+            L::PlanInvalid(_) => "name who is present and at least one custodian".into(),
+            L::DuplicateCustodian(_) => {
+                "each custodian is onboarded once: give another name, or remove the second entry".into()
             }
             L::CeremonyIncomplete(_) => {
                 "run `custodian onboard --plan FILE` again: it resumes where the ceremony stopped".into()

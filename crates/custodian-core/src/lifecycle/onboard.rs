@@ -81,27 +81,62 @@ impl Plan {
         let bytes = crate::fsutil::read_limited(path, MAX_PLAN)?;
         let plan: Plan =
             serde_json::from_slice(&bytes).map_err(|e| bad_plan(path, e.to_string()))?;
-        if plan.custodians.is_empty() {
-            return Err(bad_plan(path, "`custodians` is empty"));
+        plan.check().map_err(|e| match e {
+            LifecycleError::PlanInvalid(reason) => bad_plan(path, reason),
+            LifecycleError::DuplicateCustodian(name) => {
+                bad_plan(path, format!("custodian `{name}` is listed twice"))
+            }
+            other => other,
+        })?;
+        Ok((plan, crate::fsutil::sha256_hex(&bytes)))
+    }
+
+    /// Checks a whole plan: someone present, at least one custodian, each
+    /// valid and listed once (see [`Plan::check_custodian`]).
+    pub fn check(&self) -> Result<(), LifecycleError> {
+        if self.custodians.is_empty() {
+            return Err(LifecycleError::PlanInvalid("`custodians` is empty".into()));
         }
-        if plan.present.is_empty() {
-            return Err(bad_plan(path, "`present` is empty: name who attends"));
+        if self.present.is_empty() {
+            return Err(LifecycleError::PlanInvalid(
+                "`present` is empty: name who attends".into(),
+            ));
         }
-        for p in &plan.present {
+        for p in &self.present {
             crate::identity::validate_name(p)?;
         }
-        let mut seen = std::collections::HashSet::new();
-        for c in &plan.custodians {
-            crate::identity::validate_name(&c.name)?;
-            if !seen.insert(crate::identity::file_stem(&c.name)) {
-                return Err(bad_plan(
-                    path,
-                    format!("custodian `{}` is listed twice", c.name),
-                ));
-            }
-            guardians::check_plan(c.threshold().into(), &c.guardians)?;
+        let mut so_far = Plan {
+            present: self.present.clone(),
+            custodians: Vec::new(),
+        };
+        for c in &self.custodians {
+            so_far.check_custodian(c)?;
+            so_far.custodians.push(c.clone());
         }
-        Ok((plan, crate::fsutil::sha256_hex(&bytes)))
+        Ok(())
+    }
+
+    /// Checks one custodian before it joins the plan: a valid name not yet
+    /// listed (names that differ only in case or spacing are the same
+    /// custodian's file), and a usable guardian plan.
+    pub fn check_custodian(&self, c: &PlanCustodian) -> Result<(), LifecycleError> {
+        crate::identity::validate_name(&c.name)?;
+        let stem = crate::identity::file_stem(&c.name);
+        if self
+            .custodians
+            .iter()
+            .any(|o| crate::identity::file_stem(&o.name) == stem)
+        {
+            return Err(LifecycleError::DuplicateCustodian(c.name.clone()));
+        }
+        guardians::check_plan(c.threshold().into(), &c.guardians)?;
+        Ok(())
+    }
+
+    /// The SHA-256 of the plan as JSON: a plan entered in the console is
+    /// identified by it as a plan file is by its bytes.
+    pub fn sha256(&self) -> String {
+        crate::fsutil::sha256_hex(&serde_json::to_vec(self).unwrap_or_default())
     }
 }
 
@@ -128,6 +163,66 @@ pub struct CeremonyRecord {
     /// The audit head the record carries.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub audit_head: Option<String>,
+    /// The plan itself (names and thresholds only, never a secret), so the
+    /// console can resume the ceremony without the plan file. Absent in
+    /// records written before it was kept.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub plan: Option<Plan>,
+}
+
+/// The ceremonies begun and not completed whose plan is kept: the ones the
+/// console can resume, oldest first.
+pub fn open_ceremonies(reg: &Registry) -> Vec<&CeremonyRecord> {
+    reg.ceremonies
+        .iter()
+        .filter(|c| c.completed_at.is_none() && c.plan.is_some())
+        .collect()
+}
+
+/// Where custodian `name` of the ceremony stands ([`progress`] for one).
+pub fn step_of(reg: &Registry, plan: &Plan, started_at: &str, name: &str) -> Step {
+    progress(reg, plan, started_at)
+        .into_iter()
+        .find(|(n, _)| n == name)
+        .map(|(_, s)| s)
+        .unwrap_or(Step::NeedsIdentity)
+}
+
+/// A guardian proves their share at the ceremony: it opens with the
+/// passphrase they typed again and matches the commitment recorded at the
+/// split (a roll call of that one share, its date recorded).
+pub fn prove_share(
+    ws: &Workspace,
+    share: &Path,
+    passphrase: secrecy::SecretString,
+) -> Result<guardians::roll_call::RollCallOutcome, LifecycleError> {
+    let call = guardians::roll_call::prepare(ws, vec![guardians::LoadedShare::from_path(share)?])?;
+    Ok(guardians::roll_call::run(
+        ws,
+        &call,
+        &[passphrase],
+        &|_, _, _| {},
+    )?)
+}
+
+/// The checklist items the workspace proves, as the ceremony record ticks
+/// them: each item's text and its state, evaluated from the facts.
+pub fn checklist(
+    ws: &Workspace,
+    reg: &Registry,
+    book: &crate::playbook::model::Playbook,
+    now: OffsetDateTime,
+) -> Vec<(String, crate::playbook::checklist::ItemState)> {
+    book.checklist_items()
+        .filter_map(|item| {
+            item.auto.map(|auto| {
+                (
+                    item.text.clone(),
+                    crate::playbook::checklist::evaluate(auto, ws, reg, now),
+                )
+            })
+        })
+        .collect()
 }
 
 /// Where one custodian of the ceremony stands, read from the registry.
@@ -234,6 +329,7 @@ pub fn start_or_resume(
         completed_at: None,
         record_file: None,
         audit_head: None,
+        plan: Some(plan.clone()),
     };
     let tx = ws.begin(
         EVENT_START,
@@ -345,16 +441,13 @@ fn render(
     }
     if let Some(book) = book {
         md.push_str("\n## Checklist items verified from the workspace\n\n");
-        for item in book.checklist_items() {
-            if let Some(auto) = item.auto {
-                let state = crate::playbook::checklist::evaluate(auto, ws, reg, now);
-                let (mark, detail) = match &state {
-                    crate::playbook::checklist::ItemState::Verified(d) => ("x", d.clone()),
-                    crate::playbook::checklist::ItemState::NotMet(d) => (" ", d.clone()),
-                    _ => (" ", String::new()),
-                };
-                md.push_str(&format!("- [{mark}] {} — {detail}\n", item.text));
-            }
+        for (text, state) in checklist(ws, reg, book, now) {
+            let (mark, detail) = match &state {
+                crate::playbook::checklist::ItemState::Verified(d) => ("x", d.clone()),
+                crate::playbook::checklist::ItemState::NotMet(d) => (" ", d.clone()),
+                _ => (" ", String::new()),
+            };
+            md.push_str(&format!("- [{mark}] {text} — {detail}\n"));
         }
     }
     md.push_str(&format!(

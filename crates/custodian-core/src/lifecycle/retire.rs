@@ -63,6 +63,9 @@ pub struct RetirementPlan {
     pub concentration: Vec<KeyConcentration>,
     /// The workspace's approval policy when planned.
     pub approval_policy: crate::approvals::ApprovalPolicy,
+    /// The share files that will move to `retired/` (see
+    /// [`super::rotate::RotationPlan::share_files`]).
+    pub share_files: Vec<std::path::PathBuf>,
 }
 
 /// Finds and checks what a retirement touches; applies the concentration
@@ -108,6 +111,7 @@ pub fn plan(
         shards,
         missing_shards: missing,
         current_splits: base.current_splits,
+        share_files: base.share_files,
         concentration,
         approval_policy: crate::approvals::policy(&reg),
     })
@@ -146,6 +150,22 @@ pub fn check_approvals(
         return Err(LifecycleError::TooFewApprovers(named));
     }
     let approvals = crate::approvals::gather(authenticated, &distinct);
+    // Neither the retiree nor the successor approves their own override.
+    crate::approvals::refuse_self_approval(
+        &approvals,
+        &[
+            crate::approvals::Party {
+                name: &plan.retiree.name,
+                recipient: &plan.retiree.recipient,
+                role: "retiree",
+            },
+            crate::approvals::Party {
+                name: &plan.successor.name,
+                recipient: &plan.successor.recipient,
+                role: "successor",
+            },
+        ],
+    )?;
     let mut needed = false;
     for k in &plan.concentration {
         match k.verdict {

@@ -60,6 +60,10 @@ pub struct RotationPlan {
     pub guardians: Vec<String>,
     /// Its threshold.
     pub threshold: u8,
+    /// The share files of `current_splits` still where they were written
+    /// and unchanged: the ones the operation will move to `retired/`
+    /// (worked out once here, so a confirmation never looks at the disk).
+    pub share_files: Vec<PathBuf>,
 }
 
 /// Finds the custodian's identity, shards and guardian sets and checks them
@@ -98,6 +102,7 @@ pub fn plan(
         .last()
         .map(|s| (s.guardians.clone(), s.threshold))
         .unwrap_or_default();
+    let share_files = share_files_to_retire(&current_splits);
     Ok(RotationPlan {
         custodian,
         identity_path,
@@ -106,6 +111,7 @@ pub fn plan(
         current_splits,
         guardians,
         threshold,
+        share_files,
     })
 }
 
@@ -264,24 +270,33 @@ pub(crate) fn stage_retire_old_files(
             &mut elsewhere,
         )?;
     }
-    for s in current_splits {
-        for (f, sha) in s.files.iter().zip(&s.file_sha256) {
-            if f.symlink_metadata().is_ok() && fsutil::file_fingerprint(f).is_ok_and(|x| &x == sha)
-            {
-                stage_retire(
-                    tx,
-                    ws,
-                    f,
-                    "guardian-shares",
-                    stamp,
-                    false,
-                    &mut retired,
-                    &mut Vec::new(),
-                )?;
-            }
-        }
+    for f in share_files_to_retire(current_splits) {
+        stage_retire(
+            tx,
+            ws,
+            &f,
+            "guardian-shares",
+            stamp,
+            false,
+            &mut retired,
+            &mut Vec::new(),
+        )?;
     }
     Ok((retired, elsewhere))
+}
+
+/// The share files of `splits` still where they were written and holding
+/// the bytes recorded at split time: the ones a rotation or retirement
+/// moves to `retired/` (a changed or missing file is left alone).
+pub(crate) fn share_files_to_retire(splits: &[SplitRecord]) -> Vec<PathBuf> {
+    splits
+        .iter()
+        .flat_map(|s| s.files.iter().zip(&s.file_sha256))
+        .filter(|(f, sha)| {
+            f.symlink_metadata().is_ok() && fsutil::file_fingerprint(f).is_ok_and(|x| &x == *sha)
+        })
+        .map(|(f, _)| f.clone())
+        .collect()
 }
 
 /// Stages retiring `from` (moved under `retired/<kind>/`, or removed when
