@@ -41,6 +41,7 @@ fn drill_screen_runs_the_drill_and_enters_the_sandbox() {
     let (printed, pdfs) = tui::press_print(&mut app, &sb.ws());
     assert_eq!(pdfs.len(), 1);
     snap!("drill_printed_80x24", format!("{}", printed.backend()));
+    snap!("drill_printed_120x40", tui::draw(&app, 120, 40));
     assert!(done.contains("PASSED"));
     for n in 1..=5 {
         assert!(

@@ -6,6 +6,7 @@ pub mod guardians;
 pub mod pdf;
 pub mod pykit;
 pub mod tmux;
+pub mod token;
 pub mod tui;
 
 use std::os::unix::fs::PermissionsExt;
