@@ -320,7 +320,7 @@ impl Screen for ShardsScreen {
                 ("↑/↓ j/k", "select"),
                 ("Enter", "inspect"),
                 ("o", "open a file by path"),
-                ("p", "print all key ids (PDF)"),
+                ("p", "print keys"),
                 ("Esc", "home"),
             ],
             Mode::Path => vec![("Enter", "inspect"), ("Esc", "back")],
