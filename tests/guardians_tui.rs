@@ -53,6 +53,7 @@ const FILTERS: &[(&str, &str)] = &[
     (r"\b[0-9a-f]{32}\b", "[SETID]"),
     (r"set [0-9a-f]{8}\b", "set [SET]"),
     (r"vic\.[0-9a-f]{8}\.", "vic.[SET]."),
+    (r"share-[0-9a-f]{8}-", "share-[SET]-"),
     (r"age1[0-9a-z]{58}", "[RECIPIENT]"),
     (r"[0-9a-f]{4} [0-9a-f]{4} [0-9a-f]{4} [0-9a-f]{4}", "[FP]"),
     (r"shares #\d, #\d rebuilt", "shares [SUBSET] rebuilt"),
