@@ -87,7 +87,10 @@ fn text(app: &App, w: u16, h: u16) -> String {
 }
 
 fn snap_both(name: &str, app: &App) {
-    let s = tui::settings(&[(r"\d+ s left", "[N] s left")]);
+    let s = tui::settings(&[
+        (r"\d+ s left", "[N] s left"),
+        (r"`age1[0-9a-z]{8}…`", "`age1[SHORT]…`"),
+    ]);
     for (w, h) in [(80, 24), (120, 40)] {
         let t = tui::draw(app, w, h);
         snap!(format!("{name}_{w}x{h}"), t, s);
