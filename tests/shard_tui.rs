@@ -85,7 +85,11 @@ fn p_on_the_shard_list_prints_every_key_id_root_key_and_recipient() {
         for r in &reg.shards {
             let f = ShardFile::load(&r.file).unwrap();
             assert!(joined.contains(&f.root_public_key), "{}", f.root_public_key);
-            assert!(joined.contains(&format!("Keyid{}", f.key_id)), "{}", f.key_id);
+            assert!(
+                joined.contains(&format!("Keyid{}", f.key_id)),
+                "{}",
+                f.key_id
+            );
         }
     }
     let audit = std::fs::read_to_string(sb.ws().join("audit.jsonl")).unwrap();
