@@ -52,6 +52,11 @@ fn drill_screen_runs_the_drill_and_enters_the_sandbox() {
         format!("{}", printed.backend()),
         durations_unpadded()
     );
+    snap!(
+        "drill_printed_120x40",
+        tui::draw(&app, 120, 40),
+        durations_unpadded()
+    );
     assert!(done.contains("PASSED"));
     for n in 1..=5 {
         assert!(

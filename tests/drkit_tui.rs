@@ -133,6 +133,11 @@ fn keygen_check_verify_and_derive_through_the_console() {
         screen_text(&printed)
     );
     snap!("kit_fingerprint_printed_80x24", printed, settings());
+    snap!(
+        "kit_fingerprint_printed_120x40",
+        tui::draw(&app, 120, 40),
+        settings()
+    );
     // At 80×24 the QR code cannot fit: the screen says how big the terminal
     // must be and offers a PNG, written next to the public key (finding 7).
     key(&mut app, KeyCode::Char('v'));
@@ -149,6 +154,14 @@ fn keygen_check_verify_and_derive_through_the_console() {
     ));
     let bytes = std::fs::read(&png).unwrap();
     assert!(bytes.starts_with(b"\x89PNG\r\n\x1a\n"));
+    assert_eq!(common::pdf::mode(&png), 0o600);
+    // zbarimg reads exactly the public key file's PEM from it.
+    if !common::missing_tool("zbarimg") {
+        assert_eq!(
+            common::pdf::qr_of_png(&png).as_deref(),
+            Some(keys::load_public_key(&public).unwrap().1.as_str())
+        );
+    }
     let text = screen_text(&tui::draw(&app, 80, 24));
     assert!(text.contains("QR code written as a PNG image"), "{text}");
     // A second one never overwrites the first.

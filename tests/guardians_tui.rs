@@ -53,6 +53,7 @@ const FILTERS: &[(&str, &str)] = &[
     (r"\b[0-9a-f]{32}\b", "[SETID]"),
     (r"set [0-9a-f]{8}\b", "set [SET]"),
     (r"vic\.[0-9a-f]{8}\.", "vic.[SET]."),
+    (r"share-[0-9a-f]{8}-", "share-[SET]-"),
     (r"age1[0-9a-z]{58}", "[RECIPIENT]"),
     (r"[0-9a-f]{4} [0-9a-f]{4} [0-9a-f]{4} [0-9a-f]{4}", "[FP]"),
     (r"shares #\d, #\d rebuilt", "shares [SUBSET] rebuilt"),
@@ -122,6 +123,62 @@ fn split_then_rebuild_through_the_console() {
         "guardians_split_printed_80x24",
         printed,
         tui::settings(FILTERS)
+    );
+    snap!(
+        "guardians_split_printed_120x40",
+        tui::draw(&app, 120, 40),
+        tui::settings(FILTERS)
+    );
+    // w writes each share's QR code (no terminal shows it whole) as a PNG:
+    // 0600, audited, never over a file; zbarimg reads exactly the share
+    // card's payload, which `guardians combine` takes as a printed line.
+    key(&mut app, KeyCode::Char('w'));
+    pump(&mut app);
+    let pngs: Vec<std::path::PathBuf> = {
+        let mut v: Vec<_> = std::fs::read_dir(sandbox.ws().join("printed"))
+            .unwrap()
+            .map(|e| e.unwrap().path())
+            .filter(|p| p.extension().is_some_and(|e| e == "png"))
+            .collect();
+        v.sort();
+        v
+    };
+    assert_eq!(pngs.len(), 3);
+    let t = tui::draw(&app, 120, 40);
+    assert!(tui::screen_text(&t).contains("3 PNGs written in"));
+    snap!("guardians_split_png_120x40", t, tui::settings(FILTERS));
+    snap!(
+        "guardians_split_png_80x24",
+        tui::draw(&app, 80, 24),
+        tui::settings(FILTERS)
+    );
+    for (png, file) in pngs
+        .iter()
+        .zip(&guardians::splits(&ws).unwrap().splits[0].files)
+    {
+        assert_eq!(common::pdf::mode(png), 0o600, "{}", png.display());
+        let line = ShareFile::load(file).unwrap().printed().unwrap();
+        if !common::missing_tool("zbarimg") {
+            let read = common::pdf::qr_of_png(png).unwrap();
+            assert_eq!(read, line.to_ascii_uppercase(), "{}", png.display());
+        }
+    }
+    // Again: new files beside the first, the first unchanged.
+    let first = std::fs::read(&pngs[0]).unwrap();
+    key(&mut app, KeyCode::Char('w'));
+    pump(&mut app);
+    assert_eq!(std::fs::read(&pngs[0]).unwrap(), first);
+    assert_eq!(
+        std::fs::read_dir(sandbox.ws().join("printed"))
+            .unwrap()
+            .filter(|e| e
+                .as_ref()
+                .unwrap()
+                .path()
+                .extension()
+                .is_some_and(|e| e == "png"))
+            .count(),
+        6
     );
     assert_eq!(
         row_colour(&app, "✔ Key split, proved and sealed"),

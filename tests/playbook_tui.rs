@@ -188,6 +188,7 @@ fn scenario_2_end_to_end_with_a_real_identity_wizard() {
     assert_eq!(pdfs.len(), 1);
     assert!(tui::screen_text(&printed).contains("PDF written:"));
     snap!("scenario_printed_80x24", printed);
+    snap!("scenario_printed_120x40", tui::draw(&app, 120, 40));
     workspace.audit().verify().unwrap();
     // Every step completion is in the audit log.
     let steps: Vec<&str> = entries

@@ -20,37 +20,7 @@ use predicates::prelude::*;
 use secrecy::{ExposeSecret, SecretString};
 use serde_json::{Value, json};
 
-const PIN: &str = "246810";
-
-/// The built test plugin: the newest of the forms cargo leaves it in
-/// (`cargo build --example` names it plainly, `cargo test` adds a hash; it
-/// has no test harness, so both are the same program).
-fn plugin_binary() -> PathBuf {
-    let exe = std::env::current_exe().unwrap();
-    // target/<profile>/deps/token-HASH → target/<profile>/examples/…
-    let dir = exe
-        .parent()
-        .and_then(Path::parent)
-        .unwrap()
-        .join("examples");
-    let newest = std::fs::read_dir(&dir)
-        .into_iter()
-        .flatten()
-        .flatten()
-        .map(|e| e.path())
-        .filter(|p| {
-            let name = p.file_name().and_then(|n| n.to_str()).unwrap_or("");
-            (name == "age-plugin-custodiantest" || name.starts_with("age_plugin_custodiantest-"))
-                && !name.ends_with(".d")
-        })
-        .max_by_key(|p| std::fs::metadata(p).and_then(|m| m.modified()).ok());
-    newest.unwrap_or_else(|| {
-        panic!(
-            "the test plugin is not built in {}: run `cargo test --release --test token --example age-plugin-custodiantest` (scripts/test.sh builds every target)",
-            dir.display()
-        )
-    })
-}
+use common::token::{PIN, make_token, plugin_bin};
 
 /// A sandbox with the plugin in `bin/` and tokens in files.
 struct Tok {
@@ -61,47 +31,17 @@ struct Tok {
 impl Tok {
     fn new() -> Self {
         let sb = Sandbox::new();
-        let bin = sb.file("bin");
-        std::fs::create_dir(&bin).unwrap();
-        std::os::unix::fs::symlink(plugin_binary(), bin.join("age-plugin-custodiantest")).unwrap();
+        let bin = plugin_bin(sb.path());
         Tok { sb, bin }
     }
 
     fn path_with_plugin(&self) -> String {
-        format!(
-            "{}:{}",
-            self.bin.display(),
-            std::env::var("PATH").unwrap_or_default()
-        )
+        common::token::path_with(&self.bin).into_string().unwrap()
     }
 
     /// Makes a token file; returns (recipient, plugin identity line).
     fn token(&self, name: &str, pin: Option<&str>) -> (String, String) {
-        let mut c = Std::new(self.bin.join("age-plugin-custodiantest"));
-        c.env("CUSTODIANTEST_TOKEN", self.sb.file(name))
-            .arg("--generate");
-        if let Some(pin) = pin {
-            c.args(["--pin", pin]);
-        }
-        let out = c.output().unwrap();
-        assert!(
-            out.status.success(),
-            "{}",
-            String::from_utf8_lossy(&out.stderr)
-        );
-        let text = String::from_utf8(out.stdout).unwrap();
-        let recipient = text
-            .lines()
-            .find_map(|l| l.strip_prefix("# recipient: "))
-            .unwrap()
-            .to_string();
-        let identity = text
-            .lines()
-            .find(|l| l.starts_with("AGE-PLUGIN-CUSTODIANTEST-1"))
-            .unwrap()
-            .to_string();
-        assert!(recipient.starts_with("age1custodiantest1"));
-        (recipient, identity)
+        make_token(&self.bin, &self.sb.file(name), pin)
     }
 
     /// The CLI with the plugin on its PATH, token `token` inserted and PIN

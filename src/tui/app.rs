@@ -134,6 +134,9 @@ pub struct App {
     last_input: Instant,
     /// Set while the lock screen is up: the idle time that locked it.
     locked: Option<Duration>,
+    /// A hardware token's plugin is asking something (PIN, touch): the
+    /// modal dialog over every screen until it is answered.
+    token_dialog: Option<super::token::TokenDialog>,
     /// Set when the user asked to quit.
     pub quit: bool,
 }
@@ -195,6 +198,7 @@ impl App {
             idle_lock: Some(DEFAULT_IDLE_LOCK),
             last_input: Instant::now(),
             locked: None,
+            token_dialog: None,
             quit: false,
         };
         let view = app.home_view();
@@ -206,6 +210,43 @@ impl App {
     /// Sets the idle time after which the console locks (None: never).
     pub fn set_idle_lock(&mut self, after: Option<Duration>) {
         self.idle_lock = after;
+    }
+
+    /// Sets how long the hardware-token dialog waits for an answer (the
+    /// default is [`super::token::DEFAULT_TIMEOUT`]; tests shorten it).
+    pub fn set_token_timeout(&mut self, after: Duration) {
+        super::token::set_timeout(after);
+    }
+
+    /// True while the hardware-token dialog is up.
+    pub fn token_dialog_open(&self) -> bool {
+        self.token_dialog.is_some()
+    }
+
+    /// Handles events until the token dialog asks for something typed
+    /// (true), or no job is left running or `timeout` passes (false).
+    pub fn pump_until_token_prompt(&mut self, timeout: Duration) -> bool {
+        let deadline = Instant::now() + timeout;
+        loop {
+            if self.token_dialog.as_ref().is_some_and(|d| d.asks()) {
+                return true;
+            }
+            if self.running_jobs == 0 && self.checks_pending == 0 {
+                return false;
+            }
+            let left = deadline.saturating_duration_since(Instant::now());
+            match self.events.rx.recv_timeout(left) {
+                Ok(ev) => self.handle(ev),
+                Err(_) => return false,
+            }
+        }
+    }
+
+    /// Handles every event already queued, without waiting (for tests).
+    pub fn pump_pending(&mut self) {
+        while let Ok(ev) = self.events.rx.try_recv() {
+            self.handle(ev);
+        }
     }
 
     /// True while the lock screen is up.
@@ -364,7 +405,9 @@ impl App {
     /// True while something on screen moves on its own (a spinner, a
     /// countdown): only then does the loop make ticks.
     pub fn animating(&self) -> bool {
-        self.running_jobs > 0 || self.screens.iter().any(|s| s.animating())
+        self.running_jobs > 0
+            || self.token_dialog.is_some()
+            || self.screens.iter().any(|s| s.animating())
     }
 
     /// The event sender (for the terminal input thread and ticker).
@@ -428,7 +471,24 @@ impl App {
     /// Handles one event.
     pub fn handle(&mut self, event: Event) {
         match event {
+            Event::Token(prompt) => {
+                // A new request replaces an earlier one still on screen
+                // (which is answered "cancelled" if it was a question).
+                if let Some(mut old) = self.token_dialog.take()
+                    && old.asks()
+                {
+                    old.cancel();
+                }
+                self.token_dialog = Some(super::token::TokenDialog::new(prompt));
+            }
             Event::Tick => {
+                if self
+                    .token_dialog
+                    .as_mut()
+                    .is_some_and(|d| d.tick(Instant::now()))
+                {
+                    self.token_dialog = None;
+                }
                 self.chrome.tick = self.chrome.tick.wrapping_add(1);
                 let tick = self.chrome.tick;
                 if let Some(action) = self.top().on_tick(tick) {
@@ -444,6 +504,10 @@ impl App {
             Event::Paste(text) => {
                 self.last_input = Instant::now();
                 self.notice = None;
+                if let Some(d) = self.token_dialog.as_mut() {
+                    d.paste(&text);
+                    return;
+                }
                 if self.locked.is_some() || self.help || self.confirm_quit {
                     return;
                 }
@@ -465,6 +529,12 @@ impl App {
                 if matches!(msg, WorkerMsg::Finished(_)) {
                     self.running_jobs = self.running_jobs.saturating_sub(1);
                     self.notice = None;
+                    // The token's message ("touch your token") ends with
+                    // the job; a question still open belongs to a job
+                    // that has not finished.
+                    if self.token_dialog.as_ref().is_some_and(|d| !d.asks()) {
+                        self.token_dialog = None;
+                    }
                     self.record_launched_step(&msg);
                 }
                 if let Some(action) = self.top().on_worker(&msg) {
@@ -476,6 +546,14 @@ impl App {
 
     fn handle_key(&mut self, key: KeyEvent) {
         self.notice = None;
+        // The token dialog is modal: it takes every key (Esc or Ctrl-C
+        // cancel it) until it is answered.
+        if let Some(d) = self.token_dialog.as_mut() {
+            if d.handle_key(key) == super::token::DialogKey::Closed {
+                self.token_dialog = None;
+            }
+            return;
+        }
         let ctrl = key.modifiers.contains(KeyModifiers::CONTROL);
         if self.locked.is_some() {
             // Only Enter unlocks; Ctrl-C still quits (nothing is held).
@@ -558,6 +636,9 @@ impl App {
     /// Quits, first letting every open screen record how it ends (a
     /// one-time key display is audited as abandoned).
     fn finish_quit(&mut self) {
+        if let Some(mut d) = self.token_dialog.take() {
+            d.cancel();
+        }
         let mut closing = Vec::new();
         for s in self.screens.iter_mut().rev() {
             closing.extend(s.on_quit());
@@ -742,6 +823,16 @@ impl App {
                     Ok(JobResult::Printed(crate::tui::print::run(&ws, &what)))
                 });
             }
+            Action::WriteShareQrPngs(files) => {
+                let ws = self.ws.clone();
+                self.running_jobs += 1;
+                self.notice = Some(strings::PRINTING.into());
+                worker::spawn(&self.sender(), move |_| {
+                    Ok(JobResult::Printed(crate::tui::print::share_pngs(
+                        &ws, &files,
+                    )))
+                });
+            }
             Action::WriteQrPng { public } => {
                 let result = drkit::ops::write_public_key_qr_png(&public)
                     .map_err(|e| Report::from_error(&e));
@@ -854,8 +945,8 @@ impl App {
                 let ws = self.ws.clone();
                 self.running_jobs += 1;
                 worker::spawn(&self.sender(), move |_progress| {
-                    custodian_core::lifecycle::rotate::open_old(&ws, &plan, &passphrase)
-                        .map(|_| JobResult::RotatePassphraseChecked)
+                    custodian_core::lifecycle::rotate::check_old(&ws, &plan, &passphrase)
+                        .map(|()| JobResult::RotatePassphraseChecked)
                         .map_err(|e| Report::from_error(&e))
                 });
             }
@@ -866,6 +957,12 @@ impl App {
                     use custodian_core::lifecycle::rotate;
                     let report = |done, total, label: &str| progress.report(done, total, label);
                     let job = *job;
+                    let token = job
+                        .token
+                        .as_deref()
+                        .map(custodian_core::token::parse_recipient)
+                        .transpose()
+                        .map_err(|e| Report::from_error(&e))?;
                     rotate::open_old(&ws, &job.plan, &job.old_passphrase)
                         .and_then(|old| {
                             rotate::rotate(
@@ -877,7 +974,7 @@ impl App {
                                     guardians: job.guardians,
                                     threshold: job.threshold,
                                     destroy_old_identity: false,
-                                    token: None,
+                                    token,
                                 },
                                 &report,
                             )
@@ -1444,8 +1541,8 @@ impl App {
                 let ws = self.ws.clone();
                 self.running_jobs += 1;
                 worker::spawn(&self.sender(), move |_progress| {
-                    retire::open_retiree(&ws, &plan, &passphrase)
-                        .map(|_| JobResult::RetireePassphraseChecked)
+                    retire::check_retiree(&ws, &plan, &passphrase)
+                        .map(|()| JobResult::RetireePassphraseChecked)
                         .map_err(|e| Report::from_error(&e))
                 });
             }
@@ -1828,6 +1925,9 @@ impl App {
 
         let footer_line = if let Some(n) = &self.notice {
             Line::from(Span::styled(n.clone(), Style::default().fg(Color::Yellow)))
+        } else if let Some(d) = &self.token_dialog {
+            // The dialog takes every key: the footer names its keys only.
+            widgets::footer_line(&d.footer_keys(), footer.width)
         } else {
             widgets::footer_line(&self.footer_keys(screen.as_ref()), footer.width)
         };
@@ -1883,6 +1983,9 @@ impl App {
             ];
             let popup = widgets::centered(area, 60, 8);
             widgets::popup(frame, popup, strings::QUIT_TITLE, lines, Color::Yellow);
+        }
+        if let Some(d) = &self.token_dialog {
+            d.render(frame, area);
         }
     }
 

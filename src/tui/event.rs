@@ -36,6 +36,9 @@ pub enum Event {
     Worker(WorkerMsg),
     /// A background check finished (audit chain, threat scans).
     Checked(Checked),
+    /// A hardware token's plugin asks something (a PIN, a touch) of the
+    /// user, from the worker opening an identity (see [`super::token`]).
+    Token(super::token::TokenPrompt),
 }
 
 /// The channel pair every event flows through.

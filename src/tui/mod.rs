@@ -20,6 +20,7 @@ pub mod list;
 pub mod print;
 pub mod screens;
 pub mod strings;
+pub mod token;
 pub mod widgets;
 pub mod worker;
 
@@ -62,6 +63,11 @@ pub fn run(
         return Err(TuiError::NotATerminal("output"));
     }
     let mut app = app::App::new(ws.clone());
+    // A plugin asking from a thread no console job started (a parallel
+    // step inside an operation) still reaches this console's dialog.
+    custodian_core::token::install_ui(std::sync::Arc::new(token::Bridge::new(
+        app.events().tx.clone(),
+    )));
     app.set_notice(notice);
     if let Some(after) = idle_lock {
         app.set_idle_lock(Some(after));

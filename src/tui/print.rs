@@ -80,3 +80,29 @@ pub fn run(ws: &Workspace, what: &[What]) -> Result<String, Report> {
     }
     Ok(line)
 }
+
+/// Writes each guardian share's QR code as a PNG in `<workspace>/printed`
+/// ([`print::share_qr_png`]); the footer line naming them.
+pub fn share_pngs(ws: &Workspace, files: &[PathBuf]) -> Result<String, Report> {
+    let mut written = Vec::new();
+    for f in files {
+        let done = print::share_qr_png(ws, f).map_err(|e| Report::from_error(&e))?;
+        written.push(done.path);
+    }
+    Ok(match written.as_slice() {
+        [one] => format!("PNG written: {}", one.display()),
+        many => format!(
+            "{} PNGs written in {}: {}",
+            many.len(),
+            many.first()
+                .and_then(|p| p.parent())
+                .unwrap_or(Path::new("."))
+                .display(),
+            many.iter()
+                .filter_map(|p| p.file_name())
+                .map(|n| n.to_string_lossy())
+                .collect::<Vec<_>>()
+                .join(", ")
+        ),
+    })
+}

@@ -331,7 +331,7 @@ pub const GSPLIT_GUARDIAN_HINT: &str = "Hand the keyboard to this guardian. At l
 pub const GSPLIT_WORKING: &str =
     "Opening the identity, splitting, proving the split, sealing each share (in parallel)…";
 pub const GSPLIT_DONE: &str = "Key split, proved and sealed";
-pub const GSPLIT_DONE_HINT: &str = "Give each guardian their own share file (or its printed line, `custodian guardians inspect FILE --qr`) and nothing else.";
+pub const GSPLIT_DONE_HINT: &str = "Give each guardian their own share file (or its printed line, `custodian guardians inspect FILE --qr`) and nothing else. p prints their cards; w writes each share's QR code (too big for a terminal) as a PNG.";
 pub const GREC_TITLE: &str = "Rebuild a key from guardian shares";
 pub const GREC_STEPS: &[&str] = &[
     "Shares",
@@ -432,6 +432,10 @@ pub const ROTATE_STEPS: [&str; 5] = [
 pub const ROTATE_OLD_PASS: &str = "Current passphrase";
 pub const ROTATE_OLD_PASS_HINT: &str = "Checked now, before anything else is asked or written.";
 pub const ROTATE_CHECKING: &str = "Checking the current passphrase…";
+pub const ROTATE_TOKEN_HEAD: &str =
+    "Enrol a hardware token for the new identity: it will need the passphrase and this token.";
+pub const ROTATE_TOKEN_PROMPT: &str = "Hardware token recipient";
+pub const ROTATE_TOKEN_HINT: &str = "The token's age plugin recipient (age1yubikey1…, from its plugin). Empty: keep the registered token, or none.";
 pub const ROTATE_NEW_PASS_FOR: &str = "New identity passphrase for";
 pub const ROTATE_CONFIRM_HEAD: &str = "Rotation of";
 pub const ROTATE_CONFIRM_HINT: &str =
@@ -532,3 +536,16 @@ pub const CER_RECORDING: &str = "Writing the ceremony record…";
 pub const CER_RECORDED: &str = "Ceremony record written:";
 pub const CER_HEAD_HINT: &str = "Write the audit head down; `custodian audit verify --expect-head HEAD` checks it later. p prints the sheet.";
 pub const CER_CHECKLIST: &str = "Checklist items verified from the workspace:";
+// --- The hardware-token dialog (issue 14) ---
+pub const TOKEN_TITLE: &str = "Hardware token";
+pub const TOKEN_TOUCH_HINT: &str =
+    "Touch the token's button or contact now, while it blinks. Nothing else needs typing.";
+pub const TOKEN_PIN_LABEL: &str = "Token PIN";
+pub const TOKEN_VALUE_LABEL: &str = "Answer";
+pub const TOKEN_PIN_EMPTY: &str = "Type the token's PIN, or Esc to cancel.";
+pub const TOKEN_GIVEN_UP: &str =
+    "Cancelled: waiting for the token's plugin to stop. Nothing will be used or changed.";
+pub const TOKEN_TIMED_OUT: &str =
+    "Not answered in time: waiting for the token's plugin to stop. Nothing will be used or changed";
+pub const TOKEN_KEYS_ASK: &str = " · Enter send · Esc cancel (nothing is changed)";
+pub const TOKEN_KEYS_WAIT: &str = " · Esc cancel (nothing is changed)";

@@ -271,6 +271,11 @@ where
 {
     let tx = tx.clone();
     thread::spawn(move || {
+        // A token identity opened by this job asks through this console's
+        // dialog (src/tui/token.rs).
+        let _token_ui = custodian_core::token::thread_ui(std::sync::Arc::new(
+            super::token::Bridge::new(tx.clone()),
+        ));
         let sink = ProgressSink { tx: tx.clone() };
         let result = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| job(sink)))
             .unwrap_or_else(|_| {

@@ -6,6 +6,7 @@ pub mod guardians;
 pub mod pdf;
 pub mod pykit;
 pub mod tmux;
+pub mod token;
 // `#[macro_use]`: `snap!` also reaches test files that are modules of the
 // consolidated binary (scripts/consolidate-tests.py), not only a crate root.
 #[macro_use]

@@ -74,28 +74,32 @@ pub fn qr_codes(pdf: &Path) -> Vec<Vec<String>> {
     pages.sort();
     pages
         .iter()
-        .map(|png| {
-            // One symbol per call is what the sheets draw per page; -S
-            // binary keeps the bytes as they are.
-            let out = Command::new("zbarimg")
-                .args(["--raw", "-q", "-Sbinary"])
-                .arg(png)
-                .output()
-                .expect("zbarimg runs");
-            // Exit 4: no symbol on this page.
-            if out.status.code() == Some(4) {
-                return Vec::new();
-            }
-            assert!(
-                out.status.success(),
-                "zbarimg failed on {}: {:?}",
-                png.display(),
-                out
-            );
-            // In binary mode zbarimg adds nothing after the data.
-            vec![String::from_utf8(out.stdout).unwrap()]
-        })
+        .map(|png| qr_of_png(png).into_iter().collect())
         .collect()
+}
+
+/// What the QR code in image `png` holds, exactly, as `zbarimg` decodes
+/// it (None: no code in the image).
+pub fn qr_of_png(png: &Path) -> Option<String> {
+    // One symbol per call is what the sheets draw per page; -S binary
+    // keeps the bytes as they are.
+    let out = Command::new("zbarimg")
+        .args(["--raw", "-q", "-Sbinary"])
+        .arg(png)
+        .output()
+        .expect("zbarimg runs");
+    // Exit 4: no symbol in this image.
+    if out.status.code() == Some(4) {
+        return None;
+    }
+    assert!(
+        out.status.success(),
+        "zbarimg failed on {}: {:?}",
+        png.display(),
+        out
+    );
+    // In binary mode zbarimg adds nothing after the data.
+    Some(String::from_utf8(out.stdout).unwrap())
 }
 
 /// The file's mode bits.

@@ -57,8 +57,24 @@ impl Tmux {
     /// `width`×`height` terminal, its exit status recorded, started in
     /// `dir`; waits for the home screen.
     pub fn console(dir: &Path, ws: &Path, width: u16, height: u16) -> Tmux {
+        Tmux::console_with_env(dir, ws, width, height, &[])
+    }
+
+    /// [`Tmux::console`] with `env` set for the console (e.g. a PATH with a
+    /// token's plugin).
+    pub fn console_with_env(
+        dir: &Path,
+        ws: &Path,
+        width: u16,
+        height: u16,
+        env: &[(&str, &std::ffi::OsStr)],
+    ) -> Tmux {
+        let vars: String = env
+            .iter()
+            .map(|(k, v)| format!("{k}='{}' ", v.to_string_lossy().replace('\'', "")))
+            .collect();
         let cmd = format!(
-            "env -u CUSTODIAN_WORKSPACE {} --workspace {}",
+            "env -u CUSTODIAN_WORKSPACE {vars}{} --workspace {}",
             env!("CARGO_BIN_EXE_custodian"),
             ws.display(),
         );

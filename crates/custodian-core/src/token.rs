@@ -19,7 +19,6 @@
 
 use std::io::{Read, Write};
 use std::str::FromStr;
-use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, RwLock};
 
 use age::plugin;
@@ -29,19 +28,39 @@ use zeroize::Zeroizing;
 
 use crate::error::Explain;
 
+/// Why a prompt got no answer.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Unanswered {
+    /// The user cancelled it (Esc, an empty PIN, end of the PIN file).
+    Cancelled,
+    /// Nobody answered within this many seconds.
+    TimedOut(u64),
+}
+
 /// How a plugin's requests reach the user.
 pub trait TokenUi: Send + Sync {
     /// Shows a message (for example "Touch your token now").
     fn message(&self, text: &str);
-    /// Asks for a secret (a PIN), masked. `None`: the user cancelled.
-    fn request_secret(&self, prompt: &str) -> Option<SecretString>;
-    /// Asks for a public value. `None`: the user cancelled.
-    fn request_public(&self, prompt: &str) -> Option<String>;
-    /// Asks yes or no. `None`: it could not be asked.
-    fn confirm(&self, message: &str, yes: &str, no: Option<&str>) -> Option<bool>;
+    /// Asks for a secret (a PIN), masked.
+    fn request_secret(&self, prompt: &str) -> Result<SecretString, Unanswered>;
+    /// Asks for a public value.
+    fn request_public(&self, prompt: &str) -> Result<String, Unanswered>;
+    /// Asks yes or no.
+    fn confirm(&self, message: &str, yes: &str, no: Option<&str>) -> Result<bool, Unanswered>;
+    /// Asked once the plugin has answered: whether the user gave up while
+    /// it worked (Esc on a "touch your token" message, or its time ran
+    /// out). A key the token opened after that is dropped, not used.
+    fn abandoned(&self) -> Option<Unanswered> {
+        None
+    }
 }
 
 static UI: RwLock<Option<Arc<dyn TokenUi>>> = RwLock::new(None);
+
+thread_local! {
+    static THREAD_UI: std::cell::RefCell<Option<Arc<dyn TokenUi>>> =
+        const { std::cell::RefCell::new(None) };
+}
 
 /// Installs the process's token UI (the CLI's prompts or the console's
 /// dialog), replacing any earlier one.
@@ -51,8 +70,30 @@ pub fn install_ui(ui: Arc<dyn TokenUi>) {
     }
 }
 
+/// While the returned guard lives, this thread's token prompts go to `ui`
+/// rather than the process's: the console gives each worker job the
+/// dialog of the console that started it.
+pub fn thread_ui(ui: Arc<dyn TokenUi>) -> ThreadUiGuard {
+    let previous = THREAD_UI.with(|slot| slot.replace(Some(ui)));
+    ThreadUiGuard { previous }
+}
+
+/// Restores the thread's earlier token UI when dropped.
+pub struct ThreadUiGuard {
+    previous: Option<Arc<dyn TokenUi>>,
+}
+
+impl Drop for ThreadUiGuard {
+    fn drop(&mut self) {
+        let previous = self.previous.take();
+        THREAD_UI.with(|slot| *slot.borrow_mut() = previous);
+    }
+}
+
 fn installed_ui() -> Option<Arc<dyn TokenUi>> {
-    UI.read().ok().and_then(|slot| slot.clone())
+    THREAD_UI
+        .with(|slot| slot.borrow().clone())
+        .or_else(|| UI.read().ok().and_then(|slot| slot.clone()))
 }
 
 /// The workspace's policy on hardware tokens (threat 3), kept in the
@@ -168,6 +209,12 @@ pub enum TokenError {
     /// The user cancelled a prompt (PIN entry, or the touch dialog).
     #[error("the token prompt was cancelled")]
     Cancelled,
+    /// Nobody answered the token's prompt in time.
+    #[error("the token prompt was not answered within {seconds} s")]
+    PromptTimedOut {
+        /// The time allowed.
+        seconds: u64,
+    },
     /// The touch was not given in time.
     #[error("the token was not touched in time: {message}")]
     TouchCancelled {
@@ -213,6 +260,9 @@ impl Explain for TokenError {
             TokenError::Cancelled => {
                 "try again and answer the token's prompt (its PIN); nothing was changed".into()
             }
+            TokenError::PromptTimedOut { .. } => {
+                "try again and answer the token's prompt (its PIN, then touch) before the countdown ends; nothing was changed".into()
+            }
             TokenError::TouchCancelled { .. } => {
                 "try again and touch the token when it blinks; nothing was changed".into()
             }
@@ -239,47 +289,68 @@ pub fn parse_recipient(text: &str) -> Result<TokenRequirement, TokenError> {
 }
 
 /// The age callbacks that forward to the installed UI and remember a
-/// cancelled prompt.
+/// prompt that went unanswered.
 #[derive(Clone)]
 struct Forward {
     ui: Arc<dyn TokenUi>,
-    cancelled: Arc<AtomicBool>,
+    unanswered: Arc<std::sync::Mutex<Option<Unanswered>>>,
+}
+
+impl Forward {
+    fn note<T>(&self, answer: Result<T, Unanswered>) -> Option<T> {
+        match answer {
+            Ok(v) => Some(v),
+            Err(why) => {
+                if let Ok(mut slot) = self.unanswered.lock() {
+                    slot.get_or_insert(why);
+                }
+                None
+            }
+        }
+    }
+
+    /// Why the user's side gave up, if it did: a prompt left unanswered,
+    /// or a message (touch) the user abandoned.
+    fn gave_up(&self) -> Option<TokenError> {
+        let why = self
+            .unanswered
+            .lock()
+            .ok()
+            .and_then(|slot| *slot)
+            .or_else(|| self.ui.abandoned())?;
+        Some(match why {
+            Unanswered::Cancelled => TokenError::Cancelled,
+            Unanswered::TimedOut(seconds) => TokenError::PromptTimedOut { seconds },
+        })
+    }
 }
 
 impl age::Callbacks for Forward {
     fn display_message(&self, message: &str) {
-        self.ui.message(message);
+        self.ui.message(&plain_text(message));
     }
 
     fn confirm(&self, message: &str, yes: &str, no: Option<&str>) -> Option<bool> {
-        let answer = self.ui.confirm(message, yes, no);
-        if answer != Some(true) {
-            self.cancelled.store(true, Ordering::SeqCst);
+        let answer = self.note(self.ui.confirm(&plain_text(message), yes, no))?;
+        if !answer {
+            self.note::<()>(Err(Unanswered::Cancelled));
         }
-        answer
+        Some(answer)
     }
 
     fn request_public_string(&self, description: &str) -> Option<String> {
-        let answer = self.ui.request_public(description);
-        if answer.is_none() {
-            self.cancelled.store(true, Ordering::SeqCst);
-        }
-        answer
+        self.note(self.ui.request_public(&plain_text(description)))
     }
 
     fn request_passphrase(&self, description: &str) -> Option<SecretString> {
-        let answer = self.ui.request_secret(description);
-        if answer.is_none() {
-            self.cancelled.store(true, Ordering::SeqCst);
-        }
-        answer
+        self.note(self.ui.request_secret(&plain_text(description)))
     }
 }
 
 fn forward() -> Result<Forward, TokenError> {
     Ok(Forward {
         ui: installed_ui().ok_or(TokenError::NoUi)?,
-        cancelled: Arc::new(AtomicBool::new(false)),
+        unanswered: Arc::new(std::sync::Mutex::new(None)),
     })
 }
 
@@ -371,10 +442,14 @@ pub fn decrypt(req: &TokenRequirement, sealed: &[u8]) -> Result<Zeroizing<Vec<u8
         .map_err(|e| resolve_err(req, e))?;
     let decryptor = age::Decryptor::new(sealed).map_err(|e| TokenError::Age(e.to_string()))?;
     let result = decryptor.decrypt(std::iter::once(&p as &dyn age::Identity));
-    let cancelled = callbacks.cancelled.load(Ordering::SeqCst);
+    // The user gave up (a prompt cancelled or timed out, or the touch
+    // dialog left): that is the error, whatever the plugin then said, and
+    // a key it opened anyway is dropped unread.
+    if let Some(e) = callbacks.gave_up() {
+        return Err(e);
+    }
     let mut reader = match result {
         Ok(r) => r,
-        Err(_) if cancelled => return Err(TokenError::Cancelled),
         Err(age::DecryptError::NoMatchingKeys) => {
             return Err(TokenError::WrongToken {
                 plugin: req.plugin.clone(),
@@ -440,37 +515,45 @@ impl TokenUi for TerminalUi {
         eprintln!("token: {text}");
     }
 
-    fn request_secret(&self, prompt: &str) -> Option<SecretString> {
+    fn request_secret(&self, prompt: &str) -> Result<SecretString, Unanswered> {
         if self.file.is_some() {
             eprintln!("token: {prompt} (from CUSTODIAN_TOKEN_PIN_FILE)");
             // End of the file, or an empty line, is a cancelled prompt.
             return self
                 .next_line()
                 .filter(|l| !l.is_empty())
-                .map(|l| SecretString::from(l.as_str()));
+                .map(|l| SecretString::from(l.as_str()))
+                .ok_or(Unanswered::Cancelled);
         }
-        let pin = Zeroizing::new(rpassword::prompt_password(format!("token: {prompt}: ")).ok()?);
+        let pin = Zeroizing::new(
+            rpassword::prompt_password(format!("token: {prompt}: "))
+                .map_err(|_| Unanswered::Cancelled)?,
+        );
         if pin.is_empty() {
-            None
+            Err(Unanswered::Cancelled)
         } else {
-            Some(SecretString::from(pin.as_str()))
+            Ok(SecretString::from(pin.as_str()))
         }
     }
 
-    fn request_public(&self, prompt: &str) -> Option<String> {
+    fn request_public(&self, prompt: &str) -> Result<String, Unanswered> {
         if self.file.is_some() {
-            return self.next_line().map(|l| l.to_string());
+            return self
+                .next_line()
+                .map(|l| l.to_string())
+                .ok_or(Unanswered::Cancelled);
         }
         eprint!("token: {prompt}: ");
-        let tty = std::fs::File::open("/dev/tty").ok()?;
+        let tty = std::fs::File::open("/dev/tty").map_err(|_| Unanswered::Cancelled)?;
         let mut line = String::new();
-        std::io::BufRead::read_line(&mut std::io::BufReader::new(tty), &mut line).ok()?;
-        Some(line.trim_end().to_string())
+        std::io::BufRead::read_line(&mut std::io::BufReader::new(tty), &mut line)
+            .map_err(|_| Unanswered::Cancelled)?;
+        Ok(line.trim_end().to_string())
     }
 
-    fn confirm(&self, message: &str, yes: &str, no: Option<&str>) -> Option<bool> {
+    fn confirm(&self, message: &str, yes: &str, no: Option<&str>) -> Result<bool, Unanswered> {
         let no = no.unwrap_or("no");
         let answer = self.request_public(&format!("{message} [{yes}/{no}]"))?;
-        Some(answer.eq_ignore_ascii_case(yes) || answer.eq_ignore_ascii_case("y"))
+        Ok(answer.eq_ignore_ascii_case(yes) || answer.eq_ignore_ascii_case("y"))
     }
 }

@@ -497,6 +497,10 @@ impl Screen for GuardianSplitWizard {
                         .map(|s| custodian_core::print::What::Share(s.path.clone()))
                         .collect(),
                 )),
+                // Their QR codes, which no terminal shows whole, as PNGs.
+                KeyCode::Char('w') => Some(Action::WriteShareQrPngs(
+                    o.shares.iter().map(|s| s.path.clone()).collect(),
+                )),
                 _ => None,
             },
             Step::Failed {
@@ -695,7 +699,11 @@ impl Screen for GuardianSplitWizard {
                 ("Esc", "back"),
             ],
             Step::Working { .. } | Step::Checking { .. } => vec![],
-            Step::Done(_) => vec![("p", "print cards"), ("Enter", "home")],
+            Step::Done(_) => vec![
+                ("p", "print cards"),
+                ("w", "QR codes as PNG"),
+                ("Enter", "home"),
+            ],
             Step::Failed { .. } => vec![("Enter", "try again"), ("Esc", "home")],
         }
     }

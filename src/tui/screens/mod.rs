@@ -97,6 +97,9 @@ pub enum Action {
     /// them to the default printer when one is configured; the app shows
     /// the paths in the footer.
     Print(Vec<custodian_core::print::What>),
+    /// Write each guardian share's QR code as a PNG (it does not fit a
+    /// terminal) on the worker; the app shows the paths in the footer.
+    WriteShareQrPngs(Vec<std::path::PathBuf>),
     /// Write a public key's QR code as a PNG next to it.
     WriteQrPng {
         /// The public key file.
@@ -362,6 +365,7 @@ impl std::fmt::Debug for Action {
             Action::CheckPublicKey { path } => write!(f, "CheckPublicKey({})", path.display()),
             Action::WriteQrPng { public } => write!(f, "WriteQrPng({})", public.display()),
             Action::Print(what) => write!(f, "Print({what:?})"),
+            Action::WriteShareQrPngs(files) => write!(f, "WriteShareQrPngs({})", files.len()),
             Action::VerifyKit { kit, .. } => write!(f, "VerifyKit({})", kit.display()),
             Action::CheckKitKey { key, .. } => write!(f, "CheckKitKey({})", key.display()),
             Action::DeriveShares { kit, out, .. } => {

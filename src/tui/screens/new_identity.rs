@@ -133,30 +133,38 @@ impl NewIdentityWizard {
             form.set_error(N_NAME, r);
             return None;
         }
-        let token = form.value(N_TOKEN).trim().to_string();
-        if token.is_empty() {
-            return Some((name, None));
-        }
-        if let Some(look) = custodian_core::text::secret_look(&token) {
-            // A pasted secret leaves neither the screen nor the field.
-            form.set_value(N_TOKEN, "");
-            form.set_error(
-                N_TOKEN,
-                Report::from_error(&identity::IdentityError::SecretInput(
-                    custodian_core::text::SecretInput {
-                        field: "hardware token recipient",
-                        look,
-                    },
-                )),
-            );
-            return None;
-        }
-        match custodian_core::token::parse_recipient(&token) {
-            Ok(_) => Some((name, Some(token))),
-            Err(e) => {
-                form.set_error(N_TOKEN, Report::from_error(&e));
-                None
-            }
+        check_token_field(form, N_TOKEN).map(|token| (name, token))
+    }
+}
+
+/// A hardware token recipient field checked (the new-identity wizard's and
+/// the rotation's): empty is no token; a pasted secret is dropped from the
+/// field and refused; anything else must be an age plugin recipient.
+/// `None`: refused, the error under field `i`.
+pub(super) fn check_token_field(form: &mut Form, i: usize) -> Option<Option<String>> {
+    let token = form.value(i).trim().to_string();
+    if token.is_empty() {
+        return Some(None);
+    }
+    if let Some(look) = custodian_core::text::secret_look(&token) {
+        // A pasted secret leaves neither the screen nor the field.
+        form.set_value(i, "");
+        form.set_error(
+            i,
+            Report::from_error(&identity::IdentityError::SecretInput(
+                custodian_core::text::SecretInput {
+                    field: "hardware token recipient",
+                    look,
+                },
+            )),
+        );
+        return None;
+    }
+    match custodian_core::token::parse_recipient(&token) {
+        Ok(_) => Some(Some(token)),
+        Err(e) => {
+            form.set_error(i, Report::from_error(&e));
+            None
         }
     }
 }

@@ -42,6 +42,9 @@ pub struct RotationJob {
     pub guardians: Vec<(String, SecretString)>,
     /// The re-split's threshold.
     pub threshold: u8,
+    /// A hardware token to enrol for the new identity (its age plugin
+    /// recipient); None keeps the registered token, if any.
+    pub token: Option<String>,
 }
 
 impl std::fmt::Debug for RotationJob {
@@ -62,6 +65,9 @@ enum Step {
     NewPass(NewPassEntry),
     Guardian(usize, NewPassEntry),
     Confirm,
+    /// Enrolling a hardware token for the new identity (from the
+    /// confirmation, `t`).
+    Token(Form),
     Working,
     Done(Box<RotationOutcome>),
     Failed(Report),
@@ -75,6 +81,8 @@ pub struct RotateScreen {
     old_pass: Option<SecretString>,
     new_pass: Option<SecretString>,
     guardian_passes: Vec<(String, SecretString)>,
+    /// A new token to enrol (its recipient), chosen at the confirmation.
+    token: Option<String>,
 }
 
 impl std::fmt::Debug for RotateScreen {
@@ -84,6 +92,14 @@ impl std::fmt::Debug for RotateScreen {
             .field("step", &self.step_name())
             .finish_non_exhaustive()
     }
+}
+
+fn token_form(value: &str) -> Form {
+    Form::new(vec![FormField::plain(
+        strings::ROTATE_TOKEN_PROMPT,
+        strings::ROTATE_TOKEN_HINT,
+        value,
+    )])
 }
 
 fn old_pass_form() -> Form {
@@ -107,6 +123,7 @@ impl RotateScreen {
             old_pass: None,
             new_pass: None,
             guardian_passes: Vec::new(),
+            token: None,
         }
     }
 
@@ -119,6 +136,7 @@ impl RotateScreen {
             Step::NewPass(_) => "new-passphrase",
             Step::Guardian(..) => "guardian",
             Step::Confirm => "confirm",
+            Step::Token(_) => "token",
             Step::Working => "working",
             Step::Done(_) => "done",
             Step::Failed(_) => "failed",
@@ -141,7 +159,7 @@ impl RotateScreen {
             Step::Unplannable(_) | Step::OldPass(_) | Step::Checking => 0,
             Step::NewPass(_) => 1,
             Step::Guardian(..) => 2,
-            Step::Confirm => 3,
+            Step::Confirm | Step::Token(_) => 3,
             Step::Working | Step::Done(_) | Step::Failed(_) => 4,
         }
     }
@@ -166,6 +184,7 @@ impl RotateScreen {
             new_passphrase,
             guardians: std::mem::take(&mut self.guardian_passes),
             threshold,
+            token: self.token.clone(),
         })))
     }
 
@@ -212,6 +231,12 @@ impl RotateScreen {
                 plan.guardians.join(", ")
             )));
         }
+        let registered = plan.custodian.token.as_deref();
+        lines.push(Line::from(match (&self.token, registered) {
+            (Some(t), _) => format!("  hardware token: enrol {t} (the new identity needs it)"),
+            (None, Some(t)) => format!("  hardware token: kept, {t} (the new identity needs it)"),
+            (None, None) => "  hardware token: none (passphrase only; t enrols one)".to_string(),
+        }));
         lines.extend(retirement_lines(
             &plan.current_splits,
             &plan.identity_path,
@@ -329,8 +354,26 @@ impl Screen for RotateScreen {
                 }
                 None
             }
+            Step::Token(form) => match form.handle_key(key) {
+                FormEvent::Cancel => {
+                    self.step = Step::Confirm;
+                    None
+                }
+                FormEvent::Handled => None,
+                FormEvent::Submit => {
+                    if let Some(token) = super::new_identity::check_token_field(form, 0) {
+                        self.token = token;
+                        self.step = Step::Confirm;
+                    }
+                    None
+                }
+            },
             Step::Confirm => match key.code {
                 KeyCode::Enter => self.start(),
+                KeyCode::Char('t') => {
+                    self.step = Step::Token(token_form(self.token.as_deref().unwrap_or("")));
+                    None
+                }
                 KeyCode::Esc => {
                     // Every passphrase is asked again: nothing typed is kept
                     // longer than the flow needs it.
@@ -430,6 +473,11 @@ impl Screen for RotateScreen {
                 )));
                 lines.extend(entry.lines());
             }
+            Step::Token(form) => {
+                lines.push(Line::from(strings::ROTATE_TOKEN_HEAD));
+                lines.push(Line::from(""));
+                lines.extend(form.lines());
+            }
             Step::Confirm => {
                 if let Some(plan) = &self.plan {
                     lines.extend(self.change_lines(plan));
@@ -510,7 +558,12 @@ impl Screen for RotateScreen {
                 ("Enter", "next"),
                 ("Esc", "back"),
             ],
-            Step::Confirm => vec![("Enter", "rotate"), ("Esc", "start over")],
+            Step::Confirm => vec![
+                ("Enter", "rotate"),
+                ("t", "hardware token"),
+                ("Esc", "start over"),
+            ],
+            Step::Token(_) => vec![("Enter", "use"), ("Esc", "back")],
             Step::Checking | Step::Working => vec![],
             Step::Done(_) => vec![("Enter", "back to home")],
         }

@@ -218,6 +218,9 @@ impl Screen for ShardsScreen {
                     self.mode = Mode::Path;
                     None
                 }
+                // The policy's printed copy: every key id, root public key
+                // and recipient in the workspace (`custodian print keys`).
+                KeyCode::Char('p') => Some(Action::Print(vec![custodian_core::print::What::Keys])),
                 KeyCode::Enter | KeyCode::Char('i') => {
                     let path = self.entries.get(self.nav.selected())?.path.clone();
                     self.from_path = false;
@@ -332,6 +335,7 @@ impl Screen for ShardsScreen {
                 ("↑/↓ j/k", "select"),
                 ("Enter", "inspect"),
                 ("o", "open a file by path"),
+                ("p", "print keys"),
                 ("Esc", "home"),
             ],
             Mode::Path => vec![("Enter", "inspect"), ("Esc", "back")],

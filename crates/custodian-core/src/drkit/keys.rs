@@ -503,67 +503,11 @@ pub fn qr_lines(public_pem: &str) -> Result<Vec<String>, DrKitError> {
     Ok(text.lines().map(str::to_string).collect())
 }
 
-/// Pixels per QR module in [`qr_png`]: large enough for any phone camera
-/// from a screen or a print.
-const PNG_MODULE_PX: usize = 8;
-/// The quiet zone around the code, in modules (the standard's minimum).
-const PNG_QUIET: usize = 4;
-
-/// The public key PEM as a QR code in a PNG image (8-bit greyscale, black
-/// modules on white), for when the terminal cannot show it. Built from the
-/// same `qrcode` matrix as [`qr_lines`]; the image is deflated with
-/// `flate2` and its chunks checksummed with `crc32fast` (both already in the
-/// dependency tree through `zip`), so no image crate is added for one PNG.
+/// The public key PEM as a QR code in a PNG image (see
+/// [`crate::print::png::qr`]), for when the terminal cannot show it. Built
+/// from the same `qrcode` matrix as [`qr_lines`].
 pub fn qr_png(public_pem: &str) -> Result<Vec<u8>, DrKitError> {
-    use std::io::Write as _;
-    let code =
-        qrcode::QrCode::with_error_correction_level(public_pem.as_bytes(), qrcode::EcLevel::L)
-            .map_err(|e| DrKitError::Encode(format!("QR code: {e}")))?;
-    let modules = code.width();
-    let colors = code.to_colors();
-    let side = (modules + 2 * PNG_QUIET) * PNG_MODULE_PX;
-    let dark = |x: usize, y: usize| {
-        let (mx, my) = (x / PNG_MODULE_PX, y / PNG_MODULE_PX);
-        mx >= PNG_QUIET
-            && my >= PNG_QUIET
-            && mx < PNG_QUIET + modules
-            && my < PNG_QUIET + modules
-            && colors[(my - PNG_QUIET) * modules + (mx - PNG_QUIET)] == qrcode::Color::Dark
-    };
-    // Each scanline: filter type 0 (none), then one byte per pixel.
-    let mut raw = Vec::with_capacity(side * (side + 1));
-    for y in 0..side {
-        raw.push(0u8);
-        raw.extend((0..side).map(|x| if dark(x, y) { 0u8 } else { 255u8 }));
-    }
-    let mut z = flate2::write::ZlibEncoder::new(Vec::new(), flate2::Compression::best());
-    let deflated = z
-        .write_all(&raw)
-        .and_then(|()| z.finish())
-        .map_err(|e| DrKitError::Encode(format!("PNG: {e}")))?;
-    let side32 = u32::try_from(side).map_err(|_| DrKitError::Encode("PNG: too large".into()))?;
-    let mut ihdr = Vec::with_capacity(13);
-    ihdr.extend_from_slice(&side32.to_be_bytes());
-    ihdr.extend_from_slice(&side32.to_be_bytes());
-    // Bit depth 8, colour type 0 (greyscale), deflate, filter 0, no interlace.
-    ihdr.extend_from_slice(&[8, 0, 0, 0, 0]);
-    let mut png = b"\x89PNG\r\n\x1a\n".to_vec();
-    for (kind, data) in [
-        (b"IHDR", ihdr.as_slice()),
-        (b"IDAT", &deflated),
-        (b"IEND", &[]),
-    ] {
-        let len =
-            u32::try_from(data.len()).map_err(|_| DrKitError::Encode("PNG: too large".into()))?;
-        png.extend_from_slice(&len.to_be_bytes());
-        png.extend_from_slice(kind);
-        png.extend_from_slice(data);
-        let mut crc = crc32fast::Hasher::new();
-        crc.update(kind);
-        crc.update(data);
-        png.extend_from_slice(&crc.finalize().to_be_bytes());
-    }
-    Ok(png)
+    crate::print::png::qr(public_pem.as_bytes(), qrcode::EcLevel::L).map_err(DrKitError::Encode)
 }
 
 /// The modulus size in bits.
@@ -679,6 +623,7 @@ mod tests {
 
     #[test]
     fn the_qr_png_is_a_greyscale_image_of_the_same_matrix() {
+        use crate::print::png::{MODULE_PX as PNG_MODULE_PX, QUIET as PNG_QUIET};
         use std::io::Read as _;
         let pem = "-----BEGIN PUBLIC KEY-----\nMFkwEwYHKoZIzj0CAQYIKoZIzj0DAQcDQgAE\n-----END PUBLIC KEY-----\n";
         let png = qr_png(pem).unwrap();

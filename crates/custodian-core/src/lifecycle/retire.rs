@@ -199,6 +199,23 @@ pub fn check_approvals(
     Ok(approvals)
 }
 
+/// Checks the retiree's passphrase (the console's early step) without
+/// asking a hardware token, which [`open_retiree`] asks once, for the
+/// retirement itself. A wrong passphrase is audited as a failed retirement.
+pub fn check_retiree(
+    ws: &Workspace,
+    plan: &RetirementPlan,
+    passphrase: &SecretString,
+) -> Result<(), LifecycleError> {
+    super::rotate::check_audited(
+        ws,
+        EVENT,
+        &plan.identity_path,
+        passphrase,
+        json!({ "custodian": plan.retiree.name, "successor": plan.successor.name }),
+    )
+}
+
 /// Opens the retiree's identity before the transaction; a wrong passphrase
 /// is audited as a failed retirement.
 pub fn open_retiree(

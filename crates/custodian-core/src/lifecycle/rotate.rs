@@ -165,6 +165,39 @@ pub fn open_old(
     )
 }
 
+/// Checks the custodian's current passphrase before anything else is
+/// asked (the console's first step), without asking a hardware token: the
+/// token is asked once, when [`open_old`] opens the identity for the
+/// rotation. A wrong passphrase is audited as a failed rotation.
+pub fn check_old(
+    ws: &Workspace,
+    plan: &RotationPlan,
+    passphrase: &SecretString,
+) -> Result<(), LifecycleError> {
+    check_audited(
+        ws,
+        EVENT,
+        &plan.identity_path,
+        passphrase,
+        json!({ "custodian": plan.custodian.name, "identityFile": plan.identity_path }),
+    )
+}
+
+/// [`open_audited`]'s passphrase check alone, never asking the token.
+pub(crate) fn check_audited(
+    ws: &Workspace,
+    event: &str,
+    path: &Path,
+    passphrase: &SecretString,
+    details: serde_json::Value,
+) -> Result<(), LifecycleError> {
+    let file = IdentityFile::load(path)?;
+    file.check_passphrase(passphrase).or_else(|e| {
+        ws.audit().begin(event, details)?.fail(&e.to_string())?;
+        Err(e.into())
+    })
+}
+
 /// Opens the identity at `path` before a lifecycle transaction starts; a
 /// wrong passphrase is audited as a failed `event` (with `details`) and
 /// nothing else happens. Rotation and retirement both use it.

@@ -21,6 +21,7 @@
 //! then `-2`, `-3`… by default; `--out` is never overwritten).
 
 pub mod pdf;
+pub mod png;
 
 use std::path::{Path, PathBuf};
 
@@ -682,12 +683,17 @@ fn file_safe(s: &str) -> String {
 
 /// The first free `<dir>/<stem>.pdf`, `-2.pdf`, `-3.pdf`…
 fn free_path(dir: &Path, stem: &str) -> PathBuf {
+    free_path_ext(dir, stem, "pdf")
+}
+
+/// The first free `<dir>/<stem>.<ext>`, `-2.<ext>`, `-3.<ext>`…
+fn free_path_ext(dir: &Path, stem: &str, ext: &str) -> PathBuf {
     let mut n = 1;
     loop {
         let name = if n == 1 {
-            format!("{stem}.pdf")
+            format!("{stem}.{ext}")
         } else {
-            format!("{stem}-{n}.pdf")
+            format!("{stem}-{n}.{ext}")
         };
         let path = dir.join(name);
         if path.symlink_metadata().is_err() {
@@ -695,6 +701,60 @@ fn free_path(dir: &Path, stem: &str) -> PathBuf {
         }
         n += 1;
     }
+}
+
+/// Writes a guardian share's QR code as a PNG image, for a share whose QR
+/// does not fit the terminal (CLARIFICATIONS 19): the same payload as the
+/// share card's QR (the sealed line, upper case), at the next free
+/// `<workspace>/printed/share-SET-K-NAME.qr.png`, through the same audited
+/// transaction as a sheet (event `PRINT`, sheet `share-qr`): written
+/// unnamed, mode 0600, read back and compared, never over a file. The line
+/// is the share sealed under its guardian's passphrase; nothing else is in
+/// the image.
+pub fn share_qr_png(ws: &Workspace, share_file: &Path) -> Result<Printed, PrintError> {
+    let share = ShareFile::load(share_file)?;
+    share.validate("the share")?;
+    let payload = share.printed()?.to_ascii_uppercase();
+    let png = png::qr(payload.as_bytes(), qrcode::EcLevel::M).map_err(PrintError::Qr)?;
+    let stem = format!(
+        "share-{}-{}-{}.qr",
+        share.short_set(),
+        share.index,
+        file_safe(&share.guardian)
+    );
+    let subject = format!(
+        "{} #{} of set {}",
+        share.guardian,
+        share.index,
+        share.short_set()
+    );
+    let path = free_path_ext(&ws.subdir(DIR)?, &stem, "png");
+    let mut tx = ws.begin(
+        EVENT,
+        json!({ "sheet": "share-qr", "subject": subject, "file": path, "format": "png" }),
+    )?;
+    let sha = match tx.write_output(&path, &png, |read| {
+        if read == png.as_slice() {
+            Ok(())
+        } else {
+            Err("the PNG read back differs from what was written".into())
+        }
+    }) {
+        Ok(s) => s,
+        Err(e) => return Err(tx.fail_with(PrintError::from(e))),
+    };
+    tx.commit(
+        |_| Ok::<_, PrintError>(()),
+        |_| json!({ "fileSha256": sha }),
+    )?;
+    Ok(Printed {
+        kind: "share-qr",
+        subject,
+        path,
+        sha256: sha,
+        pages: 1,
+        qr_payloads: vec![payload],
+    })
 }
 
 /// Writes `sheet` under `out` (never over a file) or the next free name in

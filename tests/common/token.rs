@@ -1,0 +1,115 @@
+//! The test plugin (examples/age-plugin-custodiantest.rs) as the token
+//! tests use it: where cargo built it, a `bin/` directory holding it for a
+//! PATH, software tokens made by its `--generate`, and a way to run a
+//! console test with that PATH (the plugin launcher reads the process's
+//! PATH, which a test cannot change in its own process).
+#![allow(dead_code)]
+
+use std::ffi::OsString;
+use std::path::{Path, PathBuf};
+use std::process::Command;
+
+/// The PIN the tests give their tokens.
+pub const PIN: &str = "246810";
+
+/// The built test plugin: the newest of the forms cargo leaves it in
+/// (`cargo build --example` names it plainly, `cargo test` adds a hash; it
+/// has no test harness, so both are the same program).
+pub fn plugin_binary() -> PathBuf {
+    let exe = std::env::current_exe().unwrap();
+    // target/<profile>/deps/TEST-HASH → target/<profile>/examples/…
+    let dir = exe
+        .parent()
+        .and_then(Path::parent)
+        .unwrap()
+        .join("examples");
+    let newest = std::fs::read_dir(&dir)
+        .into_iter()
+        .flatten()
+        .flatten()
+        .map(|e| e.path())
+        .filter(|p| {
+            let name = p.file_name().and_then(|n| n.to_str()).unwrap_or("");
+            (name == "age-plugin-custodiantest" || name.starts_with("age_plugin_custodiantest-"))
+                && !name.ends_with(".d")
+        })
+        .max_by_key(|p| std::fs::metadata(p).and_then(|m| m.modified()).ok());
+    newest.unwrap_or_else(|| {
+        panic!(
+            "the test plugin is not built in {}: run `cargo test --release --test token --example age-plugin-custodiantest` (scripts/test.sh builds every target)",
+            dir.display()
+        )
+    })
+}
+
+/// Makes `dir/bin` holding the plugin as `age-plugin-custodiantest`;
+/// returns the directory.
+pub fn plugin_bin(dir: &Path) -> PathBuf {
+    let bin = dir.join("bin");
+    std::fs::create_dir(&bin).unwrap();
+    std::os::unix::fs::symlink(plugin_binary(), bin.join("age-plugin-custodiantest")).unwrap();
+    bin
+}
+
+/// A PATH with `bin` first.
+pub fn path_with(bin: &Path) -> OsString {
+    let mut p = OsString::from(bin);
+    p.push(":");
+    p.push(std::env::var_os("PATH").unwrap_or_default());
+    p
+}
+
+/// Makes the software token file `file` (with `pin`, if any) through the
+/// plugin in `bin`; returns (recipient, plugin identity line).
+pub fn make_token(bin: &Path, file: &Path, pin: Option<&str>) -> (String, String) {
+    let mut c = Command::new(bin.join("age-plugin-custodiantest"));
+    c.env("CUSTODIANTEST_TOKEN", file).arg("--generate");
+    if let Some(pin) = pin {
+        c.args(["--pin", pin]);
+    }
+    let out = c.output().unwrap();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let text = String::from_utf8(out.stdout).unwrap();
+    let recipient = text
+        .lines()
+        .find_map(|l| l.strip_prefix("# recipient: "))
+        .unwrap()
+        .to_string();
+    let identity = text
+        .lines()
+        .find(|l| l.starts_with("AGE-PLUGIN-CUSTODIANTEST-1"))
+        .unwrap()
+        .to_string();
+    assert!(recipient.starts_with("age1custodiantest1"));
+    (recipient, identity)
+}
+
+/// The environment variable naming the test a child process runs.
+const CHILD: &str = "CUSTODIAN_TEST_CHILD";
+
+/// True in the child that [`run_child`] started for `test`.
+pub fn in_child(test: &str) -> bool {
+    std::env::var_os(CHILD).is_some_and(|v| v == test)
+}
+
+/// Runs test `test` of this test binary again, alone, in a child process
+/// with `envs` set (the plugin's PATH, its token file), and fails if it
+/// fails or did not run. The test's body checks [`in_child`] first.
+pub fn run_child(test: &str, envs: &[(&str, OsString)]) {
+    let out = Command::new(std::env::current_exe().unwrap())
+        .args([test, "--exact", "--nocapture", "--test-threads=1"])
+        .env(CHILD, test)
+        .envs(envs.iter().map(|(k, v)| (k, v)))
+        .output()
+        .unwrap();
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        out.status.success() && stdout.contains("1 passed"),
+        "the child run of {test} failed:\n{stdout}\n{stderr}"
+    );
+}
