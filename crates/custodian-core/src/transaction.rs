@@ -737,9 +737,10 @@ impl Transaction<'_> {
                 source: std::io::Error::other(other.to_string()),
             },
         })?;
-        fsutil::create_new_private_dir(path)?;
+        // Recorded before it exists: a failure after the mkdir (the
+        // parent's sync) still rolls it back.
         self.dirs.push(path.to_path_buf());
-        Ok(())
+        fsutil::create_new_private_dir(path)
     }
 
     /// Writes a whole output: unnamed, fsynced, read back and `check`ed,
