@@ -927,9 +927,8 @@ impl Screen for KitKeysWizard {
     fn handle_paste(&mut self, text: &str) -> Option<Action> {
         match &mut self.step {
             Step::ConfirmShow { field, error, .. } => {
-                if field.push_chars(text.trim().chars().filter(|c| !c.is_control())) {
-                    *error = false;
-                }
+                let typed = field.push_chars(text.trim().chars().filter(|c| !c.is_control()));
+                *error &= !typed;
             }
             Step::Approvers if !self.approvers.checking => {
                 self.approvers.form.paste(text);
