@@ -61,7 +61,7 @@ fn scenario_5_in_drill_mode_in_a_real_terminal() {
     t.wait_for("Confirm step 1: Convene", 10);
     t.text("Ana Officer");
     t.keys(&["Enter"]);
-    let walked = t.wait_for("1/8 steps done", 10);
+    let walked = t.wait_for("1/10 steps done", 10);
     assert!(walked.contains("DRILL"));
 
     // Back to the real workspace, then quit.

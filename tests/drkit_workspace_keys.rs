@@ -9,7 +9,6 @@
 
 mod common;
 
-use std::io::{Read, Write};
 use std::path::{Path, PathBuf};
 use std::process::Command;
 use std::sync::OnceLock;
@@ -121,23 +120,6 @@ fn same_public(got: &[Value], want: &[Value]) {
     }
 }
 
-fn age_identity(sb: &Sandbox) -> (PathBuf, String) {
-    let id = sb.file("out-identity.txt");
-    let out = Command::new("age-keygen")
-        .arg("-o")
-        .arg(&id)
-        .output()
-        .unwrap();
-    assert!(out.status.success());
-    let text = std::fs::read_to_string(&id).unwrap();
-    let recipient = text
-        .lines()
-        .find_map(|l| l.strip_prefix("# public key: "))
-        .unwrap()
-        .to_string();
-    (id, recipient)
-}
-
 #[test]
 fn every_key_of_a_complete_kit_is_recovered_as_the_independent_builder_made_it() {
     let Some(k) = rsa() else { return };
@@ -153,7 +135,7 @@ fn every_key_of_a_complete_kit_is_recovered_as_the_independent_builder_made_it()
     );
     same_public(v["keys"].as_array().unwrap(), &want);
     // kit recover to an age file the age CLI opens.
-    let (id, recipient) = age_identity(&sb);
+    let (id, recipient) = pykit::age_identity(sb.path());
     let out = sb.file("keys.age");
     let r = json_out(
         recover(&sb, &kit, &k.private)
@@ -163,15 +145,7 @@ fn every_key_of_a_complete_kit_is_recovered_as_the_independent_builder_made_it()
             .arg(&out),
     );
     same_public(r["keys"].as_array().unwrap(), &want);
-    let plain = Command::new("age")
-        .arg("-d")
-        .arg("-i")
-        .arg(&id)
-        .arg(&out)
-        .output()
-        .unwrap();
-    assert!(plain.status.success());
-    let doc: Value = serde_json::from_slice(&plain.stdout).unwrap();
+    let doc: Value = serde_json::from_slice(&pykit::age_decrypt(&id, &out)).unwrap();
     assert_eq!(doc["format"], "custodian-workspace-keys");
     assert!(
         doc["note"]
@@ -242,35 +216,18 @@ fn the_old_layout_and_the_mobile_rsa_key_form_are_recovered() {
     same_public(v["keys"].as_array().unwrap(), &want);
 }
 
-/// Rewrites a kit zip entry by entry: `f` returns the new bytes or None to
-/// leave the entry out.
-fn rezip(src: &Path, dst: &Path, mut f: impl FnMut(&str, Vec<u8>) -> Option<Vec<u8>>) {
-    let mut a = zip::ZipArchive::new(std::fs::File::open(src).unwrap()).unwrap();
-    let mut z = zip::ZipWriter::new(std::fs::File::create(dst).unwrap());
-    for i in 0..a.len() {
-        let mut e = a.by_index(i).unwrap();
-        let name = e.name().unwrap().to_string();
-        let mut bytes = Vec::new();
-        e.read_to_end(&mut bytes).unwrap();
-        if let Some(b) = f(&name, bytes) {
-            z.start_file(name, zip::write::SimpleFileOptions::default())
-                .unwrap();
-            z.write_all(&b).unwrap();
-        }
-    }
-    z.finish().unwrap();
-}
-
 /// Runs `kit recover` to an age file and to an HSM directory: each is
 /// refused with `needle`, and nothing is written (no output, no temporary
 /// file, the HSM directory still empty).
 fn refused(sb: &Sandbox, kit: &Path, key: &Path, mobile: &Path, needle: &str) {
     let k = rsa().unwrap();
-    let (_, recipient) = age_identity(sb);
+    let (_, recipient) = pykit::age_identity(sb.path());
     let out = sb.file("never.age");
     let dir = sb.file("hsm-never");
     std::fs::create_dir_all(&dir).unwrap();
-    for output in ["age", "hsm"] {
+    // A new name for the HSM output: it must not be left created.
+    let new_dir = sb.file("hsm-never-created");
+    for output in ["age", "hsm", "hsm-new"] {
         let mut c = recover(sb, kit, key);
         c.arg("--mobile-passphrase-file").arg(mobile);
         if output == "age" {
@@ -279,13 +236,14 @@ fn refused(sb: &Sandbox, kit: &Path, key: &Path, mobile: &Path, needle: &str) {
             c.arg("--hsm-public-key")
                 .arg(&k.hsm_public)
                 .arg("--out")
-                .arg(&dir);
+                .arg(if output == "hsm" { &dir } else { &new_dir });
         }
         c.assert()
             .failure()
             .code(1)
             .stderr(predicate::str::contains(needle));
         assert!(!out.exists(), "{needle}: output written");
+        assert!(!new_dir.exists(), "{needle}: HSM directory created");
         assert_eq!(
             std::fs::read_dir(&dir).unwrap().count(),
             0,
@@ -334,12 +292,25 @@ fn openssl_unwrap(hsm: &Path, block: &Path) -> Vec<u8> {
 
 #[test]
 fn the_hsm_output_is_one_oaep_block_per_key_that_openssl_unwraps_plus_a_public_manifest() {
+    hsm_output_checked(false);
+}
+
+/// `--hsm-public-key PEM --out F` with F a new name: custodian creates the
+/// directory (0700) and writes the same files into it.
+#[test]
+fn the_hsm_output_to_a_new_name_creates_that_directory_with_the_same_files() {
+    hsm_output_checked(true);
+}
+
+fn hsm_output_checked(new_dir: bool) {
     let Some(k) = rsa() else { return };
     let sb = Sandbox::new();
     sb.register_approvers();
     let (kit, want) = build(&sb, "keys", None);
     let dir = sb.file("hsm-transfer");
-    std::fs::create_dir(&dir).unwrap();
+    if !new_dir {
+        std::fs::create_dir(&dir).unwrap();
+    }
     let r = json_out(
         recover(&sb, &kit, &k.private)
             .arg("--mobile-passphrase-file")
@@ -362,6 +333,13 @@ fn the_hsm_output_is_one_oaep_block_per_key_that_openssl_unwraps_plus_a_public_m
             .contains("not an RFC 8032 seed")
     );
     same_public(manifest["keys"].as_array().unwrap(), &want);
+    if new_dir {
+        let mode = std::fs::metadata(&dir).unwrap().permissions();
+        assert_eq!(
+            std::os::unix::fs::PermissionsExt::mode(&mode) & 0o777,
+            0o700
+        );
+    }
     // One block per key, named by key id; openssl with the HSM's private
     // key unwraps each to exactly the key's 32-byte scalar.
     let mut names: Vec<String> = std::fs::read_dir(&dir)
@@ -464,9 +442,9 @@ fn unusable_outputs_are_refused_before_any_secret_and_nothing_is_written() {
                 "--hsm-public-key".into(),
                 k.hsm_public.clone().into(),
                 "--out".into(),
-                sb.file("no-such-dir").into(),
+                sb.file("no-such-dir").join("hsm").into(),
             ],
-            "does not exist; create the directory first",
+            "cannot be created: the folder",
         ),
         (
             vec![
@@ -475,7 +453,7 @@ fn unusable_outputs_are_refused_before_any_secret_and_nothing_is_written() {
                 "--out".into(),
                 a_file.clone().into(),
             ],
-            "is not a directory",
+            "exists and is not a directory",
         ),
         // Not a terminal: the one-time display is refused.
         (
@@ -541,7 +519,7 @@ fn bad_inputs_are_each_their_own_error_and_nothing_is_written() {
     let key0 = want[0]["keyId"].as_str().unwrap().to_string();
     let flipped = sb.file("flipped.zip");
     let mut done = false;
-    rezip(&kit, &flipped, |name, mut b| {
+    pykit::rezip(&kit, &flipped, |name, mut b| {
         if !done && name.ends_with(&key0) && !name.starts_with("MOBILE") {
             b[100] ^= 1;
             done = true;
@@ -552,7 +530,7 @@ fn bad_inputs_are_each_their_own_error_and_nothing_is_written() {
     // A missing mobile entry.
     let missing = sb.file("missing.zip");
     let mobile_entry = format!("MOBILE_{key0}");
-    rezip(&kit, &missing, |name, b| {
+    pykit::rezip(&kit, &missing, |name, b| {
         (name != mobile_entry).then_some(b)
     });
     refused(
@@ -567,7 +545,7 @@ fn bad_inputs_are_each_their_own_error_and_nothing_is_written() {
     let other_pub = want[1]["publicKey"].as_str().unwrap().to_string();
     let own_pub = want[0]["publicKey"].as_str().unwrap().to_string();
     let mismatched = sb.file("mismatched.zip");
-    rezip(&kit, &mismatched, |name, b| {
+    pykit::rezip(&kit, &mismatched, |name, b| {
         if name == "metadata.json" {
             let text = String::from_utf8(b).unwrap();
             Some(text.replacen(&own_pub, &other_pub, 1).into_bytes())
@@ -601,7 +579,7 @@ fn recover_approved_by(
     out: &Path,
 ) -> assert_cmd::assert::Assert {
     let k = rsa().unwrap();
-    let (_, recipient) = age_identity(sb);
+    let (_, recipient) = pykit::age_identity(sb.path());
     let _ = std::fs::remove_file(sb.file("out-identity.txt"));
     let mut c = cmd(sb, "recover", kit, &k.private);
     for (flag, name) in approvers {
@@ -886,7 +864,7 @@ fn a_drill_kit_is_complete_and_an_independent_tool_recovers_every_key_as_we_do()
     let theirs: Vec<Value> = serde_json::from_slice(&std::fs::read(&theirs_path).unwrap()).unwrap();
     assert_eq!(theirs.len(), 3);
     // Ours, to an age file.
-    let (id, recipient) = age_identity(&sb);
+    let (id, recipient) = pykit::age_identity(sb.path());
     let age_out = sb.file("drill-keys.age");
     let r = json_out(
         recover(&sb, &kit, &k.private)
@@ -896,15 +874,7 @@ fn a_drill_kit_is_complete_and_an_independent_tool_recovers_every_key_as_we_do()
             .arg(&age_out),
     );
     same_public(r["keys"].as_array().unwrap(), &theirs);
-    let plain = Command::new("age")
-        .arg("-d")
-        .arg("-i")
-        .arg(&id)
-        .arg(&age_out)
-        .output()
-        .unwrap();
-    assert!(plain.status.success());
-    let doc: Value = serde_json::from_slice(&plain.stdout).unwrap();
+    let doc: Value = serde_json::from_slice(&pykit::age_decrypt(&id, &age_out)).unwrap();
     let ours = doc["keys"].as_array().unwrap();
     for t in &theirs {
         let o = ours.iter().find(|o| o["keyId"] == t["keyId"]).unwrap();

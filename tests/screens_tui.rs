@@ -90,10 +90,10 @@ fn lists(w: &Workspace) -> Vec<(&'static str, String)> {
     vec![
         ("", "▶ Custodian 12".to_string()),
         ("p", "▶ 5. ".to_string()),
-        ("p5", "▶[ ] 8.".to_string()),
+        ("p5", "▶[ ] 10.".to_string()),
         ("l", last_item.text.chars().take(30).collect::<String>()),
         ("a", format!("{entries} ")),
-        ("v", "▶ 4".to_string()),
+        ("v", "▶ 6".to_string()),
     ]
 }
 

@@ -1599,7 +1599,9 @@ fn workspace_kit() -> Option<&'static WorkspaceKit> {
 }
 
 /// A workspace under the typed approval policy (the sweep is about the
-/// transaction, not about who approves), with an empty HSM directory.
+/// transaction, not about who approves), with an empty HSM directory
+/// `hsm` (the existing-directory form; the new-directory form writes to
+/// `hsm-new`, which does not exist).
 fn kit_recover_sandbox() -> Sandbox {
     let sb = empty_sandbox();
     let ws = Workspace::open(sb.ws()).unwrap();
@@ -1613,14 +1615,29 @@ fn kit_recover_sandbox() -> Sandbox {
     sb
 }
 
-fn kit_recover_outputs(sb: &Sandbox, k: &WorkspaceKit) -> Vec<PathBuf> {
-    let dir = sb.file("hsm");
+/// The HSM output directory: the existing `hsm`, or `hsm-new` which the
+/// operation creates.
+fn hsm_dir(sb: &Sandbox, new_dir: bool) -> PathBuf {
+    sb.file(if new_dir { "hsm-new" } else { "hsm" })
+}
+
+/// The files the HSM output publishes; with a new directory, also checks
+/// that the directory exists exactly when they do (a failed or killed run
+/// leaves no empty directory behind).
+fn kit_recover_outputs(sb: &Sandbox, k: &WorkspaceKit, new_dir: bool) -> Vec<PathBuf> {
+    let dir = hsm_dir(sb, new_dir);
     let mut v: Vec<PathBuf> = k
         .key_ids
         .iter()
         .map(|id| dir.join(format!("{id}.oaep")))
         .collect();
     v.push(dir.join(custodian_core::drkit::workspace_keys::MANIFEST_NAME));
+    if new_dir && !v.iter().any(|p| p.exists()) {
+        assert!(
+            !dir.exists(),
+            "the directory it created is left without its files"
+        );
+    }
     v
 }
 
@@ -1634,14 +1651,13 @@ fn assert_no_workspace_scalar(sb: &Sandbox, k: &WorkspaceKit, what: &str) {
     }
 }
 
-#[test]
-fn kit_recover_to_an_hsm_is_all_or_nothing_at_every_io_step() {
+fn kit_recover_hsm_sweep(name: &str, new_dir: bool) {
     use custodian_core::drkit::workspace_keys::{
         self, KeysOutput, MobileSecret, RecoverRequest, Selection,
     };
     let Some(k) = workspace_kit() else { return };
     sweep(&Case {
-        name: "kit recover --hsm-public-key (4 keys)",
+        name,
         event: workspace_keys::EVENT_RECOVER,
         changes_registry: false,
         setup: &kit_recover_sandbox,
@@ -1664,27 +1680,36 @@ fn kit_recover_to_an_hsm_is_all_or_nothing_at_every_io_step() {
                     select: &Selection::All,
                     output: &KeysOutput::Hsm {
                         public_key_pem: k.hsm_public.clone(),
-                        dir: sb.file("hsm"),
+                        dir: hsm_dir(sb, new_dir),
                     },
                     approvals: &approvals,
                 },
             )
             .map(|_| ())
             .map_err(|e| e.to_string());
-            assert_no_workspace_scalar(sb, k, "kit recover sweep");
+            assert_no_workspace_scalar(sb, k, name);
             r
         },
-        outputs: &|sb| kit_recover_outputs(sb, k),
+        outputs: &|sb| kit_recover_outputs(sb, k, new_dir),
         happened: None,
     });
 }
 
 #[test]
-fn a_killed_kit_recover_leaves_every_output_or_none_and_no_scalar() {
+fn kit_recover_to_an_hsm_is_all_or_nothing_at_every_io_step() {
+    kit_recover_hsm_sweep("kit recover --hsm-public-key --out DIR (4 keys)", false);
+}
+
+#[test]
+fn kit_recover_to_an_hsm_new_directory_is_all_or_nothing_at_every_io_step() {
+    kit_recover_hsm_sweep("kit recover --hsm-public-key --out NEW (4 keys)", true);
+}
+
+fn kit_recover_hsm_kill_sweep(name: &str, new_dir: bool, seed: u64) {
     let Some(k) = workspace_kit() else { return };
     kill_sweep(
         &Case {
-            name: "kill kit recover --hsm-public-key",
+            name,
             event: custodian_core::drkit::workspace_keys::EVENT_RECOVER,
             changes_registry: false,
             setup: &|| {
@@ -1696,8 +1721,8 @@ fn a_killed_kit_recover_leaves_every_output_or_none_and_no_scalar() {
             // Read after every kill and repair: the scalars are nowhere
             // (kill_sweep itself checks age keys and shard payloads).
             outputs: &|sb| {
-                assert_no_workspace_scalar(sb, k, "kill kit recover");
-                kit_recover_outputs(sb, k)
+                assert_no_workspace_scalar(sb, k, name);
+                kit_recover_outputs(sb, k, new_dir)
             },
             happened: None,
         },
@@ -1713,12 +1738,22 @@ fn a_killed_kit_recover_leaves_every_output_or_none_and_no_scalar() {
                 .arg("--hsm-public-key")
                 .arg(&k.hsm_public)
                 .arg("--out")
-                .arg(sb.file("hsm"));
+                .arg(hsm_dir(sb, new_dir));
             c
         },
-        43,
+        seed,
         1200,
     );
+}
+
+#[test]
+fn a_killed_kit_recover_leaves_every_output_or_none_and_no_scalar() {
+    kit_recover_hsm_kill_sweep("kill kit recover --hsm-public-key --out DIR", false, 43);
+}
+
+#[test]
+fn a_killed_kit_recover_into_a_new_directory_leaves_it_whole_or_gone() {
+    kit_recover_hsm_kill_sweep("kill kit recover --hsm-public-key --out NEW", true, 47);
 }
 
 /// `custodian print` (issue 14): the PDF is published whole or not at all,

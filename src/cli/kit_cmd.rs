@@ -60,8 +60,8 @@ pub enum KitCmd {
     },
     /// Recover the workspace's MPC signing keys (ECDSA and EdDSA) from the
     /// kit, verified against their public keys, to exactly one output:
-    /// --to age1… --out FILE, --hsm-public-key PEM --out DIR, or
-    /// --show-once. The public manifest (key ids, xpub/fpub, verified) is
+    /// --to age1… --out FILE, --hsm-public-key PEM --out F (a new
+    /// directory F, or an existing one), or --show-once. The public manifest (key ids, xpub/fpub, verified) is
     /// always printed.
     #[command(group(clap::ArgGroup::new("output").required(true).args(["to", "hsm_public_key", "show_once"])))]
     Recover {
@@ -81,13 +81,15 @@ pub enum KitCmd {
         to: Option<String>,
         /// Wrap each key's 32-byte private scalar to this HSM import public
         /// key (RSA PEM, RSA-OAEP-SHA256): one file <key id>.oaep per key
-        /// and a public manifest in the --out directory.
+        /// and a public manifest workspace-keys-manifest.json, in the
+        /// --out directory.
         #[arg(long, value_name = "PEM", requires = "out")]
         hsm_public_key: Option<PathBuf>,
         /// With --to: the age file to create (must not exist). With
-        /// --hsm-public-key: the existing directory to write into (none of
-        /// its files may exist yet).
-        #[arg(long, value_name = "FILE|DIR")]
+        /// --hsm-public-key: the directory to create (0700; removed again
+        /// if the recovery fails), or an existing directory to write into
+        /// (none of the files may exist in it yet).
+        #[arg(long, value_name = "F")]
         out: Option<PathBuf>,
         /// Show the keys once on this terminal, one key a page, for 60
         /// seconds each; then the screen and its scrollback are cleared.
@@ -475,7 +477,7 @@ pub fn run(ctx: &Ctx, cmd: KitCmd) -> CmdResult {
                 _ => {
                     debug_assert!(show_once);
                     show_once::require_terminal(
-                        "--to age1… --out FILE or --hsm-public-key PEM --out DIR",
+                        "--to age1… --out FILE or --hsm-public-key PEM --out F",
                     )?;
                     KeysOutput::Screen
                 }

@@ -55,6 +55,89 @@ fn kit_refusal(e: &drkit::DrKitError) -> Result<JobResult, Report> {
     }
 }
 
+/// Verifies or recovers a kit's workspace keys (the console's `kit verify`
+/// with the mobile secret, and `kit recover`) with its stages as progress.
+/// A refused value goes back to the field that fixes it.
+fn kit_keys_job(
+    ws: &Workspace,
+    job: &super::screens::kit_keys::KitKeysJob,
+    progress: &worker::ProgressSink,
+) -> Result<JobResult, Report> {
+    use super::screens::kit_keys::{self as kk, KitKeysFix, MobileInput};
+    use drkit::workspace_keys::{self as wk, MobileSecret};
+    let refused = |fix, e: &drkit::DrKitError| {
+        Ok(JobResult::KitKeysRefused {
+            fix,
+            report: Report::from_error(e),
+        })
+    };
+    let mobile_key = matches!(job.mobile, MobileInput::Key { .. });
+    let fix_of = |e: &drkit::DrKitError| match KitKeysFix::of(e, mobile_key, job.output.as_ref()) {
+        Some(fix) => refused(fix, e),
+        None => Err(Report::from_error(e)),
+    };
+    const STAGES: u64 = 3;
+    progress.report(0, STAGES, "reading the kit");
+    let kit = match drkit::kit::RecoveryKit::open(&job.kit) {
+        Ok(k) => k,
+        Err(e) => return fix_of(&e),
+    };
+    let checked = match &job.output {
+        Some(output) => wk::check_output(&kit, &job.select, output),
+        None => wk::selected_keys(&kit, &job.select).map(|_| ()),
+    };
+    if let Err(e) = checked {
+        return fix_of(&e);
+    }
+    progress.report(1, STAGES, "opening the owner's secret");
+    let mobile = match &job.mobile {
+        MobileInput::Passphrase(p) => MobileSecret::Passphrase(p.clone()),
+        MobileInput::Key { path, passphrase } => {
+            match drkit::keys::load_private_key(path, passphrase.as_ref()) {
+                Ok(k) => MobileSecret::RsaKey(Box::new(k)),
+                Err(e @ drkit::DrKitError::WrongPassphrase) => {
+                    return refused(KitKeysFix::Input(kk::F_MOBILE_KEY_PASS), &e);
+                }
+                Err(e) => return refused(KitKeysFix::Input(kk::F_MOBILE_KEY), &e),
+            }
+        }
+    };
+    progress.report(2, STAGES, "decrypting every share and checking each key");
+    let result = match &job.output {
+        None => wk::verify_listed_audited(
+            ws,
+            kit,
+            &job.key,
+            job.passphrase.as_ref(),
+            &mobile,
+            &job.select,
+        )
+        .map(JobResult::KitKeysListed),
+        Some(output) => wk::recover_audited(
+            ws,
+            kit,
+            &wk::RecoverRequest {
+                key_path: &job.key,
+                passphrase: job.passphrase.as_ref(),
+                mobile: &mobile,
+                select: &job.select,
+                output,
+                approvals: &job.approvals,
+            },
+        )
+        .map(|o| {
+            JobResult::KitKeysRecovered(Box::new(kk::RecoveredKeys {
+                keys: o.keys,
+                written: o.written,
+                manifest: o.manifest,
+                audit_op: o.audit_op,
+                shown: o.shown_once.map(std::sync::Arc::new),
+            }))
+        }),
+    };
+    result.or_else(|e| fix_of(&e))
+}
+
 /// The environment variable naming a file where the console writes the
 /// moment its first frame reached the terminal (see [`record_first_frame`]).
 pub const TRACE_FIRST_FRAME: &str = "CUSTODIAN_TRACE_FIRST_FRAME";
@@ -789,6 +872,34 @@ impl App {
                 let (private, _) = self.kit_key_paths();
                 self.screens
                     .push(Box::new(KitUseWizard::new(derive, &private)));
+            }
+            Action::OpenKitKeys { recover } => {
+                let (private, _) = self.kit_key_paths();
+                let wizard = super::screens::kit_keys::KitKeysWizard::new(recover, &private)
+                    .with_workspace(self.ws.root())
+                    .with_authenticated_approvals(self.authenticated_approvals());
+                self.screens.push(Box::new(wizard));
+            }
+            Action::StartKitKeys(job) => {
+                let ws = self.ws.clone();
+                self.running_jobs += 1;
+                worker::spawn(&self.sender(), move |progress| {
+                    kit_keys_job(&ws, &job, &progress)
+                });
+            }
+            Action::RecordKitDisplayCleared { op, ended } => {
+                let details = serde_json::json!({
+                    "recoverOp": op,
+                    "ended": ended.as_str(),
+                    "shown": ended.was_shown(),
+                });
+                if let Err(e) = self
+                    .ws
+                    .audit()
+                    .record(drkit::workspace_keys::EVENT_CLEARED, details)
+                {
+                    self.notice = Some(format!("audit log: {e}"));
+                }
             }
             Action::CreateRecoveryKey {
                 private,
@@ -1634,6 +1745,12 @@ impl App {
                     s.record_with_command(op, &prefill);
                 }
             }
+            Operation::KitVerify | Operation::KitRecover => {
+                self.pending_step = Some((op, prefill));
+                self.perform(Action::OpenKitKeys {
+                    recover: op == Operation::KitRecover,
+                });
+            }
             // Rotation of the custodian the incident names.
             Operation::Rotate => match prefill.custodian.clone() {
                 Some(name) if self.custodian_names().contains(&name) => {
@@ -1683,6 +1800,15 @@ impl App {
                 Operation::Rewrap | Operation::RestoreToNode,
                 WorkerMsg::Finished(Ok(JobResult::ShardRewrapped(o))),
             ) => vec![o.path.clone()],
+            // Verified only when every key reproduces its public key.
+            (Operation::KitVerify, WorkerMsg::Finished(Ok(JobResult::KitKeysListed(keys))))
+                if keys.iter().all(|k| k["verified"] == true) =>
+            {
+                Vec::new()
+            }
+            (Operation::KitRecover, WorkerMsg::Finished(Ok(JobResult::KitKeysRecovered(r)))) => {
+                r.written.iter().map(|w| w.0.clone()).collect()
+            }
             (Operation::Rotate, WorkerMsg::Finished(Ok(JobResult::Rotated(o)))) => {
                 std::iter::once(o.identity_file.clone())
                     .chain(o.shards.iter().map(|s| s.2.clone()))

@@ -135,6 +135,11 @@ pub const KIT_MENU_ITEMS: &[(&str, &str)] = &[
     ("2", "Check a public key's verification phrase and QR code"),
     ("3", "Verify a kit with the recovery private key"),
     ("4", "Derive Key Share #1 for wallets"),
+    (
+        "5",
+        "Verify the workspace keys with the owner's mobile secret",
+    ),
+    ("6", "Recover the workspace keys (approvals, one output)"),
 ];
 pub const KIT_KEYGEN_TITLE: &str = "Create recovery key pair";
 pub const KIT_PRIVATE_PROMPT: &str = "Private key file";
@@ -172,6 +177,43 @@ pub const KIT_DERIVE_WORKING: &str = "Deriving shares";
 pub const KIT_VERIFY_DONE: &str = "The recovery key opens this kit";
 pub const KIT_DERIVE_DONE: &str = "Shares derived and written";
 pub const KIT_NO_SECRET: &str = "No secret was shown or written to the audit log.";
+// Workspace keys of the DR kit: verify with the mobile secret, and recover.
+pub const KIT_KEYS_VERIFY_TITLE: &str = "Verify the kit's workspace keys";
+pub const KIT_KEYS_RECOVER_TITLE: &str = "Recover the kit's workspace keys";
+pub const KIT_KEYS_INTRO_VERIFY: &str = "Recovers every workspace key (ECDSA and EdDSA, every keyset) in memory, checks each against its public key, and drops it: nothing is output.";
+pub const KIT_KEYS_INTRO_RECOVER: &str = "Recovers the workspace keys, checked against their public keys, to exactly one output. A key that does not reproduce its public key is never output.";
+pub const KIT_MOBILE_PASS_PROMPT: &str = "Owner's mobile passphrase";
+pub const KIT_MOBILE_PASS_HINT: &str = "The workspace owner's recovery passphrase. Leave it empty to give the mobile RSA key below instead.";
+pub const KIT_MOBILE_KEY_PROMPT: &str = "or mobile RSA key (PEM)";
+pub const KIT_MOBILE_KEY_HINT: &str =
+    "Only when the owner's entries are under a mobile RSA key instead of a passphrase.";
+pub const KIT_MOBILE_KEY_PASS_PROMPT: &str = "Mobile key passphrase";
+pub const KIT_MOBILE_KEY_PASS_HINT: &str = "Leave empty if the mobile key file is not encrypted.";
+pub const KIT_SELECT_PROMPT: &str = "Only key id or keyset";
+pub const KIT_SELECT_HINT: &str =
+    "Empty: every key. A key id (UUID) takes that key; a number takes that keyset.";
+pub const KIT_KEYS_NO_MOBILE: &str =
+    "give the owner's mobile passphrase, or the mobile RSA key file";
+pub const KIT_KEYS_BOTH_MOBILE: &str = "give the mobile passphrase or the mobile RSA key, not both";
+pub const KIT_KEYS_BAD_SELECT: &str = "not a key id (a UUID) or a keyset number";
+pub const KIT_KEYS_OUTPUT_HINT: &str = "Choose exactly one output: 1 HSM import key (one RSA-OAEP-SHA256 block per key, in a directory), 2 age recipient (one file), 3 show once on screen.";
+pub const KIT_KEYS_OUT_DIR: &str = "Output directory (new, or existing)";
+pub const KIT_KEYS_OUT_SCREEN: &str = "The keys will be shown once, one key a page, after you type how many there are; each page clears after 60 seconds.";
+pub const KIT_KEYS_WORKING_VERIFY: &str =
+    "Opening the recovery key, decrypting every share and checking each key against its public key";
+pub const KIT_KEYS_WORKING_RECOVER: &str =
+    "Recording the approvals, decrypting every share, checking each key and writing the output";
+pub const KIT_KEYS_VERIFIED: &str = "Every workspace key reproduces its public key";
+pub const KIT_KEYS_NOT_ALL: &str = "Some keys do NOT reproduce their public key: the kit is damaged or not this workspace's. Such a key is never output.";
+pub const KIT_KEYS_RECOVERED: &str = "Workspace keys recovered, checked and written";
+pub const KIT_KEYS_EDDSA_NOTE: &str =
+    "EdDSA private values are the raw scalar, not an RFC 8032 seed.";
+pub const KIT_KEYS_TYPE_COUNT: &str = "Type the number of keys to show their private keys once";
+pub const KIT_KEYS_CONFIRM: &str = "Press Enter to record the approvals and start. Esc goes back.";
+pub const KIT_KEYS_CLEARED: &str = "The screen has been cleared and the keys discarded.";
+pub const KIT_KEYS_LEAVE: &str =
+    " Esc again leaves and discards the approvers and everything typed; any other key keeps them. ";
+pub const KIT_KEYS_DISCARDED: &str = "The keys were discarded without being shown.";
 
 // Shards, rewrap, restore to node and recovery (issue 4).
 pub const SHARDS_TITLE: &str = "Shards";

@@ -50,6 +50,19 @@ pub enum JobResult {
     },
     /// The recovery private key opens with the passphrase typed.
     KitKeyOpened,
+    /// The kit's workspace keys were recovered in memory and checked (the
+    /// public facts of every key, `verified` true or false); nothing output.
+    KitKeysListed(Vec<serde_json::Value>),
+    /// The kit's workspace keys were recovered to the chosen output.
+    KitKeysRecovered(Box<super::screens::kit_keys::RecoveredKeys>),
+    /// A workspace-keys run refused a value the wizard can send the user
+    /// back to.
+    KitKeysRefused {
+        /// Where it is fixed.
+        fix: super::screens::kit_keys::KitKeysFix,
+        /// What is wrong.
+        report: Report,
+    },
     /// Shares were derived and written.
     SharesDerived(Box<custodian_core::drkit::derive::DeriveSummary>),
     /// A shard file's public metadata was read.

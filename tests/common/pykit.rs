@@ -77,3 +77,100 @@ pub fn build(
     let keys: Vec<Value> = serde_json::from_slice(&std::fs::read(&expected).unwrap()).unwrap();
     (kit, keys)
 }
+
+/// Rewrites a kit zip entry by entry: `f` returns the new bytes or None to
+/// leave the entry out.
+pub fn rezip(src: &Path, dst: &Path, mut f: impl FnMut(&str, Vec<u8>) -> Option<Vec<u8>>) {
+    use std::io::{Read, Write};
+    let mut a = zip::ZipArchive::new(std::fs::File::open(src).unwrap()).unwrap();
+    let mut z = zip::ZipWriter::new(std::fs::File::create(dst).unwrap());
+    for i in 0..a.len() {
+        let mut e = a.by_index(i).unwrap();
+        let name = e.name().unwrap().to_string();
+        let mut bytes = Vec::new();
+        e.read_to_end(&mut bytes).unwrap();
+        if let Some(b) = f(&name, bytes) {
+            z.start_file(name, zip::write::SimpleFileOptions::default())
+                .unwrap();
+            z.write_all(&b).unwrap();
+        }
+    }
+    z.finish().unwrap();
+}
+
+/// An age identity made by `age-keygen` as `dir/out-identity.txt`: the
+/// file and its recipient.
+pub fn age_identity(dir: &Path) -> (PathBuf, String) {
+    let id = dir.join("out-identity.txt");
+    let out = Command::new("age-keygen")
+        .arg("-o")
+        .arg(&id)
+        .output()
+        .unwrap();
+    assert!(out.status.success());
+    let text = std::fs::read_to_string(&id).unwrap();
+    let recipient = text
+        .lines()
+        .find_map(|l| l.strip_prefix("# public key: "))
+        .unwrap()
+        .to_string();
+    (id, recipient)
+}
+
+/// Decrypts `file` with the `age` CLI and `identity`; the plaintext.
+pub fn age_decrypt(identity: &Path, file: &Path) -> Vec<u8> {
+    let plain = Command::new("age")
+        .arg("-d")
+        .arg("-i")
+        .arg(identity)
+        .arg(file)
+        .output()
+        .unwrap();
+    assert!(
+        plain.status.success(),
+        "{}",
+        String::from_utf8_lossy(&plain.stderr)
+    );
+    plain.stdout
+}
+
+/// A drill kit in the sandbox, its recovery key, another RSA key and an
+/// HSM import key pair (all openssl, RSA-2048).
+pub struct Kit {
+    pub kit: PathBuf,
+    pub key: PathBuf,
+    pub other: PathBuf,
+    pub hsm: PathBuf,
+    pub hsm_public: PathBuf,
+    pub keys: Vec<custodian_core::drkit::kit::DrillKitKey>,
+}
+
+/// A workspace under the typed approval policy, with a drill kit.
+pub fn drill_kit(sb: &super::Sandbox) -> Kit {
+    let ws = custodian_core::workspace::Workspace::open(sb.ws()).unwrap();
+    custodian_core::approvals::set_policy(
+        &ws,
+        custodian_core::approvals::ApprovalPolicy::Typed,
+        Some("Dee Officer"),
+    )
+    .unwrap();
+    let (key, public) = rsa_pair(sb.path(), "recovery", 2048);
+    let (other, _) = rsa_pair(sb.path(), "other", 2048);
+    let (hsm, hsm_public) = rsa_pair(sb.path(), "hsm", 2048);
+    let kit = sb.file("drill-kit.zip");
+    let made = custodian_core::drkit::ops::make_drill_kit_with(
+        &ws,
+        &public,
+        &kit,
+        &secrecy::SecretString::from(custodian_core::drkit::kit::DRILL_OWNER_PASSPHRASE),
+    )
+    .unwrap();
+    Kit {
+        kit,
+        key,
+        other,
+        hsm,
+        hsm_public,
+        keys: made.keys,
+    }
+}

@@ -223,6 +223,8 @@ pub const SCREENS: &[(&str, &str)] = &[
     ("v2", "Check a public key"),
     ("v3", "Verify a DR kit"),
     ("v4", "Derive Key Share #1"),
+    ("v5", "Verify the kit's workspace keys"),
+    ("v6", "Recover the kit's workspace keys"),
     ("D", "Quarterly drill"),
 ];
 

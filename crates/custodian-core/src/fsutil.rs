@@ -153,6 +153,22 @@ pub fn ensure_private_dir(dir: &Path) -> Result<(), FsError> {
         .map_err(io_err("creating directory", dir))
 }
 
+/// Creates the new directory `dir` (mode 0700; not its parents), then
+/// fsyncs its parent so the name survives a power cut. Refuses an
+/// existing `dir`.
+pub fn create_new_private_dir(dir: &Path) -> Result<(), FsError> {
+    fault::check(fault::Step::Mkdir)
+        .and_then(|_| fs::DirBuilder::new().mode(0o700).create(dir))
+        .map_err(|e| {
+            if e.kind() == io::ErrorKind::AlreadyExists {
+                FsError::AlreadyExists(dir.to_path_buf())
+            } else {
+                io_err("creating directory", dir)(e)
+            }
+        })?;
+    sync_dir(parent_of(dir))
+}
+
 fn parent_of(path: &Path) -> &Path {
     match path.parent() {
         Some(p) if !p.as_os_str().is_empty() => p,
@@ -879,6 +895,8 @@ pub mod fault {
         Link,
         /// Fsyncing a directory.
         DirSync,
+        /// Creating a directory.
+        Mkdir,
     }
 
     #[cfg(any(test, feature = "fault-injection"))]

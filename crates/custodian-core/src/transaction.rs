@@ -64,6 +64,10 @@ enum Record {
     },
     /// A temporary name that may exist from here on.
     Temp { path: PathBuf },
+    /// A directory the operation creates for its outputs, which may exist
+    /// from here on: a rollback removes it again (only while it is empty,
+    /// after the temporary files in it are gone); a commit keeps it.
+    NewDir { path: PathBuf },
     /// The commit point.
     #[serde(rename_all = "camelCase")]
     Commit {
@@ -116,6 +120,8 @@ pub struct Transaction<'w> {
     journal: Option<File>,
     journal_path: PathBuf,
     temps: Vec<PathBuf>,
+    /// Directories this operation created (removed again on rollback).
+    dirs: Vec<PathBuf>,
     staged: Vec<Staged>,
     retire: Vec<Retire>,
     /// Plaintext outputs to record in the registry at the commit.
@@ -241,6 +247,7 @@ impl Workspace {
             journal: None,
             journal_path: journal_path.clone(),
             temps: Vec::new(),
+            dirs: Vec::new(),
             staged: Vec::new(),
             retire: Vec::new(),
             plaintext: Vec::new(),
@@ -418,6 +425,13 @@ impl Workspace {
                     && fs::remove_file(path).is_ok()
                 {
                     report.temps_removed += 1;
+                }
+            }
+            // Then the directories it created, newest first; remove_dir
+            // removes only an empty one, so nothing else is ever lost.
+            for r in records.iter().rev() {
+                if let Record::NewDir { path } = r {
+                    let _ = fs::remove_dir(path);
                 }
             }
         };
@@ -706,6 +720,29 @@ impl Transaction<'_> {
         Ok(())
     }
 
+    /// Creates the directory `path` (mode 0700; its parent must exist and
+    /// `path` must not) for this operation's outputs. It is journaled
+    /// before it can exist, so a rollback or the repair after a crash
+    /// removes it again (while empty); the commit keeps it.
+    pub fn create_dir(&mut self, path: &Path) -> Result<(), FsError> {
+        Self::check_new(path)?;
+        self.journal(&Record::NewDir {
+            path: path.to_path_buf(),
+        })
+        .map_err(|e| match e {
+            WorkspaceError::File(f) => f,
+            other => FsError::Io {
+                action: "writing the journal",
+                path: path.to_path_buf(),
+                source: std::io::Error::other(other.to_string()),
+            },
+        })?;
+        // Recorded before it exists: a failure after the mkdir (the
+        // parent's sync) still rolls it back.
+        self.dirs.push(path.to_path_buf());
+        fsutil::create_new_private_dir(path)
+    }
+
     /// Writes a whole output: unnamed, fsynced, read back and `check`ed,
     /// then linked under a journaled temporary name next to `path`. It is
     /// published under `path` by [`Transaction::commit`]. Returns its SHA-256.
@@ -981,6 +1018,7 @@ impl Transaction<'_> {
         });
         self.journal = None;
         self.temps.clear();
+        self.dirs.clear();
         drop(lock);
         match finished {
             Ok(()) => {
@@ -1008,6 +1046,9 @@ impl Transaction<'_> {
         self.retire.clear();
         for temp in self.temps.drain(..) {
             let _ = fs::remove_file(&temp);
+        }
+        while let Some(dir) = self.dirs.pop() {
+            let _ = fs::remove_dir(&dir);
         }
         if self.journal.take().is_some() {
             let _ = fs::remove_file(&self.journal_path);

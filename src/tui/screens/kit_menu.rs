@@ -37,6 +37,8 @@ impl KitMenu {
             1 => Some(Action::OpenKitFingerprint),
             2 => Some(Action::OpenKitUse { derive: false }),
             3 => Some(Action::OpenKitUse { derive: true }),
+            4 => Some(Action::OpenKitKeys { recover: false }),
+            5 => Some(Action::OpenKitKeys { recover: true }),
             _ => None,
         }
     }
@@ -94,7 +96,7 @@ impl Screen for KitMenu {
 
     fn commands(&self) -> Vec<(&'static str, &'static str)> {
         vec![
-            ("1-4/Enter", "open"),
+            ("1-6/Enter", "open"),
             ("↑/↓ j/k", "select"),
             ("Esc", "home"),
         ]

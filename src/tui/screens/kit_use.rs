@@ -40,8 +40,9 @@ pub enum KitField {
 }
 
 impl KitField {
-    /// The field's place in the form.
-    fn index(self) -> usize {
+    /// The field's place in the form (the kit, key and passphrase are the
+    /// first three fields of the workspace-keys form too).
+    pub fn index(self) -> usize {
         match self {
             KitField::Kit => 0,
             KitField::Key => 1,

@@ -19,6 +19,7 @@ pub mod guardians_split;
 pub mod home;
 pub mod kit_fingerprint;
 pub mod kit_keygen;
+pub mod kit_keys;
 pub mod kit_menu;
 pub mod kit_use;
 pub mod new_identity;
@@ -78,6 +79,21 @@ pub enum Action {
     OpenKitUse {
         /// Derive shares rather than only verify.
         derive: bool,
+    },
+    /// Open the kit's workspace keys wizard: verify with the owner's
+    /// mobile secret (false) or recover (true).
+    OpenKitKeys {
+        /// Recover rather than only verify.
+        recover: bool,
+    },
+    /// Verify or recover the kit's workspace keys on a worker thread.
+    StartKitKeys(Box<kit_keys::KitKeysJob>),
+    /// Record how a one-time display of recovered workspace keys ended.
+    RecordKitDisplayCleared {
+        /// The recovery's audit operation id.
+        op: String,
+        /// Shown and cleared, timed out, or abandoned.
+        ended: recovery::DisplayEnd,
     },
     /// Create the recovery key pair on a worker thread.
     CreateRecoveryKey {
@@ -359,6 +375,11 @@ impl std::fmt::Debug for Action {
             Action::OpenKitKeygen => write!(f, "OpenKitKeygen"),
             Action::OpenKitFingerprint => write!(f, "OpenKitFingerprint"),
             Action::OpenKitUse { derive } => write!(f, "OpenKitUse(derive={derive})"),
+            Action::OpenKitKeys { recover } => write!(f, "OpenKitKeys(recover={recover})"),
+            Action::StartKitKeys(job) => write!(f, "StartKitKeys({job:?})"),
+            Action::RecordKitDisplayCleared { op, ended } => {
+                write!(f, "RecordKitDisplayCleared({op}, {})", ended.as_str())
+            }
             Action::CreateRecoveryKey { private, .. } => {
                 write!(f, "CreateRecoveryKey({})", private.display())
             }

@@ -403,7 +403,7 @@ impl Explain for DrKitError {
             Approval(e) => return e.remedy(),
             TooFewApprovers { .. } => "name every approver of the quorum with --approver (registered custodians, who open their own identity) or --typed-approver: at least two different people".into(),
             HsmKey(e) => return e.remedy(),
-            OutputDir { .. } => "give an existing, writable directory (for example the HSM transfer medium) that holds none of the files named above".into(),
+            OutputDir { .. } => "give a new directory name in an existing folder (custodian creates it), or an existing directory (for example the HSM transfer medium) that holds none of the files named above".into(),
             KeyIdNotAFileName(_) | DuplicatePlayerId { .. } => "keep the kit unchanged and contact whoever produced it".into(),
         })
     }

@@ -824,11 +824,14 @@ pub enum KeysOutput {
     },
     /// One RSA-OAEP-SHA256 block per key (the 32-byte scalar) wrapped to
     /// an HSM import key, in `dir/<key id>.oaep`, plus a public manifest
-    /// `dir/`[`MANIFEST_NAME`]. `dir` must exist; none of the files may.
+    /// `dir/`[`MANIFEST_NAME`]. A `dir` that does not exist is created
+    /// (0700) by the transaction and removed again if it fails; an
+    /// existing directory is written into, and none of the files may
+    /// exist in it yet.
     Hsm {
         /// The HSM import public key (RSA PEM).
         public_key_pem: std::path::PathBuf,
-        /// The existing directory to write into.
+        /// The directory to create, or an existing one to write into.
         dir: std::path::PathBuf,
     },
     /// Handed back to the caller for a one-time display.
@@ -864,6 +867,9 @@ pub fn hsm_file_name(key_id: &str) -> Result<String, DrKitError> {
 struct HsmPlan {
     key: rsa::PublicKey,
     key_sha256: String,
+    /// The output directory, and whether the transaction creates it.
+    dir: std::path::PathBuf,
+    create_dir: bool,
     /// (key id, path) per key, in selection order.
     files: Vec<(String, std::path::PathBuf)>,
     manifest: std::path::PathBuf,
@@ -909,22 +915,33 @@ fn plan_output(
                     .map_err(|e| DrKitError::Rsa(e.to_string()))?;
                 hex::encode(Sha256::digest(der.as_bytes()))
             };
-            let is_dir = std::fs::metadata(dir).map(|m| m.is_dir());
-            match is_dir {
-                Ok(true) => {}
-                Ok(false) => {
+            // `--out F`: a new directory F is created (in the transaction);
+            // an existing directory is written into.
+            let create_dir = match dir.symlink_metadata() {
+                Ok(m) if m.is_dir() => false,
+                Ok(_) => {
                     return Err(DrKitError::OutputDir {
                         path: dir.clone(),
-                        reason: "is not a directory; the HSM output writes one file per key and a manifest into a directory".into(),
+                        reason: "exists and is not a directory; the HSM output is a directory of one file per key and a manifest: name a new one (custodian creates it) or an existing directory".into(),
                     });
                 }
                 Err(_) => {
-                    return Err(DrKitError::OutputDir {
-                        path: dir.clone(),
-                        reason: "does not exist; create the directory first (custodian creates only the files in it)".into(),
-                    });
+                    let parent = dir
+                        .parent()
+                        .filter(|p| !p.as_os_str().is_empty())
+                        .unwrap_or(std::path::Path::new("."));
+                    if !parent.is_dir() {
+                        return Err(DrKitError::OutputDir {
+                            path: dir.clone(),
+                            reason: format!(
+                                "cannot be created: the folder {} does not exist",
+                                parent.display()
+                            ),
+                        });
+                    }
+                    true
                 }
-            }
+            };
             let mut files = Vec::with_capacity(keys.len());
             for k in &keys {
                 files.push((k.key_id.clone(), dir.join(hsm_file_name(&k.key_id)?)));
@@ -949,6 +966,8 @@ fn plan_output(
             Ok(Some(HsmPlan {
                 key,
                 key_sha256,
+                dir: dir.clone(),
+                create_dir,
                 files,
                 manifest,
             }))
@@ -1106,6 +1125,23 @@ fn refuse_unverified(keys: &[WorkspaceKey]) -> Result<(), DrKitError> {
 /// Keys that do not reproduce are an error naming them.
 pub fn verify_audited(
     ws: &crate::workspace::Workspace,
+    kit: RecoveryKit,
+    key_path: &std::path::Path,
+    passphrase: Option<&SecretString>,
+    mobile: &MobileSecret,
+    select: &Selection,
+) -> Result<Vec<Value>, DrKitError> {
+    let listed = verify_listed_audited(ws, kit, key_path, passphrase, mobile, select)?;
+    refuse_listed(&listed)?;
+    Ok(listed)
+}
+
+/// Like [`verify_audited`], but a key that does not reproduce its public
+/// key is listed with `"verified": false` instead of hiding the others
+/// (the console shows every key). The audit entry is FAILED, naming those
+/// keys, when any does not reproduce. No private value leaves this call.
+pub fn verify_listed_audited(
+    ws: &crate::workspace::Workspace,
     mut kit: RecoveryKit,
     key_path: &std::path::Path,
     passphrase: Option<&SecretString>,
@@ -1119,18 +1155,48 @@ pub fn verify_audited(
     )?;
     let result = super::keys::load_private_key(key_path, passphrase)
         .and_then(|rsa| recover(&mut kit, &rsa, mobile, select))
-        .and_then(|keys| {
-            refuse_unverified(&keys)?;
-            Ok(keys
-                .iter()
+        .map(|keys| {
+            keys.iter()
                 .map(WorkspaceKey::public_json)
-                .collect::<Vec<_>>())
-        })
-        .map(|v| {
-            let extra = serde_json::json!({ "verified": v.len() });
-            (v, extra)
+                .collect::<Vec<_>>()
         });
-    op.finish(result)?
+    match result {
+        Ok(listed) => {
+            match refuse_listed(&listed) {
+                Ok(()) => {
+                    op.complete(serde_json::json!({ "verified": listed.len() }))?;
+                }
+                Err(e) => {
+                    op.fail(&e.to_string())?;
+                }
+            }
+            Ok(listed)
+        }
+        Err(e) => {
+            op.fail(&e.to_string())?;
+            Err(e)
+        }
+    }
+}
+
+/// The error naming listed keys whose `verified` is not true.
+fn refuse_listed(listed: &[Value]) -> Result<(), DrKitError> {
+    let failed: Vec<String> = listed
+        .iter()
+        .filter(|k| k["verified"] != true)
+        .map(|k| {
+            format!(
+                "{} ({})",
+                k["keyId"].as_str().unwrap_or_default(),
+                k["algo"].as_str().unwrap_or_default()
+            )
+        })
+        .collect();
+    if failed.is_empty() {
+        Ok(())
+    } else {
+        Err(DrKitError::KeysNotReproduced(failed))
+    }
 }
 
 /// Checks a recovery's approvals against the workspace policy: at least
@@ -1214,6 +1280,9 @@ pub fn recover_audited(
                     .as_ref()
                     .ok_or_else(|| DrKitError::Encode("the HSM output was not planned".into()))?;
                 let size = rsa::traits::PublicKeyParts::size(&plan.key);
+                if plan.create_dir {
+                    tx.create_dir(&plan.dir)?;
+                }
                 let mut written = Vec::with_capacity(plan.files.len() + 1);
                 let mut listed = Vec::with_capacity(keys.len());
                 for (k, (id, path)) in keys.iter().zip(&plan.files) {

@@ -34,11 +34,16 @@ pub enum Operation {
     /// Rotate a custodian: new identity, shards rewrapped, guardians
     /// re-split, old files retired (one transaction).
     Rotate,
+    /// Check that the vendor DR kit reproduces every workspace key (with
+    /// the owner's mobile secret); nothing is output.
+    KitVerify,
+    /// Recover the workspace keys from the vendor DR kit to one output.
+    KitRecover,
 }
 
 impl Operation {
     /// Every operation, in a stable order.
-    pub const ALL: [Operation; 7] = [
+    pub const ALL: [Operation; 9] = [
         Operation::NewIdentity,
         Operation::GuardianReconstruct,
         Operation::Rewrap,
@@ -46,6 +51,8 @@ impl Operation {
         Operation::Recover,
         Operation::MoveAssetsChecklist,
         Operation::Rotate,
+        Operation::KitVerify,
+        Operation::KitRecover,
     ];
 
     /// The name used in the data file and the audit log.
@@ -58,6 +65,8 @@ impl Operation {
             Operation::Recover => "recover",
             Operation::MoveAssetsChecklist => "move-assets-checklist",
             Operation::Rotate => "rotate",
+            Operation::KitVerify => "kit-verify",
+            Operation::KitRecover => "kit-recover",
         }
     }
 
@@ -71,6 +80,8 @@ impl Operation {
             Operation::Recover => "Threshold key recovery",
             Operation::MoveAssetsChecklist => "Move-assets checklist",
             Operation::Rotate => "Rotate a custodian",
+            Operation::KitVerify => "Verify the DR kit's workspace keys",
+            Operation::KitRecover => "Recover workspace keys from the DR kit",
         }
     }
 
@@ -91,6 +102,12 @@ impl Operation {
             }
             Operation::MoveAssetsChecklist => None,
             Operation::Rotate => Some("custodian rotate --custodian NAME"),
+            Operation::KitVerify => Some(
+                "custodian kit verify KIT.zip --key recovery-private.pem --mobile-passphrase-file F",
+            ),
+            Operation::KitRecover => Some(
+                "custodian kit recover KIT.zip --key recovery-private.pem --mobile-passphrase-file F --approver A --approver B --hsm-public-key HSM.pem --out DIR",
+            ),
         }
     }
 }

@@ -1,0 +1,1372 @@
+//! The DR kit's workspace keys at the console, in two modes on one form:
+//! "verify with the owner's mobile secret" (every key recovered in memory,
+//! checked against its public key and dropped) and "recover" (approvers →
+//! the same fields → exactly one output → confirmation → the keys to an
+//! HSM directory, an age file, or shown once).
+//!
+//! Kit path, recovery key (its passphrase checked on a worker as the field
+//! is left), the owner's mobile passphrase or mobile RSA key, and an
+//! optional key id or keyset. Every refusal comes back under the field that
+//! fixes it with everything typed kept (a refused secret is emptied, to be
+//! typed again). The work runs on a worker with its stages as progress.
+//! A key that does not reproduce its public key is listed as such and is
+//! never output (the core refuses the whole output then).
+
+use std::path::PathBuf;
+use std::sync::Arc;
+
+use crossterm::event::{KeyCode, KeyEvent, KeyModifiers};
+use ratatui::Frame;
+use ratatui::layout::{Constraint, Layout, Rect};
+use ratatui::style::{Color, Modifier, Style};
+use ratatui::text::{Line, Span};
+use ratatui::widgets::{Block, Borders, Paragraph, Wrap};
+use secrecy::SecretString;
+use serde_json::Value;
+
+use super::recovery::DisplayEnd;
+use super::{Action, Chrome, Screen};
+use crate::tui::complete::PathKind;
+use crate::tui::event::TICK;
+use crate::tui::form::{Form, FormEvent, FormField};
+use crate::tui::strings;
+use crate::tui::widgets::{self, TextField};
+use crate::tui::worker::{JobResult, Progress, WorkerMsg};
+use custodian_core::approvals::Approval;
+use custodian_core::drkit::DrKitError;
+use custodian_core::drkit::workspace_keys::{KeysOutput, Selection, ShownKey};
+use custodian_core::error::Report;
+use custodian_core::identity;
+
+/// Input fields, in focus order.
+pub const F_KIT: usize = 0;
+/// The recovery private key file.
+pub const F_KEY: usize = 1;
+/// Its passphrase.
+pub const F_PASS: usize = 2;
+/// The owner's mobile passphrase.
+pub const F_MOBILE_PASS: usize = 3;
+/// The mobile RSA key file.
+pub const F_MOBILE_KEY: usize = 4;
+/// The mobile key's passphrase.
+pub const F_MOBILE_KEY_PASS: usize = 5;
+/// Key id or keyset.
+pub const F_SELECT: usize = 6;
+
+/// The owner's (mobile) secret as typed: a passphrase, or a key file.
+pub enum MobileInput {
+    /// The owner's recovery passphrase.
+    Passphrase(SecretString),
+    /// The mobile RSA private key and its passphrase, if encrypted.
+    Key {
+        /// The PEM file.
+        path: PathBuf,
+        /// Its passphrase.
+        passphrase: Option<SecretString>,
+    },
+}
+
+/// Everything a verify or recover run needs, handed to the worker.
+pub struct KitKeysJob {
+    /// The kit zip.
+    pub kit: PathBuf,
+    /// The recovery private key file.
+    pub key: PathBuf,
+    /// Its passphrase.
+    pub passphrase: Option<SecretString>,
+    /// The owner's secret.
+    pub mobile: MobileInput,
+    /// Which keys.
+    pub select: Selection,
+    /// None: verify only. Some: recover to this output.
+    pub output: Option<KeysOutput>,
+    /// The approvals (recover).
+    pub approvals: Vec<Approval>,
+}
+
+impl std::fmt::Debug for KitKeysJob {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("KitKeysJob")
+            .field("kit", &self.kit)
+            .field("select", &self.select)
+            .field("output", &self.output)
+            .finish_non_exhaustive()
+    }
+}
+
+/// Where a refused run is fixed.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum KitKeysFix {
+    /// The approvers.
+    Approvers,
+    /// An input field (`F_*`).
+    Input(usize),
+    /// The output: 0 the HSM key or recipient, 1 the file or directory.
+    Output(usize),
+}
+
+impl KitKeysFix {
+    /// The field that fixes `e`, if any. `mobile_key`: the owner's secret
+    /// was a key file (else a passphrase). Errors of the mobile key file
+    /// itself are mapped where it is loaded.
+    pub fn of(e: &DrKitError, mobile_key: bool, output: Option<&KeysOutput>) -> Option<KitKeysFix> {
+        use DrKitError as E;
+        let mobile = if mobile_key {
+            F_MOBILE_KEY
+        } else {
+            F_MOBILE_PASS
+        };
+        Some(match e {
+            E::WrongPassphrase => KitKeysFix::Input(F_PASS),
+            E::NotAPrivateKey(_)
+            | E::UnsupportedKeyEncryption(_)
+            | E::KeyTooSmall { .. }
+            | E::WrongKeySize { .. }
+            | E::WrongRsaKey { .. } => KitKeysFix::Input(F_KEY),
+            E::WrongMobileSecret { .. } => KitKeysFix::Input(mobile),
+            E::NoSuchWorkspaceKey(_) => KitKeysFix::Input(F_SELECT),
+            E::Approval(_) | E::TooFewApprovers { .. } => KitKeysFix::Approvers,
+            E::HsmKey(_) | E::Encode(_) => KitKeysFix::Output(0),
+            E::OutputDir { .. } | E::KeyIdNotAFileName(_) => KitKeysFix::Output(1),
+            E::Fs(custodian_core::fsutil::FsError::AlreadyExists(p))
+                if output.is_some_and(|o| match o {
+                    KeysOutput::Age { out, .. } => out == p,
+                    KeysOutput::Hsm { dir, .. } => p.starts_with(dir),
+                    KeysOutput::Screen => false,
+                }) =>
+            {
+                KitKeysFix::Output(1)
+            }
+            // Everything else about the kit's content (a missing owner
+            // entry, a damaged or flipped share, keys that do not
+            // reproduce, the zip itself) is fixed by giving another kit.
+            E::MissingKeyEntry { .. }
+            | E::BadShare { .. }
+            | E::DamagedEntry { .. }
+            | E::MobileAlgorithmMismatch { .. }
+            | E::KeysNotReproduced(_)
+            | E::DuplicatePlayerId { .. }
+            | E::UnknownKeyAlgorithm { .. }
+            | E::EntryOaepSha256 { .. }
+            | E::NotAZip { .. }
+            | E::MissingMetadata { .. }
+            | E::SeveralMetadata(_)
+            | E::DuplicateEntry { .. }
+            | E::ZipHeadersDisagree { .. }
+            | E::UnexpectedEntry { .. }
+            | E::BadMetadata(_) => KitKeysFix::Input(F_KIT),
+            _ => return None,
+        })
+    }
+}
+
+/// What a recover run produced, as the screen holds it: public facts, and
+/// for a one-time display the keys (shared, zeroized when the last holder
+/// drops them).
+#[derive(Clone)]
+pub struct RecoveredKeys {
+    /// Every key's public facts.
+    pub keys: Vec<Value>,
+    /// Files written and their SHA-256.
+    pub written: Vec<(PathBuf, String)>,
+    /// The HSM manifest, if written.
+    pub manifest: Option<PathBuf>,
+    /// The recovery's audit operation.
+    pub audit_op: String,
+    /// The keys to show once.
+    pub shown: Option<Arc<Vec<ShownKey>>>,
+}
+
+impl std::fmt::Debug for RecoveredKeys {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("RecoveredKeys")
+            .field("keys", &self.keys.len())
+            .field("written", &self.written)
+            .finish_non_exhaustive()
+    }
+}
+
+/// Ticks each key stays on the one-time display.
+fn page_ticks() -> u64 {
+    (strings::RECOVERY_SHOW_SECONDS * 1000).div_ceil(TICK.as_millis() as u64)
+}
+
+enum Step {
+    Approvers,
+    Input,
+    Output,
+    Confirm,
+    Working(Progress),
+    Listed(Vec<Value>),
+    Recovered(RecoveredKeys),
+    ConfirmShow {
+        op: String,
+        keys: Arc<Vec<ShownKey>>,
+        field: TextField,
+        error: bool,
+    },
+    Showing {
+        op: String,
+        keys: Arc<Vec<ShownKey>>,
+        page: usize,
+        started: Option<u64>,
+        now: u64,
+    },
+    Cleared {
+        shown: bool,
+    },
+    Failed(Report),
+}
+
+fn note(message: &str, remedy: Option<&str>) -> Report {
+    Report {
+        message: message.into(),
+        causes: Vec::new(),
+        remedy: remedy.map(str::to_string),
+    }
+}
+
+/// The approvers of a recovery, as the threshold recovery wizard takes
+/// them (the same actions, results and words): each opens their own
+/// identity on a worker, or an empty passphrase adds a typed name. One
+/// component, so a shared approver step replaces it in one place.
+struct Approvers {
+    approvals: Vec<Approval>,
+    form: Form,
+    checking: bool,
+    authenticated: bool,
+    /// Esc with approvers or typing held: the next Esc leaves.
+    leave_armed: bool,
+}
+
+/// What a key on the approver step asks for.
+enum ApproverKey {
+    Stay,
+    Leave,
+    Continue,
+    Check(Action),
+}
+
+impl Approvers {
+    fn new() -> Self {
+        Approvers {
+            approvals: Vec::new(),
+            form: Form::new(vec![
+                FormField::plain(
+                    strings::RECOVERY_APPROVER_PROMPT,
+                    strings::RECOVERY_APPROVER_HINT,
+                    "",
+                ),
+                FormField::secret(
+                    strings::RECOVERY_APPROVER_PASS_PROMPT,
+                    strings::RECOVERY_APPROVER_PASS_HINT,
+                ),
+            ]),
+            checking: false,
+            authenticated: false,
+            leave_armed: false,
+        }
+    }
+
+    fn key(&mut self, key: KeyEvent) -> ApproverKey {
+        if self.checking {
+            return ApproverKey::Stay;
+        }
+        let armed = std::mem::take(&mut self.leave_armed);
+        let held = !self.approvals.is_empty() || self.form.holds_input();
+        let form = &mut self.form;
+        let name = form.value(0).trim().to_string();
+        let pass_empty = form.value(1).is_empty();
+        match key.code {
+            KeyCode::Esc if held && !armed => self.leave_armed = true,
+            KeyCode::Esc => return ApproverKey::Leave,
+            KeyCode::Enter if name.is_empty() && pass_empty => {
+                if self.approvals.len() >= custodian_core::recovery::MIN_APPROVERS {
+                    return ApproverKey::Continue;
+                }
+                form.focus_on(0);
+                form.set_error(
+                    0,
+                    Report::from_error(&DrKitError::TooFewApprovers {
+                        given: self.approvals.len(),
+                    }),
+                );
+            }
+            KeyCode::Enter => {
+                if let Err(e) = identity::validate_name(&name) {
+                    form.focus_on(0);
+                    form.set_error(0, Report::from_error(&e));
+                } else if self.approvals.iter().any(|a| a.name == name) {
+                    form.clear_all();
+                    form.focus_on(0);
+                    form.set_error(
+                        0,
+                        note(
+                            &format!("{name} is already an approver"),
+                            Some("each approver is a different person"),
+                        ),
+                    );
+                } else if form.focus() == 0 && self.authenticated && pass_empty {
+                    form.focus_on(1);
+                } else if pass_empty {
+                    self.approvals.push(Approval::typed(&name));
+                    form.clear_all();
+                    form.focus_on(0);
+                } else {
+                    self.checking = true;
+                    return ApproverKey::Check(Action::CheckRecoveryApprover {
+                        name,
+                        passphrase: SecretString::from(form.value(1)),
+                    });
+                }
+            }
+            KeyCode::Backspace if form.is_empty() => self.drop_last(),
+            KeyCode::Char('h')
+                if form.is_empty() && key.modifiers.contains(KeyModifiers::CONTROL) =>
+            {
+                self.drop_last()
+            }
+            _ => {
+                form.handle_key(key);
+            }
+        }
+        ApproverKey::Stay
+    }
+
+    fn drop_last(&mut self) {
+        if let Some(gone) = self.approvals.pop() {
+            self.form.set_error(
+                0,
+                note(
+                    &format!("{} is no longer an approver", gone.name),
+                    Some("type the name again to add them back"),
+                ),
+            );
+        }
+    }
+
+    /// Takes the answer to a [`Action::CheckRecoveryApprover`].
+    fn on_result(&mut self, result: &Result<JobResult, Report>) {
+        self.checking = false;
+        match result {
+            Ok(JobResult::RecoveryApproverChecked(a)) => {
+                self.approvals.push(a.clone());
+                self.form.clear_all();
+                self.form.focus_on(0);
+            }
+            Ok(JobResult::RecoveryApproverRefused(report)) | Err(report) => {
+                self.form.refuse(1, report.clone());
+            }
+            Ok(_) => {}
+        }
+    }
+
+    fn line(&self) -> Line<'static> {
+        let named: Vec<String> = self
+            .approvals
+            .iter()
+            .map(|a| {
+                if a.is_authenticated() {
+                    format!("{} (identity opened)", a.name)
+                } else {
+                    format!("{} (typed)", a.name)
+                }
+            })
+            .collect();
+        Line::from(format!("Approvers: {}", named.join(", ")))
+    }
+}
+
+fn input_form(key_path: &str) -> Form {
+    Form::new(vec![
+        FormField::path(strings::KIT_KIT_PROMPT, "", "", PathKind::Kit),
+        FormField::path(strings::KIT_KEY_PROMPT, "", key_path, PathKind::KeyFile),
+        FormField::secret(strings::KIT_OPEN_PASS_PROMPT, strings::KIT_OPEN_PASS_HINT),
+        FormField::secret(
+            strings::KIT_MOBILE_PASS_PROMPT,
+            strings::KIT_MOBILE_PASS_HINT,
+        ),
+        FormField::path(
+            strings::KIT_MOBILE_KEY_PROMPT,
+            strings::KIT_MOBILE_KEY_HINT,
+            "",
+            PathKind::KeyFile,
+        ),
+        FormField::secret(
+            strings::KIT_MOBILE_KEY_PASS_PROMPT,
+            strings::KIT_MOBILE_KEY_PASS_HINT,
+        ),
+        FormField::plain(strings::KIT_SELECT_PROMPT, strings::KIT_SELECT_HINT, ""),
+    ])
+}
+
+fn output_form() -> Form {
+    Form::new(vec![
+        FormField::path(strings::RECOVERY_OUT_HSM, "", "", PathKind::KeyFile),
+        FormField::path(strings::KIT_KEYS_OUT_DIR, "", "", PathKind::Any),
+    ])
+}
+
+/// The key id or keyset typed, read.
+fn selection(text: &str) -> Option<Selection> {
+    let t = text.trim();
+    if t.is_empty() {
+        return Some(Selection::All);
+    }
+    if let Ok(n) = t.parse::<u64>() {
+        return Some(Selection::Keyset(n));
+    }
+    let uuid = t.len() == 36
+        && t.char_indices().all(|(i, c)| {
+            if matches!(i, 8 | 13 | 18 | 23) {
+                c == '-'
+            } else {
+                c.is_ascii_hexdigit()
+            }
+        });
+    uuid.then(|| Selection::KeyId(t.to_ascii_lowercase()))
+}
+
+/// The wizard.
+pub struct KitKeysWizard {
+    recover: bool,
+    approvers: Approvers,
+    form: Form,
+    /// 0 HSM, 1 age, 2 screen.
+    choice: usize,
+    output_form: Form,
+    output: Option<KeysOutput>,
+    /// The recovery key passphrase is being checked on a worker.
+    checking: bool,
+    /// The passphrase typed opens the recovery key.
+    key_opened: bool,
+    /// Lines scrolled in a result's key list (a kit may hold many keys).
+    scroll: u16,
+    step: Step,
+}
+
+impl std::fmt::Debug for KitKeysWizard {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("KitKeysWizard")
+            .field("recover", &self.recover)
+            .field("step", &self.step_name())
+            .finish_non_exhaustive()
+    }
+}
+
+impl KitKeysWizard {
+    /// A wizard to verify (`recover == false`) or recover, with the
+    /// recovery key path prefilled.
+    pub fn new(recover: bool, key_path: &str) -> Self {
+        KitKeysWizard {
+            recover,
+            approvers: Approvers::new(),
+            form: input_form(key_path),
+            choice: 0,
+            output_form: output_form(),
+            output: None,
+            checking: false,
+            key_opened: false,
+            scroll: 0,
+            step: if recover {
+                Step::Approvers
+            } else {
+                Step::Input
+            },
+        }
+    }
+
+    /// Path fields also complete names in `workspace` and its folders.
+    pub fn with_workspace(mut self, workspace: &std::path::Path) -> Self {
+        let key = self.form.value(F_KEY).to_string();
+        self.form = input_form(&key).with_workspace(workspace);
+        self.output_form = output_form().with_workspace(workspace);
+        self
+    }
+
+    /// Under a policy of authenticated approvals, Enter on an approver's
+    /// name goes on to their passphrase.
+    pub fn with_authenticated_approvals(mut self, on: bool) -> Self {
+        self.approvers.authenticated = on;
+        self
+    }
+
+    /// A short name for the current step (for tests).
+    pub fn step_name(&self) -> &'static str {
+        match self.step {
+            Step::Approvers => "approvers",
+            Step::Input => "input",
+            Step::Output => "output",
+            Step::Confirm => "confirm",
+            Step::Working(_) => "working",
+            Step::Listed(_) => "listed",
+            Step::Recovered(_) => "recovered",
+            Step::ConfirmShow { .. } => "confirm-show",
+            Step::Showing { .. } => "showing",
+            Step::Cleared { .. } => "cleared",
+            Step::Failed(_) => "failed",
+        }
+    }
+
+    fn secret(&self, i: usize) -> Option<SecretString> {
+        let v = self.form.value(i);
+        (!v.is_empty()).then(|| SecretString::from(v))
+    }
+
+    fn input_key(&mut self, key: KeyEvent) -> Option<Action> {
+        if self.checking {
+            return None;
+        }
+        let focus = self.form.focus();
+        if focus == F_PASS && !matches!(key.code, KeyCode::Enter | KeyCode::Tab | KeyCode::Down) {
+            self.key_opened = false;
+        }
+        match self.form.handle_key(key) {
+            FormEvent::Cancel if self.recover => {
+                self.step = Step::Approvers;
+                None
+            }
+            FormEvent::Cancel => Some(Action::Back),
+            FormEvent::Submit => self.submit_input(),
+            FormEvent::Handled => {
+                // The recovery key's passphrase is checked as it is left.
+                let left = focus == F_PASS && self.form.focus() > F_PASS;
+                if left && !self.key_opened && self.secret(F_PASS).is_some() {
+                    self.checking = true;
+                    return Some(Action::CheckKitKey {
+                        key: PathBuf::from(self.form.value(F_KEY).trim()),
+                        passphrase: self.secret(F_PASS),
+                    });
+                }
+                None
+            }
+        }
+    }
+
+    /// Enter on the last field: checks what needs no secret, then verifies
+    /// (verify) or goes on to the output (recover).
+    fn submit_input(&mut self) -> Option<Action> {
+        let form = &mut self.form;
+        for (i, what) in [
+            (F_KIT, "give the kit zip"),
+            (F_KEY, "give the recovery private key file"),
+        ] {
+            if form.value(i).trim().is_empty() {
+                form.focus_on(i);
+                form.set_error(i, note(what, None));
+                return None;
+            }
+        }
+        let has_pass = !form.value(F_MOBILE_PASS).is_empty();
+        let has_key = !form.value(F_MOBILE_KEY).trim().is_empty();
+        if has_pass == has_key {
+            let (at, what) = if has_pass {
+                (F_MOBILE_KEY, strings::KIT_KEYS_BOTH_MOBILE)
+            } else {
+                (F_MOBILE_PASS, strings::KIT_KEYS_NO_MOBILE)
+            };
+            form.focus_on(at);
+            form.set_error(at, note(what, None));
+            return None;
+        }
+        if selection(form.value(F_SELECT)).is_none() {
+            form.focus_on(F_SELECT);
+            form.set_error(
+                F_SELECT,
+                note(strings::KIT_KEYS_BAD_SELECT, Some(strings::KIT_SELECT_HINT)),
+            );
+            return None;
+        }
+        if self.recover {
+            self.step = Step::Output;
+            None
+        } else {
+            self.start(None)
+        }
+    }
+
+    fn job(&self, output: Option<KeysOutput>) -> Box<KitKeysJob> {
+        let mobile = match self.secret(F_MOBILE_PASS) {
+            Some(p) => MobileInput::Passphrase(p),
+            None => MobileInput::Key {
+                path: PathBuf::from(self.form.value(F_MOBILE_KEY).trim()),
+                passphrase: self.secret(F_MOBILE_KEY_PASS),
+            },
+        };
+        Box::new(KitKeysJob {
+            kit: PathBuf::from(self.form.value(F_KIT).trim()),
+            key: PathBuf::from(self.form.value(F_KEY).trim()),
+            passphrase: self.secret(F_PASS),
+            mobile,
+            select: selection(self.form.value(F_SELECT)).unwrap_or(Selection::All),
+            output,
+            approvals: self.approvers.approvals.clone(),
+        })
+    }
+
+    fn start(&mut self, output: Option<KeysOutput>) -> Option<Action> {
+        let job = self.job(output);
+        self.step = Step::Working(Progress::default());
+        Some(Action::StartKitKeys(job))
+    }
+
+    fn set_choice(&mut self, choice: usize) {
+        self.choice = choice;
+        self.output_form.set_label(
+            0,
+            if choice == 0 {
+                strings::RECOVERY_OUT_HSM
+            } else {
+                strings::RECOVERY_OUT_AGE
+            },
+        );
+        self.output_form.set_label(
+            1,
+            if choice == 0 {
+                strings::KIT_KEYS_OUT_DIR
+            } else {
+                strings::RECOVERY_OUT_FILE
+            },
+        );
+    }
+
+    fn output_key(&mut self, key: KeyEvent) {
+        if self.output_form.picking() {
+            self.output_form.handle_key(key);
+            return;
+        }
+        let untouched = self.output_form.is_empty();
+        match key.code {
+            KeyCode::Esc => self.step = Step::Input,
+            KeyCode::Left | KeyCode::Right if untouched => {
+                let d = if key.code == KeyCode::Left { 2 } else { 1 };
+                self.set_choice((self.choice + d) % 3);
+            }
+            KeyCode::Char(c @ '1'..='3') if untouched => {
+                self.set_choice((c as u8 - b'1') as usize);
+            }
+            KeyCode::Enter if self.choice == 2 => {
+                self.output = Some(KeysOutput::Screen);
+                self.step = Step::Confirm;
+            }
+            _ if self.choice == 2 => {}
+            _ => {
+                if self.output_form.handle_key(key) == FormEvent::Submit {
+                    self.submit_output();
+                }
+            }
+        }
+    }
+
+    fn submit_output(&mut self) {
+        let form = &mut self.output_form;
+        for i in 0..2 {
+            if form.value(i).trim().is_empty() {
+                form.focus_on(i);
+                form.set_error(i, note("fill in both fields", None));
+                return;
+            }
+        }
+        let first = form.value(0).trim().to_string();
+        let out = PathBuf::from(form.value(1).trim());
+        let output = if self.choice == 0 {
+            KeysOutput::Hsm {
+                public_key_pem: first.into(),
+                dir: out,
+            }
+        } else {
+            if let Err(e) = identity::parse_recipient(&first) {
+                // A pasted secret leaves neither the screen nor the field.
+                if matches!(e, identity::IdentityError::SecretInput(_)) {
+                    form.set_value(0, "");
+                }
+                form.focus_on(0);
+                form.set_error(0, Report::from_error(&e));
+                return;
+            }
+            KeysOutput::Age {
+                recipient: first,
+                out,
+            }
+        };
+        self.output = Some(output);
+        self.step = Step::Confirm;
+    }
+
+    /// Back to the field that fixes a refusal, the error under it.
+    fn go_fix(&mut self, fix: KitKeysFix, report: Report) {
+        match fix {
+            KitKeysFix::Approvers => {
+                self.approvers.form.set_error(0, report);
+                self.step = Step::Approvers;
+            }
+            KitKeysFix::Input(i) => {
+                if matches!(i, F_PASS | F_MOBILE_PASS | F_MOBILE_KEY_PASS) {
+                    self.form.refuse(i, report);
+                } else {
+                    self.form.focus_on(i);
+                    self.form.set_error(i, report);
+                }
+                if i == F_PASS {
+                    self.key_opened = false;
+                }
+                self.step = Step::Input;
+            }
+            KitKeysFix::Output(i) => {
+                self.output_form.focus_on(i);
+                self.output_form.set_error(i, report);
+                self.step = Step::Output;
+            }
+        }
+    }
+
+    fn clear(&mut self, ended: DisplayEnd) -> Option<Action> {
+        let old = std::mem::replace(
+            &mut self.step,
+            Step::Cleared {
+                shown: ended.was_shown(),
+            },
+        );
+        match old {
+            Step::Showing { op, .. } | Step::ConfirmShow { op, .. } => {
+                Some(Action::RecordKitDisplayCleared { op, ended })
+            }
+            _ => None,
+        }
+    }
+
+    fn next_page(&mut self, ended: DisplayEnd) -> Option<Action> {
+        if let Step::Showing {
+            keys,
+            page,
+            started,
+            ..
+        } = &mut self.step
+            && *page + 1 < keys.len()
+        {
+            *page += 1;
+            *started = None;
+            return None;
+        }
+        self.clear(ended)
+    }
+
+    fn holds_state(&self) -> bool {
+        !self.approvers.approvals.is_empty()
+            || self.approvers.form.holds_input()
+            || self.form.holds_input()
+            || self.output_form.holds_input()
+    }
+
+    /// Every key's public facts, long values cut to `width` columns on
+    /// their own lines (never wrapped mid-line).
+    fn key_lines(keys: &[Value], width: usize, lines: &mut Vec<Line<'_>>) {
+        for k in keys {
+            let s = |f: &str| k[f].as_str().unwrap_or_default().to_string();
+            let (ext_name, ext) = if k.get("fpub").is_some() {
+                ("fpub", s("fpub"))
+            } else {
+                ("xpub", s("xpub"))
+            };
+            let ok = k["verified"] == true;
+            lines.push(Line::from(vec![
+                Span::styled(
+                    if ok { "✔ " } else { "✘ " },
+                    Style::default().fg(if ok { Color::Green } else { Color::Red }),
+                ),
+                Span::styled(
+                    format!("{}  {}  keyset {}", s("keyId"), s("algo"), k["keysetId"]),
+                    Style::default().add_modifier(Modifier::BOLD),
+                ),
+            ]));
+            lines.extend(value_lines("public key", &s("publicKey"), width));
+            lines.extend(value_lines(ext_name, &ext, width));
+            lines.push(Line::from(if ok {
+                Span::styled(
+                    "    verified: the shares reproduce this public key",
+                    Style::default().fg(Color::Green),
+                )
+            } else {
+                Span::styled(
+                    "    NOT verified: the shares do not reproduce this public key; never output",
+                    Style::default().fg(Color::Red).add_modifier(Modifier::BOLD),
+                )
+            }));
+        }
+    }
+}
+
+/// `    label: value` on one line when it fits `width`, else the label and
+/// the value cut into pieces on the lines under it.
+fn value_lines(label: &str, value: &str, width: usize) -> Vec<Line<'static>> {
+    let one = format!("    {label}: {value}");
+    if one.chars().count() <= width {
+        return vec![Line::from(one)];
+    }
+    let chars: Vec<char> = value.chars().collect();
+    let mut out = vec![Line::from(format!("    {label}:"))];
+    for piece in chars.chunks(width.saturating_sub(6).max(20)) {
+        out.push(Line::from(format!(
+            "      {}",
+            piece.iter().collect::<String>()
+        )));
+    }
+    out
+}
+
+impl Screen for KitKeysWizard {
+    fn touches_secrets(&self) -> bool {
+        true
+    }
+
+    fn title(&self) -> String {
+        if self.recover {
+            strings::KIT_KEYS_RECOVER_TITLE.into()
+        } else {
+            strings::KIT_KEYS_VERIFY_TITLE.into()
+        }
+    }
+
+    fn handle_key(&mut self, key: KeyEvent) -> Option<Action> {
+        match &mut self.step {
+            Step::Approvers => match self.approvers.key(key) {
+                ApproverKey::Stay => None,
+                ApproverKey::Leave => Some(Action::Back),
+                ApproverKey::Continue => {
+                    self.step = Step::Input;
+                    None
+                }
+                ApproverKey::Check(a) => Some(a),
+            },
+            Step::Input => self.input_key(key),
+            Step::Output => {
+                self.output_key(key);
+                None
+            }
+            Step::Confirm => match key.code {
+                KeyCode::Esc => {
+                    self.step = Step::Output;
+                    None
+                }
+                KeyCode::Enter => {
+                    let output = self.output.clone();
+                    self.start(output)
+                }
+                _ => None,
+            },
+            Step::Working(_) => None,
+            Step::Listed(_) | Step::Recovered(_) | Step::Cleared { .. } => {
+                let keys = match &self.step {
+                    Step::Listed(k) => k.len(),
+                    Step::Recovered(r) => r.keys.len() + r.written.len(),
+                    _ => 0,
+                };
+                // At most every line of the list (six per key or file).
+                let most = u16::try_from(keys * 6).unwrap_or(u16::MAX);
+                let by = |s: u16, d: i32| {
+                    u16::try_from((i32::from(s) + d).clamp(0, i32::from(most))).unwrap_or(0)
+                };
+                match key.code {
+                    KeyCode::Enter | KeyCode::Esc => return Some(Action::Back),
+                    KeyCode::Down | KeyCode::Char('j') => self.scroll = by(self.scroll, 1),
+                    KeyCode::Up | KeyCode::Char('k') => self.scroll = by(self.scroll, -1),
+                    KeyCode::PageDown => self.scroll = by(self.scroll, 10),
+                    KeyCode::PageUp => self.scroll = by(self.scroll, -10),
+                    KeyCode::Home => self.scroll = 0,
+                    _ => {}
+                }
+                None
+            }
+            Step::ConfirmShow {
+                keys, field, error, ..
+            } => match key.code {
+                KeyCode::Esc => self.clear(DisplayEnd::Abandoned { shown: false }),
+                KeyCode::Enter => {
+                    if field.text().trim() == keys.len().to_string() {
+                        let Step::ConfirmShow { op, keys, .. } =
+                            std::mem::replace(&mut self.step, Step::Cleared { shown: false })
+                        else {
+                            return None;
+                        };
+                        self.step = Step::Showing {
+                            op,
+                            keys,
+                            page: 0,
+                            started: None,
+                            now: 0,
+                        };
+                    } else {
+                        *error = true;
+                        field.set("");
+                    }
+                    None
+                }
+                _ => {
+                    if field.input(key) {
+                        *error = false;
+                    }
+                    None
+                }
+            },
+            Step::Showing { .. } => match key.code {
+                KeyCode::Enter => self.next_page(DisplayEnd::ShownAndCleared),
+                KeyCode::Esc => self.clear(DisplayEnd::ShownAndCleared),
+                _ => None,
+            },
+            // Back to the fields, everything kept.
+            Step::Failed(_) => match key.code {
+                KeyCode::Enter | KeyCode::Esc => {
+                    self.step = Step::Input;
+                    None
+                }
+                _ => None,
+            },
+        }
+    }
+
+    fn handle_paste(&mut self, text: &str) -> Option<Action> {
+        match &mut self.step {
+            Step::ConfirmShow { field, error, .. } => {
+                let typed = field.push_chars(text.trim().chars().filter(|c| !c.is_control()));
+                *error &= !typed;
+            }
+            Step::Approvers if !self.approvers.checking => {
+                self.approvers.form.paste(text);
+            }
+            Step::Input if !self.checking => {
+                if self.form.focus() == F_PASS {
+                    self.key_opened = false;
+                }
+                self.form.paste(text);
+            }
+            Step::Output if self.choice != 2 => {
+                self.output_form.paste(text);
+            }
+            _ => {}
+        }
+        None
+    }
+
+    fn takes_text(&self) -> bool {
+        match self.step {
+            Step::Approvers | Step::Input | Step::ConfirmShow { .. } => true,
+            Step::Output => self.choice != 2,
+            _ => false,
+        }
+    }
+
+    fn holds_input(&self) -> bool {
+        match self.step {
+            Step::ConfirmShow { .. } | Step::Showing { .. } | Step::Working(_) => true,
+            Step::Listed(_) | Step::Recovered(_) | Step::Cleared { .. } => false,
+            _ => self.holds_state(),
+        }
+    }
+
+    fn on_tick(&mut self, tick: u64) -> Option<Action> {
+        if let Step::Showing { started, now, .. } = &mut self.step {
+            let start = *started.get_or_insert(tick);
+            *now = tick;
+            if tick.saturating_sub(start) >= page_ticks() {
+                return self.next_page(DisplayEnd::TimedOut);
+            }
+        }
+        None
+    }
+
+    fn on_worker(&mut self, msg: &WorkerMsg) -> Option<Action> {
+        if let (WorkerMsg::Progress { .. }, Step::Working(p)) = (msg, &mut self.step) {
+            p.update(msg);
+            return None;
+        }
+        let WorkerMsg::Finished(result) = msg else {
+            return None;
+        };
+        if self.approvers.checking {
+            self.approvers.on_result(result);
+            return None;
+        }
+        if self.checking {
+            self.checking = false;
+            match result {
+                Ok(JobResult::KitKeyOpened) => self.key_opened = true,
+                Ok(JobResult::KitInputRefused { field, report }) => {
+                    self.form.refuse(field.index(), report.clone());
+                }
+                Err(report) => self.form.set_error(F_KEY, report.clone()),
+                Ok(_) => {}
+            }
+            return None;
+        }
+        if !matches!(self.step, Step::Working(_)) {
+            return None;
+        }
+        match result {
+            Ok(JobResult::KitKeysListed(keys)) => {
+                self.scroll = 0;
+                self.step = Step::Listed(keys.clone());
+            }
+            Ok(JobResult::KitKeysRecovered(r)) => {
+                self.step = match &r.shown {
+                    Some(keys) => Step::ConfirmShow {
+                        op: r.audit_op.clone(),
+                        keys: keys.clone(),
+                        field: TextField::default(),
+                        error: false,
+                    },
+                    None => Step::Recovered(r.as_ref().clone()),
+                };
+            }
+            Ok(JobResult::KitKeysRefused { fix, report }) => self.go_fix(*fix, report.clone()),
+            Err(report) => self.step = Step::Failed(report.clone()),
+            Ok(_) => return None,
+        }
+        Some(Action::RefreshHome)
+    }
+
+    fn render(&self, frame: &mut Frame, area: Rect, chrome: &Chrome) {
+        let dim = widgets::hint();
+        let bold = Style::default().add_modifier(Modifier::BOLD);
+        let ok = Style::default()
+            .fg(Color::Green)
+            .add_modifier(Modifier::BOLD);
+        let red = Style::default()
+            .fg(Color::White)
+            .bg(Color::Red)
+            .add_modifier(Modifier::BOLD);
+        let mut lines: Vec<Line> = Vec::new();
+        match &self.step {
+            Step::Approvers => {
+                lines.push(Line::from(Span::styled(
+                    strings::KIT_KEYS_INTRO_RECOVER,
+                    dim,
+                )));
+                lines.push(self.approvers.line());
+                lines.push(Line::from(""));
+                lines.extend(self.approvers.form.lines());
+                if self.approvers.checking {
+                    lines.push(Line::from(format!(
+                        "{} {}",
+                        widgets::spinner(chrome.tick),
+                        strings::RECOVERY_APPROVER_CHECKING
+                    )));
+                }
+                if self.approvers.leave_armed {
+                    lines.push(Line::from(""));
+                    lines.push(Line::from(Span::styled(
+                        strings::KIT_KEYS_LEAVE,
+                        Style::default()
+                            .fg(Color::Black)
+                            .bg(Color::Yellow)
+                            .add_modifier(Modifier::BOLD),
+                    )));
+                }
+            }
+            Step::Input => {
+                lines.push(Line::from(Span::styled(
+                    if self.recover {
+                        strings::KIT_KEYS_INTRO_RECOVER
+                    } else {
+                        strings::KIT_KEYS_INTRO_VERIFY
+                    },
+                    dim,
+                )));
+                if self.recover {
+                    lines.push(self.approvers.line());
+                }
+                lines.extend(self.form.lines());
+                if self.checking {
+                    lines.push(Line::from(format!(
+                        "{} {}",
+                        widgets::spinner(chrome.tick),
+                        strings::KIT_CHECKING_KEY
+                    )));
+                } else if self.key_opened {
+                    lines.push(Line::from(Span::styled(
+                        strings::KIT_KEY_OPENED,
+                        Style::default().fg(Color::Green),
+                    )));
+                }
+            }
+            Step::Output => {
+                lines.push(Line::from(strings::KIT_KEYS_OUTPUT_HINT));
+                lines.push(Line::from(""));
+                for (i, label) in [
+                    "1 HSM import key",
+                    "2 age recipient",
+                    "3 show once on screen",
+                ]
+                .iter()
+                .enumerate()
+                {
+                    let style = if i == self.choice {
+                        Style::default().fg(Color::Black).bg(Color::Cyan)
+                    } else {
+                        Style::default()
+                    };
+                    lines.push(Line::from(Span::styled(format!(" {label} "), style)));
+                }
+                lines.push(Line::from(""));
+                if self.choice == 2 {
+                    lines.push(Line::from(Span::styled(
+                        strings::KIT_KEYS_OUT_SCREEN,
+                        Style::default().fg(Color::Yellow),
+                    )));
+                } else {
+                    lines.extend(self.output_form.lines());
+                }
+            }
+            Step::Confirm => {
+                lines.push(Line::from(Span::styled(
+                    " CONFIRM: THE WORKSPACE'S PRIVATE KEYS WILL BE REBUILT ",
+                    red,
+                )));
+                lines.push(Line::from(""));
+                lines.push(self.approvers.line());
+                lines.push(Line::from(format!(
+                    "Kit: {}",
+                    self.form.value(F_KIT).trim()
+                )));
+                match &self.output {
+                    Some(KeysOutput::Hsm {
+                        public_key_pem,
+                        dir,
+                    }) => {
+                        lines.push(Line::from("Output: wrapped to the HSM key"));
+                        lines.push(Line::from(format!("  {}", public_key_pem.display())));
+                        lines.push(Line::from(format!("  → {}/", dir.display())));
+                    }
+                    Some(KeysOutput::Age { recipient, out }) => {
+                        lines.push(Line::from("Output: age file, encrypted to"));
+                        lines.push(Line::from(format!("  {recipient}")));
+                        lines.push(Line::from(format!("  → {}", out.display())));
+                    }
+                    _ => lines.push(Line::from("Output: shown once on this screen")),
+                }
+                lines.push(Line::from(""));
+                lines.push(Line::from(Span::styled(strings::KIT_KEYS_CONFIRM, bold)));
+            }
+            Step::Working(progress) => {
+                let [top, gauge] =
+                    Layout::vertical([Constraint::Length(3), Constraint::Length(1)]).areas(area);
+                let what = if self.recover {
+                    strings::KIT_KEYS_WORKING_RECOVER
+                } else {
+                    strings::KIT_KEYS_WORKING_VERIFY
+                };
+                frame.render_widget(
+                    Paragraph::new(format!("{} {what}…", widgets::spinner(chrome.tick)))
+                        .wrap(Wrap { trim: false }),
+                    top,
+                );
+                if progress.total > 0 {
+                    frame.render_widget(widgets::progress_gauge(progress), gauge);
+                }
+                return;
+            }
+            Step::Listed(keys) => {
+                if keys.iter().all(|k| k["verified"] == true) {
+                    lines.push(Line::from(Span::styled(
+                        format!("✔ {}", strings::KIT_KEYS_VERIFIED),
+                        ok,
+                    )));
+                } else {
+                    lines.push(Line::from(Span::styled(
+                        strings::KIT_KEYS_NOT_ALL,
+                        Style::default().fg(Color::Red).add_modifier(Modifier::BOLD),
+                    )));
+                }
+                Self::key_lines(keys, usize::from(area.width), &mut lines);
+                lines.push(Line::from(strings::KIT_NO_SECRET));
+            }
+            Step::Recovered(r) => {
+                lines.push(Line::from(Span::styled(
+                    format!("✔ {}", strings::KIT_KEYS_RECOVERED),
+                    ok,
+                )));
+                Self::key_lines(&r.keys, usize::from(area.width), &mut lines);
+                for (p, sha) in &r.written {
+                    lines.push(Line::from(format!("wrote {}", p.display())));
+                    lines.push(Line::from(Span::styled(format!("  sha256 {sha}"), dim)));
+                }
+                lines.push(Line::from(strings::KIT_KEYS_EDDSA_NOTE));
+                lines.push(Line::from(strings::RECOVERY_NOT_ELSEWHERE));
+            }
+            Step::ConfirmShow {
+                keys, field, error, ..
+            } => {
+                lines.push(Line::from(Span::styled(
+                    format!(
+                        " {} recovered and verified against their public keys. ",
+                        custodian_core::text::count(
+                            keys.len() as u64,
+                            "workspace key",
+                            "workspace keys"
+                        )
+                    ),
+                    Style::default().fg(Color::Black).bg(Color::Green),
+                )));
+                lines.push(Line::from(""));
+                lines.push(field.line(strings::KIT_KEYS_TYPE_COUNT, true));
+                if *error {
+                    lines.push(Line::from(Span::styled(
+                        "That is not the number of keys. Type it exactly, or Esc to discard the keys.",
+                        Style::default().fg(Color::Red),
+                    )));
+                }
+            }
+            Step::Showing {
+                keys,
+                page,
+                started,
+                now,
+                ..
+            } => {
+                let elapsed = started.map(|s| now.saturating_sub(s)).unwrap_or(0);
+                let left_ms = page_ticks().saturating_sub(elapsed) * TICK.as_millis() as u64;
+                let left = left_ms.div_ceil(1000);
+                let Some(k) = keys.get(*page) else { return };
+                let width = usize::from(area.width.saturating_sub(6)).max(20);
+                let key_lines: Vec<Line> = k
+                    .lines(width)
+                    .iter()
+                    .map(|l| {
+                        Line::from(Span::styled(
+                            format!(" {}", l.as_str()),
+                            Style::default().fg(Color::Yellow),
+                        ))
+                    })
+                    .collect();
+                let h = u16::try_from(key_lines.len() + 2).unwrap_or(u16::MAX);
+                let [warn_area, key_area, rest] = Layout::vertical([
+                    Constraint::Length(2),
+                    Constraint::Length(h),
+                    Constraint::Min(1),
+                ])
+                .areas(area);
+                frame.render_widget(
+                    Paragraph::new(Line::from(Span::styled(
+                        format!(" {} ", strings::RECOVERY_SHOW_WARNING),
+                        red,
+                    )))
+                    .wrap(Wrap { trim: false }),
+                    warn_area,
+                );
+                frame.render_widget(
+                    Paragraph::new(key_lines).block(
+                        Block::default()
+                            .borders(Borders::ALL)
+                            .border_style(Style::default().fg(Color::Red))
+                            .title(format!(" key {} of {} ", page + 1, keys.len())),
+                    ),
+                    key_area,
+                );
+                frame.render_widget(
+                    Paragraph::new(vec![
+                        Line::from(Span::styled(format!("Clearing in {left:>2} s"), bold)),
+                        Line::from(if page + 1 < keys.len() {
+                            "Enter: next key. Esc: clear now."
+                        } else {
+                            "Enter or Esc: clear now."
+                        }),
+                    ]),
+                    rest,
+                );
+                return;
+            }
+            Step::Cleared { shown } => {
+                lines.push(Line::from(if *shown {
+                    strings::KIT_KEYS_CLEARED
+                } else {
+                    strings::KIT_KEYS_DISCARDED
+                }));
+            }
+            Step::Failed(report) => {
+                lines.extend(widgets::failure_lines(report));
+                lines.push(Line::from(""));
+                lines.push(Line::from(
+                    "Nothing was output. The audit log records the attempt and its failure.",
+                ));
+                lines.push(Line::from(Span::styled(strings::RECOVERY_FIX, bold)));
+            }
+        }
+        let scroll = match self.step {
+            Step::Listed(_) | Step::Recovered(_) => self.scroll,
+            _ => 0,
+        };
+        frame.render_widget(
+            Paragraph::new(lines)
+                .wrap(Wrap { trim: false })
+                .scroll((scroll, 0)),
+            area,
+        );
+    }
+
+    fn commands(&self) -> Vec<(&'static str, &'static str)> {
+        match self.step {
+            Step::Approvers => vec![
+                ("Enter", "add / continue"),
+                ("Backspace", "drop last approver"),
+                ("Esc", "leave"),
+            ],
+            Step::Input if self.form.focus() == F_SELECT => vec![
+                ("Enter", if self.recover { "next" } else { "verify" }),
+                ("↑/↓ Tab", "field"),
+                ("Esc", "back"),
+            ],
+            Step::Input => vec![("Enter", "next"), ("↑/↓ Tab", "field"), ("Esc", "back")],
+            Step::Output if self.choice == 2 => {
+                vec![("1/2/3", "choose"), ("Enter", "next"), ("Esc", "back")]
+            }
+            Step::Output => vec![
+                ("1/2/3", "choose"),
+                ("Tab", "complete path / next"),
+                ("Enter", "next"),
+                ("Esc", "back"),
+            ],
+            Step::Confirm => vec![("Enter", "start"), ("Esc", "back")],
+            Step::Working(_) => vec![],
+            Step::Listed(_) | Step::Recovered(_) => {
+                vec![("Enter", "back"), ("↑/↓ PgUp/PgDn", "scroll")]
+            }
+            Step::Cleared { .. } => vec![("Enter", "back")],
+            Step::ConfirmShow { .. } => vec![("Enter", "show once"), ("Esc", "discard")],
+            Step::Showing { .. } => vec![("Enter", "next / clear"), ("Esc", "clear now")],
+            Step::Failed(_) => vec![("Enter", "back to the fields"), ("Esc", "back")],
+        }
+    }
+
+    fn animating(&self) -> bool {
+        self.busy() || matches!(self.step, Step::Showing { .. })
+    }
+
+    fn busy(&self) -> bool {
+        matches!(self.step, Step::Working(_)) || self.checking || self.approvers.checking
+    }
+
+    fn on_quit(&mut self) -> Option<Action> {
+        let shown = matches!(self.step, Step::Showing { .. });
+        self.clear(DisplayEnd::Abandoned { shown })
+    }
+
+    fn as_any(&mut self) -> Option<&mut dyn std::any::Any> {
+        Some(self)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_selection_is_every_key_a_keyset_or_a_key_id() {
+        assert!(matches!(selection(""), Some(Selection::All)));
+        assert!(matches!(selection(" 2 "), Some(Selection::Keyset(2))));
+        assert!(matches!(
+            selection("69C4E0DE-2A3B-4C5D-8E9F-0123456789AB"),
+            Some(Selection::KeyId(id)) if id == "69c4e0de-2a3b-4c5d-8e9f-0123456789ab"
+        ));
+        assert!(selection("keyset two").is_none());
+        assert!(selection("69c4e0de").is_none());
+    }
+}
