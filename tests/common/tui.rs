@@ -193,6 +193,7 @@ pub const SCREENS: &[(&str, &str)] = &[
     ("v3", "Verify a DR kit"),
     ("v4", "Derive Key Share #1"),
     ("D", "Quarterly drill"),
+    ("b", "Backup and restore"),
 ];
 
 /// Types `keys` from home, then waits for the background checks the
