@@ -20,14 +20,15 @@ fn backup_and_restore_at_80x24() {
     }
     let sb = Sandbox::new();
     let ws = Workspace::open(sb.ws()).unwrap();
-    let ana = custodian_core::identity::create_identity(&ws, "Ana", &SecretString::from(PASS_A), None)
-        .unwrap();
+    let ana =
+        custodian_core::identity::create_identity(&ws, "Ana", &SecretString::from(PASS_A), None)
+            .unwrap();
     let officer_key = sb.file("officer.key");
     let officer = age_keygen(&officer_key);
     let archive = sb.file("offsite.age");
 
     let t = Tmux::console(sb.path(), &sb.ws(), 80, 24);
-    t.wait_for("b backup / restore", 30);
+    t.wait_for("backup & restore", 30);
     t.keys(&["b"]);
     t.wait_for("Back up this workspace", 10);
     t.keys(&["Enter"]);
@@ -49,12 +50,19 @@ fn backup_and_restore_at_80x24() {
     assert!(done.contains("Encrypted to 2 recipient(s)"), "{done}");
     assert!(done.contains("Audit head recorded"), "{done}");
     t.keys(&["Enter"]);
-    t.wait_for("b backup / restore", 10);
+    t.wait_for("backup & restore", 10);
 
     // The real age CLI opens the archive with the officer's key.
     let plain = age(&["-d", "-i", officer_key.to_str().unwrap()], Some(&archive));
     let doc: serde_json::Value = serde_json::from_slice(&plain).unwrap();
-    let head = ws.registry().unwrap().backups.last().unwrap().audit_head.clone();
+    let head = ws
+        .registry()
+        .unwrap()
+        .backups
+        .last()
+        .unwrap()
+        .audit_head
+        .clone();
     assert_eq!(doc["manifest"]["auditHead"], head.as_str());
 
     // Restore with Ana's own identity: a wrong passphrase first.
@@ -70,7 +78,10 @@ fn backup_and_restore_at_80x24() {
     t.text(into.to_str().unwrap());
     t.keys(&["Enter"]);
     let refused = t.wait_for("the passphrase is wrong", 60);
-    assert!(!into.exists(), "restored with a wrong passphrase:\n{refused}");
+    assert!(
+        !into.exists(),
+        "restored with a wrong passphrase:\n{refused}"
+    );
     // The focus is back on the passphrase, emptied; the rest is kept.
     t.text(PASS_A);
     t.keys(&["Enter", "Enter"]);
@@ -78,10 +89,13 @@ fn backup_and_restore_at_80x24() {
     assert!(verified.contains("Audit chain intact"), "{verified}");
     assert!(verified.contains("Head equals the archive's"), "{verified}");
     t.keys(&["Enter"]);
-    t.wait_for("b backup / restore", 10);
+    t.wait_for("backup & restore", 10);
     t.keys(&["q"]);
     assert_eq!(t.exit_status(20), "0");
-    assert!(!t.history().contains(PASS_A), "a passphrase reached the screen");
+    assert!(
+        !t.history().contains(PASS_A),
+        "a passphrase reached the screen"
+    );
     drop(t);
     let restored = Workspace::open(&into).unwrap();
     assert_eq!(restored.audit().verify().unwrap().head, head);

@@ -22,10 +22,7 @@ const SIZES: [(u16, u16); 2] = [(80, 24), (120, 40)];
 
 /// Filters for what changes between runs: the archive's size.
 fn settings() -> insta::Settings {
-    common::tui::settings(&[(
-        r"\d+\.\d (KiB|MiB) \(\d+ bytes\)|\d+ bytes",
-        "[SIZE]",
-    )])
+    common::tui::settings(&[(r"\d+\.\d (KiB|MiB) \(\d+ bytes\)|\d+ bytes", "[SIZE]")])
 }
 
 /// Snapshots the app as `name_80x24` and `name_120x40`.
@@ -49,8 +46,9 @@ fn step(app: &mut App) -> &'static str {
 /// Ben; returns it and Ana's identity file.
 fn workspace(sb: &Sandbox) -> (Workspace, PathBuf) {
     let ws = Workspace::open(sb.ws()).unwrap();
-    let ana = custodian_core::identity::create_identity(&ws, "Ana", &SecretString::from(PASS_A), None)
-        .unwrap();
+    let ana =
+        custodian_core::identity::create_identity(&ws, "Ana", &SecretString::from(PASS_A), None)
+            .unwrap();
     custodian_core::identity::create_identity(&ws, "Ben", &SecretString::from(PASS_B), None)
         .unwrap();
     (ws, ana.path)
@@ -70,7 +68,10 @@ fn backup_from_home_to_a_custodian_and_an_officer_decrypts_with_age() {
     let officer_key = sb.file("officer.key");
     let officer = age_keygen(&officer_key);
     let mut app = offline_app(ws.clone());
-    assert!(text(&app).contains("backup / restore"), "home names the key");
+    assert!(
+        text(&app).contains("backup & restore"),
+        "home names the key"
+    );
 
     key(&mut app, KeyCode::Char('b'));
     assert_eq!(step(&mut app), "menu");
@@ -94,7 +95,10 @@ fn backup_from_home_to_a_custodian_and_an_officer_decrypts_with_age() {
     key(&mut app, KeyCode::Enter);
     assert_eq!(step(&mut app), "archive", "no job for a bad recipient");
     let s = text(&app);
-    assert!(s.contains("\"age1notarecipient\" is not an age recipient"), "{s}");
+    assert!(
+        s.contains("\"age1notarecipient\" is not an age recipient"),
+        "{s}"
+    );
     snap_both(&app, "backup_archive_bad_recipient");
 
     // The archive inside the workspace: the worker refuses, under the file.
@@ -160,12 +164,21 @@ fn backup_with_nobody_chosen_is_refused_under_the_recipients() {
     type_text(&mut app, sb.file("x.age").to_str().unwrap());
     key(&mut app, KeyCode::Enter);
     let s = text(&app);
-    assert!(s.contains("no recipient: nobody could open this archive"), "{s}");
+    assert!(
+        s.contains("no recipient: nobody could open this archive"),
+        "{s}"
+    );
     assert!(!sb.file("x.age").exists());
 }
 
 /// The restore form from home: fills it and submits, then waits.
-fn restore_attempt(app: &mut App, archive: &Path, identity: &Path, pass: &str, into: &Path) -> String {
+fn restore_attempt(
+    app: &mut App,
+    archive: &Path,
+    identity: &Path,
+    pass: &str,
+    into: &Path,
+) -> String {
     type_text(app, "b2");
     assert_eq!(step(app), "restore");
     for (i, value) in [
@@ -213,12 +226,17 @@ fn error_under(screen: &str, label: &str, message: &str) {
         below.contains(message),
         "`{message}` not under {label}:\n{screen}"
     );
-    let next_label = ["Archive:", "Identity:", "Identity passphrase:", "New directory:"]
-        .iter()
-        .filter(|l| !l.starts_with(&format!("{label}:")))
-        .filter_map(|l| below.find(l))
-        .min()
-        .unwrap_or(below.len());
+    let next_label = [
+        "Archive:",
+        "Identity:",
+        "Identity passphrase:",
+        "New directory:",
+    ]
+    .iter()
+    .filter(|l| !l.starts_with(&format!("{label}:")))
+    .filter_map(|l| below.find(l))
+    .min()
+    .unwrap_or(below.len());
     assert!(
         below.find(message).unwrap() < next_label,
         "`{message}` is under another field than {label}:\n{screen}"
@@ -232,13 +250,20 @@ fn restore_verifies_everything_and_refuses_each_damage_under_its_field() {
     }
     let sb = Sandbox::new();
     let (ws, ana_identity) = workspace(&sb);
-    let ana = ws.registry().unwrap().custodian("Ana").unwrap().recipient.clone();
+    let ana = ws
+        .registry()
+        .unwrap()
+        .custodian("Ana")
+        .unwrap()
+        .recipient
+        .clone();
     let officer_key = sb.file("officer.key");
     let officer = age_keygen(&officer_key);
     let other_key = sb.file("other.key");
     age_keygen(&other_key);
     let archive = sb.file("ws.age");
-    let rec = custodian_core::backup::backup(&ws, &[ana.clone(), officer.clone()], &archive).unwrap();
+    let rec =
+        custodian_core::backup::backup(&ws, &[ana.clone(), officer.clone()], &archive).unwrap();
     let mut app = offline_app(ws.clone());
 
     type_text(&mut app, "b2");
@@ -262,14 +287,78 @@ fn restore_verifies_everything_and_refuses_each_damage_under_its_field() {
     let exists = sb.file("exists");
     std::fs::create_dir(&exists).unwrap();
     let cases: Vec<(&str, Vec<u8>, &Path, &str, PathBuf, &str, &str)> = vec![
-        ("wrong-passphrase", bytes.clone(), &ana_identity, PASS_B, sb.file("r1"), "Identity passphrase", "the passphrase is wrong"),
-        ("needs-passphrase", bytes.clone(), &ana_identity, "", sb.file("r2"), "Identity passphrase", "its passphrase is needed"),
-        ("flipped", flipped, &officer_key, "", sb.file("r3"), "Archive", "does not decrypt: it was altered"),
-        ("truncated", truncated, &officer_key, "", sb.file("r4"), "Archive", "is truncated"),
-        ("wrong-identity", bytes.clone(), &other_key, "", sb.file("r5"), "Identity", "is not encrypted to this identity"),
-        ("head", lying_bytes, &officer_key, "", sb.file("r6"), "Archive", "but the manifest records head"),
-        ("target-exists", bytes.clone(), &officer_key, "", exists.clone(), "New directory", "already exists"),
-        ("live-workspace", bytes.clone(), &officer_key, "", sb.ws().join("restored"), "New directory", "inside the workspace open in this console"),
+        (
+            "wrong-passphrase",
+            bytes.clone(),
+            &ana_identity,
+            PASS_B,
+            sb.file("r1"),
+            "Identity passphrase",
+            "the passphrase is wrong",
+        ),
+        (
+            "needs-passphrase",
+            bytes.clone(),
+            &ana_identity,
+            "",
+            sb.file("r2"),
+            "Identity passphrase",
+            "its passphrase is needed",
+        ),
+        (
+            "flipped",
+            flipped,
+            &officer_key,
+            "",
+            sb.file("r3"),
+            "Archive",
+            "does not decrypt: it was altered",
+        ),
+        (
+            "truncated",
+            truncated,
+            &officer_key,
+            "",
+            sb.file("r4"),
+            "Archive",
+            "is truncated",
+        ),
+        (
+            "wrong-identity",
+            bytes.clone(),
+            &other_key,
+            "",
+            sb.file("r5"),
+            "Identity",
+            "is not encrypted to this identity",
+        ),
+        (
+            "head",
+            lying_bytes,
+            &officer_key,
+            "",
+            sb.file("r6"),
+            "Archive",
+            "but the manifest records head",
+        ),
+        (
+            "target-exists",
+            bytes.clone(),
+            &officer_key,
+            "",
+            exists.clone(),
+            "New directory",
+            "already exists",
+        ),
+        (
+            "live-workspace",
+            bytes.clone(),
+            &officer_key,
+            "",
+            sb.ws().join("restored"),
+            "New directory",
+            "inside the workspace open in this console",
+        ),
     ];
     for (name, data, identity, pass, into, label, message) in cases {
         let path = sb.file(&format!("{name}.age"));
@@ -277,7 +366,12 @@ fn restore_verifies_everything_and_refuses_each_damage_under_its_field() {
         let s = restore_attempt(&mut app, &path, identity, pass, &into);
         assert_eq!(step(&mut app), "restore", "{name}");
         error_under(&s, label, message);
-        assert!(words(&s).contains("nothing was restored") || label == "Identity passphrase" || label == "New directory", "{name}: {s}");
+        assert!(
+            words(&s).contains("nothing was restored")
+                || label == "Identity passphrase"
+                || label == "New directory",
+            "{name}: {s}"
+        );
         if name == "wrong-passphrase" || name == "flipped" || name == "target-exists" {
             snap_both(&app, &format!("restore_refused_{}", name.replace('-', "_")));
         }
@@ -295,8 +389,17 @@ fn restore_verifies_everything_and_refuses_each_damage_under_its_field() {
     let s = restore_attempt(&mut app, &archive, &ana_identity, PASS_A, &into);
     assert_eq!(step(&mut app), "restored", "{s}");
     assert!(s.contains("✔ Audit chain intact"), "{s}");
-    assert!(s.contains(&format!("✔ Head equals the archive's: {}", rec.audit_head)), "{s}");
-    assert!(s.contains(&format!("Every file's SHA-256 read back: {0} of {0} match", rec.files)), "{s}");
+    assert!(
+        s.contains(&format!("✔ Head equals the archive's: {}", rec.audit_head)),
+        "{s}"
+    );
+    assert!(
+        s.contains(&format!(
+            "Every file's SHA-256 read back: {0} of {0} match",
+            rec.files
+        )),
+        "{s}"
+    );
     assert!(s.contains(&format!("opened by {ana}")), "{s}");
     snap_both(&app, "restore_verified");
     let restored = Workspace::open(&into).unwrap();
@@ -334,9 +437,18 @@ fn the_threat_that_flags_a_missing_backup_opens_the_backup_screen() {
     open_screen(&mut app, "t3");
     let s = text(&app);
     // The threat screen flags both: the old plaintext output and the backup.
-    assert!(s.contains("FAIL Plaintext secret outputs destroyed within a day"), "{s}");
-    assert!(s.contains("FAIL An encrypted backup newer than the last sensitive operation"), "{s}");
-    assert!(s.contains("Press b to write an encrypted backup now"), "{s}");
+    assert!(
+        s.contains("FAIL Plaintext secret outputs destroyed within a day"),
+        "{s}"
+    );
+    assert!(
+        s.contains("FAIL An encrypted backup newer than the last sensitive operation"),
+        "{s}"
+    );
+    assert!(
+        s.contains("Press b to write an encrypted backup now"),
+        "{s}"
+    );
     // Threat 1 does not list the backup check: b does nothing there.
     key(&mut app, KeyCode::Char('1'));
     key(&mut app, KeyCode::Char('b'));

@@ -1408,14 +1408,20 @@ impl App {
                         recipient: c.recipient.clone(),
                     })
                     .collect();
-                self.screens
-                    .push(Box::new(BackupScreen::new(choices).with_workspace(self.ws.root())));
+                self.screens.push(Box::new(
+                    BackupScreen::new(choices).with_workspace(self.ws.root()),
+                ));
             }
             Action::StartBackup(job) => {
                 let ws = self.ws.clone();
                 self.running_jobs += 1;
-                worker::spawn(&self.sender(), move |_progress| {
-                    match custodian_core::backup::backup(&ws, &job.recipients, &job.out) {
+                worker::spawn(
+                    &self.sender(),
+                    move |_progress| match custodian_core::backup::backup(
+                        &ws,
+                        &job.recipients,
+                        &job.out,
+                    ) {
                         Ok(record) => {
                             let size = std::fs::metadata(&record.out).map(|m| m.len()).unwrap_or(0);
                             Ok(JobResult::BackupWritten(Box::new(screen::BackupDone {
@@ -1427,8 +1433,8 @@ impl App {
                             field: screen::backup_field(&e),
                             report: Report::from_error(&e),
                         }),
-                    }
-                });
+                    },
+                );
             }
             Action::StartRestore(job) => {
                 let live = self.ws.root().to_path_buf();

@@ -49,8 +49,7 @@ pub const HOME_MENU: &[(&str, &[(&str, &str)])] = &[
         "Kit & drills",
         &[
             ("v", "vendor DR kit"),
-            ("D", "quarterly drill"),
-            ("b", "backup / restore"),
+            ("D / b", "quarterly drill / backup & restore"),
         ],
     ),
 ];
@@ -517,7 +516,8 @@ pub const BACKUP_EXTRA: &str = "Other recipients";
 pub const BACKUP_EXTRA_HINT: &str =
     "age1… of officers not registered here, separated by spaces or commas (may be empty).";
 pub const BACKUP_OUT: &str = "Archive file";
-pub const BACKUP_OUT_HINT: &str = "A new file outside the workspace, on the medium kept off-site (Tab completes folders).";
+pub const BACKUP_OUT_HINT: &str =
+    "A new file outside the workspace, on the medium kept off-site (Tab completes folders).";
 pub const BACKUP_NONE_CHOSEN: &str = "no recipient: nobody could open this archive";
 pub const BACKUP_NONE_CHOSEN_HINT: &str =
     "choose at least one custodian (Esc goes back) or type an officer's age1… recipient here";
@@ -538,7 +538,8 @@ pub const RESTORE_PASS: &str = "Identity passphrase";
 pub const RESTORE_PASS_HINT: &str =
     "For a custodian identity file; leave empty for an age key file.";
 pub const RESTORE_INTO: &str = "New directory";
-pub const RESTORE_INTO_HINT: &str = "Must not exist yet: a restore never merges into a workspace, this one least of all.";
+pub const RESTORE_INTO_HINT: &str =
+    "Must not exist yet: a restore never merges into a workspace, this one least of all.";
 pub const RESTORE_MISSING: &str = "this field is needed";
 pub const RESTORE_WORKING: &str =
     "Opening the identity, decrypting and verifying every file and the audit chain…";

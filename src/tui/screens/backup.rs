@@ -40,9 +40,9 @@ use crate::tui::widgets;
 use crate::tui::worker::{JobResult, WorkerMsg};
 use custodian_core::audit;
 use custodian_core::backup::{self, BackupError, BackupRecord, Manifest};
+use custodian_core::error::Report;
 use custodian_core::fsutil;
 use custodian_core::identity::{self, IdentityError, IdentityFile};
-use custodian_core::error::Report;
 
 /// Backup form: other recipients typed.
 pub const F_EXTRA: usize = 0;
@@ -379,7 +379,11 @@ impl BackupScreen {
             .enumerate()
             .map(|(i, (c, on))| {
                 let mark = if *on { "[✔]" } else { "[ ]" };
-                let pointer = if self.nav.is_selected(i) { "▶ " } else { "  " };
+                let pointer = if self.nav.is_selected(i) {
+                    "▶ "
+                } else {
+                    "  "
+                };
                 let line = Line::from(vec![
                     Span::raw(pointer),
                     Span::styled(
@@ -406,10 +410,7 @@ impl BackupScreen {
         let bold = Style::default().add_modifier(Modifier::BOLD);
         let r = &done.record;
         let mut lines = vec![
-            Line::from(Span::styled(
-                strings::BACKUP_DONE,
-                bold.fg(Color::Green),
-            )),
+            Line::from(Span::styled(strings::BACKUP_DONE, bold.fg(Color::Green))),
             Line::from(format!("Archive: {}", r.out.display())),
             Line::from(format!(
                 "Size: {} · {} files",
@@ -503,8 +504,12 @@ pub fn restore(job: &RestoreJob, live: &Path) -> Result<RestoreDone, (usize, Rep
         .map_err(|e| (R_IDENTITY, Report::from_error(&e)))?;
     let opened;
     let plain;
-    let key = if String::from_utf8_lossy(&bytes).trim_start().starts_with('{') {
-        let file = IdentityFile::from_bytes(&bytes).map_err(|e| (R_IDENTITY, Report::from_error(&e)))?;
+    let key = if String::from_utf8_lossy(&bytes)
+        .trim_start()
+        .starts_with('{')
+    {
+        let file =
+            IdentityFile::from_bytes(&bytes).map_err(|e| (R_IDENTITY, Report::from_error(&e)))?;
         if job.passphrase.expose_secret().is_empty() {
             return Err(refuse(
                 R_PASS,
@@ -567,7 +572,8 @@ fn restored_lines(done: &RestoreDone) -> Vec<Line<'static>> {
     let bad = Style::default().fg(Color::Red).add_modifier(Modifier::BOLD);
     let m = &done.manifest;
     let all_match = done.files.iter().all(|f| f.matches);
-    let head_ok = matches!(&done.chain, Ok((n, head)) if *head == m.audit_head && *n == m.audit_entries);
+    let head_ok =
+        matches!(&done.chain, Ok((n, head)) if *head == m.audit_head && *n == m.audit_entries);
     let mut lines = vec![
         Line::from(Span::styled(
             strings::RESTORE_DONE,
@@ -745,7 +751,14 @@ impl Screen for BackupScreen {
 
     fn handle_paste(&mut self, text: &str) -> Option<Action> {
         match &mut self.step {
-            Step::Archive { form, running: false } | Step::Restore { form, running: false } => {
+            Step::Archive {
+                form,
+                running: false,
+            }
+            | Step::Restore {
+                form,
+                running: false,
+            } => {
                 form.paste(text);
             }
             _ => {}
@@ -807,7 +820,8 @@ impl Screen for BackupScreen {
         let [bar_area, body] =
             Layout::vertical([Constraint::Length(2), Constraint::Min(1)]).areas(area);
         frame.render_widget(Paragraph::new(bar), bar_area);
-        let paragraph = |lines: Vec<Line<'static>>| Paragraph::new(lines).wrap(Wrap { trim: false });
+        let paragraph =
+            |lines: Vec<Line<'static>>| Paragraph::new(lines).wrap(Wrap { trim: false });
         match &self.step {
             Step::Menu { selected } => {
                 let mut lines = Vec::new();
@@ -823,7 +837,10 @@ impl Screen for BackupScreen {
                         format!("{pointer} {}. {what}", i + 1),
                         style,
                     )));
-                    lines.push(Line::from(Span::styled(format!("     {why}"), widgets::hint())));
+                    lines.push(Line::from(Span::styled(
+                        format!("     {why}"),
+                        widgets::hint(),
+                    )));
                     lines.push(Line::from(""));
                 }
                 frame.render_widget(paragraph(lines), body);
@@ -840,7 +857,10 @@ impl Screen for BackupScreen {
                     head,
                 );
                 if self.choices.is_empty() {
-                    frame.render_widget(paragraph(vec![Line::from(strings::BACKUP_NO_CUSTODIANS)]), list);
+                    frame.render_widget(
+                        paragraph(vec![Line::from(strings::BACKUP_NO_CUSTODIANS)]),
+                        list,
+                    );
                 } else {
                     self.nav.render(frame, list, self.recipient_lines());
                 }
@@ -848,7 +868,10 @@ impl Screen for BackupScreen {
                 frame.render_widget(
                     paragraph(vec![
                         Line::from(format!("{n} chosen")),
-                        Line::from(Span::styled(strings::BACKUP_RECIPIENTS_HINT, widgets::hint())),
+                        Line::from(Span::styled(
+                            strings::BACKUP_RECIPIENTS_HINT,
+                            widgets::hint(),
+                        )),
                     ]),
                     foot,
                 );
@@ -895,18 +918,19 @@ impl Screen for BackupScreen {
                 frame.render_widget(paragraph(lines), body);
             }
             Step::Restored { done, scroll, max } => {
-                max.set(widgets::scrolled(frame, body, restored_lines(done), *scroll));
+                max.set(widgets::scrolled(
+                    frame,
+                    body,
+                    restored_lines(done),
+                    *scroll,
+                ));
             }
         }
     }
 
     fn commands(&self) -> Vec<(&'static str, &'static str)> {
         match self.step {
-            Step::Menu { .. } => vec![
-                ("↑/↓ 1-2", "choose"),
-                ("Enter", "open"),
-                ("Esc", "home"),
-            ],
+            Step::Menu { .. } => vec![("↑/↓ 1-2", "choose"), ("Enter", "open"), ("Esc", "home")],
             Step::Recipients => vec![
                 ("↑/↓ j/k", "move"),
                 ("Space", "choose"),
