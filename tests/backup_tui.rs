@@ -243,6 +243,18 @@ fn error_under(screen: &str, label: &str, message: &str) {
     );
 }
 
+/// One damaged input: name, archive bytes, identity, passphrase, target,
+/// the field the error goes under and what it says.
+type Case<'a> = (
+    &'a str,
+    Vec<u8>,
+    &'a Path,
+    &'a str,
+    PathBuf,
+    &'a str,
+    &'a str,
+);
+
 #[test]
 fn restore_verifies_everything_and_refuses_each_damage_under_its_field() {
     if missing_tool("age") || missing_tool("age-keygen") {
@@ -286,7 +298,7 @@ fn restore_verifies_everything_and_refuses_each_damage_under_its_field() {
     std::fs::remove_file(&lying_plain).unwrap();
     let exists = sb.file("exists");
     std::fs::create_dir(&exists).unwrap();
-    let cases: Vec<(&str, Vec<u8>, &Path, &str, PathBuf, &str, &str)> = vec![
+    let cases: Vec<Case> = vec![
         (
             "wrong-passphrase",
             bytes.clone(),
