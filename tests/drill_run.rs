@@ -70,6 +70,20 @@ fn auto_drill_passes_every_scenario_and_records_itself() {
         .count();
     assert_eq!(guardians, 15, "five guardians for each of three custodians");
     assert!(card.contains("recovery key"));
+    // A plaintext output of the sandbox (issue 18), tracked to destruction:
+    // path, size and SHA-256 recorded, not yet destroyed.
+    let card_path = sandbox.join(custodian_core::drill::card::FILE);
+    let tracked: Vec<_> = custodian_core::outputs::open_outputs(&sreg)
+        .into_iter()
+        .filter(|o| o.kind == custodian_core::outputs::OutputKind::DrillCard)
+        .collect();
+    assert_eq!(tracked.len(), 1, "{:?}", sreg.plaintext_outputs);
+    assert_eq!(tracked[0].path, std::path::absolute(&card_path).unwrap());
+    assert_eq!(tracked[0].size, card.len() as u64);
+    assert_eq!(
+        tracked[0].sha256,
+        custodian_core::fsutil::sha256_hex(card.as_bytes())
+    );
     // The passphrases are not in either audit log.
     assert!(!log.contains(pass));
     assert!(

@@ -7,7 +7,6 @@
 mod common;
 
 use std::path::{Path, PathBuf};
-use std::process::Command as Std;
 
 use common::{PASS_A, PASS_B, Sandbox, missing_tool};
 use predicates::prelude::*;
@@ -244,36 +243,11 @@ fn plaintext_outputs_are_recorded_flagged_and_destroyed() {
     sb.cmd().args(["audit", "verify"]).assert().success();
 }
 
-/// Runs `age` with `args`, returning stdout (asserting success).
-fn age(args: &[&str], input: Option<&Path>) -> Vec<u8> {
-    let mut c = Std::new("age");
-    c.args(args);
-    if let Some(i) = input {
-        c.arg(i);
-    }
-    let out = c.output().unwrap();
-    assert!(
-        out.status.success(),
-        "age {args:?}: {}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-    out.stdout
-}
+use common::age;
 
 fn keygen(sb: &Sandbox, name: &str) -> (PathBuf, String) {
     let path = sb.file(name);
-    let out = Std::new("age-keygen")
-        .arg("-o")
-        .arg(&path)
-        .output()
-        .unwrap();
-    assert!(out.status.success());
-    let text = std::fs::read_to_string(&path).unwrap();
-    let recipient = text
-        .lines()
-        .find_map(|l| l.strip_prefix("# public key: "))
-        .unwrap()
-        .to_string();
+    let recipient = common::age_keygen(&path);
     (path, recipient)
 }
 

@@ -1121,6 +1121,9 @@ impl App {
                     super::screens::ceremony::run_job(&ws, ceremony.as_ref(), *job)
                 });
             }
+            Action::OpenBackup | Action::StartBackup(_) | Action::StartRestore(_) => {
+                self.perform_backup(action)
+            }
             Action::OpenRetire(_)
             | Action::PlanRetirement { .. }
             | Action::CheckRetireePassphrase { .. }
@@ -1615,6 +1618,64 @@ impl App {
                         }
                         Err(e) => refuse(F_SHARE, &e),
                     }
+                });
+            }
+            _ => {}
+        }
+    }
+
+    /// Backup and restore (see `screens::backup`).
+    fn perform_backup(&mut self, action: Action) {
+        use super::screens::backup::{self as screen, BackupScreen, RecipientChoice};
+        match action {
+            Action::OpenBackup => {
+                let Some(reg) = self.registry_or_notice() else {
+                    return;
+                };
+                let choices = reg
+                    .custodians
+                    .iter()
+                    .map(|c| RecipientChoice {
+                        name: c.name.clone(),
+                        recipient: c.recipient.clone(),
+                    })
+                    .collect();
+                self.screens.push(Box::new(
+                    BackupScreen::new(choices).with_workspace(self.ws.root()),
+                ));
+            }
+            Action::StartBackup(job) => {
+                let ws = self.ws.clone();
+                self.running_jobs += 1;
+                worker::spawn(
+                    &self.sender(),
+                    move |_progress| match custodian_core::backup::backup(
+                        &ws,
+                        &job.recipients,
+                        &job.out,
+                    ) {
+                        Ok(record) => {
+                            let size = std::fs::metadata(&record.out).map(|m| m.len()).unwrap_or(0);
+                            Ok(JobResult::BackupWritten(Box::new(screen::BackupDone {
+                                record,
+                                size,
+                            })))
+                        }
+                        Err(e) => Ok(JobResult::BackupRefused {
+                            field: screen::backup_field(&e),
+                            report: Report::from_error(&e),
+                        }),
+                    },
+                );
+            }
+            Action::StartRestore(job) => {
+                let live = self.ws.root().to_path_buf();
+                self.running_jobs += 1;
+                worker::spawn(&self.sender(), move |_progress| {
+                    Ok(match screen::restore(&job, &live) {
+                        Ok(done) => JobResult::RestoreVerified(Box::new(done)),
+                        Err((field, report)) => JobResult::BackupRefused { field, report },
+                    })
                 });
             }
             _ => {}

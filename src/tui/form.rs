@@ -8,7 +8,8 @@
 //!   field Enter submits; the screen validates and may [`Form::refuse`]);
 //! - plain fields edit like an editor through `tui-input` (←/→, Home/End,
 //!   Ctrl-W word delete, Ctrl-U line delete); secret fields are masked and
-//!   kept in a zeroizing buffer ([`TextField::masked`]);
+//!   kept in a zeroizing buffer ([`TextField::masked`]); the mask has a fixed
+//!   width ([`widgets::MASK`]), so it never tells a passphrase's length;
 //! - an error sits under the field it belongs to and clears when that field
 //!   is edited; nothing else is lost;
 //! - Esc with typed input first asks (a second Esc discards), so one stray
@@ -598,6 +599,23 @@ mod tests {
                 .iter()
                 .any(|l| l.to_string().contains("does not open"))
         );
+    }
+
+    #[test]
+    fn a_masked_field_never_shows_the_length() {
+        let shown = |text: &str| {
+            let mut f = form();
+            f.handle_key(k(KeyCode::Tab));
+            typed(&mut f, text);
+            f.lines()
+                .iter()
+                .map(|l| l.to_string())
+                .find(|l| l.starts_with("Passphrase"))
+                .unwrap()
+        };
+        assert_eq!(shown("a"), shown("a much longer passphrase of many words"));
+        assert!(shown("abc").contains(widgets::MASK));
+        assert!(!shown("").contains('•'), "an empty field shows no mask");
     }
 
     #[test]

@@ -47,7 +47,10 @@ pub const HOME_MENU: &[(&str, &[(&str, &str)])] = &[
     ),
     (
         "Kit & drills",
-        &[("v", "vendor DR kit"), ("D", "quarterly drill")],
+        &[
+            ("v", "vendor DR kit"),
+            ("D / b", "quarterly drill / backup & restore"),
+        ],
     ),
 ];
 pub const NET_WARNING: &str =
@@ -591,3 +594,65 @@ pub const TOKEN_TIMED_OUT: &str =
     "Not answered in time: waiting for the token's plugin to stop. Nothing will be used or changed";
 pub const TOKEN_KEYS_ASK: &str = " · Enter send · Esc cancel (nothing is changed)";
 pub const TOKEN_KEYS_WAIT: &str = " · Esc cancel (nothing is changed)";
+// Encrypted off-site copy of the workspace (home, b).
+pub const BACKUP_TITLE: &str = "Backup and restore";
+pub const BACKUP_STEPS: [&str; 3] = ["recipients", "archive", "result"];
+pub const RESTORE_STEPS: [&str; 2] = ["archive and identity", "verified"];
+pub const BACKUP_MENU: [(&str, &str); 2] = [
+    (
+        "Back up this workspace",
+        "one age-encrypted archive of the registry, the audit log, the sealed identity files and the records, for one or more officers",
+    ),
+    (
+        "Restore an archive into a new directory",
+        "decrypts and verifies an archive (every file's hash, the audit chain and its head); never merges into this workspace",
+    ),
+];
+pub const BACKUP_RECIPIENTS_HEAD: &str =
+    "Encrypt to (Space chooses; each chosen officer can restore alone):";
+pub const BACKUP_NO_CUSTODIANS: &str =
+    "No custodian is registered: type each officer's age1… recipient on the next step.";
+pub const BACKUP_RECIPIENTS_HINT: &str =
+    "Enter goes on; officers not registered here are typed on the next step.";
+pub const BACKUP_EXTRA: &str = "Other recipients";
+pub const BACKUP_EXTRA_HINT: &str =
+    "age1… of officers not registered here, separated by spaces or commas (may be empty).";
+pub const BACKUP_OUT: &str = "Archive file";
+pub const BACKUP_OUT_HINT: &str =
+    "A new file outside the workspace, on the medium kept off-site (Tab completes folders).";
+pub const BACKUP_NONE_CHOSEN: &str = "no recipient: nobody could open this archive";
+pub const BACKUP_NONE_CHOSEN_HINT: &str =
+    "choose at least one custodian (Esc goes back) or type an officer's age1… recipient here";
+pub const BACKUP_OUT_MISSING: &str = "no archive file named";
+pub const BACKUP_OUT_MISSING_HINT: &str =
+    "type the path of a new file outside the workspace, e.g. /media/offsite/custodian.age";
+pub const BACKUP_BAD_RECIPIENT_HINT: &str =
+    "copy the officer's recipient exactly (age1… from `custodian identity show` or age-keygen)";
+pub const BACKUP_WORKING: &str =
+    "Writing the encrypted archive and reading it back (audited as WORKSPACE_BACKUP)…";
+pub const BACKUP_DONE: &str = "Encrypted backup written and read back";
+pub const BACKUP_DONE_HINT: &str = "Keep it off-site. Any one recipient restores it (b, then Restore; or `custodian restore`). Enter or Esc: home.";
+pub const RESTORE_ARCHIVE: &str = "Archive";
+pub const RESTORE_ARCHIVE_HINT: &str = "The file a backup wrote (Tab completes).";
+pub const RESTORE_IDENTITY: &str = "Identity";
+pub const RESTORE_IDENTITY_HINT: &str = "A custodian identity file (its passphrase below) or an officer's age key file (AGE-SECRET-KEY-…), one of the archive's recipients.";
+pub const RESTORE_PASS: &str = "Identity passphrase";
+pub const RESTORE_PASS_HINT: &str =
+    "For a custodian identity file; leave empty for an age key file.";
+pub const RESTORE_INTO: &str = "New directory";
+pub const RESTORE_INTO_HINT: &str =
+    "Must not exist yet: a restore never merges into a workspace, this one least of all.";
+pub const RESTORE_MISSING: &str = "this field is needed";
+pub const RESTORE_WORKING: &str =
+    "Opening the identity, decrypting and verifying every file and the audit chain…";
+pub const RESTORE_DONE: &str = "Archive verified and restored";
+pub const RESTORE_DONE_HINT: &str = "The restored workspace is separate: open it with `custodian --workspace DIR`. Enter or Esc: home.";
+pub const RESTORE_INTO_EXISTS_HINT: &str =
+    "name a directory that does not exist yet; a restore never merges into existing files";
+pub const RESTORE_INTO_LIVE_HINT: &str =
+    "restore outside this workspace (a restored copy inside it would be mixed into its backups)";
+pub const RESTORE_NEEDS_PASS: &str = "this is a custodian identity: its passphrase is needed";
+pub const RESTORE_NEEDS_PASS_HINT: &str =
+    "the custodian types their own passphrase (masked); an age key file needs none";
+pub const THREATS_BACKUP_KEY: &str = "encrypted backup now";
+pub const THREATS_BACKUP_HINT: &str = "Press b to write an encrypted backup now.";

@@ -38,6 +38,9 @@ impl std::fmt::Debug for TextField {
     }
 }
 
+/// What a masked field shows once anything is typed, whatever its length.
+pub const MASK: &str = "••••••••";
+
 impl TextField {
     /// An empty masked field.
     pub fn masked() -> Self {
@@ -101,10 +104,18 @@ impl TextField {
         }
     }
 
-    /// The field as a line: label, then text or bullets, then a cursor.
+    /// The field as a line: label, then the text (or, masked, a fixed
+    /// [`MASK`] once anything is typed), then a cursor.
     pub fn line<'a>(&'a self, label: &'a str, focused: bool) -> Line<'a> {
         let shown = if self.masked {
-            "•".repeat(self.text.chars().count())
+            // One dot per character would tell an onlooker (or a screen
+            // recording) the passphrase's length; the mask only says
+            // whether the field is empty.
+            if self.text.is_empty() {
+                String::new()
+            } else {
+                MASK.to_string()
+            }
         } else {
             self.text.to_string()
         };

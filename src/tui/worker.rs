@@ -131,6 +131,17 @@ pub enum JobResult {
     },
     /// A step of the onboarding ceremony finished (see `screens::ceremony`).
     Ceremony(Box<super::screens::ceremony::CeremonyDone>),
+    /// An encrypted backup of the workspace was written and read back.
+    BackupWritten(Box<super::screens::backup::BackupDone>),
+    /// An archive was verified and restored into a new directory.
+    RestoreVerified(Box<super::screens::backup::RestoreDone>),
+    /// A backup or restore was refused for a value typed into one field.
+    BackupRefused {
+        /// The field at fault (`screens::backup::F_*` or `R_*`).
+        field: usize,
+        /// What is wrong.
+        report: Report,
+    },
     /// A guardian's share was refused: the field at fault and why.
     RollCallRefused {
         /// `roll_call::F_SHARE` or `roll_call::F_PASS`.

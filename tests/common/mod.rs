@@ -251,3 +251,35 @@ pub fn accept_typed_approvals(ws: &custodian_core::workspace::Workspace) {
     })
     .unwrap();
 }
+
+/// Runs the real `age` CLI with `args` (then `input`, if any), asserting
+/// success; returns its standard output.
+pub fn age(args: &[&str], input: Option<&Path>) -> Vec<u8> {
+    let mut c = std::process::Command::new("age");
+    c.args(args);
+    if let Some(i) = input {
+        c.arg(i);
+    }
+    let out = c.output().unwrap();
+    assert!(
+        out.status.success(),
+        "age {args:?}: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    out.stdout
+}
+
+/// `age-keygen -o PATH`: an officer's age key file; returns its recipient.
+pub fn age_keygen(path: &Path) -> String {
+    let out = std::process::Command::new("age-keygen")
+        .arg("-o")
+        .arg(path)
+        .output()
+        .unwrap();
+    assert!(out.status.success());
+    let text = std::fs::read_to_string(path).unwrap();
+    text.lines()
+        .find_map(|l| l.strip_prefix("# public key: "))
+        .unwrap()
+        .to_string()
+}

@@ -226,6 +226,7 @@ pub const SCREENS: &[(&str, &str)] = &[
     ("v5", "Verify the kit's workspace keys"),
     ("v6", "Recover the kit's workspace keys"),
     ("D", "Quarterly drill"),
+    ("b", "Backup and restore"),
 ];
 
 /// Types `keys` from home, then waits for the background checks the

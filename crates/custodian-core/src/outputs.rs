@@ -63,6 +63,8 @@ pub enum OutputKind {
     PlainAgeKey,
     /// The contents of an opened envelope (`envelope open --out`).
     EnvelopeContents,
+    /// A drill sandbox's card of synthetic passphrases (`drill run`).
+    DrillCard,
 }
 
 impl OutputKind {
@@ -72,6 +74,7 @@ impl OutputKind {
             OutputKind::KeyShares => "derived Key Share #1 values",
             OutputKind::PlainAgeKey => "plain age key",
             OutputKind::EnvelopeContents => "opened envelope contents",
+            OutputKind::DrillCard => "drill card (synthetic passphrases)",
         }
     }
 }

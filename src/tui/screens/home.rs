@@ -339,6 +339,7 @@ impl Screen for HomeScreen {
             KeyCode::Char('a') => Some(Action::OpenAuditView),
             KeyCode::Char('v') => Some(Action::OpenKitMenu),
             KeyCode::Char('D') => Some(Action::OpenDrill),
+            KeyCode::Char('b') => Some(Action::OpenBackup),
             KeyCode::Char('X') if self.view.sandbox_origin.is_some() => Some(Action::LeaveSandbox),
             KeyCode::Char('C') if self.view.sandbox_origin.is_some() => Some(Action::OpenDrillCard),
             _ => None,
@@ -463,7 +464,11 @@ impl Screen for HomeScreen {
     }
 
     fn footer(&self) -> Vec<(&'static str, &'static str)> {
-        let mut keys = vec![("↑/↓ j/k", "select custodian"), ("r", "refresh")];
+        let mut keys = vec![
+            ("↑/↓ j/k", "select custodian"),
+            ("r", "refresh"),
+            ("b", "backup"),
+        ];
         if self.view.sandbox_origin.is_some() {
             keys.push(("C", "drill card"));
             keys.push(("X", "leave sandbox"));

@@ -10,6 +10,7 @@ use secrecy::SecretString;
 use super::worker::WorkerMsg;
 
 pub mod audit_view;
+pub mod backup;
 pub mod ceremony;
 pub mod checklist;
 pub mod drill;
@@ -310,6 +311,12 @@ pub enum Action {
         /// Their passphrase.
         passphrase: SecretString,
     },
+    /// Open the backup and restore screen.
+    OpenBackup,
+    /// Write an encrypted backup of the workspace on a worker.
+    StartBackup(backup::BackupJob),
+    /// Verify and restore an archive into a new directory on a worker.
+    StartRestore(Box<backup::RestoreJob>),
     /// Open the guardian split wizard.
     OpenGuardianSplit,
     /// Open the reconstruct-from-guardians wizard.
@@ -448,6 +455,9 @@ impl std::fmt::Debug for Action {
             Action::CheckRollCallShare { turn, .. } => {
                 write!(f, "CheckRollCallShare({})", turn.guardian)
             }
+            Action::OpenBackup => write!(f, "OpenBackup"),
+            Action::StartBackup(job) => write!(f, "StartBackup({})", job.out.display()),
+            Action::StartRestore(job) => write!(f, "StartRestore({job:?})"),
             Action::OpenGuardianSplit => write!(f, "OpenGuardianSplit"),
             Action::OpenGuardianReconstruct => write!(f, "OpenGuardianReconstruct"),
             Action::StartGuardianSplit {

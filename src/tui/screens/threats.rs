@@ -10,7 +10,7 @@ use ratatui::text::{Line, Span};
 
 use super::{Action, Chrome, Screen};
 use crate::tui::{strings, widgets};
-use custodian_core::playbook::checks::{CheckResult, CheckStatus};
+use custodian_core::playbook::checks::{CheckId, CheckResult, CheckStatus};
 use custodian_core::playbook::model::Threat;
 
 /// The threat screens (one type, six pages).
@@ -64,6 +64,14 @@ impl ThreatsScreen {
         self.results = results;
     }
 
+    /// True when the threat shown lists the "backup newer than the last
+    /// sensitive operation" check: `b` then opens the backup screen.
+    fn shows_backup_check(&self) -> bool {
+        self.threats
+            .get(self.current)
+            .is_some_and(|t| t.checks.contains(&CheckId::BackupOverdue))
+    }
+
     /// The threat shown.
     pub fn current(&self) -> u8 {
         self.threats
@@ -106,6 +114,7 @@ impl ThreatsScreen {
                 }
             }
             KeyCode::Char('r') => return Some(Action::RefreshThreats),
+            KeyCode::Char('b') if self.shows_backup_check() => return Some(Action::OpenBackup),
             _ => {}
         }
         None
@@ -202,6 +211,12 @@ impl Screen for ThreatsScreen {
                     },
                 )));
             }
+            if *id == CheckId::BackupOverdue && r.status == CheckStatus::Fail {
+                lines.push(Line::from(Span::styled(
+                    format!("     {}", strings::THREATS_BACKUP_HINT),
+                    Style::default().fg(Color::Cyan),
+                )));
+            }
         }
         self.max_scroll
             .set(widgets::scrolled(frame, area, lines, self.scroll));
@@ -212,12 +227,16 @@ impl Screen for ThreatsScreen {
     }
 
     fn commands(&self) -> Vec<(&'static str, &'static str)> {
-        vec![
+        let mut keys = vec![
             ("←/→ 1-6", "threat"),
             ("↑/↓ j/k PgUp/PgDn", "scroll"),
             ("r", "re-run checks"),
-            ("Esc", "back"),
-        ]
+        ];
+        if self.shows_backup_check() {
+            keys.push(("b", strings::THREATS_BACKUP_KEY));
+        }
+        keys.push(("Esc", "back"));
+        keys
     }
 
     fn as_any(&mut self) -> Option<&mut dyn std::any::Any> {

@@ -40,6 +40,9 @@ pub enum CardError {
     /// The sandbox's audit log could not be written.
     #[error(transparent)]
     Audit(#[from] crate::audit::AuditError),
+    /// The sandbox's registry could not record the card.
+    #[error(transparent)]
+    Registry(#[from] crate::workspace::WorkspaceError),
 }
 
 impl crate::error::Explain for CardError {
@@ -51,6 +54,7 @@ impl crate::error::Explain for CardError {
             }
             CardError::File(e) => return e.remedy(),
             CardError::Audit(e) => return e.remedy(),
+            CardError::Registry(e) => return e.remedy(),
         })
     }
 }
@@ -163,10 +167,24 @@ pub fn write(ws: &Workspace, content: &CardContent<'_>) -> Result<PathBuf, CardE
             Err("the drill card read back differs".into())
         }
     })?;
-    ws.audit().record(
+    let sha = fsutil::sha256_hex(text.as_bytes());
+    let entry = ws.audit().record(
         "DRILL_CARD",
-        json!({ "drill": content.drill, "file": path, "fileSha256": fsutil::sha256_hex(text.as_bytes()) }),
+        json!({ "drill": content.drill, "file": path, "fileSha256": sha }),
     )?;
+    // A plaintext output like any other (issue 18): listed by `custodian
+    // outputs` in the sandbox, flagged after a day, destroyed on request.
+    let record = crate::outputs::PlaintextOutput::new(
+        &path,
+        crate::outputs::OutputKind::DrillCard,
+        text.len() as u64,
+        &sha,
+        &entry.op,
+    );
+    ws.update_registry(|r| {
+        r.plaintext_outputs.push(record);
+        Ok::<_, crate::workspace::WorkspaceError>(())
+    })?;
     Ok(path)
 }
 
