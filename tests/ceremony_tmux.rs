@@ -19,7 +19,7 @@ fn onboarding_ceremony_from_home_at_80x24() {
     Workspace::open(sb.ws()).unwrap();
     let guardians: Vec<String> = (1..=5).map(|i| format!("G{i}")).collect();
     let gpass = |g: &str| format!("{PASS_B} {g}");
-    let t = Tmux::console_80x24(&sb);
+    let t = Tmux::console(sb.path(), &sb.ws(), 80, 24);
     t.wait_for("onboarding ceremony", 30);
     t.keys(&["O"]);
     t.wait_for("Plan file", 10);

@@ -24,7 +24,7 @@ fn a_drill_kit_is_recovered_to_an_age_file_at_80x24() {
     let k = drill_kit(&sb);
     let (id, recipient) = age_identity(sb.path());
     let out = sb.file("keys.age");
-    let t = Tmux::console_80x24(&sb);
+    let t = Tmux::console(sb.path(), &sb.ws(), 80, 24);
     t.wait_for("Custodians", 60);
     t.keys(&["v"]);
     t.wait_for("Recover the workspace keys", 10);

@@ -103,6 +103,15 @@ impl Approvers {
         self.form.focus_on(A_NAME);
     }
 
+    /// Drops the approval given by `name` (case-insensitive) and shows
+    /// `report` under the name field: a rule the core applies at the end
+    /// (self-approval) sends the wizard back here with that one removed.
+    pub fn refuse(&mut self, name: &str, report: Report) {
+        self.approvals
+            .retain(|a| !a.name.eq_ignore_ascii_case(name));
+        self.set_error(report);
+    }
+
     /// An identity is being opened on a worker.
     pub fn checking(&self) -> bool {
         self.checking

@@ -30,9 +30,8 @@ use crate::tui::form::{Form, FormEvent, FormField};
 use crate::tui::strings;
 use crate::tui::widgets;
 use crate::tui::worker::{JobResult, WorkerMsg};
-use custodian_core::approvals::{self, Approval, ApprovalError, ApprovalPolicy};
+use custodian_core::approvals::{Approval, ApprovalError, ApprovalPolicy};
 use custodian_core::error::Report;
-use custodian_core::identity;
 use custodian_core::lifecycle::LifecycleError;
 use custodian_core::lifecycle::retire::{self, RetirementOutcome, RetirementPlan};
 use custodian_core::shard::{Concentration, OVERRIDE_APPROVERS};
@@ -345,16 +344,17 @@ impl RetireScreen {
         // The core's rule before the transaction: the retiree or the
         // successor approving their own override goes back to the
         // approvers, that approval dropped and the reason under the name.
-        if let Err(LifecycleError::Approval(e)) =
-            retire::check_approvals(&plan, self.accept_concentration, &[], &self.approvals)
-            && let ApprovalError::SelfApproval { name, .. } = e.as_ref()
+        if let Err(LifecycleError::Approval(e)) = retire::check_approvals(
+            &plan,
+            self.accept_concentration,
+            &[],
+            self.approvers.approvals(),
+        ) && let ApprovalError::SelfApproval { name, .. } = e.as_ref()
         {
-            self.approvals
-                .retain(|a| !a.name.eq_ignore_ascii_case(name));
+            let name = name.clone();
+            self.approvers.refuse(&name, Report::from_error(e.as_ref()));
             self.passphrase = None;
-            let mut form = approver_form();
-            form.set_error(A_NAME, Report::from_error(e.as_ref()));
-            self.step = Step::Approvers(form);
+            self.step = Step::Approvers;
             return None;
         }
         let passphrase = self.passphrase.clone()?;
