@@ -366,3 +366,33 @@ fn a_custodian_registered_but_not_split_is_asked_their_identity_passphrase() {
     idle(&mut app);
     assert!(text(&app).contains("guardian 1 of 5: Anag1"));
 }
+
+/// A refused custodian, corrected and added, leaves no stale error on the
+/// plan form (found driving the screen in tmux: "a 33-of-5 split is not
+/// possible" stayed under Guardians after the threshold was fixed).
+#[test]
+fn a_corrected_custodian_clears_the_error_it_had() {
+    let sb = Sandbox::new();
+    let mut app = tui::offline_app(Workspace::open(sb.ws()).unwrap());
+    key(&mut app, KeyCode::Char('O'));
+    key(&mut app, KeyCode::Down); // past the plan file
+    type_text(&mut app, "Olga Reyes");
+    key(&mut app, KeyCode::Enter);
+    type_text(&mut app, "Ana");
+    key(&mut app, KeyCode::Enter);
+    type_text(&mut app, &guardians_of("Ana").join(", "));
+    key(&mut app, KeyCode::Enter);
+    type_text(&mut app, "3"); // the default 3 becomes 33
+    key(&mut app, KeyCode::Enter);
+    assert!(text(&app).contains("33-of-5"), "{}", text(&app));
+    // Back to the threshold, fixed, added.
+    key(&mut app, KeyCode::Tab);
+    key(&mut app, KeyCode::Backspace);
+    key(&mut app, KeyCode::Enter);
+    let screen = text(&app);
+    assert!(screen.contains("1. Ana — 3-of-5"), "{screen}");
+    assert!(
+        !screen.contains("33-of-5"),
+        "a stale error stayed:\n{screen}"
+    );
+}

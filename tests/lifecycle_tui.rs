@@ -425,7 +425,11 @@ fn retirement_override_under_the_authenticated_policy_needs_approvers_who_open_t
     type_text(&mut app, other_pass);
     key(&mut app, KeyCode::Enter);
     assert!(app.pump_until_idle(Duration::from_secs(60)));
-    assert!(text(&app).contains(&format!("Approvers: Cy, {other}")));
+    let t = text(&app);
+    assert!(
+        t.contains(&format!("Cy (identity opened), {other} (identity opened)")),
+        "{t}"
+    );
     key(&mut app, KeyCode::Enter);
     type_text(&mut app, pass_of("Ana"));
     key(&mut app, KeyCode::Enter);

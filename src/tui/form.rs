@@ -200,6 +200,14 @@ impl Form {
         self.discard_armed = false;
     }
 
+    /// Clears every field's error, keeping the text (the screen accepted
+    /// what was typed: an older error no longer applies).
+    pub fn clear_errors(&mut self) {
+        for f in &mut self.fields {
+            f.error = None;
+        }
+    }
+
     /// Changes field `i`'s label (a field whose meaning follows a choice).
     pub fn set_label(&mut self, i: usize, label: &'static str) {
         if let Some(f) = self.fields.get_mut(i) {

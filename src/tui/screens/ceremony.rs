@@ -493,6 +493,7 @@ impl CeremonyScreen {
             match self.plan.check_custodian(&c) {
                 Ok(()) => {
                     self.plan.custodians.push(c);
+                    form.clear_errors();
                     form.set_held(held(&self.plan));
                     form.set_value(F_NAME, "");
                     form.set_value(F_GUARDIANS, "");
