@@ -154,37 +154,43 @@ pub fn path(ws: &Workspace) -> Result<PathBuf, CardError> {
     Ok(ws.root().join(FILE))
 }
 
-/// Writes the card into sandbox `ws` (0600, never over a file, read back),
-/// audited in the sandbox as `DRILL_CARD` (its path and fingerprint, never
-/// its text). Refused for a workspace that is not a sandbox.
+/// Writes the card into sandbox `ws` (0600, never over a file, read back)
+/// as one transaction audited in the sandbox as `DRILL_CARD` (its path and
+/// fingerprint, never its text) that also records the card as a plaintext
+/// output (issue 18: listed by `custodian outputs` in the sandbox, flagged
+/// after a day, destroyed on request), so the file and its record exist
+/// together or not at all. Refused for a workspace that is not a sandbox.
 pub fn write(ws: &Workspace, content: &CardContent<'_>) -> Result<PathBuf, CardError> {
     let path = path(ws)?;
     let text = render(ws, content);
-    fsutil::write_new_checked(&path, text.as_bytes(), |read| {
-        if read == text.as_bytes() {
-            Ok(())
-        } else {
-            Err("the drill card read back differs".into())
-        }
-    })?;
-    let sha = fsutil::sha256_hex(text.as_bytes());
-    let entry = ws.audit().record(
+    let mut tx = ws.begin(
         "DRILL_CARD",
-        json!({ "drill": content.drill, "file": path, "fileSha256": sha }),
+        json!({ "drill": content.drill, "file": path }),
     )?;
-    // A plaintext output like any other (issue 18): listed by `custodian
-    // outputs` in the sandbox, flagged after a day, destroyed on request.
-    let record = crate::outputs::PlaintextOutput::new(
-        &path,
-        crate::outputs::OutputKind::DrillCard,
-        text.len() as u64,
-        &sha,
-        &entry.op,
-    );
-    ws.update_registry(|r| {
-        r.plaintext_outputs.push(record);
-        Ok::<_, crate::workspace::WorkspaceError>(())
-    })?;
+    let staged = (|| {
+        let sha = tx.write_output(&path, text.as_bytes(), |read| {
+            if read == text.as_bytes() {
+                Ok(())
+            } else {
+                Err("the drill card read back differs".into())
+            }
+        })?;
+        tx.track_plaintext(
+            &path,
+            crate::outputs::OutputKind::DrillCard,
+            text.len() as u64,
+            &sha,
+        );
+        Ok::<_, CardError>(sha)
+    })();
+    let sha = match staged {
+        Ok(sha) => sha,
+        Err(e) => return Err(tx.fail_with(e)),
+    };
+    tx.commit(
+        |_| Ok::<_, CardError>(sha),
+        |sha| json!({ "fileSha256": sha }),
+    )?;
     Ok(path)
 }
 
