@@ -218,8 +218,13 @@ fn drill_then_scenario_4_by_hand_with_the_drill_card_at_80x24() {
     t.keys(&["Enter"]);
     // Each guardian of the re-split chooses a new passphrase, typed twice.
     let mut guardians = 0;
+    let deadline = Instant::now() + Duration::from_secs(120);
     loop {
         let s = t.screen();
+        assert!(
+            Instant::now() < deadline,
+            "neither a guardian step nor the confirmation appeared:\n{s}"
+        );
         if s.contains("will change, in one transaction") {
             break;
         }

@@ -234,14 +234,19 @@ fn sweep(case: &Case<'_>) -> u64 {
     assert!(steps >= 5, "{what}: too few steps seen");
     let seed = common::sweep_seed();
     let picked = fault_steps(steps, seed);
-    for &n in &picked {
+    for (i, &n) in picked.iter().enumerate() {
         let sb = (case.setup)();
         let before = registry_bytes(&sb);
-        let errno = if n % 2 == 0 { ENOSPC } else { EIO };
+        // Alternate by position in the pick, not by step number: a stride
+        // of even length would otherwise give every picked step one errno.
+        let errno = if i % 2 == 0 { ENOSPC } else { EIO };
         fault::arm(Some(n), errno);
         let result = (case.run)(&sb);
         let seen = fault::disarm();
-        let what = format!("{}: fault at step {n} of {seen}", case.name);
+        let what = format!(
+            "{}: fault at step {n} of {seen} (CUSTODIAN_SWEEP_SEED={seed})",
+            case.name
+        );
         assert!(
             n <= seen,
             "{what}: the step was not reached ({steps} in the plain run)"
@@ -820,7 +825,11 @@ fn kill_sweep(
         let before = registry_bytes(&sb);
         let delay = r.next() % max_ms;
         kill_after(command(&sb), Duration::from_millis(delay));
-        let what = format!("{}: kill {k} at {delay} ms", case.name);
+        let what = format!(
+            "{}: kill {k} at {delay} ms (CUSTODIAN_SWEEP_SEED={})",
+            case.name,
+            common::sweep_seed()
+        );
         Workspace::open_for_writing(sb.ws()).unwrap();
         let happened = check_invariant(case, &sb, &before, &what);
         assert_no_plaintext_secret(&sb, &what);
