@@ -21,7 +21,8 @@
 //! - Stanza: `-> custodiantest EPHEMERAL` + body, an X25519 stanza retagged.
 //! - Unwrapping asks for the PIN (`request-secret`) when the token has one,
 //!   then shows "touch your token" (`msg`). `CUSTODIANTEST_TOUCH=timeout`
-//!   simulates a touch that never comes.
+//!   simulates a touch that never comes; `CUSTODIANTEST_TOUCH=wait:FILE`
+//!   one that comes when FILE exists (at most 120 s later).
 //!
 //! Test use only: it is an example of the root package (built by
 //! `cargo test --all-targets`), never part of a release.
@@ -214,8 +215,20 @@ impl IdentityPlugin {
             }
         }
         let _ = callbacks.message("Touch your custodiantest token now")?;
-        if std::env::var("CUSTODIANTEST_TOUCH").as_deref() == Ok("timeout") {
+        let touch = std::env::var("CUSTODIANTEST_TOUCH").unwrap_or_default();
+        if touch == "timeout" {
             return Ok(Err("touch not received in time (cancelled)".into()));
+        }
+        // A touch that comes when the file appears (a test holds the
+        // plugin "waiting for the touch" as long as it likes).
+        if let Some(file) = touch.strip_prefix("wait:") {
+            let until = std::time::Instant::now() + std::time::Duration::from_secs(120);
+            while !std::path::Path::new(file).exists() {
+                if std::time::Instant::now() > until {
+                    return Ok(Err("touch not received in time (cancelled)".into()));
+                }
+                std::thread::sleep(std::time::Duration::from_millis(20));
+            }
         }
         Ok(Ok(()))
     }

@@ -13,12 +13,15 @@
 mod common;
 
 use std::path::{Path, PathBuf};
-use std::time::Duration;
+use std::sync::{Arc, mpsc};
+use std::time::{Duration, Instant};
 
 use common::tui::{self, key, screen_text, type_text};
 use common::{PASS_A, PASS_B};
-use crossterm::event::KeyCode;
+use crossterm::event::{KeyCode, KeyEvent, KeyModifiers};
 use custodian::tui::app::App;
+use custodian::tui::event::Event;
+use custodian::tui::worker::WorkerMsg;
 use custodian_core::identity::IdentityFile;
 use custodian_core::token::TokenUi;
 use custodian_core::workspace::Workspace;
@@ -56,6 +59,46 @@ fn run_with_plugin(test: &str, sb: &common::Sandbox, bin: &Path) {
             (DIR, sb.path().into()),
         ],
     );
+}
+
+/// Runs `test` like [`run_with_plugin`], its plugin waiting for each touch
+/// until the sandbox's file `touched` exists.
+fn run_with_slow_touch(test: &str, sb: &common::Sandbox, bin: &Path) {
+    let mut touch = std::ffi::OsString::from("wait:");
+    touch.push(sb.file("touched"));
+    run_child(
+        test,
+        &[
+            ("PATH", path_with(bin)),
+            ("CUSTODIANTEST_TOKEN", sb.file("tok").into()),
+            ("CUSTODIANTEST_TOUCH", touch),
+            (DIR, sb.path().into()),
+        ],
+    );
+}
+
+/// Handles events until `until` holds (false if nothing more comes
+/// within 120 s).
+fn pump_until(app: &mut App, until: impl Fn(&App) -> bool) -> bool {
+    let deadline = Instant::now() + Duration::from_secs(120);
+    while !until(app) {
+        let left = deadline.saturating_duration_since(Instant::now());
+        match app.events().rx.recv_timeout(left) {
+            Ok(ev) => app.handle(ev),
+            Err(_) => return false,
+        }
+    }
+    true
+}
+
+/// The dialog asks for the token's PIN.
+fn asks_pin(app: &App) -> bool {
+    app.token_dialog_open() && text(app, 120, 40).contains("Token PIN")
+}
+
+/// The dialog shows the plugin's "touch your token".
+fn shows_touch(app: &App) -> bool {
+    app.token_dialog_open() && text(app, 120, 40).contains("Touch your custodiantest token now")
 }
 
 /// Registers Tia with passphrase + token through the command line (its
@@ -98,13 +141,34 @@ fn snap_both(name: &str, app: &App) {
 }
 
 /// Answers every PIN request with `pin` until the job ends; returns how
-/// many were asked.
+/// many were asked. The plugin's "touch your token" closes when the plugin
+/// answers, not when the job ends: no dialog is left up when it does.
 fn answer_pins(app: &mut App, pin: &str) -> usize {
     let mut asked = 0;
-    while app.pump_until_token_prompt(Duration::from_secs(120)) {
-        asked += 1;
-        type_text(app, pin);
-        key(app, KeyCode::Enter);
+    loop {
+        if asks_pin(app) {
+            asked += 1;
+            type_text(app, pin);
+            key(app, KeyCode::Enter);
+            continue;
+        }
+        let ev = app
+            .events()
+            .rx
+            .recv_timeout(Duration::from_secs(120))
+            .expect("the job went quiet");
+        let finished = matches!(ev, Event::Worker(WorkerMsg::Finished(_)));
+        if finished {
+            assert!(
+                !app.token_dialog_open(),
+                "the token's dialog outlived the plugin's answer:\n{}",
+                text(app, 120, 40)
+            );
+        }
+        app.handle(ev);
+        if finished {
+            break;
+        }
     }
     assert!(app.pump_until_idle(Duration::from_secs(120)));
     asked
@@ -434,4 +498,101 @@ fn token_dialog_in_tmux_at_80x24() {
     t.keys(&["Enter"]);
     t.keys(&["q"]);
     assert_eq!(t.exit_status(30).trim(), "0");
+}
+
+/// Giving up on one call's touch fails that call only: the same job's next
+/// decryptions (a rotation opens the old identity, then proves the new
+/// seal) open when answered.
+#[test]
+fn a_touch_given_up_on_fails_only_its_own_decryption() {
+    const NAME: &str = "a_touch_given_up_on_fails_only_its_own_decryption";
+    if !in_child(NAME) {
+        let (sb, bin, _) = token_sandbox();
+        return run_with_slow_touch(NAME, &sb, &bin);
+    }
+    let dir = dir();
+    let recipient = std::fs::read_to_string(dir.join("recipient")).unwrap();
+    let req = custodian_core::token::parse_recipient(recipient.trim()).unwrap();
+    let mut app = tui::offline_app(Workspace::open(ws_dir(&dir)).unwrap());
+    let tx = app.events().tx.clone();
+    let (done_tx, done) = mpsc::channel();
+    std::thread::spawn(move || {
+        let _ui =
+            custodian_core::token::thread_ui(Arc::new(custodian::tui::token::Bridge::new(tx)));
+        let sealed = custodian_core::token::encrypt(&req, b"the key").unwrap();
+        for _ in 0..3 {
+            let got = custodian_core::token::decrypt(&req, &sealed)
+                .map(|plain| plain.to_vec())
+                .map_err(|e| e.to_string());
+            done_tx.send(got).unwrap();
+        }
+    });
+    // (1) The PIN, then the touch the user gives up on; it comes later.
+    assert!(pump_until(&mut app, asks_pin));
+    type_text(&mut app, PIN);
+    key(&mut app, KeyCode::Enter);
+    assert!(pump_until(&mut app, shows_touch));
+    key(&mut app, KeyCode::Esc);
+    let t = text(&app, 120, 40);
+    assert!(t.contains("Cancelled: waiting for the token"), "{t}");
+    std::fs::write(dir.join("touched"), "").unwrap();
+    let first = done.recv_timeout(Duration::from_secs(120)).unwrap();
+    assert_eq!(first, Err("the token prompt was cancelled".to_string()));
+    // (2), (3) Answered: both open.
+    for n in 2..=3 {
+        assert!(
+            pump_until(&mut app, asks_pin),
+            "decryption {n} asked nothing"
+        );
+        type_text(&mut app, PIN);
+        key(&mut app, KeyCode::Enter);
+        let got = done.recv_timeout(Duration::from_secs(120)).unwrap();
+        assert_eq!(got, Ok(b"the key".to_vec()), "decryption {n}");
+    }
+}
+
+/// A plugin that never answers does not hold the console: Esc on its
+/// "touch your token" gives up, a second Esc closes the dialog, and the
+/// console can be used (and quit) while the job waits; when the plugin
+/// answers at last, the job fails cancelled and nothing changed.
+#[test]
+fn a_touch_that_never_comes_does_not_hold_the_console() {
+    const NAME: &str = "a_touch_that_never_comes_does_not_hold_the_console";
+    if !in_child(NAME) {
+        let (sb, bin, _) = token_sandbox();
+        tia_with_token(sb.path(), &path_with(&bin));
+        return run_with_slow_touch(NAME, &sb, &bin);
+    }
+    let dir = dir();
+    let ws = Workspace::open(ws_dir(&dir)).unwrap();
+    let before = files_but_audit(&dir);
+    let mut app = tui::offline_app(ws);
+    start_rotation(&mut app);
+    assert!(pump_until(&mut app, asks_pin));
+    type_text(&mut app, PIN);
+    key(&mut app, KeyCode::Enter);
+    assert!(pump_until(&mut app, shows_touch));
+    key(&mut app, KeyCode::Esc);
+    assert!(app.token_dialog_open());
+    let t = text(&app, 80, 24);
+    assert!(t.contains("Cancelled: waiting for the token"), "{t}");
+    assert!(t.contains("Esc again closes this window"), "{t}");
+    key(&mut app, KeyCode::Esc);
+    assert!(!app.token_dialog_open(), "a second Esc closes it");
+    // The console answers again: Ctrl-C asks whether to quit (a job runs).
+    app.handle(Event::Key(KeyEvent::new(
+        KeyCode::Char('c'),
+        KeyModifiers::CONTROL,
+    )));
+    assert!(app.asking_to_quit());
+    key(&mut app, KeyCode::Char('n'));
+    assert!(!app.asking_to_quit());
+    // The touch comes at last: the job's result is not used.
+    std::fs::write(dir.join("touched"), "").unwrap();
+    assert!(app.pump_until_idle(Duration::from_secs(120)));
+    assert!(!app.token_dialog_open());
+    let t = text(&app, 120, 40);
+    assert!(t.contains("the token prompt was cancelled"), "{t}");
+    assert_eq!(audit(&dir, "CUSTODIAN_ROTATE", "FAILED").len(), 1);
+    assert_eq!(files_but_audit(&dir), before);
 }

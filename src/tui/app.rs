@@ -297,6 +297,8 @@ impl App {
 
     /// Sets how long the hardware-token dialog waits for an answer (the
     /// default is [`super::token::DEFAULT_TIMEOUT`]; tests shorten it).
+    /// Process-wide, like the plugin launcher's PATH: it applies to every
+    /// console in this process (see [`super::token::set_timeout`]).
     pub fn set_token_timeout(&mut self, after: Duration) {
         super::token::set_timeout(after);
     }
@@ -564,6 +566,15 @@ impl App {
                 }
                 self.token_dialog = Some(super::token::TokenDialog::new(prompt));
             }
+            Event::TokenOver(call) => {
+                // The plugin has answered: its "touch your token" is over
+                // (and Esc there could no longer cancel anything). A
+                // question of that call is one its worker stopped waiting
+                // for.
+                if self.token_dialog.as_ref().is_some_and(|d| d.call() == call) {
+                    self.token_dialog = None;
+                }
+            }
             Event::Tick => {
                 if self
                     .token_dialog
@@ -630,7 +641,8 @@ impl App {
     fn handle_key(&mut self, key: KeyEvent) {
         self.notice = None;
         // The token dialog is modal: it takes every key (Esc or Ctrl-C
-        // cancel it) until it is answered.
+        // cancel it; on a "touch your token" the first gives up and a
+        // second closes it) until it is answered.
         if let Some(d) = self.token_dialog.as_mut() {
             if d.handle_key(key) == super::token::DialogKey::Closed {
                 self.token_dialog = None;

@@ -39,6 +39,9 @@ pub enum Event {
     /// A hardware token's plugin asks something (a PIN, a touch) of the
     /// user, from the worker opening an identity (see [`super::token`]).
     Token(super::token::TokenPrompt),
+    /// The plugin has answered one call (see [`super::token::Bridge`]):
+    /// its dialog, if still up, closes.
+    TokenOver(u64),
 }
 
 /// The channel pair every event flows through.

@@ -592,6 +592,8 @@ pub const TOKEN_GIVEN_UP: &str =
     "Cancelled: waiting for the token's plugin to stop. Nothing will be used or changed.";
 pub const TOKEN_TIMED_OUT: &str =
     "Not answered in time: waiting for the token's plugin to stop. Nothing will be used or changed";
+pub const TOKEN_CLOSE_HINT: &str =
+    "Esc again closes this window; the job's result will not be used.";
 pub const TOKEN_KEYS_ASK: &str = " · Enter send · Esc cancel (nothing is changed)";
 pub const TOKEN_KEYS_WAIT: &str = " · Esc cancel (nothing is changed)";
 // Encrypted off-site copy of the workspace (home, b).

@@ -33,13 +33,18 @@ use super::event::Event;
 use super::strings;
 use super::widgets::{self, TextField};
 
-/// How long a token prompt waits for its answer unless told otherwise.
-pub const DEFAULT_TIMEOUT: Duration = Duration::from_secs(60);
+/// [`DEFAULT_TIMEOUT`] in milliseconds.
+const DEFAULT_TIMEOUT_MS: u64 = 60_000;
 
-/// The prompt time for this process's console, in milliseconds.
-static TIMEOUT_MS: AtomicU64 = AtomicU64::new(60_000);
+/// How long a token prompt waits for its answer unless told otherwise.
+pub const DEFAULT_TIMEOUT: Duration = Duration::from_millis(DEFAULT_TIMEOUT_MS);
+
+/// The prompt time for this process's consoles, in milliseconds.
+static TIMEOUT_MS: AtomicU64 = AtomicU64::new(DEFAULT_TIMEOUT_MS);
 
 /// Sets how long the token dialog waits for the user (tests shorten it).
+/// The setting is the process's, not one console's: every bridge reads it
+/// when it asks, including the workers' of another `App` in this process.
 pub fn set_timeout(after: Duration) {
     TIMEOUT_MS.store(
         u64::try_from(after.as_millis()).unwrap_or(u64::MAX).max(1),
@@ -100,10 +105,27 @@ pub struct TokenPrompt {
     pub timeout: Duration,
     /// Where the answer goes (None for a message).
     reply: Option<Sender<Answer>>,
+    /// The one encryption or decryption this prompt belongs to.
+    call: u64,
+    /// That call's give-up state, shared with its bridge.
+    state: CallState,
+}
+
+/// One call's give-up state (see [`Bridge`]).
+type CallState = Arc<Mutex<Call>>;
+
+/// What happened to one encryption or decryption on the user's side.
+#[derive(Debug, Default)]
+struct Call {
     /// Set when the user gives up on a message (Esc while "touch your
     /// token" is shown, or its time runs out).
-    abandon: Arc<Mutex<Option<Unanswered>>>,
+    gave_up: Option<Unanswered>,
+    /// Set once the plugin has answered: giving up is too late then.
+    over: bool,
 }
+
+/// Numbers the calls, so the dialog knows whose end it is told about.
+static NEXT_CALL: AtomicU64 = AtomicU64::new(1);
 
 impl std::fmt::Debug for TokenPrompt {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
@@ -117,9 +139,17 @@ impl std::fmt::Debug for TokenPrompt {
 
 /// A worker job's [`TokenUi`]: each request becomes an [`Event::Token`]
 /// for the UI thread; questions wait for their answer.
+///
+/// What the user gives up on belongs to one call (one encryption or
+/// decryption): the core asks [`TokenUi::for_one_call`] for a fresh bridge
+/// at the start of each, so a touch cancelled in one call never fails the
+/// next one of the same job, nor a later job on the process-wide bridge.
+/// When the plugin has answered, the call's [`TokenUi::over`] closes its
+/// dialog ([`Event::TokenOver`]).
 pub struct Bridge {
     tx: Sender<Event>,
-    abandon: Arc<Mutex<Option<Unanswered>>>,
+    call: u64,
+    state: CallState,
 }
 
 impl Bridge {
@@ -127,11 +157,21 @@ impl Bridge {
     pub fn new(tx: Sender<Event>) -> Self {
         Bridge {
             tx,
-            abandon: Arc::new(Mutex::new(None)),
+            call: NEXT_CALL.fetch_add(1, Ordering::Relaxed),
+            state: CallState::default(),
         }
     }
 
+    /// What the user gave up on in this call, if anything.
+    fn gave_up(&self) -> Option<Unanswered> {
+        self.state.lock().ok().and_then(|c| c.gave_up)
+    }
+
     fn ask(&self, ask: Ask, text: &str) -> Result<Answer, Unanswered> {
+        // The user gave up on this call already: nothing more is shown.
+        if let Some(why) = self.gave_up() {
+            return Err(why);
+        }
         let limit = timeout();
         let (reply, answers) = mpsc::channel();
         self.tx
@@ -140,7 +180,8 @@ impl Bridge {
                 text: text.to_string(),
                 timeout: limit,
                 reply: Some(reply),
-                abandon: self.abandon.clone(),
+                call: self.call,
+                state: self.state.clone(),
             }))
             .map_err(|_| Unanswered::Cancelled)?;
         match answers.recv_timeout(limit + GRACE) {
@@ -155,12 +196,16 @@ impl Bridge {
 
 impl TokenUi for Bridge {
     fn message(&self, text: &str) {
+        if self.gave_up().is_some() {
+            return;
+        }
         let _ = self.tx.send(Event::Token(TokenPrompt {
             ask: Ask::Message,
             text: text.to_string(),
             timeout: timeout(),
             reply: None,
-            abandon: self.abandon.clone(),
+            call: self.call,
+            state: self.state.clone(),
         }));
     }
 
@@ -190,7 +235,18 @@ impl TokenUi for Bridge {
     }
 
     fn abandoned(&self) -> Option<Unanswered> {
-        self.abandon.lock().ok().and_then(|slot| *slot)
+        self.gave_up()
+    }
+
+    fn for_one_call(&self) -> Option<Arc<dyn TokenUi>> {
+        Some(Arc::new(Bridge::new(self.tx.clone())))
+    }
+
+    fn over(&self) {
+        if let Ok(mut c) = self.state.lock() {
+            c.over = true;
+        }
+        let _ = self.tx.send(Event::TokenOver(self.call));
     }
 }
 
@@ -243,6 +299,11 @@ impl TokenDialog {
         self.prompt.reply.is_some()
     }
 
+    /// The call (one encryption or decryption) it belongs to.
+    pub fn call(&self) -> u64 {
+        self.prompt.call
+    }
+
     fn answer(&mut self, answer: Answer) {
         if let Some(reply) = self.prompt.reply.take() {
             let _ = reply.send(answer);
@@ -256,11 +317,18 @@ impl TokenDialog {
         self.give_up(Unanswered::Cancelled);
     }
 
-    fn give_up(&mut self, why: Unanswered) {
-        if let Ok(mut slot) = self.prompt.abandon.lock() {
-            slot.get_or_insert(why);
+    /// Gives up on the call; false when it is over already (the plugin
+    /// answered: there is nothing left to give up on).
+    fn give_up(&mut self, why: Unanswered) -> bool {
+        let Ok(mut call) = self.prompt.state.lock() else {
+            return false;
+        };
+        if call.over {
+            return false;
         }
+        call.gave_up.get_or_insert(why);
         self.given_up = Some(why);
+        true
     }
 
     /// A key press while the dialog is up: it takes every key.
@@ -271,7 +339,13 @@ impl TokenDialog {
                 self.answer(Answer::Unanswered(Unanswered::Cancelled));
                 return DialogKey::Closed;
             }
-            self.give_up(Unanswered::Cancelled);
+            // A message: the first Esc gives up (the job's result will not
+            // be used); a second one closes the dialog, so a plugin that
+            // never answers does not hold the console. When the plugin has
+            // answered already there is nothing to cancel: it just closes.
+            if self.given_up.is_some() || !self.give_up(Unanswered::Cancelled) {
+                return DialogKey::Closed;
+            }
             return DialogKey::Stay;
         }
         match self.prompt.ask.clone() {
@@ -330,8 +404,8 @@ impl TokenDialog {
             self.answer(Answer::Unanswered(why));
             return true;
         }
-        self.give_up(why);
-        false
+        // Given up on (it stays, saying so); closed when already over.
+        !self.give_up(why)
     }
 
     /// The footer's keys while the dialog is up.
@@ -346,7 +420,7 @@ impl TokenDialog {
                 vec![key("y/Enter", "yes"), key("n", "no"), key("Esc", "cancel")]
             }
             (_, true) => vec![key("Enter", "send"), key("Esc", "cancel")],
-            (_, false) if self.given_up.is_some() => vec![],
+            (_, false) if self.given_up.is_some() => vec![key("Esc", "close")],
             (_, false) => vec![key("Esc", "cancel")],
         }
     }
@@ -392,14 +466,20 @@ impl TokenDialog {
         }
         lines.push(Line::from(""));
         match self.given_up {
-            Some(Unanswered::Cancelled) => lines.push(Line::from(Span::styled(
-                strings::TOKEN_GIVEN_UP,
-                Style::default().fg(Color::Red),
-            ))),
-            Some(Unanswered::TimedOut(s)) => lines.push(Line::from(Span::styled(
-                format!("{} ({s} s).", strings::TOKEN_TIMED_OUT),
-                Style::default().fg(Color::Red),
-            ))),
+            Some(Unanswered::Cancelled) => {
+                lines.push(Line::from(Span::styled(
+                    strings::TOKEN_GIVEN_UP,
+                    Style::default().fg(Color::Red),
+                )));
+                lines.push(Line::from(strings::TOKEN_CLOSE_HINT));
+            }
+            Some(Unanswered::TimedOut(s)) => {
+                lines.push(Line::from(Span::styled(
+                    format!("{} ({s} s).", strings::TOKEN_TIMED_OUT),
+                    Style::default().fg(Color::Red),
+                )));
+                lines.push(Line::from(strings::TOKEN_CLOSE_HINT));
+            }
             None => lines.push(Line::from(vec![
                 Span::styled(
                     format!("{} s left", self.left()),
@@ -439,7 +519,8 @@ mod tests {
             text: "Enter the PIN".into(),
             timeout: after,
             reply,
-            abandon: Arc::new(Mutex::new(None)),
+            call: 0,
+            state: CallState::default(),
         }
     }
 
@@ -481,10 +562,68 @@ mod tests {
             Ok(Answer::Unanswered(Unanswered::Cancelled))
         ));
         let p = prompt(Ask::Message, None, DEFAULT_TIMEOUT);
-        let abandon = p.abandon.clone();
+        let state = p.state.clone();
         let mut d = TokenDialog::new(p);
         assert_eq!(d.handle_key(KeyEvent::from(KeyCode::Esc)), DialogKey::Stay);
-        assert_eq!(*abandon.lock().unwrap(), Some(Unanswered::Cancelled));
+        assert_eq!(state.lock().unwrap().gave_up, Some(Unanswered::Cancelled));
+        // A second Esc closes it (a plugin that never answers does not
+        // hold the console); the call stays given up.
+        assert_eq!(
+            d.handle_key(KeyEvent::from(KeyCode::Esc)),
+            DialogKey::Closed
+        );
+        assert_eq!(state.lock().unwrap().gave_up, Some(Unanswered::Cancelled));
+    }
+
+    #[test]
+    fn esc_on_a_message_whose_call_is_over_closes_it_without_giving_up() {
+        let p = prompt(Ask::Message, None, DEFAULT_TIMEOUT);
+        let state = p.state.clone();
+        state.lock().unwrap().over = true;
+        let mut d = TokenDialog::new(p);
+        let ctrl_c = KeyEvent::new(KeyCode::Char('c'), KeyModifiers::CONTROL);
+        assert_eq!(d.handle_key(ctrl_c), DialogKey::Closed);
+        assert_eq!(state.lock().unwrap().gave_up, None);
+        assert_eq!(d.given_up, None, "it never claims a cancel");
+        // Its deadline passing after the answer closes it too.
+        let mut d = TokenDialog::new(prompt(Ask::Message, None, Duration::from_secs(1)));
+        d.prompt.state.lock().unwrap().over = true;
+        assert!(d.tick(Instant::now() + Duration::from_secs(2)));
+    }
+
+    #[test]
+    fn giving_up_belongs_to_one_call_and_over_closes_its_dialog() {
+        let (tx, rx) = mpsc::channel();
+        let bridge = Bridge::new(tx);
+        let first = bridge.for_one_call().unwrap();
+        first.message("Touch your token");
+        let Ok(Event::Token(p)) = rx.try_recv() else {
+            panic!("no message sent")
+        };
+        let mut d = TokenDialog::new(p);
+        assert_eq!(d.handle_key(KeyEvent::from(KeyCode::Esc)), DialogKey::Stay);
+        assert_eq!(first.abandoned(), Some(Unanswered::Cancelled));
+        // The rest of a call given up on is not shown: it is cancelled.
+        assert_eq!(
+            first.request_secret("PIN").map(|_| ()),
+            Err(Unanswered::Cancelled)
+        );
+        first.over();
+        assert!(matches!(rx.try_recv(), Ok(Event::TokenOver(c)) if c == d.call()));
+        assert!(rx.try_recv().is_err(), "nothing else was shown");
+        // The next call, and the bridge itself, start afresh.
+        for next in [
+            bridge.for_one_call().unwrap(),
+            bridge.for_one_call().unwrap(),
+        ] {
+            assert_eq!(next.abandoned(), None);
+            next.message("Touch your token");
+            let Ok(Event::Token(p)) = rx.try_recv() else {
+                panic!("no message sent")
+            };
+            assert_ne!(p.call, d.call());
+        }
+        assert_eq!(bridge.abandoned(), None);
     }
 
     #[test]

@@ -47,12 +47,23 @@ pub trait TokenUi: Send + Sync {
     fn request_public(&self, prompt: &str) -> Result<String, Unanswered>;
     /// Asks yes or no.
     fn confirm(&self, message: &str, yes: &str, no: Option<&str>) -> Result<bool, Unanswered>;
-    /// Asked once the plugin has answered: whether the user gave up while
-    /// it worked (Esc on a "touch your token" message, or its time ran
-    /// out). A key the token opened after that is dropped, not used.
+    /// Asked once the plugin has answered (after [`TokenUi::over`]):
+    /// whether the user gave up while it worked (Esc on a "touch your
+    /// token" message, or its time ran out). A key the token opened after
+    /// that is dropped, not used.
     fn abandoned(&self) -> Option<Unanswered> {
         None
     }
+    /// The UI one encryption or decryption uses, with its own give-up
+    /// state, so that giving up on one call never fails the next (None:
+    /// this UI is used as it is). Called once at the start of each call.
+    fn for_one_call(&self) -> Option<Arc<dyn TokenUi>> {
+        None
+    }
+    /// The plugin has answered: the call is over. A message still shown
+    /// for it ("touch your token") is no longer current, and giving up on
+    /// it can no longer stop anything.
+    fn over(&self) {}
 }
 
 static UI: RwLock<Option<Arc<dyn TokenUi>>> = RwLock::new(None);
@@ -309,9 +320,11 @@ impl Forward {
         }
     }
 
-    /// Why the user's side gave up, if it did: a prompt left unanswered,
+    /// The plugin has answered: ends the call on the UI's side, and says
+    /// why the user's side gave up, if it did: a prompt left unanswered,
     /// or a message (touch) the user abandoned.
-    fn gave_up(&self) -> Option<TokenError> {
+    fn finish(&self) -> Option<TokenError> {
+        self.ui.over();
         let why = self
             .unanswered
             .lock()
@@ -348,8 +361,12 @@ impl age::Callbacks for Forward {
 }
 
 fn forward() -> Result<Forward, TokenError> {
+    let ui = installed_ui().ok_or(TokenError::NoUi)?;
+    // Each call gives up (or not) on its own: an earlier call's cancelled
+    // touch is that call's answer only.
+    let ui = ui.for_one_call().unwrap_or(ui);
     Ok(Forward {
-        ui: installed_ui().ok_or(TokenError::NoUi)?,
+        ui,
         unanswered: Arc::new(std::sync::Mutex::new(None)),
     })
 }
@@ -409,19 +426,24 @@ pub fn encrypt(req: &TokenRequirement, plain: &[u8]) -> Result<Vec<u8>, TokenErr
     let callbacks = forward()?;
     let p = plugin::RecipientPluginV1::new(&req.plugin, &[recipient], &[], callbacks.clone())
         .map_err(|e| resolve_err(req, e))?;
-    let encryptor = age::Encryptor::with_recipients(std::iter::once(&p as &dyn age::Recipient))
-        .map_err(|e| match e {
-            age::EncryptError::PluginResolve(e) => resolve_err(req, e),
-            age::EncryptError::Plugin(errors) => classify(
-                req,
-                errors
-                    .iter()
-                    .map(|e| plain_text(&e.to_string()))
-                    .collect::<Vec<_>>()
-                    .join("; "),
-            ),
-            other => TokenError::Age(other.to_string()),
-        })?;
+    let encryptor = age::Encryptor::with_recipients(std::iter::once(&p as &dyn age::Recipient));
+    // The plugin has answered. A prompt the user cancelled (or let time
+    // out) is that, not whatever the plugin then said.
+    if let Some(e) = callbacks.finish() {
+        return Err(e);
+    }
+    let encryptor = encryptor.map_err(|e| match e {
+        age::EncryptError::PluginResolve(e) => resolve_err(req, e),
+        age::EncryptError::Plugin(errors) => classify(
+            req,
+            errors
+                .iter()
+                .map(|e| plain_text(&e.to_string()))
+                .collect::<Vec<_>>()
+                .join("; "),
+        ),
+        other => TokenError::Age(other.to_string()),
+    })?;
     let mut out = Vec::new();
     let mut w = encryptor
         .wrap_output(&mut out)
@@ -445,7 +467,7 @@ pub fn decrypt(req: &TokenRequirement, sealed: &[u8]) -> Result<Zeroizing<Vec<u8
     // The user gave up (a prompt cancelled or timed out, or the touch
     // dialog left): that is the error, whatever the plugin then said, and
     // a key it opened anyway is dropped unread.
-    if let Some(e) = callbacks.gave_up() {
+    if let Some(e) = callbacks.finish() {
         return Err(e);
     }
     let mut reader = match result {
