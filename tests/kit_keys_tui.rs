@@ -134,14 +134,15 @@ fn verify_with_the_mobile_secret_lists_every_key_from_the_kit_menu() {
     assert!(shown.contains("fpub") && shown.contains("xpub"));
     assert!(!shown.contains(DRILL_OWNER_PASSPHRASE));
     snap_both("kit_keys_verified", &app);
-    // The list scrolls (a kit may hold more keys than fit).
+    // The list scrolls only as far as its last line: at 80×24 it fits, so
+    // nothing is marked below and ↓ does not move it off screen.
     let small = |app: &App| screen_text(&tui::draw(app, 80, 24));
-    assert!(small(&app).contains("Every workspace key reproduces"));
+    let s = small(&app);
+    assert!(s.contains("Every workspace key reproduces"), "{s}");
+    assert!(!s.contains("more below"), "{s}");
     for _ in 0..3 {
         key(&mut app, KeyCode::Down);
     }
-    assert!(!small(&app).contains("Every workspace key reproduces"));
-    key(&mut app, KeyCode::Home);
     assert!(small(&app).contains("Every workspace key reproduces"));
     assert_eq!(
         audit_statuses(&sb, "DRKIT_VERIFY_WORKSPACE_KEYS"),
@@ -316,6 +317,42 @@ fn approve_and_fill(app: &mut App, k: &Kit) {
     fill(app, &k.kit, &k.key, DRILL_OWNER_PASSPHRASE);
 }
 
+/// Under the "authenticated approvals" policy the approver step is the
+/// shared one: two typed names are refused at the step (not later by the
+/// core), and one name given twice in another case is the same person.
+#[test]
+fn recover_under_the_authenticated_policy_refuses_typed_names_at_the_approver_step() {
+    let sb = Sandbox::new();
+    common::require_authenticated_approvals(&Workspace::open(sb.ws()).unwrap());
+    let mut app = app(&sb);
+    key(&mut app, KeyCode::Char('v'));
+    key(&mut app, KeyCode::Char('6'));
+    assert_eq!(app.current_title(), "Recover the kit's workspace keys");
+    // Enter on a name goes on to the passphrase; Enter on it empty adds
+    // the name as typed.
+    for name in ["Officer One", "Legal Two"] {
+        type_text(&mut app, name);
+        key(&mut app, KeyCode::Enter);
+        key(&mut app, KeyCode::Enter);
+    }
+    let t = text(&app);
+    assert!(
+        t.contains("Approvers: Officer One (typed), Legal Two (typed)"),
+        "{t}"
+    );
+    type_text(&mut app, "officer one");
+    key(&mut app, KeyCode::Enter);
+    let t = text(&app);
+    assert!(t.contains("approver `officer one` is named twice"), "{t}");
+    key(&mut app, KeyCode::Enter);
+    let t = text(&app);
+    assert!(
+        t.contains("this workspace requires authenticated approvals"),
+        "{t}"
+    );
+    assert!(!t.contains("Kit zip"), "still on the approver step:\n{t}");
+}
+
 #[test]
 fn recover_to_an_age_file_from_the_kit_menu() {
     if !tools() {
@@ -354,6 +391,19 @@ fn recover_to_an_age_file_from_the_kit_menu() {
     );
     assert!(shown.contains(out.to_str().unwrap()));
     snap_both("kit_keys_recovered", &app);
+    // At 80×24 the lines below the fold are marked, and the list scrolls
+    // to its last line and no further.
+    let small = |app: &App| screen_text(&tui::draw(app, 80, 24));
+    let s = small(&app);
+    assert!(s.contains("↓ 3 more below (PgDn)"), "{s}");
+    for _ in 0..5 {
+        key(&mut app, KeyCode::Down);
+    }
+    let s = small(&app);
+    assert!(!s.contains("more below"), "{s}");
+    assert!(s.contains("↑ 3 more above"), "{s}");
+    key(&mut app, KeyCode::Home);
+    assert!(small(&app).contains("Workspace keys recovered, checked"));
     let doc: Value = serde_json::from_slice(&common::pykit::age_decrypt(&id, &out)).unwrap();
     assert_eq!(doc["format"], "custodian-workspace-keys");
     let got = doc["keys"].as_array().unwrap();

@@ -521,7 +521,7 @@ fn screen_output_hands_back_the_key_only_in_memory() {
     assert_eq!(grouped.split(' ').count(), 8);
     let bytes: [u8; 32] = hex::decode(&hex_key).unwrap().try_into().unwrap();
     assert_eq!(root_of(&bytes), plan.root_public_key);
-    recovery::record_cleared(&ws, &outcome.key_id, &outcome.audit_op).unwrap();
+    recovery::record_cleared(&ws, &outcome.key_id, &outcome.audit_op, None).unwrap();
     // No new file; the key is in no file.
     let after: Vec<PathBuf> = sb.snapshot().into_iter().map(|(p, _)| p).collect();
     assert_eq!(before, after);

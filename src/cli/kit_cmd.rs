@@ -534,7 +534,7 @@ pub fn run(ctx: &Ctx, cmd: KitCmd) -> CmdResult {
                 .map_err(|e| show_once::terminal_failed(&e))?;
                 drop(pages);
                 drop(keys);
-                workspace_keys::record_cleared(&ws, &outcome.audit_op, was_shown)?;
+                workspace_keys::record_cleared(&ws, &outcome.audit_op, was_shown, None)?;
                 shown = Some(was_shown);
             }
             if ctx.json {

@@ -104,7 +104,7 @@ pub fn run(ctx: &Ctx, args: RecoverArgs) -> CmdResult {
     drop(passphrases);
     if let Some(key) = &outcome.shown_once {
         let shown = show_once(&outcome.key_id, key).map_err(|e| show_once::terminal_failed(&e))?;
-        recovery::record_cleared(&ws, &outcome.key_id, &outcome.audit_op)?;
+        recovery::record_cleared(&ws, &outcome.key_id, &outcome.audit_op, None)?;
         if !shown {
             warn("the key id was not confirmed; the key was discarded without being shown");
             return Ok(());

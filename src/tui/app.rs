@@ -900,16 +900,12 @@ impl App {
                 });
             }
             Action::RecordKitDisplayCleared { op, ended } => {
-                let details = serde_json::json!({
-                    "recoverOp": op,
-                    "ended": ended.as_str(),
-                    "shown": ended.was_shown(),
-                });
-                if let Err(e) = self
-                    .ws
-                    .audit()
-                    .record(drkit::workspace_keys::EVENT_CLEARED, details)
-                {
+                if let Err(e) = drkit::workspace_keys::record_cleared(
+                    &self.ws,
+                    &op,
+                    ended.was_shown(),
+                    Some(ended.as_str()),
+                ) {
                     self.notice = Some(format!("audit log: {e}"));
                 }
             }
@@ -1522,17 +1518,12 @@ impl App {
                 });
             }
             Action::RecordDisplayCleared { key_id, op, ended } => {
-                let details = serde_json::json!({
-                    "keyId": key_id,
-                    "recoveryOp": op,
-                    "ended": ended.as_str(),
-                    "shown": ended.was_shown(),
-                });
-                if let Err(e) = self
-                    .ws
-                    .audit()
-                    .record(custodian_core::recovery::EVENT_CLEARED, details)
-                {
+                if let Err(e) = custodian_core::recovery::record_cleared(
+                    &self.ws,
+                    &key_id,
+                    &op,
+                    Some((ended.as_str(), ended.was_shown())),
+                ) {
                     self.notice = Some(format!("audit log: {e}"));
                 }
             }

@@ -1109,11 +1109,21 @@ fn check_source_inner(
     Ok(())
 }
 
-/// Records that a one-time display was cleared.
-pub fn record_cleared(ws: &Workspace, key_id: &str, op: &str) -> Result<(), AuditError> {
-    ws.audit()
-        .record(EVENT_CLEARED, json!({ "keyId": key_id, "recoveryOp": op }))
-        .map(|_| ())
+/// Records that a one-time display was cleared; `ended`, where the caller
+/// knows it (the console): how the display ended ("shown-and-cleared",
+/// "timed-out", "abandoned") and whether the key was shown.
+pub fn record_cleared(
+    ws: &Workspace,
+    key_id: &str,
+    op: &str,
+    ended: Option<(&str, bool)>,
+) -> Result<(), AuditError> {
+    let mut details = json!({ "keyId": key_id, "recoveryOp": op });
+    if let Some((ended, shown)) = ended {
+        details["ended"] = ended.into();
+        details["shown"] = shown.into();
+    }
+    ws.audit().record(EVENT_CLEARED, details).map(|_| ())
 }
 
 #[cfg(test)]

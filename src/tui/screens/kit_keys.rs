@@ -15,7 +15,7 @@
 use std::path::PathBuf;
 use std::sync::Arc;
 
-use crossterm::event::{KeyCode, KeyEvent, KeyModifiers};
+use crossterm::event::{KeyCode, KeyEvent};
 use ratatui::Frame;
 use ratatui::layout::{Constraint, Layout, Rect};
 use ratatui::style::{Color, Modifier, Style};
@@ -24,15 +24,17 @@ use ratatui::widgets::{Block, Borders, Paragraph, Wrap};
 use secrecy::SecretString;
 use serde_json::Value;
 
+use super::kit_use::KeyCheck;
 use super::recovery::DisplayEnd;
 use super::{Action, Chrome, Screen};
+use crate::tui::approvers::{Approvers, ApproversEvent};
 use crate::tui::complete::PathKind;
 use crate::tui::event::TICK;
 use crate::tui::form::{Form, FormEvent, FormField};
 use crate::tui::strings;
 use crate::tui::widgets::{self, TextField};
 use crate::tui::worker::{JobResult, Progress, WorkerMsg};
-use custodian_core::approvals::Approval;
+use custodian_core::approvals::{Approval, ApprovalPolicy};
 use custodian_core::drkit::DrKitError;
 use custodian_core::drkit::workspace_keys::{KeysOutput, Selection, ShownKey};
 use custodian_core::error::Report;
@@ -226,155 +228,24 @@ fn note(message: &str, remedy: Option<&str>) -> Report {
     }
 }
 
-/// The approvers of a recovery, as the threshold recovery wizard takes
-/// them (the same actions, results and words): each opens their own
-/// identity on a worker, or an empty passphrase adds a typed name. One
-/// component, so a shared approver step replaces it in one place.
-struct Approvers {
-    approvals: Vec<Approval>,
-    form: Form,
-    checking: bool,
-    authenticated: bool,
-    /// Esc with approvers or typing held: the next Esc leaves.
-    leave_armed: bool,
+fn too_few(given: usize) -> Report {
+    Report::from_error(&DrKitError::TooFewApprovers { given })
 }
 
-/// What a key on the approver step asks for.
-enum ApproverKey {
-    Stay,
-    Leave,
-    Continue,
-    Check(Action),
+/// The shared approver step under `policy` (the same step, words and
+/// checks as the threshold recovery wizard).
+fn approvers_for(policy: ApprovalPolicy) -> Approvers {
+    Approvers::new(
+        policy,
+        custodian_core::recovery::MIN_APPROVERS,
+        strings::RECOVERY_APPROVER_HINT,
+        too_few,
+    )
 }
 
-impl Approvers {
-    fn new() -> Self {
-        Approvers {
-            approvals: Vec::new(),
-            form: Form::new(vec![
-                FormField::plain(
-                    strings::RECOVERY_APPROVER_PROMPT,
-                    strings::RECOVERY_APPROVER_HINT,
-                    "",
-                ),
-                FormField::secret(
-                    strings::RECOVERY_APPROVER_PASS_PROMPT,
-                    strings::RECOVERY_APPROVER_PASS_HINT,
-                ),
-            ]),
-            checking: false,
-            authenticated: false,
-            leave_armed: false,
-        }
-    }
-
-    fn key(&mut self, key: KeyEvent) -> ApproverKey {
-        if self.checking {
-            return ApproverKey::Stay;
-        }
-        let armed = std::mem::take(&mut self.leave_armed);
-        let held = !self.approvals.is_empty() || self.form.holds_input();
-        let form = &mut self.form;
-        let name = form.value(0).trim().to_string();
-        let pass_empty = form.value(1).is_empty();
-        match key.code {
-            KeyCode::Esc if held && !armed => self.leave_armed = true,
-            KeyCode::Esc => return ApproverKey::Leave,
-            KeyCode::Enter if name.is_empty() && pass_empty => {
-                if self.approvals.len() >= custodian_core::recovery::MIN_APPROVERS {
-                    return ApproverKey::Continue;
-                }
-                form.focus_on(0);
-                form.set_error(
-                    0,
-                    Report::from_error(&DrKitError::TooFewApprovers {
-                        given: self.approvals.len(),
-                    }),
-                );
-            }
-            KeyCode::Enter => {
-                if let Err(e) = identity::validate_name(&name) {
-                    form.focus_on(0);
-                    form.set_error(0, Report::from_error(&e));
-                } else if self.approvals.iter().any(|a| a.name == name) {
-                    form.clear_all();
-                    form.focus_on(0);
-                    form.set_error(
-                        0,
-                        note(
-                            &format!("{name} is already an approver"),
-                            Some("each approver is a different person"),
-                        ),
-                    );
-                } else if form.focus() == 0 && self.authenticated && pass_empty {
-                    form.focus_on(1);
-                } else if pass_empty {
-                    self.approvals.push(Approval::typed(&name));
-                    form.clear_all();
-                    form.focus_on(0);
-                } else {
-                    self.checking = true;
-                    return ApproverKey::Check(Action::CheckRecoveryApprover {
-                        name,
-                        passphrase: SecretString::from(form.value(1)),
-                    });
-                }
-            }
-            KeyCode::Backspace if form.is_empty() => self.drop_last(),
-            KeyCode::Char('h')
-                if form.is_empty() && key.modifiers.contains(KeyModifiers::CONTROL) =>
-            {
-                self.drop_last()
-            }
-            _ => {
-                form.handle_key(key);
-            }
-        }
-        ApproverKey::Stay
-    }
-
-    fn drop_last(&mut self) {
-        if let Some(gone) = self.approvals.pop() {
-            self.form.set_error(
-                0,
-                note(
-                    &format!("{} is no longer an approver", gone.name),
-                    Some("type the name again to add them back"),
-                ),
-            );
-        }
-    }
-
-    /// Takes the answer to a [`Action::CheckRecoveryApprover`].
-    fn on_result(&mut self, result: &Result<JobResult, Report>) {
-        self.checking = false;
-        match result {
-            Ok(JobResult::RecoveryApproverChecked(a)) => {
-                self.approvals.push(a.clone());
-                self.form.clear_all();
-                self.form.focus_on(0);
-            }
-            Ok(JobResult::RecoveryApproverRefused(report)) | Err(report) => {
-                self.form.refuse(1, report.clone());
-            }
-            Ok(_) => {}
-        }
-    }
-
-    fn line(&self) -> Line<'static> {
-        let named: Vec<String> = self
-            .approvals
-            .iter()
-            .map(|a| {
-                if a.is_authenticated() {
-                    format!("{} (identity opened)", a.name)
-                } else {
-                    format!("{} (typed)", a.name)
-                }
-            })
-            .collect();
-        Line::from(format!("Approvers: {}", named.join(", ")))
-    }
+/// "Approvers: …" as the later steps show it.
+fn approvers_line(approvers: &Approvers) -> Line<'static> {
+    Line::from(format!("Approvers: {}", approvers.summary()))
 }
 
 fn input_form(key_path: &str) -> Form {
@@ -431,17 +302,21 @@ fn selection(text: &str) -> Option<Selection> {
 pub struct KitKeysWizard {
     recover: bool,
     approvers: Approvers,
+    /// Esc on the approver step with approvers or typing held: the next
+    /// Esc leaves.
+    leave_armed: bool,
     form: Form,
     /// 0 HSM, 1 age, 2 screen.
     choice: usize,
     output_form: Form,
     output: Option<KeysOutput>,
-    /// The recovery key passphrase is being checked on a worker.
-    checking: bool,
-    /// The passphrase typed opens the recovery key.
-    key_opened: bool,
+    /// The recovery key passphrase, checked on a worker as it is left
+    /// when recovering.
+    key_check: KeyCheck,
     /// Lines scrolled in a result's key list (a kit may hold many keys).
     scroll: u16,
+    /// The furthest the list scrolls, as last drawn.
+    scroll_max: std::cell::Cell<u16>,
     step: Step,
 }
 
@@ -460,14 +335,15 @@ impl KitKeysWizard {
     pub fn new(recover: bool, key_path: &str) -> Self {
         KitKeysWizard {
             recover,
-            approvers: Approvers::new(),
+            approvers: approvers_for(ApprovalPolicy::Typed),
+            leave_armed: false,
             form: input_form(key_path),
             choice: 0,
             output_form: output_form(),
             output: None,
-            checking: false,
-            key_opened: false,
+            key_check: KeyCheck::default(),
             scroll: 0,
+            scroll_max: std::cell::Cell::new(u16::MAX),
             step: if recover {
                 Step::Approvers
             } else {
@@ -487,7 +363,11 @@ impl KitKeysWizard {
     /// Under a policy of authenticated approvals, Enter on an approver's
     /// name goes on to their passphrase.
     pub fn with_authenticated_approvals(mut self, on: bool) -> Self {
-        self.approvers.authenticated = on;
+        self.approvers = approvers_for(if on {
+            ApprovalPolicy::Authenticated
+        } else {
+            ApprovalPolicy::Typed
+        });
         self
     }
 
@@ -513,33 +393,43 @@ impl KitKeysWizard {
         (!v.is_empty()).then(|| SecretString::from(v))
     }
 
-    fn input_key(&mut self, key: KeyEvent) -> Option<Action> {
-        if self.checking {
+    /// A key on the approver step; Esc with approvers or typing held asks
+    /// for a second Esc before leaving.
+    fn approvers_key(&mut self, key: KeyEvent) -> Option<Action> {
+        if self.approvers.checking() {
             return None;
         }
-        let focus = self.form.focus();
-        if focus == F_PASS && !matches!(key.code, KeyCode::Enter | KeyCode::Tab | KeyCode::Down) {
-            self.key_opened = false;
+        let armed = std::mem::take(&mut self.leave_armed);
+        match self.approvers.handle_key(key) {
+            ApproversEvent::None => None,
+            ApproversEvent::Check(action) => Some(action),
+            ApproversEvent::Back if self.approvers.holds_state() && !armed => {
+                self.leave_armed = true;
+                None
+            }
+            ApproversEvent::Back => Some(Action::Back),
+            ApproversEvent::Done => {
+                self.step = Step::Input;
+                None
+            }
         }
-        match self.form.handle_key(key) {
-            FormEvent::Cancel if self.recover => {
+    }
+
+    fn input_key(&mut self, key: KeyEvent) -> Option<Action> {
+        if self.key_check.checking() {
+            return None;
+        }
+        // Recovering, the recovery key's passphrase is checked as it is
+        // left; verifying runs at once and a wrong one comes back under it.
+        match self.key_check.handle_key(&mut self.form, key, self.recover) {
+            (_, Some(check)) => Some(check),
+            (FormEvent::Cancel, None) if self.recover => {
                 self.step = Step::Approvers;
                 None
             }
-            FormEvent::Cancel => Some(Action::Back),
-            FormEvent::Submit => self.submit_input(),
-            FormEvent::Handled => {
-                // The recovery key's passphrase is checked as it is left.
-                let left = focus == F_PASS && self.form.focus() > F_PASS;
-                if left && !self.key_opened && self.secret(F_PASS).is_some() {
-                    self.checking = true;
-                    return Some(Action::CheckKitKey {
-                        key: PathBuf::from(self.form.value(F_KEY).trim()),
-                        passphrase: self.secret(F_PASS),
-                    });
-                }
-                None
-            }
+            (FormEvent::Cancel, None) => Some(Action::Back),
+            (FormEvent::Submit, None) => self.submit_input(),
+            (FormEvent::Handled, None) => None,
         }
     }
 
@@ -600,7 +490,7 @@ impl KitKeysWizard {
             mobile,
             select: selection(self.form.value(F_SELECT)).unwrap_or(Selection::All),
             output,
-            approvals: self.approvers.approvals.clone(),
+            approvals: self.approvers.approvals().to_vec(),
         })
     }
 
@@ -697,7 +587,7 @@ impl KitKeysWizard {
     fn go_fix(&mut self, fix: KitKeysFix, report: Report) {
         match fix {
             KitKeysFix::Approvers => {
-                self.approvers.form.set_error(0, report);
+                self.approvers.set_error(report);
                 self.step = Step::Approvers;
             }
             KitKeysFix::Input(i) => {
@@ -708,7 +598,7 @@ impl KitKeysWizard {
                     self.form.set_error(i, report);
                 }
                 if i == F_PASS {
-                    self.key_opened = false;
+                    self.key_check.forget();
                 }
                 self.step = Step::Input;
             }
@@ -752,10 +642,7 @@ impl KitKeysWizard {
     }
 
     fn holds_state(&self) -> bool {
-        !self.approvers.approvals.is_empty()
-            || self.approvers.form.holds_input()
-            || self.form.holds_input()
-            || self.output_form.holds_input()
+        self.approvers.holds_state() || self.form.holds_input() || self.output_form.holds_input()
     }
 
     /// Every key's public facts, long values cut to `width` columns on
@@ -829,15 +716,7 @@ impl Screen for KitKeysWizard {
 
     fn handle_key(&mut self, key: KeyEvent) -> Option<Action> {
         match &mut self.step {
-            Step::Approvers => match self.approvers.key(key) {
-                ApproverKey::Stay => None,
-                ApproverKey::Leave => Some(Action::Back),
-                ApproverKey::Continue => {
-                    self.step = Step::Input;
-                    None
-                }
-                ApproverKey::Check(a) => Some(a),
-            },
+            Step::Approvers => self.approvers_key(key),
             Step::Input => self.input_key(key),
             Step::Output => {
                 self.output_key(key);
@@ -855,28 +734,20 @@ impl Screen for KitKeysWizard {
                 _ => None,
             },
             Step::Working(_) => None,
-            Step::Listed(_) | Step::Recovered(_) | Step::Cleared { .. } => {
-                let keys = match &self.step {
-                    Step::Listed(k) => k.len(),
-                    Step::Recovered(r) => r.keys.len() + r.written.len(),
-                    _ => 0,
-                };
-                // At most every line of the list (six per key or file).
-                let most = u16::try_from(keys * 6).unwrap_or(u16::MAX);
-                let by = |s: u16, d: i32| {
-                    u16::try_from((i32::from(s) + d).clamp(0, i32::from(most))).unwrap_or(0)
-                };
-                match key.code {
-                    KeyCode::Enter | KeyCode::Esc => return Some(Action::Back),
-                    KeyCode::Down | KeyCode::Char('j') => self.scroll = by(self.scroll, 1),
-                    KeyCode::Up | KeyCode::Char('k') => self.scroll = by(self.scroll, -1),
-                    KeyCode::PageDown => self.scroll = by(self.scroll, 10),
-                    KeyCode::PageUp => self.scroll = by(self.scroll, -10),
-                    KeyCode::Home => self.scroll = 0,
-                    _ => {}
+            Step::Listed(_) | Step::Recovered(_) => {
+                if let Some(s) = widgets::scroll_key(key, self.scroll, self.scroll_max.get()) {
+                    self.scroll = s;
+                    return None;
                 }
-                None
+                match key.code {
+                    KeyCode::Enter | KeyCode::Esc => Some(Action::Back),
+                    _ => None,
+                }
             }
+            Step::Cleared { .. } => match key.code {
+                KeyCode::Enter | KeyCode::Esc => Some(Action::Back),
+                _ => None,
+            },
             Step::ConfirmShow {
                 keys, field, error, ..
             } => match key.code {
@@ -930,14 +801,12 @@ impl Screen for KitKeysWizard {
                 let typed = field.push_chars(text.trim().chars().filter(|c| !c.is_control()));
                 *error &= !typed;
             }
-            Step::Approvers if !self.approvers.checking => {
-                self.approvers.form.paste(text);
+            Step::Approvers if !self.approvers.checking() => {
+                self.leave_armed = false;
+                self.approvers.paste(text);
             }
-            Step::Input if !self.checking => {
-                if self.form.focus() == F_PASS {
-                    self.key_opened = false;
-                }
-                self.form.paste(text);
+            Step::Input if !self.key_check.checking() => {
+                self.key_check.paste(&mut self.form, text);
             }
             Step::Output if self.choice != 2 => {
                 self.output_form.paste(text);
@@ -982,20 +851,10 @@ impl Screen for KitKeysWizard {
         let WorkerMsg::Finished(result) = msg else {
             return None;
         };
-        if self.approvers.checking {
-            self.approvers.on_result(result);
+        if self.approvers.on_checked(result) {
             return None;
         }
-        if self.checking {
-            self.checking = false;
-            match result {
-                Ok(JobResult::KitKeyOpened) => self.key_opened = true,
-                Ok(JobResult::KitInputRefused { field, report }) => {
-                    self.form.refuse(field.index(), report.clone());
-                }
-                Err(report) => self.form.set_error(F_KEY, report.clone()),
-                Ok(_) => {}
-            }
+        if self.key_check.on_checked(&mut self.form, result) {
             return None;
         }
         if !matches!(self.step, Step::Working(_)) {
@@ -1041,17 +900,8 @@ impl Screen for KitKeysWizard {
                     strings::KIT_KEYS_INTRO_RECOVER,
                     dim,
                 )));
-                lines.push(self.approvers.line());
-                lines.push(Line::from(""));
-                lines.extend(self.approvers.form.lines());
-                if self.approvers.checking {
-                    lines.push(Line::from(format!(
-                        "{} {}",
-                        widgets::spinner(chrome.tick),
-                        strings::RECOVERY_APPROVER_CHECKING
-                    )));
-                }
-                if self.approvers.leave_armed {
+                lines.extend(self.approvers.lines(chrome.tick));
+                if self.leave_armed {
                     lines.push(Line::from(""));
                     lines.push(Line::from(Span::styled(
                         strings::KIT_KEYS_LEAVE,
@@ -1072,21 +922,10 @@ impl Screen for KitKeysWizard {
                     dim,
                 )));
                 if self.recover {
-                    lines.push(self.approvers.line());
+                    lines.push(approvers_line(&self.approvers));
                 }
                 lines.extend(self.form.lines());
-                if self.checking {
-                    lines.push(Line::from(format!(
-                        "{} {}",
-                        widgets::spinner(chrome.tick),
-                        strings::KIT_CHECKING_KEY
-                    )));
-                } else if self.key_opened {
-                    lines.push(Line::from(Span::styled(
-                        strings::KIT_KEY_OPENED,
-                        Style::default().fg(Color::Green),
-                    )));
-                }
+                lines.extend(self.key_check.line(chrome.tick));
             }
             Step::Output => {
                 lines.push(Line::from(strings::KIT_KEYS_OUTPUT_HINT));
@@ -1122,7 +961,7 @@ impl Screen for KitKeysWizard {
                     red,
                 )));
                 lines.push(Line::from(""));
-                lines.push(self.approvers.line());
+                lines.push(approvers_line(&self.approvers));
                 lines.push(Line::from(format!(
                     "Kit: {}",
                     self.form.value(F_KIT).trim()
@@ -1290,25 +1129,25 @@ impl Screen for KitKeysWizard {
                 lines.push(Line::from(Span::styled(strings::RECOVERY_FIX, bold)));
             }
         }
-        let scroll = match self.step {
-            Step::Listed(_) | Step::Recovered(_) => self.scroll,
-            _ => 0,
-        };
-        frame.render_widget(
-            Paragraph::new(lines)
-                .wrap(Wrap { trim: false })
-                .scroll((scroll, 0)),
-            area,
-        );
+        if matches!(self.step, Step::Listed(_) | Step::Recovered(_)) {
+            self.scroll_max
+                .set(widgets::scrolled(frame, area, lines, self.scroll));
+        } else {
+            frame.render_widget(Paragraph::new(lines).wrap(Wrap { trim: false }), area);
+        }
     }
 
     fn commands(&self) -> Vec<(&'static str, &'static str)> {
         match self.step {
-            Step::Approvers => vec![
-                ("Enter", "add / continue"),
-                ("Backspace", "drop last approver"),
-                ("Esc", "leave"),
-            ],
+            Step::Approvers => {
+                let mut keys = Approvers::commands();
+                for k in &mut keys {
+                    if k.0 == "Esc" {
+                        k.1 = "leave";
+                    }
+                }
+                keys
+            }
             Step::Input if self.form.focus() == F_SELECT => vec![
                 ("Enter", if self.recover { "next" } else { "verify" }),
                 ("↑/↓ Tab", "field"),
@@ -1341,7 +1180,9 @@ impl Screen for KitKeysWizard {
     }
 
     fn busy(&self) -> bool {
-        matches!(self.step, Step::Working(_)) || self.checking || self.approvers.checking
+        matches!(self.step, Step::Working(_))
+            || self.key_check.checking()
+            || self.approvers.checking()
     }
 
     fn on_quit(&mut self) -> Option<Action> {

@@ -13,6 +13,7 @@ use ratatui::style::{Color, Modifier, Style};
 use ratatui::text::{Line, Span};
 use ratatui::widgets::{Paragraph, Wrap};
 use secrecy::SecretString;
+use zeroize::Zeroizing;
 
 use super::{Action, Chrome, Screen};
 use crate::tui::complete::PathKind;
@@ -57,6 +58,113 @@ const F_PASS: usize = 2;
 const F_WALLETS: usize = 3;
 const F_OUTPUT: usize = 4;
 
+/// The recovery key's file and passphrase, where both kit forms have them.
+const F_KEY: usize = 1;
+
+/// The recovery key's passphrase checked on a worker as its field is left
+/// (shared by the kit wizards): whether a check runs, and whether the
+/// passphrase as typed opens the key. Only a change to the passphrase
+/// forgets that it opened, so moving through the fields does not run the
+/// key derivation again.
+#[derive(Debug, Default)]
+pub(crate) struct KeyCheck {
+    checking: bool,
+    opened: bool,
+}
+
+impl KeyCheck {
+    /// The key is being opened on a worker.
+    pub(crate) fn checking(&self) -> bool {
+        self.checking
+    }
+
+    /// The passphrase was refused or emptied elsewhere.
+    pub(crate) fn forget(&mut self) {
+        self.opened = false;
+    }
+
+    /// A key on `form` (its key file and passphrase at fields 1 and 2):
+    /// the form's event, and when `check` and the passphrase (typed, not
+    /// yet known to open the key) was just left forward, the check to run.
+    pub(crate) fn handle_key(
+        &mut self,
+        form: &mut Form,
+        key: KeyEvent,
+        check: bool,
+    ) -> (FormEvent, Option<Action>) {
+        let focus = form.focus();
+        let before = (focus == F_PASS).then(|| Zeroizing::new(form.value(F_PASS).to_string()));
+        let event = form.handle_key(key);
+        if before.is_some_and(|b| b.as_str() != form.value(F_PASS)) {
+            self.opened = false;
+        }
+        let left = focus == F_PASS && form.focus() > F_PASS;
+        if event == FormEvent::Handled
+            && check
+            && left
+            && !self.opened
+            && !form.value(F_PASS).is_empty()
+        {
+            self.checking = true;
+            let action = Action::CheckKitKey {
+                key: PathBuf::from(form.value(F_KEY).trim()),
+                passphrase: Some(SecretString::from(form.value(F_PASS))),
+            };
+            return (event, Some(action));
+        }
+        (event, None)
+    }
+
+    /// A paste into `form`.
+    pub(crate) fn paste(&mut self, form: &mut Form, text: &str) {
+        let before =
+            (form.focus() == F_PASS).then(|| Zeroizing::new(form.value(F_PASS).to_string()));
+        form.paste(text);
+        if before.is_some_and(|b| b.as_str() != form.value(F_PASS)) {
+            self.opened = false;
+        }
+    }
+
+    /// The worker's answer to the check; false when none was waiting.
+    pub(crate) fn on_checked(
+        &mut self,
+        form: &mut Form,
+        result: &Result<JobResult, Report>,
+    ) -> bool {
+        if !self.checking {
+            return false;
+        }
+        self.checking = false;
+        match result {
+            Ok(JobResult::KitKeyOpened) => self.opened = true,
+            Ok(JobResult::KitInputRefused { field, report }) => {
+                form.refuse(field.index(), report.clone());
+            }
+            Err(report) => form.set_error(F_KEY, report.clone()),
+            Ok(_) => {}
+        }
+        true
+    }
+
+    /// Under the form: the spinner while the key opens, or that it opened.
+    pub(crate) fn line(&self, tick: u64) -> Option<Line<'static>> {
+        if self.checking {
+            Some(Line::from(format!(
+                "{} {}",
+                widgets::spinner(tick),
+                strings::KIT_CHECKING_KEY
+            )))
+        } else if self.opened {
+            Some(Line::from(Span::styled(
+                strings::KIT_KEY_OPENED,
+                Style::default().fg(Color::Green),
+            )))
+        } else {
+            None
+        }
+    }
+}
+
 #[derive(Debug)]
 enum Step {
     Input,
@@ -78,11 +186,9 @@ pub struct KitUseWizard {
     list_mode: bool,
     format: OutputFormat,
     skip_invalid: bool,
-    /// The key passphrase is being checked on a worker (derive: checked
-    /// as it is left, before the wallets are asked).
-    checking: bool,
-    /// The passphrase typed was checked and opens the key.
-    key_opened: bool,
+    /// The key passphrase, checked on a worker as it is left when
+    /// deriving (before the wallets are asked).
+    key_check: KeyCheck,
     step: Step,
 }
 
@@ -115,8 +221,7 @@ impl KitUseWizard {
             list_mode: false,
             format: OutputFormat::VendorJson,
             skip_invalid: false,
-            checking: false,
-            key_opened: false,
+            key_check: KeyCheck::default(),
             step: Step::Input,
         }
     }
@@ -176,7 +281,7 @@ impl KitUseWizard {
     }
 
     fn input_key(&mut self, key: KeyEvent) -> Option<Action> {
-        if self.checking {
+        if self.key_check.checking() {
             return None;
         }
         let ctrl = key.modifiers.contains(KeyModifiers::CONTROL);
@@ -207,25 +312,14 @@ impl KitUseWizard {
                 _ => {}
             }
         }
-        if focus == F_PASS && !matches!(key.code, KeyCode::Enter | KeyCode::Tab | KeyCode::Down) {
-            self.key_opened = false;
-        }
-        match self.form.handle_key(key) {
-            FormEvent::Cancel => Some(Action::Back),
-            FormEvent::Submit => Some(self.start()),
-            FormEvent::Handled => {
-                // Deriving: the passphrase is checked as it is left, so a
-                // wrong one is fixed before the wallets are typed.
-                let left_pass = focus == F_PASS && self.form.focus() > F_PASS;
-                if self.derive && left_pass && !self.key_opened && self.passphrase().is_some() {
-                    self.checking = true;
-                    return Some(Action::CheckKitKey {
-                        key: PathBuf::from(self.form.value(1).trim()),
-                        passphrase: self.passphrase(),
-                    });
-                }
-                None
-            }
+        // Deriving: the passphrase is checked as it is left, so a wrong
+        // one is fixed before the wallets are typed (verifying runs at
+        // once, and a wrong one comes back under the field).
+        match self.key_check.handle_key(&mut self.form, key, self.derive) {
+            (_, Some(check)) => Some(check),
+            (FormEvent::Cancel, None) => Some(Action::Back),
+            (FormEvent::Submit, None) => Some(self.start()),
+            (FormEvent::Handled, None) => None,
         }
     }
 }
@@ -266,7 +360,7 @@ impl Screen for KitUseWizard {
     }
 
     fn handle_paste(&mut self, text: &str) -> Option<Action> {
-        if !matches!(self.step, Step::Input) || self.checking {
+        if !matches!(self.step, Step::Input) || self.key_check.checking() {
             return None;
         }
         if self.derive && self.list_mode && self.form.focus() == F_WALLETS {
@@ -274,10 +368,7 @@ impl Screen for KitUseWizard {
             self.wallets_list.push_str(text);
             return None;
         }
-        if self.form.focus() == F_PASS {
-            self.key_opened = false;
-        }
-        self.form.paste(text);
+        self.key_check.paste(&mut self.form, text);
         None
     }
 
@@ -290,19 +381,9 @@ impl Screen for KitUseWizard {
     }
 
     fn on_worker(&mut self, msg: &WorkerMsg) -> Option<Action> {
-        if self.checking {
-            let WorkerMsg::Finished(result) = msg else {
-                return None;
-            };
-            self.checking = false;
-            match result {
-                Ok(JobResult::KitKeyOpened) => self.key_opened = true,
-                Ok(JobResult::KitInputRefused { field, report }) => {
-                    self.form.refuse(field.index(), report.clone());
-                }
-                Err(report) => self.form.set_error(1, report.clone()),
-                Ok(_) => {}
-            }
+        if let WorkerMsg::Finished(result) = msg
+            && self.key_check.on_checked(&mut self.form, result)
+        {
             return None;
         }
         if !matches!(self.step, Step::Working(_)) {
@@ -374,18 +455,7 @@ impl Screen for KitUseWizard {
                     form.splice(at..end.min(form.len()), list);
                 }
                 lines.extend(form);
-                if self.checking {
-                    lines.push(Line::from(format!(
-                        "{} {}",
-                        widgets::spinner(chrome.tick),
-                        strings::KIT_CHECKING_KEY
-                    )));
-                } else if self.key_opened {
-                    lines.push(Line::from(Span::styled(
-                        strings::KIT_KEY_OPENED,
-                        Style::default().fg(Color::Green),
-                    )));
-                }
+                lines.extend(self.key_check.line(chrome.tick));
                 if self.derive {
                     lines.push(Line::from(format!(
                         "Format: {}   Skip invalid lines: {}",
@@ -537,6 +607,6 @@ impl Screen for KitUseWizard {
     }
 
     fn busy(&self) -> bool {
-        matches!(self.step, Step::Working(_)) || self.checking
+        matches!(self.step, Step::Working(_)) || self.key_check.checking()
     }
 }

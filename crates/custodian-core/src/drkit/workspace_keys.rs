@@ -1131,8 +1131,8 @@ pub fn verify_audited(
     mobile: &MobileSecret,
     select: &Selection,
 ) -> Result<Vec<Value>, DrKitError> {
-    let listed = verify_listed_audited(ws, kit, key_path, passphrase, mobile, select)?;
-    refuse_listed(&listed)?;
+    let (listed, verdict) = verify_listed(ws, kit, key_path, passphrase, mobile, select)?;
+    verdict?;
     Ok(listed)
 }
 
@@ -1142,12 +1142,26 @@ pub fn verify_audited(
 /// keys, when any does not reproduce. No private value leaves this call.
 pub fn verify_listed_audited(
     ws: &crate::workspace::Workspace,
-    mut kit: RecoveryKit,
+    kit: RecoveryKit,
     key_path: &std::path::Path,
     passphrase: Option<&SecretString>,
     mobile: &MobileSecret,
     select: &Selection,
 ) -> Result<Vec<Value>, DrKitError> {
+    verify_listed(ws, kit, key_path, passphrase, mobile, select).map(|(listed, _)| listed)
+}
+
+/// The audited verification both of the above share: every key's public
+/// facts, and the verdict ([`refuse_unverified`] on the recovered keys,
+/// computed once) that the audit entry records.
+fn verify_listed(
+    ws: &crate::workspace::Workspace,
+    mut kit: RecoveryKit,
+    key_path: &std::path::Path,
+    passphrase: Option<&SecretString>,
+    mobile: &MobileSecret,
+    select: &Selection,
+) -> Result<(Vec<Value>, Result<(), DrKitError>), DrKitError> {
     let op = ws.audit().begin(
         EVENT_VERIFY,
         serde_json::json!({ "kit": kit.path, "kitSha256": kit.sha256, "key": key_path,
@@ -1156,13 +1170,15 @@ pub fn verify_listed_audited(
     let result = super::keys::load_private_key(key_path, passphrase)
         .and_then(|rsa| recover(&mut kit, &rsa, mobile, select))
         .map(|keys| {
-            keys.iter()
+            let listed = keys
+                .iter()
                 .map(WorkspaceKey::public_json)
-                .collect::<Vec<_>>()
+                .collect::<Vec<_>>();
+            (listed, refuse_unverified(&keys))
         });
     match result {
-        Ok(listed) => {
-            match refuse_listed(&listed) {
+        Ok((listed, verdict)) => {
+            match &verdict {
                 Ok(()) => {
                     op.complete(serde_json::json!({ "verified": listed.len() }))?;
                 }
@@ -1170,32 +1186,12 @@ pub fn verify_listed_audited(
                     op.fail(&e.to_string())?;
                 }
             }
-            Ok(listed)
+            Ok((listed, verdict))
         }
         Err(e) => {
             op.fail(&e.to_string())?;
             Err(e)
         }
-    }
-}
-
-/// The error naming listed keys whose `verified` is not true.
-fn refuse_listed(listed: &[Value]) -> Result<(), DrKitError> {
-    let failed: Vec<String> = listed
-        .iter()
-        .filter(|k| k["verified"] != true)
-        .map(|k| {
-            format!(
-                "{} ({})",
-                k["keyId"].as_str().unwrap_or_default(),
-                k["algo"].as_str().unwrap_or_default()
-            )
-        })
-        .collect();
-    if failed.is_empty() {
-        Ok(())
-    } else {
-        Err(DrKitError::KeysNotReproduced(failed))
     }
 }
 
@@ -1351,17 +1347,24 @@ pub fn recover_audited(
     )
 }
 
-/// Records that a one-time display of recovered keys was cleared.
+/// Records that a one-time display of recovered keys was cleared: the
+/// recovery's operation, whether the keys were shown and, where the caller
+/// knows it (the console), how the display ended ("shown-and-cleared",
+/// "timed-out", "abandoned").
 pub fn record_cleared(
     ws: &crate::workspace::Workspace,
     op: &str,
     shown: bool,
+    ended: Option<&str>,
 ) -> Result<(), crate::audit::AuditError> {
+    let mut details = serde_json::Map::new();
+    details.insert("recoverOp".into(), op.into());
+    if let Some(ended) = ended {
+        details.insert("ended".into(), ended.into());
+    }
+    details.insert("shown".into(), shown.into());
     ws.audit()
-        .record(
-            EVENT_CLEARED,
-            serde_json::json!({ "recoverOp": op, "shown": shown }),
-        )
+        .record(EVENT_CLEARED, Value::Object(details))
         .map(|_| ())
 }
 
