@@ -712,6 +712,6 @@ fn the_approver_step_waits_for_its_own_check_through_other_jobs_results() {
     assert_eq!(step.summary(), "Cy (identity opened), Legal (typed)");
     let (typed, opened) = step.partition();
     assert_eq!(typed, ["Legal"]);
-    assert_eq!(opened, [cy.clone()]);
+    assert_eq!(opened, [cy]);
     assert_eq!(approvers::partition(step.approvals()), (typed, opened));
 }

@@ -104,8 +104,8 @@ impl Approvers {
     }
 
     /// Drops the approval given by `name` (case-insensitive) and shows
-    /// `report` under the name field: a rule the core applies at the end
-    /// (self-approval) sends the wizard back here with that one removed.
+    /// `report` under the name field: a rule the core applies as the step
+    /// ends (self-approval) keeps the wizard here with that one removed.
     pub fn refuse(&mut self, name: &str, report: Report) {
         self.approvals
             .retain(|a| !a.name.eq_ignore_ascii_case(name));
