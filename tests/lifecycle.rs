@@ -116,6 +116,14 @@ fn rotation_end_to_end_moves_every_shard_and_supersedes_the_old_guardian_set() {
     assert!(matches!(err, LifecycleError::Identity(_)), "{err}");
     assert_eq!(snapshot_without_audit(&sb), before);
     assert_eq!(events(&sb, rotate::EVENT), ["INITIATED", "FAILED"]);
+    // The console's early check opens an identity without a token and
+    // hands it on, so the rotation need not open it again (one KDF);
+    // a right passphrase audits nothing.
+    let checked = rotate::check_old(&ws, &plan, &SecretString::from(pass_of("Ana")))
+        .unwrap()
+        .expect("opened by the check");
+    assert_eq!(checked.recipient, old_identity.recipient);
+    assert_eq!(events(&sb, rotate::EVENT), ["INITIATED", "FAILED"]);
 
     let old = rotate::open_old(&ws, &plan, &SecretString::from(pass_of("Ana"))).unwrap();
     let new_pass = SecretString::from("quartz meadow lantern pilot velvet harbor");

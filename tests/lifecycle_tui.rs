@@ -399,16 +399,14 @@ fn retirement_override_under_the_authenticated_policy_needs_approvers_who_open_t
     key(&mut app, KeyCode::Enter);
     assert!(app.pump_until_idle(Duration::from_secs(60)));
     assert!(text(&app).contains("Approvers: Cy (identity opened), Ben (identity opened)"));
-    key(&mut app, KeyCode::Enter);
-    type_text(&mut app, pass_of("Ana"));
-    key(&mut app, KeyCode::Enter);
-    assert!(app.pump_until_idle(Duration::from_secs(60)));
     // The successor approving their own override is refused by the core
-    // rule before the transaction: back to the approvers, Ben dropped, the
-    // reason under the name, nothing changed.
+    // rule as the approvers step ends, before the retiree's passphrase is
+    // asked: the step stays, Ben dropped, the reason under the name,
+    // nothing changed.
     let before = common::Sandbox::snapshot(&sb);
     key(&mut app, KeyCode::Enter);
     let t = text(&app);
+    assert!(!t.contains("Retiree's passphrase"), "{t}");
     assert!(
         t.contains(
             "approver `Ben` is the successor of this operation and cannot approve their own override"
@@ -668,4 +666,52 @@ fn scenario_4_rotate_step_launches_rotation_of_the_affected_custodian_and_record
         files.contains(ana.identity_file.as_ref().unwrap().to_str().unwrap()),
         "{files}"
     );
+}
+
+#[test]
+fn the_approver_step_waits_for_its_own_check_through_other_jobs_results() {
+    use crossterm::event::{KeyEvent, KeyModifiers};
+    use custodian::tui::approvers::{self, Approvers, ApproversEvent};
+    use custodian::tui::worker::JobResult;
+    use custodian_core::approvals::{Approval, ApprovalPolicy};
+    use custodian_core::error::Report;
+    let press = |a: &mut Approvers, code| a.handle_key(KeyEvent::new(code, KeyModifiers::NONE));
+    let mut step = Approvers::new(ApprovalPolicy::Authenticated, 2, "", |n| Report {
+        message: format!("{n} named"),
+        causes: Vec::new(),
+        remedy: None,
+    });
+    for c in "Cy".chars() {
+        press(&mut step, KeyCode::Char(c));
+    }
+    press(&mut step, KeyCode::Enter);
+    for c in "cy's passphrase".chars() {
+        press(&mut step, KeyCode::Char(c));
+    }
+    assert!(matches!(
+        press(&mut step, KeyCode::Enter),
+        ApproversEvent::Check(_)
+    ));
+    assert!(step.checking());
+    // Another job's result is not the step's: it keeps waiting.
+    assert!(!step.on_checked(&Ok(JobResult::SplitPassphraseChecked)));
+    assert!(step.checking());
+    let cy = Approval {
+        name: "Cy".into(),
+        recipient: Some("age1cy".into()),
+    };
+    assert!(step.on_checked(&Ok(JobResult::RecoveryApproverChecked(cy.clone()))));
+    assert!(!step.checking());
+    assert_eq!(step.summary(), "Cy (identity opened)");
+    // Typed names and opened identities, split as the core records them.
+    for c in "Legal".chars() {
+        press(&mut step, KeyCode::Char(c));
+    }
+    press(&mut step, KeyCode::Enter);
+    press(&mut step, KeyCode::Enter);
+    assert_eq!(step.summary(), "Cy (identity opened), Legal (typed)");
+    let (typed, opened) = step.partition();
+    assert_eq!(typed, ["Legal"]);
+    assert_eq!(opened, [cy]);
+    assert_eq!(approvers::partition(step.approvals()), (typed, opened));
 }

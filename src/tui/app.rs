@@ -5,6 +5,7 @@
 //! makes whole-app tests simple: feed keys, pump worker events, render to a
 //! `TestBackend`.
 
+use std::sync::Arc;
 use std::sync::mpsc::{RecvTimeoutError, Sender};
 use std::time::{Duration, Instant};
 
@@ -1065,7 +1066,7 @@ impl App {
                 self.running_jobs += 1;
                 worker::spawn(&self.sender(), move |_progress| {
                     custodian_core::lifecycle::rotate::check_old(&ws, &plan, &passphrase)
-                        .map(|()| JobResult::RotatePassphraseChecked)
+                        .map(|opened| JobResult::RotatePassphraseChecked(opened.map(Arc::new)))
                         .map_err(|e| Report::from_error(&e))
                 });
             }
@@ -1082,24 +1083,29 @@ impl App {
                         .map(custodian_core::token::parse_recipient)
                         .transpose()
                         .map_err(|e| Report::from_error(&e))?;
-                    rotate::open_old(&ws, &job.plan, &job.old_passphrase)
-                        .and_then(|old| {
-                            rotate::rotate(
-                                &ws,
-                                rotate::RotationRequest {
-                                    plan: &job.plan,
-                                    old: &old,
-                                    new_passphrase: &job.new_passphrase,
-                                    guardians: job.guardians,
-                                    threshold: job.threshold,
-                                    destroy_old_identity: false,
-                                    token,
-                                },
-                                &report,
-                            )
-                        })
-                        .map(|o| JobResult::Rotated(Box::new(o)))
-                        .map_err(|e| Report::from_error(&e))
+                    // Opened by the check already, unless a token guards it
+                    // (then it is opened here, the token asked once).
+                    match job.old_opened {
+                        Some(old) => Ok(old),
+                        None => rotate::open_old(&ws, &job.plan, &job.old_passphrase).map(Arc::new),
+                    }
+                    .and_then(|old| {
+                        rotate::rotate(
+                            &ws,
+                            rotate::RotationRequest {
+                                plan: &job.plan,
+                                old: &old,
+                                new_passphrase: &job.new_passphrase,
+                                guardians: job.guardians,
+                                threshold: job.threshold,
+                                destroy_old_identity: false,
+                                token,
+                            },
+                            &report,
+                        )
+                    })
+                    .map(|o| JobResult::Rotated(Box::new(o)))
+                    .map_err(|e| Report::from_error(&e))
                 });
             }
             Action::OpenRollCall | Action::CheckRollCallShare { .. } => {
@@ -1717,7 +1723,7 @@ impl App {
                 self.running_jobs += 1;
                 worker::spawn(&self.sender(), move |_progress| {
                     retire::check_retiree(&ws, &plan, &passphrase)
-                        .map(|()| JobResult::RetireePassphraseChecked)
+                        .map(|opened| JobResult::RetireePassphraseChecked(opened.map(Arc::new)))
                         .map_err(|e| Report::from_error(&e))
                 });
             }
@@ -1738,25 +1744,24 @@ impl App {
                     }
                     // Approvers who opened their identity are recorded as
                     // such; the others as typed names.
-                    let (authenticated, typed): (Vec<_>, Vec<_>) = job
-                        .approvals
-                        .iter()
-                        .cloned()
-                        .partition(|a| a.is_authenticated());
-                    let typed: Vec<String> = typed.into_iter().map(|a| a.name).collect();
-                    retire::open_retiree(&ws, &job.plan, &job.passphrase)
-                        .and_then(|opened| {
-                            retire::retire_approved(
-                                &ws,
-                                &job.plan,
-                                &opened,
-                                job.accept_concentration,
-                                &typed,
-                                &authenticated,
-                            )
-                        })
-                        .map(|o| JobResult::Retired(Box::new(o)))
-                        .map_err(|e| Report::from_error(&e))
+                    let (typed, authenticated) = super::approvers::partition(&job.approvals);
+                    // Opened by the check already, unless a token guards it.
+                    match job.opened {
+                        Some(opened) => Ok(opened),
+                        None => retire::open_retiree(&ws, &job.plan, &job.passphrase).map(Arc::new),
+                    }
+                    .and_then(|opened| {
+                        retire::retire_approved(
+                            &ws,
+                            &job.plan,
+                            &opened,
+                            job.accept_concentration,
+                            &typed,
+                            &authenticated,
+                        )
+                    })
+                    .map(|o| JobResult::Retired(Box::new(o)))
+                    .map_err(|e| Report::from_error(&e))
                 });
             }
             _ => {}

@@ -104,8 +104,8 @@ impl Approvers {
     }
 
     /// Drops the approval given by `name` (case-insensitive) and shows
-    /// `report` under the name field: a rule the core applies at the end
-    /// (self-approval) sends the wizard back here with that one removed.
+    /// `report` under the name field: a rule the core applies as the step
+    /// ends (self-approval) keeps the wizard here with that one removed.
     pub fn refuse(&mut self, name: &str, report: Report) {
         self.approvals
             .retain(|a| !a.name.eq_ignore_ascii_case(name));
@@ -248,14 +248,15 @@ impl Approvers {
     }
 
     /// The worker's answer to [`ApproversEvent::Check`]; false when the
-    /// step was not waiting for one (the message is someone else's).
+    /// step was not waiting for one or the result is another job's (the
+    /// step keeps waiting for its own).
     pub fn on_checked(&mut self, result: &Result<JobResult, Report>) -> bool {
         if !self.checking {
             return false;
         }
-        self.checking = false;
         match result {
             Ok(JobResult::RecoveryApproverChecked(approval)) => {
+                self.checking = false;
                 if self
                     .approvals
                     .iter()
@@ -270,11 +271,18 @@ impl Approvers {
                 }
             }
             Ok(JobResult::RecoveryApproverRefused(report)) | Err(report) => {
+                self.checking = false;
                 self.form.refuse(A_PASS, report.clone());
             }
-            Ok(_) => {}
+            Ok(_) => return false,
         }
         true
+    }
+
+    /// The approvals split as the core records them: the typed names, and
+    /// the approvals whose identity was opened, each in the order given.
+    pub fn partition(&self) -> (Vec<String>, Vec<Approval>) {
+        partition(&self.approvals)
     }
 
     /// "Approvers: …", the form, and the spinner while an identity opens.
@@ -299,4 +307,14 @@ impl Approvers {
             ("Esc", "back"),
         ]
     }
+}
+
+/// [`Approvers::partition`] of approvals already taken from the step (a
+/// job's).
+pub fn partition(approvals: &[Approval]) -> (Vec<String>, Vec<Approval>) {
+    let (authenticated, typed): (Vec<_>, Vec<_>) = approvals
+        .iter()
+        .cloned()
+        .partition(Approval::is_authenticated);
+    (typed.into_iter().map(|a| a.name).collect(), authenticated)
 }

@@ -20,6 +20,13 @@ use custodian_core::error::Report;
 use custodian_core::identity::CreatedIdentity;
 
 /// What a job produced.
+/// What an early passphrase check opened: an identity without a hardware
+/// token (opening it is the check), handed on to the operation's job
+/// instead of opening it again (another KDF); `None` for a token identity,
+/// whose token is asked once, by the operation. Shared, never copied: the
+/// key is dropped with its last holder (the flow's step, then the job).
+pub type CheckedIdentity = Option<std::sync::Arc<custodian_core::identity::OpenedIdentity>>;
+
 #[derive(Debug, Clone)]
 pub enum JobResult {
     /// Sheets printed as PDFs (`Action::Print`): the footer line saying
@@ -113,12 +120,14 @@ pub enum JobResult {
     GuardianShareOpened,
     /// A key was rebuilt from guardian shares, verified and re-sealed.
     GuardianCombined(Box<custodian_core::guardians::Combined>),
-    /// The custodian's current passphrase opens their identity (rotation not begun).
-    RotatePassphraseChecked,
+    /// The custodian's current passphrase opens their identity (rotation
+    /// not begun); the identity itself when the check opened it.
+    RotatePassphraseChecked(CheckedIdentity),
     /// A custodian was rotated.
     Rotated(Box<custodian_core::lifecycle::rotate::RotationOutcome>),
-    /// The retiree's passphrase opens their identity (retirement not begun).
-    RetireePassphraseChecked,
+    /// The retiree's passphrase opens their identity (retirement not
+    /// begun); the identity itself when the check opened it.
+    RetireePassphraseChecked(CheckedIdentity),
     /// A custodian was retired.
     Retired(Box<custodian_core::lifecycle::retire::RetirementOutcome>),
     /// A guardian proved their share at a roll call (date recorded); the

@@ -221,15 +221,18 @@ pub struct Party<'a> {
 }
 
 /// Refuses an override approved by a party to it: an approval whose name
-/// (ignoring case and surrounding space) or recipient is a party's.
+/// is a party's as the registry tells people apart (surrounding space
+/// ignored, then [`crate::identity::file_stem`]: any case, space and '-'
+/// alike) or whose recipient is a party's.
 pub fn refuse_self_approval(
     approvals: &[Approval],
     parties: &[Party<'_>],
 ) -> Result<(), ApprovalError> {
     for a in approvals {
         let name = a.name.trim();
+        let stem = crate::identity::file_stem(name);
         if let Some(p) = parties.iter().find(|p| {
-            p.name.trim().eq_ignore_ascii_case(name)
+            crate::identity::file_stem(p.name.trim()) == stem
                 || a.recipient.as_deref().is_some_and(|r| r == p.recipient)
         }) {
             return Err(ApprovalError::SelfApproval {
@@ -387,6 +390,41 @@ mod tests {
             check(ApprovalPolicy::Authenticated, &same_key),
             Err(ApprovalError::SamePerson(n)) if n == "Ann"
         ));
+    }
+
+    #[test]
+    fn a_party_cannot_approve_under_another_spelling_of_their_name() {
+        let parties = [
+            Party {
+                name: "Ana Lopez",
+                recipient: "age1ana",
+                role: "retiree",
+            },
+            Party {
+                name: "Élodie",
+                recipient: "age1elo",
+                role: "successor",
+            },
+        ];
+        for (typed, role) in [
+            ("ana-lopez", "retiree"),
+            (" ANA LOPEZ ", "retiree"),
+            ("élodie", "successor"),
+            ("ÉLODIE", "successor"),
+        ] {
+            let approvals = [Approval::typed("Ben"), Approval::typed(typed)];
+            assert!(
+                matches!(
+                    refuse_self_approval(&approvals, &parties),
+                    Err(ApprovalError::SelfApproval { role: r, .. }) if r == role
+                ),
+                "{typed} approved"
+            );
+        }
+        let others = [Approval::typed("Ben"), auth("Ana Lopes", "age1x")];
+        assert!(refuse_self_approval(&others, &parties).is_ok());
+        let by_key = [auth("Someone", "age1elo")];
+        assert!(refuse_self_approval(&by_key, &parties).is_err());
     }
 
     #[test]

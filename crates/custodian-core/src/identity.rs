@@ -200,6 +200,29 @@ pub fn file_stem(name: &str) -> String {
         .to_lowercase()
 }
 
+/// Loads the identity file at `path` and runs `step` on it (a passphrase
+/// check or an opening) before an operation writes anything; a refused
+/// step is audited as a failed `event` with `details(&file)` and nothing
+/// else happens. Rotation, retirement and the guardian split use it.
+pub(crate) fn audited_step<T, E>(
+    ws: &Workspace,
+    event: &str,
+    path: &Path,
+    details: impl FnOnce(&IdentityFile) -> Value,
+    step: impl FnOnce(&IdentityFile) -> Result<T, IdentityError>,
+) -> Result<T, E>
+where
+    E: From<IdentityError> + From<AuditError>,
+{
+    let file = IdentityFile::load(path)?;
+    step(&file).or_else(|e| {
+        ws.audit()
+            .begin(event, details(&file))?
+            .fail(&e.to_string())?;
+        Err(e.into())
+    })
+}
+
 /// A short fingerprint of a recipient, for people to compare aloud:
 /// the first 8 bytes of SHA-256(recipient) as four groups of four hex digits.
 pub fn fingerprint(recipient: &str) -> String {
@@ -552,6 +575,22 @@ impl IdentityFile {
         }
         self.envelope.open(passphrase)?;
         Ok(())
+    }
+
+    /// The console's early passphrase check, keeping what it opened: an
+    /// identity without a hardware token is opened by the check (the same
+    /// KDF) and returned, so the operation need not open it again; a token
+    /// identity's passphrase alone is checked (`None`), its token asked
+    /// once, when the operation opens it.
+    pub fn check_or_open(
+        &self,
+        passphrase: &SecretString,
+    ) -> Result<Option<OpenedIdentity>, IdentityError> {
+        if self.token.is_some() {
+            self.check_passphrase(passphrase).map(|()| None)
+        } else {
+            self.open(passphrase).map(Some)
+        }
     }
 
     /// The factors opening this identity needs, in order.

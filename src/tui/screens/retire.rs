@@ -29,7 +29,7 @@ use crate::tui::approvers::{Approvers, ApproversEvent};
 use crate::tui::form::{Form, FormEvent, FormField};
 use crate::tui::strings;
 use crate::tui::widgets;
-use crate::tui::worker::{JobResult, WorkerMsg};
+use crate::tui::worker::{CheckedIdentity, JobResult, WorkerMsg};
 use custodian_core::approvals::{Approval, ApprovalError, ApprovalPolicy};
 use custodian_core::error::Report;
 use custodian_core::lifecycle::LifecycleError;
@@ -43,6 +43,8 @@ pub struct RetirementJob {
     pub plan: RetirementPlan,
     /// The retiree's passphrase (already checked once).
     pub passphrase: SecretString,
+    /// The retiree's identity when the check opened it (no hardware token).
+    pub opened: CheckedIdentity,
     /// The successor's name was typed back (two or more shards of a key).
     pub accept_concentration: bool,
     /// The override's approvals (reaching a key's threshold), in order.
@@ -123,6 +125,8 @@ pub struct RetireScreen {
     accept_concentration: bool,
     approvers: Approvers,
     passphrase: Option<SecretString>,
+    /// What the check of `passphrase` opened, for the retirement.
+    opened: CheckedIdentity,
 }
 
 impl std::fmt::Debug for RetireScreen {
@@ -160,6 +164,7 @@ impl RetireScreen {
                 too_few,
             ),
             passphrase: None,
+            opened: None,
         }
     }
 
@@ -333,35 +338,49 @@ impl RetireScreen {
                 None
             }
             ApproversEvent::Done => {
+                if self.approvals_refused() {
+                    return None;
+                }
                 self.step = Step::Passphrase(pass_form());
                 None
             }
         }
     }
 
+    /// The core's rule on the approvals, before the retiree's passphrase is
+    /// asked: the retiree or the successor approving their own override
+    /// stays here, that approval dropped and the reason under the name;
+    /// any other refusal stays here with its reason. True when refused.
+    fn approvals_refused(&mut self) -> bool {
+        let Some(plan) = &self.plan else {
+            return false;
+        };
+        let (typed, authenticated) = self.approvers.partition();
+        match retire::check_approvals(plan, self.accept_concentration, &typed, &authenticated) {
+            Ok(_) => false,
+            Err(LifecycleError::Approval(e)) => {
+                let report = Report::from_error(e.as_ref());
+                match e.as_ref() {
+                    ApprovalError::SelfApproval { name, .. } => self.approvers.refuse(name, report),
+                    _ => self.approvers.set_error(report),
+                }
+                true
+            }
+            Err(e) => {
+                self.approvers.set_error(Report::from_error(&e));
+                true
+            }
+        }
+    }
+
     fn start(&mut self) -> Option<Action> {
         let plan = self.plan.clone()?;
-        // The core's rule before the transaction: the retiree or the
-        // successor approving their own override goes back to the
-        // approvers, that approval dropped and the reason under the name.
-        if let Err(LifecycleError::Approval(e)) = retire::check_approvals(
-            &plan,
-            self.accept_concentration,
-            &[],
-            self.approvers.approvals(),
-        ) && let ApprovalError::SelfApproval { name, .. } = e.as_ref()
-        {
-            let name = name.clone();
-            self.approvers.refuse(&name, Report::from_error(e.as_ref()));
-            self.passphrase = None;
-            self.step = Step::Approvers;
-            return None;
-        }
         let passphrase = self.passphrase.clone()?;
         self.step = Step::Working;
         Some(Action::StartRetirement(Box::new(RetirementJob {
             plan,
             passphrase,
+            opened: self.opened.take(),
             accept_concentration: self.accept_concentration,
             approvals: self.approvers.approvals().to_vec(),
         })))
@@ -496,6 +515,7 @@ impl Screen for RetireScreen {
                 KeyCode::Enter => self.start(),
                 KeyCode::Esc => {
                     self.passphrase = None;
+                    self.opened = None;
                     self.step = Step::Passphrase(pass_form());
                     None
                 }
@@ -512,12 +532,14 @@ impl Screen for RetireScreen {
             return None;
         }
         match (&mut self.step, result) {
-            (Step::Checking, Ok(JobResult::RetireePassphraseChecked)) => {
+            (Step::Checking, Ok(JobResult::RetireePassphraseChecked(opened))) => {
+                self.opened = opened.clone();
                 self.step = Step::Confirm;
                 None
             }
             (Step::Checking, Err(report)) => {
                 self.passphrase = None;
+                self.opened = None;
                 let mut form = pass_form();
                 form.refuse(0, report.clone());
                 self.step = Step::Passphrase(form);
@@ -525,11 +547,13 @@ impl Screen for RetireScreen {
             }
             (Step::Working, Ok(JobResult::Retired(o))) => {
                 self.passphrase = None;
+                self.opened = None;
                 self.step = Step::Done(o.clone());
                 Some(Action::RefreshHome)
             }
             (Step::Working, Err(report)) => {
                 self.passphrase = None;
+                self.opened = None;
                 self.step = Step::Failed(report.clone());
                 Some(Action::RefreshHome)
             }

@@ -24,7 +24,7 @@ use super::{Action, Chrome, Screen};
 use crate::tui::form::{Form, FormEvent, FormField};
 use crate::tui::strings;
 use crate::tui::widgets;
-use crate::tui::worker::{JobResult, WorkerMsg};
+use crate::tui::worker::{CheckedIdentity, JobResult, WorkerMsg};
 use custodian_core::error::Report;
 use custodian_core::guardians;
 use custodian_core::lifecycle::rotate::{RotationOutcome, RotationPlan};
@@ -36,6 +36,8 @@ pub struct RotationJob {
     pub plan: RotationPlan,
     /// The custodian's current passphrase (already checked once).
     pub old_passphrase: SecretString,
+    /// The old identity when the check opened it (no hardware token).
+    pub old_opened: CheckedIdentity,
     /// The new identity's passphrase.
     pub new_passphrase: SecretString,
     /// Guardians and their new passphrases, in share order.
@@ -79,6 +81,8 @@ pub struct RotateScreen {
     plan: Option<RotationPlan>,
     step: Step,
     old_pass: Option<SecretString>,
+    /// What the check of `old_pass` opened, for the rotation.
+    old_opened: CheckedIdentity,
     new_pass: Option<SecretString>,
     guardian_passes: Vec<(String, SecretString)>,
     /// A new token to enrol (its recipient), chosen at the confirmation.
@@ -121,6 +125,7 @@ impl RotateScreen {
             plan,
             step,
             old_pass: None,
+            old_opened: None,
             new_pass: None,
             guardian_passes: Vec::new(),
             token: None,
@@ -181,6 +186,7 @@ impl RotateScreen {
         Some(Action::StartRotation(Box::new(RotationJob {
             plan,
             old_passphrase,
+            old_opened: self.old_opened.take(),
             new_passphrase,
             guardians: std::mem::take(&mut self.guardian_passes),
             threshold,
@@ -324,6 +330,7 @@ impl Screen for RotateScreen {
                         return None;
                     }
                     self.old_pass = None;
+                    self.old_opened = None;
                     self.step = Step::OldPass(old_pass_form());
                     return None;
                 }
@@ -380,6 +387,7 @@ impl Screen for RotateScreen {
                     self.guardian_passes.clear();
                     self.new_pass = None;
                     self.old_pass = None;
+                    self.old_opened = None;
                     self.step = Step::OldPass(old_pass_form());
                     None
                 }
@@ -401,13 +409,15 @@ impl Screen for RotateScreen {
             return None;
         };
         match (&mut self.step, result) {
-            (Step::Checking, Ok(JobResult::RotatePassphraseChecked)) => {
+            (Step::Checking, Ok(JobResult::RotatePassphraseChecked(opened))) => {
+                self.old_opened = opened.clone();
                 self.step = Step::NewPass(NewPassEntry::default());
                 None
             }
             (Step::Checking, Err(report)) => {
                 // Refused in place: the field is cleared, the error under it.
                 self.old_pass = None;
+                self.old_opened = None;
                 let mut form = old_pass_form();
                 form.refuse(0, report.clone());
                 self.step = Step::OldPass(form);
@@ -415,12 +425,14 @@ impl Screen for RotateScreen {
             }
             (Step::Working, Ok(JobResult::Rotated(o))) => {
                 self.old_pass = None;
+                self.old_opened = None;
                 self.new_pass = None;
                 self.step = Step::Done(o.clone());
                 Some(Action::RefreshHome)
             }
             (Step::Working, Err(report)) => {
                 self.old_pass = None;
+                self.old_opened = None;
                 self.new_pass = None;
                 self.step = Step::Failed(report.clone());
                 Some(Action::RefreshHome)

@@ -167,11 +167,11 @@ impl RewrapWizard {
     /// asks for a confirmation or an override, else the passphrase.
     fn after_target(&mut self) -> Step {
         self.approval = ConcentrationApproval::default();
-        if !matches!(self.verdict(), Concentration::ReachesThreshold { .. }) {
+        let verdict = self.verdict();
+        if !matches!(verdict, Concentration::ReachesThreshold { .. }) {
             self.approvers.reset();
             self.approved_for = None;
         }
-        let verdict = self.verdict();
         let form = match verdict {
             Concentration::Spread => return Step::Passphrase { form: pass_form() },
             Concentration::Several { .. } => Form::new(vec![FormField::plain(
@@ -215,31 +215,11 @@ impl RewrapWizard {
                 &self.to,
                 &self.name,
                 approval,
-                &self.authenticated_approvers(),
+                &self.approvers.partition().1,
             )
             .map(|_| ()),
             None => Ok(()),
         }
-    }
-
-    /// The override's approvers who opened their identity.
-    fn authenticated_approvers(&self) -> Vec<custodian_core::approvals::Approval> {
-        self.approvers
-            .approvals()
-            .iter()
-            .filter(|a| a.is_authenticated())
-            .cloned()
-            .collect()
-    }
-
-    /// The override's typed names.
-    fn typed_approvers(&self) -> Vec<String> {
-        self.approvers
-            .approvals()
-            .iter()
-            .filter(|a| !a.is_authenticated())
-            .map(|a| a.name.clone())
-            .collect()
     }
 
     fn approvers_must_authenticate(&self) -> bool {
@@ -391,7 +371,7 @@ impl Screen for RewrapWizard {
                 ApproversEvent::Done => {
                     let approval = ConcentrationApproval {
                         confirm_holder: None,
-                        approvers: self.typed_approvers(),
+                        approvers: self.approvers.partition().0,
                     };
                     match self.check_concentration(&approval) {
                         Ok(()) => {
@@ -407,11 +387,8 @@ impl Screen for RewrapWizard {
                 FormEvent::Cancel => {
                     // Back to the approvers (kept) when there was an
                     // override; else to the target.
-                    self.step = match self.registry.as_deref().map(|reg| {
-                        let f = &self.start.file;
-                        shard::concentration_after(reg, &f.key_id, f.index, &self.to, f.threshold)
-                    }) {
-                        Some(verdict @ Concentration::ReachesThreshold { .. }) => {
+                    self.step = match self.verdict() {
+                        verdict @ Concentration::ReachesThreshold { .. } => {
                             Step::Approvers { verdict }
                         }
                         _ => self.target_step(),
@@ -423,7 +400,7 @@ impl Screen for RewrapWizard {
                 FormEvent::Submit => {
                     let passphrase = SecretString::from(form.value(0));
                     self.step = Step::Working;
-                    let authenticated = self.authenticated_approvers();
+                    let (_, authenticated) = self.approvers.partition();
                     Some(Action::StartRewrap(
                         Box::new(RewrapRequest {
                             shard: self.start.shard.clone(),

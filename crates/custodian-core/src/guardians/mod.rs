@@ -972,18 +972,14 @@ pub fn check_split_passphrase(
     identity_path: &Path,
     passphrase: &SecretString,
 ) -> Result<(), GuardianError> {
-    let file = IdentityFile::load(identity_path)?;
     // The passphrase only: a token identity asks its token once, in the split.
-    if let Err(e) = file.check_passphrase(passphrase) {
-        ws.audit()
-            .begin(
-                EVENT_SPLIT,
-                json!({ "custodian": file.name, "identityFile": identity_path }),
-            )?
-            .fail(&e.to_string())?;
-        return Err(e.into());
-    }
-    Ok(())
+    identity::audited_step(
+        ws,
+        EVENT_SPLIT,
+        identity_path,
+        |file| json!({ "custodian": file.name, "identityFile": identity_path }),
+        |file| file.check_passphrase(passphrase),
+    )
 }
 
 /// Splits a custodian's key among guardians; see the module docs.

@@ -201,18 +201,20 @@ pub fn check_approvals(
 
 /// Checks the retiree's passphrase (the console's early step) without
 /// asking a hardware token, which [`open_retiree`] asks once, for the
-/// retirement itself. A wrong passphrase is audited as a failed retirement.
+/// retirement itself. An identity without a token is opened by the check
+/// and returned, for the retirement to use instead of opening it again. A
+/// wrong passphrase is audited as a failed retirement.
 pub fn check_retiree(
     ws: &Workspace,
     plan: &RetirementPlan,
     passphrase: &SecretString,
-) -> Result<(), LifecycleError> {
-    super::rotate::check_audited(
+) -> Result<Option<OpenedIdentity>, LifecycleError> {
+    identity::audited_step(
         ws,
         EVENT,
         &plan.identity_path,
-        passphrase,
-        json!({ "custodian": plan.retiree.name, "successor": plan.successor.name }),
+        |_| audit_details(plan),
+        |f| f.check_or_open(passphrase),
     )
 }
 
@@ -223,13 +225,18 @@ pub fn open_retiree(
     plan: &RetirementPlan,
     passphrase: &SecretString,
 ) -> Result<OpenedIdentity, LifecycleError> {
-    super::rotate::open_audited(
+    identity::audited_step(
         ws,
         EVENT,
         &plan.identity_path,
-        passphrase,
-        json!({ "custodian": plan.retiree.name, "successor": plan.successor.name }),
+        |_| audit_details(plan),
+        |f| f.open(passphrase),
     )
+}
+
+/// A failed retirement's audit details (a refused passphrase).
+fn audit_details(plan: &RetirementPlan) -> serde_json::Value {
+    json!({ "custodian": plan.retiree.name, "successor": plan.successor.name })
 }
 
 /// What a retirement did.

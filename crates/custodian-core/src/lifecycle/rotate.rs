@@ -156,63 +156,39 @@ pub fn open_old(
     plan: &RotationPlan,
     passphrase: &SecretString,
 ) -> Result<OpenedIdentity, LifecycleError> {
-    open_audited(
+    identity::audited_step(
         ws,
         EVENT,
         &plan.identity_path,
-        passphrase,
-        json!({ "custodian": plan.custodian.name, "identityFile": plan.identity_path }),
+        |_| audit_details(plan),
+        |f| f.open(passphrase),
     )
 }
 
 /// Checks the custodian's current passphrase before anything else is
 /// asked (the console's first step), without asking a hardware token: the
 /// token is asked once, when [`open_old`] opens the identity for the
-/// rotation. A wrong passphrase is audited as a failed rotation.
+/// rotation. An identity without a token is opened by the check and
+/// returned, for the rotation to use instead of opening it again (see
+/// [`IdentityFile::check_or_open`](crate::identity::IdentityFile::check_or_open)).
+/// A wrong passphrase is audited as a failed rotation.
 pub fn check_old(
     ws: &Workspace,
     plan: &RotationPlan,
     passphrase: &SecretString,
-) -> Result<(), LifecycleError> {
-    check_audited(
+) -> Result<Option<OpenedIdentity>, LifecycleError> {
+    identity::audited_step(
         ws,
         EVENT,
         &plan.identity_path,
-        passphrase,
-        json!({ "custodian": plan.custodian.name, "identityFile": plan.identity_path }),
+        |_| audit_details(plan),
+        |f| f.check_or_open(passphrase),
     )
 }
 
-/// [`open_audited`]'s passphrase check alone, never asking the token.
-pub(crate) fn check_audited(
-    ws: &Workspace,
-    event: &str,
-    path: &Path,
-    passphrase: &SecretString,
-    details: serde_json::Value,
-) -> Result<(), LifecycleError> {
-    let file = IdentityFile::load(path)?;
-    file.check_passphrase(passphrase).or_else(|e| {
-        ws.audit().begin(event, details)?.fail(&e.to_string())?;
-        Err(e.into())
-    })
-}
-
-/// Opens the identity at `path` before a lifecycle transaction starts; a
-/// wrong passphrase is audited as a failed `event` (with `details`) and
-/// nothing else happens. Rotation and retirement both use it.
-pub(crate) fn open_audited(
-    ws: &Workspace,
-    event: &str,
-    path: &Path,
-    passphrase: &SecretString,
-    details: serde_json::Value,
-) -> Result<OpenedIdentity, LifecycleError> {
-    let file = IdentityFile::load(path)?;
-    file.open(passphrase).or_else(|e| {
-        ws.audit().begin(event, details)?.fail(&e.to_string())?;
-        Err(e.into())
-    })
+/// The failed rotation's audit details.
+fn audit_details(plan: &RotationPlan) -> serde_json::Value {
+    json!({ "custodian": plan.custodian.name, "identityFile": plan.identity_path })
 }
 
 /// What the rotation is given, all checked already.
