@@ -482,7 +482,9 @@ fn a_secret_pasted_as_a_recipient_is_dropped_from_the_field() {
     key(&mut app, KeyCode::Enter);
     assert_eq!(step(&mut app), "archive");
     let secret = "AGE-SECRET-KEY-1QYQSZQGPQYQSZQGPQYQSZQGPQYQSZQGPQYQSZQGPQYQSZQGPQYQSZQGPQ4V4WQ";
-    app.handle(custodian::tui::event::Event::Paste(secret.to_string().into()));
+    app.handle(custodian::tui::event::Event::Paste(
+        secret.to_string().into(),
+    ));
     key(&mut app, KeyCode::Enter);
     let archive = sb.file("pasted.age");
     type_text(&mut app, archive.to_str().unwrap());

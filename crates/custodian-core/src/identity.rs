@@ -339,7 +339,7 @@ impl OpenedIdentity {
 /// once into zeroizing memory and never copied into a plain `String`.
 pub enum KeyFile {
     /// A custodian identity file, still sealed.
-    Sealed(IdentityFile),
+    Sealed(Box<IdentityFile>),
     /// A plain age key file, parsed.
     Plain(x25519::Identity),
 }
@@ -357,7 +357,7 @@ impl KeyFile {
     /// Tells the two kinds apart and parses `bytes` (see [`KeyFile`]).
     pub fn from_bytes(bytes: &[u8]) -> Result<KeyFile, IdentityError> {
         if bytes.trim_ascii_start().first() == Some(&b'{') {
-            return Ok(KeyFile::Sealed(IdentityFile::from_bytes(bytes)?));
+            return Ok(KeyFile::Sealed(Box::new(IdentityFile::from_bytes(bytes)?)));
         }
         let text = std::str::from_utf8(bytes).map_err(|_| {
             IdentityError::NotAnAgeKey(

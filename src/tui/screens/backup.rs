@@ -528,8 +528,8 @@ pub fn restore(job: &RestoreJob, live: &Path) -> Result<RestoreDone, (usize, Rep
         }
     };
     let opened_by = key.to_public().to_string();
-    let restored =
-        backup::restore(&job.archive, key, &job.into, live).map_err(|e| restore_refusal(&e, &job.into))?;
+    let restored = backup::restore(&job.archive, key, &job.into, live)
+        .map_err(|e| restore_refusal(&e, &job.into))?;
     Ok(RestoreDone {
         restored,
         opened_by,
