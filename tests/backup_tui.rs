@@ -305,6 +305,7 @@ fn restore_verifies_everything_and_refuses_each_damage_under_its_field() {
     std::fs::remove_file(&lying_plain).unwrap();
     let exists = sb.file("exists");
     std::fs::create_dir(&exists).unwrap();
+    std::fs::write(exists.join("notes.txt"), b"kept").unwrap();
     let cases: Vec<Case> = vec![
         (
             "wrong-passphrase",
@@ -367,7 +368,7 @@ fn restore_verifies_everything_and_refuses_each_damage_under_its_field() {
             "",
             exists.clone(),
             "New directory",
-            "already exists",
+            "exists and is not empty",
         ),
         (
             "live-workspace",
@@ -398,14 +399,16 @@ fn restore_verifies_everything_and_refuses_each_damage_under_its_field() {
         if into != exists {
             assert!(!into.exists(), "{name}: something was restored");
         } else {
-            assert_eq!(std::fs::read_dir(&exists).unwrap().count(), 0, "{name}");
+            assert_eq!(std::fs::read_dir(&exists).unwrap().count(), 1, "{name}");
         }
         leave(&mut app);
     }
 
-    // Ana opens it with her own identity and passphrase: verified.
+    // Ana opens it with her own identity and passphrase: verified. An
+    // empty directory counts as new (the core's rule, as on the CLI).
     let into = sb.file("restored");
     let live_before = ws.audit().verify().unwrap();
+    std::fs::create_dir(&into).unwrap();
     let s = restore_attempt(&mut app, &archive, &ana_identity, PASS_A, &into);
     assert_eq!(step(&mut app), "restored", "{s}");
     assert!(s.contains("✔ Audit chain intact"), "{s}");
@@ -478,4 +481,33 @@ fn the_threat_that_flags_a_missing_backup_opens_the_backup_screen() {
     key(&mut app, KeyCode::Char('3'));
     key(&mut app, KeyCode::Char('b'));
     assert_eq!(step(&mut app), "menu");
+}
+
+#[test]
+fn a_secret_pasted_as_a_recipient_is_dropped_from_the_field() {
+    let sb = Sandbox::new();
+    let (ws, _) = workspace(&sb);
+    let mut app = offline_app(ws);
+    type_text(&mut app, "b1");
+    key(&mut app, KeyCode::Enter);
+    assert_eq!(step(&mut app), "archive");
+    let secret = "AGE-SECRET-KEY-1QYQSZQGPQYQSZQGPQYQSZQGPQYQSZQGPQYQSZQGPQYQSZQGPQYQSZQGPQ4V4WQ";
+    app.handle(custodian::tui::event::Event::Paste(
+        secret.to_string().into(),
+    ));
+    key(&mut app, KeyCode::Enter);
+    let archive = sb.file("pasted.age");
+    type_text(&mut app, archive.to_str().unwrap());
+    key(&mut app, KeyCode::Enter);
+    assert_eq!(step(&mut app), "archive");
+    let s = text(&app);
+    assert!(!s.contains(&secret[20..40]), "{s}");
+    // The field was emptied: a recipient typed now is the only one.
+    let officer = custodian_core::identity::OpenedIdentity::generate("o").recipient;
+    type_text(&mut app, &officer);
+    key(&mut app, KeyCode::Enter);
+    key(&mut app, KeyCode::Enter);
+    assert!(app.pump_until_idle(std::time::Duration::from_secs(60)));
+    assert_eq!(step(&mut app), "backed-up", "{}", text(&app));
+    assert!(archive.exists());
 }

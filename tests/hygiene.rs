@@ -361,6 +361,24 @@ fn backup_round_trips_and_every_damage_is_refused_by_name() {
         .assert()
         .code(1)
         .stderr(predicate::str::contains("not empty"));
+    // Nor into a new directory inside the live workspace (the console's
+    // rule, now the core's).
+    let inside = sb.ws().join("restored");
+    restore(&sb, &archive, &officer_key, &inside)
+        .arg("--workspace")
+        .arg(sb.ws())
+        .assert()
+        .code(1)
+        .stderr(predicate::str::contains("is inside the workspace"))
+        .stderr(predicate::str::contains("outside the workspace"));
+    assert!(!inside.exists(), "restored inside the live workspace");
+    // An empty directory is a new one.
+    let empty = sb.file("empty-target");
+    std::fs::create_dir(&empty).unwrap();
+    restore(&sb, &archive, &officer_key, &empty)
+        .assert()
+        .success();
+    assert!(empty.join("audit.jsonl").exists());
 
     // Each damage: a specific error, nothing restored.
     let bytes = std::fs::read(&archive).unwrap();

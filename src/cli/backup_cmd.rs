@@ -6,13 +6,12 @@
 use std::path::PathBuf;
 
 use clap::Args;
-use secrecy::{ExposeSecret, SecretString};
+use secrecy::SecretString;
 use serde_json::json;
 
-use super::{CmdResult, Ctx, Failure, PassphraseArgs, say, say_json};
+use super::{CmdResult, Ctx, PassphraseArgs, say, say_json};
 use custodian_core::backup;
-use custodian_core::fsutil;
-use custodian_core::identity::{self, IdentityFile};
+use custodian_core::identity::KeyFile;
 
 /// Arguments of `custodian backup`.
 #[derive(Debug, Args)]
@@ -34,7 +33,8 @@ pub struct RestoreArgs {
     /// key file of one of the archive's recipients.
     #[arg(long, value_name = "ID")]
     pub identity: PathBuf,
-    /// The new workspace directory (must not exist, or be empty).
+    /// The new workspace directory (must not exist, or be empty; outside
+    /// the workspace).
     #[arg(long, value_name = "DIR")]
     pub into: PathBuf,
     #[command(flatten)]
@@ -66,25 +66,24 @@ pub fn backup(ctx: &Ctx, args: BackupArgs) -> CmdResult {
 
 /// Runs `custodian restore`.
 pub fn restore(ctx: &Ctx, args: RestoreArgs) -> CmdResult {
-    let bytes = zeroize::Zeroizing::new(fsutil::read_limited(&args.identity, 1 << 20)?);
-    let text = String::from_utf8_lossy(&bytes);
     // A sealed custodian identity or a plain age key file.
     let opened;
     let plain;
-    let key = if text.trim_start().starts_with('{') {
-        let file = IdentityFile::from_bytes(&bytes)?;
-        let passphrase: SecretString = args
-            .pass
-            .prompter()
-            .existing(&format!("Passphrase for {}'s identity", file.name))?;
-        opened = file.open(&passphrase)?;
-        opened.age_identity()
-    } else {
-        let text = SecretString::from(text.into_owned());
-        plain = identity::parse_age_key_file(text.expose_secret()).map_err(Failure::from)?;
-        &plain
+    let key = match KeyFile::read(&args.identity)? {
+        KeyFile::Sealed(file) => {
+            let passphrase: SecretString = args
+                .pass
+                .prompter()
+                .existing(&format!("Passphrase for {}'s identity", file.name))?;
+            opened = file.open(&passphrase)?;
+            opened.age_identity()
+        }
+        KeyFile::Plain(key) => {
+            plain = key;
+            &plain
+        }
     };
-    let done = backup::restore(&args.archive, key, &args.into)?;
+    let done = backup::restore(&args.archive, key, &args.into, &ctx.workspace_dir)?;
     let m = &done.manifest;
     if ctx.json {
         say_json(&json!({
@@ -99,7 +98,7 @@ pub fn restore(ctx: &Ctx, args: RestoreArgs) -> CmdResult {
         ));
         say(format!(
             "every file's SHA-256 matched; the audit chain ({} entries) is intact and ends at the recorded head {}",
-            m.audit_entries, m.audit_head
+            done.audit_entries, done.audit_head
         ));
         say(format!("the archive was made at {}", m.created_at));
     }

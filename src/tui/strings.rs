@@ -642,15 +642,13 @@ pub const RESTORE_PASS: &str = "Identity passphrase";
 pub const RESTORE_PASS_HINT: &str =
     "For a custodian identity file; leave empty for an age key file.";
 pub const RESTORE_INTO: &str = "New directory";
-pub const RESTORE_INTO_HINT: &str =
-    "Must not exist yet: a restore never merges into a workspace, this one least of all.";
+pub const RESTORE_INTO_HINT: &str = "Must not exist yet, or be empty: a restore never merges into a workspace, this one least of all.";
 pub const RESTORE_MISSING: &str = "this field is needed";
 pub const RESTORE_WORKING: &str =
     "Opening the identity, decrypting and verifying every file and the audit chain…";
 pub const RESTORE_DONE: &str = "Archive verified and restored";
 pub const RESTORE_DONE_HINT: &str = "The restored workspace is separate: open it with `custodian --workspace DIR`. Enter or Esc: home.";
-pub const RESTORE_INTO_EXISTS_HINT: &str =
-    "name a directory that does not exist yet; a restore never merges into existing files";
+pub const RESTORE_INTO_EXISTS_HINT: &str = "name a directory that does not exist yet, or an empty one; a restore never merges into existing files";
 pub const RESTORE_INTO_LIVE_HINT: &str =
     "restore outside this workspace (a restored copy inside it would be mixed into its backups)";
 pub const RESTORE_NEEDS_PASS: &str = "this is a custodian identity: its passphrase is needed";

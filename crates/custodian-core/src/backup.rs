@@ -11,8 +11,10 @@
 //! backup must not spread a plaintext secret). The `age` CLI decrypts it:
 //! `age -d -i KEY FILE | jq .manifest`.
 //!
-//! [`restore`] never merges into a live workspace: the target directory
-//! must not exist or be empty. Everything is checked in memory first —
+//! [`restore`] never merges into a workspace: the target directory must
+//! not exist, or be empty ([`BackupError::TargetNotEmpty`]), and must not
+//! lie inside the live workspace ([`BackupError::RestoreInsideWorkspace`]).
+//! Everything is checked in memory first —
 //! armor complete (else [`BackupError::Truncated`]), decryption (altered:
 //! [`BackupError::Altered`]; not for this identity:
 //! [`BackupError::NotForThisIdentity`]), every path safe, every file's
@@ -147,13 +149,21 @@ struct Document {
     contents: Vec<String>,
 }
 
-/// What a restore produced.
+/// What a restore produced, and what it verified.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Restored {
     /// The new workspace directory.
     pub into: PathBuf,
     /// The manifest, verified.
     pub manifest: Manifest,
+    /// The restored audit log's chain, verified intact: its entry count
+    /// (equal to the manifest's).
+    pub audit_entries: u64,
+    /// Its head (equal to the manifest's).
+    pub audit_head: String,
+    /// Every file as read back after it was written: path, size and the
+    /// SHA-256 of the bytes read back (each equal to the manifest's).
+    pub files: Vec<FileEntry>,
 }
 
 /// Why a backup or restore failed. Nothing is written on any of them.
@@ -232,8 +242,16 @@ pub enum BackupError {
         /// The log's head.
         actual: String,
     },
+    /// The restore target lies inside the live workspace.
+    #[error("{} is inside the workspace {}; a restore goes into a new directory outside it", into.display(), workspace.display())]
+    RestoreInsideWorkspace {
+        /// The requested target.
+        into: PathBuf,
+        /// The live workspace.
+        workspace: PathBuf,
+    },
     /// The target directory exists and is not empty.
-    #[error("{} exists and is not empty; restore goes into a new directory only", .0.display())]
+    #[error("{} exists and is not empty; restore goes into a new or empty directory only", .0.display())]
     TargetNotEmpty(PathBuf),
     /// A file operation failed.
     #[error(transparent)]
@@ -260,7 +278,8 @@ impl Explain for BackupError {
             Altered { .. } | UnsafePath(_) | FileMismatch { .. } => "the archive was changed after it was written: use another copy and treat this one as evidence; nothing was restored".into(),
             NotForThisIdentity { .. } => "use the identity of one of the officers the backup was made for (`--to` when it was written); nothing was restored".into(),
             ArchivedAudit(_) | AuditHeadMismatch { .. } => "the archived audit log is not the one the backup recorded: use another copy and treat this one as evidence; nothing was restored".into(),
-            TargetNotEmpty(_) => "name a new directory with --into; a restore never merges into an existing workspace".into(),
+            TargetNotEmpty(_) => "name a new (or empty) directory with --into; a restore never merges into an existing workspace".into(),
+            RestoreInsideWorkspace { .. } => "name a directory outside the workspace with --into; a restored copy inside it would be mixed into its backups".into(),
             File(e) => return e.remedy(),
             Workspace(e) => return e.remedy(),
             Audit(e) => return e.remedy(),
@@ -479,7 +498,7 @@ type FileBytes = Vec<Zeroizing<Vec<u8>>>;
 fn open_archive(
     archive: &Path,
     identity: &x25519::Identity,
-) -> Result<(Manifest, FileBytes), BackupError> {
+) -> Result<(Manifest, FileBytes, audit::ChainStatus), BackupError> {
     let bytes = fsutil::read_limited(archive, MAX_ARCHIVE)?;
     if bytes.is_empty() {
         return Err(BackupError::Empty(archive.to_path_buf()));
@@ -566,15 +585,17 @@ fn open_archive(
             actual: chain.head,
         });
     }
-    Ok((m, files))
+    Ok((m, files, chain))
 }
 
-/// Restores an archive into `into`, a directory that does not exist or is
-/// empty, after every check passed (see the module docs).
+/// Restores an archive into `into` — a directory that does not exist, or
+/// is empty, outside the `live` workspace — after every check passed (see
+/// the module docs).
 pub fn restore(
     archive: &Path,
     identity: &x25519::Identity,
     into: &Path,
+    live: &Path,
 ) -> Result<Restored, BackupError> {
     fsutil::refuse_symlink(into)?;
     let existed = match std::fs::read_dir(into) {
@@ -595,13 +616,27 @@ pub fn restore(
             .into());
         }
     };
-    let (manifest, files) = open_archive(archive, identity)?;
+    let abs_into = crate::outputs::absolute(into);
+    let abs_live = crate::outputs::absolute(live);
+    let real_live = std::fs::canonicalize(&abs_live).unwrap_or_else(|_| abs_live.clone());
+    let real_parent = abs_into
+        .parent()
+        .and_then(|p| std::fs::canonicalize(p).ok())
+        .unwrap_or_else(|| abs_into.clone());
+    if abs_into.starts_with(&abs_live) || real_parent.starts_with(&real_live) {
+        return Err(BackupError::RestoreInsideWorkspace {
+            into: abs_into,
+            workspace: abs_live,
+        });
+    }
+    let (manifest, files, chain) = open_archive(archive, identity)?;
     let parent = into
         .parent()
         .filter(|d| !d.as_os_str().is_empty())
         .unwrap_or(Path::new("."));
     fsutil::ensure_private_dir(parent)?;
     let staging = fsutil::temp_name_in(parent, "restore-");
+    let mut read_back = Vec::with_capacity(manifest.files.len());
     let staged = (|| {
         fsutil::ensure_private_dir(&staging)?;
         for (entry, data) in manifest.files.iter().zip(&files) {
@@ -610,13 +645,21 @@ pub fn restore(
             if let Some(dir) = path.parent() {
                 fsutil::ensure_private_dir(dir)?;
             }
+            let mut checked = None;
             fsutil::write_new_checked(&path, data, |read| {
-                if fsutil::sha256_hex(read) == entry.sha256 {
+                let sha256 = fsutil::sha256_hex(read);
+                if sha256 == entry.sha256 {
+                    checked = Some(FileEntry {
+                        path: entry.path.clone(),
+                        size: read.len() as u64,
+                        sha256,
+                    });
                     Ok(())
                 } else {
                     Err("read back differs".into())
                 }
             })?;
+            read_back.extend(checked);
         }
         // An empty target is replaced by the staging directory in one rename.
         std::fs::rename(&staging, into).map_err(|source| FsError::Io {
@@ -637,6 +680,9 @@ pub fn restore(
     Ok(Restored {
         into: into.to_path_buf(),
         manifest,
+        audit_entries: chain.entries,
+        audit_head: chain.head,
+        files: read_back,
     })
 }
 

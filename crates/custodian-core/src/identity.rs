@@ -355,6 +355,42 @@ impl OpenedIdentity {
     }
 }
 
+/// A key file that opens what was encrypted to one officer: a sealed
+/// custodian identity (its passphrase still to be asked) or a plain
+/// `age-keygen` key file. Told apart by the first byte that is not
+/// whitespace (`{` for a custodian identity); the secret bytes are read
+/// once into zeroizing memory and never copied into a plain `String`.
+pub enum KeyFile {
+    /// A custodian identity file, still sealed.
+    Sealed(Box<IdentityFile>),
+    /// A plain age key file, parsed.
+    Plain(x25519::Identity),
+}
+
+impl KeyFile {
+    /// Largest key file read.
+    pub const MAX_SIZE: u64 = 1 << 20;
+
+    /// Reads `path` (see [`KeyFile`]).
+    pub fn read(path: &Path) -> Result<KeyFile, IdentityError> {
+        let bytes = Zeroizing::new(crate::fsutil::read_limited(path, Self::MAX_SIZE)?);
+        Self::from_bytes(&bytes)
+    }
+
+    /// Tells the two kinds apart and parses `bytes` (see [`KeyFile`]).
+    pub fn from_bytes(bytes: &[u8]) -> Result<KeyFile, IdentityError> {
+        if bytes.trim_ascii_start().first() == Some(&b'{') {
+            return Ok(KeyFile::Sealed(Box::new(IdentityFile::from_bytes(bytes)?)));
+        }
+        let text = std::str::from_utf8(bytes).map_err(|_| {
+            IdentityError::NotAnAgeKey(
+                "the file is neither a custodian identity nor an age key file (not text)".into(),
+            )
+        })?;
+        Ok(KeyFile::Plain(parse_age_key_file(text)?))
+    }
+}
+
 /// Parses the text of an `age-keygen` key file: comments, blank lines and
 /// exactly one `AGE-SECRET-KEY-1…` line. A `# public key:` comment, when
 /// present, must match the key.
@@ -931,5 +967,24 @@ mod tests {
         assert!(parse_age_key_file(&lying).is_err());
         assert!(parse_age_key_file("hello\n").is_err());
         assert!(parse_age_key_file("# only a comment\n").is_err());
+    }
+
+    #[test]
+    fn key_files_are_told_apart_by_their_first_byte() {
+        let id = OpenedIdentity::generate("x");
+        let good = id.to_age_key_file("2026-01-01T00:00:00Z");
+        match KeyFile::from_bytes(good.expose_secret().as_bytes()) {
+            Ok(KeyFile::Plain(k)) => assert_eq!(k.to_public().to_string(), id.recipient),
+            _ => panic!("a plain age key file was not read as one"),
+        }
+        // A `{` after whitespace is a custodian identity, parsed as one.
+        assert!(matches!(
+            KeyFile::from_bytes(b"  \n{\"not\": 1}"),
+            Err(e) if !matches!(e, IdentityError::NotAnAgeKey(_))
+        ));
+        assert!(matches!(
+            KeyFile::from_bytes(&[0xff, 0xfe, b'A']),
+            Err(IdentityError::NotAnAgeKey(_))
+        ));
     }
 }

@@ -11,13 +11,15 @@
 //!
 //! Restore: the archive, the identity that opens it (a custodian identity
 //! file with its passphrase, checked on the worker, or an age key file) and
-//! a new directory that must not exist. Everything is verified before a
-//! file is written; the result shows the verification read back from the
-//! restored directory: the audit chain intact, its head equal to the
-//! archive's, every file's SHA-256. A restore never merges into a
+//! a new directory that must not exist, or be empty, outside the open
+//! workspace (the core's rule, [`backup::restore`]). Everything is
+//! verified before a file is written; the result shows what the restore
+//! verified: the audit chain intact, its head equal to the archive's, every
+//! file's SHA-256 read back after writing. A restore never merges into a
 //! workspace. Each refusal sits under the field that fixes it: a wrong
 //! recipient, a wrong identity or passphrase, a flipped byte, a truncated
-//! archive, a head mismatch, a target that exists.
+//! archive, a head mismatch, a target that is not empty or lies inside the
+//! workspace.
 
 use std::path::{Path, PathBuf};
 
@@ -28,21 +30,19 @@ use ratatui::style::{Color, Modifier, Style};
 use ratatui::text::{Line, Span};
 use ratatui::widgets::{Paragraph, Wrap};
 use secrecy::{ExposeSecret, SecretString};
-use zeroize::Zeroizing;
 
 use super::guardians_split::step_bar;
 use super::{Action, Chrome, Screen};
 use crate::tui::complete::PathKind;
 use crate::tui::form::{Form, FormEvent, FormField};
-use crate::tui::list::ListNav;
+use crate::tui::list::{Keys, ListNav};
 use crate::tui::strings;
 use crate::tui::widgets;
 use crate::tui::worker::{JobResult, WorkerMsg};
-use custodian_core::audit;
-use custodian_core::backup::{self, BackupError, BackupRecord, Manifest};
+use custodian_core::backup::{self, BackupError, BackupRecord};
 use custodian_core::error::Report;
-use custodian_core::fsutil;
-use custodian_core::identity::{self, IdentityError, IdentityFile};
+use custodian_core::fsutil::FsError;
+use custodian_core::identity::{IdentityError, KeyFile};
 
 /// Backup form: other recipients typed.
 pub const F_EXTRA: usize = 0;
@@ -106,38 +106,18 @@ pub struct BackupDone {
     pub size: u64,
 }
 
-/// One restored file, hashed again from the restored directory.
-#[derive(Debug, Clone)]
-pub struct FileCheck {
-    /// Relative path.
-    pub path: String,
-    /// Its size.
-    pub size: u64,
-    /// The SHA-256 the archive recorded.
-    pub sha256: String,
-    /// The file on disk has that SHA-256.
-    pub matches: bool,
-}
-
-/// A restore done, with its verification read back from disk.
+/// A restore done: what [`backup::restore`] verified, and who opened it.
 #[derive(Debug, Clone)]
 pub struct RestoreDone {
-    /// The new directory.
-    pub into: PathBuf,
-    /// The archive's manifest.
-    pub manifest: Manifest,
+    /// The restore and its verification: the audit chain and every file's
+    /// SHA-256 as read back after writing.
+    pub restored: backup::Restored,
     /// The recipient of the identity that opened it.
     pub opened_by: String,
-    /// The restored audit log: entries and head, or what is wrong.
-    pub chain: Result<(u64, String), String>,
-    /// Every file, hashed again.
-    pub files: Vec<FileCheck>,
 }
 
 enum Step {
-    Menu {
-        selected: usize,
-    },
+    Menu,
     Recipients,
     Archive {
         form: Form,
@@ -160,6 +140,8 @@ pub struct BackupScreen {
     choices: Vec<RecipientChoice>,
     chosen: Vec<bool>,
     nav: ListNav,
+    /// The menu's selection (backup, restore).
+    menu: ListNav,
     step: Step,
     workspace: Option<PathBuf>,
 }
@@ -200,7 +182,8 @@ impl BackupScreen {
             chosen: vec![false; choices.len()],
             nav: ListNav::new(choices.len()),
             choices,
-            step: Step::Menu { selected: 0 },
+            menu: ListNav::with_keys(strings::BACKUP_MENU.len(), Keys::NoPaging),
+            step: Step::Menu,
             workspace: None,
         }
     }
@@ -211,10 +194,29 @@ impl BackupScreen {
         self
     }
 
+    /// Opens menu item `i`: 0 backup (its recipients), 1 restore.
+    fn open(&mut self, i: usize) {
+        self.menu.select(i);
+        self.step = if i == 0 {
+            Step::Recipients
+        } else {
+            Step::Restore {
+                form: self.restore_form(),
+                running: false,
+            }
+        };
+    }
+
+    /// Back to the menu with item `i` selected.
+    fn back_to_menu(&mut self, i: usize) {
+        self.menu.select(i);
+        self.step = Step::Menu;
+    }
+
     /// A short name for the current step (for tests).
     pub fn step_name(&self) -> &'static str {
         match self.step {
-            Step::Menu { .. } => "menu",
+            Step::Menu => "menu",
             Step::Recipients => "recipients",
             Step::Archive { .. } => "archive",
             Step::Backed(_) => "backed-up",
@@ -267,8 +269,9 @@ impl BackupScreen {
     }
 
     /// The chosen custodians' recipients, then the typed ones; or the
-    /// refusal to put under the typed field.
-    fn recipients(&self, typed: &str) -> Result<Vec<String>, Report> {
+    /// refusal to put under the typed field, and whether the field held a
+    /// secret (to be emptied: it leaves neither the screen nor the field).
+    fn recipients(&self, typed: &str) -> Result<Vec<String>, (Report, bool)> {
         let mut all: Vec<String> = self
             .choices
             .iter()
@@ -281,26 +284,33 @@ impl BackupScreen {
             .filter(|w| !w.is_empty())
         {
             if let Err(e) = custodian_core::identity::parse_recipient(word) {
+                let secret = matches!(e, IdentityError::SecretInput(_));
                 let message = match e {
                     IdentityError::BadRecipient(_) => {
                         format!("{word:?} is not an age recipient (age1…)")
                     }
                     other => other.to_string(),
                 };
-                return Err(Report {
-                    message,
-                    causes: Vec::new(),
-                    remedy: Some(strings::BACKUP_BAD_RECIPIENT_HINT.into()),
-                });
+                return Err((
+                    Report {
+                        message,
+                        causes: Vec::new(),
+                        remedy: Some(strings::BACKUP_BAD_RECIPIENT_HINT.into()),
+                    },
+                    secret,
+                ));
             }
             if !all.iter().any(|r| r == word) {
                 all.push(word.to_string());
             }
         }
         if all.is_empty() {
-            return Err(missing(
-                strings::BACKUP_NONE_CHOSEN,
-                strings::BACKUP_NONE_CHOSEN_HINT,
+            return Err((
+                missing(
+                    strings::BACKUP_NONE_CHOSEN,
+                    strings::BACKUP_NONE_CHOSEN_HINT,
+                ),
+                false,
             ));
         }
         Ok(all)
@@ -325,7 +335,10 @@ impl BackupScreen {
             return None;
         };
         match recipients {
-            Err(report) => {
+            Err((report, secret)) => {
+                if secret {
+                    form.set_value(F_EXTRA, "");
+                }
                 form.refuse(F_EXTRA, report);
                 None
             }
@@ -448,188 +461,117 @@ pub fn backup_field(e: &BackupError) -> usize {
     }
 }
 
-/// The restore form's field a refused restore goes back to.
-fn restore_field(e: &BackupError) -> usize {
+/// The restore form's field a refused restore goes back to, and what it
+/// says there (the console's words for a target it refuses).
+fn restore_refusal(e: &BackupError, into: &Path) -> (usize, Report) {
+    let report = Report::from_error(e);
     match e {
-        BackupError::NotForThisIdentity { .. } => R_IDENTITY,
-        BackupError::TargetNotEmpty(_) => R_INTO,
-        _ => R_ARCHIVE,
+        BackupError::NotForThisIdentity { .. } => (R_IDENTITY, report),
+        BackupError::TargetNotEmpty(_) => (
+            R_INTO,
+            Report {
+                remedy: Some(strings::RESTORE_INTO_EXISTS_HINT.into()),
+                ..report
+            },
+        ),
+        BackupError::RestoreInsideWorkspace { into, workspace } => (
+            R_INTO,
+            Report {
+                message: format!(
+                    "{} is inside the workspace open in this console ({})",
+                    into.display(),
+                    workspace.display()
+                ),
+                causes: Vec::new(),
+                remedy: Some(strings::RESTORE_INTO_LIVE_HINT.into()),
+            },
+        ),
+        BackupError::File(FsError::Symlink(p)) if p == into => (R_INTO, report),
+        _ => (R_ARCHIVE, report),
     }
 }
 
-/// Runs a restore (on the worker, never the UI thread): refuses a target
-/// that exists or lies inside the `live` workspace, opens the identity (a
-/// custodian identity with its passphrase, or an age key file), restores
-/// after every check ([`backup::restore`]), then reads the restored
-/// directory back: the audit chain and every file's SHA-256. A refusal
-/// names the form field that fixes it.
+/// Runs a restore (on the worker, never the UI thread): opens the identity
+/// (a custodian identity with its passphrase, or an age key file), then
+/// restores after every check ([`backup::restore`]: a target that is new
+/// or empty and outside the `live` workspace, the archive, its files and
+/// audit chain, each file read back after writing). A refusal names the
+/// form field that fixes it.
 pub fn restore(job: &RestoreJob, live: &Path) -> Result<RestoreDone, (usize, Report)> {
-    let refuse = |field: usize, message: String, remedy: &str| {
-        (
-            field,
-            Report {
-                message,
-                causes: Vec::new(),
-                remedy: Some(remedy.into()),
-            },
-        )
+    let identity_refusal = |e: IdentityError| {
+        let field = match e {
+            IdentityError::Envelope(_) => R_PASS,
+            _ => R_IDENTITY,
+        };
+        (field, Report::from_error(&e))
     };
-    let into = custodian_core::outputs::absolute(&job.into);
-    if job.into.symlink_metadata().is_ok() {
-        return Err(refuse(
-            R_INTO,
-            format!("{} already exists", job.into.display()),
-            strings::RESTORE_INTO_EXISTS_HINT,
-        ));
-    }
-    let live = custodian_core::outputs::absolute(live);
-    let real_live = std::fs::canonicalize(&live).unwrap_or_else(|_| live.clone());
-    let real_parent = into
-        .parent()
-        .and_then(|p| std::fs::canonicalize(p).ok())
-        .unwrap_or_else(|| into.clone());
-    if into.starts_with(&live) || real_parent.starts_with(&real_live) {
-        return Err(refuse(
-            R_INTO,
-            format!(
-                "{} is inside the workspace open in this console ({})",
-                into.display(),
-                live.display()
-            ),
-            strings::RESTORE_INTO_LIVE_HINT,
-        ));
-    }
-    let bytes = fsutil::read_limited(&job.identity, 1 << 20)
-        .map(Zeroizing::new)
-        .map_err(|e| (R_IDENTITY, Report::from_error(&e)))?;
     let opened;
     let plain;
-    let key = if String::from_utf8_lossy(&bytes)
-        .trim_start()
-        .starts_with('{')
-    {
-        let file =
-            IdentityFile::from_bytes(&bytes).map_err(|e| (R_IDENTITY, Report::from_error(&e)))?;
-        if job.passphrase.expose_secret().is_empty() {
-            return Err(refuse(
-                R_PASS,
-                format!("{} ({})", strings::RESTORE_NEEDS_PASS, file.name),
-                strings::RESTORE_NEEDS_PASS_HINT,
-            ));
+    let key = match KeyFile::read(&job.identity).map_err(identity_refusal)? {
+        KeyFile::Sealed(file) => {
+            if job.passphrase.expose_secret().is_empty() {
+                return Err((
+                    R_PASS,
+                    Report {
+                        message: format!("{} ({})", strings::RESTORE_NEEDS_PASS, file.name),
+                        causes: Vec::new(),
+                        remedy: Some(strings::RESTORE_NEEDS_PASS_HINT.into()),
+                    },
+                ));
+            }
+            opened = file.open(&job.passphrase).map_err(identity_refusal)?;
+            opened.age_identity()
         }
-        opened = file.open(&job.passphrase).map_err(|e| {
-            let field = match e {
-                IdentityError::Envelope(_) => R_PASS,
-                _ => R_IDENTITY,
-            };
-            (field, Report::from_error(&e))
-        })?;
-        opened.age_identity()
-    } else {
-        let text = SecretString::from(String::from_utf8_lossy(&bytes).into_owned());
-        plain = identity::parse_age_key_file(text.expose_secret())
-            .map_err(|e| (R_IDENTITY, Report::from_error(&e)))?;
-        &plain
+        KeyFile::Plain(key) => {
+            plain = key;
+            &plain
+        }
     };
     let opened_by = key.to_public().to_string();
-    let done = backup::restore(&job.archive, key, &job.into)
-        .map_err(|e| (restore_field(&e), Report::from_error(&e)))?;
-    // The verification, read back from the restored directory.
-    let chain = fsutil::read_limited(
-        &done.into.join(custodian_core::workspace::AUDIT_FILE),
-        backup::MAX_ARCHIVE,
-    )
-    .map_err(|e| e.to_string())
-    .and_then(|log| audit::verify(&log).map_err(|e| e.to_string()))
-    .map(|c| (c.entries, c.head));
-    let files = done
-        .manifest
-        .files
-        .iter()
-        .map(|f| {
-            let on_disk = fsutil::read_limited(&done.into.join(&f.path), backup::MAX_ARCHIVE)
-                .map(|b| fsutil::sha256_hex(&Zeroizing::new(b)));
-            FileCheck {
-                path: f.path.clone(),
-                size: f.size,
-                sha256: f.sha256.clone(),
-                matches: on_disk.is_ok_and(|h| h == f.sha256),
-            }
-        })
-        .collect();
+    let restored = backup::restore(&job.archive, key, &job.into, live)
+        .map_err(|e| restore_refusal(&e, &job.into))?;
     Ok(RestoreDone {
-        into: done.into,
-        manifest: done.manifest,
+        restored,
         opened_by,
-        chain,
-        files,
     })
+}
+
+/// The spinner line under a form whose job runs on the worker.
+fn working(tick: u64, what: &str) -> Line<'static> {
+    Line::from(format!("{} {what}", widgets::spinner(tick)))
 }
 
 fn restored_lines(done: &RestoreDone) -> Vec<Line<'static>> {
     let bold = Style::default().add_modifier(Modifier::BOLD);
     let ok = Style::default().fg(Color::Green);
-    let bad = Style::default().fg(Color::Red).add_modifier(Modifier::BOLD);
-    let m = &done.manifest;
-    let all_match = done.files.iter().all(|f| f.matches);
-    let head_ok =
-        matches!(&done.chain, Ok((n, head)) if *head == m.audit_head && *n == m.audit_entries);
+    let r = &done.restored;
     let mut lines = vec![
-        Line::from(Span::styled(
-            strings::RESTORE_DONE,
-            if all_match && head_ok {
-                bold.fg(Color::Green)
-            } else {
-                bad
-            },
-        )),
-        Line::from(format!("Into: {}", done.into.display())),
+        Line::from(Span::styled(strings::RESTORE_DONE, bold.fg(Color::Green))),
+        Line::from(format!("Into: {}", r.into.display())),
         Line::from(format!(
             "Archive made at {} · opened by {}",
-            m.created_at, done.opened_by
+            r.manifest.created_at, done.opened_by
+        )),
+        Line::from(Span::styled(
+            format!("✔ Audit chain intact: {} entries", r.audit_entries),
+            ok,
+        )),
+        Line::from(Span::styled(
+            format!("✔ Head equals the archive's: {}", r.audit_head),
+            ok,
+        )),
+        Line::from(Span::styled(
+            format!(
+                "✔ Every file's SHA-256 read back: {0} of {0} match",
+                r.files.len()
+            ),
+            ok,
         )),
     ];
-    match &done.chain {
-        Ok((n, head)) if head_ok => {
-            lines.push(Line::from(Span::styled(
-                format!("✔ Audit chain intact: {n} entries"),
-                ok,
-            )));
-            lines.push(Line::from(Span::styled(
-                format!("✔ Head equals the archive's: {head}"),
-                ok,
-            )));
-        }
-        Ok((n, head)) => lines.push(Line::from(Span::styled(
-            format!(
-                "✘ Restored log ends at {head} ({n} entries); the archive recorded {} ({} entries)",
-                m.audit_head, m.audit_entries
-            ),
-            bad,
-        ))),
-        Err(problem) => lines.push(Line::from(Span::styled(
-            format!("✘ Restored audit log does not verify: {problem}"),
-            bad,
-        ))),
-    }
-    let matching = done.files.iter().filter(|f| f.matches).count();
-    lines.push(Line::from(Span::styled(
-        format!(
-            "{} Every file's SHA-256 read back: {matching} of {} match",
-            if all_match { "✔" } else { "✘" },
-            done.files.len()
-        ),
-        if all_match { ok } else { bad },
-    )));
-    for f in &done.files {
-        let (mark, style) = if f.matches {
-            ("✔", Style::default())
-        } else {
-            ("✘", bad)
-        };
-        lines.push(Line::from(Span::styled(
-            format!("  {mark} {} · {} bytes · {}", f.path, f.size, f.sha256),
-            style,
+    for f in &r.files {
+        lines.push(Line::from(format!(
+            "  ✔ {} · {} bytes · {}",
+            f.path, f.size, f.sha256
         )));
     }
     lines.push(Line::from(""));
@@ -651,46 +593,25 @@ impl Screen for BackupScreen {
 
     fn handle_key(&mut self, key: KeyEvent) -> Option<Action> {
         match &mut self.step {
-            Step::Menu { selected } => match key.code {
-                KeyCode::Esc => Some(Action::Back),
-                KeyCode::Down | KeyCode::Char('j') => {
-                    *selected = (*selected + 1).min(strings::BACKUP_MENU.len() - 1);
-                    None
+            Step::Menu => {
+                if self.menu.handle_key(key) {
+                    return None;
                 }
-                KeyCode::Up | KeyCode::Char('k') => {
-                    *selected = selected.saturating_sub(1);
-                    None
+                match key.code {
+                    KeyCode::Esc => return Some(Action::Back),
+                    KeyCode::Char('1') | KeyCode::Char('b') => self.open(0),
+                    KeyCode::Char('2') | KeyCode::Char('r') => self.open(1),
+                    KeyCode::Enter => self.open(self.menu.selected()),
+                    _ => {}
                 }
-                KeyCode::Char('1') | KeyCode::Char('b') => {
-                    self.step = Step::Recipients;
-                    None
-                }
-                KeyCode::Char('2') | KeyCode::Char('r') => {
-                    self.step = Step::Restore {
-                        form: self.restore_form(),
-                        running: false,
-                    };
-                    None
-                }
-                KeyCode::Enter => {
-                    self.step = if *selected == 0 {
-                        Step::Recipients
-                    } else {
-                        Step::Restore {
-                            form: self.restore_form(),
-                            running: false,
-                        }
-                    };
-                    None
-                }
-                _ => None,
-            },
+                None
+            }
             Step::Recipients => {
                 if self.nav.handle_key(key) {
                     return None;
                 }
                 match key.code {
-                    KeyCode::Esc => self.step = Step::Menu { selected: 0 },
+                    KeyCode::Esc => self.back_to_menu(0),
                     KeyCode::Char(' ') | KeyCode::Char('x') => {
                         if let Some(on) = self.chosen.get_mut(self.nav.selected()) {
                             *on = !*on;
@@ -725,7 +646,7 @@ impl Screen for BackupScreen {
                 }
                 match form.handle_key(key) {
                     FormEvent::Cancel => {
-                        self.step = Step::Menu { selected: 1 };
+                        self.back_to_menu(1);
                         None
                     }
                     FormEvent::Handled => None,
@@ -810,7 +731,7 @@ impl Screen for BackupScreen {
     fn render(&self, frame: &mut Frame, area: Rect, chrome: &Chrome) {
         let bold = Style::default().add_modifier(Modifier::BOLD);
         let bar = match &self.step {
-            Step::Menu { .. } => Line::from(""),
+            Step::Menu => Line::from(""),
             Step::Recipients => step_bar(&strings::BACKUP_STEPS, 0),
             Step::Archive { .. } => step_bar(&strings::BACKUP_STEPS, 1),
             Step::Backed(_) => step_bar(&strings::BACKUP_STEPS, 2),
@@ -823,10 +744,10 @@ impl Screen for BackupScreen {
         let paragraph =
             |lines: Vec<Line<'static>>| Paragraph::new(lines).wrap(Wrap { trim: false });
         match &self.step {
-            Step::Menu { selected } => {
+            Step::Menu => {
                 let mut lines = Vec::new();
                 for (i, (what, why)) in strings::BACKUP_MENU.iter().enumerate() {
-                    let on = i == *selected;
+                    let on = self.menu.is_selected(i);
                     let style = if on {
                         bold.add_modifier(Modifier::REVERSED)
                     } else {
@@ -897,11 +818,7 @@ impl Screen for BackupScreen {
                 ];
                 lines.extend(form.lines());
                 if *running {
-                    lines.push(Line::from(format!(
-                        "{} {}",
-                        widgets::spinner(chrome.tick),
-                        strings::BACKUP_WORKING
-                    )));
+                    lines.push(working(chrome.tick, strings::BACKUP_WORKING));
                 }
                 frame.render_widget(paragraph(lines), body);
             }
@@ -909,11 +826,7 @@ impl Screen for BackupScreen {
             Step::Restore { form, running } => {
                 let mut lines = form.lines();
                 if *running {
-                    lines.push(Line::from(format!(
-                        "{} {}",
-                        widgets::spinner(chrome.tick),
-                        strings::RESTORE_WORKING
-                    )));
+                    lines.push(working(chrome.tick, strings::RESTORE_WORKING));
                 }
                 frame.render_widget(paragraph(lines), body);
             }
@@ -930,7 +843,7 @@ impl Screen for BackupScreen {
 
     fn commands(&self) -> Vec<(&'static str, &'static str)> {
         match self.step {
-            Step::Menu { .. } => vec![("↑/↓ 1-2", "choose"), ("Enter", "open"), ("Esc", "home")],
+            Step::Menu => vec![("↑/↓ 1-2", "choose"), ("Enter", "open"), ("Esc", "home")],
             Step::Recipients => vec![
                 ("↑/↓ j/k", "move"),
                 ("Space", "choose"),
