@@ -780,8 +780,7 @@ fn write(ws: &Workspace, out: Option<&Path>, file: Output<'_>) -> Result<Printed
             Err(format!(
                 "the {} read back differs from what was written",
                 file.ext.to_ascii_uppercase()
-            )
-            .into())
+            ))
         }
     }) {
         Ok(s) => s,
