@@ -396,3 +396,83 @@ fn a_corrected_custodian_clears_the_error_it_had() {
         "a stale error stayed:\n{screen}"
     );
 }
+
+/// A refused plan file gives the plan form back as typed, the error under
+/// the file (before, a new empty form came back: the mistyped path and
+/// the names present were lost, and the next submit planned nobody present).
+#[test]
+fn a_refused_plan_file_keeps_the_form_as_typed() {
+    let sb = Sandbox::new();
+    let mut app = tui::offline_app(Workspace::open(sb.ws()).unwrap());
+    key(&mut app, KeyCode::Char('O'));
+    key(&mut app, KeyCode::Down); // past the plan file
+    type_text(&mut app, "Olga Reyes, Pat Kim");
+    key(&mut app, KeyCode::Up); // back to it
+    type_text(&mut app, "no-such-plan.json");
+    key(&mut app, KeyCode::Enter);
+    idle(&mut app);
+    let t = text(&app);
+    assert!(t.contains("Plan file: no-such-plan.json"), "{t}");
+    assert!(t.contains("Present: Olga Reyes, Pat Kim"), "{t}");
+    let ws = Workspace::open(sb.ws()).unwrap();
+    assert!(ws.registry().unwrap().ceremonies.is_empty());
+}
+
+/// Six custodians: the recorded screen is taller than 80×24 and scrolls
+/// to its last line; the proof screen keeps its field in view.
+#[test]
+fn six_custodians_scroll_to_the_last_line_at_80x24() {
+    let sb = Sandbox::new();
+    let names = ["Ana", "Ben", "Cy", "Dee", "Eli", "Fay"];
+    let gs = |c: &str| vec![format!("{c}g1"), format!("{c}g2")];
+    let mut app = tui::offline_app(Workspace::open(sb.ws()).unwrap());
+    key(&mut app, KeyCode::Char('O'));
+    key(&mut app, KeyCode::Down); // past the plan file
+    // Officers and witnesses: the ceremony's line wraps over four rows.
+    type_text(
+        &mut app,
+        "Olga Reyes, Pat Kim, Quinn Ode, Rui Sato, Sam Ito, Tia Vos, Uma Lee, \
+         Vic Ng, Wes Orr, Xia Po, Yan Bo, Zed Ames, Abe Lin, Bo Chan, Cal Dunn, \
+         Di Eve, Ed Fox, Flo Gil, Gus Hale, Hana Ivy, Ian Jo, Jo Kay",
+    );
+    key(&mut app, KeyCode::Enter);
+    for c in names {
+        type_text(&mut app, c);
+        key(&mut app, KeyCode::Enter);
+        type_text(&mut app, &gs(c).join(", "));
+        key(&mut app, KeyCode::Enter);
+        key(&mut app, KeyCode::Backspace);
+        type_text(&mut app, "2");
+        key(&mut app, KeyCode::Enter);
+    }
+    key(&mut app, KeyCode::Enter); // the empty name begins
+    idle(&mut app);
+    for c in names {
+        new_pass(&mut app, &idpass(c));
+        for g in gs(c) {
+            new_pass(&mut app, &gpass(&g));
+        }
+        idle(&mut app);
+        for g in gs(c) {
+            let small = screen_text(&tui::draw(&app, 80, 24));
+            assert!(small.contains("Passphrase again:"), "{small}");
+            type_text(&mut app, &gpass(&g));
+            key(&mut app, KeyCode::Enter);
+            idle(&mut app);
+        }
+    }
+    key(&mut app, KeyCode::Enter); // write the record
+    idle(&mut app);
+    assert!(text(&app).contains("Ceremony record written"));
+    let last = "Rotation every 90 days is in the team calendar";
+    let small = screen_text(&tui::draw(&app, 80, 24));
+    assert!(!small.contains(last), "the screen overflows: {small}");
+    assert!(small.contains("more below"), "{small}");
+    key(&mut app, KeyCode::End);
+    let small = screen_text(&tui::draw(&app, 80, 24));
+    assert!(small.contains(last), "{small}");
+    assert!(small.contains("more above"), "{small}");
+    key(&mut app, KeyCode::Home);
+    let small = screen_text(&tui::draw(&app, 80, 24));
+    assert!(small.contains("Ceremony record written"), "{small}");
+}

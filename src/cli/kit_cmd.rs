@@ -61,8 +61,8 @@ pub enum KitCmd {
     /// Recover the workspace's MPC signing keys (ECDSA and EdDSA) from the
     /// kit, verified against their public keys, to exactly one output:
     /// --to age1… --out FILE, --hsm-public-key PEM --out F (a new
-    /// directory F, or an existing one), or --show-once. The public manifest (key ids, xpub/fpub, verified) is
-    /// always printed.
+    /// directory F, or an existing one), or --show-once. The public
+    /// manifest (key ids, xpub/fpub, verified) is always printed.
     #[command(group(clap::ArgGroup::new("output").required(true).args(["to", "hsm_public_key", "show_once"])))]
     Recover {
         /// The kit zip.

@@ -15,7 +15,7 @@ use clap::Args;
 use secrecy::SecretString;
 use serde_json::json;
 
-use super::{CmdResult, Ctx, Failure, PassphraseArgs, say, say_json, show_strength};
+use super::{CmdResult, Ctx, PassphraseArgs, say, say_json, show_strength};
 use custodian_core::guardians::{self, SplitRequest};
 use custodian_core::identity;
 use custodian_core::lifecycle::{
@@ -126,15 +126,8 @@ pub fn run(ctx: &Ctx, args: OnboardArgs) -> CmdResult {
             }
         }
     }
-    let path = onboard::complete(&ws, &plan, &cer, Some(Playbook::builtin()))?;
-    let reg = ws.registry()?;
-    let done = reg
-        .ceremonies
-        .iter()
-        .find(|c| c.id == cer.id)
-        .cloned()
-        .ok_or_else(|| Failure::from(LifecycleError::Changed(cer.id.clone())))?;
-    let head = done.audit_head.clone().unwrap_or_default();
+    let onboard::Completed { path, head, .. } =
+        onboard::complete(&ws, &plan, &cer, Some(Playbook::builtin()))?;
     if ctx.json {
         say_json(&json!({
             "ceremony": cer.id, "record": path, "auditHead": head,

@@ -697,17 +697,22 @@ impl Transaction<'_> {
     fn journaled_temp(&mut self, path: &Path) -> Result<PathBuf, FsError> {
         let dir = path.parent().unwrap_or(Path::new("."));
         let temp = fsutil::temp_name_in(dir, "");
-        self.journal(&Record::Temp { path: temp.clone() })
-            .map_err(|e| match e {
-                WorkspaceError::File(f) => f,
-                other => FsError::Io {
-                    action: "writing the journal",
-                    path: temp.clone(),
-                    source: std::io::Error::other(other.to_string()),
-                },
-            })?;
+        self.journal_fs(&Record::Temp { path: temp.clone() }, &temp)?;
         self.temps.push(temp.clone());
         Ok(temp)
+    }
+
+    /// [`Transaction::journal`] for a file operation on `path`: its error
+    /// as the operation's [`FsError`].
+    fn journal_fs(&mut self, record: &Record, path: &Path) -> Result<(), FsError> {
+        self.journal(record).map_err(|e| match e {
+            WorkspaceError::File(f) => f,
+            other => FsError::Io {
+                action: "writing the journal",
+                path: path.to_path_buf(),
+                source: std::io::Error::other(other.to_string()),
+            },
+        })
     }
 
     fn check_new(path: &Path) -> Result<(), FsError> {
@@ -726,21 +731,21 @@ impl Transaction<'_> {
     /// removes it again (while empty); the commit keeps it.
     pub fn create_dir(&mut self, path: &Path) -> Result<(), FsError> {
         Self::check_new(path)?;
-        self.journal(&Record::NewDir {
-            path: path.to_path_buf(),
-        })
-        .map_err(|e| match e {
-            WorkspaceError::File(f) => f,
-            other => FsError::Io {
-                action: "writing the journal",
+        self.journal_fs(
+            &Record::NewDir {
                 path: path.to_path_buf(),
-                source: std::io::Error::other(other.to_string()),
             },
-        })?;
+            path,
+        )?;
         // Recorded before it exists: a failure after the mkdir (the
         // parent's sync) still rolls it back.
         self.dirs.push(path.to_path_buf());
-        fsutil::create_new_private_dir(path)
+        let made = fsutil::create_new_private_dir(path);
+        if let Err(FsError::AlreadyExists(_)) = &made {
+            // Someone else made it since `check_new`: not ours to remove.
+            self.dirs.pop();
+        }
+        made
     }
 
     /// Writes a whole output: unnamed, fsynced, read back and `check`ed,

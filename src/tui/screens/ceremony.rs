@@ -28,7 +28,6 @@ use ratatui::Frame;
 use ratatui::layout::Rect;
 use ratatui::style::{Color, Modifier, Style};
 use ratatui::text::{Line, Span};
-use ratatui::widgets::{Paragraph, Wrap};
 use secrecy::SecretString;
 
 use super::guardians_split::{NewPassEntry, step_bar};
@@ -230,17 +229,13 @@ pub fn run_job(
             let (Some(c), Some(plan)) = (ceremony, ceremony.and_then(|c| c.plan.as_ref())) else {
                 return Err(report(&LifecycleError::Changed("the ceremony".into())));
             };
-            let path = onboard::complete(ws, plan, c, Some(Playbook::builtin()))
+            // The checklist shown is the one the record ticks (one evaluation).
+            let onboard::Completed {
+                path,
+                head,
+                checklist,
+            } = onboard::complete(ws, plan, c, Some(Playbook::builtin()))
                 .map_err(|e| report(&e))?;
-            let reg = ws.registry().map_err(|e| Report::from_error(&e))?;
-            let head = reg
-                .ceremonies
-                .iter()
-                .find(|x| x.id == c.id)
-                .and_then(|x| x.audit_head.clone())
-                .unwrap_or_default();
-            let checklist =
-                onboard::checklist(ws, &reg, Playbook::builtin(), custodian_core::clock::now());
             done(CeremonyDone::Recorded {
                 path,
                 head,
@@ -275,7 +270,9 @@ enum Stage {
         selected: usize,
     },
     Plan(Form),
-    Starting,
+    /// The plan form it was started from (none when an open ceremony is
+    /// resumed), given back with the error when the start is refused.
+    Starting(Option<Form>),
     /// A new identity's passphrase.
     IdentityPass(NewPassEntry),
     /// A registered custodian's identity passphrase (split not begun).
@@ -309,6 +306,12 @@ pub struct CeremonyScreen {
     passphrase: Option<SecretString>,
     guardian_passes: Vec<(String, SecretString)>,
     stage: Stage,
+    /// How far the step's text is scrolled; None until a scroll key moves
+    /// it (then a form's step shows its bottom, where the field is, and
+    /// the others their top).
+    scroll: Option<u16>,
+    /// The largest useful scroll, as of the last render.
+    max_scroll: std::cell::Cell<u16>,
 }
 
 impl std::fmt::Debug for CeremonyScreen {
@@ -376,6 +379,8 @@ impl CeremonyScreen {
             passphrase: None,
             guardian_passes: Vec::new(),
             stage,
+            scroll: None,
+            max_scroll: std::cell::Cell::new(u16::MAX),
         }
     }
 
@@ -398,7 +403,7 @@ impl CeremonyScreen {
         match self.stage {
             Stage::Resume { .. } => "resume",
             Stage::Plan(_) => "plan",
-            Stage::Starting => "starting",
+            Stage::Starting(_) => "starting",
             Stage::IdentityPass(_) => "identity",
             Stage::SplitPass(_) => "identity-passphrase",
             Stage::CheckingIdentity => "checking-identity",
@@ -447,6 +452,16 @@ impl CeremonyScreen {
         };
     }
 
+    /// A refused start: the plan form it came from (or a new one, for a
+    /// resumed ceremony) with `report` under `field`, the custodians
+    /// entered still held.
+    fn back_to_plan(&mut self, form: Option<Form>, field: usize, report: Report) {
+        let mut form = form.unwrap_or_else(|| self.new_plan_form());
+        form.set_held(held(&self.plan));
+        form.set_error(field, report);
+        self.stage = Stage::Plan(form);
+    }
+
     fn job(&mut self, stage: Stage, job: CeremonyJob) -> Option<Action> {
         self.stage = stage;
         Some(Action::Ceremony(Box::new(job)))
@@ -471,7 +486,11 @@ impl CeremonyScreen {
                 );
                 return None;
             }
-            return self.job(Stage::Starting, CeremonyJob::StartFile(PathBuf::from(file)));
+            let form = std::mem::replace(form, plan_form());
+            return self.job(
+                Stage::Starting(Some(form)),
+                CeremonyJob::StartFile(PathBuf::from(file)),
+            );
         }
         self.plan.present = names(form.value(F_PRESENT));
         if !name.is_empty() {
@@ -490,7 +509,7 @@ impl CeremonyScreen {
                 guardians: names(form.value(F_GUARDIANS)),
                 threshold: Some(threshold),
             };
-            match self.plan.check_custodian(&c) {
+            match Plan::check_custodian(&self.plan.custodians, &c) {
                 Ok(()) => {
                     self.plan.custodians.push(c);
                     form.clear_errors();
@@ -508,7 +527,11 @@ impl CeremonyScreen {
         match self.plan.check() {
             Ok(()) => {
                 let plan = self.plan.clone();
-                self.job(Stage::Starting, CeremonyJob::Start(Box::new(plan)))
+                let form = std::mem::replace(form, plan_form());
+                self.job(
+                    Stage::Starting(Some(form)),
+                    CeremonyJob::Start(Box::new(plan)),
+                )
             }
             Err(e @ LifecycleError::PlanInvalid(_)) if self.plan.present.is_empty() => {
                 form.set_error(F_PRESENT, report(&e));
@@ -552,6 +575,167 @@ impl CeremonyScreen {
             FormEvent::Cancel => Some(Action::Back),
             FormEvent::Handled => None,
             FormEvent::Submit => self.plan_submit(),
+        }
+    }
+
+    /// Where the step's text starts when no key scrolled it: a step that
+    /// takes text at its bottom (its field), the others at their top.
+    fn default_scroll(&self) -> u16 {
+        if self.takes_text() { u16::MAX } else { 0 }
+    }
+
+    /// The scroll a key asks for: PgUp/PgDn anywhere, and ↑/↓ j/k
+    /// Home/End/Space where they are not typed or choosing.
+    fn scroll_by(&self, key: KeyEvent) -> Option<u16> {
+        let page = matches!(key.code, KeyCode::PageUp | KeyCode::PageDown);
+        if !page && (self.takes_text() || matches!(self.stage, Stage::Resume { .. })) {
+            return None;
+        }
+        let max = self.max_scroll.get();
+        let at = self
+            .scroll
+            .unwrap_or_else(|| self.default_scroll())
+            .min(max);
+        widgets::scroll_key(key, at, max)
+    }
+
+    /// A key for the step (not a scroll).
+    fn stage_key(&mut self, key: KeyEvent) -> Option<Action> {
+        // The custodian the ceremony is at, and their identity file when
+        // they are registered but not yet split.
+        let (cur_name, cur_identity) = match self.current() {
+            Some((c, Step::NeedsSplit { identity_file })) => {
+                (c.name.clone(), Some(identity_file.clone()))
+            }
+            Some((c, _)) => (c.name.clone(), None),
+            None => (String::new(), None),
+        };
+        match &mut self.stage {
+            Stage::Resume { selected } => {
+                let last = self.open.len();
+                match key.code {
+                    KeyCode::Esc => return Some(Action::Back),
+                    KeyCode::Down | KeyCode::Char('j') => *selected = (*selected + 1).min(last),
+                    KeyCode::Up | KeyCode::Char('k') => *selected = selected.saturating_sub(1),
+                    KeyCode::Char('n') => self.stage = Stage::Plan(self.new_plan_form()),
+                    KeyCode::Enter => match self.open.get(*selected).and_then(|c| c.plan.clone()) {
+                        Some(plan) => {
+                            return self
+                                .job(Stage::Starting(None), CeremonyJob::Start(Box::new(plan)));
+                        }
+                        None => self.stage = Stage::Plan(self.new_plan_form()),
+                    },
+                    _ => {}
+                }
+                None
+            }
+            Stage::Plan(_) => self.plan_key(key),
+            Stage::IdentityPass(entry) => {
+                if key.code == KeyCode::Esc {
+                    return entry.esc().then_some(Action::Back);
+                }
+                let p = entry.handle_key(key)?;
+                self.passphrase = Some(p);
+                self.stage = Stage::Guardian(0, NewPassEntry::default());
+                None
+            }
+            Stage::SplitPass(form) => match form.handle_key(key) {
+                FormEvent::Cancel => Some(Action::Back),
+                FormEvent::Handled => None,
+                FormEvent::Submit if form.value(0).is_empty() => None,
+                FormEvent::Submit => {
+                    let passphrase = SecretString::from(form.value(0));
+                    let identity_file = cur_identity?;
+                    let Some(path) = identity_file else {
+                        form.refuse(0, report(&LifecycleError::NoIdentityFile(cur_name)));
+                        return None;
+                    };
+                    self.passphrase = Some(passphrase.clone());
+                    self.job(
+                        Stage::CheckingIdentity,
+                        CeremonyJob::CheckIdentity { path, passphrase },
+                    )
+                }
+            },
+            Stage::Guardian(i, entry) => {
+                let i = *i;
+                if key.code == KeyCode::Esc {
+                    if entry.esc() {
+                        // Every passphrase of this custodian is asked again.
+                        self.follow_progress();
+                    }
+                    return None;
+                }
+                let p = entry.handle_key(key)?;
+                let (c, _) = self.current()?;
+                let (c_name, guardians, threshold) =
+                    (c.name.clone(), c.guardians.clone(), c.threshold());
+                let identity_path = match self.current() {
+                    Some((_, Step::NeedsSplit { identity_file })) => identity_file.clone(),
+                    _ => None,
+                };
+                self.guardian_passes
+                    .push((guardians.get(i).cloned().unwrap_or_default(), p));
+                if i + 1 < guardians.len() {
+                    self.stage = Stage::Guardian(i + 1, NewPassEntry::default());
+                    return None;
+                }
+                let passphrase = self.passphrase.take()?;
+                let passes = std::mem::take(&mut self.guardian_passes);
+                self.job(
+                    Stage::Splitting,
+                    CeremonyJob::Split {
+                        name: c_name,
+                        identity_path,
+                        passphrase,
+                        guardians: passes,
+                        threshold,
+                    },
+                )
+            }
+            Stage::Proof(form) => match form.handle_key(key) {
+                FormEvent::Cancel => Some(Action::Back),
+                FormEvent::Handled => None,
+                FormEvent::Submit if form.value(0).is_empty() => None,
+                FormEvent::Submit => {
+                    let passphrase = SecretString::from(form.value(0));
+                    let Some((_, Step::NeedsProof { pending, .. })) = self.current() else {
+                        return None;
+                    };
+                    let (guardian, file) = pending.first()?.clone();
+                    self.job(
+                        Stage::Proving,
+                        CeremonyJob::Prove {
+                            guardian,
+                            file,
+                            passphrase,
+                        },
+                    )
+                }
+            },
+            Stage::Complete => match key.code {
+                KeyCode::Enter => self.job(Stage::Recording, CeremonyJob::Complete),
+                KeyCode::Esc => Some(Action::Back),
+                _ => None,
+            },
+            Stage::Recorded { .. } => match key.code {
+                KeyCode::Char('p') => {
+                    Some(Action::Print(vec![custodian_core::print::What::Ceremony(
+                        self.ceremony.as_ref().map(|c| c.id.clone()),
+                    )]))
+                }
+                KeyCode::Enter | KeyCode::Esc => Some(Action::Back),
+                _ => None,
+            },
+            Stage::Failed(_) => match key.code {
+                KeyCode::Enter | KeyCode::Esc => Some(Action::Back),
+                _ => None,
+            },
+            Stage::Starting(_)
+            | Stage::CheckingIdentity
+            | Stage::Splitting
+            | Stage::Proving
+            | Stage::Recording => None,
         }
     }
 
@@ -663,141 +847,16 @@ impl Screen for CeremonyScreen {
     }
 
     fn handle_key(&mut self, key: KeyEvent) -> Option<Action> {
-        // The custodian the ceremony is at, and their identity file when
-        // they are registered but not yet split.
-        let (cur_name, cur_identity) = match self.current() {
-            Some((c, Step::NeedsSplit { identity_file })) => {
-                (c.name.clone(), Some(identity_file.clone()))
-            }
-            Some((c, _)) => (c.name.clone(), None),
-            None => (String::new(), None),
-        };
-        match &mut self.stage {
-            Stage::Resume { selected } => {
-                let last = self.open.len();
-                match key.code {
-                    KeyCode::Esc => return Some(Action::Back),
-                    KeyCode::Down | KeyCode::Char('j') => *selected = (*selected + 1).min(last),
-                    KeyCode::Up | KeyCode::Char('k') => *selected = selected.saturating_sub(1),
-                    KeyCode::Char('n') => self.stage = Stage::Plan(self.new_plan_form()),
-                    KeyCode::Enter => match self.open.get(*selected).and_then(|c| c.plan.clone()) {
-                        Some(plan) => {
-                            return self.job(Stage::Starting, CeremonyJob::Start(Box::new(plan)));
-                        }
-                        None => self.stage = Stage::Plan(self.new_plan_form()),
-                    },
-                    _ => {}
-                }
-                None
-            }
-            Stage::Plan(_) => self.plan_key(key),
-            Stage::IdentityPass(entry) => {
-                if key.code == KeyCode::Esc {
-                    return entry.esc().then_some(Action::Back);
-                }
-                let p = entry.handle_key(key)?;
-                self.passphrase = Some(p);
-                self.stage = Stage::Guardian(0, NewPassEntry::default());
-                None
-            }
-            Stage::SplitPass(form) => match form.handle_key(key) {
-                FormEvent::Cancel => Some(Action::Back),
-                FormEvent::Handled => None,
-                FormEvent::Submit if form.value(0).is_empty() => None,
-                FormEvent::Submit => {
-                    let passphrase = SecretString::from(form.value(0));
-                    let identity_file = cur_identity?;
-                    let Some(path) = identity_file else {
-                        form.refuse(0, report(&LifecycleError::NoIdentityFile(cur_name)));
-                        return None;
-                    };
-                    self.passphrase = Some(passphrase.clone());
-                    self.job(
-                        Stage::CheckingIdentity,
-                        CeremonyJob::CheckIdentity { path, passphrase },
-                    )
-                }
-            },
-            Stage::Guardian(i, entry) => {
-                let i = *i;
-                if key.code == KeyCode::Esc {
-                    if entry.esc() {
-                        // Every passphrase of this custodian is asked again.
-                        self.follow_progress();
-                    }
-                    return None;
-                }
-                let p = entry.handle_key(key)?;
-                let (c, _) = self.current()?;
-                let (c_name, guardians, threshold) =
-                    (c.name.clone(), c.guardians.clone(), c.threshold());
-                let identity_path = match self.current() {
-                    Some((_, Step::NeedsSplit { identity_file })) => identity_file.clone(),
-                    _ => None,
-                };
-                self.guardian_passes
-                    .push((guardians.get(i).cloned().unwrap_or_default(), p));
-                if i + 1 < guardians.len() {
-                    self.stage = Stage::Guardian(i + 1, NewPassEntry::default());
-                    return None;
-                }
-                let passphrase = self.passphrase.take()?;
-                let passes = std::mem::take(&mut self.guardian_passes);
-                self.job(
-                    Stage::Splitting,
-                    CeremonyJob::Split {
-                        name: c_name,
-                        identity_path,
-                        passphrase,
-                        guardians: passes,
-                        threshold,
-                    },
-                )
-            }
-            Stage::Proof(form) => match form.handle_key(key) {
-                FormEvent::Cancel => Some(Action::Back),
-                FormEvent::Handled => None,
-                FormEvent::Submit if form.value(0).is_empty() => None,
-                FormEvent::Submit => {
-                    let passphrase = SecretString::from(form.value(0));
-                    let Some((_, Step::NeedsProof { pending, .. })) = self.current() else {
-                        return None;
-                    };
-                    let (guardian, file) = pending.first()?.clone();
-                    self.job(
-                        Stage::Proving,
-                        CeremonyJob::Prove {
-                            guardian,
-                            file,
-                            passphrase,
-                        },
-                    )
-                }
-            },
-            Stage::Complete => match key.code {
-                KeyCode::Enter => self.job(Stage::Recording, CeremonyJob::Complete),
-                KeyCode::Esc => Some(Action::Back),
-                _ => None,
-            },
-            Stage::Recorded { .. } => match key.code {
-                KeyCode::Char('p') => {
-                    Some(Action::Print(vec![custodian_core::print::What::Ceremony(
-                        self.ceremony.as_ref().map(|c| c.id.clone()),
-                    )]))
-                }
-                KeyCode::Enter | KeyCode::Esc => Some(Action::Back),
-                _ => None,
-            },
-            Stage::Failed(_) => match key.code {
-                KeyCode::Enter | KeyCode::Esc => Some(Action::Back),
-                _ => None,
-            },
-            Stage::Starting
-            | Stage::CheckingIdentity
-            | Stage::Splitting
-            | Stage::Proving
-            | Stage::Recording => None,
+        if let Some(top) = self.scroll_by(key) {
+            self.scroll = Some(top);
+            return None;
         }
+        let before = self.stage_name();
+        let action = self.stage_key(key);
+        if self.stage_name() != before {
+            self.scroll = None;
+        }
+        action
     }
 
     fn handle_paste(&mut self, text: &str) -> Option<Action> {
@@ -818,16 +877,16 @@ impl Screen for CeremonyScreen {
         if !self.busy() {
             return None;
         }
+        self.scroll = None;
         let done = match result {
             Ok(JobResult::Ceremony(d)) => (**d).clone(),
             Ok(_) => return None,
             Err(r) => {
                 // A failed split or record: the facts say where to go on.
-                match self.stage {
-                    Stage::Starting => {
-                        let mut form = self.new_plan_form();
-                        form.set_error(F_NAME, r.clone());
-                        self.stage = Stage::Plan(form);
+                match &mut self.stage {
+                    Stage::Starting(form) => {
+                        let form = form.take();
+                        self.back_to_plan(form, F_NAME, r.clone());
                     }
                     _ => self.stage = Stage::Failed(r.clone()),
                 }
@@ -858,11 +917,10 @@ impl Screen for CeremonyScreen {
                 None
             }
             CeremonyDone::Refused { field, report } => {
-                match &self.stage {
-                    Stage::Starting => {
-                        let mut form = self.new_plan_form();
-                        form.set_error(field, report);
-                        self.stage = Stage::Plan(form);
+                match &mut self.stage {
+                    Stage::Starting(form) => {
+                        let form = form.take();
+                        self.back_to_plan(form, field, report);
                     }
                     Stage::CheckingIdentity => {
                         self.passphrase = None;
@@ -895,7 +953,7 @@ impl Screen for CeremonyScreen {
 
     fn render(&self, frame: &mut Frame, area: Rect, chrome: &Chrome) {
         let active = match &self.stage {
-            Stage::Resume { .. } | Stage::Plan(_) | Stage::Starting => 0,
+            Stage::Resume { .. } | Stage::Plan(_) | Stage::Starting(_) => 0,
             Stage::IdentityPass(_) | Stage::SplitPass(_) | Stage::CheckingIdentity => 1,
             Stage::Guardian(..) | Stage::Splitting => 2,
             Stage::Proof(_) | Stage::Proving => 3,
@@ -924,7 +982,7 @@ impl Screen for CeremonyScreen {
                 lines.push(pick_line(strings::CER_NEW, *selected == self.open.len()));
             }
             Stage::Plan(form) => lines.extend(self.plan_lines(form)),
-            Stage::Starting => lines.push(spin(strings::CER_STARTING)),
+            Stage::Starting(_) => lines.push(spin(strings::CER_STARTING)),
             Stage::IdentityPass(entry) => {
                 lines.push(Line::from(Span::styled(
                     format!("{current}: {}", strings::CER_NEW_IDENTITY),
@@ -1025,7 +1083,9 @@ impl Screen for CeremonyScreen {
             }
             Stage::Failed(r) => lines.extend(widgets::failure_lines(r)),
         }
-        frame.render_widget(Paragraph::new(lines).wrap(Wrap { trim: false }), area);
+        let top = self.scroll.unwrap_or_else(|| self.default_scroll());
+        self.max_scroll
+            .set(widgets::scrolled(frame, area, lines, top));
     }
 
     fn commands(&self) -> Vec<(&'static str, &'static str)> {
@@ -1052,9 +1112,13 @@ impl Screen for CeremonyScreen {
                 vec![("Enter", "check"), ("Esc", "pause (resumable)")]
             }
             Stage::Complete => vec![("Enter", "write the record"), ("Esc", "pause")],
-            Stage::Recorded { .. } => vec![("p", "print sheet"), ("Enter/Esc", "back")],
+            Stage::Recorded { .. } => vec![
+                ("p", "print sheet"),
+                ("↑/↓ PgUp/PgDn", "scroll"),
+                ("Enter/Esc", "back"),
+            ],
             Stage::Failed(_) => vec![("Enter/Esc", "back")],
-            Stage::Starting
+            Stage::Starting(_)
             | Stage::CheckingIdentity
             | Stage::Splitting
             | Stage::Proving
@@ -1089,7 +1153,7 @@ impl Screen for CeremonyScreen {
     fn busy(&self) -> bool {
         matches!(
             self.stage,
-            Stage::Starting
+            Stage::Starting(_)
                 | Stage::CheckingIdentity
                 | Stage::Splitting
                 | Stage::Proving

@@ -105,25 +105,22 @@ impl Plan {
         for p in &self.present {
             crate::identity::validate_name(p)?;
         }
-        let mut so_far = Plan {
-            present: self.present.clone(),
-            custodians: Vec::new(),
-        };
-        for c in &self.custodians {
-            so_far.check_custodian(c)?;
-            so_far.custodians.push(c.clone());
+        for (i, c) in self.custodians.iter().enumerate() {
+            Plan::check_custodian(&self.custodians[..i], c)?;
         }
         Ok(())
     }
 
-    /// Checks one custodian before it joins the plan: a valid name not yet
-    /// listed (names that differ only in case or spacing are the same
-    /// custodian's file), and a usable guardian plan.
-    pub fn check_custodian(&self, c: &PlanCustodian) -> Result<(), LifecycleError> {
+    /// Checks one custodian before it joins the plan's `existing` ones: a
+    /// valid name not yet listed (names that differ only in case or spacing
+    /// are the same custodian's file), and a usable guardian plan.
+    pub fn check_custodian(
+        existing: &[PlanCustodian],
+        c: &PlanCustodian,
+    ) -> Result<(), LifecycleError> {
         crate::identity::validate_name(&c.name)?;
         let stem = crate::identity::file_stem(&c.name);
-        if self
-            .custodians
+        if existing
             .iter()
             .any(|o| crate::identity::file_stem(&o.name) == stem)
         {
@@ -347,15 +344,27 @@ pub fn start_or_resume(
     Ok((record, false))
 }
 
+/// A completed ceremony's record, as written.
+#[derive(Debug, Clone)]
+pub struct Completed {
+    /// The Markdown file.
+    pub path: PathBuf,
+    /// The audit head the record carries.
+    pub head: String,
+    /// The checklist items the record ticks, each with its state (empty
+    /// without a playbook): evaluated once, for the record.
+    pub checklist: Vec<(String, crate::playbook::checklist::ItemState)>,
+}
+
 /// Completes a ceremony once every custodian is [`Step::Done`]: writes the
 /// Markdown record (published with the registry change, one transaction)
-/// and returns its path.
+/// and returns its path, audit head and the checklist it wrote.
 pub fn complete(
     ws: &Workspace,
     plan: &Plan,
     ceremony: &CeremonyRecord,
     book: Option<&crate::playbook::model::Playbook>,
-) -> Result<PathBuf, LifecycleError> {
+) -> Result<Completed, LifecycleError> {
     let reg = ws.registry()?;
     let steps = progress(&reg, plan, &ceremony.started_at);
     if let Some((name, _)) = steps.iter().find(|(_, s)| !matches!(s, Step::Done { .. })) {
@@ -365,7 +374,18 @@ pub fn complete(
     let head = ws.audit().verify()?.head;
     let path = ws.subdir(DIR)?.join(format!("{}.md", ceremony.id));
     let now = crate::clock::now();
-    let markdown = render(&reg, ceremony, &steps, &head, ws, book, now);
+    let items = book
+        .map(|b| checklist(ws, &reg, b, now))
+        .unwrap_or_default();
+    let markdown = render(
+        &reg,
+        ceremony,
+        &steps,
+        &head,
+        ws,
+        book.map(|_| &items[..]),
+        now,
+    );
     let mut tx = ws.begin(
         EVENT_COMPLETE,
         json!({ "ceremony": ceremony.id, "file": path, "auditHead": head }),
@@ -392,10 +412,15 @@ pub fn complete(
             c.completed_at = Some(done_at.clone());
             c.record_file = Some(path.clone());
             c.audit_head = Some(head.clone());
-            Ok::<_, LifecycleError>(path.clone())
+            Ok::<_, LifecycleError>(())
         },
         |_| json!({ "fileSha256": sha }),
-    )
+    )?;
+    Ok(Completed {
+        path,
+        head,
+        checklist: items,
+    })
 }
 
 fn render(
@@ -404,7 +429,7 @@ fn render(
     steps: &[(String, Step)],
     head: &str,
     ws: &Workspace,
-    book: Option<&crate::playbook::model::Playbook>,
+    items: Option<&[(String, crate::playbook::checklist::ItemState)]>,
     now: OffsetDateTime,
 ) -> String {
     let mut md = String::new();
@@ -439,10 +464,10 @@ fn render(
             ));
         }
     }
-    if let Some(book) = book {
+    if let Some(items) = items {
         md.push_str("\n## Checklist items verified from the workspace\n\n");
-        for (text, state) in checklist(ws, reg, book, now) {
-            let (mark, detail) = match &state {
+        for (text, state) in items {
+            let (mark, detail) = match state {
                 crate::playbook::checklist::ItemState::Verified(d) => ("x", d.clone()),
                 crate::playbook::checklist::ItemState::NotMet(d) => (" ", d.clone()),
                 _ => (" ", String::new()),

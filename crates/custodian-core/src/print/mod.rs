@@ -681,11 +681,6 @@ fn file_safe(s: &str) -> String {
         .collect()
 }
 
-/// The first free `<dir>/<stem>.pdf`, `-2.pdf`, `-3.pdf`…
-fn free_path(dir: &Path, stem: &str) -> PathBuf {
-    free_path_ext(dir, stem, "pdf")
-}
-
 /// The first free `<dir>/<stem>.<ext>`, `-2.<ext>`, `-3.<ext>`…
 fn free_path_ext(dir: &Path, stem: &str, ext: &str) -> PathBuf {
     let mut n = 1;
@@ -728,74 +723,84 @@ pub fn share_qr_png(ws: &Workspace, share_file: &Path) -> Result<Printed, PrintE
         share.index,
         share.short_set()
     );
-    let path = free_path_ext(&ws.subdir(DIR)?, &stem, "png");
-    let mut tx = ws.begin(
-        EVENT,
-        json!({ "sheet": "share-qr", "subject": subject, "file": path, "format": "png" }),
-    )?;
-    let sha = match tx.write_output(&path, &png, |read| {
-        if read == png.as_slice() {
-            Ok(())
-        } else {
-            Err("the PNG read back differs from what was written".into())
-        }
-    }) {
-        Ok(s) => s,
-        Err(e) => return Err(tx.fail_with(PrintError::from(e))),
-    };
-    tx.commit(
-        |_| Ok::<_, PrintError>(()),
-        |_| json!({ "fileSha256": sha }),
-    )?;
-    Ok(Printed {
-        kind: "share-qr",
-        subject,
-        path,
-        sha256: sha,
-        pages: 1,
-        qr_payloads: vec![payload],
-    })
+    write(
+        ws,
+        None,
+        Output {
+            kind: "share-qr",
+            subject,
+            stem: &stem,
+            ext: "png",
+            bytes: &png,
+            detail: ("format", "png"),
+            pages: None,
+            qr_payloads: vec![payload],
+        },
+    )
 }
 
-/// Writes `sheet` under `out` (never over a file) or the next free name in
+/// One printed file, as [`write`] publishes it.
+struct Output<'a> {
+    /// The sheet kind (the audit entry's `sheet`).
+    kind: &'static str,
+    /// What it is about.
+    subject: String,
+    /// The default file name, without directory or extension.
+    stem: &'a str,
+    /// `pdf` or `png`.
+    ext: &'static str,
+    /// The file's bytes.
+    bytes: &'a [u8],
+    /// The audit entry's last detail: the paper of a sheet, the format of
+    /// an image.
+    detail: (&'static str, &'static str),
+    /// A sheet's pages (recorded at the commit); an image has none.
+    pages: Option<usize>,
+    /// What its QR codes encode.
+    qr_payloads: Vec<String>,
+}
+
+/// Writes `file` under `out` (never over a file) or the next free name in
 /// `<workspace>/printed/`, through one audited transaction: written
 /// unnamed, mode 0600, read back and compared before it is published.
-pub fn write(
-    ws: &Workspace,
-    sheet: &Sheet,
-    out: Option<&Path>,
-    paper: Paper,
-) -> Result<Printed, PrintError> {
+fn write(ws: &Workspace, out: Option<&Path>, file: Output<'_>) -> Result<Printed, PrintError> {
     let path = match out {
         Some(p) => p.to_path_buf(),
-        None => free_path(&ws.subdir(DIR)?, &sheet.file_stem),
+        None => free_path_ext(&ws.subdir(DIR)?, file.stem, file.ext),
     };
-    let pages = sheet.pages;
-    let mut tx = ws.begin(
-        EVENT,
-        json!({ "sheet": sheet.kind, "subject": sheet.subject, "file": path, "paper": paper.name() }),
-    )?;
-    let sha = match tx.write_output(&path, &sheet.pdf, |read| {
-        if read == sheet.pdf.as_slice() {
+    let (key, value) = file.detail;
+    let mut details = json!({ "sheet": file.kind, "subject": file.subject, "file": path });
+    details[key] = json!(value);
+    let mut tx = ws.begin(EVENT, details)?;
+    let bytes = file.bytes;
+    let sha = match tx.write_output(&path, bytes, |read| {
+        if read == bytes {
             Ok(())
         } else {
-            Err("the PDF read back differs from what was written".into())
+            Err(format!(
+                "the {} read back differs from what was written",
+                file.ext.to_ascii_uppercase()
+            ))
         }
     }) {
         Ok(s) => s,
         Err(e) => return Err(tx.fail_with(PrintError::from(e))),
     };
+    let pages = file.pages;
     tx.commit(
         |_| Ok::<_, PrintError>(()),
-        |_| json!({ "fileSha256": sha, "pages": pages }),
+        |_| match pages {
+            Some(pages) => json!({ "fileSha256": sha, "pages": pages }),
+            None => json!({ "fileSha256": sha }),
+        },
     )?;
     Ok(Printed {
-        kind: sheet.kind,
-        subject: sheet.subject.clone(),
+        kind: file.kind,
+        subject: file.subject,
         path,
         sha256: sha,
-        pages,
-        qr_payloads: sheet.qr_payloads.clone(),
+        pages: pages.unwrap_or(1),
+        qr_payloads: file.qr_payloads,
     })
 }
 
@@ -836,7 +841,20 @@ pub fn print(
     out: Option<&Path>,
 ) -> Result<Printed, PrintError> {
     let s = sheet(ws, what, paper)?;
-    write(ws, &s, out, paper)
+    write(
+        ws,
+        out,
+        Output {
+            kind: s.kind,
+            subject: s.subject,
+            stem: &s.file_stem,
+            ext: "pdf",
+            bytes: &s.pdf,
+            detail: ("paper", paper.name()),
+            pages: Some(s.pages),
+            qr_payloads: s.qr_payloads,
+        },
+    )
 }
 
 #[cfg(test)]
