@@ -36,7 +36,7 @@ pub fn plugin_binary() -> PathBuf {
         .max_by_key(|p| std::fs::metadata(p).and_then(|m| m.modified()).ok());
     newest.unwrap_or_else(|| {
         panic!(
-            "the test plugin is not built in {}: run `cargo test --release --test token --example age-plugin-custodiantest` (scripts/test.sh builds every target)",
+            "the test plugin is not built in {}: run `cargo test --release --test suite --example age-plugin-custodiantest -- token::` (scripts/test.sh builds every target)",
             dir.display()
         )
     })

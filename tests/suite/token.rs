@@ -5,7 +5,7 @@
 //!
 //! The plugin is an example of this package: `cargo test --all-targets`
 //! (scripts/test.sh) builds it; a targeted run needs
-//! `cargo test --release --test token --example age-plugin-custodiantest`.
+//! `cargo test --release --test suite --example age-plugin-custodiantest -- token::`.
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
 use crate::common;

@@ -7,7 +7,7 @@
 //! process: the tests that need it set up a sandbox, then run themselves
 //! again in a child process with the plugin's PATH and token file
 //! (`common::token::run_child`). A targeted run needs the plugin built:
-//! `cargo test --release --test token_tui --example age-plugin-custodiantest`.
+//! `cargo test --release --test suite --example age-plugin-custodiantest -- token_tui::`.
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
 use crate::common;
