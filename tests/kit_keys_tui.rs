@@ -360,7 +360,8 @@ fn recover_to_an_age_file_from_the_kit_menu() {
     }
     let sb = Sandbox::new();
     let k = drill_kit(&sb);
-    let (id, recipient) = common::pykit::age_identity(sb.path());
+    let id = sb.file("out-identity.txt");
+    let recipient = common::age_keygen(&id);
     let out = sb.file("keys.age");
     let mut app = app(&sb);
     // Enter on the empty approver form with fewer than two approvers is refused.
@@ -404,7 +405,11 @@ fn recover_to_an_age_file_from_the_kit_menu() {
     assert!(s.contains("↑ 3 more above"), "{s}");
     key(&mut app, KeyCode::Home);
     assert!(small(&app).contains("Workspace keys recovered, checked"));
-    let doc: Value = serde_json::from_slice(&common::pykit::age_decrypt(&id, &out)).unwrap();
+    let doc: Value = serde_json::from_slice(&common::age(
+        &["-d", "-i", id.to_str().unwrap()],
+        Some(&out),
+    ))
+    .unwrap();
     assert_eq!(doc["format"], "custodian-workspace-keys");
     let got = doc["keys"].as_array().unwrap();
     assert_eq!(got.len(), k.keys.len());
@@ -553,7 +558,7 @@ fn scenario_5_launches_kit_verify_and_kit_recover_and_records_them() {
         .unwrap();
     assert!(inc.step("kit-verify").is_some(), "kit-verify not recorded");
     // Recover: the step records the age file.
-    let (_, recipient) = common::pykit::age_identity(sb.path());
+    let recipient = common::age_keygen(&sb.file("out-identity.txt"));
     let out = sb.file("scenario5-keys.age");
     // kit-recover is the last step.
     assert_eq!(at("kit-recover"), steps.len() - 1);
