@@ -915,3 +915,20 @@ fn a_drill_kit_is_complete_and_an_independent_tool_recovers_every_key_as_we_do()
         .unwrap();
     assert!(!out.status.success());
 }
+
+/// Finding 1 of the DR kit issue: on a kit with workspace keys, `kit
+/// verify` with the recovery key alone (no mobile secret) tells the right
+/// RSA key from a wrong one.
+#[test]
+fn kit_verify_without_the_mobile_secret_tells_a_wrong_rsa_key_from_the_right_one() {
+    let Some(k) = rsa() else { return };
+    let sb = Sandbox::new();
+    let (kit, _) = build(&sb, "keys", None);
+    cmd(&sb, "verify", &kit, &k.private).assert().success();
+    cmd(&sb, "verify", &kit, &k.other)
+        .assert()
+        .failure()
+        .stderr(predicate::str::contains(
+            "it was encrypted to a different RSA key",
+        ));
+}

@@ -492,11 +492,22 @@ fn show_once_pages_every_key_then_clears_and_records_how_it_ended() {
     key(&mut app, KeyCode::Enter);
     let page = text(&app);
     assert!(page.contains("key 1 of"), "{page}");
-    assert!(page.contains("not an RFC 8032 seed") || page.contains("big-endian"));
     snap_both("kit_keys_showing", &app);
-    for _ in 0..k.keys.len() {
+    // Every page says what its value is; an EdDSA key's says it is the raw
+    // scalar, not an RFC 8032 seed (CLARIFICATIONS 16).
+    let mut eddsa = 0;
+    for i in 0..k.keys.len() {
+        let page = text(&app);
+        assert!(page.contains(&format!("key {} of {n}", i + 1)), "{page}");
+        if page.contains("MPC_EDDSA_ED25519") {
+            eddsa += 1;
+            assert!(page.contains("not an RFC 8032 seed"), "{page}");
+        } else {
+            assert!(page.contains("big-endian"), "{page}");
+        }
         key(&mut app, KeyCode::Enter);
     }
+    assert_eq!(eddsa, 1, "the drill kit has one EdDSA key");
     assert!(text(&app).contains("The screen has been cleared and the keys discarded"));
     let log = std::fs::read_to_string(sb.ws().join("audit.jsonl")).unwrap();
     let cleared: Vec<Value> = log
