@@ -236,10 +236,10 @@ fn manifests() -> Vec<String> {
     let root = Path::new(env!("CARGO_MANIFEST_DIR"));
     let listed = members(&read("Cargo.toml"));
     let mut on_disk: Vec<String> = std::fs::read_dir(root.join("crates"))
-        .unwrap()
-        .map(|e| e.unwrap().path())
+        .expect("crates/ is readable")
+        .map(|e| e.expect("crates/ lists").path())
         .filter(|p| p.join("Cargo.toml").is_file())
-        .map(|p| format!("crates/{}", p.file_name().unwrap().to_string_lossy()))
+        .filter_map(|p| Some(format!("crates/{}", p.file_name()?.to_string_lossy())))
         .collect();
     on_disk.push(".".into());
     on_disk.sort();

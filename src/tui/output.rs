@@ -35,29 +35,7 @@ use super::strings;
 use super::widgets::TextField;
 use custodian_core::error::Report;
 use custodian_core::identity;
-
-/// Where the recovered key material goes, as chosen and checked on the
-/// output step. Each wizard maps it to its core output type.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub enum OutputTarget {
-    /// Wrapped to an HSM import public key, written to `out` (a file or a
-    /// directory, as the wizard's label says).
-    Hsm {
-        /// The HSM's RSA public key (PEM).
-        public_key_pem: PathBuf,
-        /// Where the wrapped key(s) go.
-        out: PathBuf,
-    },
-    /// Encrypted to an age recipient, written to `out`.
-    Age {
-        /// The recipient, parsed once already.
-        recipient: String,
-        /// The output file.
-        out: PathBuf,
-    },
-    /// Shown once on the screen.
-    Screen,
-}
+use custodian_core::recovery::RecoveryOutput;
 
 /// What a key did to the output step.
 #[derive(Debug)]
@@ -67,7 +45,8 @@ pub enum OutputEvent {
     /// Esc: the wizard goes back a step (the fields are kept).
     Back,
     /// An output was chosen and checked: the wizard goes on to confirm.
-    Chosen(OutputTarget),
+    /// (The kit's keys read `out` as a directory for the HSM output.)
+    Chosen(RecoveryOutput),
 }
 
 /// The words that differ between wizards on the output step.
@@ -173,7 +152,7 @@ impl OutputChoice {
                 self.set_choice((c as u8 - b'1') as usize);
             }
             KeyCode::Enter if self.shows_once() => {
-                return OutputEvent::Chosen(OutputTarget::Screen);
+                return OutputEvent::Chosen(RecoveryOutput::Screen);
             }
             _ if self.shows_once() => {}
             _ => {
@@ -197,7 +176,7 @@ impl OutputChoice {
         let first = form.value(0).trim().to_string();
         let out = PathBuf::from(form.value(1).trim());
         if self.choice == 0 {
-            return OutputEvent::Chosen(OutputTarget::Hsm {
+            return OutputEvent::Chosen(RecoveryOutput::Hsm {
                 public_key_pem: first.into(),
                 out,
             });
@@ -210,7 +189,7 @@ impl OutputChoice {
             form.set_error(0, Report::from_error(&e));
             return OutputEvent::None;
         }
-        OutputEvent::Chosen(OutputTarget::Age {
+        OutputEvent::Chosen(RecoveryOutput::Age {
             recipient: first,
             out,
         })

@@ -31,8 +31,7 @@ use crate::tui::approvers::{Approvers, ApproversEvent};
 use crate::tui::complete::PathKind;
 use crate::tui::form::{Form, FormEvent, FormField};
 use crate::tui::output::{
-    self, DisplayEnd, OutputChoice, OutputEvent, OutputTarget, OutputWords, SecretPages, ShowOnce,
-    ShowOnceWords,
+    self, DisplayEnd, OutputChoice, OutputEvent, OutputWords, SecretPages, ShowOnce, ShowOnceWords,
 };
 use crate::tui::strings;
 use crate::tui::widgets;
@@ -41,6 +40,7 @@ use custodian_core::approvals::{Approval, ApprovalPolicy};
 use custodian_core::drkit::DrKitError;
 use custodian_core::drkit::workspace_keys::{KeysOutput, Selection, ShownKey};
 use custodian_core::error::Report;
+use custodian_core::recovery::RecoveryOutput;
 
 /// Input fields, in focus order.
 pub const F_KIT: usize = 0;
@@ -520,15 +520,15 @@ impl KitKeysWizard {
             OutputEvent::Back => self.step = Step::Input,
             OutputEvent::Chosen(target) => {
                 self.output = Some(match target {
-                    OutputTarget::Hsm {
+                    RecoveryOutput::Hsm {
                         public_key_pem,
                         out,
                     } => KeysOutput::Hsm {
                         public_key_pem,
                         dir: out,
                     },
-                    OutputTarget::Age { recipient, out } => KeysOutput::Age { recipient, out },
-                    OutputTarget::Screen => KeysOutput::Screen,
+                    RecoveryOutput::Age { recipient, out } => KeysOutput::Age { recipient, out },
+                    RecoveryOutput::Screen => KeysOutput::Screen,
                 });
                 self.step = Step::Confirm;
             }

@@ -22,10 +22,9 @@ use super::{Action, Chrome, Screen};
 use crate::tui::approvers::{Approvers, ApproversEvent};
 use crate::tui::complete::PathKind;
 use crate::tui::form::{Form, FormEvent, FormField};
-pub use crate::tui::output::DisplayEnd;
+use crate::tui::output::DisplayEnd;
 use crate::tui::output::{
-    self, OutputChoice, OutputEvent, OutputTarget, OutputWords, SecretPages, ShowOnce,
-    ShowOnceWords,
+    self, OutputChoice, OutputEvent, OutputWords, SecretPages, ShowOnce, ShowOnceWords,
 };
 use crate::tui::strings;
 use crate::tui::widgets;
@@ -458,18 +457,8 @@ impl RecoveryWizard {
         match self.output_choice.handle_key(key) {
             OutputEvent::None => {}
             OutputEvent::Back => self.step = Step::Shards,
-            OutputEvent::Chosen(target) => {
-                self.output = Some(match target {
-                    OutputTarget::Hsm {
-                        public_key_pem,
-                        out,
-                    } => RecoveryOutput::Hsm {
-                        public_key_pem,
-                        out,
-                    },
-                    OutputTarget::Age { recipient, out } => RecoveryOutput::Age { recipient, out },
-                    OutputTarget::Screen => RecoveryOutput::Screen,
-                });
+            OutputEvent::Chosen(output) => {
+                self.output = Some(output);
                 self.step = Step::Confirm;
             }
         }
