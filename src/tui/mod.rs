@@ -17,6 +17,7 @@ pub mod complete;
 pub mod event;
 pub mod form;
 pub mod list;
+pub mod output;
 pub mod print;
 pub mod screens;
 pub mod strings;

@@ -98,42 +98,6 @@ pub fn rezip(src: &Path, dst: &Path, mut f: impl FnMut(&str, Vec<u8>) -> Option<
     z.finish().unwrap();
 }
 
-/// An age identity made by `age-keygen` as `dir/out-identity.txt`: the
-/// file and its recipient.
-pub fn age_identity(dir: &Path) -> (PathBuf, String) {
-    let id = dir.join("out-identity.txt");
-    let out = Command::new("age-keygen")
-        .arg("-o")
-        .arg(&id)
-        .output()
-        .unwrap();
-    assert!(out.status.success());
-    let text = std::fs::read_to_string(&id).unwrap();
-    let recipient = text
-        .lines()
-        .find_map(|l| l.strip_prefix("# public key: "))
-        .unwrap()
-        .to_string();
-    (id, recipient)
-}
-
-/// Decrypts `file` with the `age` CLI and `identity`; the plaintext.
-pub fn age_decrypt(identity: &Path, file: &Path) -> Vec<u8> {
-    let plain = Command::new("age")
-        .arg("-d")
-        .arg("-i")
-        .arg(identity)
-        .arg(file)
-        .output()
-        .unwrap();
-    assert!(
-        plain.status.success(),
-        "{}",
-        String::from_utf8_lossy(&plain.stderr)
-    );
-    plain.stdout
-}
-
 /// A drill kit in the sandbox, its recovery key, another RSA key and an
 /// HSM import key pair (all openssl, RSA-2048).
 pub struct Kit {

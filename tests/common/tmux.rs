@@ -166,6 +166,23 @@ impl Tmux {
         }
     }
 
+    /// Waits until the screen satisfies `ready` (panicking with `what` and
+    /// the screen after `secs`); returns that screen.
+    pub fn wait_until(&self, what: &str, secs: u64, ready: impl Fn(&str) -> bool) -> String {
+        let deadline = Instant::now() + Duration::from_secs(secs);
+        loop {
+            let s = self.screen();
+            if ready(&s) {
+                return s;
+            }
+            assert!(
+                Instant::now() < deadline,
+                "{what} never appeared; screen:\n{s}"
+            );
+            std::thread::sleep(Duration::from_millis(100));
+        }
+    }
+
     /// True once the program in the pane has exited.
     pub fn exited(&self) -> bool {
         self.run(&["display-message", "-p", "-t", "t", "#{pane_dead}"])

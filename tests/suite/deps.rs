@@ -214,6 +214,68 @@ fn rustcrypto_crates_we_choose_appear_in_one_version() {
     }
 }
 
+/// The root `[workspace] members = [...]` list, as written.
+fn members(root: &str) -> Vec<String> {
+    let start = root
+        .find("members = [")
+        .expect("the root Cargo.toml lists the workspace members");
+    let list = &root[start + "members = [".len()..];
+    let end = list.find(']').expect("the members list is closed");
+    list[..end]
+        .split('"')
+        .skip(1)
+        .step_by(2)
+        .map(str::to_string)
+        .collect()
+}
+
+/// Every manifest of the workspace: the members the root lists, which must
+/// be exactly the root and every `crates/*/Cargo.toml` on disk (so a new
+/// crate cannot be left out of the workspace or of these checks).
+fn manifests() -> Vec<String> {
+    let root = Path::new(env!("CARGO_MANIFEST_DIR"));
+    let listed = members(&read("Cargo.toml"));
+    let mut on_disk: Vec<String> = std::fs::read_dir(root.join("crates"))
+        .expect("crates/ is readable")
+        .map(|e| e.expect("crates/ lists").path())
+        .filter(|p| p.join("Cargo.toml").is_file())
+        .filter_map(|p| Some(format!("crates/{}", p.file_name()?.to_string_lossy())))
+        .collect();
+    on_disk.push(".".into());
+    on_disk.sort();
+    let mut sorted = listed.clone();
+    sorted.sort();
+    assert_eq!(
+        sorted, on_disk,
+        "the workspace members in Cargo.toml are not the root and crates/*"
+    );
+    listed
+        .iter()
+        .map(|m| match m.as_str() {
+            "." => "Cargo.toml".to_string(),
+            m => format!("{m}/Cargo.toml"),
+        })
+        .collect()
+}
+
+#[test]
+fn the_manifest_list_is_every_crate_of_the_workspace() {
+    let m = manifests();
+    assert!(m.contains(&"Cargo.toml".to_string()), "{m:?}");
+    assert!(
+        m.contains(&"crates/custodian-core/Cargo.toml".to_string()),
+        "{m:?}"
+    );
+    assert!(
+        m.contains(&"crates/custodian-bench/Cargo.toml".to_string()),
+        "{m:?}"
+    );
+    assert_eq!(
+        members("[workspace]\nmembers = [\n  \".\",\n  \"crates/a\",\n]\n"),
+        [".", "crates/a"]
+    );
+}
+
 #[test]
 fn versions_are_declared_once_in_the_workspace() {
     let root = read("Cargo.toml");
@@ -221,12 +283,8 @@ fn versions_are_declared_once_in_the_workspace() {
         !root.contains("package = \""),
         "a dependency is renamed (`package = …`) in the root Cargo.toml"
     );
-    for manifest in [
-        "Cargo.toml",
-        "crates/custodian-core/Cargo.toml",
-        "crates/custodian-bench/Cargo.toml",
-    ] {
-        let text = read(manifest);
+    for manifest in manifests() {
+        let text = read(&manifest);
         let mut section = String::new();
         for line in text.lines().map(str::trim) {
             if line.starts_with('[') {

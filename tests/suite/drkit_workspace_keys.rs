@@ -135,7 +135,8 @@ fn every_key_of_a_complete_kit_is_recovered_as_the_independent_builder_made_it()
     );
     same_public(v["keys"].as_array().unwrap(), &want);
     // kit recover to an age file the age CLI opens.
-    let (id, recipient) = pykit::age_identity(sb.path());
+    let id = sb.file("out-identity.txt");
+    let recipient = common::age_keygen(&id);
     let out = sb.file("keys.age");
     let r = json_out(
         recover(&sb, &kit, &k.private)
@@ -145,7 +146,11 @@ fn every_key_of_a_complete_kit_is_recovered_as_the_independent_builder_made_it()
             .arg(&out),
     );
     same_public(r["keys"].as_array().unwrap(), &want);
-    let doc: Value = serde_json::from_slice(&pykit::age_decrypt(&id, &out)).unwrap();
+    let doc: Value = serde_json::from_slice(&common::age(
+        &["-d", "-i", id.to_str().unwrap()],
+        Some(&out),
+    ))
+    .unwrap();
     assert_eq!(doc["format"], "custodian-workspace-keys");
     assert!(
         doc["note"]
@@ -221,7 +226,7 @@ fn the_old_layout_and_the_mobile_rsa_key_form_are_recovered() {
 /// file, the HSM directory still empty).
 fn refused(sb: &Sandbox, kit: &Path, key: &Path, mobile: &Path, needle: &str) {
     let k = rsa().unwrap();
-    let (_, recipient) = pykit::age_identity(sb.path());
+    let recipient = common::age_keygen(&sb.file("out-identity.txt"));
     let out = sb.file("never.age");
     let dir = sb.file("hsm-never");
     std::fs::create_dir_all(&dir).unwrap();
@@ -579,7 +584,7 @@ fn recover_approved_by(
     out: &Path,
 ) -> assert_cmd::assert::Assert {
     let k = rsa().unwrap();
-    let (_, recipient) = pykit::age_identity(sb.path());
+    let recipient = common::age_keygen(&sb.file("out-identity.txt"));
     let _ = std::fs::remove_file(sb.file("out-identity.txt"));
     let mut c = cmd(sb, "recover", kit, &k.private);
     for (flag, name) in approvers {
@@ -864,7 +869,8 @@ fn a_drill_kit_is_complete_and_an_independent_tool_recovers_every_key_as_we_do()
     let theirs: Vec<Value> = serde_json::from_slice(&std::fs::read(&theirs_path).unwrap()).unwrap();
     assert_eq!(theirs.len(), 3);
     // Ours, to an age file.
-    let (id, recipient) = pykit::age_identity(sb.path());
+    let id = sb.file("out-identity.txt");
+    let recipient = common::age_keygen(&id);
     let age_out = sb.file("drill-keys.age");
     let r = json_out(
         recover(&sb, &kit, &k.private)
@@ -874,7 +880,11 @@ fn a_drill_kit_is_complete_and_an_independent_tool_recovers_every_key_as_we_do()
             .arg(&age_out),
     );
     same_public(r["keys"].as_array().unwrap(), &theirs);
-    let doc: Value = serde_json::from_slice(&pykit::age_decrypt(&id, &age_out)).unwrap();
+    let doc: Value = serde_json::from_slice(&common::age(
+        &["-d", "-i", id.to_str().unwrap()],
+        Some(&age_out),
+    ))
+    .unwrap();
     let ours = doc["keys"].as_array().unwrap();
     for t in &theirs {
         let o = ours.iter().find(|o| o["keyId"] == t["keyId"]).unwrap();
@@ -904,4 +914,21 @@ fn a_drill_kit_is_complete_and_an_independent_tool_recovers_every_key_as_we_do()
         .output()
         .unwrap();
     assert!(!out.status.success());
+}
+
+/// Finding 1 of the DR kit issue: on a kit with workspace keys, `kit
+/// verify` with the recovery key alone (no mobile secret) tells the right
+/// RSA key from a wrong one.
+#[test]
+fn kit_verify_without_the_mobile_secret_tells_a_wrong_rsa_key_from_the_right_one() {
+    let Some(k) = rsa() else { return };
+    let sb = Sandbox::new();
+    let (kit, _) = build(&sb, "keys", None);
+    cmd(&sb, "verify", &kit, &k.private).assert().success();
+    cmd(&sb, "verify", &kit, &k.other)
+        .assert()
+        .failure()
+        .stderr(predicate::str::contains(
+            "it was encrypted to a different RSA key",
+        ));
 }

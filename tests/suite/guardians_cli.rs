@@ -241,7 +241,7 @@ fn split_inspect_and_combine_end_to_end() {
             .assert()
             .success();
         assert_eq!(
-            common::pykit::age_decrypt(&key, &message),
+            common::age(&["-d", "-i", key.to_str().unwrap()], Some(&message)),
             b"signing drill 2026-Q4\n"
         );
         std::fs::remove_file(&key).unwrap();

@@ -7,8 +7,9 @@
 use crate::common;
 
 use common::Sandbox;
-use common::pykit::{age_decrypt, age_identity, drill_kit};
+use common::pykit::drill_kit;
 use common::tmux::Tmux;
+use custodian::tui::{strings, widgets};
 use custodian_core::drkit::kit::DRILL_OWNER_PASSPHRASE;
 use serde_json::Value;
 
@@ -22,7 +23,8 @@ fn a_drill_kit_is_recovered_to_an_age_file_at_80x24() {
     }
     let sb = Sandbox::new();
     let k = drill_kit(&sb);
-    let (id, recipient) = age_identity(sb.path());
+    let id = sb.file("out-identity.txt");
+    let recipient = common::age_keygen(&id);
     let out = sb.file("keys.age");
     let t = Tmux::console(sb.path(), &sb.ws(), 80, 24);
     t.wait_for("Custodians", 60);
@@ -42,10 +44,20 @@ fn a_drill_kit_is_recovered_to_an_age_file_at_80x24() {
     t.text(k.key.to_str().unwrap());
     t.keys(&["Enter", "Enter"]);
     t.text(DRILL_OWNER_PASSPHRASE);
-    let s = t.screen();
+    // Read only once the typing is drawn (the field shows its mask), and
+    // the scrollback too: the passphrase is in neither.
+    let s = t.wait_until("the masked mobile passphrase", 10, |s| {
+        s.lines()
+            .any(|l| l.contains(strings::KIT_MOBILE_PASS_PROMPT) && l.contains(widgets::MASK))
+    });
     assert!(
         !s.contains(DRILL_OWNER_PASSPHRASE),
         "passphrase on screen:\n{s}"
+    );
+    let h = t.history();
+    assert!(
+        !h.contains(DRILL_OWNER_PASSPHRASE),
+        "passphrase in the pane's history:\n{h}"
     );
     t.keys(&["Enter", "Enter", "Enter", "Enter"]);
     t.wait_for("Choose exactly one output", 10);
@@ -59,7 +71,11 @@ fn a_drill_kit_is_recovered_to_an_age_file_at_80x24() {
     let done = t.wait_for("recovered, checked and written", 120);
     assert!(done.contains("keyset"), "{done}");
     // The age CLI opens the file to every key of the kit.
-    let doc: Value = serde_json::from_slice(&age_decrypt(&id, &out)).unwrap();
+    let doc: Value = serde_json::from_slice(&common::age(
+        &["-d", "-i", id.to_str().unwrap()],
+        Some(&out),
+    ))
+    .unwrap();
     let keys = doc["keys"].as_array().unwrap();
     assert_eq!(keys.len(), k.keys.len());
     for dk in &k.keys {
@@ -76,6 +92,7 @@ fn a_drill_kit_is_recovered_to_an_age_file_at_80x24() {
     t.wait_for("Vendor DR kit", 10);
     t.keys(&["Escape"]);
     t.wait_for("Custodians", 10);
+    assert!(!t.history().contains(DRILL_OWNER_PASSPHRASE));
     t.keys(&["q"]);
     assert_eq!(t.exit_status(10), "0");
 }

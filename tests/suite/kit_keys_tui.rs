@@ -360,7 +360,8 @@ fn recover_to_an_age_file_from_the_kit_menu() {
     }
     let sb = Sandbox::new();
     let k = drill_kit(&sb);
-    let (id, recipient) = common::pykit::age_identity(sb.path());
+    let id = sb.file("out-identity.txt");
+    let recipient = common::age_keygen(&id);
     let out = sb.file("keys.age");
     let mut app = app(&sb);
     // Enter on the empty approver form with fewer than two approvers is refused.
@@ -404,7 +405,11 @@ fn recover_to_an_age_file_from_the_kit_menu() {
     assert!(s.contains("↑ 3 more above"), "{s}");
     key(&mut app, KeyCode::Home);
     assert!(small(&app).contains("Workspace keys recovered, checked"));
-    let doc: Value = serde_json::from_slice(&common::pykit::age_decrypt(&id, &out)).unwrap();
+    let doc: Value = serde_json::from_slice(&common::age(
+        &["-d", "-i", id.to_str().unwrap()],
+        Some(&out),
+    ))
+    .unwrap();
     assert_eq!(doc["format"], "custodian-workspace-keys");
     let got = doc["keys"].as_array().unwrap();
     assert_eq!(got.len(), k.keys.len());
@@ -487,11 +492,22 @@ fn show_once_pages_every_key_then_clears_and_records_how_it_ended() {
     key(&mut app, KeyCode::Enter);
     let page = text(&app);
     assert!(page.contains("key 1 of"), "{page}");
-    assert!(page.contains("not an RFC 8032 seed") || page.contains("big-endian"));
     snap_both("kit_keys_showing", &app);
-    for _ in 0..k.keys.len() {
+    // Every page says what its value is; an EdDSA key's says it is the raw
+    // scalar, not an RFC 8032 seed (CLARIFICATIONS 16).
+    let mut eddsa = 0;
+    for i in 0..k.keys.len() {
+        let page = text(&app);
+        assert!(page.contains(&format!("key {} of {n}", i + 1)), "{page}");
+        if page.contains("MPC_EDDSA_ED25519") {
+            eddsa += 1;
+            assert!(page.contains("not an RFC 8032 seed"), "{page}");
+        } else {
+            assert!(page.contains("big-endian"), "{page}");
+        }
         key(&mut app, KeyCode::Enter);
     }
+    assert_eq!(eddsa, 1, "the drill kit has one EdDSA key");
     assert!(text(&app).contains("The screen has been cleared and the keys discarded"));
     let log = std::fs::read_to_string(sb.ws().join("audit.jsonl")).unwrap();
     let cleared: Vec<Value> = log
@@ -553,7 +569,7 @@ fn scenario_5_launches_kit_verify_and_kit_recover_and_records_them() {
         .unwrap();
     assert!(inc.step("kit-verify").is_some(), "kit-verify not recorded");
     // Recover: the step records the age file.
-    let (_, recipient) = common::pykit::age_identity(sb.path());
+    let recipient = common::age_keygen(&sb.file("out-identity.txt"));
     let out = sb.file("scenario5-keys.age");
     // kit-recover is the last step.
     assert_eq!(at("kit-recover"), steps.len() - 1);

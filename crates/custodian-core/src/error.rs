@@ -27,6 +27,16 @@ pub struct Report {
 }
 
 impl Report {
+    /// A report of the console's own (no error behind it): `message`,
+    /// and what to do next if there is more to say.
+    pub fn note(message: impl Into<String>, remedy: Option<&str>) -> Self {
+        Report {
+            message: message.into(),
+            causes: Vec::new(),
+            remedy: remedy.map(str::to_string),
+        }
+    }
+
     /// Builds a report from any explained error.
     pub fn from_error<E: Explain + ?Sized>(err: &E) -> Self {
         let mut causes = Vec::new();

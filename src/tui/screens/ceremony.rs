@@ -479,9 +479,9 @@ impl CeremonyScreen {
             if !self.plan.custodians.is_empty() || !name.is_empty() {
                 form.set_error(
                     F_FILE,
-                    note(
+                    Report::note(
                         strings::CER_FILE_OR_ENTERED,
-                        strings::CER_FILE_OR_ENTERED_FIX,
+                        Some(strings::CER_FILE_OR_ENTERED_FIX),
                     ),
                 );
                 return None;
@@ -499,7 +499,10 @@ impl CeremonyScreen {
                 Err(_) => {
                     form.set_error(
                         F_THRESHOLD,
-                        note(strings::CER_THRESHOLD_BAD, strings::CER_THRESHOLD_HINT),
+                        Report::note(
+                            strings::CER_THRESHOLD_BAD,
+                            Some(strings::CER_THRESHOLD_HINT),
+                        ),
                     );
                     return None;
                 }
@@ -827,14 +830,6 @@ impl CeremonyScreen {
 fn held(plan: &Plan) -> Option<String> {
     (!plan.custodians.is_empty())
         .then(|| format!("the {} custodian(s) entered", plan.custodians.len()))
-}
-
-fn note(message: &str, remedy: &str) -> Report {
-    Report {
-        message: message.into(),
-        causes: Vec::new(),
-        remedy: Some(remedy.into()),
-    }
 }
 
 impl Screen for CeremonyScreen {

@@ -20,25 +20,27 @@ use ratatui::Frame;
 use ratatui::layout::{Constraint, Layout, Rect};
 use ratatui::style::{Color, Modifier, Style};
 use ratatui::text::{Line, Span};
-use ratatui::widgets::{Block, Borders, Paragraph, Wrap};
+use ratatui::widgets::{Paragraph, Wrap};
 use secrecy::SecretString;
 use serde_json::Value;
+use zeroize::Zeroizing;
 
 use super::kit_use::KeyCheck;
-use super::recovery::DisplayEnd;
 use super::{Action, Chrome, Screen};
 use crate::tui::approvers::{Approvers, ApproversEvent};
 use crate::tui::complete::PathKind;
-use crate::tui::event::TICK;
 use crate::tui::form::{Form, FormEvent, FormField};
+use crate::tui::output::{
+    self, DisplayEnd, OutputChoice, OutputEvent, OutputWords, SecretPages, ShowOnce, ShowOnceWords,
+};
 use crate::tui::strings;
-use crate::tui::widgets::{self, TextField};
+use crate::tui::widgets;
 use crate::tui::worker::{JobResult, Progress, WorkerMsg};
 use custodian_core::approvals::{Approval, ApprovalPolicy};
 use custodian_core::drkit::DrKitError;
 use custodian_core::drkit::workspace_keys::{KeysOutput, Selection, ShownKey};
 use custodian_core::error::Report;
-use custodian_core::identity;
+use custodian_core::recovery::RecoveryOutput;
 
 /// Input fields, in focus order.
 pub const F_KIT: usize = 0;
@@ -188,11 +190,6 @@ impl std::fmt::Debug for RecoveredKeys {
     }
 }
 
-/// Ticks each key stays on the one-time display.
-fn page_ticks() -> u64 {
-    (strings::RECOVERY_SHOW_SECONDS * 1000).div_ceil(TICK.as_millis() as u64)
-}
-
 enum Step {
     Approvers,
     Input,
@@ -201,31 +198,15 @@ enum Step {
     Working(Progress),
     Listed(Vec<Value>),
     Recovered(RecoveredKeys),
-    ConfirmShow {
+    /// The one-time display of the keys recovered by operation `op`.
+    Show {
         op: String,
-        keys: Arc<Vec<ShownKey>>,
-        field: TextField,
-        error: bool,
-    },
-    Showing {
-        op: String,
-        keys: Arc<Vec<ShownKey>>,
-        page: usize,
-        started: Option<u64>,
-        now: u64,
+        show: ShowOnce,
     },
     Cleared {
         shown: bool,
     },
     Failed(Report),
-}
-
-fn note(message: &str, remedy: Option<&str>) -> Report {
-    Report {
-        message: message.into(),
-        causes: Vec::new(),
-        remedy: remedy.map(str::to_string),
-    }
 }
 
 fn too_few(given: usize) -> Report {
@@ -271,11 +252,48 @@ fn input_form(key_path: &str) -> Form {
     ])
 }
 
-fn output_form() -> Form {
-    Form::new(vec![
-        FormField::path(strings::RECOVERY_OUT_HSM, "", "", PathKind::KeyFile),
-        FormField::path(strings::KIT_KEYS_OUT_DIR, "", "", PathKind::Any),
-    ])
+fn output_choice() -> OutputChoice {
+    OutputChoice::new(OutputWords {
+        hint: strings::KIT_KEYS_OUTPUT_HINT,
+        screen: strings::KIT_KEYS_OUT_SCREEN,
+        hsm_out: strings::KIT_KEYS_OUT_DIR,
+        age_out: strings::RECOVERY_OUT_FILE,
+    })
+}
+
+/// The recovered workspace keys as the one-time display's pages: one key a
+/// page, its number on the border.
+struct KeyPages(Arc<Vec<ShownKey>>);
+
+impl SecretPages for KeyPages {
+    fn count(&self) -> usize {
+        self.0.len()
+    }
+
+    fn title(&self, page: usize) -> String {
+        format!("key {} of {}", page + 1, self.0.len())
+    }
+
+    fn lines(&self, page: usize, width: usize) -> Vec<Zeroizing<String>> {
+        self.0.get(page).map(|k| k.lines(width)).unwrap_or_default()
+    }
+}
+
+/// The one-time display of `keys`, confirmed by typing how many there are.
+fn show_once(keys: Arc<Vec<ShownKey>>) -> ShowOnce {
+    let n = keys.len();
+    ShowOnce::new(
+        Box::new(KeyPages(keys)),
+        ShowOnceWords {
+            banner: format!(
+                "{} recovered and verified against their public keys.",
+                custodian_core::text::count(n as u64, "workspace key", "workspace keys")
+            ),
+            prompt: strings::KIT_KEYS_TYPE_COUNT,
+            expected: n.to_string(),
+            mismatch: "That is not the number of keys. Type it exactly, or Esc to discard the keys.",
+        },
+    )
 }
 
 /// The key id or keyset typed, read.
@@ -306,9 +324,7 @@ pub struct KitKeysWizard {
     /// Esc leaves.
     leave_armed: bool,
     form: Form,
-    /// 0 HSM, 1 age, 2 screen.
-    choice: usize,
-    output_form: Form,
+    output_choice: OutputChoice,
     output: Option<KeysOutput>,
     /// The recovery key passphrase, checked on a worker as it is left
     /// when recovering.
@@ -338,8 +354,7 @@ impl KitKeysWizard {
             approvers: approvers_for(ApprovalPolicy::Typed),
             leave_armed: false,
             form: input_form(key_path),
-            choice: 0,
-            output_form: output_form(),
+            output_choice: output_choice(),
             output: None,
             key_check: KeyCheck::default(),
             scroll: 0,
@@ -356,7 +371,7 @@ impl KitKeysWizard {
     pub fn with_workspace(mut self, workspace: &std::path::Path) -> Self {
         let key = self.form.value(F_KEY).to_string();
         self.form = input_form(&key).with_workspace(workspace);
-        self.output_form = output_form().with_workspace(workspace);
+        self.output_choice = output_choice().with_workspace(workspace);
         self
     }
 
@@ -381,8 +396,7 @@ impl KitKeysWizard {
             Step::Working(_) => "working",
             Step::Listed(_) => "listed",
             Step::Recovered(_) => "recovered",
-            Step::ConfirmShow { .. } => "confirm-show",
-            Step::Showing { .. } => "showing",
+            Step::Show { ref show, .. } => show.step_name(),
             Step::Cleared { .. } => "cleared",
             Step::Failed(_) => "failed",
         }
@@ -443,7 +457,7 @@ impl KitKeysWizard {
         ] {
             if form.value(i).trim().is_empty() {
                 form.focus_on(i);
-                form.set_error(i, note(what, None));
+                form.set_error(i, Report::note(what, None));
                 return None;
             }
         }
@@ -456,14 +470,14 @@ impl KitKeysWizard {
                 (F_MOBILE_PASS, strings::KIT_KEYS_NO_MOBILE)
             };
             form.focus_on(at);
-            form.set_error(at, note(what, None));
+            form.set_error(at, Report::note(what, None));
             return None;
         }
         if selection(form.value(F_SELECT)).is_none() {
             form.focus_on(F_SELECT);
             form.set_error(
                 F_SELECT,
-                note(strings::KIT_KEYS_BAD_SELECT, Some(strings::KIT_SELECT_HINT)),
+                Report::note(strings::KIT_KEYS_BAD_SELECT, Some(strings::KIT_SELECT_HINT)),
             );
             return None;
         }
@@ -500,87 +514,25 @@ impl KitKeysWizard {
         Some(Action::StartKitKeys(job))
     }
 
-    fn set_choice(&mut self, choice: usize) {
-        self.choice = choice;
-        self.output_form.set_label(
-            0,
-            if choice == 0 {
-                strings::RECOVERY_OUT_HSM
-            } else {
-                strings::RECOVERY_OUT_AGE
-            },
-        );
-        self.output_form.set_label(
-            1,
-            if choice == 0 {
-                strings::KIT_KEYS_OUT_DIR
-            } else {
-                strings::RECOVERY_OUT_FILE
-            },
-        );
-    }
-
     fn output_key(&mut self, key: KeyEvent) {
-        if self.output_form.picking() {
-            self.output_form.handle_key(key);
-            return;
-        }
-        let untouched = self.output_form.is_empty();
-        match key.code {
-            KeyCode::Esc => self.step = Step::Input,
-            KeyCode::Left | KeyCode::Right if untouched => {
-                let d = if key.code == KeyCode::Left { 2 } else { 1 };
-                self.set_choice((self.choice + d) % 3);
-            }
-            KeyCode::Char(c @ '1'..='3') if untouched => {
-                self.set_choice((c as u8 - b'1') as usize);
-            }
-            KeyCode::Enter if self.choice == 2 => {
-                self.output = Some(KeysOutput::Screen);
+        match self.output_choice.handle_key(key) {
+            OutputEvent::None => {}
+            OutputEvent::Back => self.step = Step::Input,
+            OutputEvent::Chosen(target) => {
+                self.output = Some(match target {
+                    RecoveryOutput::Hsm {
+                        public_key_pem,
+                        out,
+                    } => KeysOutput::Hsm {
+                        public_key_pem,
+                        dir: out,
+                    },
+                    RecoveryOutput::Age { recipient, out } => KeysOutput::Age { recipient, out },
+                    RecoveryOutput::Screen => KeysOutput::Screen,
+                });
                 self.step = Step::Confirm;
             }
-            _ if self.choice == 2 => {}
-            _ => {
-                if self.output_form.handle_key(key) == FormEvent::Submit {
-                    self.submit_output();
-                }
-            }
         }
-    }
-
-    fn submit_output(&mut self) {
-        let form = &mut self.output_form;
-        for i in 0..2 {
-            if form.value(i).trim().is_empty() {
-                form.focus_on(i);
-                form.set_error(i, note("fill in both fields", None));
-                return;
-            }
-        }
-        let first = form.value(0).trim().to_string();
-        let out = PathBuf::from(form.value(1).trim());
-        let output = if self.choice == 0 {
-            KeysOutput::Hsm {
-                public_key_pem: first.into(),
-                dir: out,
-            }
-        } else {
-            if let Err(e) = identity::parse_recipient(&first) {
-                // A pasted secret leaves neither the screen nor the field.
-                if matches!(e, identity::IdentityError::SecretInput(_)) {
-                    form.set_value(0, "");
-                }
-                form.focus_on(0);
-                form.set_error(0, Report::from_error(&e));
-                return;
-            }
-            KeysOutput::Age {
-                recipient: first,
-                out,
-            }
-        };
-        self.output = Some(output);
-        self.step = Step::Confirm;
     }
 
     /// Back to the field that fixes a refusal, the error under it.
@@ -603,8 +555,7 @@ impl KitKeysWizard {
                 self.step = Step::Input;
             }
             KitKeysFix::Output(i) => {
-                self.output_form.focus_on(i);
-                self.output_form.set_error(i, report);
+                self.output_choice.set_error(i, report);
                 self.step = Step::Output;
             }
         }
@@ -618,31 +569,13 @@ impl KitKeysWizard {
             },
         );
         match old {
-            Step::Showing { op, .. } | Step::ConfirmShow { op, .. } => {
-                Some(Action::RecordKitDisplayCleared { op, ended })
-            }
+            Step::Show { op, .. } => Some(Action::RecordKitDisplayCleared { op, ended }),
             _ => None,
         }
     }
 
-    fn next_page(&mut self, ended: DisplayEnd) -> Option<Action> {
-        if let Step::Showing {
-            keys,
-            page,
-            started,
-            ..
-        } = &mut self.step
-            && *page + 1 < keys.len()
-        {
-            *page += 1;
-            *started = None;
-            return None;
-        }
-        self.clear(ended)
-    }
-
     fn holds_state(&self) -> bool {
-        self.approvers.holds_state() || self.form.holds_input() || self.output_form.holds_input()
+        self.approvers.holds_state() || self.form.holds_input() || self.output_choice.holds_input()
     }
 
     /// Every key's public facts, long values cut to `width` columns on
@@ -748,42 +681,10 @@ impl Screen for KitKeysWizard {
                 KeyCode::Enter | KeyCode::Esc => Some(Action::Back),
                 _ => None,
             },
-            Step::ConfirmShow {
-                keys, field, error, ..
-            } => match key.code {
-                KeyCode::Esc => self.clear(DisplayEnd::Abandoned { shown: false }),
-                KeyCode::Enter => {
-                    if field.text().trim() == keys.len().to_string() {
-                        let Step::ConfirmShow { op, keys, .. } =
-                            std::mem::replace(&mut self.step, Step::Cleared { shown: false })
-                        else {
-                            return None;
-                        };
-                        self.step = Step::Showing {
-                            op,
-                            keys,
-                            page: 0,
-                            started: None,
-                            now: 0,
-                        };
-                    } else {
-                        *error = true;
-                        field.set("");
-                    }
-                    None
-                }
-                _ => {
-                    if field.input(key) {
-                        *error = false;
-                    }
-                    None
-                }
-            },
-            Step::Showing { .. } => match key.code {
-                KeyCode::Enter => self.next_page(DisplayEnd::ShownAndCleared),
-                KeyCode::Esc => self.clear(DisplayEnd::ShownAndCleared),
-                _ => None,
-            },
+            Step::Show { show, .. } => {
+                let ended = show.handle_key(key)?;
+                self.clear(ended)
+            }
             // Back to the fields, everything kept.
             Step::Failed(_) => match key.code {
                 KeyCode::Enter | KeyCode::Esc => {
@@ -797,10 +698,7 @@ impl Screen for KitKeysWizard {
 
     fn handle_paste(&mut self, text: &str) -> Option<Action> {
         match &mut self.step {
-            Step::ConfirmShow { field, error, .. } => {
-                let typed = field.push_chars(text.trim().chars().filter(|c| !c.is_control()));
-                *error &= !typed;
-            }
+            Step::Show { show, .. } => show.paste(text),
             Step::Approvers if !self.approvers.checking() => {
                 self.leave_armed = false;
                 self.approvers.paste(text);
@@ -808,9 +706,7 @@ impl Screen for KitKeysWizard {
             Step::Input if !self.key_check.checking() => {
                 self.key_check.paste(&mut self.form, text);
             }
-            Step::Output if self.choice != 2 => {
-                self.output_form.paste(text);
-            }
+            Step::Output => self.output_choice.paste(text),
             _ => {}
         }
         None
@@ -818,27 +714,26 @@ impl Screen for KitKeysWizard {
 
     fn takes_text(&self) -> bool {
         match self.step {
-            Step::Approvers | Step::Input | Step::ConfirmShow { .. } => true,
-            Step::Output => self.choice != 2,
+            Step::Approvers | Step::Input => true,
+            Step::Show { ref show, .. } => show.takes_text(),
+            Step::Output => self.output_choice.takes_text(),
             _ => false,
         }
     }
 
     fn holds_input(&self) -> bool {
         match self.step {
-            Step::ConfirmShow { .. } | Step::Showing { .. } | Step::Working(_) => true,
+            Step::Show { .. } | Step::Working(_) => true,
             Step::Listed(_) | Step::Recovered(_) | Step::Cleared { .. } => false,
             _ => self.holds_state(),
         }
     }
 
     fn on_tick(&mut self, tick: u64) -> Option<Action> {
-        if let Step::Showing { started, now, .. } = &mut self.step {
-            let start = *started.get_or_insert(tick);
-            *now = tick;
-            if tick.saturating_sub(start) >= page_ticks() {
-                return self.next_page(DisplayEnd::TimedOut);
-            }
+        if let Step::Show { show, .. } = &mut self.step
+            && let Some(ended) = show.on_tick(tick)
+        {
+            return self.clear(ended);
         }
         None
     }
@@ -867,11 +762,9 @@ impl Screen for KitKeysWizard {
             }
             Ok(JobResult::KitKeysRecovered(r)) => {
                 self.step = match &r.shown {
-                    Some(keys) => Step::ConfirmShow {
+                    Some(keys) => Step::Show {
                         op: r.audit_op.clone(),
-                        keys: keys.clone(),
-                        field: TextField::default(),
-                        error: false,
+                        show: show_once(keys.clone()),
                     },
                     None => Step::Recovered(r.as_ref().clone()),
                 };
@@ -927,34 +820,7 @@ impl Screen for KitKeysWizard {
                 lines.extend(self.form.lines());
                 lines.extend(self.key_check.line(chrome.tick));
             }
-            Step::Output => {
-                lines.push(Line::from(strings::KIT_KEYS_OUTPUT_HINT));
-                lines.push(Line::from(""));
-                for (i, label) in [
-                    "1 HSM import key",
-                    "2 age recipient",
-                    "3 show once on screen",
-                ]
-                .iter()
-                .enumerate()
-                {
-                    let style = if i == self.choice {
-                        Style::default().fg(Color::Black).bg(Color::Cyan)
-                    } else {
-                        Style::default()
-                    };
-                    lines.push(Line::from(Span::styled(format!(" {label} "), style)));
-                }
-                lines.push(Line::from(""));
-                if self.choice == 2 {
-                    lines.push(Line::from(Span::styled(
-                        strings::KIT_KEYS_OUT_SCREEN,
-                        Style::default().fg(Color::Yellow),
-                    )));
-                } else {
-                    lines.extend(self.output_form.lines());
-                }
-            }
+            Step::Output => lines.extend(self.output_choice.lines()),
             Step::Confirm => {
                 lines.push(Line::from(Span::styled(
                     " CONFIRM: THE WORKSPACE'S PRIVATE KEYS WILL BE REBUILT ",
@@ -1031,88 +897,7 @@ impl Screen for KitKeysWizard {
                 lines.push(Line::from(strings::KIT_KEYS_EDDSA_NOTE));
                 lines.push(Line::from(strings::RECOVERY_NOT_ELSEWHERE));
             }
-            Step::ConfirmShow {
-                keys, field, error, ..
-            } => {
-                lines.push(Line::from(Span::styled(
-                    format!(
-                        " {} recovered and verified against their public keys. ",
-                        custodian_core::text::count(
-                            keys.len() as u64,
-                            "workspace key",
-                            "workspace keys"
-                        )
-                    ),
-                    Style::default().fg(Color::Black).bg(Color::Green),
-                )));
-                lines.push(Line::from(""));
-                lines.push(field.line(strings::KIT_KEYS_TYPE_COUNT, true));
-                if *error {
-                    lines.push(Line::from(Span::styled(
-                        "That is not the number of keys. Type it exactly, or Esc to discard the keys.",
-                        Style::default().fg(Color::Red),
-                    )));
-                }
-            }
-            Step::Showing {
-                keys,
-                page,
-                started,
-                now,
-                ..
-            } => {
-                let elapsed = started.map(|s| now.saturating_sub(s)).unwrap_or(0);
-                let left_ms = page_ticks().saturating_sub(elapsed) * TICK.as_millis() as u64;
-                let left = left_ms.div_ceil(1000);
-                let Some(k) = keys.get(*page) else { return };
-                let width = usize::from(area.width.saturating_sub(6)).max(20);
-                let key_lines: Vec<Line> = k
-                    .lines(width)
-                    .iter()
-                    .map(|l| {
-                        Line::from(Span::styled(
-                            format!(" {}", l.as_str()),
-                            Style::default().fg(Color::Yellow),
-                        ))
-                    })
-                    .collect();
-                let h = u16::try_from(key_lines.len() + 2).unwrap_or(u16::MAX);
-                let [warn_area, key_area, rest] = Layout::vertical([
-                    Constraint::Length(2),
-                    Constraint::Length(h),
-                    Constraint::Min(1),
-                ])
-                .areas(area);
-                frame.render_widget(
-                    Paragraph::new(Line::from(Span::styled(
-                        format!(" {} ", strings::RECOVERY_SHOW_WARNING),
-                        red,
-                    )))
-                    .wrap(Wrap { trim: false }),
-                    warn_area,
-                );
-                frame.render_widget(
-                    Paragraph::new(key_lines).block(
-                        Block::default()
-                            .borders(Borders::ALL)
-                            .border_style(Style::default().fg(Color::Red))
-                            .title(format!(" key {} of {} ", page + 1, keys.len())),
-                    ),
-                    key_area,
-                );
-                frame.render_widget(
-                    Paragraph::new(vec![
-                        Line::from(Span::styled(format!("Clearing in {left:>2} s"), bold)),
-                        Line::from(if page + 1 < keys.len() {
-                            "Enter: next key. Esc: clear now."
-                        } else {
-                            "Enter or Esc: clear now."
-                        }),
-                    ]),
-                    rest,
-                );
-                return;
-            }
+            Step::Show { show, .. } => return show.render(frame, area),
             Step::Cleared { shown } => {
                 lines.push(Line::from(if *shown {
                     strings::KIT_KEYS_CLEARED
@@ -1120,14 +905,7 @@ impl Screen for KitKeysWizard {
                     strings::KIT_KEYS_DISCARDED
                 }));
             }
-            Step::Failed(report) => {
-                lines.extend(widgets::failure_lines(report));
-                lines.push(Line::from(""));
-                lines.push(Line::from(
-                    "Nothing was output. The audit log records the attempt and its failure.",
-                ));
-                lines.push(Line::from(Span::styled(strings::RECOVERY_FIX, bold)));
-            }
+            Step::Failed(report) => lines.extend(output::failed_lines(report)),
         }
         if matches!(self.step, Step::Listed(_) | Step::Recovered(_)) {
             self.scroll_max
@@ -1154,29 +932,20 @@ impl Screen for KitKeysWizard {
                 ("Esc", "back"),
             ],
             Step::Input => vec![("Enter", "next"), ("↑/↓ Tab", "field"), ("Esc", "back")],
-            Step::Output if self.choice == 2 => {
-                vec![("1/2/3", "choose"), ("Enter", "next"), ("Esc", "back")]
-            }
-            Step::Output => vec![
-                ("1/2/3", "choose"),
-                ("Tab", "complete path / next"),
-                ("Enter", "next"),
-                ("Esc", "back"),
-            ],
+            Step::Output => self.output_choice.commands(),
             Step::Confirm => vec![("Enter", "start"), ("Esc", "back")],
             Step::Working(_) => vec![],
             Step::Listed(_) | Step::Recovered(_) => {
                 vec![("Enter", "back"), ("↑/↓ PgUp/PgDn", "scroll")]
             }
             Step::Cleared { .. } => vec![("Enter", "back")],
-            Step::ConfirmShow { .. } => vec![("Enter", "show once"), ("Esc", "discard")],
-            Step::Showing { .. } => vec![("Enter", "next / clear"), ("Esc", "clear now")],
+            Step::Show { ref show, .. } => show.commands(),
             Step::Failed(_) => vec![("Enter", "back to the fields"), ("Esc", "back")],
         }
     }
 
     fn animating(&self) -> bool {
-        self.busy() || matches!(self.step, Step::Showing { .. })
+        self.busy() || matches!(&self.step, Step::Show { show, .. } if show.showing())
     }
 
     fn busy(&self) -> bool {
@@ -1186,8 +955,11 @@ impl Screen for KitKeysWizard {
     }
 
     fn on_quit(&mut self) -> Option<Action> {
-        let shown = matches!(self.step, Step::Showing { .. });
-        self.clear(DisplayEnd::Abandoned { shown })
+        let Step::Show { show, .. } = &self.step else {
+            return None;
+        };
+        let ended = show.abandoned();
+        self.clear(ended)
     }
 
     fn as_any(&mut self) -> Option<&mut dyn std::any::Any> {

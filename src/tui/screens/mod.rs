@@ -94,7 +94,7 @@ pub enum Action {
         /// The recovery's audit operation id.
         op: String,
         /// Shown and cleared, timed out, or abandoned.
-        ended: recovery::DisplayEnd,
+        ended: crate::tui::output::DisplayEnd,
     },
     /// Create the recovery key pair on a worker thread.
     CreateRecoveryKey {
@@ -191,7 +191,7 @@ pub enum Action {
         /// The recovery's audit operation id.
         op: String,
         /// Shown and cleared, timed out, or abandoned.
-        ended: recovery::DisplayEnd,
+        ended: crate::tui::output::DisplayEnd,
     },
     /// Open the scenario list.
     OpenScenarios,

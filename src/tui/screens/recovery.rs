@@ -2,31 +2,35 @@
 //! their identities and passphrases → one output → confirmation → work on a
 //! worker thread → the written output, or the one-time display.
 //!
-//! The one-time display is its own pair of states: the operator types the
-//! key id to confirm, then the key is shown with a 60-second countdown
-//! driven by ticks; Enter or Esc clears it early. Clearing drops the key
-//! (zeroized with its last copy) and asks the app to record the clearing in
-//! the audit log. Nothing here writes the key anywhere.
+//! The output step and the one-time display are the shared components of
+//! [`crate::tui::output`]: the operator types the key id to confirm, then
+//! the key is shown with a 60-second countdown; Enter or Esc clears it
+//! early. Clearing drops the key (zeroized with its last copy) and asks the
+//! app to record the clearing in the audit log. Nothing here writes the key
+//! anywhere.
 
 use crossterm::event::{KeyCode, KeyEvent, KeyModifiers};
 use ratatui::Frame;
-use ratatui::layout::{Constraint, Layout, Rect};
+use ratatui::layout::Rect;
 use ratatui::style::{Color, Modifier, Style};
 use ratatui::text::{Line, Span};
-use ratatui::widgets::{Block, Borders, Paragraph, Wrap};
+use ratatui::widgets::{Paragraph, Wrap};
 use secrecy::SecretString;
+use zeroize::Zeroizing;
 
 use super::{Action, Chrome, Screen};
 use crate::tui::approvers::{Approvers, ApproversEvent};
 use crate::tui::complete::PathKind;
-use crate::tui::event::TICK;
 use crate::tui::form::{Form, FormEvent, FormField};
+use crate::tui::output::DisplayEnd;
+use crate::tui::output::{
+    self, OutputChoice, OutputEvent, OutputWords, SecretPages, ShowOnce, ShowOnceWords,
+};
 use crate::tui::strings;
-use crate::tui::widgets::{self, TextField};
+use crate::tui::widgets;
 use crate::tui::worker::{JobResult, WorkerMsg};
 use custodian_core::approvals::{Approval, ApprovalPolicy};
 use custodian_core::error::Report;
-use custodian_core::identity;
 use custodian_core::recovery::{
     RecoveredKey, RecoveryError, RecoveryOutcome, RecoveryOutput, ShardSource, SourceField,
 };
@@ -43,44 +47,6 @@ pub struct RecoveryJob {
     pub output: RecoveryOutput,
     /// One passphrase per source.
     pub passphrases: Vec<SecretString>,
-}
-
-/// Ticks in the one-time display.
-fn show_ticks() -> u64 {
-    (strings::RECOVERY_SHOW_SECONDS * 1000).div_ceil(TICK.as_millis() as u64)
-}
-
-/// How a one-time key display ended (audited).
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum DisplayEnd {
-    /// Shown, then cleared by the user.
-    ShownAndCleared,
-    /// Shown until the countdown cleared it.
-    TimedOut,
-    /// Left before the countdown ended: Esc before showing, or the console quit.
-    Abandoned {
-        /// Whether the key had been shown.
-        shown: bool,
-    },
-}
-
-impl DisplayEnd {
-    /// The audit log's word for it.
-    pub fn as_str(self) -> &'static str {
-        match self {
-            DisplayEnd::ShownAndCleared => "shown-and-cleared",
-            DisplayEnd::TimedOut => "timed-out",
-            DisplayEnd::Abandoned { .. } => "abandoned",
-        }
-    }
-
-    /// Whether the key reached the screen.
-    pub fn was_shown(self) -> bool {
-        match self {
-            DisplayEnd::ShownAndCleared | DisplayEnd::TimedOut => true,
-            DisplayEnd::Abandoned { shown } => shown,
-        }
-    }
 }
 
 /// Where a failed recovery goes back to, so the mistake is fixed there
@@ -166,19 +132,11 @@ enum Step {
     Confirm,
     Working,
     Written(Box<RecoveryOutcome>),
-    ConfirmShow {
+    /// The one-time display of `key_id`, recovered by operation `op`.
+    Show {
         key_id: String,
         op: String,
-        key: RecoveredKey,
-        field: TextField,
-        error: bool,
-    },
-    Showing {
-        key_id: String,
-        op: String,
-        key: RecoveredKey,
-        started: Option<u64>,
-        now: u64,
+        show: ShowOnce,
     },
     Cleared {
         shown: bool,
@@ -203,9 +161,7 @@ pub struct RecoveryWizard {
     passphrases: Vec<SecretString>,
     output: Option<RecoveryOutput>,
     shard_form: Form,
-    /// 0 HSM, 1 age, 2 screen.
-    choice: usize,
-    output_form: Form,
+    output_choice: OutputChoice,
     /// A shard's inputs are being checked on a worker.
     checking: bool,
     /// Esc on the warning step with work held: the next Esc leaves.
@@ -230,14 +186,6 @@ impl Default for RecoveryWizard {
 
 fn report(e: RecoveryError) -> Report {
     Report::from_error(&e)
-}
-
-fn note(message: &str, remedy: Option<&str>) -> Report {
-    Report {
-        message: message.into(),
-        causes: Vec::new(),
-        remedy: remedy.map(str::to_string),
-    }
 }
 
 fn too_few(given: usize) -> Report {
@@ -266,11 +214,55 @@ fn shard_form() -> Form {
     ])
 }
 
-fn output_form() -> Form {
-    Form::new(vec![
-        FormField::path(strings::RECOVERY_OUT_HSM, "", "", PathKind::KeyFile),
-        FormField::path(strings::RECOVERY_OUT_FILE, "", "", PathKind::Any),
-    ])
+fn output_choice() -> OutputChoice {
+    OutputChoice::new(OutputWords {
+        hint: strings::RECOVERY_OUTPUT_HINT,
+        screen: strings::RECOVERY_OUT_SCREEN,
+        hsm_out: strings::RECOVERY_OUT_FILE,
+        age_out: strings::RECOVERY_OUT_FILE,
+    })
+}
+
+/// The one recovered key, as the one-time display's single page: the key
+/// id on its border, the key in grouped hex between blank lines.
+struct OneKey {
+    key_id: String,
+    key: RecoveredKey,
+}
+
+impl SecretPages for OneKey {
+    fn count(&self) -> usize {
+        1
+    }
+
+    fn title(&self, _page: usize) -> String {
+        self.key_id.clone()
+    }
+
+    fn lines(&self, _page: usize, _width: usize) -> Vec<Zeroizing<String>> {
+        let hex = self.key.grouped_hex();
+        vec![
+            Zeroizing::new(String::new()),
+            Zeroizing::new(format!(" {}", hex.as_str())),
+            Zeroizing::new(String::new()),
+        ]
+    }
+}
+
+/// The one-time display of `key` and how the operator confirms it.
+fn show_once(key_id: &str, key: RecoveredKey) -> ShowOnce {
+    ShowOnce::new(
+        Box::new(OneKey {
+            key_id: key_id.to_string(),
+            key,
+        }),
+        ShowOnceWords {
+            banner: format!("Key {key_id} recovered and verified against its root public key."),
+            prompt: strings::RECOVERY_TYPE_KEY_ID,
+            expected: key_id.to_string(),
+            mismatch: "That is not the key id. Type it exactly, or Esc to discard the key.",
+        },
+    )
 }
 
 impl RecoveryWizard {
@@ -282,8 +274,7 @@ impl RecoveryWizard {
             passphrases: Vec::new(),
             output: None,
             shard_form: shard_form(),
-            choice: 0,
-            output_form: output_form(),
+            output_choice: output_choice(),
             checking: false,
             leave_armed: false,
             step: Step::Warning,
@@ -293,7 +284,7 @@ impl RecoveryWizard {
     /// Path fields also complete names in `workspace` and its folders.
     pub fn with_workspace(mut self, workspace: &std::path::Path) -> Self {
         self.shard_form = shard_form().with_workspace(workspace);
-        self.output_form = output_form().with_workspace(workspace);
+        self.output_choice = output_choice().with_workspace(workspace);
         self
     }
 
@@ -328,8 +319,7 @@ impl RecoveryWizard {
             Step::Confirm => "confirm",
             Step::Working => "working",
             Step::Written(_) => "written",
-            Step::ConfirmShow { .. } => "confirm-show",
-            Step::Showing { .. } => "showing",
+            Step::Show { ref show, .. } => show.step_name(),
             Step::Cleared { .. } => "cleared",
             Step::Failed { .. } => "failed",
         }
@@ -340,7 +330,7 @@ impl RecoveryWizard {
         self.approvers.holds_state()
             || !self.sources.is_empty()
             || self.shard_form.holds_input()
-            || self.output_form.holds_input()
+            || self.output_choice.holds_input()
     }
 
     fn clear(&mut self, ended: DisplayEnd) -> Option<Action> {
@@ -351,7 +341,7 @@ impl RecoveryWizard {
             },
         );
         match old {
-            Step::Showing { key_id, op, .. } | Step::ConfirmShow { key_id, op, .. } => {
+            Step::Show { key_id, op, .. } => {
                 Some(Action::RecordDisplayCleared { key_id, op, ended })
             }
             _ => None,
@@ -389,7 +379,7 @@ impl RecoveryWizard {
         if self.sources.len() < 2 {
             self.shard_form.set_error(
                 F_SHARD,
-                note(
+                Report::note(
                     "add at least two shards first",
                     Some("each custodian enters their shard, identity file and passphrase"),
                 ),
@@ -432,7 +422,7 @@ impl RecoveryWizard {
     /// Enter on the passphrase: every field filled, then the check runs.
     fn submit_shard(&mut self) -> Option<Action> {
         let form = &mut self.shard_form;
-        let missing = note(
+        let missing = Report::note(
             "fill in the shard file, the identity file and the passphrase",
             None,
         );
@@ -449,7 +439,7 @@ impl RecoveryWizard {
         if self.sources.iter().any(|s| s.shard == source.shard) {
             form.set_error(
                 F_SHARD,
-                note(
+                Report::note(
                     "this shard is already on the list",
                     Some("enter another custodian's shard"),
                 ),
@@ -463,82 +453,16 @@ impl RecoveryWizard {
         })
     }
 
-    fn set_choice(&mut self, choice: usize) {
-        self.choice = choice;
-        self.output_form.set_label(
-            0,
-            if choice == 0 {
-                strings::RECOVERY_OUT_HSM
-            } else {
-                strings::RECOVERY_OUT_AGE
-            },
-        );
-    }
-
     fn output_key(&mut self, key: KeyEvent) -> Option<Action> {
-        if self.output_form.picking() {
-            self.output_form.handle_key(key);
-            return None;
-        }
-        let untouched = self.output_form.is_empty();
-        match key.code {
-            KeyCode::Esc => self.step = Step::Shards,
-            KeyCode::Left | KeyCode::Right if untouched => {
-                let next = if key.code == KeyCode::Left {
-                    (self.choice + 2) % 3
-                } else {
-                    (self.choice + 1) % 3
-                };
-                self.set_choice(next);
-            }
-            KeyCode::Char(c @ '1'..='3') if untouched => {
-                self.set_choice((c as u8 - b'1') as usize);
-            }
-            KeyCode::Enter if self.choice == 2 => {
-                self.output = Some(RecoveryOutput::Screen);
+        match self.output_choice.handle_key(key) {
+            OutputEvent::None => {}
+            OutputEvent::Back => self.step = Step::Shards,
+            OutputEvent::Chosen(output) => {
+                self.output = Some(output);
                 self.step = Step::Confirm;
-            }
-            _ if self.choice == 2 => {}
-            _ => {
-                if self.output_form.handle_key(key) == FormEvent::Submit {
-                    self.submit_output();
-                }
             }
         }
         None
-    }
-
-    fn submit_output(&mut self) {
-        let form = &mut self.output_form;
-        for i in 0..2 {
-            if form.value(i).trim().is_empty() {
-                form.set_error(i, note("fill in both fields", None));
-                return;
-            }
-        }
-        let out = std::path::PathBuf::from(form.value(1).trim());
-        let first = form.value(0).trim().to_string();
-        let output = if self.choice == 0 {
-            RecoveryOutput::Hsm {
-                public_key_pem: first.into(),
-                out,
-            }
-        } else {
-            if let Err(e) = identity::parse_recipient(&first) {
-                // A pasted secret leaves neither the screen nor the field.
-                if matches!(e, identity::IdentityError::SecretInput(_)) {
-                    form.set_value(0, "");
-                }
-                form.set_error(0, Report::from_error(&e));
-                return;
-            }
-            RecoveryOutput::Age {
-                recipient: first,
-                out,
-            }
-        };
-        self.output = Some(output);
-        self.step = Step::Confirm;
     }
 
     /// Back to the step that can fix a failure, with its error in place.
@@ -588,21 +512,12 @@ impl RecoveryWizard {
                 self.step = Step::Shards;
             }
             RecoveryFix::Output { field } => {
-                self.output_form.set_error(field, report);
+                self.output_choice.set_error(field, report);
                 self.step = Step::Output;
             }
             RecoveryFix::Confirm => {
                 self.step = Step::Confirm;
             }
-        }
-    }
-
-    /// The form the current step types into.
-    fn form_mut(&mut self) -> Option<&mut Form> {
-        match self.step {
-            Step::Shards if !self.checking => Some(&mut self.shard_form),
-            Step::Output if self.choice != 2 => Some(&mut self.output_form),
-            _ => None,
         }
     }
 }
@@ -647,45 +562,10 @@ impl Screen for RecoveryWizard {
                 KeyCode::Enter | KeyCode::Esc => Some(Action::Back),
                 _ => None,
             },
-            Step::ConfirmShow {
-                key_id,
-                field,
-                error,
-                ..
-            } => match key.code {
-                KeyCode::Esc => self.clear(DisplayEnd::Abandoned { shown: false }),
-                KeyCode::Enter => {
-                    if field.text().trim() == key_id.as_str() {
-                        let Step::ConfirmShow {
-                            key_id, op, key, ..
-                        } = std::mem::replace(&mut self.step, Step::Working)
-                        else {
-                            return None;
-                        };
-                        self.step = Step::Showing {
-                            key_id,
-                            op,
-                            key,
-                            started: None,
-                            now: 0,
-                        };
-                    } else {
-                        *error = true;
-                        field.set("");
-                    }
-                    None
-                }
-                _ => {
-                    if field.input(key) {
-                        *error = false;
-                    }
-                    None
-                }
-            },
-            Step::Showing { .. } => match key.code {
-                KeyCode::Enter | KeyCode::Esc => self.clear(DisplayEnd::ShownAndCleared),
-                _ => None,
-            },
+            Step::Show { show, .. } => {
+                let ended = show.handle_key(key)?;
+                self.clear(ended)
+            }
             Step::Failed { .. } => match key.code {
                 KeyCode::Esc | KeyCode::Enter => {
                     self.go_fix();
@@ -697,44 +577,41 @@ impl Screen for RecoveryWizard {
     }
 
     fn handle_paste(&mut self, text: &str) -> Option<Action> {
-        if let Step::ConfirmShow { field, error, .. } = &mut self.step {
-            if field.push_chars(text.trim().chars().filter(|c| !c.is_control())) {
-                *error = false;
-            }
-            return None;
-        }
         self.leave_armed = false;
-        if matches!(self.step, Step::Approvers) {
-            self.approvers.paste(text);
-        } else if let Some(form) = self.form_mut() {
-            form.paste(text);
+        match &mut self.step {
+            Step::Show { show, .. } => show.paste(text),
+            Step::Approvers => self.approvers.paste(text),
+            Step::Shards if !self.checking => {
+                self.shard_form.paste(text);
+            }
+            Step::Output => self.output_choice.paste(text),
+            _ => {}
         }
         None
     }
 
     fn takes_text(&self) -> bool {
         match self.step {
-            Step::Approvers | Step::Shards | Step::ConfirmShow { .. } => true,
-            Step::Output => self.choice != 2,
+            Step::Approvers | Step::Shards => true,
+            Step::Show { ref show, .. } => show.takes_text(),
+            Step::Output => self.output_choice.takes_text(),
             _ => false,
         }
     }
 
     fn holds_input(&self) -> bool {
         match self.step {
-            Step::ConfirmShow { .. } | Step::Showing { .. } | Step::Working => true,
+            Step::Show { .. } | Step::Working => true,
             Step::Written(_) | Step::Cleared { .. } => false,
             _ => self.holds_state(),
         }
     }
 
     fn on_tick(&mut self, tick: u64) -> Option<Action> {
-        if let Step::Showing { started, now, .. } = &mut self.step {
-            let start = *started.get_or_insert(tick);
-            *now = tick;
-            if tick.saturating_sub(start) >= show_ticks() {
-                return self.clear(DisplayEnd::TimedOut);
-            }
+        if let Step::Show { show, .. } = &mut self.step
+            && let Some(ended) = show.on_tick(tick)
+        {
+            return self.clear(ended);
         }
         None
     }
@@ -780,12 +657,10 @@ impl Screen for RecoveryWizard {
                 // The passphrases have done their job.
                 self.passphrases.clear();
                 match &outcome.shown_once {
-                    Some(key) => Step::ConfirmShow {
+                    Some(key) => Step::Show {
                         key_id: outcome.key_id.clone(),
                         op: outcome.audit_op.clone(),
-                        key: key.clone(),
-                        field: TextField::default(),
-                        error: false,
+                        show: show_once(&outcome.key_id, key.clone()),
                     },
                     None => Step::Written(outcome.clone()),
                 }
@@ -864,34 +739,7 @@ impl Screen for RecoveryWizard {
                     lines.push(Line::from(Span::styled(strings::RECOVERY_SHARDS_HINT, dim)));
                 }
             }
-            Step::Output => {
-                lines.push(Line::from(strings::RECOVERY_OUTPUT_HINT));
-                lines.push(Line::from(""));
-                for (i, label) in [
-                    "1 HSM import key",
-                    "2 age recipient",
-                    "3 show once on screen",
-                ]
-                .iter()
-                .enumerate()
-                {
-                    let style = if i == self.choice {
-                        Style::default().fg(Color::Black).bg(Color::Cyan)
-                    } else {
-                        Style::default()
-                    };
-                    lines.push(Line::from(Span::styled(format!(" {label} "), style)));
-                }
-                lines.push(Line::from(""));
-                if self.choice == 2 {
-                    lines.push(Line::from(Span::styled(
-                        strings::RECOVERY_OUT_SCREEN,
-                        Style::default().fg(Color::Yellow),
-                    )));
-                } else {
-                    lines.extend(self.output_form.lines());
-                }
-            }
+            Step::Output => lines.extend(self.output_choice.lines()),
             Step::Confirm => {
                 lines.push(Line::from(Span::styled(
                     " CONFIRM: THE RAW PRIVATE KEY WILL BE REBUILT ",
@@ -944,76 +792,7 @@ impl Screen for RecoveryWizard {
                 lines.push(Line::from(""));
                 lines.push(Line::from(strings::RECOVERY_NOT_ELSEWHERE));
             }
-            Step::ConfirmShow {
-                key_id,
-                field,
-                error,
-                ..
-            } => {
-                lines.push(Line::from(Span::styled(
-                    format!(" Key {key_id} recovered and verified against its root public key. "),
-                    Style::default().fg(Color::Black).bg(Color::Green),
-                )));
-                lines.push(Line::from(""));
-                lines.push(field.line(strings::RECOVERY_TYPE_KEY_ID, true));
-                if *error {
-                    lines.push(Line::from(Span::styled(
-                        "That is not the key id. Type it exactly, or Esc to discard the key.",
-                        Style::default().fg(Color::Red),
-                    )));
-                }
-            }
-            Step::Showing {
-                key_id,
-                key,
-                started,
-                now,
-                ..
-            } => {
-                let elapsed = started.map(|s| now.saturating_sub(s)).unwrap_or(0);
-                let left_ms = show_ticks().saturating_sub(elapsed) * TICK.as_millis() as u64;
-                let left = left_ms.div_ceil(1000);
-                let [warn_area, key_area, rest] = Layout::vertical([
-                    Constraint::Length(2),
-                    Constraint::Length(5),
-                    Constraint::Min(1),
-                ])
-                .areas(area);
-                frame.render_widget(
-                    Paragraph::new(Line::from(Span::styled(
-                        format!(" {} ", strings::RECOVERY_SHOW_WARNING),
-                        red,
-                    ))),
-                    warn_area,
-                );
-                let hex = key.grouped_hex();
-                frame.render_widget(
-                    Paragraph::new(vec![
-                        Line::from(""),
-                        Line::from(Span::styled(
-                            format!("  {}", hex.as_str()),
-                            Style::default()
-                                .fg(Color::Yellow)
-                                .add_modifier(Modifier::BOLD),
-                        )),
-                    ])
-                    .block(
-                        Block::default()
-                            .borders(Borders::ALL)
-                            .border_style(Style::default().fg(Color::Red))
-                            .title(format!(" {key_id} ")),
-                    ),
-                    key_area,
-                );
-                frame.render_widget(
-                    Paragraph::new(vec![
-                        Line::from(Span::styled(format!("Clearing in {left:>2} s"), bold)),
-                        Line::from("Press Enter or Esc to clear now."),
-                    ]),
-                    rest,
-                );
-                return;
-            }
+            Step::Show { show, .. } => return show.render(frame, area),
             Step::Cleared { shown } => {
                 lines.push(Line::from(if *shown {
                     strings::RECOVERY_CLEARED
@@ -1021,14 +800,7 @@ impl Screen for RecoveryWizard {
                     strings::RECOVERY_DISCARDED
                 }));
             }
-            Step::Failed { report, .. } => {
-                lines.extend(widgets::failure_lines(report));
-                lines.push(Line::from(""));
-                lines.push(Line::from(
-                    "Nothing was output. The audit log records the attempt and its failure.",
-                ));
-                lines.push(Line::from(Span::styled(strings::RECOVERY_FIX, bold)));
-            }
+            Step::Failed { report, .. } => lines.extend(output::failed_lines(report)),
         }
         frame.render_widget(Paragraph::new(lines).wrap(Wrap { trim: false }), area);
     }
@@ -1043,27 +815,18 @@ impl Screen for RecoveryWizard {
                 ("Enter (empty)", "continue"),
                 ("Esc", "back"),
             ],
-            Step::Output if self.choice == 2 => {
-                vec![("1/2/3", "choose"), ("Enter", "next"), ("Esc", "back")]
-            }
-            Step::Output => vec![
-                ("1/2/3", "choose"),
-                ("Tab", "complete path / next"),
-                ("Enter", "next"),
-                ("Esc", "back"),
-            ],
+            Step::Output => self.output_choice.commands(),
             Step::Confirm => vec![("Enter", "start"), ("Esc", "back")],
             Step::Working => vec![],
             Step::Written(_) | Step::Cleared { .. } => vec![("Enter", "home")],
             Step::Failed { .. } => vec![("Enter", "back to fix it")],
-            Step::ConfirmShow { .. } => vec![("Enter", "show once"), ("Esc", "discard")],
-            Step::Showing { .. } => vec![("Enter/Esc", "clear now")],
+            Step::Show { ref show, .. } => show.commands(),
         }
     }
 
     fn animating(&self) -> bool {
         // The one-time key display counts down to clearing itself.
-        self.busy() || matches!(self.step, Step::Showing { .. })
+        self.busy() || matches!(&self.step, Step::Show { show, .. } if show.showing())
     }
 
     fn busy(&self) -> bool {
@@ -1071,7 +834,10 @@ impl Screen for RecoveryWizard {
     }
 
     fn on_quit(&mut self) -> Option<Action> {
-        let shown = matches!(self.step, Step::Showing { .. });
-        self.clear(DisplayEnd::Abandoned { shown })
+        let Step::Show { show, .. } = &self.step else {
+            return None;
+        };
+        let ended = show.abandoned();
+        self.clear(ended)
     }
 }
