@@ -38,6 +38,17 @@ pub fn assert_has_text(pdf: &Path, expected: &[String]) {
     }
 }
 
+/// A hash as the sheets print it in large groups for hand comparison:
+/// four groups of four characters a line.
+pub fn hash_rows(hash: &str) -> Vec<String> {
+    let groups: Vec<String> = hash
+        .as_bytes()
+        .chunks(4)
+        .map(|c| String::from_utf8(c.to_vec()).unwrap())
+        .collect();
+    groups.chunks(4).map(|r| r.join(" ")).collect()
+}
+
 /// Pages and the first page's size in points, from `pdfinfo`.
 pub fn info(pdf: &Path) -> (usize, String) {
     let out = Command::new("pdfinfo")
