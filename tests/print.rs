@@ -574,7 +574,10 @@ fn the_console_hands_exactly_the_written_pdf_to_lp_when_a_printer_is_configured(
     let (t, now) = common::tui::press_print(&mut app, &ws);
     let sent = new_pdf(&pdfs, &now);
     let t = common::tui::screen_text(&t);
-    assert!(t.contains("Sent to printer paper-room · PDF written: "), "{t}");
+    assert!(
+        t.contains("Sent to printer paper-room · PDF written: "),
+        "{t}"
+    );
     let w = wide(&app);
     assert!(
         w.contains(&format!(
@@ -587,7 +590,11 @@ fn the_console_hands_exactly_the_written_pdf_to_lp_when_a_printer_is_configured(
     assert_eq!(calls.len(), 1, "one sheet, one lp");
     let sent_text = sent.to_str().unwrap().to_string();
     assert_eq!(calls[0].0, ["-d", "paper-room", "--", sent_text.as_str()]);
-    assert_eq!(calls[0].1, std::fs::read(&sent).unwrap(), "lp got other bytes");
+    assert_eq!(
+        calls[0].1,
+        std::fs::read(&sent).unwrap(),
+        "lp got other bytes"
+    );
 
     // (3) lp fails: its words, and the PDF kept where the footer says.
     std::fs::write(dir.join("lp-fails"), "").unwrap();
@@ -595,7 +602,10 @@ fn the_console_hands_exactly_the_written_pdf_to_lp_when_a_printer_is_configured(
     let (t, now) = common::tui::press_print(&mut app, &ws);
     let kept = new_pdf(&before, &now);
     let t = common::tui::screen_text(&t);
-    assert!(t.contains("Not printed on paper-room: `lp` exited 1"), "{t}");
+    assert!(
+        t.contains("Not printed on paper-room: `lp` exited 1"),
+        "{t}"
+    );
     let w = wide(&app);
     assert!(
         w.contains(&format!(

@@ -13,7 +13,7 @@ mod common;
 use std::path::{Path, PathBuf};
 use std::process::Command as Std;
 
-use common::{PASS_A, PASS_B, Sandbox, missing_tool};
+use common::{PASS_A, PASS_B, Sandbox, gpass, missing_tool};
 use custodian_core::envelope;
 use custodian_core::identity::IdentityFile;
 use predicates::prelude::*;
@@ -439,7 +439,6 @@ fn a_guardian_rebuild_reseals_with_the_token_requirement() {
     t.new_token_identity("Vic", "tok", &recipient);
     let identity = t.identity_path("vic");
     let guardians = ["Ana", "Ben", "Cy"];
-    let gpass = |g: &str| format!("{PASS_B} {g}");
     let mut lines = vec![PASS_A.to_string()];
     lines.extend(guardians.iter().map(|g| gpass(g)));
     let refs: Vec<&str> = lines.iter().map(String::as_str).collect();

@@ -725,7 +725,10 @@ fn a_child_run_names_its_test_as_the_harness_does() {
     let name = common::this_test!();
     assert_eq!(
         name,
-        common::harness_name(module_path!(), "a_child_run_names_its_test_as_the_harness_does")
+        common::harness_name(
+            module_path!(),
+            "a_child_run_names_its_test_as_the_harness_does"
+        )
     );
     // The harness lists it under that name, exactly.
     let out = std::process::Command::new(std::env::current_exe().unwrap())

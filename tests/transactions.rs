@@ -1892,10 +1892,7 @@ fn share_qr_landed(sb: &Sandbox) -> bool {
     let landed = outs[0].exists();
     if landed {
         assert_eq!(outs.len(), 1, "{outs:?}");
-        assert!(
-            outs[0].to_string_lossy().ends_with(".qr.png"),
-            "{outs:?}"
-        );
+        assert!(outs[0].to_string_lossy().ends_with(".qr.png"), "{outs:?}");
         assert!(
             std::fs::read(&outs[0]).unwrap() == share_qr().png,
             "a partial or different PNG: {}",

@@ -88,4 +88,3 @@ pub fn make_token(bin: &Path, file: &Path, pin: Option<&str>) -> (String, String
     assert!(recipient.starts_with("age1custodiantest1"));
     (recipient, identity)
 }
-
