@@ -11,14 +11,14 @@ mod common;
 
 use std::path::{Path, PathBuf};
 
-use common::pdf::{assert_has_text, hash_rows, info, mode, qr_codes, text};
+use common::pdf::{assert_has_text, hash_rows, image_count, info, mode, qr_codes, text};
 use common::{PASS_A, Sandbox, gpass};
 use custodian_core::guardians::{ShareFile, printed};
 use custodian_core::workspace::Workspace;
 use predicates::prelude::*;
 use serde_json::Value;
 
-const TOOLS: [&str; 4] = ["pdftotext", "pdfinfo", "pdftoppm", "zbarimg"];
+const TOOLS: [&str; 5] = ["pdftotext", "pdfinfo", "pdftoppm", "zbarimg", "pdfimages"];
 
 fn tools_missing() -> bool {
     TOOLS.iter().any(|t| common::missing_tool(t))
@@ -128,9 +128,11 @@ fn share_card_reads_back_and_its_qr_rebuilds_the_key() {
         let start = text.find("custodianshare2").unwrap();
         let typed: String = groups.iter().map(|g| format!("{g} ")).collect();
         assert!(text[start..].contains(typed.trim()) || groups.chunks(6).count() > 1);
-        // The QR code holds exactly the plain line (upper case).
+        // The QR code holds exactly the plain line (upper case), and is
+        // drawn as vectors: the PDF holds no image.
         let qrs = qr_codes(&out);
         assert_eq!(qrs, vec![vec![line.to_ascii_uppercase()]]);
+        assert_eq!(image_count(&out), 0, "a raster image on the card");
     }
     // The line decoded from the printed QR code, on paper, is accepted by
     // `guardians combine` with Ana's share file.
@@ -297,6 +299,7 @@ fn recovery_key_sheet_matches_openssl_and_its_qr_is_the_pem() {
     assert!(!text(&out).contains("PRIVATE"));
     let qrs: Vec<String> = qr_codes(&out).concat();
     assert_eq!(qrs, vec![pem]);
+    assert_eq!(image_count(&out), 0, "the QR code is drawn as vectors");
 }
 
 #[test]

@@ -268,6 +268,8 @@ fn token_failures_are_specific_audited_and_change_nothing() {
         let mut c = t.cmd("tok", &["111111"]);
         open(&mut c);
     }
+    let before = t.files_but_audit();
+    let audit_before = t.audit();
     let mut c = t.cmd("tok", &[PIN]);
     let stderr = String::from_utf8(open(&mut c)).unwrap();
     assert!(
@@ -275,6 +277,14 @@ fn token_failures_are_specific_audited_and_change_nothing() {
         "{stderr}"
     );
     assert!(stderr.contains("PUK"), "{stderr}");
+    // Audited after the unchanged entries before it; nothing else changed.
+    assert_eq!(t.files_but_audit(), before, "a locked PIN changed a file");
+    let audit = t.audit();
+    assert_eq!(audit[..audit_before.len()], audit_before[..]);
+    assert_eq!(audit.len(), audit_before.len() + 2);
+    let last = audit.last().unwrap();
+    assert_eq!(last["event"], "IDENTITY_OPEN");
+    assert_eq!(last["status"], "FAILED");
 }
 
 #[test]
