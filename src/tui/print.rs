@@ -83,7 +83,7 @@ fn send_to(printer: &str, files: &[PathBuf]) -> Result<(), String> {
 /// Prints every sheet in `what`; the footer line saying where they went.
 /// With a default printer the line starts with what the printer did (so a
 /// narrow footer still shows it); a failed `lp` keeps the PDFs and says
-/// where they are.
+/// where they are before what `lp` said.
 pub fn run(ws: &Workspace, what: &[What]) -> Result<String, Report> {
     let paper = paper();
     let mut files = Vec::new();
@@ -91,22 +91,28 @@ pub fn run(ws: &Workspace, what: &[What]) -> Result<String, Report> {
         let done = print::print(ws, w, paper, None).map_err(|e| Report::from_error(&e))?;
         files.push(done.path);
     }
-    let written = match files.as_slice() {
-        [one] => format!("PDF written: {}", one.display()),
-        many => format!(
-            "{} PDFs written in {}",
-            many.len(),
-            many.first()
+    let (written, kept) = match files.as_slice() {
+        [one] => (
+            format!("PDF written: {}", one.display()),
+            format!("PDF kept: {}", one.display()),
+        ),
+        many => {
+            let dir = many
+                .first()
                 .and_then(|p| p.parent())
                 .unwrap_or(Path::new("."))
-                .display()
-        ),
+                .display();
+            (
+                format!("{} PDFs written in {dir}", many.len()),
+                format!("{} PDFs kept in {dir}", many.len()),
+            )
+        }
     };
     Ok(match default_printer() {
         None => written,
         Some(printer) => match send_to(&printer, &files) {
             Ok(()) => format!("Sent to printer {printer} · {written}"),
-            Err(e) => format!("Not printed on {printer}: {e} · kept, {written}"),
+            Err(e) => format!("Not printed on {printer}; {kept} · {e}"),
         },
     })
 }
