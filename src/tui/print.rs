@@ -21,7 +21,9 @@ pub fn paper() -> Paper {
         .unwrap_or_default()
 }
 
-/// The default printer's name, when `lpstat -d` names one.
+/// The default printer's name, when `lpstat -d` names one (CUPS prints
+/// `system default destination: NAME`; without one it prints `no system
+/// default destination`, and without CUPS there is no `lpstat` at all).
 pub fn default_printer() -> Option<String> {
     let out = Command::new("lpstat").arg("-d").output().ok()?;
     if !out.status.success() {
@@ -30,10 +32,29 @@ pub fn default_printer() -> Option<String> {
     let text = String::from_utf8_lossy(&out.stdout);
     text.lines()
         .find_map(|l| l.split_once("system default destination:"))
-        .map(|(_, name)| name.trim().to_string())
+        .map(|(_, name)| plain(name.trim()))
         .filter(|n| !n.is_empty())
 }
 
+/// Another program's words as one line of plain text for the footer:
+/// control characters dropped, at most 100 characters.
+fn plain(text: &str) -> String {
+    let line: String = text
+        .lines()
+        .map(str::trim)
+        .find(|l| !l.is_empty())
+        .unwrap_or("")
+        .chars()
+        .filter(|c| !c.is_control())
+        .collect();
+    match line.char_indices().nth(100) {
+        Some((i, _)) => format!("{}…", &line[..i]),
+        None => line,
+    }
+}
+
+/// Hands each file to `lp -d PRINTER -- FILE`; the first failure, in
+/// words, stops it.
 fn send_to(printer: &str, files: &[PathBuf]) -> Result<(), String> {
     for f in files {
         let out = Command::new("lp")
@@ -42,18 +63,27 @@ fn send_to(printer: &str, files: &[PathBuf]) -> Result<(), String> {
             .arg("--")
             .arg(f)
             .output()
-            .map_err(|e| format!("lp: {e}"))?;
+            .map_err(|e| format!("`lp` could not be run ({e})"))?;
         if !out.status.success() {
-            return Err(format!(
-                "lp: {}",
-                String::from_utf8_lossy(&out.stderr).trim()
-            ));
+            let said = plain(&String::from_utf8_lossy(&out.stderr));
+            let status = out
+                .status
+                .code()
+                .map_or_else(|| "was killed".to_string(), |c| format!("exited {c}"));
+            return Err(if said.is_empty() {
+                format!("`lp` {status}")
+            } else {
+                format!("`lp` {status}: {said}")
+            });
         }
     }
     Ok(())
 }
 
 /// Prints every sheet in `what`; the footer line saying where they went.
+/// With a default printer the line starts with what the printer did (so a
+/// narrow footer still shows it); a failed `lp` keeps the PDFs and says
+/// where they are before what `lp` said.
 pub fn run(ws: &Workspace, what: &[What]) -> Result<String, Report> {
     let paper = paper();
     let mut files = Vec::new();
@@ -61,24 +91,30 @@ pub fn run(ws: &Workspace, what: &[What]) -> Result<String, Report> {
         let done = print::print(ws, w, paper, None).map_err(|e| Report::from_error(&e))?;
         files.push(done.path);
     }
-    let mut line = match files.as_slice() {
-        [one] => format!("PDF written: {}", one.display()),
-        many => format!(
-            "{} PDFs written in {}",
-            many.len(),
-            many.first()
+    let (written, kept) = match files.as_slice() {
+        [one] => (
+            format!("PDF written: {}", one.display()),
+            format!("PDF kept: {}", one.display()),
+        ),
+        many => {
+            let dir = many
+                .first()
                 .and_then(|p| p.parent())
                 .unwrap_or(Path::new("."))
-                .display()
-        ),
-    };
-    if let Some(printer) = default_printer() {
-        match send_to(&printer, &files) {
-            Ok(()) => line.push_str(&format!(" · sent to {printer}")),
-            Err(e) => line.push_str(&format!(" · not sent ({e})")),
+                .display();
+            (
+                format!("{} PDFs written in {dir}", many.len()),
+                format!("{} PDFs kept in {dir}", many.len()),
+            )
         }
-    }
-    Ok(line)
+    };
+    Ok(match default_printer() {
+        None => written,
+        Some(printer) => match send_to(&printer, &files) {
+            Ok(()) => format!("Sent to printer {printer} · {written}"),
+            Err(e) => format!("Not printed on {printer}; {kept} · {e}"),
+        },
+    })
 }
 
 /// Writes each guardian share's QR code as a PNG in `<workspace>/printed`

@@ -93,6 +93,12 @@ fn walk(dir: &Path, out: &mut Vec<(PathBuf, Vec<u8>)>) {
 pub const PASS_A: &str = "correct horse battery staple orbit lantern";
 pub const PASS_B: &str = "velvet quarry hobnail drizzle copper anthem";
 
+/// Guardian `g`'s share passphrase in the tests (strong, and distinct
+/// per guardian).
+pub fn gpass(g: &str) -> String {
+    format!("{PASS_B} {g}")
+}
+
 /// The name the test harness knows test `f` by, when called from the
 /// module that defines it (`module_path!()`): the module path without the
 /// crate, so `f` in a test file of its own and `NAME::f` once the file is a
@@ -104,6 +110,26 @@ pub fn harness_name(module_path: &str, f: &str) -> String {
         None => f.to_string(),
     }
 }
+
+/// `this_test!()`: the name the test harness knows the calling test
+/// function by ([`harness_name`] of its module and name, both taken from
+/// the function itself), so `--exact` finds it whether the file is a test
+/// binary of its own (`f`) or a module of the consolidated `suite`
+/// (`NAME::f`). Call it in the test's body, not in a closure.
+#[allow(unused_macros)]
+macro_rules! this_test {
+    () => {{
+        fn here() {}
+        let full = std::any::type_name_of_val(&here);
+        let f = full
+            .strip_suffix("::here")
+            .expect("this_test!() is called in a function body");
+        let (module, name) = f.rsplit_once("::").expect("a test function in a crate");
+        $crate::common::harness_name(module, name)
+    }};
+}
+#[allow(unused_imports)]
+pub(crate) use this_test;
 
 /// CI's long phase (`CUSTODIAN_LONG_SWEEPS=1`, see .ci/run): the fault and
 /// kill sweeps at full length. The README's test command (scripts/test.sh)
@@ -282,4 +308,39 @@ pub fn age_keygen(path: &Path) -> String {
         .find_map(|l| l.strip_prefix("# public key: "))
         .unwrap()
         .to_string()
+}
+
+/// The environment variable naming the test a child process runs.
+const CHILD: &str = "CUSTODIAN_TEST_CHILD";
+
+/// True in the child that [`run_child`] started for `test`.
+pub fn in_child(test: &str) -> bool {
+    std::env::var_os(CHILD).is_some_and(|v| v == test)
+}
+
+/// Runs test `test` of this test binary again, alone, in a child process
+/// with `envs` set (a PATH with a program of the test's, its files), and fails if it
+/// fails or did not run. The test's body checks [`in_child`] first. `test`
+/// is the harness's name for it, from `common::this_test!()` (so the child
+/// finds it with `--exact` in a file's own binary and in the consolidated
+/// `suite` alike).
+pub fn run_child(test: &str, envs: &[(&str, std::ffi::OsString)]) {
+    let out = child_command(test, envs).output().unwrap();
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        out.status.success() && stdout.contains("1 passed"),
+        "the child run of {test} failed:\n{stdout}\n{stderr}"
+    );
+}
+
+/// The command [`run_child`] runs: this test binary running `test` alone,
+/// as a child ([`in_child`] is true in it), with `envs` set. For a test
+/// that runs or kills the child itself.
+pub fn child_command(test: &str, envs: &[(&str, std::ffi::OsString)]) -> std::process::Command {
+    let mut c = std::process::Command::new(std::env::current_exe().unwrap());
+    c.args([test, "--exact", "--nocapture", "--test-threads=1"])
+        .env(CHILD, test)
+        .envs(envs.iter().map(|(k, v)| (k, v)));
+    c
 }

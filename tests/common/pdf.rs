@@ -38,6 +38,34 @@ pub fn assert_has_text(pdf: &Path, expected: &[String]) {
     }
 }
 
+/// A hash as the sheets print it in large groups for hand comparison:
+/// four groups of four characters a line.
+pub fn hash_rows(hash: &str) -> Vec<String> {
+    let groups: Vec<String> = hash
+        .as_bytes()
+        .chunks(4)
+        .map(|c| String::from_utf8(c.to_vec()).unwrap())
+        .collect();
+    groups.chunks(4).map(|r| r.join(" ")).collect()
+}
+
+/// How many raster images the PDF holds (`pdfimages -list`): a QR code
+/// drawn as vectors is none.
+pub fn image_count(pdf: &Path) -> usize {
+    let out = Command::new("pdfimages")
+        .arg("-list")
+        .arg(pdf)
+        .output()
+        .expect("pdfimages runs");
+    assert!(out.status.success(), "pdfimages failed: {:?}", out);
+    // Two header lines, then one line per image.
+    String::from_utf8_lossy(&out.stdout)
+        .lines()
+        .skip(2)
+        .filter(|l| !l.trim().is_empty())
+        .count()
+}
+
 /// Pages and the first page's size in points, from `pdfinfo`.
 pub fn info(pdf: &Path) -> (usize, String) {
     let out = Command::new("pdfinfo")

@@ -1,8 +1,9 @@
 //! The test plugin (examples/age-plugin-custodiantest.rs) as the token
 //! tests use it: where cargo built it, a `bin/` directory holding it for a
-//! PATH, software tokens made by its `--generate`, and a way to run a
-//! console test with that PATH (the plugin launcher reads the process's
-//! PATH, which a test cannot change in its own process).
+//! PATH, and software tokens made by its `--generate`. A console test
+//! that needs the plugin on the PATH (the plugin launcher reads the
+//! process's PATH, which a test cannot change in its own process) runs
+//! itself again with it: [`run_child`].
 #![allow(dead_code)]
 
 use std::ffi::OsString;
@@ -86,30 +87,4 @@ pub fn make_token(bin: &Path, file: &Path, pin: Option<&str>) -> (String, String
         .to_string();
     assert!(recipient.starts_with("age1custodiantest1"));
     (recipient, identity)
-}
-
-/// The environment variable naming the test a child process runs.
-const CHILD: &str = "CUSTODIAN_TEST_CHILD";
-
-/// True in the child that [`run_child`] started for `test`.
-pub fn in_child(test: &str) -> bool {
-    std::env::var_os(CHILD).is_some_and(|v| v == test)
-}
-
-/// Runs test `test` of this test binary again, alone, in a child process
-/// with `envs` set (the plugin's PATH, its token file), and fails if it
-/// fails or did not run. The test's body checks [`in_child`] first.
-pub fn run_child(test: &str, envs: &[(&str, OsString)]) {
-    let out = Command::new(std::env::current_exe().unwrap())
-        .args([test, "--exact", "--nocapture", "--test-threads=1"])
-        .env(CHILD, test)
-        .envs(envs.iter().map(|(k, v)| (k, v)))
-        .output()
-        .unwrap();
-    let stdout = String::from_utf8_lossy(&out.stdout);
-    let stderr = String::from_utf8_lossy(&out.stderr);
-    assert!(
-        out.status.success() && stdout.contains("1 passed"),
-        "the child run of {test} failed:\n{stdout}\n{stderr}"
-    );
 }

@@ -79,6 +79,24 @@ pub fn screen_text(t: &Terminal<TestBackend>) -> String {
         .join("\n")
 }
 
+/// The app's screen at the usual size (120×40) as plain text.
+pub fn text(app: &App) -> String {
+    text_at(app, 120, 40)
+}
+
+/// The app's screen at `width`×`height` as plain text.
+pub fn text_at(app: &App, width: u16, height: u16) -> String {
+    screen_text(&draw(app, width, height))
+}
+
+/// A new passphrase typed twice in the shared "choose twice" block.
+pub fn new_pass(app: &mut App, pass: &str) {
+    type_text(app, pass);
+    key(app, KeyCode::Enter);
+    type_text(app, pass);
+    key(app, KeyCode::Enter);
+}
+
 /// Insta filters for volatile text, applied in this order. A snapshot file
 /// that needs more (or different placeholders) passes extra filters to
 /// [`settings`]; those run first.

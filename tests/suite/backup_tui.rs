@@ -32,10 +32,6 @@ fn snap_both(app: &App, name: &str) {
     }
 }
 
-fn text(app: &App) -> String {
-    screen_text(&draw(app, 120, 40))
-}
-
 fn step(app: &mut App) -> &'static str {
     app.top_screen::<BackupScreen>()
         .map(|s| s.step_name())

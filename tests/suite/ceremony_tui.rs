@@ -251,9 +251,20 @@ fn ceremony_of_three_custodians_3_of_5_through_the_console_records_every_fact() 
     assert!(record.contains("- [x] Three custodian identities generated locally"));
     assert!(record.contains("- [x] Each custodian key split 3-of-5"));
     assert!(record.contains(&head));
-    // The wrong passphrase was audited as a failed roll call, not a proof.
+    // The wrong passphrase was audited as a failed roll call, not a proof:
+    // the one FAILED entry of the log is that roll call's.
     let audit = std::fs::read_to_string(sb.ws().join("audit.jsonl")).unwrap();
-    assert!(audit.contains("FAILED"), "the refusal is audited");
+    let failed: Vec<serde_json::Value> = audit
+        .lines()
+        .map(|l| serde_json::from_str::<serde_json::Value>(l).unwrap())
+        .filter(|v| v["status"] == "FAILED")
+        .collect();
+    assert_eq!(failed.len(), 1, "{failed:?}");
+    assert_eq!(
+        failed[0]["event"],
+        custodian_core::guardians::roll_call::EVENT,
+        "the refusal is audited as the roll call: {failed:?}"
+    );
     // No key and no passphrase anywhere in the workspace.
     for (path, bytes) in sb.snapshot() {
         let t = String::from_utf8_lossy(&bytes);
@@ -264,11 +275,31 @@ fn ceremony_of_three_custodians_3_of_5_through_the_console_records_every_fact() 
             path.display()
         );
     }
-    // p prints the ceremony sheet (the path shown in the footer).
-    key(&mut app, KeyCode::Char('p'));
-    idle(&mut app);
+    // p prints the ceremony sheet (the path shown in the footer), which
+    // pdftotext reads back: the ceremony, its audit head in large groups
+    // and every custodian with their recipient.
+    let (_, pdfs) = tui::press_print(&mut app, &sb.ws());
+    assert_eq!(pdfs.len(), 1, "{pdfs:?}");
     let t = text(&app);
-    assert!(t.contains(".pdf"), "{t}");
+    assert!(
+        t.contains(&format!("PDF written: {}", pdfs[0].display())),
+        "{t}"
+    );
+    if !common::missing_tool("pdftotext") {
+        let mut expected = vec![
+            format!("Onboarding ceremony {}", cer.id),
+            "Audit head at completion".to_string(),
+        ];
+        expected.extend(common::pdf::hash_rows(&head));
+        expected.extend(names.iter().map(|c| c.to_string()));
+        common::pdf::assert_has_text(&pdfs[0], &expected);
+        // A recipient may wrap on the sheet: compared with the breaks out.
+        let joined = common::pdf::text(&pdfs[0]).replace(' ', "");
+        for c in names {
+            let rec = reg.custodian(c).unwrap();
+            assert!(joined.contains(&rec.recipient), "{c}: {joined}");
+        }
+    }
     key(&mut app, KeyCode::Enter);
     assert_eq!(app.current_title(), "Home");
 }

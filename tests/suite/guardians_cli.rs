@@ -10,15 +10,11 @@ use std::os::unix::fs::PermissionsExt;
 use std::path::{Path, PathBuf};
 use std::sync::OnceLock;
 
-use common::{PASS_A, PASS_B, Sandbox};
+use common::{PASS_A, PASS_B, Sandbox, gpass};
 use predicates::prelude::*;
 use serde_json::Value;
 
 const GUARDIANS: [&str; 5] = ["Ana", "Ben", "Cy", "Dee", "Eli"];
-
-fn guardian_pass(g: &str) -> String {
-    format!("{PASS_B} {g}")
-}
 
 struct Master {
     sandbox: Sandbox,
@@ -40,7 +36,7 @@ fn master() -> &'static Master {
             .success();
         let identity = sb.ws().join("identities/vic.identity.json");
         let mut lines = vec![PASS_A.to_string()];
-        lines.extend(GUARDIANS.iter().map(|g| guardian_pass(g)));
+        lines.extend(GUARDIANS.iter().map(|g| gpass(g)));
         let refs: Vec<&str> = lines.iter().map(String::as_str).collect();
         let p = sb.pass_file("split.pass", &refs);
         let out = sb
@@ -168,9 +164,9 @@ fn split_inspect_and_combine_end_to_end() {
     let p = sb.pass_file(
         "combine.pass",
         &[
-            &guardian_pass("Ana"),
-            &guardian_pass("Ben"),
-            &guardian_pass("Eli"),
+            &gpass("Ana"),
+            &gpass("Ben"),
+            &gpass("Eli"),
             "new passphrase for the rebuilt identity file",
         ],
     );
@@ -281,12 +277,7 @@ fn combine_in_a_fresh_workspace_registers_the_custodian() {
     let recipient = recipient_of(&sb, &identity);
     let p = sb.pass_file(
         "combine.pass",
-        &[
-            &guardian_pass("Ben"),
-            &guardian_pass("Cy"),
-            &guardian_pass("Dee"),
-            PASS_A,
-        ],
+        &[&gpass("Ben"), &gpass("Cy"), &gpass("Dee"), PASS_A],
     );
     let out = assert_cmd::Command::cargo_bin("custodian")
         .unwrap()
@@ -387,9 +378,9 @@ fn a_wrong_guardian_passphrase_is_named_and_nothing_but_the_audit_is_written() {
     let p = sb.pass_file(
         "combine.pass",
         &[
-            &guardian_pass("Ana"),
-            &guardian_pass("Ana"), // Ben types Ana's passphrase
-            &guardian_pass("Cy"),
+            &gpass("Ana"),
+            &gpass("Ana"), // Ben types Ana's passphrase
+            &gpass("Cy"),
             "new passphrase for the rebuilt identity file",
         ],
     );
@@ -512,8 +503,8 @@ fn bad_split_requests_are_refused_with_nothing_written() {
     // A wrong custodian passphrase: audited as FAILED, no share written.
     let lines = [
         "wrong custodian passphrase entirely",
-        &guardian_pass("Ana"),
-        &guardian_pass("Ben"),
+        &gpass("Ana"),
+        &gpass("Ben"),
     ];
     let p = sb.pass_file("split.pass", &lines);
     let before = files_but_audit(&sb);

@@ -15,7 +15,7 @@ use std::time::Duration;
 
 use common::Sandbox;
 use common::pykit::{Kit, drill_kit};
-use common::tui::{self, ctrl, key, screen_text, type_text};
+use common::tui::{self, ctrl, key, screen_text, text, type_text};
 use crossterm::event::KeyCode;
 use custodian::tui::app::App;
 use custodian_core::drkit::kit::DRILL_OWNER_PASSPHRASE;
@@ -52,10 +52,6 @@ fn snap_both(name: &str, app: &App) {
     for (w, h) in [(80, 24), (120, 40)] {
         snap!(format!("{name}_{w}x{h}"), tui::draw(app, w, h), settings());
     }
-}
-
-fn text(app: &App) -> String {
-    screen_text(&tui::draw(app, 120, 40))
 }
 
 /// Fills the workspace-keys form from the kit field on: the kit, the key

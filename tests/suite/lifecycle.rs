@@ -10,7 +10,7 @@ use crate::shard_fixture;
 
 use std::path::PathBuf;
 
-use common::{PASS_A, PASS_B, Sandbox};
+use common::{PASS_A, PASS_B, Sandbox, gpass};
 use custodian_core::envelope;
 use custodian_core::guardians::{
     self, GuardianError, LoadedShare, ShareFile, ShareSet, SplitRequest, roll_call,
@@ -27,10 +27,6 @@ use secrecy::SecretString;
 use shard_fixture::*;
 
 const GUARDIANS: [&str; 3] = ["Gus", "Hal", "Ivy"];
-
-fn gpass(g: &str) -> String {
-    format!("{PASS_B} {g}")
-}
 
 /// Splits Ana's key 2-of-3 among Gus, Hal and Ivy; returns the share files.
 fn split_ana(sb: &Sandbox) -> Vec<PathBuf> {

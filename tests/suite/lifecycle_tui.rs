@@ -11,8 +11,8 @@ use crate::shard_fixture;
 use std::path::PathBuf;
 use std::time::Duration;
 
-use common::PASS_B;
-use common::tui::{self, key, screen_text, type_text};
+use common::tui::{self, key, new_pass, text, type_text};
+use common::{PASS_B, gpass};
 use crossterm::event::KeyCode;
 use custodian::tui::app::App;
 use custodian_core::guardians;
@@ -24,10 +24,6 @@ use shard_fixture::*;
 
 const GUARDIANS: [&str; 3] = ["Gus", "Hal", "Ivy"];
 const NEW_ANA: &str = "lantern orbit staple battery horse correct";
-
-fn gpass(g: &str) -> String {
-    format!("{PASS_B} {g}")
-}
 
 fn new_gpass(g: &str) -> String {
     format!("{PASS_B} {g} rotated")
@@ -47,18 +43,6 @@ fn snap_both(name: &str, app: &App) {
             (r"\b[0-9a-f]{8}\b", "[SET8]")
         ]
     );
-}
-
-fn text(app: &App) -> String {
-    screen_text(&tui::draw(app, 120, 40))
-}
-
-/// A new passphrase typed twice in the shared "choose twice" block.
-fn new_pass(app: &mut App, pass: &str) {
-    type_text(app, pass);
-    key(app, KeyCode::Enter);
-    type_text(app, pass);
-    key(app, KeyCode::Enter);
 }
 
 #[test]

@@ -11,21 +11,17 @@ use crate::common;
 
 use std::path::{Path, PathBuf};
 
-use common::pdf::{assert_has_text, info, mode, qr_codes, text};
-use common::{PASS_A, PASS_B, Sandbox};
+use common::pdf::{assert_has_text, hash_rows, image_count, info, mode, qr_codes, text};
+use common::{PASS_A, Sandbox, gpass};
 use custodian_core::guardians::{ShareFile, printed};
 use custodian_core::workspace::Workspace;
 use predicates::prelude::*;
 use serde_json::Value;
 
-const TOOLS: [&str; 4] = ["pdftotext", "pdfinfo", "pdftoppm", "zbarimg"];
+const TOOLS: [&str; 5] = ["pdftotext", "pdfinfo", "pdftoppm", "zbarimg", "pdfimages"];
 
 fn tools_missing() -> bool {
     TOOLS.iter().any(|t| common::missing_tool(t))
-}
-
-fn gpass(g: &str) -> String {
-    format!("{PASS_B} {g}")
 }
 
 /// A workspace with Vic's key split 2-of-3 among Ana, Ben and Cy.
@@ -84,16 +80,6 @@ fn audit(sb: &Sandbox) -> String {
     std::fs::read_to_string(sb.ws().join("audit.jsonl")).unwrap()
 }
 
-/// The hash in the large groups the sheets print: four groups of four a line.
-fn hash_rows(hash: &str) -> Vec<String> {
-    let groups: Vec<String> = hash
-        .as_bytes()
-        .chunks(4)
-        .map(|c| String::from_utf8(c.to_vec()).unwrap())
-        .collect();
-    groups.chunks(4).map(|r| r.join(" ")).collect()
-}
-
 #[test]
 fn share_card_reads_back_and_its_qr_rebuilds_the_key() {
     if tools_missing() {
@@ -142,9 +128,11 @@ fn share_card_reads_back_and_its_qr_rebuilds_the_key() {
         let start = text.find("custodianshare2").unwrap();
         let typed: String = groups.iter().map(|g| format!("{g} ")).collect();
         assert!(text[start..].contains(typed.trim()) || groups.chunks(6).count() > 1);
-        // The QR code holds exactly the plain line (upper case).
+        // The QR code holds exactly the plain line (upper case), and is
+        // drawn as vectors: the PDF holds no image.
         let qrs = qr_codes(&out);
         assert_eq!(qrs, vec![vec![line.to_ascii_uppercase()]]);
+        assert_eq!(image_count(&out), 0, "a raster image on the card");
     }
     // The line decoded from the printed QR code, on paper, is accepted by
     // `guardians combine` with Ana's share file.
@@ -311,6 +299,7 @@ fn recovery_key_sheet_matches_openssl_and_its_qr_is_the_pem() {
     assert!(!text(&out).contains("PRIVATE"));
     let qrs: Vec<String> = qr_codes(&out).concat();
     assert_eq!(qrs, vec![pem]);
+    assert_eq!(image_count(&out), 0, "the QR code is drawn as vectors");
 }
 
 #[test]
@@ -463,4 +452,172 @@ fn ceremony_and_drill_sheets_carry_their_records_and_heads() {
             .count()
             == 2
     );
+}
+
+/// The sandbox of a child run of the console's `lp` test (its parent made it).
+const LP_DIR: &str = "PRINT_LP_DIR";
+
+/// Fake `lpstat` and `lp` in `dir/bin`, for the console's print: `lpstat
+/// -d` names the printer in `dir/printer` when that file exists (CUPS's
+/// words) and says there is none otherwise; `lp` fails as CUPS does when
+/// `dir/lp-fails` exists, and records each call's arguments
+/// (`dir/calls/N/argv`, one a line) and the file it was given
+/// (`dir/calls/N/file`).
+fn fake_lp(dir: &Path) -> PathBuf {
+    use std::os::unix::fs::PermissionsExt;
+    let bin = dir.join("bin");
+    std::fs::create_dir(&bin).unwrap();
+    let d = dir.display();
+    let scripts = [
+        (
+            "lpstat",
+            format!(
+                "#!/bin/sh\n\
+                 echo \"$@\" >> '{d}/lpstat-calls'\n\
+                 if [ -f '{d}/printer' ]; then\n\
+                 echo \"system default destination: $(cat '{d}/printer')\"\n\
+                 else echo 'no system default destination'; fi\n"
+            ),
+        ),
+        (
+            "lp",
+            format!(
+                "#!/bin/sh\n\
+                 n=$(ls '{d}/calls' 2>/dev/null | wc -l)\n\
+                 mkdir -p '{d}/calls/'$n\n\
+                 printf '%s\\n' \"$@\" > '{d}/calls/'$n/argv\n\
+                 for a; do last=$a; done\n\
+                 cp \"$last\" '{d}/calls/'$n/file\n\
+                 if [ -f '{d}/lp-fails' ]; then\n\
+                 echo 'lp: The printer or class does not exist.' >&2; exit 1; fi\n\
+                 echo 'request id is paper-room-7 (1 file(s))'\n"
+            ),
+        ),
+    ];
+    for (name, text) in scripts {
+        let p = bin.join(name);
+        std::fs::write(&p, text).unwrap();
+        std::fs::set_permissions(&p, std::fs::Permissions::from_mode(0o755)).unwrap();
+    }
+    bin
+}
+
+/// The calls the fake `lp` recorded: (arguments, the file's bytes).
+fn lp_calls(dir: &Path) -> Vec<(Vec<String>, Vec<u8>)> {
+    (0..)
+        .map(|n| dir.join(format!("calls/{n}")))
+        .take_while(|c| c.exists())
+        .map(|c| {
+            let argv = std::fs::read_to_string(c.join("argv")).unwrap();
+            (
+                argv.lines().map(String::from).collect(),
+                std::fs::read(c.join("file")).unwrap(),
+            )
+        })
+        .collect()
+}
+
+/// The console's print key (issue 14, Deliver 6) with a fake CUPS on the
+/// PATH: no default printer → the footer says where the PDF is and `lp` is
+/// not run; a default printer → exactly the PDF written is handed to `lp
+/// -d PRINTER`, and the footer says it was sent; a failing `lp` → its own
+/// words in the footer, and the PDF is kept where it says. No real printer
+/// is needed (none exists on the machine the tests run on).
+#[test]
+fn the_console_hands_exactly_the_written_pdf_to_lp_when_a_printer_is_configured() {
+    use crossterm::event::KeyCode;
+    let name = common::this_test!();
+    if !common::in_child(&name) {
+        let sb = Sandbox::new();
+        let p = sb.pass_file("vic.pass", &[PASS_A]);
+        sb.cmd()
+            .args(["identity", "new", "--name", "Vic", "--passphrase-file"])
+            .arg(&p)
+            .assert()
+            .success();
+        let bin = fake_lp(sb.path());
+        return common::run_child(
+            &name,
+            &[
+                ("PATH", common::token::path_with(&bin)),
+                (LP_DIR, sb.path().into()),
+            ],
+        );
+    }
+    let dir = PathBuf::from(std::env::var_os(LP_DIR).unwrap());
+    let ws = dir.join("ws");
+    let mut app = common::tui::offline_app(Workspace::open(&ws).unwrap());
+    common::tui::key(&mut app, KeyCode::Char('s'));
+    let wide = |app: &custodian::tui::app::App| common::tui::text_at(app, 250, 40);
+    let new_pdf = |before: &[PathBuf], now: &[PathBuf]| -> PathBuf {
+        let new: Vec<&PathBuf> = now.iter().filter(|p| !before.contains(p)).collect();
+        assert_eq!(new.len(), 1, "{now:?}");
+        new[0].clone()
+    };
+
+    // (1) No default printer: the PDF's path, and lp is not run.
+    let (t, pdfs) = common::tui::press_print(&mut app, &ws);
+    assert_eq!(pdfs.len(), 1);
+    let t = common::tui::screen_text(&t);
+    assert!(t.contains("PDF written: "), "{t}");
+    let w = wide(&app);
+    assert!(
+        w.contains(&format!("PDF written: {}", pdfs[0].display())),
+        "{w}"
+    );
+    assert!(!w.contains("Sent to") && !w.contains("Not printed"), "{w}");
+    assert!(
+        dir.join("lpstat-calls").exists(),
+        "the console did not ask lpstat for a default printer"
+    );
+    assert!(lp_calls(&dir).is_empty(), "lp ran without a printer");
+
+    // (2) A default printer: exactly the written PDF goes to it.
+    std::fs::write(dir.join("printer"), "paper-room").unwrap();
+    let (t, now) = common::tui::press_print(&mut app, &ws);
+    let sent = new_pdf(&pdfs, &now);
+    let t = common::tui::screen_text(&t);
+    assert!(
+        t.contains("Sent to printer paper-room · PDF written: "),
+        "{t}"
+    );
+    let w = wide(&app);
+    assert!(
+        w.contains(&format!(
+            "Sent to printer paper-room · PDF written: {}",
+            sent.display()
+        )),
+        "{w}"
+    );
+    let calls = lp_calls(&dir);
+    assert_eq!(calls.len(), 1, "one sheet, one lp");
+    let sent_text = sent.to_str().unwrap().to_string();
+    assert_eq!(calls[0].0, ["-d", "paper-room", "--", sent_text.as_str()]);
+    assert_eq!(
+        calls[0].1,
+        std::fs::read(&sent).unwrap(),
+        "lp got other bytes"
+    );
+
+    // (3) lp fails: its words, and the PDF kept where the footer says.
+    std::fs::write(dir.join("lp-fails"), "").unwrap();
+    let before = now;
+    let (t, now) = common::tui::press_print(&mut app, &ws);
+    let kept = new_pdf(&before, &now);
+    let t = common::tui::screen_text(&t);
+    // At 80 columns the footer still says where the PDF is.
+    let kept_line = format!("Not printed on paper-room; PDF kept: {}", kept.display());
+    assert!(t.contains(&kept_line), "{t}");
+    let w = wide(&app);
+    assert!(
+        w.contains(&format!(
+            "{kept_line} · `lp` exited 1: lp: The printer or class does not exist."
+        )),
+        "{w}"
+    );
+    assert!(std::fs::read(&kept).unwrap().starts_with(b"%PDF-"));
+    let calls = lp_calls(&dir);
+    assert_eq!(calls.len(), 2);
+    assert_eq!(calls[1].0.last().unwrap(), kept.to_str().unwrap());
+    assert_eq!(app.current_title(), "Shards");
 }

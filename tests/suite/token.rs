@@ -13,7 +13,7 @@ use crate::common;
 use std::path::{Path, PathBuf};
 use std::process::Command as Std;
 
-use common::{PASS_A, PASS_B, Sandbox, missing_tool};
+use common::{PASS_A, PASS_B, Sandbox, gpass, missing_tool};
 use custodian_core::envelope;
 use custodian_core::identity::IdentityFile;
 use predicates::prelude::*;
@@ -268,6 +268,8 @@ fn token_failures_are_specific_audited_and_change_nothing() {
         let mut c = t.cmd("tok", &["111111"]);
         open(&mut c);
     }
+    let before = t.files_but_audit();
+    let audit_before = t.audit();
     let mut c = t.cmd("tok", &[PIN]);
     let stderr = String::from_utf8(open(&mut c)).unwrap();
     assert!(
@@ -275,6 +277,14 @@ fn token_failures_are_specific_audited_and_change_nothing() {
         "{stderr}"
     );
     assert!(stderr.contains("PUK"), "{stderr}");
+    // Audited after the unchanged entries before it; nothing else changed.
+    assert_eq!(t.files_but_audit(), before, "a locked PIN changed a file");
+    let audit = t.audit();
+    assert_eq!(audit[..audit_before.len()], audit_before[..]);
+    assert_eq!(audit.len(), audit_before.len() + 2);
+    let last = audit.last().unwrap();
+    assert_eq!(last["event"], "IDENTITY_OPEN");
+    assert_eq!(last["status"], "FAILED");
 }
 
 #[test]
@@ -439,7 +449,6 @@ fn a_guardian_rebuild_reseals_with_the_token_requirement() {
     t.new_token_identity("Vic", "tok", &recipient);
     let identity = t.identity_path("vic");
     let guardians = ["Ana", "Ben", "Cy"];
-    let gpass = |g: &str| format!("{PASS_B} {g}");
     let mut lines = vec![PASS_A.to_string()];
     lines.extend(guardians.iter().map(|g| gpass(g)));
     let refs: Vec<&str> = lines.iter().map(String::as_str).collect();

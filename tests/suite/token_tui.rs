@@ -16,7 +16,7 @@ use std::path::{Path, PathBuf};
 use std::sync::{Arc, mpsc};
 use std::time::{Duration, Instant};
 
-use common::tui::{self, key, screen_text, type_text};
+use common::tui::{self, key, text, text_at, type_text};
 use common::{PASS_A, PASS_B};
 use crossterm::event::{KeyCode, KeyEvent, KeyModifiers};
 use custodian::tui::app::App;
@@ -26,7 +26,8 @@ use custodian_core::identity::IdentityFile;
 use custodian_core::token::TokenUi;
 use custodian_core::workspace::Workspace;
 
-use common::token::{PIN, in_child, make_token, path_with, plugin_bin, run_child};
+use common::token::{PIN, make_token, path_with, plugin_bin};
+use common::{in_child, run_child};
 
 /// The sandbox a child run works in (its parent made it).
 const DIR: &str = "TOKEN_TUI_DIR";
@@ -51,11 +52,17 @@ fn token_sandbox() -> (common::Sandbox, PathBuf, String) {
 
 /// Runs `test` in a child with the plugin on its PATH and the token in.
 fn run_with_plugin(test: &str, sb: &common::Sandbox, bin: &Path) {
+    run_with_token(test, sb, bin, &sb.file("tok"));
+}
+
+/// Runs `test` in a child with the plugin on its PATH and the token file
+/// `token` in (another token than `tok`, for a wrong token).
+fn run_with_token(test: &str, sb: &common::Sandbox, bin: &Path, token: &Path) {
     run_child(
         test,
         &[
             ("PATH", path_with(bin)),
-            ("CUSTODIANTEST_TOKEN", sb.file("tok").into()),
+            ("CUSTODIANTEST_TOKEN", token.into()),
             (DIR, sb.path().into()),
         ],
     );
@@ -93,12 +100,27 @@ fn pump_until(app: &mut App, until: impl Fn(&App) -> bool) -> bool {
 
 /// The dialog asks for the token's PIN.
 fn asks_pin(app: &App) -> bool {
-    app.token_dialog_open() && text(app, 120, 40).contains("Token PIN")
+    app.token_dialog_open() && text(app).contains("Token PIN")
 }
 
 /// The dialog shows the plugin's "touch your token".
 fn shows_touch(app: &App) -> bool {
-    app.token_dialog_open() && text(app, 120, 40).contains("Touch your custodiantest token now")
+    app.token_dialog_open() && text(app).contains("Touch your custodiantest token now")
+}
+
+/// The command line on the sandbox `dir`'s workspace with `path` as the
+/// PATH, the token `tok` in and `pin` as the answer to its PIN prompt.
+fn cli(dir: &Path, path: &std::ffi::OsStr, pin: &str) -> assert_cmd::Command {
+    let pins = dir.join("pins");
+    std::fs::write(&pins, format!("{pin}\n")).unwrap();
+    let mut c = assert_cmd::Command::cargo_bin("custodian").unwrap();
+    c.env_remove("CUSTODIAN_WORKSPACE")
+        .env("PATH", path)
+        .env("CUSTODIANTEST_TOKEN", dir.join("tok"))
+        .env("CUSTODIAN_TOKEN_PIN_FILE", &pins)
+        .arg("--workspace")
+        .arg(ws_dir(dir));
+    c
 }
 
 /// Registers Tia with passphrase + token through the command line (its
@@ -107,16 +129,7 @@ fn tia_with_token(dir: &Path, path: &std::ffi::OsStr) {
     let recipient = std::fs::read_to_string(dir.join("recipient")).unwrap();
     let pass = dir.join("tia.pass");
     std::fs::write(&pass, format!("{PASS_A}\n")).unwrap();
-    let pins = dir.join("pins");
-    std::fs::write(&pins, format!("{PIN}\n")).unwrap();
-    assert_cmd::Command::cargo_bin("custodian")
-        .unwrap()
-        .env_remove("CUSTODIAN_WORKSPACE")
-        .env("PATH", path)
-        .env("CUSTODIANTEST_TOKEN", dir.join("tok"))
-        .env("CUSTODIAN_TOKEN_PIN_FILE", &pins)
-        .arg("--workspace")
-        .arg(ws_dir(dir))
+    cli(dir, path, PIN)
         .args(["identity", "new", "--name", "Tia", "--token-recipient"])
         .arg(recipient.trim())
         .arg("--passphrase-file")
@@ -125,20 +138,12 @@ fn tia_with_token(dir: &Path, path: &std::ffi::OsStr) {
         .success();
 }
 
-fn text(app: &App, w: u16, h: u16) -> String {
-    screen_text(&tui::draw(app, w, h))
-}
-
-fn snap_both(name: &str, app: &App) {
-    let s = tui::settings(&[
-        (r"\d+ s left", "[N] s left"),
-        (r"`age1[0-9a-z]{8}…`", "`age1[SHORT]…`"),
-    ]);
-    for (w, h) in [(80, 24), (120, 40)] {
-        let t = tui::draw(app, w, h);
-        snap!(format!("{name}_{w}x{h}"), t, s);
-    }
-}
+/// The filters of this file's snapshots: the countdown and the short
+/// form of a recipient vary.
+const TOKEN_FILTERS: &[(&str, &str)] = &[
+    (r"\d+ s left", "[N] s left"),
+    (r"`age1[0-9a-z]{8}…`", "`age1[SHORT]…`"),
+];
 
 /// Answers every PIN request with `pin` until the job ends; returns how
 /// many were asked. The plugin's "touch your token" closes when the plugin
@@ -162,7 +167,7 @@ fn answer_pins(app: &mut App, pin: &str) -> usize {
             assert!(
                 !app.token_dialog_open(),
                 "the token's dialog outlived the plugin's answer:\n{}",
-                text(app, 120, 40)
+                text(app)
             );
         }
         app.handle(ev);
@@ -193,7 +198,7 @@ fn to_confirmation(app: &mut App) {
         type_text(app, PASS_B);
         key(app, KeyCode::Enter);
     }
-    let t = text(app, 120, 40);
+    let t = text(app);
     assert!(t.contains("Rotation of"), "{t}");
     assert!(
         t.contains("hardware token: kept, age1custodiantest1"),
@@ -231,10 +236,10 @@ fn files_but_audit(dir: &Path) -> Vec<(PathBuf, Vec<u8>)> {
 
 #[test]
 fn new_identity_with_a_token_asks_the_pin_in_the_dialog_and_completes() {
-    const NAME: &str = "new_identity_with_a_token_asks_the_pin_in_the_dialog_and_completes";
-    if !in_child(NAME) {
+    let name = common::this_test!();
+    if !in_child(&name) {
         let (sb, bin, _) = token_sandbox();
-        return run_with_plugin(NAME, &sb, &bin);
+        return run_with_plugin(&name, &sb, &bin);
     }
     let dir = dir();
     let recipient = std::fs::read_to_string(dir.join("recipient")).unwrap();
@@ -251,7 +256,7 @@ fn new_identity_with_a_token_asks_the_pin_in_the_dialog_and_completes() {
     // The worker seals the key to the token and opens it once to prove it:
     // the plugin asks for the PIN, in the console's dialog.
     assert!(app.pump_until_token_prompt(Duration::from_secs(120)));
-    let t = text(&app, 80, 24);
+    let t = text_at(&app, 80, 24);
     assert!(t.contains("Hardware token"), "{t}");
     assert!(
         t.contains("Enter the PIN of your custodiantest token"),
@@ -261,14 +266,14 @@ fn new_identity_with_a_token_asks_the_pin_in_the_dialog_and_completes() {
     assert!(t.contains("Esc cancel"), "{t}");
     type_text(&mut app, "24");
     // Masked: the digits are never on screen.
-    let t = text(&app, 120, 40);
+    let t = text(&app);
     assert!(t.contains("Token PIN: ••"), "{t}");
-    snap_both("token_dialog_pin", &app);
+    snap_both!("token_dialog_pin", app, TOKEN_FILTERS);
     type_text(&mut app, &PIN[2..]);
     key(&mut app, KeyCode::Enter);
-    assert!(!app.token_dialog_open() || !text(&app, 80, 24).contains("Token PIN"));
+    assert!(!app.token_dialog_open() || !text_at(&app, 80, 24).contains("Token PIN"));
     assert_eq!(answer_pins(&mut app, PIN), 0, "the PIN is asked once");
-    let t = text(&app, 120, 40);
+    let t = text(&app);
     assert!(t.contains("Tia"), "{t}");
     assert!(!t.contains("Failed"), "{t}");
     assert!(!t.contains(PIN), "{t}");
@@ -282,12 +287,11 @@ fn new_identity_with_a_token_asks_the_pin_in_the_dialog_and_completes() {
 
 #[test]
 fn rotating_a_token_identity_asks_its_pin_and_refuses_each_failure_specifically() {
-    const NAME: &str =
-        "rotating_a_token_identity_asks_its_pin_and_refuses_each_failure_specifically";
-    if !in_child(NAME) {
+    let name = common::this_test!();
+    if !in_child(&name) {
         let (sb, bin, _) = token_sandbox();
         tia_with_token(sb.path(), &path_with(&bin));
-        return run_with_plugin(NAME, &sb, &bin);
+        return run_with_plugin(&name, &sb, &bin);
     }
     let dir = dir();
     let ws = Workspace::open(ws_dir(&dir)).unwrap();
@@ -307,7 +311,7 @@ fn rotating_a_token_identity_asks_its_pin_and_refuses_each_failure_specifically(
     type_text(&mut app, "000000");
     key(&mut app, KeyCode::Enter);
     assert!(app.pump_until_idle(Duration::from_secs(120)));
-    let t = text(&app, 120, 40);
+    let t = text(&app);
     assert!(t.contains("the token refused the PIN"), "{t}");
     assert!(t.contains("wrong PIN (2 tries left)"), "{t}");
     assert_eq!(audit(&dir, "CUSTODIAN_ROTATE", "FAILED").len(), 1);
@@ -321,10 +325,10 @@ fn rotating_a_token_identity_asks_its_pin_and_refuses_each_failure_specifically(
     key(&mut app, KeyCode::Esc);
     assert!(!app.token_dialog_open());
     assert!(app.pump_until_idle(Duration::from_secs(120)));
-    let t = text(&app, 120, 40);
+    let t = text(&app);
     assert!(t.contains("the token prompt was cancelled"), "{t}");
     assert!(t.contains("nothing was changed"), "{t}");
-    snap_both("token_cancelled", &app);
+    snap_both!("token_cancelled", app, TOKEN_FILTERS);
     assert_eq!(audit(&dir, "CUSTODIAN_ROTATE", "FAILED").len(), 2);
     key(&mut app, KeyCode::Enter);
 
@@ -336,7 +340,7 @@ fn rotating_a_token_identity_asks_its_pin_and_refuses_each_failure_specifically(
     app.handle(custodian::tui::event::Event::Tick);
     assert!(!app.token_dialog_open());
     assert!(app.pump_until_idle(Duration::from_secs(120)));
-    let t = text(&app, 120, 40);
+    let t = text(&app);
     assert!(
         t.contains("the token prompt was not answered within 1 s"),
         "{t}"
@@ -354,14 +358,14 @@ fn rotating_a_token_identity_asks_its_pin_and_refuses_each_failure_specifically(
     key(&mut app, KeyCode::Char('t'));
     type_text(&mut app, recipient.trim());
     key(&mut app, KeyCode::Enter);
-    let t = text(&app, 120, 40);
+    let t = text(&app);
     assert!(
         t.contains("hardware token: enrol age1custodiantest1"),
         "{t}"
     );
     key(&mut app, KeyCode::Enter);
     assert_eq!(answer_pins(&mut app, PIN), 2);
-    let t = text(&app, 120, 40);
+    let t = text(&app);
     assert!(t.contains("✔ rotated Tia"), "{t}");
     let reg = ws.registry().unwrap();
     let tia = reg.custodian("Tia").unwrap();
@@ -385,16 +389,16 @@ fn a_missing_plugin_program_is_named_and_changes_nothing() {
     let x25519 = custodian_core::identity::OpenedIdentity::generate("x").recipient;
     type_text(&mut app, &x25519);
     key(&mut app, KeyCode::Enter);
-    let t = text(&app, 120, 40);
+    let t = text(&app);
     assert!(t.contains("is not an age plugin recipient"), "{t}");
-    snap_both("rotate_token_refused", &app);
+    snap_both!("rotate_token_refused", app, TOKEN_FILTERS);
     key(&mut app, KeyCode::Esc);
     key(&mut app, KeyCode::Esc);
-    let t = text(&app, 120, 40);
+    let t = text(&app);
     assert!(t.contains("hardware token: kept"), "{t}");
     key(&mut app, KeyCode::Enter);
     assert!(!app.pump_until_token_prompt(Duration::from_secs(120)));
-    let t = text(&app, 120, 40);
+    let t = text(&app);
     assert!(
         t.contains(
             "the token's plugin program `age-plugin-custodiantest` was not found on the PATH"
@@ -417,10 +421,10 @@ fn the_touch_message_shows_a_countdown_and_esc_gives_up() {
     bridge.message("Touch your custodiantest token now");
     app.pump_pending();
     assert!(app.token_dialog_open());
-    let t = text(&app, 80, 24);
+    let t = text_at(&app, 80, 24);
     assert!(t.contains("Touch your custodiantest token now"), "{t}");
     assert!(t.contains("s left"), "{t}");
-    snap_both("token_dialog_touch", &app);
+    snap_both!("token_dialog_touch", app, TOKEN_FILTERS);
     // Other keys do nothing; Esc gives up and says so.
     key(&mut app, KeyCode::Char('x'));
     assert_eq!(bridge.abandoned(), None);
@@ -429,7 +433,7 @@ fn the_touch_message_shows_a_countdown_and_esc_gives_up() {
         bridge.abandoned(),
         Some(custodian_core::token::Unanswered::Cancelled)
     );
-    let t = text(&app, 80, 24);
+    let t = text_at(&app, 80, 24);
     assert!(t.contains("Cancelled: waiting for the token"), "{t}");
 }
 
@@ -505,10 +509,10 @@ fn token_dialog_in_tmux_at_80x24() {
 /// seal) open when answered.
 #[test]
 fn a_touch_given_up_on_fails_only_its_own_decryption() {
-    const NAME: &str = "a_touch_given_up_on_fails_only_its_own_decryption";
-    if !in_child(NAME) {
+    let name = common::this_test!();
+    if !in_child(&name) {
         let (sb, bin, _) = token_sandbox();
-        return run_with_slow_touch(NAME, &sb, &bin);
+        return run_with_slow_touch(&name, &sb, &bin);
     }
     let dir = dir();
     let recipient = std::fs::read_to_string(dir.join("recipient")).unwrap();
@@ -533,7 +537,7 @@ fn a_touch_given_up_on_fails_only_its_own_decryption() {
     key(&mut app, KeyCode::Enter);
     assert!(pump_until(&mut app, shows_touch));
     key(&mut app, KeyCode::Esc);
-    let t = text(&app, 120, 40);
+    let t = text(&app);
     assert!(t.contains("Cancelled: waiting for the token"), "{t}");
     std::fs::write(dir.join("touched"), "").unwrap();
     let first = done.recv_timeout(Duration::from_secs(120)).unwrap();
@@ -557,11 +561,11 @@ fn a_touch_given_up_on_fails_only_its_own_decryption() {
 /// answers at last, the job fails cancelled and nothing changed.
 #[test]
 fn a_touch_that_never_comes_does_not_hold_the_console() {
-    const NAME: &str = "a_touch_that_never_comes_does_not_hold_the_console";
-    if !in_child(NAME) {
+    let name = common::this_test!();
+    if !in_child(&name) {
         let (sb, bin, _) = token_sandbox();
         tia_with_token(sb.path(), &path_with(&bin));
-        return run_with_slow_touch(NAME, &sb, &bin);
+        return run_with_slow_touch(&name, &sb, &bin);
     }
     let dir = dir();
     let ws = Workspace::open(ws_dir(&dir)).unwrap();
@@ -574,7 +578,7 @@ fn a_touch_that_never_comes_does_not_hold_the_console() {
     assert!(pump_until(&mut app, shows_touch));
     key(&mut app, KeyCode::Esc);
     assert!(app.token_dialog_open());
-    let t = text(&app, 80, 24);
+    let t = text_at(&app, 80, 24);
     assert!(t.contains("Cancelled: waiting for the token"), "{t}");
     assert!(t.contains("Esc again closes this window"), "{t}");
     key(&mut app, KeyCode::Esc);
@@ -591,8 +595,188 @@ fn a_touch_that_never_comes_does_not_hold_the_console() {
     std::fs::write(dir.join("touched"), "").unwrap();
     assert!(app.pump_until_idle(Duration::from_secs(120)));
     assert!(!app.token_dialog_open());
-    let t = text(&app, 120, 40);
+    let t = text(&app);
     assert!(t.contains("the token prompt was cancelled"), "{t}");
     assert_eq!(audit(&dir, "CUSTODIAN_ROTATE", "FAILED").len(), 1);
     assert_eq!(files_but_audit(&dir), before);
+}
+
+/// A rotation of Tia the token refuses, after `pin` is typed in the token
+/// dialog (None: before any PIN is asked): no dialog is left up, the result
+/// shows each of `expected` (the command line's own words for it,
+/// tests/token.rs), the audit log gains the attempt and
+/// its FAILED outcome after the unchanged entries before it, and no other
+/// file of the workspace changed.
+fn refused_rotation(dir: &Path, pin: Option<&str>, expected: &[&str]) {
+    let log = || std::fs::read_to_string(ws_dir(dir).join("audit.jsonl")).unwrap();
+    let before = files_but_audit(dir);
+    let log_before = log();
+    let mut app = tui::offline_app(Workspace::open(ws_dir(dir)).unwrap());
+    start_rotation(&mut app);
+    match pin {
+        Some(pin) => assert_eq!(answer_pins(&mut app, pin), 1),
+        None => {
+            if app.pump_until_token_prompt(Duration::from_secs(120)) {
+                panic!("the token asked:\n{}", text(&app));
+            }
+            assert!(app.pump_until_idle(Duration::from_secs(120)));
+        }
+    }
+    assert!(!app.token_dialog_open());
+    for t in [text(&app), text_at(&app, 80, 24)] {
+        // Wrapped at 80 columns: compared with the line breaks out.
+        let t = t.split_whitespace().collect::<Vec<_>>().join(" ");
+        assert!(t.contains("Operation failed"), "{t}");
+        for e in expected {
+            assert!(t.contains(e), "{e:?} is not on the result:\n{t}");
+        }
+        assert!(!t.contains(PIN), "{t}");
+    }
+    let log_after = log();
+    assert!(
+        log_after.starts_with(&log_before),
+        "the entries before the attempt changed"
+    );
+    let new: Vec<serde_json::Value> = log_after[log_before.len()..]
+        .lines()
+        .map(|l| serde_json::from_str(l).unwrap())
+        .collect();
+    let outcomes: Vec<(&str, &str)> = new
+        .iter()
+        .map(|v| (v["event"].as_str().unwrap(), v["status"].as_str().unwrap()))
+        .collect();
+    assert_eq!(
+        outcomes.last(),
+        Some(&("CUSTODIAN_ROTATE", "FAILED")),
+        "{new:?}"
+    );
+    assert_eq!(new.len(), 2, "the attempt and its failure only: {new:?}");
+    assert_eq!(files_but_audit(dir), before, "a refusal changed a file");
+    key(&mut app, KeyCode::Enter);
+    assert_eq!(app.current_title(), "Home");
+}
+
+/// Another token than the one Tia's identity was sealed to: the console's
+/// result names it, audited, nothing changed (as `identity open` on the
+/// command line, tests/token.rs).
+#[test]
+fn a_wrong_token_is_named_in_the_console_audited_and_changes_nothing() {
+    let name = common::this_test!();
+    if !in_child(&name) {
+        let (sb, bin, _) = token_sandbox();
+        tia_with_token(sb.path(), &path_with(&bin));
+        make_token(&bin, &sb.file("tok-other"), Some(PIN));
+        return run_with_token(&name, &sb, &bin, &sb.file("tok-other"));
+    }
+    // The inserted token asks its own PIN, then finds it is not the one.
+    refused_rotation(
+        &dir(),
+        Some(PIN),
+        &["the token did not open this identity: it is not the token the identity was sealed to"],
+    );
+}
+
+/// A token whose PIN is locked (three wrong PINs on the command line): the
+/// console's result says so and points to the PUK, audited, nothing
+/// changed; the right PIN does not help.
+#[test]
+fn a_locked_pin_is_named_in_the_console_audited_and_changes_nothing() {
+    let name = common::this_test!();
+    if !in_child(&name) {
+        let (sb, bin, _) = token_sandbox();
+        let path = path_with(&bin);
+        tia_with_token(sb.path(), &path);
+        let identity = Workspace::open(sb.ws())
+            .unwrap()
+            .registry()
+            .unwrap()
+            .custodian("Tia")
+            .unwrap()
+            .identity_file
+            .clone()
+            .unwrap();
+        for _ in 0..3 {
+            cli(sb.path(), &path, "111111")
+                .args(["identity", "open"])
+                .arg(&identity)
+                .arg("--passphrase-file")
+                .arg(sb.file("tia.pass"))
+                .assert()
+                .code(1);
+        }
+        return run_with_plugin(&name, &sb, &bin);
+    }
+    refused_rotation(
+        &dir(),
+        None,
+        &[
+            "the token's PIN is locked",
+            "PIN locked: no tries left on this token",
+            "unlock the token with its PUK",
+        ],
+    );
+}
+
+/// The name a child run is started with is the harness's own, in a file's
+/// own test binary (`f`) and as a module of the consolidated `suite`
+/// (`token_tui::f`): `--exact` finds it either way.
+#[test]
+fn a_child_run_names_its_test_as_the_harness_does() {
+    let name = common::this_test!();
+    assert_eq!(
+        name,
+        common::harness_name(
+            module_path!(),
+            "a_child_run_names_its_test_as_the_harness_does"
+        )
+    );
+    // The harness lists it under that name, exactly.
+    let out = std::process::Command::new(std::env::current_exe().unwrap())
+        .args(["--list", "--exact", &name])
+        .output()
+        .unwrap();
+    let listed = String::from_utf8_lossy(&out.stdout);
+    assert!(listed.contains(&format!("{name}: test")), "{listed}");
+    assert_eq!(
+        common::harness_name("suite::token_tui", "f"),
+        "token_tui::f"
+    );
+    assert_eq!(common::harness_name("token_tui", "f"), "f");
+}
+
+/// The threat 3 screen reports custodians whose identity opens with a
+/// passphrase alone (issue 14, Deliver 2): reported under the default
+/// policy (advised), a failure once the workspace requires a token.
+#[test]
+fn the_threat_3_screen_names_custodians_without_a_token_by_policy() {
+    let sb = common::Sandbox::new();
+    let ws = tui::with_custodians(&sb, 1);
+    let title = "Every custodian identity also needs a hardware token";
+    let finding = "Custodian 01: the identity opens with a passphrase alone (policy: token";
+    let shown = |app: &mut App| {
+        for _ in 0..10 {
+            let t = text(app);
+            if t.contains(title) {
+                return t;
+            }
+            key(app, KeyCode::PageDown);
+        }
+        panic!("the token check is not on threat 3:\n{}", text(app));
+    };
+    let mut app = tui::offline_app(ws.clone());
+    tui::open_screen(&mut app, "t3");
+    let t = shown(&mut app);
+    assert!(t.contains(&format!("{finding} advised)")), "{t}");
+    assert!(!t.contains(&format!("FAIL {title}")), "{t}");
+
+    ws.update_registry(|r| {
+        r.token_policy = custodian_core::token::TokenPolicy::Required;
+        Ok::<_, custodian_core::workspace::WorkspaceError>(())
+    })
+    .unwrap();
+    let mut app = tui::offline_app(ws);
+    tui::open_screen(&mut app, "t3");
+    let t = shown(&mut app);
+    assert!(t.contains(&format!("FAIL {title}")), "{t}");
+    assert!(t.contains(&format!("{finding} required)")), "{t}");
 }

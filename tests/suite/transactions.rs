@@ -1818,3 +1818,133 @@ fn a_killed_print_leaves_the_pdf_whole_or_absent() {
         60,
     );
 }
+
+/// The guardian share's QR PNG (`w` on a split's result in the console,
+/// `print::share_qr_png`): published whole or not at all, with one audit
+/// outcome, at every I/O step and at every kill; never a partial image and
+/// nothing but the sealed share line in it.
+struct ShareQr {
+    _dir: tempfile::TempDir,
+    /// Gus's share of Ana's key (2-of-2 with Hal).
+    share: PathBuf,
+    /// The PNG a plain run writes for it.
+    png: Vec<u8>,
+}
+
+/// Ana's key split once per test binary, and its first share's PNG.
+fn share_qr() -> &'static ShareQr {
+    static ONCE: std::sync::OnceLock<ShareQr> = std::sync::OnceLock::new();
+    ONCE.get_or_init(|| {
+        let sb = sandbox();
+        let ws = Workspace::open(sb.ws()).unwrap();
+        let out = sb.file("shares");
+        let split = guardians::split(
+            &ws,
+            SplitRequest {
+                identity_path: &identity(&sb, "Ana"),
+                identity_passphrase: &SecretString::from(pass_of("Ana")),
+                threshold: 2,
+                guardians: vec![
+                    ("Gus".into(), SecretString::from(PASS_A)),
+                    ("Hal".into(), SecretString::from(PASS_B)),
+                ],
+                out_dir: Some(&out),
+            },
+            &|_, _, _| {},
+        )
+        .unwrap();
+        let share = split.shares[0].path.clone();
+        let printed = custodian_core::print::share_qr_png(&ws, &share).unwrap();
+        let png = std::fs::read(&printed.path).unwrap();
+        ShareQr {
+            _dir: sb.dir,
+            share,
+            png,
+        }
+    })
+}
+
+/// A fixture workspace with Gus's share copied in as `gus.share.json`.
+fn share_qr_setup() -> Sandbox {
+    let sb = sandbox();
+    std::fs::copy(&share_qr().share, sb.file("gus.share.json")).unwrap();
+    sb
+}
+
+/// The PNGs in `<ws>/printed` (a name that cannot exist when there are none).
+fn share_qr_outputs(sb: &Sandbox) -> Vec<PathBuf> {
+    let dir = sb.ws().join("printed");
+    let mut found: Vec<PathBuf> = std::fs::read_dir(&dir)
+        .map(|rd| rd.flatten().map(|e| e.path()).collect())
+        .unwrap_or_default();
+    found.retain(|p| !p.file_name().unwrap().to_string_lossy().starts_with('.'));
+    if found.is_empty() {
+        return vec![dir.join("none.qr.png")];
+    }
+    found
+}
+
+/// Whether the PNG landed; when it did, it is the whole image, byte for
+/// byte; either way no plaintext secret is on disk.
+fn share_qr_landed(sb: &Sandbox) -> bool {
+    assert_no_plaintext_secret(sb, "share QR PNG");
+    let outs = share_qr_outputs(sb);
+    let landed = outs[0].exists();
+    if landed {
+        assert_eq!(outs.len(), 1, "{outs:?}");
+        assert!(outs[0].to_string_lossy().ends_with(".qr.png"), "{outs:?}");
+        assert!(
+            std::fs::read(&outs[0]).unwrap() == share_qr().png,
+            "a partial or different PNG: {}",
+            outs[0].display()
+        );
+    }
+    landed
+}
+
+fn share_qr_case() -> Case<'static> {
+    Case {
+        name: "share QR PNG",
+        event: custodian_core::print::EVENT,
+        changes_registry: false,
+        setup: &share_qr_setup,
+        run: &|sb| {
+            let ws = Workspace::open(sb.ws()).unwrap();
+            custodian_core::print::share_qr_png(&ws, &sb.file("gus.share.json"))
+                .map(|_| ())
+                .map_err(|e| e.to_string())
+        },
+        outputs: &share_qr_outputs,
+        happened: Some(&share_qr_landed),
+    }
+}
+
+#[test]
+fn share_qr_png_is_all_or_nothing_at_every_io_step() {
+    sweep(&share_qr_case());
+}
+
+/// The kill sweep's process: this test run again as a child
+/// (`common::child_command`), writing the PNG of the share in
+/// `SHARE_QR_WS`'s sandbox as the console's worker does, then killed.
+#[test]
+fn a_killed_share_qr_png_leaves_it_whole_or_absent() {
+    let name = common::this_test!();
+    if common::in_child(&name) {
+        let root = PathBuf::from(std::env::var_os("SHARE_QR_DIR").unwrap());
+        let ws = Workspace::open(root.join("ws")).unwrap();
+        custodian_core::print::share_qr_png(&ws, &root.join("gus.share.json")).unwrap();
+        return;
+    }
+    share_qr();
+    kill_sweep(
+        &share_qr_case(),
+        &|sb| {
+            let mut c = common::child_command(&name, &[("SHARE_QR_DIR", sb.path().into())]);
+            c.env_remove("CUSTODIAN_SWEEP_SEED");
+            c
+        },
+        0x0051_5250_4e47,
+        80,
+    );
+}
