@@ -1054,12 +1054,24 @@ impl App {
                     .push(Box::new(GuardianReconstructWizard::new(known)));
             }
             Action::OpenRotate(name) => {
-                let plan = custodian_core::lifecycle::rotate::plan(&self.ws, &name, None)
-                    .map_err(|e| Report::from_error(&e));
-                self.screens
-                    .push(Box::new(super::screens::rotate::RotateScreen::new(
-                        &name, plan,
-                    )));
+                // Enter on the result goes back to the screen that opened
+                // the flow, and the footer says which.
+                let back_to = if self.top_as::<ScenarioScreen>().is_some() {
+                    strings::BACK_TO_SCENARIO
+                } else {
+                    strings::BACK_TO_HOME
+                };
+                self.screens.push(Box::new(
+                    super::screens::rotate::RotateScreen::planning(&name).returning_to(back_to),
+                ));
+                // The plan reads and hashes every share file: a worker's job.
+                let ws = self.ws.clone();
+                self.running_jobs += 1;
+                worker::spawn(&self.sender(), move |_progress| {
+                    custodian_core::lifecycle::rotate::plan(&ws, &name, None)
+                        .map(|p| JobResult::RotationPlanned(Box::new(p)))
+                        .map_err(|e| Report::from_error(&e))
+                });
             }
             Action::CheckRotatePassphrase { plan, passphrase } => {
                 let ws = self.ws.clone();
@@ -1712,11 +1724,15 @@ impl App {
                     )));
             }
             Action::PlanRetirement { name, successor } => {
-                let plan = retire::plan(&self.ws, &name, &successor, None)
-                    .map_err(|e| Report::from_error(&e));
-                if let Some(s) = self.top_as::<super::screens::retire::RetireScreen>() {
-                    s.set_plan(plan);
-                }
+                // The plan reads and hashes every share file: a worker's
+                // job; the screen says "working…" until it reports.
+                let ws = self.ws.clone();
+                self.running_jobs += 1;
+                worker::spawn(&self.sender(), move |_progress| {
+                    retire::plan(&ws, &name, &successor, None)
+                        .map(|p| JobResult::RetirementPlanned(Box::new(p)))
+                        .map_err(|e| Report::from_error(&e))
+                });
             }
             Action::CheckRetireePassphrase { plan, passphrase } => {
                 let ws = self.ws.clone();
@@ -2124,7 +2140,10 @@ impl App {
             // The dialog takes every key: the footer names its keys only.
             widgets::footer_line(&d.footer_keys(), footer.width)
         } else {
-            widgets::footer_line(&self.footer_keys(screen.as_ref()), footer.width)
+            widgets::footer_line(
+                &self.footer_keys(screen.as_ref(), footer.width),
+                footer.width,
+            )
         };
         frame.render_widget(Paragraph::new(footer_line), footer);
 
@@ -2186,7 +2205,7 @@ impl App {
 
     /// The footer's keys, most important last: the screen's own keys, then
     /// the sandbox exit, quit, Esc and help, which are dropped last.
-    fn footer_keys(&self, screen: &dyn Screen) -> Vec<widgets::FooterKey> {
+    fn footer_keys(&self, screen: &dyn Screen, width: u16) -> Vec<widgets::FooterKey> {
         let typing = screen.takes_text();
         let mut keys: Vec<widgets::FooterKey> = screen
             .footer()
@@ -2213,10 +2232,13 @@ impl App {
             });
         }
         if !typing && !keys.iter().any(|k| k.key == "q") {
+            // From a usual width (120 columns) quitting is never hidden
+            // behind the "…": the screen's own keys go first. At the
+            // minimum width those keys come first and q is in the help.
             keys.push(widgets::FooterKey {
                 key: "q",
                 what: "quit",
-                keep: false,
+                keep: width >= strings::FOOTER_KEEPS_QUIT,
             });
         }
         keys.push(widgets::FooterKey {

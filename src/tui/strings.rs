@@ -110,6 +110,8 @@ pub const FORM_DISCARD: &str = " Esc again discards what was typed; any other ke
 pub const FORM_SECRET_HIDDEN: &str = "(looks like a secret key: not shown; Ctrl-U clears it)";
 pub const FORM_NO_MATCH: &str = "No file here starts with that (↓ moves on).";
 pub const FORM_PICKER: &str = "↑/↓ choose, Enter takes, Esc closes";
+/// From this footer width on, `q quit` is never dropped behind the "…".
+pub const FOOTER_KEEPS_QUIT: u16 = 100;
 pub const MORE_BELOW: &str = "more below";
 pub const MORE_ABOVE: &str = "more above";
 
@@ -477,6 +479,11 @@ pub const ROTATE_STEPS: [&str; 5] = [
 pub const ROTATE_OLD_PASS: &str = "Current passphrase";
 pub const ROTATE_OLD_PASS_HINT: &str = "Checked now, before anything else is asked or written.";
 pub const ROTATE_CHECKING: &str = "Checking the current passphrase…";
+pub const ROTATE_PLANNING: &str =
+    "Working… reading the custodian's shards and guardian shares for the plan.";
+/// Where Enter goes from a flow's result: the screen that opened it.
+pub const BACK_TO_HOME: &str = "back to home";
+pub const BACK_TO_SCENARIO: &str = "back to the scenario";
 pub const ROTATE_TOKEN_HEAD: &str =
     "Enrol a hardware token for the new identity: it will need the passphrase and this token.";
 pub const ROTATE_TOKEN_PROMPT: &str = "Hardware token recipient";
@@ -512,6 +519,8 @@ pub const RETIRE_PASS: &str = "Retiree's passphrase";
 pub const RETIRE_CONFIRM_HEAD: &str = "Retirement of";
 pub const RETIRE_CONFIRM_HINT: &str =
     "Enter retires (one transaction: all of it or none). Esc goes back; nothing was written.";
+pub const RETIRE_PLANNING: &str =
+    "Working… reading the shards and guardian shares the successor would take.";
 pub const RETIRE_WORKING: &str =
     "Retiring: shards rewrapped to the successor and verified, guardian sets superseded…";
 

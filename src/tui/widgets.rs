@@ -132,6 +132,50 @@ impl TextField {
     }
 }
 
+/// `text` cut to `width` columns with an ellipsis, so it never runs into
+/// the next column.
+pub fn fit(text: &str, width: usize) -> String {
+    if text.chars().count() <= width {
+        return text.to_string();
+    }
+    let mut cut: String = text.chars().take(width.saturating_sub(1)).collect();
+    cut.push('…');
+    cut
+}
+
+/// A path cut to `width` columns by an ellipsis in the middle: the start
+/// (where it is) and as many of the last components as fit (what it is)
+/// stay readable. A path that fits is returned whole; when not even the
+/// last component fits, its end is kept after a leading "…".
+pub fn fit_path(path: &str, width: usize) -> String {
+    let len = path.chars().count();
+    if len <= width {
+        return path.to_string();
+    }
+    if width == 0 {
+        return String::new();
+    }
+    // The longest tail made of whole components ("/name/…") that leaves
+    // room for the ellipsis and a head of at least one character.
+    let chars: Vec<char> = path.chars().collect();
+    let tail_start = (1..len)
+        .filter(|&i| chars[i] == '/')
+        .find(|&i| len - i + 2 <= width);
+    match tail_start {
+        Some(t) => {
+            let tail: String = chars[t..].iter().collect();
+            let room = width - (len - t) - 1;
+            let head: String = chars[..room].iter().collect();
+            format!("{head}…{tail}")
+        }
+        None => {
+            let keep = width - 1;
+            let tail: String = chars[len - keep..].iter().collect();
+            format!("…{tail}")
+        }
+    }
+}
+
 /// The style of hints and secondary text: readable on a dark background
 /// (dark grey on black is not).
 pub fn hint() -> Style {
@@ -390,6 +434,32 @@ mod tests {
 
     fn text(line: &Line<'_>) -> String {
         line.spans.iter().map(|s| s.content.as_ref()).collect()
+    }
+
+    #[test]
+    fn fit_cuts_at_the_width_with_an_ellipsis() {
+        assert_eq!(fit("Ana", 16), "Ana");
+        assert_eq!(fit("Alexandria Ocasio", 8), "Alexand…");
+        assert_eq!(fit("Alexandria", 8).chars().count(), 8);
+    }
+
+    #[test]
+    fn fit_path_keeps_the_start_and_the_last_components() {
+        let p = "/media/custody/archive-2026/quarterly/ws-drill-20261130-abcdef";
+        assert_eq!(fit_path(p, 200), p);
+        let cut = fit_path(p, 40);
+        assert_eq!(cut.chars().count(), 40, "{cut}");
+        assert!(cut.starts_with("/med"), "{cut}");
+        assert!(
+            cut.ends_with("/quarterly/ws-drill-20261130-abcdef"),
+            "{cut}"
+        );
+        assert!(cut.contains('…'), "{cut}");
+        // Not even the last component fits: its end is kept.
+        let cut = fit_path(p, 12);
+        assert_eq!(cut.chars().count(), 12, "{cut}");
+        assert!(cut.starts_with('…') && cut.ends_with("abcdef"), "{cut}");
+        assert_eq!(fit_path(p, 0), "");
     }
 
     #[test]

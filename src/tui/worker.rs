@@ -120,6 +120,11 @@ pub enum JobResult {
     GuardianShareOpened,
     /// A key was rebuilt from guardian shares, verified and re-sealed.
     GuardianCombined(Box<custodian_core::guardians::Combined>),
+    /// A rotation's plan was made (share files read and hashed) for the
+    /// screen that asked for it.
+    RotationPlanned(Box<custodian_core::lifecycle::rotate::RotationPlan>),
+    /// A retirement's plan was made for the successor chosen.
+    RetirementPlanned(Box<custodian_core::lifecycle::retire::RetirementPlan>),
     /// The custodian's current passphrase opens their identity (rotation
     /// not begun); the identity itself when the check opened it.
     RotatePassphraseChecked(CheckedIdentity),

@@ -507,3 +507,63 @@ fn a_secret_pasted_as_a_recipient_is_dropped_from_the_field() {
     assert_eq!(step(&mut app), "backed-up", "{}", text(&app));
     assert!(archive.exists());
 }
+
+/// Threat 3's footer: `b` (encrypted backup now) only when the backup
+/// check fails; Esc never left out, and quit never at 120 columns.
+#[test]
+fn threat_3_offers_a_backup_only_when_the_check_fails_and_keeps_quit_in_the_footer() {
+    let footer_at = |app: &App, w: u16, h: u16| {
+        screen_text(&draw(app, w, h))
+            .lines()
+            .last()
+            .unwrap()
+            .to_string()
+    };
+    // No sensitive operation yet: the backup check passes.
+    let sb = Sandbox::new();
+    let mut app = offline_app(Workspace::open(sb.ws()).unwrap());
+    open_screen(&mut app, "t3");
+    let s = text(&app);
+    assert!(
+        s.contains("PASS An encrypted backup newer than the last sensitive operation"),
+        "{s}"
+    );
+    assert!(
+        !s.contains("Press b to write an encrypted backup now"),
+        "{s}"
+    );
+    for (w, h) in [(80, 24), (120, 40)] {
+        let footer = footer_at(&app, w, h);
+        assert!(!footer.contains("encrypted backup now"), "{footer}");
+        assert!(footer.contains(" Esc  back"), "{footer}");
+    }
+    assert!(footer_at(&app, 120, 40).contains(" q  quit"));
+    key(&mut app, KeyCode::Char('b'));
+    assert_eq!(step(&mut app), "not the backup screen");
+
+    // Identities created since the last (no) backup: the check fails and
+    // b is offered, with quit and Esc still shown.
+    let sb = Sandbox::new();
+    let (ws, _) = workspace(&sb);
+    let mut app = offline_app(ws);
+    open_screen(&mut app, "t3");
+    let s = text(&app);
+    assert!(
+        s.contains("FAIL An encrypted backup newer than the last sensitive operation"),
+        "{s}"
+    );
+    let footer = footer_at(&app, 120, 40);
+    assert!(footer.contains(" b  encrypted backup now"), "{footer}");
+    // At 120 columns q is never left out; at 80 Esc and help stay.
+    assert!(footer.contains(" q  quit"), "{footer}");
+    for (w, h) in [(80, 24), (120, 40)] {
+        let footer = footer_at(&app, w, h);
+        assert!(
+            footer.contains(" Esc  back") && footer.contains(" ?  help"),
+            "{footer}"
+        );
+    }
+    snap_both(&app, "threat_3_backup_failing");
+    key(&mut app, KeyCode::Char('b'));
+    assert_eq!(step(&mut app), "menu");
+}

@@ -70,6 +70,16 @@ fn drill_screen_runs_the_drill_and_enters_the_sandbox() {
     assert!(home.contains("DRILL"));
     assert!(home.contains("Drill Ana"));
     assert!(home.contains("X returns to"));
+    // At 80 columns the sandbox line still says where X returns to: the
+    // paths are cut in the middle, never the end of the line.
+    let at80 = tui::screen_text(&tui::draw(&app, 80, 24));
+    let line = at80
+        .lines()
+        .find(|l| l.contains("In a drill sandbox. X returns to"))
+        .unwrap_or_else(|| panic!("{at80}"))
+        .trim_end();
+    assert!(line.ends_with("/ws"), "{line}");
+    assert!(line.contains("/ws-drill-"), "{line}");
     // The footer names X too, and keeps it at the minimum width.
     let footer = tui::screen_text(&tui::draw(&app, 80, 24));
     let footer = footer.lines().last().unwrap();

@@ -45,15 +45,32 @@ fn snap_both(name: &str, app: &App) {
     );
 }
 
+fn rotate_step(app: &mut App) -> &'static str {
+    app.top_screen::<custodian::tui::screens::rotate::RotateScreen>()
+        .map(|s| s.step_name())
+        .unwrap_or("not the rotation")
+}
+
+fn retire_step(app: &mut App) -> &'static str {
+    app.top_screen::<custodian::tui::screens::retire::RetireScreen>()
+        .map(|s| s.step_name())
+        .unwrap_or("not the retirement")
+}
+
 #[test]
 fn rotation_from_the_home_row_rewraps_resplits_and_retires_the_old_files() {
     let sb = sandbox();
     let old_shares = split_ana(&sb);
     let old_recipient = IdentityFile::load(&identity(&sb, "Ana")).unwrap().recipient;
     let mut app = tui::offline_app(Workspace::open(sb.ws()).unwrap());
-    // Ana is the first (selected) row.
+    // Ana is the first (selected) row. The plan (share files read and
+    // hashed) is made on a worker: the screen says so until it reports.
     key(&mut app, KeyCode::Char('o'));
     assert_eq!(app.current_title(), "Rotate custodian — Ana");
+    assert_eq!(rotate_step(&mut app), "planning");
+    assert!(text(&app).contains("Working…"), "{}", text(&app));
+    assert!(app.pump_until_idle(Duration::from_secs(30)));
+    assert_eq!(rotate_step(&mut app), "old-passphrase");
     snap_both("rotate_old_passphrase", &app);
 
     // A wrong passphrase is refused in place, before anything else is asked.
@@ -121,6 +138,9 @@ fn rotation_from_the_home_row_rewraps_resplits_and_retires_the_old_files() {
     let t = text(&app);
     assert!(t.contains("✔ rotated Ana"), "{t}");
     assert!(t.contains("Shards rewrapped and verified: 2"), "{t}");
+    // Opened from home: Enter goes back home, and the footer says so.
+    let footer = t.lines().last().unwrap();
+    assert!(footer.contains(" Enter  back to home"), "{footer}");
     snap_both("rotate_done", &app);
 
     // The facts: a new identity, both shards open with it, the old set
@@ -159,7 +179,7 @@ fn rotation_of_a_custodian_without_an_identity_file_says_why_and_asks_nothing() 
     let sb = sandbox();
     std::fs::rename(identity(&sb, "Ana"), sb.file("elsewhere.json")).unwrap();
     let mut app = tui::offline_app(Workspace::open(sb.ws()).unwrap());
-    key(&mut app, KeyCode::Char('o'));
+    tui::key_settled(&mut app, KeyCode::Char('o'));
     let t = text(&app);
     assert!(t.contains("ana.identity.json"), "{t}");
     assert!(!t.contains("Current passphrase:"), "{t}");
@@ -197,8 +217,13 @@ fn retirement_from_the_home_row_moves_the_shards_under_an_audited_override() {
     assert!(!t.contains("▶ Ana"), "the retiree is no successor: {t}");
     snap_both("retire_successor", &app);
     // Ben holds a shard of each 2-of-3 key already: with Ana's he would
-    // reach both thresholds alone.
+    // reach both thresholds alone. The plan is made on a worker, the list
+    // saying "working…" until it reports.
     key(&mut app, KeyCode::Enter);
+    assert_eq!(retire_step(&mut app), "successor");
+    assert!(text(&app).contains("Working…"), "{}", text(&app));
+    assert!(app.pump_until_idle(Duration::from_secs(30)));
+    assert_eq!(retire_step(&mut app), "confirm-holder");
     let t = text(&app);
     assert!(
         t.contains("Ben would hold 2 shards of key drill-alpha, which needs 2"),
@@ -335,7 +360,7 @@ fn retirement_override_under_the_authenticated_policy_needs_approvers_who_open_t
     sb.register_approvers();
     let mut app = tui::offline_app(Workspace::open(sb.ws()).unwrap());
     key(&mut app, KeyCode::Char('x'));
-    key(&mut app, KeyCode::Enter);
+    tui::key_settled(&mut app, KeyCode::Enter);
     type_text(&mut app, "Ben");
     key(&mut app, KeyCode::Enter);
     // Enter on a name goes on to that approver's own passphrase.
@@ -624,6 +649,7 @@ fn scenario_4_rotate_step_launches_rotation_of_the_affected_custodian_and_record
     type_text(&mut app, "Olga Officer");
     key(&mut app, KeyCode::Enter);
     assert_eq!(app.current_title(), "Rotate custodian — Ana");
+    assert!(app.pump_until_idle(Duration::from_secs(30)));
     type_text(&mut app, pass_of("Ana"));
     key(&mut app, KeyCode::Enter);
     assert!(app.pump_until_idle(Duration::from_secs(60)));
@@ -633,7 +659,12 @@ fn scenario_4_rotate_step_launches_rotation_of_the_affected_custodian_and_record
     }
     key(&mut app, KeyCode::Enter);
     assert!(app.pump_until_idle(Duration::from_secs(120)));
-    assert!(text(&app).contains("✔ rotated Ana"));
+    let t = text(&app);
+    assert!(t.contains("✔ rotated Ana"), "{t}");
+    // The footer says where Enter goes: back to the scenario, not home.
+    let footer = t.lines().last().unwrap();
+    assert!(footer.contains(" Enter  back to the scenario"), "{footer}");
+    assert!(!footer.contains("home"), "{footer}");
     key(&mut app, KeyCode::Enter);
     let t = text(&app);
     assert!(t.contains("2/4 steps done"), "{t}");
@@ -698,4 +729,123 @@ fn the_approver_step_waits_for_its_own_check_through_other_jobs_results() {
     assert_eq!(typed, ["Legal"]);
     assert_eq!(opened, [cy]);
     assert_eq!(approvers::partition(step.approvals()), (typed, opened));
+}
+
+/// The signs the shared list draws when rows are hidden.
+fn more_signs(t: &str) -> (bool, bool) {
+    (t.contains("more above"), t.contains("more below"))
+}
+
+#[test]
+fn the_successor_list_is_the_shared_list_and_scrolls_at_80x24() {
+    let sb = common::Sandbox::new();
+    let ws = tui::with_custodians(&sb, 30);
+    let mut app = tui::offline_app(ws);
+    // The first row, "Custodian 01", retires: 29 possible successors.
+    key(&mut app, KeyCode::Char('x'));
+    assert_eq!(app.current_title(), "Retire custodian — Custodian 01");
+    let small = |app: &App| screen_text(&tui::draw(app, 80, 24));
+    let t = small(&app);
+    assert!(t.contains("▶ Custodian 02"), "{t}");
+    assert_eq!(more_signs(&t), (false, true), "{t}");
+    snap_both("retire_successor_long", &app);
+    // The same keys as every list: End, k, PgUp, Home, j.
+    key(&mut app, KeyCode::End);
+    let t = small(&app);
+    assert!(t.contains("▶ Custodian 30"), "{t}");
+    assert_eq!(more_signs(&t), (true, false), "{t}");
+    snap_both("retire_successor_long_end", &app);
+    key(&mut app, KeyCode::Char('k'));
+    assert!(small(&app).contains("▶ Custodian 29"));
+    key(&mut app, KeyCode::PageUp);
+    let t = small(&app);
+    assert!(!t.contains("▶ Custodian 29") && t.contains('▶'), "{t}");
+    key(&mut app, KeyCode::Home);
+    key(&mut app, KeyCode::Char('j'));
+    let t = small(&app);
+    assert!(t.contains("▶ Custodian 03"), "{t}");
+    assert!(t.lines().last().unwrap().contains("Esc"), "{t}");
+    // A successor without an identity file cannot be planned: the reason
+    // is shown under the list, the list still there.
+    tui::key_settled(&mut app, KeyCode::Enter);
+    assert_eq!(retire_step(&mut app), "successor");
+    let t = small(&app);
+    assert!(t.contains("▶ Custodian 03"), "{t}");
+}
+
+#[test]
+fn the_roll_call_set_list_is_the_shared_list_and_scrolls_at_80x24() {
+    let sb = common::Sandbox::new();
+    let ws = tui::with_custodians(&sb, 30);
+    ws.update_registry(|r| {
+        let records: Vec<_> = r
+            .custodians
+            .iter()
+            .enumerate()
+            .map(|(i, c)| guardians::SplitRecord {
+                set_id: format!("{i:02}aaaaaa{}", "0".repeat(24)),
+                custodian: c.name.clone(),
+                recipient: c.recipient.clone(),
+                threshold: 2,
+                total: 3,
+                guardians: GUARDIANS.iter().map(|g| g.to_string()).collect(),
+                files: Vec::new(),
+                file_sha256: Vec::new(),
+                created_at: "2026-01-01T00:00:00Z".into(),
+                commitments: Vec::new(),
+                superseded: None,
+                roll_call: Default::default(),
+            })
+            .collect();
+        r.guardian_splits.splits.extend(records);
+        Ok::<_, custodian_core::workspace::WorkspaceError>(())
+    })
+    .unwrap();
+    let mut app = tui::offline_app(ws);
+    key(&mut app, KeyCode::Char('G'));
+    let small = |app: &App| screen_text(&tui::draw(app, 80, 24));
+    let t = small(&app);
+    assert!(t.contains("▶ Custodian 01 · set"), "{t}");
+    assert_eq!(more_signs(&t), (false, true), "{t}");
+    snap_both("roll_call_sets_long", &app);
+    key(&mut app, KeyCode::End);
+    let t = small(&app);
+    assert!(t.contains("▶ Custodian 30 · set"), "{t}");
+    assert_eq!(more_signs(&t), (true, false), "{t}");
+    snap_both("roll_call_sets_long_end", &app);
+    key(&mut app, KeyCode::Char('k'));
+    assert!(small(&app).contains("▶ Custodian 29 · set"));
+    key(&mut app, KeyCode::PageUp);
+    key(&mut app, KeyCode::Home);
+    key(&mut app, KeyCode::Down);
+    let t = small(&app);
+    assert!(t.contains("▶ Custodian 02 · set"), "{t}");
+    assert!(t.lines().last().unwrap().contains("Esc"), "{t}");
+    // Enter calls the set selected.
+    key(&mut app, KeyCode::Enter);
+    let t = small(&app);
+    assert!(t.contains("Guardian 1 of 3: Gus"), "{t}");
+    assert!(t.contains("Custodian 02 · set"), "{t}");
+}
+
+#[test]
+fn a_paste_goes_into_the_retirement_form_field() {
+    let sb = sandbox();
+    split_ana(&sb);
+    let mut app = tui::offline_app(Workspace::open(sb.ws()).unwrap());
+    key(&mut app, KeyCode::Char('x'));
+    tui::key_settled(&mut app, KeyCode::Enter);
+    assert_eq!(retire_step(&mut app), "confirm-holder");
+    // The successor's name, pasted rather than typed, confirms.
+    app.handle(custodian::tui::event::Event::Paste(
+        "Ben".to_string().into(),
+    ));
+    assert!(text(&app).contains("Ben"), "{}", text(&app));
+    key(&mut app, KeyCode::Enter);
+    assert_eq!(retire_step(&mut app), "approvers");
+    // And into the approver's name.
+    app.handle(custodian::tui::event::Event::Paste(
+        "Legal Two".to_string().into(),
+    ));
+    assert!(text(&app).contains("Legal Two"), "{}", text(&app));
 }

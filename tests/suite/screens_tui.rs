@@ -226,3 +226,45 @@ fn old_drill_sandboxes_are_listed_and_deleted_with_confirmation_and_an_audit_ent
     key(&mut app, KeyCode::Esc);
     assert_eq!(app.current_title(), "Home");
 }
+
+/// The drill sandbox's workspace line on home, with paths too long for
+/// the line: both are cut in the middle (their last components kept), the
+/// line fits and still says it is a sandbox and where X returns to.
+#[test]
+fn the_sandbox_line_on_home_cuts_long_paths_in_the_middle_and_says_sandbox() {
+    use custodian::tui::screens::home::{HomeScreen, HomeView};
+    use custodian::tui::screens::{Chrome, Screen};
+    use ratatui::{Terminal, backend::TestBackend, layout::Rect};
+    let origin = "/media/custody-usb/archive-2026/quarterly-drills/treasury";
+    let sandbox = format!("{origin}-drill-20261130-abcdef");
+    let home = HomeScreen::new(HomeView {
+        workspace: sandbox,
+        sandbox_origin: Some(origin.into()),
+        audit: Some(Ok((3, "ab".repeat(32)))),
+        ..HomeView::default()
+    });
+    let chrome = Chrome {
+        sandbox: true,
+        ..Chrome::default()
+    };
+    for (w, h) in [(80u16, 24u16), (120, 40)] {
+        let mut t = Terminal::new(TestBackend::new(w, h)).unwrap();
+        // Where the app draws a screen: under the header, above the footer.
+        t.draw(|f| home.render(f, Rect::new(0, 1, w, h - 2), &chrome))
+            .unwrap();
+        let text = tui::screen_text(&t);
+        let line = text
+            .lines()
+            .find(|l| l.contains("In a drill sandbox. X returns to"))
+            .unwrap_or_else(|| panic!("no sandbox line:\n{text}"));
+        let line = line.trim_end();
+        assert!(line.ends_with("/treasury"), "{line}");
+        assert!(
+            line.contains("/treasury-drill-20261130-abcdef  In a drill sandbox"),
+            "{line}"
+        );
+        assert!(line.starts_with("/m"), "{line}");
+        assert_eq!(line.matches('…').count(), 2, "{line}");
+        snap!(format!("home_sandbox_line_{w}x{h}"), t);
+    }
+}

@@ -468,7 +468,9 @@ fn rewrap_override_under_authenticated_approvals_opens_each_approvers_identity()
         .unwrap();
     let c = &entry.details["concentration"];
     assert_eq!(c["overrideApprovers"], serde_json::json!(["Cy", "Ana"]));
-    for a in c["overrideApprovals"].as_array().unwrap() {
+    let approvals = c["overrideApprovals"].as_array().unwrap();
+    assert_eq!(approvals.len(), 2, "{c}");
+    for a in approvals {
         assert_eq!(a["identityOpened"], true, "{c}");
         assert!(a["recipient"].as_str().unwrap().starts_with("age1"), "{c}");
     }

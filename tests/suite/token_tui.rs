@@ -189,7 +189,7 @@ fn start_rotation(app: &mut App) {
 
 /// From home, the rotation of Tia up to its confirmation.
 fn to_confirmation(app: &mut App) {
-    key(app, KeyCode::Char('o'));
+    tui::key_settled(app, KeyCode::Char('o'));
     assert_eq!(app.current_title(), "Rotate custodian — Tia");
     type_text(app, PASS_A);
     key(app, KeyCode::Enter);

@@ -211,7 +211,7 @@ impl DrillScreen {
                     .unwrap_or_default();
                 let line = Line::from(format!(
                     "{marker}  {:<24}{:>5}d  {:>9}  {name}",
-                    super::home::fit(&s.drill, 23),
+                    crate::tui::widgets::fit(&s.drill, 23),
                     s.age_days,
                     sandboxes::human_size(s.size)
                 ));

@@ -253,7 +253,7 @@ impl HomeScreen {
                 let marker = if self.nav.is_selected(i) { "▶" } else { " " };
                 Row::new(vec![
                     Cell::from(marker),
-                    Cell::from(fit(&c.name, 16)),
+                    Cell::from(widgets::fit(&c.name, 16)),
                     Cell::from(abbreviate(&c.recipient)),
                     Cell::from(c.fingerprint.clone()),
                     Cell::from(due).style(due_style),
@@ -294,15 +294,31 @@ impl HomeScreen {
     }
 }
 
-/// `text` cut to `width` columns with an ellipsis, so it never runs into
-/// the next column.
-pub fn fit(text: &str, width: usize) -> String {
-    if text.chars().count() <= width {
-        return text.to_string();
-    }
-    let mut cut: String = text.chars().take(width.saturating_sub(1)).collect();
-    cut.push('…');
-    cut
+/// The workspace line in `width` columns. In a drill sandbox it says so
+/// and where X returns to; paths too long for the line are cut in the
+/// middle (their start and last components kept), so the sandbox sign is
+/// never cut off.
+fn workspace_line(workspace: &str, origin: Option<&str>, width: usize) -> Vec<Span<'static>> {
+    let Some(origin) = origin else {
+        return vec![Span::raw(widgets::fit_path(workspace, width))];
+    };
+    let sign = format!("  {} ", strings::DRILL_SANDBOX_BANNER);
+    let room = width.saturating_sub(sign.chars().count());
+    // The sandbox path (where the console is) comes first; the origin
+    // keeps at least "/…/" and its last component.
+    let (a, b) = (workspace.chars().count(), origin.chars().count());
+    let last = origin
+        .rsplit('/')
+        .find(|c| !c.is_empty())
+        .map_or(0, |c| c.chars().count());
+    let for_ws = a.min(room.saturating_sub(b.min(last + 3)));
+    vec![
+        Span::raw(widgets::fit_path(workspace, for_ws)),
+        Span::styled(
+            format!("{sign}{}", widgets::fit_path(origin, room - for_ws)),
+            Style::default().fg(Color::Yellow),
+        ),
+    ]
 }
 
 impl Screen for HomeScreen {
@@ -391,16 +407,11 @@ impl Screen for HomeScreen {
         frame.render_widget(
             Paragraph::new(
                 vec![
-                    Line::from(match &self.view.sandbox_origin {
-                        Some(origin) => vec![
-                            Span::raw(self.view.workspace.clone()),
-                            Span::styled(
-                                format!("  {} {origin}", strings::DRILL_SANDBOX_BANNER),
-                                Style::default().fg(Color::Yellow),
-                            ),
-                        ],
-                        None => vec![Span::raw(self.view.workspace.clone())],
-                    }),
+                    Line::from(workspace_line(
+                        &self.view.workspace,
+                        self.view.sandbox_origin.as_deref(),
+                        usize::from(area.width),
+                    )),
                     Line::from(net_line),
                 ]
                 .into_iter()

@@ -1,5 +1,7 @@
 //! The retirement flow, started on a custodian row of the home screen
-//! (`x`): pick the successor among the other active custodians → the one
+//! (`x`): pick the successor among the other active custodians (the shared
+//! list, [`ListNav`]; the plan for the one chosen is made on a worker, as
+//! it hashes share files) → the one
 //! concentration rule (CLARIFICATIONS 10) → the retiree's passphrase,
 //! checked on a worker → a confirmation listing exactly what will change →
 //! the retirement (one transaction) on a worker → the result.
@@ -16,7 +18,7 @@
 
 use crossterm::event::{KeyCode, KeyEvent};
 use ratatui::Frame;
-use ratatui::layout::Rect;
+use ratatui::layout::{Constraint, Layout, Rect};
 use ratatui::style::{Color, Modifier, Style};
 use ratatui::text::{Line, Span};
 use ratatui::widgets::{Paragraph, Wrap};
@@ -27,6 +29,7 @@ use super::rotate::file_name;
 use super::{Action, Chrome, Screen};
 use crate::tui::approvers::{Approvers, ApproversEvent};
 use crate::tui::form::{Form, FormEvent, FormField};
+use crate::tui::list::ListNav;
 use crate::tui::strings;
 use crate::tui::widgets;
 use crate::tui::worker::{CheckedIdentity, JobResult, WorkerMsg};
@@ -64,11 +67,12 @@ impl std::fmt::Debug for RetirementJob {
 enum Step {
     /// Nobody can take the shards (no other active custodian).
     NoSuccessor,
-    /// Choosing the successor; a plan that failed for the highlighted one
-    /// is shown under the list.
+    /// Choosing the successor ([`RetireScreen::nav`]); a plan that failed
+    /// for the highlighted one is shown under the list. `planning` while
+    /// the plan for the chosen one is made on a worker.
     Successor {
-        selected: usize,
         error: Option<Report>,
+        planning: bool,
     },
     /// Two or more shards of a key: the successor's name typed back.
     ConfirmHolder(Form),
@@ -109,6 +113,13 @@ fn too_few(given: usize) -> Report {
     )
 }
 
+fn successor_step() -> Step {
+    Step::Successor {
+        error: None,
+        planning: false,
+    }
+}
+
 fn pass_form() -> Form {
     Form::new(vec![FormField::secret(
         strings::RETIRE_PASS,
@@ -120,6 +131,8 @@ fn pass_form() -> Form {
 pub struct RetireScreen {
     name: String,
     candidates: Vec<String>,
+    /// The selection in the successor list.
+    nav: ListNav,
     plan: Option<RetirementPlan>,
     step: Step,
     accept_concentration: bool,
@@ -146,13 +159,11 @@ impl RetireScreen {
         let step = if candidates.is_empty() {
             Step::NoSuccessor
         } else {
-            Step::Successor {
-                selected: 0,
-                error: None,
-            }
+            successor_step()
         };
         RetireScreen {
             name: name.to_string(),
+            nav: ListNav::new(candidates.len()),
             candidates,
             plan: None,
             step,
@@ -184,8 +195,8 @@ impl RetireScreen {
         }
     }
 
-    /// The app's answer to [`Action::PlanRetirement`]: the plan for the
-    /// chosen successor, or why there is none (shown under the list).
+    /// The worker's answer to [`Action::PlanRetirement`]: the plan for
+    /// the chosen successor, or why there is none (shown under the list).
     pub fn set_plan(&mut self, plan: Result<RetirementPlan, Report>) {
         match plan {
             Ok(p) => {
@@ -195,8 +206,9 @@ impl RetireScreen {
                 self.step = self.after_successor();
             }
             Err(r) => {
-                if let Step::Successor { error, .. } = &mut self.step {
+                if let Step::Successor { error, planning } = &mut self.step {
                     *error = Some(r);
+                    *planning = false;
                 }
             }
         }
@@ -249,10 +261,7 @@ impl RetireScreen {
             self.accept_concentration = false;
             Step::ConfirmHolder(holder_form())
         } else {
-            Step::Successor {
-                selected: 0,
-                error: None,
-            }
+            successor_step()
         }
     }
 
@@ -267,30 +276,90 @@ impl RetireScreen {
     }
 
     fn successor_key(&mut self, key: KeyEvent) -> Option<Action> {
-        let Step::Successor { selected, error } = &mut self.step else {
+        let Step::Successor { error, planning } = &mut self.step else {
             return None;
         };
-        let last = self.candidates.len().saturating_sub(1);
+        if *planning {
+            return None;
+        }
+        if self.nav.handle_key(key) {
+            *error = None;
+            return None;
+        }
         match key.code {
-            KeyCode::Esc => return Some(Action::Back),
-            KeyCode::Down | KeyCode::Char('j') => {
-                *selected = (*selected + 1).min(last);
-                *error = None;
-            }
-            KeyCode::Up | KeyCode::Char('k') => {
-                *selected = selected.saturating_sub(1);
-                *error = None;
-            }
+            KeyCode::Esc => Some(Action::Back),
             KeyCode::Enter => {
-                let successor = self.candidates.get(*selected)?.clone();
-                return Some(Action::PlanRetirement {
+                let successor = self.candidates.get(self.nav.selected())?.clone();
+                *error = None;
+                *planning = true;
+                Some(Action::PlanRetirement {
                     name: self.name.clone(),
                     successor,
-                });
+                })
             }
-            _ => {}
+            _ => None,
         }
-        None
+    }
+
+    /// The successor list under its heading, drawn by the shared list
+    /// (the selection kept in view, "more" signs when rows are hidden),
+    /// with the plan's error or the "working…" line under it.
+    fn render_successors(
+        &self,
+        frame: &mut Frame,
+        area: Rect,
+        head: Vec<Line<'static>>,
+        error: Option<&Report>,
+        planning: bool,
+        tick: u64,
+    ) {
+        let mut below = Vec::new();
+        if planning {
+            below.push(Line::from(format!(
+                "{} {}",
+                widgets::spinner(tick),
+                strings::RETIRE_PLANNING
+            )));
+        }
+        if let Some(r) = error {
+            below.push(Line::from(""));
+            below.extend(widgets::failure_lines(r));
+        }
+        let head_h = u16::try_from(head.len()).unwrap_or(u16::MAX);
+        let below_p = Paragraph::new(below).wrap(Wrap { trim: false });
+        let below_h = u16::try_from(below_p.line_count(area.width)).unwrap_or(u16::MAX);
+        // The list keeps at least three rows; what is under it gets the rest.
+        let below_h = below_h.min(area.height.saturating_sub(head_h + 3));
+        let [head_area, list_area, below_area] = Layout::vertical([
+            Constraint::Length(head_h),
+            Constraint::Min(1),
+            Constraint::Length(below_h),
+        ])
+        .areas(area);
+        frame.render_widget(Paragraph::new(head), head_area);
+        let rows = self
+            .candidates
+            .iter()
+            .enumerate()
+            .map(|(i, c)| {
+                let on = self.nav.is_selected(i);
+                let style = if on {
+                    Style::default().add_modifier(Modifier::REVERSED)
+                } else {
+                    Style::default()
+                };
+                let marker = if on { "▶ " } else { "  " };
+                (
+                    Some(i),
+                    Line::from(Span::styled(
+                        widgets::fit(&format!("{marker}{c}"), usize::from(area.width)),
+                        style,
+                    )),
+                )
+            })
+            .collect();
+        self.nav.render(frame, list_area, rows);
+        frame.render_widget(below_p, below_area);
     }
 
     fn holder_key(&mut self, key: KeyEvent) -> Option<Action> {
@@ -300,10 +369,7 @@ impl RetireScreen {
         };
         match form.handle_key(key) {
             FormEvent::Cancel => {
-                self.step = Step::Successor {
-                    selected: 0,
-                    error: None,
-                };
+                self.step = successor_step();
             }
             FormEvent::Handled => {}
             FormEvent::Submit => {
@@ -524,6 +590,20 @@ impl Screen for RetireScreen {
         }
     }
 
+    /// Bracketed paste goes into the focused field of the step's form,
+    /// as on every other form screen (a successor's name typed back, an
+    /// approver, the retiree's passphrase).
+    fn handle_paste(&mut self, text: &str) -> Option<Action> {
+        match &mut self.step {
+            Step::ConfirmHolder(form) | Step::Passphrase(form) => {
+                form.paste(text);
+            }
+            Step::Approvers => self.approvers.paste(text),
+            _ => {}
+        }
+        None
+    }
+
     fn on_worker(&mut self, msg: &WorkerMsg) -> Option<Action> {
         let WorkerMsg::Finished(result) = msg else {
             return None;
@@ -532,6 +612,14 @@ impl Screen for RetireScreen {
             return None;
         }
         match (&mut self.step, result) {
+            (Step::Successor { planning: true, .. }, Ok(JobResult::RetirementPlanned(p))) => {
+                self.set_plan(Ok((**p).clone()));
+                None
+            }
+            (Step::Successor { planning: true, .. }, Err(report)) => {
+                self.set_plan(Err(report.clone()));
+                None
+            }
             (Step::Checking, Ok(JobResult::RetireePassphraseChecked(opened))) => {
                 self.opened = opened.clone();
                 self.step = Step::Confirm;
@@ -586,24 +674,13 @@ impl Screen for RetireScreen {
                     "create the successor's identity first (n on the home screen), then retire",
                 )));
             }
-            Step::Successor { selected, error } => {
+            Step::Successor { error, planning } => {
                 lines.push(Line::from(Span::styled(
                     format!("{} {}:", strings::RETIRE_PICK, self.name),
                     Style::default().add_modifier(Modifier::BOLD),
                 )));
-                for (i, c) in self.candidates.iter().enumerate() {
-                    let style = if i == *selected {
-                        Style::default().add_modifier(Modifier::REVERSED)
-                    } else {
-                        Style::default()
-                    };
-                    let marker = if i == *selected { "▶ " } else { "  " };
-                    lines.push(Line::from(Span::styled(format!("{marker}{c}"), style)));
-                }
-                if let Some(r) = error {
-                    lines.push(Line::from(""));
-                    lines.extend(widgets::failure_lines(r));
-                }
+                self.render_successors(frame, area, lines, error.as_ref(), *planning, chrome.tick);
+                return;
             }
             Step::ConfirmHolder(form) => {
                 if let Some(plan) = &self.plan {
@@ -696,15 +773,20 @@ impl Screen for RetireScreen {
     fn commands(&self) -> Vec<(&'static str, &'static str)> {
         match self.step {
             Step::NoSuccessor | Step::Failed(_) => vec![("Enter/Esc", "back")],
+            Step::Successor { planning: true, .. } => vec![],
             Step::Successor { .. } => {
-                vec![("↑/↓", "choose"), ("Enter", "successor"), ("Esc", "cancel")]
+                vec![
+                    ("↑/↓ j/k", "choose"),
+                    ("Enter", "successor"),
+                    ("Esc", "cancel"),
+                ]
             }
             Step::ConfirmHolder(_) => vec![("Enter", "confirm"), ("Esc", "back")],
             Step::Approvers => Approvers::commands(),
             Step::Passphrase(_) => vec![("Enter", "check"), ("Esc", "back")],
             Step::Confirm => vec![("Enter", "retire"), ("Esc", "back")],
             Step::Checking | Step::Working => vec![],
-            Step::Done(_) => vec![("Enter", "back to home")],
+            Step::Done(_) => vec![("Enter", strings::BACK_TO_HOME)],
         }
     }
 
@@ -723,7 +805,10 @@ impl Screen for RetireScreen {
     }
 
     fn busy(&self) -> bool {
-        matches!(self.step, Step::Checking | Step::Working) || self.approvers.checking()
+        matches!(
+            self.step,
+            Step::Checking | Step::Working | Step::Successor { planning: true, .. }
+        ) || self.approvers.checking()
     }
 
     fn as_any(&mut self) -> Option<&mut dyn std::any::Any> {

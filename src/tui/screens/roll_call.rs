@@ -1,5 +1,5 @@
-//! The guardian roll call (`G` on home): pick one current guardian set,
-//! then walk its guardians one by one. Each opens their own share — its
+//! The guardian roll call (`G` on home): pick one current guardian set
+//! (the shared list, [`ListNav`]), then walk its guardians one by one. Each opens their own share — its
 //! file path (Tab completes) or printed line, and their passphrase, masked —
 //! and a worker checks it against the commitment recorded at split time
 //! without rebuilding the key ([`roll_call`]). A passed share records that
@@ -13,7 +13,7 @@
 
 use crossterm::event::{KeyCode, KeyEvent};
 use ratatui::Frame;
-use ratatui::layout::Rect;
+use ratatui::layout::{Constraint, Layout, Rect};
 use ratatui::style::{Color, Modifier, Style};
 use ratatui::text::{Line, Span};
 use ratatui::widgets::{Paragraph, Wrap};
@@ -23,6 +23,7 @@ use super::guardians_split::step_bar;
 use super::{Action, Chrome, Screen};
 use crate::tui::complete::PathKind;
 use crate::tui::form::{Form, FormEvent, FormField};
+use crate::tui::list::ListNav;
 use crate::tui::strings;
 use crate::tui::widgets;
 use crate::tui::worker::{JobResult, WorkerMsg};
@@ -60,9 +61,8 @@ enum Turn {
 enum Step {
     /// No current guardian set of an active custodian.
     NoSets,
-    Pick {
-        selected: usize,
-    },
+    /// Choosing the set ([`RollCallScreen::nav`]).
+    Pick,
     Guardian {
         i: usize,
         form: Form,
@@ -74,6 +74,8 @@ enum Step {
 /// The roll-call screen.
 pub struct RollCallScreen {
     sets: Vec<SplitRecord>,
+    /// The selection in the set list.
+    nav: ListNav,
     today: time::OffsetDateTime,
     /// The chosen set, refreshed after each passed guardian.
     set: Option<SplitRecord>,
@@ -102,9 +104,10 @@ impl RollCallScreen {
         let step = if sets.is_empty() {
             Step::NoSets
         } else {
-            Step::Pick { selected: 0 }
+            Step::Pick
         };
         RollCallScreen {
+            nav: ListNav::new(sets.len()),
             sets,
             today,
             set: None,
@@ -124,7 +127,7 @@ impl RollCallScreen {
     pub fn step_name(&self) -> &'static str {
         match self.step {
             Step::NoSets => "no-sets",
-            Step::Pick { .. } => "pick",
+            Step::Pick => "pick",
             Step::Guardian { .. } => "guardian",
             Step::Result => "result",
         }
@@ -284,14 +287,14 @@ impl Screen for RollCallScreen {
                 KeyCode::Esc | KeyCode::Enter => Some(Action::Back),
                 _ => None,
             },
-            Step::Pick { selected } => {
-                let last = self.sets.len().saturating_sub(1);
+            Step::Pick => {
+                if self.nav.handle_key(key) {
+                    return None;
+                }
                 match key.code {
                     KeyCode::Esc => return Some(Action::Back),
-                    KeyCode::Down | KeyCode::Char('j') => *selected = (*selected + 1).min(last),
-                    KeyCode::Up | KeyCode::Char('k') => *selected = selected.saturating_sub(1),
                     KeyCode::Enter => {
-                        self.set = self.sets.get(*selected).cloned();
+                        self.set = self.sets.get(self.nav.selected()).cloned();
                         self.turns.clear();
                         if self.guardian_count() > 0 {
                             self.step = Step::Guardian {
@@ -319,7 +322,7 @@ impl Screen for RollCallScreen {
                     FormEvent::Cancel => {
                         // Back to the set list; guardians already recorded
                         // stay recorded.
-                        self.step = Step::Pick { selected: 0 };
+                        self.step = Step::Pick;
                         None
                     }
                     FormEvent::Handled => None,
@@ -385,7 +388,7 @@ impl Screen for RollCallScreen {
 
     fn render(&self, frame: &mut Frame, area: Rect, chrome: &Chrome) {
         let active = match self.step {
-            Step::NoSets | Step::Pick { .. } => 0,
+            Step::NoSets | Step::Pick => 0,
             Step::Guardian { .. } => 1,
             Step::Result => 2,
         };
@@ -396,23 +399,43 @@ impl Screen for RollCallScreen {
                 causes: Vec::new(),
                 remedy: Some(strings::ROLL_CALL_NO_SETS_HINT.into()),
             })),
-            Step::Pick { selected } => {
+            Step::Pick => {
                 lines.push(Line::from(Span::styled(
                     strings::ROLL_CALL_PICK,
                     Style::default().add_modifier(Modifier::BOLD),
                 )));
-                for (i, s) in self.sets.iter().enumerate() {
-                    let style = if i == *selected {
-                        Style::default().add_modifier(Modifier::REVERSED)
-                    } else {
-                        Style::default()
-                    };
-                    let marker = if i == *selected { "▶ " } else { "  " };
-                    lines.push(Line::from(Span::styled(
-                        format!("{marker}{}", self.set_line(s)),
-                        style,
-                    )));
-                }
+                // The heading above, the shared list below it: the
+                // selection kept in view, "more" signs when sets are hidden.
+                let head_h = u16::try_from(lines.len()).unwrap_or(u16::MAX);
+                let [head, list] =
+                    Layout::vertical([Constraint::Length(head_h), Constraint::Min(1)]).areas(area);
+                frame.render_widget(Paragraph::new(lines), head);
+                let rows = self
+                    .sets
+                    .iter()
+                    .enumerate()
+                    .map(|(i, s)| {
+                        let on = self.nav.is_selected(i);
+                        let style = if on {
+                            Style::default().add_modifier(Modifier::REVERSED)
+                        } else {
+                            Style::default()
+                        };
+                        let marker = if on { "▶ " } else { "  " };
+                        (
+                            Some(i),
+                            Line::from(Span::styled(
+                                widgets::fit(
+                                    &format!("{marker}{}", self.set_line(s)),
+                                    usize::from(area.width),
+                                ),
+                                style,
+                            )),
+                        )
+                    })
+                    .collect();
+                self.nav.render(frame, list, rows);
+                return;
             }
             Step::Guardian { i, form, checking } => {
                 if let Some(set) = &self.set {
@@ -452,7 +475,7 @@ impl Screen for RollCallScreen {
     fn commands(&self) -> Vec<(&'static str, &'static str)> {
         match self.step {
             Step::NoSets | Step::Result => vec![("Enter/Esc", "back")],
-            Step::Pick { .. } => vec![("↑/↓", "choose"), ("Enter", "call"), ("Esc", "back")],
+            Step::Pick => vec![("↑/↓ j/k", "choose"), ("Enter", "call"), ("Esc", "back")],
             Step::Guardian { .. } => vec![
                 ("Enter", "check / next"),
                 ("Enter (empty)", "absent"),
@@ -468,6 +491,10 @@ impl Screen for RollCallScreen {
 
     fn holds_input(&self) -> bool {
         matches!(&self.step, Step::Guardian { form, .. } if form.holds_input())
+    }
+
+    fn as_any(&mut self) -> Option<&mut dyn std::any::Any> {
+        Some(self)
     }
 
     fn busy(&self) -> bool {

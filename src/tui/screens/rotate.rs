@@ -7,9 +7,10 @@
 //! someone must destroy.
 //!
 //! Everything the flow shows before the transaction comes from
-//! [`rotate::plan`], which the app runs when it opens the screen; the
-//! transaction itself is the core's [`rotate::rotate`], as on the command
-//! line.
+//! [`rotate::plan`], which a worker makes when the screen opens (it hashes
+//! every share file, so never on the UI thread; the screen says "working…"
+//! until then); the transaction itself is the core's [`rotate::rotate`],
+//! as on the command line.
 
 use crossterm::event::{KeyCode, KeyEvent};
 use ratatui::Frame;
@@ -59,6 +60,8 @@ impl std::fmt::Debug for RotationJob {
 }
 
 enum Step {
+    /// The plan is being made on a worker.
+    Planning,
     /// The plan could not be made (no identity file, a shard that is not
     /// what the registry says…): nothing can be asked.
     Unplannable(Report),
@@ -87,6 +90,8 @@ pub struct RotateScreen {
     guardian_passes: Vec<(String, SecretString)>,
     /// A new token to enrol (its recipient), chosen at the confirmation.
     token: Option<String>,
+    /// Where Enter goes from the result (the screen under this one).
+    back_to: &'static str,
 }
 
 impl std::fmt::Debug for RotateScreen {
@@ -116,25 +121,52 @@ fn old_pass_form() -> Form {
 impl RotateScreen {
     /// The flow for custodian `name`, from the plan (or why there is none).
     pub fn new(name: &str, plan: Result<RotationPlan, Report>) -> Self {
-        let (plan, step) = match plan {
-            Ok(p) => (Some(p), Step::OldPass(old_pass_form())),
-            Err(r) => (None, Step::Unplannable(r)),
-        };
+        let mut screen = Self::planning(name);
+        screen.set_plan(plan);
+        screen
+    }
+
+    /// The flow for custodian `name` while its plan is made on a worker
+    /// ([`Action::OpenRotate`]); the plan arrives as
+    /// [`JobResult::RotationPlanned`] (or the job's error).
+    pub fn planning(name: &str) -> Self {
         RotateScreen {
             name: name.to_string(),
-            plan,
-            step,
+            plan: None,
+            step: Step::Planning,
             old_pass: None,
             old_opened: None,
             new_pass: None,
             guardian_passes: Vec::new(),
             token: None,
+            back_to: strings::BACK_TO_HOME,
+        }
+    }
+
+    /// Says, on the result, that Enter goes back to `back_to` (the screen
+    /// that opened the flow: home, or a scenario step).
+    pub fn returning_to(mut self, back_to: &'static str) -> Self {
+        self.back_to = back_to;
+        self
+    }
+
+    fn set_plan(&mut self, plan: Result<RotationPlan, Report>) {
+        match plan {
+            Ok(p) => {
+                self.plan = Some(p);
+                self.step = Step::OldPass(old_pass_form());
+            }
+            Err(r) => {
+                self.plan = None;
+                self.step = Step::Unplannable(r);
+            }
         }
     }
 
     /// A short name for the current step (for tests).
     pub fn step_name(&self) -> &'static str {
         match self.step {
+            Step::Planning => "planning",
             Step::Unplannable(_) => "unplannable",
             Step::OldPass(_) => "old-passphrase",
             Step::Checking => "checking",
@@ -161,7 +193,7 @@ impl RotateScreen {
 
     fn step_index(&self) -> usize {
         match self.step {
-            Step::Unplannable(_) | Step::OldPass(_) | Step::Checking => 0,
+            Step::Planning | Step::Unplannable(_) | Step::OldPass(_) | Step::Checking => 0,
             Step::NewPass(_) => 1,
             Step::Guardian(..) => 2,
             Step::Confirm | Step::Token(_) => 3,
@@ -324,6 +356,9 @@ impl Screen for RotateScreen {
                 }
             },
             Step::Checking | Step::Working => None,
+            // Esc leaves while the plan is made (nothing typed yet); the
+            // late plan goes to no screen.
+            Step::Planning => (key.code == KeyCode::Esc).then_some(Action::Back),
             Step::NewPass(entry) => {
                 if key.code == KeyCode::Esc {
                     if !entry.esc() {
@@ -409,6 +444,14 @@ impl Screen for RotateScreen {
             return None;
         };
         match (&mut self.step, result) {
+            (Step::Planning, Ok(JobResult::RotationPlanned(plan))) => {
+                self.set_plan(Ok((**plan).clone()));
+                None
+            }
+            (Step::Planning, Err(report)) => {
+                self.set_plan(Err(report.clone()));
+                None
+            }
             (Step::Checking, Ok(JobResult::RotatePassphraseChecked(opened))) => {
                 self.old_opened = opened.clone();
                 self.step = Step::NewPass(NewPassEntry::default());
@@ -461,6 +504,11 @@ impl Screen for RotateScreen {
             lines.push(Line::from(""));
         }
         match &self.step {
+            Step::Planning => lines.push(Line::from(format!(
+                "{} {}",
+                widgets::spinner(chrome.tick),
+                strings::ROTATE_PLANNING
+            ))),
             Step::Unplannable(r) => lines.extend(widgets::failure_lines(r)),
             Step::OldPass(form) => lines.extend(form.lines()),
             Step::Checking => lines.push(Line::from(format!(
@@ -576,12 +624,17 @@ impl Screen for RotateScreen {
                 ("Esc", "start over"),
             ],
             Step::Token(_) => vec![("Enter", "use"), ("Esc", "back")],
+            Step::Planning => vec![("Esc", "cancel")],
             Step::Checking | Step::Working => vec![],
-            Step::Done(_) => vec![("Enter", "back to home")],
+            Step::Done(_) => vec![("Enter", self.back_to)],
         }
     }
 
+    fn as_any(&mut self) -> Option<&mut dyn std::any::Any> {
+        Some(self)
+    }
+
     fn busy(&self) -> bool {
-        matches!(self.step, Step::Checking | Step::Working)
+        matches!(self.step, Step::Planning | Step::Checking | Step::Working)
     }
 }

@@ -823,7 +823,7 @@ impl Screen for ScenarioScreen {
                 Span::raw(cursor),
                 Span::styled(mark, mark_style),
                 Span::styled(
-                    super::home::fit(&format!(" {}. {}", i + 1, s.text), room),
+                    crate::tui::widgets::fit(&format!(" {}. {}", i + 1, s.text), room),
                     text_style,
                 ),
             ];
@@ -835,7 +835,7 @@ impl Screen for ScenarioScreen {
                 rows.push((
                     Some(i),
                     Line::from(Span::styled(
-                        super::home::fit(
+                        crate::tui::widgets::fit(
                             &format!(
                                 "       done by {} at {}{}{}",
                                 r.operator,

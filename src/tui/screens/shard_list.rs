@@ -191,10 +191,10 @@ impl ShardsScreen {
                 // Long ids and names are cut to their column.
                 let line = Line::from(format!(
                     "{marker:<3}{:<key_w$}{:>6}  {:<holder_w$}{}",
-                    super::home::fit(&e.key_id, key_w - 1),
+                    crate::tui::widgets::fit(&e.key_id, key_w - 1),
                     e.index,
-                    super::home::fit(&e.holder, holder_w - 1),
-                    super::home::fit(&name, name_w.max(8)),
+                    crate::tui::widgets::fit(&e.holder, holder_w - 1),
+                    crate::tui::widgets::fit(&name, name_w.max(8)),
                 ));
                 (Some(i), line)
             })

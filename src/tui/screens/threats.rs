@@ -65,11 +65,18 @@ impl ThreatsScreen {
     }
 
     /// True when the threat shown lists the "backup newer than the last
-    /// sensitive operation" check: `b` then opens the backup screen.
-    fn shows_backup_check(&self) -> bool {
+    /// sensitive operation" check and that check failed or could not tell:
+    /// `b` then opens the backup screen. A passing check (or one still
+    /// running) offers no backup.
+    fn offers_backup(&self) -> bool {
         self.threats
             .get(self.current)
             .is_some_and(|t| t.checks.contains(&CheckId::BackupOverdue))
+            && self
+                .results
+                .iter()
+                .flatten()
+                .any(|r| r.id == CheckId::BackupOverdue && r.status != CheckStatus::Pass)
     }
 
     /// The threat shown.
@@ -114,7 +121,7 @@ impl ThreatsScreen {
                 }
             }
             KeyCode::Char('r') => return Some(Action::RefreshThreats),
-            KeyCode::Char('b') if self.shows_backup_check() => return Some(Action::OpenBackup),
+            KeyCode::Char('b') if self.offers_backup() => return Some(Action::OpenBackup),
             _ => {}
         }
         None
@@ -211,7 +218,7 @@ impl Screen for ThreatsScreen {
                     },
                 )));
             }
-            if *id == CheckId::BackupOverdue && r.status == CheckStatus::Fail {
+            if *id == CheckId::BackupOverdue && r.status != CheckStatus::Pass {
                 lines.push(Line::from(Span::styled(
                     format!("     {}", strings::THREATS_BACKUP_HINT),
                     Style::default().fg(Color::Cyan),
@@ -227,14 +234,13 @@ impl Screen for ThreatsScreen {
     }
 
     fn commands(&self) -> Vec<(&'static str, &'static str)> {
-        let mut keys = vec![
-            ("←/→ 1-6", "threat"),
-            ("↑/↓ j/k PgUp/PgDn", "scroll"),
-            ("r", "re-run checks"),
-        ];
-        if self.shows_backup_check() {
+        let mut keys = vec![("←/→ 1-6", "threat"), ("↑/↓ j/k PgUp/PgDn", "scroll")];
+        // A failing backup check's remedy comes before re-running the
+        // checks (the footer drops keys from the end of the list first).
+        if self.offers_backup() {
             keys.push(("b", strings::THREATS_BACKUP_KEY));
         }
+        keys.push(("r", "re-run checks"));
         keys.push(("Esc", "back"));
         keys
     }
