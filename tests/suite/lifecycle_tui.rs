@@ -11,7 +11,7 @@ use crate::shard_fixture;
 use std::path::PathBuf;
 use std::time::Duration;
 
-use common::tui::{self, key, new_pass, text, type_text};
+use common::tui::{self, key, new_pass, screen_text, text, type_text};
 use common::{PASS_B, gpass};
 use crossterm::event::KeyCode;
 use custodian::tui::app::App;
