@@ -90,7 +90,7 @@ fn start_ceremony(app: &mut App) {
 fn assert_asks(app: &App) -> String {
     let t = text(app);
     assert!(t.contains("The system clock says"), "{t}");
-    assert!(t.contains("UTC. Is this the right date and time?"), "{t}");
+    assert!(t.contains("Is this the right date and time?"), "{t}");
     t
 }
 
@@ -100,7 +100,10 @@ fn incident_asks_for_the_time_and_y_records_it_once_then_opens() {
     let mut app = unconfirmed_app(&sb);
     open_incident(&mut app);
     let t = assert_asks(&app);
-    assert!(!t.contains("more than a day"), "no drift without a confirmation:\n{t}");
+    assert!(
+        !t.contains("more than a day"),
+        "no drift without a confirmation:\n{t}"
+    );
     snap_both!("clock_modal_incident", app, CLOCK_FILTERS);
     let ws = Workspace::open(sb.ws()).unwrap();
     assert!(incident::list(&ws).unwrap().is_empty(), "opened before y");
@@ -143,7 +146,10 @@ fn ceremony_asks_for_the_time_and_esc_starts_nothing() {
     idle(&mut app);
     let t = text(&app);
     assert!(!t.contains("Is this the right date and time?"), "{t}");
-    assert!(t.contains("set the system clock from a trusted clock"), "{t}");
+    assert!(
+        t.contains("set the system clock from a trusted clock"),
+        "{t}"
+    );
     assert!(t.contains("nothing was started"), "{t}");
     assert_eq!(sb.snapshot(), before, "Esc wrote something");
     assert!(
@@ -163,7 +169,11 @@ fn ceremony_asks_for_the_time_and_esc_starts_nothing() {
     assert_eq!(c.len(), 1, "{c:?}");
     assert_eq!(c[0]["details"]["context"], "onboarding ceremony");
     let reg = Workspace::open(sb.ws()).unwrap().registry().unwrap();
-    assert_eq!(reg.ceremonies.len(), 1, "the ceremony did not start after y");
+    assert_eq!(
+        reg.ceremonies.len(),
+        1,
+        "the ceremony did not start after y"
+    );
 }
 
 #[test]
@@ -179,7 +189,10 @@ fn drill_asks_for_the_time_n_starts_nothing_y_runs_it() {
     key(&mut app, KeyCode::Char('n'));
     idle(&mut app);
     let t = text(&app);
-    assert!(t.contains("set the system clock from a trusted clock"), "{t}");
+    assert!(
+        t.contains("set the system clock from a trusted clock"),
+        "{t}"
+    );
     assert!(t.contains("nothing was started"), "{t}");
     assert_eq!(sb.snapshot(), before, "n wrote something");
 
@@ -207,10 +220,7 @@ fn drill_asks_for_the_time_n_starts_nothing_y_runs_it() {
 fn a_clock_two_days_past_the_confirmed_time_warns_on_home_and_in_the_question() {
     let sb = Sandbox::new();
     let ws = Workspace::open(sb.ws()).unwrap();
-    common::clock_confirmed_at(
-        &ws,
-        custodian_core::clock::now() - time::Duration::days(2),
-    );
+    common::clock_confirmed_at(&ws, custodian_core::clock::now() - time::Duration::days(2));
     let mut app = tui::offline_app_as_is(ws);
     let home = text(&app);
     assert!(
@@ -221,11 +231,17 @@ fn a_clock_two_days_past_the_confirmed_time_warns_on_home_and_in_the_question() 
     // The custodian list keeps its place at the minimum size.
     let small = tui::screen_text(&tui::draw(&app, 80, 24));
     assert!(small.contains("Custodians"), "{small}");
-    assert!(small.contains("2 days after the last confirmed time"), "{small}");
+    assert!(
+        small.contains("2 days after the last confirmed time"),
+        "{small}"
+    );
 
     open_incident(&mut app);
     let t = assert_asks(&app);
-    assert!(t.contains("2 days after the last operator-confirmed time"), "{t}");
+    assert!(
+        t.contains("2 days after the last operator-confirmed time"),
+        "{t}"
+    );
     snap_both!("clock_modal_drift", app, CLOCK_FILTERS);
     key(&mut app, KeyCode::Char('y'));
     idle(&mut app);
@@ -262,7 +278,10 @@ fn a_clock_earlier_than_the_audit_log_is_refused_with_the_cores_error() {
     idle(&mut app);
     let t = text(&app);
     assert!(t.contains("earlier than the newest audit entry"), "{t}");
-    assert!(t.contains("set the system clock to the correct date"), "{t}");
+    assert!(
+        t.contains("set the system clock to the correct date"),
+        "{t}"
+    );
     assert_eq!(sb.snapshot(), before, "a refused operation changed files");
     let ws = Workspace::open(sb.ws()).unwrap();
     assert!(incident::list(&ws).unwrap().is_empty());
@@ -291,13 +310,13 @@ fn the_clock_question_in_a_real_terminal_at_80x24() {
     let sb = Sandbox::new();
     let ws = Workspace::open(sb.ws()).unwrap();
     common::accept_typed_approvals(&ws);
-    common::clock_confirmed_at(
-        &ws,
-        custodian_core::clock::now() - time::Duration::days(2),
-    );
+    common::clock_confirmed_at(&ws, custodian_core::clock::now() - time::Duration::days(2));
     let t = Tmux::console(sb.path(), &sb.ws(), 80, 24);
     let home = t.wait_for("Custodians", 30);
-    assert!(home.contains("2 days after the last confirmed time"), "{home}");
+    assert!(
+        home.contains("2 days after the last confirmed time"),
+        "{home}"
+    );
     t.keys(&["p"]);
     t.wait_for("disaster scenarios", 10);
     t.keys(&["2"]);
@@ -312,7 +331,10 @@ fn the_clock_question_in_a_real_terminal_at_80x24() {
     t.keys(&["y"]);
     t.wait_for("Confirm step 1", 10);
     assert_eq!(confirmations(&sb).len(), 1);
-    t.keys(&["Escape", "Escape", "Escape"]);
+    for _ in 0..3 {
+        t.keys(&["Escape"]);
+        std::thread::sleep(Duration::from_millis(300));
+    }
     let home = t.wait_for("Custodians", 10);
     assert!(!home.contains("after the last confirmed time"), "{home}");
     t.keys(&["q"]);
