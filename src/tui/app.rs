@@ -819,20 +819,21 @@ impl App {
     /// Parks `action` behind the clock question when the core's rule asks
     /// for a confirmation (None: the question is up); otherwise gives it back.
     fn ask_clock_first(&mut self, action: Action) -> Option<Action> {
-        if super::clock::guarded(&action).is_none() {
+        let Some(asked_by) = super::clock::guarded(&action) else {
             return Some(action);
-        }
+        };
         let Ok(reg) = self.real_ws().registry() else {
             // Unreadable: the operation itself says so.
             return Some(action);
         };
-        match super::clock::ClockQuestion::before(action, &reg, custodian_core::clock::now()) {
-            Ok(q) => {
-                self.clock_question = Some(q);
-                None
-            }
-            Err(action) => Some(action),
+        let now = custodian_core::clock::now();
+        if !custodian_core::clock::needs_confirmation(&reg, now) {
+            return Some(action);
         }
+        self.clock_question = Some(super::clock::ClockQuestion::new(
+            action, asked_by, &reg, now,
+        ));
+        None
     }
 
     /// The workspace the console came from (in a drill sandbox), else this one.

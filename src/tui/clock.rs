@@ -85,15 +85,15 @@ pub struct ClockQuestion {
 }
 
 impl ClockQuestion {
-    /// Asks before `action` when the core's rule says so (no confirmation
-    /// in the last day): None when it need not ask.
-    pub fn before(action: Action, reg: &Registry, now: OffsetDateTime) -> Result<Self, Action> {
-        let Some((context, operator)) = guarded(&action) else {
-            return Err(action);
-        };
-        if !clock::needs_confirmation(reg, now) {
-            return Err(action);
-        }
+    /// The question before `action` (asked by `context`, for `operator`),
+    /// when the core's rule asks for a confirmation at `now`
+    /// ([`clock::needs_confirmation`]).
+    pub fn new(
+        action: Action,
+        (context, operator): (&'static str, Option<String>),
+        reg: &Registry,
+        now: OffsetDateTime,
+    ) -> Self {
         let drift = clock::drift_warning(reg, now)
             .and_then(|_| clock::last_confirmed(reg))
             .map(|last| {
@@ -104,13 +104,13 @@ impl ClockQuestion {
                 )
                 .replacen(" time (", " time\n(", 1)
             });
-        Ok(ClockQuestion {
+        ClockQuestion {
             action,
             context,
             operator,
             shown: plain_utc(now),
             drift,
-        })
+        }
     }
 
     /// What the flow shows when the operator says the clock is wrong.
@@ -160,7 +160,7 @@ impl ClockQuestion {
         }
         lines.push(Line::from(strings::CLOCK_CHECK));
         lines.push(Line::from(format!(
-            "{} {}.",
+            "{} ({}).",
             strings::CLOCK_RECORDED_AS,
             self.context
         )));

@@ -17,8 +17,12 @@ use ratatui::backend::TestBackend;
 /// is readable), so drills, incidents and ceremonies start without the
 /// once-a-day question; tests/clock_tui.rs asks it (see [`offline_app_as_is`]).
 pub fn offline_app(ws: Workspace) -> App {
-    if ws.registry().is_ok() {
-        super::clock_confirmed_at(&ws, custodian_core::clock::now());
+    let now = custodian_core::clock::now();
+    if ws
+        .registry()
+        .is_ok_and(|r| custodian_core::clock::needs_confirmation(&r, now))
+    {
+        super::clock_confirmed_at(&ws, now);
     }
     offline_app_as_is(ws)
 }
