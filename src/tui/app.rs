@@ -221,6 +221,11 @@ pub struct App {
     /// A hardware token's plugin is asking something (PIN, touch): the
     /// modal dialog over every screen until it is answered.
     token_dialog: Option<super::token::TokenDialog>,
+    /// A drill, incident or ceremony waits for the operator to confirm the
+    /// system's date and time (once a day): the modal question.
+    clock_question: Option<super::clock::ClockQuestion>,
+    /// The action whose confirmation of the time is being recorded.
+    clock_confirming: Option<Action>,
     /// Set when the user asked to quit.
     pub quit: bool,
 }
@@ -283,6 +288,8 @@ impl App {
             last_input: Instant::now(),
             locked: None,
             token_dialog: None,
+            clock_question: None,
+            clock_confirming: None,
             quit: false,
         };
         let view = app.home_view();
@@ -373,6 +380,7 @@ impl App {
         self.pending_step = None;
         self.help = false;
         self.confirm_quit = false;
+        self.clock_question = None;
         self.notice = None;
         self.locked = Some(after);
         self.refresh_home();
@@ -531,6 +539,12 @@ impl App {
                 .as_ref()
                 .map(|r| custodian_core::outputs::stale(r, custodian_core::clock::now()).len())
                 .unwrap_or(0),
+            clock_drift: match &self.origin {
+                // In a drill sandbox the time is confirmed in the real workspace.
+                Some(real) => real.registry().ok(),
+                None => reg.as_ref().ok().cloned(),
+            }
+            .and_then(|r| super::clock::home_warning(&r, custodian_core::clock::now())),
             custodians: reg.map(|r| r.custodians).unwrap_or_default(),
             audit,
             network: (self.net_probe)(),
@@ -621,6 +635,12 @@ impl App {
                     });
                     return;
                 }
+                if let WorkerMsg::Finished(Ok(JobResult::ClockConfirmed(done))) = &msg {
+                    self.running_jobs = self.running_jobs.saturating_sub(1);
+                    let done = done.clone();
+                    self.clock_confirmed(done);
+                    return;
+                }
                 if matches!(msg, WorkerMsg::Finished(_)) {
                     self.running_jobs = self.running_jobs.saturating_sub(1);
                     self.notice = None;
@@ -657,6 +677,18 @@ impl App {
                 self.locked = None;
             } else if ctrl && key.code == KeyCode::Char('c') {
                 self.request_quit();
+            }
+            return;
+        }
+        if self.clock_question.is_some() {
+            // The question takes every key: y records the time, n or Esc
+            // (or Ctrl-C) says it is wrong; nothing else answers it.
+            match key.code {
+                KeyCode::Char('y' | 'Y') if !ctrl => self.clock_yes(),
+                KeyCode::Char('n' | 'N') if !ctrl => self.clock_no(),
+                KeyCode::Esc => self.clock_no(),
+                KeyCode::Char('c') if ctrl => self.clock_no(),
+                _ => {}
             }
             return;
         }
@@ -776,6 +808,109 @@ impl App {
     }
 
     fn perform_one(&mut self, action: Action) {
+        // A drill, an incident or the ceremony: the time first, once a day.
+        let action = match self.ask_clock_first(action) {
+            Some(a) => a,
+            None => return,
+        };
+        self.perform_now(action);
+    }
+
+    /// Parks `action` behind the clock question when the core's rule asks
+    /// for a confirmation (None: the question is up); otherwise gives it back.
+    fn ask_clock_first(&mut self, action: Action) -> Option<Action> {
+        let Some(asked_by) = super::clock::guarded(&action) else {
+            return Some(action);
+        };
+        let Ok(reg) = self.real_ws().registry() else {
+            // Unreadable: the operation itself says so.
+            return Some(action);
+        };
+        let now = custodian_core::clock::now();
+        if !custodian_core::clock::needs_confirmation(&reg, now) {
+            return Some(action);
+        }
+        self.clock_question = Some(super::clock::ClockQuestion::new(
+            action, asked_by, &reg, now,
+        ));
+        None
+    }
+
+    /// The workspace the console came from (in a drill sandbox), else this one.
+    fn real_ws(&self) -> Workspace {
+        self.origin.clone().unwrap_or_else(|| self.ws.clone())
+    }
+
+    /// `y`: records the confirmation on a worker (audited
+    /// CLOCK_CONFIRMED in the real workspace); the action runs once it is.
+    fn clock_yes(&mut self) {
+        let Some(q) = self.clock_question.take() else {
+            return;
+        };
+        let real = self.real_ws();
+        let (context, operator) = (q.context, q.operator.clone());
+        self.clock_confirming = Some(q.action);
+        self.running_jobs += 1;
+        self.notice = Some(strings::CLOCK_RECORDING.into());
+        worker::spawn(&self.sender(), move |_| {
+            Ok(JobResult::ClockConfirmed(
+                custodian_core::clock::confirm(&real, context, operator.as_deref())
+                    .map_err(|e| Report::from_error(&e)),
+            ))
+        });
+    }
+
+    /// `n` or Esc: nothing is written and nothing starts; the flow says
+    /// what to do.
+    fn clock_no(&mut self) {
+        if let Some(q) = self.clock_question.take() {
+            let report = q.wrong();
+            self.refuse_parked(q.action, report);
+        }
+    }
+
+    /// The confirmation was recorded (the parked action runs, exactly as
+    /// it would have) or refused (a clock earlier than the audit log: the
+    /// flow shows the core's error).
+    fn clock_confirmed(&mut self, done: Result<custodian_core::clock::ClockConfirmation, Report>) {
+        self.notice = None;
+        let Some(action) = self.clock_confirming.take() else {
+            return;
+        };
+        match done {
+            Ok(_) => {
+                let depth = self.screens.len();
+                self.perform_now(action);
+                if self.screens.len() > depth {
+                    self.refresh_guards();
+                }
+            }
+            Err(report) => self.refuse_parked(action, report),
+        }
+    }
+
+    /// Tells the flow that asked that its action did not start, through
+    /// its own error path: the incident's screen shows the report; a flow
+    /// waiting for a job (the drill, the ceremony) takes it as that job's
+    /// failure.
+    fn refuse_parked(&mut self, action: Action, report: Report) {
+        match action {
+            Action::StartIncident { .. } | Action::CloseIncident { .. } => {
+                if let Some(s) = self.top_as::<ScenarioScreen>() {
+                    s.show_error(report);
+                }
+            }
+            _ => {
+                let msg = WorkerMsg::Finished(Err(report));
+                if let Some(a) = self.top().on_worker(&msg) {
+                    self.perform(a);
+                }
+            }
+        }
+    }
+
+    /// Runs `action` (past the clock question).
+    fn perform_now(&mut self, action: Action) {
         match action {
             Action::Quit => self.request_quit(),
             Action::Back => {
@@ -2139,6 +2274,8 @@ impl App {
         } else if let Some(d) = &self.token_dialog {
             // The dialog takes every key: the footer names its keys only.
             widgets::footer_line(&d.footer_keys(), footer.width)
+        } else if self.clock_question.is_some() {
+            widgets::footer_line(&super::clock::ClockQuestion::footer_keys(), footer.width)
         } else {
             widgets::footer_line(
                 &self.footer_keys(screen.as_ref(), footer.width),
@@ -2197,6 +2334,9 @@ impl App {
             ];
             let popup = widgets::centered(area, 60, 8);
             widgets::popup(frame, popup, strings::QUIT_TITLE, lines, Color::Yellow);
+        }
+        if let Some(q) = &self.clock_question {
+            q.render(frame, area);
         }
         if let Some(d) = &self.token_dialog {
             d.render(frame, area);

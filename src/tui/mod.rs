@@ -13,6 +13,7 @@
 
 pub mod app;
 pub mod approvers;
+pub mod clock;
 pub mod complete;
 pub mod event;
 pub mod form;

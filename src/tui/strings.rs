@@ -14,6 +14,15 @@ pub const HOME_RETIRED: &str = "retired";
 /// After the count of plaintext outputs older than a day (custody hygiene).
 pub const HOME_STALE_OUTPUTS: &str =
     "plaintext output(s) older than a day not destroyed (custodian outputs)";
+/// The clock question before drills, incidents and the ceremony.
+pub const CLOCK_TITLE: &str = "Confirm the date and time";
+pub const CLOCK_ASK: &str = "Is this the right date and time?";
+pub const CLOCK_CHECK: &str = "Compare it with a trusted clock (a phone, a colleague's watch).";
+pub const CLOCK_RECORDED_AS: &str = "y records it in the audit log";
+pub const CLOCK_KEYS: &str = "y  yes, record it    n or Esc  no, it is wrong";
+pub const CLOCK_RECORDING: &str = "recording the confirmed date and time…";
+pub const CLOCK_WRONG: &str = "the operator said the system clock is wrong";
+pub const CLOCK_WRONG_FIX: &str = "set the system clock from a trusted clock, then start again; nothing was started and nothing was written";
 pub const HOME_NO_CUSTODIANS: &str =
     "No custodians yet. Press n to create the first custodian identity.";
 pub const HOME_AUDIT: &str = "Audit log";

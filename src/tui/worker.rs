@@ -33,6 +33,10 @@ pub enum JobResult {
     /// where they went, or why not. Never an `Err` of the job, so a screen
     /// waiting on its own job never takes it for its own.
     Printed(Result<String, custodian_core::error::Report>),
+    /// The operator's confirmation of the system time was recorded (or
+    /// refused: a clock earlier than the audit log). Like `Printed`, never
+    /// an `Err` of the job: the app takes it, not the screen below.
+    ClockConfirmed(Result<custodian_core::clock::ClockConfirmation, custodian_core::error::Report>),
     /// The automatic drill finished (passed or not) and wrote its report.
     DrillFinished(Box<custodian_core::drill::run::DrillOutcome>),
     /// The old drill sandboxes still on disk.

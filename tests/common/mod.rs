@@ -344,3 +344,27 @@ pub fn child_command(test: &str, envs: &[(&str, std::ffi::OsString)]) -> std::pr
         .envs(envs.iter().map(|(k, v)| (k, v)));
     c
 }
+
+/// Records in `ws`'s registry that an operator confirmed the system clock
+/// at `at` (what the console's and the CLI's confirmation leave there,
+/// without its audit entry): a fixture for tests that start drills,
+/// incidents or ceremonies and are not about the clock question.
+pub fn clock_confirmed_at(ws: &custodian_core::workspace::Workspace, at: time::OffsetDateTime) {
+    ws.update_registry(|r| {
+        r.clock_confirmations
+            .push(custodian_core::clock::ClockConfirmation {
+                at: custodian_core::clock::format(at),
+                context: "test fixture".into(),
+                operator: None,
+                op: "fixture".into(),
+            });
+        Ok::<_, custodian_core::workspace::WorkspaceError>(())
+    })
+    .unwrap();
+}
+
+/// [`clock_confirmed_at`] now, on the workspace at `dir` (created if new).
+pub fn clock_confirmed(dir: &Path) {
+    let ws = custodian_core::workspace::Workspace::open(dir).unwrap();
+    clock_confirmed_at(&ws, custodian_core::clock::now());
+}

@@ -13,7 +13,22 @@ use ratatui::backend::TestBackend;
 
 /// The app on `ws` with a network probe that always reports "offline",
 /// once its start-up background checks (the audit chain) have reported.
+/// The clock counts as confirmed by an operator just now (when the registry
+/// is readable), so drills, incidents and ceremonies start without the
+/// once-a-day question; tests/clock_tui.rs asks it (see [`offline_app_as_is`]).
 pub fn offline_app(ws: Workspace) -> App {
+    let now = custodian_core::clock::now();
+    if ws
+        .registry()
+        .is_ok_and(|r| custodian_core::clock::needs_confirmation(&r, now))
+    {
+        super::clock_confirmed_at(&ws, now);
+    }
+    offline_app_as_is(ws)
+}
+
+/// [`offline_app`] on the workspace as it is (the clock not confirmed).
+pub fn offline_app_as_is(ws: Workspace) -> App {
     let mut app = offline_app_unchecked(ws);
     assert!(
         app.pump_until_idle(std::time::Duration::from_secs(30)),

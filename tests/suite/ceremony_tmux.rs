@@ -16,6 +16,7 @@ fn onboarding_ceremony_from_home_at_80x24() {
         return;
     }
     let sb = Sandbox::new();
+    common::clock_confirmed(&sb.ws()); // the once-a-day time question: tests/clock_tui.rs
     Workspace::open(sb.ws()).unwrap();
     let guardians: Vec<String> = (1..=5).map(|i| format!("G{i}")).collect();
     let gpass = |g: &str| format!("{PASS_B} {g}");

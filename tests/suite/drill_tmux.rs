@@ -19,6 +19,7 @@ fn scenario_5_in_drill_mode_in_a_real_terminal() {
         return;
     }
     let sb = Sandbox::new();
+    common::clock_confirmed(&sb.ws()); // the once-a-day time question: tests/clock_tui.rs
     let cmd = format!(
         "env -u CUSTODIAN_WORKSPACE {} --workspace {}",
         env!("CARGO_BIN_EXE_custodian"),
@@ -150,6 +151,7 @@ fn drill_then_scenario_4_by_hand_with_the_drill_card_at_80x24() {
         return;
     }
     let sb = Sandbox::new();
+    common::clock_confirmed(&sb.ws()); // the once-a-day time question: tests/clock_tui.rs
     let t = Tmux::console(sb.path(), &sb.ws(), 80, 24);
     t.keys(&["D"]);
     t.wait_for("Participants", 10);

@@ -222,6 +222,7 @@ fn each_bad_input_comes_back_under_the_field_that_fixes_it() {
     common::pykit::rezip(&k.kit, &missing, |name, b| {
         (name != mobile_entry).then_some(b)
     });
+    common::clock_confirmed(&sb.ws()); // what tui::offline_app records, before the snapshot
     let before = sb.snapshot();
     let cases: [(&Path, &Path, &str, &str, &str); 4] = [
         (

@@ -19,6 +19,7 @@ mod canary;
 mod ceremony_tmux;
 mod ceremony_tui;
 mod clock;
+mod clock_tui;
 mod console;
 mod core_dump;
 mod deps;

@@ -17,6 +17,7 @@ fn scenario_2_in_a_real_terminal() {
     }
     let sb = common::Sandbox::new();
     common::accept_typed_approvals(&custodian_core::workspace::Workspace::open(sb.ws()).unwrap());
+    common::clock_confirmed(&sb.ws()); // the once-a-day time question: tests/clock_tui.rs
     let bin = assert_cmd::cargo::cargo_bin("custodian");
     let command = format!(
         "env -u CUSTODIAN_WORKSPACE {} --workspace {}",
@@ -98,6 +99,7 @@ fn scenario_2_with_notes_closed_and_its_verify_command_passes_at_80x24() {
     }
     let sb = common::Sandbox::new();
     common::accept_typed_approvals(&custodian_core::workspace::Workspace::open(sb.ws()).unwrap());
+    common::clock_confirmed(&sb.ws()); // the once-a-day time question: tests/clock_tui.rs
     let bin = assert_cmd::cargo::cargo_bin("custodian");
     let command = format!(
         "env -u CUSTODIAN_WORKSPACE {} --workspace {}",

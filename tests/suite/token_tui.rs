@@ -243,7 +243,7 @@ fn new_identity_with_a_token_asks_the_pin_in_the_dialog_and_completes() {
     }
     let dir = dir();
     let recipient = std::fs::read_to_string(dir.join("recipient")).unwrap();
-    let mut app = tui::offline_app(Workspace::open(ws_dir(&dir)).unwrap());
+    let mut app = tui::offline_app_as_is(Workspace::open(ws_dir(&dir)).unwrap());
     key(&mut app, KeyCode::Char('n'));
     type_text(&mut app, "Tia");
     key(&mut app, KeyCode::Down);
@@ -305,7 +305,7 @@ fn rotating_a_token_identity_asks_its_pin_and_refuses_each_failure_specifically(
         .clone();
 
     // (1) A wrong PIN: the token's own refusal, audited, nothing changed.
-    let mut app = tui::offline_app(ws.clone());
+    let mut app = tui::offline_app_as_is(ws.clone());
     start_rotation(&mut app);
     assert!(app.pump_until_token_prompt(Duration::from_secs(120)));
     type_text(&mut app, "000000");
@@ -382,7 +382,7 @@ fn a_missing_plugin_program_is_named_and_changes_nothing() {
     let (sb, bin, _) = token_sandbox();
     tia_with_token(sb.path(), &path_with(&bin));
     let before = files_but_audit(sb.path());
-    let mut app = tui::offline_app(Workspace::open(sb.ws()).unwrap());
+    let mut app = tui::offline_app_as_is(Workspace::open(sb.ws()).unwrap());
     // The confirmation's token step takes only a plugin recipient.
     to_confirmation(&mut app);
     key(&mut app, KeyCode::Char('t'));
@@ -416,7 +416,7 @@ fn a_missing_plugin_program_is_named_and_changes_nothing() {
 #[test]
 fn the_touch_message_shows_a_countdown_and_esc_gives_up() {
     let sb = common::Sandbox::new();
-    let mut app = tui::offline_app(Workspace::open(sb.ws()).unwrap());
+    let mut app = tui::offline_app_as_is(Workspace::open(sb.ws()).unwrap());
     let bridge = custodian::tui::token::Bridge::new(app.events().tx.clone());
     bridge.message("Touch your custodiantest token now");
     app.pump_pending();
@@ -517,7 +517,7 @@ fn a_touch_given_up_on_fails_only_its_own_decryption() {
     let dir = dir();
     let recipient = std::fs::read_to_string(dir.join("recipient")).unwrap();
     let req = custodian_core::token::parse_recipient(recipient.trim()).unwrap();
-    let mut app = tui::offline_app(Workspace::open(ws_dir(&dir)).unwrap());
+    let mut app = tui::offline_app_as_is(Workspace::open(ws_dir(&dir)).unwrap());
     let tx = app.events().tx.clone();
     let (done_tx, done) = mpsc::channel();
     std::thread::spawn(move || {
@@ -570,7 +570,7 @@ fn a_touch_that_never_comes_does_not_hold_the_console() {
     let dir = dir();
     let ws = Workspace::open(ws_dir(&dir)).unwrap();
     let before = files_but_audit(&dir);
-    let mut app = tui::offline_app(ws);
+    let mut app = tui::offline_app_as_is(ws);
     start_rotation(&mut app);
     assert!(pump_until(&mut app, asks_pin));
     type_text(&mut app, PIN);

@@ -39,6 +39,9 @@ pub struct HomeView {
     pub registry_error: Option<String>,
     /// Plaintext outputs older than a day and not destroyed.
     pub stale_outputs: usize,
+    /// The clock is more than a day past the last operator-confirmed time:
+    /// the line saying so.
+    pub clock_drift: Option<String>,
 }
 
 impl Default for HomeView {
@@ -53,6 +56,7 @@ impl Default for HomeView {
             sandbox_origin: None,
             registry_error: None,
             stale_outputs: 0,
+            clock_drift: None,
         }
     }
 }
@@ -368,7 +372,10 @@ impl Screen for HomeScreen {
         let menu = menu_lines(area.width);
         let [banner_area, ws_area, table_area, menu_area, audit_area] = Layout::vertical([
             Constraint::Length(banner_h),
-            Constraint::Length(if self.view.stale_outputs > 0 { 4 } else { 3 }),
+            Constraint::Length(
+                3 + u16::from(self.view.stale_outputs > 0)
+                    + u16::from(self.view.clock_drift.is_some()),
+            ),
             Constraint::Min(5),
             Constraint::Length(menu.len() as u16 + 1),
             Constraint::Length(3),
@@ -404,6 +411,15 @@ impl Screen for HomeScreen {
                 Style::default().fg(Color::Red).add_modifier(Modifier::BOLD),
             ))
         });
+        // A sane clock: more than a day past the last confirmed time.
+        let drift_line = self.view.clock_drift.as_ref().map(|w| {
+            Line::from(Span::styled(
+                fit(w, usize::from(area.width)),
+                Style::default()
+                    .fg(Color::Yellow)
+                    .add_modifier(Modifier::BOLD),
+            ))
+        });
         frame.render_widget(
             Paragraph::new(
                 vec![
@@ -416,6 +432,7 @@ impl Screen for HomeScreen {
                 ]
                 .into_iter()
                 .chain(stale_line)
+                .chain(drift_line)
                 .collect::<Vec<_>>(),
             )
             .block(

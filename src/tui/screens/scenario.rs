@@ -720,149 +720,6 @@ impl Screen for ScenarioScreen {
     fn render(&self, frame: &mut Frame, area: Rect, _chrome: &Chrome) {
         let bold = Style::default().add_modifier(Modifier::BOLD);
         let dim = widgets::hint();
-        let [status_area, main_area, bottom_area] = Layout::vertical([
-            Constraint::Length(1),
-            Constraint::Min(6),
-            Constraint::Length(7),
-        ])
-        .areas(area);
-
-        // Incident status line.
-        let status = match &self.incident {
-            None => Line::from(Span::styled(strings::SCENARIO_NO_INCIDENT, dim)),
-            Some(inc) => {
-                let done = self
-                    .scenario
-                    .steps
-                    .iter()
-                    .filter(|s| inc.step(&s.id).is_some())
-                    .count();
-                let state = if inc.is_closed() { "closed" } else { "open" };
-                // Progress first: at 80 columns the end of this line is cut.
-                Line::from(vec![
-                    Span::styled(format!("Incident {} ", inc.id), bold),
-                    Span::raw(format!(
-                        "({state}) · {done}/{} steps done · opened {} by {}",
-                        self.scenario.steps.len(),
-                        inc.started_at,
-                        inc.operators.first().map(String::as_str).unwrap_or(""),
-                    )),
-                ])
-            }
-        };
-        frame.render_widget(Paragraph::new(status), status_area);
-
-        let [left, right] =
-            Layout::horizontal([Constraint::Percentage(45), Constraint::Percentage(55)])
-                .areas(main_area);
-        let left = Rect {
-            width: left.width.saturating_sub(1),
-            ..left
-        };
-        frame.render_widget(
-            Block::default().borders(Borders::RIGHT),
-            Rect {
-                x: left.right(),
-                width: 1,
-                ..main_area
-            },
-        );
-
-        // Decision aid: "Do NOT" pinned at the top, where it cannot scroll
-        // away; the situation and what to check first scroll below it.
-        let red = Style::default().fg(Color::Red);
-        let mut do_not = vec![Line::from(Span::styled(
-            strings::SCENARIO_DO_NOT,
-            red.add_modifier(Modifier::BOLD),
-        ))];
-        for d in &self.scenario.do_not {
-            do_not.push(Line::from(Span::styled(format!("✘ {d}"), red)));
-        }
-        let do_not = Paragraph::new(do_not).wrap(Wrap { trim: true });
-        let do_not_h = u16::try_from(do_not.line_count(left.width))
-            .unwrap_or(u16::MAX)
-            .min(left.height / 2 + 2);
-        let [do_not_area, aid_area] =
-            Layout::vertical([Constraint::Length(do_not_h + 1), Constraint::Min(1)]).areas(left);
-        frame.render_widget(
-            do_not.block(Block::default().borders(Borders::BOTTOM)),
-            do_not_area,
-        );
-        let mut aid = vec![
-            Line::from(Span::styled(strings::SCENARIO_SITUATION, bold)),
-            Line::from(self.scenario.situation.clone()),
-            Line::from(""),
-            Line::from(Span::styled(strings::SCENARIO_CHECK_FIRST, bold)),
-        ];
-        for c in &self.scenario.check_first {
-            aid.push(Line::from(format!("• {c}")));
-        }
-        self.aid_max
-            .set(widgets::scrolled(frame, aid_area, aid, self.aid_scroll));
-
-        // Steps: one line each (the selected one's full text is below), the
-        // selection always in view.
-        let width = usize::from(right.width);
-        let mut rows: Vec<(Option<usize>, Line)> = Vec::new();
-        for (i, s) in self.scenario.steps.iter().enumerate() {
-            let record = self.incident.as_ref().and_then(|inc| inc.step(&s.id));
-            let (mark, mark_style) = match record {
-                Some(_) => ("[✔]", Style::default().fg(Color::Green)),
-                None => ("[ ]", Style::default()),
-            };
-            let selected = self.nav.is_selected(i);
-            let cursor = if selected { "▶" } else { " " };
-            let text_style = if selected {
-                Style::default().add_modifier(Modifier::REVERSED)
-            } else {
-                Style::default()
-            };
-            let op = s.op.map(|op| format!(" ⟶ {op}")).unwrap_or_default();
-            let room = width.saturating_sub(4 + op.chars().count());
-            let mut spans = vec![
-                Span::raw(cursor),
-                Span::styled(mark, mark_style),
-                Span::styled(
-                    crate::tui::widgets::fit(&format!(" {}. {}", i + 1, s.text), room),
-                    text_style,
-                ),
-            ];
-            if !op.is_empty() {
-                spans.push(Span::styled(op, Style::default().fg(Color::Cyan)));
-            }
-            rows.push((Some(i), Line::from(spans)));
-            if let Some(r) = record {
-                rows.push((
-                    Some(i),
-                    Line::from(Span::styled(
-                        crate::tui::widgets::fit(
-                            &format!(
-                                "       done by {} at {}{}{}",
-                                r.operator,
-                                r.completed_at,
-                                if r.notes.is_some() { " · notes" } else { "" },
-                                if r.out_of_order.is_empty() {
-                                    ""
-                                } else {
-                                    " · out of order"
-                                }
-                            ),
-                            width,
-                        ),
-                        Style::default().fg(Color::Green),
-                    )),
-                ));
-            }
-        }
-        // The selected step and its "done by" line stay in view.
-        let [steps_title, steps_area] =
-            Layout::vertical([Constraint::Length(1), Constraint::Min(1)]).areas(right);
-        frame.render_widget(
-            Paragraph::new(Span::styled(strings::SCENARIO_STEPS, bold)),
-            steps_title,
-        );
-        self.nav.render(frame, steps_area, rows);
-
         // Bottom: the selected step's detail, the active form, or an error.
         let mut bottom: Vec<Line> = Vec::new();
         let step = match &self.mode {
@@ -1052,6 +909,161 @@ impl Screen for ScenarioScreen {
         if let Some(r) = &self.error {
             bottom.extend(widgets::report_lines(r));
         }
+        // Seven rows, more when a long error (a clock behind the audit
+        // log, say) would not fit with the form: what to do stays readable.
+        let bottom_rows = Paragraph::new(bottom.clone())
+            .wrap(Wrap { trim: false })
+            .line_count(area.width);
+        let bottom_h = if self.error.is_some() {
+            u16::try_from(bottom_rows + 1)
+                .unwrap_or(u16::MAX)
+                .clamp(7, area.height.saturating_sub(7).max(7))
+        } else {
+            7
+        };
+        let [status_area, main_area, bottom_area] = Layout::vertical([
+            Constraint::Length(1),
+            Constraint::Min(6),
+            Constraint::Length(bottom_h),
+        ])
+        .areas(area);
+
+        // Incident status line.
+        let status = match &self.incident {
+            None => Line::from(Span::styled(strings::SCENARIO_NO_INCIDENT, dim)),
+            Some(inc) => {
+                let done = self
+                    .scenario
+                    .steps
+                    .iter()
+                    .filter(|s| inc.step(&s.id).is_some())
+                    .count();
+                let state = if inc.is_closed() { "closed" } else { "open" };
+                // Progress first: at 80 columns the end of this line is cut.
+                Line::from(vec![
+                    Span::styled(format!("Incident {} ", inc.id), bold),
+                    Span::raw(format!(
+                        "({state}) · {done}/{} steps done · opened {} by {}",
+                        self.scenario.steps.len(),
+                        inc.started_at,
+                        inc.operators.first().map(String::as_str).unwrap_or(""),
+                    )),
+                ])
+            }
+        };
+        frame.render_widget(Paragraph::new(status), status_area);
+
+        let [left, right] =
+            Layout::horizontal([Constraint::Percentage(45), Constraint::Percentage(55)])
+                .areas(main_area);
+        let left = Rect {
+            width: left.width.saturating_sub(1),
+            ..left
+        };
+        frame.render_widget(
+            Block::default().borders(Borders::RIGHT),
+            Rect {
+                x: left.right(),
+                width: 1,
+                ..main_area
+            },
+        );
+
+        // Decision aid: "Do NOT" pinned at the top, where it cannot scroll
+        // away; the situation and what to check first scroll below it.
+        let red = Style::default().fg(Color::Red);
+        let mut do_not = vec![Line::from(Span::styled(
+            strings::SCENARIO_DO_NOT,
+            red.add_modifier(Modifier::BOLD),
+        ))];
+        for d in &self.scenario.do_not {
+            do_not.push(Line::from(Span::styled(format!("✘ {d}"), red)));
+        }
+        let do_not = Paragraph::new(do_not).wrap(Wrap { trim: true });
+        let do_not_h = u16::try_from(do_not.line_count(left.width))
+            .unwrap_or(u16::MAX)
+            .min(left.height / 2 + 2);
+        let [do_not_area, aid_area] =
+            Layout::vertical([Constraint::Length(do_not_h + 1), Constraint::Min(1)]).areas(left);
+        frame.render_widget(
+            do_not.block(Block::default().borders(Borders::BOTTOM)),
+            do_not_area,
+        );
+        let mut aid = vec![
+            Line::from(Span::styled(strings::SCENARIO_SITUATION, bold)),
+            Line::from(self.scenario.situation.clone()),
+            Line::from(""),
+            Line::from(Span::styled(strings::SCENARIO_CHECK_FIRST, bold)),
+        ];
+        for c in &self.scenario.check_first {
+            aid.push(Line::from(format!("• {c}")));
+        }
+        self.aid_max
+            .set(widgets::scrolled(frame, aid_area, aid, self.aid_scroll));
+
+        // Steps: one line each (the selected one's full text is below), the
+        // selection always in view.
+        let width = usize::from(right.width);
+        let mut rows: Vec<(Option<usize>, Line)> = Vec::new();
+        for (i, s) in self.scenario.steps.iter().enumerate() {
+            let record = self.incident.as_ref().and_then(|inc| inc.step(&s.id));
+            let (mark, mark_style) = match record {
+                Some(_) => ("[✔]", Style::default().fg(Color::Green)),
+                None => ("[ ]", Style::default()),
+            };
+            let selected = self.nav.is_selected(i);
+            let cursor = if selected { "▶" } else { " " };
+            let text_style = if selected {
+                Style::default().add_modifier(Modifier::REVERSED)
+            } else {
+                Style::default()
+            };
+            let op = s.op.map(|op| format!(" ⟶ {op}")).unwrap_or_default();
+            let room = width.saturating_sub(4 + op.chars().count());
+            let mut spans = vec![
+                Span::raw(cursor),
+                Span::styled(mark, mark_style),
+                Span::styled(
+                    crate::tui::widgets::fit(&format!(" {}. {}", i + 1, s.text), room),
+                    text_style,
+                ),
+            ];
+            if !op.is_empty() {
+                spans.push(Span::styled(op, Style::default().fg(Color::Cyan)));
+            }
+            rows.push((Some(i), Line::from(spans)));
+            if let Some(r) = record {
+                rows.push((
+                    Some(i),
+                    Line::from(Span::styled(
+                        crate::tui::widgets::fit(
+                            &format!(
+                                "       done by {} at {}{}{}",
+                                r.operator,
+                                r.completed_at,
+                                if r.notes.is_some() { " · notes" } else { "" },
+                                if r.out_of_order.is_empty() {
+                                    ""
+                                } else {
+                                    " · out of order"
+                                }
+                            ),
+                            width,
+                        ),
+                        Style::default().fg(Color::Green),
+                    )),
+                ));
+            }
+        }
+        // The selected step and its "done by" line stay in view.
+        let [steps_title, steps_area] =
+            Layout::vertical([Constraint::Length(1), Constraint::Min(1)]).areas(right);
+        frame.render_widget(
+            Paragraph::new(Span::styled(strings::SCENARIO_STEPS, bold)),
+            steps_title,
+        );
+        self.nav.render(frame, steps_area, rows);
+
         let bottom_area = if matches!(
             self.mode,
             Mode::Record {
