@@ -414,7 +414,7 @@ impl Screen for HomeScreen {
         // A sane clock: more than a day past the last confirmed time.
         let drift_line = self.view.clock_drift.as_ref().map(|w| {
             Line::from(Span::styled(
-                fit(w, usize::from(area.width)),
+                widgets::fit(w, usize::from(area.width)),
                 Style::default()
                     .fg(Color::Yellow)
                     .add_modifier(Modifier::BOLD),
