@@ -611,7 +611,7 @@ fn refused_rotation(dir: &Path, pin: Option<&str>, expected: &[&str]) {
     let log = || std::fs::read_to_string(ws_dir(dir).join("audit.jsonl")).unwrap();
     let before = files_but_audit(dir);
     let log_before = log();
-    let mut app = tui::offline_app(Workspace::open(ws_dir(dir)).unwrap());
+    let mut app = tui::offline_app_as_is(Workspace::open(ws_dir(dir)).unwrap());
     start_rotation(&mut app);
     match pin {
         Some(pin) => assert_eq!(answer_pins(&mut app, pin), 1),

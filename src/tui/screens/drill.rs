@@ -28,7 +28,12 @@ enum Step {
     },
     Running(Progress),
     Done(Box<DrillOutcome>),
-    Failed(Report),
+    /// The drill did not run (or failed); the names typed are kept, so Esc
+    /// goes back to them.
+    Failed {
+        report: Report,
+        names: String,
+    },
 }
 
 /// The old sandboxes, over the participants step (what was typed there is
@@ -52,6 +57,8 @@ struct Sandboxes {
 pub struct DrillScreen {
     step: Step,
     sandboxes: Option<Sandboxes>,
+    /// The participants as typed, kept while the drill runs.
+    names: String,
 }
 
 impl Default for DrillScreen {
@@ -69,6 +76,7 @@ impl DrillScreen {
                 error: None,
             },
             sandboxes: None,
+            names: String::new(),
         }
     }
 
@@ -227,7 +235,7 @@ impl DrillScreen {
             Step::Participants { .. } => "participants",
             Step::Running(_) => "running",
             Step::Done(_) => "done",
-            Step::Failed(_) => "failed",
+            Step::Failed { .. } => "failed",
         }
     }
 }
@@ -272,6 +280,7 @@ impl Screen for DrillScreen {
                 }
                 KeyCode::Enter => match parse_participants(field.text()) {
                     Ok(participants) => {
+                        self.names = field.text().to_string();
                         self.step = Step::Running(Progress::start(5, strings::DRILL_STARTING));
                         Some(Action::RunDrill { participants })
                     }
@@ -298,8 +307,14 @@ impl Screen for DrillScreen {
                 KeyCode::Enter | KeyCode::Esc => Some(Action::Back),
                 _ => None,
             },
-            Step::Failed(_) => match key.code {
-                KeyCode::Enter | KeyCode::Esc => Some(Action::Back),
+            Step::Failed { names, .. } => match key.code {
+                KeyCode::Enter => Some(Action::Back),
+                KeyCode::Esc => {
+                    let mut field = TextField::default();
+                    field.set(names);
+                    self.step = Step::Participants { field, error: None };
+                    None
+                }
                 _ => None,
             },
         }
@@ -344,7 +359,10 @@ impl Screen for DrillScreen {
                 Some(Action::RefreshHome)
             }
             WorkerMsg::Finished(Err(report)) => {
-                self.step = Step::Failed(report.clone());
+                self.step = Step::Failed {
+                    report: report.clone(),
+                    names: std::mem::take(&mut self.names),
+                };
                 None
             }
             WorkerMsg::Finished(Ok(_)) => None,
@@ -440,7 +458,7 @@ impl Screen for DrillScreen {
                 lines.push(Line::from(""));
                 lines.push(Line::from(strings::DRILL_WALK_HINT));
             }
-            Step::Failed(report) => {
+            Step::Failed { report, .. } => {
                 lines.extend(widgets::failure_lines(report));
             }
         }
@@ -475,7 +493,7 @@ impl Screen for DrillScreen {
                 ("p", "print PDF"),
                 ("Enter", "home"),
             ],
-            Step::Failed(_) => vec![("Enter", "home")],
+            Step::Failed { .. } => vec![("Enter", "home"), ("Esc", "back to the names")],
         }
     }
 
