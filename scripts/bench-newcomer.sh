@@ -18,7 +18,9 @@ set -euo pipefail
 src=$(cd "$(dirname "$0")/.." && pwd)
 branch=$(git -C "$src" rev-parse --abbrev-ref HEAD)
 tmp=$(mktemp -d)
-trap 'rm -rf "$tmp"' EXIT
+# The logs outlive the clone: a failed test is named in newcomer-test.log.
+logs=${TMPDIR:-/tmp}
+trap 'cp -f "$tmp/build.log" "$logs/newcomer-build.log" 2>/dev/null; cp -f "$tmp/test.log" "$logs/newcomer-test.log" 2>/dev/null; rm -rf "$tmp"' EXIT
 echo "load average at start: $(cut -d' ' -f1-3 /proc/loadavg)"
 git clone -q --branch "$branch" "$src" "$tmp/clone"
 cd "$tmp/clone"
