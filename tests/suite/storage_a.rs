@@ -564,11 +564,25 @@ fn the_running_binary_is_not_dumpable_and_writes_no_core() {
 
     use std::os::fd::AsRawFd;
 
-    let exe = assert_cmd::cargo::cargo_bin("custodian");
+    let built = assert_cmd::cargo::cargo_bin("custodian");
+    let as_root = rustix_uid() == 0;
+    // Run as `nobody` (below), the binary must be reachable by it: a build
+    // under a private directory (a 0700 mktemp dir, as in
+    // scripts/bench-newcomer.sh's fresh clone) is not, so it runs from a
+    // copy in a directory anyone may enter.
+    let copy_dir = tempfile::tempdir().unwrap();
+    let exe = if as_root {
+        std::fs::set_permissions(copy_dir.path(), std::fs::Permissions::from_mode(0o755)).unwrap();
+        let exe = copy_dir.path().join("custodian");
+        std::fs::copy(&built, &exe).unwrap();
+        std::fs::set_permissions(&exe, std::fs::Permissions::from_mode(0o755)).unwrap();
+        exe
+    } else {
+        built
+    };
     // The passphrase pipe: the binary blocks reading it (through /dev/fd/0,
     // so `nobody` must be allowed to open it).
     let (reader, mut writer) = std::io::pipe().unwrap();
-    let as_root = rustix_uid() == 0;
     if as_root {
         let fd = format!("/proc/self/fd/{}", reader.as_raw_fd());
         std::fs::set_permissions(&fd, std::fs::Permissions::from_mode(0o666)).unwrap();
