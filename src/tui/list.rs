@@ -97,6 +97,20 @@ impl ListNav {
         self.len > 0 && i == self.selected
     }
 
+    /// Row `i` of a plain list of one-line items: "▶ " and reversed when
+    /// selected, cut to `width` columns with an ellipsis.
+    pub fn plain_row(&self, i: usize, text: &str, width: u16) -> (Option<usize>, Line<'static>) {
+        let on = self.is_selected(i);
+        let style = if on {
+            Style::default().add_modifier(ratatui::style::Modifier::REVERSED)
+        } else {
+            Style::default()
+        };
+        let marker = if on { "▶ " } else { "  " };
+        let text = super::widgets::fit(&format!("{marker}{text}"), usize::from(width));
+        (Some(i), Line::from(Span::styled(text, style)))
+    }
+
     /// Selects item `i` (clamped to the list).
     pub fn select(&mut self, i: usize) {
         self.selected = i.min(self.len.saturating_sub(1));

@@ -341,22 +341,7 @@ impl RetireScreen {
             .candidates
             .iter()
             .enumerate()
-            .map(|(i, c)| {
-                let on = self.nav.is_selected(i);
-                let style = if on {
-                    Style::default().add_modifier(Modifier::REVERSED)
-                } else {
-                    Style::default()
-                };
-                let marker = if on { "▶ " } else { "  " };
-                (
-                    Some(i),
-                    Line::from(Span::styled(
-                        widgets::fit(&format!("{marker}{c}"), usize::from(area.width)),
-                        style,
-                    )),
-                )
-            })
+            .map(|(i, c)| self.nav.plain_row(i, c, area.width))
             .collect();
         self.nav.render(frame, list_area, rows);
         frame.render_widget(below_p, below_area);

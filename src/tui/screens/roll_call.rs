@@ -414,25 +414,7 @@ impl Screen for RollCallScreen {
                     .sets
                     .iter()
                     .enumerate()
-                    .map(|(i, s)| {
-                        let on = self.nav.is_selected(i);
-                        let style = if on {
-                            Style::default().add_modifier(Modifier::REVERSED)
-                        } else {
-                            Style::default()
-                        };
-                        let marker = if on { "▶ " } else { "  " };
-                        (
-                            Some(i),
-                            Line::from(Span::styled(
-                                widgets::fit(
-                                    &format!("{marker}{}", self.set_line(s)),
-                                    usize::from(area.width),
-                                ),
-                                style,
-                            )),
-                        )
-                    })
+                    .map(|(i, s)| self.nav.plain_row(i, &self.set_line(s), area.width))
                     .collect();
                 self.nav.render(frame, list, rows);
                 return;
