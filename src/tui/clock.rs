@@ -61,8 +61,7 @@ fn gap_words(gap: time::Duration) -> String {
 /// Home's one line when the core's drift warning applies (the clock more
 /// than a day past the last confirmation), short enough for 80 columns.
 pub fn home_warning(reg: &Registry, now: OffsetDateTime) -> Option<String> {
-    clock::drift_warning(reg, now)?;
-    let last = clock::last_confirmed(reg)?;
+    let last = clock::drifted_since(reg, now)?;
     Some(format!(
         "Clock {}: {} after the last confirmed time; check it",
         clock::format(now),
@@ -94,16 +93,14 @@ impl ClockQuestion {
         reg: &Registry,
         now: OffsetDateTime,
     ) -> Self {
-        let drift = clock::drift_warning(reg, now)
-            .and_then(|_| clock::last_confirmed(reg))
-            .map(|last| {
-                format!(
-                    "This is {} after the last operator-confirmed time ({}).",
-                    gap_words(now - last),
-                    plain_utc(last)
-                )
-                .replacen(" time (", " time\n(", 1)
-            });
+        let drift = clock::drifted_since(reg, now).map(|last| {
+            format!(
+                "This is {} after the last operator-confirmed time ({}).",
+                gap_words(now - last),
+                plain_utc(last)
+            )
+            .replacen(" time (", " time\n(", 1)
+        });
         ClockQuestion {
             action,
             context,

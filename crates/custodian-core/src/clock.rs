@@ -90,14 +90,24 @@ pub fn needs_confirmation(reg: &crate::workspace::Registry, now: OffsetDateTime)
 /// operator-confirmed time; None when it is not, or when no time was ever
 /// confirmed here.
 pub fn drift_warning(reg: &crate::workspace::Registry, now: OffsetDateTime) -> Option<String> {
-    let last = last_confirmed(reg)?;
-    (now - last > Duration::hours(CONFIRM_VALID_HOURS)).then(|| {
+    drifted_since(reg, now).map(|last| {
         format!(
             "the system clock says {}, more than a day after the last operator-confirmed time ({}); check the date and time against a trusted clock (drills, incidents and onboarding ask to confirm it: --confirm-time)",
             format(now),
             format(last)
         )
     })
+}
+
+/// The last operator-confirmed time when `now` is more than a day past it
+/// (what [`drift_warning`] says); None when it is not, or when no time was
+/// ever confirmed here.
+pub fn drifted_since(
+    reg: &crate::workspace::Registry,
+    now: OffsetDateTime,
+) -> Option<OffsetDateTime> {
+    let last = last_confirmed(reg)?;
+    (now - last > Duration::hours(CONFIRM_VALID_HOURS)).then_some(last)
 }
 
 /// Records, audited, that an operator confirmed the system clock now.
