@@ -589,6 +589,9 @@ pub const FLUSH_EVERY: u64 = 64 << 20;
 /// Buffers written but not yet read back, at most.
 const CHECK_QUEUE: usize = 64;
 
+/// Checked buffers kept for reuse (see [`NewFileWriter::spares`]), at most.
+const SPARES: usize = 16;
+
 /// Why the read-back did not match.
 enum ReadBackError {
     /// The file could not be read.
@@ -605,6 +608,9 @@ enum ReadBackError {
 struct ReadBackChecker {
     /// Each buffer once it is written (None once the writer is done).
     written: Option<std::sync::mpsc::SyncSender<Zeroizing<Vec<u8>>>>,
+    /// Each buffer once it is read back, emptied, for reuse (until taken,
+    /// or when nobody takes them, dropped and so wiped as before).
+    spares: Option<std::sync::mpsc::Receiver<Zeroizing<Vec<u8>>>>,
     /// The SHA-256 and length of what was read back.
     done: Option<std::thread::JoinHandle<ReadBack>>,
 }
@@ -615,13 +621,14 @@ type ReadBack = Result<([u8; 32], u64), ReadBackError>;
 impl ReadBackChecker {
     fn start(file: File) -> ReadBackChecker {
         let (written, rx) = std::sync::mpsc::sync_channel::<Zeroizing<Vec<u8>>>(CHECK_QUEUE);
+        let (spare, spares) = std::sync::mpsc::sync_channel::<Zeroizing<Vec<u8>>>(SPARES);
         let done = std::thread::spawn(move || {
             use std::os::unix::fs::FileExt;
             let mut hasher = Sha256::new();
             let mut buf = Zeroizing::new(vec![0u8; 1 << 20]);
             let (mut checked, mut synced) = (0u64, 0u64);
             // The loop ends when the writer is finished (the sender dropped).
-            for expected in rx {
+            for mut expected in rx {
                 for want in expected.chunks(buf.len()) {
                     let got = &mut buf[..want.len()];
                     file.read_exact_at(got, checked).map_err(|e| {
@@ -642,6 +649,10 @@ impl ReadBackChecker {
                     file.sync_data().map_err(ReadBackError::Io)?;
                     synced = checked;
                 }
+                // Offered for reuse; a full queue or nobody taking them
+                // drops (wipes) it here, as before.
+                expected.clear();
+                let _ = spare.try_send(expected);
             }
             // Anything beyond what was written is a difference too.
             let mut extra = [0u8; 1];
@@ -656,6 +667,7 @@ impl ReadBackChecker {
         });
         ReadBackChecker {
             written: Some(written),
+            spares: Some(spares),
             done: Some(done),
         }
     }
@@ -754,6 +766,15 @@ impl NewFileWriter {
             });
         }
         Ok(())
+    }
+
+    /// The buffers already read back, emptied, to be filled again and
+    /// handed to [`NewFileWriter::write_owned`] (once; None after). Reusing
+    /// them spares a producer of many buffers an allocation each, and the
+    /// wiping of each buffer every time: a reused buffer's old bytes are
+    /// overwritten by the next, and it is wiped once, when it is dropped.
+    pub fn spares(&mut self) -> Option<std::sync::mpsc::Receiver<Zeroizing<Vec<u8>>>> {
+        self.checker.spares.take()
     }
 
     /// Bytes written so far.
