@@ -81,6 +81,18 @@ pub fn type_text(app: &mut App, text: &str) {
     }
 }
 
+/// A bracketed paste of `text` (one event, as a terminal sends it).
+pub fn paste(app: &mut App, text: &str) {
+    app.handle(Event::Paste(text.to_string().into()));
+}
+
+/// Presses ← `n` times.
+pub fn left(app: &mut App, n: usize) {
+    for _ in 0..n {
+        key(app, KeyCode::Left);
+    }
+}
+
 /// The screen as plain text: one line per row, joined by `\n`, no quotes.
 pub fn screen_text(t: &Terminal<TestBackend>) -> String {
     let buf = t.backend().buffer();
