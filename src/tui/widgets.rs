@@ -513,6 +513,41 @@ mod tests {
     }
 
     #[test]
+    fn a_plain_field_edits_at_the_cursor_and_a_secret_only_at_its_end() {
+        use crossterm::event::{KeyCode, KeyEvent};
+        let key = |f: &mut TextField, code| f.input(KeyEvent::from(code));
+        let mut plain = TextField::plain("Ana Oficer");
+        for _ in 0..4 {
+            key(&mut plain, KeyCode::Left);
+        }
+        key(&mut plain, KeyCode::Char('f'));
+        assert_eq!(plain.text(), "Ana Officer");
+        assert_eq!(text(&plain.line("Name", true)), "Name: Ana Off▏icer");
+        key(&mut plain, KeyCode::Home);
+        key(&mut plain, KeyCode::Delete);
+        plain.push_chars("Jo".chars());
+        assert_eq!(plain.text(), "Jona Officer");
+        key(&mut plain, KeyCode::End);
+        key(&mut plain, KeyCode::Backspace);
+        assert_eq!(plain.text(), "Jona Office");
+        // The longest a field takes, typed or pasted.
+        plain.set(&"x".repeat(MAX_FIELD_CHARS + 5));
+        assert_eq!(plain.text().chars().count(), MAX_FIELD_CHARS);
+        assert!(!key(&mut plain, KeyCode::Char('y')));
+        assert!(!plain.push_chars("y".chars()));
+        // A public field never echoes what looks like a secret key.
+        let secretish = TextField::plain("AGE-SECRET-KEY-1QQQQ");
+        assert!(!text(&secretish.line("Name", false)).contains("AGE-SECRET"));
+
+        let mut secret = TextField::masked();
+        secret.push_chars("abc".chars());
+        key(&mut secret, KeyCode::Left);
+        key(&mut secret, KeyCode::Char('d'));
+        assert_eq!(secret.text(), "abcd");
+        assert_eq!(text(&secret.line("Pass", false)), format!("Pass: {MASK}"));
+    }
+
+    #[test]
     fn fit_cuts_at_the_width_with_an_ellipsis() {
         assert_eq!(fit("Ana", 16), "Ana");
         assert_eq!(fit("Alexandria Ocasio", 8), "Alexand…");
