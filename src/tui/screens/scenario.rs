@@ -244,15 +244,6 @@ fn confirm_mode(step: usize) -> Mode {
     }
 }
 
-/// What the discard question names when approvals were collected.
-fn approvals_held(n: usize) -> String {
-    if n == 1 {
-        "1 approval already given".to_string()
-    } else {
-        format!("{n} approvals already given")
-    }
-}
-
 /// The scenario screen.
 #[derive(Debug)]
 pub struct ScenarioScreen {
@@ -508,7 +499,7 @@ impl ScenarioScreen {
                 approvers,
             } => {
                 let n = approvers.as_ref().map_or(0, |a| a.approvals.len());
-                operator.set_held((n > 0).then(|| approvals_held(n)));
+                operator.set_held((n > 0).then(|| strings::scenario_approvals_held(n)));
                 operator.handle_key(key) == FormEvent::Cancel
             }
         };
@@ -1201,7 +1192,7 @@ impl Screen for ScenarioScreen {
             } if ap.active => vec![
                 ("Enter", "next / add"),
                 ("Enter on empty", "close"),
-                ("Esc", "cancel"),
+                ("Esc", "back to your name"),
             ],
             Mode::Close {
                 approvers: Some(_), ..
