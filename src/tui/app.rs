@@ -35,6 +35,9 @@ use super::screens::{Action, Chrome, Screen};
 use super::strings;
 use super::widgets;
 use super::worker::{self, Checked, JobResult, WorkerMsg};
+
+/// The most rows a notice takes above the footer (a long path wraps).
+const NOTICE_ROWS: u16 = 3;
 use custodian_core::binary::RunningBinary;
 use custodian_core::drkit;
 use custodian_core::error::Report;
@@ -2226,9 +2229,24 @@ impl App {
             self.render_too_small(frame);
             return;
         }
-        let [header, body, footer] = Layout::vertical([
+        // A notice (a print's outcome, a refusal) sits above the footer,
+        // never in its place: the footer always names Esc and help.
+        let notice = self.notice.as_ref().map(|n| {
+            Paragraph::new(Line::from(Span::styled(
+                n.clone(),
+                Style::default().fg(Color::Yellow),
+            )))
+            .wrap(ratatui::widgets::Wrap { trim: false })
+        });
+        let notice_h = notice.as_ref().map_or(0, |p| {
+            u16::try_from(p.line_count(area.width))
+                .unwrap_or(u16::MAX)
+                .min(NOTICE_ROWS)
+        });
+        let [header, body, notice_area, footer] = Layout::vertical([
             Constraint::Length(1),
             Constraint::Min(3),
+            Constraint::Length(notice_h),
             Constraint::Length(1),
         ])
         .areas(area);
@@ -2269,9 +2287,11 @@ impl App {
         frame.render_widget(banners, banner_area);
         screen.render(frame, body_inner, &self.chrome);
 
-        let footer_line = if let Some(n) = &self.notice {
-            Line::from(Span::styled(n.clone(), Style::default().fg(Color::Yellow)))
-        } else if let Some(d) = &self.token_dialog {
+        if let Some(n) = notice {
+            frame.render_widget(ratatui::widgets::Clear, notice_area);
+            frame.render_widget(n, notice_area);
+        }
+        let footer_line = if let Some(d) = &self.token_dialog {
             // The dialog takes every key: the footer names its keys only.
             widgets::footer_line(&d.footer_keys(), footer.width)
         } else if self.clock_question.is_some() {

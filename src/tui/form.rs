@@ -21,11 +21,9 @@
 //!   small picker (↑/↓ choose, Enter or Tab take, Esc closes). Anywhere
 //!   else Tab moves to the next field. ↓ and Enter always move on.
 
-use crossterm::event::{Event as CtEvent, KeyCode, KeyEvent};
+use crossterm::event::{KeyCode, KeyEvent};
 use ratatui::style::{Color, Modifier, Style};
 use ratatui::text::{Line, Span};
-use tui_input::Input;
-use tui_input::backend::crossterm::to_input_request;
 
 use super::complete::{self, Completion, PathKind, Roots};
 use super::list::{Keys, ListNav};
@@ -33,19 +31,13 @@ use super::strings;
 use super::widgets::{self, TextField};
 use custodian_core::error::Report;
 
-/// What a field holds.
-enum Value {
-    /// Public text (paths, names): editable with a cursor.
-    Plain(Input),
-    /// A secret: masked, zeroized.
-    Secret(TextField),
-}
-
 /// One labelled field.
 pub struct FormField {
     label: &'static str,
     hint: &'static str,
-    value: Value,
+    /// Public text (paths, names) edited with a cursor, or a secret:
+    /// masked, zeroized.
+    value: TextField,
     error: Option<Report>,
     /// Set for a path field: the kind of file Tab completes to.
     path: Option<PathKind>,
@@ -58,7 +50,7 @@ impl std::fmt::Debug for FormField {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.debug_struct("FormField")
             .field("label", &self.label)
-            .field("secret", &matches!(self.value, Value::Secret(_)))
+            .field("secret", &self.value.is_masked())
             .finish_non_exhaustive()
     }
 }
@@ -69,7 +61,7 @@ impl FormField {
         FormField {
             label,
             hint,
-            value: Value::Plain(Input::new(initial.to_string())),
+            value: TextField::plain(initial),
             error: None,
             path: None,
             initial: initial.to_string(),
@@ -89,7 +81,7 @@ impl FormField {
         FormField {
             label,
             hint,
-            value: Value::Secret(TextField::masked()),
+            value: TextField::masked(),
             error: None,
             path: None,
             initial: String::new(),
@@ -97,10 +89,7 @@ impl FormField {
     }
 
     fn text(&self) -> &str {
-        match &self.value {
-            Value::Plain(i) => i.value(),
-            Value::Secret(t) => t.text(),
-        }
+        self.value.text()
     }
 }
 
@@ -138,6 +127,9 @@ pub struct Form {
     /// earlier rounds…), named in the discard question; Esc asks first
     /// while it is set, even with every field empty.
     held: Option<String>,
+    /// Enter submits from any field (a short form whose later fields are
+    /// optional: a name, then notes).
+    enter_submits: bool,
 }
 
 impl Form {
@@ -151,7 +143,21 @@ impl Form {
             picker: None,
             no_match: false,
             held: None,
+            enter_submits: false,
         }
+    }
+
+    /// Enter submits from any field, not only the last (Tab and ↓ still
+    /// move on): for forms whose later fields are optional.
+    pub fn enter_submits(mut self) -> Self {
+        self.enter_submits = true;
+        self
+    }
+
+    /// Takes back the discard question (the screen used the key for
+    /// something else: the question is answered "keep").
+    pub fn disarm(&mut self) {
+        self.discard_armed = false;
     }
 
     /// Tells the form what its screen holds beyond the fields (`None` when
@@ -182,10 +188,7 @@ impl Form {
     /// Replaces field `i`'s text (the cursor goes to its end).
     pub fn set_value(&mut self, i: usize, text: &str) {
         if let Some(f) = self.fields.get_mut(i) {
-            match &mut f.value {
-                Value::Plain(input) => *input = Input::new(text.to_string()),
-                Value::Secret(t) => t.set(text),
-            }
+            f.value.set(text);
         }
     }
 
@@ -245,18 +248,7 @@ impl Form {
         };
         let line = text.trim_end_matches(['\r', '\n']);
         let clean = line.chars().map(|c| if c.is_control() { ' ' } else { c });
-        let changed = match &mut f.value {
-            Value::Plain(input) => {
-                let mut any = false;
-                for c in clean {
-                    any |= input
-                        .handle(tui_input::InputRequest::InsertChar(c))
-                        .is_some_and(|s| s.value);
-                }
-                any
-            }
-            Value::Secret(t) => t.push_chars(clean),
-        };
+        let changed = f.value.push_chars(clean);
         if changed {
             f.error = None;
         }
@@ -269,10 +261,10 @@ impl Form {
         let Some(f) = self.fields.get(self.focus) else {
             return false;
         };
-        let (Some(kind), Value::Plain(input)) = (f.path, &f.value) else {
+        let Some(kind) = f.path.filter(|_| !f.value.is_masked()) else {
             return false;
         };
-        let text = input.value().to_string();
+        let text = f.value.text().to_string();
         if text.trim().is_empty() || std::path::Path::new(&text).is_file() {
             return false;
         }
@@ -338,8 +330,8 @@ impl Form {
     /// cleared so it is typed again, masked).
     pub fn refuse(&mut self, i: usize, report: Report) {
         if let Some(f) = self.fields.get_mut(i) {
-            if let Value::Secret(t) = &mut f.value {
-                t.set("");
+            if f.value.is_masked() {
+                f.value.set("");
             }
             f.error = Some(report);
             self.focus = i;
@@ -367,19 +359,13 @@ impl Form {
             }
             KeyCode::Tab | KeyCode::Down => self.focus = (self.focus + 1).min(last),
             KeyCode::BackTab | KeyCode::Up => self.focus = self.focus.saturating_sub(1),
-            KeyCode::Enter if self.focus < last => self.focus += 1,
+            KeyCode::Enter if self.focus < last && !self.enter_submits => self.focus += 1,
             KeyCode::Enter => return FormEvent::Submit,
             _ => {
                 let Some(f) = self.fields.get_mut(self.focus) else {
                     return FormEvent::Handled;
                 };
-                let changed = match &mut f.value {
-                    Value::Plain(input) => to_input_request(&CtEvent::Key(key))
-                        .and_then(|r| input.handle(r))
-                        .is_some_and(|c| c.value),
-                    Value::Secret(t) => t.input(key),
-                };
-                if changed {
+                if f.value.input(key) {
                     f.error = None;
                 }
             }
@@ -391,44 +377,20 @@ impl Form {
     /// where the next character goes), its hint when focused, its error
     /// under it, and the discard question when it is asked.
     pub fn lines(&self) -> Vec<Line<'static>> {
+        self.lines_with_focus(true)
+    }
+
+    /// The form as lines with no field focused (the screen's focus is
+    /// elsewhere, e.g. on a second form below this one).
+    pub fn lines_idle(&self) -> Vec<Line<'static>> {
+        self.lines_with_focus(false)
+    }
+
+    fn lines_with_focus(&self, active: bool) -> Vec<Line<'static>> {
         let mut out = Vec::new();
         for (i, f) in self.fields.iter().enumerate() {
-            let focused = i == self.focus;
-            match &f.value {
-                Value::Secret(t) => out.push(owned(t.line(f.label, focused))),
-                Value::Plain(input) => {
-                    let style = if focused {
-                        Style::default().add_modifier(Modifier::BOLD)
-                    } else {
-                        Style::default().fg(Color::Gray)
-                    };
-                    let mut spans = vec![Span::styled(format!("{}: ", f.label), style)];
-                    if custodian_core::text::secret_look(input.value()).is_some() {
-                        // A public field never echoes what looks like a
-                        // secret key (CLARIFICATIONS 8).
-                        spans.push(Span::styled(
-                            strings::FORM_SECRET_HIDDEN,
-                            Style::default().fg(Color::Yellow),
-                        ));
-                        if focused {
-                            spans.push(Span::styled("▏", Style::default().fg(Color::Cyan)));
-                        }
-                    } else if focused {
-                        let text = input.value();
-                        let at = text
-                            .char_indices()
-                            .nth(input.cursor())
-                            .map(|(b, _)| b)
-                            .unwrap_or(text.len());
-                        spans.push(Span::raw(text[..at].to_string()));
-                        spans.push(Span::styled("▏", Style::default().fg(Color::Cyan)));
-                        spans.push(Span::raw(text[at..].to_string()));
-                    } else {
-                        spans.push(Span::raw(input.value().to_string()));
-                    }
-                    out.push(Line::from(spans));
-                }
-            }
+            let focused = active && i == self.focus;
+            out.push(owned(f.value.line(f.label, focused)));
             if let Some(r) = &f.error {
                 out.extend(widgets::report_lines(r));
             }

@@ -320,6 +320,13 @@ pub const SCENARIO_START_PROMPT: &str = "Open an incident for this scenario";
 pub const SCENARIO_OPERATOR: &str = "Your name";
 pub const SCENARIO_CLOSE_APPROVERS: &str =
     "Approvers of the close (each opens their own identity):";
+/// What leaving the close would discard, in its Esc question.
+pub fn scenario_approvals_held(n: usize) -> String {
+    match n {
+        1 => "1 approval already given".to_string(),
+        n => format!("{n} approvals already given"),
+    }
+}
 pub const SCENARIO_CLOSE_APPROVER_HINT: &str = "Enter: their passphrase. An empty passphrase adds a typed name. Enter on an empty form closes.";
 pub const SCENARIO_AFFECTED: &str = "Custodian concerned (optional)";
 pub const SCENARIO_CONFIRM_PROMPT: &str = "Confirm step";

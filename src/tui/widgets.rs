@@ -17,13 +17,23 @@ use super::strings;
 /// The longest text a field takes.
 const MAX_FIELD_CHARS: usize = 1024;
 
-/// A single-line text input. Secret fields render as bullets and keep their
-/// text in a zeroizing buffer.
+/// A single-line text input, the one every screen and the shared form
+/// edit through.
+///
+/// A plain field (names, paths, notes, filters) edits like an editor
+/// through `tui-input`: ←/→, Home/End, Backspace/Delete at the cursor,
+/// Ctrl-W word delete, Ctrl-U line delete; a paste goes in at the cursor.
+/// It never echoes what looks like a secret key (CLARIFICATIONS 8).
+/// A secret field renders as a fixed mask and keeps its text in a
+/// zeroizing, locked buffer that never reallocates: it is typed and erased
+/// at its end only, since a cursor inside a mask shows nothing.
 #[derive(Default)]
 pub struct TextField {
-    text: Zeroizing<String>,
-    /// Render as bullets.
-    pub masked: bool,
+    /// A secret field's text.
+    secret: Zeroizing<String>,
+    /// A plain field's text and cursor.
+    plain: tui_input::Input,
+    masked: bool,
     /// A secret field's buffer, locked in RAM (None when the memory-lock
     /// limit refused; the binary says so at start).
     locked: Option<custodian_core::hardening::LockedPages>,
@@ -32,7 +42,7 @@ pub struct TextField {
 impl std::fmt::Debug for TextField {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.debug_struct("TextField")
-            .field("len", &self.text.chars().count())
+            .field("len", &self.text().chars().count())
             .field("masked", &self.masked)
             .finish()
     }
@@ -47,24 +57,55 @@ impl TextField {
         // Room for the longest input (1,024 characters of up to 4 bytes):
         // a secret field never reallocates while typed into, so the locked
         // pages stay the ones that hold it.
-        let text = Zeroizing::new(String::with_capacity(MAX_FIELD_CHARS * 4));
-        let locked = custodian_core::hardening::lock_pages(text.as_ptr(), text.capacity()).ok();
+        let secret = Zeroizing::new(String::with_capacity(MAX_FIELD_CHARS * 4));
+        let locked = custodian_core::hardening::lock_pages(secret.as_ptr(), secret.capacity()).ok();
         TextField {
-            text,
+            secret,
+            plain: tui_input::Input::default(),
             masked: true,
             locked,
         }
     }
 
-    /// The current text.
-    pub fn text(&self) -> &str {
-        &self.text
+    /// A plain field holding `text`, the cursor at its end.
+    pub fn plain(text: &str) -> Self {
+        let mut field = TextField::default();
+        field.set(text);
+        field
     }
 
-    /// Replaces the text (cut at the longest a field takes).
+    /// True for a secret (masked) field.
+    pub fn is_masked(&self) -> bool {
+        self.masked
+    }
+
+    /// The current text.
+    pub fn text(&self) -> &str {
+        if self.masked {
+            &self.secret
+        } else {
+            self.plain.value()
+        }
+    }
+
+    /// Where the next character goes, in characters from the start.
+    pub fn cursor(&self) -> usize {
+        if self.masked {
+            self.secret.chars().count()
+        } else {
+            self.plain.cursor()
+        }
+    }
+
+    /// Replaces the text (cut at the longest a field takes); the cursor
+    /// goes to its end.
     pub fn set(&mut self, value: &str) {
-        self.text.clear();
-        self.text.extend(value.chars().take(MAX_FIELD_CHARS));
+        if self.masked {
+            self.secret.clear();
+            self.secret.extend(value.chars().take(MAX_FIELD_CHARS));
+        } else {
+            self.plain = tui_input::Input::new(value.chars().take(MAX_FIELD_CHARS).collect());
+        }
     }
 
     /// True when the field's buffer is locked in RAM.
@@ -72,14 +113,19 @@ impl TextField {
         self.locked.is_some()
     }
 
-    /// Appends pasted characters (up to the longest a field takes); true
-    /// when any was added. The buffer never grows past its capacity, so a
-    /// secret field's text is not copied by reallocation.
+    /// Inserts pasted characters at the cursor (a secret's at its end), up
+    /// to the longest a field takes; true when any was added. A secret's
+    /// buffer never grows past its capacity, so its text is not copied by
+    /// reallocation.
     pub fn push_chars(&mut self, chars: impl Iterator<Item = char>) -> bool {
-        let room = MAX_FIELD_CHARS.saturating_sub(self.text.chars().count());
+        let room = MAX_FIELD_CHARS.saturating_sub(self.text().chars().count());
         let mut any = false;
         for c in chars.take(room) {
-            self.text.push(c);
+            if self.masked {
+                self.secret.push(c);
+            } else {
+                self.plain.handle(tui_input::InputRequest::InsertChar(c));
+            }
             any = true;
         }
         any
@@ -88,45 +134,75 @@ impl TextField {
     /// Applies an editing key; returns true if the text changed.
     pub fn input(&mut self, key: crossterm::event::KeyEvent) -> bool {
         use crossterm::event::{KeyCode, KeyModifiers};
+        let ctrl = key.modifiers.contains(KeyModifiers::CONTROL);
+        let full = self.text().chars().count() >= MAX_FIELD_CHARS;
+        if !self.masked {
+            if full && matches!(key.code, KeyCode::Char(_)) && !ctrl {
+                return false;
+            }
+            let event = crossterm::event::Event::Key(key);
+            return tui_input::backend::crossterm::to_input_request(&event)
+                .and_then(|r| self.plain.handle(r))
+                .is_some_and(|c| c.value);
+        }
         match key.code {
-            KeyCode::Char('u') if key.modifiers.contains(KeyModifiers::CONTROL) => {
-                self.text.clear();
+            KeyCode::Char('u') if ctrl => {
+                self.secret.clear();
                 true
             }
-            KeyCode::Char(c) if !key.modifiers.contains(KeyModifiers::CONTROL) => {
-                if self.text.chars().count() < MAX_FIELD_CHARS {
-                    self.text.push(c);
+            KeyCode::Char(c) if !ctrl => {
+                if !full {
+                    self.secret.push(c);
                 }
                 true
             }
-            KeyCode::Backspace => self.text.pop().is_some(),
+            KeyCode::Backspace => self.secret.pop().is_some(),
             _ => false,
         }
     }
 
     /// The field as a line: label, then the text (or, masked, a fixed
-    /// [`MASK`] once anything is typed), then a cursor.
+    /// [`MASK`] once anything is typed; a plain field holding what looks
+    /// like a secret key, a note saying so), with a cursor where the next
+    /// character goes when focused.
     pub fn line<'a>(&'a self, label: &'a str, focused: bool) -> Line<'a> {
-        let shown = if self.masked {
-            // One dot per character would tell an onlooker (or a screen
-            // recording) the passphrase's length; the mask only says
-            // whether the field is empty.
-            if self.text.is_empty() {
-                String::new()
-            } else {
-                MASK.to_string()
-            }
-        } else {
-            self.text.to_string()
-        };
         let style = if focused {
             Style::default().add_modifier(Modifier::BOLD)
         } else {
             Style::default().fg(Color::Gray)
         };
-        let mut spans = vec![Span::styled(format!("{label}: "), style), Span::raw(shown)];
-        if focused {
-            spans.push(Span::styled("▏", Style::default().fg(Color::Cyan)));
+        let cursor = || Span::styled("▏", Style::default().fg(Color::Cyan));
+        let mut spans = vec![Span::styled(format!("{label}: "), style)];
+        let text = self.text();
+        if self.masked {
+            // One dot per character would tell an onlooker (or a screen
+            // recording) the passphrase's length; the mask only says
+            // whether the field is empty.
+            if !text.is_empty() {
+                spans.push(Span::raw(MASK));
+            }
+            if focused {
+                spans.push(cursor());
+            }
+        } else if custodian_core::text::secret_look(text).is_some() {
+            spans.push(Span::styled(
+                strings::FORM_SECRET_HIDDEN,
+                Style::default().fg(Color::Yellow),
+            ));
+            if focused {
+                spans.push(cursor());
+            }
+        } else if focused {
+            let at = text
+                .char_indices()
+                .nth(self.plain.cursor())
+                .map(|(b, _)| b)
+                .unwrap_or(text.len());
+            spans.push(Span::raw(&text[..at]));
+            spans.push(cursor());
+            spans.push(Span::raw(&text[at..]));
+        } else {
+            spans.push(Span::raw(text));
         }
         Line::from(spans)
     }
@@ -434,6 +510,41 @@ mod tests {
 
     fn text(line: &Line<'_>) -> String {
         line.spans.iter().map(|s| s.content.as_ref()).collect()
+    }
+
+    #[test]
+    fn a_plain_field_edits_at_the_cursor_and_a_secret_only_at_its_end() {
+        use crossterm::event::{KeyCode, KeyEvent};
+        let key = |f: &mut TextField, code| f.input(KeyEvent::from(code));
+        let mut plain = TextField::plain("Ana Oficer");
+        for _ in 0..4 {
+            key(&mut plain, KeyCode::Left);
+        }
+        key(&mut plain, KeyCode::Char('f'));
+        assert_eq!(plain.text(), "Ana Officer");
+        assert_eq!(text(&plain.line("Name", true)), "Name: Ana Off▏icer");
+        key(&mut plain, KeyCode::Home);
+        key(&mut plain, KeyCode::Delete);
+        plain.push_chars("Jo".chars());
+        assert_eq!(plain.text(), "Jona Officer");
+        key(&mut plain, KeyCode::End);
+        key(&mut plain, KeyCode::Backspace);
+        assert_eq!(plain.text(), "Jona Office");
+        // The longest a field takes, typed or pasted.
+        plain.set(&"x".repeat(MAX_FIELD_CHARS + 5));
+        assert_eq!(plain.text().chars().count(), MAX_FIELD_CHARS);
+        assert!(!key(&mut plain, KeyCode::Char('y')));
+        assert!(!plain.push_chars("y".chars()));
+        // A public field never echoes what looks like a secret key.
+        let secretish = TextField::plain("AGE-SECRET-KEY-1QQQQ");
+        assert!(!text(&secretish.line("Name", false)).contains("AGE-SECRET"));
+
+        let mut secret = TextField::masked();
+        secret.push_chars("abc".chars());
+        key(&mut secret, KeyCode::Left);
+        key(&mut secret, KeyCode::Char('d'));
+        assert_eq!(secret.text(), "abcd");
+        assert_eq!(text(&secret.line("Pass", false)), format!("Pass: {MASK}"));
     }
 
     #[test]

@@ -81,6 +81,18 @@ pub fn type_text(app: &mut App, text: &str) {
     }
 }
 
+/// A bracketed paste of `text` (one event, as a terminal sends it).
+pub fn paste(app: &mut App, text: &str) {
+    app.handle(Event::Paste(text.to_string().into()));
+}
+
+/// Presses ← `n` times.
+pub fn left(app: &mut App, n: usize) {
+    for _ in 0..n {
+        key(app, KeyCode::Left);
+    }
+}
+
 /// The screen as plain text: one line per row, joined by `\n`, no quotes.
 pub fn screen_text(t: &Terminal<TestBackend>) -> String {
     let buf = t.backend().buffer();
@@ -295,8 +307,21 @@ pub fn recorded_drill_sandbox(real: &Workspace, name: &str, drill: &str) -> std:
     sandbox
 }
 
+/// The footer (the last row) still names Esc and help, whatever notice
+/// is shown above it (a print's or a PNG's outcome).
+pub fn assert_footer_keeps_esc_and_help(t: &Terminal<TestBackend>) {
+    let text = screen_text(t);
+    let footer = text.lines().last().unwrap_or_default();
+    assert!(footer.contains("Esc"), "the footer lost Esc:\n{text}");
+    assert!(
+        footer.contains("?  help") || footer.contains("F1  help"),
+        "the footer lost help:\n{text}"
+    );
+}
+
 /// Presses `p` (print) on the current screen and waits for the worker.
-/// Returns the screen at 80×24 (the footer names the PDF) and the PDFs now
+/// Returns the screen at 80×24 (a notice above the footer names the PDF;
+/// the footer still shows Esc and help) and the PDFs now
 /// in `<ws>/printed`, each checked to be a PDF with mode 0600.
 pub fn press_print(
     app: &mut App,
@@ -309,6 +334,7 @@ pub fn press_print(
         "printing timed out"
     );
     let t = draw(app, 80, 24);
+    assert_footer_keeps_esc_and_help(&t);
     let mut pdfs: Vec<std::path::PathBuf> = std::fs::read_dir(ws.join("printed"))
         .map(|d| d.map(|e| e.unwrap().path()).collect())
         .unwrap_or_default();

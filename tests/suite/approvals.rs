@@ -512,6 +512,21 @@ fn the_console_close_asks_approvers_to_open_their_identity() {
         "{}",
         small(&app)
     );
+    // One Esc never loses an approver who opened their identity: it goes
+    // back to the operator's name; a second asks, naming what it would
+    // discard; any other key keeps everything.
+    key(&mut app, KeyCode::Esc);
+    let s = small(&app);
+    assert!(s.contains("✔ Ana (identity opened)"), "{s}");
+    assert!(s.contains("Your name: Dee"), "{s}");
+    key(&mut app, KeyCode::Esc);
+    let s = small(&app);
+    assert!(s.contains("✔ Ana (identity opened)"), "{s}");
+    assert!(s.contains("Esc again leaves and discards"), "{s}");
+    assert!(s.contains("1 approval"), "{s}");
+    key(&mut app, KeyCode::End);
+    assert!(!small(&app).contains("Esc again"));
+    key(&mut app, KeyCode::Enter);
     // One approver is not enough: refused in place, nothing closed.
     key(&mut app, KeyCode::Enter);
     let s = small(&app);

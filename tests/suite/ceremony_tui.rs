@@ -507,3 +507,69 @@ fn six_custodians_scroll_to_the_last_line_at_80x24() {
     let small = screen_text(&tui::draw(&app, 80, 24));
     assert!(small.contains("Ceremony record written"), "{small}");
 }
+
+/// Many open ceremonies: the resume list is the shared list (↑/↓, j/k,
+/// PgUp/PgDn, Home/End), keeps the selection visible at 80×24 and says how
+/// many rows are hidden.
+#[test]
+fn the_resume_list_is_the_shared_list() {
+    let sb = Sandbox::new();
+    let ws = Workspace::open(sb.ws()).unwrap();
+    ws.update_registry(|r| {
+        for i in 0..30 {
+            let name = format!("Cust{i:02}");
+            r.ceremonies.push(onboard::CeremonyRecord {
+                id: format!("CER-20260101-0000{i:02}"),
+                plan_sha256: format!("{i:064}"),
+                present: vec!["Olga".into()],
+                custodians: vec![name.clone()],
+                started_at: "2026-01-01T00:00:00Z".into(),
+                completed_at: None,
+                record_file: None,
+                audit_head: None,
+                plan: Some(onboard::Plan {
+                    present: vec!["Olga".into()],
+                    custodians: vec![onboard::PlanCustodian {
+                        name,
+                        guardians: guardians_of("x"),
+                        threshold: None,
+                    }],
+                }),
+            });
+        }
+        Ok::<_, custodian_core::workspace::WorkspaceError>(())
+    })
+    .unwrap();
+    let mut app = tui::offline_app(ws);
+    key(&mut app, KeyCode::Char('O'));
+    let small = |app: &App| screen_text(&tui::draw(app, 80, 24));
+    let s = small(&app);
+    assert!(s.contains("▶ CER-20260101-000000"), "{s}");
+    assert!(s.contains("more below"), "{s}");
+    // End: the last row ("start a new one") is selected and visible.
+    key(&mut app, KeyCode::End);
+    let s = small(&app);
+    assert!(s.contains("more above"), "{s}");
+    assert!(!s.contains("more below"), "{s}");
+    assert!(
+        s.lines().any(|l| l.contains('▶') && l.contains("new")),
+        "{s}"
+    );
+    snap_both("ceremony_resume_many_end", &app);
+    // k and ↑ move up one; PgUp a page; Home back to the top.
+    key(&mut app, KeyCode::Char('k'));
+    assert!(small(&app).contains("▶ CER-20260101-000029"));
+    key(&mut app, KeyCode::Up);
+    assert!(small(&app).contains("▶ CER-20260101-000028"));
+    key(&mut app, KeyCode::PageUp);
+    let s = small(&app);
+    assert!(!s.contains("▶ CER-20260101-000028"), "{s}");
+    assert!(s.contains("▶ CER-"), "{s}");
+    key(&mut app, KeyCode::Home);
+    key(&mut app, KeyCode::Char('j'));
+    assert!(small(&app).contains("▶ CER-20260101-000001"));
+    key(&mut app, KeyCode::PageDown);
+    let s = small(&app);
+    assert!(s.contains("▶ CER-"), "{s}");
+    assert!(!s.contains("▶ CER-20260101-000001"), "{s}");
+}

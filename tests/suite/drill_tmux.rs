@@ -31,7 +31,18 @@ fn scenario_5_in_drill_mode_in_a_real_terminal() {
     // Run the drill from the console.
     t.keys(&["D"]);
     t.wait_for("Participants", 10);
-    t.text("Ana Officer, Ben Legal");
+    // The names edit at the cursor; Esc with names typed asks first.
+    t.text("Ana Officer, Ben Lgal");
+    t.keys(&["Left", "Left", "Left"]);
+    t.text("e");
+    t.keys(&["End"]);
+    t.wait_for("Participants: Ana Officer, Ben Legal", 10);
+    t.keys(&["Escape"]);
+    t.wait_for("Esc again discards what was typed", 10);
+    t.keys(&["End"]);
+    t.wait_until("the question gone, the names kept", 10, |s| {
+        !s.contains("Esc again") && s.contains("Participants: Ana Officer, Ben Legal")
+    });
     t.keys(&["Enter"]);
     let done = t.wait_for("PASSED", 300);
     assert!(done.contains("5. Infrastructure is lost"), "{done}");

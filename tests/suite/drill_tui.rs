@@ -122,3 +122,40 @@ fn drill_screen_runs_the_drill_and_enters_the_sandbox() {
     key(&mut app, KeyCode::Char('C'));
     assert!(app.current_title() != "Drill card");
 }
+
+/// The participants field edits at the cursor and takes a paste there; Esc
+/// with names typed asks before leaving (the names stay), and a second Esc
+/// in a row leaves.
+#[test]
+fn drill_participants_edit_at_the_cursor_and_esc_asks_before_leaving() {
+    let sb = Sandbox::new();
+    let ws = Workspace::open(sb.ws()).unwrap();
+    let mut app = tui::offline_app(ws);
+    key(&mut app, KeyCode::Char('D'));
+    type_text(&mut app, "Ana, Bn");
+    tui::left(&mut app, 1);
+    type_text(&mut app, "e");
+    key(&mut app, KeyCode::Home);
+    tui::paste(&mut app, "Cy Dee, ");
+    key(&mut app, KeyCode::End);
+    let s = tui::text_at(&app, 80, 24);
+    assert!(s.contains("Participants: Cy Dee, Ana, Ben"), "{s}");
+    key(&mut app, KeyCode::Esc);
+    snap_both!("drill_participants_discard_question", app);
+    let s = tui::text_at(&app, 80, 24);
+    assert_eq!(app.current_title(), "Quarterly drill");
+    assert!(s.contains("Esc again discards"), "{s}");
+    assert!(s.contains("Participants: Cy Dee, Ana, Ben"), "{s}");
+    // Any other key keeps the names and goes on editing.
+    key(&mut app, KeyCode::End);
+    type_text(&mut app, "!");
+    key(&mut app, KeyCode::Backspace);
+    assert!(tui::text_at(&app, 80, 24).contains("Participants: Cy Dee, Ana, Ben"));
+    key(&mut app, KeyCode::Esc);
+    key(&mut app, KeyCode::Esc);
+    assert_ne!(app.current_title(), "Quarterly drill");
+    // Nothing typed: Esc leaves at once.
+    key(&mut app, KeyCode::Char('D'));
+    key(&mut app, KeyCode::Esc);
+    assert_ne!(app.current_title(), "Quarterly drill");
+}

@@ -146,6 +146,8 @@ fn split_then_rebuild_through_the_console() {
     assert_eq!(pngs.len(), 3);
     let t = tui::draw(&app, 120, 40);
     assert!(tui::screen_text(&t).contains("3 PNGs written in"));
+    tui::assert_footer_keeps_esc_and_help(&t);
+    tui::assert_footer_keeps_esc_and_help(&tui::draw(&app, 80, 24));
     snap!("guardians_split_png_120x40", t, tui::settings(FILTERS));
     snap!(
         "guardians_split_png_80x24",

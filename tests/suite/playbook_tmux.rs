@@ -125,7 +125,24 @@ fn scenario_2_with_notes_closed_and_its_verify_command_passes_at_80x24() {
     tmux.wait_for("an operator name is required", WAIT_SECS);
     tmux.text("Ana Officer");
     tmux.keys(&["Tab"]);
-    tmux.text("laptop bag stolen on the train, noticed by Ben at 09:10");
+    // The notes edit at the cursor and take a paste there; one Esc asks
+    // before it would discard them, and any other key keeps them.
+    tmux.text("laptop bag stolen on the train, by Ben at 09:10");
+    for _ in 0.."by Ben at 09:10".len() {
+        tmux.keys(&["Left"]);
+    }
+    tmux.paste("noticed ");
+    tmux.keys(&["End"]);
+    tmux.wait_for(
+        "Notes (optional): laptop bag stolen on the train, noticed by Ben at 09:10",
+        WAIT_SECS,
+    );
+    tmux.keys(&["Escape"]);
+    tmux.wait_for("Esc again discards what was typed", WAIT_SECS);
+    tmux.keys(&["End"]);
+    tmux.wait_until("the question gone, the notes kept", WAIT_SECS, |s| {
+        !s.contains("Esc again") && s.contains("noticed by Ben at 09:10")
+    });
     tmux.keys(&["Enter"]);
     tmux.wait_for("1/4 steps done", WAIT_SECS);
 
@@ -192,7 +209,10 @@ fn scenario_2_with_notes_closed_and_its_verify_command_passes_at_80x24() {
     let report = inc.report.as_ref().unwrap();
     assert_eq!(report.audit_head, shown_head);
     let md = std::fs::read_to_string(&report.path).unwrap();
-    assert!(md.contains("laptop bag stolen on the train"), "{md}");
+    assert!(
+        md.contains("laptop bag stolen on the train, noticed by Ben at 09:10"),
+        "{md}"
+    );
     assert!(md.contains("the registry was not updated yet"), "{md}");
     // The command exactly as the report prints it.
     let printed = md

@@ -591,3 +591,127 @@ fn threat_6_flags_a_binary_other_than_the_accepted_one() {
     let text = tui::screen_text(&tui::draw(&app, 80, 24));
     assert!(text.contains("--accept-binary"), "{text}");
 }
+
+/// The scenario's fields edit like the shared form's (←/→, Home/End,
+/// Delete at the cursor, paste at the cursor), and Esc with typed input
+/// asks before it discards: the first Esc keeps every character, any other
+/// key keeps going, a second Esc in a row leaves.
+#[test]
+fn scenario_fields_edit_at_the_cursor_and_esc_asks_before_discarding() {
+    let sb = common::Sandbox::new();
+    let workspace = ws(&sb);
+    let mut app = offline_app(workspace.clone());
+    key(&mut app, KeyCode::Char('p'));
+    key(&mut app, KeyCode::Char('2'));
+    // Opening the incident: a typo fixed in the middle of the name.
+    key(&mut app, KeyCode::Enter);
+    type_text(&mut app, "Ana Oficer");
+    tui::left(&mut app, 4);
+    type_text(&mut app, "f");
+    key(&mut app, KeyCode::Home);
+    key(&mut app, KeyCode::Delete);
+    type_text(&mut app, "A");
+    key(&mut app, KeyCode::End);
+    type_text(&mut app, "!");
+    key(&mut app, KeyCode::Backspace);
+    assert!(
+        screen_text(&app).contains("Your name: Ana Officer"),
+        "{}",
+        screen_text(&app)
+    );
+    // One Esc keeps the name and asks; another key keeps going.
+    key(&mut app, KeyCode::Esc);
+    let s = screen_text(&app);
+    assert!(s.contains("Esc again discards"), "{s}");
+    assert!(s.contains("Your name: Ana Officer"), "{s}");
+    key(&mut app, KeyCode::Tab);
+    type_text(&mut app, "Ben");
+    key(&mut app, KeyCode::Enter);
+    let inc = incident::open_for_scenario(&workspace, 2).unwrap().unwrap();
+    assert_eq!(inc.operators, ["Ana Officer"]);
+
+    // Confirming step 1 with notes: edited at the cursor, pasted into.
+    type_text(&mut app, "Ana Officer");
+    key(&mut app, KeyCode::Tab);
+    type_text(&mut app, "laptop lost at the airport");
+    tui::left(&mut app, 19);
+    tui::paste(&mut app, "work ");
+    key(&mut app, KeyCode::End);
+    assert!(
+        screen_text(&app).contains("Notes (optional): laptop work lost at the airport"),
+        "{}",
+        screen_text(&app)
+    );
+    key(&mut app, KeyCode::Esc);
+    snapshot("scenario_2_confirm_discard_question", &app);
+    let s = screen_text(&app);
+    assert!(s.contains("Esc again discards"), "{s}");
+    assert!(s.contains("laptop work lost at the airport"), "{s}");
+    // A second Esc in a row discards and goes back to the steps.
+    key(&mut app, KeyCode::Esc);
+    let s = screen_text(&app);
+    assert!(!s.contains("Notes (optional)"), "{s}");
+    assert!(!s.contains("Esc again"), "{s}");
+    assert!(app.current_title().starts_with("Scenario 2"));
+    // Nothing typed: one Esc leaves the form at once.
+    key(&mut app, KeyCode::Enter);
+    assert!(screen_text(&app).contains("Confirm step 1"));
+    key(&mut app, KeyCode::Esc);
+    assert!(!screen_text(&app).contains("Confirm step 1"));
+    let inc = incident::load(&workspace, &inc.id).unwrap();
+    assert!(inc.steps.is_empty());
+
+    // Reopening keeps its reason the same way.
+    key(&mut app, KeyCode::Enter);
+    type_text(&mut app, "Ana Officer");
+    key(&mut app, KeyCode::Enter);
+    key(&mut app, KeyCode::Up);
+    key(&mut app, KeyCode::Char('u'));
+    type_text(&mut app, "Ana");
+    key(&mut app, KeyCode::Tab);
+    type_text(&mut app, "wrong step");
+    key(&mut app, KeyCode::Esc);
+    let s = screen_text(&app);
+    assert!(s.contains("Why it was a mistake: wrong step"), "{s}");
+    assert!(s.contains("Esc again discards"), "{s}");
+}
+
+/// The checklist tick's name field edits at the cursor; Esc after typing
+/// asks first; the name it was opened with (the last operator) is not
+/// "typed", so Esc on it alone leaves at once.
+#[test]
+fn checklist_tick_field_edits_and_esc_asks_before_discarding() {
+    let sb = common::Sandbox::new();
+    let w = threat_workspace(&sb);
+    let mut app = offline_app(w.clone());
+    key_settled(&mut app, KeyCode::Char('l'));
+    for _ in 0..2 {
+        key(&mut app, KeyCode::Down);
+    }
+    key(&mut app, KeyCode::Enter);
+    type_text(&mut app, "Dee Oficer");
+    tui::left(&mut app, 4);
+    type_text(&mut app, "f");
+    key(&mut app, KeyCode::End);
+    key(&mut app, KeyCode::Esc);
+    snapshot("checklist_tick_discard_question", &app);
+    let s = screen_text(&app);
+    assert!(s.contains("Dee Officer"), "{s}");
+    assert!(s.contains("Esc again discards"), "{s}");
+    key_settled(&mut app, KeyCode::Enter);
+    let e = w.audit().entries().unwrap();
+    assert_eq!(e.last().unwrap().event, "CHECKLIST_TICK");
+    assert_eq!(e.last().unwrap().details["operator"], "Dee Officer");
+    // Opened again: the last name is offered; Esc alone leaves.
+    key(&mut app, KeyCode::Enter);
+    assert!(screen_text(&app).contains("Dee Officer"));
+    key(&mut app, KeyCode::Esc);
+    assert!(!screen_text(&app).contains("Esc again"));
+    // Typed into, then Esc twice: discarded, nothing ticked.
+    key(&mut app, KeyCode::Enter);
+    type_text(&mut app, "x");
+    key(&mut app, KeyCode::Esc);
+    key(&mut app, KeyCode::Esc);
+    assert!(!screen_text(&app).contains("Esc again"));
+    assert_eq!(w.audit().entries().unwrap().len(), e.len());
+}

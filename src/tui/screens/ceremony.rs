@@ -25,15 +25,17 @@ use std::path::PathBuf;
 
 use crossterm::event::{KeyCode, KeyEvent};
 use ratatui::Frame;
-use ratatui::layout::Rect;
+use ratatui::layout::{Constraint, Layout, Rect};
 use ratatui::style::{Color, Modifier, Style};
 use ratatui::text::{Line, Span};
+use ratatui::widgets::{Paragraph, Wrap};
 use secrecy::SecretString;
 
 use super::guardians_split::{NewPassEntry, step_bar};
 use super::{Action, Chrome, Screen};
 use crate::tui::complete::PathKind;
 use crate::tui::form::{Form, FormEvent, FormField};
+use crate::tui::list::ListNav;
 use crate::tui::strings;
 use crate::tui::widgets;
 use crate::tui::worker::{JobResult, WorkerMsg};
@@ -265,10 +267,9 @@ fn start(ws: &Workspace, plan: Plan, sha: Option<String>) -> Result<JobResult, R
 }
 
 enum Stage {
-    /// Open ceremonies to resume, and "start a new one" last.
-    Resume {
-        selected: usize,
-    },
+    /// Open ceremonies to resume, and "start a new one" last (the shared
+    /// list: arrows, j/k, PgUp/PgDn, Home/End, "N more" signs).
+    Resume(ListNav),
     Plan(Form),
     /// The plan form it was started from (none when an open ceremony is
     /// resumed), given back with the error when the start is refused.
@@ -364,7 +365,7 @@ impl CeremonyScreen {
         let stage = if open.is_empty() {
             Stage::Plan(plan_form())
         } else {
-            Stage::Resume { selected: 0 }
+            Stage::Resume(ListNav::new(open.len() + 1))
         };
         CeremonyScreen {
             workspace: None,
@@ -401,7 +402,7 @@ impl CeremonyScreen {
     /// A short name for the current step (for tests).
     pub fn stage_name(&self) -> &'static str {
         match self.stage {
-            Stage::Resume { .. } => "resume",
+            Stage::Resume(_) => "resume",
             Stage::Plan(_) => "plan",
             Stage::Starting(_) => "starting",
             Stage::IdentityPass(_) => "identity",
@@ -587,11 +588,42 @@ impl CeremonyScreen {
         if self.takes_text() { u16::MAX } else { 0 }
     }
 
+    /// The resume step: `head` (the step bar and the question) on top,
+    /// then the open ceremonies and "start a new one" as the shared list,
+    /// which keeps the selection in view and signs what is hidden.
+    fn render_resume(&self, frame: &mut Frame, area: Rect, head: Vec<Line<'_>>, nav: &ListNav) {
+        let head = Paragraph::new(head).wrap(Wrap { trim: false });
+        let head_h = u16::try_from(head.line_count(area.width))
+            .unwrap_or(u16::MAX)
+            .min(area.height.saturating_sub(1));
+        let [head_area, list_area] =
+            Layout::vertical([Constraint::Length(head_h), Constraint::Min(1)]).areas(area);
+        frame.render_widget(head, head_area);
+        let mut rows: Vec<(Option<usize>, Line)> = self
+            .open
+            .iter()
+            .enumerate()
+            .map(|(i, c)| {
+                let text = format!(
+                    "{} · started {} · {}",
+                    c.id,
+                    c.started_at,
+                    c.custodians.join(", ")
+                );
+                nav.plain_row(i, &text, list_area.width)
+            })
+            .collect();
+        rows.push(nav.plain_row(self.open.len(), strings::CER_NEW, list_area.width));
+        nav.render(frame, list_area, rows);
+        self.max_scroll.set(0);
+    }
+
     /// The scroll a key asks for: PgUp/PgDn anywhere, and ↑/↓ j/k
     /// Home/End/Space where they are not typed or choosing.
     fn scroll_by(&self, key: KeyEvent) -> Option<u16> {
         let page = matches!(key.code, KeyCode::PageUp | KeyCode::PageDown);
-        if !page && (self.takes_text() || matches!(self.stage, Stage::Resume { .. })) {
+        // The resume list takes every list key itself.
+        if matches!(self.stage, Stage::Resume(_)) || (!page && self.takes_text()) {
             return None;
         }
         let max = self.max_scroll.get();
@@ -614,20 +646,24 @@ impl CeremonyScreen {
             None => (String::new(), None),
         };
         match &mut self.stage {
-            Stage::Resume { selected } => {
-                let last = self.open.len();
+            Stage::Resume(nav) => {
+                if nav.handle_key(key) {
+                    return None;
+                }
                 match key.code {
                     KeyCode::Esc => return Some(Action::Back),
-                    KeyCode::Down | KeyCode::Char('j') => *selected = (*selected + 1).min(last),
-                    KeyCode::Up | KeyCode::Char('k') => *selected = selected.saturating_sub(1),
                     KeyCode::Char('n') => self.stage = Stage::Plan(self.new_plan_form()),
-                    KeyCode::Enter => match self.open.get(*selected).and_then(|c| c.plan.clone()) {
-                        Some(plan) => {
-                            return self
-                                .job(Stage::Starting(None), CeremonyJob::Start(Box::new(plan)));
+                    KeyCode::Enter => {
+                        match self.open.get(nav.selected()).and_then(|c| c.plan.clone()) {
+                            Some(plan) => {
+                                return self.job(
+                                    Stage::Starting(None),
+                                    CeremonyJob::Start(Box::new(plan)),
+                                );
+                            }
+                            None => self.stage = Stage::Plan(self.new_plan_form()),
                         }
-                        None => self.stage = Stage::Plan(self.new_plan_form()),
-                    },
+                    }
                     _ => {}
                 }
                 None
@@ -948,7 +984,7 @@ impl Screen for CeremonyScreen {
 
     fn render(&self, frame: &mut Frame, area: Rect, chrome: &Chrome) {
         let active = match &self.stage {
-            Stage::Resume { .. } | Stage::Plan(_) | Stage::Starting(_) => 0,
+            Stage::Resume(_) | Stage::Plan(_) | Stage::Starting(_) => 0,
             Stage::IdentityPass(_) | Stage::SplitPass(_) | Stage::CheckingIdentity => 1,
             Stage::Guardian(..) | Stage::Splitting => 2,
             Stage::Proof(_) | Stage::Proving => 3,
@@ -963,18 +999,10 @@ impl Screen for CeremonyScreen {
             .unwrap_or_default();
         let spin = |what: &str| Line::from(format!("{} {what}", widgets::spinner(chrome.tick)));
         match &self.stage {
-            Stage::Resume { selected } => {
+            Stage::Resume(nav) => {
                 lines.push(Line::from(Span::styled(strings::CER_RESUME_HEAD, bold)));
-                for (i, c) in self.open.iter().enumerate() {
-                    let text = format!(
-                        "{} · started {} · {}",
-                        c.id,
-                        c.started_at,
-                        c.custodians.join(", ")
-                    );
-                    lines.push(pick_line(&text, i == *selected));
-                }
-                lines.push(pick_line(strings::CER_NEW, *selected == self.open.len()));
+                self.render_resume(frame, area, lines, nav);
+                return;
             }
             Stage::Plan(form) => lines.extend(self.plan_lines(form)),
             Stage::Starting(_) => lines.push(spin(strings::CER_STARTING)),
@@ -1085,8 +1113,8 @@ impl Screen for CeremonyScreen {
 
     fn commands(&self) -> Vec<(&'static str, &'static str)> {
         match self.stage {
-            Stage::Resume { .. } => vec![
-                ("↑/↓", "choose"),
+            Stage::Resume(_) => vec![
+                ("↑/↓ j/k", "choose"),
                 ("Enter", "resume"),
                 ("n", "new ceremony"),
                 ("Esc", "back"),
@@ -1155,13 +1183,4 @@ impl Screen for CeremonyScreen {
                 | Stage::Recording
         )
     }
-}
-
-fn pick_line(text: &str, selected: bool) -> Line<'static> {
-    let (marker, style) = if selected {
-        ("▶ ", Style::default().add_modifier(Modifier::REVERSED))
-    } else {
-        ("  ", Style::default())
-    };
-    Line::from(Span::styled(format!("{marker}{text}"), style))
 }

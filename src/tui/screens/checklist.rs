@@ -10,9 +10,10 @@ use ratatui::text::{Line, Span};
 use ratatui::widgets::{Block, Borders, Paragraph, Wrap};
 
 use super::{Action, Chrome, Screen};
+use crate::tui::form::{Form, FormEvent, FormField};
 use crate::tui::list::ListNav;
 use crate::tui::strings;
-use crate::tui::widgets::{self, TextField};
+use crate::tui::widgets;
 use custodian_core::error::Report;
 use custodian_core::playbook::PlaybookError;
 use custodian_core::playbook::checklist::ItemState;
@@ -32,7 +33,12 @@ pub struct ChecklistLine {
 #[derive(Debug)]
 enum Mode {
     Browse,
-    Tick { operator: TextField, ticked: bool },
+    /// Ticking or unticking: the operator's name in the shared form
+    /// (offered as the last name used; Esc after typing asks first).
+    Tick {
+        operator: Form,
+        ticked: bool,
+    },
 }
 
 /// The checklist and policy screen.
@@ -110,12 +116,14 @@ impl Screen for ChecklistScreen {
         match &mut self.mode {
             Mode::Tick { operator, ticked } => match key.code {
                 KeyCode::Esc => {
-                    self.mode = Mode::Browse;
-                    self.error = None;
+                    if operator.handle_key(key) == FormEvent::Cancel {
+                        self.mode = Mode::Browse;
+                        self.error = None;
+                    }
                     None
                 }
                 KeyCode::Enter => {
-                    let name = operator.text().trim().to_string();
+                    let name = operator.value(0).trim().to_string();
                     let ticked = *ticked;
                     if name.is_empty() {
                         self.error = Some(Report::from_error(&PlaybookError::MissingOperator));
@@ -130,7 +138,11 @@ impl Screen for ChecklistScreen {
                     })
                 }
                 _ => {
-                    operator.input(key);
+                    let before = operator.value(0).to_string();
+                    operator.handle_key(key);
+                    if operator.value(0) != before {
+                        self.error = None;
+                    }
                     None
                 }
             },
@@ -154,8 +166,11 @@ impl Screen for ChecklistScreen {
                                 line.item.id.clone(),
                             )));
                         } else {
-                            let mut operator = TextField::default();
-                            operator.set(&self.last_operator);
+                            let operator = Form::new(vec![FormField::plain(
+                                strings::SCENARIO_OPERATOR,
+                                "",
+                                &self.last_operator,
+                            )]);
                             let ticked = !matches!(line.state, ItemState::Ticked(_));
                             self.mode = Mode::Tick { operator, ticked };
                         }
@@ -250,7 +265,7 @@ impl Screen for ChecklistScreen {
                     strings::CHECKLIST_UNTICK_PROMPT
                 };
                 bottom.push(Line::from(Span::styled(prompt, bold)));
-                bottom.push(operator.line(strings::SCENARIO_OPERATOR, true));
+                bottom.extend(operator.lines());
             }
             Mode::Browse => match self.lines.get(self.nav.selected()).map(|l| {
                 // The list cuts long items at the edge; the whole text is here.
@@ -307,6 +322,20 @@ impl Screen for ChecklistScreen {
 
     fn takes_text(&self) -> bool {
         matches!(self.mode, Mode::Tick { .. })
+    }
+
+    fn holds_input(&self) -> bool {
+        matches!(&self.mode, Mode::Tick { operator, .. } if operator.holds_input())
+    }
+
+    /// A bracketed paste goes into the name at its cursor.
+    fn handle_paste(&mut self, text: &str) -> Option<Action> {
+        if let Mode::Tick { operator, .. } = &mut self.mode
+            && operator.paste(text)
+        {
+            self.error = None;
+        }
+        None
     }
 
     fn as_any(&mut self) -> Option<&mut dyn std::any::Any> {

@@ -12,9 +12,10 @@ use ratatui::text::{Line, Span};
 use ratatui::widgets::{Paragraph, Wrap};
 
 use super::{Action, Chrome, Screen};
+use crate::tui::form::{Form, FormEvent, FormField};
 use crate::tui::list::ListNav;
 use crate::tui::strings;
-use crate::tui::widgets::{self, TextField};
+use crate::tui::widgets;
 use crate::tui::worker::{JobResult, Progress, WorkerMsg};
 use custodian_core::drill::run::DrillOutcome;
 use custodian_core::drill::sandboxes::{self, SandboxInfo};
@@ -22,8 +23,10 @@ use custodian_core::error::Report;
 
 #[derive(Debug)]
 enum Step {
+    /// The names, in the shared form's field (edited at the cursor; Esc
+    /// with names typed asks before leaving).
     Participants {
-        field: TextField,
+        field: Form,
         error: Option<String>,
     },
     Running(Progress),
@@ -72,7 +75,7 @@ impl DrillScreen {
     pub fn new() -> Self {
         DrillScreen {
             step: Step::Participants {
-                field: TextField::default(),
+                field: participants_form(""),
                 error: None,
             },
             sandboxes: None,
@@ -240,6 +243,17 @@ impl DrillScreen {
     }
 }
 
+/// The participants field holding `names`.
+fn participants_form(names: &str) -> Form {
+    let mut form = Form::new(vec![FormField::plain(
+        strings::DRILL_PARTICIPANTS,
+        strings::DRILL_PARTICIPANTS_HINT,
+        "",
+    )]);
+    form.set_value(0, names);
+    form
+}
+
 fn parse_participants(text: &str) -> Result<Vec<String>, String> {
     let names: Vec<String> = text
         .split(',')
@@ -266,8 +280,12 @@ impl Screen for DrillScreen {
         }
         match &mut self.step {
             Step::Participants { field, error } => match key.code {
-                KeyCode::Esc => Some(Action::Back),
+                KeyCode::Esc => match field.handle_key(key) {
+                    FormEvent::Cancel => Some(Action::Back),
+                    _ => None,
+                },
                 KeyCode::Tab => {
+                    field.disarm();
                     self.sandboxes = Some(Sandboxes {
                         list: None,
                         nav: ListNav::new(0),
@@ -278,9 +296,9 @@ impl Screen for DrillScreen {
                     });
                     Some(Action::ListSandboxes)
                 }
-                KeyCode::Enter => match parse_participants(field.text()) {
+                KeyCode::Enter => match parse_participants(field.value(0)) {
                     Ok(participants) => {
-                        self.names = field.text().to_string();
+                        self.names = field.value(0).to_string();
                         self.step = Step::Running(Progress::start(5, strings::DRILL_STARTING));
                         Some(Action::RunDrill { participants })
                     }
@@ -290,7 +308,9 @@ impl Screen for DrillScreen {
                     }
                 },
                 _ => {
-                    if field.input(key) {
+                    let before = field.value(0).to_string();
+                    field.handle_key(key);
+                    if field.value(0) != before {
                         *error = None;
                     }
                     None
@@ -310,14 +330,24 @@ impl Screen for DrillScreen {
             Step::Failed { names, .. } => match key.code {
                 KeyCode::Enter => Some(Action::Back),
                 KeyCode::Esc => {
-                    let mut field = TextField::default();
-                    field.set(names);
+                    let field = participants_form(names);
                     self.step = Step::Participants { field, error: None };
                     None
                 }
                 _ => None,
             },
         }
+    }
+
+    /// A bracketed paste goes into the participants field at its cursor.
+    fn handle_paste(&mut self, text: &str) -> Option<Action> {
+        if self.sandboxes.is_none()
+            && let Step::Participants { field, error } = &mut self.step
+            && field.paste(text)
+        {
+            *error = None;
+        }
+        None
     }
 
     fn on_worker(&mut self, msg: &WorkerMsg) -> Option<Action> {
@@ -378,11 +408,7 @@ impl Screen for DrillScreen {
         let mut gauge = None;
         match &self.step {
             Step::Participants { field, error } => {
-                lines.push(field.line(strings::DRILL_PARTICIPANTS, true));
-                lines.push(Line::from(Span::styled(
-                    strings::DRILL_PARTICIPANTS_HINT,
-                    crate::tui::widgets::hint(),
-                )));
+                lines.extend(field.lines());
                 lines.push(Line::from(Span::styled(
                     strings::DRILL_SANDBOXES_TAB,
                     crate::tui::widgets::hint(),

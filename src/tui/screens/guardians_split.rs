@@ -17,7 +17,7 @@ use super::{Action, Chrome, Screen};
 use crate::tui::form::{Form, FormEvent, FormField};
 use crate::tui::list::ListNav;
 use crate::tui::strings;
-use crate::tui::widgets::{self, TextField};
+use crate::tui::widgets;
 use crate::tui::worker::{JobResult, Progress, WorkerMsg};
 use custodian_core::error::Report;
 use custodian_core::guardians::{self, SplitOutcome};
@@ -33,7 +33,8 @@ use custodian_core::workspace::CustodianRecord;
 pub struct NewPassEntry {
     form: Form,
     strength: Option<widgets::Meter>,
-    generated: Option<TextField>,
+    /// A generated phrase, shown until typed over (zeroized when dropped).
+    generated: Option<SecretString>,
 }
 
 impl Default for NewPassEntry {
@@ -58,9 +59,7 @@ impl NewPassEntry {
                 Ok(p) => {
                     self.form.set_value(0, p.expose_secret());
                     self.form.set_value(1, p.expose_secret());
-                    let mut shown = TextField::default();
-                    shown.set(p.expose_secret());
-                    self.generated = Some(shown);
+                    self.generated = Some(p.clone());
                     self.strength = Some(widgets::meter(&p));
                 }
                 Err(e) => self.form.set_error(0, Report::from_error(&e)),
@@ -120,7 +119,7 @@ impl NewPassEntry {
                 Style::default().fg(Color::Yellow),
             )));
             lines.push(Line::from(Span::styled(
-                format!("  {}", g.text()),
+                format!("  {}", g.expose_secret()),
                 Style::default().add_modifier(Modifier::BOLD),
             )));
         }

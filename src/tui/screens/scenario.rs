@@ -18,10 +18,10 @@ use ratatui::text::{Line, Span};
 use ratatui::widgets::{Block, Borders, Paragraph, Wrap};
 
 use super::{Action, Chrome, Screen};
-use crate::tui::form::{Form, FormField};
+use crate::tui::form::{Form, FormEvent, FormField};
 use crate::tui::list::{Keys, ListNav};
 use crate::tui::strings;
-use crate::tui::widgets::{self, TextField};
+use crate::tui::widgets;
 use crate::tui::worker::{JobResult, WorkerMsg};
 use custodian_core::approvals::{Approval, ApprovalError};
 use custodian_core::error::Report;
@@ -45,22 +45,22 @@ pub struct Prefill {
     pub notes: Option<String>,
 }
 
+/// Every form here is the shared [`Form`]: fields edit like an editor
+/// (cursor, Home/End, word delete, paste), Esc with typed input asks before
+/// it discards, and Enter acts from any field (the second is optional).
 #[derive(Debug)]
 enum Mode {
     Browse,
+    /// Opening the incident: the operator, then the custodian concerned.
     Start {
         step: usize,
-        operator: TextField,
-        affected: TextField,
-        on_affected: bool,
+        form: Form,
     },
     /// Confirming a step: the operator types their name (never prefilled,
     /// so Enter twice cannot confirm) and may add notes.
     Confirm {
         step: usize,
-        operator: TextField,
-        notes: TextField,
-        on_notes: bool,
+        form: Form,
         /// Earlier steps still open; set once the operator was warned, so
         /// a second Enter confirms out of order.
         warned: Option<Vec<usize>>,
@@ -72,17 +72,35 @@ enum Mode {
         notes: Option<String>,
     },
     Close {
-        operator: TextField,
+        /// The operator's name (one field).
+        operator: Form,
         /// Under the authenticated policy: the close's approvers.
         approvers: Option<CloseApprovers>,
     },
     /// Taking back a mistaken confirmation: who and why.
     Reopen {
         step: usize,
-        operator: TextField,
-        reason: TextField,
-        on_reason: bool,
+        form: Form,
     },
+}
+
+/// The operator's name: the first field of every form here.
+const F_OPERATOR: usize = 0;
+/// The second field: the custodian concerned, the notes, or the reason.
+const F_MORE: usize = 1;
+
+/// The operator's name and a second, optional field.
+fn operator_and(second: &'static str) -> Form {
+    Form::new(vec![
+        FormField::plain(strings::SCENARIO_OPERATOR, "", ""),
+        FormField::plain(second, "", ""),
+    ])
+    .enter_submits()
+}
+
+/// The operator's name alone.
+fn operator_form() -> Form {
+    Form::new(vec![FormField::plain(strings::SCENARIO_OPERATOR, "", "")])
 }
 
 /// The approvers of a close under the workspace policy of authenticated
@@ -221,9 +239,7 @@ impl CloseApprovers {
 fn confirm_mode(step: usize) -> Mode {
     Mode::Confirm {
         step,
-        operator: TextField::default(),
-        notes: TextField::default(),
-        on_notes: false,
+        form: operator_and(strings::SCENARIO_NOTES),
         warned: None,
     }
 }
@@ -386,29 +402,25 @@ impl ScenarioScreen {
     /// Enter goes ahead.
     fn confirmed(&mut self) -> Option<(custodian_core::playbook::Step, Prefill)> {
         let Mode::Confirm {
-            step,
-            operator,
-            notes,
-            warned,
-            ..
+            step, form, warned, ..
         } = &self.mode
         else {
             return None;
         };
         let step = *step;
-        let name = operator.text().trim().to_string();
+        let name = form.value(F_OPERATOR).trim().to_string();
         if custodian_core::playbook::validate_operator(&name).is_err() {
-            if let Mode::Confirm { on_notes, .. } = &mut self.mode {
-                *on_notes = false;
+            if let Mode::Confirm { form, .. } = &mut self.mode {
+                form.focus_on(F_OPERATOR);
             }
             self.error = Some(Report::from_error(&PlaybookError::MissingOperator));
             return None;
         }
-        let notes = match custodian_core::playbook::validate_notes(notes.text()) {
+        let notes = match custodian_core::playbook::validate_notes(form.value(F_MORE)) {
             Ok(n) => n,
             Err(e) => {
-                if let Mode::Confirm { on_notes, .. } = &mut self.mode {
-                    *on_notes = true;
+                if let Mode::Confirm { form, .. } = &mut self.mode {
+                    form.focus_on(F_MORE);
                 }
                 self.error = Some(Report::from_error(&e));
                 return None;
@@ -444,6 +456,59 @@ impl ScenarioScreen {
         self.error = Some(Report::from_error(&err));
     }
 
+    /// Esc in a form: back one step, never silently dropping what was
+    /// typed. A form holding input asks first (a second Esc in a row
+    /// discards); approvers who already opened their identity are held by
+    /// the close, so the first Esc only leaves the approver form.
+    fn esc(&mut self, key: KeyEvent) {
+        let leave = match &mut self.mode {
+            Mode::Browse => false,
+            Mode::Start { form, .. } | Mode::Confirm { form, .. } | Mode::Reopen { form, .. } => {
+                form.handle_key(key) == FormEvent::Cancel
+            }
+            // Back to the confirmation it came from, as typed.
+            Mode::Record {
+                step,
+                operator,
+                notes,
+                ..
+            } => {
+                let mut form = operator_and(strings::SCENARIO_NOTES);
+                form.set_value(F_OPERATOR, operator);
+                form.set_value(F_MORE, notes.as_deref().unwrap_or(""));
+                self.mode = Mode::Confirm {
+                    step: *step,
+                    form,
+                    warned: None,
+                };
+                self.error = None;
+                return;
+            }
+            Mode::Close {
+                approvers: Some(ap),
+                ..
+            } if ap.active => {
+                if !ap.checking && ap.form.handle_key(key) == FormEvent::Cancel {
+                    ap.form.clear_all();
+                    ap.active = false;
+                }
+                false
+            }
+            Mode::Close {
+                operator,
+                approvers,
+            } => {
+                let n = approvers.as_ref().map_or(0, |a| a.approvals.len());
+                operator.set_held((n > 0).then(|| strings::scenario_approvals_held(n)));
+                operator.handle_key(key) == FormEvent::Cancel
+            }
+        };
+        if leave {
+            self.mode = Mode::Browse;
+            self.error = None;
+        }
+    }
+
     fn browse_key(&mut self, key: KeyEvent) -> Option<Action> {
         match key.code {
             KeyCode::Esc => return Some(Action::Back),
@@ -459,7 +524,7 @@ impl ScenarioScreen {
                 }
                 Some(_) => {
                     self.mode = Mode::Close {
-                        operator: TextField::default(),
+                        operator: operator_form(),
                         approvers: self.authenticated_approvals.then(CloseApprovers::new),
                     }
                 }
@@ -485,9 +550,7 @@ impl ScenarioScreen {
                     Some(inc) if inc.step(&id).is_some() => {
                         self.mode = Mode::Reopen {
                             step,
-                            operator: TextField::default(),
-                            reason: TextField::default(),
-                            on_reason: false,
+                            form: operator_and(strings::SCENARIO_REASON),
                         }
                     }
                     _ => self.refuse(PlaybookError::StepNotDone(id)),
@@ -500,9 +563,7 @@ impl ScenarioScreen {
                     None => {
                         self.mode = Mode::Start {
                             step,
-                            operator: TextField::default(),
-                            affected: TextField::default(),
-                            on_affected: false,
+                            form: operator_and(strings::SCENARIO_AFFECTED),
                         }
                     }
                     Some(inc) if inc.is_closed() => {
@@ -532,14 +593,15 @@ impl Screen for ScenarioScreen {
 
     fn handle_key(&mut self, key: KeyEvent) -> Option<Action> {
         // Typing fixes what the error was about: it goes once a key edits.
-        if matches!(key.code, KeyCode::Char(_) | KeyCode::Backspace)
-            && !matches!(self.mode, Mode::Browse | Mode::Record { .. })
+        if matches!(
+            key.code,
+            KeyCode::Char(_) | KeyCode::Backspace | KeyCode::Delete
+        ) && !matches!(self.mode, Mode::Browse | Mode::Record { .. })
         {
             self.error = None;
         }
         if key.code == KeyCode::Esc && !matches!(self.mode, Mode::Browse) {
-            self.mode = Mode::Browse;
-            self.error = None;
+            self.esc(key);
             return None;
         }
         let number = self.scenario.number;
@@ -548,44 +610,26 @@ impl Screen for ScenarioScreen {
                 self.error = None;
                 self.browse_key(key)
             }
-            Mode::Start {
-                operator,
-                affected,
-                on_affected,
-                ..
-            } => match key.code {
-                KeyCode::Tab | KeyCode::BackTab | KeyCode::Up | KeyCode::Down => {
-                    *on_affected = !*on_affected;
-                    None
-                }
+            Mode::Start { form, .. } => match key.code {
                 KeyCode::Enter => {
-                    if operator.text().trim().is_empty() {
+                    if form.value(F_OPERATOR).trim().is_empty() {
+                        form.focus_on(F_OPERATOR);
                         self.error = Some(Report::from_error(&PlaybookError::MissingOperator));
                         return None;
                     }
-                    let affected = affected.text().trim();
+                    let affected = form.value(F_MORE).trim();
                     Some(Action::StartIncident {
                         scenario: number,
-                        operator: operator.text().trim().to_string(),
+                        operator: form.value(F_OPERATOR).trim().to_string(),
                         affected: (!affected.is_empty()).then(|| affected.to_string()),
                     })
                 }
                 _ => {
-                    let f = if *on_affected { affected } else { operator };
-                    f.input(key);
+                    form.handle_key(key);
                     None
                 }
             },
-            Mode::Confirm {
-                operator,
-                notes,
-                on_notes,
-                ..
-            } => match key.code {
-                KeyCode::Tab | KeyCode::BackTab | KeyCode::Up | KeyCode::Down => {
-                    *on_notes = !*on_notes;
-                    None
-                }
+            Mode::Confirm { form, .. } => match key.code {
                 // An operation done elsewhere (the CLI on another machine):
                 // show its command and let the operator record it.
                 KeyCode::Char('r') if key.modifiers.contains(KeyModifiers::CONTROL) => {
@@ -612,8 +656,14 @@ impl Screen for ScenarioScreen {
                     }
                 }
                 _ => {
-                    let f = if *on_notes { notes } else { operator };
-                    if f.input(key) {
+                    let before = (
+                        form.value(F_OPERATOR).to_string(),
+                        form.value(F_MORE).to_string(),
+                    );
+                    form.handle_key(key);
+                    let changed =
+                        before.0 != form.value(F_OPERATOR) || before.1 != form.value(F_MORE);
+                    if changed {
                         // What was confirmed changed: warn again if needed.
                         if let Mode::Confirm { warned, .. } = &mut self.mode {
                             *warned = None;
@@ -641,29 +691,19 @@ impl Screen for ScenarioScreen {
                 }
                 _ => None,
             },
-            Mode::Reopen {
-                step,
-                operator,
-                reason,
-                on_reason,
-            } => match key.code {
-                KeyCode::Tab | KeyCode::BackTab | KeyCode::Up | KeyCode::Down => {
-                    *on_reason = !*on_reason;
-                    None
-                }
+            Mode::Reopen { step, form } => match key.code {
                 KeyCode::Enter => {
                     let incident = self.incident.as_ref()?.id.clone();
                     let step = self.scenario.steps.get(*step)?.id.clone();
                     Some(Action::ReopenStep {
                         incident,
                         step,
-                        operator: operator.text().trim().to_string(),
-                        reason: reason.text().trim().to_string(),
+                        operator: form.value(F_OPERATOR).trim().to_string(),
+                        reason: form.value(F_MORE).trim().to_string(),
                     })
                 }
                 _ => {
-                    let f = if *on_reason { reason } else { operator };
-                    f.input(key);
+                    form.handle_key(key);
                     None
                 }
             },
@@ -687,7 +727,7 @@ impl Screen for ScenarioScreen {
                 let incident = self.incident.as_ref()?.id.clone();
                 Some(Action::CloseIncident {
                     incident,
-                    operator: operator.text().trim().to_string(),
+                    operator: operator.value(F_OPERATOR).trim().to_string(),
                     approvals: ap.approvals.clone(),
                 })
             }
@@ -696,6 +736,7 @@ impl Screen for ScenarioScreen {
                 approvers,
             } => match key.code {
                 KeyCode::Enter | KeyCode::Tab | KeyCode::Down if approvers.is_some() => {
+                    operator.disarm();
                     if let Some(ap) = approvers {
                         ap.active = true;
                     }
@@ -705,16 +746,43 @@ impl Screen for ScenarioScreen {
                     let incident = self.incident.as_ref()?.id.clone();
                     Some(Action::CloseIncident {
                         incident,
-                        operator: operator.text().trim().to_string(),
+                        operator: operator.value(F_OPERATOR).trim().to_string(),
                         approvals: Vec::new(),
                     })
                 }
                 _ => {
-                    operator.input(key);
+                    operator.handle_key(key);
                     None
                 }
             },
         }
+    }
+
+    /// A bracketed paste goes into the focused field at its cursor.
+    fn handle_paste(&mut self, text: &str) -> Option<Action> {
+        let form = match &mut self.mode {
+            Mode::Start { form, .. } | Mode::Confirm { form, .. } | Mode::Reopen { form, .. } => {
+                form
+            }
+            Mode::Close {
+                approvers: Some(ap),
+                ..
+            } if ap.active => {
+                if ap.checking {
+                    return None;
+                }
+                &mut ap.form
+            }
+            Mode::Close { operator, .. } => operator,
+            Mode::Browse | Mode::Record { .. } => return None,
+        };
+        if form.paste(text) {
+            self.error = None;
+            if let Mode::Confirm { warned, .. } = &mut self.mode {
+                *warned = None;
+            }
+        }
+        None
     }
 
     fn render(&self, frame: &mut Frame, area: Rect, _chrome: &Chrome) {
@@ -803,26 +871,14 @@ impl Screen for ScenarioScreen {
                     }
                 }
             }
-            Mode::Start {
-                operator,
-                affected,
-                on_affected,
-                ..
-            } => {
+            Mode::Start { form, .. } => {
                 bottom.push(Line::from(Span::styled(
                     strings::SCENARIO_START_PROMPT,
                     bold,
                 )));
-                bottom.push(operator.line(strings::SCENARIO_OPERATOR, !on_affected));
-                bottom.push(affected.line(strings::SCENARIO_AFFECTED, *on_affected));
+                bottom.extend(form.lines());
             }
-            Mode::Confirm {
-                operator,
-                notes,
-                on_notes,
-                warned,
-                ..
-            } => {
+            Mode::Confirm { form, warned, .. } => {
                 bottom.push(Line::from(Span::styled(
                     format!(
                         "{} {}: {}",
@@ -832,8 +888,7 @@ impl Screen for ScenarioScreen {
                     ),
                     bold,
                 )));
-                bottom.push(operator.line(strings::SCENARIO_OPERATOR, !on_notes));
-                bottom.push(notes.line(strings::SCENARIO_NOTES, *on_notes));
+                bottom.extend(form.lines());
                 if let Some(open) = warned {
                     let yellow = Style::default()
                         .fg(Color::Yellow)
@@ -851,12 +906,7 @@ impl Screen for ScenarioScreen {
                     )));
                 }
             }
-            Mode::Reopen {
-                operator,
-                reason,
-                on_reason,
-                ..
-            } => {
+            Mode::Reopen { form, .. } => {
                 bottom.push(Line::from(Span::styled(
                     format!(
                         "{} {}: {}",
@@ -866,8 +916,7 @@ impl Screen for ScenarioScreen {
                     ),
                     bold,
                 )));
-                bottom.push(operator.line(strings::SCENARIO_OPERATOR, !on_reason));
-                bottom.push(reason.line(strings::SCENARIO_REASON, *on_reason));
+                bottom.extend(form.lines());
             }
             Mode::Record { op, operator, .. } => {
                 bottom.push(Line::from(vec![
@@ -900,7 +949,11 @@ impl Screen for ScenarioScreen {
                     bold,
                 )));
                 let on_operator = approvers.as_ref().is_none_or(|a| !a.active);
-                bottom.push(operator.line(strings::SCENARIO_OPERATOR, on_operator));
+                if on_operator {
+                    bottom.extend(operator.lines());
+                } else {
+                    bottom.extend(operator.lines_idle());
+                }
                 if let Some(ap) = approvers {
                     bottom.extend(ap.lines());
                 }
@@ -1139,7 +1192,7 @@ impl Screen for ScenarioScreen {
             } if ap.active => vec![
                 ("Enter", "next / add"),
                 ("Enter on empty", "close"),
-                ("Esc", "cancel"),
+                ("Esc", "back to your name"),
             ],
             Mode::Close {
                 approvers: Some(_), ..
