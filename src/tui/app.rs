@@ -1984,6 +1984,12 @@ impl App {
                     recover: op == Operation::KitRecover,
                 });
             }
+            // The onboarding ceremony (`O`); its written record completes
+            // the step.
+            Operation::Onboard => {
+                self.pending_step = Some((op, prefill));
+                self.perform(Action::OpenCeremony);
+            }
             // Rotation or retirement of the custodian the incident names;
             // a retirement suggests the replacement's identity (step 2's
             // `<custodian>-new`) as successor when it exists.
@@ -2063,6 +2069,14 @@ impl App {
             }
             (Operation::Retire, WorkerMsg::Finished(Ok(JobResult::Retired(o)))) => {
                 o.shards.iter().map(|s| s.2.clone()).collect()
+            }
+            (Operation::Onboard, WorkerMsg::Finished(Ok(JobResult::Ceremony(done)))) => {
+                match &**done {
+                    super::screens::ceremony::CeremonyDone::Recorded { path, .. } => {
+                        vec![path.clone()]
+                    }
+                    _ => return,
+                }
             }
             _ => return,
         };
