@@ -393,6 +393,62 @@ mod tests {
         ));
     }
 
+    /// A retirement counts for the offboarding item only with its
+    /// completed audit entry: a history edited by hand does not tick it.
+    #[test]
+    fn offboarding_needs_an_audited_retirement() {
+        use crate::lifecycle::{CustodianStatus, PastCustodian, Successor};
+        let (_d, ws) = ws();
+        match state_of(&ws, "offboarding") {
+            ItemState::NotMet(why) => {
+                assert!(why.contains("no custodian has been retired"), "{why}")
+            }
+            other => panic!("{other:?}"),
+        }
+        let past = |status| PastCustodian {
+            name: "Ana".into(),
+            recipient: "age1ana".into(),
+            fingerprint: "f".into(),
+            status,
+            created_at: "2026-01-01T00:00:00Z".into(),
+            ended_at: "2026-06-01T00:00:00Z".into(),
+            successor: Successor {
+                name: "Ben".into(),
+                recipient: "age1ben".into(),
+            },
+            op: "op-1".into(),
+            retired_files: Vec::new(),
+            destroy_elsewhere: Vec::new(),
+            approvers: Vec::new(),
+            confirmed_destroyed: Vec::new(),
+        };
+        // A rotation is not an offboarding.
+        ws.update_registry(|r| {
+            r.custodian_history = vec![past(CustodianStatus::Rotated)];
+            Ok::<_, crate::workspace::WorkspaceError>(())
+        })
+        .unwrap();
+        assert!(matches!(state_of(&ws, "offboarding"), ItemState::NotMet(_)));
+        // A retirement the audit log does not hold.
+        ws.update_registry(|r| {
+            r.custodian_history = vec![past(CustodianStatus::Retired)];
+            Ok::<_, crate::workspace::WorkspaceError>(())
+        })
+        .unwrap();
+        match state_of(&ws, "offboarding") {
+            ItemState::NotMet(why) => assert!(
+                why.contains("retirement of Ana has no completed `CUSTODIAN_RETIRE` entry"),
+                "{why}"
+            ),
+            other => panic!("{other:?}"),
+        }
+        // And it cannot be ticked by hand.
+        assert!(matches!(
+            set_tick(&ws, Playbook::builtin(), "offboarding", "Dee", true),
+            Err(PlaybookError::AutomaticItem(_))
+        ));
+    }
+
     #[test]
     fn manual_items_are_ticked_by_name_and_audited() {
         let (_d, ws) = ws();
