@@ -286,7 +286,7 @@ fn rotation_with_destroy_old_identity_removes_it_and_records_that() {
 
     // The copy on the stick could not be moved: listed to destroy
     // (CLARIFICATIONS 11), and `check` keeps flagging it by path.
-    assert_eq!(o.destroy_elsewhere, [away.clone()]);
+    assert_eq!(o.destroy_elsewhere, std::slice::from_ref(&away));
     let rc = check_item(&check_json(&sb, None), "retired-copies");
     assert_eq!(rc["status"], "fail", "{rc}");
     let findings = rc["findings"].to_string();

@@ -64,6 +64,21 @@ fn every_scenario_screen_renders_from_data() {
     assert!(!sb.ws().join("audit.jsonl").exists());
 }
 
+/// The new-identity wizard a scenario step opened, its name prefilled:
+/// the passphrase typed twice, the identity made on the worker, and Enter
+/// on the result back to the scenario.
+fn create_prefilled_identity(app: &mut App) {
+    key(app, KeyCode::Enter);
+    type_text(app, common::PASS_A);
+    key(app, KeyCode::Enter);
+    type_text(app, common::PASS_A);
+    key(app, KeyCode::Enter);
+    assert!(app.pump_until_idle(Duration::from_secs(120)));
+    assert!(screen_text(app).contains("Identity created and verified"));
+    key(app, KeyCode::Enter);
+    assert!(app.current_title().starts_with("Scenario 2"));
+}
+
 #[test]
 fn scenario_2_end_to_end_with_a_real_identity_wizard() {
     let sb = common::Sandbox::new();
@@ -101,15 +116,7 @@ fn scenario_2_end_to_end_with_a_real_identity_wizard() {
     key(&mut app, KeyCode::Enter);
     assert_eq!(app.current_title(), "New custodian identity");
     assert!(screen_text(&app).contains("Custodian name: Ben-new"));
-    key(&mut app, KeyCode::Enter);
-    type_text(&mut app, common::PASS_A);
-    key(&mut app, KeyCode::Enter);
-    type_text(&mut app, common::PASS_A);
-    key(&mut app, KeyCode::Enter);
-    assert!(app.pump_until_idle(Duration::from_secs(120)));
-    assert!(screen_text(&app).contains("Identity created and verified"));
-    key(&mut app, KeyCode::Enter);
-    assert!(app.current_title().starts_with("Scenario 2"));
+    create_prefilled_identity(&mut app);
 
     let inc = incident::load(&workspace, &inc.id).unwrap();
     let step = inc.step("new-identity").unwrap();
@@ -149,12 +156,7 @@ fn scenario_2_end_to_end_with_a_real_identity_wizard() {
     // and the operator records it.
     key(&mut app, KeyCode::Enter);
     type_text(&mut app, "Ana Officer");
-    app.handle(custodian::tui::event::Event::Key(
-        crossterm::event::KeyEvent::new(
-            KeyCode::Char('r'),
-            crossterm::event::KeyModifiers::CONTROL,
-        ),
-    ));
+    tui::ctrl(&mut app, 'r');
     let text = screen_text(&app);
     assert!(text.contains("custodian shard rewrap SHARD"), "{text}");
     key(&mut app, KeyCode::Enter);
@@ -619,22 +621,11 @@ fn scenario_2_retire_step_launches_retirement_to_the_new_identity_and_records_it
     type_text(&mut app, "Olga Officer");
     key(&mut app, KeyCode::Enter);
     assert!(screen_text(&app).contains("Custodian name: Ana-new"));
-    key(&mut app, KeyCode::Enter);
-    type_text(&mut app, common::PASS_A);
-    key(&mut app, KeyCode::Enter);
-    type_text(&mut app, common::PASS_A);
-    key(&mut app, KeyCode::Enter);
-    assert!(app.pump_until_idle(Duration::from_secs(120)));
-    key(&mut app, KeyCode::Enter);
+    create_prefilled_identity(&mut app);
     // Step 3 (rewrap) done elsewhere: recorded with its command line.
     key(&mut app, KeyCode::Enter);
     type_text(&mut app, "Olga Officer");
-    app.handle(custodian::tui::event::Event::Key(
-        crossterm::event::KeyEvent::new(
-            KeyCode::Char('r'),
-            crossterm::event::KeyModifiers::CONTROL,
-        ),
-    ));
+    tui::ctrl(&mut app, 'r');
     key(&mut app, KeyCode::Enter);
     let text = screen_text(&app);
     assert!(text.contains("3/4 steps done"), "{text}");
