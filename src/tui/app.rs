@@ -1845,22 +1845,7 @@ impl App {
     fn perform_retire(&mut self, action: Action) {
         use custodian_core::lifecycle::retire;
         match action {
-            Action::OpenRetire(name) => {
-                let Some(reg) = self.registry_or_notice() else {
-                    return;
-                };
-                let candidates = reg
-                    .custodians
-                    .iter()
-                    .filter(|c| c.name != name)
-                    .map(|c| c.name.clone())
-                    .collect();
-                let policy = custodian_core::approvals::policy(&reg);
-                self.screens
-                    .push(Box::new(super::screens::retire::RetireScreen::new(
-                        &name, candidates, policy,
-                    )));
-            }
+            Action::OpenRetire(name) => self.open_retire(&name, None),
             Action::PlanRetirement { name, successor } => {
                 // The plan reads and hashes every share file: a worker's
                 // job; the screen says "working…" until it reports.
@@ -1922,6 +1907,34 @@ impl App {
         }
     }
 
+    /// Opens the retirement flow for `name`, with `successor` highlighted
+    /// when it is an active custodian. Enter on the result goes back to
+    /// the screen that opened it (home or a scenario), and the footer says
+    /// which.
+    fn open_retire(&mut self, name: &str, successor: Option<&str>) {
+        let Some(reg) = self.registry_or_notice() else {
+            return;
+        };
+        let candidates = reg
+            .custodians
+            .iter()
+            .filter(|c| c.name != name)
+            .map(|c| c.name.clone())
+            .collect();
+        let policy = custodian_core::approvals::policy(&reg);
+        let back_to = if self.top_as::<ScenarioScreen>().is_some() {
+            strings::BACK_TO_SCENARIO
+        } else {
+            strings::BACK_TO_HOME
+        };
+        let mut screen = super::screens::retire::RetireScreen::new(name, candidates, policy)
+            .returning_to(back_to);
+        if let Some(s) = successor {
+            screen = screen.with_successor(s);
+        }
+        self.screens.push(Box::new(screen));
+    }
+
     /// True when the workspace policy asks approvers to open their own
     /// identity (an unreadable registry reads as typed names here; the
     /// recovery itself re-reads the policy and refuses what it does not allow).
@@ -1974,11 +1987,24 @@ impl App {
                     recover: op == Operation::KitRecover,
                 });
             }
-            // Rotation of the custodian the incident names.
-            Operation::Rotate => match prefill.custodian.clone() {
+            // The onboarding ceremony (`O`); its written record completes
+            // the step.
+            Operation::Onboard => {
+                self.pending_step = Some((op, prefill));
+                self.perform(Action::OpenCeremony);
+            }
+            // Rotation or retirement of the custodian the incident names;
+            // a retirement suggests the replacement's identity (step 2's
+            // `<custodian>-new`) as successor when it exists.
+            Operation::Rotate | Operation::Retire => match prefill.custodian.clone() {
                 Some(name) if self.custodian_names().contains(&name) => {
+                    let successor = prefill.new_name.clone();
                     self.pending_step = Some((op, prefill));
-                    self.perform(Action::OpenRotate(name));
+                    if op == Operation::Retire {
+                        self.open_retire(&name, successor.as_deref());
+                    } else {
+                        self.perform(Action::OpenRotate(name));
+                    }
                 }
                 // No custodian named: the command line, recorded by hand.
                 None => {
@@ -1991,7 +2017,14 @@ impl App {
                         s.show_error(Report {
                             message: format!("`{n}` is not an active custodian of this workspace"),
                             causes: Vec::new(),
-                            remedy: Some(strings::ROTATE_NOT_ACTIVE_HINT.into()),
+                            remedy: Some(
+                                if op == Operation::Retire {
+                                    strings::RETIRE_NOT_ACTIVE_HINT
+                                } else {
+                                    strings::ROTATE_NOT_ACTIVE_HINT
+                                }
+                                .into(),
+                            ),
                         });
                     }
                 }
@@ -2036,6 +2069,17 @@ impl App {
                 std::iter::once(o.identity_file.clone())
                     .chain(o.shards.iter().map(|s| s.2.clone()))
                     .collect()
+            }
+            (Operation::Retire, WorkerMsg::Finished(Ok(JobResult::Retired(o)))) => {
+                o.shards.iter().map(|s| s.2.clone()).collect()
+            }
+            (Operation::Onboard, WorkerMsg::Finished(Ok(JobResult::Ceremony(done)))) => {
+                match &**done {
+                    super::screens::ceremony::CeremonyDone::Recorded { path, .. } => {
+                        vec![path.clone()]
+                    }
+                    _ => return,
+                }
             }
             _ => return,
         };

@@ -368,3 +368,23 @@ pub fn clock_confirmed(dir: &Path) {
     let ws = custodian_core::workspace::Workspace::open(dir).unwrap();
     clock_confirmed_at(&ws, custodian_core::clock::now());
 }
+
+/// Asserts that `due` (RFC 3339, as the registry and `--json` write it) is
+/// 90 days after the operation that set it: computed here from the system
+/// clock, not by the code under test, and allowing up to ten minutes
+/// between that operation and this check.
+pub fn assert_due_in_90_days(due: &str) {
+    let at = custodian_core::clock::parse(due)
+        .unwrap_or_else(|| panic!("rotation due `{due}` is not RFC 3339"))
+        .unix_timestamp();
+    let now = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .unwrap()
+        .as_secs();
+    let expected = i64::try_from(now).unwrap() + 90 * 86_400;
+    assert!(
+        (expected - 600..=expected + 1).contains(&at),
+        "rotation due {due} is not now + 90 days ({} s off)",
+        at - expected
+    );
+}

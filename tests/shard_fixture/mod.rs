@@ -105,6 +105,20 @@ pub fn shard(sb: &Sandbox, key: &str, index: u32) -> PathBuf {
         .join(format!("drill-{key}.{index}.{name}.shard.json"))
 }
 
+/// Sets `name`'s rotation due date in the past (2026-01-01), so a test can
+/// see a rotation move it on rather than find the fixture's own date.
+pub fn make_rotation_overdue(sb: &Sandbox, name: &str) {
+    Workspace::open(sb.ws())
+        .unwrap()
+        .update_registry(|r| {
+            for c in r.custodians.iter_mut().filter(|c| c.name == name) {
+                c.rotation_due = "2026-01-01T00:00:00Z".into();
+            }
+            Ok::<_, custodian_core::workspace::WorkspaceError>(())
+        })
+        .unwrap();
+}
+
 /// A custodian's identity file.
 pub fn identity(sb: &Sandbox, name: &str) -> PathBuf {
     sb.ws()

@@ -573,3 +573,56 @@ fn the_resume_list_is_the_shared_list() {
     assert!(s.contains("▶ CER-"), "{s}");
     assert!(!s.contains("▶ CER-20260101-000001"), "{s}");
 }
+
+/// Scenario 3's "onboard new custodians" step launches this ceremony; only
+/// the written record completes the step (with the record file), and
+/// Enter on the record goes back to the scenario.
+#[test]
+fn scenario_3_reonboard_step_launches_the_ceremony_and_records_it() {
+    use custodian_core::playbook::incident;
+    let sb = Sandbox::new();
+    let ws = Workspace::open(sb.ws()).unwrap();
+    let mut app = tui::offline_app(ws.clone());
+    key(&mut app, KeyCode::Char('p'));
+    key(&mut app, KeyCode::Char('3'));
+    key(&mut app, KeyCode::Enter);
+    type_text(&mut app, "Olga Reyes");
+    key(&mut app, KeyCode::Enter);
+    type_text(&mut app, "Olga Reyes");
+    key(&mut app, KeyCode::Enter); // step 1 (convene)
+    // The last step, out of order (a second Enter goes ahead).
+    for _ in 0..5 {
+        key(&mut app, KeyCode::Down);
+    }
+    key(&mut app, KeyCode::Enter);
+    let t = text(&app);
+    assert!(t.contains("Confirm step 7: Onboard new custodians"), "{t}");
+    type_text(&mut app, "Olga Reyes");
+    key(&mut app, KeyCode::Enter);
+    key(&mut app, KeyCode::Enter);
+    assert_eq!(app.current_title(), "Onboarding ceremony");
+    enter_plan(&mut app, &["Zoe"]);
+    key(&mut app, KeyCode::Enter);
+    idle(&mut app);
+    identity_and_split(&mut app, "Zoe", false);
+    prove_all(&mut app, "Zoe");
+    // Nothing recorded for the step before the ceremony's record.
+    let inc = incident::open_for_scenario(&ws, 3).unwrap().unwrap();
+    assert!(inc.step("reonboard").is_none());
+    key(&mut app, KeyCode::Enter);
+    idle(&mut app);
+    let t = text(&app);
+    assert!(t.contains("Ceremony record written"), "{t}");
+    key(&mut app, KeyCode::Enter);
+    assert!(app.current_title().starts_with("Scenario 3"));
+    let inc = incident::load(&ws, &inc.id).unwrap();
+    let step = inc.step("reonboard").unwrap();
+    assert_eq!(step.operator, "Olga Reyes");
+    assert_eq!(step.how, incident::StepHow::Console);
+    let record = ws.registry().unwrap().ceremonies[0]
+        .record_file
+        .clone()
+        .unwrap();
+    assert_eq!(step.files[0].path, record);
+    assert!(text(&app).contains("[✔] 7. Onboard new custodians"));
+}

@@ -182,6 +182,15 @@ fn a_step_needs_a_typed_name_warns_out_of_order_takes_notes_and_can_be_reopened(
     snap_both!("scenario_2_out_of_order", app);
     assert_eq!(steps(&workspace).len(), 1);
     key(&mut app, KeyCode::Enter);
+    // Step 4 launches a retirement; with no affected custodian named it
+    // shows the command line, and Enter records it as done there.
+    let screen = small(&app);
+    assert!(
+        screen.contains("custodian retire --custodian NAME"),
+        "{screen}"
+    );
+    assert_eq!(steps(&workspace).len(), 1);
+    key(&mut app, KeyCode::Enter);
     let done = steps(&workspace);
     assert_eq!(done.len(), 2);
     assert_eq!(done[1].out_of_order, ["new-identity", "rewrap"]);

@@ -82,6 +82,27 @@ fn combine(ws: &Workspace, shares: &[&PathBuf]) -> Result<guardians::Combined, G
     )
 }
 
+/// `custodian --json check`, parsed (it exits 1 when a check fails).
+fn check_json(sb: &Sandbox, fake_now: Option<&str>) -> serde_json::Value {
+    let mut cmd = sb.cmd();
+    if let Some(t) = fake_now {
+        cmd.env("CUSTODIAN_FAKE_NOW", t);
+    }
+    let out = cmd.args(["--json", "check"]).output().unwrap();
+    serde_json::from_slice(&out.stdout).unwrap()
+}
+
+/// One check of a `check --json` document, by id.
+fn check_item(v: &serde_json::Value, id: &str) -> serde_json::Value {
+    v["checks"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|c| c["id"] == id)
+        .unwrap_or_else(|| panic!("no check `{id}` in {v}"))
+        .clone()
+}
+
 fn events(sb: &Sandbox, event: &str) -> Vec<String> {
     audit_events(sb)
         .into_iter()
@@ -94,6 +115,7 @@ fn events(sb: &Sandbox, event: &str) -> Vec<String> {
 fn rotation_end_to_end_moves_every_shard_and_supersedes_the_old_guardian_set() {
     let sb = sandbox();
     let old_shares = split_ana(&sb);
+    make_rotation_overdue(&sb, "Ana");
     let ws = Workspace::open(sb.ws()).unwrap();
     let old_identity = IdentityFile::load(&identity(&sb, "Ana"))
         .unwrap()
@@ -181,6 +203,7 @@ fn rotation_end_to_end_moves_every_shard_and_supersedes_the_old_guardian_set() {
     let ana = reg.custodian("Ana").unwrap();
     assert_eq!(ana.recipient, o.new_recipient);
     assert_eq!(ana.rotation_due, o.rotation_due);
+    common::assert_due_in_90_days(&o.rotation_due);
     let past = &reg.custodian_history[0];
     assert_eq!(past.status, CustodianStatus::Rotated);
     assert_eq!(past.recipient, o.old_recipient);
@@ -260,6 +283,52 @@ fn rotation_with_destroy_old_identity_removes_it_and_records_that() {
             .join("retired/shards/drill-alpha.3.cy.shard.json")
             .exists()
     );
+
+    // The copy on the stick could not be moved: listed to destroy
+    // (CLARIFICATIONS 11), and `check` keeps flagging it by path.
+    assert_eq!(o.destroy_elsewhere, std::slice::from_ref(&away));
+    let rc = check_item(&check_json(&sb, None), "retired-copies");
+    assert_eq!(rc["status"], "fail", "{rc}");
+    let findings = rc["findings"].to_string();
+    assert!(findings.contains(away.to_str().unwrap()), "{findings}");
+    assert!(findings.contains("confirm-destroyed"), "{findings}");
+    // Someone destroys it and says so, by name: audited, then the check passes.
+    sb.cmd()
+        .args(["custodians", "confirm-destroyed"])
+        .arg(&away)
+        .args(["--operator", "Olga Officer"])
+        .assert()
+        .success()
+        .stdout(predicate::str::contains(
+            "destroyed (confirmed by Olga Officer)",
+        ));
+    let entries = ws.audit().entries().unwrap();
+    let done = entries
+        .iter()
+        .find(|e| {
+            e.event == lifecycle::EVENT_DESTROYED
+                && e.status == custodian_core::audit::Status::Completed
+        })
+        .expect("the confirmation is audited");
+    let initiated = entries
+        .iter()
+        .find(|e| e.op == done.op && e.status == custodian_core::audit::Status::Initiated)
+        .unwrap();
+    assert_eq!(initiated.details["operator"], "Olga Officer");
+    assert_eq!(initiated.details["file"], away.to_str().unwrap());
+    let rc = check_item(&check_json(&sb, None), "retired-copies");
+    assert_eq!(rc["status"], "pass", "{rc}");
+    // A second confirmation of the same copy, or of a path never listed, is
+    // refused and writes nothing.
+    let before = snapshot_without_audit(&sb);
+    sb.cmd()
+        .args(["custodians", "confirm-destroyed"])
+        .arg(sb.file("elsewhere.json"))
+        .args(["--operator", "Olga Officer"])
+        .assert()
+        .code(1);
+    assert_eq!(snapshot_without_audit(&sb), before);
+    ws.audit().verify().unwrap();
 }
 
 #[test]
@@ -367,19 +436,8 @@ fn roll_call_passes_a_good_share_and_names_each_bad_one() {
 fn roll_call_from_the_command_line_and_what_check_flags() {
     let sb = sandbox();
     let shares = split_ana(&sb);
-    let check = |sb: &Sandbox| -> serde_json::Value {
-        let out = sb.cmd().args(["--json", "check"]).output().unwrap();
-        serde_json::from_slice(&out.stdout).unwrap()
-    };
-    let find = |v: &serde_json::Value, id: &str| {
-        v["checks"]
-            .as_array()
-            .unwrap()
-            .iter()
-            .find(|c| c["id"] == id)
-            .unwrap()
-            .clone()
-    };
+    let check = |sb: &Sandbox| check_json(sb, None);
+    let find = check_item;
     // Nobody proved anything yet: every guardian flagged, the set below threshold.
     let v = check(&sb);
     let rc = find(&v, "guardian-roll-call");
@@ -589,10 +647,101 @@ fn retirement_refuses_concentration_then_moves_shards_with_an_audited_override()
         .stdout(predicate::str::contains("successor Ben"));
 }
 
+/// A guardian whose last roll call is more than a quarter old is flagged
+/// by name — by `check` (the clock moved on with the test clock, and with
+/// the registry's date set back) and on the threat 3 screen — and a set
+/// whose guardians seen this quarter fall below its threshold fails the
+/// quorum check.
+#[test]
+fn a_guardian_last_seen_more_than_a_quarter_ago_is_flagged_by_check_and_threat_3() {
+    use crate::common::tui;
+    let sb = sandbox();
+    let shares = split_ana(&sb);
+    let lines: Vec<String> = GUARDIANS.iter().map(|g| gpass(g)).collect();
+    let refs: Vec<&str> = lines.iter().map(String::as_str).collect();
+    sb.cmd()
+        .args(["guardians", "roll-call"])
+        .args(&shares)
+        .arg("--passphrase-file")
+        .arg(sb.pass_file("rc.pass", &refs))
+        .assert()
+        .success();
+    let v = check_json(&sb, None);
+    assert_eq!(check_item(&v, "guardian-roll-call")["status"], "pass");
+    assert_eq!(check_item(&v, "guardian-quorum")["status"], "pass");
+
+    // 100 days on (the test build's clock): everyone is a quarter stale.
+    let later = time::OffsetDateTime::now_utc() + time::Duration::days(100);
+    let later = later
+        .format(&time::format_description::well_known::Rfc3339)
+        .unwrap();
+    let v = check_json(&sb, Some(&later));
+    let rc = check_item(&v, "guardian-roll-call");
+    assert_eq!(rc["status"], "fail", "{rc}");
+    for g in GUARDIANS {
+        assert!(
+            rc["findings"].as_array().unwrap().iter().any(|f| {
+                let f = f.as_str().unwrap();
+                f.contains(&format!("guardian {g} (Ana's set"))
+                    && f.contains("more than a quarter ago")
+            }),
+            "{g} not flagged: {rc}"
+        );
+    }
+    let q = check_item(&v, "guardian-quorum");
+    assert_eq!(q["status"], "fail", "{q}");
+    assert!(
+        q["findings"][0]
+            .as_str()
+            .unwrap()
+            .contains("only 0 seen this quarter"),
+        "{q}"
+    );
+
+    // Today, with Gus's roll call recorded 100 days ago: only Gus flagged,
+    // by name and date; Hal and Ivy still reach the threshold of 2.
+    let stale = time::OffsetDateTime::now_utc() - time::Duration::days(100);
+    let stale = stale
+        .format(&time::format_description::well_known::Rfc3339)
+        .unwrap();
+    let ws = Workspace::open(sb.ws()).unwrap();
+    ws.update_registry(|r| {
+        for s in &mut r.guardian_splits.splits {
+            s.roll_call.insert("Gus".into(), stale.clone());
+        }
+        Ok::<_, custodian_core::workspace::WorkspaceError>(())
+    })
+    .unwrap();
+    let v = check_json(&sb, None);
+    let rc = check_item(&v, "guardian-roll-call");
+    assert_eq!(rc["status"], "fail", "{rc}");
+    let findings = rc["findings"].as_array().unwrap();
+    assert_eq!(findings.len(), 1, "{rc}");
+    let gus = findings[0].as_str().unwrap();
+    assert!(
+        gus.contains("guardian Gus (Ana's set")
+            && gus.contains(&format!("last seen on {stale}, more than a quarter ago")),
+        "{gus}"
+    );
+    assert_eq!(check_item(&v, "guardian-quorum")["status"], "pass");
+
+    // The threat 3 screen says the same, from the same core function.
+    let mut app = tui::offline_app(ws);
+    tui::open_screen(&mut app, "t3");
+    let screen = tui::text_at(&app, 200, 60);
+    assert!(screen.contains("FAIL"), "{screen}");
+    assert!(
+        screen.contains("guardian Gus (Ana's set") && screen.contains("more than a quarter ago"),
+        "{screen}"
+    );
+    assert!(!screen.contains("guardian Hal"), "{screen}");
+}
+
 #[test]
 fn rotate_from_the_command_line_in_the_documented_passphrase_order() {
     let sb = sandbox();
     split_ana(&sb);
+    make_rotation_overdue(&sb, "Ana");
     let new_pass = "orbit velvet quarry lantern hobnail meadow";
     let lines = [
         pass_of("Ana").to_string(),
@@ -620,6 +769,10 @@ fn rotate_from_the_command_line_in_the_documented_passphrase_order() {
     let v: serde_json::Value = serde_json::from_slice(&out).unwrap();
     assert_eq!(v["shards"].as_array().unwrap().len(), 2);
     assert_eq!(v["newSet"]["threshold"], 2);
+    // The due date moved 90 days on, in the output and the registry.
+    common::assert_due_in_90_days(v["rotationDue"].as_str().unwrap());
+    let reg = Workspace::open(sb.ws()).unwrap().registry().unwrap();
+    common::assert_due_in_90_days(&reg.custodian("Ana").unwrap().rotation_due);
     assert_eq!(v["supersededSets"].as_array().unwrap().len(), 1);
     let id = PathBuf::from(v["identityFile"].as_str().unwrap());
     IdentityFile::load(&id)

@@ -61,6 +61,7 @@ fn retire_step(app: &mut App) -> &'static str {
 fn rotation_from_the_home_row_rewraps_resplits_and_retires_the_old_files() {
     let sb = sandbox();
     let old_shares = split_ana(&sb);
+    make_rotation_overdue(&sb, "Ana");
     let old_recipient = IdentityFile::load(&identity(&sb, "Ana")).unwrap().recipient;
     let mut app = tui::offline_app(Workspace::open(sb.ws()).unwrap());
     // Ana is the first (selected) row. The plan (share files read and
@@ -149,6 +150,8 @@ fn rotation_from_the_home_row_rewraps_resplits_and_retires_the_old_files() {
     let reg = ws.registry().unwrap();
     let ana = reg.custodian("Ana").unwrap();
     assert_ne!(ana.recipient, old_recipient);
+    // The rotation date moved 90 days on from today.
+    common::assert_due_in_90_days(&ana.rotation_due);
     let new_id = IdentityFile::load(ana.identity_file.as_ref().unwrap())
         .unwrap()
         .open(&SecretString::from(NEW_ANA))

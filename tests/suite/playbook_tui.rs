@@ -64,6 +64,21 @@ fn every_scenario_screen_renders_from_data() {
     assert!(!sb.ws().join("audit.jsonl").exists());
 }
 
+/// The new-identity wizard a scenario step opened, its name prefilled:
+/// the passphrase typed twice, the identity made on the worker, and Enter
+/// on the result back to the scenario.
+fn create_prefilled_identity(app: &mut App) {
+    key(app, KeyCode::Enter);
+    type_text(app, common::PASS_A);
+    key(app, KeyCode::Enter);
+    type_text(app, common::PASS_A);
+    key(app, KeyCode::Enter);
+    assert!(app.pump_until_idle(Duration::from_secs(120)));
+    assert!(screen_text(app).contains("Identity created and verified"));
+    key(app, KeyCode::Enter);
+    assert!(app.current_title().starts_with("Scenario 2"));
+}
+
 #[test]
 fn scenario_2_end_to_end_with_a_real_identity_wizard() {
     let sb = common::Sandbox::new();
@@ -101,15 +116,7 @@ fn scenario_2_end_to_end_with_a_real_identity_wizard() {
     key(&mut app, KeyCode::Enter);
     assert_eq!(app.current_title(), "New custodian identity");
     assert!(screen_text(&app).contains("Custodian name: Ben-new"));
-    key(&mut app, KeyCode::Enter);
-    type_text(&mut app, common::PASS_A);
-    key(&mut app, KeyCode::Enter);
-    type_text(&mut app, common::PASS_A);
-    key(&mut app, KeyCode::Enter);
-    assert!(app.pump_until_idle(Duration::from_secs(120)));
-    assert!(screen_text(&app).contains("Identity created and verified"));
-    key(&mut app, KeyCode::Enter);
-    assert!(app.current_title().starts_with("Scenario 2"));
+    create_prefilled_identity(&mut app);
 
     let inc = incident::load(&workspace, &inc.id).unwrap();
     let step = inc.step("new-identity").unwrap();
@@ -149,12 +156,7 @@ fn scenario_2_end_to_end_with_a_real_identity_wizard() {
     // and the operator records it.
     key(&mut app, KeyCode::Enter);
     type_text(&mut app, "Ana Officer");
-    app.handle(custodian::tui::event::Event::Key(
-        crossterm::event::KeyEvent::new(
-            KeyCode::Char('r'),
-            crossterm::event::KeyModifiers::CONTROL,
-        ),
-    ));
+    tui::ctrl(&mut app, 'r');
     let text = screen_text(&app);
     assert!(text.contains("custodian shard rewrap SHARD"), "{text}");
     key(&mut app, KeyCode::Enter);
@@ -714,4 +716,115 @@ fn checklist_tick_field_edits_and_esc_asks_before_discarding() {
     key(&mut app, KeyCode::Esc);
     assert!(!screen_text(&app).contains("Esc again"));
     assert_eq!(w.audit().entries().unwrap().len(), e.len());
+}
+
+/// Scenario 2's last step ("retire the old holder") launches the
+/// retirement flow for the affected custodian with the identity step 2
+/// created (`<affected>-new`) chosen as successor; the retirement's own
+/// result records the step, Enter goes back to the scenario, and the
+/// checklist's offboarding item is verified from the audited retirement.
+#[test]
+fn scenario_2_retire_step_launches_retirement_to_the_new_identity_and_records_it() {
+    use crate::shard_fixture;
+    use custodian_core::playbook::{Playbook, checklist};
+    let sb = shard_fixture::sandbox();
+    let workspace = ws(&sb);
+    let mut app = offline_app(workspace.clone());
+    key(&mut app, KeyCode::Char('p'));
+    key(&mut app, KeyCode::Char('2'));
+    // Open the incident naming Ana; confirm step 1.
+    key(&mut app, KeyCode::Enter);
+    type_text(&mut app, "Olga Officer");
+    key(&mut app, KeyCode::Tab);
+    type_text(&mut app, "Ana");
+    key(&mut app, KeyCode::Enter);
+    type_text(&mut app, "Olga Officer");
+    key(&mut app, KeyCode::Enter);
+    // Step 2: the replacement's identity, Ana-new.
+    key(&mut app, KeyCode::Enter);
+    type_text(&mut app, "Olga Officer");
+    key(&mut app, KeyCode::Enter);
+    assert!(screen_text(&app).contains("Custodian name: Ana-new"));
+    create_prefilled_identity(&mut app);
+    // Step 3 (rewrap) done elsewhere: recorded with its command line.
+    key(&mut app, KeyCode::Enter);
+    type_text(&mut app, "Olga Officer");
+    tui::ctrl(&mut app, 'r');
+    key(&mut app, KeyCode::Enter);
+    let text = screen_text(&app);
+    assert!(text.contains("3/4 steps done"), "{text}");
+    // The checklist's offboarding item is not met before a retirement.
+    let offboarding = |ws: &Workspace| {
+        let reg = ws.registry().unwrap();
+        checklist::status(ws, Playbook::builtin(), &reg, custodian_core::clock::now())
+            .into_iter()
+            .find(|(id, _)| id == "offboarding")
+            .unwrap()
+            .1
+    };
+    assert!(!offboarding(&workspace).done());
+
+    // Step 4 launches the retirement of Ana, Ana-new chosen as successor.
+    key(&mut app, KeyCode::Enter);
+    let text = screen_text(&app);
+    assert!(
+        text.contains("Confirm step 4: Update the custodian list"),
+        "{text}"
+    );
+    type_text(&mut app, "Olga Officer");
+    key(&mut app, KeyCode::Enter);
+    assert_eq!(app.current_title(), "Retire custodian — Ana");
+    let text = screen_text(&app);
+    assert!(text.contains("▶ Ana-new"), "{text}");
+    snapshot("scenario_2_retire_launched", &app);
+    key(&mut app, KeyCode::Enter);
+    assert!(app.pump_until_idle(Duration::from_secs(30)));
+    // Ana-new holds no shard yet: one of each key is no concentration.
+    assert!(screen_text(&app).contains("Retiree's passphrase"));
+    type_text(&mut app, shard_fixture::pass_of("Ana"));
+    key(&mut app, KeyCode::Enter);
+    assert!(app.pump_until_idle(Duration::from_secs(60)));
+    assert!(screen_text(&app).contains("Retirement of Ana will change"));
+    key(&mut app, KeyCode::Enter);
+    assert!(app.pump_until_idle(Duration::from_secs(120)));
+    let text = screen_text(&app);
+    assert!(text.contains("✔ retired Ana; successor Ana-new"), "{text}");
+    let footer = text.lines().last().unwrap();
+    assert!(footer.contains(" Enter  back to the scenario"), "{footer}");
+    key(&mut app, KeyCode::Enter);
+    assert!(app.current_title().starts_with("Scenario 2"));
+    let text = screen_text(&app);
+    assert!(text.contains("[✔] 4. Update the custodian list"), "{text}");
+    assert!(text.contains("4/4 steps done"), "{text}");
+
+    // The incident records the step with the files the retirement wrote.
+    let inc = incident::open_for_scenario(&workspace, 2).unwrap().unwrap();
+    let step = inc.step("update-registry").unwrap();
+    assert_eq!(step.operator, "Olga Officer");
+    assert_eq!(step.how, incident::StepHow::Console);
+    let reg = workspace.registry().unwrap();
+    assert!(reg.custodian("Ana").is_none());
+    let new = reg.custodian("Ana-new").unwrap();
+    let moved: Vec<_> = reg
+        .shards
+        .iter()
+        .filter(|s| s.recipient == new.recipient)
+        .map(|s| s.file.clone())
+        .collect();
+    assert_eq!(moved.len(), 2);
+    let recorded: Vec<_> = step.files.iter().map(|f| f.path.clone()).collect();
+    for f in &moved {
+        assert!(recorded.contains(f), "{recorded:?} lacks {}", f.display());
+    }
+    let entries = workspace.audit().entries().unwrap();
+    assert!(entries.iter().any(|e| {
+        e.event == "CUSTODIAN_RETIRE" && e.status == custodian_core::audit::Status::Completed
+    }));
+    // The audited retirement is the fact that ticks offboarding.
+    match offboarding(&workspace) {
+        checklist::ItemState::Verified(why) => {
+            assert!(why.contains("Ana") && why.contains("Ana-new"), "{why}")
+        }
+        other => panic!("{other:?}"),
+    }
 }

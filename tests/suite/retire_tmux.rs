@@ -173,3 +173,95 @@ fn rewrap_override_with_approvers_who_open_their_identity_at_80x24() {
     drop(t);
     assert!(sb.ws().join("shards/drill-alpha.1.ben.shard.json").exists());
 }
+
+/// Scenario 2 in a real 80×24 terminal: the replacement's identity made
+/// from step 2, step 3 recorded as done elsewhere, and step 4 launching the
+/// retirement of Ana with Ana-new highlighted as successor; the result's
+/// Enter goes back to the scenario with every step done.
+#[test]
+fn scenario_2_retires_the_departed_custodian_at_80x24() {
+    if missing_tool("tmux") {
+        return;
+    }
+    let sb = sandbox();
+    common::clock_confirmed(&sb.ws());
+    let t = Tmux::console(sb.path(), &sb.ws(), 80, 24);
+    t.wait_for("rotate / retire selected", 30);
+    t.keys(&["p"]);
+    t.wait_for("disaster scenarios", 10);
+    t.keys(&["2"]);
+    t.wait_for("Scenario 2", 10);
+    t.keys(&["Enter"]);
+    t.wait_for("Open an incident", 10);
+    t.text("Olga Officer");
+    t.keys(&["Tab"]);
+    t.text("Ana");
+    t.keys(&["Enter"]);
+    t.wait_for("Confirm step 1", 10);
+    t.text("Olga Officer");
+    t.keys(&["Enter"]);
+    t.wait_for("1/4 steps done", 10);
+    // Step 2: Ana-new's identity.
+    t.keys(&["Enter"]);
+    t.text("Olga Officer");
+    t.keys(&["Enter"]);
+    t.wait_for("Custodian name: Ana-new", 10);
+    t.keys(&["Enter"]);
+    for _ in 0..2 {
+        t.text(common::PASS_B);
+        t.keys(&["Enter"]);
+    }
+    t.wait_for("Identity created and verified", 120);
+    t.keys(&["Enter"]);
+    t.wait_for("2/4 steps done", 10);
+    // Step 3, done elsewhere: Ctrl-R records it with its command line.
+    t.keys(&["Enter"]);
+    t.text("Olga Officer");
+    t.keys(&["C-r"]);
+    t.wait_for("custodian shard rewrap", 10);
+    t.keys(&["Enter"]);
+    t.wait_for("3/4 steps done", 10);
+    // Step 4: the retirement, Ana-new highlighted.
+    t.keys(&["Enter"]);
+    t.wait_for("Confirm step 4", 10);
+    t.text("Olga Officer");
+    t.keys(&["Enter"]);
+    let pick = t.wait_for("takes the shards of Ana", 10);
+    assert!(pick.contains("▶ Ana-new"), "{pick}");
+    t.keys(&["Enter"]);
+    t.wait_for("Retiree's passphrase", 30);
+    t.text(pass_of("Ana"));
+    t.keys(&["Enter"]);
+    let confirm = t.wait_for("will change, in one transaction", 60);
+    assert!(
+        confirm.contains("shards rewrapped to Ana-new: 2"),
+        "{confirm}"
+    );
+    t.keys(&["Enter"]);
+    let done = t.wait_for("retired Ana; successor Ana-new", 120);
+    assert!(done.contains("Enter  back to the scenario"), "{done}");
+    t.keys(&["Enter"]);
+    t.wait_for("4/4 steps done", 10);
+    t.keys(&["Escape"]);
+    t.wait_for("disaster scenarios", 10);
+    t.keys(&["Escape"]);
+    t.wait_for("rotate / retire selected", 10);
+    t.keys(&["q"]);
+    assert_eq!(t.exit_status(20), "0");
+    assert!(
+        !t.history().contains(pass_of("Ana")) && !t.history().contains(common::PASS_B),
+        "a passphrase reached the screen"
+    );
+    drop(t);
+    let ws = Workspace::open(sb.ws()).unwrap();
+    let reg = ws.registry().unwrap();
+    assert!(reg.custodian("Ana").is_none());
+    assert_eq!(reg.custodian_history[0].successor.name, "Ana-new");
+    let inc = custodian_core::playbook::incident::open_for_scenario(&ws, 2)
+        .unwrap()
+        .unwrap();
+    assert_eq!(
+        inc.step("update-registry").unwrap().operator,
+        "Olga Officer"
+    );
+}

@@ -140,6 +140,9 @@ pub struct RetireScreen {
     passphrase: Option<SecretString>,
     /// What the check of `passphrase` opened, for the retirement.
     opened: CheckedIdentity,
+    /// Where Enter on the result goes (home, or the scenario that
+    /// launched the flow), as the footer says.
+    back_to: &'static str,
 }
 
 impl std::fmt::Debug for RetireScreen {
@@ -176,7 +179,25 @@ impl RetireScreen {
             ),
             passphrase: None,
             opened: None,
+            back_to: strings::BACK_TO_HOME,
         }
+    }
+
+    /// Says, on the result, that Enter goes back to `back_to` (the screen
+    /// that opened the flow).
+    pub fn returning_to(mut self, back_to: &'static str) -> Self {
+        self.back_to = back_to;
+        self
+    }
+
+    /// Starts with `successor` highlighted when it is one of the
+    /// candidates (a scenario step suggests the replacement's identity);
+    /// the operator still chooses with Enter.
+    pub fn with_successor(mut self, successor: &str) -> Self {
+        if let Some(i) = self.candidates.iter().position(|c| c == successor) {
+            self.nav.select(i);
+        }
+        self
     }
 
     /// A short name for the current step (for tests).
@@ -771,7 +792,7 @@ impl Screen for RetireScreen {
             Step::Passphrase(_) => vec![("Enter", "check"), ("Esc", "back")],
             Step::Confirm => vec![("Enter", "retire"), ("Esc", "back")],
             Step::Checking | Step::Working => vec![],
-            Step::Done(_) => vec![("Enter", strings::BACK_TO_HOME)],
+            Step::Done(_) => vec![("Enter", self.back_to)],
         }
     }
 

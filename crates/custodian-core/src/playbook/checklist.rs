@@ -1,6 +1,6 @@
 //! The pre-launch checklist. Items the workspace can prove (three custodian
 //! identities, each split 3-of-5, a restore drill, an intact audit chain,
-//! rotations current) are verified each time the checklist is shown and
+//! rotations current, an audited retirement) are verified each time the checklist is shown and
 //! cannot be ticked by hand; every other item is ticked by a named operator.
 //!
 //! Ticks live in the registry section `checklist` (item id → who and when)
@@ -34,6 +34,9 @@ pub enum AutoCheck {
     AuditChainIntact,
     /// No custodian is past their rotation date.
     RotationCurrent,
+    /// A custodian was retired here (the registry's history names them and
+    /// their successor) and the audit log holds that retirement's outcome.
+    OffboardingTested,
 }
 
 /// A manual tick.
@@ -129,6 +132,44 @@ fn splits_3_of_5(reg: &Registry) -> Result<String, String> {
     }
 }
 
+/// The last retirement in the registry's history whose audited outcome
+/// (`CUSTODIAN_RETIRE` completed, same op id) is in the log: offboarding
+/// done once, for real, not ticked by hand.
+fn offboarding_tested(ws: &Workspace, reg: &Registry) -> Result<String, String> {
+    let retired: Vec<&crate::lifecycle::PastCustodian> = reg
+        .custodian_history
+        .iter()
+        .filter(|p| p.status == crate::lifecycle::CustodianStatus::Retired)
+        .collect();
+    if retired.is_empty() {
+        return Err("no custodian has been retired here yet (scenario 2's last step, or `custodian retire`)".into());
+    }
+    let entries = ws
+        .audit()
+        .entries()
+        .map_err(|e| format!("the audit log cannot be read: {e}"))?;
+    let audited = retired.iter().rev().find(|p| {
+        entries.iter().any(|e| {
+            e.op == p.op
+                && e.event == crate::lifecycle::retire::EVENT
+                && e.status == crate::audit::Status::Completed
+        })
+    });
+    match audited {
+        Some(p) => Ok(format!(
+            "{} retired on {}, successor {} (audited)",
+            p.name,
+            p.ended_at.get(..10).unwrap_or(&p.ended_at),
+            p.successor.name
+        )),
+        None => Err(format!(
+            "the retirement of {} has no completed `{}` entry in the audit log",
+            retired[retired.len() - 1].name,
+            crate::lifecycle::retire::EVENT
+        )),
+    }
+}
+
 /// Evaluates an automatic item.
 pub fn evaluate(
     check: AutoCheck,
@@ -162,6 +203,7 @@ pub fn evaluate(
                 _ => Err(detail),
             }
         }
+        AutoCheck::OffboardingTested => offboarding_tested(ws, reg),
         AutoCheck::RotationCurrent => {
             if reg.custodians.is_empty() {
                 Err("no custodians registered".into())
@@ -348,6 +390,62 @@ mod tests {
         assert!(matches!(
             state_of(&ws, "rotation-calendar"),
             ItemState::Verified(_)
+        ));
+    }
+
+    /// A retirement counts for the offboarding item only with its
+    /// completed audit entry: a history edited by hand does not tick it.
+    #[test]
+    fn offboarding_needs_an_audited_retirement() {
+        use crate::lifecycle::{CustodianStatus, PastCustodian, Successor};
+        let (_d, ws) = ws();
+        match state_of(&ws, "offboarding") {
+            ItemState::NotMet(why) => {
+                assert!(why.contains("no custodian has been retired"), "{why}")
+            }
+            other => panic!("{other:?}"),
+        }
+        let past = |status| PastCustodian {
+            name: "Ana".into(),
+            recipient: "age1ana".into(),
+            fingerprint: "f".into(),
+            status,
+            created_at: "2026-01-01T00:00:00Z".into(),
+            ended_at: "2026-06-01T00:00:00Z".into(),
+            successor: Successor {
+                name: "Ben".into(),
+                recipient: "age1ben".into(),
+            },
+            op: "op-1".into(),
+            retired_files: Vec::new(),
+            destroy_elsewhere: Vec::new(),
+            approvers: Vec::new(),
+            confirmed_destroyed: Vec::new(),
+        };
+        // A rotation is not an offboarding.
+        ws.update_registry(|r| {
+            r.custodian_history = vec![past(CustodianStatus::Rotated)];
+            Ok::<_, crate::workspace::WorkspaceError>(())
+        })
+        .unwrap();
+        assert!(matches!(state_of(&ws, "offboarding"), ItemState::NotMet(_)));
+        // A retirement the audit log does not hold.
+        ws.update_registry(|r| {
+            r.custodian_history = vec![past(CustodianStatus::Retired)];
+            Ok::<_, crate::workspace::WorkspaceError>(())
+        })
+        .unwrap();
+        match state_of(&ws, "offboarding") {
+            ItemState::NotMet(why) => assert!(
+                why.contains("retirement of Ana has no completed `CUSTODIAN_RETIRE` entry"),
+                "{why}"
+            ),
+            other => panic!("{other:?}"),
+        }
+        // And it cannot be ticked by hand.
+        assert!(matches!(
+            set_tick(&ws, Playbook::builtin(), "offboarding", "Dee", true),
+            Err(PlaybookError::AutomaticItem(_))
         ));
     }
 

@@ -39,11 +39,17 @@ pub enum Operation {
     KitVerify,
     /// Recover the workspace keys from the vendor DR kit to one output.
     KitRecover,
+    /// Retire a custodian who left: their shards rewrapped to a successor,
+    /// their guardian sets superseded, the registry keeping the history.
+    Retire,
+    /// The onboarding ceremony: identities made, split among guardians and
+    /// every share proved, ending with the ceremony record.
+    Onboard,
 }
 
 impl Operation {
     /// Every operation, in a stable order.
-    pub const ALL: [Operation; 9] = [
+    pub const ALL: [Operation; 11] = [
         Operation::NewIdentity,
         Operation::GuardianReconstruct,
         Operation::Rewrap,
@@ -53,6 +59,8 @@ impl Operation {
         Operation::Rotate,
         Operation::KitVerify,
         Operation::KitRecover,
+        Operation::Retire,
+        Operation::Onboard,
     ];
 
     /// The name used in the data file and the audit log.
@@ -67,6 +75,8 @@ impl Operation {
             Operation::Rotate => "rotate",
             Operation::KitVerify => "kit-verify",
             Operation::KitRecover => "kit-recover",
+            Operation::Retire => "retire",
+            Operation::Onboard => "onboard",
         }
     }
 
@@ -82,6 +92,8 @@ impl Operation {
             Operation::Rotate => "Rotate a custodian",
             Operation::KitVerify => "Verify the DR kit's workspace keys",
             Operation::KitRecover => "Recover workspace keys from the DR kit",
+            Operation::Retire => "Retire a custodian",
+            Operation::Onboard => "Onboarding ceremony",
         }
     }
 
@@ -108,6 +120,8 @@ impl Operation {
             Operation::KitRecover => Some(
                 "custodian kit recover KIT.zip --key recovery-private.pem --mobile-passphrase-file F --approver A --approver B --hsm-public-key HSM.pem --out DIR",
             ),
+            Operation::Retire => Some("custodian retire --custodian NAME --successor NAME2"),
+            Operation::Onboard => Some("custodian onboard --plan plan.json --passphrase-file F"),
         }
     }
 }
@@ -339,6 +353,16 @@ mod tests {
         let s2 = book.scenario(2).unwrap();
         assert!(s2.do_not.iter().any(|d| d.contains("recover")));
         assert!(s2.steps.iter().all(|st| st.op != Some(Operation::Recover)));
+        // Scenario 3 onboards the new custodians with the ceremony.
+        assert_eq!(
+            book.scenario(3).unwrap().step("reonboard").unwrap().op,
+            Some(Operation::Onboard)
+        );
+        // Scenario 2's last step retires the departed holder from the console.
+        assert_eq!(
+            s2.step("update-registry").unwrap().op,
+            Some(Operation::Retire)
+        );
         // Every local check shows up on at least one threat screen.
         for id in crate::playbook::checks::CheckId::ALL {
             assert!(
