@@ -428,7 +428,10 @@ fn restore_verifies_everything_and_refuses_each_damage_under_its_field() {
     assert_eq!(chain.entries, rec.audit_seq + 2);
     let last = restored.audit().entries().unwrap().pop().unwrap();
     assert_eq!(last.event, custodian_core::backup::RESTORE_EVENT);
-    assert!(s.contains("✔ Recorded in the copy's audit log: WORKSPACE_RESTORE"), "{s}");
+    assert!(
+        s.contains("✔ Recorded in the copy's audit log: WORKSPACE_RESTORE"),
+        "{s}"
+    );
     // The live workspace is untouched by the restore: no entry for it.
     let live_after = ws.audit().verify().unwrap();
     assert_eq!(live_after.entries, live_before.entries);

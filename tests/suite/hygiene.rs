@@ -375,9 +375,16 @@ fn backup_round_trips_and_every_damage_is_refused_by_name() {
         .iter()
         .position(|e| e["hash"] == m["auditHead"])
         .expect("the recorded head is in the restored log");
-    assert_eq!(log.len(), head_at + 3, "the restore's entries follow the head");
+    assert_eq!(
+        log.len(),
+        head_at + 3,
+        "the restore's entries follow the head"
+    );
     let done = &restored_entries[1]["details"];
-    assert_eq!(done["archiveSha256"], sha256(&std::fs::read(&archive).unwrap()));
+    assert_eq!(
+        done["archiveSha256"],
+        sha256(&std::fs::read(&archive).unwrap())
+    );
     assert_eq!(done["auditHead"], m["auditHead"]);
     assert_eq!(done["files"], m["files"].as_array().unwrap().len());
     assert_eq!(
@@ -386,7 +393,10 @@ fn backup_round_trips_and_every_damage_is_refused_by_name() {
     );
     assert_eq!(done["recipient"], officer);
     let text = serde_json::to_string(&restored_entries).unwrap();
-    assert!(!text.contains("AGE-SECRET-KEY-"), "a secret in the audit entry");
+    assert!(
+        !text.contains("AGE-SECRET-KEY-"),
+        "a secret in the audit entry"
+    );
     assert_cmd::Command::cargo_bin("custodian")
         .unwrap()
         .env_remove("CUSTODIAN_WORKSPACE")
@@ -445,11 +455,9 @@ fn backup_round_trips_and_every_damage_is_refused_by_name() {
         let registry_at = names.iter().position(|n| *n == "registry.json").unwrap();
         let mut changed = doc.clone();
         let b64 = base64::engine::general_purpose::STANDARD;
-        let mut reg_bytes = base64::Engine::decode(
-            &b64,
-            changed["contents"][registry_at].as_str().unwrap(),
-        )
-        .unwrap();
+        let mut reg_bytes =
+            base64::Engine::decode(&b64, changed["contents"][registry_at].as_str().unwrap())
+                .unwrap();
         let at = reg_bytes.iter().position(|b| *b == b'{').unwrap();
         reg_bytes[at] = b'[';
         changed["contents"][registry_at] = Value::String(base64::Engine::encode(&b64, &reg_bytes));
@@ -521,7 +529,10 @@ fn backup_round_trips_and_every_damage_is_refused_by_name() {
             })
             .collect();
         assert!(leftovers.is_empty(), "{name}: staging left behind");
-        assert!(!sb.path().join("x").exists(), "{name}: wrote outside the target");
+        assert!(
+            !sb.path().join("x").exists(),
+            "{name}: wrote outside the target"
+        );
     }
 
     // A sensitive operation after the backup: the check flags it again.

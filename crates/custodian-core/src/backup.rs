@@ -612,6 +612,41 @@ fn open_archive(
     Ok((m, files, chain, fsutil::sha256_hex(&bytes)))
 }
 
+/// The tag of a restore's staging directory's temporary name.
+const STAGING_TAG: &str = "restore-";
+
+/// Locks a directory (flock on its descriptor) for as long as the returned
+/// handle lives.
+fn lock_dir(dir: &Path) -> Result<std::fs::File, FsError> {
+    let io = |source| FsError::Io {
+        action: "locking",
+        path: dir.to_path_buf(),
+        source,
+    };
+    let f = std::fs::File::open(dir).map_err(io)?;
+    f.lock().map_err(io)?;
+    Ok(f)
+}
+
+/// Removes the staging directories in `parent` that killed restores left:
+/// those whose lock no live restore holds. They hold only what the archive
+/// held (sealed files, the registry, the log), never a plaintext secret,
+/// but a half-written copy must not linger beside the real one.
+fn remove_stale_staging(parent: &Path) {
+    let Ok(rd) = std::fs::read_dir(parent) else {
+        return;
+    };
+    let prefix = format!("{}{STAGING_TAG}", fsutil::TEMP_PREFIX);
+    for e in rd.flatten() {
+        let stale = e.file_name().to_string_lossy().starts_with(&prefix)
+            && e.file_type().is_ok_and(|t| t.is_dir())
+            && std::fs::File::open(e.path()).is_ok_and(|f| f.try_lock().is_ok());
+        if stale {
+            let _ = std::fs::remove_dir_all(e.path());
+        }
+    }
+}
+
 /// Restores an archive into `into` — a directory that does not exist, or
 /// is empty, outside the `live` workspace — after every check passed (see
 /// the module docs).
@@ -660,10 +695,16 @@ pub fn restore(
         .filter(|d| !d.as_os_str().is_empty())
         .unwrap_or(Path::new("."));
     fsutil::ensure_private_dir(parent)?;
-    let staging = fsutil::temp_name_in(parent, "restore-");
+    remove_stale_staging(parent);
+    let staging = fsutil::temp_name_in(parent, STAGING_TAG);
     let mut read_back = Vec::with_capacity(manifest.files.len());
+    let mut renamed = false;
+    // Held for the whole restore: a staging directory nobody holds is one
+    // a killed restore left, and the next restore beside it removes it.
+    let mut held = None;
     let staged = (|| {
         fsutil::ensure_private_dir(&staging)?;
+        held = Some(lock_dir(&staging)?);
         for (entry, data) in manifest.files.iter().zip(&files) {
             let rel = safe_relative(&entry.path)?;
             let path = staging.join(&rel);
@@ -719,7 +760,9 @@ pub fn restore(
         {
             return Err(BackupError::RestoreRecord(AuditError::Io {
                 path: copy.audit().path().to_path_buf(),
-                source: std::io::Error::other("the restore's entries are not at the end of the log"),
+                source: std::io::Error::other(
+                    "the restore's entries are not at the end of the log",
+                ),
             }));
         }
         drop(copy);
@@ -729,19 +772,28 @@ pub fn restore(
             path: into.to_path_buf(),
             source,
         })?;
+        renamed = true;
         fsutil::sync_dir(parent)?;
         Ok::<_, BackupError>((op, after.head))
     })();
     let (op, head_after) = match staged {
         Ok(done) => done,
         Err(e) => {
-        let _ = std::fs::remove_dir_all(&staging);
-            if !existed {
+            let _ = std::fs::remove_dir_all(&staging);
+            if renamed {
+                // Moved into place but not made durable: taken back whole,
+                // so a failed restore leaves the target as it found it.
+                let _ = std::fs::remove_dir_all(into);
+                if existed {
+                    let _ = fsutil::ensure_private_dir(into);
+                }
+            } else if !existed {
                 let _ = std::fs::remove_dir(into);
             }
             return Err(e);
         }
     };
+    drop(held);
     Ok(Restored {
         into: into.to_path_buf(),
         manifest,
