@@ -636,3 +636,37 @@ fn home_flags_old_plaintext_outputs_in_one_red_line() {
         assert_eq!(buf[(x, y)].fg, ratatui::style::Color::Red);
     }
 }
+
+/// docs/FORMATS.md keeps up with the types: the row of each registry
+/// section names the fields and values the code writes (a review found
+/// `drill-card`, `confirmedDestroyed`, `plan` and the newer check ids
+/// missing).
+#[test]
+fn formats_md_names_every_output_kind_check_id_and_newer_field() {
+    let doc =
+        std::fs::read_to_string(concat!(env!("CARGO_MANIFEST_DIR"), "/docs/FORMATS.md")).unwrap();
+    let row = |start: &str| -> &str {
+        doc.lines()
+            .find(|l| l.starts_with(start))
+            .unwrap_or_else(|| panic!("no row {start}"))
+    };
+    use custodian_core::outputs::OutputKind;
+    let outputs = row("| `plaintextOutputs[]` |");
+    for kind in [
+        OutputKind::KeyShares,
+        OutputKind::PlainAgeKey,
+        OutputKind::EnvelopeContents,
+        OutputKind::DrillCard,
+    ] {
+        let name = serde_json::to_value(kind).unwrap();
+        let name = format!("`{}`", name.as_str().unwrap());
+        assert!(outputs.contains(&name), "plaintextOutputs lacks {name}");
+    }
+    let threats = row("| `threats[]` |");
+    for id in custodian_core::playbook::checks::CheckId::ALL {
+        let name = format!("`{}`", id.as_str());
+        assert!(threats.contains(&name), "threats[].checks lacks {name}");
+    }
+    assert!(row("| `custodianHistory[]` |").contains("`confirmedDestroyed[]`"));
+    assert!(row("| `ceremonies[]` |").contains("`plan`"));
+}
