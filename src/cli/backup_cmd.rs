@@ -89,6 +89,8 @@ pub fn restore(ctx: &Ctx, args: RestoreArgs) -> CmdResult {
         say_json(&json!({
             "into": done.into, "files": m.files.len(), "auditHead": m.audit_head,
             "auditEntries": m.audit_entries, "createdAt": m.created_at,
+            "archiveSha256": done.archive_sha256, "restoreOp": done.op,
+            "auditHeadAfter": done.head_after,
         }));
     } else {
         say(format!(
@@ -97,10 +99,16 @@ pub fn restore(ctx: &Ctx, args: RestoreArgs) -> CmdResult {
             done.into.display()
         ));
         say(format!(
-            "every file's SHA-256 matched; the audit chain ({} entries) is intact and ends at the recorded head {}",
+            "every file's SHA-256 matched; the audit chain ({} entries) is intact up to the recorded head {}",
             done.audit_entries, done.audit_head
         ));
         say(format!("the archive was made at {}", m.created_at));
+        say(format!(
+            "recorded in the restored copy's audit log as {} (archive sha256 {}); its head is now {}",
+            backup::RESTORE_EVENT,
+            done.archive_sha256,
+            done.head_after
+        ));
     }
     Ok(())
 }

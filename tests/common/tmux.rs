@@ -145,6 +145,35 @@ impl Tmux {
         self.run(&["capture-pane", "-p", "-t", "t"])
     }
 
+    /// Turns the pane's alternate screen off, so a program that asks for
+    /// it draws on the main screen: every full-screen clear (ESC[2J) then
+    /// pushes what was shown into the scrollback (tmux's `scroll-on-clear`),
+    /// and only a scrollback purge (ESC[3J) removes it. A show-once test
+    /// run this way fails when that purge is missing; on the alternate
+    /// screen nothing ever reaches the scrollback, so it could not.
+    pub fn without_alternate_screen(&self) {
+        self.run(&["set-option", "-w", "-t", "t", "alternate-screen", "off"]);
+    }
+
+    /// The scrollback alone: the lines scrolled off the top, not the
+    /// visible screen.
+    pub fn scrollback(&self) -> String {
+        self.run(&["capture-pane", "-p", "-S", "-", "-E", "-1", "-t", "t"])
+    }
+
+    /// Waits until `needle` is in the scrollback (panicking after `secs`).
+    pub fn wait_for_scrollback(&self, needle: &str, secs: u64) {
+        let deadline = Instant::now() + Duration::from_secs(secs);
+        while !self.scrollback().contains(needle) {
+            assert!(
+                Instant::now() < deadline,
+                "`{needle}` never reached the scrollback:\n{}",
+                self.history()
+            );
+            std::thread::sleep(Duration::from_millis(100));
+        }
+    }
+
     /// The visible screen plus the whole scrollback history.
     pub fn history(&self) -> String {
         self.run(&["capture-pane", "-p", "-S", "-", "-t", "t"])

@@ -97,6 +97,12 @@ fn backup_and_restore_at_80x24() {
         "a passphrase reached the screen"
     );
     drop(t);
+    // The archived chain ends at the recorded head, and the restore's
+    // two audit entries follow it.
     let restored = Workspace::open(&into).unwrap();
-    assert_eq!(restored.audit().verify().unwrap().head, head);
+    let chain = restored.audit().verify_expecting(&head).unwrap();
+    let entries = restored.audit().entries().unwrap();
+    let at = entries.iter().position(|e| e.hash == head).unwrap();
+    assert_eq!(chain.entries as usize, at + 3);
+    assert_eq!(entries[at + 2].event, "WORKSPACE_RESTORE");
 }

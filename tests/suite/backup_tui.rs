@@ -422,8 +422,16 @@ fn restore_verifies_everything_and_refuses_each_damage_under_its_field() {
     assert!(s.contains(&format!("opened by {ana}")), "{s}");
     snap_both(&app, "restore_verified");
     let restored = Workspace::open(&into).unwrap();
-    let chain = restored.audit().verify().unwrap();
-    assert_eq!(chain.head, rec.audit_head);
+    // The recorded head is still in the copy's chain; the restore's own
+    // two entries follow it.
+    let chain = restored.audit().verify_expecting(&rec.audit_head).unwrap();
+    assert_eq!(chain.entries, rec.audit_seq + 2);
+    let last = restored.audit().entries().unwrap().pop().unwrap();
+    assert_eq!(last.event, custodian_core::backup::RESTORE_EVENT);
+    assert!(
+        s.contains("✔ Recorded in the copy's audit log: WORKSPACE_RESTORE"),
+        "{s}"
+    );
     // The live workspace is untouched by the restore: no entry for it.
     let live_after = ws.audit().verify().unwrap();
     assert_eq!(live_after.entries, live_before.entries);

@@ -770,6 +770,9 @@ fn show_once_shows_each_key_once_then_clears_screen_and_scrollback() {
         pf.display(),
     );
     let t = common::tmux::Tmux::start_recording_status(sb.path(), &cmd, 80, 24);
+    // Off, so each page really reaches the scrollback (asserted below) and
+    // only the final purge (ESC[3J) can remove it.
+    t.without_alternate_screen();
     t.wait_for("Type the number of keys (4)", 60);
     t.text("4");
     t.keys(&["Enter"]);
@@ -786,6 +789,7 @@ fn show_once_shows_each_key_once_then_clears_screen_and_scrollback() {
         .expect("a key id on the first page");
     let scalar = shown_key["privateKey"].as_str().unwrap();
     assert!(first.contains(&scalar[..8]), "{first}");
+    t.wait_for_scrollback(&scalar[..8], 10);
     t.keys(&["Space"]);
     t.wait_for("Key 2 of 4", 10);
     t.wait_for("the screen and its scrollback have been cleared", 30);

@@ -207,12 +207,51 @@ fn split_then_rebuild_through_the_console() {
     // Continuing with too few shares names who is missing.
     key(&mut app, KeyCode::Enter);
     snap("guardians_reconstruct_too_few", &app);
-    // Cy's share arrives as a printed line, typed in groups.
+    // Cy's share arrives as a printed line, typed in groups — first with
+    // one character of group 3 mistyped: the group is named under the
+    // field, and the line stays as typed, to be corrected there.
     let cy = ShareFile::load(&record.files[2]).unwrap();
-    type_text(
-        &mut app,
-        &guardians::printed::grouped(&cy.printed().unwrap()),
+    let good = guardians::printed::grouped(&cy.printed().unwrap());
+    let mut tokens: Vec<String> = good.split(' ').map(str::to_string).collect();
+    let first = tokens[3].remove(0);
+    tokens[3].insert(0, if first == 'q' { 'p' } else { 'q' });
+    let wrong = tokens.join(" ");
+    type_text(&mut app, &wrong);
+    key(&mut app, KeyCode::Enter);
+    pump(&mut app);
+    let screen = tui::text(&app);
+    assert!(
+        screen.contains("group 3 of the printed share is wrong"),
+        "{screen}"
     );
+    assert_eq!(
+        row_colour(&app, "group 3 of the printed share is wrong"),
+        Some(ratatui::style::Color::Red)
+    );
+    // The field still holds the line as typed: its end is on screen, and
+    // the share list did not grow.
+    for group in &tokens[tokens.len() - 3..] {
+        assert!(screen.contains(group.as_str()), "typed line lost: {screen}");
+    }
+    assert!(
+        screen.contains("1 of 2 shares needed are in") && !screen.contains("✔ #3"),
+        "the wrong line was taken: {screen}"
+    );
+    // The typed groups are random (a fresh split each run): masked.
+    let groups = [
+        FILTERS,
+        &[
+            (r#"line: custodianshare2[^"]*"#, "line: [GROUPS]"),
+            (
+                r#""[02-9ac-hj-np-z]{1,5}( [02-9ac-hj-np-z]{1,5})* *▏? *""#,
+                r#""[GROUPS]""#,
+            ),
+        ],
+    ]
+    .concat();
+    snap_both!("guardians_reconstruct_wrong_group", app, &groups);
+    ctrl(&mut app, 'u');
+    type_text(&mut app, &good);
     key(&mut app, KeyCode::Enter);
     pump(&mut app);
     snap("guardians_reconstruct_two_shares", &app);

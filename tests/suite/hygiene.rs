@@ -341,12 +341,62 @@ fn backup_round_trips_and_every_damage_is_refused_by_name() {
     restore(&sb, &archive, &officer_key, &into)
         .assert()
         .success()
-        .stdout(predicate::str::contains("ends at the recorded head"));
+        .stdout(predicate::str::contains("intact up to the recorded head"))
+        .stdout(predicate::str::contains("WORKSPACE_RESTORE"));
+    let archived_log = std::fs::read(into.join("audit.jsonl")).unwrap();
     for f in m["files"].as_array().unwrap() {
         let p = f["path"].as_str().unwrap();
         let restored = std::fs::read(into.join(p)).unwrap();
-        assert_eq!(sha256(&restored), f["sha256"].as_str().unwrap(), "{p}");
+        if p == "audit.jsonl" {
+            // The archived log, byte for byte, then the restore's own entries.
+            let n = f["size"].as_u64().unwrap() as usize;
+            assert_eq!(sha256(&restored[..n]), f["sha256"].as_str().unwrap());
+        } else {
+            assert_eq!(sha256(&restored), f["sha256"].as_str().unwrap(), "{p}");
+        }
     }
+    // The restore is audited in the restored copy's log, after the recorded
+    // head: which archive (its SHA-256), which head, how many files, where.
+    let log: Vec<Value> = String::from_utf8(archived_log)
+        .unwrap()
+        .lines()
+        .map(|l| serde_json::from_str(l).unwrap())
+        .collect();
+    let restored_entries: Vec<&Value> = log
+        .iter()
+        .filter(|e| e["event"] == "WORKSPACE_RESTORE")
+        .collect();
+    let statuses: Vec<&str> = restored_entries
+        .iter()
+        .map(|e| e["status"].as_str().unwrap())
+        .collect();
+    assert_eq!(statuses, ["INITIATED", "COMPLETED"]);
+    let head_at = log
+        .iter()
+        .position(|e| e["hash"] == m["auditHead"])
+        .expect("the recorded head is in the restored log");
+    assert_eq!(
+        log.len(),
+        head_at + 3,
+        "the restore's entries follow the head"
+    );
+    let done = &restored_entries[1]["details"];
+    assert_eq!(
+        done["archiveSha256"],
+        sha256(&std::fs::read(&archive).unwrap())
+    );
+    assert_eq!(done["auditHead"], m["auditHead"]);
+    assert_eq!(done["files"], m["files"].as_array().unwrap().len());
+    assert_eq!(
+        std::fs::canonicalize(done["into"].as_str().unwrap()).unwrap(),
+        std::fs::canonicalize(&into).unwrap()
+    );
+    assert_eq!(done["recipient"], officer);
+    let text = serde_json::to_string(&restored_entries).unwrap();
+    assert!(
+        !text.contains("AGE-SECRET-KEY-"),
+        "a secret in the audit entry"
+    );
     assert_cmd::Command::cargo_bin("custodian")
         .unwrap()
         .env_remove("CUSTODIAN_WORKSPACE")
@@ -394,6 +444,31 @@ fn backup_round_trips_and_every_damage_is_refused_by_name() {
         let lying_plain = sb.file("lying.json");
         std::fs::write(&lying_plain, serde_json::to_vec(&lying).unwrap()).unwrap();
         let lying_bytes = age(&["-a", "-r", &officer], Some(&lying_plain));
+        // Re-encrypted to the same officer, so it decrypts: one file's
+        // bytes changed under an unchanged manifest entry, and paths that
+        // would escape the target directory.
+        let reseal = |name: &str, doc: &Value| {
+            let plain = sb.file(&format!("{name}.json"));
+            std::fs::write(&plain, serde_json::to_vec(doc).unwrap()).unwrap();
+            age(&["-a", "-r", &officer], Some(&plain))
+        };
+        let registry_at = names.iter().position(|n| *n == "registry.json").unwrap();
+        let mut changed = doc.clone();
+        let b64 = base64::engine::general_purpose::STANDARD;
+        let mut reg_bytes =
+            base64::Engine::decode(&b64, changed["contents"][registry_at].as_str().unwrap())
+                .unwrap();
+        let at = reg_bytes.iter().position(|b| *b == b'{').unwrap();
+        reg_bytes[at] = b'[';
+        changed["contents"][registry_at] = Value::String(base64::Engine::encode(&b64, &reg_bytes));
+        let changed_bytes = reseal("changed", &changed);
+        let mut escaping = doc.clone();
+        escaping["manifest"]["files"][registry_at]["path"] = Value::String("../x".into());
+        let escaping_bytes = reseal("escaping", &escaping);
+        let mut absolute = doc.clone();
+        absolute["manifest"]["files"][registry_at]["path"] =
+            Value::String(sb.file("x").display().to_string());
+        let absolute_bytes = reseal("absolute", &absolute);
         vec![
             (
                 "flipped",
@@ -413,6 +488,24 @@ fn backup_round_trips_and_every_damage_is_refused_by_name() {
                 lying_bytes,
                 officer_key.clone(),
                 "but the manifest records head",
+            ),
+            (
+                "changed-file",
+                changed_bytes,
+                officer_key.clone(),
+                "file registry.json in the archive does not match its manifest entry (SHA-256)",
+            ),
+            (
+                "dotdot-path",
+                escaping_bytes,
+                officer_key.clone(),
+                "the archive names an unsafe path \"../x\"",
+            ),
+            (
+                "absolute-path",
+                absolute_bytes,
+                officer_key.clone(),
+                "the archive names an unsafe path \"/",
             ),
         ]
     };
@@ -436,6 +529,10 @@ fn backup_round_trips_and_every_damage_is_refused_by_name() {
             })
             .collect();
         assert!(leftovers.is_empty(), "{name}: staging left behind");
+        assert!(
+            !sb.path().join("x").exists(),
+            "{name}: wrote outside the target"
+        );
     }
 
     // A sensitive operation after the backup: the check flags it again.
@@ -538,4 +635,38 @@ fn home_flags_old_plaintext_outputs_in_one_red_line() {
             .expect("a plaintext outputs line");
         assert_eq!(buf[(x, y)].fg, ratatui::style::Color::Red);
     }
+}
+
+/// docs/FORMATS.md keeps up with the types: the row of each registry
+/// section names the fields and values the code writes (a review found
+/// `drill-card`, `confirmedDestroyed`, `plan` and the newer check ids
+/// missing).
+#[test]
+fn formats_md_names_every_output_kind_check_id_and_newer_field() {
+    let doc =
+        std::fs::read_to_string(concat!(env!("CARGO_MANIFEST_DIR"), "/docs/FORMATS.md")).unwrap();
+    let row = |start: &str| -> &str {
+        doc.lines()
+            .find(|l| l.starts_with(start))
+            .unwrap_or_else(|| panic!("no row {start}"))
+    };
+    use custodian_core::outputs::OutputKind;
+    let outputs = row("| `plaintextOutputs[]` |");
+    for kind in [
+        OutputKind::KeyShares,
+        OutputKind::PlainAgeKey,
+        OutputKind::EnvelopeContents,
+        OutputKind::DrillCard,
+    ] {
+        let name = serde_json::to_value(kind).unwrap();
+        let name = format!("`{}`", name.as_str().unwrap());
+        assert!(outputs.contains(&name), "plaintextOutputs lacks {name}");
+    }
+    let threats = row("| `threats[]` |");
+    for id in custodian_core::playbook::checks::CheckId::ALL {
+        let name = format!("`{}`", id.as_str());
+        assert!(threats.contains(&name), "threats[].checks lacks {name}");
+    }
+    assert!(row("| `custodianHistory[]` |").contains("`confirmedDestroyed[]`"));
+    assert!(row("| `ceremonies[]` |").contains("`plan`"));
 }

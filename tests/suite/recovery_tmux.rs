@@ -91,35 +91,53 @@ fn console_recovery_with_one_wrong_passphrase_fixed_in_place_at_80x24() {
     );
 }
 
+/// `recover --show-once` of drill-alpha from Ben's and Cy's shards, as a
+/// shell command line; `env` goes before it, `redirect` after it.
+fn show_once_cmd(sb: &common::Sandbox, env: &str, redirect: &str) -> String {
+    let pass = sb.pass_file("p", &[pass_of("Ben"), pass_of("Cy")]);
+    format!(
+        "{env} {} --workspace {} recover --shard {} --identity {} --shard {} --identity {} --approver 'Officer One' --approver 'Legal Two' --show-once --passphrase-file {} {redirect}",
+        env!("CARGO_BIN_EXE_custodian"),
+        sb.ws().display(),
+        shard(sb, "alpha", 2).display(),
+        identity(sb, "Ben").display(),
+        shard(sb, "alpha", 3).display(),
+        identity(sb, "Cy").display(),
+        pass.display()
+    )
+}
+
+/// The key's hex as shown (eight groups of eight).
+fn shown_key(screen: &str) -> String {
+    screen
+        .lines()
+        .map(str::trim)
+        .find(|l| l.len() == 71 && l.chars().all(|c| c == ' ' || c.is_ascii_hexdigit()))
+        .expect("key line")
+        .replace(' ', "")
+}
+
+/// The alternate screen is off in these runs (see
+/// [`Tmux::without_alternate_screen`]): the key really reaches the
+/// scrollback while it is shown — asserted — so only the scrollback purge
+/// can remove it, and the final check would fail without that purge.
 #[test]
 fn show_once_in_a_real_terminal_shows_the_verified_key_then_clears_it() {
     if missing_tool("tmux") {
         return;
     }
     let sb = sandbox();
-    let pass = sb.pass_file("p", &[pass_of("Ben"), pass_of("Cy")]);
-    let cmd = format!(
-        "{} --workspace {} recover --shard {} --identity {} --shard {} --identity {} --approver 'Officer One' --approver 'Legal Two' --show-once --passphrase-file {}",
-        env!("CARGO_BIN_EXE_custodian"),
-        sb.ws().display(),
-        shard(&sb, "alpha", 2).display(),
-        identity(&sb, "Ben").display(),
-        shard(&sb, "alpha", 3).display(),
-        identity(&sb, "Cy").display(),
-        pass.display()
-    );
+    let cmd = show_once_cmd(&sb, "", "");
     let t = Tmux::start_recording_status(sb.path(), &cmd, 120, 36);
+    t.without_alternate_screen();
     t.wait_for("Type the key id (drill-alpha)", 60);
     t.text("drill-alpha");
     t.keys(&["Enter"]);
     let shown = t.wait_for("Clearing in", 10);
     assert!(shown.contains("PRIVATE KEY drill-alpha"), "{shown}");
-    let key_hex: String = shown
-        .lines()
-        .map(str::trim)
-        .find(|l| l.len() == 71 && l.chars().all(|c| c == ' ' || c.is_ascii_hexdigit()))
-        .expect("key line")
-        .replace(' ', "");
+    let key_hex = shown_key(&shown);
+    // Each refresh's clear pushed the page into the scrollback.
+    t.wait_for_scrollback(&key_hex[..8], 10);
     let bytes: [u8; 32] = hex::decode(&key_hex).unwrap().try_into().unwrap();
     let scalar = k256::Scalar::from_repr(bytes.into()).unwrap();
     let root = ShardFile::load(&shard(&sb, "alpha", 2))
@@ -160,28 +178,15 @@ fn show_once_clears_screen_and_scrollback_when_the_countdown_ends() {
         return;
     }
     let sb = sandbox();
-    let pass = sb.pass_file("p", &[pass_of("Ben"), pass_of("Cy")]);
-    let cmd = format!(
-        "env CUSTODIAN_FAKE_SHOW_SECONDS=3 {} --workspace {} recover --shard {} --identity {} --shard {} --identity {} --approver 'Officer One' --approver 'Legal Two' --show-once --passphrase-file {}",
-        env!("CARGO_BIN_EXE_custodian"),
-        sb.ws().display(),
-        shard(&sb, "alpha", 2).display(),
-        identity(&sb, "Ben").display(),
-        shard(&sb, "alpha", 3).display(),
-        identity(&sb, "Cy").display(),
-        pass.display()
-    );
+    let cmd = show_once_cmd(&sb, "env CUSTODIAN_FAKE_SHOW_SECONDS=3", "");
     let t = Tmux::start_recording_status(sb.path(), &cmd, 80, 24);
+    t.without_alternate_screen();
     t.wait_for("Type the key id (drill-alpha)", 60);
     t.text("drill-alpha");
     t.keys(&["Enter"]);
     let shown = t.wait_for("Clearing in", 10);
-    let key_hex: String = shown
-        .lines()
-        .map(str::trim)
-        .find(|l| l.len() == 71 && l.chars().all(|c| c == ' ' || c.is_ascii_hexdigit()))
-        .expect("key line")
-        .replace(' ', "");
+    let key_hex = shown_key(&shown);
+    t.wait_for_scrollback(&key_hex[..8], 10);
     // No key is pressed: the countdown ends on its own.
     t.wait_for("the screen has been cleared", 15);
     assert_eq!(t.exit_status(10), "0");
@@ -195,4 +200,45 @@ fn show_once_clears_screen_and_scrollback_when_the_countdown_ends() {
     }
     drop(t);
     assert!(!sb.all_text().to_lowercase().contains(&key_hex));
+}
+
+/// A real terminal on standard input but standard output redirected to a
+/// file (`… --show-once > out.txt`, in tmux): refused with "needs an
+/// interactive terminal" before anything is decrypted, and the file holds
+/// no key.
+#[test]
+fn show_once_with_stdout_redirected_to_a_file_is_refused() {
+    if missing_tool("tmux") {
+        return;
+    }
+    let sb = sandbox();
+    let out = sb.file("out.txt");
+    // The refusal is immediate: the shell waits a moment before and after
+    // (keeping the exit status), so tmux has set up the pane and read the
+    // error before the program is gone.
+    let cmd = format!(
+        "sleep 0.5; {}; s=$?; sleep 0.5; (exit $s)",
+        show_once_cmd(&sb, "", &format!("> {}", out.display()))
+    );
+    let t = Tmux::start_recording_status(sb.path(), &cmd, 80, 24);
+    assert_eq!(t.exit_status(60), "1");
+    // With the scrollback: tmux's "Pane is dead" line can push the first
+    // line of the error off the visible screen.
+    let screen = t.history();
+    assert!(
+        screen.contains("--show-once needs an interactive terminal"),
+        "{screen}"
+    );
+    assert!(!screen.contains("Type the key id"), "{screen}");
+    let written = std::fs::read_to_string(&out).unwrap();
+    assert!(
+        !written.contains("PRIVATE KEY") && !written.chars().any(|c| c.is_ascii_hexdigit()),
+        "out.txt: {written:?}"
+    );
+    assert!(
+        !audit_events(&sb)
+            .iter()
+            .any(|(e, s)| e == "RECOVER_PRIVATE_KEY" && s == "COMPLETED"),
+        "a refused show-once recovered the key"
+    );
 }

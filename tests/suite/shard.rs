@@ -625,14 +625,25 @@ fn a_passphrase_encrypted_share_is_named_as_such_never_as_tampering() {
 fn post_quantum_and_tag_recipients_and_keys_are_named_as_unsupported() {
     let sb = sandbox();
     let src = shard(&sb, "alpha", 2);
-    for (to, kind) in [
+    // A hardware tag recipient is refused with the reason: it is
+    // encryption-only, and a shard recipient must be one custodian can
+    // prove by opening what it wrote.
+    let tag_why = "hardware-tag recipients are encryption-only (only the hardware holding the key decrypts), and custodian requires a shard recipient it can prove by opening";
+    for (to, kind, why) in [
         (
             "age1pq1qqqsyqcyq5rqwzqfpg9scrgwpugpzysnzs23v9ccrydpk8qarc0jqgzqqqsyqcyq5rqwzqfpg9scrgwpugpzysnzs23v9ccrydpk8qarc0jqgzqq",
-            "a post-quantum age recipient",
+            "a post-quantum age recipient (ML-KEM-768 + X25519)",
+            "the age library this version is built on (0.12) has no such recipient type",
         ),
         (
             "age1tag1qqqsyqcyq5rqwzqfpg9scrgwpugpzysnzs23v9ccrydpk8qarc0jqgzqqqsyqcyq5rqwzqfpg9s",
-            "a tag age recipient",
+            "a tag age recipient (hardware-bound, P-256)",
+            tag_why,
+        ),
+        (
+            "age1tagpq1qqqsyqcyq5rqwzqfpg9scrgwpugpzysnzs23v9ccrydpk8qarc0jqgzqqqsyqcyq5rqwzqfpg9s",
+            "a post-quantum tag age recipient (hardware-bound, ML-KEM-768 + P-256)",
+            tag_why,
         ),
     ] {
         sb.cmd()
@@ -644,7 +655,8 @@ fn post_quantum_and_tag_recipients_and_keys_are_named_as_unsupported() {
             .assert()
             .failure()
             .stderr(contains(kind))
-            .stderr(contains("which this version does not support"))
+            .stderr(contains(why))
+            .stderr(contains("which custodian does not accept"))
             .stderr(contains("not an age recipient").not());
     }
     let key = sb.file("pq.agekey");

@@ -732,3 +732,49 @@ fn rotation_keeps_the_token_requirement_or_enrols_a_new_token() {
         serde_json::from_slice(&std::fs::read(t.sb.ws().join("registry.json")).unwrap()).unwrap();
     assert_eq!(reg["custodians"][0]["token"], recipient.as_str());
 }
+
+/// The CLI's masked PIN prompt in a real terminal (tmux, 80x24): with no
+/// PIN file, opening a token identity asks the PIN on the terminal
+/// (rpassword, echo off); what is typed never appears on screen or in the
+/// scrollback, and the identity opens.
+#[test]
+fn the_terminal_pin_prompt_is_masked_and_opens_the_identity() {
+    if common::missing_tool("tmux") {
+        return;
+    }
+    let t = Tok::new();
+    let (recipient, _) = t.token("tok", Some(PIN));
+    let created = t.new_token_identity("Ana", "tok", &recipient);
+    let pass = t.sb.pass_file("open.pass", &[PASS_A]);
+    let cmd = format!(
+        "env -u CUSTODIAN_WORKSPACE -u CUSTODIAN_TOKEN_PIN_FILE -u CUSTODIANTEST_TOUCH PATH='{}' CUSTODIANTEST_TOKEN='{}' {} --workspace {} identity open {} --passphrase-file {}",
+        t.path_with_plugin(),
+        t.sb.file("tok").display(),
+        env!("CARGO_BIN_EXE_custodian"),
+        t.sb.ws().display(),
+        t.identity_path("ana").display(),
+        pass.display(),
+    );
+    let tm = common::tmux::Tmux::start_recording_status(t.sb.path(), &cmd, 80, 24);
+    tm.wait_for("token: Enter the PIN of your custodiantest token", 60);
+    tm.text(PIN);
+    // Typed but not yet sent: nothing of it is on the screen.
+    std::thread::sleep(std::time::Duration::from_millis(300));
+    let typed = tm.screen();
+    assert!(!typed.contains(PIN), "the PIN is echoed:\n{typed}");
+    tm.keys(&["Enter"]);
+    tm.wait_for("Touch your custodiantest token now", 30);
+    let done = tm.wait_for("key matches", 60);
+    // The recipient wraps at 80 columns.
+    assert!(
+        done.replace('\n', "")
+            .contains(created["recipient"].as_str().unwrap()),
+        "{done}"
+    );
+    assert_eq!(tm.exit_status(10), "0");
+    let history = tm.history();
+    assert!(
+        !history.contains(PIN),
+        "the PIN is in the scrollback:\n{history}"
+    );
+}

@@ -135,7 +135,12 @@ fn statuses(sb: &Sandbox, event: &str) -> Vec<String> {
 /// was killed before removing its journal entry is finished by repair
 /// without a second COMPLETED (or a FAILED after it).
 fn assert_one_outcome_per_op(sb: &Sandbox, what: &str) {
-    let log = std::fs::read_to_string(sb.ws().join("audit.jsonl")).unwrap_or_default();
+    assert_one_outcome_in(&sb.ws(), what);
+}
+
+/// [`assert_one_outcome_per_op`] for the workspace at `ws`.
+fn assert_one_outcome_in(ws: &Path, what: &str) {
+    let log = std::fs::read_to_string(ws.join("audit.jsonl")).unwrap_or_default();
     let mut outcomes: std::collections::BTreeMap<String, u32> = Default::default();
     for line in log.lines() {
         let v: serde_json::Value = serde_json::from_str(line).unwrap();
@@ -373,6 +378,176 @@ fn backup_is_all_or_nothing_at_every_io_step() {
         outputs: &|sb| vec![out(sb)],
         happened: None,
     });
+}
+
+/// A sandbox with a backup of its workspace (`ws.age`, to Ana's identity)
+/// for the restore sweeps.
+fn restore_sandbox() -> Sandbox {
+    let sb = sandbox();
+    let ws = Workspace::open(sb.ws()).unwrap();
+    let ana = IdentityFile::load(&identity(&sb, "Ana")).unwrap().recipient;
+    // The registry as archived (the backup then records itself in it).
+    std::fs::copy(
+        sb.ws().join("registry.json"),
+        sb.file("archived-registry.json"),
+    )
+    .unwrap();
+    custodian_core::backup::backup(&ws, &[ana], &sb.file("ws.age")).unwrap();
+    sb
+}
+
+/// After a failed, faulted or killed restore into `into`: the target is
+/// absent or a whole workspace (every archived file, the archived log a
+/// prefix of its log, one WORKSPACE_RESTORE with one outcome, no journal
+/// entry), no staging directory or temporary file anywhere, the live
+/// workspace untouched. Returns whether the restore landed.
+fn check_restore(
+    sb: &Sandbox,
+    into: &Path,
+    live_before: &[(PathBuf, Vec<u8>)],
+    what: &str,
+) -> bool {
+    let temps = temps_under(sb.path());
+    assert!(temps.is_empty(), "{what}: temporary files left: {temps:?}");
+    assert!(
+        snapshot_without_restore(sb) == live_before,
+        "{what}: live workspace changed"
+    );
+    if !into.exists() {
+        return false;
+    }
+    let rec = &Workspace::open(sb.ws())
+        .unwrap()
+        .registry()
+        .unwrap()
+        .backups[0];
+    let restored = Workspace::open(into).unwrap();
+    let chain = restored.audit().verify_expecting(&rec.audit_head).unwrap();
+    assert_eq!(chain.entries, rec.audit_seq + 2, "{what}");
+    let restores: Vec<String> = restored
+        .audit()
+        .entries()
+        .unwrap()
+        .into_iter()
+        .filter(|e| e.event == "WORKSPACE_RESTORE")
+        .map(|e| e.status.as_str().to_string())
+        .collect();
+    assert_eq!(restores, ["INITIATED", "COMPLETED"], "{what}");
+    assert_one_outcome_in(into, what);
+    assert_eq!(
+        std::fs::read_dir(into.join("journal")).map_or(0, |rd| rd.count()),
+        0,
+        "{what}: a journal entry is left"
+    );
+    assert!(
+        std::fs::read(into.join("registry.json")).unwrap()
+            == std::fs::read(sb.file("archived-registry.json")).unwrap(),
+        "{what}: the restored registry is not the archived one"
+    );
+    true
+}
+
+/// Every file of the sandbox but the restore's target and the archive.
+fn snapshot_without_restore(sb: &Sandbox) -> Vec<(PathBuf, Vec<u8>)> {
+    sb.snapshot()
+        .into_iter()
+        .filter(|(p, _)| p.starts_with(sb.ws()))
+        .collect()
+}
+
+#[test]
+fn restore_is_all_or_nothing_at_every_io_step() {
+    let _serial = SWEEP.lock().unwrap_or_else(|e| e.into_inner());
+    let run = |sb: &Sandbox| {
+        let opened = IdentityFile::load(&identity(sb, "Ana"))
+            .unwrap()
+            .open(&SecretString::from(pass_of("Ana")))
+            .unwrap();
+        custodian_core::backup::restore(
+            &sb.file("ws.age"),
+            opened.age_identity(),
+            &sb.file("restored"),
+            &sb.ws(),
+        )
+        .map(|_| ())
+        .map_err(|e| e.to_string())
+    };
+    let sb = restore_sandbox();
+    let before = snapshot_without_restore(&sb);
+    fault::arm(None, 0);
+    let result = run(&sb);
+    let steps = fault::disarm();
+    assert!(result.is_ok(), "restore: plain run: {result:?}");
+    assert!(check_restore(
+        &sb,
+        &sb.file("restored"),
+        &before,
+        "plain run"
+    ));
+    assert!(steps >= 5, "restore: {steps} steps");
+    let seed = common::sweep_seed();
+    let picked = fault_steps(steps, seed);
+    for (i, &n) in picked.iter().enumerate() {
+        let sb = restore_sandbox();
+        let before = snapshot_without_restore(&sb);
+        let errno = if i % 2 == 0 { ENOSPC } else { EIO };
+        fault::arm(Some(n), errno);
+        let result = run(&sb);
+        let seen = fault::disarm();
+        let what = format!("restore: fault at step {n} of {seen} (CUSTODIAN_SWEEP_SEED={seed})");
+        assert!(n <= seen, "{what}: the step was not reached");
+        let happened = check_restore(&sb, &sb.file("restored"), &before, &what);
+        assert_eq!(result.is_ok(), happened, "{what}: {result:?}");
+        if !happened {
+            run(&sb).unwrap_or_else(|e| panic!("{what}: rerun failed: {e}"));
+            assert!(check_restore(&sb, &sb.file("restored"), &before, &what));
+        }
+    }
+    println!(
+        "restore: {} injected faults of {steps} I/O steps",
+        picked.len()
+    );
+}
+
+#[test]
+fn a_killed_restore_leaves_the_copy_whole_or_absent_and_the_rerun_cleans_up() {
+    let mut r = Seeded(kill_seed(41));
+    let restore = |sb: &Sandbox| {
+        let mut c = Command::new(env!("CARGO_BIN_EXE_custodian"));
+        c.env_remove("CUSTODIAN_WORKSPACE")
+            .current_dir(sb.path())
+            .arg("restore")
+            .arg(sb.file("ws.age"))
+            .arg("--identity")
+            .arg(identity(sb, "Ana"))
+            .arg("--into")
+            .arg(sb.file("restored"))
+            .arg("--passphrase-file")
+            .arg(sb.pass_file("p-restore", &[pass_of("Ana")]));
+        c
+    };
+    for k in 0..kills() {
+        let sb = restore_sandbox();
+        let before = snapshot_without_restore(&sb);
+        let delay = r.next() % 1500;
+        kill_after(restore(&sb), Duration::from_millis(delay));
+        let what = format!("kill restore {k} at {delay} ms");
+        assert_no_plaintext_secret(&sb, &what);
+        // A staging directory a kill left is removed by the next restore
+        // beside it; the copy, if it landed, is whole.
+        let landed = sb.file("restored").exists();
+        let out = restore(&sb).output().unwrap();
+        assert_eq!(
+            out.status.success(),
+            !landed,
+            "{what}: rerun: {}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        assert!(
+            check_restore(&sb, &sb.file("restored"), &before, &what),
+            "{what}"
+        );
+    }
 }
 
 fn rewrap_request(sb: &Sandbox, to: &str) -> RewrapRequest {

@@ -21,8 +21,18 @@
 //! size and SHA-256, the audit chain intact with its head equal to the
 //! manifest's — and only then are the files written, into a private
 //! staging directory renamed into place at the end. So a refused archive
-//! restores nothing. Restore writes no audit entry into the restored log:
-//! it is byte for byte the archived one, so its head stays the recorded one.
+//! restores nothing. The restore is audited in the restored copy's own
+//! log, as a transaction ([`RESTORE_EVENT`], INITIATED and COMPLETED with
+//! the archive's SHA-256, the recorded head, the file count, the target and
+//! the opening recipient) run inside the staging directory before it is
+//! renamed into place: the archived log stays byte for byte a prefix of the
+//! restored one (`audit verify --expect-head` with the recorded head still
+//! passes), and a restore that fails at any step — the audit entry
+//! included — leaves no directory at all. The restore is recorded there and
+//! not in the workspace the operator ran it from: a restore is typically
+//! run on another machine (or after the original is lost), and the copy is
+//! the workspace that lives on, carrying both the backup's entry and its
+//! restore's.
 //!
 //! The backup itself is a transaction (`WORKSPACE_BACKUP`) that records the
 //! archive (path, SHA-256, recipients, audit head) in the registry, so
@@ -53,6 +63,8 @@ pub const VERSION: u32 = 1;
 pub const SECTION: &str = "backups";
 /// Audit event of [`backup`].
 pub const EVENT: &str = "WORKSPACE_BACKUP";
+/// Audit event of [`restore`], in the restored copy's log.
+pub const RESTORE_EVENT: &str = "WORKSPACE_RESTORE";
 /// Largest archive read or written.
 pub const MAX_ARCHIVE: u64 = 512 << 20;
 /// Largest single workspace file taken into an archive.
@@ -164,6 +176,13 @@ pub struct Restored {
     /// Every file as read back after it was written: path, size and the
     /// SHA-256 of the bytes read back (each equal to the manifest's).
     pub files: Vec<FileEntry>,
+    /// SHA-256 of the archive file.
+    pub archive_sha256: String,
+    /// The audit op of the [`RESTORE_EVENT`] entries in the restored log.
+    pub op: String,
+    /// The restored log's head after those entries (the recorded head is
+    /// still in the chain, two entries earlier).
+    pub head_after: String,
 }
 
 /// Why a backup or restore failed. Nothing is written on any of them.
@@ -234,6 +253,10 @@ pub enum BackupError {
     /// The archived audit log does not verify.
     #[error("the archived audit log does not verify: {0}")]
     ArchivedAudit(#[source] AuditError),
+    /// The restore's own audit entries could not be verified in the
+    /// restored log.
+    #[error("the restored audit log does not verify after the restore was recorded in it: {0}")]
+    RestoreRecord(#[source] AuditError),
     /// The archived audit log's head is not the manifest's.
     #[error("the archived audit log ends at {actual}, but the manifest records head {recorded}")]
     AuditHeadMismatch {
@@ -277,6 +300,7 @@ impl Explain for BackupError {
             NotAnArchive(_) | BadDocument(_) => "check that this is the file `custodian backup` wrote; nothing was restored".into(),
             Altered { .. } | UnsafePath(_) | FileMismatch { .. } => "the archive was changed after it was written: use another copy and treat this one as evidence; nothing was restored".into(),
             NotForThisIdentity { .. } => "use the identity of one of the officers the backup was made for (`--to` when it was written); nothing was restored".into(),
+            RestoreRecord(_) => "check the disk holding the target directory (a failing medium?) and restore again; nothing was restored".into(),
             ArchivedAudit(_) | AuditHeadMismatch { .. } => "the archived audit log is not the one the backup recorded: use another copy and treat this one as evidence; nothing was restored".into(),
             TargetNotEmpty(_) => "name a new (or empty) directory with --into; a restore never merges into an existing workspace".into(),
             RestoreInsideWorkspace { .. } => "name a directory outside the workspace with --into; a restored copy inside it would be mixed into its backups".into(),
@@ -498,7 +522,7 @@ type FileBytes = Vec<Zeroizing<Vec<u8>>>;
 fn open_archive(
     archive: &Path,
     identity: &x25519::Identity,
-) -> Result<(Manifest, FileBytes, audit::ChainStatus), BackupError> {
+) -> Result<(Manifest, FileBytes, audit::ChainStatus, String), BackupError> {
     let bytes = fsutil::read_limited(archive, MAX_ARCHIVE)?;
     if bytes.is_empty() {
         return Err(BackupError::Empty(archive.to_path_buf()));
@@ -585,7 +609,42 @@ fn open_archive(
             actual: chain.head,
         });
     }
-    Ok((m, files, chain))
+    Ok((m, files, chain, fsutil::sha256_hex(&bytes)))
+}
+
+/// The tag of a restore's staging directory's temporary name.
+const STAGING_TAG: &str = "restore-";
+
+/// Locks a directory (flock on its descriptor) for as long as the returned
+/// handle lives.
+fn lock_dir(dir: &Path) -> Result<std::fs::File, FsError> {
+    let io = |source| FsError::Io {
+        action: "locking",
+        path: dir.to_path_buf(),
+        source,
+    };
+    let f = std::fs::File::open(dir).map_err(io)?;
+    f.lock().map_err(io)?;
+    Ok(f)
+}
+
+/// Removes the staging directories in `parent` that killed restores left:
+/// those whose lock no live restore holds. They hold only what the archive
+/// held (sealed files, the registry, the log), never a plaintext secret,
+/// but a half-written copy must not linger beside the real one.
+fn remove_stale_staging(parent: &Path) {
+    let Ok(rd) = std::fs::read_dir(parent) else {
+        return;
+    };
+    let prefix = format!("{}{STAGING_TAG}", fsutil::TEMP_PREFIX);
+    for e in rd.flatten() {
+        let stale = e.file_name().to_string_lossy().starts_with(&prefix)
+            && e.file_type().is_ok_and(|t| t.is_dir())
+            && std::fs::File::open(e.path()).is_ok_and(|f| f.try_lock().is_ok());
+        if stale {
+            let _ = std::fs::remove_dir_all(e.path());
+        }
+    }
 }
 
 /// Restores an archive into `into` — a directory that does not exist, or
@@ -629,16 +688,23 @@ pub fn restore(
             workspace: abs_live,
         });
     }
-    let (manifest, files, chain) = open_archive(archive, identity)?;
+    let (manifest, files, chain, archive_sha256) = open_archive(archive, identity)?;
+    let recipient = identity.to_public().to_string();
     let parent = into
         .parent()
         .filter(|d| !d.as_os_str().is_empty())
         .unwrap_or(Path::new("."));
     fsutil::ensure_private_dir(parent)?;
-    let staging = fsutil::temp_name_in(parent, "restore-");
+    remove_stale_staging(parent);
+    let staging = fsutil::temp_name_in(parent, STAGING_TAG);
     let mut read_back = Vec::with_capacity(manifest.files.len());
+    let mut renamed = false;
+    // Held for the whole restore: a staging directory nobody holds is one
+    // a killed restore left, and the next restore beside it removes it.
+    let mut held = None;
     let staged = (|| {
         fsutil::ensure_private_dir(&staging)?;
+        held = Some(lock_dir(&staging)?);
         for (entry, data) in manifest.files.iter().zip(&files) {
             let rel = safe_relative(&entry.path)?;
             let path = staging.join(&rel);
@@ -661,28 +727,82 @@ pub fn restore(
             })?;
             read_back.extend(checked);
         }
+        // The restore, audited in the copy's own log while it is still
+        // the staging directory: a failure here restores nothing.
+        let copy = Workspace::open(&staging)?;
+        let tx = copy.begin(
+            RESTORE_EVENT,
+            json!({
+                "archive": crate::outputs::absolute(archive),
+                "archiveSha256": archive_sha256,
+                "auditHead": manifest.audit_head,
+                "auditEntries": manifest.audit_entries,
+                "files": manifest.files.len(),
+                "into": abs_into,
+                "recipient": recipient,
+            }),
+        )?;
+        let op = tx.op_id().to_string();
+        tx.commit(|_| Ok::<_, BackupError>(()), |_| json!({}))?;
+        // Read back: the chain intact, the recorded head still in it, and
+        // the log ending with this restore's COMPLETED entry.
+        let after = copy
+            .audit()
+            .verify_expecting(&manifest.audit_head)
+            .map_err(BackupError::RestoreRecord)?;
+        let last = copy
+            .audit()
+            .entries()
+            .map_err(BackupError::RestoreRecord)?
+            .pop();
+        if !last.is_some_and(|e| e.op == op && e.status == audit::Status::Completed)
+            || after.entries != manifest.audit_entries + 2
+        {
+            return Err(BackupError::RestoreRecord(AuditError::Io {
+                path: copy.audit().path().to_path_buf(),
+                source: std::io::Error::other(
+                    "the restore's entries are not at the end of the log",
+                ),
+            }));
+        }
+        drop(copy);
         // An empty target is replaced by the staging directory in one rename.
         std::fs::rename(&staging, into).map_err(|source| FsError::Io {
             action: "moving the restored workspace into",
             path: into.to_path_buf(),
             source,
         })?;
+        renamed = true;
         fsutil::sync_dir(parent)?;
-        Ok::<_, BackupError>(())
+        Ok::<_, BackupError>((op, after.head))
     })();
-    if let Err(e) = staged {
-        let _ = std::fs::remove_dir_all(&staging);
-        if !existed {
-            let _ = std::fs::remove_dir(into);
+    let (op, head_after) = match staged {
+        Ok(done) => done,
+        Err(e) => {
+            let _ = std::fs::remove_dir_all(&staging);
+            if renamed {
+                // Moved into place but not made durable: taken back whole,
+                // so a failed restore leaves the target as it found it.
+                let _ = std::fs::remove_dir_all(into);
+                if existed {
+                    let _ = fsutil::ensure_private_dir(into);
+                }
+            } else if !existed {
+                let _ = std::fs::remove_dir(into);
+            }
+            return Err(e);
         }
-        return Err(e);
-    }
+    };
+    drop(held);
     Ok(Restored {
         into: into.to_path_buf(),
         manifest,
         audit_entries: chain.entries,
         audit_head: chain.head,
         files: read_back,
+        archive_sha256,
+        op,
+        head_after,
     })
 }
 

@@ -87,13 +87,15 @@ pub enum IdentityError {
     BadRecipient(String),
     /// A recipient of an age type this version does not support.
     #[error(
-        "`{prefix}…` is {kind}, which this version does not support (it encrypts to X25519 recipients, age1…)"
+        "`{prefix}…` is {kind}, which custodian does not accept: {why} (it encrypts to X25519 recipients, age1…)"
     )]
     UnsupportedRecipient {
         /// The recipient's prefix, e.g. `age1pq1`.
         prefix: &'static str,
         /// What kind of recipient that is.
         kind: &'static str,
+        /// Why it is refused.
+        why: &'static str,
     },
     /// A secret key of an age type this version does not support.
     #[error("line {line} holds {kind}, which this version does not support")]
@@ -145,6 +147,9 @@ impl Explain for IdentityError {
             }
             IdentityError::NotAnAgeKey(_) => {
                 "give a key file written by age-keygen (it holds an AGE-SECRET-KEY-1… line)".into()
+            }
+            IdentityError::UnsupportedRecipient { why, .. } if *why == TAG_WHY => {
+                "give the custodian's X25519 recipient (age1…, from `custodian identity show`); a hardware token belongs on the identity as its second factor (`identity new --token-recipient`), not as the shard's recipient; nothing was changed".into()
             }
             IdentityError::UnsupportedRecipient { .. } | IdentityError::UnsupportedKey { .. } => {
                 "use an X25519 age key pair (age-keygen, or `custodian identity new`); this file or recipient is not damaged, only of a newer kind".into()
@@ -241,32 +246,45 @@ pub fn fingerprint(recipient: &str) -> String {
 pub fn parse_recipient(text: &str) -> Result<x25519::Recipient, IdentityError> {
     crate::text::refuse_secret("recipient", text)?;
     let text = text.trim();
-    if let Some((prefix, kind)) = unsupported_recipient(text) {
-        return Err(IdentityError::UnsupportedRecipient { prefix, kind });
+    if let Some((prefix, kind, why)) = unsupported_recipient(text) {
+        return Err(IdentityError::UnsupportedRecipient { prefix, kind, why });
     }
     x25519::Recipient::from_str(text)
         .map_err(|_| IdentityError::BadRecipient(crate::text::short_prefix(text)))
 }
 
-/// Newer age recipient types (age 1.3 and later) that this version names
-/// rather than calling them "not an age recipient". Bech32 strings are
-/// case-insensitive, so the prefix is too.
-fn unsupported_recipient(text: &str) -> Option<(&'static str, &'static str)> {
-    const KINDS: [(&str, &str); 3] = [
+/// Why a hardware tag recipient is refused.
+const TAG_WHY: &str = "hardware-tag recipients are encryption-only (only the hardware holding the key decrypts), and custodian requires a shard recipient it can prove by opening what it wrote";
+
+/// Newer age recipient types (age 1.3 and later) that this version names,
+/// with the reason, rather than calling them "not an age recipient". The
+/// `age` crate 0.12 has no `age1pq1…` type at all; it encrypts to the tag
+/// types (`age1tag1…`: P-256; `age1tagpq1…`: ML-KEM-768 + P-256) but has
+/// no identity that opens them, so nothing custodian writes to one could
+/// be read back and checked. Bech32 strings are case-insensitive, so the
+/// prefix is too.
+fn unsupported_recipient(text: &str) -> Option<(&'static str, &'static str, &'static str)> {
+    const KINDS: [(&str, &str, &str); 3] = [
         (
             "age1pq1",
             "a post-quantum age recipient (ML-KEM-768 + X25519)",
+            "the age library this version is built on (0.12) has no such recipient type",
         ),
         (
             "age1tagpq1",
             "a post-quantum tag age recipient (hardware-bound, ML-KEM-768 + P-256)",
+            TAG_WHY,
         ),
-        ("age1tag1", "a tag age recipient (hardware-bound P-256)"),
+        (
+            "age1tag1",
+            "a tag age recipient (hardware-bound, P-256)",
+            TAG_WHY,
+        ),
     ];
     let lower = text.get(..12).unwrap_or(text).to_ascii_lowercase();
     KINDS
         .iter()
-        .find(|(prefix, _)| lower.starts_with(prefix))
+        .find(|(prefix, _, _)| lower.starts_with(prefix))
         .copied()
 }
 

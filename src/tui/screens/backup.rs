@@ -567,6 +567,14 @@ fn restored_lines(done: &RestoreDone) -> Vec<Line<'static>> {
             ),
             ok,
         )),
+        Line::from(Span::styled(
+            format!(
+                "✔ Recorded in the copy's audit log: {} · head {}",
+                backup::RESTORE_EVENT,
+                r.head_after
+            ),
+            ok,
+        )),
     ];
     for f in &r.files {
         lines.push(Line::from(format!(
