@@ -46,7 +46,7 @@ use custodian_core::workspace::Workspace;
 /// A failed kit job: a wrong key passphrase goes back to the passphrase
 /// field (retry in place); anything else is the wizard's failure screen.
 fn kit_refusal(e: &drkit::DrKitError) -> Result<JobResult, Report> {
-    let report = Report::from_error(e);
+    let report = Report::for_console(e);
     match e {
         drkit::DrKitError::WrongPassphrase => Ok(JobResult::KitInputRefused {
             field: super::screens::kit_use::KitField::Passphrase,
@@ -69,13 +69,13 @@ fn kit_keys_job(
     let refused = |fix, e: &drkit::DrKitError| {
         Ok(JobResult::KitKeysRefused {
             fix,
-            report: Report::from_error(e),
+            report: Report::for_console(e),
         })
     };
     let mobile_key = matches!(job.mobile, MobileInput::Key { .. });
     let fix_of = |e: &drkit::DrKitError| match KitKeysFix::of(e, mobile_key, job.output.as_ref()) {
         Some(fix) => refused(fix, e),
-        None => Err(Report::from_error(e)),
+        None => Err(Report::for_console(e)),
     };
     const STAGES: u64 = 3;
     progress.report(0, STAGES, "reading the kit");
@@ -520,7 +520,7 @@ impl App {
         let registry_error = reg
             .as_ref()
             .err()
-            .map(|e| Report::from_error(e).to_string());
+            .map(|e| Report::for_console(e).to_string());
         // The chain is verified by a background check; until it reports,
         // the last answer (if any) stays on screen.
         let audit = self
@@ -855,7 +855,7 @@ impl App {
         worker::spawn(&self.sender(), move |_| {
             Ok(JobResult::ClockConfirmed(
                 custodian_core::clock::confirm(&real, context, operator.as_deref())
-                    .map_err(|e| Report::from_error(&e)),
+                    .map_err(|e| Report::for_console(&e)),
             ))
         });
     }
@@ -957,7 +957,7 @@ impl App {
                     let report = |d, t, what: &str| progress.report(d, t, what);
                     custodian_core::drill::run::run_drill(&real, &opts, &report)
                         .map(|o| JobResult::DrillFinished(Box::new(o)))
-                        .map_err(|e| Report::from_error(&e))
+                        .map_err(|e| Report::for_console(&e))
                 });
             }
             Action::ListSandboxes => {
@@ -967,7 +967,7 @@ impl App {
                 worker::spawn(&self.sender(), move |_| {
                     custodian_core::drill::sandboxes::list(&real)
                         .map(JobResult::Sandboxes)
-                        .map_err(|e| Report::from_error(&e))
+                        .map_err(|e| Report::for_console(&e))
                 });
             }
             Action::DeleteSandbox(path) => {
@@ -985,7 +985,7 @@ impl App {
                     }
                     custodian_core::drill::sandboxes::delete(&real, &path)
                         .map(JobResult::SandboxDeleted)
-                        .map_err(|e| Report::from_error(&e))
+                        .map_err(|e| Report::for_console(&e))
                 });
             }
             Action::EnterSandbox(path) => match Workspace::open(&path) {
@@ -997,7 +997,7 @@ impl App {
                     self.screens.truncate(1);
                     self.refresh_home();
                 }
-                Err(e) => self.notice = Some(Report::from_error(&e).to_string()),
+                Err(e) => self.notice = Some(Report::for_console(&e).to_string()),
             },
             Action::LeaveSandbox => {
                 if let Some(origin) = self.origin.take() {
@@ -1064,9 +1064,9 @@ impl App {
                         &passphrase,
                         &mut stage,
                     )
-                    .map_err(|e| Report::from_error(&e))?;
+                    .map_err(|e| Report::for_console(&e))?;
                     let qr = drkit::keys::qr_lines(&created.public_pem)
-                        .map_err(|e| Report::from_error(&e))?;
+                        .map_err(|e| Report::for_console(&e))?;
                     Ok(JobResult::RecoveryKeyCreated(created, qr))
                 });
             }
@@ -1090,7 +1090,7 @@ impl App {
             }
             Action::WriteQrPng { public } => {
                 let result = drkit::ops::write_public_key_qr_png(&public)
-                    .map_err(|e| Report::from_error(&e));
+                    .map_err(|e| Report::for_console(&e));
                 if let Some(s) =
                     self.top_as::<super::screens::kit_fingerprint::KitFingerprintScreen>()
                 {
@@ -1102,7 +1102,7 @@ impl App {
                 worker::spawn(&self.sender(), move |_| {
                     drkit::ops::check_public_key(&path)
                         .map(JobResult::PublicKeyChecked)
-                        .map_err(|e| Report::from_error(&e))
+                        .map_err(|e| Report::for_console(&e))
                 });
             }
             Action::VerifyKit {
@@ -1130,7 +1130,7 @@ impl App {
                         // Anything else is the key file's.
                         Err(e) => Ok(JobResult::KitInputRefused {
                             field: super::screens::kit_use::KitField::Key,
-                            report: Report::from_error(&e),
+                            report: Report::for_console(&e),
                         }),
                     }
                 });
@@ -1205,7 +1205,7 @@ impl App {
                 worker::spawn(&self.sender(), move |_progress| {
                     custodian_core::lifecycle::rotate::plan(&ws, &name, None)
                         .map(|p| JobResult::RotationPlanned(Box::new(p)))
-                        .map_err(|e| Report::from_error(&e))
+                        .map_err(|e| Report::for_console(&e))
                 });
             }
             Action::CheckRotatePassphrase { plan, passphrase } => {
@@ -1214,7 +1214,7 @@ impl App {
                 worker::spawn(&self.sender(), move |_progress| {
                     custodian_core::lifecycle::rotate::check_old(&ws, &plan, &passphrase)
                         .map(|opened| JobResult::RotatePassphraseChecked(opened.map(Arc::new)))
-                        .map_err(|e| Report::from_error(&e))
+                        .map_err(|e| Report::for_console(&e))
                 });
             }
             Action::StartRotation(job) => {
@@ -1229,7 +1229,7 @@ impl App {
                         .as_deref()
                         .map(custodian_core::token::parse_recipient)
                         .transpose()
-                        .map_err(|e| Report::from_error(&e))?;
+                        .map_err(|e| Report::for_console(&e))?;
                     // Opened by the check already, unless a token guards it
                     // (then it is opened here, the token asked once).
                     match job.old_opened {
@@ -1252,7 +1252,7 @@ impl App {
                         )
                     })
                     .map(|o| JobResult::Rotated(Box::new(o)))
-                    .map_err(|e| Report::from_error(&e))
+                    .map_err(|e| Report::for_console(&e))
                 });
             }
             Action::OpenRollCall | Action::CheckRollCallShare { .. } => {
@@ -1302,7 +1302,7 @@ impl App {
                         &identity_passphrase,
                     )
                     .map(|()| JobResult::SplitPassphraseChecked)
-                    .map_err(|e| Report::from_error(&e))
+                    .map_err(|e| Report::for_console(&e))
                 });
             }
             Action::StartGuardianSplit {
@@ -1327,7 +1327,7 @@ impl App {
                         &report,
                     )
                     .map(|o| JobResult::GuardianSplit(Box::new(o)))
-                    .map_err(|e| Report::from_error(&e))
+                    .map_err(|e| Report::for_console(&e))
                 });
             }
             Action::LoadGuardianShare { input } => {
@@ -1342,7 +1342,7 @@ impl App {
                     };
                     loaded
                         .map(|s| JobResult::GuardianShareLoaded(Box::new(s)))
-                        .map_err(|e| Report::from_error(&e))
+                        .map_err(|e| Report::for_console(&e))
                 });
             }
             Action::CheckGuardianShare { share, passphrase } => {
@@ -1351,7 +1351,7 @@ impl App {
                     share
                         .open(&passphrase)
                         .map(|_opened| JobResult::GuardianShareOpened)
-                        .map_err(|e| Report::from_error(&e))
+                        .map_err(|e| Report::for_console(&e))
                 });
             }
             Action::StartGuardianCombine {
@@ -1372,7 +1372,7 @@ impl App {
                         &report,
                     )
                     .map(|c| JobResult::GuardianCombined(Box::new(c)))
-                    .map_err(|e| Report::from_error(&e))
+                    .map_err(|e| Report::for_console(&e))
                 });
             }
             Action::CreateIdentity {
@@ -1394,7 +1394,7 @@ impl App {
                             identity::create_identity_with_token(&ws, &name, &passphrase, t, None)
                         })
                         .map(JobResult::IdentityCreated)
-                        .map_err(|e| Report::from_error(&e))
+                        .map_err(|e| Report::for_console(&e))
                 });
             }
             Action::OpenScenarios => {
@@ -1441,7 +1441,7 @@ impl App {
                 if let Some(s) = self.top_as::<ChecklistScreen>() {
                     match result {
                         Ok(()) => s.set_checking(),
-                        Err(e) => s.show_error(Report::from_error(&e)),
+                        Err(e) => s.show_error(Report::for_console(&e)),
                     }
                 }
                 if ticked_ok {
@@ -1457,7 +1457,7 @@ impl App {
                     Ok(text) => self.screens.push(Box::new(
                         super::screens::drill_card::DrillCardScreen::new(text),
                     )),
-                    Err(e) => self.notice = Some(Report::from_error(&e).to_string()),
+                    Err(e) => self.notice = Some(Report::for_console(&e).to_string()),
                 }
             }
             Action::VerifyAudit => {
@@ -1560,7 +1560,7 @@ impl App {
                             path,
                             file: Box::new(file),
                         })
-                        .map_err(|e| Report::from_error(&e))
+                        .map_err(|e| Report::for_console(&e))
                 });
             }
             Action::OpenRewrap(start) => {
@@ -1595,9 +1595,12 @@ impl App {
                                 E::Identity(_)
                                 | E::WrongIdentity { .. }
                                 | E::NotEncryptedToIdentity { .. } => Some(RewrapFix::Identity),
+                                E::MultipleRecipients { .. } if !req.accept_multiple_recipients => {
+                                    Some(RewrapFix::MultipleRecipients)
+                                }
                                 _ => None,
                             };
-                            let report = Report::from_error(&e);
+                            let report = Report::for_console(&e);
                             match fix {
                                 Some(fix) => Ok(JobResult::RewrapRefused { fix, report }),
                                 None => Err(report),
@@ -1634,7 +1637,7 @@ impl App {
                         Ok(o) => JobResult::Recovered(Box::new(o)),
                         Err(e) => JobResult::RecoveryRefused {
                             fix: RecoveryFix::of(&e, &output),
-                            report: Report::from_error(&e),
+                            report: Report::for_console(&e),
                         },
                     })
                 });
@@ -1651,7 +1654,7 @@ impl App {
                         });
                     Ok(match checked {
                         Ok(a) => JobResult::RecoveryApproverChecked(a),
-                        Err(e) => JobResult::RecoveryApproverRefused(Report::from_error(&e)),
+                        Err(e) => JobResult::RecoveryApproverRefused(Report::for_console(&e)),
                     })
                 });
             }
@@ -1664,7 +1667,7 @@ impl App {
                             Ok(()) => JobResult::RecoveryShardChecked,
                             Err((field, e)) => JobResult::RecoveryShardRefused {
                                 field,
-                                report: Report::from_error(&*e),
+                                report: Report::for_console(&*e),
                             },
                         },
                     )
@@ -1714,7 +1717,7 @@ impl App {
                         };
                         Ok(JobResult::RollCallRefused {
                             field,
-                            report: Report::from_error(e),
+                            report: Report::for_console(e),
                         })
                     };
                     let loaded = if guardians::printed::looks_printed(&turn.source) {
@@ -1819,7 +1822,7 @@ impl App {
                         }
                         Err(e) => Ok(JobResult::BackupRefused {
                             field: screen::backup_field(&e),
-                            report: Report::from_error(&e),
+                            report: Report::for_console(&e),
                         }),
                     },
                 );
@@ -1866,7 +1869,7 @@ impl App {
                 worker::spawn(&self.sender(), move |_progress| {
                     retire::plan(&ws, &name, &successor, None)
                         .map(|p| JobResult::RetirementPlanned(Box::new(p)))
-                        .map_err(|e| Report::from_error(&e))
+                        .map_err(|e| Report::for_console(&e))
                 });
             }
             Action::CheckRetireePassphrase { plan, passphrase } => {
@@ -1875,7 +1878,7 @@ impl App {
                 worker::spawn(&self.sender(), move |_progress| {
                     retire::check_retiree(&ws, &plan, &passphrase)
                         .map(|opened| JobResult::RetireePassphraseChecked(opened.map(Arc::new)))
-                        .map_err(|e| Report::from_error(&e))
+                        .map_err(|e| Report::for_console(&e))
                 });
             }
             Action::StartRetirement(job) => {
@@ -1886,12 +1889,12 @@ impl App {
                     // The policy is read again here: approvals gathered
                     // under another policy do not slip through.
                     if !job.approvals.is_empty() {
-                        let reg = ws.registry().map_err(|e| Report::from_error(&e))?;
+                        let reg = ws.registry().map_err(|e| Report::for_console(&e))?;
                         custodian_core::approvals::check(
                             custodian_core::approvals::policy(&reg),
                             &job.approvals,
                         )
-                        .map_err(|e| Report::from_error(&e))?;
+                        .map_err(|e| Report::for_console(&e))?;
                     }
                     // Approvers who opened their identity are recorded as
                     // such; the others as typed names.
@@ -1912,7 +1915,7 @@ impl App {
                         )
                     })
                     .map(|o| JobResult::Retired(Box::new(o)))
-                    .map_err(|e| Report::from_error(&e))
+                    .map_err(|e| Report::for_console(&e))
                 });
             }
             _ => {}
@@ -2051,7 +2054,7 @@ impl App {
                 notes: prefill.notes.as_deref(),
             },
         ) {
-            self.notice = Some(Report::from_error(&e).to_string());
+            self.notice = Some(Report::for_console(&e).to_string());
         }
     }
 
@@ -2099,7 +2102,7 @@ impl App {
         if let Some(s) = self.top_as::<ScenarioScreen>() {
             match result {
                 Ok(inc) => s.set_incident(inc),
-                Err(e) => s.show_error(Report::from_error(&e)),
+                Err(e) => s.show_error(Report::for_console(&e)),
             }
         }
     }
@@ -2131,7 +2134,7 @@ impl App {
         let resumed = match incident::open_for_scenario(&self.ws, n) {
             Ok(i) => i,
             Err(e) => {
-                self.notice = Some(Report::from_error(&e).to_string());
+                self.notice = Some(Report::for_console(&e).to_string());
                 None
             }
         };
@@ -2157,7 +2160,7 @@ impl App {
         match self.ws.registry() {
             Ok(r) => Some(r),
             Err(e) => {
-                self.notice = Some(Report::from_error(&e).to_string());
+                self.notice = Some(Report::for_console(&e).to_string());
                 None
             }
         }

@@ -324,3 +324,57 @@ pub fn press_print(
     }
     (t, pdfs)
 }
+
+/// Command-line advice in text the console shows: a `--flag`, or a
+/// `custodian …` command (in backquotes, or a subcommand named after
+/// `custodian `). None when the text says what to do in console terms.
+pub fn command_line_advice(text: &str) -> Option<String> {
+    const COMMANDS: &[&str] = &[
+        "audit ",
+        "backup ",
+        "custodians ",
+        "drill ",
+        "guardians ",
+        "identity new",
+        "identity show",
+        "incident ",
+        "kit ",
+        "onboard",
+        "outputs",
+        "passphrase generate",
+        "policy ",
+        "recover ",
+        "retire ",
+        "rotate ",
+        "shard ",
+        "check ",
+    ];
+    let bytes = text.as_bytes();
+    for (i, _) in text.match_indices("--") {
+        if bytes.get(i + 2).is_some_and(|b| b.is_ascii_alphabetic()) {
+            let end = text[i..]
+                .find(char::is_whitespace)
+                .map_or(text.len(), |e| i + e);
+            return Some(text[i..end].to_string());
+        }
+    }
+    if let Some(i) = text.find("`custodian") {
+        return Some(text[i..].chars().take(40).collect());
+    }
+    for (i, _) in text.match_indices("custodian ") {
+        let rest = &text[i + "custodian ".len()..];
+        if COMMANDS.iter().any(|c| rest.starts_with(c)) {
+            return Some(text[i..].chars().take(40).collect());
+        }
+    }
+    None
+}
+
+/// Asserts that `text`, as the console shows it, gives no command-line
+/// advice ([`command_line_advice`]).
+#[track_caller]
+pub fn assert_no_command_line_advice(text: &str) {
+    if let Some(found) = command_line_advice(text) {
+        panic!("the console gives command-line advice ({found}):\n{text}");
+    }
+}

@@ -135,7 +135,7 @@ impl CloseApprovers {
                 let name = form.value(C_NAME).trim().to_string();
                 if let Err(e) = custodian_core::playbook::validate_operator(&name) {
                     form.focus_on(C_NAME);
-                    form.set_error(C_NAME, Report::from_error(&e));
+                    form.set_error(C_NAME, Report::for_console(&e));
                 } else if self
                     .approvals
                     .iter()
@@ -143,7 +143,10 @@ impl CloseApprovers {
                 {
                     form.clear_all();
                     form.focus_on(C_NAME);
-                    form.set_error(C_NAME, Report::from_error(&ApprovalError::SamePerson(name)));
+                    form.set_error(
+                        C_NAME,
+                        Report::for_console(&ApprovalError::SamePerson(name)),
+                    );
                 } else if form.focus() == C_NAME && form.value(C_PASS).is_empty() {
                     form.focus_on(C_PASS);
                 } else if form.value(C_PASS).is_empty() {
@@ -182,7 +185,7 @@ impl CloseApprovers {
                     let e = ApprovalError::SamePerson(dup.name.clone());
                     self.form.clear_all();
                     self.form.focus_on(C_NAME);
-                    self.form.set_error(C_NAME, Report::from_error(&e));
+                    self.form.set_error(C_NAME, Report::for_console(&e));
                 } else {
                     self.approvals.push(approval.clone());
                     self.form.clear_all();
@@ -401,7 +404,7 @@ impl ScenarioScreen {
             if let Mode::Confirm { on_notes, .. } = &mut self.mode {
                 *on_notes = false;
             }
-            self.error = Some(Report::from_error(&PlaybookError::MissingOperator));
+            self.error = Some(Report::for_console(&PlaybookError::MissingOperator));
             return None;
         }
         let notes = match custodian_core::playbook::validate_notes(notes.text()) {
@@ -410,7 +413,7 @@ impl ScenarioScreen {
                 if let Mode::Confirm { on_notes, .. } = &mut self.mode {
                     *on_notes = true;
                 }
-                self.error = Some(Report::from_error(&e));
+                self.error = Some(Report::for_console(&e));
                 return None;
             }
         };
@@ -441,7 +444,7 @@ impl ScenarioScreen {
     }
 
     fn refuse(&mut self, err: PlaybookError) {
-        self.error = Some(Report::from_error(&err));
+        self.error = Some(Report::for_console(&err));
     }
 
     fn browse_key(&mut self, key: KeyEvent) -> Option<Action> {
@@ -560,7 +563,7 @@ impl Screen for ScenarioScreen {
                 }
                 KeyCode::Enter => {
                     if operator.text().trim().is_empty() {
-                        self.error = Some(Report::from_error(&PlaybookError::MissingOperator));
+                        self.error = Some(Report::for_console(&PlaybookError::MissingOperator));
                         return None;
                     }
                     let affected = affected.text().trim();
@@ -681,7 +684,7 @@ impl Screen for ScenarioScreen {
                         have,
                         typed: ap.approvals.len() - have,
                     };
-                    ap.form.set_error(C_NAME, Report::from_error(&e));
+                    ap.form.set_error(C_NAME, Report::for_console(&e));
                     return None;
                 }
                 let incident = self.incident.as_ref()?.id.clone();
