@@ -250,6 +250,12 @@ impl App {
         Self::with_probe(ws, Box::new(netcheck::live_interfaces))
     }
 
+    /// Walks the drill sandbox at `path`, as `o` on a finished drill does
+    /// (X on home returns to this workspace).
+    pub fn enter_sandbox(&mut self, path: std::path::PathBuf) {
+        self.perform(Action::EnterSandbox(path));
+    }
+
     /// Shows `text` in the footer until the next key (what opening the
     /// workspace repaired, for instance).
     pub fn set_notice(&mut self, text: Option<String>) {
@@ -672,8 +678,9 @@ impl App {
         }
         let ctrl = key.modifiers.contains(KeyModifiers::CONTROL);
         if self.locked.is_some() {
-            // Only Enter unlocks; Ctrl-C still quits (nothing is held).
-            if key.code == KeyCode::Enter {
+            // Enter (or Esc, back to home) unlocks; Ctrl-C still quits
+            // (nothing is held).
+            if matches!(key.code, KeyCode::Enter | KeyCode::Esc) {
                 self.locked = None;
             } else if ctrl && key.code == KeyCode::Char('c') {
                 self.request_quit();
@@ -2420,7 +2427,29 @@ impl App {
 
     /// The lock screen: nothing of what the screens held, one key to go on.
     fn render_locked(&self, frame: &mut Frame, after: Duration) {
-        let area = frame.area();
+        let [area, footer] =
+            Layout::vertical([Constraint::Min(1), Constraint::Length(1)]).areas(frame.area());
+        let keys = [
+            widgets::FooterKey {
+                key: "Enter",
+                what: "continue",
+                keep: true,
+            },
+            widgets::FooterKey {
+                key: "Esc",
+                what: "home",
+                keep: true,
+            },
+            widgets::FooterKey {
+                key: "Ctrl-C",
+                what: "quit",
+                keep: true,
+            },
+        ];
+        frame.render_widget(
+            Paragraph::new(widgets::footer_line(&keys, footer.width)),
+            footer,
+        );
         let lines = vec![
             Line::from(Span::styled(
                 format!(" {} ", strings::APP_TITLE),

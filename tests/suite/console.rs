@@ -290,9 +290,9 @@ fn below_80x24_one_screen_asks_for_a_larger_terminal() {
 fn every_screen_at_80x24_keeps_esc_and_help_in_the_footer() {
     let sb = common::Sandbox::new();
     let workspace = with_custodians(&sb, 3);
-    for (keys, title) in SCREENS {
+    for (keys, title) in SCREENS.iter().chain(tui::MORE_SCREENS) {
         let mut app = offline_app(workspace.clone());
-        type_text(&mut app, keys);
+        tui::open_screen(&mut app, keys);
         assert!(
             app.current_title().starts_with(title),
             "{keys}: {}",
@@ -314,6 +314,21 @@ fn every_screen_at_80x24_keeps_esc_and_help_in_the_footer() {
             assert!(bar.contains("F1"), "{title}: {bar:?}");
         }
     }
+    // The drill card, walking a drill sandbox (home C).
+    let mut app = offline_app(workspace.clone());
+    tui::open_drill_card(&mut app, &workspace);
+    let screen = small(&app);
+    let bar = footer(&screen);
+    assert!(bar.contains("Esc"), "drill card: no Esc in {bar:?}");
+    assert!(bar.contains("help"), "drill card: no help in {bar:?}");
+    // The lock screen names Esc, which leaves it (home, nothing held).
+    let mut app = offline_app(workspace.clone());
+    type_text(&mut app, "n");
+    let bar = tui::lock_now(&mut app);
+    assert!(bar.contains("Esc"), "lock screen: {bar:?}");
+    key(&mut app, KeyCode::Esc);
+    assert!(!app.is_locked());
+    assert_eq!(app.current_title(), "Home");
 }
 
 #[test]

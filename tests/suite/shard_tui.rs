@@ -519,12 +519,17 @@ fn rewrap_of_a_share_two_keys_can_open_asks_in_console_terms_and_accepts_with_y(
     // passphrase is asked again and the rewrap records the count.
     key(&mut app, KeyCode::Esc);
     assert!(!tui::text(&app).contains("another key can read"));
-    key(&mut app, KeyCode::Enter);
-    key(&mut app, KeyCode::Enter);
+    // Identity, then the target (recipient, name: kept) again.
+    for _ in 0..3 {
+        key(&mut app, KeyCode::Enter);
+    }
+    assert!(tui::text(&app).contains("Holder's passphrase"));
     type_text(&mut app, pass_of("Ben"));
     key(&mut app, KeyCode::Enter);
     assert!(app.pump_until_idle(Duration::from_secs(60)));
+    assert!(tui::text(&app).contains("another key can read"));
     key(&mut app, KeyCode::Char('y'));
+    assert!(tui::text(&app).contains("Holder's passphrase"));
     type_text(&mut app, pass_of("Ben"));
     key(&mut app, KeyCode::Enter);
     assert!(app.pump_until_idle(Duration::from_secs(60)));

@@ -171,7 +171,7 @@ pub struct Restored {
 #[non_exhaustive]
 pub enum BackupError {
     /// No recipient was given.
-    #[error("no recipient: a backup needs at least one --to age1…")]
+    #[error("no recipient: a backup needs at least one officer's recipient (age1…)")]
     NoRecipient,
     /// A recipient is not an age X25519 recipient.
     #[error("recipient {index} is not an age recipient (age1…): {reason}")]

@@ -150,7 +150,7 @@ impl Explain for IdentityError {
                 to.pick("use an X25519 age key pair (age-keygen, or `custodian identity new`); this file or recipient is not damaged, only of a newer kind", "use an X25519 age key pair (age-keygen, or n on the home screen); this file or recipient is not damaged, only of a newer kind")
             }
             IdentityError::BadRecipient(_) => {
-                to.pick("copy the recipient exactly, as printed by `custodian identity show`", "copy the recipient exactly, as the custodian's identity file and the home screen show it")
+                to.pick("copy the recipient exactly, as printed by `custodian identity show`", "copy the recipient exactly, as their identity file shows it")
             }
             IdentityError::ConfirmationRequired => {
                 to.pick("add --i-understand-this-writes-a-plaintext-key if you really need a plain key file", "the console never writes a plain key file: choose an encrypted output")

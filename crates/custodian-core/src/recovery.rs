@@ -75,7 +75,9 @@ pub enum RecoveryError {
     #[error(transparent)]
     Approval(#[from] crate::approvals::ApprovalError),
     /// Not as many shards as identities, or none at all.
-    #[error("give one --identity for each --shard ({shards} shards, {identities} identities)")]
+    #[error(
+        "each shard needs the identity file of its holder ({shards} shards, {identities} identities)"
+    )]
     UnpairedInputs {
         /// Shards given.
         shards: usize,

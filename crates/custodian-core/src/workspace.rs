@@ -48,7 +48,9 @@ pub const REGISTRY_VERSION: u32 = 1;
 #[non_exhaustive]
 pub enum WorkspaceError {
     /// No workspace was given and the platform has no data directory.
-    #[error("no workspace directory: no --workspace, no {ENV_VAR}, and no home directory")]
+    #[error(
+        "no workspace directory: none was given, {ENV_VAR} is not set, and there is no home directory"
+    )]
     NoDefault,
     /// A file operation failed.
     #[error(transparent)]

@@ -318,7 +318,7 @@ pub enum DrKitError {
     #[error(transparent)]
     HsmKey(crate::recovery::RecoveryError),
     /// The output directory of the HSM output is unusable.
-    #[error("--out {}: {reason}", path.display())]
+    #[error("output directory {}: {reason}", path.display())]
     OutputDir {
         /// The directory.
         path: PathBuf,
