@@ -989,7 +989,18 @@ pub fn render_report(
         detail("incident") == Some(incident.id.as_str())
             || any_string(&e.details, &|f| produced.iter().any(|p| p == f))
     };
-    for e in entries.iter().filter(related) {
+    // An operation is listed whole: a rotation's INITIATED entry names the
+    // old files and its COMPLETED entry the new ones a step recorded.
+    let ops: std::collections::HashSet<&str> = entries
+        .iter()
+        .filter(related)
+        .map(|e| e.op.as_str())
+        .filter(|op| !op.is_empty())
+        .collect();
+    for e in entries
+        .iter()
+        .filter(|e| related(e) || ops.contains(e.op.as_str()))
+    {
         let _ = writeln!(
             out,
             "| {} | {} | {} | {} |",
@@ -1435,28 +1446,41 @@ mod tests {
         ] {
             std::fs::write(f, b"x").unwrap();
         }
-        for (event, details) in [
-            ("SHARD_REWRAP", json!({ "to": { "file": rewrapped } })),
+        let none = json!({});
+        for (event, details, completed) in [
+            (
+                "SHARD_REWRAP",
+                json!({ "to": { "file": rewrapped } }),
+                none.clone(),
+            ),
             (
                 "RECOVER",
                 json!({ "output": { "kind": "age", "file": recovered } }),
+                none.clone(),
             ),
-            // A rotation names the new identity and each new shard.
+            // A rotation names the old files when it starts, and the new
+            // identity and each new shard when it completes: listed whole.
             (
                 "CUSTODIAN_ROTATE",
-                json!({ "custodian": "Ana", "identityFile": rotated,
+                json!({ "custodian": "Ana", "identityFile": d.path().join("ana.identity.json"),
+                        "shards": [{ "keyId": "drill-alpha", "index": 1, "file": d.path().join("old.shard.json") }] }),
+                json!({ "identityFile": rotated,
                         "shards": [{ "keyId": "drill-alpha", "index": 1, "file": rotated_shard }] }),
             ),
             // A kit recovery to an HSM names the directory, and each file.
             (
                 "KIT_RECOVER_WORKSPACE_KEYS",
-                json!({ "output": { "kind": "hsm-rsa-oaep-sha256", "dir": hsm_dir },
-                        "outputs": [{ "file": hsm_file, "sha256": "00" }] }),
+                json!({ "output": { "kind": "hsm-rsa-oaep-sha256", "dir": hsm_dir } }),
+                json!({ "outputs": [{ "file": hsm_file, "sha256": "00" }] }),
             ),
-            ("RECOVER", json!({ "output": { "file": unrelated } })),
+            (
+                "RECOVER",
+                json!({ "output": { "file": unrelated } }),
+                none.clone(),
+            ),
         ] {
             let tx = ws.begin(event, details).unwrap();
-            tx.commit(|_| Ok::<_, PlaybookError>(()), |_| json!({}))
+            tx.commit(|_| Ok::<_, PlaybookError>(()), |_| completed.clone())
                 .unwrap();
         }
         for (step, file) in [
@@ -1484,8 +1508,11 @@ mod tests {
         let log = text.split("## Audit log").nth(1).unwrap();
         assert!(log.contains("SHARD_REWRAP"), "{log}");
         assert!(log.contains("| RECOVER |"), "{log}");
-        assert!(log.contains("CUSTODIAN_ROTATE"), "{log}");
-        assert!(log.contains("KIT_RECOVER_WORKSPACE_KEYS"), "{log}");
+        for event in ["CUSTODIAN_ROTATE", "KIT_RECOVER_WORKSPACE_KEYS"] {
+            for status in ["INITIATED", "COMPLETED"] {
+                assert!(log.contains(&format!("| {event} | {status} |")), "{log}");
+            }
+        }
         // An operation on a file no step produced is not listed (each
         // operation listed shows as initiated and completed).
         assert_eq!(log.matches("| RECOVER |").count(), 2, "{log}");
