@@ -49,7 +49,7 @@ use custodian_core::workspace::Workspace;
 /// A failed kit job: a wrong key passphrase goes back to the passphrase
 /// field (retry in place); anything else is the wizard's failure screen.
 fn kit_refusal(e: &drkit::DrKitError) -> Result<JobResult, Report> {
-    let report = Report::from_error(e);
+    let report = Report::for_console(e);
     match e {
         drkit::DrKitError::WrongPassphrase => Ok(JobResult::KitInputRefused {
             field: super::screens::kit_use::KitField::Passphrase,
@@ -72,13 +72,13 @@ fn kit_keys_job(
     let refused = |fix, e: &drkit::DrKitError| {
         Ok(JobResult::KitKeysRefused {
             fix,
-            report: Report::from_error(e),
+            report: Report::for_console(e),
         })
     };
     let mobile_key = matches!(job.mobile, MobileInput::Key { .. });
     let fix_of = |e: &drkit::DrKitError| match KitKeysFix::of(e, mobile_key, job.output.as_ref()) {
         Some(fix) => refused(fix, e),
-        None => Err(Report::from_error(e)),
+        None => Err(Report::for_console(e)),
     };
     const STAGES: u64 = 3;
     progress.report(0, STAGES, "reading the kit");
@@ -251,6 +251,12 @@ impl App {
     /// An app on `ws`, with the real network probe.
     pub fn new(ws: Workspace) -> Self {
         Self::with_probe(ws, Box::new(netcheck::live_interfaces))
+    }
+
+    /// Walks the drill sandbox at `path`, as `o` on a finished drill does
+    /// (X on home returns to this workspace).
+    pub fn enter_sandbox(&mut self, path: std::path::PathBuf) {
+        self.perform(Action::EnterSandbox(path));
     }
 
     /// Shows `text` in the footer until the next key (what opening the
@@ -523,7 +529,7 @@ impl App {
         let registry_error = reg
             .as_ref()
             .err()
-            .map(|e| Report::from_error(e).to_string());
+            .map(|e| Report::for_console(e).to_string());
         // The chain is verified by a background check; until it reports,
         // the last answer (if any) stays on screen.
         let audit = self
@@ -675,8 +681,9 @@ impl App {
         }
         let ctrl = key.modifiers.contains(KeyModifiers::CONTROL);
         if self.locked.is_some() {
-            // Only Enter unlocks; Ctrl-C still quits (nothing is held).
-            if key.code == KeyCode::Enter {
+            // Enter (or Esc, back to home) unlocks; Ctrl-C still quits
+            // (nothing is held).
+            if matches!(key.code, KeyCode::Enter | KeyCode::Esc) {
                 self.locked = None;
             } else if ctrl && key.code == KeyCode::Char('c') {
                 self.request_quit();
@@ -858,7 +865,7 @@ impl App {
         worker::spawn(&self.sender(), move |_| {
             Ok(JobResult::ClockConfirmed(
                 custodian_core::clock::confirm(&real, context, operator.as_deref())
-                    .map_err(|e| Report::from_error(&e)),
+                    .map_err(|e| Report::for_console(&e)),
             ))
         });
     }
@@ -960,7 +967,7 @@ impl App {
                     let report = |d, t, what: &str| progress.report(d, t, what);
                     custodian_core::drill::run::run_drill(&real, &opts, &report)
                         .map(|o| JobResult::DrillFinished(Box::new(o)))
-                        .map_err(|e| Report::from_error(&e))
+                        .map_err(|e| Report::for_console(&e))
                 });
             }
             Action::ListSandboxes => {
@@ -970,7 +977,7 @@ impl App {
                 worker::spawn(&self.sender(), move |_| {
                     custodian_core::drill::sandboxes::list(&real)
                         .map(JobResult::Sandboxes)
-                        .map_err(|e| Report::from_error(&e))
+                        .map_err(|e| Report::for_console(&e))
                 });
             }
             Action::DeleteSandbox(path) => {
@@ -988,7 +995,7 @@ impl App {
                     }
                     custodian_core::drill::sandboxes::delete(&real, &path)
                         .map(JobResult::SandboxDeleted)
-                        .map_err(|e| Report::from_error(&e))
+                        .map_err(|e| Report::for_console(&e))
                 });
             }
             Action::EnterSandbox(path) => match Workspace::open(&path) {
@@ -1000,7 +1007,7 @@ impl App {
                     self.screens.truncate(1);
                     self.refresh_home();
                 }
-                Err(e) => self.notice = Some(Report::from_error(&e).to_string()),
+                Err(e) => self.notice = Some(Report::for_console(&e).to_string()),
             },
             Action::LeaveSandbox => {
                 if let Some(origin) = self.origin.take() {
@@ -1067,9 +1074,9 @@ impl App {
                         &passphrase,
                         &mut stage,
                     )
-                    .map_err(|e| Report::from_error(&e))?;
+                    .map_err(|e| Report::for_console(&e))?;
                     let qr = drkit::keys::qr_lines(&created.public_pem)
-                        .map_err(|e| Report::from_error(&e))?;
+                        .map_err(|e| Report::for_console(&e))?;
                     Ok(JobResult::RecoveryKeyCreated(created, qr))
                 });
             }
@@ -1093,7 +1100,7 @@ impl App {
             }
             Action::WriteQrPng { public } => {
                 let result = drkit::ops::write_public_key_qr_png(&public)
-                    .map_err(|e| Report::from_error(&e));
+                    .map_err(|e| Report::for_console(&e));
                 if let Some(s) =
                     self.top_as::<super::screens::kit_fingerprint::KitFingerprintScreen>()
                 {
@@ -1105,7 +1112,7 @@ impl App {
                 worker::spawn(&self.sender(), move |_| {
                     drkit::ops::check_public_key(&path)
                         .map(JobResult::PublicKeyChecked)
-                        .map_err(|e| Report::from_error(&e))
+                        .map_err(|e| Report::for_console(&e))
                 });
             }
             Action::VerifyKit {
@@ -1133,7 +1140,7 @@ impl App {
                         // Anything else is the key file's.
                         Err(e) => Ok(JobResult::KitInputRefused {
                             field: super::screens::kit_use::KitField::Key,
-                            report: Report::from_error(&e),
+                            report: Report::for_console(&e),
                         }),
                     }
                 });
@@ -1208,7 +1215,7 @@ impl App {
                 worker::spawn(&self.sender(), move |_progress| {
                     custodian_core::lifecycle::rotate::plan(&ws, &name, None)
                         .map(|p| JobResult::RotationPlanned(Box::new(p)))
-                        .map_err(|e| Report::from_error(&e))
+                        .map_err(|e| Report::for_console(&e))
                 });
             }
             Action::CheckRotatePassphrase { plan, passphrase } => {
@@ -1217,7 +1224,7 @@ impl App {
                 worker::spawn(&self.sender(), move |_progress| {
                     custodian_core::lifecycle::rotate::check_old(&ws, &plan, &passphrase)
                         .map(|opened| JobResult::RotatePassphraseChecked(opened.map(Arc::new)))
-                        .map_err(|e| Report::from_error(&e))
+                        .map_err(|e| Report::for_console(&e))
                 });
             }
             Action::StartRotation(job) => {
@@ -1232,7 +1239,7 @@ impl App {
                         .as_deref()
                         .map(custodian_core::token::parse_recipient)
                         .transpose()
-                        .map_err(|e| Report::from_error(&e))?;
+                        .map_err(|e| Report::for_console(&e))?;
                     // Opened by the check already, unless a token guards it
                     // (then it is opened here, the token asked once).
                     match job.old_opened {
@@ -1255,7 +1262,7 @@ impl App {
                         )
                     })
                     .map(|o| JobResult::Rotated(Box::new(o)))
-                    .map_err(|e| Report::from_error(&e))
+                    .map_err(|e| Report::for_console(&e))
                 });
             }
             Action::OpenRollCall | Action::CheckRollCallShare { .. } => {
@@ -1305,7 +1312,7 @@ impl App {
                         &identity_passphrase,
                     )
                     .map(|()| JobResult::SplitPassphraseChecked)
-                    .map_err(|e| Report::from_error(&e))
+                    .map_err(|e| Report::for_console(&e))
                 });
             }
             Action::StartGuardianSplit {
@@ -1330,7 +1337,7 @@ impl App {
                         &report,
                     )
                     .map(|o| JobResult::GuardianSplit(Box::new(o)))
-                    .map_err(|e| Report::from_error(&e))
+                    .map_err(|e| Report::for_console(&e))
                 });
             }
             Action::LoadGuardianShare { input } => {
@@ -1345,7 +1352,7 @@ impl App {
                     };
                     loaded
                         .map(|s| JobResult::GuardianShareLoaded(Box::new(s)))
-                        .map_err(|e| Report::from_error(&e))
+                        .map_err(|e| Report::for_console(&e))
                 });
             }
             Action::CheckGuardianShare { share, passphrase } => {
@@ -1354,7 +1361,7 @@ impl App {
                     share
                         .open(&passphrase)
                         .map(|_opened| JobResult::GuardianShareOpened)
-                        .map_err(|e| Report::from_error(&e))
+                        .map_err(|e| Report::for_console(&e))
                 });
             }
             Action::StartGuardianCombine {
@@ -1375,7 +1382,7 @@ impl App {
                         &report,
                     )
                     .map(|c| JobResult::GuardianCombined(Box::new(c)))
-                    .map_err(|e| Report::from_error(&e))
+                    .map_err(|e| Report::for_console(&e))
                 });
             }
             Action::CreateIdentity {
@@ -1397,7 +1404,7 @@ impl App {
                             identity::create_identity_with_token(&ws, &name, &passphrase, t, None)
                         })
                         .map(JobResult::IdentityCreated)
-                        .map_err(|e| Report::from_error(&e))
+                        .map_err(|e| Report::for_console(&e))
                 });
             }
             Action::OpenScenarios => {
@@ -1444,7 +1451,7 @@ impl App {
                 if let Some(s) = self.top_as::<ChecklistScreen>() {
                     match result {
                         Ok(()) => s.set_checking(),
-                        Err(e) => s.show_error(Report::from_error(&e)),
+                        Err(e) => s.show_error(Report::for_console(&e)),
                     }
                 }
                 if ticked_ok {
@@ -1460,7 +1467,7 @@ impl App {
                     Ok(text) => self.screens.push(Box::new(
                         super::screens::drill_card::DrillCardScreen::new(text),
                     )),
-                    Err(e) => self.notice = Some(Report::from_error(&e).to_string()),
+                    Err(e) => self.notice = Some(Report::for_console(&e).to_string()),
                 }
             }
             Action::VerifyAudit => {
@@ -1563,7 +1570,7 @@ impl App {
                             path,
                             file: Box::new(file),
                         })
-                        .map_err(|e| Report::from_error(&e))
+                        .map_err(|e| Report::for_console(&e))
                 });
             }
             Action::OpenRewrap(start) => {
@@ -1598,9 +1605,12 @@ impl App {
                                 E::Identity(_)
                                 | E::WrongIdentity { .. }
                                 | E::NotEncryptedToIdentity { .. } => Some(RewrapFix::Identity),
+                                E::MultipleRecipients { .. } if !req.accept_multiple_recipients => {
+                                    Some(RewrapFix::MultipleRecipients)
+                                }
                                 _ => None,
                             };
-                            let report = Report::from_error(&e);
+                            let report = Report::for_console(&e);
                             match fix {
                                 Some(fix) => Ok(JobResult::RewrapRefused { fix, report }),
                                 None => Err(report),
@@ -1637,7 +1647,7 @@ impl App {
                         Ok(o) => JobResult::Recovered(Box::new(o)),
                         Err(e) => JobResult::RecoveryRefused {
                             fix: RecoveryFix::of(&e, &output),
-                            report: Report::from_error(&e),
+                            report: Report::for_console(&e),
                         },
                     })
                 });
@@ -1654,7 +1664,7 @@ impl App {
                         });
                     Ok(match checked {
                         Ok(a) => JobResult::RecoveryApproverChecked(a),
-                        Err(e) => JobResult::RecoveryApproverRefused(Report::from_error(&e)),
+                        Err(e) => JobResult::RecoveryApproverRefused(Report::for_console(&e)),
                     })
                 });
             }
@@ -1667,7 +1677,7 @@ impl App {
                             Ok(()) => JobResult::RecoveryShardChecked,
                             Err((field, e)) => JobResult::RecoveryShardRefused {
                                 field,
-                                report: Report::from_error(&*e),
+                                report: Report::for_console(&*e),
                             },
                         },
                     )
@@ -1717,7 +1727,7 @@ impl App {
                         };
                         Ok(JobResult::RollCallRefused {
                             field,
-                            report: Report::from_error(e),
+                            report: Report::for_console(e),
                         })
                     };
                     let loaded = if guardians::printed::looks_printed(&turn.source) {
@@ -1822,7 +1832,7 @@ impl App {
                         }
                         Err(e) => Ok(JobResult::BackupRefused {
                             field: screen::backup_field(&e),
-                            report: Report::from_error(&e),
+                            report: Report::for_console(&e),
                         }),
                     },
                 );
@@ -1854,7 +1864,7 @@ impl App {
                 worker::spawn(&self.sender(), move |_progress| {
                     retire::plan(&ws, &name, &successor, None)
                         .map(|p| JobResult::RetirementPlanned(Box::new(p)))
-                        .map_err(|e| Report::from_error(&e))
+                        .map_err(|e| Report::for_console(&e))
                 });
             }
             Action::CheckRetireePassphrase { plan, passphrase } => {
@@ -1863,7 +1873,7 @@ impl App {
                 worker::spawn(&self.sender(), move |_progress| {
                     retire::check_retiree(&ws, &plan, &passphrase)
                         .map(|opened| JobResult::RetireePassphraseChecked(opened.map(Arc::new)))
-                        .map_err(|e| Report::from_error(&e))
+                        .map_err(|e| Report::for_console(&e))
                 });
             }
             Action::StartRetirement(job) => {
@@ -1874,12 +1884,12 @@ impl App {
                     // The policy is read again here: approvals gathered
                     // under another policy do not slip through.
                     if !job.approvals.is_empty() {
-                        let reg = ws.registry().map_err(|e| Report::from_error(&e))?;
+                        let reg = ws.registry().map_err(|e| Report::for_console(&e))?;
                         custodian_core::approvals::check(
                             custodian_core::approvals::policy(&reg),
                             &job.approvals,
                         )
-                        .map_err(|e| Report::from_error(&e))?;
+                        .map_err(|e| Report::for_console(&e))?;
                     }
                     // Approvers who opened their identity are recorded as
                     // such; the others as typed names.
@@ -1900,7 +1910,7 @@ impl App {
                         )
                     })
                     .map(|o| JobResult::Retired(Box::new(o)))
-                    .map_err(|e| Report::from_error(&e))
+                    .map_err(|e| Report::for_console(&e))
                 });
             }
             _ => {}
@@ -2098,7 +2108,7 @@ impl App {
                 notes: prefill.notes.as_deref(),
             },
         ) {
-            self.notice = Some(Report::from_error(&e).to_string());
+            self.notice = Some(Report::for_console(&e).to_string());
         }
     }
 
@@ -2146,7 +2156,7 @@ impl App {
         if let Some(s) = self.top_as::<ScenarioScreen>() {
             match result {
                 Ok(inc) => s.set_incident(inc),
-                Err(e) => s.show_error(Report::from_error(&e)),
+                Err(e) => s.show_error(Report::for_console(&e)),
             }
         }
     }
@@ -2178,7 +2188,7 @@ impl App {
         let resumed = match incident::open_for_scenario(&self.ws, n) {
             Ok(i) => i,
             Err(e) => {
-                self.notice = Some(Report::from_error(&e).to_string());
+                self.notice = Some(Report::for_console(&e).to_string());
                 None
             }
         };
@@ -2204,7 +2214,7 @@ impl App {
         match self.ws.registry() {
             Ok(r) => Some(r),
             Err(e) => {
-                self.notice = Some(Report::from_error(&e).to_string());
+                self.notice = Some(Report::for_console(&e).to_string());
                 None
             }
         }
@@ -2481,7 +2491,29 @@ impl App {
 
     /// The lock screen: nothing of what the screens held, one key to go on.
     fn render_locked(&self, frame: &mut Frame, after: Duration) {
-        let area = frame.area();
+        let [area, footer] =
+            Layout::vertical([Constraint::Min(1), Constraint::Length(1)]).areas(frame.area());
+        let keys = [
+            widgets::FooterKey {
+                key: "Enter",
+                what: "continue",
+                keep: true,
+            },
+            widgets::FooterKey {
+                key: "Esc",
+                what: "home",
+                keep: true,
+            },
+            widgets::FooterKey {
+                key: "Ctrl-C",
+                what: "quit",
+                keep: true,
+            },
+        ];
+        frame.render_widget(
+            Paragraph::new(widgets::footer_line(&keys, footer.width)),
+            footer,
+        );
         let lines = vec![
             Line::from(Span::styled(
                 format!(" {} ", strings::APP_TITLE),

@@ -184,7 +184,7 @@ impl Approvers {
         } else {
             approvals::check(self.policy, &self.approvals)
                 .err()
-                .map(|e| Report::from_error(&e))
+                .map(|e| Report::for_console(&e))
         };
         match refused {
             Some(r) => {
@@ -201,7 +201,7 @@ impl Approvers {
         let name = form.value(A_NAME).trim().to_string();
         if let Err(e) = identity::validate_name(&name) {
             form.focus_on(A_NAME);
-            form.set_error(A_NAME, Report::from_error(&e));
+            form.set_error(A_NAME, Report::for_console(&e));
         } else if self
             .approvals
             .iter()
@@ -232,7 +232,7 @@ impl Approvers {
 
     fn same_person(&mut self, name: &str) {
         self.form.clear_all();
-        self.set_error(Report::from_error(&ApprovalError::SamePerson(
+        self.set_error(Report::for_console(&ApprovalError::SamePerson(
             name.to_string(),
         )));
     }

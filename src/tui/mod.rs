@@ -42,7 +42,7 @@ pub enum TuiError {
 }
 
 impl Explain for TuiError {
-    fn remedy(&self) -> Option<String> {
+    fn remedy_for(&self, _to: custodian_core::error::Audience) -> Option<String> {
         Some("run custodian in an interactive terminal, or use a subcommand (see --help)".into())
     }
 }

@@ -186,7 +186,7 @@ impl OutputChoice {
             if matches!(e, identity::IdentityError::SecretInput(_)) {
                 form.set_value(0, "");
             }
-            form.set_error(0, Report::from_error(&e));
+            form.set_error(0, Report::for_console(&e));
             return OutputEvent::None;
         }
         OutputEvent::Chosen(RecoveryOutput::Age {

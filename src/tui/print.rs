@@ -88,7 +88,7 @@ pub fn run(ws: &Workspace, what: &[What]) -> Result<String, Report> {
     let paper = paper();
     let mut files = Vec::new();
     for w in what {
-        let done = print::print(ws, w, paper, None).map_err(|e| Report::from_error(&e))?;
+        let done = print::print(ws, w, paper, None).map_err(|e| Report::for_console(&e))?;
         files.push(done.path);
     }
     let (written, kept) = match files.as_slice() {
@@ -122,7 +122,7 @@ pub fn run(ws: &Workspace, what: &[What]) -> Result<String, Report> {
 pub fn share_pngs(ws: &Workspace, files: &[PathBuf]) -> Result<String, Report> {
     let mut written = Vec::new();
     for f in files {
-        let done = print::share_qr_png(ws, f).map_err(|e| Report::from_error(&e))?;
+        let done = print::share_qr_png(ws, f).map_err(|e| Report::for_console(&e))?;
         written.push(done.path);
     }
     Ok(match written.as_slice() {

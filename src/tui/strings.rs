@@ -439,46 +439,6 @@ pub const DRILL_SANDBOX_IN_USE: &str =
     "That sandbox is the one being walked: leave it with X on the home screen, then delete it.";
 pub const DRILL_SANDBOX_BANNER: &str = "In a drill sandbox. X returns to";
 
-/// Remedies the library words for the command line, reworded for the
-/// console: (what the library says, what the console says instead).
-pub const CONSOLE_REMEDIES: &[(&str, &str)] = &[
-    (
-        "or pass --skip-invalid to leave them out",
-        "or press Ctrl-S on the wallets step to skip them",
-    ),
-    (
-        "check that --wallets names the list of wallet ids, one id per line",
-        "check that the wallet list file holds wallet ids, one id per line",
-    ),
-    (
-        "give wallet ids with --wallet or a file with --wallets",
-        "give a wallet list file, or paste wallet ids (Tab switches)",
-    ),
-    (
-        "name at least two participants: --participants \"Ana,Ben\"",
-        "name at least two participants, separated by commas",
-    ),
-    (" (or omit --sandbox)", ""),
-    (
-        "pair each --shard with the --identity of the custodian who holds it",
-        "give each shard the identity file of the custodian who holds it",
-    ),
-    (
-        "create the custodian's identity first, or add --generate-identities for sandbox identities",
-        "create the custodian's identity first (n on the home screen)",
-    ),
-];
-
-/// A library remedy as the console shows it: command-line advice replaced
-/// by what to do on this screen.
-pub fn console_remedy(remedy: &str) -> String {
-    let mut text = remedy.to_string();
-    for (cli, console) in CONSOLE_REMEDIES {
-        text = text.replace(cli, console);
-    }
-    text
-}
-
 /// Home, instead of the custodian list, when registry.json cannot be read.
 pub const HOME_REGISTRY_UNREADABLE: &str =
     "REGISTRY UNREADABLE: custodians, shards and checks are not shown until it is fixed";
@@ -498,6 +458,10 @@ pub const ROTATE_CHECKING: &str = "Checking the current passphrase…";
 pub const ROTATE_PLANNING: &str =
     "Working… reading the custodian's shards and guardian shares for the plan.";
 /// Where Enter goes from a flow's result: the screen that opened it.
+/// The rewrap's question when the share is encrypted to more keys than
+/// its holder's.
+pub const REWRAP_ACCEPT_MULTIPLE: &str =
+    "y accepts and rewraps it anyway (the holder's passphrase is asked again); Esc goes back.";
 pub const BACK_TO_HOME: &str = "back to home";
 pub const BACK_TO_SCENARIO: &str = "back to the scenario";
 pub const ROTATE_TOKEN_HEAD: &str =

@@ -463,7 +463,7 @@ pub fn report_lines(report: &Report) -> Vec<Line<'static>> {
         lines.push(Line::from(""));
         lines.push(Line::from(vec![
             Span::styled(strings::WHAT_TO_DO, Style::default().bold()),
-            Span::raw(strings::console_remedy(r)),
+            Span::raw(r.clone()),
         ]));
     }
     lines

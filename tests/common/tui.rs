@@ -350,3 +350,154 @@ pub fn press_print(
     }
     (t, pdfs)
 }
+
+/// Command-line advice in text the console shows: a `--flag`, or a
+/// `custodian …` command (in backquotes, or a subcommand named after
+/// `custodian `). None when the text says what to do in console terms.
+pub fn command_line_advice(text: &str) -> Option<String> {
+    const COMMANDS: &[&str] = &[
+        "audit verify",
+        "audit show",
+        "backup --",
+        "restore ",
+        "custodians ",
+        "drill run",
+        "guardians ",
+        "identity new",
+        "identity show",
+        "incident ",
+        "kit ",
+        "onboard",
+        "outputs",
+        "passphrase generate",
+        "policy ",
+        "recover ",
+        "retire ",
+        "rotate ",
+        "shard ",
+        "check --",
+        "check`",
+    ];
+    let bytes = text.as_bytes();
+    for (i, _) in text.match_indices("--") {
+        if bytes.get(i + 2).is_some_and(|b| b.is_ascii_alphabetic()) {
+            let end = text[i..]
+                .find(char::is_whitespace)
+                .map_or(text.len(), |e| i + e);
+            return Some(text[i..end].to_string());
+        }
+    }
+    if let Some(i) = text.find("`custodian") {
+        return Some(text[i..].chars().take(40).collect());
+    }
+    for (i, _) in text.match_indices("custodian ") {
+        let rest = &text[i + "custodian ".len()..];
+        if COMMANDS.iter().any(|c| rest.starts_with(c)) {
+            return Some(text[i..].chars().take(40).collect());
+        }
+    }
+    None
+}
+
+/// Asserts that `text`, as the console shows it, gives no command-line
+/// advice ([`command_line_advice`]).
+#[track_caller]
+pub fn assert_no_command_line_advice(text: &str) {
+    if let Some(found) = command_line_advice(text) {
+        panic!("the console gives command-line advice ({found}):\n{text}");
+    }
+}
+
+/// Screens the [`SCREENS`] table leaves out, opened by keys from home: a
+/// custodian row's rotation and retirement, the roll call, the ceremony,
+/// and each threat's details (its checks and mitigations).
+pub const MORE_SCREENS: &[(&str, &str)] = &[
+    ("o", "Rotate custodian"),
+    ("x", "Retire custodian"),
+    ("G", "Guardian roll call"),
+    ("O", "Onboarding ceremony"),
+    ("t1", "Threats"),
+    ("t2", "Threats"),
+    ("t3", "Threats"),
+    ("t4", "Threats"),
+    ("t5", "Threats"),
+    ("t6", "Threats"),
+];
+
+/// `n` shard records (files on disk, registered) spread over the
+/// custodians `Custodian 01…`, enough for the shards list to scroll at
+/// 80×24. Returns the last row's file name.
+pub fn with_shards(w: &Workspace, n: u32) -> String {
+    let dir = w.root().join("shards");
+    std::fs::create_dir_all(&dir).unwrap();
+    let mut last = String::new();
+    let records = (1..=n)
+        .map(|i| {
+            let name = format!("key-{i:02}.1.custodian-{i:02}.shard.json");
+            let file = dir.join(&name);
+            std::fs::write(&file, b"{}").unwrap();
+            last = name;
+            custodian_core::shard::ShardRecord {
+                key_id: format!("key-{i:02}"),
+                index: 1,
+                custodian: format!("Custodian {i:02}"),
+                recipient: custodian(&format!("Custodian {i:02}")).recipient,
+                file,
+                file_sha256: "0".repeat(64),
+                created_at: "2026-01-01T00:00:00Z".into(),
+                origin: "test".into(),
+                replaces: None,
+            }
+        })
+        .collect();
+    custodian_core::shard::register(w, records).unwrap();
+    last
+}
+
+/// A drill sandbox beside `real` with its drill card (12 synthetic
+/// custodians, so the card scrolls at 80×24), walked by `app` as `o` after
+/// a drill does; home `C` then opens the card.
+pub fn walk_sandbox_with_card(app: &mut App, real: &Workspace) {
+    use custodian_core::drill::card::{self, CardContent, CardEntry};
+    let path = recorded_drill_sandbox(real, "ws-drill-card", "DRILL-20260101-cccccc");
+    let sandbox = Workspace::open(&path).unwrap();
+    let pass = secrecy::SecretString::from("drill correct horse battery staple again");
+    let files: Vec<std::path::PathBuf> = (1..=12)
+        .map(|i| path.join(format!("drill-{i:02}.identity.json")))
+        .collect();
+    let content = CardContent {
+        drill: "DRILL-20260101-cccccc",
+        custodians: files
+            .iter()
+            .enumerate()
+            .map(|(i, f)| CardEntry {
+                who: format!("Drill {:02}", i + 1),
+                file: f,
+                passphrase: &pass,
+            })
+            .collect(),
+        guardians: Vec::new(),
+        recovery_key: None,
+        kit: None,
+        key_id: "drill-alpha",
+        shards: Vec::new(),
+    };
+    card::write(&sandbox, &content).unwrap();
+    app.enter_sandbox(path);
+}
+
+/// Opens the drill card (home `C`) walking a sandbox with a card
+/// ([`walk_sandbox_with_card`]).
+pub fn open_drill_card(app: &mut App, real: &Workspace) {
+    walk_sandbox_with_card(app, real);
+    key(app, KeyCode::Char('C'));
+    assert_eq!(app.current_title(), "Drill card");
+}
+
+/// Locks `app` as an hour without a key does, and returns the lock
+/// screen's footer at 80×24.
+pub fn lock_now(app: &mut App) -> String {
+    assert!(app.lock_if_idle(std::time::Instant::now() + std::time::Duration::from_secs(3600)));
+    let screen = text_at(app, 80, 24);
+    screen.lines().last().unwrap_or("").to_string()
+}

@@ -184,3 +184,47 @@ pub fn split_among(sb: &Sandbox, name: &str, guardians: &[&str], threshold: usiz
     .map(|s| s.path)
     .collect()
 }
+
+/// Encrypts `plain` with the real age CLI (`age -a ARGS`), armored.
+pub fn age_cli_encrypt(sb: &Sandbox, args: &[&str], plain: &[u8]) -> String {
+    let input = sb.file("age-input.bin");
+    std::fs::write(&input, plain).unwrap();
+    let out = std::process::Command::new("age")
+        .arg("-a")
+        .args(args)
+        .arg(&input)
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    String::from_utf8(out.stdout).unwrap()
+}
+
+/// Ben's shard of key `alpha` (index 2) with its payload as our library
+/// decrypts it, for a peer to encrypt again in another way.
+pub fn ben_shard_and_payload(sb: &Sandbox) -> (custodian_core::shard::ShardFile, Vec<u8>) {
+    let file = custodian_core::shard::ShardFile::load(&shard(sb, "alpha", 2)).unwrap();
+    let ben = custodian_core::identity::IdentityFile::load(&identity(sb, "Ben"))
+        .unwrap()
+        .open(&SecretString::from(pass_of("Ben")))
+        .unwrap();
+    let payload = file.open(&ben).unwrap().to_bytes().to_vec();
+    (file, payload)
+}
+
+/// A copy of Ben's shard of `drill-alpha` whose share is encrypted (by the
+/// real age CLI) to Ben and to a second key, written as `two.shard.json`
+/// in the sandbox: a rewrap refuses it unless accepted.
+pub fn two_key_shard(sb: &Sandbox) -> PathBuf {
+    let (mut file, payload) = ben_shard_and_payload(sb);
+    let other = custodian_core::identity::OpenedIdentity::generate("Mallory");
+    let recipient = file.recipient.clone();
+    file.wrapped_key_share =
+        age_cli_encrypt(sb, &["-r", &recipient, "-r", &other.recipient], &payload);
+    let two = sb.file("two.shard.json");
+    std::fs::write(&two, file.to_bytes()).unwrap();
+    two
+}

@@ -299,9 +299,9 @@ fn below_80x24_one_screen_asks_for_a_larger_terminal() {
 fn every_screen_at_80x24_keeps_esc_and_help_in_the_footer() {
     let sb = common::Sandbox::new();
     let workspace = with_custodians(&sb, 3);
-    for (keys, title) in SCREENS {
+    for (keys, title) in SCREENS.iter().chain(tui::MORE_SCREENS) {
         let mut app = offline_app(workspace.clone());
-        type_text(&mut app, keys);
+        tui::open_screen(&mut app, keys);
         assert!(
             app.current_title().starts_with(title),
             "{keys}: {}",
@@ -323,6 +323,21 @@ fn every_screen_at_80x24_keeps_esc_and_help_in_the_footer() {
             assert!(bar.contains("F1"), "{title}: {bar:?}");
         }
     }
+    // The drill card, walking a drill sandbox (home C).
+    let mut app = offline_app(workspace.clone());
+    tui::open_drill_card(&mut app, &workspace);
+    let screen = small(&app);
+    let bar = footer(&screen);
+    assert!(bar.contains("Esc"), "drill card: no Esc in {bar:?}");
+    assert!(bar.contains("help"), "drill card: no help in {bar:?}");
+    // The lock screen names Esc, which leaves it (home, nothing held).
+    let mut app = offline_app(workspace.clone());
+    type_text(&mut app, "n");
+    let bar = tui::lock_now(&mut app);
+    assert!(bar.contains("Esc"), "lock screen: {bar:?}");
+    key(&mut app, KeyCode::Esc);
+    assert!(!app.is_locked());
+    assert_eq!(app.current_title(), "Home");
 }
 
 #[test]
@@ -667,19 +682,212 @@ fn screens_that_touch_secrets_show_the_air_gap_banner_and_a_broken_audit_log() {
     snap_both!("new_identity_audit_broken", app);
 }
 
+/// Every error whose command-line remedy names a flag or a `custodian …`
+/// command (and the wrappers that pass a remedy on), as the console words
+/// and draws it.
+fn errors_with_command_line_remedies() -> Vec<Box<dyn custodian_core::error::Explain>> {
+    use custodian_core::approvals::ApprovalError;
+    use custodian_core::audit::AuditError;
+    use custodian_core::backup::BackupError;
+    use custodian_core::binary::BinaryError;
+    use custodian_core::drill::key::DrillKeyError;
+    use custodian_core::drill::run::DrillError;
+    use custodian_core::drkit::DrKitError;
+    use custodian_core::guardians::GuardianError;
+    use custodian_core::identity::IdentityError;
+    use custodian_core::lifecycle::LifecycleError as L;
+    use custodian_core::outputs::OutputsError;
+    use custodian_core::passphrase::PassphraseError;
+    use custodian_core::playbook::PlaybookError;
+    use custodian_core::print::PrintError;
+    use custodian_core::recovery::RecoveryError;
+    use custodian_core::shard::ShardError;
+    use custodian_core::workspace::WorkspaceError;
+    use std::path::PathBuf;
+    let p = || PathBuf::from("/media/x");
+    let s = |t: &str| t.to_string();
+    let authenticated = || ApprovalError::NotEnoughAuthenticated { have: 1, typed: 1 };
+    vec![
+        Box::new(GuardianError::MixedSets {
+            first: s("a"),
+            first_set: s("1"),
+            second: s("b"),
+            second_set: s("2"),
+        }),
+        Box::new(GuardianError::UnknownSet { set: s("1") }),
+        Box::new(GuardianError::NoCommitments {
+            set: s("1"),
+            custodian: s("Ana"),
+        }),
+        Box::new(DrKitError::NotAPublicKey(s("k"))),
+        Box::new(DrKitError::NoSuchWorkspaceKey(s("k"))),
+        Box::new(DrKitError::KeyTooSmall { bits: 2048 }),
+        Box::new(DrKitError::WrongRsaKey { entry: s("e") }),
+        Box::new(DrKitError::InvalidWalletIds(Vec::new())),
+        Box::new(DrKitError::NoSuchColumn {
+            name: s("id"),
+            columns: s("a,b"),
+        }),
+        Box::new(DrKitError::NoWalletIdColumn { columns: s("a,b") }),
+        Box::new(DrKitError::TooManyBadLines { limit: 10 }),
+        Box::new(DrKitError::NoWallets),
+        Box::new(DrKitError::TooFewApprovers { given: 1 }),
+        Box::new(DrKitError::OutputDir {
+            path: p(),
+            reason: s("holds files"),
+        }),
+        Box::new(DrKitError::Approval(authenticated())),
+        Box::new(BackupError::NoRecipient),
+        Box::new(BackupError::BadRecipient {
+            index: 0,
+            reason: s("bad"),
+        }),
+        Box::new(BackupError::SourceAudit(AuditError::Io {
+            path: p(),
+            source: std::io::Error::other("x"),
+        })),
+        Box::new(BackupError::NotAnArchive(p())),
+        Box::new(BackupError::BadDocument(s("x"))),
+        Box::new(BackupError::NotForThisIdentity {
+            path: p(),
+            recipient: s("age1"),
+        }),
+        Box::new(BackupError::TargetNotEmpty(p())),
+        Box::new(BackupError::RestoreInsideWorkspace {
+            into: p(),
+            workspace: p(),
+        }),
+        Box::new(PassphraseError::TooShort { chars: 3, words: 1 }),
+        Box::new(PassphraseError::Predictable {
+            score: 1,
+            hint: s("h"),
+        }),
+        Box::new(ApprovalError::NotRegistered(s("Eve"))),
+        Box::new(ApprovalError::NoIdentity {
+            name: s("Eve"),
+            reason: s("r"),
+        }),
+        Box::new(ApprovalError::NotTheirIdentity(s("Eve"))),
+        Box::new(authenticated()),
+        Box::new(IdentityError::UnsupportedRecipient {
+            prefix: "age1pq",
+            kind: "pq",
+        }),
+        Box::new(IdentityError::UnsupportedKey {
+            line: 1,
+            kind: "pq",
+        }),
+        Box::new(IdentityError::BadRecipient(s("r"))),
+        Box::new(IdentityError::ConfirmationRequired),
+        Box::new(DrillKeyError::BadSplit {
+            threshold: 3,
+            total: 2,
+        }),
+        Box::new(DrillKeyError::UnknownCustodian(s("Eve"))),
+        Box::new(DrillError::SandboxNotEmpty(p())),
+        Box::new(DrillError::SandboxIsWorkspace),
+        Box::new(DrillError::TooFewParticipants(1)),
+        Box::new(WorkspaceError::NoDefault),
+        Box::new(WorkspaceError::Missing { path: p() }),
+        Box::new(OutputsError::NotTracked(p())),
+        Box::new(OutputsError::Gone(p())),
+        Box::new(OutputsError::Changed {
+            path: p(),
+            expected: s("a"),
+            actual: s("b"),
+        }),
+        Box::new(OutputsError::StillHere(p())),
+        Box::new(OutputsError::BadOperator(s(""), s("empty"))),
+        Box::new(BinaryError::BadHash(s("x"))),
+        Box::new(PlaybookError::UnknownIncident(s("INC-1"))),
+        Box::new(PlaybookError::AuditBroken(s("x"))),
+        Box::new(RecoveryError::UnpairedInputs {
+            shards: 2,
+            identities: 1,
+        }),
+        Box::new(RecoveryError::NotInSet {
+            key_id: s("k"),
+            shards: vec![(1, p())],
+        }),
+        Box::new(RecoveryError::Approval(authenticated())),
+        Box::new(PrintError::NoCeremony(s("c"))),
+        Box::new(PrintError::NoReport(s("INC-1"))),
+        Box::new(PrintError::ReportAltered {
+            path: p(),
+            expected: s("h"),
+        }),
+        Box::new(L::UnknownCustodian(s("Eve"))),
+        Box::new(L::TokenNotSupported(s("Ana"))),
+        Box::new(L::NoIdentityFile(s("Ana"))),
+        Box::new(L::WrongIdentity {
+            path: p(),
+            name: s("Ana"),
+            found: s("a"),
+            registered: s("b"),
+        }),
+        Box::new(L::ResplitRequired(s("Ana"))),
+        Box::new(L::NotListed(p())),
+        Box::new(L::CeremonyIncomplete(s("c"))),
+        Box::new(L::SelfSuccession(s("Ana"))),
+        Box::new(L::ReachesThreshold {
+            holder: s("Ben"),
+            key_id: s("k"),
+            holds: 2,
+            threshold: 2,
+        }),
+        Box::new(L::Concentration {
+            holder: s("Ben"),
+            key_id: s("k"),
+            holds: 2,
+        }),
+        Box::new(L::TooFewApprovers(1)),
+        Box::new(ShardError::WrongIdentity {
+            shard_recipient: s("a"),
+            identity_name: s("Ana"),
+            identity_recipient: s("b"),
+        }),
+        Box::new(ShardError::MultipleRecipients {
+            count: 2,
+            recipient: s("age1"),
+        }),
+        Box::new(ShardError::ConcentrationUnconfirmed {
+            holder: s("Ben"),
+            key_id: s("k"),
+            holds: 2,
+            threshold: 3,
+        }),
+        Box::new(ShardError::ConcentrationWrongName {
+            given: s("Bn"),
+            holder: s("Ben"),
+        }),
+        Box::new(ShardError::ReachesThreshold {
+            holder: s("Ben"),
+            key_id: s("k"),
+            holds: 2,
+            threshold: 2,
+        }),
+        Box::new(ShardError::TooFewApprovers(1)),
+        Box::new(ShardError::Approval(Box::new(authenticated()))),
+    ]
+}
+
 #[test]
 fn console_errors_give_no_command_line_advice() {
-    let report = custodian_core::error::Report {
-        message: "wallet list: 2 invalid lines".into(),
-        causes: vec![],
-        remedy: Some("fix those lines (wallet ids are lowercase UUIDs such as 2d33e419-4c84-44b1-9d9a-3598f96642b0; each appears once), or pass --skip-invalid to leave them out".into()),
-    };
-    let shown: String = custodian::tui::widgets::report_lines(&report)
-        .iter()
-        .map(|l| l.to_string())
-        .collect();
-    assert!(!shown.contains("--"), "{shown}");
-    assert!(shown.contains("Ctrl-S"), "{shown}");
+    use custodian_core::error::Report;
+    let errors = errors_with_command_line_remedies();
+    for e in &errors {
+        let cli = Report::from_error(e.as_ref());
+        let console = Report::for_console(e.as_ref());
+        // Each has a remedy on the command line and one in the console.
+        assert!(cli.remedy.is_some(), "{cli}");
+        assert!(console.remedy.is_some(), "no remedy in the console: {cli}");
+        assert_eq!(cli.message, console.message);
+        let shown: String = custodian::tui::widgets::report_lines(&console)
+            .iter()
+            .map(|l| format!("{l}\n"))
+            .collect();
+        tui::assert_no_command_line_advice(&shown);
+    }
 }
 
 #[test]

@@ -321,6 +321,16 @@ fn drill_then_scenario_4_by_hand_with_the_drill_card_at_80x24() {
         .unwrap();
     let md = std::fs::read_to_string(&inc.report.as_ref().unwrap().path).unwrap();
     assert!(md.contains("witnessed by Ana Officer"), "{md}");
+    // The rotation launched from step 2 is in the report's audit table: its
+    // entries name the files the step recorded as `identityFile` and
+    // `shards[].file`, not as `file`.
+    let log = md.split("## Audit log").nth(1).unwrap();
+    for status in ["INITIATED", "COMPLETED"] {
+        assert!(
+            log.contains(&format!("| CUSTODIAN_ROTATE | {status} |")),
+            "{log}"
+        );
+    }
     let reg = ws.registry().unwrap();
     assert!(reg.custodian_history.iter().any(|h| h.name == "Drill Ben"));
     let ben = reg.custodian("Drill Ben").unwrap();

@@ -347,6 +347,9 @@ fn recover_under_the_authenticated_policy_refuses_typed_names_at_the_approver_st
         t.contains("this workspace requires authenticated approvals"),
         "{t}"
     );
+    // What to do, in console terms: no flag, no command.
+    tui::assert_no_command_line_advice(&t);
+    assert!(t.contains("What to do"), "{t}");
     assert!(!t.contains("Kit zip"), "still on the approver step:\n{t}");
 }
 

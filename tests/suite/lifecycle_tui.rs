@@ -404,6 +404,8 @@ fn retirement_override_under_the_authenticated_policy_needs_approvers_who_open_t
         t.contains("this workspace requires authenticated approvals"),
         "{t}"
     );
+    tui::assert_no_command_line_advice(&t);
+    assert!(t.contains("What to do"), "{t}");
     key(&mut app, KeyCode::Backspace);
     type_text(&mut app, "Ben");
     key(&mut app, KeyCode::Enter);

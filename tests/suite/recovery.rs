@@ -481,7 +481,7 @@ fn cli_refuses_unpaired_inputs_and_missing_output_choice() {
         ])
         .assert()
         .code(1)
-        .stderr(contains("give one --identity for each --shard"));
+        .stderr(contains("each shard needs the identity file of its holder"));
     sb.cmd()
         .arg("recover")
         .args(["--shard", s.to_str().unwrap()])

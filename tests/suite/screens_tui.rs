@@ -6,7 +6,7 @@
 
 use crate::common;
 
-use common::tui::{self, SCREENS, key, offline_app, open_screen, with_custodians};
+use common::tui::{self, MORE_SCREENS, SCREENS, key, offline_app, open_screen, with_custodians};
 use crossterm::event::KeyCode;
 use custodian::tui::app::App;
 use custodian_core::workspace::Workspace;
@@ -74,11 +74,19 @@ fn every_screen_at_80x24_and_120x40() {
     key(&mut app, KeyCode::Tab);
     assert!(app.pump_until_idle(std::time::Duration::from_secs(30)));
     snap_both("drill_sandboxes", &app);
+    // The drill card, walking a drill sandbox (home C).
+    let mut app = offline_app(w.clone());
+    tui::open_drill_card(&mut app, &w);
+    snap_both!(
+        "screen_drill_card",
+        app,
+        &[(r#"/[^\s"|`]*/ws-drill-card"#, "[SANDBOX]")]
+    );
 }
 
 /// List screens: the keys that open them from home, and what the selected
 /// last row shows.
-fn lists(w: &Workspace) -> Vec<(&'static str, String)> {
+fn lists(w: &Workspace, last_shard: &str) -> Vec<(&'static str, String)> {
     let book = custodian_core::playbook::Playbook::builtin();
     let last_item = book
         .checklist
@@ -94,7 +102,17 @@ fn lists(w: &Workspace) -> Vec<(&'static str, String)> {
         ("l", last_item.text.chars().take(30).collect::<String>()),
         ("a", format!("{entries} ")),
         ("v", "▶ 6".to_string()),
+        ("s", last_shard.chars().take(20).collect::<String>()),
     ]
+}
+
+/// Esc (back) and help in the footer of the screen `app` shows at 80×24.
+#[track_caller]
+fn assert_footer_keeps_esc(app: &App, title: &str) {
+    let bar = small(app);
+    let bar = footer(&bar);
+    assert!(bar.contains("Esc"), "{title}: no Esc in {bar:?}");
+    assert!(bar.contains("help"), "{title}: no help in {bar:?}");
 }
 
 #[test]
@@ -103,20 +121,37 @@ fn every_list_keeps_its_last_row_visible_and_every_screen_keeps_esc_at_80x24() {
     let w = busy_workspace(&sb);
     // Every screen: Esc (back) and help are in the footer, whatever else
     // had to go.
-    for (keys, title) in SCREENS {
+    for (keys, title) in SCREENS.iter().chain(MORE_SCREENS) {
         let mut app = offline_app(w.clone());
         open_screen(&mut app, keys);
+        assert!(
+            app.current_title().starts_with(title),
+            "{keys}: {}",
+            app.current_title()
+        );
         for _ in 0..40 {
             key(&mut app, KeyCode::Down);
         }
-        let bar = small(&app);
-        let bar = footer(&bar);
-        assert!(bar.contains("Esc"), "{title}: no Esc in {bar:?}");
-        assert!(bar.contains("help"), "{title}: no help in {bar:?}");
+        assert_footer_keeps_esc(&app, title);
     }
+    // The drill card, walking a drill sandbox, scrolled to its end.
+    let mut app = offline_app(w.clone());
+    tui::open_drill_card(&mut app, &w);
+    key(&mut app, KeyCode::End);
+    assert!(small(&app).contains("Drill 12"), "{}", small(&app));
+    assert_footer_keeps_esc(&app, "Drill card");
+    // The lock screen: Esc is named, and leaves it.
+    let mut app = offline_app(w.clone());
+    open_screen(&mut app, "n");
+    let bar = tui::lock_now(&mut app);
+    assert!(bar.contains("Esc"), "lock screen: {bar:?}");
+    key(&mut app, KeyCode::Esc);
+    assert!(!app.is_locked());
+    // Every list below, the shards list too.
+    let last_shard = tui::with_shards(&w, 15);
     // Every list: End selects the last row, which is on screen, with a sign
     // that more is above; Home goes back to the top.
-    for (keys, last) in lists(&w) {
+    for (keys, last) in lists(&w, &last_shard) {
         let mut app = offline_app(w.clone());
         open_screen(&mut app, keys);
         key(&mut app, KeyCode::End);

@@ -461,36 +461,6 @@ fn truncated_and_foreign_files_get_specific_errors() {
         .stderr(contains("format is `custodian-identity`"));
 }
 
-/// Encrypts `plain` with the real age CLI (`age -a ARGS`), armored.
-fn age_cli_encrypt(sb: &Sandbox, args: &[&str], plain: &[u8]) -> String {
-    let input = sb.file("age-input.bin");
-    std::fs::write(&input, plain).unwrap();
-    let out = Command::new("age")
-        .arg("-a")
-        .args(args)
-        .arg(&input)
-        .output()
-        .unwrap();
-    assert!(
-        out.status.success(),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-    String::from_utf8(out.stdout).unwrap()
-}
-
-/// Ben's shard of key `alpha` (index 2) with its payload as our library
-/// decrypts it, for a peer to encrypt again in another way.
-fn ben_shard_and_payload(sb: &Sandbox) -> (ShardFile, Vec<u8>) {
-    let file = ShardFile::load(&shard(sb, "alpha", 2)).unwrap();
-    let ben = IdentityFile::load(&identity(sb, "Ben"))
-        .unwrap()
-        .open(&SecretString::from(pass_of("Ben")))
-        .unwrap();
-    let payload = file.open(&ben).unwrap().to_bytes().to_vec();
-    (file, payload)
-}
-
 #[test]
 fn a_share_two_keys_can_open_is_refused_unless_accepted_and_then_audited() {
     if missing_tool("age") {

@@ -442,6 +442,9 @@ fn rewrap_override_under_authenticated_approvals_opens_each_approvers_identity()
     );
     assert!(text.contains("requires authenticated approvals"), "{text}");
     assert!(text.contains("Approver name"), "{text}");
+    let full = tui::text(&app);
+    tui::assert_no_command_line_advice(&full);
+    assert!(full.contains("What to do"), "{full}");
     // Backspace on the empty form takes the typed name back; Ana opens hers.
     key(&mut app, KeyCode::Backspace);
     type_text(&mut app, "Ana");
@@ -476,4 +479,68 @@ fn rewrap_override_under_authenticated_approvals_opens_each_approvers_identity()
     }
     let log = std::fs::read_to_string(sb.ws().join("audit.jsonl")).unwrap();
     assert!(!log.contains(pass_of("Ana")) && !log.contains("not the passphrase"));
+}
+
+#[test]
+fn rewrap_of_a_share_two_keys_can_open_asks_in_console_terms_and_accepts_with_y() {
+    if common::missing_tool("age") {
+        return;
+    }
+    let sb = sandbox();
+    let two = two_key_shard(&sb);
+    let mut app = app_for(&sb);
+    key(&mut app, KeyCode::Char('s'));
+    key(&mut app, KeyCode::Char('o'));
+    type_text(&mut app, two.to_str().unwrap());
+    key(&mut app, KeyCode::Enter);
+    assert!(app.pump_until_idle(Duration::from_secs(30)));
+    key(&mut app, KeyCode::Char('w'));
+    // Ben's identity is suggested.
+    key(&mut app, KeyCode::Enter);
+    let dee = OpenedIdentity::generate("Dee");
+    type_text(&mut app, &dee.recipient);
+    key(&mut app, KeyCode::Tab);
+    type_text(&mut app, "Dee");
+    key(&mut app, KeyCode::Enter);
+    type_text(&mut app, pass_of("Ben"));
+    key(&mut app, KeyCode::Enter);
+    assert!(app.pump_until_idle(Duration::from_secs(60)));
+    // Refused, with what to do in console keys, and nothing written.
+    let t = tui::text(&app);
+    assert!(t.contains("another key can read this share"), "{t}");
+    assert!(t.contains("press y"), "{t}");
+    tui::assert_no_command_line_advice(&t);
+    let small = tui::text_at(&app, 80, 24);
+    assert!(small.contains("accept (audited)"), "{small}");
+    assert!(small.contains("Esc"), "{small}");
+    let dee_file = sb.ws().join("shards").join("drill-alpha.2.dee.shard.json");
+    assert!(!dee_file.exists());
+    // Esc goes back without accepting; the second time y accepts, the
+    // passphrase is asked again and the rewrap records the count.
+    key(&mut app, KeyCode::Esc);
+    assert!(!tui::text(&app).contains("another key can read"));
+    // Identity, then the target (recipient, name: kept) again.
+    for _ in 0..3 {
+        key(&mut app, KeyCode::Enter);
+    }
+    assert!(tui::text(&app).contains("Holder's passphrase"));
+    type_text(&mut app, pass_of("Ben"));
+    key(&mut app, KeyCode::Enter);
+    assert!(app.pump_until_idle(Duration::from_secs(60)));
+    assert!(tui::text(&app).contains("another key can read"));
+    key(&mut app, KeyCode::Char('y'));
+    assert!(tui::text(&app).contains("Holder's passphrase"));
+    type_text(&mut app, pass_of("Ben"));
+    key(&mut app, KeyCode::Enter);
+    assert!(app.pump_until_idle(Duration::from_secs(60)));
+    let t = tui::text(&app);
+    assert!(t.contains("New shard written and verified"), "{t}");
+    let file = ShardFile::load(&dee_file).unwrap();
+    assert_eq!(file.open(&dee).unwrap().index, 2);
+    let audit = std::fs::read_to_string(sb.ws().join("audit.jsonl")).unwrap();
+    assert!(audit.contains(r#""payloadRecipients":2"#), "{audit}");
+    assert!(
+        audit.contains(r#""acceptedMultipleRecipients":true"#),
+        "{audit}"
+    );
 }

@@ -190,21 +190,21 @@ pub enum ApprovalError {
 }
 
 impl Explain for ApprovalError {
-    fn remedy(&self) -> Option<String> {
+    fn remedy_for(&self, to: crate::error::Audience) -> Option<String> {
         Some(match self {
-            ApprovalError::NotRegistered(_) => "an authenticated approver must be a registered custodian (`custodian custodians list`); someone without an identity approves as a typed name (an empty passphrase in the console, --typed-approver on the command line)".into(),
+            ApprovalError::NotRegistered(_) => to.pick("an authenticated approver must be a registered custodian (`custodian custodians list`); someone without an identity approves as a typed name (an empty passphrase in the console, --typed-approver on the command line)", "an authenticated approver must be a registered custodian (the home screen lists them); someone without an identity approves as a typed name: leave their passphrase empty, where the workspace policy allows typed approvals"),
             ApprovalError::NoIdentity { .. } | ApprovalError::NotTheirIdentity(_) => {
-                "check the custodian's identity file (`custodian custodians list`, `custodian identity show`)".into()
+                to.pick("check the custodian's identity file (`custodian custodians list`, `custodian identity show`)", "check the custodian's identity file (the home screen lists each custodian and their recipient)")
             }
             ApprovalError::WrongPassphrase(_) => {
                 "the approver types their own passphrase again; nothing was done".into()
             }
             ApprovalError::SamePerson(_) => "each approver must be a different person".into(),
             ApprovalError::SelfApproval { .. } => "the override is approved by people who gain nothing from it: name two other custodians or officers; nothing was changed".into(),
-            ApprovalError::NotEnoughAuthenticated { .. } => "add --approver for registered custodians who open their identity, or (an officer's decision, audited) `custodian policy set approvals typed`".into(),
-            ApprovalError::Identity { source, .. } => return source.remedy(),
-            ApprovalError::Workspace(e) => return e.remedy(),
-            ApprovalError::Audit(e) => return e.remedy(),
+            ApprovalError::NotEnoughAuthenticated { .. } => to.pick("add --approver for registered custodians who open their identity, or (an officer's decision, audited) `custodian policy set approvals typed`", "add approvers who are registered custodians and type their own passphrase (it opens their identity); typed names (an empty passphrase) count only where an officer has set the workspace's approvals policy to typed, which is recorded in the audit log"),
+            ApprovalError::Identity { source, .. } => return source.remedy_for(to),
+            ApprovalError::Workspace(e) => return e.remedy_for(to),
+            ApprovalError::Audit(e) => return e.remedy_for(to),
         })
     }
 }

@@ -200,9 +200,9 @@ pub enum Problem {
 }
 
 impl Explain for AuditError {
-    fn remedy(&self) -> Option<String> {
+    fn remedy_for(&self, to: crate::error::Audience) -> Option<String> {
         Some(match self {
-            AuditError::File(e) => return e.remedy(),
+            AuditError::File(e) => return e.remedy_for(to),
             AuditError::Io { .. } => "check the workspace directory and disk".into(),
             AuditError::ClockBehind { .. } => {
                 "set the system clock to the correct date and time (compare it with a trusted clock or a colleague's phone), then try again; nothing was changed".into()

@@ -190,7 +190,7 @@ pub struct Restored {
 #[non_exhaustive]
 pub enum BackupError {
     /// No recipient was given.
-    #[error("no recipient: a backup needs at least one --to age1…")]
+    #[error("no recipient: a backup needs at least one officer's recipient (age1…)")]
     NoRecipient,
     /// A recipient is not an age X25519 recipient.
     #[error("recipient {index} is not an age recipient (age1…): {reason}")]
@@ -288,25 +288,25 @@ pub enum BackupError {
 }
 
 impl Explain for BackupError {
-    fn remedy(&self) -> Option<String> {
+    fn remedy_for(&self, to: crate::error::Audience) -> Option<String> {
         use BackupError::*;
         Some(match self {
             NoRecipient | BadRecipient { .. } => {
-                "pass each officer's recipient (age1…, from `custodian identity show`) with --to".into()
+                to.pick("pass each officer's recipient (age1…, from `custodian identity show`) with --to", "give each officer's recipient (age1…, as the home screen's custodian rows and their identity file show it)")
             }
             InsideWorkspace { .. } => "write the archive outside the workspace (a removable medium kept off-site)".into(),
-            SourceAudit(_) => "run `custodian audit verify` and treat a broken log as a security incident before backing it up".into(),
+            SourceAudit(_) => to.pick("run `custodian audit verify` and treat a broken log as a security incident before backing it up", "verify the audit log (a on the home screen, then v) and treat a broken log as a security incident before backing it up"),
             Empty(_) | Truncated(_) => "the copy is incomplete: take another copy of the archive from its off-site medium; nothing was restored".into(),
-            NotAnArchive(_) | BadDocument(_) => "check that this is the file `custodian backup` wrote; nothing was restored".into(),
+            NotAnArchive(_) | BadDocument(_) => to.pick("check that this is the file `custodian backup` wrote; nothing was restored", "check that this is the archive a backup wrote; nothing was restored"),
             Altered { .. } | UnsafePath(_) | FileMismatch { .. } => "the archive was changed after it was written: use another copy and treat this one as evidence; nothing was restored".into(),
-            NotForThisIdentity { .. } => "use the identity of one of the officers the backup was made for (`--to` when it was written); nothing was restored".into(),
+            NotForThisIdentity { .. } => to.pick("use the identity of one of the officers the backup was made for (`--to` when it was written); nothing was restored", "use the identity of one of the officers the backup was made for (its recipients when it was written); nothing was restored"),
             RestoreRecord(_) => "check the disk holding the target directory (a failing medium?) and restore again; nothing was restored".into(),
             ArchivedAudit(_) | AuditHeadMismatch { .. } => "the archived audit log is not the one the backup recorded: use another copy and treat this one as evidence; nothing was restored".into(),
-            TargetNotEmpty(_) => "name a new (or empty) directory with --into; a restore never merges into an existing workspace".into(),
-            RestoreInsideWorkspace { .. } => "name a directory outside the workspace with --into; a restored copy inside it would be mixed into its backups".into(),
-            File(e) => return e.remedy(),
-            Workspace(e) => return e.remedy(),
-            Audit(e) => return e.remedy(),
+            TargetNotEmpty(_) => to.pick("name a new (or empty) directory with --into; a restore never merges into an existing workspace", "name a new (or empty) directory to restore into; a restore never merges into an existing workspace"),
+            RestoreInsideWorkspace { .. } => to.pick("name a directory outside the workspace with --into; a restored copy inside it would be mixed into its backups", "name a directory outside the workspace to restore into; a restored copy inside it would be mixed into its backups"),
+            File(e) => return e.remedy_for(to),
+            Workspace(e) => return e.remedy_for(to),
+            Audit(e) => return e.remedy_for(to),
         })
     }
 }

@@ -141,16 +141,16 @@ pub enum BinaryError {
 }
 
 impl Explain for BinaryError {
-    fn remedy(&self) -> Option<String> {
+    fn remedy_for(&self, to: crate::error::Audience) -> Option<String> {
         match self {
             BinaryError::BadHash(_) => Some(
-                "give the reviewed hash as the 64 hex digits `sha256sum` or `custodian --version --verbose` prints".into(),
+                to.pick("give the reviewed hash as the 64 hex digits `sha256sum` or `custodian --version --verbose` prints", "give the reviewed hash as the 64 hex digits sha256sum prints for the binary"),
             ),
             BinaryError::NotReviewed { .. } => Some(
                 "nothing was accepted; this is not the binary the team reviewed — stop and use the reviewed binary".into(),
             ),
-            BinaryError::Workspace(e) => e.remedy(),
-            BinaryError::Audit(e) => e.remedy(),
+            BinaryError::Workspace(e) => e.remedy_for(to),
+            BinaryError::Audit(e) => e.remedy_for(to),
         }
     }
 }

@@ -109,7 +109,7 @@ pub enum EnvelopeError {
 }
 
 impl Explain for EnvelopeError {
-    fn remedy(&self) -> Option<String> {
+    fn remedy_for(&self, _to: crate::error::Audience) -> Option<String> {
         Some(
             match self {
                 EnvelopeError::Empty | EnvelopeError::Truncated => {

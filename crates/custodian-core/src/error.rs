@@ -7,9 +7,39 @@
 
 /// An error that can tell the user what to do about it.
 pub trait Explain: std::error::Error {
-    /// One sentence saying what to do next, when there is something to say.
+    /// One sentence saying what to do next on the command line, when there
+    /// is something to say.
     fn remedy(&self) -> Option<String> {
+        self.remedy_for(Audience::CommandLine)
+    }
+
+    /// What to do next, worded for `to`: the command line names flags and
+    /// commands; the console names keys, fields and screens, never a flag
+    /// or a `custodian …` command.
+    fn remedy_for(&self, to: Audience) -> Option<String> {
+        let _ = to;
         None
+    }
+}
+
+/// Who reads a remedy: the same advice is worded differently for a
+/// command line (flags, commands) and for the console (keys, fields,
+/// screens).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Audience {
+    /// `custodian …` on a command line.
+    CommandLine,
+    /// The full-screen console.
+    Console,
+}
+
+impl Audience {
+    /// `cli` for the command line, `console` for the console.
+    pub fn pick(self, cli: impl Into<String>, console: impl Into<String>) -> String {
+        match self {
+            Audience::CommandLine => cli.into(),
+            Audience::Console => console.into(),
+        }
     }
 }
 
@@ -37,8 +67,20 @@ impl Report {
         }
     }
 
-    /// Builds a report from any explained error.
+    /// Builds a report from any explained error, its remedy worded for the
+    /// command line.
     pub fn from_error<E: Explain + ?Sized>(err: &E) -> Self {
+        Self::from_error_for(err, Audience::CommandLine)
+    }
+
+    /// Builds a report from any explained error, its remedy worded for the
+    /// console.
+    pub fn for_console<E: Explain + ?Sized>(err: &E) -> Self {
+        Self::from_error_for(err, Audience::Console)
+    }
+
+    /// Builds a report from any explained error, its remedy worded for `to`.
+    pub fn from_error_for<E: Explain + ?Sized>(err: &E, to: Audience) -> Self {
         let mut causes = Vec::new();
         let mut next = err.source();
         while let Some(cause) = next {
@@ -52,7 +94,7 @@ impl Report {
         Report {
             message: err.to_string(),
             causes,
-            remedy: err.remedy(),
+            remedy: err.remedy_for(to),
         }
     }
 }

@@ -104,7 +104,7 @@ pub enum FsError {
 }
 
 impl Explain for FsError {
-    fn remedy(&self) -> Option<String> {
+    fn remedy_for(&self, _to: crate::error::Audience) -> Option<String> {
         Some(match self {
             FsError::AlreadyExists(_) => {
                 "choose another output path, or move the existing file away first".into()

@@ -126,7 +126,7 @@ pub enum IdentityError {
 }
 
 impl Explain for IdentityError {
-    fn remedy(&self) -> Option<String> {
+    fn remedy_for(&self, to: crate::error::Audience) -> Option<String> {
         Some(match self {
             IdentityError::BadName { .. } => format!(
                 "use 1 to {MAX_NAME} letters, digits, spaces, '-', '_' or '.', not starting with '.'"
@@ -140,7 +140,7 @@ impl Explain for IdentityError {
             IdentityError::UnsupportedVersion(_) => {
                 "open it with the newer version of custodian that wrote it".into()
             }
-            IdentityError::Envelope(e) => return e.remedy(),
+            IdentityError::Envelope(e) => return e.remedy_for(to),
             IdentityError::RecipientMismatch { .. } => {
                 "do not use this file; restore the identity from a backup or from its guardians"
                     .into()
@@ -152,20 +152,19 @@ impl Explain for IdentityError {
                 "give the custodian's X25519 recipient (age1…, from `custodian identity show`); a hardware token belongs on the identity as its second factor (`identity new --token-recipient`), not as the shard's recipient; nothing was changed".into()
             }
             IdentityError::UnsupportedRecipient { .. } | IdentityError::UnsupportedKey { .. } => {
-                "use an X25519 age key pair (age-keygen, or `custodian identity new`); this file or recipient is not damaged, only of a newer kind".into()
+                to.pick("use an X25519 age key pair (age-keygen, or `custodian identity new`); this file or recipient is not damaged, only of a newer kind", "use an X25519 age key pair (age-keygen, or n on the home screen); this file or recipient is not damaged, only of a newer kind")
             }
             IdentityError::BadRecipient(_) => {
-                "copy the recipient exactly, as printed by `custodian identity show`".into()
+                to.pick("copy the recipient exactly, as printed by `custodian identity show`", "copy the recipient exactly, as their identity file shows it")
             }
             IdentityError::ConfirmationRequired => {
-                "add --i-understand-this-writes-a-plaintext-key if you really need a plain key file"
-                    .into()
+                to.pick("add --i-understand-this-writes-a-plaintext-key if you really need a plain key file", "the console never writes a plain key file: choose an encrypted output")
             }
-            IdentityError::SecretInput(e) => return e.remedy(),
-            IdentityError::File(e) => return e.remedy(),
-            IdentityError::Workspace(e) => return e.remedy(),
-            IdentityError::Audit(e) => return e.remedy(),
-            IdentityError::Token(e) => return e.remedy(),
+            IdentityError::SecretInput(e) => return e.remedy_for(to),
+            IdentityError::File(e) => return e.remedy_for(to),
+            IdentityError::Workspace(e) => return e.remedy_for(to),
+            IdentityError::Audit(e) => return e.remedy_for(to),
+            IdentityError::Token(e) => return e.remedy_for(to),
         })
     }
 }

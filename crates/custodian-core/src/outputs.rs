@@ -220,31 +220,40 @@ pub enum OutputsError {
 }
 
 impl Explain for OutputsError {
-    fn remedy(&self) -> Option<String> {
+    fn remedy_for(&self, to: crate::error::Audience) -> Option<String> {
         Some(match self {
             OutputsError::NotTracked(_) => {
-                "run `custodian outputs` to list the recorded plaintext outputs and use the path as it shows it".into()
+                to.pick("run `custodian outputs` to list the recorded plaintext outputs and use the path as it shows it", "use the path exactly as the plaintext-outputs register recorded it")
             }
             OutputsError::AlreadyDestroyed { .. } => "nothing to do".into(),
-            OutputsError::Gone(p) => format!(
+            OutputsError::Gone(p) => to.pick(format!(
                 "if it was destroyed by other means, record it: `custodian outputs destroyed-elsewhere {} --operator NAME`",
                 p.display()
-            ),
-            OutputsError::Changed { path, .. } => format!(
+            ), format!(
+                "if {} was destroyed by other means, an officer records it in the plaintext-outputs register with who destroyed it",
+                p.display()
+            )),
+            OutputsError::Changed { path, .. } => to.pick(format!(
                 "check what is in that file now; destroy it by hand if it holds a secret, then run `custodian outputs destroyed-elsewhere {} --operator NAME`",
                 path.display()
-            ),
-            OutputsError::StillHere(p) => format!(
+            ), format!(
+                "check what is in that file now; destroy it by hand if it holds a secret, then an officer records {} as destroyed elsewhere in the plaintext-outputs register",
+                path.display()
+            )),
+            OutputsError::StillHere(p) => to.pick(format!(
                 "destroy it here with `custodian outputs destroy {}`",
                 p.display()
-            ),
+            ), format!(
+                "destroy {} (the plaintext-outputs register overwrites and records it)",
+                p.display()
+            )),
             OutputsError::BadOperator(..) => {
-                "pass --operator with the name of the person who destroyed it".into()
+                to.pick("pass --operator with the name of the person who destroyed it", "give the name of the person who destroyed it")
             }
-            OutputsError::File(e) => return e.remedy(),
-            OutputsError::Envelope(e) => return e.remedy(),
-            OutputsError::Workspace(e) => return e.remedy(),
-            OutputsError::Audit(e) => return e.remedy(),
+            OutputsError::File(e) => return e.remedy_for(to),
+            OutputsError::Envelope(e) => return e.remedy_for(to),
+            OutputsError::Workspace(e) => return e.remedy_for(to),
+            OutputsError::Audit(e) => return e.remedy_for(to),
         })
     }
 }

@@ -92,11 +92,11 @@ pub enum PassphraseError {
 }
 
 impl Explain for PassphraseError {
-    fn remedy(&self) -> Option<String> {
+    fn remedy_for(&self, to: crate::error::Audience) -> Option<String> {
         Some(
             match self {
                 PassphraseError::TooShort { .. } | PassphraseError::Predictable { .. } => {
-                    "use `custodian passphrase generate` for a 7-word diceware phrase, or choose a longer, less predictable one"
+                    return Some(to.pick("use `custodian passphrase generate` for a 7-word diceware phrase, or choose a longer, less predictable one", "choose a 7-word diceware phrase (Ctrl-G generates one where the hint offers it), or a longer, less predictable one"));
                 }
                 PassphraseError::Mismatch => "type the same passphrase twice",
                 PassphraseError::Empty => "enter a passphrase",

@@ -75,7 +75,9 @@ pub enum RecoveryError {
     #[error(transparent)]
     Approval(#[from] crate::approvals::ApprovalError),
     /// Not as many shards as identities, or none at all.
-    #[error("give one --identity for each --shard ({shards} shards, {identities} identities)")]
+    #[error(
+        "each shard needs the identity file of its holder ({shards} shards, {identities} identities)"
+    )]
     UnpairedInputs {
         /// Shards given.
         shards: usize,
@@ -244,15 +246,15 @@ pub enum RecoveryError {
 }
 
 impl Explain for RecoveryError {
-    fn remedy(&self) -> Option<String> {
+    fn remedy_for(&self, to: crate::error::Audience) -> Option<String> {
         Some(match self {
             RecoveryError::TooFewApprovers { .. } | RecoveryError::DuplicateApprover(_) => {
                 "name every approver of the quorum: at least two different people".into()
             }
-            RecoveryError::BadApprover(e) => return e.remedy(),
-            RecoveryError::Approval(e) => return e.remedy(),
+            RecoveryError::BadApprover(e) => return e.remedy_for(to),
+            RecoveryError::Approval(e) => return e.remedy_for(to),
             RecoveryError::UnpairedInputs { .. } => {
-                "pair each --shard with the --identity of the custodian who holds it".into()
+                to.pick("pair each --shard with the --identity of the custodian who holds it", "give each shard the identity file of the custodian who holds it")
             }
             RecoveryError::BelowThreshold { .. } => {
                 "bring more custodians with their shards and identities".into()
@@ -266,16 +268,16 @@ impl Explain for RecoveryError {
             RecoveryError::DuplicateIndex { .. } => {
                 "each custodian holds a different index; remove the duplicate copy".into()
             }
-            RecoveryError::Shard { source, .. } => return source.remedy(),
+            RecoveryError::Shard { source, .. } => return source.remedy_for(to),
             RecoveryError::IdentityPassphrase { holder, .. } => format!(
                 "{holder} types the passphrase of their identity file again (check caps lock and the keyboard layout)"
             ),
-            RecoveryError::IdentityFile { source, .. } => return source.remedy(),
+            RecoveryError::IdentityFile { source, .. } => return source.remedy_for(to),
             RecoveryError::VerificationFailed { .. } => {
                 "add one more custodian's shard so the disagreeing shard can be found, or use backup copies".into()
             }
             RecoveryError::NotInSet { .. } => {
-                "leave that shard out (or use its holder's backup copy) and check the set again with `custodian shard verify-set`".into()
+                to.pick("leave that shard out (or use its holder's backup copy) and check the set again with `custodian shard verify-set`", "leave that shard out (or use its holder's backup copy) and add the shards again")
             }
             RecoveryError::PublicCheckFailed { .. } => {
                 "add one more custodian's shard so the one that does not belong can be named, or use backup copies".into()
@@ -286,12 +288,12 @@ impl Explain for RecoveryError {
             RecoveryError::HsmKey { .. } => {
                 "export the HSM's import public key as PEM (RSA, 2048 bits or more)".into()
             }
-            RecoveryError::Recipient(e) => return e.remedy(),
-            RecoveryError::SecretInput(e) => return e.remedy(),
+            RecoveryError::Recipient(e) => return e.remedy_for(to),
+            RecoveryError::SecretInput(e) => return e.remedy_for(to),
             RecoveryError::Wrap(_) => "check the output key and try again".into(),
-            RecoveryError::File(e) => return e.remedy(),
-            RecoveryError::Workspace(e) => return e.remedy(),
-            RecoveryError::Audit(e) => return e.remedy(),
+            RecoveryError::File(e) => return e.remedy_for(to),
+            RecoveryError::Workspace(e) => return e.remedy_for(to),
+            RecoveryError::Audit(e) => return e.remedy_for(to),
         })
     }
 }

@@ -221,7 +221,7 @@ impl From<crate::approvals::ApprovalError> for ShardError {
 }
 
 impl Explain for ShardError {
-    fn remedy(&self) -> Option<String> {
+    fn remedy_for(&self, to: crate::error::Audience) -> Option<String> {
         Some(match self {
             ShardError::Empty | ShardError::Truncated => {
                 "the file was not copied completely; use an intact copy of the shard".into()
@@ -237,10 +237,9 @@ impl Explain for ShardError {
                     .into()
             }
             ShardError::WrongIdentity { .. } => {
-                "give the identity file of the custodian this shard belongs to (see `custodian shard inspect`)"
-                    .into()
+                to.pick("give the identity file of the custodian this shard belongs to (see `custodian shard inspect`)", "give the identity file of the custodian this shard belongs to (the shards list, s on the home screen, names them)")
             }
-            ShardError::Identity(e) => return e.remedy(),
+            ShardError::Identity(e) => return e.remedy_for(to),
             ShardError::NotEncryptedToIdentity { .. } => {
                 "do not use this file; use the custodian's backup copy and report the altered file"
                     .into()
@@ -254,8 +253,7 @@ impl Explain for ShardError {
                     .into()
             }
             ShardError::MultipleRecipients { .. } => {
-                "find out who holds the other key; if that is expected, run again with --accept-multiple-recipients (the count is recorded in the audit log)"
-                    .into()
+                to.pick("find out who holds the other key; if that is expected, run again with --accept-multiple-recipients (the count is recorded in the audit log)", "find out who holds the other key; if that is expected, press y to accept it (the count is recorded in the audit log)")
             }
             ShardError::CorruptCiphertext(_) | ShardError::BadPayload(_) => {
                 "the encrypted share is damaged; use the custodian's backup copy".into()
@@ -265,22 +263,24 @@ impl Explain for ShardError {
                     .into()
             }
             ShardError::Encrypt(_) => "check the recipient and try again".into(),
-            ShardError::ConcentrationUnconfirmed { holder, .. } => format!(
+            ShardError::ConcentrationUnconfirmed { holder, .. } => to.pick(format!(
                 "if {holder} may hold that many, confirm with --confirm-concentration \"{holder}\" (recorded in the audit log); otherwise choose another holder"
-            ),
+            ), format!(
+                "if {holder} may hold that many, type their name, {holder}, to confirm (recorded in the audit log); otherwise Esc and choose another holder"
+            )),
             ShardError::ConcentrationWrongName { holder, .. } => {
-                format!("name the new holder exactly: --confirm-concentration \"{holder}\"")
+                to.pick(format!("name the new holder exactly: --confirm-concentration \"{holder}\""), format!("type the new holder's name exactly: {holder}"))
             }
             ShardError::ReachesThreshold { .. } => {
-                "choose another holder, or override with --approver NAME at least twice (the approvers are recorded in the audit log; where the workspace requires authenticated approvals, each opens their own identity)".into()
+                to.pick("choose another holder, or override with --approver NAME at least twice (the approvers are recorded in the audit log; where the workspace requires authenticated approvals, each opens their own identity)", "choose another holder, or have two different approvers override on the approvers step (they are recorded in the audit log; where the workspace requires authenticated approvals, each types their own passphrase)")
             }
             ShardError::TooFewApprovers(_) => {
-                "name two or more different approvers with --approver".into()
+                to.pick("name two or more different approvers with --approver", "add two or more different approvers on the approvers step")
             }
-            ShardError::File(e) => return e.remedy(),
-            ShardError::Workspace(e) => return e.remedy(),
-            ShardError::Audit(e) => return e.remedy(),
-            ShardError::Approval(e) => return e.remedy(),
+            ShardError::File(e) => return e.remedy_for(to),
+            ShardError::Workspace(e) => return e.remedy_for(to),
+            ShardError::Audit(e) => return e.remedy_for(to),
+            ShardError::Approval(e) => return e.remedy_for(to),
         })
     }
 }

@@ -95,7 +95,7 @@ pub struct SecretInput {
 }
 
 impl crate::error::Explain for SecretInput {
-    fn remedy(&self) -> Option<String> {
+    fn remedy_for(&self, _to: crate::error::Audience) -> Option<String> {
         Some(
             "replace that key now (it may sit in shell history, scrollback or a clipboard) and \
              clear those; then give the public value instead"

@@ -251,7 +251,7 @@ pub enum TokenError {
 }
 
 impl Explain for TokenError {
-    fn remedy(&self) -> Option<String> {
+    fn remedy_for(&self, _to: crate::error::Audience) -> Option<String> {
         Some(match self {
             TokenError::NotAPluginRecipient(_) => {
                 "give the recipient your token's plugin printed (age-plugin-yubikey --list, or age-plugin-NAME's generate output)".into()

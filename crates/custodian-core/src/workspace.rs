@@ -48,7 +48,9 @@ pub const REGISTRY_VERSION: u32 = 1;
 #[non_exhaustive]
 pub enum WorkspaceError {
     /// No workspace was given and the platform has no data directory.
-    #[error("no workspace directory: no --workspace, no {ENV_VAR}, and no home directory")]
+    #[error(
+        "no workspace directory: none was given, {ENV_VAR} is not set, and there is no home directory"
+    )]
     NoDefault,
     /// A file operation failed.
     #[error(transparent)]
@@ -121,10 +123,10 @@ pub enum WorkspaceError {
 }
 
 impl Explain for WorkspaceError {
-    fn remedy(&self) -> Option<String> {
+    fn remedy_for(&self, to: crate::error::Audience) -> Option<String> {
         Some(match self {
-            WorkspaceError::NoDefault => format!("pass --workspace DIR or set {ENV_VAR}"),
-            WorkspaceError::File(e) => return e.remedy(),
+            WorkspaceError::NoDefault => to.pick(format!("pass --workspace DIR or set {ENV_VAR}"), format!("start the console with the workspace directory (or {ENV_VAR} set to it)")),
+            WorkspaceError::File(e) => return e.remedy_for(to),
             WorkspaceError::Permissions { path, .. } => {
                 format!("run `chmod 700 {}`", path.display())
             }
@@ -142,16 +144,18 @@ impl Explain for WorkspaceError {
             WorkspaceError::Unfinished(e) => {
                 return Some(format!(
                     "{}; then run any writing command (or open the console) to finish it",
-                    e.remedy().unwrap_or_else(|| "fix the cause".into())
+                    e.remedy_for(to).unwrap_or_else(|| "fix the cause".into())
                 ));
             }
-            WorkspaceError::Audit(e) => return e.remedy(),
+            WorkspaceError::Audit(e) => return e.remedy_for(to),
             WorkspaceError::DuplicateCustodian(_) => {
                 "choose another name, or rotate the existing custodian instead".into()
             }
-            WorkspaceError::Missing { .. } => format!(
+            WorkspaceError::Missing { .. } => to.pick(format!(
                 "check --workspace and {ENV_VAR} for a typo; commands that only read never create a workspace"
-            ),
+            ), format!(
+                "check the workspace directory the console was started with (and {ENV_VAR}) for a typo"
+            )),
         })
     }
 }

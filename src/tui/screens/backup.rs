@@ -464,7 +464,7 @@ pub fn backup_field(e: &BackupError) -> usize {
 /// The restore form's field a refused restore goes back to, and what it
 /// says there (the console's words for a target it refuses).
 fn restore_refusal(e: &BackupError, into: &Path) -> (usize, Report) {
-    let report = Report::from_error(e);
+    let report = Report::for_console(e);
     match e {
         BackupError::NotForThisIdentity { .. } => (R_IDENTITY, report),
         BackupError::TargetNotEmpty(_) => (
@@ -503,7 +503,7 @@ pub fn restore(job: &RestoreJob, live: &Path) -> Result<RestoreDone, (usize, Rep
             IdentityError::Envelope(_) => R_PASS,
             _ => R_IDENTITY,
         };
-        (field, Report::from_error(&e))
+        (field, Report::for_console(&e))
     };
     let opened;
     let plain;

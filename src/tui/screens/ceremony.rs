@@ -149,7 +149,7 @@ pub enum CeremonyDone {
 }
 
 fn report(e: &LifecycleError) -> Report {
-    Report::from_error(e)
+    Report::for_console(e)
 }
 
 /// Runs a ceremony job on a worker (the app's only part is spawning it).
@@ -160,7 +160,7 @@ pub fn run_job(
 ) -> Result<JobResult, Report> {
     let done = |d| Ok(JobResult::Ceremony(Box::new(d)));
     let progress = |ws: &Workspace| -> Result<Vec<(String, Step)>, Report> {
-        let reg = ws.registry().map_err(|e| Report::from_error(&e))?;
+        let reg = ws.registry().map_err(|e| Report::for_console(&e))?;
         let (Some(c), Some(plan)) = (ceremony, ceremony.and_then(|c| c.plan.as_ref())) else {
             return Ok(Vec::new());
         };
@@ -180,7 +180,7 @@ pub fn run_job(
                 Ok(()) => done(CeremonyDone::IdentityChecked),
                 Err(e) => done(CeremonyDone::Refused {
                     field: 0,
-                    report: Report::from_error(&e),
+                    report: Report::for_console(&e),
                 }),
             }
         }
@@ -194,7 +194,7 @@ pub fn run_job(
             let path = match identity_path {
                 Some(p) => p,
                 None => identity::create_identity(ws, &name, &passphrase, None)
-                    .map_err(|e| Report::from_error(&e))?
+                    .map_err(|e| Report::for_console(&e))?
                     .path
                     .clone(),
             };
@@ -209,7 +209,7 @@ pub fn run_job(
                 },
                 &|_, _, _| {},
             )
-            .map_err(|e| Report::from_error(&e))?;
+            .map_err(|e| Report::for_console(&e))?;
             done(CeremonyDone::Progressed(progress(ws)?))
         }
         CeremonyJob::Prove {
@@ -254,7 +254,7 @@ fn start(ws: &Workspace, plan: Plan, sha: Option<String>) -> Result<JobResult, R
     if let Ok(bin) = crate::cli::running_binary() {
         let _ = custodian_core::binary::record_if_unset(ws, &bin, "onboarding ceremony");
     }
-    let reg = ws.registry().map_err(|e| Report::from_error(&e))?;
+    let reg = ws.registry().map_err(|e| Report::for_console(&e))?;
     // A resumed ceremony keeps the plan it was begun with.
     let plan = ceremony.plan.clone().unwrap_or(plan);
     let progress = onboard::progress(&reg, &plan, &ceremony.started_at);

@@ -126,7 +126,7 @@ impl Screen for ChecklistScreen {
                     let name = operator.value(0).trim().to_string();
                     let ticked = *ticked;
                     if name.is_empty() {
-                        self.error = Some(Report::from_error(&PlaybookError::MissingOperator));
+                        self.error = Some(Report::for_console(&PlaybookError::MissingOperator));
                         return None;
                     }
                     self.last_operator = name.clone();
@@ -162,7 +162,7 @@ impl Screen for ChecklistScreen {
                     KeyCode::Enter | KeyCode::Char(' ') if !self.show_policy => {
                         let line = self.lines.get(self.nav.selected())?;
                         if line.item.auto.is_some() {
-                            self.error = Some(Report::from_error(&PlaybookError::AutomaticItem(
+                            self.error = Some(Report::for_console(&PlaybookError::AutomaticItem(
                                 line.item.id.clone(),
                             )));
                         } else {

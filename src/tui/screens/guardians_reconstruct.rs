@@ -277,7 +277,7 @@ impl Screen for GuardianReconstructWizard {
                                     checking: false,
                                 };
                             }
-                            Err(e) => form.set_error(0, Report::from_error(&e)),
+                            Err(e) => form.set_error(0, Report::for_console(&e)),
                         }
                         None
                     }
@@ -458,7 +458,7 @@ impl Screen for GuardianReconstructWizard {
                                 *note = n;
                                 form.set_value(0, "");
                             }
-                            Err(e) => form.set_error(0, Report::from_error(&e)),
+                            Err(e) => form.set_error(0, Report::for_console(&e)),
                         }
                     }
                     Err(report) => form.set_error(0, report.clone()),

@@ -62,7 +62,7 @@ impl NewPassEntry {
                     self.generated = Some(p.clone());
                     self.strength = Some(widgets::meter(&p));
                 }
-                Err(e) => self.form.set_error(0, Report::from_error(&e)),
+                Err(e) => self.form.set_error(0, Report::for_console(&e)),
             }
             return None;
         }
@@ -79,13 +79,13 @@ impl NewPassEntry {
         }
         let pass = SecretString::from(self.form.value(0));
         if let Err(e) = passphrase::check_new(&pass) {
-            self.form.set_error(0, Report::from_error(&e));
+            self.form.set_error(0, Report::for_console(&e));
             return None;
         }
         if self.form.value(0) != self.form.value(1) {
             self.form.refuse(
                 1,
-                Report::from_error(&passphrase::PassphraseError::Mismatch),
+                Report::for_console(&passphrase::PassphraseError::Mismatch),
             );
             return None;
         }
@@ -422,7 +422,7 @@ impl Screen for GuardianSplitWizard {
                                 }
                                 _ => P_GUARDIANS,
                             };
-                            form.set_error(at, Report::from_error(&e));
+                            form.set_error(at, Report::for_console(&e));
                         }
                     }
                     None

@@ -210,7 +210,7 @@ enum Step {
 }
 
 fn too_few(given: usize) -> Report {
-    Report::from_error(&DrKitError::TooFewApprovers { given })
+    Report::for_console(&DrKitError::TooFewApprovers { given })
 }
 
 /// The shared approver step under `policy` (the same step, words and

@@ -119,10 +119,10 @@ impl NewIdentityWizard {
     /// and the token recipient (an age plugin recipient, never a secret).
     fn check_name_step(&self, form: &mut Form) -> Option<(String, Option<String>)> {
         let name = form.value(N_NAME).to_string();
-        let checked = identity::validate_name(&name).map_err(|e| Report::from_error(&e));
+        let checked = identity::validate_name(&name).map_err(|e| Report::for_console(&e));
         let checked = checked.and_then(|()| {
             if self.taken.contains(&name) {
-                Err(Report::from_error(
+                Err(Report::for_console(
                     &custodian_core::workspace::WorkspaceError::DuplicateCustodian(name.clone()),
                 ))
             } else {
@@ -151,7 +151,7 @@ pub(super) fn check_token_field(form: &mut Form, i: usize) -> Option<Option<Stri
         form.set_value(i, "");
         form.set_error(
             i,
-            Report::from_error(&identity::IdentityError::SecretInput(
+            Report::for_console(&identity::IdentityError::SecretInput(
                 custodian_core::text::SecretInput {
                     field: "hardware token recipient",
                     look,
@@ -163,7 +163,7 @@ pub(super) fn check_token_field(form: &mut Form, i: usize) -> Option<Option<Stri
     match custodian_core::token::parse_recipient(&token) {
         Ok(_) => Some(Some(token)),
         Err(e) => {
-            form.set_error(i, Report::from_error(&e));
+            form.set_error(i, Report::for_console(&e));
             None
         }
     }

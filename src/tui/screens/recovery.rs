@@ -185,7 +185,7 @@ impl Default for RecoveryWizard {
 }
 
 fn report(e: RecoveryError) -> Report {
-    Report::from_error(&e)
+    Report::for_console(&e)
 }
 
 fn too_few(given: usize) -> Report {

@@ -431,7 +431,7 @@ impl RetireScreen {
         match retire::check_approvals(plan, self.accept_concentration, &typed, &authenticated) {
             Ok(_) => false,
             Err(LifecycleError::Approval(e)) => {
-                let report = Report::from_error(e.as_ref());
+                let report = Report::for_console(e.as_ref());
                 match e.as_ref() {
                     ApprovalError::SelfApproval { name, .. } => self.approvers.refuse(name, report),
                     _ => self.approvers.set_error(report),
@@ -439,7 +439,7 @@ impl RetireScreen {
                 true
             }
             Err(e) => {
-                self.approvers.set_error(Report::from_error(&e));
+                self.approvers.set_error(Report::for_console(&e));
                 true
             }
         }

@@ -153,7 +153,7 @@ impl CloseApprovers {
                 let name = form.value(C_NAME).trim().to_string();
                 if let Err(e) = custodian_core::playbook::validate_operator(&name) {
                     form.focus_on(C_NAME);
-                    form.set_error(C_NAME, Report::from_error(&e));
+                    form.set_error(C_NAME, Report::for_console(&e));
                 } else if self
                     .approvals
                     .iter()
@@ -161,7 +161,10 @@ impl CloseApprovers {
                 {
                     form.clear_all();
                     form.focus_on(C_NAME);
-                    form.set_error(C_NAME, Report::from_error(&ApprovalError::SamePerson(name)));
+                    form.set_error(
+                        C_NAME,
+                        Report::for_console(&ApprovalError::SamePerson(name)),
+                    );
                 } else if form.focus() == C_NAME && form.value(C_PASS).is_empty() {
                     form.focus_on(C_PASS);
                 } else if form.value(C_PASS).is_empty() {
@@ -200,7 +203,7 @@ impl CloseApprovers {
                     let e = ApprovalError::SamePerson(dup.name.clone());
                     self.form.clear_all();
                     self.form.focus_on(C_NAME);
-                    self.form.set_error(C_NAME, Report::from_error(&e));
+                    self.form.set_error(C_NAME, Report::for_console(&e));
                 } else {
                     self.approvals.push(approval.clone());
                     self.form.clear_all();
@@ -413,7 +416,7 @@ impl ScenarioScreen {
             if let Mode::Confirm { form, .. } = &mut self.mode {
                 form.focus_on(F_OPERATOR);
             }
-            self.error = Some(Report::from_error(&PlaybookError::MissingOperator));
+            self.error = Some(Report::for_console(&PlaybookError::MissingOperator));
             return None;
         }
         let notes = match custodian_core::playbook::validate_notes(form.value(F_MORE)) {
@@ -422,7 +425,7 @@ impl ScenarioScreen {
                 if let Mode::Confirm { form, .. } = &mut self.mode {
                     form.focus_on(F_MORE);
                 }
-                self.error = Some(Report::from_error(&e));
+                self.error = Some(Report::for_console(&e));
                 return None;
             }
         };
@@ -453,7 +456,7 @@ impl ScenarioScreen {
     }
 
     fn refuse(&mut self, err: PlaybookError) {
-        self.error = Some(Report::from_error(&err));
+        self.error = Some(Report::for_console(&err));
     }
 
     /// Esc in a form: back one step, never silently dropping what was
@@ -614,7 +617,7 @@ impl Screen for ScenarioScreen {
                 KeyCode::Enter => {
                     if form.value(F_OPERATOR).trim().is_empty() {
                         form.focus_on(F_OPERATOR);
-                        self.error = Some(Report::from_error(&PlaybookError::MissingOperator));
+                        self.error = Some(Report::for_console(&PlaybookError::MissingOperator));
                         return None;
                     }
                     let affected = form.value(F_MORE).trim();
@@ -721,7 +724,7 @@ impl Screen for ScenarioScreen {
                         have,
                         typed: ap.approvals.len() - have,
                     };
-                    ap.form.set_error(C_NAME, Report::from_error(&e));
+                    ap.form.set_error(C_NAME, Report::for_console(&e));
                     return None;
                 }
                 let incident = self.incident.as_ref()?.id.clone();

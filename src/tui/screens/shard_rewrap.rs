@@ -56,6 +56,9 @@ pub enum RewrapFix {
     Identity,
     /// The passphrase does not open the identity.
     Passphrase,
+    /// The share is encrypted to more keys than its holder's: the user
+    /// accepts it explicitly (audited) or goes back.
+    MultipleRecipients,
 }
 
 #[derive(Debug)]
@@ -81,6 +84,9 @@ enum Step {
         form: Form,
     },
     Working,
+    /// The share can also be read by other keys: accept (y, recorded in
+    /// the audit log with the count) or go back (Esc).
+    AcceptMultiple(Report),
     Done(RewrapOutcome),
     Failed(Report),
 }
@@ -103,10 +109,12 @@ pub struct RewrapWizard {
     approvers: Approvers,
     /// The target (recipient, name) the approvers approved.
     approved_for: Option<(String, String)>,
+    /// The user accepted, on the refusal, a share other keys can read too.
+    accept_multiple: bool,
 }
 
 fn too_few(given: usize) -> Report {
-    Report::from_error(&shard::ShardError::TooFewApprovers(given))
+    Report::for_console(&shard::ShardError::TooFewApprovers(given))
 }
 
 fn approvers_for(policy: ApprovalPolicy) -> Approvers {
@@ -138,6 +146,7 @@ impl RewrapWizard {
             approval: ConcentrationApproval::default(),
             approvers: approvers_for(ApprovalPolicy::Authenticated),
             approved_for: None,
+            accept_multiple: false,
         };
         w.step = w.identity_step(None);
         w
@@ -255,6 +264,7 @@ impl RewrapWizard {
             Step::Approvers { .. } => "approvers",
             Step::Passphrase { .. } => "passphrase",
             Step::Working => "working",
+            Step::AcceptMultiple(_) => "accept-multiple",
             Step::Done(_) => "done",
             Step::Failed(_) => "failed",
         }
@@ -271,14 +281,14 @@ impl RewrapWizard {
             if custodian_core::text::secret_look(&to).is_some() {
                 form.set_value(0, "");
             }
-            form.set_error(0, Report::from_error(&e));
+            form.set_error(0, Report::for_console(&e));
             return;
         }
         if let Err(e) = identity::validate_name(&name) {
             if custodian_core::text::secret_look(&name).is_some() {
                 form.set_value(1, "");
             }
-            form.set_error(1, Report::from_error(&e));
+            form.set_error(1, Report::for_console(&e));
             return;
         }
         self.to = to;
@@ -353,7 +363,7 @@ impl Screen for RewrapWizard {
                             }
                             Err(e) => {
                                 if let Step::Concentration { form, .. } = &mut self.step {
-                                    form.refuse(0, Report::from_error(&e));
+                                    form.refuse(0, Report::for_console(&e));
                                 }
                             }
                         }
@@ -378,7 +388,7 @@ impl Screen for RewrapWizard {
                             self.approval = approval;
                             self.step = Step::Passphrase { form: pass_form() };
                         }
-                        Err(e) => self.approvers.set_error(Report::from_error(&e)),
+                        Err(e) => self.approvers.set_error(Report::for_console(&e)),
                     }
                     None
                 }
@@ -410,7 +420,7 @@ impl Screen for RewrapWizard {
                             name: self.name.clone(),
                             out: None,
                             kind: self.start.kind,
-                            accept_multiple_recipients: false,
+                            accept_multiple_recipients: self.accept_multiple,
                             concentration: self.approval.clone(),
                         }),
                         authenticated,
@@ -418,6 +428,20 @@ impl Screen for RewrapWizard {
                 }
             },
             Step::Working => None,
+            Step::AcceptMultiple(_) => match key.code {
+                // Accepted: the passphrase is asked again (it was dropped
+                // with the refused request) and the rewrap records it.
+                KeyCode::Char('y') | KeyCode::Char('Y') => {
+                    self.accept_multiple = true;
+                    self.step = Step::Passphrase { form: pass_form() };
+                    None
+                }
+                KeyCode::Esc | KeyCode::Char('n') => {
+                    self.step = self.identity_step(None);
+                    None
+                }
+                _ => None,
+            },
             Step::Done(_) => match key.code {
                 KeyCode::Enter | KeyCode::Esc => Some(Action::Back),
                 _ => None,
@@ -450,6 +474,7 @@ impl Screen for RewrapWizard {
                         Step::Passphrase { form }
                     }
                     RewrapFix::Identity => self.identity_step(Some(report.clone())),
+                    RewrapFix::MultipleRecipients => Step::AcceptMultiple(report.clone()),
                 },
                 Err(report) => Step::Failed(report.clone()),
                 Ok(_) => return None,
@@ -621,6 +646,14 @@ impl Screen for RewrapWizard {
                     lines.push(Line::from(strings::REWRAP_OLD_HINT));
                 }
             }
+            Step::AcceptMultiple(report) => {
+                lines.extend(widgets::report_lines(report));
+                lines.push(Line::from(""));
+                lines.push(Line::from(Span::styled(
+                    strings::REWRAP_ACCEPT_MULTIPLE,
+                    bold,
+                )));
+            }
             Step::Failed(report) => {
                 lines.extend(widgets::failure_lines(report));
             }
@@ -642,6 +675,7 @@ impl Screen for RewrapWizard {
             Step::Approvers { .. } => Approvers::commands(),
             Step::Passphrase { .. } => vec![("Enter", "rewrap"), ("Esc", "back")],
             Step::Working => vec![],
+            Step::AcceptMultiple(_) => vec![("y", "accept (audited)"), ("Esc", "back")],
             Step::Done(_) => vec![("Enter", "back to shards")],
             Step::Failed(_) => vec![("Enter", "try again"), ("Esc", "back")],
         }

@@ -46,15 +46,15 @@ pub enum CardError {
 }
 
 impl crate::error::Explain for CardError {
-    fn remedy(&self) -> Option<String> {
+    fn remedy_for(&self, to: crate::error::Audience) -> Option<String> {
         Some(match self {
             CardError::NotSandbox(_) => "open the drill sandbox (D, then o) to see its card".into(),
             CardError::Missing(_) => {
                 "run a new drill (D); it writes a card into its sandbox".into()
             }
-            CardError::File(e) => return e.remedy(),
-            CardError::Audit(e) => return e.remedy(),
-            CardError::Registry(e) => return e.remedy(),
+            CardError::File(e) => return e.remedy_for(to),
+            CardError::Audit(e) => return e.remedy_for(to),
+            CardError::Registry(e) => return e.remedy_for(to),
         })
     }
 }

@@ -61,20 +61,20 @@ pub enum DrillKeyError {
 }
 
 impl Explain for DrillKeyError {
-    fn remedy(&self) -> Option<String> {
+    fn remedy_for(&self, to: crate::error::Audience) -> Option<String> {
         Some(match self {
             DrillKeyError::BadSplit { .. } => {
-                "name at least as many custodians as the threshold (e.g. --custodians A,B,C --threshold 2)".into()
+                to.pick("name at least as many custodians as the threshold (e.g. --custodians A,B,C --threshold 2)", "name at least as many custodians as the threshold (for example three custodians for a threshold of 2)")
             }
             DrillKeyError::DuplicateCustodian(_) => "name each custodian once".into(),
             DrillKeyError::UnknownCustodian(_) => {
-                "create the custodian's identity first, or add --generate-identities for sandbox identities".into()
+                to.pick("create the custodian's identity first, or add --generate-identities for sandbox identities", "create the custodian's identity first (n on the home screen)")
             }
             DrillKeyError::NotADrillKeyId(_) => format!("choose a key id starting with `{KEY_ID_PREFIX}`"),
-            DrillKeyError::Identity(e) => return e.remedy(),
-            DrillKeyError::Shard(e) => return e.remedy(),
-            DrillKeyError::Workspace(e) => return e.remedy(),
-            DrillKeyError::Audit(e) => return e.remedy(),
+            DrillKeyError::Identity(e) => return e.remedy_for(to),
+            DrillKeyError::Shard(e) => return e.remedy_for(to),
+            DrillKeyError::Workspace(e) => return e.remedy_for(to),
+            DrillKeyError::Audit(e) => return e.remedy_for(to),
         })
     }
 }

@@ -130,22 +130,22 @@ pub enum DrillError {
 }
 
 impl Explain for DrillError {
-    fn remedy(&self) -> Option<String> {
+    fn remedy_for(&self, to: crate::error::Audience) -> Option<String> {
         Some(match self {
             DrillError::SandboxNotEmpty(_) | DrillError::SandboxIsWorkspace => {
-                "choose a new, empty directory for the sandbox (or omit --sandbox)".into()
+                to.pick("choose a new, empty directory for the sandbox (or omit --sandbox)", "choose a new, empty directory for the sandbox")
             }
             DrillError::TooFewParticipants(_) => {
-                "name at least two participants: --participants \"Ana,Ben\"".into()
+                to.pick("name at least two participants: --participants \"Ana,Ben\"", "name at least two participants, separated by commas")
             }
-            DrillError::BadName(e) => return e.remedy(),
+            DrillError::BadName(e) => return e.remedy_for(to),
             DrillError::BadDrillId(_) => "this is a bug; please report it".into(),
             DrillError::Setup { .. } => {
                 "keep the sandbox for inspection, check the message, and run the drill again in a new sandbox".into()
             }
-            DrillError::Workspace(e) => return e.remedy(),
-            DrillError::File(e) => return e.remedy(),
-            DrillError::Audit(e) => return e.remedy(),
+            DrillError::Workspace(e) => return e.remedy_for(to),
+            DrillError::File(e) => return e.remedy_for(to),
+            DrillError::Audit(e) => return e.remedy_for(to),
         })
     }
 }

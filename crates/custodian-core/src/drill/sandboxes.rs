@@ -61,7 +61,7 @@ pub enum SandboxError {
 }
 
 impl Explain for SandboxError {
-    fn remedy(&self) -> Option<String> {
+    fn remedy_for(&self, to: crate::error::Audience) -> Option<String> {
         match self {
             SandboxError::NotASandbox { .. } => Some(
                 "only sandboxes made by this workspace's drills are deleted here; remove anything else by hand, after checking what it is".into(),
@@ -69,8 +69,8 @@ impl Explain for SandboxError {
             SandboxError::Remove { .. } => Some(
                 "check the directory's permissions and delete it again; the audit log records the failure".into(),
             ),
-            SandboxError::Audit(e) => e.remedy(),
-            SandboxError::Workspace(e) => e.remedy(),
+            SandboxError::Audit(e) => e.remedy_for(to),
+            SandboxError::Workspace(e) => e.remedy_for(to),
         }
     }
 }

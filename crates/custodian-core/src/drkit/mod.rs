@@ -318,7 +318,7 @@ pub enum DrKitError {
     #[error(transparent)]
     HsmKey(crate::recovery::RecoveryError),
     /// The output directory of the HSM output is unusable.
-    #[error("--out {}: {reason}", path.display())]
+    #[error("output directory {}: {reason}", path.display())]
     OutputDir {
         /// The directory.
         path: PathBuf,
@@ -361,24 +361,24 @@ fn invalid_ids_message(lines: &[derive::BadLine]) -> String {
 }
 
 impl Explain for DrKitError {
-    fn remedy(&self) -> Option<String> {
+    fn remedy_for(&self, to: crate::error::Audience) -> Option<String> {
         use DrKitError::*;
         Some(match self {
-            Fs(e) => return e.remedy(),
-            Audit(e) => return e.remedy(),
-            Workspace(e) => return e.remedy(),
+            Fs(e) => return e.remedy_for(to),
+            Audit(e) => return e.remedy_for(to),
+            Workspace(e) => return e.remedy_for(to),
             NotAPrivateKey(_) => "give the recovery private key file (BEGIN ENCRYPTED PRIVATE KEY, BEGIN PRIVATE KEY or BEGIN RSA PRIVATE KEY)".into(),
-            NotAPublicKey(_) => "give the recovery public key PEM written by `custodian kit keygen` or the vendor's tool".into(),
+            NotAPublicKey(_) => to.pick("give the recovery public key PEM written by `custodian kit keygen` or the vendor's tool", "give the recovery public key PEM written when the key pair was created (1 in the DR kit menu) or by the vendor's tool"),
             WrongPassphrase => "check the passphrase (and its caps lock and keyboard layout) and try again".into(),
             UnsupportedKeyEncryption(_) => "on the offline machine, convert a copy with `openssl pkcs8 -topk8 -v2 aes-256-cbc -in KEY.pem -out NEW.pem` (OpenSSL 3 needs `-provider legacy -provider default` to read DES, RC2 and RC4 keys), then use NEW.pem and destroy the copy".into(),
-            NoSuchWorkspaceKey(_) => "run `custodian kit verify` to list the kit's keys and keysets".into(),
+            NoSuchWorkspaceKey(_) => to.pick("run `custodian kit verify` to list the kit's keys and keysets", "verify the kit (3 in the DR kit menu) to list its keys and keysets"),
             UnknownKeyAlgorithm { .. } | MobileAlgorithmMismatch { .. } | BadShare { .. } => "keep the kit unchanged and contact whoever produced it".into(),
             MissingKeyEntry { .. } => "the kit is incomplete: ask for the full kit again and check its checksum".into(),
             DamagedEntry { .. } => "do not use this copy of the kit: use another copy and compare its checksum with the vendor's".into(),
             WrongMobileSecret { rsa: false, .. } => "check the workspace owner's recovery passphrase (the one set in the mobile app), its caps lock and keyboard layout".into(),
             WrongMobileSecret { rsa: true, .. } => "use the mobile RSA private key this kit's owner entries were encrypted to".into(),
             KeysNotReproduced(_) => "do not use this kit for those keys: ask the vendor for the kit again; the keys listed as verified are sound".into(),
-            KeyTooSmall { .. } => "use the RSA-4096 recovery key pair the kit was made for; a new pair comes from `custodian kit keygen`".into(),
+            KeyTooSmall { .. } => to.pick("use the RSA-4096 recovery key pair the kit was made for; a new pair comes from `custodian kit keygen`", "use the RSA-4096 recovery key pair the kit was made for; a new pair comes from 1 in the DR kit menu"),
             EntryOaepSha256 { .. } => "ask the vendor for the kit exactly as their tool made it, and compare its checksum".into(),
             WrongKeySize { .. } => "use the RSA-4096 recovery key pair the kit was made for".into(),
             Rsa(_) => "check that this is the right key file".into(),
@@ -388,22 +388,22 @@ impl Explain for DrKitError {
             UnexpectedEntry { .. } => "use the kit zip exactly as the vendor delivered it (a zip re-made on a Mac gains __MACOSX/ entries: zip the original files again without them)".into(),
             NoMasterKey | TooManyMasterKeys { .. } | NoCloudCosigner(_) | BadCosignerId(_) => "this kit is not in the format this tool knows; keep it unchanged and contact whoever produced it".into(),
             MissingMasterKeyEntry { .. } => "the kit is incomplete: ask for the full kit again and check its checksum".into(),
-            WrongRsaKey { .. } => "use the recovery private key whose public key was sent to the vendor (compare verification phrases with `custodian kit fingerprint`)".into(),
+            WrongRsaKey { .. } => to.pick("use the recovery private key whose public key was sent to the vendor (compare verification phrases with `custodian kit fingerprint`)", "use the recovery private key whose public key was sent to the vendor (compare verification phrases with 2 in the DR kit menu)"),
             MasterKeyWrongLength { .. } => "the kit or the key is not the right one; do not use shares derived from it".into(),
-            InvalidWalletIds(_) => "fix those lines (wallet ids are lowercase UUIDs such as 2d33e419-4c84-44b1-9d9a-3598f96642b0; each appears once), or pass --skip-invalid to leave them out".into(),
-            NoSuchColumn { .. } => "name the column that holds the wallet ids with --column (case is ignored)".into(),
-            NoWalletIdColumn { .. } => "name the column that holds the wallet ids with --column NAME, or give a list of one wallet id per line".into(),
+            InvalidWalletIds(_) => to.pick("fix those lines (wallet ids are lowercase UUIDs such as 2d33e419-4c84-44b1-9d9a-3598f96642b0; each appears once), or pass --skip-invalid to leave them out", "fix those lines (wallet ids are lowercase UUIDs such as 2d33e419-4c84-44b1-9d9a-3598f96642b0; each appears once), or press Ctrl-S on the wallets step to skip them"),
+            NoSuchColumn { .. } => to.pick("name the column that holds the wallet ids with --column (case is ignored)", "give a list of one wallet id per line (the console reads no table columns): a file, or paste the ids (Tab switches)"),
+            NoWalletIdColumn { .. } => to.pick("name the column that holds the wallet ids with --column NAME, or give a list of one wallet id per line", "give a list of one wallet id per line (the console reads no table columns): a file, or paste the ids (Tab switches)"),
             WalletFileNotUtf8 { .. } => "save the wallet list as UTF-8 text, one wallet id per line".into(),
             TooManyWalletIdsToCheck { .. } => "remove the repeated ids; a list of more than about 50,000,000 ids must also be split into smaller files".into(),
-            TooManyBadLines { .. } => "check that --wallets names the list of wallet ids, one id per line".into(),
+            TooManyBadLines { .. } => to.pick("check that --wallets names the list of wallet ids, one id per line", "check that the wallet list file holds wallet ids, one id per line"),
             WalletListChanged(_) => "make sure nothing writes to the wallet list during the run (work on a copy), then run again".into(),
-            NoWallets => "give wallet ids with --wallet or a file with --wallets".into(),
+            NoWallets => to.pick("give wallet ids with --wallet or a file with --wallets", "give a wallet list file, or paste wallet ids (Tab switches)"),
             Io { .. } => "check the disk and the path, then try again".into(),
             Encode(_) => "this is a bug; please report it".into(),
-            Approval(e) => return e.remedy(),
-            TooFewApprovers { .. } => "name every approver of the quorum with --approver (registered custodians, who open their own identity) or --typed-approver: at least two different people".into(),
-            HsmKey(e) => return e.remedy(),
-            OutputDir { .. } => "give a new directory name in an existing folder (custodian creates it), or an existing directory (for example the HSM transfer medium) that holds none of the files named above".into(),
+            Approval(e) => return e.remedy_for(to),
+            TooFewApprovers { .. } => to.pick("name every approver of the quorum with --approver (registered custodians, who open their own identity) or --typed-approver: at least two different people", "add every approver of the quorum on the approvers step (registered custodians type their own passphrase; a typed name leaves it empty where the policy allows): at least two different people"),
+            HsmKey(e) => return e.remedy_for(to),
+            OutputDir { .. } => to.pick("give a new directory name in an existing folder (custodian creates it), or an existing directory (for example the HSM transfer medium) that holds none of the files named above", "give a new directory name in an existing folder (it is created), or an existing directory (for example the HSM transfer medium) that holds none of the files named above"),
             KeyIdNotAFileName(_) | DuplicatePlayerId { .. } => "keep the kit unchanged and contact whoever produced it".into(),
         })
     }

@@ -329,7 +329,7 @@ pub enum GuardianError {
 }
 
 impl Explain for GuardianError {
-    fn remedy(&self) -> Option<String> {
+    fn remedy_for(&self, to: crate::error::Audience) -> Option<String> {
         use GuardianError as G;
         Some(match self {
             G::BadThreshold { .. } => {
@@ -358,7 +358,7 @@ impl Explain for GuardianError {
                 "leave this share out and ask the guardian for their original copy".into()
             }
             G::MixedSets { .. } => {
-                "use shares from one split only: `custodian guardians inspect` shows each share's set id".into()
+                to.pick("use shares from one split only: `custodian guardians inspect` shows each share's set id", "use shares from one split only: each share names its set, and the shares added so far show theirs on this screen")
             }
             G::ParameterMismatch { .. } | G::DuplicateIndex { .. } => {
                 "leave out the suspect share, ask both guardians for their original copies, and report it".into()
@@ -390,20 +390,22 @@ impl Explain for GuardianError {
                 "use the guardians' shares of set {by_set}; the shares of the old set should be destroyed"
             ),
             G::UnknownSet { .. } => {
-                "run the roll call with --workspace pointing at the workspace where the key was split or last rotated".into()
+                to.pick("run the roll call with --workspace pointing at the workspace where the key was split or last rotated", "run the roll call in the workspace where the key was split or last rotated (start the console there)")
             }
-            G::NoCommitments { custodian, .. } => format!(
+            G::NoCommitments { custodian, .. } => to.pick(format!(
                 "split {custodian}'s key again (`custodian guardians split --identity FILE …`) or rotate it \
                  (`custodian rotate --custodian {custodian}`): the new set records commitments and supersedes this one"
-            ),
+            ), format!(
+                "split {custodian}'s key again (g on the home screen) or rotate it (o on their row on the home screen): the new set records commitments and supersedes this one"
+            )),
             G::CommitmentMismatch { guardian, .. } => format!(
                 "do not use this share: ask {guardian} for the copy they were given at the split, and report it"
             ),
-            G::Identity(e) => return e.remedy(),
-            G::Envelope(e) => return e.remedy(),
-            G::File(e) => return e.remedy(),
-            G::Workspace(e) => return e.remedy(),
-            G::Audit(e) => return e.remedy(),
+            G::Identity(e) => return e.remedy_for(to),
+            G::Envelope(e) => return e.remedy_for(to),
+            G::File(e) => return e.remedy_for(to),
+            G::Workspace(e) => return e.remedy_for(to),
+            G::Audit(e) => return e.remedy_for(to),
         })
     }
 }

@@ -376,17 +376,17 @@ impl From<crate::approvals::ApprovalError> for LifecycleError {
 }
 
 impl Explain for LifecycleError {
-    fn remedy(&self) -> Option<String> {
+    fn remedy_for(&self, to: crate::error::Audience) -> Option<String> {
         use LifecycleError as L;
         Some(match self {
             L::UnknownCustodian(_) => {
-                "check the name with `custodian custodians list` (past custodians are listed with --all)".into()
+                to.pick("check the name with `custodian custodians list` (past custodians are listed with --all)", "check the name against the custodians on the home screen")
             }
             L::TokenNotSupported(_) => {
-                "nothing was changed; until rotation enrols tokens, rotate by hand: `custodian identity new --token-recipient age1…`, `custodian shard rewrap` for each shard, then `custodian guardians split`".into()
+                to.pick("nothing was changed; until rotation enrols tokens, rotate by hand: `custodian identity new --token-recipient age1…`, `custodian shard rewrap` for each shard, then `custodian guardians split`", "nothing was changed; until rotation enrols tokens, rotate by hand: a new identity with the token (n on the home screen), a rewrap of each shard to it (s), then a new guardian split (g)")
             }
             L::NoIdentityFile(_) | L::WrongIdentity { .. } => {
-                "give the custodian's current identity file with --identity FILE".into()
+                to.pick("give the custodian's current identity file with --identity FILE", "give the custodian's current identity file")
             }
             L::ShardMismatch { .. } => {
                 "nothing was changed; find out who changed the file, restore the registered copy, and run again".into()
@@ -394,10 +394,10 @@ impl Explain for LifecycleError {
             L::NotVerified { .. } => "nothing was changed; run again and report this".into(),
             L::Changed(_) => "nothing was changed; run the command again".into(),
             L::ResplitRequired(_) => {
-                "name the guardians (--guardians, --threshold) or keep the current set's".into()
+                to.pick("name the guardians (--guardians, --threshold) or keep the current set's", "name the guardians and the threshold on the guardians step, or keep the current set's")
             }
             L::NotListed(_) => {
-                "`custodian check` lists the copies still to destroy; give one of those paths exactly".into()
+                to.pick("`custodian check` lists the copies still to destroy; give one of those paths exactly", "give exactly one of the paths of the copies still to destroy, as the rotation listed them")
             }
             L::BadPlan { .. } => {
                 "fix the plan: {\"present\": [names], \"custodians\": [{\"name\", \"guardians\": [names], \"threshold\"}]} (see the README)".into()
@@ -407,23 +407,23 @@ impl Explain for LifecycleError {
                 "each custodian is onboarded once: give another name, or remove the second entry".into()
             }
             L::CeremonyIncomplete(_) => {
-                "run `custodian onboard --plan FILE` again: it resumes where the ceremony stopped".into()
+                to.pick("run `custodian onboard --plan FILE` again: it resumes where the ceremony stopped", "open the ceremony again (O on the home screen): it resumes where it stopped")
             }
-            L::SelfSuccession(_) => "name another active custodian with --successor".into(),
+            L::SelfSuccession(_) => to.pick("name another active custodian with --successor", "choose another active custodian as the successor"),
             L::ReachesThreshold { .. } => {
-                "choose another successor, or override with --approver NAME at least twice (the approvers are audited)".into()
+                to.pick("choose another successor, or override with --approver NAME at least twice (the approvers are audited)", "choose another successor, or have two different approvers override on the approvers step (they are recorded in the audit log)")
             }
             L::Concentration { .. } => {
-                "confirm with --accept-concentration (audited), or choose another successor".into()
+                to.pick("confirm with --accept-concentration (audited), or choose another successor", "confirm by typing the successor's name on the confirmation step (recorded in the audit log), or choose another successor")
             }
-            L::TooFewApprovers(_) => "name two or more different approvers with --approver".into(),
-            L::Guardian(e) => return e.remedy(),
-            L::Identity(e) => return e.remedy(),
-            L::Shard(e) => return e.remedy(),
-            L::File(e) => return e.remedy(),
-            L::Workspace(e) => return e.remedy(),
-            L::Audit(e) => return e.remedy(),
-            L::Approval(e) => return e.remedy(),
+            L::TooFewApprovers(_) => to.pick("name two or more different approvers with --approver", "add two or more different approvers on the approvers step"),
+            L::Guardian(e) => return e.remedy_for(to),
+            L::Identity(e) => return e.remedy_for(to),
+            L::Shard(e) => return e.remedy_for(to),
+            L::File(e) => return e.remedy_for(to),
+            L::Workspace(e) => return e.remedy_for(to),
+            L::Audit(e) => return e.remedy_for(to),
+            L::Approval(e) => return e.remedy_for(to),
         })
     }
 }

@@ -981,16 +981,26 @@ pub fn render_report(
         .collect();
     let related = |e: &&crate::audit::Entry| {
         let detail = |k: &str| e.details.get(k).and_then(|v| v.as_str());
-        // Operations name their output file in different places: most as
-        // `file`, a rewrap as `to.file`, a recovery as `output.file`.
-        let file_at = |pointer: &str| e.details.pointer(pointer).and_then(|v| v.as_str());
+        // Operations name the files they write in many places (`file`, a
+        // rewrap's `to.file`, a recovery's `output.file`, a rotation's
+        // `identityFile` and `shards[].file`, a kit recovery's `output.dir`
+        // and `outputs[].file`…): any string anywhere in the details that
+        // is one of the steps' files relates the entry.
         detail("incident") == Some(incident.id.as_str())
-            || ["/file", "/to/file", "/output/file"]
-                .iter()
-                .filter_map(|p| file_at(p))
-                .any(|f| produced.iter().any(|p| p == f))
+            || any_string(&e.details, &|f| produced.iter().any(|p| p == f))
     };
-    for e in entries.iter().filter(related) {
+    // An operation is listed whole: a rotation's INITIATED entry names the
+    // old files and its COMPLETED entry the new ones a step recorded.
+    let ops: std::collections::HashSet<&str> = entries
+        .iter()
+        .filter(related)
+        .map(|e| e.op.as_str())
+        .filter(|op| !op.is_empty())
+        .collect();
+    for e in entries
+        .iter()
+        .filter(|e| related(e) || ops.contains(e.op.as_str()))
+    {
         let _ = writeln!(
             out,
             "| {} | {} | {} | {} |",
@@ -1001,6 +1011,17 @@ pub fn render_report(
         );
     }
     out
+}
+
+/// Whether any string anywhere in `v` (object values and array items,
+/// at any depth) satisfies `pred`.
+fn any_string(v: &serde_json::Value, pred: &dyn Fn(&str) -> bool) -> bool {
+    match v {
+        serde_json::Value::String(s) => pred(s),
+        serde_json::Value::Array(items) => items.iter().any(|i| any_string(i, pred)),
+        serde_json::Value::Object(map) => map.values().any(|i| any_string(i, pred)),
+        _ => false,
+    }
 }
 
 #[cfg(test)]
@@ -1403,26 +1424,71 @@ mod tests {
     }
 
     #[test]
-    fn the_report_lists_operations_that_name_their_file_as_to_or_output() {
+    fn the_report_lists_operations_wherever_their_details_name_a_steps_file() {
         let (d, ws) = ws();
         let book = Playbook::builtin();
         let inc = open(&ws, book, 2, "Ana", None).unwrap();
         let rewrapped = d.path().join("rewrapped.shard.json");
         let recovered = d.path().join("recovered.age");
-        std::fs::write(&rewrapped, b"shard").unwrap();
-        std::fs::write(&recovered, b"key").unwrap();
-        for (event, details) in [
-            ("SHARD_REWRAP", json!({ "to": { "file": rewrapped } })),
+        let rotated = d.path().join("ana-2.identity.json");
+        let rotated_shard = d.path().join("drill-alpha.1.ana.shard.json");
+        let hsm_dir = d.path().join("hsm-transfer");
+        let hsm_file = hsm_dir.join("k.bin");
+        let unrelated = d.path().join("unrelated.age");
+        std::fs::create_dir(&hsm_dir).unwrap();
+        for f in [
+            &rewrapped,
+            &recovered,
+            &rotated,
+            &rotated_shard,
+            &hsm_file,
+            &unrelated,
+        ] {
+            std::fs::write(f, b"x").unwrap();
+        }
+        let none = json!({});
+        for (event, details, completed) in [
+            (
+                "SHARD_REWRAP",
+                json!({ "to": { "file": rewrapped } }),
+                none.clone(),
+            ),
             (
                 "RECOVER",
                 json!({ "output": { "kind": "age", "file": recovered } }),
+                none.clone(),
+            ),
+            // A rotation names the old files when it starts, and the new
+            // identity and each new shard when it completes: listed whole.
+            (
+                "CUSTODIAN_ROTATE",
+                json!({ "custodian": "Ana", "identityFile": d.path().join("ana.identity.json"),
+                        "shards": [{ "keyId": "drill-alpha", "index": 1, "file": d.path().join("old.shard.json") }] }),
+                json!({ "identityFile": rotated,
+                        "shards": [{ "keyId": "drill-alpha", "index": 1, "file": rotated_shard }] }),
+            ),
+            // A kit recovery to an HSM names the directory, and each file.
+            (
+                "KIT_RECOVER_WORKSPACE_KEYS",
+                json!({ "output": { "kind": "hsm-rsa-oaep-sha256", "dir": hsm_dir } }),
+                json!({ "outputs": [{ "file": hsm_file, "sha256": "00" }] }),
+            ),
+            (
+                "RECOVER",
+                json!({ "output": { "file": unrelated } }),
+                none.clone(),
             ),
         ] {
             let tx = ws.begin(event, details).unwrap();
-            tx.commit(|_| Ok::<_, PlaybookError>(()), |_| json!({}))
+            tx.commit(|_| Ok::<_, PlaybookError>(()), |_| completed.clone())
                 .unwrap();
         }
-        for (step, file) in [("rewrap", &rewrapped), ("new-identity", &recovered)] {
+        for (step, file) in [
+            ("rewrap", &rewrapped),
+            ("new-identity", &recovered),
+            ("record-loss", &rotated_shard),
+            ("update-registry", &hsm_file),
+        ] {
             confirm_step(
                 &ws,
                 book,
@@ -1441,6 +1507,14 @@ mod tests {
         let text = std::fs::read_to_string(closed.report.unwrap().path).unwrap();
         let log = text.split("## Audit log").nth(1).unwrap();
         assert!(log.contains("SHARD_REWRAP"), "{log}");
-        assert!(log.contains("RECOVER"), "{log}");
+        assert!(log.contains("| RECOVER |"), "{log}");
+        for event in ["CUSTODIAN_ROTATE", "KIT_RECOVER_WORKSPACE_KEYS"] {
+            for status in ["INITIATED", "COMPLETED"] {
+                assert!(log.contains(&format!("| {event} | {status} |")), "{log}");
+            }
+        }
+        // An operation on a file no step produced is not listed (each
+        // operation listed shows as initiated and completed).
+        assert_eq!(log.matches("| RECOVER |").count(), 2, "{log}");
     }
 }

@@ -110,7 +110,7 @@ impl From<crate::approvals::ApprovalError> for PlaybookError {
 }
 
 impl Explain for PlaybookError {
-    fn remedy(&self) -> Option<String> {
+    fn remedy_for(&self, to: crate::error::Audience) -> Option<String> {
         Some(match self {
             PlaybookError::BadData(_) => "reinstall custodian; the built-in playbook is damaged".into(),
             PlaybookError::UnknownScenario(_) => "pick a scenario from 1 to 5".into(),
@@ -122,7 +122,7 @@ impl Explain for PlaybookError {
             PlaybookError::BadCustodianName(_) => {
                 "type the custodian's name as the registry shows it, or leave it empty".into()
             }
-            PlaybookError::UnknownIncident(_) => "run `custodian incident list` to see the ids".into(),
+            PlaybookError::UnknownIncident(_) => to.pick("run `custodian incident list` to see the ids", "open the incident from its scenario (p on the home screen), which lists its incidents"),
             PlaybookError::IncidentClosed(_) => {
                 "open a new incident from the scenario screen if the situation continues".into()
             }
@@ -141,12 +141,12 @@ impl Explain for PlaybookError {
                 "do the work it describes; the console will see it in the workspace".into()
             }
             PlaybookError::AuditBroken(_) => {
-                "treat this as a security incident: run `custodian audit verify` and tell your security officer".into()
+                to.pick("treat this as a security incident: run `custodian audit verify` and tell your security officer", "treat this as a security incident: verify the audit log (a on the home screen, then v) and tell your security officer")
             }
-            PlaybookError::Workspace(e) => return e.remedy(),
-            PlaybookError::File(e) => return e.remedy(),
-            PlaybookError::Audit(e) => return e.remedy(),
-            PlaybookError::Approval(e) => return e.remedy(),
+            PlaybookError::Workspace(e) => return e.remedy_for(to),
+            PlaybookError::File(e) => return e.remedy_for(to),
+            PlaybookError::Audit(e) => return e.remedy_for(to),
+            PlaybookError::Approval(e) => return e.remedy_for(to),
         })
     }
 }

@@ -102,24 +102,22 @@ pub enum PrintError {
 }
 
 impl Explain for PrintError {
-    fn remedy(&self) -> Option<String> {
+    fn remedy_for(&self, to: crate::error::Audience) -> Option<String> {
         match self {
-            PrintError::Share(e) => e.remedy(),
-            PrintError::Key(e) => e.remedy(),
-            PrintError::Incident(e) => e.remedy(),
+            PrintError::Share(e) => e.remedy_for(to),
+            PrintError::Key(e) => e.remedy_for(to),
+            PrintError::Incident(e) => e.remedy_for(to),
             PrintError::NoCeremony(_) => Some(
-                "`custodian onboard --plan FILE` completes a ceremony; give the id it printed"
-                    .into(),
+                to.pick("`custodian onboard --plan FILE` completes a ceremony; give the id it printed", "complete the onboarding ceremony (O on the home screen) and give the id it shows"),
             ),
             PrintError::NoDrill(_) => {
                 Some("give a drill id from the drill report (DRILL-YYYYMMDD-…)".into())
             }
             PrintError::NoReport(_) => Some(
-                "close the incident first (`custodian incident close ID`): the report is written then"
-                    .into(),
+                to.pick("close the incident first (`custodian incident close ID`): the report is written then", "close the incident first (on its scenario screen): the report is written then"),
             ),
             PrintError::ReportAltered { .. } => Some(
-                "compare the file with your backup copy and `custodian audit verify`; print from an unaltered copy".into(),
+                to.pick("compare the file with your backup copy and `custodian audit verify`; print from an unaltered copy", "compare the file with your backup copy and verify the audit log (a on the home screen, then v); print from an unaltered copy"),
             ),
             PrintError::BadRecord { .. } => {
                 Some("restore the record from a backup of the workspace".into())
@@ -128,9 +126,9 @@ impl Explain for PrintError {
                 "check the record for a pasted key and treat that key as exposed".into(),
             ),
             PrintError::Qr(_) => None,
-            PrintError::File(e) => e.remedy(),
-            PrintError::Workspace(e) => e.remedy(),
-            PrintError::Audit(e) => e.remedy(),
+            PrintError::File(e) => e.remedy_for(to),
+            PrintError::Workspace(e) => e.remedy_for(to),
+            PrintError::Audit(e) => e.remedy_for(to),
         }
     }
 }
