@@ -519,7 +519,7 @@ pub const ROLL_CALL_CHECKING: &str = "Opening the share and checking it against 
 pub const ROLL_CALL_WRONG_SHARE: &str =
     "give this guardian's own share of the set being called (the registered file is offered)";
 pub const ROLL_CALL_BELOW_HINT: &str = "Call the missing guardians again this quarter, or re-split the key (g) with guardians who can attend.";
-pub const RETIRE_NOT_ACTIVE_HINT: &str = "the incident's affected custodian must be an active custodian to retire (`custodian custodians list --all` shows who was retired already); retire from their row on the home screen (x), or Ctrl-R to record it done elsewhere";
+pub const RETIRE_NOT_ACTIVE_HINT: &str = "the incident's affected custodian must be an active custodian to retire (the home screen lists the active custodians); retire from their row on the home screen (x), or Ctrl-R to record it done elsewhere";
 pub const ROTATE_NOT_ACTIVE_HINT: &str = "the incident's affected custodian must be an active custodian to rotate; rotate from their row on the home screen (o)";
 /// Footer while sheets are being printed to PDF.
 pub const PRINTING: &str = "Writing the PDF…";

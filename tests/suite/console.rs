@@ -772,7 +772,15 @@ fn errors_with_command_line_remedies() -> Vec<Box<dyn custodian_core::error::Exp
         Box::new(IdentityError::UnsupportedRecipient {
             prefix: "age1pq",
             kind: "pq",
+            why: "w",
         }),
+        // A hardware-tag recipient has its own remedy.
+        Box::new(
+            custodian_core::identity::parse_recipient(
+                "age1tag1qyqszqgpqyqszqgpqyqszqgpqyqszqgpqyqszqgpqyqszqgpqyqs8ykvp9",
+            )
+            .unwrap_err(),
+        ),
         Box::new(IdentityError::UnsupportedKey {
             line: 1,
             kind: "pq",

@@ -149,7 +149,7 @@ impl Explain for IdentityError {
                 "give a key file written by age-keygen (it holds an AGE-SECRET-KEY-1… line)".into()
             }
             IdentityError::UnsupportedRecipient { why, .. } if *why == TAG_WHY => {
-                "give the custodian's X25519 recipient (age1…, from `custodian identity show`); a hardware token belongs on the identity as its second factor (`identity new --token-recipient`), not as the shard's recipient; nothing was changed".into()
+                to.pick("give the custodian's X25519 recipient (age1…, from `custodian identity show`); a hardware token belongs on the identity as its second factor (`identity new --token-recipient`), not as the shard's recipient; nothing was changed", "give the custodian's X25519 recipient (age1…, as their identity file shows it); a hardware token belongs on the identity as its second factor (the token recipient field when the identity is made or rotated), not as the shard's recipient; nothing was changed")
             }
             IdentityError::UnsupportedRecipient { .. } | IdentityError::UnsupportedKey { .. } => {
                 to.pick("use an X25519 age key pair (age-keygen, or `custodian identity new`); this file or recipient is not damaged, only of a newer kind", "use an X25519 age key pair (age-keygen, or n on the home screen); this file or recipient is not damaged, only of a newer kind")
