@@ -48,6 +48,15 @@ impl std::fmt::Debug for TextField {
     }
 }
 
+/// A plain field holds no secret (one that looks like a key is never
+/// shown), but names and notes need not outlive their screen either: its
+/// text is wiped when the field goes, as a masked field's is.
+impl Drop for TextField {
+    fn drop(&mut self) {
+        drop(Zeroizing::new(self.plain.value_and_reset()));
+    }
+}
+
 /// What a masked field shows once anything is typed, whatever its length.
 pub const MASK: &str = "••••••••";
 
