@@ -997,10 +997,14 @@ pub fn render_report(
         .map(|e| e.op.as_str())
         .filter(|op| !op.is_empty())
         .collect();
-    for e in entries
-        .iter()
-        .filter(|e| related(e) || ops.contains(e.op.as_str()))
-    {
+    // (An entry without an op can only have matched on its own.)
+    for e in entries.iter().filter(|e| {
+        if e.op.is_empty() {
+            related(e)
+        } else {
+            ops.contains(e.op.as_str())
+        }
+    }) {
         let _ = writeln!(
             out,
             "| {} | {} | {} | {} |",
